@@ -1,0 +1,53 @@
+// haproxy's address forms for `bind`, `server`, `addr` and log targets.
+import { isIP } from "node:net";
+
+export interface HostPort {
+  host: string;
+  /** The first port, or undefined when none was written. */
+  port?: number;
+  /** The last port of a `low-high` range (bind only); equals port otherwise. */
+  portEnd?: number;
+  /** `fd@N`: an inherited file descriptor. */
+  fd?: number;
+}
+
+/** Parses `host:port`, `[v6]:port`, `*:port`, `:port`, `ipv4@..`, `ipv6@..`, `fd@N`. Returns an error string. */
+export function parseHostPort(text: string, opts: { range: boolean }): HostPort | string {
+  let s = text;
+  const at = /^([a-z0-9]+)@/.exec(s);
+  if (at) {
+    const family = at[1]!;
+    s = s.slice(at[0].length);
+    if (family === "fd") {
+      if (!/^\d+$/.test(s)) return `invalid file descriptor '${s}' in '${text}'`;
+      return { host: "", fd: parseInt(s, 10) };
+    }
+    if (family !== "ipv4" && family !== "ipv6" && family !== "tcp" && family !== "tcp4" && family !== "tcp6")
+      return `address family '${family}@' is not supported in '${text}'`;
+  }
+  let host: string;
+  let portText: string | undefined;
+  if (s.startsWith("[")) {
+    const close = s.indexOf("]");
+    if (close < 0) return `invalid address '${text}': missing ']'`;
+    host = s.slice(1, close);
+    const rest = s.slice(close + 1);
+    if (rest !== "" && !rest.startsWith(":")) return `invalid address '${text}'`;
+    portText = rest === "" ? undefined : rest.slice(1);
+  } else {
+    const colon = s.lastIndexOf(":");
+    // More than one colon without brackets: a bare IPv6 address with the port after the last colon.
+    host = colon < 0 ? s : s.slice(0, colon);
+    portText = colon < 0 ? undefined : s.slice(colon + 1);
+  }
+  if (host === "*" || host === "0.0.0.0") host = host === "*" ? "" : "0.0.0.0";
+  if (host.includes(":") && isIP(host) !== 6) return `invalid address: '${host}' in '${text}'`;
+  if (portText === undefined || portText === "") return { host };
+  const m = opts.range ? /^(\d+)(?:-(\d+))?$/.exec(portText) : /^(\d+)$/.exec(portText);
+  if (!m) return `invalid port '${portText}'`;
+  const port = parseInt(m[1]!, 10);
+  const portEnd = m[2] !== undefined ? parseInt(m[2], 10) : port;
+  if (port < 1 || port > 65535) return `invalid port '${m[1]}'`;
+  if (portEnd < port || portEnd > 65535) return `invalid port range '${portText}'`;
+  return { host, port, portEnd };
+}

@@ -1,0 +1,55 @@
+// What a proxy has before any keyword: haproxy's built-in defaults.
+import type { Global, ProxySettings, ServerParams } from "./model.js";
+
+export const DEFAULT_BUFSIZE = 16384;
+export const DEFAULT_MAXHDR = 101;
+/** haproxy's `inter` when a server has `check` and no interval is given. */
+export const DEFAULT_INTER = 2000;
+
+export function newGlobal(): Global {
+  return {
+    bufsize: DEFAULT_BUFSIZE,
+    maxhdr: DEFAULT_MAXHDR,
+    logs: [],
+    logTag: "sluice",
+    daemon: false,
+    where: undefined,
+  };
+}
+
+export function newServerParams(): ServerParams {
+  return {
+    maxconn: 0,
+    maxqueue: 0,
+    weight: 1,
+    check: false,
+    inter: DEFAULT_INTER,
+    rise: 2,
+    fall: 3,
+    backup: false,
+    disabled: false,
+  };
+}
+
+export function newProxySettings(): ProxySettings {
+  return {
+    mode: "tcp",
+    timeouts: {},
+    retries: 3,
+    httpConnMode: "keep-alive",
+    httpReuse: "safe",
+    logs: [],
+    logGlobal: false,
+    dontlognull: false,
+    contstats: false,
+    logSeparateErrors: false,
+    logHealthChecks: false,
+    logasap: false,
+    allbackups: false,
+    balance: "roundrobin",
+    defaultServer: newServerParams(),
+    httpCheckExpect: [],
+    captureRequestHeaders: [],
+    captureResponseHeaders: [],
+  };
+}

@@ -1,0 +1,113 @@
+// The keywords of the `global` section.
+import type { Global, Where } from "./model.js";
+import { parseLogTarget } from "./log-target.js";
+
+export interface GlobalContext {
+  global: Global;
+  /** The environment later lines expand; setenv and friends change it. */
+  env: Record<string, string | undefined>;
+  words: string[];
+  where: Where;
+  alert(message: string): void;
+  warning(message: string): void;
+}
+
+type GlobalFn = (c: GlobalContext) => void;
+
+const positiveInt =
+  (set: (g: Global, n: number) => void, min = 1): GlobalFn =>
+  (c) => {
+    const v = c.words[1];
+    if (v === undefined || !/^\d+$/.test(v) || Number(v) < min)
+      return c.alert(`'${c.words[0]}' expects an integer argument >= ${min}.`);
+    set(c.global, Number(v));
+  };
+
+/** Keywords that tune haproxy's internals or process model: accepted, with a warning. */
+const NO_EFFECT = [
+  "nbthread",
+  "cpu-map",
+  "chroot",
+  "user",
+  "group",
+  "uid",
+  "gid",
+  "ulimit-n",
+  "master-worker",
+  "spread-checks",
+  "tune.maxaccept",
+  "tune.maxpollevents",
+  "tune.recv_enough",
+  "tune.rcvbuf.client",
+  "tune.rcvbuf.server",
+  "tune.sndbuf.client",
+  "tune.sndbuf.server",
+  "tune.maxrewrite",
+  "tune.idletimer",
+  "tune.runqueue-depth",
+  "noepoll",
+  "nopoll",
+  "nosplice",
+  "nogetaddrinfo",
+  "noreuseport",
+  "hard-stop-after",
+  "insecure-fork-wanted",
+  "expose-experimental-directives",
+  "busy-polling",
+  "set-dumpable",
+  "quiet",
+  "zero-warning",
+  "localpeer",
+  "node",
+  "description",
+  "ca-base",
+  "crt-base",
+];
+
+export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
+  maxconn: positiveInt((g, n) => (g.maxconn = n)),
+  "tune.bufsize": positiveInt((g, n) => (g.bufsize = n), 1024),
+  "tune.http.maxhdr": positiveInt((g, n) => (g.maxhdr = n)),
+  daemon: (c) => {
+    c.global.daemon = true;
+    c.warning(`'daemon' is ignored: sluice always stays in the foreground (use your service manager).`);
+  },
+  pidfile: (c) => {
+    if (c.words[1] === undefined) return c.alert(`'pidfile' expects a file name.`);
+    c.global.pidfile = c.words[1];
+  },
+  log: (c) => {
+    const t = parseLogTarget(c.words.slice(1), c.where);
+    if (typeof t === "string") c.alert(t);
+    else c.global.logs.push(t);
+  },
+  "log-tag": (c) => {
+    if (c.words[1] === undefined) return c.alert(`'log-tag' expects a tag.`);
+    c.global.logTag = c.words[1];
+  },
+  "log-send-hostname": (c) => {
+    c.global.hostname = c.words[1] ?? (process.env.HOSTNAME || "localhost");
+  },
+  hostname: (c) => {
+    if (c.words[1] === undefined) return c.alert(`'hostname' expects a name.`);
+    c.global.hostname = c.words[1];
+  },
+  setenv: (c) => {
+    if (c.words.length !== 3) return c.alert(`'setenv' expects a name and a value.`);
+    c.env[c.words[1]!] = c.words[2]!;
+  },
+  presetenv: (c) => {
+    if (c.words.length !== 3) return c.alert(`'presetenv' expects a name and a value.`);
+    c.env[c.words[1]!] ??= c.words[2]!;
+  },
+  unsetenv: (c) => {
+    for (const name of c.words.slice(1)) delete c.env[name];
+  },
+  resetenv: (c) => {
+    const keep = new Set(c.words.slice(1));
+    for (const name of Object.keys(c.env)) if (!keep.has(name)) delete c.env[name];
+  },
+};
+
+for (const kw of NO_EFFECT)
+  GLOBAL_KEYWORDS[kw] = (c) => c.warning(`'${kw}' has no effect in sluice; ignored.`);

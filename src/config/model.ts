@@ -1,0 +1,258 @@
+// The typed configuration: what parse.ts produces from haproxy's language and what the runtime reads.
+// Names follow haproxy's keywords so that a reader of its manual finds their way here.
+
+/** Where a statement came from, for every error and warning. */
+export interface Where {
+  file: string;
+  line: number;
+}
+
+export type Mode = "http" | "tcp";
+
+/** All durations are milliseconds; undefined means "not set" (haproxy then waits forever or warns). */
+export interface Timeouts {
+  client?: number;
+  connect?: number;
+  server?: number;
+  tunnel?: number;
+  httpKeepAlive?: number;
+  httpRequest?: number;
+  queue?: number;
+  tarpit?: number;
+  clientFin?: number;
+  serverFin?: number;
+  check?: number;
+}
+
+export type Facility =
+  | "kern"
+  | "user"
+  | "mail"
+  | "daemon"
+  | "auth"
+  | "syslog"
+  | "lpr"
+  | "news"
+  | "uucp"
+  | "cron"
+  | "auth2"
+  | "ftp"
+  | "ntp"
+  | "audit"
+  | "alert"
+  | "cron2"
+  | "local0"
+  | "local1"
+  | "local2"
+  | "local3"
+  | "local4"
+  | "local5"
+  | "local6"
+  | "local7";
+
+export type LogFormat = "rfc3164" | "rfc5424" | "raw" | "short" | "iso" | "timed" | "priority" | "local";
+
+export interface LogTarget {
+  /** "stdout", "stderr", "udp" (host:port), "unix" (datagram socket path). */
+  kind: "stdout" | "stderr" | "udp" | "unix";
+  host?: string;
+  port?: number;
+  path?: string;
+  len: number;
+  format: LogFormat;
+  facility: Facility;
+  /** Highest severity number sent (0 emerg .. 7 debug). */
+  level: number;
+  minLevel: number;
+  where: Where;
+}
+
+export interface Global {
+  maxconn?: number;
+  /** tune.bufsize: the largest request or response head, in bytes. */
+  bufsize: number;
+  /** tune.http.maxhdr: the most header lines a head may carry. */
+  maxhdr: number;
+  logs: LogTarget[];
+  logTag: string;
+  hostname?: string;
+  pidfile?: string;
+  daemon: boolean;
+  /** Settings accepted for compatibility that change nothing here, kept for `-c` warnings. */
+  where: Where | undefined;
+}
+
+/** One sample-fetch based ACL as written: `acl NAME FETCH [flags] [operator] [patterns]`. */
+export interface AclSpec {
+  fetch: string;
+  /** The words after the fetch: flags, operator and patterns, as the tokenizer gave them. */
+  words: string[];
+  where: Where;
+}
+
+export interface CondTerm {
+  negate: boolean;
+  /** A named ACL, resolved by the ACL compiler (predefined names included). */
+  name?: string;
+  /** An anonymous ACL written in braces. */
+  anon?: AclSpec;
+}
+
+/** `if|unless` followed by OR groups of ANDed terms. */
+export interface Condition {
+  unless: boolean;
+  groups: CondTerm[][];
+  where: Where;
+}
+
+export type HttpRequestAction =
+  | { kind: "allow" }
+  | { kind: "deny"; status: number; contentType?: string; body?: string }
+  | { kind: "tarpit"; status: number; contentType?: string; body?: string }
+  | { kind: "return"; status: number; contentType?: string; body?: string }
+  | { kind: "redirect"; type: "location" | "prefix" | "scheme"; value: string; code: number }
+  | { kind: "set-header" | "add-header"; name: string; value: string }
+  | { kind: "del-header"; name: string }
+  | { kind: "replace-header"; name: string; regex: string; replace: string }
+  | { kind: "set-path" | "set-method"; value: string };
+
+export interface HttpRule<A> {
+  action: A;
+  cond?: Condition;
+  where: Where;
+}
+
+export type HttpResponseAction =
+  | { kind: "allow" }
+  | { kind: "deny"; status: number; contentType?: string; body?: string }
+  | { kind: "set-header" | "add-header"; name: string; value: string }
+  | { kind: "del-header"; name: string };
+
+export interface UseBackend {
+  backend: string;
+  cond?: Condition;
+  where: Where;
+}
+
+export interface Bind {
+  /** Host to listen on ("" for all addresses), or undefined with fd set. */
+  host: string;
+  port: number;
+  /** `fd@N`: an inherited listening socket. */
+  fd?: number;
+  name?: string;
+  where: Where;
+}
+
+/** Server settings that `default-server` may carry and `server` overrides. */
+export interface ServerParams {
+  maxconn: number;
+  maxqueue: number;
+  weight: number;
+  check: boolean;
+  inter: number;
+  fastinter?: number;
+  downinter?: number;
+  rise: number;
+  fall: number;
+  checkPort?: number;
+  checkAddr?: string;
+  backup: boolean;
+  disabled: boolean;
+  cookie?: string;
+  onMarkedDown?: "shutdown-sessions";
+  onMarkedUp?: "shutdown-backup-sessions";
+}
+
+export interface Server extends ServerParams {
+  name: string;
+  host: string;
+  port: number;
+  where: Where;
+}
+
+export interface HttpCheckSend {
+  method: string;
+  uri: string;
+  version: string;
+  /** Extra header lines, each "Name: value" without CRLF. */
+  headers: string[];
+  body: string;
+}
+
+export interface HttpCheckExpect {
+  negate: boolean;
+  kind: "status" | "rstatus" | "string" | "rstring";
+  pattern: string;
+  where: Where;
+}
+
+export interface ForwardFor {
+  header: string;
+  /** Network in CIDR form whose clients get no header. */
+  except?: string;
+  ifNone: boolean;
+}
+
+export type HttpConnMode = "keep-alive" | "server-close" | "close";
+export type HttpReuse = "never" | "safe" | "aggressive" | "always";
+export type Balance = "roundrobin" | "leastconn" | "first" | "static-rr" | "source";
+
+/** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
+export interface ProxySettings {
+  mode: Mode;
+  timeouts: Timeouts;
+  maxconn?: number;
+  backlog?: number;
+  retries: number;
+  redispatch?: { interval: number };
+  httpConnMode: HttpConnMode;
+  httpReuse: HttpReuse;
+  forwardfor?: ForwardFor;
+  /** `log global` copies the global targets; undefined means no `log` line seen. */
+  logs: LogTarget[];
+  logGlobal: boolean;
+  logFormat?: "httplog" | "httplog-clf" | "tcplog";
+  dontlognull: boolean;
+  contstats: boolean;
+  logSeparateErrors: boolean;
+  logHealthChecks: boolean;
+  logasap: boolean;
+  allbackups: boolean;
+  balance: Balance;
+  defaultServer: ServerParams;
+  httpchk?: HttpCheckSend;
+  httpCheckExpect: HttpCheckExpect[];
+  defaultBackend?: { name: string; where: Where };
+  captureRequestHeaders: { name: string; len: number }[];
+  captureResponseHeaders: { name: string; len: number }[];
+}
+
+export interface Proxy extends ProxySettings {
+  name: string;
+  kind: "frontend" | "backend" | "listen";
+  where: Where;
+  binds: Bind[];
+  acls: Map<string, AclSpec[]>;
+  httpRequest: HttpRule<HttpRequestAction>[];
+  httpResponse: HttpRule<HttpResponseAction>[];
+  useBackends: UseBackend[];
+  servers: Server[];
+}
+
+export interface Diagnostic {
+  level: "alert" | "warning";
+  where?: Where;
+  message: string;
+}
+
+export interface Config {
+  global: Global;
+  frontends: Proxy[];
+  backends: Map<string, Proxy>;
+  /** Every proxy by name in declaration order (a listen is both a frontend and a backend). */
+  proxies: Proxy[];
+}
+
+export const hasFrontend = (p: Proxy): boolean => p.kind !== "backend";
+export const hasBackend = (p: Proxy): boolean => p.kind !== "frontend";

@@ -1,0 +1,362 @@
+// Configuration text ──► typed model. Problems are collected, not thrown, so that `-c` lists them all
+// the way haproxy does; the caller refuses to start when any is an alert.
+import type { Config, Diagnostic, Global, Proxy, ProxySettings, Where } from "./model.js";
+import { hasBackend, hasFrontend } from "./model.js";
+import { newGlobal, newProxySettings } from "./defaults.js";
+import { tokenize, TokenizeError, type Env } from "./tokenize.js";
+import { evalCondExpr, CondExprError } from "./condexpr.js";
+import { PROXY_KEYWORDS, parseOption, type KeywordContext } from "./proxy-keywords.js";
+import { GLOBAL_KEYWORDS } from "./global-keywords.js";
+
+export interface SourceFile {
+  name: string;
+  text: string;
+}
+
+export interface ParseResult {
+  config: Config;
+  diagnostics: Diagnostic[];
+}
+
+const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
+const UNSUPPORTED_SECTIONS = new Set([
+  "userlist",
+  "peers",
+  "resolvers",
+  "mailers",
+  "program",
+  "http-errors",
+  "ring",
+  "cache",
+  "fcgi-app",
+]);
+
+interface CondBlock {
+  /** Some branch of this block was taken already. */
+  taken: boolean;
+  /** Lines are read in the current branch. */
+  active: boolean;
+  /** The enclosing block was active. */
+  parentActive: boolean;
+  sawElse: boolean;
+  where: Where;
+}
+
+export function parseConfig(files: SourceFile[], env: Env = process.env): ParseResult {
+  return new ConfigParser(env).run(files);
+}
+
+class ConfigParser {
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly global: Global = newGlobal();
+  private readonly proxies: Proxy[] = [];
+  private readonly namedDefaults = new Map<string, ProxySettings>();
+  private defaults: ProxySettings = newProxySettings();
+  private section: "global" | "defaults" | "proxy" | "none" = "none";
+  private current: Proxy | undefined;
+  /** `setenv` and friends change what later lines expand. */
+  private readonly env: Record<string, string | undefined>;
+
+  constructor(env: Env) {
+    this.env = { ...env };
+  }
+
+  run(files: SourceFile[]): ParseResult {
+    for (const f of files) this.parseFile(f);
+    this.crossCheck();
+    const backends = new Map<string, Proxy>();
+    for (const p of this.proxies) if (hasBackend(p)) backends.set(p.name, p);
+    return {
+      config: {
+        global: this.global,
+        frontends: this.proxies.filter(hasFrontend),
+        backends,
+        proxies: this.proxies,
+      },
+      diagnostics: this.diagnostics,
+    };
+  }
+
+  private alert(message: string, where?: Where): void {
+    this.diagnostics.push({ level: "alert", where, message });
+  }
+  private warning(message: string, where?: Where): void {
+    this.diagnostics.push({ level: "warning", where, message });
+  }
+
+  private parseFile(f: SourceFile): void {
+    // A new file starts outside any section, as in haproxy.
+    this.section = "none";
+    this.current = undefined;
+    const blocks: CondBlock[] = [];
+    const lines = f.text.split("\n");
+    for (let n = 0; n < lines.length; n++) {
+      const where: Where = { file: f.name, line: n + 1 };
+      let words: string[];
+      try {
+        words = tokenize(lines[n]!, this.env);
+      } catch (e) {
+        if (!(e instanceof TokenizeError)) throw e;
+        this.alert(e.message, where);
+        continue;
+      }
+      if (words.length === 0) continue;
+      const kw = words[0]!;
+      if (kw.startsWith(".")) {
+        this.directive(words, where, blocks);
+        continue;
+      }
+      const top = blocks[blocks.length - 1];
+      if (top && !top.active) continue;
+      this.statement(words, where);
+    }
+    for (const b of blocks) this.alert(`unterminated '.if' block started here`, b.where);
+  }
+
+  /** `.if/.elif/.else/.endif` and `.diag/.notice/.warning/.alert`. */
+  private directive(words: string[], where: Where, blocks: CondBlock[]): void {
+    const kw = words[0]!;
+    const top = blocks[blocks.length - 1];
+    const active = top ? top.active : true;
+    const cond = (): boolean => {
+      try {
+        return evalCondExpr(words.slice(1), this.env);
+      } catch (e) {
+        if (!(e instanceof CondExprError)) throw e;
+        this.alert(`failed to parse '${kw}' expression: ${e.message}`, where);
+        return false;
+      }
+    };
+    switch (kw) {
+      case ".if": {
+        const v = active ? cond() : false;
+        blocks.push({ taken: v, active: active && v, parentActive: active, sawElse: false, where });
+        return;
+      }
+      case ".elif": {
+        if (!top || top.sawElse) return this.alert(`'.elif' without a matching '.if'`, where);
+        const v = top.parentActive && !top.taken ? cond() : false;
+        top.active = top.parentActive && !top.taken && v;
+        top.taken ||= v;
+        return;
+      }
+      case ".else":
+        if (!top || top.sawElse) return this.alert(`'.else' without a matching '.if'`, where);
+        top.sawElse = true;
+        top.active = top.parentActive && !top.taken;
+        top.taken = true;
+        return;
+      case ".endif":
+        if (!top) return this.alert(`'.endif' without a matching '.if'`, where);
+        blocks.pop();
+        return;
+    }
+    if (!active) return;
+    const text = words.slice(1).join(" ");
+    switch (kw) {
+      case ".alert":
+        return this.alert(text, where);
+      case ".warning":
+        return this.warning(text, where);
+      case ".notice":
+      case ".diag":
+        this.diagnostics.push({ level: "warning", where, message: text });
+        return;
+      default:
+        this.alert(`unknown directive '${kw}'`, where);
+    }
+  }
+
+  private statement(words: string[], where: Where): void {
+    const kw = words[0]!;
+    if (kw === "global") {
+      this.section = "global";
+      this.current = undefined;
+      this.global.where ??= where;
+      if (words.length > 1) this.alert(`'global' section takes no argument.`, where);
+      return;
+    }
+    if (kw === "defaults") return this.openDefaults(words, where);
+    if (PROXY_SECTIONS.has(kw)) return this.openProxy(words, where);
+    if (UNSUPPORTED_SECTIONS.has(kw)) {
+      this.section = "none";
+      this.current = undefined;
+      this.alert(`'${kw}' sections are not supported by sluice yet.`, where);
+      return;
+    }
+    switch (this.section) {
+      case "global":
+        return this.globalKeyword(words, where);
+      case "defaults":
+      case "proxy":
+        return this.proxyKeyword(words, where);
+      case "none":
+        this.alert(`unknown keyword '${kw}' out of section.`, where);
+    }
+  }
+
+  private openDefaults(words: string[], where: Where): void {
+    this.section = "defaults";
+    this.current = undefined;
+    const { name, from } = this.nameAndFrom(words, where, false);
+    const base = from !== undefined ? this.pickDefaults(from, where) : newProxySettings();
+    this.defaults = structuredClone(base);
+    if (name !== undefined) this.namedDefaults.set(name, this.defaults);
+  }
+
+  private openProxy(words: string[], where: Where): void {
+    const kind = words[0] as Proxy["kind"];
+    const { name, from } = this.nameAndFrom(words, where, true);
+    this.section = "proxy";
+    if (name === undefined) {
+      this.current = undefined;
+      this.section = "none";
+      return;
+    }
+    const base = from !== undefined ? this.pickDefaults(from, where) : this.defaults;
+    const fe = kind !== "backend";
+    const be = kind !== "frontend";
+    // A frontend and a backend may share a name; two of a kind (a listen is both) may not.
+    const dup = this.proxies.find((p) => p.name === name && ((fe && hasFrontend(p)) || (be && hasBackend(p))));
+    if (dup)
+      this.alert(
+        `${kind} '${name}' has the same name as ${dup.kind} '${name}' declared at ${dup.where.file}:${dup.where.line}.`,
+        where,
+      );
+    const proxy: Proxy = {
+      ...structuredClone(base),
+      name,
+      kind,
+      where,
+      binds: [],
+      acls: new Map(),
+      httpRequest: [],
+      httpResponse: [],
+      useBackends: [],
+      servers: [],
+    };
+    this.proxies.push(proxy);
+    this.current = proxy;
+  }
+
+  private nameAndFrom(words: string[], where: Where, required: boolean): { name?: string; from?: string } {
+    const kw = words[0]!;
+    let name: string | undefined;
+    let from: string | undefined;
+    let i = 1;
+    if (words[i] !== undefined && words[i] !== "from") name = words[i++];
+    if (words[i] === "from") {
+      from = words[i + 1];
+      if (from === undefined) this.alert(`'${kw}' : 'from' expects a defaults section name.`, where);
+      i += 2;
+    }
+    if (i < words.length) this.alert(`'${kw}' : unexpected argument '${words[i]}'.`, where);
+    if (required && name === undefined) this.alert(`'${kw}' expects an <id> argument`, where);
+    if (name !== undefined && !/^[A-Za-z0-9_.:-]+$/.test(name)) {
+      this.alert(`character '${/[^A-Za-z0-9_.:-]/.exec(name)![0]}' is not permitted in '${kw}' name '${name}'.`, where);
+      return { from };
+    }
+    return { name, from };
+  }
+
+  private pickDefaults(name: string, where: Where): ProxySettings {
+    const d = this.namedDefaults.get(name);
+    if (d) return d;
+    this.alert(`defaults section '${name}' not found.`, where);
+    return newProxySettings();
+  }
+
+  private globalKeyword(words: string[], where: Where): void {
+    const kw = words[0]!;
+    const fn = GLOBAL_KEYWORDS[kw];
+    if (!fn) return this.alert(`unknown keyword '${kw}' in 'global' section`, where);
+    fn({
+      global: this.global,
+      env: this.env,
+      words,
+      where,
+      alert: (m) => this.alert(m, where),
+      warning: (m) => this.warning(m, where),
+    });
+  }
+
+  private proxyKeyword(words: string[], where: Where): void {
+    let kw = words[0]!;
+    const sectionName = this.current ? this.current.kind : "defaults";
+    let negate = false;
+    if (kw === "no" && words[1] === "option") {
+      negate = true;
+      words = words.slice(1);
+      kw = "option";
+    } else if (kw === "no" && words[1] === "log" && words.length === 2) {
+      const px = this.current ?? this.defaults;
+      px.logs = [];
+      px.logGlobal = false;
+      return;
+    }
+    const def = PROXY_KEYWORDS[kw];
+    if (!def) return this.alert(`unknown keyword '${kw}' in '${sectionName}' section`, where);
+    if (!this.current && !def.defaults) return this.alert(`'${kw}' not allowed in 'defaults' section.`, where);
+    const ctx: KeywordContext = {
+      px: this.current ?? this.defaults,
+      proxy: this.current,
+      sectionName,
+      words,
+      where,
+      global: this.global,
+      alert: (m) => this.alert(m, where),
+      warning: (m) => this.warning(m, where),
+    };
+    const p = this.current;
+    if (p && def.cap === "fe" && !hasFrontend(p))
+      return this.warning(`'${kw}' ignored because backend '${p.name}' has no frontend capability.`, where);
+    if (p && def.cap === "be" && !hasBackend(p))
+      return this.warning(`'${kw}' ignored because frontend '${p.name}' has no backend capability.`, where);
+    if (negate) parseOption(ctx, true);
+    else def.fn(ctx);
+  }
+
+  /** What haproxy checks once every section is read. */
+  private crossCheck(): void {
+    const backendNames = new Map<string, Proxy>();
+    for (const p of this.proxies) if (hasBackend(p)) backendNames.set(p.name, p);
+    const checkBackend = (name: string, where: Where, from: Proxy, what: string): void => {
+      const be = backendNames.get(name);
+      if (!be) this.alert(`Proxy '${from.name}': unable to find required ${what}: '${name}'.`, where);
+    };
+    for (const p of this.proxies) {
+      if (hasFrontend(p)) {
+        if (p.defaultBackend) checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
+        for (const u of p.useBackends) checkBackend(u.backend, u.where, p, "use_backend");
+        if (p.binds.length === 0 && p.kind === "frontend")
+          this.warning(`frontend '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`);
+      }
+      const seen = new Map<string, Where>();
+      for (const s of p.servers) {
+        const prev = seen.get(s.name);
+        if (prev)
+          this.alert(
+            `'server ${p.name}/${s.name}' : already defined at ${prev.file}:${prev.line}.`,
+            s.where,
+          );
+        else seen.set(s.name, s.where);
+      }
+      this.missingTimeouts(p);
+      if (hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
+        this.warning(`log format ignored for ${p.kind} '${p.name}' since it has no log address.`);
+    }
+  }
+
+  private missingTimeouts(p: Proxy): void {
+    const t = p.timeouts;
+    const missing: string[] = [];
+    if (hasFrontend(p) && t.client === undefined) missing.push("client");
+    if (hasBackend(p) && t.connect === undefined) missing.push("connect");
+    if (hasBackend(p) && t.server === undefined) missing.push("server");
+    if (missing.length > 0)
+      this.warning(
+        `missing timeouts for ${p.kind} '${p.name}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.`,
+        p.where,
+      );
+  }
+}

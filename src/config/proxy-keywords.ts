@@ -1,0 +1,474 @@
+// The keywords of defaults, frontend, backend and listen sections.
+import type { HttpCheckSend, Proxy, ProxySettings, Timeouts, Where } from "./model.js";
+import { hasBackend, hasFrontend } from "./model.js";
+import { parseDuration } from "./duration.js";
+import { parseHostPort } from "./address.js";
+import { parseLogTarget } from "./log-target.js";
+import { parseServerParams, type Reporter } from "./server.js";
+import { parseHttpRequestAction, parseHttpResponseAction, splitCondition } from "./rules.js";
+import type { Global } from "./model.js";
+
+export interface KeywordContext extends Reporter {
+  /** The proxy being built, or the defaults section's settings. */
+  px: Proxy | ProxySettings;
+  /** Set for frontend/backend/listen; undefined in a defaults section. */
+  proxy?: Proxy;
+  sectionName: string;
+  words: string[];
+  where: Where;
+  global: Global;
+}
+
+type Cap = "fe" | "be" | "any";
+
+interface Keyword {
+  cap: Cap;
+  /** Whether a defaults section may carry it. */
+  defaults: boolean;
+  fn: (c: KeywordContext) => void;
+}
+
+const TIMEOUT_KEYS: Record<string, keyof Timeouts> = {
+  client: "client",
+  connect: "connect",
+  server: "server",
+  tunnel: "tunnel",
+  "http-keep-alive": "httpKeepAlive",
+  "http-request": "httpRequest",
+  queue: "queue",
+  tarpit: "tarpit",
+  "client-fin": "clientFin",
+  "server-fin": "serverFin",
+  check: "check",
+};
+
+function intArg(c: KeywordContext, i: number, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = c.words[i];
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    c.alert(`'${c.words[0]}' expects an integer argument${min > 0 ? ` >= ${min}` : ""}, got '${v ?? ""}'.`);
+    return undefined;
+  }
+  return Number(v);
+}
+
+function timeout(c: KeywordContext): void {
+  const kind = c.words[1];
+  const key = kind === undefined ? undefined : TIMEOUT_KEYS[kind];
+  if (key === undefined) {
+    c.alert(
+      `'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '${kind ?? ""}')`,
+    );
+    return;
+  }
+  const v = c.words[2];
+  if (v === undefined) return c.alert(`'timeout ${kind}' expects an integer value (in milliseconds)`);
+  const ms = parseDuration(v);
+  if (typeof ms === "string") return c.alert(`'timeout ${kind}' : ${ms}`);
+  if (c.words.length > 3) return c.alert(`'timeout ${kind}' : too many arguments`);
+  c.px.timeouts[key] = ms;
+}
+
+/** Options that are simple booleans in ProxySettings. */
+const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
+  dontlognull: { key: "dontlognull", cap: "fe" },
+  contstats: { key: "contstats", cap: "fe" },
+  "log-separate-errors": { key: "logSeparateErrors", cap: "fe" },
+  "log-health-checks": { key: "logHealthChecks", cap: "be" },
+  logasap: { key: "logasap", cap: "fe" },
+  allbackups: { key: "allbackups", cap: "be" },
+};
+
+/** Options that only tune haproxy internals: accepted, with a warning that they change nothing here. */
+const NO_EFFECT_OPTIONS = new Set([
+  "splice-auto",
+  "splice-request",
+  "splice-response",
+  "http-no-delay",
+  "tcp-smart-accept",
+  "tcp-smart-connect",
+  "socket-stats",
+  "nolinger",
+  "disable-h2-upgrade",
+  "abortonclose",
+  "checkcache",
+  "tcpka",
+  "clitcpka",
+  "srvtcpka",
+  "prefer-last-server",
+]);
+
+export function parseOption(c: KeywordContext, negate: boolean): void {
+  const name = c.words[1];
+  if (name === undefined) return c.alert(`'option' expects an option name.`);
+  const px = c.px;
+  const b = BOOL_OPTIONS[name];
+  if (b) {
+    if (!capOk(c, b.cap, `option ${name}`)) return;
+    (px as unknown as Record<string, boolean>)[b.key] = !negate;
+    return;
+  }
+  if (NO_EFFECT_OPTIONS.has(name)) {
+    c.warning(`'option ${name}' has no effect in sluice; ignored.`);
+    return;
+  }
+  const onlyPositive = (): boolean => {
+    if (negate) c.alert(`negation is not supported for option '${name}'.`);
+    return !negate;
+  };
+  switch (name) {
+    case "httplog":
+      if (negate) px.logFormat = undefined;
+      else if (c.words[2] === "clf") px.logFormat = "httplog-clf";
+      else if (c.words[2] !== undefined) c.alert(`'option httplog' only supports option 'clf'.`);
+      else px.logFormat = "httplog";
+      return;
+    case "tcplog":
+      px.logFormat = negate ? undefined : "tcplog";
+      return;
+    case "http-server-close":
+      px.httpConnMode = negate ? "keep-alive" : "server-close";
+      return;
+    case "httpclose":
+      px.httpConnMode = negate ? "keep-alive" : "close";
+      return;
+    case "http-keep-alive":
+      px.httpConnMode = negate ? "server-close" : "keep-alive";
+      return;
+    case "redispatch": {
+      if (negate) {
+        px.redispatch = undefined;
+        return;
+      }
+      let interval = -1;
+      const v = c.words[2];
+      if (v !== undefined) {
+        if (!/^-?\d+$/.test(v) || v === "0") return c.alert(`'option redispatch' expects a non-zero integer interval.`);
+        interval = Number(v);
+      }
+      px.redispatch = { interval };
+      return;
+    }
+    case "forwardfor": {
+      if (!onlyPositive()) return;
+      const ff = { header: "X-Forwarded-For", ifNone: false, except: undefined as string | undefined };
+      for (let i = 2; i < c.words.length; i++) {
+        const w = c.words[i];
+        if (w === "if-none") ff.ifNone = true;
+        else if (w === "header" || w === "except") {
+          const v = c.words[++i];
+          if (v === undefined) return c.alert(`'option forwardfor' : '${w}' expects an argument.`);
+          if (w === "header") ff.header = v;
+          else ff.except = v;
+        } else return c.alert(`'option forwardfor' : unknown parameter '${w}'.`);
+      }
+      px.forwardfor = ff;
+      return;
+    }
+    case "httpchk":
+      if (!onlyPositive() || !capOk(c, "be", "option httpchk")) return;
+      px.httpchk = parseHttpchk(c);
+      return;
+    default:
+      c.alert(`unknown option '${name}' (or not supported by sluice yet).`);
+  }
+}
+
+/** `option httpchk [[METH] URI [VERSION]]`; VERSION may carry extra header lines after `\r\n`. */
+function parseHttpchk(c: KeywordContext): HttpCheckSend {
+  const args = c.words.slice(2);
+  const send: HttpCheckSend = { method: "OPTIONS", uri: "/", version: "HTTP/1.0", headers: [], body: "" };
+  if (args.length === 1) send.uri = args[0]!;
+  else if (args.length >= 2) {
+    send.method = args[0]!;
+    send.uri = args[1]!;
+    if (args.length >= 3) {
+      const lines = args.slice(2).join(" ").split("\r\n");
+      send.version = lines[0]!;
+      for (const l of lines.slice(1)) if (l !== "") send.headers.push(l);
+      if (lines.length > 1)
+        c.warning(
+          `'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.`,
+        );
+    }
+  }
+  if (!/^HTTP\/\d\.\d$/.test(send.version))
+    c.warning(`'option httpchk' : version '${send.version}' does not look like 'HTTP/x.y'; it is sent as is.`);
+  return send;
+}
+
+function capOk(c: KeywordContext, cap: Cap, what: string): boolean {
+  const p = c.proxy;
+  if (!p || cap === "any") return true;
+  if (cap === "fe" && !hasFrontend(p)) {
+    c.warning(`'${what}' ignored because backend '${p.name}' has no frontend capability.`);
+    return false;
+  }
+  if (cap === "be" && !hasBackend(p)) {
+    c.warning(`'${what}' ignored because frontend '${p.name}' has no backend capability.`);
+    return false;
+  }
+  return true;
+}
+
+function httpCheck(c: KeywordContext): void {
+  const sub = c.words[1];
+  if (sub === "expect") {
+    let i = 2;
+    const negate = c.words[i] === "!";
+    if (negate) i++;
+    const kind = c.words[i];
+    const pattern = c.words[i + 1];
+    if (kind !== "status" && kind !== "rstatus" && kind !== "string" && kind !== "rstring")
+      return c.alert(
+        `'http-check expect' : '${kind ?? ""}' is not supported by sluice yet (supported: status, rstatus, string, rstring).`,
+      );
+    if (pattern === undefined) return c.alert(`'http-check expect ${kind}' expects a pattern.`);
+    if (c.words.length > i + 2) return c.alert(`'http-check expect' : unexpected '${c.words[i + 2]}'.`);
+    c.px.httpCheckExpect.push({ negate, kind, pattern, where: c.where });
+    return;
+  }
+  if (sub === "send") {
+    const send: HttpCheckSend = c.px.httpchk ?? {
+      method: "OPTIONS",
+      uri: "/",
+      version: "HTTP/1.0",
+      headers: [],
+      body: "",
+    };
+    for (let i = 2; i < c.words.length; i += 2) {
+      const k = c.words[i]!;
+      const v = c.words[i + 1];
+      if (v === undefined) return c.alert(`'http-check send' : '${k}' expects an argument.`);
+      if (k === "meth") send.method = v;
+      else if (k === "uri") send.uri = v;
+      else if (k === "ver") send.version = v;
+      else if (k === "body") send.body = v;
+      else if (k === "hdr") {
+        const value = c.words[i + 2];
+        if (value === undefined) return c.alert(`'http-check send' : 'hdr' expects a name and a value.`);
+        send.headers.push(`${v}: ${value}`);
+        i++;
+      } else return c.alert(`'http-check send' : '${k}' is not supported by sluice yet.`);
+    }
+    c.px.httpchk = send;
+    return;
+  }
+  c.alert(`'http-check ${sub ?? ""}' is not supported by sluice yet (supported: expect, send).`);
+}
+
+function needProxy(c: KeywordContext): Proxy | undefined {
+  if (!c.proxy) c.alert(`'${c.words[0]}' not allowed in 'defaults' section.`);
+  return c.proxy;
+}
+
+export const PROXY_KEYWORDS: Record<string, Keyword> = {
+  mode: {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      const m = c.words[1];
+      if (m !== "http" && m !== "tcp") return c.alert(`unknown proxy mode '${m ?? ""}'.`);
+      c.px.mode = m;
+    },
+  },
+  timeout: { cap: "any", defaults: true, fn: timeout },
+  option: { cap: "any", defaults: true, fn: (c) => parseOption(c, false) },
+  retries: {
+    cap: "be",
+    defaults: true,
+    fn: (c) => {
+      const n = intArg(c, 1, 0);
+      if (n !== undefined) c.px.retries = n;
+    },
+  },
+  backlog: {
+    cap: "fe",
+    defaults: true,
+    fn: (c) => {
+      const n = intArg(c, 1, 0);
+      if (n !== undefined) c.px.backlog = n;
+    },
+  },
+  maxconn: {
+    cap: "fe",
+    defaults: true,
+    fn: (c) => {
+      const n = intArg(c, 1, 0);
+      if (n !== undefined) c.px.maxconn = n;
+    },
+  },
+  balance: {
+    cap: "be",
+    defaults: true,
+    fn: (c) => {
+      const algo = c.words[1];
+      if (algo === "roundrobin" || algo === "static-rr" || algo === "leastconn" || algo === "first") {
+        if (c.words.length > 2) return c.alert(`'balance ${algo}' takes no argument.`);
+        c.px.balance = algo;
+      } else c.alert(`'balance ${algo ?? ""}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first).`);
+    },
+  },
+  "http-reuse": {
+    cap: "be",
+    defaults: true,
+    fn: (c) => {
+      const m = c.words[1];
+      if (m !== "never" && m !== "safe" && m !== "aggressive" && m !== "always")
+        return c.alert(`'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.`);
+      c.px.httpReuse = m;
+    },
+  },
+  log: {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      if (c.words[1] === "global") {
+        if (c.words.length > 2) return c.alert(`'log global' takes no other argument.`);
+        c.px.logGlobal = true;
+        c.px.logs.push(...c.global.logs);
+        return;
+      }
+      const t = parseLogTarget(c.words.slice(1), c.where);
+      if (typeof t === "string") c.alert(t);
+      else c.px.logs.push(t);
+    },
+  },
+  "default-server": {
+    cap: "be",
+    defaults: true,
+    fn: (c) => parseServerParams(c.words.slice(1), c.px.defaultServer, c),
+  },
+  default_backend: {
+    cap: "fe",
+    defaults: true,
+    fn: (c) => {
+      if (c.words.length !== 2) return c.alert(`'default_backend' expects a backend name.`);
+      c.px.defaultBackend = { name: c.words[1]!, where: c.where };
+    },
+  },
+  "http-check": { cap: "be", defaults: true, fn: httpCheck },
+  capture: {
+    cap: "fe",
+    defaults: false,
+    fn: (c) => {
+      const [, dir, what, name, lenKw, len] = c.words;
+      if ((dir !== "request" && dir !== "response") || what !== "header" || name === undefined || lenKw !== "len")
+        return c.alert(`'capture' expects 'request header <name> len <length>' or 'response header <name> len <length>'.`);
+      const n = Number(len);
+      if (!Number.isInteger(n) || n <= 0) return c.alert(`'capture ${dir} header' : 'len' expects a positive integer.`);
+      const list = dir === "request" ? c.px.captureRequestHeaders : c.px.captureResponseHeaders;
+      list.push({ name, len: n });
+    },
+  },
+  bind: {
+    cap: "fe",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      const spec = c.words[1];
+      if (spec === undefined) return c.alert(`'bind' expects [addr1]:port1[-end1]{,[addr]:port[-end]}... as arguments.`);
+      let name: string | undefined;
+      for (let i = 2; i < c.words.length; i++) {
+        const kw = c.words[i]!;
+        if (kw === "name" || kw === "id" || kw === "backlog" || kw === "maxconn") {
+          const v = c.words[++i];
+          if (v === undefined) return c.alert(`'bind' : '${kw}' expects an argument.`);
+          if (kw === "name") name = v;
+          else if (kw !== "id") return c.alert(`'bind' : '${kw}' is not supported by sluice yet.`);
+        } else if (kw === "v4v6" || kw === "v6only" || kw === "defer-accept" || kw === "tfo") {
+          c.warning(`'bind' : '${kw}' has no effect in sluice; ignored.`);
+        } else return c.alert(`'bind' : unknown keyword '${kw}' (or not supported by sluice yet).`);
+      }
+      for (const part of spec.split(",")) {
+        const hp = parseHostPort(part, { range: true });
+        if (typeof hp === "string") return c.alert(`'bind' : ${hp}`);
+        if (hp.fd !== undefined) {
+          p.binds.push({ host: "", port: 0, fd: hp.fd, name, where: c.where });
+          continue;
+        }
+        if (hp.port === undefined) return c.alert(`'bind' : missing port number: '${part}'`);
+        for (let port = hp.port; port <= hp.portEnd!; port++) p.binds.push({ host: hp.host, port, name, where: c.where });
+      }
+    },
+  },
+  acl: {
+    cap: "any",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      const [, name, fetch, ...rest] = c.words;
+      if (name === undefined || fetch === undefined) return c.alert(`'acl' expects an ACL name and a fetch method.`);
+      if (!/^[A-Za-z0-9_.:-]+$/.test(name))
+        return c.alert(`invalid character in ACL name '${name}' (allowed: letters, digits, '-', '_', '.' and ':').`);
+      const list = p.acls.get(name) ?? [];
+      list.push({ fetch, words: rest, where: c.where });
+      p.acls.set(name, list);
+    },
+  },
+  use_backend: {
+    cap: "fe",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      const s = splitCondition(c.words.slice(1), c.where);
+      if (typeof s === "string") return c.alert(`'use_backend' : ${s}`);
+      if (s.head.length !== 1) return c.alert(`'use_backend' expects a backend name.`);
+      const name = s.head[0]!;
+      if (name.includes("%["))
+        return c.alert(`'use_backend' with a dynamic name ('${name}') is not supported by sluice yet.`);
+      p.useBackends.push({ backend: name, cond: s.cond, where: c.where });
+    },
+  },
+  "http-request": {
+    cap: "any",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      const s = splitCondition(c.words.slice(1), c.where);
+      if (typeof s === "string") return c.alert(`'http-request' : ${s}`);
+      const action = parseHttpRequestAction(s.head);
+      if (typeof action === "string") return c.alert(action);
+      p.httpRequest.push({ action, cond: s.cond, where: c.where });
+    },
+  },
+  "http-response": {
+    cap: "any",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      const s = splitCondition(c.words.slice(1), c.where);
+      if (typeof s === "string") return c.alert(`'http-response' : ${s}`);
+      const action = parseHttpResponseAction(s.head);
+      if (typeof action === "string") return c.alert(action);
+      p.httpResponse.push({ action, cond: s.cond, where: c.where });
+    },
+  },
+  server: {
+    cap: "be",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      const [, name, addr] = c.words;
+      if (name === undefined || addr === undefined) return c.alert(`'server' expects <name> and <addr>[:<port>] as arguments.`);
+      const hp = parseHostPort(addr, { range: false });
+      const label = `'server ${p.name}/${name}'`;
+      if (typeof hp === "string") return c.alert(`${label} : ${hp}`);
+      if (hp.fd !== undefined) return c.alert(`${label} : 'fd@' addresses are not supported for servers.`);
+      if (hp.port === undefined) return c.alert(`${label} : a server without a port is not supported by sluice yet.`);
+      const params = structuredClone(p.defaultServer);
+      parseServerParams(c.words.slice(3), params, {
+        alert: (m) => c.alert(`${label} : ${m}`),
+        warning: (m) => c.warning(`${label} : ${m}`),
+      });
+      p.servers.push({ ...params, name, host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port, where: c.where });
+    },
+  },
+  description: { cap: "any", defaults: true, fn: () => undefined },
+  id: { cap: "any", defaults: false, fn: () => undefined },
+};

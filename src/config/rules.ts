@@ -1,0 +1,145 @@
+// Conditions (`if|unless ...`) and the actions of `http-request` / `http-response` lines.
+import type { CondTerm, Condition, HttpRequestAction, HttpResponseAction, Where } from "./model.js";
+
+/** Splits `words` at `if`/`unless`: the words before and the parsed condition after. */
+export function splitCondition(words: string[], where: Where): { head: string[]; cond?: Condition } | string {
+  const at = words.findIndex((w) => w === "if" || w === "unless");
+  if (at < 0) return { head: words };
+  const cond = parseCondition(words.slice(at + 1), words[at] === "unless", where);
+  if (typeof cond === "string") return cond;
+  return { head: words.slice(0, at), cond };
+}
+
+export function parseCondition(words: string[], unless: boolean, where: Where): Condition | string {
+  if (words.length === 0) return `missing condition after '${unless ? "unless" : "if"}'`;
+  const groups: CondTerm[][] = [[]];
+  for (let i = 0; i < words.length; i++) {
+    let w = words[i]!;
+    if (w === "||" || w === "or") {
+      if (groups[groups.length - 1]!.length === 0) return `missing ACL before '${w}'`;
+      groups.push([]);
+      continue;
+    }
+    let negate = false;
+    while (w.startsWith("!")) {
+      negate = !negate;
+      w = w.slice(1);
+      if (w === "") {
+        w = words[++i] ?? "";
+        if (w === "") return "missing ACL after '!'";
+      }
+    }
+    const group = groups[groups.length - 1]!;
+    if (w === "{") {
+      const close = words.indexOf("}", i + 1);
+      if (close < 0) return "missing closing '}' in condition";
+      const inner = words.slice(i + 1, close);
+      if (inner.length === 0) return "no ACL between '{' and '}'";
+      group.push({ negate, anon: { fetch: inner[0]!, words: inner.slice(1), where } });
+      i = close;
+      continue;
+    }
+    group.push({ negate, name: w });
+  }
+  if (groups[groups.length - 1]!.length === 0) return "missing ACL at the end of the condition";
+  return { unless, groups, where };
+}
+
+/** deny/tarpit/return share `[deny_status|status N] [content-type T] [string S | file F]`. */
+function parseReply(
+  words: string[],
+  statusKw: string,
+  defStatus: number,
+): { status: number; contentType?: string; body?: string } | string {
+  let status = defStatus;
+  let contentType: string | undefined;
+  let body: string | undefined;
+  for (let i = 0; i < words.length; i += 2) {
+    const kw = words[i]!;
+    const v = words[i + 1];
+    if (v === undefined) return `'${kw}' expects an argument`;
+    if (kw === statusKw) {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 200 || n > 599) return `'${kw}' expects a status code between 200 and 599, got '${v}'`;
+      status = n;
+    } else if (kw === "content-type") contentType = v;
+    else if (kw === "string") body = v;
+    else if (kw === "file") return `'file' payloads are not supported by sluice yet`;
+    else return `unexpected keyword '${kw}'`;
+  }
+  if (body !== undefined && contentType === undefined) return `a 'string' payload requires a 'content-type'`;
+  return { status, contentType, body };
+}
+
+const nameValue = (words: string[], kw: string): { name: string; value: string } | string => {
+  if (words.length !== 2) return `'http-request ${kw}' expects exactly 2 arguments`;
+  return { name: words[0]!, value: words[1]! };
+};
+
+export function parseHttpRequestAction(words: string[]): HttpRequestAction | string {
+  const [kw, ...args] = words;
+  switch (kw) {
+    case "allow":
+      return args.length ? `'allow' takes no argument` : { kind: "allow" };
+    case "deny":
+    case "tarpit": {
+      const r = parseReply(args, "deny_status", kw === "deny" ? 403 : 500);
+      return typeof r === "string" ? r : { kind: kw, ...r };
+    }
+    case "return": {
+      const r = parseReply(args, "status", 200);
+      return typeof r === "string" ? r : { kind: "return", ...r };
+    }
+    case "redirect": {
+      const type = args[0];
+      if (type !== "location" && type !== "prefix" && type !== "scheme")
+        return `'redirect' expects 'location', 'prefix' or 'scheme'`;
+      const value = args[1];
+      if (value === undefined) return `'redirect ${type}' expects an argument`;
+      let code = 302;
+      for (let i = 2; i < args.length; i += 2) {
+        if (args[i] !== "code") return `'redirect': '${args[i]}' is not supported by sluice yet`;
+        code = Number(args[i + 1]);
+        if (![301, 302, 303, 307, 308].includes(code)) return `'redirect': unsupported HTTP code '${args[i + 1]}'`;
+      }
+      return { kind: "redirect", type, value, code };
+    }
+    case "set-header":
+    case "add-header": {
+      const r = nameValue(args, kw);
+      return typeof r === "string" ? r : { kind: kw, ...r };
+    }
+    case "del-header":
+      return args.length === 1 ? { kind: "del-header", name: args[0]! } : `'del-header' expects exactly 1 argument`;
+    case "replace-header":
+      return args.length === 3
+        ? { kind: "replace-header", name: args[0]!, regex: args[1]!, replace: args[2]! }
+        : `'replace-header' expects exactly 3 arguments`;
+    case "set-path":
+    case "set-method":
+      return args.length === 1 ? { kind: kw, value: args[0]! } : `'${kw}' expects exactly 1 argument`;
+    default:
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, set-path, set-method)`;
+  }
+}
+
+export function parseHttpResponseAction(words: string[]): HttpResponseAction | string {
+  const [kw, ...args] = words;
+  switch (kw) {
+    case "allow":
+      return args.length ? `'allow' takes no argument` : { kind: "allow" };
+    case "deny": {
+      const r = parseReply(args, "deny_status", 502);
+      return typeof r === "string" ? r : { kind: "deny", ...r };
+    }
+    case "set-header":
+    case "add-header": {
+      const r = nameValue(args, kw);
+      return typeof r === "string" ? r : { kind: kw, ...r };
+    }
+    case "del-header":
+      return args.length === 1 ? { kind: "del-header", name: args[0]! } : `'del-header' expects exactly 1 argument`;
+    default:
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header)`;
+  }
+}

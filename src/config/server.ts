@@ -1,0 +1,106 @@
+// `server` and `default-server` lines: the address and the settings that follow it.
+import type { ServerParams } from "./model.js";
+import { parseDuration } from "./duration.js";
+import { parseHostPort } from "./address.js";
+
+export interface Reporter {
+  alert(message: string): void;
+  warning(message: string): void;
+}
+
+type ParamFn = (p: ServerParams, value: string, r: Reporter, name: string) => void;
+
+const int =
+  (key: "maxconn" | "maxqueue" | "rise" | "fall", min: number): ParamFn =>
+  (p, v, r, name) => {
+    if (!/^\d+$/.test(v) || parseInt(v, 10) < min)
+      return r.alert(`'${name}' expects an integer argument >= ${min}, got '${v}'`);
+    p[key] = parseInt(v, 10);
+  };
+
+const time =
+  (key: "inter" | "fastinter" | "downinter"): ParamFn =>
+  (p, v, r, name) => {
+    const ms = parseDuration(v);
+    if (typeof ms === "string") return r.alert(`'${name}' : ${ms}`);
+    if (ms === 0) return r.alert(`'${name}' expects a positive delay in milliseconds, got '${v}'`);
+    p[key] = ms;
+  };
+
+/** Settings that take a value. */
+const VALUED: Record<string, ParamFn> = {
+  maxconn: int("maxconn", 0),
+  maxqueue: int("maxqueue", 0),
+  rise: int("rise", 1),
+  fall: int("fall", 1),
+  inter: time("inter"),
+  fastinter: time("fastinter"),
+  downinter: time("downinter"),
+  weight: (p, v, r) => {
+    const w = /^\d+$/.test(v) ? parseInt(v, 10) : NaN;
+    if (!(w >= 0 && w <= 256)) return r.alert(`weight is not within 0 and 256 (${v})`);
+    p.weight = w;
+  },
+  cookie: (p, v) => {
+    p.cookie = v;
+  },
+  port: (p, v, r) => {
+    const n = /^\d+$/.test(v) ? parseInt(v, 10) : NaN;
+    if (!(n >= 1 && n <= 65535)) return r.alert(`invalid port '${v}'`);
+    p.checkPort = n;
+  },
+  addr: (p, v, r) => {
+    const hp = parseHostPort(v, { range: false });
+    if (typeof hp === "string") return r.alert(hp);
+    p.checkAddr = hp.host;
+  },
+  "on-marked-down": (p, v, r) => {
+    if (v !== "shutdown-sessions") return r.alert(`'on-marked-down' expects 'shutdown-sessions', got '${v}'`);
+    p.onMarkedDown = v;
+  },
+  "on-marked-up": (p, v, r) => {
+    if (v !== "shutdown-backup-sessions")
+      return r.alert(`'on-marked-up' expects 'shutdown-backup-sessions', got '${v}'`);
+    p.onMarkedUp = v;
+  },
+  id: () => undefined,
+};
+
+/** Settings that are a single word. */
+const FLAGS: Record<string, (p: ServerParams) => void> = {
+  check: (p) => (p.check = true),
+  "no-check": (p) => (p.check = false),
+  backup: (p) => (p.backup = true),
+  "no-backup": (p) => (p.backup = false),
+  disabled: (p) => (p.disabled = true),
+  enabled: (p) => (p.disabled = false),
+};
+
+/** Settings that tune haproxy internals only: accepted with a warning. */
+const NO_EFFECT_VALUED = new Set(["init-addr", "pool-max-conn", "pool-purge-delay", "pool-low-conn", "error-limit"]);
+
+/** Applies the words after the address (or after `default-server`) to `p`. */
+export function parseServerParams(words: string[], p: ServerParams, r: Reporter): void {
+  for (let i = 0; i < words.length; i++) {
+    const kw = words[i]!;
+    const flag = FLAGS[kw];
+    if (flag) {
+      flag(p);
+      continue;
+    }
+    const fn = VALUED[kw];
+    if (fn || NO_EFFECT_VALUED.has(kw)) {
+      const v = words[i + 1];
+      if (v === undefined) {
+        r.alert(`'${kw}' expects an argument.`);
+        return;
+      }
+      i++;
+      if (fn) fn(p, v, r, kw);
+      else r.warning(`'${kw}' has no effect in sluice; ignored.`);
+      continue;
+    }
+    r.alert(`unknown keyword '${kw}' (or not supported by sluice yet) on server line.`);
+    return;
+  }
+}

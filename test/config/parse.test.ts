@@ -1,0 +1,324 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/config/parse.js";
+import type { Diagnostic } from "../../src/config/model.js";
+
+const parse = (text: string, env: Record<string, string> = {}) =>
+  parseConfig([{ name: "t.cfg", text: text.replace(/^\n/, "") }], env);
+
+const alerts = (ds: Diagnostic[]) => ds.filter((d) => d.level === "alert");
+const warnings = (ds: Diagnostic[]) => ds.filter((d) => d.level === "warning");
+
+/** Asserts exactly one alert, on `line`, matching `re`. */
+function oneAlert(text: string, line: number, re: RegExp): void {
+  const a = alerts(parse(text).diagnostics);
+  assert.equal(a.length, 1, JSON.stringify(a));
+  assert.equal(a[0]!.where?.line, line, a[0]!.message);
+  assert.match(a[0]!.message, re);
+}
+
+const BASE = `
+defaults
+  mode http
+  timeout client 1s
+  timeout connect 1s
+  timeout server 1s
+`;
+
+test("the article's keywords parse into the model, with defaults inherited", () => {
+  const { config, diagnostics } = parse(`
+global
+  maxconn 9000
+  log 127.0.0.1:5514 len 2048 format rfc5424 local1 info
+defaults
+  mode http
+  log global
+  option httplog
+  option http-server-close
+  option dontlognull
+  option redispatch
+  option contstats
+  retries 3
+  backlog 10000
+  timeout client 25s
+  timeout connect 5s
+  timeout server 25s
+  timeout tunnel 3600s
+  timeout http-keep-alive 1s
+  timeout http-request 15s
+  timeout queue 30s
+  timeout tarpit 60s
+  timeout client-fin 2s
+  timeout server-fin 3s
+  timeout check 4s
+  default-server inter 3s rise 2 fall 3
+  option forwardfor except 127.0.0.0/8 header X-Client if-none
+frontend ft_web
+  bind 127.0.0.1:8080 name http
+  bind [::1]:8081,:8082
+  maxconn 10000
+  acl host_ws hdr_beg(Host) -i ws.
+  use_backend bk_ws if host_ws
+  default_backend bk_web
+backend bk_web
+  balance roundrobin
+  option httpchk HEAD /
+  server websrv1 127.0.0.1:80 maxconn 100 weight 10 cookie websrv1 check
+backend bk_ws
+  option httpchk GET / HTTP/1.1\\r\\nHost:\\ ws.domain.com
+  http-check expect status 101
+  http-request deny deny_status 400 if { hdr_cnt(Sec-WebSocket-Key) eq 0 }
+  server websrv1 [::1]:8080 maxconn 30000 weight 10 cookie websrv1 check inter 1s backup disabled
+`);
+  assert.deepEqual(alerts(diagnostics), []);
+  assert.equal(config.global.maxconn, 9000);
+  const fe = config.frontends[0]!;
+  assert.equal(fe.mode, "http");
+  assert.equal(fe.httpConnMode, "server-close");
+  assert.equal(fe.logFormat, "httplog");
+  assert.equal(fe.logs.length, 1, "log global copies the global targets");
+  assert.equal(fe.logs[0]!.port, 5514);
+  assert.equal(fe.logs[0]!.facility, "local1");
+  assert.equal(fe.logs[0]!.level, 6);
+  assert.equal(fe.logs[0]!.len, 2048);
+  assert.deepEqual(fe.timeouts, {
+    client: 25000,
+    connect: 5000,
+    server: 25000,
+    tunnel: 3_600_000,
+    httpKeepAlive: 1000,
+    httpRequest: 15000,
+    queue: 30000,
+    tarpit: 60000,
+    clientFin: 2000,
+    serverFin: 3000,
+    check: 4000,
+  });
+  assert.deepEqual(fe.forwardfor, { header: "X-Client", except: "127.0.0.0/8", ifNone: true });
+  assert.deepEqual(
+    fe.binds.map((b) => [b.host, b.port, b.name]),
+    [
+      ["127.0.0.1", 8080, "http"],
+      ["::1", 8081, undefined],
+      ["", 8082, undefined],
+    ],
+  );
+  assert.equal(fe.maxconn, 10000);
+  assert.equal(fe.backlog, 10000);
+  assert.equal(fe.retries, 3);
+  assert.deepEqual(fe.redispatch, { interval: -1 });
+  assert.ok(fe.dontlognull && fe.contstats);
+  assert.equal(fe.useBackends[0]!.backend, "bk_ws");
+  assert.deepEqual(fe.useBackends[0]!.cond!.groups, [[{ negate: false, name: "host_ws" }]]);
+  assert.equal(fe.defaultBackend?.name, "bk_web");
+  const web = config.backends.get("bk_web")!;
+  assert.deepEqual(web.httpchk, { method: "HEAD", uri: "/", version: "HTTP/1.0", headers: [], body: "" });
+  const s = web.servers[0]!;
+  assert.deepEqual([s.host, s.port, s.maxconn, s.weight, s.cookie, s.check, s.inter, s.rise, s.fall], [
+    "127.0.0.1",
+    80,
+    100,
+    10,
+    "websrv1",
+    true,
+    3000,
+    2,
+    3,
+  ]);
+  const ws = config.backends.get("bk_ws")!;
+  assert.deepEqual(ws.httpchk, {
+    method: "GET",
+    uri: "/",
+    version: "HTTP/1.1",
+    headers: ["Host: ws.domain.com"],
+    body: "",
+  });
+  assert.deepEqual(ws.httpCheckExpect.map((e) => [e.kind, e.pattern, e.negate]), [["status", "101", false]]);
+  const rule = ws.httpRequest[0]!;
+  assert.deepEqual(rule.action, { kind: "deny", status: 400, contentType: undefined, body: undefined });
+  assert.equal(rule.cond!.groups[0]![0]!.anon!.fetch, "hdr_cnt(Sec-WebSocket-Key)");
+  const s2 = ws.servers[0]!;
+  assert.deepEqual([s2.host, s2.inter, s2.backup, s2.disabled], ["::1", 1000, true, true]);
+  // haproxy 2.6 warns about headers hidden in the httpchk version string.
+  assert.ok(warnings(diagnostics).some((d) => /deprecated/.test(d.message) && d.where?.line === 39));
+});
+
+test("each defaults section applies to the proxies that follow it; named ones with 'from'", () => {
+  const { config } = parse(`
+defaults base
+  mode http
+  timeout client 5s
+defaults
+  mode tcp
+  timeout client 7s
+frontend a
+  bind :1
+  default_backend b
+frontend c from base
+  bind :2
+  default_backend b
+defaults
+  timeout server 1s
+backend b
+`);
+  const [a, c] = config.frontends;
+  assert.equal(a!.mode, "tcp");
+  assert.equal(a!.timeouts.client, 7000);
+  assert.equal(c!.mode, "http");
+  assert.equal(c!.timeouts.client, 5000);
+  // A new anonymous defaults section starts from haproxy's built-in defaults, not the previous one.
+  const b = config.backends.get("b")!;
+  assert.equal(b.mode, "tcp");
+  assert.equal(b.timeouts.client, undefined);
+  assert.equal(b.timeouts.server, 1000);
+});
+
+test("no option and option overrides", () => {
+  const { config } = parse(`${BASE}
+  option forwardfor
+  option http-server-close
+backend b
+  no option http-server-close
+  option httpclose
+frontend f
+  bind :1
+  no option forwardfor
+  default_backend b
+`);
+  assert.equal(config.backends.get("b")!.httpConnMode, "close");
+  const f = config.frontends[0]!;
+  assert.equal(f.httpConnMode, "server-close");
+});
+
+test("several global sections, setenv, and .if blocks", () => {
+  const { config, diagnostics } = parse(`
+global
+  maxconn 100
+global
+  setenv PORT 9000
+.if defined(NOPE)
+  maxconn 1
+.elif streq(a,a)
+  tune.bufsize 32768
+.else
+  maxconn 2
+.endif
+.if version_atleast(2.6)
+  .if defined(HOME)
+  maxconn 300
+  .endif
+.endif
+${BASE}
+frontend f
+  bind ":\${PORT}"
+  default_backend b
+backend b
+`, { HOME: "/root" });
+  assert.deepEqual(alerts(diagnostics), []);
+  assert.equal(config.global.bufsize, 32768);
+  assert.equal(config.global.maxconn, 300);
+  assert.equal(config.frontends[0]!.binds[0]!.port, 9000);
+});
+
+test("bind fd@N and a port range", () => {
+  const { config, diagnostics } = parse(`${BASE}
+frontend f
+  bind fd@3
+  bind "fd@\${FD}"
+  bind 127.0.0.1:9000-9002
+  default_backend b
+backend b
+`, { FD: "4" });
+  assert.deepEqual(alerts(diagnostics), []);
+  assert.deepEqual(
+    config.frontends[0]!.binds.map((b) => b.fd ?? b.port),
+    [3, 4, 9000, 9001, 9002],
+  );
+});
+
+test("errors name the line and the keyword", () => {
+  oneAlert(`${BASE}frontend f\n  bind :1\n  foo bar\n`, 8, /unknown keyword 'foo' in 'frontend' section/);
+  oneAlert(`global\n  nosuch 1\n`, 2, /unknown keyword 'nosuch' in 'global' section/);
+  oneAlert(`${BASE}  frob\n`, 6, /unknown keyword 'frob' in 'defaults' section/);
+  oneAlert(`${BASE}frontend f\n  bind :1\n  use_backend nope\n`, 8, /unable to find required use_backend: 'nope'/);
+  oneAlert(`${BASE}frontend f\n  bind :1\n  default_backend nope\n`, 8, /unable to find required default_backend: 'nope'/);
+  oneAlert(`${BASE}backend b\nbackend b\n`, 7, /same name as backend 'b'/);
+  oneAlert(`${BASE}backend b\n  server s 127.0.0.1:1\n  server s 127.0.0.1:2\n`, 8, /already defined/);
+  oneAlert(`${BASE}backend b\n  server s 127.0.0.1:70000\n`, 7, /invalid port '70000'/);
+  oneAlert(`${BASE}backend b\n  server s 127.0.0.1:80 weight 300\n`, 7, /weight is not within 0 and 256 \(300\)/);
+  oneAlert(`${BASE}frontend f\n  bind :0\n  bind :1\n`, 7, /invalid port '0'/);
+  oneAlert(`${BASE}  timeout client 5x\n`, 6, /unexpected character 'x'/);
+  oneAlert(`${BASE}  timeout nap 5s\n`, 6, /'timeout' supports/);
+  oneAlert(`${BASE}  option nosuch\n`, 6, /unknown option 'nosuch'/);
+  oneAlert(`${BASE}backend b\n  balance uri\n`, 7, /'balance uri' is not supported/);
+  oneAlert(`${BASE}  acl a path /\n`, 6, /'acl' not allowed in 'defaults' section/);
+  oneAlert(`${BASE}frontend f\n  bind :1\n  http-request set-var(txn.x) str(1)\n`, 8, /not supported by sluice yet/);
+  oneAlert(`${BASE}userlist u\n`, 6, /'userlist' sections are not supported/);
+  oneAlert(`frontend f\n  bind "unterminated\n`, 2, /unmatched double quote/);
+  oneAlert(`.if defined(X)\n`, 1, /unterminated '.if'/);
+  oneAlert(`.endif\n`, 1, /'.endif' without a matching '.if'/);
+  oneAlert(`.if nosuch(x)\n.endif\n`, 1, /failed to parse '.if'/);
+  oneAlert(`.alert stop here\n`, 1, /stop here/);
+  oneAlert(`bind :80\n`, 1, /unknown keyword 'bind' out of section/);
+});
+
+test("a frontend keyword in a backend is ignored with haproxy's warning", () => {
+  const { diagnostics } = parse(`${BASE}backend b\n  bind 127.0.0.1:1\n  default_backend x\n`);
+  assert.deepEqual(alerts(diagnostics), []);
+  const w = warnings(diagnostics).map((d) => [d.where?.line, d.message]);
+  assert.deepEqual(w, [
+    [7, "'bind' ignored because backend 'b' has no frontend capability."],
+    [8, "'default_backend' ignored because backend 'b' has no frontend capability."],
+  ]);
+});
+
+test("missing timeouts and a log format without a target are warnings", () => {
+  const { diagnostics } = parse(`defaults\n  mode http\n  option httplog\nfrontend f\n  bind :1\n  default_backend b\nbackend b\n`);
+  assert.deepEqual(alerts(diagnostics), []);
+  const msgs = warnings(diagnostics).map((d) => d.message);
+  assert.ok(msgs.some((m) => m.startsWith("missing timeouts for frontend 'f'")));
+  assert.ok(msgs.some((m) => m.startsWith("missing timeouts for backend 'b'")));
+  assert.ok(msgs.includes("log format ignored for frontend 'f' since it has no log address."));
+  // haproxy 2.6: a frontend without bind is a warning (and `-c` then exits 2: nothing would listen).
+  const nobind = parse(`${BASE}frontend f\n`).diagnostics;
+  assert.deepEqual(alerts(nobind), []);
+  assert.ok(
+    warnings(nobind).some(
+      (d) => d.message === "frontend 'f' has no 'bind' directive. Please declare it as a backend if this was intended.",
+    ),
+  );
+});
+
+test("keywords that only tune haproxy internals are accepted with a warning", () => {
+  const { diagnostics } = parse(`global\n  nbthread 4\n  tune.maxaccept 10\n${BASE}  option splice-auto\n`);
+  assert.deepEqual(alerts(diagnostics), []);
+  assert.equal(warnings(diagnostics).filter((d) => /has no effect/.test(d.message)).length, 3);
+});
+
+test("conditions: AND terms, OR groups, negation, anonymous ACLs", () => {
+  const { config, diagnostics } = parse(`${BASE}
+frontend f
+  bind :1
+  acl a path /a
+  acl b path /b
+  acl c path /c
+  use_backend x if a !b || c or { path /d } ! a
+  use_backend x unless a
+  default_backend x
+backend x
+`);
+  assert.deepEqual(alerts(diagnostics), []);
+  const [r1, r2] = config.frontends[0]!.useBackends;
+  assert.deepEqual(r1!.cond!.groups, [
+    [
+      { negate: false, name: "a" },
+      { negate: true, name: "b" },
+    ],
+    [{ negate: false, name: "c" }],
+    [
+      { negate: false, anon: { fetch: "path", words: ["/d"], where: { file: "t.cfg", line: 12 } } },
+      { negate: true, name: "a" },
+    ],
+  ]);
+  assert.equal(r2!.cond!.unless, true);
+});
