@@ -13,7 +13,8 @@ export function parseDuration(text: string, defaultUnit = "ms"): number | string
   const scale = UNIT_MS[unit];
   if (scale === undefined) return `unexpected character '${m[2]![0]}' in time value '${text}'`;
   const ms = Math.ceil(Number(m[1]) * scale);
-  if (ms > MAX_TIMER_MS) return `timer overflow in argument '${text}' (maximum value is 2147483647 ms or ~24.8 days)`;
+  if (ms > MAX_TIMER_MS)
+    return `timer overflow in argument '${text}' (maximum value is 2147483647 ms or ~24.8 days)`;
   return ms;
 }
 

@@ -31,7 +31,16 @@ export const FACILITIES: readonly Facility[] = [
 
 export const LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"] as const;
 
-const FORMATS: readonly LogFormat[] = ["rfc3164", "rfc5424", "raw", "short", "iso", "timed", "priority", "local"];
+const FORMATS: readonly LogFormat[] = [
+  "rfc3164",
+  "rfc5424",
+  "raw",
+  "short",
+  "iso",
+  "timed",
+  "priority",
+  "local",
+];
 
 /** haproxy's default maximum line length for a log target. */
 export const DEFAULT_LOG_LEN = 1024;
@@ -39,7 +48,8 @@ export const DEFAULT_LOG_LEN = 1024;
 /** Parses the words after `log`; returns the target or an error message. */
 export function parseLogTarget(words: string[], where: Where): LogTarget | string {
   const target = words[0];
-  if (target === undefined) return "'log' expects either <address[:port]> and <facility> or 'global' as arguments.";
+  if (target === undefined)
+    return "'log' expects either <address[:port]> and <facility> or 'global' as arguments.";
   const t: LogTarget = {
     kind: "udp",
     len: DEFAULT_LOG_LEN,
@@ -67,7 +77,8 @@ export function parseLogTarget(words: string[], where: Where): LogTarget | strin
     const w = words[i];
     if (w === "len") {
       const n = Number(words[i + 1]);
-      if (!Number.isInteger(n) || n < 80 || n > 65535) return `'len' expects an integer between 80 and 65535.`;
+      if (!Number.isInteger(n) || n < 80 || n > 65535)
+        return `'len' expects an integer between 80 and 65535.`;
       t.len = n;
       i += 2;
     } else if (w === "format") {

@@ -217,7 +217,9 @@ class ConfigParser {
     const fe = kind !== "backend";
     const be = kind !== "frontend";
     // A frontend and a backend may share a name; two of a kind (a listen is both) may not.
-    const dup = this.proxies.find((p) => p.name === name && ((fe && hasFrontend(p)) || (be && hasBackend(p))));
+    const dup = this.proxies.find(
+      (p) => p.name === name && ((fe && hasFrontend(p)) || (be && hasBackend(p))),
+    );
     if (dup)
       this.alert(
         `${kind} '${name}' has the same name as ${dup.kind} '${name}' declared at ${dup.where.file}:${dup.where.line}.`,
@@ -253,7 +255,10 @@ class ConfigParser {
     if (i < words.length) this.alert(`'${kw}' : unexpected argument '${words[i]}'.`, where);
     if (required && name === undefined) this.alert(`'${kw}' expects an <id> argument`, where);
     if (name !== undefined && !/^[A-Za-z0-9_.:-]+$/.test(name)) {
-      this.alert(`character '${/[^A-Za-z0-9_.:-]/.exec(name)![0]}' is not permitted in '${kw}' name '${name}'.`, where);
+      this.alert(
+        `character '${/[^A-Za-z0-9_.:-]/.exec(name)![0]}' is not permitted in '${kw}' name '${name}'.`,
+        where,
+      );
       return { from };
     }
     return { name, from };
@@ -296,7 +301,8 @@ class ConfigParser {
     }
     const def = PROXY_KEYWORDS[kw];
     if (!def) return this.alert(`unknown keyword '${kw}' in '${sectionName}' section`, where);
-    if (!this.current && !def.defaults) return this.alert(`'${kw}' not allowed in 'defaults' section.`, where);
+    if (!this.current && !def.defaults)
+      return this.alert(`'${kw}' not allowed in 'defaults' section.`, where);
     const ctx: KeywordContext = {
       px: this.current ?? this.defaults,
       proxy: this.current,
@@ -326,19 +332,19 @@ class ConfigParser {
     };
     for (const p of this.proxies) {
       if (hasFrontend(p)) {
-        if (p.defaultBackend) checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
+        if (p.defaultBackend)
+          checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
         for (const u of p.useBackends) checkBackend(u.backend, u.where, p, "use_backend");
         if (p.binds.length === 0 && p.kind === "frontend")
-          this.warning(`frontend '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`);
+          this.warning(
+            `frontend '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`,
+          );
       }
       const seen = new Map<string, Where>();
       for (const s of p.servers) {
         const prev = seen.get(s.name);
         if (prev)
-          this.alert(
-            `'server ${p.name}/${s.name}' : already defined at ${prev.file}:${prev.line}.`,
-            s.where,
-          );
+          this.alert(`'server ${p.name}/${s.name}' : already defined at ${prev.file}:${prev.line}.`, s.where);
         else seen.set(s.name, s.where);
       }
       this.missingTimeouts(p);

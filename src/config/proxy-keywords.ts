@@ -6,7 +6,9 @@ import { parseHostPort } from "./address.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseServerParams, type Reporter } from "./server.js";
 import { parseHttpRequestAction, parseHttpResponseAction, splitCondition } from "./rules.js";
-import type { Global } from "./model.js";
+import type { Condition, Global } from "./model.js";
+import { ConfigError } from "./errors.js";
+import { compileAcl, PREDEFINED_NAMES } from "../acl/index.js";
 
 export interface KeywordContext extends Reporter {
   /** The proxy being built, or the defaults section's settings. */
@@ -42,7 +44,12 @@ const TIMEOUT_KEYS: Record<string, keyof Timeouts> = {
   check: "check",
 };
 
-function intArg(c: KeywordContext, i: number, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+function intArg(
+  c: KeywordContext,
+  i: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   const v = c.words[i];
   if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
     c.alert(`'${c.words[0]}' expects an integer argument${min > 0 ? ` >= ${min}` : ""}, got '${v ?? ""}'.`);
@@ -142,7 +149,8 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       let interval = -1;
       const v = c.words[2];
       if (v !== undefined) {
-        if (!/^-?\d+$/.test(v) || v === "0") return c.alert(`'option redispatch' expects a non-zero integer interval.`);
+        if (!/^-?\d+$/.test(v) || v === "0")
+          return c.alert(`'option redispatch' expects a non-zero integer interval.`);
         interval = Number(v);
       }
       px.redispatch = { interval };
@@ -192,7 +200,9 @@ function parseHttpchk(c: KeywordContext): HttpCheckSend {
     }
   }
   if (!/^HTTP\/\d\.\d$/.test(send.version))
-    c.warning(`'option httpchk' : version '${send.version}' does not look like 'HTTP/x.y'; it is sent as is.`);
+    c.warning(
+      `'option httpchk' : version '${send.version}' does not look like 'HTTP/x.y'; it is sent as is.`,
+    );
   return send;
 }
 
@@ -256,6 +266,32 @@ function httpCheck(c: KeywordContext): void {
   c.alert(`'http-check ${sub ?? ""}' is not supported by sluice yet (supported: expect, send).`);
 }
 
+/**
+ * haproxy resolves a condition's ACL names when it reads the rule, so an ACL must be declared
+ * before the rules that use it; `what` is haproxy's name for the rule in the message.
+ */
+function checkCondition(c: KeywordContext, p: Proxy, cond: Condition | undefined, what: string): boolean {
+  if (!cond) return true;
+  for (const group of cond.groups)
+    for (const t of group) {
+      let problem: string | undefined;
+      if (t.anon) {
+        try {
+          compileAcl(t.anon);
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+          problem = e.message;
+        }
+      } else if (!p.acls.has(t.name!) && !PREDEFINED_NAMES.includes(t.name!))
+        problem = `no such ACL : '${t.name}'.`;
+      if (problem !== undefined) {
+        c.alert(`error detected while parsing ${what} : ${problem}`);
+        return false;
+      }
+    }
+  return true;
+}
+
 function needProxy(c: KeywordContext): Proxy | undefined {
   if (!c.proxy) c.alert(`'${c.words[0]}' not allowed in 'defaults' section.`);
   return c.proxy;
@@ -305,7 +341,10 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (algo === "roundrobin" || algo === "static-rr" || algo === "leastconn" || algo === "first") {
         if (c.words.length > 2) return c.alert(`'balance ${algo}' takes no argument.`);
         c.px.balance = algo;
-      } else c.alert(`'balance ${algo ?? ""}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first).`);
+      } else
+        c.alert(
+          `'balance ${algo ?? ""}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first).`,
+        );
     },
   },
   "http-reuse": {
@@ -352,10 +391,18 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     defaults: false,
     fn: (c) => {
       const [, dir, what, name, lenKw, len] = c.words;
-      if ((dir !== "request" && dir !== "response") || what !== "header" || name === undefined || lenKw !== "len")
-        return c.alert(`'capture' expects 'request header <name> len <length>' or 'response header <name> len <length>'.`);
+      if (
+        (dir !== "request" && dir !== "response") ||
+        what !== "header" ||
+        name === undefined ||
+        lenKw !== "len"
+      )
+        return c.alert(
+          `'capture' expects 'request header <name> len <length>' or 'response header <name> len <length>'.`,
+        );
       const n = Number(len);
-      if (!Number.isInteger(n) || n <= 0) return c.alert(`'capture ${dir} header' : 'len' expects a positive integer.`);
+      if (!Number.isInteger(n) || n <= 0)
+        return c.alert(`'capture ${dir} header' : 'len' expects a positive integer.`);
       const list = dir === "request" ? c.px.captureRequestHeaders : c.px.captureResponseHeaders;
       list.push({ name, len: n });
     },
@@ -367,7 +414,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const p = needProxy(c);
       if (!p) return;
       const spec = c.words[1];
-      if (spec === undefined) return c.alert(`'bind' expects [addr1]:port1[-end1]{,[addr]:port[-end]}... as arguments.`);
+      if (spec === undefined)
+        return c.alert(`'bind' expects [addr1]:port1[-end1]{,[addr]:port[-end]}... as arguments.`);
       let name: string | undefined;
       for (let i = 2; i < c.words.length; i++) {
         const kw = c.words[i]!;
@@ -388,7 +436,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
           continue;
         }
         if (hp.port === undefined) return c.alert(`'bind' : missing port number: '${part}'`);
-        for (let port = hp.port; port <= hp.portEnd!; port++) p.binds.push({ host: hp.host, port, name, where: c.where });
+        for (let port = hp.port; port <= hp.portEnd!; port++)
+          p.binds.push({ host: hp.host, port, name, where: c.where });
       }
     },
   },
@@ -399,11 +448,21 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const p = needProxy(c);
       if (!p) return;
       const [, name, fetch, ...rest] = c.words;
-      if (name === undefined || fetch === undefined) return c.alert(`'acl' expects an ACL name and a fetch method.`);
+      if (name === undefined || fetch === undefined)
+        return c.alert(`'acl' expects an ACL name and a fetch method.`);
       if (!/^[A-Za-z0-9_.:-]+$/.test(name))
-        return c.alert(`invalid character in ACL name '${name}' (allowed: letters, digits, '-', '_', '.' and ':').`);
+        return c.alert(
+          `invalid character in ACL name '${name}' (allowed: letters, digits, '-', '_', '.' and ':').`,
+        );
+      const spec = { fetch, words: rest, where: c.where };
+      try {
+        compileAcl(spec, name, c.warning);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return c.alert(e.message);
+      }
       const list = p.acls.get(name) ?? [];
-      list.push({ fetch, words: rest, where: c.where });
+      list.push(spec);
       p.acls.set(name, list);
     },
   },
@@ -419,6 +478,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const name = s.head[0]!;
       if (name.includes("%["))
         return c.alert(`'use_backend' with a dynamic name ('${name}') is not supported by sluice yet.`);
+      if (!checkCondition(c, p, s.cond, "switching rule")) return;
       p.useBackends.push({ backend: name, cond: s.cond, where: c.where });
     },
   },
@@ -432,6 +492,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof s === "string") return c.alert(`'http-request' : ${s}`);
       const action = parseHttpRequestAction(s.head);
       if (typeof action === "string") return c.alert(action);
+      if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`)) return;
       p.httpRequest.push({ action, cond: s.cond, where: c.where });
     },
   },
@@ -445,6 +506,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof s === "string") return c.alert(`'http-response' : ${s}`);
       const action = parseHttpResponseAction(s.head);
       if (typeof action === "string") return c.alert(action);
+      if (!checkCondition(c, p, s.cond, `an 'http-response ${action.kind}' condition`)) return;
       p.httpResponse.push({ action, cond: s.cond, where: c.where });
     },
   },
@@ -455,18 +517,26 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const p = needProxy(c);
       if (!p) return;
       const [, name, addr] = c.words;
-      if (name === undefined || addr === undefined) return c.alert(`'server' expects <name> and <addr>[:<port>] as arguments.`);
+      if (name === undefined || addr === undefined)
+        return c.alert(`'server' expects <name> and <addr>[:<port>] as arguments.`);
       const hp = parseHostPort(addr, { range: false });
       const label = `'server ${p.name}/${name}'`;
       if (typeof hp === "string") return c.alert(`${label} : ${hp}`);
       if (hp.fd !== undefined) return c.alert(`${label} : 'fd@' addresses are not supported for servers.`);
-      if (hp.port === undefined) return c.alert(`${label} : a server without a port is not supported by sluice yet.`);
+      if (hp.port === undefined)
+        return c.alert(`${label} : a server without a port is not supported by sluice yet.`);
       const params = structuredClone(p.defaultServer);
       parseServerParams(c.words.slice(3), params, {
         alert: (m) => c.alert(`${label} : ${m}`),
         warning: (m) => c.warning(`${label} : ${m}`),
       });
-      p.servers.push({ ...params, name, host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port, where: c.where });
+      p.servers.push({
+        ...params,
+        name,
+        host: hp.host === "" ? "0.0.0.0" : hp.host,
+        port: hp.port,
+        where: c.where,
+      });
     },
   },
   description: { cap: "any", defaults: true, fn: () => undefined },

@@ -60,7 +60,8 @@ function parseReply(
     if (v === undefined) return `'${kw}' expects an argument`;
     if (kw === statusKw) {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 200 || n > 599) return `'${kw}' expects a status code between 200 and 599, got '${v}'`;
+      if (!Number.isInteger(n) || n < 200 || n > 599)
+        return `'${kw}' expects a status code between 200 and 599, got '${v}'`;
       status = n;
     } else if (kw === "content-type") contentType = v;
     else if (kw === "string") body = v;
@@ -100,7 +101,8 @@ export function parseHttpRequestAction(words: string[]): HttpRequestAction | str
       for (let i = 2; i < args.length; i += 2) {
         if (args[i] !== "code") return `'redirect': '${args[i]}' is not supported by sluice yet`;
         code = Number(args[i + 1]);
-        if (![301, 302, 303, 307, 308].includes(code)) return `'redirect': unsupported HTTP code '${args[i + 1]}'`;
+        if (![301, 302, 303, 307, 308].includes(code))
+          return `'redirect': unsupported HTTP code '${args[i + 1]}'`;
       }
       return { kind: "redirect", type, value, code };
     }
@@ -110,7 +112,9 @@ export function parseHttpRequestAction(words: string[]): HttpRequestAction | str
       return typeof r === "string" ? r : { kind: kw, ...r };
     }
     case "del-header":
-      return args.length === 1 ? { kind: "del-header", name: args[0]! } : `'del-header' expects exactly 1 argument`;
+      return args.length === 1
+        ? { kind: "del-header", name: args[0]! }
+        : `'del-header' expects exactly 1 argument`;
     case "replace-header":
       return args.length === 3
         ? { kind: "replace-header", name: args[0]!, regex: args[1]!, replace: args[2]! }
@@ -138,7 +142,9 @@ export function parseHttpResponseAction(words: string[]): HttpResponseAction | s
       return typeof r === "string" ? r : { kind: kw, ...r };
     }
     case "del-header":
-      return args.length === 1 ? { kind: "del-header", name: args[0]! } : `'del-header' expects exactly 1 argument`;
+      return args.length === 1
+        ? { kind: "del-header", name: args[0]! }
+        : `'del-header' expects exactly 1 argument`;
     default:
       return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header)`;
   }

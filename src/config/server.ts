@@ -77,7 +77,13 @@ const FLAGS: Record<string, (p: ServerParams) => void> = {
 };
 
 /** Settings that tune haproxy internals only: accepted with a warning. */
-const NO_EFFECT_VALUED = new Set(["init-addr", "pool-max-conn", "pool-purge-delay", "pool-low-conn", "error-limit"]);
+const NO_EFFECT_VALUED = new Set([
+  "init-addr",
+  "pool-max-conn",
+  "pool-purge-delay",
+  "pool-low-conn",
+  "error-limit",
+]);
 
 /** Applies the words after the address (or after `default-server`) to `p`. */
 export function parseServerParams(words: string[], p: ServerParams, r: Reporter): void {

@@ -48,7 +48,8 @@ export function tokenize(line: string, env: Env): string[] {
       }
       if (next === "x") {
         const hex = line.slice(i + 2, i + 4);
-        if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new TokenizeError(`truncated or invalid hexadecimal sequence at position ${i + 1}`);
+        if (!/^[0-9A-Fa-f]{2}$/.test(hex))
+          throw new TokenizeError(`truncated or invalid hexadecimal sequence at position ${i + 1}`);
         word += String.fromCharCode(parseInt(hex, 16));
         i += 4;
       } else if (ESCAPES[next] !== undefined) {
@@ -96,7 +97,8 @@ export function tokenize(line: string, env: Env): string[] {
   }
   if (quote !== "") throw new TokenizeError(`unmatched ${quote === '"' ? "double" : "single"} quote`);
   if (inWord) words.push(word);
-  if (words.length > MAX_LINE_ARGS) throw new TokenizeError(`too many words, truncating after word ${MAX_LINE_ARGS}`);
+  if (words.length > MAX_LINE_ARGS)
+    throw new TokenizeError(`too many words, truncating after word ${MAX_LINE_ARGS}`);
   return words;
 }
 

@@ -114,17 +114,10 @@ backend bk_ws
   const web = config.backends.get("bk_web")!;
   assert.deepEqual(web.httpchk, { method: "HEAD", uri: "/", version: "HTTP/1.0", headers: [], body: "" });
   const s = web.servers[0]!;
-  assert.deepEqual([s.host, s.port, s.maxconn, s.weight, s.cookie, s.check, s.inter, s.rise, s.fall], [
-    "127.0.0.1",
-    80,
-    100,
-    10,
-    "websrv1",
-    true,
-    3000,
-    2,
-    3,
-  ]);
+  assert.deepEqual(
+    [s.host, s.port, s.maxconn, s.weight, s.cookie, s.check, s.inter, s.rise, s.fall],
+    ["127.0.0.1", 80, 100, 10, "websrv1", true, 3000, 2, 3],
+  );
   const ws = config.backends.get("bk_ws")!;
   assert.deepEqual(ws.httpchk, {
     method: "GET",
@@ -133,7 +126,10 @@ backend bk_ws
     headers: ["Host: ws.domain.com"],
     body: "",
   });
-  assert.deepEqual(ws.httpCheckExpect.map((e) => [e.kind, e.pattern, e.negate]), [["status", "101", false]]);
+  assert.deepEqual(
+    ws.httpCheckExpect.map((e) => [e.kind, e.pattern, e.negate]),
+    [["status", "101", false]],
+  );
   const rule = ws.httpRequest[0]!;
   assert.deepEqual(rule.action, { kind: "deny", status: 400, contentType: undefined, body: undefined });
   assert.equal(rule.cond!.groups[0]![0]!.anon!.fetch, "hdr_cnt(Sec-WebSocket-Key)");
@@ -191,7 +187,8 @@ frontend f
 });
 
 test("several global sections, setenv, and .if blocks", () => {
-  const { config, diagnostics } = parse(`
+  const { config, diagnostics } = parse(
+    `
 global
   maxconn 100
 global
@@ -213,7 +210,9 @@ frontend f
   bind ":\${PORT}"
   default_backend b
 backend b
-`, { HOME: "/root" });
+`,
+    { HOME: "/root" },
+  );
   assert.deepEqual(alerts(diagnostics), []);
   assert.equal(config.global.bufsize, 32768);
   assert.equal(config.global.maxconn, 300);
@@ -221,14 +220,17 @@ backend b
 });
 
 test("bind fd@N and a port range", () => {
-  const { config, diagnostics } = parse(`${BASE}
+  const { config, diagnostics } = parse(
+    `${BASE}
 frontend f
   bind fd@3
   bind "fd@\${FD}"
   bind 127.0.0.1:9000-9002
   default_backend b
 backend b
-`, { FD: "4" });
+`,
+    { FD: "4" },
+  );
   assert.deepEqual(alerts(diagnostics), []);
   assert.deepEqual(
     config.frontends[0]!.binds.map((b) => b.fd ?? b.port),
@@ -240,19 +242,35 @@ test("errors name the line and the keyword", () => {
   oneAlert(`${BASE}frontend f\n  bind :1\n  foo bar\n`, 8, /unknown keyword 'foo' in 'frontend' section/);
   oneAlert(`global\n  nosuch 1\n`, 2, /unknown keyword 'nosuch' in 'global' section/);
   oneAlert(`${BASE}  frob\n`, 6, /unknown keyword 'frob' in 'defaults' section/);
-  oneAlert(`${BASE}frontend f\n  bind :1\n  use_backend nope\n`, 8, /unable to find required use_backend: 'nope'/);
-  oneAlert(`${BASE}frontend f\n  bind :1\n  default_backend nope\n`, 8, /unable to find required default_backend: 'nope'/);
+  oneAlert(
+    `${BASE}frontend f\n  bind :1\n  use_backend nope\n`,
+    8,
+    /unable to find required use_backend: 'nope'/,
+  );
+  oneAlert(
+    `${BASE}frontend f\n  bind :1\n  default_backend nope\n`,
+    8,
+    /unable to find required default_backend: 'nope'/,
+  );
   oneAlert(`${BASE}backend b\nbackend b\n`, 7, /same name as backend 'b'/);
   oneAlert(`${BASE}backend b\n  server s 127.0.0.1:1\n  server s 127.0.0.1:2\n`, 8, /already defined/);
   oneAlert(`${BASE}backend b\n  server s 127.0.0.1:70000\n`, 7, /invalid port '70000'/);
-  oneAlert(`${BASE}backend b\n  server s 127.0.0.1:80 weight 300\n`, 7, /weight is not within 0 and 256 \(300\)/);
+  oneAlert(
+    `${BASE}backend b\n  server s 127.0.0.1:80 weight 300\n`,
+    7,
+    /weight is not within 0 and 256 \(300\)/,
+  );
   oneAlert(`${BASE}frontend f\n  bind :0\n  bind :1\n`, 7, /invalid port '0'/);
   oneAlert(`${BASE}  timeout client 5x\n`, 6, /unexpected character 'x'/);
   oneAlert(`${BASE}  timeout nap 5s\n`, 6, /'timeout' supports/);
   oneAlert(`${BASE}  option nosuch\n`, 6, /unknown option 'nosuch'/);
   oneAlert(`${BASE}backend b\n  balance uri\n`, 7, /'balance uri' is not supported/);
   oneAlert(`${BASE}  acl a path /\n`, 6, /'acl' not allowed in 'defaults' section/);
-  oneAlert(`${BASE}frontend f\n  bind :1\n  http-request set-var(txn.x) str(1)\n`, 8, /not supported by sluice yet/);
+  oneAlert(
+    `${BASE}frontend f\n  bind :1\n  http-request set-var(txn.x) str(1)\n`,
+    8,
+    /not supported by sluice yet/,
+  );
   oneAlert(`${BASE}userlist u\n`, 6, /'userlist' sections are not supported/);
   oneAlert(`frontend f\n  bind "unterminated\n`, 2, /unmatched double quote/);
   oneAlert(`.if defined(X)\n`, 1, /unterminated '.if'/);
@@ -273,7 +291,9 @@ test("a frontend keyword in a backend is ignored with haproxy's warning", () => 
 });
 
 test("missing timeouts and a log format without a target are warnings", () => {
-  const { diagnostics } = parse(`defaults\n  mode http\n  option httplog\nfrontend f\n  bind :1\n  default_backend b\nbackend b\n`);
+  const { diagnostics } = parse(
+    `defaults\n  mode http\n  option httplog\nfrontend f\n  bind :1\n  default_backend b\nbackend b\n`,
+  );
   assert.deepEqual(alerts(diagnostics), []);
   const msgs = warnings(diagnostics).map((d) => d.message);
   assert.ok(msgs.some((m) => m.startsWith("missing timeouts for frontend 'f'")));
@@ -284,7 +304,9 @@ test("missing timeouts and a log format without a target are warnings", () => {
   assert.deepEqual(alerts(nobind), []);
   assert.ok(
     warnings(nobind).some(
-      (d) => d.message === "frontend 'f' has no 'bind' directive. Please declare it as a backend if this was intended.",
+      (d) =>
+        d.message ===
+        "frontend 'f' has no 'bind' directive. Please declare it as a backend if this was intended.",
     ),
   );
 });

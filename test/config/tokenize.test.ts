@@ -54,7 +54,10 @@ test("environment expansion only in double quotes", () => {
 });
 
 test("more than 64 words is an error", () => {
-  assert.throws(() => tokenize(Array.from({ length: 65 }, (_, i) => `w${i}`).join(" "), env), /too many words/);
+  assert.throws(
+    () => tokenize(Array.from({ length: 65 }, (_, i) => `w${i}`).join(" "), env),
+    /too many words/,
+  );
   assert.equal(tokenize(Array.from({ length: 64 }, (_, i) => `w${i}`).join(" "), env).length, 64);
 });
 

@@ -1,0 +1,123 @@
+// One ACL statement: `FETCH [flags] [operator] [patterns]` compiled into a fetch and a matcher.
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../config/errors.js";
+import type { AclSpec } from "../config/model.js";
+import type { SampleContext } from "./context.js";
+import { parseFetch, type FetchImpl, type MatchName } from "./fetch.js";
+import type { Matcher } from "./match.js";
+import { MATCH_NAMES, buildMatcher } from "./pattern.js";
+import { Sample, T } from "./sample.js";
+
+export class Acl {
+  /** Scratch sample reused for every evaluation (evaluation is synchronous). */
+  private readonly smp = new Sample();
+  constructor(
+    private readonly fetch: FetchImpl,
+    private readonly matcher: Matcher,
+    /** false when no pattern was given (the ACL never matches, as haproxy warns). */
+    private readonly live: boolean,
+  ) {}
+
+  /** True when some value the fetch yields matches some pattern; an absent sample never matches. */
+  match(ctx: SampleContext): boolean {
+    if (!this.live) return false;
+    const smp = this.smp;
+    if (!this.fetch.first(ctx, smp)) return false;
+    do if (this.matcher.match(smp)) return true;
+    while (this.fetch.next(ctx, smp));
+    return false;
+  }
+}
+
+/** Which match methods a sample type accepts (haproxy refuses e.g. `method -m int`). */
+function compatible(out: T, how: MatchName): boolean {
+  if (out === T.Meth) return how !== "int" && how !== "bool" && how !== "ip";
+  return true;
+}
+
+/** Reads patterns from a file: one per line, leading blanks dropped, '#' lines and empty lines skipped. */
+function readPatterns(path: string, spec: AclSpec): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "latin1");
+  } catch {
+    throw new ConfigError(`failed to open pattern file <${path}>.`, spec.where);
+  }
+  const out: string[] = [];
+  for (const raw of text.split("\n")) {
+    if (raw.startsWith("#")) continue;
+    const line = raw.replace(/^[ \t]+/, "").replace(/\r.*$/, "");
+    if (line !== "") out.push(line);
+  }
+  return out;
+}
+
+/**
+ * Compiles one ACL line. `name`, when given, prefixes errors as haproxy does
+ * ("error detected while parsing ACL 'NAME' : ..."); `warn` receives haproxy's warnings.
+ */
+export function compileAcl(spec: AclSpec, name?: string, warn?: (msg: string) => void): Acl {
+  try {
+    return compile(spec, warn);
+  } catch (e) {
+    if (name !== undefined && e instanceof ConfigError)
+      throw new ConfigError(`error detected while parsing ACL '${name}' : ${e.message}`, spec.where);
+    throw e;
+  }
+}
+
+function compile(spec: AclSpec, warn?: (msg: string) => void): Acl {
+  const where = spec.where;
+  const f = parseFetch(spec.fetch, where, true);
+  // haproxy's argument list ends at the first empty word: what follows it is ignored.
+  const empty = spec.words.indexOf("");
+  const words = empty < 0 ? spec.words : spec.words.slice(0, empty);
+  let icase = false;
+  let noDns = false;
+  let how: MatchName | undefined;
+  const pats: string[] = [];
+  let dashdash = false;
+  let i = 0;
+  for (; i < words.length; i++) {
+    const w = words[i]!;
+    if (w[0] !== "-") break;
+    if (w === "--") {
+      dashdash = true;
+      i++;
+      break;
+    }
+    if (w === "-i") icase = true;
+    else if (w === "-n") noDns = true;
+    else if (w === "-m") {
+      const m = words[++i] ?? "";
+      if (!(MATCH_NAMES as string[]).includes(m))
+        throw new ConfigError(`unknown matching method '${m}' when parsing ACL expression.`, where);
+      how = m as MatchName;
+    } else if (w === "-f") pats.push(...readPatterns(words[++i] ?? "", spec));
+    else if (w === "-u" || w === "-M") {
+      if (w === "-u") i++;
+    } else
+      throw new ConfigError(
+        `'${w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'.`,
+        where,
+      );
+  }
+  const method = how ?? (f.out === T.Str && f.kw.out !== T.Str ? "str" : f.kw.match);
+  if (!compatible(f.out, method))
+    throw new ConfigError(
+      `matching method '${method}' cannot be used with fetch keyword '${f.name}'.`,
+      where,
+    );
+  pats.push(...words.slice(i));
+  const needsPatterns = method !== "found" && method !== "bool";
+  const hadFile = words.includes("-f");
+  if (needsPatterns && pats.length === 0 && !dashdash && !hadFile && warn)
+    warn(
+      `parsing acl keyword '${f.name}' :\n  no pattern to match against were provided, so this ACL will never match.\n` +
+        `  If this is what you intended, please add '--' to get rid of this warning.\n` +
+        `  If you intended to match only for existence, please use '-m found'.\n` +
+        `  If you wanted to force an int to match as a bool, please use '-m bool'.`,
+    );
+  const matcher = buildMatcher(method, pats, icase, noDns, where);
+  return new Acl(f.impl, matcher, !needsPatterns || pats.length > 0);
+}

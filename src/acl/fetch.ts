@@ -1,0 +1,475 @@
+// Sample fetches: the keywords an ACL or a `%[...]` expression starts with, their arguments, what
+// they return and how an ACL matches them by default (haproxy's tables in http_fetch.c / acl.c).
+import { ConfigError } from "../config/errors.js";
+import type { Where } from "../config/model.js";
+import type { HttpHead } from "../http/message.js";
+import type { SampleContext } from "./context.js";
+import { cookNext, cookStart, hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
+import { parseDottedQuad, parseIpv6 } from "./ip.js";
+import { Sample, T, readIntBytes } from "./sample.js";
+import { pathEnd, pathStart } from "./uri.js";
+
+export type MatchName =
+  | "found"
+  | "bool"
+  | "int"
+  | "ip"
+  | "bin"
+  | "len"
+  | "str"
+  | "beg"
+  | "sub"
+  | "dir"
+  | "dom"
+  | "end"
+  | "reg"
+  | "meth";
+
+/** A fetch ready to run: `first` produces the first value, `next` the following ones (ACL mode). */
+export interface FetchImpl {
+  first(ctx: SampleContext, smp: Sample): boolean;
+  next(ctx: SampleContext, smp: Sample): boolean;
+}
+
+type Arg = string | number;
+type Maker = (args: Arg[], iterate: boolean) => FetchImpl;
+
+interface Keyword {
+  /** Argument types, in order; all optional unless `min` says otherwise. */
+  args: ("str" | "int")[];
+  min: number;
+  out: T;
+  match: MatchName;
+  /** A legacy ACL keyword (errors say "ACL keyword") rather than a sample fetch. */
+  acl: boolean;
+  make: Maker;
+}
+
+const none = (): boolean => false;
+
+function single(f: (ctx: SampleContext, smp: Sample) => boolean): FetchImpl {
+  return { first: f, next: none };
+}
+
+const lc = (a: Arg | undefined): Buffer | null =>
+  a === undefined || a === "" ? null : Buffer.from(String(a).toLowerCase(), "latin1");
+
+type Side = (ctx: SampleContext) => HttpHead | undefined;
+const reqSide: Side = (ctx) => ctx.req;
+const resSide: Side = (ctx) => ctx.res;
+
+/** hdr / fhdr: every value in ACL mode (occurrence 0), the given or last occurrence otherwise. */
+function hdrFetch(side: Side, split: boolean): Maker {
+  return (args, iterate) => {
+    const name = lc(args[0]);
+    let occ = (args[1] as number | undefined) ?? 0;
+    if (occ === 0 && !iterate) occ = -1;
+    if (occ !== 0) {
+      return single((ctx, smp) => {
+        const h = side(ctx);
+        return h !== undefined && hdrOcc(h, name, split, occ, smp);
+      });
+    }
+    return {
+      first(ctx, smp) {
+        const h = side(ctx);
+        if (h === undefined) return false;
+        hdrStart(smp);
+        return hdrNext(h, name, split, smp);
+      },
+      next(ctx, smp) {
+        return hdrNext(side(ctx)!, name, split, smp);
+      },
+    };
+  };
+}
+
+function hdrCntFetch(side: Side, split: boolean): Maker {
+  return (args) => {
+    const name = lc(args[0]);
+    return single((ctx, smp) => {
+      const h = side(ctx);
+      if (h === undefined) return false;
+      smp.setInt(hdrCount(h, name, split, smp));
+      return true;
+    });
+  };
+}
+
+/** Wraps a string fetch to turn each value into something else, skipping values that do not convert. */
+function mapValues(inner: Maker, conv: (smp: Sample) => boolean): Maker {
+  return (args, iterate) => {
+    const f = inner(args, iterate);
+    return {
+      first(ctx, smp) {
+        if (!f.first(ctx, smp)) return false;
+        while (!conv(smp)) if (!iterate || !f.next(ctx, smp)) return false;
+        return true;
+      },
+      next(ctx, smp) {
+        do if (!f.next(ctx, smp)) return false;
+        while (!conv(smp));
+        return true;
+      },
+    };
+  };
+}
+
+const toVal = (smp: Sample): boolean => {
+  smp.setInt(smp.buf !== undefined ? (readIntBytes(smp.buf, smp.bs, smp.be) ?? 0) : 0);
+  return true;
+};
+
+const scratch = new Uint8Array(16);
+/** hdr_ip: a leading dotted quad (so "1.2.3.4:80" gives 1.2.3.4), else a whole IPv6 address. */
+const toIp = (smp: Sample): boolean => {
+  const s = smp.getStr();
+  let e = 0;
+  while (e < s.length && ((s.charCodeAt(e) >= 48 && s.charCodeAt(e) <= 57) || s.charCodeAt(e) === 46)) e++;
+  const v4 = e === s.length ? s : s.slice(0, e);
+  if (parseDottedQuad(v4, scratch)) {
+    smp.setStr(v4, T.Ip);
+    return true;
+  }
+  if (parseIpv6(s, scratch)) {
+    smp.setStr(s, T.Ip);
+    return true;
+  }
+  return false;
+};
+
+function strFetch(f: (ctx: SampleContext) => string | undefined): Maker {
+  return () =>
+    single((ctx, smp) => {
+      const v = f(ctx);
+      if (v === undefined) return false;
+      smp.setStr(v);
+      return true;
+    });
+}
+
+function pathOf(ctx: SampleContext): string | undefined {
+  const u = ctx.req.uri;
+  const s = pathStart(u);
+  if (s < 0) return undefined;
+  return s === 0 && u.indexOf("?") < 0 ? u : u.slice(s, pathEnd(u, s));
+}
+
+const HOST = Buffer.from("host");
+function baseOf(ctx: SampleContext, smp: Sample): string | undefined {
+  const path = pathOf(ctx);
+  hdrStart(smp);
+  if (!hdrNext(ctx.req, HOST, true, smp) || smp.be === smp.bs) return path;
+  return smp.getStr() + (path ?? "");
+}
+
+function queryOf(ctx: SampleContext): string | undefined {
+  const u = ctx.req.uri;
+  const q = u.indexOf("?");
+  return q < 0 ? undefined : u.slice(q + 1);
+}
+
+/** url_param: parameters after the first '?' (or the given delimiter), separated by '&', ';' or it. */
+const urlpFetch: Maker = (args, iterate) => {
+  const name = args[0] === undefined ? "" : String(args[0]);
+  const delim = args[1] === undefined || args[1] === "" ? -1 : String(args[1]).charCodeAt(0);
+  const isSep = (c: number): boolean => c === 38 || c === 59 || c === delim;
+  const step = (ctx: SampleContext, smp: Sample): boolean => {
+    const u = ctx.req.uri;
+    for (;;) {
+      let s = smp.j;
+      if (s < 0 || s > u.length) return false;
+      let e = s;
+      while (e < u.length && !isSep(u.charCodeAt(e)) && u.charCodeAt(e) !== 35) e++;
+      smp.j = e < u.length && u.charCodeAt(e) !== 35 ? e + 1 : -1;
+      const eq = u.indexOf("=", s);
+      if (eq < 0 || eq >= e) continue;
+      if (name !== "" && (eq - s !== name.length || !u.startsWith(name, s))) continue;
+      s = eq + 1;
+      smp.setStr(u.slice(s, e));
+      return true;
+    }
+  };
+  return {
+    first(ctx, smp) {
+      const u = ctx.req.uri;
+      let q = u.indexOf("?");
+      if (delim >= 0) {
+        const d = u.indexOf(String.fromCharCode(delim));
+        if (d >= 0 && (q < 0 || d < q)) q = d;
+      }
+      if (q < 0) return false;
+      smp.j = q + 1;
+      return step(ctx, smp);
+    },
+    next: iterate ? step : none,
+  };
+};
+
+/** req.cook: every occurrence in ACL mode; the last one (first with no name) otherwise. */
+const cookFetch: Maker = (args, iterate) => {
+  const name = Buffer.from(args[0] === undefined ? "" : String(args[0]), "latin1");
+  if (iterate || name.length === 0)
+    return {
+      first(ctx, smp) {
+        cookStart(smp);
+        return cookNext(ctx.req, name, smp);
+      },
+      next: iterate ? (ctx, smp) => cookNext(ctx.req, name, smp) : none,
+    };
+  return single((ctx, smp) => {
+    cookStart(smp);
+    let found = false;
+    let bs = 0;
+    let be = 0;
+    while (cookNext(ctx.req, name, smp)) {
+      found = true;
+      bs = smp.bs;
+      be = smp.be;
+    }
+    if (found) smp.setBytes(ctx.req.buf, bs, be);
+    return found;
+  });
+};
+
+const cookCntFetch: Maker = (args) => {
+  const name = Buffer.from(args[0] === undefined ? "" : String(args[0]), "latin1");
+  return single((ctx, smp) => {
+    cookStart(smp);
+    let n = 0;
+    while (cookNext(ctx.req, name, smp)) n++;
+    smp.setInt(n);
+    return true;
+  });
+};
+
+const VER = ["1.0", "1.1"];
+const ver = (h: HttpHead | undefined): string | undefined =>
+  h === undefined ? undefined : (VER[h.versionMinor] ?? `1.${h.versionMinor}`);
+
+const boolFetch =
+  (v: boolean): Maker =>
+  () =>
+    single((_ctx, smp) => {
+      smp.setInt(v ? 1 : 0, T.Bool);
+      return true;
+    });
+
+const intFetch =
+  (f: (ctx: SampleContext) => number | undefined): Maker =>
+  () =>
+    single((ctx, smp) => {
+      const v = f(ctx);
+      if (v === undefined) return false;
+      smp.setInt(v);
+      return true;
+    });
+
+const KW = new Map<string, Keyword>();
+function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): void {
+  for (const n of names)
+    KW.set(n, {
+      args: k.args ?? [],
+      min: k.min ?? 0,
+      out: k.out,
+      match: k.match ?? (k.out === T.Int ? "int" : k.out === T.Ip ? "ip" : k.out === T.Bool ? "bool" : "str"),
+      acl: k.acl ?? !n.includes("."),
+      make: k.make,
+    });
+}
+
+/** The legacy derived ACL keywords: <base>_beg, _dir, ... with their match method. */
+const DERIVED: [string, MatchName][] = [
+  ["beg", "beg"],
+  ["dir", "dir"],
+  ["dom", "dom"],
+  ["end", "end"],
+  ["len", "len"],
+  ["reg", "reg"],
+  ["sub", "sub"],
+];
+function withDerived(base: string, k: Partial<Keyword> & { out: T; make: Maker }): void {
+  def([base], k);
+  for (const [suffix, match] of DERIVED) def([`${base}_${suffix}`], { ...k, match, acl: true });
+}
+
+const HS: ("str" | "int")[] = ["str", "int"];
+withDerived("hdr", { args: HS, out: T.Str, make: hdrFetch(reqSide, true) });
+def(["req.hdr"], { args: HS, out: T.Str, make: hdrFetch(reqSide, true) });
+def(["req.fhdr"], { args: HS, out: T.Str, make: hdrFetch(reqSide, false) });
+def(["hdr_cnt", "req.hdr_cnt"], { args: ["str"], out: T.Int, make: hdrCntFetch(reqSide, true) });
+def(["req.fhdr_cnt"], { args: ["str"], out: T.Int, make: hdrCntFetch(reqSide, false) });
+def(["hdr_val", "req.hdr_val"], { args: HS, out: T.Int, make: mapValues(hdrFetch(reqSide, true), toVal) });
+def(["hdr_ip", "req.hdr_ip"], { args: HS, out: T.Ip, make: mapValues(hdrFetch(reqSide, true), toIp) });
+
+withDerived("shdr", { args: HS, out: T.Str, make: hdrFetch(resSide, true) });
+def(["res.hdr"], { args: HS, out: T.Str, make: hdrFetch(resSide, true) });
+def(["res.fhdr"], { args: HS, out: T.Str, make: hdrFetch(resSide, false) });
+def(["shdr_cnt", "res.hdr_cnt"], { args: ["str"], out: T.Int, make: hdrCntFetch(resSide, true) });
+def(["res.fhdr_cnt"], { args: ["str"], out: T.Int, make: hdrCntFetch(resSide, false) });
+def(["shdr_val", "res.hdr_val"], { args: HS, out: T.Int, make: mapValues(hdrFetch(resSide, true), toVal) });
+def(["shdr_ip", "res.hdr_ip"], { args: HS, out: T.Ip, make: mapValues(hdrFetch(resSide, true), toIp) });
+def(["status"], { out: T.Int, acl: false, make: intFetch((ctx) => ctx.res?.status) });
+def(["res.ver", "resp_ver"], { out: T.Str, make: strFetch((ctx) => ver(ctx.res)) });
+
+withDerived("path", { out: T.Str, make: strFetch(pathOf) });
+withDerived("url", { out: T.Str, make: strFetch((ctx) => ctx.req.uri) });
+withDerived("base", {
+  out: T.Str,
+  make: () =>
+    single((ctx, smp) => {
+      const v = baseOf(ctx, smp);
+      if (v === undefined) return false;
+      smp.setStr(v);
+      return true;
+    }),
+});
+def(["query"], { out: T.Str, acl: false, make: strFetch(queryOf) });
+withDerived("urlp", { args: ["str", "str"], out: T.Str, make: urlpFetch });
+def(["url_param"], { args: ["str", "str"], out: T.Str, acl: false, make: urlpFetch });
+def(["method"], {
+  out: T.Meth,
+  match: "meth",
+  make: () =>
+    single((ctx, smp) => {
+      smp.setStr(ctx.req.method, T.Meth);
+      return true;
+    }),
+});
+def(["req.ver", "req_ver"], { out: T.Str, make: strFetch((ctx) => ver(ctx.req)) });
+
+withDerived("cook", { args: ["str"], out: T.Str, make: cookFetch });
+def(["req.cook"], { args: ["str"], out: T.Str, make: cookFetch });
+def(["cook_cnt", "req.cook_cnt"], { args: ["str"], out: T.Int, make: cookCntFetch });
+def(["cook_val", "req.cook_val"], { args: ["str"], out: T.Int, make: mapValues(cookFetch, toVal) });
+
+def(["src"], {
+  out: T.Ip,
+  acl: false,
+  make: () =>
+    single((ctx, smp) => {
+      smp.setStr(ctx.src, T.Ip);
+      return true;
+    }),
+});
+def(["dst"], {
+  out: T.Ip,
+  acl: false,
+  make: () =>
+    single((ctx, smp) => {
+      smp.setStr(ctx.dst, T.Ip);
+      return true;
+    }),
+});
+def(["src_port"], { out: T.Int, acl: false, make: intFetch((ctx) => ctx.srcPort) });
+def(["dst_port"], { out: T.Int, acl: false, make: intFetch((ctx) => ctx.dstPort) });
+def(["fe_name"], { out: T.Str, acl: false, make: strFetch((ctx) => ctx.feName) });
+def(["be_name"], {
+  out: T.Str,
+  acl: false,
+  make: strFetch((ctx) => (ctx.beName === "" ? undefined : ctx.beName)),
+});
+def(["nbsrv"], {
+  args: ["str"],
+  out: T.Int,
+  acl: false,
+  make: (args) => {
+    const be = args[0] === undefined || args[0] === "" ? undefined : String(args[0]);
+    return single((ctx, smp) => {
+      const n = ctx.nbsrv(be ?? ctx.beName);
+      if (n < 0) return false;
+      smp.setInt(n);
+      return true;
+    });
+  },
+});
+def(["always_true"], { out: T.Bool, acl: false, make: boolFetch(true) });
+def(["always_false"], { out: T.Bool, acl: false, make: boolFetch(false) });
+def(["wait_end"], { out: T.Bool, acl: false, make: boolFetch(true) });
+def(["req.proto_http", "req_proto_http"], { out: T.Bool, make: boolFetch(true) });
+// In HTTP mode haproxy counts the parsed head in req.len, so it is never 0 once rules run.
+def(["req.len", "req_len"], { out: T.Int, make: intFetch((ctx) => ctx.req.end - ctx.req.start) });
+
+export interface ParsedFetch {
+  name: string;
+  kw: Keyword;
+  impl: FetchImpl;
+  /** Type after converters. */
+  out: T;
+}
+
+const CONVERTERS = new Set(["lower", "upper"]);
+
+/** Parses `name(args),conv,...` and builds the fetch; `iterate` is true for ACLs. */
+export function parseFetch(expr: string, where: Where, iterate: boolean): ParsedFetch {
+  let i = 0;
+  while (i < expr.length && expr[i] !== "(" && expr[i] !== ",") i++;
+  const name = expr.slice(0, i);
+  const kw = KW.get(name);
+  if (kw === undefined)
+    throw new ConfigError(`unknown fetch method '${name}' in ACL expression '${expr}'.`, where);
+  const desc = kw.acl ? `ACL keyword '${name}'` : `fetch method '${name}'`;
+  const tail = kw.acl ? "." : ` in ACL expression '${expr}'.`;
+  const args: Arg[] = [];
+  if (expr[i] === "(") {
+    const close = expr.indexOf(")", i);
+    if (close < 0) throw new ConfigError(`${desc} : expected ')'${tail}`, where);
+    const inner = expr.slice(i + 1, close);
+    const words = inner === "" ? [] : inner.split(",");
+    if (words.length > kw.args.length) {
+      let pos = i + 1;
+      for (let k = 0; k < kw.args.length; k++) pos += words[k]!.length + 1;
+      const at = kw.args.length === 0 ? i + 1 : pos - 1;
+      throw new ConfigError(`${desc} : expected ')' before '${expr.slice(at, close + 1)}'${tail}`, where);
+    }
+    words.forEach((w, k) => {
+      if (kw.args[k] === "int") {
+        if (w === "") return void args.push(0);
+        if (!/^[-+]?\d+$/.test(w))
+          throw new ConfigError(
+            `${desc} : failed to parse '${w}' as type 'integer' at position ${k + 1}${tail}`,
+            where,
+          );
+        args.push(parseInt(w, 10));
+      } else args.push(w);
+    });
+    i = close + 1;
+  }
+  if (args.length < kw.min)
+    throw new ConfigError(`${desc} : missing arguments (got ${args.length}/${kw.min})${tail}`, where);
+  let impl = kw.make(args, iterate);
+  let out = kw.out;
+  while (i < expr.length) {
+    if (expr[i] !== ",") throw new ConfigError(`${desc} : missing comma after fetch keyword${tail}`, where);
+    let j = i + 1;
+    while (j < expr.length && expr[j] !== ",") j++;
+    const conv = expr.slice(i + 1, j);
+    if (!CONVERTERS.has(conv)) throw new ConfigError(`${desc} : unknown converter '${conv}'.`, where);
+    impl = convert(impl, conv === "lower");
+    out = T.Str;
+    i = j;
+  }
+  return { name, kw, impl, out };
+}
+
+function convert(inner: FetchImpl, lower: boolean): FetchImpl {
+  const conv = (smp: Sample): void => {
+    const s = smp.getStr();
+    smp.setStr(lower ? s.toLowerCase() : s.toUpperCase());
+  };
+  return {
+    first(ctx, smp) {
+      if (!inner.first(ctx, smp)) return false;
+      conv(smp);
+      return true;
+    },
+    next(ctx, smp) {
+      if (!inner.next(ctx, smp)) return false;
+      conv(smp);
+      return true;
+    },
+  };
+}
+
+/** Whether `name` is a fetch keyword this build knows. */
+export const isFetch = (name: string): boolean => KW.has(name);

@@ -1,0 +1,108 @@
+// IPv4 and IPv6 addresses as 16 bytes (IPv4 in the low 4), parsed without a resolver.
+
+/** inet_aton's forms: a.b.c.d, a.b.c, a.b, a; each part decimal, octal (0..) or hex (0x..). */
+export function parseIpv4(s: string, out: Uint8Array, off = 0): boolean {
+  const parts = s.split(".");
+  if (parts.length < 1 || parts.length > 4) return false;
+  const nums: number[] = [];
+  for (const p of parts) {
+    let v: number;
+    if (/^0[xX][0-9a-fA-F]+$/.test(p)) v = parseInt(p.slice(2), 16);
+    else if (/^0[0-7]*$/.test(p)) v = parseInt(p, 8);
+    else if (/^[1-9][0-9]*$/.test(p)) v = parseInt(p, 10);
+    else return false;
+    nums.push(v);
+  }
+  let v = 0;
+  const last = nums.length - 1;
+  for (let i = 0; i < last; i++) {
+    if (nums[i]! > 255) return false;
+    v = v * 256 + nums[i]!;
+  }
+  const rest = 4 - last;
+  if (nums[last]! >= 2 ** (8 * rest)) return false;
+  v = v * 2 ** (8 * rest) + nums[last]!;
+  out[off] = (v >>> 24) & 255;
+  out[off + 1] = (v >>> 16) & 255;
+  out[off + 2] = (v >>> 8) & 255;
+  out[off + 3] = v & 255;
+  return true;
+}
+
+/** Strict dotted quad (what addresses in samples look like). */
+export function parseDottedQuad(s: string, out: Uint8Array, off = 0): boolean {
+  let part = 0;
+  let digits = 0;
+  let v = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || v > 255 || part > 3) return false;
+      out[off + part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      v = v * 10 + c - 48;
+      digits++;
+    } else return false;
+  }
+  return part === 4;
+}
+
+/** RFC 4291 text form, with an optional dotted quad at the end. */
+export function parseIpv6(s: string, out: Uint8Array): boolean {
+  if (s.length < 2 || s.length > 45) return false;
+  const dbl = s.indexOf("::");
+  if (dbl >= 0 && s.indexOf("::", dbl + 1) >= 0) return false;
+  const groups = (part: string): number[] | undefined => {
+    if (part === "") return [];
+    const r: number[] = [];
+    const items = part.split(":");
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (i === items.length - 1 && it.includes(".")) {
+        const q = new Uint8Array(4);
+        if (!parseDottedQuad(it, q)) return undefined;
+        r.push((q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(it)) r.push(parseInt(it, 16));
+      else return undefined;
+    }
+    return r;
+  };
+  let words: number[];
+  if (dbl >= 0) {
+    const a = groups(s.slice(0, dbl));
+    const b = groups(s.slice(dbl + 2));
+    if (!a || !b || a.length + b.length > 7) return false;
+    words = [...a, ...new Array<number>(8 - a.length - b.length).fill(0), ...b];
+  } else {
+    const a = groups(s);
+    if (!a || a.length !== 8) return false;
+    words = a;
+  }
+  for (let i = 0; i < 8; i++) {
+    out[i * 2] = words[i]! >> 8;
+    out[i * 2 + 1] = words[i]! & 255;
+  }
+  return true;
+}
+
+/** The IPv4 address an IPv6 one stands for (::ffff:a.b.c.d, ::a.b.c.d, 2002:a.b.c.d::), into out[0..3]. */
+export function v6ToV4(a: Uint8Array, out: Uint8Array): boolean {
+  let zero = true;
+  for (let i = 0; i < 8; i++) if (a[i] !== 0) zero = false;
+  if (zero) {
+    const ffff = a[8] === 0 && a[9] === 0 && a[10] === 0xff && a[11] === 0xff;
+    const nul = a[8] === 0 && a[9] === 0 && a[10] === 0 && a[11] === 0;
+    if (ffff || nul) {
+      out.set(a.subarray(12, 16), 0);
+      return true;
+    }
+    return false;
+  }
+  if (a[0] === 0x20 && a[1] === 0x02) {
+    out.set(a.subarray(2, 6), 0);
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,111 @@
+// One sample as a fetch produces it. A compiled ACL owns one Sample and reuses it for every request:
+// header values stay as byte ranges of the head's buffer until a matcher needs them as a string.
+
+/** Sample types, named after haproxy's (SMP_T_*). */
+export const enum T {
+  Str = 0,
+  Int = 1,
+  Ip = 2,
+  Meth = 3,
+  Bool = 4,
+}
+
+export class Sample {
+  type: T = T.Str;
+  /** The value as a string, or undefined while it is a byte range (buf, bs, be). */
+  str: string | undefined = undefined;
+  buf: Buffer | undefined = undefined;
+  bs = 0;
+  be = 0;
+  num = 0;
+  /** Iteration cursor for fetches that yield several values (header line, position, counter). */
+  i = 0;
+  j = 0;
+  n = 0;
+
+  setBytes(buf: Buffer, s: number, e: number): void {
+    this.type = T.Str;
+    this.str = undefined;
+    this.buf = buf;
+    this.bs = s;
+    this.be = e;
+  }
+  setStr(s: string, type: T = T.Str): void {
+    this.type = type;
+    this.str = s;
+    this.buf = undefined;
+  }
+  setInt(n: number, type: T = T.Int): void {
+    this.type = type;
+    this.num = n;
+    this.str = undefined;
+    this.buf = undefined;
+  }
+
+  /** The value as a string (haproxy's cast to SMP_T_STR). */
+  getStr(): string {
+    if (this.str !== undefined) return this.str;
+    if (this.buf !== undefined) {
+      this.str = this.buf.toString("latin1", this.bs, this.be);
+      return this.str;
+    }
+    this.str = this.type === T.Bool ? (this.num ? "1" : "0") : String(this.num);
+    return this.str;
+  }
+
+  /** Length in bytes of the string form. */
+  strLen(): number {
+    if (this.str === undefined && this.buf !== undefined) return this.be - this.bs;
+    return this.getStr().length;
+  }
+
+  /** The value as an integer (haproxy's cast to SMP_T_SINT); undefined when the cast fails. */
+  getInt(): number | undefined {
+    if (this.type === T.Int || this.type === T.Bool) return this.num;
+    if (this.type === T.Meth) return undefined;
+    if (this.type === T.Ip) return ipv4ToInt(this.getStr());
+    if (this.str === undefined && this.buf !== undefined) return readIntBytes(this.buf, this.bs, this.be);
+    return readIntStr(this.getStr());
+  }
+}
+
+/** haproxy's read_int64 on a string cast: optional sign, leading digits, stops at anything else. */
+export function readIntStr(s: string): number | undefined {
+  if (s.length === 0) return undefined;
+  let i = 0;
+  let neg = false;
+  if (s.charCodeAt(0) === 45 || s.charCodeAt(0) === 43) {
+    neg = s.charCodeAt(0) === 45;
+    i = 1;
+  }
+  let v = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  return neg ? -v : v;
+}
+
+export function readIntBytes(b: Buffer, s: number, e: number): number | undefined {
+  if (s >= e) return undefined;
+  let i = s;
+  let neg = false;
+  if (b[i] === 45 || b[i] === 43) {
+    neg = b[i] === 45;
+    i++;
+  }
+  let v = 0;
+  for (; i < e; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  return neg ? -v : v;
+}
+
+function ipv4ToInt(s: string): number | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
+  if (!m) return undefined;
+  return ((+m[1]! << 24) >>> 0) + (+m[2]! << 16) + (+m[3]! << 8) + +m[4]!;
+}

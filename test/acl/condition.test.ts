@@ -1,0 +1,167 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compileCondition, compileFetch, PREDEFINED_NAMES } from "../../src/acl/index.js";
+import type { AclSpec, CondTerm, Condition } from "../../src/config/model.js";
+import { ctx, spec, where } from "./head.js";
+
+/** Parses "a !b || { hdr(x) y } c" into a Condition (test-local, blanks only). */
+function cond(text: string, unless = false): Condition {
+  const groups: CondTerm[][] = [[]];
+  const words = text.split(/\s+/).filter((w) => w !== "");
+  let negate = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === "||" || w === "or") groups.push([]);
+    else if (w === "!") negate = true;
+    else if (w === "{") {
+      const end = words.indexOf("}", i);
+      groups[groups.length - 1]!.push({ negate, anon: spec(words.slice(i + 1, end).join(" ")) });
+      i = end;
+      negate = false;
+    } else {
+      groups[groups.length - 1]!.push({ negate: negate || w.startsWith("!"), name: w.replace(/^!/, "") });
+      negate = false;
+    }
+  }
+  return { unless, groups, where };
+}
+
+function acls(lines: string[]): Map<string, AclSpec[]> {
+  const m = new Map<string, AclSpec[]>();
+  for (const l of lines) {
+    const [name, ...rest] = l.split(/\s+/);
+    const list = m.get(name!) ?? [];
+    list.push(spec(rest.join(" ")));
+    m.set(name!, list);
+  }
+  return m;
+}
+
+const WS = acls([
+  "hdr_connection_upgrade hdr(Connection) -i upgrade",
+  "hdr_upgrade_websocket hdr(Upgrade) -i websocket",
+  "hdr_websocket_key hdr_cnt(Sec-WebSocket-Key) eq 1",
+  "hdr_websocket_version hdr_cnt(Sec-WebSocket-Version) eq 1",
+  "is_api path_beg /api",
+  "is_api hdr(host) api.example.com",
+  "is_get method GET",
+]);
+
+const UPGRADE = `GET /chat HTTP/1.1
+Host: www.example.com
+Connection: keep-alive, Upgrade
+Upgrade: websocket
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==
+Sec-WebSocket-Version: 13`;
+const PLAIN = `GET /index.html HTTP/1.1
+Host: www.example.com`;
+const PARTIAL = `GET /chat HTTP/1.1
+Host: www.example.com
+Upgrade: websocket`;
+
+const articleRule =
+  "! hdr_connection_upgrade ! hdr_upgrade_websocket ! hdr_websocket_key ! hdr_websocket_version";
+
+const rows: [condition: string, req: string, expected: boolean, unless?: boolean][] = [
+  // the article's deny rule only matches when all four are missing
+  [articleRule, PLAIN, true],
+  [articleRule, UPGRADE, false],
+  [articleRule, PARTIAL, false],
+  ["hdr_connection_upgrade hdr_upgrade_websocket hdr_websocket_key hdr_websocket_version", UPGRADE, true],
+  ["hdr_connection_upgrade hdr_upgrade_websocket hdr_websocket_key", PARTIAL, false],
+  // several acl lines with one name are ORed
+  ["is_api", `GET /api/x HTTP/1.1\nHost: a`, true],
+  ["is_api", `GET /x HTTP/1.1\nHost: api.example.com`, true],
+  ["is_api", PLAIN, false],
+  // groups ORed, terms ANDed, negation, unless
+  ["is_api || is_get", PLAIN, true],
+  ["is_api or is_get", PLAIN, true],
+  ["is_api is_get", PLAIN, false],
+  ["!is_api is_get", PLAIN, true],
+  ["is_get", PLAIN, false, true],
+  ["is_api", PLAIN, true, true],
+  // anonymous ACLs
+  ["{ path_end .html }", PLAIN, true],
+  ["! { path_end .html }", PLAIN, false],
+  ["{ hdr(x) -m found } || { hdr(host) -m end .com }", PLAIN, true],
+  ["! { hdr(x) -m found }", PLAIN, true], // absent header: the ACL fails, its negation matches
+  // predefined
+  ["TRUE", PLAIN, true],
+  ["FALSE", PLAIN, false],
+  ["HTTP", PLAIN, true],
+  ["HTTP_1.1", PLAIN, true],
+  ["HTTP_1.0", PLAIN, false],
+  ["HTTP_1.0", `GET / HTTP/1.0`, true],
+  ["METH_GET", PLAIN, true],
+  ["METH_GET", `HEAD / HTTP/1.1`, true],
+  ["METH_HEAD", `HEAD / HTTP/1.1`, true],
+  ["METH_POST", `POST / HTTP/1.1\nContent-Length: 1`, true],
+  ["METH_PUT", `PUT / HTTP/1.1`, true],
+  ["METH_DELETE", `DELETE / HTTP/1.1`, true],
+  ["METH_OPTIONS", `OPTIONS * HTTP/1.1`, true],
+  ["METH_TRACE", `TRACE / HTTP/1.1`, true],
+  ["METH_CONNECT", `CONNECT h:443 HTTP/1.1`, true],
+  ["METH_CONNECT", PLAIN, false],
+  ["HTTP_URL_SLASH", PLAIN, true],
+  ["HTTP_URL_ABS", `GET http://h/ HTTP/1.1\nHost: h`, true],
+  ["HTTP_URL_ABS", PLAIN, false],
+  ["HTTP_URL_STAR", `OPTIONS * HTTP/1.1`, true],
+  ["LOCALHOST", PLAIN, true],
+  ["HTTP_CONTENT", `POST / HTTP/1.1\nContent-Length: 5`, true],
+  ["HTTP_CONTENT", `POST / HTTP/1.1\nContent-Length: 0`, false],
+  // haproxy 2.6: HTTP_CONTENT is req.hdr_val(content-length) gt 0, so chunked does not match it
+  ["HTTP_CONTENT", `POST / HTTP/1.1\nTransfer-Encoding: chunked`, false],
+  // haproxy 2.6: REQ_CONTENT (req.len gt 0) is true for every HTTP request, even a bodiless GET
+  ["REQ_CONTENT", PLAIN, true],
+  ["WAIT_END", PLAIN, true],
+];
+
+for (const [c, req, expected, unless] of rows) {
+  test(`${unless ? "unless" : "if"} ${c} / ${req.split("\n")[0]}`, () => {
+    const f = compileCondition(cond(c, unless), WS);
+    assert.equal(f(ctx(req)), expected);
+  });
+}
+
+test("LOCALHOST matches ::1 and not other clients", () => {
+  const f = compileCondition(cond("LOCALHOST"), WS);
+  assert.equal(f(ctx(PLAIN, { src: "::1" })), true);
+  assert.equal(f(ctx(PLAIN, { src: "10.0.0.1" })), false);
+});
+
+test("every predefined ACL compiles", () => {
+  for (const n of PREDEFINED_NAMES) compileCondition(cond(n), new Map());
+  assert.equal(PREDEFINED_NAMES.length, 20);
+});
+
+test("a user ACL shadows a predefined one of the same name", () => {
+  const f = compileCondition(cond("TRUE"), acls(["TRUE always_false -m bool"]));
+  assert.equal(f(ctx(PLAIN)), false);
+});
+
+test("unknown ACL name", () => {
+  assert.throws(() => compileCondition(cond("nope"), WS), {
+    name: "ConfigError",
+    message: "no such ACL : 'nope'.",
+  });
+  assert.throws(() => compileCondition(cond("nope"), WS, "http-request deny"), {
+    message: "error detected while parsing an 'http-request deny' condition : no such ACL : 'nope'.",
+  });
+});
+
+test("compileFetch: sample-mode values", () => {
+  const c = ctx(`GET /A/b?x=1&x=2 HTTP/1.1\nHost: H.example\nX: 1, 2\nX: 3\nCookie: s=1; s=2`);
+  const w = where;
+  assert.equal(compileFetch("hdr(x)", w)(c), "3"); // the last occurrence
+  assert.equal(compileFetch("hdr(x,1)", w)(c), "1");
+  assert.equal(compileFetch("req.fhdr(x,1)", w)(c), "1, 2");
+  assert.equal(compileFetch("hdr_cnt(x)", w)(c), "3");
+  assert.equal(compileFetch("hdr(host),lower", w)(c), "h.example");
+  assert.equal(compileFetch("path,upper", w)(c), "/A/B");
+  assert.equal(compileFetch("url_param(x)", w)(c), "1");
+  assert.equal(compileFetch("req.cook(s)", w)(c), "2");
+  assert.equal(compileFetch("src", w)(c), "127.0.0.1");
+  assert.equal(compileFetch("base", w)(c), "H.example/A/b");
+  assert.equal(compileFetch("hdr(nope)", w)(c), undefined);
+  assert.throws(() => compileFetch("path,nope", w), /unknown converter 'nope'/);
+});

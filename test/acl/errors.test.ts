@@ -1,0 +1,85 @@
+// Error wording, checked against `haproxy -c` 2.6.12 (the text after "error detected while parsing ACL 'x' : ").
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compileAcl } from "../../src/acl/index.js";
+import { spec, where } from "./head.js";
+
+const rows: [line: string, message: string | RegExp][] = [
+  ["nosuch x", "unknown fetch method 'nosuch' in ACL expression 'nosuch'."],
+  ["REQ_CONTENT", "unknown fetch method 'REQ_CONTENT' in ACL expression 'REQ_CONTENT'."],
+  [
+    "hdr(host) -x foo",
+    "'-x' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'.",
+  ],
+  [
+    "hdr_val(x) -5",
+    "'-5' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'.",
+  ],
+  ["hdr(host) -m foo x", "unknown matching method 'foo' when parsing ACL expression."],
+  ["hdr(host) -m", "unknown matching method '' when parsing ACL expression."],
+  ["hdr_cnt(host) abc", "'abc' is not a number."],
+  ["src_port 1.2", "'1.2' is not a number."],
+  ["hdr_cnt(host) 1:x", "'1:x' is not a valid number range."],
+  ["hdr_cnt(host) 3:1", "'3:1' is not a valid number range."],
+  ["hdr_cnt(x) :", "':' is not a valid number range."],
+  ["hdr_cnt(x) gt abc", "'abc' is neither a number nor a supported operator."],
+  ["hdr_reg(host) (a", /^regex '\(a' is invalid/],
+  ["src 1.2.3.400", "'1.2.3.400' is not a valid IPv4 or IPv6 address."],
+  ["src foo.invalid", "'foo.invalid' is not a valid IPv4 or IPv6 address."],
+  ["src -n localhost", "'localhost' is not a valid IPv4 or IPv6 address."],
+  ["src 1.2.3.0/33", "'1.2.3.0/33' is not a valid IPv4 or IPv6 address."],
+  ["src ::1/129", "'::1/129' is not a valid IPv4 or IPv6 address."],
+  ["hdr(host) -f /nonexistent/file", "failed to open pattern file </nonexistent/file>."],
+  ["hdr(a,x) y", "ACL keyword 'hdr' : failed to parse 'x' as type 'integer' at position 2."],
+  ["hdr(a,1,2) x", "ACL keyword 'hdr' : expected ')' before ',2)'."],
+  ["hdr(host x", "ACL keyword 'hdr' : expected ')'."],
+  ["src(a) 1.2.3.4", "fetch method 'src' : expected ')' before 'a)' in ACL expression 'src(a)'."],
+  [
+    "req.cook(a,b) 1",
+    "fetch method 'req.cook' : expected ')' before ',b)' in ACL expression 'req.cook(a,b)'.",
+  ],
+  ["path,foo x", "ACL keyword 'path' : unknown converter 'foo'."],
+  ["method -m int 1", "matching method 'int' cannot be used with fetch keyword 'method'."],
+];
+
+for (const [line, message] of rows) {
+  test(`error: acl x ${line}`, () => {
+    assert.throws(
+      () => compileAcl(spec(line)),
+      (e: Error & { where?: unknown }) => {
+        assert.equal(e.name, "ConfigError");
+        assert.deepEqual(e.where, where);
+        if (typeof message === "string") assert.equal(e.message, message);
+        else assert.match(e.message, message);
+        return true;
+      },
+    );
+  });
+}
+
+test("a name prefixes the message as haproxy does", () => {
+  assert.throws(() => compileAcl(spec("nosuch"), "x"), {
+    message:
+      "error detected while parsing ACL 'x' : unknown fetch method 'nosuch' in ACL expression 'nosuch'.",
+  });
+});
+
+test("accepted by haproxy: operators without numbers, `-i` alone, -m found with patterns", () => {
+  for (const l of [
+    "hdr_cnt(host) eq",
+    "hdr(host) -i",
+    "hdr(host) -m found x",
+    "src 1.2.3.4/255.0.255.0",
+    "src localhost",
+  ])
+    compileAcl(spec(l));
+});
+
+test("no pattern: haproxy's warning", () => {
+  const warnings: string[] = [];
+  compileAcl(spec("hdr(host)"), "x", (m) => warnings.push(m));
+  compileAcl(spec("hdr(host) --"), "x", (m) => warnings.push(m));
+  compileAcl(spec("hdr(host) -m found"), "x", (m) => warnings.push(m));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /no pattern to match against were provided/);
+});
