@@ -1,0 +1,80 @@
+// The responses the proxy itself sends. Same status lines and headers as haproxy's (clients and
+// monitoring match on them); the short HTML bodies are our own words.
+
+/** Reason phrases as haproxy writes them. */
+export const REASONS: Record<number, string> = {
+  200: "OK",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  407: "Proxy Authentication Required",
+  408: "Request Time-out",
+  410: "Gone",
+  413: "Payload Too Large",
+  414: "URI Too Long",
+  421: "Misdirected Request",
+  425: "Too Early",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Time-out",
+};
+
+const EXPLANATIONS: Record<number, string> = {
+  400: "The request could not be understood.",
+  403: "This request is refused by the proxy's rules.",
+  408: "The request did not arrive completely in time.",
+  413: "The request is larger than the proxy accepts.",
+  414: "The request's URI is longer than the proxy accepts.",
+  500: "The proxy met an internal error.",
+  501: "The proxy does not implement what this request asks.",
+  502: "The server's response was invalid or incomplete.",
+  503: "No server is available to take this request.",
+  504: "The server did not answer in time.",
+};
+
+export const reasonFor = (status: number): string => REASONS[status] ?? "Unknown";
+
+export interface ReplyOptions {
+  contentType?: string;
+  headers?: string[];
+  /** Our error pages close the connection; `return` and `redirect` keep it. */
+  close: boolean;
+}
+
+/** A complete response from the proxy itself. */
+export function buildReply(status: number, body: string, o: ReplyOptions): Buffer {
+  const b = Buffer.from(body, "utf8");
+  const lines = [
+    `HTTP/1.1 ${status} ${reasonFor(status)}`,
+    `content-length: ${b.length}`,
+    "cache-control: no-cache",
+  ];
+  if (o.contentType !== undefined) lines.push(`content-type: ${o.contentType}`);
+  if (o.headers) lines.push(...o.headers);
+  if (o.close) lines.push("connection: close");
+  return Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), b]);
+}
+
+const cache = new Map<number, Buffer>();
+
+/** The proxy's own error page for `status`, built once. */
+export function errorReply(status: number): Buffer {
+  let r = cache.get(status);
+  if (!r) {
+    const text = EXPLANATIONS[status] ?? "";
+    const html = `<html><body><h1>${status} ${reasonFor(status)}</h1>\n${text}\n</body></html>\n`;
+    r = buildReply(status, html, { contentType: "text/html", close: true });
+    cache.set(status, r);
+  }
+  return r;
+}

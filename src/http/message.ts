@@ -1,0 +1,42 @@
+// The parsed view of an HTTP/1.x head. The head's bytes stay in `buf`; the parser records offsets
+// so that forwarding copies byte ranges instead of re-serialising strings.
+
+/** How the body that follows a head is delimited. */
+export const enum BodyKind {
+  None = 0,
+  Length = 1,
+  Chunked = 2,
+  /** Response read until the server closes. */
+  UntilClose = 3,
+}
+
+export interface HttpHead {
+  /** Holds the head's bytes from `start` to `end`. */
+  buf: Buffer;
+  start: number;
+  /** Just past the blank line that ends the head. */
+  end: number;
+  /** Request: method and request-target as sent; response: "" and "". */
+  method: string;
+  uri: string;
+  /** Response: status code and reason; request: 0 and "". */
+  status: number;
+  reason: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  versionMinor: number;
+  /** Header lines as offsets into buf, four per line: name start, name end, value start, value end
+   *  (value without leading/trailing blanks). Names keep the sender's case. */
+  hdr: Int32Array;
+  count: number;
+  body: BodyKind;
+  /** Content-Length when body is Length, otherwise -1. */
+  contentLength: number;
+  /** Tokens of the Connection header, lower-cased flags. */
+  connClose: boolean;
+  connKeepAlive: boolean;
+  connUpgrade: boolean;
+  /** The Upgrade header's value, lower-cased, or "" when absent. */
+  upgrade: string;
+  /** Request carried `Expect: 100-continue`. */
+  expectContinue: boolean;
+}

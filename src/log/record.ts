@@ -1,0 +1,105 @@
+// What a stream tells the logger when it ends: haproxy's httplog/tcplog fields, raw.
+
+/** Termination state, first character: who ended the session (haproxy's letters). */
+export type TermCause = "-" | "C" | "S" | "P" | "L" | "R" | "I" | "D" | "U" | "K" | "c" | "s";
+/** Termination state, second character: in which phase. */
+export type TermPhase = "-" | "R" | "Q" | "C" | "H" | "D" | "L" | "T";
+
+export interface LogRecord {
+  clientIp: string;
+  clientPort: number;
+  frontendIp: string;
+  frontendPort: number;
+  /** Epoch ms when the connection was accepted. */
+  acceptTime: number;
+  /** Epoch ms when this request started (first byte after idle; the accept for the first request). */
+  requestTime: number;
+  frontend: string;
+  /** "" when no backend was chosen; the logger prints the frontend name then. */
+  backend: string;
+  /** "" for no server (`<NOSRV>`). */
+  server: string;
+  /** Timers in ms, -1 when the phase was never reached (haproxy's convention). */
+  Th: number;
+  Ti: number;
+  TR: number;
+  Tw: number;
+  Tc: number;
+  Tr: number;
+  Ta: number;
+  Tt: number;
+  /** Status sent to the client, -1 when none. */
+  status: number;
+  /** Bytes sent to the client (headers included). */
+  bytesOut: number;
+  bytesIn: number;
+  termCause: TermCause;
+  termPhase: TermPhase;
+  /** httplog's third and fourth termination-state characters (cookie persistence); "--" without `cookie`. */
+  persistCookie: string;
+  actconn: number;
+  feconn: number;
+  beconn: number;
+  srvConn: number;
+  retries: number;
+  /** The retries field gets a "+" when the request was redispatched. */
+  redispatched: boolean;
+  srvQueue: number;
+  backendQueue: number;
+  capturedRequest: string[];
+  capturedResponse: string[];
+  /** The request line as received ("<BADREQ>" when unparsable), "" for tcp. */
+  requestLine: string;
+  /** Nothing was received from the client (for dontlognull). */
+  empty: boolean;
+  /** The session ended with an error status or abnormal termination (log-separate-errors). */
+  error: boolean;
+}
+
+export function newLogRecord(): LogRecord {
+  return {
+    clientIp: "",
+    clientPort: 0,
+    frontendIp: "",
+    frontendPort: 0,
+    acceptTime: 0,
+    requestTime: 0,
+    frontend: "",
+    backend: "",
+    server: "",
+    Th: 0,
+    Ti: 0,
+    TR: -1,
+    Tw: -1,
+    Tc: -1,
+    Tr: -1,
+    Ta: 0,
+    Tt: 0,
+    status: -1,
+    bytesOut: 0,
+    bytesIn: 0,
+    termCause: "-",
+    termPhase: "-",
+    persistCookie: "--",
+    actconn: 0,
+    feconn: 0,
+    beconn: 0,
+    srvConn: 0,
+    retries: 0,
+    redispatched: false,
+    srvQueue: 0,
+    backendQueue: 0,
+    capturedRequest: [],
+    capturedResponse: [],
+    requestLine: "",
+    empty: true,
+    error: false,
+  };
+}
+
+/** Where finished records go; the log module implements it. */
+export interface LogSink {
+  /** Whether `px` logs traffic at all (no target: the stream may skip filling the record). */
+  enabled: boolean;
+  emit(rec: LogRecord): void;
+}

@@ -1,0 +1,288 @@
+// Where log lines go: file descriptors (stdout/stderr) and UDP syslog. Nothing here blocks the event
+// loop or throws: a target that cannot keep up drops lines and counts them.
+import dgram from "node:dgram";
+import dns from "node:dns";
+import fs from "node:fs";
+import net from "node:net";
+import type { LogTarget } from "../config/model.js";
+import { ConfigError } from "../config/errors.js";
+
+export interface Sender {
+  /** Sends `line` cut to `max` bytes, followed by "\n" (haproxy ends every message with one). */
+  send(line: string, max: number): void;
+  /** Lines not sent: buffer full, socket not ready, send errors. */
+  readonly dropped: number;
+  /** Write or send errors seen (each also counts its lines as dropped). */
+  readonly errors: number;
+  /** Sends what is buffered, then releases the socket; the fd senders leave the fd open. */
+  close(): Promise<void>;
+}
+
+/** Bytes an fd sender keeps while a write is in flight; past this, lines are dropped. */
+export const FD_BUFFER_LIMIT = 1 << 20;
+
+/**
+ * stdout/stderr: lines are appended to a buffer and written with one `fs.write` per batch, from
+ * `setImmediate`, so that a burst of requests costs one syscall. At most one write is in flight
+ * (it runs on libuv's threadpool, so a blocked pipe holds a worker thread, never the event loop);
+ * while it is, lines accumulate up to FD_BUFFER_LIMIT and are dropped beyond it.
+ */
+export class FdSender implements Sender {
+  dropped = 0;
+  errors = 0;
+  private buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private spare: Buffer | undefined = Buffer.allocUnsafe(64 * 1024);
+  private len = 0;
+  private writing = false;
+  private scheduled = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly flushNow = (): void => this.flush();
+
+  constructor(readonly fd: number) {}
+
+  send(line: string, max: number): void {
+    // Worst case 3 bytes per UTF-16 unit; only measure when the rough bound does not fit.
+    let need = Math.min(line.length * 3, max) + 1;
+    if (this.len + need > this.buf.length) {
+      need = Math.min(Buffer.byteLength(line), max) + 1;
+      if (this.len + need > this.buf.length && !this.grow(this.len + need)) {
+        this.dropped++;
+        return;
+      }
+    }
+    this.len += this.buf.write(line, this.len, max, "utf8");
+    this.buf[this.len++] = 10;
+    if (!this.scheduled && !this.writing) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  private grow(size: number): boolean {
+    if (size > FD_BUFFER_LIMIT) return false;
+    let n = this.buf.length * 2;
+    while (n < size) n *= 2;
+    const b = Buffer.allocUnsafe(Math.min(n, FD_BUFFER_LIMIT));
+    this.buf.copy(b, 0, 0, this.len);
+    this.buf = b;
+    return true;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.writing) return;
+    if (this.len === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+      return;
+    }
+    const out = this.buf;
+    const n = this.len;
+    this.buf = this.spare ?? Buffer.allocUnsafe(64 * 1024);
+    this.spare = undefined;
+    this.len = 0;
+    this.writing = true;
+    this.writeOut(out, 0, n);
+  }
+
+  private writeOut(out: Buffer, off: number, end: number): void {
+    fs.write(this.fd, out, off, end - off, null, (err, written) => {
+      if (err) {
+        // EAGAIN on a non-blocking fd, EPIPE on a closed reader: drop this batch, count its lines.
+        this.errors++;
+        this.dropped += countLines(out, off, end);
+      } else if (off + written < end) {
+        this.writeOut(out, off + written, end);
+        return;
+      }
+      this.writing = false;
+      if (out.length <= 64 * 1024) this.spare = out;
+      this.flush();
+    });
+  }
+
+  /** Resolves once everything buffered has been written (or dropped). */
+  close(): Promise<void> {
+    if (!this.writing && this.len === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      if (!this.writing && !this.scheduled) this.flush();
+    });
+  }
+}
+
+function countLines(b: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (b[i] === 10) n++;
+  return n;
+}
+
+/** Datagrams sent and not yet acknowledged by libuv beyond which lines are dropped. */
+export const UDP_INFLIGHT_LIMIT = 1024;
+
+/**
+ * UDP syslog: one datagram per line on a connected socket (the host is resolved once, at start).
+ * Lines arriving before the socket is connected wait in a small queue. Send errors (ICMP refusals
+ * reported on the connected socket, ENOBUFS...) are counted, never thrown.
+ */
+export class UdpSender implements Sender {
+  dropped = 0;
+  errors = 0;
+  private sock: dgram.Socket | undefined;
+  private ready = false;
+  private closed = false;
+  private inflight = 0;
+  private pending: Buffer[] = [];
+  private readonly onSent = (err: Error | null): void => {
+    this.inflight--;
+    if (err) {
+      this.errors++;
+      this.dropped++;
+    }
+  };
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    if (net.isIP(host)) this.open(host);
+    else
+      dns.lookup(host, (err, address) => {
+        if (this.closed) return;
+        if (err) {
+          this.errors++;
+          this.dropped += this.pending.length;
+          this.pending = [];
+          this.closed = true;
+          return;
+        }
+        this.open(address);
+      });
+  }
+
+  private open(address: string): void {
+    const sock = dgram.createSocket(net.isIPv6(address) ? "udp6" : "udp4");
+    this.sock = sock;
+    sock.on("error", () => {
+      this.errors++;
+    });
+    sock.connect(this.port, address, () => {
+      this.ready = true;
+      const q = this.pending;
+      this.pending = [];
+      for (const b of q) this.transmit(b);
+    });
+    sock.unref();
+  }
+
+  send(line: string, max: number): void {
+    if (this.closed) {
+      this.dropped++;
+      return;
+    }
+    const b = Buffer.allocUnsafe(Math.min(line.length * 3, max) + 1);
+    const n = b.write(line, 0, max, "utf8");
+    b[n] = 10;
+    const dgramBuf = b.subarray(0, n + 1);
+    if (!this.ready) {
+      if (this.pending.length >= UDP_INFLIGHT_LIMIT) this.dropped++;
+      else this.pending.push(dgramBuf);
+      return;
+    }
+    this.transmit(dgramBuf);
+  }
+
+  private transmit(b: Buffer): void {
+    if (this.inflight >= UDP_INFLIGHT_LIMIT) {
+      this.dropped++;
+      return;
+    }
+    this.inflight++;
+    try {
+      this.sock!.send(b, this.onSent);
+    } catch {
+      this.inflight--;
+      this.errors++;
+      this.dropped++;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    const sock = this.sock;
+    if (!sock) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        try {
+          sock.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      };
+      // Let queued datagrams leave first (they are on the loopback or the kernel's queue quickly).
+      if (this.inflight === 0) done();
+      else setTimeout(done, 50).unref();
+    });
+  }
+}
+
+/** A target that cannot send (kept so that a proxy-level mistake never throws on the data path). */
+export class NullSender implements Sender {
+  dropped = 0;
+  errors = 0;
+  send(): void {
+    this.dropped++;
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Why a log target cannot be used, or undefined. Node.js has no unix datagram sockets in core and
+ * syslog daemons listen on SOCK_DGRAM (`/dev/log`), so `log /dev/log ...` is refused. The config
+ * parser may call this to refuse it at parse time, naming the line.
+ */
+export function unsupportedLogTarget(t: LogTarget): string | undefined {
+  if (t.kind === "unix")
+    return (
+      `log target '${t.path ?? ""}': unix datagram sockets are not supported by sluice ` +
+      `(Node.js has no unix datagram sockets); log to a UDP address such as 127.0.0.1:514, ` +
+      `or to stdout/stderr.`
+    );
+  return undefined;
+}
+
+/** Throws a ConfigError naming the first unsupported target's line. */
+export function checkLogTargets(targets: readonly LogTarget[]): void {
+  for (const t of targets) {
+    const why = unsupportedLogTarget(t);
+    if (why !== undefined) throw new ConfigError(why, t.where);
+  }
+}
+
+/** A key that makes targets with the same destination share one sender. */
+export function senderKey(t: LogTarget): string {
+  switch (t.kind) {
+    case "stdout":
+      return "fd:1";
+    case "stderr":
+      return "fd:2";
+    case "udp":
+      return `udp:${t.host ?? ""}:${t.port ?? 514}`;
+    case "unix":
+      return `unix:${t.path ?? ""}`;
+  }
+}
+
+export function createSender(t: LogTarget): Sender {
+  switch (t.kind) {
+    case "stdout":
+      return new FdSender(1);
+    case "stderr":
+      return new FdSender(2);
+    case "udp":
+      return new UdpSender(t.host ?? "127.0.0.1", t.port ?? 514);
+    case "unix":
+      return new NullSender();
+  }
+}

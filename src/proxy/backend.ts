@@ -1,0 +1,173 @@
+// Runtime state of backends and servers: who is up, who has a free slot, who waits in which queue.
+import type { Socket } from "node:net";
+import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
+import type { CompiledRule } from "./rules.js";
+import type { Balancer } from "../balance/balancer.js";
+import { RoundRobin, StaticRoundRobin } from "../balance/roundrobin.js";
+import { LeastConn } from "../balance/leastconn.js";
+import { First } from "../balance/first.js";
+import { Fifo, type Cancellable } from "../util/fifo.js";
+
+/** A request waiting for a server slot. `grant` is called once, with the server it may use. */
+export interface Waiter extends Cancellable {
+  grant(server: RtServer): void;
+  /** When it entered the queue, to serve the oldest of the server and backend queues first. */
+  since: number;
+}
+
+export class RtServer {
+  readonly name: string;
+  /** Resolved address to connect to. */
+  address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly maxconn: number;
+  readonly maxqueue: number;
+  readonly backup: boolean;
+  /** Operational state, driven by health checks; a server without `check` is always up. */
+  up: boolean;
+  /** `disabled`: in maintenance, never chosen and not checked. */
+  maint: boolean;
+  /** Connections being served, a tunnel included until it ends. */
+  cur = 0;
+  /** Requests waiting for this server in particular. */
+  readonly queue = new Fifo<Waiter>();
+  /** Idle keep-alive connections that requests may reuse. */
+  readonly idle: Socket[] = [];
+  /** Live sessions on this server, for `on-marked-down shutdown-sessions`. */
+  readonly sessions = new Set<{ shutdown(): void }>();
+  // Counters (stats/logs): total connections, connect errors, response errors, retries, redispatches.
+  total = 0;
+  connectErrors = 0;
+  retries = 0;
+  redispatches = 0;
+
+  constructor(
+    readonly backend: RtBackend,
+    readonly cfg: Server,
+    address: string,
+  ) {
+    this.name = cfg.name;
+    this.address = address;
+    this.port = cfg.port;
+    this.weight = cfg.weight;
+    this.maxconn = cfg.maxconn;
+    this.maxqueue = cfg.maxqueue;
+    this.backup = cfg.backup;
+    this.maint = cfg.disabled;
+    this.up = !cfg.disabled;
+  }
+
+  get usable(): boolean {
+    return this.up && !this.maint && this.weight > 0;
+  }
+
+  get full(): boolean {
+    return this.maxconn > 0 && this.cur >= this.maxconn;
+  }
+}
+
+export class RtBackend {
+  readonly name: string;
+  readonly servers: RtServer[] = [];
+  readonly queue = new Fifo<Waiter>();
+  /** Connections served by this backend now (beconn). */
+  cur = 0;
+  total = 0;
+  requestRules: CompiledRule<HttpRequestAction>[] = [];
+  responseRules: CompiledRule<HttpResponseAction>[] = [];
+  private readonly lb: Balancer<RtServer>;
+  /** Scratch list of candidates, reused across picks. */
+  private readonly candidates: RtServer[] = [];
+
+  constructor(readonly px: Proxy) {
+    this.name = px.name;
+    switch (px.balance) {
+      case "leastconn":
+        this.lb = new LeastConn();
+        break;
+      case "first":
+        this.lb = new First();
+        break;
+      case "static-rr":
+        this.lb = new StaticRoundRobin();
+        break;
+      default:
+        this.lb = new RoundRobin();
+    }
+  }
+
+  /** Usable servers (nbsrv): active ones, or backups when no active one is up. */
+  usableCount(): number {
+    let active = 0;
+    let backup = 0;
+    for (const s of this.servers) {
+      if (!s.usable) continue;
+      if (s.backup) backup++;
+      else active++;
+    }
+    return active > 0 ? active : backup;
+  }
+
+  /**
+   * Takes a slot on a server for a new request, or says why not: "queue" when every usable server
+   * is full (the caller then waits in `queue`), "none" when no server is usable at all.
+   * `avoid` is a server not to pick (redispatch), unless it is the only one.
+   */
+  take(avoid?: RtServer): RtServer | "queue" | "none" {
+    const c = this.candidates;
+    c.length = 0;
+    let anyUsable = false;
+    let activeUp = false;
+    for (const s of this.servers) if (s.usable && !s.backup) activeUp = true;
+    for (const s of this.servers) {
+      if (!s.usable || s.backup === activeUp) continue;
+      anyUsable = true;
+      if (s.full || s.queue.length > 0 || s === avoid) continue;
+      c.push(s);
+      // Without allbackups only the first backup takes traffic.
+      if (s.backup && !this.px.allbackups) break;
+    }
+    if (c.length === 0 && avoid && avoid.usable && !avoid.full && avoid.queue.length === 0) c.push(avoid);
+    const s = this.lb.pick(c);
+    if (s) {
+      this.acquire(s);
+      return s;
+    }
+    return anyUsable ? "queue" : "none";
+  }
+
+  /** Takes a slot on a given server (a reused connection, a cookie): false when it is full. */
+  takeServer(s: RtServer): boolean {
+    if (!s.usable || s.full) return false;
+    this.acquire(s);
+    return true;
+  }
+
+  private acquire(s: RtServer): void {
+    s.cur++;
+    s.total++;
+  }
+
+  /** Gives a slot back and hands it to the oldest waiter of the server's or the backend's queue. */
+  release(s: RtServer): void {
+    s.cur--;
+    if (!s.usable) return;
+    for (;;) {
+      if (s.full) return;
+      const a = s.queue.peek();
+      const b = this.queue.peek();
+      const w = a && (!b || a.since <= b.since) ? s.queue.shift() : this.queue.shift();
+      if (!w) return;
+      this.acquire(s);
+      w.grant(s);
+    }
+  }
+
+  /** Queued requests of the backend and of all its servers. */
+  queued(): number {
+    let n = this.queue.length;
+    for (const s of this.servers) n += s.queue.length;
+    return n;
+  }
+}

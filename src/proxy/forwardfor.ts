@@ -1,0 +1,37 @@
+// `option forwardfor [except NET] [header NAME] [if-none]`: the client address for the server.
+import { BlockList, isIPv4 } from "node:net";
+import type { ForwardFor } from "../config/model.js";
+import type { HttpHead } from "../http/message.js";
+import { headerIndex } from "../http/parse.js";
+
+const exceptLists = new WeakMap<ForwardFor, BlockList>();
+
+function exceptList(ff: ForwardFor): BlockList | undefined {
+  if (ff.except === undefined) return undefined;
+  let list = exceptLists.get(ff);
+  if (!list) {
+    list = new BlockList();
+    const [net, bits] = ff.except.split("/");
+    const v4 = isIPv4(net!);
+    const prefix = bits === undefined ? (v4 ? 32 : 128) : /^\d+$/.test(bits) ? Number(bits) : maskBits(bits);
+    list.addSubnet(net!, prefix, v4 ? "ipv4" : "ipv6");
+    exceptLists.set(ff, list);
+  }
+  return list;
+}
+
+/** A dotted mask such as 255.255.0.0 as a prefix length. */
+function maskBits(mask: string): number {
+  return mask
+    .split(".")
+    .reduce((n, part) => n + (Number(part) >>> 0).toString(2).replace(/0/g, "").length, 0);
+}
+
+/** The header line to add, or undefined when this client gets none. */
+export function forwardedFor(ff: ForwardFor, req: HttpHead, src: string): string | undefined {
+  const ip = src.startsWith("::ffff:") && isIPv4(src.slice(7)) ? src.slice(7) : src;
+  const except = exceptList(ff);
+  if (except && except.check(ip, isIPv4(ip) ? "ipv4" : "ipv6")) return undefined;
+  if (ff.ifNone && headerIndex(req, ff.header.toLowerCase()) >= 0) return undefined;
+  return `${ff.header}: ${ip}`;
+}

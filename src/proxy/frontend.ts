@@ -1,0 +1,59 @@
+// Runtime frontends: compiled routing rules, and listeners that honour maxconn and backlog.
+import net from "node:net";
+import type { Bind, HttpRequestAction, HttpResponseAction, Proxy } from "../config/model.js";
+import { ConfigError } from "../config/errors.js";
+import { compileCondition } from "../acl/index.js";
+import type { RtBackend } from "./backend.js";
+import { compileRules, type CompiledRule, type Cond } from "./rules.js";
+
+export interface Route {
+  backend: RtBackend;
+  cond: Cond | undefined;
+}
+
+/** The parts of a proxy a request meets on the frontend side. */
+export class RtFrontend {
+  readonly name: string;
+  readonly requestRules: CompiledRule<HttpRequestAction>[];
+  readonly responseRules: CompiledRule<HttpResponseAction>[];
+  readonly routes: Route[];
+  readonly defaultBackend: RtBackend | undefined;
+  /** Connections being served (feconn). */
+  cur = 0;
+  total = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly maxconn: number;
+  /** Accepted connections waiting, unread, for a slot below maxconn (haproxy leaves them in the backlog). */
+  readonly waiting: net.Socket[] = [];
+  readonly listeners: net.Server[] = [];
+
+  constructor(
+    readonly px: Proxy,
+    backends: Map<string, RtBackend>,
+    /** A listen section's own servers, used when it names no default_backend. */
+    own: RtBackend | undefined,
+  ) {
+    this.name = px.name;
+    this.requestRules = compileRules(px.httpRequest, px);
+    this.responseRules = compileRules(px.httpResponse, px);
+    const find = (name: string, where: Bind["where"]): RtBackend => {
+      const b = backends.get(name);
+      if (!b) throw new ConfigError(`Proxy '${px.name}': unable to find required backend: '${name}'.`, where);
+      return b;
+    };
+    this.routes = px.useBackends.map((u) => ({
+      backend: find(u.backend, u.where),
+      cond: u.cond ? compileCondition(u.cond, px.acls) : undefined,
+    }));
+    this.defaultBackend = px.defaultBackend ? find(px.defaultBackend.name, px.defaultBackend.where) : own;
+    // 0: no frontend limit of its own; the global maxconn still applies.
+    this.maxconn = px.maxconn ?? 0;
+  }
+
+  /** `use_backend` rules in order, then `default_backend`; undefined means 503. */
+  route(ctx: Parameters<Cond>[0]): RtBackend | undefined {
+    for (const r of this.routes) if (!r.cond || r.cond(ctx)) return r.backend;
+    return this.defaultBackend;
+  }
+}

@@ -1,0 +1,153 @@
+// Compiled http-request / http-response rules and their evaluation, in declaration order.
+import type { HttpRequestAction, HttpResponseAction, HttpRule, Proxy } from "../config/model.js";
+import { ConfigError } from "../config/errors.js";
+import { compileCondition } from "../acl/index.js";
+import type { SampleContext } from "../acl/context.js";
+import type { HttpHead } from "../http/message.js";
+import { headerIndex, headerValue } from "../http/parse.js";
+import { HeadEdits } from "../http/serialize.js";
+
+export type Cond = (ctx: SampleContext) => boolean;
+
+export interface CompiledRule<A> {
+  action: A;
+  cond: Cond | undefined;
+  /** replace-header's regex, compiled once. */
+  regex?: RegExp;
+}
+
+/** What the request rules decided: go on, or answer the client now. */
+export type Verdict =
+  | { kind: "continue" }
+  | { kind: "deny" | "tarpit" | "return"; status: number; contentType?: string; body?: string }
+  | { kind: "redirect"; status: number; location: string };
+
+const CONTINUE: Verdict = { kind: "continue" };
+
+/** Header values are log-format strings; only literal text (and `%%`) is supported so far. */
+function checkLiteral(value: string, where: HttpRule<unknown>["where"]): void {
+  if (/%(?!%)/.test(value))
+    throw new ConfigError(
+      `log-format expressions ('${value}') are not supported by sluice yet; write literal text.`,
+      where,
+    );
+}
+
+export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
+  rules: HttpRule<A>[],
+  px: Proxy,
+): CompiledRule<A>[] {
+  return rules.map((r) => {
+    const a = r.action;
+    if ("value" in a) checkLiteral(a.value, r.where);
+    let regex: RegExp | undefined;
+    if (a.kind === "replace-header") {
+      try {
+        regex = new RegExp(`^(?:${a.regex})$`);
+      } catch (e) {
+        throw new ConfigError(
+          `'replace-header' : invalid regex '${a.regex}': ${(e as Error).message}`,
+          r.where,
+        );
+      }
+      checkLiteral(a.replace.replace(/\\\d/g, ""), r.where);
+    }
+    return { action: a, cond: r.cond ? compileCondition(r.cond, px.acls) : undefined, regex };
+  });
+}
+
+/** Header edits that later rules and ACLs must see are applied by re-parsing the head; rare. */
+export type Reparse = (edits: HeadEdits) => void;
+
+export function evalRequestRules(
+  rules: CompiledRule<HttpRequestAction>[],
+  ctx: SampleContext,
+  edits: HeadEdits,
+  reparse: Reparse,
+): Verdict {
+  for (const r of rules) {
+    if (r.cond && !r.cond(ctx)) continue;
+    const a = r.action;
+    switch (a.kind) {
+      case "allow":
+        return CONTINUE;
+      case "deny":
+      case "tarpit":
+      case "return":
+        return { kind: a.kind, status: a.status, contentType: a.contentType, body: a.body };
+      case "redirect":
+        return { kind: "redirect", status: a.code, location: redirectLocation(a.type, a.value, ctx.req) };
+      case "set-path":
+      case "set-method": {
+        const req = ctx.req;
+        const ver = `HTTP/1.${req.versionMinor}`;
+        const method = a.kind === "set-method" ? a.value : req.method;
+        const q = req.uri.indexOf("?");
+        const uri = a.kind === "set-path" ? a.value + (q >= 0 ? req.uri.slice(q) : "") : req.uri;
+        edits.startLine = `${method} ${uri} ${ver}`;
+        reparse(edits);
+        break;
+      }
+      default:
+        editHeaders(a, r.regex, ctx.req, edits);
+        reparse(edits);
+    }
+  }
+  return CONTINUE;
+}
+
+/** Applies http-response rules to `edits`; returns a deny verdict or continue. */
+export function evalResponseRules(
+  rules: CompiledRule<HttpResponseAction>[],
+  ctx: SampleContext,
+  edits: HeadEdits,
+  reparse: Reparse,
+): Verdict {
+  for (const r of rules) {
+    if (r.cond && !r.cond(ctx)) continue;
+    const a = r.action;
+    if (a.kind === "allow") return CONTINUE;
+    if (a.kind === "deny")
+      return { kind: "deny", status: a.status, contentType: a.contentType, body: a.body };
+    editHeaders(a, undefined, ctx.res!, edits);
+    reparse(edits);
+  }
+  return CONTINUE;
+}
+
+function editHeaders(
+  a: HttpRequestAction | HttpResponseAction,
+  regex: RegExp | undefined,
+  head: HttpHead,
+  edits: HeadEdits,
+): void {
+  switch (a.kind) {
+    case "set-header":
+    case "del-header": {
+      const lower = a.name.toLowerCase();
+      for (let i = headerIndex(head, lower); i >= 0; i = headerIndex(head, lower, i + 1)) edits.dropHeader(i);
+      if (a.kind === "set-header") edits.add.push(`${a.name}: ${a.value}`);
+      return;
+    }
+    case "add-header":
+      edits.add.push(`${a.name}: ${a.value}`);
+      return;
+    case "replace-header": {
+      const lower = a.name.toLowerCase();
+      for (let i = headerIndex(head, lower); i >= 0; i = headerIndex(head, lower, i + 1)) {
+        const v = headerValue(head, i);
+        if (!regex!.test(v)) continue;
+        edits.dropHeader(i);
+        edits.add.push(`${a.name}: ${v.replace(regex!, a.replace.replace(/\\(\d)/g, "$$$1"))}`);
+      }
+      return;
+    }
+  }
+}
+
+function redirectLocation(type: "location" | "prefix" | "scheme", value: string, req: HttpHead): string {
+  if (type === "location") return value;
+  if (type === "prefix") return value.replace(/\/$/, "") + req.uri;
+  const host = headerIndex(req, "host");
+  return `${value}://${host >= 0 ? headerValue(req, host) : ""}${req.uri}`;
+}

@@ -1,0 +1,225 @@
+// The running proxy: frontends listening, backends with their servers, the sessions in between.
+import net from "node:net";
+import { lookup } from "node:dns/promises";
+import { readFileSync } from "node:fs";
+import type { Config, Global, Proxy } from "../config/model.js";
+import { hasBackend } from "../config/model.js";
+import { ConfigError } from "../config/errors.js";
+import { RtBackend, RtServer } from "./backend.js";
+import { RtFrontend } from "./frontend.js";
+import { compileRules } from "./rules.js";
+import { Session } from "./session.js";
+import type { LogRecord } from "../log/record.js";
+import { Logger } from "../log/logger.js";
+
+export interface Counters {
+  badRequests: number;
+  badResponses: number;
+  denied: number;
+  connectFailures: number;
+  serverAborts: number;
+  acceptErrors: number;
+}
+
+/** haproxy derives the default global maxconn from the file descriptor limit: two per connection. */
+function defaultMaxconn(): number {
+  try {
+    const limits = readFileSync("/proc/self/limits", "utf8");
+    const m = /Max open files\s+(\d+)/.exec(limits);
+    if (m) return Math.max(100, Math.floor((Number(m[1]) - 100) / 2));
+  } catch {
+    // Not Linux: fall through to a conservative default.
+  }
+  return 4000;
+}
+
+export class Runtime {
+  readonly global: Global;
+  readonly backends = new Map<string, RtBackend>();
+  readonly frontends: RtFrontend[] = [];
+  readonly counters: Counters = {
+    badRequests: 0,
+    badResponses: 0,
+    denied: 0,
+    connectFailures: 0,
+    serverAborts: 0,
+    acceptErrors: 0,
+  };
+  readonly logger: Logger;
+  readonly maxconn: number;
+  /** Sessions alive (actconn). */
+  actconn = 0;
+  stopping = false;
+  private readonly sessions = new Set<Session>();
+  private idleWaiters: (() => void)[] = [];
+
+  private constructor(readonly config: Config) {
+    this.global = config.global;
+    this.logger = new Logger(config.global);
+    this.maxconn = config.global.maxconn ?? defaultMaxconn();
+  }
+
+  /** Compiles rules and resolves server names; throws ConfigError naming the statement at fault. */
+  static async build(config: Config): Promise<Runtime> {
+    const rt = new Runtime(config);
+    for (const px of config.proxies) {
+      if (!hasBackend(px)) continue;
+      const be = new RtBackend(px);
+      be.requestRules = compileRules(px.httpRequest, px);
+      be.responseRules = compileRules(px.httpResponse, px);
+      for (const s of px.servers) be.servers.push(new RtServer(be, s, await resolve(s.host, s.where)));
+      rt.backends.set(px.name, be);
+    }
+    for (const px of config.frontends) {
+      const fe = new RtFrontend(px, rt.backends, px.kind === "listen" ? rt.backends.get(px.name) : undefined);
+      rt.frontends.push(fe);
+    }
+    return rt;
+  }
+
+  /** Opens every `bind`. Rejects with a message naming the bind when one cannot listen. */
+  async start(): Promise<void> {
+    for (const fe of this.frontends) {
+      for (const b of fe.px.binds) {
+        const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+        server.on("connection", (socket) => this.accept(fe, socket));
+        server.on("error", (err: NodeJS.ErrnoException) => {
+          // Accept failures (EMFILE, ENFILE, ENOBUFS) must not stop the proxy: count, log, carry on.
+          this.counters.acceptErrors++;
+          this.logger.event(
+            fe.px,
+            3,
+            `Proxy ${fe.name} failed to accept a connection: ${err.code ?? err.message}.`,
+          );
+        });
+        const backlog = fe.px.backlog ?? (fe.maxconn || this.maxconn);
+        await new Promise<void>((resolve, reject) => {
+          const onError = (err: NodeJS.ErrnoException): void => {
+            const addr = b.fd !== undefined ? `fd@${b.fd}` : `${b.host || "0.0.0.0"}:${b.port}`;
+            reject(
+              new ConfigError(
+                `Starting frontend ${fe.name}: cannot bind socket (${err.code ?? err.message}) [${addr}]`,
+                b.where,
+              ),
+            );
+          };
+          server.once("error", onError);
+          const done = (): void => {
+            server.removeListener("error", onError);
+            resolve();
+          };
+          if (b.fd !== undefined) server.listen({ fd: b.fd, backlog }, done);
+          else server.listen({ host: b.host || "0.0.0.0", port: b.port, backlog, exclusive: true }, done);
+        });
+        fe.listeners.push(server);
+      }
+    }
+  }
+
+  /** Addresses actually bound, in bind order (tests read the ports from here). */
+  addresses(): net.AddressInfo[] {
+    return this.frontends.flatMap((fe) => fe.listeners.map((l) => l.address() as net.AddressInfo));
+  }
+
+  private accept(fe: RtFrontend, socket: net.Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    socket.on("error", ignore);
+    if ((fe.maxconn > 0 && fe.cur >= fe.maxconn) || this.actconn >= this.maxconn) {
+      // Past maxconn the connection waits unread, as it would in the kernel's backlog.
+      const backlog = fe.px.backlog ?? (fe.maxconn || this.maxconn);
+      if (fe.waiting.length >= backlog) {
+        socket.destroy();
+        return;
+      }
+      fe.waiting.push(socket);
+      socket.once("close", () => {
+        const i = fe.waiting.indexOf(socket);
+        if (i >= 0) fe.waiting.splice(i, 1);
+      });
+      return;
+    }
+    this.startSession(fe, socket);
+  }
+
+  private startSession(fe: RtFrontend, socket: net.Socket): void {
+    socket.removeListener("error", ignore);
+    fe.cur++;
+    fe.total++;
+    this.actconn++;
+    const s = new Session(this, fe, socket);
+    this.sessions.add(s);
+    socket.resume();
+  }
+
+  /** Called once by each session as it ends; lets a waiting connection in. */
+  sessionEnded(fe: RtFrontend, s: Session): void {
+    if (!this.sessions.delete(s)) return;
+    fe.cur--;
+    this.actconn--;
+    this.admitWaiting();
+    if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private admitWaiting(): void {
+    for (const fe of this.frontends) {
+      while (
+        fe.waiting.length > 0 &&
+        (fe.maxconn === 0 || fe.cur < fe.maxconn) &&
+        this.actconn < this.maxconn
+      ) {
+        const socket = fe.waiting.shift()!;
+        if (socket.destroyed) continue;
+        this.startSession(fe, socket);
+      }
+    }
+  }
+
+  log(fe: RtFrontend, rec: LogRecord): void {
+    this.logger.emit(fe.px, rec);
+  }
+
+  /** `option contstats`: traffic counted while it flows, not only at the end. */
+  traffic(fe: RtFrontend, bytesIn: number, bytesOut: number): void {
+    fe.bytesIn += bytesIn;
+    fe.bytesOut += bytesOut;
+  }
+
+  private closeListeners(): void {
+    for (const fe of this.frontends) {
+      for (const l of fe.listeners) l.close();
+      for (const w of fe.waiting.splice(0)) w.destroy();
+    }
+  }
+
+  /** haproxy's soft stop (SIGUSR1): stop accepting, let every session finish, then resolve. */
+  softStop(): Promise<void> {
+    this.stopping = true;
+    this.closeListeners();
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Hard stop (SIGTERM/SIGINT): close everything now. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.closeListeners();
+    for (const s of [...this.sessions]) s.shutdown();
+    for (const be of this.backends.values())
+      for (const srv of be.servers) for (const c of srv.idle.splice(0)) c.destroy();
+    await this.logger.close();
+  }
+}
+
+function ignore(): void {}
+
+async function resolve(host: string, where: Proxy["where"]): Promise<string> {
+  if (net.isIP(host)) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch {
+    throw new ConfigError(`could not resolve address '${host}'.`, where);
+  }
+}

@@ -1,0 +1,1079 @@
+// One client connection, from accept to close: the HTTP transaction loop, and the tunnel that
+// replaces it when a server switches protocols (or from the start in tcp mode).
+//
+// Bytes stay Buffers all along: heads are parsed in place, forwarded as byte ranges with a few
+// header lines changed, and bodies and tunnels are copied through with backpressure.
+import net from "node:net";
+import type { Runtime } from "./runtime.js";
+import type { RtFrontend } from "./frontend.js";
+import type { RtBackend, RtServer, Waiter } from "./backend.js";
+import type { SampleContext } from "../acl/context.js";
+import { BodyKind, type HttpHead } from "../http/message.js";
+import { NEED_MORE, parseRequest, parseResponse, responseBodyKind, headerIndex } from "../http/parse.js";
+import { ChunkedScanner } from "../http/chunked.js";
+import { HeadEdits, serializeHead } from "../http/serialize.js";
+import { buildReply, errorReply } from "../http/errors.js";
+import { evalRequestRules, evalResponseRules, type Verdict } from "./rules.js";
+import { newLogRecord, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
+import { forwardedFor } from "./forwardfor.js";
+
+/** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
+const enum Phase {
+  /** Waiting for (the rest of) a request head. */
+  Head,
+  /** Waiting in a queue for a server slot. */
+  Queue,
+  /** Connecting to a server (attempts and retries). */
+  Connect,
+  /** Request forwarded (its body may still be flowing); waiting for and relaying the response. */
+  Exchange,
+  /** Holding a denied client (http-request tarpit). */
+  Tarpit,
+  /** Bytes both ways, nothing parsed. */
+  Tunnel,
+  Closed,
+}
+
+/** Body progress of one direction. */
+const enum Body {
+  None,
+  Length,
+  Chunked,
+  UntilClose,
+  Done,
+}
+
+export class Session implements SampleContext, Waiter {
+  // SampleContext
+  /** The current request head; between transactions the last one, reused by the parser. */
+  req!: HttpHead;
+  res: HttpHead | undefined = undefined;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly feName: string;
+  beName = "";
+  // Waiter
+  cancelled = false;
+  since = 0;
+
+  private phase = Phase.Head;
+  private readonly http: boolean;
+  private server: net.Socket | undefined;
+  private srv: RtServer | undefined;
+  private be: RtBackend | undefined;
+  /** Client bytes read but not consumed yet (a partial head, or a pipelined request). */
+  private cbuf: Buffer | undefined;
+  /** Server bytes read but not consumed yet (a partial response head). */
+  private sbuf: Buffer | undefined;
+  private readonly edits = new HeadEdits();
+  private reqBody = Body.None;
+  private reqLeft = 0;
+  private resBody = Body.None;
+  private resLeft = 0;
+  private readonly reqChunks = new ChunkedScanner();
+  private readonly resChunks = new ChunkedScanner();
+  /** The head as sent to the server, kept for connection retries. */
+  private outHead: Buffer | undefined;
+  private attempts = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = -1;
+  private readonly rec: LogRecord = newLogRecord();
+  /** Requests served on this connection; the first one may not reuse another client's server connection. */
+  private served = 0;
+  /** The client asked to close after this transaction (or must, by our mode). */
+  private closeAfter = false;
+  private wantsUpgrade = false;
+  private clientEnded = false;
+  private serverEnded = false;
+  /** When the session holds a slot on srv (released exactly once). */
+  private holdsSlot = false;
+  private beCounted = false;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly fe: RtFrontend,
+    private readonly client: net.Socket,
+  ) {
+    this.http = fe.px.mode === "http";
+    this.src = client.remoteAddress ?? "";
+    this.srcPort = client.remotePort ?? 0;
+    this.dst = client.localAddress ?? "";
+    this.dstPort = client.localPort ?? 0;
+    this.feName = fe.name;
+    const rec = this.rec;
+    rec.clientIp = this.src;
+    rec.clientPort = this.srcPort;
+    rec.frontendIp = this.dst;
+    rec.frontendPort = this.dstPort;
+    rec.frontend = fe.name;
+    rec.acceptTime = rec.requestTime = Date.now();
+
+    client.setNoDelay(true);
+    client.on("data", this.onClientData);
+    client.on("end", this.onClientEnd);
+    client.on("error", this.onClientError);
+    client.on("close", this.onClientClose);
+    client.on("drain", this.onClientDrain);
+    if (this.http) {
+      const t = fe.px.timeouts;
+      this.arm(t.httpRequest ?? t.client);
+    } else this.startTcp();
+  }
+
+  nbsrv(backend: string): number {
+    const b = this.rt.backends.get(backend);
+    return b ? b.usableCount() : -1;
+  }
+
+  // ─── timers ──────────────────────────────────────────────────────────────────────────────────
+
+  /** One timer per session: re-armed on activity, re-created only when its duration changes. */
+  private arm(ms: number | undefined): void {
+    if (ms === undefined || ms === 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerMs = -1;
+      return;
+    }
+    if (this.timer && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(this.onTimeout, ms);
+  }
+
+  private readonly onTimeout = (): void => {
+    this.timer = undefined;
+    this.timerMs = -1;
+    const rec = this.rec;
+    switch (this.phase) {
+      case Phase.Head:
+        // An idle keep-alive connection just closes; a request that started gets 408.
+        if (this.idle) return this.close("-", "-", false);
+        rec.requestLine = "<BADREQ>";
+        return this.abortWith(408, "c", "R");
+      case Phase.Queue:
+        this.be!.queue.cancel(this);
+        return this.abortWith(503, "s", "Q");
+      case Phase.Connect:
+        return this.connectFailed(true);
+      case Phase.Exchange:
+        if (this.res === undefined) return this.abortWith(504, "s", "H");
+        return this.close(this.resBody === Body.Done ? "c" : "s", "D", true);
+      case Phase.Tarpit:
+        return this.sendVerdictReply(this.tarpitVerdict!, "P", "T");
+      case Phase.Tunnel:
+        return this.close(this.clientEnded ? "s" : "c", "D", false);
+      case Phase.Closed:
+        return;
+    }
+  };
+
+  // ─── client side ─────────────────────────────────────────────────────────────────────────────
+
+  private readonly onClientData = (chunk: Buffer): void => {
+    const rec = this.rec;
+    rec.bytesIn += chunk.length;
+    rec.empty = false;
+    switch (this.phase) {
+      case Phase.Tunnel:
+        this.rt.traffic(this.fe, chunk.length, 0);
+        if (!this.server!.write(chunk)) this.client.pause();
+        this.timer?.refresh();
+        return;
+      case Phase.Head:
+        if (this.idle) this.requestStarts();
+        this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
+        this.readRequest();
+        return;
+    }
+    if (this.phase === Phase.Exchange && this.reqBody !== Body.Done && this.reqBody !== Body.None)
+      return this.forwardRequestBody(chunk);
+    // Bytes after the request are a pipelined request, kept for later.
+    this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
+    if (this.cbuf.length > this.rt.global.bufsize) this.client.pause();
+  };
+
+  private readonly onClientEnd = (): void => {
+    this.clientEnded = true;
+    if (this.phase === Phase.Tunnel) {
+      this.server?.end();
+      const t = this.fe.px.timeouts;
+      if (this.serverEnded) return this.close("-", "-", false);
+      this.arm(t.clientFin ?? t.tunnel ?? t.client);
+      return;
+    }
+    if (this.phase === Phase.Head) {
+      // Nothing or part of a head, then the client left.
+      if (this.cbuf === undefined)
+        return this.close(this.served > 0 || this.rec.empty ? "-" : "C", this.served > 0 ? "-" : "R", false);
+      this.rec.requestLine = this.rec.requestLine || "<BADREQ>";
+      return this.close("C", "R", false);
+    }
+    if (this.phase === Phase.Queue || this.phase === Phase.Connect) {
+      // haproxy keeps a half-closed client's request going (it may wait for its response).
+      this.closeAfter = true;
+      return;
+    }
+    if (this.phase === Phase.Exchange) {
+      this.closeAfter = true;
+      if (this.reqBody !== Body.Done && this.reqBody !== Body.None && this.reqBody !== Body.UntilClose)
+        return this.close("C", "D", true);
+    }
+  };
+
+  private readonly onClientError = (): void => {
+    // 'close' follows; the cause is recorded there.
+  };
+
+  private readonly onClientClose = (): void => {
+    if (this.phase === Phase.Closed) return;
+    if (this.phase === Phase.Tunnel)
+      return this.close(this.serverEnded ? "-" : "C", this.serverEnded ? "-" : "D", false);
+    if (this.phase === Phase.Head && this.cbuf === undefined) return this.close("-", "-", false);
+    const phase: TermPhase =
+      this.phase === Phase.Queue
+        ? "Q"
+        : this.phase === Phase.Connect
+          ? "C"
+          : this.res
+            ? "D"
+            : this.phase === Phase.Head
+              ? "R"
+              : "H";
+    this.close("C", phase, true);
+  };
+
+  private readonly onClientDrain = (): void => {
+    this.server?.resume();
+  };
+
+  /** Between keep-alive requests: no byte of the next request yet. */
+  private idle = false;
+
+  /** The first byte of a keep-alive connection's next request: its head must now complete in time. */
+  private requestStarts(): void {
+    this.idle = false;
+    const now = Date.now();
+    this.rec.Ti = now - this.rec.requestTime;
+    this.rec.requestTime = now;
+    const t = this.fe.px.timeouts;
+    this.arm(t.httpRequest ?? t.client);
+  }
+
+  /** Parses the next request head from cbuf and starts its transaction. */
+  private readRequest(): void {
+    const buf = this.cbuf!;
+    const g = this.rt.global;
+    const head = parseRequest(buf, 0, buf.length, g.maxhdr, this.req);
+    if (head === NEED_MORE) {
+      if (buf.length > g.bufsize) return this.badRequest(400);
+      return;
+    }
+    if (typeof head === "number") return this.badRequest(head);
+    if (head.end > g.bufsize) return this.badRequest(400);
+    this.req = head;
+    this.cbuf = head.end < buf.length ? buf.subarray(head.end) : undefined;
+    this.startTransaction();
+  }
+
+  private badRequest(status: number): void {
+    this.rec.requestLine = "<BADREQ>";
+    this.rt.counters.badRequests++;
+    this.abortWith(status, "P", "R");
+  }
+
+  // ─── transaction ─────────────────────────────────────────────────────────────────────────────
+
+  private startTransaction(): void {
+    const req = this.req;
+    const rec = this.rec;
+    const now = Date.now();
+    rec.TR = now - rec.requestTime;
+    rec.requestLine = `${req.method} ${req.uri} HTTP/1.${req.versionMinor}`;
+    this.captureRequest();
+    this.client.pause();
+    this.arm(undefined);
+    const px = this.fe.px;
+    this.closeAfter = req.versionMinor === 0 ? !req.connKeepAlive : req.connClose;
+    if (px.httpConnMode === "close") this.closeAfter = true;
+    this.wantsUpgrade = req.connUpgrade && req.upgrade !== "";
+    this.edits.reset();
+
+    this.setRequestBody();
+    let verdict = evalRequestRules(this.fe.requestRules, this, this.edits, this.reparse);
+    if (verdict.kind !== "continue") return this.answer(verdict);
+    const be = this.fe.route(this);
+    if (!be) return this.abortWith(503, "S", "R");
+    this.be = be;
+    this.beName = be.name;
+    rec.backend = be.name;
+    be.cur++;
+    be.total++;
+    this.beCounted = true;
+    if (be.px !== this.fe.px) {
+      verdict = evalRequestRules(be.requestRules, this, this.edits, this.reparse);
+      if (verdict.kind !== "continue") return this.answer(verdict);
+    }
+    this.prepareOutgoingHead(be);
+    this.acquireServer(undefined);
+  }
+
+  /** Header edits that rules made become the head that later rules and ACLs see. */
+  private readonly reparse = (edits: HeadEdits): void => {
+    const target = this.phase === Phase.Exchange && this.res ? "res" : "req";
+    const head = target === "res" ? this.res! : this.req;
+    const bytes = Buffer.from(serializeHead(head, edits));
+    const g = this.rt.global;
+    const parsed =
+      target === "res"
+        ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2)
+        : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2);
+    edits.reset();
+    if (typeof parsed === "number") return;
+    if (target === "res") this.res = parsed;
+    else this.req = parsed;
+  };
+
+  /** X-Forwarded-For and the Connection header the server should see, per the connection mode. */
+  private prepareOutgoingHead(be: RtBackend): void {
+    const req = this.req;
+    const e = this.edits;
+    const ff = this.fe.px.forwardfor ?? be.px.forwardfor;
+    if (ff) {
+      const line = forwardedFor(ff, req, this.src);
+      if (line) e.add.push(line);
+    }
+    const mode = this.connMode(be);
+    if (!this.wantsUpgrade) {
+      // The server must close after this response when we will not keep its connection.
+      if (mode !== "keep-alive" || this.closeAfter) {
+        this.dropConnectionHeaders(req);
+        if (req.versionMinor === 1) e.add.push("Connection: close");
+      } else if (req.versionMinor === 0) {
+        this.dropConnectionHeaders(req);
+        e.add.push("Connection: keep-alive");
+      } else if (req.connClose || req.connKeepAlive) this.dropConnectionHeaders(req);
+    }
+    this.outHead = serializeHead(req, e);
+    // serializeHead may return a view on the client's buffer: copy so that retries keep it.
+    if (e.empty) this.outHead = Buffer.from(this.outHead);
+    e.reset();
+  }
+
+  private dropConnectionHeaders(head: HttpHead): void {
+    for (let i = headerIndex(head, "connection"); i >= 0; i = headerIndex(head, "connection", i + 1))
+      this.edits.dropHeader(i);
+  }
+
+  /** The stricter of the frontend's and the backend's connection modes, as haproxy combines them. */
+  private connMode(be: RtBackend): "keep-alive" | "server-close" | "close" {
+    const a = this.fe.px.httpConnMode;
+    const b = be.px.httpConnMode;
+    if (a === "close" || b === "close") return "close";
+    if (a === "server-close" || b === "server-close") return "server-close";
+    return "keep-alive";
+  }
+
+  private setRequestBody(): void {
+    const req = this.req;
+    if (req.body === BodyKind.Chunked) {
+      this.reqBody = Body.Chunked;
+      this.reqChunks.reset();
+    } else if (req.body === BodyKind.Length && req.contentLength > 0) {
+      this.reqBody = Body.Length;
+      this.reqLeft = req.contentLength;
+    } else this.reqBody = Body.Done;
+  }
+
+  // ─── answering from the proxy ────────────────────────────────────────────────────────────────
+
+  private tarpitVerdict: Verdict | undefined;
+
+  private answer(v: Verdict): void {
+    switch (v.kind) {
+      case "continue":
+        return;
+      case "tarpit": {
+        this.rt.counters.denied++;
+        this.phase = Phase.Tarpit;
+        this.tarpitVerdict = v;
+        const t = this.fe.px.timeouts;
+        this.arm(t.tarpit ?? t.connect ?? 1);
+        return;
+      }
+      case "deny":
+        this.rt.counters.denied++;
+        return this.sendVerdictReply(v, "P", "R");
+      default: {
+        // `return` and `redirect` answer from the proxy and keep the connection.
+        const bytes =
+          v.kind === "redirect"
+            ? buildReply(v.status, "", { headers: [`location: ${v.location}`], close: false })
+            : buildReply(v.status, v.body ?? "", { contentType: v.contentType, close: false });
+        this.rec.status = v.status;
+        this.client.write(bytes);
+        this.rec.bytesOut += bytes.length;
+        this.endTransaction(false);
+      }
+    }
+  }
+
+  /** A deny (or a tarpit's end, or an http-response deny): the status, then the connection closes. */
+  private sendVerdictReply(v: Verdict, cause: TermCause, phase: TermPhase): void {
+    if (v.kind !== "deny" && v.kind !== "tarpit") return;
+    const bytes =
+      v.body !== undefined
+        ? buildReply(v.status, v.body, { contentType: v.contentType, close: true })
+        : errorReply(v.status);
+    this.replyAndClose(v.status, bytes, cause, phase);
+  }
+
+  /** Sends one of our error pages and ends the session. */
+  private abortWith(status: number, cause: TermCause, phase: TermPhase): void {
+    this.replyAndClose(status, errorReply(status), cause, phase);
+  }
+
+  private replyAndClose(status: number, bytes: Buffer, cause: TermCause, phase: TermPhase): void {
+    if (this.phase === Phase.Closed) return;
+    const rec = this.rec;
+    rec.status = status;
+    if (this.client.writable) {
+      this.client.end(bytes);
+      rec.bytesOut += bytes.length;
+    }
+    this.close(cause, phase, status >= 500 || cause !== "-");
+  }
+
+  // ─── server choice, queue, connect ───────────────────────────────────────────────────────────
+
+  private acquireServer(avoid: RtServer | undefined): void {
+    const be = this.be!;
+    const r = be.take(avoid);
+    if (r === "none") return this.abortWith(503, "S", "C");
+    if (r === "queue") {
+      if (be.px.timeouts.queue === 0) return this.abortWith(503, "s", "Q");
+      this.phase = Phase.Queue;
+      this.cancelled = false;
+      this.since = Date.now();
+      be.queue.push(this);
+      const t = be.px.timeouts;
+      this.arm(t.queue ?? t.connect);
+      return;
+    }
+    this.grantTo(r, false);
+  }
+
+  grant(server: RtServer): void {
+    // Called by the backend when a slot frees up for this queued request.
+    this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
+    this.grantTo(server, true);
+  }
+
+  private grantTo(server: RtServer, fromQueue: boolean): void {
+    this.srv = server;
+    this.holdsSlot = true;
+    server.sessions.add(this);
+    this.rec.server = server.name;
+    if (!fromQueue) this.rec.Tw = 0;
+    this.attempts = 0;
+    this.connect();
+  }
+
+  private connectStart = 0;
+
+  /** The server connection came from the idle pool (it may have been closed by the server meanwhile). */
+  private reused = false;
+
+  private connect(fresh = false): void {
+    const srv = this.srv!;
+    this.phase = Phase.Connect;
+    this.connectStart = Date.now();
+    // Reuse an idle connection to this server when the http-reuse policy allows it.
+    const idle = fresh ? undefined : this.takeIdle(srv);
+    this.reused = idle !== undefined;
+    if (idle) {
+      this.attach(idle);
+      this.onServerConnect();
+      return;
+    }
+    const s = net.connect({ host: srv.address, port: srv.port, allowHalfOpen: true });
+    this.attach(s);
+    s.once("connect", this.onServerConnect);
+    this.arm(this.be!.px.timeouts.connect);
+  }
+
+  private takeIdle(srv: RtServer): net.Socket | undefined {
+    if (!this.http) return undefined;
+    const reuse = this.be!.px.httpReuse;
+    if (reuse === "never" || this.connMode(this.be!) !== "keep-alive") return undefined;
+    if (reuse === "safe" && this.served === 0) return undefined;
+    for (;;) {
+      const s = srv.idle.pop();
+      if (!s) return undefined;
+      if (!s.destroyed && s.writable && s.readable) {
+        for (const ev of IDLE_EVENTS) s.removeListener(ev, onIdleGone);
+        clearIdleTimer(s);
+        return s;
+      }
+    }
+  }
+
+  private attach(s: net.Socket): void {
+    this.server = s;
+    this.serverEnded = false;
+    s.setNoDelay(true);
+    s.on("data", this.onServerData);
+    s.on("end", this.onServerEnd);
+    s.on("error", this.onServerError);
+    s.on("close", this.onServerClose);
+    s.on("drain", this.onServerDrain);
+  }
+
+  private detach(): net.Socket | undefined {
+    const s = this.server;
+    if (!s) return undefined;
+    s.removeListener("data", this.onServerData);
+    s.removeListener("end", this.onServerEnd);
+    s.removeListener("error", this.onServerError);
+    s.removeListener("close", this.onServerClose);
+    s.removeListener("drain", this.onServerDrain);
+    s.removeListener("connect", this.onServerConnect);
+    this.server = undefined;
+    return s;
+  }
+
+  private readonly onServerConnect = (): void => {
+    const rec = this.rec;
+    rec.Tc = Date.now() - this.connectStart;
+    if (!this.http) return this.startTunnel(undefined, undefined);
+    this.phase = Phase.Exchange;
+    this.res = undefined;
+    this.sbuf = undefined;
+    this.resBody = Body.None;
+    const s = this.server!;
+    s.cork();
+    s.write(this.outHead!);
+    // Kept only while a reused connection may still turn out dead and the request can be resent.
+    if (!this.reused || this.reqBody !== Body.Done) this.outHead = undefined;
+    // Body bytes that arrived with the head.
+    const pending = this.cbuf;
+    this.cbuf = undefined;
+    if (pending && this.reqBody !== Body.Done) this.forwardRequestBody(pending);
+    else if (pending) this.cbuf = pending;
+    s.uncork();
+    this.arm(this.be!.px.timeouts.server);
+    if (this.reqBody !== Body.Done) this.client.resume();
+  };
+
+  private readonly onServerError = (): void => {
+    // 'close' follows.
+  };
+
+  private readonly onServerClose = (): void => {
+    if (this.phase === Phase.Connect) return this.connectFailed(false);
+    if (this.phase === Phase.Tunnel)
+      return this.close(this.clientEnded ? "-" : "S", this.clientEnded ? "-" : "D", false);
+    if (this.phase === Phase.Exchange) this.serverGone();
+  };
+
+  /** The server closed (or half-closed) its side during an HTTP exchange. */
+  private serverGone(): void {
+    if (this.res === undefined) {
+      // A reused idle connection the server had closed meanwhile: try once more on a fresh one.
+      if (this.reused && this.sbuf === undefined && this.outHead) {
+        this.detach()?.destroy();
+        this.reused = false;
+        return this.connect(true);
+      }
+      this.rt.counters.serverAborts++;
+      return this.abortWith(502, "S", "H");
+    }
+    if (this.resBody === Body.UntilClose) {
+      this.resBody = Body.Done;
+      return this.endTransaction(false);
+    }
+    if (this.resBody !== Body.Done) return this.close("S", "D", true);
+  }
+
+  private readonly onServerEnd = (): void => {
+    this.serverEnded = true;
+    if (this.phase === Phase.Tunnel) {
+      this.client.end();
+      const t = this.be?.px.timeouts;
+      if (this.clientEnded) return this.close("-", "-", false);
+      this.arm(t?.serverFin ?? t?.tunnel ?? t?.server);
+      return;
+    }
+    // Half-open sockets get no 'close' until both sides end: the server's FIN decides here.
+    if (this.phase === Phase.Exchange) this.serverGone();
+  };
+
+  private readonly onServerDrain = (): void => {
+    this.client.resume();
+  };
+
+  private connectFailed(timedOut: boolean): void {
+    const srv = this.srv!;
+    const s = this.detach();
+    s?.destroy();
+    srv.connectErrors++;
+    const be = this.be!;
+    if (this.attempts < be.px.retries) {
+      this.attempts++;
+      this.rec.retries++;
+      srv.retries++;
+      const redispatch = be.px.redispatch;
+      // haproxy redispatches on the last retry (or every Nth retry with an interval).
+      const last = this.attempts === be.px.retries;
+      const interval = redispatch?.interval ?? 0;
+      const move =
+        redispatch !== undefined &&
+        (interval === -1 ? last : interval > 0 ? this.attempts % interval === 0 : last);
+      this.phase = Phase.Connect;
+      const delay = timedOut ? 0 : Math.min(be.px.timeouts.connect ?? 1000, 1000);
+      this.arm(undefined);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (this.phase !== Phase.Connect) return;
+        if (move) return this.redispatch();
+        this.connect();
+      }, delay);
+      return;
+    }
+    this.rt.counters.connectFailures++;
+    this.abortWith(503, timedOut ? "s" : "S", "C");
+  }
+
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  private redispatch(): void {
+    const old = this.srv!;
+    this.releaseSlot();
+    this.rec.redispatched = true;
+    old.redispatches++;
+    const be = this.be!;
+    const r = be.take(old);
+    if (typeof r === "string") return this.abortWith(503, "S", "C");
+    this.srv = r;
+    this.holdsSlot = true;
+    r.sessions.add(this);
+    this.rec.server = r.name;
+    this.connect();
+  }
+
+  private releaseSlot(): void {
+    if (!this.holdsSlot) return;
+    this.holdsSlot = false;
+    const srv = this.srv!;
+    srv.sessions.delete(this);
+    srv.backend.release(srv);
+  }
+
+  // ─── request body ────────────────────────────────────────────────────────────────────────────
+
+  /** Forwards body bytes of the current request; keeps what follows it (a pipelined request). */
+  private forwardRequestBody(chunk: Buffer): void {
+    const s = this.server!;
+    let n: number;
+    if (this.reqBody === Body.Length) {
+      n = Math.min(this.reqLeft, chunk.length);
+      this.reqLeft -= n;
+      if (this.reqLeft === 0) this.reqBody = Body.Done;
+    } else {
+      n = this.reqChunks.scan(chunk, 0, chunk.length);
+      if (this.reqChunks.error) return this.abortWith(400, "P", "R");
+      if (this.reqChunks.done) this.reqBody = Body.Done;
+    }
+    const ok = s.write(n === chunk.length ? chunk : chunk.subarray(0, n));
+    if (n < chunk.length) this.cbuf = chunk.subarray(n);
+    if (this.reqBody === Body.Done) {
+      // The request is complete: any further bytes wait for the next transaction.
+      this.client.pause();
+      this.arm(this.be!.px.timeouts.server);
+    } else {
+      if (!ok) this.client.pause();
+      this.arm(this.fe.px.timeouts.client);
+    }
+  }
+
+  // ─── response ────────────────────────────────────────────────────────────────────────────────
+
+  private readonly onServerData = (chunk: Buffer): void => {
+    if (this.phase === Phase.Tunnel) {
+      this.rt.traffic(this.fe, 0, chunk.length);
+      this.rec.bytesOut += chunk.length;
+      if (!this.client.write(chunk)) this.server!.pause();
+      this.timer?.refresh();
+      return;
+    }
+    if (this.phase !== Phase.Exchange) return;
+    if (this.res === undefined) {
+      this.outHead = undefined;
+      this.sbuf = this.sbuf ? Buffer.concat([this.sbuf, chunk]) : chunk;
+      this.readResponse();
+      return;
+    }
+    this.forwardResponseBody(chunk);
+  };
+
+  private readResponse(): void {
+    for (;;) {
+      const buf = this.sbuf!;
+      const g = this.rt.global;
+      const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.res);
+      if (head === NEED_MORE) {
+        if (buf.length > g.bufsize) return this.badResponse();
+        return;
+      }
+      if (typeof head === "number" || head.end > g.bufsize) return this.badResponse();
+      const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
+      if (head.status === 101) return this.switchProtocols(head, rest);
+      if (head.status < 200) {
+        // 100 Continue and friends go to the client as they are; the final response follows.
+        this.client.write(buf.subarray(head.start, head.end));
+        this.rec.bytesOut += head.end - head.start;
+        this.sbuf = rest;
+        if (!rest) return;
+        continue;
+      }
+      this.sbuf = undefined;
+      this.res = head;
+      return this.startResponse(head, rest);
+    }
+  }
+
+  private badResponse(): void {
+    this.rt.counters.badResponses++;
+    this.abortWith(502, "P", "H");
+  }
+
+  private startResponse(res: HttpHead, rest: Buffer | undefined): void {
+    const rec = this.rec;
+    rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
+    rec.status = res.status;
+    this.captureResponse(res);
+    const e = this.edits;
+    e.reset();
+    const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : [];
+    if (this.fe.responseRules.length > 0 || beRules.length > 0) {
+      const rules = beRules;
+      let v = evalResponseRules(rules, this, e, this.reparse);
+      if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, e, this.reparse);
+      if (v.kind !== "continue") {
+        this.detach()?.destroy();
+        return this.sendVerdictReply(v, "P", "H");
+      }
+    }
+    res = this.res!;
+    const kind = responseBodyKind(res, this.req.method);
+    // An upgrade the server refused: the connection stays HTTP.
+    if (res.versionMinor === 0 && !res.connKeepAlive) this.serverMustClose = true;
+    if (res.connClose) this.serverMustClose = true;
+    if (kind === BodyKind.UntilClose) {
+      this.closeAfter = true;
+      this.resBody = Body.UntilClose;
+    } else if (kind === BodyKind.Chunked) {
+      this.resBody = Body.Chunked;
+      this.resChunks.reset();
+    } else if (kind === BodyKind.Length && res.contentLength > 0) {
+      this.resBody = Body.Length;
+      this.resLeft = res.contentLength;
+    } else this.resBody = Body.Done;
+    // The client's side of the Connection header.
+    const clientClose = this.closeAfter || this.rt.stopping;
+    const http10 = this.req.versionMinor === 0;
+    // The client's Connection header says what we will do, whatever the server said to us.
+    const rewrite = clientClose ? !res.connClose : res.connClose || (http10 && !res.connKeepAlive);
+    if (rewrite) {
+      for (let i = headerIndex(res, "connection"); i >= 0; i = headerIndex(res, "connection", i + 1))
+        e.dropHeader(i);
+      e.add.push(clientClose ? "Connection: close" : "Connection: keep-alive");
+    }
+    if (clientClose) this.closeAfter = true;
+    const head = e.empty ? res.buf.subarray(res.start, res.end) : serializeHead(res, e);
+    e.reset();
+    this.client.cork();
+    this.client.write(head);
+    rec.bytesOut += head.length;
+    if (this.resBody === Body.Done) {
+      this.client.uncork();
+      // Whatever followed a body-less response cannot be trusted.
+      if (rest) this.serverMustClose = true;
+      return this.endTransaction(true);
+    }
+    if (rest) this.forwardResponseBody(rest);
+    this.client.uncork();
+  }
+
+  private serverMustClose = false;
+
+  private forwardResponseBody(chunk: Buffer): void {
+    let n = chunk.length;
+    if (this.resBody === Body.Length) {
+      n = Math.min(this.resLeft, chunk.length);
+      this.resLeft -= n;
+      if (this.resLeft === 0) this.resBody = Body.Done;
+    } else if (this.resBody === Body.Chunked) {
+      n = this.resChunks.scan(chunk, 0, chunk.length);
+      if (this.resChunks.error) {
+        this.rt.counters.badResponses++;
+        return this.close("S", "D", true);
+      }
+      if (this.resChunks.done) this.resBody = Body.Done;
+    }
+    const ok = this.client.write(n === chunk.length ? chunk : chunk.subarray(0, n));
+    this.rec.bytesOut += n;
+    if (n < chunk.length) this.serverMustClose = true;
+    if (this.resBody === Body.Done) return this.endTransaction(true);
+    if (!ok) this.server!.pause();
+    this.timer?.refresh();
+  }
+
+  /** The response is complete: log, then keep or close each side. */
+  private endTransaction(serverReusable: boolean): void {
+    const rec = this.rec;
+    const now = Date.now();
+    rec.Ta = now - rec.requestTime;
+    this.served++;
+    // The request body may still be flowing (an early response): its end is unknown, so close.
+    if (this.reqBody !== Body.Done) this.closeAfter = true;
+    this.releaseServer(serverReusable && !this.serverMustClose && this.resBody === Body.Done);
+    this.emitLog("-", "-");
+    if (this.closeAfter || this.rt.stopping || this.clientEnded) {
+      this.client.end();
+      return this.finish();
+    }
+    // Next request on the same connection.
+    this.resetTransaction(now);
+    this.phase = Phase.Head;
+    this.client.resume();
+    if (this.cbuf) {
+      // A pipelined request is already here: it starts now.
+      this.rec.Ti = 0;
+      const t = this.fe.px.timeouts;
+      this.arm(t.httpRequest ?? t.client);
+      this.readRequest();
+    } else {
+      this.idle = true;
+      const t = this.fe.px.timeouts;
+      this.arm(t.httpKeepAlive ?? t.httpRequest ?? t.client);
+    }
+  }
+
+  /** Gives the server connection back (to the idle pool when allowed) and the server slot. */
+  private releaseServer(reusable: boolean): void {
+    const s = this.detach();
+    const srv = this.srv;
+    if (s) {
+      const be = this.be;
+      if (
+        reusable &&
+        srv &&
+        be &&
+        this.connMode(be) === "keep-alive" &&
+        be.px.httpReuse !== "never" &&
+        !s.destroyed
+      )
+        parkIdle(srv, s, be.px.timeouts.server);
+      else s.destroy();
+    }
+    this.releaseSlot();
+    if (this.beCounted) {
+      this.beCounted = false;
+      this.be!.cur--;
+    }
+  }
+
+  private resetTransaction(now: number): void {
+    const rec = this.rec;
+    rec.requestTime = now;
+    rec.backend = "";
+    rec.server = "";
+    rec.TR = rec.Tw = rec.Tc = rec.Tr = -1;
+    rec.status = -1;
+    rec.bytesOut = 0;
+    rec.bytesIn = 0;
+    rec.retries = 0;
+    rec.redispatched = false;
+    rec.capturedRequest = [];
+    rec.capturedResponse = [];
+    rec.requestLine = "";
+    rec.empty = true;
+    this.res = undefined;
+    this.be = undefined;
+    this.beName = "";
+    this.srv = undefined;
+    this.serverMustClose = false;
+    this.reqBody = Body.None;
+    this.resBody = Body.None;
+    this.outHead = undefined;
+  }
+
+  // ─── tunnel ──────────────────────────────────────────────────────────────────────────────────
+
+  private switchProtocols(head: HttpHead, rest: Buffer | undefined): void {
+    if (!this.wantsUpgrade) {
+      // A 101 nobody asked for: haproxy treats it as an invalid response.
+      return this.badResponse();
+    }
+    const rec = this.rec;
+    rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
+    rec.status = 101;
+    this.res = head;
+    this.captureResponse(head);
+    const bytes = head.buf.subarray(head.start, head.end);
+    this.client.write(bytes);
+    rec.bytesOut += bytes.length;
+    this.startTunnel(rest, this.cbuf);
+  }
+
+  /** From now on, bytes both ways and nothing parsed; `timeout tunnel` replaces client and server. */
+  private startTunnel(fromServer: Buffer | undefined, fromClient: Buffer | undefined): void {
+    this.phase = Phase.Tunnel;
+    this.sbuf = this.cbuf = undefined;
+    this.outHead = undefined;
+    // Let go of parsed heads: an idle tunnel keeps nothing but its two sockets.
+    this.res = undefined;
+    if (fromServer) {
+      this.rec.bytesOut += fromServer.length;
+      this.client.write(fromServer);
+    }
+    if (fromClient) this.server!.write(fromClient);
+    const tf = this.fe.px.timeouts;
+    const tb = this.be!.px.timeouts;
+    this.arm(tb.tunnel ?? tf.tunnel ?? Math.max(tf.client ?? 0, tb.server ?? 0));
+    this.client.resume();
+    this.server!.resume();
+  }
+
+  private startTcp(): void {
+    const be = this.fe.route(this);
+    if (!be) return this.close("S", "R", true);
+    this.be = be;
+    this.beName = be.name;
+    this.rec.backend = be.name;
+    be.cur++;
+    be.total++;
+    this.beCounted = true;
+    this.client.pause();
+    this.acquireServer(undefined);
+  }
+
+  /** `on-marked-down shutdown-sessions`: the server went away. */
+  shutdown(): void {
+    this.close("K", this.phase === Phase.Tunnel ? "D" : "H", true);
+  }
+
+  // ─── end ─────────────────────────────────────────────────────────────────────────────────────
+
+  private close(cause: TermCause, phase: TermPhase, error: boolean): void {
+    if (this.phase === Phase.Closed) return;
+    const rec = this.rec;
+    rec.error ||= error;
+    if (this.phase === Phase.Queue) this.be?.queue.cancel(this);
+    const wasTunnel = this.phase === Phase.Tunnel;
+    this.releaseServer(false);
+    const now = Date.now();
+    if (rec.Ta === 0 || wasTunnel) rec.Ta = now - rec.requestTime;
+    // Log unless this was an idle keep-alive connection closing between requests.
+    if (!(this.served > 0 && rec.empty && !wasTunnel && rec.status < 0)) this.emitLog(cause, phase);
+    this.finish();
+  }
+
+  private finish(): void {
+    this.phase = Phase.Closed;
+    this.arm(undefined);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const c = this.client;
+    if (!c.destroyed) {
+      if (c.writableLength > 0 || c.writableEnded) {
+        c.end();
+        // A client that never reads what we wrote, or never closes its side, must not hold the socket.
+        c.setTimeout(LINGER_MS, destroySocket);
+      } else c.destroy();
+    }
+    this.cbuf = this.sbuf = undefined;
+    this.rt.sessionEnded(this.fe, this);
+  }
+
+  private emitLog(cause: TermCause, phase: TermPhase): void {
+    const rec = this.rec;
+    rec.termCause = cause;
+    rec.termPhase = phase;
+    const now = Date.now();
+    rec.Tt = now - rec.acceptTime;
+    if (rec.Ta <= 0) rec.Ta = now - rec.requestTime;
+    rec.actconn = this.rt.actconn;
+    rec.feconn = this.fe.cur;
+    rec.beconn = this.be ? this.be.cur : 0;
+    rec.srvConn = this.srv ? this.srv.cur : 0;
+    rec.backendQueue = this.be ? this.be.queue.length : 0;
+    rec.srvQueue = this.srv ? this.srv.queue.length : 0;
+    this.rt.log(this.fe, rec);
+  }
+
+  private captureRequest(): void {
+    const caps = this.fe.px.captureRequestHeaders;
+    if (caps.length === 0) return;
+    this.rec.capturedRequest = caps.map((c) => capture(this.req, c.name, c.len));
+  }
+
+  private captureResponse(res: HttpHead): void {
+    const caps = this.fe.px.captureResponseHeaders;
+    if (caps.length === 0) return;
+    this.rec.capturedResponse = caps.map((c) => capture(res, c.name, c.len));
+  }
+}
+
+function capture(head: HttpHead, name: string, len: number): string {
+  const i = headerIndex(head, name.toLowerCase());
+  if (i < 0) return "";
+  return head.buf.toString(
+    "latin1",
+    head.hdr[i * 4 + 2]!,
+    Math.min(head.hdr[i * 4 + 3]!, head.hdr[i * 4 + 2]! + len),
+  );
+}
+
+/** How long a closed session waits for its client to take the last bytes and close. */
+const LINGER_MS = 5000;
+
+function destroySocket(this: net.Socket): void {
+  this.destroy();
+}
+
+// ─── idle server connections ─────────────────────────────────────────────────────────────────────
+
+const IDLE_EVENTS = ["close", "error", "data", "end"] as const;
+const idleTimers = new WeakMap<net.Socket, NodeJS.Timeout>();
+
+/** An idle server connection that closes, errors or talks out of turn is useless: drop it. */
+function onIdleGone(this: net.Socket): void {
+  this.destroy();
+}
+
+function clearIdleTimer(s: net.Socket): void {
+  const t = idleTimers.get(s);
+  if (t) clearTimeout(t);
+  idleTimers.delete(s);
+}
+
+function parkIdle(srv: RtServer, s: net.Socket, timeoutMs: number | undefined): void {
+  for (const ev of IDLE_EVENTS) s.on(ev, onIdleGone);
+  // It may have been paused for backpressure: an idle connection must see the server's FIN.
+  s.resume();
+  srv.idle.push(s);
+  // haproxy purges idle server connections after a while; the server timeout bounds it here.
+  const t = setTimeout(() => {
+    const i = srv.idle.indexOf(s);
+    if (i >= 0) srv.idle.splice(i, 1);
+    s.destroy();
+  }, timeoutMs ?? 5000);
+  t.unref();
+  idleTimers.set(s, t);
+}

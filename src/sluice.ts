@@ -1,0 +1,110 @@
+// The process: load the configuration, then either report on it (-c) or serve it until a signal.
+import { writeFileSync, unlinkSync } from "node:fs";
+import type { CliOptions } from "./cli.js";
+import type { Diagnostic } from "./config/model.js";
+import { ConfigError } from "./config/errors.js";
+import { formatDiagnostic, hasAlerts, loadConfig } from "./config/load.js";
+import { Runtime } from "./proxy/runtime.js";
+
+let warned = false;
+
+function print(ds: Diagnostic[], quiet: boolean): void {
+  warned ||= ds.some((d) => d.level === "warning");
+  for (const d of ds) if (!quiet || d.level === "alert") process.stderr.write(formatDiagnostic(d) + "\n");
+}
+
+function fatal(message: string): void {
+  process.stderr.write(`[ALERT]    (${process.pid}) : config : ${message}\n`);
+}
+
+/** Parses and compiles everything a start would, without listening. Exit code 0 or 1. */
+export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
+  const r = loadConfig(o.files);
+  if (typeof r === "string") {
+    fatal(r);
+    return undefined;
+  }
+  print(r.diagnostics, o.quiet);
+  if (hasAlerts(r.diagnostics)) {
+    fatal(`Fatal errors found in configuration.`);
+    return undefined;
+  }
+  if (o.maxconn !== undefined) r.config.global.maxconn = o.maxconn;
+  try {
+    return await Runtime.build(r.config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    print([{ level: "alert", where: e.where, message: e.message }], false);
+    fatal(`Fatal errors found in configuration.`);
+    return undefined;
+  }
+}
+
+export async function checkOnly(o: CliOptions): Promise<number> {
+  const rt = await prepare(o);
+  if (!rt) return 1;
+  if (rt.frontends.every((fe) => fe.px.binds.length === 0)) {
+    if (warned) process.stdout.write("Warnings were found.\n");
+    process.stdout.write("Configuration file has no error but will not start (no listener) => exit(2).\n");
+    return 2;
+  }
+  if (warned) process.stdout.write("Warnings were found.\n");
+  process.stdout.write("Configuration file is valid\n");
+  return 0;
+}
+
+/** Runs until SIGINT/SIGTERM (hard stop) or SIGUSR1 (soft stop); resolves with the exit code. */
+export async function serve(o: CliOptions): Promise<number> {
+  const rt = await prepare(o);
+  if (!rt) return 1;
+  try {
+    await rt.start();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    print([{ level: "alert", where: e.where, message: e.message }], false);
+    await rt.stop();
+    return 1;
+  }
+  const pidfile = o.pidfile ?? rt.global.pidfile;
+  if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
+  // -sf / -st: the new process listens, then asks the old ones to finish or to terminate.
+  for (const pid of o.finishPids) signal(pid, "SIGUSR1");
+  for (const pid of o.terminatePids) signal(pid, "SIGTERM");
+  if (o.debug)
+    for (const a of rt.addresses()) process.stderr.write(`sluice: listening on ${a.address}:${a.port}\n`);
+
+  return new Promise<number>((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      if (pidfile) {
+        try {
+          unlinkSync(pidfile);
+        } catch {
+          // Already gone: nothing to clean.
+        }
+      }
+      resolve(0);
+    };
+    const hard = (): void => {
+      void rt.stop().then(finish);
+    };
+    process.once("SIGINT", hard);
+    process.once("SIGTERM", hard);
+    process.once("SIGUSR1", () => {
+      void rt
+        .softStop()
+        .then(() => rt.stop())
+        .then(finish);
+    });
+  });
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // The old process is already gone.
+  }
+}

@@ -1,0 +1,60 @@
+// A FIFO queue with O(1) push and shift and lazy removal: cancelled entries are skipped when they
+// reach the head, so a waiter that times out costs nothing to take out.
+export interface Cancellable {
+  cancelled: boolean;
+}
+
+export class Fifo<T extends Cancellable> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+  private live = 0;
+
+  get length(): number {
+    return this.live;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    this.live++;
+  }
+
+  /** The oldest entry not cancelled, without removing it. */
+  peek(): T | undefined {
+    this.skipCancelled();
+    return this.items[this.head];
+  }
+
+  shift(): T | undefined {
+    this.skipCancelled();
+    const item = this.items[this.head];
+    if (item === undefined) return undefined;
+    this.items[this.head++] = undefined;
+    this.live--;
+    this.compact();
+    return item;
+  }
+
+  /** Marks an entry cancelled; it leaves the queue when it reaches the head. */
+  cancel(item: T): void {
+    if (item.cancelled) return;
+    item.cancelled = true;
+    this.live--;
+  }
+
+  private skipCancelled(): void {
+    while (this.head < this.items.length && this.items[this.head]!.cancelled)
+      this.items[this.head++] = undefined;
+    this.compact();
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head === this.items.length && this.head > 0) {
+      this.items.length = 0;
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,155 @@
+// The command line, run as a real process: -c output, -cc, -v, usage errors, signals, bind fd@3.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CLI, ROOT, spawnSluice, exchange, httpBackend, waitFor } from "./helpers/harness.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sluice-cli-"));
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 10_000,
+  });
+const file = (name: string, text: string): string => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+test("-c on the example configurations: valid, exit 0", () => {
+  for (const name of ["simple", "advanced"]) {
+    const r = run(["-c", "-f", join(ROOT, "examples", `${name}.cfg`)]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Configuration file is valid\n$/);
+  }
+});
+
+test("-c on the article's advanced configuration pasted verbatim names the wrapped line", () => {
+  const cfg = join(ROOT, "test/fixtures/article-advanced-verbatim.cfg");
+  const r = run(["-c", "-f", cfg]);
+  assert.equal(r.status, 1);
+  // haproxy 2.6 says the same for that line: the condition names an ACL 'hdr_w' that does not exist.
+  assert.match(
+    r.stderr,
+    /\[ALERT\] +\(\d+\) : config : parsing \[.*article-advanced-verbatim\.cfg:52\] : error detected while parsing an 'http-request deny' condition : no such ACL : 'hdr_w'\./,
+  );
+  assert.match(r.stderr, /Fatal errors found in configuration\./);
+  assert.equal(r.stdout, "");
+});
+
+test("-c prints haproxy-shaped alerts and warnings", () => {
+  const cfg = file(
+    "bad.cfg",
+    "defaults\n  mode http\n  timeout client 1s\n  timeout connect 1s\n  timeout server 1s\nfrontend f\n  bind 127.0.0.1:8080\n  frob x\nbackend b\n  bind :1\n",
+  );
+  const r = run(["-c", "-f", cfg]);
+  assert.equal(r.status, 1);
+  const lines = r.stderr.trim().split("\n");
+  assert.match(
+    lines[0]!,
+    /^\[ALERT\] {4}\(\d+\) : config : parsing \[.*bad\.cfg:8\] : unknown keyword 'frob' in 'frontend' section$/,
+  );
+  assert.match(
+    lines[1]!,
+    /^\[WARNING\] {2}\(\d+\) : config : parsing \[.*bad\.cfg:10\] : 'bind' ignored because backend 'b' has no frontend capability\.$/,
+  );
+});
+
+test("-c with warnings only: 'Warnings were found.' then valid", () => {
+  const cfg = file(
+    "warn.cfg",
+    "global\n  nbthread 2\nfrontend f\n  bind 127.0.0.1:8080\n  mode http\n  timeout client 1s\n  default_backend b\nbackend b\n  mode http\n  timeout connect 1s\n  timeout server 1s\n",
+  );
+  const r = run(["-c", "-f", cfg]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "Warnings were found.\nConfiguration file is valid\n");
+  assert.match(r.stderr, /\[WARNING\].*'nbthread' has no effect/);
+});
+
+test("-f DIR reads *.cfg files in lexical order", () => {
+  const d = join(dir, "conf.d");
+  mkdirSync(d);
+  writeFileSync(
+    join(d, "20-backend.cfg"),
+    "backend b\n  mode http\n  timeout connect 1s\n  timeout server 1s\n",
+  );
+  writeFileSync(
+    join(d, "10-frontend.cfg"),
+    "frontend f\n  mode http\n  timeout client 1s\n  bind 127.0.0.1:8080\n  default_backend b\n",
+  );
+  writeFileSync(join(d, "ignored.txt"), "garbage\n");
+  const r = run(["-c", "-f", d]);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test("-cc evaluates a condition; -v prints a version line; unknown flags fail at once", () => {
+  assert.equal(run(["-cc", "version_atleast(2.6)"]).status, 0);
+  assert.equal(run(["-cc", "defined(SLUICE_NOPE)"]).status, 1);
+  assert.equal(run(["-cc", "defined(X)"], { X: "1" }).status, 0);
+  assert.match(run(["-v"]).stdout, /^Sluice version \d+\.\d+\.\d+ /);
+  const bad = run(["--frobnicate"]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /unknown option '--frobnicate'/);
+  assert.match(bad.stderr, /Usage : sluice/);
+  // Debug and tuning flags haproxy tools pass are accepted.
+  const ok = run([
+    "-dM",
+    "-dI",
+    "-dW",
+    "-m",
+    "100",
+    "-L",
+    "peer1",
+    "-c",
+    "-f",
+    join(ROOT, "examples/simple.cfg"),
+  ]);
+  assert.equal(ok.status, 0, ok.stderr);
+});
+
+test("serves on an inherited socket (bind fd@3), writes the pid file, stops on SIGTERM with 0", async () => {
+  const b = await httpBackend("web");
+  const pidfile = join(dir, "sluice.pid");
+  const cfg = file(
+    "serve.cfg",
+    `defaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\nfrontend f\n  bind fd@3\n  default_backend b\nbackend b\n  server s 127.0.0.1:${b.port}\n`,
+  );
+  const child = await spawnSluice(["-f", cfg, "-p", pidfile]);
+  try {
+    const text = await exchange(child.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 3000);
+    assert.match(text, /^HTTP\/1\.1 200 OK/);
+    await waitFor(() => existsSync(pidfile), 2000, "pid file");
+    assert.equal(readFileSync(pidfile, "utf8").trim(), String(child.proc.pid));
+    const t0 = Date.now();
+    const code = await child.kill("SIGTERM");
+    assert.equal(code, 0);
+    assert.ok(Date.now() - t0 < 2000);
+  } finally {
+    await child.kill("SIGKILL");
+    await b.close();
+  }
+});
+
+test("SIGUSR1 soft-stops: the listener closes, an open request still completes", async () => {
+  const b = await httpBackend("slow", (_req, res) => setTimeout(() => res.end("late"), 300));
+  const cfg = file(
+    "soft.cfg",
+    `defaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\nfrontend f\n  bind fd@3\n  default_backend b\nbackend b\n  server s 127.0.0.1:${b.port}\n`,
+  );
+  const child = await spawnSluice(["-f", cfg]);
+  try {
+    const pending = exchange(child.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 3000);
+    await waitFor(() => b.seen.length === 1, 2000, "request at the server");
+    child.proc.kill("SIGUSR1");
+    const text = await pending;
+    assert.match(text, /^HTTP\/1\.1 200 OK[\s\S]*late$/);
+    assert.equal(await child.exited, 0);
+  } finally {
+    await child.kill("SIGKILL");
+    await b.close();
+  }
+});

@@ -1,0 +1,245 @@
+// Shared test plumbing: a proxy in this process on ports the OS picks, a proxy as a child process
+// given its listening socket (bind fd@3), raw servers and clients on 127.0.0.1. Every wait is bounded.
+import net from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { parseConfig } from "../../src/config/parse.js";
+import { Runtime } from "../../src/proxy/runtime.js";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+export const CLI = join(ROOT, "dist/src/cli.js");
+
+export interface Proxy {
+  rt: Runtime;
+  /** The port of each bind, in order. */
+  ports: number[];
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `text` in this process. Every `bind` line's port is replaced by one the OS picks, so write
+ * `bind 127.0.0.1:1`. Log lines go to `logs` when the config logs to stdout... use the returned runtime.
+ */
+export async function startProxy(text: string, env: Record<string, string> = {}): Promise<Proxy> {
+  const { config, diagnostics } = parseConfig([{ name: "test.cfg", text }], env);
+  const alerts = diagnostics.filter((d) => d.level === "alert");
+  if (alerts.length) throw new Error(alerts.map((a) => `${a.where?.line}: ${a.message}`).join("\n"));
+  for (const fe of config.frontends) for (const b of fe.binds) if (b.fd === undefined) b.port = 0;
+  const rt = await Runtime.build(config);
+  await rt.start();
+  const ports = rt.addresses().map((a) => a.port);
+  return { rt, ports, port: ports[0]!, stop: () => rt.stop() };
+}
+
+export interface Child {
+  proc: ChildProcess;
+  port: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  kill(sig?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs the CLI with `args`; `bind fd@3` in its config adopts a socket listening on the returned port. */
+export async function spawnSluice(
+  args: string[],
+  opts: { listen?: boolean; env?: Record<string, string> } = {},
+): Promise<Child> {
+  let port = 0;
+  let fd: number | undefined;
+  let server: net.Server | undefined;
+  if (opts.listen !== false) {
+    server = net.createServer();
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    port = (server.address() as net.AddressInfo).port;
+    fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+  }
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe", ...(fd !== undefined ? [fd] : [])],
+    env: { ...process.env, ...opts.env },
+  });
+  server?.close();
+  let out = "";
+  let err = "";
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return {
+    proc,
+    port,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async kill(sig: NodeJS.Signals = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+      const t = setTimeout(() => proc.kill("SIGKILL"), 3000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+/** Waits until `cond()` is true, polling, or fails after `ms`. */
+export async function waitFor(cond: () => boolean, ms = 3000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A raw TCP server on 127.0.0.1:0. */
+export async function rawServer(
+  onConn: (s: net.Socket) => void,
+): Promise<{ port: number; server: net.Server; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => undefined);
+    onConn(s);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    server,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Sends `data` and collects everything until the peer closes (or `ms` passes: then whatever came). */
+export async function exchange(port: number, data: string | Buffer, ms = 3000): Promise<string> {
+  const s = net.connect(port, "127.0.0.1");
+  s.on("error", () => undefined);
+  const chunks: Buffer[] = [];
+  s.on("data", (d: Buffer) => chunks.push(d));
+  if (data.length) s.write(data);
+  const t = setTimeout(() => s.destroy(), ms);
+  await once(s, "close");
+  clearTimeout(t);
+  return Buffer.concat(chunks).toString("latin1");
+}
+
+/** An open client connection to read responses from one at a time. */
+export class Client {
+  readonly socket: net.Socket;
+  private buf = "";
+  closed = false;
+
+  constructor(port: number) {
+    this.socket = net.connect(port, "127.0.0.1");
+    this.socket.setEncoding("latin1");
+    this.socket.on("data", (d: string) => (this.buf += d));
+    this.socket.on("close", () => (this.closed = true));
+    this.socket.on("error", () => undefined);
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Resolves with the received text once `done(text)` is true. */
+  async until(done: (text: string) => boolean, ms = 3000): Promise<string> {
+    await waitFor(() => done(this.buf) || this.closed, ms, "response");
+    if (!done(this.buf)) throw new Error(`connection closed; received: ${JSON.stringify(this.buf)}`);
+    return this.buf;
+  }
+
+  /** Takes and returns everything received so far. */
+  take(): string {
+    const b = this.buf;
+    this.buf = "";
+    return b;
+  }
+
+  /** Reads one complete response with a Content-Length body, removes it from the buffer. */
+  async response(ms = 3000): Promise<{ head: string; status: number; body: string }> {
+    const text = await this.until((t) => completeLength(t) > 0, ms);
+    const n = completeLength(text);
+    this.buf = text.slice(n);
+    const raw = text.slice(0, n);
+    const headEnd = raw.indexOf("\r\n\r\n");
+    return { head: raw.slice(0, headEnd), status: Number(raw.slice(9, 12)), body: raw.slice(headEnd + 4) };
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** The length of the first complete Content-Length-framed (or body-less) response, or 0. */
+function completeLength(t: string): number {
+  const headEnd = t.indexOf("\r\n\r\n");
+  if (headEnd < 0) return 0;
+  const m = /\r\ncontent-length:\s*(\d+)/i.exec(t.slice(0, headEnd));
+  const len = m ? Number(m[1]) : 0;
+  return t.length >= headEnd + 4 + len ? headEnd + 4 + len : 0;
+}
+
+export const DEFAULTS = `
+defaults
+  mode http
+  timeout client 5s
+  timeout connect 2s
+  timeout server 5s
+`;
+
+export interface Backend {
+  name: string;
+  port: number;
+  /** Requests seen: method, url, raw header pairs, body. */
+  seen: { method: string; url: string; headers: string[]; body: Buffer }[];
+  /** Connections accepted. */
+  connections: number;
+  close(): Promise<void>;
+}
+
+/** A Node http server that answers `200 <name>` and records each request; keep-alive like a real one. */
+export async function httpBackend(
+  name: string,
+  handler?: (
+    req: import("node:http").IncomingMessage,
+    res: import("node:http").ServerResponse,
+    body: Buffer,
+  ) => void,
+): Promise<Backend> {
+  const http = await import("node:http");
+  const b: Backend = { name, port: 0, seen: [], connections: 0, close: async () => undefined };
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      b.seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.rawHeaders, body });
+      if (handler) return handler(req, res, body);
+      res.setHeader("X-Served-By", name);
+      res.end(name);
+    });
+  });
+  server.on("connection", (s: net.Socket) => {
+    b.connections++;
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  b.port = (server.address() as net.AddressInfo).port;
+  b.close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return b;
+}

@@ -1,0 +1,304 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { randomBytes, createHash } from "node:crypto";
+import {
+  startProxy,
+  httpBackend,
+  Client,
+  exchange,
+  rawServer,
+  DEFAULTS,
+  type Backend,
+} from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+async function backends(...names: string[]): Promise<Backend[]> {
+  const bs = await Promise.all(names.map((n) => httpBackend(n)));
+  for (const b of bs) cleanup.push(b.close);
+  return bs;
+}
+
+async function proxy(text: string) {
+  const p = await startProxy(text);
+  cleanup.push(p.stop);
+  return p;
+}
+
+function get(port: number, path = "/", headers: Record<string, string> = {}, agent?: http.Agent) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
+    (resolve, reject) => {
+      const req = http.get({ host: "127.0.0.1", port, path, headers, agent: agent ?? false }, (res) => {
+        let body = "";
+        res.setEncoding("latin1");
+        res.on("data", (d: string) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      });
+      req.on("error", reject);
+      req.setTimeout(3000, () => req.destroy(new Error("timeout")));
+    },
+  );
+}
+
+test("roundrobin honours weights smoothly; weight 0 and disabled servers get nothing", async () => {
+  const [a, b, c, d] = await backends("a", "b", "c", "d");
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance roundrobin
+  server a 127.0.0.1:${a!.port} weight 1
+  server b 127.0.0.1:${b!.port} weight 3
+  server c 127.0.0.1:${c!.port} weight 0
+  server d 127.0.0.1:${d!.port} disabled
+`);
+  const order: string[] = [];
+  for (let i = 0; i < 8; i++) order.push((await get(p.port)).body);
+  assert.equal(order.filter((x) => x === "a").length, 2);
+  assert.equal(order.filter((x) => x === "b").length, 6);
+  // Spread evenly: never two a's in a row, and every window of four holds one a.
+  for (let i = 0; i + 4 <= order.length; i++)
+    assert.equal(order.slice(i, i + 4).filter((x) => x === "a").length, 1, order.join(" "));
+  assert.equal(c!.seen.length + d!.seen.length, 0);
+});
+
+test("http-server-close: one server connection per request, client kept alive", async () => {
+  const [a] = await backends("a");
+  const p = await proxy(`${DEFAULTS}
+  option http-server-close
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${a!.port}
+`);
+  const c = new Client(p.port);
+  for (let i = 0; i < 3; i++) {
+    c.send(`GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const r = await c.response();
+    assert.equal(r.status, 200);
+    assert.equal(r.body, "a");
+    assert.doesNotMatch(r.head, /connection: close/i);
+  }
+  c.close();
+  assert.equal(a!.connections, 3);
+  // The server was asked to close each time.
+  for (const s of a!.seen)
+    assert.ok(
+      s.headers.some((h, i) => i % 2 === 0 && /^connection$/i.test(h) && /close/i.test(s.headers[i + 1]!)),
+    );
+});
+
+test("keep-alive (default): the server connection is kept for the next request", async () => {
+  const [a] = await backends("a");
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${a!.port}
+`);
+  const c = new Client(p.port);
+  for (let i = 0; i < 5; i++) {
+    c.send(`GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal((await c.response()).status, 200);
+  }
+  c.close();
+  assert.equal(a!.connections, 1);
+  assert.equal(a!.seen.length, 5);
+});
+
+test("httpclose: both sides closed after the response", async () => {
+  const [a] = await backends("a");
+  const p = await proxy(`${DEFAULTS}
+  option httpclose
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${a!.port}
+`);
+  const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.match(text, /^HTTP\/1\.1 200/);
+  assert.match(text, /\r\nConnection: close\r\n/i);
+});
+
+test("pipelined requests are answered in order", async () => {
+  const [a] = await backends("a");
+  const p = await proxy(`${DEFAULTS}
+  option http-server-close
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${a!.port}
+`);
+  const c = new Client(p.port);
+  c.send(
+    "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  for (let i = 0; i < 3; i++) assert.equal((await c.response()).status, 200);
+  c.close();
+  assert.deepEqual(
+    a!.seen.map((s) => s.url),
+    ["/1", "/2", "/3"],
+  );
+});
+
+test("large and chunked bodies both ways arrive byte for byte", async () => {
+  const payload = randomBytes(5 * 1024 * 1024);
+  const digest = createHash("sha256").update(payload).digest("hex");
+  const b = await httpBackend("echo", (req, res, body) => {
+    res.setHeader("X-Sha", createHash("sha256").update(body).digest("hex"));
+    // Answer chunked: several writes without Content-Length.
+    for (let i = 0; i < body.length; i += 256 * 1024) res.write(body.subarray(i, i + 256 * 1024));
+    res.end();
+  });
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${b.port}
+`);
+  for (const chunked of [false, true]) {
+    const res = await new Promise<{ sha: string; got: string; te: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port: p.port,
+          method: "POST",
+          path: "/",
+          agent: false,
+          headers: chunked ? {} : { "content-length": payload.length },
+        },
+        (r) => {
+          const h = createHash("sha256");
+          r.on("data", (d: Buffer) => h.update(d));
+          r.on("end", () =>
+            resolve({
+              sha: String(r.headers["x-sha"]),
+              got: h.digest("hex"),
+              te: String(r.headers["transfer-encoding"]),
+            }),
+          );
+        },
+      );
+      req.on("error", reject);
+      for (let i = 0; i < payload.length; i += 100_000) req.write(payload.subarray(i, i + 100_000));
+      req.end();
+    });
+    assert.equal(res.sha, digest, "the server received the body intact");
+    assert.equal(res.got, digest, "the client received the body intact");
+    assert.equal(res.te, "chunked");
+  }
+});
+
+test("option forwardfor adds the client address; except and if-none are honoured", async () => {
+  const [a] = await backends("a");
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  option forwardfor
+  server a 127.0.0.1:${a!.port}
+`);
+  await get(p.port);
+  await get(p.port, "/", { "X-Forwarded-For": "1.2.3.4" });
+  const xff = (i: number) =>
+    a!.seen[i]!.headers.filter((_, j, h) => j % 2 === 1 && /^x-forwarded-for$/i.test(h[j - 1]!));
+  assert.deepEqual(xff(0), ["127.0.0.1"]);
+  assert.deepEqual(xff(1), ["1.2.3.4", "127.0.0.1"]);
+
+  const [b] = await backends("b");
+  const q = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  option forwardfor header X-Client if-none
+  server b 127.0.0.1:${b!.port}
+`);
+  await get(q.port);
+  await get(q.port, "/", { "X-Client": "9.9.9.9" });
+  const xc = (i: number) =>
+    b!.seen[i]!.headers.filter((_, j, h) => j % 2 === 1 && /^x-client$/i.test(h[j - 1]!));
+  assert.deepEqual(xc(0), ["127.0.0.1"]);
+  assert.deepEqual(xc(1), ["9.9.9.9"]);
+
+  const [c] = await backends("c");
+  const r = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  option forwardfor except 127.0.0.0/8
+  server c 127.0.0.1:${c!.port}
+`);
+  await get(r.port);
+  assert.ok(!c!.seen[0]!.headers.some((h) => /^x-forwarded-for$/i.test(h)));
+});
+
+test("header names keep the client's case; HEAD, 204 and 304 have no body", async () => {
+  let seenRaw = "";
+  const srv = await rawServer((s) => {
+    let buf = "";
+    s.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      if (!buf.includes("\r\n\r\n")) return;
+      seenRaw = buf;
+      const path = buf.split(" ")[1];
+      if (path === "/204") s.write("HTTP/1.1 204 No Content\r\n\r\n");
+      else if (path === "/304") s.write("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
+      else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" + (buf.startsWith("HEAD") ? "" : "hello"));
+      buf = "";
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  c.send("HEAD / HTTP/1.1\r\nhOsT: x\r\nX-MiXeD: y\r\n\r\n");
+  const h = await c.until((t) => t.includes("\r\n\r\n"));
+  assert.match(h, /Content-Length: 5\r\n\r\n$/);
+  assert.match(seenRaw, /\r\nhOsT: x\r\nX-MiXeD: y\r\n/);
+  c.take();
+  c.send(
+    "GET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  const all = await c.until((t) => t.endsWith("hello"));
+  assert.equal((all.match(/HTTP\/1\.1 /g) ?? []).length, 3);
+  c.close();
+});
+
+test("Expect: 100-continue passes the interim response through", async () => {
+  const [a] = await backends("a");
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${a!.port}
+`);
+  const c = new Client(p.port);
+  c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  await c.until((t) => t.startsWith("HTTP/1.1 100 Continue\r\n\r\n"));
+  c.take();
+  c.send("body");
+  const r = await c.response();
+  assert.equal(r.status, 200);
+  assert.equal(a!.seen[0]!.body.toString(), "body");
+  c.close();
+});

@@ -1,0 +1,198 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { WebSocket, WebSocketServer } from "ws";
+import { startProxy, Client, rawServer, sleep, waitFor, DEFAULTS } from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+/** An echo server speaking `echo-protocol` only, like the article's test bed. */
+async function echoServer(name: string): Promise<{ port: number; wss: WebSocketServer }> {
+  const server = http.createServer((_req, res) => res.end(`page of ${name}`));
+  const wss = new WebSocketServer({
+    server,
+    handleProtocols: (protocols) => (protocols.has("echo-protocol") ? "echo-protocol" : false),
+  });
+  wss.on("connection", (ws) => {
+    ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  cleanup.push(async () => {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return { port: (server.address() as AddressInfo).port, wss };
+}
+
+async function proxyTo(port: number, extra = "") {
+  const p = await startProxy(`${DEFAULTS}
+  option http-server-close
+${extra}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${port}
+`);
+  cleanup.push(p.stop);
+  return p;
+}
+
+function open(port: number, protocol = "echo-protocol"): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, protocol);
+  return new Promise((resolve, reject) => {
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`status ${res.statusCode}`)));
+  });
+}
+
+function next(ws: WebSocket): Promise<{ data: Buffer; binary: boolean }> {
+  return new Promise((resolve) =>
+    ws.once("message", (data: Buffer, binary: boolean) => resolve({ data, binary })),
+  );
+}
+
+test("a WebSocket session through the proxy: text, binary, fragments, ping/pong, close handshake", async () => {
+  const { port } = await echoServer("a");
+  const p = await proxyTo(port);
+  const ws = await open(p.port);
+  assert.equal(ws.protocol, "echo-protocol");
+
+  const m1 = next(ws);
+  ws.send("hello");
+  assert.deepEqual(await m1, { data: Buffer.from("hello"), binary: false });
+
+  const bin = Buffer.from([0, 1, 2, 255]);
+  const m2 = next(ws);
+  ws.send(bin);
+  assert.deepEqual(await m2, { data: bin, binary: true });
+
+  // A fragmented message: three frames, one message.
+  const m3 = next(ws);
+  ws.send("frag", { fin: false });
+  ws.send("men", { fin: false });
+  ws.send("ted", { fin: true });
+  assert.equal((await m3).data.toString(), "fragmented");
+
+  const big = Buffer.alloc(2 * 1024 * 1024, 7);
+  const m4 = next(ws);
+  ws.send(big);
+  assert.ok((await m4).data.equals(big));
+
+  const pong = once(ws, "pong");
+  ws.ping("p");
+  assert.equal(((await pong)[0] as Buffer).toString(), "p");
+
+  const closed = once(ws, "close");
+  ws.close(1000, "bye");
+  const [code, reason] = await closed;
+  assert.equal(code, 1000);
+  assert.equal(String(reason), "bye");
+});
+
+test("an idle tunnel outlives timeout client but not timeout tunnel", async () => {
+  const { port } = await echoServer("a");
+  const p = await proxyTo(port, "  timeout client 200ms\n  timeout server 200ms\n  timeout tunnel 800ms");
+  const ws = await open(p.port);
+  await sleep(500);
+  assert.equal(ws.readyState, WebSocket.OPEN, "still open after timeout client");
+  const m = next(ws);
+  ws.send("still there");
+  assert.equal((await m).data.toString(), "still there");
+  const t0 = Date.now();
+  await once(ws, "close");
+  const idle = Date.now() - t0;
+  assert.ok(idle >= 700 && idle < 2000, `closed after ${idle} ms of silence`);
+});
+
+test("a server that refuses the upgrade keeps the connection in HTTP; the next request is routed", async () => {
+  let n = 0;
+  const srv = await rawServer((s) => {
+    let buf = "";
+    s.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      while (buf.includes("\r\n\r\n")) {
+        buf = buf.slice(buf.indexOf("\r\n\r\n") + 4);
+        n++;
+        s.write(
+          n === 1
+            ? "HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nno\n"
+            : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        );
+      }
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const c = new Client(p.port);
+  c.send(
+    "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+      "GET /next HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  const r1 = await c.response();
+  assert.equal(r1.status, 400);
+  const r2 = await c.response();
+  assert.equal(r2.status, 200);
+  assert.equal(r2.body, "ok");
+  c.close();
+});
+
+test("a half-close in the tunnel is passed on; the other side can still send", async () => {
+  const srv = await rawServer((s) => {
+    let buf = "";
+    const onData = (d: Buffer): void => {
+      buf += d.toString("latin1");
+      if (!buf.includes("\r\n\r\n")) return;
+      s.removeListener("data", onData);
+      s.write(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+      );
+      s.on("end", () => {
+        // The client finished sending; the server answers then closes.
+        s.end("late reply");
+      });
+    };
+    s.on("data", onData);
+  });
+  cleanup.push(srv.close);
+  const p = await startProxy(`${DEFAULTS}
+  timeout tunnel 2s
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const c = new Client(p.port);
+  c.send(
+    "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  );
+  await c.until((t) => t.includes("\r\n\r\n"));
+  c.take();
+  c.socket.end();
+  const text = await c.until((t) => t.includes("late reply"));
+  assert.equal(text, "late reply");
+  await waitFor(() => c.closed, 2000, "close after the server's FIN");
+});
+
+test("a subprotocol the server refuses gives the client its error, not a tunnel", async () => {
+  const { port } = await echoServer("a");
+  const p = await proxyTo(port);
+  await assert.rejects(open(p.port, "chat"), /status 400|Server sent no subprotocol|unexpected/);
+});
