@@ -17,7 +17,7 @@ if [ ! -d "$home/node_modules" ]; then
   cp -r "$src"/. "$home"/
   (cd "$home" && npm install --no-audit --no-fund --silent)
 fi
-(cd "$here" && npm run --silent build)
+(cd "$here" && npm run --silent build) || { echo "build failed" >&2; exit 1; }
 # The kernel keeps one idle WebSocket per fd pair; the harness's hold test needs 10000 of them.
 ulimit -n 20000 2>/dev/null || true
 cd "$home"

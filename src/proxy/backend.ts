@@ -1,7 +1,7 @@
 // Runtime state of backends and servers: who is up, who has a free slot, who waits in which queue.
-import type { Socket } from "node:net";
 import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
 import type { CompiledRule } from "./rules.js";
+import type { ServerConn } from "./server-conn.js";
 import type { Balancer } from "../balance/balancer.js";
 import { RoundRobin, StaticRoundRobin } from "../balance/roundrobin.js";
 import { LeastConn } from "../balance/leastconn.js";
@@ -33,7 +33,7 @@ export class RtServer {
   /** Requests waiting for this server in particular. */
   readonly queue = new Fifo<Waiter>();
   /** Idle keep-alive connections that requests may reuse. */
-  readonly idle: Socket[] = [];
+  readonly idle: ServerConn[] = [];
   /** Live sessions on this server, for `on-marked-down shutdown-sessions`. */
   readonly sessions = new Set<{ shutdown(): void }>();
   // Counters (stats/logs): total connections, connect errors, response errors, retries, redispatches.

@@ -9,6 +9,7 @@ import { RtBackend, RtServer } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
 import { Session } from "./session.js";
+import { purgeIdle } from "./server-conn.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
 
@@ -51,6 +52,11 @@ export class Runtime {
   actconn = 0;
   stopping = false;
   private readonly sessions = new Set<Session>();
+  /** Closes idle server connections nobody reused in time; one sweep a second for all servers. */
+  private readonly purgeTimer = setInterval(() => {
+    const now = Date.now();
+    for (const be of this.backends.values()) purgeIdle(be.servers, now);
+  }, 1000).unref();
   private idleWaiters: (() => void)[] = [];
 
   private constructor(readonly config: Config) {
@@ -207,8 +213,9 @@ export class Runtime {
     this.stopping = true;
     this.closeListeners();
     for (const s of [...this.sessions]) s.shutdown();
+    clearInterval(this.purgeTimer);
     for (const be of this.backends.values())
-      for (const srv of be.servers) for (const c of srv.idle.splice(0)) c.destroy();
+      for (const srv of be.servers) for (const c of srv.idle.splice(0)) c.socket.destroy();
     await this.logger.close();
   }
 }

@@ -16,6 +16,7 @@ import { buildReply, errorReply } from "../http/errors.js";
 import { evalRequestRules, evalResponseRules, type Verdict } from "./rules.js";
 import { newLogRecord, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor } from "./forwardfor.js";
+import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -43,11 +44,13 @@ const enum Body {
   Done,
 }
 
-export class Session implements SampleContext, Waiter {
+export class Session implements SampleContext, Waiter, ConnOwner {
   // SampleContext
   /** The current request head; between transactions the last one, reused by the parser. */
   req!: HttpHead;
   res: HttpHead | undefined = undefined;
+  /** The object the parser fills for each response, reused across transactions. */
+  private resHead: HttpHead | undefined;
   readonly src: string;
   readonly srcPort: number;
   readonly dst: string;
@@ -60,6 +63,8 @@ export class Session implements SampleContext, Waiter {
 
   private phase = Phase.Head;
   private readonly http: boolean;
+  /** The server connection this session owns, and its socket. */
+  private conn: ServerConn | undefined;
   private server: net.Socket | undefined;
   private srv: RtServer | undefined;
   private be: RtBackend | undefined;
@@ -494,60 +499,42 @@ export class Session implements SampleContext, Waiter {
     this.phase = Phase.Connect;
     this.connectStart = Date.now();
     // Reuse an idle connection to this server when the http-reuse policy allows it.
-    const idle = fresh ? undefined : this.takeIdle(srv);
+    const idle = fresh || !this.mayReuse() ? undefined : unpark(srv, this);
     this.reused = idle !== undefined;
     if (idle) {
       this.attach(idle);
       this.onServerConnect();
       return;
     }
-    const s = net.connect({ host: srv.address, port: srv.port, allowHalfOpen: true });
-    this.attach(s);
-    s.once("connect", this.onServerConnect);
+    this.attach(new ServerConn(srv, this));
     this.arm(this.be!.px.timeouts.connect);
   }
 
-  private takeIdle(srv: RtServer): net.Socket | undefined {
-    if (!this.http) return undefined;
+  /** http-reuse: `safe` gives the first request of a client connection a server connection of its own. */
+  private mayReuse(): boolean {
+    if (!this.http) return false;
     const reuse = this.be!.px.httpReuse;
-    if (reuse === "never" || this.connMode(this.be!) !== "keep-alive") return undefined;
-    if (reuse === "safe" && this.served === 0) return undefined;
-    for (;;) {
-      const s = srv.idle.pop();
-      if (!s) return undefined;
-      if (!s.destroyed && s.writable && s.readable) {
-        for (const ev of IDLE_EVENTS) s.removeListener(ev, onIdleGone);
-        clearIdleTimer(s);
-        return s;
-      }
-    }
+    if (reuse === "never" || this.connMode(this.be!) !== "keep-alive") return false;
+    return reuse !== "safe" || this.served > 0;
   }
 
-  private attach(s: net.Socket): void {
-    this.server = s;
+  private attach(c: ServerConn): void {
+    this.conn = c;
+    this.server = c.socket;
     this.serverEnded = false;
-    s.setNoDelay(true);
-    s.on("data", this.onServerData);
-    s.on("end", this.onServerEnd);
-    s.on("error", this.onServerError);
-    s.on("close", this.onServerClose);
-    s.on("drain", this.onServerDrain);
   }
 
-  private detach(): net.Socket | undefined {
-    const s = this.server;
-    if (!s) return undefined;
-    s.removeListener("data", this.onServerData);
-    s.removeListener("end", this.onServerEnd);
-    s.removeListener("error", this.onServerError);
-    s.removeListener("close", this.onServerClose);
-    s.removeListener("drain", this.onServerDrain);
-    s.removeListener("connect", this.onServerConnect);
+  /** Lets go of the server connection (its events no longer reach this session) and returns it. */
+  private detach(): ServerConn | undefined {
+    const c = this.conn;
+    if (!c) return undefined;
+    c.owner = null;
+    this.conn = undefined;
     this.server = undefined;
-    return s;
+    return c;
   }
 
-  private readonly onServerConnect = (): void => {
+  onServerConnect(): void {
     const rec = this.rec;
     rec.Tc = Date.now() - this.connectStart;
     if (!this.http) return this.startTunnel(undefined, undefined);
@@ -556,37 +543,36 @@ export class Session implements SampleContext, Waiter {
     this.sbuf = undefined;
     this.resBody = Body.None;
     const s = this.server!;
-    s.cork();
-    s.write(this.outHead!);
+    const head = this.outHead!;
     // Kept only while a reused connection may still turn out dead and the request can be resent.
     if (!this.reused || this.reqBody !== Body.Done) this.outHead = undefined;
-    // Body bytes that arrived with the head.
-    const pending = this.cbuf;
-    this.cbuf = undefined;
-    if (pending && this.reqBody !== Body.Done) this.forwardRequestBody(pending);
-    else if (pending) this.cbuf = pending;
-    s.uncork();
+    if (this.reqBody === Body.Done) s.write(head);
+    else {
+      // Body bytes that arrived with the head go in the same segment.
+      const pending = this.cbuf;
+      this.cbuf = undefined;
+      s.cork();
+      s.write(head);
+      if (pending) this.forwardRequestBody(pending);
+      s.uncork();
+    }
     this.arm(this.be!.px.timeouts.server);
     if (this.reqBody !== Body.Done) this.client.resume();
-  };
+  }
 
-  private readonly onServerError = (): void => {
-    // 'close' follows.
-  };
-
-  private readonly onServerClose = (): void => {
+  onServerClose(): void {
     if (this.phase === Phase.Connect) return this.connectFailed(false);
     if (this.phase === Phase.Tunnel)
       return this.close(this.clientEnded ? "-" : "S", this.clientEnded ? "-" : "D", false);
     if (this.phase === Phase.Exchange) this.serverGone();
-  };
+  }
 
   /** The server closed (or half-closed) its side during an HTTP exchange. */
   private serverGone(): void {
     if (this.res === undefined) {
       // A reused idle connection the server had closed meanwhile: try once more on a fresh one.
       if (this.reused && this.sbuf === undefined && this.outHead) {
-        this.detach()?.destroy();
+        this.detach()?.socket.destroy();
         this.reused = false;
         return this.connect(true);
       }
@@ -600,7 +586,7 @@ export class Session implements SampleContext, Waiter {
     if (this.resBody !== Body.Done) return this.close("S", "D", true);
   }
 
-  private readonly onServerEnd = (): void => {
+  onServerEnd(): void {
     this.serverEnded = true;
     if (this.phase === Phase.Tunnel) {
       this.client.end();
@@ -611,16 +597,15 @@ export class Session implements SampleContext, Waiter {
     }
     // Half-open sockets get no 'close' until both sides end: the server's FIN decides here.
     if (this.phase === Phase.Exchange) this.serverGone();
-  };
+  }
 
-  private readonly onServerDrain = (): void => {
+  onServerDrain(): void {
     this.client.resume();
-  };
+  }
 
   private connectFailed(timedOut: boolean): void {
     const srv = this.srv!;
-    const s = this.detach();
-    s?.destroy();
+    this.detach()?.socket.destroy();
     srv.connectErrors++;
     const be = this.be!;
     if (this.attempts < be.px.retries) {
@@ -703,7 +688,7 @@ export class Session implements SampleContext, Waiter {
 
   // ─── response ────────────────────────────────────────────────────────────────────────────────
 
-  private readonly onServerData = (chunk: Buffer): void => {
+  onServerData(chunk: Buffer): void {
     if (this.phase === Phase.Tunnel) {
       this.rt.traffic(this.fe, 0, chunk.length);
       this.rec.bytesOut += chunk.length;
@@ -719,13 +704,13 @@ export class Session implements SampleContext, Waiter {
       return;
     }
     this.forwardResponseBody(chunk);
-  };
+  }
 
   private readResponse(): void {
     for (;;) {
       const buf = this.sbuf!;
       const g = this.rt.global;
-      const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.res);
+      const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.resHead);
       if (head === NEED_MORE) {
         if (buf.length > g.bufsize) return this.badResponse();
         return;
@@ -742,7 +727,7 @@ export class Session implements SampleContext, Waiter {
         continue;
       }
       this.sbuf = undefined;
-      this.res = head;
+      this.res = this.resHead = head;
       return this.startResponse(head, rest);
     }
   }
@@ -752,7 +737,8 @@ export class Session implements SampleContext, Waiter {
     this.abortWith(502, "P", "H");
   }
 
-  private startResponse(res: HttpHead, rest: Buffer | undefined): void {
+  private startResponse(parsed: HttpHead, rest: Buffer | undefined): void {
+    let res = parsed;
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
@@ -765,7 +751,7 @@ export class Session implements SampleContext, Waiter {
       let v = evalResponseRules(rules, this, e, this.reparse);
       if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, e, this.reparse);
       if (v.kind !== "continue") {
-        this.detach()?.destroy();
+        this.detach()?.socket.destroy();
         return this.sendVerdictReply(v, "P", "H");
       }
     }
@@ -795,24 +781,41 @@ export class Session implements SampleContext, Waiter {
       e.add.push(clientClose ? "Connection: close" : "Connection: keep-alive");
     }
     if (clientClose) this.closeAfter = true;
-    const head = e.empty ? res.buf.subarray(res.start, res.end) : serializeHead(res, e);
-    e.reset();
-    this.client.cork();
-    this.client.write(head);
-    rec.bytesOut += head.length;
-    if (this.resBody === Body.Done) {
-      this.client.uncork();
-      // Whatever followed a body-less response cannot be trusted.
-      if (rest) this.serverMustClose = true;
-      return this.endTransaction(true);
+    // The body bytes that came with the head leave with it, in one write when possible.
+    let n = 0;
+    if (rest && this.resBody !== Body.Done) {
+      n = this.responseBodyBytes(rest);
+      if (n < 0) return;
     }
-    if (rest) this.forwardResponseBody(rest);
-    this.client.uncork();
+    // Whatever follows the response in the server's bytes cannot be trusted.
+    if (rest && n < rest.length) this.serverMustClose = true;
+    const c = this.client;
+    let ok: boolean;
+    if (e.empty && res === parsed) {
+      // Unchanged head: head and body are contiguous in the server's buffer.
+      ok = c.write(res.buf.subarray(res.start, res.end + n));
+      rec.bytesOut += res.end - res.start + n;
+    } else {
+      const head = serializeHead(res, e);
+      if (n === 0) ok = c.write(head);
+      else if (n <= COALESCE_MAX) ok = c.write(Buffer.concat([head, rest!.subarray(0, n)], head.length + n));
+      else {
+        c.cork();
+        c.write(head);
+        ok = c.write(rest!.subarray(0, n));
+        c.uncork();
+      }
+      rec.bytesOut += head.length + n;
+    }
+    e.reset();
+    if (this.resBody === Body.Done) return this.endTransaction(true);
+    if (!ok) this.server!.pause();
   }
 
   private serverMustClose = false;
 
-  private forwardResponseBody(chunk: Buffer): void {
+  /** How many bytes of `chunk` belong to the response body (and advances its framing); -1 on an error. */
+  private responseBodyBytes(chunk: Buffer): number {
     let n = chunk.length;
     if (this.resBody === Body.Length) {
       n = Math.min(this.resLeft, chunk.length);
@@ -822,10 +825,17 @@ export class Session implements SampleContext, Waiter {
       n = this.resChunks.scan(chunk, 0, chunk.length);
       if (this.resChunks.error) {
         this.rt.counters.badResponses++;
-        return this.close("S", "D", true);
+        this.close("S", "D", true);
+        return -1;
       }
       if (this.resChunks.done) this.resBody = Body.Done;
     }
+    return n;
+  }
+
+  private forwardResponseBody(chunk: Buffer): void {
+    const n = this.responseBodyBytes(chunk);
+    if (n < 0) return;
     const ok = this.client.write(n === chunk.length ? chunk : chunk.subarray(0, n));
     this.rec.bytesOut += n;
     if (n < chunk.length) this.serverMustClose = true;
@@ -867,20 +877,12 @@ export class Session implements SampleContext, Waiter {
 
   /** Gives the server connection back (to the idle pool when allowed) and the server slot. */
   private releaseServer(reusable: boolean): void {
-    const s = this.detach();
-    const srv = this.srv;
-    if (s) {
+    const c = this.detach();
+    if (c) {
       const be = this.be;
-      if (
-        reusable &&
-        srv &&
-        be &&
-        this.connMode(be) === "keep-alive" &&
-        be.px.httpReuse !== "never" &&
-        !s.destroyed
-      )
-        parkIdle(srv, s, be.px.timeouts.server);
-      else s.destroy();
+      if (reusable && be && this.connMode(be) === "keep-alive" && be.px.httpReuse !== "never" && c.usable)
+        park(c);
+      else c.socket.destroy();
     }
     this.releaseSlot();
     if (this.beCounted) {
@@ -1040,40 +1042,12 @@ function capture(head: HttpHead, name: string, len: number): string {
   );
 }
 
+/** A rewritten head and a body smaller than this are copied into one buffer for a single write. */
+const COALESCE_MAX = 16384;
+
 /** How long a closed session waits for its client to take the last bytes and close. */
 const LINGER_MS = 5000;
 
 function destroySocket(this: net.Socket): void {
   this.destroy();
-}
-
-// ─── idle server connections ─────────────────────────────────────────────────────────────────────
-
-const IDLE_EVENTS = ["close", "error", "data", "end"] as const;
-const idleTimers = new WeakMap<net.Socket, NodeJS.Timeout>();
-
-/** An idle server connection that closes, errors or talks out of turn is useless: drop it. */
-function onIdleGone(this: net.Socket): void {
-  this.destroy();
-}
-
-function clearIdleTimer(s: net.Socket): void {
-  const t = idleTimers.get(s);
-  if (t) clearTimeout(t);
-  idleTimers.delete(s);
-}
-
-function parkIdle(srv: RtServer, s: net.Socket, timeoutMs: number | undefined): void {
-  for (const ev of IDLE_EVENTS) s.on(ev, onIdleGone);
-  // It may have been paused for backpressure: an idle connection must see the server's FIN.
-  s.resume();
-  srv.idle.push(s);
-  // haproxy purges idle server connections after a while; the server timeout bounds it here.
-  const t = setTimeout(() => {
-    const i = srv.idle.indexOf(s);
-    if (i >= 0) srv.idle.splice(i, 1);
-    s.destroy();
-  }, timeoutMs ?? 5000);
-  t.unref();
-  idleTimers.set(s, t);
 }

@@ -1,0 +1,124 @@
+// A connection to a server. Its socket's listeners are installed once and forward to whichever
+// session owns the connection now, so that handing a kept-alive connection from one request to the
+// next, or through the idle pool, costs no listener churn. An idle connection has no owner: any
+// sign of life from the server (data, FIN, error) then simply closes it.
+import net from "node:net";
+import type { RtServer } from "./backend.js";
+
+/** What a session does with events of the server connection it owns. */
+export interface ConnOwner {
+  onServerConnect(): void;
+  onServerData(chunk: Buffer): void;
+  onServerEnd(): void;
+  onServerClose(): void;
+  onServerDrain(): void;
+}
+
+const kConn = Symbol("sluice.serverConn");
+
+type ConnSocket = net.Socket & { [kConn]: ServerConn };
+
+export class ServerConn {
+  owner: ConnOwner | null;
+  /** When it entered the idle pool (Date.now()), for purging. */
+  parkedAt = 0;
+  readonly socket: net.Socket;
+
+  constructor(
+    readonly server: RtServer,
+    owner: ConnOwner,
+  ) {
+    this.owner = owner;
+    const s = net.connect({ host: server.address, port: server.port, allowHalfOpen: true, noDelay: true });
+    (s as ConnSocket)[kConn] = this;
+    s.once("connect", onConnect);
+    s.on("data", onData);
+    s.on("end", onEnd);
+    s.on("close", onClose);
+    s.on("drain", onDrain);
+    s.on("error", ignore);
+    this.socket = s;
+  }
+
+  get usable(): boolean {
+    const s = this.socket;
+    return !s.destroyed && s.writable && s.readable;
+  }
+}
+
+function conn(s: net.Socket): ServerConn {
+  return (s as ConnSocket)[kConn];
+}
+
+function onConnect(this: net.Socket): void {
+  conn(this).owner?.onServerConnect();
+}
+
+function onData(this: net.Socket, chunk: Buffer): void {
+  const c = conn(this);
+  if (c.owner) c.owner.onServerData(chunk);
+  else this.destroy();
+}
+
+function onEnd(this: net.Socket): void {
+  const c = conn(this);
+  if (c.owner) c.owner.onServerEnd();
+  else this.destroy();
+}
+
+function onClose(this: net.Socket): void {
+  const c = conn(this);
+  const owner = c.owner;
+  c.owner = null;
+  removeIdle(c);
+  owner?.onServerClose();
+}
+
+function onDrain(this: net.Socket): void {
+  conn(this).owner?.onServerDrain();
+}
+
+function ignore(): void {}
+
+function removeIdle(c: ServerConn): void {
+  const idle = c.server.idle;
+  const i = idle.indexOf(c);
+  if (i >= 0) idle.splice(i, 1);
+}
+
+/** How long an idle server connection is kept for reuse (haproxy's pool-purge-delay default). */
+export const IDLE_PURGE_MS = 5000;
+
+/** Puts an owned, healthy connection in its server's idle pool. */
+export function park(c: ServerConn): void {
+  c.owner = null;
+  c.parkedAt = Date.now();
+  // It may have been paused for backpressure: an idle connection must see the server's FIN.
+  c.socket.resume();
+  c.server.idle.push(c);
+}
+
+/** Takes the most recently parked live connection of `server`, or undefined. */
+export function unpark(server: RtServer, owner: ConnOwner): ServerConn | undefined {
+  for (;;) {
+    const c = server.idle.pop();
+    if (!c) return undefined;
+    if (c.usable) {
+      c.owner = owner;
+      return c;
+    }
+    c.socket.destroy();
+  }
+}
+
+/** Closes the idle connections of `servers` that have waited longer than IDLE_PURGE_MS. */
+export function purgeIdle(servers: Iterable<RtServer>, now: number): void {
+  for (const s of servers) {
+    const idle = s.idle;
+    // Oldest first: the pool is a stack, so the stale ones sit at the bottom.
+    let n = 0;
+    while (n < idle.length && now - idle[n]!.parkedAt > IDLE_PURGE_MS) n++;
+    if (n === 0) continue;
+    for (const c of idle.splice(0, n)) c.socket.destroy();
+  }
+}
