@@ -50,7 +50,7 @@ export class FdSender implements Sender {
         return;
       }
     }
-    this.len += this.buf.write(line, this.len, max, "utf8");
+    this.len += this.buf.write(line, this.len, Math.min(max, this.buf.length - this.len - 1), "utf8");
     this.buf[this.len++] = 10;
     if (!this.scheduled && !this.writing) {
       this.scheduled = true;
@@ -180,7 +180,7 @@ export class UdpSender implements Sender {
       return;
     }
     const b = Buffer.allocUnsafe(Math.min(line.length * 3, max) + 1);
-    const n = b.write(line, 0, max, "utf8");
+    const n = b.write(line, 0, b.length - 1, "utf8");
     b[n] = 10;
     const dgramBuf = b.subarray(0, n + 1);
     if (!this.ready) {

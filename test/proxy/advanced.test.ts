@@ -41,7 +41,7 @@ async function testBedServer(name: string): Promise<number> {
 
 async function withConfig(file: string): Promise<Proxy> {
   const [p1, p2] = await Promise.all([testBedServer("websrv1"), testBedServer("websrv2")]);
-  const text = readFileSync(join(ROOT, "examples", file), "utf8").replace(/^global\n(  .*\n)+/m, "");
+  const text = readFileSync(join(ROOT, "examples", file), "utf8").replace(/^global\n( {2}.*\n)+/m, "");
   const p = await startProxy(text, { WEBSRV1_PORT: String(p1), WEBSRV2_PORT: String(p2) });
   cleanup.push(p.stop);
   return p;
