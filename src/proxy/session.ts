@@ -17,6 +17,7 @@ import { evalRequestRules, evalResponseRules, type Verdict } from "./rules.js";
 import { newLogRecord, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor } from "./forwardfor.js";
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
+import { wheel, type WheelEntry } from "../util/wheel.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -44,7 +45,7 @@ const enum Body {
   Done,
 }
 
-export class Session implements SampleContext, Waiter, ConnOwner {
+export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   // SampleContext
   /** The current request head; between transactions the last one, reused by the parser. */
   req!: HttpHead;
@@ -63,6 +64,8 @@ export class Session implements SampleContext, Waiter, ConnOwner {
 
   private phase = Phase.Head;
   private readonly http: boolean;
+  /** The frontend has log targets: only then are request lines and captures worth building. */
+  private readonly logging: boolean;
   /** The server connection this session owns, and its socket. */
   private conn: ServerConn | undefined;
   private server: net.Socket | undefined;
@@ -82,8 +85,6 @@ export class Session implements SampleContext, Waiter, ConnOwner {
   /** The head as sent to the server, kept for connection retries. */
   private outHead: Buffer | undefined;
   private attempts = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private timerMs = -1;
   private readonly rec: LogRecord = newLogRecord();
   /** Requests served on this connection; the first one may not reuse another client's server connection. */
   private served = 0;
@@ -102,6 +103,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
     private readonly client: net.Socket,
   ) {
     this.http = fe.px.mode === "http";
+    this.logging = fe.px.logs.length > 0;
     this.src = client.remoteAddress ?? "";
     this.srcPort = client.remotePort ?? 0;
     this.dst = client.localAddress ?? "";
@@ -134,26 +136,31 @@ export class Session implements SampleContext, Waiter, ConnOwner {
 
   // ─── timers ──────────────────────────────────────────────────────────────────────────────────
 
-  /** One timer per session: re-armed on activity, re-created only when its duration changes. */
+  // WheelEntry: one deadline per session, in the shared timer wheel.
+  deadline = 0;
+  wheelNext: WheelEntry | null = null;
+  wheelPrev: WheelEntry | null = null;
+  wheelSlot = -1;
+  /** The timeout of the current phase; activity pushes the deadline this far ahead. */
+  private timerMs = 0;
+
+  /** Sets the current phase's timeout (undefined or 0: none), counted from now. */
   private arm(ms: number | undefined): void {
     if (ms === undefined || ms === 0) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerMs = -1;
+      this.timerMs = 0;
+      wheel.cancel(this);
       return;
     }
-    if (this.timer && this.timerMs === ms) {
-      this.timer.refresh();
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
     this.timerMs = ms;
-    this.timer = setTimeout(this.onTimeout, ms);
+    wheel.schedule(this, Date.now() + ms);
   }
 
-  private readonly onTimeout = (): void => {
-    this.timer = undefined;
-    this.timerMs = -1;
+  /** Activity on a side: the current timeout counts again from now. */
+  private touch(): void {
+    if (this.timerMs > 0) this.deadline = wheel.now + this.timerMs;
+  }
+
+  onExpire(): void {
     const rec = this.rec;
     switch (this.phase) {
       case Phase.Head:
@@ -176,7 +183,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
       case Phase.Closed:
         return;
     }
-  };
+  }
 
   // ─── client side ─────────────────────────────────────────────────────────────────────────────
 
@@ -188,7 +195,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
       case Phase.Tunnel:
         this.rt.traffic(this.fe, chunk.length, 0);
         if (!this.server!.write(chunk)) this.client.pause();
-        this.timer?.refresh();
+        this.touch();
         return;
       case Phase.Head:
         if (this.idle) this.requestStarts();
@@ -253,6 +260,11 @@ export class Session implements SampleContext, Waiter, ConnOwner {
     this.close("C", phase, true);
   };
 
+  /** Resuming costs a tick: only when something paused the client. */
+  private resumeClient(): void {
+    if (this.client.isPaused()) this.client.resume();
+  }
+
   private readonly onClientDrain = (): void => {
     this.server?.resume();
   };
@@ -299,9 +311,11 @@ export class Session implements SampleContext, Waiter, ConnOwner {
     const rec = this.rec;
     const now = Date.now();
     rec.TR = now - rec.requestTime;
-    rec.requestLine = `${req.method} ${req.uri} HTTP/1.${req.versionMinor}`;
-    this.captureRequest();
-    this.client.pause();
+    if (this.logging) {
+      rec.requestLine = `${req.method} ${req.uri} HTTP/1.${req.versionMinor}`;
+      this.captureRequest();
+    }
+    // The client is not paused: what it sends next waits in cbuf, which pauses it past tune.bufsize.
     this.arm(undefined);
     const px = this.fe.px;
     this.closeAfter = req.versionMinor === 0 ? !req.connKeepAlive : req.connClose;
@@ -557,7 +571,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
       s.uncork();
     }
     this.arm(this.be!.px.timeouts.server);
-    if (this.reqBody !== Body.Done) this.client.resume();
+    if (this.reqBody !== Body.Done) this.resumeClient();
   }
 
   onServerClose(): void {
@@ -677,8 +691,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
     const ok = s.write(n === chunk.length ? chunk : chunk.subarray(0, n));
     if (n < chunk.length) this.cbuf = chunk.subarray(n);
     if (this.reqBody === Body.Done) {
-      // The request is complete: any further bytes wait for the next transaction.
-      this.client.pause();
+      // The request is complete: any further bytes wait in cbuf for the next transaction.
       this.arm(this.be!.px.timeouts.server);
     } else {
       if (!ok) this.client.pause();
@@ -693,7 +706,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
       this.rt.traffic(this.fe, 0, chunk.length);
       this.rec.bytesOut += chunk.length;
       if (!this.client.write(chunk)) this.server!.pause();
-      this.timer?.refresh();
+      this.touch();
       return;
     }
     if (this.phase !== Phase.Exchange) return;
@@ -841,7 +854,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
     if (n < chunk.length) this.serverMustClose = true;
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) this.server!.pause();
-    this.timer?.refresh();
+    this.touch();
   }
 
   /** The response is complete: log, then keep or close each side. */
@@ -861,7 +874,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
     // Next request on the same connection.
     this.resetTransaction(now);
     this.phase = Phase.Head;
-    this.client.resume();
+    this.resumeClient();
     if (this.cbuf) {
       // A pipelined request is already here: it starts now.
       this.rec.Ti = 0;
@@ -1027,7 +1040,7 @@ export class Session implements SampleContext, Waiter, ConnOwner {
 
   private captureResponse(res: HttpHead): void {
     const caps = this.fe.px.captureResponseHeaders;
-    if (caps.length === 0) return;
+    if (caps.length === 0 || !this.logging) return;
     this.rec.capturedResponse = caps.map((c) => capture(res, c.name, c.len));
   }
 }
