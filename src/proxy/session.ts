@@ -321,6 +321,12 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.closeAfter = req.versionMinor === 0 ? !req.connKeepAlive : req.connClose;
     if (px.httpConnMode === "close") this.closeAfter = true;
     this.wantsUpgrade = req.connUpgrade && req.upgrade !== "";
+    // haproxy 2.6 refuses a WebSocket upgrade whose Sec-WebSocket-Key is missing or not 24 characters
+    // long (it does not decode it), before any rule runs.
+    if (this.wantsUpgrade && req.upgrade === "websocket") {
+      const k = headerIndex(req, "sec-websocket-key");
+      if (k < 0 || req.hdr[k * 4 + 3]! - req.hdr[k * 4 + 2]! !== 24) return this.badRequest(400);
+    }
     this.edits.reset();
 
     this.setRequestBody();
@@ -932,10 +938,10 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   // ─── tunnel ──────────────────────────────────────────────────────────────────────────────────
 
   private switchProtocols(head: HttpHead, rest: Buffer | undefined): void {
-    if (!this.wantsUpgrade) {
-      // A 101 nobody asked for: haproxy treats it as an invalid response.
-      return this.badResponse();
-    }
+    // A 101 nobody asked for, or a WebSocket switch without Sec-WebSocket-Accept (whatever its
+    // value): haproxy 2.6 answers 502 to both.
+    if (!this.wantsUpgrade) return this.badResponse();
+    if (this.req.upgrade === "websocket" && headerIndex(head, "sec-websocket-accept") < 0) return this.badResponse();
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = 101;

@@ -196,3 +196,71 @@ test("a subprotocol the server refuses gives the client its error, not a tunnel"
   const p = await proxyTo(port);
   await assert.rejects(open(p.port, "chat"), /status 400|Server sent no subprotocol|unexpected/);
 });
+
+test("the handshake is checked where haproxy 2.6 checks it", async () => {
+  // Each case checked against haproxy 2.6.12: the key's length is checked (24 characters), not its
+  // content; the 101's Sec-WebSocket-Accept must be present, whatever its value; other upgrades
+  // (h2c) are not checked; a 101 to a request that asked for no upgrade is an invalid response.
+  let answer = "";
+  const seen: string[] = [];
+  const srv = await rawServer((s) => {
+    let buf = "";
+    s.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      if (!buf.includes("\r\n\r\n")) return;
+      seen.push(buf);
+      buf = "";
+      s.write(answer);
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const OK101 =
+    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n";
+  const ws = (key: string | undefined) =>
+    `GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${key === undefined ? "" : `Sec-WebSocket-Key: ${key}\r\n`}Sec-WebSocket-Version: 13\r\n\r\n`;
+  const cases: [string, string, number, boolean][] = [
+    ["no key", ws(undefined), 400, false],
+    ["the article's key", ws("haproxy"), 400, false],
+    ["25 characters", ws("dGhlIHNhbXBsZSBub25jZQ==="), 400, false],
+    ["24 characters, not base64", ws("########################"), 101, true],
+    [
+      "h2c without key",
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+      101,
+      true,
+    ],
+  ];
+  for (const [name, req, status, forwarded] of cases) {
+    answer = OK101;
+    const before = seen.length;
+    const c = new Client(p.port);
+    c.send(req);
+    const text = await c.until((t) => t.includes("\r\n\r\n"));
+    c.close();
+    assert.equal(Number(text.slice(9, 12)), status, name);
+    assert.equal(seen.length > before, forwarded, name);
+  }
+  for (const [name, req, res] of [
+    [
+      "101 without Sec-WebSocket-Accept",
+      ws("dGhlIHNhbXBsZSBub25jZQ=="),
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    ],
+    ["101 to a plain request", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", OK101],
+  ]) {
+    answer = res!;
+    const c = new Client(p.port);
+    c.send(req!);
+    const text = await c.until((t) => t.includes("\r\n\r\n"));
+    c.close();
+    assert.equal(Number(text.slice(9, 12)), 502, name);
+  }
+});
