@@ -1,0 +1,170 @@
+// Connection limits and modes: frontend maxconn, running out of descriptors, keep-alive timeout,
+// http-reuse policies, tcp mode.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import {
+  startProxy,
+  httpBackend,
+  exchange,
+  Client,
+  rawServer,
+  waitFor,
+  sleep,
+  CLI,
+  DEFAULTS,
+} from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+test("frontend maxconn: connections past it wait unread, then are served in turn", async () => {
+  const b = await httpBackend("a", (_req, res) => setTimeout(() => res.end("a"), 200));
+  cleanup.push(b.close);
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  maxconn 2
+  backlog 100
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const fe = p.rt.frontends[0]!;
+  const all = Array.from({ length: 4 }, () =>
+    exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5000),
+  );
+  await waitFor(() => fe.waiting.length === 2, 2000, "two waiting");
+  assert.equal(fe.cur, 2);
+  const texts = await Promise.all(all);
+  for (const t of texts) assert.match(t, /^HTTP\/1\.1 200/);
+  assert.equal(fe.waiting.length, 0);
+});
+
+test("running out of file descriptors pauses nothing for good and crashes nothing", async () => {
+  const b = await httpBackend("a");
+  cleanup.push(b.close);
+  const dir = mkdtempSync(join(tmpdir(), "sluice-fd-"));
+  const cfg = join(dir, "fd.cfg");
+  writeFileSync(
+    cfg,
+    `defaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\n  timeout http-request 3s\nfrontend f\n  bind fd@3\n  default_backend bk\nbackend bk\n  server a 127.0.0.1:${b.port}\n`,
+  );
+  const listener = net.createServer().listen(0, "127.0.0.1");
+  await once(listener, "listening");
+  const port = (listener.address() as net.AddressInfo).port;
+  const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
+  // 64 descriptors: Node needs about 25 of its own, so a few dozen clients exhaust the rest.
+  const child = spawn("sh", ["-c", `ulimit -n 64 && exec "${process.execPath}" "${CLI}" -f "${cfg}"`], {
+    stdio: ["ignore", "pipe", "pipe", fd],
+  });
+  listener.close();
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  cleanup.push(async () => {
+    child.kill("SIGKILL");
+  });
+  await sleep(300);
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < 80; i++) {
+    const s = net.connect(port, "127.0.0.1");
+    s.on("error", () => undefined);
+    s.write("GET / HTTP/1.1\r\nHost: x\r\n");
+    sockets.push(s);
+  }
+  await sleep(500);
+  assert.equal(child.exitCode, null, `the process is alive; stderr: ${stderr}`);
+  for (const s of sockets) s.destroy();
+  await sleep(300);
+  // Once descriptors are free again, requests are served.
+  let ok = false;
+  for (let i = 0; i < 20 && !ok; i++) {
+    ok = /^HTTP\/1\.1 200/.test(
+      await exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 2000),
+    );
+    if (!ok) await sleep(100);
+  }
+  assert.ok(ok, `served again; stderr: ${stderr}`);
+  assert.equal(child.exitCode, null);
+});
+
+test("timeout http-keep-alive closes an idle client connection", async () => {
+  const b = await httpBackend("a");
+  cleanup.push(b.close);
+  const p = await startProxy(`${DEFAULTS}
+  timeout http-keep-alive 150ms
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const c = new Client(p.port);
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response()).status, 200);
+  const t0 = Date.now();
+  await waitFor(() => c.closed, 2000, "idle close");
+  const idle = Date.now() - t0;
+  assert.ok(idle >= 120 && idle < 1000, `${idle} ms`);
+  assert.equal(c.take(), "", "an idle keep-alive connection closes without a 408");
+});
+
+test("http-reuse: never opens a server connection per client connection; always shares idle ones", async () => {
+  for (const [mode, expectConns] of [
+    ["never", 3],
+    ["always", 1],
+  ] as const) {
+    const b = await httpBackend("a");
+    cleanup.push(b.close);
+    const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  http-reuse ${mode}
+  server a 127.0.0.1:${b.port}
+`);
+    cleanup.push(p.stop);
+    for (let i = 0; i < 3; i++) {
+      const c = new Client(p.port);
+      c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      assert.equal((await c.response()).status, 200);
+      c.close();
+      await waitFor(() => p.rt.actconn === 0, 1000, "session end");
+    }
+    assert.equal(b.connections, expectConns, mode);
+  }
+});
+
+test("mode tcp: bytes both ways, no HTTP parsing", async () => {
+  const srv = await rawServer((s) =>
+    s.on("data", (d: Buffer) => s.write(Buffer.concat([Buffer.from("echo:"), d]))),
+  );
+  cleanup.push(srv.close);
+  const p = await startProxy(`
+defaults
+  mode tcp
+  timeout client 2s
+  timeout connect 1s
+  timeout server 2s
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const c = new Client(p.port);
+  c.send("\x00\x01 not http at all\r\n\r\n");
+  assert.equal(await c.until((t) => t.length >= 26), "echo:\x00\x01 not http at all\r\n\r\n");
+  c.close();
+});
