@@ -344,3 +344,14 @@ backend x
   ]);
   assert.equal(r2!.cond!.unless, true);
 });
+
+test("a WebSocket health check with an invalid Sec-WebSocket-Key gets a warning, not an error", () => {
+  const check = (key: string) =>
+    parse(
+      `${BASE}backend b\n  option httpchk GET / HTTP/1.1\\r\\nUpgrade:\\ websocket\\r\\nConnection:\\ Upgrade\\r\\nSec-WebSocket-Key:\\ ${key}\n`,
+    ).diagnostics;
+  const bad = check("haproxy");
+  assert.deepEqual(alerts(bad), []);
+  assert.ok(warnings(bad).some((d) => /Sec-WebSocket-Key \('haproxy'\) is not a valid key/.test(d.message)));
+  assert.ok(!warnings(check("dGhlIHNhbXBsZSBub25jZQ==")).some((d) => /Sec-WebSocket-Key/.test(d.message)));
+});
