@@ -14,6 +14,13 @@ export default tseslint.config(
     },
   },
   {
+    // Scripts run by Node directly.
+    files: ["bench/**/*.mjs"],
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly", setTimeout: "readonly", setImmediate: "readonly" },
+    },
+  },
+  {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },

@@ -53,11 +53,10 @@ export type Facility =
 export type LogFormat = "rfc3164" | "rfc5424" | "raw" | "short" | "iso" | "timed" | "priority" | "local";
 
 export interface LogTarget {
-  /** "stdout", "stderr", "udp" (host:port), "unix" (datagram socket path). */
-  kind: "stdout" | "stderr" | "udp" | "unix";
+  /** "stdout", "stderr", or "udp" (host:port). */
+  kind: "stdout" | "stderr" | "udp";
   host?: string;
   port?: number;
-  path?: string;
   len: number;
   format: LogFormat;
   facility: Facility;

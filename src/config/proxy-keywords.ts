@@ -124,7 +124,8 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
   };
   switch (name) {
     case "httplog":
-      if (negate) px.logFormat = undefined;
+      // haproxy 2.6: "negation/default is not supported for option 'httplog'".
+      if (negate) c.alert(`negation/default is not supported for option 'httplog'.`);
       else if (c.words[2] === "clf") px.logFormat = "httplog-clf";
       else if (c.words[2] !== undefined) c.alert(`'option httplog' only supports option 'clf'.`);
       else px.logFormat = "httplog";

@@ -11,14 +11,5 @@ export {
   encodeHeader,
 } from "./format.js";
 export { SyslogHeaders, LEVEL, priority, facilityCode, isoTimestamp, bsdTimestamp } from "./syslog.js";
-export {
-  FdSender,
-  UdpSender,
-  NullSender,
-  unsupportedLogTarget,
-  checkLogTargets,
-  type Sender,
-  FD_BUFFER_LIMIT,
-  UDP_INFLIGHT_LIMIT,
-} from "./targets.js";
+export { FdSender, UdpSender, type Sender, FD_BUFFER_LIMIT, UDP_INFLIGHT_LIMIT } from "./targets.js";
 export { newLogRecord, type LogRecord, type LogSink, type TermCause, type TermPhase } from "./record.js";

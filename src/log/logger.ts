@@ -4,14 +4,7 @@ import type { Global, LogFormat, LogTarget, ProxySettings } from "../config/mode
 import { formatConnect, formatHttplog, formatTcplog, isErrorRecord } from "./format.js";
 import type { LogRecord, LogSink } from "./record.js";
 import { facilityCode, LEVEL, nowMicros, SyslogHeaders } from "./syslog.js";
-import {
-  checkLogTargets,
-  createSender,
-  FdSender,
-  senderKey,
-  unsupportedLogTarget,
-  type Sender,
-} from "./targets.js";
+import { createSender, FdSender, senderKey, type Sender } from "./targets.js";
 
 export type LogProxy = ProxySettings & { name: string };
 
@@ -58,14 +51,11 @@ export class Logger {
   private readonly quiet: boolean;
   private readonly pid: number;
   private readonly consolePrefix: Record<ConsoleLabel, string>;
-  private warnedUnsupported = new Set<LogTarget>();
 
-  /** Throws ConfigError for a global target that cannot work (unix datagram sockets). */
   constructor(
     readonly global: Global,
     opts: LoggerOptions = {},
   ) {
-    checkLogTargets(global.logs);
     this.pid = opts.pid ?? process.pid;
     this.quiet = opts.quiet ?? global.daemon;
     this.headers = new SyslogHeaders({ hostname: global.hostname, tag: global.logTag, pid: this.pid });
@@ -183,11 +173,6 @@ export class Logger {
   private compileTargets(logs: LogTarget[]): CompiledTarget[] {
     const out: CompiledTarget[] = [];
     for (const t of logs) {
-      const why = unsupportedLogTarget(t);
-      if (why !== undefined && !this.warnedUnsupported.has(t)) {
-        this.warnedUnsupported.add(t);
-        if (!this.quiet) this.stderr.send(this.consolePrefix.ALERT + why, 65535);
-      }
       out.push({
         sender: this.sender(t),
         format: t.format,

@@ -2,10 +2,8 @@
 // loop or throws: a target that cannot keep up drops lines and counts them.
 import dgram from "node:dgram";
 import dns from "node:dns";
-import fs from "node:fs";
 import net from "node:net";
 import type { LogTarget } from "../config/model.js";
-import { ConfigError } from "../config/errors.js";
 
 export interface Sender {
   /** Sends `line` cut to `max` bytes, followed by "\n" (haproxy ends every message with one). */
@@ -18,27 +16,30 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-/** Bytes an fd sender keeps while a write is in flight; past this, lines are dropped. */
+/** Bytes an fd sender lets queue in the stream (a reader not draining); past this, lines are dropped. */
 export const FD_BUFFER_LIMIT = 1 << 20;
 
 /**
- * stdout/stderr: lines are appended to a buffer and written with one `fs.write` per batch, from
- * `setImmediate`, so that a burst of requests costs one syscall. At most one write is in flight
- * (it runs on libuv's threadpool, so a blocked pipe holds a worker thread, never the event loop);
- * while it is, lines accumulate up to FD_BUFFER_LIMIT and are dropped beyond it.
+ * stdout/stderr: lines are appended to a batch buffer and handed to the process stream with one
+ * `write` per batch, from `setImmediate`, so that a burst of requests costs one syscall. On a pipe or
+ * socket that stream is non-blocking (libuv): when the reader does not drain, the stream's queue
+ * grows to FD_BUFFER_LIMIT and batches beyond it are dropped and counted, the event loop never waits.
+ * (A file is written synchronously by Node, a TTY too: both are fast or interactive.)
  */
 export class FdSender implements Sender {
   dropped = 0;
   errors = 0;
   private buf: Buffer = Buffer.allocUnsafe(64 * 1024);
-  private spare: Buffer | undefined = Buffer.allocUnsafe(64 * 1024);
   private len = 0;
-  private writing = false;
   private scheduled = false;
-  private idleWaiters: (() => void)[] = [];
   private readonly flushNow = (): void => this.flush();
 
-  constructor(readonly fd: number) {}
+  constructor(readonly stream: NodeJS.WriteStream) {
+    // EPIPE and the like must not crash the proxy: count them (haproxy ignores them too).
+    stream.on("error", () => {
+      this.errors++;
+    });
+  }
 
   send(line: string, max: number): void {
     // Worst case 3 bytes per UTF-16 unit; only measure when the rough bound does not fit.
@@ -52,7 +53,7 @@ export class FdSender implements Sender {
     }
     this.len += this.buf.write(line, this.len, Math.min(max, this.buf.length - this.len - 1), "utf8");
     this.buf[this.len++] = 10;
-    if (!this.scheduled && !this.writing) {
+    if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushNow);
     }
@@ -70,42 +71,31 @@ export class FdSender implements Sender {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.writing) return;
-    if (this.len === 0) {
-      for (const w of this.idleWaiters.splice(0)) w();
+    if (this.len === 0) return;
+    const n = this.len;
+    this.len = 0;
+    if (this.stream.destroyed || this.stream.writableLength > FD_BUFFER_LIMIT) {
+      this.dropped += countLines(this.buf, 0, n);
       return;
     }
-    const out = this.buf;
-    const n = this.len;
-    this.buf = this.spare ?? Buffer.allocUnsafe(64 * 1024);
-    this.spare = undefined;
-    this.len = 0;
-    this.writing = true;
-    this.writeOut(out, 0, n);
+    // The stream keeps the chunk until written: hand it a copy and keep the batch buffer.
+    this.stream.write(Buffer.from(this.buf.subarray(0, n)));
   }
 
-  private writeOut(out: Buffer, off: number, end: number): void {
-    fs.write(this.fd, out, off, end - off, null, (err, written) => {
-      if (err) {
-        // EAGAIN on a non-blocking fd, EPIPE on a closed reader: drop this batch, count its lines.
-        this.errors++;
-        this.dropped += countLines(out, off, end);
-      } else if (off + written < end) {
-        this.writeOut(out, off + written, end);
-        return;
-      }
-      this.writing = false;
-      if (out.length <= 64 * 1024) this.spare = out;
-      this.flush();
-    });
-  }
-
-  /** Resolves once everything buffered has been written (or dropped). */
+  /** Writes what is batched; resolves once the stream has drained it, or after 2 s at most. */
   close(): Promise<void> {
-    if (!this.writing && this.len === 0) return Promise.resolve();
+    this.flush();
+    if (this.stream.writableLength === 0 || this.stream.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
-      if (!this.writing && !this.scheduled) this.flush();
+      const t = setTimeout(done, 2000);
+      t.unref();
+      const stream = this.stream;
+      function done(): void {
+        clearTimeout(t);
+        stream.off("drain", done);
+        resolve();
+      }
+      stream.on("drain", done);
     });
   }
 }
@@ -225,41 +215,6 @@ export class UdpSender implements Sender {
   }
 }
 
-/** A target that cannot send (kept so that a proxy-level mistake never throws on the data path). */
-export class NullSender implements Sender {
-  dropped = 0;
-  errors = 0;
-  send(): void {
-    this.dropped++;
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-/**
- * Why a log target cannot be used, or undefined. Node.js has no unix datagram sockets in core and
- * syslog daemons listen on SOCK_DGRAM (`/dev/log`), so `log /dev/log ...` is refused. The config
- * parser may call this to refuse it at parse time, naming the line.
- */
-export function unsupportedLogTarget(t: LogTarget): string | undefined {
-  if (t.kind === "unix")
-    return (
-      `log target '${t.path ?? ""}': unix datagram sockets are not supported by sluice ` +
-      `(Node.js has no unix datagram sockets); log to a UDP address such as 127.0.0.1:514, ` +
-      `or to stdout/stderr.`
-    );
-  return undefined;
-}
-
-/** Throws a ConfigError naming the first unsupported target's line. */
-export function checkLogTargets(targets: readonly LogTarget[]): void {
-  for (const t of targets) {
-    const why = unsupportedLogTarget(t);
-    if (why !== undefined) throw new ConfigError(why, t.where);
-  }
-}
-
 /** A key that makes targets with the same destination share one sender. */
 export function senderKey(t: LogTarget): string {
   switch (t.kind) {
@@ -269,20 +224,16 @@ export function senderKey(t: LogTarget): string {
       return "fd:2";
     case "udp":
       return `udp:${t.host ?? ""}:${t.port ?? 514}`;
-    case "unix":
-      return `unix:${t.path ?? ""}`;
   }
 }
 
 export function createSender(t: LogTarget): Sender {
   switch (t.kind) {
     case "stdout":
-      return new FdSender(1);
+      return new FdSender(process.stdout);
     case "stderr":
-      return new FdSender(2);
+      return new FdSender(process.stderr);
     case "udp":
       return new UdpSender(t.host ?? "127.0.0.1", t.port ?? 514);
-    case "unix":
-      return new NullSender();
   }
 }

@@ -152,9 +152,12 @@ export class RtBackend {
   /** Gives a slot back and hands it to the oldest waiter of the server's or the backend's queue. */
   release(s: RtServer): void {
     s.cur--;
-    if (!s.usable) return;
-    for (;;) {
-      if (s.full) return;
+    this.dispatch(s);
+  }
+
+  /** Serves waiting requests, oldest first, while `s` is usable and has free slots. */
+  dispatch(s: RtServer): void {
+    while (s.usable && !s.full) {
       const a = s.queue.peek();
       const b = this.queue.peek();
       const w = a && (!b || a.since <= b.since) ? s.queue.shift() : this.queue.shift();

@@ -10,6 +10,7 @@ import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
+import { HealthChecks } from "../check/checks.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
 
@@ -52,6 +53,7 @@ export class Runtime {
   actconn = 0;
   stopping = false;
   private readonly sessions = new Set<Session>();
+  private checks: HealthChecks | undefined;
   /** Closes idle server connections nobody reused in time; one sweep a second for all servers. */
   private readonly purgeTimer = setInterval(() => {
     const now = Date.now();
@@ -83,8 +85,16 @@ export class Runtime {
     return rt;
   }
 
-  /** Opens every `bind`. Rejects with a message naming the bind when one cannot listen. */
+  /** Opens every `bind`, then starts the health checks. Rejects naming the bind that cannot listen. */
   async start(): Promise<void> {
+    await this.listen();
+    this.checks = new HealthChecks(this.backends.values(), (be, level, message, console) =>
+      this.logger.event(be.px, level, message, console === undefined ? undefined : { message: console }),
+    );
+    this.checks.start();
+  }
+
+  private async listen(): Promise<void> {
     for (const fe of this.frontends) {
       for (const b of fe.px.binds) {
         const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
@@ -211,6 +221,7 @@ export class Runtime {
   /** Hard stop (SIGTERM/SIGINT): close everything now. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.checks?.stop();
     this.closeListeners();
     for (const s of [...this.sessions]) s.shutdown();
     clearInterval(this.purgeTimer);

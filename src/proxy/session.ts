@@ -941,7 +941,8 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     // A 101 nobody asked for, or a WebSocket switch without Sec-WebSocket-Accept (whatever its
     // value): haproxy 2.6 answers 502 to both.
     if (!this.wantsUpgrade) return this.badResponse();
-    if (this.req.upgrade === "websocket" && headerIndex(head, "sec-websocket-accept") < 0) return this.badResponse();
+    if (this.req.upgrade === "websocket" && headerIndex(head, "sec-websocket-accept") < 0)
+      return this.badResponse();
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = 101;

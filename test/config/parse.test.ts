@@ -278,6 +278,12 @@ test("errors name the line and the keyword", () => {
   oneAlert(`.if nosuch(x)\n.endif\n`, 1, /failed to parse '.if'/);
   oneAlert(`.alert stop here\n`, 1, /stop here/);
   oneAlert(`bind :80\n`, 1, /unknown keyword 'bind' out of section/);
+  oneAlert(`global\n  log /dev/log local0\n`, 2, /unix datagram sockets are not supported/);
+  oneAlert(
+    `${BASE}  option httplog\n  no option httplog\n`,
+    7,
+    /negation\/default is not supported for option 'httplog'/,
+  );
 });
 
 test("a frontend keyword in a backend is ignored with haproxy's warning", () => {
