@@ -103,7 +103,7 @@ backend nowhere
 
   await exchange(p.port, "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n");
   const denied = fields(await nextLine(/"GET \/admin/));
-  // haproxy: fe bk... no: a frontend deny happens before any backend: "fe fe/<NOSRV>", 403, PR--.
+  // A frontend deny happens before any backend is chosen: "fe fe/<NOSRV>", 403, PR-- (as haproxy logs it).
   assert.deepEqual(
     [denied.backend, denied.server, denied.status, denied.term],
     ["fe", "<NOSRV>", 403, "PR--"],
