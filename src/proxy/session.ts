@@ -80,8 +80,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   private reqLeft = 0;
   private resBody = Body.None;
   private resLeft = 0;
-  private readonly reqChunks = new ChunkedScanner();
-  private readonly resChunks = new ChunkedScanner();
+  /** Chunked-body scanners, made on first use: most sessions never see a chunked body. */
+  private reqChunks: ChunkedScanner | undefined;
+  private resChunks: ChunkedScanner | undefined;
   /** The head as sent to the server, kept for connection retries. */
   private outHead: Buffer | undefined;
   private attempts = 0;
@@ -408,7 +409,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const req = this.req;
     if (req.body === BodyKind.Chunked) {
       this.reqBody = Body.Chunked;
-      this.reqChunks.reset();
+      (this.reqChunks ??= new ChunkedScanner()).reset();
     } else if (req.body === BodyKind.Length && req.contentLength > 0) {
       this.reqBody = Body.Length;
       this.reqLeft = req.contentLength;
@@ -690,9 +691,10 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       this.reqLeft -= n;
       if (this.reqLeft === 0) this.reqBody = Body.Done;
     } else {
-      n = this.reqChunks.scan(chunk, 0, chunk.length);
-      if (this.reqChunks.error) return this.abortWith(400, "P", "R");
-      if (this.reqChunks.done) this.reqBody = Body.Done;
+      const sc = this.reqChunks!;
+      n = sc.scan(chunk, 0, chunk.length);
+      if (sc.error) return this.abortWith(400, "P", "R");
+      if (sc.done) this.reqBody = Body.Done;
     }
     const ok = s.write(n === chunk.length ? chunk : chunk.subarray(0, n));
     if (n < chunk.length) this.cbuf = chunk.subarray(n);
@@ -784,7 +786,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       this.resBody = Body.UntilClose;
     } else if (kind === BodyKind.Chunked) {
       this.resBody = Body.Chunked;
-      this.resChunks.reset();
+      (this.resChunks ??= new ChunkedScanner()).reset();
     } else if (kind === BodyKind.Length && res.contentLength > 0) {
       this.resBody = Body.Length;
       this.resLeft = res.contentLength;
@@ -841,13 +843,14 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       this.resLeft -= n;
       if (this.resLeft === 0) this.resBody = Body.Done;
     } else if (this.resBody === Body.Chunked) {
-      n = this.resChunks.scan(chunk, 0, chunk.length);
-      if (this.resChunks.error) {
+      const sc = this.resChunks!;
+      n = sc.scan(chunk, 0, chunk.length);
+      if (sc.error) {
         this.rt.counters.badResponses++;
         this.close("S", "D", true);
         return -1;
       }
-      if (this.resChunks.done) this.resBody = Body.Done;
+      if (sc.done) this.resBody = Body.Done;
     }
     return n;
   }
@@ -959,8 +962,10 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.phase = Phase.Tunnel;
     this.sbuf = this.cbuf = undefined;
     this.outHead = undefined;
-    // Let go of parsed heads: an idle tunnel keeps nothing but its two sockets.
-    this.res = undefined;
+    // Let go of parsed heads and their buffers: an idle tunnel keeps little beyond its two sockets.
+    this.res = this.resHead = undefined;
+    this.req = TUNNEL_HEAD;
+    this.reqChunks = this.resChunks = undefined;
     if (fromServer) {
       this.rec.bytesOut += fromServer.length;
       this.client.write(fromServer);
@@ -1061,6 +1066,27 @@ function capture(head: HttpHead, name: string, len: number): string {
     Math.min(head.hdr[i * 4 + 3]!, head.hdr[i * 4 + 2]! + len),
   );
 }
+
+/** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
+const TUNNEL_HEAD: HttpHead = {
+  buf: Buffer.alloc(0),
+  start: 0,
+  end: 0,
+  method: "",
+  uri: "",
+  status: 0,
+  reason: "",
+  versionMinor: 1,
+  hdr: new Int32Array(0),
+  count: 0,
+  body: BodyKind.None,
+  contentLength: -1,
+  connClose: false,
+  connKeepAlive: false,
+  connUpgrade: false,
+  upgrade: "",
+  expectContinue: false,
+};
 
 /** A rewritten head and a body smaller than this are copied into one buffer for a single write. */
 const COALESCE_MAX = 16384;
