@@ -27,7 +27,8 @@ for (let c = 0x21; c < 0x7f; c++) URI[c] = 1;
 export const LOWER = new Uint8Array(256);
 for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
-function newHead(buf: Buffer): HttpHead {
+/** A head object for the parser to fill (or for a placeholder). */
+export function newHead(buf: Buffer): HttpHead {
   return {
     buf,
     start: 0,

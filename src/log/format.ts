@@ -38,42 +38,31 @@ class SecondCache {
   }
 }
 
+/** "24/Nov/2026:06:08:51" from a date's fields, local or UTC. */
+function dateText(day: number, month: number, year: number, h: number, m: number, sec: number): string {
+  return `${pad2(day)}/${MONTHS[month]}/${year}:${pad2(h)}:${pad2(m)}:${pad2(sec)}`;
+}
+
 // "24/Nov/2026:06:08:51." in local time (haproxy's %t / %tr).
 const localDate = new SecondCache((sec) => {
   const d = new Date(sec * 1000);
   return (
-    pad2(d.getDate()) +
-    "/" +
-    MONTHS[d.getMonth()] +
-    "/" +
-    d.getFullYear() +
-    ":" +
-    pad2(d.getHours()) +
-    ":" +
-    pad2(d.getMinutes()) +
-    ":" +
-    pad2(d.getSeconds()) +
-    "."
+    dateText(d.getDate(), d.getMonth(), d.getFullYear(), d.getHours(), d.getMinutes(), d.getSeconds()) + "."
   );
 });
 
 // "24/Nov/2026:06:08:51 +0000" in GMT (haproxy's %trg, used by clf).
 const gmtDate = new SecondCache((sec) => {
   const d = new Date(sec * 1000);
-  return (
-    pad2(d.getUTCDate()) +
-    "/" +
-    MONTHS[d.getUTCMonth()] +
-    "/" +
-    d.getUTCFullYear() +
-    ":" +
-    pad2(d.getUTCHours()) +
-    ":" +
-    pad2(d.getUTCMinutes()) +
-    ":" +
-    pad2(d.getUTCSeconds()) +
-    " +0000"
+  const t = dateText(
+    d.getUTCDate(),
+    d.getUTCMonth(),
+    d.getUTCFullYear(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
   );
+  return t + " +0000";
 });
 
 /** haproxy's log date with milliseconds, local time: `24/Nov/2026:06:08:51.123`. */

@@ -9,7 +9,14 @@ import type { RtFrontend } from "./frontend.js";
 import type { RtBackend, RtServer, Waiter } from "./backend.js";
 import type { SampleContext } from "../acl/context.js";
 import { BodyKind, type HttpHead } from "../http/message.js";
-import { NEED_MORE, parseRequest, parseResponse, responseBodyKind, headerIndex } from "../http/parse.js";
+import {
+  NEED_MORE,
+  newHead,
+  parseRequest,
+  parseResponse,
+  responseBodyKind,
+  headerIndex,
+} from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, serializeHead } from "../http/serialize.js";
 import { buildReply, errorReply } from "../http/errors.js";
@@ -1068,25 +1075,7 @@ function capture(head: HttpHead, name: string, len: number): string {
 }
 
 /** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
-const TUNNEL_HEAD: HttpHead = {
-  buf: Buffer.alloc(0),
-  start: 0,
-  end: 0,
-  method: "",
-  uri: "",
-  status: 0,
-  reason: "",
-  versionMinor: 1,
-  hdr: new Int32Array(0),
-  count: 0,
-  body: BodyKind.None,
-  contentLength: -1,
-  connClose: false,
-  connKeepAlive: false,
-  connUpgrade: false,
-  upgrade: "",
-  expectContinue: false,
-};
+const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 
 /** A rewritten head and a body smaller than this are copied into one buffer for a single write. */
 const COALESCE_MAX = 16384;

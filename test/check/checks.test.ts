@@ -9,7 +9,7 @@ import { WebSocketServer } from "ws";
 import { parseConfig } from "../../src/config/parse.js";
 import { RtBackend, RtServer } from "../../src/proxy/backend.js";
 import { HealthChecks } from "../../src/check/checks.js";
-import { startProxy, waitFor, sleep, DEFAULTS, Client } from "../helpers/harness.js";
+import { startProxy, waitFor, sleep, DEFAULTS, Client, FRONTEND } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -193,11 +193,7 @@ test("through the proxy: traffic never reaches a DOWN server; shutdown-sessions 
   const fport = (flaky.address() as net.AddressInfo).port;
   const p = await startProxy(`${DEFAULTS}
   timeout tunnel 10s
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  balance first
+${FRONTEND}  balance first
   option httpchk GET /
   server flaky 127.0.0.1:${fport} check inter 100ms rise 1 fall 1 on-marked-down shutdown-sessions
   server up 127.0.0.1:${up.port} check inter 100ms

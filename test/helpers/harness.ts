@@ -243,3 +243,10 @@ export async function httpBackend(
   };
   return b;
 }
+
+/** The usual test topology's head: frontend `f` on one bind, sending everything to backend `bk`. */
+export const FRONTEND = `frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+`;

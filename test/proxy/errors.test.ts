@@ -11,6 +11,7 @@ import {
   waitFor,
   DEFAULTS,
   type Backend,
+  FRONTEND,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -20,11 +21,7 @@ after(async () => {
 
 async function setup(backendPort: number, extra = "") {
   const p = await startProxy(`${DEFAULTS}${extra}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${backendPort}
+${FRONTEND}  server a 127.0.0.1:${backendPort}
 `);
   cleanup.push(p.stop);
   return p;

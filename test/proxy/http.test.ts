@@ -10,6 +10,7 @@ import {
   rawServer,
   DEFAULTS,
   type Backend,
+  FRONTEND,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -47,11 +48,7 @@ function get(port: number, path = "/", headers: Record<string, string> = {}, age
 test("roundrobin honours weights smoothly; weight 0 and disabled servers get nothing", async () => {
   const [a, b, c, d] = await backends("a", "b", "c", "d");
   const p = await proxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  balance roundrobin
+${FRONTEND}  balance roundrobin
   server a 127.0.0.1:${a!.port} weight 1
   server b 127.0.0.1:${b!.port} weight 3
   server c 127.0.0.1:${c!.port} weight 0
@@ -71,11 +68,7 @@ test("http-server-close: one server connection per request, client kept alive", 
   const [a] = await backends("a");
   const p = await proxy(`${DEFAULTS}
   option http-server-close
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${a!.port}
+${FRONTEND}  server a 127.0.0.1:${a!.port}
 `);
   const c = new Client(p.port);
   for (let i = 0; i < 3; i++) {
@@ -97,11 +90,7 @@ backend bk
 test("keep-alive (default): the server connection is kept for the next request", async () => {
   const [a] = await backends("a");
   const p = await proxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${a!.port}
+${FRONTEND}  server a 127.0.0.1:${a!.port}
 `);
   const c = new Client(p.port);
   for (let i = 0; i < 5; i++) {
@@ -117,11 +106,7 @@ test("httpclose: both sides closed after the response", async () => {
   const [a] = await backends("a");
   const p = await proxy(`${DEFAULTS}
   option httpclose
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${a!.port}
+${FRONTEND}  server a 127.0.0.1:${a!.port}
 `);
   const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   assert.match(text, /^HTTP\/1\.1 200/);
@@ -132,11 +117,7 @@ test("pipelined requests are answered in order", async () => {
   const [a] = await backends("a");
   const p = await proxy(`${DEFAULTS}
   option http-server-close
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${a!.port}
+${FRONTEND}  server a 127.0.0.1:${a!.port}
 `);
   const c = new Client(p.port);
   c.send(
@@ -161,11 +142,7 @@ test("large and chunked bodies both ways arrive byte for byte", async () => {
   });
   cleanup.push(b.close);
   const p = await proxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${b.port}
+${FRONTEND}  server a 127.0.0.1:${b.port}
 `);
   for (const chunked of [false, true]) {
     const res = await new Promise<{ sha: string; got: string; te: string }>((resolve, reject) => {
@@ -203,11 +180,7 @@ backend bk
 test("option forwardfor adds the client address; except and if-none are honoured", async () => {
   const [a] = await backends("a");
   const p = await proxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  option forwardfor
+${FRONTEND}  option forwardfor
   server a 127.0.0.1:${a!.port}
 `);
   await get(p.port);
@@ -219,11 +192,7 @@ backend bk
 
   const [b] = await backends("b");
   const q = await proxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  option forwardfor header X-Client if-none
+${FRONTEND}  option forwardfor header X-Client if-none
   server b 127.0.0.1:${b!.port}
 `);
   await get(q.port);
@@ -235,11 +204,7 @@ backend bk
 
   const [c] = await backends("c");
   const r = await proxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  option forwardfor except 127.0.0.0/8
+${FRONTEND}  option forwardfor except 127.0.0.0/8
   server c 127.0.0.1:${c!.port}
 `);
   await get(r.port);
@@ -263,11 +228,7 @@ test("header names keep the client's case; HEAD, 204 and 304 have no body", asyn
   });
   cleanup.push(srv.close);
   const p = await proxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${srv.port}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
 `);
   const c = new Client(p.port);
   c.send("HEAD / HTTP/1.1\r\nhOsT: x\r\nX-MiXeD: y\r\n\r\n");
@@ -286,11 +247,7 @@ backend bk
 test("Expect: 100-continue passes the interim response through", async () => {
   const [a] = await backends("a");
   const p = await proxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${a!.port}
+${FRONTEND}  server a 127.0.0.1:${a!.port}
 `);
   const c = new Client(p.port);
   c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");

@@ -2,7 +2,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { startProxy, httpBackend, exchange, waitFor, DEFAULTS } from "../helpers/harness.js";
+import { startProxy, httpBackend, exchange, waitFor, DEFAULTS, FRONTEND } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -17,11 +17,7 @@ test("thousands of short connections leave no descriptor, session or server slot
   const p = await startProxy(`${DEFAULTS}
   option http-server-close
   timeout http-request 1s
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${b.port}
+${FRONTEND}  server a 127.0.0.1:${b.port}
 `);
   cleanup.push(p.stop);
   const kinds = [

@@ -18,6 +18,7 @@ import {
   sleep,
   CLI,
   DEFAULTS,
+  FRONTEND,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -101,11 +102,7 @@ test("timeout http-keep-alive closes an idle client connection", async () => {
   cleanup.push(b.close);
   const p = await startProxy(`${DEFAULTS}
   timeout http-keep-alive 150ms
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${b.port}
+${FRONTEND}  server a 127.0.0.1:${b.port}
 `);
   cleanup.push(p.stop);
   const c = new Client(p.port);
@@ -126,11 +123,7 @@ test("http-reuse: never opens a server connection per client connection; always 
     const b = await httpBackend("a");
     cleanup.push(b.close);
     const p = await startProxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  http-reuse ${mode}
+${FRONTEND}  http-reuse ${mode}
   server a 127.0.0.1:${b.port}
 `);
     cleanup.push(p.stop);
@@ -156,11 +149,7 @@ defaults
   timeout client 2s
   timeout connect 1s
   timeout server 2s
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${srv.port}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
 `);
   cleanup.push(p.stop);
   const c = new Client(p.port);

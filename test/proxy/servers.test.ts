@@ -14,6 +14,7 @@ import {
   sleep,
   DEFAULTS,
   type Backend,
+  FRONTEND,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -48,11 +49,7 @@ test("maxconn: requests past the limit wait in the queue and are served oldest f
   const b = await slowBackend("a", 150);
   const p = await proxy(`${DEFAULTS}
   timeout queue 3s
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${b.port} maxconn 1
+${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1
 `);
   const order: number[] = [];
   const all = [0, 1, 2].map(async (i) => {
@@ -75,11 +72,7 @@ test("timeout queue: 503 when no slot frees in time", async () => {
   const b = await slowBackend("a", 600);
   const p = await proxy(`${DEFAULTS}
   timeout queue 150ms
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${b.port} maxconn 1
+${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1
 `);
   const first = exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   await waitFor(() => p.rt.backends.get("bk")!.servers[0]!.cur === 1, 2000, "first in");
@@ -99,11 +92,7 @@ test("retries without redispatch stay on the server; with redispatch the last re
   retries 2
   timeout connect 100ms
   ${redispatch}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  balance first
+${FRONTEND}  balance first
   server dead 127.0.0.1:${dead}
   server good 127.0.0.1:${good.port}
 `;
@@ -124,11 +113,7 @@ test("all servers refusing: 503 quickly once retries are spent", async () => {
   const dead = await closedPort();
   const p = await proxy(`${DEFAULTS}
   retries 0
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${dead}
+${FRONTEND}  server a 127.0.0.1:${dead}
 `);
   const t0 = Date.now();
   assert.equal(status(await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")), 503);
@@ -142,11 +127,7 @@ test("a backup server takes traffic only when no active server is usable", async
   cleanup.push(a.close, b1.close, b2.close);
   const cfg = (allbackups: string) => `${DEFAULTS}
   ${allbackups}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${a.port}
+${FRONTEND}  server a 127.0.0.1:${a.port}
   server b1 127.0.0.1:${b1.port} backup
   server b2 127.0.0.1:${b2.port} backup
 `;
@@ -179,11 +160,7 @@ test("leastconn spreads long-lived WebSockets; a tunnel holds its slot until it 
   for (const s of servers) cleanup.push(s.close);
   const p = await proxy(`${DEFAULTS}
   timeout tunnel 10s
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  balance leastconn
+${FRONTEND}  balance leastconn
   server a 127.0.0.1:${servers[0]!.port} weight 1
   server b 127.0.0.1:${servers[1]!.port} weight 3
 `);

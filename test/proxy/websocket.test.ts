@@ -4,7 +4,7 @@ import http from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
-import { startProxy, Client, rawServer, sleep, waitFor, DEFAULTS } from "../helpers/harness.js";
+import { startProxy, Client, rawServer, sleep, waitFor, DEFAULTS, FRONTEND } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -35,11 +35,7 @@ async function proxyTo(port: number, extra = "") {
   const p = await startProxy(`${DEFAULTS}
   option http-server-close
 ${extra}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${port}
+${FRONTEND}  server a 127.0.0.1:${port}
 `);
   cleanup.push(p.stop);
   return p;
@@ -132,11 +128,7 @@ test("a server that refuses the upgrade keeps the connection in HTTP; the next r
   });
   cleanup.push(srv.close);
   const p = await startProxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${srv.port}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
 `);
   cleanup.push(p.stop);
   const c = new Client(p.port);
@@ -172,11 +164,7 @@ test("a half-close in the tunnel is passed on; the other side can still send", a
   cleanup.push(srv.close);
   const p = await startProxy(`${DEFAULTS}
   timeout tunnel 2s
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${srv.port}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
 `);
   cleanup.push(p.stop);
   const c = new Client(p.port);
@@ -215,11 +203,7 @@ test("the handshake is checked where haproxy 2.6 checks it", async () => {
   });
   cleanup.push(srv.close);
   const p = await startProxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  default_backend bk
-backend bk
-  server a 127.0.0.1:${srv.port}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
 `);
   cleanup.push(p.stop);
   const OK101 =
