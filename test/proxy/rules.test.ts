@@ -1,0 +1,137 @@
+// http-request / http-response actions end to end, and the order haproxy evaluates them in:
+// frontend http-request rules, then use_backend, then the chosen backend's http-request rules.
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startProxy,
+  httpBackend,
+  exchange,
+  Client,
+  DEFAULTS,
+  type Backend,
+  type Proxy,
+} from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+let web: Backend;
+let api: Backend;
+let p: Proxy;
+
+before(async () => {
+  web = await httpBackend("web", (req, res) => {
+    res.setHeader("X-Seen-Path", req.url ?? "");
+    res.setHeader("X-Seen-Method", req.method ?? "");
+    res.setHeader("X-Secret", "42");
+    res.end("web");
+  });
+  api = await httpBackend("api");
+  cleanup.push(web.close, api.close);
+  p = await startProxy(`${DEFAULTS}
+  timeout tarpit 200ms
+frontend f
+  bind 127.0.0.1:1
+  http-request deny deny_status 429 content-type text/plain string "slow down" if { path_beg /limited }
+  http-request tarpit if { path_beg /trap }
+  http-request return status 200 content-type text/plain string "pong" if { path /ping }
+  http-request redirect location https://example.com/new code 301 if { path /old }
+  http-request redirect prefix /v2 if { path_beg /legacy }
+  http-request set-header X-Frontend f
+  http-request add-header X-Added one
+  http-request add-header X-Added two
+  http-request del-header X-Remove-Me
+  http-request replace-header User-Agent (.*)bot(.*) \\1BOT\\2
+  http-request set-path /rewritten if { path /to-rewrite }
+  http-request set-method PUT if { path /to-put }
+  http-response del-header X-Secret
+  http-response set-header X-Proxy sluice
+  # use_backend sees the frontend's rewrites: the path was rewritten above.
+  use_backend api if { path_beg /api } || { hdr(X-Frontend) -m str api }
+  use_backend web if { path /rewritten }
+  default_backend web
+backend web
+  http-request deny if { path /backend-deny } { hdr(X-Frontend) -m str f }
+  http-response deny if { status 418 }
+  server w 127.0.0.1:${web.port}
+backend api
+  http-request set-header X-Backend api
+  server a 127.0.0.1:${api.port}
+frontend nothing
+  bind 127.0.0.1:1
+`);
+  cleanup.push(p.stop);
+});
+
+const get = (path: string, headers = "", port = p.port) =>
+  exchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`);
+const status = (t: string): number => Number(t.slice(9, 12));
+const seenHeaders = (b: Backend): string[] => b.seen.at(-1)!.headers;
+
+test("deny with a status and a body; tarpit holds the client, then 500", async () => {
+  const d = await get("/limited");
+  assert.equal(status(d), 429);
+  assert.match(d, /content-type: text\/plain/);
+  assert.ok(d.endsWith("slow down"));
+  const t0 = Date.now();
+  const t = await get("/trap");
+  assert.equal(status(t), 500);
+  assert.ok(Date.now() - t0 >= 180, `held ${Date.now() - t0} ms`);
+});
+
+test("return and redirect answer from the proxy and keep the connection", async () => {
+  const c = new Client(p.port);
+  c.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  const r = await c.response();
+  assert.equal(r.status, 200);
+  assert.equal(r.body, "pong");
+  c.send("GET /old HTTP/1.1\r\nHost: x\r\n\r\n");
+  const r2 = await c.response();
+  assert.equal(r2.status, 301);
+  assert.match(r2.head, /\r\nlocation: https:\/\/example\.com\/new/);
+  c.send("GET /legacy/page?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  const r3 = await c.response();
+  assert.equal(r3.status, 302);
+  assert.match(r3.head, /\r\nlocation: \/v2\/legacy\/page\?x=1/);
+  assert.equal(c.closed, false);
+  c.close();
+});
+
+test("header and start-line rewrites reach the server; response rules edit the answer", async () => {
+  const r = await get("/h", "X-Remove-Me: yes\r\nUser-Agent: googlebot/2\r\nX-Frontend: client\r\n");
+  assert.equal(status(r), 200);
+  const h = seenHeaders(web);
+  const values = (name: string) => h.filter((_, i) => i % 2 === 1 && h[i - 1]!.toLowerCase() === name);
+  assert.deepEqual(values("x-frontend"), ["f"], "set-header replaces");
+  assert.deepEqual(values("x-added"), ["one", "two"]);
+  assert.deepEqual(values("x-remove-me"), []);
+  assert.deepEqual(values("user-agent"), ["googleBOT/2"]);
+  assert.doesNotMatch(r, /X-Secret/i);
+  assert.match(r, /\r\nX-Proxy: sluice\r\n/);
+
+  const rw = await get("/to-rewrite?q=1");
+  assert.match(rw, /X-Seen-Path: \/rewritten\?q=1/);
+  const put = await get("/to-put");
+  assert.match(put, /X-Seen-Method: PUT/);
+});
+
+test("evaluation order: frontend rules, then use_backend, then the backend's rules", async () => {
+  const r = await get("/api/x");
+  assert.equal(status(r), 200);
+  const h = seenHeaders(api);
+  assert.ok(h.includes("X-Backend") && h.includes("X-Frontend"));
+  // The backend's deny sees the frontend's add-header.
+  const web0 = web.seen.length;
+  assert.equal(
+    status(await get("/w", "X-Added: forbidden\r\n")),
+    200,
+    "the frontend's add-header comes after",
+  );
+  assert.equal(web.seen.length, web0 + 1);
+});
+
+test("a frontend with neither use_backend nor default_backend answers 503", async () => {
+  assert.equal(status(await get("/", "", p.ports[1]!)), 503);
+});
