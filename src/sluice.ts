@@ -65,6 +65,11 @@ export async function serve(o: CliOptions): Promise<number> {
     await rt.stop();
     return 1;
   }
+  // A bug met by one connection must not take down every other: say it loudly, count it, go on.
+  process.on("uncaughtException", (err) => {
+    rt.counters.internalErrors++;
+    process.stderr.write(`[ALERT]    (${process.pid}) : internal error, the connection concerned is lost: ${err.stack ?? err}\n`);
+  });
   const pidfile = o.pidfile ?? rt.global.pidfile;
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
   // -sf / -st: the new process listens, then asks the old ones to finish or to terminate.

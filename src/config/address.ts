@@ -1,5 +1,6 @@
 // haproxy's address forms for `bind`, `server`, `addr` and log targets.
 import { isIP } from "node:net";
+import type { Network } from "./model.js";
 
 export interface HostPort {
   host: string;
@@ -50,4 +51,25 @@ export function parseHostPort(text: string, opts: { range: boolean }): HostPort 
   if (port < 1 || port > 65535) return `invalid port '${m[1]}'`;
   if (portEnd < port || portEnd > 65535) return `invalid port range '${portText}'`;
   return { host, port, portEnd };
+}
+
+/** Parses a network as haproxy writes them (CIDR or dotted mask); an error string otherwise. */
+export function parseNetwork(text: string): Network | string {
+  const [address, mask] = text.split("/", 2) as [string, string | undefined];
+  const v = isIP(address);
+  if (v === 0) return `invalid network '${text}'`;
+  const family = v === 4 ? "ipv4" : "ipv6";
+  const max = v === 4 ? 32 : 128;
+  if (mask === undefined) return { address, prefix: max, family };
+  if (/^\d+$/.test(mask) && Number(mask) <= max) return { address, prefix: Number(mask), family };
+  if (v === 4 && isIP(mask) === 4) {
+    // A dotted mask must be ones then zeros: 255.255.0.0, not 255.0.255.0.
+    const bits = mask
+      .split(".")
+      .map((part) => Number(part).toString(2).padStart(8, "0"))
+      .join("");
+    if (/^1*0*$/.test(bits))
+      return { address, prefix: bits.indexOf("0") < 0 ? 32 : bits.indexOf("0"), family };
+  }
+  return `invalid network mask in '${text}'`;
 }

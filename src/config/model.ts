@@ -186,10 +186,17 @@ export interface HttpCheckExpect {
   where: Where;
 }
 
+/** An address with a prefix length: `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1`. */
+export interface Network {
+  address: string;
+  prefix: number;
+  family: "ipv4" | "ipv6";
+}
+
 export interface ForwardFor {
   header: string;
-  /** Network in CIDR form whose clients get no header. */
-  except?: string;
+  /** Clients of this network get no header. */
+  except?: Network;
   ifNone: boolean;
 }
 

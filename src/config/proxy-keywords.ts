@@ -1,8 +1,8 @@
 // The keywords of defaults, frontend, backend and listen sections.
-import type { HttpCheckSend, Proxy, ProxySettings, Timeouts, Where } from "./model.js";
+import type { ForwardFor, HttpCheckSend, Proxy, ProxySettings, Timeouts, Where } from "./model.js";
 import { hasBackend, hasFrontend } from "./model.js";
 import { parseDuration } from "./duration.js";
-import { parseHostPort } from "./address.js";
+import { parseHostPort, parseNetwork } from "./address.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseServerParams, type Reporter } from "./server.js";
 import { parseHttpRequestAction, parseHttpResponseAction, splitCondition } from "./rules.js";
@@ -159,7 +159,7 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     }
     case "forwardfor": {
       if (!onlyPositive()) return;
-      const ff = { header: "X-Forwarded-For", ifNone: false, except: undefined as string | undefined };
+      const ff: ForwardFor = { header: "X-Forwarded-For", ifNone: false };
       for (let i = 2; i < c.words.length; i++) {
         const w = c.words[i];
         if (w === "if-none") ff.ifNone = true;
@@ -167,7 +167,11 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
           const v = c.words[++i];
           if (v === undefined) return c.alert(`'option forwardfor' : '${w}' expects an argument.`);
           if (w === "header") ff.header = v;
-          else ff.except = v;
+          else {
+            const net = parseNetwork(v);
+            if (typeof net === "string") return c.alert(`'option forwardfor' : ${net}.`);
+            ff.except = net;
+          }
         } else return c.alert(`'option forwardfor' : unknown parameter '${w}'.`);
       }
       px.forwardfor = ff;

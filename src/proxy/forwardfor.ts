@@ -7,24 +7,15 @@ import { headerIndex } from "../http/parse.js";
 const exceptLists = new WeakMap<ForwardFor, BlockList>();
 
 function exceptList(ff: ForwardFor): BlockList | undefined {
-  if (ff.except === undefined) return undefined;
+  const net = ff.except;
+  if (net === undefined) return undefined;
   let list = exceptLists.get(ff);
   if (!list) {
     list = new BlockList();
-    const [net, bits] = ff.except.split("/");
-    const v4 = isIPv4(net!);
-    const prefix = bits === undefined ? (v4 ? 32 : 128) : /^\d+$/.test(bits) ? Number(bits) : maskBits(bits);
-    list.addSubnet(net!, prefix, v4 ? "ipv4" : "ipv6");
+    list.addSubnet(net.address, net.prefix, net.family);
     exceptLists.set(ff, list);
   }
   return list;
-}
-
-/** A dotted mask such as 255.255.0.0 as a prefix length. */
-function maskBits(mask: string): number {
-  return mask
-    .split(".")
-    .reduce((n, part) => n + (Number(part) >>> 0).toString(2).replace(/0/g, "").length, 0);
 }
 
 /** The header line to add, or undefined when this client gets none. */

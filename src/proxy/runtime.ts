@@ -21,6 +21,8 @@ export interface Counters {
   connectFailures: number;
   serverAborts: number;
   acceptErrors: number;
+  /** Exceptions caught by the process's last-resort handler. */
+  internalErrors: number;
 }
 
 /** haproxy derives the default global maxconn from the file descriptor limit: two per connection. */
@@ -46,6 +48,7 @@ export class Runtime {
     connectFailures: 0,
     serverAborts: 0,
     acceptErrors: 0,
+    internalErrors: 0,
   };
   readonly logger: Logger;
   readonly maxconn: number;

@@ -94,7 +94,11 @@ backend bk_ws
     serverFin: 3000,
     check: 4000,
   });
-  assert.deepEqual(fe.forwardfor, { header: "X-Client", except: "127.0.0.0/8", ifNone: true });
+  assert.deepEqual(fe.forwardfor, {
+    header: "X-Client",
+    except: { address: "127.0.0.0", prefix: 8, family: "ipv4" },
+    ifNone: true,
+  });
   assert.deepEqual(
     fe.binds.map((b) => [b.host, b.port, b.name]),
     [
@@ -278,6 +282,8 @@ test("errors name the line and the keyword", () => {
   oneAlert(`.if nosuch(x)\n.endif\n`, 1, /failed to parse '.if'/);
   oneAlert(`.alert stop here\n`, 1, /stop here/);
   oneAlert(`bind :80\n`, 1, /unknown keyword 'bind' out of section/);
+  oneAlert(`${BASE}  option forwardfor except nonsense\n`, 6, /invalid network 'nonsense'/);
+  oneAlert(`${BASE}  option forwardfor except 10.0.0.0/255.0.255.0\n`, 6, /invalid network mask/);
   oneAlert(`global\n  log /dev/log local0\n`, 2, /unix datagram sockets are not supported/);
   oneAlert(
     `${BASE}  option httplog\n  no option httplog\n`,
