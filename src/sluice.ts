@@ -68,7 +68,9 @@ export async function serve(o: CliOptions): Promise<number> {
   // A bug met by one connection must not take down every other: say it loudly, count it, go on.
   process.on("uncaughtException", (err) => {
     rt.counters.internalErrors++;
-    process.stderr.write(`[ALERT]    (${process.pid}) : internal error, the connection concerned is lost: ${err.stack ?? err}\n`);
+    process.stderr.write(
+      `[ALERT]    (${process.pid}) : internal error, the connection concerned is lost: ${err.stack ?? err}\n`,
+    );
   });
   const pidfile = o.pidfile ?? rt.global.pidfile;
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);

@@ -1,4 +1,5 @@
 // Conditions (`if|unless ...`) and the actions of `http-request` / `http-response` lines.
+import { readFileSync } from "node:fs";
 import type { CondTerm, Condition, HttpRequestAction, HttpResponseAction, Where } from "./model.js";
 
 /** Splits `words` at `if`/`unless`: the words before and the parsed condition after. */
@@ -65,10 +66,17 @@ function parseReply(
       status = n;
     } else if (kw === "content-type") contentType = v;
     else if (kw === "string") body = v;
-    else if (kw === "file") return `'file' payloads are not supported by sluice yet`;
-    else return `unexpected keyword '${kw}'`;
+    else if (kw === "file") {
+      // Read once, at start-up, like haproxy; relative paths from the current directory.
+      try {
+        body = readFileSync(v, "utf8");
+      } catch (e) {
+        return `'file' : cannot read '${v}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+      }
+    } else return `unexpected keyword '${kw}'`;
   }
-  if (body !== undefined && contentType === undefined) return `a 'string' payload requires a 'content-type'`;
+  if (body !== undefined && contentType === undefined)
+    return `a 'string' or 'file' payload requires a 'content-type'`;
   return { status, contentType, body };
 }
 

@@ -183,7 +183,8 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
         return this.connectFailed(true);
       case Phase.Exchange:
         if (this.res === undefined) return this.abortWith(504, "s", "H");
-        return this.close(this.resBody === Body.Done ? "c" : "s", "D", true);
+        // Mid-response: if the server is paused, it waits on a client that does not read.
+        return this.close(this.server?.isPaused() ? "c" : "s", "D", true);
       case Phase.Tarpit:
         return this.sendVerdictReply(this.tarpitVerdict!, "P", "T");
       case Phase.Tunnel:

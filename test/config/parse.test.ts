@@ -283,6 +283,11 @@ test("errors name the line and the keyword", () => {
   oneAlert(`.alert stop here\n`, 1, /stop here/);
   oneAlert(`bind :80\n`, 1, /unknown keyword 'bind' out of section/);
   oneAlert(`${BASE}  option forwardfor except nonsense\n`, 6, /invalid network 'nonsense'/);
+  oneAlert(
+    `${BASE}frontend f\n  bind :1\n  http-request deny content-type text/html file /nonexistent/page.html\n`,
+    8,
+    /'file' : cannot read '\/nonexistent\/page.html' \(ENOENT\)/,
+  );
   oneAlert(`${BASE}  option forwardfor except 10.0.0.0/255.0.255.0\n`, 6, /invalid network mask/);
   oneAlert(`global\n  log /dev/log local0\n`, 2, /unix datagram sockets are not supported/);
   oneAlert(

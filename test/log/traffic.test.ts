@@ -173,6 +173,47 @@ backend rd
   assert.deepEqual([cr.status, cr.term, cr.request], [408, "cR--", "<BADREQ>"]);
 });
 
+test("a client that stops reading mid-response: cD; a keep-alive series logs each request", async () => {
+  const big = await httpBackend("big", (_q, r) => r.end(Buffer.alloc(32 * 1024 * 1024, 97)));
+  cleanup.push(big.close);
+  const p = await proxy(
+    `
+frontend fe
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server s1 127.0.0.1:${big.port}
+`,
+    "  timeout client 200ms\n  timeout server 200ms",
+  );
+  const c = new Client(p.port);
+  c.socket.pause();
+  c.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  const cd = fields(await nextLine(/"GET \/big/, 5000));
+  assert.deepEqual([cd.status, cd.term], [200, "cD--"]);
+  c.close();
+
+  const b = await httpBackend("small");
+  cleanup.push(b.close);
+  const q = await proxy(`
+frontend fe
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server s1 127.0.0.1:${b.port}
+`);
+  const k = new Client(q.port);
+  for (const path of ["/k1", "/k2", "/k3"]) {
+    k.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await k.response();
+  }
+  k.close();
+  for (const path of ["/k1", "/k2", "/k3"]) {
+    const f = fields(await nextLine(new RegExp(`"GET ${path} `)));
+    assert.deepEqual([f.status, f.term, f.server], [200, "----", "s1"]);
+  }
+});
+
 test("a WebSocket session logs once, at its end, with 101 and its whole duration", async () => {
   const srv = await rawServer((s) =>
     s.once("data", () => {

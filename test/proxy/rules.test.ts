@@ -2,6 +2,9 @@
 // frontend http-request rules, then use_backend, then the chosen backend's http-request rules.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   startProxy,
   httpBackend,
@@ -21,6 +24,9 @@ let web: Backend;
 let api: Backend;
 let p: Proxy;
 
+const page = join(mkdtempSync(join(tmpdir(), "sluice-rules-")), "maintenance.html");
+writeFileSync(page, "<p>back soon ✓</p>\n");
+
 before(async () => {
   web = await httpBackend("web", (req, res) => {
     res.setHeader("X-Seen-Path", req.url ?? "");
@@ -37,6 +43,7 @@ frontend f
   http-request deny deny_status 429 content-type text/plain string "slow down" if { path_beg /limited }
   http-request tarpit if { path_beg /trap }
   http-request return status 200 content-type text/plain string "pong" if { path /ping }
+  http-request return status 503 content-type "text/html; charset=utf-8" file ${page} if { path /maintenance }
   http-request redirect location https://example.com/new code 301 if { path /old }
   http-request redirect prefix /v2 if { path_beg /legacy }
   http-request set-header X-Frontend f
@@ -87,6 +94,10 @@ test("return and redirect answer from the proxy and keep the connection", async 
   const r = await c.response();
   assert.equal(r.status, 200);
   assert.equal(r.body, "pong");
+  c.send("GET /maintenance HTTP/1.1\r\nHost: x\r\n\r\n");
+  const m = await c.response();
+  assert.equal(m.status, 503);
+  assert.equal(Buffer.from(m.body, "latin1").toString("utf8"), "<p>back soon ✓</p>\n");
   c.send("GET /old HTTP/1.1\r\nHost: x\r\n\r\n");
   const r2 = await c.response();
   assert.equal(r2.status, 301);
