@@ -1,15 +1,31 @@
-// Finds where a chunked body ends while its bytes are forwarded untouched. The input may be split
-// anywhere, one byte at a time included; the state carries over between calls.
+// Finds where a chunked body ends while its bytes are forwarded untouched (RFC 9112 7.1). The input
+// may be split anywhere, one byte at a time included: the state carries over between scan() calls.
+//
+// Accepted, as haproxy 2.6 accepts them: bare LF line ends, leading zeros in a chunk size, blanks
+// between the size and its CRLF or its extensions, extensions with any byte but CR and LF, trailer
+// fields. Refused (error = true; the caller answers 400 to a client, 502 for a server): a size that
+// is not hex, is empty, has blanks inside ("2 2") or exceeds 2^53-1; a chunk-size line or a trailer
+// section longer than `maxLine`; chunk data not followed by CRLF; a trailer line that is not
+// "token: value" (obs-fold included) or has a control character in its value.
 
 const enum St {
+  /** Before the first hex digit of a size. */
   Size,
+  /** In the size's hex digits. */
+  SizeDigits,
+  /** Blanks after the size. */
+  SizeBlank,
+  /** In the extensions, up to the line end. */
   Ext,
+  /** CR seen at the end of the size line. */
   SizeLf,
   Data,
   DataCr,
   DataLf,
+  /** Start of a trailer line, or of the final empty line. */
   TrailerStart,
-  Trailer,
+  TrailerName,
+  TrailerValue,
   TrailerLf,
   FinalLf,
   Done,
@@ -17,119 +33,161 @@ const enum St {
 
 const CR = 13;
 const LF = 10;
-/** More hex digits than this would overflow a safe integer: a bad chunk size. */
-const MAX_SIZE_DIGITS = 13;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
+const SEMI = 59;
 
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
 
+/** tchar of RFC 9110, for trailer names. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TCHAR[c.charCodeAt(0)] = 1;
+
+/** Trailer value bytes: HTAB, SP, VCHAR, obs-text (the head parser's rule). */
+const VALUE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) VALUE[c] = c === HTAB || (c >= 0x20 && c !== 0x7f) ? 1 : 0;
+
+/** A chunk size above this would lose precision. */
+const MAX_SIZE = Number.MAX_SAFE_INTEGER;
+
 export class ChunkedScanner {
   private st = St.Size;
   private size = 0;
-  private digits = 0;
   private left = 0;
-  /** Payload bytes seen (the sum of chunk sizes). */
+  /** Bytes of the current chunk-size line, or of the trailer section, so far. */
+  private lineLen = 0;
+  /** Payload bytes seen so far (chunk data without the framing). */
   payload = 0;
+  /** The last chunk, the trailers and the final empty line have been seen. */
   done = false;
+  /** The framing is invalid; scan() returns at the offending byte and does nothing more. */
   error = false;
-  /** Where the current scan() call started, to count the bytes consumed. */
-  private startOff = 0;
+
+  /**
+   * @param maxLine the longest chunk-size line (size and extensions) and the longest trailer
+   *   section accepted, in bytes; haproxy needs each to fit in its buffer (tune.bufsize).
+   */
+  constructor(readonly maxLine = 16384) {}
 
   reset(): void {
     this.st = St.Size;
-    this.size = this.digits = this.left = this.payload = 0;
+    this.size = this.left = this.lineLen = this.payload = 0;
     this.done = this.error = false;
   }
 
-  /** How many bytes of buf[off..end) belong to the body; stops at its end or at an error. */
+  /**
+   * How many bytes of buf[off..end) belong to the body. Fewer than end - off when the body ends
+   * inside (done is then true) or at an error (error is then true; the count stops before the
+   * offending byte).
+   */
   scan(buf: Buffer, off: number, end: number): number {
     if (this.done || this.error) return 0;
-    this.startOff = off;
     let p = off;
+    let st = this.st;
     while (p < end) {
-      if (this.st === St.Data) {
+      if (st === St.Data) {
         const n = Math.min(this.left, end - p);
         p += n;
         this.left -= n;
-        if (this.left === 0) this.st = St.DataCr;
+        this.payload += n;
+        if (this.left === 0) st = St.DataCr;
         continue;
       }
-      const c = buf[p++]!;
-      switch (this.st) {
+      const c = buf[p]!;
+      switch (st) {
         case St.Size: {
           const d = HEX[c]!;
-          if (d >= 0) {
-            if (++this.digits > MAX_SIZE_DIGITS) return this.fail(p);
-            this.size = this.size * 16 + d;
-          } else if (this.digits === 0) return this.fail(p);
-          else if (c === 59 || c === 32 || c === 9) this.st = St.Ext;
-          else if (c === CR) this.st = St.SizeLf;
-          else if (c === LF) this.sizeDone();
-          else return this.fail(p);
+          if (d < 0) return this.fail(p, off);
+          this.size = d;
+          st = St.SizeDigits;
           break;
         }
+        case St.SizeDigits: {
+          const d = HEX[c]!;
+          if (d >= 0) {
+            this.size = this.size * 16 + d;
+            if (this.size > MAX_SIZE) return this.fail(p, off);
+          } else if (c === CR) st = St.SizeLf;
+          else if (c === LF) st = this.sizeDone();
+          else if (c === SEMI) st = St.Ext;
+          else if (c === SP || c === HTAB) st = St.SizeBlank;
+          else return this.fail(p, off);
+          break;
+        }
+        case St.SizeBlank:
+          if (c === CR) st = St.SizeLf;
+          else if (c === LF) st = this.sizeDone();
+          else if (c === SEMI) st = St.Ext;
+          else if (c !== SP && c !== HTAB) return this.fail(p, off);
+          break;
         case St.Ext:
-          // Chunk extensions are forwarded and not interpreted; control characters are refused.
-          if (c === CR) this.st = St.SizeLf;
-          else if (c === LF) this.sizeDone();
-          else if (c < 32 && c !== 9) return this.fail(p);
+          if (c === CR) st = St.SizeLf;
+          else if (c === LF) st = this.sizeDone();
           break;
         case St.SizeLf:
-          if (c !== LF) return this.fail(p);
-          this.sizeDone();
+          if (c !== LF) return this.fail(p, off);
+          st = this.sizeDone();
           break;
         case St.DataCr:
-          if (c === CR) this.st = St.DataLf;
-          else if (c === LF) this.st = St.Size;
-          else return this.fail(p);
+          if (c === CR) st = St.DataLf;
+          else if (c === LF) st = St.Size;
+          else return this.fail(p, off);
           break;
         case St.DataLf:
-          if (c !== LF) return this.fail(p);
-          this.st = St.Size;
+          if (c !== LF) return this.fail(p, off);
+          st = St.Size;
           break;
         case St.TrailerStart:
-          if (c === CR) this.st = St.FinalLf;
-          else if (c === LF) return this.finish(p);
-          else this.st = St.Trailer;
+          if (c === CR) st = St.FinalLf;
+          else if (c === LF) return this.finish(p + 1, off);
+          else if (TCHAR[c]) st = St.TrailerName;
+          else return this.fail(p, off);
           break;
-        case St.Trailer:
-          if (c === CR) this.st = St.TrailerLf;
-          else if (c === LF) this.st = St.TrailerStart;
-          else if (c < 32 && c !== 9) return this.fail(p);
+        case St.TrailerName:
+          if (c === COLON) st = St.TrailerValue;
+          else if (!TCHAR[c]) return this.fail(p, off);
+          break;
+        case St.TrailerValue:
+          if (c === CR) st = St.TrailerLf;
+          else if (c === LF) st = St.TrailerStart;
+          else if (!VALUE[c]) return this.fail(p, off);
           break;
         case St.TrailerLf:
-          if (c !== LF) return this.fail(p);
-          this.st = St.TrailerStart;
+          if (c !== LF) return this.fail(p, off);
+          st = St.TrailerStart;
           break;
         case St.FinalLf:
-          if (c !== LF) return this.fail(p);
-          return this.finish(p);
+          if (c !== LF) return this.fail(p, off);
+          return this.finish(p + 1, off);
       }
+      p++;
+      // Everything but chunk data counts towards the line limit; it restarts at each size line.
+      if (++this.lineLen > this.maxLine) return this.fail(p - 1, off);
     }
+    this.st = st;
     return p - off;
   }
 
-  private sizeDone(): void {
-    this.digits = 0;
-    if (this.size === 0) {
-      this.st = St.TrailerStart;
-      return;
-    }
-    this.payload += this.size;
+  /** The size line is complete: next comes the chunk's data, or the trailers after the last chunk. */
+  private sizeDone(): St {
+    this.lineLen = 0;
+    if (this.size === 0) return St.TrailerStart;
     this.left = this.size;
-    this.size = 0;
-    this.st = St.Data;
+    return St.Data;
   }
 
-  private finish(p: number): number {
+  private finish(p: number, off: number): number {
     this.st = St.Done;
     this.done = true;
-    return p - this.startOff;
+    return p - off;
   }
 
-  private fail(p: number): number {
+  private fail(p: number, off: number): number {
     this.error = true;
-    return p - this.startOff;
+    return p - off;
   }
 }

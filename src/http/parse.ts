@@ -1,31 +1,113 @@
-// The strict HTTP/1.x head parser (RFC 9112). It scans the received bytes in place and records
-// offsets; the only strings it makes are the method, the URI, the reason and the Upgrade token.
+// The strict HTTP/1.x head parser (RFC 9112, with haproxy 2.6's choices where the RFC leaves one).
+// It walks the received bytes once, records offsets, and makes only the strings HttpHead carries:
+// method, URI, reason and the Upgrade token, and only once the head is complete.
+//
+// Return values of parseRequest/parseResponse:
+//   - the filled HttpHead when buf[start..end) holds a whole head (head.end is just past its blank
+//     line, so a pipelined head starts there);
+//   - NEED_MORE (-1) when the blank line has not arrived and what arrived so far is valid;
+//   - an HTTP status when the head is invalid: 400 (or 422, see transfer codings) for requests,
+//     always 502 for responses.
+//
+// The size limit is the caller's: see maxHeadSize() and HEAD_TOO_LARGE.
+//
+// Choices, checked against haproxy 2.6 (the oracle) unless marked "stricter":
+//   - bare LF line ends are accepted anywhere a CRLF is (haproxy does); a CR must be followed by LF.
+//   - empty lines before the start line are skipped (RFC 9112 2.2; haproxy does, also for responses).
+//   - one or more SP/HTAB separate the start line's parts (haproxy accepts both); nothing may follow
+//     the version (400).
+//   - version: "HTTP/" DIGIT "." DIGIT, case-sensitive. Like haproxy, any such version is accepted:
+//     1.1 and above (HTTP/1.2, HTTP/2.0 ...) count as 1.1, below as 1.0; haproxy then sends
+//     "HTTP/1.1" upstream: normalizedStartLine() gives the line to send. "HTTP/1.10", "http/1.1",
+//     no version at all (HTTP/0.9): 400. No 505: haproxy 2.6 never sends one.
+//   - method: a token (any case, unknown methods pass). request-target: bytes 0x21-0x7E plus DEL, no
+//     '#', no 8-bit byte (as haproxy); it must be origin-form "/...", "*", an absolute-form
+//     "scheme://authority..." or, for CONNECT only, "host:port". An absolute-form's authority (without
+//     userinfo, without the scheme's default port, any case) must equal Host when Host is present;
+//     several Host headers must agree (any case): otherwise 400, as haproxy. CONNECT's "host:port"
+//     must equal Host likewise, either side without ":80" or ":443".
+//   - header name: a token directly followed by ':' (blank before colon, empty name: 400).
+//   - header value: HTAB, SP, VCHAR, obs-text. Stricter: other control characters (NUL included) are
+//     400 here, where haproxy 2.6 forwards them; a bare CR is 400 in both.
+//   - obs-fold: stricter, 400 (haproxy 2.6 unfolds it into spaces).
+//   - more than maxhdr - 1 header lines: 400 (haproxy counts the same way: with tune.http.maxhdr 5,
+//     4 lines pass and 5 are refused).
+//   - Content-Length: digits, or a comma list of identical values; repeated headers must agree;
+//     leading zeros pass. Empty, signs, hex, differing values: 400. Values above 2^53-1: 400
+//     (stricter; haproxy goes up to 2^63-1).
+//   - Transfer-Encoding: codings over all TE lines, case-insensitive, empty list elements skipped
+//     (haproxy refuses "chunked,," but not "chunked,").
+//     haproxy 2.6 implements chunked only: a request whose codings end in chunked but carry another
+//     one ("gzip, chunked") gets 422, any other misuse 400 (chunked not last, chunked twice, chunked
+//     with parameters, nothing at all). A response with any of these is 502.
+//   - Content-Length with Transfer-Encoding: stricter for requests, 400 (haproxy 2.6 drops the
+//     Content-Length and goes on). Responses: chunked wins, as in haproxy; the caller should drop
+//     the Content-Length line it forwards (headerIndex(res, "content-length")).
+//   - response status: stricter, exactly three digits, 100 to 999 (haproxy forwards "20" or "2000").
+//     The reason may be empty; it may not hold control characters other than HTAB.
 import { BodyKind, type HttpHead } from "./message.js";
 
 /** parseRequest/parseResponse: the blank line that ends the head has not arrived yet. */
 export const NEED_MORE = -1;
+
+/** The status to answer with when a head does not fit in maxHeadSize(): haproxy sends 400, no 414
+ *  nor 431, whatever part of the head overflows. A response head that does not fit is a 502. */
+export const HEAD_TOO_LARGE = 400;
+
+/**
+ * The longest head haproxy accepts: tune.bufsize minus the space it reserves for rewrites
+ * (tune.maxrewrite, by default 1024 or half the buffer when that is smaller). haproxy's exact limit
+ * is a little lower still, by its internal bookkeeping (a few dozen bytes).
+ */
+export function maxHeadSize(bufsize: number, maxrewrite?: number): number {
+  const reserve = maxrewrite ?? Math.min(1024, bufsize >> 1);
+  return bufsize - reserve;
+}
 
 const CR = 13;
 const LF = 10;
 const SP = 32;
 const HTAB = 9;
 const COLON = 58;
+const COMMA = 44;
+const SEMI = 59;
+const SLASH = 47;
 
-/** tchar of RFC 9110: the characters of a token (method, header name). */
+/** tchar of RFC 9110: the bytes of a token (method, header name). */
 const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TCHAR[c.charCodeAt(0)] = 1;
 
-/** Characters allowed in a header value: VCHAR, obs-text, SP, HTAB. */
+/** Bytes of a header value or reason phrase: HTAB, SP, VCHAR, obs-text. */
 const VALUE = new Uint8Array(256);
-for (let c = 0; c < 256; c++) VALUE[c] = c === HTAB || (c >= 0x20 && c !== 0x7f) ? 1 : 0;
+for (let c = 0; c < 256; c++) VALUE[c] = c === HTAB || (c >= 0x20 && c !== 0x7f) || c > 0x7f ? 1 : 0;
 
-/** Characters allowed in a request-target: visible ASCII only. */
+/** Bytes of a request-target, as haproxy 2.6 takes them: visible ASCII and DEL, but no '#'. */
 const URI = new Uint8Array(256);
-for (let c = 0x21; c < 0x7f; c++) URI[c] = 1;
+for (let c = 0x21; c <= 0x7f; c++) URI[c] = 1;
+URI[35] = 0;
 
-export const LOWER = new Uint8Array(256);
+/** ASCII lower-casing of a byte. */
+const LOWER = new Uint8Array(256);
 for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
+
+const isBlank = (c: number | undefined): boolean => c === SP || c === HTAB;
+
+/** Buffer's own latin1 decoder, without toString()'s argument handling (it is on every Buffer). */
+interface Latin1Slice {
+  latin1Slice(start: number, end: number): string;
+}
+const latin1 = (buf: Buffer, s: number, e: number): string =>
+  (buf as unknown as Latin1Slice).latin1Slice(s, e);
+
+/** The usual methods, so that they are not decoded again for each request. */
+const METHODS = ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
+
+function methodString(buf: Buffer, s: number, e: number): string {
+  for (const m of METHODS) if (m.length === e - s && bytesEqual(buf, s, m)) return m;
+  return latin1(buf, s, e);
+}
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 48 && c <= 57;
 
 /** A head object for the parser to fill (or for a placeholder). */
 export function newHead(buf: Buffer): HttpHead {
@@ -50,26 +132,93 @@ export function newHead(buf: Buffer): HttpHead {
   };
 }
 
-/** End of the line that starts at `pos` (its LF), or -1 when it is not complete within `end`. */
-function lineEnd(buf: Buffer, pos: number, end: number): number {
-  const nl = buf.indexOf(LF, pos);
-  return nl < 0 || nl >= end ? -1 : nl;
+/**
+ * What the header lines say, gathered while they are read. One module-level instance: the parser is
+ * synchronous, so it is never shared between two parses at once.
+ */
+const st = {
+  count: 0,
+  hdr: new Int32Array(64) as Int32Array,
+  contentLength: -1,
+  /** A Transfer-Encoding line was seen; codings counted; chunked last; chunked seen; other coding seen. */
+  te: false,
+  codings: 0,
+  chunkedLast: false,
+  chunked: false,
+  otherCoding: false,
+  /** A coding was misused (chunked twice, chunked not last, chunked with parameters). */
+  teBad: false,
+  connClose: false,
+  connKeepAlive: false,
+  connUpgrade: false,
+  upgradeStart: -1,
+  upgradeEnd: -1,
+  expectContinue: false,
+  hostStart: -1,
+  hostEnd: -1,
+  /** Just past the blank line. */
+  end: 0,
+};
+
+/**
+ * Skips the empty lines allowed before a start line; returns the first byte's offset, or -1 when a
+ * lone CR is the last byte (more is needed to know).
+ */
+function skipEmptyLines(buf: Buffer, pos: number, end: number): number {
+  while (pos < end) {
+    const c = buf[pos];
+    if (c === LF) pos++;
+    else if (c === CR) {
+      if (pos + 1 >= end) return -1;
+      if (buf[pos + 1] !== LF) return pos;
+      pos += 2;
+    } else break;
+  }
+  return pos;
 }
 
-/** The line's content ends before an optional CR. */
-const contentEnd = (buf: Buffer, nl: number, from: number): number =>
-  nl > from && buf[nl - 1] === CR ? nl - 1 : nl;
-
-/** Parses `HTTP/1.x` at buf[p..p+8); returns the minor version, or -1. */
-function version(buf: Buffer, p: number, e: number): number {
-  if (e - p !== 8) return -1;
-  if (buf[p] !== 72 || buf[p + 1] !== 84 || buf[p + 2] !== 84 || buf[p + 3] !== 80 || buf[p + 4] !== 47)
-    return -1;
-  if (buf[p + 5] !== 49 || buf[p + 6] !== 46) return -1;
-  const minor = buf[p + 7]! - 48;
-  return minor >= 0 && minor <= 9 ? Math.min(minor, 1) : -1;
+/** Blanks between start-line parts, at p < end: at least one. The offset after them, or -1 if none. */
+function blanks(buf: Buffer, p: number, end: number): number {
+  if (!isBlank(buf[p])) return -1;
+  p++;
+  while (p < end && isBlank(buf[p])) p++;
+  return p;
 }
 
+/**
+ * Reads "HTTP/d.d" at p. Returns the version as major*10+minor, -1 when invalid, or NEED_MORE-ish
+ * -2 when buf ends before the 8 bytes could be seen and what is there is a valid prefix.
+ */
+function readVersion(buf: Buffer, p: number, end: number): number {
+  const want = "HTTP/";
+  for (let i = 0; i < 8; i++) {
+    if (p + i >= end) return -2;
+    const c = buf[p + i]!;
+    if (i < 5 ? c !== want.charCodeAt(i) : i === 6 ? c !== 46 : !isDigit(c)) return -1;
+  }
+  return (buf[p + 5]! - 48) * 10 + (buf[p + 7]! - 48);
+}
+
+/** 1.1 and above are handled as 1.1, below as 1.0. */
+const minorOf = (v: number): number => (v >= 11 ? 1 : 0);
+
+/** Line end at p: returns the offset after CRLF/LF, -1 if something else, -2 if buf ends first. */
+function eol(buf: Buffer, p: number, end: number): number {
+  if (p >= end) return -2;
+  const c = buf[p];
+  if (c === LF) return p + 1;
+  if (c !== CR) return -1;
+  if (p + 1 >= end) return -2;
+  return buf[p + 1] === LF ? p + 2 : -1;
+}
+
+/**
+ * Parses a request head from buf[start..end): the head, NEED_MORE, or the status to answer (400, or
+ * 422 for a transfer coding haproxy does not implement). `maxhdr` is tune.http.maxhdr: at most
+ * maxhdr - 1 header lines. `into` is filled and returned instead of a new object; its `hdr` array is
+ * reused and grown only when too small. Its header offsets are overwritten even when the result is
+ * NEED_MORE or an error, so do not pass a head that is still in use.
+ */
 export function parseRequest(
   buf: Buffer,
   start: number,
@@ -77,36 +226,67 @@ export function parseRequest(
   maxhdr: number,
   into?: HttpHead,
 ): HttpHead | number {
-  let pos = start;
-  // RFC 9112 lets a server ignore empty lines before the request line.
-  while (pos < end && (buf[pos] === CR || buf[pos] === LF)) pos++;
-  const nl = lineEnd(buf, pos, end);
-  if (nl < 0) return scanAhead(buf, pos, end);
-  const le = contentEnd(buf, nl, pos);
-  // method SP request-target SP HTTP-version
+  const pos = skipEmptyLines(buf, start, end);
+  if (pos < 0) return NEED_MORE;
+  // method SP+ request-target SP+ HTTP-version CRLF
   let p = pos;
-  while (p < le && TCHAR[buf[p]!]) p++;
-  if (p === pos || buf[p] !== SP) return 400;
-  const mEnd = p++;
+  while (p < end && TCHAR[buf[p]!]) p++;
+  if (p >= end) return NEED_MORE;
+  const mEnd = p;
+  if (mEnd === pos) return 400;
+  p = blanks(buf, p, end);
+  if (p < 0) return 400;
+  if (p >= end) return NEED_MORE;
   const uStart = p;
-  while (p < le && URI[buf[p]!]) p++;
-  if (p === uStart || buf[p] !== SP) return 400;
-  const uEnd = p++;
-  const minor = version(buf, p, le);
-  if (minor < 0) return buf[p] === 72 && buf[p + 5] !== 49 ? 505 : 400;
+  while (p < end && URI[buf[p]!]) p++;
+  if (p >= end) return NEED_MORE;
+  const uEnd = p;
+  if (uEnd === uStart) return 400;
+  p = blanks(buf, p, end);
+  if (p < 0) return 400;
+  if (p >= end) return NEED_MORE;
+  const v = readVersion(buf, p, end);
+  if (v === -2) return NEED_MORE;
+  if (v < 0) return 400;
+  const next = eol(buf, p + 8, end);
+  if (next === -2) return NEED_MORE;
+  if (next < 0) return 400;
+
+  const r = readHeaders(buf, next, end, maxhdr, into?.hdr, true);
+  if (r !== 0) return r;
+
+  // Framing.
+  let body: BodyKind;
+  let contentLength = -1;
+  if (st.te) {
+    if (st.teBad || st.codings === 0) return 400;
+    if (!st.chunkedLast) return 400;
+    if (st.otherCoding) return 422;
+    if (st.contentLength >= 0) return 400;
+    body = BodyKind.Chunked;
+  } else if (st.contentLength >= 0) {
+    body = BodyKind.Length;
+    contentLength = st.contentLength;
+  } else body = BodyKind.None;
+
+  // The request-target's form, and its authority against Host.
+  const isConnect = mEnd - pos === 7 && bytesEqual(buf, pos, "CONNECT");
+  if (!targetValid(buf, uStart, uEnd, isConnect)) return 400;
+
   const h = into ?? newHead(buf);
   h.buf = buf;
   h.start = pos;
-  h.method = buf.toString("latin1", pos, mEnd);
-  h.uri = buf.toString("latin1", uStart, uEnd);
+  h.end = st.end;
+  h.method = methodString(buf, pos, mEnd);
+  h.uri = latin1(buf, uStart, uEnd);
   h.status = 0;
   h.reason = "";
-  h.versionMinor = minor;
-  const r = parseHeaders(h, nl + 1, end, maxhdr, true);
-  if (r !== 0) return r;
+  h.versionMinor = minorOf(v);
+  fill(h, buf, body, contentLength);
   return h;
 }
 
+/** Parses a response head, like parseRequest; every invalid head is 502. */
 export function parseResponse(
   buf: Buffer,
   start: number,
@@ -114,222 +294,412 @@ export function parseResponse(
   maxhdr: number,
   into?: HttpHead,
 ): HttpHead | number {
-  const pos = start;
-  const nl = lineEnd(buf, pos, end);
-  if (nl < 0) return scanAhead(buf, pos, end, 502);
-  const le = contentEnd(buf, nl, pos);
-  // HTTP-version SP 3DIGIT SP [reason]
-  const minor = version(buf, pos, pos + 8);
-  if (minor < 0 || buf[pos + 8] !== SP) return 502;
+  const pos = skipEmptyLines(buf, start, end);
+  if (pos < 0) return NEED_MORE;
+  // HTTP-version SP+ 3DIGIT [SP+ reason] CRLF
+  const v = readVersion(buf, pos, end);
+  if (v === -2) return NEED_MORE;
+  if (v < 0) return 502;
+  if (pos + 8 >= end) return NEED_MORE;
+  let p = blanks(buf, pos + 8, end);
+  if (p < 0) return 502;
   let status = 0;
-  for (let i = pos + 9; i < pos + 12; i++) {
-    const d = buf[i]! - 48;
-    if (i >= le || d < 0 || d > 9) return 502;
-    status = status * 10 + d;
+  for (let i = 0; i < 3; i++, p++) {
+    if (p >= end) return NEED_MORE;
+    const c = buf[p]!;
+    if (!isDigit(c)) return 502;
+    status = status * 10 + c - 48;
   }
   if (status < 100) return 502;
-  if (le > pos + 12 && buf[pos + 12] !== SP) return 502;
-  for (let i = pos + 13; i < le; i++) if (!VALUE[buf[i]!]) return 502;
+  let rStart = p;
+  let rEnd = p;
+  if (p < end && isBlank(buf[p])) {
+    while (p < end && isBlank(buf[p])) p++;
+    rStart = p;
+    while (p < end && VALUE[buf[p]!]) p++;
+    rEnd = p;
+    while (rEnd > rStart && isBlank(buf[rEnd - 1])) rEnd--;
+  }
+  const next = eol(buf, p, end);
+  if (next === -2) return NEED_MORE;
+  if (next < 0) return 502;
+
+  const r = readHeaders(buf, next, end, maxhdr, into?.hdr, false);
+  if (r === NEED_MORE) return NEED_MORE;
+  if (r !== 0) return 502;
+
+  let body: BodyKind;
+  let contentLength = -1;
+  if (st.te) {
+    // haproxy 2.6 refuses a response coded with anything but chunked.
+    if (st.teBad || st.codings === 0 || !st.chunkedLast || st.otherCoding) return 502;
+    body = BodyKind.Chunked;
+  } else if (st.contentLength >= 0) {
+    body = BodyKind.Length;
+    contentLength = st.contentLength;
+  } else body = BodyKind.UntilClose;
+
   const h = into ?? newHead(buf);
   h.buf = buf;
   h.start = pos;
+  h.end = st.end;
   h.method = "";
   h.uri = "";
   h.status = status;
-  h.reason = le > pos + 13 ? buf.toString("latin1", pos + 13, le) : "";
-  h.versionMinor = minor;
-  const r = parseHeaders(h, nl + 1, end, maxhdr, false);
-  if (r !== 0) return r === 400 ? 502 : r;
+  h.reason = rEnd > rStart ? latin1(buf, rStart, rEnd) : "";
+  h.versionMinor = minorOf(v);
+  fill(h, buf, body, contentLength);
   return h;
 }
 
-/**
- * A head is incomplete: say so, unless what is there already cannot be a valid start (then fail
- * early rather than wait for a timeout). Only control characters are checked this cheaply.
- */
-function scanAhead(buf: Buffer, pos: number, end: number, status = 400): number {
-  for (let i = pos; i < end; i++) {
-    const c = buf[i]!;
-    if (c < 0x20 && c !== CR && c !== LF && c !== HTAB) return status;
-  }
-  return NEED_MORE;
+/** Copies what readHeaders gathered into the head. */
+function fill(h: HttpHead, buf: Buffer, body: BodyKind, contentLength: number): void {
+  h.hdr = st.hdr;
+  h.count = st.count;
+  h.body = body;
+  h.contentLength = contentLength;
+  h.connClose = st.connClose;
+  h.connKeepAlive = st.connKeepAlive;
+  h.connUpgrade = st.connUpgrade;
+  h.upgrade = st.upgradeStart >= 0 ? lowerString(buf, st.upgradeStart, st.upgradeEnd) : "";
+  h.expectContinue = st.expectContinue;
 }
 
-/** Reads header lines from `pos` to the blank line; fills offsets and framing. 0 when complete. */
-function parseHeaders(h: HttpHead, pos: number, end: number, maxhdr: number, request: boolean): number {
-  const buf = h.buf;
+function lowerString(buf: Buffer, s: number, e: number): string {
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    if (c >= 65 && c <= 90) return latin1(buf, s, e).toLowerCase();
+  }
+  return latin1(buf, s, e);
+}
+
+/**
+ * Reads header lines from `pos` up to the blank line into `st`. Returns 0 when complete, NEED_MORE,
+ * or 400. `hdr` is the array to fill (the reused head's), grown when too small.
+ */
+function readHeaders(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  maxhdr: number,
+  hdr: Int32Array | undefined,
+  request: boolean,
+): number {
+  let arr = hdr ?? new Int32Array(64);
   let count = 0;
-  let hdr = h.hdr;
-  let contentLength = -1;
-  let te = false;
-  let chunked = false;
-  h.connClose = h.connKeepAlive = h.connUpgrade = false;
-  h.upgrade = "";
-  h.expectContinue = false;
+  st.contentLength = -1;
+  st.te = st.chunkedLast = st.chunked = st.otherCoding = st.teBad = false;
+  st.codings = 0;
+  st.connClose = st.connKeepAlive = st.connUpgrade = st.expectContinue = false;
+  st.upgradeStart = st.upgradeEnd = st.hostStart = st.hostEnd = -1;
+  let p = pos;
   for (;;) {
-    const nl = lineEnd(buf, pos, end);
-    if (nl < 0) return scanAhead(buf, pos, end);
-    const le = contentEnd(buf, nl, pos);
-    if (le === pos) {
-      h.end = nl + 1;
+    if (p >= end) return NEED_MORE;
+    let c = buf[p]!;
+    // The blank line.
+    if (c === LF || c === CR) {
+      const n = eol(buf, p, end);
+      if (n === -2) return NEED_MORE;
+      if (n < 0) return 400;
+      st.end = n;
       break;
     }
-    const first = buf[pos]!;
-    // obs-fold (a line starting with blanks) is refused, as RFC 9112 allows and haproxy does.
-    if (first === SP || first === HTAB) return 400;
-    let p = pos;
-    while (p < le && TCHAR[buf[p]!]) p++;
-    if (p === pos || buf[p] !== COLON) return 400;
+    // obs-fold (stricter than haproxy, which unfolds) and a blank before the first header line.
+    if (c === SP || c === HTAB) return 400;
+    const nStart = p;
+    while (TCHAR[c]) {
+      if (++p >= end) return NEED_MORE;
+      c = buf[p]!;
+    }
+    if (c !== COLON || p === nStart) return 400;
     const nEnd = p++;
-    while (p < le && (buf[p] === SP || buf[p] === HTAB)) p++;
+    while (p < end && isBlank(buf[p])) p++;
     const vStart = p;
-    let vEnd = le;
-    for (let i = vStart; i < le; i++) if (!VALUE[buf[i]!]) return 400;
-    while (vEnd > vStart && (buf[vEnd - 1] === SP || buf[vEnd - 1] === HTAB)) vEnd--;
-    if (count >= maxhdr) return 400;
-    if (count * 4 + 4 > hdr.length) {
-      const grown = new Int32Array(hdr.length * 2);
-      grown.set(hdr);
-      hdr = h.hdr = grown;
+    // The line's end is found natively; the bytes before it are then checked in a tight loop.
+    const nl = buf.indexOf(LF, p);
+    if (nl < 0 || nl >= end) {
+      // Incomplete line: refuse it now if what is there is already bad, or wait.
+      while (p < end && VALUE[buf[p]!]) p++;
+      return p < end && !(buf[p] === CR && p + 1 === end) ? 400 : NEED_MORE;
     }
-    const o = count * 4;
-    hdr[o] = pos;
-    hdr[o + 1] = nEnd;
-    hdr[o + 2] = vStart;
-    hdr[o + 3] = vEnd;
+    while (p < nl && VALUE[buf[p]!]) p++;
+    let vEnd = p;
+    if (p !== nl && !(p === nl - 1 && buf[p] === CR)) return 400;
+    p = nl + 1;
+    while (vEnd > vStart && isBlank(buf[vEnd - 1])) vEnd--;
+
+    if (count + 1 >= maxhdr) return 400;
+    const o = count << 2;
+    if (o + 4 > arr.length) {
+      const grown = new Int32Array(arr.length * 2);
+      grown.set(arr);
+      arr = grown;
+    }
+    arr[o] = nStart;
+    arr[o + 1] = nEnd;
+    arr[o + 2] = vStart;
+    arr[o + 3] = vEnd;
     count++;
-    switch (nEnd - pos) {
-      case 14:
-        if (nameIs(buf, pos, "content-length")) {
-          const v = parseContentLength(buf, vStart, vEnd);
-          if (v < 0 || (contentLength >= 0 && v !== contentLength)) return 400;
-          contentLength = v;
-        }
-        break;
-      case 17:
-        if (nameIs(buf, pos, "transfer-encoding")) {
-          te = true;
-          const r = transferCodings(buf, vStart, vEnd, chunked);
-          if (r < 0) return 400;
-          chunked = r === 1;
-        }
-        break;
-      case 10:
-        if (nameIs(buf, pos, "connection")) connectionTokens(h, buf, vStart, vEnd);
-        break;
-      case 7:
-        if (nameIs(buf, pos, "upgrade")) h.upgrade = buf.toString("latin1", vStart, vEnd).toLowerCase();
-        break;
-      case 6:
-        if (nameIs(buf, pos, "expect") && vEnd - vStart === 12 && nameIs(buf, vStart, "100-continue"))
-          h.expectContinue = true;
-        break;
-    }
-    pos = nl + 1;
+
+    const r = special(buf, nStart, nEnd, vStart, vEnd, request);
+    if (r !== 0) return r;
   }
-  h.count = count;
-  h.contentLength = -1;
-  if (te) {
-    // A request must end its codings with chunked, and may not also carry Content-Length.
-    if (request && (!chunked || contentLength >= 0)) return 400;
-    h.body = chunked ? BodyKind.Chunked : BodyKind.UntilClose;
-  } else if (contentLength >= 0) {
-    h.body = BodyKind.Length;
-    h.contentLength = contentLength;
-  } else h.body = request ? BodyKind.None : BodyKind.UntilClose;
+  st.hdr = arr;
+  st.count = count;
   return 0;
 }
 
-/** Case-insensitive comparison of buf[pos..] with a lower-case ASCII name of the same length. */
+/** The headers the parser interprets. Returns 0, or 400. */
+function special(buf: Buffer, n: number, ne: number, v: number, ve: number, request: boolean): number {
+  switch (ne - n) {
+    case 4:
+      if (request && nameIs(buf, n, "host")) {
+        if (st.hostStart < 0) {
+          st.hostStart = v;
+          st.hostEnd = ve;
+        } else if (!sameCaseless(buf, st.hostStart, st.hostEnd, v, ve)) return 400;
+      }
+      return 0;
+    case 6:
+      if (nameIs(buf, n, "expect") && ve - v === 12 && nameIs(buf, v, "100-continue"))
+        st.expectContinue = true;
+      return 0;
+    case 7:
+      if (nameIs(buf, n, "upgrade") && st.upgradeStart < 0) {
+        st.upgradeStart = v;
+        st.upgradeEnd = ve;
+      }
+      return 0;
+    case 10:
+      if (nameIs(buf, n, "connection")) connectionTokens(buf, v, ve);
+      return 0;
+    case 14:
+      if (nameIs(buf, n, "content-length")) {
+        const len = parseContentLength(buf, v, ve);
+        if (len < 0 || (st.contentLength >= 0 && len !== st.contentLength)) return 400;
+        st.contentLength = len;
+      }
+      return 0;
+    case 17:
+      if (nameIs(buf, n, "transfer-encoding")) {
+        st.te = true;
+        transferCodings(buf, v, ve);
+      }
+      return 0;
+  }
+  return 0;
+}
+
+/** Case-insensitive comparison of buf[pos..] with a lower-case ASCII name (the caller checks length). */
 function nameIs(buf: Buffer, pos: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) if (LOWER[buf[pos + i]!] !== lower.charCodeAt(i)) return false;
   return true;
 }
 
-/** Content-Length: digits, or a list of identical values ("5, 5"). -1 when invalid. */
+/** Exact comparison of buf[pos..] with an ASCII string. */
+function bytesEqual(buf: Buffer, pos: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (buf[pos + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+function sameCaseless(buf: Buffer, a: number, ae: number, b: number, be: number): boolean {
+  if (ae - a !== be - b) return false;
+  for (let i = 0; i < ae - a; i++) if (LOWER[buf[a + i]!] !== LOWER[buf[b + i]!]) return false;
+  return true;
+}
+
+/** Content-Length: digits, or a comma list of identical values ("5, 5"). -1 when invalid. */
 function parseContentLength(buf: Buffer, s: number, e: number): number {
   let value = -1;
   let p = s;
-  while (p < e) {
-    let n = 0;
+  for (;;) {
     const d0 = p;
-    while (p < e && buf[p]! >= 48 && buf[p]! <= 57) {
-      n = n * 10 + buf[p]! - 48;
-      if (n > Number.MAX_SAFE_INTEGER) return -1;
+    let n = 0;
+    while (p < e && isDigit(buf[p])) {
+      n = n * 10 + (buf[p]! - 48);
       p++;
     }
-    if (p === d0 || (value >= 0 && n !== value)) return -1;
+    if (p === d0 || n > Number.MAX_SAFE_INTEGER || (value >= 0 && n !== value)) return -1;
     value = n;
-    while (p < e && (buf[p] === SP || buf[p] === HTAB)) p++;
-    if (p < e) {
-      if (buf[p] !== 44) return -1;
+    while (p < e && isBlank(buf[p])) p++;
+    if (p === e) return value;
+    if (buf[p] !== COMMA) return -1;
+    p++;
+    while (p < e && isBlank(buf[p])) p++;
+  }
+}
+
+/** Transfer-Encoding codings of one line, added to what earlier lines said. */
+function transferCodings(buf: Buffer, s: number, e: number): void {
+  let p = s;
+  while (p < e) {
+    const c = buf[p];
+    if (c === COMMA || isBlank(c)) {
       p++;
-      while (p < e && (buf[p] === SP || buf[p] === HTAB)) p++;
-      if (p === e) return -1;
+      continue;
+    }
+    const t = p;
+    while (p < e && TCHAR[buf[p]!]) p++;
+    const te = p;
+    while (p < e && isBlank(buf[p])) p++;
+    const params = p < e && buf[p] === SEMI;
+    // Anything up to the next comma is the coding's parameters (or garbage, an unknown coding).
+    while (p < e && buf[p] !== COMMA) p++;
+    const isChunked = te - t === 7 && nameIs(buf, t, "chunked");
+    if (st.chunkedLast) st.teBad = true; // something after chunked
+    st.codings++;
+    if (isChunked) {
+      if (st.chunked || params) st.teBad = true;
+      st.chunked = st.chunkedLast = true;
+    } else {
+      st.otherCoding = true;
+      st.chunkedLast = false;
+      if (te === t) st.teBad = true;
     }
   }
-  return value;
+}
+
+function connectionTokens(buf: Buffer, s: number, e: number): void {
+  let p = s;
+  while (p < e) {
+    let c = buf[p]!;
+    while (c === SP || c === HTAB || c === COMMA) {
+      if (++p >= e) return;
+      c = buf[p]!;
+    }
+    const t = p;
+    while (p < e && c !== COMMA && c !== SP && c !== HTAB) c = buf[++p]!;
+    const n = p - t;
+    if (n === 5 && nameIs(buf, t, "close")) st.connClose = true;
+    else if (n === 10 && nameIs(buf, t, "keep-alive")) st.connKeepAlive = true;
+    else if (n === 7 && nameIs(buf, t, "upgrade")) st.connUpgrade = true;
+  }
 }
 
 /**
- * Transfer-Encoding codings, possibly over several header lines. Returns 1 when the last coding
- * is chunked, 0 when it is something else, -1 when invalid (empty, or chunked not last).
+ * The request-target's form (RFC 9112 3.2) and, for absolute-form and CONNECT, its authority
+ * against Host (haproxy 2.6 answers 400 when they differ).
  */
-function transferCodings(buf: Buffer, s: number, e: number, chunkedBefore: boolean): number {
-  let last = chunkedBefore ? 1 : 0;
-  let p = s;
-  let any = false;
-  while (p < e) {
-    while (p < e && (buf[p] === SP || buf[p] === HTAB || buf[p] === 44)) p++;
-    const t = p;
-    while (p < e && buf[p] !== 44 && buf[p] !== SP && buf[p] !== HTAB && buf[p] !== 59) p++;
-    if (p === t) break;
-    // Coding parameters (";q=...") are skipped.
-    while (p < e && buf[p] !== 44) p++;
-    if (last === 1) return -1;
-    any = true;
-    last = p - t >= 7 && nameIs(buf, t, "chunked") && tokenEnd(buf, t + 7, p) ? 1 : 0;
+function targetValid(buf: Buffer, s: number, e: number, isConnect: boolean): boolean {
+  const c = buf[s];
+  if (isConnect) {
+    // authority-form: host ":" port.
+    let colon = -1;
+    for (let i = s; i < e; i++) {
+      const b = buf[i];
+      if (b === SLASH || b === 63 || b === 64) return false;
+      if (b === COLON) colon = i;
+    }
+    if (colon <= s || colon === e - 1) return false;
+    for (let i = colon + 1; i < e; i++) if (!isDigit(buf[i])) return false;
+    if (st.hostStart < 0) return true;
+    // haproxy drops either default port before comparing ("x:80" and "x:443" both match "x").
+    const hEnd = withoutPort(buf, st.hostStart, withoutPort(buf, st.hostStart, st.hostEnd, ":443"), ":80");
+    return sameCaseless(
+      buf,
+      s,
+      withoutPort(buf, s, withoutPort(buf, s, e, ":443"), ":80"),
+      st.hostStart,
+      hEnd,
+    );
   }
-  return any ? last : -1;
+  if (c === SLASH) return true;
+  if (c === 42) return e - s === 1;
+  // absolute-form: scheme "://" authority [path-abempty] [? query]
+  let p = s;
+  if (!isAlpha(c)) return false;
+  while (p < e && (isAlpha(buf[p]) || isDigit(buf[p]) || buf[p] === 43 || buf[p] === 45 || buf[p] === 46))
+    p++;
+  if (p + 3 > e || buf[p] !== COLON || buf[p + 1] !== SLASH || buf[p + 2] !== SLASH) return false;
+  if (st.hostStart < 0) return true;
+  const schemeEnd = p;
+  let aStart = p + 3;
+  let aEnd = aStart;
+  while (aEnd < e && buf[aEnd] !== SLASH) aEnd++;
+  for (let i = aEnd - 1; i >= aStart; i--)
+    if (buf[i] === 64) {
+      aStart = i + 1;
+      break;
+    }
+  const http = schemeEnd - s === 4 && nameIs(buf, s, "http");
+  const https = schemeEnd - s === 5 && nameIs(buf, s, "https");
+  const port = http ? ":80" : https ? ":443" : "";
+  aEnd = withoutPort(buf, aStart, aEnd, port);
+  const hEnd = withoutPort(buf, st.hostStart, st.hostEnd, port);
+  return sameCaseless(buf, aStart, aEnd, st.hostStart, hEnd);
 }
 
-const tokenEnd = (buf: Buffer, p: number, e: number): boolean =>
-  p === e || buf[p] === SP || buf[p] === HTAB || buf[p] === 59;
+const isAlpha = (c: number | undefined): boolean =>
+  c !== undefined && ((c >= 65 && c <= 90) || (c >= 97 && c <= 122));
 
-function connectionTokens(h: HttpHead, buf: Buffer, s: number, e: number): void {
-  let p = s;
-  while (p < e) {
-    while (p < e && (buf[p] === SP || buf[p] === HTAB || buf[p] === 44)) p++;
-    const t = p;
-    while (p < e && buf[p] !== 44 && buf[p] !== SP && buf[p] !== HTAB) p++;
-    const n = p - t;
-    if (n === 5 && nameIs(buf, t, "close")) h.connClose = true;
-    else if (n === 10 && nameIs(buf, t, "keep-alive")) h.connKeepAlive = true;
-    else if (n === 7 && nameIs(buf, t, "upgrade")) h.connUpgrade = true;
-  }
+/** The end of buf[s..e) without a trailing default port (":80"), when it has one. */
+function withoutPort(buf: Buffer, s: number, e: number, port: string): number {
+  if (port === "" || e - s <= port.length) return e;
+  return bytesEqual(buf, e - port.length, port) ? e - port.length : e;
 }
 
-/** How the response's body is delimited, given the request it answers. */
+/**
+ * The start line haproxy would send for this head, when the received one is not already in that
+ * form: extra or tab separators, or a version other than HTTP/1.0 and HTTP/1.1 (sent as HTTP/1.1).
+ * undefined when the received line can be forwarded as it is.
+ */
+export function normalizedStartLine(head: HttpHead): string | undefined {
+  const { buf, start } = head;
+  let le = buf.indexOf(LF, start);
+  if (le < 0) le = head.end;
+  if (le > start && buf[le - 1] === CR) le--;
+  const version = head.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+  if (head.status === 0) {
+    const len = head.method.length + head.uri.length + 10;
+    if (le - start === len && bytesEqual(buf, le - 8, version) && buf[start + head.method.length] === SP)
+      if (buf[start + head.method.length + 1 + head.uri.length] === SP) return undefined;
+    return `${head.method} ${head.uri} ${version}`;
+  }
+  const code = String(head.status);
+  const reason = head.reason === "" ? "" : ` ${head.reason}`;
+  const len = 12 + reason.length;
+  if (le - start === len && bytesEqual(buf, start, version) && buf[start + 8] === SP) {
+    if (reason === "" || buf[start + 12] === SP) return undefined;
+  }
+  return `${version} ${code}${reason}`;
+}
+
+/** How the response's body is delimited, given the method of the request it answers. */
 export function responseBodyKind(res: HttpHead, requestMethod: string): BodyKind {
   const s = res.status;
-  if (requestMethod === "HEAD" || s < 200 || s === 204 || s === 304) return BodyKind.None;
-  if (requestMethod === "CONNECT" && s < 300) return BodyKind.None;
+  if (s < 200 || s === 204 || s === 304 || requestMethod === "HEAD") return BodyKind.None;
+  if (s < 300 && requestMethod === "CONNECT") return BodyKind.None;
   return res.body;
 }
 
-/** Index of the first header named `lowerName` at or after `from`, or -1. */
+/** Index of the first header named `lowerName` (lower-case ASCII) at or after `from`, or -1. */
 export function headerIndex(head: HttpHead, lowerName: string, from = 0): number {
   const { buf, hdr, count } = head;
   const n = lowerName.length;
   for (let i = from; i < count; i++) {
-    const s = hdr[i * 4]!;
-    if (hdr[i * 4 + 1]! - s === n && nameIs(buf, s, lowerName)) return i;
+    const s = hdr[i << 2]!;
+    if (hdr[(i << 2) + 1]! - s === n && nameIs(buf, s, lowerName)) return i;
   }
   return -1;
 }
 
-export const headerName = (head: HttpHead, i: number): string =>
-  head.buf.toString("latin1", head.hdr[i * 4]!, head.hdr[i * 4 + 1]!);
+/** How many headers are named `lowerName`. */
+export function headerCount(head: HttpHead, lowerName: string): number {
+  let n = 0;
+  for (let i = headerIndex(head, lowerName); i >= 0; i = headerIndex(head, lowerName, i + 1)) n++;
+  return n;
+}
 
+/** The name of header `i` as sent (latin1). */
+export const headerName = (head: HttpHead, i: number): string =>
+  latin1(head.buf, head.hdr[i << 2]!, head.hdr[(i << 2) + 1]!);
+
+/** The value of header `i` without surrounding blanks (latin1). */
 export const headerValue = (head: HttpHead, i: number): string =>
-  head.buf.toString("latin1", head.hdr[i * 4 + 2]!, head.hdr[i * 4 + 3]!);
+  latin1(head.buf, head.hdr[(i << 2) + 2]!, head.hdr[(i << 2) + 3]!);
+
+/** Case-insensitive comparison of header `i`'s value with a lower-case ASCII string, without a string. */
+export function headerValueIs(head: HttpHead, i: number, lower: string): boolean {
+  const s = head.hdr[(i << 2) + 2]!;
+  return head.hdr[(i << 2) + 3]! - s === lower.length && nameIs(head.buf, s, lower);
+}

@@ -16,6 +16,7 @@ import {
   parseResponse,
   responseBodyKind,
   headerIndex,
+  normalizedStartLine,
 } from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, serializeHead } from "../http/serialize.js";
@@ -321,7 +322,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const now = Date.now();
     rec.TR = now - rec.requestTime;
     if (this.logging) {
-      rec.requestLine = `${req.method} ${req.uri} HTTP/1.${req.versionMinor}`;
+      rec.requestLine = `${req.method} ${req.uri} ${receivedVersion(req)}`;
       this.captureRequest();
     }
     // The client is not paused: what it sends next waits in cbuf, which pauses it past tune.bufsize.
@@ -382,6 +383,8 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       const line = forwardedFor(ff, req, this.src);
       if (line) e.add.push(line);
     }
+    // Other versions than 1.0 and 1.1 leave as HTTP/1.1, and odd separators as single spaces.
+    e.startLine ??= normalizedStartLine(req);
     const mode = this.connMode(be);
     if (!this.wantsUpgrade) {
       // The server must close after this response when we will not keep its connection.
@@ -785,6 +788,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       }
     }
     res = this.res!;
+    e.startLine ??= normalizedStartLine(res);
     const kind = responseBodyKind(res, this.req.method);
     // An upgrade the server refused: the connection stays HTTP.
     if (res.versionMinor === 0 && !res.connKeepAlive) this.serverMustClose = true;
@@ -795,6 +799,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     } else if (kind === BodyKind.Chunked) {
       this.resBody = Body.Chunked;
       (this.resChunks ??= new ChunkedScanner()).reset();
+      // Chunked framing wins over a Content-Length the server also sent: the client must not see both.
+      for (let i = headerIndex(res, "content-length"); i >= 0; i = headerIndex(res, "content-length", i + 1))
+        e.dropHeader(i);
     } else if (kind === BodyKind.Length && res.contentLength > 0) {
       this.resBody = Body.Length;
       this.resLeft = res.contentLength;
@@ -1086,4 +1093,11 @@ const LINGER_MS = 5000;
 
 function destroySocket(this: net.Socket): void {
   this.destroy();
+}
+
+/** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */
+function receivedVersion(req: HttpHead): string {
+  let le = req.buf.indexOf(10, req.start);
+  if (req.buf[le - 1] === 13) le--;
+  return req.buf.toString("latin1", le - 8, le);
 }

@@ -119,6 +119,21 @@ export async function rawServer(
   };
 }
 
+/** A raw server that hands each request head it receives (bodies are not read) to `answer`. */
+export function headServer(answer: (head: string, s: net.Socket) => void): ReturnType<typeof rawServer> {
+  return rawServer((s) => {
+    let buf = "";
+    s.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
+        const head = buf.slice(0, end + 4);
+        buf = buf.slice(end + 4);
+        answer(head, s);
+      }
+    });
+  });
+}
+
 /** Sends `data` and collects everything until the peer closes (or `ms` passes: then whatever came). */
 export async function exchange(port: number, data: string | Buffer, ms = 3000): Promise<string> {
   const s = net.connect(port, "127.0.0.1");

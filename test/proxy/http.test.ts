@@ -7,7 +7,7 @@ import {
   httpBackend,
   Client,
   exchange,
-  rawServer,
+  headServer,
   DEFAULTS,
   type Backend,
   FRONTEND,
@@ -213,18 +213,12 @@ ${FRONTEND}  option forwardfor except 127.0.0.0/8
 
 test("header names keep the client's case; HEAD, 204 and 304 have no body", async () => {
   let seenRaw = "";
-  const srv = await rawServer((s) => {
-    let buf = "";
-    s.on("data", (d: Buffer) => {
-      buf += d.toString("latin1");
-      if (!buf.includes("\r\n\r\n")) return;
-      seenRaw = buf;
-      const path = buf.split(" ")[1];
-      if (path === "/204") s.write("HTTP/1.1 204 No Content\r\n\r\n");
-      else if (path === "/304") s.write("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
-      else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" + (buf.startsWith("HEAD") ? "" : "hello"));
-      buf = "";
-    });
+  const srv = await headServer((head, s) => {
+    seenRaw = head;
+    const path = head.split(" ")[1];
+    if (path === "/204") s.write("HTTP/1.1 204 No Content\r\n\r\n");
+    else if (path === "/304") s.write("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
+    else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" + (head.startsWith("HEAD") ? "" : "hello"));
   });
   cleanup.push(srv.close);
   const p = await proxy(`${DEFAULTS}
@@ -242,6 +236,30 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   const all = await c.until((t) => t.endsWith("hello"));
   assert.equal((all.match(/HTTP\/1\.1 /g) ?? []).length, 3);
   c.close();
+});
+
+test("other versions leave as HTTP/1.1; a chunked response loses its Content-Length", async () => {
+  const seen: string[] = [];
+  const srv = await headServer((head, s) => {
+    seen.push(head.slice(0, head.indexOf("\r\n")));
+    s.write(
+      "HTTP/1.2 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    );
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  c.send("GET /x HTTP/2.0\r\nHost: x\r\n\r\nGET\t/y  HTTP/1.1\r\nHost: x\r\n\r\n");
+  const text = await c.until((t) => t.split("0\r\n\r\n").length === 3);
+  c.close();
+  assert.deepEqual(seen, ["GET /x HTTP/1.1", "GET /y HTTP/1.1"]);
+  for (const head of text.split("0\r\n\r\n").slice(0, 2)) {
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.doesNotMatch(head, /content-length/i);
+    assert.match(head, /\r\nTransfer-Encoding: chunked\r\n/);
+  }
 });
 
 test("Expect: 100-continue passes the interim response through", async () => {

@@ -4,7 +4,16 @@ import http from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
-import { startProxy, Client, rawServer, sleep, waitFor, DEFAULTS, FRONTEND } from "../helpers/harness.js";
+import {
+  startProxy,
+  Client,
+  rawServer,
+  headServer,
+  sleep,
+  waitFor,
+  DEFAULTS,
+  FRONTEND,
+} from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -191,15 +200,9 @@ test("the handshake is checked where haproxy 2.6 checks it", async () => {
   // (h2c) are not checked; a 101 to a request that asked for no upgrade is an invalid response.
   let answer = "";
   const seen: string[] = [];
-  const srv = await rawServer((s) => {
-    let buf = "";
-    s.on("data", (d: Buffer) => {
-      buf += d.toString("latin1");
-      if (!buf.includes("\r\n\r\n")) return;
-      seen.push(buf);
-      buf = "";
-      s.write(answer);
-    });
+  const srv = await headServer((head, s) => {
+    seen.push(head);
+    s.write(answer);
   });
   cleanup.push(srv.close);
   const p = await startProxy(`${DEFAULTS}

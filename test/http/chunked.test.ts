@@ -1,0 +1,146 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ChunkedScanner } from "../../src/http/chunked.js";
+
+const bytes = (s: string): Buffer => Buffer.from(s, "latin1");
+
+/** Scans `all` in two calls cut at `cut`; returns the bytes counted and the scanner. */
+function scanSplit(all: Buffer, cut: number, sc = new ChunkedScanner()): [number, ChunkedScanner] {
+  let n = sc.scan(all, 0, cut);
+  if (!sc.done && !sc.error && n === cut) n += sc.scan(all, cut, all.length);
+  return [n, sc];
+}
+
+/** Feeds one byte per call. */
+function scanBytes(all: Buffer, sc = new ChunkedScanner()): [number, ChunkedScanner] {
+  let n = 0;
+  for (let i = 0; i < all.length && !sc.done && !sc.error; i++) n += sc.scan(all, i, i + 1);
+  return [n, sc];
+}
+
+const GOOD: [string, string, number][] = [
+  ["one chunk", "5\r\nhello\r\n0\r\n\r\n", 5],
+  ["last chunk only", "0\r\n\r\n", 0],
+  ["extensions and a trailer", "5;ext=1\r\nhello\r\n0A\r\n0123456789\r\n0;x\r\nTrailer: t\r\n\r\n", 15],
+  ["upper and lower hex", "a\r\n0123456789\r\nA\r\n0123456789\r\n0\r\n\r\n", 20],
+  ["bare LF", "2\nab\n0\n\n", 2],
+  ["blank after the size", "2 \r\nab\r\n0\t\r\n\r\n", 2],
+  ["blanks before an extension", "2 ; a=b\r\nab\r\n0\r\n\r\n", 2],
+  ["extension with odd bytes", '2;a="b c"\x01\xff\r\nab\r\n0\r\n\r\n', 2],
+  ["leading zeros", "00000000000000000000002\r\nab\r\n0000\r\n\r\n", 2],
+  ["two trailers, LF", "1\r\nx\r\n0\r\nA: 1\nB:\t2 \r\n\r\n", 1],
+  ["payload bytes look like framing", "5\r\n0\r\n\r\n\r\n0\r\n\r\n", 5],
+];
+
+const BAD: [string, string][] = [
+  ["not hex", "zz\r\n"],
+  ["empty size", "\r\n"],
+  ["0x prefix", "0x2\r\nab\r\n0\r\n\r\n"],
+  ["blank inside the size", "2 2\r\nab\r\n"],
+  ["blank before the size", " 2\r\nab\r\n"],
+  ["CR without LF after the size", "2\rab"],
+  ["data not followed by CRLF", "5\r\nhelloX"],
+  ["data followed by CR and garbage", "5\r\nhello\rX"],
+  ["size overflow", "20000000000000\r\n"],
+  ["trailer without colon", "5\r\nhello\r\n0\r\nbad trailer\r\n\r\n"],
+  ["trailer with control byte", "5\r\nhello\r\n0\r\nX: bad\x01\r\n\r\n"],
+  ["trailer obs-fold", "0\r\nX: a\r\n b\r\n\r\n"],
+  ["trailer empty name", "0\r\n: a\r\n\r\n"],
+  ["CR then garbage at the end", "0\r\n\rX"],
+];
+
+test("chunked bodies end where they end, however the bytes are split", () => {
+  const after = "GET /next HTTP/1.1\r\n\r\n";
+  for (const [name, body, payload] of GOOD) {
+    const all = bytes(body + after);
+    for (let cut = 0; cut <= all.length; cut++) {
+      const [n, sc] = scanSplit(all, cut);
+      assert.deepEqual(
+        [sc.error, sc.done, n, sc.payload],
+        [false, true, body.length, payload],
+        `${name}, cut ${cut}`,
+      );
+    }
+    const [n, sc] = scanBytes(all);
+    assert.deepEqual(
+      [sc.error, sc.done, n, sc.payload],
+      [false, true, body.length, payload],
+      `${name}, bytewise`,
+    );
+    // Once done, nothing more is taken.
+    assert.equal(sc.scan(all, body.length, all.length), 0);
+  }
+});
+
+test("three-way splits of a body with every kind of line", () => {
+  const body = "3;e\r\nabc\r\n0\r\nT: 1\r\n\r\n";
+  const all = bytes(body);
+  for (let a = 0; a <= all.length; a++)
+    for (let b = a; b <= all.length; b++) {
+      const sc = new ChunkedScanner();
+      const n = sc.scan(all, 0, a) + sc.scan(all, a, b) + sc.scan(all, b, all.length);
+      assert.deepEqual([n, sc.done, sc.error, sc.payload], [body.length, true, false, 3], `${a}/${b}`);
+    }
+});
+
+test("an incomplete body is neither done nor in error, and counts what it saw", () => {
+  const sc = new ChunkedScanner();
+  const part = bytes("a\r\n01234");
+  assert.equal(sc.scan(part, 0, part.length), part.length);
+  assert.deepEqual([sc.done, sc.error, sc.payload], [false, false, 5]);
+});
+
+test("bad framing sets error, at any split", () => {
+  for (const [name, text] of BAD) {
+    const all = bytes(text);
+    for (let cut = 0; cut <= all.length; cut++) {
+      const [n, sc] = scanSplit(all, cut);
+      assert.equal(sc.error, true, `${name}, cut ${cut}`);
+      assert.equal(sc.done, false, `${name}, cut ${cut}`);
+      assert.ok(n < all.length, `${name}: stops before the offending byte`);
+    }
+    assert.equal(scanBytes(all)[1].error, true, `${name}, bytewise`);
+  }
+});
+
+test("size lines and trailer sections longer than maxLine are refused", () => {
+  const long = bytes("1;" + "x".repeat(100) + "\r\nx\r\n0\r\n\r\n");
+  assert.equal(scanSplit(long, 50, new ChunkedScanner(64))[1].error, true);
+  assert.equal(scanSplit(long, 50, new ChunkedScanner(200))[1].done, true);
+  const trailers = bytes("0\r\n" + "T: v\r\n".repeat(20) + "\r\n");
+  assert.equal(scanSplit(trailers, 7, new ChunkedScanner(64))[1].error, true);
+  assert.equal(scanSplit(trailers, 7, new ChunkedScanner(200))[1].done, true);
+  // Chunk data does not count.
+  const big = bytes("1000\r\n" + "d".repeat(4096) + "\r\n0\r\n\r\n");
+  assert.equal(scanSplit(big, 100, new ChunkedScanner(64))[1].done, true);
+});
+
+test("reset makes a scanner ready for the next body", () => {
+  const sc = new ChunkedScanner();
+  const bad = bytes("zz");
+  sc.scan(bad, 0, bad.length);
+  assert.equal(sc.error, true);
+  sc.reset();
+  const good = bytes("2\r\nab\r\n0\r\n\r\n");
+  assert.equal(sc.scan(good, 0, good.length), good.length);
+  assert.deepEqual([sc.done, sc.error, sc.payload], [true, false, 2]);
+  sc.reset();
+  assert.deepEqual([sc.done, sc.error, sc.payload], [false, false, 0]);
+});
+
+test("a large payload is counted exactly", () => {
+  const sc = new ChunkedScanner();
+  const size = 0x1_0000_0000 + 5;
+  const headLine = bytes(size.toString(16) + "\r\n");
+  assert.equal(sc.scan(headLine, 0, headLine.length), headLine.length);
+  const block = Buffer.alloc(1 << 20);
+  let left = size;
+  while (left > 0) {
+    const n = Math.min(left, block.length);
+    assert.equal(sc.scan(block, 0, n), n);
+    left -= n;
+  }
+  const tail = bytes("\r\n0\r\n\r\n");
+  assert.equal(sc.scan(tail, 0, tail.length), tail.length);
+  assert.deepEqual([sc.done, sc.payload], [true, size]);
+});
