@@ -1,161 +1,158 @@
-// The health checks of every server with `check`: one in flight per server at most, spread over
-// the interval at start, at `inter` when stable, `fastinter` while changing, `downinter` when DOWN.
+// The health checks of every server with `check`: one in flight per server at most, the next one
+// scheduled when the previous ends, at `inter` when stable, `fastinter` while the counter is
+// between its ends, `downinter` when DOWN; the first checks spread over the shortest interval.
 import type { RtBackend, RtServer } from "../proxy/backend.js";
-import { Health, type Transition } from "./health.js";
-import { checkRequest, compileExpect, probe, type ProbeResult, type ProbeSpec } from "./probe.js";
+import { Health } from "./health.js";
+import { buildCheckRequest, compileExpectation } from "./http-check.js";
+import { LEVEL, checkLine, downLine, noServerLine, upLine } from "./messages.js";
+import { probe, type Probe, type ProbeSpec } from "./probe.js";
+import type { CheckResult, CheckStatus } from "./result.js";
 
 /**
- * Where state changes are told: haproxy sends them to the backend's log targets and to stderr
- * (where a few have slightly different words: `console`).
+ * Where state changes are told: the backend's log targets and stderr. `console` is given when
+ * stderr's words differ from the log's.
  */
 export type CheckLog = (backend: RtBackend, level: number, message: string, console?: string) => void;
-
-/** Log levels of state changes, as haproxy uses them. */
-const LEVEL_ALERT = 1;
-const LEVEL_EMERG = 0;
-const LEVEL_NOTICE = 5;
 
 class ServerCheck {
   readonly health: Health;
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private inflight: Probe | undefined;
   private stopped = false;
+  /** The previous check's status (haproxy logs a check whose status changed). */
+  private lastStatus: CheckStatus | undefined;
   private readonly spec: ProbeSpec;
 
   constructor(
     readonly server: RtServer,
-    private readonly owner: HealthChecks,
+    private readonly log: CheckLog,
   ) {
     const cfg = server.cfg;
     const px = server.backend.px;
     this.health = new Health(cfg.rise, cfg.fall, server.up);
-    const http = px.httpchk
-      ? { request: checkRequest(px.httpchk), expect: px.httpCheckExpect.map(compileExpect) }
-      : undefined;
-    const total = px.timeouts.check ?? cfg.inter;
     this.spec = {
       host: cfg.checkAddr ?? server.address,
       port: cfg.checkPort ?? server.port,
-      connectMs: px.timeouts.connect ?? total,
-      totalMs: total,
-      http,
+      inter: cfg.inter,
+      timeoutCheck: px.timeouts.check,
+      timeoutConnect: px.timeouts.connect,
+      http: px.httpchk && {
+        request: buildCheckRequest(px.httpchk),
+        method: px.httpchk.method,
+        expect: px.httpCheckExpect.map(compileExpectation),
+      },
     };
   }
 
-  start(firstDelay: number): void {
-    this.schedule(firstDelay);
+  /** haproxy's srv_getinter. */
+  interval(): number {
+    const cfg = this.server.cfg;
+    if (this.health.counter === this.health.top) return cfg.inter;
+    if (this.health.counter === 0) return cfg.downinter ?? cfg.inter;
+    return cfg.fastinter ?? cfg.inter;
   }
 
-  stop(): void {
+  schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.run(), ms).unref();
+  }
+
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    const p = this.inflight;
+    if (p) {
+      p.abort();
+      await p.done;
+    }
   }
 
-  private interval(): number {
-    const cfg = this.server.cfg;
-    if (this.health.transitional) return cfg.fastinter ?? cfg.inter;
-    if (!this.health.up) return cfg.downinter ?? cfg.inter;
-    return cfg.inter;
+  private run(): void {
+    if (this.stopped || this.inflight) return;
+    const p = probe(this.spec);
+    this.inflight = p;
+    void p.done.then((r) => {
+      this.inflight = undefined;
+      if (this.stopped) return;
+      this.record(r);
+      this.schedule(this.interval());
+    });
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.run(), ms);
-    this.timer.unref();
-  }
-
-  private async run(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
-    const r = await probe(this.spec);
-    this.running = false;
-    if (this.stopped) return;
+  /** Moves the health counter and applies and tells what changed. */
+  private record(r: CheckResult): void {
+    const s = this.server;
+    const be = s.backend;
+    const before = this.health.counter;
     const t = r.ok ? this.health.success() : this.health.failure();
-    if (t) this.owner.changed(this, t, r);
-    this.schedule(this.interval());
+    const statusChanged = r.status !== this.lastStatus;
+    this.lastStatus = r.status;
+    const verbose = be.px.logHealthChecks;
+    if (verbose && (statusChanged || this.health.counter !== before))
+      this.log(be, LEVEL.notice, checkLine(s, r, this.health));
+    if (t === "down") markDown(s, verbose ? undefined : r, this.log);
+    else if (t === "up") markUp(s, verbose ? undefined : r, this.log);
   }
+}
+
+/** A server goes DOWN: out of the choice, its sessions cut if asked, in haproxy's words. */
+export function markDown(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
+  const be = s.backend;
+  // haproxy counts the sessions before the ones it shuts down have ended.
+  const sessions = s.cur;
+  s.up = false;
+  if (s.cfg.onMarkedDown === "shutdown-sessions") for (const session of [...s.sessions]) session.shutdown();
+  log(be, LEVEL.alert, downLine(s, r, sessions, 0));
+  const left = be.serverCounts();
+  if (left.active + left.backup === 0) log(be, LEVEL.emerg, noServerLine(be, false), noServerLine(be, true));
+}
+
+/** A server comes UP: back in the choice, backup sessions cut if asked, queued requests served. */
+export function markUp(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
+  const be = s.backend;
+  s.up = true;
+  if (s.cfg.onMarkedUp === "shutdown-backup-sessions" && !s.backup && s.weight > 0)
+    for (const other of be.servers)
+      if (other.backup) for (const session of [...other.sessions]) session.shutdown();
+  const waiting = be.queue.length;
+  dispatchQueued(s);
+  log(be, LEVEL.notice, upLine(s, r, waiting - be.queue.length));
+}
+
+/** Requests waiting in the backend's queue (or this server's) get the server that came up. */
+export function dispatchQueued(s: RtServer): void {
+  s.backend.dispatch(s);
 }
 
 export class HealthChecks {
   private readonly checks: ServerCheck[] = [];
+  private started = false;
 
-  constructor(
-    backends: Iterable<RtBackend>,
-    private readonly log: CheckLog,
-  ) {
+  constructor(backends: Iterable<RtBackend>, log: CheckLog) {
     for (const be of backends)
-      for (const s of be.servers) if (s.cfg.check && !s.maint) this.checks.push(new ServerCheck(s, this));
+      for (const s of be.servers) if (s.cfg.check && !s.maint) this.checks.push(new ServerCheck(s, log));
   }
 
+  /** Servers being checked. */
   get size(): number {
     return this.checks.length;
   }
 
-  /** Starts every check, spread over its server's interval so that a hundred servers do not fire together. */
+  /**
+   * Starts every check. As haproxy does, the n-th of N starts after (shortest interval) × n / N,
+   * so that a hundred servers are not checked in one burst.
+   */
   start(): void {
+    if (this.started) return;
+    this.started = true;
     const n = this.checks.length;
-    this.checks.forEach((c, i) => c.start(Math.floor((c.server.cfg.inter * i) / Math.max(n, 1))));
+    let min = Infinity;
+    for (const c of this.checks) min = Math.min(min, c.interval());
+    this.checks.forEach((c, i) => c.schedule(Math.floor((min * i) / n)));
   }
 
-  stop(): void {
-    for (const c of this.checks) c.stop();
+  /** Stops scheduling, aborts the checks in flight and resolves once their sockets are gone. */
+  async stop(): Promise<void> {
+    await Promise.all(this.checks.map((c) => c.stop()));
   }
-
-  /** A server went UP or DOWN: apply it and say it in haproxy's words. */
-  changed(check: ServerCheck, t: Transition, r: ProbeResult): void {
-    const s = check.server;
-    const be = s.backend;
-    const name = `${be.name}/${s.name}`;
-    const details = [`reason: ${r.reason}`];
-    if (r.code !== undefined) details.push(`code: ${r.code}`);
-    if (r.info) details.push(`info: "${r.info}"`);
-    details.push(`check duration: ${r.durationMs}ms`);
-    if (t === "down") {
-      const active = s.sessions.size;
-      s.up = false;
-      let killed = 0;
-      if (s.cfg.onMarkedDown === "shutdown-sessions")
-        for (const session of [...s.sessions]) {
-          session.shutdown();
-          killed++;
-        }
-      const { activeUp, backupUp } = count(be);
-      this.log(
-        be,
-        LEVEL_ALERT,
-        `Server ${name} is DOWN, ${details.join(", ")}. ${activeUp} active and ${backupUp} backup servers left. ${active - killed} sessions active, 0 requeued, ${s.queue.length} remaining in queue.`,
-      );
-      if (activeUp + backupUp === 0)
-        this.log(
-          be,
-          LEVEL_EMERG,
-          `backend ${be.name} has no server available!`,
-          `backend '${be.name}' has no server available!`,
-        );
-      return;
-    }
-    s.up = true;
-    if (s.cfg.onMarkedUp === "shutdown-backup-sessions" && !s.backup)
-      for (const other of be.servers)
-        if (other.backup) for (const session of [...other.sessions]) session.shutdown();
-    const { activeUp, backupUp } = count(be);
-    this.log(
-      be,
-      LEVEL_NOTICE,
-      `Server ${name} is UP, ${details.join(", ")}. ${activeUp} active and ${backupUp} backup servers online. 0 sessions requeued, ${be.queued()} total in queue.`,
-    );
-    // Requests queued while no server could take them get their chance now.
-    be.dispatch(s);
-  }
-}
-
-function count(be: RtBackend): { activeUp: number; backupUp: number } {
-  let activeUp = 0;
-  let backupUp = 0;
-  for (const s of be.servers) {
-    if (!s.usable) continue;
-    if (s.backup) backupUp++;
-    else activeUp++;
-  }
-  return { activeUp, backupUp };
 }

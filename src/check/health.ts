@@ -1,8 +1,9 @@
-// haproxy's health counter. It runs from 0 to rise+fall-1; the server is UP from `rise` on.
-// A success while UP restores the counter to the top; a failure takes one off, and below `rise`
-// drops it to 0 (DOWN). A checked server starts UP at exactly `rise`, so one failed check is enough
-// to take down a server that is dead at start-up (haproxy 2.6 does this), while a running server
-// needs `fall` failures in a row.
+// haproxy's health counter, as in its check.c and measured on haproxy 2.6. It runs from 0 to
+// rise+fall-1; the server is UP from `rise` on.
+// - A success below the top adds one, and reaching `rise` jumps to the top (UP, fully healthy).
+// - A failure above 0 takes one off, and falling below `rise` drops to 0 (DOWN).
+// A checked server starts UP with the counter at exactly `rise`: a server dead at start-up goes
+// DOWN after its first failed check, while one that passed a check since needs `fall` failures.
 
 export type Transition = "up" | "down" | undefined;
 
@@ -17,25 +18,28 @@ export class Health {
     this.value = up ? rise : 0;
   }
 
-  get up(): boolean {
-    return this.value >= this.rise;
+  get top(): number {
+    return this.rise + this.fall - 1;
   }
 
-  /** True while the counter is between its ends: the check then runs at `fastinter`. */
-  get transitional(): boolean {
-    return this.value > 0 && this.value < this.rise + this.fall - 1;
+  get up(): boolean {
+    return this.value >= this.rise;
   }
 
   get counter(): number {
     return this.value;
   }
 
+  /** haproxy's `status: a/b` figures: progress towards DOWN when UP, towards UP when DOWN. */
+  get progress(): [number, number] {
+    return this.up ? [this.value - this.rise + 1, this.fall] : [this.value, this.rise];
+  }
+
   success(): Transition {
-    const top = this.rise + this.fall - 1;
-    if (this.value >= top) return undefined;
+    if (this.value >= this.top) return undefined;
     const wasUp = this.up;
     this.value++;
-    if (this.value >= this.rise) this.value = top;
+    if (this.value >= this.rise) this.value = this.top;
     return !wasUp && this.up ? "up" : undefined;
   }
 

@@ -7,6 +7,7 @@ import { tokenize, TokenizeError, type Env } from "./tokenize.js";
 import { evalCondExpr, CondExprError } from "./condexpr.js";
 import { PROXY_KEYWORDS, parseOption, type KeywordContext } from "./proxy-keywords.js";
 import { GLOBAL_KEYWORDS } from "./global-keywords.js";
+import { wsCheckKeyWarning } from "../check/ws-key.js";
 
 export interface SourceFile {
   name: string;
@@ -16,21 +17,6 @@ export interface SourceFile {
 export interface ParseResult {
   config: Config;
   diagnostics: Diagnostic[];
-}
-
-/**
- * The article's WebSocket health check sends `Sec-WebSocket-Key: haproxy`, which strict servers
- * (the `ws` package among them) answer with 400: a key must be the base64 form of 16 bytes.
- */
-export function wsCheckKeyProblem(headers: string[]): string | undefined {
-  const value = (name: string): string | undefined => {
-    const line = headers.find((h) => h.toLowerCase().startsWith(name + ":"));
-    return line?.slice(name.length + 1).trim();
-  };
-  if (value("upgrade")?.toLowerCase() !== "websocket") return undefined;
-  const key = value("sec-websocket-key");
-  if (key !== undefined && /^[A-Za-z0-9+/]{22}==$/.test(key)) return undefined;
-  return `the WebSocket health check's Sec-WebSocket-Key ('${key ?? ""}') is not a valid key (the base64 form of 16 bytes, e.g. 'dGhlIHNhbXBsZSBub25jZQ=='); strict servers will answer 400.`;
 }
 
 const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
@@ -363,10 +349,8 @@ class ConfigParser {
         else seen.set(s.name, s.where);
       }
       this.missingTimeouts(p);
-      if (p.httpchk) {
-        const w = wsCheckKeyProblem(p.httpchk.headers);
-        if (w) this.warning(`backend '${p.name}': ${w}`, p.where);
-      }
+      const w = wsCheckKeyWarning(p.httpchk);
+      if (w) this.warning(`backend '${p.name}': ${w}`, p.where);
       if (hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
         this.warning(`log format ignored for ${p.kind} '${p.name}' since it has no log address.`);
     }

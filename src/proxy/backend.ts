@@ -99,6 +99,12 @@ export class RtBackend {
 
   /** Usable servers (nbsrv): active ones, or backups when no active one is up. */
   usableCount(): number {
+    const { active, backup } = this.serverCounts();
+    return active > 0 ? active : backup;
+  }
+
+  /** haproxy's srv_act and srv_bck: the servers taking traffic (UP, not in maintenance, weight > 0). */
+  serverCounts(): { active: number; backup: number } {
     let active = 0;
     let backup = 0;
     for (const s of this.servers) {
@@ -106,7 +112,7 @@ export class RtBackend {
       if (s.backup) backup++;
       else active++;
     }
-    return active > 0 ? active : backup;
+    return { active, backup };
   }
 
   /**

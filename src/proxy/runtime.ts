@@ -10,7 +10,7 @@ import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
-import { HealthChecks } from "../check/checks.js";
+import { HealthChecks } from "../check/index.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
 
@@ -224,7 +224,7 @@ export class Runtime {
   /** Hard stop (SIGTERM/SIGINT): close everything now. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.checks?.stop();
+    await this.checks?.stop();
     this.closeListeners();
     for (const s of [...this.sessions]) s.shutdown();
     clearInterval(this.purgeTimer);

@@ -8,8 +8,9 @@ import { once } from "node:events";
 import { WebSocketServer } from "ws";
 import { parseConfig } from "../../src/config/parse.js";
 import { RtBackend, RtServer } from "../../src/proxy/backend.js";
-import { HealthChecks } from "../../src/check/checks.js";
-import { startProxy, waitFor, sleep, DEFAULTS, Client, FRONTEND } from "../helpers/harness.js";
+import { HealthChecks } from "../../src/check/index.js";
+import type { Waiter } from "../../src/proxy/backend.js";
+import { startProxy, waitFor, sleep, DEFAULTS, Client, FRONTEND, rawServer } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -19,15 +20,18 @@ after(async () => {
 /** An HTTP server whose status the test sets, counting the checks it receives. */
 async function statusServer(
   initial: number,
-): Promise<{ port: number; status: number; hits: number; close(): Promise<void> }> {
+): Promise<{ port: number; status: number; hits: number; times: number[]; close(): Promise<void> }> {
   const s = {
     port: 0,
     status: initial,
     hits: 0,
+    /** When each check arrived. */
+    times: [] as number[],
     close: async () => undefined as void,
   };
   const server = http.createServer((_req, res) => {
     s.hits++;
+    s.times.push(Date.now());
     res.statusCode = s.status;
     res.end("x");
   });
@@ -43,16 +47,28 @@ async function statusServer(
   return s;
 }
 
-function checked(text: string): { be: RtBackend; logs: string[]; checks: HealthChecks } {
+interface Checked {
+  be: RtBackend;
+  logs: string[];
+  levels: number[];
+  checks: HealthChecks;
+}
+
+/** Backend `bk` of the config, its servers checked; log lines collected in order. */
+function checked(text: string, name = "bk"): Checked {
   const { config } = parseConfig([{ name: "t.cfg", text }], {});
-  const px = config.backends.get("bk")!;
+  const px = config.backends.get(name)!;
   const be = new RtBackend(px);
   for (const s of px.servers) be.servers.push(new RtServer(be, s, s.host));
   const logs: string[] = [];
-  const checks = new HealthChecks([be], (_be, _level, m) => logs.push(m));
+  const levels: number[] = [];
+  const checks = new HealthChecks([be], (_be, level, m) => {
+    logs.push(m);
+    levels.push(level);
+  });
   cleanup.push(() => checks.stop());
   checks.start();
-  return { be, logs, checks };
+  return { be, logs, levels, checks };
 }
 
 async function closedPort(): Promise<number> {
@@ -65,7 +81,7 @@ async function closedPort(): Promise<number> {
 
 test("a server dead at start-up is DOWN after its first check, in haproxy's words", async () => {
   const port = await closedPort();
-  const { be, logs } = checked(
+  const { be, logs, levels } = checked(
     `${DEFAULTS}\nbackend bk\n  server s1 127.0.0.1:${port} check inter 100ms rise 2 fall 3\n`,
   );
   await waitFor(() => !be.servers[0]!.up, 1000, "DOWN");
@@ -74,6 +90,7 @@ test("a server dead at start-up is DOWN after its first check, in haproxy's word
     /^Server bk\/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 0 active and 0 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\.$/,
   );
   assert.equal(logs[1], "backend bk has no server available!");
+  assert.deepEqual(levels, [1, 0], "alert, then emerg");
 });
 
 test("UP to DOWN after `fall` failures, back UP after `rise` successes (httpchk)", async () => {
@@ -228,4 +245,228 @@ test("checks stop cleanly", async () => {
   const h = srv.hits;
   await sleep(200);
   assert.equal(srv.hits, h);
+});
+
+test("option log-health-checks; a backup server's words; Running on backup", async () => {
+  const port = await closedPort();
+  const bk = await statusServer(200);
+  const { be, logs, levels } = checked(`${DEFAULTS}
+backend bk
+  option httpchk
+  option log-health-checks
+  server s1 127.0.0.1:${port} check inter 100ms rise 2 fall 3
+  server b1 127.0.0.1:${bk.port} check inter 100ms rise 2 fall 3 backup
+`);
+  await waitFor(() => !be.servers[0]!.up && bk.hits >= 1, 2000, "s1 DOWN");
+  await sleep(50);
+  assert.match(
+    logs[0]!,
+    /^Health check for server bk\/s1 failed, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms, status: 0\/2 DOWN\.$/,
+  );
+  assert.equal(
+    logs[1],
+    "Server bk/s1 is DOWN. 0 active and 1 backup servers left. Running on backup. 0 sessions active, 0 requeued, 0 remaining in queue.",
+  );
+  assert.match(
+    logs[2]!,
+    /^Health check for backup server bk\/b1 succeeded, reason: Layer7 check passed, code: 200, check duration: \d+ms, status: 3\/3 UP\.$/,
+  );
+  assert.deepEqual(levels.slice(0, 3), [5, 1, 5]);
+  // Unchanged results are not repeated.
+  await sleep(300);
+  assert.equal(logs.length, 3, logs.join("\n"));
+  bk.status = 503;
+  await waitFor(() => !be.servers[1]!.up, 2000, "b1 DOWN");
+  assert.match(
+    logs[3]!,
+    /^Health check for backup server bk\/b1 failed, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: \d+ms, status: 2\/3 UP\.$/,
+  );
+  assert.match(
+    logs.at(-2)!,
+    /^Backup Server bk\/b1 is DOWN\. 0 active and 0 backup servers left\. 0 sessions active/,
+  );
+  assert.equal(logs.at(-1), "backend bk has no server available!");
+});
+
+test("intervals: inter when stable, fastinter in between, downinter when DOWN", async () => {
+  const srv = await statusServer(200);
+  const { be } = checked(
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server s1 127.0.0.1:${srv.port} check inter 300ms fastinter 100ms downinter 200ms rise 2 fall 3\n`,
+  );
+  const s = be.servers[0]!;
+  await waitFor(() => srv.hits >= 2, 2000, "two checks");
+  srv.status = 500; // from the top (4): 3, 2, 0 (DOWN)
+  await waitFor(() => !s.up, 2000, "DOWN");
+  const downAt = srv.hits;
+  await waitFor(() => srv.hits >= downAt + 2, 2000, "checks while DOWN");
+  srv.status = 200; // 1, then UP at the top
+  await waitFor(() => s.up, 2000, "UP");
+  const upAt = srv.hits;
+  await waitFor(() => srv.hits >= upAt + 1, 2000, "a check after UP");
+  const times = srv.times;
+  const gaps = times.slice(1).map((t, i) => t - times[i]!);
+  const within = (gap: number, ms: number) => gap >= ms - 10 && gap <= ms + 90;
+  // After the first check the server is at the top: inter.
+  assert.ok(within(gaps[0]!, 300), `inter: ${gaps.join(",")}`);
+  // The failures before DOWN run at fastinter, then downinter.
+  const failFirst = downAt - 3; // index in times of the first failed check
+  assert.ok(within(gaps[failFirst]!, 100), `fastinter: ${gaps.join(",")} from ${failFirst}`);
+  assert.ok(within(gaps[failFirst + 1]!, 100), `fastinter: ${gaps.join(",")}`);
+  assert.ok(within(gaps[downAt - 1]!, 200), `downinter: ${gaps.join(",")} at ${downAt - 1}`);
+  // The last gap follows the UP check: back at inter.
+  assert.ok(within(gaps.at(-1)!, 300), `inter after UP: ${gaps.join(",")}`);
+});
+
+test("timeouts: without `timeout check` the whole check is bounded by inter", async () => {
+  const hang = await rawServer((s) => s.resume());
+  cleanup.push(hang.close);
+  const { be, logs } = checked(
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server s1 127.0.0.1:${hang.port} check inter 200ms rise 1 fall 1\n`,
+  );
+  await waitFor(() => !be.servers[0]!.up, 2000, "DOWN");
+  const m = /reason: Layer7 timeout, check duration: (\d+)ms/.exec(logs[0]!);
+  assert.ok(m, logs[0]);
+  assert.ok(Number(m[1]) >= 195 && Number(m[1]) < 300, logs[0]);
+});
+
+test("timeouts: a connect that never completes is a Layer4 timeout after min(timeout connect, inter)", async (t) => {
+  // A listener whose accept queue is full drops further SYNs: the connect hangs.
+  let bh: import("node:child_process").ChildProcess;
+  let port: number;
+  try {
+    const { spawn } = await import("node:child_process");
+    bh = spawn("python3", [
+      "-c",
+      "import socket,sys,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\nf=[]\nfor i in range(3):\n c=socket.socket();c.setblocking(False)\n try: c.connect(s.getsockname())\n except BlockingIOError: pass\n f.append(c)\ntime.sleep(60)",
+    ]);
+    bh.on("error", () => undefined);
+    const [line] = (await Promise.race([once(bh.stdout!, "data"), sleep(3000).then(() => [undefined])])) as [
+      Buffer?,
+    ];
+    if (!line) throw new Error("no python3");
+    port = Number(line.toString().trim());
+  } catch {
+    t.skip("python3 is needed for a black-hole listener");
+    return;
+  }
+  cleanup.push(() => void bh.kill());
+  const { be, logs } = checked(
+    `${DEFAULTS}\n  timeout connect 150ms\n  timeout check 2s\nbackend bk\n  server s1 127.0.0.1:${port} check inter 1s rise 1 fall 1\n`,
+  );
+  await waitFor(() => !be.servers[0]!.up, 3000, "DOWN");
+  const m = /^Server bk\/s1 is DOWN, reason: Layer4 timeout, check duration: (\d+)ms\./.exec(logs[0]!);
+  assert.ok(m, logs[0]);
+  assert.ok(Number(m[1]) >= 145 && Number(m[1]) < 300, logs[0]);
+});
+
+test("UP again: backup sessions shut (on-marked-up), queued requests served, in haproxy's words", async () => {
+  const srv = await statusServer(500);
+  const bk = await statusServer(200);
+  const { be, logs } = checked(`${DEFAULTS}
+backend bk
+  option httpchk
+  server s1 127.0.0.1:${srv.port} check inter 100ms rise 2 fall 2 on-marked-up shutdown-backup-sessions
+  server b1 127.0.0.1:${bk.port} check inter 100ms backup
+`);
+  const [s1, b1] = be.servers as [RtServer, RtServer];
+  await waitFor(() => !s1.up, 2000, "s1 DOWN");
+  let shut = 0;
+  b1.sessions.add({ shutdown: () => shut++ });
+  let granted: RtServer | undefined;
+  const w: Waiter = { cancelled: false, since: Date.now(), grant: (s) => (granted = s) };
+  be.queue.push(w);
+  srv.status = 200;
+  await waitFor(() => s1.up, 2000, "s1 UP");
+  assert.equal(shut, 1, "the backup's session was shut");
+  assert.equal(granted, s1, "the queued request got s1");
+  assert.equal(s1.cur, 1);
+  assert.match(
+    logs.at(-1)!,
+    /^Server bk\/s1 is UP, reason: Layer7 check passed, code: 200, check duration: \d+ms\. 1 active and 1 backup servers online\. 1 sessions requeued, 0 total in queue\.$/,
+  );
+});
+
+test("shutdown-sessions: every session of a server going DOWN is shut; they count as active in the message", async () => {
+  const srv = await statusServer(200);
+  const { be, logs } = checked(
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server s1 127.0.0.1:${srv.port} check inter 100ms rise 1 fall 1 on-marked-down shutdown-sessions\n`,
+  );
+  const s1 = be.servers[0]!;
+  let shut = 0;
+  for (let i = 0; i < 2; i++) s1.sessions.add({ shutdown: () => shut++ });
+  s1.cur = 2;
+  srv.status = 500;
+  await waitFor(() => !s1.up, 2000, "DOWN");
+  assert.equal(shut, 2);
+  assert.match(
+    logs[0]!,
+    /\. 0 active and 0 backup servers left\. 2 sessions active, 0 requeued, 0 remaining in queue\.$/,
+  );
+});
+
+test("disabled servers are in maintenance and not checked", async () => {
+  const srv = await statusServer(200);
+  const { be, checks } = checked(
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server s1 127.0.0.1:${srv.port} check inter 50ms disabled\n`,
+  );
+  assert.equal(checks.size, 0);
+  await sleep(150);
+  assert.equal(srv.hits, 0);
+  assert.equal(be.servers[0]!.usable, false);
+});
+
+test("port and addr send the check elsewhere", async () => {
+  const srv = await statusServer(200);
+  const port = await closedPort();
+  const { be } = checked(
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server s1 127.0.0.2:${port} check inter 100ms addr 127.0.0.1 port ${srv.port}\n`,
+  );
+  await waitFor(() => srv.hits >= 2, 2000, "checks on the other port");
+  assert.equal(be.servers[0]!.up, true);
+});
+
+test("a hundred servers at inter 1s: first checks spread over the interval, little CPU", async () => {
+  const arrivals: number[] = [];
+  const srv = await rawServer((s) => {
+    arrivals.push(Date.now());
+    s.end();
+  });
+  cleanup.push(srv.close);
+  const lines = Array.from(
+    { length: 100 },
+    (_, i) => `  server s${i} 127.0.0.1:${srv.port} check inter 1s\n`,
+  );
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  const { be, checks } = checked(`${DEFAULTS}\nbackend bk\n${lines.join("")}`);
+  await sleep(900);
+  // Spread: about 90 of the 100 first checks in the first 900 ms, not all at once.
+  assert.ok(arrivals.length >= 80 && arrivals.length <= 95, `${arrivals.length} first checks in 900 ms`);
+  await sleep(1600);
+  const cpu = process.cpuUsage(cpu0);
+  const ms = (cpu.user + cpu.system) / 1000;
+  const wall = Date.now() - t0;
+  await checks.stop();
+  assert.ok(arrivals.length >= 220 && arrivals.length <= 260, `${arrivals.length} checks in ${wall} ms`);
+  // Measured alone, the checks cost about 0.6 ms of CPU each; the server here is in the same process.
+  assert.ok(ms < wall * 0.4, `${ms.toFixed(0)} ms of CPU in ${wall} ms`);
+  assert.ok(be.servers.every((s) => s.up));
+});
+
+test("stop() aborts the check in flight and resolves at once", async () => {
+  let open = 0;
+  const hang = await rawServer((s) => {
+    open++;
+    s.on("close", () => open--);
+    s.resume();
+  });
+  cleanup.push(hang.close);
+  const { checks } = checked(
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server s1 127.0.0.1:${hang.port} check inter 5s\n`,
+  );
+  await waitFor(() => open === 1, 2000, "a check in flight");
+  const t0 = Date.now();
+  await checks.stop();
+  assert.ok(Date.now() - t0 < 100);
+  await waitFor(() => open === 0, 1000, "the check's socket closed");
 });

@@ -1,0 +1,216 @@
+// The HTTP side of a check: the request bytes haproxy 2.6 sends for `option httpchk` /
+// `http-check send`, and a reader that judges the response against `http-check expect`.
+import type { HttpCheckExpect, HttpCheckSend } from "../config/model.js";
+import { failed, passed, type Outcome } from "./result.js";
+
+/** Methods after which haproxy sends no `content-length: 0` when the request has no body. */
+const BODYLESS_METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+
+/**
+ * The request as haproxy 2.6 puts it on the wire: header names in lower case, then
+ * `content-length` (the body's length, or 0 for a method that usually carries a body), then
+ * `connection: close` unless the version is HTTP/1.0 or a Connection header was given.
+ */
+export function buildCheckRequest(send: HttpCheckSend): Buffer {
+  let head = `${send.method} ${send.uri} ${send.version}\r\n`;
+  let hasLength = false;
+  let hasConnection = false;
+  for (const line of send.headers) {
+    const colon = line.indexOf(":");
+    const name = (colon < 0 ? line : line.slice(0, colon)).trim().toLowerCase();
+    const value = colon < 0 ? "" : line.slice(colon + 1).trim();
+    if (name === "content-length") hasLength = true;
+    if (name === "connection") hasConnection = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  const body = Buffer.from(send.body, "latin1");
+  if (!hasLength && (body.length > 0 || !BODYLESS_METHODS.has(send.method)))
+    head += `content-length: ${body.length}\r\n`;
+  if (!hasConnection && send.version !== "HTTP/1.0") head += "connection: close\r\n";
+  return Buffer.concat([Buffer.from(head + "\r\n", "latin1"), body]);
+}
+
+export interface Expectation {
+  /** Judged on the status line (status, rstatus) or on the body (string, rstring). */
+  on: "status" | "body";
+  negate: boolean;
+  matches(subject: string): boolean;
+}
+
+/** `status` takes a list of codes and ranges: `200`, `200,302`, `200-399`. */
+function statusSet(pattern: string): (code: string) => boolean {
+  const parts = pattern.split(",").map((p) => {
+    const m = /^(\d+)-(\d+)$/.exec(p.trim());
+    return m ? { lo: Number(m[1]), hi: Number(m[2]) } : { lo: Number(p), hi: Number(p) };
+  });
+  return (code) => {
+    const n = Number(code);
+    return parts.some((p) => n >= p.lo && n <= p.hi);
+  };
+}
+
+export function compileExpectation(e: HttpCheckExpect): Expectation {
+  switch (e.kind) {
+    case "status":
+      return { on: "status", negate: e.negate, matches: statusSet(e.pattern) };
+    case "rstatus": {
+      const re = new RegExp(e.pattern);
+      return { on: "status", negate: e.negate, matches: (s) => re.test(s) };
+    }
+    case "string":
+      return { on: "body", negate: e.negate, matches: (b) => b.includes(e.pattern) };
+    case "rstring": {
+      const re = new RegExp(e.pattern);
+      return { on: "body", negate: e.negate, matches: (b) => re.test(b) };
+    }
+  }
+}
+
+/** haproxy's check buffer: what does not fit is not read, and the check is judged on the rest. */
+export const CHECK_BUFFER = 16384;
+
+interface Head {
+  code: number;
+  reason: string;
+  headers: Map<string, string>;
+  /** Offset of the body in the buffer. */
+  bodyAt: number;
+}
+
+/**
+ * Reads one response, fed chunk by chunk. Every method returns the verdict once it is known,
+ * undefined while more bytes may change it.
+ */
+export class HttpCheckReader {
+  private text = "";
+  private head: Head | undefined;
+  private bodyLength: number | "close" | "chunked" = "close";
+
+  constructor(
+    private readonly expect: readonly Expectation[],
+    private readonly method: string,
+  ) {}
+
+  get received(): boolean {
+    return this.text.length > 0;
+  }
+
+  feed(chunk: Buffer): Outcome | undefined {
+    const room = CHECK_BUFFER - this.text.length;
+    this.text += chunk.toString("latin1", 0, Math.min(chunk.length, room));
+    const full = this.text.length >= CHECK_BUFFER;
+    if (!this.head) {
+      const r = this.readHead();
+      if (r) return r;
+      if (!this.head) return full ? failed("L7RSP") : undefined;
+    }
+    return this.judge(full || this.bodyComplete());
+  }
+
+  /** The server closed its side. */
+  end(): Outcome {
+    if (!this.head) return failed("L7RSP");
+    return this.judge(true)!;
+  }
+
+  /** The check's time is up. */
+  timeout(): Outcome {
+    if (!this.received) return failed("L7TOUT");
+    if (!this.head) return failed("L7RSP");
+    return this.judge(true)!;
+  }
+
+  /** Parses the head once complete, skipping interim 1xx answers other than 101. */
+  private readHead(): Outcome | undefined {
+    for (;;) {
+      const eol = this.text.indexOf("\n");
+      if (eol < 0) return undefined;
+      const status = /^HTTP\/\d\.\d (\d{3})(?: ([^\r\n]*))?\r?$/.exec(this.text.slice(0, eol));
+      if (!status) return failed("L7RSP");
+      let end = this.text.indexOf("\r\n\r\n");
+      let sep = 4;
+      const lf = this.text.indexOf("\n\n");
+      if (lf >= 0 && (end < 0 || lf < end)) {
+        end = lf;
+        sep = 2;
+      }
+      if (end < 0) return undefined;
+      const code = Number(status[1]);
+      const headers = new Map<string, string>();
+      for (const line of this.text.slice(eol + 1, end).split(/\r?\n/)) {
+        if (line === "") continue;
+        const colon = line.indexOf(":");
+        if (colon <= 0) return failed("L7RSP");
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        headers.set(name, headers.has(name) ? `${headers.get(name)!}, ${value}` : value);
+      }
+      if (code >= 100 && code < 200 && code !== 101) {
+        this.text = this.text.slice(end + sep);
+        continue;
+      }
+      // haproxy 2.6 refuses a WebSocket switch without Sec-WebSocket-Accept (it does not check its value).
+      if (
+        code === 101 &&
+        /\bwebsocket\b/i.test(headers.get("upgrade") ?? "") &&
+        !headers.has("sec-websocket-accept")
+      )
+        return failed("L7RSP");
+      this.head = { code, reason: status[2] ?? "", headers, bodyAt: end + sep };
+      if (this.method === "HEAD" || code === 101 || code === 204 || code === 304) this.bodyLength = 0;
+      else if (/\bchunked\b/i.test(headers.get("transfer-encoding") ?? "")) this.bodyLength = "chunked";
+      else if (headers.has("content-length")) this.bodyLength = Number(headers.get("content-length")) || 0;
+      return undefined;
+    }
+  }
+
+  private body(): string {
+    const raw = this.text.slice(this.head!.bodyAt);
+    return this.bodyLength === "chunked" ? dechunk(raw).body : raw;
+  }
+
+  private bodyComplete(): boolean {
+    const raw = this.text.length - this.head!.bodyAt;
+    if (this.bodyLength === "close") return false;
+    if (this.bodyLength === "chunked") return dechunk(this.text.slice(this.head!.bodyAt)).complete;
+    return raw >= this.bodyLength;
+  }
+
+  /** Applies the expectations in order; `final` when no more bytes will come. */
+  private judge(final: boolean): Outcome | undefined {
+    const { code, reason } = this.head!;
+    const info = reason === "" ? undefined : reason;
+    if (this.expect.length === 0)
+      return code >= 200 && code < 400 ? passed("L7OK", code) : failed("L7STS", info, code);
+    let body: string | undefined;
+    for (const e of this.expect) {
+      if (e.on === "status") {
+        if (e.matches(String(code)) === e.negate) return failed("L7STS", info, code);
+        continue;
+      }
+      body ??= this.body();
+      const found = e.matches(body);
+      if (e.negate && found) return failed("L7RSP", "HTTP check matched unwanted content");
+      if (!e.negate && !found && final) return failed("L7RSP", "HTTP content check did not match");
+      // A match may still appear, or an unwanted one still come: wait for the rest.
+      if ((e.negate || !found) && !final) return undefined;
+    }
+    return passed("L7OK", code);
+  }
+}
+
+/** Decodes as much of a chunked body as has arrived. */
+function dechunk(raw: string): { body: string; complete: boolean } {
+  let body = "";
+  let at = 0;
+  for (;;) {
+    const eol = raw.indexOf("\r\n", at);
+    if (eol < 0) return { body, complete: false };
+    const size = parseInt(raw.slice(at, eol).split(";")[0]!, 16);
+    if (Number.isNaN(size)) return { body, complete: true };
+    if (size === 0) return { body, complete: true };
+    body += raw.slice(eol + 2, eol + 2 + size);
+    if (raw.length < eol + 2 + size + 2) return { body, complete: false };
+    at = eol + 2 + size + 2;
+  }
+}
