@@ -1,128 +1,294 @@
-// One server of the article's test bed: web pages and a WebSocket echo application speaking
-// `echo-protocol`, on the same port. Every answer says which server gave it.
+// One server of the article's test bed: static web pages and a WebSocket echo application that
+// speaks the `echo-protocol` subprotocol, both on the same port, like the article's Apache + node.js
+// pair. Every HTTP answer carries `X-Served-By: <name>` and every WebSocket starts with a hello that
+// names the server, so a person watching the page sees the balancing.
 //
 //   node dist/demo/server.js --name websrv1 [--host 127.0.0.1] [--port 8081]
+//                            [--peer websrv2=http://127.0.0.1:8082 ...]
+//
+// It answers both configurations' health checks: `HEAD /` (200) and the WebSocket upgrade on `/`
+// with `Sec-WebSocket-Protocol: echo-protocol` (101).
 import http from "node:http";
+import type { Duplex } from "node:stream";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join, dirname, extname, normalize } from "node:path";
+import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { WebSocketServer, type WebSocket } from "ws";
-
-/** demo/public, found from dist/demo/ (compiled) or demo/ (source). */
-export const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "demo", "public");
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".svg": "image/svg+xml",
-};
 
 export const PROTOCOL = "echo-protocol";
 
-export interface DemoServer {
+/** The package root: the nearest folder above this file with a package.json (works from demo/ and dist/demo/). */
+export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = from;
+  for (let i = 0; i < 10; i++) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new Error(`no package.json above ${from}`);
+}
+
+export const PUBLIC_DIR = join(packageRoot(), "demo", "public");
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".ico": "image/x-icon",
+};
+
+export interface DemoServerOptions {
   name: string;
-  port: number;
+  host?: string;
+  /** 0: the system picks one. */
+  port?: number;
+  /** Other servers of the test bed, shown on the page as direct links (name → base URL). */
+  peers?: Record<string, string>;
+  /** Where to write a line per WebSocket opened or closed; nothing when absent. */
+  log?: (line: string) => void;
+}
+
+export interface DemoServer {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** WebSockets currently open. */
+  readonly sockets: number;
+  /** Says goodbye to every WebSocket (1001), stops listening, resolves once everything is closed. */
   close(): Promise<void>;
 }
 
-export async function startDemoServer(name: string, host: string, port: number): Promise<DemoServer> {
-  const server = http.createServer((req, res) => void serveHttp(name, req, res));
+/** The hello a WebSocket receives first. */
+export interface Hello {
+  type: "hello";
+  server: string;
+  protocol: string;
+  /** The Host header the server received: shows the `ws.` host routing. */
+  host: string;
+  /** WebSockets open on this server, this one included. */
+  open: number;
+}
+
+/** What every text message comes back as. */
+export interface Echo {
+  type: "echo";
+  server: string;
+  text: string;
+  /** How many messages this socket has sent, this one included. */
+  seq: number;
+}
+
+export async function startDemoServer(opts: DemoServerOptions): Promise<DemoServer> {
+  const { name } = opts;
+  const host = opts.host ?? "127.0.0.1";
+  const peers = opts.peers ?? {};
+  const log = opts.log ?? ((): void => undefined);
+
+  const server = http.createServer((req, res) => {
+    serveHttp(name, peers, req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
+        res.end(`${name}: internal error: ${String(err)}\n`);
+      } else res.destroy();
+    });
+  });
+  // The WebSocket server never listens by itself: the HTTP server hands it the upgrades it accepts.
   const wss = new WebSocketServer({
     noServer: true,
-    // ws picks the subprotocol: ours, when the client offers it.
-    handleProtocols: (protocols: Set<string>) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
-  });
-  server.on("upgrade", (req, socket, head) => {
-    const offered = String(req.headers["sec-websocket-protocol"] ?? "")
-      .split(",")
-      .map((p) => p.trim());
-    if (!offered.includes(PROTOCOL)) {
-      // A strict server: no application we know of, no WebSocket.
-      const body = `${name}: this server only speaks the '${PROTOCOL}' WebSocket subprotocol\n`;
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Served-By: ${name}\r\nConnection: close\r\n\r\n${body}`,
-      );
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => echo(name, ws));
+    handleProtocols: (offered) => (offered.has(PROTOCOL) ? PROTOCOL : false),
   });
   wss.on("headers", (headers) => headers.push(`X-Served-By: ${name}`));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
+
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => undefined);
+    const upgrade = String(req.headers.upgrade ?? "").toLowerCase();
+    if (upgrade !== "websocket") return refuse(socket, name, 400, `cannot upgrade to '${upgrade}'`);
+    const offered = String(req.headers["sec-websocket-protocol"] ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== "");
+    if (!offered.includes(PROTOCOL)) {
+      const what = offered.length ? `subprotocol '${offered.join("', '")}'` : "no subprotocol";
+      return refuse(socket, name, 400, `${what} offered; this server only speaks '${PROTOCOL}'`);
+    }
+    // ws answers 400 itself for a bad key or version.
+    wss.handleUpgrade(req, socket, head, (ws) => echo(ws, req, name, wss, log));
   });
-  const actual = (server.address() as { port: number }).port;
+
+  await new Promise<void>((ok, fail) => {
+    server.once("error", fail);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", fail);
+      ok();
+    });
+  });
+  const port = (server.address() as { port: number }).port;
+
+  let closing: Promise<void> | undefined;
   return {
     name,
-    port: actual,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    host,
+    port,
+    get sockets() {
+      return wss.clients.size;
+    },
+    close() {
+      closing ??= new Promise<void>((done) => {
+        for (const ws of wss.clients) ws.close(1001, `${name} is stopping`);
+        server.close(() => done());
+        server.closeIdleConnections();
+        // Peers that do not answer the close handshake, or requests still running: cut after 2 s.
+        const cut = setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+          server.closeAllConnections();
+        }, 2000);
+        cut.unref();
+      });
+      return closing;
+    },
   };
 }
 
-function echo(name: string, ws: WebSocket): void {
-  ws.send(JSON.stringify({ type: "hello", server: name, protocol: ws.protocol }));
+function echo(
+  ws: WebSocket,
+  req: http.IncomingMessage,
+  name: string,
+  wss: WebSocketServer,
+  log: (line: string) => void,
+): void {
+  const from = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+  log(`WebSocket open from ${from} (${wss.clients.size} open)`);
+  const hello: Hello = {
+    type: "hello",
+    server: name,
+    protocol: ws.protocol,
+    host: req.headers.host ?? "",
+    open: wss.clients.size,
+  };
+  ws.send(JSON.stringify(hello));
+  let seq = 0;
   ws.on("message", (data, isBinary) => {
-    if (isBinary) ws.send(data, { binary: true });
-    else ws.send(JSON.stringify({ type: "echo", server: name, text: String(data) }));
+    seq++;
+    if (isBinary) return ws.send(data, { binary: true });
+    const reply: Echo = { type: "echo", server: name, text: String(data), seq };
+    ws.send(JSON.stringify(reply));
   });
+  ws.on("error", () => undefined);
+  ws.on("close", () => log(`WebSocket closed from ${from} (${wss.clients.size} open)`));
 }
 
-async function serveHttp(name: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/** Answers an upgrade it will not do the way a strict server does: a complete HTTP error, then close. */
+function refuse(socket: Duplex, name: string, status: number, why: string): void {
+  const body = `${status} ${http.STATUS_CODES[status]}: ${name}: ${why}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Served-By: ${name}\r\n` +
+      `Connection: close\r\n\r\n` +
+      body,
+  );
+}
+
+async function serveHttp(
+  name: string,
+  peers: Record<string, string>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   res.setHeader("X-Served-By", name);
-  const url = new URL(req.url ?? "/", "http://demo");
-  if (url.pathname === "/whoami") {
-    res.setHeader("Content-Type", "application/json");
-    res.end(JSON.stringify({ server: name }));
-    return;
+  res.setHeader("Cache-Control", "no-store");
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.setHeader("Allow", "GET, HEAD");
+    return text(res, req, 405, `${name}: only GET and HEAD here\n`);
   }
-  if (url.pathname === "/server.html") {
-    res.setHeader("Content-Type", TYPES[".html"]!);
-    res.end(serverPage(name));
-    return;
-  }
-  const path = normalize(url.pathname === "/" ? "/index.html" : url.pathname);
-  if (path.includes("..")) return notFound(res);
+  let path: string;
   try {
-    const body = await readFile(join(PUBLIC, path));
-    res.setHeader("Content-Type", TYPES[extname(path)] ?? "application/octet-stream");
-    res.setHeader("Cache-Control", "no-cache");
-    res.end(req.method === "HEAD" ? undefined : body);
+    path = decodeURIComponent(new URL(req.url ?? "/", "http://demo").pathname);
   } catch {
-    notFound(res);
+    return text(res, req, 400, `${name}: bad path\n`);
   }
+  if (path === "/whoami") {
+    return send(res, req, 200, CONTENT_TYPES[".json"]!, JSON.stringify({ server: name, peers }));
+  }
+  if (path === "/") path = "/index.html";
+  const file = resolve(PUBLIC_DIR, "." + path);
+  if (!file.startsWith(PUBLIC_DIR + sep)) return text(res, req, 404, `${name}: not found\n`);
+  let body: Buffer;
+  try {
+    body = await readFile(file);
+  } catch {
+    return text(res, req, 404, `${name}: not found: ${path}\n`);
+  }
+  const type = CONTENT_TYPES[extname(file)] ?? "application/octet-stream";
+  // The plain page says which server sent it.
+  if (extname(file) === ".html") body = Buffer.from(body.toString("utf8").replaceAll("{{server}}", name));
+  send(res, req, 200, type, body);
 }
 
-function notFound(res: http.ServerResponse): void {
-  res.statusCode = 404;
-  res.setHeader("Content-Type", "text/plain");
-  res.end("not found\n");
+function send(
+  res: http.ServerResponse,
+  req: http.IncomingMessage,
+  status: number,
+  type: string,
+  body: string | Buffer,
+): void {
+  res.writeHead(status, { "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
+  res.end(req.method === "HEAD" ? undefined : body);
 }
 
-function serverPage(name: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${name}</title><link rel="stylesheet" href="/style.css"></head>
-<body class="plain"><main><h1>This page was served by <span class="server">${name}</span></h1>
-<p>Reload it: the balancer sends each request to the next server in turn (roundrobin).</p>
-<p><a href="/">Back to the WebSocket demo</a></p></main></body></html>
-`;
+function text(res: http.ServerResponse, req: http.IncomingMessage, status: number, body: string): void {
+  send(res, req, status, "text/plain; charset=utf-8", body);
 }
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      name: { type: "string", default: "websrv1" },
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "8081" },
+      peer: { type: "string", multiple: true, default: [] },
+      verbose: { type: "boolean", default: false },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`demo server: bad --port '${values.port}'\n`);
+    process.exit(2);
+  }
+  const peers: Record<string, string> = {};
+  for (const p of values.peer ?? []) {
+    const eq = p.indexOf("=");
+    if (eq > 0) peers[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  const name = values.name!;
+  let srv: DemoServer;
+  try {
+    srv = await startDemoServer({
+      name,
+      host: values.host,
+      port,
+      peers,
+      log: values.verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "EADDRINUSE" ? `${values.host}:${port} is already in use` : err.message;
+    process.stderr.write(`${name}: cannot listen: ${why}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${name} listening on http://${srv.host}:${srv.port}/\n`);
+  const stop = (sig: string): void => {
+    process.stdout.write(`${name}: ${sig}, stopping\n`);
+    void srv.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const name = arg("name", "websrv1");
-  const s = await startDemoServer(name, arg("host", "127.0.0.1"), Number(arg("port", "8081")));
-  process.stdout.write(`${name} listening on ${arg("host", "127.0.0.1")}:${s.port}\n`);
-  const stop = (): void => void s.close().then(() => process.exit(0));
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-}
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
