@@ -7,7 +7,7 @@ export interface WheelEntry {
   deadline: number;
   /** Called once the deadline has passed; the entry is out of the wheel by then. */
   onExpire(): void;
-  /** Intrusive list links and the slot the entry sits in (-1 when not scheduled). */
+  /** Intrusive list links and the slot the entry sits in (-1 when not scheduled, -2 while due). */
   wheelNext: WheelEntry | null;
   wheelPrev: WheelEntry | null;
   wheelSlot: number;
@@ -15,16 +15,26 @@ export interface WheelEntry {
 
 const TICK_MS = 10;
 const SLOTS = 1024;
+/** wheelSlot of an entry taken out of its slot as due, until its onExpire is called. */
+const DUE = -2;
 
 export class TimerWheel {
   private readonly heads: (WheelEntry | null)[] = new Array(SLOTS).fill(null);
   /** The tick whose slot is processed next. */
-  private tick = Math.floor(Date.now() / TICK_MS);
+  private tick: number;
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The entries due in the slot being processed; kept to spare an array per tick. */
+  private readonly due: WheelEntry[] = [];
 
   /** A clock good enough for deadlines: refreshed every tick, so reading it costs nothing. */
-  now = Date.now();
+  now: number;
+
+  /** `clock` is Date.now except in tests. */
+  constructor(private readonly clock: () => number = Date.now) {
+    this.now = clock();
+    this.tick = Math.floor(this.now / TICK_MS);
+  }
 
   get size(): number {
     return this.count;
@@ -33,6 +43,8 @@ export class TimerWheel {
   /** Sets (or moves) the entry's deadline. Moving it later is O(1) and touches no list. */
   schedule(e: WheelEntry, deadline: number): void {
     e.deadline = deadline;
+    // The tick and clock stood still while the wheel was idle: bring them up to date before slotting.
+    if (!this.timer) this.start();
     const at = Math.max(Math.floor(deadline / TICK_MS), this.tick);
     if (e.wheelSlot >= 0) {
       // Already due no later than the slot it sits in: it is looked at again when that slot comes.
@@ -43,7 +55,12 @@ export class TimerWheel {
   }
 
   cancel(e: WheelEntry): void {
-    if (e.wheelSlot >= 0) this.unlink(e);
+    if (e.wheelSlot < 0) {
+      e.wheelSlot = -1; // if it was due, it no longer is
+      return;
+    }
+    this.unlink(e);
+    if (this.count === 0) this.stop();
   }
 
   /** The next time the slot `slot` comes round, as a tick number. */
@@ -64,7 +81,6 @@ export class TimerWheel {
     this.heads[slot] = e;
     e.wheelSlot = slot;
     this.count++;
-    if (!this.timer) this.start();
   }
 
   private unlink(e: WheelEntry): void {
@@ -73,11 +89,12 @@ export class TimerWheel {
     if (e.wheelNext) e.wheelNext.wheelPrev = e.wheelPrev;
     e.wheelNext = e.wheelPrev = null;
     e.wheelSlot = -1;
-    if (--this.count === 0) this.stop();
+    this.count--;
   }
 
   private start(): void {
-    this.tick = Math.max(this.tick, Math.floor(Date.now() / TICK_MS));
+    this.now = this.clock();
+    this.tick = Math.max(this.tick, Math.floor(this.now / TICK_MS));
     this.timer = setInterval(this.advance, TICK_MS);
     // Connections keep the process alive, not their timeouts.
     this.timer.unref();
@@ -89,25 +106,34 @@ export class TimerWheel {
   }
 
   private readonly advance = (): void => {
-    this.now = Date.now();
+    this.now = this.clock();
     const target = Math.floor(this.now / TICK_MS);
     // Catch up on ticks missed while the event loop was busy, one slot at a time.
     while (this.tick <= target && this.count > 0) {
       const slot = this.tick % SLOTS;
       let e = this.heads[slot]!;
       this.heads[slot] = null;
-      const due: WheelEntry[] = [];
+      const due = this.due;
       while (e) {
         const next = e.wheelNext;
         e.wheelNext = e.wheelPrev = null;
-        e.wheelSlot = -1;
         this.count--;
-        if (e.deadline <= this.now) due.push(e);
-        else this.relink(e);
+        if (e.deadline <= this.now) {
+          e.wheelSlot = DUE;
+          due.push(e);
+        } else this.relink(e);
         e = next!;
       }
       this.tick++;
-      for (const d of due) d.onExpire();
+      for (let i = 0; i < due.length; i++) {
+        const d = due[i]!;
+        // An earlier callback may have cancelled it, re-armed it, or pushed its deadline later.
+        if (d.wheelSlot !== DUE) continue;
+        d.wheelSlot = -1;
+        if (d.deadline > this.now) this.schedule(d, d.deadline);
+        else d.onExpire();
+      }
+      due.length = 0;
     }
     if (this.count === 0) this.stop();
     else this.tick = Math.max(this.tick, target);

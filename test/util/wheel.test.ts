@@ -7,6 +7,13 @@ function entry(onExpire: () => void): WheelEntry {
   return { deadline: 0, onExpire, wheelNext: null, wheelPrev: null, wheelSlot: -1 };
 }
 
+/** Waits (in real time, up to a second) for the wheel's interval to make `cond` true. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 1000;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond(), `timed out waiting for ${what}`);
+}
+
 test("entries expire at their deadline, within a tick or two", async () => {
   const w = new TimerWheel();
   const fired: [string, number][] = [];
@@ -54,6 +61,67 @@ test("deadlines beyond the wheel's span wait and fire on time", async () => {
   assert.equal(w.size, 1);
   w.cancel(e);
   assert.equal(w.size, 0);
+});
+
+test("after a long idle spell the wheel slots a new deadline against the present", async () => {
+  let t = 1_000_000;
+  const w = new TimerWheel(() => t);
+  const a = entry(() => undefined);
+  w.schedule(a, t + 20);
+  t += 30;
+  await until(() => w.size === 0, "a to expire");
+  // Idle for a minute, longer than the wheel's 10 s span: its timer is stopped, its clock frozen.
+  t += 60_000;
+  let firedAt = -1;
+  const b = entry(() => (firedAt = w.now));
+  w.schedule(b, t + 50);
+  assert.equal(w.now, t);
+  t += 60;
+  await until(() => firedAt >= 0, "b to expire");
+  assert.equal(firedAt, t);
+});
+
+test("moving the only entry earlier keeps the wheel running", async () => {
+  let t = 1_000_000;
+  const w = new TimerWheel(() => t);
+  let fired = false;
+  const e = entry(() => (fired = true));
+  w.schedule(e, t + 5000);
+  w.schedule(e, t + 20);
+  t += 30;
+  await until(() => fired, "e to expire");
+  assert.equal(w.size, 0);
+});
+
+test("an entry cancelled, re-armed or put off by an earlier callback of the same tick does not expire then", async () => {
+  let t = 1_000_000;
+  const w = new TimerWheel(() => t);
+  const fired: string[] = [];
+  // Each pair is due in the same tick, and whichever of the two fires first cancels, re-arms (through
+  // schedule) or puts off (by writing its deadline, as activity on a session does) the other.
+  const pair = (a: string, b: string, act: (other: WheelEntry) => void): void => {
+    let acted = false;
+    const fire = (name: string, other: WheelEntry): void => {
+      fired.push(name);
+      if (!acted) act(other);
+      acted = true;
+    };
+    const ea: WheelEntry = entry(() => fire(a, eb));
+    const eb: WheelEntry = entry(() => fire(b, ea));
+    w.schedule(ea, t + 20);
+    w.schedule(eb, t + 20);
+  };
+  pair("x", "y", (other) => w.cancel(other));
+  pair("p", "q", (other) => w.schedule(other, t + 1000));
+  pair("r", "s", (other) => (other.deadline = t + 1000));
+  const perPair = (): number[] => ["xy", "pq", "rs"].map((ab) => fired.filter((f) => ab.includes(f)).length);
+  t += 30;
+  await until(() => fired.length > 0, "the tick to pass");
+  assert.deepEqual(perPair(), [1, 1, 1], fired.join());
+  assert.equal(w.size, 2);
+  t += 1000;
+  await until(() => w.size === 0, "the re-armed and put-off entries to expire");
+  assert.deepEqual(perPair(), [1, 2, 2], fired.join());
 });
 
 test("fifo: order, lazy cancel, length", () => {
