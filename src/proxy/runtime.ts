@@ -217,6 +217,7 @@ export class Runtime {
   softStop(): Promise<void> {
     this.stopping = true;
     this.closeListeners();
+    for (const s of [...this.sessions]) s.closeIfIdle();
     if (this.sessions.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }

@@ -173,8 +173,10 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const rec = this.rec;
     switch (this.phase) {
       case Phase.Head:
-        // An idle keep-alive connection just closes; a request that started gets 408.
+        // An idle keep-alive connection just closes; a request that started gets 408; a client
+        // that does not take its answers is cut.
         if (this.idle) return this.close("-", "-", false);
+        if (this.awaitingDrain) return this.close("c", "D", true);
         rec.requestLine = "<BADREQ>";
         return this.abortWith(408, "c", "R");
       case Phase.Queue:
@@ -208,6 +210,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
         this.touch();
         return;
       case Phase.Head:
+        if (this.awaitingDrain) break;
         if (this.idle) this.requestStarts();
         this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
         this.readRequest();
@@ -230,19 +233,16 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       return;
     }
     if (this.phase === Phase.Head) {
+      // The requests it pipelined are answered first.
+      if (this.awaitingDrain) return;
       // Nothing or part of a head, then the client left.
       if (this.cbuf === undefined)
         return this.close(this.served > 0 || this.rec.empty ? "-" : "C", this.served > 0 ? "-" : "R", false);
       this.rec.requestLine = this.rec.requestLine || "<BADREQ>";
       return this.close("C", "R", false);
     }
-    if (this.phase === Phase.Queue || this.phase === Phase.Connect) {
-      // haproxy keeps a half-closed client's request going (it may wait for its response).
-      this.closeAfter = true;
-      return;
-    }
+    // Otherwise haproxy serves the request under way and those pipelined behind it, then closes.
     if (this.phase === Phase.Exchange) {
-      this.closeAfter = true;
       if (this.reqBody !== Body.Done && this.reqBody !== Body.None && this.reqBody !== Body.UntilClose)
         return this.close("C", "D", true);
     }
@@ -253,7 +253,8 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   };
 
   private readonly onClientClose = (): void => {
-    if (this.phase === Phase.Closed) return;
+    // A tarpitted client that leaves is not noticed: haproxy logs PT-- when the tarpit ends.
+    if (this.phase === Phase.Closed || this.phase === Phase.Tarpit) return;
     if (this.phase === Phase.Tunnel)
       return this.close(this.serverEnded ? "-" : "C", this.serverEnded ? "-" : "D", false);
     if (this.phase === Phase.Head && this.cbuf === undefined) return this.close("-", "-", false);
@@ -276,8 +277,16 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   }
 
   private readonly onClientDrain = (): void => {
+    if (this.awaitingDrain) {
+      this.awaitingDrain = false;
+      if (this.phase === Phase.Head) this.nextRequest();
+      return;
+    }
     this.server?.resume();
   };
+
+  /** Between transactions, the client has not taken our last answer yet. */
+  private awaitingDrain = false;
 
   /** Between keep-alive requests: no byte of the next request yet. */
   private idle = false;
@@ -292,8 +301,31 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.arm(t.httpRequest ?? t.client);
   }
 
-  /** Parses the next request head from cbuf and starts its transaction. */
+  /** Within readRequest: a request answered at once asks for the next one, read by the same loop. */
+  private reading = false;
+  private readAgain = false;
+
+  /**
+   * Parses the next request head from cbuf and starts its transaction. Pipelined requests that the
+   * proxy answers itself (return, redirect) come back here: a loop, not a recursion, serves them.
+   */
   private readRequest(): void {
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
+    try {
+      do {
+        this.readAgain = false;
+        this.readOneRequest();
+      } while (this.readAgain && this.phase === Phase.Head && this.cbuf !== undefined);
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private readOneRequest(): void {
     const buf = this.cbuf!;
     const g = this.rt.global;
     const head = parseRequest(buf, 0, buf.length, g.maxhdr, this.req);
@@ -447,11 +479,12 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
         this.rt.counters.denied++;
         return this.sendVerdictReply(v, "P", "R");
       default: {
-        // `return` and `redirect` answer from the proxy and keep the connection.
+        // `return` and `redirect` answer from the proxy and keep the connection, unless it closes anyway.
+        const close = this.closeAfter || this.rt.stopping || (this.clientEnded && this.cbuf === undefined);
         const bytes =
           v.kind === "redirect"
-            ? buildReply(v.status, "", { headers: [`location: ${v.location}`], close: false })
-            : buildReply(v.status, v.body ?? "", { contentType: v.contentType, close: false });
+            ? buildReply(v.status, "", { headers: [`location: ${v.location}`], close })
+            : buildReply(v.status, v.body ?? "", { contentType: v.contentType, close });
         this.rec.status = v.status;
         this.client.write(bytes);
         this.rec.bytesOut += bytes.length;
@@ -569,7 +602,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   onServerConnect(): void {
     const rec = this.rec;
     rec.Tc = Date.now() - this.connectStart;
-    if (!this.http) return this.startTunnel(undefined, undefined);
+    if (!this.http) return this.startTunnel(undefined, this.cbuf);
     this.phase = Phase.Exchange;
     this.res = undefined;
     this.sbuf = undefined;
@@ -578,6 +611,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const head = this.outHead!;
     // Kept only while a reused connection may still turn out dead and the request can be resent.
     if (!this.reused || this.reqBody !== Body.Done) this.outHead = undefined;
+    this.arm(this.be!.px.timeouts.server);
     if (this.reqBody === Body.Done) s.write(head);
     else {
       // Body bytes that arrived with the head go in the same segment.
@@ -587,9 +621,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       s.write(head);
       if (pending) this.forwardRequestBody(pending);
       s.uncork();
+      // A malformed chunk in those bytes has closed the session.
+      if (this.phase === Phase.Exchange) this.resumeClient();
     }
-    this.arm(this.be!.px.timeouts.server);
-    if (this.reqBody !== Body.Done) this.resumeClient();
   }
 
   onServerClose(): void {
@@ -708,14 +742,12 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       if (sc.done) this.reqBody = Body.Done;
     }
     const ok = s.write(n === chunk.length ? chunk : chunk.subarray(0, n));
+    // Any further bytes wait in cbuf for the next transaction.
     if (n < chunk.length) this.cbuf = chunk.subarray(n);
-    if (this.reqBody === Body.Done) {
-      // The request is complete: any further bytes wait in cbuf for the next transaction.
-      this.arm(this.be!.px.timeouts.server);
-    } else {
-      if (!ok) this.client.pause();
-      this.arm(this.fe.px.timeouts.client);
-    }
+    if (!ok && this.reqBody !== Body.Done) this.client.pause();
+    // Like haproxy 2.6, the server timeout alone bounds the exchange, body upload included: a
+    // client that stalls mid-body ends as a 504 sH once the server has been silent that long.
+    this.arm(this.be!.px.timeouts.server);
   }
 
   // ─── response ────────────────────────────────────────────────────────────────────────────────
@@ -887,24 +919,42 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const now = Date.now();
     rec.Ta = now - rec.requestTime;
     this.served++;
-    // The request body may still be flowing (an early response): its end is unknown, so close.
-    if (this.reqBody !== Body.Done) this.closeAfter = true;
-    this.releaseServer(serverReusable && !this.serverMustClose && this.resBody === Body.Done);
+    // The request body may still be flowing (an early response): its end is unknown, so both
+    // sides close; the server connection especially, or the body's rest would reach the next user.
+    const reqDone = this.reqBody === Body.Done;
+    if (!reqDone) this.closeAfter = true;
+    this.releaseServer(serverReusable && reqDone && !this.serverMustClose && this.resBody === Body.Done);
     this.emitLog("-", "-");
-    if (this.closeAfter || this.rt.stopping || this.clientEnded) {
+    if (this.closeAfter || this.rt.stopping || (this.clientEnded && this.cbuf === undefined)) {
       this.client.end();
       return this.finish();
     }
     // Next request on the same connection.
     this.resetTransaction(now);
     this.phase = Phase.Head;
+    if (this.client.writableNeedDrain) {
+      // The client does not read its answers: read no more requests until it does.
+      this.client.pause();
+      this.awaitingDrain = true;
+      this.arm(this.fe.px.timeouts.client);
+      return;
+    }
+    this.nextRequest();
+  }
+
+  /** Starts the pipelined request already received, or waits idle for the next one. */
+  private nextRequest(): void {
     this.resumeClient();
     if (this.cbuf) {
-      // A pipelined request is already here: it starts now.
       this.rec.Ti = 0;
       const t = this.fe.px.timeouts;
       this.arm(t.httpRequest ?? t.client);
       this.readRequest();
+      // A client that has finished sending will not complete a partial request.
+      if (this.clientEnded && this.phase === Phase.Head) this.onClientEnd();
+    } else if (this.clientEnded) {
+      this.client.end();
+      this.finish();
     } else {
       this.idle = true;
       const t = this.fe.px.timeouts;
@@ -991,6 +1041,8 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.arm(tb.tunnel ?? tf.tunnel ?? Math.max(tf.client ?? 0, tb.server ?? 0));
     this.client.resume();
     this.server!.resume();
+    // A client that finished sending before the tunnel existed: its FIN goes on now.
+    if (this.clientEnded) this.onClientEnd();
   }
 
   private startTcp(): void {
@@ -1004,6 +1056,12 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.beCounted = true;
     this.client.pause();
     this.acquireServer(undefined);
+  }
+
+  /** Soft stop: a connection waiting for its next request (or its first byte) closes now, unlogged. */
+  closeIfIdle(): void {
+    if (this.phase === Phase.Head && this.cbuf === undefined && !this.awaitingDrain && this.rec.empty)
+      this.finish();
   }
 
   /** `on-marked-down shutdown-sessions`: the server went away. */

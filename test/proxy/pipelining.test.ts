@@ -1,0 +1,210 @@
+// Pipelined and half-closed clients, early responses, clients that do not read, soft stop: the
+// edges of the transaction loop, each checked against what haproxy 2.6 does.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { once } from "node:events";
+import {
+  startProxy,
+  httpBackend,
+  rawServer,
+  exchange,
+  Client,
+  waitFor,
+  sleep,
+  DEFAULTS,
+  FRONTEND,
+} from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+async function proxy(text: string) {
+  const p = await startProxy(text);
+  cleanup.push(p.stop);
+  return p;
+}
+
+const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+
+test("requests pipelined before a FIN are all answered, then the connection closes", async () => {
+  const b = await httpBackend("web", (req, res) => setTimeout(() => res.end(`hi ${req.url}`), 20));
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  const s = net.connect(p.port, "127.0.0.1");
+  s.end(GET("/1") + GET("/2") + GET("/3"));
+  const chunks: Buffer[] = [];
+  s.on("data", (d: Buffer) => chunks.push(d));
+  await once(s, "close");
+  assert.deepEqual(
+    Buffer.concat(chunks)
+      .toString()
+      .match(/hi \/\d/g),
+    ["hi /1", "hi /2", "hi /3"],
+  );
+});
+
+test("thousands of pipelined requests answered by the proxy itself: no recursion, all answered", async () => {
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain string ok
+`);
+  const n = 5000;
+  const text = await exchange(
+    p.port,
+    GET("/").repeat(n - 1) + GET("/").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"),
+    10000,
+  );
+  assert.equal(text.match(/HTTP\/1\.1 200 OK/g)?.length, n);
+  // The last one says that the connection closes.
+  assert.match(text.slice(text.lastIndexOf("HTTP/1.1")), /\r\nconnection: close\r\n/);
+  assert.equal(p.rt.actconn, 0);
+});
+
+test("a pipelining client that does not read its answers stops being read", async () => {
+  // Answers that arrive in one read each: each completes even though the client takes nothing.
+  const big = Buffer.alloc(16 << 10, 97);
+  const b = await httpBackend("big", (_req, res) => res.end(big));
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  const s = net.connect(p.port, "127.0.0.1");
+  s.on("error", () => undefined);
+  cleanup.push(async () => void s.destroy());
+  await once(s, "connect");
+  s.pause();
+  // 2000 answers of 16 KiB are 32 MiB: they must wait on the client, not in the proxy's memory.
+  s.write(GET("/").repeat(2000));
+  await waitFor(() => b.seen.length > 0, 2000, "the first request");
+  let last = -1;
+  await waitFor(
+    () => {
+      const stalled = b.seen.length === last;
+      last = b.seen.length;
+      return stalled;
+    },
+    5000,
+    "the requests to stop reaching the server",
+  );
+  await sleep(300);
+  assert.equal(b.seen.length, last);
+  assert.ok(last < 500, `${last} requests forwarded to a client that reads nothing`);
+  s.destroy();
+});
+
+test("an early response does not hand the unfinished request body to the next user", async () => {
+  const heads: string[] = [];
+  let conns = 0;
+  const srv = await rawServer((s) => {
+    conns++;
+    s.on("data", (d: Buffer) => {
+      const text = d.toString("latin1");
+      if (!/^(GET|POST) /.test(text)) return;
+      heads.push(text.slice(0, text.indexOf("\r\n")));
+      s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  http-reuse always
+  server a 127.0.0.1:${srv.port}
+`);
+  const a = new Client(p.port);
+  cleanup.push(async () => a.close());
+  a.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n");
+  await a.until((t) => t.endsWith("ok"));
+  const b = await exchange(p.port, GET("/next").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+  assert.match(b, /^HTTP\/1\.1 200 OK/);
+  assert.deepEqual(heads, ["POST /upload HTTP/1.1", "GET /next HTTP/1.1"]);
+  assert.equal(conns, 2);
+});
+
+test("a stalled upload ends on the server timeout with 504, as in haproxy", async () => {
+  const srv = await rawServer((s) => s.on("data", () => undefined));
+  cleanup.push(srv.close);
+  const p = await proxy(`
+defaults
+  mode http
+  timeout client 200ms
+  timeout connect 1s
+  timeout server 800ms
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+  await sleep(100);
+  const t0 = Date.now();
+  c.send("67");
+  const text = await c.until((t) => t.includes("</html>"), 3000);
+  assert.match(text, /^HTTP\/1\.1 504 /);
+  assert.ok(Date.now() - t0 >= 700, `answered after ${Date.now() - t0} ms, before the server timeout`);
+});
+
+test("tcp mode: bytes and FIN sent while queued reach the server", async () => {
+  const received: string[] = [];
+  const srv = await rawServer((s) => {
+    let got = "";
+    s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    s.on("end", () => {
+      received.push(got);
+      s.end(`bye ${got}`);
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`
+defaults
+  mode tcp
+  timeout client 5s
+  timeout connect 1s
+  timeout server 5s
+  timeout queue 5s
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${srv.port} maxconn 1
+`);
+  const first = net.connect(p.port, "127.0.0.1");
+  first.on("error", () => undefined);
+  await waitFor(() => p.rt.actconn === 1, 2000, "the first session");
+  await sleep(50);
+  const second = new Promise<string>((resolve) => {
+    let got = "";
+    const s = net.connect(p.port, "127.0.0.1", () => s.end("queued bytes"));
+    s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    s.on("close", () => resolve(got));
+  });
+  await waitFor(() => p.rt.backends.get("bk")!.queue.length === 1, 2000, "the second session queued");
+  await sleep(50);
+  first.end("first");
+  assert.equal(await second, "bye queued bytes");
+  assert.deepEqual(received.sort(), ["first", "queued bytes"]);
+});
+
+test("soft stop closes idle keep-alive connections at once and lets busy ones finish", async () => {
+  const b = await httpBackend("slow", (_req, res) => setTimeout(() => res.end("late"), 300));
+  cleanup.push(b.close);
+  const p = await startProxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const idle = new Client(p.port);
+  idle.send(GET("/first"));
+  await idle.until((t) => t.endsWith("late"));
+  const busy = new Client(p.port);
+  busy.send(GET("/busy"));
+  await waitFor(() => b.seen.length === 2, 2000, "the busy request at the server");
+  const t0 = Date.now();
+  await p.rt.softStop();
+  assert.ok(idle.closed, "the idle connection is closed");
+  const text = await busy.until((t) => t.endsWith("late"));
+  assert.match(text, /\r\nConnection: close\r\n/i);
+  assert.ok(Date.now() - t0 < 1000);
+});
