@@ -94,16 +94,21 @@ export async function serve(o: CliOptions): Promise<number> {
       }
       resolve(0);
     };
+    let stopped: Promise<void> | undefined;
     const hard = (): void => {
-      void rt.stop().then(finish);
+      stopped ??= rt.stop();
+      void stopped.then(finish);
     };
     process.once("SIGINT", hard);
     process.once("SIGTERM", hard);
     process.once("SIGUSR1", () => {
-      void rt
-        .softStop()
-        .then(() => rt.stop())
-        .then(finish);
+      // hard-stop-after bounds how long the sessions still open may hold the stop.
+      const after = rt.global.hardStopAfter;
+      const timer = after === undefined ? undefined : setTimeout(hard, after);
+      void rt.softStop().then(() => {
+        clearTimeout(timer);
+        hard();
+      });
     });
   });
 }

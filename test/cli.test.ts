@@ -84,6 +84,14 @@ test("-f DIR reads *.cfg files in lexical order", () => {
   writeFileSync(join(d, "ignored.txt"), "garbage\n");
   const r = run(["-c", "-f", d]);
   assert.equal(r.status, 0, r.stderr);
+  // The order shows in the alerts: each file's error is reported as the files are read.
+  const e = join(dir, "errors.d");
+  mkdirSync(e);
+  for (const name of ["30-c.cfg", "10-a.cfg", "20-b.cfg"]) writeFileSync(join(e, name), "frobnicate\n");
+  const bad = run(["-c", "-f", e]);
+  assert.equal(bad.status, 1);
+  const order = [...bad.stderr.matchAll(/(\d0-[abc])\.cfg:1\]/g)].map((m) => m[1]);
+  assert.deepEqual(order, ["10-a", "20-b", "30-c"]);
 });
 
 test("-cc evaluates a condition; -v prints a version line; unknown flags fail at once", () => {
@@ -148,6 +156,28 @@ test("SIGUSR1 soft-stops: the listener closes, an open request still completes",
     const text = await pending;
     assert.match(text, /^HTTP\/1\.1 200 OK[\s\S]*late$/);
     assert.equal(await child.exited, 0);
+  } finally {
+    await child.kill("SIGKILL");
+    await b.close();
+  }
+});
+
+test("hard-stop-after cuts a soft stop that sessions would hold too long", async () => {
+  const b = await httpBackend("never", () => undefined);
+  const cfg = file(
+    "hardstop.cfg",
+    `global\n  hard-stop-after 300ms\ndefaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\nfrontend f\n  bind fd@3\n  default_backend b\nbackend b\n  server s 127.0.0.1:${b.port}\n`,
+  );
+  const child = await spawnSluice(["-f", cfg]);
+  try {
+    const pending = exchange(child.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 4000);
+    await waitFor(() => b.seen.length === 1, 2000, "request at the server");
+    const t0 = Date.now();
+    child.proc.kill("SIGUSR1");
+    assert.equal(await child.exited, 0);
+    const took = Date.now() - t0;
+    assert.ok(took >= 250 && took < 2000, `stopped after ${took} ms`);
+    await pending;
   } finally {
     await child.kill("SIGKILL");
     await b.close();

@@ -1,6 +1,7 @@
 // The keywords of the `global` section.
 import type { Global, Where } from "./model.js";
 import { parseLogTarget } from "./log-target.js";
+import { parseDuration } from "./duration.js";
 
 export interface GlobalContext {
   global: Global;
@@ -50,7 +51,6 @@ const NO_EFFECT = [
   "nosplice",
   "nogetaddrinfo",
   "noreuseport",
-  "hard-stop-after",
   "insecure-fork-wanted",
   "expose-experimental-directives",
   "busy-polling",
@@ -71,6 +71,13 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   daemon: (c) => {
     c.global.daemon = true;
     c.warning(`'daemon' is ignored: sluice always stays in the foreground (use your service manager).`);
+  },
+  "hard-stop-after": (c) => {
+    const v = c.words[1];
+    if (v === undefined) return c.alert(`'hard-stop-after' expects <time> as argument.`);
+    const ms = parseDuration(v);
+    if (typeof ms === "string") return c.alert(`'hard-stop-after' : ${ms}`);
+    c.global.hardStopAfter = ms;
   },
   pidfile: (c) => {
     if (c.words[1] === undefined) return c.alert(`'pidfile' expects a file name.`);

@@ -77,6 +77,8 @@ export interface Global {
   hostname?: string;
   pidfile?: string;
   daemon: boolean;
+  /** hard-stop-after: how long a soft stop may wait for sessions before closing them all. */
+  hardStopAfter?: number;
   /** Settings accepted for compatibility that change nothing here, kept for `-c` warnings. */
   where: Where | undefined;
 }
@@ -225,6 +227,11 @@ export interface ProxySettings {
   logHealthChecks: boolean;
   logasap: boolean;
   allbackups: boolean;
+  /** option abortonclose: a client that shuts its side while its request waits gives it up. */
+  abortOnClose: boolean;
+  /** option clitcpka / srvtcpka (tcpka sets both): TCP keep-alive probes on that side's sockets. */
+  cliTcpKa: boolean;
+  srvTcpKa: boolean;
   balance: Balance;
   defaultServer: ServerParams;
   httpchk?: HttpCheckSend;

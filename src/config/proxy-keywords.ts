@@ -83,7 +83,13 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   "log-health-checks": { key: "logHealthChecks", cap: "be" },
   logasap: { key: "logasap", cap: "fe" },
   allbackups: { key: "allbackups", cap: "be" },
+  abortonclose: { key: "abortOnClose", cap: "be" },
+  clitcpka: { key: "cliTcpKa", cap: "fe" },
+  srvtcpka: { key: "srvTcpKa", cap: "be" },
 };
+
+/** Options that change behaviour sluice does not implement: refused rather than ignored. */
+const UNSUPPORTED_OPTIONS = new Set(["checkcache", "prefer-last-server"]);
 
 /** Options that only tune haproxy internals: accepted, with a warning that they change nothing here. */
 const NO_EFFECT_OPTIONS = new Set([
@@ -96,12 +102,6 @@ const NO_EFFECT_OPTIONS = new Set([
   "socket-stats",
   "nolinger",
   "disable-h2-upgrade",
-  "abortonclose",
-  "checkcache",
-  "tcpka",
-  "clitcpka",
-  "srvtcpka",
-  "prefer-last-server",
 ]);
 
 export function parseOption(c: KeywordContext, negate: boolean): void {
@@ -112,6 +112,12 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
   if (b) {
     if (!capOk(c, b.cap, `option ${name}`)) return;
     (px as unknown as Record<string, boolean>)[b.key] = !negate;
+    return;
+  }
+  if (UNSUPPORTED_OPTIONS.has(name)) return c.alert(`'option ${name}' is not supported by sluice.`);
+  if (name === "tcpka") {
+    if (!c.proxy || hasFrontend(c.proxy)) px.cliTcpKa = !negate;
+    if (!c.proxy || hasBackend(c.proxy)) px.srvTcpKa = !negate;
     return;
   }
   if (NO_EFFECT_OPTIONS.has(name)) {

@@ -30,6 +30,7 @@ export class ServerConn {
   ) {
     this.owner = owner;
     const s = net.connect({ host: server.address, port: server.port, allowHalfOpen: true, noDelay: true });
+    if (server.backend.px.srvTcpKa) s.setKeepAlive(true);
     (s as ConnSocket)[kConn] = this;
     s.once("connect", onConnect);
     s.on("data", onData);

@@ -127,6 +127,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     rec.acceptTime = rec.requestTime = Date.now();
 
     client.setNoDelay(true);
+    if (fe.px.cliTcpKa) client.setKeepAlive(true);
     client.on("data", this.onClientData);
     client.on("end", this.onClientEnd);
     client.on("error", this.onClientError);
@@ -240,6 +241,12 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
         return this.close(this.served > 0 || this.rec.empty ? "-" : "C", this.served > 0 ? "-" : "R", false);
       this.rec.requestLine = this.rec.requestLine || "<BADREQ>";
       return this.close("C", "R", false);
+    }
+    // option abortonclose: the request is given up (haproxy 2.6 answers 400 once it reached the server).
+    if (this.http && this.be?.px.abortOnClose) {
+      if (this.phase === Phase.Queue) return this.close("C", "Q", true);
+      if (this.phase === Phase.Connect) return this.close("C", "C", true);
+      if (this.phase === Phase.Exchange && this.res === undefined) return this.abortWith(400, "C", "H");
     }
     // Otherwise haproxy serves the request under way and those pipelined behind it, then closes.
     if (this.phase === Phase.Exchange) {

@@ -334,6 +334,28 @@ test("keywords that only tune haproxy internals are accepted with a warning", ()
   assert.equal(warnings(diagnostics).filter((d) => /has no effect/.test(d.message)).length, 3);
 });
 
+test("options that change behaviour are implemented or refused, never ignored", () => {
+  oneAlert(`${BASE}  option checkcache\n`, 6, /'option checkcache' is not supported by sluice/);
+  oneAlert(`${BASE}  option prefer-last-server\n`, 6, /'option prefer-last-server' is not supported/);
+  const { config, diagnostics } = parse(`${BASE}  option abortonclose
+frontend f
+  bind :1
+  option tcpka
+  default_backend b
+backend b
+  option srvtcpka
+  no option abortonclose
+listen l
+  bind :2
+  option tcpka
+`);
+  assert.deepEqual(alerts(diagnostics), []);
+  const [f, l] = config.frontends;
+  const b = config.backends.get("b");
+  assert.deepEqual([f!.cliTcpKa, b!.srvTcpKa, b!.abortOnClose, b!.cliTcpKa], [true, true, false, false]);
+  assert.deepEqual([l!.cliTcpKa, l!.srvTcpKa, l!.abortOnClose], [true, true, true]);
+});
+
 test("conditions: AND terms, OR groups, negation, anonymous ACLs", () => {
   const { config, diagnostics } = parse(`${BASE}
 frontend f

@@ -9,7 +9,8 @@ import dgram from "node:dgram";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Logger, newLogRecord, SyslogHeaders, type LogProxy, type LogRecord } from "../../src/log/index.js";
-import type { Global, LogTarget, ProxySettings } from "../../src/config/model.js";
+import type { Global, LogTarget } from "../../src/config/model.js";
+import { newProxySettings } from "../../src/config/defaults.js";
 
 const at = (iso: string): number => Date.parse(iso + "Z");
 
@@ -31,29 +32,7 @@ function global(logs: LogTarget[] = [], over: Partial<Global> = {}): Global {
   return { bufsize: 16384, maxhdr: 101, logs, logTag: "haproxy", daemon: false, where: undefined, ...over };
 }
 function proxy(logs: LogTarget[], over: Partial<LogProxy> = {}): LogProxy {
-  return {
-    name: "fe",
-    mode: "http",
-    timeouts: {},
-    retries: 3,
-    httpConnMode: "keep-alive",
-    httpReuse: "safe",
-    logs,
-    logGlobal: false,
-    logFormat: "httplog",
-    dontlognull: false,
-    contstats: false,
-    logSeparateErrors: false,
-    logHealthChecks: false,
-    logasap: false,
-    allbackups: false,
-    balance: "roundrobin",
-    defaultServer: {} as ProxySettings["defaultServer"],
-    httpCheckExpect: [],
-    captureRequestHeaders: [],
-    captureResponseHeaders: [],
-    ...over,
-  };
+  return { ...newProxySettings(), name: "fe", mode: "http", logs, logFormat: "httplog", ...over };
 }
 function record(over: Partial<LogRecord> = {}): LogRecord {
   const r = newLogRecord();

@@ -208,3 +208,39 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   assert.match(text, /\r\nConnection: close\r\n/i);
   assert.ok(Date.now() - t0 < 1000);
 });
+
+test("option abortonclose: a client that leaves while queued or waiting gives its request up", async () => {
+  const b = await httpBackend("slow", (_req, res) => setTimeout(() => res.end("late"), 400));
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+  option abortonclose
+  timeout queue 5s
+${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1
+`);
+  const first = exchange(p.port, GET("/first"));
+  await waitFor(() => b.seen.length === 1, 2000, "the first request");
+  // Queued behind /first, then the client shuts its side: haproxy 2.6 drops it without an answer (CQ).
+  const half = await new Promise<string>((resolve) => {
+    let got = "";
+    const s = net.connect(p.port, "127.0.0.1", () => s.end(GET("/half")));
+    s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    s.on("close", () => resolve(got));
+  });
+  assert.equal(half, "");
+  assert.match(await first, /late$/);
+  // Once at the server, the abort is answered with 400, as haproxy 2.6 does.
+  const sent = await new Promise<string>((resolve) => {
+    let got = "";
+    const s = net.connect(p.port, "127.0.0.1", () => s.write(GET("/sent")));
+    s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    s.on("close", () => resolve(got));
+    void waitFor(() => b.seen.some((r) => r.url === "/sent"), 2000, "/sent at the server").then(() =>
+      s.end(),
+    );
+  });
+  assert.match(sent, /^HTTP\/1\.1 400 /);
+  assert.deepEqual(
+    b.seen.map((r) => r.url),
+    ["/first", "/sent"],
+  );
+});
