@@ -20,6 +20,73 @@ export interface ParseResult {
 }
 
 const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
+
+/** haproxy 2.6 keywords a user may well write that sluice refuses for now: said so, not "unknown". */
+const LATER_PROXY_KEYWORDS = new Set([
+  "log-format",
+  "log-format-sd",
+  "error-log-format",
+  "cookie",
+  "stats",
+  "redirect",
+  "errorfile",
+  "errorfiles",
+  "errorloc",
+  "errorloc302",
+  "errorloc303",
+  "http-error",
+  "http-after-response",
+  "tcp-request",
+  "tcp-response",
+  "stick-table",
+  "stick",
+  "compression",
+  "unique-id-format",
+  "unique-id-header",
+  "monitor-uri",
+  "monitor",
+  "hash-type",
+  "hash-balance-factor",
+  "server-template",
+  "use-server",
+  "persist",
+  "force-persist",
+  "ignore-persist",
+  "source",
+  "filter",
+  "fullconn",
+  "rate-limit",
+  "disabled",
+  "enabled",
+  "dispatch",
+  "email-alert",
+  "http-send-name-header",
+  "dynamic-cookie-key",
+  "max-keep-alive-queue",
+  "load-server-state-from-file",
+  "server-state-file-name",
+  "declare",
+  "external-check",
+  "grace",
+  "bind-process",
+]);
+
+const LATER_GLOBAL_KEYWORDS = new Set([
+  "stats",
+  "lua-load",
+  "lua-prepend-path",
+  "nbproc",
+  "server-state-file",
+  "server-state-base",
+  "ssl-server-verify",
+  "h1-case-adjust",
+  "h1-case-adjust-file",
+  "tune.ssl.default-dh-param",
+  "maxconnrate",
+  "maxsessrate",
+  "maxsslconn",
+  "maxpipes",
+]);
 const UNSUPPORTED_SECTIONS = new Set([
   "userlist",
   "peers",
@@ -275,7 +342,11 @@ class ConfigParser {
   private globalKeyword(words: string[], where: Where): void {
     const kw = words[0]!;
     const fn = GLOBAL_KEYWORDS[kw];
-    if (!fn) return this.alert(`unknown keyword '${kw}' in 'global' section`, where);
+    if (!fn) {
+      if (LATER_GLOBAL_KEYWORDS.has(kw) || /^(ssl-|tune\.(ssl|h2|lua)\.)/.test(kw))
+        return this.alert(`'${kw}' is a haproxy keyword that sluice does not support yet.`, where);
+      return this.alert(`unknown keyword '${kw}' in 'global' section`, where);
+    }
     fn({
       global: this.global,
       env: this.env,
@@ -301,7 +372,11 @@ class ConfigParser {
       return;
     }
     const def = PROXY_KEYWORDS[kw];
-    if (!def) return this.alert(`unknown keyword '${kw}' in '${sectionName}' section`, where);
+    if (!def) {
+      if (LATER_PROXY_KEYWORDS.has(kw))
+        return this.alert(`'${kw}' is a haproxy keyword that sluice does not support yet.`, where);
+      return this.alert(`unknown keyword '${kw}' in '${sectionName}' section`, where);
+    }
     if (!this.current && !def.defaults)
       return this.alert(`'${kw}' not allowed in 'defaults' section.`, where);
     const ctx: KeywordContext = {
@@ -345,7 +420,10 @@ class ConfigParser {
       for (const s of p.servers) {
         const prev = seen.get(s.name);
         if (prev)
-          this.alert(`'server ${p.name}/${s.name}' : already defined at ${prev.file}:${prev.line}.`, s.where);
+          this.alert(
+            `${p.kind} '${p.name}', another server named '${s.name}' was already defined at line ${prev.line}, please use distinct names.`,
+            s.where,
+          );
         else seen.set(s.name, s.where);
       }
       this.missingTimeouts(p);

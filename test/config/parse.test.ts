@@ -334,6 +334,21 @@ test("keywords that only tune haproxy internals are accepted with a warning", ()
   assert.equal(warnings(diagnostics).filter((d) => /has no effect/.test(d.message)).length, 3);
 });
 
+test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
+  oneAlert(
+    `${BASE}backend b\n  cookie SRV insert\n`,
+    7,
+    /^'cookie' is a haproxy keyword that sluice does not support yet/,
+  );
+  oneAlert(
+    `global\n  stats socket /run/x.sock\n`,
+    2,
+    /^'stats' is a haproxy keyword that sluice does not support/,
+  );
+  oneAlert(`global\n  tune.ssl.lifetime 1m\n`, 2, /^'tune\.ssl\.lifetime' is a haproxy keyword/);
+  oneAlert(`${BASE}backend b\n  frobnicate\n`, 7, /^unknown keyword 'frobnicate' in 'backend' section/);
+});
+
 test("options that change behaviour are implemented or refused, never ignored", () => {
   oneAlert(`${BASE}  option checkcache\n`, 6, /'option checkcache' is not supported by sluice/);
   oneAlert(`${BASE}  option prefer-last-server\n`, 6, /'option prefer-last-server' is not supported/);
