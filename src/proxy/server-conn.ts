@@ -22,6 +22,8 @@ export class ServerConn {
   owner: ConnOwner | null;
   /** When it entered the idle pool (Date.now()), for purging. */
   parkedAt = 0;
+  /** It has carried a second request: proof that the server keeps connections (http-reuse aggressive). */
+  reused = false;
   readonly socket: net.Socket;
 
   constructor(
@@ -99,17 +101,27 @@ export function park(c: ServerConn): void {
   c.server.idle.push(c);
 }
 
-/** Takes the most recently parked live connection of `server`, or undefined. */
-export function unpark(server: RtServer, owner: ConnOwner): ServerConn | undefined {
-  for (;;) {
-    const c = server.idle.pop();
-    if (!c) return undefined;
-    if (c.usable) {
-      c.owner = owner;
-      return c;
+/**
+ * Takes the most recently parked live connection of `server` (only one that was already reused
+ * when `provenOnly`), or undefined.
+ */
+export function unpark(server: RtServer, owner: ConnOwner, provenOnly: boolean): ServerConn | undefined {
+  const idle = server.idle;
+  for (let i = idle.length - 1; i >= 0; i--) {
+    const c = idle[i]!;
+    if (!c.usable) {
+      idle.splice(i, 1);
+      c.socket.destroy();
+      continue;
     }
-    c.socket.destroy();
+    if (provenOnly && !c.reused) continue;
+    if (i === idle.length - 1) idle.pop();
+    else idle.splice(i, 1);
+    c.owner = owner;
+    c.reused = true;
+    return c;
   }
+  return undefined;
 }
 
 /** Closes the idle connections of `servers` that have waited longer than IDLE_PURGE_MS. */

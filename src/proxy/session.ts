@@ -571,7 +571,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.phase = Phase.Connect;
     this.connectStart = Date.now();
     // Reuse an idle connection to this server when the http-reuse policy allows it.
-    const idle = fresh || !this.mayReuse() ? undefined : unpark(srv, this);
+    const idle = fresh ? undefined : this.idleConn(srv);
     this.reused = idle !== undefined;
     if (idle) {
       this.attach(idle);
@@ -582,13 +582,32 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.arm(this.be!.px.timeouts.connect);
   }
 
-  /** http-reuse: `safe` gives the first request of a client connection a server connection of its own. */
-  private mayReuse(): boolean {
-    if (!this.http) return false;
+  /**
+   * The idle connection this request may use, as haproxy's http-reuse allows: the session's own
+   * connection to the same server, always; another session's, with `safe` from the second request
+   * of a client connection on, with `aggressive` also for a first request if the connection has
+   * proved it can be reused, with `always` any; with `never`, none.
+   */
+  private idleConn(srv: RtServer): ServerConn | undefined {
+    const own = this.ownConn;
+    if (own) {
+      this.ownConn = undefined;
+      if (own.server === srv && own.usable) {
+        own.owner = this;
+        own.reused = true;
+        return own;
+      }
+      own.socket.destroy();
+    }
+    if (!this.http) return undefined;
     const reuse = this.be!.px.httpReuse;
-    if (reuse === "never" || this.connMode(this.be!) !== "keep-alive") return false;
-    return reuse !== "safe" || this.served > 0;
+    if (reuse === "never" || this.connMode(this.be!) !== "keep-alive") return undefined;
+    if (reuse === "always" || this.served > 0) return unpark(srv, this, false);
+    return reuse === "aggressive" ? unpark(srv, this, true) : undefined;
   }
+
+  /** With `http-reuse never`, the server connection kept for this session's next request only. */
+  private ownConn: ServerConn | undefined;
 
   private attach(c: ServerConn): void {
     this.conn = c;
@@ -686,20 +705,24 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       this.rec.retries++;
       srv.retries++;
       const redispatch = be.px.redispatch;
-      // haproxy redispatches on the last retry (or every Nth retry with an interval).
-      const last = this.attempts === be.px.retries;
-      const interval = redispatch?.interval ?? 0;
+      // haproxy 2.6 redispatches when the server is down, every Nth retry (the last one by default,
+      // a negative interval counting from it), and always when the request is bound to no server
+      // (never the case here: sluice has no persistence) and more than one active server is up.
+      // A redispatch goes at once; a retry on the same server waits the turn-around delay.
+      const interval = redispatch?.interval ?? -1;
       const move =
         redispatch !== undefined &&
-        (interval === -1 ? last : interval > 0 ? this.attempts % interval === 0 : last);
+        (!srv.up ||
+          (interval > 0 && this.attempts % interval === 0) ||
+          (interval < 0 && this.attempts % (be.px.retries + 1 + interval) === 0) ||
+          be.serverCounts().active > 1);
       this.phase = Phase.Connect;
-      const delay = timedOut ? 0 : Math.min(be.px.timeouts.connect ?? 1000, 1000);
       this.arm(undefined);
+      if (move) return this.redispatch();
+      const delay = timedOut ? 0 : Math.min(be.px.timeouts.connect ?? 1000, 1000);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
-        if (this.phase !== Phase.Connect) return;
-        if (move) return this.redispatch();
-        this.connect();
+        if (this.phase === Phase.Connect) this.connect();
       }, delay);
       return;
     }
@@ -974,9 +997,15 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const c = this.detach();
     if (c) {
       const be = this.be;
-      if (reusable && be && this.connMode(be) === "keep-alive" && be.px.httpReuse !== "never" && c.usable)
-        park(c);
-      else c.socket.destroy();
+      if (reusable && be && this.connMode(be) === "keep-alive" && c.usable) {
+        if (be.px.httpReuse !== "never") park(c);
+        else {
+          // Not shared, but kept for this client's next request (an owner-less connection closes on
+          // any sign of life from the server meanwhile).
+          this.ownConn?.socket.destroy();
+          this.ownConn = c;
+        }
+      } else c.socket.destroy();
     }
     this.releaseSlot();
     if (this.beCounted) {
@@ -1094,6 +1123,10 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
 
   private finish(): void {
     this.phase = Phase.Closed;
+    if (this.ownConn) {
+      this.ownConn.socket.destroy();
+      this.ownConn = undefined;
+    }
     this.arm(undefined);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const c = this.client;

@@ -115,9 +115,15 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   assert.equal(c.take(), "", "an idle keep-alive connection closes without a 408");
 });
 
-test("http-reuse: never opens a server connection per client connection; always shares idle ones", async () => {
+test("http-reuse never, safe, aggressive, always open as many server connections as haproxy 2.6", async () => {
+  // Clients one after the other making 1, 1, 2 and 1 requests. haproxy 2.6 opened 4, 4, 3 and 1
+  // server connections: a client's second request uses its own connection in every mode; `safe`
+  // never gives a first request another client's connection, `aggressive` does once that connection
+  // has been reused (the third client's), `always` shares the very first one.
   for (const [mode, expectConns] of [
-    ["never", 3],
+    ["never", 4],
+    ["safe", 4],
+    ["aggressive", 3],
     ["always", 1],
   ] as const) {
     const b = await httpBackend("a");
@@ -127,10 +133,12 @@ ${FRONTEND}  http-reuse ${mode}
   server a 127.0.0.1:${b.port}
 `);
     cleanup.push(p.stop);
-    for (let i = 0; i < 3; i++) {
+    for (const requests of [1, 1, 2, 1]) {
       const c = new Client(p.port);
-      c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-      assert.equal((await c.response()).status, 200);
+      for (let i = 0; i < requests; i++) {
+        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert.equal((await c.response()).status, 200);
+      }
       c.close();
       await waitFor(() => p.rt.actconn === 0, 1000, "session end");
     }
