@@ -5,7 +5,7 @@ import type { Where } from "../config/model.js";
 import type { HttpHead } from "../http/message.js";
 import type { SampleContext } from "./context.js";
 import { cookNext, cookStart, hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
-import { parseDottedQuad, parseIpv6 } from "./ip.js";
+import { parseIpv4Prefix, parseIpv6 } from "./ip.js";
 import { Sample, T, readIntBytes } from "./sample.js";
 import { pathEnd, pathStart } from "./uri.js";
 
@@ -121,15 +121,23 @@ const toVal = (smp: Sample): boolean => {
 };
 
 const scratch = new Uint8Array(16);
-/** hdr_ip: a leading dotted quad (so "1.2.3.4:80" gives 1.2.3.4), else a whole IPv6 address. */
+/** A port after "a.b.c.d:" as haproxy 2.6's strl2irc reads it: digits (0..65535), or '-' and zeros. */
+const PORT = /^(?:\d+|-0*)$/;
+/**
+ * hdr_ip as in haproxy 2.6: the whole value is an IPv4 address, or one followed by ':' and a valid
+ * port ("1.2.3.4:80" gives 1.2.3.4, "1.2.3.4x" and "1.2.3.4 5.6.7.8" give nothing), else the whole
+ * value is an IPv6 address. The IPv4 result is in canonical form ("010.1.2.3" gives "10.1.2.3").
+ */
 const toIp = (smp: Sample): boolean => {
   const s = smp.getStr();
-  let e = 0;
-  while (e < s.length && ((s.charCodeAt(e) >= 48 && s.charCodeAt(e) <= 57) || s.charCodeAt(e) === 46)) e++;
-  const v4 = e === s.length ? s : s.slice(0, e);
-  if (parseDottedQuad(v4, scratch)) {
-    smp.setStr(v4, T.Ip);
-    return true;
+  const n = parseIpv4Prefix(s, scratch);
+  if (n > 0) {
+    const port = n === s.length ? "" : s.slice(n + 1);
+    if (n === s.length || (s.charCodeAt(n) === 58 && PORT.test(port) && !(Number(port) > 65535))) {
+      const canonical = n === s.length && !/(?:^|\.)0\d/.test(s);
+      smp.setStr(canonical ? s : `${scratch[0]}.${scratch[1]}.${scratch[2]}.${scratch[3]}`, T.Ip);
+      return true;
+    }
   }
   if (parseIpv6(s, scratch)) {
     smp.setStr(s, T.Ip);

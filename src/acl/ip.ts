@@ -49,6 +49,36 @@ export function parseDottedQuad(s: string, out: Uint8Array, off = 0): boolean {
   return part === 4;
 }
 
+/**
+ * haproxy's buf2ip (its string-to-address cast): four dotted decimal octets (any number of digits,
+ * each value <= 255) at the start of `s`, ending at the first character that is neither a digit nor
+ * '.'. Returns how many characters it read, or 0 when `s` does not start with such an address
+ * ("1.2.3.4:80" and "1.2.3.4, 5.6.7.8" read 7; "1.2.3.4.5", "1.2.3.256" and "1.2.3" read 0).
+ */
+export function parseIpv4Prefix(s: string, out: Uint8Array, off = 0): number {
+  let octets = 0;
+  let inOctet = false;
+  let v = 0;
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (!inOctet) {
+        if (++octets > 4) return 0;
+        inOctet = true;
+        v = 0;
+      }
+      v = v * 10 + c - 48;
+      if (v > 255) return 0;
+      out[off + octets - 1] = v;
+    } else if (c === 46) {
+      if (!inOctet || octets === 4) return 0;
+      inOctet = false;
+    } else break;
+  }
+  return octets === 4 ? i : 0;
+}
+
 /** RFC 4291 text form, with an optional dotted quad at the end. */
 export function parseIpv6(s: string, out: Uint8Array): boolean {
   if (s.length < 2 || s.length > 45) return false;

@@ -1,7 +1,7 @@
 // Matchers: one compiled pattern list and its method (-m str, beg, ..., ip, int). Patterns are
 // prepared once (lower-cased for -i, Sets for exact strings, RegExp built once); matching a sample
 // compares header bytes in place where the method allows it.
-import { parseDottedQuad, parseIpv6, v6ToV4 } from "./ip.js";
+import { parseIpv4Prefix, parseIpv6, v6ToV4 } from "./ip.js";
 import { Sample, T } from "./sample.js";
 import type { MatchName } from "./fetch.js";
 
@@ -217,7 +217,8 @@ export class IpMatcher implements Matcher {
     const s = smp.getStr();
     if (s !== this.last) {
       this.last = s;
-      this.lastKind = parseDottedQuad(s, this.a4) ? 4 : parseIpv6(s, this.a6) ? 6 : 0;
+      // haproxy's cast: a leading IPv4 address (what follows it is ignored), else a whole IPv6 one.
+      this.lastKind = parseIpv4Prefix(s, this.a4) > 0 ? 4 : parseIpv6(s, this.a6) ? 6 : 0;
     }
     if (this.lastKind === 4) return this.match4(this.a4);
     if (this.lastKind === 6) return this.match6(this.a6);

@@ -48,7 +48,6 @@ export const reasonFor = (status: number): string => REASONS[status] ?? "Unknown
 
 export interface ReplyOptions {
   contentType?: string;
-  headers?: string[];
   /** Our error pages close the connection; `return` and `redirect` keep it. */
   close: boolean;
 }
@@ -62,9 +61,16 @@ export function buildReply(status: number, body: string, o: ReplyOptions): Buffe
     "cache-control: no-cache",
   ];
   if (o.contentType !== undefined) lines.push(`content-type: ${o.contentType}`);
-  if (o.headers) lines.push(...o.headers);
   if (o.close) lines.push("connection: close");
   return Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), b]);
+}
+
+/** A redirect as haproxy 2.6 sends it: no body, and cacheable when permanent (301, 308). */
+export function redirectReply(status: number, location: string, close: boolean): Buffer {
+  let head = `HTTP/1.1 ${status} ${reasonFor(status)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n`;
+  if (status !== 301 && status !== 308) head += "cache-control: no-cache\r\n";
+  if (close) head += "connection: close\r\n";
+  return Buffer.from(head + "\r\n", "latin1");
 }
 
 const cache = new Map<number, Buffer>();

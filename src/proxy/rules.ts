@@ -3,6 +3,7 @@ import type { HttpRequestAction, HttpResponseAction, HttpRule, Proxy } from "../
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
 import type { SampleContext } from "../acl/context.js";
+import { pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
 import { headerIndex, headerValue } from "../http/parse.js";
 import { HeadEdits } from "../http/serialize.js";
@@ -147,7 +148,12 @@ function editHeaders(
 
 function redirectLocation(type: "location" | "prefix" | "scheme", value: string, req: HttpHead): string {
   if (type === "location") return value;
-  if (type === "prefix") return value.replace(/\/$/, "") + req.uri;
+  // As haproxy 2.6: the request's path and query, without an absolute-form target's scheme and
+  // authority, or "/" when it has no path ("*", "http://host"); a prefix is used as written, but
+  // a prefix of "/" adds nothing (so that a self-redirection can be configured).
+  const start = pathStart(req.uri);
+  const path = start < 0 ? "/" : start === 0 ? req.uri : req.uri.slice(start);
+  if (type === "prefix") return (value === "/" ? "" : value) + path;
   const host = headerIndex(req, "host");
-  return `${value}://${host >= 0 ? headerValue(req, host) : ""}${req.uri}`;
+  return `${value}://${host >= 0 ? headerValue(req, host) : ""}${path}`;
 }

@@ -20,7 +20,7 @@ import {
 } from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, serializeHead } from "../http/serialize.js";
-import { buildReply, errorReply } from "../http/errors.js";
+import { buildReply, errorReply, redirectReply } from "../http/errors.js";
 import { evalRequestRules, evalResponseRules, type Verdict } from "./rules.js";
 import { newLogRecord, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor } from "./forwardfor.js";
@@ -490,7 +490,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
         const close = this.closeAfter || this.rt.stopping || (this.clientEnded && this.cbuf === undefined);
         const bytes =
           v.kind === "redirect"
-            ? buildReply(v.status, "", { headers: [`location: ${v.location}`], close })
+            ? redirectReply(v.status, v.location, close)
             : buildReply(v.status, v.body ?? "", { contentType: v.contentType, close });
         this.rec.status = v.status;
         this.client.write(bytes);

@@ -29,6 +29,19 @@ Transfer-Encoding: chunked`;
 const R3 = `OPTIONS * HTTP/1.1
 Host: x`;
 
+// For the explicit -m ip / dom / dir / reg rows and -n below.
+const R4 = `GET /a/b/c.txt?x=/d HTTP/1.1
+Host: Example.COM:8080
+X-Ip: 10.1.2.3, 192.168.0.1
+X-Ip6: ::ffff:10.9.8.7
+X-V6net: 2001:db8::7
+X-Port: 10.1.2.3:80
+X-Short: 10.1.2
+X-Junk: 10.1.2.3x
+X-Zeros: 0010.1.2.3
+X-Dots: 10.1.2.3.4
+X-Bad-Port: 10.1.2.3:65536`;
+
 const RES = `HTTP/1.1 404 Not Found
 Content-Type: text/html
 Set-Cookie: a=1
@@ -215,6 +228,73 @@ const rows: Row[] = [
   ["always_false -m found", R1, true],
   ["path -m bool", R1, false], // haproxy: "/p" casts to int 0
   ["hdr_val(content-length) -m bool", R1, true],
+  // Explicit -m ip / dom / dir / reg / beg / end / sub and -n. Every expectation in this block was
+  // verified against haproxy 2.6.12: one frontend per row with `acl a <row>`,
+  // `http-request return status 200 if a` then `http-request return status 403`, and the row's
+  // request sent raw from Node over 127.0.0.1 (R1 with its 12-byte body).
+  ["hdr(host) -m dom -i Example.COM", R1, true],
+  ["hdr(host) -m dom Example.COM", R1, false],
+  ["hdr(host) -i -m dom EXAMPLE", R1, true],
+  ["hdr(host) -m dom www.Example", R1, true], // several whole words
+  ["hdr(host) -m dom ample.com", R1, false],
+  ["path -m dom html", R1, true],
+  ["hdr(host) -m dom -i example.com", R4, true], // ':' is a dom delimiter
+  ["hdr(host) -m dom 8080", R4, true],
+  ["path -m dir /a/b", R4, true],
+  ["path -m dir /A/B", R4, false],
+  ["path -m dir -i /A/B/", R4, true],
+  ["path -m dir a/b/c", R4, false], // "c.txt": '.' is not a dir delimiter
+  ["path -m dir b/c.txt", R4, true],
+  ["url -m dir d", R4, true], // "?x=/d": '/' and '?' delimit, the query included
+  ["url -m dir x", R4, false], // "x=" is not a whole word
+  ["path -m dir a.html", R1, true],
+  ["path -m dir /p/a", R1, false],
+  ["hdr(x) -m reg ^a.*z$", R1, false], // each comma-separated value on its own
+  ["req.fhdr(x) -m reg ^a,.*b$", R1, true],
+  ["hdr(x,-1) -m reg ^z$", R1, true],
+  ["hdr(host) -m reg ^www\\.example\\.com$", R1, false],
+  ["hdr(host) -m reg -i ^www\\.example\\.com$", R1, true],
+  ["hdr(host) -i -m reg ^WWW", R1, true],
+  ["hdr(host) -m reg Example", R1, true], // not anchored
+  ["hdr_cnt(x) -m reg ^5$", R1, true], // the count cast to a string
+  ["src -m reg ^127\\.", R1, true],
+  ["req.hdr(x-ip) -m ip 10.0.0.0/8", R4, true],
+  ["req.hdr(x-ip) -m ip 192.168.0.1", R4, true],
+  ["req.hdr(x-ip) -m ip 172.16.0.0/12", R4, false],
+  // haproxy: the string-to-address cast (buf2ip) reads a leading IPv4 address and ignores the rest.
+  ["req.fhdr(x-ip) -m ip 10.0.0.0/8", R4, true],
+  ["req.fhdr(x-ip) -m ip 192.168.0.1", R4, false],
+  ["req.hdr(x-port) -m ip 10.1.2.3", R4, true],
+  ["req.hdr(x-junk) -m ip 10.1.2.3", R4, true],
+  ["req.hdr(x-zeros) -m ip 10.1.2.3", R4, true], // any number of digits per octet
+  ["req.hdr(x-dots) -m ip 10.1.2.3", R4, false], // a fifth part spoils it
+  ["req.hdr(x-short) -m ip 10.1.0.2", R4, false], // no inet_aton short forms in samples
+  ["req.hdr(x-ip6) -m ip 10.0.0.0/8", R4, true], // v4-mapped matches the v4 pattern
+  ["req.hdr(x-ip) -m ip ::ffff:10.0.0.0/104", R4, true],
+  ["req.hdr(x-v6net) -m ip 2001:db8::/32", R4, true],
+  ["req.hdr(x-v6net) -m ip 10.0.0.0/8", R4, false],
+  ["hdr(host) -m ip 0.0.0.0/0", R4, false],
+  ["src -m ip 127.0.0.1", R1, true],
+  ["src -m ip 10.0.0.0/8", R1, false],
+  ["dst -m ip 127.0.0.0/8", R1, true],
+  ["hdr_val(content-length) -m ip 0.0.0.12", R1, true], // an int casts to an IPv4 address
+  // hdr_ip is stricter than the cast: the whole value, or an address, ':' and a port 0..65535.
+  ["hdr_ip(x-port) 10.1.2.3", R4, true],
+  ["hdr_ip(x-ip) 192.168.0.1", R4, true],
+  ["hdr_ip(x-junk) -m found", R4, false],
+  ["hdr_ip(x-bad-port) -m found", R4, false],
+  ["hdr_ip(x-zeros) 10.1.2.3", R4, true],
+  ["hdr_ip(x-zeros) -m str 10.1.2.3", R4, true], // an address sample prints canonically
+  // -n only forbids DNS while parsing patterns (src -n localhost is an error: see errors.test.ts).
+  ["src -n 127.0.0.1", R1, true],
+  ["src -n -m ip 127.0.0.0/8", R1, true],
+  ["src localhost", R1, true],
+  ["hdr(host) -n www.Example.com", R1, true], // accepted and ignored on strings
+  ["hdr(host) -n -i WWW.EXAMPLE.COM", R1, true],
+  ["req.hdr(x-ip) -n -m ip 10.0.0.0/8", R4, true],
+  ["path -m beg -i /P/", R1, true],
+  ["path -m end .html", R1, true],
+  ["path -m sub /a.", R1, true],
 ];
 
 for (const [line, req, expected, extra] of rows) {

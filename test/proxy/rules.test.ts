@@ -146,3 +146,120 @@ test("evaluation order: frontend rules, then use_backend, then the backend's rul
 test("a frontend with neither use_backend nor default_backend answers 503", async () => {
   assert.equal(status(await get("/", "", p.ports[1]!)), 503);
 });
+
+// The expectations of the two tests below were verified against haproxy 2.6.12: the same rules in
+// a haproxy frontend and the same raw requests from Node over 127.0.0.1, side by side.
+
+test("redirect scheme and prefix: the Location and status haproxy 2.6 sends", async () => {
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request redirect scheme https code 301 if { path_beg /s301/ }
+  http-request redirect scheme http code 308 if { path_beg /s308/ }
+  http-request redirect scheme https if { path_beg /s/ } || METH_OPTIONS
+  http-request redirect prefix /v2/ if { path_beg /ps/ }
+  http-request redirect prefix / if { path_beg /root/ }
+  http-request redirect prefix https://new.example code 303 if { path_beg /abs/ }
+  http-request redirect prefix /v2 if { path_beg /p/ }
+  http-request return status 200
+`);
+  try {
+    const cases: [request: string, statusLine: string, location: string | undefined][] = [
+      // scheme: the Host header as sent (port and case kept, default ports too), then path and query
+      ["GET /s/a?q=1&r=2 HTTP/1.1\r\nHost: example.com", "302 Found", "https://example.com/s/a?q=1&r=2"],
+      ["GET /s/a?q=1 HTTP/1.1\r\nHost: example.com:8080", "302 Found", "https://example.com:8080/s/a?q=1"],
+      ["GET /s/a?q=1 HTTP/1.1\r\nHost: example.com:443", "302 Found", "https://example.com:443/s/a?q=1"],
+      ["GET /s/ HTTP/1.1\r\nHost: [::1]:8443", "302 Found", "https://[::1]:8443/s/"],
+      ["GET /s301/x HTTP/1.1\r\nHost: Example.COM", "301 Moved Permanently", "https://Example.COM/s301/x"],
+      [
+        "GET /s308/x?y HTTP/1.1\r\nHost: example.com:443",
+        "308 Permanent Redirect",
+        "http://example.com:443/s308/x?y",
+      ],
+      ["GET /s/a HTTP/1.0", "302 Found", "https:///s/a"], // no Host: nothing between // and the path
+      // absolute-form: the Host header and the path; not the request-target's scheme and authority
+      [
+        "GET http://other.example/s/a?z=9 HTTP/1.1\r\nHost: other.example",
+        "302 Found",
+        "https://other.example/s/a?z=9",
+      ],
+      ["OPTIONS * HTTP/1.1\r\nHost: h:81", "302 Found", "https://h:81/"], // no path: "/"
+      // prefix: used as written (a trailing '/' doubles), except that "/" adds nothing
+      ["GET /ps/a?x=1 HTTP/1.1\r\nHost: h", "302 Found", "/v2//ps/a?x=1"],
+      ["GET /root/a?x=1 HTTP/1.1\r\nHost: h", "302 Found", "/root/a?x=1"],
+      ["GET /abs/a?x=1 HTTP/1.1\r\nHost: h", "303 See Other", "https://new.example/abs/a?x=1"],
+      ["GET http://h/p/a?x=1 HTTP/1.1\r\nHost: h", "302 Found", "/v2/p/a?x=1"],
+      ["GET /other HTTP/1.1\r\nHost: h", "200 OK", undefined],
+    ];
+    for (const [request, statusLine, location] of cases) {
+      const close = request.includes("HTTP/1.0") ? "" : "\r\nConnection: close";
+      const r = await exchange(q.port, `${request}${close}\r\n\r\n`);
+      const head = r.slice(0, r.indexOf("\r\n\r\n") + 2);
+      assert.equal(head.slice(0, head.indexOf("\r\n")), `HTTP/1.1 ${statusLine}`, request);
+      const locations = [...head.matchAll(/\r\nlocation: ([^\r]*)/gi)].map((m) => m[1]);
+      assert.deepEqual(locations, location === undefined ? [] : [location], request);
+      // Permanent redirects are cacheable: haproxy sends no cache-control with 301 and 308.
+      if (location !== undefined)
+        assert.equal(/\r\ncache-control: no-cache\r\n/.test(head), !/^30[18] /.test(statusLine), request);
+    }
+  } finally {
+    await q.stop();
+  }
+});
+
+test("set-header and del-header act on every occurrence in any case, on both sides", async () => {
+  const b = await httpBackend("b", (_req, res) => {
+    res.setHeader("X-Dup", ["a", "b"]);
+    res.setHeader("X-Gone", ["1", "2"]);
+    res.setHeader("X-Keep", "k");
+    res.end("ok");
+  });
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-header X-Set new
+  http-request del-header X-Del
+  http-request set-header x-case Lower
+  http-request add-header X-Add added
+  http-request set-header X-Add replaced if { hdr(x-trigger) 1 }
+  http-response set-header X-Dup one
+  http-response del-header x-gone
+  http-response set-header X-New fresh
+  http-response add-header X-Keep k2
+  default_backend b
+backend b
+  server s 127.0.0.1:${b.port}
+`);
+  try {
+    const r = await exchange(
+      q.port,
+      "GET /h HTTP/1.1\r\nHost: h\r\nX-Set: a\r\nx-set: b\r\nX-Del: 1\r\nx-del: 2\r\nX-Delete-Not: keep\r\n" +
+        "X-Case: Upper\r\nX-Add: client\r\nX-Trigger: 1\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(r.slice(9, 12), "200");
+    // What the server saw, in order (haproxy appends what set-header and add-header write).
+    const raw = b.seen.at(-1)!.headers;
+    const seen: string[] = [];
+    for (let i = 0; i < raw.length; i += 2)
+      if (raw[i]!.toLowerCase() !== "connection") seen.push(`${raw[i]!.toLowerCase()}: ${raw[i + 1]}`);
+    assert.deepEqual(seen, [
+      "host: h",
+      "x-delete-not: keep",
+      "x-trigger: 1",
+      "x-set: new",
+      "x-case: Lower",
+      "x-add: replaced", // set-header also replaces what an earlier add-header added
+    ]);
+    // What the client got: the server's X- headers after the http-response rules, in order.
+    const got = r
+      .slice(0, r.indexOf("\r\n\r\n"))
+      .split("\r\n")
+      .slice(1)
+      .filter((l) => /^x-/i.test(l))
+      .map((l) => l.replace(/^[^:]+/, (n) => n.toLowerCase()));
+    assert.deepEqual(got, ["x-keep: k", "x-dup: one", "x-new: fresh", "x-keep: k2"]);
+  } finally {
+    await q.stop();
+    await b.close();
+  }
+});
