@@ -61,10 +61,10 @@ export function parseLogTarget(words: string[], where: Where): LogTarget | strin
   };
   if (target === "stdout" || target === "fd@1") t.kind = "stdout";
   else if (target === "stderr" || target === "fd@2") t.kind = "stderr";
-  else if (target.startsWith("/") || target.startsWith("unix@"))
-    // Node.js has no unix datagram sockets, and syslog daemons listen on one (/dev/log).
-    return `log target '${target}': unix datagram sockets are not supported by sluice; log to a UDP address such as 127.0.0.1:514, or to stdout/stderr.`;
-  else {
+  else if (target.startsWith("/") || target.startsWith("unix@")) {
+    t.kind = "unix";
+    t.path = target.startsWith("/") ? target : target.slice(5);
+  } else {
     const addr = target.startsWith("udp@") ? target.slice(4) : target;
     if (/^(ring|fd)@/.test(addr)) return `log target '${target}' is not supported by sluice yet.`;
     const hp = parseHostPort(addr, { range: false });

@@ -53,10 +53,11 @@ export type Facility =
 export type LogFormat = "rfc3164" | "rfc5424" | "raw" | "short" | "iso" | "timed" | "priority" | "local";
 
 export interface LogTarget {
-  /** "stdout", "stderr", or "udp" (host:port). */
-  kind: "stdout" | "stderr" | "udp";
+  /** "stdout", "stderr", "udp" (host:port), or "unix" (a datagram socket's path). */
+  kind: "stdout" | "stderr" | "udp" | "unix";
   host?: string;
   port?: number;
+  path?: string;
   len: number;
   format: LogFormat;
   facility: Facility;

@@ -1,9 +1,11 @@
-// Where log lines go: file descriptors (stdout/stderr) and UDP syslog. Nothing here blocks the event
-// loop or throws: a target that cannot keep up drops lines and counts them.
+// Where log lines go: file descriptors (stdout/stderr), UDP syslog, and unix datagram syslog (in
+// unix-sender.ts). Nothing here blocks the event loop or throws: a target that cannot keep up drops
+// lines and counts them.
 import dgram from "node:dgram";
 import dns from "node:dns";
 import net from "node:net";
 import type { LogTarget } from "../config/model.js";
+import { UnixSender } from "./unix-sender.js";
 
 export interface Sender {
   /** Sends `line` cut to `max` bytes, followed by "\n" (haproxy ends every message with one). */
@@ -224,6 +226,8 @@ export function senderKey(t: LogTarget): string {
       return "fd:2";
     case "udp":
       return `udp:${t.host ?? ""}:${t.port ?? 514}`;
+    case "unix":
+      return `unix:${t.path ?? ""}`;
   }
 }
 
@@ -235,5 +239,7 @@ export function createSender(t: LogTarget): Sender {
       return new FdSender(process.stderr);
     case "udp":
       return new UdpSender(t.host ?? "127.0.0.1", t.port ?? 514);
+    case "unix":
+      return new UnixSender(t.path ?? "/dev/log");
   }
 }

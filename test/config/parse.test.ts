@@ -289,7 +289,6 @@ test("errors name the line and the keyword", () => {
     /'file' : cannot read '\/nonexistent\/page.html' \(ENOENT\)/,
   );
   oneAlert(`${BASE}  option forwardfor except 10.0.0.0/255.0.255.0\n`, 6, /invalid network mask/);
-  oneAlert(`global\n  log /dev/log local0\n`, 2, /unix datagram sockets are not supported/);
   oneAlert(
     `${BASE}  option httplog\n  no option httplog\n`,
     7,

@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Logger, newLogRecord, SyslogHeaders, type LogProxy, type LogRecord } from "../../src/log/index.js";
 import type { Global, LogTarget } from "../../src/config/model.js";
 import { newProxySettings } from "../../src/config/defaults.js";
@@ -146,6 +149,56 @@ test("UDP syslog: a real receiver gets haproxy's datagrams, newline included; le
   await logger.close();
   rx.close();
 });
+
+test("unix datagram syslog: a real /dev/log-style receiver gets the same datagrams", async () => {
+  // Node cannot bind a unix datagram socket either: the receiver is perl, printing each datagram in hex.
+  const dir = mkdtempSync(join(tmpdir(), "sluice-unix-log-"));
+  const path = join(dir, "log.sock");
+  const rx = spawn(
+    "perl",
+    [
+      "-MSocket",
+      "-e",
+      `socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die; bind($s, pack_sockaddr_un($ARGV[0])) or die; $| = 1; print "ready\\n"; while (defined(recv($s, my $m, 65536, 0))) { print unpack("H*", $m), "\\n" }`,
+      path,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const lines: string[] = [];
+  let text = "";
+  rx.stdout!.on("data", (d: Buffer) => {
+    text += d.toString();
+    const parts = text.split("\n");
+    text = parts.pop()!;
+    lines.push(...parts);
+  });
+  try {
+    await waitForLines(lines, 1);
+    assert.equal(lines.shift(), "ready");
+    const t = target({ kind: "unix", path, host: undefined, port: undefined });
+    const logger = new Logger(global([t], { logTag: "haproxy" }), { pid: 7198, quiet: true });
+    logger.emit(proxy([t]), record());
+    logger.emit(proxy([t]), record());
+    await waitForLines(lines, 2);
+    for (const hex of lines) {
+      const got = Buffer.from(hex, "hex").toString("latin1");
+      assert.match(got, /^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d haproxy\[7198\]: /);
+      assert.ok(got.endsWith(BODY + "\n"), got);
+    }
+    await logger.close();
+  } finally {
+    rx.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function waitForLines(lines: string[], n: number): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (lines.length < n) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} lines, got ${lines.length}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 test("dontlognull, level filtering, log-separate-errors, minlevel, no targets", async () => {
   const rx = await receiver();
