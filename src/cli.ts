@@ -14,6 +14,8 @@ export interface CliOptions {
   finishPids: number[];
   terminatePids: number[];
   maxconn?: number;
+  /** -m: memory limit in megabytes. */
+  memmax?: number;
 }
 
 const USAGE = `Usage : sluice [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
@@ -97,13 +99,14 @@ export function parseArgs(argv: string[]): CliOptions | "version" | "build-optio
         o.pidfile = value(++i, a);
         continue;
       case "-n":
-      case "-N": {
+      case "-N":
+      case "-m": {
         const n = Number(value(++i, a));
         if (!Number.isInteger(n) || n <= 0) usage(`option '${a}' expects a positive integer.`);
         if (a === "-n") o.maxconn = n;
+        else if (a === "-m") o.memmax = n;
         continue;
       }
-      case "-m":
       case "-L":
       case "-C":
         value(++i, a);

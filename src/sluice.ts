@@ -30,6 +30,7 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
     return undefined;
   }
   if (o.maxconn !== undefined) r.config.global.maxconn = o.maxconn;
+  if (o.memmax !== undefined) r.config.global.memmax = o.memmax;
   try {
     return await Runtime.build(r.config);
   } catch (e) {

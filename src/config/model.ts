@@ -78,6 +78,8 @@ export interface Global {
   hostname?: string;
   pidfile?: string;
   daemon: boolean;
+  /** `-m`: the memory (RSS) in megabytes past which new connections wait. */
+  memmax?: number;
   /** hard-stop-after: how long a soft stop may wait for sessions before closing them all. */
   hardStopAfter?: number;
   /** Settings accepted for compatibility that change nothing here, kept for `-c` warnings. */

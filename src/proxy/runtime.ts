@@ -2,6 +2,7 @@
 import net from "node:net";
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
+import v8 from "node:v8";
 import type { Config, Global, Proxy } from "../config/model.js";
 import { hasBackend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
@@ -30,7 +31,11 @@ function defaultMaxconn(): number {
   try {
     const limits = readFileSync("/proc/self/limits", "utf8");
     const m = /Max open files\s+(\d+)/.exec(limits);
-    if (m) return Math.max(100, Math.floor((Number(m[1]) - 100) / 2));
+    // Two descriptors a session, and a reserve for Node, listeners, logs and checks (haproxy's way).
+    if (m) {
+      const fds = Number(m[1]);
+      return Math.max(1, Math.floor((fds - Math.min(100, Math.ceil(fds / 2))) / 2));
+    }
   } catch {
     // Not Linux: fall through to a conservative default.
   }
@@ -57,11 +62,18 @@ export class Runtime {
   stopping = false;
   private readonly sessions = new Set<Session>();
   private checks: HealthChecks | undefined;
-  /** Closes idle server connections nobody reused in time; one sweep a second for all servers. */
+  /** Closes idle server connections nobody reused in time, and watches memory; once a second. */
   private readonly purgeTimer = setInterval(() => {
     const now = Date.now();
     for (const be of this.backends.values()) purgeIdle(be.servers, now);
+    this.checkMemory();
   }, 1000).unref();
+  /**
+   * What holds new connections back besides maxconn: file descriptors ran out (an accept failed),
+   * or memory is short. They wait unread, as past maxconn; established sessions carry on.
+   */
+  private pressure: "file descriptors" | "memory" | undefined;
+  private fdRelief: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
 
   private constructor(readonly config: Config) {
@@ -110,6 +122,7 @@ export class Runtime {
             3,
             `Proxy ${fe.name} failed to accept a connection: ${err.code ?? err.message}.`,
           );
+          if (err.code === "EMFILE" || err.code === "ENFILE") this.fdShortage();
         });
         const backlog = fe.px.backlog ?? (fe.maxconn || this.maxconn);
         await new Promise<void>((resolve, reject) => {
@@ -146,7 +159,7 @@ export class Runtime {
       return;
     }
     socket.on("error", ignore);
-    if ((fe.maxconn > 0 && fe.cur >= fe.maxconn) || this.actconn >= this.maxconn) {
+    if (this.full(fe)) {
       // Past maxconn the connection waits unread, as it would in the kernel's backlog.
       const backlog = fe.px.backlog ?? (fe.maxconn || this.maxconn);
       if (fe.waiting.length >= backlog) {
@@ -178,17 +191,58 @@ export class Runtime {
     if (!this.sessions.delete(s)) return;
     fe.cur--;
     this.actconn--;
+    // A descriptor was just freed.
+    if (this.pressure === "file descriptors") this.relieve("file descriptors");
     this.admitWaiting();
     if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
+  /** New connections of `fe` must wait: maxconn reached, or descriptors or memory short. */
+  private full(fe: RtFrontend): boolean {
+    return (
+      this.pressure !== undefined || (fe.maxconn > 0 && fe.cur >= fe.maxconn) || this.actconn >= this.maxconn
+    );
+  }
+
+  /** Descriptors ran out (an accept or a connect failed): hold new connections until one is freed, 1 s at most. */
+  fdShortage(): void {
+    this.setPressure("file descriptors");
+    clearTimeout(this.fdRelief);
+    this.fdRelief = setTimeout(() => this.relieve("file descriptors"), 1000).unref();
+  }
+
+  /**
+   * Memory is short when the process's RSS passes `-m` megabytes, or, without `-m`, when the V8 heap
+   * is 90% full. Checked once a second.
+   */
+  checkMemory(): void {
+    const limit = this.global.memmax;
+    let short: boolean;
+    if (limit !== undefined) short = process.memoryUsage.rss() > limit * 1048576;
+    else {
+      const h = v8.getHeapStatistics();
+      short = h.used_heap_size > 0.9 * h.heap_size_limit;
+    }
+    if (short) this.setPressure("memory");
+    else this.relieve("memory");
+  }
+
+  private setPressure(what: "file descriptors" | "memory"): void {
+    if (this.pressure === what) return;
+    this.pressure = what;
+    this.logger.event(undefined, 1, `Sluice is short of ${what}: new connections wait until it recovers.`);
+  }
+
+  private relieve(what: "file descriptors" | "memory"): void {
+    if (this.pressure !== what) return;
+    this.pressure = undefined;
+    this.logger.event(undefined, 4, `Sluice has ${what} again: accepting new connections.`);
+    this.admitWaiting();
+  }
+
   private admitWaiting(): void {
     for (const fe of this.frontends) {
-      while (
-        fe.waiting.length > 0 &&
-        (fe.maxconn === 0 || fe.cur < fe.maxconn) &&
-        this.actconn < this.maxconn
-      ) {
+      while (fe.waiting.length > 0 && !this.full(fe)) {
         const socket = fe.waiting.shift()!;
         if (socket.destroyed) continue;
         this.startSession(fe, socket);
@@ -229,6 +283,7 @@ export class Runtime {
     this.closeListeners();
     for (const s of [...this.sessions]) s.shutdown();
     clearInterval(this.purgeTimer);
+    clearTimeout(this.fdRelief);
     for (const be of this.backends.values())
       for (const srv of be.servers) for (const c of srv.idle.splice(0)) c.socket.destroy();
     await this.logger.close();

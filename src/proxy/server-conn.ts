@@ -24,6 +24,8 @@ export class ServerConn {
   parkedAt = 0;
   /** It has carried a second request: proof that the server keeps connections (http-reuse aggressive). */
   reused = false;
+  /** The socket's error code, if it failed (EMFILE tells the runtime that descriptors ran out). */
+  error: string | undefined;
   readonly socket: net.Socket;
 
   constructor(
@@ -39,7 +41,7 @@ export class ServerConn {
     s.on("end", onEnd);
     s.on("close", onClose);
     s.on("drain", onDrain);
-    s.on("error", ignore);
+    s.on("error", onError);
     this.socket = s;
   }
 
@@ -81,7 +83,10 @@ function onDrain(this: net.Socket): void {
   conn(this).owner?.onServerDrain();
 }
 
-function ignore(): void {}
+function onError(this: net.Socket, err: NodeJS.ErrnoException): void {
+  // 'close' follows and tells the owner; the code says why.
+  conn(this).error = err.code;
+}
 
 function removeIdle(c: ServerConn): void {
   const idle = c.server.idle;

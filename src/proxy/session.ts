@@ -697,7 +697,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
 
   private connectFailed(timedOut: boolean): void {
     const srv = this.srv!;
-    this.detach()?.socket.destroy();
+    const c = this.detach();
+    c?.socket.destroy();
+    if (c?.error === "EMFILE" || c?.error === "ENFILE") this.rt.fdShortage();
     srv.connectErrors++;
     const be = this.be!;
     if (this.attempts < be.px.retries) {

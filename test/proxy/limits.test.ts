@@ -3,6 +3,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import dgram from "node:dgram";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,6 +96,44 @@ test("running out of file descriptors pauses nothing for good and crashes nothin
   }
   assert.ok(ok, `served again; stderr: ${stderr}`);
   assert.equal(child.exitCode, null);
+});
+
+test("memory pressure (-m) holds new connections unread, lets established ones work, and is logged", async () => {
+  const b = await httpBackend("a");
+  cleanup.push(b.close);
+  const rx = dgram.createSocket("udp4");
+  const logs: string[] = [];
+  rx.on("message", (m) => logs.push(m.toString()));
+  rx.bind(0, "127.0.0.1");
+  await once(rx, "listening");
+  cleanup.push(async () => void rx.close());
+  const p = await startProxy(`global
+  log 127.0.0.1:${rx.address().port} local0
+${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const before = new Client(p.port);
+  cleanup.push(async () => before.close());
+  before.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await before.response()).status, 200);
+  // One megabyte: this process is far above it.
+  p.rt.global.memmax = 1;
+  p.rt.checkMemory();
+  const held = new Client(p.port);
+  cleanup.push(async () => held.close());
+  held.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+  before.send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await before.response()).status, 200);
+  await sleep(200);
+  assert.equal(held.take(), "");
+  assert.ok(!b.seen.some((r) => r.url === "/held"));
+  p.rt.global.memmax = 1 << 20;
+  p.rt.checkMemory();
+  assert.equal((await held.response()).status, 200);
+  await waitFor(() => logs.length >= 2, 2000, "two log lines");
+  assert.match(logs[0]!, /short of memory: new connections wait/);
+  assert.match(logs[1]!, /has memory again: accepting new connections/);
 });
 
 test("timeout http-keep-alive closes an idle client connection", async () => {
