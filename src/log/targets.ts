@@ -36,11 +36,18 @@ export class FdSender implements Sender {
   private scheduled = false;
   private readonly flushNow = (): void => this.flush();
 
+  /** EPIPE and the like must not crash the proxy: count them (haproxy ignores them too). */
+  private readonly onError = (): void => {
+    this.errors++;
+  };
+
   constructor(readonly stream: NodeJS.WriteStream) {
-    // EPIPE and the like must not crash the proxy: count them (haproxy ignores them too).
-    stream.on("error", () => {
-      this.errors++;
-    });
+    stream.on("error", this.onError);
+    // After close, an error must still find a listener; one per stream, however many loggers.
+    if (!guarded.has(stream)) {
+      guarded.add(stream);
+      stream.on("error", ignore);
+    }
   }
 
   send(line: string, max: number): void {
@@ -87,6 +94,7 @@ export class FdSender implements Sender {
   /** Writes what is batched; resolves once the stream has drained it, or after 2 s at most. */
   close(): Promise<void> {
     this.flush();
+    this.stream.off("error", this.onError);
     if (this.stream.writableLength === 0 || this.stream.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, 2000);
@@ -101,6 +109,10 @@ export class FdSender implements Sender {
     });
   }
 }
+
+const guarded = new WeakSet<NodeJS.WriteStream>();
+
+function ignore(): void {}
 
 function countLines(b: Buffer, from: number, to: number): number {
   let n = 0;

@@ -190,6 +190,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
         // Mid-response: if the server is paused, it waits on a client that does not read.
         return this.close(this.server?.isPaused() ? "c" : "s", "D", true);
       case Phase.Tarpit:
+        // haproxy logs the time held as Tw, and no TR.
+        rec.Tw = Date.now() - rec.requestTime - rec.TR;
+        rec.TR = -1;
         return this.sendVerdictReply(this.tarpitVerdict!, "P", "T");
       case Phase.Tunnel:
         return this.close(this.clientEnded ? "s" : "c", "D", false);
@@ -228,9 +231,10 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.clientEnded = true;
     if (this.phase === Phase.Tunnel) {
       this.server?.end();
-      const t = this.fe.px.timeouts;
       if (this.serverEnded) return this.close("-", "-", false);
-      this.arm(t.clientFin ?? t.tunnel ?? t.client);
+      // The tunnel's timeout keeps counting from the last data, unless timeout client-fin is set.
+      const fin = this.fe.px.timeouts.clientFin;
+      if (fin !== undefined) this.arm(fin);
       return;
     }
     if (this.phase === Phase.Head) {
@@ -682,9 +686,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.serverEnded = true;
     if (this.phase === Phase.Tunnel) {
       this.client.end();
-      const t = this.be?.px.timeouts;
       if (this.clientEnded) return this.close("-", "-", false);
-      this.arm(t?.serverFin ?? t?.tunnel ?? t?.server);
+      const fin = this.be?.px.timeouts.serverFin;
+      if (fin !== undefined) this.arm(fin);
       return;
     }
     // Half-open sockets get no 'close' until both sides end: the server's FIN decides here.
@@ -908,8 +912,19 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       rec.bytesOut += head.length + n;
     }
     e.reset();
+    this.logAsap();
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) this.server!.pause();
+  }
+
+  /** The line already left with the response head (option logasap): not again at the end. */
+  private loggedEarly = false;
+
+  /** option logasap: log as soon as the response head is sent, with the times and bytes so far. */
+  private logAsap(): void {
+    if (!this.fe.px.logasap || !this.logging) return;
+    this.emitLog("-", "-");
+    this.loggedEarly = true;
   }
 
   private serverMustClose = false;
@@ -956,7 +971,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const reqDone = this.reqBody === Body.Done;
     if (!reqDone) this.closeAfter = true;
     this.releaseServer(serverReusable && reqDone && !this.serverMustClose && this.resBody === Body.Done);
-    this.emitLog("-", "-");
+    if (!this.loggedEarly) this.emitLog("-", "-");
     if (this.closeAfter || this.rt.stopping || (this.clientEnded && this.cbuf === undefined)) {
       this.client.end();
       return this.finish();
@@ -1031,6 +1046,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     rec.capturedResponse = [];
     rec.requestLine = "";
     rec.empty = true;
+    this.loggedEarly = false;
     this.res = undefined;
     this.be = undefined;
     this.beName = "";
@@ -1057,6 +1073,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const bytes = head.buf.subarray(head.start, head.end);
     this.client.write(bytes);
     rec.bytesOut += bytes.length;
+    this.logAsap();
     this.startTunnel(rest, this.cbuf);
   }
 
@@ -1119,7 +1136,8 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const now = Date.now();
     if (rec.Ta === 0 || wasTunnel) rec.Ta = now - rec.requestTime;
     // Log unless this was an idle keep-alive connection closing between requests.
-    if (!(this.served > 0 && rec.empty && !wasTunnel && rec.status < 0)) this.emitLog(cause, phase);
+    if (!this.loggedEarly && !(this.served > 0 && rec.empty && !wasTunnel && rec.status < 0))
+      this.emitLog(cause, phase);
     this.finish();
   }
 
