@@ -8,25 +8,54 @@ const BODYLESS_METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 
 /**
  * The request as haproxy 2.6 puts it on the wire: header names in lower case, then
- * `content-length` (the body's length, or 0 for a method that usually carries a body), then
- * `connection: close` unless the version is HTTP/1.0 or a Connection header was given.
+ * `content-length` (the body's length, or 0 for a method that usually carries a body), then the
+ * connection mode. Given Content-Length and Transfer-Encoding headers are dropped. Without a
+ * Connection header the mode is close. A Connection header loses its `close` and `keep-alive`
+ * tokens (and disappears when nothing else is left); the mode then goes last, `connection: close`
+ * for an HTTP/1.1 request, `connection: keep-alive` for a 1.0 one, nothing at all when the header
+ * names `upgrade`. A version haproxy takes for 1.1 or later is written `HTTP/1.1`; any other is
+ * written as given and treated as 1.0.
  */
 export function buildCheckRequest(send: HttpCheckSend): Buffer {
-  let head = `${send.method} ${send.uri} ${send.version}\r\n`;
-  let hasLength = false;
+  const v = send.version;
+  // Two different tests in haproxy: the check's own for the request line, the H1 mux's for the mode.
+  const muxV11 = v.length === 8 && (v[5]! > "1" || (v[5] === "1" && v[7]! >= "1"));
+  const lineV11 = muxV11 || (v.length === 6 && v[5] === "2");
+  let head = `${send.method} ${send.uri} ${lineV11 ? "HTTP/1.1" : v}\r\n`;
   let hasConnection = false;
+  let close = false;
+  let keepAlive = false;
+  let upgrade = false;
   for (const line of send.headers) {
     const colon = line.indexOf(":");
     const name = (colon < 0 ? line : line.slice(0, colon)).trim().toLowerCase();
-    const value = colon < 0 ? "" : line.slice(colon + 1).trim();
-    if (name === "content-length") hasLength = true;
-    if (name === "connection") hasConnection = true;
+    let value = colon < 0 ? "" : line.slice(colon + 1).trim();
+    if (name === "content-length" || name === "transfer-encoding") continue;
+    if (name === "connection") {
+      hasConnection = true;
+      const rest: string[] = [];
+      for (const raw of value.split(",")) {
+        const token = raw.trim();
+        const t = token.toLowerCase();
+        if (t === "close") close = true;
+        else if (t === "keep-alive") keepAlive = true;
+        else {
+          if (t === "upgrade") upgrade = true;
+          if (token !== "") rest.push(token);
+        }
+      }
+      if (rest.length === 0) continue;
+      value = rest.join(",");
+    }
     head += `${name}: ${value}\r\n`;
   }
+  if (!hasConnection) close = true;
   const body = Buffer.from(send.body, "latin1");
-  if (!hasLength && (body.length > 0 || !BODYLESS_METHODS.has(send.method)))
-    head += `content-length: ${body.length}\r\n`;
-  if (!hasConnection && send.version !== "HTTP/1.0") head += "connection: close\r\n";
+  if (body.length > 0 || !BODYLESS_METHODS.has(send.method)) head += `content-length: ${body.length}\r\n`;
+  if (!upgrade) {
+    if (close && muxV11) head += "connection: close\r\n";
+    else if (!close && keepAlive && !muxV11) head += "connection: keep-alive\r\n";
+  }
   return Buffer.concat([Buffer.from(head + "\r\n", "latin1"), body]);
 }
 

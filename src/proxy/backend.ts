@@ -129,13 +129,18 @@ export class RtBackend {
     for (const s of this.servers) {
       if (!s.usable || s.backup === activeUp) continue;
       anyUsable = true;
-      if (s.full || s.queue.length > 0 || s === avoid) continue;
+      if (s.full || s.queue.length > 0) continue;
       c.push(s);
       // Without allbackups only the first backup takes traffic.
-      if (s.backup && !this.px.allbackups) break;
+      if (s.backup && !this.px.allbackups && s !== avoid) break;
     }
-    if (c.length === 0 && avoid && avoid.usable && !avoid.full && avoid.queue.length === 0) c.push(avoid);
-    const s = this.lb.pick(c);
+    // Like haproxy's, the balancer passes over the avoided server, using up its turn: after a
+    // redispatch, round robin goes on from the server the request lands on.
+    let s = this.lb.pick(c);
+    if (avoid && s === avoid && c.length > 1) {
+      c.splice(c.indexOf(avoid), 1);
+      s = this.lb.pick(c);
+    }
     if (s) {
       this.acquire(s);
       return s;

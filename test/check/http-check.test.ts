@@ -61,6 +61,53 @@ test("the article's WebSocket check: no connection: close beside its own Connect
   );
 });
 
+test("the Connection header, Content-Length, Transfer-Encoding and the version, as haproxy 2.6's H1 mux writes them", () => {
+  // close and keep-alive leave the header (which goes if nothing is left) and come back last as
+  // the connection mode: close written only for 1.1, keep-alive only for 1.0, neither beside upgrade.
+  const conn = (version: string, value: string) =>
+    req(send("GET", "/c", version, [`Connection: ${value}`, "X-B: 2"]));
+  assert.equal(conn("HTTP/1.1", "Close"), "GET /c HTTP/1.1\r\nx-b: 2\r\nconnection: close\r\n\r\n");
+  assert.equal(conn("HTTP/1.1", "keep-alive"), "GET /c HTTP/1.1\r\nx-b: 2\r\n\r\n");
+  assert.equal(
+    conn("HTTP/1.1", "keep-alive, close"),
+    "GET /c HTTP/1.1\r\nx-b: 2\r\nconnection: close\r\n\r\n",
+  );
+  assert.equal(
+    conn("HTTP/1.1", "foo, close, bar"),
+    "GET /c HTTP/1.1\r\nconnection: foo,bar\r\nx-b: 2\r\nconnection: close\r\n\r\n",
+  );
+  assert.equal(conn("HTTP/1.1", "foo"), "GET /c HTTP/1.1\r\nconnection: foo\r\nx-b: 2\r\n\r\n");
+  assert.equal(
+    conn("HTTP/1.1", "Upgrade, close"),
+    "GET /c HTTP/1.1\r\nconnection: Upgrade\r\nx-b: 2\r\n\r\n",
+  );
+  assert.equal(conn("HTTP/1.0", "close"), "GET /c HTTP/1.0\r\nx-b: 2\r\n\r\n");
+  assert.equal(conn("HTTP/1.0", "Keep-Alive"), "GET /c HTTP/1.0\r\nx-b: 2\r\nconnection: keep-alive\r\n\r\n");
+  assert.equal(conn("HTTP/1.0", "close, foo"), "GET /c HTTP/1.0\r\nconnection: foo\r\nx-b: 2\r\n\r\n");
+  assert.equal(
+    conn("HTTP/1.0", "Upgrade, keep-alive"),
+    "GET /c HTTP/1.0\r\nconnection: Upgrade\r\nx-b: 2\r\n\r\n",
+  );
+  // A given length or coding is dropped: the body's own length is sent.
+  assert.equal(
+    req(
+      send("POST", "/c", "HTTP/1.1", ["Content-Length: 10", "Transfer-Encoding: chunked", "X-A: 1"], "abc"),
+    ),
+    "POST /c HTTP/1.1\r\nx-a: 1\r\ncontent-length: 3\r\nconnection: close\r\n\r\nabc",
+  );
+  assert.equal(
+    req(send("GET", "/c", "HTTP/1.1", ["Content-Length: 5"])),
+    "GET /c HTTP/1.1\r\nconnection: close\r\n\r\n",
+  );
+  // Versions: 1.1 and above written HTTP/1.1; HTTP/2 too, though the mux then takes it for 1.0;
+  // anything else as given, taken for 1.0.
+  assert.equal(req(send("GET", "/c", "HTTP/1.2")), "GET /c HTTP/1.1\r\nconnection: close\r\n\r\n");
+  assert.equal(req(send("GET", "/c", "http/1.1")), "GET /c HTTP/1.1\r\nconnection: close\r\n\r\n");
+  assert.equal(req(send("GET", "/c", "HTTP/2.0")), "GET /c HTTP/1.1\r\nconnection: close\r\n\r\n");
+  assert.equal(req(send("GET", "/c", "HTTP/2")), "GET /c HTTP/1.1\r\n\r\n");
+  assert.equal(req(send("GET", "/c", "HTTP/1.1rnX")), "GET /c HTTP/1.1rnX\r\n\r\n");
+});
+
 const where = { file: "t.cfg", line: 1 };
 const exp = (kind: HttpCheckExpect["kind"], pattern: string, negate = false) =>
   compileExpectation({ kind, pattern, negate, where } as HttpCheckExpect);

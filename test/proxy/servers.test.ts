@@ -1,8 +1,11 @@
 // Server limits and failures: maxconn and queues, timeout queue, retries and redispatch, backup
-// servers, leastconn with long-lived connections, a tunnel holding its slot.
-import { test, after } from "node:test";
+// servers, leastconn with long-lived connections, a tunnel holding its slot, every server DOWN.
+// The expectations on retries and redispatch (timings, attempts, servers, log fields) are what
+// haproxy 2.6.12 did with the same configurations on loopback.
+import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import dgram from "node:dgram";
 import { once } from "node:events";
 import {
   startProxy,
@@ -12,6 +15,7 @@ import {
   rawServer,
   waitFor,
   sleep,
+  blackhole,
   DEFAULTS,
   type Backend,
   FRONTEND,
@@ -44,6 +48,62 @@ async function closedPort(): Promise<number> {
 }
 
 const status = (t: string): number => Number(t.slice(9, 12));
+
+/** Log lines received by a syslog receiver on loopback (`log 127.0.0.1:PORT format raw`). */
+const lines: string[] = [];
+let logPort = 0;
+before(async () => {
+  const sock = dgram.createSocket("udp4");
+  sock.on("message", (m) => lines.push(m.toString("latin1").trimEnd()));
+  sock.bind(0, "127.0.0.1");
+  await once(sock, "listening");
+  logPort = sock.address().port;
+  cleanup.push(() => new Promise<void>((r) => sock.close(() => r())));
+});
+
+/** The httplog line of the request for `path`, taken out of `lines`: server, timers, status, termination, retries. */
+async function logOf(path: string) {
+  const re = new RegExp(` "GET ${path} HTTP/1\\.1"$`);
+  let found: string | undefined;
+  await waitFor(() => (found = lines.find((l) => re.test(l))) !== undefined, 3000, `the log line of ${path}`);
+  lines.splice(lines.indexOf(found!), 1);
+  const m =
+    / (\S+)\/(\S+) (-?\d+)\/(-?\d+)\/(-?\d+)\/(-?\d+)\/(\d+) (\d+) \d+ - - (\S{4}) \d+\/\d+\/\d+\/\d+\/(\+?\d+) /.exec(
+      found!,
+    );
+  assert.ok(m, found);
+  return {
+    server: `${m[1]}/${m[2]}`,
+    Tw: Number(m[4]),
+    Tc: Number(m[5]),
+    status: Number(m[8]),
+    term: m[9],
+    retries: m[10],
+  };
+}
+
+/** A proxy logging to the receiver above, with haproxy's default `retries 3` and `timeout connect 200ms`. */
+async function loggedProxy(body: string) {
+  return proxy(`
+global
+  log 127.0.0.1:${logPort} format raw local0
+defaults
+  mode http
+  log global
+  option httplog
+  timeout client 5s
+  timeout server 5s
+  timeout connect 200ms
+  retries 3
+${body}`);
+}
+
+/** Sends a GET with Connection: close; the response and how long it took. */
+async function timedGet(port: number, path: string): Promise<{ text: string; ms: number }> {
+  const t0 = Date.now();
+  const text = await exchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  return { text, ms: Date.now() - t0 };
+}
 
 test("maxconn: requests past the limit wait in the queue and are served oldest first", async () => {
   const b = await slowBackend("a", 150);
@@ -82,31 +142,6 @@ ${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1
   assert.ok(Date.now() - t0 >= 120 && Date.now() - t0 < 600, `${Date.now() - t0} ms`);
   assert.equal(status(await first), 200);
   assert.equal(p.rt.backends.get("bk")!.queued(), 0);
-});
-
-test("retries without redispatch stay on the server; with redispatch the last retry moves", async () => {
-  const dead = await closedPort();
-  const good = await httpBackend("good");
-  cleanup.push(good.close);
-  const cfg = (redispatch: string) => `${DEFAULTS}
-  retries 2
-  timeout connect 100ms
-  ${redispatch}
-${FRONTEND}  balance first
-  server dead 127.0.0.1:${dead}
-  server good 127.0.0.1:${good.port}
-`;
-  const without = await proxy(cfg(""));
-  assert.equal(status(await exchange(without.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")), 503);
-  const deadSrv = without.rt.backends.get("bk")!.servers[0]!;
-  assert.equal(deadSrv.retries, 2);
-  assert.equal(good.seen.length, 0);
-
-  const withR = await proxy(cfg("option redispatch"));
-  const t = await exchange(withR.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  assert.equal(status(t), 200);
-  assert.equal(good.seen.length, 1);
-  assert.equal(withR.rt.backends.get("bk")!.servers[0]!.redispatches, 1);
 });
 
 test("all servers refusing: 503 quickly once retries are spent", async () => {
@@ -178,4 +213,188 @@ ${FRONTEND}  balance leastconn
   assert.deepEqual([sa!.cur, sb!.cur], [2, 6]);
   for (const c of clients) c.close();
   await waitFor(() => sa!.cur + sb!.cur === 0, 2000, "slots released");
+});
+
+test("retries 3 on a refused port: 4 connects min(timeout connect, 1s) apart, then 503 SC-- with 3 retries", async () => {
+  // haproxy 2.6, timeout connect 200ms: connects at 0, 200, 400, 600 ms, the 503 at 605-620 ms,
+  // logged `bk/s1 0/0/-1/-1/622 503 217 - - SC-- 1/1/0/0/3`.
+  const dead = await closedPort();
+  const p = await loggedProxy(`${FRONTEND}  server s1 127.0.0.1:${dead}\n`);
+  const { text, ms } = await timedGet(p.port, "/refused");
+  assert.equal(status(text), 503);
+  assert.ok(ms >= 3 * 200 - 15 && ms < 1100, `503 after ${ms} ms`);
+  assert.equal(p.rt.backends.get("bk")!.servers[0]!.connectErrors, 4, "four connects");
+  const l = await logOf("/refused");
+  assert.deepEqual([l.server, l.Tc, l.status, l.term, l.retries], ["bk/s1", -1, 503, "SC--", "3"]);
+});
+
+test("option redispatch: a refused connect moves at once to the other server (+1), every time", async () => {
+  // haproxy 2.6 (round robin, two active servers, no persistence): no retry on the server that
+  // refused, no turn-around delay: the request is served by s2 within a few ms and logged
+  // `bk/s2 0/0/0/1/1 200 ... ---- 1/1/0/0/+1`. Round robin goes on from s2, so the next request
+  // tries s1 again and is redispatched again.
+  const dead = await closedPort();
+  const good = await httpBackend("good");
+  cleanup.push(good.close);
+  const p = await loggedProxy(`${FRONTEND}  option redispatch
+  server s1 127.0.0.1:${dead}
+  server s2 127.0.0.1:${good.port}
+`);
+  const s1 = p.rt.backends.get("bk")!.servers[0]!;
+  for (const path of ["/rd1", "/rd2"]) {
+    const { text, ms } = await timedGet(p.port, path);
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.ok(text.endsWith("good"), text);
+    assert.ok(ms < 150, `served after ${ms} ms: no turn-around delay before a redispatch`);
+    const l = await logOf(path);
+    assert.deepEqual([l.server, l.status, l.term, l.retries], ["bk/s2", 200, "----", "+1"]);
+  }
+  assert.equal(s1.connectErrors, 2, "one connect to s1 per request");
+  assert.deepEqual(
+    good.seen.map((r) => r.url),
+    ["/rd1", "/rd2"],
+  );
+});
+
+test("option redispatch, every server refusing: the retries alternate at once, 503 quickly with +3", async () => {
+  // haproxy 2.6: connects to s1, s2, s1, s2 within 1 ms, then `bk/s2 0/1/-1/-1/1 503 ... SC-- .../+3`.
+  const dead1 = await closedPort();
+  const dead2 = await closedPort();
+  const p = await loggedProxy(`${FRONTEND}  option redispatch
+  server s1 127.0.0.1:${dead1}
+  server s2 127.0.0.1:${dead2}
+`);
+  const { text, ms } = await timedGet(p.port, "/alldead");
+  assert.equal(status(text), 503);
+  assert.ok(ms < 150, `503 after ${ms} ms`);
+  const [s1, s2] = p.rt.backends.get("bk")!.servers;
+  assert.deepEqual([s1!.connectErrors, s2!.connectErrors], [2, 2]);
+  const l = await logOf("/alldead");
+  assert.deepEqual([l.server, l.status, l.term, l.retries], ["bk/s2", 503, "SC--", "+3"]);
+});
+
+test("option redispatch with one active server: retries stay on it, each after the turn-around, no +", async (t) => {
+  // haproxy 2.6 only skips the delay when it may pick another active server: with one server
+  // (whatever the interval) or one active server and a backup, 4 connects to s1 200 ms apart (strace),
+  // the backup untouched, 503 at 605-660 ms logged `one/s1 0/605/-1/-1/605 503 ... SC-- 1/1/0/0/3`
+  // (no +: the server did not change).
+  // Sluice: the 503 at about 400 ms (one, withbackup) and 2 ms (every), logged `.../+3`.
+  const dead = await closedPort();
+  const backup = await httpBackend("backup");
+  cleanup.push(backup.close);
+  const p = await loggedProxy(`frontend f
+  bind 127.0.0.1:1
+  use_backend one if { path_beg /one/ }
+  use_backend every if { path_beg /every/ }
+  default_backend withbackup
+backend one
+  option redispatch
+  server s1 127.0.0.1:${dead}
+backend every
+  option redispatch 1
+  server s1 127.0.0.1:${dead}
+backend withbackup
+  option redispatch
+  server s1 127.0.0.1:${dead}
+  server b1 127.0.0.1:${backup.port} backup
+`);
+  const names = ["one", "every", "withbackup"];
+  const results = await Promise.all(names.map((name) => timedGet(p.port, `/${name}/`)));
+  const logs: Awaited<ReturnType<typeof logOf>>[] = [];
+  for (const [i, name] of names.entries()) {
+    assert.equal(status(results[i]!.text), 503, name);
+    assert.equal(p.rt.backends.get(name)!.servers[0]!.connectErrors, 4, `${name}: four connects to s1`);
+    const l = await logOf(`/${name}/`);
+    assert.deepEqual([l.server, l.status, l.term], [`${name}/s1`, 503, "SC--"], name);
+    logs.push(l);
+  }
+  assert.equal(backup.seen.length, 0);
+  await t.test("as haproxy: the turn-around before each retry, retries logged without +", () => {
+    for (const [i, name] of names.entries()) {
+      const { ms } = results[i]!;
+      assert.ok(ms >= 3 * 200 - 15 && ms < 1100, `${name}: 503 after ${ms} ms`);
+      assert.equal(logs[i]!.retries, "3", name);
+    }
+  });
+});
+
+test("connect timeouts: no turn-around delay; with redispatch the other server serves after one timeout", async () => {
+  // haproxy 2.6, timeout connect 200ms: 4 timed-out connects back to back, the 503 at 803-821 ms,
+  // `bk/s1 0/0/-1/-1/821 503 ... sC-- 1/1/0/0/3`; with redispatch and a second server, served by it
+  // after 200-250 ms, `bk/s2 0/207/31/4/242 200 ... ---- 1/1/0/0/+1`.
+  const hole = await blackhole();
+  cleanup.push(hole.close);
+  const port = hole.port;
+  const good = await httpBackend("good");
+  cleanup.push(good.close);
+  const p = await loggedProxy(`frontend f
+  bind 127.0.0.1:1
+  use_backend rd if { path_beg /rd }
+  default_backend bk
+backend bk
+  server s1 127.0.0.1:${port}
+backend rd
+  option redispatch
+  server s1 127.0.0.1:${port}
+  server s2 127.0.0.1:${good.port}
+`);
+  const [plain, rd] = await Promise.all([timedGet(p.port, "/hang"), timedGet(p.port, "/rd")]);
+  assert.equal(status(plain.text), 503);
+  // With a turn-around delay after each timeout it would take 4 x 200 + 3 x 200 = 1400 ms.
+  assert.ok(plain.ms >= 4 * 200 - 15 && plain.ms < 1250, `503 after ${plain.ms} ms`);
+  const l = await logOf("/hang");
+  assert.deepEqual([l.server, l.Tc, l.status, l.term, l.retries], ["bk/s1", -1, 503, "sC--", "3"]);
+  assert.match(rd.text, /^HTTP\/1\.1 200 /);
+  assert.ok(rd.ms >= 200 - 15 && rd.ms < 380, `served after ${rd.ms} ms`);
+  const lr = await logOf("/rd");
+  assert.deepEqual([lr.server, lr.status, lr.term, lr.retries], ["rd/s2", 200, "----", "+1"]);
+});
+
+test("every server DOWN by its health checks: 503 at once, <NOSRV>, no connect tried", async () => {
+  // haproxy 2.6: `bk/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0`, within a few ms whatever
+  // timeout connect and retries are. These servers fail their check but would answer traffic.
+  const servers = await Promise.all(
+    ["a", "b"].map((name) =>
+      httpBackend(name, (req, res) => {
+        res.statusCode = req.url === "/health" ? 500 : 200;
+        res.end(name);
+      }),
+    ),
+  );
+  for (const b of servers) cleanup.push(b.close);
+  const p = await proxy(`
+global
+  log 127.0.0.1:${logPort} format raw local0
+defaults
+  mode http
+  log global
+  option httplog
+  timeout client 5s
+  timeout server 5s
+  timeout connect 1s
+  retries 3
+${FRONTEND}  option redispatch
+  option httpchk GET /health
+  server a 127.0.0.1:${servers[0]!.port} check inter 100ms
+  server b 127.0.0.1:${servers[1]!.port} check inter 100ms
+`);
+  const be = p.rt.backends.get("bk")!;
+  await waitFor(() => be.servers.every((s) => !s.up), 2000, "both servers DOWN");
+  const { text, ms } = await timedGet(p.port, "/down");
+  assert.equal(status(text), 503);
+  assert.ok(ms < 100, `503 after ${ms} ms`);
+  const l = await logOf("/down");
+  assert.deepEqual(
+    [l.server, l.Tw, l.Tc, l.status, l.term, l.retries],
+    ["bk/<NOSRV>", -1, -1, 503, "SC--", "0"],
+  );
+  for (const b of servers)
+    assert.ok(
+      b.seen.every((r) => r.url === "/health"),
+      `${b.name} saw traffic`,
+    );
+  assert.deepEqual(
+    be.servers.map((s) => s.connectErrors),
+    [0, 0],
+  );
 });
