@@ -237,7 +237,10 @@ export interface ProxySettings {
   srvTcpKa: boolean;
   balance: Balance;
   defaultServer: ServerParams;
+  /** The HTTP check's request, from `option httpchk` and `http-check send`. */
   httpchk?: HttpCheckSend;
+  /** `option httpchk` was given: without it, http-check rules are ignored (haproxy warns). */
+  httpchkOption: boolean;
   httpCheckExpect: HttpCheckExpect[];
   defaultBackend?: { name: string; where: Where };
   captureRequestHeaders: { name: string; len: number }[];

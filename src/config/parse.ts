@@ -427,6 +427,14 @@ class ConfigParser {
         else seen.set(s.name, s.where);
       }
       this.missingTimeouts(p);
+      if ((p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
+        this.warning(
+          `backend '${p.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`,
+          p.where,
+        );
+        p.httpchk = undefined;
+        p.httpCheckExpect = [];
+      }
       const w = wsCheckKeyWarning(p.httpchk);
       if (w) this.warning(`backend '${p.name}': ${w}`, p.where);
       if (hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)

@@ -156,8 +156,8 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       let interval = -1;
       const v = c.words[2];
       if (v !== undefined) {
-        if (!/^-?\d+$/.test(v) || v === "0")
-          return c.alert(`'option redispatch' expects a non-zero integer interval.`);
+        // haproxy 2.6 takes 0 too: then only the rules without an interval apply.
+        if (!/^-?\d+$/.test(v)) return c.alert(`'option redispatch' expects an integer interval.`);
         interval = Number(v);
       }
       px.redispatch = { interval };
@@ -186,6 +186,7 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     case "httpchk":
       if (!onlyPositive() || !capOk(c, "be", "option httpchk")) return;
       px.httpchk = parseHttpchk(c);
+      px.httpchkOption = true;
       return;
     default:
       c.alert(`unknown option '${name}' (or not supported by sluice yet).`);

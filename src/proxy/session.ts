@@ -714,21 +714,25 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       // haproxy 2.6 redispatches when the server is down, every Nth retry (the last one by default,
       // a negative interval counting from it), and always when the request is bound to no server
       // (never the case here: sluice has no persistence) and more than one active server is up.
-      // A redispatch goes at once; a retry on the same server waits the turn-around delay.
+      // With another server to go to, it goes at once; otherwise it waits the turn-around delay
+      // (after a refusal, not after a timeout).
       const interval = redispatch?.interval ?? -1;
+      const others = be.serverCounts().active > 1;
       const move =
         redispatch !== undefined &&
-        (!srv.up ||
+        (others ||
+          !srv.up ||
           (interval > 0 && this.attempts % interval === 0) ||
-          (interval < 0 && this.attempts % (be.px.retries + 1 + interval) === 0) ||
-          be.serverCounts().active > 1);
+          (interval < 0 && this.attempts % (be.px.retries + 1 + interval) === 0));
       this.phase = Phase.Connect;
       this.arm(undefined);
-      if (move) return this.redispatch();
+      if (move && others) return this.redispatch();
       const delay = timedOut ? 0 : Math.min(be.px.timeouts.connect ?? 1000, 1000);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
-        if (this.phase === Phase.Connect) this.connect();
+        if (this.phase !== Phase.Connect) return;
+        if (move) this.redispatch();
+        else this.connect();
       }, delay);
       return;
     }
@@ -741,11 +745,16 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   private redispatch(): void {
     const old = this.srv!;
     this.releaseSlot();
-    this.rec.redispatched = true;
-    old.redispatches++;
+    // A new assignment: haproxy's Tw runs up to it, so it holds the failed attempts and waits.
+    this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
     const be = this.be!;
     const r = be.take(old);
     if (typeof r === "string") return this.abortWith(503, "S", "C");
+    // The log's "+" says the server changed; a pick of the same one is a plain retry.
+    if (r !== old) {
+      this.rec.redispatched = true;
+      old.redispatches++;
+    }
     this.srv = r;
     this.holdsSlot = true;
     r.sessions.add(this);

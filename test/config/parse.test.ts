@@ -333,6 +333,22 @@ test("keywords that only tune haproxy internals are accepted with a warning", ()
   assert.equal(warnings(diagnostics).filter((d) => /has no effect/.test(d.message)).length, 3);
 });
 
+test("http-check rules without option httpchk are ignored with haproxy's warning", () => {
+  const { config, diagnostics } = parse(
+    `${BASE}backend b\n  http-check send meth GET uri /h\n  http-check expect status 200\n  server s 127.0.0.1:1 check\n`,
+  );
+  assert.deepEqual(alerts(diagnostics), []);
+  assert.ok(
+    warnings(diagnostics).some(
+      (d) =>
+        d.message === "backend 'b' uses http-check rules without 'option httpchk', so the rules are ignored.",
+    ),
+  );
+  const b = config.backends.get("b")!;
+  assert.equal(b.httpchk, undefined);
+  assert.deepEqual(b.httpCheckExpect, []);
+});
+
 test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
   oneAlert(
     `${BASE}backend b\n  cookie SRV insert\n`,

@@ -3,6 +3,7 @@
 import net from "node:net";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { parseConfig } from "../../src/config/parse.js";
@@ -265,3 +266,40 @@ export const FRONTEND = `frontend f
   default_backend bk
 backend bk
 `;
+
+/**
+ * A port on 127.0.0.1 where a connect neither succeeds nor fails, like an unreachable host's: a
+ * listening socket whose accept queue is full, so that the kernel drops further SYNs. It lives in a
+ * worker thread that blocks at once, so nothing ever accepts.
+ */
+export async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const w = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+const s = require("node:net").createServer();
+s.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
+  parentPort.postMessage(s.address().port);
+  Atomics.wait(workerData, 0, 0, 10000);
+  s.close();
+});`,
+    { eval: true, workerData: flag },
+  );
+  const [port] = (await once(w, "message")) as [number];
+  const fillers: net.Socket[] = [];
+  const close = async (): Promise<void> => {
+    for (const s of fillers) s.destroy();
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+    await w.terminate();
+  };
+  // Two connections fill a backlog of 1; the connect that then hangs proves the SYNs are dropped.
+  for (let i = 0; i < 8; i++) {
+    const s = net.connect(port, "127.0.0.1");
+    s.on("error", () => undefined);
+    fillers.push(s);
+    const done = await Promise.race([once(s, "connect").then(() => true), sleep(150).then(() => false)]);
+    if (!done) return { port, close };
+  }
+  await close();
+  throw new Error("the accept queue never filled: connects still succeed");
+}

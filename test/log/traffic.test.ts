@@ -3,9 +3,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import net from "node:net";
 import { once } from "node:events";
-import { Worker } from "node:worker_threads";
 import {
   startProxy,
   httpBackend,
@@ -14,6 +12,7 @@ import {
   Client,
   waitFor,
   sleep,
+  blackhole,
   headServer,
   DEFAULTS,
   type Proxy,
@@ -385,43 +384,6 @@ backend stall
     },
   );
 });
-
-/**
- * A port on 127.0.0.1 where a connect neither succeeds nor fails, like an unreachable host's: a
- * listening socket whose accept queue is full, so that the kernel drops further SYNs. It lives in a
- * worker thread that blocks at once, so nothing ever accepts.
- */
-async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  const w = new Worker(
-    `const { parentPort, workerData } = require("node:worker_threads");
-const s = require("node:net").createServer();
-s.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
-  parentPort.postMessage(s.address().port);
-  Atomics.wait(workerData, 0, 0, 10000);
-  s.close();
-});`,
-    { eval: true, workerData: flag },
-  );
-  const [port] = (await once(w, "message")) as [number];
-  const fillers: net.Socket[] = [];
-  const close = async (): Promise<void> => {
-    for (const s of fillers) s.destroy();
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-    await w.terminate();
-  };
-  // Two connections fill a backlog of 1; the connect that then hangs proves the SYNs are dropped.
-  for (let i = 0; i < 8; i++) {
-    const s = net.connect(port, "127.0.0.1");
-    s.on("error", () => undefined);
-    fillers.push(s);
-    const done = await Promise.race([once(s, "connect").then(() => true), sleep(150).then(() => false)]);
-    if (!done) return { port, close };
-  }
-  await close();
-  throw new Error("the accept queue never filled: connects still succeed");
-}
 
 test("a connect that times out: sC, after its retry", async () => {
   const hole = await blackhole();
