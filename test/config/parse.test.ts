@@ -349,6 +349,25 @@ test("http-check rules without option httpchk are ignored with haproxy's warning
   assert.deepEqual(b.httpCheckExpect, []);
 });
 
+test("no log: a proxy leaves the targets it inherited", () => {
+  const { config, diagnostics } = parse(`global
+  log 127.0.0.1:514 local0
+${BASE}  log global
+frontend quiet
+  bind :1
+  no log
+  default_backend b
+frontend loud
+  bind :2
+  default_backend b
+backend b
+`);
+  assert.deepEqual(alerts(diagnostics), []);
+  const [quiet, loud] = config.frontends;
+  assert.deepEqual(quiet!.logs, []);
+  assert.equal(loud!.logs.length, 1);
+});
+
 test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
   oneAlert(
     `${BASE}backend b\n  cookie SRV insert\n`,
