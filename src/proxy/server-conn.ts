@@ -102,7 +102,8 @@ export function park(c: ServerConn): void {
   c.owner = null;
   c.parkedAt = Date.now();
   // It may have been paused for backpressure: an idle connection must see the server's FIN.
-  c.socket.resume();
+  // (resume() on a flowing socket is not free: it schedules a read.)
+  if (c.socket.isPaused()) c.socket.resume();
   c.server.idle.push(c);
 }
 
