@@ -208,6 +208,8 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     rec.bytesIn += chunk.length;
     rec.empty = false;
     switch (this.phase) {
+      case Phase.Closed:
+        return;
       case Phase.Tunnel:
         this.rt.traffic(this.fe, chunk.length, 0);
         if (!this.server!.write(chunk)) this.client.pause();
@@ -232,8 +234,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     if (this.phase === Phase.Tunnel) {
       this.server?.end();
       if (this.serverEnded) return this.close("-", "-", false);
-      // The tunnel's timeout keeps counting from the last data, unless timeout client-fin is set.
-      const fin = this.fe.px.timeouts.clientFin;
+      // The server's side is half-closed now: haproxy 2.6 gives it timeout server-fin when set, else
+      // the tunnel's timeout goes on counting from the last data.
+      const fin = this.be?.px.timeouts.serverFin;
       if (fin !== undefined) this.arm(fin);
       return;
     }
@@ -685,11 +688,10 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   onServerEnd(): void {
     this.serverEnded = true;
     if (this.phase === Phase.Tunnel) {
+      // haproxy 2.6 ends a tunnel when its server closes: the FIN goes to the client, and the
+      // session is over at once (----), whatever the client still had to say.
       this.client.end();
-      if (this.clientEnded) return this.close("-", "-", false);
-      const fin = this.be?.px.timeouts.serverFin;
-      if (fin !== undefined) this.arm(fin);
-      return;
+      return this.close("-", "-", false);
     }
     // Half-open sockets get no 'close' until both sides end: the server's FIN decides here.
     if (this.phase === Phase.Exchange) this.serverGone();

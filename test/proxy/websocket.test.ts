@@ -1,4 +1,5 @@
 import { test, after } from "node:test";
+import net from "node:net";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { once } from "node:events";
@@ -186,6 +187,51 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   const text = await c.until((t) => t.includes("late reply"));
   assert.equal(text, "late reply");
   await waitFor(() => c.closed, 2000, "close after the server's FIN");
+});
+
+test("tunnel FINs as in haproxy 2.6: the server's ends the session, the client's starts timeout server-fin", async () => {
+  // A server that keeps its side open after the client's FIN (allowHalfOpen), as a real one may.
+  let last: net.Socket | undefined;
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    last = s;
+    s.on("error", () => undefined);
+    s.once("data", () =>
+      s.write(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+      ),
+    );
+  });
+  srv.listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  cleanup.push(async () => {
+    last?.destroy();
+    srv.close();
+  });
+  const port = (srv.address() as AddressInfo).port;
+  const p = await startProxy(`${DEFAULTS}
+  timeout tunnel 5s
+  timeout server-fin 300ms
+${FRONTEND}  server a 127.0.0.1:${port}
+`);
+  cleanup.push(p.stop);
+  const upgrade =
+    "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  // The client finishes, the server stays silent with its side open: closed after server-fin.
+  const c = new Client(p.port);
+  c.send(upgrade);
+  await c.until((t) => t.includes("\r\n\r\n"));
+  const t0 = Date.now();
+  c.socket.end();
+  await waitFor(() => p.rt.actconn === 0, 2000, "the session's end");
+  const took = Date.now() - t0;
+  assert.ok(took >= 280 && took < 1500, `ended ${took} ms after the client's FIN`);
+  // The server closes: the client gets its FIN and the session ends at once.
+  const d = new Client(p.port);
+  d.send(upgrade);
+  await d.until((t) => t.includes("\r\n\r\n"));
+  last!.end();
+  await waitFor(() => p.rt.actconn === 0, 500, "the session's end right after the server's FIN");
+  d.close();
 });
 
 test("a subprotocol the server refuses gives the client its error, not a tunnel", async () => {
