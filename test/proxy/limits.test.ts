@@ -51,6 +51,33 @@ backend bk
   assert.equal(fe.waiting.length, 0);
 });
 
+test("global maxconn counts the sessions of every frontend together", async () => {
+  const b = await httpBackend("a", (_req, res) => setTimeout(() => res.end("a"), 200));
+  cleanup.push(b.close);
+  const p = await startProxy(`global
+  maxconn 2
+${DEFAULTS}
+frontend f1
+  bind 127.0.0.1:1
+  default_backend bk
+frontend f2
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const [f1, f2] = p.rt.frontends;
+  const req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const all = [exchange(p.ports[0]!, req, 5000)];
+  await waitFor(() => p.rt.actconn === 1, 2000, "the first session");
+  all.push(exchange(p.ports[1]!, req, 5000), exchange(p.ports[1]!, req, 5000));
+  await waitFor(() => f2!.waiting.length === 1, 2000, "the third connection waiting");
+  assert.equal(p.rt.actconn, 2);
+  assert.deepEqual([f1!.cur, f2!.cur], [1, 1]);
+  for (const t of await Promise.all(all)) assert.match(t, /^HTTP\/1\.1 200/);
+});
+
 test("running out of file descriptors pauses nothing for good and crashes nothing", async () => {
   const b = await httpBackend("a");
   cleanup.push(b.close);
