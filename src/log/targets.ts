@@ -2,6 +2,7 @@
 // unix-sender.ts). Nothing here blocks the event loop or throws: a target that cannot keep up drops
 // lines and counts them.
 import dgram from "node:dgram";
+import { fstatSync, writeSync } from "node:fs";
 import dns from "node:dns";
 import net from "node:net";
 import type { LogTarget } from "../config/model.js";
@@ -21,12 +22,16 @@ export interface Sender {
 /** Bytes an fd sender lets queue in the stream (a reader not draining); past this, lines are dropped. */
 export const FD_BUFFER_LIMIT = 1 << 20;
 
+/** How long lines wait in the batch: at 20,000 requests/s, some 200 lines leave in one write. */
+export const FLUSH_MS = 10;
+
 /**
- * stdout/stderr: lines are appended to a batch buffer and handed to the process stream with one
- * `write` per batch, from `setImmediate`, so that a burst of requests costs one syscall. On a pipe or
- * socket that stream is non-blocking (libuv): when the reader does not drain, the stream's queue
- * grows to FD_BUFFER_LIMIT and batches beyond it are dropped and counted, the event loop never waits.
- * (A file is written synchronously by Node, a TTY too: both are fast or interactive.)
+ * stdout/stderr: lines are appended to a batch buffer and leave with one write per batch, every
+ * FLUSH_MS, so that a burst of requests costs one syscall. A regular file gets the batch with a plain
+ * write(2), no stream and no copy (it is fast and never blocks for long). On a pipe or socket the
+ * process stream is non-blocking (libuv): when the reader does not drain, the stream's queue grows to
+ * FD_BUFFER_LIMIT and batches beyond it are dropped and counted, the event loop never waits. (A TTY
+ * is written synchronously by Node: it is interactive.)
  */
 export class FdSender implements Sender {
   dropped = 0;
@@ -41,7 +46,11 @@ export class FdSender implements Sender {
     this.errors++;
   };
 
+  /** The descriptor, when it is a regular file: written directly. */
+  private readonly file: number | undefined;
+
   constructor(readonly stream: NodeJS.WriteStream) {
+    this.file = regularFile(stream);
     stream.on("error", this.onError);
     // After close, an error must still find a listener; one per stream, however many loggers.
     if (!guarded.has(stream)) {
@@ -64,7 +73,7 @@ export class FdSender implements Sender {
     this.buf[this.len++] = 10;
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flushNow);
+      setTimeout(this.flushNow, FLUSH_MS);
     }
   }
 
@@ -83,12 +92,22 @@ export class FdSender implements Sender {
     if (this.len === 0) return;
     const n = this.len;
     this.len = 0;
+    if (this.file !== undefined) return this.writeFile(this.file, n);
     if (this.stream.destroyed || this.stream.writableLength > FD_BUFFER_LIMIT) {
       this.dropped += countLines(this.buf, 0, n);
       return;
     }
     // The stream keeps the chunk until written: hand it a copy and keep the batch buffer.
     this.stream.write(Buffer.from(this.buf.subarray(0, n)));
+  }
+
+  private writeFile(fd: number, n: number): void {
+    try {
+      for (let off = 0; off < n;) off += writeSync(fd, this.buf, off, n - off);
+    } catch {
+      this.errors++;
+      this.dropped += countLines(this.buf, 0, n);
+    }
   }
 
   /** Writes what is batched; resolves once the stream has drained it, or after 2 s at most. */
@@ -111,6 +130,16 @@ export class FdSender implements Sender {
 }
 
 const guarded = new WeakSet<NodeJS.WriteStream>();
+
+function regularFile(stream: NodeJS.WriteStream): number | undefined {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd !== "number") return undefined;
+  try {
+    return fstatSync(fd).isFile() ? fd : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function ignore(): void {}
 

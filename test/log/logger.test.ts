@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger, newLogRecord, SyslogHeaders, type LogProxy, type LogRecord } from "../../src/log/index.js";
@@ -243,22 +243,33 @@ test("events: proxy targets at the given level, haproxy's console line on stderr
 });
 
 const here = fileURLToPath(import.meta.url);
-function child(script: string): Promise<{ out: string; err: string; code: number | null }> {
+/** Runs `script` in a child; its stdout is a pipe, or the file `stdoutFile` (read back at the end). */
+function child(
+  script: string,
+  stdoutFile?: string,
+): Promise<{ out: string; err: string; code: number | null }> {
   return new Promise((resolve) => {
+    const fd = stdoutFile === undefined ? undefined : openSync(stdoutFile, "w");
     const p = spawn(process.execPath, ["--input-type=module", "-e", script], {
       env: { ...process.env, TZ: "UTC" },
+      stdio: ["ignore", fd ?? "pipe", "pipe"],
     });
+    if (fd !== undefined) closeSync(fd);
     let out = "";
     let err = "";
-    p.stdout.on("data", (d: Buffer) => (out += d.toString("latin1")));
-    p.stderr.on("data", (d: Buffer) => (err += d.toString("latin1")));
-    p.on("close", (code) => resolve({ out, err, code }));
+    p.stdout?.on("data", (d: Buffer) => (out += d.toString("latin1")));
+    p.stderr!.on("data", (d: Buffer) => (err += d.toString("latin1")));
+    p.on("close", (code) => {
+      if (stdoutFile !== undefined) out = readFileSync(stdoutFile, "latin1");
+      resolve({ out, err, code });
+    });
   });
 }
 const indexUrl = new URL("../../src/log/index.js", "file://" + here).href;
 
-test("stdout target through a child process: every line, in order, one per record; stderr console", async () => {
-  const script = `
+for (const to of ["pipe", "file"] as const)
+  test(`stdout target (a ${to}) through a child process: every line, in order, one per record; stderr console`, async () => {
+    const script = `
     import { Logger, newLogRecord } from ${JSON.stringify(indexUrl)};
     const t = { kind: "stdout", len: 1024, format: "raw", facility: "local0", level: 7, minLevel: 0, where: { file: "x", line: 1 } };
     const g = { bufsize: 16384, maxhdr: 101, logs: [t], logTag: "haproxy", daemon: false };
@@ -273,24 +284,26 @@ test("stdout target through a child process: every line, in order, one per recor
     logger.event(undefined, 0, "backend bk has no server available!", { message: "backend 'bk' has no server available!" });
     await logger.close();
   `;
-  const { out, err, code } = await child(script);
-  assert.equal(code, 0, err);
-  const lines = out.split("\n");
-  assert.equal(lines.pop(), "");
-  assert.equal(lines.length, 5002);
-  for (let i = 0; i < 5000; i++)
-    assert.ok(
-      lines[i]!.startsWith(`10.0.0.1:${i} [`) && lines[i]!.endsWith(`"GET /${i} HTTP/1.1"`),
-      lines[i],
+    const dir = mkdtempSync(join(tmpdir(), "sluice-stdout-"));
+    const { out, err, code } = await child(script, to === "file" ? join(dir, "out.log") : undefined);
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0, err);
+    const lines = out.split("\n");
+    assert.equal(lines.pop(), "");
+    assert.equal(lines.length, 5002);
+    for (let i = 0; i < 5000; i++)
+      assert.ok(
+        lines[i]!.startsWith(`10.0.0.1:${i} [`) && lines[i]!.endsWith(`"GET /${i} HTTP/1.1"`),
+        lines[i],
+      );
+    assert.equal(lines[5000], "Server bk/s1 is DOWN.");
+    // Without a proxy, the global targets (stdout here) get the event, in its log wording.
+    assert.equal(lines[5001], "backend bk has no server available!");
+    assert.equal(
+      err,
+      "[WARNING]  (4242) : Server bk/s1 is DOWN.\n[ALERT]    (4242) : backend 'bk' has no server available!\n",
     );
-  assert.equal(lines[5000], "Server bk/s1 is DOWN.");
-  // Without a proxy, the global targets (stdout here) get the event, in its log wording.
-  assert.equal(lines[5001], "backend bk has no server available!");
-  assert.equal(
-    err,
-    "[WARNING]  (4242) : Server bk/s1 is DOWN.\n[ALERT]    (4242) : backend 'bk' has no server available!\n",
-  );
-});
+  });
 
 test("a stdout pipe that does not drain: lines dropped and counted, the event loop keeps running", async () => {
   const script = `
