@@ -102,7 +102,11 @@ export async function serve(o: CliOptions): Promise<number> {
     };
     process.once("SIGINT", hard);
     process.once("SIGTERM", hard);
-    process.once("SIGUSR1", () => {
+    let soft = false;
+    process.on("SIGUSR1", () => {
+      // A second SIGUSR1 (a repeated -sf) must find a listener, or it would kill the process.
+      if (soft) return;
+      soft = true;
       // hard-stop-after bounds how long the sessions still open may hold the stop.
       const after = rt.global.hardStopAfter;
       const timer = after === undefined ? undefined : setTimeout(hard, after);

@@ -10,6 +10,8 @@ import type { Sender } from "./targets.js";
 const RELAY = `
 use strict;
 use Socket;
+# Signals meant for the proxy's process group must not cut the log short: the relay ends at EOF.
+$SIG{INT} = $SIG{TERM} = $SIG{HUP} = 'IGNORE';
 socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or exit 1;
 my $to = pack_sockaddr_un($ARGV[0]);
 binmode STDIN;
@@ -30,7 +32,7 @@ const PIPE_LIMIT = 1 << 20;
 export class UnixSender implements Sender {
   dropped = 0;
   errors = 0;
-  private readonly relay: ChildProcess;
+  private readonly relay: ChildProcess | undefined;
   private batch: Buffer[] = [];
   private scheduled = false;
   private dead = false;
@@ -38,18 +40,34 @@ export class UnixSender implements Sender {
   private readonly flushNow = (): void => this.flush();
 
   constructor(readonly path: string) {
-    this.relay = spawn("perl", ["-e", RELAY, path], { stdio: ["pipe", "ignore", "inherit"] });
-    // A missing perl or a relay that exits: count, drop from then on, never throw.
-    this.relay.on("error", () => this.die());
-    this.relay.on("exit", () => this.die());
-    this.relay.stdin!.on("error", () => this.die());
-    this.relay.unref();
+    // A missing perl, a spawn that fails (no descriptor left) or a relay that exits: say it once on
+    // stderr, count, drop from then on; never throw into the code that logs.
+    let relay: ChildProcess | undefined;
+    try {
+      relay = spawn("perl", ["-e", RELAY, path], { stdio: ["pipe", "ignore", "inherit"] });
+    } catch {
+      relay = undefined;
+    }
+    if (!relay?.stdin) {
+      this.relay = undefined;
+      this.die();
+      return;
+    }
+    this.relay = relay;
+    relay.on("error", () => this.die());
+    relay.on("exit", () => this.die());
+    relay.stdin.on("error", () => this.die());
+    relay.unref();
   }
 
   private die(): void {
     if (this.dead) return;
     this.dead = true;
-    if (!this.closing) this.errors++;
+    if (this.closing) return;
+    this.errors++;
+    process.stderr.write(
+      `[ALERT]    (${process.pid}) : log target '${this.path}': the unix socket relay (perl) is not running; its lines are dropped.\n`,
+    );
   }
 
   send(line: string, max: number): void {
@@ -73,8 +91,8 @@ export class UnixSender implements Sender {
     const lines = this.batch;
     if (lines.length === 0) return;
     this.batch = [];
-    const pipe = this.relay.stdin!;
-    if (this.dead || pipe.writableLength > PIPE_LIMIT) {
+    const pipe = this.relay?.stdin;
+    if (this.dead || !pipe || pipe.writableLength > PIPE_LIMIT) {
       this.dropped += lines.length;
       return;
     }
@@ -84,19 +102,20 @@ export class UnixSender implements Sender {
   /** Hands over what is batched and lets the relay send it, then end: within 2 s at most. */
   close(): Promise<void> {
     this.flush();
-    if (this.dead) return Promise.resolve();
+    const relay = this.relay;
+    if (this.dead || !relay) return Promise.resolve();
     this.closing = true;
     return new Promise((resolve) => {
       const t = setTimeout(() => {
-        this.relay.kill();
+        relay.kill("SIGKILL");
         resolve();
       }, 2000);
       t.unref();
-      this.relay.once("exit", () => {
+      relay.once("exit", () => {
         clearTimeout(t);
         resolve();
       });
-      this.relay.stdin!.end();
+      relay.stdin!.end();
     });
   }
 }

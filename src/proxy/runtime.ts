@@ -27,6 +27,8 @@ export interface Counters {
 }
 
 /** haproxy derives the default global maxconn from the file descriptor limit: two per connection. */
+type Shortage = "file descriptors" | "memory";
+
 function defaultMaxconn(): number {
   try {
     const limits = readFileSync("/proc/self/limits", "utf8");
@@ -69,10 +71,11 @@ export class Runtime {
     this.checkMemory();
   }, 1000).unref();
   /**
-   * What holds new connections back besides maxconn: file descriptors ran out (an accept failed),
-   * or memory is short. They wait unread, as past maxconn; established sessions carry on.
+   * What holds new connections back besides maxconn: file descriptors ran out (an accept or a
+   * connect failed), or memory is short. They wait unread, as past maxconn; established sessions
+   * carry on. Each shortage is set and cleared on its own, and said once each way.
    */
-  private pressure: "file descriptors" | "memory" | undefined;
+  private readonly short = new Set<Shortage>();
   private fdRelief: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
 
@@ -191,20 +194,16 @@ export class Runtime {
     if (!this.sessions.delete(s)) return;
     fe.cur--;
     this.actconn--;
-    // A descriptor was just freed.
-    if (this.pressure === "file descriptors") this.relieve("file descriptors");
     this.admitWaiting();
     if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** New connections of `fe` must wait: maxconn reached, or descriptors or memory short. */
   private full(fe: RtFrontend): boolean {
-    return (
-      this.pressure !== undefined || (fe.maxconn > 0 && fe.cur >= fe.maxconn) || this.actconn >= this.maxconn
-    );
+    return this.short.size > 0 || (fe.maxconn > 0 && fe.cur >= fe.maxconn) || this.actconn >= this.maxconn;
   }
 
-  /** Descriptors ran out (an accept or a connect failed): hold new connections until one is freed, 1 s at most. */
+  /** Descriptors ran out (an accept or a connect failed): hold new connections for a second. */
   fdShortage(): void {
     this.setPressure("file descriptors");
     clearTimeout(this.fdRelief);
@@ -213,29 +212,32 @@ export class Runtime {
 
   /**
    * Memory is short when the process's RSS passes `-m` megabytes, or, without `-m`, when the V8 heap
-   * is 90% full. Checked once a second.
+   * is 90% full; it is back below 90% of that. Checked once a second.
    */
   checkMemory(): void {
     const limit = this.global.memmax;
-    let short: boolean;
-    if (limit !== undefined) short = process.memoryUsage.rss() > limit * 1048576;
-    else {
+    let used: number;
+    let max: number;
+    if (limit !== undefined) {
+      used = process.memoryUsage.rss();
+      max = limit * 1048576;
+    } else {
       const h = v8.getHeapStatistics();
-      short = h.used_heap_size > 0.9 * h.heap_size_limit;
+      used = h.used_heap_size;
+      max = 0.9 * h.heap_size_limit;
     }
-    if (short) this.setPressure("memory");
-    else this.relieve("memory");
+    if (used > max) this.setPressure("memory");
+    else if (used < 0.9 * max) this.relieve("memory");
   }
 
-  private setPressure(what: "file descriptors" | "memory"): void {
-    if (this.pressure === what) return;
-    this.pressure = what;
+  private setPressure(what: Shortage): void {
+    if (this.short.has(what)) return;
+    this.short.add(what);
     this.logger.event(undefined, 1, `Sluice is short of ${what}: new connections wait until it recovers.`);
   }
 
-  private relieve(what: "file descriptors" | "memory"): void {
-    if (this.pressure !== what) return;
-    this.pressure = undefined;
+  private relieve(what: Shortage): void {
+    if (!this.short.delete(what)) return;
     this.logger.event(undefined, 4, `Sluice has ${what} again: accepting new connections.`);
     this.admitWaiting();
   }

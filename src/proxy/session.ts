@@ -337,6 +337,8 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     } finally {
       this.reading = false;
     }
+    // A client that has finished sending will not complete a partial request.
+    if (this.clientEnded && this.phase === Phase.Head && !this.awaitingDrain) this.onClientEnd();
   }
 
   private readOneRequest(): void {
@@ -539,17 +541,19 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const be = this.be!;
     const r = be.take(avoid);
     if (r === "none") return this.abortWith(503, "S", "C");
-    if (r === "queue") {
-      if (be.px.timeouts.queue === 0) return this.abortWith(503, "s", "Q");
-      this.phase = Phase.Queue;
-      this.cancelled = false;
-      this.since = Date.now();
-      be.queue.push(this);
-      const t = be.px.timeouts;
-      this.arm(t.queue ?? t.connect);
-      return;
-    }
+    if (r === "queue") return this.enqueue(be);
     this.grantTo(r, false);
+  }
+
+  /** Every usable server is full: wait in the backend's queue for a slot, up to timeout queue. */
+  private enqueue(be: RtBackend): void {
+    if (be.px.timeouts.queue === 0) return this.abortWith(503, "s", "Q");
+    this.phase = Phase.Queue;
+    this.cancelled = false;
+    this.since = Date.now();
+    be.queue.push(this);
+    const t = be.px.timeouts;
+    this.arm(t.queue ?? t.connect);
   }
 
   grant(server: RtServer): void {
@@ -751,7 +755,11 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
     const be = this.be!;
     const r = be.take(old);
-    if (typeof r === "string") return this.abortWith(503, "S", "C");
+    if (r === "none") return this.abortWith(503, "S", "C");
+    if (r === "queue") {
+      this.rec.redispatched = true;
+      return this.enqueue(be);
+    }
     // The log's "+" says the server changed; a pick of the same one is a plain retry.
     if (r !== old) {
       this.rec.redispatched = true;
@@ -1008,9 +1016,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       const t = this.fe.px.timeouts;
       this.arm(t.httpRequest ?? t.client);
       this.readRequest();
-      // A client that has finished sending will not complete a partial request.
-      if (this.clientEnded && this.phase === Phase.Head) this.onClientEnd();
-    } else if (this.clientEnded) {
+    } else if (this.clientEnded || this.rt.stopping) {
       this.client.end();
       this.finish();
     } else {
@@ -1048,6 +1054,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     rec.backend = "";
     rec.server = "";
     rec.TR = rec.Tw = rec.Tc = rec.Tr = -1;
+    rec.Ta = 0;
     rec.status = -1;
     rec.bytesOut = 0;
     rec.bytesIn = 0;
@@ -1147,9 +1154,13 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     const now = Date.now();
     if (rec.Ta === 0 || wasTunnel) rec.Ta = now - rec.requestTime;
     // Log unless this was an idle keep-alive connection closing between requests.
-    if (!this.loggedEarly && !(this.served > 0 && rec.empty && !wasTunnel && rec.status < 0))
-      this.emitLog(cause, phase);
-    this.finish();
+    try {
+      if (!this.loggedEarly && !(this.served > 0 && rec.empty && !wasTunnel && rec.status < 0))
+        this.emitLog(cause, phase);
+    } finally {
+      // Whatever happens while logging, the session ends and gives back what it holds.
+      this.finish();
+    }
   }
 
   private finish(): void {

@@ -48,6 +48,22 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   );
 });
 
+test("after a FIN, a pipelined request the proxy answers itself does not cut the ones behind it", async () => {
+  const b = await httpBackend("web", (req, res) => res.end(`hi ${req.url}`));
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  http-request redirect location /elsewhere if { path /b }
+  server a 127.0.0.1:${b.port}
+`);
+  const s = net.connect(p.port, "127.0.0.1");
+  s.end(GET("/a") + GET("/b") + GET("/c"));
+  const chunks: Buffer[] = [];
+  s.on("data", (d: Buffer) => chunks.push(d));
+  await once(s, "close");
+  const text = Buffer.concat(chunks).toString();
+  assert.deepEqual(text.match(/hi \/\w|location: \/elsewhere/g), ["hi /a", "location: /elsewhere", "hi /c"]);
+});
+
 test("thousands of pipelined requests answered by the proxy itself: no recursion, all answered", async () => {
   const p = await proxy(`${DEFAULTS}
 frontend f
