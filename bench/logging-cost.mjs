@@ -34,22 +34,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { clearTimeout } from "node:timers";
 import { Buffer } from "node:buffer";
+import { parseArgs } from "./args.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
 const ANCHORS = process.env.BENCH_ANCHORS ?? path.resolve(ROOT, "../shared/bench-anchors");
 
-function parseArgs(argv, defaults) {
-  const o = { ...defaults };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith("--")) continue;
-    const eq = a.indexOf("=");
-    if (eq > 0) o[a.slice(2, eq)] = a.slice(eq + 1);
-    else o[a.slice(2)] = i + 1 < argv.length && !argv[i + 1].startsWith("--") ? argv[++i] : "true";
-  }
-  return o;
-}
 const a = parseArgs(process.argv.slice(2), {
   rate: "20000",
   conns: "100",

@@ -23,18 +23,7 @@ import { Buffer } from "node:buffer";
 import { setInterval, clearInterval } from "node:timers";
 import { performance } from "node:perf_hooks";
 import { URL } from "node:url";
-
-function parseArgs(argv, defaults) {
-  const o = { ...defaults };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith("--")) continue;
-    const eq = a.indexOf("=");
-    if (eq > 0) o[a.slice(2, eq)] = a.slice(eq + 1);
-    else o[a.slice(2)] = i + 1 < argv.length && !argv[i + 1].startsWith("--") ? argv[++i] : "true";
-  }
-  return o;
-}
+import { parseArgs } from "./args.mjs";
 
 const a = parseArgs(process.argv.slice(2), {
   url: "http://127.0.0.10:18003/",

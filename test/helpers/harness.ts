@@ -1,6 +1,7 @@
 // Shared test plumbing: a proxy in this process on ports the OS picks, a proxy as a child process
 // given its listening socket (bind fd@3), raw servers and clients on 127.0.0.1. Every wait is bounded.
 import net from "node:net";
+import dgram from "node:dgram";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
@@ -133,6 +134,20 @@ export function headServer(answer: (head: string, s: net.Socket) => void): Retur
       }
     });
   });
+}
+
+/** A syslog receiver on 127.0.0.1 (UDP, a port the OS picks): each datagram, as a line without its newline. */
+export async function syslogReceiver(): Promise<{ port: number; lines: string[]; close(): Promise<void> }> {
+  const sock = dgram.createSocket("udp4");
+  const lines: string[] = [];
+  sock.on("message", (m) => lines.push(m.toString("latin1").trimEnd()));
+  sock.bind(0, "127.0.0.1");
+  await once(sock, "listening");
+  return {
+    port: sock.address().port,
+    lines,
+    close: () => new Promise<void>((r) => sock.close(() => r())),
+  };
 }
 
 /** Sends `data` and collects everything until the peer closes (or `ms` passes: then whatever came). */

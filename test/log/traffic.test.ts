@@ -2,8 +2,6 @@
 // expected termination states are those haproxy 2.6 logs for the same scenarios.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
-import { once } from "node:events";
 import {
   startProxy,
   httpBackend,
@@ -16,6 +14,7 @@ import {
   headServer,
   DEFAULTS,
   type Proxy,
+  syslogReceiver,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -23,15 +22,13 @@ after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
-const lines: string[] = [];
+let lines: string[] = [];
 let logPort = 0;
 before(async () => {
-  const sock = dgram.createSocket("udp4");
-  sock.on("message", (m) => lines.push(m.toString("latin1").trimEnd()));
-  sock.bind(0, "127.0.0.1");
-  await once(sock, "listening");
-  logPort = sock.address().port;
-  cleanup.push(() => new Promise<void>((r) => sock.close(() => r())));
+  const rx = await syslogReceiver();
+  lines = rx.lines;
+  logPort = rx.port;
+  cleanup.push(rx.close);
 });
 
 /** httplog fields of a raw-format line. */

@@ -3,7 +3,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import dgram from "node:dgram";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ import {
   CLI,
   DEFAULTS,
   FRONTEND,
+  syslogReceiver,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -128,14 +128,11 @@ test("running out of file descriptors pauses nothing for good and crashes nothin
 test("memory pressure (-m) holds new connections unread, lets established ones work, and is logged", async () => {
   const b = await httpBackend("a");
   cleanup.push(b.close);
-  const rx = dgram.createSocket("udp4");
-  const logs: string[] = [];
-  rx.on("message", (m) => logs.push(m.toString()));
-  rx.bind(0, "127.0.0.1");
-  await once(rx, "listening");
-  cleanup.push(async () => void rx.close());
+  const rx = await syslogReceiver();
+  const logs = rx.lines;
+  cleanup.push(rx.close);
   const p = await startProxy(`global
-  log 127.0.0.1:${rx.address().port} local0
+  log 127.0.0.1:${rx.port} local0
 ${DEFAULTS}
 ${FRONTEND}  server a 127.0.0.1:${b.port}
 `);

@@ -5,7 +5,6 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import dgram from "node:dgram";
 import { once } from "node:events";
 import {
   startProxy,
@@ -19,6 +18,7 @@ import {
   DEFAULTS,
   type Backend,
   FRONTEND,
+  syslogReceiver,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -50,15 +50,13 @@ async function closedPort(): Promise<number> {
 const status = (t: string): number => Number(t.slice(9, 12));
 
 /** Log lines received by a syslog receiver on loopback (`log 127.0.0.1:PORT format raw`). */
-const lines: string[] = [];
+let lines: string[] = [];
 let logPort = 0;
 before(async () => {
-  const sock = dgram.createSocket("udp4");
-  sock.on("message", (m) => lines.push(m.toString("latin1").trimEnd()));
-  sock.bind(0, "127.0.0.1");
-  await once(sock, "listening");
-  logPort = sock.address().port;
-  cleanup.push(() => new Promise<void>((r) => sock.close(() => r())));
+  const rx = await syslogReceiver();
+  lines = rx.lines;
+  logPort = rx.port;
+  cleanup.push(rx.close);
 });
 
 /** The httplog line of the request for `path`, taken out of `lines`: server, timers, status, termination, retries. */
