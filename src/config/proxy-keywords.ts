@@ -187,6 +187,7 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       if (!onlyPositive() || !capOk(c, "be", "option httpchk")) return;
       px.httpchk = parseHttpchk(c);
       px.httpchkOption = true;
+      httpchkHere.add(px);
       return;
     default:
       c.alert(`unknown option '${name}' (or not supported by sluice yet).`);
@@ -232,6 +233,17 @@ function capOk(c: KeywordContext, cap: Cap, what: string): boolean {
   return true;
 }
 
+/** Sections (by their settings object) that gave `option httpchk` / an http-check rule themselves. */
+const httpchkHere = new WeakSet<ProxySettings>();
+const checkRulesHere = new WeakSet<ProxySettings>();
+
+/** The first http-check rule of a section: the rules it inherited no longer apply. */
+function ownCheckRules(px: ProxySettings): void {
+  if (checkRulesHere.has(px)) return;
+  checkRulesHere.add(px);
+  px.httpCheckExpect = [];
+}
+
 function httpCheck(c: KeywordContext): void {
   const sub = c.words[1];
   if (sub === "expect") {
@@ -246,17 +258,23 @@ function httpCheck(c: KeywordContext): void {
       );
     if (pattern === undefined) return c.alert(`'http-check expect ${kind}' expects a pattern.`);
     if (c.words.length > i + 2) return c.alert(`'http-check expect' : unexpected '${c.words[i + 2]}'.`);
+    // The first rule of a section replaces the expectations it inherited.
+    ownCheckRules(c.px);
     c.px.httpCheckExpect.push({ negate, kind, pattern, where: c.where });
     return;
   }
   if (sub === "send") {
-    const send: HttpCheckSend = c.px.httpchk ?? {
-      method: "OPTIONS",
-      uri: "/",
-      version: "HTTP/1.0",
-      headers: [],
-      body: "",
-    };
+    // haproxy 2.6 takes one send rule per section, before any expect rule; a section's rules replace
+    // the inherited ones, so the request starts from this section's `option httpchk` or the default.
+    if (checkRulesHere.has(c.px))
+      return c.alert(
+        `'http-check send' : unable to add http-check send rule at step 2 (missing connect rule).`,
+      );
+    ownCheckRules(c.px);
+    const send: HttpCheckSend =
+      c.px.httpchk && httpchkHere.has(c.px)
+        ? c.px.httpchk
+        : { method: "OPTIONS", uri: "/", version: "HTTP/1.0", headers: [], body: "" };
     for (let i = 2; i < c.words.length; i += 2) {
       const k = c.words[i]!;
       const v = c.words[i + 1];
@@ -267,7 +285,8 @@ function httpCheck(c: KeywordContext): void {
       else if (k === "body") send.body = v;
       else if (k === "hdr") {
         const value = c.words[i + 2];
-        if (value === undefined) return c.alert(`'http-check send' : 'hdr' expects a name and a value.`);
+        if (value === undefined || value === "")
+          return c.alert(`'http-check send' : 'hdr' expects <name> and <value> as arguments.`);
         send.headers.push(`${v}: ${value}`);
         i++;
       } else return c.alert(`'http-check send' : '${k}' is not supported by sluice yet.`);

@@ -368,6 +368,48 @@ backend b
   assert.equal(loud!.logs.length, 1);
 });
 
+test("http-check rules as haproxy 2.6 takes them: one send before any expect, a section's rules replacing inherited ones", () => {
+  oneAlert(
+    `${BASE}backend b\n  option httpchk\n  http-check send uri /a\n  http-check send uri /b\n`,
+    9,
+    /'http-check send' : unable to add http-check send rule at step 2/,
+  );
+  oneAlert(
+    `${BASE}backend b\n  option httpchk\n  http-check expect status 200\n  http-check send uri /b\n`,
+    9,
+    /unable to add http-check send rule/,
+  );
+  oneAlert(
+    `${BASE}backend b\n  option httpchk\n  http-check send hdr X-Empty ''\n`,
+    8,
+    /'hdr' expects <name> and <value>/,
+  );
+  const { config, diagnostics } = parse(`${BASE}  option httpchk GET /d HTTP/1.1
+  http-check send hdr host d
+  http-check expect status 200
+backend own
+  http-check send uri /own
+  http-check expect status 101
+backend inherits
+`);
+  assert.deepEqual(alerts(diagnostics), []);
+  const own = config.backends.get("own")!;
+  assert.deepEqual(
+    [own.httpchk!.method, own.httpchk!.uri, own.httpchk!.version, own.httpchk!.headers],
+    ["OPTIONS", "/own", "HTTP/1.0", []],
+  );
+  assert.deepEqual(
+    own.httpCheckExpect.map((e) => e.pattern),
+    ["101"],
+  );
+  const inherits = config.backends.get("inherits")!;
+  assert.deepEqual([inherits.httpchk!.uri, inherits.httpchk!.headers], ["/d", ["host: d"]]);
+  assert.deepEqual(
+    inherits.httpCheckExpect.map((e) => e.pattern),
+    ["200"],
+  );
+});
+
 test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
   oneAlert(
     `${BASE}backend b\n  cookie SRV insert\n`,
