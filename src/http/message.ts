@@ -24,6 +24,8 @@ export interface HttpHead {
   reason: string;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   versionMinor: number;
+  /** The start line is already as haproxy sends it (single spaces, HTTP/1.0 or HTTP/1.1). */
+  startLineAsIs: boolean;
   /** Header lines as offsets into buf, four per line: name start, name end, value start, value end
    *  (value without leading/trailing blanks). Names keep the sender's case. */
   hdr: Int32Array;

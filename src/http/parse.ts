@@ -120,6 +120,7 @@ export function newHead(buf: Buffer): HttpHead {
     status: 0,
     reason: "",
     versionMinor: 1,
+    startLineAsIs: false,
     hdr: new Int32Array(64),
     count: 0,
     body: BodyKind.None,
@@ -245,6 +246,7 @@ export function parseRequest(
   p = blanks(buf, p, end);
   if (p < 0) return 400;
   if (p >= end) return NEED_MORE;
+  const vStart = p;
   const v = readVersion(buf, p, end);
   if (v === -2) return NEED_MORE;
   if (v < 0) return 400;
@@ -282,6 +284,12 @@ export function parseRequest(
   h.status = 0;
   h.reason = "";
   h.versionMinor = minorOf(v);
+  h.startLineAsIs =
+    (v === 10 || v === 11) &&
+    uStart === mEnd + 1 &&
+    buf[mEnd] === SP &&
+    vStart === uEnd + 1 &&
+    buf[uEnd] === SP;
   fill(h, buf, body, contentLength);
   return h;
 }
@@ -320,6 +328,7 @@ export function parseResponse(
     rEnd = p;
     while (rEnd > rStart && isBlank(buf[rEnd - 1])) rEnd--;
   }
+  const lineEnd = p;
   const next = eol(buf, p, end);
   if (next === -2) return NEED_MORE;
   if (next < 0) return 502;
@@ -348,6 +357,11 @@ export function parseResponse(
   h.status = status;
   h.reason = rEnd > rStart ? latin1(buf, rStart, rEnd) : "";
   h.versionMinor = minorOf(v);
+  // "HTTP/1.x 200", alone or followed by one space and a reason with no blank after it.
+  h.startLineAsIs =
+    (v === 10 || v === 11) &&
+    buf[pos + 8] === SP &&
+    (rEnd > rStart ? rStart === pos + 13 && buf[pos + 12] === SP && rEnd === lineEnd : lineEnd === pos + 12);
   fill(h, buf, body, contentLength);
   return h;
 }
@@ -644,24 +658,10 @@ function withoutPort(buf: Buffer, s: number, e: number, port: string): number {
  * undefined when the received line can be forwarded as it is.
  */
 export function normalizedStartLine(head: HttpHead): string | undefined {
-  const { buf, start } = head;
-  let le = buf.indexOf(LF, start);
-  if (le < 0) le = head.end;
-  if (le > start && buf[le - 1] === CR) le--;
+  if (head.startLineAsIs) return undefined;
   const version = head.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
-  if (head.status === 0) {
-    const len = head.method.length + head.uri.length + 10;
-    if (le - start === len && bytesEqual(buf, le - 8, version) && buf[start + head.method.length] === SP)
-      if (buf[start + head.method.length + 1 + head.uri.length] === SP) return undefined;
-    return `${head.method} ${head.uri} ${version}`;
-  }
-  const code = String(head.status);
-  const reason = head.reason === "" ? "" : ` ${head.reason}`;
-  const len = 12 + reason.length;
-  if (le - start === len && bytesEqual(buf, start, version) && buf[start + 8] === SP) {
-    if (reason === "" || buf[start + 12] === SP) return undefined;
-  }
-  return `${version} ${code}${reason}`;
+  if (head.status === 0) return `${head.method} ${head.uri} ${version}`;
+  return head.reason === "" ? `${version} ${head.status}` : `${version} ${head.status} ${head.reason}`;
 }
 
 /** How the response's body is delimited, given the method of the request it answers. */

@@ -365,6 +365,9 @@ test("normalizedStartLine gives the line haproxy would send, only when it differ
     ["HTTP/1.0 404 Not Found\r\n\r\n", undefined],
     ["HTTP/1.1  200 OK \r\n\r\n", "HTTP/1.1 200 OK"],
     ["HTTP/1.2 200 OK\r\n\r\n", "HTTP/1.1 200 OK"],
+    ["HTTP/1.1 200\tOK\r\n\r\n", "HTTP/1.1 200 OK"],
+    ["HTTP/1.1 200 \r\n\r\n", "HTTP/1.1 200"],
+    ["GET\t/ HTTP/1.1\r\n\r\n", "GET / HTTP/1.1"],
   ];
   for (const [text, want] of cases) {
     const h = text.startsWith("HTTP") ? head(res(text)) : head(req(text));
