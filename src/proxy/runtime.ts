@@ -26,9 +26,10 @@ export interface Counters {
   internalErrors: number;
 }
 
-/** haproxy derives the default global maxconn from the file descriptor limit: two per connection. */
+/** What can run short, besides connection slots, and hold new connections back. */
 type Shortage = "file descriptors" | "memory";
 
+/** haproxy derives the default global maxconn from the file descriptor limit: two per connection. */
 function defaultMaxconn(): number {
   try {
     const limits = readFileSync("/proc/self/limits", "utf8");

@@ -496,7 +496,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
         return this.sendVerdictReply(v, "P", "R");
       default: {
         // `return` and `redirect` answer from the proxy and keep the connection, unless it closes anyway.
-        const close = this.closeAfter || this.rt.stopping || (this.clientEnded && this.cbuf === undefined);
+        const close = this.closesAfterThis();
         const bytes =
           v.kind === "redirect"
             ? redirectReply(v.status, v.location, close)
@@ -894,7 +894,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       this.resLeft = res.contentLength;
     } else this.resBody = Body.Done;
     // The client's side of the Connection header.
-    const clientClose = this.closeAfter || this.rt.stopping;
+    const clientClose = this.closesAfterThis();
     const http10 = this.req.versionMinor === 0;
     // The client's Connection header says what we will do, whatever the server said to us.
     const rewrite = clientClose ? !res.connClose : res.connClose || (http10 && !res.connKeepAlive);
@@ -991,7 +991,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     if (!reqDone) this.closeAfter = true;
     this.releaseServer(serverReusable && reqDone && !this.serverMustClose && this.resBody === Body.Done);
     if (!this.loggedEarly) this.emitLog("-", "-");
-    if (this.closeAfter || this.rt.stopping || (this.clientEnded && this.cbuf === undefined)) {
+    if (this.closesAfterThis()) {
       this.client.end();
       return this.finish();
     }
@@ -1006,6 +1006,14 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       return;
     }
     this.nextRequest();
+  }
+
+  /**
+   * The client connection ends with this transaction: the request or our mode says so, a soft stop
+   * is under way, or the client has finished sending and pipelined nothing more.
+   */
+  private closesAfterThis(): boolean {
+    return this.closeAfter || this.rt.stopping || (this.clientEnded && this.cbuf === undefined);
   }
 
   /** Starts the pipelined request already received, or waits idle for the next one. */
