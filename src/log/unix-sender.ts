@@ -4,7 +4,7 @@
 // ever blocking (MSG_DONTWAIT: a full receiver loses lines, as with haproxy). The event loop only
 // ever writes to the pipe; when the pipe backs up, lines are dropped and counted here.
 import { spawn, type ChildProcess } from "node:child_process";
-import type { Sender } from "./targets.js";
+import { FLUSH_MS, type Sender } from "./targets.js";
 
 /** Reads 4-byte big-endian length-prefixed frames from stdin; sends each to the socket at ARGV[0]. */
 const RELAY = `
@@ -82,7 +82,7 @@ export class UnixSender implements Sender {
     this.batch.push(b.subarray(0, n + 5));
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flushNow);
+      setTimeout(this.flushNow, FLUSH_MS);
     }
   }
 
