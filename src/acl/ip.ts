@@ -30,7 +30,7 @@ export function parseIpv4(s: string, out: Uint8Array, off = 0): boolean {
 }
 
 /** Strict dotted quad (what addresses in samples look like). */
-export function parseDottedQuad(s: string, out: Uint8Array, off = 0): boolean {
+function parseDottedQuad(s: string, out: Uint8Array, off = 0): boolean {
   let part = 0;
   let digits = 0;
   let v = 0;

@@ -96,7 +96,7 @@ class ServerCheck {
 }
 
 /** A server goes DOWN: out of the choice, its sessions cut if asked, in haproxy's words. */
-export function markDown(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
+function markDown(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
   const be = s.backend;
   // haproxy counts the sessions before the ones it shuts down have ended.
   const sessions = s.cur;
@@ -108,20 +108,16 @@ export function markDown(s: RtServer, r: CheckResult | undefined, log: CheckLog)
 }
 
 /** A server comes UP: back in the choice, backup sessions cut if asked, queued requests served. */
-export function markUp(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
+function markUp(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
   const be = s.backend;
   s.up = true;
   if (s.cfg.onMarkedUp === "shutdown-backup-sessions" && !s.backup && s.weight > 0)
     for (const other of be.servers)
       if (other.backup) for (const session of [...other.sessions]) session.shutdown();
   const waiting = be.queue.length;
-  dispatchQueued(s);
+  // Requests waiting in the backend's queue (or this server's) get the server that came up.
+  be.dispatch(s);
   log(be, LEVEL.notice, upLine(s, r, waiting - be.queue.length));
-}
-
-/** Requests waiting in the backend's queue (or this server's) get the server that came up. */
-export function dispatchQueued(s: RtServer): void {
-  s.backend.dispatch(s);
 }
 
 export class HealthChecks {
