@@ -80,8 +80,8 @@ async function logOf(path: string) {
   };
 }
 
-/** A proxy logging to the receiver above, with haproxy's default `retries 3` and `timeout connect 200ms`. */
-async function loggedProxy(body: string) {
+/** A proxy logging to the receiver above, with haproxy's default `retries 3`. */
+async function loggedProxy(body: string, timeoutConnect = "200ms") {
   return proxy(`
 global
   log 127.0.0.1:${logPort} format raw local0
@@ -91,7 +91,7 @@ defaults
   option httplog
   timeout client 5s
   timeout server 5s
-  timeout connect 200ms
+  timeout connect ${timeoutConnect}
   retries 3
 ${body}`);
 }
@@ -360,22 +360,14 @@ test("every server DOWN by its health checks: 503 at once, <NOSRV>, no connect t
     ),
   );
   for (const b of servers) cleanup.push(b.close);
-  const p = await proxy(`
-global
-  log 127.0.0.1:${logPort} format raw local0
-defaults
-  mode http
-  log global
-  option httplog
-  timeout client 5s
-  timeout server 5s
-  timeout connect 1s
-  retries 3
-${FRONTEND}  option redispatch
+  const p = await loggedProxy(
+    `${FRONTEND}  option redispatch
   option httpchk GET /health
   server a 127.0.0.1:${servers[0]!.port} check inter 100ms
   server b 127.0.0.1:${servers[1]!.port} check inter 100ms
-`);
+`,
+    "1s",
+  );
   const be = p.rt.backends.get("bk")!;
   await waitFor(() => be.servers.every((s) => !s.up), 2000, "both servers DOWN");
   const { text, ms } = await timedGet(p.port, "/down");
