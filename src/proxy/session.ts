@@ -1047,7 +1047,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
           this.ownConn?.socket.destroy();
           this.ownConn = c;
         }
-      } else c.socket.destroy();
+      } else c.close();
     }
     this.releaseSlot();
     if (this.beCounted) {

@@ -98,6 +98,15 @@ export async function waitFor(cond: () => boolean, ms = 3000, what = "condition"
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A port where nothing listens. */
+export async function closedPort(): Promise<number> {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 /** A raw TCP server on 127.0.0.1:0. */
 export async function rawServer(
   onConn: (s: net.Socket) => void,

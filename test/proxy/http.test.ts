@@ -8,6 +8,7 @@ import {
   Client,
   exchange,
   headServer,
+  waitFor,
   DEFAULTS,
   type Backend,
   FRONTEND,
@@ -85,6 +86,33 @@ ${FRONTEND}  server a 127.0.0.1:${a!.port}
     assert.ok(
       s.headers.some((h, i) => i % 2 === 0 && /^connection$/i.test(h) && /close/i.test(s.headers[i + 1]!)),
     );
+});
+
+test("http-server-close ends each server connection with an RST, like haproxy (no TIME_WAIT on the proxy)", async () => {
+  const ends: string[] = [];
+  const watched = new WeakSet<object>();
+  const srv = await headServer((_head, s) => {
+    if (!watched.has(s)) {
+      watched.add(s);
+      s.on("end", () => ends.push("FIN"));
+      s.on("error", (e: NodeJS.ErrnoException) => ends.push(e.code ?? "error"));
+    }
+    // A keep-alive answer: the server would keep its side open; the proxy is the one to close.
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+  option http-server-close
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  for (let i = 0; i < 3; i++) {
+    c.send(`GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal((await c.response()).body, "ok");
+  }
+  await waitFor(() => ends.length === 3, 3000, "three server connections ended");
+  c.close();
+  assert.deepEqual(ends, ["ECONNRESET", "ECONNRESET", "ECONNRESET"]);
 });
 
 test("keep-alive (default): the server connection is kept for the next request", async () => {

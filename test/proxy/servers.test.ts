@@ -5,7 +5,6 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { once } from "node:events";
 import {
   startProxy,
   httpBackend,
@@ -19,6 +18,7 @@ import {
   type Backend,
   FRONTEND,
   syslogReceiver,
+  closedPort,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -36,15 +36,6 @@ async function slowBackend(name: string, delayMs: number): Promise<Backend> {
   const b = await httpBackend(name, (_req, res) => setTimeout(() => res.end(name), delayMs));
   cleanup.push(b.close);
   return b;
-}
-
-/** A port where nothing listens. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 const status = (t: string): number => Number(t.slice(9, 12));

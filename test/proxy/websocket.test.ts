@@ -12,6 +12,8 @@ import {
   headServer,
   sleep,
   waitFor,
+  exchange,
+  closedPort,
   DEFAULTS,
   FRONTEND,
 } from "../helpers/harness.js";
@@ -102,6 +104,31 @@ test("a WebSocket session through the proxy: text, binary, fragments, ping/pong,
   const [code, reason] = await closed;
   assert.equal(code, 1000);
   assert.equal(String(reason), "bye");
+});
+
+test("after http-server-close requests, the next connections carry requests, refused connects and a tunnel", async () => {
+  // A server connection closed after its response lends its socket object to the next connection:
+  // to another server, to one that refuses, to a tunnel.
+  const { port } = await echoServer("a");
+  const dead = await closedPort();
+  const p = await startProxy(`${DEFAULTS}
+  option http-server-close
+  retries 0
+${FRONTEND}  server a 127.0.0.1:${port}
+  server d 127.0.0.1:${dead}
+`);
+  cleanup.push(p.stop);
+  const status = async (): Promise<number> =>
+    Number((await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).slice(9, 12));
+  for (let i = 0; i < 4; i++) assert.equal(await status(), i % 2 === 0 ? 200 : 503);
+  const ws = await open(p.port);
+  const m = next(ws);
+  ws.send("through a used socket");
+  assert.equal((await m).data.toString(), "through a used socket");
+  assert.equal(await status(), 503);
+  assert.equal(await status(), 200);
+  ws.close();
+  await once(ws, "close");
 });
 
 test("an idle tunnel outlives timeout client but not timeout tunnel", async () => {
