@@ -123,7 +123,7 @@ export const encodeRequestLine = (s: string): string => encodeWith(s, URL_ESC);
 export const encodeHeader = (s: string): string => encodeWith(s, HDR_ESC);
 
 /** `{a|b}`: haproxy's %hr/%hs (an absent header is empty between the bars). */
-function captureBlock(caps: string[]): string {
+function captureBlock(caps: readonly string[]): string {
   let s = "{";
   for (let i = 0; i < caps.length; i++) {
     if (i > 0) s += "|";
@@ -133,7 +133,7 @@ function captureBlock(caps: string[]): string {
 }
 
 /** `"a" "b"`: haproxy's %hrl/%hsl under the Q option, as clf prints them. */
-function captureList(caps: string[]): string {
+function captureList(caps: readonly string[]): string {
   let s = "";
   for (let i = 0; i < caps.length; i++) {
     if (i > 0) s += " ";

@@ -46,8 +46,8 @@ export interface LogRecord {
   redispatched: boolean;
   srvQueue: number;
   backendQueue: number;
-  capturedRequest: string[];
-  capturedResponse: string[];
+  capturedRequest: readonly string[];
+  capturedResponse: readonly string[];
   /** The request line as received ("<BADREQ>" when unparsable), "" for tcp. */
   requestLine: string;
   /** Nothing was received from the client (for dontlognull). */
@@ -55,6 +55,9 @@ export interface LogRecord {
   /** The session ended with an error status or abnormal termination (log-separate-errors). */
   error: boolean;
 }
+
+/** The captures of a transaction that has none (most): one array for all. */
+export const NO_CAPTURES: readonly string[] = Object.freeze([]);
 
 export function newLogRecord(): LogRecord {
   return {
@@ -89,8 +92,8 @@ export function newLogRecord(): LogRecord {
     redispatched: false,
     srvQueue: 0,
     backendQueue: 0,
-    capturedRequest: [],
-    capturedResponse: [],
+    capturedRequest: NO_CAPTURES,
+    capturedResponse: NO_CAPTURES,
     requestLine: "",
     empty: true,
     error: false,

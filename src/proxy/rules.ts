@@ -57,14 +57,15 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
   });
 }
 
-/** Header edits that later rules and ACLs must see are applied by re-parsing the head; rare. */
-export type Reparse = (edits: HeadEdits) => void;
+/** What rules act on: header edits that later rules and ACLs must see are applied by re-parsing the head (rare). */
+export interface RuleContext extends SampleContext {
+  reparse(edits: HeadEdits): void;
+}
 
 export function evalRequestRules(
   rules: CompiledRule<HttpRequestAction>[],
-  ctx: SampleContext,
+  ctx: RuleContext,
   edits: HeadEdits,
-  reparse: Reparse,
 ): Verdict {
   for (const r of rules) {
     if (r.cond && !r.cond(ctx)) continue;
@@ -86,12 +87,12 @@ export function evalRequestRules(
         const q = req.uri.indexOf("?");
         const uri = a.kind === "set-path" ? a.value + (q >= 0 ? req.uri.slice(q) : "") : req.uri;
         edits.startLine = `${method} ${uri} ${ver}`;
-        reparse(edits);
+        ctx.reparse(edits);
         break;
       }
       default:
         editHeaders(a, r.regex, ctx.req, edits);
-        reparse(edits);
+        ctx.reparse(edits);
     }
   }
   return CONTINUE;
@@ -100,9 +101,8 @@ export function evalRequestRules(
 /** Applies http-response rules to `edits`; returns a deny verdict or continue. */
 export function evalResponseRules(
   rules: CompiledRule<HttpResponseAction>[],
-  ctx: SampleContext,
+  ctx: RuleContext,
   edits: HeadEdits,
-  reparse: Reparse,
 ): Verdict {
   for (const r of rules) {
     if (r.cond && !r.cond(ctx)) continue;
@@ -111,7 +111,7 @@ export function evalResponseRules(
     if (a.kind === "deny")
       return { kind: "deny", status: a.status, contentType: a.contentType, body: a.body };
     editHeaders(a, undefined, ctx.res!, edits);
-    reparse(edits);
+    ctx.reparse(edits);
   }
   return CONTINUE;
 }

@@ -7,7 +7,6 @@ import net from "node:net";
 import type { Runtime } from "./runtime.js";
 import type { RtFrontend } from "./frontend.js";
 import type { RtBackend, RtServer, Waiter } from "./backend.js";
-import type { SampleContext } from "../acl/context.js";
 import { BodyKind, type HttpHead } from "../http/message.js";
 import {
   NEED_MORE,
@@ -21,8 +20,8 @@ import {
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, serializeHead } from "../http/serialize.js";
 import { buildReply, errorReply, redirectReply } from "../http/errors.js";
-import { evalRequestRules, evalResponseRules, type Verdict } from "./rules.js";
-import { newLogRecord, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
+import { evalRequestRules, evalResponseRules, type RuleContext, type Verdict } from "./rules.js";
+import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor } from "./forwardfor.js";
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
@@ -53,7 +52,7 @@ const enum Body {
   Done,
 }
 
-export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
+export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   // SampleContext
   /** The current request head; between transactions the last one, reused by the parser. */
   req!: HttpHead;
@@ -83,7 +82,6 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   private cbuf: Buffer | undefined;
   /** Server bytes read but not consumed yet (a partial response head). */
   private sbuf: Buffer | undefined;
-  private readonly edits = new HeadEdits();
   private reqBody = Body.None;
   private reqLeft = 0;
   private resBody = Body.None;
@@ -128,11 +126,13 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
 
     client.setNoDelay(true);
     if (fe.px.cliTcpKa) client.setKeepAlive(true);
-    client.on("data", this.onClientData);
-    client.on("end", this.onClientEnd);
-    client.on("error", this.onClientError);
-    client.on("close", this.onClientClose);
-    client.on("drain", this.onClientDrain);
+    // Shared listeners that find the session on the socket: no closures per connection.
+    (client as ClientSocket)[kSession] = this;
+    client.on("data", onClientData);
+    client.on("end", onClientEnd);
+    client.on("error", onClientError);
+    client.on("close", onClientClose);
+    client.on("drain", onClientDrain);
     if (this.http) {
       const t = fe.px.timeouts;
       this.arm(t.httpRequest ?? t.client);
@@ -203,7 +203,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
 
   // ─── client side ─────────────────────────────────────────────────────────────────────────────
 
-  private readonly onClientData = (chunk: Buffer): void => {
+  onClientData(chunk: Buffer): void {
     const rec = this.rec;
     rec.bytesIn += chunk.length;
     rec.empty = false;
@@ -227,9 +227,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     // Bytes after the request are a pipelined request, kept for later.
     this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
     if (this.cbuf.length > this.rt.global.bufsize) this.client.pause();
-  };
+  }
 
-  private readonly onClientEnd = (): void => {
+  onClientEnd(): void {
     this.clientEnded = true;
     if (this.phase === Phase.Tunnel) {
       this.server?.end();
@@ -260,13 +260,9 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       if (this.reqBody !== Body.Done && this.reqBody !== Body.None && this.reqBody !== Body.UntilClose)
         return this.close("C", "D", true);
     }
-  };
+  }
 
-  private readonly onClientError = (): void => {
-    // 'close' follows; the cause is recorded there.
-  };
-
-  private readonly onClientClose = (): void => {
+  onClientClose(): void {
     // A tarpitted client that leaves is not noticed: haproxy logs PT-- when the tarpit ends.
     if (this.phase === Phase.Closed || this.phase === Phase.Tarpit) return;
     if (this.phase === Phase.Tunnel)
@@ -283,21 +279,21 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
               ? "R"
               : "H";
     this.close("C", phase, true);
-  };
+  }
 
   /** Resuming costs a tick: only when something paused the client. */
   private resumeClient(): void {
     if (this.client.isPaused()) this.client.resume();
   }
 
-  private readonly onClientDrain = (): void => {
+  onClientDrain(): void {
     if (this.awaitingDrain) {
       this.awaitingDrain = false;
       if (this.phase === Phase.Head) this.nextRequest();
       return;
     }
     this.server?.resume();
-  };
+  }
 
   /** Between transactions, the client has not taken our last answer yet. */
   private awaitingDrain = false;
@@ -385,10 +381,10 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
       const k = headerIndex(req, "sec-websocket-key");
       if (k < 0 || req.hdr[k * 4 + 3]! - req.hdr[k * 4 + 2]! !== 24) return this.badRequest(400);
     }
-    this.edits.reset();
+    edits.reset();
 
     this.setRequestBody();
-    let verdict = evalRequestRules(this.fe.requestRules, this, this.edits, this.reparse);
+    let verdict = evalRequestRules(this.fe.requestRules, this, edits);
     if (verdict.kind !== "continue") return this.answer(verdict);
     const be = this.fe.route(this);
     if (!be) return this.abortWith(503, "S", "R");
@@ -399,7 +395,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     be.total++;
     this.beCounted = true;
     if (be.px !== this.fe.px) {
-      verdict = evalRequestRules(be.requestRules, this, this.edits, this.reparse);
+      verdict = evalRequestRules(be.requestRules, this, edits);
       if (verdict.kind !== "continue") return this.answer(verdict);
     }
     this.prepareOutgoingHead(be);
@@ -407,7 +403,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
   }
 
   /** Header edits that rules made become the head that later rules and ACLs see. */
-  private readonly reparse = (edits: HeadEdits): void => {
+  reparse(edits: HeadEdits): void {
     const target = this.phase === Phase.Exchange && this.res ? "res" : "req";
     const head = target === "res" ? this.res! : this.req;
     const bytes = Buffer.from(serializeHead(head, edits));
@@ -420,12 +416,12 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     if (typeof parsed === "number") return;
     if (target === "res") this.res = parsed;
     else this.req = parsed;
-  };
+  }
 
   /** X-Forwarded-For and the Connection header the server should see, per the connection mode. */
   private prepareOutgoingHead(be: RtBackend): void {
     const req = this.req;
-    const e = this.edits;
+    const e = edits;
     const ff = this.fe.px.forwardfor ?? be.px.forwardfor;
     if (ff) {
       const line = forwardedFor(ff, req, this.src);
@@ -452,7 +448,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
 
   private dropConnectionHeaders(head: HttpHead): void {
     for (let i = headerIndex(head, "connection"); i >= 0; i = headerIndex(head, "connection", i + 1))
-      this.edits.dropHeader(i);
+      edits.dropHeader(i);
   }
 
   /** The stricter of the frontend's and the backend's connection modes, as haproxy combines them. */
@@ -862,13 +858,13 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
     this.captureResponse(res);
-    const e = this.edits;
+    const e = edits;
     e.reset();
     const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : [];
     if (this.fe.responseRules.length > 0 || beRules.length > 0) {
       const rules = beRules;
-      let v = evalResponseRules(rules, this, e, this.reparse);
-      if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, e, this.reparse);
+      let v = evalResponseRules(rules, this, e);
+      if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, e);
       if (v.kind !== "continue") {
         this.detach()?.socket.destroy();
         return this.sendVerdictReply(v, "P", "H");
@@ -1068,8 +1064,7 @@ export class Session implements SampleContext, Waiter, ConnOwner, WheelEntry {
     rec.bytesIn = 0;
     rec.retries = 0;
     rec.redispatched = false;
-    rec.capturedRequest = [];
-    rec.capturedResponse = [];
+    rec.capturedRequest = rec.capturedResponse = NO_CAPTURES;
     rec.requestLine = "";
     rec.empty = true;
     this.loggedEarly = false;
@@ -1229,6 +1224,35 @@ function capture(head: HttpHead, name: string, len: number): string {
     Math.min(head.hdr[i * 4 + 3]!, head.hdr[i * 4 + 2]! + len),
   );
 }
+
+const kSession = Symbol("sluice.session");
+type ClientSocket = net.Socket & { [kSession]: Session };
+
+function onClientData(this: ClientSocket, chunk: Buffer): void {
+  this[kSession].onClientData(chunk);
+}
+
+function onClientEnd(this: ClientSocket): void {
+  this[kSession].onClientEnd();
+}
+
+function onClientError(): void {
+  // 'close' follows; the cause is recorded there.
+}
+
+function onClientClose(this: ClientSocket): void {
+  this[kSession].onClientClose();
+}
+
+function onClientDrain(this: ClientSocket): void {
+  this[kSession].onClientDrain();
+}
+
+/**
+ * The header edits of the head being built, one for the process: a head's edits are made and
+ * serialized within one synchronous step, and each step starts with a reset.
+ */
+const edits = new HeadEdits();
 
 /** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
 const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
