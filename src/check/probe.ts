@@ -51,7 +51,9 @@ export function probe(spec: ProbeSpec): Probe {
     if (settled || !o) return;
     settled = true;
     clearTimeout(timer);
-    socket.destroy();
+    // haproxy ends its check connections with an RST (SO_LINGER 0): no TIME_WAIT per check.
+    if (connected && !socket.destroyed) socket.resetAndDestroy();
+    else socket.destroy();
     settle({ ...o, durationMs: Date.now() - start });
   };
   const expire = (): void => finish(connected ? reader!.timeout() : failed("L4TOUT"));

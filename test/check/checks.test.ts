@@ -19,6 +19,7 @@ import {
   FRONTEND,
   rawServer,
   blackhole,
+  closedPort,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -78,14 +79,6 @@ function checked(text: string, name = "bk"): Checked {
   cleanup.push(() => checks.stop());
   checks.start();
   return { be, logs, levels, checks };
-}
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 test("a server dead at start-up is DOWN after its first check, in haproxy's words", async () => {
@@ -417,6 +410,24 @@ test("port and addr send the check elsewhere", async () => {
   );
   await waitFor(() => srv.hits >= 2, 2000, "checks on the other port");
   assert.equal(be.servers[0]!.up, true);
+});
+
+test("check connections end with an RST, like haproxy's (TCP and HTTP checks)", async () => {
+  const ends: string[] = [];
+  const srv = await rawServer((s) => {
+    s.on("end", () => ends.push("FIN"));
+    s.on("error", (e: NodeJS.ErrnoException) => ends.push(e.code ?? "error"));
+    s.on("data", () => s.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+  });
+  cleanup.push(srv.close);
+  const tcp = checked(`${DEFAULTS}\nbackend bk\n  server tcp 127.0.0.1:${srv.port} check inter 100ms\n`);
+  const httpChk = checked(
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server http 127.0.0.1:${srv.port} check inter 100ms\n`,
+  );
+  await waitFor(() => ends.length >= 4, 2000, "four checks ended");
+  assert.equal(tcp.be.servers[0]!.up, true);
+  assert.equal(httpChk.be.servers[0]!.up, true);
+  assert.deepEqual(new Set(ends), new Set(["ECONNRESET"]));
 });
 
 test("a hundred servers at inter 1s: first checks spread over the interval, little CPU", async () => {
