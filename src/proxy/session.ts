@@ -403,16 +403,16 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   }
 
   /** Header edits that rules made become the head that later rules and ACLs see. */
-  reparse(edits: HeadEdits): void {
+  reparse(made: HeadEdits): void {
     const target = this.phase === Phase.Exchange && this.res ? "res" : "req";
     const head = target === "res" ? this.res! : this.req;
-    const bytes = Buffer.from(serializeHead(head, edits));
+    const bytes = Buffer.from(serializeHead(head, made));
     const g = this.rt.global;
     const parsed =
       target === "res"
         ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2)
         : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2);
-    edits.reset();
+    made.reset();
     if (typeof parsed === "number") return;
     if (target === "res") this.res = parsed;
     else this.req = parsed;
@@ -421,29 +421,28 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   /** X-Forwarded-For and the Connection header the server should see, per the connection mode. */
   private prepareOutgoingHead(be: RtBackend): void {
     const req = this.req;
-    const e = edits;
     const ff = this.fe.px.forwardfor ?? be.px.forwardfor;
     if (ff) {
       const line = forwardedFor(ff, req, this.src);
-      if (line) e.add.push(line);
+      if (line) edits.add.push(line);
     }
     // Other versions than 1.0 and 1.1 leave as HTTP/1.1, and odd separators as single spaces.
-    e.startLine ??= normalizedStartLine(req);
+    edits.startLine ??= normalizedStartLine(req);
     const mode = this.connMode(be);
     if (!this.wantsUpgrade) {
       // The server must close after this response when we will not keep its connection.
       if (mode !== "keep-alive" || this.closeAfter) {
         this.dropConnectionHeaders(req);
-        if (req.versionMinor === 1) e.add.push("Connection: close");
+        if (req.versionMinor === 1) edits.add.push("Connection: close");
       } else if (req.versionMinor === 0) {
         this.dropConnectionHeaders(req);
-        e.add.push("Connection: keep-alive");
+        edits.add.push("Connection: keep-alive");
       } else if (req.connClose || req.connKeepAlive) this.dropConnectionHeaders(req);
     }
-    this.outHead = serializeHead(req, e);
+    this.outHead = serializeHead(req, edits);
     // serializeHead may return a view on the client's buffer: copy so that retries keep it.
-    if (e.empty) this.outHead = Buffer.from(this.outHead);
-    e.reset();
+    if (edits.empty) this.outHead = Buffer.from(this.outHead);
+    edits.reset();
   }
 
   private dropConnectionHeaders(head: HttpHead): void {
@@ -858,20 +857,19 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
     this.captureResponse(res);
-    const e = edits;
-    e.reset();
+    edits.reset();
     const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : [];
     if (this.fe.responseRules.length > 0 || beRules.length > 0) {
       const rules = beRules;
-      let v = evalResponseRules(rules, this, e);
-      if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, e);
+      let v = evalResponseRules(rules, this, edits);
+      if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, edits);
       if (v.kind !== "continue") {
         this.detach()?.socket.destroy();
         return this.sendVerdictReply(v, "P", "H");
       }
     }
     res = this.res!;
-    e.startLine ??= normalizedStartLine(res);
+    edits.startLine ??= normalizedStartLine(res);
     const kind = responseBodyKind(res, this.req.method);
     // An upgrade the server refused: the connection stays HTTP.
     if (res.versionMinor === 0 && !res.connKeepAlive) this.serverMustClose = true;
@@ -884,7 +882,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       (this.resChunks ??= new ChunkedScanner()).reset();
       // Chunked framing wins over a Content-Length the server also sent: the client must not see both.
       for (let i = headerIndex(res, "content-length"); i >= 0; i = headerIndex(res, "content-length", i + 1))
-        e.dropHeader(i);
+        edits.dropHeader(i);
     } else if (kind === BodyKind.Length && res.contentLength > 0) {
       this.resBody = Body.Length;
       this.resLeft = res.contentLength;
@@ -896,8 +894,8 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     const rewrite = clientClose ? !res.connClose : res.connClose || (http10 && !res.connKeepAlive);
     if (rewrite) {
       for (let i = headerIndex(res, "connection"); i >= 0; i = headerIndex(res, "connection", i + 1))
-        e.dropHeader(i);
-      e.add.push(clientClose ? "Connection: close" : "Connection: keep-alive");
+        edits.dropHeader(i);
+      edits.add.push(clientClose ? "Connection: close" : "Connection: keep-alive");
     }
     if (clientClose) this.closeAfter = true;
     // The body bytes that came with the head leave with it, in one write when possible.
@@ -910,12 +908,12 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     if (rest && n < rest.length) this.serverMustClose = true;
     const c = this.client;
     let ok: boolean;
-    if (e.empty && res === parsed) {
+    if (edits.empty && res === parsed) {
       // Unchanged head: head and body are contiguous in the server's buffer.
       ok = c.write(res.buf.subarray(res.start, res.end + n));
       rec.bytesOut += res.end - res.start + n;
     } else {
-      const head = serializeHead(res, e);
+      const head = serializeHead(res, edits);
       if (n === 0) ok = c.write(head);
       else if (n <= COALESCE_MAX) ok = c.write(Buffer.concat([head, rest!.subarray(0, n)], head.length + n));
       else {
@@ -926,7 +924,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       }
       rec.bytesOut += head.length + n;
     }
-    e.reset();
+    edits.reset();
     this.logAsap();
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) this.server!.pause();
