@@ -11,7 +11,10 @@ after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
-/** What the unruly servers do with request `id`: N%10 = 0 resets, 1 cuts the body, 2 answers late. */
+/**
+ * What the unruly servers do with request `id`: N%10 = 0 resets, 1 cuts the body, 2 answers late;
+ * `late-` requests, whose clients leave at once, are answered later still.
+ */
 const kindOf = (id: string): number =>
   id.startsWith("late") ? 2 : Number(id.slice(id.lastIndexOf("-") + 1)) % 10;
 
@@ -31,7 +34,7 @@ async function unrulyBackend(name: string): Promise<Backend> {
       res.setHeader("Content-Length", Buffer.byteLength(id));
       res.end(id);
     };
-    if (kind === 2) setTimeout(send, 5);
+    if (kind === 2) setTimeout(send, id.startsWith("late") ? 30 : 5);
     else send();
   });
   cleanup.push(b.close);
