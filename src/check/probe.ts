@@ -8,6 +8,7 @@
 import net from "node:net";
 import { HttpCheckReader, type Expectation } from "./http-check.js";
 import { failed, passed, type CheckResult, type Outcome } from "./result.js";
+import { closeAsHaproxy } from "../util/close.js";
 
 export interface ProbeSpec {
   host: string;
@@ -51,9 +52,7 @@ export function probe(spec: ProbeSpec): Probe {
     if (settled || !o) return;
     settled = true;
     clearTimeout(timer);
-    // haproxy ends its check connections with an RST (SO_LINGER 0): no TIME_WAIT per check.
-    if (connected && !socket.destroyed) socket.resetAndDestroy();
-    else socket.destroy();
+    closeAsHaproxy(socket);
     settle({ ...o, durationMs: Date.now() - start });
   };
   const expire = (): void => finish(connected ? reader!.timeout() : failed("L4TOUT"));

@@ -288,7 +288,7 @@ export class Runtime {
     clearInterval(this.purgeTimer);
     clearTimeout(this.fdRelief);
     for (const be of this.backends.values())
-      for (const srv of be.servers) for (const c of srv.idle.splice(0)) c.socket.destroy();
+      for (const srv of be.servers) for (const c of srv.idle.splice(0)) c.close();
     await this.logger.close();
   }
 }

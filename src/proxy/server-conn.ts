@@ -4,6 +4,7 @@
 // sign of life from the server (data, FIN, error) then simply closes it.
 import net from "node:net";
 import type { RtServer } from "./backend.js";
+import { closeAsHaproxy } from "../util/close.js";
 
 /** What a session does with events of the server connection it owns. */
 export interface ConnOwner {
@@ -16,7 +17,8 @@ export interface ConnOwner {
 
 const kConn = Symbol("sluice.serverConn");
 
-type ConnSocket = net.Socket & { [kConn]: ServerConn };
+/** A socket in use points to its connection; a spare one to none, so that nothing old stays alive. */
+type ConnSocket = net.Socket & { [kConn]: ServerConn | undefined };
 
 export class ServerConn {
   owner: ConnOwner | null;
@@ -43,17 +45,21 @@ export class ServerConn {
   }
 
   /**
-   * Ends a connection the session is done with, the way haproxy does: with an RST (SO_LINGER 0),
-   * which leaves no TIME_WAIT on the proxy's side. The socket object, if nothing is left in it, then
-   * serves the next connection: Node lets a socket connect again once it has emitted 'close', and
-   * that spares building a stream, its states and its listeners per request (http-server-close
-   * opens one connection per request).
+   * Ends the connection as haproxy does (closeAsHaproxy). With `reuse`, the socket object, if
+   * nothing is left in it, then serves the next connection: Node lets a socket connect again once
+   * it has emitted 'close', and that spares building a stream, its states and its listeners per
+   * request (http-server-close opens one connection per request).
    */
-  close(): void {
+  close(reuse = false): void {
     const s = this.socket;
-    if (s.connecting || s.destroyed) return void s.destroy();
-    this.recycle = !s.isPaused() && s.readableLength === 0 && s.writableLength === 0;
-    s.resetAndDestroy();
+    this.recycle =
+      reuse &&
+      !s.connecting &&
+      !s.destroyed &&
+      !s.isPaused() &&
+      s.readableLength === 0 &&
+      s.writableLength === 0;
+    closeAsHaproxy(s);
   }
 
   get usable(): boolean {
@@ -78,8 +84,9 @@ function newSocket(): ConnSocket {
   return s;
 }
 
+/** The connection of a socket in use: only those have a handle to emit events. */
 function conn(s: net.Socket): ServerConn {
-  return (s as ConnSocket)[kConn];
+  return (s as ConnSocket)[kConn]!;
 }
 
 function onConnect(this: net.Socket): void {
@@ -104,7 +111,10 @@ function onClose(this: net.Socket): void {
   c.owner = null;
   removeIdle(c);
   owner?.onServerClose();
-  if (c.recycle && spare.length < SPARE_MAX && c.error === undefined) spare.push(c.socket);
+  if (c.recycle && spare.length < SPARE_MAX && c.error === undefined) {
+    c.socket[kConn] = undefined;
+    spare.push(c.socket);
+  }
 }
 
 function onDrain(this: net.Socket): void {
@@ -145,7 +155,7 @@ export function unpark(server: RtServer, owner: ConnOwner, provenOnly: boolean):
     const c = idle[i]!;
     if (!c.usable) {
       idle.splice(i, 1);
-      c.socket.destroy();
+      c.close();
       continue;
     }
     if (provenOnly && !c.reused) continue;
@@ -166,6 +176,6 @@ export function purgeIdle(servers: Iterable<RtServer>, now: number): void {
     let n = 0;
     while (n < idle.length && now - idle[n]!.parkedAt > IDLE_PURGE_MS) n++;
     if (n === 0) continue;
-    for (const c of idle.splice(0, n)) c.socket.destroy();
+    for (const c of idle.splice(0, n)) c.close();
   }
 }

@@ -603,7 +603,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
         own.reused = true;
         return own;
       }
-      own.socket.destroy();
+      own.close();
     }
     if (!this.http) return undefined;
     const reuse = this.be!.px.httpReuse;
@@ -670,7 +670,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     if (this.res === undefined) {
       // A reused idle connection the server had closed meanwhile: try once more on a fresh one.
       if (this.reused && this.sbuf === undefined && this.outHead) {
-        this.detach()?.socket.destroy();
+        this.detach()?.close();
         this.reused = false;
         return this.connect(true);
       }
@@ -703,7 +703,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   private connectFailed(timedOut: boolean): void {
     const srv = this.srv!;
     const c = this.detach();
-    c?.socket.destroy();
+    c?.close();
     if (c?.error === "EMFILE" || c?.error === "ENFILE") this.rt.fdShortage();
     srv.connectErrors++;
     const be = this.be!;
@@ -864,7 +864,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       let v = evalResponseRules(rules, this, edits);
       if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, edits);
       if (v.kind !== "continue") {
-        this.detach()?.socket.destroy();
+        this.detach()?.close();
         return this.sendVerdictReply(v, "P", "H");
       }
     }
@@ -1038,10 +1038,10 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
         else {
           // Not shared, but kept for this client's next request (an owner-less connection closes on
           // any sign of life from the server meanwhile).
-          this.ownConn?.socket.destroy();
+          this.ownConn?.close();
           this.ownConn = c;
         }
-      } else c.close();
+      } else c.close(true);
     }
     this.releaseSlot();
     if (this.beCounted) {
@@ -1167,7 +1167,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   private finish(): void {
     this.phase = Phase.Closed;
     if (this.ownConn) {
-      this.ownConn.socket.destroy();
+      this.ownConn.close();
       this.ownConn = undefined;
     }
     this.arm(undefined);
@@ -1248,7 +1248,8 @@ function onClientDrain(this: ClientSocket): void {
 
 /**
  * The header edits of the head being built, one for the process: a head's edits are made and
- * serialized within one synchronous step, and each step starts with a reset.
+ * serialized within one synchronous step (a request's rules and outgoing head in startTransaction,
+ * a response's rules and head in startResponse), which starts with a reset.
  */
 const edits = new HeadEdits();
 

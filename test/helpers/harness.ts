@@ -107,6 +107,12 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Records how `s` ends: "FIN" when the peer closed it, else the error's code (ECONNRESET for an RST). */
+export function recordEnd(s: net.Socket, ends: string[]): void {
+  s.on("end", () => ends.push("FIN"));
+  s.on("error", (e: NodeJS.ErrnoException) => ends.push(e.code ?? "error"));
+}
+
 /** A raw TCP server on 127.0.0.1:0. */
 export async function rawServer(
   onConn: (s: net.Socket) => void,

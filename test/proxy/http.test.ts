@@ -8,6 +8,7 @@ import {
   Client,
   exchange,
   headServer,
+  recordEnd,
   waitFor,
   DEFAULTS,
   type Backend,
@@ -88,24 +89,31 @@ ${FRONTEND}  server a 127.0.0.1:${a!.port}
     );
 });
 
-test("http-server-close ends each server connection with an RST, like haproxy (no TIME_WAIT on the proxy)", async () => {
+/** A raw server answering each head as `answer` does, behind an http-server-close proxy; how each connection to it ended. */
+async function serverCloseTo(answer: (s: import("node:net").Socket) => void) {
   const ends: string[] = [];
   const watched = new WeakSet<object>();
   const srv = await headServer((_head, s) => {
     if (!watched.has(s)) {
       watched.add(s);
-      s.on("end", () => ends.push("FIN"));
-      s.on("error", (e: NodeJS.ErrnoException) => ends.push(e.code ?? "error"));
+      recordEnd(s, ends);
     }
-    // A keep-alive answer: the server would keep its side open; the proxy is the one to close.
-    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    answer(s);
   });
   cleanup.push(srv.close);
   const p = await proxy(`${DEFAULTS}
   option http-server-close
 ${FRONTEND}  server a 127.0.0.1:${srv.port}
 `);
-  const c = new Client(p.port);
+  return { port: p.port, ends };
+}
+
+test("http-server-close ends each server connection with an RST, like haproxy (no TIME_WAIT on the proxy)", async () => {
+  // A keep-alive answer: the server would keep its side open; the proxy is the one to close.
+  const { port, ends } = await serverCloseTo((s) =>
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+  );
+  const c = new Client(port);
   for (let i = 0; i < 3; i++) {
     c.send(`GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
     assert.equal((await c.response()).body, "ok");
@@ -113,6 +121,14 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   await waitFor(() => ends.length === 3, 3000, "three server connections ended");
   c.close();
   assert.deepEqual(ends, ["ECONNRESET", "ECONNRESET", "ECONNRESET"]);
+});
+
+test("a server that closed first gets a FIN back: haproxy resets only connections whose FIN it has not read", async () => {
+  // A body that ends with the connection, and the client's response with it.
+  const { port, ends } = await serverCloseTo((s) => s.end("HTTP/1.1 200 OK\r\n\r\nuntil close"));
+  assert.match(await exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), /\r\n\r\nuntil close$/);
+  await waitFor(() => ends.length === 1, 3000, "the server connection ended");
+  assert.deepEqual(ends, ["FIN"]);
 });
 
 test("keep-alive (default): the server connection is kept for the next request", async () => {

@@ -1,0 +1,14 @@
+// How haproxy ends a connection it opened (to a server, or for a health check): it marks every
+// such socket for an RST at close (SO_LINGER 0), which leaves no TIME_WAIT on the proxy's side,
+// and clears the mark once it has read the peer's FIN.
+import type net from "node:net";
+
+/**
+ * Closes `s` with an RST, unless the peer's FIN has been read, or our own FIN has been asked for
+ * (libuv cannot reset a socket whose shutdown is pending: it fails with EINVAL and leaks the
+ * handle). A socket still connecting is simply dropped.
+ */
+export function closeAsHaproxy(s: net.Socket): void {
+  if (s.connecting || s.destroyed || s.readableEnded || s.writableEnded) s.destroy();
+  else s.resetAndDestroy();
+}
