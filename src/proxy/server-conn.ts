@@ -96,13 +96,13 @@ function onConnect(this: net.Socket): void {
 function onData(this: net.Socket, chunk: Buffer): void {
   const c = conn(this);
   if (c.owner) c.owner.onServerData(chunk);
-  else this.destroy();
+  else c.close();
 }
 
 function onEnd(this: net.Socket): void {
   const c = conn(this);
   if (c.owner) c.owner.onServerEnd();
-  else this.destroy();
+  else c.close();
 }
 
 function onClose(this: net.Socket): void {
