@@ -20,7 +20,14 @@ import {
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, serializeHead } from "../http/serialize.js";
 import { buildReply, errorReply, redirectReply } from "../http/errors.js";
-import { evalRequestRules, evalResponseRules, type RuleContext, type Verdict } from "./rules.js";
+import {
+  evalRequestRules,
+  evalResponseRules,
+  type CompiledRule,
+  type RuleContext,
+  type Verdict,
+} from "./rules.js";
+import type { HttpResponseAction } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor } from "./forwardfor.js";
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
@@ -858,10 +865,9 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     rec.status = res.status;
     this.captureResponse(res);
     edits.reset();
-    const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : [];
+    const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : NO_RULES;
     if (this.fe.responseRules.length > 0 || beRules.length > 0) {
-      const rules = beRules;
-      let v = evalResponseRules(rules, this, edits);
+      let v = evalResponseRules(beRules, this, edits);
       if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, edits);
       if (v.kind !== "continue") {
         this.detach()?.close();
@@ -1253,6 +1259,9 @@ function onClientDrain(this: ClientSocket): void {
  */
 const edits = new HeadEdits();
 
+/** The backend's http-response rules when the frontend and backend are one section (a listen). */
+const NO_RULES: CompiledRule<HttpResponseAction>[] = [];
+
 /** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
 const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 
@@ -1268,6 +1277,8 @@ function destroySocket(this: net.Socket): void {
 
 /** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */
 function receivedVersion(req: HttpHead): string {
+  // A line that goes out as received holds HTTP/1.0 or HTTP/1.1: no need to look.
+  if (req.startLineAsIs) return req.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
   let le = req.buf.indexOf(10, req.start);
   if (req.buf[le - 1] === 13) le--;
   return req.buf.toString("latin1", le - 8, le);
