@@ -8,6 +8,8 @@
 // section longer than `maxLine`; chunk data not followed by CRLF; a trailer line that is not
 // "token: value" (obs-fold included) or has a control character in its value.
 
+import { CR, LF, SP, HTAB, COLON, SEMI, TCHAR, VALUE } from "./chars.js";
+
 const enum St {
   /** Before the first hex digit of a size. */
   Size,
@@ -31,25 +33,9 @@ const enum St {
   Done,
 }
 
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
-const COLON = 58;
-const SEMI = 59;
-
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
-
-/** tchar of RFC 9110, for trailer names. */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-  TCHAR[c.charCodeAt(0)] = 1;
-
-/** Trailer value bytes: HTAB, SP, VCHAR, obs-text (the head parser's rule). */
-const VALUE = new Uint8Array(256);
-for (let c = 0; c < 256; c++) VALUE[c] = c === HTAB || (c >= 0x20 && c !== 0x7f) ? 1 : 0;
 
 /** A chunk size above this would lose precision. */
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;

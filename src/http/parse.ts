@@ -46,6 +46,7 @@
 //   - response status: stricter, exactly three digits, 100 to 999 (haproxy forwards "20" or "2000").
 //     The reason may be empty; it may not hold control characters other than HTAB.
 import { BodyKind, type HttpHead } from "./message.js";
+import { CR, LF, SP, HTAB, COLON, SEMI, TCHAR, VALUE } from "./chars.js";
 
 /** parseRequest/parseResponse: the blank line that ends the head has not arrived yet. */
 export const NEED_MORE = -1;
@@ -64,23 +65,8 @@ export function maxHeadSize(bufsize: number, maxrewrite?: number): number {
   return bufsize - reserve;
 }
 
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
-const COLON = 58;
 const COMMA = 44;
-const SEMI = 59;
 const SLASH = 47;
-
-/** tchar of RFC 9110: the bytes of a token (method, header name). */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-  TCHAR[c.charCodeAt(0)] = 1;
-
-/** Bytes of a header value or reason phrase: HTAB, SP, VCHAR, obs-text. */
-const VALUE = new Uint8Array(256);
-for (let c = 0; c < 256; c++) VALUE[c] = c === HTAB || (c >= 0x20 && c !== 0x7f) || c > 0x7f ? 1 : 0;
 
 /** Bytes of a request-target, as haproxy 2.6 takes them: visible ASCII and DEL, but no '#'. */
 const URI = new Uint8Array(256);
