@@ -2,6 +2,9 @@
 // `http-check send`, and a reader that judges the response against `http-check expect`.
 import type { HttpCheckExpect, HttpCheckSend } from "../config/model.js";
 import { failed, passed, type Outcome } from "./result.js";
+import { BodyKind } from "../http/message.js";
+import { NEED_MORE, headerIndex, parseResponse, responseBodyKind } from "../http/parse.js";
+import { DEFAULT_MAXHDR } from "../config/defaults.js";
 
 /** Methods after which haproxy sends no `content-length: 0` when the request has no body. */
 const BODYLESS_METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
@@ -101,17 +104,16 @@ export const CHECK_BUFFER = 16384;
 interface Head {
   code: number;
   reason: string;
-  headers: Map<string, string>;
   /** Offset of the body in the buffer. */
   bodyAt: number;
 }
 
 /**
  * Reads one response, fed chunk by chunk. Every method returns the verdict once it is known,
- * undefined while more bytes may change it.
+ * undefined while more bytes may change it. The head goes through the proxy's own parser.
  */
 export class HttpCheckReader {
-  private text = "";
+  private buf = Buffer.alloc(0);
   private head: Head | undefined;
   private bodyLength: number | "close" | "chunked" = "close";
 
@@ -121,13 +123,13 @@ export class HttpCheckReader {
   ) {}
 
   get received(): boolean {
-    return this.text.length > 0;
+    return this.buf.length > 0;
   }
 
   feed(chunk: Buffer): Outcome | undefined {
-    const room = CHECK_BUFFER - this.text.length;
-    this.text += chunk.toString("latin1", 0, Math.min(chunk.length, room));
-    const full = this.text.length >= CHECK_BUFFER;
+    const room = CHECK_BUFFER - this.buf.length;
+    this.buf = Buffer.concat([this.buf, room < chunk.length ? chunk.subarray(0, room) : chunk]);
+    const full = this.buf.length >= CHECK_BUFFER;
     if (!this.head) {
       const r = this.readHead();
       if (r) return r;
@@ -152,56 +154,41 @@ export class HttpCheckReader {
   /** Parses the head once complete, skipping interim 1xx answers other than 101. */
   private readHead(): Outcome | undefined {
     for (;;) {
-      const eol = this.text.indexOf("\n");
-      if (eol < 0) return undefined;
-      const status = /^HTTP\/\d\.\d (\d{3})(?: ([^\r\n]*))?\r?$/.exec(this.text.slice(0, eol));
-      if (!status) return failed("L7RSP");
-      let end = this.text.indexOf("\r\n\r\n");
-      let sep = 4;
-      const lf = this.text.indexOf("\n\n");
-      if (lf >= 0 && (end < 0 || lf < end)) {
-        end = lf;
-        sep = 2;
-      }
-      if (end < 0) return undefined;
-      const code = Number(status[1]);
-      const headers = new Map<string, string>();
-      for (const line of this.text.slice(eol + 1, end).split(/\r?\n/)) {
-        if (line === "") continue;
-        const colon = line.indexOf(":");
-        if (colon <= 0) return failed("L7RSP");
-        const name = line.slice(0, colon).trim().toLowerCase();
-        const value = line.slice(colon + 1).trim();
-        headers.set(name, headers.has(name) ? `${headers.get(name)!}, ${value}` : value);
-      }
-      if (code >= 100 && code < 200 && code !== 101) {
-        this.text = this.text.slice(end + sep);
+      const h = parseResponse(this.buf, 0, this.buf.length, DEFAULT_MAXHDR);
+      if (h === NEED_MORE) return undefined;
+      if (typeof h === "number") return failed("L7RSP");
+      const code = h.status;
+      if (code < 200 && code !== 101) {
+        this.buf = this.buf.subarray(h.end);
         continue;
       }
       // haproxy 2.6 refuses a WebSocket switch without Sec-WebSocket-Accept (it does not check its value).
-      if (
-        code === 101 &&
-        /\bwebsocket\b/i.test(headers.get("upgrade") ?? "") &&
-        !headers.has("sec-websocket-accept")
-      )
+      if (code === 101 && h.upgrade === "websocket" && headerIndex(h, "sec-websocket-accept") < 0)
         return failed("L7RSP");
-      this.head = { code, reason: status[2] ?? "", headers, bodyAt: end + sep };
-      if (this.method === "HEAD" || code === 101 || code === 204 || code === 304) this.bodyLength = 0;
-      else if (/\bchunked\b/i.test(headers.get("transfer-encoding") ?? "")) this.bodyLength = "chunked";
-      else if (headers.has("content-length")) this.bodyLength = Number(headers.get("content-length")) || 0;
+      this.head = { code, reason: h.reason, bodyAt: h.end };
+      const kind = responseBodyKind(h, this.method);
+      this.bodyLength =
+        kind === BodyKind.Chunked
+          ? "chunked"
+          : kind === BodyKind.Length
+            ? h.contentLength
+            : kind === BodyKind.UntilClose
+              ? "close"
+              : 0;
       return undefined;
     }
   }
 
   private body(): string {
-    const raw = this.text.slice(this.head!.bodyAt);
+    const raw = this.buf.toString("latin1", this.head!.bodyAt);
     return this.bodyLength === "chunked" ? dechunk(raw).body : raw;
   }
 
   private bodyComplete(): boolean {
-    const raw = this.text.length - this.head!.bodyAt;
+    const raw = this.buf.length - this.head!.bodyAt;
     if (this.bodyLength === "close") return false;
-    if (this.bodyLength === "chunked") return dechunk(this.text.slice(this.head!.bodyAt)).complete;
+    if (this.bodyLength === "chunked")
+      return dechunk(this.buf.toString("latin1", this.head!.bodyAt)).complete;
     return raw >= this.bodyLength;
   }
 
