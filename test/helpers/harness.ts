@@ -152,7 +152,16 @@ export function headServer(answer: (head: string, s: net.Socket) => void): Retur
 }
 
 /** A syslog receiver on 127.0.0.1 (UDP, a port the OS picks): each datagram, as a line without its newline. */
-export async function syslogReceiver(): Promise<{ port: number; lines: string[]; close(): Promise<void> }> {
+export interface SyslogReceiver {
+  port: number;
+  /** Every datagram received and not taken yet. */
+  lines: string[];
+  /** Waits for a line matching `match` and takes it out of `lines`. */
+  take(match: RegExp, ms?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function syslogReceiver(): Promise<SyslogReceiver> {
   const sock = dgram.createSocket("udp4");
   const lines: string[] = [];
   sock.on("message", (m) => lines.push(m.toString("latin1").trimEnd()));
@@ -161,6 +170,16 @@ export async function syslogReceiver(): Promise<{ port: number; lines: string[];
   return {
     port: sock.address().port,
     lines,
+    take: async (match, ms = 3000) => {
+      let found: string | undefined;
+      await waitFor(
+        () => (found = lines.find((l) => match.test(l))) !== undefined,
+        ms,
+        `a log line matching ${match}`,
+      );
+      lines.splice(lines.indexOf(found!), 1);
+      return found!;
+    },
     close: () => new Promise<void>((r) => sock.close(() => r())),
   };
 }

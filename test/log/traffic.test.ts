@@ -15,6 +15,7 @@ import {
   DEFAULTS,
   type Proxy,
   syslogReceiver,
+  type SyslogReceiver,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -22,12 +23,9 @@ after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
-let lines: string[] = [];
-let logPort = 0;
+let rx: SyslogReceiver;
 before(async () => {
-  const rx = await syslogReceiver();
-  lines = rx.lines;
-  logPort = rx.port;
+  rx = await syslogReceiver();
   cleanup.push(rx.close);
 });
 
@@ -60,21 +58,12 @@ function fields(line: string) {
   };
 }
 
-async function nextLine(match: RegExp, ms = 3000): Promise<string> {
-  let found: string | undefined;
-  await waitFor(
-    () => (found = lines.find((l) => match.test(l))) !== undefined,
-    ms,
-    `a log line matching ${match}`,
-  );
-  lines.splice(lines.indexOf(found!), 1);
-  return found!;
-}
+const nextLine = (match: RegExp, ms?: number): Promise<string> => rx.take(match, ms);
 
 async function proxy(body: string, extra = ""): Promise<Proxy> {
   const p = await startProxy(`
 global
-  log 127.0.0.1:${logPort} format raw local0
+  log 127.0.0.1:${rx.port} format raw local0
 ${DEFAULTS}
   log global
   option httplog
@@ -248,7 +237,7 @@ backend bk
   c.send("ping");
   await c.until((t) => t.endsWith("ping"));
   await new Promise((r) => setTimeout(r, 200));
-  assert.equal(lines.filter((l) => l.includes("/ws")).length, 0, "nothing logged while the tunnel lives");
+  assert.equal(rx.lines.filter((l) => l.includes("/ws")).length, 0, "nothing logged while the tunnel lives");
   c.close();
   const ws = fields(await nextLine(/"GET \/ws/));
   assert.equal(ws.status, 101);

@@ -18,6 +18,7 @@ import {
   type Backend,
   FRONTEND,
   syslogReceiver,
+  type SyslogReceiver,
   closedPort,
 } from "../helpers/harness.js";
 
@@ -41,24 +42,19 @@ async function slowBackend(name: string, delayMs: number): Promise<Backend> {
 const status = (t: string): number => Number(t.slice(9, 12));
 
 /** Log lines received by a syslog receiver on loopback (`log 127.0.0.1:PORT format raw`). */
-let lines: string[] = [];
-let logPort = 0;
+let rx: SyslogReceiver;
 before(async () => {
-  const rx = await syslogReceiver();
-  lines = rx.lines;
-  logPort = rx.port;
+  rx = await syslogReceiver();
   cleanup.push(rx.close);
 });
 
-/** The httplog line of the request for `path`, taken out of `lines`: server, timers, status, termination, retries. */
+/** The httplog line of the request for `path`, taken from the receiver: server, timers, status, termination, retries. */
 async function logOf(path: string) {
   const re = new RegExp(` "GET ${path} HTTP/1\\.1"$`);
-  let found: string | undefined;
-  await waitFor(() => (found = lines.find((l) => re.test(l))) !== undefined, 3000, `the log line of ${path}`);
-  lines.splice(lines.indexOf(found!), 1);
+  const found = await rx.take(re);
   const m =
     / (\S+)\/(\S+) (-?\d+)\/(-?\d+)\/(-?\d+)\/(-?\d+)\/(\d+) (\d+) \d+ - - (\S{4}) \d+\/\d+\/\d+\/\d+\/(\+?\d+) /.exec(
-      found!,
+      found,
     );
   assert.ok(m, found);
   return {
@@ -75,7 +71,7 @@ async function logOf(path: string) {
 async function loggedProxy(body: string, timeoutConnect = "200ms") {
   return proxy(`
 global
-  log 127.0.0.1:${logPort} format raw local0
+  log 127.0.0.1:${rx.port} format raw local0
 defaults
   mode http
   log global
