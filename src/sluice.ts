@@ -5,6 +5,7 @@ import type { Diagnostic } from "./config/model.js";
 import { ConfigError } from "./config/errors.js";
 import { formatDiagnostic, hasAlerts, loadConfig } from "./config/load.js";
 import { Runtime } from "./proxy/runtime.js";
+import { keepYoungGenerationSmall } from "./util/heap.js";
 
 let warned = false;
 
@@ -56,6 +57,7 @@ export async function checkOnly(o: CliOptions): Promise<number> {
 
 /** Runs until SIGINT/SIGTERM (hard stop) or SIGUSR1 (soft stop); resolves with the exit code. */
 export async function serve(o: CliOptions): Promise<number> {
+  keepYoungGenerationSmall();
   const rt = await prepare(o);
   if (!rt) return 1;
   try {

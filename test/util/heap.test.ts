@@ -1,0 +1,40 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { keepYoungGenerationSmall } from "../../src/util/heap.js";
+
+const HEAP = fileURLToPath(new URL("../../src/util/heap.js", import.meta.url));
+
+/**
+ * The young generation's size, in bytes, after a churn of objects that each outlive a few
+ * scavenges (as a connection's do), in a fresh node run with `args`; `tune` calls the function.
+ */
+function youngAfterChurn(tune: boolean, args: string[] = []): number {
+  const script = `
+    import v8 from "node:v8";
+    import { keepYoungGenerationSmall } from ${JSON.stringify(HEAP)};
+    if (${tune}) keepYoungGenerationSmall();
+    const live = new Array(20000);
+    for (let i = 0; i < 400000; i++) live[i % live.length] = { i, pair: [i, i + 1], name: "c" + i };
+    const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === "new_space");
+    process.stdout.write(String(s.physical_space_size));`;
+  const env = { ...process.env, NODE_OPTIONS: "" };
+  return Number(execFileSync(process.execPath, [...args, "--input-type=module", "-e", script], { env }));
+}
+
+test("the young generation stays at its initial size under churn, where V8 alone grows it", () => {
+  const MiB = 1024 * 1024;
+  const alone = youngAfterChurn(false);
+  const kept = youngAfterChurn(true);
+  assert.ok(alone >= 8 * MiB, `V8 alone: ${alone} bytes (the churn no longer grows the space)`);
+  assert.ok(kept <= 4 * MiB, `kept small: ${kept} bytes`);
+  // The user's own sizing is left alone.
+  assert.ok(youngAfterChurn(true, ["--max-semi-space-size=16"]) >= 8 * MiB);
+});
+
+test("a node command line or NODE_OPTIONS that sizes the young generation wins", () => {
+  assert.equal(keepYoungGenerationSmall(["--max-semi-space-size=64"], ""), false);
+  assert.equal(keepYoungGenerationSmall([], "--inspect --min_semi_space_size=4"), false);
+  assert.equal(keepYoungGenerationSmall([], "--semi-space-growth-factor=2"), false);
+});
