@@ -1,28 +1,18 @@
 // Requests and responses with bytes changed, dropped, repeated or cut, sent in odd slices, by
 // clients and servers that leave at odd moments, in each connection mode: whatever arrives, the
 // proxy answers with a status line or closes, never throws, and frees every session and server
-// slot. The mutations come from fixed seeds; which request meets which answer depends on timing.
+// slot. Each connection draws from a generator of its own, seeded by its number, and a failure
+// shows the bytes its client sent; which answer a request meets depends on timing.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { startProxy, rawServer, waitFor } from "../helpers/harness.js";
+import { prng } from "../helpers/prng.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
-
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 const WS_FRAME = "\x82\x85\x01\x02\x03\x04" + "abcde";
 
@@ -112,8 +102,9 @@ function leave(s: net.Socket, how: number, rnd: (n: number) => number): void {
 }
 
 async function mangledServer(seed: number): Promise<{ port: number; close(): Promise<void> }> {
-  const rnd = prng(seed);
+  let conns = 0;
   const srv = await rawServer((s) => {
+    const rnd = prng(seed * 4096 + conns++);
     let answered = 0;
     s.on("data", (d: Buffer) => {
       // One answer per burst of request bytes, at most three per connection; half the upgrade
@@ -131,25 +122,31 @@ async function mangledServer(seed: number): Promise<{ port: number; close(): Pro
   return srv;
 }
 
-/** One client connection: a mangled request, then it waits, half-closes or resets. Resolves with what it got. */
-function mangledClient(port: number, rnd: (n: number) => number): Promise<{ got: Buffer; hung: boolean }> {
+interface Outcome {
+  sent: Buffer;
+  got: Buffer;
+  hung: boolean;
+}
+
+/** One client connection: a mangled request, then it waits, half-closes or resets. */
+function mangledClient(port: number, rnd: (n: number) => number): Promise<Outcome> {
+  const sent = mangle(REQUESTS[rnd(REQUESTS.length)]!, rnd);
   return new Promise((resolve) => {
     const s = net.connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
     // Every proxy timeout here is 200 ms or less: a connection still open after 3 s is stuck.
     const stuck = setTimeout(() => {
       s.destroy();
-      resolve({ got: Buffer.concat(chunks), hung: true });
+      resolve({ sent, got: Buffer.concat(chunks), hung: true });
     }, 3000);
     s.on("data", (d: Buffer) => chunks.push(d));
     s.on("error", () => undefined);
     s.on("close", () => {
       clearTimeout(stuck);
-      resolve({ got: Buffer.concat(chunks), hung: false });
+      resolve({ sent, got: Buffer.concat(chunks), hung: false });
     });
-    const req = mangle(REQUESTS[rnd(REQUESTS.length)]!, rnd);
     const how = rnd(5);
-    s.on("connect", () => writeSliced(s, req, rnd, () => leave(s, how, rnd)));
+    s.on("connect", () => writeSliced(s, sent, rnd, () => leave(s, how, rnd)));
   });
 }
 
@@ -181,13 +178,12 @@ backend bk
   server b 127.0.0.1:${b.port}
 `);
     cleanup.push(p.stop);
-    const rnd = prng(seed);
     const bad: string[] = [];
     let answered = 0;
     const worker = async (w: number): Promise<void> => {
       for (let n = 0; n < 8; n++) {
-        const { got, hung } = await mangledClient(p.port, rnd);
-        const what = `seed ${seed}, worker ${w}, connection ${n}`;
+        const { sent, got, hung } = await mangledClient(p.port, prng(seed * 256 + w * 8 + n));
+        const what = `seed ${seed}, worker ${w}, connection ${n}, sent ${JSON.stringify(sent.toString("latin1"))}`;
         if (hung) bad.push(`${what}: still open after 3 s`);
         if (got.length === 0) continue;
         answered++;
