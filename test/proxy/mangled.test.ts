@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { startProxy, rawServer, waitFor } from "../helpers/harness.js";
 import { prng } from "../helpers/prng.js";
+import { closeAsHaproxy } from "../../src/util/close.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -92,13 +93,13 @@ function writeSliced(s: net.Socket, b: Buffer, rnd: (n: number) => number, done:
 }
 
 /**
- * How a side leaves once it has written: waits for the other, sends a FIN, or resets. A socket that
- * has ended (Node ends one on the peer's FIN) is destroyed instead: libuv refuses to reset a socket
- * whose shutdown is pending, and Node then never closes its handle, and cannot exit.
+ * How a side leaves once it has written: waits for the other, sends a FIN, or resets. The reset
+ * goes through the proxy's own closeAsHaproxy, which knows when Node cannot reset a socket (Node
+ * ends one on the peer's FIN, and a reset with a shutdown pending leaves a handle that never closes).
  */
 function leave(s: net.Socket, how: number, rnd: (n: number) => number): void {
   if (how === 1) s.end();
-  else if (how === 2) setTimeout(() => (s.writableEnded ? s.destroy() : s.resetAndDestroy()), rnd(10));
+  else if (how === 2) setTimeout(() => closeAsHaproxy(s), rnd(10));
 }
 
 async function mangledServer(seed: number): Promise<{ port: number; close(): Promise<void> }> {
