@@ -1,6 +1,7 @@
 // The server connection object on its own: how it ends, and that a used socket connects again.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import type net from "node:net";
 import { ServerConn, type ConnOwner } from "../../src/proxy/server-conn.js";
 import type { RtServer } from "../../src/proxy/backend.js";
 import { rawServer } from "../helpers/harness.js";
@@ -46,5 +47,48 @@ test("closing while our FIN is pending closes for real (an RST cannot follow a p
     c.close(true);
     await within(o.closed, 2000, "close");
     assert.equal(c.error, undefined);
+  }
+});
+
+test("each chunk read from a server stays intact after later reads (they share one read buffer)", async () => {
+  const SIZE = 256 * 1024;
+  const pattern = (seed: number): Buffer => {
+    const b = Buffer.allocUnsafe(SIZE);
+    for (let i = 0; i < SIZE; i++) b[i] = (i * 31 + seed * 101 + (i >> 8)) & 0xff;
+    return b;
+  };
+  // Small writes a turn of the loop apart: the connections' reads interleave, many per connection.
+  const sending = (data: Buffer) => (s: net.Socket) => {
+    let o = 0;
+    const step = (): void => {
+      if (o >= SIZE) return void s.end();
+      s.write(data.subarray(o, (o += 4096)));
+      setImmediate(step);
+    };
+    step();
+  };
+  const conns = await Promise.all(
+    [1, 2].map(async (seed) => {
+      const data = pattern(seed);
+      const srv = await rawServer(sending(data));
+      cleanup.push(srv.close);
+      // The owner keeps every chunk, as a session does while a slow client holds it in a pending write.
+      const chunks: Buffer[] = [];
+      let onEnd!: () => void;
+      const ended = new Promise<void>((r) => (onEnd = r));
+      const o: ConnOwner = {
+        ...owner(),
+        onServerData: (c) => void chunks.push(c),
+        onServerEnd: () => onEnd(),
+      };
+      const c = new ServerConn(fakeServer(srv.port), o);
+      return { data, chunks, ended, c };
+    }),
+  );
+  for (const { data, chunks, ended, c } of conns) {
+    await within(ended, 5000, "end of the server's data");
+    assert.ok(chunks.length > 4, `only ${chunks.length} reads`);
+    assert.ok(Buffer.concat(chunks).equals(data), "a chunk changed after it was handed over");
+    c.close();
   }
 });
