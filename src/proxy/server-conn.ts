@@ -80,8 +80,8 @@ const SPARE_MAX = 256;
  * Server sockets read into one buffer that they all share, and each read is copied out at its own
  * size. By default Node allocates 64 KiB for every read, shrinks it to the size read, and pushes the
  * chunk through the socket's Readable, which costs a tick per read; a proxy that writes each chunk
- * on at once needs none of that. Only net.connect takes this option (a spare socket keeps it when
- * it connects again).
+ * on at once needs none of that. The option is read by the socket's constructor, which net.connect
+ * calls (socket.connect ignores it); a spare socket keeps it when it connects again.
  */
 const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 const READ: net.OnReadOpts = { buffer: readBuffer, callback: onRead };
