@@ -1,5 +1,5 @@
-// The byte classes and delimiters of HTTP/1.1 (RFC 9110 5.6, RFC 9112), shared by the head parser
-// and the chunked-body scanner.
+// The byte classes and delimiters of HTTP/1.1 (RFC 9110 5.6, RFC 9112), and the byte-level helpers
+// shared by the head parser, the chunked-body scanner and the Connection header's rewriting.
 
 export const CR = 13;
 export const LF = 10;
@@ -7,6 +7,7 @@ export const SP = 32;
 export const HTAB = 9;
 export const COLON = 58;
 export const SEMI = 59;
+export const COMMA = 44;
 
 /** tchar of RFC 9110: the bytes of a token (method, header or trailer name). */
 export const TCHAR = new Uint8Array(256);
@@ -16,3 +17,22 @@ for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL
 /** Bytes of a field value (header or trailer) or a reason phrase: HTAB, SP, VCHAR, obs-text. */
 export const VALUE = new Uint8Array(256);
 for (let c = 0; c < 256; c++) VALUE[c] = c === HTAB || (c >= 0x20 && c !== 0x7f) ? 1 : 0;
+
+/** ASCII lower-casing of a byte. */
+export const LOWER = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
+
+export const isBlank = (c: number | undefined): boolean => c === SP || c === HTAB;
+
+/** Case-insensitive comparison of buf[pos..] with a lower-case ASCII name (the caller checks length). */
+export function nameIs(buf: Buffer, pos: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if (LOWER[buf[pos + i]!] !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Buffer's own latin1 decoder, without toString()'s argument handling (it is on every Buffer). */
+interface Latin1Slice {
+  latin1Slice(start: number, end: number): string;
+}
+export const latin1 = (buf: Buffer, s: number, e: number): string =>
+  (buf as unknown as Latin1Slice).latin1Slice(s, e);

@@ -1,5 +1,6 @@
 // The parsed view of an HTTP/1.x head. The head's bytes stay in `buf`; the parser records offsets
 // so that forwarding copies byte ranges instead of re-serialising strings.
+import { nameIs } from "./chars.js";
 
 /** How the body that follows a head is delimited. */
 export const enum BodyKind {
@@ -41,4 +42,10 @@ export interface HttpHead {
   upgrade: string;
   /** Request carried `Expect: 100-continue`. */
   expectContinue: boolean;
+}
+
+/** Whether header line `i` of `head` is named `lowerName` (in any case). */
+export function headerNameIs(head: HttpHead, i: number, lowerName: string): boolean {
+  const s = head.hdr[i << 2]!;
+  return head.hdr[(i << 2) + 1]! - s === lowerName.length && nameIs(head.buf, s, lowerName);
 }

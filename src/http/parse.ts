@@ -45,8 +45,23 @@
 //     the Content-Length line it forwards (headerIndex(res, "content-length")).
 //   - response status: stricter, exactly three digits, 100 to 999 (haproxy forwards "20" or "2000").
 //     The reason may be empty; it may not hold control characters other than HTAB.
-import { BodyKind, type HttpHead } from "./message.js";
-import { CR, LF, SP, HTAB, COLON, SEMI, TCHAR, VALUE } from "./chars.js";
+import { BodyKind, headerNameIs, type HttpHead } from "./message.js";
+import { ConnectionWord, connectionWord } from "./connection.js";
+import {
+  CR,
+  LF,
+  SP,
+  HTAB,
+  COLON,
+  SEMI,
+  COMMA,
+  TCHAR,
+  VALUE,
+  LOWER,
+  isBlank,
+  latin1,
+  nameIs,
+} from "./chars.js";
 
 /** parseRequest/parseResponse: the blank line that ends the head has not arrived yet. */
 export const NEED_MORE = -1;
@@ -65,26 +80,12 @@ export function maxHeadSize(bufsize: number, maxrewrite?: number): number {
   return bufsize - reserve;
 }
 
-const COMMA = 44;
 const SLASH = 47;
 
 /** Bytes of a request-target, as haproxy 2.6 takes them: visible ASCII and DEL, but no '#'. */
 const URI = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7f; c++) URI[c] = 1;
 URI[35] = 0;
-
-/** ASCII lower-casing of a byte. */
-const LOWER = new Uint8Array(256);
-for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
-
-const isBlank = (c: number | undefined): boolean => c === SP || c === HTAB;
-
-/** Buffer's own latin1 decoder, without toString()'s argument handling (it is on every Buffer). */
-interface Latin1Slice {
-  latin1Slice(start: number, end: number): string;
-}
-const latin1 = (buf: Buffer, s: number, e: number): string =>
-  (buf as unknown as Latin1Slice).latin1Slice(s, e);
 
 /** The usual methods, so that they are not decoded again for each request. */
 const METHODS = ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
@@ -490,12 +491,6 @@ function special(buf: Buffer, n: number, ne: number, v: number, ve: number, requ
   return 0;
 }
 
-/** Case-insensitive comparison of buf[pos..] with a lower-case ASCII name (the caller checks length). */
-function nameIs(buf: Buffer, pos: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) if (LOWER[buf[pos + i]!] !== lower.charCodeAt(i)) return false;
-  return true;
-}
-
 /** Exact comparison of buf[pos..] with an ASCII string. */
 function bytesEqual(buf: Buffer, pos: number, s: string): boolean {
   for (let i = 0; i < s.length; i++) if (buf[pos + i] !== s.charCodeAt(i)) return false;
@@ -559,20 +554,23 @@ function transferCodings(buf: Buffer, s: number, e: number): void {
   }
 }
 
+/** The Connection header's words, comma-separated and trimmed as haproxy 2.6 reads them. */
 function connectionTokens(buf: Buffer, s: number, e: number): void {
-  let p = s;
-  while (p < e) {
-    let c = buf[p]!;
-    while (c === SP || c === HTAB || c === COMMA) {
-      if (++p >= e) return;
-      c = buf[p]!;
+  for (let p = s; p < e;) {
+    while (p < e && isBlank(buf[p])) p++;
+    let n = p;
+    while (n < e && buf[n] !== COMMA) n++;
+    switch (connectionWord(buf, p, n)) {
+      case ConnectionWord.Close:
+        st.connClose = true;
+        break;
+      case ConnectionWord.KeepAlive:
+        st.connKeepAlive = true;
+        break;
+      case ConnectionWord.Upgrade:
+        st.connUpgrade = true;
     }
-    const t = p;
-    while (p < e && c !== COMMA && c !== SP && c !== HTAB) c = buf[++p]!;
-    const n = p - t;
-    if (n === 5 && nameIs(buf, t, "close")) st.connClose = true;
-    else if (n === 10 && nameIs(buf, t, "keep-alive")) st.connKeepAlive = true;
-    else if (n === 7 && nameIs(buf, t, "upgrade")) st.connUpgrade = true;
+    p = n + 1;
   }
 }
 
@@ -660,12 +658,7 @@ export function responseBodyKind(res: HttpHead, requestMethod: string): BodyKind
 
 /** Index of the first header named `lowerName` (lower-case ASCII) at or after `from`, or -1. */
 export function headerIndex(head: HttpHead, lowerName: string, from = 0): number {
-  const { buf, hdr, count } = head;
-  const n = lowerName.length;
-  for (let i = from; i < count; i++) {
-    const s = hdr[i << 2]!;
-    if (hdr[(i << 2) + 1]! - s === n && nameIs(buf, s, lowerName)) return i;
-  }
+  for (let i = from; i < head.count; i++) if (headerNameIs(head, i, lowerName)) return i;
   return -1;
 }
 

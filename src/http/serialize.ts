@@ -2,73 +2,121 @@
 // original buffer, so names keep the sender's case and nothing is re-encoded.
 import type { HttpHead } from "./message.js";
 
-/** Changes to a head: header lines to drop (by index) and lines to append ("Name: value"). */
+const KEEP = 0;
+const DROP = 1;
+const REWRITE = 2;
+
+/**
+ * Changes to a head: header lines to drop or to give a new value in place (by index), and lines to
+ * append ("Name: value").
+ */
 export class HeadEdits {
-  /** Per header index, true when the line is dropped. Grown on demand, reused across requests. */
-  private drop: Uint8Array = new Uint8Array(32);
-  private dropped = 0;
+  /** Per header index, KEEP, DROP or REWRITE. Grown on demand, reused across requests. */
+  private line: Uint8Array = new Uint8Array(32);
+  private changed = 0;
+  /** Per rewritten header index, its new value. */
+  private readonly values = new Map<number, string>();
   readonly add: string[] = [];
   /** A new start line, replacing the original one. */
   startLine: string | undefined;
 
   reset(): void {
-    if (this.dropped > 0) this.drop.fill(0);
-    this.dropped = 0;
+    if (this.changed > 0) {
+      this.line.fill(KEEP);
+      this.values.clear();
+    }
+    this.changed = 0;
     this.add.length = 0;
     this.startLine = undefined;
   }
 
   dropHeader(i: number): void {
-    if (i >= this.drop.length) {
-      const grown = new Uint8Array(Math.max(i + 1, this.drop.length * 2));
-      grown.set(this.drop);
-      this.drop = grown;
+    this.mark(i, DROP);
+    this.values.delete(i);
+  }
+
+  /** Header line `i` keeps its name and place, with `value` as its value. */
+  rewriteHeader(i: number, value: string): void {
+    this.mark(i, REWRITE);
+    this.values.set(i, value);
+  }
+
+  private mark(i: number, how: number): void {
+    if (i >= this.line.length) {
+      const grown = new Uint8Array(Math.max(i + 1, this.line.length * 2));
+      grown.set(this.line);
+      this.line = grown;
     }
-    if (this.drop[i] === 0) {
-      this.drop[i] = 1;
-      this.dropped++;
-    }
+    if (this.line[i] === KEEP) this.changed++;
+    this.line[i] = how;
   }
 
   isDropped(i: number): boolean {
-    return i < this.drop.length && this.drop[i] === 1;
+    return i < this.line.length && this.line[i] === DROP;
+  }
+
+  /** The new value of header line `i`, or undefined when it is kept as is or dropped. */
+  valueOf(i: number): string | undefined {
+    return i < this.line.length && this.line[i] === REWRITE ? this.values.get(i) : undefined;
   }
 
   get empty(): boolean {
-    return this.dropped === 0 && this.add.length === 0 && this.startLine === undefined;
+    return this.changed === 0 && this.add.length === 0 && this.startLine === undefined;
   }
 
-  get droppedCount(): number {
-    return this.dropped;
+  /** How many header lines are dropped or rewritten. */
+  get changedCount(): number {
+    return this.changed;
   }
 }
 
 const CRLF = 0x0a0d;
+const COLON_SP = 0x203a;
 
 /** The head's bytes with `edits` applied, as one new buffer (or the original slice when unchanged). */
 export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
   const { buf, hdr, count } = head;
   if (edits.empty) return buf.subarray(head.start, head.end);
-  // The start line ends at its LF; each header line starts at its name and ends at the LF after its value.
-  const firstLineEnd = buf.indexOf(0x0a, head.start) + 1;
-  let size =
-    edits.startLine !== undefined
-      ? Buffer.byteLength(edits.startLine, "latin1") + 2
-      : firstLineEnd - head.start;
-  for (let i = 0; i < count; i++)
-    if (!edits.isDropped(i)) size += buf.indexOf(0x0a, hdr[i * 4 + 3]!) + 1 - hdr[i * 4]!;
-  for (const line of edits.add) size += Buffer.byteLength(line, "latin1") + 2;
-  size += 2;
+  // Header lines follow each other with nothing between them (the parser refuses obs-fold), so line
+  // i spans from its name to the next line's name, and the last one to the blank line.
+  const headersStart = buf.indexOf(0x0a, head.start) + 1;
+  const blankLine = count === 0 ? headersStart : buf.indexOf(0x0a, hdr[(count - 1) * 4 + 3]!) + 1;
+  const lineEnd = (i: number): number => (i + 1 < count ? hdr[(i + 1) * 4]! : blankLine);
+  let size = edits.startLine !== undefined ? edits.startLine.length + 2 : headersStart - head.start;
+  size += blankLine - headersStart + 2;
+  if (edits.changedCount > 0)
+    for (let i = 0; i < count; i++) {
+      if (edits.isDropped(i)) size -= lineEnd(i) - hdr[i * 4]!;
+      else {
+        const v = edits.valueOf(i);
+        if (v !== undefined)
+          size += hdr[i * 4 + 1]! - hdr[i * 4]! + 2 + v.length + 2 - (lineEnd(i) - hdr[i * 4]!);
+      }
+    }
+  for (const line of edits.add) size += line.length + 2;
   const out = Buffer.allocUnsafe(size);
   let o = 0;
   if (edits.startLine !== undefined) {
     o += out.write(edits.startLine, o, "latin1");
     o = out.writeUInt16LE(CRLF, o);
-  } else o += buf.copy(out, o, head.start, firstLineEnd);
-  for (let i = 0; i < count; i++) {
-    if (edits.isDropped(i)) continue;
-    o += buf.copy(out, o, hdr[i * 4]!, buf.indexOf(0x0a, hdr[i * 4 + 3]!) + 1);
-  }
+  } else o += buf.copy(out, o, head.start, headersStart);
+  // Unchanged lines leave in runs, one copy each.
+  let run = headersStart;
+  if (edits.changedCount > 0)
+    for (let i = 0; i < count; i++) {
+      const dropped = edits.isDropped(i);
+      const v = dropped ? undefined : edits.valueOf(i);
+      if (!dropped && v === undefined) continue;
+      o += buf.copy(out, o, run, hdr[i * 4]);
+      if (v !== undefined) {
+        o += buf.copy(out, o, hdr[i * 4]!, hdr[i * 4 + 1]!);
+        o = out.writeUInt16LE(COLON_SP, o);
+        o += out.write(v, o, "latin1");
+        o = out.writeUInt16LE(CRLF, o);
+      }
+      run = lineEnd(i);
+    }
+  o += buf.copy(out, o, run, blankLine);
   for (const line of edits.add) {
     o += out.write(line, o, "latin1");
     o = out.writeUInt16LE(CRLF, o);

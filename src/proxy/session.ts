@@ -7,7 +7,7 @@ import net from "node:net";
 import type { Runtime } from "./runtime.js";
 import type { RtFrontend } from "./frontend.js";
 import type { RtBackend, RtServer, Waiter } from "./backend.js";
-import { BodyKind, type HttpHead } from "../http/message.js";
+import { BodyKind, headerNameIs, type HttpHead } from "../http/message.js";
 import {
   NEED_MORE,
   newHead,
@@ -19,6 +19,7 @@ import {
 } from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, serializeHead } from "../http/serialize.js";
+import { cleanConnectionHeaders } from "../http/connection.js";
 import { buildReply, errorReply, redirectReply } from "../http/errors.js";
 import {
   evalRequestRules,
@@ -435,26 +436,19 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     }
     // Other versions than 1.0 and 1.1 leave as HTTP/1.1, and odd separators as single spaces.
     edits.startLine ??= normalizedStartLine(req);
-    const mode = this.connMode(be);
-    if (!this.wantsUpgrade) {
-      // The server must close after this response when we will not keep its connection.
-      if (mode !== "keep-alive" || this.closeAfter) {
-        this.dropConnectionHeaders(req);
-        if (req.versionMinor === 1) edits.add.push("Connection: close");
-      } else if (req.versionMinor === 0) {
-        this.dropConnectionHeaders(req);
-        edits.add.push("Connection: keep-alive");
-      } else if (req.connClose || req.connKeepAlive) this.dropConnectionHeaders(req);
+    // What the client said of its own connection is not the server's business: the connection mode
+    // alone says whether the server's connection is kept (haproxy 2.6 keeps it in keep-alive mode even
+    // for a client that closes). A request for an upgrade gets no Connection header of ours.
+    cleanConnectionHeaders(req, edits);
+    if (!req.connUpgrade) {
+      const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping;
+      if (keep && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
+      else if (!keep && req.versionMinor === 1) edits.add.push("Connection: close");
     }
     this.outHead = serializeHead(req, edits);
     // serializeHead may return a view on the client's buffer: copy so that retries keep it.
     if (edits.empty) this.outHead = Buffer.from(this.outHead);
     edits.reset();
-  }
-
-  private dropConnectionHeaders(head: HttpHead): void {
-    for (let i = headerIndex(head, "connection"); i >= 0; i = headerIndex(head, "connection", i + 1))
-      edits.dropHeader(i);
   }
 
   /** The stricter of the frontend's and the backend's connection modes, as haproxy combines them. */
@@ -840,9 +834,10 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
       if (head.status === 101) return this.switchProtocols(head, rest);
       if (head.status < 200) {
-        // 100 Continue and friends go to the client as they are; the final response follows.
-        this.client.write(buf.subarray(head.start, head.end));
-        this.rec.bytesOut += head.end - head.start;
+        // 100 Continue and friends go to the client at once; the final response follows.
+        const bytes = interimHead(head);
+        this.client.write(bytes);
+        this.rec.bytesOut += bytes.length;
         this.sbuf = rest;
         if (!rest) return;
         continue;
@@ -893,15 +888,20 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       this.resBody = Body.Length;
       this.resLeft = res.contentLength;
     } else this.resBody = Body.Done;
-    // The client's side of the Connection header.
+    if (res.status === 204) dropFraming(res);
+    // HTTP/1.0 has no chunked coding: haproxy 2.6 closes after a 1.0 response that says it is chunked
+    // (even to a HEAD, which gets no body), so that its end cannot be misread.
+    if (res.versionMinor === 0 && res.body === BodyKind.Chunked && res.status !== 204) this.closeAfter = true;
+    // The client's side of the Connection header: what the server said of its own connection leaves,
+    // and, as haproxy 2.6 does, a header at the end says what we will do where the versions of the
+    // response and the request do not already say it.
     const clientClose = this.closesAfterThis();
-    const http10 = this.req.versionMinor === 0;
-    // The client's Connection header says what we will do, whatever the server said to us.
-    const rewrite = clientClose ? !res.connClose : res.connClose || (http10 && !res.connKeepAlive);
-    if (rewrite) {
-      for (let i = headerIndex(res, "connection"); i >= 0; i = headerIndex(res, "connection", i + 1))
-        edits.dropHeader(i);
-      edits.add.push(clientClose ? "Connection: close" : "Connection: keep-alive");
+    cleanConnectionHeaders(res, edits);
+    if (!res.connUpgrade) {
+      if (clientClose) {
+        if (res.versionMinor === 1) edits.add.push("Connection: close");
+      } else if (res.versionMinor === 0 || this.req.versionMinor === 0)
+        edits.add.push("Connection: keep-alive");
     }
     if (clientClose) this.closeAfter = true;
     // The body bytes that came with the head leave with it, in one write when possible.
@@ -1095,7 +1095,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     rec.status = 101;
     this.res = head;
     this.captureResponse(head);
-    const bytes = head.buf.subarray(head.start, head.end);
+    const bytes = interimHead(head);
     this.client.write(bytes);
     rec.bytesOut += bytes.length;
     this.logAsap();
@@ -1263,6 +1263,24 @@ const edits = new HeadEdits();
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];
 
 /** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
+/** haproxy 2.6 sends no Content-Length or Transfer-Encoding with a response that has no body by its status (1xx, 204). */
+function dropFraming(head: HttpHead): void {
+  for (let i = 0; i < head.count; i++)
+    if (headerNameIs(head, i, "content-length") || headerNameIs(head, i, "transfer-encoding"))
+      edits.dropHeader(i);
+}
+
+/** A 1xx head as haproxy 2.6 passes it on: no Connection words of the server's hop, no framing. */
+function interimHead(head: HttpHead): Buffer {
+  edits.reset();
+  edits.startLine = normalizedStartLine(head);
+  cleanConnectionHeaders(head, edits);
+  dropFraming(head);
+  const bytes = serializeHead(head, edits);
+  edits.reset();
+  return bytes;
+}
+
 const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 
 /** A rewritten head and a body smaller than this are copied into one buffer for a single write. */

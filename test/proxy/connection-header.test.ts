@@ -1,0 +1,187 @@
+// The Connection header on both hops, against what haproxy 2.6 sends for the same exchange (each
+// expected head below is haproxy's, recorded with the same config; Sluice keeps the senders' header
+// case, so heads are compared without case).
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { startProxy, headServer, Client, DEFAULTS, type Proxy } from "../helpers/harness.js";
+
+type Mode = "http-keep-alive" | "http-server-close" | "httpclose";
+
+let answer = "";
+const toServer: string[] = [];
+let server: Awaited<ReturnType<typeof headServer>>;
+const proxies = new Map<Mode, Proxy>();
+
+before(async () => {
+  server = await headServer((head, s) => {
+    toServer.push(head);
+    s.write(answer);
+  });
+  for (const mode of ["http-keep-alive", "http-server-close", "httpclose"] as const) {
+    const text = `${DEFAULTS}  option ${mode}\nfrontend f\n  bind 127.0.0.1:1\n  default_backend bk\nbackend bk\n  server s1 127.0.0.1:${server.port}\n`;
+    proxies.set(mode, await startProxy(text));
+  }
+});
+after(async () => {
+  for (const p of proxies.values()) await p.stop();
+  await server.close();
+});
+
+interface Case {
+  mode: Mode;
+  request: string;
+  response: string;
+  /** What haproxy 2.6 sent to the server and to the client, and whether it closed the client. */
+  server: string;
+  client: string;
+  closes: boolean;
+}
+
+async function check(c: Case): Promise<void> {
+  answer = c.response;
+  toServer.length = 0;
+  const client = new Client(proxies.get(c.mode)!.port);
+  try {
+    client.send(c.request);
+    const got = await client.until((t) => t.length >= c.client.length);
+    assert.equal(got.toLowerCase(), c.client.toLowerCase(), "to the client");
+    assert.equal(toServer.join("").toLowerCase(), c.server.toLowerCase(), "to the server");
+    if (c.closes) {
+      if (!client.closed) await once(client.socket, "close");
+      return;
+    }
+    // Still open: a second request is answered the same way.
+    client.take();
+    client.send(c.request);
+    assert.equal(
+      (await client.until((t) => t.length >= c.client.length)).toLowerCase(),
+      c.client.toLowerCase(),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+const GET11 = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+const OK11 = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+test("keep-alive: the server's close is its own; a 1.1 client hears nothing of it", () =>
+  check({
+    mode: "http-keep-alive",
+    request: GET11,
+    response: "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+    server: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    client: OK11,
+    closes: false,
+  }));
+
+test("keep-alive: a client's close stays on the client's hop", () =>
+  check({
+    mode: "http-keep-alive",
+    request: "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    response: OK11,
+    server: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    client: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    closes: true,
+  }));
+
+test("keep-alive: an HTTP/1.0 client's server connection is kept; the client's is closed", () =>
+  check({
+    mode: "http-keep-alive",
+    request: "GET / HTTP/1.0\r\n\r\n",
+    response: OK11,
+    server: "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    client: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    closes: true,
+  }));
+
+test("keep-alive: an HTTP/1.0 response to a 1.1 client says keep-alive", () =>
+  check({
+    mode: "http-keep-alive",
+    request: GET11,
+    response: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    server: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    client: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok",
+    closes: false,
+  }));
+
+test("keep-alive: an HTTP/1.0 keep-alive client gets its keep-alive from the proxy, at the end", () =>
+  check({
+    mode: "http-keep-alive",
+    request: "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    response: "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+    server: "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    client: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok",
+    closes: false,
+  }));
+
+test("other Connection words stay where they were; close and keep-alive leave", () =>
+  check({
+    mode: "http-keep-alive",
+    request: "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, X-D ,close,,X-E\r\n\r\n",
+    response:
+      "HTTP/1.1 200 OK\r\nConnection: X-A , close, X-B,keep-alive, X-C\r\nContent-Length: 2\r\n\r\nok",
+    server: "GET / HTTP/1.1\r\nHost: x\r\nConnection: X-D,,X-E\r\n\r\n",
+    client: "HTTP/1.1 200 OK\r\nConnection: X-A ,X-B,X-C\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    closes: true,
+  }));
+
+test("a chunked HTTP/1.0 response closes the client connection", () =>
+  check({
+    mode: "http-keep-alive",
+    request: GET11,
+    response:
+      "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    server: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    client: "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    closes: true,
+  }));
+
+test("204 and 1xx responses lose their framing and the server's Connection words", async () => {
+  await check({
+    mode: "http-keep-alive",
+    request: GET11,
+    response: "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+    server: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    client: "HTTP/1.1 204 No Content\r\n\r\n",
+    closes: false,
+  });
+  await check({
+    mode: "http-keep-alive",
+    request: GET11,
+    response: "HTTP/1.1 100 Continue\r\nConnection: keep-alive\r\n\r\n" + OK11,
+    server: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    client: "HTTP/1.1 100 Continue\r\n\r\n" + OK11,
+    closes: false,
+  });
+});
+
+test("server-close: the server is told to close, the client hears nothing of it", async () => {
+  await check({
+    mode: "http-server-close",
+    request: GET11,
+    response: "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+    server: "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    client: OK11,
+    closes: false,
+  });
+  await check({
+    mode: "http-server-close",
+    request: "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+    response: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    server: "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    client: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok",
+    closes: false,
+  });
+});
+
+test("httpclose: both hops are told to close", () =>
+  check({
+    mode: "httpclose",
+    request: GET11,
+    response: OK11,
+    server: "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    client: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    closes: true,
+  }));
