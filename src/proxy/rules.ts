@@ -25,13 +25,18 @@ export type Verdict =
 
 const CONTINUE: Verdict = { kind: "continue" };
 
-/** Header values are log-format strings; only literal text (and `%%`) is supported so far. */
-function checkLiteral(value: string, where: HttpRule<unknown>["where"]): void {
-  if (/%(?!%)/.test(value))
+/**
+ * The text of a log-format argument (header values, replace-header's replacement, set-path,
+ * set-method, an http-request redirect's location): `%%` is a percent sign; sluice evaluates no
+ * expression yet, so any other `%` is refused rather than sent as written.
+ */
+function literal(fmt: string, where: HttpRule<unknown>["where"]): string {
+  if (/%(?!%)/.test(fmt.replace(/%%/g, "")))
     throw new ConfigError(
-      `log-format expressions ('${value}') are not supported by sluice yet; write literal text.`,
+      `log-format expressions ('${fmt}') are not supported by sluice yet; write literal text.`,
       where,
     );
+  return fmt.replace(/%%/g, "%");
 }
 
 export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
@@ -39,19 +44,19 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
   px: Proxy,
 ): CompiledRule<A>[] {
   return rules.map((r) => {
-    const a = r.action;
-    if ("value" in a) checkLiteral(a.value, r.where);
+    let a = r.action;
+    if ("value" in a) a = { ...a, value: literal(a.value, r.where) };
     let regex: RegExp | undefined;
     if (a.kind === "replace-header") {
       try {
-        regex = new RegExp(`^(?:${a.regex})$`);
+        regex = new RegExp(a.regex);
       } catch (e) {
         throw new ConfigError(
           `'replace-header' : invalid regex '${a.regex}': ${(e as Error).message}`,
           r.where,
         );
       }
-      checkLiteral(a.replace.replace(/\\\d/g, ""), r.where);
+      a = { ...a, replace: literal(a.replace, r.where) };
     }
     return { action: a, cond: r.cond ? compileCondition(r.cond, px.acls) : undefined, regex };
   });
@@ -136,14 +141,36 @@ function editHeaders(
     case "replace-header": {
       const lower = a.name.toLowerCase();
       for (let i = headerIndex(head, lower); i >= 0; i = headerIndex(head, lower, i + 1)) {
-        const v = headerValue(head, i);
-        if (!regex!.test(v)) continue;
-        edits.dropHeader(i);
-        edits.add.push(`${a.name}: ${v.replace(regex!, a.replace.replace(/\\(\d)/g, "$$$1"))}`);
+        // As haproxy: the regex is searched for anywhere in the value, and a match replaces the whole
+        // value, in place.
+        const m = regex!.exec(headerValue(head, i));
+        if (m) edits.rewriteHeader(i, expandReplacement(a.replace, m));
       }
       return;
     }
   }
+}
+
+/**
+ * replace-header's replacement, expanded as haproxy does: `\N` is the match's group N (nothing when
+ * it took no part), `\xHH` the byte HH, and `\c` any other c.
+ */
+function expandReplacement(template: string, m: RegExpExecArray): string {
+  let out = "";
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (c !== "\\" || i + 1 === template.length) {
+      out += c;
+      continue;
+    }
+    const next = template[++i]!;
+    if (next >= "0" && next <= "9") out += m[Number(next)] ?? "";
+    else if (next === "x" && /^[0-9a-fA-F]{2}$/.test(template.slice(i + 1, i + 3))) {
+      out += String.fromCharCode(parseInt(template.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out += next;
+  }
+  return out;
 }
 
 function redirectLocation(type: "location" | "prefix" | "scheme", value: string, req: HttpHead): string {

@@ -263,3 +263,33 @@ backend b
     await b.close();
   }
 });
+
+test("replace-header: a match anywhere replaces the whole value, in place; %% is a percent sign", async () => {
+  const b = await httpBackend("b");
+  // What haproxy 2.6 sent to the server for the same config and request (compared without case).
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request replace-header X-A 2 Z\\3\\1
+  http-request replace-header X-B ^(a)(b)?-(.*)$ <\\3\\2\\1\\x41\\\\>
+  http-request set-header X-P 50%%
+  default_backend b
+backend b
+  server s 127.0.0.1:${b.port}
+`);
+  try {
+    const r = await exchange(
+      q.port,
+      "GET / HTTP/1.1\r\nHost: h\r\nX-a: 1\r\nX-Other: y\r\nx-A: 123\r\nX-B: a-c\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(r.slice(9, 12), "200");
+    const raw = b.seen.at(-1)!.headers;
+    const seen: string[] = [];
+    for (let i = 0; i < raw.length; i += 2)
+      if (raw[i] !== "Connection") seen.push(`${raw[i]}: ${raw[i + 1]}`);
+    assert.deepEqual(seen, ["Host: h", "X-a: 1", "X-Other: y", "x-A: Z", "X-B: <caA>", "X-P: 50%"]);
+  } finally {
+    await q.stop();
+    await b.close();
+  }
+});
