@@ -73,6 +73,10 @@ export class HeadEdits {
 const CRLF = 0x0a0d;
 const COLON_SP = 0x203a;
 
+/** Where header line `i` ends: at the next line's name, or at the blank line for the last one. */
+const lineEnd = (hdr: Int32Array, count: number, blankLine: number, i: number): number =>
+  i + 1 < count ? hdr[(i + 1) * 4]! : blankLine;
+
 /** The head's bytes with `edits` applied, as one new buffer (or the original slice when unchanged). */
 export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
   const { buf, hdr, count } = head;
@@ -81,17 +85,16 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
   // i spans from its name to the next line's name, and the last one to the blank line.
   const headersStart = buf.indexOf(0x0a, head.start) + 1;
   const blankLine = count === 0 ? headersStart : buf.indexOf(0x0a, hdr[(count - 1) * 4 + 3]!) + 1;
-  const lineEnd = (i: number): number => (i + 1 < count ? hdr[(i + 1) * 4]! : blankLine);
   let size = edits.startLine !== undefined ? edits.startLine.length + 2 : headersStart - head.start;
   size += blankLine - headersStart + 2;
   if (edits.changedCount > 0)
     for (let i = 0; i < count; i++) {
-      if (edits.isDropped(i)) size -= lineEnd(i) - hdr[i * 4]!;
-      else {
-        const v = edits.valueOf(i);
-        if (v !== undefined)
-          size += hdr[i * 4 + 1]! - hdr[i * 4]! + 2 + v.length + 2 - (lineEnd(i) - hdr[i * 4]!);
-      }
+      const v = edits.valueOf(i);
+      if (v === undefined && !edits.isDropped(i)) continue;
+      // The original line goes; a rewritten one comes back as "name: value" CRLF.
+      const name = hdr[i * 4]!;
+      size -= lineEnd(hdr, count, blankLine, i) - name;
+      if (v !== undefined) size += hdr[i * 4 + 1]! - name + v.length + 4;
     }
   for (const line of edits.add) size += line.length + 2;
   const out = Buffer.allocUnsafe(size);
@@ -104,9 +107,8 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
   let run = headersStart;
   if (edits.changedCount > 0)
     for (let i = 0; i < count; i++) {
-      const dropped = edits.isDropped(i);
-      const v = dropped ? undefined : edits.valueOf(i);
-      if (!dropped && v === undefined) continue;
+      const v = edits.valueOf(i);
+      if (v === undefined && !edits.isDropped(i)) continue;
       o += buf.copy(out, o, run, hdr[i * 4]);
       if (v !== undefined) {
         o += buf.copy(out, o, hdr[i * 4]!, hdr[i * 4 + 1]!);
@@ -114,7 +116,7 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
         o += out.write(v, o, "latin1");
         o = out.writeUInt16LE(CRLF, o);
       }
-      run = lineEnd(i);
+      run = lineEnd(hdr, count, blankLine, i);
     }
   o += buf.copy(out, o, run, blankLine);
   for (const line of edits.add) {

@@ -892,16 +892,21 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     // HTTP/1.0 has no chunked coding: haproxy 2.6 closes after a 1.0 response that says it is chunked
     // (even to a HEAD, which gets no body), so that its end cannot be misread.
     if (res.versionMinor === 0 && res.body === BodyKind.Chunked && res.status !== 204) this.closeAfter = true;
-    // The client's side of the Connection header: what the server said of its own connection leaves,
-    // and, as haproxy 2.6 does, a header at the end says what we will do where the versions of the
-    // response and the request do not already say it.
+    // The client's side of the Connection header. haproxy 2.6 takes the server's close and keep-alive
+    // words out and appends its own where the versions of the response and the request need one.
+    // Sluice does so whenever the server's words are not already true of the client's connection;
+    // when they are (the usual keep-alive answer), the head leaves untouched, meaning the same.
     const clientClose = this.closesAfterThis();
-    cleanConnectionHeaders(res, edits);
+    let needed: string | undefined;
     if (!res.connUpgrade) {
-      if (clientClose) {
-        if (res.versionMinor === 1) edits.add.push("Connection: close");
-      } else if (res.versionMinor === 0 || this.req.versionMinor === 0)
-        edits.add.push("Connection: keep-alive");
+      if (clientClose) needed = res.versionMinor === 1 ? "close" : undefined;
+      else if (res.versionMinor === 0 || this.req.versionMinor === 0) needed = "keep-alive";
+    }
+    const untrue = clientClose ? res.connKeepAlive : res.connClose;
+    const unsaid = needed === "close" ? !res.connClose : needed === "keep-alive" && !res.connKeepAlive;
+    if (untrue || unsaid) {
+      cleanConnectionHeaders(res, edits);
+      if (needed) edits.add.push(`Connection: ${needed}`);
     }
     if (clientClose) this.closeAfter = true;
     // The body bytes that came with the head leave with it, in one write when possible.
