@@ -1267,7 +1267,6 @@ const edits = new HeadEdits();
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];
 
-/** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
 /** haproxy 2.6 sends no Content-Length or Transfer-Encoding with a response that has no body by its status (1xx, 204). */
 function dropFraming(head: HttpHead): void {
   for (let i = 0; i < head.count; i++)
@@ -1286,6 +1285,7 @@ function interimHead(head: HttpHead): Buffer {
   return bytes;
 }
 
+/** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
 const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 
 /** A rewritten head and a body smaller than this are copied into one buffer for a single write. */
