@@ -2,12 +2,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, ROOT, spawnSluice, exchange, httpBackend, waitFor } from "./helpers/harness.js";
+import { CLI, ROOT, scratchDir, spawnSluice, exchange, httpBackend, waitFor } from "./helpers/harness.js";
 
-const dir = mkdtempSync(join(tmpdir(), "sluice-cli-"));
+const dir = scratchDir("cli");
 const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [CLI, ...args], {
     encoding: "utf8",

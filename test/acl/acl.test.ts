@@ -2,11 +2,11 @@
 // against haproxy 2.6.12 with tiny configs (http-request set-var-fmt ... if ACL, then return).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileAcl } from "../../src/acl/index.js";
 import { ctx, spec } from "./head.js";
+import { scratchDir } from "../helpers/harness.js";
 import type { SampleContext } from "../../src/acl/index.js";
 
 const R1 = `GET /p/a.html?a=1&b=2;c=3 HTTP/1.1
@@ -317,7 +317,7 @@ test("the same compiled ACL gives the same answers on many requests", () => {
 });
 
 test("-f reads patterns from a file: comments, blank lines, leading blanks", () => {
-  const dir = mkdtempSync(join(tmpdir(), "sluice-acl-"));
+  const dir = scratchDir("acl");
   const file = join(dir, "hosts.lst");
   writeFileSync(file, "# hosts\n\n  other.example\nwww.example.com\r\n#www.Example.com\n");
   assert.equal(compileAcl(spec(`hdr(host) -f ${file}`)).match(ctx(R1)), false);

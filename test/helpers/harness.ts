@@ -7,11 +7,20 @@ import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { parseConfig } from "../../src/config/parse.js";
 import { Runtime } from "../../src/proxy/runtime.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const CLI = join(ROOT, "dist/src/cli.js");
+
+/** A fresh directory under the system's temporary one, removed when the test process exits. */
+export function scratchDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export interface Proxy {
   rt: Runtime;

@@ -3,12 +3,12 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import {
+  scratchDir,
   startProxy,
   httpBackend,
   exchange,
@@ -81,7 +81,7 @@ backend bk
 test("running out of file descriptors pauses nothing for good and crashes nothing", async () => {
   const b = await httpBackend("a");
   cleanup.push(b.close);
-  const dir = mkdtempSync(join(tmpdir(), "sluice-fd-"));
+  const dir = scratchDir("fd");
   const cfg = join(dir, "fd.cfg");
   writeFileSync(
     cfg,

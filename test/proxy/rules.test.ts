@@ -2,10 +2,10 @@
 // frontend http-request rules, then use_backend, then the chosen backend's http-request rules.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  scratchDir,
   startProxy,
   httpBackend,
   exchange,
@@ -24,7 +24,7 @@ let web: Backend;
 let api: Backend;
 let p: Proxy;
 
-const page = join(mkdtempSync(join(tmpdir(), "sluice-rules-")), "maintenance.html");
+const page = join(scratchDir("rules"), "maintenance.html");
 writeFileSync(page, "<p>back soon ✓</p>\n");
 
 before(async () => {
