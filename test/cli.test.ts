@@ -141,7 +141,7 @@ test("serves on an inherited socket (bind fd@3), writes the pid file, stops on S
   );
   const child = await spawnSluice(["-f", cfg, "-p", pidfile]);
   try {
-    const text = await exchange(child.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 3000);
+    const text = await exchange(child.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 3000);
     assert.match(text, /^HTTP\/1\.1 200 OK/);
     await waitFor(() => existsSync(pidfile), 2000, "pid file");
     assert.equal(readFileSync(pidfile, "utf8").trim(), String(child.proc.pid));

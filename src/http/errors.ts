@@ -46,10 +46,15 @@ const EXPLANATIONS: Record<number, string> = {
 
 export const reasonFor = (status: number): string => REASONS[status] ?? "Unknown";
 
+/**
+ * The Connection header of a response from the proxy: "close" when the client's connection ends
+ * with it, "keep-alive" for an HTTP/1.0 client whose connection stays open, none otherwise.
+ */
+export type ReplyConnection = "close" | "keep-alive" | undefined;
+
 export interface ReplyOptions {
   contentType?: string;
-  /** Our error pages close the connection; `return` and `redirect` keep it. */
-  close: boolean;
+  connection: ReplyConnection;
 }
 
 /** A complete response from the proxy itself. */
@@ -61,28 +66,29 @@ export function buildReply(status: number, body: string, o: ReplyOptions): Buffe
     "cache-control: no-cache",
   ];
   if (o.contentType !== undefined) lines.push(`content-type: ${o.contentType}`);
-  if (o.close) lines.push("connection: close");
+  if (o.connection !== undefined) lines.push(`connection: ${o.connection}`);
   return Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), b]);
 }
 
 /** A redirect as haproxy 2.6 sends it: no body, and cacheable when permanent (301, 308). */
-export function redirectReply(status: number, location: string, close: boolean): Buffer {
+export function redirectReply(status: number, location: string, connection: ReplyConnection): Buffer {
   let head = `HTTP/1.1 ${status} ${reasonFor(status)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n`;
   if (status !== 301 && status !== 308) head += "cache-control: no-cache\r\n";
-  if (close) head += "connection: close\r\n";
+  if (connection !== undefined) head += `connection: ${connection}\r\n`;
   return Buffer.from(head + "\r\n", "latin1");
 }
 
-const cache = new Map<number, Buffer>();
+const cache = new Map<string, Buffer>();
 
-/** The proxy's own error page for `status`, built once. */
-export function errorReply(status: number): Buffer {
-  let r = cache.get(status);
+/** The proxy's own error page for `status`, built once for each Connection header. */
+export function errorReply(status: number, connection: ReplyConnection): Buffer {
+  const key = `${status} ${connection}`;
+  let r = cache.get(key);
   if (!r) {
     const text = EXPLANATIONS[status] ?? "";
     const html = `<html><body><h1>${status} ${reasonFor(status)}</h1>\n${text}\n</body></html>\n`;
-    r = buildReply(status, html, { contentType: "text/html", close: true });
-    cache.set(status, r);
+    r = buildReply(status, html, { contentType: "text/html", connection });
+    cache.set(key, r);
   }
   return r;
 }

@@ -52,8 +52,6 @@ export interface LogRecord {
   requestLine: string;
   /** Nothing was received from the client (for dontlognull). */
   empty: boolean;
-  /** The session ended with an error status or abnormal termination (log-separate-errors). */
-  error: boolean;
 }
 
 /** The captures of a transaction that has none (most): one array for all. */
@@ -96,7 +94,6 @@ export function newLogRecord(): LogRecord {
     capturedResponse: NO_CAPTURES,
     requestLine: "",
     empty: true,
-    error: false,
   };
 }
 

@@ -20,7 +20,7 @@ import {
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, serializeHead } from "../http/serialize.js";
 import { cleanConnectionHeaders } from "../http/connection.js";
-import { buildReply, errorReply, redirectReply } from "../http/errors.js";
+import { buildReply, errorReply, redirectReply, type ReplyConnection } from "../http/errors.js";
 import {
   evalRequestRules,
   evalResponseRules,
@@ -184,26 +184,25 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       case Phase.Head:
         // An idle keep-alive connection just closes; a request that started gets 408; a client
         // that does not take its answers is cut.
-        if (this.idle) return this.close("-", "-", false);
-        if (this.awaitingDrain) return this.close("c", "D", true);
+        if (this.idle) return this.close("-", "-");
+        if (this.awaitingDrain) return this.close("c", "D");
         rec.requestLine = "<BADREQ>";
-        return this.abortWith(408, "c", "R");
+        return this.refuse(408, "c", "R");
       case Phase.Queue:
-        this.be!.queue.cancel(this);
         return this.abortWith(503, "s", "Q");
       case Phase.Connect:
         return this.connectFailed(true);
       case Phase.Exchange:
         if (this.res === undefined) return this.abortWith(504, "s", "H");
         // Mid-response: if the server is paused, it waits on a client that does not read.
-        return this.close(this.server?.isPaused() ? "c" : "s", "D", true);
+        return this.close(this.server?.isPaused() ? "c" : "s", "D");
       case Phase.Tarpit:
         // haproxy logs the time held as Tw, and no TR.
         rec.Tw = Date.now() - rec.requestTime - rec.TR;
         rec.TR = -1;
         return this.sendVerdictReply(this.tarpitVerdict!, "P", "T");
       case Phase.Tunnel:
-        return this.close(this.clientEnded ? "s" : "c", "D", false);
+        return this.close(this.clientEnded ? "s" : "c", "D");
       case Phase.Closed:
         return;
     }
@@ -241,7 +240,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     this.clientEnded = true;
     if (this.phase === Phase.Tunnel) {
       this.server?.end();
-      if (this.serverEnded) return this.close("-", "-", false);
+      if (this.serverEnded) return this.close("-", "-");
       // The server's side is half-closed now: haproxy 2.6 gives it timeout server-fin when set, else
       // the tunnel's timeout goes on counting from the last data.
       const fin = this.be?.px.timeouts.serverFin;
@@ -253,20 +252,20 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       if (this.awaitingDrain) return;
       // Nothing or part of a head, then the client left.
       if (this.cbuf === undefined)
-        return this.close(this.served > 0 || this.rec.empty ? "-" : "C", this.served > 0 ? "-" : "R", false);
+        return this.close(this.served > 0 || this.rec.empty ? "-" : "C", this.served > 0 ? "-" : "R");
       this.rec.requestLine = this.rec.requestLine || "<BADREQ>";
-      return this.close("C", "R", false);
+      return this.close("C", "R");
     }
     // option abortonclose: the request is given up (haproxy 2.6 answers 400 once it reached the server).
     if (this.http && this.be?.px.abortOnClose) {
-      if (this.phase === Phase.Queue) return this.close("C", "Q", true);
-      if (this.phase === Phase.Connect) return this.close("C", "C", true);
-      if (this.phase === Phase.Exchange && this.res === undefined) return this.abortWith(400, "C", "H");
+      if (this.phase === Phase.Queue) return this.close("C", "Q");
+      if (this.phase === Phase.Connect) return this.close("C", "C");
+      if (this.phase === Phase.Exchange && this.res === undefined) return this.refuse(400, "C", "H");
     }
     // Otherwise haproxy serves the request under way and those pipelined behind it, then closes.
     if (this.phase === Phase.Exchange) {
       if (this.reqBody !== Body.Done && this.reqBody !== Body.None && this.reqBody !== Body.UntilClose)
-        return this.close("C", "D", true);
+        return this.close("C", "D");
     }
   }
 
@@ -274,8 +273,8 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     // A tarpitted client that leaves is not noticed: haproxy logs PT-- when the tarpit ends.
     if (this.phase === Phase.Closed || this.phase === Phase.Tarpit) return;
     if (this.phase === Phase.Tunnel)
-      return this.close(this.serverEnded ? "-" : "C", this.serverEnded ? "-" : "D", false);
-    if (this.phase === Phase.Head && this.cbuf === undefined) return this.close("-", "-", false);
+      return this.close(this.serverEnded ? "-" : "C", this.serverEnded ? "-" : "D");
+    if (this.phase === Phase.Head && this.cbuf === undefined) return this.close("-", "-");
     const phase: TermPhase =
       this.phase === Phase.Queue
         ? "Q"
@@ -286,7 +285,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
             : this.phase === Phase.Head
               ? "R"
               : "H";
-    this.close("C", phase, true);
+    this.close("C", phase);
   }
 
   /** Resuming costs a tick: only when something paused the client. */
@@ -363,7 +362,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   private badRequest(status: number): void {
     this.rec.requestLine = "<BADREQ>";
     this.rt.counters.badRequests++;
-    this.abortWith(status, "P", "R");
+    this.refuse(status, "P", "R");
   }
 
   // ─── transaction ─────────────────────────────────────────────────────────────────────────────
@@ -490,34 +489,83 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       case "deny":
         this.rt.counters.denied++;
         return this.sendVerdictReply(v, "P", "R");
-      default: {
-        // `return` and `redirect` answer from the proxy and keep the connection, unless it closes anyway.
-        const close = this.closesAfterThis();
-        const bytes =
-          v.kind === "redirect"
-            ? redirectReply(v.status, v.location, close)
-            : buildReply(v.status, v.body ?? "", { contentType: v.contentType, close });
-        this.rec.status = v.status;
-        this.client.write(bytes);
-        this.rec.bytesOut += bytes.length;
-        this.endTransaction(false);
-      }
+      case "redirect":
+        return this.reply(v.status, (c) => redirectReply(v.status, v.location, c), "L", "R");
+      case "return":
+        return this.reply(
+          v.status,
+          (c) => buildReply(v.status, v.body ?? "", { contentType: v.contentType, connection: c }),
+          "L",
+          "R",
+        );
     }
   }
 
-  /** A deny (or a tarpit's end, or an http-response deny): the status, then the connection closes. */
+  /** A deny, a tarpit's end or an http-response deny: its status, with its body or our error page. */
   private sendVerdictReply(v: Verdict, cause: TermCause, phase: TermPhase): void {
     if (v.kind !== "deny" && v.kind !== "tarpit") return;
-    const bytes =
-      v.body !== undefined
-        ? buildReply(v.status, v.body, { contentType: v.contentType, close: true })
-        : errorReply(v.status);
-    this.replyAndClose(v.status, bytes, cause, phase);
+    const body = v.body;
+    this.reply(
+      v.status,
+      (c) =>
+        body !== undefined
+          ? buildReply(v.status, body, { contentType: v.contentType, connection: c })
+          : errorReply(v.status, c),
+      cause,
+      phase,
+    );
   }
 
-  /** Sends one of our error pages and ends the session. */
+  /** One of our error pages for what went wrong past the request (server, queue, rules). */
   private abortWith(status: number, cause: TermCause, phase: TermPhase): void {
-    this.replyAndClose(status, errorReply(status), cause, phase);
+    this.reply(status, (c) => errorReply(status, c), cause, phase);
+  }
+
+  /**
+   * A response from the proxy itself ends the transaction, and the client's connection goes on as
+   * after a server's response (haproxy 2.6 does so for its 502, 503 and 504 too): unless the
+   * request or the mode closes it, or the request's body has not all arrived, since its rest could
+   * not be told from the next request.
+   */
+  private reply(
+    status: number,
+    build: (c: ReplyConnection) => Buffer,
+    cause: TermCause,
+    phase: TermPhase,
+  ): void {
+    if (this.phase === Phase.Closed) return;
+    if (this.closesAfterThis() || !this.skipRequestBody())
+      return this.replyAndClose(status, build("close"), cause, phase);
+    if (this.phase === Phase.Queue) this.be?.queue.cancel(this);
+    const bytes = build(this.req.versionMinor === 0 ? "keep-alive" : undefined);
+    this.rec.status = status;
+    this.client.write(bytes);
+    this.rec.bytesOut += bytes.length;
+    this.endTransaction(false, cause, phase);
+  }
+
+  /**
+   * Drops the rest of the request's body when it has all arrived with the head (or after it) and
+   * none of it went to a server: true when the request is then complete.
+   */
+  private skipRequestBody(): boolean {
+    const body = this.cbuf;
+    if (this.reqBody === Body.Length && body && body.length >= this.reqLeft) {
+      this.cbuf = body.length > this.reqLeft ? body.subarray(this.reqLeft) : undefined;
+      this.reqBody = Body.Done;
+    } else if (this.reqBody === Body.Chunked && body) {
+      const sc = this.reqChunks!;
+      const n = sc.scan(body, 0, body.length);
+      if (sc.error || !sc.done) return false;
+      this.cbuf = n < body.length ? body.subarray(n) : undefined;
+      this.reqBody = Body.Done;
+    }
+    return this.reqBody === Body.Done;
+  }
+
+  /** Our answer to a request that cannot be read (400, 408 ...): the connection closes after it. */
+  private refuse(status: number, cause: TermCause, phase: TermPhase): void {
+    this.replyAndClose(status, errorReply(status, "close"), cause, phase);
   }
 
   private replyAndClose(status: number, bytes: Buffer, cause: TermCause, phase: TermPhase): void {
@@ -528,7 +576,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       this.client.end(bytes);
       rec.bytesOut += bytes.length;
     }
-    this.close(cause, phase, status >= 500 || cause !== "-");
+    this.close(cause, phase);
   }
 
   // ─── server choice, queue, connect ───────────────────────────────────────────────────────────
@@ -662,7 +710,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   onServerClose(): void {
     if (this.phase === Phase.Connect) return this.connectFailed(false);
     if (this.phase === Phase.Tunnel)
-      return this.close(this.clientEnded ? "-" : "S", this.clientEnded ? "-" : "D", false);
+      return this.close(this.clientEnded ? "-" : "S", this.clientEnded ? "-" : "D");
     if (this.phase === Phase.Exchange) this.serverGone();
   }
 
@@ -682,7 +730,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       this.resBody = Body.Done;
       return this.endTransaction(false);
     }
-    if (this.resBody !== Body.Done) return this.close("S", "D", true);
+    if (this.resBody !== Body.Done) return this.close("S", "D");
   }
 
   onServerEnd(): void {
@@ -691,7 +739,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       // haproxy 2.6 ends a tunnel when its server closes: the FIN goes to the client, and the
       // session is over at once (----), whatever the client still had to say.
       this.client.end();
-      return this.close("-", "-", false);
+      return this.close("-", "-");
     }
     // Half-open sockets get no 'close' until both sides end: the server's FIN decides here.
     if (this.phase === Phase.Exchange) this.serverGone();
@@ -789,7 +837,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     } else {
       const sc = this.reqChunks!;
       n = sc.scan(chunk, 0, chunk.length);
-      if (sc.error) return this.abortWith(400, "P", "R");
+      if (sc.error) return this.refuse(400, "P", "R");
       if (sc.done) this.reqBody = Body.Done;
     }
     const ok = s.write(n === chunk.length ? chunk : chunk.subarray(0, n));
@@ -965,7 +1013,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       n = sc.scan(chunk, 0, chunk.length);
       if (sc.error) {
         this.rt.counters.badResponses++;
-        this.close("S", "D", true);
+        this.close("S", "D");
         return -1;
       }
       if (sc.done) this.resBody = Body.Done;
@@ -985,7 +1033,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   }
 
   /** The response is complete: log, then keep or close each side. */
-  private endTransaction(serverReusable: boolean): void {
+  private endTransaction(serverReusable: boolean, cause: TermCause = "-", phase: TermPhase = "-"): void {
     const rec = this.rec;
     const now = Date.now();
     rec.Ta = now - rec.requestTime;
@@ -995,7 +1043,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     const reqDone = this.reqBody === Body.Done;
     if (!reqDone) this.closeAfter = true;
     this.releaseServer(serverReusable && reqDone && !this.serverMustClose && this.resBody === Body.Done);
-    if (!this.loggedEarly) this.emitLog("-", "-");
+    if (!this.loggedEarly) this.emitLog(cause, phase);
     if (this.closesAfterThis()) {
       this.client.end();
       return this.finish();
@@ -1132,7 +1180,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
 
   private startTcp(): void {
     const be = this.fe.route(this);
-    if (!be) return this.close("S", "R", true);
+    if (!be) return this.close("S", "R");
     this.be = be;
     this.beName = be.name;
     this.rec.backend = be.name;
@@ -1151,15 +1199,14 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
 
   /** `on-marked-down shutdown-sessions`: the server went away. */
   shutdown(): void {
-    this.close("K", this.phase === Phase.Tunnel ? "D" : "H", true);
+    this.close("K", this.phase === Phase.Tunnel ? "D" : "H");
   }
 
   // ─── end ─────────────────────────────────────────────────────────────────────────────────────
 
-  private close(cause: TermCause, phase: TermPhase, error: boolean): void {
+  private close(cause: TermCause, phase: TermPhase): void {
     if (this.phase === Phase.Closed) return;
     const rec = this.rec;
-    rec.error ||= error;
     if (this.phase === Phase.Queue) this.be?.queue.cancel(this);
     const wasTunnel = this.phase === Phase.Tunnel;
     this.releaseServer(false);

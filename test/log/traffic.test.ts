@@ -94,7 +94,7 @@ backend nowhere
   assert.ok(ok.bytes > 0);
   assert.equal(ok.request, "GET /hello?a=b HTTP/1.1");
 
-  await exchange(p.port, "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n");
+  await exchange(p.port, "GET /admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const denied = fields(await nextLine(/"GET \/admin/));
   // A frontend deny happens before any backend is chosen: "fe fe/<NOSRV>", 403, PR-- (as haproxy logs it).
   assert.deepEqual(
@@ -110,10 +110,34 @@ backend nowhere
     ["fe", "<NOSRV>", 400, "PR--", "<BADREQ>"],
   );
 
-  await exchange(p.port, "GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
+  await exchange(p.port, "GET /none HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const none = fields(await nextLine(/"GET \/none/));
   // haproxy 2.6: a backend without servers gives 503 and "SC--".
   assert.deepEqual([none.backend, none.server, none.status, none.term], ["nowhere", "<NOSRV>", 503, "SC--"]);
+});
+
+test("answers of the proxy's own (return, redirect): LR--, and the connection goes on", async () => {
+  const p = await proxy(`
+frontend fe
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain string hi if { path_beg /return }
+  http-request redirect location /elsewhere if { path_beg /redirect }
+`);
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  // haproxy 2.6.12 logged (address and date left out): "fe fe/<NOSRV> 0/-1/-1/-1/0 200 73 - - LR--" for
+  // the return, and the same with 302 and 83 bytes for the redirect.
+  for (const [path, want] of [
+    ["/return", 200],
+    ["/redirect", 302],
+  ] as const) {
+    c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal((await c.response()).status, want);
+    const f = fields(await nextLine(new RegExp(`"GET ${path} `)));
+    assert.deepEqual([f.backend, f.server, f.status, f.term], ["fe", "<NOSRV>", want, "LR--"]);
+    assert.deepEqual([f.Tw, f.Tc, f.Tr], [-1, -1, -1]);
+  }
+  assert.equal(c.closed, false);
 });
 
 test("timeouts: server (sH), queue (sQ), request (cR); a redispatch marks the retries with +", async () => {
@@ -381,8 +405,8 @@ backend bk
 `,
       "  timeout connect 150ms",
     );
-    const got = await exchange(p.port, "GET /hole HTTP/1.1\r\nHost: x\r\n\r\n");
-    // haproxy (which keeps the client's connection open after this 503; Sluice closes it):
+    const got = await exchange(p.port, "GET /hole HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    // haproxy:
     //   127.0.0.1:56720 [26/Nov/2026:13:10:08.851] fe bk/s1 0/0/-1/-1/304 503 217 - - sC-- 1/1/0/0/1 0/0 "GET /hole HTTP/1.1"
     const sc = fields(await nextLine(/"GET \/hole/));
     assert.deepEqual([sc.server, sc.status, sc.term, sc.retries], ["s1", 503, "sC--", "1"]);
@@ -405,7 +429,7 @@ frontend fe
 `,
     "  timeout tarpit 200ms",
   );
-  const got = await exchange(p.port, "GET /tarpit HTTP/1.1\r\nHost: x\r\n\r\n");
+  const got = await exchange(p.port, "GET /tarpit HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   // haproxy (its client received 205 bytes: haproxy's error page is not ours):
   //   127.0.0.1:37180 [26/Nov/2026:13:10:18.787] fe fe/<NOSRV> -1/202/-1/-1/201 500 208 - - PT-- 1/1/0/0/0 0/0 "GET /tarpit HTTP/1.1"
   const pt = fields(await nextLine(/"GET \/tarpit/));

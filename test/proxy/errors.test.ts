@@ -9,6 +9,7 @@ import {
   exchange,
   Client,
   waitFor,
+  closedPort,
   DEFAULTS,
   type Backend,
   FRONTEND,
@@ -38,7 +39,7 @@ async function webBackend(): Promise<Backend> {
 
 const status = (text: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
 
-test("our error responses look like haproxy's and close the connection", async () => {
+test("a bad request's error page looks like haproxy's and closes the connection", async () => {
   const b = await webBackend();
   const p = await setup(b.port);
   const text = await exchange(p.port, "GARBAGE\r\n\r\n");
@@ -49,6 +50,86 @@ test("our error responses look like haproxy's and close the connection", async (
   assert.match(head!, /\r\nconnection: close(\r\n|$)/);
   assert.equal(Number(/content-length: (\d+)/.exec(head!)![1]), Buffer.byteLength(body!));
   assert.match(body!, /<h1>400 Bad request<\/h1>/);
+});
+
+test("after our 502, 503, 504, 403 or 500 the connection goes on, as after a server's answer", async () => {
+  // haproxy 2.6 does the same: its own responses end the transaction, not the connection, unless the
+  // request or the mode closes it or the request's body has not all arrived.
+  const garbage = await rawServer((s) => s.on("data", () => s.write("NOT HTTP\r\n\r\n")));
+  const silent = await rawServer(() => undefined);
+  cleanup.push(garbage.close, silent.close);
+  const b = await webBackend();
+  const p = await startProxy(`${DEFAULTS}
+  timeout server 150ms
+  timeout tarpit 50ms
+  retries 0
+frontend f
+  bind 127.0.0.1:1
+  http-request deny if { path_beg /deny }
+  http-request tarpit if { path_beg /tarpit }
+  http-request return status 200 content-type text/plain string hi if { path_beg /return }
+  use_backend garbage if { path_beg /garbage }
+  use_backend silent if { path_beg /silent }
+  use_backend refused if { path_beg /refused }
+  use_backend none if { path_beg /none }
+  default_backend web
+backend garbage
+  server s 127.0.0.1:${garbage.port}
+backend silent
+  server s 127.0.0.1:${silent.port}
+backend refused
+  server s 127.0.0.1:${await closedPort()}
+backend none
+backend web
+  server s 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  const cases: [string, number][] = [
+    ["/garbage", 502],
+    ["/silent", 504],
+    ["/refused", 503],
+    ["/none", 503],
+    ["/deny", 403],
+    ["/tarpit", 500],
+  ];
+  for (const [path, want] of cases) {
+    c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const r = await c.response();
+    assert.equal(r.status, want, path);
+    assert.doesNotMatch(r.head, /\r\nconnection:/i, path);
+    c.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.equal((await c.response()).status, 200, `the request after ${path}`);
+  }
+  // An HTTP/1.0 client that keeps its connection is told so, by errors as by `return`.
+  for (const path of ["/garbage", "/return"]) {
+    c.send(`GET ${path} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
+    assert.match((await c.response()).head, /\r\nconnection: keep-alive$/, path);
+  }
+  // A body that came whole with the head is skipped, and the request pipelined behind it served.
+  c.send(
+    "POST /refused HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /after HTTP/1.1\r\nHost: x\r\n\r\n",
+  );
+  assert.equal((await c.response()).status, 503);
+  assert.equal((await c.response()).status, 200);
+  c.send("POST /deny HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  assert.equal((await c.response()).status, 403);
+  assert.equal(c.closed, false);
+  assert.equal(b.seen.filter((r) => r.url === "/next" || r.url === "/after").length, 7);
+
+  // A body still on its way: the rest could not be told from a next request, so the connection closes.
+  const d = new Client(p.port);
+  cleanup.push(async () => d.close());
+  d.send("POST /deny HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  assert.match((await d.response()).head, /\r\nconnection: close$/);
+  await waitFor(() => d.closed, 1000, "close");
+  // So does a client that asked for it.
+  const e = new Client(p.port);
+  cleanup.push(async () => e.close());
+  e.send("GET /garbage HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  assert.match((await e.response()).head, /\r\nconnection: close$/);
+  await waitFor(() => e.closed, 1000, "close");
 });
 
 test("malformed requests get 400 and reach no server", async () => {
@@ -102,7 +183,7 @@ test("timeout connect with retries: 503 after the last try", async () => {
   await new Promise<void>((r) => probe.close(() => r()));
   const p = await setup(port, "  retries 2\n  timeout connect 100ms");
   const t0 = Date.now();
-  const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   assert.equal(status(text), 503);
   // Two retries with a turn-around delay of min(timeout connect, 1s) each.
   assert.ok(Date.now() - t0 >= 180, `${Date.now() - t0} ms`);
@@ -112,7 +193,7 @@ test("timeout server: 504 when the server does not answer in time", async () => 
   const srv = await rawServer(() => undefined);
   cleanup.push(srv.close);
   const p = await setup(srv.port, "  timeout server 200ms");
-  const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   assert.equal(status(text), 504);
 });
 
@@ -122,7 +203,7 @@ test("a garbage response gives 502; a server closing before answering gives 502"
   cleanup.push(garbage.close, closer.close);
   for (const srv of [garbage, closer]) {
     const p = await setup(srv.port);
-    const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert.equal(status(text), 502);
   }
 });
@@ -136,12 +217,12 @@ test("a server that resets mid-body: the client connection ends, the proxy carri
   );
   cleanup.push(srv.close);
   const p = await setup(srv.port);
-  const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const text = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   assert.equal(status(text), 200);
   assert.ok(text.length < 100000);
   const b = await webBackend();
   const q = await setup(b.port);
-  assert.equal(status(await exchange(q.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+  assert.equal(status(await exchange(q.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 200);
 });
 
 test("a client that goes away mid-body frees everything", async () => {

@@ -233,7 +233,7 @@ test("option abortonclose: a client that leaves while queued or waiting gives it
   timeout queue 5s
 ${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1
 `);
-  const first = exchange(p.port, GET("/first"));
+  const first = exchange(p.port, "GET /first HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   await waitFor(() => b.seen.length === 1, 2000, "the first request");
   // Queued behind /first, then the client shuts its side: haproxy 2.6 drops it without an answer (CQ).
   const half = await new Promise<string>((resolve) => {

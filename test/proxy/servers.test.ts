@@ -136,7 +136,7 @@ test("all servers refusing: 503 quickly once retries are spent", async () => {
 ${FRONTEND}  server a 127.0.0.1:${dead}
 `);
   const t0 = Date.now();
-  assert.equal(status(await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")), 503);
+  assert.equal(status(await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 503);
   assert.ok(Date.now() - t0 < 500);
 });
 
