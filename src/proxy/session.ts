@@ -250,11 +250,8 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     if (this.phase === Phase.Head) {
       // The requests it pipelined are answered first.
       if (this.awaitingDrain) return;
-      // Nothing or part of a head, then the client left.
-      if (this.cbuf === undefined)
-        return this.close(this.served > 0 || this.rec.empty ? "-" : "C", this.served > 0 ? "-" : "R");
-      this.rec.requestLine = this.rec.requestLine || "<BADREQ>";
-      return this.close("C", "R");
+      if (this.cbuf === undefined && this.served > 0) return this.close("-", "-");
+      return this.clientLeftBeforeRequest();
     }
     // option abortonclose: the request is given up (haproxy 2.6 answers 400 once it reached the server).
     if (this.http && this.be?.px.abortOnClose) {
@@ -274,7 +271,8 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     if (this.phase === Phase.Closed || this.phase === Phase.Tarpit) return;
     if (this.phase === Phase.Tunnel)
       return this.close(this.serverEnded ? "-" : "C", this.serverEnded ? "-" : "D");
-    if (this.phase === Phase.Head && this.cbuf === undefined) return this.close("-", "-");
+    if (this.phase === Phase.Head && this.cbuf === undefined)
+      return this.served > 0 ? this.close("-", "-") : this.clientLeftBeforeRequest();
     const phase: TermPhase =
       this.phase === Phase.Queue
         ? "Q"
@@ -286,6 +284,16 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
               ? "R"
               : "H";
     this.close("C", phase);
+  }
+
+  /**
+   * The client left without a whole first request (nothing, or part of a head): haproxy 2.6 logs it
+   * as a 400 for "<BADREQ>", CR--, though nobody is left to send it to.
+   */
+  private clientLeftBeforeRequest(): void {
+    this.rec.requestLine ||= "<BADREQ>";
+    this.rec.status = 400;
+    this.close("C", "R");
   }
 
   /** Resuming costs a tick: only when something paused the client. */

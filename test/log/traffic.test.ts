@@ -2,6 +2,7 @@
 // expected termination states are those haproxy 2.6 logs for the same scenarios.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 import {
   startProxy,
   httpBackend,
@@ -114,6 +115,28 @@ backend nowhere
   const none = fields(await nextLine(/"GET \/none/));
   // haproxy 2.6: a backend without servers gives 503 and "SC--".
   assert.deepEqual([none.backend, none.server, none.status, none.term], ["nowhere", "<NOSRV>", 503, "SC--"]);
+});
+
+test("a client that leaves before its first request is whole: 400 CR-- <BADREQ>, as haproxy logs it", async () => {
+  const p = await proxy(`
+frontend fe
+  bind 127.0.0.1:1
+`);
+  // haproxy 2.6.12, the same three clients (address and date left out):
+  //   fe fe/<NOSRV> -1/-1/-1/-1/0 400 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>"
+  const leave: ((s: net.Socket) => void)[] = [
+    (s) => s.end(),
+    (s) => s.resetAndDestroy(),
+    (s) => s.end("GET / HT"),
+  ];
+  for (const how of leave) {
+    const s = net.connect(p.port, "127.0.0.1", () => how(s));
+    s.on("error", () => undefined);
+    const f = fields(await nextLine(/<BADREQ>/));
+    assert.deepEqual([f.backend, f.server, f.status, f.bytes, f.term], ["fe", "<NOSRV>", 400, 0, "CR--"]);
+    assert.deepEqual([f.TR, f.Tw, f.Tc, f.Tr], [-1, -1, -1, -1]);
+    s.destroy();
+  }
 });
 
 test("answers of the proxy's own (return, redirect): LR--, and the connection goes on", async () => {
