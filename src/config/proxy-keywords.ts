@@ -30,18 +30,19 @@ interface Keyword {
   fn: (c: KeywordContext) => void;
 }
 
-const TIMEOUT_KEYS: Record<string, keyof Timeouts> = {
-  client: "client",
-  connect: "connect",
-  server: "server",
-  tunnel: "tunnel",
-  "http-keep-alive": "httpKeepAlive",
-  "http-request": "httpRequest",
-  queue: "queue",
-  tarpit: "tarpit",
-  "client-fin": "clientFin",
-  "server-fin": "serverFin",
-  check: "check",
+/** Each timeout, and the side it belongs to: haproxy ignores it, with a warning, in a proxy without that side. */
+const TIMEOUT_KEYS: Record<string, { key: keyof Timeouts; cap: Cap }> = {
+  client: { key: "client", cap: "fe" },
+  connect: { key: "connect", cap: "be" },
+  server: { key: "server", cap: "be" },
+  tunnel: { key: "tunnel", cap: "be" },
+  "http-keep-alive": { key: "httpKeepAlive", cap: "any" },
+  "http-request": { key: "httpRequest", cap: "any" },
+  queue: { key: "queue", cap: "be" },
+  tarpit: { key: "tarpit", cap: "any" },
+  "client-fin": { key: "clientFin", cap: "fe" },
+  "server-fin": { key: "serverFin", cap: "be" },
+  check: { key: "check", cap: "be" },
 };
 
 function intArg(
@@ -60,8 +61,8 @@ function intArg(
 
 function timeout(c: KeywordContext): void {
   const kind = c.words[1];
-  const key = kind === undefined ? undefined : TIMEOUT_KEYS[kind];
-  if (key === undefined) {
+  const known = kind === undefined ? undefined : TIMEOUT_KEYS[kind];
+  if (known === undefined) {
     c.alert(
       `'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '${kind ?? ""}')`,
     );
@@ -72,7 +73,16 @@ function timeout(c: KeywordContext): void {
   const ms = parseDuration(v);
   if (typeof ms === "string") return c.alert(`'timeout ${kind}' : ${ms}`);
   if (c.words.length > 3) return c.alert(`'timeout ${kind}' : too many arguments`);
-  c.px.timeouts[key] = ms;
+  const p = c.proxy;
+  if (p && known.cap === "be" && !hasBackend(p))
+    return c.warning(
+      `'timeout ${kind}' will be ignored because frontend '${p.name}' has no backend capability`,
+    );
+  if (p && known.cap === "fe" && !hasFrontend(p))
+    return c.warning(
+      `'timeout ${kind}' will be ignored because backend '${p.name}' has no frontend capability`,
+    );
+  c.px.timeouts[known.key] = ms;
 }
 
 /** Options that are simple booleans in ProxySettings. */

@@ -1177,9 +1177,9 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       this.client.write(fromServer);
     }
     if (fromClient) this.server!.write(fromClient);
-    const tf = this.fe.px.timeouts;
+    // `timeout tunnel` is the backend's (a frontend's, even one from its defaults, does nothing).
     const tb = this.be!.px.timeouts;
-    this.arm(tb.tunnel ?? tf.tunnel ?? Math.max(tf.client ?? 0, tb.server ?? 0));
+    this.arm(tb.tunnel ?? Math.max(this.fe.px.timeouts.client ?? 0, tb.server ?? 0));
     this.client.resume();
     this.server!.resume();
     // A client that finished sending before the tunnel existed: its FIN goes on now.

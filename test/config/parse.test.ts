@@ -306,6 +306,29 @@ test("a frontend keyword in a backend is ignored with haproxy's warning", () => 
   ]);
 });
 
+test("a timeout of the other side is ignored with haproxy's warning (checked against haproxy 2.6.12)", () => {
+  const { config, diagnostics } = parse(
+    `${BASE}frontend f\n  bind :1\n  timeout tunnel 1s\n  timeout server-fin 1s\n  timeout http-request 1s\n  default_backend b\n` +
+      `backend b\n  timeout client 1s\n  timeout client-fin 1s\n  timeout tarpit 1s\n`,
+  );
+  assert.deepEqual(alerts(diagnostics), []);
+  assert.deepEqual(
+    warnings(diagnostics).map((d) => [d.where?.line, d.message]),
+    [
+      [8, "'timeout tunnel' will be ignored because frontend 'f' has no backend capability"],
+      [9, "'timeout server-fin' will be ignored because frontend 'f' has no backend capability"],
+      [13, "'timeout client' will be ignored because backend 'b' has no frontend capability"],
+      [14, "'timeout client-fin' will be ignored because backend 'b' has no frontend capability"],
+    ],
+  );
+  const [f, b] = [config.frontends[0]!, config.proxies.find((x) => x.name === "b")!];
+  assert.deepEqual(
+    [f.timeouts.tunnel, f.timeouts.serverFin, f.timeouts.httpRequest],
+    [undefined, undefined, 1000],
+  );
+  assert.deepEqual([b.timeouts.clientFin, b.timeouts.tarpit], [undefined, 1000]);
+});
+
 test("missing timeouts and a log format without a target are warnings", () => {
   const { diagnostics } = parse(
     `defaults\n  mode http\n  option httplog\nfrontend f\n  bind :1\n  default_backend b\nbackend b\n`,

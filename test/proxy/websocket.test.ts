@@ -168,6 +168,34 @@ test("an idle tunnel outlives timeout client but not timeout tunnel", async () =
   assert.ok(idle >= 700 && idle < 2000, `closed after ${idle} ms of silence`);
 });
 
+test("timeout tunnel is the backend's: a frontend's, even from its defaults, does nothing", async () => {
+  const { port } = await echoServer("a");
+  // haproxy 2.6 keeps this tunnel open: the backend's defaults have no timeout tunnel.
+  const p = await startProxy(`
+defaults
+  mode http
+  timeout client 2s
+  timeout server 2s
+  timeout connect 1s
+  timeout tunnel 200ms
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+defaults
+  mode http
+  timeout client 2s
+  timeout server 2s
+  timeout connect 1s
+backend bk
+  server a 127.0.0.1:${port}
+`);
+  cleanup.push(p.stop);
+  const ws = await open(p.port);
+  await sleep(600);
+  assert.equal(ws.readyState, WebSocket.OPEN, "open past the frontend's timeout tunnel");
+  ws.close();
+});
+
 test("a server that refuses the upgrade keeps the connection in HTTP; the next request is routed", async () => {
   let n = 0;
   const srv = await rawServer((s) => {
