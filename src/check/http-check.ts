@@ -163,7 +163,7 @@ export class HttpCheckReader {
         continue;
       }
       // haproxy 2.6 refuses a WebSocket switch without Sec-WebSocket-Accept (it does not check its value).
-      if (code === 101 && h.upgrade === "websocket" && headerIndex(h, "sec-websocket-accept") < 0)
+      if (code === 101 && h.upgradeWebSocket && headerIndex(h, "sec-websocket-accept") < 0)
         return failed("L7RSP");
       this.head = { code, reason: h.reason, bodyAt: h.end };
       const kind = responseBodyKind(h, this.method);

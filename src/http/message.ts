@@ -38,8 +38,8 @@ export interface HttpHead {
   connClose: boolean;
   connKeepAlive: boolean;
   connUpgrade: boolean;
-  /** The Upgrade header's value, lower-cased, or "" when absent. */
-  upgrade: string;
+  /** The (last) Upgrade header lists websocket. */
+  upgradeWebSocket: boolean;
   /** Request carried `Expect: 100-continue`. */
   expectContinue: boolean;
 }

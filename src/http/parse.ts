@@ -115,7 +115,7 @@ export function newHead(buf: Buffer): HttpHead {
     connClose: false,
     connKeepAlive: false,
     connUpgrade: false,
-    upgrade: "",
+    upgradeWebSocket: false,
     expectContinue: false,
   };
 }
@@ -139,8 +139,7 @@ const st = {
   connClose: false,
   connKeepAlive: false,
   connUpgrade: false,
-  upgradeStart: -1,
-  upgradeEnd: -1,
+  upgradeWebSocket: false,
   expectContinue: false,
   hostStart: -1,
   hostEnd: -1,
@@ -362,16 +361,8 @@ function fill(h: HttpHead, buf: Buffer, body: BodyKind, contentLength: number): 
   h.connClose = st.connClose;
   h.connKeepAlive = st.connKeepAlive;
   h.connUpgrade = st.connUpgrade;
-  h.upgrade = st.upgradeStart >= 0 ? lowerString(buf, st.upgradeStart, st.upgradeEnd) : "";
+  h.upgradeWebSocket = st.upgradeWebSocket;
   h.expectContinue = st.expectContinue;
-}
-
-function lowerString(buf: Buffer, s: number, e: number): string {
-  for (let i = s; i < e; i++) {
-    const c = buf[i]!;
-    if (c >= 65 && c <= 90) return latin1(buf, s, e).toLowerCase();
-  }
-  return latin1(buf, s, e);
 }
 
 /**
@@ -391,8 +382,8 @@ function readHeaders(
   st.contentLength = -1;
   st.te = st.chunkedLast = st.chunked = st.otherCoding = st.teBad = false;
   st.codings = 0;
-  st.connClose = st.connKeepAlive = st.connUpgrade = st.expectContinue = false;
-  st.upgradeStart = st.upgradeEnd = st.hostStart = st.hostEnd = -1;
+  st.connClose = st.connKeepAlive = st.connUpgrade = st.upgradeWebSocket = st.expectContinue = false;
+  st.hostStart = st.hostEnd = -1;
   let p = pos;
   for (;;) {
     if (p >= end) return NEED_MORE;
@@ -466,10 +457,7 @@ function special(buf: Buffer, n: number, ne: number, v: number, ve: number, requ
         st.expectContinue = true;
       return 0;
     case 7:
-      if (nameIs(buf, n, "upgrade") && st.upgradeStart < 0) {
-        st.upgradeStart = v;
-        st.upgradeEnd = ve;
-      }
+      if (nameIs(buf, n, "upgrade")) st.upgradeWebSocket = namesWebSocket(buf, v, ve);
       return 0;
     case 10:
       if (nameIs(buf, n, "connection")) connectionTokens(buf, v, ve);
@@ -552,6 +540,23 @@ function transferCodings(buf: Buffer, s: number, e: number): void {
       if (te === t) st.teBad = true;
     }
   }
+}
+
+/**
+ * Whether one Upgrade line lists "websocket" among its comma-separated protocols. As in haproxy 2.6,
+ * the last Upgrade line of a message decides.
+ */
+function namesWebSocket(buf: Buffer, s: number, e: number): boolean {
+  for (let p = s; p < e;) {
+    while (p < e && isBlank(buf[p])) p++;
+    let n = p;
+    while (n < e && buf[n] !== COMMA) n++;
+    let we = n;
+    while (we > p && isBlank(buf[we - 1])) we--;
+    if (we - p === 9 && nameIs(buf, p, "websocket")) return true;
+    p = n + 1;
+  }
+  return false;
 }
 
 /** The Connection header's words, comma-separated and trimmed as haproxy 2.6 reads them. */

@@ -389,14 +389,24 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     const px = this.fe.px;
     this.closeAfter = req.versionMinor === 0 ? !req.connKeepAlive : req.connClose;
     if (px.httpConnMode === "close") this.closeAfter = true;
-    this.wantsUpgrade = req.connUpgrade && req.upgrade !== "";
-    // haproxy 2.6 refuses a WebSocket upgrade whose Sec-WebSocket-Key is missing or not 24 characters
-    // long (it does not decode it), before any rule runs.
-    if (this.wantsUpgrade && req.upgrade === "websocket") {
+    const hasBody = req.body === BodyKind.Chunked || (req.body === BodyKind.Length && req.contentLength > 0);
+    // haproxy 2.6 refuses a body on an HTTP/1.0 GET, HEAD or DELETE with 413.
+    if (hasBody && req.versionMinor === 0 && BODYLESS_1_0.has(req.method)) return this.badRequest(413);
+    edits.reset();
+    // A request with a body asks for no upgrade: haproxy 2.6 drops its Upgrade header before any rule
+    // sees it, and a 101 to it is then a 502.
+    this.wantsUpgrade = req.connUpgrade && !hasBody;
+    if (req.connUpgrade && hasBody && headerIndex(req, "upgrade") >= 0) {
+      for (let i = headerIndex(req, "upgrade"); i >= 0; i = headerIndex(req, "upgrade", i + 1))
+        edits.dropHeader(i);
+      this.reparse(edits);
+    }
+    // A WebSocket upgrade whose Sec-WebSocket-Key is missing or not 24 characters long (haproxy 2.6
+    // does not decode it) is refused before any rule runs.
+    if (this.wantsUpgrade && req.upgradeWebSocket) {
       const k = headerIndex(req, "sec-websocket-key");
       if (k < 0 || req.hdr[k * 4 + 3]! - req.hdr[k * 4 + 2]! !== 24) return this.badRequest(400);
     }
-    edits.reset();
 
     this.setRequestBody();
     let verdict = evalRequestRules(this.fe.requestRules, this, edits);
@@ -445,7 +455,8 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     edits.startLine ??= normalizedStartLine(req);
     // What the client said of its own connection is not the server's business: the connection mode
     // alone says whether the server's connection is kept (haproxy 2.6 keeps it in keep-alive mode even
-    // for a client that closes). A request for an upgrade gets no Connection header of ours.
+    // for a client that closes). A request whose Connection says upgrade gets no word of ours (even
+    // one with a body, whose Upgrade header went).
     cleanConnectionHeaders(req, edits);
     if (!req.connUpgrade) {
       const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping;
@@ -1146,11 +1157,11 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   // ─── tunnel ──────────────────────────────────────────────────────────────────────────────────
 
   private switchProtocols(head: HttpHead, rest: Buffer | undefined): void {
-    // A 101 nobody asked for, or a WebSocket switch without Sec-WebSocket-Accept (whatever its
-    // value): haproxy 2.6 answers 502 to both.
-    if (!this.wantsUpgrade) return this.badResponse();
-    if (this.req.upgrade === "websocket" && headerIndex(head, "sec-websocket-accept") < 0)
-      return this.badResponse();
+    // haproxy 2.6 switches when the request and the 101 both say `Connection: upgrade` (whatever
+    // their Upgrade headers say), and a 101 that names websocket carries Sec-WebSocket-Accept
+    // (whatever its value). Any other 101 is a 502.
+    if (!this.wantsUpgrade || !head.connUpgrade) return this.badResponse();
+    if (head.upgradeWebSocket && headerIndex(head, "sec-websocket-accept") < 0) return this.badResponse();
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = 101;
@@ -1321,6 +1332,9 @@ const edits = new HeadEdits();
 
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];
+
+/** Methods whose HTTP/1.0 requests may not carry a body (haproxy 2.6 answers 413). */
+const BODYLESS_1_0 = new Set(["GET", "HEAD", "DELETE"]);
 
 /** haproxy 2.6 sends no Content-Length or Transfer-Encoding with a response that has no body by its status (1xx, 204). */
 function dropFraming(head: HttpHead): void {

@@ -45,7 +45,7 @@ export function head(text: string): HttpHead {
     connClose: false,
     connKeepAlive: false,
     connUpgrade: false,
-    upgrade: "",
+    upgradeWebSocket: false,
     expectContinue: false,
   };
 }

@@ -256,8 +256,8 @@ test("a reused head object is refilled, and its header array grows only when nee
   const h2 = head(parseRequest(bytes(small), 0, small.length, MAXHDR, into));
   assert.equal(h2.hdr, grown);
   assert.deepEqual(
-    [h2.method, h2.uri, h2.count, h2.contentLength, h2.connKeepAlive, h2.connClose, h2.upgrade],
-    ["PUT", "/s", 2, 1, true, false, ""],
+    [h2.method, h2.uri, h2.count, h2.contentLength, h2.connKeepAlive, h2.connClose, h2.upgradeWebSocket],
+    ["PUT", "/s", 2, 1, true, false, false],
   );
   const r = head(parseResponse(bytes("HTTP/1.1 200 OK\r\n\r\n"), 0, 19, MAXHDR, into));
   assert.deepEqual([r.method, r.uri, r.status, r.count, r.body], ["", "", 200, 0, BodyKind.UntilClose]);
@@ -268,11 +268,20 @@ test("Connection, Upgrade and Expect", () => {
     req(GET + "Connection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\nExpect: 100-Continue\r\n\r\n"),
   );
   assert.deepEqual(
-    [h.connKeepAlive, h.connUpgrade, h.connClose, h.upgrade, h.expectContinue],
-    [true, true, false, "websocket", true],
+    [h.connKeepAlive, h.connUpgrade, h.connClose, h.upgradeWebSocket, h.expectContinue],
+    [true, true, false, true, true],
   );
   const c = head(req(GET + "Connection: CLOSE\r\nconnection: ,upgrade ,\r\n\r\n"));
-  assert.deepEqual([c.connClose, c.connUpgrade, c.connKeepAlive, c.upgrade], [true, true, false, ""]);
+  assert.deepEqual(
+    [c.connClose, c.connUpgrade, c.connKeepAlive, c.upgradeWebSocket],
+    [true, true, false, false],
+  );
+  // Upgrade lists protocols; as in haproxy 2.6, the last Upgrade line says whether websocket is asked.
+  const ws = (lines: string): boolean => head(req(GET + lines + "\r\n")).upgradeWebSocket;
+  assert.equal(ws("Upgrade: foo, WebSocket \r\n"), true);
+  assert.equal(ws("Upgrade: websocket/13\r\n"), false);
+  assert.equal(ws("Upgrade: websocket\r\nUpgrade: foo\r\n"), false);
+  assert.equal(ws("Upgrade: foo\r\nUpgrade: h2c,websocket\r\n"), true);
   const n = head(req(GET + "Connection: closed, keep-alivex\r\nExpect: 100-continued\r\n\r\n"));
   assert.deepEqual([n.connClose, n.connKeepAlive, n.expectContinue], [false, false, false]);
 });

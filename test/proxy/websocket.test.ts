@@ -319,8 +319,10 @@ test("a subprotocol the server refuses gives the client its error, not a tunnel"
 
 test("the handshake is checked where haproxy 2.6 checks it", async () => {
   // Each case checked against haproxy 2.6.12: the key's length is checked (24 characters), not its
-  // content; the 101's Sec-WebSocket-Accept must be present, whatever its value; other upgrades
-  // (h2c) are not checked; a 101 to a request that asked for no upgrade is an invalid response.
+  // content, when the last Upgrade line lists websocket; other upgrades (h2c) are not checked. A 101
+  // passes when the request and the 101 both say `Connection: upgrade`, and, if the 101's last
+  // Upgrade line lists websocket, it has a Sec-WebSocket-Accept, whatever its value. A request with a
+  // body loses its Upgrade header on the way, so a 101 to it is an invalid response.
   let answer = "";
   const seen: string[] = [];
   const srv = await headServer((head, s) => {
@@ -347,6 +349,19 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
       101,
       true,
     ],
+    [
+      "websocket among others, no key",
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: foo, WebSocket\r\n\r\n",
+      400,
+      false,
+    ],
+    [
+      "websocket on an earlier Upgrade line, no key",
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nUpgrade: foo\r\n\r\n",
+      101,
+      true,
+    ],
+    ["an HTTP/1.0 GET with a body", "GET / HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", 413, false],
   ];
   for (const [name, req, status, forwarded] of cases) {
     answer = OK101;
@@ -358,19 +373,42 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
     assert.equal(Number(text.slice(9, 12)), status, name);
     assert.equal(seen.length > before, forwarded, name);
   }
-  for (const [name, req, res] of [
+  const key = ws("dGhlIHNhbXBsZSBub25jZQ==");
+  const withBody = key.replace("\r\n\r\n", "\r\nContent-Length: 5\r\n\r\nhello");
+  const answers: [string, string, string, number][] = [
+    ["101 without Sec-WebSocket-Accept", key, "Connection: Upgrade\r\nUpgrade: websocket\r\n", 502],
+    ["101 to a plain request", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "Connection: Upgrade\r\n", 502],
+    ["101 without Connection: upgrade", key, "Upgrade: websocket\r\nSec-WebSocket-Accept: x\r\n", 502],
+    ["101 with only Connection: upgrade", key, "Connection: Upgrade\r\n", 101],
+    ["101 to another protocol", key, "Upgrade: foo\r\nConnection: Upgrade\r\n", 101],
     [
-      "101 without Sec-WebSocket-Accept",
-      ws("dGhlIHNhbXBsZSBub25jZQ=="),
-      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+      "101 whose last Upgrade is not websocket",
+      key,
+      "Connection: Upgrade\r\nUpgrade: websocket\r\nUpgrade: foo\r\n",
+      101,
     ],
-    ["101 to a plain request", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", OK101],
-  ]) {
-    answer = res!;
+    [
+      "101 to Connection: upgrade without Upgrade",
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n\r\n",
+      "Connection: Upgrade\r\nUpgrade: foo\r\n",
+      101,
+    ],
+    [
+      "101 to an upgrade request with a body",
+      withBody,
+      "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: x\r\n",
+      502,
+    ],
+  ];
+  for (const [name, req, headers, status] of answers) {
+    answer = `HTTP/1.1 101 Switching Protocols\r\n${headers}\r\n`;
     const c = new Client(p.port);
-    c.send(req!);
+    c.send(req);
     const text = await c.until((t) => t.includes("\r\n\r\n"));
     c.close();
-    assert.equal(Number(text.slice(9, 12)), 502, name);
+    assert.equal(Number(text.slice(9, 12)), status, name);
   }
+  // The request with a body reached the server without its Upgrade header, its Connection untouched.
+  assert.match(seen.at(-1)!, /\r\nConnection: Upgrade\r\n/);
+  assert.doesNotMatch(seen.at(-1)!, /\r\nUpgrade:/i);
 });
