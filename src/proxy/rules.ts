@@ -23,7 +23,7 @@ export type Verdict =
   | { kind: "deny" | "tarpit" | "return"; status: number; contentType?: string; body?: string }
   | { kind: "redirect"; status: number; location: string };
 
-const CONTINUE: Verdict = { kind: "continue" };
+export const CONTINUE: Verdict = { kind: "continue" };
 
 /**
  * The text of a log-format argument (header values, replace-header's replacement, set-path,

@@ -24,6 +24,7 @@ import { buildReply, errorReply, redirectReply, type ReplyConnection } from "../
 import {
   evalRequestRules,
   evalResponseRules,
+  CONTINUE,
   type CompiledRule,
   type RuleContext,
   type Verdict,
@@ -902,6 +903,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       if (head.status === 101) return this.switchProtocols(head, rest);
       if (head.status < 200) {
         // 100 Continue and friends go to the client at once; the final response follows.
+        edits.reset();
         const bytes = interimHead(head);
         this.client.write(bytes);
         this.rec.bytesOut += bytes.length;
@@ -915,6 +917,15 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     }
   }
 
+  /** The backend's, then the frontend's http-response rules; their header edits wait in `edits`. */
+  private responseVerdict(): Verdict {
+    edits.reset();
+    const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : NO_RULES;
+    if (this.fe.responseRules.length === 0 && beRules.length === 0) return CONTINUE;
+    const v = evalResponseRules(beRules, this, edits);
+    return v.kind === "continue" ? evalResponseRules(this.fe.responseRules, this, edits) : v;
+  }
+
   private badResponse(): void {
     this.rt.counters.badResponses++;
     this.abortWith(502, "P", "H");
@@ -926,15 +937,10 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
     this.captureResponse(res);
-    edits.reset();
-    const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : NO_RULES;
-    if (this.fe.responseRules.length > 0 || beRules.length > 0) {
-      let v = evalResponseRules(beRules, this, edits);
-      if (v.kind === "continue") v = evalResponseRules(this.fe.responseRules, this, edits);
-      if (v.kind !== "continue") {
-        this.detach()?.close();
-        return this.sendVerdictReply(v, "P", "H");
-      }
+    const v = this.responseVerdict();
+    if (v.kind !== "continue") {
+      this.detach()?.close();
+      return this.sendVerdictReply(v, "P", "H");
     }
     res = this.res!;
     edits.startLine ??= normalizedStartLine(res);
@@ -1167,7 +1173,13 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     rec.status = 101;
     this.res = head;
     this.captureResponse(head);
-    const bytes = interimHead(head);
+    // http-response rules see the 101 too: they may edit it, or deny it (a 502, as haproxy 2.6 does).
+    const v = this.responseVerdict();
+    if (v.kind !== "continue") {
+      this.detach()?.close();
+      return this.sendVerdictReply(v, "P", "H");
+    }
+    const bytes = interimHead(this.res);
     this.client.write(bytes);
     rec.bytesOut += bytes.length;
     this.logAsap();
@@ -1343,10 +1355,12 @@ function dropFraming(head: HttpHead): void {
       edits.dropHeader(i);
 }
 
-/** A 1xx head as haproxy 2.6 passes it on: no Connection words of the server's hop, no framing. */
+/**
+ * A 1xx head as haproxy 2.6 passes it on: no Connection words of the server's hop, no framing, and
+ * the edits already in `edits` (http-response rules on a 101).
+ */
 function interimHead(head: HttpHead): Buffer {
-  edits.reset();
-  edits.startLine = normalizedStartLine(head);
+  edits.startLine ??= normalizedStartLine(head);
   cleanConnectionHeaders(head, edits);
   dropFraming(head);
   const bytes = serializeHead(head, edits);

@@ -317,6 +317,44 @@ test("a subprotocol the server refuses gives the client its error, not a tunnel"
   await assert.rejects(open(p.port, "chat"), /status 400|Server sent no subprotocol|unexpected/);
 });
 
+test("http-response rules apply to a 101: headers edited, or a deny that answers 502", async () => {
+  // Checked against haproxy 2.6.12 with the same rules (header names aside).
+  const srv = await headServer((head, s) =>
+    s.write(
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Gone: 1\r\n" +
+        `${/\/deny/.test(head) ? "X-Deny: 1\r\n" : ""}Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n`,
+    ),
+  );
+  cleanup.push(srv.close);
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-response set-header X-Fe 1
+  default_backend bk
+backend bk
+  http-response set-header X-Be 1
+  http-response del-header X-Gone
+  http-response deny if { res.hdr(X-Deny) -m found }
+  server a 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const upgrade = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  c.send(upgrade("/ws"));
+  const head = await c.until((t) => t.includes("\r\n\r\n"));
+  assert.equal(
+    head,
+    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Be: 1\r\nX-Fe: 1\r\n\r\n",
+  );
+  const d = new Client(p.port);
+  cleanup.push(async () => d.close());
+  d.send(upgrade("/deny"));
+  assert.equal((await d.response()).status, 502);
+});
+
 test("the handshake is checked where haproxy 2.6 checks it", async () => {
   // Each case checked against haproxy 2.6.12: the key's length is checked (24 characters), not its
   // content, when the last Upgrade line lists websocket; other upgrades (h2c) are not checked. A 101
