@@ -40,6 +40,9 @@
 //     haproxy 2.6 implements chunked only: a request whose codings end in chunked but carry another
 //     one ("gzip, chunked") gets 422, any other misuse 400 (chunked not last, chunked twice, chunked
 //     with parameters, nothing at all). A response with any of these is 502.
+//   - a body (Content-Length above 0, or chunked) on an HTTP/1.0 GET, HEAD or DELETE: 413.
+//   - a WebSocket upgrade (Connection lists upgrade, the last Upgrade line lists websocket, no body)
+//     without a Sec-WebSocket-Key of 24 characters: 400 (the key is not decoded).
 //   - Content-Length with Transfer-Encoding: stricter for requests, 400 (haproxy 2.6 drops the
 //     Content-Length and goes on). Responses: chunked wins, as in haproxy; the caller should drop
 //     the Content-Length line it forwards (headerIndex(res, "content-length")).
@@ -140,6 +143,8 @@ const st = {
   connKeepAlive: false,
   connUpgrade: false,
   upgradeWebSocket: false,
+  /** A Sec-WebSocket-Key of 24 characters was seen. */
+  wsKey: false,
   expectContinue: false,
   hostStart: -1,
   hostEnd: -1,
@@ -256,6 +261,9 @@ export function parseRequest(
     body = BodyKind.Length;
     contentLength = st.contentLength;
   } else body = BodyKind.None;
+  const hasBody = body === BodyKind.Chunked || contentLength > 0;
+  if (hasBody && v < 11 && bodylessIn10(buf, pos, mEnd)) return 413;
+  if (st.connUpgrade && st.upgradeWebSocket && !hasBody && !st.wsKey) return 400;
 
   // The request-target's form, and its authority against Host.
   const isConnect = mEnd - pos === 7 && bytesEqual(buf, pos, "CONNECT");
@@ -382,7 +390,13 @@ function readHeaders(
   st.contentLength = -1;
   st.te = st.chunkedLast = st.chunked = st.otherCoding = st.teBad = false;
   st.codings = 0;
-  st.connClose = st.connKeepAlive = st.connUpgrade = st.upgradeWebSocket = st.expectContinue = false;
+  st.connClose =
+    st.connKeepAlive =
+    st.connUpgrade =
+    st.upgradeWebSocket =
+    st.wsKey =
+    st.expectContinue =
+      false;
   st.hostStart = st.hostEnd = -1;
   let p = pos;
   for (;;) {
@@ -473,10 +487,24 @@ function special(buf: Buffer, n: number, ne: number, v: number, ve: number, requ
       if (nameIs(buf, n, "transfer-encoding")) {
         st.te = true;
         transferCodings(buf, v, ve);
-      }
+      } else if (ve - v === 24 && nameIs(buf, n, "sec-websocket-key")) st.wsKey = true;
       return 0;
   }
   return 0;
+}
+
+/** GET, HEAD and DELETE: methods whose HTTP/1.0 requests may carry no body. */
+function bodylessIn10(buf: Buffer, s: number, e: number): boolean {
+  switch (e - s) {
+    case 3:
+      return bytesEqual(buf, s, "GET");
+    case 4:
+      return bytesEqual(buf, s, "HEAD");
+    case 6:
+      return bytesEqual(buf, s, "DELETE");
+    default:
+      return false;
+  }
 }
 
 /** Exact comparison of buf[pos..] with an ASCII string. */

@@ -391,8 +391,6 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     this.closeAfter = req.versionMinor === 0 ? !req.connKeepAlive : req.connClose;
     if (px.httpConnMode === "close") this.closeAfter = true;
     const hasBody = req.body === BodyKind.Chunked || (req.body === BodyKind.Length && req.contentLength > 0);
-    // haproxy 2.6 refuses a body on an HTTP/1.0 GET, HEAD or DELETE with 413.
-    if (hasBody && req.versionMinor === 0 && BODYLESS_1_0.has(req.method)) return this.badRequest(413);
     edits.reset();
     // A request with a body asks for no upgrade: haproxy 2.6 drops its Upgrade header before any rule
     // sees it, and a 101 to it is then a 502.
@@ -401,12 +399,6 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       for (let i = headerIndex(req, "upgrade"); i >= 0; i = headerIndex(req, "upgrade", i + 1))
         edits.dropHeader(i);
       this.reparse(edits);
-    }
-    // A WebSocket upgrade whose Sec-WebSocket-Key is missing or not 24 characters long (haproxy 2.6
-    // does not decode it) is refused before any rule runs.
-    if (this.wantsUpgrade && req.upgradeWebSocket) {
-      const k = headerIndex(req, "sec-websocket-key");
-      if (k < 0 || req.hdr[k * 4 + 3]! - req.hdr[k * 4 + 2]! !== 24) return this.badRequest(400);
     }
 
     this.setRequestBody();
@@ -1344,9 +1336,6 @@ const edits = new HeadEdits();
 
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];
-
-/** Methods whose HTTP/1.0 requests may not carry a body (haproxy 2.6 answers 413). */
-const BODYLESS_1_0 = new Set(["GET", "HEAD", "DELETE"]);
 
 /** haproxy 2.6 sends no Content-Length or Transfer-Encoding with a response that has no body by its status (1xx, 204). */
 function dropFraming(head: HttpHead): void {

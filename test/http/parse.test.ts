@@ -98,6 +98,24 @@ test("requests that are accepted, and how they are read", () => {
     ["length 0 and 00", POST + "Content-Length: 0\r\ncontent-length: 00\r\n\r\n", { contentLength: 0 }],
     ["length 2^53-1", POST + "Content-Length: 9007199254740991\r\n\r\n", { contentLength: 2 ** 53 - 1 }],
     ["chunked", POST + "Transfer-Encoding: chunked\r\n\r\n", { body: BodyKind.Chunked, contentLength: -1 }],
+    ["HTTP/1.0 GET with an empty body", "GET / HTTP/1.0\r\nContent-Length: 0\r\n\r\n", { contentLength: 0 }],
+    [
+      "HTTP/1.0 lower-case get with a body",
+      "get / HTTP/1.0\r\nContent-Length: 1\r\n\r\n",
+      { contentLength: 1 },
+    ],
+    ["HTTP/1.1 GET with a body", GET + "Content-Length: 1\r\n\r\n", { contentLength: 1 }],
+    [
+      "WebSocket with a body needs no key (it asks no upgrade)",
+      GET + "Connection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 1\r\n\r\n",
+      { contentLength: 1 },
+    ],
+    [
+      "WebSocket key of 24 characters among others",
+      GET +
+        "Connection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: x\r\nsec-websocket-key: ########################\r\n\r\n",
+      { count: 5 },
+    ],
     ["CHUNKED", POST + "Transfer-Encoding: CHUNKED \r\n\r\n", { body: BodyKind.Chunked }],
     ["chunked, trailing comma", POST + "Transfer-Encoding: chunked ,\r\n\r\n", { body: BodyKind.Chunked }],
     [
@@ -202,6 +220,16 @@ test("requests that are refused, with the status haproxy 2.6 sends (or a stricte
       422,
     ],
     ["other coding in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: foo, chunked\r\n\r\n", 422],
+    // Bodies and upgrades
+    ["HTTP/1.0 GET with a body", "GET / HTTP/1.0\r\nContent-Length: 1\r\n\r\n", 413],
+    ["HTTP/1.0 HEAD with a chunked body", "HEAD / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 413],
+    ["HTTP/1.0 DELETE with a body", "DELETE / HTTP/1.0\r\nContent-Length: 2\r\n\r\n", 413],
+    ["WebSocket without key", GET + "Connection: upgrade\r\nUpgrade: websocket\r\n\r\n", 400],
+    [
+      "WebSocket with a 23-character key",
+      GET + "Connection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=\r\n\r\n",
+      400,
+    ],
     // Incomplete but already wrong: refused without waiting for the rest.
     ["NUL in the target, head not complete", "GET /\x00", 400],
     ["bad header name, head not complete", "GET / HTTP/1.1\r\nX y", 400],
@@ -265,7 +293,10 @@ test("a reused head object is refilled, and its header array grows only when nee
 
 test("Connection, Upgrade and Expect", () => {
   const h = head(
-    req(GET + "Connection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\nExpect: 100-Continue\r\n\r\n"),
+    req(
+      GET +
+        "Connection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nExpect: 100-Continue\r\n\r\n",
+    ),
   );
   assert.deepEqual(
     [h.connKeepAlive, h.connUpgrade, h.connClose, h.upgradeWebSocket, h.expectContinue],
