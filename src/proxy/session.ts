@@ -61,7 +61,7 @@ const enum Body {
   Done,
 }
 
-export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
+export class Session implements RuleContext, ConnOwner, WheelEntry {
   // SampleContext
   /** The current request head; between transactions the last one, reused by the parser. */
   req!: HttpHead;
@@ -74,9 +74,8 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   readonly dstPort: number;
   readonly feName: string;
   beName = "";
-  // Waiter
-  cancelled = false;
-  since = 0;
+  /** Its place in a backend's queue while waiting for a server: a new one for each wait. */
+  private ticket: Waiter | undefined;
 
   private phase = Phase.Head;
   private readonly http: boolean;
@@ -163,16 +162,29 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   /** The timeout of the current phase; activity pushes the deadline this far ahead. */
   private timerMs = 0;
 
-  /** Sets the current phase's timeout (undefined or 0: none), counted from now. */
-  private arm(ms: number | undefined): void {
+  /**
+   * Sets the current phase's timeout (undefined or 0: none), counted from now; the first expiry may
+   * come sooner (`first`), after which activity pushes the deadline `ms` ahead again.
+   */
+  private arm(ms: number | undefined, first = ms): void {
     if (ms === undefined || ms === 0) {
       this.timerMs = 0;
       wheel.cancel(this);
       return;
     }
     this.timerMs = ms;
-    wheel.schedule(this, Date.now() + ms);
+    wheel.schedule(this, Date.now() + first!);
   }
+
+  /**
+   * A tunnel without `timeout tunnel` whose client side times out before its server side: when it
+   * does, haproxy 2.6 stops reading the client and passes a FIN to the server, which may go on
+   * answering until its own timeout; the session is then logged as the client's timeout.
+   */
+  private clientTimesOutFirst = false;
+  private tunnelTimeoutCause: TermCause = "c";
+  /** The client side of the tunnel timed out: however the session ends now, it is logged cD. */
+  private clientTimedOut = false;
 
   /** Activity on a side: the current timeout counts again from now. */
   private touch(): void {
@@ -203,7 +215,8 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
         rec.TR = -1;
         return this.sendVerdictReply(this.tarpitVerdict!, "P", "T");
       case Phase.Tunnel:
-        return this.close(this.clientEnded ? "s" : "c", "D");
+        if (this.clientTimesOutFirst) return this.clientSideTimedOut();
+        return this.close(this.clientEnded ? "s" : this.tunnelTimeoutCause, "D");
       case Phase.Closed:
         return;
     }
@@ -219,6 +232,8 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
       case Phase.Closed:
         return;
       case Phase.Tunnel:
+        // Past the client side's timeout (or its FIN), nothing more goes to the server.
+        if (this.server!.writableEnded) return;
         this.rt.traffic(this.fe, chunk.length, 0);
         if (!this.server!.write(chunk)) this.client.pause();
         this.touch();
@@ -548,7 +563,7 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     if (this.phase === Phase.Closed) return;
     if (this.closesAfterThis() || !this.skipRequestBody())
       return this.replyAndClose(status, build("close"), cause, phase);
-    if (this.phase === Phase.Queue) this.be?.queue.cancel(this);
+    this.leaveQueue();
     const bytes = build(this.req.versionMinor === 0 ? "keep-alive" : undefined);
     this.rec.status = status;
     this.client.write(bytes);
@@ -605,17 +620,28 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
   private enqueue(be: RtBackend): void {
     if (be.px.timeouts.queue === 0) return this.abortWith(503, "s", "Q");
     this.phase = Phase.Queue;
-    this.cancelled = false;
-    this.since = Date.now();
-    be.queue.push(this);
+    // A fresh ticket: an earlier one, cancelled, may still sit in the queue (removal is lazy).
+    const ticket: Waiter = {
+      cancelled: false,
+      since: Date.now(),
+      grant: (server) => {
+        // The backend has a free slot for this queued request.
+        this.ticket = undefined;
+        this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
+        this.grantTo(server, true);
+      },
+    };
+    this.ticket = ticket;
+    be.queue.push(ticket);
     const t = be.px.timeouts;
     this.arm(t.queue ?? t.connect);
   }
 
-  grant(server: RtServer): void {
-    // Called by the backend when a slot frees up for this queued request.
-    this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
-    this.grantTo(server, true);
+  /** Gives up its place in the queue, if it holds one. */
+  private leaveQueue(): void {
+    if (!this.ticket) return;
+    this.be?.queue.cancel(this.ticket);
+    this.ticket = undefined;
   }
 
   private grantTo(server: RtServer, fromQueue: boolean): void {
@@ -1193,12 +1219,32 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
     }
     if (fromClient) this.server!.write(fromClient);
     // `timeout tunnel` is the backend's (a frontend's, even one from its defaults, does nothing).
+    // Without it, each side keeps its own timeout, counted from the last data either way.
     const tb = this.be!.px.timeouts;
-    this.arm(tb.tunnel ?? Math.max(this.fe.px.timeouts.client ?? 0, tb.server ?? 0));
+    const client = this.fe.px.timeouts.client;
+    if (tb.tunnel !== undefined) this.arm(tb.tunnel);
+    else if (client === undefined || tb.server === undefined) this.arm(client ?? tb.server);
+    else {
+      this.clientTimesOutFirst = client < tb.server;
+      this.tunnelTimeoutCause = client <= tb.server ? "c" : "s";
+      this.arm(Math.min(client, tb.server));
+    }
     this.client.resume();
     this.server!.resume();
     // A client that finished sending before the tunnel existed: its FIN goes on now.
     if (this.clientEnded) this.onClientEnd();
+  }
+
+  private clientSideTimedOut(): void {
+    this.clientTimesOutFirst = false;
+    this.clientTimedOut = true;
+    this.client.pause();
+    this.server!.end();
+    const t = this.be!.px.timeouts;
+    const fin = t.serverFin;
+    if (fin !== undefined) return this.arm(fin);
+    // The server side's deadline is as far from the last data as its timeout.
+    this.arm(t.server, t.server! - this.fe.px.timeouts.client!);
   }
 
   private startTcp(): void {
@@ -1229,8 +1275,9 @@ export class Session implements RuleContext, Waiter, ConnOwner, WheelEntry {
 
   private close(cause: TermCause, phase: TermPhase): void {
     if (this.phase === Phase.Closed) return;
+    if (this.clientTimedOut) [cause, phase] = ["c", "D"];
     const rec = this.rec;
-    if (this.phase === Phase.Queue) this.be?.queue.cancel(this);
+    this.leaveQueue();
     const wasTunnel = this.phase === Phase.Tunnel;
     this.releaseServer(false);
     const now = Date.now();

@@ -129,6 +129,36 @@ ${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1
   assert.equal(p.rt.backends.get("bk")!.queued(), 0);
 });
 
+test("a connection whose queued request timed out queues its next one once, and is served once", async () => {
+  const b = await slowBackend("a", 1000);
+  const p = await proxy(`${DEFAULTS}
+  timeout queue 400ms
+${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1
+`);
+  const be = p.rt.backends.get("bk")!;
+  const first = exchange(p.port, "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  await waitFor(() => be.servers[0]!.cur === 1, 2000, "first in");
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  c.send("GET /q HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response()).status, 503);
+  // The same connection waits again, behind the stale place its first request left in the queue;
+  // the slot frees some 200 ms later.
+  await sleep(400);
+  c.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response()).status, 200);
+  assert.equal(status(await first), 200);
+  // Nothing else happens: no second grant to a connection that asked for nothing.
+  await sleep(300);
+  assert.equal(c.take(), "");
+  assert.equal(c.closed, false);
+  assert.deepEqual([be.queued(), be.servers[0]!.cur, be.cur], [0, 0, 0]);
+  assert.deepEqual(
+    b.seen.map((r) => r.url),
+    ["/slow", "/again"],
+  );
+});
+
 test("all servers refusing: 503 quickly once retries are spent", async () => {
   const dead = await closedPort();
   const p = await proxy(`${DEFAULTS}

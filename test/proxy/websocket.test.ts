@@ -14,6 +14,7 @@ import {
   waitFor,
   exchange,
   closedPort,
+  recordEnd,
   DEFAULTS,
   FRONTEND,
 } from "../helpers/harness.js";
@@ -266,12 +267,23 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   await waitFor(() => c.closed, 2000, "close after the server's FIN");
 });
 
-test("tunnel FINs as in haproxy 2.6: the server's ends the session, the client's starts timeout server-fin", async () => {
-  // A server that keeps its side open after the client's FIN (allowHalfOpen), as a real one may.
+const UPGRADE =
+  "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/**
+ * A server that answers 101 and keeps its side open after the client's FIN (allowHalfOpen), as a
+ * real one may; it records when it sees the proxy's FIN or reset.
+ */
+async function halfOpenUpgradeServer(): Promise<{
+  port: number;
+  last(): net.Socket | undefined;
+  ends: string[];
+}> {
   let last: net.Socket | undefined;
+  const ends: string[] = [];
   const srv = net.createServer({ allowHalfOpen: true }, (s) => {
     last = s;
-    s.on("error", () => undefined);
+    recordEnd(s, ends);
     s.once("data", () =>
       s.write(
         "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
@@ -284,18 +296,20 @@ test("tunnel FINs as in haproxy 2.6: the server's ends the session, the client's
     last?.destroy();
     srv.close();
   });
-  const port = (srv.address() as AddressInfo).port;
+  return { port: (srv.address() as AddressInfo).port, last: () => last, ends };
+}
+
+test("tunnel FINs as in haproxy 2.6: the server's ends the session, the client's starts timeout server-fin", async () => {
+  const srv = await halfOpenUpgradeServer();
   const p = await startProxy(`${DEFAULTS}
   timeout tunnel 5s
   timeout server-fin 300ms
-${FRONTEND}  server a 127.0.0.1:${port}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
 `);
   cleanup.push(p.stop);
-  const upgrade =
-    "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
   // The client finishes, the server stays silent with its side open: closed after server-fin.
   const c = new Client(p.port);
-  c.send(upgrade);
+  c.send(UPGRADE);
   await c.until((t) => t.includes("\r\n\r\n"));
   const t0 = Date.now();
   c.socket.end();
@@ -304,11 +318,57 @@ ${FRONTEND}  server a 127.0.0.1:${port}
   assert.ok(took >= 280 && took < 1500, `ended ${took} ms after the client's FIN`);
   // The server closes: the client gets its FIN and the session ends at once.
   const d = new Client(p.port);
-  d.send(upgrade);
+  d.send(UPGRADE);
   await d.until((t) => t.includes("\r\n\r\n"));
-  last!.end();
+  srv.last()!.end();
   await waitFor(() => p.rt.actconn === 0, 500, "the session's end right after the server's FIN");
   d.close();
+});
+
+test("without timeout tunnel, each side keeps its timeout, as in haproxy 2.6", async () => {
+  // haproxy 2.6.12, client 1s and server 3s: FIN to the server at 1 s, FIN to the client at 3 s (cD);
+  // client 3s and server 1s: FIN to the client and a reset to the server at 1 s (sD).
+  const srv = await halfOpenUpgradeServer();
+  const proxyWith = async (client: number, server: number) => {
+    const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  timeout client ${client}
+  default_backend bk
+backend bk
+  timeout server ${server}
+  server a 127.0.0.1:${srv.port}
+`);
+    cleanup.push(p.stop);
+    return p;
+  };
+  const clientFirst = await proxyWith(150, 600);
+  const c = new Client(clientFirst.port);
+  const clientEnds: string[] = [];
+  recordEnd(c.socket, clientEnds);
+  c.send(UPGRADE);
+  await c.until((t) => t.includes("\r\n\r\n"));
+  const t0 = Date.now();
+  await waitFor(() => srv.ends.length > 0, 2000, "the server's FIN");
+  assert.deepEqual(srv.ends, ["FIN"]);
+  assert.deepEqual(clientEnds, [], "the client's side still open");
+  // The server may still answer until its own timeout.
+  srv.last()!.write("late");
+  await c.until((t) => t.endsWith("late"));
+  await waitFor(() => clientEnds.length > 0, 2000, "the client's FIN");
+  const took = Date.now() - t0;
+  assert.ok(took >= 500, `the client's FIN ${took} ms after the tunnel began`);
+
+  srv.ends.length = 0;
+  const serverFirst = await proxyWith(600, 150);
+  const d = new Client(serverFirst.port);
+  d.send(UPGRADE);
+  await d.until((t) => t.includes("\r\n\r\n"));
+  const t1 = Date.now();
+  await waitFor(() => d.closed, 2000, "the client's close");
+  assert.ok(Date.now() - t1 < 500, `closed ${Date.now() - t1} ms after the tunnel began`);
+  await waitFor(() => srv.ends.length > 0, 1000, "the server's end");
+  assert.deepEqual(srv.ends, ["ECONNRESET"]);
 });
 
 test("a subprotocol the server refuses gives the client its error, not a tunnel", async () => {
