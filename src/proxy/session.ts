@@ -323,7 +323,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (this.phase === Phase.Head) this.nextRequest();
       return;
     }
-    this.server?.resume();
+    const s = this.server;
+    if (!s?.isPaused()) return;
+    s.resume();
+    if (this.phase === Phase.Exchange) this.arm(this.be!.px.timeouts.server);
   }
 
   /** Between transactions, the client has not taken our last answer yet. */
@@ -1029,7 +1032,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     edits.reset();
     this.logAsap();
     if (this.resBody === Body.Done) return this.endTransaction(true);
-    if (!ok) this.server!.pause();
+    if (!ok) this.waitForClient();
   }
 
   /** The line already left with the response head (option logasap): not again at the end. */
@@ -1071,8 +1074,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.rec.bytesOut += n;
     if (n < chunk.length) this.serverMustClose = true;
     if (this.resBody === Body.Done) return this.endTransaction(true);
-    if (!ok) this.server!.pause();
+    if (!ok) return this.waitForClient();
     this.touch();
+  }
+
+  /**
+   * The client does not take the response as fast as it comes: the server is read no more until it
+   * does, and meanwhile timeout client runs, not timeout server (as in haproxy 2.6).
+   */
+  private waitForClient(): void {
+    this.server!.pause();
+    this.arm(this.fe.px.timeouts.client);
   }
 
   /** The response is complete: log, then keep or close each side. */

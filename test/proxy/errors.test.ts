@@ -225,6 +225,45 @@ test("a server that resets mid-body: the client connection ends, the proxy carri
   assert.equal(status(await exchange(q.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 200);
 });
 
+test("a client that stops reading the response: timeout client runs, not timeout server", async () => {
+  // haproxy 2.6.12: with client 1s and server 5s such a client is cut at 1 s (cD); with client 5s
+  // and server 1s at 5 s, so one that reads again in time is served in full.
+  const body = Buffer.alloc(20 * 1024 * 1024, 97);
+  const srv = await rawServer((s) =>
+    s.once("data", () => {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+      s.write(body);
+    }),
+  );
+  cleanup.push(srv.close);
+  const stalled = async (timeouts: string, readAfter: number | undefined) => {
+    const p = await setup(srv.port, timeouts);
+    const s = net.connect(p.port, "127.0.0.1");
+    cleanup.push(async () => void s.destroy());
+    s.on("error", () => undefined);
+    s.pause();
+    let got = 0;
+    s.on("data", (d: Buffer) => (got += d.length));
+    s.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const t0 = Date.now();
+    if (readAfter !== undefined) setTimeout(() => s.resume(), readAfter);
+    await waitFor(() => p.rt.actconn === 1, 1000, "the session");
+    await waitFor(
+      () => p.rt.actconn === 0 || got > body.length,
+      5000,
+      "the session's end or the whole response",
+    );
+    const took = Date.now() - t0;
+    s.destroy();
+    return { took, got };
+  };
+  const cut = await stalled("  timeout client 300ms\n  timeout server 3s", undefined);
+  assert.ok(cut.took >= 250 && cut.took < 2000, `cut after ${cut.took} ms`);
+  assert.ok(cut.got < body.length);
+  const served = await stalled("  timeout client 3s\n  timeout server 300ms", 800);
+  assert.ok(served.got > body.length, `received ${served.got} bytes in ${served.took} ms`);
+});
+
 test("a client that goes away mid-body frees everything", async () => {
   const b = await webBackend();
   const p = await setup(b.port);
