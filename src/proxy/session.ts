@@ -921,7 +921,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       }
       if (typeof head === "number" || head.end > g.bufsize) return this.badResponse();
       const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
-      if (head.status === 101) return this.switchProtocols(head, rest);
+      if (head.status === 101 || (head.status < 300 && head.status >= 200 && this.req.method === "CONNECT"))
+        return this.switchProtocols(head, rest);
       if (head.status < 200) {
         // 100 Continue and friends go to the client at once; the final response follows.
         edits.reset();
@@ -1192,24 +1193,28 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   // ─── tunnel ──────────────────────────────────────────────────────────────────────────────────
 
+  /** A 101, or a 2xx to CONNECT: the connection becomes a tunnel once the head is through. */
   private switchProtocols(head: HttpHead, rest: Buffer | undefined): void {
     // haproxy 2.6 switches when the request and the 101 both say `Connection: upgrade` (whatever
     // their Upgrade headers say), and a 101 that names websocket carries Sec-WebSocket-Accept
     // (whatever its value). Any other 101 is a 502.
-    if (!this.wantsUpgrade || !head.connUpgrade) return this.badResponse();
-    if (head.upgradeWebSocket && headerIndex(head, "sec-websocket-accept") < 0) return this.badResponse();
+    if (head.status === 101) {
+      if (!this.wantsUpgrade || !head.connUpgrade) return this.badResponse();
+      if (head.upgradeWebSocket && headerIndex(head, "sec-websocket-accept") < 0) return this.badResponse();
+    }
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
-    rec.status = 101;
+    rec.status = head.status;
     this.res = head;
     this.captureResponse(head);
-    // http-response rules see the 101 too: they may edit it, or deny it (a 502, as haproxy 2.6 does).
+    // http-response rules see this head too: they may edit it, or deny it (a 502, as haproxy 2.6 does).
     const v = this.responseVerdict();
     if (v.kind !== "continue") {
       this.detach()?.close();
       return this.sendVerdictReply(v, "P", "H");
     }
-    const bytes = interimHead(this.res);
+    // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
+    const bytes = interimHead(this.res, head.status === 101);
     this.client.write(bytes);
     rec.bytesOut += bytes.length;
     this.logAsap();
@@ -1404,13 +1409,13 @@ function dropFraming(head: HttpHead): void {
 }
 
 /**
- * A 1xx head as haproxy 2.6 passes it on: no Connection words of the server's hop, no framing, and
- * the edits already in `edits` (http-response rules on a 101).
+ * A 1xx head (or a 2xx to CONNECT) as haproxy 2.6 passes it on: no Connection words of the server's
+ * hop, no framing unless it keeps it (`dropsFraming` false), and the edits already in `edits` (http-response rules).
  */
-function interimHead(head: HttpHead): Buffer {
+function interimHead(head: HttpHead, dropsFraming = true): Buffer {
   edits.startLine ??= normalizedStartLine(head);
   cleanConnectionHeaders(head, edits);
-  dropFraming(head);
+  if (dropsFraming) dropFraming(head);
   const bytes = serializeHead(head, edits);
   edits.reset();
   return bytes;

@@ -8,6 +8,7 @@ import {
   Client,
   exchange,
   headServer,
+  rawServer,
   recordEnd,
   waitFor,
   DEFAULTS,
@@ -304,6 +305,32 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
     assert.doesNotMatch(head, /content-length/i);
     assert.match(head, /\r\nTransfer-Encoding: chunked\r\n/);
   }
+});
+
+test("CONNECT: a 2xx answer makes a tunnel, its framing headers kept, as in haproxy 2.6", async () => {
+  const seen: string[] = [];
+  const srv = await rawServer((s) => {
+    let got = "";
+    s.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      seen[0] = got;
+      if (got.endsWith("\r\n\r\n"))
+        s.write("HTTP/1.1 200 Connection established\r\nContent-Length: 2\r\n\r\nok");
+      if (got.endsWith("PING")) s.end("BYE");
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  c.send("CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n");
+  await c.until((t) => t.endsWith("ok"));
+  c.send("PING");
+  await waitFor(() => c.closed, 2000, "the server's end passed on");
+  assert.equal(c.take(), "HTTP/1.1 200 Connection established\r\nContent-Length: 2\r\n\r\nokBYE");
+  assert.equal(seen[0], "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\nPING");
 });
 
 test("Expect: 100-continue passes the interim response through", async () => {
