@@ -18,11 +18,26 @@ function exceptList(ff: ForwardFor): BlockList | undefined {
   return list;
 }
 
-/** The header line to add, or undefined when this client gets none. */
-export function forwardedFor(ff: ForwardFor, req: HttpHead, src: string): string | undefined {
+/**
+ * The header line to add, or undefined when this client gets none. With the option in both the
+ * frontend and the backend, haproxy 2.6 takes the backend's header name, skips a client in either's
+ * `except` network, and looks for an existing header first only if both say `if-none`.
+ */
+export function forwardedFor(
+  fe: ForwardFor | undefined,
+  be: ForwardFor | undefined,
+  req: HttpHead,
+  src: string,
+): string | undefined {
+  const header = (be ?? fe)!.header;
   const ip = src.startsWith("::ffff:") && isIPv4(src.slice(7)) ? src.slice(7) : src;
-  const except = exceptList(ff);
-  if (except && except.check(ip, isIPv4(ip) ? "ipv4" : "ipv6")) return undefined;
-  if (ff.ifNone && headerIndex(req, ff.header.toLowerCase()) >= 0) return undefined;
-  return `${ff.header}: ${ip}`;
+  if (excepted(fe, ip) || excepted(be, ip)) return undefined;
+  const ifNone = (fe?.ifNone ?? true) && (be?.ifNone ?? true);
+  if (ifNone && headerIndex(req, header.toLowerCase()) >= 0) return undefined;
+  return `${header}: ${ip}`;
+}
+
+function excepted(ff: ForwardFor | undefined, ip: string): boolean {
+  const except = ff && exceptList(ff);
+  return except !== undefined && except.check(ip, isIPv4(ip) ? "ipv4" : "ipv6");
 }

@@ -457,9 +457,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** X-Forwarded-For and the Connection header the server should see, per the connection mode. */
   private prepareOutgoingHead(be: RtBackend): void {
     const req = this.req;
-    const ff = this.fe.px.forwardfor ?? be.px.forwardfor;
-    if (ff) {
-      const line = forwardedFor(ff, req, this.src);
+    const feFf = this.fe.px.forwardfor;
+    const beFf = be.px.forwardfor;
+    if (feFf || beFf) {
+      const line = forwardedFor(feFf, beFf, req, this.src);
       if (line) edits.add.push(line);
     }
     // Other versions than 1.0 and 1.1 leave as HTTP/1.1, and odd separators as single spaces.

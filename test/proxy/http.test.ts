@@ -256,6 +256,39 @@ ${FRONTEND}  option forwardfor except 127.0.0.0/8
   assert.ok(!c!.seen[0]!.headers.some((h) => /^x-forwarded-for$/i.test(h)));
 });
 
+test("option forwardfor in both frontend and backend combines as in haproxy 2.6", async () => {
+  // Each row: the frontend's option, the backend's, the request's extra headers, and what the
+  // server received from haproxy 2.6.12 (header name, lower-cased, and values).
+  const rows: [string, string, Record<string, string>, string, string[]][] = [
+    ["header X-A", "header X-B", {}, "x-b", ["127.0.0.1"]],
+    ["header X-A", "", {}, "x-forwarded-for", ["127.0.0.1"]],
+    ["", "except 127.0.0.1", {}, "x-forwarded-for", []],
+    [
+      "if-none",
+      "header X-A",
+      { "X-Forwarded-For": "1.1.1.1", "X-A": "9.9.9.9" },
+      "x-a",
+      ["9.9.9.9", "127.0.0.1"],
+    ],
+    ["if-none", "if-none", { "X-Forwarded-For": "1.1.1.1" }, "x-forwarded-for", ["1.1.1.1"]],
+  ];
+  for (const [fe, be, headers, name, want] of rows) {
+    const [b] = await backends("b");
+    const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  option forwardfor ${fe}
+  default_backend bk
+backend bk
+  option forwardfor ${be}
+  server b 127.0.0.1:${b!.port}
+`);
+    await get(p.port, "/", headers);
+    const got = b!.seen[0]!.headers.filter((_, j, h) => j % 2 === 1 && h[j - 1]!.toLowerCase() === name);
+    assert.deepEqual(got, want, `frontend "${fe}", backend "${be}"`);
+  }
+});
+
 test("header names keep the client's case; HEAD, 204 and 304 have no body", async () => {
   let seenRaw = "";
   const srv = await headServer((head, s) => {
