@@ -13,6 +13,8 @@ export interface Waiter extends Cancellable {
   grant(server: RtServer): void;
   /** When it entered the queue, to serve the oldest of the server and backend queues first. */
   since: number;
+  /** The queue's `taken` count when it entered, for its position in the log. */
+  taken: number;
 }
 
 export class RtServer {

@@ -628,9 +628,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const ticket: Waiter = {
       cancelled: false,
       since: Date.now(),
+      taken: be.queue.taken,
       grant: (server) => {
         // The backend has a free slot for this queued request.
         this.ticket = undefined;
+        // haproxy logs as %bq the requests served from the queue while this one waited, itself included.
+        this.rec.backendQueue = be.queue.taken - ticket.taken;
         this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
         this.grantTo(server, true);
       },
@@ -643,9 +646,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** Gives up its place in the queue, if it holds one. */
   private leaveQueue(): void {
-    if (!this.ticket) return;
-    this.be?.queue.cancel(this.ticket);
+    const t = this.ticket;
+    if (!t) return;
+    const q = this.be!.queue;
+    q.cancel(t);
     this.ticket = undefined;
+    const rec = this.rec;
+    rec.backendQueue = q.taken - t.taken + 1;
+    rec.Tw = Date.now() - rec.requestTime - Math.max(rec.TR, 0);
   }
 
   private grantTo(server: RtServer, fromQueue: boolean): void {
@@ -1177,6 +1185,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.bytesOut = 0;
     rec.bytesIn = 0;
     rec.retries = 0;
+    rec.backendQueue = 0;
     rec.redispatched = false;
     rec.capturedRequest = rec.capturedResponse = NO_CAPTURES;
     rec.requestLine = "";
@@ -1341,8 +1350,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.feconn = this.fe.cur;
     rec.beconn = this.be ? this.be.cur : 0;
     rec.srvConn = this.srv ? this.srv.cur : 0;
-    rec.backendQueue = this.be ? this.be.queue.length : 0;
-    rec.srvQueue = this.srv ? this.srv.queue.length : 0;
     this.rt.log(this.fe, rec);
   }
 

@@ -8,6 +8,8 @@ export class Fifo<T extends Cancellable> {
   private items: (T | undefined)[] = [];
   private head = 0;
   private live = 0;
+  /** Entries taken out by shift() since the queue was made (haproxy's queue index, for the log). */
+  taken = 0;
 
   get length(): number {
     return this.live;
@@ -30,6 +32,7 @@ export class Fifo<T extends Cancellable> {
     if (item === undefined) return undefined;
     this.items[this.head++] = undefined;
     this.live--;
+    this.taken++;
     this.compact();
     return item;
   }

@@ -55,6 +55,8 @@ function fields(line: string) {
     beconn: Number(m[19]),
     srvConn: Number(m[20]),
     retries: m[21],
+    srvQueue: Number(m[22]),
+    backendQueue: Number(m[23]),
     request: m[24],
   };
 }
@@ -163,6 +165,45 @@ frontend fe
   assert.equal(c.closed, false);
 });
 
+test("requests served after waiting in the queue log their place in it (%bq) and the wait (Tw)", async () => {
+  const slow = await httpBackend("slow", (_q, r) => setTimeout(() => r.end("late"), 300));
+  cleanup.push(slow.close);
+  const p = await proxy(`
+frontend fe
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  timeout queue 3s
+  server s1 127.0.0.1:${slow.port} maxconn 1
+`);
+  // haproxy 2.6.12 logged the two queued requests "... 0/1" and "... 0/2", the first "... 0/0".
+  const get = (path: string) =>
+    exchange(p.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  const first = get("/q/0");
+  await waitFor(() => p.rt.backends.get("bk")!.servers[0]!.cur === 1, 1000, "slot taken");
+  const second = get("/q/1");
+  await waitFor(() => p.rt.backends.get("bk")!.queued() === 1, 1000, "one queued");
+  const third = get("/q/2");
+  await Promise.all([first, second, third]);
+  const logged = [
+    fields(await nextLine(/"GET \/q\/0/)),
+    fields(await nextLine(/"GET \/q\/1/)),
+    fields(await nextLine(/"GET \/q\/2/)),
+  ];
+  assert.deepEqual(
+    logged.map((f) => [f.status, f.srvQueue, f.backendQueue]),
+    [
+      [200, 0, 0],
+      [200, 0, 1],
+      [200, 0, 2],
+    ],
+  );
+  assert.ok(
+    logged[0]!.Tw === 0 && logged[1]!.Tw >= 200 && logged[2]!.Tw >= 450,
+    logged.map((f) => f.Tw).join(" "),
+  );
+});
+
 test("timeouts: server (sH), queue (sQ), request (cR); a redispatch marks the retries with +", async () => {
   const silent = await rawServer(() => undefined);
   const slow = await httpBackend("slow", (_q, r) => setTimeout(() => r.end("late"), 500));
@@ -201,7 +242,13 @@ backend rd
   await waitFor(() => p.rt.backends.get("slow")!.servers[0]!.cur === 1, 1000, "slot taken");
   await exchange(p.port, "GET /slow/2 HTTP/1.1\r\nHost: x\r\n\r\n");
   const sq = fields(await nextLine(/"GET \/slow\/2/));
-  assert.deepEqual([sq.server, sq.status, sq.term], ["<NOSRV>", 503, "sQ--"]);
+  // haproxy: "fe bq/<NOSRV> 0/502/-1/-1/502 503 217 - - sQ-- 2/2/1/0/0 0/1": Tw is the time queued,
+  // and %bq counts the requests served from the queue meanwhile, itself included.
+  assert.deepEqual(
+    [sq.server, sq.status, sq.term, sq.srvQueue, sq.backendQueue],
+    ["<NOSRV>", 503, "sQ--", 0, 1],
+  );
+  assert.ok(sq.Tw >= 90 && sq.Tw < 1000, `Tw ${sq.Tw}`);
   await first;
 
   await exchange(p.port, "GET /rd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
