@@ -40,6 +40,12 @@ export interface HttpHead {
   connUpgrade: boolean;
   /** The (last) Upgrade header lists websocket. */
   upgradeWebSocket: boolean;
+  /** Content-Length was said more than once, in several lines or a list (all the same value). */
+  repeatedLength: boolean;
+  /** Host was said more than once (all the same value). */
+  repeatedHost: boolean;
+  /** A line of the head ends in a bare LF. */
+  bareLf: boolean;
   /** Request carried `Expect: 100-continue`. */
   expectContinue: boolean;
 }

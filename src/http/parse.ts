@@ -12,7 +12,8 @@
 // The size limit is the caller's: see maxHeadSize() and HEAD_TOO_LARGE.
 //
 // Choices, checked against haproxy 2.6 (the oracle) unless marked "stricter":
-//   - bare LF line ends are accepted anywhere a CRLF is (haproxy does); a CR must be followed by LF.
+//   - bare LF line ends are accepted anywhere a CRLF is (haproxy does, and re-encodes the head with
+//     CRLF: normalizeHead() does the same); a CR must be followed by LF.
 //   - empty lines before the start line are skipped (RFC 9112 2.2; haproxy does, also for responses).
 //   - one or more SP/HTAB separate the start line's parts (haproxy accepts both); nothing may follow
 //     the version (400).
@@ -22,7 +23,8 @@
 //     no version at all (HTTP/0.9): 400. No 505: haproxy 2.6 never sends one.
 //   - method: a token (any case, unknown methods pass). request-target: bytes 0x21-0x7E plus DEL, no
 //     '#', no 8-bit byte (as haproxy); it must be origin-form "/...", "*", an absolute-form
-//     "scheme://authority..." or, for CONNECT only, "host:port". An absolute-form's authority (without
+//     "scheme://authority..." or, for CONNECT only, "host:port". Stricter: haproxy also passes any
+//     other target whose part before the first '/' equals Host ("GET x/p" with Host x). An absolute-form's authority (without
 //     userinfo, without the scheme's default port, any case) must equal Host when Host is present;
 //     several Host headers must agree (any case): otherwise 400, as haproxy. CONNECT's "host:port"
 //     must equal Host likewise, either side without ":80" or ":443".
@@ -33,7 +35,7 @@
 //   - more than maxhdr - 1 header lines: 400 (haproxy counts the same way: with tune.http.maxhdr 5,
 //     4 lines pass and 5 are refused).
 //   - Content-Length: digits, or a comma list of identical values; repeated headers must agree;
-//     leading zeros pass. Empty, signs, hex, differing values: 400. Values above 2^53-1: 400
+//     leading zeros pass. Repeated ones (and repeated Host lines) leave as one, as in haproxy. Empty, signs, hex, differing values: 400. Values above 2^53-1: 400
 //     (stricter; haproxy goes up to 2^63-1).
 //   - Transfer-Encoding: codings over all TE lines, case-insensitive, empty list elements skipped
 //     (haproxy refuses "chunked,," but not "chunked,").
@@ -119,6 +121,9 @@ export function newHead(buf: Buffer): HttpHead {
     connKeepAlive: false,
     connUpgrade: false,
     upgradeWebSocket: false,
+    repeatedLength: false,
+    repeatedHost: false,
+    bareLf: false,
     expectContinue: false,
   };
 }
@@ -145,6 +150,10 @@ const st = {
   upgradeWebSocket: false,
   /** A Sec-WebSocket-Key of 24 characters was seen. */
   wsKey: false,
+  /** Content-Length said more than once (lines or a list), Host more than once, a line ending in a bare LF. */
+  repeatedLength: false,
+  repeatedHost: false,
+  bareLf: false,
   expectContinue: false,
   hostStart: -1,
   hostEnd: -1,
@@ -247,6 +256,7 @@ export function parseRequest(
 
   const r = readHeaders(buf, next, end, maxhdr, into?.hdr, true);
   if (r !== 0) return r;
+  if (buf[next - 2] !== CR) st.bareLf = true;
 
   // Framing.
   let body: BodyKind;
@@ -330,6 +340,7 @@ export function parseResponse(
   const r = readHeaders(buf, next, end, maxhdr, into?.hdr, false);
   if (r === NEED_MORE) return NEED_MORE;
   if (r !== 0) return 502;
+  if (buf[next - 2] !== CR) st.bareLf = true;
 
   let body: BodyKind;
   let contentLength = -1;
@@ -370,6 +381,9 @@ function fill(h: HttpHead, buf: Buffer, body: BodyKind, contentLength: number): 
   h.connKeepAlive = st.connKeepAlive;
   h.connUpgrade = st.connUpgrade;
   h.upgradeWebSocket = st.upgradeWebSocket;
+  h.repeatedLength = st.repeatedLength;
+  h.repeatedHost = st.repeatedHost;
+  h.bareLf = st.bareLf;
   h.expectContinue = st.expectContinue;
 }
 
@@ -396,6 +410,9 @@ function readHeaders(
     st.upgradeWebSocket =
     st.wsKey =
     st.expectContinue =
+    st.repeatedLength =
+    st.repeatedHost =
+    st.bareLf =
       false;
   st.hostStart = st.hostEnd = -1;
   let p = pos;
@@ -407,6 +424,7 @@ function readHeaders(
       const n = eol(buf, p, end);
       if (n === -2) return NEED_MORE;
       if (n < 0) return 400;
+      if (n === p + 1) st.bareLf = true;
       st.end = n;
       break;
     }
@@ -430,7 +448,8 @@ function readHeaders(
     }
     while (p < nl && VALUE[buf[p]!]) p++;
     let vEnd = p;
-    if (p !== nl && !(p === nl - 1 && buf[p] === CR)) return 400;
+    if (p === nl) st.bareLf = true;
+    else if (p !== nl - 1 || buf[p] !== CR) return 400;
     p = nl + 1;
     while (vEnd > vStart && isBlank(buf[vEnd - 1])) vEnd--;
 
@@ -464,6 +483,7 @@ function special(buf: Buffer, n: number, ne: number, v: number, ve: number, requ
           st.hostStart = v;
           st.hostEnd = ve;
         } else if (!sameCaseless(buf, st.hostStart, st.hostEnd, v, ve)) return 400;
+        else st.repeatedHost = true;
       }
       return 0;
     case 6:
@@ -480,6 +500,7 @@ function special(buf: Buffer, n: number, ne: number, v: number, ve: number, requ
       if (nameIs(buf, n, "content-length")) {
         const len = parseContentLength(buf, v, ve);
         if (len < 0 || (st.contentLength >= 0 && len !== st.contentLength)) return 400;
+        if (st.contentLength >= 0) st.repeatedLength = true;
         st.contentLength = len;
       }
       return 0;
@@ -535,6 +556,7 @@ function parseContentLength(buf: Buffer, s: number, e: number): number {
     while (p < e && isBlank(buf[p])) p++;
     if (p === e) return value;
     if (buf[p] !== COMMA) return -1;
+    st.repeatedLength = true;
     p++;
     while (p < e && isBlank(buf[p])) p++;
   }

@@ -1,6 +1,7 @@
 // Re-emitting a parsed head with a few changes: header lines are copied as byte ranges from the
 // original buffer, so names keep the sender's case and nothing is re-encoded.
-import type { HttpHead } from "./message.js";
+import { headerNameIs, type HttpHead } from "./message.js";
+import { latin1 } from "./chars.js";
 
 const KEEP = 0;
 const DROP = 1;
@@ -125,4 +126,37 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
   }
   out.writeUInt16LE(CRLF, o);
   return out;
+}
+
+/**
+ * What haproxy 2.6 re-encodes in every head it forwards, where Sluice otherwise passes the sender's
+ * bytes: Content-Length or Host said more than once (with the same value) leave as one line, at the
+ * first one's place, and a head with bare LF line ends leaves with CRLF (values trimmed).
+ */
+export function normalizeHead(head: HttpHead, edits: HeadEdits): void {
+  const lengths = head.repeatedLength && head.contentLength >= 0;
+  if (lengths || head.repeatedHost) {
+    let firstLength = true;
+    let firstHost = true;
+    for (let i = 0; i < head.count; i++) {
+      if (edits.isDropped(i)) continue;
+      if (lengths && headerNameIs(head, i, "content-length")) {
+        if (firstLength) edits.rewriteHeader(i, String(head.contentLength));
+        else edits.dropHeader(i);
+        firstLength = false;
+      } else if (head.repeatedHost && headerNameIs(head, i, "host")) {
+        if (!firstHost) edits.dropHeader(i);
+        firstHost = false;
+      }
+    }
+  }
+  if (!head.bareLf) return;
+  const { buf, hdr } = head;
+  if (edits.startLine === undefined) {
+    const lf = buf.indexOf(0x0a, head.start);
+    edits.startLine = latin1(buf, head.start, buf[lf - 1] === 0x0d ? lf - 1 : lf);
+  }
+  for (let i = 0; i < head.count; i++)
+    if (!edits.isDropped(i) && edits.valueOf(i) === undefined)
+      edits.rewriteHeader(i, latin1(buf, hdr[i * 4 + 2]!, hdr[i * 4 + 3]!));
 }

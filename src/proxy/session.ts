@@ -18,7 +18,7 @@ import {
   normalizedStartLine,
 } from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
-import { HeadEdits, serializeHead } from "../http/serialize.js";
+import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
 import { cleanConnectionHeaders } from "../http/connection.js";
 import { buildReply, errorReply, redirectReply, type ReplyConnection } from "../http/errors.js";
 import {
@@ -475,6 +475,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (keep && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
       else if (!keep && req.versionMinor === 1) edits.add.push("Connection: close");
     }
+    normalizeHead(req, edits);
     this.outHead = serializeHead(req, edits);
     // serializeHead may return a view on the client's buffer: copy so that retries keep it.
     if (edits.empty) this.outHead = Buffer.from(this.outHead);
@@ -1023,6 +1024,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (rest && n < rest.length) this.serverMustClose = true;
     const c = this.client;
     let ok: boolean;
+    normalizeHead(res, edits);
     if (edits.empty && res === parsed) {
       // Unchanged head: head and body are contiguous in the server's buffer.
       ok = c.write(res.buf.subarray(res.start, res.end + n));

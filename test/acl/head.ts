@@ -46,6 +46,9 @@ export function head(text: string): HttpHead {
     connKeepAlive: false,
     connUpgrade: false,
     upgradeWebSocket: false,
+    repeatedLength: false,
+    repeatedHost: false,
+    bareLf: false,
     expectContinue: false,
   };
 }

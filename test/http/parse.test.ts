@@ -291,6 +291,20 @@ test("a reused head object is refilled, and its header array grows only when nee
   assert.deepEqual([r.method, r.uri, r.status, r.count, r.body], ["", "", 200, 0, BodyKind.UntilClose]);
 });
 
+test("what haproxy 2.6 would re-encode is flagged: repeated Content-Length or Host, bare LF", () => {
+  const flags = (text: string) => {
+    const h = head(req(text));
+    return [h.repeatedLength, h.repeatedHost, h.bareLf];
+  };
+  assert.deepEqual(flags(POST + "Content-Length: 2\r\n\r\n"), [false, false, false]);
+  assert.deepEqual(flags(POST + "Content-Length: 2\r\nContent-Length: 2\r\n\r\n"), [true, false, false]);
+  assert.deepEqual(flags(POST + "Content-Length: 2 , 2\r\n\r\n"), [true, false, false]);
+  assert.deepEqual(flags(GET + "host: X\r\n\r\n"), [false, true, false]);
+  assert.deepEqual(flags("GET / HTTP/1.1\nHost: x\r\n\r\n"), [false, false, true]);
+  assert.deepEqual(flags(GET + "X: 1\n\r\n"), [false, false, true]);
+  assert.deepEqual(flags(GET + "\n"), [false, false, true]);
+});
+
 test("Connection, Upgrade and Expect", () => {
   const h = head(
     req(

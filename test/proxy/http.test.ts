@@ -366,6 +366,28 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   assert.equal(seen[0], "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\nPING");
 });
 
+test("heads leave as haproxy 2.6 re-encodes them: CRLF for bare LF, one Content-Length, one Host", async () => {
+  const seen: string[] = [];
+  const srv = await rawServer((s) =>
+    s.on("data", (d: Buffer) => {
+      seen.push(d.toString("latin1"));
+      s.write("HTTP/1.1 200 OK\nContent-Length: 2\nContent-Length: 2\nX-B:  2 \n\nok");
+    }),
+  );
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  c.send("POST /p HTTP/1.1\nHost: x\nhost: X\nContent-Length: 2, 2\nX-A:  1 \n\nab");
+  const r = await c.response();
+  // haproxy 2.6.12 sent (names lower-cased): "POST /p HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\nx-a: 1\r\n\r\nab"
+  // and answered "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-b: 2\r\n\r\nok".
+  assert.equal(seen.join(""), "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nab");
+  assert.equal(`${r.head}\r\n\r\n${r.body}`, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-B: 2\r\n\r\nok");
+});
+
 test("Expect: 100-continue passes the interim response through", async () => {
   const [a] = await backends("a");
   const p = await proxy(`${DEFAULTS}
