@@ -135,7 +135,7 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     return;
   }
   const onlyPositive = (): boolean => {
-    if (negate) c.alert(`negation is not supported for option '${name}'.`);
+    if (negate) c.alert(`negation/default is not supported for option '${name}'.`);
     return !negate;
   };
   switch (name) {
