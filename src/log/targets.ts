@@ -41,22 +41,12 @@ export class FdSender implements Sender {
   private scheduled = false;
   private readonly flushNow = (): void => this.flush();
 
-  /** EPIPE and the like must not crash the proxy: count them (haproxy ignores them too). */
-  private readonly onError = (): void => {
-    this.errors++;
-  };
-
   /** The descriptor, when it is a regular file: written directly. */
   private readonly file: number | undefined;
 
   constructor(readonly stream: NodeJS.WriteStream) {
     this.file = regularFile(stream);
-    stream.on("error", this.onError);
-    // After close, an error must still find a listener; one per stream, however many loggers.
-    if (!guarded.has(stream)) {
-      guarded.add(stream);
-      stream.on("error", ignore);
-    }
+    writersOf(stream).add(this);
   }
 
   send(line: string, max: number): void {
@@ -113,7 +103,7 @@ export class FdSender implements Sender {
   /** Writes what is batched; resolves once the stream has drained it, or after 2 s at most. */
   close(): Promise<void> {
     this.flush();
-    this.stream.off("error", this.onError);
+    writersOf(this.stream).delete(this);
     if (this.stream.writableLength === 0 || this.stream.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, 2000);
@@ -129,7 +119,24 @@ export class FdSender implements Sender {
   }
 }
 
-const guarded = new WeakSet<NodeJS.WriteStream>();
+const writers = new WeakMap<NodeJS.WriteStream, Set<FdSender>>();
+
+/**
+ * The fd senders open on a process stream. One error listener per stream, however many loggers come
+ * and go: EPIPE and the like must not crash the proxy, they are counted (haproxy ignores them too),
+ * and an error after every sender closed still finds the listener.
+ */
+function writersOf(stream: NodeJS.WriteStream): Set<FdSender> {
+  let set = writers.get(stream);
+  if (!set) {
+    const open = new Set<FdSender>();
+    stream.on("error", () => {
+      for (const w of open) w.errors++;
+    });
+    writers.set(stream, (set = open));
+  }
+  return set;
+}
 
 function regularFile(stream: NodeJS.WriteStream): number | undefined {
   const fd = (stream as { fd?: unknown }).fd;
@@ -140,8 +147,6 @@ function regularFile(stream: NodeJS.WriteStream): number | undefined {
     return undefined;
   }
 }
-
-function ignore(): void {}
 
 function countLines(b: Buffer, from: number, to: number): number {
   let n = 0;
