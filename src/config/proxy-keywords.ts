@@ -30,7 +30,10 @@ interface Keyword {
   fn: (c: KeywordContext) => void;
 }
 
-/** Each timeout, and the side it belongs to: haproxy ignores it, with a warning, in a proxy without that side. */
+/**
+ * Each timeout, and the side it belongs to: haproxy ignores it, with a warning, in a proxy without
+ * that side.
+ */
 const TIMEOUT_KEYS: Record<string, { key: keyof Timeouts; cap: Cap }> = {
   client: { key: "client", cap: "fe" },
   connect: { key: "connect", cap: "be" },

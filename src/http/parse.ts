@@ -23,11 +23,12 @@
 //     no version at all (HTTP/0.9): 400. No 505: haproxy 2.6 never sends one.
 //   - method: a token (any case, unknown methods pass). request-target: bytes 0x21-0x7E plus DEL, no
 //     '#', no 8-bit byte (as haproxy); it must be origin-form "/...", "*", an absolute-form
-//     "scheme://authority..." or, for CONNECT only, "host:port". Stricter: haproxy also passes any
-//     other target whose part before the first '/' equals Host ("GET x/p" with Host x). An absolute-form's authority (without
-//     userinfo, without the scheme's default port, any case) must equal Host when Host is present;
-//     several Host headers must agree (any case): otherwise 400, as haproxy. CONNECT's "host:port"
-//     must equal Host likewise, either side without ":80" or ":443".
+//     "scheme://authority..." or, for CONNECT only, "host:port" (stricter: haproxy also passes any
+//     other target whose part before the first '/' equals Host, "GET x/p" with Host x). An
+//     absolute-form's authority (without userinfo, without the scheme's default port, any case)
+//     must equal Host when Host is present; several Host headers must agree (any case): otherwise
+//     400, as haproxy. CONNECT's "host:port" must equal Host likewise, either side without ":80" or
+//     ":443".
 //   - header name: a token directly followed by ':' (blank before colon, empty name: 400).
 //   - header value: HTAB, SP, VCHAR, obs-text. Stricter: other control characters (NUL included) are
 //     400 here, where haproxy 2.6 forwards them; a bare CR is 400 in both.
@@ -35,8 +36,9 @@
 //   - more than maxhdr - 1 header lines: 400 (haproxy counts the same way: with tune.http.maxhdr 5,
 //     4 lines pass and 5 are refused).
 //   - Content-Length: digits, or a comma list of identical values; repeated headers must agree;
-//     leading zeros pass. Repeated ones (and repeated Host lines) leave as one, as in haproxy. Empty, signs, hex, differing values: 400. Values above 2^53-1: 400
-//     (stricter; haproxy goes up to 2^63-1).
+//     leading zeros pass; repeated ones (and repeated Host lines) leave as one, as in haproxy.
+//     Empty, signs, hex, differing values: 400. Values above 2^53-1: 400 (stricter; haproxy goes
+//     up to 2^63-1).
 //   - Transfer-Encoding: codings over all TE lines, case-insensitive, empty list elements skipped
 //     (haproxy refuses "chunked,," but not "chunked,").
 //     haproxy 2.6 implements chunked only: a request whose codings end in chunked but carry another
@@ -150,7 +152,7 @@ const st = {
   upgradeWebSocket: false,
   /** A Sec-WebSocket-Key of 24 characters was seen. */
   wsKey: false,
-  /** Content-Length said more than once (lines or a list), Host more than once, a line ending in a bare LF. */
+  /** Content-Length said more than once (lines or a list); Host more than once; a bare LF line end. */
   repeatedLength: false,
   repeatedHost: false,
   bareLf: false,

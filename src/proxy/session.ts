@@ -1420,7 +1420,8 @@ function dropFraming(head: HttpHead): void {
 
 /**
  * A 1xx head (or a 2xx to CONNECT) as haproxy 2.6 passes it on: no Connection words of the server's
- * hop, no framing unless it keeps it (`dropsFraming` false), and the edits already in `edits` (http-response rules).
+ * hop, no framing (unless `dropsFraming` is false), and the edits already in `edits` (http-response
+ * rules).
  */
 function interimHead(head: HttpHead, dropsFraming = true): Buffer {
   edits.startLine ??= normalizedStartLine(head);
