@@ -566,7 +566,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     phase: TermPhase,
   ): void {
     if (this.phase === Phase.Closed) return;
-    if (this.closesAfterThis() || !this.skipRequestBody())
+    if (this.closesAfterThis() || !this.client.writable || !this.skipRequestBody())
       return this.replyAndClose(status, build("close"), cause, phase);
     this.leaveQueue();
     const bytes = build(this.req.versionMinor === 0 ? "keep-alive" : undefined);
