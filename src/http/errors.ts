@@ -78,6 +78,9 @@ export function redirectReply(status: number, location: string, connection: Repl
   return Buffer.from(head + "\r\n", "latin1");
 }
 
+/** A reply's head alone (the answer to HEAD). */
+export const headOf = (reply: Buffer): Buffer => reply.subarray(0, reply.indexOf("\r\n\r\n") + 4);
+
 const cache = new Map<string, Buffer>();
 
 /** The proxy's own error page for `status`, built once for each Connection header. */

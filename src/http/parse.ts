@@ -228,6 +228,7 @@ export function parseRequest(
   end: number,
   maxhdr: number,
   into?: HttpHead,
+  received = true,
 ): HttpHead | number {
   const pos = skipEmptyLines(buf, start, end);
   if (pos < 0) return NEED_MORE;
@@ -273,9 +274,10 @@ export function parseRequest(
     body = BodyKind.Length;
     contentLength = st.contentLength;
   } else body = BodyKind.None;
+  // What haproxy's HTTP/1 layer refuses on reception; a head that rules rewrote is not checked again.
   const hasBody = body === BodyKind.Chunked || contentLength > 0;
-  if (hasBody && v < 11 && bodylessIn10(buf, pos, mEnd)) return 413;
-  if (st.connUpgrade && st.upgradeWebSocket && !hasBody && !st.wsKey) return 400;
+  if (received && hasBody && v < 11 && bodylessIn10(buf, pos, mEnd)) return 413;
+  if (received && st.connUpgrade && st.upgradeWebSocket && !hasBody && !st.wsKey) return 400;
 
   // The request-target's form, and its authority against Host.
   const isConnect = mEnd - pos === 7 && bytesEqual(buf, pos, "CONNECT");

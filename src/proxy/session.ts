@@ -20,7 +20,7 @@ import {
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
 import { cleanConnectionHeaders } from "../http/connection.js";
-import { buildReply, errorReply, redirectReply, type ReplyConnection } from "../http/errors.js";
+import { buildReply, errorReply, headOf, redirectReply, type ReplyConnection } from "../http/errors.js";
 import {
   evalRequestRules,
   evalResponseRules,
@@ -257,6 +257,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.phase === Phase.Tunnel) {
       this.server?.end();
       if (this.serverEnded) return this.close("-", "-");
+      // The server's side now counts alone (its FIN timeout, or its timeout).
+      this.clientTimesOutFirst = false;
       // The server's side is half-closed now: haproxy 2.6 gives it timeout server-fin when set, else
       // the tunnel's timeout goes on counting from the last data.
       const fin = this.be?.px.timeouts.serverFin;
@@ -447,7 +449,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const parsed =
       target === "res"
         ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2)
-        : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2);
+        : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false);
     made.reset();
     if (typeof parsed === "number") return;
     if (target === "res") this.res = parsed;
@@ -566,10 +568,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     phase: TermPhase,
   ): void {
     if (this.phase === Phase.Closed) return;
-    if (this.closesAfterThis() || !this.client.writable || !this.skipRequestBody())
-      return this.replyAndClose(status, build("close"), cause, phase);
+    // A response to HEAD has no body, ours neither.
+    const head = this.req.method === "HEAD";
+    if (!this.client.writable || !this.skipRequestBody() || this.closesAfterThis()) {
+      const bytes = build("close");
+      return this.replyAndClose(status, head ? headOf(bytes) : bytes, cause, phase);
+    }
     this.leaveQueue();
-    const bytes = build(this.req.versionMinor === 0 ? "keep-alive" : undefined);
+    const built = build(this.req.versionMinor === 0 ? "keep-alive" : undefined);
+    const bytes = head ? headOf(built) : built;
     this.rec.status = status;
     this.client.write(bytes);
     this.rec.bytesOut += bytes.length;
@@ -797,7 +804,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   onServerDrain(): void {
-    this.client.resume();
+    // Past a tunnel's client timeout the client is read no more.
+    if (!this.clientTimedOut) this.client.resume();
   }
 
   private connectFailed(timedOut: boolean): void {
@@ -1252,8 +1260,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const tb = this.be!.px.timeouts;
     const client = this.fe.px.timeouts.client;
     if (tb.tunnel !== undefined) this.arm(tb.tunnel);
-    else if (client === undefined || tb.server === undefined) this.arm(client ?? tb.server);
-    else {
+    else if (client === undefined || tb.server === undefined) {
+      this.tunnelTimeoutCause = client === undefined ? "s" : "c";
+      this.arm(client ?? tb.server);
+    } else {
       this.clientTimesOutFirst = client < tb.server;
       this.tunnelTimeoutCause = client <= tb.server ? "c" : "s";
       this.arm(Math.min(client, tb.server));
@@ -1427,6 +1437,7 @@ function interimHead(head: HttpHead, dropsFraming = true): Buffer {
   edits.startLine ??= normalizedStartLine(head);
   cleanConnectionHeaders(head, edits);
   if (dropsFraming) dropFraming(head);
+  normalizeHead(head, edits);
   const bytes = serializeHead(head, edits);
   edits.reset();
   return bytes;

@@ -277,12 +277,14 @@ const UPGRADE =
 async function halfOpenUpgradeServer(): Promise<{
   port: number;
   last(): net.Socket | undefined;
-  ends: string[];
+  ends(): string[];
 }> {
   let last: net.Socket | undefined;
-  const ends: string[] = [];
+  let ends: string[] = [];
   const srv = net.createServer({ allowHalfOpen: true }, (s) => {
     last = s;
+    // Each connection's own record: a late event of an earlier one does not land in it.
+    ends = [];
     recordEnd(s, ends);
     s.once("data", () =>
       s.write(
@@ -296,7 +298,7 @@ async function halfOpenUpgradeServer(): Promise<{
     last?.destroy();
     srv.close();
   });
-  return { port: (srv.address() as AddressInfo).port, last: () => last, ends };
+  return { port: (srv.address() as AddressInfo).port, last: () => last, ends: () => ends };
 }
 
 test("tunnel FINs as in haproxy 2.6: the server's ends the session, the client's starts timeout server-fin", async () => {
@@ -329,7 +331,7 @@ test("without timeout tunnel, each side keeps its timeout, as in haproxy 2.6", a
   // haproxy 2.6.12, client 1s and server 3s: FIN to the server at 1 s, FIN to the client at 3 s (cD);
   // client 3s and server 1s: FIN to the client and a reset to the server at 1 s (sD).
   const srv = await halfOpenUpgradeServer();
-  const proxyWith = async (client: number, server: number) => {
+  const proxyWith = async (client: number, server: number, serverFin = "") => {
     const p = await startProxy(`${DEFAULTS}
 frontend f
   bind 127.0.0.1:1
@@ -337,6 +339,7 @@ frontend f
   default_backend bk
 backend bk
   timeout server ${server}
+  ${serverFin}
   server a 127.0.0.1:${srv.port}
 `);
     cleanup.push(p.stop);
@@ -349,8 +352,8 @@ backend bk
   c.send(UPGRADE);
   await c.until((t) => t.includes("\r\n\r\n"));
   const t0 = Date.now();
-  await waitFor(() => srv.ends.length > 0, 2000, "the server's FIN");
-  assert.deepEqual(srv.ends, ["FIN"]);
+  await waitFor(() => srv.ends().length > 0, 2000, "the server's FIN");
+  assert.deepEqual(srv.ends(), ["FIN"]);
   assert.deepEqual(clientEnds, [], "the client's side still open");
   // The server may still answer until its own timeout.
   srv.last()!.write("late");
@@ -359,7 +362,6 @@ backend bk
   const took = Date.now() - t0;
   assert.ok(took >= 500, `the client's FIN ${took} ms after the tunnel began`);
 
-  srv.ends.length = 0;
   const serverFirst = await proxyWith(600, 150);
   const d = new Client(serverFirst.port);
   d.send(UPGRADE);
@@ -367,8 +369,20 @@ backend bk
   const t1 = Date.now();
   await waitFor(() => d.closed, 2000, "the client's close");
   assert.ok(Date.now() - t1 < 500, `closed ${Date.now() - t1} ms after the tunnel began`);
-  await waitFor(() => srv.ends.length > 0, 1000, "the server's end");
-  assert.deepEqual(srv.ends, ["ECONNRESET"]);
+  await waitFor(() => srv.ends().length > 0, 1000, "the server's end");
+  assert.deepEqual(srv.ends(), ["ECONNRESET"]);
+
+  // A client's FIN hands the session to the server side's FIN timeout, once.
+  const finFirst = await proxyWith(150, 3000, "timeout server-fin 200ms");
+  const e = new Client(finFirst.port);
+  e.send(UPGRADE);
+  await e.until((t) => t.includes("\r\n\r\n"));
+  const t2 = Date.now();
+  e.socket.end();
+  await waitFor(() => finFirst.rt.actconn === 0, 2000, "the session's end");
+  const fin = Date.now() - t2;
+  assert.ok(fin >= 170 && fin < 330, `ended ${fin} ms after the client's FIN`);
+  e.close();
 });
 
 test("a subprotocol the server refuses gives the client its error, not a tunnel", async () => {
@@ -413,6 +427,31 @@ backend bk
   cleanup.push(async () => d.close());
   d.send(upgrade("/deny"));
   assert.equal((await d.response()).status, 502);
+});
+
+test("rules may rewrite a handshake into what the parser would refuse on arrival", async () => {
+  // haproxy checks the key when the request arrives, before the rules: what they do is forwarded.
+  const seen: string[] = [];
+  const srv = await headServer((head, s) => {
+    seen.push(head);
+    s.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+  });
+  cleanup.push(srv.close);
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request del-header Sec-WebSocket-Key
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  c.send(UPGRADE);
+  assert.equal((await c.response()).status, 400);
+  assert.equal(seen.length, 1);
+  assert.doesNotMatch(seen[0]!, /sec-websocket-key/i);
 });
 
 test("the handshake is checked where haproxy 2.6 checks it", async () => {
