@@ -332,11 +332,10 @@ export function parseResponse(
   if (p < end && isBlank(buf[p])) {
     while (p < end && isBlank(buf[p])) p++;
     rStart = p;
+    // The reason keeps its trailing blanks, as haproxy 2.6 forwards it.
     while (p < end && VALUE[buf[p]!]) p++;
     rEnd = p;
-    while (rEnd > rStart && isBlank(buf[rEnd - 1])) rEnd--;
   }
-  const lineEnd = p;
   const next = eol(buf, p, end);
   if (next === -2) return NEED_MORE;
   if (next < 0) return 502;
@@ -366,11 +365,10 @@ export function parseResponse(
   h.status = status;
   h.reason = rEnd > rStart ? latin1(buf, rStart, rEnd) : "";
   h.versionMinor = minorOf(v);
-  // "HTTP/1.x 200", alone or followed by one space and a reason with no blank after it.
+  // "HTTP/1.x 200 " and the reason, if any, after one space each. haproxy sends the space after the
+  // status even when there is no reason ("HTTP/1.1 200" leaves as "HTTP/1.1 200 ").
   h.startLineAsIs =
-    (v === 10 || v === 11) &&
-    buf[pos + 8] === SP &&
-    (rEnd > rStart ? rStart === pos + 13 && buf[pos + 12] === SP && rEnd === lineEnd : lineEnd === pos + 12);
+    (v === 10 || v === 11) && buf[pos + 8] === SP && buf[pos + 12] === SP && rStart === pos + 13;
   fill(h, buf, body, contentLength);
   return h;
 }
@@ -704,7 +702,7 @@ export function normalizedStartLine(head: HttpHead): string | undefined {
   if (head.startLineAsIs) return undefined;
   const version = head.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
   if (head.status === 0) return `${head.method} ${head.uri} ${version}`;
-  return head.reason === "" ? `${version} ${head.status}` : `${version} ${head.status} ${head.reason}`;
+  return `${version} ${head.status} ${head.reason}`;
 }
 
 /** How the response's body is delimited, given the method of the request it answers. */
