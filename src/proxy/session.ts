@@ -880,8 +880,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.holdsSlot = false;
     const srv = this.srv!;
     srv.sessions.delete(this);
+    // The log's %sc: the server's connections without this one, before a queued request takes the
+    // slot (haproxy counts that one once it has connected).
+    this.srvConnLeft = srv.cur - 1;
     srv.backend.release(srv);
   }
+
+  private srvConnLeft = 0;
 
   // ─── request body ────────────────────────────────────────────────────────────────────────────
 
@@ -1361,7 +1366,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.actconn = this.rt.actconn;
     rec.feconn = this.fe.cur;
     rec.beconn = this.be ? this.be.cur : 0;
-    rec.srvConn = this.srv ? this.srv.cur : 0;
+    rec.srvConn = !this.srv ? 0 : this.holdsSlot ? this.srv.cur : this.srvConnLeft;
     this.rt.log(this.fe, rec);
   }
 

@@ -184,7 +184,8 @@ backend bk
   server s1 127.0.0.1:${srv.port} maxconn 1
 `);
   const be = p.rt.backends.get("bk")!;
-  // haproxy 2.6.12 logged the two queued requests "... 0/1" and "... 0/2", the first "... 0/0".
+  // haproxy 2.6.12 logged the two queued requests "... 0/1" and "... 0/2", the first "... 0/0"; and
+  // %sc 0 for a request whose slot went to a queued one.
   const get = (path: string) =>
     exchange(p.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
   const done = [get("/q/0")];
@@ -197,12 +198,13 @@ backend bk
   await Promise.all(done);
   const logged = [0, 1, 2].map(async (i) => fields(await nextLine(new RegExp(`"GET /q/${i} `))));
   const f = await Promise.all(logged);
+  // %sc is 0 for each: a slot handed to a queued request counts once that one has connected.
   assert.deepEqual(
-    f.map((x) => [x.status, x.srvQueue, x.backendQueue]),
+    f.map((x) => [x.status, x.srvConn, x.srvQueue, x.backendQueue]),
     [
-      [200, 0, 0],
-      [200, 0, 1],
-      [200, 0, 2],
+      [200, 0, 0, 0],
+      [200, 0, 0, 1],
+      [200, 0, 0, 2],
     ],
   );
   assert.ok(f[0]!.Tw === 0 && f[1]!.Tw >= 90 && f[2]!.Tw >= 180, f.map((x) => x.Tw).join(" "));
