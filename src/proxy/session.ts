@@ -422,6 +422,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
 
     this.setRequestBody();
+    // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one is a 400
+    // before any rule runs and before any server is connected.
+    if (this.reqBody === Body.Chunked && this.cbuf) {
+      bodyCheck.reset();
+      bodyCheck.scan(this.cbuf, 0, this.cbuf.length);
+      if (bodyCheck.error) return this.badRequest(400);
+    }
     let verdict = evalRequestRules(this.fe.requestRules, this, edits);
     if (verdict.kind !== "continue") return this.answer(verdict);
     const be = this.fe.route(this);
@@ -1422,6 +1429,9 @@ function onClientDrain(this: ClientSocket): void {
  * a response's rules and head in startResponse), which starts with a reset.
  */
 const edits = new HeadEdits();
+
+/** Checks the chunks that arrived with a request head before anything else reads them. */
+const bodyCheck = new ChunkedScanner();
 
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];

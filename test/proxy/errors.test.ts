@@ -166,6 +166,19 @@ test("malformed requests get 400 and reach no server", async () => {
   assert.equal(p.rt.counters.badRequests >= bad.length - 1, true);
 });
 
+test("a malformed chunk that comes with the head is a 400 before any server is connected", async () => {
+  let connections = 0;
+  const srv = await rawServer(() => connections++);
+  cleanup.push(srv.close);
+  const p = await setup(srv.port);
+  const text = await exchange(
+    p.port,
+    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+  );
+  assert.equal(status(text), 400);
+  assert.equal(connections, 0);
+});
+
 test("timeout http-request: a slow head gets 408", async () => {
   const b = await webBackend();
   const p = await setup(b.port, "  timeout http-request 200ms");
