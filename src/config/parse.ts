@@ -5,7 +5,7 @@ import { hasBackend, hasFrontend } from "./model.js";
 import { newGlobal, newProxySettings } from "./defaults.js";
 import { tokenize, TokenizeError, type Env } from "./tokenize.js";
 import { evalCondExpr, CondExprError } from "./condexpr.js";
-import { PROXY_KEYWORDS, parseOption, type KeywordContext } from "./proxy-keywords.js";
+import { PROXY_KEYWORDS, capOk, parseOption, type KeywordContext } from "./proxy-keywords.js";
 import { GLOBAL_KEYWORDS } from "./global-keywords.js";
 import { wsCheckKeyWarning } from "../check/ws-key.js";
 
@@ -389,11 +389,7 @@ class ConfigParser {
       alert: (m) => this.alert(m, where),
       warning: (m) => this.warning(m, where),
     };
-    const p = this.current;
-    if (p && def.cap === "fe" && !hasFrontend(p))
-      return this.warning(`'${kw}' ignored because backend '${p.name}' has no frontend capability.`, where);
-    if (p && def.cap === "be" && !hasBackend(p))
-      return this.warning(`'${kw}' ignored because frontend '${p.name}' has no backend capability.`, where);
+    if (!capOk(ctx, def.cap, kw)) return;
     if (negate) parseOption(ctx, true);
     else def.fn(ctx);
   }

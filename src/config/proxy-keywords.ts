@@ -76,16 +76,7 @@ function timeout(c: KeywordContext): void {
   const ms = parseDuration(v);
   if (typeof ms === "string") return c.alert(`'timeout ${kind}' : ${ms}`);
   if (c.words.length > 3) return c.alert(`'timeout ${kind}' : too many arguments`);
-  const p = c.proxy;
-  if (p && known.cap === "be" && !hasBackend(p))
-    return c.warning(
-      `'timeout ${kind}' will be ignored because frontend '${p.name}' has no backend capability`,
-    );
-  if (p && known.cap === "fe" && !hasFrontend(p))
-    return c.warning(
-      `'timeout ${kind}' will be ignored because backend '${p.name}' has no frontend capability`,
-    );
-  c.px.timeouts[known.key] = ms;
+  if (capOk(c, known.cap, `timeout ${kind}`, true)) c.px.timeouts[known.key] = ms;
 }
 
 /** Options that are simple booleans in ProxySettings. */
@@ -123,7 +114,7 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
   const px = c.px;
   const b = BOOL_OPTIONS[name];
   if (b) {
-    if (!capOk(c, b.cap, `option ${name}`)) return;
+    if (!capOk(c, b.cap, name)) return;
     (px as unknown as Record<string, boolean>)[b.key] = !negate;
     return;
   }
@@ -197,7 +188,7 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       return;
     }
     case "httpchk":
-      if (!onlyPositive() || !capOk(c, "be", "option httpchk")) return;
+      if (!onlyPositive() || !capOk(c, "be", "httpchk")) return;
       px.httpchk = parseHttpchk(c);
       px.httpchkOption = true;
       httpchkHere.add(px);
@@ -232,18 +223,21 @@ function parseHttpchk(c: KeywordContext): HttpCheckSend {
   return send;
 }
 
-function capOk(c: KeywordContext, cap: Cap, what: string): boolean {
+/**
+ * Whether the section has the side a keyword belongs to; if not, haproxy's warning. Its timeouts say
+ * it in other words ("will be ignored", no final dot).
+ */
+export function capOk(c: KeywordContext, cap: Cap, what: string, timeout = false): boolean {
   const p = c.proxy;
   if (!p || cap === "any") return true;
-  if (cap === "fe" && !hasFrontend(p)) {
-    c.warning(`'${what}' ignored because backend '${p.name}' has no frontend capability.`);
-    return false;
-  }
-  if (cap === "be" && !hasBackend(p)) {
-    c.warning(`'${what}' ignored because frontend '${p.name}' has no backend capability.`);
-    return false;
-  }
-  return true;
+  const missing =
+    cap === "fe" && !hasFrontend(p) ? "frontend" : cap === "be" && !hasBackend(p) ? "backend" : "";
+  if (missing === "") return true;
+  const kind = missing === "frontend" ? "backend" : "frontend";
+  c.warning(
+    `'${what}' ${timeout ? "will be ignored" : "ignored"} because ${kind} '${p.name}' has no ${missing} capability${timeout ? "" : "."}`,
+  );
+  return false;
 }
 
 /** Sections (by their settings object) that gave `option httpchk` / an http-check rule themselves. */

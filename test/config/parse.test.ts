@@ -297,12 +297,16 @@ test("errors name the line and the keyword", () => {
 });
 
 test("a frontend keyword in a backend is ignored with haproxy's warning", () => {
-  const { diagnostics } = parse(`${BASE}backend b\n  bind 127.0.0.1:1\n  default_backend x\n`);
+  const { diagnostics } = parse(
+    `${BASE}backend b\n  bind 127.0.0.1:1\n  default_backend x\n  option dontlognull\n`,
+  );
   assert.deepEqual(alerts(diagnostics), []);
   const w = warnings(diagnostics).map((d) => [d.where?.line, d.message]);
+  // haproxy 2.6.12 names an option without "option".
   assert.deepEqual(w, [
     [7, "'bind' ignored because backend 'b' has no frontend capability."],
     [8, "'default_backend' ignored because backend 'b' has no frontend capability."],
+    [9, "'dontlognull' ignored because backend 'b' has no frontend capability."],
   ]);
 });
 
