@@ -305,8 +305,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * The client left without a whole first request (nothing, or part of a head): haproxy 2.6 logs it
-   * as a 400 for "<BADREQ>", CR--, though nobody is left to send it to.
+   * The client left without a whole request (nothing on a new connection, or part of a head): haproxy
+   * 2.6 logs it as a 400 for "<BADREQ>", CR--, though nobody is left to send it to.
    */
   private clientLeftBeforeRequest(): void {
     this.rec.requestLine ||= "<BADREQ>";
@@ -410,7 +410,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const px = this.fe.px;
     this.closeAfter = req.versionMinor === 0 ? !req.connKeepAlive : req.connClose;
     if (px.httpConnMode === "close") this.closeAfter = true;
-    const hasBody = req.body === BodyKind.Chunked || (req.body === BodyKind.Length && req.contentLength > 0);
+    this.setRequestBody();
+    const hasBody = this.reqBody !== Body.Done;
     edits.reset();
     // A request with a body asks for no upgrade: haproxy 2.6 drops its Upgrade header before any rule
     // sees it, and a 101 to it is then a 502.
@@ -420,8 +421,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         edits.dropHeader(i);
       this.reparse(edits);
     }
-
-    this.setRequestBody();
     // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one is a 400
     // before any rule runs and before any server is connected.
     if (this.reqBody === Body.Chunked && this.cbuf) {
@@ -575,15 +574,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     phase: TermPhase,
   ): void {
     if (this.phase === Phase.Closed) return;
+    const keep = this.client.writable && this.skipRequestBody() && !this.closesAfterThis();
+    let bytes = build(!keep ? "close" : this.req.versionMinor === 0 ? "keep-alive" : undefined);
     // A response to HEAD has no body, ours neither.
-    const head = this.req.method === "HEAD";
-    if (!this.client.writable || !this.skipRequestBody() || this.closesAfterThis()) {
-      const bytes = build("close");
-      return this.replyAndClose(status, head ? headOf(bytes) : bytes, cause, phase);
-    }
+    if (this.req.method === "HEAD") bytes = headOf(bytes);
+    if (!keep) return this.replyAndClose(status, bytes, cause, phase);
     this.leaveQueue();
-    const built = build(this.req.versionMinor === 0 ? "keep-alive" : undefined);
-    const bytes = head ? headOf(built) : built;
     this.rec.status = status;
     this.client.write(bytes);
     this.rec.bytesOut += bytes.length;
@@ -649,7 +645,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         this.ticket = undefined;
         // haproxy logs as %bq the requests served from the queue while this one waited, itself included.
         this.rec.backendQueue = be.queue.taken - ticket.taken;
-        this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
+        this.waitEnds();
         this.grantTo(server, true);
       },
     };
@@ -666,9 +662,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const q = this.be!.queue;
     q.cancel(t);
     this.ticket = undefined;
-    const rec = this.rec;
-    rec.backendQueue = q.taken - t.taken + 1;
-    rec.Tw = Date.now() - rec.requestTime - Math.max(rec.TR, 0);
+    this.rec.backendQueue = q.taken - t.taken + 1;
+    this.waitEnds();
+  }
+
+  /** The log's Tw: from the request's arrival (past its head) to now, when it gets or gives up a server. */
+  private waitEnds(): void {
+    this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
   }
 
   private grantTo(server: RtServer, fromQueue: boolean): void {
@@ -862,7 +862,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const old = this.srv!;
     this.releaseSlot();
     // A new assignment: haproxy's Tw runs up to it, so it holds the failed attempts and waits.
-    this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
+    this.waitEnds();
     const be = this.be!;
     const r = be.take(old);
     if (r === "none") return this.abortWith(503, "S", "C");
@@ -1436,7 +1436,7 @@ const bodyCheck = new ChunkedScanner();
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];
 
-/** haproxy 2.6 sends no Content-Length or Transfer-Encoding with a response that has no body by its status (1xx, 204). */
+/** haproxy 2.6 sends no Content-Length or Transfer-Encoding with a response bodiless by status (1xx, 204). */
 function dropFraming(head: HttpHead): void {
   for (let i = 0; i < head.count; i++)
     if (headerNameIs(head, i, "content-length") || headerNameIs(head, i, "transfer-encoding"))
