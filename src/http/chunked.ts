@@ -1,5 +1,11 @@
-// Finds where a chunked body ends while its bytes are forwarded untouched (RFC 9112 7.1). The input
-// may be split anywhere, one byte at a time included: the state carries over between scan() calls.
+// Finds where a chunked body ends while its bytes are forwarded (RFC 9112 7.1). The input may be
+// split anywhere, one byte at a time included: the state carries over between scan() calls.
+//
+// A scanner made to `normalize` also fixes the framing it lets through, as haproxy 2.6, which
+// re-encodes every chunk, sends it on: a bare LF line end becomes CRLF, and blanks and extensions
+// after a chunk size are dropped. A server must not read framing that only a lenient parser
+// accepts: it could then see other requests than the proxy did. Regular framing, the usual case,
+// costs no copy: `normalized` is then unset and the bytes scanned go as they are.
 //
 // Accepted, as haproxy 2.6 accepts them: bare LF line ends, leading zeros in a chunk size, blanks
 // between the size and its CRLF or its extensions, extensions with any byte but CR and LF, trailer
@@ -33,6 +39,8 @@ const enum St {
   Done,
 }
 
+const CRLF = Buffer.from("\r\n", "latin1");
+
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
@@ -52,17 +60,33 @@ export class ChunkedScanner {
   done = false;
   /** The framing is invalid; scan() returns at the offending byte and does nothing more. */
   error = false;
+  /**
+   * With `normalize`, after a scan() that had framing to fix: the bytes to send in place of the ones
+   * it counted. Unset when they go as they are.
+   */
+  normalized: Buffer | undefined = undefined;
+  /** Pieces of the normalized output of the current scan(), and where its unsent run of input starts. */
+  private pieces: Buffer[] = [];
+  private runStart = 0;
+  private edited = false;
 
   /**
    * @param maxLine the longest chunk-size line (size and extensions) and the longest trailer
    *   section accepted, in bytes; haproxy needs each to fit in its buffer (tune.bufsize).
+   * @param normalize fix the framing as it goes (see above); a scanner that only finds the end
+   *   of a body does not need to.
    */
-  constructor(readonly maxLine = 16384) {}
+  constructor(
+    readonly maxLine = 16384,
+    private readonly normalize = false,
+  ) {}
 
   reset(): void {
     this.st = St.Size;
     this.size = this.left = this.lineLen = this.payload = 0;
-    this.done = this.error = false;
+    this.done = this.error = this.edited = false;
+    this.normalized = undefined;
+    this.pieces.length = 0;
   }
 
   /**
@@ -71,9 +95,11 @@ export class ChunkedScanner {
    * offending byte).
    */
   scan(buf: Buffer, off: number, end: number): number {
+    this.normalized = undefined;
     if (this.done || this.error) return 0;
     let p = off;
     let st = this.st;
+    this.runStart = off;
     while (p < end) {
       if (st === St.Data) {
         const n = Math.min(this.left, end - p);
@@ -98,21 +124,27 @@ export class ChunkedScanner {
             this.size = this.size * 16 + d;
             if (this.size > MAX_SIZE) return this.fail(p, off);
           } else if (c === CR) st = St.SizeLf;
-          else if (c === LF) st = this.sizeDone();
-          else if (c === SEMI) st = St.Ext;
-          else if (c === SP || c === HTAB) st = St.SizeBlank;
-          else return this.fail(p, off);
+          else if (c === LF) {
+            this.bareLf(buf, p);
+            st = this.sizeDone();
+          } else if (c === SEMI || c === SP || c === HTAB) {
+            // What follows the size, up to the line end, is dropped.
+            this.cut(buf, p, undefined);
+            st = c === SEMI ? St.Ext : St.SizeBlank;
+          } else return this.fail(p, off);
           break;
         }
         case St.SizeBlank:
-          if (c === CR) st = St.SizeLf;
-          else if (c === LF) st = this.sizeDone();
-          else if (c === SEMI) st = St.Ext;
-          else if (c !== SP && c !== HTAB) return this.fail(p, off);
-          break;
         case St.Ext:
-          if (c === CR) st = St.SizeLf;
-          else if (c === LF) st = this.sizeDone();
+          if (c === CR || c === LF) {
+            this.drop(p);
+            if (c === CR) st = St.SizeLf;
+            else {
+              this.bareLf(buf, p);
+              st = this.sizeDone();
+            }
+          } else if (st === St.SizeBlank && c === SEMI) st = St.Ext;
+          else if (st === St.SizeBlank && c !== SP && c !== HTAB) return this.fail(p, off);
           break;
         case St.SizeLf:
           if (c !== LF) return this.fail(p, off);
@@ -120,8 +152,10 @@ export class ChunkedScanner {
           break;
         case St.DataCr:
           if (c === CR) st = St.DataLf;
-          else if (c === LF) st = St.Size;
-          else return this.fail(p, off);
+          else if (c === LF) {
+            this.bareLf(buf, p);
+            st = St.Size;
+          } else return this.fail(p, off);
           break;
         case St.DataLf:
           if (c !== LF) return this.fail(p, off);
@@ -129,7 +163,10 @@ export class ChunkedScanner {
           break;
         case St.TrailerStart:
           if (c === CR) st = St.FinalLf;
-          else if (c === LF) return this.finish(p + 1, off);
+          else if (c === LF) {
+            this.bareLf(buf, p);
+            return this.finish(buf, p + 1, off);
+          }
           else if (TCHAR[c]) st = St.TrailerName;
           else return this.fail(p, off);
           break;
@@ -139,8 +176,10 @@ export class ChunkedScanner {
           break;
         case St.TrailerValue:
           if (c === CR) st = St.TrailerLf;
-          else if (c === LF) st = St.TrailerStart;
-          else if (!VALUE[c]) return this.fail(p, off);
+          else if (c === LF) {
+            this.bareLf(buf, p);
+            st = St.TrailerStart;
+          } else if (!VALUE[c]) return this.fail(p, off);
           break;
         case St.TrailerLf:
           if (c !== LF) return this.fail(p, off);
@@ -148,13 +187,16 @@ export class ChunkedScanner {
           break;
         case St.FinalLf:
           if (c !== LF) return this.fail(p, off);
-          return this.finish(p + 1, off);
+          return this.finish(buf, p + 1, off);
       }
       p++;
       // Everything but chunk data counts towards the line limit; it restarts at each size line.
       if (++this.lineLen > this.maxLine) return this.fail(p - 1, off);
     }
     this.st = st;
+    // A call that ends inside dropped bytes (blanks, extensions) counts them, sends none.
+    if (st === St.SizeBlank || st === St.Ext) this.drop(p);
+    this.flush(buf, p);
     return p - off;
   }
 
@@ -166,10 +208,47 @@ export class ChunkedScanner {
     return St.Data;
   }
 
-  private finish(p: number, off: number): number {
+  private finish(buf: Buffer, p: number, off: number): number {
     this.st = St.Done;
     this.done = true;
+    this.flush(buf, p);
     return p - off;
+  }
+
+  /** A bare LF at p: it leaves as CRLF. */
+  private bareLf(buf: Buffer, p: number): void {
+    this.cut(buf, p, CRLF);
+    this.runStart = p + 1;
+  }
+
+  /**
+   * Ends the run of input that goes as it is at p, with what replaces the bytes from p on. The
+   * bytes skipped up to the next run (set by the caller) are dropped. No-op unless normalizing.
+   */
+  private cut(buf: Buffer, p: number, replacement: Buffer | undefined): void {
+    if (!this.normalize) return;
+    const pieces = this.pieces;
+    if (p > this.runStart) pieces.push(buf.subarray(this.runStart, p));
+    if (replacement) pieces.push(replacement);
+    this.runStart = p;
+    this.edited = true;
+  }
+
+  /** The bytes from the end of the last run up to p are not sent. */
+  private drop(p: number): void {
+    if (!this.normalize) return;
+    this.runStart = p;
+    this.edited = true;
+  }
+
+  /** Builds `normalized` from the pieces of a scan() that had framing to fix. */
+  private flush(buf: Buffer, p: number): void {
+    if (!this.edited) return;
+    const pieces = this.pieces;
+    if (p > this.runStart) pieces.push(buf.subarray(this.runStart, p));
+    this.normalized = Buffer.concat(pieces);
+    pieces.length = 0;
+    this.edited = false;
   }
 
   private fail(p: number, off: number): number {

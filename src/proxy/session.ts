@@ -503,7 +503,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const req = this.req;
     if (req.body === BodyKind.Chunked) {
       this.reqBody = Body.Chunked;
-      (this.reqChunks ??= new ChunkedScanner()).reset();
+      (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
     } else if (req.body === BodyKind.Length && req.contentLength > 0) {
       this.reqBody = Body.Length;
       this.reqLeft = req.contentLength;
@@ -901,6 +901,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private forwardRequestBody(chunk: Buffer): void {
     const s = this.server!;
     let n: number;
+    let out: Buffer | undefined;
     if (this.reqBody === Body.Length) {
       n = Math.min(this.reqLeft, chunk.length);
       this.reqLeft -= n;
@@ -910,8 +911,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       n = sc.scan(chunk, 0, chunk.length);
       if (sc.error) return this.refuse(400, "P", "R");
       if (sc.done) this.reqBody = Body.Done;
+      out = sc.normalized;
     }
-    const ok = s.write(n === chunk.length ? chunk : chunk.subarray(0, n));
+    const ok = s.write(out ?? firstBytes(chunk, n));
     // Any further bytes wait in cbuf for the next transaction.
     if (n < chunk.length) this.cbuf = chunk.subarray(n);
     if (!ok && this.reqBody !== Body.Done) this.client.pause();
@@ -1005,7 +1007,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.resBody = Body.UntilClose;
     } else if (kind === BodyKind.Chunked) {
       this.resBody = Body.Chunked;
-      (this.resChunks ??= new ChunkedScanner()).reset();
+      (this.resChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
       // Chunked framing wins over a Content-Length the server also sent: the client must not see both.
       for (let i = headerIndex(res, "content-length"); i >= 0; i = headerIndex(res, "content-length", i + 1))
         edits.dropHeader(i);
@@ -1043,23 +1045,27 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // Whatever follows the response in the server's bytes cannot be trusted.
     if (rest && n < rest.length) this.serverMustClose = true;
     const c = this.client;
+    const fixed = n > 0 ? this.resFixed : undefined;
+    const body = fixed ?? (n > 0 ? rest!.subarray(0, n) : undefined);
     let ok: boolean;
     normalizeHead(res, edits);
-    if (edits.empty && res === parsed) {
-      // Unchanged head: head and body are contiguous in the server's buffer.
+    if (edits.empty && res === parsed && !fixed) {
+      // Unchanged head and body: contiguous in the server's buffer.
       ok = c.write(res.buf.subarray(res.start, res.end + n));
       rec.bytesOut += res.end - res.start + n;
     } else {
-      const head = serializeHead(res, edits);
-      if (n === 0) ok = c.write(head);
-      else if (n <= COALESCE_MAX) ok = c.write(Buffer.concat([head, rest!.subarray(0, n)], head.length + n));
+      const head =
+        res === parsed && edits.empty ? res.buf.subarray(res.start, res.end) : serializeHead(res, edits);
+      if (!body) ok = c.write(head);
+      else if (body.length <= COALESCE_MAX)
+        ok = c.write(Buffer.concat([head, body], head.length + body.length));
       else {
         c.cork();
         c.write(head);
-        ok = c.write(rest!.subarray(0, n));
+        ok = c.write(body);
         c.uncork();
       }
-      rec.bytesOut += head.length + n;
+      rec.bytesOut += head.length + (body?.length ?? 0);
     }
     edits.reset();
     this.logAsap();
@@ -1079,9 +1085,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private serverMustClose = false;
 
-  /** How many bytes of `chunk` belong to the response body (and advances its framing); -1 on an error. */
+  /** What the last responseBodyBytes() sends in place of the bytes it counted: chunked framing fixed. */
+  private resFixed: Buffer | undefined = undefined;
+
+  /**
+   * How many bytes of `chunk` belong to the response body (and advances its framing); -1 on an
+   * error. The bytes sent for them are resFixed when it is set.
+   */
   private responseBodyBytes(chunk: Buffer): number {
     let n = chunk.length;
+    this.resFixed = undefined;
     if (this.resBody === Body.Length) {
       n = Math.min(this.resLeft, chunk.length);
       this.resLeft -= n;
@@ -1095,6 +1108,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         return -1;
       }
       if (sc.done) this.resBody = Body.Done;
+      this.resFixed = sc.normalized;
     }
     return n;
   }
@@ -1102,8 +1116,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private forwardResponseBody(chunk: Buffer): void {
     const n = this.responseBodyBytes(chunk);
     if (n < 0) return;
-    const ok = this.client.write(n === chunk.length ? chunk : chunk.subarray(0, n));
-    this.rec.bytesOut += n;
+    const out = this.resFixed ?? firstBytes(chunk, n);
+    const ok = this.client.write(out);
+    this.rec.bytesOut += out.length;
     if (n < chunk.length) this.serverMustClose = true;
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) return this.waitForClient();
@@ -1472,6 +1487,11 @@ function destroySocket(this: net.Socket): void {
 }
 
 /** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */
+/** The first n bytes of chunk, without a new view when that is all of it. */
+function firstBytes(chunk: Buffer, n: number): Buffer {
+  return n === chunk.length ? chunk : chunk.subarray(0, n);
+}
+
 function receivedVersion(req: HttpHead): string {
   // A line that goes out as received holds HTTP/1.0 or HTTP/1.1: no need to look.
   if (req.startLineAsIs) return req.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";

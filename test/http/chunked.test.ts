@@ -144,3 +144,48 @@ test("a large payload is counted exactly", () => {
   assert.equal(sc.scan(tail, 0, tail.length), tail.length);
   assert.deepEqual([sc.done, sc.payload], [true, size]);
 });
+
+/** What a normalizing scanner sends for `all` fed in pieces cut at `cuts`. */
+function normalize(all: Buffer, cuts: number[]): string {
+  const sc = new ChunkedScanner(16384, true);
+  const sent: Buffer[] = [];
+  let from = 0;
+  for (const to of [...cuts, all.length]) {
+    const n = sc.scan(all, from, to);
+    sent.push(sc.normalized ?? all.subarray(from, from + n));
+    from += n;
+    if (sc.done) break;
+  }
+  assert.equal(sc.done, true);
+  return Buffer.concat(sent).toString("latin1");
+}
+
+const NORMALIZED: [string, string, string][] = [
+  ["regular framing", "5\r\nhello\r\n0\r\nT: 1\r\n\r\n", "5\r\nhello\r\n0\r\nT: 1\r\n\r\n"],
+  ["bare LF everywhere", "2\nab\n0\nA: 1\n\n", "2\r\nab\r\n0\r\nA: 1\r\n\r\n"],
+  ["extensions and blanks", "2 ; a=b\r\nab\r\n0;x\r\n\r\n", "2\r\nab\r\n0\r\n\r\n"],
+  ["extension ended by a bare LF", "2;e\nab\r\n0\t\n\n", "2\r\nab\r\n0\r\n\r\n"],
+  ["mixed line ends", "1\r\nx\n0\r\nA: 1\nB: 2\r\n\n", "1\r\nx\r\n0\r\nA: 1\r\nB: 2\r\n\r\n"],
+];
+
+test("a normalizing scanner sends CRLF line ends and no extensions, however the bytes are split", () => {
+  for (const [name, text, want] of NORMALIZED) {
+    const all = bytes(text);
+    for (let a = 0; a <= all.length; a++)
+      for (let b = a; b <= all.length; b++) assert.equal(normalize(all, [a, b]), want, `${name}, cut ${a}/${b}`);
+    const each = Array.from({ length: all.length }, (_, i) => i + 1);
+    assert.equal(normalize(all, each), want, `${name}, bytewise`);
+  }
+});
+
+test("regular framing is sent as it is, without a copy", () => {
+  const sc = new ChunkedScanner(16384, true);
+  const all = bytes("5\r\nhello\r\n0\r\nT: 1\r\n\r\n");
+  assert.equal(sc.scan(all, 0, all.length), all.length);
+  assert.equal(sc.normalized, undefined);
+  // A scanner that only finds the end of bodies never builds anything.
+  const plain = new ChunkedScanner();
+  const lf = bytes("2\nab\n0\n\n");
+  assert.equal(plain.scan(lf, 0, lf.length), lf.length);
+  assert.equal(plain.normalized, undefined);
+});

@@ -340,6 +340,38 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   }
 });
 
+test("chunked framing leaves with CRLF line ends and no extensions, as haproxy 2.6 sends it", async () => {
+  // A server that waits for CRLF would otherwise hang on a body the proxy accepted, or read it
+  // otherwise than the proxy did. Sent in pieces, so that a fix may fall across reads.
+  let got = "";
+  const srv = await rawServer((s) => {
+    s.setEncoding("latin1");
+    s.on("data", (d: string) => {
+      got += d;
+      if (!got.endsWith("\r\n\r\n") || !got.includes("\r\n0\r\n")) return;
+      for (const piece of [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;",
+        "x=1\nok",
+        "\n0\nT: 1\n",
+        "\n",
+      ])
+        s.write(piece);
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  c.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5 ;e");
+  await waitFor(() => got.includes("chunked"));
+  c.send("xt\nhello\n0\n\n");
+  const text = await c.until((t) => t.endsWith("\r\n\r\n") && t.includes("\r\n0\r\n"));
+  c.close();
+  assert.equal(got.slice(got.indexOf("\r\n\r\n") + 4), "5\r\nhello\r\n0\r\n\r\n");
+  assert.equal(text.slice(text.indexOf("\r\n\r\n") + 4), "2\r\nok\r\n0\r\nT: 1\r\n\r\n");
+});
+
 test("CONNECT: a 2xx answer makes a tunnel, its framing headers kept, as in haproxy 2.6", async () => {
   const seen: string[] = [];
   const srv = await rawServer((s) => {
