@@ -241,6 +241,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case Phase.Head:
         if (this.awaitingDrain) break;
         if (this.idle) this.requestStarts();
+        // Without timeout http-request, the head has timeout client, counted from the last byte.
+        else if (this.fe.px.timeouts.httpRequest === undefined) this.touch();
         this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
         this.readRequest();
         return;

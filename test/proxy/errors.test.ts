@@ -13,6 +13,7 @@ import {
   DEFAULTS,
   type Backend,
   FRONTEND,
+  sleep,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -189,6 +190,34 @@ test("timeout http-request: a slow head gets 408", async () => {
   assert.equal(status(text), 408);
   assert.ok(Date.now() - t0 >= 150);
   await waitFor(() => c.closed, 1000, "close");
+});
+
+test("without timeout http-request, a head has timeout client counted from its last byte", async () => {
+  // haproxy 2.6: a head that keeps coming, each piece within timeout client, is served however long
+  // it takes in all; one that stops is answered 408 one timeout client after its last byte.
+  const b = await webBackend();
+  const p =
+    await startProxy(`defaults\n  mode http\n  timeout client 300ms\n  timeout connect 2s\n  timeout server 5s
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const c = new Client(p.port);
+  const t0 = Date.now();
+  for (const piece of ["GET / HT", "TP/1.1\r\n", "Host: x\r\n", "X-A: 1\r\n"]) {
+    c.send(piece);
+    await sleep(150);
+  }
+  c.send("\r\n");
+  assert.equal((await c.response()).status, 200);
+  assert.ok(Date.now() - t0 >= 600, "longer in all than timeout client");
+  c.send("GET / HTTP/1.1\r\n");
+  await sleep(200);
+  const t1 = Date.now();
+  c.send("Host: x\r\n");
+  const text = await c.until((t) => t.length > 0, 2000);
+  assert.equal(status(text), 408);
+  assert.ok(Date.now() - t1 >= 250, "counted from the last byte");
+  c.close();
 });
 
 test("timeout connect with retries: 503 after the last try", async () => {
