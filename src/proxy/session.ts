@@ -428,7 +428,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.reqBody === Body.Chunked && this.cbuf) {
       bodyCheck.reset();
       bodyCheck.scan(this.cbuf, 0, this.cbuf.length);
-      if (bodyCheck.error) return this.badRequest(400);
+      if (bodyCheck.error) {
+        // To haproxy the request never came whole: no TR.
+        rec.TR = -1;
+        return this.badRequest(400);
+      }
     }
     let verdict = evalRequestRules(this.fe.requestRules, this, edits);
     if (verdict.kind !== "continue") return this.answer(verdict);

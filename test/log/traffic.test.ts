@@ -112,6 +112,15 @@ backend nowhere
     [bad.backend, bad.server, bad.status, bad.term, bad.request],
     ["fe", "<NOSRV>", 400, "PR--", "<BADREQ>"],
   );
+  assert.equal(bad.TR, -1);
+
+  // A malformed chunk that came with the head: the request was never whole, no TR (haproxy 2.6).
+  await exchange(p.port, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+  const badChunk = fields(await nextLine(/<BADREQ>/));
+  assert.deepEqual(
+    [badChunk.TR, badChunk.Tw, badChunk.status, badChunk.term, badChunk.request],
+    [-1, -1, 400, "PR--", "<BADREQ>"],
+  );
 
   await exchange(p.port, "GET /none HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const none = fields(await nextLine(/"GET \/none/));
