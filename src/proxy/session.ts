@@ -580,8 +580,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     phase: TermPhase,
   ): void {
     if (this.phase === Phase.Closed) return;
-    const keep = this.client.writable && this.skipRequestBody() && !this.closesAfterThis();
-    let bytes = build(!keep ? "close" : this.req.versionMinor === 0 ? "keep-alive" : undefined);
+    const complete = this.client.writable && this.skipRequestBody();
+    const keep = complete && !this.closesAfterThis();
+    let bytes = build(
+      !complete || this.saysClose() ? "close" : this.req.versionMinor === 0 ? "keep-alive" : undefined,
+    );
     // A response to HEAD has no body, ours neither.
     if (this.req.method === "HEAD") bytes = headOf(bytes);
     if (!keep) return this.replyAndClose(status, bytes, cause, phase);
@@ -1029,7 +1032,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // words out and appends its own where the versions of the response and the request need one.
     // Sluice does so whenever the server's words are not already true of the client's connection;
     // when they are (the usual keep-alive answer), the head leaves untouched, meaning the same.
-    const clientClose = this.closesAfterThis();
+    const clientClose = this.saysClose();
     let needed: string | undefined;
     if (!res.connUpgrade) {
       if (clientClose) needed = res.versionMinor === 1 ? "close" : undefined;
@@ -1174,7 +1177,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * is under way, or the client has finished sending and pipelined nothing more.
    */
   private closesAfterThis(): boolean {
-    return this.closeAfter || this.rt.stopping || (this.clientEnded && this.cbuf === undefined);
+    return this.saysClose() || (this.clientEnded && this.cbuf === undefined);
+  }
+
+  /**
+   * The response says `Connection: close`: the request, our mode or a soft stop ends the connection.
+   * A client that has only finished sending is not told (haproxy 2.6 just closes after the answer).
+   */
+  private saysClose(): boolean {
+    return this.closeAfter || this.rt.stopping;
   }
 
   /** Starts the pipelined request already received, or waits idle for the next one. */

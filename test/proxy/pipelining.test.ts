@@ -46,6 +46,8 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
       .match(/hi \/\d/g),
     ["hi /1", "hi /2", "hi /3"],
   );
+  // haproxy 2.6 closes after the last answer without saying so in it: the client knows it is done.
+  assert.doesNotMatch(Buffer.concat(chunks).toString(), /connection: close/i);
 });
 
 test("after a FIN, a pipelined request the proxy answers itself does not cut the ones behind it", async () => {
@@ -62,6 +64,33 @@ ${FRONTEND}  http-request redirect location /elsewhere if { path /b }
   await once(s, "close");
   const text = Buffer.concat(chunks).toString();
   assert.deepEqual(text.match(/hi \/\w|location: \/elsewhere/g), ["hi /a", "location: /elsewhere", "hi /c"]);
+  assert.doesNotMatch(text, /connection: close/i);
+});
+
+test("a client that has finished sending is answered without Connection: close, by a server or the proxy", async () => {
+  const b = await httpBackend("web", (req, res) => res.end(`hi ${req.url}`));
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  http-request deny if { path /d }
+  server a 127.0.0.1:${b.port}
+`);
+  // What haproxy 2.6 sends for each, then its FIN.
+  const cases: [string, RegExp][] = [
+    [GET("/a"), /^HTTP\/1\.1 200 OK\r\n(?![^]*connection: close)[^]*\r\n\r\nhi \/a$/i],
+    [GET("/d"), /^HTTP\/1\.1 403 Forbidden\r\n(?![^]*connection:)[^]*<\/html>\n$/i],
+    [
+      "GET /d HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+      /^HTTP\/1\.1 403 Forbidden\r\n[^]*\r\nconnection: keep-alive\r\n/i,
+    ],
+  ];
+  for (const [request, want] of cases) {
+    const s = net.connect(p.port, "127.0.0.1");
+    s.end(request);
+    const chunks: Buffer[] = [];
+    s.on("data", (d: Buffer) => chunks.push(d));
+    await once(s, "close");
+    assert.match(Buffer.concat(chunks).toString("latin1"), want, request);
+  }
 });
 
 test("thousands of pipelined requests answered by the proxy itself: no recursion, all answered", async () => {
