@@ -166,8 +166,7 @@ export class ChunkedScanner {
           else if (c === LF) {
             this.bareLf(buf, p);
             return this.finish(buf, p + 1, off);
-          }
-          else if (TCHAR[c]) st = St.TrailerName;
+          } else if (TCHAR[c]) st = St.TrailerName;
           else return this.fail(p, off);
           break;
         case St.TrailerName:

@@ -172,7 +172,8 @@ test("a normalizing scanner sends CRLF line ends and no extensions, however the 
   for (const [name, text, want] of NORMALIZED) {
     const all = bytes(text);
     for (let a = 0; a <= all.length; a++)
-      for (let b = a; b <= all.length; b++) assert.equal(normalize(all, [a, b]), want, `${name}, cut ${a}/${b}`);
+      for (let b = a; b <= all.length; b++)
+        assert.equal(normalize(all, [a, b]), want, `${name}, cut ${a}/${b}`);
     const each = Array.from({ length: all.length }, (_, i) => i + 1);
     assert.equal(normalize(all, each), want, `${name}, bytewise`);
   }
