@@ -48,6 +48,11 @@ export interface HttpHead {
   bareLf: boolean;
   /** Request carried `Expect: 100-continue`. */
   expectContinue: boolean;
+  /**
+   * The value every Host header takes on its way out, when the target named its scheme's default
+   * port (haproxy's scheme-based normalization, RFC 3986 6.2.3); undefined otherwise.
+   */
+  hostValue: string | undefined;
 }
 
 /** Whether header line `i` of `head` is named `lowerName` (in any case). */

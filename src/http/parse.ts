@@ -28,7 +28,9 @@
 //     absolute-form's authority (without userinfo, without the scheme's default port, any case)
 //     must equal Host when Host is present; several Host headers must agree (any case): otherwise
 //     400, as haproxy. CONNECT's "host:port" must equal Host likewise, either side without ":80" or
-//     ":443".
+//     ":443". As haproxy 2.6 does, an absolute-form target naming its scheme's default port (or an
+//     empty one) leaves without it, every Host then carrying the target's host; a CONNECT's Host
+//     leaves without ":80" or ":443" (head.hostValue).
 //   - header name: a token directly followed by ':' (blank before colon, empty name: 400).
 //   - header value: HTAB, SP, VCHAR, obs-text. Stricter: other control characters (NUL included) are
 //     400 here, where haproxy 2.6 forwards them; a bare CR is 400 in both.
@@ -127,6 +129,7 @@ export function newHead(buf: Buffer): HttpHead {
     repeatedHost: false,
     bareLf: false,
     expectContinue: false,
+    hostValue: undefined,
   };
 }
 
@@ -288,12 +291,14 @@ export function parseRequest(
   h.start = pos;
   h.end = st.end;
   h.method = methodString(buf, pos, mEnd);
-  h.uri = latin1(buf, uStart, uEnd);
+  h.uri = normalizedUri ?? latin1(buf, uStart, uEnd);
+  h.hostValue = st.hostStart < 0 ? undefined : normalizedHost;
   h.status = 0;
   h.reason = "";
   h.versionMinor = minorOf(v);
   h.startLineAsIs =
     (v === 10 || v === 11) &&
+    normalizedUri === undefined &&
     uStart === mEnd + 1 &&
     buf[mEnd] === SP &&
     vStart === uEnd + 1 &&
@@ -632,10 +637,18 @@ function connectionTokens(buf: Buffer, s: number, e: number): void {
 }
 
 /**
+ * The target and Host as haproxy 2.6 sends them when the target names its scheme's default port (or
+ * an empty one): set by targetValid(), undefined when nothing changes.
+ */
+let normalizedUri: string | undefined;
+let normalizedHost: string | undefined;
+
+/**
  * The request-target's form (RFC 9112 3.2) and, for absolute-form and CONNECT, its authority
- * against Host (haproxy 2.6 answers 400 when they differ).
+ * against Host (haproxy 2.6 answers 400 when they differ). Sets normalizedUri and normalizedHost.
  */
 function targetValid(buf: Buffer, s: number, e: number, isConnect: boolean): boolean {
+  normalizedUri = normalizedHost = undefined;
   const c = buf[s];
   if (isConnect) {
     // authority-form: host ":" port.
@@ -648,8 +661,10 @@ function targetValid(buf: Buffer, s: number, e: number, isConnect: boolean): boo
     if (colon <= s || colon === e - 1) return false;
     for (let i = colon + 1; i < e; i++) if (!isDigit(buf[i])) return false;
     if (st.hostStart < 0) return true;
-    // haproxy drops either default port before comparing ("x:80" and "x:443" both match "x").
+    // haproxy drops either default port before comparing ("x:80" and "x:443" both match "x"), and
+    // from the Host it sends.
     const hEnd = withoutPort(buf, st.hostStart, withoutPort(buf, st.hostStart, st.hostEnd, ":443"), ":80");
+    if (hEnd < st.hostEnd) normalizedHost = latin1(buf, st.hostStart, hEnd);
     return sameCaseless(
       buf,
       s,
@@ -666,12 +681,10 @@ function targetValid(buf: Buffer, s: number, e: number, isConnect: boolean): boo
   while (p < e && (isAlpha(buf[p]) || isDigit(buf[p]) || buf[p] === 43 || buf[p] === 45 || buf[p] === 46))
     p++;
   if (p + 3 > e || buf[p] !== COLON || buf[p + 1] !== SLASH || buf[p + 2] !== SLASH) return false;
-  if (st.hostStart < 0) return true;
   const schemeEnd = p;
   let aStart = p + 3;
-  let aEnd = aStart;
-  while (aEnd < e && buf[aEnd] !== SLASH) aEnd++;
-  for (let i = aEnd - 1; i >= aStart; i--)
+  const pathStart = authorityEnd(buf, aStart, e);
+  for (let i = pathStart - 1; i >= aStart; i--)
     if (buf[i] === 64) {
       aStart = i + 1;
       break;
@@ -679,9 +692,38 @@ function targetValid(buf: Buffer, s: number, e: number, isConnect: boolean): boo
   const http = schemeEnd - s === 4 && nameIs(buf, s, "http");
   const https = schemeEnd - s === 5 && nameIs(buf, s, "https");
   const port = http ? ":80" : https ? ":443" : "";
-  aEnd = withoutPort(buf, aStart, aEnd, port);
-  const hEnd = withoutPort(buf, st.hostStart, st.hostEnd, port);
+  const aEnd = withoutDefaultPort(buf, aStart, pathStart, port);
+  if (aEnd < pathStart) {
+    normalizedUri = latin1(buf, s, aEnd) + latin1(buf, pathStart, e);
+    normalizedHost = latin1(buf, aStart, aEnd);
+  }
+  if (st.hostStart < 0) return true;
+  const hEnd = withoutDefaultPort(buf, st.hostStart, st.hostEnd, port);
   return sameCaseless(buf, aStart, aEnd, st.hostStart, hEnd);
+}
+
+/** The end of buf[s..e) without its port when that is the scheme's default one (`port`) or empty. */
+function withoutDefaultPort(buf: Buffer, s: number, e: number, port: string): number {
+  const end = withoutPort(buf, s, e, port);
+  if (end < e || e === s || buf[e - 1] !== COLON) return end;
+  return portless(buf, s, e - 1) ? e - 1 : e;
+}
+
+/** Where an absolute-form target's authority ends: at its path, or at the end. */
+function authorityEnd(buf: Buffer, s: number, e: number): number {
+  let p = s;
+  while (p < e && buf[p] !== SLASH) p++;
+  return p;
+}
+
+/**
+ * buf[s..e) has no port of its own: it ends in "]" (an IPv6 literal) or has no colon ("x" in "x:",
+ * not "x:1" in "x:1:").
+ */
+function portless(buf: Buffer, s: number, e: number): boolean {
+  if (buf[e - 1] === 93) return true;
+  for (let i = s; i < e; i++) if (buf[i] === COLON) return false;
+  return true;
 }
 
 const isAlpha = (c: number | undefined): boolean =>

@@ -50,6 +50,7 @@ export function head(text: string): HttpHead {
     repeatedHost: false,
     bareLf: false,
     expectContinue: false,
+    hostValue: undefined,
   };
 }
 

@@ -305,6 +305,57 @@ test("what haproxy 2.6 would re-encode is flagged: repeated Content-Length or Ho
   assert.deepEqual(flags(GET + "\n"), [false, false, true]);
 });
 
+test("a target naming its scheme's default port loses it, and Host takes the target's host (haproxy 2.6)", () => {
+  // [request, uri as sent on, every Host's value, or undefined when Host is left alone]
+  const cases: [string, string, string | undefined][] = [
+    ["GET http://a.example:80/p HTTP/1.1\r\nHost: a.example:80\r\n\r\n", "http://a.example/p", "a.example"],
+    ["GET http://a.example:80/p HTTP/1.1\r\nHost: A.EXAMPLE:80\r\n\r\n", "http://a.example/p", "a.example"],
+    ["GET HTTP://A.example:80 HTTP/1.1\r\nHost: a.example\r\n\r\n", "HTTP://A.example", "A.example"],
+    [
+      "GET https://a.example:443/p HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+      "https://a.example/p",
+      "a.example",
+    ],
+    [
+      "GET http://u@a.example:80/p HTTP/1.1\r\nHost: a.example:80\r\n\r\n",
+      "http://u@a.example/p",
+      "a.example",
+    ],
+    ["GET http://[::1]:80/p HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", "http://[::1]/p", "[::1]"],
+    ["GET http://a.example:/p HTTP/1.1\r\nHost: a.example:\r\n\r\n", "http://a.example/p", "a.example"],
+    ["GET http://a.example:80/p HTTP/1.1\r\n\r\n", "http://a.example/p", undefined],
+    ["CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", "a.example:443", "a.example"],
+    ["CONNECT a.example:80 HTTP/1.1\r\nHost: a.example:80\r\n\r\n", "a.example:80", "a.example"],
+    // Left as they are.
+    ["GET http://A.example/p HTTP/1.1\r\nHost: a.example\r\n\r\n", "http://A.example/p", undefined],
+    [
+      "GET http://a.example:8080/p HTTP/1.1\r\nHost: a.example:8080\r\n\r\n",
+      "http://a.example:8080/p",
+      undefined,
+    ],
+    [
+      "GET http://a.example:443/p HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+      "http://a.example:443/p",
+      undefined,
+    ],
+    [
+      "GET http://a.example:080/p HTTP/1.1\r\nHost: a.example:080\r\n\r\n",
+      "http://a.example:080/p",
+      undefined,
+    ],
+    ["GET ftp://a.example:80/p HTTP/1.1\r\nHost: a.example:80\r\n\r\n", "ftp://a.example:80/p", undefined],
+    ["GET / HTTP/1.1\r\nHost: a.example:80\r\n\r\n", "/", undefined],
+  ];
+  for (const [text, uri, host] of cases) {
+    const h = head(req(text));
+    assert.deepEqual([h.uri, h.hostValue], [uri, host], text);
+    const line = normalizedStartLine(h);
+    if (uri === text.slice(text.indexOf(" ") + 1, text.indexOf(" HTTP/")))
+      assert.equal(line, undefined, text);
+    else assert.equal(line, `GET ${uri} HTTP/1.1`, text);
+  }
+});
+
 test("Connection, Upgrade and Expect", () => {
   const h = head(
     req(
