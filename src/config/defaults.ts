@@ -47,6 +47,7 @@ export function newProxySettings(): ProxySettings {
     logasap: false,
     allbackups: false,
     abortOnClose: false,
+    httpBufferRequest: false,
     httpchkOption: false,
     cliTcpKa: false,
     srvTcpKa: false,

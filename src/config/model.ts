@@ -232,6 +232,11 @@ export interface ProxySettings {
   allbackups: boolean;
   /** option abortonclose: a client that shuts its side while its request waits gives it up. */
   abortOnClose: boolean;
+  /**
+   * option http-buffer-request: a request's body is waited for (whole, or a buffer's worth) before
+   * its rules run and a server is chosen, within timeout http-request.
+   */
+  httpBufferRequest: boolean;
   /** option clitcpka / srvtcpka (tcpka sets both): TCP keep-alive probes on that side's sockets. */
   cliTcpKa: boolean;
   srvTcpKa: boolean;

@@ -88,6 +88,7 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   logasap: { key: "logasap", cap: "fe" },
   allbackups: { key: "allbackups", cap: "be" },
   abortonclose: { key: "abortOnClose", cap: "be" },
+  "http-buffer-request": { key: "httpBufferRequest", cap: "any" },
   clitcpka: { key: "cliTcpKa", cap: "fe" },
   srvtcpka: { key: "srvTcpKa", cap: "be" },
 };

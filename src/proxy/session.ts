@@ -16,6 +16,7 @@ import {
   responseBodyKind,
   headerIndex,
   normalizedStartLine,
+  maxHeadSize,
 } from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
@@ -39,6 +40,8 @@ import { wheel, type WheelEntry } from "../util/wheel.js";
 const enum Phase {
   /** Waiting for (the rest of) a request head. */
   Head,
+  /** option http-buffer-request: waiting for the request's body before its rules run. */
+  Body,
   /** Waiting in a queue for a server slot. */
   Queue,
   /** Connecting to a server (attempts and retries). */
@@ -201,6 +204,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         if (this.awaitingDrain) return this.close("c", "D");
         rec.requestLine = "<BADREQ>";
         return this.refuse(408, "c", "R");
+      case Phase.Body:
+        // haproxy 2.6: 408, logged with the request line, cR and no TR.
+        rec.TR = -1;
+        return this.refuse(408, "c", "R");
       case Phase.Queue:
         return this.abortWith(503, "s", "Q");
       case Phase.Connect:
@@ -238,6 +245,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         if (!this.server!.write(chunk)) this.client.pause();
         this.touch();
         return;
+      case Phase.Body:
+        this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
+        return this.bodyArrived();
       case Phase.Head:
         if (this.awaitingDrain) break;
         if (this.idle) this.requestStarts();
@@ -266,6 +276,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       const fin = this.be?.px.timeouts.serverFin;
       if (fin !== undefined) this.arm(fin);
       return;
+    }
+    // Its body will not come whole: haproxy 2.6 stops waiting, runs the rules, then gives the
+    // request up before connecting (logged with its backend, CR).
+    if (this.phase === Phase.Body) {
+      this.bodyCut = true;
+      return this.bodyWaitEnds();
     }
     if (this.phase === Phase.Head) {
       // The requests it pipelined are answered first.
@@ -300,7 +316,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
           ? "C"
           : this.res
             ? "D"
-            : this.phase === Phase.Head
+            : this.phase === Phase.Head || this.phase === Phase.Body
               ? "R"
               : "H";
     this.close("C", phase);
@@ -434,22 +450,105 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         return this.badRequest(400);
       }
     }
-    let verdict = evalRequestRules(this.fe.requestRules, this, edits);
+    if (px.httpBufferRequest && this.waitForBody()) return;
+    this.frontendRules();
+  }
+
+  private frontendRules(): void {
+    const verdict = evalRequestRules(this.fe.requestRules, this, edits);
     if (verdict.kind !== "continue") return this.answer(verdict);
     const be = this.fe.route(this);
     if (!be) return this.abortWith(503, "S", "R");
     this.be = be;
     this.beName = be.name;
-    rec.backend = be.name;
+    this.rec.backend = be.name;
     be.cur++;
     be.total++;
     this.beCounted = true;
-    if (be.px !== this.fe.px) {
-      verdict = evalRequestRules(be.requestRules, this, edits);
-      if (verdict.kind !== "continue") return this.answer(verdict);
+    if (be.px === this.fe.px) return this.toServer();
+    // A backend's option http-buffer-request waits after the frontend's rules, before its own.
+    if (be.px.httpBufferRequest && !this.fe.px.httpBufferRequest) {
+      // The frontend rules' edits become the head, since the wait outlives this step.
+      if (!edits.empty) this.reparse(edits);
+      if (this.waitForBody()) return;
     }
-    this.prepareOutgoingHead(be);
+    this.backendRules();
+  }
+
+  private backendRules(): void {
+    const verdict = evalRequestRules(this.be!.requestRules, this, edits);
+    if (verdict.kind !== "continue") return this.answer(verdict);
+    this.toServer();
+  }
+
+  private toServer(): void {
+    if (this.bodyCut) return this.close("C", "R");
+    this.prepareOutgoingHead(this.be!);
     this.acquireServer(undefined);
+  }
+
+  // ─── option http-buffer-request ──────────────────────────────────────────────────────────────
+
+  /**
+   * Starts waiting for the request's body, unless it is already in (or there is none): true when
+   * waiting. As haproxy 2.6 does, a 1.1 client that expects 100-continue gets it from the proxy,
+   * and the server does not see the Expect header; timeout http-request (or else timeout client)
+   * bounds the wait.
+   */
+  private waitForBody(): boolean {
+    if (this.bodyBuffered()) return false;
+    const req = this.req;
+    if (req.expectContinue && req.versionMinor === 1) {
+      this.client.write(CONTINUE_100);
+      for (let i = headerIndex(req, "expect"); i >= 0; i = headerIndex(req, "expect", i + 1))
+        edits.dropHeader(i);
+    }
+    if (!edits.empty) this.reparse(edits);
+    this.phase = Phase.Body;
+    const t = this.fe.px.timeouts;
+    this.arm(t.httpRequest ?? t.client);
+    return true;
+  }
+
+  /**
+   * The body is all in cbuf, or fills a buffer (tune.bufsize less the room haproxy keeps for
+   * rewrites), or there is none: the transaction can go on.
+   */
+  private bodyBuffered(): boolean {
+    const body = this.cbuf;
+    if (this.reqBody === Body.Done || this.req.method === "CONNECT") return true;
+    if (!body) return false;
+    if (body.length >= maxHeadSize(this.rt.global.bufsize)) return true;
+    if (this.reqBody === Body.Length) return body.length >= this.reqLeft;
+    bodyCheck.reset();
+    bodyCheck.scan(body, 0, body.length);
+    return bodyCheck.done || bodyCheck.error;
+  }
+
+  /** The client ended its side while its body was awaited: no server is connected for it. */
+  private bodyCut = false;
+
+  /** More of the body came while waiting for it. */
+  private bodyArrived(): void {
+    if (!this.bodyBuffered()) return;
+    if (this.reqBody === Body.Chunked && bodyCheck.error) {
+      // Logged with its request line, which was whole.
+      this.rec.TR = -1;
+      this.rt.counters.badRequests++;
+      return this.refuse(400, "P", "R");
+    }
+    this.bodyWaitEnds();
+  }
+
+  /** The transaction goes on where it waited: the frontend's rules, or the backend's. */
+  private bodyWaitEnds(): void {
+    this.phase = Phase.Head;
+    this.arm(undefined);
+    // haproxy counts the wait in TR.
+    this.rec.TR = Date.now() - this.rec.requestTime;
+    edits.reset();
+    if (this.be) this.backendRules();
+    else this.frontendRules();
   }
 
   /** Header edits that rules made become the head that later rules and ACLs see. */
@@ -1464,6 +1563,9 @@ const edits = new HeadEdits();
 
 /** Checks the chunks that arrived with a request head before anything else reads them. */
 const bodyCheck = new ChunkedScanner();
+
+/** What the proxy answers for the server to a 1.1 client expecting 100-continue, with http-buffer-request. */
+const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];

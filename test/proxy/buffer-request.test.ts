@@ -1,0 +1,160 @@
+// option http-buffer-request: the body is waited for before the rules run and a server is chosen.
+// Each expectation is what haproxy 2.6.12 did with the same configuration and the same bytes.
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import {
+  startProxy,
+  rawServer,
+  Client,
+  waitFor,
+  sleep,
+  DEFAULTS,
+  syslogReceiver,
+  type Proxy,
+  type SyslogReceiver,
+} from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+/** Everything the server received, per connection, and when its first byte came. */
+const received: { text: string; at: number }[] = [];
+let serverPort = 0;
+let rx: SyslogReceiver;
+
+before(async () => {
+  rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const srv = await rawServer((s) => {
+    const got = { text: "", at: Date.now() };
+    received.push(got);
+    s.on("data", (d: Buffer) => {
+      got.text += d.toString("latin1");
+      if (/\r\n\r\n[^]*(hello|0\r\n\r\n)$/.test(got.text))
+        s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+  });
+  serverPort = srv.port;
+  cleanup.push(srv.close);
+});
+
+async function proxy(where: "frontend" | "backend"): Promise<Proxy> {
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+${DEFAULTS}  log global
+  option httplog
+  timeout http-request 400ms
+frontend fe
+  bind 127.0.0.1:1
+  http-request set-header X-Fe 1
+${where === "frontend" ? "  option http-buffer-request\n" : ""}  default_backend bk
+backend bk
+${where === "backend" ? "  option http-buffer-request\n" : ""}  http-request deny if { path /d }
+  server s 127.0.0.1:${serverPort}
+`);
+  cleanup.push(p.stop);
+  return p;
+}
+
+const POST = (path = "/", extra = "") =>
+  `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n${extra}\r\n`;
+
+test("the server gets nothing before the whole body is in, then head and body; TR counts the wait", async () => {
+  const p = await proxy("frontend");
+  received.length = 0;
+  const c = new Client(p.port);
+  c.send(POST() + "he");
+  await sleep(150);
+  assert.equal(received.length, 0, "no connection to the server yet");
+  c.send("llo");
+  const res = await c.response();
+  c.close();
+  assert.equal(res.status, 200);
+  assert.equal(received[0]!.text, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Fe: 1\r\n\r\nhello");
+  const line = await rx.take(/"POST \/ HTTP\/1\.1"/);
+  const TR = Number(/ (\d+)\/\d+\/\d+\/\d+\/\d+ 200 /.exec(line)?.[1]);
+  assert.ok(TR >= 140, `TR ${TR} counts the wait: ${line}`);
+});
+
+test("a 1.1 client expecting 100-continue gets it from the proxy; the server sees no Expect", async () => {
+  const p = await proxy("frontend");
+  received.length = 0;
+  const c = new Client(p.port);
+  c.send(POST("/", "Expect: 100-continue\r\n"));
+  assert.equal(await c.until((t) => t.length >= 25), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.take();
+  c.send("hello");
+  assert.equal((await c.response()).status, 200);
+  c.close();
+  assert.equal(received[0]!.text, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Fe: 1\r\n\r\nhello");
+});
+
+test("a body that does not come in time: 408, logged with its request line, cR-- and no TR", async () => {
+  const p = await proxy("frontend");
+  received.length = 0;
+  const c = new Client(p.port);
+  const t0 = Date.now();
+  c.send(POST("/slow") + "he");
+  const text = await c.until((t) => t.includes("</html>"), 3000);
+  assert.match(text, /^HTTP\/1\.1 408 /);
+  assert.ok(Date.now() - t0 >= 350, "timeout http-request");
+  await waitFor(() => c.closed, 1000, "close");
+  assert.equal(received.length, 0);
+  const line = await rx.take(/"POST \/slow HTTP\/1\.1"/);
+  assert.match(line, / fe fe\/<NOSRV> -1\/-1\/-1\/-1\/\d+ 408 \d+ - - cR-- /);
+});
+
+test("a client that ends its side mid-body: no server connection, logged with the backend, CR--", async () => {
+  const p = await proxy("frontend");
+  received.length = 0;
+  const s = net.connect(p.port, "127.0.0.1");
+  s.on("error", () => undefined);
+  s.write(POST("/cut") + "he");
+  await sleep(50);
+  s.end();
+  await waitFor(() => s.destroyed || s.readableEnded, 2000, "the proxy's FIN");
+  s.destroy();
+  const line = await rx.take(/"POST \/cut HTTP\/1\.1"/);
+  assert.match(line, / fe bk\/<NOSRV> \d+\/-1\/-1\/-1\/\d+ -1 0 - - CR-- /);
+  assert.equal(received.length, 0);
+});
+
+test("in a backend, the wait comes after the frontend's rules and before the backend's", async () => {
+  const p = await proxy("backend");
+  received.length = 0;
+  const c = new Client(p.port);
+  c.send(POST("/", "Expect: 100-continue\r\n"));
+  assert.equal(await c.until((t) => t.length >= 25), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.take();
+  c.send("hello");
+  assert.equal((await c.response()).status, 200);
+  // The frontend's edit survived the wait.
+  assert.equal(received[0]!.text, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Fe: 1\r\n\r\nhello");
+  // The backend's deny waits for the body too.
+  c.send(POST("/d") + "he");
+  await sleep(100);
+  assert.equal(c.take(), "");
+  c.send("llo");
+  assert.equal((await c.response()).status, 403);
+  c.close();
+  const line = await rx.take(/"POST \/d HTTP\/1\.1"/);
+  assert.match(line, / fe bk\/<NOSRV> \d+\/-1\/-1\/-1\/\d+ 403 /);
+});
+
+test("a malformed chunk while waiting: 400, logged with the request line", async () => {
+  const p = await proxy("frontend");
+  received.length = 0;
+  const c = new Client(p.port);
+  c.send("POST /chunks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhe");
+  await sleep(50);
+  c.send("lloX");
+  assert.match(await c.until((t) => t.includes("</html>")), /^HTTP\/1\.1 400 /);
+  c.close();
+  assert.equal(received.length, 0);
+  const line = await rx.take(/"POST \/chunks HTTP\/1\.1"/);
+  assert.match(line, / -1\/-1\/-1\/-1\/\d+ 400 \d+ - - PR-- /);
+});
