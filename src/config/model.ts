@@ -224,6 +224,8 @@ export interface ProxySettings {
   logs: LogTarget[];
   logGlobal: boolean;
   logFormat?: "httplog" | "httplog-clf" | "tcplog";
+  /** Where `option httplog` was set, for the warning of a proxy not in mode http. */
+  httplogWhere?: Where;
   dontlognull: boolean;
   contstats: boolean;
   logSeparateErrors: boolean;

@@ -423,6 +423,10 @@ class ConfigParser {
         else seen.set(s.name, s.where);
       }
       this.missingTimeouts(p);
+      if (p.mode !== "http") this.httplogFallback(p);
+      if (hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
+        this.warning(`log format ignored for ${typeName(p)} since it has no log address.`);
+      if (p.mode !== "http") this.httpOnlyIgnored(p);
       if ((p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
         this.warning(
           `backend '${p.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`,
@@ -433,8 +437,39 @@ class ConfigParser {
       }
       const w = wsCheckKeyWarning(p.httpchk);
       if (w) this.warning(`backend '${p.name}': ${w}`, p.where);
-      if (hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
-        this.warning(`log format ignored for ${p.kind} '${p.name}' since it has no log address.`);
+    }
+  }
+
+  /** A proxy outside mode http logs tcplog lines, whatever its `option httplog` says. */
+  private httplogFallback(p: Proxy): void {
+    if (p.logFormat !== "httplog" && p.logFormat !== "httplog-clf") return;
+    p.logFormat = "tcplog";
+    this.warning(
+      `'option httplog' not usable with ${typeName(p)} (needs 'mode http'). Falling back to 'option tcplog'.`,
+      p.httplogWhere,
+    );
+  }
+
+  /** What a proxy outside mode http ignores, with haproxy's warnings, in haproxy's order. */
+  private httpOnlyIgnored(p: Proxy): void {
+    const who = typeName(p);
+    const ignored = (what: string, they = false): void =>
+      this.warning(`${what} ignored for ${who} as ${they ? "they require" : "it requires"} HTTP mode.`);
+    if (p.httpRequest.length > 0) {
+      p.httpRequest = [];
+      ignored("'http-request' rules", true);
+    }
+    if (p.httpResponse.length > 0) {
+      p.httpResponse = [];
+      ignored("'http-response' rules", true);
+    }
+    if (p.forwardfor) {
+      p.forwardfor = undefined;
+      ignored("'option forwardfor'");
+    }
+    if (p.httpBufferRequest) {
+      p.httpBufferRequest = false;
+      ignored("'option http-buffer-request'");
     }
   }
 
@@ -450,4 +485,9 @@ class ConfigParser {
         p.where,
       );
   }
+}
+
+/** A proxy as haproxy names it in its messages: a listen section is a "proxy". */
+function typeName(p: Proxy): string {
+  return `${p.kind === "listen" ? "proxy" : p.kind} '${p.name}'`;
 }

@@ -137,9 +137,12 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     case "httplog":
       // haproxy 2.6: "negation/default is not supported for option 'httplog'".
       if (negate) c.alert(`negation/default is not supported for option 'httplog'.`);
-      else if (c.words[2] === "clf") px.logFormat = "httplog-clf";
-      else if (c.words[2] !== undefined) c.alert(`'option httplog' only supports option 'clf'.`);
-      else px.logFormat = "httplog";
+      else if (c.words[2] !== undefined && c.words[2] !== "clf")
+        c.alert(`'option httplog' only supports option 'clf'.`);
+      else {
+        px.logFormat = c.words[2] === "clf" ? "httplog-clf" : "httplog";
+        px.httplogWhere = c.where;
+      }
       return;
     case "tcplog":
       px.logFormat = negate ? undefined : "tcplog";

@@ -333,6 +333,43 @@ test("a timeout of the other side is ignored with haproxy's warning (checked aga
   assert.deepEqual([b.timeouts.clientFin, b.timeouts.tarpit], [undefined, 1000]);
 });
 
+test("HTTP directives of a proxy not in mode http are dropped with haproxy's warnings, in its order", () => {
+  const { config, diagnostics } = parse(
+    "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\n  option httplog\n" +
+      "listen li\n  bind :1\n  option forwardfor\n  option http-buffer-request\n  http-request deny\n" +
+      "  http-response del-header x\n  server s 127.0.0.1:2\n",
+  );
+  assert.deepEqual(alerts(diagnostics), []);
+  assert.deepEqual(
+    warnings(diagnostics).map((d) => [d.where?.line, d.message]),
+    [
+      [
+        6,
+        "'option httplog' not usable with proxy 'li' (needs 'mode http'). Falling back to 'option tcplog'.",
+      ],
+      [undefined, "log format ignored for proxy 'li' since it has no log address."],
+      [undefined, "'http-request' rules ignored for proxy 'li' as they require HTTP mode."],
+      [undefined, "'http-response' rules ignored for proxy 'li' as they require HTTP mode."],
+      [undefined, "'option forwardfor' ignored for proxy 'li' as it requires HTTP mode."],
+      [undefined, "'option http-buffer-request' ignored for proxy 'li' as it requires HTTP mode."],
+    ],
+  );
+  const li = config.proxies[0]!;
+  assert.deepEqual(
+    [li.logFormat, li.httpRequest.length, li.httpResponse.length, li.forwardfor, li.httpBufferRequest],
+    ["tcplog", 0, 0, undefined, false],
+  );
+  // In mode http, the option stands, and its negation clears it.
+  const http = parse(
+    `${BASE}defaults\n  mode http\n  option http-buffer-request\nbackend b\n  no option http-buffer-request\nbackend c\n`,
+  );
+  assert.deepEqual(alerts(http.diagnostics), []);
+  assert.deepEqual(
+    http.config.proxies.map((p) => p.httpBufferRequest),
+    [false, true],
+  );
+});
+
 test("missing timeouts and a log format without a target are warnings", () => {
   const { diagnostics } = parse(
     `defaults\n  mode http\n  option httplog\nfrontend f\n  bind :1\n  default_backend b\nbackend b\n`,
