@@ -1162,8 +1162,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       ok = c.write(res.buf.subarray(res.start, res.end + n));
       rec.bytesOut += res.end - res.start + n;
     } else {
-      const head =
-        res === parsed && edits.empty ? res.buf.subarray(res.start, res.end) : serializeHead(res, edits);
+      const head = serializeHead(res, edits);
       if (!body) ok = c.write(head);
       else if (body.length <= COALESCE_MAX)
         ok = c.write(Buffer.concat([head, body], head.length + body.length));
@@ -1605,12 +1604,12 @@ function destroySocket(this: net.Socket): void {
   this.destroy();
 }
 
-/** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */
 /** The first n bytes of chunk, without a new view when that is all of it. */
 function firstBytes(chunk: Buffer, n: number): Buffer {
   return n === chunk.length ? chunk : chunk.subarray(0, n);
 }
 
+/** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */
 function receivedVersion(req: HttpHead): string {
   // A line that goes out as received holds HTTP/1.0 or HTTP/1.1: no need to look.
   if (req.startLineAsIs) return req.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
