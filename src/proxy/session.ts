@@ -791,16 +791,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private connectStart = 0;
 
-  /** The server connection came from the idle pool (it may have been closed by the server meanwhile). */
-  private reused = false;
-
-  private connect(fresh = false): void {
+  private connect(): void {
     const srv = this.srv!;
     this.phase = Phase.Connect;
     this.connectStart = Date.now();
     // Reuse an idle connection to this server when the http-reuse policy allows it.
-    const idle = fresh ? undefined : this.idleConn(srv);
-    this.reused = idle !== undefined;
+    const idle = this.idleConn(srv);
     if (idle) {
       this.attach(idle);
       this.onServerConnect();
@@ -863,8 +859,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.resBody = Body.None;
     const s = this.server!;
     const head = this.outHead!;
-    // Kept only while a reused connection may still turn out dead and the request can be resent.
-    if (!this.reused || this.reqBody !== Body.Done) this.outHead = undefined;
+    this.outHead = undefined;
     this.arm(this.be!.px.timeouts.server);
     if (this.reqBody === Body.Done) s.write(head);
     else {
@@ -890,12 +885,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The server closed (or half-closed) its side during an HTTP exchange. */
   private serverGone(): void {
     if (this.res === undefined) {
-      // A reused idle connection the server had closed meanwhile: try once more on a fresh one.
-      if (this.reused && this.sbuf === undefined && this.outHead) {
-        this.detach()?.close();
-        this.reused = false;
-        return this.connect(true);
-      }
+      // haproxy 2.6 closes a connection whose request, not its first, the server dropped unanswered,
+      // without a word or a log line: the client may then retry it, which a proxy must not do for
+      // it (the server may have acted on it). The first request gets a 502.
+      if (this.served > 0) return this.close("S", "H", false);
       this.rt.counters.serverAborts++;
       return this.abortWith(502, "S", "H");
     }
@@ -1094,6 +1087,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private startResponse(parsed: HttpHead, rest: Buffer | undefined): void {
+    // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one makes
+    // the whole response bad (502), before any rule.
+    if (rest && responseBodyKind(parsed, this.req.method) === BodyKind.Chunked) {
+      bodyCheck.reset();
+      bodyCheck.scan(rest, 0, rest.length);
+      if (bodyCheck.error) return this.badResponse();
+    }
     let res = parsed;
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
@@ -1454,7 +1454,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   // ─── end ─────────────────────────────────────────────────────────────────────────────────────
 
-  private close(cause: TermCause, phase: TermPhase): void {
+  /** Ends the session, logged with this cause and phase unless `log` is false. */
+  private close(cause: TermCause, phase: TermPhase, log = true): void {
     if (this.phase === Phase.Closed) return;
     if (this.clientTimedOut) [cause, phase] = ["c", "D"];
     const rec = this.rec;
@@ -1465,7 +1466,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (rec.Ta === 0 || wasTunnel) rec.Ta = now - rec.requestTime;
     // Log unless this was an idle keep-alive connection closing between requests.
     try {
-      if (!this.loggedEarly && !(this.served > 0 && rec.empty && !wasTunnel && rec.status < 0))
+      if (log && !this.loggedEarly && !(this.served > 0 && rec.empty && !wasTunnel && rec.status < 0))
         this.emitLog(cause, phase);
     } finally {
       // Whatever happens while logging, the session ends and gives back what it holds.
@@ -1560,7 +1561,7 @@ function onClientDrain(this: ClientSocket): void {
  */
 const edits = new HeadEdits();
 
-/** Checks the chunks that arrived with a request head before anything else reads them. */
+/** Checks the chunks that arrived with a head before anything else reads them. */
 const bodyCheck = new ChunkedScanner();
 
 /** What the proxy answers for the server to a 1.1 client expecting 100-continue, with http-buffer-request. */

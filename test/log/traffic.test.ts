@@ -381,6 +381,67 @@ backend bk
 
 const HEAD_1000 = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
 
+test("a server that drops a request unanswered: 502 SH for a connection's first, a silent close after", async () => {
+  // The server answers /ok and closes on anything else, without a byte (or with part of a head).
+  const srv = await headServer((head, s) => {
+    if (head.startsWith("GET /ok ")) s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    else if (head.startsWith("GET /part ")) s.end("HTTP/1.1 2");
+    else s.destroy();
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`
+frontend fe
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server s1 127.0.0.1:${srv.port}
+`);
+  // haproxy 2.6: fe bk/s1 0/0/0/-1/1 502 ... SH-- ... "GET /drop HTTP/1.1", and the connection goes on.
+  const c = new Client(p.port);
+  c.send("GET /drop HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response()).status, 502);
+  const first = fields(await nextLine(/"GET \/drop/));
+  assert.deepEqual([first.server, first.status, first.term], ["s1", 502, "SH--"]);
+  // Not the first request any more: nothing is sent back, nothing logged, the connection closes.
+  c.close();
+  for (const path of ["/drop2", "/part"]) {
+    const c = new Client(p.port);
+    c.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.equal((await c.response()).status, 200);
+    c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await waitFor(() => c.closed, 2000, "the client connection closed");
+    assert.equal(c.take(), "", path);
+    await sleep(50);
+    assert.equal(rx.lines.filter((l) => l.includes(`"GET ${path} `)).length, 0, `no log line for ${path}`);
+    await rx.take(/"GET \/ok /);
+  }
+});
+
+test("a malformed chunk in the same read as the response head: 502 PH--, and the connection goes on", async () => {
+  const srv = await headServer((head, s) => {
+    if (head.startsWith("GET /bad "))
+      s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+    else s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`
+frontend fe
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server s1 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  c.send("GET /bad HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response()).status, 502);
+  // haproxy 2.6: fe bk/s1 0/0/0/-1/0 502 209 - - PH-- 1/1/0/0/0 0/0 "GET /bad HTTP/1.1"
+  const bad = fields(await nextLine(/"GET \/bad/));
+  assert.deepEqual([bad.server, bad.Tr, bad.status, bad.term], ["s1", -1, 502, "PH--"]);
+  c.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response()).body, "ok");
+  c.close();
+});
+
 test("a server that closes mid-response: SD; one that falls silent mid-response: sD", async () => {
   const abort = await headServer((_h, s) => {
     s.write(HEAD_1000 + "a".repeat(100));
