@@ -53,6 +53,11 @@ export interface HttpHead {
    * port (haproxy's scheme-based normalization, RFC 3986 6.2.3); undefined otherwise.
    */
   hostValue: string | undefined;
+  /**
+   * What the head weighs in haproxy's buffer: its start line's parts, and each header's name and
+   * value plus 8. See maxHeadWeight().
+   */
+  weight: number;
 }
 
 /** Whether header line `i` of `head` is named `lowerName` (in any case). */

@@ -9,7 +9,7 @@
 //   - an HTTP status when the head is invalid: 400 (or 422, see transfer codings) for requests,
 //     always 502 for responses.
 //
-// The size limit is the caller's: see maxHeadSize() and HEAD_TOO_LARGE.
+// The size limit is the caller's: see maxHeadWeight().
 //
 // Choices, checked against haproxy 2.6 (the oracle) unless marked "stricter":
 //   - bare LF line ends are accepted anywhere a CRLF is (haproxy does, and re-encodes the head with
@@ -75,15 +75,19 @@ import {
 /** parseRequest/parseResponse: the blank line that ends the head has not arrived yet. */
 export const NEED_MORE = -1;
 
-/** The status to answer with when a head does not fit in maxHeadSize(): haproxy sends 400, no 414
- *  nor 431, whatever part of the head overflows. A response head that does not fit is a 502. */
-export const HEAD_TOO_LARGE = 400;
-
 /**
- * The longest head haproxy accepts: tune.bufsize minus the space it reserves for rewrites
- * (tune.maxrewrite, by default 1024 or half the buffer when that is smaller). haproxy's exact limit
- * is a little lower still, by its internal bookkeeping (a few dozen bytes).
+ * The most a head may weigh (HttpHead.weight) in haproxy's buffer: tune.bufsize less the space it
+ * keeps for rewrites (tune.maxrewrite: by default 1024, or half the buffer when that is smaller)
+ * and its bookkeeping (85 bytes, measured with haproxy 2.6.12 at two buffer sizes: 15275 of 16384,
+ * 7083 of 8192). Heavier: a request is 400 (no 414 nor 431, whatever part overflows), a
+ * response 502. Sluice also weighs a Connection line that haproxy drops (one saying only close or
+ * keep-alive): such a head is refused some 25 bytes sooner.
  */
+export function maxHeadWeight(bufsize: number, maxrewrite?: number): number {
+  return maxHeadSize(bufsize, maxrewrite) - 85;
+}
+
+/** tune.bufsize less the space haproxy keeps for rewrites: also the most of a body it buffers. */
 export function maxHeadSize(bufsize: number, maxrewrite?: number): number {
   const reserve = maxrewrite ?? Math.min(1024, bufsize >> 1);
   return bufsize - reserve;
@@ -130,6 +134,7 @@ export function newHead(buf: Buffer): HttpHead {
     bareLf: false,
     expectContinue: false,
     hostValue: undefined,
+    weight: 0,
   };
 }
 
@@ -303,7 +308,8 @@ export function parseRequest(
     buf[mEnd] === SP &&
     vStart === uEnd + 1 &&
     buf[uEnd] === SP;
-  fill(h, buf, body, contentLength);
+  // The version weighs 8 (HTTP/x.y), whatever was written.
+  fill(h, body, contentLength, mEnd - pos + h.uri.length + 8);
   return h;
 }
 
@@ -374,12 +380,12 @@ export function parseResponse(
   // status even when there is no reason ("HTTP/1.1 200" leaves as "HTTP/1.1 200 ").
   h.startLineAsIs =
     (v === 10 || v === 11) && buf[pos + 8] === SP && buf[pos + 12] === SP && rStart === pos + 13;
-  fill(h, buf, body, contentLength);
+  fill(h, body, contentLength, 8 + 3 + rEnd - rStart);
   return h;
 }
 
-/** Copies what readHeaders gathered into the head. */
-function fill(h: HttpHead, buf: Buffer, body: BodyKind, contentLength: number): void {
+/** Copies what readHeaders gathered into the head; `startLine` is the start line's weight. */
+function fill(h: HttpHead, body: BodyKind, contentLength: number, startLine: number): void {
   h.hdr = st.hdr;
   h.count = st.count;
   h.body = body;
@@ -392,6 +398,10 @@ function fill(h: HttpHead, buf: Buffer, body: BodyKind, contentLength: number): 
   h.repeatedHost = st.repeatedHost;
   h.bareLf = st.bareLf;
   h.expectContinue = st.expectContinue;
+  let weight = startLine;
+  const hdr = st.hdr;
+  for (let i = 0; i < st.count * 4; i += 4) weight += hdr[i + 1]! - hdr[i]! + hdr[i + 3]! - hdr[i + 2]! + 8;
+  h.weight = weight;
 }
 
 /**

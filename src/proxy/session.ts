@@ -17,6 +17,7 @@ import {
   headerIndex,
   normalizedStartLine,
   maxHeadSize,
+  maxHeadWeight,
 } from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
@@ -400,7 +401,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return;
     }
     if (typeof head === "number") return this.badRequest(head);
-    if (head.end > g.bufsize) return this.badRequest(400);
+    if (head.end > g.bufsize || head.weight > maxHeadWeight(g.bufsize)) return this.badRequest(400);
     this.req = head;
     this.cbuf = head.end < buf.length ? buf.subarray(head.end) : undefined;
     this.startTransaction();
@@ -1052,7 +1053,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         if (buf.length > g.bufsize) return this.badResponse();
         return;
       }
-      if (typeof head === "number" || head.end > g.bufsize) return this.badResponse();
+      if (typeof head === "number" || head.end > g.bufsize || head.weight > maxHeadWeight(g.bufsize))
+        return this.badResponse();
       const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
       if (head.status === 101 || (head.status < 300 && head.status >= 200 && this.req.method === "CONNECT"))
         return this.switchProtocols(head, rest);

@@ -51,6 +51,7 @@ export function head(text: string): HttpHead {
     bareLf: false,
     expectContinue: false,
     hostValue: undefined,
+    weight: 0,
   };
 }
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { BodyKind, type HttpHead } from "../../src/http/message.js";
 import {
   NEED_MORE,
-  HEAD_TOO_LARGE,
   maxHeadSize,
+  maxHeadWeight,
   newHead,
   parseRequest,
   parseResponse,
@@ -483,11 +483,17 @@ test("normalizedStartLine gives the line haproxy would send, only when it differ
   }
 });
 
-test("size limit helpers", () => {
-  assert.equal(HEAD_TOO_LARGE, 400);
+test("size limit helpers, and what a head weighs", () => {
+  assert.equal(maxHeadWeight(16384), 15275);
+  assert.equal(maxHeadWeight(8192), 7083);
   assert.equal(maxHeadSize(16384), 15360);
   assert.equal(maxHeadSize(1024), 512);
   assert.equal(maxHeadSize(16384, 2048), 14336);
+  // Start line parts (3 + 2 + 8), then name + value + 8 per header.
+  assert.equal(head(req("GET /x HTTP/1.1\r\nHost: ab\r\nX-Y:  z \r\n\r\n")).weight, 13 + 14 + 12);
+  assert.equal(head(req("GET /x HTTP/2.0\r\n\r\n")).weight, 13);
+  const res = parseResponse(bytes("HTTP/1.1 200 OK\r\nA: b\r\n\r\n"), 0, 25, MAXHDR) as HttpHead;
+  assert.equal(res.weight, 8 + 3 + 2 + 10);
 });
 
 test("no input, however random, makes the parsers throw or read past end", () => {

@@ -13,6 +13,7 @@ import {
   DEFAULTS,
   type Backend,
   FRONTEND,
+  headServer,
   sleep,
 } from "../helpers/harness.js";
 
@@ -136,6 +137,39 @@ backend web
   e.send("GET /garbage HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   assert.match((await e.response()).head, /\r\nconnection: close$/);
   await waitFor(() => e.closed, 1000, "close");
+});
+
+test("a head heavier than haproxy's buffer allows: 400 for a request, 502 for a response, one byte apart", async () => {
+  // haproxy 2.6.12, default tune.bufsize: a head passes while its start line's parts and each
+  // header's name, value and 8 weigh at most 15275 (a raw head of 15273 bytes with one big header).
+  const big = (n: number) => "X-Big: " + "a".repeat(n - 5 - 8);
+  const srv = await headServer((head, s) => {
+    const want = /^GET \/res\/(\d+) /.exec(head);
+    const extra = want ? `${big(Number(want[1]) - (8 + 3 + 2))}\r\n` : "";
+    s.write(`HTTP/1.1 200 OK\r\n${extra}Content-Length: 0\r\n\r\n`);
+  });
+  cleanup.push(srv.close);
+  const p = await setup(srv.port);
+  const c = new Client(p.port);
+  // Request: "GET /" + "HTTP/1.1" weigh 3 + 1 + 8, Host: x 4 + 1 + 8, so X-Big gets the rest.
+  for (const [weight, want] of [
+    [15275, 200],
+    [15276, 400],
+  ] as const) {
+    const r = new Client(p.port);
+    r.send(`GET / HTTP/1.1\r\nHost: x\r\n${big(weight - 12 - 13)}\r\n\r\n`);
+    assert.equal((await r.response()).status, want, `request weighing ${weight}`);
+    r.close();
+  }
+  // Response: "HTTP/1.1" "200" "OK" weigh 13, Content-Length: 0 weighs 14 + 1 + 8.
+  for (const [weight, want] of [
+    [15275 - 23, 200],
+    [15276 - 23, 502],
+  ] as const) {
+    c.send(`GET /res/${weight} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal((await c.response()).status, want, `response weighing ${weight + 23}`);
+  }
+  c.close();
 });
 
 test("malformed requests get 400 and reach no server", async () => {
