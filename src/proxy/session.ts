@@ -894,6 +894,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return this.abortWith(502, "S", "H");
     }
     if (this.resBody === Body.UntilClose) {
+      // A reset is no end of a body: haproxy logs it SD.
+      if (this.conn?.error !== undefined) return this.close("S", "D");
       this.resBody = Body.Done;
       return this.endTransaction(false);
     }
@@ -1118,9 +1120,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     } else if (kind === BodyKind.Chunked) {
       this.resBody = Body.Chunked;
       (this.resChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
-      // Chunked framing wins over a Content-Length the server also sent: the client must not see both.
-      for (let i = headerIndex(res, "content-length"); i >= 0; i = headerIndex(res, "content-length", i + 1))
+      // Chunked framing wins over a Content-Length the server also sent: the client must not see both,
+      // and, as haproxy 2.6 does, a server that sends both is not trusted with another request.
+      for (
+        let i = headerIndex(res, "content-length");
+        i >= 0;
+        i = headerIndex(res, "content-length", i + 1)
+      ) {
         edits.dropHeader(i);
+        this.serverMustClose = true;
+      }
     } else if (kind === BodyKind.Length && res.contentLength > 0) {
       this.resBody = Body.Length;
       this.resLeft = res.contentLength;

@@ -442,6 +442,31 @@ backend bk
   c.close();
 });
 
+test("a body that ends with the server's close: ---- for a FIN, SD for a reset", async () => {
+  const srv = await headServer((head, s) => {
+    s.write("HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nhello");
+    setTimeout(() => (head.startsWith("GET /rst ") ? s.resetAndDestroy() : s.end()), 30);
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`
+frontend fe
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server s1 127.0.0.1:${srv.port}
+`);
+  for (const [path, term] of [
+    ["/fin", "----"],
+    ["/rst", "SD--"],
+  ]) {
+    const got = await exchange(p.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.ok(got.endsWith("hello"), got);
+    // haproxy 2.6: fe bk/s1 0/0/0/0/31 200 43 - - SD-- ... "GET /rst HTTP/1.1"
+    const f = fields(await nextLine(new RegExp(`"GET ${path} `)));
+    assert.deepEqual([f.status, f.term], [200, term], path);
+  }
+});
+
 test("a server that closes mid-response: SD; one that falls silent mid-response: sD", async () => {
   const abort = await headServer((_h, s) => {
     s.write(HEAD_1000 + "a".repeat(100));

@@ -414,6 +414,32 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   }
 });
 
+test("a server that sends Content-Length and chunked together gets no other request on that connection", async () => {
+  let connections = 0;
+  const srv = await rawServer((s) => {
+    connections++;
+    s.on("data", () =>
+      s.write(
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+      ),
+    );
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  for (let i = 1; i <= 2; i++) {
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const text = await c.until((t) => t.endsWith("0\r\n\r\n"));
+    assert.doesNotMatch(text, /content-length/i);
+    c.take();
+  }
+  c.close();
+  // haproxy 2.6 closes such a server connection and opens another for the next request.
+  assert.equal(connections, 2);
+});
+
 test("CONNECT: a 2xx answer makes a tunnel, its framing headers kept, as in haproxy 2.6", async () => {
   const seen: string[] = [];
   const srv = await rawServer((s) => {
