@@ -77,11 +77,13 @@ export class ChunkedScanner {
    *   of a body does not need to.
    */
   constructor(
-    readonly maxLine = 16384,
+    private maxLine = 16384,
     private readonly normalize = false,
   ) {}
 
-  reset(): void {
+  /** Ready for the next body; `maxLine` may change with it (a shared scanner serves every config). */
+  reset(maxLine = this.maxLine): void {
+    this.maxLine = maxLine;
     this.st = St.Size;
     this.size = this.left = this.lineLen = this.payload = 0;
     this.done = this.error = this.edited = false;

@@ -49,8 +49,8 @@ export interface HttpHead {
   /** Request carried `Expect: 100-continue`. */
   expectContinue: boolean;
   /**
-   * The value every Host header takes on its way out, when the target named its scheme's default
-   * port (haproxy's scheme-based normalization, RFC 3986 6.2.3); undefined otherwise.
+   * The value every Host header takes before any rule sees the head, when the target named its
+   * scheme's default port (haproxy's scheme-based normalization, RFC 3986 6.2.3); else undefined.
    */
   hostValue: string | undefined;
   /**

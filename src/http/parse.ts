@@ -167,6 +167,8 @@ const st = {
   expectContinue: false,
   hostStart: -1,
   hostEnd: -1,
+  /** The header lines' part of the head's weight (HttpHead.weight). */
+  weight: 0,
   /** Just past the blank line. */
   end: 0,
 };
@@ -398,10 +400,7 @@ function fill(h: HttpHead, body: BodyKind, contentLength: number, startLine: num
   h.repeatedHost = st.repeatedHost;
   h.bareLf = st.bareLf;
   h.expectContinue = st.expectContinue;
-  let weight = startLine;
-  const hdr = st.hdr;
-  for (let i = 0; i < st.count * 4; i += 4) weight += hdr[i + 1]! - hdr[i]! + hdr[i + 3]! - hdr[i + 2]! + 8;
-  h.weight = weight;
+  h.weight = startLine + st.weight;
 }
 
 /**
@@ -418,6 +417,7 @@ function readHeaders(
 ): number {
   let arr = hdr ?? new Int32Array(64);
   let count = 0;
+  let weight = 0;
   st.contentLength = -1;
   st.te = st.chunkedLast = st.chunked = st.otherCoding = st.teBad = false;
   st.codings = 0;
@@ -482,12 +482,14 @@ function readHeaders(
     arr[o + 2] = vStart;
     arr[o + 3] = vEnd;
     count++;
+    weight += nEnd - nStart + vEnd - vStart + 8;
 
     const r = special(buf, nStart, nEnd, vStart, vEnd, request);
     if (r !== 0) return r;
   }
   st.hdr = arr;
   st.count = count;
+  st.weight = weight;
   return 0;
 }
 

@@ -131,12 +131,11 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
 /**
  * What haproxy 2.6 re-encodes in every head it forwards, where Sluice otherwise passes the sender's
  * bytes: Content-Length or Host said more than once (with the same value) leave as one line, at the
- * first one's place, Host takes the value the target's normalization gave it (hostValue), and a
- * head with bare LF line ends leaves with CRLF (values trimmed).
+ * first one's place, and a head with bare LF line ends leaves with CRLF (values trimmed).
  */
 export function normalizeHead(head: HttpHead, edits: HeadEdits): void {
   const lengths = head.repeatedLength && head.contentLength >= 0;
-  if (lengths || head.repeatedHost || head.hostValue !== undefined) {
+  if (lengths || head.repeatedHost) {
     let firstLength = true;
     let firstHost = true;
     for (let i = 0; i < head.count; i++) {
@@ -145,11 +144,8 @@ export function normalizeHead(head: HttpHead, edits: HeadEdits): void {
         if (firstLength) edits.rewriteHeader(i, String(head.contentLength));
         else edits.dropHeader(i);
         firstLength = false;
-      } else if ((head.repeatedHost || head.hostValue !== undefined) && headerNameIs(head, i, "host")) {
+      } else if (head.repeatedHost && headerNameIs(head, i, "host")) {
         if (!firstHost) edits.dropHeader(i);
-        // A rule's own Host wins: haproxy normalizes before its rules run.
-        else if (head.hostValue !== undefined && edits.valueOf(i) === undefined)
-          edits.rewriteHeader(i, head.hostValue);
         firstHost = false;
       }
     }

@@ -56,6 +56,13 @@ const enum Phase {
   Closed,
 }
 
+/** What the chunks received so far of a chunked body say. */
+const enum Chunks {
+  Partial,
+  Whole,
+  Bad,
+}
+
 /** Body progress of one direction. */
 const enum Body {
   None,
@@ -416,6 +423,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   // ─── transaction ─────────────────────────────────────────────────────────────────────────────
 
   private startTransaction(): void {
+    edits.reset();
+    // haproxy normalizes a target's default port as it parses: captures and rules see every Host
+    // with the target's host.
+    const host = this.req.hostValue;
+    if (host !== undefined) {
+      for (let i = headerIndex(this.req, "host"); i >= 0; i = headerIndex(this.req, "host", i + 1))
+        edits.rewriteHeader(i, host);
+      this.reparse(edits);
+    }
     const req = this.req;
     const rec = this.rec;
     const now = Date.now();
@@ -431,7 +447,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (px.httpConnMode === "close") this.closeAfter = true;
     this.setRequestBody();
     const hasBody = this.reqBody !== Body.Done;
-    edits.reset();
     // A request with a body asks for no upgrade: haproxy 2.6 drops its Upgrade header before any rule
     // sees it, and a 101 to it is then a 502.
     this.wantsUpgrade = req.connUpgrade && !hasBody;
@@ -442,14 +457,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one is a 400
     // before any rule runs and before any server is connected.
-    if (this.reqBody === Body.Chunked && this.cbuf) {
-      bodyCheck.reset();
-      bodyCheck.scan(this.cbuf, 0, this.cbuf.length);
-      if (bodyCheck.error) {
-        // To haproxy the request never came whole: no TR.
-        rec.TR = -1;
-        return this.badRequest(400);
-      }
+    if (this.reqBody === Body.Chunked && this.cbuf && this.checkChunks(this.cbuf) === Chunks.Bad) {
+      // To haproxy the request never came whole: no TR.
+      rec.TR = -1;
+      return this.badRequest(400);
     }
     if (px.httpBufferRequest && this.waitForBody()) return;
     this.frontendRules();
@@ -468,11 +479,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.beCounted = true;
     if (be.px === this.fe.px) return this.toServer();
     // A backend's option http-buffer-request waits after the frontend's rules, before its own.
-    if (be.px.httpBufferRequest && !this.fe.px.httpBufferRequest) {
-      // The frontend rules' edits become the head, since the wait outlives this step.
-      if (!edits.empty) this.reparse(edits);
-      if (this.waitForBody()) return;
-    }
+    if (be.px.httpBufferRequest && !this.fe.px.httpBufferRequest && this.waitForBody()) return;
     this.backendRules();
   }
 
@@ -493,37 +500,60 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /**
    * Starts waiting for the request's body, unless it is already in (or there is none): true when
    * waiting. As haproxy 2.6 does, a 1.1 client that expects 100-continue gets it from the proxy,
-   * and the server does not see the Expect header; timeout http-request (or else timeout client)
-   * bounds the wait.
+   * and the server does not see the Expect header; the waiting proxy's timeout http-request (or
+   * else timeout client, counted from the last byte) bounds the wait.
    */
   private waitForBody(): boolean {
-    if (this.bodyBuffered()) return false;
+    const state = this.bodyState();
+    if (state === Chunks.Bad) {
+      this.badBody();
+      return true;
+    }
+    if (state === Chunks.Whole) return false;
+    // A client that has already ended its side will not send the rest.
+    if (this.clientEnded) {
+      this.bodyCut = true;
+      return false;
+    }
     const req = this.req;
     if (req.expectContinue && req.versionMinor === 1) {
       this.client.write(CONTINUE_100);
       for (let i = headerIndex(req, "expect"); i >= 0; i = headerIndex(req, "expect", i + 1))
         edits.dropHeader(i);
+      this.reparse(edits);
     }
-    if (!edits.empty) this.reparse(edits);
     this.phase = Phase.Body;
-    const t = this.fe.px.timeouts;
-    this.arm(t.httpRequest ?? t.client);
+    this.arm(this.bodyTimeout() ?? this.fe.px.timeouts.client);
     return true;
   }
 
+  /** timeout http-request of the proxy that waits for the body: the backend's once one is chosen. */
+  private bodyTimeout(): number | undefined {
+    return (this.be ?? this.fe).px.timeouts.httpRequest;
+  }
+
   /**
-   * The body is all in cbuf, or fills a buffer (tune.bufsize less the room haproxy keeps for
-   * rewrites), or there is none: the transaction can go on.
+   * Whether the body is in: all of it, or a buffer's worth (tune.bufsize less the room haproxy keeps
+   * for rewrites), or none is expected (Whole); more is needed (Partial); its chunks are malformed.
    */
-  private bodyBuffered(): boolean {
+  private bodyState(): Chunks {
     const body = this.cbuf;
-    if (this.reqBody === Body.Done || this.req.method === "CONNECT") return true;
-    if (!body) return false;
-    if (body.length >= maxHeadSize(this.rt.global.bufsize)) return true;
-    if (this.reqBody === Body.Length) return body.length >= this.reqLeft;
-    bodyCheck.reset();
-    bodyCheck.scan(body, 0, body.length);
-    return bodyCheck.done || bodyCheck.error;
+    if (this.reqBody === Body.Done || this.req.method === "CONNECT") return Chunks.Whole;
+    if (!body) return Chunks.Partial;
+    const chunks = this.reqBody === Body.Chunked ? this.checkChunks(body) : Chunks.Partial;
+    if (chunks !== Chunks.Partial) return chunks;
+    if (body.length >= maxHeadSize(this.rt.global.bufsize)) return Chunks.Whole;
+    return this.reqBody === Body.Length && body.length >= this.reqLeft ? Chunks.Whole : Chunks.Partial;
+  }
+
+  /**
+   * The chunks at the start of buf, as haproxy's HTTP/1 layer reads those that come with a head:
+   * complete, incomplete, or malformed.
+   */
+  private checkChunks(buf: Buffer): Chunks {
+    bodyCheck.reset(this.rt.global.bufsize);
+    bodyCheck.scan(buf, 0, buf.length);
+    return bodyCheck.error ? Chunks.Bad : bodyCheck.done ? Chunks.Whole : Chunks.Partial;
   }
 
   /** The client ended its side while its body was awaited: no server is connected for it. */
@@ -531,14 +561,20 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** More of the body came while waiting for it. */
   private bodyArrived(): void {
-    if (!this.bodyBuffered()) return;
-    if (this.reqBody === Body.Chunked && bodyCheck.error) {
-      // Logged with its request line, which was whole.
-      this.rec.TR = -1;
-      this.rt.counters.badRequests++;
-      return this.refuse(400, "P", "R");
+    const state = this.bodyState();
+    if (state === Chunks.Bad) return this.badBody();
+    if (state === Chunks.Partial) {
+      if (this.bodyTimeout() === undefined) this.touch();
+      return;
     }
     this.bodyWaitEnds();
+  }
+
+  /** A malformed chunk in an awaited body: 400, logged with the request line, which was whole. */
+  private badBody(): void {
+    this.rec.TR = -1;
+    this.rt.counters.badRequests++;
+    this.refuse(400, "P", "R");
   }
 
   /** The transaction goes on where it waited: the frontend's rules, or the backend's. */
@@ -1038,7 +1074,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     if (this.phase !== Phase.Exchange) return;
     if (this.res === undefined) {
-      this.outHead = undefined;
       this.sbuf = this.sbuf ? Buffer.concat([this.sbuf, chunk]) : chunk;
       this.readResponse();
       return;
@@ -1093,11 +1128,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private startResponse(parsed: HttpHead, rest: Buffer | undefined): void {
     // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one makes
     // the whole response bad (502), before any rule.
-    if (rest && responseBodyKind(parsed, this.req.method) === BodyKind.Chunked) {
-      bodyCheck.reset();
-      bodyCheck.scan(rest, 0, rest.length);
-      if (bodyCheck.error) return this.badResponse();
-    }
+    if (
+      rest &&
+      responseBodyKind(parsed, this.req.method) === BodyKind.Chunked &&
+      this.checkChunks(rest) === Chunks.Bad
+    )
+      return this.badResponse();
     let res = parsed;
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
@@ -1301,6 +1337,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private nextRequest(): void {
     this.resumeClient();
     if (this.cbuf) {
+      // Its bytes came with an earlier read.
+      this.rec.empty = false;
       this.rec.Ti = 0;
       const t = this.fe.px.timeouts;
       this.arm(t.httpRequest ?? t.client);
@@ -1359,6 +1397,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.beName = "";
     this.srv = undefined;
     this.serverMustClose = false;
+    this.bodyCut = false;
     this.reqBody = Body.None;
     this.resBody = Body.None;
     this.outHead = undefined;
@@ -1566,9 +1605,10 @@ function onClientDrain(this: ClientSocket): void {
 }
 
 /**
- * The header edits of the head being built, one for the process: a head's edits are made and
- * serialized within one synchronous step (a request's rules and outgoing head in startTransaction,
- * a response's rules and head in startResponse), which starts with a reset.
+ * The header edits of the head being built, one for the process: edits are made and applied within
+ * one synchronous step (each rule reparses the head it edited; the outgoing request head is built
+ * in toServer(), a response's in startResponse()), and a step that could find edits left over
+ * starts with a reset.
  */
 const edits = new HeadEdits();
 

@@ -33,7 +33,7 @@ before(async () => {
     received.push(got);
     s.on("data", (d: Buffer) => {
       got.text += d.toString("latin1");
-      if (/\r\n\r\n[^]*(hello|0\r\n\r\n)$/.test(got.text))
+      if (/^GET [^]*\r\n\r\n$|\r\n\r\n[^]*(hello|0\r\n\r\n)$/.test(got.text))
         s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     });
   });
@@ -41,13 +41,13 @@ before(async () => {
   cleanup.push(srv.close);
 });
 
-async function proxy(where: "frontend" | "backend"): Promise<Proxy> {
+async function proxy(where: "frontend" | "backend", timeouts = "timeout http-request 400ms"): Promise<Proxy> {
   const p = await startProxy(`
 global
   log 127.0.0.1:${rx.port} format raw local0
 ${DEFAULTS}  log global
   option httplog
-  timeout http-request 400ms
+  ${timeouts}
 frontend fe
   bind 127.0.0.1:1
   http-request set-header X-Fe 1
@@ -157,4 +157,52 @@ test("a malformed chunk while waiting: 400, logged with the request line", async
   assert.equal(received.length, 0);
   const line = await rx.take(/"POST \/chunks HTTP\/1\.1"/);
   assert.match(line, / -1\/-1\/-1\/-1\/\d+ 400 \d+ - - PR-- /);
+});
+
+test("without timeout http-request, the wait has timeout client, counted from the last byte", async () => {
+  const p = await proxy("frontend", "timeout client 500ms");
+  received.length = 0;
+  const c = new Client(p.port);
+  const t0 = Date.now();
+  c.send(POST("/trickle"));
+  for (const piece of ["h", "e", "l", "l"]) {
+    await sleep(200);
+    c.send(piece);
+  }
+  await sleep(200);
+  c.send("o");
+  assert.equal((await c.response()).status, 200);
+  assert.ok(Date.now() - t0 >= 900, "longer in all than timeout client");
+  c.close();
+});
+
+test("a client that ended its side before its body was awaited: no server connection, CR--", async () => {
+  // Pipelined behind a GET, the POST's wait begins after the FIN came.
+  const p = await proxy("frontend");
+  received.length = 0;
+  const s = net.connect(p.port, "127.0.0.1");
+  s.on("error", () => undefined);
+  s.end("GET /first HTTP/1.1\r\nHost: x\r\n\r\n" + POST("/late") + "he");
+  const line = await rx.take(/"POST \/late HTTP\/1\.1"/, 2000);
+  assert.match(line, / fe bk\/<NOSRV> \d+\/-1\/-1\/-1\/\d+ -1 0 - - CR-- /);
+  s.destroy();
+  assert.equal(received.length, 1, "only the GET reached the server");
+});
+
+test("another client's malformed chunk does not make a large awaited body look malformed", async () => {
+  const p = await proxy("frontend");
+  received.length = 0;
+  const a = new Client(p.port);
+  a.send("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5000\r\n");
+  await sleep(50);
+  const b = new Client(p.port);
+  b.send("POST /bad HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+  assert.match(await b.until((t) => t.includes("</html>")), /^HTTP\/1\.1 400 /);
+  b.close();
+  // A buffer's worth of A's body ends the wait: its head and that much go to the server.
+  a.send("d".repeat(16000));
+  await waitFor(() => received.length === 1 && received[0]!.text.length > 16000, 2000, "A at the server");
+  a.send("d".repeat(0x5000 - 16000) + "\r\n0\r\n\r\n");
+  assert.equal((await a.response()).status, 200);
+  a.close();
 });

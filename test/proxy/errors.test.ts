@@ -231,7 +231,7 @@ test("without timeout http-request, a head has timeout client counted from its l
   // it takes in all; one that stops is answered 408 one timeout client after its last byte.
   const b = await webBackend();
   const p =
-    await startProxy(`defaults\n  mode http\n  timeout client 300ms\n  timeout connect 2s\n  timeout server 5s
+    await startProxy(`defaults\n  mode http\n  timeout client 500ms\n  timeout connect 2s\n  timeout server 5s
 ${FRONTEND}  server a 127.0.0.1:${b.port}
 `);
   cleanup.push(p.stop);
@@ -250,7 +250,7 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   c.send("Host: x\r\n");
   const text = await c.until((t) => t.length > 0, 2000);
   assert.equal(status(text), 408);
-  assert.ok(Date.now() - t1 >= 250, "counted from the last byte");
+  assert.ok(Date.now() - t1 >= 450, "counted from the last byte");
   c.close();
 });
 

@@ -11,6 +11,7 @@ import {
   rawServer,
   recordEnd,
   waitFor,
+  sleep,
   DEFAULTS,
   type Backend,
   FRONTEND,
@@ -349,13 +350,18 @@ test("chunked framing leaves with CRLF line ends and no extensions, as haproxy 2
     s.on("data", (d: string) => {
       got += d;
       if (!got.endsWith("\r\n\r\n") || !got.includes("\r\n0\r\n")) return;
-      for (const piece of [
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;",
-        "x=1\nok",
-        "\n0\nT: 1\n",
-        "\n",
-      ])
-        s.write(piece);
+      // Apart in time, so that each piece comes in a read of its own.
+      void (async () => {
+        for (const piece of [
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;",
+          "x=1\nok",
+          "\n0\nT: 1\n",
+          "\n",
+        ]) {
+          s.write(piece);
+          await sleep(20);
+        }
+      })();
     });
   });
   cleanup.push(srv.close);
@@ -438,6 +444,28 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   c.close();
   // haproxy 2.6 closes such a server connection and opens another for the next request.
   assert.equal(connections, 2);
+});
+
+test("rules see the Host a target's default port gave, as haproxy's do", async () => {
+  const a = await headServer((_h, s) => s.write("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"));
+  const b = await headServer((_h, s) => s.write("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nB"));
+  cleanup.push(a.close, b.close);
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  use_backend exact if { hdr(host) -m str a.example }
+  default_backend other
+backend exact
+  server s 127.0.0.1:${a.port}
+backend other
+  server s 127.0.0.1:${b.port}
+`);
+  const c = new Client(p.port);
+  c.send("GET http://a.example:80/ HTTP/1.1\r\nHost: a.example:80\r\n\r\n");
+  assert.equal((await c.response()).body, "A");
+  c.send("GET / HTTP/1.1\r\nHost: a.example:80\r\n\r\n");
+  assert.equal((await c.response()).body, "B");
+  c.close();
 });
 
 test("CONNECT: a 2xx answer makes a tunnel, its framing headers kept, as in haproxy 2.6", async () => {
