@@ -56,8 +56,8 @@ const enum Phase {
   Closed,
 }
 
-/** What the chunks received so far of a chunked body say. */
-const enum Chunks {
+/** How much of a request body has come: more is needed, it is in (or none is expected), or its chunks are malformed. */
+const enum BodyIn {
   Partial,
   Whole,
   Bad,
@@ -457,7 +457,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one is a 400
     // before any rule runs and before any server is connected.
-    if (this.reqBody === Body.Chunked && this.cbuf && this.checkChunks(this.cbuf) === Chunks.Bad) {
+    if (this.reqBody === Body.Chunked && this.cbuf && this.checkChunks(this.cbuf) === BodyIn.Bad) {
       // To haproxy the request never came whole: no TR.
       rec.TR = -1;
       return this.badRequest(400);
@@ -505,11 +505,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private waitForBody(): boolean {
     const state = this.bodyState();
-    if (state === Chunks.Bad) {
+    if (state === BodyIn.Bad) {
       this.badBody();
       return true;
     }
-    if (state === Chunks.Whole) return false;
+    if (state === BodyIn.Whole) return false;
     // A client that has already ended its side will not send the rest.
     if (this.clientEnded) {
       this.bodyCut = true;
@@ -536,24 +536,24 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * Whether the body is in: all of it, or a buffer's worth (tune.bufsize less the room haproxy keeps
    * for rewrites), or none is expected (Whole); more is needed (Partial); its chunks are malformed.
    */
-  private bodyState(): Chunks {
+  private bodyState(): BodyIn {
     const body = this.cbuf;
-    if (this.reqBody === Body.Done || this.req.method === "CONNECT") return Chunks.Whole;
-    if (!body) return Chunks.Partial;
-    const chunks = this.reqBody === Body.Chunked ? this.checkChunks(body) : Chunks.Partial;
-    if (chunks !== Chunks.Partial) return chunks;
-    if (body.length >= maxHeadSize(this.rt.global.bufsize)) return Chunks.Whole;
-    return this.reqBody === Body.Length && body.length >= this.reqLeft ? Chunks.Whole : Chunks.Partial;
+    if (this.reqBody === Body.Done || this.req.method === "CONNECT") return BodyIn.Whole;
+    if (!body) return BodyIn.Partial;
+    const chunks = this.reqBody === Body.Chunked ? this.checkChunks(body) : BodyIn.Partial;
+    if (chunks !== BodyIn.Partial) return chunks;
+    if (body.length >= maxHeadSize(this.rt.global.bufsize)) return BodyIn.Whole;
+    return this.reqBody === Body.Length && body.length >= this.reqLeft ? BodyIn.Whole : BodyIn.Partial;
   }
 
   /**
    * The chunks at the start of buf, as haproxy's HTTP/1 layer reads those that come with a head:
    * complete, incomplete, or malformed.
    */
-  private checkChunks(buf: Buffer): Chunks {
+  private checkChunks(buf: Buffer): BodyIn {
     bodyCheck.reset(this.rt.global.bufsize);
     bodyCheck.scan(buf, 0, buf.length);
-    return bodyCheck.error ? Chunks.Bad : bodyCheck.done ? Chunks.Whole : Chunks.Partial;
+    return bodyCheck.error ? BodyIn.Bad : bodyCheck.done ? BodyIn.Whole : BodyIn.Partial;
   }
 
   /** The client ended its side while its body was awaited: no server is connected for it. */
@@ -562,8 +562,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** More of the body came while waiting for it. */
   private bodyArrived(): void {
     const state = this.bodyState();
-    if (state === Chunks.Bad) return this.badBody();
-    if (state === Chunks.Partial) {
+    if (state === BodyIn.Bad) return this.badBody();
+    if (state === BodyIn.Partial) {
       if (this.bodyTimeout() === undefined) this.touch();
       return;
     }
@@ -1131,7 +1131,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (
       rest &&
       responseBodyKind(parsed, this.req.method) === BodyKind.Chunked &&
-      this.checkChunks(rest) === Chunks.Bad
+      this.checkChunks(rest) === BodyIn.Bad
     )
       return this.badResponse();
     let res = parsed;
