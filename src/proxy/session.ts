@@ -56,7 +56,10 @@ const enum Phase {
   Closed,
 }
 
-/** How much of a request body has come: more is needed, it is in (or none is expected), or its chunks are malformed. */
+/**
+ * How much of a request body has come: more is needed, it is in (or none is expected), or its
+ * chunks are malformed.
+ */
 const enum BodyIn {
   Partial,
   Whole,
