@@ -1085,33 +1085,53 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private readResponse(): void {
+    // Interim responses wait for the rest of the same read: haproxy parses all of it first, and
+    // sends none of it when something in it is bad.
+    let interim: Buffer | undefined;
     for (;;) {
       const buf = this.sbuf!;
       const g = this.rt.global;
       const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.resHead);
       if (head === NEED_MORE) {
         if (buf.length > g.bufsize) return this.badResponse();
-        return;
+        return this.sendInterim(interim);
       }
       if (typeof head === "number" || head.end > g.bufsize || head.weight > maxHeadWeight(g.bufsize))
         return this.badResponse();
       const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
-      if (head.status === 101 || (head.status < 300 && head.status >= 200 && this.req.method === "CONNECT"))
+      if (head.status === 101 || (head.status < 300 && head.status >= 200 && this.req.method === "CONNECT")) {
+        this.sendInterim(interim);
         return this.switchProtocols(head, rest);
+      }
       if (head.status < 200) {
-        // 100 Continue and friends go to the client at once; the final response follows.
+        // 100 Continue and friends go to the client before the final response.
         edits.reset();
         const bytes = interimHead(head);
-        this.client.write(bytes);
-        this.rec.bytesOut += bytes.length;
+        interim = interim ? Buffer.concat([interim, bytes]) : bytes;
         this.sbuf = rest;
-        if (!rest) return;
+        if (!rest) return this.sendInterim(interim);
         continue;
       }
+      // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one
+      // makes the whole response bad (502), before any rule.
+      if (
+        rest &&
+        responseBodyKind(head, this.req.method) === BodyKind.Chunked &&
+        this.checkChunks(rest) === BodyIn.Bad
+      )
+        return this.badResponse();
+      this.sendInterim(interim);
       this.sbuf = undefined;
       this.res = this.resHead = head;
       return this.startResponse(head, rest);
     }
+  }
+
+  /** Sends the interim responses read so far, if any. */
+  private sendInterim(bytes: Buffer | undefined): void {
+    if (!bytes) return;
+    this.client.write(bytes);
+    this.rec.bytesOut += bytes.length;
   }
 
   /** The backend's, then the frontend's http-response rules; their header edits wait in `edits`. */
@@ -1129,14 +1149,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private startResponse(parsed: HttpHead, rest: Buffer | undefined): void {
-    // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one makes
-    // the whole response bad (502), before any rule.
-    if (
-      rest &&
-      responseBodyKind(parsed, this.req.method) === BodyKind.Chunked &&
-      this.checkChunks(rest) === BodyIn.Bad
-    )
-      return this.badResponse();
     let res = parsed;
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);

@@ -468,6 +468,25 @@ backend other
   c.close();
 });
 
+test("an interim response and a bad one in the same read: only the 502, as haproxy sends", async () => {
+  const srv = await headServer((head, s) => {
+    if (head.startsWith("GET /bad ")) s.write("HTTP/1.1 100 Continue\r\n\r\nNOT HTTP\r\n\r\n");
+    else s.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  c.send("GET /bad HTTP/1.1\r\nHost: x\r\n\r\n");
+  const bad = await c.response();
+  assert.equal(bad.head.slice(0, 12), "HTTP/1.1 502");
+  c.send("GET /good HTTP/1.1\r\nHost: x\r\n\r\n");
+  const text = await c.until((t) => t.endsWith("ok"));
+  assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  c.close();
+});
+
 test("CONNECT: a 2xx answer makes a tunnel, its framing headers kept, as in haproxy 2.6", async () => {
   const seen: string[] = [];
   const srv = await rawServer((s) => {
