@@ -46,6 +46,8 @@ export interface HttpHead {
   repeatedHost: boolean;
   /** A line of the head ends in a bare LF. */
   bareLf: boolean;
+  /** A header line is not written "name: value" (one space after the colon, none after the value). */
+  looseValue: boolean;
   /** Request carried `Expect: 100-continue`. */
   expectContinue: boolean;
   /**

@@ -132,6 +132,7 @@ export function newHead(buf: Buffer): HttpHead {
     repeatedLength: false,
     repeatedHost: false,
     bareLf: false,
+    looseValue: false,
     expectContinue: false,
     hostValue: undefined,
     weight: 0,
@@ -164,6 +165,8 @@ const st = {
   repeatedLength: false,
   repeatedHost: false,
   bareLf: false,
+  /** A header line is not "name: value" (one space after the colon, no blank after the value). */
+  looseValue: false,
   expectContinue: false,
   hostStart: -1,
   hostEnd: -1,
@@ -399,6 +402,7 @@ function fill(h: HttpHead, body: BodyKind, contentLength: number, startLine: num
   h.repeatedLength = st.repeatedLength;
   h.repeatedHost = st.repeatedHost;
   h.bareLf = st.bareLf;
+  h.looseValue = st.looseValue;
   h.expectContinue = st.expectContinue;
   h.weight = startLine + st.weight;
 }
@@ -430,6 +434,7 @@ function readHeaders(
     st.repeatedLength =
     st.repeatedHost =
     st.bareLf =
+    st.looseValue =
       false;
   st.hostStart = st.hostEnd = -1;
   let p = pos;
@@ -467,8 +472,9 @@ function readHeaders(
     let vEnd = p;
     if (p === nl) st.bareLf = true;
     else if (p !== nl - 1 || buf[p] !== CR) return 400;
-    p = nl + 1;
     while (vEnd > vStart && isBlank(buf[vEnd - 1])) vEnd--;
+    if (vEnd !== p || vStart !== nEnd + 2 || buf[nEnd + 1] !== SP) st.looseValue = true;
+    p = nl + 1;
 
     if (count + 1 >= maxhdr) return 400;
     const o = count << 2;

@@ -131,7 +131,8 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
 /**
  * What haproxy 2.6 re-encodes in every head it forwards, where Sluice otherwise passes the sender's
  * bytes: Content-Length or Host said more than once (with the same value) leave as one line, at the
- * first one's place, and a head with bare LF line ends leaves with CRLF (values trimmed).
+ * first one's place, a header line not written "name: value" leaves so, and a head with bare LF
+ * line ends leaves with CRLF (values trimmed).
  */
 export function normalizeHead(head: HttpHead, edits: HeadEdits): void {
   const lengths = head.repeatedLength && head.contentLength >= 0;
@@ -150,8 +151,21 @@ export function normalizeHead(head: HttpHead, edits: HeadEdits): void {
       }
     }
   }
-  if (!head.bareLf) return;
   const { buf, hdr } = head;
+  if (!head.bareLf) {
+    // Values leave trimmed, one space after the colon, as haproxy writes every header line.
+    if (head.looseValue)
+      for (let i = 0; i < head.count; i++) {
+        const nEnd = hdr[i * 4 + 1]!;
+        const vStart = hdr[i * 4 + 2]!;
+        const vEnd = hdr[i * 4 + 3]!;
+        const exact =
+          vStart === nEnd + 2 && buf[nEnd + 1] === 0x20 && (buf[vEnd] === 0x0d || buf[vEnd] === 0x0a);
+        if (!exact && !edits.isDropped(i) && edits.valueOf(i) === undefined)
+          edits.rewriteHeader(i, latin1(buf, vStart, vEnd));
+      }
+    return;
+  }
   if (edits.startLine === undefined) {
     const lf = buf.indexOf(0x0a, head.start);
     edits.startLine = latin1(buf, head.start, buf[lf - 1] === 0x0d ? lf - 1 : lf);

@@ -49,6 +49,7 @@ export function head(text: string): HttpHead {
     repeatedLength: false,
     repeatedHost: false,
     bareLf: false,
+    looseValue: false,
     expectContinue: false,
     hostValue: undefined,
     weight: 0,

@@ -303,6 +303,16 @@ test("what haproxy 2.6 would re-encode is flagged: repeated Content-Length or Ho
   assert.deepEqual(flags("GET / HTTP/1.1\nHost: x\r\n\r\n"), [false, false, true]);
   assert.deepEqual(flags(GET + "X: 1\n\r\n"), [false, false, true]);
   assert.deepEqual(flags(GET + "\n"), [false, false, true]);
+  const loose = (line: string) => head(req(GET + line + "\r\n\r\n")).looseValue;
+  assert.deepEqual(["X: v", "X:v", "X:  v", "X: v ", "X:\tv", "X:", "X: "].map(loose), [
+    false,
+    true,
+    true,
+    true,
+    true,
+    true,
+    false,
+  ]);
 });
 
 test("a target naming its scheme's default port loses it, and Host takes the target's host (haproxy 2.6)", () => {

@@ -196,3 +196,13 @@ test("httpclose: both hops are told to close", () =>
     client: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
     closes: true,
   }));
+
+test("header lines leave written as haproxy writes them: one space after the colon, values trimmed", () =>
+  check({
+    mode: "http-keep-alive",
+    request: "GET / HTTP/1.1\r\nHost:x\r\nX-A:   a  \t\r\nX-B:\r\nX-C: c\r\n\r\n",
+    response: "HTTP/1.1 200 OK\r\nContent-Length:   2  \r\nX-D:\td\r\n\r\nok",
+    server: "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\nX-B: \r\nX-C: c\r\n\r\n",
+    client: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-D: d\r\n\r\nok",
+    closes: false,
+  }));
