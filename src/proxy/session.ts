@@ -595,6 +595,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   reparse(made: HeadEdits): void {
     const target = this.phase === Phase.Exchange && this.res ? "res" : "req";
     const head = target === "res" ? this.res! : this.req;
+    // The sender's lines take their outgoing form now; what rules write stays as written (a value's
+    // blanks included, as haproxy keeps them), since the new head no longer tells them apart.
+    normalizeHead(head, made);
     const bytes = Buffer.from(serializeHead(head, made));
     const g = this.rt.global;
     const parsed =
@@ -603,6 +606,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false);
     made.reset();
     if (typeof parsed === "number") return;
+    parsed.looseValue = parsed.bareLf = false;
     if (target === "res") this.res = parsed;
     else this.req = parsed;
   }

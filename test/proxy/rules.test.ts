@@ -7,6 +7,7 @@ import { join } from "node:path";
 import {
   scratchDir,
   startProxy,
+  headServer,
   httpBackend,
   exchange,
   Client,
@@ -261,6 +262,35 @@ backend b
   } finally {
     await q.stop();
     await b.close();
+  }
+});
+
+test("values rules write keep their blanks; the sender's lines still leave as name: value", async () => {
+  const seen: string[] = [];
+  const srv = await headServer((head, s) => {
+    seen.push(head);
+    s.write("HTTP/1.1 200 OK\r\nX-S:s  \r\nContent-Length: 2\r\n\r\nok");
+  });
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-header X-A " a "
+  http-response set-header X-B "b "
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    const c = new Client(q.port);
+    c.send("GET / HTTP/1.1\r\nHost:h\r\nX-C:  c\r\n\r\n");
+    const text = await c.until((t) => t.endsWith("ok"));
+    c.close();
+    // haproxy 2.6 writes a set-header value as given, after "name: ".
+    assert.equal(seen[0], "GET / HTTP/1.1\r\nHost: h\r\nX-C: c\r\nX-A:  a \r\n\r\n");
+    assert.equal(text, "HTTP/1.1 200 OK\r\nX-S: s\r\nContent-Length: 2\r\nX-B: b \r\n\r\nok");
+  } finally {
+    await q.stop();
+    await srv.close();
   }
 });
 
