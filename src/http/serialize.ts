@@ -151,26 +151,20 @@ export function normalizeHead(head: HttpHead, edits: HeadEdits): void {
       }
     }
   }
+  if (!head.bareLf && !head.looseValue) return;
   const { buf, hdr } = head;
-  if (!head.bareLf) {
-    // Values leave trimmed, one space after the colon, as haproxy writes every header line.
-    if (head.looseValue)
-      for (let i = 0; i < head.count; i++) {
-        const nEnd = hdr[i * 4 + 1]!;
-        const vStart = hdr[i * 4 + 2]!;
-        const vEnd = hdr[i * 4 + 3]!;
-        const exact =
-          vStart === nEnd + 2 && buf[nEnd + 1] === 0x20 && (buf[vEnd] === 0x0d || buf[vEnd] === 0x0a);
-        if (!exact && !edits.isDropped(i) && edits.valueOf(i) === undefined)
-          edits.rewriteHeader(i, latin1(buf, vStart, vEnd));
-      }
-    return;
-  }
-  if (edits.startLine === undefined) {
+  if (head.bareLf && edits.startLine === undefined) {
     const lf = buf.indexOf(0x0a, head.start);
     edits.startLine = latin1(buf, head.start, buf[lf - 1] === 0x0d ? lf - 1 : lf);
   }
-  for (let i = 0; i < head.count; i++)
-    if (!edits.isDropped(i) && edits.valueOf(i) === undefined)
-      edits.rewriteHeader(i, latin1(buf, hdr[i * 4 + 2]!, hdr[i * 4 + 3]!));
+  // Values leave trimmed, one space after the colon, as haproxy writes every header line. With a
+  // bare LF anywhere, every line is rewritten: a kept line would keep its line end.
+  for (let i = 0; i < head.count; i++) {
+    if (edits.isDropped(i) || edits.valueOf(i) !== undefined) continue;
+    const nEnd = hdr[i * 4 + 1]!;
+    const vStart = hdr[i * 4 + 2]!;
+    const vEnd = hdr[i * 4 + 3]!;
+    if (!head.bareLf && vStart === nEnd + 2 && buf[nEnd + 1] === 0x20 && buf[vEnd] === 0x0d) continue;
+    edits.rewriteHeader(i, latin1(buf, vStart, vEnd));
+  }
 }

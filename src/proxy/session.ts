@@ -1220,7 +1220,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (rest && n < rest.length) this.serverMustClose = true;
     const c = this.client;
     const fixed = n > 0 ? this.resFixed : undefined;
-    const body = fixed ?? (n > 0 ? rest!.subarray(0, n) : undefined);
     let ok: boolean;
     normalizeHead(res, edits);
     if (edits.empty && res === parsed && !fixed) {
@@ -1229,6 +1228,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       rec.bytesOut += res.end - res.start + n;
     } else {
       const head = serializeHead(res, edits);
+      const body = fixed ?? (n > 0 ? rest!.subarray(0, n) : undefined);
       if (!body) ok = c.write(head);
       else if (body.length <= COALESCE_MAX)
         ok = c.write(Buffer.concat([head, body], head.length + body.length));
