@@ -1,25 +1,49 @@
 // Small helpers shared by the scripted check and the tests: free ports, one echo session, one GET.
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { WebSocket } from "ws";
 import { PROTOCOL, type Echo, type Hello } from "./server.js";
 
-/** `n` distinct ports the system says are free (all held open at once, then released). */
+/**
+ * `n` distinct free ports below the system's ephemeral range. A port from `listen(0)` would be
+ * released before the demo binds it again, and in between any outgoing connection or `listen(0)`
+ * elsewhere (the tests run side by side) may be handed that same ephemeral port.
+ */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((ok, fail) => {
-          const s = net.createServer();
-          s.once("error", fail);
-          s.listen(0, "127.0.0.1", () => ok(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  const top = ephemeralLow() - 1;
+  const bottom = Math.min(10_000, top - 1000);
+  const ports: number[] = [];
+  const held: net.Server[] = [];
+  try {
+    for (let tries = 0; ports.length < n; tries++) {
+      if (tries === 200) throw new Error(`no ${n} free ports between ${bottom} and ${top}`);
+      const port = bottom + Math.floor(Math.random() * (top - bottom + 1));
+      if (ports.includes(port)) continue;
+      const s = net.createServer();
+      const bound = await new Promise<boolean>((ok) => {
+        s.once("error", () => ok(false));
+        s.listen(port, "127.0.0.1", () => ok(true));
+      });
+      if (!bound) continue;
+      held.push(s);
+      ports.push(port);
+    }
+  } finally {
+    await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
   return ports;
+}
+
+/** The first port the kernel hands out on its own (Linux's ip_local_port_range; 32768 elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 2048) return low;
+  } catch {
+    // not Linux
+  }
+  return 32768;
 }
 
 export interface EchoSession {
