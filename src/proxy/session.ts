@@ -225,6 +225,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         return this.connectFailed(true);
       case Phase.Exchange:
         if (this.res === undefined) return this.abortWith(504, "s", "H");
+        if (this.responseDone) {
+          // The client stalled in its body after an early response; the server gets a FIN.
+          this.server?.end();
+          return this.close("c", "D");
+        }
         // Mid-response: if the server is paused, it waits on a client that does not read.
         return this.close(this.server?.isPaused() ? "c" : "s", "D");
       case Phase.Tarpit:
@@ -268,8 +273,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         this.readRequest();
         return;
     }
-    if (this.phase === Phase.Exchange && this.reqBody !== Body.Done && this.reqBody !== Body.None)
-      return this.forwardRequestBody(chunk);
+    if (this.phase === Phase.Exchange && this.requestBodyFlowing()) return this.forwardRequestBody(chunk);
     // Bytes after the request are a pipelined request, kept for later.
     this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
     if (this.cbuf.length > this.rt.global.bufsize) this.client.pause();
@@ -307,10 +311,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (this.phase === Phase.Exchange && this.res === undefined) return this.refuse(400, "C", "H");
     }
     // Otherwise haproxy serves the request under way and those pipelined behind it, then closes.
-    if (this.phase === Phase.Exchange) {
-      if (this.reqBody !== Body.Done && this.reqBody !== Body.None && this.reqBody !== Body.UntilClose)
-        return this.close("C", "D");
-    }
+    if (this.phase === Phase.Exchange && this.requestBodyFlowing()) return this.close("C", "D");
+  }
+
+  /** Body bytes of the current request are still to come. */
+  private requestBodyFlowing(): boolean {
+    return this.reqBody === Body.Length || this.reqBody === Body.Chunked;
   }
 
   onClientClose(): void {
@@ -923,11 +929,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.phase === Phase.Connect) return this.connectFailed(false);
     if (this.phase === Phase.Tunnel)
       return this.close(this.clientEnded ? "-" : "S", this.clientEnded ? "-" : "D");
-    if (this.phase === Phase.Exchange) this.serverGone();
+    if (this.phase !== Phase.Exchange) return;
+    // After an early response, the rest of the request body goes nowhere.
+    if (this.responseDone) this.detach();
+    this.serverGone();
   }
 
   /** The server closed (or half-closed) its side during an HTTP exchange. */
   private serverGone(): void {
+    if (this.responseDone) {
+      this.serverMustClose = true;
+      return;
+    }
     if (this.res === undefined) {
       // haproxy 2.6 closes a connection whose request, not its first, the server dropped unanswered,
       // without a word or a log line: the client may then retry it, which a proxy must not do for
@@ -1046,7 +1059,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** Forwards body bytes of the current request; keeps what follows it (a pipelined request). */
   private forwardRequestBody(chunk: Buffer): void {
-    const s = this.server!;
+    const s = this.server;
     let n: number;
     let out: Buffer | undefined;
     if (this.reqBody === Body.Length) {
@@ -1056,17 +1069,23 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     } else {
       const sc = this.reqChunks!;
       n = sc.scan(chunk, 0, chunk.length);
-      if (sc.error) return this.refuse(400, "P", "R");
+      if (sc.error) return this.responseDone ? this.badBodyAfterResponse() : this.refuse(400, "P", "R");
       if (sc.done) this.reqBody = Body.Done;
       out = sc.normalized;
     }
-    const ok = s.write(out ?? firstBytes(chunk, n));
+    const ok = s ? s.write(out ?? firstBytes(chunk, n)) : true;
     // Any further bytes wait in cbuf for the next transaction.
     if (n < chunk.length) this.cbuf = chunk.subarray(n);
+    if (this.responseDone) {
+      // After an early response, timeout client bounds the rest of the body.
+      if (this.reqBody === Body.Done) return this.endTransaction(true);
+      this.touch();
+    } else {
+      // Like haproxy 2.6, the server timeout alone bounds the exchange, body upload included: a
+      // client that stalls mid-body ends as a 504 sH once the server has been silent that long.
+      this.arm(this.be!.px.timeouts.server);
+    }
     if (!ok && this.reqBody !== Body.Done) this.client.pause();
-    // Like haproxy 2.6, the server timeout alone bounds the exchange, body upload included: a
-    // client that stalls mid-body ends as a 504 sH once the server has been silent that long.
-    this.arm(this.be!.px.timeouts.server);
   }
 
   // ─── response ────────────────────────────────────────────────────────────────────────────────
@@ -1080,6 +1099,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return;
     }
     if (this.phase !== Phase.Exchange) return;
+    if (this.responseDone) {
+      // Bytes past the response: this server connection cannot be trusted with another request.
+      this.serverMustClose = true;
+      this.detach()?.close();
+      return;
+    }
     if (this.res === undefined) {
       this.sbuf = this.sbuf ? Buffer.concat([this.sbuf, chunk]) : chunk;
       this.readResponse();
@@ -1307,17 +1332,38 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.arm(this.fe.px.timeouts.client);
   }
 
+  /**
+   * The response is complete and its request is not (an early response: the server answered before
+   * the body's end). As haproxy 2.6 does, the body goes on to the server (or nowhere, once the server
+   * has closed) under timeout client, and the transaction ends with it: logged then, its connections
+   * kept if both allow.
+   */
+  private responseDone = false;
+
+  private awaitRequestEnd(serverReusable: boolean): void {
+    this.responseDone = true;
+    if (!serverReusable) this.serverMustClose = true;
+    this.arm(this.fe.px.timeouts.client);
+    this.resumeClient();
+  }
+
+  /** A malformed chunk after an early response: haproxy 2.6 closes both sides (FIN), logged PD. */
+  private badBodyAfterResponse(): void {
+    this.server?.end();
+    this.close("P", "D");
+  }
+
   /** The response is complete: log, then keep or close each side. */
   private endTransaction(serverReusable: boolean, cause: TermCause = "-", phase: TermPhase = "-"): void {
+    if (this.requestBodyFlowing()) return this.awaitRequestEnd(serverReusable);
     const rec = this.rec;
     const now = Date.now();
     rec.Ta = now - rec.requestTime;
     this.served++;
-    // The request body may still be flowing (an early response): its end is unknown, so both
-    // sides close; the server connection especially, or the body's rest would reach the next user.
-    const reqDone = this.reqBody === Body.Done;
-    if (!reqDone) this.closeAfter = true;
-    this.releaseServer(serverReusable && reqDone && !this.serverMustClose && this.resBody === Body.Done);
+    const reusable = serverReusable && !this.serverMustClose && this.resBody === Body.Done;
+    // After an early response the server's side ends with a FIN, as haproxy's does.
+    if (this.responseDone && !reusable) this.server?.end();
+    this.releaseServer(reusable);
     if (!this.loggedEarly) this.emitLog(cause, phase);
     if (this.closesAfterThis()) {
       this.client.end();
@@ -1416,6 +1462,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.beName = "";
     this.srv = undefined;
     this.serverMustClose = false;
+    this.responseDone = false;
     this.bodyCut = false;
     this.reqBody = Body.None;
     this.resBody = Body.None;
