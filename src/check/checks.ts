@@ -102,7 +102,7 @@ function markDown(s: RtServer, r: CheckResult | undefined, log: CheckLog): void 
   const sessions = s.cur;
   s.up = false;
   if (s.cfg.onMarkedDown === "shutdown-sessions") for (const session of [...s.sessions]) session.shutdown();
-  log(be, LEVEL.alert, downLine(s, r, sessions, 0));
+  log(be, LEVEL.alert, downLine(s, r, sessions, be.redistribute(s)));
   const left = be.serverCounts();
   if (left.active + left.backup === 0) log(be, LEVEL.emerg, noServerLine(be, false), noServerLine(be, true));
 }

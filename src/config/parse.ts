@@ -45,7 +45,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "unique-id-header",
   "monitor-uri",
   "monitor",
-  "hash-type",
   "hash-balance-factor",
   "server-template",
   "use-server",

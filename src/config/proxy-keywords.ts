@@ -380,13 +380,33 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     defaults: true,
     fn: (c) => {
       const algo = c.words[1];
-      if (algo === "roundrobin" || algo === "static-rr" || algo === "leastconn" || algo === "first") {
+      if (
+        algo === "roundrobin" ||
+        algo === "static-rr" ||
+        algo === "leastconn" ||
+        algo === "first" ||
+        algo === "source"
+      ) {
         if (c.words.length > 2) return c.alert(`'balance ${algo}' takes no argument.`);
         c.px.balance = algo;
       } else
         c.alert(
-          `'balance ${algo ?? ""}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first).`,
+          `'balance ${algo ?? ""}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first, source).`,
         );
+    },
+  },
+  // Only map-based hashing (the default) is here; its hash function does not matter to balance
+  // source, which uses the address itself.
+  "hash-type": {
+    cap: "be",
+    defaults: true,
+    fn: (c) => {
+      const [, method, fn, ...rest] = c.words;
+      const fnOk = fn === undefined || ["sdbm", "djb2", "wt6", "crc32"].includes(fn);
+      if (method === "map-based" && fnOk && rest.length === 0) return;
+      c.alert(
+        `'hash-type ${c.words.slice(1).join(" ")}' is not supported by sluice yet (supported: map-based, with any hash function and no modifier).`,
+      );
     },
   },
   "http-reuse": {

@@ -6,11 +6,14 @@ import type { Balancer } from "../balance/balancer.js";
 import { RoundRobin, StaticRoundRobin } from "../balance/roundrobin.js";
 import { LeastConn } from "../balance/leastconn.js";
 import { First } from "../balance/first.js";
+import { SourceHash } from "../balance/source.js";
 import { Fifo, type Cancellable } from "../util/fifo.js";
 
 /** A request waiting for a server slot. `grant` is called once, with the server it may use. */
 export interface Waiter extends Cancellable {
   grant(server: RtServer): void;
+  /** Its server went down (option redispatch): it is out of the queue and chooses again. */
+  reassign(): void;
   /** When it entered the queue, to serve the oldest of the server and backend queues first. */
   since: number;
   /** The queue's `taken` count when it entered, for its position in the log. */
@@ -79,11 +82,14 @@ export class RtBackend {
   requestRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];
   private readonly lb: Balancer<RtServer>;
+  /** balance source: the client's address picks the server. */
+  private readonly hash: SourceHash<RtServer> | undefined;
   /** Scratch list of candidates, reused across picks. */
   private readonly candidates: RtServer[] = [];
 
   constructor(readonly px: Proxy) {
     this.name = px.name;
+    this.hash = px.balance === "source" ? new SourceHash(this.servers, px.allbackups) : undefined;
     switch (px.balance) {
       case "leastconn":
         this.lb = new LeastConn();
@@ -118,11 +124,22 @@ export class RtBackend {
   }
 
   /**
-   * Takes a slot on a server for a new request, or says why not: "queue" when every usable server
-   * is full (the caller then waits in `queue`), "none" when no server is usable at all.
-   * `avoid` is a server not to pick (redispatch), unless it is the only one.
+   * Takes a slot on a server for a new request, or says why not: a queue to wait in when every
+   * usable server is full (or, hashing, when the client's server is), "none" when no server is
+   * usable at all, `queueFull` when the client's server has `maxqueue` requests waiting already.
+   * `avoid` is a server not to pick (redispatch), unless it is the only one; hashing picks the
+   * same server again, as haproxy's map does.
    */
-  take(avoid?: RtServer): RtServer | "queue" | "none" {
+  take(avoid: RtServer | undefined, src: string): RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer } {
+    if (this.hash) {
+      const s = this.hash.pick(src);
+      if (!s) return "none";
+      if (!s.full && s.queue.length === 0) {
+        this.acquire(s);
+        return s;
+      }
+      return s.maxqueue > 0 && s.queue.length >= s.maxqueue ? { queueFull: s } : s.queue;
+    }
     const c = this.candidates;
     c.length = 0;
     let anyUsable = false;
@@ -147,7 +164,7 @@ export class RtBackend {
       this.acquire(s);
       return s;
     }
-    return anyUsable ? "queue" : "none";
+    return anyUsable ? this.queue : "none";
   }
 
   /** Takes a slot on a given server (a reused connection, a cookie): false when it is full. */
@@ -178,6 +195,17 @@ export class RtBackend {
       this.acquire(s);
       w.grant(s);
     }
+  }
+
+  /**
+   * `s` went down: with option redispatch, the requests waiting for it in particular (balance
+   * source) choose again, as haproxy's do; how many did.
+   */
+  redistribute(s: RtServer): number {
+    if (!this.px.redispatch) return 0;
+    const waiting = s.queue.takeAll();
+    for (const w of waiting) w.reassign();
+    return waiting.length;
   }
 
   /** Queued requests of the backend and of all its servers. */

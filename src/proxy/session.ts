@@ -36,6 +36,7 @@ import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPha
 import { forwardedFor } from "./forwardfor.js";
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
+import { Fifo } from "../util/fifo.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -783,44 +784,72 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private acquireServer(avoid: RtServer | undefined): void {
     const be = this.be!;
-    const r = be.take(avoid);
+    const r = be.take(avoid, this.src);
     if (r === "none") return this.abortWith(503, "S", "C");
-    if (r === "queue") return this.enqueue(be);
+    if (r instanceof Fifo) return this.enqueue(r);
+    if ("queueFull" in r) return this.queueFull(r.queueFull);
     this.grantTo(r, false);
   }
 
-  /** Every usable server is full: wait in the backend's queue for a slot, up to timeout queue. */
-  private enqueue(be: RtBackend): void {
+  /** The client's server (balance source) has maxqueue requests waiting already: 503, logged with it. */
+  private queueFull(srv: RtServer): void {
+    this.srv = srv;
+    this.rec.server = srv.name;
+    this.srvConnLeft = srv.cur;
+    this.abortWith(503, "S", "Q");
+  }
+
+  /**
+   * No server has a free slot for this request: wait in `queue` (the backend's, or with balance
+   * source the client's server's) for one, up to timeout queue.
+   */
+  private enqueue(queue: Fifo<Waiter>): void {
+    const be = this.be!;
     if (be.px.timeouts.queue === 0) return this.abortWith(503, "s", "Q");
     this.phase = Phase.Queue;
     // A fresh ticket: an earlier one, cancelled, may still sit in the queue (removal is lazy).
     const ticket: Waiter = {
       cancelled: false,
       since: Date.now(),
-      taken: be.queue.taken,
+      taken: queue.taken,
       grant: (server) => {
-        // The backend has a free slot for this queued request.
+        // A server has a free slot for this queued request.
         this.ticket = undefined;
-        // haproxy logs as %bq the requests served from the queue while this one waited, itself included.
-        this.rec.backendQueue = be.queue.taken - ticket.taken;
+        this.queuedFor(queue.taken - ticket.taken);
         this.waitEnds();
         this.grantTo(server, true);
       },
+      reassign: () => {
+        this.ticket = undefined;
+        this.acquireServer(undefined);
+      },
     };
     this.ticket = ticket;
-    be.queue.push(ticket);
+    this.ticketQueue = queue;
+    queue.push(ticket);
     const t = be.px.timeouts;
     this.arm(t.queue ?? t.connect);
+  }
+
+  private ticketQueue: Fifo<Waiter> | undefined;
+
+  /**
+   * The log's %bq or %sq, for the queue waited in: the requests served from it while this one
+   * waited, itself included (as haproxy counts).
+   */
+  private queuedFor(n: number): void {
+    if (this.ticketQueue === this.be!.queue) this.rec.backendQueue = n;
+    else this.rec.srvQueue = n;
   }
 
   /** Gives up its place in the queue, if it holds one. */
   private leaveQueue(): void {
     const t = this.ticket;
     if (!t) return;
-    const q = this.be!.queue;
+    const q = this.ticketQueue!;
     q.cancel(t);
     this.ticket = undefined;
-    this.rec.backendQueue = q.taken - t.taken + 1;
+    this.queuedFor(q.taken - t.taken + 1);
     this.waitEnds();
   }
 
@@ -1024,11 +1053,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // A new assignment: haproxy's Tw runs up to it, so it holds the failed attempts and waits.
     this.waitEnds();
     const be = this.be!;
-    const r = be.take(old);
+    const r = be.take(old, this.src);
     if (r === "none") return this.abortWith(503, "S", "C");
-    if (r === "queue") {
-      this.rec.redispatched = true;
-      return this.enqueue(be);
+    if ("queueFull" in r) return this.queueFull(r.queueFull);
+    if (r instanceof Fifo) {
+      // Hashing brings the request back to the same server: a retry, not a redispatch.
+      if (r === be.queue) this.rec.redispatched = true;
+      return this.enqueue(r);
     }
     // The log's "+" says the server changed; a pick of the same one is a plain retry.
     if (r !== old) {
@@ -1452,6 +1483,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.bytesIn = 0;
     rec.retries = 0;
     rec.backendQueue = 0;
+    rec.srvQueue = 0;
     rec.redispatched = false;
     rec.capturedRequest = rec.capturedResponse = NO_CAPTURES;
     rec.requestLine = "";

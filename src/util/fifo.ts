@@ -37,6 +37,15 @@ export class Fifo<T extends Cancellable> {
     return item;
   }
 
+  /** Takes every live entry out, oldest first; they do not count as taken. */
+  takeAll(): T[] {
+    const live = this.items.slice(this.head).filter((i): i is T => i !== undefined && !i.cancelled);
+    this.items = [];
+    this.head = 0;
+    this.live = 0;
+    return live;
+  }
+
   /** Marks an entry cancelled; it leaves the queue when it reaches the head. */
   cancel(item: T): void {
     if (item.cancelled) return;

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { RoundRobin } from "../../src/balance/roundrobin.js";
 import { LeastConn } from "../../src/balance/leastconn.js";
 import { First } from "../../src/balance/first.js";
+import { addressHash } from "../../src/balance/source.js";
 
 const srv = (name: string, weight: number, cur = 0) => ({ name, weight, cur });
 
@@ -30,4 +31,13 @@ test("leastconn: fewest connections per weight; ties rotate", () => {
 test("first: the first offered server", () => {
   const f = new First<ReturnType<typeof srv>>();
   assert.equal(f.pick([srv("a", 1), srv("b", 1)])!.name, "a");
+});
+
+test("source: an address hashes as haproxy's, IPv6 as the XOR of its four words", () => {
+  assert.equal(addressHash("127.0.0.1"), 0x7f000001);
+  assert.equal(addressHash("255.255.255.255"), 0xffffffff);
+  assert.equal(addressHash("::1"), 1);
+  assert.equal(addressHash("2001:db8::ff00:42:8329"), (0x20010db8 ^ 0 ^ 0x0000ff00 ^ 0x00428329) >>> 0);
+  // An IPv4 client of a dual-stack listener comes as ::ffff:a.b.c.d, hashed as IPv6.
+  assert.equal(addressHash("::ffff:127.0.0.1"), (0x0000ffff ^ 0x7f000001) >>> 0);
 });

@@ -364,7 +364,13 @@ backend bk
   let shut = 0;
   b1.sessions.add({ shutdown: () => shut++ });
   let granted: RtServer | undefined;
-  const w: Waiter = { cancelled: false, since: Date.now(), taken: 0, grant: (s) => (granted = s) };
+  const w: Waiter = {
+    cancelled: false,
+    since: Date.now(),
+    taken: 0,
+    grant: (s) => (granted = s),
+    reassign: () => undefined,
+  };
   be.queue.push(w);
   srv.status = 200;
   await waitFor(() => s1.up, 2000, "s1 UP");

@@ -1,0 +1,219 @@
+// balance source: the client's address picks the server. The tables of choices below were recorded
+// from haproxy 2.6.12 with the same backends, each client connecting from its own loopback address.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import {
+  startProxy,
+  httpBackend,
+  waitFor,
+  syslogReceiver,
+  DEFAULTS,
+  type Backend,
+} from "../helpers/harness.js";
+import { parseConfig } from "../../src/config/parse.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+const ADDRESSES = [
+  ...Array.from({ length: 40 }, (_, i) => `127.0.0.${i + 1}`),
+  "127.1.2.3",
+  "127.200.7.9",
+  "127.255.255.254",
+  "127.0.5.77",
+  "127.33.66.99",
+];
+
+/** GET / from `address`: the name of the server that answered, or the status when it is not 200. */
+function getFrom(port: number, address: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    const req = http.get(
+      { host: "127.0.0.1", port, path: "/", localAddress: address, agent: false },
+      (res) => {
+        let body = "";
+        res.setEncoding("latin1");
+        res.on("data", (d: string) => (body += d));
+        res.on("end", () => ok(res.statusCode === 200 ? body : String(res.statusCode)));
+      },
+    );
+    req.on("error", fail);
+  });
+}
+
+async function servers(names: string[]): Promise<Backend[]> {
+  const list = await Promise.all(names.map((n) => httpBackend(n)));
+  for (const b of list) cleanup.push(b.close);
+  return list;
+}
+
+/** Which server each of ADDRESSES gets, as "address=server" words. */
+async function choices(port: number): Promise<string> {
+  const out: string[] = [];
+  for (const a of ADDRESSES) out.push(`${a}=${await getFrom(port, a)}`);
+  return out.join(" ");
+}
+
+const recorded = (spec: string): string =>
+  spec
+    .trim()
+    .split(/\s+/)
+    .map((s, i) => `${ADDRESSES[i]}=${s}`)
+    .join(" ");
+
+test("the same server as haproxy's for each address: weights 10, 7, 3; then 20, 20, 10", async () => {
+  const [a, b, c] = await servers(["a", "b", "c"]);
+  const cfg = (wa: number, wb: number, wc: number, extra = "") => `${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance source
+  hash-type map-based
+  server a 127.0.0.1:${a!.port} weight ${wa}
+  server b 127.0.0.1:${b!.port} weight ${wb} ${extra}
+  server c 127.0.0.1:${c!.port} weight ${wc}
+`;
+  const p1 = await startProxy(cfg(10, 7, 3));
+  cleanup.push(p1.stop);
+  assert.equal(
+    await choices(p1.port),
+    recorded(`c a a b a b c a a b a b a c a b a b a b c a a b a b c a a b a b a c a b a b a b a c c a a`),
+  );
+  const p2 = await startProxy(cfg(20, 20, 10));
+  cleanup.push(p2.stop);
+  assert.equal(
+    await choices(p2.port),
+    recorded(`b c a b a b c a b a b c a b a b c a b a b c a b a b c a b a b c a b a b c a b a b b b c a`),
+  );
+  // A server out of the choice takes its slots with it; the weights' divisor stays.
+  const p3 = await startProxy(cfg(10, 7, 3, "disabled"));
+  cleanup.push(p3.stop);
+  assert.equal(
+    await choices(p3.port),
+    recorded(`a c a a a a c a a a c a a a c a a a a c a a a c a a a c a a a a c a a a c a a a c a a a a`),
+  );
+});
+
+test("backups: the first one takes every address, or all share them with allbackups", async () => {
+  const [a, b, c] = await servers(["a", "b", "c"]);
+  const cfg = (allbackups: boolean) => `${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance source
+  ${allbackups ? "option allbackups" : ""}
+  server x 127.0.0.1:1 disabled
+  server a 127.0.0.1:${a!.port} weight 10 backup
+  server b 127.0.0.1:${b!.port} weight 7 backup
+  server c 127.0.0.1:${c!.port} weight 3 backup
+`;
+  const first = await startProxy(cfg(false));
+  cleanup.push(first.stop);
+  assert.equal(await choices(first.port), recorded("a ".repeat(ADDRESSES.length)));
+  const all = await startProxy(cfg(true));
+  cleanup.push(all.stop);
+  assert.equal(
+    await choices(all.port),
+    recorded(`c a a b a b c a a b a b a c a b a b a b c a a b a b c a a b a b a c a b a b a b a c c a a`),
+  );
+});
+
+/**
+ * A logging proxy with `balance source` over servers `a` and `b`, of equal weight: even addresses
+ * go to a, odd ones to b. `onA` answers the requests to a it wants to (true), a holds the others in
+ * `held`; `defaults` and `aLine` add to the defaults section and to a's server line.
+ */
+async function heldProxy(
+  onA: (url: string, res: http.ServerResponse) => boolean,
+  defaults: string,
+  aLine: string,
+) {
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const held: http.ServerResponse[] = [];
+  const a = await httpBackend("a", (req, res) => {
+    if (!onA(req.url ?? "", res)) held.push(res);
+  });
+  cleanup.push(a.close);
+  const [b] = await servers(["b"]);
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+${DEFAULTS}  log global
+  option httplog
+${defaults}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance source
+  server a 127.0.0.1:${a.port} ${aLine}
+  server b 127.0.0.1:${b!.port}
+`);
+  cleanup.push(p.stop);
+  const aQueue = p.rt.backends.get("bk")!.servers[0]!.queue;
+  return { rx, held, port: p.port, aQueue };
+}
+
+test("a full server queues its clients (the other one stays free), up to maxqueue; redispatch moves them", async () => {
+  let healthy = true;
+  const health = (url: string, res: http.ServerResponse): boolean => {
+    if (url !== "/health") return false;
+    res.writeHead(healthy ? 200 : 503).end();
+    return true;
+  };
+  const { rx, held, port, aQueue } = await heldProxy(
+    health,
+    "  option redispatch\n  timeout queue 5s\n  option httpchk GET /health",
+    "maxconn 1 maxqueue 1 check inter 100ms fall 1 rise 1",
+  );
+  const first = getFrom(port, "127.0.0.2");
+  await waitFor(() => held.length === 1, 2000, "a holds the first request");
+  const second = getFrom(port, "127.0.0.4");
+  await waitFor(() => aQueue.length === 1, 2000, "the second waits for a");
+  assert.equal(await getFrom(port, "127.0.0.3"), "b");
+  // a's queue is full: haproxy answers 503 at once, logged SQ with a and its connection.
+  assert.equal(await getFrom(port, "127.0.0.6"), "503");
+  assert.match(await rx.take(/ 503 /), / f bk\/a \d+\/-1\/-1\/-1\/\d+ 503 \d+ - - SQ-- 3\/3\/2\/1\/0 0\/0 /);
+  // a goes down: the queued request chooses again and lands on b; the held one still ends on a.
+  healthy = false;
+  assert.equal(await second, "b");
+  held[0]!.end("a");
+  assert.equal(await first, "a");
+  const line = await rx.take(/Server bk\/a is DOWN/);
+  assert.match(line, /1 requeued, 0 remaining in queue/);
+});
+
+test("a request that waited for its server is logged with its place in that server's queue", async () => {
+  const { rx, held, port, aQueue } = await heldProxy(() => false, "", "maxconn 1");
+  const first = getFrom(port, "127.0.0.2");
+  await waitFor(() => held.length === 1, 2000, "a holds the first request");
+  const second = getFrom(port, "127.0.0.4");
+  await waitFor(() => aQueue.length === 1, 2000, "the second waits for a");
+  held[0]!.end("a");
+  await waitFor(() => held.length === 2, 2000, "a has the second request");
+  held[1]!.end("a");
+  assert.deepEqual([await first, await second], ["a", "a"]);
+  // As haproxy logged it: Tw holds the wait, and the queue fields say 1/0 (server queue/backend's).
+  const line = await rx.take(/^127\.0\.0\.4:/);
+  assert.match(line, / f bk\/a \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 1\/0 /);
+});
+
+test("config: balance source and hash-type map-based are taken; another hash-type is refused at its line", () => {
+  const parse = (text: string) => parseConfig([{ name: "h.cfg", text }], {}).diagnostics;
+  const ok = parse("backend bk\n  balance source\n  hash-type map-based sdbm\n  server a 127.0.0.1:80\n");
+  assert.deepEqual(
+    ok.filter((d) => d.level === "alert"),
+    [],
+  );
+  const bad = parse("backend bk\n  balance source\n  hash-type consistent\n  server a 127.0.0.1:80\n");
+  const alert = bad.find((d) => d.level === "alert");
+  assert.equal(alert?.where?.line, 3);
+  assert.match(alert?.message ?? "", /hash-type consistent/);
+  const args = parse("backend bk\n  balance source x\n");
+  assert.match(args.find((d) => d.level === "alert")?.message ?? "", /takes no argument/);
+});
