@@ -48,6 +48,7 @@ export function newProxySettings(): ProxySettings {
     allbackups: false,
     abortOnClose: false,
     httpBufferRequest: false,
+    httpIgnoreProbes: false,
     httpchkOption: false,
     cliTcpKa: false,
     srvTcpKa: false,

@@ -239,6 +239,8 @@ export interface ProxySettings {
    * its rules run and a server is chosen, within timeout http-request.
    */
   httpBufferRequest: boolean;
+  /** option http-ignore-probes: a connection that sends nothing is closed without a 408 or a log line. */
+  httpIgnoreProbes: boolean;
   /** option clitcpka / srvtcpka (tcpka sets both): TCP keep-alive probes on that side's sockets. */
   cliTcpKa: boolean;
   srvTcpKa: boolean;

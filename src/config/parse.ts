@@ -470,6 +470,10 @@ class ConfigParser {
       p.httpBufferRequest = false;
       ignored("'option http-buffer-request'");
     }
+    if (p.httpIgnoreProbes) {
+      p.httpIgnoreProbes = false;
+      ignored("'option http-ignore-probes'");
+    }
   }
 
   private missingTimeouts(p: Proxy): void {

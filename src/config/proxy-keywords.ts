@@ -89,6 +89,7 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   allbackups: { key: "allbackups", cap: "be" },
   abortonclose: { key: "abortOnClose", cap: "be" },
   "http-buffer-request": { key: "httpBufferRequest", cap: "any" },
+  "http-ignore-probes": { key: "httpIgnoreProbes", cap: "fe" },
   clitcpka: { key: "cliTcpKa", cap: "fe" },
   srvtcpka: { key: "srvTcpKa", cap: "be" },
 };

@@ -214,6 +214,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         // that does not take its answers is cut.
         if (this.idle) return this.close("-", "-");
         if (this.awaitingDrain) return this.close("c", "D");
+        if (this.isProbe()) return this.close("c", "R", false);
         rec.requestLine = "<BADREQ>";
         return this.refuse(408, "c", "R");
       case Phase.Body:
@@ -345,9 +346,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * 2.6 logs it as a 400 for "<BADREQ>", CR--, though nobody is left to send it to.
    */
   private clientLeftBeforeRequest(): void {
+    if (this.isProbe()) return this.close("C", "R", false);
     this.rec.requestLine ||= "<BADREQ>";
     this.rec.status = 400;
     this.close("C", "R");
+  }
+
+  /**
+   * option http-ignore-probes: a connection that never sent a byte (a browser's speculative
+   * connection) ends without a word or a log line, as haproxy's does.
+   */
+  private isProbe(): boolean {
+    return this.served === 0 && this.rec.empty && this.fe.px.httpIgnoreProbes;
   }
 
   /** Resuming costs a tick: only when something paused the client. */

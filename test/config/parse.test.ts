@@ -336,7 +336,8 @@ test("a timeout of the other side is ignored with haproxy's warning (checked aga
 test("HTTP directives of a proxy not in mode http are dropped with haproxy's warnings, in its order", () => {
   const { config, diagnostics } = parse(
     "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 1s\n  option httplog\n" +
-      "listen li\n  bind :1\n  option forwardfor\n  option http-buffer-request\n  http-request deny\n" +
+      "listen li\n  bind :1\n  option forwardfor\n  option http-buffer-request\n  option http-ignore-probes\n" +
+      "  http-request deny\n" +
       "  http-response del-header x\n  server s 127.0.0.1:2\n",
   );
   assert.deepEqual(alerts(diagnostics), []);
@@ -352,12 +353,20 @@ test("HTTP directives of a proxy not in mode http are dropped with haproxy's war
       [undefined, "'http-response' rules ignored for proxy 'li' as they require HTTP mode."],
       [undefined, "'option forwardfor' ignored for proxy 'li' as it requires HTTP mode."],
       [undefined, "'option http-buffer-request' ignored for proxy 'li' as it requires HTTP mode."],
+      [undefined, "'option http-ignore-probes' ignored for proxy 'li' as it requires HTTP mode."],
     ],
   );
   const li = config.proxies[0]!;
   assert.deepEqual(
-    [li.logFormat, li.httpRequest.length, li.httpResponse.length, li.forwardfor, li.httpBufferRequest],
-    ["tcplog", 0, 0, undefined, false],
+    [
+      li.logFormat,
+      li.httpRequest.length,
+      li.httpResponse.length,
+      li.forwardfor,
+      li.httpBufferRequest,
+      li.httpIgnoreProbes,
+    ],
+    ["tcplog", 0, 0, undefined, false, false],
   );
   // In mode http, the option stands, and its negation clears it.
   const http = parse(

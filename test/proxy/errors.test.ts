@@ -2,6 +2,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import { once } from "node:events";
 import {
   startProxy,
   httpBackend,
@@ -15,6 +16,7 @@ import {
   FRONTEND,
   headServer,
   sleep,
+  syslogReceiver,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -364,4 +366,34 @@ test("a connection that never sends a byte is closed by timeout http-request", a
   const text = await exchange(p.port, "", 2000);
   // haproxy 2.6 answers 408 even to a connection that sent nothing (option http-ignore-probes off).
   assert.equal(status(text), 408);
+});
+
+test("option http-ignore-probes: a connection that sends nothing closes without a 408 or a log line", async () => {
+  const b = await webBackend();
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+${DEFAULTS}  log global
+  option httplog
+  option http-ignore-probes
+  timeout http-request 150ms
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  // Silent until the timeout, or a FIN: the connection just closes, as haproxy 2.6's does.
+  assert.equal(await exchange(p.port, "", 2000), "");
+  const fin = net.connect(p.port, "127.0.0.1");
+  fin.on("error", () => undefined);
+  const finText: Buffer[] = [];
+  fin.on("data", (d: Buffer) => finText.push(d));
+  fin.end();
+  await once(fin, "close");
+  assert.equal(Buffer.concat(finText).length, 0);
+  // A started request still gets its 408, logged.
+  assert.equal(status(await exchange(p.port, "GET / HT", 2000)), 408);
+  await rx.take(/ 408 \d+ - - cR-- /);
+  await sleep(100);
+  assert.deepEqual(rx.lines, [], "no line for the probes");
 });
