@@ -342,14 +342,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * The client left without a whole request (nothing on a new connection, or part of a head): haproxy
-   * 2.6 logs it as a 400 for "<BADREQ>", CR--, though nobody is left to send it to.
+   * The client left without a whole request (nothing on a new connection, or part of a head):
+   * haproxy 2.6 answers 400, which a client that has only half-closed still reads, and logs it for
+   * "<BADREQ>", CR--.
    */
   private clientLeftBeforeRequest(): void {
     if (this.isProbe()) return this.close("C", "R", false);
     this.rec.requestLine ||= "<BADREQ>";
-    this.rec.status = 400;
-    this.close("C", "R");
+    this.refuse(400, "C", "R");
   }
 
   /**
