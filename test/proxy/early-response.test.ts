@@ -178,3 +178,74 @@ test("a malformed chunk after the answer: PD--, both sides closed", async () => 
   await waitFor(() => srv.conns[0]!.end !== "open", 1000, "the server connection's end");
   assert.equal(srv.conns[0]!.end, "FIN");
 });
+
+test("many clients, early answers and shared server connections: each body whole at its server, each answer its own", async () => {
+  // A server that answers each head at once, then reads its body; it records what each body was.
+  const bodies = new Map<string, string>();
+  const srv = await rawServer((s) => {
+    let buf = "";
+    let id = "";
+    let left = -1;
+    s.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      for (;;) {
+        if (left < 0) {
+          const h = buf.indexOf("\r\n\r\n");
+          if (h < 0) return;
+          id = /^POST \/(\S+)/.exec(buf)![1]!;
+          left = Number(/content-length: (\d+)/i.exec(buf.slice(0, h))![1]);
+          buf = buf.slice(h + 4);
+          s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${id.length}\r\n\r\n${id}`);
+        }
+        const n = Math.min(left, buf.length);
+        bodies.set(id, (bodies.get(id) ?? "") + buf.slice(0, n));
+        buf = buf.slice(n);
+        left -= n;
+        if (left > 0) return;
+        left = -1;
+        if (buf === "") return;
+      }
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await startProxy(`
+defaults
+  mode http
+  timeout client 5s
+  timeout connect 1s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  http-reuse always
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const wrong: string[] = [];
+  const client = async (c: number): Promise<void> => {
+    const cl = new Client(p.port);
+    for (let r = 0; r < 5; r++) {
+      const id = `c${c}r${r}`;
+      cl.send(
+        `POST /${id} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n${id.padEnd(5, ".").slice(0, 5)}`,
+      );
+      const res = await cl.response();
+      if (res.body !== id) wrong.push(`${id} got ${res.body}`);
+      await sleep(r % 2);
+      cl.send(`-${r}${c % 10}--`.slice(0, 5));
+    }
+    cl.close();
+  };
+  await Promise.all(Array.from({ length: 20 }, (_, c) => client(c)));
+  await waitFor(
+    () => bodies.size === 100 && [...bodies.values()].every((b) => b.length === 10),
+    3000,
+    "every body",
+  );
+  assert.deepEqual(wrong, []);
+  for (const [id, body] of bodies) {
+    const [c, r] = id.slice(1).split("r").map(Number) as [number, number];
+    assert.equal(body, id.padEnd(5, ".").slice(0, 5) + `-${r}${c % 10}--`.slice(0, 5), id);
+  }
+});
