@@ -23,6 +23,3 @@ export class RoundRobin<S extends Candidate> implements Balancer<S> {
     return best;
   }
 }
-
-/** static-rr: the same spread, with weights fixed at start-up (they never change at run time here). */
-export const StaticRoundRobin = RoundRobin;

@@ -3,10 +3,10 @@ import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../co
 import type { CompiledRule } from "./rules.js";
 import type { ServerConn } from "./server-conn.js";
 import type { Balancer } from "../balance/balancer.js";
-import { RoundRobin, StaticRoundRobin } from "../balance/roundrobin.js";
+import { RoundRobin } from "../balance/roundrobin.js";
 import { LeastConn } from "../balance/leastconn.js";
 import { First } from "../balance/first.js";
-import { SourceHash } from "../balance/source.js";
+import { ServerMap } from "../balance/map.js";
 import { Fifo, type Cancellable } from "../util/fifo.js";
 
 /** A request waiting for a server slot. `grant` is called once, with the server it may use. */
@@ -70,6 +70,11 @@ export class RtServer {
   get full(): boolean {
     return this.maxconn > 0 && this.cur >= this.maxconn;
   }
+
+  /** No new request may take a slot now: full, or others wait for it already. */
+  get saturated(): boolean {
+    return this.full || this.queue.length > 0;
+  }
 }
 
 export class RtBackend {
@@ -81,15 +86,15 @@ export class RtBackend {
   total = 0;
   requestRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];
-  private readonly lb: Balancer<RtServer>;
-  /** balance source: the client's address picks the server. */
-  private readonly hash: SourceHash<RtServer> | undefined;
+  /** roundrobin, leastconn and first pick among the candidates of the moment. */
+  private readonly lb: Balancer<RtServer> | undefined;
+  /** static-rr and balance source use haproxy's table of servers instead. */
+  private readonly map: ServerMap<RtServer> | undefined;
   /** Scratch list of candidates, reused across picks. */
   private readonly candidates: RtServer[] = [];
 
   constructor(readonly px: Proxy) {
     this.name = px.name;
-    this.hash = px.balance === "source" ? new SourceHash(this.servers, px.allbackups) : undefined;
     switch (px.balance) {
       case "leastconn":
         this.lb = new LeastConn();
@@ -98,7 +103,8 @@ export class RtBackend {
         this.lb = new First();
         break;
       case "static-rr":
-        this.lb = new StaticRoundRobin();
+      case "source":
+        this.map = new ServerMap(this.servers, px.allbackups);
         break;
       default:
         this.lb = new RoundRobin();
@@ -131,15 +137,7 @@ export class RtBackend {
    * same server again, as haproxy's map does.
    */
   take(avoid: RtServer | undefined, src: string): RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer } {
-    if (this.hash) {
-      const s = this.hash.pick(src);
-      if (!s) return "none";
-      if (!s.full && s.queue.length === 0) {
-        this.acquire(s);
-        return s;
-      }
-      return s.maxqueue > 0 && s.queue.length >= s.maxqueue ? { queueFull: s } : s.queue;
-    }
+    if (this.map) return this.takeMapped(avoid, src);
     const c = this.candidates;
     c.length = 0;
     let anyUsable = false;
@@ -148,23 +146,46 @@ export class RtBackend {
     for (const s of this.servers) {
       if (!s.usable || s.backup === activeUp) continue;
       anyUsable = true;
-      if (s.full || s.queue.length > 0) continue;
+      if (s.saturated) continue;
       c.push(s);
       // Without allbackups only the first backup takes traffic.
       if (s.backup && !this.px.allbackups && s !== avoid) break;
     }
     // Like haproxy's, the balancer passes over the avoided server, using up its turn: after a
     // redispatch, round robin goes on from the server the request lands on.
-    let s = this.lb.pick(c);
+    const lb = this.lb!;
+    let s = lb.pick(c);
     if (avoid && s === avoid && c.length > 1) {
       c.splice(c.indexOf(avoid), 1);
-      s = this.lb.pick(c);
+      s = lb.pick(c);
     }
     if (s) {
       this.acquire(s);
       return s;
     }
     return anyUsable ? this.queue : "none";
+  }
+
+  private takeMapped(
+    avoid: RtServer | undefined,
+    src: string,
+  ): RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer } {
+    const map = this.map!;
+    if (this.px.balance === "static-rr") {
+      const s = map.rotate(avoid);
+      if (s) {
+        this.acquire(s);
+        return s;
+      }
+      return this.usableCount() > 0 ? this.queue : "none";
+    }
+    const s = map.hashed(src);
+    if (!s) return "none";
+    if (!s.saturated) {
+      this.acquire(s);
+      return s;
+    }
+    return s.maxqueue > 0 && s.queue.length >= s.maxqueue ? { queueFull: s } : s.queue;
   }
 
   /** Takes a slot on a given server (a reused connection, a cookie): false when it is full. */

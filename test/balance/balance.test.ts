@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { RoundRobin } from "../../src/balance/roundrobin.js";
 import { LeastConn } from "../../src/balance/leastconn.js";
 import { First } from "../../src/balance/first.js";
-import { addressHash } from "../../src/balance/source.js";
+import { addressHash } from "../../src/balance/map.js";
 
 const srv = (name: string, weight: number, cur = 0) => ({ name, weight, cur });
 

@@ -1,5 +1,6 @@
-// balance source: the client's address picks the server. The tables of choices below were recorded
-// from haproxy 2.6.12 with the same backends, each client connecting from its own loopback address.
+// haproxy's map-based algorithms. balance source: the client's address picks the server; static-rr:
+// the servers in turn, in the table's order. The choices below were recorded from haproxy 2.6.12
+// with the same backends (for balance source, each client connecting from its own loopback address).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -158,6 +159,52 @@ backend bk
   const aQueue = p.rt.backends.get("bk")!.servers[0]!.queue;
   return { rx, held, port: p.port, aQueue };
 }
+
+/** Which server answers each of `n` requests in a row, one connection each. */
+async function sequence(port: number, n: number): Promise<string> {
+  let out = "";
+  for (let i = 0; i < n; i++) out += await getFrom(port, "127.0.0.1");
+  return out;
+}
+
+test("static-rr: the servers in haproxy's order for each set of weights, weight 0 never", async () => {
+  const [a, b, c] = await servers(["a", "b", "c"]);
+  const cases: [number[], string][] = [
+    [[1, 3, 0], "abbbabbbabbbabbbabbb"],
+    [[2, 3, 1], "ababbcababbcababbcab"],
+    [[5, 1, 2], "aabcaaacaabcaaacaabc"],
+    [[10, 7, 3], "aababacabababcaababc"],
+  ];
+  for (const [[wa, wb, wc], want] of cases) {
+    const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance static-rr
+  server a 127.0.0.1:${a!.port} weight ${wa}
+  server b 127.0.0.1:${b!.port} weight ${wb}
+  server c 127.0.0.1:${c!.port} weight ${wc}
+`);
+    assert.equal(await sequence(p.port, want.length), want, `weights ${wa} ${wb} ${wc}`);
+    await p.stop();
+  }
+  // Without allbackups, haproxy sizes the table by the first backup's weight but spreads it over
+  // every backup: the others get a share too.
+  const backups = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance static-rr
+  server x 127.0.0.1:1 disabled
+  server a 127.0.0.1:${a!.port} weight 10 backup
+  server b 127.0.0.1:${b!.port} weight 7 backup
+  server c 127.0.0.1:${c!.port} weight 3 backup
+`);
+  cleanup.push(backups.stop);
+  assert.equal(await sequence(backups.port, 20), "aabaabaabaaabaabaaba");
+});
 
 test("a full server queues its clients (the other one stays free), up to maxqueue; redispatch moves them", async () => {
   let healthy = true;
