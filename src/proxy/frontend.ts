@@ -27,6 +27,13 @@ export class RtFrontend {
   /** Accepted connections waiting, unread, for a slot below maxconn (haproxy leaves them in the backlog). */
   readonly waiting: net.Socket[] = [];
   readonly listeners: net.Server[] = [];
+  /**
+   * The time a request head may take (timeout http-request, else client), and an idle kept-alive
+   * connection may wait for the next one (timeout http-keep-alive first). haproxy 2.6 keeps both on
+   * the connection's timer, which exists only with timeout client: without it, neither applies.
+   */
+  readonly headTimeout: number | undefined;
+  readonly idleTimeout: number | undefined;
 
   constructor(
     readonly px: Proxy,
@@ -49,6 +56,9 @@ export class RtFrontend {
     this.defaultBackend = px.defaultBackend ? find(px.defaultBackend.name, px.defaultBackend.where) : own;
     // 0: no frontend limit of its own; the global maxconn still applies.
     this.maxconn = px.maxconn ?? 0;
+    const t = px.timeouts;
+    this.headTimeout = t.client === undefined ? undefined : (t.httpRequest ?? t.client);
+    this.idleTimeout = t.client === undefined ? undefined : (t.httpKeepAlive ?? this.headTimeout);
   }
 
   /** `use_backend` rules in order, then `default_backend`; undefined means 503. */

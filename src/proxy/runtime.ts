@@ -287,8 +287,13 @@ export class Runtime {
     for (const s of [...this.sessions]) s.shutdown();
     clearInterval(this.purgeTimer);
     clearTimeout(this.fdRelief);
+    // Idle server connections end with a FIN at a stop, as haproxy's do (a purge resets them).
     for (const be of this.backends.values())
-      for (const srv of be.servers) for (const c of srv.idle.splice(0)) c.close();
+      for (const srv of be.servers)
+        for (const c of srv.idle.splice(0)) {
+          c.socket.end();
+          c.close();
+        }
     await this.logger.close();
   }
 }

@@ -156,10 +156,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     client.on("error", onClientError);
     client.on("close", onClientClose);
     client.on("drain", onClientDrain);
-    if (this.http) {
-      const t = fe.px.timeouts;
-      this.arm(t.httpRequest ?? t.client);
-    } else this.startTcp();
+    if (this.http) this.arm(fe.headTimeout);
+    else this.startTcp();
   }
 
   nbsrv(backend: string): number {
@@ -328,16 +326,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return this.close(this.serverEnded ? "-" : "C", this.serverEnded ? "-" : "D");
     if (this.phase === Phase.Head && this.cbuf === undefined)
       return this.served > 0 ? this.close("-", "-") : this.clientLeftBeforeRequest();
-    const phase: TermPhase =
-      this.phase === Phase.Queue
-        ? "Q"
-        : this.phase === Phase.Connect
-          ? "C"
-          : this.res
-            ? "D"
-            : this.phase === Phase.Head || this.phase === Phase.Body
-              ? "R"
-              : "H";
+    let phase: TermPhase;
+    if (this.phase === Phase.Queue) phase = "Q";
+    else if (this.phase === Phase.Connect) phase = "C";
+    else if (this.phase === Phase.Head || this.phase === Phase.Body) phase = "R";
+    // Still sending its body, or taking the response: the data phase, as haproxy logs it.
+    else if (this.res || this.requestBodyFlowing()) phase = "D";
+    else phase = "H";
     this.close("C", phase);
   }
 
@@ -389,8 +384,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const now = Date.now();
     this.rec.Ti = now - this.rec.requestTime;
     this.rec.requestTime = now;
-    const t = this.fe.px.timeouts;
-    this.arm(t.httpRequest ?? t.client);
+    this.arm(this.fe.headTimeout);
   }
 
   /** Within readRequest: a request answered at once asks for the next one, read by the same loop. */
@@ -1446,16 +1440,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // Its bytes came with an earlier read.
       this.rec.empty = false;
       this.rec.Ti = 0;
-      const t = this.fe.px.timeouts;
-      this.arm(t.httpRequest ?? t.client);
+      this.arm(this.fe.headTimeout);
       this.readRequest();
     } else if (this.clientEnded || this.rt.stopping) {
       this.client.end();
       this.finish();
     } else {
       this.idle = true;
-      const t = this.fe.px.timeouts;
-      this.arm(t.httpKeepAlive ?? t.httpRequest ?? t.client);
+      this.arm(this.fe.idleTimeout);
     }
   }
 
@@ -1644,8 +1636,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (!c.destroyed) {
       if (c.writableLength > 0 || c.writableEnded) {
         c.end();
-        // A client that never reads what we wrote, or never closes its side, must not hold the socket.
-        c.setTimeout(LINGER_MS, destroySocket);
+        // The client has LINGER_MS to take our last bytes and close. Whatever it sends meanwhile is
+        // read and dropped, and buys it no more time: a client that never reads, or keeps writing,
+        // does not hold the socket.
+        (c as ClientSocket)[kLinger] = setTimeout(destroySocket, LINGER_MS, c);
       } else c.destroy();
     }
     this.cbuf = this.sbuf = undefined;
@@ -1690,7 +1684,8 @@ function capture(head: HttpHead, name: string, len: number): string {
 }
 
 const kSession = Symbol("sluice.session");
-type ClientSocket = net.Socket & { [kSession]: Session };
+const kLinger = Symbol("sluice.linger");
+type ClientSocket = net.Socket & { [kSession]: Session; [kLinger]?: NodeJS.Timeout };
 
 function onClientData(this: ClientSocket, chunk: Buffer): void {
   this[kSession].onClientData(chunk);
@@ -1705,6 +1700,8 @@ function onClientError(): void {
 }
 
 function onClientClose(this: ClientSocket): void {
+  const linger = this[kLinger];
+  if (linger) clearTimeout(linger);
   this[kSession].onClientClose();
 }
 
@@ -1760,8 +1757,8 @@ const COALESCE_MAX = 16384;
 /** How long a closed session waits for its client to take the last bytes and close. */
 const LINGER_MS = 5000;
 
-function destroySocket(this: net.Socket): void {
-  this.destroy();
+function destroySocket(s: net.Socket): void {
+  s.destroy();
 }
 
 /** The first n bytes of chunk, without a new view when that is all of it. */

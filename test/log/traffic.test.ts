@@ -158,6 +158,26 @@ frontend fe
   }
 });
 
+test("a client that resets in its request body, the server silent: CD--, as haproxy logs it", async () => {
+  const srv = await rawServer((s) => s.on("data", () => undefined));
+  cleanup.push(srv.close);
+  const p = await proxy(`
+frontend fe
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server s 127.0.0.1:${srv.port}
+`);
+  // haproxy 2.6.12: fe bk/s1 0/0/0/-1/202 -1 0 - - CD-- 1/1/0/0/0 0/0 "POST /1 HTTP/1.1"
+  const s = net.connect(p.port, "127.0.0.1");
+  s.on("error", () => undefined);
+  s.write("POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
+  await sleep(200);
+  s.resetAndDestroy();
+  const f = fields(await nextLine(/"POST \/1 /));
+  assert.deepEqual([f.server, f.Tr, f.status, f.term], ["s", -1, -1, "CD--"]);
+});
+
 test("answers of the proxy's own (return, redirect): LR--, and the connection goes on", async () => {
   const p = await proxy(`
 frontend fe

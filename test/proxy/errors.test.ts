@@ -256,6 +256,29 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   c.close();
 });
 
+test("without timeout client, neither timeout http-request nor http-keep-alive applies, as in haproxy", async () => {
+  // haproxy 2.6 keeps both on the client connection's timer, which exists only with timeout client.
+  const b = await webBackend();
+  const p = await startProxy(`defaults
+  mode http
+  timeout http-request 150ms
+  timeout http-keep-alive 150ms
+  timeout connect 2s
+  timeout server 5s
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const c = new Client(p.port);
+  c.send("GET / HTTP/1.1\r\n");
+  await sleep(400);
+  c.send("Host: x\r\n\r\n");
+  assert.equal((await c.response()).status, 200);
+  await sleep(400);
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response()).status, 200);
+  c.close();
+});
+
 test("timeout connect with retries: 503 after the last try", async () => {
   // A listener that never accepts: connect on 127.0.0.1 succeeds at TCP level once the backlog has
   // room, so use an address that drops SYNs instead: none is available on loopback, so use a closed

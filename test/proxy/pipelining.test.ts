@@ -289,3 +289,52 @@ ${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1
     ["/first", "/sent"],
   );
 });
+
+test("after the last answer, a client that keeps writing holds its socket no longer than the linger time", async () => {
+  const b = await httpBackend("web");
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  // It never sends its FIN: it goes on writing after ours.
+  const s = net.connect({ port: p.port, host: "127.0.0.1", allowHalfOpen: true });
+  s.on("error", () => undefined);
+  let closed = false;
+  s.on("close", () => (closed = true));
+  let got = "";
+  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  s.write(GET("/").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+  await waitFor(() => got.endsWith("web"), 2000, "the answer");
+  const t0 = Date.now();
+  // A byte every 200 ms: each used to push the socket's idle timer back, without end.
+  const trickle = setInterval(() => s.write("x"), 200);
+  try {
+    await waitFor(() => closed, 7000, "the socket's close");
+  } finally {
+    clearInterval(trickle);
+    s.destroy();
+  }
+  const held = Date.now() - t0;
+  assert.ok(held >= 4500 && held < 6000, `held ${held} ms`);
+});
+
+test("at a stop, an idle kept-alive server connection ends with a FIN, as haproxy's", async () => {
+  const ends: string[] = [];
+  const srv = await rawServer((s) => {
+    s.on("data", () => s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    s.on("end", () => ends.push("FIN"));
+    s.on("error", (e: NodeJS.ErrnoException) => ends.push(e.code ?? "error"));
+  });
+  cleanup.push(srv.close);
+  const p = await startProxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  c.send(GET("/"));
+  assert.equal((await c.response()).body, "ok");
+  c.close();
+  await waitFor(() => p.rt.backends.get("bk")!.servers[0]!.idle.length === 1, 2000, "the idle connection");
+  await p.stop();
+  await waitFor(() => ends.length > 0, 2000, "the server connection's end");
+  assert.deepEqual(ends, ["FIN"]);
+});
