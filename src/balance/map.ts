@@ -1,8 +1,9 @@
-// haproxy's map-based algorithms: static-rr, and balance source with the default hash-type. The
-// servers taking traffic are laid out in a table, each as many times as its weight (weights divided
-// by their greatest common divisor), spread the way a smooth round robin would order them. static-rr
-// walks the table, passing over full servers; balance source indexes it with the client's address
-// (as a 32-bit number; an IPv6 address's four words XORed together) modulo its length.
+// haproxy's map-based algorithms: static-rr, and the hashing ones (source, uri, url_param, hdr) with
+// the default hash-type. The servers taking traffic are laid out in a table, each as many times as
+// its weight (weights divided by their greatest common divisor), spread the way a smooth round robin
+// would order them. static-rr walks the table, passing over full servers; hashing indexes it with a
+// hash modulo its length: balance source's is the client's address as a 32-bit number (an IPv6
+// address's four words XORed together).
 import { parseIpv4, parseIpv6 } from "../acl/ip.js";
 
 export interface MapServer {
@@ -28,12 +29,12 @@ export class ServerMap<S extends MapServer> {
     private readonly allBackups: boolean,
   ) {}
 
-  /** balance source: the server for the client's address. */
-  hashed(address: string): S | undefined {
+  /** The server for a hash (of the client's address, the URI ...); every hash gets the only one. */
+  hashed(hash: number): S | undefined {
     this.refresh();
     const t = this.table;
     if (t.length === 0) return undefined;
-    return t[this.used === 1 ? 0 : addressHash(address) % t.length];
+    return t[this.used === 1 ? 0 : hash % t.length];
   }
 
   /**

@@ -1,5 +1,7 @@
 // The typed configuration: what parse.ts produces from haproxy's language and what the runtime reads.
 // Names follow haproxy's keywords so that a reader of its manual finds their way here.
+import type { HashFunction } from "../balance/hash.js";
+import type { UriHashing } from "../balance/request-key.js";
 
 /** Where a statement came from, for every error and warning. */
 export interface Where {
@@ -207,7 +209,15 @@ export interface ForwardFor {
 
 export type HttpConnMode = "keep-alive" | "server-close" | "close";
 export type HttpReuse = "never" | "safe" | "aggressive" | "always";
-export type Balance = "roundrobin" | "leastconn" | "first" | "static-rr" | "source";
+export type Balance =
+  | "roundrobin"
+  | "leastconn"
+  | "first"
+  | "static-rr"
+  | "source"
+  | { uri: UriHashing }
+  | { urlParam: string }
+  | { hdr: string };
 
 /** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
 export interface ProxySettings {
@@ -245,6 +255,8 @@ export interface ProxySettings {
   cliTcpKa: boolean;
   srvTcpKa: boolean;
   balance: Balance;
+  /** hash-type's function, for balance uri, url_param and hdr. */
+  hashFunction: HashFunction;
   defaultServer: ServerParams;
   /** The HTTP check's request, from `option httpchk` and `http-check send`. */
   httpchk?: HttpCheckSend;

@@ -1,5 +1,7 @@
 // The keywords of defaults, frontend, backend and listen sections.
-import type { ForwardFor, HttpCheckSend, Proxy, ProxySettings, Timeouts, Where } from "./model.js";
+import type { Balance, ForwardFor, HttpCheckSend, Proxy, ProxySettings, Timeouts, Where } from "./model.js";
+import type { HashFunction } from "../balance/hash.js";
+import type { UriHashing } from "../balance/request-key.js";
 import { hasBackend, hasFrontend } from "./model.js";
 import { parseDuration } from "./duration.js";
 import { parseHostPort, parseNetwork } from "./address.js";
@@ -203,6 +205,64 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
   }
 }
 
+const isHashFunction = (f: string): f is HashFunction =>
+  f === "sdbm" || f === "djb2" || f === "wt6" || f === "crc32";
+
+/** `balance ALGO [ARGS]`: undefined (with an alert) when refused. */
+function parseBalance(c: KeywordContext): Balance | undefined {
+  const [, algo = "", ...args] = c.words;
+  if (
+    algo === "roundrobin" ||
+    algo === "static-rr" ||
+    algo === "leastconn" ||
+    algo === "first" ||
+    algo === "source"
+  ) {
+    if (args.length > 0) return void c.alert(`'balance ${algo}' takes no argument.`);
+    return algo;
+  }
+  if (algo === "uri") {
+    const uri: UriHashing = { len: 0, depth: 0, whole: false, pathOnly: false };
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === "whole") uri.whole = true;
+      else if (a === "path-only") uri.pathOnly = true;
+      else if (a === "len" || a === "depth") {
+        const n = Number(args[++i]);
+        if (!Number.isInteger(n) || n <= 0)
+          return void c.alert(`'balance uri' : '${a}' expects a positive integer (got '${args[i] ?? ""}').`);
+        uri[a] = n;
+      } else
+        return void c.alert(
+          `'balance uri' only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${a}').`,
+        );
+    }
+    return { uri };
+  }
+  if (algo === "url_param") {
+    const [name, modifier] = args;
+    if (!name) return void c.alert(`'balance url_param' requires an URL parameter name.`);
+    if (modifier === "check_post")
+      return void c.alert(`'balance url_param' : 'check_post' is not supported by sluice yet.`);
+    if (modifier !== undefined || args.length > 2)
+      return void c.alert(`'balance url_param' only accepts 'check_post' modifier (got '${modifier}').`);
+    return { urlParam: name };
+  }
+  const hdr = /^hdr\(([^)]*)\)$/.exec(algo);
+  if (hdr) {
+    if (!hdr[1]) return void c.alert(`'balance hdr' requires an http header field name.`);
+    if (args[0] === "use_domain_only")
+      return void c.alert(`'balance hdr' : 'use_domain_only' is not supported by sluice yet.`);
+    if (args.length > 0)
+      return void c.alert(`'balance hdr' only accepts 'use_domain_only' modifier (got '${args[0]}').`);
+    return { hdr: hdr[1].toLowerCase() };
+  }
+  c.alert(
+    `'balance ${algo}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name)).`,
+  );
+  return undefined;
+}
+
 /** `option httpchk [[METH] URI [VERSION]]`; VERSION may carry extra header lines after `\r\n`. */
 function parseHttpchk(c: KeywordContext): HttpCheckSend {
   const args = c.words.slice(2);
@@ -380,31 +440,20 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     cap: "be",
     defaults: true,
     fn: (c) => {
-      const algo = c.words[1];
-      if (
-        algo === "roundrobin" ||
-        algo === "static-rr" ||
-        algo === "leastconn" ||
-        algo === "first" ||
-        algo === "source"
-      ) {
-        if (c.words.length > 2) return c.alert(`'balance ${algo}' takes no argument.`);
-        c.px.balance = algo;
-      } else
-        c.alert(
-          `'balance ${algo ?? ""}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first, source).`,
-        );
+      const b = parseBalance(c);
+      if (b !== undefined) c.px.balance = b;
     },
   },
-  // Only map-based hashing (the default) is here; its hash function does not matter to balance
-  // source, which uses the address itself.
+  // Only map-based hashing (the default) is here.
   "hash-type": {
     cap: "be",
     defaults: true,
     fn: (c) => {
-      const [, method, fn, ...rest] = c.words;
-      const fnOk = fn === undefined || ["sdbm", "djb2", "wt6", "crc32"].includes(fn);
-      if (method === "map-based" && fnOk && rest.length === 0) return;
+      const [, method, fn = "sdbm", ...rest] = c.words;
+      if (method === "map-based" && isHashFunction(fn) && rest.length === 0) {
+        c.px.hashFunction = fn;
+        return;
+      }
       c.alert(
         `'hash-type ${c.words.slice(1).join(" ")}' is not supported by sluice yet (supported: map-based, with any hash function and no modifier).`,
       );

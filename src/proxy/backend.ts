@@ -6,7 +6,10 @@ import type { Balancer } from "../balance/balancer.js";
 import { RoundRobin } from "../balance/roundrobin.js";
 import { LeastConn } from "../balance/leastconn.js";
 import { First } from "../balance/first.js";
-import { ServerMap } from "../balance/map.js";
+import { ServerMap, addressHash } from "../balance/map.js";
+import { hashKey } from "../balance/hash.js";
+import { hdrKey, uriKey, urlParamKey } from "../balance/request-key.js";
+import type { HttpHead } from "../http/message.js";
 import { Fifo, type Cancellable } from "../util/fifo.js";
 
 /** A request waiting for a server slot. `grant` is called once, with the server it may use. */
@@ -95,21 +98,16 @@ export class RtBackend {
 
   constructor(readonly px: Proxy) {
     this.name = px.name;
-    switch (px.balance) {
-      case "leastconn":
-        this.lb = new LeastConn();
-        break;
-      case "first":
-        this.lb = new First();
-        break;
-      case "static-rr":
-      case "source":
-        this.map = new ServerMap(this.servers, px.allbackups);
-        break;
-      default:
-        this.lb = new RoundRobin();
-    }
+    const b = px.balance;
+    if (b === "roundrobin") this.lb = new RoundRobin();
+    else if (b === "leastconn") this.lb = new LeastConn();
+    else if (b === "first") this.lb = new First();
+    else this.map = new ServerMap(this.servers, px.allbackups);
+    this.hdrName = typeof b === "object" && "hdr" in b ? Buffer.from(b.hdr, "latin1") : undefined;
   }
+
+  /** balance hdr(name): the header's lower-case name, as the header walk compares it. */
+  private readonly hdrName: Buffer | undefined;
 
   /** Usable servers (nbsrv): active ones, or backups when no active one is up. */
   usableCount(): number {
@@ -136,8 +134,12 @@ export class RtBackend {
    * `avoid` is a server not to pick (redispatch), unless it is the only one; hashing picks the
    * same server again, as haproxy's map does.
    */
-  take(avoid: RtServer | undefined, src: string): RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer } {
-    if (this.map) return this.takeMapped(avoid, src);
+  take(
+    avoid: RtServer | undefined,
+    src: string,
+    req: HttpHead | undefined,
+  ): RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer } {
+    if (this.map) return this.takeMapped(avoid, src, req);
     const c = this.candidates;
     c.length = 0;
     let anyUsable = false;
@@ -169,9 +171,12 @@ export class RtBackend {
   private takeMapped(
     avoid: RtServer | undefined,
     src: string,
+    req: HttpHead | undefined,
   ): RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer } {
     const map = this.map!;
-    if (this.px.balance === "static-rr") {
+    const hash = this.hashOf(src, req);
+    // static-rr, and hashing without its key: the servers in turn.
+    if (hash === undefined) {
       const s = map.rotate(avoid);
       if (s) {
         this.acquire(s);
@@ -179,13 +184,28 @@ export class RtBackend {
       }
       return this.usableCount() > 0 ? this.queue : "none";
     }
-    const s = map.hashed(src);
+    const s = map.hashed(hash);
     if (!s) return "none";
     if (!s.saturated) {
       this.acquire(s);
       return s;
     }
     return s.maxqueue > 0 && s.queue.length >= s.maxqueue ? { queueFull: s } : s.queue;
+  }
+
+  /** What the hashing algorithm hashes for this request, hashed; undefined for static-rr or no key. */
+  private hashOf(src: string, req: HttpHead | undefined): number | undefined {
+    const b = this.px.balance;
+    if (b === "source") return addressHash(src);
+    // Outside mode http there is no request to hash.
+    if (typeof b !== "object" || !req) return undefined;
+    const key =
+      "uri" in b
+        ? uriKey(req.uri, b.uri)
+        : "urlParam" in b
+          ? urlParamKey(req.uri, b.urlParam)
+          : hdrKey(req, this.hdrName!);
+    return key === undefined ? undefined : hashKey(this.px.hashFunction, key);
   }
 
   /** Takes a slot on a given server (a reused connection, a cookie): false when it is full. */

@@ -788,7 +788,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private acquireServer(avoid: RtServer | undefined): void {
     const be = this.be!;
-    const r = be.take(avoid, this.src);
+    const r = be.take(avoid, this.src, this.http ? this.req : undefined);
     if (r === "none") return this.abortWith(503, "S", "C");
     if (r instanceof Fifo) return this.enqueue(r);
     if ("queueFull" in r) return this.queueFull(r.queueFull);
@@ -1057,7 +1057,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // A new assignment: haproxy's Tw runs up to it, so it holds the failed attempts and waits.
     this.waitEnds();
     const be = this.be!;
-    const r = be.take(old, this.src);
+    const r = be.take(old, this.src, this.http ? this.req : undefined);
     if (r === "none") return this.abortWith(503, "S", "C");
     if ("queueFull" in r) return this.queueFull(r.queueFull);
     if (r instanceof Fifo) {

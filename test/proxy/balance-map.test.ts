@@ -1,5 +1,5 @@
-// haproxy's map-based algorithms. balance source: the client's address picks the server; static-rr:
-// the servers in turn, in the table's order. The choices below were recorded from haproxy 2.6.12
+// haproxy's map-based algorithms. static-rr: the servers in turn, in the table's order; balance
+// source, uri, url_param and hdr: a hash of the client's address or of part of the request picks it. The choices below were recorded from haproxy 2.6.12
 // with the same backends (for balance source, each client connecting from its own loopback address).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -7,6 +7,7 @@ import http from "node:http";
 import {
   startProxy,
   httpBackend,
+  Client,
   waitFor,
   syslogReceiver,
   DEFAULTS,
@@ -206,6 +207,74 @@ backend bk
   assert.equal(await sequence(backups.port, 20), "aabaabaabaaabaabaaba");
 });
 
+const PATHS = [
+  "/",
+  "/a",
+  "/a/b/c",
+  "/a/b/d?x=1",
+  "/a/b/d?x=2",
+  "/img/logo.png",
+  "/api/v1/users?id=42&user=bob",
+  "/api/v2/items?user=alice",
+  "/index.html?user=carol&x=1",
+  "/deep/path/to/some/resource/file.txt",
+  "/Z",
+  "/q?user=",
+  "/zz?foo=1&user=dave",
+  "http://example.com/abs/path?user=eve",
+  "/x/y",
+  "/hello-world",
+  "/%41%42",
+  "/0123456789abcdef",
+];
+
+/** Which server answers each of PATHS; all but every third request carry `X-User: user<i>, other`. */
+async function hashedChoices(port: number): Promise<string> {
+  let out = "";
+  for (const [i, path] of PATHS.entries()) {
+    const user = i % 3 === 2 ? "" : `X-User: user${i}, other\r\n`;
+    const c = new Client(port);
+    c.send(`GET ${path} HTTP/1.1\r\nHost: example.com\r\n${user}\r\n`);
+    out += (await c.response()).body;
+    c.close();
+  }
+  return out;
+}
+
+test("uri, url_param, hdr: the same server as haproxy's for each request, with each hash function", async () => {
+  const [a, b, c] = await servers(["a", "b", "c"]);
+  // Missing keys (no parameter, no header) take the servers in turn, as haproxy's do.
+  const cases: [string, string, string][] = [
+    ["uri", "sdbm", "ababbaaacbacabcbaa"],
+    ["uri", "djb2", "aaaaabacaabcbabaab"],
+    ["uri", "wt6", "caaccabbbaaabbcabc"],
+    ["uri", "crc32", "bbbccabaababcaacab"],
+    ["uri path-only", "sdbm", "ababbaaacbacaccbaa"],
+    ["uri path-only", "wt6", "caaccabbbaaabacabc"],
+    ["uri whole path-only depth 3 len 20", "sdbm", "abaabaaaaaaaabcbaa"],
+    ["uri whole path-only depth 3 len 20", "wt6", "caacaaccacaacacabc"],
+    ["url_param user", "sdbm", "aababaabacaaabbaba"],
+    ["url_param user", "djb2", "aababaaaacaacababa"],
+    ["hdr(X-User)", "sdbm", "acabaaabbacabababa"],
+    ["hdr(x-user)", "crc32", "aaaababbbcaaaabbba"],
+  ];
+  for (const [algo, fn, want] of cases) {
+    const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance ${algo}
+  hash-type map-based ${fn}
+  server a 127.0.0.1:${a!.port} weight 10
+  server b 127.0.0.1:${b!.port} weight 7
+  server c 127.0.0.1:${c!.port} weight 3
+`);
+    assert.equal(await hashedChoices(p.port), want, `balance ${algo}, ${fn}`);
+    await p.stop();
+  }
+});
+
 test("a full server queues its clients (the other one stays free), up to maxqueue; redispatch moves them", async () => {
   let healthy = true;
   const health = (url: string, res: http.ServerResponse): boolean => {
@@ -250,7 +319,7 @@ test("a request that waited for its server is logged with its place in that serv
   assert.match(line, / f bk\/a \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 1\/0 /);
 });
 
-test("config: balance source and hash-type map-based are taken; another hash-type is refused at its line", () => {
+test("config: the map-based algorithms and hash-type map-based are taken; what is not supported is refused at its line", () => {
   const parse = (text: string) => parseConfig([{ name: "h.cfg", text }], {}).diagnostics;
   const ok = parse("backend bk\n  balance source\n  hash-type map-based sdbm\n  server a 127.0.0.1:80\n");
   assert.deepEqual(
@@ -263,4 +332,17 @@ test("config: balance source and hash-type map-based are taken; another hash-typ
   assert.match(alert?.message ?? "", /hash-type consistent/);
   const args = parse("backend bk\n  balance source x\n");
   assert.match(args.find((d) => d.level === "alert")?.message ?? "", /takes no argument/);
+  for (const [line, why] of [
+    ["balance uri len 0", /'len' expects a positive integer/],
+    ["balance uri sideways", /only accepts parameters 'len', 'depth', 'path-only', and 'whole'/],
+    ["balance url_param", /requires an URL parameter name/],
+    ["balance url_param id check_post", /'check_post' is not supported by sluice yet/],
+    ["balance hdr()", /requires an http header field name/],
+    ["balance hdr(host) use_domain_only", /'use_domain_only' is not supported by sluice yet/],
+    ["balance random", /'balance random' is not supported by sluice yet/],
+  ] as const) {
+    const alert = parse(`backend bk\n  ${line}\n`).find((d) => d.level === "alert");
+    assert.equal(alert?.where?.line, 2, line);
+    assert.match(alert?.message ?? "", why, line);
+  }
 });
