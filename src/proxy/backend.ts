@@ -23,6 +23,12 @@ export interface Waiter extends Cancellable {
   taken: number;
 }
 
+/**
+ * What RtBackend.take gives: a server whose slot it took, a queue to wait in, "none" when no server
+ * is usable, or the client's hashed server when its queue is at maxqueue.
+ */
+export type Taken = RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer };
+
 export class RtServer {
   readonly name: string;
   /** Resolved address to connect to. */
@@ -91,7 +97,7 @@ export class RtBackend {
   responseRules: CompiledRule<HttpResponseAction>[] = [];
   /** roundrobin, leastconn and first pick among the candidates of the moment. */
   private readonly lb: Balancer<RtServer> | undefined;
-  /** static-rr and balance source use haproxy's table of servers instead. */
+  /** static-rr and the hashing algorithms use haproxy's table of servers instead. */
   private readonly map: ServerMap<RtServer> | undefined;
   /** Scratch list of candidates, reused across picks. */
   private readonly candidates: RtServer[] = [];
@@ -134,11 +140,7 @@ export class RtBackend {
    * `avoid` is a server not to pick (redispatch), unless it is the only one; hashing picks the
    * same server again, as haproxy's map does.
    */
-  take(
-    avoid: RtServer | undefined,
-    src: string,
-    req: HttpHead | undefined,
-  ): RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer } {
+  take(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
     if (this.map) return this.takeMapped(avoid, src, req);
     const c = this.candidates;
     c.length = 0;
@@ -168,11 +170,7 @@ export class RtBackend {
     return anyUsable ? this.queue : "none";
   }
 
-  private takeMapped(
-    avoid: RtServer | undefined,
-    src: string,
-    req: HttpHead | undefined,
-  ): RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer } {
+  private takeMapped(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
     const map = this.map!;
     const hash = this.hashOf(src, req);
     // static-rr, and hashing without its key: the servers in turn.
