@@ -795,7 +795,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.grantTo(r, false);
   }
 
-  /** The client's server (balance source) has maxqueue requests waiting already: 503, logged with it. */
+  /** The client's hashed server has maxqueue requests waiting already: 503, logged with it. */
   private queueFull(srv: RtServer): void {
     this.srv = srv;
     this.rec.server = srv.name;
@@ -804,8 +804,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * No server has a free slot for this request: wait in `queue` (the backend's, or with balance
-   * source the client's server's) for one, up to timeout queue.
+   * No server has a free slot for this request: wait in `queue` (the backend's, or when hashing
+   * the chosen server's) for one, up to timeout queue.
    */
   private enqueue(queue: Fifo<Waiter>): void {
     const be = this.be!;
