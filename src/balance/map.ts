@@ -67,9 +67,14 @@ export class ServerMap<S extends MapServer> {
   /** Rebuilds the table when the servers taking traffic, or their weights, have changed. */
   private refresh(): void {
     const servers = this.servers;
-    const active = servers.some((s) => s.usable && !s.backup);
-    const weights = servers.map((s) => (s.usable && s.backup !== active ? s.weight : 0));
-    if (weights.length === this.builtFor.length && weights.every((w, i) => w === this.builtFor[i])) return;
+    let active = false;
+    for (const s of servers) if (s.usable && !s.backup) active = true;
+    // Compared in place: a pick allocates nothing unless the table changes.
+    const built = this.builtFor;
+    let same = built.length === servers.length;
+    for (let i = 0; same && i < servers.length; i++) same = built[i] === inTableWeight(servers[i]!, active);
+    if (same) return;
+    const weights = servers.map((s) => inTableWeight(s, active));
     this.builtFor = weights;
     // The divisor comes from every configured weight: haproxy computes it once, at start-up.
     let gcd = 0;
@@ -84,6 +89,10 @@ export class ServerMap<S extends MapServer> {
     this.table = size === 1 ? [inTable[0]!] : spread(inTable, share, size);
   }
 }
+
+/** A server's weight in the table: 0 when it is out of it (not usable, or not of the class in use). */
+const inTableWeight = (s: MapServer, active: boolean): number =>
+  s.usable && s.backup !== active ? s.weight : 0;
 
 /** The table of `size` slots: each server earns its share per slot; the first with the most whole turns of credit takes it. */
 function spread<S>(servers: S[], share: number[], size: number): S[] {

@@ -224,11 +224,14 @@ export class RtBackend {
     this.dispatch(s);
   }
 
-  /** Serves waiting requests, oldest first, while `s` is usable and has free slots. */
+  /**
+   * Serves waiting requests, oldest first, while `s` has free slots: those waiting for it in
+   * particular whatever its state (as haproxy's), the backend's only while it is usable.
+   */
   dispatch(s: RtServer): void {
-    while (s.usable && !s.full) {
+    while (!s.full) {
       const a = s.queue.peek();
-      const b = this.queue.peek();
+      const b = s.usable ? this.queue.peek() : undefined;
       const w = a && (!b || a.since <= b.since) ? s.queue.shift() : this.queue.shift();
       if (!w) return;
       this.acquire(s);
@@ -243,7 +246,8 @@ export class RtBackend {
   redistribute(s: RtServer): number {
     if (!this.px.redispatch) return 0;
     const waiting = s.queue.takeAll();
-    for (const w of waiting) w.reassign();
+    // They choose once the DOWN has been said (haproxy wakes them up afterwards).
+    if (waiting.length > 0) setImmediate(() => waiting.forEach((w) => w.reassign()));
     return waiting.length;
   }
 

@@ -226,7 +226,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case Phase.Exchange:
         if (this.res === undefined) return this.abortWith(504, "s", "H");
         if (this.responseDone) {
-          // The client stalled in its body after an early response; the server gets a FIN.
+          // After an early response: a server that stopped reading the body, or a client that
+          // stalled in it (the server then gets a FIN).
+          if (this.client.isPaused()) return this.close("s", "D");
           this.server?.end();
           return this.close("c", "D");
         }
@@ -734,6 +736,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     phase: TermPhase,
   ): void {
     if (this.phase === Phase.Closed) return;
+    // In mode tcp there is no request to answer: the connection just closes, as haproxy's does.
+    if (!this.http) {
+      this.leaveQueue();
+      return this.close(cause, phase);
+    }
     const complete = this.client.writable && this.skipRequestBody();
     const keep = complete && !this.closesAfterThis();
     let bytes = build(
@@ -824,18 +831,44 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         this.grantTo(server, true);
       },
       reassign: () => {
+        if (this.ticket !== ticket || this.phase !== Phase.Queue) return;
         this.ticket = undefined;
-        this.acquireServer(undefined);
+        this.reassigned(queue);
       },
     };
     this.ticket = ticket;
     this.ticketQueue = queue;
     queue.push(ticket);
+    // Waiting for a given server (hashing): haproxy has already assigned it, and logs it so.
+    if (queue !== be.queue) {
+      const srv = be.servers.find((s) => s.queue === queue)!;
+      this.rec.server = srv.name;
+      this.srvConnLeft = srv.cur;
+    }
     const t = be.px.timeouts;
     this.arm(t.queue ?? t.connect);
   }
 
   private ticketQueue: Fifo<Waiter> | undefined;
+
+  /**
+   * Its server went down while it waited in that server's queue (option redispatch): a new choice,
+   * logged as haproxy's, with the wait in Tw and a "+" when the server changed.
+   */
+  private reassigned(queue: Fifo<Waiter>): void {
+    const be = this.be!;
+    const old = be.servers.find((s) => s.queue === queue);
+    this.waitEnds();
+    const r = be.take(undefined, this.src, this.http ? this.req : undefined);
+    if (r === "none") return this.abortWith(503, "S", "C");
+    if (r instanceof Fifo) return this.enqueue(r);
+    if ("queueFull" in r) return this.queueFull(r.queueFull);
+    if (old && r !== old) {
+      this.rec.redispatched = true;
+      old.redispatches++;
+    }
+    this.grantTo(r, true);
+  }
 
   /**
    * The log's %bq or %sq, for the queue waited in: the requests served from it while this one
@@ -964,7 +997,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return this.close(this.clientEnded ? "-" : "S", this.clientEnded ? "-" : "D");
     if (this.phase !== Phase.Exchange) return;
     // After an early response, the rest of the request body goes nowhere.
-    if (this.responseDone) this.detach();
+    if (this.responseDone) this.dropServerAfterResponse();
     this.serverGone();
   }
 
@@ -1006,6 +1039,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   onServerDrain(): void {
     // Past a tunnel's client timeout the client is read no more.
     if (!this.clientTimedOut) this.client.resume();
+    if (this.responseDone) this.arm(this.fe.px.timeouts.client);
   }
 
   private connectFailed(timedOut: boolean): void {
@@ -1026,7 +1060,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // With another server to go to, it goes at once; otherwise it waits the turn-around delay
       // (after a refusal, not after a timeout).
       const interval = redispatch?.interval ?? -1;
-      const others = be.serverCounts().active > 1;
+      // Only round-robin kinds count on other servers: a hash or leastconn would pick the same one.
+      const roundRobin = be.px.balance === "roundrobin" || be.px.balance === "static-rr";
+      const others = roundRobin && be.serverCounts().active > 1;
       const move =
         redispatch !== undefined &&
         (others ||
@@ -1108,13 +1144,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (sc.done) this.reqBody = Body.Done;
       out = sc.normalized;
     }
-    const ok = s ? s.write(out ?? firstBytes(chunk, n)) : true;
+    const ok = s && !s.destroyed ? s.write(out ?? firstBytes(chunk, n)) : true;
     // Any further bytes wait in cbuf for the next transaction.
     if (n < chunk.length) this.cbuf = chunk.subarray(n);
     if (this.responseDone) {
-      // After an early response, timeout client bounds the rest of the body.
+      // After an early response, timeout client bounds the rest of the body; while a server that
+      // does not read holds it back, timeout server does.
       if (this.reqBody === Body.Done) return this.endTransaction(true);
-      this.touch();
+      if (!ok) this.arm(this.be!.px.timeouts.server);
+      else this.touch();
     } else {
       // Like haproxy 2.6, the server timeout alone bounds the exchange, body upload included: a
       // client that stalls mid-body ends as a 504 sH once the server has been silent that long.
@@ -1137,7 +1175,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.responseDone) {
       // Bytes past the response: this server connection cannot be trusted with another request.
       this.serverMustClose = true;
-      this.detach()?.close();
+      this.dropServerAfterResponse()?.close();
       return;
     }
     if (this.res === undefined) {
@@ -1375,6 +1413,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private responseDone = false;
 
+  /** Lets the server connection go after an early response; the body's rest then goes nowhere. */
+  private dropServerAfterResponse(): ServerConn | undefined {
+    const c = this.detach();
+    // It may have been holding the client back.
+    this.resumeClient();
+    this.arm(this.fe.px.timeouts.client);
+    return c;
+  }
+
   private awaitRequestEnd(serverReusable: boolean): void {
     this.responseDone = true;
     if (!serverReusable) this.serverMustClose = true;
@@ -1599,7 +1646,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** `on-marked-down shutdown-sessions`: the server went away. */
   shutdown(): void {
-    this.close("K", this.phase === Phase.Tunnel ? "D" : "H");
+    this.close("K", this.phase === Phase.Tunnel || this.res !== undefined ? "D" : "H");
   }
 
   // ─── end ─────────────────────────────────────────────────────────────────────────────────────

@@ -37,9 +37,13 @@ export class Fifo<T extends Cancellable> {
     return item;
   }
 
-  /** Takes every live entry out, oldest first; they do not count as taken. */
+  /**
+   * Takes every live entry out, oldest first; they do not count as taken, and are marked cancelled
+   * since they are in no queue any more.
+   */
   takeAll(): T[] {
     const live = this.items.slice(this.head).filter((i): i is T => i !== undefined && !i.cancelled);
+    for (const i of live) i.cancelled = true;
     this.items = [];
     this.head = 0;
     this.live = 0;

@@ -4,10 +4,14 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
 import {
   startProxy,
   httpBackend,
   Client,
+  rawServer,
+  closedPort,
+  sleep,
   waitFor,
   syslogReceiver,
   DEFAULTS,
@@ -275,17 +279,26 @@ backend bk
   }
 });
 
-test("a full server queues its clients (the other one stays free), up to maxqueue; redispatch moves them", async () => {
+/** heldProxy with a health check of a's that `down()` makes fail. */
+async function checkedProxy(defaults: string, aLine: string) {
   let healthy = true;
   const health = (url: string, res: http.ServerResponse): boolean => {
     if (url !== "/health") return false;
     res.writeHead(healthy ? 200 : 503).end();
     return true;
   };
-  const { rx, held, port, aQueue } = await heldProxy(
+  const p = await heldProxy(
     health,
-    "  option redispatch\n  timeout queue 5s\n  option httpchk GET /health",
-    "maxconn 1 maxqueue 1 check inter 100ms fall 1 rise 1",
+    `${defaults}\n  timeout check 1s\n  option httpchk GET /health`,
+    `${aLine} check inter 100ms fall 3 rise 1`,
+  );
+  return { ...p, down: () => void (healthy = false) };
+}
+
+test("a full server queues its clients (the other one stays free), up to maxqueue; redispatch moves them", async () => {
+  const { rx, held, port, aQueue, down } = await checkedProxy(
+    "  option redispatch\n  timeout queue 5s",
+    "maxconn 1 maxqueue 1",
   );
   const first = getFrom(port, "127.0.0.2");
   await waitFor(() => held.length === 1, 2000, "a holds the first request");
@@ -296,12 +309,123 @@ test("a full server queues its clients (the other one stays free), up to maxqueu
   assert.equal(await getFrom(port, "127.0.0.6"), "503");
   assert.match(await rx.take(/ 503 /), / f bk\/a \d+\/-1\/-1\/-1\/\d+ 503 \d+ - - SQ-- 3\/3\/2\/1\/0 0\/0 /);
   // a goes down: the queued request chooses again and lands on b; the held one still ends on a.
-  healthy = false;
+  down();
   assert.equal(await second, "b");
   held[0]!.end("a");
   assert.equal(await first, "a");
   const line = await rx.take(/Server bk\/a is DOWN/);
   assert.match(line, /1 requeued, 0 remaining in queue/);
+  // Moved to b: a redispatch ("+" before the retries), the wait in Tw.
+  const moved = await rx.take(/^127\.0\.0\.4:/);
+  assert.match(moved, / f bk\/b \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/\+0 /);
+  assert.ok(Number(/ \d+\/(\d+)\/\d+\/\d+\/\d+ 200 /.exec(moved)![1]) >= 50, moved);
+});
+
+test("without redispatch, a server's own queue is served when its slot frees, even while it is DOWN", async () => {
+  const { rx, held, port, aQueue, down } = await checkedProxy("  timeout queue 5s", "maxconn 1");
+  const first = getFrom(port, "127.0.0.2");
+  await waitFor(() => held.length === 1, 2000, "a holds the first request");
+  const second = getFrom(port, "127.0.0.4");
+  await waitFor(() => aQueue.length === 1, 2000, "the second waits for a");
+  down();
+  await rx.take(/Server bk\/a is DOWN/, 3000);
+  held[0]!.end("a");
+  await waitFor(() => held.length === 2, 2000, "a has the second request");
+  held[1]!.end("a");
+  assert.deepEqual([await first, await second], ["a", "a"]);
+});
+
+test("a request that times out in its server's queue is logged with that server, sQ", async () => {
+  const { rx, held, port, aQueue } = await heldProxy(() => false, "  timeout queue 200ms", "maxconn 1");
+  const first = getFrom(port, "127.0.0.2");
+  await waitFor(() => held.length === 1, 2000, "a holds the first request");
+  assert.equal(await getFrom(port, "127.0.0.4"), "503");
+  assert.equal(aQueue.length, 0);
+  assert.match(await rx.take(/^127\.0\.0\.4:/), / f bk\/a \d+\/\d+\/-1\/-1\/\d+ 503 \d+ - - sQ-- /);
+  held[0]!.end("a");
+  assert.equal(await first, "a");
+});
+
+test("retries with balance source wait the turn-around delay: there is no other server to try", async () => {
+  const dead = await closedPort();
+  const [b] = await servers(["b"]);
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+defaults
+  mode http
+  log global
+  option httplog
+  option redispatch
+  retries 2
+  timeout client 5s
+  timeout connect 300ms
+  timeout server 5s
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance source
+  server a 127.0.0.1:${dead}
+  server b 127.0.0.1:${b!.port}
+`);
+  cleanup.push(p.stop);
+  const t0 = Date.now();
+  // 127.0.0.2 hashes to a, which refuses: haproxy waits min(timeout connect, 1 s) before each retry.
+  assert.equal(await getFrom(p.port, "127.0.0.2"), "503");
+  assert.ok(Date.now() - t0 >= 550, `answered after ${Date.now() - t0} ms`);
+  assert.match(await rx.take(/^127\.0\.0\.2:/), / f bk\/a .* 503 \d+ - - SC-- /);
+});
+
+test("mode tcp: a full server's queue, its maxqueue and a refusing server close the connection, logged", async () => {
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const held: net.Socket[] = [];
+  const a = await rawServer((s) => held.push(s));
+  cleanup.push(a.close);
+  const dead = await closedPort();
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+defaults
+  mode tcp
+  log global
+  option tcplog
+  timeout client 5s
+  timeout connect 300ms
+  timeout server 5s
+  timeout queue 300ms
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance source
+  server a 127.0.0.1:${a.port} maxconn 1 maxqueue 1
+  server d 127.0.0.1:${dead}
+`);
+  cleanup.push(p.stop);
+  const open = (address: string): Promise<number> =>
+    new Promise((ok) => {
+      const t0 = Date.now();
+      const s = net.connect({ port: p.port, host: "127.0.0.1", localAddress: address });
+      s.on("error", () => undefined);
+      s.on("close", () => ok(Date.now() - t0));
+    });
+  const first = net.connect({ port: p.port, host: "127.0.0.1", localAddress: "127.0.0.2" });
+  first.on("error", () => undefined);
+  await waitFor(() => held.length === 1, 2000, "a holds the first connection");
+  const queued = open("127.0.0.4");
+  await sleep(50);
+  // a's queue is full: closed at once; the queued one at timeout queue; d refuses: closed.
+  assert.ok((await open("127.0.0.6")) < 250);
+  assert.ok((await queued) >= 250);
+  await open("127.0.0.3");
+  await rx.take(/ f bk\/a [^ ]+ \d+ SQ /);
+  await rx.take(/ f bk\/a [^ ]+ \d+ sQ /);
+  await rx.take(/ f bk\/d [^ ]+ \d+ SC /);
+  first.destroy();
 });
 
 test("a request that waited for its server is logged with its place in that server's queue", async () => {

@@ -4,6 +4,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import { once } from "node:events";
 import {
   startProxy,
   rawServer,
@@ -248,4 +249,34 @@ backend bk
     const [c, r] = id.slice(1).split("r").map(Number) as [number, number];
     assert.equal(body, id.padEnd(5, ".").slice(0, 5) + `-${r}${c % 10}--`.slice(0, 5), id);
   }
+});
+
+test("a server that answers, stops reading and resets: the upload's rest goes nowhere and the connection goes on", async () => {
+  let first = true;
+  const srv = await rawServer((s) => {
+    if (!first) {
+      s.on("data", () => s.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"));
+      return;
+    }
+    first = false;
+    s.once("data", () => {
+      s.write("HTTP/1.1 413 Too Big\r\nContent-Length: 3\r\n\r\nbig");
+      s.pause();
+      setTimeout(() => s.resetAndDestroy(), 300);
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(srv.port);
+  const size = 8 * 1024 * 1024;
+  const c = new Client(p.port);
+  c.send(`POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+  const piece = Buffer.alloc(64 * 1024, 120);
+  for (let sent = 0; sent < size; sent += piece.length) {
+    if (!c.socket.write(piece)) await once(c.socket, "drain");
+  }
+  assert.equal((await c.response(5000)).status, 413);
+  c.send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response(5000)).body, "next");
+  c.close();
+  assert.match(await rx.take(/"POST \/big HTTP\/1\.1"/), / 413 \d+ - - ---- /);
 });
