@@ -289,9 +289,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // The server's side now counts alone (its FIN timeout, or its timeout).
       this.clientTimesOutFirst = false;
       // The server's side is half-closed now: haproxy 2.6 gives it timeout server-fin when set, else
-      // the tunnel's timeout goes on counting from the last data.
-      const fin = this.be?.px.timeouts.serverFin;
-      if (fin !== undefined) this.arm(fin);
+      // the tunnel's timeout goes on counting from the last data; without timeout tunnel, that is
+      // the server's own timeout.
+      const t = this.be!.px.timeouts;
+      if (t.serverFin !== undefined) this.arm(t.serverFin);
+      else if (t.tunnel === undefined && t.server !== undefined && this.timerMs > 0) {
+        const lastData = this.deadline - this.timerMs;
+        this.arm(t.server, lastData + t.server - Date.now());
+      }
       return;
     }
     // Its body will not come whole: haproxy 2.6 stops waiting, runs the rules, then gives the
@@ -993,8 +998,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   onServerClose(): void {
     if (this.phase === Phase.Connect) return this.connectFailed(false);
-    if (this.phase === Phase.Tunnel)
-      return this.close(this.clientEnded ? "-" : "S", this.clientEnded ? "-" : "D");
+    if (this.phase === Phase.Tunnel) {
+      // A reset is the server's doing even after the client's FIN; its own FIN then is the end.
+      const serverAbort = !this.clientEnded || this.conn?.error !== undefined;
+      return this.close(serverAbort ? "S" : "-", serverAbort ? "D" : "-");
+    }
     if (this.phase !== Phase.Exchange) return;
     // After an early response, the rest of the request body goes nowhere.
     if (this.responseDone) this.dropServerAfterResponse();
@@ -1303,7 +1311,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     const untrue = clientClose ? res.connKeepAlive : res.connClose;
     const unsaid = needed === "close" ? !res.connClose : needed === "keep-alive" && !res.connKeepAlive;
-    if (untrue || unsaid) {
+    // Next to `upgrade` (an upgrade the server did not make), haproxy writes no keep-alive word.
+    const besideUpgrade = res.connUpgrade && res.connKeepAlive;
+    if (untrue || unsaid || besideUpgrade) {
       cleanConnectionHeaders(res, edits);
       if (needed) edits.add.push(`Connection: ${needed}`);
     }

@@ -138,6 +138,18 @@ test("other Connection words stay where they were; close and keep-alive leave", 
     closes: true,
   }));
 
+test("keep-alive: beside upgrade, in an answer that is no 101, the keep-alive word leaves", () =>
+  // haproxy also adds a sec-websocket-accept to such an answer (a known difference, see the README).
+  check({
+    mode: "http-keep-alive",
+    request: GET11,
+    response:
+      "HTTP/1.1 200 OK\r\nConnection: upgrade, keep-alive\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\nok",
+    server: GET11,
+    client: "HTTP/1.1 200 OK\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\nok",
+    closes: false,
+  }));
+
 test("a chunked HTTP/1.0 response closes the client connection", () =>
   check({
     mode: "http-keep-alive",

@@ -17,6 +17,7 @@ import {
   recordEnd,
   DEFAULTS,
   FRONTEND,
+  syslogReceiver,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -270,6 +271,14 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
 const UPGRADE =
   "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
+/** A client whose upgrade the server has accepted: the tunnel is open. */
+async function tunnel(port: number): Promise<Client> {
+  const c = new Client(port);
+  c.send(UPGRADE);
+  await c.until((t) => t.includes("\r\n\r\n"));
+  return c;
+}
+
 /**
  * A server that answers 101 and keeps its side open after the client's FIN (allowHalfOpen), as a
  * real one may; it records when it sees the proxy's FIN or reset.
@@ -310,18 +319,14 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
 `);
   cleanup.push(p.stop);
   // The client finishes, the server stays silent with its side open: closed after server-fin.
-  const c = new Client(p.port);
-  c.send(UPGRADE);
-  await c.until((t) => t.includes("\r\n\r\n"));
+  const c = await tunnel(p.port);
   const t0 = Date.now();
   c.socket.end();
   await waitFor(() => p.rt.actconn === 0, 2000, "the session's end");
   const took = Date.now() - t0;
   assert.ok(took >= 280 && took < 1500, `ended ${took} ms after the client's FIN`);
   // The server closes: the client gets its FIN and the session ends at once.
-  const d = new Client(p.port);
-  d.send(UPGRADE);
-  await d.until((t) => t.includes("\r\n\r\n"));
+  const d = await tunnel(p.port);
   srv.last()!.end();
   await waitFor(() => p.rt.actconn === 0, 500, "the session's end right after the server's FIN");
   d.close();
@@ -383,6 +388,43 @@ backend bk
   const fin = Date.now() - t2;
   assert.ok(fin >= 170 && fin < 330, `ended ${fin} ms after the client's FIN`);
   e.close();
+});
+
+test("after the client's FIN, without timeout tunnel: timeout server from the last data; a server reset is SD", async () => {
+  // haproxy 2.6.12, client 1s and server 1500ms: the client's FIN, then silence, ends the tunnel
+  // 1.5 s after the last data (sD--); a server that then resets is logged SD--.
+  const srv = await halfOpenUpgradeServer();
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+defaults
+  mode http
+  log global
+  option httplog
+  timeout connect 1s
+frontend f
+  bind 127.0.0.1:1
+  timeout client 150ms
+  default_backend bk
+backend bk
+  timeout server 600ms
+  server a 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const c = await tunnel(p.port);
+  const t0 = Date.now();
+  c.socket.end();
+  await waitFor(() => c.closed, 2000, "the tunnel's end");
+  assert.ok(Date.now() - t0 >= 500, `ended ${Date.now() - t0} ms after the client's FIN`);
+  assert.match(await rx.take(/ 101 /), / 101 \d+ - - sD-- /);
+  const d = await tunnel(p.port);
+  d.socket.end();
+  await sleep(50);
+  srv.last()!.resetAndDestroy();
+  await waitFor(() => d.closed, 2000, "the tunnel's end");
+  assert.match(await rx.take(/ 101 /), / 101 \d+ - - SD-- /);
 });
 
 test("a subprotocol the server refuses gives the client its error, not a tunnel", async () => {
