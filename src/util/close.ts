@@ -4,11 +4,12 @@
 import type net from "node:net";
 
 /**
- * Closes `s` with an RST, unless the peer's FIN has been read, or our own FIN has been asked for
- * (libuv cannot reset a socket whose shutdown is pending: it fails with EINVAL and leaks the
- * handle). A socket still connecting is simply dropped.
+ * Closes `s` with an RST, unless the peer's FIN has been read. Our own FIN does not spare it (a
+ * tunnel's server side that timeout server-fin ends is reset), but libuv cannot reset a socket
+ * whose shutdown is still pending (it fails with EINVAL and leaks the handle): that one gets a
+ * plain close. A socket still connecting is simply dropped.
  */
 export function closeAsHaproxy(s: net.Socket): void {
-  if (s.connecting || s.destroyed || s.readableEnded || s.writableEnded) s.destroy();
+  if (s.connecting || s.destroyed || s.readableEnded || (s.writableEnded && !s.writableFinished)) s.destroy();
   else s.resetAndDestroy();
 }

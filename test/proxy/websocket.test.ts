@@ -325,6 +325,11 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   await waitFor(() => p.rt.actconn === 0, 2000, "the session's end");
   const took = Date.now() - t0;
   assert.ok(took >= 280 && took < 1500, `ended ${took} ms after the client's FIN`);
+  // As haproxy's, the end is a reset: the server's next write fails at once.
+  const late = await new Promise<string | undefined>((ok) =>
+    srv.last()!.write("late", (e) => ok((e as NodeJS.ErrnoException | null | undefined)?.code)),
+  );
+  assert.equal(late, "EPIPE");
   // The server closes: the client gets its FIN and the session ends at once.
   const d = await tunnel(p.port);
   srv.last()!.end();
