@@ -470,3 +470,60 @@ test("config: the map-based algorithms and hash-type map-based are taken; what i
     assert.match(alert?.message ?? "", why, line);
   }
 });
+
+test("balance source under churn: clients leaving while queued, a server going down and up; every slot comes back", async () => {
+  let healthy = true;
+  const slow = async (name: string) => {
+    const b = await httpBackend(name, (req, res) => {
+      if (req.url === "/health") return res.writeHead(name !== "b" || healthy ? 200 : 503).end();
+      setTimeout(() => res.end(name), 5 + Math.floor(Math.random() * 20));
+    });
+    cleanup.push(b.close);
+    return b;
+  };
+  const [a, b, c] = [await slow("a"), await slow("b"), await slow("c")];
+  const p = await startProxy(`${DEFAULTS}
+  option redispatch
+  timeout queue 2s
+  timeout check 1s
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance source
+  option httpchk GET /health
+  server a 127.0.0.1:${a.port} maxconn 2 check inter 50ms fall 1 rise 1
+  server b 127.0.0.1:${b.port} maxconn 2 check inter 50ms fall 1 rise 1
+  server c 127.0.0.1:${c.port} maxconn 2 check inter 50ms fall 1 rise 1
+`);
+  cleanup.push(p.stop);
+  const flip = setInterval(() => (healthy = !healthy), 120);
+  const client = async (i: number): Promise<void> => {
+    for (let r = 0; r < 3; r++) {
+      const s = net.connect({ port: p.port, host: "127.0.0.1", localAddress: `127.0.0.${i + 1}` });
+      s.on("error", () => undefined);
+      // Read (and drop) the answer: a socket that is not read never sees the end.
+      s.resume();
+      s.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      // One in four leaves before its answer, maybe while it waits in a queue.
+      if ((i + r) % 4 === 0) setTimeout(() => s.resetAndDestroy(), 3);
+      await new Promise((done) => s.on("close", done));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 40 }, (_, i) => client(i)));
+  } finally {
+    clearInterval(flip);
+  }
+  await waitFor(() => p.rt.actconn === 0, 3000, "every session's end");
+  const be = p.rt.backends.get("bk")!;
+  assert.deepEqual(
+    be.servers.map((s) => [s.name, s.cur, s.queue.length]),
+    [
+      ["a", 0, 0],
+      ["b", 0, 0],
+      ["c", 0, 0],
+    ],
+  );
+  assert.deepEqual([be.cur, be.queue.length], [0, 0]);
+});
