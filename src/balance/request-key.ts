@@ -16,6 +16,7 @@ export interface UriHashing {
   pathOnly: boolean;
 }
 
+/** The part of the URI that balance uri hashes. */
 export function uriKey(uri: string, o: UriHashing): string {
   let u = uri;
   if (o.pathOnly) u = pathOf(u);
