@@ -55,6 +55,11 @@ export class RtServer {
   connectErrors = 0;
   retries = 0;
   redispatches = 0;
+  // The idle pool's purge rounds (server-conn.ts): when the next one is due (0: none while nothing
+  // is idle), the most connections in use since the last one, and the estimate of the need.
+  purgeAt = 0;
+  maxUsed = 0;
+  estNeed = 0;
 
   constructor(
     readonly backend: RtBackend,
@@ -216,6 +221,7 @@ export class RtBackend {
   private acquire(s: RtServer): void {
     s.cur++;
     s.total++;
+    if (s.cur > s.maxUsed) s.maxUsed = s.cur;
   }
 
   /** Gives a slot back and hands it to the oldest waiter of the server's or the backend's queue. */

@@ -22,8 +22,6 @@ type ConnSocket = net.Socket & { [kConn]: ServerConn | undefined };
 
 export class ServerConn {
   owner: ConnOwner | null;
-  /** When it entered the idle pool (Date.now()), for purging. */
-  parkedAt = 0;
   /** It has carried a second request: proof that the server keeps connections (http-reuse aggressive). */
   reused = false;
   /** The socket's error code, if it failed (EMFILE tells the runtime that descriptors ran out). */
@@ -148,13 +146,14 @@ function removeIdle(c: ServerConn): void {
   if (i >= 0) idle.splice(i, 1);
 }
 
-/** How long an idle server connection is kept for reuse (haproxy's pool-purge-delay default). */
+/** The interval of the idle pool's purge rounds (haproxy's pool-purge-delay default). */
 export const IDLE_PURGE_MS = 5000;
 
 /** Puts an owned, healthy connection in its server's idle pool. */
 export function park(c: ServerConn): void {
   c.owner = null;
-  c.parkedAt = Date.now();
+  // The first idle connection starts the server's purge rounds.
+  if (c.server.purgeAt === 0) c.server.purgeAt = Date.now() + IDLE_PURGE_MS;
   // It may have been paused for backpressure: an idle connection must see the server's FIN.
   // (resume() on a flowing socket is not free: it schedules a read.)
   if (c.socket.isPaused()) c.socket.resume();
@@ -184,14 +183,23 @@ export function unpark(server: RtServer, owner: ConnOwner, provenOnly: boolean):
   return undefined;
 }
 
-/** Closes the idle connections of `servers` that have waited longer than IDLE_PURGE_MS. */
+/**
+ * Runs the purge rounds that are due, as haproxy 2.6 does every pool-purge-delay for a server with
+ * idle connections: it closes half (rounded up) of those beyond what is needed, the need being the
+ * most connections in use since the last round, or the estimate of it, which decays by half each
+ * round. A lone idle connection thus outlives three rounds (about 15 s).
+ */
 export function purgeIdle(servers: Iterable<RtServer>, now: number): void {
   for (const s of servers) {
+    if (s.purgeAt === 0 || now < s.purgeAt) continue;
     const idle = s.idle;
-    // Oldest first: the pool is a stack, so the stale ones sit at the bottom.
-    let n = 0;
-    while (n < idle.length && now - idle[n]!.parkedAt > IDLE_PURGE_MS) n++;
-    if (n === 0) continue;
-    for (const c of idle.splice(0, n)) c.close();
+    if (idle.length > 0) {
+      const exceed = s.cur + idle.length - Math.max(s.maxUsed, s.estNeed);
+      s.estNeed = Math.max(Math.floor((s.estNeed + s.maxUsed) / 2), s.maxUsed);
+      s.maxUsed = s.cur;
+      // Oldest first: the pool is a stack, so the stale ones sit at the bottom.
+      if (exceed > 0) for (const c of idle.splice(0, Math.ceil(exceed / 2))) c.close();
+    }
+    s.purgeAt = idle.length > 0 ? now + IDLE_PURGE_MS : 0;
   }
 }

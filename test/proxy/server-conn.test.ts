@@ -2,7 +2,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
-import { ServerConn, type ConnOwner } from "../../src/proxy/server-conn.js";
+import { ServerConn, purgeIdle, IDLE_PURGE_MS, type ConnOwner } from "../../src/proxy/server-conn.js";
 import type { RtServer } from "../../src/proxy/backend.js";
 import { rawServer } from "../helpers/harness.js";
 
@@ -91,4 +91,33 @@ test("each chunk read from a server stays intact after later reads (they share o
     assert.ok(Buffer.concat(chunks).equals(data), "a chunk changed after it was handed over");
     c.close();
   }
+});
+
+test("the idle pool is purged in rounds as haproxy's: a lone connection lasts three, a burst decays", () => {
+  // A server's pool state, with idle connections that only count their closes.
+  const server = (idle: number, maxUsed: number) => {
+    const s = {
+      purgeAt: IDLE_PURGE_MS,
+      cur: 0,
+      maxUsed,
+      estNeed: 0,
+      idle: Array.from({ length: idle }, () => ({ close: () => undefined })),
+    };
+    return s as unknown as RtServer & typeof s;
+  };
+  const rounds = (s: RtServer, n: number): number[] => {
+    const left: number[] = [];
+    for (let k = 1; k <= n; k++) {
+      purgeIdle([s], k * IDLE_PURGE_MS - 1);
+      purgeIdle([s], k * IDLE_PURGE_MS);
+      left.push(s.idle.length);
+    }
+    return left;
+  };
+  // One request, then nothing: haproxy 2.6 closed its connection 15 s after it went idle.
+  const lone = server(1, 1);
+  assert.deepEqual(rounds(lone, 4), [1, 1, 0, 0]);
+  assert.equal(lone.purgeAt, 0, "no more rounds once nothing is idle");
+  // Ten connections in use at once, then all idle: kept two rounds, then half the excess each.
+  assert.deepEqual(rounds(server(10, 10), 7), [10, 10, 7, 4, 2, 1, 0]);
 });
