@@ -200,6 +200,7 @@ export function purgeIdle(servers: Iterable<RtServer>, now: number): void {
       // Oldest first: the pool is a stack, so the stale ones sit at the bottom.
       if (exceed > 0) for (const c of idle.splice(0, Math.ceil(exceed / 2))) c.close();
     }
-    s.purgeAt = idle.length > 0 ? now + IDLE_PURGE_MS : 0;
+    // Due IDLE_PURGE_MS after this one was due: the runtime's one-second ticks add no drift.
+    s.purgeAt = idle.length > 0 ? s.purgeAt + IDLE_PURGE_MS : 0;
   }
 }
