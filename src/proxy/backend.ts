@@ -246,8 +246,8 @@ export class RtBackend {
   }
 
   /**
-   * `s` went down: with option redispatch, the requests waiting for it in particular (balance
-   * source) choose again, as haproxy's do; how many did.
+   * `s` went down: with option redispatch, the requests waiting for it in particular (hashing)
+   * choose again, as haproxy's do; how many did.
    */
   redistribute(s: RtServer): number {
     if (!this.px.redispatch) return 0;

@@ -6,7 +6,7 @@
 import net from "node:net";
 import type { Runtime } from "./runtime.js";
 import type { RtFrontend } from "./frontend.js";
-import type { RtBackend, RtServer, Waiter } from "./backend.js";
+import type { RtBackend, RtServer, Taken, Waiter } from "./backend.js";
 import { BodyKind, headerNameIs, type HttpHead } from "../http/message.js";
 import {
   NEED_MORE,
@@ -801,10 +801,23 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private acquireServer(avoid: RtServer | undefined): void {
     const be = this.be!;
     const r = be.take(avoid, this.src, this.http ? this.req : undefined);
-    if (r === "none") return this.abortWith(503, "S", "C");
-    if (r instanceof Fifo) return this.enqueue(r);
-    if ("queueFull" in r) return this.queueFull(r.queueFull);
-    this.grantTo(r, false);
+    if (!this.waitOrRefuse(r)) this.grantTo(r, false);
+  }
+
+  /** take()'s answer when it is no server: a 503, a wait in a queue, or a full queue. True then. */
+  private waitOrRefuse(r: Taken): r is Exclude<Taken, RtServer> {
+    if (r === "none") this.abortWith(503, "S", "C");
+    else if (r instanceof Fifo) this.enqueue(r);
+    else if ("queueFull" in r) this.queueFull(r.queueFull);
+    else return false;
+    return true;
+  }
+
+  /** The log's "+" and the old server's count: the request moved to another server. */
+  private movedFrom(old: RtServer, to: RtServer): void {
+    if (to === old) return;
+    this.rec.redispatched = true;
+    old.redispatches++;
   }
 
   /** The client's hashed server has maxqueue requests waiting already: 503, logged with it. */
@@ -838,40 +851,33 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       reassign: () => {
         if (this.ticket !== ticket || this.phase !== Phase.Queue) return;
         this.ticket = undefined;
-        this.reassigned(queue);
+        this.reassigned(this.queuedOn!);
       },
     };
     this.ticket = ticket;
-    this.ticketQueue = queue;
     queue.push(ticket);
     // Waiting for a given server (hashing): haproxy has already assigned it, and logs it so.
-    if (queue !== be.queue) {
-      const srv = be.servers.find((s) => s.queue === queue)!;
-      this.rec.server = srv.name;
-      this.srvConnLeft = srv.cur;
+    this.queuedOn = queue === be.queue ? undefined : be.servers.find((s) => s.queue === queue);
+    if (this.queuedOn) {
+      this.rec.server = this.queuedOn.name;
+      this.srvConnLeft = this.queuedOn.cur;
     }
     const t = be.px.timeouts;
     this.arm(t.queue ?? t.connect);
   }
 
-  private ticketQueue: Fifo<Waiter> | undefined;
+  /** The server whose own queue the ticket waits in (hashing); undefined for the backend's. */
+  private queuedOn: RtServer | undefined;
 
   /**
    * Its server went down while it waited in that server's queue (option redispatch): a new choice,
    * logged as haproxy's, with the wait in Tw and a "+" when the server changed.
    */
-  private reassigned(queue: Fifo<Waiter>): void {
-    const be = this.be!;
-    const old = be.servers.find((s) => s.queue === queue);
+  private reassigned(old: RtServer): void {
     this.waitEnds();
-    const r = be.take(undefined, this.src, this.http ? this.req : undefined);
-    if (r === "none") return this.abortWith(503, "S", "C");
-    if (r instanceof Fifo) return this.enqueue(r);
-    if ("queueFull" in r) return this.queueFull(r.queueFull);
-    if (old && r !== old) {
-      this.rec.redispatched = true;
-      old.redispatches++;
-    }
+    const r = this.be!.take(undefined, this.src, this.http ? this.req : undefined);
+    if (this.waitOrRefuse(r)) return;
+    this.movedFrom(old, r);
     this.grantTo(r, true);
   }
 
@@ -880,15 +886,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * waited, itself included (as haproxy counts).
    */
   private queuedFor(n: number): void {
-    if (this.ticketQueue === this.be!.queue) this.rec.backendQueue = n;
-    else this.rec.srvQueue = n;
+    if (this.queuedOn) this.rec.srvQueue = n;
+    else this.rec.backendQueue = n;
   }
 
   /** Gives up its place in the queue, if it holds one. */
   private leaveQueue(): void {
     const t = this.ticket;
     if (!t) return;
-    const q = this.ticketQueue!;
+    const q = this.queuedOn?.queue ?? this.be!.queue;
     q.cancel(t);
     this.ticket = undefined;
     this.queuedFor(q.taken - t.taken + 1);
@@ -1102,18 +1108,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.waitEnds();
     const be = this.be!;
     const r = be.take(old, this.src, this.http ? this.req : undefined);
-    if (r === "none") return this.abortWith(503, "S", "C");
-    if ("queueFull" in r) return this.queueFull(r.queueFull);
-    if (r instanceof Fifo) {
-      // Hashing brings the request back to the same server: a retry, not a redispatch.
-      if (r === be.queue) this.rec.redispatched = true;
-      return this.enqueue(r);
-    }
+    // To wait in the backend's queue is to leave the server; hashing waits for the same one, a retry.
+    if (r === be.queue) this.rec.redispatched = true;
+    if (this.waitOrRefuse(r)) return;
     // The log's "+" says the server changed; a pick of the same one is a plain retry.
-    if (r !== old) {
-      this.rec.redispatched = true;
-      old.redispatches++;
-    }
+    this.movedFrom(old, r);
     this.srv = r;
     this.holdsSlot = true;
     r.sessions.add(this);
