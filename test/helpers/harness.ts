@@ -193,6 +193,20 @@ export async function syslogReceiver(): Promise<SyslogReceiver> {
   };
 }
 
+/**
+ * `global` and `defaults` sections for a test that reads httplog lines from `rx`: DEFAULTS, then
+ * `extra` defaults lines (a later timeout replaces DEFAULTS' own).
+ */
+export function loggedDefaults(rx: SyslogReceiver, extra = ""): string {
+  return `
+global
+  log 127.0.0.1:${rx.port} format raw local0
+${DEFAULTS}  log global
+  option httplog
+${extra}
+`;
+}
+
 /** Sends `data` and collects everything until the peer closes (or `ms` passes: then whatever came). */
 export async function exchange(port: number, data: string | Buffer, ms = 3000): Promise<string> {
   const s = net.connect(port, "127.0.0.1");

@@ -14,6 +14,7 @@ import {
   sleep,
   waitFor,
   syslogReceiver,
+  loggedDefaults,
   DEFAULTS,
   type Backend,
 } from "../helpers/harness.js";
@@ -146,12 +147,7 @@ async function heldProxy(
   });
   cleanup.push(a.close);
   const [b] = await servers(["b"]);
-  const p = await startProxy(`
-global
-  log 127.0.0.1:${rx.port} format raw local0
-${DEFAULTS}  log global
-  option httplog
-${defaults}
+  const p = await startProxy(`${loggedDefaults(rx, defaults)}
 frontend f
   bind 127.0.0.1:1
   default_backend bk
@@ -351,18 +347,8 @@ test("retries with balance source wait the turn-around delay: there is no other 
   const [b] = await servers(["b"]);
   const rx = await syslogReceiver();
   cleanup.push(rx.close);
-  const p = await startProxy(`
-global
-  log 127.0.0.1:${rx.port} format raw local0
-defaults
-  mode http
-  log global
-  option httplog
-  option redispatch
-  retries 2
-  timeout client 5s
-  timeout connect 300ms
-  timeout server 5s
+  const p =
+    await startProxy(`${loggedDefaults(rx, "  option redispatch\n  retries 2\n  timeout connect 300ms")}
 frontend f
   bind 127.0.0.1:1
   default_backend bk
@@ -386,17 +372,8 @@ test("mode tcp: a full server's queue, its maxqueue and a refusing server close 
   const a = await rawServer((s) => held.push(s));
   cleanup.push(a.close);
   const dead = await closedPort();
-  const p = await startProxy(`
-global
-  log 127.0.0.1:${rx.port} format raw local0
-defaults
-  mode tcp
-  log global
-  option tcplog
-  timeout client 5s
-  timeout connect 300ms
-  timeout server 5s
-  timeout queue 300ms
+  const p =
+    await startProxy(`${loggedDefaults(rx, "  mode tcp\n  option tcplog\n  timeout connect 300ms\n  timeout queue 300ms")}
 frontend f
   bind 127.0.0.1:1
   default_backend bk

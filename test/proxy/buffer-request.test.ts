@@ -9,8 +9,8 @@ import {
   Client,
   waitFor,
   sleep,
-  DEFAULTS,
   syslogReceiver,
+  loggedDefaults,
   type Proxy,
   type SyslogReceiver,
 } from "../helpers/harness.js";
@@ -42,12 +42,7 @@ before(async () => {
 });
 
 async function proxy(where: "frontend" | "backend", timeouts = "timeout http-request 400ms"): Promise<Proxy> {
-  const p = await startProxy(`
-global
-  log 127.0.0.1:${rx.port} format raw local0
-${DEFAULTS}  log global
-  option httplog
-  ${timeouts}
+  const p = await startProxy(`${loggedDefaults(rx, `  ${timeouts}`)}
 frontend fe
   bind 127.0.0.1:1
   http-request set-header X-Fe 1

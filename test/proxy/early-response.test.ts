@@ -12,6 +12,7 @@ import {
   waitFor,
   sleep,
   syslogReceiver,
+  loggedDefaults,
   type Proxy,
   type SyslogReceiver,
 } from "../helpers/harness.js";
@@ -58,17 +59,7 @@ before(async () => {
 });
 
 async function proxy(serverPort: number, mode = "option http-keep-alive"): Promise<Proxy> {
-  const p = await startProxy(`
-global
-  log 127.0.0.1:${rx.port} format raw local0
-defaults
-  mode http
-  log global
-  option httplog
-  ${mode}
-  timeout client 600ms
-  timeout connect 1s
-  timeout server 2s
+  const p = await startProxy(`${loggedDefaults(rx, `  ${mode}\n  timeout client 600ms\n  timeout server 2s`)}
 frontend fe
   bind 127.0.0.1:1
   default_backend bk

@@ -17,6 +17,7 @@ import {
   headServer,
   sleep,
   syslogReceiver,
+  loggedDefaults,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -395,13 +396,8 @@ test("option http-ignore-probes: a connection that sends nothing closes without 
   const b = await webBackend();
   const rx = await syslogReceiver();
   cleanup.push(rx.close);
-  const p = await startProxy(`
-global
-  log 127.0.0.1:${rx.port} format raw local0
-${DEFAULTS}  log global
-  option httplog
-  option http-ignore-probes
-  timeout http-request 150ms
+  const p =
+    await startProxy(`${loggedDefaults(rx, "  option http-ignore-probes\n  timeout http-request 150ms")}
 ${FRONTEND}  server a 127.0.0.1:${b.port}
 `);
   cleanup.push(p.stop);

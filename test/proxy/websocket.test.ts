@@ -18,6 +18,7 @@ import {
   DEFAULTS,
   FRONTEND,
   syslogReceiver,
+  loggedDefaults,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -401,14 +402,7 @@ test("after the client's FIN, without timeout tunnel: timeout server from the la
   const srv = await halfOpenUpgradeServer();
   const rx = await syslogReceiver();
   cleanup.push(rx.close);
-  const p = await startProxy(`
-global
-  log 127.0.0.1:${rx.port} format raw local0
-defaults
-  mode http
-  log global
-  option httplog
-  timeout connect 1s
+  const p = await startProxy(`${loggedDefaults(rx)}
 frontend f
   bind 127.0.0.1:1
   timeout client 150ms
