@@ -53,6 +53,7 @@ export function newProxySettings(): ProxySettings {
     cliTcpKa: false,
     srvTcpKa: false,
     balance: "roundrobin",
+    persist: false,
     hashFunction: "sdbm",
     defaultServer: newServerParams(),
     httpCheckExpect: [],

@@ -219,6 +219,32 @@ export type Balance =
   | { urlParam: string }
   | { hdr: string };
 
+/**
+ * `cookie NAME ...`: persistence by a cookie that names the server. Without insert, rewrite or prefix
+ * the cookie is only read (passive): the application sets it.
+ */
+export interface CookiePersistence {
+  name: string;
+  mode: "insert" | "rewrite" | "prefix" | "passive";
+  /** insert: requests lose the cookie, and a client that has a valid one gets no new one. */
+  indirect: boolean;
+  /** A cacheable response that gets our cookie is marked `Cache-control: private`. */
+  nocache: boolean;
+  /** Insert only in responses to POST requests. */
+  postonly: boolean;
+  /** A server's own Set-Cookie of that name is left alone, and then none is inserted. */
+  preserve: boolean;
+  httponly: boolean;
+  secure: boolean;
+  /** Each `domain` adds a `; domain=` attribute, in order. */
+  domains: string[];
+  /** Seconds since the cookie's last use, or since it was first given, past which it is ignored. */
+  maxidle: number;
+  maxlife: number;
+  /** `attr` values, each appended as `; value`. */
+  attrs: string[];
+}
+
 /** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
 export interface ProxySettings {
   mode: Mode;
@@ -255,6 +281,9 @@ export interface ProxySettings {
   cliTcpKa: boolean;
   srvTcpKa: boolean;
   balance: Balance;
+  cookie?: CookiePersistence;
+  /** option persist: a request whose cookie names a DOWN server still goes to it. */
+  persist: boolean;
   /** hash-type's function, for balance uri, url_param and hdr. */
   hashFunction: HashFunction;
   defaultServer: ServerParams;

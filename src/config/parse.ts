@@ -26,7 +26,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "log-format",
   "log-format-sd",
   "error-log-format",
-  "cookie",
   "stats",
   "redirect",
   "errorfile",
@@ -422,6 +421,7 @@ class ConfigParser {
         else seen.set(s.name, s.where);
       }
       this.missingTimeouts(p);
+      if (p.mode !== "http") this.notHttp(p);
       if (p.mode !== "http") this.httplogFallback(p);
       if (hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
         this.warning(`log format ignored for ${typeName(p)} since it has no log address.`);
@@ -434,8 +434,26 @@ class ConfigParser {
         p.httpchk = undefined;
         p.httpCheckExpect = [];
       }
+      if (p.mode !== "http")
+        for (const s of p.servers)
+          if (s.cookie !== undefined)
+            this.warning(`${typeName(p)} : ignoring cookie for server '${s.name}' as HTTP mode is disabled.`);
       const w = wsCheckKeyWarning(p.httpchk);
       if (w) this.warning(`backend '${p.name}': ${w}`, p.where);
+    }
+  }
+
+  /** Outside mode http there is no cookie to persist by, and no request to hash: haproxy's warnings. */
+  private notHttp(p: Proxy): void {
+    if (p.cookie) {
+      p.cookie = undefined;
+      this.warning(`cookie will be ignored for ${typeName(p)} (needs 'mode http').`);
+    }
+    if (typeof p.balance === "object") {
+      p.balance = "roundrobin";
+      this.warning(
+        `Layer 7 hash not possible for ${typeName(p)} (needs 'mode http'). Falling back to round robin.`,
+      );
     }
   }
 

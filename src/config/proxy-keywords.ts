@@ -6,6 +6,7 @@ import { hasBackend, hasFrontend } from "./model.js";
 import { parseDuration } from "./duration.js";
 import { parseHostPort, parseNetwork } from "./address.js";
 import { parseLogTarget } from "./log-target.js";
+import { parseCookie } from "./cookie.js";
 import { parseServerParams, type Reporter } from "./server.js";
 import { parseHttpRequestAction, parseHttpResponseAction, splitCondition } from "./rules.js";
 import type { Condition, Global } from "./model.js";
@@ -94,6 +95,7 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   "http-ignore-probes": { key: "httpIgnoreProbes", cap: "fe" },
   clitcpka: { key: "cliTcpKa", cap: "fe" },
   srvtcpka: { key: "srvTcpKa", cap: "be" },
+  persist: { key: "persist", cap: "be" },
 };
 
 /** Options that change behaviour sluice does not implement: refused rather than ignored. */
@@ -143,6 +145,8 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       else if (c.words[2] !== undefined && c.words[2] !== "clf")
         c.alert(`'option httplog' only supports option 'clf'.`);
       else {
+        if (c.proxy && !hasFrontend(c.proxy))
+          c.warning(`backend '${c.proxy.name}' : 'option httplog' directive is ignored in backends.`);
         px.logFormat = c.words[2] === "clf" ? "httplog-clf" : "httplog";
         px.httplogWhere = c.where;
       }
@@ -459,6 +463,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       );
     },
   },
+  cookie: { cap: "be", defaults: true, fn: parseCookie },
   "http-reuse": {
     cap: "be",
     defaults: true,

@@ -25,7 +25,7 @@ export interface Waiter extends Cancellable {
 
 /**
  * What RtBackend.take gives: a server whose slot it took, a queue to wait in, "none" when no server
- * is usable, or the client's hashed server when its queue is at maxqueue.
+ * is usable, or the server the request must go to (hashing, a cookie) when its queue is at maxqueue.
  */
 export type Taken = RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer };
 
@@ -188,7 +188,14 @@ export class RtBackend {
       return this.usableCount() > 0 ? this.queue : "none";
     }
     const s = map.hashed(hash);
-    if (!s) return "none";
+    return s ? this.takeOn(s) : "none";
+  }
+
+  /**
+   * A slot on a server the request must go to (its hash, its cookie), whatever its weight, or a
+   * place in that server's queue.
+   */
+  takeOn(s: RtServer): Taken {
     if (!s.saturated) {
       this.acquire(s);
       return s;
@@ -209,13 +216,6 @@ export class RtBackend {
           ? urlParamKey(req.uri, b.urlParam)
           : hdrKey(req, this.hdrName!);
     return key === undefined ? undefined : hashKey(this.px.hashFunction, key);
-  }
-
-  /** Takes a slot on a given server (a reused connection, a cookie): false when it is full. */
-  takeServer(s: RtServer): boolean {
-    if (!s.usable || s.full) return false;
-    this.acquire(s);
-    return true;
   }
 
   private acquire(s: RtServer): void {
@@ -246,11 +246,11 @@ export class RtBackend {
   }
 
   /**
-   * `s` went down: with option redispatch, the requests waiting for it in particular (hashing)
-   * choose again, as haproxy's do; how many did.
+   * `s` went down: with option redispatch, the requests waiting for it in particular (hashing, a
+   * cookie) choose again, as haproxy's do, unless option persist keeps them; how many did.
    */
   redistribute(s: RtServer): number {
-    if (!this.px.redispatch) return 0;
+    if (!this.px.redispatch || this.px.persist) return 0;
     const waiting = s.queue.takeAll();
     // They choose once the DOWN has been said (haproxy wakes them up afterwards).
     if (waiting.length > 0) setImmediate(() => waiting.forEach((w) => w.reassign()));

@@ -34,6 +34,13 @@ import {
 import type { HttpResponseAction } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor } from "./forwardfor.js";
+import {
+  Persistence,
+  cacheable,
+  insertedCookie,
+  readRequestCookies,
+  readServerCookies,
+} from "./persistence.js";
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
 import { Fifo } from "../util/fifo.js";
@@ -512,9 +519,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private toServer(): void {
     if (this.bodyCut) return this.close("C", "R");
-    this.prepareOutgoingHead(this.be!);
+    const be = this.be!;
+    if (be.px.cookie) {
+      const p = (this.persistence ??= new Persistence());
+      readRequestCookies(this.req, edits, be.px.cookie, be.servers, be.px.persist, p, nowSeconds());
+    }
+    this.prepareOutgoingHead(be);
     this.acquireServer(undefined);
   }
+
+  /** Cookie persistence's state, for a backend with a `cookie` line (made on first use). */
+  private persistence: Persistence | undefined;
 
   // ─── option http-buffer-request ──────────────────────────────────────────────────────────────
 
@@ -800,8 +815,27 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private acquireServer(avoid: RtServer | undefined): void {
     const be = this.be!;
-    const r = be.take(avoid, this.src, this.http ? this.req : undefined);
+    const direct = this.persistence?.direct;
+    let r = direct ? be.takeOn(direct) : be.take(avoid, this.src, this.http ? this.req : undefined);
+    // The cookie's server has maxqueue requests waiting: with option redispatch, another one.
+    if (direct && typeof r === "object" && "queueFull" in r && be.px.redispatch) {
+      r = be.take(undefined, this.src, this.req);
+      this.leftCookieServer(direct, r);
+      if (r instanceof Fifo || r === "none") this.movedFrom(direct, undefined);
+      else if (!("queueFull" in r)) this.movedFrom(direct, r);
+    }
     if (!this.waitOrRefuse(r)) this.grantTo(r, false);
+  }
+
+  /**
+   * The request no longer goes straight to the server its cookie named (haproxy clears SF_DIRECT):
+   * a response gets a new cookie, and the log says the cookie's server was down when it changed.
+   */
+  private leftCookieServer(old: RtServer, to: Taken): void {
+    const p = this.persistence;
+    if (!p) return;
+    p.direct = undefined;
+    if (to !== old && p.seen === "V") p.seen = "D";
   }
 
   /** take()'s answer when it is no server: a 503, a wait in a queue, or a full queue. True then. */
@@ -813,8 +847,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return true;
   }
 
-  /** The log's "+" and the old server's count: the request moved to another server. */
-  private movedFrom(old: RtServer, to: RtServer): void {
+  /** The log's "+" and the old server's count: the request moved to another server (or none yet). */
+  private movedFrom(old: RtServer, to: RtServer | undefined): void {
     if (to === old) return;
     this.rec.redispatched = true;
     old.redispatches++;
@@ -876,6 +910,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private reassigned(old: RtServer): void {
     this.waitEnds();
     const r = this.be!.take(undefined, this.src, this.http ? this.req : undefined);
+    this.leftCookieServer(old, r);
     if (this.waitOrRefuse(r)) return;
     this.movedFrom(old, r);
     this.grantTo(r, true);
@@ -1069,17 +1104,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       srv.retries++;
       const redispatch = be.px.redispatch;
       // haproxy 2.6 redispatches when the server is down, every Nth retry (the last one by default,
-      // a negative interval counting from it), and always when the request is bound to no server
-      // (never the case here: sluice has no persistence) and more than one active server is up.
-      // With another server to go to, it goes at once; otherwise it waits the turn-around delay
-      // (after a refusal, not after a timeout).
+      // a negative interval counting from it), and always when no cookie binds the request to its
+      // server and more than one active server is up. With another server to go to, it goes at
+      // once; otherwise it waits the turn-around delay (after a refusal, not after a timeout).
       const interval = redispatch?.interval ?? -1;
       // Only round-robin kinds count on other servers: a hash or leastconn would pick the same one.
       const roundRobin = be.px.balance === "roundrobin" || be.px.balance === "static-rr";
       const others = roundRobin && be.serverCounts().active > 1;
       const move =
         redispatch !== undefined &&
-        (others ||
+        ((others && !this.persistence?.direct) ||
           !srv.up ||
           (interval > 0 && this.attempts % interval === 0) ||
           (interval < 0 && this.attempts % (be.px.retries + 1 + interval) === 0));
@@ -1108,6 +1142,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.waitEnds();
     const be = this.be!;
     const r = be.take(old, this.src, this.http ? this.req : undefined);
+    this.leftCookieServer(old, r);
     // To wait in the backend's queue is to leave the server; hashing waits for the same one, a retry.
     if (r === be.queue) this.rec.redispatched = true;
     if (this.waitOrRefuse(r)) return;
@@ -1269,6 +1304,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return this.sendVerdictReply(v, "P", "H");
     }
     res = this.res!;
+    this.serverCookies(res);
     edits.startLine ??= normalizedStartLine(res);
     const kind = responseBodyKind(res, this.req.method);
     // An upgrade the server refused: the connection stays HTTP.
@@ -1351,6 +1387,23 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.logAsap();
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) this.waitForClient();
+  }
+
+  /**
+   * The persistence cookie in the server's response, after the http-response rules as in haproxy:
+   * its Set-Cookie handled per the mode, ours added (with `Cache-control: private` when `nocache`
+   * and a cache could keep the response).
+   */
+  private serverCookies(res: HttpHead): void {
+    const ck = this.be!.px.cookie;
+    const p = this.persistence;
+    if (!ck || !p) return;
+    const srv = this.srv!;
+    readServerCookies(res, edits, ck, srv, p);
+    const line = insertedCookie(ck, srv, this.req.method, p, nowSeconds());
+    if (line === undefined) return;
+    edits.add.push(line);
+    if (ck.nocache && cacheable(this.req.method, res)) edits.add.push("Cache-control: private");
   }
 
   /** The line already left with the response head (option logasap): not again at the end. */
@@ -1543,6 +1596,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.backendQueue = 0;
     rec.srvQueue = 0;
     rec.redispatched = false;
+    this.persistence?.reset();
     rec.capturedRequest = rec.capturedResponse = NO_CAPTURES;
     rec.requestLine = "";
     rec.empty = true;
@@ -1581,8 +1635,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.detach()?.close();
       return this.sendVerdictReply(v, "P", "H");
     }
+    this.serverCookies(this.res!);
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
-    const bytes = interimHead(this.res, head.status === 101);
+    const bytes = interimHead(this.res!, head.status === 101);
     this.client.write(bytes);
     rec.bytesOut += bytes.length;
     this.logAsap();
@@ -1713,7 +1768,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.feconn = this.fe.cur;
     rec.beconn = this.be ? this.be.cur : 0;
     rec.srvConn = !this.srv ? 0 : this.holdsSlot ? this.srv.cur : this.srvConnLeft;
+    rec.persistCookie = this.cookieLetters();
     this.rt.log(this.fe, rec);
+  }
+
+  /** httplog's cookie letters: those of the backend's cookie (the frontend's before a backend). */
+  private cookieLetters(): string {
+    const ck = (this.be ?? this.fe).px.cookie;
+    if (!ck || (ck.mode === "passive" && !ck.indirect)) return "--";
+    const p = this.persistence;
+    return p ? p.seen + p.set : "NN";
   }
 
   private captureRequest(): void {
@@ -1728,6 +1792,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.rec.capturedResponse = caps.map((c) => capture(res, c.name, c.len));
   }
 }
+
+/** Wall-clock seconds, as cookie dates count them. */
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 function capture(head: HttpHead, name: string, len: number): string {
   const i = headerIndex(head, name.toLowerCase());

@@ -485,9 +485,9 @@ backend inherits
 
 test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
   oneAlert(
-    `${BASE}backend b\n  cookie SRV insert\n`,
+    `${BASE}backend b\n  stick-table type ip size 1m\n`,
     7,
-    /^'cookie' is a haproxy keyword that sluice does not support yet/,
+    /^'stick-table' is a haproxy keyword that sluice does not support yet/,
   );
   oneAlert(
     `global\n  stats socket /run/x.sock\n`,

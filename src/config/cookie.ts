@@ -1,0 +1,104 @@
+// `cookie NAME [insert|rewrite|prefix] [options]`: a backend's persistence cookie, checked as haproxy 2.6
+// checks it.
+import type { CookiePersistence } from "./model.js";
+import type { KeywordContext } from "./proxy-keywords.js";
+
+const FLAGS = ["indirect", "nocache", "postonly", "preserve", "httponly", "secure"] as const;
+const MODES = ["insert", "rewrite", "prefix"] as const;
+
+/** Seconds per unit of haproxy's time values, here counted in seconds. */
+const UNIT_S: Record<string, number> = { us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** maxidle and maxlife: seconds (a bare number is seconds), rounded up; a message when invalid. */
+function seconds(text: string, what: string): number | string {
+  const m = /^(\d+)([a-z]*)$/.exec(text);
+  const scale = m ? UNIT_S[m[2] || "s"] : undefined;
+  if (!m || scale === undefined) {
+    const bad = /[^0-9]/.exec(text)?.[0] ?? text[0];
+    return `unexpected character '${bad}' in argument to <${what}>.`;
+  }
+  const s = Math.ceil(Number(m[1]) * scale);
+  if (s > 2 ** 31 - 1)
+    return `timer overflow in argument <${text}> to <${what}>, maximum value is 2147483647 s (~68 years).`;
+  return s;
+}
+
+export function parseCookie(c: KeywordContext): void {
+  const w = c.words;
+  const name = w[1];
+  if (name === undefined) return c.alert(`'cookie' expects <cookie_name> as argument.`);
+  const ck: CookiePersistence = {
+    name,
+    mode: "passive",
+    indirect: false,
+    nocache: false,
+    postonly: false,
+    preserve: false,
+    httponly: false,
+    secure: false,
+    domains: [],
+    maxidle: 0,
+    maxlife: 0,
+    attrs: [],
+  };
+  const modes = new Set<string>();
+  for (let i = 2; i < w.length; i++) {
+    const a = w[i]!;
+    const value = w[i + 1];
+    if ((MODES as readonly string[]).includes(a)) {
+      modes.add(a);
+      ck.mode = a as CookiePersistence["mode"];
+    } else if ((FLAGS as readonly string[]).includes(a)) ck[a as (typeof FLAGS)[number]] = true;
+    else if (a === "domain") {
+      if (value === undefined) return c.alert(`'domain' expects <domain> as argument.`);
+      if (!value.includes("."))
+        c.warning(
+          `domain '${value}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).`,
+        );
+      const bad = /[^A-Za-z0-9._-]/.exec(value);
+      if (bad) return c.alert(`character '${bad[0]}' is not permitted in domain name '${value}'.`);
+      ck.domains.push(value);
+      i++;
+    } else if (a === "maxidle" || a === "maxlife") {
+      if (value === undefined)
+        return c.alert(
+          `'${a}' expects <${a === "maxidle" ? "idletime" : "lifetime"}> in seconds as argument.`,
+        );
+      const s = seconds(value, a);
+      if (typeof s === "string") return c.alert(s);
+      ck[a] = s;
+      i++;
+    } else if (a === "attr") {
+      if (value === undefined) return c.alert(`'attr' expects <value> as argument.`);
+      const bad = [...value].find((ch) => ch < " " || ch === "\x7f" || ch === ";");
+      if (bad !== undefined) {
+        const hex = bad.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0");
+        return c.alert(`character '%x${hex}' is not permitted in attribute value.`);
+      }
+      ck.attrs.push(value);
+      i++;
+    } else if (a === "dynamic")
+      return c.alert(
+        `'cookie ... dynamic' is not supported by sluice yet (dynamic-cookie-key is not either).`,
+      );
+    else
+      return c.alert(
+        `'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.`,
+      );
+  }
+  // haproxy reports each conflict and keeps going; the section is refused either way.
+  let ok = true;
+  if (modes.has("rewrite") && ck.indirect) {
+    c.alert(`cookie 'rewrite' and 'indirect' modes are incompatible.`);
+    ok = false;
+  }
+  if (modes.size > 1) {
+    c.alert(`cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.`);
+    ok = false;
+  }
+  if (ck.preserve && ck.mode !== "insert" && !ck.indirect) {
+    c.alert(`cookie 'preserve' requires at least 'insert' or 'indirect'.`);
+    ok = false;
+  }
+  if (ok) c.px.cookie = ck;
+}

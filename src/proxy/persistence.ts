@@ -1,0 +1,445 @@
+// Cookie persistence (a backend's `cookie` line), the way haproxy 2.6 reads and writes it.
+//
+// The request's Cookie headers may name a server (NAME=SRV, NAME=SRV|last|first with dates, or
+// NAME=SRV~value in prefix mode): the request then goes to that server directly. The server's
+// Set-Cookie of that name is deleted, rewritten or prefixed per the mode, and in insert mode a
+// Set-Cookie naming the server is added when the client did not already name it. The two letters
+// haproxy logs after the termination state say what happened on each side.
+import type { CookiePersistence } from "../config/model.js";
+import type { HttpHead } from "../http/message.js";
+import type { HeadEdits } from "../http/serialize.js";
+import { headerIndex, headerValue } from "../http/parse.js";
+import type { RtServer } from "./backend.js";
+
+/** What the request's cookie said: None, Invalid, Down server, Valid, Expired (maxidle), Old (maxlife). */
+export type CookieSeen = "N" | "I" | "D" | "V" | "E" | "O";
+/** What became of the persistence cookie in the response: None, Passed, Deleted, Inserted, Rewritten, Updated. */
+export type CookieSet = "N" | "P" | "D" | "I" | "R" | "U";
+
+/** A transaction's persistence state. */
+export class Persistence {
+  seen: CookieSeen = "N";
+  set: CookieSet = "N";
+  /** The server the request's cookie named and may go to (haproxy's SF_DIRECT). */
+  direct: RtServer | undefined;
+  /** Dates the cookie carried, in seconds since the epoch (multiples of 4); 0 when absent. */
+  lastDate = 0;
+  firstDate = 0;
+
+  reset(): void {
+    this.seen = "N";
+    this.set = "N";
+    this.direct = undefined;
+    this.lastDate = this.firstDate = 0;
+  }
+}
+
+const SP = 0x20;
+const HT = 0x09;
+const isBlank = (s: string, i: number): boolean => {
+  const c = s.charCodeAt(i);
+  return c === SP || c === HT;
+};
+
+/** Where a cookie's value ends: at a `;` or `,` outside double quotes, or at `end`. */
+function valueEnd(s: string, from: number, end: number): number {
+  let quoted = false;
+  let escaped = false;
+  for (let i = from; i < end; i++) {
+    const c = s[i];
+    if (escaped) escaped = false;
+    else if (quoted) {
+      if (c === "\\") escaped = true;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ";" || c === ",") return i;
+  }
+  return end;
+}
+
+/** Where a comma-separated list item ends (Set-Cookie2): at a `,` outside double quotes. */
+function itemEnd(s: string, from: number, end: number): number {
+  let quoted = false;
+  let escaped = false;
+  for (let i = from; i < end; i++) {
+    const c = s[i];
+    if (escaped) escaped = false;
+    else if (quoted) {
+      if (c === "\\") escaped = true;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") return i;
+  }
+  return end;
+}
+
+/**
+ * A cookie header's value with the part from `from` (a delimiter, or 0) up to `next` (a delimiter,
+ * or the end) taken out: the delimiter at `next` takes the place of the one at `from`, followed by
+ * one space when there is room, as haproxy rewrites it. Also where the part now begins.
+ */
+function cut(s: string, from: number, next: number): { s: string; from: number; delta: number } {
+  const end = s.length;
+  let keep: string;
+  if (from === 0) {
+    if (next < end) next++;
+    while (next < end && isBlank(s, next)) next++;
+    keep = "";
+  } else {
+    while (isBlank(s, from - 1)) from--;
+    keep = "";
+    if (next < end) {
+      keep = s[next]!;
+      next++;
+      // haproxy writes the space over the bytes it removes: only when there are two of them.
+      if (from + 2 < next) keep += " ";
+      while (next < end && isBlank(s, next)) next++;
+    }
+  }
+  return { s: s.slice(0, from) + keep + s.slice(next), from, delta: from + keep.length - next };
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** haproxy's 5-character date: the low 30 bits of `n`, six at a time, high ones first. */
+export function dateToB64(n: number): string {
+  let out = "";
+  for (let shift = 24; shift >= 0; shift -= 6) out += B64[(n >>> shift) & 0x3f];
+  return out;
+}
+
+/** The 30-bit number of a 5-character date at `at`, or -1 when a character is not base64. */
+export function b64ToDate(s: string, at: number): number {
+  let n = 0;
+  for (let i = at; i < at + 5; i++) {
+    const v = B64.indexOf(s[i] ?? "=");
+    if (v < 0) return -1;
+    n = n * 64 + v;
+  }
+  return n;
+}
+
+/**
+ * Reads the persistence cookie from the request's Cookie headers and rewrites them as the mode
+ * asks (insert+indirect removes it, prefix strips the server's part); sets `p.seen` and `p.direct`.
+ * As haproxy does, blanks around a cookie's `=` are taken out of every cookie on the way.
+ */
+export function readRequestCookies(
+  req: HttpHead,
+  edits: HeadEdits,
+  ck: CookiePersistence,
+  servers: readonly RtServer[],
+  persist: boolean,
+  p: Persistence,
+  nowSec: number,
+): void {
+  for (let i = headerIndex(req, "cookie"); i >= 0; i = headerIndex(req, "cookie", i + 1)) {
+    const value = headerValue(req, i);
+    const out = requestCookieLine(value, ck, servers, persist, p, nowSec);
+    if (out === value) continue;
+    if (out === "") edits.dropHeader(i);
+    else edits.rewriteHeader(i, out);
+  }
+}
+
+function requestCookieLine(
+  h: string,
+  ck: CookiePersistence,
+  servers: readonly RtServer[],
+  persist: boolean,
+  p: Persistence,
+  nowSec: number,
+): string {
+  let delFrom = -1;
+  let preserve = false;
+  let next = 0;
+  for (let prev = 0, first = true; prev < h.length; prev = next, first = false) {
+    let attBeg = first ? prev : prev + 1;
+    while (attBeg < h.length && isBlank(h, attBeg)) attBeg++;
+    let equal = attBeg;
+    let attEnd = attBeg;
+    while (equal < h.length) {
+      const c = h[equal];
+      if (c === "=" || c === "," || c === ";") break;
+      if (!isBlank(h, equal++)) attEnd = equal;
+    }
+    let valBeg: number;
+    let valEnd: number;
+    if (equal < h.length && h[equal] === "=") {
+      valBeg = equal + 1;
+      while (valBeg < h.length && isBlank(h, valBeg)) valBeg++;
+      next = valueEnd(h, valBeg, h.length);
+      valEnd = next;
+      while (valEnd > valBeg && isBlank(h, valEnd - 1)) valEnd--;
+    } else valBeg = valEnd = next = equal;
+    // $Path and friends belong to the cookie before them.
+    if (h[attBeg] === "$") continue;
+    if (equal === next) {
+      // Not a NAME=VALUE cookie: kept, and one marked for removal before it goes now.
+      preserve = true;
+      if (delFrom >= 0) {
+        const c = cut(h, delFrom, prev);
+        h = c.s;
+        next += c.delta;
+        delFrom = -1;
+      }
+      continue;
+    }
+    if (attEnd !== equal || valBeg > equal + 1) {
+      h = h.slice(0, attEnd) + "=" + h.slice(valBeg);
+      const delta = attEnd + 1 - valBeg;
+      equal = attEnd;
+      valBeg = attEnd + 1;
+      valEnd += delta;
+      next += delta;
+    }
+    if (attEnd - attBeg !== ck.name.length || !h.startsWith(ck.name, attBeg)) {
+      preserve = true;
+      if (delFrom >= 0) {
+        const c = cut(h, delFrom, prev);
+        h = c.s;
+        next += c.delta;
+        delFrom = -1;
+      }
+      continue;
+    }
+    let delim = valEnd;
+    if (ck.mode === "prefix") {
+      delim = h.indexOf("~", valBeg);
+      if (delim < 0 || delim > valEnd) delim = valEnd;
+    } else {
+      const bar = h.indexOf("|", valBeg);
+      if (bar >= 0 && bar < valEnd) {
+        delim = bar;
+        if (valEnd - (bar + 1) >= 5) {
+          const d = b64ToDate(h, bar + 1);
+          if (d > 0) p.lastDate = d * 4;
+        }
+        const bar2 = h.indexOf("|", bar + 1);
+        if (bar2 >= 0 && bar2 < valEnd && valEnd - bar2 > 5) {
+          const d = b64ToDate(h, bar2 + 1);
+          if (d > 0) p.firstDate = d * 4;
+        }
+      }
+    }
+    // Too old or idle too long (a date more than a day ahead is as bad): as if there were none.
+    if (p.firstDate && ck.maxlife && (nowSec - p.firstDate > ck.maxlife || p.firstDate - nowSec > 86400)) {
+      p.seen = "O";
+      delim = valBeg;
+      p.firstDate = p.lastDate = 0;
+    } else if (
+      p.lastDate &&
+      ck.maxidle &&
+      (nowSec - p.lastDate > ck.maxidle || p.lastDate - nowSec > 86400)
+    ) {
+      p.seen = "E";
+      delim = valBeg;
+      p.firstDate = p.lastDate = 0;
+    }
+    // The first server of that cookie that is not DOWN (or any, with option persist); an empty
+    // value names none, and a later occurrence of the cookie cannot change the choice.
+    if (delim !== valBeg && !p.direct) {
+      const id = h.slice(valBeg, delim);
+      for (const s of servers) {
+        if (s.cfg.cookie !== id) continue;
+        const down = !s.up || s.maint;
+        if (!down || persist) {
+          p.seen = down ? "D" : "V";
+          p.direct = s;
+          break;
+        }
+        p.seen = "D";
+      }
+    }
+    if (!p.direct && p.seen === "N") p.seen = "I";
+    if (ck.mode === "prefix" && delim !== valEnd) {
+      // The server never sees its own part.
+      h = h.slice(0, valBeg) + h.slice(delim + 1);
+      next -= delim + 1 - valBeg;
+      delFrom = -1;
+      preserve = true;
+    } else if (delFrom < 0 && ck.mode === "insert" && ck.indirect) delFrom = prev;
+  }
+  if (delFrom >= 0) h = preserve ? h.slice(0, delFrom) : "";
+  return h;
+}
+
+/**
+ * Handles the server's Set-Cookie (and Set-Cookie2) headers of the persistence cookie: kept with
+ * `preserve`, deleted in insert mode or for a direct request with `indirect`, else rewritten to the
+ * server's value (rewrite) or prefixed with it (prefix). Sets `p.set`; true when any Set-Cookie was
+ * there at all.
+ */
+export function readServerCookies(
+  res: HttpHead,
+  edits: HeadEdits,
+  ck: CookiePersistence,
+  srv: RtServer,
+  p: Persistence,
+): boolean {
+  let present = false;
+  for (const cookie2 of [false, true]) {
+    const name = cookie2 ? "set-cookie2" : "set-cookie";
+    for (let i = headerIndex(res, name); i >= 0; i = headerIndex(res, name, i + 1)) {
+      present = true;
+      const value = headerValue(res, i);
+      const out = serverCookieLine(value, cookie2, ck, srv, p);
+      if (out === value) continue;
+      if (out === "") edits.dropHeader(i);
+      else edits.rewriteHeader(i, out);
+    }
+  }
+  return present;
+}
+
+function serverCookieLine(
+  h: string,
+  cookie2: boolean,
+  ck: CookiePersistence,
+  srv: RtServer,
+  p: Persistence,
+): string {
+  let next = 0;
+  for (let prev = 0, first = true; prev < h.length; prev = next, first = false) {
+    let attBeg = first ? prev : prev + 1;
+    while (attBeg < h.length && isBlank(h, attBeg)) attBeg++;
+    let equal = attBeg;
+    let attEnd = attBeg;
+    while (equal < h.length) {
+      const c = h[equal];
+      if (c === "=" || c === ";" || (cookie2 && c === ",")) break;
+      if (!isBlank(h, equal++)) attEnd = equal;
+    }
+    let valBeg: number;
+    let valEnd: number;
+    if (equal < h.length && h[equal] === "=") {
+      valBeg = equal + 1;
+      while (valBeg < h.length && isBlank(h, valBeg)) valBeg++;
+      next = valueEnd(h, valBeg, h.length);
+      valEnd = next;
+      while (valEnd > valBeg && isBlank(h, valEnd - 1)) valEnd--;
+    } else valBeg = valEnd = next = equal;
+    // Set-Cookie's attributes run to the end of the line (Expires holds a comma); Set-Cookie2
+    // lists cookies with commas.
+    if (next < h.length) next = cookie2 ? itemEnd(h, next, h.length) : h.length;
+    if (equal === valEnd) continue;
+    if (attEnd !== equal || valBeg > equal + 1) {
+      h = h.slice(0, attEnd) + "=" + h.slice(valBeg);
+      const delta = attEnd + 1 - valBeg;
+      equal = attEnd;
+      valBeg = attEnd + 1;
+      valEnd += delta;
+      next += delta;
+    }
+    if (attEnd - attBeg !== ck.name.length || !h.startsWith(ck.name, attBeg)) continue;
+    p.set = "P";
+    if (ck.preserve) continue;
+    if (ck.mode === "insert" || (p.direct && ck.indirect)) {
+      if (prev === 0 && next === h.length) return "";
+      const c = cut(h, prev, next);
+      h = c.s;
+      next = c.from;
+      p.set = "D";
+    } else if (srv.cfg.cookie !== undefined && ck.mode === "rewrite") {
+      const v = srv.cfg.cookie;
+      h = h.slice(0, valBeg) + v + h.slice(valEnd);
+      next += v.length - (valEnd - valBeg);
+      p.set = "R";
+    } else if (srv.cfg.cookie !== undefined && ck.mode === "prefix") {
+      const v = srv.cfg.cookie + "~";
+      h = h.slice(0, valBeg) + v + h.slice(valBeg);
+      next += v.length;
+      p.set = "R";
+    }
+  }
+  return h;
+}
+
+/** Status codes whose responses a cache may keep without explicit freshness (RFC 7231 6.1). */
+const CACHEABLE_STATUS = new Set([200, 203, 204, 206, 300, 301, 404, 405, 410, 414, 501]);
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
+
+/**
+ * Whether a cache could keep this response, as haproxy 2.6 judges it for `nocache`: a safe method
+ * and a status cacheable by default, or `Cache-Control: public`; no directive against it; and an
+ * expiry (max-age, s-maxage, Expires) or a validator (ETag, Last-Modified) to keep it by.
+ */
+export function cacheable(method: string, res: HttpHead): boolean {
+  let ok = SAFE_METHODS.has(method) && CACHEABLE_STATUS.has(res.status);
+  if (res.status < 200) return false;
+  const pragma = headerIndex(res, "pragma");
+  if (pragma >= 0 && headerValue(res, pragma).toLowerCase() === "no-cache") return false;
+  let fresh = false;
+  for (let i = headerIndex(res, "cache-control"); i >= 0; i = headerIndex(res, "cache-control", i + 1)) {
+    for (const item of listItems(headerValue(res, i))) {
+      const v = item.toLowerCase();
+      if (v === "public") ok = true;
+      else if (
+        v === "private" ||
+        v === "no-cache" ||
+        v === "no-store" ||
+        v === "max-age=0" ||
+        v === "s-maxage=0"
+      )
+        ok = false;
+      else if (v.startsWith("s-maxage") || v.startsWith("max-age")) fresh = true;
+    }
+  }
+  return (
+    ok &&
+    (fresh ||
+      headerIndex(res, "expires") >= 0 ||
+      headerIndex(res, "etag") >= 0 ||
+      headerIndex(res, "last-modified") >= 0)
+  );
+}
+
+/** A header's comma-separated items, blanks around them removed (quoted commas kept). */
+function listItems(v: string): string[] {
+  const items: string[] = [];
+  for (let at = 0; at <= v.length;) {
+    const end = itemEnd(v, at, v.length);
+    items.push(v.slice(at, end).trim());
+    at = end + 1;
+  }
+  return items;
+}
+
+/**
+ * The Set-Cookie line to add in insert mode, if any: when the request did not come straight to
+ * its server by its cookie, when dates need refreshing, and not for other methods than POST with
+ * `postonly`. A server without a cookie value gets the cookie deleted. Sets `p.set`.
+ */
+export function insertedCookie(
+  ck: CookiePersistence,
+  srv: RtServer,
+  method: string,
+  p: Persistence,
+  nowSec: number,
+): string | undefined {
+  if (ck.mode !== "insert" || (p.set === "P" && ck.preserve)) return undefined;
+  const due =
+    !p.direct ||
+    ((ck.maxidle || p.lastDate) && (!p.lastDate || p.lastDate - nowSec < 0)) ||
+    (ck.maxlife && !p.firstDate) ||
+    (!ck.maxlife && p.firstDate);
+  if (!due || (ck.postonly && method !== "POST")) return undefined;
+  const id = srv.cfg.cookie;
+  let line: string;
+  if (id === undefined) line = `Set-Cookie: ${ck.name}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/`;
+  else {
+    line = `Set-Cookie: ${ck.name}=${id}`;
+    if (ck.maxidle || ck.maxlife) {
+      const stamp = dateToB64(Math.floor((nowSec + 3) / 4));
+      line += "|" + stamp;
+      if (ck.maxlife) line += "|" + (p.firstDate ? dateToB64(p.firstDate / 4) : stamp);
+    }
+    line += "; path=/";
+  }
+  for (const d of ck.domains) line += `; domain=${d}`;
+  if (ck.httponly) line += "; HttpOnly";
+  if (ck.secure) line += "; Secure";
+  for (const a of ck.attrs) line += `; ${a}`;
+  p.set = id !== undefined && p.direct ? "U" : "I";
+  return line;
+}
