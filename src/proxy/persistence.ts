@@ -142,6 +142,61 @@ export function readRequestCookies(
   }
 }
 
+/** Where the parts of one cookie lie in a header value (haproxy's att_beg .. next). */
+class CookieSpan {
+  attBeg = 0;
+  /** Just past the name's last non-blank character. */
+  attEnd = 0;
+  /** At the `=`, or at the delimiter or end where a cookie without one stops. */
+  equal = 0;
+  valBeg = 0;
+  valEnd = 0;
+  /** The delimiter after the cookie, or the end. */
+  next = 0;
+  hasValue = false;
+
+  /** Reads the cookie that starts at `prev`: the value's start, or the delimiter before it. */
+  scan(h: string, prev: number, first: boolean, commaEndsName: boolean): void {
+    let at = first ? prev : prev + 1;
+    while (at < h.length && isBlank(h, at)) at++;
+    this.attBeg = this.attEnd = at;
+    let equal = at;
+    while (equal < h.length) {
+      const c = h[equal];
+      if (c === "=" || c === ";" || (commaEndsName && c === ",")) break;
+      if (!isBlank(h, equal++)) this.attEnd = equal;
+    }
+    this.equal = equal;
+    this.hasValue = h[equal] === "=";
+    if (!this.hasValue) {
+      this.valBeg = this.valEnd = this.next = equal;
+      return;
+    }
+    let v = equal + 1;
+    while (v < h.length && isBlank(h, v)) v++;
+    this.valBeg = v;
+    this.next = this.valEnd = valueEnd(h, v, h.length);
+    while (this.valEnd > v && isBlank(h, this.valEnd - 1)) this.valEnd--;
+  }
+
+  /** `h` without blanks around the cookie's `=` (haproxy takes them out of every cookie it reads). */
+  tighten(h: string): string {
+    if (this.attEnd === this.equal && this.valBeg === this.equal + 1) return h;
+    const delta = this.attEnd + 1 - this.valBeg;
+    this.equal = this.attEnd;
+    this.valBeg = this.attEnd + 1;
+    this.valEnd += delta;
+    this.next += delta;
+    return h.slice(0, this.attEnd) + "=" + h.slice(this.valBeg - delta);
+  }
+
+  isNamed(h: string, name: string): boolean {
+    return this.attEnd - this.attBeg === name.length && h.startsWith(name, this.attBeg);
+  }
+}
+
+const span = new CookieSpan();
+
 function requestCookieLine(
   h: string,
   ck: CookiePersistence,
@@ -150,59 +205,26 @@ function requestCookieLine(
   p: Persistence,
   nowSec: number,
 ): string {
+  const sp = span;
   let delFrom = -1;
   let preserve = false;
-  let next = 0;
-  for (let prev = 0, first = true; prev < h.length; prev = next, first = false) {
-    let attBeg = first ? prev : prev + 1;
-    while (attBeg < h.length && isBlank(h, attBeg)) attBeg++;
-    let equal = attBeg;
-    let attEnd = attBeg;
-    while (equal < h.length) {
-      const c = h[equal];
-      if (c === "=" || c === "," || c === ";") break;
-      if (!isBlank(h, equal++)) attEnd = equal;
-    }
-    let valBeg: number;
-    let valEnd: number;
-    if (equal < h.length && h[equal] === "=") {
-      valBeg = equal + 1;
-      while (valBeg < h.length && isBlank(h, valBeg)) valBeg++;
-      next = valueEnd(h, valBeg, h.length);
-      valEnd = next;
-      while (valEnd > valBeg && isBlank(h, valEnd - 1)) valEnd--;
-    } else valBeg = valEnd = next = equal;
+  for (let prev = 0, first = true; prev < h.length; prev = sp.next, first = false) {
+    sp.scan(h, prev, first, true);
     // $Path and friends belong to the cookie before them.
-    if (h[attBeg] === "$") continue;
-    if (equal === next) {
-      // Not a NAME=VALUE cookie: kept, and one marked for removal before it goes now.
+    if (h[sp.attBeg] === "$") continue;
+    if (sp.hasValue) h = sp.tighten(h);
+    if (!sp.hasValue || !sp.isNamed(h, ck.name)) {
+      // Another cookie (or a word without `=`) is kept; one marked for removal before it goes now.
       preserve = true;
       if (delFrom >= 0) {
         const c = cut(h, delFrom, prev);
         h = c.s;
-        next += c.delta;
+        sp.next += c.delta;
         delFrom = -1;
       }
       continue;
     }
-    if (attEnd !== equal || valBeg > equal + 1) {
-      h = h.slice(0, attEnd) + "=" + h.slice(valBeg);
-      const delta = attEnd + 1 - valBeg;
-      equal = attEnd;
-      valBeg = attEnd + 1;
-      valEnd += delta;
-      next += delta;
-    }
-    if (attEnd - attBeg !== ck.name.length || !h.startsWith(ck.name, attBeg)) {
-      preserve = true;
-      if (delFrom >= 0) {
-        const c = cut(h, delFrom, prev);
-        h = c.s;
-        next += c.delta;
-        delFrom = -1;
-      }
-      continue;
-    }
+    const { valBeg, valEnd } = sp;
     let delim = valEnd;
     if (ck.mode === "prefix") {
       delim = h.indexOf("~", valBeg);
@@ -255,8 +277,7 @@ function requestCookieLine(
     if (ck.mode === "prefix" && delim !== valEnd) {
       // The server never sees its own part.
       h = h.slice(0, valBeg) + h.slice(delim + 1);
-      next -= delim + 1 - valBeg;
-      delFrom = -1;
+      sp.next -= delim + 1 - valBeg;
       preserve = true;
     } else if (delFrom < 0 && ck.mode === "insert" && ck.indirect) delFrom = prev;
   }
@@ -267,8 +288,7 @@ function requestCookieLine(
 /**
  * Handles the server's Set-Cookie (and Set-Cookie2) headers of the persistence cookie: kept with
  * `preserve`, deleted in insert mode or for a direct request with `indirect`, else rewritten to the
- * server's value (rewrite) or prefixed with it (prefix). Sets `p.set`; true when any Set-Cookie was
- * there at all.
+ * server's value (rewrite) or prefixed with it (prefix). Sets `p.set`.
  */
 export function readServerCookies(
   res: HttpHead,
@@ -276,12 +296,10 @@ export function readServerCookies(
   ck: CookiePersistence,
   srv: RtServer,
   p: Persistence,
-): boolean {
-  let present = false;
+): void {
   for (const cookie2 of [false, true]) {
     const name = cookie2 ? "set-cookie2" : "set-cookie";
     for (let i = headerIndex(res, name); i >= 0; i = headerIndex(res, name, i + 1)) {
-      present = true;
       const value = headerValue(res, i);
       const out = serverCookieLine(value, cookie2, ck, srv, p);
       if (out === value) continue;
@@ -289,7 +307,6 @@ export function readServerCookies(
       else edits.rewriteHeader(i, out);
     }
   }
-  return present;
 }
 
 function serverCookieLine(
@@ -299,56 +316,33 @@ function serverCookieLine(
   srv: RtServer,
   p: Persistence,
 ): string {
-  let next = 0;
-  for (let prev = 0, first = true; prev < h.length; prev = next, first = false) {
-    let attBeg = first ? prev : prev + 1;
-    while (attBeg < h.length && isBlank(h, attBeg)) attBeg++;
-    let equal = attBeg;
-    let attEnd = attBeg;
-    while (equal < h.length) {
-      const c = h[equal];
-      if (c === "=" || c === ";" || (cookie2 && c === ",")) break;
-      if (!isBlank(h, equal++)) attEnd = equal;
-    }
-    let valBeg: number;
-    let valEnd: number;
-    if (equal < h.length && h[equal] === "=") {
-      valBeg = equal + 1;
-      while (valBeg < h.length && isBlank(h, valBeg)) valBeg++;
-      next = valueEnd(h, valBeg, h.length);
-      valEnd = next;
-      while (valEnd > valBeg && isBlank(h, valEnd - 1)) valEnd--;
-    } else valBeg = valEnd = next = equal;
+  const sp = span;
+  for (let prev = 0, first = true; prev < h.length; prev = sp.next, first = false) {
+    sp.scan(h, prev, first, cookie2);
     // Set-Cookie's attributes run to the end of the line (Expires holds a comma); Set-Cookie2
     // lists cookies with commas.
-    if (next < h.length) next = cookie2 ? itemEnd(h, next, h.length) : h.length;
-    if (equal === valEnd) continue;
-    if (attEnd !== equal || valBeg > equal + 1) {
-      h = h.slice(0, attEnd) + "=" + h.slice(valBeg);
-      const delta = attEnd + 1 - valBeg;
-      equal = attEnd;
-      valBeg = attEnd + 1;
-      valEnd += delta;
-      next += delta;
-    }
-    if (attEnd - attBeg !== ck.name.length || !h.startsWith(ck.name, attBeg)) continue;
+    if (sp.next < h.length) sp.next = cookie2 ? itemEnd(h, sp.next, h.length) : h.length;
+    if (!sp.hasValue) continue;
+    h = sp.tighten(h);
+    if (!sp.isNamed(h, ck.name)) continue;
     p.set = "P";
     if (ck.preserve) continue;
+    const { valBeg, valEnd } = sp;
     if (ck.mode === "insert" || (p.direct && ck.indirect)) {
-      if (prev === 0 && next === h.length) return "";
-      const c = cut(h, prev, next);
+      if (prev === 0 && sp.next === h.length) return "";
+      const c = cut(h, prev, sp.next);
       h = c.s;
-      next = c.from;
+      sp.next = c.from;
       p.set = "D";
     } else if (srv.cfg.cookie !== undefined && ck.mode === "rewrite") {
       const v = srv.cfg.cookie;
       h = h.slice(0, valBeg) + v + h.slice(valEnd);
-      next += v.length - (valEnd - valBeg);
+      sp.next += v.length - (valEnd - valBeg);
       p.set = "R";
     } else if (srv.cfg.cookie !== undefined && ck.mode === "prefix") {
       const v = srv.cfg.cookie + "~";
       h = h.slice(0, valBeg) + v + h.slice(valBeg);
-      next += v.length;
+      sp.next += v.length;
       p.set = "R";
     }
   }
