@@ -2,31 +2,18 @@
 // checks it.
 import type { CookiePersistence } from "./model.js";
 import type { KeywordContext } from "./proxy-keywords.js";
+import { capOk } from "./proxy-keywords.js";
+import { parseTime } from "./duration.js";
 
 const FLAGS = ["indirect", "nocache", "postonly", "preserve", "httponly", "secure"] as const;
 const MODES = ["insert", "rewrite", "prefix"] as const;
 
-/** Seconds per unit of haproxy's time values, here counted in seconds. */
-const UNIT_S: Record<string, number> = { us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
-
-/** maxidle and maxlife: seconds (a bare number is seconds), rounded up; a message when invalid. */
-function seconds(text: string, what: string): number | string {
-  const m = /^(\d+)([a-z]*)$/.exec(text);
-  const scale = m ? UNIT_S[m[2] || "s"] : undefined;
-  if (!m || scale === undefined) {
-    const bad = /[^0-9]/.exec(text)?.[0] ?? text[0];
-    return `unexpected character '${bad}' in argument to <${what}>.`;
-  }
-  const s = Math.ceil(Number(m[1]) * scale);
-  if (s > 2 ** 31 - 1)
-    return `timer overflow in argument <${text}> to <${what}>, maximum value is 2147483647 s (~68 years).`;
-  return s;
-}
-
 export function parseCookie(c: KeywordContext): void {
   const w = c.words;
+  // As haproxy's, a cookie line in a frontend is checked, then ignored.
+  const keep = capOk(c, "be", "cookie");
   const name = w[1];
-  if (name === undefined) return c.alert(`'cookie' expects <cookie_name> as argument.`);
+  if (!name) return c.alert(`'cookie' expects <cookie_name> as argument.`);
   const ck: CookiePersistence = {
     name,
     mode: "passive",
@@ -39,7 +26,8 @@ export function parseCookie(c: KeywordContext): void {
     domains: [],
     maxidle: 0,
     maxlife: 0,
-    attrs: [],
+    // haproxy resets everything at each cookie line but the attributes, which add up.
+    attrs: [...(c.px.cookie?.attrs ?? [])],
   };
   const modes = new Set<string>();
   for (let i = 2; i < w.length; i++) {
@@ -50,7 +38,7 @@ export function parseCookie(c: KeywordContext): void {
       ck.mode = a as CookiePersistence["mode"];
     } else if ((FLAGS as readonly string[]).includes(a)) ck[a as (typeof FLAGS)[number]] = true;
     else if (a === "domain") {
-      if (value === undefined) return c.alert(`'domain' expects <domain> as argument.`);
+      if (!value) return c.alert(`'domain' expects <domain> as argument.`);
       if (!value.includes("."))
         c.warning(
           `domain '${value}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).`,
@@ -64,12 +52,16 @@ export function parseCookie(c: KeywordContext): void {
         return c.alert(
           `'${a}' expects <${a === "maxidle" ? "idletime" : "lifetime"}> in seconds as argument.`,
         );
-      const s = seconds(value, a);
-      if (typeof s === "string") return c.alert(s);
+      const s = parseTime(value, "s", (m) => c.warning(m));
+      if (s === "over")
+        return c.alert(
+          `timer overflow in argument <${value}> to <${a}>, maximum value is 2147483647 s (~68 years).`,
+        );
+      if (typeof s === "object") return c.alert(`unexpected character '${s.bad}' in argument to <${a}>.`);
       ck[a] = s;
       i++;
     } else if (a === "attr") {
-      if (value === undefined) return c.alert(`'attr' expects <value> as argument.`);
+      if (!value) return c.alert(`'attr' expects <value> as argument.`);
       const bad = [...value].find((ch) => ch < " " || ch === "\x7f" || ch === ";");
       if (bad !== undefined) {
         const hex = bad.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0");
@@ -100,5 +92,5 @@ export function parseCookie(c: KeywordContext): void {
     c.alert(`cookie 'preserve' requires at least 'insert' or 'indirect'.`);
     ok = false;
   }
-  if (ok) c.px.cookie = ck;
+  if (ok && keep) c.px.cookie = ck;
 }

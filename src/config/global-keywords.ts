@@ -75,7 +75,7 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   "hard-stop-after": (c) => {
     const v = c.words[1];
     if (v === undefined) return c.alert(`'hard-stop-after' expects <time> as argument.`);
-    const ms = parseDuration(v);
+    const ms = parseDuration(v, (m) => c.warning(m));
     if (typeof ms === "string") return c.alert(`'hard-stop-after' : ${ms}`);
     c.global.hardStopAfter = ms;
   },

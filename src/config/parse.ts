@@ -303,6 +303,8 @@ class ConfigParser {
       useBackends: [],
       servers: [],
     };
+    // haproxy copies the defaults' persistence cookie to proxies with a backend only.
+    if (!be) proxy.cookie = undefined;
     this.proxies.push(proxy);
     this.current = proxy;
   }
@@ -398,7 +400,14 @@ class ConfigParser {
     for (const p of this.proxies) if (hasBackend(p)) backendNames.set(p.name, p);
     const checkBackend = (name: string, where: Where, from: Proxy, what: string): void => {
       const be = backendNames.get(name);
-      if (!be) this.alert(`Proxy '${from.name}': unable to find required ${what}: '${name}'.`, where);
+      if (!be) return this.alert(`Proxy '${from.name}': unable to find required ${what}: '${name}'.`, where);
+      // A tcp frontend may hand its connections to an http backend; not the other way round.
+      if (be.mode !== from.mode && from.mode === "http") {
+        const id = (p: Proxy) =>
+          `${p.mode} ${p.kind === "listen" ? "proxy" : p.kind} '${p.name}' (${p.where.file}:${p.where.line})`;
+        const how = what === "default_backend" ? "as its default backend" : "in a 'use_backend' rule";
+        this.alert(`${id(from)} tries to use incompatible ${id(be)} ${how} (see 'mode').`);
+      }
     };
     for (const p of this.proxies) {
       if (hasFrontend(p)) {

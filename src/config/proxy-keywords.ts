@@ -76,7 +76,7 @@ function timeout(c: KeywordContext): void {
   }
   const v = c.words[2];
   if (v === undefined) return c.alert(`'timeout ${kind}' expects an integer value (in milliseconds)`);
-  const ms = parseDuration(v);
+  const ms = parseDuration(v, (m) => c.warning(m));
   if (typeof ms === "string") return c.alert(`'timeout ${kind}' : ${ms}`);
   if (c.words.length > 3) return c.alert(`'timeout ${kind}' : too many arguments`);
   if (capOk(c, known.cap, `timeout ${kind}`, true)) c.px.timeouts[known.key] = ms;
@@ -463,7 +463,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       );
     },
   },
-  cookie: { cap: "be", defaults: true, fn: parseCookie },
+  cookie: { cap: "any", defaults: true, fn: parseCookie },
   "http-reuse": {
     cap: "be",
     defaults: true,

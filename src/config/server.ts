@@ -21,7 +21,7 @@ const int =
 const time =
   (key: "inter" | "fastinter" | "downinter"): ParamFn =>
   (p, v, r, name) => {
-    const ms = parseDuration(v);
+    const ms = parseDuration(v, (m) => r.warning(m));
     if (typeof ms === "string") return r.alert(`'${name}' : ${ms}`);
     if (ms === 0) return r.alert(`'${name}' expects a positive delay in milliseconds, got '${v}'`);
     p[key] = ms;
@@ -41,7 +41,8 @@ const VALUED: Record<string, ParamFn> = {
     if (!(w >= 0 && w <= 256)) return r.alert(`weight is not within 0 and 256 (${v})`);
     p.weight = w;
   },
-  cookie: (p, v) => {
+  cookie: (p, v, r) => {
+    if (v === "") return r.alert(`'cookie' expects <value> as argument.`);
     p.cookie = v;
   },
   port: (p, v, r) => {

@@ -39,7 +39,7 @@ export class RtFrontend {
     readonly px: Proxy,
     backends: Map<string, RtBackend>,
     /** A listen section's own servers, used when it names no default_backend. */
-    own: RtBackend | undefined,
+    readonly own: RtBackend | undefined,
   ) {
     this.name = px.name;
     this.requestRules = compileRules(px.httpRequest, px);

@@ -329,11 +329,11 @@ function serverCookieLine(
     if (ck.preserve) continue;
     const { valBeg, valEnd } = sp;
     if (ck.mode === "insert" || (p.direct && ck.indirect)) {
+      p.set = "D";
       if (prev === 0 && sp.next === h.length) return "";
       const c = cut(h, prev, sp.next);
       h = c.s;
       sp.next = c.from;
-      p.set = "D";
     } else if (srv.cfg.cookie !== undefined && ck.mode === "rewrite") {
       const v = srv.cfg.cookie;
       h = h.slice(0, valBeg) + v + h.slice(valEnd);

@@ -528,6 +528,21 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.acquireServer(undefined);
   }
 
+  /**
+   * haproxy reads the persistence cookie of a request it denies or tarpits too, for the log line:
+   * its letters, and the server it names. The request goes nowhere, so its edits are dropped.
+   */
+  private cookiesForLog(): void {
+    // Before a backend is chosen, a listen section is its own.
+    const be = this.be ?? this.fe.own;
+    const ck = be?.px.cookie;
+    if (!be || !ck) return;
+    const p = (this.persistence ??= new Persistence());
+    readRequestCookies(this.req, edits, ck, be.servers, be.px.persist, p, nowSeconds());
+    edits.reset();
+    if (p.direct) this.rec.server = p.direct.name;
+  }
+
   /** Cookie persistence's state, for a backend with a `cookie` line (made on first use). */
   private persistence: Persistence | undefined;
 
@@ -701,6 +716,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case "continue":
         return;
       case "tarpit": {
+        this.cookiesForLog();
         this.rt.counters.denied++;
         this.phase = Phase.Tarpit;
         this.tarpitVerdict = v;
@@ -709,6 +725,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         return;
       }
       case "deny":
+        this.cookiesForLog();
         this.rt.counters.denied++;
         return this.sendVerdictReply(v, "P", "R");
       case "redirect":

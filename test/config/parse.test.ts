@@ -256,6 +256,17 @@ test("errors name the line and the keyword", () => {
     8,
     /unable to find required default_backend: 'nope'/,
   );
+  // An http frontend cannot hand its requests to a tcp backend (haproxy 2.6.12's message).
+  const mixed = parseConfig(
+    [{ name: "t.cfg", text: `${BASE}frontend f\n  bind :1\n  default_backend b\nbackend b\n  mode tcp\n` }],
+    {},
+  ).diagnostics.filter((d) => d.level === "alert");
+  assert.deepEqual(
+    mixed.map((d) => d.message),
+    [
+      "http frontend 'f' (t.cfg:7) tries to use incompatible tcp backend 'b' (t.cfg:10) as its default backend (see 'mode').",
+    ],
+  );
   oneAlert(`${BASE}backend b\nbackend b\n`, 7, /same name as backend 'b'/);
   oneAlert(`${BASE}backend b\n  server s 127.0.0.1:1\n  server s 127.0.0.1:2\n`, 8, /already defined/);
   oneAlert(`${BASE}backend b\n  server s 127.0.0.1:70000\n`, 7, /invalid port '70000'/);

@@ -76,6 +76,19 @@ test("durations: bare numbers are milliseconds, units us ms s m h d", () => {
   assert.match(String(parseDuration("5x")), /unexpected character 'x'/);
   assert.match(String(parseDuration("abc")), /unexpected character 'a'/);
   assert.match(String(parseDuration("30d")), /timer overflow/);
+  // As haproxy's parse_time_err: characters after a unit are warned about, not refused.
+  const warned: string[] = [];
+  assert.equal(
+    parseDuration("10sx", (m) => warned.push(m)),
+    10_000,
+  );
+  assert.equal(
+    parseDuration("2mq", (m) => warned.push(m)),
+    120_000,
+  );
+  assert.match(warned[0]!, /^unexpected character 'x' after the timer value '10sx'/);
+  assert.equal(warned.length, 2);
+  assert.match(String(parseDuration("10u")), /unexpected character 'u'/);
 });
 
 test("condition expressions", () => {

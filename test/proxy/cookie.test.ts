@@ -118,6 +118,10 @@ test("insert: the server's own cookie of that name is replaced by ours, or kept 
   const r = await ask(plain, "/");
   assert.deepEqual(setCookies(r.head), ["other=1", `SRV=${r.body}; path=/`]);
   assert.equal(r.letters, "--NI");
+  // Straight to its server: the server's cookie is deleted and none is inserted.
+  const direct = await ask(plain, "/", "SRV=b");
+  assert.deepEqual(setCookies(direct.head), ["other=1"]);
+  assert.equal(direct.letters, "--VD");
   const [c, d] = await backends(() => ({ "Set-Cookie": "SRV=app; path=/x" }));
   const kept = await proxy(c!, d!, "cookie SRV insert preserve");
   const k = await ask(kept, "/");
@@ -248,6 +252,23 @@ test("maxidle and maxlife: dates in the cookie, refreshed, and a stale one ignor
   assert.equal(bare.letters, "--VU");
 });
 
+test("a denied or tarpitted request's cookie is read for its log line: its letters and server", async () => {
+  const [a, b] = await backends();
+  const port = await proxy(
+    a!,
+    b!,
+    "cookie SRV insert indirect\n  http-request deny if { path /deny }\n  http-request tarpit if { path /tarpit }\n  timeout tarpit 50ms",
+  );
+  const valid = await ask(port, "/deny", "SRV=b");
+  assert.equal(valid.status, 403);
+  assert.match(valid.log, / bk\/b .* 403 .* PRVN /);
+  const invalid = await ask(port, "/deny", "SRV=zz");
+  assert.match(invalid.log, / bk\/<NOSRV> .* PRIN /);
+  const tarpit = await ask(port, "/tarpit", "SRV=a");
+  assert.match(tarpit.log, / bk\/a .* 500 .* PTVN /);
+  assert.equal(a!.seen.length + b!.seen.length, 0);
+});
+
 test("cookie lines: haproxy's checks and messages; outside mode http, the warnings", () => {
   const alerts = (lines: string) =>
     parseConfig([{ name: "t.cfg", text: `${DEFAULTS}backend b\n  ${lines}\n` }], {})
@@ -274,6 +295,35 @@ test("cookie lines: haproxy's checks and messages; outside mode http, the warnin
     "8: unexpected character 'x' in argument to <maxidle>.",
   ]);
   assert.match(alerts("cookie SRV insert frob")[0]!, /^8: 'cookie' supports 'rewrite', 'insert', 'prefix'/);
+  // An empty word is a missing one, as haproxy reads them.
+  assert.deepEqual(alerts('cookie ""'), ["8: 'cookie' expects <cookie_name> as argument."]);
+  assert.deepEqual(alerts('cookie SRV insert domain ""'), ["8: 'domain' expects <domain> as argument."]);
+  assert.deepEqual(alerts('cookie SRV insert attr ""'), ["8: 'attr' expects <value> as argument."]);
+  assert.deepEqual(alerts('server s 127.0.0.1:1 cookie ""'), [
+    "8: 'server b/s' : 'cookie' expects <value> as argument.",
+  ]);
+  const parsed = (text: string) => parseConfig([{ name: "t.cfg", text }], {});
+  // What follows a time unit is warned about and ignored; a later cookie line keeps earlier attrs.
+  const later = parsed(`${DEFAULTS}  cookie D insert attr X=1 domain .d.com httponly
+backend b
+  cookie SRV insert maxidle 10sx attr Y=2
+frontend f
+  bind :8080
+  default_backend b
+`);
+  assert.deepEqual(
+    later.diagnostics.map((d) => d.message),
+    [
+      "unexpected character 'x' after the timer value '10sx', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+    ],
+  );
+  const ck = later.config.backends.get("b")!.cookie!;
+  assert.deepEqual(
+    [ck.name, ck.maxidle, ck.attrs, ck.domains, ck.httponly],
+    ["SRV", 10, ["X=1", "Y=2"], [], false],
+  );
+  // The defaults' cookie goes to proxies with a backend only.
+  assert.equal(later.config.frontends[0]!.cookie, undefined);
   assert.match(alerts("cookie SRV insert dynamic")[0]!, /not supported by sluice yet/);
 
   const { diagnostics } = parseConfig(
