@@ -30,10 +30,19 @@ export const REASONS: Record<number, string> = {
   504: "Gateway Time-out",
 };
 
+/** What each of haproxy's built-in error pages explains (a deny may use any of them). */
 const EXPLANATIONS: Record<number, string> = {
+  200: "The proxy is alive.",
   400: "The request could not be understood.",
+  401: "This request needs credentials.",
   403: "This request is refused by the proxy's rules.",
+  404: "Nothing is here to answer this request.",
+  405: "This method is not allowed for this request.",
+  407: "This request needs proxy credentials.",
   408: "The request did not arrive completely in time.",
+  410: "What this request asks for is gone for good.",
+  425: "This request came too early to be answered safely.",
+  429: "Too many requests came in too short a time.",
   413: "The request is larger than the proxy accepts.",
   414: "The request's URI is longer than the proxy accepts.",
   422: "The request's transfer coding is not one the proxy implements.",
@@ -57,14 +66,18 @@ export interface ReplyOptions {
   connection: ReplyConnection;
 }
 
-/** A complete response from the proxy itself. */
+/**
+ * A response a rule wrote (`return`, or a deny with its own body): unlike the error pages, haproxy
+ * 2.6 marks it neither cacheable nor not.
+ */
 export function buildReply(status: number, body: string, o: ReplyOptions): Buffer {
+  return reply(status, body, o, false);
+}
+
+function reply(status: number, body: string, o: ReplyOptions, noCache: boolean): Buffer {
   const b = Buffer.from(body, "utf8");
-  const lines = [
-    `HTTP/1.1 ${status} ${reasonFor(status)}`,
-    `content-length: ${b.length}`,
-    "cache-control: no-cache",
-  ];
+  const lines = [`HTTP/1.1 ${status} ${reasonFor(status)}`, `content-length: ${b.length}`];
+  if (noCache) lines.push("cache-control: no-cache");
   if (o.contentType !== undefined) lines.push(`content-type: ${o.contentType}`);
   if (o.connection !== undefined) lines.push(`connection: ${o.connection}`);
   return Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), b]);
@@ -90,7 +103,7 @@ export function errorReply(status: number, connection: ReplyConnection): Buffer 
   if (!r) {
     const text = EXPLANATIONS[status] ?? "";
     const html = `<html><body><h1>${status} ${reasonFor(status)}</h1>\n${text}\n</body></html>\n`;
-    r = buildReply(status, html, { contentType: "text/html", connection });
+    r = reply(status, html, { contentType: "text/html", connection }, true);
     cache.set(key, r);
   }
   return r;

@@ -43,6 +43,7 @@ frontend f
   bind 127.0.0.1:1
   http-request deny deny_status 429 content-type text/plain string "slow down" if { path_beg /limited }
   http-request tarpit if { path_beg /trap }
+  http-request deny deny_status 410 if { path /gone }
   http-request return status 200 content-type text/plain string "pong" if { path /ping }
   http-request return status 503 content-type "text/html; charset=utf-8" file ${page} if { path /maintenance }
   http-request redirect location https://example.com/new code 301 if { path /old }
@@ -83,6 +84,14 @@ test("deny with a status and a body; tarpit holds the client, then 500", async (
   assert.equal(status(d), 429);
   assert.match(d, /content-type: text\/plain/);
   assert.ok(d.endsWith("slow down"));
+  // A body the rule wrote is sent as is, marked neither way (haproxy 2.6.12); an error page is no-cache.
+  assert.doesNotMatch(d, /cache-control/i);
+  const gone = await get("/gone");
+  assert.equal(status(gone), 410);
+  assert.match(
+    gone,
+    /\r\ncache-control: no-cache\r\n[^]*\r\n\r\n<html><body><h1>410 Gone<\/h1>\n.+\n<\/body><\/html>\n$/,
+  );
   const t0 = Date.now();
   const t = await get("/trap");
   assert.equal(status(t), 500);
@@ -95,6 +104,7 @@ test("return and redirect answer from the proxy and keep the connection", async 
   const r = await c.response();
   assert.equal(r.status, 200);
   assert.equal(r.body, "pong");
+  assert.doesNotMatch(r.head, /cache-control/i);
   c.send("GET /maintenance HTTP/1.1\r\nHost: x\r\n\r\n");
   const m = await c.response();
   assert.equal(m.status, 503);
