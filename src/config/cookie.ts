@@ -30,7 +30,8 @@ export function parseCookie(c: KeywordContext): void {
     attrs: [...(c.px.cookie?.attrs ?? [])],
   };
   const modes = new Set<string>();
-  for (let i = 2; i < w.length; i++) {
+  // As haproxy's, the options end at the first empty word.
+  for (let i = 2; i < w.length && w[i] !== ""; i++) {
     const a = w[i]!;
     const value = w[i + 1];
     if ((MODES as readonly string[]).includes(a)) {
@@ -48,7 +49,7 @@ export function parseCookie(c: KeywordContext): void {
       ck.domains.push(value);
       i++;
     } else if (a === "maxidle" || a === "maxlife") {
-      if (value === undefined)
+      if (!value)
         return c.alert(
           `'${a}' expects <${a === "maxidle" ? "idletime" : "lifetime"}> in seconds as argument.`,
         );

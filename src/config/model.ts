@@ -226,7 +226,10 @@ export type Balance =
 export interface CookiePersistence {
   name: string;
   mode: "insert" | "rewrite" | "prefix" | "passive";
-  /** insert: requests lose the cookie, and a client that has a valid one gets no new one. */
+  /**
+   * In insert mode the cookie is taken out of requests; in any mode a server's Set-Cookie of that
+   * name is deleted in answers to requests that came straight to it by their cookie.
+   */
   indirect: boolean;
   /** A cacheable response that gets our cookie is marked `Cache-control: private`. */
   nocache: boolean;

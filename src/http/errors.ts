@@ -41,6 +41,7 @@ const EXPLANATIONS: Record<number, string> = {
   407: "This request needs proxy credentials.",
   408: "The request did not arrive completely in time.",
   410: "What this request asks for is gone for good.",
+  421: "This request was sent to a proxy that cannot answer for it.",
   425: "This request came too early to be answered safely.",
   429: "Too many requests came in too short a time.",
   413: "The request is larger than the proxy accepts.",

@@ -41,8 +41,11 @@ const isBlank = (s: string, i: number): boolean => {
   return c === SP || c === HT;
 };
 
-/** Where a cookie's value ends: at a `;` or `,` outside double quotes, or at `end`. */
-function valueEnd(s: string, from: number, end: number): number {
+/**
+ * Where a cookie's value ends (`;` or `,`), or with `commaOnly` a list item (Set-Cookie2's `,`):
+ * outside double quotes, where a backslash escapes; `end` when none comes.
+ */
+function valueEnd(s: string, from: number, end: number, commaOnly = false): number {
   let quoted = false;
   let escaped = false;
   for (let i = from; i < end; i++) {
@@ -52,23 +55,7 @@ function valueEnd(s: string, from: number, end: number): number {
       if (c === "\\") escaped = true;
       else if (c === '"') quoted = false;
     } else if (c === '"') quoted = true;
-    else if (c === ";" || c === ",") return i;
-  }
-  return end;
-}
-
-/** Where a comma-separated list item ends (Set-Cookie2): at a `,` outside double quotes. */
-function itemEnd(s: string, from: number, end: number): number {
-  let quoted = false;
-  let escaped = false;
-  for (let i = from; i < end; i++) {
-    const c = s[i];
-    if (escaped) escaped = false;
-    else if (quoted) {
-      if (c === "\\") escaped = true;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") return i;
+    else if (c === "," || (c === ";" && !commaOnly)) return i;
   }
   return end;
 }
@@ -155,7 +142,7 @@ class CookieSpan {
   next = 0;
   hasValue = false;
 
-  /** Reads the cookie that starts at `prev`: the value's start, or the delimiter before it. */
+  /** Reads the cookie that starts at `prev`: the header value's start, or the delimiter before it. */
   scan(h: string, prev: number, first: boolean, commaEndsName: boolean): void {
     let at = first ? prev : prev + 1;
     while (at < h.length && isBlank(h, at)) at++;
@@ -321,7 +308,7 @@ function serverCookieLine(
     sp.scan(h, prev, first, cookie2);
     // Set-Cookie's attributes run to the end of the line (Expires holds a comma); Set-Cookie2
     // lists cookies with commas.
-    if (sp.next < h.length) sp.next = cookie2 ? itemEnd(h, sp.next, h.length) : h.length;
+    if (sp.next < h.length) sp.next = cookie2 ? valueEnd(h, sp.next, h.length, true) : h.length;
     if (!sp.hasValue) continue;
     h = sp.tighten(h);
     if (!sp.isNamed(h, ck.name)) continue;
@@ -392,7 +379,7 @@ export function cacheable(method: string, res: HttpHead): boolean {
 function listItems(v: string): string[] {
   const items: string[] = [];
   for (let at = 0; at <= v.length;) {
-    const end = itemEnd(v, at, v.length);
+    const end = valueEnd(v, at, v.length, true);
     items.push(v.slice(at, end).trim());
     at = end + 1;
   }

@@ -525,7 +525,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       readRequestCookies(this.req, edits, be.px.cookie, be.servers, be.px.persist, p, nowSeconds());
     }
     this.prepareOutgoingHead(be);
-    this.acquireServer(undefined);
+    this.acquireServer();
   }
 
   /**
@@ -830,25 +830,33 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   // ─── server choice, queue, connect ───────────────────────────────────────────────────────────
 
-  private acquireServer(avoid: RtServer | undefined): void {
+  private acquireServer(): void {
     const be = this.be!;
+    const req = this.http ? this.req : undefined;
     const direct = this.persistence?.direct;
-    let r = direct ? be.takeOn(direct) : be.take(avoid, this.src, this.http ? this.req : undefined);
+    let r = direct ? be.takeOn(direct) : be.take(undefined, this.src, req);
     // The cookie's server has maxqueue requests waiting: with option redispatch, another one.
     if (direct && typeof r === "object" && "queueFull" in r && be.px.redispatch) {
-      r = be.take(undefined, this.src, this.req);
-      this.leftCookieServer(direct, r);
-      if (r instanceof Fifo || r === "none") this.movedFrom(direct, undefined);
-      else if (!("queueFull" in r)) this.movedFrom(direct, r);
+      r = be.take(undefined, this.src, req);
+      const to = this.serverOf(r);
+      this.leftCookieServer(direct, to);
+      this.movedFrom(direct, to);
     }
     if (!this.waitOrRefuse(r)) this.grantTo(r, false);
+  }
+
+  /** The server a take() answer leads to: itself, its queue's, a full one's; none for the backend's queue. */
+  private serverOf(r: Taken): RtServer | undefined {
+    if (r === "none") return undefined;
+    if (r instanceof Fifo) return this.be!.servers.find((s) => s.queue === r);
+    return "queueFull" in r ? r.queueFull : r;
   }
 
   /**
    * The request no longer goes straight to the server its cookie named (haproxy clears SF_DIRECT):
    * a response gets a new cookie, and the log says the cookie's server was down when it changed.
    */
-  private leftCookieServer(old: RtServer, to: Taken): void {
+  private leftCookieServer(old: RtServer, to: RtServer | undefined): void {
     const p = this.persistence;
     if (!p) return;
     p.direct = undefined;
@@ -871,7 +879,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     old.redispatches++;
   }
 
-  /** The client's hashed server has maxqueue requests waiting already: 503, logged with it. */
+  /** The server the request must go to (hashing, a cookie) has maxqueue waiting already: 503. */
   private queueFull(srv: RtServer): void {
     this.srv = srv;
     this.rec.server = srv.name;
@@ -880,8 +888,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * No server has a free slot for this request: wait in `queue` (the backend's, or when hashing
-   * the chosen server's) for one, up to timeout queue.
+   * No server has a free slot for this request: wait in `queue` (the backend's, or the server the
+   * request must go to: hashing, a cookie) for one, up to timeout queue.
    */
   private enqueue(queue: Fifo<Waiter>): void {
     const be = this.be!;
@@ -907,8 +915,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     };
     this.ticket = ticket;
     queue.push(ticket);
-    // Waiting for a given server (hashing): haproxy has already assigned it, and logs it so.
-    this.queuedOn = queue === be.queue ? undefined : be.servers.find((s) => s.queue === queue);
+    // Waiting for a given server (hashing, a cookie): haproxy has already assigned it, and logs it so.
+    this.queuedOn = this.serverOf(queue);
     if (this.queuedOn) {
       this.rec.server = this.queuedOn.name;
       this.srvConnLeft = this.queuedOn.cur;
@@ -917,7 +925,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.arm(t.queue ?? t.connect);
   }
 
-  /** The server whose own queue the ticket waits in (hashing); undefined for the backend's. */
+  /** The server whose own queue the ticket waits in (hashing, a cookie); undefined for the backend's. */
   private queuedOn: RtServer | undefined;
 
   /**
@@ -927,7 +935,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private reassigned(old: RtServer): void {
     this.waitEnds();
     const r = this.be!.take(undefined, this.src, this.http ? this.req : undefined);
-    this.leftCookieServer(old, r);
+    this.leftCookieServer(old, this.serverOf(r));
     if (this.waitOrRefuse(r)) return;
     this.movedFrom(old, r);
     this.grantTo(r, true);
@@ -1159,7 +1167,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.waitEnds();
     const be = this.be!;
     const r = be.take(old, this.src, this.http ? this.req : undefined);
-    this.leftCookieServer(old, r);
+    this.leftCookieServer(old, this.serverOf(r));
     // To wait in the backend's queue is to leave the server; hashing waits for the same one, a retry.
     if (r === be.queue) this.rec.redispatched = true;
     if (this.waitOrRefuse(r)) return;
@@ -1716,7 +1724,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     be.total++;
     this.beCounted = true;
     this.client.pause();
-    this.acquireServer(undefined);
+    this.acquireServer();
   }
 
   /** Soft stop: a connection waiting for its next request (or its first byte) closes now, unlogged. */

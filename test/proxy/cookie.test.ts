@@ -48,8 +48,12 @@ async function proxy(a: Backend, b: Backend, lines: string, serverExtra = ""): P
   server b 127.0.0.1:${b.port} cookie b
 `);
   cleanup.push(p.stop);
+  last = p;
   return p.port;
 }
+
+/** The proxy proxy() started last, to look at its queues. */
+let last: Awaited<ReturnType<typeof startProxy>>;
 
 /** One request on a new connection: the response head and body, and the server's log line. */
 async function ask(port: number, path: string, cookie?: string, method = "GET") {
@@ -224,6 +228,37 @@ test("the cookie's server is full: the request waits for it in its queue, not fo
   assert.match(w.log, / 1\/0 "GET \/ HTTP/);
 });
 
+test("the cookie's server at maxqueue, option redispatch: a new choice that hashes back to it is a 503, the cookie still valid", async () => {
+  const held: (() => void)[] = [];
+  const slow = (n: string) =>
+    httpBackend(n, (req, res) => {
+      if (req.url === "/slow") held.push(() => res.end(n));
+      else res.end(n);
+    });
+  const [a, b] = await Promise.all([slow("a"), slow("b")]);
+  cleanup.push(a.close, b.close);
+  const port = await proxy(
+    a,
+    b,
+    "balance source\n  cookie SRV insert indirect\n  option redispatch\n  default-server maxconn 1 maxqueue 1",
+  );
+  // Every request from 127.0.0.1 hashes to the same server: hold its slot, then fill its queue.
+  const h = (await ask(port, "/")).body;
+  const c1 = new Client(port);
+  const c2 = new Client(port);
+  cleanup.push(async () => (c1.close(), c2.close()));
+  c1.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  await waitFor(() => held.length === 1, 3000, "the held request");
+  c2.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  const queue = last.rt.backends.get("bk")!.servers.find((s) => s.name === h)!.queue;
+  await waitFor(() => queue.length === 1, 3000, "the queued request");
+  const r = await ask(port, "/", `SRV=${h}`);
+  assert.equal(r.status, 503);
+  // haproxy leaves the cookie for another choice, which hashes back to the same server: no move.
+  assert.match(r.log, new RegExp(` bk/${h} .* 503 .* SQVN .* 0/0 `));
+  for (const release of held.splice(0)) release();
+});
+
 test("maxidle and maxlife: dates in the cookie, refreshed, and a stale one ignored", async () => {
   const [a, b] = await backends();
   const port = await proxy(a!, b!, "cookie SRV insert indirect maxidle 30m maxlife 2h");
@@ -299,6 +334,11 @@ test("cookie lines: haproxy's checks and messages; outside mode http, the warnin
   assert.deepEqual(alerts('cookie ""'), ["8: 'cookie' expects <cookie_name> as argument."]);
   assert.deepEqual(alerts('cookie SRV insert domain ""'), ["8: 'domain' expects <domain> as argument."]);
   assert.deepEqual(alerts('cookie SRV insert attr ""'), ["8: 'attr' expects <value> as argument."]);
+  assert.deepEqual(alerts('cookie SRV insert maxidle ""'), [
+    "8: 'maxidle' expects <idletime> in seconds as argument.",
+  ]);
+  // The options end at the first empty word: this is a passive cookie.
+  assert.deepEqual(alerts('cookie SRV "" insert'), []);
   assert.deepEqual(alerts('server s 127.0.0.1:1 cookie ""'), [
     "8: 'server b/s' : 'cookie' expects <value> as argument.",
   ]);
