@@ -42,8 +42,17 @@ interface Keyword {
   match: MatchName;
   /** A legacy ACL keyword (errors say "ACL keyword") rather than a sample fetch. */
   acl: boolean;
+  /** Where its sample exists: the request's head, the response's, the backend, or anywhere. */
+  use: FetchUse;
   make: Maker;
 }
+
+/**
+ * haproxy's sample sources, as far as http rules and use_backend tell them apart: what comes from
+ * the request's headers is gone by the response, the response's is not there yet in the request,
+ * and the backend is known only past use_backend. The method and the addresses are always there.
+ */
+export type FetchUse = "req" | "res" | "be" | "any";
 
 const none = (): boolean => false;
 
@@ -282,6 +291,7 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
       out: k.out,
       match: k.match ?? (k.out === T.Int ? "int" : k.out === T.Ip ? "ip" : k.out === T.Bool ? "bool" : "str"),
       acl: k.acl ?? !n.includes("."),
+      use: k.use ?? "any",
       make: k.make,
     });
 }
@@ -302,27 +312,48 @@ function withDerived(base: string, k: Partial<Keyword> & { out: T; make: Maker }
 }
 
 const HS: ("str" | "int")[] = ["str", "int"];
-withDerived("hdr", { args: HS, out: T.Str, make: hdrFetch(reqSide, true) });
-def(["req.hdr"], { args: HS, out: T.Str, make: hdrFetch(reqSide, true) });
-def(["req.fhdr"], { args: HS, out: T.Str, make: hdrFetch(reqSide, false) });
-def(["hdr_cnt", "req.hdr_cnt"], { args: ["str"], out: T.Int, make: hdrCntFetch(reqSide, true) });
-def(["req.fhdr_cnt"], { args: ["str"], out: T.Int, make: hdrCntFetch(reqSide, false) });
-def(["hdr_val", "req.hdr_val"], { args: HS, out: T.Int, make: mapValues(hdrFetch(reqSide, true), toVal) });
-def(["hdr_ip", "req.hdr_ip"], { args: HS, out: T.Ip, make: mapValues(hdrFetch(reqSide, true), toIp) });
+withDerived("hdr", { use: "req", args: HS, out: T.Str, make: hdrFetch(reqSide, true) });
+def(["req.hdr"], { use: "req", args: HS, out: T.Str, make: hdrFetch(reqSide, true) });
+def(["req.fhdr"], { use: "req", args: HS, out: T.Str, make: hdrFetch(reqSide, false) });
+def(["hdr_cnt", "req.hdr_cnt"], { use: "req", args: ["str"], out: T.Int, make: hdrCntFetch(reqSide, true) });
+def(["req.fhdr_cnt"], { use: "req", args: ["str"], out: T.Int, make: hdrCntFetch(reqSide, false) });
+def(["hdr_val", "req.hdr_val"], {
+  use: "req",
+  args: HS,
+  out: T.Int,
+  make: mapValues(hdrFetch(reqSide, true), toVal),
+});
+def(["hdr_ip", "req.hdr_ip"], {
+  use: "req",
+  args: HS,
+  out: T.Ip,
+  make: mapValues(hdrFetch(reqSide, true), toIp),
+});
 
-withDerived("shdr", { args: HS, out: T.Str, make: hdrFetch(resSide, true) });
-def(["res.hdr"], { args: HS, out: T.Str, make: hdrFetch(resSide, true) });
-def(["res.fhdr"], { args: HS, out: T.Str, make: hdrFetch(resSide, false) });
-def(["shdr_cnt", "res.hdr_cnt"], { args: ["str"], out: T.Int, make: hdrCntFetch(resSide, true) });
-def(["res.fhdr_cnt"], { args: ["str"], out: T.Int, make: hdrCntFetch(resSide, false) });
-def(["shdr_val", "res.hdr_val"], { args: HS, out: T.Int, make: mapValues(hdrFetch(resSide, true), toVal) });
-def(["shdr_ip", "res.hdr_ip"], { args: HS, out: T.Ip, make: mapValues(hdrFetch(resSide, true), toIp) });
-def(["status"], { out: T.Int, acl: false, make: intFetch((ctx) => ctx.res?.status) });
-def(["res.ver", "resp_ver"], { out: T.Str, make: strFetch((ctx) => ver(ctx.res)) });
+withDerived("shdr", { use: "res", args: HS, out: T.Str, make: hdrFetch(resSide, true) });
+def(["res.hdr"], { use: "res", args: HS, out: T.Str, make: hdrFetch(resSide, true) });
+def(["res.fhdr"], { use: "res", args: HS, out: T.Str, make: hdrFetch(resSide, false) });
+def(["shdr_cnt", "res.hdr_cnt"], { use: "res", args: ["str"], out: T.Int, make: hdrCntFetch(resSide, true) });
+def(["res.fhdr_cnt"], { use: "res", args: ["str"], out: T.Int, make: hdrCntFetch(resSide, false) });
+def(["shdr_val", "res.hdr_val"], {
+  use: "res",
+  args: HS,
+  out: T.Int,
+  make: mapValues(hdrFetch(resSide, true), toVal),
+});
+def(["shdr_ip", "res.hdr_ip"], {
+  use: "res",
+  args: HS,
+  out: T.Ip,
+  make: mapValues(hdrFetch(resSide, true), toIp),
+});
+def(["status"], { use: "res", out: T.Int, acl: false, make: intFetch((ctx) => ctx.res?.status) });
+def(["res.ver", "resp_ver"], { use: "res", out: T.Str, make: strFetch((ctx) => ver(ctx.res)) });
 
-withDerived("path", { out: T.Str, make: strFetch(pathOf) });
-withDerived("url", { out: T.Str, make: strFetch((ctx) => ctx.req.uri) });
+withDerived("path", { use: "req", out: T.Str, make: strFetch(pathOf) });
+withDerived("url", { use: "req", out: T.Str, make: strFetch((ctx) => ctx.req.uri) });
 withDerived("base", {
+  use: "req",
   out: T.Str,
   make: () =>
     single((ctx, smp) => {
@@ -332,9 +363,9 @@ withDerived("base", {
       return true;
     }),
 });
-def(["query"], { out: T.Str, acl: false, make: strFetch(queryOf) });
-withDerived("urlp", { args: ["str", "str"], out: T.Str, make: urlpFetch });
-def(["url_param"], { args: ["str", "str"], out: T.Str, acl: false, make: urlpFetch });
+def(["query"], { use: "req", out: T.Str, acl: false, make: strFetch(queryOf) });
+withDerived("urlp", { use: "req", args: ["str", "str"], out: T.Str, make: urlpFetch });
+def(["url_param"], { use: "req", args: ["str", "str"], out: T.Str, acl: false, make: urlpFetch });
 def(["method"], {
   out: T.Meth,
   match: "meth",
@@ -344,12 +375,17 @@ def(["method"], {
       return true;
     }),
 });
-def(["req.ver", "req_ver"], { out: T.Str, make: strFetch((ctx) => ver(ctx.req)) });
+def(["req.ver", "req_ver"], { use: "req", out: T.Str, make: strFetch((ctx) => ver(ctx.req)) });
 
-withDerived("cook", { args: ["str"], out: T.Str, make: cookFetch });
-def(["req.cook"], { args: ["str"], out: T.Str, make: cookFetch });
-def(["cook_cnt", "req.cook_cnt"], { args: ["str"], out: T.Int, make: cookCntFetch });
-def(["cook_val", "req.cook_val"], { args: ["str"], out: T.Int, make: mapValues(cookFetch, toVal) });
+withDerived("cook", { use: "req", args: ["str"], out: T.Str, make: cookFetch });
+def(["req.cook"], { use: "req", args: ["str"], out: T.Str, make: cookFetch });
+def(["cook_cnt", "req.cook_cnt"], { use: "req", args: ["str"], out: T.Int, make: cookCntFetch });
+def(["cook_val", "req.cook_val"], {
+  use: "req",
+  args: ["str"],
+  out: T.Int,
+  make: mapValues(cookFetch, toVal),
+});
 
 def(["src"], {
   out: T.Ip,
@@ -373,6 +409,7 @@ def(["src_port"], { out: T.Int, acl: false, make: intFetch((ctx) => ctx.srcPort)
 def(["dst_port"], { out: T.Int, acl: false, make: intFetch((ctx) => ctx.dstPort) });
 def(["fe_name"], { out: T.Str, acl: false, make: strFetch((ctx) => ctx.feName) });
 def(["be_name"], {
+  use: "be",
   out: T.Str,
   acl: false,
   make: strFetch((ctx) => (ctx.beName === "" ? undefined : ctx.beName)),
@@ -396,7 +433,10 @@ def(["always_false"], { out: T.Bool, acl: false, make: boolFetch(false) });
 def(["wait_end"], { out: T.Bool, acl: false, make: boolFetch(true) });
 def(["req.proto_http", "req_proto_http"], { out: T.Bool, make: boolFetch(true) });
 // In HTTP mode haproxy counts the parsed head in req.len, so it is never 0 once rules run.
-def(["req.len", "req_len"], { out: T.Int, make: intFetch((ctx) => ctx.req.end - ctx.req.start) });
+def(["req.len", "req_len"], { use: "req", out: T.Int, make: intFetch((ctx) => ctx.req.end - ctx.req.start) });
+
+/** Where a fetch keyword's sample exists ("any" for a name that is not one). */
+export const fetchUse = (name: string): FetchUse => KW.get(name)?.use ?? "any";
 
 export interface ParsedFetch {
   name: string;

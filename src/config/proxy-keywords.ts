@@ -12,6 +12,7 @@ import { parseHttpRequestAction, parseHttpResponseAction, splitCondition } from 
 import type { Condition, Global } from "./model.js";
 import { ConfigError } from "./errors.js";
 import { compileAcl, PREDEFINED_NAMES } from "../acl/index.js";
+import { placeBits, placeWarning, type Place } from "../acl/place.js";
 
 export interface KeywordContext extends Reporter {
   /** The proxy being built, or the defaults section's settings. */
@@ -375,9 +376,16 @@ function httpCheck(c: KeywordContext): void {
 
 /**
  * haproxy resolves a condition's ACL names when it reads the rule, so an ACL must be declared
- * before the rules that use it; `what` is haproxy's name for the rule in the message.
+ * before the rules that use it; `what` is haproxy's name for the rule in the message. It also
+ * warns when an ACL's sample does not exist where the rule runs (`place`).
  */
-function checkCondition(c: KeywordContext, p: Proxy, cond: Condition | undefined, what: string): boolean {
+function checkCondition(
+  c: KeywordContext,
+  p: Proxy,
+  cond: Condition | undefined,
+  what: string,
+  place: Place,
+): boolean {
   if (!cond) return true;
   for (const group of cond.groups)
     for (const t of group) {
@@ -396,6 +404,8 @@ function checkCondition(c: KeywordContext, p: Proxy, cond: Condition | undefined
         return false;
       }
     }
+  const w = placeWarning(cond, p.acls, placeBits(place, hasFrontend(p), hasBackend(p)));
+  if (w !== undefined) c.warning(w);
   return true;
 }
 
@@ -595,7 +605,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const name = s.head[0]!;
       if (name.includes("%["))
         return c.alert(`'use_backend' with a dynamic name ('${name}') is not supported by sluice yet.`);
-      if (!checkCondition(c, p, s.cond, "switching rule")) return;
+      if (!checkCondition(c, p, s.cond, "switching rule", "use-backend")) return;
       p.useBackends.push({ backend: name, cond: s.cond, where: c.where });
     },
   },
@@ -609,7 +619,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof s === "string") return c.alert(`'http-request' : ${s}`);
       const action = parseHttpRequestAction(s.head);
       if (typeof action === "string") return c.alert(action);
-      if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`)) return;
+      if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`, "http-request")) return;
       p.httpRequest.push({ action, cond: s.cond, where: c.where });
     },
   },
@@ -623,7 +633,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof s === "string") return c.alert(`'http-response' : ${s}`);
       const action = parseHttpResponseAction(s.head);
       if (typeof action === "string") return c.alert(action);
-      if (!checkCondition(c, p, s.cond, `an 'http-response ${action.kind}' condition`)) return;
+      if (!checkCondition(c, p, s.cond, `an 'http-response ${action.kind}' condition`, "http-response"))
+        return;
       p.httpResponse.push({ action, cond: s.cond, where: c.where });
     },
   },

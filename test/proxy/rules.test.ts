@@ -15,6 +15,7 @@ import {
   type Backend,
   type Proxy,
 } from "../helpers/harness.js";
+import { parseConfig } from "../../src/config/parse.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -332,4 +333,42 @@ backend b
     await q.stop();
     await b.close();
   }
+});
+
+test("an ACL whose sample is not there never matches: request headers in http-response rules (haproxy 2.6.12)", async () => {
+  const b = await httpBackend("b");
+  cleanup.push(b.close);
+  const text = `${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  acl mix path /x
+  acl mix status 201
+  http-response set-header X-Path yes if { path /x }
+  http-response set-header X-Mix yes if mix
+  http-response set-header X-Meth yes if METH_GET
+  http-response set-header X-Status yes if { status 200 }
+  http-request set-header X-Req-Status yes if { status 200 }
+  default_backend bk
+backend bk
+  server s 127.0.0.1:${b.port}
+`;
+  const warnings = parseConfig([{ name: "t.cfg", text }], {}).diagnostics.map(
+    (d) => `${d.where?.line}: ${d.message}`,
+  );
+  assert.deepEqual(warnings, [
+    "12: anonymous acl will never match because it uses keyword 'path' which is incompatible with 'frontend http-response header rule'",
+    "13: acl 'mix' involves keywords 'path' which is incompatible with 'frontend http-response header rule'",
+    "16: anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'",
+  ]);
+  const q = await startProxy(text);
+  cleanup.push(q.stop);
+  const r = await get("/x", "", q.port);
+  assert.equal(status(r), 200);
+  const head = r.slice(0, r.indexOf("\r\n\r\n")).toLowerCase();
+  // method is kept for the response; path is not, and the mix ACL's path line drops out.
+  assert.deepEqual(
+    ["x-path", "x-mix", "x-meth", "x-status"].filter((h) => head.includes(`\r\n${h}: yes`)),
+    ["x-meth", "x-status"],
+  );
+  assert.ok(!seenHeaders(b).some((h) => /x-req-status/i.test(h)));
 });
