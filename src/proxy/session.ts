@@ -1326,6 +1326,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const v = this.responseVerdict();
     if (v.kind !== "continue") {
       this.detach()?.close();
+      // As haproxy's, a response denied is no response: no Tr in the log.
+      this.rec.Tr = -1;
       return this.sendVerdictReply(v, "P", "H");
     }
     res = this.res!;
@@ -1658,6 +1660,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const v = this.responseVerdict();
     if (v.kind !== "continue") {
       this.detach()?.close();
+      // As haproxy's, a response denied is no response: no Tr in the log.
+      this.rec.Tr = -1;
       return this.sendVerdictReply(v, "P", "H");
     }
     this.serverCookies(this.res!);

@@ -12,6 +12,8 @@ import {
   exchange,
   Client,
   DEFAULTS,
+  syslogReceiver,
+  loggedDefaults,
   type Backend,
   type Proxy,
 } from "../helpers/harness.js";
@@ -371,4 +373,23 @@ backend bk
     ["x-meth", "x-status"],
   );
   assert.ok(!seenHeaders(b).some((h) => /x-req-status/i.test(h)));
+});
+
+test("a response denied by an http-response rule is logged without Tr, as haproxy 2.6.12 logs it", async () => {
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const b = await httpBackend("b");
+  cleanup.push(b.close);
+  const q = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  http-response deny if { status 200 }
+  default_backend bk
+backend bk
+  server s 127.0.0.1:${b.port}
+`);
+  cleanup.push(q.stop);
+  assert.equal(status(await get("/", "", q.port)), 502);
+  const line = await rx.take(/ "GET \/ HTTP\/1.1"/);
+  assert.match(line, / bk\/s \d+\/0\/\d+\/-1\/\d+ 502 .* PH-- /);
 });
