@@ -46,20 +46,26 @@ export function parseCondition(words: string[], unless: boolean, where: Where): 
   return { unless, groups, where };
 }
 
-/** deny/tarpit/return share `[deny_status|status N] [content-type T] [string S | file F]`. */
+/**
+ * deny/tarpit/return share `[deny_status|status N] [content-type T] [string S | file F]`. A deny
+ * (or tarpit) without a body sends haproxy's error page for its status, unless its status came with
+ * the newer `status` word: as haproxy 2.6 does, it is then sent with no body at all.
+ */
 function parseReply(
   words: string[],
-  statusKw: string,
+  deny: boolean,
   defStatus: number,
 ): { status: number; contentType?: string; body?: string } | string {
   let status = defStatus;
   let contentType: string | undefined;
   let body: string | undefined;
+  let bare = false;
   for (let i = 0; i < words.length; i += 2) {
     const kw = words[i]!;
     const v = words[i + 1];
     if (v === undefined) return `'${kw}' expects an argument`;
-    if (kw === statusKw) {
+    if (kw === "status" || (deny && kw === "deny_status")) {
+      bare = deny && kw === "status";
       const n = Number(v);
       if (!Number.isInteger(n) || n < 200 || n > 599)
         return `'${kw}' expects a status code between 200 and 599, got '${v}'`;
@@ -77,7 +83,7 @@ function parseReply(
   }
   if (body !== undefined && contentType === undefined)
     return `a 'string' or 'file' payload requires a 'content-type'`;
-  return { status, contentType, body };
+  return { status, contentType, body: body ?? (bare ? "" : undefined) };
 }
 
 const nameValue = (words: string[], kw: string): { name: string; value: string } | string => {
@@ -92,11 +98,11 @@ export function parseHttpRequestAction(words: string[]): HttpRequestAction | str
       return args.length ? `'allow' takes no argument` : { kind: "allow" };
     case "deny":
     case "tarpit": {
-      const r = parseReply(args, "deny_status", kw === "deny" ? 403 : 500);
+      const r = parseReply(args, true, kw === "deny" ? 403 : 500);
       return typeof r === "string" ? r : { kind: kw, ...r };
     }
     case "return": {
-      const r = parseReply(args, "status", 200);
+      const r = parseReply(args, false, 200);
       return typeof r === "string" ? r : { kind: "return", ...r };
     }
     case "redirect": {
@@ -141,7 +147,7 @@ export function parseHttpResponseAction(words: string[]): HttpResponseAction | s
     case "allow":
       return args.length ? `'allow' takes no argument` : { kind: "allow" };
     case "deny": {
-      const r = parseReply(args, "deny_status", 502);
+      const r = parseReply(args, true, 502);
       return typeof r === "string" ? r : { kind: "deny", ...r };
     }
     case "set-header":

@@ -1,7 +1,7 @@
 // The responses the proxy itself sends. Same status lines and headers as haproxy's (clients and
 // monitoring match on them); the short HTML bodies are our own words.
 
-/** Reason phrases as haproxy writes them. */
+/** Reason phrases of haproxy's redirects and error pages (its 407 page says "Unauthorized"). */
 export const REASONS: Record<number, string> = {
   200: "OK",
   301: "Moved Permanently",
@@ -14,7 +14,7 @@ export const REASONS: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
-  407: "Proxy Authentication Required",
+  407: "Unauthorized",
   408: "Request Time-out",
   410: "Gone",
   413: "Payload Too Large",
@@ -57,6 +57,83 @@ const EXPLANATIONS: Record<number, string> = {
 export const reasonFor = (status: number): string => REASONS[status] ?? "Unknown";
 
 /**
+ * The reason phrases haproxy 2.6 gives a reply that a rule writes (`return`, a deny with a body or
+ * the `status` word), which are not always its error pages' (400 "Bad Request" there).
+ */
+const RULE_REASONS: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  203: "Non-Authoritative Information",
+  204: "No Content",
+  205: "Reset Content",
+  206: "Partial Content",
+  207: "Multi-Status",
+  210: "Content Different",
+  226: "IM Used",
+  300: "Multiple Choices",
+  301: "Moved Permanently",
+  302: "Moved Temporarily",
+  303: "See Other",
+  304: "Not Modified",
+  305: "Use Proxy",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  310: "Too many Redirects",
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  407: "Proxy Authentication Required",
+  408: "Request Time-out",
+  409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
+  413: "Request Entity Too Large",
+  414: "Request-URI Too Long",
+  415: "Unsupported Media Type",
+  416: "Requested range unsatisfiable",
+  417: "Expectation failed",
+  418: "I'm a teapot",
+  421: "Misdirected Request",
+  422: "Unprocessable Content",
+  423: "Locked",
+  424: "Method failure",
+  425: "Too Early",
+  426: "Upgrade Required",
+  428: "Precondition Required",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  449: "Retry With",
+  450: "Blocked by Windows Parental Controls",
+  451: "Unavailable For Legal Reasons",
+  456: "Unrecoverable Error",
+  499: "client has closed connection",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway or Proxy Error",
+  503: "Service Unavailable",
+  504: "Gateway Time-out",
+  505: "HTTP Version not supported",
+  506: "Variant also negotiate",
+  507: "Insufficient storage",
+  508: "Loop detected",
+  509: "Bandwidth Limit Exceeded",
+  510: "Not extended",
+  511: "Network authentication required",
+  520: "Web server is returning an unknown error",
+};
+
+const CLASS_REASONS = ["Other", "Informational", "Success", "Redirection", "Client Error", "Server Error"];
+
+const ruleReason = (status: number): string =>
+  RULE_REASONS[status] ?? CLASS_REASONS[Math.floor(status / 100)] ?? "Other";
+
+/**
  * The Connection header of a response from the proxy: "close" when the client's connection ends
  * with it, "keep-alive" for an HTTP/1.0 client whose connection stays open, none otherwise.
  */
@@ -72,12 +149,12 @@ export interface ReplyOptions {
  * 2.6 marks it neither cacheable nor not.
  */
 export function buildReply(status: number, body: string, o: ReplyOptions): Buffer {
-  return reply(status, body, o, false);
+  return reply(`${status} ${ruleReason(status)}`, body, o, false);
 }
 
-function reply(status: number, body: string, o: ReplyOptions, noCache: boolean): Buffer {
+function reply(statusLine: string, body: string, o: ReplyOptions, noCache: boolean): Buffer {
   const b = Buffer.from(body, "utf8");
-  const lines = [`HTTP/1.1 ${status} ${reasonFor(status)}`, `content-length: ${b.length}`];
+  const lines = [`HTTP/1.1 ${statusLine}`, `content-length: ${b.length}`];
   if (noCache) lines.push("cache-control: no-cache");
   if (o.contentType !== undefined) lines.push(`content-type: ${o.contentType}`);
   if (o.connection !== undefined) lines.push(`connection: ${o.connection}`);
@@ -104,7 +181,7 @@ export function errorReply(status: number, connection: ReplyConnection): Buffer 
   if (!r) {
     const text = EXPLANATIONS[status] ?? "";
     const html = `<html><body><h1>${status} ${reasonFor(status)}</h1>\n${text}\n</body></html>\n`;
-    r = reply(status, html, { contentType: "text/html", connection }, true);
+    r = reply(`${status} ${reasonFor(status)}`, html, { contentType: "text/html", connection }, true);
     cache.set(key, r);
   }
   return r;

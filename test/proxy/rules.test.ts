@@ -47,6 +47,9 @@ frontend f
   http-request deny deny_status 429 content-type text/plain string "slow down" if { path_beg /limited }
   http-request tarpit if { path_beg /trap }
   http-request deny deny_status 410 if { path /gone }
+  http-request deny status 400 if { path /bare }
+  http-request deny deny_status 407 if { path /page407 }
+  http-request return status 502 if { path /r502 }
   http-request return status 200 content-type text/plain string "pong" if { path /ping }
   http-request return status 503 content-type "text/html; charset=utf-8" file ${page} if { path /maintenance }
   http-request redirect location https://example.com/new code 301 if { path /old }
@@ -89,6 +92,13 @@ test("deny with a status and a body; tarpit holds the client, then 500", async (
   assert.ok(d.endsWith("slow down"));
   // A body the rule wrote is sent as is, marked neither way (haproxy 2.6.12); an error page is no-cache.
   assert.doesNotMatch(d, /cache-control/i);
+  // The newer `status` word: no page at all (haproxy 2.6.12 sends exactly this head).
+  const bare = await get("/bare");
+  assert.equal(bare, "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+  // Reason phrases: haproxy's error pages have their own (407 "Unauthorized"), rule replies its
+  // general table (502 "Bad Gateway or Proxy Error").
+  assert.match(await get("/page407"), /^HTTP\/1\.1 407 Unauthorized\r\n/);
+  assert.match(await get("/r502"), /^HTTP\/1\.1 502 Bad Gateway or Proxy Error\r\n/);
   const gone = await get("/gone");
   assert.equal(status(gone), 410);
   assert.match(
