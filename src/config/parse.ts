@@ -401,13 +401,18 @@ class ConfigParser {
     const checkBackend = (name: string, where: Where, from: Proxy, what: string): void => {
       const be = backendNames.get(name);
       if (!be) return this.alert(`Proxy '${from.name}': unable to find required ${what}: '${name}'.`, where);
-      // A tcp frontend may hand its connections to an http backend; not the other way round.
-      if (be.mode !== from.mode && from.mode === "http") {
-        const id = (p: Proxy) =>
-          `${p.mode} ${p.kind === "listen" ? "proxy" : p.kind} '${p.name}' (${p.where.file}:${p.where.line})`;
-        const how = what === "default_backend" ? "as its default backend" : "in a 'use_backend' rule";
+      if (be.mode === from.mode) return;
+      const id = (p: Proxy) =>
+        `${p.mode} ${p.kind === "listen" ? "proxy" : p.kind} '${p.name}' (${p.where.file}:${p.where.line})`;
+      const how = what === "default_backend" ? "as its default backend" : "in a 'use_backend' rule";
+      if (from.mode === "http")
         this.alert(`${id(from)} tries to use incompatible ${id(be)} ${how} (see 'mode').`);
-      }
+      // haproxy turns such a connection into HTTP when it reaches the backend; sluice would only relay it.
+      else
+        this.alert(
+          `${id(from)} uses ${id(be)} ${how}: a tcp frontend handing connections to an http backend (haproxy's upgrade to HTTP) is not supported by sluice yet.`,
+          where,
+        );
     };
     for (const p of this.proxies) {
       if (hasFrontend(p)) {

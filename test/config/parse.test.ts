@@ -267,6 +267,12 @@ test("errors name the line and the keyword", () => {
       "http frontend 'f' (t.cfg:7) tries to use incompatible tcp backend 'b' (t.cfg:10) as its default backend (see 'mode').",
     ],
   );
+  // The other way round haproxy upgrades the connection to HTTP; sluice says it does not.
+  oneAlert(
+    `${BASE}frontend f\n  mode tcp\n  bind :1\n  default_backend b\nbackend b\n`,
+    9,
+    /^tcp frontend 'f' \(t\.cfg:6\) uses http backend 'b' \(t\.cfg:10\) as its default backend: .* not supported by sluice yet\.$/,
+  );
   oneAlert(`${BASE}backend b\nbackend b\n`, 7, /same name as backend 'b'/);
   oneAlert(`${BASE}backend b\n  server s 127.0.0.1:1\n  server s 127.0.0.1:2\n`, 8, /already defined/);
   oneAlert(`${BASE}backend b\n  server s 127.0.0.1:70000\n`, 7, /invalid port '70000'/);
