@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/errors.js";
 import type { AclSpec } from "../config/model.js";
 import type { SampleContext } from "./context.js";
-import { parseFetch, type FetchImpl, type FetchUse, type MatchName } from "./fetch.js";
+import { parseFetch, type FetchImpl, type MatchName } from "./fetch.js";
 import type { Matcher } from "./match.js";
 import { MATCH_NAMES, buildMatcher } from "./pattern.js";
 import { Sample, T } from "./sample.js";
@@ -16,8 +16,6 @@ export class Acl {
     private readonly matcher: Matcher,
     /** false when no pattern was given (the ACL never matches, as haproxy warns). */
     private readonly live: boolean,
-    /** Where its fetch's sample exists. */
-    readonly use: FetchUse,
   ) {}
 
   /** True when some value the fetch yields matches some pattern; an absent sample never matches. */
@@ -121,5 +119,5 @@ function compile(spec: AclSpec, warn?: (msg: string) => void): Acl {
         `  If you wanted to force an int to match as a bool, please use '-m bool'.`,
     );
   const matcher = buildMatcher(method, pats, icase, noDns, where);
-  return new Acl(f.impl, matcher, !needsPatterns || pats.length > 0, f.kw.use);
+  return new Acl(f.impl, matcher, !needsPatterns || pats.length > 0);
 }

@@ -4,7 +4,6 @@ import type { AclSpec, Condition } from "../config/model.js";
 import { Acl, compileAcl } from "./acl.js";
 import type { SampleContext } from "./context.js";
 import { predefinedAcl } from "./predefined.js";
-import { evaluable } from "./place.js";
 
 /** A named ACL: several `acl` lines with the same name are ORed. */
 class NamedAcl {
@@ -17,56 +16,42 @@ class NamedAcl {
 
 type Term = { acl: { match(ctx: SampleContext): boolean }; negate: boolean };
 
-const NEVER = { match: (): boolean => false };
-
 const perMap = new WeakMap<Map<string, AclSpec[]>, Map<string, NamedAcl>>();
 const predefined = new Map<string, NamedAcl>();
 
-/**
- * Looks a name up among the proxy's ACLs first, then the predefined ones; compiles each once. At
- * check places `where` (place.ts), its lines whose sample does not exist there are left out.
- */
-function resolve(
-  name: string,
-  acls: Map<string, AclSpec[]>,
-  where: number | undefined,
-): NamedAcl | undefined {
+/** Looks a name up among the proxy's ACLs first, then the predefined ones; compiles each once. */
+function resolve(name: string, acls: Map<string, AclSpec[]>): NamedAcl | undefined {
   let cache = perMap.get(acls);
   if (cache === undefined) {
     cache = new Map();
     perMap.set(acls, cache);
   }
-  const key = `${where ?? ""} ${name}`;
-  let n = cache.get(key);
+  let n = cache.get(name);
   if (n !== undefined) return n;
   const specs = acls.get(name);
-  let lines: Acl[];
-  if (specs !== undefined && specs.length > 0) lines = specs.map((s) => compileAcl(s, name));
-  else {
-    let p = predefined.get(name);
-    if (p === undefined) {
-      const spec = predefinedAcl(name);
-      if (spec === undefined) return undefined;
-      p = new NamedAcl([compileAcl(spec, name)]);
-      predefined.set(name, p);
-    }
-    lines = p.lines;
+  if (specs !== undefined && specs.length > 0) {
+    n = new NamedAcl(specs.map((s) => compileAcl(s, name)));
+    cache.set(name, n);
+    return n;
   }
-  n = new NamedAcl(where === undefined ? lines : lines.filter((a) => evaluable(a.use, where)));
-  cache.set(key, n);
+  n = predefined.get(name);
+  if (n === undefined) {
+    const spec = predefinedAcl(name);
+    if (spec === undefined) return undefined;
+    n = new NamedAcl([compileAcl(spec, name)]);
+    predefined.set(name, n);
+  }
   return n;
 }
 
 /**
  * Compiles a condition into a test. `what` (e.g. "http-request deny"), when given, prefixes errors
  * the way haproxy does: "error detected while parsing an 'http-request deny' condition : ...".
- * `where`, the check places it runs at (place.ts), makes ACLs whose sample is not there never match.
  */
 export function compileCondition(
   cond: Condition,
   acls: Map<string, AclSpec[]>,
   what?: string,
-  where?: number,
 ): (ctx: SampleContext) => boolean {
   const fail = (msg: string): never => {
     throw new ConfigError(
@@ -78,14 +63,13 @@ export function compileCondition(
     g.map((t): Term => {
       if (t.anon !== undefined) {
         try {
-          const acl = compileAcl(t.anon);
-          return { acl: where === undefined || evaluable(acl.use, where) ? acl : NEVER, negate: t.negate };
+          return { acl: compileAcl(t.anon), negate: t.negate };
         } catch (e) {
           if (e instanceof ConfigError) return fail(e.message);
           throw e;
         }
       }
-      const acl = resolve(t.name ?? "", acls, where);
+      const acl = resolve(t.name ?? "", acls);
       if (acl === undefined) return fail(`no such ACL : '${t.name ?? ""}'.`);
       return { acl, negate: t.negate };
     }),

@@ -48,13 +48,25 @@ interface Keyword {
 }
 
 /**
- * haproxy's sample sources, as far as http rules and use_backend tell them apart: what comes from
- * the request's headers is gone by the response, the response's is not there yet in the request,
- * and the backend is known only past use_backend. The method and the addresses are always there.
+ * haproxy's sample sources, as far as http rules and use_backend tell them apart (its warnings
+ * follow them): the request's head, gone by the response (such fetches fail there); the response's,
+ * not there yet in the request; the buffer's bytes, declared with the request but read from whichever
+ * message is in it; the backend, known past use_backend; or anywhere.
  */
-export type FetchUse = "req" | "res" | "be" | "any";
+export type FetchUse = "req" | "res" | "buffer" | "be" | "any";
 
 const none = (): boolean => false;
+
+/** A fetch of the request's head: once the response is there, haproxy no longer has it. */
+function requestOnly(make: Maker): Maker {
+  return (args, iterate) => {
+    const f = make(args, iterate);
+    return { first: (ctx, smp) => ctx.res === undefined && f.first(ctx, smp), next: f.next };
+  };
+}
+
+/** The methods haproxy keeps as a number past the request; another one is gone with its head. */
+const KNOWN_METHODS = new Set(["OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT"]);
 
 function single(f: (ctx: SampleContext, smp: Sample) => boolean): FetchImpl {
   return { first: f, next: none };
@@ -292,7 +304,7 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
       match: k.match ?? (k.out === T.Int ? "int" : k.out === T.Ip ? "ip" : k.out === T.Bool ? "bool" : "str"),
       acl: k.acl ?? !n.includes("."),
       use: k.use ?? "any",
-      make: k.make,
+      make: k.use === "req" ? requestOnly(k.make) : k.make,
     });
 }
 
@@ -371,6 +383,7 @@ def(["method"], {
   match: "meth",
   make: () =>
     single((ctx, smp) => {
+      if (ctx.res !== undefined && !KNOWN_METHODS.has(ctx.req.method)) return false;
       smp.setStr(ctx.req.method, T.Meth);
       return true;
     }),
@@ -412,7 +425,8 @@ def(["be_name"], {
   use: "be",
   out: T.Str,
   acl: false,
-  make: strFetch((ctx) => (ctx.beName === "" ? undefined : ctx.beName)),
+  // Before a backend is chosen, haproxy's stream has the frontend as its backend.
+  make: strFetch((ctx) => ctx.beName || ctx.feName),
 });
 def(["nbsrv"], {
   args: ["str"],
@@ -431,9 +445,26 @@ def(["nbsrv"], {
 def(["always_true"], { out: T.Bool, acl: false, make: boolFetch(true) });
 def(["always_false"], { out: T.Bool, acl: false, make: boolFetch(false) });
 def(["wait_end"], { out: T.Bool, acl: false, make: boolFetch(true) });
-def(["req.proto_http", "req_proto_http"], { out: T.Bool, make: boolFetch(true) });
-// In HTTP mode haproxy counts the parsed head in req.len, so it is never 0 once rules run.
-def(["req.len", "req_len"], { use: "req", out: T.Int, make: intFetch((ctx) => ctx.req.end - ctx.req.start) });
+// haproxy declares it usable anywhere, but finds no request to tell about in the response.
+def(["req.proto_http", "req_proto_http"], {
+  out: T.Bool,
+  make: () =>
+    single((ctx, smp) => {
+      if (ctx.res !== undefined) return false;
+      smp.setInt(1, T.Bool);
+      return true;
+    }),
+});
+// In HTTP mode haproxy counts the parsed head in req.len, so it is never 0 once rules run; in the
+// response it counts the response's, which is then in the buffer.
+def(["req.len", "req_len"], {
+  use: "buffer",
+  out: T.Int,
+  make: intFetch((ctx) => {
+    const h = ctx.res ?? ctx.req;
+    return h.end - h.start;
+  }),
+});
 
 /** Where a fetch keyword's sample exists ("any" for a name that is not one). */
 export const fetchUse = (name: string): FetchUse => KW.get(name)?.use ?? "any";

@@ -1,6 +1,6 @@
-// Where a condition is evaluated, and which samples exist there: haproxy's check places, as far as
-// http rules and use_backend go. It warns about an ACL that cannot be evaluated where it is used,
-// and such an ACL never matches.
+// Where a condition is evaluated, and which samples haproxy declares usable there: its check places,
+// as far as http rules and use_backend go, for its warnings about ACLs that cannot be evaluated where
+// they are used. (At run time the fetches themselves find their sample there or not: fetch.ts.)
 import type { AclSpec, Condition } from "../config/model.js";
 import type { FetchUse } from "./fetch.js";
 import { fetchUse } from "./fetch.js";
@@ -25,6 +25,7 @@ const NAMES: [number, string][] = [
 
 const USABLE: Record<FetchUse, number> = {
   req: FE_HRQ | FE_SET_BCK | BE_HRQ,
+  buffer: FE_HRQ | FE_SET_BCK | BE_HRQ,
   res: BE_HRS | FE_HRS,
   be: BE_HRQ | BE_HRS | FE_HRS,
   any: FE_HRQ | FE_SET_BCK | BE_HRQ | BE_HRS | FE_HRS,
@@ -35,14 +36,6 @@ export function placeBits(place: Place, fe: boolean, be: boolean): number {
   if (place === "use-backend") return FE_SET_BCK;
   if (place === "http-request") return (fe ? FE_HRQ : 0) | (be ? BE_HRQ : 0);
   return (fe ? FE_HRS : 0) | (be ? BE_HRS : 0);
-}
-
-/**
- * Whether a fetch's sample exists at these places. A backend fetch is evaluated anyway (haproxy
- * gives the frontend's name before a backend is chosen); only the other message's head is missing.
- */
-export function evaluable(use: FetchUse, where: number): boolean {
-  return use === "be" || (USABLE[use] & where) !== 0;
 }
 
 /** The keyword of an ACL line as haproxy names it: the fetch without its arguments. */

@@ -409,6 +409,12 @@ function checkCondition(
   return true;
 }
 
+/** What a rule's reply reports to: this line's warnings, and the proxy as haproxy names it. */
+const replyReporter = (c: KeywordContext, p: Proxy) => ({
+  warning: (m: string) => c.warning(m),
+  proxy: `${p.kind === "listen" ? "proxy" : p.kind} '${p.name}'`,
+});
+
 function needProxy(c: KeywordContext): Proxy | undefined {
   if (!c.proxy) c.alert(`'${c.words[0]}' not allowed in 'defaults' section.`);
   return c.proxy;
@@ -617,7 +623,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (!p) return;
       const s = splitCondition(c.words.slice(1), c.where);
       if (typeof s === "string") return c.alert(`'http-request' : ${s}`);
-      const action = parseHttpRequestAction(s.head);
+      const action = parseHttpRequestAction(s.head, replyReporter(c, p));
       if (typeof action === "string") return c.alert(action);
       if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`, "http-request")) return;
       p.httpRequest.push({ action, cond: s.cond, where: c.where });
@@ -631,7 +637,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (!p) return;
       const s = splitCondition(c.words.slice(1), c.where);
       if (typeof s === "string") return c.alert(`'http-response' : ${s}`);
-      const action = parseHttpResponseAction(s.head);
+      const action = parseHttpResponseAction(s.head, replyReporter(c, p));
       if (typeof action === "string") return c.alert(action);
       if (!checkCondition(c, p, s.cond, `an 'http-response ${action.kind}' condition`, "http-response"))
         return;

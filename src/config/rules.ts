@@ -55,6 +55,7 @@ function parseReply(
   words: string[],
   deny: boolean,
   defStatus: number,
+  r: ReplyReporter,
 ): { status: number; contentType?: string; body?: string } | string {
   let status = defStatus;
   let contentType: string | undefined;
@@ -83,7 +84,30 @@ function parseReply(
   }
   if (body !== undefined && contentType === undefined)
     return `a 'string' or 'file' payload requires a 'content-type'`;
+  if (body === undefined && contentType !== undefined) {
+    r.warning(
+      `content-type '${contentType}' ignored by the http reply because neither errorfile nor payload defined.`,
+    );
+    contentType = undefined;
+  }
+  // Without a body of its own, a deny_status needs one of haproxy's pages.
+  if (body === undefined && !bare && deny && !ERROR_PAGES.has(status))
+    return `error detected in ${r.proxy} while parsing '${r.rule}' rule : status code '${status}' not handled by default with 'default-errorfiles' argument.`;
   return { status, contentType, body: body ?? (bare ? "" : undefined) };
+}
+
+/** The statuses haproxy 2.6 has a built-in page for. */
+const ERROR_PAGES = new Set([
+  200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504,
+]);
+
+/** For a rule's reply: its warnings, and the proxy and rule that haproxy's messages name. */
+export interface ReplyReporter {
+  warning(message: string): void;
+  /** "frontend 'f'", "proxy 'l'"... */
+  proxy: string;
+  /** "http-request deny"... */
+  rule: string;
 }
 
 const nameValue = (words: string[], kw: string): { name: string; value: string } | string => {
@@ -91,19 +115,22 @@ const nameValue = (words: string[], kw: string): { name: string; value: string }
   return { name: words[0]!, value: words[1]! };
 };
 
-export function parseHttpRequestAction(words: string[]): HttpRequestAction | string {
+export function parseHttpRequestAction(
+  words: string[],
+  r: Omit<ReplyReporter, "rule">,
+): HttpRequestAction | string {
   const [kw, ...args] = words;
   switch (kw) {
     case "allow":
       return args.length ? `'allow' takes no argument` : { kind: "allow" };
     case "deny":
     case "tarpit": {
-      const r = parseReply(args, true, kw === "deny" ? 403 : 500);
-      return typeof r === "string" ? r : { kind: kw, ...r };
+      const reply = parseReply(args, true, kw === "deny" ? 403 : 500, { ...r, rule: `http-request ${kw}` });
+      return typeof reply === "string" ? reply : { kind: kw, ...reply };
     }
     case "return": {
-      const r = parseReply(args, false, 200);
-      return typeof r === "string" ? r : { kind: "return", ...r };
+      const reply = parseReply(args, false, 200, { ...r, rule: "http-request return" });
+      return typeof reply === "string" ? reply : { kind: "return", ...reply };
     }
     case "redirect": {
       const type = args[0];
@@ -141,14 +168,17 @@ export function parseHttpRequestAction(words: string[]): HttpRequestAction | str
   }
 }
 
-export function parseHttpResponseAction(words: string[]): HttpResponseAction | string {
+export function parseHttpResponseAction(
+  words: string[],
+  r: Omit<ReplyReporter, "rule">,
+): HttpResponseAction | string {
   const [kw, ...args] = words;
   switch (kw) {
     case "allow":
       return args.length ? `'allow' takes no argument` : { kind: "allow" };
     case "deny": {
-      const r = parseReply(args, true, 502);
-      return typeof r === "string" ? r : { kind: "deny", ...r };
+      const reply = parseReply(args, true, 502, { ...r, rule: "http-response deny" });
+      return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
     case "set-header":
     case "add-header": {

@@ -128,10 +128,11 @@ const RULE_REASONS: Record<number, string> = {
   520: "Web server is returning an unknown error",
 };
 
-const CLASS_REASONS = ["Other", "Informational", "Success", "Redirection", "Client Error", "Server Error"];
+/** Rules take statuses from 200 to 599; one without a phrase of its own is named by its class. */
+const CLASS_REASONS = ["Success", "Redirection", "Client Error", "Server Error"];
 
 const ruleReason = (status: number): string =>
-  RULE_REASONS[status] ?? CLASS_REASONS[Math.floor(status / 100)] ?? "Other";
+  RULE_REASONS[status] ?? CLASS_REASONS[Math.floor(status / 100) - 2]!;
 
 /**
  * The Connection header of a response from the proxy: "close" when the client's connection ends

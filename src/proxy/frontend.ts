@@ -3,7 +3,6 @@ import net from "node:net";
 import type { Bind, HttpRequestAction, HttpResponseAction, Proxy } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
-import { placeBits } from "../acl/place.js";
 import type { RtBackend } from "./backend.js";
 import { compileRules, type CompiledRule, type Cond } from "./rules.js";
 
@@ -43,8 +42,8 @@ export class RtFrontend {
     readonly own: RtBackend | undefined,
   ) {
     this.name = px.name;
-    this.requestRules = compileRules(px.httpRequest, px, "http-request");
-    this.responseRules = compileRules(px.httpResponse, px, "http-response");
+    this.requestRules = compileRules(px.httpRequest, px);
+    this.responseRules = compileRules(px.httpResponse, px);
     const find = (name: string, where: Bind["where"]): RtBackend => {
       const b = backends.get(name);
       if (!b) throw new ConfigError(`Proxy '${px.name}': unable to find required backend: '${name}'.`, where);
@@ -52,9 +51,7 @@ export class RtFrontend {
     };
     this.routes = px.useBackends.map((u) => ({
       backend: find(u.backend, u.where),
-      cond: u.cond
-        ? compileCondition(u.cond, px.acls, undefined, placeBits("use-backend", true, false))
-        : undefined,
+      cond: u.cond ? compileCondition(u.cond, px.acls) : undefined,
     }));
     this.defaultBackend = px.defaultBackend ? find(px.defaultBackend.name, px.defaultBackend.where) : own;
     // 0: no frontend limit of its own; the global maxconn still applies.

@@ -1,9 +1,7 @@
 // Compiled http-request / http-response rules and their evaluation, in declaration order.
 import type { HttpRequestAction, HttpResponseAction, HttpRule, Proxy } from "../config/model.js";
-import { hasBackend, hasFrontend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
-import { placeBits, type Place } from "../acl/place.js";
 import type { SampleContext } from "../acl/context.js";
 import { pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
@@ -44,9 +42,7 @@ function literal(fmt: string, where: HttpRule<unknown>["where"]): string {
 export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
   rules: HttpRule<A>[],
   px: Proxy,
-  place: Place,
 ): CompiledRule<A>[] {
-  const where = placeBits(place, hasFrontend(px), hasBackend(px));
   return rules.map((r) => {
     let a = r.action;
     if ("value" in a) a = { ...a, value: literal(a.value, r.where) };
@@ -62,11 +58,7 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
       }
       a = { ...a, replace: literal(a.replace, r.where) };
     }
-    return {
-      action: a,
-      cond: r.cond ? compileCondition(r.cond, px.acls, undefined, where) : undefined,
-      regex,
-    };
+    return { action: a, cond: r.cond ? compileCondition(r.cond, px.acls) : undefined, regex };
   });
 }
 

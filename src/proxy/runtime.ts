@@ -92,8 +92,8 @@ export class Runtime {
     for (const px of config.proxies) {
       if (!hasBackend(px)) continue;
       const be = new RtBackend(px);
-      be.requestRules = compileRules(px.httpRequest, px, "http-request");
-      be.responseRules = compileRules(px.httpResponse, px, "http-response");
+      be.requestRules = compileRules(px.httpRequest, px);
+      be.responseRules = compileRules(px.httpResponse, px);
       for (const s of px.servers) be.servers.push(new RtServer(be, s, await resolve(s.host, s.where)));
       rt.backends.set(px.name, be);
     }

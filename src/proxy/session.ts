@@ -740,7 +740,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
   }
 
-  /** A deny, a tarpit's end or an http-response deny: its status, with its body or our error page. */
+  /**
+   * A deny, a tarpit's end or an http-response deny: its status, with its body or our error page
+   * (haproxy's 400 and 408 pages say `Connection: close`, and the connection closes after them).
+   */
   private sendVerdictReply(v: Verdict, cause: TermCause, phase: TermPhase): void {
     if (v.kind !== "deny" && v.kind !== "tarpit") return;
     const body = v.body;
@@ -752,7 +755,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
           : errorReply(v.status, c),
       cause,
       phase,
+      body === undefined && (v.status === 400 || v.status === 408),
     );
+  }
+
+  /** An http-response rule refused the server's response: haproxy's log then has no Tr. */
+  private responseDenied(v: Verdict): void {
+    this.detach()?.close();
+    this.rec.Tr = -1;
+    this.sendVerdictReply(v, "P", "H");
   }
 
   /** One of our error pages for what went wrong past the request (server, queue, rules). */
@@ -771,6 +782,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     build: (c: ReplyConnection) => Buffer,
     cause: TermCause,
     phase: TermPhase,
+    closes = false,
   ): void {
     if (this.phase === Phase.Closed) return;
     // In mode tcp there is no request to answer: the connection just closes, as haproxy's does.
@@ -779,9 +791,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return this.close(cause, phase);
     }
     const complete = this.client.writable && this.skipRequestBody();
-    const keep = complete && !this.closesAfterThis();
+    const keep = complete && !closes && !this.closesAfterThis();
     let bytes = build(
-      !complete || this.saysClose() ? "close" : this.req.versionMinor === 0 ? "keep-alive" : undefined,
+      !complete || closes || this.saysClose()
+        ? "close"
+        : this.req.versionMinor === 0
+          ? "keep-alive"
+          : undefined,
     );
     // A response to HEAD has no body, ours neither.
     if (this.req.method === "HEAD") bytes = headOf(bytes);
@@ -1324,12 +1340,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.status = res.status;
     this.captureResponse(res);
     const v = this.responseVerdict();
-    if (v.kind !== "continue") {
-      this.detach()?.close();
-      // As haproxy's, a response denied is no response: no Tr in the log.
-      this.rec.Tr = -1;
-      return this.sendVerdictReply(v, "P", "H");
-    }
+    if (v.kind !== "continue") return this.responseDenied(v);
     res = this.res!;
     this.serverCookies(res);
     edits.startLine ??= normalizedStartLine(res);
@@ -1658,12 +1669,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.captureResponse(head);
     // http-response rules see this head too: they may edit it, or deny it (a 502, as haproxy 2.6 does).
     const v = this.responseVerdict();
-    if (v.kind !== "continue") {
-      this.detach()?.close();
-      // As haproxy's, a response denied is no response: no Tr in the log.
-      this.rec.Tr = -1;
-      return this.sendVerdictReply(v, "P", "H");
-    }
+    if (v.kind !== "continue") return this.responseDenied(v);
     this.serverCookies(this.res!);
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
     const bytes = interimHead(this.res!, head.status === 101);

@@ -194,7 +194,8 @@ const rows: Row[] = [
   ["dst_port 8080", R1, true],
   ["dst_port 80 443", R1, false],
   ["fe_name fe", R1, true],
-  ["be_name -m found", R1, false],
+  // Before a backend is chosen, haproxy's stream has the frontend as its backend (2.6.12).
+  ["be_name fe", R1, true],
   ["be_name bk", R1, true, { beName: "bk" }],
   ["nbsrv(bk) 2", R1, true],
   ["nbsrv(empty) eq 0", R1, true],

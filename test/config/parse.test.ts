@@ -273,6 +273,20 @@ test("errors name the line and the keyword", () => {
     9,
     /^tcp frontend 'f' \(t\.cfg:6\) uses http backend 'b' \(t\.cfg:10\) as its default backend: .* not supported by sluice yet\.$/,
   );
+  // A deny_status without a body needs one of haproxy's pages; a content-type without a body is dropped.
+  oneAlert(
+    `${BASE}frontend f\n  bind :1\n  http-request deny deny_status 302\n`,
+    8,
+    /^error detected in frontend 'f' while parsing 'http-request deny' rule : status code '302' not handled by default with 'default-errorfiles' argument\.$/,
+  );
+  assert.deepEqual(
+    parse(
+      `${BASE}frontend f\n  bind :1\n  http-request return status 200 content-type text/plain\n`,
+    ).diagnostics.map((d) => `${d.level} ${d.where?.line}: ${d.message}`),
+    [
+      "warning 8: content-type 'text/plain' ignored by the http reply because neither errorfile nor payload defined.",
+    ],
+  );
   oneAlert(`${BASE}backend b\nbackend b\n`, 7, /same name as backend 'b'/);
   oneAlert(`${BASE}backend b\n  server s 127.0.0.1:1\n  server s 127.0.0.1:2\n`, 8, /already defined/);
   oneAlert(`${BASE}backend b\n  server s 127.0.0.1:70000\n`, 7, /invalid port '70000'/);

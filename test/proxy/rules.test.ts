@@ -14,6 +14,7 @@ import {
   DEFAULTS,
   syslogReceiver,
   loggedDefaults,
+  waitFor,
   type Backend,
   type Proxy,
 } from "../helpers/harness.js";
@@ -48,6 +49,7 @@ frontend f
   http-request tarpit if { path_beg /trap }
   http-request deny deny_status 410 if { path /gone }
   http-request deny status 400 if { path /bare }
+  http-request deny deny_status 400 if { path /bad }
   http-request deny deny_status 407 if { path /page407 }
   http-request return status 502 if { path /r502 }
   http-request return status 200 content-type text/plain string "pong" if { path /ping }
@@ -99,6 +101,14 @@ test("deny with a status and a body; tarpit holds the client, then 500", async (
   // general table (502 "Bad Gateway or Proxy Error").
   assert.match(await get("/page407"), /^HTTP\/1\.1 407 Unauthorized\r\n/);
   assert.match(await get("/r502"), /^HTTP\/1\.1 502 Bad Gateway or Proxy Error\r\n/);
+  // haproxy's 400 page says Connection: close, and means it, even to a keep-alive client.
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  c.send("GET /bad HTTP/1.1\r\nHost: x\r\n\r\n");
+  const bad = await c.response();
+  assert.equal(bad.status, 400);
+  assert.match(bad.head, /\r\nconnection: close(\r\n|$)/);
+  await waitFor(() => c.closed, 3000, "the close after the 400 page");
   const gone = await get("/gone");
   assert.equal(status(gone), 410);
   assert.match(
@@ -347,7 +357,7 @@ backend b
   }
 });
 
-test("an ACL whose sample is not there never matches: request headers in http-response rules (haproxy 2.6.12)", async () => {
+test("an ACL whose sample is not there never matches: request headers in http-response rules, as in haproxy 2.6.12", async () => {
   const b = await httpBackend("b");
   cleanup.push(b.close);
   const text = `${DEFAULTS}
@@ -359,7 +369,10 @@ frontend f
   http-response set-header X-Mix yes if mix
   http-response set-header X-Meth yes if METH_GET
   http-response set-header X-Status yes if { status 200 }
+  http-response set-header X-Http yes if HTTP
+  http-response set-header X-Len yes if REQ_CONTENT
   http-request set-header X-Req-Status yes if { status 200 }
+  http-request set-header X-Be-Name yes if { be_name f }
   default_backend bk
 backend bk
   server s 127.0.0.1:${b.port}
@@ -370,19 +383,27 @@ backend bk
   assert.deepEqual(warnings, [
     "12: anonymous acl will never match because it uses keyword 'path' which is incompatible with 'frontend http-response header rule'",
     "13: acl 'mix' involves keywords 'path' which is incompatible with 'frontend http-response header rule'",
-    "16: anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'",
+    "17: acl 'REQ_CONTENT' will never match because it only involves keywords that are incompatible with 'frontend http-response header rule'",
+    "18: anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'",
+    "19: anonymous acl will never match because it uses keyword 'be_name' which is incompatible with 'frontend http-request header rule'",
   ]);
   const q = await startProxy(text);
   cleanup.push(q.stop);
   const r = await get("/x", "", q.port);
   assert.equal(status(r), 200);
   const head = r.slice(0, r.indexOf("\r\n\r\n")).toLowerCase();
-  // method is kept for the response; path is not, and the mix ACL's path line drops out.
+  // The method is kept for the response, the path is not (the mix ACL's path line cannot match),
+  // HTTP finds no request, and req.len measures the response, whatever the warnings say.
   assert.deepEqual(
-    ["x-path", "x-mix", "x-meth", "x-status"].filter((h) => head.includes(`\r\n${h}: yes`)),
-    ["x-meth", "x-status"],
+    ["x-path", "x-mix", "x-meth", "x-status", "x-http", "x-len"].filter((h) =>
+      head.includes(`\r\n${h}: yes`),
+    ),
+    ["x-meth", "x-status", "x-len"],
   );
-  assert.ok(!seenHeaders(b).some((h) => /x-req-status/i.test(h)));
+  const seen = seenHeaders(b).join(" ").toLowerCase();
+  assert.doesNotMatch(seen, /x-req-status/);
+  // Before a backend is chosen, be_name gives the frontend's name.
+  assert.match(seen, /x-be-name yes/);
 });
 
 test("a response denied by an http-response rule is logged without Tr, as haproxy 2.6.12 logs it", async () => {
