@@ -42,7 +42,7 @@ interface Keyword {
   match: MatchName;
   /** A legacy ACL keyword (errors say "ACL keyword") rather than a sample fetch. */
   acl: boolean;
-  /** Where its sample exists: the request's head, the response's, the backend, or anywhere. */
+  /** Where its sample exists (FetchUse). */
   use: FetchUse;
   make: Maker;
 }
