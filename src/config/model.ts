@@ -328,3 +328,6 @@ export interface Config {
 
 export const hasFrontend = (p: Proxy): boolean => p.kind !== "backend";
 export const hasBackend = (p: Proxy): boolean => p.kind !== "frontend";
+
+/** A proxy as haproxy names it in its messages: a listen section is a "proxy". */
+export const typeName = (p: Proxy): string => `${p.kind === "listen" ? "proxy" : p.kind} '${p.name}'`;

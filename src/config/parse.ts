@@ -1,7 +1,7 @@
 // Configuration text ──► typed model. Problems are collected, not thrown, so that `-c` lists them all
 // the way haproxy does; the caller refuses to start when any is an alert.
 import type { Config, Diagnostic, Global, Proxy, ProxySettings, Where } from "./model.js";
-import { hasBackend, hasFrontend } from "./model.js";
+import { hasBackend, hasFrontend, typeName } from "./model.js";
 import { newGlobal, newProxySettings } from "./defaults.js";
 import { tokenize, TokenizeError, type Env } from "./tokenize.js";
 import { evalCondExpr, CondExprError } from "./condexpr.js";
@@ -402,8 +402,7 @@ class ConfigParser {
       const be = backendNames.get(name);
       if (!be) return this.alert(`Proxy '${from.name}': unable to find required ${what}: '${name}'.`, where);
       if (be.mode === from.mode) return;
-      const id = (p: Proxy) =>
-        `${p.mode} ${p.kind === "listen" ? "proxy" : p.kind} '${p.name}' (${p.where.file}:${p.where.line})`;
+      const id = (p: Proxy) => `${p.mode} ${typeName(p)} (${p.where.file}:${p.where.line})`;
       const how = what === "default_backend" ? "as its default backend" : "in a 'use_backend' rule";
       if (from.mode === "http")
         this.alert(`${id(from)} tries to use incompatible ${id(be)} ${how} (see 'mode').`);
@@ -520,9 +519,4 @@ class ConfigParser {
         p.where,
       );
   }
-}
-
-/** A proxy as haproxy names it in its messages: a listen section is a "proxy". */
-function typeName(p: Proxy): string {
-  return `${p.kind === "listen" ? "proxy" : p.kind} '${p.name}'`;
 }

@@ -2,7 +2,7 @@
 import type { Balance, ForwardFor, HttpCheckSend, Proxy, ProxySettings, Timeouts, Where } from "./model.js";
 import type { HashFunction } from "../balance/hash.js";
 import type { UriHashing } from "../balance/request-key.js";
-import { hasBackend, hasFrontend } from "./model.js";
+import { hasBackend, hasFrontend, typeName } from "./model.js";
 import { parseDuration } from "./duration.js";
 import { parseHostPort, parseNetwork } from "./address.js";
 import { parseLogTarget } from "./log-target.js";
@@ -412,7 +412,7 @@ function checkCondition(
 /** What a rule's reply reports to: this line's warnings, and the proxy as haproxy names it. */
 const replyReporter = (c: KeywordContext, p: Proxy) => ({
   warning: (m: string) => c.warning(m),
-  proxy: `${p.kind === "listen" ? "proxy" : p.kind} '${p.name}'`,
+  proxy: typeName(p),
 });
 
 function needProxy(c: KeywordContext): Proxy | undefined {

@@ -1,6 +1,7 @@
 // Conditions (`if|unless ...`) and the actions of `http-request` / `http-response` lines.
 import { readFileSync } from "node:fs";
 import type { CondTerm, Condition, HttpRequestAction, HttpResponseAction, Where } from "./model.js";
+import { HAPROXY_PAGES } from "../http/errors.js";
 
 /** Splits `words` at `if`/`unless`: the words before and the parsed condition after. */
 export function splitCondition(words: string[], where: Where): { head: string[]; cond?: Condition } | string {
@@ -91,15 +92,10 @@ function parseReply(
     contentType = undefined;
   }
   // Without a body of its own, a deny_status needs one of haproxy's pages.
-  if (body === undefined && !bare && deny && !ERROR_PAGES.has(status))
+  if (body === undefined && !bare && deny && !HAPROXY_PAGES.has(status))
     return `error detected in ${r.proxy} while parsing '${r.rule}' rule : status code '${status}' not handled by default with 'default-errorfiles' argument.`;
   return { status, contentType, body: body ?? (bare ? "" : undefined) };
 }
-
-/** The statuses haproxy 2.6 has a built-in page for. */
-const ERROR_PAGES = new Set([
-  200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504,
-]);
 
 /** For a rule's reply: its warnings, and the proxy and rule that haproxy's messages name. */
 export interface ReplyReporter {

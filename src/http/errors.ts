@@ -30,7 +30,12 @@ export const REASONS: Record<number, string> = {
   504: "Gateway Time-out",
 };
 
-/** What each of haproxy's built-in error pages explains (a deny may use any of them). */
+/** The statuses haproxy 2.6 has a built-in page for: a deny_status without a body needs one. */
+export const HAPROXY_PAGES = new Set([
+  200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504,
+]);
+
+/** What each of our pages explains: haproxy's statuses, and the 414 our parser sends. */
 const EXPLANATIONS: Record<number, string> = {
   200: "The proxy is alive.",
   400: "The request could not be understood.",

@@ -67,14 +67,12 @@ function valueEnd(s: string, from: number, end: number, commaOnly = false): numb
  */
 function cut(s: string, from: number, next: number): { s: string; from: number; delta: number } {
   const end = s.length;
-  let keep: string;
+  let keep = "";
   if (from === 0) {
     if (next < end) next++;
     while (next < end && isBlank(s, next)) next++;
-    keep = "";
   } else {
     while (isBlank(s, from - 1)) from--;
-    keep = "";
     if (next < end) {
       keep = s[next]!;
       next++;
@@ -104,6 +102,12 @@ export function b64ToDate(s: string, at: number): number {
     n = n * 64 + v;
   }
   return n;
+}
+
+/** A date of a cookie's value at `at`, in seconds; 0 when it is not a valid one. */
+function cookieDate(s: string, at: number): number {
+  const d = b64ToDate(s, at);
+  return d > 0 ? d * 4 : 0;
 }
 
 /**
@@ -220,15 +224,11 @@ function requestCookieLine(
       const bar = h.indexOf("|", valBeg);
       if (bar >= 0 && bar < valEnd) {
         delim = bar;
-        if (valEnd - (bar + 1) >= 5) {
-          const d = b64ToDate(h, bar + 1);
-          if (d > 0) p.lastDate = d * 4;
-        }
+        // A date that cannot be read leaves the one an earlier occurrence gave.
+        if (valEnd - (bar + 1) >= 5) p.lastDate = cookieDate(h, bar + 1) || p.lastDate;
         const bar2 = h.indexOf("|", bar + 1);
-        if (bar2 >= 0 && bar2 < valEnd && valEnd - bar2 > 5) {
-          const d = b64ToDate(h, bar2 + 1);
-          if (d > 0) p.firstDate = d * 4;
-        }
+        if (bar2 >= 0 && bar2 < valEnd && valEnd - bar2 > 5)
+          p.firstDate = cookieDate(h, bar2 + 1) || p.firstDate;
       }
     }
     // Too old or idle too long (a date more than a day ahead is as bad): as if there were none.

@@ -520,12 +520,21 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private toServer(): void {
     if (this.bodyCut) return this.close("C", "R");
     const be = this.be!;
-    if (be.px.cookie) {
-      const p = (this.persistence ??= new Persistence());
-      readRequestCookies(this.req, edits, be.px.cookie, be.servers, be.px.persist, p, nowSeconds());
-    }
+    this.readCookies(be);
     this.prepareOutgoingHead(be);
     this.acquireServer();
+  }
+
+  /**
+   * The request's persistence cookie, when `be` has a `cookie` line: the server it names, and the
+   * Cookie headers rewritten in `edits` as the mode asks. Undefined without one.
+   */
+  private readCookies(be: RtBackend): Persistence | undefined {
+    const ck = be.px.cookie;
+    if (!ck) return undefined;
+    const p = (this.persistence ??= new Persistence());
+    readRequestCookies(this.req, edits, ck, be.servers, be.px.persist, p, nowSeconds());
+    return p;
   }
 
   /**
@@ -535,10 +544,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private cookiesForLog(): void {
     // Before a backend is chosen, a listen section is its own.
     const be = this.be ?? this.fe.own;
-    const ck = be?.px.cookie;
-    if (!be || !ck) return;
-    const p = (this.persistence ??= new Persistence());
-    readRequestCookies(this.req, edits, ck, be.servers, be.px.persist, p, nowSeconds());
+    const p = be && this.readCookies(be);
+    if (!p) return;
     edits.reset();
     if (p.direct) this.rec.server = p.direct.name;
   }
