@@ -5,16 +5,9 @@
 // hash modulo its length: balance source's is the client's address as a 32-bit number (an IPv6
 // address's four words XORed together).
 import { parseIpv4, parseIpv6 } from "../acl/ip.js";
+import type { PooledServer } from "./balancer.js";
 
-export interface MapServer {
-  readonly weight: number;
-  readonly usable: boolean;
-  readonly backup: boolean;
-  /** At maxconn, or requests wait for it already: static-rr passes over it. */
-  readonly saturated: boolean;
-}
-
-export class ServerMap<S extends MapServer> {
+export class ServerMap<S extends PooledServer> {
   private table: S[] = [];
   /** How many servers take traffic (1: every address gets table[0]). */
   private used = 0;
@@ -91,7 +84,7 @@ export class ServerMap<S extends MapServer> {
 }
 
 /** A server's weight in the table: 0 when it is out of it (not usable, or not of the class in use). */
-const inTableWeight = (s: MapServer, active: boolean): number =>
+const inTableWeight = (s: PooledServer, active: boolean): number =>
   s.usable && s.backup !== active ? s.weight : 0;
 
 /** The table of `size` slots: each server earns its share per slot; the first with the most whole turns of credit takes it. */

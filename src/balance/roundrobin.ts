@@ -1,25 +1,209 @@
-// Smooth weighted round robin: weights 1 and 3 give b a b b, spread evenly rather than a a a b.
-// Each pick adds every candidate's weight to its credit and takes the richest, who then pays the
-// total; over one cycle every server is picked exactly `weight` times.
-import type { Balancer, Candidate } from "./balancer.js";
+// balance roundrobin as haproxy's fwrr (lb_fwrr.c) does it, so that servers come in the same order
+// as behind haproxy: weights 1 and 3 give b b b a. Each group (active, backup) holds its servers in
+// three trees: `init` (not picked yet this round, heaviest first), `curr` (ordered by the position
+// of their next turn) and `next` (waiting for the next round); `init` and `next` swap at the end
+// of a round. Positions count picks; a server of weight w comes back every total/w picks.
+import type { PooledServer } from "./balancer.js";
 
-export class RoundRobin<S extends Candidate> implements Balancer<S> {
-  private readonly credit = new Map<S, number>();
+/** haproxy scales user weights by 16 (BE_WEIGHT_SCALE) for finer steps. */
+const SCALE = 16;
+const EWEIGHT_MAX = 256 * SCALE;
 
-  pick(servers: readonly S[]): S | undefined {
-    let best: S | undefined;
-    let bestCredit = -Infinity;
-    let total = 0;
+interface Slot<S> {
+  readonly s: S;
+  /** Effective weight: the user weight, scaled. */
+  readonly eweight: number;
+  /** Position of the next turn, and the remainder carried between turns. */
+  npos: number;
+  rweight: number;
+  key: number;
+  tree: Slot<S>[] | undefined;
+  /** In the choice: the state round robin last saw (haproxy's "currently usable"). */
+  counted: boolean;
+}
+
+interface Group<S> {
+  currPos: number;
+  currWeight: number;
+  nextWeight: number;
+  readonly curr: Slot<S>[];
+  init: Slot<S>[];
+  next: Slot<S>[];
+}
+
+/** haproxy's ebtree order: by key, equal keys in the order they came. Trees hold a few servers. */
+function insert<S>(tree: Slot<S>[], slot: Slot<S>): void {
+  let i = tree.length;
+  while (i > 0 && tree[i - 1]!.key > slot.key) i--;
+  tree.splice(i, 0, slot);
+  slot.tree = tree;
+}
+
+function remove<S>(slot: Slot<S>): void {
+  const t = slot.tree;
+  if (!t) return;
+  const i = t.indexOf(slot);
+  if (i >= 0) t.splice(i, 1);
+}
+
+function newGroup<S>(weight: number): Group<S> {
+  return { currPos: weight, currWeight: weight, nextWeight: weight, curr: [], init: [], next: [] };
+}
+
+export class RoundRobin<S extends PooledServer> {
+  private readonly slots = new Map<S, Slot<S>>();
+  private readonly act: Group<S>;
+  private readonly bck: Group<S>;
+
+  /** `allbackups` off: only the first usable backup serves when no active server is usable. */
+  constructor(
+    private readonly servers: readonly S[],
+    private readonly allbackups: boolean,
+  ) {
+    let act = 0;
+    let bck = 0;
     for (const s of servers) {
-      const c = (this.credit.get(s) ?? 0) + s.weight;
-      this.credit.set(s, c);
-      total += s.weight;
-      if (c > bestCredit) {
-        best = s;
-        bestCredit = c;
-      }
+      const slot: Slot<S> = {
+        s,
+        eweight: s.weight * SCALE,
+        npos: 0,
+        rweight: 0,
+        key: 0,
+        tree: undefined,
+        counted: s.usable,
+      };
+      this.slots.set(s, slot);
+      if (!s.usable) continue;
+      if (s.backup) bck += slot.eweight;
+      else act += slot.eweight;
     }
-    if (best) this.credit.set(best, bestCredit - total);
-    return best;
+    this.act = newGroup(act);
+    this.bck = newGroup(bck);
+    for (const slot of this.slots.values())
+      if (slot.counted) this.queueByWeight(this.groupOf(slot).init, slot);
+  }
+
+  private groupOf(slot: Slot<S>): Group<S> {
+    return slot.s.backup ? this.bck : this.act;
+  }
+
+  /** `s` became usable: it joins the round where its weight gives it a fair place. */
+  up(s: S): void {
+    const slot = this.slots.get(s)!;
+    if (!s.usable || slot.counted) return;
+    slot.counted = true;
+    const g = this.groupOf(slot);
+    g.nextWeight += slot.eweight;
+    slot.npos = g.currPos + Math.trunc((g.nextWeight + g.currWeight - g.currPos) / slot.eweight);
+    this.queue(slot);
+  }
+
+  /** `s` is no longer usable: out of every tree. */
+  down(s: S): void {
+    const slot = this.slots.get(s)!;
+    if (s.usable || !slot.counted) return;
+    slot.counted = false;
+    this.groupOf(slot).nextWeight -= slot.eweight;
+    remove(slot);
+    slot.tree = undefined;
+  }
+
+  /**
+   * The next server in turn that is not saturated, passing over `avoid` (a redispatch) unless it is
+   * the only one; undefined when all are saturated. Without a usable active server and without
+   * allbackups it is the first usable backup, saturated or not (its queue then takes the request).
+   */
+  pick(avoid: S | undefined): S | undefined {
+    let g: Group<S>;
+    if (this.act.nextWeight > 0) g = this.act;
+    else if (!this.allbackups) return this.servers.find((s) => s.backup && s.usable);
+    else if (this.bck.nextWeight > 0) g = this.bck;
+    else return undefined;
+
+    let switched = false;
+    let avoided: Slot<S> | undefined;
+    // Saturated (and avoided) servers taken out of the trees on the way, put back at the end.
+    const passed: Slot<S>[] = [];
+    let chosen: Slot<S> | undefined;
+    for (;;) {
+      if (g.currWeight === 0) g.currPos = g.currWeight = g.nextWeight;
+      let slot = this.fromGroup(g);
+      while (!slot) {
+        if (switched) break;
+        switched = true;
+        // End of the round: the servers waiting for the next one start over, by weight.
+        [g.init, g.next] = [g.next, g.init];
+        g.currWeight = g.nextWeight;
+        g.currPos = g.currWeight;
+        slot = this.fromGroup(g);
+      }
+      if (!slot) {
+        chosen = avoided;
+        break;
+      }
+      // Its turn is used up even when it cannot serve: it moves to its next place afterwards.
+      this.advance(g, slot);
+      remove(slot);
+      g.currPos++;
+      if (!slot.s.saturated) {
+        if (slot.s !== avoid || avoided) {
+          chosen = slot;
+          break;
+        }
+        avoided = slot;
+      }
+      passed.push(slot);
+    }
+    if (chosen) this.queue(chosen);
+    // Last passed first, as haproxy's list of them runs: it decides between equal places.
+    for (let i = passed.length - 1; i >= 0; i--) {
+      const slot = passed[i]!;
+      if (slot === chosen) continue;
+      // After a new round began their places are lost: only their weight counts.
+      if (switched) this.queueByWeight(g.init, slot);
+      else this.queue(slot);
+    }
+    return chosen?.s;
+  }
+
+  /** The first server of `curr` if its turn has come, else the heaviest one not picked yet. */
+  private fromGroup(g: Group<S>): Slot<S> | undefined {
+    const s1 = g.curr[0];
+    if (s1 && s1.npos <= g.currPos) return s1;
+    const s2 = g.init[0];
+    if (s2) {
+      s2.npos = s2.rweight = 0;
+      return s2;
+    }
+    return s1;
+  }
+
+  /** Moves a picked server's next turn on by total/weight picks, carrying the remainder. */
+  private advance(g: Group<S>, slot: Slot<S>): void {
+    if (slot.npos === 0) slot.npos = g.currPos;
+    slot.npos += Math.trunc(g.nextWeight / slot.eweight);
+    slot.rweight += g.nextWeight % slot.eweight;
+    if (slot.rweight >= slot.eweight) {
+      slot.rweight -= slot.eweight;
+      slot.npos++;
+    }
+  }
+
+  private queueByWeight(tree: Slot<S>[], slot: Slot<S>): void {
+    slot.key = EWEIGHT_MAX - slot.eweight;
+    insert(tree, slot);
+  }
+
+  /** Puts a server at its next position in `curr`, or in `next` when it falls past this round. */
+  private queue(slot: Slot<S>): void {
+    const g = this.groupOf(slot);
+    if (slot.npos >= 2 * g.currWeight || slot.npos >= g.currWeight + g.nextWeight) {
+      slot.npos -= g.currWeight;
+      this.queueByWeight(g.next, slot);
+    } else {
+      // Earlier positions first; at the same position the heavier server, then the one owed more.
+      slot.key = (256 * slot.npos + Math.floor((EWEIGHT_MAX + slot.rweight - slot.eweight) / SCALE)) >>> 0;
+      insert(g.curr, slot);
+    }
   }
 }

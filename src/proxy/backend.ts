@@ -38,10 +38,10 @@ export class RtServer {
   readonly maxconn: number;
   readonly maxqueue: number;
   readonly backup: boolean;
-  /** Operational state, driven by health checks; a server without `check` is always up. */
+  /** Operational state, driven by health checks (RtBackend.setUp); without `check` always up. */
   up: boolean;
   /** `disabled`: in maintenance, never chosen and not checked. */
-  maint: boolean;
+  readonly maint: boolean;
   /** Connections being served, a tunnel included until it ends. */
   cur = 0;
   /** Requests waiting for this server in particular. */
@@ -93,24 +93,31 @@ export class RtServer {
 
 export class RtBackend {
   readonly name: string;
-  readonly servers: RtServer[] = [];
+  readonly servers: readonly RtServer[];
   readonly queue = new Fifo<Waiter>();
   /** Connections served by this backend now (beconn). */
   cur = 0;
   total = 0;
   requestRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];
-  /** roundrobin, leastconn and first pick among the candidates of the moment. */
+  /** roundrobin keeps its own turns, told when a server comes and goes. */
+  private readonly rr: RoundRobin<RtServer> | undefined;
+  /** leastconn and first pick among the candidates of the moment. */
   private readonly lb: Balancer<RtServer> | undefined;
   /** static-rr and the hashing algorithms use haproxy's table of servers instead. */
   private readonly map: ServerMap<RtServer> | undefined;
   /** Scratch list of candidates, reused across picks. */
   private readonly candidates: RtServer[] = [];
 
-  constructor(readonly px: Proxy) {
+  /** `addresses`: the resolved address of each server of `px`, in order. */
+  constructor(
+    readonly px: Proxy,
+    addresses: readonly string[],
+  ) {
     this.name = px.name;
+    this.servers = px.servers.map((s, i) => new RtServer(this, s, addresses[i]!));
     const b = px.balance;
-    if (b === "roundrobin") this.lb = new RoundRobin();
+    if (b === "roundrobin") this.rr = new RoundRobin(this.servers, px.allbackups);
     else if (b === "leastconn") this.lb = new LeastConn();
     else if (b === "first") this.lb = new First();
     else this.map = new ServerMap(this.servers, px.allbackups);
@@ -119,6 +126,13 @@ export class RtBackend {
 
   /** balance hdr(name): the header's lower-case name, as the header walk compares it. */
   private readonly hdrName: Buffer | undefined;
+
+  /** A health check brought `s` up or down: round robin takes it in or out of its turns. */
+  setUp(s: RtServer, up: boolean): void {
+    s.up = up;
+    if (up) this.rr?.up(s);
+    else this.rr?.down(s);
+  }
 
   /** Usable servers (nbsrv): active ones, or backups when no active one is up. */
   usableCount(): number {
@@ -147,6 +161,14 @@ export class RtBackend {
    */
   take(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
     if (this.map) return this.takeMapped(avoid, src, req);
+    if (this.rr) {
+      if (this.usableCount() === 0) return "none";
+      // While requests wait for the backend, a new one waits behind them (haproxy's servers are
+      // all full then), without using up anybody's turn.
+      if (this.queue.length > 0 && this.queue.length !== this.cur) return this.queue;
+      const s = this.rr.pick(avoid);
+      return s ? this.takeOn(s) : this.queue;
+    }
     const c = this.candidates;
     c.length = 0;
     let anyUsable = false;
@@ -160,8 +182,7 @@ export class RtBackend {
       // Without allbackups only the first backup takes traffic.
       if (s.backup && !this.px.allbackups && s !== avoid) break;
     }
-    // Like haproxy's, the balancer passes over the avoided server, using up its turn: after a
-    // redispatch, round robin goes on from the server the request lands on.
+    // Like haproxy's, the balancer passes over the avoided server, using up its turn.
     const lb = this.lb!;
     let s = lb.pick(c);
     if (avoid && s === avoid && c.length > 1) {

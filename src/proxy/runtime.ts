@@ -6,7 +6,7 @@ import v8 from "node:v8";
 import type { Config, Global, Proxy } from "../config/model.js";
 import { hasBackend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
-import { RtBackend, RtServer } from "./backend.js";
+import { RtBackend } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
 import { Session } from "./session.js";
@@ -91,10 +91,11 @@ export class Runtime {
     const rt = new Runtime(config);
     for (const px of config.proxies) {
       if (!hasBackend(px)) continue;
-      const be = new RtBackend(px);
+      const addresses: string[] = [];
+      for (const s of px.servers) addresses.push(await resolve(s.host, s.where));
+      const be = new RtBackend(px, addresses);
       be.requestRules = compileRules(px.httpRequest, px);
       be.responseRules = compileRules(px.httpResponse, px);
-      for (const s of px.servers) be.servers.push(new RtServer(be, s, await resolve(s.host, s.where)));
       rt.backends.set(px.name, be);
     }
     for (const px of config.frontends) {

@@ -1,23 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RoundRobin } from "../../src/balance/roundrobin.js";
 import { LeastConn } from "../../src/balance/leastconn.js";
 import { First } from "../../src/balance/first.js";
 import { addressHash } from "../../src/balance/map.js";
 
 const srv = (name: string, weight: number, cur = 0) => ({ name, weight, cur });
-
-test("roundrobin: each server gets its weight's share, interleaved", () => {
-  const rr = new RoundRobin<ReturnType<typeof srv>>();
-  const s = [srv("a", 1), srv("b", 3)];
-  const picks = Array.from({ length: 8 }, () => rr.pick(s)!.name).join("");
-  assert.equal(picks.replace(/b/g, "").length, 2);
-  assert.doesNotMatch(picks, /aa/);
-  const w = [srv("x", 10), srv("y", 10)];
-  const even = Array.from({ length: 6 }, () => rr.pick(w)!.name).join("");
-  assert.equal(even, "xyxyxy");
-  assert.equal(rr.pick([]), undefined);
-});
 
 test("leastconn: fewest connections per weight; ties rotate", () => {
   const lc = new LeastConn<ReturnType<typeof srv>>();

@@ -69,8 +69,10 @@ interface Checked {
 function checked(text: string, name = "bk"): Checked {
   const { config } = parseConfig([{ name: "t.cfg", text }], {});
   const px = config.backends.get(name)!;
-  const be = new RtBackend(px);
-  for (const s of px.servers) be.servers.push(new RtServer(be, s, s.host));
+  const be = new RtBackend(
+    px,
+    px.servers.map((s) => s.host),
+  );
   const logs: string[] = [];
   const levels: number[] = [];
   const checks = new HealthChecks([be], (_be, level, m) => {

@@ -49,7 +49,7 @@ function get(port: number, path = "/", headers: Record<string, string> = {}, age
   );
 }
 
-test("roundrobin honours weights smoothly; weight 0 and disabled servers get nothing", async () => {
+test("roundrobin honours weights in haproxy's order; weight 0 and disabled servers get nothing", async () => {
   const [a, b, c, d] = await backends("a", "b", "c", "d");
   const p = await proxy(`${DEFAULTS}
 ${FRONTEND}  balance roundrobin
@@ -60,11 +60,8 @@ ${FRONTEND}  balance roundrobin
 `);
   const order: string[] = [];
   for (let i = 0; i < 8; i++) order.push((await get(p.port)).body);
-  assert.equal(order.filter((x) => x === "a").length, 2);
-  assert.equal(order.filter((x) => x === "b").length, 6);
-  // Spread evenly: never two a's in a row, and every window of four holds one a.
-  for (let i = 0; i + 4 <= order.length; i++)
-    assert.equal(order.slice(i, i + 4).filter((x) => x === "a").length, 1, order.join(" "));
+  // haproxy 2.6 gives b b b a: the heavier server's turns first in each round.
+  assert.equal(order.join(""), "bbbabbba");
   assert.equal(c!.seen.length + d!.seen.length, 0);
 });
 

@@ -185,11 +185,13 @@ ${FRONTEND}  server a 127.0.0.1:${a.port}
     (await exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).split("\r\n\r\n")[1];
   const p = await proxy(cfg(""));
   assert.equal(await get(p.port), "active");
-  p.rt.backends.get("bk")!.servers[0]!.up = false;
+  const be = p.rt.backends.get("bk")!;
+  be.setUp(be.servers[0]!, false);
   // Without allbackups only the first backup serves.
   assert.deepEqual([await get(p.port), await get(p.port)], ["backup1", "backup1"]);
   const q = await proxy(cfg("option allbackups"));
-  q.rt.backends.get("bk")!.servers[0]!.up = false;
+  const qbe = q.rt.backends.get("bk")!;
+  qbe.setUp(qbe.servers[0]!, false);
   assert.deepEqual([await get(q.port), await get(q.port)].sort(), ["backup1", "backup2"]);
 });
 
