@@ -1,15 +1,7 @@
-// Server choice for a backend. Each algorithm sees only usable servers (up, weight > 0, not full).
-export interface Candidate {
-  /** Effective weight, 1..256; a server of weight 0 is never offered. */
-  readonly weight: number;
-  /** Connections the server serves now (a tunnel counts until it ends). */
-  readonly cur: number;
-}
+// Server choice for a backend: roundrobin, leastconn and first keep their own view of the servers,
+// as haproxy's lb_fwrr, lb_fwlc and lb_fas do, and are told when a server comes and goes.
 
-/**
- * What the algorithms that keep their own view of a backend's servers read: roundrobin's turns and
- * the map-based ones' table follow weights and states as they change.
- */
+/** What the algorithms read of a server. */
 export interface PooledServer {
   /** User weight, 0..256. */
   readonly weight: number;
@@ -20,7 +12,41 @@ export interface PooledServer {
   readonly saturated: boolean;
 }
 
-export interface Balancer<S extends Candidate> {
-  /** Picks one of `servers` (all usable), or undefined when the list is empty. */
-  pick(servers: readonly S[]): S | undefined;
+export interface Balancer<S extends PooledServer> {
+  /**
+   * The server for a new request, passing over `avoid` (a redispatch) unless it is the only one;
+   * undefined when every one is saturated. Without a usable active server and without allbackups,
+   * the first usable backup, saturated or not (its own queue then takes the request).
+   */
+  pick(avoid: S | undefined): S | undefined;
+  /** `s` became usable (a health check brought it up). */
+  up(s: S): void;
+  /** `s` is no longer usable. */
+  down(s: S): void;
+  /** `s` took a request or let one go. */
+  loadChanged(s: S): void;
+}
+
+/** haproxy's ebtree order: by key, equal keys in the order they came. Trees hold a few servers. */
+export function insertByKey<T extends { key: number }>(tree: T[], item: T): void {
+  let i = tree.length;
+  while (i > 0 && tree[i - 1]!.key > item.key) i--;
+  tree.splice(i, 0, item);
+}
+
+/**
+ * haproxy's choice of servers for a request: the active ones while one is usable, else the first
+ * usable backup alone (without allbackups), else every backup; undefined when none is usable.
+ */
+export function serving<S extends PooledServer>(
+  servers: readonly S[],
+  allbackups: boolean,
+): "active" | "backup" | S | undefined {
+  let firstBackup: S | undefined;
+  for (const s of servers) {
+    if (!s.usable) continue;
+    if (!s.backup) return "active";
+    firstBackup ??= s;
+  }
+  return firstBackup && !allbackups ? firstBackup : firstBackup && "backup";
 }

@@ -1,8 +1,27 @@
-// first: the first server (in declaration order) with a free slot, so that the others can idle.
-import type { Balancer, Candidate } from "./balancer.js";
+// first: the first server in declaration order that is not saturated, so that the others can idle
+// (haproxy's lb_fas, whose tree of server ids is the declaration order here).
+import { serving, type Balancer, type PooledServer } from "./balancer.js";
 
-export class First<S extends Candidate> implements Balancer<S> {
-  pick(servers: readonly S[]): S | undefined {
-    return servers[0];
+export class First<S extends PooledServer> implements Balancer<S> {
+  constructor(
+    private readonly servers: readonly S[],
+    private readonly allbackups: boolean,
+  ) {}
+
+  pick(avoid: S | undefined): S | undefined {
+    const group = serving(this.servers, this.allbackups);
+    if (group === undefined || typeof group === "object") return group;
+    const backup = group === "backup";
+    let avoided: S | undefined;
+    for (const s of this.servers) {
+      if (s.backup !== backup || !s.usable || s.saturated) continue;
+      if (s !== avoid) return s;
+      avoided = s;
+    }
+    return avoided;
   }
+
+  up(): void {}
+  down(): void {}
+  loadChanged(): void {}
 }

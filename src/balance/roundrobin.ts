@@ -3,7 +3,7 @@
 // three trees: `init` (not picked yet this round, heaviest first), `curr` (ordered by the position
 // of their next turn) and `next` (waiting for the next round); `init` and `next` swap at the end
 // of a round. Positions count picks; a server of weight w comes back every total/w picks.
-import type { PooledServer } from "./balancer.js";
+import { insertByKey, serving, type Balancer, type PooledServer } from "./balancer.js";
 
 /** haproxy scales user weights by 16 (BE_WEIGHT_SCALE) for finer steps. */
 const SCALE = 16;
@@ -31,11 +31,8 @@ interface Group<S> {
   next: Slot<S>[];
 }
 
-/** haproxy's ebtree order: by key, equal keys in the order they came. Trees hold a few servers. */
 function insert<S>(tree: Slot<S>[], slot: Slot<S>): void {
-  let i = tree.length;
-  while (i > 0 && tree[i - 1]!.key > slot.key) i--;
-  tree.splice(i, 0, slot);
+  insertByKey(tree, slot);
   slot.tree = tree;
 }
 
@@ -50,12 +47,11 @@ function newGroup<S>(weight: number): Group<S> {
   return { currPos: weight, currWeight: weight, nextWeight: weight, curr: [], init: [], next: [] };
 }
 
-export class RoundRobin<S extends PooledServer> {
+export class RoundRobin<S extends PooledServer> implements Balancer<S> {
   private readonly slots = new Map<S, Slot<S>>();
   private readonly act: Group<S>;
   private readonly bck: Group<S>;
 
-  /** `allbackups` off: only the first usable backup serves when no active server is usable. */
   constructor(
     private readonly servers: readonly S[],
     private readonly allbackups: boolean,
@@ -108,17 +104,14 @@ export class RoundRobin<S extends PooledServer> {
     slot.tree = undefined;
   }
 
-  /**
-   * The next server in turn that is not saturated, passing over `avoid` (a redispatch) unless it is
-   * the only one; undefined when all are saturated. Without a usable active server and without
-   * allbackups it is the first usable backup, saturated or not (its queue then takes the request).
-   */
+  /** Turns depend on weights only, not on load. */
+  loadChanged(): void {}
+
+  /** The next server in turn that is not saturated. */
   pick(avoid: S | undefined): S | undefined {
-    let g: Group<S>;
-    if (this.act.nextWeight > 0) g = this.act;
-    else if (!this.allbackups) return this.servers.find((s) => s.backup && s.usable);
-    else if (this.bck.nextWeight > 0) g = this.bck;
-    else return undefined;
+    const group = serving(this.servers, this.allbackups);
+    if (group === undefined || typeof group === "object") return group;
+    const g = group === "active" ? this.act : this.bck;
 
     let switched = false;
     let avoided: Slot<S> | undefined;

@@ -100,14 +100,12 @@ export class RtBackend {
   total = 0;
   requestRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];
-  /** roundrobin keeps its own turns, told when a server comes and goes. */
-  private readonly rr: RoundRobin<RtServer> | undefined;
-  /** leastconn and first pick among the candidates of the moment. */
+  /** roundrobin, leastconn and first keep their own order of the servers. */
   private readonly lb: Balancer<RtServer> | undefined;
   /** static-rr and the hashing algorithms use haproxy's table of servers instead. */
   private readonly map: ServerMap<RtServer> | undefined;
-  /** Scratch list of candidates, reused across picks. */
-  private readonly candidates: RtServer[] = [];
+  /** roundrobin, static-rr and first: while requests wait in the backend's queue, so do new ones. */
+  private readonly queueBehind: boolean;
 
   /** `addresses`: the resolved address of each server of `px`, in order. */
   constructor(
@@ -117,21 +115,22 @@ export class RtBackend {
     this.name = px.name;
     this.servers = px.servers.map((s, i) => new RtServer(this, s, addresses[i]!));
     const b = px.balance;
-    if (b === "roundrobin") this.rr = new RoundRobin(this.servers, px.allbackups);
-    else if (b === "leastconn") this.lb = new LeastConn();
-    else if (b === "first") this.lb = new First();
+    if (b === "roundrobin") this.lb = new RoundRobin(this.servers, px.allbackups);
+    else if (b === "leastconn") this.lb = new LeastConn(this.servers, px.allbackups);
+    else if (b === "first") this.lb = new First(this.servers, px.allbackups);
     else this.map = new ServerMap(this.servers, px.allbackups);
     this.hdrName = typeof b === "object" && "hdr" in b ? Buffer.from(b.hdr, "latin1") : undefined;
+    this.queueBehind = b === "roundrobin" || b === "static-rr" || b === "first";
   }
 
   /** balance hdr(name): the header's lower-case name, as the header walk compares it. */
   private readonly hdrName: Buffer | undefined;
 
-  /** A health check brought `s` up or down: round robin takes it in or out of its turns. */
+  /** A health check brought `s` up or down: the balancer takes it in or out of its order. */
   setUp(s: RtServer, up: boolean): void {
     s.up = up;
-    if (up) this.rr?.up(s);
-    else this.rr?.down(s);
+    if (up) this.lb?.up(s);
+    else this.lb?.down(s);
   }
 
   /** Usable servers (nbsrv): active ones, or backups when no active one is up. */
@@ -160,40 +159,13 @@ export class RtBackend {
    * same server again, as haproxy's map does.
    */
   take(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
+    if (this.usableCount() === 0) return "none";
+    // haproxy takes requests waiting for the backend (some being served) as proof that every server
+    // is full, and does not ask the algorithm: a round robin's turns do not move.
+    if (this.queueBehind && this.queue.length > 0 && this.queue.length !== this.cur) return this.queue;
     if (this.map) return this.takeMapped(avoid, src, req);
-    if (this.rr) {
-      if (this.usableCount() === 0) return "none";
-      // While requests wait for the backend, a new one waits behind them (haproxy's servers are
-      // all full then), without using up anybody's turn.
-      if (this.queue.length > 0 && this.queue.length !== this.cur) return this.queue;
-      const s = this.rr.pick(avoid);
-      return s ? this.takeOn(s) : this.queue;
-    }
-    const c = this.candidates;
-    c.length = 0;
-    let anyUsable = false;
-    let activeUp = false;
-    for (const s of this.servers) if (s.usable && !s.backup) activeUp = true;
-    for (const s of this.servers) {
-      if (!s.usable || s.backup === activeUp) continue;
-      anyUsable = true;
-      if (s.saturated) continue;
-      c.push(s);
-      // Without allbackups only the first backup takes traffic.
-      if (s.backup && !this.px.allbackups && s !== avoid) break;
-    }
-    // Like haproxy's, the balancer passes over the avoided server, using up its turn.
-    const lb = this.lb!;
-    let s = lb.pick(c);
-    if (avoid && s === avoid && c.length > 1) {
-      c.splice(c.indexOf(avoid), 1);
-      s = lb.pick(c);
-    }
-    if (s) {
-      this.acquire(s);
-      return s;
-    }
-    return anyUsable ? this.queue : "none";
+    const s = this.lb!.pick(avoid);
+    return s ? this.takeOn(s) : this.queue;
   }
 
   private takeMapped(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
@@ -206,7 +178,7 @@ export class RtBackend {
         this.acquire(s);
         return s;
       }
-      return this.usableCount() > 0 ? this.queue : "none";
+      return this.queue;
     }
     const s = map.hashed(hash);
     return s ? this.takeOn(s) : "none";
@@ -243,11 +215,13 @@ export class RtBackend {
     s.cur++;
     s.total++;
     if (s.cur > s.maxUsed) s.maxUsed = s.cur;
+    this.lb?.loadChanged(s);
   }
 
   /** Gives a slot back and hands it to the oldest waiter of the server's or the backend's queue. */
   release(s: RtServer): void {
     s.cur--;
+    this.lb?.loadChanged(s);
     this.dispatch(s);
   }
 

@@ -1,24 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LeastConn } from "../../src/balance/leastconn.js";
-import { First } from "../../src/balance/first.js";
 import { addressHash } from "../../src/balance/map.js";
-
-const srv = (name: string, weight: number, cur = 0) => ({ name, weight, cur });
-
-test("leastconn: fewest connections per weight; ties rotate", () => {
-  const lc = new LeastConn<ReturnType<typeof srv>>();
-  const s = [srv("a", 1, 2), srv("b", 3, 3)];
-  assert.equal(lc.pick(s)!.name, "b");
-  const t = [srv("a", 1, 0), srv("b", 1, 0)];
-  const names = new Set([lc.pick(t)!.name, lc.pick(t)!.name]);
-  assert.deepEqual([...names].sort(), ["a", "b"]);
-});
-
-test("first: the first offered server", () => {
-  const f = new First<ReturnType<typeof srv>>();
-  assert.equal(f.pick([srv("a", 1), srv("b", 1)])!.name, "a");
-});
 
 test("source: an address hashes as haproxy's, IPv6 as the XOR of its four words", () => {
   assert.equal(addressHash("127.0.0.1"), 0x7f000001);

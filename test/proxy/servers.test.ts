@@ -407,3 +407,53 @@ test("every server DOWN by its health checks: 503 at once, <NOSRV>, no connect t
     [0, 0],
   );
 });
+
+test("roundrobin: while requests wait for the backend, new ones wait behind them without moving the turns", async () => {
+  // Servers that hold /slow until told; the order is haproxy 2.6.12's for the same steps.
+  const holding: (() => void)[] = [];
+  const make = async (name: string) => {
+    const b = await httpBackend(name, (req, res) => {
+      if (req.url === "/slow") holding.push(() => res.end(name));
+      else res.end(name);
+    });
+    cleanup.push(b.close);
+    return b;
+  };
+  const a = await make("a");
+  const b = await make("b");
+  const p = await proxy(`${DEFAULTS}
+  timeout queue 5s
+${FRONTEND}  server a 127.0.0.1:${a.port} weight 2 maxconn 1
+  server b 127.0.0.1:${b.port} weight 2 maxconn 2
+`);
+  const be = p.rt.backends.get("bk")!;
+  const body = (t: string) => t.split("\r\n\r\n")[1];
+  const get = async (n: number) => {
+    let order = "";
+    for (let i = 0; i < n; i++)
+      order += body(await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    return order;
+  };
+  const slow: Promise<string>[] = [];
+  const hold = async (queued: number) => {
+    const before = holding.length;
+    slow.push(exchange(p.port, "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5000));
+    if (queued) await waitFor(() => be.queue.length === queued, 2000, "queued");
+    else await waitFor(() => holding.length === before + 1, 2000, "held");
+  };
+  assert.equal(await get(8), "abababab");
+  await hold(0);
+  assert.equal(await get(5), "bbbbb");
+  await hold(0);
+  await hold(0);
+  await hold(1);
+  // This one finds a request waiting: it queues without asking round robin.
+  await hold(2);
+  // Answer the held requests, then the queued ones as they reach a server.
+  for (let answered = 0; answered < 5; answered++) {
+    await waitFor(() => holding.length > 0, 2000, "a request at a server");
+    holding.shift()!();
+  }
+  assert.deepEqual((await Promise.all(slow)).map(body).sort(), ["a", "a", "b", "b", "b"]);
+  assert.equal(await get(5), "babab");
+});
