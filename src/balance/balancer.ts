@@ -27,6 +27,16 @@ export interface Balancer<S extends PooledServer> {
   loadChanged(s: S): void;
 }
 
+/** static-rr and the hashing algorithms: haproxy's table of servers, or its consistent hash ring. */
+export interface ServerLookup<S extends PooledServer> {
+  /** The server for a hash; the ring passes over `avoid`, the table gives the same server again. */
+  hashed(hash: number, avoid: S | undefined): S | undefined;
+  /** The servers in turn, passing over saturated ones: static-rr, or hashing without a key. */
+  rotate(avoid: S | undefined): S | undefined;
+  up(s: S): void;
+  down(s: S): void;
+}
+
 /** haproxy's ebtree order: by key, equal keys in the order they came. Trees hold a few servers. */
 export function insertByKey<T extends { key: number }>(tree: T[], item: T): void {
   let i = tree.length;

@@ -62,3 +62,17 @@ function crc32(key: string): number {
   }
   return ~h >>> 0;
 }
+
+/**
+ * haproxy's full_hash: one of Bob Jenkins' 32-bit integer hashes, then a multiplication by a large
+ * prime; the avalanche modifier, and the places of servers on a consistent hash ring.
+ */
+export function fullHash(a: number): number {
+  a = (a + 0x7ed55d16 + (a << 12)) >>> 0;
+  a = (a ^ 0xc761c23c ^ (a >>> 19)) >>> 0;
+  a = (a + 0x165667b1 + (a << 5)) >>> 0;
+  a = ((a + 0xd3a2646c) ^ (a << 9)) >>> 0;
+  a = (a + 0xfd7046c5 + (a << 3)) >>> 0;
+  a = (a ^ 0xb55a4f09 ^ (a >>> 16)) >>> 0;
+  return Math.imul(a, 3221225473) >>> 0;
+}

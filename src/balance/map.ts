@@ -5,9 +5,9 @@
 // hash modulo its length: balance source's is the client's address as a 32-bit number (an IPv6
 // address's four words XORed together).
 import { parseIpv4, parseIpv6 } from "../acl/ip.js";
-import type { PooledServer } from "./balancer.js";
+import type { PooledServer, ServerLookup } from "./balancer.js";
 
-export class ServerMap<S extends PooledServer> {
+export class ServerMap<S extends PooledServer> implements ServerLookup<S> {
   private table: S[] = [];
   /** How many servers take traffic (1: every address gets table[0]). */
   private used = 0;
@@ -21,6 +21,10 @@ export class ServerMap<S extends PooledServer> {
     private readonly servers: readonly S[],
     private readonly allBackups: boolean,
   ) {}
+
+  /** The table notices changes of state itself, at the next pick. */
+  up(): void {}
+  down(): void {}
 
   /** The server for a hash (of the client's address, the URI ...); every hash gets the only one. */
   hashed(hash: number): S | undefined {

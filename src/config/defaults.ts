@@ -54,7 +54,7 @@ export function newProxySettings(): ProxySettings {
     srvTcpKa: false,
     balance: "roundrobin",
     persist: false,
-    hashFunction: "sdbm",
+    hashType: { method: "map-based", fn: "sdbm", avalanche: false },
     defaultServer: newServerParams(),
     httpCheckExpect: [],
     captureRequestHeaders: [],

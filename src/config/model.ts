@@ -217,7 +217,9 @@ export type Balance =
   | "source"
   | { uri: UriHashing }
   | { urlParam: string }
-  | { hdr: string };
+  | { hdr: string }
+  /** random(draws): the least busy of `draws` servers drawn on the ring. */
+  | { random: number };
 
 /**
  * `cookie NAME ...`: persistence by a cookie that names the server. Without insert, rewrite or prefix
@@ -249,6 +251,15 @@ export interface CookiePersistence {
 }
 
 /** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
+/** hash-type: how a hash picks a server (haproxy's table, or a consistent hash ring), and the hash. */
+export interface HashType {
+  method: "map-based" | "consistent";
+  /** For balance uri, url_param and hdr. */
+  fn: HashFunction;
+  /** The avalanche modifier: the hash is hashed again (every hashing algorithm, source too). */
+  avalanche: boolean;
+}
+
 export interface ProxySettings {
   mode: Mode;
   timeouts: Timeouts;
@@ -287,8 +298,7 @@ export interface ProxySettings {
   cookie?: CookiePersistence;
   /** option persist: a request whose cookie names a DOWN server still goes to it. */
   persist: boolean;
-  /** hash-type's function, for balance uri, url_param and hdr. */
-  hashFunction: HashFunction;
+  hashType: HashType;
   defaultServer: ServerParams;
   /** The HTTP check's request, from `option httpchk` and `http-check send`. */
   httpchk?: HttpCheckSend;

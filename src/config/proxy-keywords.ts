@@ -253,6 +253,20 @@ function parseBalance(c: KeywordContext): Balance | undefined {
       return void c.alert(`'balance url_param' only accepts 'check_post' modifier (got '${modifier}').`);
     return { urlParam: name };
   }
+  // haproxy reads `random` and anything after it; `(N)` sets the draws (a C number: 010 is 8).
+  if (algo.startsWith("random")) {
+    if (!algo.startsWith("random(") || algo === "random()") return { random: 2 };
+    const { value, end } = cNumber(algo.slice(7));
+    const after = algo[7 + end];
+    if (after !== ")")
+      return void c.alert(
+        after === undefined
+          ? `balance random : missing closing parenthesis.`
+          : `balance random : unexpected character '${after}' after argument.`,
+      );
+    if (value < 1) return void c.alert(`balance random : number of draws must be at least 1.`);
+    return { random: value };
+  }
   const hdr = /^hdr\(([^)]*)\)$/.exec(algo);
   if (hdr) {
     if (!hdr[1]) return void c.alert(`'balance hdr' requires an http header field name.`);
@@ -263,9 +277,17 @@ function parseBalance(c: KeywordContext): Balance | undefined {
     return { hdr: hdr[1].toLowerCase() };
   }
   c.alert(
-    `'balance ${algo}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name)).`,
+    `'balance ${algo}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random).`,
   );
   return undefined;
+}
+
+/** strtol(s, &end, 0): leading blanks, a sign, then hex (0x), octal (0) or decimal digits; 0 and end 0 without any. */
+function cNumber(s: string): { value: number; end: number } {
+  const m = /^\s*([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9]\d*))/.exec(s);
+  if (!m) return { value: 0, end: 0 };
+  const v = m[2] !== undefined ? parseInt(m[2], 16) : m[3] !== undefined ? parseInt(m[3], 8) : Number(m[4]);
+  return { value: m[1] === "-" ? -v : v, end: m[0].length };
 }
 
 /** `option httpchk [[METH] URI [VERSION]]`; VERSION may carry extra header lines after `\r\n`. */
@@ -464,19 +486,27 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (b !== undefined) c.px.balance = b;
     },
   },
-  // Only map-based hashing (the default) is here.
+  // hash-type {map-based|consistent} [<function> [avalanche]]: consistent alone is sdbm avalanche.
   "hash-type": {
     cap: "be",
     defaults: true,
     fn: (c) => {
-      const [, method, fn = "sdbm", ...rest] = c.words;
-      if (method === "map-based" && isHashFunction(fn) && rest.length === 0) {
-        c.px.hashFunction = fn;
+      const [, method = "", fn, modifier = ""] = c.words;
+      if (method === "avalanche")
+        return c.alert(
+          `experimental feature 'hash-type avalanche' is not supported anymore, please use 'hash-type map-based sdbm avalanche' instead.`,
+        );
+      if (method !== "consistent" && method !== "map-based")
+        return c.alert(`'hash-type' only supports 'consistent' and 'map-based'.`);
+      if (fn === undefined || fn === "") {
+        c.px.hashType = { method, fn: "sdbm", avalanche: method === "consistent" };
         return;
       }
-      c.alert(
-        `'hash-type ${c.words.slice(1).join(" ")}' is not supported by sluice yet (supported: map-based, with any hash function and no modifier).`,
-      );
+      if (!isHashFunction(fn))
+        return c.alert(`'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.`);
+      if (modifier !== "" && modifier !== "avalanche")
+        return c.alert(`'hash-type' only supports 'avalanche' as a modifier for hash functions.`);
+      c.px.hashType = { method, fn, avalanche: modifier === "avalanche" };
     },
   },
   cookie: { cap: "any", defaults: true, fn: parseCookie },

@@ -1,13 +1,14 @@
 // Runtime state of backends and servers: who is up, who has a free slot, who waits in which queue.
-import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
+import type { Balance, HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
 import type { CompiledRule } from "./rules.js";
 import type { ServerConn } from "./server-conn.js";
-import type { Balancer } from "../balance/balancer.js";
+import type { Balancer, ServerLookup } from "../balance/balancer.js";
 import { RoundRobin } from "../balance/roundrobin.js";
 import { LeastConn } from "../balance/leastconn.js";
 import { First } from "../balance/first.js";
 import { ServerMap, addressHash } from "../balance/map.js";
-import { hashKey } from "../balance/hash.js";
+import { ConsistentHash } from "../balance/chash.js";
+import { fullHash, hashKey } from "../balance/hash.js";
 import { hdrKey, uriKey, urlParamKey } from "../balance/request-key.js";
 import type { HttpHead } from "../http/message.js";
 import { Fifo, type Cancellable } from "../util/fifo.js";
@@ -102,8 +103,8 @@ export class RtBackend {
   responseRules: CompiledRule<HttpResponseAction>[] = [];
   /** roundrobin, leastconn and first keep their own order of the servers. */
   private readonly lb: Balancer<RtServer> | undefined;
-  /** static-rr and the hashing algorithms use haproxy's table of servers instead. */
-  private readonly map: ServerMap<RtServer> | undefined;
+  /** static-rr and the hashing algorithms: haproxy's table of servers, or its ring (hash-type consistent). */
+  private readonly lookup: ServerLookup<RtServer> | undefined;
   /** roundrobin, static-rr and first: while requests wait in the backend's queue, so do new ones. */
   private readonly queueBehind: boolean;
 
@@ -115,22 +116,28 @@ export class RtBackend {
     this.name = px.name;
     this.servers = px.servers.map((s, i) => new RtServer(this, s, addresses[i]!));
     const b = px.balance;
+    this.draws = typeof b === "object" && "random" in b ? b.random : 0;
     if (b === "roundrobin") this.lb = new RoundRobin(this.servers, px.allbackups);
     else if (b === "leastconn") this.lb = new LeastConn(this.servers, px.allbackups);
     else if (b === "first") this.lb = new First(this.servers, px.allbackups);
-    else this.map = new ServerMap(this.servers, px.allbackups);
+    else if (this.draws > 0 || (b !== "static-rr" && px.hashType.method === "consistent"))
+      this.lookup = new ConsistentHash(this.servers, px.allbackups);
+    else this.lookup = new ServerMap(this.servers, px.allbackups);
     this.hdrName = typeof b === "object" && "hdr" in b ? Buffer.from(b.hdr, "latin1") : undefined;
     this.queueBehind = b === "roundrobin" || b === "static-rr" || b === "first";
   }
 
+  /** balance random: how many servers are drawn for each request (0: another algorithm). */
+  private readonly draws: number;
   /** balance hdr(name): the header's lower-case name, as the header walk compares it. */
   private readonly hdrName: Buffer | undefined;
 
   /** A health check brought `s` up or down: the balancer takes it in or out of its order. */
   setUp(s: RtServer, up: boolean): void {
     s.up = up;
-    if (up) this.lb?.up(s);
-    else this.lb?.down(s);
+    const order = this.lb ?? this.lookup!;
+    if (up) order.up(s);
+    else order.down(s);
   }
 
   /** Usable servers (nbsrv): active ones, or backups when no active one is up. */
@@ -155,33 +162,44 @@ export class RtBackend {
    * Takes a slot on a server for a new request, or says why not: a queue to wait in when every
    * usable server is full (or, hashing, when the client's server is), "none" when no server is
    * usable at all, `queueFull` when the client's server has `maxqueue` requests waiting already.
-   * `avoid` is a server not to pick (redispatch), unless it is the only one; hashing picks the
-   * same server again, as haproxy's map does.
+   * `avoid` is a server not to pick (redispatch), unless it is the only one; a hash on haproxy's
+   * table picks the same server again, on its ring the next one.
    */
   take(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
     if (this.usableCount() === 0) return "none";
     // haproxy takes requests waiting for the backend (some being served) as proof that every server
     // is full, and does not ask the algorithm: a round robin's turns do not move.
     if (this.queueBehind && this.queue.length > 0 && this.queue.length !== this.cur) return this.queue;
-    if (this.map) return this.takeMapped(avoid, src, req);
+    if (this.draws > 0) return this.takeRandom(avoid);
+    if (this.lookup) return this.takeMapped(avoid, src, req);
     const s = this.lb!.pick(avoid);
     return s ? this.takeOn(s) : this.queue;
   }
 
   private takeMapped(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
-    const map = this.map!;
+    const lookup = this.lookup!;
     const hash = this.hashOf(src, req);
     // static-rr, and hashing without its key: the servers in turn.
     if (hash === undefined) {
-      const s = map.rotate(avoid);
-      if (s) {
-        this.acquire(s);
-        return s;
-      }
-      return this.queue;
+      const s = lookup.rotate(avoid);
+      return s ? this.takeOn(s) : this.queue;
     }
-    const s = map.hashed(hash);
+    const s = lookup.hashed(hash, avoid);
     return s ? this.takeOn(s) : "none";
+  }
+
+  /**
+   * balance random: of `draws` servers drawn at random on the ring (so by weight), the one serving
+   * the fewest requests per unit of weight; the backend's queue when it is full.
+   */
+  private takeRandom(avoid: RtServer | undefined): Taken {
+    let best: RtServer | undefined;
+    for (let i = 0; i < this.draws; i++) {
+      const s = this.lookup!.hashed((Math.random() * 0x100000000) >>> 0, avoid);
+      if (!s) break;
+      if (!best || s === best || s.cur * best.weight <= best.cur * s.weight) best = s;
+    }
+    return best && !best.saturated ? this.takeOn(best) : this.queue;
   }
 
   /**
@@ -199,16 +217,30 @@ export class RtBackend {
   /** What the hashing algorithm hashes for this request, hashed; undefined for static-rr or no key. */
   private hashOf(src: string, req: HttpHead | undefined): number | undefined {
     const b = this.px.balance;
-    if (b === "source") return addressHash(src);
     // Outside mode http there is no request to hash.
-    if (typeof b !== "object" || !req) return undefined;
+    if (b !== "source" && (typeof b !== "object" || !req)) return undefined;
+    // With a single server in use haproxy hashes nothing (url_param aside): 0, even without a key.
+    if (!(typeof b === "object" && "urlParam" in b) && this.inUse() === 1) return 0;
+    const h = typeof b === "object" ? this.requestHash(b, req!) : addressHash(src);
+    return h !== undefined && this.px.hashType.avalanche ? fullHash(h) : h;
+  }
+
+  /** balance uri, url_param or hdr: the hash of the request's key, undefined without one. */
+  private requestHash(b: Exclude<Balance, string>, req: HttpHead): number | undefined {
     const key =
       "uri" in b
         ? uriKey(req.uri, b.uri)
         : "urlParam" in b
           ? urlParamKey(req.uri, b.urlParam)
           : hdrKey(req, this.hdrName!);
-    return key === undefined ? undefined : hashKey(this.px.hashFunction, key);
+    return key === undefined ? undefined : hashKey(this.px.hashType.fn, key);
+  }
+
+  /** haproxy's tot_used: the active servers in use, else the first backup alone or every backup. */
+  private inUse(): number {
+    const { active, backup } = this.serverCounts();
+    if (active > 0) return active;
+    return backup > 0 && !this.px.allbackups ? 1 : backup;
   }
 
   private acquire(s: RtServer): void {

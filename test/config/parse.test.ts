@@ -299,7 +299,7 @@ test("errors name the line and the keyword", () => {
   oneAlert(`${BASE}  timeout client 5x\n`, 6, /unexpected character 'x'/);
   oneAlert(`${BASE}  timeout nap 5s\n`, 6, /'timeout' supports/);
   oneAlert(`${BASE}  option nosuch\n`, 6, /unknown option 'nosuch'/);
-  oneAlert(`${BASE}backend b\n  balance random\n`, 7, /'balance random' is not supported/);
+  oneAlert(`${BASE}backend b\n  balance rdp-cookie\n`, 7, /'balance rdp-cookie' is not supported/);
   oneAlert(`${BASE}  acl a path /\n`, 6, /'acl' not allowed in 'defaults' section/);
   oneAlert(
     `${BASE}frontend f\n  bind :1\n  http-request set-var(txn.x) str(1)\n`,

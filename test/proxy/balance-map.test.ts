@@ -1,6 +1,8 @@
-// haproxy's map-based algorithms. static-rr: the servers in turn, in the table's order; balance
-// source, uri, url_param and hdr: a hash of the client's address or of part of the request picks it. The choices below were recorded from haproxy 2.6.12
-// with the same backends (for balance source, each client connecting from its own loopback address).
+// haproxy's hashing algorithms and static-rr. static-rr: the servers in turn, in the table's order;
+// balance source, uri, url_param and hdr: a hash of the client's address or of part of the request
+// picks it, on the table (hash-type map-based) or the ring (consistent). The choices below were
+// recorded from haproxy 2.6.12 with the same backends (for balance source, each client connecting
+// from its own loopback address).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -70,15 +72,15 @@ const recorded = (spec: string): string =>
     .map((s, i) => `${ADDRESSES[i]}=${s}`)
     .join(" ");
 
-test("the same server as haproxy's for each address: weights 10, 7, 3; then 20, 20, 10", async () => {
+test("the same server as haproxy's for each address: weights 10, 7, 3; then 20, 20, 10; then on the ring", async () => {
   const [a, b, c] = await servers(["a", "b", "c"]);
-  const cfg = (wa: number, wb: number, wc: number, extra = "") => `${DEFAULTS}
+  const cfg = (wa: number, wb: number, wc: number, extra = "", hashType = "map-based") => `${DEFAULTS}
 frontend f
   bind 127.0.0.1:1
   default_backend bk
 backend bk
   balance source
-  hash-type map-based
+  hash-type ${hashType}
   server a 127.0.0.1:${a!.port} weight ${wa}
   server b 127.0.0.1:${b!.port} weight ${wb} ${extra}
   server c 127.0.0.1:${c!.port} weight ${wc}
@@ -101,6 +103,19 @@ backend bk
   assert.equal(
     await choices(p3.port),
     recorded(`a c a a a a c a a a c a a a c a a a a c a a a c a a a c a a a a c a a a c a a a c a a a a`),
+  );
+  // hash-type consistent: haproxy's ring; without b, only b's addresses move.
+  const p4 = await startProxy(cfg(10, 7, 3, "", "consistent"));
+  cleanup.push(p4.stop);
+  assert.equal(
+    await choices(p4.port),
+    recorded(`c a b a c b b b c b c b a b a a a c a a a a b a a b b c a a a a a c b c a a a a a b c a b`),
+  );
+  const p5 = await startProxy(cfg(10, 7, 3, "disabled", "consistent"));
+  cleanup.push(p5.stop);
+  assert.equal(
+    await choices(p5.port),
+    recorded(`c a a a c a c a c a c c a c a a a c a a a a a a a a a c a a a a a c a c a a a a a c c a c`),
   );
 });
 
@@ -241,36 +256,44 @@ async function hashedChoices(port: number): Promise<string> {
   return out;
 }
 
-test("uri, url_param, hdr: the same server as haproxy's for each request, with each hash function", async () => {
+test("uri, url_param, hdr: the same server as haproxy's for each request, with each hash function and hash-type", async () => {
   const [a, b, c] = await servers(["a", "b", "c"]);
-  // Missing keys (no parameter, no header) take the servers in turn, as haproxy's do.
+  // Missing keys (no parameter, no header) take the servers in turn, as haproxy's do: in the table's
+  // order (map-based), or walking the ring's points (consistent, which is sdbm avalanche alone).
   const cases: [string, string, string][] = [
-    ["uri", "sdbm", "ababbaaacbacabcbaa"],
-    ["uri", "djb2", "aaaaabacaabcbabaab"],
-    ["uri", "wt6", "caaccabbbaaabbcabc"],
-    ["uri", "crc32", "bbbccabaababcaacab"],
-    ["uri path-only", "sdbm", "ababbaaacbacaccbaa"],
-    ["uri path-only", "wt6", "caaccabbbaaabacabc"],
-    ["uri whole path-only depth 3 len 20", "sdbm", "abaabaaaaaaaabcbaa"],
-    ["uri whole path-only depth 3 len 20", "wt6", "caacaaccacaacacabc"],
-    ["url_param user", "sdbm", "aababaabacaaabbaba"],
-    ["url_param user", "djb2", "aababaaaacaacababa"],
-    ["hdr(X-User)", "sdbm", "acabaaabbacabababa"],
-    ["hdr(x-user)", "crc32", "aaaababbbcaaaabbba"],
+    ["uri", "map-based sdbm", "ababbaaacbacabcbaa"],
+    ["uri", "map-based djb2", "aaaaabacaabcbabaab"],
+    ["uri", "map-based wt6", "caaccabbbaaabbcabc"],
+    ["uri", "map-based crc32", "bbbccabaababcaacab"],
+    ["uri path-only", "map-based sdbm", "ababbaaacbacaccbaa"],
+    ["uri path-only", "map-based wt6", "caaccabbbaaabacabc"],
+    ["uri whole path-only depth 3 len 20", "map-based sdbm", "abaabaaaaaaaabcbaa"],
+    ["uri whole path-only depth 3 len 20", "map-based wt6", "caacaaccacaacacabc"],
+    ["url_param user", "map-based sdbm", "aababaabacaaabbaba"],
+    ["url_param user", "map-based djb2", "aababaaaacaacababa"],
+    ["hdr(X-User)", "map-based sdbm", "acabaaabbacabababa"],
+    ["hdr(x-user)", "map-based crc32", "aaaababbbcaaaabbba"],
+    ["uri", "map-based sdbm avalanche", "bcabbccbbcaaabbaaa"],
+    ["uri", "consistent", "baaaaaabbbaaacabba"],
+    ["uri", "consistent djb2", "ccbbbacbaaccaabaaa"],
+    ["uri whole path-only depth 3 len 20", "consistent sdbm avalanche", "baabaaaaaaacababba"],
+    ["url_param user", "consistent wt6 avalanche", "cabbccbbbbcabbbcbb"],
+    ["hdr(X-User)", "consistent crc32", "bacaaaabbaabbcccbc"],
+    ["hdr(x-user)", "consistent", "bbcaaaaababbaacabc"],
   ];
-  for (const [algo, fn, want] of cases) {
+  for (const [algo, hashType, want] of cases) {
     const p = await startProxy(`${DEFAULTS}
 frontend f
   bind 127.0.0.1:1
   default_backend bk
 backend bk
   balance ${algo}
-  hash-type map-based ${fn}
+  hash-type ${hashType}
   server a 127.0.0.1:${a!.port} weight 10
   server b 127.0.0.1:${b!.port} weight 7
   server c 127.0.0.1:${c!.port} weight 3
 `);
-    assert.equal(await hashedChoices(p.port), want, `balance ${algo}, ${fn}`);
+    assert.equal(await hashedChoices(p.port), want, `balance ${algo}, hash-type ${hashType}`);
     await p.stop();
   }
 });
@@ -420,17 +443,31 @@ test("a request that waited for its server is logged with its place in that serv
   assert.match(line, / f bk\/a \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 1\/0 /);
 });
 
-test("config: the map-based algorithms and hash-type map-based are taken; what is not supported is refused at its line", () => {
+test("config: the hashing algorithms and hash-type are taken; a bad hash-type or what is not supported is refused at its line", () => {
   const parse = (text: string) => parseConfig([{ name: "h.cfg", text }], {}).diagnostics;
-  const ok = parse("backend bk\n  balance source\n  hash-type map-based sdbm\n  server a 127.0.0.1:80\n");
+  const ok = parse(
+    "backend bk\n  balance source\n  hash-type map-based sdbm\n  hash-type consistent djb2 avalanche\n  server a 127.0.0.1:80\n",
+  );
   assert.deepEqual(
     ok.filter((d) => d.level === "alert"),
     [],
   );
-  const bad = parse("backend bk\n  balance source\n  hash-type consistent\n  server a 127.0.0.1:80\n");
-  const alert = bad.find((d) => d.level === "alert");
-  assert.equal(alert?.where?.line, 3);
-  assert.match(alert?.message ?? "", /hash-type consistent/);
+  for (const [line, why] of [
+    [
+      "hash-type consistent foo",
+      /'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions\./,
+    ],
+    [
+      "hash-type map-based sdbm nope",
+      /'hash-type' only supports 'avalanche' as a modifier for hash functions\./,
+    ],
+    ["hash-type sideways", /'hash-type' only supports 'consistent' and 'map-based'\./],
+    ["hash-type avalanche", /experimental feature 'hash-type avalanche' is not supported anymore/],
+  ] as const) {
+    const alert = parse(`backend bk\n  balance source\n  ${line}\n`).find((d) => d.level === "alert");
+    assert.equal(alert?.where?.line, 3, line);
+    assert.match(alert?.message ?? "", why, line);
+  }
   const args = parse("backend bk\n  balance source x\n");
   assert.match(args.find((d) => d.level === "alert")?.message ?? "", /takes no argument/);
   for (const [line, why] of [
@@ -440,7 +477,10 @@ test("config: the map-based algorithms and hash-type map-based are taken; what i
     ["balance url_param id check_post", /'check_post' is not supported by sluice yet/],
     ["balance hdr()", /requires an http header field name/],
     ["balance hdr(host) use_domain_only", /'use_domain_only' is not supported by sluice yet/],
-    ["balance random", /'balance random' is not supported by sluice yet/],
+    ["balance random(0)", /^balance random : number of draws must be at least 1\.$/],
+    ["balance random(2", /^balance random : missing closing parenthesis\.$/],
+    ["balance random(2x)", /^balance random : unexpected character 'x' after argument\.$/],
+    ["balance rdp-cookie", /'balance rdp-cookie' is not supported by sluice yet/],
   ] as const) {
     const alert = parse(`backend bk\n  ${line}\n`).find((d) => d.level === "alert");
     assert.equal(alert?.where?.line, 2, line);
@@ -503,4 +543,51 @@ backend bk
     ],
   );
   assert.deepEqual([be.cur, be.queue.length], [0, 0]);
+});
+
+test("balance random(2): of two servers drawn by weight, the less busy one; random(1) draws once", async () => {
+  const held: http.ServerResponse[] = [];
+  const a = await httpBackend("a", (req, res) => {
+    if (req.url === "/hold") held.push(res);
+    else res.end("a");
+  });
+  cleanup.push(a.close, async () => held.forEach((r) => r.end("a")));
+  const [b] = await servers(["b"]);
+  const cfg = (algo: string) => `${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance ${algo}
+  server a 127.0.0.1:${a.port}
+  server b 127.0.0.1:${b!.port}
+`;
+  /** Sends /hold until a server holds it (b answers at once, and the request is sent again). */
+  const holdOnA = async (port: number) => {
+    const before = held.length;
+    for (let i = 0; i < 30 && held.length === before; i++) {
+      const c = new Client(port);
+      cleanup.push(async () => c.close());
+      c.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+      const holding = waitFor(() => held.length > before, 2000, "held").catch(() => undefined);
+      await Promise.race([c.response(), holding]);
+    }
+    assert.equal(held.length, before + 1, "a holds a request");
+  };
+  // No load: both servers are drawn about as often.
+  const p = await startProxy(cfg("random"));
+  cleanup.push(p.stop);
+  const idle = await sequence(p.port, 100);
+  assert.ok(/a/.test(idle) && /b/.test(idle), idle);
+  // a serves one request: it wins only when both draws fall on it (a quarter of the time).
+  await holdOnA(p.port);
+  const busy = await sequence(p.port, 100);
+  const toB = busy.replace(/a/g, "").length;
+  assert.ok(toB >= 58 && toB <= 92, `${toB} of 100 to b: ${busy}`);
+  // One draw: the load does not count.
+  const q = await startProxy(cfg("random(1)"));
+  cleanup.push(q.stop);
+  await holdOnA(q.port);
+  const one = (await sequence(q.port, 100)).replace(/a/g, "").length;
+  assert.ok(one >= 30 && one <= 70, `${one} of 100 to b with one draw`);
 });
