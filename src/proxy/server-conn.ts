@@ -5,6 +5,7 @@
 import net from "node:net";
 import type { RtServer } from "./backend.js";
 import { closeAsHaproxy } from "../util/close.js";
+import { lastRead, readBuffer } from "../util/shared-read.js";
 
 /** What a session does with events of the server connection it owns. */
 export interface ConnOwner {
@@ -75,13 +76,10 @@ const spare: ConnSocket[] = [];
 const SPARE_MAX = 256;
 
 /**
- * Server sockets read into one buffer that they all share, and each read is copied out at its own
- * size. By default Node allocates 64 KiB for every read, shrinks it to the size read, and pushes the
- * chunk through the socket's Readable, which costs a tick per read; a proxy that writes each chunk
- * on at once needs none of that. The option is read by the socket's constructor, which net.connect
- * calls (socket.connect ignores it); a spare socket keeps it when it connects again.
+ * Server sockets read into the shared buffer (util/shared-read.ts). The option is read by the
+ * socket's constructor, which net.connect calls (socket.connect ignores it); a spare socket keeps
+ * it when it connects again.
  */
-const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 const READ: net.OnReadOpts = { buffer: readBuffer, callback: onRead };
 
 function newSocket(to: { host: string; port: number }, keepAlive: boolean): ConnSocket {
@@ -103,12 +101,9 @@ function onConnect(this: net.Socket): void {
   conn(this).owner?.onServerConnect();
 }
 
-/** The shared buffer is read into again next time: the chunk passed on is a copy. */
 function onRead(this: net.Socket, n: number): boolean {
-  const chunk = Buffer.allocUnsafe(n);
-  readBuffer.copy(chunk, 0, 0, n);
   const c = conn(this);
-  if (c.owner) c.owner.onServerData(chunk);
+  if (c.owner) c.owner.onServerData(lastRead(n));
   else c.close();
   return true;
 }

@@ -44,6 +44,7 @@ import {
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
 import { Fifo } from "../util/fifo.js";
+import { readIntoSharedBuffer } from "../util/shared-read.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -158,7 +159,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (fe.px.cliTcpKa) client.setKeepAlive(true);
     // Shared listeners that find the session on the socket: no closures per connection.
     (client as ClientSocket)[kSession] = this;
-    client.on("data", onClientData);
+    if (!readIntoSharedBuffer(client, onClientData)) client.on("data", onClientData);
     client.on("end", onClientEnd);
     client.on("error", onClientError);
     client.on("close", onClientClose);
@@ -1852,8 +1853,8 @@ const kSession = Symbol("sluice.session");
 const kLinger = Symbol("sluice.linger");
 type ClientSocket = net.Socket & { [kSession]: Session; [kLinger]?: NodeJS.Timeout };
 
-function onClientData(this: ClientSocket, chunk: Buffer): void {
-  this[kSession].onClientData(chunk);
+function onClientData(this: net.Socket, chunk: Buffer): void {
+  (this as ClientSocket)[kSession].onClientData(chunk);
 }
 
 function onClientEnd(this: ClientSocket): void {
