@@ -2,7 +2,9 @@
 // 32-bit circle, at full_hash(id * 4096 + n) where id is its place in the backend (from 1); a hash
 // goes to the server of the nearest point (the one before it when both are as near), passing over
 // a server to avoid. When a server comes or goes only the hashes near its points move. Without a
-// key (no such header, parameter ...) requests walk the points in turn.
+// key (no such header, parameter ...) requests walk the points in turn. With hash-balance-factor F,
+// a server already serving more than F% of its weight's share of the backend's requests is passed
+// over as well.
 import { fullHash } from "./hash.js";
 import { serving, type PooledServer, type ServerLookup } from "./balancer.js";
 
@@ -13,9 +15,15 @@ interface Point<S> {
   seq: number;
 }
 
+/** What the ring reads of a server besides its weight and state. */
+export interface RingServer extends PooledServer {
+  /** Requests it serves now (haproxy's `served`), for hash-balance-factor. */
+  readonly cur: number;
+}
+
 const before = <S>(a: Point<S>, b: Point<S>): boolean => a.key < b.key || (a.key === b.key && a.seq < b.seq);
 
-export class ConsistentHash<S extends PooledServer> implements ServerLookup<S> {
+export class ConsistentHash<S extends RingServer> implements ServerLookup<S> {
   /** Each server's points, by n. */
   private readonly points = new Map<S, Point<S>[]>();
   private readonly placed = new Set<S>();
@@ -26,11 +34,26 @@ export class ConsistentHash<S extends PooledServer> implements ServerLookup<S> {
   /** Where the walk without a key stands, and its index in its ring. */
   private last: Point<S> | undefined;
   private lastAt = 0;
+  /**
+   * The weight of the servers before each one in its group, as haproxy counts it once at start-up
+   * (the servers usable then) and never again: hash-balance-factor's shares.
+   */
+  private readonly before = new Map<S, number>();
 
+  /** `balanceFactor`: hash-balance-factor, 0 for none. */
   constructor(
     private readonly servers: readonly S[],
     private readonly allbackups: boolean,
+    private readonly balanceFactor = 0,
   ) {
+    let act = 0;
+    let bck = 0;
+    for (const s of servers) {
+      if (!s.usable) continue;
+      this.before.set(s, s.backup ? bck : act);
+      if (s.backup) bck += s.weight * 16;
+      else act += s.weight * 16;
+    }
     servers.forEach((s, i) => {
       const n = s.weight * 16;
       const pts: Point<S>[] = [];
@@ -95,7 +118,8 @@ export class ConsistentHash<S extends PooledServer> implements ServerLookup<S> {
     const prev = next === 0 ? n - 1 : next - 1;
     let k = (hash - ring[prev]!.key) >>> 0 <= (ring[next]!.key - hash) >>> 0 ? prev : next;
     let s = ring[k]!.s;
-    for (let laps = 0; s === avoid; s = ring[k]!.s) {
+    const full = this.balanceFactor > 0 ? this.overShare(ring) : undefined;
+    for (let laps = 0; s === avoid || full?.(s); s = ring[k]!.s) {
       if (++k === n) {
         k = 0;
         if (++laps > 1) break;
@@ -130,6 +154,28 @@ export class ConsistentHash<S extends PooledServer> implements ServerLookup<S> {
     if (avoidedAt >= 0) return this.stand(ring, avoidedAt);
     this.last = undefined;
     return undefined;
+  }
+
+  /**
+   * hash-balance-factor's test (haproxy's chash_server_is_eligible): the backend's requests plus
+   * this one, times the factor, shared out by weight in whole slots (at least one each).
+   */
+  private overShare(ring: Point<S>[]): (s: S) => boolean {
+    let served = 0;
+    for (const s of this.servers) served += s.cur;
+    const backup = ring === this.bck;
+    let total = 0;
+    for (const s of this.servers) if (s.usable && s.backup === backup) total += s.weight * 16;
+    const slots = Math.floor(((served + 1) * this.balanceFactor + 99) / 100);
+    const perWeight = Math.floor(slots / total);
+    const rest = slots % total;
+    return (s) => {
+      const w = s.weight * 16;
+      const before = this.before.get(s) ?? 0;
+      const mine =
+        w * perWeight + Math.floor(((before + w) * rest) / total) - Math.floor((before * rest) / total);
+      return s.cur >= Math.max(mine, 1);
+    };
   }
 
   /** The ring of the servers taking requests now, or the only backup serving, or none. */

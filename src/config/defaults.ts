@@ -55,6 +55,7 @@ export function newProxySettings(): ProxySettings {
     balance: "roundrobin",
     persist: false,
     hashType: { method: "map-based", fn: "sdbm", avalanche: false },
+    hashBalanceFactor: 0,
     defaultServer: newServerParams(),
     httpCheckExpect: [],
     captureRequestHeaders: [],

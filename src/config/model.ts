@@ -299,6 +299,8 @@ export interface ProxySettings {
   /** option persist: a request whose cookie names a DOWN server still goes to it. */
   persist: boolean;
   hashType: HashType;
+  /** hash-balance-factor: on the ring, no server takes more than this percent of the average load (0: off). */
+  hashBalanceFactor: number;
   defaultServer: ServerParams;
   /** The HTTP check's request, from `option httpchk` and `http-check send`. */
   httpchk?: HttpCheckSend;

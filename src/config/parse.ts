@@ -44,7 +44,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "unique-id-header",
   "monitor-uri",
   "monitor",
-  "hash-balance-factor",
   "server-template",
   "use-server",
   "persist",

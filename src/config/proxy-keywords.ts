@@ -486,6 +486,18 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (b !== undefined) c.px.balance = b;
     },
   },
+  // Read as atol reads: what follows the number is ignored, no number is 0. Any proxy takes it.
+  "hash-balance-factor": {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      const arg = c.words[1] ?? "";
+      if (arg === "") return c.alert(`'hash-balance-factor' expects an integer argument.`);
+      const n = Number(/^\s*[+-]?\d+/.exec(arg)?.[0] ?? 0);
+      if (n !== 0 && n <= 100) return c.alert(`'hash-balance-factor' must be 0 or greater than 100.`);
+      c.px.hashBalanceFactor = n;
+    },
+  },
   // hash-type {map-based|consistent} [<function> [avalanche]]: consistent alone is sdbm avalanche.
   "hash-type": {
     cap: "be",

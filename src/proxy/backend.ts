@@ -121,7 +121,7 @@ export class RtBackend {
     else if (b === "leastconn") this.lb = new LeastConn(this.servers, px.allbackups);
     else if (b === "first") this.lb = new First(this.servers, px.allbackups);
     else if (this.draws > 0 || (b !== "static-rr" && px.hashType.method === "consistent"))
-      this.lookup = new ConsistentHash(this.servers, px.allbackups);
+      this.lookup = new ConsistentHash(this.servers, px.allbackups, px.hashBalanceFactor);
     else this.lookup = new ServerMap(this.servers, px.allbackups);
     this.hdrName = typeof b === "object" && "hdr" in b ? Buffer.from(b.hdr, "latin1") : undefined;
     this.queueBehind = b === "roundrobin" || b === "static-rr" || b === "first";

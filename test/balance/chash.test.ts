@@ -10,6 +10,7 @@ interface Srv {
   weight: number;
   backup: boolean;
   maint: boolean;
+  cur: number;
   readonly usable: boolean;
   saturated: boolean;
 }
@@ -29,6 +30,7 @@ function replay(spec: string, hashType: string, steps: string): string {
       weight: Number(/\d+/.exec(t)![0]),
       backup: t.endsWith("b"),
       maint: false,
+      cur: 0,
       get usable() {
         return !this.maint;
       },
@@ -124,6 +126,7 @@ const three = (): Srv[] =>
     weight: 1,
     backup: false,
     maint: false,
+    cur: 0,
     saturated: false,
     get usable() {
       return !this.maint;

@@ -481,6 +481,8 @@ test("config: the hashing algorithms and hash-type are taken; a bad hash-type or
     ["balance random(2", /^balance random : missing closing parenthesis\.$/],
     ["balance random(2x)", /^balance random : unexpected character 'x' after argument\.$/],
     ["balance rdp-cookie", /'balance rdp-cookie' is not supported by sluice yet/],
+    ["hash-balance-factor", /^'hash-balance-factor' expects an integer argument\.$/],
+    ["hash-balance-factor 100", /^'hash-balance-factor' must be 0 or greater than 100\.$/],
   ] as const) {
     const alert = parse(`backend bk\n  ${line}\n`).find((d) => d.level === "alert");
     assert.equal(alert?.where?.line, 2, line);
@@ -590,4 +592,60 @@ backend bk
   await holdOnA(q.port);
   const one = (await sequence(q.port, 100)).replace(/a/g, "").length;
   assert.ok(one >= 30 && one <= 70, `${one} of 100 to b with one draw`);
+});
+
+test("hash-balance-factor: a key whose server serves more than its share goes to the next point's server, as haproxy's", async () => {
+  const held: { name: string; answer: () => void }[] = [];
+  const backends = await Promise.all(
+    ["a", "b", "c"].map(async (name) => {
+      const b = await httpBackend(name, (req, res) => {
+        if (req.url === "/slow") held.push({ name, answer: () => res.end(name) });
+        else res.end(name);
+      });
+      cleanup.push(b.close);
+      return b;
+    }),
+  );
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  balance hdr(x-k)
+  hash-type consistent
+  hash-balance-factor 125
+${backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port}\n`).join("")}`);
+  cleanup.push(p.stop, async () => held.forEach((h) => h.answer()));
+  const request = (key: string, path: string) =>
+    new Promise<string>((ok, fail) => {
+      const req = http.get(
+        { host: "127.0.0.1", port: p.port, path, agent: false, headers: { "x-k": key } },
+        (res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => (body += d.toString()));
+          res.on("end", () => ok(body));
+        },
+      );
+      req.on("error", fail);
+    });
+  const open: Promise<string>[] = [];
+  let seen = "";
+  // Each word: a request with that key answered at once, (key) one held open by its server, `r`
+  // the held ones answered.
+  for (const word of "u1 u2 u3 u4 u5 (u1) (u1) (u1) (u1) u1 u2 (u2) (u2) (u3) (u3) (u3) u1 u2 u3 u4 u5 u6 r u1 u2".split(
+    " ",
+  )) {
+    if (word === "r") {
+      for (const h of held.splice(0)) h.answer();
+      await Promise.all(open.splice(0));
+      seen += " r ";
+    } else if (word.startsWith("(")) {
+      const before = held.length;
+      open.push(request(word.slice(1, -1), "/slow"));
+      await waitFor(() => held.length > before, 2000, "held");
+      seen += `(${held[held.length - 1]!.name})`;
+    } else seen += await request(word, "/");
+  }
+  // Recorded from haproxy 2.6.12 with the same servers (their order on the ring is haproxy's).
+  assert.equal(seen, "cacac(c)(b)(c)(b)ca(a)(a)(c)(c)(b)cacacc r ca");
 });

@@ -127,14 +127,19 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   // 2000 answers of 16 KiB are 32 MiB: they must wait on the client, not in the proxy's memory.
   s.write(GET("/").repeat(2000));
   await waitFor(() => b.seen.length > 0, 2000, "the first request");
+  // Stopped: no new request for a quarter of a second (a busy machine pauses the proxy for a poll
+  // or two without it having stopped).
   let last = -1;
+  let since = Date.now();
   await waitFor(
     () => {
-      const stalled = b.seen.length === last;
-      last = b.seen.length;
-      return stalled;
+      if (b.seen.length !== last) {
+        last = b.seen.length;
+        since = Date.now();
+      }
+      return Date.now() - since >= 250;
     },
-    5000,
+    8000,
     "the requests to stop reaching the server",
   );
   await sleep(300);
