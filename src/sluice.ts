@@ -2,6 +2,7 @@
 import { writeFileSync, unlinkSync } from "node:fs";
 import type { CliOptions } from "./cli.js";
 import type { Diagnostic } from "./config/model.js";
+import type { ParseResult } from "./config/parse.js";
 import { ConfigError } from "./config/errors.js";
 import { formatDiagnostic, hasAlerts, loadConfig } from "./config/load.js";
 import { Runtime } from "./proxy/runtime.js";
@@ -12,6 +13,17 @@ let warned = false;
 function print(ds: Diagnostic[], quiet: boolean): void {
   warned ||= ds.some((d) => d.level === "warning");
   for (const d of ds) if (!quiet || d.level === "alert") process.stderr.write(formatDiagnostic(d) + "\n");
+}
+
+/** The diagnostics, each file that had an alert closed by haproxy's line saying so. */
+function printParsed(r: ParseResult, quiet: boolean): void {
+  let from = 0;
+  for (const f of r.failedFiles) {
+    print(r.diagnostics.slice(from, f.after), quiet);
+    fatal(`Error(s) found in configuration file : ${f.name}`);
+    from = f.after;
+  }
+  print(r.diagnostics.slice(from), quiet);
 }
 
 function fatal(message: string): void {
@@ -25,7 +37,7 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
     fatal(r);
     return undefined;
   }
-  print(r.diagnostics, o.quiet);
+  printParsed(r, o.quiet);
   if (hasAlerts(r.diagnostics)) {
     fatal(`Fatal errors found in configuration.`);
     return undefined;

@@ -36,7 +36,11 @@ test("-c on the article's advanced configuration pasted verbatim names the wrapp
     r.stderr,
     /\[ALERT\] +\(\d+\) : config : parsing \[.*article-advanced-verbatim\.cfg:52\] : error detected while parsing an 'http-request deny' condition : no such ACL : 'hdr_w'\./,
   );
-  assert.match(r.stderr, /Fatal errors found in configuration\./);
+  // As haproxy's, the file with the error is named after its messages; the verdict comes last.
+  assert.match(
+    r.stderr,
+    /no such ACL : 'hdr_w'\.\n[^]*: config : Error\(s\) found in configuration file : .*article-advanced-verbatim\.cfg\n[^]*: config : Fatal errors found in configuration\.\n$/,
+  );
   assert.equal(r.stdout, "");
 });
 

@@ -17,6 +17,11 @@ export interface SourceFile {
 export interface ParseResult {
   config: Config;
   diagnostics: Diagnostic[];
+  /**
+   * The files whose reading raised an alert, each with the number of diagnostics said by then:
+   * haproxy says "Error(s) found in configuration file" there, before its checks across sections.
+   */
+  failedFiles: { name: string; after: number }[];
 }
 
 const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
@@ -127,7 +132,13 @@ class ConfigParser {
   }
 
   run(files: SourceFile[]): ParseResult {
-    for (const f of files) this.parseFile(f);
+    const failedFiles: ParseResult["failedFiles"] = [];
+    for (const f of files) {
+      const start = this.diagnostics.length;
+      this.parseFile(f);
+      if (this.diagnostics.slice(start).some((d) => d.level === "alert"))
+        failedFiles.push({ name: f.name, after: this.diagnostics.length });
+    }
     this.crossCheck();
     const backends = new Map<string, Proxy>();
     for (const p of this.proxies) if (hasBackend(p)) backends.set(p.name, p);
@@ -139,6 +150,7 @@ class ConfigParser {
         proxies: this.proxies,
       },
       diagnostics: this.diagnostics,
+      failedFiles,
     };
   }
 
