@@ -3,6 +3,8 @@
 
 /** What the algorithms read of a server. */
 export interface PooledServer {
+  /** Its number in the backend (haproxy's puid): the ring's places, `first`'s order. */
+  readonly id: number;
   /** User weight, 0..256. */
   readonly weight: number;
   readonly backup: boolean;

@@ -1,5 +1,5 @@
 // hash-type consistent: haproxy's ring (lb_chash.c). A server stands at weight * 16 points of a
-// 32-bit circle, at full_hash(id * 4096 + n) where id is its place in the backend (from 1); a hash
+// 32-bit circle, at full_hash(id * 4096 + n) where id is its number in the backend; a hash
 // goes to the server of the nearest point (the one before it when both are as near), passing over
 // a server to avoid. When a server comes or goes only the hashes near its points move. Without a
 // key (no such header, parameter ...) requests walk the points in turn. With hash-balance-factor F,
@@ -54,13 +54,13 @@ export class ConsistentHash<S extends RingServer> implements ServerLookup<S> {
       if (s.backup) bck += s.weight * 16;
       else act += s.weight * 16;
     }
-    servers.forEach((s, i) => {
+    for (const s of servers) {
       const n = s.weight * 16;
       const pts: Point<S>[] = [];
-      for (let j = 0; j < n; j++) pts.push({ key: fullHash((i + 1) * 4096 + j), s, seq: 0 });
+      for (let j = 0; j < n; j++) pts.push({ key: fullHash(s.id * 4096 + j), s, seq: 0 });
       this.points.set(s, pts);
       this.up(s);
-    });
+    }
   }
 
   up(s: S): void {

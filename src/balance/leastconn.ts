@@ -1,7 +1,7 @@
 // leastconn as haproxy's lb_fwlc: servers ordered by their load, (requests + 1) per unit of weight,
 // in whole steps; an idle server counts 0 whatever its weight. Among equals the one whose load
-// changed last comes last, so equal servers take new requests in turn. The right choice for
-// long-lived WebSockets.
+// changed last comes last, so equal servers take new requests in turn. Long-lived WebSockets count
+// as load for their whole life, which round robin ignores.
 import { insertByKey, serving, type Balancer, type PooledServer } from "./balancer.js";
 
 /** What leastconn reads of a server besides its weight and state. */

@@ -100,7 +100,7 @@ function markDown(s: RtServer, r: CheckResult | undefined, log: CheckLog): void 
   const be = s.backend;
   // haproxy counts the sessions before the ones it shuts down have ended.
   const sessions = s.cur;
-  be.setUp(s, false);
+  s.setUp(false);
   if (s.cfg.onMarkedDown === "shutdown-sessions") for (const session of [...s.sessions]) session.shutdown();
   log(be, LEVEL.alert, downLine(s, r, sessions, be.redistribute(s)));
   const left = be.serverCounts();
@@ -110,7 +110,7 @@ function markDown(s: RtServer, r: CheckResult | undefined, log: CheckLog): void 
 /** A server comes UP: back in the choice, backup sessions cut if asked, queued requests served. */
 function markUp(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
   const be = s.backend;
-  be.setUp(s, true);
+  s.setUp(true);
   if (s.cfg.onMarkedUp === "shutdown-backup-sessions" && !s.backup && s.weight > 0)
     for (const other of be.servers)
       if (other.backup) for (const session of [...other.sessions]) session.shutdown();

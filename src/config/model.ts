@@ -168,6 +168,8 @@ export interface ServerParams {
   cookie?: string;
   onMarkedDown?: "shutdown-sessions";
   onMarkedUp?: "shutdown-backup-sessions";
+  /** `id` (server lines only): the server's number in its backend; see serverIds for the others. */
+  id?: number;
 }
 
 export interface Server extends ServerParams {
@@ -250,7 +252,6 @@ export interface CookiePersistence {
   attrs: string[];
 }
 
-/** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
 /** hash-type: how a hash picks a server (haproxy's table, or a consistent hash ring), and the hash. */
 export interface HashType {
   method: "map-based" | "consistent";
@@ -260,6 +261,7 @@ export interface HashType {
   avalanche: boolean;
 }
 
+/** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
 export interface ProxySettings {
   mode: Mode;
   timeouts: Timeouts;

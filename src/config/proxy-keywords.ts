@@ -256,7 +256,9 @@ function parseBalance(c: KeywordContext): Balance | undefined {
   // haproxy reads `random` and anything after it; `(N)` sets the draws (a C number: 010 is 8).
   if (algo.startsWith("random")) {
     if (!algo.startsWith("random(") || algo === "random()") return { random: 2 };
-    const { value, end } = cNumber(algo.slice(7));
+    // strtol's long lands in an int, as in haproxy.
+    const { value: long, end } = cNumber(algo.slice(7));
+    const value = long | 0;
     const after = algo[7 + end];
     if (after !== ")")
       return void c.alert(
@@ -550,7 +552,13 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   "default-server": {
     cap: "be",
     defaults: true,
-    fn: (c) => parseServerParams(c.words.slice(1), c.px.defaultServer, c),
+    fn: (c) => {
+      parseServerParams(c.words.slice(1), c.px.defaultServer, c);
+      if (c.px.defaultServer.id === undefined) return;
+      // haproxy says so as an alert, yet goes on without the id.
+      c.warning(`'id' option is not accepted in default-server sections`);
+      delete c.px.defaultServer.id;
+    },
   },
   default_backend: {
     cap: "fe",
@@ -706,6 +714,11 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         alert: (m) => c.alert(`${label} : ${m}`),
         warning: (m) => c.warning(`${label} : ${m}`),
       });
+      const same = params.id === undefined ? undefined : p.servers.find((s) => s.id === params.id);
+      if (same)
+        return c.alert(
+          `${label} : 'id' : custom id ${params.id} already used at ${same.where.file}:${same.where.line} ('server ${same.name}').`,
+        );
       p.servers.push({
         ...params,
         name,

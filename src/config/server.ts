@@ -1,5 +1,5 @@
 // `server` and `default-server` lines: the address and the settings that follow it.
-import type { ServerParams } from "./model.js";
+import type { Server, ServerParams } from "./model.js";
 import { parseDuration } from "./duration.js";
 import { parseHostPort } from "./address.js";
 
@@ -64,8 +64,34 @@ const VALUED: Record<string, ParamFn> = {
       return r.alert(`'on-marked-up' expects 'shutdown-backup-sessions', got '${v}'`);
     p.onMarkedUp = v;
   },
-  id: () => undefined,
+  // Read as atol reads (`2x` is 2, `abc` 0).
+  id: (p, v, r) => {
+    const n = Number(/^\s*[+-]?\d+/.exec(v)?.[0] ?? 0);
+    if (n <= 0) return r.alert(`'id' : custom id has to be > 0.`);
+    p.id = n;
+  },
 };
+
+/**
+ * Every server's number, as haproxy assigns them: its `id`, else the lowest number from the
+ * position counter on that no `id` took (the counter moves on one per server either way). The
+ * consistent hash ring places servers by number, and `balance first` takes them in its order.
+ */
+export function serverIds(servers: readonly Server[]): number[] {
+  const used = new Set<number>();
+  for (const s of servers) if (s.id !== undefined) used.add(s.id);
+  let next = 1;
+  return servers.map((s) => {
+    let id = s.id;
+    if (id === undefined) {
+      while (used.has(next)) next++;
+      id = next;
+      used.add(id);
+    }
+    next++;
+    return id;
+  });
+}
 
 /** Settings that are a single word. */
 const FLAGS: Record<string, (p: ServerParams) => void> = {

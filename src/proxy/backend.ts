@@ -9,6 +9,7 @@ import { First } from "../balance/first.js";
 import { ServerMap, addressHash } from "../balance/map.js";
 import { ConsistentHash } from "../balance/chash.js";
 import { fullHash, hashKey } from "../balance/hash.js";
+import { serverIds } from "../config/server.js";
 import { hdrKey, uriKey, urlParamKey } from "../balance/request-key.js";
 import type { HttpHead } from "../http/message.js";
 import { Fifo, type Cancellable } from "../util/fifo.js";
@@ -39,8 +40,11 @@ export class RtServer {
   readonly maxconn: number;
   readonly maxqueue: number;
   readonly backup: boolean;
-  /** Operational state, driven by health checks (RtBackend.setUp); without `check` always up. */
-  up: boolean;
+  /** Operational state, driven by health checks through setUp; without `check` always up. */
+  get up(): boolean {
+    return this.operational;
+  }
+  private operational: boolean;
   /** `disabled`: in maintenance, never chosen and not checked. */
   readonly maint: boolean;
   /** Connections being served, a tunnel included until it ends. */
@@ -66,6 +70,7 @@ export class RtServer {
     readonly backend: RtBackend,
     readonly cfg: Server,
     address: string,
+    readonly id: number,
   ) {
     this.name = cfg.name;
     this.address = address;
@@ -75,7 +80,13 @@ export class RtServer {
     this.maxqueue = cfg.maxqueue;
     this.backup = cfg.backup;
     this.maint = cfg.disabled;
-    this.up = !cfg.disabled;
+    this.operational = !cfg.disabled;
+  }
+
+  /** A health check brought it up or down; its backend's balancer follows. */
+  setUp(up: boolean): void {
+    this.operational = up;
+    this.backend.stateChanged(this, up);
   }
 
   get usable(): boolean {
@@ -107,6 +118,10 @@ export class RtBackend {
   private readonly lookup: ServerLookup<RtServer> | undefined;
   /** roundrobin, static-rr and first: while requests wait in the backend's queue, so do new ones. */
   private readonly queueBehind: boolean;
+  /** balance random: how many servers are drawn for each request (0: another algorithm). */
+  private readonly draws: number;
+  /** balance hdr(name): the header's lower-case name, as the header walk compares it. */
+  private readonly hdrName: Buffer | undefined;
 
   /** `addresses`: the resolved address of each server of `px`, in order. */
   constructor(
@@ -114,7 +129,8 @@ export class RtBackend {
     addresses: readonly string[],
   ) {
     this.name = px.name;
-    this.servers = px.servers.map((s, i) => new RtServer(this, s, addresses[i]!));
+    const ids = serverIds(px.servers);
+    this.servers = px.servers.map((s, i) => new RtServer(this, s, addresses[i]!, ids[i]!));
     const b = px.balance;
     this.draws = typeof b === "object" && "random" in b ? b.random : 0;
     if (b === "roundrobin") this.lb = new RoundRobin(this.servers, px.allbackups);
@@ -127,14 +143,8 @@ export class RtBackend {
     this.queueBehind = b === "roundrobin" || b === "static-rr" || b === "first";
   }
 
-  /** balance random: how many servers are drawn for each request (0: another algorithm). */
-  private readonly draws: number;
-  /** balance hdr(name): the header's lower-case name, as the header walk compares it. */
-  private readonly hdrName: Buffer | undefined;
-
-  /** A health check brought `s` up or down: the balancer takes it in or out of its order. */
-  setUp(s: RtServer, up: boolean): void {
-    s.up = up;
+  /** RtServer.setUp: the balancer takes `s` in or out of its order. */
+  stateChanged(s: RtServer, up: boolean): void {
     const order = this.lb ?? this.lookup!;
     if (up) order.up(s);
     else order.down(s);

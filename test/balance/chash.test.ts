@@ -6,6 +6,7 @@ import { fullHash, hashKey, type HashFunction } from "../../src/balance/hash.js"
 import type { ServerLookup } from "../../src/balance/balancer.js";
 
 interface Srv {
+  id: number;
   name: string;
   weight: number;
   backup: boolean;
@@ -25,7 +26,8 @@ function replay(spec: string, hashType: string, steps: string): string {
   const servers: Srv[] = spec
     .replace(" allbackups", "")
     .split(" ")
-    .map((t) => ({
+    .map((t, i) => ({
+      id: i + 1,
       name: t[0]!,
       weight: Number(/\d+/.exec(t)![0]),
       backup: t.endsWith("b"),
@@ -121,7 +123,8 @@ function ringOf(servers: Srv[]): { key: number; s: Srv }[] {
 }
 
 const three = (): Srv[] =>
-  ["a", "b", "c"].map((name) => ({
+  ["a", "b", "c"].map((name, i) => ({
+    id: i + 1,
     name,
     weight: 1,
     backup: false,

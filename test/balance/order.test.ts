@@ -6,6 +6,7 @@ import { LeastConn } from "../../src/balance/leastconn.js";
 import { First } from "../../src/balance/first.js";
 
 interface Srv {
+  id: number;
   name: string;
   weight: number;
   backup: boolean;
@@ -22,9 +23,10 @@ interface Srv {
 
 /** Servers as `a3` (weight 3), with `b` backup, `d` disabled, `mN` maxconn N, `qN` maxqueue N, `x` dead. */
 function servers(spec: string): Srv[] {
-  return spec.split(" ").map((t) => {
+  return spec.split(" ").map((t, i) => {
     const m = /^([a-z])(\d+)(b?)(d?)(?:m(\d+))?(?:q(\d+))?(x?)$/.exec(t)!;
     return {
+      id: i + 1,
       name: m[1]!,
       weight: Number(m[2]),
       backup: m[3] === "b",

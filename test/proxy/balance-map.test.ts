@@ -483,9 +483,14 @@ test("config: the hashing algorithms and hash-type are taken; a bad hash-type or
     ["balance rdp-cookie", /'balance rdp-cookie' is not supported by sluice yet/],
     ["hash-balance-factor", /^'hash-balance-factor' expects an integer argument\.$/],
     ["hash-balance-factor 100", /^'hash-balance-factor' must be 0 or greater than 100\.$/],
+    ["server a 127.0.0.1:80 id 0", /^'server bk\/a' : 'id' : custom id has to be > 0\.$/],
+    [
+      "server a 127.0.0.1:80 id 2x\n  server b 127.0.0.1:81 id 2",
+      /^'server bk\/b' : 'id' : custom id 2 already used at h\.cfg:2 \('server a'\)\.$/,
+    ],
   ] as const) {
     const alert = parse(`backend bk\n  ${line}\n`).find((d) => d.level === "alert");
-    assert.equal(alert?.where?.line, 2, line);
+    assert.equal(alert?.where?.line, 1 + line.split("\n").length, line);
     assert.match(alert?.message ?? "", why, line);
   }
 });
@@ -648,4 +653,40 @@ ${backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port}\n`).join("")}`);
   }
   // Recorded from haproxy 2.6.12 with the same servers (their order on the ring is haproxy's).
   assert.equal(seen, "cacac(c)(b)(c)(b)ca(a)(a)(c)(c)(b)cacacc r ca");
+});
+
+test("server ids: the ring places servers by number, first takes them in that order, the others numbered as haproxy does", async () => {
+  const named = await Promise.all(
+    ["a", "b", "c", "d"].map(async (name) => {
+      const b = await httpBackend(name);
+      cleanup.push(b.close);
+      return b;
+    }),
+  );
+  const run = async (balance: string, lines: string[], keys: (string | undefined)[]) => {
+    const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  ${balance}
+${lines.map((l, i) => `  server ${named[i]!.name} 127.0.0.1:${named[i]!.port} ${l}\n`).join("")}`);
+    let out = "";
+    for (const key of keys) {
+      const c = new Client(p.port);
+      c.send(`GET / HTTP/1.1\r\nHost: x\r\n${key === undefined ? "" : `x-k: ${key}\r\n`}\r\n`);
+      out += (await c.response()).body;
+      c.close();
+    }
+    await p.stop();
+    return out;
+  };
+  const keys = [...Array.from({ length: 16 }, (_, i) => `k${i + 1}`), undefined, undefined, undefined];
+  // Recorded from haproxy 2.6.12.
+  assert.equal(
+    await run("balance hdr(x-k)\n  hash-type consistent", ["id 3", "id 1", "id 2"], keys),
+    "acabcbcbcabbcaabaac",
+  );
+  // a is 2, b and c the next free numbers from their places (3, 4), d is 1.
+  assert.equal(await run("balance first", ["id 2", "", "", "id 1"], [undefined, undefined]), "dd");
 });

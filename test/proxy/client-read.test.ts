@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
 import { readIntoSharedBuffer } from "../../src/util/shared-read.js";
-import { DEFAULTS, rawServer, startProxy } from "../helpers/harness.js";
+import { DEFAULTS, rawServer, startProxy, waitFor } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -98,4 +98,53 @@ test("mode tcp: what clients send reaches a server that reads late, byte for byt
     "the server got other bytes than the clients sent",
   );
   for (const c of clients) c.destroy();
+});
+
+test("a paused socket stops reading at once, and goes on where it stopped when resumed", async () => {
+  const server = net.createServer({ pauseOnConnect: true });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+  const accepted = once(server, "connection") as Promise<[net.Socket]>;
+  const data = pattern(5, 4 << 20);
+  const c = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1", () => c.end(data));
+  cleanup.push(async () => void c.destroy());
+  const [s] = await accepted;
+  const chunks: Buffer[] = [];
+  assert.ok(
+    readIntoSharedBuffer(s, (chunk) => {
+      chunks.push(chunk);
+      // Backpressure as the session applies it: stop after the first read.
+      if (chunks.length === 1) s.pause();
+    }),
+  );
+  s.resume();
+  await waitFor(() => chunks.length > 0, 2000, "the first read");
+  const paused = s.bytesRead;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(chunks.length, 1);
+  assert.equal(s.bytesRead, paused, "nothing read while paused");
+  const ended = once(s, "end");
+  s.resume();
+  await ended;
+  assert.ok(Buffer.concat(chunks).equals(data));
+});
+
+test("a socket already reading is left to 'data' events", async () => {
+  const server = net.createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+  const accepted = once(server, "connection") as Promise<[net.Socket]>;
+  const c = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1", () => c.end("hello"));
+  cleanup.push(async () => void c.destroy());
+  const [s] = await accepted;
+  assert.equal(
+    readIntoSharedBuffer(s, () => assert.fail("not through the shared buffer")),
+    false,
+  );
+  const got: Buffer[] = [];
+  s.on("data", (d: Buffer) => got.push(d));
+  await once(s, "end");
+  assert.equal(Buffer.concat(got).toString(), "hello");
 });

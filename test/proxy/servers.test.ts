@@ -186,12 +186,12 @@ ${FRONTEND}  server a 127.0.0.1:${a.port}
   const p = await proxy(cfg(""));
   assert.equal(await get(p.port), "active");
   const be = p.rt.backends.get("bk")!;
-  be.setUp(be.servers[0]!, false);
+  be.servers[0]!.setUp(false);
   // Without allbackups only the first backup serves.
   assert.deepEqual([await get(p.port), await get(p.port)], ["backup1", "backup1"]);
   const q = await proxy(cfg("option allbackups"));
   const qbe = q.rt.backends.get("bk")!;
-  qbe.setUp(qbe.servers[0]!, false);
+  qbe.servers[0]!.setUp(false);
   assert.deepEqual([await get(q.port), await get(q.port)].sort(), ["backup1", "backup2"]);
 });
 
