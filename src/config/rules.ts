@@ -48,9 +48,11 @@ export function parseCondition(words: string[], unless: boolean, where: Where): 
 }
 
 /**
- * deny/tarpit/return share `[deny_status|status N] [content-type T] [string S | file F]`. A deny
- * (or tarpit) without a body sends haproxy's error page for its status, unless its status came with
- * the newer `status` word: as haproxy 2.6 does, it is then sent with no body at all.
+ * deny/tarpit/return share haproxy's reply words: `status N`, `content-type T`, one payload
+ * (`string S` or `file F`) and `default-errorfiles`. A deny (or tarpit) with no words at all, or
+ * only `deny_status N`, sends haproxy's error page for its status; any other words make an
+ * explicit reply, which has no body but its payload (haproxy 2.6's rule: `deny status 400` is
+ * empty, `deny deny_status 400` the page).
  */
 function parseReply(
   words: string[],
@@ -58,43 +60,62 @@ function parseReply(
   defStatus: number,
   r: ReplyReporter,
 ): { status: number; contentType?: string; body?: string } | string {
+  const fail = (m: string) => `error detected in ${r.proxy} while parsing '${r.rule}' rule : ${m}.`;
   let status = defStatus;
   let contentType: string | undefined;
   let body: string | undefined;
-  let bare = false;
+  let payload: string | undefined;
+  let page = deny && (words.length === 0 || (words[0] === "deny_status" && words.length <= 2));
   for (let i = 0; i < words.length; i += 2) {
-    const kw = words[i]!;
+    // Past a leading deny_status, haproxy reads its words as a reply's: deny_status is status.
+    const kw = i === 0 && deny && words[0] === "deny_status" ? "status" : words[i]!;
     const v = words[i + 1];
-    if (v === undefined) return `'${kw}' expects an argument`;
-    if (kw === "status" || (deny && kw === "deny_status")) {
-      bare = deny && kw === "status";
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 200 || n > 599)
-        return `'${kw}' expects a status code between 200 and 599, got '${v}'`;
-      status = n;
+    if (kw === "default-errorfiles") {
+      page = true;
+      i--;
+      continue;
+    }
+    if (kw === "errorfile" || kw === "errorfiles" || kw === "lf-string" || kw === "lf-file" || kw === "hdr")
+      return fail(`'${kw}' is not supported by sluice yet`);
+    if (kw !== "status" && kw !== "content-type" && kw !== "string" && kw !== "file")
+      return `'${r.rule}' expects either 'if' or 'unless' followed by a condition but found '${kw}'.`;
+    if (v === undefined || v === "") {
+      const what = { status: "<status_code>", "content-type": "<ctype>", string: "<str>", file: "<file>" }[
+        kw
+      ];
+      return fail(`'${kw}' expects ${what} as argument`);
+    }
+    if (kw === "status") {
+      // atol: `200x` is 200, `abc` 0.
+      status = Number(/^\s*[+-]?\d+/.exec(v)?.[0] ?? 0);
+      if (status < 200 || status > 599) return fail(`Unexpected status code '${status}'`);
     } else if (kw === "content-type") contentType = v;
-    else if (kw === "string") body = v;
-    else if (kw === "file") {
-      // Read once, at start-up, like haproxy; relative paths from the current directory.
-      try {
-        body = readFileSync(v, "utf8");
-      } catch (e) {
-        return `'file' : cannot read '${v}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    else {
+      if (payload !== undefined) return fail(`unexpected '${kw}' argument, '${payload}' already defined`);
+      payload = kw;
+      if (kw === "string") body = v;
+      else {
+        // Read once, at start-up, like haproxy; relative paths from the current directory.
+        try {
+          body = readFileSync(v, "utf8");
+        } catch {
+          return fail(`error opening file '${v}'`);
+        }
       }
-    } else return `unexpected keyword '${kw}'`;
+    }
   }
-  if (body !== undefined && contentType === undefined)
-    return `a 'string' or 'file' payload requires a 'content-type'`;
+  if (body !== undefined && body !== "" && contentType === undefined)
+    return fail(`a content type must be defined when non-empty payload is configured`);
   if (body === undefined && contentType !== undefined) {
     r.warning(
       `content-type '${contentType}' ignored by the http reply because neither errorfile nor payload defined.`,
     );
     contentType = undefined;
   }
-  // Without a body of its own, a deny_status needs one of haproxy's pages.
-  if (body === undefined && !bare && deny && !HAPROXY_PAGES.has(status))
-    return `error detected in ${r.proxy} while parsing '${r.rule}' rule : status code '${status}' not handled by default with 'default-errorfiles' argument.`;
-  return { status, contentType, body: body ?? (bare ? "" : undefined) };
+  // Without a payload, a reply with haproxy's page needs one for its status.
+  if (body === undefined && page && !HAPROXY_PAGES.has(status))
+    return fail(`status code '${status}' not handled by default with 'default-errorfiles' argument`);
+  return { status, contentType, body: body ?? (page ? undefined : "") };
 }
 
 /** For a rule's reply: its warnings, and the proxy and rule that haproxy's messages name. */

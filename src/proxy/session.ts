@@ -741,7 +741,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case "return":
         return this.reply(
           v.status,
-          (c) => buildReply(v.status, v.body ?? "", { contentType: v.contentType, connection: c }),
+          // default-errorfiles: haproxy's page for the status.
+          (c) =>
+            v.body !== undefined
+              ? buildReply(v.status, v.body, { contentType: v.contentType, connection: c })
+              : errorReply(v.status, c),
           "L",
           "R",
         );

@@ -318,7 +318,7 @@ test("errors name the line and the keyword", () => {
   oneAlert(
     `${BASE}frontend f\n  bind :1\n  http-request deny content-type text/html file /nonexistent/page.html\n`,
     8,
-    /'file' : cannot read '\/nonexistent\/page.html' \(ENOENT\)/,
+    /^error detected in frontend 'f' while parsing 'http-request deny' rule : error opening file '\/nonexistent\/page\.html'\.$/,
   );
   oneAlert(`${BASE}  option forwardfor except 10.0.0.0/255.0.255.0\n`, 6, /invalid network mask/);
   oneAlert(
@@ -603,4 +603,54 @@ test("server ids: a server's `id`, the others numbered as haproxy does from thei
     diagnostics.map((d) => `${d.level} ${d.where?.line}: ${d.message}`),
     ["warning 7: 'id' option is not accepted in default-server sections"],
   );
+});
+
+test("rule replies: haproxy 2.6.12's words and messages", () => {
+  const rule = (r: string) => `error detected in frontend 'f' while parsing '${r}' rule : `;
+  for (const [line, message] of [
+    ["http-request deny status", `${rule("http-request deny")}'status' expects <status_code> as argument.`],
+    [
+      "http-request deny deny_status",
+      `${rule("http-request deny")}'status' expects <status_code> as argument.`,
+    ],
+    [
+      "http-request deny content-type",
+      `${rule("http-request deny")}'content-type' expects <ctype> as argument.`,
+    ],
+    ["http-request return string", `${rule("http-request return")}'string' expects <str> as argument.`],
+    ["http-request deny status abc", `${rule("http-request deny")}Unexpected status code '0'.`],
+    ["http-request deny status 100", `${rule("http-request deny")}Unexpected status code '100'.`],
+    [
+      "http-request return string x",
+      `${rule("http-request return")}a content type must be defined when non-empty payload is configured.`,
+    ],
+    [
+      "http-request return content-type text/plain string x file /etc/hostname",
+      `${rule("http-request return")}unexpected 'file' argument, 'string' already defined.`,
+    ],
+    [
+      "http-request deny foo",
+      "'http-request deny' expects either 'if' or 'unless' followed by a condition but found 'foo'.",
+    ],
+    [
+      "http-request deny status 404 deny_status 403",
+      "'http-request deny' expects either 'if' or 'unless' followed by a condition but found 'deny_status'.",
+    ],
+    [
+      "http-request return status 200 hdr X-A b",
+      `${rule("http-request return")}'hdr' is not supported by sluice yet.`,
+    ],
+  ] as const)
+    oneAlert(
+      `${BASE}frontend f\n  bind :1\n  ${line}\n`,
+      8,
+      new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`),
+    );
+  // Taken as haproxy takes them: a status read as atol reads it, deny_status then status.
+  for (const line of ["http-request return status 200x", "http-request deny deny_status 403 status 404"])
+    assert.deepEqual(
+      parse(`${BASE}frontend f\n  bind :1\n  ${line}\n`).diagnostics.filter((d) => d.level === "alert"),
+      [],
+      line,
+    );
 });
