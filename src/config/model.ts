@@ -221,7 +221,9 @@ export type Balance =
   | { urlParam: string }
   | { hdr: string }
   /** random(draws): the least busy of `draws` servers drawn on the ring. */
-  | { random: number };
+  | { random: number }
+  /** hash <expr>: a sample expression's value, hashed (checked, and compiled, past parsing). */
+  | { hash: string };
 
 /**
  * `cookie NAME ...`: persistence by a cookie that names the server. Without insert, rewrite or prefix

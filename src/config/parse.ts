@@ -8,6 +8,8 @@ import { evalCondExpr, CondExprError } from "./condexpr.js";
 import { PROXY_KEYWORDS, capOk, parseOption, type KeywordContext } from "./proxy-keywords.js";
 import { GLOBAL_KEYWORDS } from "./global-keywords.js";
 import { wsCheckKeyWarning } from "../check/ws-key.js";
+import { parseFetch } from "../acl/fetch.js";
+import { ConfigError } from "./errors.js";
 
 export interface SourceFile {
   name: string;
@@ -445,6 +447,7 @@ class ConfigParser {
         else seen.set(s.name, s.where);
       }
       this.missingTimeouts(p);
+      this.hashExpression(p);
       if (p.mode !== "http") this.notHttp(p);
       if (p.mode !== "http") this.httplogFallback(p);
       if (hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
@@ -467,13 +470,32 @@ class ConfigParser {
     }
   }
 
+  /** balance hash's expression, checked once the proxy is known, as haproxy does (naming the proxy's line). */
+  private hashExpression(p: Proxy): void {
+    if (typeof p.balance !== "object" || !("hash" in p.balance)) return;
+    const expr = p.balance.hash;
+    try {
+      parseFetch(expr, p.where, false);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      // Our fetch parser words its errors for ACLs: haproxy's say the fetch's problem alone.
+      const why = e.message
+        .replace(/^fetch method '[^']*' : /, "")
+        .replace(/ in ACL expression '.*'\.$|\.$/, "");
+      this.alert(
+        `${typeName(p)} [${p.where.file}:${p.where.line}]: failed to parse 'balance hash' expression '${expr}' in : ${why}.`,
+      );
+    }
+  }
+
   /** Outside mode http there is no cookie to persist by, and no request to hash: haproxy's warnings. */
   private notHttp(p: Proxy): void {
     if (p.cookie) {
       p.cookie = undefined;
       this.warning(`cookie will be ignored for ${typeName(p)} (needs 'mode http').`);
     }
-    if (typeof p.balance === "object") {
+    // random and hash <expr> need no request (a fetch of one finds nothing, and requests go in turn).
+    if (typeof p.balance === "object" && !("random" in p.balance) && !("hash" in p.balance)) {
       p.balance = "roundrobin";
       this.warning(
         `Layer 7 hash not possible for ${typeName(p)} (needs 'mode http'). Falling back to round robin.`,

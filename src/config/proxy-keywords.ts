@@ -253,6 +253,11 @@ function parseBalance(c: KeywordContext): Balance | undefined {
       return void c.alert(`'balance url_param' only accepts 'check_post' modifier (got '${modifier}').`);
     return { urlParam: name };
   }
+  if (algo === "hash") {
+    if (args[0] === undefined) return void c.alert(`balance hash requires a sample expression.`);
+    if (args.length > 1) return void c.alert(`balance hash takes no other argument (got '${args[1]}').`);
+    return { hash: args[0] };
+  }
   // haproxy reads `random` and anything after it; `(N)` sets the draws (a C number: 010 is 8).
   if (algo.startsWith("random")) {
     if (!algo.startsWith("random(") || algo === "random()") return { random: 2 };

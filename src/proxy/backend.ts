@@ -1,5 +1,5 @@
 // Runtime state of backends and servers: who is up, who has a free slot, who waits in which queue.
-import type { Balance, HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
+import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
 import type { CompiledRule } from "./rules.js";
 import type { ServerConn } from "./server-conn.js";
 import type { Balancer, ServerLookup } from "../balance/balancer.js";
@@ -10,8 +10,9 @@ import { ServerMap, addressHash } from "../balance/map.js";
 import { ConsistentHash } from "../balance/chash.js";
 import { fullHash, hashKey } from "../balance/hash.js";
 import { serverIds } from "../config/server.js";
+import { compileBinary } from "../acl/expr.js";
+import type { SampleContext } from "../acl/context.js";
 import { hdrKey, uriKey, urlParamKey } from "../balance/request-key.js";
-import type { HttpHead } from "../http/message.js";
 import { Fifo, type Cancellable } from "../util/fifo.js";
 
 /** A request waiting for a server slot. `grant` is called once, with the server it may use. */
@@ -122,6 +123,8 @@ export class RtBackend {
   private readonly draws: number;
   /** balance hdr(name): the header's lower-case name, as the header walk compares it. */
   private readonly hdrName: Buffer | undefined;
+  /** balance hash <expr>: the expression, as bytes to hash, and where its sample lives. */
+  private readonly sample: ReturnType<typeof compileBinary> | undefined;
 
   /** `addresses`: the resolved address of each server of `px`, in order. */
   constructor(
@@ -140,6 +143,7 @@ export class RtBackend {
       this.lookup = new ConsistentHash(this.servers, px.allbackups, px.hashBalanceFactor);
     else this.lookup = new ServerMap(this.servers, px.allbackups);
     this.hdrName = typeof b === "object" && "hdr" in b ? Buffer.from(b.hdr, "latin1") : undefined;
+    this.sample = typeof b === "object" && "hash" in b ? compileBinary(b.hash, px.where) : undefined;
     this.queueBehind = b === "roundrobin" || b === "static-rr" || b === "first";
   }
 
@@ -175,20 +179,20 @@ export class RtBackend {
    * `avoid` is a server not to pick (redispatch), unless it is the only one; a hash on haproxy's
    * table picks the same server again, on its ring the next one.
    */
-  take(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
+  take(avoid: RtServer | undefined, ctx: SampleContext, http: boolean): Taken {
     if (this.usableCount() === 0) return "none";
     // haproxy takes requests waiting for the backend (some being served) as proof that every server
     // is full, and does not ask the algorithm: a round robin's turns do not move.
     if (this.queueBehind && this.queue.length > 0 && this.queue.length !== this.cur) return this.queue;
     if (this.draws > 0) return this.takeRandom(avoid);
-    if (this.lookup) return this.takeMapped(avoid, src, req);
+    if (this.lookup) return this.takeMapped(avoid, ctx, http);
     const s = this.lb!.pick(avoid);
     return s ? this.takeOn(s) : this.queue;
   }
 
-  private takeMapped(avoid: RtServer | undefined, src: string, req: HttpHead | undefined): Taken {
+  private takeMapped(avoid: RtServer | undefined, ctx: SampleContext, http: boolean): Taken {
     const lookup = this.lookup!;
-    const hash = this.hashOf(src, req);
+    const hash = this.hashOf(ctx, http);
     // static-rr, and hashing without its key: the servers in turn.
     if (hash === undefined) {
       const s = lookup.rotate(avoid);
@@ -225,24 +229,31 @@ export class RtBackend {
   }
 
   /** What the hashing algorithm hashes for this request, hashed; undefined for static-rr or no key. */
-  private hashOf(src: string, req: HttpHead | undefined): number | undefined {
+  private hashOf(ctx: SampleContext, http: boolean): number | undefined {
     const b = this.px.balance;
-    // Outside mode http there is no request to hash.
-    if (b !== "source" && (typeof b !== "object" || !req)) return undefined;
+    if (b === "static-rr") return undefined;
     // With a single server in use haproxy hashes nothing (url_param aside): 0, even without a key.
     if (!(typeof b === "object" && "urlParam" in b) && this.inUse() === 1) return 0;
-    const h = typeof b === "object" ? this.requestHash(b, req!) : addressHash(src);
+    const h = b === "source" ? addressHash(ctx.src) : this.keyHash(ctx, http);
     return h !== undefined && this.px.hashType.avalanche ? fullHash(h) : h;
   }
 
-  /** balance uri, url_param or hdr: the hash of the request's key, undefined without one. */
-  private requestHash(b: Exclude<Balance, string>, req: HttpHead): number | undefined {
-    const key =
-      "uri" in b
-        ? uriKey(req.uri, b.uri)
-        : "urlParam" in b
-          ? urlParamKey(req.uri, b.urlParam)
-          : hdrKey(req, this.hdrName!);
+  /** balance uri, url_param, hdr or hash <expr>: the hash of the key, undefined without one. */
+  private keyHash(ctx: SampleContext, http: boolean): number | undefined {
+    const b = this.px.balance;
+    let key: string | undefined;
+    if (this.sample) {
+      // Outside mode http a fetch of the request finds nothing (haproxy's does not either).
+      if (http || this.sample.use === "any" || this.sample.use === "be") key = this.sample.fetch(ctx);
+    } else if (typeof b === "object" && http) {
+      const req = ctx.req;
+      key =
+        "uri" in b
+          ? uriKey(req.uri, b.uri)
+          : "urlParam" in b
+            ? urlParamKey(req.uri, b.urlParam)
+            : hdrKey(req, this.hdrName!);
+    }
     return key === undefined ? undefined : hashKey(this.px.hashType.fn, key);
   }
 

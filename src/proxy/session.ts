@@ -860,12 +860,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private acquireServer(): void {
     const be = this.be!;
-    const req = this.http ? this.req : undefined;
     const direct = this.persistence?.direct;
-    let r = direct ? be.takeOn(direct) : be.take(undefined, this.src, req);
+    let r = direct ? be.takeOn(direct) : be.take(undefined, this, this.http);
     // The cookie's server has maxqueue requests waiting: with option redispatch, another one.
     if (direct && typeof r === "object" && "queueFull" in r && be.px.redispatch) {
-      r = be.take(undefined, this.src, req);
+      r = be.take(undefined, this, this.http);
       const to = this.serverOf(r);
       this.leftCookieServer(direct, to);
       this.movedFrom(direct, to);
@@ -962,7 +961,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private reassigned(old: RtServer): void {
     this.waitEnds();
-    const r = this.be!.take(undefined, this.src, this.http ? this.req : undefined);
+    const r = this.be!.take(undefined, this, this.http);
     this.leftCookieServer(old, this.serverOf(r));
     if (this.waitOrRefuse(r)) return;
     this.movedFrom(old, r);
@@ -1194,7 +1193,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // A new assignment: haproxy's Tw runs up to it, so it holds the failed attempts and waits.
     this.waitEnds();
     const be = this.be!;
-    const r = be.take(old, this.src, this.http ? this.req : undefined);
+    const r = be.take(old, this, this.http);
     this.leftCookieServer(old, this.serverOf(r));
     // To wait in the backend's queue is to leave the server; hashing waits for the same one, a retry.
     if (r === be.queue) this.rec.redispatched = true;

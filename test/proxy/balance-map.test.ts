@@ -280,6 +280,12 @@ test("uri, url_param, hdr: the same server as haproxy's for each request, with e
     ["url_param user", "consistent wt6 avalanche", "cabbccbbbbcabbbcbb"],
     ["hdr(X-User)", "consistent crc32", "bacaaaabbaabbcccbc"],
     ["hdr(x-user)", "consistent", "bbcaaaaababbaacabc"],
+    // hash <expr>: a fetch's value (req.hdr's last value, an integer's 8 bytes), or the walk without one.
+    ["hash req.hdr(x-user)", "map-based", "bbabbabbbbbabbbbba"],
+    ["hash req.hdr_cnt(x-user)", "map-based", "bbabbabbabbabbabba"],
+    ["hash path,lower", "consistent djb2", "ccbbbacbaaccaabaaa"],
+    ["hash url", "map-based wt6 avalanche", "bbaaaabbaabbbbbaaa"],
+    ["hash req.cook(sid)", "consistent", "cabbccbcbcbbcaaaac"],
   ];
   for (const [algo, hashType, want] of cases) {
     const p = await startProxy(`${DEFAULTS}
@@ -468,6 +474,15 @@ test("config: the hashing algorithms and hash-type are taken; a bad hash-type or
     assert.equal(alert?.where?.line, 3, line);
     assert.match(alert?.message ?? "", why, line);
   }
+  // A bad expression is named with the backend's line, after parsing, as haproxy does.
+  assert.deepEqual(
+    parse("backend bk\n  balance hash src,nosuchconv\n")
+      .filter((d) => d.level === "alert")
+      .map((d) => `${d.where?.line}: ${d.message}`),
+    [
+      "undefined: backend 'bk' [h.cfg:1]: failed to parse 'balance hash' expression 'src,nosuchconv' in : unknown converter 'nosuchconv'.",
+    ],
+  );
   const args = parse("backend bk\n  balance source x\n");
   assert.match(args.find((d) => d.level === "alert")?.message ?? "", /takes no argument/);
   for (const [line, why] of [
@@ -481,6 +496,8 @@ test("config: the hashing algorithms and hash-type are taken; a bad hash-type or
     ["balance random(2", /^balance random : missing closing parenthesis\.$/],
     ["balance random(2x)", /^balance random : unexpected character 'x' after argument\.$/],
     ["balance rdp-cookie", /'balance rdp-cookie' is not supported by sluice yet/],
+    ["balance hash", /^balance hash requires a sample expression\.$/],
+    ["balance hash src foo", /^balance hash takes no other argument \(got 'foo'\)\.$/],
     ["hash-balance-factor", /^'hash-balance-factor' expects an integer argument\.$/],
     ["hash-balance-factor 100", /^'hash-balance-factor' must be 0 or greater than 100\.$/],
     ["server a 127.0.0.1:80 id 0", /^'server bk\/a' : 'id' : custom id has to be > 0\.$/],
