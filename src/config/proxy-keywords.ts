@@ -13,6 +13,7 @@ import type { Condition, Global } from "./model.js";
 import { ConfigError } from "./errors.js";
 import { compileAcl, PREDEFINED_NAMES } from "../acl/index.js";
 import { placeBits, placeWarning, type Place } from "../acl/place.js";
+import { atol, strtol0 } from "./c-numbers.js";
 
 export interface KeywordContext extends Reporter {
   /** The proxy being built, or the defaults section's settings. */
@@ -262,7 +263,7 @@ function parseBalance(c: KeywordContext): Balance | undefined {
   if (algo.startsWith("random")) {
     if (!algo.startsWith("random(") || algo === "random()") return { random: 2 };
     // strtol's long lands in an int, as in haproxy.
-    const { value: long, end } = cNumber(algo.slice(7));
+    const { value: long, end } = strtol0(algo.slice(7));
     const value = long | 0;
     const after = algo[7 + end];
     if (after !== ")")
@@ -287,14 +288,6 @@ function parseBalance(c: KeywordContext): Balance | undefined {
     `'balance ${algo}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random).`,
   );
   return undefined;
-}
-
-/** strtol(s, &end, 0): leading blanks, a sign, then hex (0x), octal (0) or decimal digits; 0 and end 0 without any. */
-function cNumber(s: string): { value: number; end: number } {
-  const m = /^\s*([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9]\d*))/.exec(s);
-  if (!m) return { value: 0, end: 0 };
-  const v = m[2] !== undefined ? parseInt(m[2], 16) : m[3] !== undefined ? parseInt(m[3], 8) : Number(m[4]);
-  return { value: m[1] === "-" ? -v : v, end: m[0].length };
 }
 
 /** `option httpchk [[METH] URI [VERSION]]`; VERSION may carry extra header lines after `\r\n`. */
@@ -500,7 +493,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     fn: (c) => {
       const arg = c.words[1] ?? "";
       if (arg === "") return c.alert(`'hash-balance-factor' expects an integer argument.`);
-      const n = Number(/^\s*[+-]?\d+/.exec(arg)?.[0] ?? 0);
+      const n = atol(arg);
       if (n !== 0 && n <= 100) return c.alert(`'hash-balance-factor' must be 0 or greater than 100.`);
       c.px.hashBalanceFactor = n;
     },

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { CondTerm, Condition, HttpRequestAction, HttpResponseAction, Where } from "./model.js";
 import { HAPROXY_PAGES } from "../http/errors.js";
+import { atol } from "./c-numbers.js";
 
 /** Splits `words` at `if`/`unless`: the words before and the parsed condition after. */
 export function splitCondition(words: string[], where: Where): { head: string[]; cond?: Condition } | string {
@@ -86,8 +87,7 @@ function parseReply(
       return fail(`'${kw}' expects ${what} as argument`);
     }
     if (kw === "status") {
-      // atol: `200x` is 200, `abc` 0.
-      status = Number(/^\s*[+-]?\d+/.exec(v)?.[0] ?? 0);
+      status = atol(v);
       if (status < 200 || status > 599) return fail(`Unexpected status code '${status}'`);
     } else if (kw === "content-type") contentType = v;
     else {

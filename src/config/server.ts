@@ -2,6 +2,7 @@
 import type { Server, ServerParams } from "./model.js";
 import { parseDuration } from "./duration.js";
 import { parseHostPort } from "./address.js";
+import { atol } from "./c-numbers.js";
 
 export interface Reporter {
   alert(message: string): void;
@@ -64,9 +65,9 @@ const VALUED: Record<string, ParamFn> = {
       return r.alert(`'on-marked-up' expects 'shutdown-backup-sessions', got '${v}'`);
     p.onMarkedUp = v;
   },
-  // Read as atol reads (`2x` is 2, `abc` 0).
+  // Read as atol reads.
   id: (p, v, r) => {
-    const n = Number(/^\s*[+-]?\d+/.exec(v)?.[0] ?? 0);
+    const n = atol(v);
     if (n <= 0) return r.alert(`'id' : custom id has to be > 0.`);
     p.id = n;
   },
