@@ -21,7 +21,8 @@ export interface RingServer extends PooledServer {
   readonly cur: number;
 }
 
-const before = <S>(a: Point<S>, b: Point<S>): boolean => a.key < b.key || (a.key === b.key && a.seq < b.seq);
+const precedes = <S>(a: Point<S>, b: Point<S>): boolean =>
+  a.key < b.key || (a.key === b.key && a.seq < b.seq);
 
 export class ConsistentHash<S extends RingServer> implements ServerLookup<S> {
   /** Each server's points, by n. */
@@ -38,7 +39,7 @@ export class ConsistentHash<S extends RingServer> implements ServerLookup<S> {
    * The weight of the servers before each one in its group, as haproxy counts it once at start-up
    * (the servers usable then) and never again: hash-balance-factor's shares.
    */
-  private readonly before = new Map<S, number>();
+  private readonly weightBefore = new Map<S, number>();
 
   /** `balanceFactor`: hash-balance-factor, 0 for none. */
   constructor(
@@ -50,7 +51,7 @@ export class ConsistentHash<S extends RingServer> implements ServerLookup<S> {
     let bck = 0;
     for (const s of servers) {
       if (!s.usable) continue;
-      this.before.set(s, s.backup ? bck : act);
+      this.weightBefore.set(s, s.backup ? bck : act);
       if (s.backup) bck += s.weight * 16;
       else act += s.weight * 16;
     }
@@ -73,7 +74,7 @@ export class ConsistentHash<S extends RingServer> implements ServerLookup<S> {
     const merged: Point<S>[] = [];
     let i = 0;
     for (const p of sorted) {
-      while (i < ring.length && before(ring[i]!, p)) merged.push(ring[i++]!);
+      while (i < ring.length && precedes(ring[i]!, p)) merged.push(ring[i++]!);
       merged.push(p);
     }
     while (i < ring.length) merged.push(ring[i++]!);
@@ -171,7 +172,7 @@ export class ConsistentHash<S extends RingServer> implements ServerLookup<S> {
     const rest = slots % total;
     return (s) => {
       const w = s.weight * 16;
-      const before = this.before.get(s) ?? 0;
+      const before = this.weightBefore.get(s) ?? 0;
       const mine =
         w * perWeight + Math.floor(((before + w) * rest) / total) - Math.floor((before * rest) / total);
       return s.cur >= Math.max(mine, 1);
