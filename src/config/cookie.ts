@@ -39,34 +39,39 @@ export function parseCookie(c: KeywordContext): void {
       ck.mode = a as CookiePersistence["mode"];
     } else if ((FLAGS as readonly string[]).includes(a)) ck[a as (typeof FLAGS)[number]] = true;
     else if (a === "domain") {
-      if (!value) return c.alert(`'domain' expects <domain> as argument.`);
+      // haproxy writes the place of its domain, maxidle, maxlife and attr messages `parsing [f:l]:`.
+      if (!value) return c.alert(`'domain' expects <domain> as argument.`, true);
       if (!value.includes("."))
         c.warning(
           `domain '${value}' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).`,
+          true,
         );
       const bad = /[^A-Za-z0-9._-]/.exec(value);
-      if (bad) return c.alert(`character '${bad[0]}' is not permitted in domain name '${value}'.`);
+      if (bad) return c.alert(`character '${bad[0]}' is not permitted in domain name '${value}'.`, true);
       ck.domains.push(value);
       i++;
     } else if (a === "maxidle" || a === "maxlife") {
       if (!value)
         return c.alert(
           `'${a}' expects <${a === "maxidle" ? "idletime" : "lifetime"}> in seconds as argument.`,
+          true,
         );
       const s = parseTime(value, "s", (m) => c.warning(m));
       if (s === "over")
         return c.alert(
           `timer overflow in argument <${value}> to <${a}>, maximum value is 2147483647 s (~68 years).`,
+          true,
         );
-      if (typeof s === "object") return c.alert(`unexpected character '${s.bad}' in argument to <${a}>.`);
+      if (typeof s === "object")
+        return c.alert(`unexpected character '${s.bad}' in argument to <${a}>.`, true);
       ck[a] = s;
       i++;
     } else if (a === "attr") {
-      if (!value) return c.alert(`'attr' expects <value> as argument.`);
+      if (!value) return c.alert(`'attr' expects <value> as argument.`, true);
       const bad = [...value].find((ch) => ch < " " || ch === "\x7f" || ch === ";");
       if (bad !== undefined) {
         const hex = bad.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0");
-        return c.alert(`character '%x${hex}' is not permitted in attribute value.`);
+        return c.alert(`character '%x${hex}' is not permitted in attribute value.`, true);
       }
       ck.attrs.push(value);
       i++;

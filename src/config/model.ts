@@ -332,6 +332,8 @@ export interface Diagnostic {
   level: "alert" | "warning";
   where?: Where;
   message: string;
+  /** haproxy prints this one's place as `parsing [f:l]:`, without its usual blank before the colon. */
+  tight?: boolean;
 }
 
 export interface Config {

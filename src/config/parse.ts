@@ -156,11 +156,11 @@ class ConfigParser {
     };
   }
 
-  private alert(message: string, where?: Where): void {
-    this.diagnostics.push({ level: "alert", where, message });
+  private alert(message: string, where?: Where, tight?: boolean): void {
+    this.diagnostics.push({ level: "alert", where, message, ...(tight && { tight }) });
   }
-  private warning(message: string, where?: Where): void {
-    this.diagnostics.push({ level: "warning", where, message });
+  private warning(message: string, where?: Where, tight?: boolean): void {
+    this.diagnostics.push({ level: "warning", where, message, ...(tight && { tight }) });
   }
 
   private parseFile(f: SourceFile): void {
@@ -399,8 +399,8 @@ class ConfigParser {
       words,
       where,
       global: this.global,
-      alert: (m) => this.alert(m, where),
-      warning: (m) => this.warning(m, where),
+      alert: (m, tight) => this.alert(m, where, tight),
+      warning: (m, tight) => this.warning(m, where, tight),
     };
     if (!capOk(ctx, def.cap, kw)) return;
     if (negate) parseOption(ctx, true);

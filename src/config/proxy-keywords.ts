@@ -8,7 +8,7 @@ import { parseHostPort, parseNetwork } from "./address.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseCookie } from "./cookie.js";
 import { parseServerParams, type Reporter } from "./server.js";
-import { parseHttpRequestAction, parseHttpResponseAction, splitCondition } from "./rules.js";
+import { endsReply, parseHttpRequestAction, parseHttpResponseAction, splitCondition } from "./rules.js";
 import type { Condition, Global } from "./model.js";
 import { ConfigError } from "./errors.js";
 import { compileAcl, PREDEFINED_NAMES } from "../acl/index.js";
@@ -305,6 +305,7 @@ function parseHttpchk(c: KeywordContext): HttpCheckSend {
       if (lines.length > 1)
         c.warning(
           `'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead.`,
+          true,
         );
     }
   }
@@ -672,7 +673,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const s = splitCondition(c.words.slice(1), c.where);
       if (typeof s === "string") return c.alert(`'http-request' : ${s}`);
       const action = parseHttpRequestAction(s.head, replyReporter(c, p));
-      if (typeof action === "string") return c.alert(action);
+      if (typeof action === "string") return c.alert(action, endsReply(action));
       if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`, "http-request")) return;
       p.httpRequest.push({ action, cond: s.cond, where: c.where });
     },
@@ -686,7 +687,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const s = splitCondition(c.words.slice(1), c.where);
       if (typeof s === "string") return c.alert(`'http-response' : ${s}`);
       const action = parseHttpResponseAction(s.head, replyReporter(c, p));
-      if (typeof action === "string") return c.alert(action);
+      if (typeof action === "string") return c.alert(action, endsReply(action));
       if (!checkCondition(c, p, s.cond, `an 'http-response ${action.kind}' condition`, "http-response"))
         return;
       p.httpResponse.push({ action, cond: s.cond, where: c.where });

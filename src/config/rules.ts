@@ -79,7 +79,7 @@ function parseReply(
     if (kw === "errorfile" || kw === "errorfiles" || kw === "lf-string" || kw === "lf-file" || kw === "hdr")
       return fail(`'${kw}' is not supported by sluice yet`);
     if (kw !== "status" && kw !== "content-type" && kw !== "string" && kw !== "file")
-      return `'${r.rule}' expects either 'if' or 'unless' followed by a condition but found '${kw}'.`;
+      return `'${r.rule}' ${ENDS_REPLY}'${kw}'.`;
     if (v === undefined || v === "") {
       const what = { status: "<status_code>", "content-type": "<ctype>", string: "<str>", file: "<file>" }[
         kw
@@ -117,6 +117,11 @@ function parseReply(
     return fail(`status code '${status}' not handled by default with 'default-errorfiles' argument`);
   return { status, contentType, body: body ?? (page ? undefined : "") };
 }
+
+const ENDS_REPLY = "expects either 'if' or 'unless' followed by a condition but found ";
+
+/** A word that ends a reply where a condition should be: haproxy places that message `parsing [f:l]:`. */
+export const endsReply = (message: string): boolean => message.includes(ENDS_REPLY);
 
 /** For a rule's reply: its warnings, and the proxy and rule that haproxy's messages name. */
 export interface ReplyReporter {

@@ -5,8 +5,9 @@ import { parseHostPort } from "./address.js";
 import { atol } from "./c-numbers.js";
 
 export interface Reporter {
-  alert(message: string): void;
-  warning(message: string): void;
+  /** `tight`: haproxy writes this message's place without a blank before the colon. */
+  alert(message: string, tight?: boolean): void;
+  warning(message: string, tight?: boolean): void;
 }
 
 type ParamFn = (p: ServerParams, value: string, r: Reporter, name: string) => void;

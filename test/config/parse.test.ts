@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/parse.js";
 import type { Diagnostic } from "../../src/config/model.js";
 import { serverIds } from "../../src/config/server.js";
+import { formatDiagnostic } from "../../src/config/load.js";
 
 const parse = (text: string, env: Record<string, string> = {}) =>
   parseConfig([{ name: "t.cfg", text: text.replace(/^\n/, "") }], env);
@@ -653,4 +654,16 @@ test("rule replies: haproxy 2.6.12's words and messages", () => {
       [],
       line,
     );
+});
+
+test("places written as haproxy writes them: `parsing [f:l]:` for the messages haproxy writes so", () => {
+  const lines = (text: string) =>
+    parse(text).diagnostics.map((d) => formatDiagnostic(d, 1).replace(/^.* : config : /, ""));
+  assert.deepEqual(lines(`${BASE}backend b\n  cookie SRV insert domain foo\n  cookie\n`), [
+    "parsing [t.cfg:7]: domain 'foo' contains no embedded dot, this configuration may not work properly (see RFC6265#5.2.3).",
+    "parsing [t.cfg:8] : 'cookie' expects <cookie_name> as argument.",
+  ]);
+  assert.deepEqual(lines(`${BASE}frontend f\n  bind :1\n  http-request deny foo\n`), [
+    "parsing [t.cfg:8]: 'http-request deny' expects either 'if' or 'unless' followed by a condition but found 'foo'.",
+  ]);
 });
