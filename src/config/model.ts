@@ -140,6 +140,13 @@ export interface UseBackend {
   where: Where;
 }
 
+/** `use-server NAME if|unless COND`: the server a request goes to when its condition holds. */
+export interface UseServer {
+  server: string;
+  cond: Condition;
+  where: Where;
+}
+
 export interface Bind {
   /** Host to listen on ("" for all addresses), or undefined with fd set. */
   host: string;
@@ -325,6 +332,7 @@ export interface Proxy extends ProxySettings {
   httpRequest: HttpRule<HttpRequestAction>[];
   httpResponse: HttpRule<HttpResponseAction>[];
   useBackends: UseBackend[];
+  useServers: UseServer[];
   servers: Server[];
 }
 

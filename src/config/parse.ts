@@ -52,7 +52,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "monitor-uri",
   "monitor",
   "server-template",
-  "use-server",
   "persist",
   "force-persist",
   "ignore-persist",
@@ -314,6 +313,7 @@ class ConfigParser {
       httpRequest: [],
       httpResponse: [],
       useBackends: [],
+      useServers: [],
       servers: [],
     };
     // haproxy copies the defaults' persistence cookie to proxies with a backend only.
@@ -436,6 +436,12 @@ class ConfigParser {
             `frontend '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`,
           );
       }
+      for (const u of p.useServers)
+        if (!p.servers.some((s) => s.name === u.server))
+          this.alert(
+            `${typeName(p)} : unable to find server '${u.server}' referenced in a 'use-server' rule.`,
+            u.where,
+          );
       const seen = new Map<string, Where>();
       for (const s of p.servers) {
         const prev = seen.get(s.name);

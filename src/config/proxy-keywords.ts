@@ -664,6 +664,24 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       p.useBackends.push({ backend: name, cond: s.cond, where: c.where });
     },
   },
+  "use-server": {
+    cap: "be",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      const [, name, kw] = c.words;
+      if (!name) return c.alert(`'use-server' expects a server name.`);
+      if (kw !== "if" && kw !== "unless")
+        return c.alert(`'use-server' requires either 'if' or 'unless' followed by a condition.`);
+      if (name.includes("%["))
+        return c.alert(`'use-server' with a dynamic name ('${name}') is not supported by sluice yet.`);
+      const s = splitCondition(c.words.slice(1), c.where);
+      if (typeof s === "string") return c.alert(`error detected while parsing switching rule : ${s}.`);
+      if (!s.cond || !checkCondition(c, p, s.cond, "switching rule", "use-server")) return;
+      p.useServers.push({ server: name, cond: s.cond, where: c.where });
+    },
+  },
   "http-request": {
     cap: "any",
     defaults: false,

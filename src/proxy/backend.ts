@@ -12,6 +12,7 @@ import { fullHash, hashKey } from "../balance/hash.js";
 import { serverIds } from "../config/server.js";
 import { compileBinary } from "../acl/expr.js";
 import type { SampleContext } from "../acl/context.js";
+import { compileCondition } from "../acl/condition.js";
 import { hdrKey, uriKey, urlParamKey } from "../balance/request-key.js";
 import { Fifo, type Cancellable } from "../util/fifo.js";
 
@@ -125,6 +126,8 @@ export class RtBackend {
   private readonly hdrName: Buffer | undefined;
   /** balance hash <expr>: the expression, as bytes to hash, and where its sample lives. */
   private readonly sample: ReturnType<typeof compileBinary> | undefined;
+  /** `use-server` rules, in order. */
+  private readonly serverRules: { server: RtServer; cond: (ctx: SampleContext) => boolean }[];
 
   /** `addresses`: the resolved address of each server of `px`, in order. */
   constructor(
@@ -145,6 +148,20 @@ export class RtBackend {
     this.hdrName = typeof b === "object" && "hdr" in b ? Buffer.from(b.hdr, "latin1") : undefined;
     this.sample = typeof b === "object" && "hash" in b ? compileBinary(b.hash, px.where) : undefined;
     this.queueBehind = b === "roundrobin" || b === "static-rr" || b === "first";
+    this.serverRules = px.useServers.map((u) => ({
+      server: this.servers.find((s) => s.name === u.server)!,
+      cond: compileCondition(u.cond, px.acls),
+    }));
+  }
+
+  /**
+   * The server of the first `use-server` rule whose condition holds and whose server is not DOWN
+   * (or any, with option persist); haproxy goes on to the next rule past a DOWN one.
+   */
+  ruledServer(ctx: SampleContext): RtServer | undefined {
+    for (const r of this.serverRules)
+      if (r.cond(ctx) && ((r.server.up && !r.server.maint) || this.px.persist)) return r.server;
+    return undefined;
   }
 
   /** RtServer.setUp: the balancer takes `s` in or out of its order. */

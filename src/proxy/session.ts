@@ -858,15 +858,27 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   // ─── server choice, queue, connect ───────────────────────────────────────────────────────────
 
+  /**
+   * The server this request goes to whatever the balancer says: its cookie's, else a use-server
+   * rule's (haproxy's SF_DIRECT); cleared when the request moves to another.
+   */
+  private direct: RtServer | undefined;
+
   private acquireServer(): void {
     const be = this.be!;
-    const direct = this.persistence?.direct;
+    let direct = this.persistence?.direct;
+    if (!direct) {
+      direct = be.ruledServer(this);
+      // A rule's server, as a cookie's, gets no new persistence cookie in the response.
+      if (direct && this.persistence) this.persistence.direct = direct;
+    }
+    this.direct = direct;
     let r = direct ? be.takeOn(direct) : be.take(undefined, this, this.http);
-    // The cookie's server has maxqueue requests waiting: with option redispatch, another one.
+    // That server has maxqueue requests waiting: with option redispatch, another one.
     if (direct && typeof r === "object" && "queueFull" in r && be.px.redispatch) {
       r = be.take(undefined, this, this.http);
       const to = this.serverOf(r);
-      this.leftCookieServer(direct, to);
+      this.leftDirectServer(direct, to);
       this.movedFrom(direct, to);
     }
     if (!this.waitOrRefuse(r)) this.grantTo(r, false);
@@ -880,10 +892,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * The request no longer goes straight to the server its cookie named (haproxy clears SF_DIRECT):
-   * a response gets a new cookie, and the log says the cookie's server was down when it changed.
+   * The request no longer goes straight to its server (haproxy clears SF_DIRECT): a response gets a
+   * new cookie, and the log says the cookie's server was down when it changed.
    */
-  private leftCookieServer(old: RtServer, to: RtServer | undefined): void {
+  private leftDirectServer(old: RtServer, to: RtServer | undefined): void {
+    this.direct = undefined;
     const p = this.persistence;
     if (!p) return;
     p.direct = undefined;
@@ -962,7 +975,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private reassigned(old: RtServer): void {
     this.waitEnds();
     const r = this.be!.take(undefined, this, this.http);
-    this.leftCookieServer(old, this.serverOf(r));
+    this.leftDirectServer(old, this.serverOf(r));
     if (this.waitOrRefuse(r)) return;
     this.movedFrom(old, r);
     this.grantTo(r, true);
@@ -1165,7 +1178,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       const others = roundRobin && be.serverCounts().active > 1;
       const move =
         redispatch !== undefined &&
-        ((others && !this.persistence?.direct) ||
+        ((others && !this.direct) ||
           !srv.up ||
           (interval > 0 && this.attempts % interval === 0) ||
           (interval < 0 && this.attempts % (be.px.retries + 1 + interval) === 0));
@@ -1194,7 +1207,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.waitEnds();
     const be = this.be!;
     const r = be.take(old, this, this.http);
-    this.leftCookieServer(old, this.serverOf(r));
+    this.leftDirectServer(old, this.serverOf(r));
     // To wait in the backend's queue is to leave the server; hashing waits for the same one, a retry.
     if (r === be.queue) this.rec.redispatched = true;
     if (this.waitOrRefuse(r)) return;

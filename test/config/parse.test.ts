@@ -667,3 +667,22 @@ test("places written as haproxy writes them: `parsing [f:l]:` for the messages h
     "parsing [t.cfg:8]: 'http-request deny' expects either 'if' or 'unless' followed by a condition but found 'foo'.",
   ]);
 });
+
+test("use-server: haproxy 2.6.12's messages", () => {
+  for (const [line, at, message] of [
+    ["use-server", 7, /^'use-server' expects a server name\.$/],
+    ["use-server a foo", 7, /^'use-server' requires either 'if' or 'unless' followed by a condition\.$/],
+    [
+      "use-server a if nosuchacl",
+      7,
+      /^error detected while parsing switching rule : no such ACL : 'nosuchacl'\.$/,
+    ],
+    [
+      "use-server nope if TRUE",
+      7,
+      /^backend 'b' : unable to find server 'nope' referenced in a 'use-server' rule\.$/,
+    ],
+  ] as const)
+    oneAlert(`${BASE}backend b\n  ${line}\n  server a 127.0.0.1:80\n`, at, message);
+  oneAlert(`${BASE}  use-server a if TRUE\n`, 6, /^'use-server' not allowed in 'defaults' section\.$/);
+});

@@ -457,3 +457,42 @@ ${FRONTEND}  server a 127.0.0.1:${a.port} weight 2 maxconn 1
   assert.deepEqual((await Promise.all(slow)).map(body).sort(), ["a", "a", "b", "b", "b"]);
   assert.equal(await get(5), "babab");
 });
+
+test("use-server: the first rule whose condition holds and whose server is not DOWN; option persist takes a DOWN one", async () => {
+  const a = await httpBackend("a");
+  const c = await httpBackend("c");
+  cleanup.push(a.close, c.close);
+  const dead = await closedPort();
+  const body = (extra: string) => `  retries 1
+  option redispatch
+${FRONTEND}  ${extra}
+  use-server b if { hdr(x-s) b }
+  use-server a if { hdr(x-s) a }
+  use-server c unless { hdr(x-s) -m found }
+  server a 127.0.0.1:${a.port}
+  server b 127.0.0.1:${dead} check inter 100ms fall 1 rise 1
+  server c 127.0.0.1:${c.port}
+`;
+  // Recorded from haproxy 2.6.12: b DOWN, its rule passed over; the others' servers, or round robin.
+  for (const [extra, bRetries] of [
+    ["", "0"],
+    // The DOWN b is tried, refused, and the request redispatched: `+1`.
+    ["option persist", "+1"],
+  ] as const) {
+    const p = await loggedProxy(body(extra), "500ms");
+    await waitFor(() => !p.rt.backends.get("bk")!.servers[1]!.up, 2000, "b DOWN");
+    const seen: string[] = [];
+    for (const [i, s] of ["b", "a", undefined, "zz", "b", "a", "zz", "zz"].entries()) {
+      const head = s ? `x-s: ${s}\r\n` : "";
+      const text = await exchange(
+        p.port,
+        `GET /us${i} HTTP/1.1\r\nHost: x\r\n${head}Connection: close\r\n\r\n`,
+      );
+      seen.push(text.split("\r\n\r\n")[1]!);
+    }
+    assert.equal(seen.join(" "), "a a c c a a c a", extra);
+    const l = await logOf("/us0");
+    assert.deepEqual([l.server, l.retries], ["bk/a", bRetries], extra);
+    await logOf("/us7");
+  }
+});
