@@ -12,7 +12,7 @@ import { headerIndex, headerValue } from "../http/parse.js";
 import type { RtServer } from "./backend.js";
 
 /** What the request's cookie said: None, Invalid, Down server, Valid, Expired (maxidle), Old (maxlife). */
-export type CookieSeen = "N" | "I" | "D" | "V" | "E" | "O";
+export type CookieSeen = "N" | "I" | "D" | "V" | "E" | "O" | "U";
 /** What became of the persistence cookie in the response: None, Passed, Deleted, Inserted, Rewritten, Updated. */
 export type CookieSet = "N" | "P" | "D" | "I" | "R" | "U";
 
@@ -123,10 +123,13 @@ export function readRequestCookies(
   persist: boolean,
   p: Persistence,
   nowSec: number,
+  assigned: RtServer | undefined,
 ): void {
+  // A use-server rule chose first (haproxy runs them before reading cookies): the cookie is unused.
+  if (assigned) p.direct = assigned;
   for (let i = headerIndex(req, "cookie"); i >= 0; i = headerIndex(req, "cookie", i + 1)) {
     const value = headerValue(req, i);
-    const out = requestCookieLine(value, ck, servers, persist, p, nowSec);
+    const out = requestCookieLine(value, ck, servers, persist, p, nowSec, assigned !== undefined);
     if (out === value) continue;
     if (out === "") edits.dropHeader(i);
     else edits.rewriteHeader(i, out);
@@ -195,6 +198,7 @@ function requestCookieLine(
   persist: boolean,
   p: Persistence,
   nowSec: number,
+  assigned: boolean,
 ): string {
   const sp = span;
   let delFrom = -1;
@@ -247,7 +251,7 @@ function requestCookieLine(
     }
     // The first server of that cookie that is not DOWN (or any, with option persist); an empty
     // value names none, and a later occurrence of the cookie cannot change the choice.
-    if (delim !== valBeg && !p.direct) {
+    if (delim !== valBeg && !p.direct && !assigned) {
       const id = h.slice(valBeg, delim);
       for (const s of servers) {
         if (s.cfg.cookie !== id) continue;
@@ -260,7 +264,7 @@ function requestCookieLine(
         p.seen = "D";
       }
     }
-    if (!p.direct && p.seen === "N") p.seen = "I";
+    if (p.seen === "N" && (assigned || !p.direct)) p.seen = assigned ? "U" : "I";
     if (ck.mode === "prefix" && delim !== valEnd) {
       // The server never sees its own part.
       h = h.slice(0, valBeg) + h.slice(delim + 1);

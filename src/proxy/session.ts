@@ -521,7 +521,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private toServer(): void {
     if (this.bodyCut) return this.close("C", "R");
     const be = this.be!;
-    this.readCookies(be);
+    // use-server rules come before the persistence cookie (haproxy's order of analysers).
+    this.direct = be.ruledServer(this);
+    this.readCookies(be, this.direct);
     this.prepareOutgoingHead(be);
     this.acquireServer();
   }
@@ -530,11 +532,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * The request's persistence cookie, when `be` has a `cookie` line: the server it names, and the
    * Cookie headers rewritten in `edits` as the mode asks. Undefined without one.
    */
-  private readCookies(be: RtBackend): Persistence | undefined {
+  private readCookies(be: RtBackend, assigned: RtServer | undefined): Persistence | undefined {
     const ck = be.px.cookie;
     if (!ck) return undefined;
     const p = (this.persistence ??= new Persistence());
-    readRequestCookies(this.req, edits, ck, be.servers, be.px.persist, p, nowSeconds());
+    readRequestCookies(this.req, edits, ck, be.servers, be.px.persist, p, nowSeconds(), assigned);
     return p;
   }
 
@@ -545,7 +547,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private cookiesForLog(): void {
     // Before a backend is chosen, a listen section is its own.
     const be = this.be ?? this.fe.own;
-    const p = be && this.readCookies(be);
+    const p = be && this.readCookies(be, undefined);
     if (!p) return;
     edits.reset();
     if (p.direct) this.rec.server = p.direct.name;
@@ -859,20 +861,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   // ─── server choice, queue, connect ───────────────────────────────────────────────────────────
 
   /**
-   * The server this request goes to whatever the balancer says: its cookie's, else a use-server
-   * rule's (haproxy's SF_DIRECT); cleared when the request moves to another.
+   * The server this request goes to whatever the balancer says: a use-server rule's, else its
+   * cookie's (haproxy's SF_DIRECT); cleared when the request moves to another.
    */
   private direct: RtServer | undefined;
 
   private acquireServer(): void {
     const be = this.be!;
-    let direct = this.persistence?.direct;
-    if (!direct) {
-      direct = be.ruledServer(this);
-      // A rule's server, as a cookie's, gets no new persistence cookie in the response.
-      if (direct && this.persistence) this.persistence.direct = direct;
-    }
-    this.direct = direct;
+    const direct = (this.direct ??= this.persistence?.direct);
     let r = direct ? be.takeOn(direct) : be.take(undefined, this, this.http);
     // That server has maxqueue requests waiting: with option redispatch, another one.
     if (direct && typeof r === "object" && "queueFull" in r && be.px.redispatch) {

@@ -391,3 +391,20 @@ test("cookie dates: haproxy's 5-character form, both ways", () => {
   assert.equal(b64ToDate("AA=AA", 0), -1);
   assert.equal(b64ToDate("AAA", 0), -1);
 });
+
+test("use-server comes before the cookie: the cookie is then unused (U) and no cookie is inserted", async () => {
+  const [a, b] = await backends();
+  const port = await proxy(a!, b!, "cookie SRV insert indirect nocache\n  use-server a if { path_beg /a }");
+  // As haproxy 2.6.12 logged the same requests (a rule's path, a cookie, both, neither).
+  for (const [path, cookie, body, letters, inserted] of [
+    ["/a1", "SRV=b", "a", "UN", []],
+    ["/x", "SRV=b", "b", "VN", []],
+    ["/a2", undefined, "a", "NN", []],
+    ["/y", undefined, "a", "NI", ["SRV=a; path=/"]],
+    ["/a3", "SRV=zz", "a", "UN", []],
+    ["/a4", "SRV=", "a", "UN", []],
+  ] as const) {
+    const r = await ask(port, path, cookie);
+    assert.deepEqual([r.body, r.letters?.slice(2), setCookies(r.head)], [body, letters, inserted], path);
+  }
+});
