@@ -6,11 +6,12 @@ import type { FetchUse } from "./fetch.js";
 import { fetchUse } from "./fetch.js";
 import { predefinedAcl } from "./predefined.js";
 
-export type Place = "http-request" | "http-response" | "use-backend" | "use-server";
+export type Place = "http-request" | "http-response" | "use-backend" | "use-server" | "persist";
 
 // haproxy's check-place bits that matter here, in its order (a message names the lowest one).
 const FE_HRQ = 1 << 3;
 const FE_SET_BCK = 1 << 5;
+const BE_REQ_CNT = 1 << 6;
 const BE_HRQ = 1 << 7;
 const BE_SET_SRV = 1 << 9;
 const BE_HRS = 1 << 12;
@@ -19,6 +20,7 @@ const FE_HRS = 1 << 16;
 const NAMES: [number, string][] = [
   [FE_HRQ, "frontend http-request header rule"],
   [FE_SET_BCK, "frontend use-backend rule"],
+  [BE_REQ_CNT, "backend tcp-request content rule"],
   [BE_HRQ, "backend http-request header rule"],
   [BE_SET_SRV, "backend use-server, balance or stick-match rule"],
   [BE_HRS, "backend http-response header rule"],
@@ -26,17 +28,19 @@ const NAMES: [number, string][] = [
 ];
 
 const USABLE: Record<FetchUse, number> = {
-  req: FE_HRQ | FE_SET_BCK | BE_HRQ | BE_SET_SRV,
-  buffer: FE_HRQ | FE_SET_BCK | BE_HRQ | BE_SET_SRV,
+  req: FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV,
+  buffer: FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV,
   res: BE_HRS | FE_HRS,
-  be: BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS,
-  any: FE_HRQ | FE_SET_BCK | BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS,
+  be: BE_REQ_CNT | BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS,
+  any: FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS,
 };
 
 /** The check places of a rule of this kind in a proxy with a frontend side, a backend side or both. */
 export function placeBits(place: Place, fe: boolean, be: boolean): number {
   if (place === "use-backend") return FE_SET_BCK;
   if (place === "use-server") return BE_SET_SRV;
+  // haproxy checks them where backend content rules run, the first place past use_backend.
+  if (place === "persist") return BE_REQ_CNT;
   if (place === "http-request") return (fe ? FE_HRQ : 0) | (be ? BE_HRQ : 0);
   return (fe ? FE_HRS : 0) | (be ? BE_HRS : 0);
 }

@@ -140,6 +140,13 @@ export interface UseBackend {
   where: Where;
 }
 
+/** `force-persist` / `ignore-persist if|unless COND`: persistence forced onto DOWN servers, or ignored. */
+export interface PersistRule {
+  kind: "force" | "ignore";
+  cond: Condition;
+  where: Where;
+}
+
 /** `use-server NAME if|unless COND`: the server a request goes to when its condition holds. */
 export interface UseServer {
   server: string;
@@ -333,6 +340,7 @@ export interface Proxy extends ProxySettings {
   httpResponse: HttpRule<HttpResponseAction>[];
   useBackends: UseBackend[];
   useServers: UseServer[];
+  persistRules: PersistRule[];
   servers: Server[];
 }
 

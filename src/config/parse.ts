@@ -53,8 +53,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "monitor",
   "server-template",
   "persist",
-  "force-persist",
-  "ignore-persist",
   "source",
   "filter",
   "fullconn",
@@ -314,6 +312,7 @@ class ConfigParser {
       httpResponse: [],
       useBackends: [],
       useServers: [],
+      persistRules: [],
       servers: [],
     };
     // haproxy copies the defaults' persistence cookie to proxies with a backend only.

@@ -290,6 +290,19 @@ function parseBalance(c: KeywordContext): Balance | undefined {
   return undefined;
 }
 
+/** force-persist / ignore-persist: only a condition, checked where haproxy checks it. */
+function persistRule(c: KeywordContext, kind: "force" | "ignore"): void {
+  const p = needProxy(c);
+  if (!p) return;
+  const kw = `${kind}-persist`;
+  if (c.words[1] !== "if" && c.words[1] !== "unless")
+    return c.alert(`'${kw}' requires either 'if' or 'unless' followed by a condition.`);
+  const s = splitCondition(c.words.slice(1), c.where);
+  if (typeof s === "string") return c.alert(`error detected while parsing a '${kw}' rule : ${s}.`);
+  if (!s.cond || !checkCondition(c, p, s.cond, `a '${kw}' rule`, "persist")) return;
+  p.persistRules.push({ kind, cond: s.cond, where: c.where });
+}
+
 /** `option httpchk [[METH] URI [VERSION]]`; VERSION may carry extra header lines after `\r\n`. */
 function parseHttpchk(c: KeywordContext): HttpCheckSend {
   const args = c.words.slice(2);
@@ -664,6 +677,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       p.useBackends.push({ backend: name, cond: s.cond, where: c.where });
     },
   },
+  "force-persist": { cap: "be", defaults: false, fn: (c) => persistRule(c, "force") },
+  "ignore-persist": { cap: "be", defaults: false, fn: (c) => persistRule(c, "ignore") },
   "use-server": {
     cap: "be",
     defaults: false,

@@ -128,6 +128,8 @@ export class RtBackend {
   private readonly sample: ReturnType<typeof compileBinary> | undefined;
   /** `use-server` rules, in order. */
   private readonly serverRules: { server: RtServer; cond: (ctx: SampleContext) => boolean }[];
+  /** `force-persist` and `ignore-persist` rules, in order. */
+  private readonly persistRules: { kind: "force" | "ignore"; cond: (ctx: SampleContext) => boolean }[];
 
   /** `addresses`: the resolved address of each server of `px`, in order. */
   constructor(
@@ -152,15 +154,25 @@ export class RtBackend {
       server: this.servers.find((s) => s.name === u.server)!,
       cond: compileCondition(u.cond, px.acls),
     }));
+    this.persistRules = px.persistRules.map((r) => ({
+      kind: r.kind,
+      cond: compileCondition(r.cond, px.acls),
+    }));
+  }
+
+  /** The first force-persist or ignore-persist rule whose condition holds: what it says. */
+  persistRule(ctx: SampleContext): "force" | "ignore" | undefined {
+    for (const r of this.persistRules) if (r.cond(ctx)) return r.kind;
+    return undefined;
   }
 
   /**
    * The server of the first `use-server` rule whose condition holds and whose server is not DOWN
-   * (or any, with option persist); haproxy goes on to the next rule past a DOWN one.
+   * (or any, with option persist or a force-persist rule); haproxy goes on past a DOWN one.
    */
-  ruledServer(ctx: SampleContext): RtServer | undefined {
+  ruledServer(ctx: SampleContext, force: boolean): RtServer | undefined {
     for (const r of this.serverRules)
-      if (r.cond(ctx) && ((r.server.up && !r.server.maint) || this.px.persist)) return r.server;
+      if (r.cond(ctx) && ((r.server.up && !r.server.maint) || this.px.persist || force)) return r.server;
     return undefined;
   }
 

@@ -124,12 +124,15 @@ export function readRequestCookies(
   p: Persistence,
   nowSec: number,
   assigned: RtServer | undefined,
+  ignore: boolean,
 ): void {
-  // A use-server rule chose first (haproxy runs them before reading cookies): the cookie is unused.
+  // A use-server rule chose first (haproxy runs them before reading cookies), or an ignore-persist
+  // rule holds: the cookie is unused.
   if (assigned) p.direct = assigned;
+  const unused = assigned !== undefined || ignore;
   for (let i = headerIndex(req, "cookie"); i >= 0; i = headerIndex(req, "cookie", i + 1)) {
     const value = headerValue(req, i);
-    const out = requestCookieLine(value, ck, servers, persist, p, nowSec, assigned !== undefined);
+    const out = requestCookieLine(value, ck, servers, persist, p, nowSec, unused);
     if (out === value) continue;
     if (out === "") edits.dropHeader(i);
     else edits.rewriteHeader(i, out);
@@ -198,7 +201,7 @@ function requestCookieLine(
   persist: boolean,
   p: Persistence,
   nowSec: number,
-  assigned: boolean,
+  unused: boolean,
 ): string {
   const sp = span;
   let delFrom = -1;
@@ -251,7 +254,7 @@ function requestCookieLine(
     }
     // The first server of that cookie that is not DOWN (or any, with option persist); an empty
     // value names none, and a later occurrence of the cookie cannot change the choice.
-    if (delim !== valBeg && !p.direct && !assigned) {
+    if (delim !== valBeg && !p.direct && !unused) {
       const id = h.slice(valBeg, delim);
       for (const s of servers) {
         if (s.cfg.cookie !== id) continue;
@@ -264,7 +267,7 @@ function requestCookieLine(
         p.seen = "D";
       }
     }
-    if (p.seen === "N" && (assigned || !p.direct)) p.seen = assigned ? "U" : "I";
+    if (p.seen === "N" && (unused || !p.direct)) p.seen = unused ? "U" : "I";
     if (ck.mode === "prefix" && delim !== valEnd) {
       // The server never sees its own part.
       h = h.slice(0, valBeg) + h.slice(delim + 1);

@@ -521,8 +521,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private toServer(): void {
     if (this.bodyCut) return this.close("C", "R");
     const be = this.be!;
-    // use-server rules come before the persistence cookie (haproxy's order of analysers).
-    this.direct = be.ruledServer(this);
+    // Persistence rules, then use-server rules, then the persistence cookie (haproxy's order).
+    this.persistRule = be.persistRule(this);
+    this.direct = be.ruledServer(this, this.persistRule === "force");
     this.readCookies(be, this.direct);
     this.prepareOutgoingHead(be);
     this.acquireServer();
@@ -536,7 +537,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const ck = be.px.cookie;
     if (!ck) return undefined;
     const p = (this.persistence ??= new Persistence());
-    readRequestCookies(this.req, edits, ck, be.servers, be.px.persist, p, nowSeconds(), assigned);
+    const force = be.px.persist || this.persistRule === "force";
+    readRequestCookies(
+      this.req,
+      edits,
+      ck,
+      be.servers,
+      force,
+      p,
+      nowSeconds(),
+      assigned,
+      this.persistRule === "ignore",
+    );
     return p;
   }
 
@@ -547,6 +559,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private cookiesForLog(): void {
     // Before a backend is chosen, a listen section is its own.
     const be = this.be ?? this.fe.own;
+    this.persistRule = undefined;
     const p = be && this.readCookies(be, undefined);
     if (!p) return;
     edits.reset();
@@ -555,6 +568,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** Cookie persistence's state, for a backend with a `cookie` line (made on first use). */
   private persistence: Persistence | undefined;
+  /** What a force-persist or ignore-persist rule said of this request. */
+  private persistRule: "force" | "ignore" | undefined;
 
   // ─── option http-buffer-request ──────────────────────────────────────────────────────────────
 
@@ -870,8 +885,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const be = this.be!;
     const direct = (this.direct ??= this.persistence?.direct);
     let r = direct ? be.takeOn(direct) : be.take(undefined, this, this.http);
-    // That server has maxqueue requests waiting: with option redispatch, another one.
-    if (direct && typeof r === "object" && "queueFull" in r && be.px.redispatch) {
+    // That server has maxqueue requests waiting: with option redispatch, another one (unless forced).
+    if (
+      direct &&
+      typeof r === "object" &&
+      "queueFull" in r &&
+      be.px.redispatch &&
+      this.persistRule !== "force"
+    ) {
       r = be.take(undefined, this, this.http);
       const to = this.serverOf(r);
       this.leftDirectServer(direct, to);
@@ -1170,10 +1191,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // once; otherwise it waits the turn-around delay (after a refusal, not after a timeout).
       const interval = redispatch?.interval ?? -1;
       // Only round-robin kinds count on other servers: a hash or leastconn would pick the same one.
-      const roundRobin = be.px.balance === "roundrobin" || be.px.balance === "static-rr";
+      const b = be.px.balance;
+      const roundRobin = b === "roundrobin" || b === "static-rr" || (typeof b === "object" && "random" in b);
       const others = roundRobin && be.serverCounts().active > 1;
+      // A force-persist rule keeps the request on its server through every retry.
       const move =
         redispatch !== undefined &&
+        this.persistRule !== "force" &&
         ((others && !this.direct) ||
           !srv.up ||
           (interval > 0 && this.attempts % interval === 0) ||
@@ -1455,7 +1479,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private serverCookies(res: HttpHead): void {
     const ck = this.be!.px.cookie;
     const p = this.persistence;
-    if (!ck || !p) return;
+    // An ignore-persist rule leaves the server's cookie alone, and inserts none.
+    if (!ck || !p || this.persistRule === "ignore") return;
     const srv = this.srv!;
     readServerCookies(res, edits, ck, srv, p);
     const line = insertedCookie(ck, srv, this.req.method, p, nowSeconds());

@@ -686,3 +686,17 @@ test("use-server: haproxy 2.6.12's messages", () => {
     oneAlert(`${BASE}backend b\n  ${line}\n  server a 127.0.0.1:80\n`, at, message);
   oneAlert(`${BASE}  use-server a if TRUE\n`, 6, /^'use-server' not allowed in 'defaults' section\.$/);
 });
+
+test("force-persist and ignore-persist: haproxy 2.6.12's messages", () => {
+  oneAlert(
+    `${BASE}backend b\n  force-persist\n`,
+    7,
+    /^'force-persist' requires either 'if' or 'unless' followed by a condition\.$/,
+  );
+  oneAlert(
+    `${BASE}backend b\n  ignore-persist if nosuchacl\n`,
+    7,
+    /^error detected while parsing a 'ignore-persist' rule : no such ACL : 'nosuchacl'\.$/,
+  );
+  oneAlert(`${BASE}  force-persist if TRUE\n`, 6, /^'force-persist' not allowed in 'defaults' section\.$/);
+});

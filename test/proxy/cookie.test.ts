@@ -408,3 +408,23 @@ test("use-server comes before the cookie: the cookie is then unused (U) and no c
     assert.deepEqual([r.body, r.letters?.slice(2), setCookies(r.head)], [body, letters, inserted], path);
   }
 });
+
+test("force-persist sends a cookie to its server even in maintenance; ignore-persist leaves the cookie unused", async () => {
+  const [a, b] = await backends();
+  const port = await proxy(
+    a!,
+    b!,
+    "cookie SRV insert indirect nocache\n  ignore-persist if { path_beg /static }\n  force-persist if { path_beg /force }",
+    "disabled",
+  );
+  // As haproxy 2.6.12 logged the same requests.
+  for (const [path, cookie, body, letters, inserted] of [
+    ["/force1", "SRV=a", "a", "DN", []],
+    ["/2", "SRV=a", "b", "DI", ["SRV=b; path=/"]],
+    ["/static3", "SRV=b", "b", "UN", []],
+    ["/static4", undefined, "b", "NN", []],
+  ] as const) {
+    const r = await ask(port, path, cookie);
+    assert.deepEqual([r.body, r.letters?.slice(2), setCookies(r.head)], [body, letters, inserted], path);
+  }
+});
