@@ -1779,6 +1779,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     be.total++;
     this.beCounted = true;
     this.client.pause();
+    this.persistRule = be.persistRule(this);
+    this.direct = be.ruledServer(this, this.persistRule === "force");
     this.acquireServer();
   }
 
