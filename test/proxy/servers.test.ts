@@ -496,3 +496,25 @@ ${FRONTEND}  ${extra}
     await logOf("/us7");
   }
 });
+
+test("use-server in mode tcp: rules on the connection choose the server too", async () => {
+  const a = await httpBackend("a");
+  const c = await httpBackend("c");
+  cleanup.push(a.close, c.close);
+  const p = await proxy(`${DEFAULTS}
+listen l
+  mode tcp
+  bind 127.0.0.1:1
+  use-server c if { src 127.0.0.1 }
+  server a 127.0.0.1:${a.port}
+  server c 127.0.0.1:${c.port}
+`);
+  const seen: string[] = [];
+  for (let i = 0; i < 3; i++)
+    seen.push(
+      (await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).split(
+        "\r\n\r\n",
+      )[1]!,
+    );
+  assert.deepEqual(seen, ["c", "c", "c"]);
+});
