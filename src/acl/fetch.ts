@@ -519,11 +519,22 @@ export function parseFetch(expr: string, where: Where, iterate: boolean): Parsed
   let impl = kw.make(args, iterate);
   let out = kw.out;
   while (i < expr.length) {
-    if (expr[i] !== ",") throw new ConfigError(`${desc} : missing comma after fetch keyword${tail}`, where);
+    // A sample fetch's messages are haproxy's sample parser's: they name no method first.
+    if (expr[i] !== ",")
+      throw new ConfigError(
+        kw.acl
+          ? `${desc} : missing comma after fetch keyword${tail}`
+          : `missing comma after fetch keyword '${name}'${tail}`,
+        where,
+      );
     let j = i + 1;
     while (j < expr.length && expr[j] !== ",") j++;
     const conv = expr.slice(i + 1, j);
-    if (!CONVERTERS.has(conv)) throw new ConfigError(`${desc} : unknown converter '${conv}'.`, where);
+    if (!CONVERTERS.has(conv))
+      throw new ConfigError(
+        kw.acl ? `${desc} : unknown converter '${conv}'.` : `unknown converter '${conv}'${tail}`,
+        where,
+      );
     impl = convert(impl, conv === "lower");
     out = T.Str;
     i = j;

@@ -1,7 +1,7 @@
 // The keywords of the `global` section.
 import type { Global, Where } from "./model.js";
 import { parseLogTarget } from "./log-target.js";
-import { parseDuration } from "./duration.js";
+import { parseTime } from "./duration.js";
 
 export interface GlobalContext {
   global: Global;
@@ -9,8 +9,9 @@ export interface GlobalContext {
   env: Record<string, string | undefined>;
   words: string[];
   where: Where;
-  alert(message: string): void;
-  warning(message: string): void;
+  /** `tight`: haproxy writes this message's place without a blank before the colon. */
+  alert(message: string, tight?: boolean): void;
+  warning(message: string, tight?: boolean): void;
 }
 
 type GlobalFn = (c: GlobalContext) => void;
@@ -74,22 +75,28 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   },
   "hard-stop-after": (c) => {
     const v = c.words[1];
-    if (v === undefined) return c.alert(`'hard-stop-after' expects <time> as argument.`);
-    const ms = parseDuration(v, (m) => c.warning(m));
-    if (typeof ms === "string") return c.alert(`'hard-stop-after' : ${ms}`);
+    // haproxy's messages end with a newline of their own: a blank line follows them.
+    if (v === undefined) return c.alert(`'hard-stop-after' expects <time> as argument.\n`);
+    const ms = parseTime(v, "ms", (m) => c.warning(m));
+    if (ms === "over")
+      return c.alert(
+        `timer overflow in argument '${v}' to 'hard-stop-after' (maximum value is 2147483647 ms or ~24.8 days)`,
+      );
+    if (typeof ms === "object")
+      return c.alert(`unexpected character '${ms.bad}' in argument to <hard-stop-after>.\n`);
     c.global.hardStopAfter = ms;
   },
   pidfile: (c) => {
-    if (c.words[1] === undefined) return c.alert(`'pidfile' expects a file name.`);
+    if (c.words[1] === undefined) return c.alert(`'pidfile' expects a file name as an argument.`);
     c.global.pidfile = c.words[1];
   },
   log: (c) => {
-    const t = parseLogTarget(c.words.slice(1), c.where);
-    if (typeof t === "string") c.alert(t);
+    const t = parseLogTarget(c.words.slice(1), c.where, true);
+    if (typeof t === "string") c.alert(`log : ${t}`);
     else c.global.logs.push(t);
   },
   "log-tag": (c) => {
-    if (c.words[1] === undefined) return c.alert(`'log-tag' expects a tag.`);
+    if (c.words[1] === undefined) return c.alert(`'log-tag' expects a tag for use in syslog.`);
     c.global.logTag = c.words[1];
   },
   "log-send-hostname": (c) => {
@@ -100,11 +107,11 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
     c.global.hostname = c.words[1];
   },
   setenv: (c) => {
-    if (c.words.length !== 3) return c.alert(`'setenv' expects a name and a value.`);
+    if (c.words.length !== 3) return c.alert(`'setenv' expects a name and a value.`, true);
     c.env[c.words[1]!] = c.words[2]!;
   },
   presetenv: (c) => {
-    if (c.words.length !== 3) return c.alert(`'presetenv' expects a name and a value.`);
+    if (c.words.length !== 3) return c.alert(`'presetenv' expects a name and a value.`, true);
     c.env[c.words[1]!] ??= c.words[2]!;
   },
   unsetenv: (c) => {

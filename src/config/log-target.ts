@@ -45,11 +45,15 @@ const FORMATS: readonly LogFormat[] = [
 /** haproxy's default maximum line length for a log target. */
 export const DEFAULT_LOG_LEN = 1024;
 
-/** Parses the words after `log`; returns the target or an error message. */
-export function parseLogTarget(words: string[], where: Where): LogTarget | string {
+/**
+ * Parses the words after `log`; returns the target or an error message, which haproxy prints after
+ * `log : `. `inGlobal`: the global section's line, where `log global` means nothing.
+ */
+export function parseLogTarget(words: string[], where: Where, inGlobal = false): LogTarget | string {
   const target = words[0];
-  if (target === undefined)
-    return "'log' expects either <address[:port]> and <facility> or 'global' as arguments.";
+  // haproxy wants the address and the facility before it reads either.
+  if (target === undefined || words[1] === undefined)
+    return `expects <address> and <facility> ${inGlobal ? "" : "or global"} as arguments`;
   const t: LogTarget = {
     kind: "udp",
     len: DEFAULT_LOG_LEN,
@@ -78,7 +82,7 @@ export function parseLogTarget(words: string[], where: Where): LogTarget | strin
     if (w === "len") {
       const n = Number(words[i + 1]);
       if (!Number.isInteger(n) || n < 80 || n > 65535)
-        return `'len' expects an integer between 80 and 65535.`;
+        return `invalid log length '${words[i + 1] ?? ""}', must be between 80 and 65535`;
       t.len = n;
       i += 2;
     } else if (w === "format") {
@@ -91,7 +95,8 @@ export function parseLogTarget(words: string[], where: Where): LogTarget | strin
     } else break;
   }
   const fac = words[i];
-  if (fac === undefined) return "missing facility on 'log' line";
+  if (fac === undefined)
+    return `expects <address> and <facility> ${inGlobal ? "" : "or global"} as arguments`;
   if (!FACILITIES.includes(fac as Facility)) return `unknown log facility '${fac}'`;
   t.facility = fac as Facility;
   const lvl = words[i + 1];
@@ -106,6 +111,6 @@ export function parseLogTarget(words: string[], where: Where): LogTarget | strin
     if (n < 0) return `unknown optional minimum log level '${minlvl}'`;
     t.minLevel = n;
   }
-  if (words.length > i + 3) return `too many arguments on 'log' line`;
+  if (words.length > i + 3) return `cannot handle unexpected argument '${words[i + 3]}'`;
   return t;
 }

@@ -121,6 +121,8 @@ class ConfigParser {
   private readonly proxies: Proxy[] = [];
   private readonly namedDefaults = new Map<string, ProxySettings>();
   private defaults: ProxySettings = newProxySettings();
+  /** The current defaults section is named: haproxy words some refusals for anonymous ones. */
+  private defaultsNamed = false;
   private section: "global" | "defaults" | "proxy" | "none" = "none";
   private current: Proxy | undefined;
   /** `setenv` and friends change what later lines expand. */
@@ -173,7 +175,7 @@ class ConfigParser {
         words = tokenize(lines[n]!, this.env);
       } catch (e) {
         if (!(e instanceof TokenizeError)) throw e;
-        this.alert(e.message, where);
+        this.alert(tokenizeMessage(e, lines[n]!), where, true);
         continue;
       }
       if (words.length === 0) continue;
@@ -186,7 +188,11 @@ class ConfigParser {
       if (top && !top.active) continue;
       this.statement(words, where);
     }
-    for (const b of blocks) this.alert(`unterminated '.if' block started here`, b.where);
+    // haproxy names the file's last line, once however many blocks are open.
+    if (blocks.length > 0) {
+      const last = lines.length - (f.text.endsWith("\n") ? 1 : 0);
+      this.alert(`non-terminated '.if' block.`, { file: f.name, line: Math.max(last, 1) }, true);
+    }
   }
 
   /** `.if/.elif/.else/.endif` and `.diag/.notice/.warning/.alert`. */
@@ -199,7 +205,7 @@ class ConfigParser {
         return evalCondExpr(words.slice(1), this.env);
       } catch (e) {
         if (!(e instanceof CondExprError)) throw e;
-        this.alert(`failed to parse '${kw}' expression: ${e.message}`, where);
+        this.alert(`failed to parse '${kw}' expression: ${e.message}`, where, true);
         return false;
       }
     };
@@ -210,20 +216,20 @@ class ConfigParser {
         return;
       }
       case ".elif": {
-        if (!top || top.sawElse) return this.alert(`'.elif' without a matching '.if'`, where);
+        if (!top || top.sawElse) return this.alert(`lone '.elif' with no matching '.if'.`, where, true);
         const v = top.parentActive && !top.taken ? cond() : false;
         top.active = top.parentActive && !top.taken && v;
         top.taken ||= v;
         return;
       }
       case ".else":
-        if (!top || top.sawElse) return this.alert(`'.else' without a matching '.if'`, where);
+        if (!top || top.sawElse) return this.alert(`lone '.else' with no matching '.if'.`, where, true);
         top.sawElse = true;
         top.active = top.parentActive && !top.taken;
         top.taken = true;
         return;
       case ".endif":
-        if (!top) return this.alert(`'.endif' without a matching '.if'`, where);
+        if (!top) return this.alert(`lone '.endif' with no matching '.if'.`, where, true);
         blocks.pop();
         return;
     }
@@ -239,7 +245,7 @@ class ConfigParser {
         this.diagnostics.push({ level: "warning", where, message: text });
         return;
       default:
-        this.alert(`unknown directive '${kw}'`, where);
+        this.alert(`unknown directive '${kw}'.`, where, true);
     }
   }
 
@@ -249,7 +255,7 @@ class ConfigParser {
       this.section = "global";
       this.current = undefined;
       this.global.where ??= where;
-      if (words.length > 1) this.alert(`'global' section takes no argument.`, where);
+      if (words.length > 1) this.alert(`'global' cannot handle unexpected argument '${words[1]}'.`, where);
       return;
     }
     if (kw === "defaults") return this.openDefaults(words, where);
@@ -267,7 +273,7 @@ class ConfigParser {
       case "proxy":
         return this.proxyKeyword(words, where);
       case "none":
-        this.alert(`unknown keyword '${kw}' out of section.`, where);
+        this.alert(`unknown keyword '${kw}' out of section.`, where, true);
     }
   }
 
@@ -275,9 +281,11 @@ class ConfigParser {
     this.section = "defaults";
     this.current = undefined;
     const { name, from } = this.nameAndFrom(words, where, false);
-    const base = from !== undefined ? this.pickDefaults(from, where) : newProxySettings();
+    const base =
+      from !== undefined ? this.pickDefaults(from, where, `defaults '${name ?? ""}'`) : newProxySettings();
     this.defaults = structuredClone(base);
     if (name !== undefined) this.namedDefaults.set(name, this.defaults);
+    this.defaultsNamed = name !== undefined;
   }
 
   private openProxy(words: string[], where: Where): void {
@@ -289,7 +297,7 @@ class ConfigParser {
       this.section = "none";
       return;
     }
-    const base = from !== undefined ? this.pickDefaults(from, where) : this.defaults;
+    const base = from !== undefined ? this.pickDefaults(from, where, `${kind} '${name}'`) : this.defaults;
     const fe = kind !== "backend";
     const be = kind !== "frontend";
     // A frontend and a backend may share a name; two of a kind (a listen is both) may not.
@@ -344,10 +352,11 @@ class ConfigParser {
     return { name, from };
   }
 
-  private pickDefaults(name: string, where: Where): ProxySettings {
+  /** `forWhat`: the section that asks for them, as haproxy names it ("backend 'b'"). */
+  private pickDefaults(name: string, where: Where, forWhat: string): ProxySettings {
     const d = this.namedDefaults.get(name);
     if (d) return d;
-    this.alert(`defaults section '${name}' not found.`, where);
+    this.alert(`defaults section '${name}' not found for ${forWhat}.`, where);
     return newProxySettings();
   }
 
@@ -364,8 +373,8 @@ class ConfigParser {
       env: this.env,
       words,
       where,
-      alert: (m) => this.alert(m, where),
-      warning: (m) => this.warning(m, where),
+      alert: (m, tight) => this.alert(m, where, tight),
+      warning: (m, tight) => this.warning(m, where, tight),
     });
   }
 
@@ -389,8 +398,7 @@ class ConfigParser {
         return this.alert(`'${kw}' is a haproxy keyword that sluice does not support yet.`, where);
       return this.alert(`unknown keyword '${kw}' in '${sectionName}' section`, where);
     }
-    if (!this.current && !def.defaults)
-      return this.alert(`'${kw}' not allowed in 'defaults' section.`, where);
+    if (!this.current && !def.defaults) return this.notInDefaults(words, where);
     const ctx: KeywordContext = {
       px: this.current ?? this.defaults,
       proxy: this.current,
@@ -404,6 +412,19 @@ class ConfigParser {
     if (!capOk(ctx, def.cap, kw)) return;
     if (negate) parseOption(ctx, true);
     else def.fn(ctx);
+  }
+
+  /** A keyword a defaults section may not carry, refused in haproxy's words for it. */
+  private notInDefaults(words: string[], where: Where): void {
+    const kw = words[0]!;
+    // haproxy 2.6 takes these in a named defaults section; sluice does not yet.
+    if (!this.defaultsNamed && (kw === "acl" || kw === "http-request" || kw === "http-response"))
+      return this.alert(`'${kw}' not allowed in anonymous 'defaults' section.`, where);
+    const what =
+      kw === "capture" && ["cookie", "request", "response"].includes(words[1] ?? "")
+        ? `capture ${words[1]}`
+        : kw;
+    this.alert(`'${what}' not allowed in 'defaults' section.`, where, kw === "id");
   }
 
   /** What haproxy checks once every section is read. */
@@ -557,4 +578,15 @@ class ConfigParser {
         p.where,
       );
   }
+}
+
+/**
+ * A line haproxy cannot split, in its words: the message, then the line (from its first word) with
+ * a caret under the place, e.g. `unmatched quote at position 7:\n  log "foo\n      ^`.
+ */
+function tokenizeMessage(e: TokenizeError, line: string): string {
+  if (e.at === undefined) return e.message;
+  const start = line.length - line.trimStart().length;
+  const text = line.slice(start).replace(/\r$/, "");
+  return `${e.message} at position ${e.at + 1}:\n  ${text}\n  ${" ".repeat(e.at - start)}^`;
 }

@@ -3,7 +3,7 @@ import type { Balance, ForwardFor, HttpCheckSend, Proxy, ProxySettings, Timeouts
 import type { HashFunction } from "../balance/hash.js";
 import type { UriHashing } from "../balance/request-key.js";
 import { hasBackend, hasFrontend, typeName } from "./model.js";
-import { parseDuration } from "./duration.js";
+import { parseTime } from "./duration.js";
 import { parseHostPort, parseNetwork } from "./address.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseCookie } from "./cookie.js";
@@ -78,9 +78,14 @@ function timeout(c: KeywordContext): void {
   }
   const v = c.words[2];
   if (v === undefined) return c.alert(`'timeout ${kind}' expects an integer value (in milliseconds)`);
-  const ms = parseDuration(v, (m) => c.warning(m));
-  if (typeof ms === "string") return c.alert(`'timeout ${kind}' : ${ms}`);
-  if (c.words.length > 3) return c.alert(`'timeout ${kind}' : too many arguments`);
+  const ms = parseTime(v, "ms", (m) => c.warning(m));
+  if (ms === "over")
+    return c.alert(
+      `timer overflow in argument '${v}' to 'timeout ${kind}' (maximum value is 2147483647 ms or ~24.8 days)`,
+    );
+  if (typeof ms === "object") return c.alert(`unexpected character '${ms.bad}' in 'timeout ${kind}'`);
+  if (c.words.length > 3)
+    return c.alert(`'timeout ${kind}' : unexpected extra argument '${c.words[3]}' after value '${v}'.`);
   if (capOk(c, known.cap, `timeout ${kind}`, true)) c.px.timeouts[known.key] = ms;
 }
 
@@ -118,7 +123,7 @@ const NO_EFFECT_OPTIONS = new Set([
 
 export function parseOption(c: KeywordContext, negate: boolean): void {
   const name = c.words[1];
-  if (name === undefined) return c.alert(`'option' expects an option name.`);
+  if (name === undefined) return c.alert(`'option' expects an option name.`, true);
   const px = c.px;
   const b = BOOL_OPTIONS[name];
   if (b) {
@@ -137,15 +142,15 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     return;
   }
   const onlyPositive = (): boolean => {
-    if (negate) c.alert(`negation/default is not supported for option '${name}'.`);
+    if (negate) c.alert(`negation/default is not supported for option '${name}'.`, true);
     return !negate;
   };
   switch (name) {
     case "httplog":
       // haproxy 2.6: "negation/default is not supported for option 'httplog'".
-      if (negate) c.alert(`negation/default is not supported for option 'httplog'.`);
+      if (negate) c.alert(`negation/default is not supported for option 'httplog'.`, true);
       else if (c.words[2] !== undefined && c.words[2] !== "clf")
-        c.alert(`'option httplog' only supports option 'clf'.`);
+        c.alert(`keyword 'httplog' only supports option 'clf'.`);
       else {
         if (c.proxy && !hasFrontend(c.proxy))
           c.warning(`backend '${c.proxy.name}' : 'option httplog' directive is ignored in backends.`);
@@ -188,14 +193,23 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
         if (w === "if-none") ff.ifNone = true;
         else if (w === "header" || w === "except") {
           const v = c.words[++i];
-          if (v === undefined) return c.alert(`'option forwardfor' : '${w}' expects an argument.`);
+          const expects =
+            w === "header"
+              ? `'option forwardfor header' expects <header_name> as argument.`
+              : `'option forwardfor except' expects <address>[/mask] as argument.`;
+          if (v === undefined || v === "") return c.alert(expects);
           if (w === "header") ff.header = v;
           else {
             const net = parseNetwork(v);
-            if (typeof net === "string") return c.alert(`'option forwardfor' : ${net}.`);
+            // haproxy takes a dotted mask whose bits are not contiguous; sluice says why it does not.
+            if (typeof net === "string")
+              return c.alert(/\/.*\./.test(v) ? `'option forwardfor' : ${net}.` : expects);
             ff.except = net;
           }
-        } else return c.alert(`'option forwardfor' : unknown parameter '${w}'.`);
+        } else
+          return c.alert(
+            `'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.`,
+          );
       }
       px.forwardfor = ff;
       return;
@@ -236,22 +250,22 @@ function parseBalance(c: KeywordContext): Balance | undefined {
       else if (a === "len" || a === "depth") {
         const n = Number(args[++i]);
         if (!Number.isInteger(n) || n <= 0)
-          return void c.alert(`'balance uri' : '${a}' expects a positive integer (got '${args[i] ?? ""}').`);
+          return void c.alert(`balance uri : '${a}' expects a positive integer (got '${args[i] ?? ""}').`);
         uri[a] = n;
       } else
         return void c.alert(
-          `'balance uri' only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${a}').`,
+          `balance uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '${a}').`,
         );
     }
     return { uri };
   }
   if (algo === "url_param") {
     const [name, modifier] = args;
-    if (!name) return void c.alert(`'balance url_param' requires an URL parameter name.`);
+    if (!name) return void c.alert(`balance url_param requires an URL parameter name.`);
     if (modifier === "check_post")
       return void c.alert(`'balance url_param' : 'check_post' is not supported by sluice yet.`);
     if (modifier !== undefined || args.length > 2)
-      return void c.alert(`'balance url_param' only accepts 'check_post' modifier (got '${modifier}').`);
+      return void c.alert(`balance url_param only accepts 'check_post' modifier (got '${modifier}').`);
     return { urlParam: name };
   }
   if (algo === "hash") {
@@ -277,11 +291,11 @@ function parseBalance(c: KeywordContext): Balance | undefined {
   }
   const hdr = /^hdr\(([^)]*)\)$/.exec(algo);
   if (hdr) {
-    if (!hdr[1]) return void c.alert(`'balance hdr' requires an http header field name.`);
+    if (!hdr[1]) return void c.alert(`balance hdr requires an http header field name.`);
     if (args[0] === "use_domain_only")
       return void c.alert(`'balance hdr' : 'use_domain_only' is not supported by sluice yet.`);
     if (args.length > 0)
-      return void c.alert(`'balance hdr' only accepts 'use_domain_only' modifier (got '${args[0]}').`);
+      return void c.alert(`balance ${algo} only accepts 'use_domain_only' modifier (got '${args[0]}').`);
     return { hdr: hdr[1].toLowerCase() };
   }
   c.alert(
@@ -369,7 +383,8 @@ function httpCheck(c: KeywordContext): void {
       return c.alert(
         `'http-check expect' : '${kind ?? ""}' is not supported by sluice yet (supported: status, rstatus, string, rstring).`,
       );
-    if (pattern === undefined) return c.alert(`'http-check expect ${kind}' expects a pattern.`);
+    if (pattern === undefined)
+      return c.alert(`'http-check expect' : '${kind}' expects a <pattern> as argument.`);
     if (c.words.length > i + 2) return c.alert(`'http-check expect' : unexpected '${c.words[i + 2]}'.`);
     // The first rule of a section replaces the expectations it inherited.
     ownCheckRules(c.px);
@@ -381,7 +396,7 @@ function httpCheck(c: KeywordContext): void {
     // the inherited ones, so the request starts from this section's `option httpchk` or the default.
     if (checkRulesHere.has(c.px))
       return c.alert(
-        `'http-check send' : unable to add http-check send rule at step 2 (missing connect rule).`,
+        `'http-check send' : unable to add http-check send rule at step 2 (missing connect rule)..`,
       );
     ownCheckRules(c.px);
     const send: HttpCheckSend =
@@ -391,6 +406,11 @@ function httpCheck(c: KeywordContext): void {
     for (let i = 2; i < c.words.length; i += 2) {
       const k = c.words[i]!;
       const v = c.words[i + 1];
+      if (k === "hdr" && (v === undefined || v === ""))
+        return c.alert(`'http-check send' : 'hdr' expects <name> and <value> as arguments.`);
+      // haproxy's own message ends with a dot, and it adds another.
+      if ((v === undefined || v === "") && ["meth", "uri", "ver", "body"].includes(k))
+        return c.alert(`'http-check send' : '${k}' expects a string as argument..`);
       if (v === undefined) return c.alert(`'http-check send' : '${k}' expects an argument.`);
       if (k === "meth") send.method = v;
       else if (k === "uri") send.uri = v;
@@ -557,7 +577,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         return;
       }
       const t = parseLogTarget(c.words.slice(1), c.where);
-      if (typeof t === "string") c.alert(t);
+      if (typeof t === "string") c.alert(`log : ${t}`);
       else c.px.logs.push(t);
     },
   },
@@ -616,6 +636,10 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         const kw = c.words[i]!;
         if (kw === "name" || kw === "id" || kw === "backlog" || kw === "maxconn") {
           const v = c.words[++i];
+          if (v === undefined && (kw === "name" || kw === "id"))
+            return c.alert(
+              `'bind ${spec}' in section '${p.kind}' : '${kw}' : ${kw === "name" ? "missing name" : "expects an integer argument"}`,
+            );
           if (v === undefined) return c.alert(`'bind' : '${kw}' expects an argument.`);
           if (kw === "name") name = v;
           else if (kw !== "id") return c.alert(`'bind' : '${kw}' is not supported by sluice yet.`);
@@ -630,7 +654,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
           p.binds.push({ host: "", port: 0, fd: hp.fd, name, where: c.where });
           continue;
         }
-        if (hp.port === undefined) return c.alert(`'bind' : missing port number: '${part}'`);
+        if (hp.port === undefined) return c.alert(`'bind' : missing port specification in '${part}'`);
         for (let port = hp.port; port <= hp.portEnd!; port++)
           p.binds.push({ host: hp.host, port, name, where: c.where });
       }
@@ -643,11 +667,12 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const p = needProxy(c);
       if (!p) return;
       const [, name, fetch, ...rest] = c.words;
-      if (name === undefined || fetch === undefined)
-        return c.alert(`'acl' expects an ACL name and a fetch method.`);
-      if (!/^[A-Za-z0-9_.:-]+$/.test(name))
+      if (name === undefined) return c.alert(`'acl' expects an ACL name and a fetch method.`);
+      const bad = /[^A-Za-z0-9_.:-]/.exec(name);
+      if (bad) return c.alert(`character '${bad[0]}' is not permitted in acl name '${name}'.`);
+      if (fetch === undefined)
         return c.alert(
-          `invalid character in ACL name '${name}' (allowed: letters, digits, '-', '_', '.' and ':').`,
+          `error detected while parsing ACL '${name}' : missing fetch method in ACL expression ''.`,
         );
       const spec = { fetch, words: rest, where: c.where };
       try {
@@ -668,7 +693,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const p = needProxy(c);
       if (!p) return;
       const s = splitCondition(c.words.slice(1), c.where);
-      if (typeof s === "string") return c.alert(`'use_backend' : ${s}`);
+      if (typeof s === "string") return c.alert(`error detected while parsing switching rule : ${s}.`);
       if (s.head.length !== 1) return c.alert(`'use_backend' expects a backend name.`);
       const name = s.head[0]!;
       if (name.includes("%["))
@@ -704,7 +729,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const p = needProxy(c);
       if (!p) return;
       const s = splitCondition(c.words.slice(1), c.where);
-      if (typeof s === "string") return c.alert(`'http-request' : ${s}`);
+      if (typeof s === "string")
+        return c.alert(`error detected while parsing an 'http-request ${c.words[1]}' condition : ${s}.`);
       const action = parseHttpRequestAction(s.head, replyReporter(c, p));
       if (typeof action === "string") return c.alert(action, endsReply(action));
       if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`, "http-request")) return;
@@ -718,7 +744,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const p = needProxy(c);
       if (!p) return;
       const s = splitCondition(c.words.slice(1), c.where);
-      if (typeof s === "string") return c.alert(`'http-response' : ${s}`);
+      if (typeof s === "string")
+        return c.alert(`error detected while parsing an 'http-response ${c.words[1]}' condition : ${s}.`);
       const action = parseHttpResponseAction(s.head, replyReporter(c, p));
       if (typeof action === "string") return c.alert(action, endsReply(action));
       if (!checkCondition(c, p, s.cond, `an 'http-response ${action.kind}' condition`, "http-response"))
@@ -738,7 +765,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const hp = parseHostPort(addr, { range: false });
       const label = `'server ${p.name}/${name}'`;
       if (typeof hp === "string") return c.alert(`${label} : ${hp}`);
-      if (hp.fd !== undefined) return c.alert(`${label} : 'fd@' addresses are not supported for servers.`);
+      if (hp.fd !== undefined)
+        return c.alert(`${label} : a file descriptor is not acceptable here in '${addr}'`);
       if (hp.port === undefined)
         return c.alert(`${label} : a server without a port is not supported by sluice yet.`);
       const params = structuredClone(p.defaultServer);

@@ -37,7 +37,7 @@ export function parseCondition(words: string[], unless: boolean, where: Where): 
       const close = words.indexOf("}", i + 1);
       if (close < 0) return "missing closing '}' in condition";
       const inner = words.slice(i + 1, close);
-      if (inner.length === 0) return "no ACL between '{' and '}'";
+      if (inner.length === 0) return "missing fetch method in ACL expression ''";
       group.push({ negate, anon: { fetch: inner[0]!, words: inner.slice(1), where } });
       i = close;
       continue;
@@ -61,7 +61,7 @@ function parseReply(
   defStatus: number,
   r: ReplyReporter,
 ): { status: number; contentType?: string; body?: string } | string {
-  const fail = (m: string) => `error detected in ${r.proxy} while parsing '${r.rule}' rule : ${m}.`;
+  const fail = (m: string) => ruleError(r, r.rule, m);
   let status = defStatus;
   let contentType: string | undefined;
   let body: string | undefined;
@@ -114,7 +114,8 @@ function parseReply(
   }
   // Without a payload, a reply with haproxy's page needs one for its status.
   if (body === undefined && page && !HAPROXY_PAGES.has(status))
-    return fail(`status code '${status}' not handled by default with 'default-errorfiles' argument`);
+    // haproxy's own message ends with a dot, and it adds another.
+    return fail(`status code '${status}' not handled by default with 'default-errorfiles' argument.`);
   return { status, contentType, body: body ?? (page ? undefined : "") };
 }
 
@@ -132,9 +133,29 @@ export interface ReplyReporter {
   rule: string;
 }
 
-const nameValue = (words: string[], kw: string): { name: string; value: string } | string => {
-  if (words.length !== 2) return `'http-request ${kw}' expects exactly 2 arguments`;
+/** haproxy's words for a rule it cannot read: `error detected in frontend 'f' while parsing 'http-request deny' rule : ...`. */
+const ruleError = (r: Omit<ReplyReporter, "rule">, rule: string, m: string): string =>
+  `error detected in ${r.proxy} while parsing '${rule}' rule : ${m}.`;
+
+/** A word after an action that takes no more: haproxy wanted a condition there. */
+const unexpected = (rule: string, word: string): string => `'${rule}' ${ENDS_REPLY}'${word}'.`;
+
+const nameValue = (
+  words: string[],
+  rule: string,
+  r: Omit<ReplyReporter, "rule">,
+): { name: string; value: string } | string => {
+  if (words.length !== 2) return ruleError(r, rule, "expects exactly 2 arguments");
   return { name: words[0]!, value: words[1]! };
+};
+
+/** `del-header NAME`: haproxy reads more words as `-m METH` or a condition (sluice takes neither yet). */
+const delHeader = (args: string[], rule: string, r: Omit<ReplyReporter, "rule">) => {
+  if (args.length === 0) return ruleError(r, rule, "expects at least 1 argument");
+  if (args.length > 1 && args[1] !== "-m") return unexpected(rule, args[1]!);
+  return args.length === 1
+    ? { kind: "del-header" as const, name: args[0]! }
+    : `'${rule} -m' is not supported by sluice yet`;
 };
 
 export function parseHttpRequestAction(
@@ -144,7 +165,7 @@ export function parseHttpRequestAction(
   const [kw, ...args] = words;
   switch (kw) {
     case "allow":
-      return args.length ? `'allow' takes no argument` : { kind: "allow" };
+      return args.length ? unexpected("http-request allow", args[0]!) : { kind: "allow" };
     case "deny":
     case "tarpit": {
       const reply = parseReply(args, true, kw === "deny" ? 403 : 500, { ...r, rule: `http-request ${kw}` });
@@ -158,33 +179,37 @@ export function parseHttpRequestAction(
       const type = args[0];
       if (type !== "location" && type !== "prefix" && type !== "scheme")
         return `'redirect' expects 'location', 'prefix' or 'scheme'`;
+      const fail = (m: string) => ruleError(r, "http-request redirect", m);
       const value = args[1];
-      if (value === undefined) return `'redirect ${type}' expects an argument`;
+      if (value === undefined) return fail(`missing argument for '${type}'`);
       let code = 302;
       for (let i = 2; i < args.length; i += 2) {
         if (args[i] !== "code") return `'redirect': '${args[i]}' is not supported by sluice yet`;
+        if (args[i + 1] === undefined) return fail(`missing argument for 'code'`);
         code = Number(args[i + 1]);
         if (![301, 302, 303, 307, 308].includes(code))
-          return `'redirect': unsupported HTTP code '${args[i + 1]}'`;
+          return fail(
+            `'code': unsupported HTTP code '${args[i + 1]}' (must be one of 301, 302, 303, 307 or 308)`,
+          );
       }
       return { kind: "redirect", type, value, code };
     }
     case "set-header":
     case "add-header": {
-      const r = nameValue(args, kw);
-      return typeof r === "string" ? r : { kind: kw, ...r };
+      const nv = nameValue(args, `http-request ${kw}`, r);
+      return typeof nv === "string" ? nv : { kind: kw, ...nv };
     }
     case "del-header":
-      return args.length === 1
-        ? { kind: "del-header", name: args[0]! }
-        : `'del-header' expects exactly 1 argument`;
+      return delHeader(args, "http-request del-header", r);
     case "replace-header":
       return args.length === 3
         ? { kind: "replace-header", name: args[0]!, regex: args[1]!, replace: args[2]! }
-        : `'replace-header' expects exactly 3 arguments`;
+        : ruleError(r, "http-request replace-header", "expects exactly 3 arguments");
     case "set-path":
     case "set-method":
-      return args.length === 1 ? { kind: kw, value: args[0]! } : `'${kw}' expects exactly 1 argument`;
+      return args.length === 1
+        ? { kind: kw, value: args[0]! }
+        : ruleError(r, `http-request ${kw}`, "expects exactly 1 argument <format>");
     default:
       return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, set-path, set-method)`;
   }
@@ -197,20 +222,18 @@ export function parseHttpResponseAction(
   const [kw, ...args] = words;
   switch (kw) {
     case "allow":
-      return args.length ? `'allow' takes no argument` : { kind: "allow" };
+      return args.length ? unexpected("http-response allow", args[0]!) : { kind: "allow" };
     case "deny": {
       const reply = parseReply(args, true, 502, { ...r, rule: "http-response deny" });
       return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
     case "set-header":
     case "add-header": {
-      const r = nameValue(args, kw);
-      return typeof r === "string" ? r : { kind: kw, ...r };
+      const nv = nameValue(args, `http-response ${kw}`, r);
+      return typeof nv === "string" ? nv : { kind: kw, ...nv };
     }
     case "del-header":
-      return args.length === 1
-        ? { kind: "del-header", name: args[0]! }
-        : `'del-header' expects exactly 1 argument`;
+      return delHeader(args, "http-response del-header", r);
     default:
       return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header)`;
   }

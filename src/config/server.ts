@@ -15,6 +15,8 @@ type ParamFn = (p: ServerParams, value: string, r: Reporter, name: string) => vo
 const int =
   (key: "maxconn" | "maxqueue" | "rise" | "fall", min: number): ParamFn =>
   (p, v, r, name) => {
+    // haproxy's for a rise or fall of 0 (its own message's dot, and the one it adds).
+    if (min > 0 && /^\d+$/.test(v) && parseInt(v, 10) < min) return r.alert(`'${name}' has to be > 0..`);
     if (!/^\d+$/.test(v) || parseInt(v, 10) < min)
       return r.alert(`'${name}' expects an integer argument >= ${min}, got '${v}'`);
     p[key] = parseInt(v, 10);
@@ -44,7 +46,7 @@ const VALUED: Record<string, ParamFn> = {
     p.weight = w;
   },
   cookie: (p, v, r) => {
-    if (v === "") return r.alert(`'cookie' expects <value> as argument.`);
+    if (v === "") return r.alert(`'cookie' expects <value> as argument..`);
     p.cookie = v;
   },
   port: (p, v, r) => {
@@ -58,12 +60,13 @@ const VALUED: Record<string, ParamFn> = {
     p.checkAddr = hp.host;
   },
   "on-marked-down": (p, v, r) => {
-    if (v !== "shutdown-sessions") return r.alert(`'on-marked-down' expects 'shutdown-sessions', got '${v}'`);
+    if (v !== "shutdown-sessions")
+      return r.alert(`'on-marked-down' expects 'shutdown-sessions' but got '${v}'.`);
     p.onMarkedDown = v;
   },
   "on-marked-up": (p, v, r) => {
     if (v !== "shutdown-backup-sessions")
-      return r.alert(`'on-marked-up' expects 'shutdown-backup-sessions', got '${v}'`);
+      return r.alert(`'on-marked-up' expects 'shutdown-backup-sessions' but got '${v}'.`);
     p.onMarkedUp = v;
   },
   // Read as atol reads.

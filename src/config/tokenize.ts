@@ -6,7 +6,15 @@ export const MAX_LINE_ARGS = 64;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export class TokenizeError extends Error {}
+/** `at`: where in the line haproxy points its caret (0-based), for the messages that have one. */
+export class TokenizeError extends Error {
+  constructor(
+    message: string,
+    readonly at?: number,
+  ) {
+    super(message);
+  }
+}
 
 const isBlank = (c: string): boolean => c === " " || c === "\t" || c === "\r" || c === "\n";
 const isVarChar = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
@@ -28,6 +36,7 @@ export function tokenize(line: string, env: Env): string[] {
   let word = "";
   let inWord = false;
   let quote: "'" | '"' | "" = "";
+  let quoteAt = 0;
   let i = 0;
   const n = line.length;
   while (i < n) {
@@ -49,7 +58,7 @@ export function tokenize(line: string, env: Env): string[] {
       if (next === "x") {
         const hex = line.slice(i + 2, i + 4);
         if (!/^[0-9A-Fa-f]{2}$/.test(hex))
-          throw new TokenizeError(`truncated or invalid hexadecimal sequence at position ${i + 1}`);
+          throw new TokenizeError(`truncated or invalid hexadecimal sequence`, i);
         word += String.fromCharCode(parseInt(hex, 16));
         i += 4;
       } else if (ESCAPES[next] !== undefined) {
@@ -87,6 +96,7 @@ export function tokenize(line: string, env: Env): string[] {
     }
     if (c === "'" || c === '"') {
       quote = c;
+      quoteAt = i;
       inWord = true;
       i++;
       continue;
@@ -95,7 +105,7 @@ export function tokenize(line: string, env: Env): string[] {
     inWord = true;
     i++;
   }
-  if (quote !== "") throw new TokenizeError(`unmatched ${quote === '"' ? "double" : "single"} quote`);
+  if (quote !== "") throw new TokenizeError(`unmatched quote`, quoteAt);
   if (inWord) words.push(word);
   if (words.length > MAX_LINE_ARGS)
     throw new TokenizeError(`too many words, truncating after word ${MAX_LINE_ARGS}`);
@@ -106,7 +116,7 @@ export function tokenize(line: string, env: Env): string[] {
 function expand(line: string, i: number, env: Env, emit: (v: string) => void): number {
   if (line[i + 1] === "{") {
     const close = line.indexOf("}", i + 2);
-    if (close < 0) throw new TokenizeError(`missing closing '}' in environment variable reference`);
+    if (close < 0) throw new TokenizeError(`unmatched brace in environment variable name`, i + 1);
     const body = line.slice(i + 2, close);
     const dash = body.indexOf("-");
     const name = dash < 0 ? body : body.slice(0, dash);

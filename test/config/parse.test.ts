@@ -279,7 +279,7 @@ test("errors name the line and the keyword", () => {
   oneAlert(
     `${BASE}frontend f\n  bind :1\n  http-request deny deny_status 302\n`,
     8,
-    /^error detected in frontend 'f' while parsing 'http-request deny' rule : status code '302' not handled by default with 'default-errorfiles' argument\.$/,
+    /^error detected in frontend 'f' while parsing 'http-request deny' rule : status code '302' not handled by default with 'default-errorfiles' argument\.\.$/,
   );
   assert.deepEqual(
     parse(
@@ -302,26 +302,39 @@ test("errors name the line and the keyword", () => {
   oneAlert(`${BASE}  timeout nap 5s\n`, 6, /'timeout' supports/);
   oneAlert(`${BASE}  option nosuch\n`, 6, /unknown option 'nosuch'/);
   oneAlert(`${BASE}backend b\n  balance rdp-cookie\n`, 7, /'balance rdp-cookie' is not supported/);
-  oneAlert(`${BASE}  acl a path /\n`, 6, /'acl' not allowed in 'defaults' section/);
+  oneAlert(`${BASE}  acl a path /\n`, 6, /'acl' not allowed in anonymous 'defaults' section/);
+  oneAlert(`defaults d\n  acl a path /\n`, 2, /^'acl' not allowed in 'defaults' section/);
   oneAlert(
     `${BASE}frontend f\n  bind :1\n  http-request set-var(txn.x) str(1)\n`,
     8,
     /not supported by sluice yet/,
   );
   oneAlert(`${BASE}userlist u\n`, 6, /'userlist' sections are not supported/);
-  oneAlert(`frontend f\n  bind "unterminated\n`, 2, /unmatched double quote/);
-  oneAlert(`.if defined(X)\n`, 1, /unterminated '.if'/);
-  oneAlert(`.endif\n`, 1, /'.endif' without a matching '.if'/);
+  oneAlert(
+    `frontend f\n  bind "unterminated\n`,
+    2,
+    /^unmatched quote at position 8:\n {2}bind "unterminated\n {7}\^$/,
+  );
+  oneAlert(`.if defined(X)\n`, 1, /^non-terminated '.if' block\.$/);
+  oneAlert(`.endif\n`, 1, /^lone '.endif' with no matching '.if'\.$/);
   oneAlert(`.if nosuch(x)\n.endif\n`, 1, /failed to parse '.if'/);
   oneAlert(`.alert stop here\n`, 1, /stop here/);
   oneAlert(`bind :80\n`, 1, /unknown keyword 'bind' out of section/);
-  oneAlert(`${BASE}  option forwardfor except nonsense\n`, 6, /invalid network 'nonsense'/);
+  oneAlert(
+    `${BASE}  option forwardfor except nonsense\n`,
+    6,
+    /^'option forwardfor except' expects <address>\[\/mask\] as argument\.$/,
+  );
   oneAlert(
     `${BASE}frontend f\n  bind :1\n  http-request deny content-type text/html file /nonexistent/page.html\n`,
     8,
     /^error detected in frontend 'f' while parsing 'http-request deny' rule : error opening file '\/nonexistent\/page\.html'\.$/,
   );
-  oneAlert(`${BASE}  option forwardfor except 10.0.0.0/255.0.255.0\n`, 6, /invalid network mask/);
+  oneAlert(
+    `${BASE}  option forwardfor except 10.0.0.0/255.0.255.0\n`,
+    6,
+    /^'option forwardfor' : invalid network mask/,
+  );
   oneAlert(
     `${BASE}  option httplog\n  no option httplog\n`,
     7,
@@ -699,4 +712,173 @@ test("force-persist and ignore-persist: haproxy 2.6.12's messages", () => {
     /^error detected while parsing a 'ignore-persist' rule : no such ACL : 'nosuchacl'\.$/,
   );
   oneAlert(`${BASE}  force-persist if TRUE\n`, 6, /^'force-persist' not allowed in 'defaults' section\.$/);
+});
+
+test("haproxy's words and places for its messages, as haproxy 2.6 prints them", () => {
+  const first = (text: string) => {
+    const d = parse(text).diagnostics[0];
+    return d && formatDiagnostic(d, 1).replace(/^.* : config : /, "");
+  };
+  // Each expected line is haproxy 2.6's own output for the same configuration.
+  const cases: [string, string][] = [
+    [".elif 1\n", "parsing [t.cfg:1]: lone '.elif' with no matching '.if'."],
+    [".foo\n", "parsing [t.cfg:1]: unknown directive '.foo'."],
+    [".if 1\nglobal\n\n", "parsing [t.cfg:3]: non-terminated '.if' block."],
+    ['global\n  log "foo\n', 'parsing [t.cfg:2]: unmatched quote at position 7:\n  log "foo\n      ^'],
+    [
+      'global\n\tlog 127.0.0.1 "${X\n',
+      'parsing [t.cfg:2]: unmatched brace in environment variable name at position 18:\n  log 127.0.0.1 "${X\n                  ^',
+    ],
+    ["foo\n", "parsing [t.cfg:1]: unknown keyword 'foo' out of section."],
+    [BASE + "backend b\n  option\n", "parsing [t.cfg:7]: 'option' expects an option name."],
+    [
+      BASE + "backend b\n  no option forwardfor\n",
+      "parsing [t.cfg:7]: negation/default is not supported for option 'forwardfor'.",
+    ],
+    ["global\n  setenv A\n", "parsing [t.cfg:2]: 'setenv' expects a name and a value."],
+    [BASE + "  id 3\n", "parsing [t.cfg:6]: 'id' not allowed in 'defaults' section."],
+    [
+      BASE + "frontend f\n  bind :1\n  http-response allow x\n",
+      "parsing [t.cfg:8]: 'http-response allow' expects either 'if' or 'unless' followed by a condition but found 'x'.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  http-request del-header x y\n",
+      "parsing [t.cfg:8]: 'http-request del-header' expects either 'if' or 'unless' followed by a condition but found 'y'.",
+    ],
+    ["global foo\n", "parsing [t.cfg:1] : 'global' cannot handle unexpected argument 'foo'."],
+    [BASE + "backend b from zz\n", "parsing [t.cfg:6] : defaults section 'zz' not found for backend 'b'."],
+    [BASE + "  acl a path /\n", "parsing [t.cfg:6] : 'acl' not allowed in anonymous 'defaults' section."],
+    [
+      BASE + "  capture request header x len 3\n",
+      "parsing [t.cfg:6] : 'capture request' not allowed in 'defaults' section.",
+    ],
+    [
+      BASE + "backend b\n  timeout server 1x\n",
+      "parsing [t.cfg:7] : unexpected character 'x' in 'timeout server'",
+    ],
+    [
+      BASE + "backend b\n  timeout server 30d\n",
+      "parsing [t.cfg:7] : timer overflow in argument '30d' to 'timeout server' (maximum value is 2147483647 ms or ~24.8 days)",
+    ],
+    [
+      BASE + "backend b\n  timeout server 1s 2s\n",
+      "parsing [t.cfg:7] : 'timeout server' : unexpected extra argument '2s' after value '1s'.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  option httplog foo\n",
+      "parsing [t.cfg:8] : keyword 'httplog' only supports option 'clf'.",
+    ],
+    [
+      BASE + "backend b\n  option forwardfor header\n",
+      "parsing [t.cfg:7] : 'option forwardfor header' expects <header_name> as argument.",
+    ],
+    [
+      BASE + "backend b\n  option forwardfor except 1.2.3.4/99\n",
+      "parsing [t.cfg:7] : 'option forwardfor except' expects <address>[/mask] as argument.",
+    ],
+    [
+      BASE + "backend b\n  option forwardfor foo\n",
+      "parsing [t.cfg:7] : 'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.",
+    ],
+    [
+      BASE + "backend b\n  balance uri len x\n",
+      "parsing [t.cfg:7] : balance uri : 'len' expects a positive integer (got 'x').",
+    ],
+    [
+      BASE + "backend b\n  balance hdr(Host) foo\n",
+      "parsing [t.cfg:7] : balance hdr(Host) only accepts 'use_domain_only' modifier (got 'foo').",
+    ],
+    [
+      BASE + "backend b\n  log 127.0.0.1:514\n",
+      "parsing [t.cfg:7] : log : expects <address> and <facility> or global as arguments",
+    ],
+    ["global\n  log\n", "parsing [t.cfg:2] : log : expects <address> and <facility>  as arguments"],
+    [
+      BASE + "backend b\n  log 127.0.0.1 len 10 local0\n",
+      "parsing [t.cfg:7] : log : invalid log length '10', must be between 80 and 65535",
+    ],
+    [
+      BASE + "backend b\n  log 127.0.0.1 local0 info info foo\n",
+      "parsing [t.cfg:7] : log : cannot handle unexpected argument 'foo'",
+    ],
+    [
+      BASE + "backend b\n  option httpchk\n  http-check expect status\n",
+      "parsing [t.cfg:8] : 'http-check expect' : 'status' expects a <pattern> as argument.",
+    ],
+    [
+      BASE + "backend b\n  option httpchk\n  http-check send meth GET\n  http-check send meth GET\n",
+      "parsing [t.cfg:9] : 'http-check send' : unable to add http-check send rule at step 2 (missing connect rule)..",
+    ],
+    [
+      BASE + "backend b\n  option httpchk\n  http-check send uri\n",
+      "parsing [t.cfg:8] : 'http-check send' : 'uri' expects a string as argument..",
+    ],
+    [
+      BASE + "backend b\n  option httpchk\n  http-check send hdr\n",
+      "parsing [t.cfg:8] : 'http-check send' : 'hdr' expects <name> and <value> as arguments.",
+    ],
+    [
+      BASE + "frontend f\n  bind 127.0.0.1:1 name\n",
+      "parsing [t.cfg:7] : 'bind 127.0.0.1:1' in section 'frontend' : 'name' : missing name",
+    ],
+    [
+      BASE + "frontend f\n  bind 127.0.0.1\n",
+      "parsing [t.cfg:7] : 'bind' : missing port specification in '127.0.0.1'",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  acl a/b path /\n",
+      "parsing [t.cfg:8] : character '/' is not permitted in acl name 'a/b'.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  acl a\n",
+      "parsing [t.cfg:8] : error detected while parsing ACL 'a' : missing fetch method in ACL expression ''.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  acl a req.hdr(x)y /\n",
+      "parsing [t.cfg:8] : error detected while parsing ACL 'a' : missing comma after fetch keyword 'req.hdr' in ACL expression 'req.hdr(x)y'.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  acl a req.hdr(x),foo /\n",
+      "parsing [t.cfg:8] : error detected while parsing ACL 'a' : unknown converter 'foo' in ACL expression 'req.hdr(x),foo'.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  use_backend b if { path /\nbackend b\n",
+      "parsing [t.cfg:8] : error detected while parsing switching rule : missing closing '}' in condition.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  http-request deny if { }\n",
+      "parsing [t.cfg:8] : error detected while parsing an 'http-request deny' condition : missing fetch method in ACL expression ''.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  http-request redirect location\n",
+      "parsing [t.cfg:8] : error detected in frontend 'f' while parsing 'http-request redirect' rule : missing argument for 'location'.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  http-request redirect location /x code 305\n",
+      "parsing [t.cfg:8] : error detected in frontend 'f' while parsing 'http-request redirect' rule : 'code': unsupported HTTP code '305' (must be one of 301, 302, 303, 307 or 308).",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  http-response set-header x\n",
+      "parsing [t.cfg:8] : error detected in frontend 'f' while parsing 'http-response set-header' rule : expects exactly 2 arguments.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  http-request del-header\n",
+      "parsing [t.cfg:8] : error detected in frontend 'f' while parsing 'http-request del-header' rule : expects at least 1 argument.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  http-request replace-header x\n",
+      "parsing [t.cfg:8] : error detected in frontend 'f' while parsing 'http-request replace-header' rule : expects exactly 3 arguments.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  http-request set-path\n",
+      "parsing [t.cfg:8] : error detected in frontend 'f' while parsing 'http-request set-path' rule : expects exactly 1 argument <format>.",
+    ],
+    ["global\n  pidfile\n", "parsing [t.cfg:2] : 'pidfile' expects a file name as an argument."],
+    ["global\n  log-tag\n", "parsing [t.cfg:2] : 'log-tag' expects a tag for use in syslog."],
+    [
+      "global\n  hard-stop-after 1x\n",
+      "parsing [t.cfg:2] : unexpected character 'x' in argument to <hard-stop-after>.\n",
+    ],
+  ];
+  for (const [text, expected] of cases) assert.equal(first(text), expected, text);
 });

@@ -40,8 +40,9 @@ test("backslash escapes", () => {
 test("quotes join and delimit words; empty quotes give an empty word", () => {
   assert.deepEqual(tokenize(`a"b c"d 'e f'`, env), ["ab cd", "e f"]);
   assert.deepEqual(tokenize(`x "" y`, env), ["x", "", "y"]);
-  assert.throws(() => tokenize(`"open`, env), /unmatched double quote/);
-  assert.throws(() => tokenize(`'open`, env), /unmatched single quote/);
+  // haproxy's message; the caller adds the position and points at the opening quote.
+  assert.throws(() => tokenize(`"open`, env), { message: "unmatched quote", at: 0 });
+  assert.throws(() => tokenize(`x 'open`, env), { message: "unmatched quote", at: 2 });
 });
 
 test("environment expansion only in double quotes", () => {

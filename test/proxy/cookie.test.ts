@@ -340,7 +340,7 @@ test("cookie lines: haproxy's checks and messages; outside mode http, the warnin
   // The options end at the first empty word: this is a passive cookie.
   assert.deepEqual(alerts('cookie SRV "" insert'), []);
   assert.deepEqual(alerts('server s 127.0.0.1:1 cookie ""'), [
-    "8: 'server b/s' : 'cookie' expects <value> as argument.",
+    "8: 'server b/s' : 'cookie' expects <value> as argument..",
   ]);
   const parsed = (text: string) => parseConfig([{ name: "t.cfg", text }], {});
   // What follows a time unit is warned about and ignored; a later cookie line keeps earlier attrs.
