@@ -11,7 +11,10 @@ import type { HeadEdits } from "../http/serialize.js";
 import { headerIndex, headerValue } from "../http/parse.js";
 import type { RtServer } from "./backend.js";
 
-/** What the request's cookie said: None, Invalid, Down server, Valid, Expired (maxidle), Old (maxlife). */
+/**
+ * What the request's cookie said: None, Invalid, Down server, Valid, Expired (maxidle), Old
+ * (maxlife), Unused (a use-server or ignore-persist rule had its say first).
+ */
 export type CookieSeen = "N" | "I" | "D" | "V" | "E" | "O" | "U";
 /** What became of the persistence cookie in the response: None, Passed, Deleted, Inserted, Rewritten, Updated. */
 export type CookieSet = "N" | "P" | "D" | "I" | "R" | "U";
@@ -114,6 +117,8 @@ function cookieDate(s: string, at: number): number {
  * Reads the persistence cookie from the request's Cookie headers and rewrites them as the mode
  * asks (insert+indirect removes it, prefix strips the server's part); sets `p.seen` and `p.direct`.
  * As haproxy does, blanks around a cookie's `=` are taken out of every cookie on the way.
+ * `persist`: a DOWN server may be named (option persist, force-persist); `assigned`: the server a
+ * use-server rule chose; `ignore`: an ignore-persist rule holds.
  */
 export function readRequestCookies(
   req: HttpHead,
