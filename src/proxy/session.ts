@@ -1115,7 +1115,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (pending) this.forwardRequestBody(pending);
       s.uncork();
       // A malformed chunk in those bytes has closed the session.
-      if (this.phase === Phase.Exchange) this.resumeClient();
+      if (this.phase !== Phase.Exchange) return;
+      // The client left mid-body while the server was being reached: the rest will never come.
+      if (this.clientEnded && this.requestBodyFlowing()) return this.close("C", "D");
+      this.resumeClient();
     }
   }
 
