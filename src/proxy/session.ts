@@ -319,6 +319,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (this.cbuf === undefined && this.served > 0) return this.close("-", "-");
       return this.clientLeftBeforeRequest();
     }
+    // Its body cannot come whole: a request waiting for a server slot is given up at once, as haproxy's.
+    if (this.phase === Phase.Queue && this.requestBodyFlowing()) return this.close("C", "Q");
     // option abortonclose: the request is given up (haproxy 2.6 answers 400 once it reached the server).
     if (this.http && this.be?.px.abortOnClose) {
       if (this.phase === Phase.Queue) return this.close("C", "Q");
@@ -453,6 +455,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private startTransaction(): void {
     edits.reset();
+    this.persistRule = undefined;
     // haproxy normalizes a target's default port as it parses: captures and rules see every Host
     // with the target's host.
     const host = this.req.hostValue;
@@ -506,6 +509,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     be.cur++;
     be.total++;
     this.beCounted = true;
+    // haproxy weighs force-persist and ignore-persist as soon as the backend is known.
+    this.persistRule = be.persistRule(this);
     if (be.px === this.fe.px) return this.toServer();
     // A backend's option http-buffer-request waits after the frontend's rules, before its own.
     if (be.px.httpBufferRequest && !this.fe.px.httpBufferRequest && this.waitForBody()) return;
@@ -521,8 +526,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private toServer(): void {
     if (this.bodyCut) return this.close("C", "R");
     const be = this.be!;
-    // Persistence rules, then use-server rules, then the persistence cookie (haproxy's order).
-    this.persistRule = be.persistRule(this);
+    // use-server rules, then the persistence cookie (haproxy's order).
     this.direct = be.ruledServer(this, this.persistRule === "force");
     this.readCookies(be, this.direct);
     this.prepareOutgoingHead(be);
@@ -559,7 +563,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private cookiesForLog(): void {
     // Before a backend is chosen, a listen section is its own.
     const be = this.be ?? this.fe.own;
-    this.persistRule = undefined;
     const p = be && this.readCookies(be, undefined);
     if (!p) return;
     edits.reset();

@@ -428,3 +428,20 @@ test("force-persist sends a cookie to its server even in maintenance; ignore-per
     assert.deepEqual([r.body, r.letters?.slice(2), setCookies(r.head)], [body, letters, inserted], path);
   }
 });
+
+test("persistence rules are weighed when the backend is known, before its http-request rules", async () => {
+  const [a, b] = await backends();
+  // The backend's rule takes the header away; haproxy's ignore-persist saw it already (--UN).
+  const port = await proxy(
+    a!,
+    b!,
+    "cookie SRV insert indirect nocache\n  http-request del-header x-ign\n  ignore-persist if { req.hdr(x-ign) -m found }",
+  );
+  const c = new Client(port);
+  c.send("GET /ign HTTP/1.1\r\nHost: x\r\nx-ign: 1\r\nCookie: SRV=b\r\nContent-Length: 0\r\n\r\n");
+  const r = await c.response();
+  c.close();
+  const log = await rx.take(/ "GET \/ign HTTP\/1.1"/);
+  assert.equal(r.body, "a");
+  assert.match(log, / --UN /);
+});

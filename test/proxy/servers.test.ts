@@ -518,3 +518,19 @@ listen l
     );
   assert.deepEqual(seen, ["c", "c", "c"]);
 });
+
+test("a queued request whose client leaves mid-body is given up at once (CQ), as haproxy's", async () => {
+  const b = await slowBackend("a", 600);
+  const p = await loggedProxy(`${FRONTEND}  server a 127.0.0.1:${b.port} maxconn 1\n`);
+  const first = exchange(p.port, "GET /busy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  await waitFor(() => p.rt.backends.get("bk")!.servers[0]!.cur === 1, 2000, "busy");
+  const c = new Client(p.port);
+  c.send("POST /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel");
+  await waitFor(() => p.rt.backends.get("bk")!.queue.length === 1, 2000, "queued");
+  const t0 = Date.now();
+  c.socket.end();
+  await waitFor(() => p.rt.actconn === 1, 1000, "the queued one gone");
+  assert.ok(Date.now() - t0 < 400, "given up before the slot freed");
+  assert.match(await rx.take(/ "POST \/cut HTTP\/1\.1"$/), / -1 \d+ - - CQ-- /);
+  await first;
+});
