@@ -292,7 +292,7 @@ export class Runtime {
     for (const be of this.backends.values())
       for (const srv of be.servers)
         for (const c of srv.idle.splice(0)) {
-          c.socket.end();
+          c.end();
           c.close();
         }
     await this.logger.close();

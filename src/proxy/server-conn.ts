@@ -1,11 +1,10 @@
-// A connection to a server. Its socket's listeners are installed once and forward to whichever
-// session owns the connection now, so that handing a kept-alive connection from one request to the
-// next, or through the idle pool, costs no listener churn. An idle connection has no owner: any
-// sign of life from the server (data, FIN, error) then simply closes it.
-import net from "node:net";
+// A connection to a server. Whichever session owns it now gets its events, so that handing a
+// kept-alive connection from one request to the next, or through the idle pool, costs nothing. An
+// idle connection has no owner: any sign of life from the server (data, FIN, error) then simply
+// closes it.
 import type { RtServer } from "./backend.js";
+import { ServerSocket } from "./server-socket.js";
 import { closeAsHaproxy } from "../util/close.js";
-import { lastRead, readBuffer } from "../util/shared-read.js";
 
 /** What a session does with events of the server connection it owns. */
 export interface ConnOwner {
@@ -16,123 +15,52 @@ export interface ConnOwner {
   onServerDrain(): void;
 }
 
-const kConn = Symbol("sluice.serverConn");
-
-/** A socket in use points to its connection; a spare one to none, so that nothing old stays alive. */
-type ConnSocket = net.Socket & { [kConn]: ServerConn | undefined };
-
-export class ServerConn {
+export class ServerConn extends ServerSocket {
   owner: ConnOwner | null;
   /** It has carried a second request: proof that the server keeps connections (http-reuse aggressive). */
   reused = false;
-  /** The socket's error code, if it failed (EMFILE tells the runtime that descriptors ran out). */
-  error: string | undefined;
-  /** Closed by close() with nothing left in it: its socket may serve another connection. */
-  recycle = false;
-  readonly socket: ConnSocket;
 
   constructor(
     readonly server: RtServer,
     owner: ConnOwner,
   ) {
+    super(server.address, server.port, server.backend.px.srvTcpKa);
     this.owner = owner;
-    const to = { host: server.address, port: server.port };
-    const keepAlive = server.backend.px.srvTcpKa;
-    let s = spare.pop();
-    if (s) {
-      s.setKeepAlive(keepAlive);
-      s.connect(to);
-    } else s = newSocket(to, keepAlive);
-    s[kConn] = this;
-    this.socket = s;
   }
 
-  /**
-   * Ends the connection as haproxy does (closeAsHaproxy). With `reuse`, the socket object, if
-   * nothing is left in it, then serves the next connection: Node lets a socket connect again once
-   * it has emitted 'close', and that spares building a stream, its states and its listeners per
-   * request (http-server-close opens one connection per request).
-   */
-  close(reuse = false): void {
-    const s = this.socket;
-    this.recycle =
-      reuse &&
-      !s.connecting &&
-      !s.destroyed &&
-      !s.isPaused() &&
-      s.readableLength === 0 &&
-      s.writableLength === 0;
-    closeAsHaproxy(s);
+  /** Ends the connection as haproxy does (closeAsHaproxy). */
+  close(): void {
+    closeAsHaproxy(this);
   }
 
   get usable(): boolean {
-    const s = this.socket;
-    return !s.destroyed && s.writable && s.readable;
+    return !this.destroyed && !this.writableEnded && !this.readableEnded;
   }
-}
 
-/** Closed sockets waiting to connect again; a few hundred cover the connections opened per tick. */
-const spare: ConnSocket[] = [];
-const SPARE_MAX = 256;
-
-/**
- * Server sockets read into the shared buffer (util/shared-read.ts). The option is read by the
- * socket's constructor, which net.connect calls (socket.connect ignores it); a spare socket keeps
- * it when it connects again.
- */
-const READ: net.OnReadOpts = { buffer: readBuffer, callback: onRead };
-
-function newSocket(to: { host: string; port: number }, keepAlive: boolean): ConnSocket {
-  const s = net.connect({ ...to, allowHalfOpen: true, noDelay: true, keepAlive, onread: READ }) as ConnSocket;
-  s.on("connect", onConnect);
-  s.on("end", onEnd);
-  s.on("close", onClose);
-  s.on("drain", onDrain);
-  s.on("error", onError);
-  return s;
-}
-
-/** The connection of a socket in use: only those have a handle to emit events. */
-function conn(s: net.Socket): ServerConn {
-  return (s as ConnSocket)[kConn]!;
-}
-
-function onConnect(this: net.Socket): void {
-  conn(this).owner?.onServerConnect();
-}
-
-function onRead(this: net.Socket, n: number): boolean {
-  const c = conn(this);
-  if (c.owner) c.owner.onServerData(lastRead(n));
-  else c.close();
-  return true;
-}
-
-function onEnd(this: net.Socket): void {
-  const c = conn(this);
-  if (c.owner) c.owner.onServerEnd();
-  else c.close();
-}
-
-function onClose(this: net.Socket): void {
-  const c = conn(this);
-  const owner = c.owner;
-  c.owner = null;
-  removeIdle(c);
-  owner?.onServerClose();
-  if (c.recycle && spare.length < SPARE_MAX && c.error === undefined) {
-    c.socket[kConn] = undefined;
-    spare.push(c.socket);
+  protected onConnect(): void {
+    this.owner?.onServerConnect();
   }
-}
 
-function onDrain(this: net.Socket): void {
-  conn(this).owner?.onServerDrain();
-}
+  protected onData(chunk: Buffer): void {
+    if (this.owner) this.owner.onServerData(chunk);
+    else this.close();
+  }
 
-function onError(this: net.Socket, err: NodeJS.ErrnoException): void {
-  // 'close' follows and tells the owner; the code says why.
-  conn(this).error = err.code;
+  protected onEnd(): void {
+    if (this.owner) this.owner.onServerEnd();
+    else this.close();
+  }
+
+  protected onClose(): void {
+    const owner = this.owner;
+    this.owner = null;
+    removeIdle(this);
+    owner?.onServerClose();
+  }
+
+  protected onDrain(): void {
+    this.owner?.onServerDrain();
+  }
 }
 
 function removeIdle(c: ServerConn): void {
@@ -151,7 +79,7 @@ export function park(c: ServerConn): void {
   if (c.server.purgeAt === 0) c.server.purgeAt = Date.now() + IDLE_PURGE_MS;
   // It may have been paused for backpressure: an idle connection must see the server's FIN.
   // (resume() on a flowing socket is not free: it schedules a read.)
-  if (c.socket.isPaused()) c.socket.resume();
+  if (c.isPaused()) c.resume();
   c.server.idle.push(c);
 }
 

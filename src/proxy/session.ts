@@ -42,6 +42,7 @@ import {
   readServerCookies,
 } from "./persistence.js";
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
+import type { ServerSocket } from "./server-socket.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
 import { Fifo } from "../util/fifo.js";
 import { readIntoSharedBuffer } from "../util/shared-read.js";
@@ -106,7 +107,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private readonly logging: boolean;
   /** The server connection this session owns, and its socket. */
   private conn: ServerConn | undefined;
-  private server: net.Socket | undefined;
+  private server: ServerSocket | undefined;
   private srv: RtServer | undefined;
   private be: RtBackend | undefined;
   /** Client bytes read but not consumed yet (a partial head, or a pipelined request). */
@@ -1082,7 +1083,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private attach(c: ServerConn): void {
     this.conn = c;
-    this.server = c.socket;
+    this.server = c;
     this.serverEnded = false;
   }
 
@@ -1662,7 +1663,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
           this.ownConn?.close();
           this.ownConn = c;
         }
-      } else c.close(true);
+      } else c.close();
     }
     this.releaseSlot();
     if (this.beCounted) {

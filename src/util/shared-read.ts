@@ -1,10 +1,11 @@
 // Every socket of the proxy reads into one shared buffer, and each read is copied out at once at
 // its own size. By default Node allocates 64 KiB for every read, shrinks it to the size read, and
 // pushes the chunk through the socket's Readable, which costs a tick per read; a proxy that writes
-// each chunk on at once needs none of that. net.connect takes an `onread` option for this
-// (server-conn.ts); net.Server does not, so an accepted socket gets the state the option would
-// give it. Node keeps that state under symbols of its own, found here on a socket made with the
-// option; on a Node that keeps them otherwise, client sockets read the default way ('data' events).
+// each chunk on at once needs none of that. Server connections hand the buffer to their handle
+// themselves (server-socket.ts). A net.Socket takes it in its `onread` option, which net.Server
+// does not give, so an accepted socket gets the state the option would give it. Node keeps that
+// state under symbols of its own, found here on a socket made with the option; on a Node that
+// keeps them otherwise, client sockets read the default way ('data' events).
 import net from "node:net";
 
 export const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);

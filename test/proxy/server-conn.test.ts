@@ -1,10 +1,10 @@
-// The server connection object on its own: how it ends, and that a used socket connects again.
+// The server connection object on its own: how it ends, how it reads, how its idle pool is purged.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
 import { ServerConn, purgeIdle, IDLE_PURGE_MS, type ConnOwner } from "../../src/proxy/server-conn.js";
 import type { RtServer } from "../../src/proxy/backend.js";
-import { rawServer } from "../helpers/harness.js";
+import { closedPort, rawServer } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -12,8 +12,8 @@ after(async () => {
 });
 
 /** Just enough of a server for a connection: where it is, and an idle pool. */
-const fakeServer = (port: number): RtServer =>
-  ({ address: "127.0.0.1", port, backend: { px: { srvTcpKa: false } }, idle: [] }) as unknown as RtServer;
+const fakeServer = (port: number, address = "127.0.0.1"): RtServer =>
+  ({ address, port, backend: { px: { srvTcpKa: false } }, idle: [] }) as unknown as RtServer;
 
 /** An owner whose connect and close can be awaited. */
 function owner(): ConnOwner & { connected: Promise<void>; closed: Promise<void> } {
@@ -43,8 +43,8 @@ test("closing while our FIN is pending closes for real (an RST cannot follow a p
     const o = owner();
     const c = new ServerConn(fakeServer(srv.port), o);
     await within(o.connected, 2000, "connect");
-    c.socket.end();
-    c.close(true);
+    c.end();
+    c.close();
     await within(o.closed, 2000, "close");
     assert.equal(c.error, undefined);
   }
@@ -91,6 +91,93 @@ test("each chunk read from a server stays intact after later reads (they share o
     assert.ok(Buffer.concat(chunks).equals(data), "a chunk changed after it was handed over");
     c.close();
   }
+});
+
+/** A server that keeps what it reads, and tells when the connection's FIN came. */
+async function collecting(): Promise<{
+  port: number;
+  data: Buffer[];
+  fin: Promise<void>;
+  socket: Promise<net.Socket>;
+}> {
+  const data: Buffer[] = [];
+  let onFin!: () => void;
+  let onSocket!: (s: net.Socket) => void;
+  const fin = new Promise<void>((r) => (onFin = r));
+  const socket = new Promise<net.Socket>((r) => (onSocket = r));
+  const srv = await rawServer((s) => {
+    s.on("data", (d: Buffer) => data.push(d));
+    s.on("end", () => onFin());
+    onSocket(s);
+  });
+  cleanup.push(srv.close);
+  return { port: srv.port, data, fin, socket };
+}
+
+test("writes made while connecting, corked or not, go out in order, and end()'s FIN after them", async () => {
+  // An IPv6 address (here one that maps 127.0.0.1) is reached too.
+  for (const address of ["127.0.0.1", "::ffff:127.0.0.1"]) {
+    const srv = await collecting();
+    const o = owner();
+    const c = new ServerConn(fakeServer(srv.port, address), o);
+    assert.equal(c.write(Buffer.from("one ")), true);
+    c.cork();
+    c.write(Buffer.from("two "));
+    c.write(Buffer.from("three"));
+    c.uncork();
+    c.end();
+    await within(o.connected, 2000, "connect");
+    await within(srv.fin, 2000, "FIN");
+    assert.equal(Buffer.concat(srv.data).toString(), "one two three");
+    assert.equal(c.writableFinished, true);
+    c.close();
+    await within(o.closed, 2000, "close");
+  }
+});
+
+test("write() says false while 16 KiB or more wait, and a drain follows once the server reads", async () => {
+  const srv = await collecting();
+  let drains = 0;
+  let onDrain!: () => void;
+  const drained = new Promise<void>((r) => (onDrain = r));
+  const o = { ...owner(), onServerDrain: () => void (drains++, onDrain()) };
+  const c = new ServerConn(fakeServer(srv.port), o);
+  await within(o.connected, 2000, "connect");
+  const s = await srv.socket;
+  s.pause();
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  let sent = 0;
+  // The kernel's buffers take a few MB of a peer that does not read; then writes wait.
+  for (let i = 0; i < 2000; i++) {
+    sent += chunk.length;
+    if (!c.write(chunk)) break;
+  }
+  assert.ok(c.writableLength >= 16 * 1024, `${c.writableLength} bytes waiting when write() said false`);
+  assert.equal(drains, 0);
+  s.resume();
+  await within(drained, 5000, "drain");
+  assert.equal(c.writableLength, 0);
+  c.end();
+  await within(srv.fin, 5000, "FIN");
+  assert.equal(
+    srv.data.reduce((n, d) => n + d.length, 0),
+    sent,
+  );
+  c.close();
+  await within(o.closed, 2000, "close");
+});
+
+test("a refused connect closes the connection with its error code", async () => {
+  const o = owner();
+  let connected = false;
+  const c = new ServerConn(fakeServer(await closedPort()), {
+    ...o,
+    onServerConnect: () => void (connected = true),
+  });
+  await within(o.closed, 2000, "close");
+  assert.equal(c.error, "ECONNREFUSED");
+  assert.equal(connected, false);
+  assert.equal(c.destroyed, true);
 });
 
 test("the idle pool is purged in rounds as haproxy's: a lone connection lasts three, a burst decays", () => {

@@ -1,0 +1,300 @@
+// A TCP connection to a server, made on Node's libuv handle itself rather than through a
+// net.Socket. A proxy writes each chunk on as it comes and reads into one shared buffer: it needs
+// none of the stream machinery (two stream states, events, ticks) that a net.Socket builds around
+// each connect, read, write and close, and with a connection per request (http-server-close) that
+// machinery cost more than the proxy's own work. What the proxy does need of it is kept, in
+// net.Socket's words: write() says false past a high-water mark and a drain follows, end() is a
+// shutdown after the pending writes, pause() and resume(), a plain close or an RST, and a socket
+// whose two sides have ended closes by itself (allowHalfOpen).
+import { isIPv6 } from "node:net";
+import { getSystemErrorName } from "node:util";
+import { lastRead, readBuffer } from "../util/shared-read.js";
+
+interface Req {
+  oncomplete: (this: Req, status: number, handle: TcpHandle) => void;
+  handle?: TcpHandle;
+  buffer?: Buffer | Buffer[];
+  bytes?: number;
+}
+
+/** The part of a libuv TCP handle (Node's TCPWrap) this module uses; methods return 0 or -errno. */
+interface TcpHandle {
+  [kSocket]: ServerSocket;
+  onread: (this: TcpHandle) => void;
+  connect(req: Req, address: string, port: number): number;
+  connect6(req: Req, address: string, port: number): number;
+  setNoDelay(on: boolean): number;
+  setKeepAlive(on: boolean, delaySecs: number): number;
+  useUserBuffer(buf: Uint8Array): void;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(req: Req, buf: Buffer): number;
+  writev(req: Req, bufs: Buffer[], allBuffers: true): number;
+  shutdown(req: Req): number;
+  close(cb: (this: TcpHandle) => void): void;
+  reset(cb: (this: TcpHandle) => void): number;
+}
+
+type ReqClass = new () => Req;
+
+const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+const tcpWrap = binding("tcp_wrap") as {
+  TCP: new (type: number) => TcpHandle;
+  TCPConnectWrap: ReqClass;
+  constants: { SOCKET: number };
+};
+const streamWrap = binding("stream_wrap") as {
+  WriteWrap: ReqClass;
+  ShutdownWrap: ReqClass;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kLastWriteWasAsync: number;
+};
+const { TCP, TCPConnectWrap } = tcpWrap;
+const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = streamWrap;
+const UV_EOF = (binding("uv") as { UV_EOF: number }).UV_EOF;
+const UV_ENOTCONN = (binding("uv") as { UV_ENOTCONN: number }).UV_ENOTCONN;
+
+/** net.Socket's default: write() says false once this much waits to be written. */
+const HIGH_WATER = 16 * 1024;
+
+const kSocket = Symbol("sluice.serverSocket");
+
+export abstract class ServerSocket {
+  connecting = true;
+  destroyed = false;
+  /** The server's FIN has been read. */
+  readableEnded = false;
+  /** end() was called: our FIN goes once the writes before it are out. */
+  writableEnded = false;
+  /** Our FIN is out. */
+  writableFinished = false;
+  /** The socket's error code, if it failed (EMFILE tells the runtime that descriptors ran out). */
+  error: string | undefined;
+  private readonly handle: TcpHandle;
+  private paused = false;
+  /** Bytes handed to the kernel's queue by writes not complete yet. */
+  private pending = 0;
+  private needDrain = false;
+  /** Writes held while connecting or corked, and their size. */
+  private held: Buffer[] | undefined;
+  private heldBytes = 0;
+  private corked = 0;
+
+  protected abstract onConnect(): void;
+  protected abstract onData(chunk: Buffer): void;
+  protected abstract onEnd(): void;
+  protected abstract onClose(): void;
+  protected abstract onDrain(): void;
+
+  constructor(address: string, port: number, keepAlive: boolean) {
+    const h = new TCP(tcpWrap.constants.SOCKET);
+    h[kSocket] = this;
+    h.onread = onRead;
+    // Before the descriptor exists, libuv keeps these and applies them when it opens one.
+    h.setNoDelay(true);
+    if (keepAlive) h.setKeepAlive(true, 0);
+    h.useUserBuffer(readBuffer);
+    this.handle = h;
+    const req = new TCPConnectWrap();
+    req.oncomplete = afterConnect;
+    const err = isIPv6(address) ? h.connect6(req, address, port) : h.connect(req, address, port);
+    if (err !== 0) this.fail(err);
+  }
+
+  /** Sends `buf`; false when enough waits already that the caller should hold back until onDrain. */
+  write(buf: Buffer): boolean {
+    // After end() or a failure, net.Socket reports an error and closes; 'close' tells the owner.
+    if (this.destroyed || this.writableEnded) return true;
+    if (this.connecting || this.corked > 0) {
+      (this.held ??= []).push(buf);
+      this.heldBytes += buf.length;
+    } else this.send(buf);
+    const ok = this.pending + this.heldBytes < HIGH_WATER;
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  /** Holds writes until uncork(), to send them in one go. */
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    if (this.corked > 0 && --this.corked === 0 && !this.connecting) this.flush();
+  }
+
+  /** Half-closes: the FIN follows the writes before it. */
+  end(): void {
+    if (this.destroyed || this.writableEnded) return;
+    this.writableEnded = true;
+    if (!this.connecting && this.corked === 0) this.shutdown();
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    if (this.reading()) this.handle.readStop();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.reading()) this.handle.readStart();
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Bytes written and not yet handed over to the kernel. */
+  get writableLength(): number {
+    return this.pending + this.heldBytes;
+  }
+
+  /** Closes (a FIN, unless the kernel has unread data). */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.handle.close(onHandleClose);
+  }
+
+  /** Closes with an RST. libuv refuses that while our shutdown is pending: the socket then closes plainly. */
+  resetAndDestroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.handle.reset(onHandleClose) !== 0) this.handle.close(onHandleClose);
+  }
+
+  private reading(): boolean {
+    return !this.connecting && !this.readableEnded && !this.destroyed;
+  }
+
+  private send(buf: Buffer): void {
+    const req = new WriteWrap();
+    req.oncomplete = afterWrite;
+    const err = this.handle.writeBuffer(req, buf);
+    if (err !== 0) return this.fail(err);
+    if (streamBaseState[kLastWriteWasAsync]) this.inFlight(req, buf, buf.length);
+  }
+
+  /** The held writes go, in one system call; then a FIN if end() came meanwhile. */
+  private flush(): void {
+    const held = this.held;
+    if (held) {
+      this.held = undefined;
+      const bytes = this.heldBytes;
+      this.heldBytes = 0;
+      if (held.length === 1) this.send(held[0]!);
+      else {
+        const req = new WriteWrap();
+        req.oncomplete = afterWrite;
+        const err = this.handle.writev(req, held, true);
+        if (err !== 0) return this.fail(err);
+        if (streamBaseState[kLastWriteWasAsync]) this.inFlight(req, held, bytes);
+      }
+      // Written at once: whoever was told to hold back may go on.
+      if (this.needDrain && this.pending === 0) process.nextTick(drained, this);
+    }
+    if (this.writableEnded && !this.destroyed) this.shutdown();
+  }
+
+  /** A write the kernel could not take whole: its buffers stay referenced until it completes. */
+  private inFlight(req: Req, buffer: Buffer | Buffer[], bytes: number): void {
+    req.handle = this.handle;
+    req.buffer = buffer;
+    req.bytes = bytes;
+    this.pending += bytes;
+  }
+
+  private shutdown(): void {
+    const req = new ShutdownWrap();
+    req.oncomplete = afterShutdown;
+    req.handle = this.handle;
+    const err = this.handle.shutdown(req);
+    // 1: done at once; ENOTCONN: the server has gone, nothing to shut down (as net.Socket has it).
+    if (err === 1 || err === UV_ENOTCONN) this.finished();
+    else if (err !== 0) this.fail(err);
+  }
+
+  private finished(): void {
+    this.writableFinished = true;
+    if (this.readableEnded) this.destroy();
+  }
+
+  private fail(code: number): void {
+    this.error ??= getSystemErrorName(code);
+    this.destroy();
+  }
+
+  // The handle's callbacks, through the module functions below that find the socket.
+
+  /** @internal */
+  connected(status: number): void {
+    if (this.destroyed) return;
+    if (status < 0) return this.fail(status);
+    this.connecting = false;
+    if (!this.paused) this.handle.readStart();
+    if (this.corked === 0) this.flush();
+    this.onConnect();
+  }
+
+  /** @internal */
+  read(n: number): void {
+    if (this.destroyed) return;
+    if (n > 0) return this.onData(lastRead(n));
+    if (n !== UV_EOF) return this.fail(n);
+    this.readableEnded = true;
+    this.onEnd();
+    if (this.writableFinished) this.destroy();
+  }
+
+  /** @internal */
+  written(req: Req, status: number): void {
+    this.pending -= req.bytes!;
+    if (this.destroyed) return;
+    if (status < 0) return this.fail(status);
+    if (this.pending === 0 && this.needDrain) this.drained();
+  }
+
+  /** @internal */
+  shutDown(): void {
+    if (!this.destroyed) this.finished();
+  }
+
+  /** @internal */
+  drained(): void {
+    if (this.destroyed || !this.needDrain) return;
+    this.needDrain = false;
+    this.onDrain();
+  }
+
+  /** @internal */
+  closed(): void {
+    this.onClose();
+  }
+}
+
+function afterConnect(this: Req, status: number, handle: TcpHandle): void {
+  handle[kSocket].connected(status);
+}
+
+function onRead(this: TcpHandle): void {
+  this[kSocket].read(streamBaseState[kReadBytesOrError]!);
+}
+
+function afterWrite(this: Req, status: number): void {
+  this.handle![kSocket].written(this, status);
+}
+
+function afterShutdown(this: Req): void {
+  this.handle![kSocket].shutDown();
+}
+
+function onHandleClose(this: TcpHandle): void {
+  this[kSocket].closed();
+}
+
+function drained(s: ServerSocket): void {
+  s.drained();
+}
