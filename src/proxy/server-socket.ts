@@ -6,7 +6,6 @@
 // net.Socket's words: write() says false past a high-water mark and a drain follows, end() is a
 // shutdown after the pending writes, pause() and resume(), a plain close or an RST, and a socket
 // whose two sides have ended closes by itself (allowHalfOpen).
-import { isIPv6 } from "node:net";
 import { getSystemErrorName } from "node:util";
 import { lastRead, readBuffer } from "../util/shared-read.js";
 
@@ -98,7 +97,8 @@ export abstract class ServerSocket {
     this.handle = h;
     const req = new TCPConnectWrap();
     req.oncomplete = afterConnect;
-    const err = isIPv6(address) ? h.connect6(req, address, port) : h.connect(req, address, port);
+    // A resolved address: only an IPv6 one has a colon (net.isIPv6 runs a long regular expression).
+    const err = address.includes(":") ? h.connect6(req, address, port) : h.connect(req, address, port);
     if (err !== 0) this.fail(err);
   }
 
