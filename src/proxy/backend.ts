@@ -25,6 +25,8 @@ export interface Waiter extends Cancellable {
   since: number;
   /** The queue's `taken` count when it entered, for its position in the log. */
   taken: number;
+  /** A force-persist rule holds it to its server: it stays in that server's queue when the server goes down. */
+  forced: boolean;
 }
 
 /**
@@ -324,11 +326,12 @@ export class RtBackend {
 
   /**
    * `s` went down: with option redispatch, the requests waiting for it in particular (hashing, a
-   * cookie) choose again, as haproxy's do, unless option persist keeps them; how many did.
+   * cookie) choose again, as haproxy's do, unless option persist or a force-persist rule keeps
+   * them; how many did.
    */
   redistribute(s: RtServer): number {
     if (!this.px.redispatch || this.px.persist) return 0;
-    const waiting = s.queue.takeAll();
+    const waiting = s.queue.takeAll((w) => w.forced);
     // They choose once the DOWN has been said (haproxy wakes them up afterwards).
     if (waiting.length > 0) setImmediate(() => waiting.forEach((w) => w.reassign()));
     return waiting.length;

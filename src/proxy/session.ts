@@ -961,6 +961,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       cancelled: false,
       since: Date.now(),
       taken: queue.taken,
+      forced: this.persistRule === "force",
       grant: (server) => {
         // A server has a free slot for this queued request.
         this.ticket = undefined;

@@ -38,16 +38,17 @@ export class Fifo<T extends Cancellable> {
   }
 
   /**
-   * Takes every live entry out, oldest first; they do not count as taken, and are marked cancelled
-   * since they are in no queue any more.
+   * Takes every live entry out, oldest first, but those `keep` says stay; they do not count as
+   * taken, and are marked cancelled since they are in no queue any more.
    */
-  takeAll(): T[] {
+  takeAll(keep: (item: T) => boolean = () => false): T[] {
     const live = this.items.slice(this.head).filter((i): i is T => i !== undefined && !i.cancelled);
-    for (const i of live) i.cancelled = true;
-    this.items = [];
+    const taken = live.filter((i) => !keep(i));
+    for (const i of taken) i.cancelled = true;
+    this.items = live.filter((i) => !i.cancelled);
     this.head = 0;
-    this.live = 0;
-    return live;
+    this.live = this.items.length;
+    return taken;
   }
 
   /** Marks an entry cancelled; it leaves the queue when it reaches the head. */

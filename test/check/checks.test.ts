@@ -370,6 +370,7 @@ backend bk
     cancelled: false,
     since: Date.now(),
     taken: 0,
+    forced: false,
     grant: (s) => (granted = s),
     reassign: () => undefined,
   };

@@ -153,6 +153,7 @@ async function heldProxy(
   onA: (url: string, res: http.ServerResponse) => boolean,
   defaults: string,
   aLine: string,
+  backendLines = "",
 ) {
   const rx = await syslogReceiver();
   cleanup.push(rx.close);
@@ -167,7 +168,7 @@ frontend f
   bind 127.0.0.1:1
   default_backend bk
 backend bk
-  balance source
+  balance source${backendLines}
   server a 127.0.0.1:${a.port} ${aLine}
   server b 127.0.0.1:${b!.port}
 `);
@@ -305,7 +306,7 @@ backend bk
 });
 
 /** heldProxy with a health check of a's that `down()` makes fail. */
-async function checkedProxy(defaults: string, aLine: string) {
+async function checkedProxy(defaults: string, aLine: string, backendLines = "") {
   let healthy = true;
   const health = (url: string, res: http.ServerResponse): boolean => {
     if (url !== "/health") return false;
@@ -316,6 +317,7 @@ async function checkedProxy(defaults: string, aLine: string) {
     health,
     `${defaults}\n  timeout check 1s\n  option httpchk GET /health`,
     `${aLine} check inter 100ms fall 3 rise 1`,
+    backendLines,
   );
   return { ...p, down: () => void (healthy = false) };
 }
@@ -344,6 +346,25 @@ test("a full server queues its clients (the other one stays free), up to maxqueu
   const moved = await rx.take(/^127\.0\.0\.4:/);
   assert.match(moved, / f bk\/b \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/\+0 /);
   assert.ok(Number(/ \d+\/(\d+)\/\d+\/\d+\/\d+ 200 /.exec(moved)![1]) >= 50, moved);
+});
+
+test("with redispatch, a force-persisted request stays in its DOWN server's queue, and is served there", async () => {
+  const { rx, held, port, aQueue, down } = await checkedProxy(
+    "  option redispatch\n  timeout queue 5s",
+    "maxconn 1",
+    "\n  force-persist if { src 127.0.0.4 }",
+  );
+  const first = getFrom(port, "127.0.0.2");
+  await waitFor(() => held.length === 1, 2000, "a holds the first request");
+  const second = getFrom(port, "127.0.0.4");
+  await waitFor(() => aQueue.length === 1, 2000, "the second waits for a");
+  down();
+  assert.match(await rx.take(/Server bk\/a is DOWN/, 3000), /0 requeued, 1 remaining in queue/);
+  assert.equal(aQueue.length, 1);
+  held[0]!.end("a");
+  await waitFor(() => held.length === 2, 2000, "a has the second request");
+  held[1]!.end("a");
+  assert.deepEqual([await first, await second], ["a", "a"]);
 });
 
 test("without redispatch, a server's own queue is served when its slot frees, even while it is DOWN", async () => {
