@@ -1,10 +1,11 @@
 // Runtime frontends: compiled routing rules, and listeners that honour maxconn and backlog.
-import net from "node:net";
 import type { Bind, HttpRequestAction, HttpResponseAction, Proxy } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
 import type { RtBackend } from "./backend.js";
 import { compileRules, type CompiledRule, type Cond } from "./rules.js";
+import type { ClientSocket } from "./client-socket.js";
+import type { Listener } from "../util/tcp-socket.js";
 
 export interface Route {
   backend: RtBackend;
@@ -25,8 +26,8 @@ export class RtFrontend {
   bytesOut = 0;
   readonly maxconn: number;
   /** Accepted connections waiting, unread, for a slot below maxconn (haproxy leaves them in the backlog). */
-  readonly waiting: net.Socket[] = [];
-  readonly listeners: net.Server[] = [];
+  readonly waiting: ClientSocket[] = [];
+  readonly listeners: Listener[] = [];
   /**
    * The time a request head may take (timeout http-request, else client), and an idle kept-alive
    * connection may wait for the next one (timeout http-keep-alive first). haproxy 2.6 keeps both on

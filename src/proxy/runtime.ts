@@ -11,6 +11,8 @@ import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
+import { ClientSocket } from "./client-socket.js";
+import { Listener } from "../util/tcp-socket.js";
 import { HealthChecks } from "../check/index.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
@@ -117,53 +119,44 @@ export class Runtime {
   private async listen(): Promise<void> {
     for (const fe of this.frontends) {
       for (const b of fe.px.binds) {
-        const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-        server.on("connection", (socket) => this.accept(fe, socket));
-        server.on("error", (err: NodeJS.ErrnoException) => {
-          // Accept failures (EMFILE, ENFILE, ENOBUFS) must not stop the proxy: count, log, carry on.
-          this.counters.acceptErrors++;
-          this.logger.event(
-            fe.px,
-            3,
-            `Proxy ${fe.name} failed to accept a connection: ${err.code ?? err.message}.`,
-          );
-          if (err.code === "EMFILE" || err.code === "ENFILE") this.fdShortage();
-        });
+        const listener = new Listener(
+          (handle) => this.accept(fe, new ClientSocket(handle)),
+          (code) => {
+            // Accept failures (EMFILE, ENFILE, ENOBUFS) must not stop the proxy: count, log, carry on.
+            this.counters.acceptErrors++;
+            this.logger.event(fe.px, 3, `Proxy ${fe.name} failed to accept a connection: ${code}.`);
+            if (code === "EMFILE" || code === "ENFILE") this.fdShortage();
+          },
+        );
         const backlog = fe.px.backlog ?? (fe.maxconn || this.maxconn);
-        await new Promise<void>((resolve, reject) => {
-          const onError = (err: NodeJS.ErrnoException): void => {
-            const addr = b.fd !== undefined ? `fd@${b.fd}` : `${b.host || "0.0.0.0"}:${b.port}`;
-            reject(
-              new ConfigError(
-                `Starting frontend ${fe.name}: cannot bind socket (${err.code ?? err.message}) [${addr}]`,
-                b.where,
-              ),
-            );
-          };
-          server.once("error", onError);
-          const done = (): void => {
-            server.removeListener("error", onError);
-            resolve();
-          };
-          if (b.fd !== undefined) server.listen({ fd: b.fd, backlog }, done);
-          else server.listen({ host: b.host || "0.0.0.0", port: b.port, backlog, exclusive: true }, done);
-        });
-        fe.listeners.push(server);
+        const where =
+          b.fd !== undefined
+            ? { fd: b.fd }
+            : { address: await resolve(b.host || "0.0.0.0", b.where), port: b.port };
+        const code = listener.listen(where, backlog);
+        if (code !== undefined) {
+          listener.close();
+          const addr = b.fd !== undefined ? `fd@${b.fd}` : `${b.host || "0.0.0.0"}:${b.port}`;
+          throw new ConfigError(
+            `Starting frontend ${fe.name}: cannot bind socket (${code}) [${addr}]`,
+            b.where,
+          );
+        }
+        fe.listeners.push(listener);
       }
     }
   }
 
   /** Addresses actually bound, in bind order (tests read the ports from here). */
   addresses(): net.AddressInfo[] {
-    return this.frontends.flatMap((fe) => fe.listeners.map((l) => l.address() as net.AddressInfo));
+    return this.frontends.flatMap((fe) => fe.listeners.map((l) => l.address()));
   }
 
-  private accept(fe: RtFrontend, socket: net.Socket): void {
+  private accept(fe: RtFrontend, socket: ClientSocket): void {
     if (this.stopping) {
       socket.destroy();
       return;
     }
-    socket.on("error", ignore);
     if (this.full(fe)) {
       // Past maxconn the connection waits unread, as it would in the kernel's backlog.
       const backlog = fe.px.backlog ?? (fe.maxconn || this.maxconn);
@@ -172,17 +165,12 @@ export class Runtime {
         return;
       }
       fe.waiting.push(socket);
-      socket.once("close", () => {
-        const i = fe.waiting.indexOf(socket);
-        if (i >= 0) fe.waiting.splice(i, 1);
-      });
       return;
     }
     this.startSession(fe, socket);
   }
 
-  private startSession(fe: RtFrontend, socket: net.Socket): void {
-    socket.removeListener("error", ignore);
+  private startSession(fe: RtFrontend, socket: ClientSocket): void {
     fe.cur++;
     fe.total++;
     this.actconn++;
@@ -298,8 +286,6 @@ export class Runtime {
     await this.logger.close();
   }
 }
-
-function ignore(): void {}
 
 async function resolve(host: string, where: Proxy["where"]): Promise<string> {
   if (net.isIP(host)) return host;

@@ -3,7 +3,7 @@
 // idle connection has no owner: any sign of life from the server (data, FIN, error) then simply
 // closes it.
 import type { RtServer } from "./backend.js";
-import { ServerSocket } from "./server-socket.js";
+import { TcpSocket } from "../util/tcp-socket.js";
 import { closeAsHaproxy } from "../util/close.js";
 
 /** What a session does with events of the server connection it owns. */
@@ -15,7 +15,7 @@ export interface ConnOwner {
   onServerDrain(): void;
 }
 
-export class ServerConn extends ServerSocket {
+export class ServerConn extends TcpSocket {
   owner: ConnOwner | null;
   /** It has carried a second request: proof that the server keeps connections (http-reuse aggressive). */
   reused = false;
@@ -24,8 +24,10 @@ export class ServerConn extends ServerSocket {
     readonly server: RtServer,
     owner: ConnOwner,
   ) {
-    super(server.address, server.port, server.backend.px.srvTcpKa);
+    super();
     this.owner = owner;
+    if (server.backend.px.srvTcpKa) this.setKeepAlive(true);
+    this.connect(server.address, server.port);
   }
 
   /** Ends the connection as haproxy does (closeAsHaproxy). */
@@ -37,7 +39,7 @@ export class ServerConn extends ServerSocket {
     return !this.destroyed && !this.writableEnded && !this.readableEnded;
   }
 
-  protected onConnect(): void {
+  protected override onConnect(): void {
     this.owner?.onServerConnect();
   }
 

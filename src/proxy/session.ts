@@ -3,7 +3,6 @@
 //
 // Bytes stay Buffers all along: heads are parsed in place, forwarded as byte ranges with a few
 // header lines changed, and bodies and tunnels are copied through with backpressure.
-import net from "node:net";
 import type { Runtime } from "./runtime.js";
 import type { RtFrontend } from "./frontend.js";
 import type { RtBackend, RtServer, Taken, Waiter } from "./backend.js";
@@ -42,10 +41,9 @@ import {
   readServerCookies,
 } from "./persistence.js";
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
-import type { ServerSocket } from "./server-socket.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
 import { Fifo } from "../util/fifo.js";
-import { readIntoSharedBuffer } from "../util/shared-read.js";
+import type { ClientSocket } from "./client-socket.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -107,7 +105,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private readonly logging: boolean;
   /** The server connection this session owns, and its socket. */
   private conn: ServerConn | undefined;
-  private server: ServerSocket | undefined;
+  private server: ServerConn | undefined;
   private srv: RtServer | undefined;
   private be: RtBackend | undefined;
   /** Client bytes read but not consumed yet (a partial head, or a pipelined request). */
@@ -139,14 +137,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   constructor(
     private readonly rt: Runtime,
     private readonly fe: RtFrontend,
-    private readonly client: net.Socket,
+    private readonly client: ClientSocket,
   ) {
     this.http = fe.px.mode === "http";
     this.logging = fe.px.logs.length > 0;
-    this.src = client.remoteAddress ?? "";
-    this.srcPort = client.remotePort ?? 0;
-    this.dst = client.localAddress ?? "";
-    this.dstPort = client.localPort ?? 0;
+    const peer = client.peer();
+    const local = client.local();
+    this.src = peer.address ?? "";
+    this.srcPort = peer.port ?? 0;
+    this.dst = local.address ?? "";
+    this.dstPort = local.port ?? 0;
     this.feName = fe.name;
     const rec = this.rec;
     rec.clientIp = this.src;
@@ -156,15 +156,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.frontend = fe.name;
     rec.acceptTime = rec.requestTime = Date.now();
 
-    client.setNoDelay(true);
     if (fe.px.cliTcpKa) client.setKeepAlive(true);
-    // Shared listeners that find the session on the socket: no closures per connection.
-    (client as ClientSocket)[kSession] = this;
-    if (!readIntoSharedBuffer(client, onClientData)) client.on("data", onClientData);
-    client.on("end", onClientEnd);
-    client.on("error", onClientError);
-    client.on("close", onClientClose);
-    client.on("drain", onClientDrain);
+    client.session = this;
     if (this.http) this.arm(fe.headTimeout);
     else this.startTcp();
   }
@@ -1840,7 +1833,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         // The client has LINGER_MS to take our last bytes and close. Whatever it sends meanwhile is
         // read and dropped, and buys it no more time: a client that never reads, or keeps writing,
         // does not hold the socket.
-        (c as ClientSocket)[kLinger] = setTimeout(destroySocket, LINGER_MS, c);
+        c.linger = setTimeout(destroySocket, LINGER_MS, c);
       } else c.destroy();
     }
     this.cbuf = this.sbuf = undefined;
@@ -1896,32 +1889,6 @@ function capture(head: HttpHead, name: string, len: number): string {
   );
 }
 
-const kSession = Symbol("sluice.session");
-const kLinger = Symbol("sluice.linger");
-type ClientSocket = net.Socket & { [kSession]: Session; [kLinger]?: NodeJS.Timeout };
-
-function onClientData(this: net.Socket, chunk: Buffer): void {
-  (this as ClientSocket)[kSession].onClientData(chunk);
-}
-
-function onClientEnd(this: ClientSocket): void {
-  this[kSession].onClientEnd();
-}
-
-function onClientError(): void {
-  // 'close' follows; the cause is recorded there.
-}
-
-function onClientClose(this: ClientSocket): void {
-  const linger = this[kLinger];
-  if (linger) clearTimeout(linger);
-  this[kSession].onClientClose();
-}
-
-function onClientDrain(this: ClientSocket): void {
-  this[kSession].onClientDrain();
-}
-
 /**
  * The header edits of the head being built, one for the process: edits are made and applied within
  * one synchronous step (each rule reparses the head it edited; the outgoing request head is built
@@ -1970,7 +1937,7 @@ const COALESCE_MAX = 16384;
 /** How long a closed session waits for its client to take the last bytes and close. */
 const LINGER_MS = 5000;
 
-function destroySocket(s: net.Socket): void {
+function destroySocket(s: ClientSocket): void {
   s.destroy();
 }
 

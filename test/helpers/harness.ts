@@ -107,6 +107,24 @@ export async function waitFor(cond: () => boolean, ms = 3000, what = "condition"
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Bytes that differ from one `seed` to another and along the way: a copy or a mix-up shows. */
+export function pattern(seed: number, size = 256 * 1024): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed * 101 + (i >> 8)) & 0xff;
+  return b;
+}
+
+/** Writes `data` in pieces a turn of the loop apart, then ends: the reader gets many small reads. */
+export function sendSlowly(s: net.Socket, data: Buffer, piece = 4096): void {
+  let o = 0;
+  const step = (): void => {
+    if (o >= data.length) return void s.end();
+    s.write(data.subarray(o, (o += piece)));
+    setImmediate(step);
+  };
+  step();
+}
+
 /** A port where nothing listens. */
 export async function closedPort(): Promise<number> {
   const s = net.createServer().listen(0, "127.0.0.1");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import type net from "node:net";
 import { ServerConn, purgeIdle, IDLE_PURGE_MS, type ConnOwner } from "../../src/proxy/server-conn.js";
 import type { RtServer } from "../../src/proxy/backend.js";
-import { closedPort, rawServer } from "../helpers/harness.js";
+import { closedPort, pattern, rawServer, sendSlowly } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -51,26 +51,11 @@ test("closing while our FIN is pending closes for real (an RST cannot follow a p
 });
 
 test("each chunk read from a server stays intact after later reads (they share one read buffer)", async () => {
-  const SIZE = 256 * 1024;
-  const pattern = (seed: number): Buffer => {
-    const b = Buffer.allocUnsafe(SIZE);
-    for (let i = 0; i < SIZE; i++) b[i] = (i * 31 + seed * 101 + (i >> 8)) & 0xff;
-    return b;
-  };
   // Small writes a turn of the loop apart: the connections' reads interleave, many per connection.
-  const sending = (data: Buffer) => (s: net.Socket) => {
-    let o = 0;
-    const step = (): void => {
-      if (o >= SIZE) return void s.end();
-      s.write(data.subarray(o, (o += 4096)));
-      setImmediate(step);
-    };
-    step();
-  };
   const conns = await Promise.all(
     [1, 2].map(async (seed) => {
       const data = pattern(seed);
-      const srv = await rawServer(sending(data));
+      const srv = await rawServer((s) => sendSlowly(s, data));
       cleanup.push(srv.close);
       // The owner keeps every chunk, as a session does while a slow client holds it in a pending write.
       const chunks: Buffer[] = [];

@@ -1,13 +1,14 @@
-// A TCP connection to a server, made on Node's libuv handle itself rather than through a
-// net.Socket. A proxy writes each chunk on as it comes and reads into one shared buffer: it needs
-// none of the stream machinery (two stream states, events, ticks) that a net.Socket builds around
-// each connect, read, write and close, and with a connection per request (http-server-close) that
-// machinery cost more than the proxy's own work. What the proxy does need of it is kept, in
-// net.Socket's words: write() says false past a high-water mark and a drain follows, end() is a
-// shutdown after the pending writes, pause() and resume(), a plain close or an RST, and a socket
-// whose two sides have ended closes by itself (allowHalfOpen).
+// TCP connections on Node's libuv handles themselves rather than through net.Socket. A proxy writes
+// each chunk on as it comes and reads into one shared buffer: it needs none of the stream machinery
+// (two stream states, events, ticks) that a net.Socket builds around each connect, read, write and
+// close, and with a connection per request (http-server-close) that machinery cost more than the
+// proxy's own work. What the proxy does need of it is kept, in net.Socket's words: write() says
+// false past a high-water mark and a drain follows, end() is a shutdown after the pending writes,
+// pause() and resume(), a plain close or an RST, and a socket whose two sides have ended closes by
+// itself (allowHalfOpen). Node 20 gives its handles to `process.binding`.
+import type { AddressInfo } from "node:net";
 import { getSystemErrorName } from "node:util";
-import { lastRead, readBuffer } from "../util/shared-read.js";
+import { lastRead, readBuffer } from "./shared-read.js";
 
 interface Req {
   oncomplete: (this: Req, status: number, handle: TcpHandle) => void;
@@ -16,10 +17,24 @@ interface Req {
   bytes?: number;
 }
 
+/** An address as the handle reports it. */
+export interface SockAddr {
+  address?: string;
+  family?: string;
+  port?: number;
+}
+
 /** The part of a libuv TCP handle (Node's TCPWrap) this module uses; methods return 0 or -errno. */
-interface TcpHandle {
-  [kSocket]: ServerSocket;
+export interface TcpHandle {
+  [kSocket]: TcpSocket;
   onread: (this: TcpHandle) => void;
+  onconnection: (this: TcpHandle, err: number, client?: TcpHandle) => void;
+  bind(address: string, port: number): number;
+  bind6(address: string, port: number, flags: number): number;
+  open(fd: number): number;
+  listen(backlog: number): number;
+  getsockname(out: SockAddr): number;
+  getpeername(out: SockAddr): number;
   connect(req: Req, address: string, port: number): number;
   connect6(req: Req, address: string, port: number): number;
   setNoDelay(on: boolean): number;
@@ -40,7 +55,7 @@ const binding = (process as unknown as { binding(name: string): Record<string, u
 const tcpWrap = binding("tcp_wrap") as {
   TCP: new (type: number) => TcpHandle;
   TCPConnectWrap: ReqClass;
-  constants: { SOCKET: number };
+  constants: { SOCKET: number; SERVER: number };
 };
 const streamWrap = binding("stream_wrap") as {
   WriteWrap: ReqClass;
@@ -57,12 +72,13 @@ const UV_ENOTCONN = (binding("uv") as { UV_ENOTCONN: number }).UV_ENOTCONN;
 /** net.Socket's default: write() says false once this much waits to be written. */
 const HIGH_WATER = 16 * 1024;
 
-const kSocket = Symbol("sluice.serverSocket");
+const kSocket = Symbol("sluice.tcpSocket");
 
-export abstract class ServerSocket {
-  connecting = true;
+/** A connection: accepted by a Listener, or opened with connect(). */
+export abstract class TcpSocket {
+  connecting: boolean;
   destroyed = false;
-  /** The server's FIN has been read. */
+  /** The peer's FIN has been read. */
   readableEnded = false;
   /** end() was called: our FIN goes once the writes before it are out. */
   writableEnded = false;
@@ -71,7 +87,7 @@ export abstract class ServerSocket {
   /** The socket's error code, if it failed (EMFILE tells the runtime that descriptors ran out). */
   error: string | undefined;
   private readonly handle: TcpHandle;
-  private paused = false;
+  private paused: boolean;
   /** Bytes handed to the kernel's queue by writes not complete yet. */
   private pending = 0;
   private needDrain = false;
@@ -80,26 +96,55 @@ export abstract class ServerSocket {
   private heldBytes = 0;
   private corked = 0;
 
-  protected abstract onConnect(): void;
+  /** Only a socket made to connect gets one. */
+  protected onConnect(): void {}
   protected abstract onData(chunk: Buffer): void;
   protected abstract onEnd(): void;
   protected abstract onClose(): void;
   protected abstract onDrain(): void;
 
-  constructor(address: string, port: number, keepAlive: boolean) {
-    const h = new TCP(tcpWrap.constants.SOCKET);
+  /**
+   * A connection accepted by a Listener, which reads nothing until resume() (net.Server's
+   * pauseOnConnect), or without one, a socket for connect().
+   */
+  constructor(accepted?: TcpHandle) {
+    const h = accepted ?? new TCP(tcpWrap.constants.SOCKET);
     h[kSocket] = this;
     h.onread = onRead;
-    // Before the descriptor exists, libuv keeps these and applies them when it opens one.
+    // Before the descriptor exists, libuv keeps this and applies it when it opens one.
     h.setNoDelay(true);
-    if (keepAlive) h.setKeepAlive(true, 0);
     h.useUserBuffer(readBuffer);
     this.handle = h;
+    this.connecting = accepted === undefined;
+    this.paused = accepted !== undefined;
+  }
+
+  /** Connects to a resolved address; onConnect, or onClose with `error` set, tells how it went. */
+  protected connect(address: string, port: number): void {
     const req = new TCPConnectWrap();
     req.oncomplete = afterConnect;
-    // A resolved address: only an IPv6 one has a colon (net.isIPv6 runs a long regular expression).
+    const h = this.handle;
+    // Only an IPv6 address has a colon (net.isIPv6 runs a long regular expression).
     const err = address.includes(":") ? h.connect6(req, address, port) : h.connect(req, address, port);
     if (err !== 0) this.fail(err);
+  }
+
+  setKeepAlive(on: boolean): void {
+    this.handle.setKeepAlive(on, 0);
+  }
+
+  /** The peer's address, or an empty one once the connection has gone. */
+  peer(): SockAddr {
+    const out: SockAddr = {};
+    this.handle.getpeername(out);
+    return out;
+  }
+
+  /** Our side's address. */
+  local(): SockAddr {
+    const out: SockAddr = {};
+    this.handle.getsockname(out);
+    return out;
   }
 
   /** Sends `buf`; false when enough waits already that the caller should hold back until onDrain. */
@@ -124,9 +169,10 @@ export abstract class ServerSocket {
     if (this.corked > 0 && --this.corked === 0 && !this.connecting) this.flush();
   }
 
-  /** Half-closes: the FIN follows the writes before it. */
-  end(): void {
+  /** Half-closes, after a last write of `last` if given: the FIN follows the writes before it. */
+  end(last?: Buffer): void {
     if (this.destroyed || this.writableEnded) return;
+    if (last) this.write(last);
     this.writableEnded = true;
     if (!this.connecting && this.corked === 0) this.shutdown();
   }
@@ -150,6 +196,16 @@ export abstract class ServerSocket {
   /** Bytes written and not yet handed over to the kernel. */
   get writableLength(): number {
     return this.pending + this.heldBytes;
+  }
+
+  /** Neither ended nor failed: writes still go out. */
+  get writable(): boolean {
+    return !this.destroyed && !this.writableEnded;
+  }
+
+  /** A write said false and no drain has followed yet. */
+  get writableNeedDrain(): boolean {
+    return this.needDrain && this.writable;
   }
 
   /** Closes (a FIN, unless the kernel has unread data). */
@@ -243,6 +299,8 @@ export abstract class ServerSocket {
   read(n: number): void {
     if (this.destroyed) return;
     if (n > 0) return this.onData(lastRead(n));
+    // 0 is libuv's EAGAIN: nothing this time.
+    if (n === 0) return;
     if (n !== UV_EOF) return this.fail(n);
     this.readableEnded = true;
     this.onEnd();
@@ -295,6 +353,51 @@ function onHandleClose(this: TcpHandle): void {
   this[kSocket].closed();
 }
 
-function drained(s: ServerSocket): void {
+function drained(s: TcpSocket): void {
   s.drained();
 }
+
+/**
+ * A listening socket. Each connection it accepts goes to `onConnection` as a handle, for a TcpSocket
+ * to take (reading nothing until resumed); a failed accept (descriptors out) to `onError`.
+ */
+export class Listener {
+  private readonly handle: TcpHandle = new TCP(tcpWrap.constants.SERVER);
+
+  constructor(onConnection: (h: TcpHandle) => void, onError: (code: string) => void) {
+    this.handle.onconnection = (err, client) => {
+      if (err !== 0 || !client) onError(getSystemErrorName(err));
+      else onConnection(client);
+    };
+  }
+
+  /**
+   * Listens on a resolved address and port, or on a socket already bound and listening that the
+   * process was given (`fd`); the error code when it cannot.
+   */
+  listen(where: { address: string; port: number } | { fd: number }, backlog: number): string | undefined {
+    const h = this.handle;
+    let err: number;
+    if ("fd" in where) {
+      err = h.open(where.fd);
+      // A descriptor that is no TCP socket (a file, a unix socket) has no IP address.
+      if (err === 0 && !/^IPv[46]$/.test(this.address().family ?? "")) return "ENOTSOCK";
+    } else if (where.address.includes(":")) err = h.bind6(where.address, where.port, 0);
+    else err = h.bind(where.address, where.port);
+    if (err === 0) err = h.listen(backlog);
+    return err === 0 ? undefined : getSystemErrorName(err);
+  }
+
+  /** Where it listens (a listening socket always has an address). */
+  address(): AddressInfo {
+    const out: SockAddr = {};
+    this.handle.getsockname(out);
+    return out as AddressInfo;
+  }
+
+  close(): void {
+    this.handle.close(noop);
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,130 @@
+// Sockets on libuv's handles: a listener's accepted connections read into the shared buffer, and
+// every chunk they hand over stays intact while later reads land there; pausing stops reading at
+// once; a listener that cannot listen says why.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { once } from "node:events";
+import fs from "node:fs";
+import { Listener, TcpSocket, type SockAddr, type TcpHandle } from "../../src/util/tcp-socket.js";
+import { pattern, sendSlowly, waitFor } from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+/** An accepted connection that keeps what it reads; `onChunk` sees each read as it comes. */
+class Collector extends TcpSocket {
+  readonly chunks: Buffer[] = [];
+  readonly ended: Promise<void>;
+  private onEnded!: () => void;
+  constructor(
+    handle: TcpHandle,
+    private readonly onChunk: (c: Collector) => void = () => undefined,
+  ) {
+    super(handle);
+    this.ended = new Promise((r) => (this.onEnded = r));
+  }
+  protected onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.onChunk(this);
+  }
+  protected onEnd(): void {
+    this.onEnded();
+    this.destroy();
+  }
+  protected onClose(): void {}
+  protected onDrain(): void {}
+}
+
+/** A listener on 127.0.0.1 whose connections become Collectors. */
+function listening(onChunk?: (c: Collector) => void): {
+  port: number;
+  accepted: Collector[];
+  peers: SockAddr[];
+  locals: SockAddr[];
+} {
+  const accepted: Collector[] = [];
+  const peers: SockAddr[] = [];
+  const locals: SockAddr[] = [];
+  const l = new Listener(
+    (h) => {
+      const c = new Collector(h, onChunk);
+      accepted.push(c);
+      peers.push(c.peer());
+      locals.push(c.local());
+      c.resume();
+    },
+    (code) => assert.fail(`accept failed: ${code}`),
+  );
+  assert.equal(l.listen({ address: "127.0.0.1", port: 0 }, 16), undefined);
+  cleanup.push(() => l.close());
+  return { port: l.address().port, accepted, peers, locals };
+}
+
+test("accepted sockets read into the shared buffer, and every chunk they hand over is their own", async () => {
+  const { port, accepted, peers, locals } = listening();
+  const data = [pattern(1), pattern(2)];
+  const clientAddrs: string[] = [];
+  for (const d of data) {
+    const c = net.connect(port, "127.0.0.1", () => {
+      clientAddrs.push(`${c.localAddress}:${c.localPort}`);
+      sendSlowly(c, d);
+    });
+    cleanup.push(() => void c.destroy());
+  }
+  await waitFor(() => accepted.length === 2, 2000, "two connections");
+  await Promise.all(accepted.map((c) => c.ended));
+  const received = accepted.map(({ chunks }) => {
+    assert.ok(chunks.length > 4, `only ${chunks.length} reads`);
+    return Buffer.concat(chunks);
+  });
+  // Connections may be accepted in either order.
+  assert.ok(
+    (received[0]!.equals(data[0]!) && received[1]!.equals(data[1]!)) ||
+      (received[0]!.equals(data[1]!) && received[1]!.equals(data[0]!)),
+    "a chunk changed after it was handed over",
+  );
+  // Each side's address, as the session reads them for its log and its ACLs.
+  assert.deepEqual(peers.map((p) => `${p.address}:${p.port}`).sort(), clientAddrs.sort());
+  assert.deepEqual(
+    locals.map((l) => `${l.address}:${l.port}`),
+    [`127.0.0.1:${port}`, `127.0.0.1:${port}`],
+  );
+});
+
+test("a paused socket stops reading at once, and goes on where it stopped when resumed", async () => {
+  // Backpressure as the session applies it: stop after the first read.
+  const { port, accepted } = listening((c) => {
+    if (c.chunks.length === 1) c.pause();
+  });
+  const data = pattern(5, 4 << 20);
+  const client = net.connect(port, "127.0.0.1", () => client.end(data));
+  cleanup.push(() => void client.destroy());
+  await waitFor(() => accepted[0]?.chunks.length === 1, 2000, "the first read");
+  const s = accepted[0]!;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(s.chunks.length, 1, "nothing read while paused");
+  assert.equal(s.isPaused(), true);
+  s.resume();
+  await s.ended;
+  assert.ok(Buffer.concat(s.chunks).equals(data));
+});
+
+test("a listener that cannot listen gives the error code: a port in use, a descriptor that is no TCP socket", async () => {
+  const taken = net.createServer().listen(0, "127.0.0.1");
+  await once(taken, "listening");
+  cleanup.push(() => new Promise<void>((r) => taken.close(() => r())));
+  const noop = (): void => undefined;
+  const l = new Listener(noop, noop);
+  assert.equal(
+    l.listen({ address: "127.0.0.1", port: (taken.address() as net.AddressInfo).port }, 16),
+    "EADDRINUSE",
+  );
+  l.close();
+  // The listener owns the descriptor once it has opened it: its close() closes it.
+  const f = new Listener(noop, noop);
+  assert.equal(f.listen({ fd: fs.openSync(process.execPath, "r") }, 16), "ENOTSOCK");
+  f.close();
+});
