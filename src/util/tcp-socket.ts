@@ -227,11 +227,11 @@ export abstract class TcpSocket {
   }
 
   private send(buf: Buffer): void {
-    const req = new WriteWrap();
-    req.oncomplete = afterWrite;
+    const req = writeReq();
     const err = this.handle.writeBuffer(req, buf);
     if (err !== 0) return this.fail(err);
     if (streamBaseState[kLastWriteWasAsync]) this.inFlight(req, buf, buf.length);
+    else spareWriteReq = req;
   }
 
   /** The held writes go, in one system call; then a FIN if end() came meanwhile. */
@@ -243,11 +243,11 @@ export abstract class TcpSocket {
       this.heldBytes = 0;
       if (held.length === 1) this.send(held[0]!);
       else {
-        const req = new WriteWrap();
-        req.oncomplete = afterWrite;
+        const req = writeReq();
         const err = this.handle.writev(req, held, true);
         if (err !== 0) return this.fail(err);
         if (streamBaseState[kLastWriteWasAsync]) this.inFlight(req, held, bytes);
+        else spareWriteReq = req;
       }
       // Written at once: whoever was told to hold back may go on.
       if (this.needDrain && this.pending === 0) process.nextTick(drained, this);
@@ -331,6 +331,23 @@ export abstract class TcpSocket {
   closed(): void {
     this.onClose();
   }
+}
+
+/**
+ * A write the kernel takes whole at once never touches its request object (Node tries the write
+ * before it makes the request real), so one such object serves every write until one has to wait.
+ */
+let spareWriteReq: Req | undefined;
+
+function writeReq(): Req {
+  const req = spareWriteReq;
+  if (req) {
+    spareWriteReq = undefined;
+    return req;
+  }
+  const fresh = new WriteWrap();
+  fresh.oncomplete = afterWrite;
+  return fresh;
 }
 
 function afterConnect(this: Req, status: number, handle: TcpHandle): void {
