@@ -128,7 +128,7 @@ export class Runtime {
             if (code === "EMFILE" || code === "ENFILE") this.fdShortage();
           },
         );
-        const backlog = fe.px.backlog ?? (fe.maxconn || this.maxconn);
+        const backlog = this.backlog(fe);
         const where =
           b.fd !== undefined
             ? { fd: b.fd }
@@ -147,6 +147,11 @@ export class Runtime {
     }
   }
 
+  /** haproxy's backlog: the frontend's setting, else (unset or 0) its maxconn, else the global one. */
+  private backlog(fe: RtFrontend): number {
+    return fe.px.backlog || fe.maxconn || this.maxconn;
+  }
+
   /** Addresses actually bound, in bind order (tests read the ports from here). */
   addresses(): net.AddressInfo[] {
     return this.frontends.flatMap((fe) => fe.listeners.map((l) => l.address()));
@@ -159,8 +164,7 @@ export class Runtime {
     }
     if (this.full(fe)) {
       // Past maxconn the connection waits unread, as it would in the kernel's backlog.
-      const backlog = fe.px.backlog ?? (fe.maxconn || this.maxconn);
-      if (fe.waiting.length >= backlog) {
+      if (fe.waiting.length >= this.backlog(fe)) {
         socket.destroy();
         return;
       }

@@ -95,6 +95,10 @@ export abstract class TcpSocket {
   private held: Buffer[] | undefined;
   private heldBytes = 0;
   private corked = 0;
+  /** Our shutdown request is out: its FIN follows the writes before it. */
+  private shuttingDown = false;
+  /** SO_KEEPALIVE asked for before the socket had its descriptor (applied once connected). */
+  private keepAlive = false;
 
   /** Only a socket made to connect gets one. */
   protected onConnect(): void {}
@@ -129,8 +133,13 @@ export abstract class TcpSocket {
     if (err !== 0) this.fail(err);
   }
 
+  /**
+   * SO_KEEPALIVE with the system's timings, as haproxy sets it. (Before the descriptor exists libuv
+   * would keep the flag but apply its own 60 s idle time: so it waits for the connection.)
+   */
   setKeepAlive(on: boolean): void {
-    this.handle.setKeepAlive(on, 0);
+    if (this.connecting) this.keepAlive = on;
+    else this.handle.setKeepAlive(on, 0);
   }
 
   /** The peer's address, or an empty one once the connection has gone. */
@@ -211,15 +220,25 @@ export abstract class TcpSocket {
   /** Closes (a FIN, unless the kernel has unread data). */
   destroy(): void {
     if (this.destroyed) return;
-    this.destroyed = true;
+    this.letGo();
     this.handle.close(onHandleClose);
   }
 
-  /** Closes with an RST. libuv refuses that while our shutdown is pending: the socket then closes plainly. */
+  /**
+   * Closes with an RST. libuv cannot reset a socket whose shutdown is pending (and Node's handle,
+   * once asked, can then not be closed at all): that one closes plainly.
+   */
   resetAndDestroy(): void {
     if (this.destroyed) return;
+    this.letGo();
+    if (this.shuttingDown && !this.writableFinished) this.handle.close(onHandleClose);
+    else this.handle.reset(onHandleClose);
+  }
+
+  private letGo(): void {
     this.destroyed = true;
-    if (this.handle.reset(onHandleClose) !== 0) this.handle.close(onHandleClose);
+    this.held = undefined;
+    this.heldBytes = 0;
   }
 
   private reading(): boolean {
@@ -236,6 +255,7 @@ export abstract class TcpSocket {
 
   /** The held writes go, in one system call; then a FIN if end() came meanwhile. */
   private flush(): void {
+    if (this.destroyed) return;
     const held = this.held;
     if (held) {
       this.held = undefined;
@@ -264,6 +284,8 @@ export abstract class TcpSocket {
   }
 
   private shutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
     const req = new ShutdownWrap();
     req.oncomplete = afterShutdown;
     req.handle = this.handle;
@@ -290,6 +312,7 @@ export abstract class TcpSocket {
     if (this.destroyed) return;
     if (status < 0) return this.fail(status);
     this.connecting = false;
+    if (this.keepAlive) this.handle.setKeepAlive(true, 0);
     if (!this.paused) this.handle.readStart();
     if (this.corked === 0) this.flush();
     this.onConnect();
@@ -322,7 +345,8 @@ export abstract class TcpSocket {
 
   /** @internal */
   drained(): void {
-    if (this.destroyed || !this.needDrain) return;
+    // Once ending, no drain: net.Socket says none either.
+    if (this.destroyed || this.writableEnded || !this.needDrain) return;
     this.needDrain = false;
     this.onDrain();
   }

@@ -152,6 +152,41 @@ test("write() says false while 16 KiB or more wait, and a drain follows once the
   await within(o.closed, 2000, "close");
 });
 
+test("after end(), a cork and uncork send no second shutdown: the FIN still waits for every byte", async () => {
+  const srv = await collecting();
+  const o = owner();
+  const c = new ServerConn(fakeServer(srv.port), o);
+  await within(o.connected, 2000, "connect");
+  const s = await srv.socket;
+  s.pause();
+  // More than the kernel's buffers take from a peer that does not read: most of it waits.
+  const data = pattern(7, 8 << 20);
+  c.write(data);
+  c.end();
+  c.cork();
+  c.uncork();
+  assert.ok(c.writableLength > 0, "the write waits");
+  assert.equal(c.writableFinished, false, "a shutdown pending is not a shutdown done");
+  s.resume();
+  await within(srv.fin, 5000, "FIN");
+  assert.ok(Buffer.concat(srv.data).equals(data));
+  assert.equal(c.writableFinished, true);
+  c.close();
+  await within(o.closed, 2000, "close");
+});
+
+test("an RST asked for while our FIN waits behind unsent bytes closes the socket for real", async () => {
+  const srv = await collecting();
+  const o = owner();
+  const c = new ServerConn(fakeServer(srv.port), o);
+  await within(o.connected, 2000, "connect");
+  (await srv.socket).pause();
+  c.write(pattern(8, 8 << 20));
+  c.end();
+  c.resetAndDestroy();
+  await within(o.closed, 2000, "close");
+});
+
 test("a refused connect closes the connection with its error code", async () => {
   const o = owner();
   let connected = false;
