@@ -51,7 +51,8 @@ export interface TcpHandle {
 
 type ReqClass = new () => Req;
 
-const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+const binding = (name: string): unknown =>
+  (process as unknown as { binding(name: string): unknown }).binding(name);
 const tcpWrap = binding("tcp_wrap") as {
   TCP: new (type: number) => TcpHandle;
   TCPConnectWrap: ReqClass;
