@@ -705,11 +705,14 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   "force-persist": { cap: "be", defaults: false, fn: (c) => persistRule(c, "force") },
   "ignore-persist": { cap: "be", defaults: false, fn: (c) => persistRule(c, "ignore") },
   "use-server": {
-    cap: "be",
+    // Outside a backend haproxy warns, and keeps the rule: its server is then looked for among the
+    // section's own, where there are none (an error, from parse.ts's checks).
+    cap: "any",
     defaults: false,
     fn: (c) => {
       const p = needProxy(c);
       if (!p) return;
+      capOk(c, "be", "use-server");
       const [, name, kw] = c.words;
       if (!name) return c.alert(`'use-server' expects a server name.`);
       if (kw !== "if" && kw !== "unless")

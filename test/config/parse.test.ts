@@ -698,6 +698,15 @@ test("use-server: haproxy 2.6.12's messages", () => {
   ] as const)
     oneAlert(`${BASE}backend b\n  ${line}\n  server a 127.0.0.1:80\n`, at, message);
   oneAlert(`${BASE}  use-server a if TRUE\n`, 6, /^'use-server' not allowed in 'defaults' section\.$/);
+  // In a frontend: haproxy's warning, then the rule's server is looked for there, and is not found.
+  const text = `${BASE}frontend f\n  bind :1\n  use-server a if TRUE\n  default_backend b\nbackend b\n  server a 127.0.0.1:80\n`;
+  oneAlert(text, 8, /^frontend 'f' : unable to find server 'a' referenced in a 'use-server' rule\.$/);
+  assert.deepEqual(
+    parse(text)
+      .diagnostics.filter((d) => d.level === "warning")
+      .map((d) => d.message),
+    ["'use-server' ignored because frontend 'f' has no backend capability."],
+  );
 });
 
 test("force-persist and ignore-persist: haproxy 2.6.12's messages", () => {
