@@ -103,9 +103,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private readonly http: boolean;
   /** The frontend has log targets: only then are request lines and captures worth building. */
   private readonly logging: boolean;
-  /** The server connection this session owns, and its socket. */
+  /** The server connection this session owns. */
   private conn: ServerConn | undefined;
-  private server: ServerConn | undefined;
   private srv: RtServer | undefined;
   private be: RtBackend | undefined;
   /** Client bytes read but not consumed yet (a partial head, or a pipelined request). */
@@ -231,11 +230,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
           // After an early response: a server that stopped reading the body, or a client that
           // stalled in it (the server then gets a FIN).
           if (this.client.isPaused()) return this.close("s", "D");
-          this.server?.end();
+          this.conn?.end();
           return this.close("c", "D");
         }
         // Mid-response: if the server is paused, it waits on a client that does not read.
-        return this.close(this.server?.isPaused() ? "c" : "s", "D");
+        return this.close(this.conn?.isPaused() ? "c" : "s", "D");
       case Phase.Tarpit:
         // haproxy logs the time held as Tw, and no TR.
         rec.Tw = Date.now() - rec.requestTime - rec.TR;
@@ -260,9 +259,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         return;
       case Phase.Tunnel:
         // Past the client side's timeout (or its FIN), nothing more goes to the server.
-        if (this.server!.writableEnded) return;
+        if (this.conn!.writableEnded) return;
         this.rt.traffic(this.fe, chunk.length, 0);
-        if (!this.server!.write(chunk)) this.client.pause();
+        if (!this.conn!.write(chunk)) this.client.pause();
         this.touch();
         return;
       case Phase.Body:
@@ -286,7 +285,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   onClientEnd(): void {
     this.clientEnded = true;
     if (this.phase === Phase.Tunnel) {
-      this.server?.end();
+      this.conn?.end();
       if (this.serverEnded) return this.close("-", "-");
       // The server's side now counts alone (its FIN timeout, or its timeout).
       this.clientTimesOutFirst = false;
@@ -377,7 +376,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (this.phase === Phase.Head) this.nextRequest();
       return;
     }
-    const s = this.server;
+    const s = this.conn;
     if (!s?.isPaused()) return;
     s.resume();
     if (this.phase === Phase.Exchange) this.arm(this.be!.px.timeouts.server);
@@ -1077,7 +1076,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private attach(c: ServerConn): void {
     this.conn = c;
-    this.server = c;
     this.serverEnded = false;
   }
 
@@ -1087,7 +1085,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (!c) return undefined;
     c.owner = null;
     this.conn = undefined;
-    this.server = undefined;
     return c;
   }
 
@@ -1099,7 +1096,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.res = undefined;
     this.sbuf = undefined;
     this.resBody = Body.None;
-    const s = this.server!;
+    const s = this.conn!;
     const head = this.outHead!;
     this.outHead = undefined;
     this.arm(this.be!.px.timeouts.server);
@@ -1258,7 +1255,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** Forwards body bytes of the current request; keeps what follows it (a pipelined request). */
   private forwardRequestBody(chunk: Buffer): void {
-    const s = this.server;
+    const s = this.conn;
     let n: number;
     let out: Buffer | undefined;
     if (this.reqBody === Body.Length) {
@@ -1295,7 +1292,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.phase === Phase.Tunnel) {
       this.rt.traffic(this.fe, 0, chunk.length);
       this.rec.bytesOut += chunk.length;
-      if (!this.client.write(chunk)) this.server!.pause();
+      if (!this.client.write(chunk)) this.conn!.pause();
       this.touch();
       return;
     }
@@ -1547,7 +1544,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * does, and meanwhile timeout client runs, not timeout server (as in haproxy 2.6).
    */
   private waitForClient(): void {
-    this.server!.pause();
+    this.conn!.pause();
     this.arm(this.fe.px.timeouts.client);
   }
 
@@ -1577,7 +1574,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** A malformed chunk after an early response: haproxy 2.6 closes both sides (FIN), logged PD. */
   private badBodyAfterResponse(): void {
-    this.server?.end();
+    this.conn?.end();
     this.close("P", "D");
   }
 
@@ -1590,7 +1587,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.served++;
     const reusable = serverReusable && !this.serverMustClose && this.resBody === Body.Done;
     // After an early response the server's side ends with a FIN, as haproxy's does.
-    if (this.responseDone && !reusable) this.server?.end();
+    if (this.responseDone && !reusable) this.conn?.end();
     this.releaseServer(reusable);
     if (!this.loggedEarly) this.emitLog(cause, phase);
     if (this.closesAfterThis()) {
@@ -1738,7 +1735,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.rec.bytesOut += fromServer.length;
       this.client.write(fromServer);
     }
-    if (fromClient) this.server!.write(fromClient);
+    if (fromClient) this.conn!.write(fromClient);
     // `timeout tunnel` is the backend's (a frontend's, even one from its defaults, does nothing).
     // Without it, each side keeps its own timeout, counted from the last data either way.
     const tb = this.be!.px.timeouts;
@@ -1753,7 +1750,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.arm(Math.min(client, tb.server));
     }
     this.client.resume();
-    this.server!.resume();
+    this.conn!.resume();
     // A client that finished sending before the tunnel existed: its FIN goes on now.
     if (this.clientEnded) this.onClientEnd();
   }
@@ -1762,7 +1759,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.clientTimesOutFirst = false;
     this.clientTimedOut = true;
     this.client.pause();
-    this.server!.end();
+    this.conn!.end();
     const t = this.be!.px.timeouts;
     const fin = t.serverFin;
     if (fin !== undefined) return this.arm(fin);
