@@ -46,6 +46,7 @@ export function newProxySettings(): ProxySettings {
     logHealthChecks: false,
     logasap: false,
     allbackups: false,
+    preferLastServer: false,
     abortOnClose: false,
     httpBufferRequest: false,
     httpIgnoreProbes: false,

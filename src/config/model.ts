@@ -300,6 +300,11 @@ export interface ProxySettings {
   logHealthChecks: boolean;
   logasap: boolean;
   allbackups: boolean;
+  /**
+   * option prefer-last-server: a request that no cookie or rule sends anywhere goes, unless the
+   * backend hashes, to the server of the connection its client's session keeps (http-reuse never).
+   */
+  preferLastServer: boolean;
   /** option abortonclose: a client that shuts its side while its request waits gives it up. */
   abortOnClose: boolean;
   /**

@@ -103,10 +103,11 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   clitcpka: { key: "cliTcpKa", cap: "fe" },
   srvtcpka: { key: "srvTcpKa", cap: "be" },
   persist: { key: "persist", cap: "be" },
+  "prefer-last-server": { key: "preferLastServer", cap: "be" },
 };
 
 /** Options that change behaviour sluice does not implement: refused rather than ignored. */
-const UNSUPPORTED_OPTIONS = new Set(["checkcache", "prefer-last-server"]);
+const UNSUPPORTED_OPTIONS = new Set(["checkcache"]);
 
 /** Options that only tune haproxy internals: accepted, with a warning that they change nothing here. */
 const NO_EFFECT_OPTIONS = new Set([

@@ -19,6 +19,8 @@ export class ServerConn extends TcpSocket {
   owner: ConnOwner | null;
   /** It has carried a second request: proof that the server keeps connections (http-reuse aggressive). */
   reused = false;
+  /** Its session keeps it for itself (it carries an NTLM or Negotiate authentication). */
+  boundToSession = false;
 
   constructor(
     readonly server: RtServer,

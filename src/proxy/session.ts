@@ -880,7 +880,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private acquireServer(): void {
     const be = this.be!;
     const direct = (this.direct ??= this.persistence?.direct);
-    let r = direct ? be.takeOn(direct) : be.take(undefined, this, this.http);
+    const last = direct ? undefined : this.lastServer(be);
+    let r = direct ? be.takeOn(direct) : last ? be.takeOn(last) : be.take(undefined, this, this.http);
     // That server has maxqueue requests waiting: with option redispatch, another one (unless forced).
     if (
       direct &&
@@ -1071,8 +1072,46 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return reuse === "aggressive" ? unpark(srv, this, true) : undefined;
   }
 
-  /** With `http-reuse never`, the server connection kept for this session's next request only. */
+  /**
+   * The server connection kept for this session's next request only: under `http-reuse never`, or
+   * one that carries an NTLM or Negotiate authentication.
+   */
   private ownConn: ServerConn | undefined;
+
+  /**
+   * A 401 or 407 that starts an NTLM or Negotiate authentication (a value of WWW-Authenticate, or
+   * Proxy-Authenticate, that begins with either): the handshake belongs to the server connection,
+   * so haproxy 2.6 keeps that connection for this client's session and sends the session's next
+   * requests to its server, as prefer-last-server would.
+   */
+  private noteAuthentication(res: HttpHead): void {
+    const name = res.status === 401 ? "www-authenticate" : "proxy-authenticate";
+    for (let i = headerIndex(res, name); i >= 0; i = headerIndex(res, name, i + 1)) {
+      const value = res.buf.toString("latin1", res.hdr[i * 4 + 2]!, res.hdr[i * 4 + 3]!);
+      for (const part of value.split(",")) {
+        const scheme = part.trim().slice(0, 4).toLowerCase();
+        if (scheme !== "nego" && scheme !== "ntlm") continue;
+        this.preferLast = true;
+        if (this.conn) this.conn.boundToSession = true;
+        return;
+      }
+    }
+  }
+
+  /** A response started an NTLM or Negotiate authentication (haproxy's SESS_FL_PREFER_LAST). */
+  private preferLast = false;
+
+  /**
+   * The server a request goes to when nothing else decides (no cookie, no use-server rule), with
+   * `option prefer-last-server` or after an NTLM or Negotiate challenge: the one of the connection
+   * this session keeps, if it is in this backend and usable, and the backend does not hash.
+   */
+  private lastServer(be: RtBackend): RtServer | undefined {
+    const c = this.ownConn;
+    if (!c || !c.usable || be.hashes || !(this.preferLast || be.px.preferLastServer)) return undefined;
+    const s = c.server;
+    return s.backend === be && s.usable ? s : undefined;
+  }
 
   private attach(c: ServerConn): void {
     this.conn = c;
@@ -1380,6 +1419,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
+    if (res.status === 401 || res.status === 407) this.noteAuthentication(res);
     this.captureResponse(res);
     const v = this.responseVerdict();
     if (v.kind !== "continue") return this.responseDenied(v);
@@ -1647,7 +1687,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (c) {
       const be = this.be;
       if (reusable && be && this.connMode(be) === "keep-alive" && c.usable) {
-        if (be.px.httpReuse !== "never") park(c);
+        if (be.px.httpReuse !== "never" && !c.boundToSession) park(c);
         else {
           // Not shared, but kept for this client's next request (an owner-less connection closes on
           // any sign of life from the server meanwhile).

@@ -546,7 +546,14 @@ test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
 
 test("options that change behaviour are implemented or refused, never ignored", () => {
   oneAlert(`${BASE}  option checkcache\n`, 6, /'option checkcache' is not supported by sluice/);
-  oneAlert(`${BASE}  option prefer-last-server\n`, 6, /'option prefer-last-server' is not supported/);
+  const prefer = parse(
+    `${BASE}  option prefer-last-server\nbackend b\n  server s 127.0.0.1:80\nbackend c\n  no option prefer-last-server\n  server s 127.0.0.1:80\n`,
+  );
+  assert.deepEqual(alerts(prefer.diagnostics), []);
+  assert.deepEqual(
+    prefer.config.proxies.map((p) => p.preferLastServer),
+    [true, false],
+  );
   const { config, diagnostics } = parse(`${BASE}  option abortonclose
 frontend f
   bind :1
