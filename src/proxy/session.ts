@@ -1055,15 +1055,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * proved it can be reused, with `always` any; with `never`, none.
    */
   private idleConn(srv: RtServer): ServerConn | undefined {
-    const own = this.ownConn;
-    if (own) {
-      this.ownConn = undefined;
-      if (own.server === srv && own.usable) {
-        own.owner = this;
-        own.reused = true;
-        return own;
-      }
-      own.close();
+    // It stays in the list while in use, where it keeps its place.
+    for (const c of this.ownConns) {
+      if (c.server !== srv || !c.usable) continue;
+      c.owner = this;
+      c.reused = true;
+      return c;
     }
     if (!this.http) return undefined;
     const reuse = this.be!.px.httpReuse;
@@ -1073,10 +1070,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * The server connection kept for this session's next request only: under `http-reuse never`, or
-   * one that carries an NTLM or Negotiate authentication.
+   * The server connections this session keeps for its own requests, one per server, in the order
+   * it first kept one (a connection in use keeps its place): under `http-reuse never`, or one that
+   * carries an NTLM or Negotiate authentication. Like haproxy's, at most `max-session-srv-conns`
+   * (10): past that, a new one is closed instead.
    */
-  private ownConn: ServerConn | undefined;
+  private readonly ownConns: ServerConn[] = [];
 
   /**
    * A 401 or 407 that starts an NTLM or Negotiate authentication (a value of WWW-Authenticate, or
@@ -1107,10 +1106,25 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * this session keeps, if it is in this backend and usable, and the backend does not hash.
    */
   private lastServer(be: RtBackend): RtServer | undefined {
-    const c = this.ownConn;
-    if (!c || !c.usable || be.hashes || !(this.preferLast || be.px.preferLastServer)) return undefined;
-    const s = c.server;
-    return s.backend === be && s.usable ? s : undefined;
+    if (be.hashes || !(this.preferLast || be.px.preferLastServer)) return undefined;
+    // The first kept connection that qualifies, as haproxy walks its session's list.
+    for (const c of this.ownConns)
+      if (c.usable && c.server.backend === be && c.server.usable) return c.server;
+    return undefined;
+  }
+
+  private keep(c: ServerConn): void {
+    const own = this.ownConns;
+    if (own.includes(c)) return;
+    // Connections closed meanwhile make room, as do older ones to the same server.
+    for (let i = own.length - 1; i >= 0; i--) {
+      const o = own[i]!;
+      if (o.usable && o.server !== c.server) continue;
+      own.splice(i, 1);
+      o.close();
+    }
+    if (own.length < MAX_SESSION_SRV_CONNS) own.push(c);
+    else c.close();
   }
 
   private attach(c: ServerConn): void {
@@ -1689,10 +1703,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (reusable && be && this.connMode(be) === "keep-alive" && c.usable) {
         if (be.px.httpReuse !== "never" && !c.boundToSession) park(c);
         else {
-          // Not shared, but kept for this client's next request (an owner-less connection closes on
+          // Not shared, but kept for this client's next requests (an owner-less connection closes on
           // any sign of life from the server meanwhile).
-          this.ownConn?.close();
-          this.ownConn = c;
+          this.keep(c);
         }
       } else c.close();
     }
@@ -1857,10 +1870,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private finish(): void {
     this.phase = Phase.Closed;
-    if (this.ownConn) {
-      this.ownConn.close();
-      this.ownConn = undefined;
-    }
+    for (const c of this.ownConns.splice(0)) c.close();
     this.arm(undefined);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const c = this.client;
@@ -1970,6 +1980,9 @@ const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 
 /** A rewritten head and a body smaller than this are copied into one buffer for a single write. */
 const COALESCE_MAX = 16384;
+
+/** haproxy's max-session-srv-conns default: the server connections a session may keep for itself. */
+const MAX_SESSION_SRV_CONNS = 10;
 
 /** How long a closed session waits for its client to take the last bytes and close. */
 const LINGER_MS = 5000;

@@ -11,7 +11,11 @@ after(async () => {
 });
 
 /** Two servers naming themselves; `/auth` gets a 401 with `challenge` from either. */
-async function proxy(challenge: string, settings = ""): Promise<number> {
+async function proxy(
+  challenge: string,
+  settings = "",
+  backendLines = "",
+): Promise<{ port: number; connections: () => number[] }> {
   const servers = await Promise.all(
     ["a", "b"].map((name) =>
       httpBackend(name, (req, res) => {
@@ -31,18 +35,19 @@ frontend f
   default_backend bk
 backend bk
   balance roundrobin
+${backendLines}
   server a 127.0.0.1:${servers[0]!.port}
   server b 127.0.0.1:${servers[1]!.port}
 `);
   cleanup.push(p.stop);
-  return p.port;
+  return { port: p.port, connections: () => servers.map((s) => s.connections) };
 }
 
-/** The servers of `/`, `/auth`, then four more `/`, on one client connection. */
-async function sequence(port: number): Promise<string> {
+/** The servers that answer `paths` (by default `/`, `/auth`, then four more `/`) on one client connection. */
+async function sequence(port: number, paths = ["/", "/auth", "/", "/", "/", "/"]): Promise<string> {
   const c = new Client(port);
   let out = "";
-  for (const path of ["/", "/auth", "/", "/", "/", "/"]) {
+  for (const path of paths) {
     c.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
     const r = await c.response();
     out += /X-Served-By: (\w)/i.exec(r.head)![1];
@@ -52,16 +57,31 @@ async function sequence(port: number): Promise<string> {
 }
 
 test("an NTLM or Negotiate challenge binds the client to its server and connection; another one does not", async () => {
-  assert.equal(await sequence(await proxy("NTLM")), "abbbbb");
-  assert.equal(await sequence(await proxy("Basic realm=x, Negotiate")), "abbbbb");
-  assert.equal(await sequence(await proxy("Basic realm=x")), "ababab");
+  assert.equal(await sequence((await proxy("NTLM")).port), "abbbbb");
+  assert.equal(await sequence((await proxy("Basic realm=x, Negotiate")).port), "abbbbb");
+  assert.equal(await sequence((await proxy("Basic realm=x")).port), "ababab");
 });
 
 test("option prefer-last-server keeps a client on the server of its kept connection (http-reuse never)", async () => {
   assert.equal(
-    await sequence(await proxy("Basic", "  option prefer-last-server\n  http-reuse never")),
+    await sequence((await proxy("Basic", "  option prefer-last-server\n  http-reuse never")).port),
     "aaaaaa",
   );
   // With connections shared between clients (http-reuse safe), the session keeps none: round robin.
-  assert.equal(await sequence(await proxy("Basic", "  option prefer-last-server")), "ababab");
+  assert.equal(await sequence((await proxy("Basic", "  option prefer-last-server")).port), "ababab");
+});
+
+test("under http-reuse never a session keeps a connection per server, in the order it first used them", async () => {
+  // A client alternating between two servers reuses both connections.
+  const p = await proxy("Basic", "  http-reuse never");
+  assert.equal(await sequence(p.port, ["/", "/", "/", "/", "/", "/"]), "ababab");
+  assert.deepEqual(p.connections(), [1, 1]);
+  // prefer-last-server takes the first kept connection's server, even after a rule sent a request elsewhere.
+  const q = await proxy(
+    "Basic",
+    "  http-reuse never\n  option prefer-last-server",
+    "  use-server b if { path /b }",
+  );
+  assert.equal(await sequence(q.port, ["/", "/b", "/", "/", "/b", "/"]), "abaaba");
+  assert.deepEqual(q.connections(), [1, 1]);
 });
