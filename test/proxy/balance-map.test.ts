@@ -13,7 +13,6 @@ import {
   Client,
   rawServer,
   closedPort,
-  sleep,
   waitFor,
   syslogReceiver,
   loggedDefaults,
@@ -444,7 +443,9 @@ backend bk
   first.on("error", () => undefined);
   await waitFor(() => held.length === 1, 2000, "a holds the first connection");
   const queued = open("127.0.0.4");
-  await sleep(50);
+  // Its place in a's queue taken before the next one comes (a fixed pause was not always enough).
+  const aQueue = p.rt.backends.get("bk")!.servers[0]!.queue;
+  await waitFor(() => aQueue.length === 1, 2000, "the second waits for a");
   // a's queue is full: closed at once; the queued one at timeout queue; d refuses: closed.
   assert.ok((await open("127.0.0.6")) < 250);
   assert.ok((await queued) >= 250);
