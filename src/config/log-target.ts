@@ -51,9 +51,9 @@ export const DEFAULT_LOG_LEN = 1024;
  */
 export function parseLogTarget(words: string[], where: Where, inGlobal = false): LogTarget | string {
   const target = words[0];
+  const expects = `expects <address> and <facility> ${inGlobal ? "" : "or global"} as arguments`;
   // haproxy wants the address and the facility before it reads either.
-  if (target === undefined || words[1] === undefined)
-    return `expects <address> and <facility> ${inGlobal ? "" : "or global"} as arguments`;
+  if (target === undefined || words[1] === undefined) return expects;
   const t: LogTarget = {
     kind: "udp",
     len: DEFAULT_LOG_LEN,
@@ -95,8 +95,7 @@ export function parseLogTarget(words: string[], where: Where, inGlobal = false):
     } else break;
   }
   const fac = words[i];
-  if (fac === undefined)
-    return `expects <address> and <facility> ${inGlobal ? "" : "or global"} as arguments`;
+  if (fac === undefined) return expects;
   if (!FACILITIES.includes(fac as Facility)) return `unknown log facility '${fac}'`;
   t.facility = fac as Facility;
   const lvl = words[i + 1];

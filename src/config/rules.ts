@@ -79,7 +79,7 @@ function parseReply(
     if (kw === "errorfile" || kw === "errorfiles" || kw === "lf-string" || kw === "lf-file" || kw === "hdr")
       return fail(`'${kw}' is not supported by sluice yet`);
     if (kw !== "status" && kw !== "content-type" && kw !== "string" && kw !== "file")
-      return `'${r.rule}' ${ENDS_REPLY}'${kw}'.`;
+      return unexpected(r.rule, kw);
     if (v === undefined || v === "") {
       const what = { status: "<status_code>", "content-type": "<ctype>", string: "<str>", file: "<file>" }[
         kw

@@ -122,8 +122,11 @@ export class RtBackend {
   private readonly lookup: ServerLookup<RtServer> | undefined;
   /** roundrobin, static-rr and first: while requests wait in the backend's queue, so do new ones. */
   private readonly queueBehind: boolean;
-  /** The server follows from the request (haproxy's "hash of input" kind): no last server is preferred. */
-  readonly hashes: boolean;
+  /**
+   * haproxy's kind of algorithm: round robin (roundrobin, static-rr, random), by connections
+   * (leastconn, first), or a hash of the request (source, uri, url_param, hdr, hash).
+   */
+  readonly lbKind: "rr" | "conn" | "hash";
   /** balance random: how many servers are drawn for each request (0: another algorithm). */
   private readonly draws: number;
   /** balance hdr(name): the header's lower-case name, as the header walk compares it. */
@@ -154,7 +157,12 @@ export class RtBackend {
     this.hdrName = typeof b === "object" && "hdr" in b ? Buffer.from(b.hdr, "latin1") : undefined;
     this.sample = typeof b === "object" && "hash" in b ? compileBinary(b.hash, px.where) : undefined;
     this.queueBehind = b === "roundrobin" || b === "static-rr" || b === "first";
-    this.hashes = b === "source" || (typeof b === "object" && !("random" in b));
+    this.lbKind =
+      b === "roundrobin" || b === "static-rr" || this.draws > 0
+        ? "rr"
+        : b === "leastconn" || b === "first"
+          ? "conn"
+          : "hash";
     this.serverRules = px.useServers.map((u) => ({
       server: this.servers.find((s) => s.name === u.server)!,
       cond: compileCondition(u.cond, px.acls),

@@ -14,6 +14,7 @@ import {
   parseResponse,
   responseBodyKind,
   headerIndex,
+  headerValue,
   normalizedStartLine,
   maxHeadSize,
   maxHeadWeight,
@@ -1086,8 +1087,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private noteAuthentication(res: HttpHead): void {
     const name = res.status === 401 ? "www-authenticate" : "proxy-authenticate";
     for (let i = headerIndex(res, name); i >= 0; i = headerIndex(res, name, i + 1)) {
-      const value = res.buf.toString("latin1", res.hdr[i * 4 + 2]!, res.hdr[i * 4 + 3]!);
-      for (const part of value.split(",")) {
+      for (const part of headerValue(res, i).split(",")) {
         const scheme = part.trim().slice(0, 4).toLowerCase();
         if (scheme !== "nego" && scheme !== "ntlm") continue;
         this.preferLast = true;
@@ -1106,7 +1106,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * this session keeps, if it is in this backend and usable, and the backend does not hash.
    */
   private lastServer(be: RtBackend): RtServer | undefined {
-    if (be.hashes || !(this.preferLast || be.px.preferLastServer)) return undefined;
+    if (be.lbKind === "hash" || !(this.preferLast || be.px.preferLastServer)) return undefined;
     // The first kept connection that qualifies, as haproxy walks its session's list.
     for (const c of this.ownConns)
       if (c.usable && c.server.backend === be && c.server.usable) return c.server;
@@ -1242,9 +1242,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // once; otherwise it waits the turn-around delay (after a refusal, not after a timeout).
       const interval = redispatch?.interval ?? -1;
       // Only round-robin kinds count on other servers: a hash or leastconn would pick the same one.
-      const b = be.px.balance;
-      const roundRobin = b === "roundrobin" || b === "static-rr" || (typeof b === "object" && "random" in b);
-      const others = roundRobin && be.serverCounts().active > 1;
+      const others = be.lbKind === "rr" && be.serverCounts().active > 1;
       // A force-persist rule keeps the request on its server through every retry.
       const move =
         redispatch !== undefined &&

@@ -248,10 +248,7 @@ export abstract class TcpSocket {
 
   private send(buf: Buffer): void {
     const req = writeReq();
-    const err = this.handle.writeBuffer(req, buf);
-    if (err !== 0) return this.fail(err);
-    if (streamBaseState[kLastWriteWasAsync]) this.inFlight(req, buf, buf.length);
-    else spareWriteReq = req;
+    this.sent(req, this.handle.writeBuffer(req, buf), buf, buf.length);
   }
 
   /** The held writes go, in one system call; then a FIN if end() came meanwhile. */
@@ -265,19 +262,25 @@ export abstract class TcpSocket {
       if (held.length === 1) this.send(held[0]!);
       else {
         const req = writeReq();
-        const err = this.handle.writev(req, held, true);
-        if (err !== 0) return this.fail(err);
-        if (streamBaseState[kLastWriteWasAsync]) this.inFlight(req, held, bytes);
-        else spareWriteReq = req;
+        this.sent(req, this.handle.writev(req, held, true), held, bytes);
       }
+      if (this.destroyed) return;
       // Written at once: whoever was told to hold back may go on.
       if (this.needDrain && this.pending === 0) process.nextTick(drained, this);
     }
-    if (this.writableEnded && !this.destroyed) this.shutdown();
+    if (this.writableEnded) this.shutdown();
   }
 
-  /** A write the kernel could not take whole: its buffers stay referenced until it completes. */
-  private inFlight(req: Req, buffer: Buffer | Buffer[], bytes: number): void {
+  /**
+   * After a write: a failure closes the socket; a write the kernel could not take whole keeps its
+   * buffers referenced until it completes; one taken at once gives its request object back.
+   */
+  private sent(req: Req, err: number, buffer: Buffer | Buffer[], bytes: number): void {
+    if (err !== 0) return this.fail(err);
+    if (!streamBaseState[kLastWriteWasAsync]) {
+      spareWriteReq = req;
+      return;
+    }
     req.handle = this.handle;
     req.buffer = buffer;
     req.bytes = bytes;
@@ -408,8 +411,8 @@ export class Listener {
 
   constructor(onConnection: (h: TcpHandle) => void, onError: (code: string) => void) {
     this.handle.onconnection = (err, client) => {
-      if (err !== 0 || !client) onError(getSystemErrorName(err));
-      else onConnection(client);
+      if (err < 0) onError(getSystemErrorName(err));
+      else if (client) onConnection(client);
     };
   }
 
