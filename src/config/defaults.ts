@@ -61,5 +61,6 @@ export function newProxySettings(): ProxySettings {
     httpCheckExpect: [],
     captureRequestHeaders: [],
     captureResponseHeaders: [],
+    errors: [],
   };
 }

@@ -1,5 +1,6 @@
 // The typed configuration: what parse.ts produces from haproxy's language and what the runtime reads.
 // Names follow haproxy's keywords so that a reader of its manual finds their way here.
+import type { ErrorFile } from "../http/errorfile.js";
 import type { HashFunction } from "../balance/hash.js";
 import type { UriHashing } from "../balance/request-key.js";
 
@@ -111,11 +112,22 @@ export interface Condition {
   where: Where;
 }
 
+/**
+ * What deny, tarpit and return answer: the status with the given body, or an errorfile, or (neither)
+ * the proxy's page for the status.
+ */
+export interface ReplySpec {
+  status: number;
+  contentType?: string;
+  body?: string;
+  errorfile?: ErrorFile;
+  /** `errorfiles NAME`: the http-errors section whose file for the status becomes the errorfile. */
+  errorfiles?: string;
+}
+
 export type HttpRequestAction =
   | { kind: "allow" }
-  | { kind: "deny"; status: number; contentType?: string; body?: string }
-  | { kind: "tarpit"; status: number; contentType?: string; body?: string }
-  | { kind: "return"; status: number; contentType?: string; body?: string }
+  | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec)
   | { kind: "redirect"; type: "location" | "prefix" | "scheme"; value: string; code: number }
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
@@ -130,7 +142,7 @@ export interface HttpRule<A> {
 
 export type HttpResponseAction =
   | { kind: "allow" }
-  | { kind: "deny"; status: number; contentType?: string; body?: string }
+  | ({ kind: "deny" } & ReplySpec)
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string };
 
@@ -277,6 +289,22 @@ export interface HashType {
   avalanche: boolean;
 }
 
+/**
+ * An `errorfile`, `errorloc` or `http-error` line: the response for a status (undefined: haproxy's
+ * own page again); or an `errorfiles` line: the files an http-errors section has for the statuses
+ * named (all it has when none are).
+ */
+export type ErrorDirective =
+  | { status: number; file: ErrorFile | undefined }
+  | { section: string; statuses: number[] | undefined; where: Where };
+
+/** An `http-errors NAME` section: its errorfile for each status. */
+export interface HttpErrors {
+  name: string;
+  where: Where;
+  files: Map<number, ErrorFile>;
+}
+
 /** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
 export interface ProxySettings {
   mode: Mode;
@@ -333,6 +361,8 @@ export interface ProxySettings {
   defaultBackend?: { name: string; where: Where };
   captureRequestHeaders: { name: string; len: number }[];
   captureResponseHeaders: { name: string; len: number }[];
+  /** The proxy's error directives in order, its defaults section's first. Shared, never changed. */
+  errors: ErrorDirective[];
 }
 
 export interface Proxy extends ProxySettings {
@@ -347,6 +377,8 @@ export interface Proxy extends ProxySettings {
   useServers: UseServer[];
   persistRules: PersistRule[];
   servers: Server[];
+  /** What its error directives come to: the response for each status that has one of its own. */
+  errorFiles: Map<number, ErrorFile>;
 }
 
 export interface Diagnostic {
@@ -363,6 +395,7 @@ export interface Config {
   backends: Map<string, Proxy>;
   /** Every proxy by name in declaration order (a listen is both a frontend and a backend). */
   proxies: Proxy[];
+  httpErrors: Map<string, HttpErrors>;
 }
 
 export const hasFrontend = (p: Proxy): boolean => p.kind !== "backend";

@@ -10,6 +10,13 @@ import { GLOBAL_KEYWORDS } from "./global-keywords.js";
 import { wsCheckKeyWarning } from "../check/ws-key.js";
 import { parseFetch } from "../acl/fetch.js";
 import { ConfigError } from "./errors.js";
+import {
+  ErrorFileLoader,
+  HttpErrorsSections,
+  resolveErrorFiles,
+  resolveReplyErrorFiles,
+} from "./errorfiles.js";
+import type { Reporter } from "./server.js";
 
 export interface SourceFile {
   name: string;
@@ -35,12 +42,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "error-log-format",
   "stats",
   "redirect",
-  "errorfile",
-  "errorfiles",
-  "errorloc",
-  "errorloc302",
-  "errorloc303",
-  "http-error",
   "http-after-response",
   "tcp-request",
   "tcp-response",
@@ -94,7 +95,6 @@ const UNSUPPORTED_SECTIONS = new Set([
   "resolvers",
   "mailers",
   "program",
-  "http-errors",
   "ring",
   "cache",
   "fcgi-app",
@@ -123,10 +123,12 @@ class ConfigParser {
   private defaults: ProxySettings = newProxySettings();
   /** The current defaults section is named: haproxy words some refusals for anonymous ones. */
   private defaultsNamed = false;
-  private section: "global" | "defaults" | "proxy" | "none" = "none";
+  private section: "global" | "defaults" | "proxy" | "http-errors" | "none" = "none";
   private current: Proxy | undefined;
   /** `setenv` and friends change what later lines expand. */
   private readonly env: Record<string, string | undefined>;
+  private readonly errorFiles = new ErrorFileLoader(this.global, (m) => this.warning(m));
+  private readonly httpErrors = new HttpErrorsSections();
 
   constructor(env: Env) {
     this.env = { ...env };
@@ -149,9 +151,17 @@ class ConfigParser {
         frontends: this.proxies.filter(hasFrontend),
         backends,
         proxies: this.proxies,
+        httpErrors: this.httpErrors.sections,
       },
       diagnostics: this.diagnostics,
       failedFiles,
+    };
+  }
+
+  private reporter(where: Where): Reporter {
+    return {
+      alert: (m, tight) => this.alert(m, where, tight),
+      warning: (m, tight) => this.warning(m, where, tight),
     };
   }
 
@@ -260,6 +270,14 @@ class ConfigParser {
     }
     if (kw === "defaults") return this.openDefaults(words, where);
     if (PROXY_SECTIONS.has(kw)) return this.openProxy(words, where);
+    if (kw === "http-errors") {
+      this.section = "http-errors";
+      this.current = undefined;
+      return this.httpErrors.open(words, where, {
+        ...this.reporter(where),
+        alertTight: (m) => this.alert(m, where, true),
+      });
+    }
     if (UNSUPPORTED_SECTIONS.has(kw)) {
       this.section = "none";
       this.current = undefined;
@@ -272,6 +290,8 @@ class ConfigParser {
       case "defaults":
       case "proxy":
         return this.proxyKeyword(words, where);
+      case "http-errors":
+        return this.httpErrors.keyword(words, this.errorFiles, this.reporter(where));
       case "none":
         this.alert(`unknown keyword '${kw}' out of section.`, where, true);
     }
@@ -283,7 +303,7 @@ class ConfigParser {
     const { name, from } = this.nameAndFrom(words, where, false);
     const base =
       from !== undefined ? this.pickDefaults(from, where, `defaults '${name ?? ""}'`) : newProxySettings();
-    this.defaults = structuredClone(base);
+    this.defaults = cloneSettings(base);
     if (name !== undefined) this.namedDefaults.set(name, this.defaults);
     this.defaultsNamed = name !== undefined;
   }
@@ -310,7 +330,7 @@ class ConfigParser {
         where,
       );
     const proxy: Proxy = {
-      ...structuredClone(base),
+      ...cloneSettings(base),
       name,
       kind,
       where,
@@ -322,6 +342,7 @@ class ConfigParser {
       useServers: [],
       persistRules: [],
       servers: [],
+      errorFiles: new Map(),
     };
     // haproxy copies the defaults' persistence cookie to proxies with a backend only.
     if (!be) proxy.cookie = undefined;
@@ -406,6 +427,7 @@ class ConfigParser {
       words,
       where,
       global: this.global,
+      errorFiles: this.errorFiles,
       alert: (m, tight) => this.alert(m, where, tight),
       warning: (m, tight) => this.warning(m, where, tight),
     };
@@ -493,7 +515,18 @@ class ConfigParser {
             this.warning(`${typeName(p)} : ignoring cookie for server '${s.name}' as HTTP mode is disabled.`);
       const w = wsCheckKeyWarning(p.httpchk);
       if (w) this.warning(`backend '${p.name}': ${w}`, p.where);
+      this.errorResponses(p);
     }
+    this.errorFiles.checkRoom((m) => this.warning(m));
+  }
+
+  /** The proxy's errorfiles, and its rules' replies that name an http-errors section. */
+  private errorResponses(p: Proxy): void {
+    const r: Reporter = { alert: (m) => this.alert(m), warning: (m) => this.warning(m) };
+    const sections = this.httpErrors.sections;
+    resolveErrorFiles(p, sections, r);
+    for (const rule of [...p.httpRequest, ...p.httpResponse])
+      if ("status" in rule.action) resolveReplyErrorFiles(rule.action, p, sections, r);
   }
 
   /** balance hash's expression, checked once the proxy is known, as haproxy does (naming the proxy's line). */
@@ -589,4 +622,13 @@ function tokenizeMessage(e: TokenizeError, line: string): string {
   const start = line.length - line.trimStart().length;
   const text = line.slice(start).replace(/\r$/, "");
   return `${e.message} at position ${e.at + 1}:\n  ${text}\n  ${" ".repeat(e.at - start)}^`;
+}
+
+/**
+ * A defaults section's settings for a new section: a deep copy, but for the error directives, whose
+ * list is new and whose entries (with their loaded files) are shared.
+ */
+function cloneSettings(base: ProxySettings): ProxySettings {
+  const { errors, ...rest } = base;
+  return { ...structuredClone(rest), errors: [...errors] };
 }

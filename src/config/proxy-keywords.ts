@@ -8,7 +8,20 @@ import { parseHostPort, parseNetwork } from "./address.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseCookie } from "./cookie.js";
 import { parseServerParams, type Reporter } from "./server.js";
-import { endsReply, parseHttpRequestAction, parseHttpResponseAction, splitCondition } from "./rules.js";
+import {
+  endsReply,
+  parseHttpRequestAction,
+  parseHttpResponseAction,
+  splitCondition,
+  type RuleReporter,
+} from "./rules.js";
+import {
+  errorfileKeyword,
+  errorfilesKeyword,
+  errorlocKeyword,
+  httpErrorKeyword,
+  type ErrorFileLoader,
+} from "./errorfiles.js";
 import type { Condition, Global } from "./model.js";
 import { ConfigError } from "./errors.js";
 import { compileAcl, PREDEFINED_NAMES } from "../acl/index.js";
@@ -24,6 +37,7 @@ export interface KeywordContext extends Reporter {
   words: string[];
   where: Where;
   global: Global;
+  errorFiles: ErrorFileLoader;
 }
 
 type Cap = "fe" | "be" | "any";
@@ -467,8 +481,9 @@ function checkCondition(
 }
 
 /** What a rule's reply reports to: this line's warnings, and the proxy as haproxy names it. */
-const replyReporter = (c: KeywordContext, p: Proxy) => ({
+const replyReporter = (c: KeywordContext, p: Proxy): RuleReporter => ({
   warning: (m: string) => c.warning(m),
+  load: (path: string) => c.errorFiles.load(path),
   proxy: typeName(p),
 });
 
@@ -792,6 +807,12 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       });
     },
   },
+  errorfile: { cap: "any", defaults: true, fn: errorfileKeyword },
+  errorloc: { cap: "any", defaults: true, fn: errorlocKeyword },
+  errorloc302: { cap: "any", defaults: true, fn: errorlocKeyword },
+  errorloc303: { cap: "any", defaults: true, fn: errorlocKeyword },
+  errorfiles: { cap: "any", defaults: true, fn: errorfilesKeyword },
+  "http-error": { cap: "any", defaults: true, fn: httpErrorKeyword },
   description: { cap: "any", defaults: true, fn: () => undefined },
   id: { cap: "any", defaults: false, fn: () => undefined },
 };

@@ -1,6 +1,14 @@
 // Conditions (`if|unless ...`) and the actions of `http-request` / `http-response` lines.
 import { readFileSync } from "node:fs";
-import type { CondTerm, Condition, HttpRequestAction, HttpResponseAction, Where } from "./model.js";
+import type {
+  CondTerm,
+  Condition,
+  HttpRequestAction,
+  HttpResponseAction,
+  ReplySpec,
+  Where,
+} from "./model.js";
+import type { ErrorFile } from "../http/errorfile.js";
 import { HAPROXY_PAGES } from "../http/errors.js";
 import { atol } from "./c-numbers.js";
 
@@ -49,60 +57,73 @@ export function parseCondition(words: string[], unless: boolean, where: Where): 
 }
 
 /**
- * deny/tarpit/return share haproxy's reply words: `status N`, `content-type T`, one payload
- * (`string S` or `file F`) and `default-errorfiles`. A deny (or tarpit) with no words at all, or
- * only `deny_status N`, sends haproxy's error page for its status; any other words make an
- * explicit reply, which has no body but its payload (haproxy 2.6's rule: `deny status 400` is
- * empty, `deny deny_status 400` the page).
+ * deny/tarpit/return and http-error share haproxy's reply words: `status N`, `content-type T`, and
+ * one payload: `string S`, `file F`, `errorfile F` (a whole response), `errorfiles NAME` (an
+ * http-errors section's file for the status) or `default-errorfiles` (the proxy's page for it). A
+ * deny (or tarpit) with no words at all, or only `deny_status N`, sends the proxy's page for its
+ * status; any other words make an explicit reply, which has no body but its payload (haproxy 2.6's
+ * rule: `deny status 400` is empty, `deny deny_status 400` the page). Reads words from the first
+ * and returns the reply and the index of the first word it did not take.
  */
-function parseReply(
+export function parseReply(
   words: string[],
   deny: boolean,
   defStatus: number,
   r: ReplyReporter,
-): { status: number; contentType?: string; body?: string } | string {
-  const fail = (m: string) => ruleError(r, r.rule, m);
+): { reply: ReplySpec; next: number } | string {
+  const fail = r.fail;
   let status = defStatus;
   let contentType: string | undefined;
   let body: string | undefined;
+  let errorfile: ErrorFile | undefined;
+  let errorfiles: string | undefined;
   let payload: string | undefined;
   let page = deny && (words.length === 0 || (words[0] === "deny_status" && words.length <= 2));
-  for (let i = 0; i < words.length; i += 2) {
+  let i = 0;
+  for (; i < words.length; i += 2) {
     // Past a leading deny_status, haproxy reads its words as a reply's: deny_status is status.
     const kw = i === 0 && deny && words[0] === "deny_status" ? "status" : words[i]!;
     const v = words[i + 1];
+    if (kw === "lf-string" || kw === "lf-file" || kw === "hdr")
+      return fail(`'${kw}' is not supported by sluice yet`);
+    if (!REPLY_WORDS.has(kw)) break;
+    if (PAYLOADS.has(kw)) {
+      if (payload !== undefined) return fail(`unexpected '${kw}' argument, '${payload}' already defined`);
+      payload = kw;
+    }
     if (kw === "default-errorfiles") {
       page = true;
       i--;
       continue;
     }
-    if (kw === "errorfile" || kw === "errorfiles" || kw === "lf-string" || kw === "lf-file" || kw === "hdr")
-      return fail(`'${kw}' is not supported by sluice yet`);
-    if (kw !== "status" && kw !== "content-type" && kw !== "string" && kw !== "file")
-      return unexpected(r.rule, kw);
-    if (v === undefined || v === "") {
-      const what = { status: "<status_code>", "content-type": "<ctype>", string: "<str>", file: "<file>" }[
-        kw
-      ];
-      return fail(`'${kw}' expects ${what} as argument`);
-    }
+    if (v === undefined || v === "") return fail(`'${kw}' expects ${REPLY_WORDS.get(kw)} as argument`);
     if (kw === "status") {
       status = atol(v);
       if (status < 200 || status > 599) return fail(`Unexpected status code '${status}'`);
     } else if (kw === "content-type") contentType = v;
-    else {
-      if (payload !== undefined) return fail(`unexpected '${kw}' argument, '${payload}' already defined`);
-      payload = kw;
-      if (kw === "string") body = v;
-      else {
-        // Read once, at start-up, like haproxy; relative paths from the current directory.
-        try {
-          body = readFileSync(v, "utf8");
-        } catch {
-          return fail(`error opening file '${v}'`);
-        }
+    else if (kw === "string") body = v;
+    else if (kw === "errorfiles") errorfiles = v;
+    else if (kw === "errorfile") {
+      const f = r.load(v);
+      if (typeof f === "string") return fail(f);
+      errorfile = f;
+    } else {
+      // Read once, at start-up, like haproxy; relative paths from the current directory.
+      try {
+        body = readFileSync(v, "utf8");
+      } catch {
+        return fail(`error opening file '${v}'`);
       }
     }
+  }
+  const next = i;
+  if (payload === "errorfile" || payload === "errorfiles" || payload === "default-errorfiles") {
+    // haproxy's own message ends with a dot, and it adds another.
+    if (payload !== "errorfile" && !HAPROXY_PAGES.has(status))
+      return fail(`status code '${status}' not handled by default with '${payload}' argument.`);
+    if (contentType !== undefined)
+      r.warning(`content-type '${contentType}' ignored by the http reply when used with an erorrfile.`);
+    return { reply: { status, errorfile, errorfiles }, next };
   }
   if (body !== undefined && body !== "" && contentType === undefined)
     return fail(`a content type must be defined when non-empty payload is configured`);
@@ -112,30 +133,59 @@ function parseReply(
     );
     contentType = undefined;
   }
-  // Without a payload, a reply with haproxy's page needs one for its status.
+  // Without a payload, a deny with haproxy's page needs one for its status.
   if (body === undefined && page && !HAPROXY_PAGES.has(status))
-    // haproxy's own message ends with a dot, and it adds another.
     return fail(`status code '${status}' not handled by default with 'default-errorfiles' argument.`);
-  return { status, contentType, body: body ?? (page ? undefined : "") };
+  return { reply: { status, contentType, body: body ?? (page ? undefined : "") }, next };
 }
+
+/** The words of a reply, and what each expects after it. */
+const REPLY_WORDS = new Map([
+  ["status", "<status_code>"],
+  ["content-type", "<ctype>"],
+  ["string", "<str>"],
+  ["file", "<file>"],
+  ["errorfile", "<fmt>"],
+  ["errorfiles", "<name>"],
+  ["default-errorfiles", ""],
+]);
+const PAYLOADS = new Set(["string", "file", "errorfile", "errorfiles", "default-errorfiles"]);
 
 const ENDS_REPLY = "expects either 'if' or 'unless' followed by a condition but found ";
 
 /** A word that ends a reply where a condition should be: haproxy places that message `parsing [f:l]:`. */
 export const endsReply = (message: string): boolean => message.includes(ENDS_REPLY);
 
-/** For a rule's reply: its warnings, and the proxy and rule that haproxy's messages name. */
+/** For a reply: its warnings, its errorfiles, and how its errors are worded. */
 export interface ReplyReporter {
   warning(message: string): void;
+  /** An errorfile, read once, or why it cannot be. */
+  load(path: string): ErrorFile | string;
+  fail(message: string): string;
+}
+
+/** For a rule: a reply's reporter but for its errors, and the proxy that haproxy's messages name. */
+export interface RuleReporter extends Omit<ReplyReporter, "fail"> {
   /** "frontend 'f'", "proxy 'l'"... */
   proxy: string;
-  /** "http-request deny"... */
-  rule: string;
 }
 
 /** haproxy's words for a rule it cannot read: `error detected in frontend 'f' while parsing 'http-request deny' rule : ...`. */
-const ruleError = (r: Omit<ReplyReporter, "rule">, rule: string, m: string): string =>
+const ruleError = (r: RuleReporter, rule: string, m: string): string =>
   `error detected in ${r.proxy} while parsing '${rule}' rule : ${m}.`;
+
+/** A rule's reply: its words, and nothing after them but a condition (split off before). */
+function ruleReply(
+  words: string[],
+  deny: boolean,
+  defStatus: number,
+  r: RuleReporter,
+  rule: string,
+): ReplySpec | string {
+  const parsed = parseReply(words, deny, defStatus, { ...r, fail: (m) => ruleError(r, rule, m) });
+  if (typeof parsed === "string") return parsed;
+  return parsed.next < words.length ? unexpected(rule, words[parsed.next]!) : parsed.reply;
+}
 
 /** A word after an action that takes no more: haproxy wanted a condition there. */
 const unexpected = (rule: string, word: string): string => `'${rule}' ${ENDS_REPLY}'${word}'.`;
@@ -143,14 +193,14 @@ const unexpected = (rule: string, word: string): string => `'${rule}' ${ENDS_REP
 const nameValue = (
   words: string[],
   rule: string,
-  r: Omit<ReplyReporter, "rule">,
+  r: RuleReporter,
 ): { name: string; value: string } | string => {
   if (words.length !== 2) return ruleError(r, rule, "expects exactly 2 arguments");
   return { name: words[0]!, value: words[1]! };
 };
 
 /** `del-header NAME`: haproxy reads more words as `-m METH` or a condition (sluice takes neither yet). */
-const delHeader = (args: string[], rule: string, r: Omit<ReplyReporter, "rule">) => {
+const delHeader = (args: string[], rule: string, r: RuleReporter) => {
   if (args.length === 0) return ruleError(r, rule, "expects at least 1 argument");
   if (args.length > 1 && args[1] !== "-m") return unexpected(rule, args[1]!);
   return args.length === 1
@@ -158,21 +208,18 @@ const delHeader = (args: string[], rule: string, r: Omit<ReplyReporter, "rule">)
     : `'${rule} -m' is not supported by sluice yet`;
 };
 
-export function parseHttpRequestAction(
-  words: string[],
-  r: Omit<ReplyReporter, "rule">,
-): HttpRequestAction | string {
+export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRequestAction | string {
   const [kw, ...args] = words;
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-request allow", args[0]!) : { kind: "allow" };
     case "deny":
     case "tarpit": {
-      const reply = parseReply(args, true, kw === "deny" ? 403 : 500, { ...r, rule: `http-request ${kw}` });
+      const reply = ruleReply(args, true, kw === "deny" ? 403 : 500, r, `http-request ${kw}`);
       return typeof reply === "string" ? reply : { kind: kw, ...reply };
     }
     case "return": {
-      const reply = parseReply(args, false, 200, { ...r, rule: "http-request return" });
+      const reply = ruleReply(args, false, 200, r, "http-request return");
       return typeof reply === "string" ? reply : { kind: "return", ...reply };
     }
     case "redirect": {
@@ -215,16 +262,13 @@ export function parseHttpRequestAction(
   }
 }
 
-export function parseHttpResponseAction(
-  words: string[],
-  r: Omit<ReplyReporter, "rule">,
-): HttpResponseAction | string {
+export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {
   const [kw, ...args] = words;
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-response allow", args[0]!) : { kind: "allow" };
     case "deny": {
-      const reply = parseReply(args, true, 502, { ...r, rule: "http-response deny" });
+      const reply = ruleReply(args, true, 502, r, "http-response deny");
       return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
     case "set-header":

@@ -1,5 +1,5 @@
 // Compiled http-request / http-response rules and their evaluation, in declaration order.
-import type { HttpRequestAction, HttpResponseAction, HttpRule, Proxy } from "../config/model.js";
+import type { HttpRequestAction, HttpResponseAction, HttpRule, Proxy, ReplySpec } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
 import type { SampleContext } from "../acl/context.js";
@@ -20,7 +20,7 @@ export interface CompiledRule<A> {
 /** What the request rules decided: go on, or answer the client now. */
 export type Verdict =
   | { kind: "continue" }
-  | { kind: "deny" | "tarpit" | "return"; status: number; contentType?: string; body?: string }
+  | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec)
   | { kind: "redirect"; status: number; location: string };
 
 export const CONTINUE: Verdict = { kind: "continue" };
@@ -81,7 +81,7 @@ export function evalRequestRules(
       case "deny":
       case "tarpit":
       case "return":
-        return { kind: a.kind, status: a.status, contentType: a.contentType, body: a.body };
+        return a;
       case "redirect":
         return { kind: "redirect", status: a.code, location: redirectLocation(a.type, a.value, ctx.req) };
       case "set-path":
@@ -113,8 +113,7 @@ export function evalResponseRules(
     if (r.cond && !r.cond(ctx)) continue;
     const a = r.action;
     if (a.kind === "allow") return CONTINUE;
-    if (a.kind === "deny")
-      return { kind: "deny", status: a.status, contentType: a.contentType, body: a.body };
+    if (a.kind === "deny") return a;
     editHeaders(a, undefined, ctx.res!, edits);
     ctx.reparse(edits);
   }

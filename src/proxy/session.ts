@@ -23,6 +23,7 @@ import { ChunkedScanner } from "../http/chunked.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
 import { cleanConnectionHeaders } from "../http/connection.js";
 import { buildReply, errorReply, headOf, redirectReply, type ReplyConnection } from "../http/errors.js";
+import { connectionFor, errorFileBytes, type ErrorFile } from "../http/errorfile.js";
 import {
   evalRequestRules,
   evalResponseRules,
@@ -31,7 +32,7 @@ import {
   type RuleContext,
   type Verdict,
 } from "./rules.js";
-import type { HttpResponseAction } from "../config/model.js";
+import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor } from "./forwardfor.js";
 import {
@@ -220,7 +221,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case Phase.Body:
         // haproxy 2.6: 408, logged with the request line, cR and no TR.
         rec.TR = -1;
-        return this.refuse(408, "c", "R");
+        return this.refuseAfterHead(408, "c", "R");
       case Phase.Queue:
         return this.abortWith(503, "s", "Q");
       case Phase.Connect:
@@ -319,7 +320,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.http && this.be?.px.abortOnClose) {
       if (this.phase === Phase.Queue) return this.close("C", "Q");
       if (this.phase === Phase.Connect) return this.close("C", "C");
-      if (this.phase === Phase.Exchange && this.res === undefined) return this.refuse(400, "C", "H");
+      if (this.phase === Phase.Exchange && this.res === undefined) return this.refuseAfterHead(400, "C", "H");
     }
     // Otherwise haproxy serves the request under way and those pipelined behind it, then closes.
     if (this.phase === Phase.Exchange && this.requestBodyFlowing()) return this.close("C", "D");
@@ -647,7 +648,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private badBody(): void {
     this.rec.TR = -1;
     this.rt.counters.badRequests++;
-    this.refuse(400, "P", "R");
+    this.refuseAfterHead(400, "P", "R");
   }
 
   /** The transaction goes on where it waited: the frontend's rules, or the backend's. */
@@ -750,39 +751,40 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         this.cookiesForLog();
         this.rt.counters.denied++;
         return this.sendVerdictReply(v, "P", "R");
-      case "redirect":
-        return this.reply(v.status, (c) => redirectReply(v.status, v.location, c), "L", "R");
+      case "redirect": {
+        const bytes = (c: ReplyConnection) => redirectReply(v.status, v.location, c);
+        return this.reply(v.status, { bytes, closes: false, http10: false }, "L", "R");
+      }
       case "return":
-        return this.reply(
-          v.status,
-          // default-errorfiles: haproxy's page for the status.
-          (c) =>
-            v.body !== undefined
-              ? buildReply(v.status, v.body, { contentType: v.contentType, connection: c })
-              : errorReply(v.status, c),
-          "L",
-          "R",
-        );
+        return this.reply(v.status, this.verdictAnswer(v), "L", "R");
     }
   }
 
-  /**
-   * A deny, a tarpit's end or an http-response deny: its status, with its body or our error page
-   * (haproxy's 400 and 408 pages say `Connection: close`, and the connection closes after them).
-   */
+  /** A deny, a tarpit's end or an http-response deny: its status, with its reply. */
   private sendVerdictReply(v: Verdict, cause: TermCause, phase: TermPhase): void {
-    if (v.kind !== "deny" && v.kind !== "tarpit") return;
+    if (v.kind === "deny" || v.kind === "tarpit") this.reply(v.status, this.verdictAnswer(v), cause, phase);
+  }
+
+  /** A rule's reply: its errorfile, its body, or (default-errorfiles) the proxy's page for its status. */
+  private verdictAnswer(v: ReplySpec): Answer {
+    if (v.errorfile) return fileAnswer(v.errorfile);
     const body = v.body;
-    this.reply(
-      v.status,
-      (c) =>
-        body !== undefined
-          ? buildReply(v.status, body, { contentType: v.contentType, connection: c })
-          : errorReply(v.status, c),
-      cause,
-      phase,
-      body === undefined && (v.status === 400 || v.status === 408),
-    );
+    if (body === undefined) return this.errorAnswer(v.status);
+    const bytes = (c: ReplyConnection) =>
+      buildReply(v.status, body, { contentType: v.contentType, connection: c });
+    return { bytes, closes: false, http10: false };
+  }
+
+  /**
+   * The proxy's page for `status`, as haproxy picks it for an error past the request's head: the
+   * backend's errorfile, else the frontend's, else haproxy's own page (whose 400 and 408 say
+   * `Connection: close`, and the connection closes after them).
+   */
+  private errorAnswer(status: number): Answer {
+    const f = this.be?.px.errorFiles.get(status) ?? this.fe.px.errorFiles.get(status);
+    if (f) return fileAnswer(f);
+    const bytes = (c: ReplyConnection) => errorReply(status, c);
+    return { bytes, closes: status === 400 || status === 408, http10: false };
   }
 
   /** An http-response rule refused the server's response: haproxy's log then has no Tr. */
@@ -792,9 +794,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.sendVerdictReply(v, "P", "H");
   }
 
-  /** One of our error pages for what went wrong past the request (server, queue, rules). */
+  /** The proxy's page for what went wrong past the request (server, queue, rules). */
   private abortWith(status: number, cause: TermCause, phase: TermPhase): void {
-    this.reply(status, (c) => errorReply(status, c), cause, phase);
+    this.reply(status, this.errorAnswer(status), cause, phase);
   }
 
   /**
@@ -803,13 +805,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * request or the mode closes it, or the request's body has not all arrived, since its rest could
    * not be told from the next request.
    */
-  private reply(
-    status: number,
-    build: (c: ReplyConnection) => Buffer,
-    cause: TermCause,
-    phase: TermPhase,
-    closes = false,
-  ): void {
+  private reply(status: number, answer: Answer, cause: TermCause, phase: TermPhase): void {
     if (this.phase === Phase.Closed) return;
     // In mode tcp there is no request to answer: the connection just closes, as haproxy's does.
     if (!this.http) {
@@ -817,16 +813,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return this.close(cause, phase);
     }
     const complete = this.client.writable && this.skipRequestBody();
-    const keep = complete && !closes && !this.closesAfterThis();
-    let bytes = build(
-      !complete || closes || this.saysClose()
-        ? "close"
-        : this.req.versionMinor === 0
-          ? "keep-alive"
-          : undefined,
+    const keep = complete && !answer.closes && !this.closesAfterThis();
+    const closing = !complete || answer.closes || this.saysClose();
+    const bytes = this.answerBytes(
+      answer,
+      connectionFor(closing, answer.http10, this.req.versionMinor === 0),
     );
-    // A response to HEAD has no body, ours neither.
-    if (this.req.method === "HEAD") bytes = headOf(bytes);
     if (!keep) return this.replyAndClose(status, bytes, cause, phase);
     this.leaveQueue();
     this.rec.status = status;
@@ -854,18 +846,43 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return this.reqBody === Body.Done;
   }
 
-  /** Our answer to a request that cannot be read (400, 408 ...): the connection closes after it. */
-  private refuse(status: number, cause: TermCause, phase: TermPhase): void {
-    this.replyAndClose(status, errorReply(status, "close"), cause, phase);
+  /** An answer's bytes for this request: a response to HEAD has no body, ours neither. */
+  private answerBytes(answer: Answer, c: ReplyConnection): Buffer {
+    const bytes = answer.bytes(c);
+    return this.req.method === "HEAD" && bytes.length > 0 ? headOf(bytes) : bytes;
   }
 
-  private replyAndClose(status: number, bytes: Buffer, cause: TermCause, phase: TermPhase): void {
+  /**
+   * Our answer to a request whose head cannot be read, or does not come in time (400, 408...), and
+   * the connection closes after it. This is haproxy's parser answering: its own page whatever
+   * errorfile the frontend has for the status, unless that file is empty (then nothing is sent).
+   */
+  private refuse(status: number, cause: TermCause, phase: TermPhase): void {
+    const silent = this.fe.px.errorFiles.get(status)?.empty === true;
+    this.replyAndClose(status, silent ? undefined : errorReply(status, "close"), cause, phase);
+  }
+
+  /**
+   * An error in a request whose head was read (in its body, or its client gone): haproxy's stream
+   * answers, with the proxy's page for the status, and the connection closes.
+   */
+  private refuseAfterHead(status: number, cause: TermCause, phase: TermPhase): void {
+    const answer = this.errorAnswer(status);
+    this.replyAndClose(
+      status,
+      this.answerBytes(answer, connectionFor(true, answer.http10, false)),
+      cause,
+      phase,
+    );
+  }
+
+  private replyAndClose(status: number, bytes: Buffer | undefined, cause: TermCause, phase: TermPhase): void {
     if (this.phase === Phase.Closed) return;
     const rec = this.rec;
     rec.status = status;
     if (this.client.writable) {
-      this.client.end(bytes);
-      rec.bytesOut += bytes.length;
+      this.client.end(bytes?.length ? bytes : undefined);
+      rec.bytesOut += bytes?.length ?? 0;
     }
     this.close(cause, phase);
   }
@@ -1316,7 +1333,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     } else {
       const sc = this.reqChunks!;
       n = sc.scan(chunk, 0, chunk.length);
-      if (sc.error) return this.responseDone ? this.badBodyAfterResponse() : this.refuse(400, "P", "R");
+      if (sc.error)
+        return this.responseDone ? this.badBodyAfterResponse() : this.refuseAfterHead(400, "P", "R");
       if (sc.done) this.reqBody = Body.Done;
       out = sc.normalized;
     }
@@ -2002,3 +2020,17 @@ function receivedVersion(req: HttpHead): string {
   if (req.buf[le - 1] === 13) le--;
   return req.buf.toString("latin1", le - 8, le);
 }
+
+/** A response from the proxy: its bytes with a given Connection header, and what they imply. */
+interface Answer {
+  bytes(c: ReplyConnection): Buffer;
+  /** The connection closes after it, whatever the request says. */
+  closes: boolean;
+  http10: boolean;
+}
+
+const fileAnswer = (f: ErrorFile): Answer => ({
+  bytes: (c) => errorFileBytes(f, c),
+  closes: f.closes,
+  http10: f.http10,
+});
