@@ -1,17 +1,11 @@
 // One sample fetch evaluated outside ACLs (not ACL mode: hdr gives the last occurrence, url_param
-// the first, ...), with the `lower` and `upper` converters: as a string for log-format and
-// `%[...]`, as haproxy's binary cast for `balance hash`.
+// the first, ...), with the `lower` and `upper` converters, as haproxy's binary cast for
+// `balance hash` (log-format.ts has the string form).
 import type { Where } from "../config/model.js";
 import type { SampleContext } from "./context.js";
 import { parseFetch, type FetchUse } from "./fetch.js";
 import { parseIpv4, parseIpv6 } from "./ip.js";
 import { Sample, T } from "./sample.js";
-
-export function compileFetch(expr: string, where: Where): (ctx: SampleContext) => string | undefined {
-  const f = parseFetch(expr, where, false).impl;
-  const smp = new Sample();
-  return (ctx) => (f.first(ctx, smp) ? smp.getStr() : undefined);
-}
 
 const bytes = new Uint8Array(16);
 const int64 = Buffer.alloc(8);

@@ -561,5 +561,12 @@ function convert(inner: FetchImpl, lower: boolean): FetchImpl {
   };
 }
 
+/**
+ * What a parseFetch error says of the fetch alone: its messages are worded for ACLs, haproxy's sample
+ * expressions' name the problem only (`unknown fetch method 'x'`).
+ */
+export const fetchReason = (message: string): string =>
+  message.replace(/^(fetch method|ACL keyword) '[^']*' : /, "").replace(/ in ACL expression '.*'\.$|\.$/, "");
+
 /** Whether `name` is a fetch keyword this build knows. */
 export const isFetch = (name: string): boolean => KW.has(name);

@@ -2,6 +2,5 @@
 export type { SampleContext } from "./context.js";
 export { Acl, compileAcl } from "./acl.js";
 export { compileCondition, checkAcls } from "./condition.js";
-export { compileFetch } from "./expr.js";
 export { isFetch } from "./fetch.js";
 export { PREDEFINED_NAMES, predefinedAcl } from "./predefined.js";

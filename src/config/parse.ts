@@ -8,7 +8,7 @@ import { evalCondExpr, CondExprError } from "./condexpr.js";
 import { PROXY_KEYWORDS, capOk, parseOption, type KeywordContext } from "./proxy-keywords.js";
 import { GLOBAL_KEYWORDS } from "./global-keywords.js";
 import { wsCheckKeyWarning } from "../check/ws-key.js";
-import { parseFetch } from "../acl/fetch.js";
+import { fetchReason, parseFetch } from "../acl/fetch.js";
 import { ConfigError } from "./errors.js";
 import {
   ErrorFileLoader,
@@ -537,12 +537,8 @@ class ConfigParser {
       parseFetch(expr, p.where, false);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      // Our fetch parser words its errors for ACLs: haproxy's say the fetch's problem alone.
-      const why = e.message
-        .replace(/^fetch method '[^']*' : /, "")
-        .replace(/ in ACL expression '.*'\.$|\.$/, "");
       this.alert(
-        `${typeName(p)} [${p.where.file}:${p.where.line}]: failed to parse 'balance hash' expression '${expr}' in : ${why}.`,
+        `${typeName(p)} [${p.where.file}:${p.where.line}]: failed to parse 'balance hash' expression '${expr}' in : ${fetchReason(e.message)}.`,
       );
     }
   }

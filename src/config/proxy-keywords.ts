@@ -10,6 +10,7 @@ import { parseCookie } from "./cookie.js";
 import { parseServerParams, type Reporter } from "./server.js";
 import {
   endsReply,
+  logFormatError,
   parseHttpRequestAction,
   parseHttpResponseAction,
   splitCondition,
@@ -750,8 +751,11 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const s = splitCondition(c.words.slice(1), c.where);
       if (typeof s === "string")
         return c.alert(`error detected while parsing an 'http-request ${c.words[1]}' condition : ${s}.`);
-      const action = parseHttpRequestAction(s.head, replyReporter(c, p));
+      const r = replyReporter(c, p);
+      const action = parseHttpRequestAction(s.head, r);
       if (typeof action === "string") return c.alert(action, endsReply(action));
+      const bad = logFormatError(action, "request", r);
+      if (bad) return c.alert(bad);
       if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`, "http-request")) return;
       p.httpRequest.push({ action, cond: s.cond, where: c.where });
     },
@@ -765,8 +769,11 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const s = splitCondition(c.words.slice(1), c.where);
       if (typeof s === "string")
         return c.alert(`error detected while parsing an 'http-response ${c.words[1]}' condition : ${s}.`);
-      const action = parseHttpResponseAction(s.head, replyReporter(c, p));
+      const r = replyReporter(c, p);
+      const action = parseHttpResponseAction(s.head, r);
       if (typeof action === "string") return c.alert(action, endsReply(action));
+      const bad = logFormatError(action, "response", r);
+      if (bad) return c.alert(bad);
       if (!checkCondition(c, p, s.cond, `an 'http-response ${action.kind}' condition`, "http-response"))
         return;
       p.httpResponse.push({ action, cond: s.cond, where: c.where });

@@ -10,6 +10,8 @@ import type {
 } from "./model.js";
 import type { ErrorFile } from "../http/errorfile.js";
 import { HAPROXY_PAGES } from "../http/errors.js";
+import { compileLogFormat } from "../acl/log-format.js";
+import { ConfigError } from "./errors.js";
 import { atol } from "./c-numbers.js";
 
 /** Splits `words` at `if`/`unless`: the words before and the parsed condition after. */
@@ -185,6 +187,29 @@ function ruleReply(
   const parsed = parseReply(words, deny, defStatus, { ...r, fail: (m) => ruleError(r, rule, m) });
   if (typeof parsed === "string") return parsed;
   return parsed.next < words.length ? unexpected(rule, words[parsed.next]!) : parsed.reply;
+}
+
+/** The text of an action's log-format argument: a header's value, a replacement, a path, a method, a target. */
+export const logFormatArgument = (a: HttpRequestAction | HttpResponseAction): string | undefined =>
+  "value" in a ? a.value : a.kind === "replace-header" ? a.replace : undefined;
+
+/** haproxy's refusal of an action's log-format argument, or undefined when it compiles. */
+export function logFormatError(
+  a: HttpRequestAction | HttpResponseAction,
+  side: "request" | "response",
+  r: RuleReporter,
+): string | undefined {
+  const text = logFormatArgument(a);
+  if (text === undefined) return undefined;
+  try {
+    compileLogFormat(text, side, (m) => {
+      throw new ConfigError(m);
+    });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return ruleError(r, `http-${side} ${a.kind}`, e.message);
+  }
+  return undefined;
 }
 
 /** A word after an action that takes no more: haproxy wanted a condition there. */

@@ -43,8 +43,8 @@ export class RtFrontend {
     readonly own: RtBackend | undefined,
   ) {
     this.name = px.name;
-    this.requestRules = compileRules(px.httpRequest, px);
-    this.responseRules = compileRules(px.httpResponse, px);
+    this.requestRules = compileRules(px.httpRequest, px, "request");
+    this.responseRules = compileRules(px.httpResponse, px, "response");
     const find = (name: string, where: Bind["where"]): RtBackend => {
       const b = backends.get(name);
       if (!b) throw new ConfigError(`Proxy '${px.name}': unable to find required backend: '${name}'.`, where);

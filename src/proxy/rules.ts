@@ -2,6 +2,8 @@
 import type { HttpRequestAction, HttpResponseAction, HttpRule, Proxy, ReplySpec } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
+import { compileLogFormat, formatFor, type LogFormat } from "../acl/log-format.js";
+import { logFormatArgument } from "../config/rules.js";
 import type { SampleContext } from "../acl/context.js";
 import { pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
@@ -15,6 +17,8 @@ export interface CompiledRule<A> {
   cond: Cond | undefined;
   /** replace-header's regex, compiled once. */
   regex?: RegExp;
+  /** The action's log-format argument: a header's value, a replacement, a path, a method, a target. */
+  format?: LogFormat;
 }
 
 /** What the request rules decided: go on, or answer the client now. */
@@ -25,27 +29,20 @@ export type Verdict =
 
 export const CONTINUE: Verdict = { kind: "continue" };
 
-/**
- * The text of a log-format argument (header values, replace-header's replacement, set-path,
- * set-method, an http-request redirect's location): `%%` is a percent sign; sluice evaluates no
- * expression yet, so any other `%` is refused rather than sent as written.
- */
-function literal(fmt: string, where: HttpRule<unknown>["where"]): string {
-  if (/%(?!%)/.test(fmt.replace(/%%/g, "")))
-    throw new ConfigError(
-      `log-format expressions ('${fmt}') are not supported by sluice yet; write literal text.`,
-      where,
-    );
-  return fmt.replace(/%%/g, "%");
-}
-
+/** The rules of one side (`http-request` or `http-response`) of a proxy, compiled. */
 export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
   rules: HttpRule<A>[],
   px: Proxy,
+  side: "request" | "response",
 ): CompiledRule<A>[] {
   return rules.map((r) => {
-    let a = r.action;
-    if ("value" in a) a = { ...a, value: literal(a.value, r.where) };
+    const a = r.action;
+    // haproxy reads these arguments as log-format strings (checked as the rule was parsed).
+    const text = logFormatArgument(a);
+    const fail = (m: string): never => {
+      throw new ConfigError(m, r.where);
+    };
+    const format = text === undefined ? undefined : compileLogFormat(text, side, fail);
     let regex: RegExp | undefined;
     if (a.kind === "replace-header") {
       try {
@@ -56,9 +53,8 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
           r.where,
         );
       }
-      a = { ...a, replace: literal(a.replace, r.where) };
     }
-    return { action: a, cond: r.cond ? compileCondition(r.cond, px.acls) : undefined, regex };
+    return { action: a, cond: r.cond ? compileCondition(r.cond, px.acls) : undefined, regex, format };
   });
 }
 
@@ -82,21 +78,24 @@ export function evalRequestRules(
       case "tarpit":
       case "return":
         return a;
-      case "redirect":
-        return { kind: "redirect", status: a.code, location: redirectLocation(a.type, a.value, ctx.req) };
+      case "redirect": {
+        const location = redirectLocation(a.type, formatFor(r.format!, ctx), ctx.req);
+        return { kind: "redirect", status: a.code, location };
+      }
       case "set-path":
       case "set-method": {
         const req = ctx.req;
         const ver = `HTTP/1.${req.versionMinor}`;
-        const method = a.kind === "set-method" ? a.value : req.method;
+        const value = formatFor(r.format!, ctx);
+        const method = a.kind === "set-method" ? value : req.method;
         const q = req.uri.indexOf("?");
-        const uri = a.kind === "set-path" ? a.value + (q >= 0 ? req.uri.slice(q) : "") : req.uri;
+        const uri = a.kind === "set-path" ? value + (q >= 0 ? req.uri.slice(q) : "") : req.uri;
         edits.startLine = `${method} ${uri} ${ver}`;
         ctx.reparse(edits);
         break;
       }
       default:
-        editHeaders(a, r.regex, ctx.req, edits);
+        editHeaders(a, r, ctx, ctx.req, edits);
         ctx.reparse(edits);
     }
   }
@@ -114,7 +113,7 @@ export function evalResponseRules(
     const a = r.action;
     if (a.kind === "allow") return CONTINUE;
     if (a.kind === "deny") return a;
-    editHeaders(a, undefined, ctx.res!, edits);
+    editHeaders(a, r, ctx, ctx.res!, edits);
     ctx.reparse(edits);
   }
   return CONTINUE;
@@ -122,28 +121,31 @@ export function evalResponseRules(
 
 function editHeaders(
   a: HttpRequestAction | HttpResponseAction,
-  regex: RegExp | undefined,
+  r: CompiledRule<unknown>,
+  ctx: SampleContext,
   head: HttpHead,
   edits: HeadEdits,
 ): void {
   switch (a.kind) {
     case "set-header":
     case "del-header": {
+      // The value is built before the header goes: it may read it.
+      const line = a.kind === "set-header" ? `${a.name}: ${formatFor(r.format!, ctx)}` : undefined;
       const lower = a.name.toLowerCase();
       for (let i = headerIndex(head, lower); i >= 0; i = headerIndex(head, lower, i + 1)) edits.dropHeader(i);
-      if (a.kind === "set-header") edits.add.push(`${a.name}: ${a.value}`);
+      if (line !== undefined) edits.add.push(line);
       return;
     }
     case "add-header":
-      edits.add.push(`${a.name}: ${a.value}`);
+      edits.add.push(`${a.name}: ${formatFor(r.format!, ctx)}`);
       return;
     case "replace-header": {
       const lower = a.name.toLowerCase();
       for (let i = headerIndex(head, lower); i >= 0; i = headerIndex(head, lower, i + 1)) {
         // As haproxy: the regex is searched for anywhere in the value, and a match replaces the whole
         // value, in place.
-        const m = regex!.exec(headerValue(head, i));
-        if (m) edits.rewriteHeader(i, expandReplacement(a.replace, m));
+        const m = r.regex!.exec(headerValue(head, i));
+        if (m) edits.rewriteHeader(i, expandReplacement(formatFor(r.format!, ctx), m));
       }
       return;
     }

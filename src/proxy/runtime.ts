@@ -96,8 +96,8 @@ export class Runtime {
       const addresses: string[] = [];
       for (const s of px.servers) addresses.push(await resolve(s.host, s.where));
       const be = new RtBackend(px, addresses);
-      be.requestRules = compileRules(px.httpRequest, px);
-      be.responseRules = compileRules(px.httpResponse, px);
+      be.requestRules = compileRules(px.httpRequest, px, "request");
+      be.responseRules = compileRules(px.httpResponse, px, "response");
       rt.backends.set(px.name, be);
     }
     for (const px of config.frontends) {

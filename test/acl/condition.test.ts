@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compileCondition, compileFetch, PREDEFINED_NAMES } from "../../src/acl/index.js";
+import { compileCondition, PREDEFINED_NAMES } from "../../src/acl/index.js";
+import { compileLogFormat, formatFor } from "../../src/acl/log-format.js";
 import type { AclSpec, CondTerm, Condition } from "../../src/config/model.js";
 import { ctx, spec, where } from "./head.js";
 
@@ -149,19 +150,41 @@ test("unknown ACL name", () => {
   });
 });
 
-test("compileFetch: sample-mode values", () => {
+test("log-format sample expressions: sample-mode values, nothing for a missing one", () => {
   const c = ctx(`GET /A/b?x=1&x=2 HTTP/1.1\nHost: H.example\nX: 1, 2\nX: 3\nCookie: s=1; s=2`);
-  const w = where;
-  assert.equal(compileFetch("hdr(x)", w)(c), "3"); // the last occurrence
-  assert.equal(compileFetch("hdr(x,1)", w)(c), "1");
-  assert.equal(compileFetch("req.fhdr(x,1)", w)(c), "1, 2");
-  assert.equal(compileFetch("hdr_cnt(x)", w)(c), "3");
-  assert.equal(compileFetch("hdr(host),lower", w)(c), "h.example");
-  assert.equal(compileFetch("path,upper", w)(c), "/A/B");
-  assert.equal(compileFetch("url_param(x)", w)(c), "1");
-  assert.equal(compileFetch("req.cook(s)", w)(c), "2");
-  assert.equal(compileFetch("src", w)(c), "127.0.0.1");
-  assert.equal(compileFetch("base", w)(c), "H.example/A/b");
-  assert.equal(compileFetch("hdr(nope)", w)(c), undefined);
-  assert.throws(() => compileFetch("path,nope", w), /unknown converter 'nope'/);
+  const fail = (m: string): never => {
+    throw new Error(m);
+  };
+  const fmt = (f: string) => formatFor(compileLogFormat(f, "request", fail), c);
+  assert.equal(fmt("%[hdr(x)]"), "3"); // the last occurrence
+  assert.equal(fmt("%[hdr(x,1)]"), "1");
+  assert.equal(fmt("%[req.fhdr(x,1)]"), "1, 2");
+  assert.equal(fmt("%[hdr_cnt(x)]"), "3");
+  assert.equal(fmt("%[hdr(host),lower]"), "h.example");
+  assert.equal(fmt("%[path,upper]"), "/A/B");
+  assert.equal(fmt("%[url_param(x)]"), "1");
+  assert.equal(fmt("%[req.cook(s)]"), "2");
+  assert.equal(fmt("%[src]"), "127.0.0.1");
+  assert.equal(fmt("%[base]"), "H.example/A/b");
+  assert.equal(fmt("<%[hdr(nope)]>"), "<>");
+  assert.equal(fmt("a  b %% %[method]%[path]"), "a  b % GET/A/b");
+  assert.equal(compileLogFormat("plain %% text", "request", fail), "plain % text");
+  assert.throws(
+    () => fmt("%[path,nope]"),
+    /^Error: failed to parse sample expression <path,nope\]> : unknown converter 'nope'$/,
+  );
+  assert.throws(
+    () => fmt("%[nope]x"),
+    /^Error: failed to parse sample expression <nope\]x> : unknown fetch method 'nope'$/,
+  );
+  assert.throws(() => fmt("%[src"), /^Error: missing ']' after 'src'$/);
+  assert.throws(() => fmt("50%"), /^Error: truncated line after '%'$/);
+  assert.throws(() => fmt("%[]"), /^Error: failed to parse sample expression <\]> : missing fetch method$/);
+  assert.throws(() => fmt("%[res.hdr(x)]"), /needs 'HTTP response headers' which is not available here/);
+  assert.throws(
+    () => compileLogFormat("%[path]", "response", fail),
+    /^Error: sample fetch <path\]> may not be reliably used here because it needs 'HTTP request headers' which is not available here$/,
+  );
+  assert.throws(() => fmt("%ci:%cp"), /log-format variable '%ci' is not supported by sluice yet/);
+  assert.throws(() => fmt("%{+Q}[src]"), /log-format variable '%\{\+Q\}' is not supported by sluice yet/);
 });

@@ -357,6 +357,57 @@ backend b
   }
 });
 
+test("log-format arguments: %[...] sample expressions for each request, on both sides, as haproxy 2.6.12 sends them", async () => {
+  const b = await httpBackend("b", (req, res) => {
+    res.setHeader("X-Len", "7");
+    res.end("payload");
+  });
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-header X-Src %[src]
+  http-request set-header X-Host %[req.hdr(host),lower]
+  http-request set-header X-None %[req.hdr(nope)]
+  http-request set-header X-Mix "p=%[path] m=%[method]%%  end"
+  http-request set-header X-Count %[req.hdr(x-count)]+1
+  http-request replace-header X-Tag ^(.*)$ %[method]-\\1
+  http-request set-path /v2%[path] if { path_beg /api }
+  http-request redirect location http://%[req.hdr(host),lower]/moved if { path /old }
+  http-response set-header X-Got %[res.hdr(x-len)]/%[hdr(x-len)]/%[status]
+  default_backend b
+backend b
+  server s 127.0.0.1:${b.port}
+`);
+  try {
+    const r = await exchange(
+      q.port,
+      "GET /api/x HTTP/1.1\r\nHost: WWW.Example.com\r\nX-Count: 3\r\nX-Tag: t\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(r, /\r\nX-Got: 7\/7\/200\r\n/);
+    const seen = b.seen.at(-1)!;
+    assert.equal(seen.url, "/v2/api/x");
+    const raw = seen.headers;
+    const hdrs: string[] = [];
+    for (let i = 0; i < raw.length; i += 2)
+      if (raw[i]!.startsWith("X-")) hdrs.push(`${raw[i]}: ${raw[i + 1]}`);
+    assert.deepEqual(hdrs, [
+      "X-Tag: GET-t",
+      "X-Src: 127.0.0.1",
+      "X-Host: www.example.com",
+      "X-None: ",
+      "X-Mix: p=/api/x m=GET%  end",
+      "X-Count: 3+1",
+    ]);
+    assert.match(
+      await exchange(q.port, "GET /old HTTP/1.1\r\nHost: A.Example\r\nConnection: close\r\n\r\n"),
+      /^HTTP\/1\.1 302 Found\r\n(.*\r\n)*location: http:\/\/a\.example\/moved\r\n/,
+    );
+  } finally {
+    await q.stop();
+    await b.close();
+  }
+});
+
 test("an ACL whose sample is not there never matches: request headers in http-response rules, as in haproxy 2.6.12", async () => {
   const b = await httpBackend("b");
   cleanup.push(b.close);
