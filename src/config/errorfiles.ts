@@ -18,6 +18,10 @@ export class ErrorFileLoader {
     private readonly warning: (message: string) => void,
   ) {}
 
+  get bufsize(): number {
+    return this.global.bufsize;
+  }
+
   /** The errorfile at `path`, or haproxy's reason for refusing it. */
   load(path: string): ErrorFile | string {
     const known = this.loaded.get(path);
@@ -124,6 +128,9 @@ export function httpErrorKeyword(c: ErrorsContext): void {
   const r: ReplyReporter = {
     warning: (m) => c.warning(m),
     load: (path) => c.errorFiles.load(path),
+    // Its replies are built once: nothing of a request goes in them.
+    logFormat: () => undefined,
+    bufsize: c.errorFiles.bufsize,
     fail: (m) => `http-error : ${m}`,
   };
   const parsed = parseReply(c.words.slice(1), false, 0, r);
@@ -134,6 +141,8 @@ export function httpErrorKeyword(c: ErrorsContext): void {
     return c.alert(`http-error: status code '${reply.status}' not handled.`);
   const extra = c.words[parsed.next + 1];
   if (extra !== undefined) return c.alert(`http-error : unknown keyword '${extra}'.`);
+  if (reply.lf !== undefined || reply.hdrs)
+    return c.alert(`http-error : 'lf-string', 'lf-file' and 'hdr' are not supported by sluice yet.`);
   if (reply.errorfiles !== undefined)
     return void c.px.errors.push({ section: reply.errorfiles, statuses: [reply.status], where: c.where });
   // Without a payload of its own (default-errorfiles), the status has haproxy's page again.

@@ -120,6 +120,10 @@ export interface ReplySpec {
   status: number;
   contentType?: string;
   body?: string;
+  /** `lf-string`, `lf-file`: the body as a log-format string, built for each request. */
+  lf?: string;
+  /** `hdr NAME FMT`: header lines before the reply's own, each value a log-format string. */
+  hdrs?: { name: string; value: string }[];
   errorfile?: ErrorFile;
   /** `errorfiles NAME`: the http-errors section whose file for the status becomes the errorfile. */
   errorfiles?: string;

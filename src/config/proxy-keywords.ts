@@ -485,6 +485,7 @@ function checkCondition(
 const replyReporter = (c: KeywordContext, p: Proxy): RuleReporter => ({
   warning: (m: string) => c.warning(m),
   load: (path: string) => c.errorFiles.load(path),
+  bufsize: c.global.bufsize,
   proxy: typeName(p),
 });
 

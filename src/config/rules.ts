@@ -77,17 +77,17 @@ export function parseReply(
   let status = defStatus;
   let contentType: string | undefined;
   let body: string | undefined;
+  let lf: string | undefined;
   let errorfile: ErrorFile | undefined;
   let errorfiles: string | undefined;
   let payload: string | undefined;
+  const hdrs: { name: string; value: string }[] = [];
   let page = deny && (words.length === 0 || (words[0] === "deny_status" && words.length <= 2));
   let i = 0;
-  for (; i < words.length; i += 2) {
+  while (i < words.length) {
     // Past a leading deny_status, haproxy reads its words as a reply's: deny_status is status.
     const kw = i === 0 && deny && words[0] === "deny_status" ? "status" : words[i]!;
     const v = words[i + 1];
-    if (kw === "lf-string" || kw === "lf-file" || kw === "hdr")
-      return fail(`'${kw}' is not supported by sluice yet`);
     if (!REPLY_WORDS.has(kw)) break;
     if (PAYLOADS.has(kw)) {
       if (payload !== undefined) return fail(`unexpected '${kw}' argument, '${payload}' already defined`);
@@ -95,27 +95,42 @@ export function parseReply(
     }
     if (kw === "default-errorfiles") {
       page = true;
-      i--;
+      i++;
+      continue;
+    }
+    if (kw === "hdr") {
+      const value = words[i + 2];
+      if (!v || !value) return fail(`'hdr' expects <name> and <value> as arguments`);
+      const lower = v.toLowerCase();
+      if (lower === "content-length" || lower === "transfer-encoding" || lower === "content-type")
+        r.warning(`header '${v}' always ignored by the http reply.`);
+      else {
+        const bad = r.logFormat(value);
+        if (bad) return fail(bad);
+        hdrs.push({ name: v, value });
+      }
+      i += 3;
       continue;
     }
     if (v === undefined || v === "") return fail(`'${kw}' expects ${REPLY_WORDS.get(kw)} as argument`);
+    i += 2;
     if (kw === "status") {
       status = atol(v);
       if (status < 200 || status > 599) return fail(`Unexpected status code '${status}'`);
     } else if (kw === "content-type") contentType = v;
     else if (kw === "string") body = v;
+    else if (kw === "lf-string") lf = v;
     else if (kw === "errorfiles") errorfiles = v;
     else if (kw === "errorfile") {
       const f = r.load(v);
       if (typeof f === "string") return fail(f);
       errorfile = f;
     } else {
-      // Read once, at start-up, like haproxy; relative paths from the current directory.
-      try {
-        body = readFileSync(v, "utf8");
-      } catch {
-        return fail(`error opening file '${v}'`);
-      }
+      // file, lf-file: read once, at start-up, like haproxy; relative paths from the current directory.
+      const text = readPayload(v, r.bufsize);
+      if (text.error) return fail(text.error);
+      if (kw === "file") body = text.body;
+      else lf = text.body;
     }
   }
   const next = i;
@@ -125,20 +140,48 @@ export function parseReply(
       return fail(`status code '${status}' not handled by default with '${payload}' argument.`);
     if (contentType !== undefined)
       r.warning(`content-type '${contentType}' ignored by the http reply when used with an erorrfile.`);
+    if (hdrs.length > 0) r.warning(`hdr parameters ignored by the http reply when used with an erorrfile.`);
     return { reply: { status, errorfile, errorfiles }, next };
   }
-  if (body !== undefined && body !== "" && contentType === undefined)
-    return fail(`a content type must be defined when non-empty payload is configured`);
-  if (body === undefined && contentType !== undefined) {
+  const extra = hdrs.length > 0 ? { hdrs } : {};
+  if (lf !== undefined) {
+    if (status === 204 || status === 304) return fail(`No body expected for ${status} responses`);
+    if (contentType === undefined) return fail(`a content type must be defined with a log-format payload`);
+    const bad = r.logFormat(lf);
+    if (bad) return fail(bad);
+    return { reply: { status, contentType, lf, ...extra }, next };
+  }
+  if (body !== undefined && body !== "") {
+    if (status === 204 || status === 304) return fail(`No body expected for ${status} responses`);
+    if (contentType === undefined)
+      return fail(`a content type must be defined when non-empty payload is configured`);
+  }
+  if (contentType !== undefined && !body) {
     r.warning(
-      `content-type '${contentType}' ignored by the http reply because neither errorfile nor payload defined.`,
+      body === undefined
+        ? `content-type '${contentType}' ignored by the http reply because neither errorfile nor payload defined.`
+        : `content-type '${contentType}' ignored by the http reply when used with an empty payload.`,
     );
     contentType = undefined;
   }
   // Without a payload, a deny with haproxy's page needs one for its status.
   if (body === undefined && page && !HAPROXY_PAGES.has(status))
     return fail(`status code '${status}' not handled by default with 'default-errorfiles' argument.`);
-  return { reply: { status, contentType, body: body ?? (page ? undefined : "") }, next };
+  return { reply: { status, contentType, body: body ?? (page ? undefined : ""), ...extra }, next };
+}
+
+/** A reply's `file` or `lf-file`: its text, or haproxy's reason for refusing it. */
+function readPayload(path: string, bufsize: number): { body?: string; error?: string } {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (e) {
+    const reading = (e as NodeJS.ErrnoException).code === "EISDIR";
+    return { error: `error ${reading ? "reading" : "opening"} file '${path}'` };
+  }
+  if (raw.length > bufsize)
+    return { error: `file '${path}' exceeds the buffer size (${raw.length} > ${bufsize})` };
+  return { body: raw.toString("utf8") };
 }
 
 /** The words of a reply, and what each expects after it. */
@@ -147,27 +190,42 @@ const REPLY_WORDS = new Map([
   ["content-type", "<ctype>"],
   ["string", "<str>"],
   ["file", "<file>"],
+  ["lf-string", "<fmt>"],
+  ["lf-file", "<file>"],
   ["errorfile", "<fmt>"],
   ["errorfiles", "<name>"],
   ["default-errorfiles", ""],
+  ["hdr", ""],
 ]);
-const PAYLOADS = new Set(["string", "file", "errorfile", "errorfiles", "default-errorfiles"]);
+const PAYLOADS = new Set([
+  "string",
+  "file",
+  "lf-string",
+  "lf-file",
+  "errorfile",
+  "errorfiles",
+  "default-errorfiles",
+]);
 
 const ENDS_REPLY = "expects either 'if' or 'unless' followed by a condition but found ";
 
 /** A word that ends a reply where a condition should be: haproxy places that message `parsing [f:l]:`. */
 export const endsReply = (message: string): boolean => message.includes(ENDS_REPLY);
 
-/** For a reply: its warnings, its errorfiles, and how its errors are worded. */
+/** For a reply: its warnings, its errorfiles, its log-format checks, and how its errors are worded. */
 export interface ReplyReporter {
   warning(message: string): void;
   /** An errorfile, read once, or why it cannot be. */
   load(path: string): ErrorFile | string;
+  /** Why a log-format argument (a body, a header's value) is refused here, or undefined. */
+  logFormat(text: string): string | undefined;
+  /** tune.bufsize: a payload file must fit in it. */
+  bufsize: number;
   fail(message: string): string;
 }
 
 /** For a rule: a reply's reporter but for its errors, and the proxy that haproxy's messages name. */
-export interface RuleReporter extends Omit<ReplyReporter, "fail"> {
+export interface RuleReporter extends Omit<ReplyReporter, "fail" | "logFormat"> {
   /** "frontend 'f'", "proxy 'l'"... */
   proxy: string;
 }
@@ -184,7 +242,12 @@ function ruleReply(
   r: RuleReporter,
   rule: string,
 ): ReplySpec | string {
-  const parsed = parseReply(words, deny, defStatus, { ...r, fail: (m) => ruleError(r, rule, m) });
+  const side = rule.startsWith("http-response") ? "response" : "request";
+  const parsed = parseReply(words, deny, defStatus, {
+    ...r,
+    fail: (m) => ruleError(r, rule, m),
+    logFormat: (text) => logFormatProblem(text, side),
+  });
   if (typeof parsed === "string") return parsed;
   return parsed.next < words.length ? unexpected(rule, words[parsed.next]!) : parsed.reply;
 }
@@ -200,14 +263,19 @@ export function logFormatError(
   r: RuleReporter,
 ): string | undefined {
   const text = logFormatArgument(a);
-  if (text === undefined) return undefined;
+  const bad = text === undefined ? undefined : logFormatProblem(text, side);
+  return bad === undefined ? undefined : ruleError(r, `http-${side} ${a.kind}`, bad);
+}
+
+/** Why a log-format string cannot be compiled for that side, or undefined when it can. */
+function logFormatProblem(text: string, side: "request" | "response"): string | undefined {
   try {
     compileLogFormat(text, side, (m) => {
       throw new ConfigError(m);
     });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return ruleError(r, `http-${side} ${a.kind}`, e.message);
+    return e.message;
   }
   return undefined;
 }

@@ -148,6 +148,8 @@ export type ReplyConnection = "close" | "keep-alive" | undefined;
 export interface ReplyOptions {
   contentType?: string;
   connection: ReplyConnection;
+  /** Header lines ("Name: value") a rule adds, before the reply's own. */
+  headers?: string[];
 }
 
 /**
@@ -160,7 +162,9 @@ export function buildReply(status: number, body: string, o: ReplyOptions): Buffe
 
 function reply(statusLine: string, body: string, o: ReplyOptions, noCache: boolean): Buffer {
   const b = Buffer.from(body, "utf8");
-  const lines = [`HTTP/1.1 ${statusLine}`, `content-length: ${b.length}`];
+  const lines = [`HTTP/1.1 ${statusLine}`, ...(o.headers ?? [])];
+  // haproxy's encoder sends no length with a 204, which has no body.
+  if (!statusLine.startsWith("204 ")) lines.push(`content-length: ${b.length}`);
   if (noCache) lines.push("cache-control: no-cache");
   if (o.contentType !== undefined) lines.push(`content-type: ${o.contentType}`);
   if (o.connection !== undefined) lines.push(`connection: ${o.connection}`);

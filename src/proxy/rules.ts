@@ -19,12 +19,14 @@ export interface CompiledRule<A> {
   regex?: RegExp;
   /** The action's log-format argument: a header's value, a replacement, a path, a method, a target. */
   format?: LogFormat;
+  /** A reply's parts built for each request: its `lf-string` body, its `hdr` lines. */
+  reply?: { body: LogFormat | undefined; hdrs: { name: string; value: LogFormat }[] };
 }
 
 /** What the request rules decided: go on, or answer the client now. */
 export type Verdict =
   | { kind: "continue" }
-  | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec)
+  | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec & BuiltReply)
   | { kind: "redirect"; status: number; location: string };
 
 export const CONTINUE: Verdict = { kind: "continue" };
@@ -43,6 +45,14 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
       throw new ConfigError(m, r.where);
     };
     const format = text === undefined ? undefined : compileLogFormat(text, side, fail);
+    let reply: CompiledRule<A>["reply"];
+    if ("status" in a && (a.lf !== undefined || a.hdrs)) {
+      const hdrs = (a.hdrs ?? []).map((h) => ({
+        name: h.name,
+        value: compileLogFormat(h.value, side, fail),
+      }));
+      reply = { body: a.lf === undefined ? undefined : compileLogFormat(a.lf, side, fail), hdrs };
+    }
     let regex: RegExp | undefined;
     if (a.kind === "replace-header") {
       try {
@@ -54,7 +64,8 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
         );
       }
     }
-    return { action: a, cond: r.cond ? compileCondition(r.cond, px.acls) : undefined, regex, format };
+    const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
+    return { action: a, cond, regex, format, reply };
   });
 }
 
@@ -77,7 +88,7 @@ export function evalRequestRules(
       case "deny":
       case "tarpit":
       case "return":
-        return a;
+        return r.reply ? builtReply(a, r.reply, ctx) : a;
       case "redirect": {
         const location = redirectLocation(a.type, formatFor(r.format!, ctx), ctx.req);
         return { kind: "redirect", status: a.code, location };
@@ -112,11 +123,42 @@ export function evalResponseRules(
     if (r.cond && !r.cond(ctx)) continue;
     const a = r.action;
     if (a.kind === "allow") return CONTINUE;
-    if (a.kind === "deny") return a;
+    if (a.kind === "deny") return r.reply ? builtReply(a, r.reply, ctx) : a;
     editHeaders(a, r, ctx, ctx.res!, edits);
     ctx.reparse(edits);
   }
   return CONTINUE;
+}
+
+/** What a reply's `hdr` lines come to for a request. */
+export interface BuiltReply {
+  /** Header lines, as haproxy writes them: names in lower case. */
+  headers?: string[];
+  /** A `Connection` line said close: it goes, and so does the connection after the reply. */
+  closes?: boolean;
+}
+
+/**
+ * A reply with log-format parts, built for this request: a header whose value is empty is left out,
+ * and a Connection header is the client connection's business, as in haproxy's encoder.
+ */
+function builtReply<K extends "deny" | "tarpit" | "return">(
+  a: { kind: K } & ReplySpec,
+  reply: NonNullable<CompiledRule<unknown>["reply"]>,
+  ctx: SampleContext,
+): { kind: K } & ReplySpec & BuiltReply {
+  const headers: string[] = [];
+  let closes = false;
+  for (const h of reply.hdrs) {
+    const value = formatFor(h.value, ctx);
+    const name = h.name.toLowerCase();
+    if (name === "connection") closes ||= value.split(",").some((t) => t.trim().toLowerCase() === "close");
+    else if (value !== "") headers.push(`${name}: ${value}`);
+  }
+  if (reply.body === undefined) return { ...a, headers, closes };
+  // A body that comes out empty goes without its content type, as haproxy's.
+  const body = formatFor(reply.body, ctx);
+  return { ...a, body, contentType: body === "" ? undefined : a.contentType, headers, closes };
 }
 
 function editHeaders(

@@ -29,6 +29,7 @@ import {
   evalResponseRules,
   CONTINUE,
   type CompiledRule,
+  type BuiltReply,
   type RuleContext,
   type Verdict,
 } from "./rules.js";
@@ -766,13 +767,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /** A rule's reply: its errorfile, its body, or (default-errorfiles) the proxy's page for its status. */
-  private verdictAnswer(v: ReplySpec): Answer {
+  private verdictAnswer(v: ReplySpec & BuiltReply): Answer {
     if (v.errorfile) return fileAnswer(v.errorfile);
     const body = v.body;
     if (body === undefined) return this.errorAnswer(v.status);
     const bytes = (c: ReplyConnection) =>
-      buildReply(v.status, body, { contentType: v.contentType, connection: c });
-    return { bytes, closes: false, http10: false };
+      buildReply(v.status, body, { contentType: v.contentType, connection: c, headers: v.headers });
+    return { bytes, closes: v.closes === true, http10: false };
   }
 
   /**

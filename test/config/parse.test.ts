@@ -658,8 +658,8 @@ test("rule replies: haproxy 2.6.12's words and messages", () => {
       "'http-request deny' expects either 'if' or 'unless' followed by a condition but found 'deny_status'.",
     ],
     [
-      "http-request return status 200 hdr X-A b",
-      `${rule("http-request return")}'hdr' is not supported by sluice yet.`,
+      "http-request return status 200 hdr X-A",
+      `${rule("http-request return")}'hdr' expects <name> and <value> as arguments.`,
     ],
   ] as const)
     oneAlert(

@@ -408,6 +408,41 @@ backend b
   }
 });
 
+test("a reply's lf-string body and hdr lines are built for each request (a CORS preflight), as haproxy 2.6.12 sends them", async () => {
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain lf-string "ip=%[src] host=%[req.hdr(host)]" if { path /a }
+  http-request return status 204 hdr Access-Control-Allow-Origin "*" hdr Access-Control-Allow-Methods "GET, POST" hdr X-Empty %[req.hdr(nope)] if { method OPTIONS }
+  http-request deny status 403 content-type text/plain string denied hdr X-Reason "%[path]" if { path /c }
+  http-request return status 200 content-type text/plain lf-string "%[req.hdr(nope)]" if { path /d }
+  http-request return status 200 content-type text/plain string ok hdr Connection close if { path /f }
+  default_backend b
+backend b
+  server s 127.0.0.1:1
+`);
+  try {
+    const c = new Client(q.port);
+    c.send(
+      ["GET /a", "OPTIONS /x", "GET /c", "GET /d"].map((l) => `${l} HTTP/1.1\r\nHost: H1\r\n\r\n`).join(""),
+    );
+    const all =
+      "HTTP/1.1 200 OK\r\ncontent-length: 20\r\ncontent-type: text/plain\r\n\r\nip=127.0.0.1 host=H1" +
+      "HTTP/1.1 204 No Content\r\naccess-control-allow-origin: *\r\naccess-control-allow-methods: GET, POST\r\n\r\n" +
+      "HTTP/1.1 403 Forbidden\r\nx-reason: /c\r\ncontent-length: 6\r\ncontent-type: text/plain\r\n\r\ndenied" +
+      "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+    assert.equal(await c.until((t) => t.length >= all.length), all);
+    c.close();
+    // A Connection line is the connection's business: it says close, and the connection closes.
+    assert.equal(
+      await exchange(q.port, "GET /f HTTP/1.1\r\nHost: H1\r\n\r\n"),
+      "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nok",
+    );
+  } finally {
+    await q.stop();
+  }
+});
+
 test("an ACL whose sample is not there never matches: request headers in http-response rules, as in haproxy 2.6.12", async () => {
   const b = await httpBackend("b");
   cleanup.push(b.close);

@@ -1,4 +1,5 @@
-// errorfile, errorloc, errorfiles, http-error and http-errors sections: what is read, what is refused
+// The responses a configuration writes: errorfile, errorloc, errorfiles, http-error and http-errors
+// sections, and the words of a rule's reply (lf-string, lf-file, hdr): what is read, what is refused
 // and in what words (each message checked against haproxy 2.6.12 with `haproxy -c`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -289,4 +290,49 @@ test("http-errors sections are refused in haproxy's words", () => {
       "parsing [t.cfg:9] : errorfile: expects <status_code> and <file> as arguments.",
     ],
   );
+});
+
+test("a rule's reply words are refused in haproxy's words", () => {
+  const big = file("big.txt", "x".repeat(17000));
+  const missing = join(dir, "missing.txt");
+  const rule = (m: string) =>
+    `parsing [t.cfg:8] : error detected in frontend 'f' while parsing 'http-request return' rule : ${m}.`;
+  const cases: [string, string[]][] = [
+    ['return status 200 lf-string "x"', [rule("a content type must be defined with a log-format payload")]],
+    ['return status 204 content-type text/plain lf-string "x"', [rule("No body expected for 204 responses")]],
+    ['return status 304 content-type text/plain string "x"', [rule("No body expected for 304 responses")]],
+    [
+      "return hdr Content-Length 5",
+      ["parsing [t.cfg:8] : header 'Content-Length' always ignored by the http reply."],
+    ],
+    ["return hdr X", [rule("'hdr' expects <name> and <value> as arguments")]],
+    [
+      `return errorfile ${s503} hdr X y`,
+      ["parsing [t.cfg:8] : hdr parameters ignored by the http reply when used with an erorrfile."],
+    ],
+    [
+      `return content-type text/plain lf-file ${big}`,
+      [rule(`file '${big}' exceeds the buffer size (17000 > 16384)`)],
+    ],
+    [
+      `return content-type text/plain file ${big}`,
+      [rule(`file '${big}' exceeds the buffer size (17000 > 16384)`)],
+    ],
+    [`return content-type text/plain lf-file ${missing}`, [rule(`error opening file '${missing}'`)]],
+    [
+      'return content-type text/plain lf-string "%[nope]"',
+      [rule("failed to parse sample expression <nope]> : unknown fetch method 'nope'")],
+    ],
+    [
+      "return hdr X %[res.hdr(y)]",
+      [
+        rule(
+          "sample fetch <res.hdr(y)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here",
+        ),
+      ],
+    ],
+    ["return lf-string x string y", [rule("unexpected 'string' argument, 'lf-string' already defined")]],
+  ];
+  for (const [line, messages] of cases)
+    assert.deepEqual(said(`${BASE}frontend f\n  bind :1\n  http-request ${line}\n`), messages, line);
 });
