@@ -132,7 +132,20 @@ export interface ReplySpec {
 export type HttpRequestAction =
   | { kind: "allow" }
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec)
-  | { kind: "redirect"; type: "location" | "prefix" | "scheme"; value: string; code: number }
+  | {
+      kind: "redirect";
+      type: "location" | "prefix" | "scheme";
+      /** The target, a log-format string. */
+      value: string;
+      code: number;
+      /** prefix, scheme: the request's path without its query; with a slash at the end. */
+      dropQuery: boolean;
+      appendSlash: boolean;
+      /** location: a target that comes out empty makes the rule do nothing. */
+      ignoreEmpty: boolean;
+      /** `set-cookie` or `clear-cookie`: the Set-Cookie value the redirect carries. */
+      cookie?: string;
+    }
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
   | { kind: "replace-header"; name: string; regex: string; replace: string }
@@ -367,6 +380,12 @@ export interface ProxySettings {
   captureResponseHeaders: { name: string; len: number }[];
   /** The proxy's error directives in order, its defaults section's first. Shared, never changed. */
   errors: ErrorDirective[];
+  /**
+   * monitor-uri: a request for it is answered by the frontend itself (200, or 503 under a `monitor
+   * fail` condition), before any rule, and not logged. With a leading slash it is compared with the
+   * target without scheme and authority, else with the whole target.
+   */
+  monitorUri?: string;
 }
 
 export interface Proxy extends ProxySettings {
@@ -381,6 +400,10 @@ export interface Proxy extends ProxySettings {
   useServers: UseServer[];
   persistRules: PersistRule[];
   servers: Server[];
+  /** `redirect` lines: after the http-request rules, the first that applies answers. */
+  redirects: HttpRule<Extract<HttpRequestAction, { kind: "redirect" }>>[];
+  /** `monitor fail` conditions: a monitor request that meets one gets a 503. */
+  monitorFail: Condition[];
   /** What its error directives come to: the response for each status that has one of its own. */
   errorFiles: Map<number, ErrorFile>;
 }

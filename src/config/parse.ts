@@ -342,6 +342,8 @@ class ConfigParser {
       useServers: [],
       persistRules: [],
       servers: [],
+      redirects: [],
+      monitorFail: [],
       errorFiles: new Map(),
     };
     // haproxy copies the defaults' persistence cookie to proxies with a backend only.

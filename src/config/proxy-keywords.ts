@@ -12,6 +12,7 @@ import {
   endsReply,
   logFormatError,
   parseHttpRequestAction,
+  parseRedirect,
   parseHttpResponseAction,
   splitCondition,
   type RuleReporter,
@@ -451,34 +452,65 @@ function httpCheck(c: KeywordContext): void {
  * before the rules that use it; `what` is haproxy's name for the rule in the message. It also
  * warns when an ACL's sample does not exist where the rule runs (`place`).
  */
+/** Checks a condition's ACLs: an alert for one that cannot be, haproxy's warning for misplaced ones. */
 function checkCondition(
   c: KeywordContext,
   p: Proxy,
   cond: Condition | undefined,
   what: string,
-  place: Place,
+  place: Place | undefined,
 ): boolean {
-  if (!cond) return true;
+  const problem = conditionProblem(p, cond);
+  if (problem !== undefined) {
+    c.alert(`error detected while parsing ${what} : ${problem}`);
+    return false;
+  }
+  if (place !== undefined) placeCheck(c, p, cond, place);
+  return true;
+}
+
+/** What is wrong with a condition's ACLs, or undefined. */
+function conditionProblem(p: Proxy, cond: Condition | undefined): string | undefined {
+  if (!cond) return undefined;
   for (const group of cond.groups)
     for (const t of group) {
-      let problem: string | undefined;
       if (t.anon) {
         try {
           compileAcl(t.anon);
         } catch (e) {
           if (!(e instanceof ConfigError)) throw e;
-          problem = e.message;
+          return e.message;
         }
       } else if (!p.acls.has(t.name!) && !PREDEFINED_NAMES.includes(t.name!))
-        problem = `no such ACL : '${t.name}'.`;
-      if (problem !== undefined) {
-        c.alert(`error detected while parsing ${what} : ${problem}`);
-        return false;
-      }
+        return `no such ACL : '${t.name}'.`;
     }
+  return undefined;
+}
+
+/** haproxy's warning for a condition whose ACLs cannot match where it is used. */
+function placeCheck(c: KeywordContext, p: Proxy, cond: Condition | undefined, place: Place): void {
+  if (!cond) return;
   const w = placeWarning(cond, p.acls, placeBits(place, hasFrontend(p), hasBackend(p)));
   if (w !== undefined) c.warning(w);
-  return true;
+}
+
+type RuleKind = "http-request" | "redirect" | "use_backend" | "use-server";
+
+/**
+ * haproxy's warning for a rule written after rules that run after it, naming the first kind of
+ * those (in the order given) that the proxy already has.
+ */
+function misplaced(c: KeywordContext, p: Proxy, rule: string, after: RuleKind[]): void {
+  const lists: Record<RuleKind, unknown[]> = {
+    "http-request": p.httpRequest,
+    redirect: p.redirects,
+    use_backend: p.useBackends,
+    "use-server": p.useServers,
+  };
+  const kind = after.find((k) => lists[k].length > 0);
+  if (kind === undefined) return;
+  const an = kind === "http-request" ? "an" : "a";
+  c.warning(`a '${rule}' rule placed after ${an} '${kind}' rule will still be processed before.`);
 }
 
 /** What a rule's reply reports to: this line's warnings, and the proxy as haproxy names it. */
@@ -757,6 +789,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof action === "string") return c.alert(action, endsReply(action));
       const bad = logFormatError(action, "request", r);
       if (bad) return c.alert(bad);
+      misplaced(c, p, "http-request", ["redirect", "use_backend", "use-server"]);
       if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`, "http-request")) return;
       p.httpRequest.push({ action, cond: s.cond, where: c.where });
     },
@@ -813,6 +846,55 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         port: hp.port,
         where: c.where,
       });
+    },
+  },
+  redirect: {
+    cap: "any",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      const s = splitCondition(c.words.slice(1), c.where);
+      const fail = (m: string) =>
+        c.alert(`error detected in ${typeName(p)} while parsing redirect rule : ${m}.`);
+      if (typeof s === "string") return fail(`error in condition: ${s}`);
+      const action = parseRedirect(s.head, false);
+      if (typeof action === "string") return fail(action);
+      const problem = conditionProblem(p, s.cond);
+      // The ACL's message ends with haproxy's dot; this one adds its own.
+      if (problem !== undefined) return fail(`error in condition: ${problem.replace(/\.$/, "")}`);
+      p.redirects.push({ action, cond: s.cond, where: c.where });
+      misplaced(c, p, "redirect", ["use_backend", "use-server"]);
+      placeCheck(c, p, s.cond, "http-request");
+    },
+  },
+  "monitor-uri": {
+    cap: "fe",
+    defaults: true,
+    fn: (c) => {
+      if (c.words.length > 2)
+        return c.alert(`'monitor-uri' cannot handle unexpected argument '${c.words[2]}'.`);
+      if (!c.words[1]) return c.alert(`'monitor-uri' expects an URI.`);
+      c.px.monitorUri = c.words[1];
+    },
+  },
+  monitor: {
+    cap: "any",
+    defaults: false,
+    fn: (c) => {
+      const p = needProxy(c);
+      if (!p) return;
+      // Outside a frontend haproxy warns and keeps the rule, which then never runs.
+      capOk(c, "fe", "monitor");
+      if (c.words[1] !== "fail") return c.alert(`'monitor' only supports 'fail'.`);
+      if (c.words[2] !== "if" && c.words[2] !== "unless")
+        return c.alert(`'monitor fail' requires either 'if' or 'unless' followed by a condition.`);
+      misplaced(c, p, "monitor fail", ["http-request", "redirect", "use_backend", "use-server"]);
+      const s = splitCondition(c.words.slice(2), c.where);
+      const what = "a 'monitor fail' condition";
+      if (typeof s === "string") return c.alert(`error detected while parsing ${what} : ${s}.`);
+      if (!s.cond || !checkCondition(c, p, s.cond, what, undefined)) return;
+      p.monitorFail.push(s.cond);
     },
   },
   errorfile: { cap: "any", defaults: true, fn: errorfileKeyword },

@@ -280,6 +280,48 @@ function logFormatProblem(text: string, side: "request" | "response"): string | 
   return undefined;
 }
 
+/** A redirect: `http-request redirect`, or the `redirect` keyword. */
+export type RedirectAction = Extract<HttpRequestAction, { kind: "redirect" }>;
+
+/**
+ * The words of a redirect, in any order, as haproxy reads them; haproxy's reason when it cannot.
+ * `logFormat`: the target is a log-format string (http-request redirect); the `redirect` keyword's
+ * is taken as written.
+ */
+export function parseRedirect(args: string[], logFormat: boolean): RedirectAction | string {
+  let type: RedirectAction["type"] | undefined;
+  let value = "";
+  let code = 302;
+  let cookie: string | undefined;
+  const flags = { dropQuery: false, appendSlash: false, ignoreEmpty: false };
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    if (w === "drop-query") flags.dropQuery = true;
+    else if (w === "append-slash") flags.appendSlash = true;
+    else if (w === "ignore-empty") flags.ignoreEmpty = true;
+    else if (REDIRECT_WORDS.has(w)) {
+      const v = args[++i];
+      if (!v) return `missing argument for '${w}'`;
+      if (w === "code") {
+        code = atol(v);
+        if (code < 301 || code > 308 || (code > 303 && code < 307))
+          return `'code': unsupported HTTP code '${v}' (must be one of 301, 302, 303, 307 or 308)`;
+      } else if (w === "set-cookie") cookie = `${v}; path=/;`;
+      else if (w === "clear-cookie") cookie = `${v}; path=/; Max-Age=0;`;
+      else {
+        type = w as RedirectAction["type"];
+        // Taken as written: a log-format string whose every percent sign is a percent sign.
+        value = logFormat ? v : v.replace(/%/g, "%%");
+      }
+    } else
+      return `expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '${w}')`;
+  }
+  if (type === undefined) return `redirection type expected ('prefix', 'location', or 'scheme')`;
+  return { kind: "redirect", type, value, code, ...flags, ...(cookie !== undefined && { cookie }) };
+}
+
+const REDIRECT_WORDS = new Set(["location", "prefix", "scheme", "set-cookie", "clear-cookie", "code"]);
+
 /** A word after an action that takes no more: haproxy wanted a condition there. */
 const unexpected = (rule: string, word: string): string => `'${rule}' ${ENDS_REPLY}'${word}'.`;
 
@@ -316,23 +358,8 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return typeof reply === "string" ? reply : { kind: "return", ...reply };
     }
     case "redirect": {
-      const type = args[0];
-      if (type !== "location" && type !== "prefix" && type !== "scheme")
-        return `'redirect' expects 'location', 'prefix' or 'scheme'`;
-      const fail = (m: string) => ruleError(r, "http-request redirect", m);
-      const value = args[1];
-      if (value === undefined) return fail(`missing argument for '${type}'`);
-      let code = 302;
-      for (let i = 2; i < args.length; i += 2) {
-        if (args[i] !== "code") return `'redirect': '${args[i]}' is not supported by sluice yet`;
-        if (args[i + 1] === undefined) return fail(`missing argument for 'code'`);
-        code = Number(args[i + 1]);
-        if (![301, 302, 303, 307, 308].includes(code))
-          return fail(
-            `'code': unsupported HTTP code '${args[i + 1]}' (must be one of 301, 302, 303, 307 or 308)`,
-          );
-      }
-      return { kind: "redirect", type, value, code };
+      const redirect = parseRedirect(args, true);
+      return typeof redirect === "string" ? ruleError(r, "http-request redirect", redirect) : redirect;
     }
     case "set-header":
     case "add-header": {

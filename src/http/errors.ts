@@ -171,10 +171,19 @@ function reply(statusLine: string, body: string, o: ReplyOptions, noCache: boole
   return Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), b]);
 }
 
-/** A redirect as haproxy 2.6 sends it: no body, and cacheable when permanent (301, 308). */
-export function redirectReply(status: number, location: string, connection: ReplyConnection): Buffer {
+/**
+ * A redirect as haproxy 2.6 sends it: no body, cacheable when permanent (301, 308), with the cookie
+ * a `set-cookie` or `clear-cookie` option gives.
+ */
+export function redirectReply(
+  status: number,
+  location: string,
+  connection: ReplyConnection,
+  cookie: string | undefined,
+): Buffer {
   let head = `HTTP/1.1 ${status} ${reasonFor(status)}\r\ncontent-length: 0\r\nlocation: ${location}\r\n`;
   if (status !== 301 && status !== 308) head += "cache-control: no-cache\r\n";
+  if (cookie !== undefined) head += `set-cookie: ${cookie}\r\n`;
   if (connection !== undefined) head += `connection: ${connection}\r\n`;
   return Buffer.from(head + "\r\n", "latin1");
 }

@@ -115,6 +115,7 @@ export class RtBackend {
   cur = 0;
   total = 0;
   requestRules: CompiledRule<HttpRequestAction>[] = [];
+  redirectRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];
   /** roundrobin, leastconn and first keep their own order of the servers. */
   private readonly lb: Balancer<RtServer> | undefined;

@@ -16,7 +16,10 @@ export interface Route {
 export class RtFrontend {
   readonly name: string;
   readonly requestRules: CompiledRule<HttpRequestAction>[];
+  readonly redirectRules: CompiledRule<HttpRequestAction>[];
   readonly responseRules: CompiledRule<HttpResponseAction>[];
+  /** `monitor fail` conditions: a request for the monitor-uri that meets one gets a 503. */
+  readonly monitorFail: Cond[];
   readonly routes: Route[];
   readonly defaultBackend: RtBackend | undefined;
   /** Connections being served (feconn). */
@@ -44,7 +47,9 @@ export class RtFrontend {
   ) {
     this.name = px.name;
     this.requestRules = compileRules(px.httpRequest, px, "request");
+    this.redirectRules = compileRules(px.redirects, px, "request");
     this.responseRules = compileRules(px.httpResponse, px, "response");
+    this.monitorFail = px.monitorFail.map((c) => compileCondition(c, px.acls));
     const find = (name: string, where: Bind["where"]): RtBackend => {
       const b = backends.get(name);
       if (!b) throw new ConfigError(`Proxy '${px.name}': unable to find required backend: '${name}'.`, where);

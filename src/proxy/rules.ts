@@ -3,7 +3,7 @@ import type { HttpRequestAction, HttpResponseAction, HttpRule, Proxy, ReplySpec 
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
 import { compileLogFormat, formatFor, type LogFormat } from "../acl/log-format.js";
-import { logFormatArgument } from "../config/rules.js";
+import { logFormatArgument, type RedirectAction } from "../config/rules.js";
 import type { SampleContext } from "../acl/context.js";
 import { pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
@@ -27,7 +27,7 @@ export interface CompiledRule<A> {
 export type Verdict =
   | { kind: "continue" }
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec & BuiltReply)
-  | { kind: "redirect"; status: number; location: string };
+  | { kind: "redirect"; status: number; location: string; cookie?: string };
 
 export const CONTINUE: Verdict = { kind: "continue" };
 
@@ -90,8 +90,11 @@ export function evalRequestRules(
       case "return":
         return r.reply ? builtReply(a, r.reply, ctx) : a;
       case "redirect": {
-        const location = redirectLocation(a.type, formatFor(r.format!, ctx), ctx.req);
-        return { kind: "redirect", status: a.code, location };
+        const target = formatFor(r.format!, ctx);
+        // ignore-empty: a location that comes out empty, and the rule does nothing.
+        if (a.ignoreEmpty && a.type === "location" && target === "") break;
+        const location = redirectLocation(a, target, ctx.req);
+        return { kind: "redirect", status: a.code, location, cookie: a.cookie };
       }
       case "set-path":
       case "set-method": {
@@ -111,6 +114,17 @@ export function evalRequestRules(
     }
   }
   return CONTINUE;
+}
+
+/** A proxy's http-request rules, then, unless one of them answered, its `redirect` rules. */
+export function evalRequestSide(
+  side: { requestRules: CompiledRule<HttpRequestAction>[]; redirectRules: CompiledRule<HttpRequestAction>[] },
+  ctx: RuleContext,
+  edits: HeadEdits,
+): Verdict {
+  const v = evalRequestRules(side.requestRules, ctx, edits);
+  if (v.kind !== "continue" || side.redirectRules.length === 0) return v;
+  return evalRequestRules(side.redirectRules, ctx, edits);
 }
 
 /** Applies http-response rules to `edits`; returns a deny verdict or continue. */
@@ -216,14 +230,21 @@ function expandReplacement(template: string, m: RegExpExecArray): string {
   return out;
 }
 
-function redirectLocation(type: "location" | "prefix" | "scheme", value: string, req: HttpHead): string {
-  if (type === "location") return value;
-  // As haproxy 2.6: the request's path and query, without an absolute-form target's scheme and
-  // authority, or "/" when it has no path ("*", "http://host"); a prefix is used as written, but
-  // a prefix of "/" adds nothing (so that a self-redirection can be configured).
+function redirectLocation(a: RedirectAction, value: string, req: HttpHead): string {
+  if (a.type === "location") return value;
+  // As haproxy 2.6: the request's path and query (drop-query: not the query), without an
+  // absolute-form target's scheme and authority, or "/" when it has no path ("*", "http://host");
+  // a prefix is used as written, but a prefix of "/" adds nothing (so that a self-redirection can
+  // be configured).
   const start = pathStart(req.uri);
-  const path = start < 0 ? "/" : start === 0 ? req.uri : req.uri.slice(start);
-  if (type === "prefix") return (value === "/" ? "" : value) + path;
-  const host = headerIndex(req, "host");
-  return `${value}://${host >= 0 ? headerValue(req, host) : ""}${path}`;
+  let path = start < 0 ? "/" : start === 0 ? req.uri : req.uri.slice(start);
+  const q = a.dropQuery ? path.indexOf("?") : -1;
+  if (q >= 0) path = path.slice(0, q);
+  let location: string;
+  if (a.type === "prefix") location = (value === "/" ? "" : value) + path;
+  else {
+    const host = headerIndex(req, "host");
+    location = `${value}://${host >= 0 ? headerValue(req, host) : ""}${path}`;
+  }
+  return a.appendSlash && location !== "" && !location.endsWith("/") ? location + "/" : location;
 }

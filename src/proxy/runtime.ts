@@ -97,6 +97,7 @@ export class Runtime {
       for (const s of px.servers) addresses.push(await resolve(s.host, s.where));
       const be = new RtBackend(px, addresses);
       be.requestRules = compileRules(px.httpRequest, px, "request");
+      be.redirectRules = compileRules(px.redirects, px, "request");
       be.responseRules = compileRules(px.httpResponse, px, "response");
       rt.backends.set(px.name, be);
     }

@@ -25,7 +25,7 @@ import { cleanConnectionHeaders } from "../http/connection.js";
 import { buildReply, errorReply, headOf, redirectReply, type ReplyConnection } from "../http/errors.js";
 import { connectionFor, errorFileBytes, type ErrorFile } from "../http/errorfile.js";
 import {
-  evalRequestRules,
+  evalRequestSide,
   evalResponseRules,
   CONTINUE,
   type CompiledRule,
@@ -36,6 +36,7 @@ import {
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor } from "./forwardfor.js";
+import { pathStart } from "../acl/uri.js";
 import {
   Persistence,
   cacheable,
@@ -490,12 +491,31 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       rec.TR = -1;
       return this.badRequest(400);
     }
+    if (px.monitorUri !== undefined && this.forMonitor(px.monitorUri)) return this.monitor();
     if (px.httpBufferRequest && this.waitForBody()) return;
     this.frontendRules();
   }
 
+  /** The request is for the frontend's monitor-uri: its whole target, or its path and query. */
+  private forMonitor(uri: string): boolean {
+    const target = this.req.uri;
+    if (uri[0] !== "/") return target === uri;
+    const start = pathStart(target);
+    return start >= 0 && target.length - start === uri.length && target.endsWith(uri);
+  }
+
+  /** This transaction is a monitor request: answered by the frontend itself, and not logged. */
+  private monitored = false;
+
+  /** haproxy's answer to its monitor-uri, before any rule: 200, or 503 when a `monitor fail` condition holds. */
+  private monitor(): void {
+    this.monitored = true;
+    const status = this.fe.monitorFail.some((c) => c(this)) ? 503 : 200;
+    this.reply(status, this.errorAnswer(status), "L", "R");
+  }
+
   private frontendRules(): void {
-    const verdict = evalRequestRules(this.fe.requestRules, this, edits);
+    const verdict = evalRequestSide(this.fe, this, edits);
     if (verdict.kind !== "continue") return this.answer(verdict);
     const be = this.fe.route(this);
     if (!be) return this.abortWith(503, "S", "R");
@@ -514,7 +534,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private backendRules(): void {
-    const verdict = evalRequestRules(this.be!.requestRules, this, edits);
+    const verdict = evalRequestSide(this.be!, this, edits);
     if (verdict.kind !== "continue") return this.answer(verdict);
     this.toServer();
   }
@@ -753,7 +773,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         this.rt.counters.denied++;
         return this.sendVerdictReply(v, "P", "R");
       case "redirect": {
-        const bytes = (c: ReplyConnection) => redirectReply(v.status, v.location, c);
+        const bytes = (c: ReplyConnection) => redirectReply(v.status, v.location, c, v.cookie);
         return this.reply(v.status, { bytes, closes: false, http10: false }, "L", "R");
       }
       case "return":
@@ -1752,6 +1772,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.requestLine = "";
     rec.empty = true;
     this.loggedEarly = false;
+    this.monitored = false;
     this.res = undefined;
     this.be = undefined;
     this.beName = "";
@@ -1905,6 +1926,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private emitLog(cause: TermCause, phase: TermPhase): void {
+    if (this.monitored) return;
     const rec = this.rec;
     rec.termCause = cause;
     rec.termPhase = phase;

@@ -898,3 +898,78 @@ test("haproxy's words and places for its messages, as haproxy 2.6 prints them", 
   ];
   for (const [text, expected] of cases) assert.equal(first(text), expected, text);
 });
+
+test("redirect, monitor-uri and monitor fail: haproxy 2.6.12's messages, and its warnings for rules written after those that run after them", () => {
+  const said = (lines: string) =>
+    parse(`${BASE}frontend f\n  bind :1\n${lines}  default_backend b\nbackend b\n`).diagnostics.map(
+      (d) => `${d.level} ${d.where?.line}: ${d.message}`,
+    );
+  const redirect = (m: string) =>
+    `alert 8: error detected in frontend 'f' while parsing redirect rule : ${m}.`;
+  const cases: [string, string[]][] = [
+    ["  redirect\n", [redirect("redirection type expected ('prefix', 'location', or 'scheme')")]],
+    ["  redirect location\n", [redirect("missing argument for 'location'")]],
+    [
+      "  redirect foo /x\n",
+      [
+        redirect(
+          "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was 'foo')",
+        ),
+      ],
+    ],
+    [
+      "  redirect location /x code 305\n",
+      [redirect("'code': unsupported HTTP code '305' (must be one of 301, 302, 303, 307 or 308)")],
+    ],
+    ["  redirect location /x if nope\n", [redirect("error in condition: no such ACL : 'nope'")]],
+    ["  monitor-uri\n", ["alert 8: 'monitor-uri' expects an URI."]],
+    ["  monitor-uri /a /b\n", ["alert 8: 'monitor-uri' cannot handle unexpected argument '/b'."]],
+    ["  monitor\n", ["alert 8: 'monitor' only supports 'fail'."]],
+    [
+      "  monitor fail\n",
+      ["alert 8: 'monitor fail' requires either 'if' or 'unless' followed by a condition."],
+    ],
+    [
+      "  monitor fail if nope\n",
+      ["alert 8: error detected while parsing a 'monitor fail' condition : no such ACL : 'nope'."],
+    ],
+    [
+      "  http-request deny if { path /a }\n  monitor fail if { path /b }\n",
+      [
+        "warning 9: a 'monitor fail' rule placed after an 'http-request' rule will still be processed before.",
+      ],
+    ],
+    [
+      "  use_backend b if { path /x }\n  redirect location /y if { path /z }\n",
+      ["warning 9: a 'redirect' rule placed after a 'use_backend' rule will still be processed before."],
+    ],
+    [
+      "  redirect location /y\n  http-request deny\n",
+      ["warning 9: a 'http-request' rule placed after a 'redirect' rule will still be processed before."],
+    ],
+    [
+      "  use_backend b if { path /x }\n  http-request deny\n",
+      ["warning 9: a 'http-request' rule placed after a 'use_backend' rule will still be processed before."],
+    ],
+    [
+      "  redirect location /y if { res.hdr(x) -m found }\n",
+      [
+        "warning 8: anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'frontend http-request header rule'",
+      ],
+    ],
+  ];
+  for (const [lines, messages] of cases) assert.deepEqual(said(lines), messages, lines);
+  const { config } = parse(
+    `${BASE}frontend f\n  bind :1\n  monitor-uri /health\n  redirect scheme https drop-query if { path /x }\n`,
+  );
+  assert.equal(config.proxies[0]!.monitorUri, "/health");
+  assert.deepEqual(config.proxies[0]!.redirects[0]!.action, {
+    kind: "redirect",
+    type: "scheme",
+    value: "https",
+    code: 302,
+    dropQuery: true,
+    appendSlash: false,
+    ignoreEmpty: false,
+  });
+});

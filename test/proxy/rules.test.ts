@@ -443,6 +443,122 @@ backend b
   }
 });
 
+test("redirect options and the redirect keyword, evaluated after the proxy's http-request rules, as haproxy 2.6.12 sends them", async () => {
+  const b = await httpBackend("b");
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request allow if { path /g }
+  http-request redirect prefix /new drop-query append-slash if { path_beg /a }
+  http-request redirect scheme https code 301 set-cookie SEEN=1 if { path_beg /b }
+  http-request redirect location %[req.hdr(x-to)] ignore-empty if { path_beg /c }
+  http-request deny deny_status 404 if { path_beg /c }
+  redirect location /static%[x] code 307 clear-cookie OLD if { path_beg /d }
+  redirect prefix http://other.example if { path_beg /e }
+  redirect location /g2 if { path /g }
+  use_backend b2 if { path /f }
+  default_backend b
+backend b
+  server s 127.0.0.1:${b.port}
+backend b2
+  redirect location /be
+  server s 127.0.0.1:${b.port}
+`);
+  try {
+    const c = new Client(q.port);
+    const get = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nHost: H\r\n${extra}\r\n`;
+    c.send(
+      get("/a/x?q=1") +
+        get("/b?z") +
+        get("/c", "X-To: /there\r\n") +
+        get("/d") +
+        get("/e/1?2") +
+        get("/f") +
+        get("/g"),
+    );
+    const found = (to: string, extra = "") =>
+      `HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: ${to}\r\ncache-control: no-cache\r\n${extra}\r\n`;
+    const all =
+      found("/new/a/x/") +
+      "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: https://H/b?z\r\nset-cookie: SEEN=1; path=/;\r\n\r\n" +
+      found("/there") +
+      "HTTP/1.1 307 Temporary Redirect\r\ncontent-length: 0\r\nlocation: /static%[x]\r\ncache-control: no-cache\r\nset-cookie: OLD; path=/; Max-Age=0;\r\n\r\n" +
+      found("http://other.example/e/1?2") +
+      found("/be") +
+      found("/g2");
+    assert.equal(await c.until((t) => t.length >= all.length), all);
+    // ignore-empty: without X-To the redirect does nothing, and the next rule answers.
+    c.send(get("/c"));
+    assert.equal(
+      (await c.until((t) => /404 /.test(t.slice(all.length)))).slice(all.length, all.length + 22),
+      "HTTP/1.1 404 Not Found",
+    );
+    c.close();
+    assert.equal(b.seen.length, 0);
+  } finally {
+    await q.stop();
+    await b.close();
+  }
+});
+
+test("monitor-uri: the frontend answers before any rule, 503 under monitor fail, and logs nothing", async () => {
+  const rx = await syslogReceiver();
+  const b = await httpBackend("b");
+  const q = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  monitor-uri /health
+  monitor fail if { req.hdr(x-fail) -m found }
+  http-request deny if { path_beg /health }
+  default_backend b
+frontend g
+  bind 127.0.0.1:1
+  monitor-uri http://h/check
+  default_backend b
+backend b
+  server s 127.0.0.1:${b.port}
+`);
+  try {
+    const [f, g] = q.ports;
+    const c = new Client(f!);
+    c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\nHEAD /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    const head200 =
+      "HTTP/1.1 200 OK\r\ncontent-length: 63\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n";
+    const both = `${head200}<html><body><h1>200 OK</h1>\nThe proxy is alive.\n</body></html>\n${head200}`;
+    assert.equal(await c.until((t) => t.length >= both.length), both);
+    c.close();
+    assert.match(
+      await exchange(f!, "GET /health HTTP/1.1\r\nX-Fail: 1\r\nConnection: close\r\n\r\n"),
+      /^HTTP\/1\.1 503 /,
+    );
+    // The path and query are compared: this one is not the monitor's, and meets the deny.
+    assert.match(
+      await exchange(f!, "GET /health?a=1 HTTP/1.1\r\nConnection: close\r\n\r\n"),
+      /^HTTP\/1\.1 403 /,
+    );
+    // Without a leading slash, the whole target is compared.
+    assert.match(
+      await exchange(g!, "GET http://h/check HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"),
+      /^HTTP\/1\.1 200 OK\r\n.*\r\n\r\n<html>/s,
+    );
+    assert.match(
+      await exchange(g!, "GET /check HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"),
+      /\r\n\r\nb$/,
+    );
+    // Only the two requests that were not the monitor's are logged.
+    await waitFor(() => rx.lines.length >= 2, 2000, "two log lines");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(
+      rx.lines.map((l) => / (\d{3}) \d+ .*"(.*)"$/.exec(l)!.slice(1).join(" ")),
+      ["403 GET /health?a=1 HTTP/1.1", "200 GET /check HTTP/1.1"],
+    );
+  } finally {
+    await q.stop();
+    await b.close();
+    await rx.close();
+  }
+});
+
 test("an ACL whose sample is not there never matches: request headers in http-response rules, as in haproxy 2.6.12", async () => {
   const b = await httpBackend("b");
   cleanup.push(b.close);
