@@ -333,6 +333,8 @@ export interface ProxySettings {
   httpConnMode: HttpConnMode;
   httpReuse: HttpReuse;
   forwardfor?: ForwardFor;
+  /** option originalto: the address the client connected to (ifNone unused). */
+  originalto?: ForwardFor;
   /** `log global` copies the global targets; undefined means no `log` line seen. */
   logs: LogTarget[];
   logGlobal: boolean;

@@ -587,6 +587,10 @@ class ConfigParser {
       p.forwardfor = undefined;
       ignored("'option forwardfor'");
     }
+    if (p.originalto) {
+      p.originalto = undefined;
+      ignored("'option originalto'");
+    }
     if (p.httpBufferRequest) {
       p.httpBufferRequest = false;
       ignored("'option http-buffer-request'");

@@ -202,33 +202,13 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       px.redispatch = { interval };
       return;
     }
-    case "forwardfor": {
+    case "forwardfor":
+    case "originalto": {
       if (!onlyPositive()) return;
-      const ff: ForwardFor = { header: "X-Forwarded-For", ifNone: false };
-      for (let i = 2; i < c.words.length; i++) {
-        const w = c.words[i];
-        if (w === "if-none") ff.ifNone = true;
-        else if (w === "header" || w === "except") {
-          const v = c.words[++i];
-          const expects =
-            w === "header"
-              ? `'option forwardfor header' expects <header_name> as argument.`
-              : `'option forwardfor except' expects <address>[/mask] as argument.`;
-          if (v === undefined || v === "") return c.alert(expects);
-          if (w === "header") ff.header = v;
-          else {
-            const net = parseNetwork(v);
-            // haproxy takes a dotted mask whose bits are not contiguous; sluice says why it does not.
-            if (typeof net === "string")
-              return c.alert(/\/.*\./.test(v) ? `'option forwardfor' : ${net}.` : expects);
-            ff.except = net;
-          }
-        } else
-          return c.alert(
-            `'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.`,
-          );
-      }
-      px.forwardfor = ff;
+      const ff = addressHeader(c, name);
+      if (ff === undefined) return;
+      if (name === "forwardfor") px.forwardfor = ff;
+      else px.originalto = ff;
       return;
     }
     case "httpchk":
@@ -240,6 +220,43 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     default:
       c.alert(`unknown option '${name}' (or not supported by sluice yet).`);
   }
+}
+
+/**
+ * `option forwardfor [except NET] [header NAME] [if-none]` and `option originalto [except NET]
+ * [header NAME]`: the header that tells the server the client's address, or the one it connected to.
+ */
+function addressHeader(c: KeywordContext, name: "forwardfor" | "originalto"): ForwardFor | undefined {
+  const ff: ForwardFor = {
+    header: name === "forwardfor" ? "X-Forwarded-For" : "X-Original-To",
+    ifNone: false,
+  };
+  for (let i = 2; i < c.words.length; i++) {
+    const w = c.words[i];
+    if (w === "if-none" && name === "forwardfor") ff.ifNone = true;
+    else if (w === "header" || w === "except") {
+      const v = c.words[++i];
+      const expects =
+        w === "header"
+          ? `'option ${name} header' expects <header_name> as argument.`
+          : `'option ${name} except' expects <address>[/mask] as argument.`;
+      if (v === undefined || v === "") return void c.alert(expects);
+      if (w === "header") ff.header = v;
+      else {
+        const net = parseNetwork(v);
+        // haproxy takes a dotted mask whose bits are not contiguous; sluice says why it does not.
+        if (typeof net === "string")
+          return void c.alert(/\/.*\./.test(v) ? `'option ${name}' : ${net}.` : expects);
+        ff.except = net;
+      }
+    } else
+      return void c.alert(
+        name === "forwardfor"
+          ? `'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.`
+          : `'option originalto' only supports optional values: 'except' and 'header'.`,
+      );
+  }
+  return ff;
 }
 
 const isHashFunction = (f: string): f is HashFunction =>

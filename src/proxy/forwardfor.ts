@@ -1,4 +1,5 @@
-// `option forwardfor [except NET] [header NAME] [if-none]`: the client address for the server.
+// `option forwardfor [except NET] [header NAME] [if-none]`: the client address for the server;
+// `option originalto [except NET] [header NAME]`: the address the client connected to.
 import { BlockList, isIPv4 } from "node:net";
 import type { ForwardFor } from "../config/model.js";
 import type { HttpHead } from "../http/message.js";
@@ -35,6 +36,20 @@ export function forwardedFor(
   const ifNone = (fe?.ifNone ?? true) && (be?.ifNone ?? true);
   if (ifNone && headerIndex(req, header.toLowerCase()) >= 0) return undefined;
   return `${header}: ${ip}`;
+}
+
+/**
+ * option originalto's header line, or undefined: the backend's header name first, and no line for
+ * a destination in either's `except` network.
+ */
+export function originalTo(
+  fe: ForwardFor | undefined,
+  be: ForwardFor | undefined,
+  dst: string,
+): string | undefined {
+  const ip = dst.startsWith("::ffff:") && isIPv4(dst.slice(7)) ? dst.slice(7) : dst;
+  if (excepted(fe, ip) || excepted(be, ip)) return undefined;
+  return `${(be ?? fe)!.header}: ${ip}`;
 }
 
 function excepted(ff: ForwardFor | undefined, ip: string): boolean {

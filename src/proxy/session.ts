@@ -35,7 +35,7 @@ import {
 } from "./rules.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
-import { forwardedFor } from "./forwardfor.js";
+import { forwardedFor, originalTo } from "./forwardfor.js";
 import { pathStart } from "../acl/uri.js";
 import {
   Persistence,
@@ -703,13 +703,19 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     else this.req = parsed;
   }
 
-  /** X-Forwarded-For and the Connection header the server should see, per the connection mode. */
+  /** X-Forwarded-For, X-Original-To and the Connection header the server should see, per the connection mode. */
   private prepareOutgoingHead(be: RtBackend): void {
     const req = this.req;
     const feFf = this.fe.px.forwardfor;
     const beFf = be.px.forwardfor;
     if (feFf || beFf) {
       const line = forwardedFor(feFf, beFf, req, this.src);
+      if (line) edits.add.push(line);
+    }
+    const feOt = this.fe.px.originalto;
+    const beOt = be.px.originalto;
+    if (feOt || beOt) {
+      const line = originalTo(feOt, beOt, this.dst);
       if (line) edits.add.push(line);
     }
     // Other versions than 1.0 and 1.1 leave as HTTP/1.1, and odd separators as single spaces.

@@ -973,3 +973,29 @@ test("redirect, monitor-uri and monitor fail: haproxy 2.6.12's messages, and its
     ignoreEmpty: false,
   });
 });
+
+test("option originalto: haproxy 2.6.12's messages", () => {
+  const said = (line: string) =>
+    parse(`${BASE}frontend f\n  bind :1\n  ${line}\n`).diagnostics.map(
+      (d) => `${d.where?.line}: ${d.message}`,
+    );
+  assert.deepEqual(said("option originalto header"), [
+    "8: 'option originalto header' expects <header_name> as argument.",
+  ]);
+  assert.deepEqual(said("option originalto except"), [
+    "8: 'option originalto except' expects <address>[/mask] as argument.",
+  ]);
+  assert.deepEqual(said("option originalto if-none"), [
+    "8: 'option originalto' only supports optional values: 'except' and 'header'.",
+  ]);
+  assert.deepEqual(said("no option originalto"), [
+    "8: negation/default is not supported for option 'originalto'.",
+  ]);
+  assert.deepEqual(said("option originalto except 10.0.0.0/8 header X-Dst"), []);
+  assert.deepEqual(
+    parse(`${BASE}frontend f\n  mode tcp\n  bind :1\n  option originalto\n`).diagnostics.map(
+      (d) => d.message,
+    ),
+    ["'option originalto' ignored for frontend 'f' as it requires HTTP mode."],
+  );
+});

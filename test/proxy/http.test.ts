@@ -287,6 +287,42 @@ backend bk
   }
 });
 
+test("option originalto adds the address the client connected to, after X-Forwarded-For; the backend's name, either's except", async () => {
+  // Each row: the frontend's option, the backend's (none: no option there), and the header lines
+  // the server received from haproxy 2.6.12 (names lower-cased) past Host.
+  const rows: [string, string | undefined, string[]][] = [
+    ["", "", ["x-original-to: 127.0.0.1"]],
+    ["header X-Dst", undefined, ["x-dst: 127.0.0.1"]],
+    // The backend's option, even without a header of its own, names the header.
+    ["header X-Dst", "", ["x-original-to: 127.0.0.1"]],
+    ["header X-A", "header X-B", ["x-b: 127.0.0.1"]],
+    ["", "except 127.0.0.0/8", []],
+    ["except 10.0.0.0/8", "", ["x-original-to: 127.0.0.1"]],
+  ];
+  for (const [fe, be, want] of rows) {
+    const [b] = await backends("b");
+    const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  option originalto ${fe}
+  option forwardfor
+  default_backend bk
+backend bk
+  ${be === undefined ? "" : `option originalto ${be}`}
+  server b 127.0.0.1:${b!.port}
+`);
+    await get(p.port);
+    const h = b!.seen[0]!.headers;
+    const lines: string[] = [];
+    for (let i = 0; i < h.length; i += 2) lines.push(`${h[i]!.toLowerCase()}: ${h[i + 1]}`);
+    assert.deepEqual(
+      lines.filter((l) => !/^(host|connection):/.test(l)),
+      ["x-forwarded-for: 127.0.0.1", ...want],
+      `frontend "${fe}", backend "${be}"`,
+    );
+  }
+});
+
 test("header names keep the client's case; HEAD, 204 and 304 have no body", async () => {
   let seenRaw = "";
   const srv = await headServer((head, s) => {
