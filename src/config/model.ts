@@ -388,6 +388,8 @@ export interface ProxySettings {
    * target without scheme and authority, else with the whole target.
    */
   monitorUri?: string;
+  /** http-send-name-header: the header (in lower case) that tells each server its own name. */
+  sendNameHeader?: string;
 }
 
 export interface Proxy extends ProxySettings {

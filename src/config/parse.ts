@@ -62,7 +62,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "enabled",
   "dispatch",
   "email-alert",
-  "http-send-name-header",
   "dynamic-cookie-key",
   "max-keep-alive-queue",
   "load-server-state-from-file",

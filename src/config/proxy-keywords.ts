@@ -885,6 +885,16 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       placeCheck(c, p, s.cond, "http-request");
     },
   },
+  "http-send-name-header": {
+    // Outside a backend haproxy warns, and still reads the line (which then does nothing).
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      capOk(c, "be", "http-send-name-header");
+      if (!c.words[1]) return c.alert(`'http-send-name-header' requires a header string.`);
+      c.px.sendNameHeader = c.words[1].toLowerCase();
+    },
+  },
   "monitor-uri": {
     cap: "fe",
     defaults: true,

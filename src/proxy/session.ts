@@ -718,6 +718,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       const line = originalTo(feOt, beOt, this.dst);
       if (line) edits.add.push(line);
     }
+    // http-send-name-header: the request's own lines of that name go; ours is added as it leaves.
+    const nameHeader = be.px.sendNameHeader;
+    if (nameHeader !== undefined)
+      for (let i = headerIndex(req, nameHeader); i >= 0; i = headerIndex(req, nameHeader, i + 1))
+        edits.dropHeader(i);
     // Other versions than 1.0 and 1.1 leave as HTTP/1.1, and odd separators as single spaces.
     edits.startLine ??= normalizedStartLine(req);
     // What the client said of its own connection is not the server's business: the connection mode
@@ -1185,6 +1190,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return c;
   }
 
+  /** http-send-name-header: the server that takes the request (after any retry) is named last in its head. */
+  private withServerName(head: Buffer): Buffer {
+    const name = this.be!.px.sendNameHeader;
+    if (name === undefined) return head;
+    const line = Buffer.from(`${name}: ${this.srv!.name}\r\n\r\n`, "latin1");
+    return Buffer.concat([head.subarray(0, head.length - 2), line]);
+  }
+
   onServerConnect(): void {
     const rec = this.rec;
     rec.Tc = Date.now() - this.connectStart;
@@ -1194,7 +1207,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.sbuf = undefined;
     this.resBody = Body.None;
     const s = this.conn!;
-    const head = this.outHead!;
+    const head = this.withServerName(this.outHead!);
     this.outHead = undefined;
     this.arm(this.be!.px.timeouts.server);
     if (this.reqBody === Body.Done) s.write(head);

@@ -8,6 +8,7 @@ import {
   Client,
   exchange,
   headServer,
+  closedPort,
   rawServer,
   recordEnd,
   waitFor,
@@ -321,6 +322,44 @@ backend bk
       `frontend "${fe}", backend "${be}"`,
     );
   }
+});
+
+test("http-send-name-header: the server that takes the request is named last in its head, the client's lines of that name gone", async () => {
+  const heads: string[] = [];
+  const srv = await headServer((head, s) => {
+    heads.push(head);
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  cleanup.push(srv.close);
+  const dead = await closedPort();
+  const p = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  http-send-name-header X-Srv
+  option redispatch
+  retries 1
+  server down 127.0.0.1:${dead}
+  server alpha 127.0.0.1:${srv.port}
+  server beta 127.0.0.1:${srv.port}
+`);
+  // Round robin starts with the server that refuses: the retry goes to alpha, which is named.
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  for (let i = 0; i < 3; i++) {
+    c.send("GET / HTTP/1.1\r\nHost: x\r\nX-Srv: fake\r\nx-srv: fake2\r\n\r\n");
+    await c.response();
+  }
+  // As haproxy 2.6.12 sent them (header names aside: it writes them in lower case).
+  assert.deepEqual(
+    heads.map((h) => h.split("\r\n").slice(1, -2)),
+    [
+      ["Host: x", "x-srv: alpha"],
+      ["Host: x", "x-srv: beta"],
+      ["Host: x", "x-srv: alpha"],
+    ],
+  );
 });
 
 test("header names keep the client's case; HEAD, 204 and 304 have no body", async () => {
