@@ -7,6 +7,7 @@ import { parseReply, type ReplyReporter } from "./rules.js";
 import { buildReply, HAPROXY_PAGES } from "../http/errors.js";
 import { parseErrorFile, type ErrorFile } from "../http/errorfile.js";
 import { atol } from "./c-numbers.js";
+import { wireText } from "../http/chars.js";
 import type { Reporter } from "./server.js";
 
 /** Reads each errorfile once, by path, as haproxy does: its messages and warnings come once too. */
@@ -50,7 +51,7 @@ export class ErrorFileLoader {
     const known = this.loaded.get(key);
     if (known) return known;
     const reason = code === 302 ? "Found" : "See Other";
-    const raw = `HTTP/1.1 ${code} ${reason}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ${url}\r\n\r\n`;
+    const raw = `HTTP/1.1 ${code} ${reason}\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: ${wireText(url)}\r\n\r\n`;
     const f = this.parse(Buffer.from(raw, "latin1"));
     if (typeof f !== "string") this.loaded.set(key, f);
     return f;
@@ -128,7 +129,7 @@ export function httpErrorKeyword(c: ErrorsContext): void {
   const r: ReplyReporter = {
     warning: (m) => c.warning(m),
     load: (path) => c.errorFiles.load(path),
-    // Its replies are built once: nothing of a request goes in them.
+    // lf-string, lf-file and hdr are refused below, whatever they say.
     logFormat: () => undefined,
     bufsize: c.errorFiles.bufsize,
     fail: (m) => `http-error : ${m}`,

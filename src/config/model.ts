@@ -118,6 +118,7 @@ export interface Condition {
  */
 export interface ReplySpec {
   status: number;
+  /** Its texts are bytes, one character each (see wireText): a file's as read, the configuration's in UTF-8. */
   contentType?: string;
   body?: string;
   /** `lf-string`, `lf-file`: the body as a log-format string, built for each request. */

@@ -467,9 +467,8 @@ function httpCheck(c: KeywordContext): void {
 /**
  * haproxy resolves a condition's ACL names when it reads the rule, so an ACL must be declared
  * before the rules that use it; `what` is haproxy's name for the rule in the message. It also
- * warns when an ACL's sample does not exist where the rule runs (`place`).
+ * warns when an ACL's sample does not exist where the rule runs (`place`, none for a monitor's).
  */
-/** Checks a condition's ACLs: an alert for one that cannot be, haproxy's warning for misplaced ones. */
 function checkCondition(
   c: KeywordContext,
   p: Proxy,
@@ -806,8 +805,14 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof action === "string") return c.alert(action, endsReply(action));
       const bad = logFormatError(action, "request", r);
       if (bad) return c.alert(bad);
+      const problem = conditionProblem(p, s.cond);
+      if (problem !== undefined)
+        return c.alert(
+          `error detected while parsing an 'http-request ${action.kind}' condition : ${problem}`,
+        );
+      // haproxy's order: the rule read whole, then its warnings.
       misplaced(c, p, "http-request", ["redirect", "use_backend", "use-server"]);
-      if (!checkCondition(c, p, s.cond, `an 'http-request ${action.kind}' condition`, "http-request")) return;
+      placeCheck(c, p, s.cond, "http-request");
       p.httpRequest.push({ action, cond: s.cond, where: c.where });
     },
   },

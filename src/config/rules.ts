@@ -10,6 +10,7 @@ import type {
 } from "./model.js";
 import type { ErrorFile } from "../http/errorfile.js";
 import { HAPROXY_PAGES } from "../http/errors.js";
+import { wireText } from "../http/chars.js";
 import { compileLogFormat } from "../acl/log-format.js";
 import { ConfigError } from "./errors.js";
 import { atol } from "./c-numbers.js";
@@ -105,9 +106,9 @@ export function parseReply(
       if (lower === "content-length" || lower === "transfer-encoding" || lower === "content-type")
         r.warning(`header '${v}' always ignored by the http reply.`);
       else {
-        const bad = r.logFormat(value);
+        const bad = r.logFormat(wireText(value));
         if (bad) return fail(bad);
-        hdrs.push({ name: v, value });
+        hdrs.push({ name: wireText(v), value: wireText(value) });
       }
       i += 3;
       continue;
@@ -117,9 +118,9 @@ export function parseReply(
     if (kw === "status") {
       status = atol(v);
       if (status < 200 || status > 599) return fail(`Unexpected status code '${status}'`);
-    } else if (kw === "content-type") contentType = v;
-    else if (kw === "string") body = v;
-    else if (kw === "lf-string") lf = v;
+    } else if (kw === "content-type") contentType = wireText(v);
+    else if (kw === "string") body = wireText(v);
+    else if (kw === "lf-string") lf = wireText(v);
     else if (kw === "errorfiles") errorfiles = v;
     else if (kw === "errorfile") {
       const f = r.load(v);
@@ -170,7 +171,7 @@ export function parseReply(
   return { reply: { status, contentType, body: body ?? (page ? undefined : ""), ...extra }, next };
 }
 
-/** A reply's `file` or `lf-file`: its text, or haproxy's reason for refusing it. */
+/** A reply's `file` or `lf-file`: its bytes (one character each), or haproxy's reason for refusing it. */
 function readPayload(path: string, bufsize: number): { body?: string; error?: string } {
   let raw: Buffer;
   try {
@@ -181,7 +182,7 @@ function readPayload(path: string, bufsize: number): { body?: string; error?: st
   }
   if (raw.length > bufsize)
     return { error: `file '${path}' exceeds the buffer size (${raw.length} > ${bufsize})` };
-  return { body: raw.toString("utf8") };
+  return { body: raw.toString("latin1") };
 }
 
 /** The words of a reply, and what each expects after it. */
@@ -253,8 +254,10 @@ function ruleReply(
 }
 
 /** The text of an action's log-format argument: a header's value, a replacement, a path, a method, a target. */
-export const logFormatArgument = (a: HttpRequestAction | HttpResponseAction): string | undefined =>
-  "value" in a ? a.value : a.kind === "replace-header" ? a.replace : undefined;
+export function logFormatArgument(a: HttpRequestAction | HttpResponseAction): string | undefined {
+  const text = "value" in a ? a.value : a.kind === "replace-header" ? a.replace : undefined;
+  return text === undefined ? undefined : wireText(text);
+}
 
 /** haproxy's refusal of an action's log-format argument, or undefined when it compiles. */
 export function logFormatError(
@@ -306,8 +309,8 @@ export function parseRedirect(args: string[], logFormat: boolean): RedirectActio
         code = atol(v);
         if (code < 301 || code > 308 || (code > 303 && code < 307))
           return `'code': unsupported HTTP code '${v}' (must be one of 301, 302, 303, 307 or 308)`;
-      } else if (w === "set-cookie") cookie = `${v}; path=/;`;
-      else if (w === "clear-cookie") cookie = `${v}; path=/; Max-Age=0;`;
+      } else if (w === "set-cookie") cookie = `${wireText(v)}; path=/;`;
+      else if (w === "clear-cookie") cookie = `${wireText(v)}; path=/; Max-Age=0;`;
       else {
         type = w as RedirectAction["type"];
         // Taken as written: a log-format string whose every percent sign is a percent sign.

@@ -1,6 +1,13 @@
 // The byte classes and delimiters of HTTP/1.1 (RFC 9110 5.6, RFC 9112), and the byte-level helpers
 // shared by the head parser, the chunked-body scanner and the Connection header's rewriting.
 
+/**
+ * Configuration text as the bytes it stands for, one character per byte (latin1): the form every
+ * string of the data path takes, so that what a user wrote in UTF-8 leaves in UTF-8, as haproxy
+ * sends the configuration's bytes.
+ */
+export const wireText = (s: string): string => Buffer.from(s, "utf8").toString("latin1");
+
 export const CR = 13;
 export const LF = 10;
 export const SP = 32;

@@ -161,7 +161,7 @@ export function buildReply(status: number, body: string, o: ReplyOptions): Buffe
 }
 
 function reply(statusLine: string, body: string, o: ReplyOptions, noCache: boolean): Buffer {
-  const b = Buffer.from(body, "utf8");
+  const b = Buffer.from(body, "latin1");
   const lines = [`HTTP/1.1 ${statusLine}`, ...(o.headers ?? [])];
   // haproxy's encoder sends no length with a 204, which has no body.
   if (!statusLine.startsWith("204 ")) lines.push(`content-length: ${b.length}`);

@@ -1,6 +1,6 @@
 // `option forwardfor [except NET] [header NAME] [if-none]`: the client address for the server;
 // `option originalto [except NET] [header NAME]`: the address the client connected to.
-import { BlockList, isIPv4 } from "node:net";
+import { BlockList, isIP, isIPv4 } from "node:net";
 import type { ForwardFor } from "../config/model.js";
 import type { HttpHead } from "../http/message.js";
 import { headerIndex } from "../http/parse.js";
@@ -48,7 +48,8 @@ export function originalTo(
   dst: string,
 ): string | undefined {
   const ip = dst.startsWith("::ffff:") && isIPv4(dst.slice(7)) ? dst.slice(7) : dst;
-  if (excepted(fe, ip) || excepted(be, ip)) return undefined;
+  // haproxy adds none for a destination that is no IP address.
+  if (!isIP(ip) || excepted(fe, ip) || excepted(be, ip)) return undefined;
   return `${(be ?? fe)!.header}: ${ip}`;
 }
 

@@ -27,9 +27,12 @@ export interface CompiledRule<A> {
 export type Verdict =
   | { kind: "continue" }
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec & BuiltReply)
-  | { kind: "redirect"; status: number; location: string; cookie?: string };
+  | { kind: "redirect"; status: number; location: string; cookie?: string }
+  /** A request rule's rewrite that the buffer cannot hold. */
+  | { kind: "failed" };
 
 export const CONTINUE: Verdict = { kind: "continue" };
+const REWRITE_FAILED: Verdict = { kind: "failed" };
 
 /** The rules of one side (`http-request` or `http-response`) of a proxy, compiled. */
 export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
@@ -71,7 +74,11 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
 
 /** What rules act on: header edits that later rules and ACLs must see are applied by re-parsing the head (rare). */
 export interface RuleContext extends SampleContext {
-  reparse(edits: HeadEdits): void;
+  /**
+   * Applies the edits to the head; false when the head no longer fits in a buffer (haproxy's failed
+   * rewrite, which its default strict mode answers with a 500).
+   */
+  reparse(edits: HeadEdits): boolean;
 }
 
 export function evalRequestRules(
@@ -105,12 +112,12 @@ export function evalRequestRules(
         const q = req.uri.indexOf("?");
         const uri = a.kind === "set-path" ? value + (q >= 0 ? req.uri.slice(q) : "") : req.uri;
         edits.startLine = `${method} ${uri} ${ver}`;
-        ctx.reparse(edits);
+        if (!ctx.reparse(edits)) return REWRITE_FAILED;
         break;
       }
       default:
         editHeaders(a, r, ctx, ctx.req, edits);
-        ctx.reparse(edits);
+        if (!ctx.reparse(edits)) return REWRITE_FAILED;
     }
   }
   return CONTINUE;
@@ -241,7 +248,8 @@ function redirectLocation(a: RedirectAction, value: string, req: HttpHead): stri
   const q = a.dropQuery ? path.indexOf("?") : -1;
   if (q >= 0) path = path.slice(0, q);
   let location: string;
-  if (a.type === "prefix") location = (value === "/" ? "" : value) + path;
+  // The prefix written as "/" (not one that only comes out so) adds nothing.
+  if (a.type === "prefix") location = (a.value === "/" ? "" : value) + path;
   else {
     const host = headerIndex(req, "host");
     location = `${value}://${host >= 0 ? headerValue(req, host) : ""}${path}`;

@@ -684,7 +684,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /** Header edits that rules made become the head that later rules and ACLs see. */
-  reparse(made: HeadEdits): void {
+  reparse(made: HeadEdits): boolean {
     const target = this.phase === Phase.Exchange && this.res ? "res" : "req";
     const head = target === "res" ? this.res! : this.req;
     // The sender's lines take their outgoing form now; what rules write stays as written (a value's
@@ -697,10 +697,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2)
         : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false);
     made.reset();
-    if (typeof parsed === "number") return;
+    if (typeof parsed === "number") return true;
     parsed.looseValue = parsed.bareLf = false;
     if (target === "res") this.res = parsed;
     else this.req = parsed;
+    // A rewritten head may grow into the space haproxy keeps for rewrites, not past it (measured).
+    return parsed.weight <= g.bufsize - 62;
   }
 
   /** X-Forwarded-For, X-Original-To and the Connection header the server should see, per the connection mode. */
@@ -770,6 +772,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     switch (v.kind) {
       case "continue":
         return;
+      case "failed":
+        // haproxy logs it without TR, as a proxy's refusal (PR--).
+        this.rec.TR = -1;
+        return this.abortWith(500, "P", "R");
       case "tarpit": {
         this.cookiesForLog();
         this.rt.counters.denied++;

@@ -178,7 +178,7 @@ ${FRONTEND}  server a 127.0.0.1:${a!.port}
 test("large and chunked bodies both ways arrive byte for byte", async () => {
   const payload = randomBytes(5 * 1024 * 1024);
   const digest = createHash("sha256").update(payload).digest("hex");
-  const b = await httpBackend("echo", (req, res, body) => {
+  const b = await httpBackend("echo", (_req, res, body) => {
     res.setHeader("X-Sha", createHash("sha256").update(body).digest("hex"));
     // Answer chunked: several writes without Content-Length.
     for (let i = 0; i < body.length; i += 256 * 1024) res.write(body.subarray(i, i + 256 * 1024));
