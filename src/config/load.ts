@@ -37,7 +37,9 @@ export function loadConfig(paths: string[], env: Env = process.env): ParseResult
 /** One diagnostic as haproxy prints it, e.g. `[ALERT]    (123) : config : parsing [a.cfg:8] : ...`. */
 export function formatDiagnostic(d: Diagnostic, pid = process.pid): string {
   const tag = d.level === "alert" ? "[ALERT]   " : "[WARNING] ";
-  const loc = d.where ? `parsing [${d.where.file}:${d.where.line}]${d.tight ? "" : " "}: ` : "";
+  const loc = !d.where
+    ? ""
+    : `${d.checked ? "Parsing" : "parsing"} [${d.where.file}:${d.where.line}]${d.tight || d.checked ? "" : " "}: `;
   return `${tag} (${pid}) : config : ${loc}${d.message}`;
 }
 

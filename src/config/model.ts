@@ -339,7 +339,8 @@ export interface ProxySettings {
   /** `log global` copies the global targets; undefined means no `log` line seen. */
   logs: LogTarget[];
   logGlobal: boolean;
-  logFormat?: "httplog" | "httplog-clf" | "tcplog";
+  /** The log line: a fixed format, or `log-format`'s (checked past parsing, as haproxy does). */
+  logFormat?: "httplog" | "httplog-clf" | "tcplog" | { custom: string; where: Where };
   /** Where `option httplog` was set, for the warning of a proxy not in mode http. */
   httplogWhere?: Where;
   dontlognull: boolean;
@@ -419,6 +420,8 @@ export interface Diagnostic {
   message: string;
   /** haproxy prints this one's place as `parsing [f:l]:`, without its usual blank before the colon. */
   tight?: boolean;
+  /** Found by haproxy's checks past parsing, which print the place as `Parsing [f:l]:`. */
+  checked?: boolean;
 }
 
 export interface Config {

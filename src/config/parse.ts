@@ -17,6 +17,7 @@ import {
   resolveReplyErrorFiles,
 } from "./errorfiles.js";
 import type { Reporter } from "./server.js";
+import { compileLogLine } from "../log/log-format.js";
 
 export interface SourceFile {
   name: string;
@@ -37,7 +38,6 @@ const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
 
 /** haproxy 2.6 keywords a user may well write that sluice refuses for now: said so, not "unknown". */
 const LATER_PROXY_KEYWORDS = new Set([
-  "log-format",
   "log-format-sd",
   "error-log-format",
   "stats",
@@ -324,10 +324,12 @@ class ConfigParser {
       (p) => p.name === name && ((fe && hasFrontend(p)) || (be && hasBackend(p))),
     );
     if (dup)
-      this.alert(
-        `${kind} '${name}' has the same name as ${dup.kind} '${name}' declared at ${dup.where.file}:${dup.where.line}.`,
+      this.diagnostics.push({
+        level: "alert",
         where,
-      );
+        checked: true,
+        message: `${kind} '${name}' has the same name as ${dup.kind} '${name}' declared at ${dup.where.file}:${dup.where.line}.`,
+      });
     const proxy: Proxy = {
       ...cloneSettings(base),
       name,
@@ -499,7 +501,8 @@ class ConfigParser {
       this.hashExpression(p);
       if (p.mode !== "http") this.notHttp(p);
       if (p.mode !== "http") this.httplogFallback(p);
-      if (hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
+      // haproxy gives up on a proxy's log format it cannot read before it looks for its targets.
+      if (this.logFormatOk(p) && hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
         this.warning(`log format ignored for ${typeName(p)} since it has no log address.`);
       if (p.mode !== "http") this.httpOnlyIgnored(p);
       if ((p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
@@ -519,6 +522,21 @@ class ConfigParser {
       this.errorResponses(p);
     }
     this.errorFiles.checkRoom((m) => this.warning(m));
+  }
+
+  /** A frontend's log-format, compiled as haproxy checks it once every section is read. */
+  private logFormatOk(p: Proxy): boolean {
+    const lf = p.logFormat;
+    if (!hasFrontend(p) || typeof lf !== "object") return true;
+    const line = compileLogLine(lf.custom);
+    if (typeof line !== "string") return true;
+    this.diagnostics.push({
+      level: "alert",
+      where: lf.where,
+      checked: true,
+      message: `failed to parse log-format : ${line}.`,
+    });
+    return false;
   }
 
   /** The proxy's errorfiles, and its rules' replies that name an http-errors section. */

@@ -171,12 +171,13 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       else {
         if (c.proxy && !hasFrontend(c.proxy))
           c.warning(`backend '${c.proxy.name}' : 'option httplog' directive is ignored in backends.`);
-        px.logFormat = c.words[2] === "clf" ? "httplog-clf" : "httplog";
+        setLogFormat(c, c.words[2] === "clf" ? "httplog-clf" : "httplog");
         px.httplogWhere = c.where;
       }
       return;
     case "tcplog":
-      px.logFormat = negate ? undefined : "tcplog";
+      if (negate) px.logFormat = undefined;
+      else setLogFormat(c, "tcplog");
       return;
     case "http-server-close":
       px.httpConnMode = negate ? "keep-alive" : "server-close";
@@ -257,6 +258,24 @@ function addressHeader(c: KeywordContext, name: "forwardfor" | "originalto"): Fo
       );
   }
   return ff;
+}
+
+/** haproxy's name for each log format, in its warnings. */
+const formatName = (f: NonNullable<ProxySettings["logFormat"]>): string =>
+  typeof f === "object"
+    ? "log-format"
+    : f === "httplog"
+      ? "option httplog"
+      : f === "httplog-clf"
+        ? "option httplog clf"
+        : "option tcplog";
+
+/** Sets the log format; in a defaults section haproxy warns when one replaces another. */
+function setLogFormat(c: KeywordContext, f: NonNullable<ProxySettings["logFormat"]>): void {
+  const old = c.px.logFormat;
+  if (!c.proxy && old !== undefined)
+    c.warning(`'${formatName(f)}' overrides previous '${formatName(old)}' in 'defaults' section.`, true);
+  c.px.logFormat = f;
 }
 
 const isHashFunction = (f: string): f is HashFunction =>
@@ -888,6 +907,18 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       p.redirects.push({ action, cond: s.cond, where: c.where });
       misplaced(c, p, "redirect", ["use_backend", "use-server"]);
       placeCheck(c, p, s.cond, "http-request");
+    },
+  },
+  "log-format": {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      if (!c.words[1]) return c.alert(`log-format expects an argument.`);
+      if (c.words.length > 2)
+        return c.alert(`log-format expects only one argument, don't forget to escape spaces!`);
+      setLogFormat(c, { custom: c.words[1], where: c.where });
+      if (c.proxy && !hasFrontend(c.proxy))
+        c.warning(`backend '${c.proxy.name}' : 'log-format' directive is ignored in backends.`);
     },
   },
   "http-send-name-header": {

@@ -65,6 +65,20 @@ const gmtDate = new SecondCache((sec) => {
   return t + " +0000";
 });
 
+// "24/Nov/2026:06:08:51 +0100" in local time, with its offset (haproxy's %trl, %Tl).
+const localDateTz = new SecondCache((sec) => {
+  const d = new Date(sec * 1000);
+  const off = -d.getTimezoneOffset();
+  const a = Math.abs(off);
+  const tz = `${off < 0 ? "-" : "+"}${pad2(Math.floor(a / 60))}${pad2(a % 60)}`;
+  return `${dateText(d.getDate(), d.getMonth(), d.getFullYear(), d.getHours(), d.getMinutes(), d.getSeconds())} ${tz}`;
+});
+
+/** `24/Nov/2026:06:08:51 +0100`: local time and its offset, no milliseconds. */
+export function logDateLocalTz(ms: number): string {
+  return localDateTz.get(Math.floor(ms / 1000));
+}
+
 /** haproxy's log date with milliseconds, local time: `24/Nov/2026:06:08:51.123`. */
 export function logDate(ms: number): string {
   const sec = Math.floor(ms / 1000);

@@ -5,6 +5,8 @@ import { formatConnect, formatHttplog, formatTcplog, isErrorRecord } from "./for
 import type { LogRecord, LogSink } from "./record.js";
 import { facilityCode, LEVEL, nowMicros, SyslogHeaders } from "./syslog.js";
 import { createSender, FdSender, senderKey, type Sender } from "./targets.js";
+import { compileLogLine, type LineEnv, type LogLine } from "./log-format.js";
+import { hostname } from "node:os";
 
 export type LogProxy = ProxySettings & { name: string };
 
@@ -34,11 +36,14 @@ const enum Body {
   Http,
   Clf,
   Tcp,
+  /** log-format's own line. */
+  Custom,
 }
 
 interface Compiled {
   targets: CompiledTarget[];
   body: Body;
+  line?: LogLine;
   /** The least severe level any target takes: lines above it are not even formatted. */
   maxLevel: number;
 }
@@ -51,6 +56,8 @@ export class Logger {
   private readonly quiet: boolean;
   private readonly pid: number;
   private readonly consolePrefix: Record<ConsoleLabel, string>;
+  /** What log-format lines say of the process: %pid and %H. */
+  private readonly lineEnv: LineEnv;
 
   constructor(
     readonly global: Global,
@@ -59,6 +66,7 @@ export class Logger {
     this.pid = opts.pid ?? process.pid;
     this.quiet = opts.quiet ?? global.daemon;
     this.headers = new SyslogHeaders({ hostname: global.hostname, tag: global.logTag, pid: this.pid });
+    this.lineEnv = { pid: this.pid, hostname: global.hostname || hostname() };
     this.stderr = this.sender({ kind: "stderr" } as LogTarget) as FdSender;
     // haproxy pads "[LABEL]" so that the pid column lines up: "[WARNING]  (pid) : ".
     const p = (l: string): string => `[${l}]` + " ".repeat(11 - l.length - 2) + `(${this.pid}) : `;
@@ -103,7 +111,9 @@ export class Logger {
         ? formatHttplog(rec, false, px.logasap)
         : c.body === Body.Tcp
           ? formatTcplog(rec, px.logasap)
-          : formatHttplog(rec, true, px.logasap);
+          : c.body === Body.Custom
+            ? c.line!(rec, this.lineEnv)
+            : formatHttplog(rec, true, px.logasap);
     this.send(c.targets, level, line);
   }
 
@@ -160,12 +170,17 @@ export class Logger {
     if (c !== undefined && c.targets.length === px.logs.length) return c;
     const targets = this.compileTargets(px.logs);
     let body: Body;
+    let line: LogLine | undefined;
     const f = px.logFormat;
     if (f === undefined) body = Body.None;
-    else if (f === "tcplog" || px.mode === "tcp")
+    else if (typeof f === "object") {
+      // Checked as the configuration was read.
+      line = compileLogLine(f.custom) as LogLine;
+      body = Body.Custom;
+    } else if (f === "tcplog" || px.mode === "tcp")
       body = Body.Tcp; // httplog on tcp falls back, as in haproxy
     else body = f === "httplog-clf" ? Body.Clf : Body.Http;
-    c = { targets, body, maxLevel: Math.max(...targets.map((t) => t.level)) };
+    c = { targets, body, line, maxLevel: Math.max(...targets.map((t) => t.level)) };
     this.compiled.set(px, c);
     return c;
   }
