@@ -28,7 +28,7 @@ export type Verdict =
   | { kind: "continue" }
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec & BuiltReply)
   | { kind: "redirect"; status: number; location: string; cookie?: string }
-  /** A request rule's rewrite that the buffer cannot hold. */
+  /** A rule's rewrite that the buffer cannot hold. */
   | { kind: "failed" };
 
 export const CONTINUE: Verdict = { kind: "continue" };
@@ -146,7 +146,7 @@ export function evalResponseRules(
     if (a.kind === "allow") return CONTINUE;
     if (a.kind === "deny") return r.reply ? builtReply(a, r.reply, ctx) : a;
     editHeaders(a, r, ctx, ctx.res!, edits);
-    ctx.reparse(edits);
+    if (!ctx.reparse(edits)) return REWRITE_FAILED;
   }
   return CONTINUE;
 }

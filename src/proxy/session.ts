@@ -829,7 +829,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private responseDenied(v: Verdict): void {
     this.detach()?.close();
     this.rec.Tr = -1;
-    this.sendVerdictReply(v, "P", "H");
+    // A rewrite the buffer cannot hold: haproxy's 500.
+    if (v.kind === "failed") this.abortWith(500, "P", "H");
+    else this.sendVerdictReply(v, "P", "H");
   }
 
   /** The proxy's page for what went wrong past the request (server, queue, rules). */

@@ -627,6 +627,32 @@ backend b
   }
 });
 
+test("a response rewrite that outgrows a buffer is haproxy's 500 too, logged PH-- without Tr", async () => {
+  const rx = await syslogReceiver();
+  const srv = await headServer((_head, s) =>
+    s.write(`HTTP/1.1 200 OK\r\nX-V: ${"a".repeat(3300)}\r\nContent-Length: 2\r\n\r\nok`),
+  );
+  const q = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  http-response set-header X-Big "%[res.hdr(x-v)]%[res.hdr(x-v)]%[res.hdr(x-v)]%[res.hdr(x-v)]"
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    const c = new Client(q.port);
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.equal((await c.response()).status, 500);
+    c.close();
+    assert.match(await rx.take(/ 500 /), / f b\/s \d+\/\d+\/\d+\/-1\/\d+ 500 \d+ - - PH-- /);
+  } finally {
+    await q.stop();
+    await srv.close();
+    await rx.close();
+  }
+});
+
 test("an ACL whose sample is not there never matches: request headers in http-response rules, as in haproxy 2.6.12", async () => {
   const b = await httpBackend("b");
   cleanup.push(b.close);
