@@ -431,6 +431,7 @@ class ConfigParser {
       where,
       global: this.global,
       errorFiles: this.errorFiles,
+      alertUnplaced: (m) => this.alert(m),
       alert: (m, tight) => this.alert(m, where, tight),
       warning: (m, tight) => this.warning(m, where, tight),
     };
@@ -502,7 +503,7 @@ class ConfigParser {
       if (p.mode !== "http") this.notHttp(p);
       if (p.mode !== "http") this.httplogFallback(p);
       // haproxy gives up on a proxy's log format it cannot read before it looks for its targets.
-      if (this.logFormatOk(p) && hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
+      if (this.logFormatUsable(p) && hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
         this.warning(`log format ignored for ${typeName(p)} since it has no log address.`);
       if (p.mode !== "http") this.httpOnlyIgnored(p);
       if ((p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
@@ -524,19 +525,22 @@ class ConfigParser {
     this.errorFiles.checkRoom((m) => this.warning(m));
   }
 
-  /** A frontend's log-format, compiled as haproxy checks it once every section is read. */
-  private logFormatOk(p: Proxy): boolean {
+  /**
+   * A frontend's log-format, compiled as haproxy checks it once every section is read; false when
+   * it failed before anything of it was built (haproxy then has no format left to warn about).
+   */
+  private logFormatUsable(p: Proxy): boolean {
     const lf = p.logFormat;
     if (!hasFrontend(p) || typeof lf !== "object") return true;
-    const line = compileLogLine(lf.custom);
-    if (typeof line !== "string") return true;
+    const line = compileLogLine(lf.custom, { http: p.mode === "http", logasap: p.logasap });
+    if (typeof line === "function") return true;
     this.diagnostics.push({
       level: "alert",
       where: lf.where,
       checked: true,
-      message: `failed to parse log-format : ${line}.`,
+      message: `failed to parse log-format : ${line.error}.`,
     });
-    return false;
+    return line.partial;
   }
 
   /** The proxy's errorfiles, and its rules' replies that name an http-errors section. */

@@ -40,6 +40,8 @@ export interface KeywordContext extends Reporter {
   where: Where;
   global: Global;
   errorFiles: ErrorFileLoader;
+  /** An alert whose message carries its own place. */
+  alertUnplaced(message: string): void;
 }
 
 type Cap = "fe" | "be" | "any";
@@ -177,7 +179,11 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       return;
     case "tcplog":
       if (negate) px.logFormat = undefined;
-      else setLogFormat(c, "tcplog");
+      else {
+        if (c.proxy && !hasFrontend(c.proxy))
+          c.warning(`backend '${c.proxy.name}' : 'option tcplog' directive is ignored in backends.`);
+        setLogFormat(c, "tcplog");
+      }
       return;
     case "http-server-close":
       px.httpConnMode = negate ? "keep-alive" : "server-close";
@@ -855,11 +861,18 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   server: {
-    cap: "be",
+    cap: "any",
     defaults: false,
     fn: (c) => {
       const p = needProxy(c);
       if (!p) return;
+      // haproxy refuses a server outside a backend, in words that name the place twice.
+      if (!hasBackend(p)) {
+        const at = `[${c.where.file}:${c.where.line}]`;
+        return c.alertUnplaced(
+          `${at} : parsing ${at} : 'server' not allowed because frontend '${p.name}' has no backend capability.`,
+        );
+      }
       const [, name, addr] = c.words;
       if (name === undefined || addr === undefined)
         return c.alert(`'server' expects <name> and <addr>[:<port>] as arguments.`);

@@ -3,9 +3,10 @@
 // formats: no regexes, no Date objects but once per second of log time.
 //
 // Spaces are separators, as in haproxy: a run of them writes one space, and none at the start of the
-// line or right after another separator with nothing written between (an empty %hr). `%{+Q}` quotes a variable that is
-// text (not a number); `-Q` takes that back. The variables sluice keeps no data for (`%si`, `%rt`...),
-// other flags (`+X`, `+E`) and sample expressions (`%[...]`) are refused for now.
+// line or right after another separator with nothing written between (captures the proxy does not
+// make). `%{+Q}` quotes a variable that is text (not a number, a date or a state); `-Q` takes that
+// back. The variables sluice keeps no data for (`%si`, `%rt`...), the flags +X and +E and sample
+// expressions (`%[...]`) are refused for now.
 import type { LogRecord } from "./record.js";
 import { encodeHeader, encodeRequestLine, logDate, logDateGmt, logDateLocalTz, pad3 } from "./format.js";
 
@@ -17,16 +18,23 @@ export interface LineEnv {
 
 type Value = (rec: LogRecord, env: LineEnv) => string;
 
-/** A variable: how to write it, and whether it is text (which `+Q` quotes) or a number. */
+/** A variable: how to write it, and how haproxy treats it. */
 interface Variable {
-  text: boolean;
   value: Value;
-  /** What `+Q` writes for it, when not its value in quotes (an absent capture: `""`, not `"-"`). */
+  /** `+Q` puts it in quotes (text, addresses); numbers, dates and states never are. */
+  quotable: boolean;
+  /** haproxy refuses it outside mode http ("reserved for HTTP mode"). */
+  http: boolean;
+  /** What `+Q` writes when not the value in quotes (an absent cookie: `""`, not `"-"`). */
   quoted?: Value;
+  /** Writes nothing at all when empty (captures the proxy does not make): no separator is due after it. */
+  optional?: boolean;
 }
 
-const num = (value: Value): Variable => ({ text: false, value });
-const str = (value: Value, quoted?: Value): Variable => ({ text: true, value, ...(quoted && { quoted }) });
+const text = (value: Value, quoted?: Value): Variable => ({ value, quotable: true, http: false, quoted });
+const num = (value: Value): Variable => ({ value, quotable: false, http: false });
+const httpText = (value: Value): Variable => ({ value, quotable: true, http: true });
+const httpNum = (value: Value): Variable => ({ value, quotable: false, http: true });
 
 /** The request line's parts; a request that could not be read gives `<BADREQ>` for each. */
 function requestPart(rec: LogRecord, part: "method" | "uri" | "path" | "query" | "version"): string {
@@ -44,24 +52,31 @@ function requestPart(rec: LogRecord, part: "method" | "uri" | "path" | "query" |
 }
 
 /** %hr / %hs: `{a|b}` when the proxy captures headers, nothing otherwise. */
-function captureBlock(caps: readonly string[]): string {
-  if (caps.length === 0) return "";
-  return "{" + caps.map(encodeHeader).join("|") + "}";
-}
+const captureBlock = (caps: readonly string[]): string =>
+  caps.length === 0 ? "" : "{" + caps.map(encodeHeader).join("|") + "}";
 
 /** %hrl / %hsl: the captures one after another, `-` for one that was not there (`""` quoted). */
 const captureList = (caps: readonly string[], quoted: boolean): string =>
   caps.map((c) => (quoted ? `"${encodeHeader(c)}"` : c === "" ? "-" : encodeHeader(c))).join(" ");
 
+const captures = (side: (r: LogRecord) => readonly string[], list: boolean): Variable => ({
+  value: (r) => (list ? captureList(side(r), false) : captureBlock(side(r))),
+  quoted: (r) =>
+    list ? captureList(side(r), true) : side(r).length === 0 ? "" : `"${captureBlock(side(r))}"`,
+  quotable: true,
+  http: false,
+  optional: true,
+});
+
 const VARIABLES: Record<string, Variable> = {
-  ci: str((r) => r.clientIp),
+  ci: text((r) => r.clientIp),
   cp: num((r) => String(r.clientPort)),
-  fi: str((r) => r.frontendIp),
+  fi: text((r) => r.frontendIp),
   fp: num((r) => String(r.frontendPort)),
-  f: str((r) => r.frontend),
-  ft: str((r) => r.frontend),
-  b: str((r) => r.backend || r.frontend),
-  s: str((r) => r.server || "<NOSRV>"),
+  f: text((r) => r.frontend),
+  ft: text((r) => r.frontend),
+  b: text((r) => r.backend || r.frontend),
+  s: text((r) => r.server || "<NOSRV>"),
   ac: num((r) => String(r.actconn)),
   fc: num((r) => String(r.feconn)),
   bc: num((r) => String(r.beconn)),
@@ -72,129 +87,154 @@ const VARIABLES: Record<string, Variable> = {
   ST: num((r) => String(r.status)),
   B: num((r) => String(r.bytesOut)),
   U: num((r) => String(r.bytesIn)),
-  ts: str((r) => r.termCause + r.termPhase),
-  tsc: str((r) => r.termCause + r.termPhase + r.persistCookie),
-  r: str((r) => encodeRequestLine(r.requestLine || "<BADREQ>")),
-  HM: str((r) => encodeRequestLine(requestPart(r, "method"))),
-  HU: str((r) => encodeRequestLine(requestPart(r, "uri"))),
-  HP: str((r) => encodeRequestLine(requestPart(r, "path"))),
-  HQ: str((r) => encodeRequestLine(requestPart(r, "query"))),
-  HV: str((r) => encodeRequestLine(requestPart(r, "version"))),
-  hr: str((r) => captureBlock(r.capturedRequest)),
-  hs: str((r) => captureBlock(r.capturedResponse)),
-  hrl: str(
-    (r) => captureList(r.capturedRequest, false),
-    (r) => captureList(r.capturedRequest, true),
-  ),
-  hsl: str(
-    (r) => captureList(r.capturedResponse, false),
-    (r) => captureList(r.capturedResponse, true),
-  ),
+  ts: num((r) => r.termCause + r.termPhase),
+  tsc: num((r) => r.termCause + r.termPhase + r.persistCookie),
+  r: httpText((r) => encodeRequestLine(r.requestLine || "<BADREQ>")),
+  HM: httpText((r) => encodeRequestLine(requestPart(r, "method"))),
+  HU: httpText((r) => encodeRequestLine(requestPart(r, "uri"))),
+  HP: httpText((r) => encodeRequestLine(requestPart(r, "path"))),
+  HQ: httpText((r) => encodeRequestLine(requestPart(r, "query"))),
+  HV: httpText((r) => encodeRequestLine(requestPart(r, "version"))),
+  hr: captures((r) => r.capturedRequest, false),
+  hs: captures((r) => r.capturedResponse, false),
+  hrl: captures((r) => r.capturedRequest, true),
+  hsl: captures((r) => r.capturedResponse, true),
   // Captured cookies and unique ids: sluice has neither yet, as haproxy without them.
-  CC: str(
-    () => "-",
-    () => '""',
-  ),
-  CS: str(
-    () => "-",
-    () => '""',
-  ),
-  ID: str(
+  CC: { ...httpText(() => "-"), quoted: () => '""' },
+  CS: { ...httpText(() => "-"), quoted: () => '""' },
+  ID: text(
     () => "-",
     () => '""',
   ),
   pid: num((_r, env) => String(env.pid)),
-  H: str((_r, env) => env.hostname),
-  t: str((r) => logDate(r.acceptTime)),
-  tr: str((r) => logDate(r.requestTime)),
-  trg: str((r) => logDateGmt(r.requestTime)),
-  trl: str((r) => logDateLocalTz(r.requestTime)),
-  T: str((r) => logDateGmt(r.acceptTime)),
-  Tl: str((r) => logDateLocalTz(r.acceptTime)),
+  H: text((_r, env) => env.hostname),
+  t: num((r) => logDate(r.acceptTime)),
+  tr: httpNum((r) => logDate(r.requestTime)),
+  trg: httpNum((r) => logDateGmt(r.requestTime)),
+  trl: httpNum((r) => logDateLocalTz(r.requestTime)),
+  T: num((r) => logDateGmt(r.acceptTime)),
+  Tl: num((r) => logDateLocalTz(r.acceptTime)),
   Ts: num((r) => String(Math.floor(r.acceptTime / 1000))),
   ms: num((r) => pad3(r.acceptTime % 1000)),
   Th: num((r) => String(r.Th)),
-  Ti: num((r) => String(r.Ti)),
-  TR: num((r) => String(r.TR)),
-  Tq: num((r) => String(r.TR < 0 ? -1 : r.Th + r.Ti + r.TR)),
+  Ti: httpNum((r) => String(r.Ti)),
+  TR: httpNum((r) => String(r.TR)),
+  Tq: httpNum((r) => String(r.TR < 0 ? -1 : r.Th + r.Ti + r.TR)),
   Tw: num((r) => String(r.Tw)),
   Tc: num((r) => String(r.Tc)),
-  Tr: num((r) => String(r.Tr)),
-  Ta: num((r) => String(r.Ta)),
+  Tr: httpNum((r) => String(r.Tr)),
+  Ta: httpNum((r) => String(r.Ta)),
   Tt: num((r) => String(r.Tt)),
 };
 
+/** `option logasap` marks what is not final yet with a "+": the times to the end, the bytes. */
+const LOGASAP = new Set(["Ta", "Tt", "B"]);
+
 /** haproxy's variables sluice does not write yet: said so, rather than "no such variable". */
-const LATER = new Set(["si", "sp", "bi", "bp", "rt", "lc", "o", "Td", "Tu", "sslc", "sslv", "fcl", "HPO"]);
+const LATER = new Set(["si", "sp", "bi", "bp", "rt", "lc", "o", "Td", "Tu", "sslc", "sslv", "HPO"]);
 
 export type LogLine = (rec: LogRecord, env: LineEnv) => string;
 
-/** Compiles a log-format string; a string result is haproxy's reason for refusing it. */
-export function compileLogLine(fmt: string): LogLine | string {
-  const parts: (string | typeof SEPARATOR | Value)[] = [];
-  let text = "";
+/** How a proxy writes its lines: its mode, and `option logasap`. */
+export interface LineOptions {
+  http: boolean;
+  logasap: boolean;
+}
+
+/**
+ * Compiles a log-format string. When it cannot, haproxy's reason, and whether anything came before
+ * the error (haproxy's half-built format then still counts as one).
+ */
+export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: string; partial: boolean } {
+  const parts: (string | typeof SEPARATOR | Variable)[] = [];
+  let literal = "";
+  const fail = (error: string) => ({ error, partial: parts.length > 0 || literal !== "" });
   for (let i = 0; i < fmt.length; i++) {
     const c = fmt[i]!;
     if (c === " ") {
-      if (text !== "") parts.push(text);
-      text = "";
+      if (literal !== "") parts.push(literal);
+      literal = "";
       parts.push(SEPARATOR);
       while (fmt[i + 1] === " ") i++;
       continue;
     }
     if (c !== "%") {
-      text += c;
+      literal += c;
       continue;
     }
     let j = i + 1;
-    if (fmt[j] === undefined) return `truncated line after '%'`;
-    if (fmt[j] === "%") {
-      text += "%";
+    const next = fmt[j];
+    if (next === undefined) return fail(`truncated line after '%'`);
+    if (next === "%") {
+      literal += "%";
       i = j;
       continue;
     }
+    if (/[0-9 \t]/.test(next))
+      return fail(
+        `unexpected variable name near '${next}' at position ${j} line : '${fmt}'. Maybe you want to write a single '%', use the syntax '%%'`,
+      );
     let quote = false;
-    if (fmt[j] === "{") {
+    if (next === "{") {
       const close = fmt.indexOf("}", j);
-      if (close < 0) return `truncated line after '${fmt.slice(j + 1)}'`;
-      for (const flag of fmt.slice(j + 1, close).split(",")) {
+      if (close < 0) return fail(`truncated line after '${fmt.slice(j + 1)}'`);
+      const flags = fmt.slice(j + 1, close);
+      // haproxy acts on the flags it knows and ignores the others.
+      for (const flag of flags.split(",")) {
         if (flag === "+Q") quote = true;
         else if (flag === "-Q") quote = false;
-        else return `log-format flag '${flag}' is not supported by sluice yet (only +Q and -Q are)`;
+        else if (/^[+-][XE]$/.test(flag))
+          return fail(`log-format flag '${flag}' is not supported by sluice yet (only +Q and -Q are)`);
       }
       j = close + 1;
+      if (fmt[j] !== "[" && !/[A-Za-z0-9]/.test(fmt[j] ?? ""))
+        return fail(`parse argument modifier without variable name near '%{${flags}}'`);
+    } else if (next !== "[" && !/[A-Za-z]/.test(next)) {
+      // Any other character: haproxy drops the '%' and takes the rest as text.
+      continue;
     }
-    if (fmt[j] === "[") return `sample expressions (%[...]) in log lines are not supported by sluice yet`;
+    if (fmt[j] === "[")
+      return fail(`sample expressions (%[...]) in log lines are not supported by sluice yet`);
     let k = j;
-    while (k < fmt.length && /[A-Za-z]/.test(fmt[k]!)) k++;
+    while (k < fmt.length && /[A-Za-z0-9]/.test(fmt[k]!)) k++;
     const name = fmt.slice(j, k);
-    if (name === "") return `parse argument modifier without variable name near '${fmt.slice(i, k)}'`;
     const v = VARIABLES[name];
     if (!v) {
-      if (LATER.has(name)) return `log-format variable '%${name}' is not supported by sluice yet`;
-      return `no such format variable '${name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`;
+      if (LATER.has(name)) return fail(`log-format variable '%${name}' is not supported by sluice yet`);
+      return fail(
+        `no such format variable '${name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`,
+      );
     }
-    if (text !== "") parts.push(text);
-    text = "";
-    parts.push(!quote || !v.text ? v.value : (v.quoted ?? ((r, env) => `"${v.value(r, env)}"`)));
+    if (v.http && !o.http) return fail(`format variable '${name}' is reserved for HTTP mode`);
+    if (literal !== "") parts.push(literal);
+    literal = "";
+    let out = v;
+    if (quote && v.quotable) {
+      const quoted = v.quoted ?? ((r: LogRecord, env: LineEnv) => `"${v.value(r, env)}"`);
+      out = { ...v, value: quoted };
+    }
+    // Without a transaction (mode tcp), there is no status: haproxy writes 0.
+    if (name === "ST" && !o.http) out = num(() => "0");
+    if (o.logasap && LOGASAP.has(name)) out = { ...out, value: (r, env) => "+" + v.value(r, env) };
+    parts.push(out);
     i = k - 1;
   }
-  if (text !== "") parts.push(text);
+  if (literal !== "") parts.push(literal);
   return (rec, env) => {
-    let out = "";
+    let line = "";
     let spaced = true;
     for (const p of parts) {
       if (p === SEPARATOR) {
-        if (!spaced) out += " ";
+        if (!spaced) line += " ";
         spaced = true;
         continue;
       }
-      const s = typeof p === "string" ? p : p(rec, env);
-      if (s === "") continue;
-      out += s;
+      const s = typeof p === "string" ? p : p.value(rec, env);
+      if (s === "" && (typeof p === "string" || p.optional)) continue;
+      line += s;
       spaced = false;
     }
-    return out;
+    return line;
   };
 }
 

@@ -66,7 +66,8 @@ export class Logger {
     this.pid = opts.pid ?? process.pid;
     this.quiet = opts.quiet ?? global.daemon;
     this.headers = new SyslogHeaders({ hostname: global.hostname, tag: global.logTag, pid: this.pid });
-    this.lineEnv = { pid: this.pid, hostname: global.hostname || hostname() };
+    // %H is the system's name, whatever log-send-hostname says.
+    this.lineEnv = { pid: this.pid, hostname: hostname() };
     this.stderr = this.sender({ kind: "stderr" } as LogTarget) as FdSender;
     // haproxy pads "[LABEL]" so that the pid column lines up: "[WARNING]  (pid) : ".
     const p = (l: string): string => `[${l}]` + " ".repeat(11 - l.length - 2) + `(${this.pid}) : `;
@@ -175,7 +176,7 @@ export class Logger {
     if (f === undefined) body = Body.None;
     else if (typeof f === "object") {
       // Checked as the configuration was read.
-      line = compileLogLine(f.custom) as LogLine;
+      line = compileLogLine(f.custom, { http: px.mode === "http", logasap: px.logasap }) as LogLine;
       body = Body.Custom;
     } else if (f === "tcplog" || px.mode === "tcp")
       body = Body.Tcp; // httplog on tcp falls back, as in haproxy

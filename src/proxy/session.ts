@@ -899,7 +899,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private refuse(status: number, cause: TermCause, phase: TermPhase): void {
     const silent = this.fe.px.errorFiles.get(status)?.empty === true;
-    this.replyAndClose(status, silent ? undefined : errorReply(status, "close"), cause, phase);
+    // haproxy's parser answers outside the stream: its bytes are not in the log (0).
+    this.replyAndClose(status, silent ? undefined : errorReply(status, "close"), cause, phase, false);
   }
 
   /**
@@ -916,13 +917,19 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     );
   }
 
-  private replyAndClose(status: number, bytes: Buffer | undefined, cause: TermCause, phase: TermPhase): void {
+  private replyAndClose(
+    status: number,
+    bytes: Buffer | undefined,
+    cause: TermCause,
+    phase: TermPhase,
+    logged = true,
+  ): void {
     if (this.phase === Phase.Closed) return;
     const rec = this.rec;
     rec.status = status;
     if (this.client.writable) {
       this.client.end(bytes?.length ? bytes : undefined);
-      rec.bytesOut += bytes?.length ?? 0;
+      if (logged) rec.bytesOut += bytes?.length ?? 0;
     }
     this.close(cause, phase);
   }
@@ -1977,9 +1984,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private captureRequest(): void {
-    const caps = this.fe.px.captureRequestHeaders;
-    if (caps.length === 0) return;
-    this.rec.capturedRequest = caps.map((c) => capture(this.req, c.name, c.len));
+    const px = this.fe.px;
+    const caps = px.captureRequestHeaders;
+    if (caps.length > 0) this.rec.capturedRequest = caps.map((c) => capture(this.req, c.name, c.len));
+    // haproxy logs the response's captures empty (`{}`) until a response fills them.
+    if (px.captureResponseHeaders.length > 0)
+      this.rec.capturedResponse = px.captureResponseHeaders.map(() => "");
   }
 
   private captureResponse(res: HttpHead): void {

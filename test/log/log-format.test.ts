@@ -28,9 +28,11 @@ function rec(over: Partial<LogRecord>): LogRecord {
   return r;
 }
 
-const line = (fmt: string): LogLine => {
-  const l = compileLogLine(fmt);
-  assert.equal(typeof l, "function", String(l));
+const HTTP = { http: true, logasap: false };
+
+const line = (fmt: string, o = HTTP): LogLine => {
+  const l = compileLogLine(fmt, o);
+  assert.equal(typeof l, "function", JSON.stringify(l));
   return l as LogLine;
 };
 
@@ -117,18 +119,55 @@ test("haproxy's httplog written as a log-format is httplog", () => {
 });
 
 test("what haproxy refuses, in its words, and what sluice does not write yet", () => {
-  const why = (fmt: string) => compileLogLine(fmt);
+  const why = (fmt: string, o = HTTP) => {
+    const l = compileLogLine(fmt, o);
+    return typeof l === "function" ? "compiled" : `${l.error}${l.partial ? " (partial)" : ""}`;
+  };
   assert.equal(
     why("%xyz"),
     "no such format variable 'xyz'. If you wanted to emit the '%' character verbatim, you need to use '%%'",
   );
-  assert.equal(why("%ci %"), "truncated line after '%'");
+  // Names go on with digits; a modifier may be followed by one.
+  assert.match(why("%ci1"), /^no such format variable 'ci1'/);
+  assert.match(why("%{+Q}1"), /^no such format variable '1'/);
+  assert.equal(why("%ci %"), "truncated line after '%' (partial)");
   assert.equal(why("%{+Q"), "truncated line after '+Q'");
   assert.equal(why("%{+Q}"), "parse argument modifier without variable name near '%{+Q}'");
+  assert.equal(
+    why("% x"),
+    "unexpected variable name near ' ' at position 1 line : '% x'. Maybe you want to write a single '%', use the syntax '%%'",
+  );
+  assert.match(why("a%1"), /^unexpected variable name near '1' at position 2 line : 'a%1'/);
+  assert.equal(
+    why("x %r", { http: false, logasap: false }),
+    "format variable 'r' is reserved for HTTP mode (partial)",
+  );
   assert.equal(why("%si"), "log-format variable '%si' is not supported by sluice yet");
-  assert.match(String(why("%{+X}ST")), /flag '\+X' is not supported by sluice yet/);
-  assert.match(String(why("%[src]")), /sample expressions .* are not supported by sluice yet/);
-  assert.equal(line("100%% %ci")(served, env), "100% 127.0.0.1");
+  assert.match(why("%{+X}ST"), /flag '\+X' is not supported by sluice yet/);
+  assert.match(why("%[src]"), /sample expressions .* are not supported by sluice yet/);
+  // Flags haproxy does not know, or without a sign, are ignored; a '%' before another character goes.
+  assert.equal(
+    line("%{}ci %{+Z}ci %{Q}ci %-x %.y 100%% %ci")(served, env),
+    "127.0.0.1 127.0.0.1 127.0.0.1 -x .y 100% 127.0.0.1",
+  );
+});
+
+test("quoting, separators and option logasap as haproxy 2.6.12 writes them", () => {
+  // States and dates are never quoted; captures the proxy does not make write nothing, quoted or not.
+  assert.equal(
+    line("%{+Q}tsc %{+Q}Tl c %{+Q}hr d %HQ e")({ ...served, requestLine: "GET /a HTTP/1.1" }, env),
+    "---- 27/Nov/2026:13:46:23 +0000 c d  e",
+  );
+  assert.equal(
+    line("%{+Q}hr %{+Q}hs")({ ...served, capturedRequest: ["hh"], capturedResponse: [""] }, env),
+    '"{hh}" "{}"',
+  );
+  assert.equal(
+    line("%Ta %Tt %B %U", { http: true, logasap: true })({ ...served, Ta: 1, Tt: 1, bytesOut: 115 }, env),
+    "+1 +1 +115 43",
+  );
+  // Without a transaction (mode tcp) there is no status: 0.
+  assert.equal(line("%ST %B", { http: false, logasap: false })(rec({ bytesOut: 19 }), env), "0 19");
 });
 
 test("a proxy's log-format line, end to end; haproxy's warnings when a defaults section replaces one format by another", async () => {
