@@ -50,6 +50,7 @@ export function newProxySettings(): ProxySettings {
     abortOnClose: false,
     httpBufferRequest: false,
     httpIgnoreProbes: false,
+    httpPretendKeepalive: false,
     httpchkOption: false,
     cliTcpKa: false,
     srvTcpKa: false,

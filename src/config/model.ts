@@ -363,6 +363,11 @@ export interface ProxySettings {
   httpBufferRequest: boolean;
   /** option http-ignore-probes: a connection that sends nothing is closed without a 408 or a log line. */
   httpIgnoreProbes: boolean;
+  /**
+   * option http-pretend-keepalive: the server is told nothing of a close (HTTP/1.1) or keep-alive
+   * (HTTP/1.0), whatever the connection mode, which still decides what becomes of the connection.
+   */
+  httpPretendKeepalive: boolean;
   /** option clitcpka / srvtcpka (tcpka sets both): TCP keep-alive probes on that side's sockets. */
   cliTcpKa: boolean;
   srvTcpKa: boolean;

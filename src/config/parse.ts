@@ -616,6 +616,10 @@ class ConfigParser {
       p.httpBufferRequest = false;
       ignored("'option http-buffer-request'");
     }
+    if (p.httpPretendKeepalive) {
+      p.httpPretendKeepalive = false;
+      ignored("'option http-pretend-keepalive'");
+    }
     if (p.httpIgnoreProbes) {
       p.httpIgnoreProbes = false;
       ignored("'option http-ignore-probes'");

@@ -118,6 +118,7 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   abortonclose: { key: "abortOnClose", cap: "be" },
   "http-buffer-request": { key: "httpBufferRequest", cap: "any" },
   "http-ignore-probes": { key: "httpIgnoreProbes", cap: "fe" },
+  "http-pretend-keepalive": { key: "httpPretendKeepalive", cap: "be" },
   clitcpka: { key: "cliTcpKa", cap: "fe" },
   srvtcpka: { key: "srvTcpKa", cap: "be" },
   persist: { key: "persist", cap: "be" },

@@ -734,8 +734,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     cleanConnectionHeaders(req, edits);
     if (!req.connUpgrade) {
       const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping;
-      if (keep && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
-      else if (!keep && req.versionMinor === 1) edits.add.push("Connection: close");
+      // http-pretend-keepalive: the server is spoken to as in keep-alive, and the mode still closes.
+      const say = keep || be.px.httpPretendKeepalive;
+      if (say && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
+      else if (!say && req.versionMinor === 1) edits.add.push("Connection: close");
     }
     normalizeHead(req, edits);
     this.outHead = serializeHead(req, edits);

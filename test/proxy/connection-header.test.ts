@@ -218,3 +218,36 @@ test("header lines leave written as haproxy writes them: one space after the col
     client: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-D: d\r\n\r\nok",
     closes: false,
   }));
+
+test("server-close with option http-pretend-keepalive: the server hears of no close, and its connection still ends", async () => {
+  const heads: string[] = [];
+  const ends: string[] = [];
+  const srv = await headServer((head, s) => {
+    heads.push(head);
+    // The proxy ends a server connection with an RST, as haproxy does: the socket closes.
+    s.once("close", () => ends.push("closed"));
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  const p = await startProxy(
+    `${DEFAULTS}  option http-server-close\nfrontend f\n  bind 127.0.0.1:1\n  default_backend bk\nbackend bk\n  option http-pretend-keepalive\n  server s1 127.0.0.1:${srv.port}\n`,
+  );
+  try {
+    const c = new Client(p.port);
+    c.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    await c.response();
+    c.send("GET /b HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+    await c.response();
+    c.close();
+    // As haproxy 2.6.12 sent them (names aside, which it writes in lower case).
+    assert.deepEqual(heads, [
+      "GET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /b HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+    ]);
+    const deadline = Date.now() + 2000;
+    while (ends.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(ends, ["closed", "closed"]);
+  } finally {
+    await p.stop();
+    await srv.close();
+  }
+});
