@@ -43,6 +43,7 @@ export function newProxySettings(): ProxySettings {
     dontlognull: false,
     contstats: false,
     logSeparateErrors: false,
+    dontlogNormal: false,
     logHealthChecks: false,
     logasap: false,
     allbackups: false,

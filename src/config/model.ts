@@ -346,6 +346,8 @@ export interface ProxySettings {
   dontlognull: boolean;
   contstats: boolean;
   logSeparateErrors: boolean;
+  /** option dontlog-normal: only the sessions haproxy deems errors are logged. */
+  dontlogNormal: boolean;
   logHealthChecks: boolean;
   logasap: boolean;
   allbackups: boolean;

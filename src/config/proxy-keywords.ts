@@ -112,6 +112,7 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   dontlognull: { key: "dontlognull", cap: "fe" },
   contstats: { key: "contstats", cap: "fe" },
   "log-separate-errors": { key: "logSeparateErrors", cap: "fe" },
+  "dontlog-normal": { key: "dontlogNormal", cap: "fe" },
   "log-health-checks": { key: "logHealthChecks", cap: "be" },
   logasap: { key: "logasap", cap: "fe" },
   allbackups: { key: "allbackups", cap: "be" },

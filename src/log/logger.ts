@@ -105,7 +105,9 @@ export class Logger {
       this.send(c.targets, LEVEL.info, formatConnect(rec, px.mode));
       return;
     }
-    const level = px.logSeparateErrors && isErrorRecord(rec, c.body !== Body.Tcp) ? LEVEL.err : LEVEL.info;
+    const error = (px.logSeparateErrors || px.dontlogNormal) && isErrorRecord(rec, px.mode === "http");
+    if (px.dontlogNormal && !error) return;
+    const level = px.logSeparateErrors && error ? LEVEL.err : LEVEL.info;
     if (level > c.maxLevel) return;
     const line =
       c.body === Body.Http

@@ -212,3 +212,33 @@ backend bk
     "3: log-format expects only one argument, don't forget to escape spaces!",
   ]);
 });
+
+test("option dontlog-normal: only what haproxy deems an error is logged", async () => {
+  const { startProxy, httpBackend, syslogReceiver, exchange, loggedDefaults, closedPort } =
+    await import("../helpers/harness.js");
+  const rx = await syslogReceiver();
+  const b = await httpBackend("b");
+  const dead = await closedPort();
+  const p = await startProxy(`${loggedDefaults(rx, "  option dontlog-normal\n  retries 0")}
+frontend f
+  bind 127.0.0.1:1
+  use_backend down if { path /down }
+  default_backend up
+backend up
+  server s1 127.0.0.1:${b.port}
+backend down
+  server s2 127.0.0.1:${dead}
+`);
+  try {
+    await exchange(p.port, "GET /ok HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    await exchange(p.port, "GET /down HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    const line = await rx.take(/"GET \/down/);
+    assert.match(line, / 503 /);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(rx.lines, []);
+  } finally {
+    await p.stop();
+    await b.close();
+    await rx.close();
+  }
+});
