@@ -191,6 +191,8 @@ export interface Bind {
   /** `fd@N`: an inherited listening socket. */
   fd?: number;
   name?: string;
+  /** accept-proxy: connections start with a PROXY protocol header, whose addresses stand for theirs. */
+  acceptProxy?: boolean;
   where: Where;
 }
 

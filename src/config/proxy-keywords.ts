@@ -725,8 +725,13 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (spec === undefined)
         return c.alert(`'bind' expects [addr1]:port1[-end1]{,[addr]:port[-end]}... as arguments.`);
       let name: string | undefined;
+      let acceptProxy: true | undefined;
       for (let i = 2; i < c.words.length; i++) {
         const kw = c.words[i]!;
+        if (kw === "accept-proxy") {
+          acceptProxy = true;
+          continue;
+        }
         if (kw === "name" || kw === "id" || kw === "backlog" || kw === "maxconn") {
           const v = c.words[++i];
           if (v === undefined && (kw === "name" || kw === "id"))
@@ -743,13 +748,14 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       for (const part of spec.split(",")) {
         const hp = parseHostPort(part, { range: true });
         if (typeof hp === "string") return c.alert(`'bind' : ${hp}`);
+        const common = { name, where: c.where, ...(acceptProxy && { acceptProxy }) };
         if (hp.fd !== undefined) {
-          p.binds.push({ host: "", port: 0, fd: hp.fd, name, where: c.where });
+          p.binds.push({ host: "", port: 0, fd: hp.fd, ...common });
           continue;
         }
         if (hp.port === undefined) return c.alert(`'bind' : missing port specification in '${part}'`);
         for (let port = hp.port; port <= hp.portEnd!; port++)
-          p.binds.push({ host: hp.host, port, name, where: c.where });
+          p.binds.push({ host: hp.host, port, ...common });
       }
     },
   },

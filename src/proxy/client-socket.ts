@@ -1,23 +1,40 @@
 // A client's connection. It is accepted before it has a session (past maxconn it waits, unread);
-// once its session starts, every event goes to it.
+// once its session starts, every event goes to it. Before that, a bind with accept-proxy reads the
+// PROXY protocol header (a greeting).
 import type { Session } from "./session.js";
+import type { Endpoint } from "./proxy-protocol.js";
 import { TcpSocket } from "../util/tcp-socket.js";
+
+/** What reads a connection's first bytes before its session. */
+export interface Greeting {
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+  onClose(): void;
+}
 
 export class ClientSocket extends TcpSocket {
   session: Session | undefined;
+  greeting: Greeting | undefined;
+  /** The addresses a PROXY protocol header gave, standing for the socket's own. */
+  proxied: { src?: Endpoint; dst?: Endpoint } | undefined;
+  /** Bytes that came after the greeting, for the session. */
+  early: Buffer | undefined;
   /** After the session: the time the client has to take our last bytes and close (a lingering close). */
   linger: NodeJS.Timeout | undefined;
 
   protected onData(chunk: Buffer): void {
+    if (this.greeting) return this.greeting.onData(chunk);
     this.session!.onClientData(chunk);
   }
 
   protected onEnd(): void {
+    if (this.greeting) return this.greeting.onEnd();
     this.session!.onClientEnd();
   }
 
   protected onClose(): void {
     if (this.linger) clearTimeout(this.linger);
+    if (this.greeting) return this.greeting.onClose();
     this.session?.onClientClose();
   }
 

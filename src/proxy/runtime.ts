@@ -12,6 +12,9 @@ import { compileRules } from "./rules.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
 import { ClientSocket } from "./client-socket.js";
+import { parseProxyHeader, PROXY_CLOSED, PROXY_TIMEOUT } from "./proxy-protocol.js";
+import { logDate } from "../log/format.js";
+import { LEVEL } from "../log/syslog.js";
 import { Listener } from "../util/tcp-socket.js";
 import { HealthChecks } from "../check/index.js";
 import type { LogRecord } from "../log/record.js";
@@ -119,9 +122,14 @@ export class Runtime {
 
   private async listen(): Promise<void> {
     for (const fe of this.frontends) {
-      for (const b of fe.px.binds) {
+      for (const [i, b] of fe.px.binds.entries()) {
+        // haproxy names an unnamed listener by its number in the frontend.
+        const name = b.name ?? String(i + 1);
         const listener = new Listener(
-          (handle) => this.accept(fe, new ClientSocket(handle)),
+          (handle) =>
+            b.acceptProxy
+              ? this.greet(fe, name, new ClientSocket(handle))
+              : this.accept(fe, new ClientSocket(handle)),
           (code) => {
             // Accept failures (EMFILE, ENFILE, ENOBUFS) must not stop the proxy: count, log, carry on.
             this.counters.acceptErrors++;
@@ -181,6 +189,50 @@ export class Runtime {
     this.actconn++;
     const s = new Session(this, fe, socket);
     this.sessions.add(s);
+    const early = socket.early;
+    socket.early = undefined;
+    if (early) s.onClientData(early);
+    socket.resume();
+  }
+
+  /**
+   * bind ... accept-proxy: reads the PROXY protocol header within timeout client before the
+   * connection is accepted as usual. A connection without a valid one is reset and logged as
+   * haproxy does (`127.0.0.1:4242 [date] f/1: Received an invalid PROXY protocol header`).
+   */
+  private greet(fe: RtFrontend, listener: string, socket: ClientSocket): void {
+    if (this.stopping) return socket.destroy();
+    let got: Buffer | undefined;
+    const peer = socket.peer();
+    const started = Date.now();
+    const fail = (why: string, log = true): void => {
+      clearTimeout(timer);
+      socket.greeting = undefined;
+      if (log) {
+        const line = `${peer.address ?? ""}:${peer.port ?? 0} [${logDate(started)}] ${fe.name}/${listener}: ${why}`;
+        this.logger.event(fe.px, fe.px.logSeparateErrors ? LEVEL.err : LEVEL.info, line, { label: null });
+      }
+      socket.resetAndDestroy();
+    };
+    const t = fe.px.timeouts.client;
+    const timer = t === undefined ? undefined : setTimeout(() => fail(PROXY_TIMEOUT), t);
+    socket.greeting = {
+      onData: (chunk) => {
+        got = got ? Buffer.concat([got, chunk]) : chunk;
+        const h = parseProxyHeader(got);
+        if (h === undefined) return;
+        if (typeof h === "string") return fail(h);
+        clearTimeout(timer);
+        socket.greeting = undefined;
+        socket.pause();
+        socket.proxied = { src: h.src, dst: h.dst };
+        if (got.length > h.length) socket.early = got.subarray(h.length);
+        this.accept(fe, socket);
+      },
+      // A connection closed before its header: logged once it sent something (dontlognull aside).
+      onEnd: () => fail(PROXY_CLOSED, got !== undefined || !fe.px.dontlognull),
+      onClose: () => clearTimeout(timer),
+    };
     socket.resume();
   }
 

@@ -144,8 +144,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   ) {
     this.http = fe.px.mode === "http";
     this.logging = fe.px.logs.length > 0;
-    const peer = client.peer();
-    const local = client.local();
+    const peer = client.proxied?.src ?? client.peer();
+    const local = client.proxied?.dst ?? client.local();
     this.src = peer.address ?? "";
     this.srcPort = peer.port ?? 0;
     this.dst = local.address ?? "";
