@@ -69,6 +69,8 @@ export class Runtime {
   actconn = 0;
   stopping = false;
   private readonly sessions = new Set<Session>();
+  /** Connections of accept-proxy binds still sending their PROXY header. */
+  private readonly greeting = new Set<ClientSocket>();
   private checks: HealthChecks | undefined;
   /** Closes idle server connections nobody reused in time, and watches memory; once a second. */
   private readonly purgeTimer = setInterval(() => {
@@ -202,11 +204,13 @@ export class Runtime {
    */
   private greet(fe: RtFrontend, listener: string, socket: ClientSocket): void {
     if (this.stopping) return socket.destroy();
+    this.greeting.add(socket);
     let got: Buffer | undefined;
     const peer = socket.peer();
     const started = Date.now();
     const fail = (why: string, log = true): void => {
       clearTimeout(timer);
+      this.greeting.delete(socket);
       socket.greeting = undefined;
       if (log) {
         const line = `${peer.address ?? ""}:${peer.port ?? 0} [${logDate(started)}] ${fe.name}/${listener}: ${why}`;
@@ -223,6 +227,7 @@ export class Runtime {
         if (h === undefined) return;
         if (typeof h === "string") return fail(h);
         clearTimeout(timer);
+        this.greeting.delete(socket);
         socket.greeting = undefined;
         socket.pause();
         socket.proxied = { src: h.src, dst: h.dst };
@@ -231,7 +236,10 @@ export class Runtime {
       },
       // A connection closed before its header: logged once it sent something (dontlognull aside).
       onEnd: () => fail(PROXY_CLOSED, got !== undefined || !fe.px.dontlognull),
-      onClose: () => clearTimeout(timer),
+      onClose: () => {
+        clearTimeout(timer);
+        this.greeting.delete(socket);
+      },
     };
     socket.resume();
   }
@@ -320,9 +328,16 @@ export class Runtime {
   softStop(): Promise<void> {
     this.stopping = true;
     this.closeListeners();
+    this.dropGreetings();
     for (const s of [...this.sessions]) s.closeIfIdle();
     if (this.sessions.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Connections still sending their PROXY header have no session yet: at a stop they just close. */
+  private dropGreetings(): void {
+    for (const s of this.greeting) s.destroy();
+    this.greeting.clear();
   }
 
   /** Hard stop (SIGTERM/SIGINT): close everything now. */
@@ -330,6 +345,7 @@ export class Runtime {
     this.stopping = true;
     await this.checks?.stop();
     this.closeListeners();
+    this.dropGreetings();
     for (const s of [...this.sessions]) s.shutdown();
     clearInterval(this.purgeTimer);
     clearTimeout(this.fdRelief);

@@ -140,3 +140,28 @@ backend bk
   cleanup.push(p.stop);
   assert.equal((await talk(p.port, "PROXY TCP4 10.1.2.3 10.9.9.9 4444 80\r\nhello")).got, "got hello");
 });
+
+test("a connection still sending its header has no session: a stop closes it", async () => {
+  const p = await startProxy(`
+defaults
+  mode http
+  timeout client 30s
+  timeout connect 2s
+  timeout server 5s
+frontend f
+  bind 127.0.0.1:1 accept-proxy
+  default_backend bk
+backend bk
+  server s 127.0.0.1:1
+`);
+  const s = net.connect(p.port, "127.0.0.1");
+  s.on("error", () => undefined);
+  await new Promise((r) => s.on("connect", r));
+  s.write("PROXY TCP4 ");
+  const closed = new Promise((r) => s.on("close", r));
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  await p.stop();
+  await closed;
+  assert.ok(Date.now() - t0 < 1000, "closed at the stop, not at timeout client");
+});
