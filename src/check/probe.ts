@@ -9,6 +9,7 @@ import net from "node:net";
 import { HttpCheckReader, type Expectation } from "./http-check.js";
 import { failed, passed, type CheckResult, type Outcome } from "./result.js";
 import { closeAsHaproxy } from "../util/close.js";
+import { proxyHeaderFor } from "../proxy/proxy-protocol.js";
 
 export interface ProbeSpec {
   host: string;
@@ -16,6 +17,8 @@ export interface ProbeSpec {
   inter: number;
   timeoutCheck?: number;
   timeoutConnect?: number;
+  /** A send-proxy server's PROXY protocol header version: the check's own connection is named. */
+  sendProxy?: 1 | 2;
   /** Undefined for a TCP (connect only) check. */
   http?: { request: Buffer; method: string; expect: readonly Expectation[] };
 }
@@ -66,6 +69,11 @@ export function probe(spec: ProbeSpec): Probe {
   );
   socket.once("connect", () => {
     connected = true;
+    if (spec.sendProxy) {
+      const local = { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+      const remote = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+      socket.write(proxyHeaderFor(spec.sendProxy, local, remote));
+    }
     if (!spec.http) return finish(passed("L4OK"));
     if (spec.timeoutCheck !== undefined) {
       clearTimeout(timer);

@@ -214,6 +214,8 @@ export interface ServerParams {
   cookie?: string;
   onMarkedDown?: "shutdown-sessions";
   onMarkedUp?: "shutdown-backup-sessions";
+  /** send-proxy (1), send-proxy-v2 (2): each connection starts with a PROXY protocol header. */
+  sendProxy?: 1 | 2;
   /** `id` (server lines only): the server's number in its backend; see serverIds for the others. */
   id?: number;
 }

@@ -44,6 +44,8 @@ export class RtServer {
   readonly maxconn: number;
   readonly maxqueue: number;
   readonly backup: boolean;
+  /** The PROXY protocol header each connection to it starts with (version), if any. */
+  readonly sendProxy: 1 | 2 | undefined;
   /** Operational state, driven by health checks through setUp; without `check` always up. */
   get up(): boolean {
     return this.operational;
@@ -84,6 +86,7 @@ export class RtServer {
     this.maxqueue = cfg.maxqueue;
     this.backup = cfg.backup;
     this.maint = cfg.disabled;
+    this.sendProxy = cfg.sendProxy;
     this.operational = !cfg.disabled;
   }
 

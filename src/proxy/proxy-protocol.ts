@@ -3,6 +3,7 @@
 // this one's in logs, ACLs and X-Forwarded-For. Read as haproxy 2.6 reads it, with its reasons for
 // refusing one.
 import { isIPv4, isIPv6 } from "node:net";
+import { parseIpv4, parseIpv6 } from "../acl/ip.js";
 
 export interface Endpoint {
   address: string;
@@ -111,4 +112,36 @@ function compress(groups: string[]): string {
   }
   if (best < 0) return groups.join(":");
   return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+}
+
+/**
+ * The header a `send-proxy` (1) or `send-proxy-v2` (2) server gets first on each connection, as
+ * haproxy writes it: the client connection's addresses (those of its own PROXY header, if any), IPv4
+ * when both are, else IPv6 with IPv4 mapped; UNKNOWN (v1) or the unspecified family (v2) otherwise.
+ */
+export function proxyHeaderFor(version: 1 | 2, src: Endpoint, dst: Endpoint): Buffer {
+  const both4 = isIPv4(src.address) && isIPv4(dst.address);
+  const known = (a: string) => isIPv4(a) || isIPv6(a);
+  const ok = known(src.address) && known(dst.address);
+  const as6 = (a: string) => (isIPv4(a) ? `::ffff:${a}` : a);
+  if (version === 1) {
+    if (!ok) return Buffer.from("PROXY UNKNOWN\r\n", "latin1");
+    const fam = both4 ? "TCP4" : "TCP6";
+    const [s, d] = both4 ? [src.address, dst.address] : [as6(src.address), as6(dst.address)];
+    return Buffer.from(`PROXY ${fam} ${s} ${d} ${src.port} ${dst.port}\r\n`, "latin1");
+  }
+  if (!ok) return Buffer.concat([V2, Buffer.from([0x21, 0x00, 0, 0])]);
+  const size = both4 ? 4 : 16;
+  const body = Buffer.alloc(2 * size + 4);
+  const put = (a: string, at: number) => {
+    const bytes = new Uint8Array(16);
+    if (both4) parseIpv4(a, bytes);
+    else parseIpv6(as6(a), bytes);
+    body.set(both4 ? bytes.subarray(0, 4) : bytes, at);
+  };
+  put(src.address, 0);
+  put(dst.address, size);
+  body.writeUInt16BE(src.port, 2 * size);
+  body.writeUInt16BE(dst.port, 2 * size + 2);
+  return Buffer.concat([V2, Buffer.from([0x21, both4 ? 0x11 : 0x21, 0, body.length]), body]);
 }

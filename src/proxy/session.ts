@@ -37,6 +37,7 @@ import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor, originalTo } from "./forwardfor.js";
 import { pathStart } from "../acl/uri.js";
+import { proxyHeaderFor } from "./proxy-protocol.js";
 import {
   Persistence,
   cacheable,
@@ -1111,7 +1112,20 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.onServerConnect();
       return;
     }
-    this.attach(new ServerConn(srv, this));
+    const c = new ServerConn(srv, this);
+    if (srv.sendProxy) {
+      // Held until the connection is up, then sent before anything else. The header names this
+      // client: haproxy reuses such a connection for no other.
+      c.write(
+        proxyHeaderFor(
+          srv.sendProxy,
+          { address: this.src, port: this.srcPort },
+          { address: this.dst, port: this.dstPort },
+        ),
+      );
+      c.boundToSession = true;
+    }
+    this.attach(c);
     this.arm(this.be!.px.timeouts.connect);
   }
 

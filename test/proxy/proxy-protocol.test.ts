@@ -3,8 +3,15 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { parseProxyHeader } from "../../src/proxy/proxy-protocol.js";
-import { startProxy, httpBackend, rawServer, syslogReceiver, loggedDefaults } from "../helpers/harness.js";
+import { parseProxyHeader, proxyHeaderFor } from "../../src/proxy/proxy-protocol.js";
+import {
+  startProxy,
+  httpBackend,
+  rawServer,
+  syslogReceiver,
+  loggedDefaults,
+  waitFor,
+} from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -164,4 +171,81 @@ backend bk
   await p.stop();
   await closed;
   assert.ok(Date.now() - t0 < 1000, "closed at the stop, not at timeout client");
+});
+
+test("send-proxy and send-proxy-v2 headers, as haproxy 2.6.12 writes them", () => {
+  const a = { address: "127.0.0.1", port: 54814 };
+  const b = { address: "127.0.0.1", port: 19827 };
+  assert.equal(proxyHeaderFor(1, a, b).toString("latin1"), "PROXY TCP4 127.0.0.1 127.0.0.1 54814 19827\r\n");
+  assert.equal(
+    proxyHeaderFor(1, { address: "2001:db8::1", port: 1 }, b).toString("latin1"),
+    "PROXY TCP6 2001:db8::1 ::ffff:127.0.0.1 1 19827\r\n",
+  );
+  assert.equal(proxyHeaderFor(1, { address: "", port: 0 }, b).toString("latin1"), "PROXY UNKNOWN\r\n");
+  assert.deepEqual(
+    proxyHeaderFor(2, { address: "127.0.0.1", port: 0xdaea }, { address: "127.0.0.1", port: 0x4db3 }),
+    Buffer.concat([
+      Buffer.from(V2, "latin1"),
+      Buffer.from([0x21, 0x11, 0, 12, 127, 0, 0, 1, 127, 0, 0, 1, 0xda, 0xea, 0x4d, 0xb3]),
+    ]),
+  );
+  // What it writes, it reads.
+  const six = proxyHeaderFor(2, { address: "2001:db8::1", port: 1 }, { address: "::ffff:10.0.0.2", port: 2 });
+  assert.deepEqual(parseProxyHeader(six), {
+    length: 52,
+    src: { address: "2001:db8::1", port: 1 },
+    dst: { address: "::ffff:a00:2", port: 2 },
+  });
+});
+
+test("send-proxy: each server connection starts with the client's header, kept for that client alone; checks send their own", async () => {
+  const heads: string[] = [];
+  const srv = await rawServer((s) => {
+    let got = "";
+    s.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      if (!got.endsWith("\r\n\r\n") && !got.endsWith("\r\n")) return;
+      if (got.includes("GET ")) s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+    s.on("close", () => heads.push(got));
+  });
+  cleanup.push(srv.close);
+  const p = await startProxy(`
+defaults
+  mode http
+  timeout client 5s
+  timeout connect 2s
+  timeout server 5s
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  http-reuse always
+  server s 127.0.0.1:${srv.port} send-proxy check inter 60s
+`);
+  try {
+    await waitFor(() => heads.length === 1, 2000, "the check");
+    assert.match(
+      heads[0]!,
+      new RegExp(`^PROXY TCP4 127\\.0\\.0\\.1 127\\.0\\.0\\.1 \\d+ ${srv.port}\\r\\n$`),
+    );
+    for (let i = 0; i < 2; i++) {
+      const r = await talk(
+        p.port,
+        "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
+      assert.match(r.got, /ok$/);
+    }
+    await waitFor(() => heads.length === 3, 2000, "two server connections");
+    // One connection per client, even under http-reuse always: its header names that client.
+    for (const h of heads.slice(1))
+      assert.match(
+        h,
+        new RegExp(
+          `^PROXY TCP4 127\\.0\\.0\\.1 127\\.0\\.0\\.1 \\d+ ${p.port}\\r\\nGET /a HTTP/1\\.1\\r\\nHost: x\\r\\n\\r\\nGET /b `,
+        ),
+      );
+  } finally {
+    await p.stop();
+  }
 });
