@@ -37,7 +37,7 @@ class ServerCheck {
       timeoutCheck: px.timeouts.check,
       timeoutConnect: px.timeouts.connect,
       // A send-proxy server gets its PROXY header from checks too, unless they go elsewhere.
-      sendProxy: cfg.checkAddr === undefined && cfg.checkPort === undefined ? cfg.sendProxy : undefined,
+      sendProxy: cfg.checkAddr === undefined && cfg.checkPort === undefined ? server.sendProxy : undefined,
       http: px.httpchk && {
         request: buildCheckRequest(px.httpchk),
         method: px.httpchk.method,

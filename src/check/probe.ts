@@ -9,7 +9,7 @@ import net from "node:net";
 import { HttpCheckReader, type Expectation } from "./http-check.js";
 import { failed, passed, type CheckResult, type Outcome } from "./result.js";
 import { closeAsHaproxy } from "../util/close.js";
-import { proxyHeaderFor } from "../proxy/proxy-protocol.js";
+import { LOCAL_V2, proxyHeaderFor } from "../proxy/proxy-protocol.js";
 
 export interface ProbeSpec {
   host: string;
@@ -17,7 +17,7 @@ export interface ProbeSpec {
   inter: number;
   timeoutCheck?: number;
   timeoutConnect?: number;
-  /** A send-proxy server's PROXY protocol header version: the check's own connection is named. */
+  /** A send-proxy server's PROXY protocol header version: v1 names the check's own connection, v2 says LOCAL. */
   sendProxy?: 1 | 2;
   /** Undefined for a TCP (connect only) check. */
   http?: { request: Buffer; method: string; expect: readonly Expectation[] };
@@ -69,10 +69,11 @@ export function probe(spec: ProbeSpec): Probe {
   );
   socket.once("connect", () => {
     connected = true;
-    if (spec.sendProxy) {
+    if (spec.sendProxy === 2) socket.write(LOCAL_V2);
+    else if (spec.sendProxy === 1) {
       const local = { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
       const remote = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-      socket.write(proxyHeaderFor(spec.sendProxy, local, remote));
+      socket.write(proxyHeaderFor(1, local, remote));
     }
     if (!spec.http) return finish(passed("L4OK"));
     if (spec.timeoutCheck !== undefined) {

@@ -191,6 +191,8 @@ export interface Bind {
   /** `fd@N`: an inherited listening socket. */
   fd?: number;
   name?: string;
+  /** `id`: the listener's number in its frontend (haproxy names an unnamed listener by it). */
+  id?: number;
   /** accept-proxy: connections start with a PROXY protocol header, whose addresses stand for theirs. */
   acceptProxy?: boolean;
   where: Where;
@@ -214,8 +216,9 @@ export interface ServerParams {
   cookie?: string;
   onMarkedDown?: "shutdown-sessions";
   onMarkedUp?: "shutdown-backup-sessions";
-  /** send-proxy (1), send-proxy-v2 (2): each connection starts with a PROXY protocol header. */
-  sendProxy?: 1 | 2;
+  /** send-proxy, send-proxy-v2: each connection starts with a PROXY protocol header (v2 when both). */
+  sendProxyV1?: boolean;
+  sendProxyV2?: boolean;
   /** `id` (server lines only): the server's number in its backend; see serverIds for the others. */
   id?: number;
 }

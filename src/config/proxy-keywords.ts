@@ -725,6 +725,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (spec === undefined)
         return c.alert(`'bind' expects [addr1]:port1[-end1]{,[addr]:port[-end]}... as arguments.`);
       let name: string | undefined;
+      let id: number | undefined;
       let acceptProxy: true | undefined;
       for (let i = 2; i < c.words.length; i++) {
         const kw = c.words[i]!;
@@ -734,13 +735,14 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         }
         if (kw === "name" || kw === "id" || kw === "backlog" || kw === "maxconn") {
           const v = c.words[++i];
-          if (v === undefined && (kw === "name" || kw === "id"))
+          if ((v === undefined && (kw === "name" || kw === "id")) || (kw === "id" && !/^[1-9]\d*$/.test(v!)))
             return c.alert(
               `'bind ${spec}' in section '${p.kind}' : '${kw}' : ${kw === "name" ? "missing name" : "expects an integer argument"}`,
             );
           if (v === undefined) return c.alert(`'bind' : '${kw}' expects an argument.`);
           if (kw === "name") name = v;
-          else if (kw !== "id") return c.alert(`'bind' : '${kw}' is not supported by sluice yet.`);
+          else if (kw === "id") id = Number(v);
+          else return c.alert(`'bind' : '${kw}' is not supported by sluice yet.`);
         } else if (kw === "v4v6" || kw === "v6only" || kw === "defer-accept" || kw === "tfo") {
           c.warning(`'bind' : '${kw}' has no effect in sluice; ignored.`);
         } else return c.alert(`'bind' : unknown keyword '${kw}' (or not supported by sluice yet).`);
@@ -748,7 +750,12 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       for (const part of spec.split(",")) {
         const hp = parseHostPort(part, { range: true });
         if (typeof hp === "string") return c.alert(`'bind' : ${hp}`);
-        const common = { name, where: c.where, ...(acceptProxy && { acceptProxy }) };
+        const common = {
+          name,
+          where: c.where,
+          ...(id !== undefined && { id }),
+          ...(acceptProxy && { acceptProxy }),
+        };
         if (hp.fd !== undefined) {
           p.binds.push({ host: "", port: 0, fd: hp.fd, ...common });
           continue;

@@ -106,10 +106,10 @@ const FLAGS: Record<string, (p: ServerParams) => void> = {
   "no-backup": (p) => (p.backup = false),
   disabled: (p) => (p.disabled = true),
   enabled: (p) => (p.disabled = false),
-  "send-proxy": (p) => (p.sendProxy = 1),
-  "send-proxy-v2": (p) => (p.sendProxy = 2),
-  "no-send-proxy": (p) => delete p.sendProxy,
-  "no-send-proxy-v2": (p) => delete p.sendProxy,
+  "send-proxy": (p) => (p.sendProxyV1 = true),
+  "send-proxy-v2": (p) => (p.sendProxyV2 = true),
+  "no-send-proxy": (p) => (p.sendProxyV1 = false),
+  "no-send-proxy-v2": (p) => (p.sendProxyV2 = false),
 };
 
 /** Settings that tune haproxy internals only: accepted with a warning. */

@@ -86,7 +86,7 @@ export class RtServer {
     this.maxqueue = cfg.maxqueue;
     this.backup = cfg.backup;
     this.maint = cfg.disabled;
-    this.sendProxy = cfg.sendProxy;
+    this.sendProxy = cfg.sendProxyV2 ? 2 : cfg.sendProxyV1 ? 1 : undefined;
     this.operational = !cfg.disabled;
   }
 

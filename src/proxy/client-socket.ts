@@ -15,6 +15,10 @@ export interface Greeting {
 export class ClientSocket extends TcpSocket {
   session: Session | undefined;
   greeting: Greeting | undefined;
+  /** accept-proxy: the name its listener goes by in haproxy's log lines; it must greet first. */
+  greetAs: string | undefined;
+  /** accept-proxy: when the connection was accepted, before its header came. */
+  acceptedAt: number | undefined;
   /** The addresses a PROXY protocol header gave, standing for the socket's own. */
   proxied: { src?: Endpoint; dst?: Endpoint } | undefined;
   /** Bytes that came after the greeting, for the session. */

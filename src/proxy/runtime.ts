@@ -12,7 +12,7 @@ import { compileRules } from "./rules.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
 import { ClientSocket } from "./client-socket.js";
-import { parseProxyHeader, PROXY_CLOSED, PROXY_TIMEOUT } from "./proxy-protocol.js";
+import { parseProxyHeader, PROXY_CLOSED, PROXY_ERROR, PROXY_TIMEOUT } from "./proxy-protocol.js";
 import { logDate } from "../log/format.js";
 import { LEVEL } from "../log/syslog.js";
 import { Listener } from "../util/tcp-socket.js";
@@ -124,14 +124,22 @@ export class Runtime {
 
   private async listen(): Promise<void> {
     for (const fe of this.frontends) {
-      for (const [i, b] of fe.px.binds.entries()) {
-        // haproxy names an unnamed listener by its number in the frontend.
-        const name = b.name ?? String(i + 1);
+      // haproxy names an unnamed listener by its id: its own, or the next one free in the frontend.
+      const taken = new Set(fe.px.binds.map((b) => b.id));
+      let next = 1;
+      for (const b of fe.px.binds) {
+        let id = b.id;
+        if (id === undefined) {
+          while (taken.has(next)) next++;
+          id = next++;
+        }
+        const greetAs = b.acceptProxy ? (b.name ?? String(id)) : undefined;
         const listener = new Listener(
-          (handle) =>
-            b.acceptProxy
-              ? this.greet(fe, name, new ClientSocket(handle))
-              : this.accept(fe, new ClientSocket(handle)),
+          (handle) => {
+            const socket = new ClientSocket(handle);
+            socket.greetAs = greetAs;
+            this.accept(fe, socket);
+          },
           (code) => {
             // Accept failures (EMFILE, ENFILE, ENOBUFS) must not stop the proxy: count, log, carry on.
             this.counters.acceptErrors++;
@@ -189,6 +197,12 @@ export class Runtime {
     fe.cur++;
     fe.total++;
     this.actconn++;
+    if (socket.greetAs !== undefined) return this.greet(fe, socket, socket.greetAs);
+    this.openSession(fe, socket);
+  }
+
+  /** The connection's session, once any PROXY header is read. */
+  private openSession(fe: RtFrontend, socket: ClientSocket): void {
     const s = new Session(this, fe, socket);
     this.sessions.add(s);
     const early = socket.early;
@@ -198,50 +212,58 @@ export class Runtime {
   }
 
   /**
-   * bind ... accept-proxy: reads the PROXY protocol header within timeout client before the
-   * connection is accepted as usual. A connection without a valid one is reset and logged as
-   * haproxy does (`127.0.0.1:4242 [date] f/1: Received an invalid PROXY protocol header`).
+   * bind ... accept-proxy: the connection (counted against maxconn already) must start with a PROXY
+   * protocol header, whole in its first read as haproxy reads it, within timeout client. Without a
+   * valid one it is reset (a silent one closed) and logged as haproxy does
+   * (`127.0.0.1:4242 [date] f/1: Received an invalid PROXY protocol header`).
    */
-  private greet(fe: RtFrontend, listener: string, socket: ClientSocket): void {
-    if (this.stopping) return socket.destroy();
+  private greet(fe: RtFrontend, socket: ClientSocket, listener: string): void {
     this.greeting.add(socket);
-    let got: Buffer | undefined;
     const peer = socket.peer();
-    const started = Date.now();
-    const fail = (why: string, log = true): void => {
+    const acceptedAt = (socket.acceptedAt = Date.now());
+    const done = (): void => {
       clearTimeout(timer);
       this.greeting.delete(socket);
       socket.greeting = undefined;
-      if (log) {
-        const line = `${peer.address ?? ""}:${peer.port ?? 0} [${logDate(started)}] ${fe.name}/${listener}: ${why}`;
+    };
+    const fail = (why: string, sent: boolean): void => {
+      done();
+      // Silent connections are logged only without dontlognull.
+      if (sent || !fe.px.dontlognull) {
+        const line = `${peer.address ?? ""}:${peer.port ?? 0} [${logDate(acceptedAt)}] ${fe.name}/${listener}: ${why}`;
         this.logger.event(fe.px, fe.px.logSeparateErrors ? LEVEL.err : LEVEL.info, line, { label: null });
       }
-      socket.resetAndDestroy();
+      // haproxy leaves what it refused unread, so the kernel answers with an RST.
+      if (sent) socket.resetAndDestroy();
+      else socket.destroy();
+      this.greetingEnded(fe);
     };
     const t = fe.px.timeouts.client;
-    const timer = t === undefined ? undefined : setTimeout(() => fail(PROXY_TIMEOUT), t);
+    const timer = t === undefined ? undefined : setTimeout(() => fail(PROXY_TIMEOUT, false), t);
     socket.greeting = {
       onData: (chunk) => {
-        got = got ? Buffer.concat([got, chunk]) : chunk;
-        const h = parseProxyHeader(got);
-        if (h === undefined) return;
-        if (typeof h === "string") return fail(h);
-        clearTimeout(timer);
-        this.greeting.delete(socket);
-        socket.greeting = undefined;
-        socket.pause();
+        const h = parseProxyHeader(chunk);
+        if (typeof h === "string") return fail(h, true);
+        done();
         socket.proxied = { src: h.src, dst: h.dst };
-        if (got.length > h.length) socket.early = got.subarray(h.length);
-        this.accept(fe, socket);
+        if (chunk.length > h.length) socket.early = chunk.subarray(h.length);
+        this.openSession(fe, socket);
       },
-      // A connection closed before its header: logged once it sent something (dontlognull aside).
-      onEnd: () => fail(PROXY_CLOSED, got !== undefined || !fe.px.dontlognull),
+      onEnd: () => fail(PROXY_CLOSED, false),
       onClose: () => {
-        clearTimeout(timer);
-        this.greeting.delete(socket);
+        // Reset by the client before anything came.
+        if (socket.greeting) fail(PROXY_ERROR, false);
       },
     };
     socket.resume();
+  }
+
+  /** A connection that never sent its PROXY header gives its place back. */
+  private greetingEnded(fe: RtFrontend): void {
+    fe.cur--;
+    this.actconn--;
+    this.admitWaiting();
+    this.idleCheck();
   }
 
   /** Called once by each session as it ends; lets a waiting connection in. */
@@ -250,7 +272,12 @@ export class Runtime {
     fe.cur--;
     this.actconn--;
     this.admitWaiting();
-    if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    this.idleCheck();
+  }
+
+  /** A soft stop waits for the sessions, and the connections still sending their PROXY header. */
+  private idleCheck(): void {
+    if (this.sessions.size === 0 && this.greeting.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** New connections of `fe` must wait: maxconn reached, or descriptors or memory short. */
@@ -328,15 +355,17 @@ export class Runtime {
   softStop(): Promise<void> {
     this.stopping = true;
     this.closeListeners();
-    this.dropGreetings();
     for (const s of [...this.sessions]) s.closeIfIdle();
-    if (this.sessions.size === 0) return Promise.resolve();
+    if (this.sessions.size === 0 && this.greeting.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Connections still sending their PROXY header have no session yet: at a stop they just close. */
+  /** Connections still sending their PROXY header have no session yet: a hard stop just closes them. */
   private dropGreetings(): void {
-    for (const s of this.greeting) s.destroy();
+    for (const s of this.greeting) {
+      s.greeting = undefined;
+      s.destroy();
+    }
     this.greeting.clear();
   }
 

@@ -159,6 +159,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.frontendPort = this.dstPort;
     rec.frontend = fe.name;
     rec.acceptTime = rec.requestTime = Date.now();
+    // accept-proxy: the connection was accepted before its header came (haproxy's handshake time).
+    if (client.acceptedAt !== undefined) {
+      rec.Th = rec.acceptTime - client.acceptedAt;
+      rec.acceptTime = client.acceptedAt;
+    }
 
     if (fe.px.cliTcpKa) client.setKeepAlive(true);
     client.session = this;

@@ -39,10 +39,30 @@ test("headers of both versions: addresses, LOCAL and UNKNOWN, and haproxy's reas
     dst: { address: "2001:db8::2", port: 80 },
   });
   assert.deepEqual(p("PROXY UNKNOWN\r\n"), { length: 15 });
-  // Not whole yet: more may come.
-  assert.equal(p("PROX"), undefined);
-  assert.equal(p("PROXY TCP4 10.1.2.3"), undefined);
-  assert.equal(p(V2.slice(0, 5)), undefined);
+  // It must come whole in the first read.
+  const cut = "Truncated PROXY protocol header received";
+  assert.equal(p("PROX"), cut);
+  assert.equal(p("PROXY TCP4 10.1.2.3"), cut);
+  assert.equal(p("PROXY TCP4 1.2.3.4 5.6.7.8 1111 80\n"), cut);
+  assert.equal(p(V2.slice(0, 5)), cut);
+  assert.equal(p("GET /\r\n"), cut);
+  assert.equal(
+    p("PROXY UNKNOWN 1.2.3.4 5.6.7.8 1111 80\r\n"),
+    "Received an unhandled protocol in the PROXY protocol header",
+  );
+  assert.equal(
+    p("PROXY TCP5 1.2.3.4 5.6.7.8 1111 80\r\n"),
+    "Received an unhandled protocol in the PROXY protocol header",
+  );
+  assert.equal(p("PROXY TCP6 fe80::1%lo ::1 1 2\r\n"), "Received an invalid PROXY protocol header");
+  // Addresses as inet_ntop writes them.
+  assert.deepEqual(
+    (p("PROXY TCP6 2001:DB8:0:0::1 ::ffff:1.2.3.4 1 2\r\n") as { src: unknown; dst: unknown }).src,
+    {
+      address: "2001:db8::1",
+      port: 1,
+    },
+  );
   assert.equal(
     p("GET / HTTP/1.1\r\n"),
     "Received something which does not look like a PROXY protocol header",
@@ -57,16 +77,37 @@ test("headers of both versions: addresses, LOCAL and UNKNOWN, and haproxy's reas
     dst: { address: "10.0.0.2", port: 80 },
   });
   const six = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-  assert.deepEqual(p(v2(0x21, 0x21, [...six, ...six.slice(0, 15), 2, 0, 1, 0, 2, 1, 2, 3])), {
-    length: 55,
+  assert.deepEqual(p(v2(0x21, 0x21, [...six, ...six.slice(0, 15), 2, 0, 1, 0, 2])), {
+    length: 52,
     src: { address: "2001:db8::1", port: 1 },
     dst: { address: "2001:db8::2", port: 2 },
   });
   assert.deepEqual(p(v2(0x20, 0x00, [])), { length: 16 });
-  assert.equal(p(v2(0x21, 0x11, [10, 0, 0, 1]).subarray(0, 18)), undefined);
-  assert.equal(p(v2(0x21, 0x11, [10, 0, 0, 1])), "Received a truncated PROXY protocol header");
-  assert.equal(p(v2(0x11, 0x11, [])), "Received an invalid PROXY protocol header");
-  assert.equal(p(v2(0x21, 0x31, [])), "Received an unhandled protocol in the PROXY protocol header");
+  assert.equal(p(v2(0x21, 0x11, [10, 0, 0, 1]).subarray(0, 18)), cut);
+  const invalid = "Received an invalid PROXY protocol header";
+  assert.equal(p(v2(0x21, 0x11, [10, 0, 0, 1])), invalid);
+  assert.equal(p(v2(0x11, 0x11, [])), "Received something which does not look like a PROXY protocol header");
+  assert.equal(p(v2(0x21, 0x31, [])), invalid);
+  assert.equal(p(v2(0x21, 0x00, [])), invalid);
+  // TLVs are skipped, but must fit.
+  const addr = [10, 0, 0, 1, 10, 0, 0, 2, 0x11, 0x5c, 0, 80];
+  assert.equal((p(v2(0x21, 0x11, [...addr, 0x04, 0, 3, 97, 98, 99])) as { length: number }).length, 34);
+  assert.equal(p(v2(0x21, 0x11, [...addr, 0x04, 0, 9, 97, 98, 99])), invalid);
+  const mapped = v2(0x21, 0x21, [
+    ...Array(10).fill(0),
+    255,
+    255,
+    1,
+    2,
+    3,
+    4,
+    ...Array(16).fill(0),
+    0,
+    1,
+    0,
+    2,
+  ]);
+  assert.deepEqual((p(mapped) as { src: unknown }).src, { address: "::ffff:1.2.3.4", port: 1 });
 });
 
 /** Sends `data` and resolves with what came back and how the connection ended. */
@@ -122,9 +163,12 @@ backend bk
   );
   await talk(p.port, "PROXY TCP4 10.1.2.3\r\n");
   assert.match(await rx.take(/PROXY/), / f\/1: Received an invalid PROXY protocol header$/);
-  // Nothing within timeout client.
+  // A header cut in two is refused at its first part.
+  assert.deepEqual(await talk(p.port, "PROXY TCP4 1.2"), { got: "", end: "ECONNRESET" });
+  assert.match(await rx.take(/PROXY/), / f\/1: Truncated PROXY protocol header received$/);
+  // Nothing within timeout client: a plain close.
   const t0 = Date.now();
-  assert.equal((await talk(p.port, "PROXY TCP4 ")).got, "");
+  assert.deepEqual(await talk(p.port, ""), { got: "", end: "FIN" });
   assert.ok(Date.now() - t0 >= 250);
   assert.match(await rx.take(/PROXY/), / f\/1: Timeout while waiting for PROXY protocol header$/);
 });
@@ -194,7 +238,7 @@ test("send-proxy and send-proxy-v2 headers, as haproxy 2.6.12 writes them", () =
   assert.deepEqual(parseProxyHeader(six), {
     length: 52,
     src: { address: "2001:db8::1", port: 1 },
-    dst: { address: "::ffff:a00:2", port: 2 },
+    dst: { address: "::ffff:10.0.0.2", port: 2 },
   });
 });
 
@@ -248,4 +292,36 @@ backend bk
   } finally {
     await p.stop();
   }
+});
+
+test("a connection still sending its header counts against maxconn, as haproxy's", async () => {
+  const b = await httpBackend("b");
+  cleanup.push(b.close);
+  const p = await startProxy(`
+defaults
+  mode http
+  timeout client 400ms
+  timeout connect 2s
+  timeout server 5s
+frontend f
+  bind 127.0.0.1:1 accept-proxy
+  maxconn 1
+  default_backend bk
+backend bk
+  server s 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const silent = net.connect(p.port, "127.0.0.1");
+  silent.on("error", () => undefined);
+  await new Promise((r) => silent.on("connect", r));
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  const r = await talk(
+    p.port,
+    "PROXY TCP4 10.1.2.3 10.9.9.9 4444 80\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+  );
+  assert.match(r.got, /^HTTP\/1\.1 200 /);
+  // Served once the silent one's timeout client gave its place back.
+  assert.ok(Date.now() - t0 >= 300, `served after ${Date.now() - t0} ms`);
+  silent.destroy();
 });
