@@ -38,6 +38,8 @@ const V1_MAX = 107;
 export function parseProxyHeader(buf: Buffer): ProxyHeader | string {
   if (buf.length < 6) return TRUNCATED;
   if (buf.compare(V1, 0, 6, 0, 6) === 0) {
+    // Shorter than the shortest line haproxy could take.
+    if (buf.length < 9) return TRUNCATED;
     const eol = buf.indexOf("\r\n", 0, "latin1");
     if (eol < 0 || eol + 2 > V1_MAX) return buf.length >= V1_MAX ? BAD_HEADER : TRUNCATED;
     return parseV1(buf.toString("latin1", 6, eol + 2), eol + 2);
@@ -135,7 +137,7 @@ export const LOCAL_V2 = Buffer.concat([V2, Buffer.from([0x20, 0x00, 0, 0])]);
 /**
  * The header a `send-proxy` (1) or `send-proxy-v2` (2) server gets first on each connection, as
  * haproxy writes it: the client connection's addresses (those of its own PROXY header, if any), IPv4
- * when both are, else IPv6 with IPv4 mapped; UNKNOWN (v1) or the unspecified family (v2) otherwise.
+ * when both are, else IPv6 with IPv4 mapped; UNKNOWN (v1) or LOCAL (v2) otherwise.
  */
 export function proxyHeaderFor(version: 1 | 2, src: Endpoint, dst: Endpoint): Buffer {
   const both4 = isIPv4(src.address) && isIPv4(dst.address);
