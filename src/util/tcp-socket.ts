@@ -131,7 +131,11 @@ export abstract class TcpSocket {
     const h = this.handle;
     // Only an IPv6 address has a colon (net.isIPv6 runs a long regular expression).
     const err = address.includes(":") ? h.connect6(req, address, port) : h.connect(req, address, port);
-    if (err !== 0) this.fail(err);
+    if (err !== 0) return this.fail(err);
+    // Reading from now on registers the socket with epoll once, for both the connect and the reads
+    // (libuv reports no read before the connect's outcome); after the connect it would take two
+    // calls, the first failing.
+    if (!this.paused) h.readStart();
   }
 
   /**
@@ -243,7 +247,7 @@ export abstract class TcpSocket {
   }
 
   private reading(): boolean {
-    return !this.connecting && !this.readableEnded && !this.destroyed;
+    return !this.readableEnded && !this.destroyed;
   }
 
   private send(buf: Buffer): void {
@@ -317,7 +321,6 @@ export abstract class TcpSocket {
     if (status < 0) return this.fail(status);
     this.connecting = false;
     if (this.keepAlive) this.handle.setKeepAlive(true, 0);
-    if (!this.paused) this.handle.readStart();
     if (this.corked === 0) this.flush();
     this.onConnect();
   }
