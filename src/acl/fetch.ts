@@ -51,9 +51,10 @@ interface Keyword {
  * haproxy's sample sources, as far as http rules and use_backend tell them apart (its warnings
  * follow them): the request's head, gone by the response (such fetches fail there); the response's,
  * not there yet in the request; the buffer's bytes, declared with the request but read from whichever
- * message is in it; the backend, known past use_backend; or anywhere.
+ * message is in it; the backend, known past use_backend; anywhere a stream exists; or from the
+ * accepted connection on (its addresses, the frontend, constants: tcp-request connection rules).
  */
-export type FetchUse = "req" | "res" | "buffer" | "be" | "any";
+export type FetchUse = "req" | "res" | "buffer" | "be" | "any" | "conn";
 
 const none = (): boolean => false;
 
@@ -401,6 +402,7 @@ def(["cook_val", "req.cook_val"], {
 });
 
 def(["src"], {
+  use: "conn",
   out: T.Ip,
   acl: false,
   make: () =>
@@ -410,6 +412,7 @@ def(["src"], {
     }),
 });
 def(["dst"], {
+  use: "conn",
   out: T.Ip,
   acl: false,
   make: () =>
@@ -418,9 +421,9 @@ def(["dst"], {
       return true;
     }),
 });
-def(["src_port"], { out: T.Int, acl: false, make: intFetch((ctx) => ctx.srcPort) });
-def(["dst_port"], { out: T.Int, acl: false, make: intFetch((ctx) => ctx.dstPort) });
-def(["fe_name"], { out: T.Str, acl: false, make: strFetch((ctx) => ctx.feName) });
+def(["src_port"], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => ctx.srcPort) });
+def(["dst_port"], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => ctx.dstPort) });
+def(["fe_name"], { use: "conn", out: T.Str, acl: false, make: strFetch((ctx) => ctx.feName) });
 def(["be_name"], {
   use: "be",
   out: T.Str,
@@ -429,6 +432,7 @@ def(["be_name"], {
   make: strFetch((ctx) => ctx.beName || ctx.feName),
 });
 def(["nbsrv"], {
+  use: "conn",
   args: ["str"],
   out: T.Int,
   acl: false,
@@ -442,9 +446,9 @@ def(["nbsrv"], {
     });
   },
 });
-def(["always_true"], { out: T.Bool, acl: false, make: boolFetch(true) });
-def(["always_false"], { out: T.Bool, acl: false, make: boolFetch(false) });
-def(["wait_end"], { out: T.Bool, acl: false, make: boolFetch(true) });
+def(["always_true"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });
+def(["always_false"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(false) });
+def(["wait_end"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });
 // haproxy declares it usable anywhere, but finds no request to tell about in the response.
 def(["req.proto_http", "req_proto_http"], {
   out: T.Bool,

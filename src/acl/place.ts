@@ -6,9 +6,20 @@ import type { FetchUse } from "./fetch.js";
 import { fetchUse } from "./fetch.js";
 import { predefinedAcl } from "./predefined.js";
 
-export type Place = "http-request" | "http-response" | "use-backend" | "use-server" | "persist";
+export type Place =
+  | "tcp-request connection"
+  | "tcp-request session"
+  | "tcp-request content"
+  | "http-request"
+  | "http-response"
+  | "use-backend"
+  | "use-server"
+  | "persist";
 
 // haproxy's check-place bits that matter here, in its order (a message names the lowest one).
+const FE_CON_ACC = 1 << 0;
+const FE_SES_ACC = 1 << 1;
+const FE_REQ_CNT = 1 << 2;
 const FE_HRQ = 1 << 3;
 const FE_SET_BCK = 1 << 5;
 const BE_REQ_CNT = 1 << 6;
@@ -18,6 +29,9 @@ const BE_HRS = 1 << 12;
 const FE_HRS = 1 << 16;
 
 const NAMES: [number, string][] = [
+  [FE_CON_ACC, "frontend tcp-request connection rule"],
+  [FE_SES_ACC, "frontend tcp-request session rule"],
+  [FE_REQ_CNT, "frontend tcp-request content rule"],
   [FE_HRQ, "frontend http-request header rule"],
   [FE_SET_BCK, "frontend use-backend rule"],
   [BE_REQ_CNT, "backend tcp-request content rule"],
@@ -27,16 +41,25 @@ const NAMES: [number, string][] = [
   [FE_HRS, "frontend http-response header rule"],
 ];
 
+const STREAM = FE_REQ_CNT | FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS;
+
 const USABLE: Record<FetchUse, number> = {
-  req: FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV,
-  buffer: FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV,
+  req: FE_REQ_CNT | FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV,
+  buffer: FE_REQ_CNT | FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV,
   res: BE_HRS | FE_HRS,
   be: BE_REQ_CNT | BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS,
-  any: FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS,
+  any: STREAM,
+  conn: FE_CON_ACC | FE_SES_ACC | STREAM,
 };
+
+/** The fetch keyword can yield a sample at `where` (placeBits). */
+export const usableAt = (fetch: string, where: number): boolean => (USABLE[fetchUse(fetch)] & where) !== 0;
 
 /** The check places of a rule of this kind in a proxy with a frontend side, a backend side or both. */
 export function placeBits(place: Place, fe: boolean, be: boolean): number {
+  if (place === "tcp-request connection") return FE_CON_ACC;
+  if (place === "tcp-request session") return FE_SES_ACC;
+  if (place === "tcp-request content") return (fe ? FE_REQ_CNT : 0) | (be ? BE_REQ_CNT : 0);
   if (place === "use-backend") return FE_SET_BCK;
   if (place === "use-server") return BE_SET_SRV;
   // haproxy checks them where backend content rules run, the first place past use_backend.
@@ -46,35 +69,44 @@ export function placeBits(place: Place, fe: boolean, be: boolean): number {
 }
 
 /** The keyword of an ACL line as haproxy names it: the fetch without its arguments. */
-const keyword = (spec: AclSpec): string => /^[^(,]*/.exec(spec.fetch)![0];
+export const keyword = (spec: AclSpec): string => /^[^(,]*/.exec(spec.fetch)![0];
+
+/** The ACL lines of a condition's terms: a named ACL's own lines, else the predefined one's. */
+const termSpecs = (cond: Condition, acls: Map<string, AclSpec[]>): AclSpec[][] =>
+  cond.groups.flat().map((t) => (t.anon ? [t.anon] : (acls.get(t.name!) ?? [predefinedAcl(t.name!)!])));
+
+/** The fetch keywords a condition reads. */
+export const conditionFetches = (cond: Condition, acls: Map<string, AclSpec[]>): string[] =>
+  termSpecs(cond, acls).flat().map(keyword);
 
 /**
  * haproxy's warning for a condition used at `where` (placeBits) when one of its ACLs cannot be
- * evaluated there at all, or else involves a keyword that cannot; undefined when all can.
+ * evaluated there at all, or else involves a keyword that cannot; undefined when all can. A
+ * tcp-request rule's warnings name the rule (`tcpRule`, e.g. "tcp-request connection").
  */
 export function placeWarning(
   cond: Condition,
   acls: Map<string, AclSpec[]>,
   where: number,
+  tcpRule?: string,
 ): string | undefined {
   const place = NAMES.find(([bit]) => (where & bit) !== 0)![1];
-  const terms = cond.groups.flat().map((t) => {
-    const specs = t.anon ? [t.anon] : (acls.get(t.name!) ?? [predefinedAcl(t.name!)!]);
-    return { name: t.anon ? undefined : t.name, specs };
-  });
+  const inRule = tcpRule === undefined ? "" : ` in '${tcpRule}'`;
+  const specs = termSpecs(cond, acls);
+  const terms = cond.groups.flat().map((t, i) => ({ name: t.anon ? undefined : t.name, specs: specs[i]! }));
   for (const t of terms) {
-    const val = t.specs.reduce((v, s) => v | USABLE[fetchUse(keyword(s))], 0);
-    if ((val & where) !== 0) continue;
+    if (t.specs.some((s) => usableAt(keyword(s), where))) continue;
     return t.name === undefined
-      ? `anonymous acl will never match because it uses keyword '${keyword(t.specs[0]!)}' which is incompatible with '${place}'`
-      : `acl '${t.name}' will never match because it only involves keywords that are incompatible with '${place}'`;
+      ? `anonymous acl will never match${inRule} because it uses keyword '${keyword(t.specs[0]!)}' which is incompatible with '${place}'`
+      : `acl '${t.name}' will never match${inRule} because it only involves keywords that are incompatible with '${place}'`;
   }
   for (const t of terms)
     for (const s of t.specs) {
-      if ((USABLE[fetchUse(keyword(s))] & where) !== 0) continue;
+      if (usableAt(keyword(s), where)) continue;
+      const kws = tcpRule === undefined ? "keywords" : "keyword";
       return t.name === undefined
         ? `anonymous acl involves keyword '${keyword(s)}' which is incompatible with '${place}'`
-        : `acl '${t.name}' involves keywords '${keyword(s)}' which is incompatible with '${place}'`;
+        : `acl '${t.name}' involves ${kws} '${keyword(s)}' which is incompatible with '${place}'`;
     }
   return undefined;
 }

@@ -184,6 +184,16 @@ export interface UseServer {
   where: Where;
 }
 
+/**
+ * `tcp-request connection|session|content ACTION [if|unless COND]`: accept (the later rules of its
+ * list are skipped), reject, or, on a connection, expect a PROXY protocol header.
+ */
+export interface TcpRule {
+  action: "accept" | "reject" | "expect-proxy";
+  cond?: Condition;
+  where: Where;
+}
+
 export interface Bind {
   /** Host to listen on ("" for all addresses), or undefined with fd set. */
   host: string;
@@ -424,6 +434,15 @@ export interface Proxy extends ProxySettings {
   redirects: HttpRule<Extract<HttpRequestAction, { kind: "redirect" }>>[];
   /** `monitor fail` conditions: a monitor request that meets one gets a 503. */
   monitorFail: Condition[];
+  /** tcp-request rules: on each accepted connection, once its PROXY header is read, on each request. */
+  tcpConnection: TcpRule[];
+  tcpSession: TcpRule[];
+  tcpContent: TcpRule[];
+  /**
+   * tcp-request inspect-delay. Sluice runs content rules on a whole request head (HTTP) or on the
+   * connection's addresses alone (TCP), which never wait for more data: it is only checked.
+   */
+  inspectDelay?: number;
   /** What its error directives come to: the response for each status that has one of its own. */
   errorFiles: Map<number, ErrorFile>;
 }

@@ -8,7 +8,8 @@ import { evalCondExpr, CondExprError } from "./condexpr.js";
 import { PROXY_KEYWORDS, capOk, parseOption, type KeywordContext } from "./proxy-keywords.js";
 import { GLOBAL_KEYWORDS } from "./global-keywords.js";
 import { wsCheckKeyWarning } from "../check/ws-key.js";
-import { fetchReason, parseFetch } from "../acl/fetch.js";
+import { fetchReason, fetchUse, parseFetch } from "../acl/fetch.js";
+import { conditionFetches } from "../acl/place.js";
 import { ConfigError } from "./errors.js";
 import {
   ErrorFileLoader,
@@ -41,17 +42,13 @@ const LATER_PROXY_KEYWORDS = new Set([
   "log-format-sd",
   "error-log-format",
   "stats",
-  "redirect",
   "http-after-response",
-  "tcp-request",
   "tcp-response",
   "stick-table",
   "stick",
   "compression",
   "unique-id-format",
   "unique-id-header",
-  "monitor-uri",
-  "monitor",
   "server-template",
   "persist",
   "source",
@@ -345,6 +342,9 @@ class ConfigParser {
       servers: [],
       redirects: [],
       monitorFail: [],
+      tcpConnection: [],
+      tcpSession: [],
+      tcpContent: [],
       errorFiles: new Map(),
     };
     // haproxy copies the defaults' persistence cookie to proxies with a backend only.
@@ -446,6 +446,8 @@ class ConfigParser {
     // haproxy 2.6 takes these in a named defaults section; sluice does not yet.
     if (!this.defaultsNamed && (kw === "acl" || kw === "http-request" || kw === "http-response"))
       return this.alert(`'${kw}' not allowed in anonymous 'defaults' section.`, where);
+    if (!this.defaultsNamed && kw === "tcp-request" && words[1])
+      return this.alert(`tcp-request ${words[1]} is not allowed in anonymous 'defaults' sections`, where);
     const what =
       kw === "capture" && ["cookie", "request", "response"].includes(words[1] ?? "")
         ? `capture ${words[1]}`
@@ -498,6 +500,7 @@ class ConfigParser {
           );
         else seen.set(s.name, s.where);
       }
+      if (p.mode === "http") this.layer6Fetches(p);
       this.missingTimeouts(p);
       this.hashExpression(p);
       if (p.mode !== "http") this.notHttp(p);
@@ -523,6 +526,28 @@ class ConfigParser {
       this.errorResponses(p);
     }
     this.errorFiles.checkRoom((m) => this.warning(m));
+  }
+
+  /**
+   * haproxy's note on each rule of an HTTP proxy whose condition reads the request's raw bytes
+   * (req.len), in the order it checks its rule lists; the fetch still reads the head (fetch.ts).
+   */
+  private layer6Fetches(p: Proxy): void {
+    const lists = [
+      p.useBackends,
+      p.useServers,
+      p.tcpConnection,
+      p.tcpSession,
+      p.tcpContent,
+      p.httpRequest,
+      p.httpResponse,
+    ];
+    for (const list of lists)
+      for (const r of list)
+        if (r.cond && conditionFetches(r.cond, p.acls).some((f) => fetchUse(f) === "buffer"))
+          this.warning(
+            `Proxy '${p.name}': L6 sample fetches ignored on HTTP proxies (declared at ${r.where.file}:${r.where.line}).`,
+          );
   }
 
   /**

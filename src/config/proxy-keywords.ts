@@ -14,6 +14,7 @@ import {
   parseHttpRequestAction,
   parseRedirect,
   parseHttpResponseAction,
+  parseCondition,
   splitCondition,
   type RuleReporter,
 } from "./rules.js";
@@ -533,11 +534,19 @@ function conditionProblem(p: Proxy, cond: Condition | undefined): string | undef
 /** haproxy's warning for a condition whose ACLs cannot match where it is used. */
 function placeCheck(c: KeywordContext, p: Proxy, cond: Condition | undefined, place: Place): void {
   if (!cond) return;
-  const w = placeWarning(cond, p.acls, placeBits(place, hasFrontend(p), hasBackend(p)));
+  const tcpRule = place.startsWith("tcp-request") ? place : undefined;
+  const w = placeWarning(cond, p.acls, placeBits(place, hasFrontend(p), hasBackend(p)), tcpRule);
   if (w !== undefined) c.warning(w);
 }
 
-type RuleKind = "http-request" | "redirect" | "use_backend" | "use-server";
+type RuleKind =
+  | "tcp-request session"
+  | "tcp-request content"
+  | "monitor fail"
+  | "http-request"
+  | "redirect"
+  | "use_backend"
+  | "use-server";
 
 /**
  * haproxy's warning for a rule written after rules that run after it, naming the first kind of
@@ -545,6 +554,9 @@ type RuleKind = "http-request" | "redirect" | "use_backend" | "use-server";
  */
 function misplaced(c: KeywordContext, p: Proxy, rule: string, after: RuleKind[]): void {
   const lists: Record<RuleKind, unknown[]> = {
+    "tcp-request session": p.tcpSession,
+    "tcp-request content": p.tcpContent,
+    "monitor fail": p.monitorFail,
     "http-request": p.httpRequest,
     redirect: p.redirects,
     use_backend: p.useBackends,
@@ -988,6 +1000,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       p.monitorFail.push(s.cond);
     },
   },
+  "tcp-request": { cap: "any", defaults: false, fn: tcpRequest },
   errorfile: { cap: "any", defaults: true, fn: errorfileKeyword },
   errorloc: { cap: "any", defaults: true, fn: errorlocKeyword },
   errorloc302: { cap: "any", defaults: true, fn: errorlocKeyword },
@@ -997,3 +1010,94 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   description: { cap: "any", defaults: true, fn: () => undefined },
   id: { cap: "any", defaults: false, fn: () => undefined },
 };
+
+// haproxy 2.6's actions for each kind of tcp-request rule, as its refusal of an unknown one lists them.
+const TCP_L4_ACTIONS =
+  "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', 'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop'";
+const TCP_CONTENT_ACTIONS =
+  "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', 'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', 'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', 'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', 'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'";
+
+/** An action haproxy knows in that kind of rule ('set-var(*)' stands for any variable's name). */
+function knownTcpAction(list: string, action: string): boolean {
+  const open = action.indexOf("(");
+  const name = open < 0 ? action : `${action.slice(0, open)}(*)`;
+  return list.includes(`'${name}'`) || /^track-sc[0-2]$/.test(action);
+}
+
+/** Where the rules run, in their order; a rule written after a later kind still runs first. */
+const TCP_AFTER: Record<string, RuleKind[]> = {
+  connection: ["tcp-request session", "tcp-request content"],
+  session: ["tcp-request content"],
+  content: [],
+};
+
+/**
+ * `tcp-request inspect-delay TIME`, or `tcp-request connection|session|content ACTION [if|unless
+ * COND]` with accept, reject, or on a connection `expect-proxy layer4`, in haproxy's words.
+ */
+function tcpRequest(c: KeywordContext): void {
+  const p = c.proxy!;
+  const px = typeName(p);
+  const [, sub, action = "", arg] = c.words;
+  if (sub === undefined || sub === "") return c.alert(`missing argument for 'tcp-request' in ${px}`);
+  if (sub === "inspect-delay") {
+    const bad = `'tcp-request inspect-delay' expects a positive delay in milliseconds, in ${px}`;
+    if (!action) return c.alert(bad);
+    const ms = parseTime(action, "ms", (m) => c.warning(m));
+    if (ms === "over")
+      return c.alert(`${bad} (timer overflow in '${action}', maximum value is 2147483647 ms or ~24.8 days)`);
+    if (typeof ms === "object") return c.alert(`${bad} (unexpected character '${ms.bad}')`);
+    if (p.inspectDelay !== undefined)
+      return c.warning(`ignoring tcp-request inspect-delay (was already defined) in ${px}`);
+    p.inspectDelay = ms;
+    return;
+  }
+  const after = TCP_AFTER[sub];
+  if (after === undefined)
+    return c.alert(
+      `'tcp-request' expects 'inspect-delay', 'connection', or 'content' in ${px} (got '${sub}')`,
+    );
+  if (sub !== "content" && !hasFrontend(p))
+    return c.alert(`tcp-request ${sub} is not allowed because backend ${p.name} is not a frontend`);
+  const rule = `tcp-request ${sub}`;
+  const list = sub === "content" ? TCP_CONTENT_ACTIONS : TCP_L4_ACTIONS;
+  if (action !== "accept" && action !== "reject" && action !== "expect-proxy") {
+    if (action !== "" && knownTcpAction(list, action))
+      return c.alert(`'${rule} ${action}' is not supported by sluice yet.`);
+    return c.alert(`'${rule}' expects ${list} in ${px} (got '${action}').\n`);
+  }
+  let next = 3;
+  if (action === "expect-proxy") {
+    if (sub !== "connection")
+      return c.alert(`'expect-proxy layer4' is not allowed in '${rule}' rules in ${px}`);
+    if (arg !== "layer4")
+      return c.alert(`'${rule} expect-proxy' only supports 'layer4' in ${px} (got '${arg ?? ""}')`);
+    next = 4;
+  }
+  const kw = c.words[next];
+  if (kw !== undefined && kw !== "if" && kw !== "unless")
+    return c.alert(`'${rule} ${action}' only accepts 'if' or 'unless', in ${px} (got '${kw}')`);
+  let cond: Condition | undefined;
+  if (kw !== undefined) {
+    const fail = (problem: string): void =>
+      c.alert(
+        `'${rule} ${action}' : error detected in ${px} while parsing '${kw}' condition : ${problem.replace(/\.$/, "")}`,
+      );
+    const parsed = parseCondition(c.words.slice(next + 1), kw === "unless", c.where);
+    if (typeof parsed === "string") return fail(parsed);
+    const problem = conditionProblem(p, parsed);
+    if (problem !== undefined) return fail(problem);
+    cond = parsed;
+  }
+  misplaced(c, p, "tcp-request", [
+    ...after,
+    "monitor fail",
+    "http-request",
+    "redirect",
+    "use_backend",
+    "use-server",
+  ]);
+  placeCheck(c, p, cond, rule as Place);
+  const rules = sub === "connection" ? p.tcpConnection : sub === "session" ? p.tcpSession : p.tcpContent;
+  rules.push({ action, cond, where: c.where });
+}

@@ -1,6 +1,7 @@
 // Runtime state of backends and servers: who is up, who has a free slot, who waits in which queue.
 import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
 import type { CompiledRule } from "./rules.js";
+import type { CompiledTcpRule } from "./tcp-rules.js";
 import type { ServerConn } from "./server-conn.js";
 import type { Balancer, ServerLookup } from "../balance/balancer.js";
 import { RoundRobin } from "../balance/roundrobin.js";
@@ -120,6 +121,7 @@ export class RtBackend {
   requestRules: CompiledRule<HttpRequestAction>[] = [];
   redirectRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];
+  tcpContent: CompiledTcpRule[] = [];
   /** roundrobin, leastconn and first keep their own order of the servers. */
   private readonly lb: Balancer<RtServer> | undefined;
   /** static-rr and the hashing algorithms: haproxy's table of servers, or its ring (hash-type consistent). */

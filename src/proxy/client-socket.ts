@@ -15,8 +15,10 @@ export interface Greeting {
 export class ClientSocket extends TcpSocket {
   session: Session | undefined;
   greeting: Greeting | undefined;
-  /** accept-proxy: the name its listener goes by in haproxy's log lines; it must greet first. */
-  greetAs: string | undefined;
+  /** The name its listener goes by in haproxy's log lines. */
+  listener = "";
+  /** It must send a PROXY protocol header first (accept-proxy, tcp-request connection expect-proxy). */
+  greet = false;
   /** accept-proxy: when the connection was accepted, before its header came. */
   acceptedAt: number | undefined;
   /** The addresses a PROXY protocol header gave, standing for the socket's own. */

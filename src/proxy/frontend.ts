@@ -4,6 +4,7 @@ import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
 import type { RtBackend } from "./backend.js";
 import { compileRules, type CompiledRule, type Cond } from "./rules.js";
+import { compileTcpRules, type CompiledTcpRule } from "./tcp-rules.js";
 import type { ClientSocket } from "./client-socket.js";
 import type { Listener } from "../util/tcp-socket.js";
 
@@ -20,6 +21,9 @@ export class RtFrontend {
   readonly responseRules: CompiledRule<HttpResponseAction>[];
   /** `monitor fail` conditions: a request for the monitor-uri that meets one gets a 503. */
   readonly monitorFail: Cond[];
+  readonly tcpConnection: CompiledTcpRule[];
+  readonly tcpSession: CompiledTcpRule[];
+  readonly tcpContent: CompiledTcpRule[];
   readonly routes: Route[];
   readonly defaultBackend: RtBackend | undefined;
   /** Connections being served (feconn). */
@@ -50,6 +54,9 @@ export class RtFrontend {
     this.redirectRules = compileRules(px.redirects, px, "request");
     this.responseRules = compileRules(px.httpResponse, px, "response");
     this.monitorFail = px.monitorFail.map((c) => compileCondition(c, px.acls));
+    this.tcpConnection = compileTcpRules(px.tcpConnection, px, "tcp-request connection");
+    this.tcpSession = compileTcpRules(px.tcpSession, px, "tcp-request session");
+    this.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
     const find = (name: string, where: Bind["where"]): RtBackend => {
       const b = backends.get(name);
       if (!b) throw new ConfigError(`Proxy '${px.name}': unable to find required backend: '${name}'.`, where);

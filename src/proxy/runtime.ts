@@ -9,6 +9,7 @@ import { ConfigError } from "../config/errors.js";
 import { RtBackend } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
+import { ConnContext, compileTcpRules, tcpAccepts, type CompiledTcpRule } from "./tcp-rules.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
 import { ClientSocket } from "./client-socket.js";
@@ -23,7 +24,11 @@ import { Logger } from "../log/logger.js";
 export interface Counters {
   badRequests: number;
   badResponses: number;
+  /** Requests denied (http-request deny, tcp-request content reject). */
   denied: number;
+  /** Connections rejected by tcp-request connection rules, and by session rules. */
+  deniedConnections: number;
+  deniedSessions: number;
   connectFailures: number;
   serverAborts: number;
   acceptErrors: number;
@@ -58,6 +63,8 @@ export class Runtime {
     badRequests: 0,
     badResponses: 0,
     denied: 0,
+    deniedConnections: 0,
+    deniedSessions: 0,
     connectFailures: 0,
     serverAborts: 0,
     acceptErrors: 0,
@@ -104,6 +111,7 @@ export class Runtime {
       be.requestRules = compileRules(px.httpRequest, px, "request");
       be.redirectRules = compileRules(px.redirects, px, "request");
       be.responseRules = compileRules(px.httpResponse, px, "response");
+      be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
       rt.backends.set(px.name, be);
     }
     for (const px of config.frontends) {
@@ -133,11 +141,13 @@ export class Runtime {
           while (taken.has(next)) next++;
           id = next++;
         }
-        const greetAs = b.acceptProxy ? (b.name ?? String(id)) : undefined;
+        const name = b.name ?? String(id);
+        const greet = b.acceptProxy === true;
         const listener = new Listener(
           (handle) => {
             const socket = new ClientSocket(handle);
-            socket.greetAs = greetAs;
+            socket.listener = name;
+            socket.greet = greet;
             this.accept(fe, socket);
           },
           (code) => {
@@ -194,17 +204,47 @@ export class Runtime {
   }
 
   private startSession(fe: RtFrontend, socket: ClientSocket): void {
+    if (fe.tcpConnection.length > 0 && !this.passes(fe, fe.tcpConnection, socket)) {
+      this.counters.deniedConnections++;
+      return;
+    }
     fe.cur++;
     fe.total++;
     this.actconn++;
-    if (socket.greetAs !== undefined) return this.greet(fe, socket, socket.greetAs);
+    if (socket.greet) return this.greet(fe, socket, socket.listener);
     this.openSession(fe, socket);
+  }
+
+  /**
+   * tcp-request connection rules (on the socket's own addresses; expect-proxy asks for a PROXY
+   * header) or session rules (on those a header gave). A rejected connection is reset unlogged, as
+   * haproxy resets it.
+   */
+  private passes(fe: RtFrontend, rules: CompiledTcpRule[], socket: ClientSocket): boolean {
+    const peer = socket.proxied?.src ?? socket.peer();
+    const local = socket.proxied?.dst ?? socket.local();
+    const ctx = new ConnContext(
+      peer.address ?? "",
+      peer.port ?? 0,
+      local.address ?? "",
+      local.port ?? 0,
+      fe.name,
+      (be) => this.backends.get(be)?.usableCount() ?? -1,
+    );
+    if (tcpAccepts(rules, ctx, () => (socket.greet = true))) return true;
+    socket.resetAndDestroy();
+    return false;
   }
 
   /** The connection's session, once any PROXY header is read. */
   private openSession(fe: RtFrontend, socket: ClientSocket): void {
+    if (fe.tcpSession.length > 0 && !this.passes(fe, fe.tcpSession, socket)) {
+      this.counters.deniedSessions++;
+      return this.connectionEnded(fe);
+    }
     const s = new Session(this, fe, socket);
     this.sessions.add(s);
+    s.start();
     const early = socket.early;
     socket.early = undefined;
     if (early) s.onClientData(early);
@@ -236,7 +276,7 @@ export class Runtime {
       // haproxy leaves what it refused unread, so the kernel answers with an RST.
       if (sent) socket.resetAndDestroy();
       else socket.destroy();
-      this.greetingEnded(fe);
+      this.connectionEnded(fe);
     };
     const t = fe.px.timeouts.client;
     const timer = t === undefined ? undefined : setTimeout(() => fail(PROXY_TIMEOUT, false), t);
@@ -258,8 +298,8 @@ export class Runtime {
     socket.resume();
   }
 
-  /** A connection that never sent its PROXY header gives its place back. */
-  private greetingEnded(fe: RtFrontend): void {
+  /** A connection that ends before its session (no PROXY header, a session rule) gives its place back. */
+  private connectionEnded(fe: RtFrontend): void {
     fe.cur--;
     this.actconn--;
     this.admitWaiting();

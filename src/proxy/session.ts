@@ -33,6 +33,7 @@ import {
   type RuleContext,
   type Verdict,
 } from "./rules.js";
+import { tcpAccepts } from "./tcp-rules.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor, originalTo } from "./forwardfor.js";
@@ -167,7 +168,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
     if (fe.px.cliTcpKa) client.setKeepAlive(true);
     client.session = this;
-    if (this.http) this.arm(fe.headTimeout);
+  }
+
+  /** Once the runtime counts the session: it may end at once (a TCP session without a backend). */
+  start(): void {
+    if (this.http) this.arm(this.fe.headTimeout);
     else this.startTcp();
   }
 
@@ -471,10 +476,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const rec = this.rec;
     const now = Date.now();
     rec.TR = now - rec.requestTime;
-    if (this.logging) {
-      rec.requestLine = `${req.method} ${req.uri} ${receivedVersion(req)}`;
-      this.captureRequest();
-    }
     // The client is not paused: what it sends next waits in cbuf, which pauses it past tune.bufsize.
     this.arm(undefined);
     const px = this.fe.px;
@@ -496,6 +497,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // To haproxy the request never came whole: no TR.
       rec.TR = -1;
       return this.badRequest(400);
+    }
+    // The frontend's tcp-request content rules run before haproxy's HTTP analysers see the request.
+    if (this.fe.tcpContent.length > 0 && !tcpAccepts(this.fe.tcpContent, this)) {
+      rec.requestLine = "<BADREQ>";
+      return this.contentRejected();
+    }
+    if (this.logging) {
+      rec.requestLine = `${req.method} ${req.uri} ${receivedVersion(req)}`;
+      this.captureRequest();
     }
     if (px.monitorUri !== undefined && this.forMonitor(px.monitorUri)) return this.monitor();
     if (px.httpBufferRequest && this.waitForBody()) return;
@@ -534,6 +544,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // haproxy weighs force-persist and ignore-persist as soon as the backend is known.
     this.persistRule = be.persistRule(this);
     if (be.px === this.fe.px) return this.toServer();
+    if (be.tcpContent.length > 0 && !tcpAccepts(be.tcpContent, this)) return this.contentRejected();
     // A backend's option http-buffer-request waits after the frontend's rules, before its own.
     if (be.px.httpBufferRequest && !this.fe.px.httpBufferRequest && this.waitForBody()) return;
     this.backendRules();
@@ -1914,6 +1925,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private startTcp(): void {
+    if (this.fe.tcpContent.length > 0 && !tcpAccepts(this.fe.tcpContent, this)) return this.contentRejected();
     const be = this.fe.route(this);
     if (!be) return this.close("S", "R");
     this.be = be;
@@ -1922,10 +1934,24 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     be.cur++;
     be.total++;
     this.beCounted = true;
+    if (be.px !== this.fe.px && be.tcpContent.length > 0 && !tcpAccepts(be.tcpContent, this))
+      return this.contentRejected();
     this.client.pause();
     this.persistRule = be.persistRule(this);
     this.direct = be.ruledServer(this, this.persistRule === "force");
     this.acquireServer();
+  }
+
+  /**
+   * A tcp-request content rule rejected the request: haproxy closes the connection without a word
+   * and logs it with neither a request time nor a status, PR. It has read what the client sent, so
+   * its close is a FIN: ours lingers, dropping what comes (a close with unread bytes would be an RST).
+   */
+  private contentRejected(): void {
+    this.rt.counters.denied++;
+    this.rec.TR = -1;
+    this.client.end();
+    this.close("P", "R");
   }
 
   /** Soft stop: a connection waiting for its next request (or its first byte) closes now, unlogged. */

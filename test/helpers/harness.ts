@@ -393,3 +393,25 @@ s.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
   await close();
   throw new Error("the accept queue never filled: connects still succeed");
 }
+
+/**
+ * Sends `data` (from `from`, a loopback address), then reads until the peer closes: what came, and
+ * how it ended ("FIN", or the error's code: ECONNRESET for an RST).
+ */
+export async function talk(
+  port: number,
+  data: Buffer | string,
+  from = "127.0.0.1",
+): Promise<{ got: string; end: string }> {
+  const s = net.connect({ port, host: "127.0.0.1", localAddress: from });
+  let got = "";
+  let end = "FIN";
+  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  s.on("error", (e: NodeJS.ErrnoException) => (end = e.code ?? "error"));
+  s.write(data);
+  const t = setTimeout(() => s.destroy(), 3000);
+  // Not events.once: it rejects on the error an RST raises.
+  await new Promise((r) => s.on("close", r));
+  clearTimeout(t);
+  return { got, end };
+}

@@ -10,6 +10,7 @@ import {
   rawServer,
   syslogReceiver,
   loggedDefaults,
+  talk,
   waitFor,
 } from "../helpers/harness.js";
 
@@ -111,20 +112,6 @@ test("headers of both versions: addresses, LOCAL and UNKNOWN, and haproxy's reas
 });
 
 /** Sends `data` and resolves with what came back and how the connection ended. */
-async function talk(port: number, data: Buffer | string): Promise<{ got: string; end: string }> {
-  const s = net.connect(port, "127.0.0.1");
-  let got = "";
-  let end = "FIN";
-  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
-  s.on("error", (e: NodeJS.ErrnoException) => (end = e.code ?? "error"));
-  s.write(data);
-  const t = setTimeout(() => s.destroy(), 3000);
-  // Not events.once: it rejects on the error an RST raises.
-  await new Promise((r) => s.on("close", r));
-  clearTimeout(t);
-  return { got, end };
-}
-
 test("the header's addresses stand for the connection's in X-Forwarded-For and the log; a bad one is reset and logged", async () => {
   const rx = await syslogReceiver();
   const b = await httpBackend("b");

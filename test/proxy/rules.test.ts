@@ -682,6 +682,7 @@ backend bk
     "17: acl 'REQ_CONTENT' will never match because it only involves keywords that are incompatible with 'frontend http-response header rule'",
     "18: anonymous acl will never match because it uses keyword 'status' which is incompatible with 'frontend http-request header rule'",
     "19: anonymous acl will never match because it uses keyword 'be_name' which is incompatible with 'frontend http-request header rule'",
+    "undefined: Proxy 'f': L6 sample fetches ignored on HTTP proxies (declared at t.cfg:17).",
   ]);
   const q = await startProxy(text);
   cleanup.push(q.stop);

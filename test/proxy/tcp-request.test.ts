@@ -1,0 +1,161 @@
+// tcp-request connection, session and content rules at run time. Each exchange and log line below
+// was recorded from haproxy 2.6.12 with the same configuration: a rejected connection or session is
+// reset and not logged; a rejected request gets a FIN, nothing else, and a log line with neither a
+// request time nor a status (PR--; "<BADREQ>" when a frontend's rule rejects it, before haproxy's
+// HTTP analysers saw it).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startProxy,
+  httpBackend,
+  rawServer,
+  syslogReceiver,
+  loggedDefaults,
+  talk,
+  waitFor,
+} from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+const get = (path: string, close = true) =>
+  `GET ${path} HTTP/1.1\r\nHost: x\r\n${close ? "Connection: close\r\n" : ""}\r\n`;
+
+test("tcp-request connection: reject resets the connection unlogged, accept ends the rules, expect-proxy asks for a PROXY header that session rules then see", async () => {
+  const rx = await syslogReceiver();
+  const b = await httpBackend("b");
+  cleanup.push(rx.close, b.close);
+  const p = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  tcp-request connection accept if { src 127.0.0.3 }
+  tcp-request connection reject if { src 127.0.0.2 } || { src 127.0.0.3 }
+  # A request's sample does not exist yet: the ACL never matches, so its negation always does.
+  tcp-request connection reject if !{ path /x } { src 127.0.0.4 }
+  default_backend bk
+frontend g
+  bind 127.0.0.1:1 name web
+  tcp-request connection expect-proxy layer4 if { src 127.0.0.5 }
+  tcp-request session reject if { src 10.9.9.9 }
+  default_backend bk
+backend bk
+  server s 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const [f, g] = p.ports as [number, number];
+  assert.deepEqual(await talk(f, get("/a"), "127.0.0.2"), { got: "", end: "ECONNRESET" });
+  assert.deepEqual(await talk(f, get("/a"), "127.0.0.4"), { got: "", end: "ECONNRESET" });
+  assert.match((await talk(f, get("/3"), "127.0.0.3")).got, /^HTTP\/1\.1 200 /);
+  assert.match((await talk(f, get("/1"))).got, /^HTTP\/1\.1 200 /);
+  assert.deepEqual(
+    b.seen.map((r) => r.url),
+    ["/3", "/1"],
+  );
+  assert.match(await rx.take(/GET \/3 /), /^127\.0\.0\.3:\d+ \[[^\]]+\] f bk\/s /);
+  assert.match(await rx.take(/GET \/1 /), /^127\.0\.0\.1:\d+ /);
+  assert.equal(p.rt.counters.deniedConnections, 2);
+
+  // expect-proxy: from 127.0.0.5 a header must come; session rules see its source.
+  const proxied = (src: string, path: string) => `PROXY TCP4 ${src} 127.0.0.9 1234 80\r\n${get(path)}`;
+  assert.match((await talk(g, proxied("10.0.0.1", "/p"), "127.0.0.5")).got, /^HTTP\/1\.1 200 /);
+  assert.match(await rx.take(/GET \/p /), /^10\.0\.0\.1:1234 \[[^\]]+\] g bk\/s /);
+  assert.deepEqual(await talk(g, proxied("10.9.9.9", "/r"), "127.0.0.5"), { got: "", end: "ECONNRESET" });
+  assert.equal(p.rt.counters.deniedSessions, 1);
+  assert.deepEqual(await talk(g, get("/n"), "127.0.0.5"), { got: "", end: "ECONNRESET" });
+  assert.match(
+    await rx.take(/PROXY/),
+    /^127\.0\.0\.5:\d+ \[[^\]]+\] g\/web: Received something which does not look like a PROXY protocol header$/,
+  );
+  // Others need none.
+  assert.match((await talk(g, get("/o"))).got, /^HTTP\/1\.1 200 /);
+  await rx.take(/GET \/o /);
+  assert.deepEqual(
+    b.seen.map((r) => r.url),
+    ["/3", "/1", "/p", "/o"],
+  );
+  // Nothing else was logged: neither the rejected connections nor the rejected session.
+  assert.deepEqual(rx.lines, []);
+  // Every slot was given back.
+  assert.equal(p.rt.frontends[0]!.cur + p.rt.frontends[1]!.cur, 0);
+});
+
+test("tcp-request content: a frontend's rule rejects before the HTTP analysers, a backend's after use_backend; each request of a connection meets them", async () => {
+  const rx = await syslogReceiver();
+  const b = await httpBackend("b");
+  cleanup.push(rx.close, b.close);
+  const p = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  tcp-request content accept if { path /acc }
+  tcp-request content reject if { path_beg /acc }
+  default_backend bk
+backend bk
+  tcp-request content reject if { path /b }
+  server s 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  assert.deepEqual(await talk(p.port, get("/accx")), { got: "", end: "FIN" });
+  assert.match(
+    await rx.take(/PR--/),
+    /^127\.0\.0\.1:\d+ \[[^\]]+\] f f\/<NOSRV> -1\/-1\/-1\/-1\/\d+ -1 0 - - PR-- \d+\/\d+\/0\/0\/0 0\/0 "<BADREQ>"$/,
+  );
+  assert.match((await talk(p.port, get("/acc"))).got, /^HTTP\/1\.1 200 /);
+  await rx.take(/GET \/acc /);
+  assert.deepEqual(await talk(p.port, get("/b")), { got: "", end: "FIN" });
+  assert.match(
+    await rx.take(/PR--/),
+    / f bk\/<NOSRV> -1\/-1\/-1\/-1\/\d+ -1 0 - - PR-- .* "GET \/b HTTP\/1\.1"$/,
+  );
+  // Kept alive: the first request is served, the second rejected, with what followed it dropped.
+  const two = await talk(p.port, get("/ok", false) + get("/b", false) + get("/late"));
+  assert.match(two.got, /^HTTP\/1\.1 200 [^]*$/);
+  assert.equal(two.got.match(/HTTP\/1\.1/g)!.length, 1);
+  assert.equal(two.end, "FIN");
+  await rx.take(/GET \/ok /);
+  await rx.take(/PR--.*GET \/b /);
+  assert.deepEqual(
+    b.seen.map((r) => r.url),
+    ["/acc", "/ok"],
+  );
+  assert.equal(p.rt.counters.denied, 3);
+  assert.deepEqual(rx.lines, []);
+});
+
+test("tcp-request content in mode tcp: rules on the connection's addresses run at once; a FIN and a tcplog line; rules on the request's bytes are refused", async () => {
+  const rx = await syslogReceiver();
+  const srv = await rawServer((s) => s.on("data", (d: Buffer) => s.end(`got ${d.toString("latin1")}`)));
+  cleanup.push(rx.close, srv.close);
+  const conf = (rule: string) => `
+global
+  log 127.0.0.1:${rx.port} format raw local0
+defaults
+  mode tcp
+  log global
+  option tcplog
+  timeout client 5s
+  timeout connect 2s
+  timeout server 5s
+frontend f
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  ${rule}
+  server s 127.0.0.1:${srv.port}
+`;
+  const p = await startProxy(conf("tcp-request content reject if { src 127.0.0.2 }"));
+  cleanup.push(p.stop);
+  assert.deepEqual(await talk(p.port, "abc", "127.0.0.2"), { got: "", end: "FIN" });
+  assert.match(
+    await rx.take(/ PR /),
+    /^127\.0\.0\.2:\d+ \[[^\]]+\] f bk\/<NOSRV> -1\/-1\/\d+ 0 PR 1\/1\/0\/0\/0 0\/0$/,
+  );
+  assert.equal((await talk(p.port, "abc")).got, "got abc");
+  // Both sessions gave their slots back, the rejected one included.
+  await waitFor(() => p.rt.frontends[0]!.cur === 0 && p.rt.actconn === 0);
+  await assert.rejects(
+    startProxy(conf("tcp-request content reject if { req.len gt 0 }")),
+    /'tcp-request content reject' on the request's contents \('req\.len'\) is not supported by sluice in mode tcp yet\./,
+  );
+});
