@@ -24,14 +24,17 @@ export function splitCondition(words: string[], where: Where): { head: string[];
   return { head: words.slice(0, at), cond };
 }
 
+/**
+ * Terms ANDed in groups that `||` (or `or`) separates. As in haproxy, a group is made by its first
+ * term: `if` alone or an empty group (`if a ||`) adds nothing, and a condition with none never holds
+ * (so `unless` alone always does).
+ */
 export function parseCondition(words: string[], unless: boolean, where: Where): Condition | string {
-  if (words.length === 0) return `missing condition after '${unless ? "unless" : "if"}'`;
   const groups: CondTerm[][] = [[]];
   for (let i = 0; i < words.length; i++) {
     let w = words[i]!;
     if (w === "||" || w === "or") {
-      if (groups[groups.length - 1]!.length === 0) return `missing ACL before '${w}'`;
-      groups.push([]);
+      if (groups[groups.length - 1]!.length > 0) groups.push([]);
       continue;
     }
     let negate = false;
@@ -55,7 +58,7 @@ export function parseCondition(words: string[], unless: boolean, where: Where): 
     }
     group.push({ negate, name: w });
   }
-  if (groups[groups.length - 1]!.length === 0) return "missing ACL at the end of the condition";
+  if (groups[groups.length - 1]!.length === 0) groups.pop();
   return { unless, groups, where };
 }
 

@@ -721,3 +721,19 @@ backend bk
   const line = await rx.take(/ "GET \/ HTTP\/1.1"/);
   assert.match(line, / bk\/s \d+\/0\/\d+\/-1\/\d+ 502 .* PH-- /);
 });
+
+test("empty conditions, as haproxy 2.6.12 reads them: `if` alone never holds, `unless` alone always does, an empty group adds nothing", async () => {
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request return status 201 if
+  http-request return status 202 if || { path /x } ||
+  http-request return status 205 if { path /y } || or { path /z }
+  http-request return status 203 unless ||
+  http-request return status 204
+`);
+  cleanup.push(q.stop);
+  const codes: number[] = [];
+  for (const path of ["/", "/x", "/y", "/z"]) codes.push(status(await get(path, "", q.port)));
+  assert.deepEqual(codes, [203, 202, 205, 205]);
+});
