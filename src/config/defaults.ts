@@ -41,6 +41,7 @@ export function newProxySettings(): ProxySettings {
     logs: [],
     logGlobal: false,
     dontlognull: false,
+    disabled: false,
     contstats: false,
     logSeparateErrors: false,
     dontlogNormal: false,

@@ -361,6 +361,8 @@ export interface ProxySettings {
   /** Where `option httplog` was set, for the warning of a proxy not in mode http. */
   httplogWhere?: Where;
   dontlognull: boolean;
+  /** `disabled`: a frontend does not listen; a backend's requests get a 503, its servers no checks. */
+  disabled: boolean;
   contstats: boolean;
   logSeparateErrors: boolean;
   /** option dontlog-normal: only the sessions haproxy deems errors are logged. */

@@ -55,8 +55,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "filter",
   "fullconn",
   "rate-limit",
-  "disabled",
-  "enabled",
   "dispatch",
   "email-alert",
   "dynamic-cookie-key",
@@ -65,8 +63,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "server-state-file-name",
   "declare",
   "external-check",
-  "grace",
-  "bind-process",
 ]);
 
 const LATER_GLOBAL_KEYWORDS = new Set([

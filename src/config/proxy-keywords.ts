@@ -531,6 +531,13 @@ function conditionProblem(p: Proxy, cond: Condition | undefined): string | undef
   return undefined;
 }
 
+/** A keyword that takes no argument, refused with one in haproxy's words; true when it has none. */
+function noArgument(c: KeywordContext): boolean {
+  if (c.words.length === 1) return true;
+  c.alert(`'${c.words[0]}' cannot handle unexpected argument '${c.words[1]}'.`);
+  return false;
+}
+
 /** haproxy's warning for a condition whose ACLs cannot match where it is used. */
 function placeCheck(c: KeywordContext, p: Proxy, cond: Condition | undefined, place: Place): void {
   if (!cond) return;
@@ -661,6 +668,31 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   cookie: { cap: "any", defaults: true, fn: parseCookie },
+  disabled: {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      if (noArgument(c)) c.px.disabled = true;
+    },
+  },
+  enabled: {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      if (noArgument(c)) c.px.disabled = false;
+    },
+  },
+  "bind-process": {
+    cap: "any",
+    defaults: true,
+    fn: (c) =>
+      c.warning(`'bind-process' has no effect, is deprecated, and will be removed in version 2.7.`, true),
+  },
+  grace: {
+    cap: "any",
+    defaults: true,
+    fn: (c) => c.alert(`the 'grace' keyword is not supported any more since HAProxy version 2.5.`, true),
+  },
   "http-reuse": {
     cap: "be",
     defaults: true,

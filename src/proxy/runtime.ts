@@ -124,7 +124,8 @@ export class Runtime {
   /** Opens every `bind`, then starts the health checks. Rejects naming the bind that cannot listen. */
   async start(): Promise<void> {
     await this.listen();
-    this.checks = new HealthChecks(this.backends.values(), (be, level, message, console) =>
+    const live = [...this.backends.values()].filter((be) => !be.px.disabled);
+    this.checks = new HealthChecks(live, (be, level, message, console) =>
       this.logger.event(be.px, level, message, console === undefined ? undefined : { message: console }),
     );
     this.checks.start();
@@ -132,6 +133,7 @@ export class Runtime {
 
   private async listen(): Promise<void> {
     for (const fe of this.frontends) {
+      if (fe.px.disabled) continue;
       // haproxy names an unnamed listener by its id: its own, or the next one free in the frontend.
       const taken = new Set(fe.px.binds.map((b) => b.id));
       let next = 1;

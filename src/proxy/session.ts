@@ -535,6 +535,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (verdict.kind !== "continue") return this.answer(verdict);
     const be = this.fe.route(this);
     if (!be) return this.abortWith(503, "S", "R");
+    if (be.px.disabled) return this.toDisabled(be);
     this.be = be;
     this.beName = be.name;
     this.rec.backend = be.name;
@@ -1928,6 +1929,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.fe.tcpContent.length > 0 && !tcpAccepts(this.fe.tcpContent, this)) return this.contentRejected();
     const be = this.fe.route(this);
     if (!be) return this.close("S", "R");
+    if (be.px.disabled) return this.toDisabled(be);
     this.be = be;
     this.beName = be.name;
     this.rec.backend = be.name;
@@ -1940,6 +1942,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.persistRule = be.persistRule(this);
     this.direct = be.ruledServer(this, this.persistRule === "force");
     this.acquireServer();
+  }
+
+  /**
+   * The request was routed to a disabled backend: haproxy answers 503 at once, logged SC-- against
+   * that backend, with no request time and without counting it there.
+   */
+  private toDisabled(be: RtBackend): void {
+    this.beName = be.name;
+    this.rec.backend = be.name;
+    this.rec.TR = -1;
+    this.abortWith(503, "S", "C");
   }
 
   /**

@@ -999,3 +999,27 @@ test("option originalto: haproxy 2.6.12's messages", () => {
     ["'option originalto' ignored for frontend 'f' as it requires HTTP mode."],
   );
 });
+
+test("disabled, enabled, bind-process and grace: haproxy 2.6.12's messages", () => {
+  const said = (lines: string) =>
+    parse(`${BASE}frontend f\n  bind :1\n${lines}`).diagnostics.map((d) =>
+      formatDiagnostic(d).replace(/^\[(\w+)\] +\(\d+\) : /, "$1 "),
+    );
+  assert.deepEqual(said("  disabled 1\n"), [
+    "ALERT config : parsing [t.cfg:8] : 'disabled' cannot handle unexpected argument '1'.",
+  ]);
+  assert.deepEqual(said("  enabled x\n"), [
+    "ALERT config : parsing [t.cfg:8] : 'enabled' cannot handle unexpected argument 'x'.",
+  ]);
+  assert.deepEqual(said("  bind-process 1\n"), [
+    "WARNING config : parsing [t.cfg:8]: 'bind-process' has no effect, is deprecated, and will be removed in version 2.7.",
+  ]);
+  assert.deepEqual(said("  grace 100\n"), [
+    "ALERT config : parsing [t.cfg:8]: the 'grace' keyword is not supported any more since HAProxy version 2.5.",
+  ]);
+  const { config } = parse(`${BASE}  disabled\nfrontend f\n  bind :1\n  enabled\nbackend b\n`);
+  assert.deepEqual(
+    config.proxies.map((p) => p.disabled),
+    [false, true],
+  );
+});

@@ -1,0 +1,61 @@
+// disabled / enabled, as haproxy 2.6.12 runs them (each exchange and log line recorded from it): a
+// disabled frontend does not listen; a request routed to a disabled backend gets a 503 at once,
+// logged SC-- with no request time, and its servers get no health checks.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startProxy,
+  exchange,
+  rawServer,
+  syslogReceiver,
+  loggedDefaults,
+  sleep,
+} from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+test("a disabled frontend does not listen; a disabled backend answers 503 and is not checked", async () => {
+  const rx = await syslogReceiver();
+  let checked = 0;
+  const srv = await rawServer((s) => {
+    checked++;
+    s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));
+  });
+  cleanup.push(rx.close, srv.close);
+  const p = await startProxy(`${loggedDefaults(rx)}
+frontend off
+  bind 127.0.0.1:1
+  disabled
+  default_backend c
+listen l
+  bind 127.0.0.1:1
+  disabled
+  enabled
+  use_backend c if { path /c }
+  server s2 127.0.0.1:${srv.port}
+backend c
+  disabled
+  option httpchk
+  server s 127.0.0.1:${srv.port} check inter 50
+`);
+  cleanup.push(p.stop);
+  // Only the listen section listens.
+  assert.equal(p.ports.length, 1);
+  const r = await exchange(p.port, "GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  assert.match(r, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+  assert.match(
+    await rx.take(/GET \/c /),
+    /^127\.0\.0\.1:\d+ \[[^\]]+\] l c\/<NOSRV> -1\/-1\/-1\/-1\/\d+ 503 \d+ - - SC-- 1\/1\/0\/0\/0 0\/0 "GET \/c HTTP\/1\.1"$/,
+  );
+  assert.equal(checked, 0);
+  assert.match(
+    await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    /^HTTP\/1\.1 200 /,
+  );
+  // Checks every 50 ms would have come by now.
+  await sleep(200);
+  assert.equal(checked, 1);
+});
