@@ -102,7 +102,12 @@ function compile(spec: AclSpec, warn?: (msg: string) => void): Acl {
         where,
       );
   }
-  const method = how ?? (f.out === T.Str && f.kw.out !== T.Str ? "str" : f.kw.match);
+  const method = how ?? f.match;
+  if (method === undefined)
+    throw new ConfigError(
+      `matching method must be specified first (using '-m') when using a sample fetch of this type ('${f.name}').`,
+      where,
+    );
   if (!compatible(f.out, method))
     throw new ConfigError(
       `matching method '${method}' cannot be used with fetch keyword '${f.name}'.`,

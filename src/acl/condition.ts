@@ -68,13 +68,76 @@ export function compileCondition(
   what?: string,
   where?: number,
 ): (ctx: SampleContext) => boolean {
+  const groups = compileTerms(cond, acls, what, where);
+  const unless = cond.unless;
+  return (ctx) => {
+    let r = false;
+    for (let gi = 0; gi < groups.length && !r; gi++) {
+      const g = groups[gi]!;
+      let all = true;
+      for (let ti = 0; ti < g.length; ti++) {
+        const t = g[ti]!;
+        if (t.acl.match(ctx) === t.negate) {
+          all = false;
+          break;
+        }
+      }
+      r = all;
+    }
+    return unless ? !r : r;
+  };
+}
+
+/** haproxy's three outcomes of a condition, as bits: FAIL & x = FAIL, PASS | x = PASS. */
+export const FAIL = 0;
+export const MISS = 1;
+export const PASS = 3;
+export type Outcome = typeof FAIL | typeof MISS | typeof PASS;
+
+const NEGATED = [PASS, MISS, FAIL, FAIL] as const;
+
+/**
+ * Compiles a condition into haproxy's three-valued test, for content inspection (mode tcp): an ACL
+ * that fails on a sample that may still change (ctx.inspect says so) is a MISS, which waits for
+ * more data; its negation is a MISS too. Without an inspection, only PASS or FAIL.
+ */
+export function compileTriCondition(
+  cond: Condition,
+  acls: Map<string, AclSpec[]>,
+  where: number,
+): (ctx: SampleContext) => Outcome {
+  const groups = compileTerms(cond, acls, undefined, where);
+  const unless = cond.unless;
+  return (ctx) => {
+    const insp = ctx.inspect;
+    let r: number = FAIL;
+    for (const g of groups) {
+      let all: number = PASS;
+      for (const t of g) {
+        if (insp) insp.mayChange = false;
+        let v: number = t.acl.match(ctx) ? PASS : insp?.mayChange && !insp.final ? MISS : FAIL;
+        if (t.negate) v = NEGATED[v]!;
+        all &= v;
+      }
+      r |= all;
+    }
+    return (unless ? NEGATED[r]! : r) as Outcome;
+  };
+}
+
+function compileTerms(
+  cond: Condition,
+  acls: Map<string, AclSpec[]>,
+  what: string | undefined,
+  where: number | undefined,
+): Term[][] {
   const fail = (msg: string): never => {
     throw new ConfigError(
       what === undefined ? msg : `error detected while parsing an '${what}' condition : ${msg}`,
       cond.where,
     );
   };
-  const groups: Term[][] = cond.groups.map((g) =>
+  return cond.groups.map((g) =>
     g.map((t): Term => {
       if (t.anon !== undefined) {
         try {
@@ -93,23 +156,6 @@ export function compileCondition(
       return { acl, negate: t.negate };
     }),
   );
-  const unless = cond.unless;
-  return (ctx) => {
-    let r = false;
-    for (let gi = 0; gi < groups.length && !r; gi++) {
-      const g = groups[gi]!;
-      let all = true;
-      for (let ti = 0; ti < g.length; ti++) {
-        const t = g[ti]!;
-        if (t.acl.match(ctx) === t.negate) {
-          all = false;
-          break;
-        }
-      }
-      r = all;
-    }
-    return unless ? !r : r;
-  };
 }
 
 /** Compiles every ACL of a proxy once, so that errors surface at load time as in haproxy. */

@@ -14,4 +14,19 @@ export interface SampleContext {
   beName: string;
   /** Usable servers of a backend by name (nbsrv); -1 for an unknown backend. */
   nbsrv(backend: string): number;
+  /** mode tcp: the bytes the client sent so far (the fetches of a request's raw bytes read them). */
+  inspect?: Inspection;
+}
+
+/**
+ * What tcp-request content rules inspect in mode tcp. Until it is final (the inspect delay over, the
+ * client's FIN, the buffer full), a fetch that finds too little says its sample may change: a
+ * condition it fails then waits for more data rather than fail.
+ */
+export interface Inspection {
+  buf: Buffer;
+  final: boolean;
+  mayChange: boolean;
+  /** tune.bufsize: a payload past it will never come. */
+  max: number;
 }

@@ -3,11 +3,12 @@
 import { ConfigError } from "../config/errors.js";
 import type { Where } from "../config/model.js";
 import type { HttpHead } from "../http/message.js";
-import type { SampleContext } from "./context.js";
+import type { Inspection, SampleContext } from "./context.js";
 import { cookNext, cookStart, hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
 import { parseIpv4Prefix, parseIpv6 } from "./ip.js";
 import { Sample, T, readIntBytes } from "./sample.js";
 import { pathEnd, pathStart } from "./uri.js";
+import { NOT_TLS, TOO_SHORT, tlsHelloType, tlsServerName } from "./tls-hello.js";
 
 export type MatchName =
   | "found"
@@ -39,7 +40,8 @@ interface Keyword {
   args: ("str" | "int")[];
   min: number;
   out: T;
-  match: MatchName;
+  /** Undefined: an ACL must name its match method (haproxy's rule for binary samples). */
+  match: MatchName | undefined;
   /** A legacy ACL keyword (errors say "ACL keyword") rather than a sample fetch. */
   acl: boolean;
   /** Where its sample exists (FetchUse). */
@@ -57,6 +59,12 @@ interface Keyword {
 export type FetchUse = "req" | "res" | "buffer" | "be" | "any" | "conn";
 
 const none = (): boolean => false;
+
+/** No sample yet: the data that would give one may still come. */
+function mayChange(insp: Inspection): false {
+  insp.mayChange = true;
+  return false;
+}
 
 /** A fetch of the request's head: once the response is there, haproxy no longer has it. */
 function requestOnly(make: Maker): Maker {
@@ -302,7 +310,16 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
       args: k.args ?? [],
       min: k.min ?? 0,
       out: k.out,
-      match: k.match ?? (k.out === T.Int ? "int" : k.out === T.Ip ? "ip" : k.out === T.Bool ? "bool" : "str"),
+      match:
+        "match" in k
+          ? k.match
+          : k.out === T.Int
+            ? "int"
+            : k.out === T.Ip
+              ? "ip"
+              : k.out === T.Bool
+                ? "bool"
+                : "str",
       acl: k.acl ?? !n.includes("."),
       use: k.use ?? "any",
       make: k.use === "req" ? requestOnly(k.make) : k.make,
@@ -448,7 +465,18 @@ def(["nbsrv"], {
 });
 def(["always_true"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });
 def(["always_false"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(false) });
-def(["wait_end"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });
+// In mode tcp it waits: no sample until the inspection is final.
+def(["wait_end"], {
+  use: "conn",
+  out: T.Bool,
+  acl: false,
+  make: () =>
+    single((ctx, smp) => {
+      if (ctx.inspect && !ctx.inspect.final) return mayChange(ctx.inspect);
+      smp.setInt(1, T.Bool);
+      return true;
+    }),
+});
 // haproxy declares it usable anywhere, but finds no request to tell about in the response.
 def(["req.proto_http", "req_proto_http"], {
   out: T.Bool,
@@ -465,9 +493,66 @@ def(["req.len", "req_len"], {
   use: "buffer",
   out: T.Int,
   make: intFetch((ctx) => {
+    const insp = ctx.inspect;
+    if (insp) {
+      // More may come: a comparison it fails now may pass later.
+      insp.mayChange = true;
+      return insp.buf.length;
+    }
     const h = ctx.res ?? ctx.req;
     return h.end - h.start;
   }),
+});
+// The request's raw bytes exist in mode tcp only (haproxy's HTTP streams hold no raw buffer).
+def(["req.payload"], {
+  use: "buffer",
+  args: ["int", "int"],
+  min: 2,
+  out: T.Str,
+  match: undefined,
+  make: (args) => {
+    const off = Number(args[0]);
+    const len = Number(args[1]);
+    return single((ctx, smp) => {
+      const insp = ctx.inspect;
+      if (!insp) return false;
+      // Past the buffer's size it will never come.
+      if (len > insp.max || off + len > insp.max) return false;
+      const buf = insp.buf;
+      if (off + len > buf.length) return mayChange(insp);
+      smp.setBytes(buf, off, len === 0 ? buf.length : off + len);
+      if (len === 0) insp.mayChange = true;
+      return true;
+    });
+  },
+});
+def(["req.ssl_hello_type", "req_ssl_hello_type"], {
+  use: "buffer",
+  out: T.Int,
+  make: () =>
+    single((ctx, smp) => {
+      const insp = ctx.inspect;
+      if (!insp) return false;
+      const t = tlsHelloType(insp.buf);
+      if (t === TOO_SHORT) return mayChange(insp);
+      if (t === NOT_TLS) return false;
+      smp.setInt(t);
+      return true;
+    }),
+});
+def(["req.ssl_sni", "req_ssl_sni"], {
+  use: "buffer",
+  out: T.Str,
+  make: () =>
+    single((ctx, smp) => {
+      const insp = ctx.inspect;
+      if (!insp) return false;
+      const sni = tlsServerName(insp.buf);
+      if (sni === TOO_SHORT) return mayChange(insp);
+      if (sni === NOT_TLS) return false;
+      smp.setBytes(insp.buf, sni[0], sni[1]);
+      return true;
+    }),
 });
 
 /** Where a fetch keyword's sample exists ("any" for a name that is not one). */
@@ -479,6 +564,8 @@ export interface ParsedFetch {
   impl: FetchImpl;
   /** Type after converters. */
   out: T;
+  /** The default match method: the keyword's, or a converter's output's. */
+  match: MatchName | undefined;
 }
 
 const CONVERTERS = new Set(["lower", "upper"]);
@@ -522,6 +609,7 @@ export function parseFetch(expr: string, where: Where, iterate: boolean): Parsed
     throw new ConfigError(`${desc} : missing arguments (got ${args.length}/${kw.min})${tail}`, where);
   let impl = kw.make(args, iterate);
   let out = kw.out;
+  let match = kw.match;
   while (i < expr.length) {
     // A sample fetch's messages are haproxy's sample parser's: they name no method first.
     if (expr[i] !== ",")
@@ -541,9 +629,10 @@ export function parseFetch(expr: string, where: Where, iterate: boolean): Parsed
       );
     impl = convert(impl, conv === "lower");
     out = T.Str;
+    match = "str";
     i = j;
   }
-  return { name, kw, impl, out };
+  return { name, kw, impl, out, match };
 }
 
 function convert(inner: FetchImpl, lower: boolean): FetchImpl {

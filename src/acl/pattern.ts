@@ -123,6 +123,14 @@ function prefixMask(mask: Uint8Array, n: number): void {
   }
 }
 
+/** A `-m bin` pattern: its bytes as a latin1 string, or haproxy's refusal. */
+function hexBytes(hex: string, where: Where): string {
+  if (hex.length % 2 !== 0) throw new ConfigError("an even number of hex digit is expected.", where);
+  const bad = /[^0-9a-fA-F]/.exec(hex);
+  if (bad) throw new ConfigError(`an hex digit is expected (found '${bad[0]}').`, where);
+  return Buffer.from(hex, "hex").toString("latin1");
+}
+
 /** Builds the matcher for method `how` over `pats`. */
 export function buildMatcher(
   how: MatchName,
@@ -142,12 +150,18 @@ export function buildMatcher(
       return new IntMatcher(parseInts(pats, where), true);
     case "ip":
       return new IpMatcher(pats.map((p) => parseIpPattern(p, noDns, where)));
-    case "str":
     case "bin":
+      // Hexadecimal patterns, compared byte for byte with the sample.
+      return new StrMatcher(
+        "str",
+        pats.map((p) => hexBytes(p, where)),
+        false,
+      );
+    case "str":
     case "beg":
     case "end":
     case "sub":
-      return new StrMatcher(how === "bin" ? "str" : how, pats, icase);
+      return new StrMatcher(how, pats, icase);
     case "dom":
     case "dir":
       return new WordMatcher(how === "dom", pats, icase);

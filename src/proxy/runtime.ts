@@ -9,7 +9,7 @@ import { ConfigError } from "../config/errors.js";
 import { RtBackend } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
-import { ConnContext, compileTcpRules, tcpAccepts, type CompiledTcpRule } from "./tcp-rules.js";
+import { ConnContext, compileTcpRules, tcpVerdict, type CompiledTcpRule } from "./tcp-rules.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
 import { ClientSocket } from "./client-socket.js";
@@ -111,7 +111,7 @@ export class Runtime {
       be.requestRules = compileRules(px.httpRequest, px, "request");
       be.redirectRules = compileRules(px.redirects, px, "request");
       be.responseRules = compileRules(px.httpResponse, px, "response");
-      be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
+      be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content", "be");
       rt.backends.set(px.name, be);
     }
     for (const px of config.frontends) {
@@ -233,7 +233,7 @@ export class Runtime {
       fe.name,
       (be) => this.backends.get(be)?.usableCount() ?? -1,
     );
-    if (tcpAccepts(rules, ctx, () => (socket.greet = true))) return true;
+    if (tcpVerdict(rules, ctx, () => (socket.greet = true)) === "accept") return true;
     socket.resetAndDestroy();
     return false;
   }

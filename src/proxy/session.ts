@@ -33,7 +33,8 @@ import {
   type RuleContext,
   type Verdict,
 } from "./rules.js";
-import { tcpAccepts } from "./tcp-rules.js";
+import { tcpVerdict } from "./tcp-rules.js";
+import type { Inspection } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import { forwardedFor, originalTo } from "./forwardfor.js";
@@ -57,6 +58,8 @@ const enum Phase {
   Head,
   /** option http-buffer-request: waiting for the request's body before its rules run. */
   Body,
+  /** mode tcp: tcp-request content rules wait for the client's first bytes. */
+  Inspect,
   /** Waiting in a queue for a server slot. */
   Queue,
   /** Connecting to a server (attempts and retries). */
@@ -102,6 +105,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   readonly dstPort: number;
   readonly feName: string;
   beName = "";
+  /** mode tcp: the client's first bytes as content rules and use_backend see them. */
+  inspect: Inspection | undefined = undefined;
   /** Its place in a backend's queue while waiting for a server: a new one for each wait. */
   private ticket: Waiter | undefined;
 
@@ -235,6 +240,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         // haproxy 2.6: 408, logged with the request line, cR and no TR.
         rec.TR = -1;
         return this.refuseAfterHead(408, "c", "R");
+      case Phase.Inspect:
+        return this.inspectionEnds();
       case Phase.Queue:
         return this.abortWith(503, "s", "Q");
       case Phase.Connect:
@@ -282,6 +289,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case Phase.Body:
         this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
         return this.bodyArrived();
+      case Phase.Inspect: {
+        const insp = this.inspect!;
+        insp.buf = insp.buf.length === 0 ? chunk : Buffer.concat([insp.buf, chunk]);
+        return this.inspectNow();
+      }
       case Phase.Head:
         if (this.awaitingDrain) break;
         if (this.idle) this.requestStarts();
@@ -315,6 +327,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       }
       return;
     }
+    if (this.phase === Phase.Inspect) return this.inspectionEnds();
     // Its body will not come whole: haproxy 2.6 stops waiting, runs the rules, then gives the
     // request up before connecting (logged with its backend, CR).
     if (this.phase === Phase.Body) {
@@ -354,7 +367,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     let phase: TermPhase;
     if (this.phase === Phase.Queue) phase = "Q";
     else if (this.phase === Phase.Connect) phase = "C";
-    else if (this.phase === Phase.Head || this.phase === Phase.Body) phase = "R";
+    else if (this.phase === Phase.Head || this.phase === Phase.Body || this.phase === Phase.Inspect)
+      phase = "R";
     // Still sending its body, or taking the response: the data phase, as haproxy logs it.
     else if (this.res || this.requestBodyFlowing()) phase = "D";
     else phase = "H";
@@ -499,7 +513,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return this.badRequest(400);
     }
     // The frontend's tcp-request content rules run before haproxy's HTTP analysers see the request.
-    if (this.fe.tcpContent.length > 0 && !tcpAccepts(this.fe.tcpContent, this)) {
+    if (this.fe.tcpContent.length > 0 && tcpVerdict(this.fe.tcpContent, this) === "reject") {
       rec.requestLine = "<BADREQ>";
       return this.contentRejected();
     }
@@ -545,7 +559,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // haproxy weighs force-persist and ignore-persist as soon as the backend is known.
     this.persistRule = be.persistRule(this);
     if (be.px === this.fe.px) return this.toServer();
-    if (be.tcpContent.length > 0 && !tcpAccepts(be.tcpContent, this)) return this.contentRejected();
+    if (be.tcpContent.length > 0 && tcpVerdict(be.tcpContent, this) === "reject")
+      return this.contentRejected();
     // A backend's option http-buffer-request waits after the frontend's rules, before its own.
     if (be.px.httpBufferRequest && !this.fe.px.httpBufferRequest && this.waitForBody()) return;
     this.backendRules();
@@ -1111,7 +1126,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.holdsSlot = true;
     server.sessions.add(this);
     this.rec.server = server.name;
-    if (!fromQueue) this.rec.Tw = 0;
+    // In mode tcp haproxy counts the time since the accept (content inspection included).
+    if (!fromQueue) this.rec.Tw = this.http ? 0 : Date.now() - this.rec.requestTime;
     this.attempts = 0;
     this.connect();
   }
@@ -1925,8 +1941,42 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.arm(t.server, t.server! - this.fe.px.timeouts.client!);
   }
 
+  /**
+   * mode tcp: the frontend's content rules inspect what the client sends, waiting for more while a
+   * rule cannot tell yet, up to tcp-request inspect-delay (without one, they decide at once).
+   */
   private startTcp(): void {
-    if (this.fe.tcpContent.length > 0 && !tcpAccepts(this.fe.tcpContent, this)) return this.contentRejected();
+    const g = this.rt.global;
+    const delay = this.fe.px.inspectDelay ?? 0;
+    const rules = this.fe.tcpContent.length > 0;
+    this.inspect = { buf: NO_BYTES, final: delay === 0 || !rules, mayChange: false, max: g.bufsize };
+    if (!rules) return this.routeTcp();
+    this.phase = Phase.Inspect;
+    if (delay > 0) this.arm(delay);
+    this.inspectNow();
+  }
+
+  /** The frontend's content rules on what came so far: a decision, or more waiting. */
+  private inspectNow(): void {
+    const insp = this.inspect!;
+    if (insp.buf.length >= insp.max) insp.final = true;
+    const v = tcpVerdict(this.fe.tcpContent, this);
+    if (v === "wait") return;
+    // What follows (use_backend) reads the bytes as they are now.
+    insp.final = true;
+    this.arm(undefined);
+    if (v === "reject") return this.contentRejected();
+    if (insp.buf.length > 0) this.cbuf = insp.buf;
+    this.routeTcp();
+  }
+
+  /** The inspection cannot wait any more (its delay, the client's FIN): the rules decide now. */
+  private inspectionEnds(): void {
+    this.inspect!.final = true;
+    this.inspectNow();
+  }
+
+  private routeTcp(): void {
     const be = this.fe.route(this);
     if (!be) return this.close("S", "R");
     if (be.px.disabled) return this.toDisabled(be);
@@ -1936,11 +1986,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     be.cur++;
     be.total++;
     this.beCounted = true;
-    if (be.px !== this.fe.px && be.tcpContent.length > 0 && !tcpAccepts(be.tcpContent, this))
+    if (be.px !== this.fe.px && be.tcpContent.length > 0 && tcpVerdict(be.tcpContent, this) === "reject")
       return this.contentRejected();
     this.client.pause();
     this.persistRule = be.persistRule(this);
     this.direct = be.ruledServer(this, this.persistRule === "force");
+    // No rule reads the inspected bytes past here; cbuf takes them to the server.
+    this.inspect!.buf = NO_BYTES;
     this.acquireServer();
   }
 
@@ -2113,6 +2165,7 @@ function interimHead(head: HttpHead, dropsFraming = true): Buffer {
 
 /** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
 const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
+const NO_BYTES = Buffer.alloc(0);
 
 /** A rewritten head and a body smaller than this are copied into one buffer for a single write. */
 const COALESCE_MAX = 16384;

@@ -1,55 +1,67 @@
 // tcp-request rules at run time: on each accepted connection (before any PROXY header), once its
-// addresses are final (after it), and on each request (a frontend's, then its backend's). The first
-// rule whose condition holds and that accepts or rejects decides; none deciding is an accept.
+// addresses are final (after it), and on each request (a frontend's, then its backend's); in mode
+// tcp, a frontend's content rules inspect the client's first bytes, waiting for more while a rule
+// cannot tell yet (tcp-request inspect-delay). The first rule whose condition holds and that accepts
+// or rejects decides; none deciding is an accept.
 import type { Proxy, TcpRule } from "../config/model.js";
 import { hasBackend, hasFrontend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
-import { compileCondition } from "../acl/index.js";
+import { compileTriCondition, MISS, PASS, type Outcome } from "../acl/condition.js";
 import { conditionFetches, placeBits, usableAt, type Place } from "../acl/place.js";
 import type { SampleContext } from "../acl/context.js";
 import type { HttpHead } from "../http/message.js";
-import type { Cond } from "./rules.js";
 
 /** Where the samples of the accepted connection exist, and nothing of a request yet. */
 const ON_ACCEPT = placeBits("tcp-request connection", true, false);
 
 export interface CompiledTcpRule {
   action: TcpRule["action"];
-  cond: Cond | undefined;
+  cond: ((ctx: SampleContext) => Outcome) | undefined;
 }
 
 /**
  * Compiles one kind of rule of a proxy. Its conditions keep only the ACL lines whose samples exist
- * where the rules run (haproxy warned of the others, which never match there). In mode tcp, where
- * sluice evaluates content rules once, at once, a condition on the request's bytes is refused.
+ * where the rules run (haproxy warned of the others, which never match there). A backend's content
+ * rules in mode tcp run once, when the backend is chosen: one on the request's bytes is refused.
  */
-export function compileTcpRules(rules: TcpRule[], px: Proxy, place: Place): CompiledTcpRule[] {
+export function compileTcpRules(
+  rules: TcpRule[],
+  px: Proxy,
+  place: Place,
+  side: "fe" | "be",
+): CompiledTcpRule[] {
   const where = placeBits(place, hasFrontend(px), hasBackend(px));
   return rules.map((r) => {
-    if (place === "tcp-request content" && px.mode === "tcp" && r.cond) {
+    if (side === "be" && place === "tcp-request content" && px.mode === "tcp" && r.cond) {
       const late = conditionFetches(r.cond, px.acls).find((f) => !usableAt(f, ON_ACCEPT));
       if (late)
         throw new ConfigError(
-          `'tcp-request content ${r.action}' on the request's contents ('${late}') is not supported by sluice in mode tcp yet.`,
+          `a backend's 'tcp-request content ${r.action}' on the request's contents ('${late}') is not supported by sluice in mode tcp yet.`,
           r.where,
         );
     }
-    return {
-      action: r.action,
-      cond: r.cond ? compileCondition(r.cond, px.acls, undefined, where) : undefined,
-    };
+    return { action: r.action, cond: r.cond ? compileTriCondition(r.cond, px.acls, where) : undefined };
   });
 }
 
-/** Runs rules in order: false when one rejects; `expectProxy` hears of each expect-proxy that applies. */
-export function tcpAccepts(rules: CompiledTcpRule[], ctx: SampleContext, expectProxy?: () => void): boolean {
+/**
+ * Runs rules in order: "accept", "reject", or "wait" when a rule cannot tell yet (only while an
+ * inspection is not final). `expectProxy` hears of each expect-proxy that applies.
+ */
+export function tcpVerdict(
+  rules: CompiledTcpRule[],
+  ctx: SampleContext,
+  expectProxy?: () => void,
+): "accept" | "reject" | "wait" {
   for (const r of rules) {
-    if (r.cond && !r.cond(ctx)) continue;
-    if (r.action === "accept") return true;
-    if (r.action === "reject") return false;
+    const v = r.cond ? r.cond(ctx) : PASS;
+    if (v === MISS) return "wait";
+    if (v !== PASS) continue;
+    if (r.action === "accept") return "accept";
+    if (r.action === "reject") return "reject";
     expectProxy?.();
   }
-  return true;
+  return "accept";
 }
 
 /** What a connection's rules can see before its session: its addresses, its frontend, the backends. */

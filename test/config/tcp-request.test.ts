@@ -212,3 +212,34 @@ test("tcp-request: haproxy 2.6.12's warnings for rules written after those that 
     "warning 10: anonymous acl will never match in 'tcp-request content' because it uses keyword 'res.hdr' which is incompatible with 'backend tcp-request content rule'",
   ]);
 });
+
+test("the request's raw bytes: haproxy 2.6.12's refusals of req.payload without a match method, and of bad hexadecimal patterns", () => {
+  const acl = (line: string) =>
+    parseConfig(
+      [
+        {
+          name: "t.cfg",
+          text: `${BASE.replace("mode http", "mode tcp")}frontend f\n  bind :1\n  acl a ${line}\n`,
+        },
+      ],
+      {},
+    ).diagnostics.map((d) => d.message);
+  assert.deepEqual(acl("req.payload(0,3) 616263"), [
+    "error detected while parsing ACL 'a' : matching method must be specified first (using '-m') when using a sample fetch of this type ('req.payload').",
+  ]);
+  assert.deepEqual(acl("req.payload(0,3) -m bin 61626"), [
+    "error detected while parsing ACL 'a' : an even number of hex digit is expected.",
+  ]);
+  assert.deepEqual(acl("req.payload(0,3) -m bin zz"), [
+    "error detected while parsing ACL 'a' : an hex digit is expected (found 'z').",
+  ]);
+  for (const ok of [
+    "req.payload(0,3) -m bin 616263",
+    "req.payload(0,3),lower abc",
+    "req.ssl_sni -i a.example",
+    "req_ssl_sni a.example",
+    "req.ssl_hello_type 1",
+    "req_ssl_hello_type 1",
+  ])
+    assert.deepEqual(acl(ok), [], ok);
+});

@@ -5,6 +5,9 @@
 // HTTP analysers saw it).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
+import tls from "node:tls";
+import { once } from "node:events";
 import {
   startProxy,
   httpBackend,
@@ -13,12 +16,27 @@ import {
   loggedDefaults,
   talk,
   waitFor,
+  sleep,
+  type SyslogReceiver,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
+
+/** `global` and `defaults` sections in mode tcp that send tcplog lines to `rx`. */
+const tcpLogged = (rx: SyslogReceiver) => `
+global
+  log 127.0.0.1:${rx.port} format raw local0
+defaults
+  mode tcp
+  log global
+  option tcplog
+  timeout client 5s
+  timeout connect 2s
+  timeout server 5s
+`;
 
 const get = (path: string, close = true) =>
   `GET ${path} HTTP/1.1\r\nHost: x\r\n${close ? "Connection: close\r\n" : ""}\r\n`;
@@ -123,21 +141,11 @@ backend bk
   assert.deepEqual(rx.lines, []);
 });
 
-test("tcp-request content in mode tcp: rules on the connection's addresses run at once; a FIN and a tcplog line; rules on the request's bytes are refused", async () => {
+test("tcp-request content in mode tcp: a backend's rule runs once it is chosen; a FIN and a tcplog line; a backend's rule on the request's bytes is refused", async () => {
   const rx = await syslogReceiver();
   const srv = await rawServer((s) => s.on("data", (d: Buffer) => s.end(`got ${d.toString("latin1")}`)));
   cleanup.push(rx.close, srv.close);
-  const conf = (rule: string) => `
-global
-  log 127.0.0.1:${rx.port} format raw local0
-defaults
-  mode tcp
-  log global
-  option tcplog
-  timeout client 5s
-  timeout connect 2s
-  timeout server 5s
-frontend f
+  const conf = (rule: string) => `${tcpLogged(rx)}frontend f
   bind 127.0.0.1:1
   default_backend bk
 backend bk
@@ -156,6 +164,105 @@ backend bk
   await waitFor(() => p.rt.frontends[0]!.cur === 0 && p.rt.actconn === 0);
   await assert.rejects(
     startProxy(conf("tcp-request content reject if { req.len gt 0 }")),
-    /'tcp-request content reject' on the request's contents \('req\.len'\) is not supported by sluice in mode tcp yet\./,
+    /a backend's 'tcp-request content reject' on the request's contents \('req\.len'\) is not supported by sluice in mode tcp yet\./,
   );
+});
+
+/** Sends `parts` (a number waits that many ms), then reads until the proxy or server closes. */
+async function conversation(port: number, parts: (string | Buffer | number)[], fin = true): Promise<string> {
+  const s = net.connect(port, "127.0.0.1");
+  s.on("error", () => undefined);
+  let got = "";
+  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  await once(s, "connect");
+  for (const p of parts) {
+    if (typeof p === "number") await sleep(p);
+    else s.write(p);
+  }
+  if (fin) s.end();
+  const t = setTimeout(() => s.destroy(), 3000);
+  await once(s, "close");
+  clearTimeout(t);
+  return got;
+}
+
+test("mode tcp: content rules inspect the client's first bytes, waiting up to inspect-delay while a rule cannot tell; use_backend reads them too (SNI routing)", async () => {
+  const rx = await syslogReceiver();
+  // Each server says what it received once the client (or the proxy) has finished sending, or at
+  // once for a TLS record (its client waits for an answer).
+  const named = (name: string) =>
+    rawServer((s) => {
+      let got = Buffer.alloc(0);
+      const say = () => s.end(`${name} got ${got.length}: ${got.subarray(0, 6).toString("latin1")}`);
+      s.on("data", (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        if (got[0] === 0x16) say();
+      });
+      s.on("end", say);
+    });
+  const a = await named("A");
+  const b = await named("B");
+  cleanup.push(rx.close, a.close, b.close);
+  const p = await startProxy(`${tcpLogged(rx)}frontend len
+  bind 127.0.0.1:1
+  tcp-request inspect-delay 300ms
+  tcp-request content accept if { req.len gt 3 }
+  default_backend a
+frontend neg
+  bind 127.0.0.1:1
+  tcp-request inspect-delay 300ms
+  tcp-request content reject if !{ req.len gt 3 }
+  default_backend a
+frontend payload
+  bind 127.0.0.1:1
+  tcp-request inspect-delay 300ms
+  tcp-request content accept if { req.payload(0,3) -m bin 616263 }
+  use_backend b if { req.payload(0,3) -m str xyz }
+  default_backend a
+frontend sni
+  bind 127.0.0.1:1
+  tcp-request inspect-delay 2s
+  tcp-request content accept if { req_ssl_hello_type 1 }
+  use_backend b if { req.ssl_sni -i b.example }
+  default_backend a
+backend a
+  server s 127.0.0.1:${a.port}
+backend b
+  server s 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  const [len, neg, payload, sni] = p.ports as [number, number, number, number];
+  const t0 = Date.now();
+  // Whole at once, or completed in time: no wait past the data.
+  assert.equal(await conversation(len, ["abcd"]), "A got 4: abcd");
+  assert.equal(await conversation(len, ["ab", 100, "cd"]), "A got 4: abcd");
+  assert.match(await rx.take(/ len a\/s /), /\] len a\/s \d\/\d\/\d+ \d+ -- /);
+  assert.match(await rx.take(/ len a\/s /), /\] len a\/s 1\d\d\/\d\/\d+ \d+ -- /);
+  // The client's FIN ends the wait; so does the delay, after which no rule matching is an accept.
+  assert.equal(await conversation(len, ["ab"]), "A got 2: ab");
+  assert.equal(await conversation(len, ["ab", 450]), "A got 2: ab");
+  await rx.take(/ len a\/s \d\//);
+  assert.match(await rx.take(/ len a\/s /), /\] len a\/s [3-4]\d\d\/\d\/\d+ \d+ -- /);
+  // A negated condition that cannot tell waits too: then rejects.
+  assert.equal(await conversation(neg, ["ab"], false), "");
+  assert.match(await rx.take(/ neg /), /\] neg neg\/<NOSRV> -1\/-1\/[3-4]\d\d 0 PR /);
+  assert.equal(await conversation(neg, ["abcd"]), "A got 4: abcd");
+  // Routing on the bytes the inspection saw, whatever its rules decided.
+  assert.equal(await conversation(payload, ["xyz"]), "B got 3: xyz");
+  assert.equal(await conversation(payload, ["xy", 450, "z"]), "A got 3: xyz");
+  assert.equal(await conversation(payload, ["abcdef"]), "A got 6: abcdef");
+  // A TLS ClientHello: routed by its server name, forwarded whole.
+  const hello = async (servername: string, port: number): Promise<void> => {
+    const c = tls.connect({ port, host: "127.0.0.1", servername, rejectUnauthorized: false });
+    c.on("error", () => undefined);
+    // Not events.once: it rejects on the error the server's plain answer raises.
+    await new Promise((r) => c.on("close", r));
+  };
+  await hello("b.example", sni);
+  await hello("B.EXAMPLE", sni);
+  await hello("c.example", sni);
+  assert.match(await rx.take(/ sni b\/s /), /\] sni b\/s \d\/\d\/\d+ \d+ -- /);
+  await rx.take(/ sni b\/s /);
+  await rx.take(/ sni a\/s /);
+  assert.ok(Date.now() - t0 < 4000, "no wait ran to its end but those meant to");
 });
