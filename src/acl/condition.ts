@@ -99,12 +99,13 @@ const NEGATED = [PASS, MISS, FAIL, FAIL] as const;
 /**
  * Compiles a condition into haproxy's three-valued test, for content inspection (mode tcp): an ACL
  * that fails on a sample that may still change (ctx.inspect says so) is a MISS, which waits for
- * more data; its negation is a MISS too. Without an inspection, only PASS or FAIL.
+ * more data; its negation is a MISS too. Without an inspection, only PASS or FAIL. `where` as for
+ * compileCondition.
  */
 export function compileTriCondition(
   cond: Condition,
   acls: Map<string, AclSpec[]>,
-  where: number,
+  where?: number,
 ): (ctx: SampleContext) => Outcome {
   const groups = compileTerms(cond, acls, undefined, where);
   const unless = cond.unless;

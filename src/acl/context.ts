@@ -27,6 +27,6 @@ export interface Inspection {
   buf: Buffer;
   final: boolean;
   mayChange: boolean;
-  /** tune.bufsize: a payload past it will never come. */
+  /** tune.bufsize: a payload past it will never come (the buffer holds 1024 bytes less of it). */
   max: number;
 }

@@ -70,7 +70,11 @@ function mayChange(insp: Inspection): false {
 function requestOnly(make: Maker): Maker {
   return (args, iterate) => {
     const f = make(args, iterate);
-    return { first: (ctx, smp) => ctx.res === undefined && f.first(ctx, smp), next: f.next };
+    // mode tcp has no request head (haproxy would parse one from the inspected bytes).
+    return {
+      first: (ctx, smp) => ctx.res === undefined && ctx.req !== undefined && f.first(ctx, smp),
+      next: f.next,
+    };
   };
 }
 
@@ -606,7 +610,10 @@ export function parseFetch(expr: string, where: Where, iterate: boolean): Parsed
     i = close + 1;
   }
   if (args.length < kw.min)
-    throw new ConfigError(`${desc} : missing arguments (got ${args.length}/${kw.min})${tail}`, where);
+    throw new ConfigError(
+      `${desc} : missing arguments (got ${args.length}/${kw.min}), type '${kw.args[args.length] === "int" ? "integer" : "string"}' expected${tail}`,
+      where,
+    );
   let impl = kw.make(args, iterate);
   let out = kw.out;
   let match = kw.match;

@@ -441,8 +441,8 @@ export interface Proxy extends ProxySettings {
   tcpSession: TcpRule[];
   tcpContent: TcpRule[];
   /**
-   * tcp-request inspect-delay. Sluice runs content rules on a whole request head (HTTP) or on the
-   * connection's addresses alone (TCP), which never wait for more data: it is only checked.
+   * tcp-request inspect-delay: in mode tcp, how long content rules may wait for the client's bytes
+   * (in HTTP mode they run on a whole request head, and never wait).
    */
   inspectDelay?: number;
   /** What its error directives come to: the response for each status that has one of its own. */

@@ -423,6 +423,7 @@ class ConfigParser {
       px: this.current ?? this.defaults,
       proxy: this.current,
       sectionName,
+      namedDefaults: this.defaultsNamed,
       words,
       where,
       global: this.global,
@@ -442,8 +443,6 @@ class ConfigParser {
     // haproxy 2.6 takes these in a named defaults section; sluice does not yet.
     if (!this.defaultsNamed && (kw === "acl" || kw === "http-request" || kw === "http-response"))
       return this.alert(`'${kw}' not allowed in anonymous 'defaults' section.`, where);
-    if (!this.defaultsNamed && kw === "tcp-request" && words[1])
-      return this.alert(`tcp-request ${words[1]} is not allowed in anonymous 'defaults' sections`, where);
     const what =
       kw === "capture" && ["cookie", "request", "response"].includes(words[1] ?? "")
         ? `capture ${words[1]}`

@@ -36,6 +36,8 @@ export interface KeywordContext extends Reporter {
   px: Proxy | ProxySettings;
   /** Set for frontend/backend/listen; undefined in a defaults section. */
   proxy?: Proxy;
+  /** In a defaults section: it has a name (haproxy takes rules only in a named one). */
+  namedDefaults: boolean;
   sectionName: string;
   words: string[];
   where: Where;
@@ -1032,7 +1034,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       p.monitorFail.push(s.cond);
     },
   },
-  "tcp-request": { cap: "any", defaults: false, fn: tcpRequest },
+  "tcp-request": { cap: "any", defaults: true, fn: tcpRequest },
   errorfile: { cap: "any", defaults: true, fn: errorfileKeyword },
   errorloc: { cap: "any", defaults: true, fn: errorlocKeyword },
   errorloc302: { cap: "any", defaults: true, fn: errorlocKeyword },
@@ -1068,10 +1070,20 @@ const TCP_AFTER: Record<string, RuleKind[]> = {
  * COND]` with accept, reject, or on a connection `expect-proxy layer4`, in haproxy's words.
  */
 function tcpRequest(c: KeywordContext): void {
-  const p = c.proxy!;
-  const px = typeName(p);
+  const p = c.proxy;
+  const px = p ? typeName(p) : "defaults section";
   const [, sub, action = "", arg] = c.words;
   if (sub === undefined || sub === "") return c.alert(`missing argument for 'tcp-request' in ${px}`);
+  const after = TCP_AFTER[sub];
+  if (sub !== "inspect-delay" && after === undefined)
+    return c.alert(
+      `'tcp-request' expects 'inspect-delay', 'connection', or 'content' in ${px} (got '${sub}')`,
+    );
+  if (!p) {
+    if (!c.namedDefaults)
+      return c.alert(`tcp-request ${sub} is not allowed in anonymous 'defaults' sections`);
+    return c.alert(`'tcp-request' in a 'defaults' section is not supported by sluice yet.`);
+  }
   if (sub === "inspect-delay") {
     const bad = `'tcp-request inspect-delay' expects a positive delay in milliseconds, in ${px}`;
     if (!action) return c.alert(bad);
@@ -1084,15 +1096,12 @@ function tcpRequest(c: KeywordContext): void {
     p.inspectDelay = ms;
     return;
   }
-  const after = TCP_AFTER[sub];
-  if (after === undefined)
-    return c.alert(
-      `'tcp-request' expects 'inspect-delay', 'connection', or 'content' in ${px} (got '${sub}')`,
-    );
   if (sub !== "content" && !hasFrontend(p))
     return c.alert(`tcp-request ${sub} is not allowed because backend ${p.name} is not a frontend`);
   const rule = `tcp-request ${sub}`;
   const list = sub === "content" ? TCP_CONTENT_ACTIONS : TCP_L4_ACTIONS;
+  if (sub !== "connection" && (action === "expect-proxy" || action === "expect-netscaler-cip"))
+    return c.alert(`'${action} layer4' is not allowed in '${rule}' rules in ${px}`);
   if (action !== "accept" && action !== "reject" && action !== "expect-proxy") {
     if (action !== "" && knownTcpAction(list, action))
       return c.alert(`'${rule} ${action}' is not supported by sluice yet.`);
@@ -1100,8 +1109,6 @@ function tcpRequest(c: KeywordContext): void {
   }
   let next = 3;
   if (action === "expect-proxy") {
-    if (sub !== "connection")
-      return c.alert(`'expect-proxy layer4' is not allowed in '${rule}' rules in ${px}`);
     if (arg !== "layer4")
       return c.alert(`'${rule} expect-proxy' only supports 'layer4' in ${px} (got '${arg ?? ""}')`);
     next = 4;
@@ -1122,7 +1129,7 @@ function tcpRequest(c: KeywordContext): void {
     cond = parsed;
   }
   misplaced(c, p, "tcp-request", [
-    ...after,
+    ...after!,
     "monitor fail",
     "http-request",
     "redirect",

@@ -25,26 +25,25 @@ export function splitCondition(words: string[], where: Where): { head: string[];
 }
 
 /**
- * Terms ANDed in groups that `||` (or `or`) separates. As in haproxy, a group is made by its first
- * term: `if` alone or an empty group (`if a ||`) adds nothing, and a condition with none never holds
- * (so `unless` alone always does).
+ * Terms ANDed in groups that `||` (or `or`, in any case) separates, as haproxy reads them: each `!`
+ * turns the next term's sense (a lone one is an empty word, skipped), a group is made by its first
+ * term (`if` alone, or `if a ||`, adds nothing), and a condition without any never holds (so
+ * `unless` alone always does). The first empty word ends it.
  */
 export function parseCondition(words: string[], unless: boolean, where: Where): Condition | string {
   const groups: CondTerm[][] = [[]];
-  for (let i = 0; i < words.length; i++) {
+  let negate = false;
+  for (let i = 0; i < words.length && words[i] !== ""; i++) {
     let w = words[i]!;
-    if (w === "||" || w === "or") {
-      if (groups[groups.length - 1]!.length > 0) groups.push([]);
-      continue;
-    }
-    let negate = false;
     while (w.startsWith("!")) {
       negate = !negate;
       w = w.slice(1);
-      if (w === "") {
-        w = words[++i] ?? "";
-        if (w === "") return "missing ACL after '!'";
-      }
+    }
+    if (w === "") continue;
+    if (w === "||" || w.toLowerCase() === "or") {
+      if (groups[groups.length - 1]!.length > 0) groups.push([]);
+      negate = false;
+      continue;
     }
     const group = groups[groups.length - 1]!;
     if (w === "{") {
@@ -54,9 +53,8 @@ export function parseCondition(words: string[], unless: boolean, where: Where): 
       if (inner.length === 0) return "missing fetch method in ACL expression ''";
       group.push({ negate, anon: { fetch: inner[0]!, words: inner.slice(1), where } });
       i = close;
-      continue;
-    }
-    group.push({ negate, name: w });
+    } else group.push({ negate, name: w });
+    negate = false;
   }
   if (groups[groups.length - 1]!.length === 0) groups.pop();
   return { unless, groups, where };

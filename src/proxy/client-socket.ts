@@ -18,8 +18,8 @@ export class ClientSocket extends TcpSocket {
   /** The name its listener goes by in haproxy's log lines. */
   listener = "";
   /** It must send a PROXY protocol header first (accept-proxy, tcp-request connection expect-proxy). */
-  greet = false;
-  /** accept-proxy: when the connection was accepted, before its header came. */
+  mustGreet = false;
+  /** When a connection that had to send a PROXY header was accepted, before its header came. */
   acceptedAt: number | undefined;
   /** The addresses a PROXY protocol header gave, standing for the socket's own. */
   proxied: { src?: Endpoint; dst?: Endpoint } | undefined;

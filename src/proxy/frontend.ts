@@ -54,9 +54,9 @@ export class RtFrontend {
     this.redirectRules = compileRules(px.redirects, px, "request");
     this.responseRules = compileRules(px.httpResponse, px, "response");
     this.monitorFail = px.monitorFail.map((c) => compileCondition(c, px.acls));
-    this.tcpConnection = compileTcpRules(px.tcpConnection, px, "tcp-request connection", "fe");
-    this.tcpSession = compileTcpRules(px.tcpSession, px, "tcp-request session", "fe");
-    this.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content", "fe");
+    this.tcpConnection = compileTcpRules(px.tcpConnection, px, "tcp-request connection");
+    this.tcpSession = compileTcpRules(px.tcpSession, px, "tcp-request session");
+    this.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
     const find = (name: string, where: Bind["where"]): RtBackend => {
       const b = backends.get(name);
       if (!b) throw new ConfigError(`Proxy '${px.name}': unable to find required backend: '${name}'.`, where);

@@ -9,14 +9,14 @@ import { ConfigError } from "../config/errors.js";
 import { RtBackend } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
-import { ConnContext, compileTcpRules, tcpVerdict, type CompiledTcpRule } from "./tcp-rules.js";
+import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
 import { ClientSocket } from "./client-socket.js";
 import { parseProxyHeader, PROXY_CLOSED, PROXY_ERROR, PROXY_TIMEOUT } from "./proxy-protocol.js";
 import { logDate } from "../log/format.js";
 import { LEVEL } from "../log/syslog.js";
-import { Listener } from "../util/tcp-socket.js";
+import { Listener, type SockAddr } from "../util/tcp-socket.js";
 import { HealthChecks } from "../check/index.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
@@ -111,7 +111,7 @@ export class Runtime {
       be.requestRules = compileRules(px.httpRequest, px, "request");
       be.redirectRules = compileRules(px.redirects, px, "request");
       be.responseRules = compileRules(px.httpResponse, px, "response");
-      be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content", "be");
+      be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
       rt.backends.set(px.name, be);
     }
     for (const px of config.frontends) {
@@ -149,7 +149,7 @@ export class Runtime {
           (handle) => {
             const socket = new ClientSocket(handle);
             socket.listener = name;
-            socket.greet = greet;
+            socket.mustGreet = greet;
             this.accept(fe, socket);
           },
           (code) => {
@@ -206,26 +206,26 @@ export class Runtime {
   }
 
   private startSession(fe: RtFrontend, socket: ClientSocket): void {
-    if (fe.tcpConnection.length > 0 && !this.passes(fe, fe.tcpConnection, socket)) {
-      this.counters.deniedConnections++;
-      return;
+    if (fe.tcpConnection.length > 0) {
+      const ctx = this.connContext(fe, socket);
+      // A rejected connection is reset, unlogged, as haproxy resets it.
+      if (tcpVerdict(fe.tcpConnection, ctx, () => (socket.mustGreet = true)) === "reject") {
+        this.counters.deniedConnections++;
+        return socket.resetAndDestroy();
+      }
     }
     fe.cur++;
     fe.total++;
     this.actconn++;
-    if (socket.greet) return this.greet(fe, socket, socket.listener);
+    if (socket.mustGreet) return this.greet(fe, socket);
     this.openSession(fe, socket);
   }
 
-  /**
-   * tcp-request connection rules (on the socket's own addresses; expect-proxy asks for a PROXY
-   * header) or session rules (on those a header gave). A rejected connection is reset unlogged, as
-   * haproxy resets it.
-   */
-  private passes(fe: RtFrontend, rules: CompiledTcpRule[], socket: ClientSocket): boolean {
+  /** What tcp-request connection and session rules see: the addresses a PROXY header gave, else the socket's. */
+  private connContext(fe: RtFrontend, socket: ClientSocket): ConnContext {
     const peer = socket.proxied?.src ?? socket.peer();
     const local = socket.proxied?.dst ?? socket.local();
-    const ctx = new ConnContext(
+    return new ConnContext(
       peer.address ?? "",
       peer.port ?? 0,
       local.address ?? "",
@@ -233,23 +233,28 @@ export class Runtime {
       fe.name,
       (be) => this.backends.get(be)?.usableCount() ?? -1,
     );
-    if (tcpVerdict(rules, ctx, () => (socket.greet = true)) === "accept") return true;
-    socket.resetAndDestroy();
-    return false;
   }
 
   /** The connection's session, once any PROXY header is read. */
   private openSession(fe: RtFrontend, socket: ClientSocket): void {
-    if (fe.tcpSession.length > 0 && !this.passes(fe, fe.tcpSession, socket)) {
-      this.counters.deniedSessions++;
-      return this.connectionEnded(fe);
+    if (fe.tcpSession.length > 0) {
+      const ctx = this.connContext(fe, socket);
+      if (tcpVerdict(fe.tcpSession, ctx) === "reject") {
+        this.counters.deniedSessions++;
+        // haproxy closes it (an RST if bytes it left unread came after the header) and, once a
+        // PROXY header came, logs it as the connection error that is none.
+        if (socket.acceptedAt !== undefined && !fe.px.dontlognull)
+          this.connectionError(fe, socket, { address: ctx.src, port: ctx.srcPort }, "Success");
+        if (socket.early) socket.resetAndDestroy();
+        else socket.destroy();
+        return this.connectionEnded(fe);
+      }
     }
     const s = new Session(this, fe, socket);
     this.sessions.add(s);
-    s.start();
     const early = socket.early;
     socket.early = undefined;
-    if (early) s.onClientData(early);
+    s.start(early);
     socket.resume();
   }
 
@@ -259,10 +264,10 @@ export class Runtime {
    * valid one it is reset (a silent one closed) and logged as haproxy does
    * (`127.0.0.1:4242 [date] f/1: Received an invalid PROXY protocol header`).
    */
-  private greet(fe: RtFrontend, socket: ClientSocket, listener: string): void {
+  private greet(fe: RtFrontend, socket: ClientSocket): void {
     this.greeting.add(socket);
     const peer = socket.peer();
-    const acceptedAt = (socket.acceptedAt = Date.now());
+    socket.acceptedAt = Date.now();
     const done = (): void => {
       clearTimeout(timer);
       this.greeting.delete(socket);
@@ -271,10 +276,7 @@ export class Runtime {
     const fail = (why: string, sent: boolean): void => {
       done();
       // Silent connections are logged only without dontlognull.
-      if (sent || !fe.px.dontlognull) {
-        const line = `${peer.address ?? ""}:${peer.port ?? 0} [${logDate(acceptedAt)}] ${fe.name}/${listener}: ${why}`;
-        this.logger.event(fe.px, fe.px.logSeparateErrors ? LEVEL.err : LEVEL.info, line, { label: null });
-      }
+      if (sent || !fe.px.dontlognull) this.connectionError(fe, socket, peer, why);
       // haproxy leaves what it refused unread, so the kernel answers with an RST.
       if (sent) socket.resetAndDestroy();
       else socket.destroy();
@@ -298,6 +300,12 @@ export class Runtime {
       },
     };
     socket.resume();
+  }
+
+  /** haproxy's line for a connection that ended before its session: `ci:cp [accept date] fe/listener: why`. */
+  private connectionError(fe: RtFrontend, socket: ClientSocket, from: SockAddr, why: string): void {
+    const line = `${from.address ?? ""}:${from.port ?? 0} [${logDate(socket.acceptedAt!)}] ${fe.name}/${socket.listener}: ${why}`;
+    this.logger.event(fe.px, fe.px.logSeparateErrors ? LEVEL.err : LEVEL.info, line, { label: null });
   }
 
   /** A connection that ends before its session (no PROXY header, a session rule) gives its place back. */

@@ -175,10 +175,22 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     client.session = this;
   }
 
-  /** Once the runtime counts the session: it may end at once (a TCP session without a backend). */
-  start(): void {
-    if (this.http) this.arm(this.fe.headTimeout);
-    else this.startTcp();
+  /**
+   * Once the runtime counts the session (it may end at once: a TCP session without a backend), with
+   * the bytes that came with a PROXY header, if any.
+   */
+  start(early: Buffer | undefined): void {
+    if (this.http) {
+      this.arm(this.fe.headTimeout);
+      if (early) this.onClientData(early);
+      return;
+    }
+    if (early) {
+      this.rec.bytesIn += early.length;
+      this.rec.empty = false;
+      this.cbuf = early;
+    }
+    this.startTcp();
   }
 
   nbsrv(backend: string): number {
@@ -241,7 +253,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         rec.TR = -1;
         return this.refuseAfterHead(408, "c", "R");
       case Phase.Inspect:
-        return this.inspectionEnds();
+        if (Date.now() >= this.inspectUntil) return this.inspectionEnds();
+        // timeout client came first: haproxy gives up, logged against the backend it would use.
+        return this.inspectionAborted("c");
       case Phase.Queue:
         return this.abortWith(503, "s", "Q");
       case Phase.Connect:
@@ -275,6 +289,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   onClientData(chunk: Buffer): void {
     const rec = this.rec;
     rec.bytesIn += chunk.length;
+    const first = rec.empty;
     rec.empty = false;
     switch (this.phase) {
       case Phase.Closed:
@@ -289,16 +304,19 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case Phase.Body:
         this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
         return this.bodyArrived();
-      case Phase.Inspect: {
-        const insp = this.inspect!;
-        insp.buf = insp.buf.length === 0 ? chunk : Buffer.concat([insp.buf, chunk]);
+      case Phase.Inspect:
+        this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
+        this.armInspection();
         return this.inspectNow();
-      }
       case Phase.Head:
         if (this.awaitingDrain) break;
         if (this.idle) this.requestStarts();
-        // Without timeout http-request, the head has timeout client, counted from the last byte.
-        else if (this.fe.px.timeouts.httpRequest === undefined) this.touch();
+        else {
+          // The connection's first byte starts its first request (TR, Ta and the log's date).
+          if (first) this.firstByte();
+          // Without timeout http-request, the head has timeout client, counted from the last byte.
+          if (this.fe.px.timeouts.httpRequest === undefined) this.touch();
+        }
         this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
         this.readRequest();
         return;
@@ -362,13 +380,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.phase === Phase.Closed || this.phase === Phase.Tarpit) return;
     if (this.phase === Phase.Tunnel)
       return this.close(this.serverEnded ? "-" : "C", this.serverEnded ? "-" : "D");
+    if (this.phase === Phase.Inspect) return this.inspectionAborted("C");
     if (this.phase === Phase.Head && this.cbuf === undefined)
       return this.served > 0 ? this.close("-", "-") : this.clientLeftBeforeRequest();
     let phase: TermPhase;
     if (this.phase === Phase.Queue) phase = "Q";
     else if (this.phase === Phase.Connect) phase = "C";
-    else if (this.phase === Phase.Head || this.phase === Phase.Body || this.phase === Phase.Inspect)
-      phase = "R";
+    else if (this.phase === Phase.Head || this.phase === Phase.Body) phase = "R";
     // Still sending its body, or taking the response: the data phase, as haproxy logs it.
     else if (this.res || this.requestBodyFlowing()) phase = "D";
     else phase = "H";
@@ -416,6 +434,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** Between keep-alive requests: no byte of the next request yet. */
   private idle = false;
+
+  /** The first byte of a connection: what came before it was idle time (Ti), not the request's. */
+  private firstByte(): void {
+    const now = Date.now();
+    this.rec.Ti = now - this.rec.requestTime;
+    this.rec.requestTime = now;
+  }
 
   /** The first byte of a keep-alive connection's next request: its head must now complete in time. */
   private requestStarts(): void {
@@ -515,6 +540,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // The frontend's tcp-request content rules run before haproxy's HTTP analysers see the request.
     if (this.fe.tcpContent.length > 0 && tcpVerdict(this.fe.tcpContent, this) === "reject") {
       rec.requestLine = "<BADREQ>";
+      // The stream's captures exist, still empty (`{|} {}`).
+      if (this.logging) this.captureNothing();
       return this.contentRejected();
     }
     if (this.logging) {
@@ -1116,9 +1143,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.waitEnds();
   }
 
-  /** The log's Tw: from the request's arrival (past its head) to now, when it gets or gives up a server. */
+  /**
+   * The log's Tw: from the request's arrival (past its head) to now, when it gets or gives up a
+   * server; in mode tcp from the accept (a PROXY header and a content inspection included).
+   */
   private waitEnds(): void {
-    this.rec.Tw = Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0);
+    this.rec.Tw = this.http
+      ? Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0)
+      : this.sinceAccept();
+  }
+
+  private sinceAccept(): number {
+    return Date.now() - this.rec.acceptTime;
   }
 
   private grantTo(server: RtServer, fromQueue: boolean): void {
@@ -1126,8 +1162,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.holdsSlot = true;
     server.sessions.add(this);
     this.rec.server = server.name;
-    // In mode tcp haproxy counts the time since the accept (content inspection included).
-    if (!fromQueue) this.rec.Tw = this.http ? 0 : Date.now() - this.rec.requestTime;
+    if (!fromQueue) this.rec.Tw = this.http ? 0 : this.sinceAccept();
     this.attempts = 0;
     this.connect();
   }
@@ -1943,30 +1978,47 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /**
    * mode tcp: the frontend's content rules inspect what the client sends, waiting for more while a
-   * rule cannot tell yet, up to tcp-request inspect-delay (without one, they decide at once).
+   * rule cannot tell yet, up to tcp-request inspect-delay (without one, they decide at once), within
+   * timeout client counted from the last read.
    */
   private startTcp(): void {
-    const g = this.rt.global;
     const delay = this.fe.px.inspectDelay ?? 0;
     const rules = this.fe.tcpContent.length > 0;
-    this.inspect = { buf: NO_BYTES, final: delay === 0 || !rules, mayChange: false, max: g.bufsize };
+    const bufsize = this.rt.global.bufsize;
+    this.inspect = { buf: NO_BYTES, final: delay === 0 || !rules, mayChange: false, max: bufsize };
     if (!rules) return this.routeTcp();
     this.phase = Phase.Inspect;
-    if (delay > 0) this.arm(delay);
+    this.inspectUntil = Date.now() + delay;
+    if (delay > 0) this.armInspection();
     this.inspectNow();
   }
 
-  /** The frontend's content rules on what came so far: a decision, or more waiting. */
+  /** When the inspection's delay ends. */
+  private inspectUntil = 0;
+
+  /** The inspection's timer: its delay's end, or timeout client from now if that comes first. */
+  private armInspection(): void {
+    const left = this.inspectUntil - Date.now();
+    const client = this.fe.px.timeouts.client;
+    this.arm(Math.max(1, client === undefined ? left : Math.min(left, client)));
+  }
+
+  /**
+   * The frontend's content rules on what came so far (as much as haproxy's buffer holds: tune.bufsize
+   * less its reserve for rewrites): a decision, or more waiting.
+   */
   private inspectNow(): void {
     const insp = this.inspect!;
-    if (insp.buf.length >= insp.max) insp.final = true;
+    const all = this.cbuf ?? NO_BYTES;
+    const room = insp.max - Math.min(MAXREWRITE, insp.max >> 1);
+    insp.buf = all.length > room ? all.subarray(0, room) : all;
+    if (all.length >= room) insp.final = true;
     const v = tcpVerdict(this.fe.tcpContent, this);
     if (v === "wait") return;
     // What follows (use_backend) reads the bytes as they are now.
     insp.final = true;
     this.arm(undefined);
     if (v === "reject") return this.contentRejected();
-    if (insp.buf.length > 0) this.cbuf = insp.buf;
     this.routeTcp();
   }
 
@@ -1974,6 +2026,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private inspectionEnds(): void {
     this.inspect!.final = true;
     this.inspectNow();
+  }
+
+  /** The client left or timed out while inspected: haproxy logs it against the backend it would use. */
+  private inspectionAborted(cause: "C" | "c"): void {
+    this.inspect!.final = true;
+    const be = this.fe.route(this);
+    if (be) this.rec.backend = be.name;
+    this.close(cause, "R");
   }
 
   private routeTcp(): void {
@@ -2010,7 +2070,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /**
    * A tcp-request content rule rejected the request: haproxy closes the connection without a word
    * and logs it with neither a request time nor a status, PR. It has read what the client sent, so
-   * its close is a FIN: ours lingers, dropping what comes (a close with unread bytes would be an RST).
+   * its close is a FIN; ours is a lingering one, which reads and drops what else comes (haproxy's
+   * socket is gone: that would meet an RST).
    */
   private contentRejected(): void {
     this.rt.counters.denied++;
@@ -2096,10 +2157,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private captureRequest(): void {
-    const px = this.fe.px;
-    const caps = px.captureRequestHeaders;
-    if (caps.length > 0) this.rec.capturedRequest = caps.map((c) => capture(this.req, c.name, c.len));
     // haproxy logs the response's captures empty (`{}`) until a response fills them.
+    this.captureNothing();
+    const caps = this.fe.px.captureRequestHeaders;
+    if (caps.length > 0) this.rec.capturedRequest = caps.map((c) => capture(this.req, c.name, c.len));
+  }
+
+  /** Every capture empty, as a stream's start. */
+  private captureNothing(): void {
+    const px = this.fe.px;
+    if (px.captureRequestHeaders.length > 0)
+      this.rec.capturedRequest = px.captureRequestHeaders.map(() => "");
     if (px.captureResponseHeaders.length > 0)
       this.rec.capturedResponse = px.captureResponseHeaders.map(() => "");
   }
@@ -2166,6 +2234,8 @@ function interimHead(head: HttpHead, dropsFraming = true): Buffer {
 /** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
 const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 const NO_BYTES = Buffer.alloc(0);
+/** haproxy's default tune.maxrewrite: the part of a buffer kept for rewrites, at most half of it. */
+const MAXREWRITE = 1024;
 
 /** A rewritten head and a body smaller than this are copied into one buffer for a single write. */
 const COALESCE_MAX = 16384;

@@ -7,12 +7,10 @@ import type { Proxy, TcpRule } from "../config/model.js";
 import { hasBackend, hasFrontend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileTriCondition, MISS, PASS, type Outcome } from "../acl/condition.js";
-import { conditionFetches, placeBits, usableAt, type Place } from "../acl/place.js";
+import { conditionFetches, placeBits, type Place } from "../acl/place.js";
+import { fetchUse } from "../acl/fetch.js";
 import type { SampleContext } from "../acl/context.js";
 import type { HttpHead } from "../http/message.js";
-
-/** Where the samples of the accepted connection exist, and nothing of a request yet. */
-const ON_ACCEPT = placeBits("tcp-request connection", true, false);
 
 export interface CompiledTcpRule {
   action: TcpRule["action"];
@@ -20,23 +18,21 @@ export interface CompiledTcpRule {
 }
 
 /**
- * Compiles one kind of rule of a proxy. Its conditions keep only the ACL lines whose samples exist
- * where the rules run (haproxy warned of the others, which never match there). A backend's content
- * rules in mode tcp run once, when the backend is chosen: one on the request's bytes is refused.
+ * Compiles one kind of rule of a proxy. Connection and session rules keep only the ACL lines whose
+ * samples exist before any stream (haproxy warned of the others, which never match there); content
+ * rules run on a stream, where a fetch finds its sample or not by itself (be_name is the frontend's
+ * name until use_backend). A backend's content rules in mode tcp run once, when it is chosen: one
+ * on the request's bytes is refused.
  */
-export function compileTcpRules(
-  rules: TcpRule[],
-  px: Proxy,
-  place: Place,
-  side: "fe" | "be",
-): CompiledTcpRule[] {
-  const where = placeBits(place, hasFrontend(px), hasBackend(px));
+export function compileTcpRules(rules: TcpRule[], px: Proxy, place: Place): CompiledTcpRule[] {
+  const content = place === "tcp-request content";
+  const where = content ? undefined : placeBits(place, hasFrontend(px), hasBackend(px));
   return rules.map((r) => {
-    if (side === "be" && place === "tcp-request content" && px.mode === "tcp" && r.cond) {
-      const late = conditionFetches(r.cond, px.acls).find((f) => !usableAt(f, ON_ACCEPT));
-      if (late)
+    if (content && px.kind === "backend" && px.mode === "tcp" && r.cond) {
+      const raw = conditionFetches(r.cond, px.acls).find((f) => fetchUse(f) === "buffer");
+      if (raw)
         throw new ConfigError(
-          `a backend's 'tcp-request content ${r.action}' on the request's contents ('${late}') is not supported by sluice in mode tcp yet.`,
+          `a backend's 'tcp-request content ${r.action}' on the request's bytes ('${raw}') is not supported by sluice in mode tcp yet.`,
           r.where,
         );
     }

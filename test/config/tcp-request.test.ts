@@ -142,6 +142,17 @@ test("tcp-request: haproxy 2.6.12's refusals", () => {
     "tcp-request connection is not allowed in anonymous 'defaults' sections",
     "tcp-request inspect-delay is not allowed in anonymous 'defaults' sections",
   ]);
+  const inDefaults = parseConfig(
+    [{ name: "t.cfg", text: "defaults\n  mode http\n  tcp-request bogus x\n  tcp-request\n" }],
+    {},
+  ).diagnostics.map((d) => d.message);
+  assert.deepEqual(inDefaults, [
+    "'tcp-request' expects 'inspect-delay', 'connection', or 'content' in defaults section (got 'bogus')",
+    "missing argument for 'tcp-request' in defaults section",
+  ]);
+  assert.deepEqual(said("  tcp-request session expect-netscaler-cip layer4\n"), [
+    "alert 8: 'expect-netscaler-cip layer4' is not allowed in 'tcp-request session' rules in frontend 'f'",
+  ]);
 });
 
 test("tcp-request: haproxy 2.6.12's warnings for rules written after those that run after them, and for ACLs that cannot match there", () => {

@@ -802,3 +802,22 @@ test("WebSocket half-closed by the client, the server silent: sD at timeout tunn
     assert.ok(Number(f.Ta) >= 190 && Number(f.Ta) < 290, `Ta ${f.Ta}`),
   );
 });
+
+test("the wait before a connection's first byte is idle time, not its request's (TR and Ta start at that byte)", async () => {
+  const p = await proxy(`
+frontend idle
+  bind 127.0.0.1:1
+  http-request return status 200
+`);
+  // haproxy 2.6.12, 300 ms idle then a head that takes 200 ms: "201/-1/-1/-1/201 200 49 - - LR--".
+  const s = net.connect(p.port, "127.0.0.1");
+  s.on("error", () => undefined);
+  await sleep(300);
+  s.write("GET /idle HTTP/1.1\r\nHost: x\r\n");
+  await sleep(200);
+  s.end("Connection: close\r\n\r\n");
+  const f = fields(await nextLine(/"GET \/idle /));
+  s.destroy();
+  assert.ok(f.TR >= 190 && f.TR < 290, `TR ${f.TR}`);
+  assert.ok(Number(f.Ta) >= 190 && Number(f.Ta) < 290, `Ta ${f.Ta}`);
+});

@@ -722,18 +722,21 @@ backend bk
   assert.match(line, / bk\/s \d+\/0\/\d+\/-1\/\d+ 502 .* PH-- /);
 });
 
-test("empty conditions, as haproxy 2.6.12 reads them: `if` alone never holds, `unless` alone always does, an empty group adds nothing", async () => {
+test("empty conditions, as haproxy 2.6.12 reads them: `if` alone never holds, `unless` alone always does, an empty group or a lone `!` adds nothing", async () => {
   const q = await startProxy(`${DEFAULTS}
 frontend f
   bind 127.0.0.1:1
   http-request return status 201 if
   http-request return status 202 if || { path /x } ||
   http-request return status 205 if { path /y } || or { path /z }
+  http-request return status 206 if ! || { path /a } !
+  http-request return status 207 if { path /c } OR ! { path /d } { path_beg /e }
   http-request return status 203 unless ||
   http-request return status 204
 `);
   cleanup.push(q.stop);
   const codes: number[] = [];
-  for (const path of ["/", "/x", "/y", "/z"]) codes.push(status(await get(path, "", q.port)));
-  assert.deepEqual(codes, [203, 202, 205, 205]);
+  for (const path of ["/", "/x", "/y", "/z", "/a", "/c", "/d", "/e"])
+    codes.push(status(await get(path, "", q.port)));
+  assert.deepEqual(codes, [203, 202, 205, 205, 206, 207, 203, 207]);
 });

@@ -79,8 +79,16 @@ backend bk
   const proxied = (src: string, path: string) => `PROXY TCP4 ${src} 127.0.0.9 1234 80\r\n${get(path)}`;
   assert.match((await talk(g, proxied("10.0.0.1", "/p"), "127.0.0.5")).got, /^HTTP\/1\.1 200 /);
   assert.match(await rx.take(/GET \/p /), /^10\.0\.0\.1:1234 \[[^\]]+\] g bk\/s /);
+  // A rejected session: closed, reset if what followed the header was left unread; and haproxy's
+  // line for a connection error that is none.
   assert.deepEqual(await talk(g, proxied("10.9.9.9", "/r"), "127.0.0.5"), { got: "", end: "ECONNRESET" });
-  assert.equal(p.rt.counters.deniedSessions, 1);
+  assert.match(await rx.take(/Success/), /^10\.9\.9\.9:1234 \[[^\]]+\] g\/web: Success$/);
+  assert.deepEqual(await talk(g, "PROXY TCP4 10.9.9.9 127.0.0.9 1234 80\r\n", "127.0.0.5"), {
+    got: "",
+    end: "FIN",
+  });
+  await rx.take(/Success/);
+  assert.equal(p.rt.counters.deniedSessions, 2);
   assert.deepEqual(await talk(g, get("/n"), "127.0.0.5"), { got: "", end: "ECONNRESET" });
   assert.match(
     await rx.take(/PROXY/),
@@ -93,7 +101,7 @@ backend bk
     b.seen.map((r) => r.url),
     ["/3", "/1", "/p", "/o"],
   );
-  // Nothing else was logged: neither the rejected connections nor the rejected session.
+  // Nothing else was logged: not the rejected connections.
   assert.deepEqual(rx.lines, []);
   // Every slot was given back.
   assert.equal(p.rt.frontends[0]!.cur + p.rt.frontends[1]!.cur, 0);
@@ -106,8 +114,12 @@ test("tcp-request content: a frontend's rule rejects before the HTTP analysers, 
   const p = await startProxy(`${loggedDefaults(rx)}
 frontend f
   bind 127.0.0.1:1
+  capture request header Host len 10
+  capture response header Server len 10
   tcp-request content accept if { path /acc }
   tcp-request content reject if { path_beg /acc }
+  # Until use_backend, a stream's backend is its frontend (haproxy warns all the same).
+  tcp-request content reject if { be_name f } { path /bn }
   default_backend bk
 backend bk
   tcp-request content reject if { path /b }
@@ -115,10 +127,13 @@ backend bk
 `);
   cleanup.push(p.stop);
   assert.deepEqual(await talk(p.port, get("/accx")), { got: "", end: "FIN" });
+  // The stream's captures exist, empty.
   assert.match(
     await rx.take(/PR--/),
-    /^127\.0\.0\.1:\d+ \[[^\]]+\] f f\/<NOSRV> -1\/-1\/-1\/-1\/\d+ -1 0 - - PR-- \d+\/\d+\/0\/0\/0 0\/0 "<BADREQ>"$/,
+    /^127\.0\.0\.1:\d+ \[[^\]]+\] f f\/<NOSRV> -1\/-1\/-1\/-1\/\d+ -1 0 - - PR-- \d+\/\d+\/0\/0\/0 0\/0 \{\} \{\} "<BADREQ>"$/,
   );
+  assert.deepEqual(await talk(p.port, get("/bn")), { got: "", end: "FIN" });
+  await rx.take(/PR--/);
   assert.match((await talk(p.port, get("/acc"))).got, /^HTTP\/1\.1 200 /);
   await rx.take(/GET \/acc /);
   assert.deepEqual(await talk(p.port, get("/b")), { got: "", end: "FIN" });
@@ -137,7 +152,7 @@ backend bk
     b.seen.map((r) => r.url),
     ["/acc", "/ok"],
   );
-  assert.equal(p.rt.counters.denied, 3);
+  assert.equal(p.rt.counters.denied, 4);
   assert.deepEqual(rx.lines, []);
 });
 
@@ -164,7 +179,7 @@ backend bk
   await waitFor(() => p.rt.frontends[0]!.cur === 0 && p.rt.actconn === 0);
   await assert.rejects(
     startProxy(conf("tcp-request content reject if { req.len gt 0 }")),
-    /a backend's 'tcp-request content reject' on the request's contents \('req\.len'\) is not supported by sluice in mode tcp yet\./,
+    /a backend's 'tcp-request content reject' on the request's bytes \('req\.len'\) is not supported by sluice in mode tcp yet\./,
   );
 });
 
@@ -265,4 +280,56 @@ backend b
   await rx.take(/ sni b\/s /);
   await rx.take(/ sni a\/s /);
   assert.ok(Date.now() - t0 < 4000, "no wait ran to its end but those meant to");
+});
+
+test("mode tcp inspection: the bytes that came with a PROXY header, haproxy's buffer limit, timeout client, a listen section, HTTP samples absent", async () => {
+  const rx = await syslogReceiver();
+  const srv = await rawServer((s) => s.on("data", (d: Buffer) => s.end(`got ${d.length}`)));
+  cleanup.push(rx.close, srv.close);
+  const p = await startProxy(`${tcpLogged(rx)}
+frontend pp
+  bind 127.0.0.1:1 accept-proxy
+  tcp-request content reject if { req.payload(0,1) -m bin 42 }
+  default_backend bk
+frontend big
+  bind 127.0.0.1:1
+  tcp-request inspect-delay 2s
+  # haproxy's buffer holds tune.bufsize less 1024 for rewrites, and is then full: the rules decide.
+  tcp-request content accept if { req.len ge 15360 } !{ req.len gt 15360 }
+  tcp-request content reject
+  default_backend bk
+frontend slow
+  bind 127.0.0.1:1
+  timeout client 200ms
+  tcp-request inspect-delay 2s
+  tcp-request content accept if { req.len gt 10 }
+  default_backend bk
+listen l
+  bind 127.0.0.1:1
+  tcp-request inspect-delay 2s
+  # No request head in mode tcp: an HTTP sample is absent, and its ACL never matches.
+  tcp-request content reject if { path /x }
+  tcp-request content accept if { req.payload(0,3) -m str GET }
+  server s 127.0.0.1:${srv.port}
+backend bk
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const [pp, big, slow, l] = p.ports as [number, number, number, number];
+  assert.deepEqual(await talk(pp, "PROXY TCP4 10.0.0.1 10.0.0.2 1234 80\r\nBxyz"), { got: "", end: "FIN" });
+  assert.match(await rx.take(/ PR /), /^10\.0\.0\.1:1234 \[[^\]]+\] pp pp\/<NOSRV> -1\/-1\/\d+ 0 PR /);
+  assert.equal((await talk(pp, "PROXY TCP4 10.0.0.1 10.0.0.2 1234 80\r\nCxyz")).got, "got 4");
+  await rx.take(/ pp bk\/s /);
+  // 20000 bytes at once: the rules see 15360 of them, and all go on.
+  assert.equal((await talk(big, Buffer.alloc(20000, 0x61))).got.startsWith("got "), true);
+  assert.match(await rx.take(/ big /), / big bk\/s /);
+  // Silent past timeout client: given up, logged against the backend it would have used.
+  const t0 = Date.now();
+  assert.deepEqual(await talk(slow, "abc"), { got: "", end: "FIN" });
+  assert.ok(Date.now() - t0 < 1000);
+  assert.match(await rx.take(/ slow /), /\] slow bk\/<NOSRV> -1\/-1\/\d+ 0 cR /);
+  assert.equal((await talk(l, "GET /x HTTP/1.0\r\n\r\n")).got, "got 19");
+  await rx.take(/ l l\/s /);
+  assert.deepEqual(rx.lines, []);
+  await waitFor(() => p.rt.actconn === 0);
 });
