@@ -575,8 +575,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const verdict = evalRequestSide(this.fe, this, edits);
     if (verdict.kind !== "continue") return this.answer(verdict);
     const be = this.fe.route(this);
-    if (!be) return this.abortWith(503, "S", "R");
-    if (be.px.disabled) return this.toDisabled(be);
+    if (!be || be.px.disabled) return this.noBackend(be);
     this.be = be;
     this.beName = be.name;
     this.rec.backend = be.name;
@@ -909,9 +908,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private reply(status: number, answer: Answer, cause: TermCause, phase: TermPhase): void {
     if (this.phase === Phase.Closed) return;
-    // In mode tcp there is no request to answer: the connection just closes, as haproxy's does.
+    // In mode tcp there is no request to answer: the connection just closes, as haproxy's does,
+    // after reading what the client sent (a FIN, not an RST: the close lingers).
     if (!this.http) {
       this.leaveQueue();
+      this.client.end();
       return this.close(cause, phase);
     }
     const complete = this.client.writable && this.skipRequestBody();
@@ -2038,8 +2039,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private routeTcp(): void {
     const be = this.fe.route(this);
-    if (!be) return this.close("S", "R");
-    if (be.px.disabled) return this.toDisabled(be);
+    if (!be || be.px.disabled) return this.noBackend(be);
     this.be = be;
     this.beName = be.name;
     this.rec.backend = be.name;
@@ -2057,12 +2057,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * The request was routed to a disabled backend: haproxy answers 503 at once, logged SC-- against
-   * that backend, with no request time and without counting it there.
+   * No backend for the request (no rule chose one and there is no default), or a disabled one:
+   * haproxy answers 503 at once, logged SC-- (against that backend, not counted there), with no
+   * request time; in mode tcp it closes.
    */
-  private toDisabled(be: RtBackend): void {
-    this.beName = be.name;
-    this.rec.backend = be.name;
+  private noBackend(be: RtBackend | undefined): void {
+    if (be) {
+      this.beName = be.name;
+      this.rec.backend = be.name;
+    }
     this.rec.TR = -1;
     this.abortWith(503, "S", "C");
   }

@@ -1,6 +1,6 @@
 // disabled / enabled, as haproxy 2.6.12 runs them (each exchange and log line recorded from it): a
-// disabled frontend does not listen; a request routed to a disabled backend gets a 503 at once,
-// logged SC-- with no request time, and its servers get no health checks.
+// disabled frontend does not listen; a request routed to a disabled backend, or to none, gets a 503
+// at once, logged SC-- with no request time, and a disabled backend's servers get no health checks.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -10,6 +10,7 @@ import {
   syslogReceiver,
   loggedDefaults,
   sleep,
+  talk,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -58,4 +59,35 @@ backend c
   // Checks every 50 ms would have come by now.
   await sleep(200);
   assert.equal(checked, 1);
+});
+
+test("no backend for a request: haproxy's 503 SC-- without a request time; in mode tcp a close that reads first (a FIN)", async () => {
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const p = await startProxy(`${loggedDefaults(rx)}
+frontend h
+  bind 127.0.0.1:1
+  use_backend c if { src 10.0.0.0/8 }
+frontend t
+  bind 127.0.0.1:1
+  mode tcp
+  option tcplog
+  default_backend d
+backend c
+  server s 127.0.0.1:1
+backend d
+  mode tcp
+  disabled
+  server s 127.0.0.1:1
+`);
+  cleanup.push(p.stop);
+  const [h, t] = p.ports as [number, number];
+  assert.match(
+    await exchange(h, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    /^HTTP\/1\.1 503 /,
+  );
+  assert.match(await rx.take(/"GET \/ /), / h h\/<NOSRV> -1\/-1\/-1\/-1\/\d+ 503 \d+ - - SC-- /);
+  // The client's bytes are read before the close: haproxy's FIN, not an RST.
+  assert.deepEqual(await talk(t, "abc"), { got: "", end: "FIN" });
+  assert.match(await rx.take(/ t d\//), / t d\/<NOSRV> -1\/-1\/\d+ 0 SC /);
 });
