@@ -125,13 +125,21 @@ export function sendSlowly(s: net.Socket, data: Buffer, piece = 4096): void {
   step();
 }
 
-/** A port where nothing listens. */
+/**
+ * A port on 127.0.0.1 where nothing listens, for as long as this process lives. A port merely closed
+ * could be handed to a listener of a test running beside this one; the local end of a connection held
+ * open keeps it from every listener, and a connect to it is still refused.
+ */
 export async function closedPort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const accepted = once(server, "connection") as Promise<[net.Socket]>;
+  const holder = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+  await once(holder, "connect");
+  const [peer] = await accepted;
+  server.close();
+  for (const end of [holder, peer]) end.on("error", () => undefined).unref();
+  return holder.localPort!;
 }
 
 /** Records how `s` ends: "FIN" when the peer closed it, else the error's code (ECONNRESET for an RST). */
