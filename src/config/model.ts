@@ -150,7 +150,9 @@ export type HttpRequestAction =
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
   | { kind: "replace-header"; name: string; regex: string; replace: string }
-  | { kind: "set-path" | "set-method"; value: string };
+  /** The path, the path and query, or the whole request-target, matched and replaced whole. */
+  | { kind: "replace-path" | "replace-pathq" | "replace-uri"; regex: string; replace: string }
+  | { kind: "set-path" | "set-method" | "set-uri" | "set-query"; value: string };
 
 export interface HttpRule<A> {
   action: A;

@@ -232,6 +232,16 @@ export interface RuleReporter extends Omit<ReplyReporter, "fail" | "logFormat"> 
   proxy: string;
 }
 
+/** Why a regex cannot be compiled, or undefined (the engine's words: haproxy's are PCRE's). */
+function regexProblem(re: string): string | undefined {
+  try {
+    new RegExp(re);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** haproxy's words for a rule it cannot read: `error detected in frontend 'f' while parsing 'http-request deny' rule : ...`. */
 const ruleError = (r: RuleReporter, rule: string, m: string): string =>
   `error detected in ${r.proxy} while parsing '${rule}' rule : ${m}.`;
@@ -256,7 +266,7 @@ function ruleReply(
 
 /** The text of an action's log-format argument: a header's value, a replacement, a path, a method, a target. */
 export function logFormatArgument(a: HttpRequestAction | HttpResponseAction): string | undefined {
-  const text = "value" in a ? a.value : a.kind === "replace-header" ? a.replace : undefined;
+  const text = "value" in a ? a.value : "replace" in a ? a.replace : undefined;
   return text === undefined ? undefined : wireText(text);
 }
 
@@ -378,11 +388,24 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
         : ruleError(r, "http-request replace-header", "expects exactly 3 arguments");
     case "set-path":
     case "set-method":
+    case "set-uri":
+    case "set-query":
       return args.length === 1
         ? { kind: kw, value: args[0]! }
         : ruleError(r, `http-request ${kw}`, "expects exactly 1 argument <format>");
+    case "replace-path":
+    case "replace-pathq":
+    case "replace-uri": {
+      const what = `http-request ${kw}`;
+      if (args.length !== 2)
+        return ruleError(r, what, "expects exactly 2 arguments <match-regex> and <replace-format>");
+      const bad = regexProblem(args[0]!);
+      if (bad)
+        return ruleError(r, what, `failed to parse the regex : regex '${args[0]}' is invalid (${bad})`);
+      return { kind: kw, regex: args[0]!, replace: args[1]! };
+    }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, set-path, set-method)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri)`;
   }
 }
 

@@ -15,7 +15,7 @@ export type Cond = (ctx: SampleContext) => boolean;
 export interface CompiledRule<A> {
   action: A;
   cond: Cond | undefined;
-  /** replace-header's regex, compiled once. */
+  /** replace-header's and replace-path's (-pathq, -uri) regex, compiled once. */
   regex?: RegExp;
   /** The action's log-format argument: a header's value, a replacement, a path, a method, a target. */
   format?: LogFormat;
@@ -57,14 +57,11 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
       reply = { body: a.lf === undefined ? undefined : compileLogFormat(a.lf, side, fail), hdrs };
     }
     let regex: RegExp | undefined;
-    if (a.kind === "replace-header") {
+    if ("regex" in a) {
       try {
         regex = new RegExp(a.regex);
       } catch (e) {
-        throw new ConfigError(
-          `'replace-header' : invalid regex '${a.regex}': ${(e as Error).message}`,
-          r.where,
-        );
+        throw new ConfigError(`'${a.kind}' : invalid regex '${a.regex}': ${(e as Error).message}`, r.where);
       }
     }
     const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
@@ -103,15 +100,19 @@ export function evalRequestRules(
         const location = redirectLocation(a, target, ctx.req);
         return { kind: "redirect", status: a.code, location, cookie: a.cookie };
       }
+      case "set-method":
       case "set-path":
-      case "set-method": {
+      case "set-uri":
+      case "set-query":
+      case "replace-path":
+      case "replace-pathq":
+      case "replace-uri": {
         const req = ctx.req;
-        const ver = `HTTP/1.${req.versionMinor}`;
-        const value = formatFor(r.format!, ctx);
-        const method = a.kind === "set-method" ? value : req.method;
-        const q = req.uri.indexOf("?");
-        const uri = a.kind === "set-path" ? value + (q >= 0 ? req.uri.slice(q) : "") : req.uri;
-        edits.startLine = `${method} ${uri} ${ver}`;
+        const method = a.kind === "set-method" ? formatFor(r.format!, ctx) : req.method;
+        const uri = a.kind === "set-method" ? req.uri : rewriteTarget(a.kind, req.uri, r, ctx);
+        // A replace-* whose regex does not match changes nothing.
+        if (uri === undefined) break;
+        edits.startLine = `${method} ${uri} HTTP/1.${req.versionMinor}`;
         if (!ctx.reparse(edits)) return REWRITE_FAILED;
         break;
       }
@@ -216,7 +217,50 @@ function editHeaders(
 }
 
 /**
- * replace-header's replacement, expanded as haproxy does: `\N` is the match's group N (nothing when
+ * The request-target after a rule that rewrites part of it, as haproxy cuts it: an absolute one
+ * keeps its scheme and authority; the path ends at the first `?`; set-query keeps a `?` it finds
+ * (even for an empty query) and adds one only for a query that is not empty. The replace-* rules
+ * replace their part whole when their regex matches it, else undefined.
+ */
+function rewriteTarget(
+  kind: "set-path" | "set-uri" | "set-query" | "replace-path" | "replace-pathq" | "replace-uri",
+  uri: string,
+  r: CompiledRule<unknown>,
+  ctx: SampleContext,
+): string | undefined {
+  const start = pathStart(uri);
+  const prefix = start < 0 ? uri : uri.slice(0, start);
+  const q = start < 0 ? -1 : uri.indexOf("?", start);
+  const path = start < 0 ? "" : uri.slice(start, q < 0 ? uri.length : q);
+  const query = q < 0 ? "" : uri.slice(q);
+  const replaced = (subject: string): string | undefined => {
+    const m = r.regex!.exec(subject);
+    return m ? expandReplacement(formatFor(r.format!, ctx), m) : undefined;
+  };
+  switch (kind) {
+    case "set-uri":
+      return formatFor(r.format!, ctx);
+    case "set-path":
+      return prefix + formatFor(r.format!, ctx) + query;
+    case "set-query": {
+      const value = formatFor(r.format!, ctx);
+      return prefix + path + (q >= 0 || value !== "" ? `?${value}` : "");
+    }
+    case "replace-uri":
+      return replaced(uri);
+    case "replace-path": {
+      const p = replaced(path);
+      return p === undefined ? undefined : prefix + p + query;
+    }
+    case "replace-pathq": {
+      const pq = replaced(path + query);
+      return pq === undefined ? undefined : prefix + pq;
+    }
+  }
+}
+
+/**
+ * A replace-* rule's replacement, expanded as haproxy does: `\N` is the match's group N (nothing when
  * it took no part), `\xHH` the byte HH, and `\c` any other c.
  */
 function expandReplacement(template: string, m: RegExpExecArray): string {

@@ -740,3 +740,54 @@ frontend f
     codes.push(status(await get(path, "", q.port)));
   assert.deepEqual(codes, [203, 202, 205, 205, 206, 207, 203, 207]);
 });
+
+test("set-uri, set-query, replace-path, replace-pathq and replace-uri rewrite their part of the target as haproxy 2.6.12 does; set-path keeps an absolute target's authority", async () => {
+  const b = await httpBackend("b");
+  cleanup.push(b.close);
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request replace-path /api/(.*) /v2/\\1 if { path_beg /api/ }
+  http-request replace-uri ^/old(.*) /new\\1 if { path_beg /old }
+  http-request set-uri /fixed?%[path] if { path /seturi }
+  http-request set-query a=%[path] if { path_beg /q }
+  http-request set-query %[req.hdr(x-none)] if { path_beg /eq }
+  http-request replace-pathq /pq(.*) /PQ\\1 if { path_beg /pq }
+  http-request set-path /sp if { path_beg /sp }
+  default_backend bk
+backend bk
+  server s 127.0.0.1:${b.port}
+`);
+  cleanup.push(q.stop);
+  // Each target, and the one haproxy sent on (recorded with the same rules).
+  const cases: [string, string][] = [
+    ["/api/x?y=1", "/v2/x?y=1"],
+    ["/old/z?k=v", "/new/z?k=v"],
+    ["/seturi?x", "/fixed?/seturi"],
+    ["/q", "/q?a=/q"],
+    ["/q?b=2", "/q?a=/q"],
+    ["/eq?c=3", "/eq?"],
+    ["/eq", "/eq"],
+    ["/pq/a?b", "/PQ/a?b"],
+    ["http://x/api/abs?q", "http://x/v2/abs?q"],
+    ["http://x/sp/x?q", "http://x/sp?q"],
+  ];
+  for (const [target, sent] of cases) {
+    assert.equal(status(await get(target, "", q.port)), 200, target);
+    assert.equal(b.seen.at(-1)!.url, sent, target);
+  }
+  const said = (line: string) =>
+    parseConfig([{ name: "t.cfg", text: `${DEFAULTS}frontend f\n  bind :1\n  http-request ${line}\n` }], {})
+      .diagnostics.filter((d) => d.level === "alert")
+      .map((d) => d.message);
+  assert.deepEqual(said("replace-path /a"), [
+    "error detected in frontend 'f' while parsing 'http-request replace-path' rule : expects exactly 2 arguments <match-regex> and <replace-format>.",
+  ]);
+  assert.deepEqual(said("set-query a b"), [
+    "error detected in frontend 'f' while parsing 'http-request set-query' rule : expects exactly 1 argument <format>.",
+  ]);
+  assert.match(
+    said("replace-uri [ x")[0]!,
+    /^error detected in frontend 'f' while parsing 'http-request replace-uri' rule : failed to parse the regex : regex '\[' is invalid \(/,
+  );
+});
