@@ -12,10 +12,16 @@ export interface SampleContext {
   feName: string;
   /** The backend once chosen, "" before. */
   beName: string;
+  /** The server once one is chosen, undefined before. */
+  readonly srvName?: string;
   /** Usable servers of a backend by name (nbsrv); -1 for an unknown backend. */
   nbsrv(backend: string): number;
   /** mode tcp: the bytes the client sent so far (the fetches of a request's raw bytes read them). */
   inspect?: Inspection;
+  /** The transaction's line is being logged: its messages are gone, haproxy keeps only the method. */
+  ended?: boolean;
+  /** The stream's unique id (the frontend's unique-id-format), made on first use; undefined without one. */
+  uniqueId?(): string | undefined;
 }
 
 /**

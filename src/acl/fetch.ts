@@ -72,7 +72,7 @@ function requestOnly(make: Maker): Maker {
     const f = make(args, iterate);
     // mode tcp has no request head (haproxy would parse one from the inspected bytes).
     return {
-      first: (ctx, smp) => ctx.res === undefined && ctx.req !== undefined && f.first(ctx, smp),
+      first: (ctx, smp) => ctx.res === undefined && !ctx.ended && ctx.req !== undefined && f.first(ctx, smp),
       next: f.next,
     };
   };
@@ -381,7 +381,13 @@ def(["shdr_ip", "res.hdr_ip"], {
   out: T.Ip,
   make: mapValues(hdrFetch(resSide, true), toIp),
 });
-def(["status"], { use: "res", out: T.Int, acl: false, make: intFetch((ctx) => ctx.res?.status) });
+// Gone with the response's head, before the log line is written.
+def(["status"], {
+  use: "res",
+  out: T.Int,
+  acl: false,
+  make: intFetch((ctx) => (ctx.ended ? undefined : ctx.res?.status)),
+});
 def(["res.ver", "resp_ver"], { use: "res", out: T.Str, make: strFetch((ctx) => ver(ctx.res)) });
 
 withDerived("path", { use: "req", out: T.Str, make: strFetch(pathOf) });
@@ -405,7 +411,7 @@ def(["method"], {
   match: "meth",
   make: () =>
     single((ctx, smp) => {
-      if (ctx.res !== undefined && !KNOWN_METHODS.has(ctx.req.method)) return false;
+      if ((ctx.res !== undefined || ctx.ended) && !KNOWN_METHODS.has(ctx.req.method)) return false;
       smp.setStr(ctx.req.method, T.Meth);
       return true;
     }),
@@ -467,6 +473,8 @@ def(["nbsrv"], {
     });
   },
 });
+def(["srv_name"], { use: "be", out: T.Str, acl: false, make: strFetch((ctx) => ctx.srvName) });
+def(["unique-id"], { out: T.Str, acl: false, make: strFetch((ctx) => ctx.uniqueId?.()) });
 def(["always_true"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });
 def(["always_false"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(false) });
 // In mode tcp it waits: no sample until the inspection is final.

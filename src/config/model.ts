@@ -362,6 +362,10 @@ export interface ProxySettings {
   logFormat?: "httplog" | "httplog-clf" | "tcplog" | { custom: string; where: Where };
   /** Where `option httplog` was set, for the warning of a proxy not in mode http. */
   httplogWhere?: Where;
+  /** unique-id-format: each stream's id (checked past parsing, as haproxy does). */
+  uniqueIdFormat?: { text: string; where: Where };
+  /** unique-id-header: the request header that carries the id to the server. */
+  uniqueIdHeader?: string;
   dontlognull: boolean;
   /** `disabled`: a frontend does not listen; a backend's requests get a 503, its servers no checks. */
   disabled: boolean;

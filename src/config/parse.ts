@@ -47,8 +47,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "stick-table",
   "stick",
   "compression",
-  "unique-id-format",
-  "unique-id-header",
   "server-template",
   "persist",
   "source",
@@ -503,6 +501,7 @@ class ConfigParser {
       // haproxy gives up on a proxy's log format it cannot read before it looks for its targets.
       if (this.logFormatUsable(p) && hasFrontend(p) && p.logFormat !== undefined && p.logs.length === 0)
         this.warning(`log format ignored for ${typeName(p)} since it has no log address.`);
+      this.uniqueIdFormat(p);
       if (p.mode !== "http") this.httpOnlyIgnored(p);
       if ((p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
         this.warning(
@@ -561,6 +560,20 @@ class ConfigParser {
       message: `failed to parse log-format : ${line.error}.`,
     });
     return line.partial;
+  }
+
+  /** unique-id-format, compiled as haproxy checks it: made while the request's head is at hand. */
+  private uniqueIdFormat(p: Proxy): void {
+    const f = p.uniqueIdFormat;
+    if (!f) return;
+    const made = compileLogLine(f.text, { http: p.mode === "http", logasap: false, purpose: "unique-id" });
+    if (typeof made !== "function")
+      this.diagnostics.push({
+        level: "alert",
+        where: f.where,
+        checked: true,
+        message: `failed to parse unique-id : ${made.error}.`,
+      });
   }
 
   /** The proxy's errorfiles, and its rules' replies that name an http-errors section. */

@@ -1005,6 +1005,25 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       c.px.sendNameHeader = c.words[1].toLowerCase();
     },
   },
+  // haproxy reads both in a backend too, where they do nothing.
+  "unique-id-format": {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      if (!c.words[1]) return c.alert(`unique-id-format expects an argument.`);
+      if (c.words.length > 2)
+        return c.alert(`unique-id-format expects only one argument, don't forget to escape spaces!`);
+      c.px.uniqueIdFormat = { text: c.words[1], where: c.where };
+    },
+  },
+  "unique-id-header": {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      if (!c.words[1]) return c.alert(`unique-id-header expects an argument.`);
+      c.px.uniqueIdHeader = c.words[1];
+    },
+  },
   "monitor-uri": {
     cap: "fe",
     defaults: true,

@@ -1,14 +1,19 @@
-// `log-format`: a proxy's own log line, made of text and haproxy's variables (%ci, %tr, %{+Q}r ...),
-// compiled once into parts that read the finished record. Runs once per request, like the fixed
-// formats: no regexes, no Date objects but once per second of log time.
+// `log-format` and `unique-id-format`: a line made of text and haproxy's variables (%ci, %tr,
+// %{+Q}r ...) and sample expressions (%[src,lower]), compiled once into parts that read the record.
+// Runs once per request, like the fixed formats: no regexes, no Date objects but once per second of
+// log time.
 //
 // Spaces are separators, as in haproxy: a run of them writes one space, and none at the start of the
 // line or right after another separator with nothing written between (captures the proxy does not
-// make). `%{+Q}` quotes a variable that is text (not a number, a date or a state); `-Q` takes that
-// back. The variables sluice keeps no data for (`%si`, `%rt`...), the flags +X and +E and sample
-// expressions (`%[...]`) are refused for now.
+// make). `%{+Q}` quotes a variable that is text (not a number, a date or a state); `%{+X}` writes
+// addresses, ports, %Ts, %ms, %rt and %pid in hexadecimal; `-Q`, `-X` take them back, and `%{...}o`
+// sets them for every variable after it. The variables sluice keeps no data for (`%si`, `%lc`...)
+// and the flag +E are refused for now.
 import type { LogRecord } from "./record.js";
 import { encodeHeader, encodeRequestLine, logDate, logDateGmt, logDateLocalTz, pad3 } from "./format.js";
+import { fetchReason, parseFetch, type FetchUse, type ParsedFetch } from "../acl/fetch.js";
+import { ConfigError } from "../config/errors.js";
+import { Sample } from "../acl/sample.js";
 
 /** What a line needs besides the record. */
 export interface LineEnv {
@@ -29,6 +34,8 @@ interface Variable {
   quoted?: Value;
   /** Writes nothing at all when empty (captures the proxy does not make): no separator is due after it. */
   optional?: boolean;
+  /** What `+X` writes (addresses, ports, some numbers); others ignore the flag. */
+  hex?: Value;
 }
 
 const text = (value: Value, quoted?: Value): Variable => ({ value, quotable: true, http: false, quoted });
@@ -68,11 +75,46 @@ const captures = (side: (r: LogRecord) => readonly string[], list: boolean): Var
   optional: true,
 });
 
+/** `%04X`, as haproxy writes numbers under +X. */
+const hex4 = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStart(4, "0");
+
+/** An address's bytes in upper-case hexadecimal, as haproxy's +X: 8 digits for IPv4, 32 for IPv6. */
+export function hexAddress(ip: string): string {
+  if (!ip.includes(":"))
+    return ip
+      .split(".")
+      .map((b) => Number(b).toString(16).toUpperCase().padStart(2, "0"))
+      .join("");
+  const [head, tail] = ip.split("::") as [string, string | undefined];
+  const groups = (part: string | undefined): string[] => (part ? part.split(":") : []);
+  let words = groups(head);
+  const rest = groups(tail);
+  // A dotted IPv4 tail is two groups.
+  const last = (tail === undefined ? words : rest).at(-1);
+  if (last?.includes(".")) {
+    const v4 = hexAddress(last);
+    const list = tail === undefined ? words : rest;
+    list.splice(-1, 1, v4.slice(0, 4), v4.slice(4));
+  }
+  if (tail !== undefined)
+    words = [...words, ...Array<string>(8 - words.length - rest.length).fill("0"), ...rest];
+  return words.map((w) => w.toUpperCase().padStart(4, "0")).join("");
+}
+
+const address = (f: (r: LogRecord) => string): Variable => ({
+  ...text(f),
+  hex: (r) => (f(r) === "" ? "-" : hexAddress(f(r))),
+});
+const port = (f: (r: LogRecord) => number): Variable => ({
+  ...num((r) => String(f(r))),
+  hex: (r) => hex4(f(r)),
+});
+
 const VARIABLES: Record<string, Variable> = {
-  ci: text((r) => r.clientIp),
-  cp: num((r) => String(r.clientPort)),
-  fi: text((r) => r.frontendIp),
-  fp: num((r) => String(r.frontendPort)),
+  ci: address((r) => r.clientIp),
+  cp: port((r) => r.clientPort),
+  fi: address((r) => r.frontendIp),
+  fp: port((r) => r.frontendPort),
   f: text((r) => r.frontend),
   ft: text((r) => r.frontend),
   b: text((r) => r.backend || r.frontend),
@@ -103,10 +145,11 @@ const VARIABLES: Record<string, Variable> = {
   CC: { ...httpText(() => "-"), quoted: () => '""' },
   CS: { ...httpText(() => "-"), quoted: () => '""' },
   ID: text(
-    () => "-",
-    () => '""',
+    (r) => r.uniqueId || "-",
+    (r) => `"${r.uniqueId ?? ""}"`,
   ),
-  pid: num((_r, env) => String(env.pid)),
+  rt: { ...num((r) => String(r.requestCounter)), hex: (r) => hex4(r.requestCounter) },
+  pid: { ...num((_r, env) => String(env.pid)), hex: (_r, env) => hex4(env.pid) },
   H: text((_r, env) => env.hostname),
   t: num((r) => logDate(r.acceptTime)),
   tr: httpNum((r) => logDate(r.requestTime)),
@@ -114,8 +157,14 @@ const VARIABLES: Record<string, Variable> = {
   trl: httpNum((r) => logDateLocalTz(r.requestTime)),
   T: num((r) => logDateGmt(r.acceptTime)),
   Tl: num((r) => logDateLocalTz(r.acceptTime)),
-  Ts: num((r) => String(Math.floor(r.acceptTime / 1000))),
-  ms: num((r) => pad3(r.acceptTime % 1000)),
+  Ts: {
+    ...num((r) => String(Math.floor(r.acceptTime / 1000))),
+    hex: (r) => hex4(Math.floor(r.acceptTime / 1000)),
+  },
+  ms: {
+    ...num((r) => pad3(r.acceptTime % 1000)),
+    hex: (r) => (r.acceptTime % 1000).toString(16).toUpperCase().padStart(2, "0"),
+  },
   Th: num((r) => String(r.Th)),
   Ti: httpNum((r) => String(r.Ti)),
   TR: httpNum((r) => String(r.TR)),
@@ -131,14 +180,18 @@ const VARIABLES: Record<string, Variable> = {
 const LOGASAP = new Set(["Ta", "Tt", "B"]);
 
 /** haproxy's variables sluice does not write yet: said so, rather than "no such variable". */
-const LATER = new Set(["si", "sp", "bi", "bp", "rt", "lc", "o", "Td", "Tu", "sslc", "sslv", "HPO"]);
+const LATER = new Set(["si", "sp", "bi", "bp", "lc", "Td", "Tu", "sslc", "sslv", "HPO"]);
 
 export type LogLine = (rec: LogRecord, env: LineEnv) => string;
 
-/** How a proxy writes its lines: its mode, and `option logasap`. */
+/**
+ * How a proxy writes its lines: its mode, `option logasap`, and what the format is for: a log line,
+ * written as the transaction ends, or a unique id, built as its request leaves.
+ */
 export interface LineOptions {
   http: boolean;
   logasap: boolean;
+  purpose?: "log" | "unique-id";
 }
 
 /**
@@ -149,6 +202,9 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
   const parts: (string | typeof SEPARATOR | Variable)[] = [];
   let literal = "";
   const fail = (error: string) => ({ error, partial: parts.length > 0 || literal !== "" });
+  // What `%{...}o` set for the variables after it.
+  let quoteAll = false;
+  let hexAll = false;
   for (let i = 0; i < fmt.length; i++) {
     const c = fmt[i]!;
     if (c === " ") {
@@ -174,17 +230,18 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
       return fail(
         `unexpected variable name near '${next}' at position ${j} line : '${fmt}'. Maybe you want to write a single '%', use the syntax '%%'`,
       );
-    let quote = false;
+    let quote: boolean = quoteAll;
+    let hexa: boolean = hexAll;
     if (next === "{") {
       const close = fmt.indexOf("}", j);
       if (close < 0) return fail(`truncated line after '${fmt.slice(j + 1)}'`);
       const flags = fmt.slice(j + 1, close);
       // haproxy acts on the flags it knows and ignores the others.
       for (const flag of flags.split(",")) {
-        if (flag === "+Q") quote = true;
-        else if (flag === "-Q") quote = false;
-        else if (/^[+-][XE]$/.test(flag))
-          return fail(`log-format flag '${flag}' is not supported by sluice yet (only +Q and -Q are)`);
+        if (flag === "+Q" || flag === "-Q") quote = flag === "+Q";
+        else if (flag === "+X" || flag === "-X") hexa = flag === "+X";
+        else if (flag === "+E")
+          return fail(`log-format flag '+E' is not supported by sluice yet (+Q and +X are)`);
       }
       j = close + 1;
       if (fmt[j] !== "[" && !/[A-Za-z0-9]/.test(fmt[j] ?? ""))
@@ -193,11 +250,27 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
       // Any other character: haproxy drops the '%' and takes the rest as text.
       continue;
     }
-    if (fmt[j] === "[")
-      return fail(`sample expressions (%[...]) in log lines are not supported by sluice yet`);
+    if (literal !== "") parts.push(literal);
+    literal = "";
+    if (fmt[j] === "[") {
+      const close = fmt.indexOf("]", j);
+      const rest = fmt.slice(j + 1);
+      if (close < 0) return fail(`missing ']' after '${rest}'`);
+      const smp = sampleVariable(fmt.slice(j + 1, close), rest, o, quote);
+      if (typeof smp === "string") return fail(smp);
+      parts.push(smp);
+      i = close;
+      continue;
+    }
     let k = j;
     while (k < fmt.length && /[A-Za-z0-9]/.test(fmt[k]!)) k++;
     const name = fmt.slice(j, k);
+    i = k - 1;
+    if (name === "o") {
+      quoteAll = quote;
+      hexAll = hexa;
+      continue;
+    }
     const v = VARIABLES[name];
     if (!v) {
       if (LATER.has(name)) return fail(`log-format variable '%${name}' is not supported by sluice yet`);
@@ -206,10 +279,9 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
       );
     }
     if (v.http && !o.http) return fail(`format variable '${name}' is reserved for HTTP mode`);
-    if (literal !== "") parts.push(literal);
-    literal = "";
     let out = v;
-    if (quote && v.quotable) {
+    if (hexa && v.hex) out = { ...v, value: v.hex };
+    else if (quote && v.quotable) {
       const quoted = v.quoted ?? ((r: LogRecord, env: LineEnv) => `"${v.value(r, env)}"`);
       out = { ...v, value: quoted };
     }
@@ -217,7 +289,6 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
     if (name === "ST" && !o.http) out = num(() => "0");
     if (o.logasap && LOGASAP.has(name)) out = { ...out, value: (r, env) => "+" + v.value(r, env) };
     parts.push(out);
-    i = k - 1;
   }
   if (literal !== "") parts.push(literal);
   return (rec, env) => {
@@ -236,6 +307,60 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
     }
     return line;
   };
+}
+
+/** What a sample's source is called when a format cannot use it. */
+const SOURCE: Partial<Record<FetchUse, string>> = {
+  req: "HTTP request headers",
+  res: "HTTP response headers",
+  buffer: "request buffer",
+};
+
+/**
+ * `%[expr]`: checked as haproxy checks it for its purpose (a log line is written once the messages
+ * are gone: of the request only its method is left, and no status; a unique id is built with the
+ * request's head at hand), read from the stream's sample context.
+ *
+ * In a log line a sample that is not there is `-` (`""` quoted). haproxy logs an error met before
+ * any request head (a bad request, a timeout) without a stream, so only the connection's samples
+ * are there then. A unique id writes what it finds, never quoted, and nothing for a missing sample.
+ */
+function sampleVariable(expr: string, rest: string, o: LineOptions, quote: boolean): Variable | string {
+  if (expr === "") return `failed to parse sample expression <${rest}> : missing fetch method`;
+  let parsed: ParsedFetch;
+  try {
+    parsed = parseFetch(expr, { file: "", line: 0 }, false);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return `failed to parse sample expression <${rest}> : ${fetchReason(e.message)}`;
+  }
+  const use = parsed.kw.use;
+  const forId = o.purpose === "unique-id";
+  const unavailable = forId
+    ? use === "res"
+    : (use === "req" && parsed.name !== "method") ||
+      (use === "res" && parsed.name !== "status") ||
+      use === "buffer";
+  if (unavailable)
+    return `sample fetch <${rest}> may not be reliably used here because it needs '${SOURCE[use]}' which is not available here`;
+  if (forId && use === "buffer")
+    return `sample fetch <${rest}> in a unique-id-format is not supported by sluice yet`;
+  const smp = new Sample();
+  const read = (r: LogRecord): string => {
+    const ctx = r.ctx;
+    if (ctx === undefined) return "";
+    if (!forId && use !== "conn" && o.http && (r.requestLine === "" || r.requestLine === "<BADREQ>"))
+      return "";
+    return parsed.impl.first(ctx, smp) ? smp.getStr() : "";
+  };
+  if (forId) return { value: read, quotable: false, http: false };
+  const value: Value = quote
+    ? (r) => `"${read(r)}"`
+    : (r) => {
+        const v = read(r);
+        return v === "" ? "-" : v;
+      };
+  return { value, quotable: false, http: false };
 }
 
 /** A run of spaces in the format. */

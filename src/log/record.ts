@@ -1,4 +1,5 @@
 // What a stream tells the logger when it ends: haproxy's httplog/tcplog fields, raw.
+import type { SampleContext } from "../acl/context.js";
 
 /** Termination state, first character: who ended the session (haproxy's letters). */
 export type TermCause = "-" | "C" | "S" | "P" | "L" | "R" | "I" | "D" | "U" | "K" | "c" | "s";
@@ -52,6 +53,12 @@ export interface LogRecord {
   requestLine: string;
   /** Nothing was received from the client (for dontlognull). */
   empty: boolean;
+  /** haproxy's %rt: the process's count of streams before this one; -1 until the stream is numbered. */
+  requestCounter: number;
+  /** The unique id from the frontend's unique-id-format, once made. */
+  uniqueId: string | undefined;
+  /** What a format's sample expressions read: the stream, still there while its line is written. */
+  ctx: SampleContext | undefined;
 }
 
 /** The captures of a transaction that has none (most): one array for all. */
@@ -94,6 +101,9 @@ export function newLogRecord(): LogRecord {
     capturedResponse: NO_CAPTURES,
     requestLine: "",
     empty: true,
+    requestCounter: -1,
+    uniqueId: undefined,
+    ctx: undefined,
   };
 }
 

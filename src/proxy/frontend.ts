@@ -7,6 +7,7 @@ import { compileRules, type CompiledRule, type Cond } from "./rules.js";
 import { compileTcpRules, type CompiledTcpRule } from "./tcp-rules.js";
 import type { ClientSocket } from "./client-socket.js";
 import type { Listener } from "../util/tcp-socket.js";
+import { compileLogLine, type LogLine } from "../log/log-format.js";
 
 export interface Route {
   backend: RtBackend;
@@ -42,6 +43,8 @@ export class RtFrontend {
    */
   readonly headTimeout: number | undefined;
   readonly idleTimeout: number | undefined;
+  /** unique-id-format, compiled (checked as the configuration was read). */
+  readonly uniqueId: LogLine | undefined;
 
   constructor(
     readonly px: Proxy,
@@ -72,6 +75,14 @@ export class RtFrontend {
     const t = px.timeouts;
     this.headTimeout = t.client === undefined ? undefined : (t.httpRequest ?? t.client);
     this.idleTimeout = t.client === undefined ? undefined : (t.httpKeepAlive ?? this.headTimeout);
+    const uid = px.uniqueIdFormat;
+    this.uniqueId = uid
+      ? (compileLogLine(uid.text, {
+          http: px.mode === "http",
+          logasap: false,
+          purpose: "unique-id",
+        }) as LogLine)
+      : undefined;
   }
 
   /** `use_backend` rules in order, then `default_backend`; undefined means 503. */

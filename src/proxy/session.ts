@@ -3,6 +3,8 @@
 //
 // Bytes stay Buffers all along: heads are parsed in place, forwarded as byte ranges with a few
 // header lines changed, and bodies and tunnels are copied through with backpressure.
+import { hostname } from "node:os";
+import type { LineEnv } from "../log/log-format.js";
 import type { Runtime } from "./runtime.js";
 import type { RtFrontend } from "./frontend.js";
 import type { RtBackend, RtServer, Taken, Waiter } from "./backend.js";
@@ -107,6 +109,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   beName = "";
   /** mode tcp: the client's first bytes as content rules and use_backend see them. */
   inspect: Inspection | undefined = undefined;
+  /** While the transaction's line is written: its messages count as gone. */
+  ended = false;
   /** Its place in a backend's queue while waiting for a server: a new one for each wait. */
   private ticket: Waiter | undefined;
 
@@ -164,6 +168,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.frontendIp = this.dst;
     rec.frontendPort = this.dstPort;
     rec.frontend = fe.name;
+    rec.ctx = this;
     rec.acceptTime = rec.requestTime = Date.now();
     // accept-proxy: the connection was accepted before its header came (haproxy's handshake time).
     if (client.acceptedAt !== undefined) {
@@ -196,6 +201,26 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   nbsrv(backend: string): number {
     const b = this.rt.backends.get(backend);
     return b ? b.usableCount() : -1;
+  }
+
+  get srvName(): string | undefined {
+    return this.srv?.name;
+  }
+
+  uniqueId(): string | undefined {
+    const rec = this.rec;
+    const format = this.fe.uniqueId;
+    if (rec.uniqueId === undefined && format !== undefined) {
+      this.numbered();
+      // haproxy builds it in 128 bytes, its final NUL included.
+      rec.uniqueId = format(rec, PROCESS).slice(0, 127);
+    }
+    return rec.uniqueId;
+  }
+
+  /** %rt: streams are numbered as they first need it (their id, their log line). */
+  private numbered(): void {
+    if (this.rec.requestCounter < 0) this.rec.requestCounter = streamCount++;
   }
 
   // ─── timers ──────────────────────────────────────────────────────────────────────────────────
@@ -767,6 +792,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** X-Forwarded-For, X-Original-To and the Connection header the server should see, per the connection mode. */
   private prepareOutgoingHead(be: RtBackend): void {
     const req = this.req;
+    // Made before X-Forwarded-For, as haproxy does, whether or not a header carries it.
+    if (this.fe.uniqueId !== undefined) {
+      const id = this.uniqueId()!;
+      const name = this.fe.px.uniqueIdHeader;
+      if (name !== undefined) edits.add.push(`${name}: ${id}`);
+    }
     const feFf = this.fe.px.forwardfor;
     const beFf = be.px.forwardfor;
     if (feFf || beFf) {
@@ -1890,6 +1921,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.capturedRequest = rec.capturedResponse = NO_CAPTURES;
     rec.requestLine = "";
     rec.empty = true;
+    rec.requestCounter = -1;
+    rec.uniqueId = undefined;
     this.loggedEarly = false;
     this.monitored = false;
     this.res = undefined;
@@ -2148,7 +2181,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.beconn = this.be ? this.be.cur : 0;
     rec.srvConn = !this.srv ? 0 : this.holdsSlot ? this.srv.cur : this.srvConnLeft;
     rec.persistCookie = this.cookieLetters();
+    this.numbered();
+    // A request haproxy could not read has no stream, hence no id.
+    if (!this.http || (rec.requestLine !== "" && rec.requestLine !== "<BADREQ>")) this.uniqueId();
+    this.ended = true;
     this.rt.log(this.fe, rec);
+    this.ended = false;
   }
 
   /** httplog's cookie letters: those of the backend's cookie (the frontend's before a backend). */
@@ -2181,6 +2219,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.rec.capturedResponse = caps.map((c) => capture(res, c.name, c.len));
   }
 }
+
+/** The process's streams so far (haproxy's %rt). */
+let streamCount = 0;
+
+/** What a unique id says of the process: %pid, %H. */
+const PROCESS: LineEnv = { pid: process.pid, hostname: hostname() };
 
 /** Wall-clock seconds, as cookie dates count them. */
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
