@@ -20,6 +20,7 @@ import {
   type Backend,
 } from "../helpers/harness.js";
 import { parseConfig } from "../../src/config/parse.js";
+import { ConsistentHash } from "../../src/balance/chash.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -620,22 +621,33 @@ backend bk
     }
     assert.equal(held.length, before + 1, "a holds a request");
   };
-  // No load: both servers are drawn about as often.
   const p = await startProxy(cfg("random"));
   cleanup.push(p.stop);
-  const idle = await sequence(p.port, 100);
-  assert.ok(/a/.test(idle) && /b/.test(idle), idle);
-  // a serves one request: it wins only when both draws fall on it (a quarter of the time).
+  // A draw lands on the ring: each server is drawn as often as its points' arcs cover, not half the
+  // time each (56.9% for b here). Counts are checked within 5 standard deviations of their mean.
+  const ring = new ConsistentHash(p.rt.backends.get("bk")!.servers, false);
+  let onB = 0;
+  for (let h = 0; h < 1 << 16; h++) if (ring.hashed(h * 0x10000, undefined)!.name === "b") onB++;
+  const shareB = onB / (1 << 16);
+  const N = 400;
+  const within = (count: number, prob: number, what: string): void => {
+    const sd = Math.sqrt(N * prob * (1 - prob));
+    assert.ok(
+      Math.abs(count - N * prob) <= 5 * sd,
+      `${count} of ${N} ${what}, ${(N * prob).toFixed(0)} expected`,
+    );
+  };
+  const toB = async (port: number): Promise<number> => (await sequence(port, N)).replace(/a/g, "").length;
+  // No load: each is drawn by its share.
+  within(await toB(p.port), shareB, "to b without load");
+  // a serves one request: it wins only when both draws fall on it.
   await holdOnA(p.port);
-  const busy = await sequence(p.port, 100);
-  const toB = busy.replace(/a/g, "").length;
-  assert.ok(toB >= 58 && toB <= 92, `${toB} of 100 to b: ${busy}`);
+  within(await toB(p.port), 1 - (1 - shareB) ** 2, "to b with a busy");
   // One draw: the load does not count.
   const q = await startProxy(cfg("random(1)"));
   cleanup.push(q.stop);
   await holdOnA(q.port);
-  const one = (await sequence(q.port, 100)).replace(/a/g, "").length;
-  assert.ok(one >= 30 && one <= 70, `${one} of 100 to b with one draw`);
+  within(await toB(q.port), shareB, "to b with one draw");
 });
 
 test("hash-balance-factor: a key whose server serves more than its share goes to the next point's server, as haproxy's", async () => {
