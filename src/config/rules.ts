@@ -232,13 +232,13 @@ export interface RuleReporter extends Omit<ReplyReporter, "fail" | "logFormat"> 
   proxy: string;
 }
 
-/** Why a regex cannot be compiled, or undefined (the engine's words: haproxy's are PCRE's). */
-function regexProblem(re: string): string | undefined {
+/** haproxy's words for a regex that cannot be compiled (the reason the engine's: haproxy's are PCRE's). */
+function invalidRegex(re: string): string | undefined {
   try {
     new RegExp(re);
     return undefined;
   } catch (e) {
-    return (e as Error).message;
+    return `regex '${re}' is invalid (${(e as Error).message})`;
   }
 }
 
@@ -382,10 +382,13 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
     }
     case "del-header":
       return delHeader(args, "http-request del-header", r);
-    case "replace-header":
-      return args.length === 3
-        ? { kind: "replace-header", name: args[0]!, regex: args[1]!, replace: args[2]! }
-        : ruleError(r, "http-request replace-header", "expects exactly 3 arguments");
+    case "replace-header": {
+      if (args.length !== 3)
+        return ruleError(r, "http-request replace-header", "expects exactly 3 arguments");
+      const bad = invalidRegex(args[1]!);
+      if (bad) return ruleError(r, "http-request replace-header", bad);
+      return { kind: "replace-header", name: args[0]!, regex: args[1]!, replace: args[2]! };
+    }
     case "set-path":
     case "set-method":
     case "set-uri":
@@ -399,9 +402,8 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       const what = `http-request ${kw}`;
       if (args.length !== 2)
         return ruleError(r, what, "expects exactly 2 arguments <match-regex> and <replace-format>");
-      const bad = regexProblem(args[0]!);
-      if (bad)
-        return ruleError(r, what, `failed to parse the regex : regex '${args[0]}' is invalid (${bad})`);
+      const bad = invalidRegex(args[0]!);
+      if (bad) return ruleError(r, what, `failed to parse the regex : ${bad}`);
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:

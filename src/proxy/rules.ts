@@ -56,14 +56,8 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
       }));
       reply = { body: a.lf === undefined ? undefined : compileLogFormat(a.lf, side, fail), hdrs };
     }
-    let regex: RegExp | undefined;
-    if ("regex" in a) {
-      try {
-        regex = new RegExp(a.regex);
-      } catch (e) {
-        throw new ConfigError(`'${a.kind}' : invalid regex '${a.regex}': ${(e as Error).message}`, r.where);
-      }
-    }
+    // Checked as the rule was read.
+    const regex = "regex" in a ? new RegExp(a.regex) : undefined;
     const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
     return { action: a, cond, regex, format, reply };
   });

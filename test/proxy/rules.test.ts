@@ -790,4 +790,9 @@ backend bk
     said("replace-uri [ x")[0]!,
     /^error detected in frontend 'f' while parsing 'http-request replace-uri' rule : failed to parse the regex : regex '\[' is invalid \(/,
   );
+  // replace-header's regex is checked as it is read too, in haproxy's words for that rule.
+  assert.match(
+    said("replace-header X [ y")[0]!,
+    /^error detected in frontend 'f' while parsing 'http-request replace-header' rule : regex '\[' is invalid \(/,
+  );
 });
