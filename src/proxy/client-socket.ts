@@ -3,7 +3,7 @@
 // PROXY protocol header (a greeting).
 import type { Session } from "./session.js";
 import type { Endpoint } from "./proxy-protocol.js";
-import { TcpSocket } from "../util/tcp-socket.js";
+import { TcpSocket, type SockAddr } from "../util/tcp-socket.js";
 
 /** What reads a connection's first bytes before its session. */
 export interface Greeting {
@@ -27,6 +27,16 @@ export class ClientSocket extends TcpSocket {
   early: Buffer | undefined;
   /** After the session: the time the client has to take our last bytes and close (a lingering close). */
   linger: NodeJS.Timeout | undefined;
+
+  /** Who the client is: the source a PROXY header gave, else the socket's peer. */
+  source(): SockAddr {
+    return this.proxied?.src ?? this.peer();
+  }
+
+  /** What the client connected to: the destination a PROXY header gave, else the socket's own address. */
+  destination(): SockAddr {
+    return this.proxied?.dst ?? this.local();
+  }
 
   protected onData(chunk: Buffer): void {
     if (this.greeting) return this.greeting.onData(chunk);

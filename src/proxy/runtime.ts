@@ -223,8 +223,8 @@ export class Runtime {
 
   /** What tcp-request connection and session rules see: the addresses a PROXY header gave, else the socket's. */
   private connContext(fe: RtFrontend, socket: ClientSocket): ConnContext {
-    const peer = socket.proxied?.src ?? socket.peer();
-    const local = socket.proxied?.dst ?? socket.local();
+    const peer = socket.source();
+    const local = socket.destination();
     return new ConnContext(
       peer.address ?? "",
       peer.port ?? 0,
