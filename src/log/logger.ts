@@ -56,8 +56,8 @@ export class Logger {
   private readonly quiet: boolean;
   private readonly pid: number;
   private readonly consolePrefix: Record<ConsoleLabel, string>;
-  /** What log-format lines say of the process: %pid and %H. */
-  private readonly lineEnv: LineEnv;
+  /** What log-format and unique-id-format lines say of the process: %pid and %H. */
+  readonly lineEnv: LineEnv;
 
   constructor(
     readonly global: Global,

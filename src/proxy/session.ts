@@ -3,8 +3,6 @@
 //
 // Bytes stay Buffers all along: heads are parsed in place, forwarded as byte ranges with a few
 // header lines changed, and bodies and tunnels are copied through with backpressure.
-import { hostname } from "node:os";
-import type { LineEnv } from "../log/log-format.js";
 import type { Runtime } from "./runtime.js";
 import type { RtFrontend } from "./frontend.js";
 import type { RtBackend, RtServer, Taken, Waiter } from "./backend.js";
@@ -155,8 +153,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   ) {
     this.http = fe.px.mode === "http";
     this.logging = fe.px.logs.length > 0;
-    const peer = client.proxied?.src ?? client.peer();
-    const local = client.proxied?.dst ?? client.local();
+    const peer = client.source();
+    const local = client.destination();
     this.src = peer.address ?? "";
     this.srcPort = peer.port ?? 0;
     this.dst = local.address ?? "";
@@ -213,7 +211,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (rec.uniqueId === undefined && format !== undefined) {
       this.numbered();
       // haproxy builds it in 128 bytes, its final NUL included.
-      rec.uniqueId = format(rec, PROCESS).slice(0, 127);
+      rec.uniqueId = format(rec, this.rt.logger.lineEnv).slice(0, 127);
     }
     return rec.uniqueId;
   }
@@ -2222,9 +2220,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
 /** The process's streams so far (haproxy's %rt). */
 let streamCount = 0;
-
-/** What a unique id says of the process: %pid, %H. */
-const PROCESS: LineEnv = { pid: process.pid, hostname: hostname() };
 
 /** Wall-clock seconds, as cookie dates count them. */
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
