@@ -3,7 +3,7 @@
 // expressions evaluated for each request; a sample that is not there adds nothing. haproxy's log
 // variables (`%ci`, `%{+Q}...`) are refused: sluice does not evaluate them yet.
 import type { SampleContext } from "./context.js";
-import { fetchReason, parseFetch, type ParsedFetch } from "./fetch.js";
+import { fetchReason, parseFetch, type FetchUse, type ParsedFetch } from "./fetch.js";
 import { ConfigError } from "../config/errors.js";
 import { Sample } from "./sample.js";
 
@@ -46,19 +46,11 @@ export function compileLogFormat(
     let expr = fmt.slice(i + 2, close);
     // As a sample fetch (not an ACL keyword), hdr reads the headers of the message at hand.
     if (side === "response") expr = expr.replace(/^hdr(?=\(|,|$)/, "res.hdr");
-    if (expr === "") fail(`failed to parse sample expression <${rest}> : missing fetch method`);
-    let parsed: ParsedFetch;
-    try {
-      parsed = parseFetch(expr, { file: "", line: 0 }, false);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      fail(`failed to parse sample expression <${rest}> : ${fetchReason(e.message)}`);
-    }
+    const parsed = sampleExpression(expr, rest);
+    if (typeof parsed === "string") fail(parsed);
     const use = parsed.kw.use;
     if ((side === "request" && use === "res") || (side === "response" && use === "req"))
-      fail(
-        `sample fetch <${rest}> may not be reliably used here because it needs 'HTTP ${use === "res" ? "response" : "request"} headers' which is not available here`,
-      );
+      fail(unavailable(rest, use));
     if (text !== "") parts.push(text);
     text = "";
     parts.push(parsed.impl);
@@ -73,6 +65,32 @@ export function compileLogFormat(
     return out;
   };
 }
+
+/**
+ * A `%[...]` expression (`rest`: the format from it on, as haproxy's messages quote it): the fetch
+ * and its converters, or haproxy's reason for refusing it.
+ */
+export function sampleExpression(expr: string, rest: string): ParsedFetch | string {
+  const why = (m: string): string => `failed to parse sample expression <${rest}> : ${m}`;
+  if (expr === "") return why("missing fetch method");
+  try {
+    return parseFetch(expr, { file: "", line: 0 }, false);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return why(fetchReason(e.message));
+  }
+}
+
+/** What a sample's source is called when a format cannot use it. */
+const SOURCE: Partial<Record<FetchUse, string>> = {
+  req: "HTTP request headers",
+  res: "HTTP response headers",
+  buffer: "request buffer",
+};
+
+/** haproxy's refusal of a sample whose source a format cannot reach. */
+export const unavailable = (rest: string, use: FetchUse): string =>
+  `sample fetch <${rest}> may not be reliably used here because it needs '${SOURCE[use]}' which is not available here`;
 
 /** A compiled log-format's text for this request. */
 export const formatFor = (f: LogFormat, ctx: SampleContext): string => (typeof f === "string" ? f : f(ctx));

@@ -18,7 +18,7 @@ import {
   resolveReplyErrorFiles,
 } from "./errorfiles.js";
 import type { Reporter } from "./server.js";
-import { compileLogLine } from "../log/log-format.js";
+import { compileLogLine, type LineOptions } from "../log/log-format.js";
 
 export interface SourceFile {
   name: string;
@@ -551,29 +551,40 @@ class ConfigParser {
   private logFormatUsable(p: Proxy): boolean {
     const lf = p.logFormat;
     if (!hasFrontend(p) || typeof lf !== "object") return true;
-    const line = compileLogLine(lf.custom, { http: p.mode === "http", logasap: p.logasap });
-    if (typeof line === "function") return true;
-    this.diagnostics.push({
-      level: "alert",
-      where: lf.where,
-      checked: true,
-      message: `failed to parse log-format : ${line.error}.`,
+    const line = this.checkedFormat("log-format", lf.custom, lf.where, {
+      http: p.mode === "http",
+      logasap: p.logasap,
     });
-    return line.partial;
+    return typeof line === "function" || line.partial;
   }
 
   /** unique-id-format, compiled as haproxy checks it: made while the request's head is at hand. */
   private uniqueIdFormat(p: Proxy): void {
     const f = p.uniqueIdFormat;
-    if (!f) return;
-    const made = compileLogLine(f.text, { http: p.mode === "http", logasap: false, purpose: "unique-id" });
+    if (f)
+      this.checkedFormat("unique-id", f.text, f.where, {
+        http: p.mode === "http",
+        logasap: false,
+        purpose: "unique-id",
+      });
+  }
+
+  /** A format compiled past parsing; its refusal in haproxy's words (`Parsing [f:9]: failed to parse log-format : ...`). */
+  private checkedFormat(
+    what: string,
+    text: string,
+    where: Where,
+    o: LineOptions,
+  ): ReturnType<typeof compileLogLine> {
+    const made = compileLogLine(text, o);
     if (typeof made !== "function")
       this.diagnostics.push({
         level: "alert",
-        where: f.where,
+        where,
         checked: true,
-        message: `failed to parse unique-id : ${made.error}.`,
+        message: `failed to parse ${what} : ${made.error}.`,
       });
+    return made;
   }
 
   /** The proxy's errorfiles, and its rules' replies that name an http-errors section. */

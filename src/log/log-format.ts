@@ -11,8 +11,7 @@
 // and the flag +E are refused for now.
 import type { LogRecord } from "./record.js";
 import { encodeHeader, encodeRequestLine, logDate, logDateGmt, logDateLocalTz, pad3 } from "./format.js";
-import { fetchReason, parseFetch, type FetchUse, type ParsedFetch } from "../acl/fetch.js";
-import { ConfigError } from "../config/errors.js";
+import { sampleExpression, unavailable } from "../acl/log-format.js";
 import { Sample } from "../acl/sample.js";
 
 /** What a line needs besides the record. */
@@ -309,13 +308,6 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
   };
 }
 
-/** What a sample's source is called when a format cannot use it. */
-const SOURCE: Partial<Record<FetchUse, string>> = {
-  req: "HTTP request headers",
-  res: "HTTP response headers",
-  buffer: "request buffer",
-};
-
 /**
  * `%[expr]`: checked as haproxy checks it for its purpose (a log line is written once the messages
  * are gone: of the request only its method is left, and no status; a unique id is built with the
@@ -326,23 +318,16 @@ const SOURCE: Partial<Record<FetchUse, string>> = {
  * are there then. A unique id writes what it finds, never quoted, and nothing for a missing sample.
  */
 function sampleVariable(expr: string, rest: string, o: LineOptions, quote: boolean): Variable | string {
-  if (expr === "") return `failed to parse sample expression <${rest}> : missing fetch method`;
-  let parsed: ParsedFetch;
-  try {
-    parsed = parseFetch(expr, { file: "", line: 0 }, false);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return `failed to parse sample expression <${rest}> : ${fetchReason(e.message)}`;
-  }
+  const parsed = sampleExpression(expr, rest);
+  if (typeof parsed === "string") return parsed;
   const use = parsed.kw.use;
   const forId = o.purpose === "unique-id";
-  const unavailable = forId
+  const refused = forId
     ? use === "res"
     : (use === "req" && parsed.name !== "method") ||
       (use === "res" && parsed.name !== "status") ||
       use === "buffer";
-  if (unavailable)
-    return `sample fetch <${rest}> may not be reliably used here because it needs '${SOURCE[use]}' which is not available here`;
+  if (refused) return unavailable(rest, use);
   if (forId && use === "buffer")
     return `sample fetch <${rest}> in a unique-id-format is not supported by sluice yet`;
   const smp = new Sample();
