@@ -13,6 +13,7 @@ import type { LogRecord } from "./record.js";
 import { encodeHeader, encodeRequestLine, logDate, logDateGmt, logDateLocalTz, pad3 } from "./format.js";
 import { sampleExpression, unavailable } from "../acl/log-format.js";
 import { Sample } from "../acl/sample.js";
+import { parseIpv4, parseIpv6 } from "../acl/ip.js";
 
 /** What a line needs besides the record. */
 export interface LineEnv {
@@ -79,25 +80,11 @@ const hex4 = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStar
 
 /** An address's bytes in upper-case hexadecimal, as haproxy's +X: 8 digits for IPv4, 32 for IPv6. */
 export function hexAddress(ip: string): string {
-  if (!ip.includes(":"))
-    return ip
-      .split(".")
-      .map((b) => Number(b).toString(16).toUpperCase().padStart(2, "0"))
-      .join("");
-  const [head, tail] = ip.split("::") as [string, string | undefined];
-  const groups = (part: string | undefined): string[] => (part ? part.split(":") : []);
-  let words = groups(head);
-  const rest = groups(tail);
-  // A dotted IPv4 tail is two groups.
-  const last = (tail === undefined ? words : rest).at(-1);
-  if (last?.includes(".")) {
-    const v4 = hexAddress(last);
-    const list = tail === undefined ? words : rest;
-    list.splice(-1, 1, v4.slice(0, 4), v4.slice(4));
-  }
-  if (tail !== undefined)
-    words = [...words, ...Array<string>(8 - words.length - rest.length).fill("0"), ...rest];
-  return words.map((w) => w.toUpperCase().padStart(4, "0")).join("");
+  const v6 = ip.includes(":");
+  const bytes = new Uint8Array(v6 ? 16 : 4);
+  if (v6) parseIpv6(ip, bytes);
+  else parseIpv4(ip, bytes);
+  return Buffer.from(bytes).toString("hex").toUpperCase();
 }
 
 const address = (f: (r: LogRecord) => string): Variable => ({
