@@ -149,7 +149,8 @@ export type HttpRequestAction =
     }
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
-  | { kind: "replace-header"; name: string; regex: string; replace: string }
+  /** Each header of that name whose value (replace-header) or one of whose comma-separated values (replace-value) the regex finds something in. */
+  | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }
   /** The path, the path and query, or the whole request-target, matched and replaced whole. */
   | { kind: "replace-path" | "replace-pathq" | "replace-uri"; regex: string; replace: string }
   | { kind: "set-path" | "set-method" | "set-uri" | "set-query"; value: string };
@@ -164,7 +165,8 @@ export type HttpResponseAction =
   | { kind: "allow" }
   | ({ kind: "deny" } & ReplySpec)
   | { kind: "set-header" | "add-header"; name: string; value: string }
-  | { kind: "del-header"; name: string };
+  | { kind: "del-header"; name: string }
+  | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string };
 
 export interface UseBackend {
   backend: string;

@@ -357,6 +357,24 @@ const delHeader = (args: string[], rule: string, r: RuleReporter) => {
     : `'${rule} -m' is not supported by sluice yet`;
 };
 
+/**
+ * `replace-header|replace-value NAME REGEX FORMAT`: three words, none empty; a fourth can only be a
+ * condition's.
+ */
+const replaceHeader = (
+  kind: "replace-header" | "replace-value",
+  args: string[],
+  rule: string,
+  r: RuleReporter,
+) => {
+  if (args.length < 3 || args.slice(0, 3).includes(""))
+    return ruleError(r, rule, "expects exactly 3 arguments");
+  if (args.length > 3) return unexpected(rule, args[3]!);
+  const bad = invalidRegex(args[1]!);
+  if (bad) return ruleError(r, rule, bad);
+  return { kind, name: args[0]!, regex: args[1]!, replace: args[2]! };
+};
+
 export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRequestAction | string {
   const [kw, ...args] = words;
   switch (kw) {
@@ -382,13 +400,9 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
     }
     case "del-header":
       return delHeader(args, "http-request del-header", r);
-    case "replace-header": {
-      if (args.length !== 3)
-        return ruleError(r, "http-request replace-header", "expects exactly 3 arguments");
-      const bad = invalidRegex(args[1]!);
-      if (bad) return ruleError(r, "http-request replace-header", bad);
-      return { kind: "replace-header", name: args[0]!, regex: args[1]!, replace: args[2]! };
-    }
+    case "replace-header":
+    case "replace-value":
+      return replaceHeader(kw, args, `http-request ${kw}`, r);
     case "set-path":
     case "set-method":
     case "set-uri":
@@ -407,7 +421,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri)`;
   }
 }
 
@@ -427,7 +441,10 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
     }
     case "del-header":
       return delHeader(args, "http-response del-header", r);
+    case "replace-header":
+    case "replace-value":
+      return replaceHeader(kw, args, `http-response ${kw}`, r);
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value)`;
   }
 }

@@ -15,7 +15,7 @@ export type Cond = (ctx: SampleContext) => boolean;
 export interface CompiledRule<A> {
   action: A;
   cond: Cond | undefined;
-  /** replace-header's and replace-path's (-pathq, -uri) regex, compiled once. */
+  /** replace-header's, replace-value's and replace-path's (-pathq, -uri) regex, compiled once. */
   regex?: RegExp;
   /** The action's log-format argument: a header's value, a replacement, a path, a method, a target. */
   format?: LogFormat;
@@ -197,17 +197,69 @@ function editHeaders(
     case "add-header":
       edits.add.push(`${a.name}: ${formatFor(r.format!, ctx)}`);
       return;
-    case "replace-header": {
+    case "replace-header":
+    case "replace-value": {
       const lower = a.name.toLowerCase();
+      // Built once for the rule, as haproxy does, before any header changes.
+      const template = formatFor(r.format!, ctx);
       for (let i = headerIndex(head, lower); i >= 0; i = headerIndex(head, lower, i + 1)) {
-        // As haproxy: the regex is searched for anywhere in the value, and a match replaces the whole
-        // value, in place.
-        const m = r.regex!.exec(headerValue(head, i));
-        if (m) edits.rewriteHeader(i, expandReplacement(formatFor(r.format!, ctx), m));
+        // As haproxy: the regex is searched for anywhere in the value (or in each of its values), and
+        // a match replaces that value whole, in place.
+        const value = headerValue(head, i);
+        const out =
+          a.kind === "replace-header"
+            ? replaced(value, r.regex!, template)
+            : replaceValues(value, r.regex!, template);
+        if (out !== undefined) edits.rewriteHeader(i, out);
       }
       return;
     }
   }
+}
+
+const replaced = (value: string, regex: RegExp, template: string): string | undefined => {
+  const m = regex.exec(value);
+  return m ? expandReplacement(template, m) : undefined;
+};
+
+/**
+ * replace-value: each comma-separated value of a header line (a comma between double quotes is part
+ * of its value) that the regex finds something in is replaced with the blanks around it, the others
+ * left as they were; undefined when none is.
+ */
+function replaceValues(line: string, regex: RegExp, template: string): string | undefined {
+  let out = "";
+  let changed = false;
+  for (let at = 0; ;) {
+    let start = at;
+    while (start < line.length && isBlank(line.charCodeAt(start))) start++;
+    const end = valueEnd(line, start);
+    let stop = end;
+    while (stop > start && isBlank(line.charCodeAt(stop - 1))) stop--;
+    const r = replaced(line.slice(start, stop), regex, template);
+    if (r !== undefined) changed = true;
+    out += r ?? line.slice(at, end);
+    if (end === line.length) break;
+    out += ",";
+    at = end + 1;
+  }
+  return changed ? out : undefined;
+}
+
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/** Where the value starting at `from` ends: at the next comma outside a quoted string, or the end. */
+function valueEnd(line: string, from: number): number {
+  let quoted = false;
+  for (let i = from; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === "\\") i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") return i;
+  }
+  return line.length;
 }
 
 /**
@@ -227,10 +279,8 @@ function rewriteTarget(
   const q = start < 0 ? -1 : uri.indexOf("?", start);
   const path = start < 0 ? "" : uri.slice(start, q < 0 ? uri.length : q);
   const query = q < 0 ? "" : uri.slice(q);
-  const replaced = (subject: string): string | undefined => {
-    const m = r.regex!.exec(subject);
-    return m ? expandReplacement(formatFor(r.format!, ctx), m) : undefined;
-  };
+  const rewritten = (subject: string): string | undefined =>
+    replaced(subject, r.regex!, formatFor(r.format!, ctx));
   switch (kind) {
     case "set-uri":
       return formatFor(r.format!, ctx);
@@ -241,13 +291,13 @@ function rewriteTarget(
       return prefix + path + (q >= 0 || value !== "" ? `?${value}` : "");
     }
     case "replace-uri":
-      return replaced(uri);
+      return rewritten(uri);
     case "replace-path": {
-      const p = replaced(path);
+      const p = rewritten(path);
       return p === undefined ? undefined : prefix + p + query;
     }
     case "replace-pathq": {
-      const pq = replaced(path + query);
+      const pq = rewritten(path + query);
       return pq === undefined ? undefined : prefix + pq;
     }
   }

@@ -27,6 +27,12 @@ after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
+/** The alerts a frontend with this one line gets when read. */
+const alertsFor = (line: string): string[] =>
+  parseConfig([{ name: "t.cfg", text: `${DEFAULTS}frontend f\n  bind :1\n  ${line}\n` }], {})
+    .diagnostics.filter((d) => d.level === "alert")
+    .map((d) => d.message);
+
 let web: Backend;
 let api: Backend;
 let p: Proxy;
@@ -776,10 +782,7 @@ backend bk
     assert.equal(status(await get(target, "", q.port)), 200, target);
     assert.equal(b.seen.at(-1)!.url, sent, target);
   }
-  const said = (line: string) =>
-    parseConfig([{ name: "t.cfg", text: `${DEFAULTS}frontend f\n  bind :1\n  http-request ${line}\n` }], {})
-      .diagnostics.filter((d) => d.level === "alert")
-      .map((d) => d.message);
+  const said = (line: string) => alertsFor(`http-request ${line}`);
   assert.deepEqual(said("replace-path /a"), [
     "error detected in frontend 'f' while parsing 'http-request replace-path' rule : expects exactly 2 arguments <match-regex> and <replace-format>.",
   ]);
@@ -794,5 +797,63 @@ backend bk
   assert.match(
     said("replace-header X [ y")[0]!,
     /^error detected in frontend 'f' while parsing 'http-request replace-header' rule : regex '\[' is invalid \(/,
+  );
+});
+
+test("replace-value rewrites each comma-separated value the regex finds something in, and replace-header the whole value, on both sides, as haproxy 2.6.12 does", async () => {
+  // The server answers with a list of values and echoes the request's head as its body.
+  const srv = await headServer((head, s) => {
+    const body = head.replace(/\r\n/g, "\n");
+    s.write(
+      `HTTP/1.1 200 OK\r\nCache-Control: no-cache, private,  max-age=0\r\nX-List: a, b,c ,"d,e", f,,g\r\n` +
+        `X-Two: 1\r\nX-Two: 2, 3\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+  });
+  cleanup.push(srv.close);
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request replace-value X-Forwarded-For ^192\\.168\\.(.*)$ 172.16.\\1
+  http-request replace-value X-Q ^(.*)$ (\\1)
+  http-request replace-header X-H ^b ok-%[req.hdr_cnt(x-h)]
+  http-response replace-value X-List ^(.*)$ [\\1] if { res.hdr(x-path) -m found } || TRUE
+  http-response replace-value Cache-Control ^private$ public
+  http-response replace-value X-Two ^(.)$ <\\1>-%[res.hdr_cnt(x-two)]
+  default_backend bk
+backend bk
+  http-response replace-header X-Two ^2(.*)$ {2\\1}
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(q.stop);
+  const res = await exchange(
+    q.port,
+    "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 192.168.10.1, 192.168.13.24,10.0.0.37 , 192.168.1.1\r\n" +
+      'X-Q: "a,b\\",c" , d,\r\nX-H: a\r\nX-H: b, c\r\nConnection: close\r\n\r\n',
+  );
+  const [head, body] = res.split("\r\n\r\n");
+  // The bytes haproxy 2.6.12 sent with the same rules (its header names in lower case). A replaced value
+  // loses the blanks around it, the others keep theirs; the backend's rule runs before the frontend's,
+  // and hdr_cnt counts values.
+  assert.match(head!, /\r\nCache-Control: no-cache,public, {2}max-age=0\r\n/);
+  assert.match(head!, /\r\nX-List: \[a\],\[b\],\[c\],\["d,e"\],\[f\],\[\],\[g\]\r\n/);
+  assert.match(head!, /\r\nX-Two: <1>-3\r\nX-Two: \{2, 3\}\r\n/);
+  assert.match(body!, /\nX-Forwarded-For: 172\.16\.10\.1,172\.16\.13\.24,10\.0\.0\.37 ,172\.16\.1\.1\n/);
+  assert.match(body!, /\nX-Q: \("a,b\\",c"\),\(d\),\(\)\n/);
+  assert.match(body!, /\nX-H: a\nX-H: ok-3\n/);
+  assert.deepEqual(alertsFor("http-response replace-value X a"), [
+    "error detected in frontend 'f' while parsing 'http-response replace-value' rule : expects exactly 3 arguments.",
+  ]);
+  assert.deepEqual(alertsFor('http-request replace-value X "" b'), [
+    "error detected in frontend 'f' while parsing 'http-request replace-value' rule : expects exactly 3 arguments.",
+  ]);
+  assert.deepEqual(alertsFor("http-request replace-value X a b c"), [
+    "'http-request replace-value' expects either 'if' or 'unless' followed by a condition but found 'c'.",
+  ]);
+  assert.deepEqual(alertsFor("http-response replace-header X a %[req.hdr(x)]"), [
+    "error detected in frontend 'f' while parsing 'http-response replace-header' rule : sample fetch <req.hdr(x)]> may not be reliably used here because it needs 'HTTP request headers' which is not available here.",
+  ]);
+  assert.match(
+    alertsFor("http-response replace-value X ( b")[0]!,
+    /^error detected in frontend 'f' while parsing 'http-response replace-value' rule : regex '\(' is invalid \(/,
   );
 });
