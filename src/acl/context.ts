@@ -1,4 +1,5 @@
 import type { HttpHead } from "../http/message.js";
+import type { Vars } from "./vars.js";
 
 /** What a sample fetch can see of one transaction. The proxy fills one per stream and reuses it. */
 export interface SampleContext {
@@ -20,6 +21,8 @@ export interface SampleContext {
   inspect?: Inspection;
   /** The transaction's line is being logged: its messages are gone, haproxy keeps only the method. */
   ended?: boolean;
+  /** The stream's variables; undefined where there are none (a health check). */
+  vars?: Vars;
   /** The stream's unique id (the frontend's unique-id-format), made on first use; undefined without one. */
   uniqueId?(): string | undefined;
 }

@@ -9,6 +9,7 @@ import { parseIpv4Prefix, parseIpv6 } from "./ip.js";
 import { Sample, T, readIntBytes } from "./sample.js";
 import { pathEnd, pathStart } from "./uri.js";
 import { NOT_TLS, TOO_SHORT, tlsHelloType, tlsServerName } from "./tls-hello.js";
+import { parseVarName, type VarRef } from "./vars.js";
 
 export type MatchName =
   | "found"
@@ -46,6 +47,8 @@ interface Keyword {
   acl: boolean;
   /** Where its sample exists (FetchUse). */
   use: FetchUse;
+  /** Why its arguments cannot be taken (haproxy's "invalid args"), or undefined. */
+  check?: (args: Arg[]) => string | undefined;
   make: Maker;
 }
 
@@ -326,6 +329,7 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
                 : "str",
       acl: k.acl ?? !n.includes("."),
       use: k.use ?? "any",
+      check: k.check,
       make: k.use === "req" ? requestOnly(k.make) : k.make,
     });
 }
@@ -477,6 +481,41 @@ def(["srv_name"], { use: "be", out: T.Str, acl: false, make: strFetch((ctx) => c
 def(["unique-id"], { out: T.Str, acl: false, make: strFetch((ctx) => ctx.uniqueId?.()) });
 def(["always_true"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });
 def(["always_false"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(false) });
+// Constants. str's ACLs match as strings, int's as integers.
+def(["str"], {
+  use: "conn",
+  args: ["str"],
+  min: 1,
+  out: T.Str,
+  acl: false,
+  make: (args) => single((_ctx, smp) => (smp.setStr(String(args[0])), true)),
+});
+def(["int"], {
+  use: "conn",
+  args: ["int"],
+  min: 1,
+  out: T.Int,
+  acl: false,
+  make: (args) => single((_ctx, smp) => (smp.setInt(Number(args[0])), true)),
+});
+// A variable has the type it was stored with: an ACL must say how to match it.
+def(["var"], {
+  use: "conn",
+  args: ["str", "str"],
+  min: 1,
+  out: T.Str,
+  match: undefined,
+  acl: false,
+  check: (args) => {
+    const ref = parseVarName(String(args[0]));
+    return typeof ref === "string" ? ref : undefined;
+  },
+  make: (args) => {
+    const ref = parseVarName(String(args[0])) as VarRef;
+    const def = args[1] === undefined ? undefined : String(args[1]);
+    return single((ctx, smp) => ctx.vars !== undefined && ctx.vars.get(ref, smp, def));
+  },
+});
 // In mode tcp it waits: no sample until the inspection is final.
 def(["wait_end"], {
   use: "conn",
@@ -597,15 +636,16 @@ export function parseFetch(expr: string, where: Where, iterate: boolean): Parsed
     const close = expr.indexOf(")", i);
     if (close < 0) throw new ConfigError(`${desc} : expected ')'${tail}`, where);
     const inner = expr.slice(i + 1, close);
-    const words = inner === "" ? [] : inner.split(",");
-    if (words.length > kw.args.length) {
-      let pos = i + 1;
-      for (let k = 0; k < kw.args.length; k++) pos += words[k]!.length + 1;
-      const at = kw.args.length === 0 ? i + 1 : pos - 1;
-      throw new ConfigError(`${desc} : expected ')' before '${expr.slice(at, close + 1)}'${tail}`, where);
-    }
-    words.forEach((w, k) => {
+    // Empty parentheses hold one empty argument for a keyword that needs one.
+    const words = inner === "" ? (kw.min > 0 ? [""] : []) : inner.split(",");
+    // Each argument is read in turn, as haproxy does: a bad one is found before there are too many.
+    words.slice(0, kw.args.length).forEach((w, k) => {
       if (kw.args[k] === "int") {
+        if (w === "" && k < kw.min)
+          throw new ConfigError(
+            `${desc} : expected type 'integer' at position ${k + 1}, but got nothing${tail}`,
+            where,
+          );
         if (w === "") return void args.push(0);
         if (!/^[-+]?\d+$/.test(w))
           throw new ConfigError(
@@ -615,6 +655,12 @@ export function parseFetch(expr: string, where: Where, iterate: boolean): Parsed
         args.push(parseInt(w, 10));
       } else args.push(w);
     });
+    if (words.length > kw.args.length) {
+      let pos = i + 1;
+      for (let k = 0; k < kw.args.length; k++) pos += words[k]!.length + 1;
+      const at = kw.args.length === 0 ? i + 1 : pos - 1;
+      throw new ConfigError(`${desc} : expected ')' before '${expr.slice(at, close + 1)}'${tail}`, where);
+    }
     i = close + 1;
   }
   if (args.length < kw.min)
@@ -622,6 +668,8 @@ export function parseFetch(expr: string, where: Where, iterate: boolean): Parsed
       `${desc} : missing arguments (got ${args.length}/${kw.min}), type '${kw.args[args.length] === "int" ? "integer" : "string"}' expected${tail}`,
       where,
     );
+  const invalid = kw.check?.(args);
+  if (invalid !== undefined) throw new ConfigError(`invalid args in ${desc} : ${invalid}${tail}`, where);
   let impl = kw.make(args, iterate);
   let out = kw.out;
   let match = kw.match;
@@ -670,11 +718,19 @@ function convert(inner: FetchImpl, lower: boolean): FetchImpl {
 }
 
 /**
- * What a parseFetch error says of the fetch alone: its messages are worded for ACLs, haproxy's sample
- * expressions' name the problem only (`unknown fetch method 'x'`).
+ * A parseFetch error as haproxy's sample expressions word it: without the ACL expression it came
+ * from, a keyword named as a fetch method (`fetch method 'int' : failed to parse 'x' as type 'integer'
+ * at position 1`, `unknown fetch method 'x'`).
  */
 export const fetchReason = (message: string): string =>
-  message.replace(/^(fetch method|ACL keyword) '[^']*' : /, "").replace(/ in ACL expression '.*'\.$|\.$/, "");
+  message
+    .replace(
+      /^ACL keyword '([^']*)' : missing comma after fetch keyword\.$/,
+      "missing comma after fetch keyword '$1'",
+    )
+    .replace(/^ACL keyword '[^']*' : (?=unknown converter)/, "")
+    .replace(/^ACL keyword '/, "fetch method '")
+    .replace(/ in ACL expression '.*'\.$|\.$/, "");
 
 /** Whether `name` is a fetch keyword this build knows. */
 export const isFetch = (name: string): boolean => KW.has(name);

@@ -88,6 +88,9 @@ const SOURCE: Partial<Record<FetchUse, string>> = {
   buffer: "request buffer",
 };
 
+/** What haproxy calls a sample's source in its messages. */
+export const sourceName = (use: FetchUse): string | undefined => SOURCE[use];
+
 /** haproxy's refusal of a sample whose source a format cannot reach. */
 export const unavailable = (rest: string, use: FetchUse): string =>
   `sample fetch <${rest}> may not be reliably used here because it needs '${SOURCE[use]}' which is not available here`;

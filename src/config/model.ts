@@ -153,7 +153,17 @@ export type HttpRequestAction =
   | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }
   /** The path, the path and query, or the whole request-target, matched and replaced whole. */
   | { kind: "replace-path" | "replace-pathq" | "replace-uri"; regex: string; replace: string }
-  | { kind: "set-path" | "set-method" | "set-uri" | "set-query"; value: string };
+  | { kind: "set-path" | "set-method" | "set-uri" | "set-query"; value: string }
+  | VarAction;
+
+/**
+ * `set-var(scope.name[,cond...]) EXPR`, `set-var-fmt(...) FORMAT`, `unset-var(scope.name)`: `name` as
+ * written (`txn.host`), `cond` set-var's conditions as flags.
+ */
+export type VarAction =
+  | { kind: "set-var"; name: string; cond: number; expr: string }
+  | { kind: "set-var-fmt"; name: string; cond: number; value: string }
+  | { kind: "unset-var"; name: string };
 
 export interface HttpRule<A> {
   action: A;
@@ -166,7 +176,8 @@ export type HttpResponseAction =
   | ({ kind: "deny" } & ReplySpec)
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
-  | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string };
+  | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }
+  | VarAction;
 
 export interface UseBackend {
   backend: string;

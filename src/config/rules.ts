@@ -6,12 +6,15 @@ import type {
   HttpRequestAction,
   HttpResponseAction,
   ReplySpec,
+  VarAction,
   Where,
 } from "./model.js";
 import type { ErrorFile } from "../http/errorfile.js";
 import { HAPROXY_PAGES } from "../http/errors.js";
 import { wireText } from "../http/chars.js";
-import { compileLogFormat } from "../acl/log-format.js";
+import { compileLogFormat, sourceName } from "../acl/log-format.js";
+import { fetchReason, parseFetch } from "../acl/fetch.js";
+import { CONDITIONS, parseVarName } from "../acl/vars.js";
 import { ConfigError } from "./errors.js";
 import { atol } from "./c-numbers.js";
 
@@ -375,8 +378,75 @@ const replaceHeader = (
   return { kind, name: args[0]!, regex: args[1]!, replace: args[2]! };
 };
 
+const VAR_ACTIONS = "Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'";
+
+/** An action word that haproxy hands to its variables' parser (it matches them by prefix). */
+const isVarAction = (kw: string): boolean => kw.startsWith("set-var") || kw.startsWith("unset-var");
+
+/**
+ * `set-var(scope.name[,cond...]) EXPR`, `set-var-fmt(...) FORMAT` or `unset-var(scope.name)`, checked
+ * in haproxy's order: the parentheses, the conditions, the name, then the expression or format.
+ */
+function varAction(
+  kw: string,
+  args: string[],
+  side: "request" | "response",
+  r: RuleReporter,
+): VarAction | string {
+  const rule = `http-${side} ${kw}`;
+  const fail = (m: string): string => ruleError(r, rule, m);
+  const kind = kw.startsWith("set-var-fmt")
+    ? "set-var-fmt"
+    : kw.startsWith("set-var")
+      ? "set-var"
+      : "unset-var";
+  const open = kind.length;
+  if (kw[open] !== "(") return fail(`invalid or incomplete action '${kw}'. ${VAR_ACTIONS}`);
+  if (!kw.endsWith(")")) return fail(`incomplete argument after action '${kw}'. ${VAR_ACTIONS}`);
+  const inner = kw.slice(open + 1, -1);
+  const comma = inner.indexOf(",");
+  const text = comma < 0 ? inner : inner.slice(0, comma);
+  const conds = comma < 0 ? [] : inner.slice(comma + 1).split(",");
+  if (kind === "unset-var" && conds.length > 0 && conds[0] !== "")
+    return fail(
+      `unset-var does not expect parameters after the variable name. Only "set-var" and "set-var-fmt" manage conditions`,
+    );
+  let cond = 0;
+  // An empty condition ends the list, as in haproxy.
+  for (const c of conds) {
+    if (c === "") break;
+    const flag = CONDITIONS.get(c);
+    if (flag === undefined) return fail(`unknown condition "${c}"`);
+    cond |= flag;
+  }
+  const ref = parseVarName(text, kw.slice(open + 1 + text.length));
+  if (typeof ref === "string") return fail(ref);
+  const name = text;
+  if (kind === "unset-var") return args.length > 0 ? unexpected(rule, args[0]!) : { kind, name };
+  if (args.length > 1) return unexpected(rule, args[1]!);
+  const arg = args[0] ?? "";
+  if (kind === "set-var-fmt") {
+    const bad = logFormatProblem(arg, side);
+    return bad === undefined ? { kind, name, cond, value: arg } : fail(bad);
+  }
+  if (arg === "") return fail("missing fetch method");
+  let use;
+  try {
+    use = parseFetch(arg, { file: "", line: 0 }, false).kw.use;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return fail(fetchReason(e.message));
+  }
+  if ((side === "request" && use === "res") || (side === "response" && use === "req"))
+    return fail(
+      `fetch method '${kw}' extracts information from '${sourceName(use)}', none of which is available here`,
+    );
+  return { kind, name, cond, expr: arg };
+}
+
 export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRequestAction | string {
   const [kw, ...args] = words;
+  if (kw !== undefined && isVarAction(kw)) return varAction(kw, args, "request", r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-request allow", args[0]!) : { kind: "allow" };
@@ -421,12 +491,13 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var)`;
   }
 }
 
 export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {
   const [kw, ...args] = words;
+  if (kw !== undefined && isVarAction(kw)) return varAction(kw, args, "response", r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-response allow", args[0]!) : { kind: "allow" };
@@ -445,6 +516,6 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
     case "replace-value":
       return replaceHeader(kw, args, `http-response ${kw}`, r);
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-var, set-var-fmt, unset-var)`;
   }
 }

@@ -1,8 +1,18 @@
 // Compiled http-request / http-response rules and their evaluation, in declaration order.
-import type { HttpRequestAction, HttpResponseAction, HttpRule, Proxy, ReplySpec } from "../config/model.js";
+import type {
+  HttpRequestAction,
+  HttpResponseAction,
+  HttpRule,
+  Proxy,
+  ReplySpec,
+  VarAction,
+} from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
 import { compileLogFormat, formatFor, type LogFormat } from "../acl/log-format.js";
+import { parseFetch, type FetchImpl } from "../acl/fetch.js";
+import { Sample } from "../acl/sample.js";
+import { parseVarName, type VarRef } from "../acl/vars.js";
 import { logFormatArgument, type RedirectAction } from "../config/rules.js";
 import type { SampleContext } from "../acl/context.js";
 import { pathStart } from "../acl/uri.js";
@@ -21,6 +31,10 @@ export interface CompiledRule<A> {
   format?: LogFormat;
   /** A reply's parts built for each request: its `lf-string` body, its `hdr` lines. */
   reply?: { body: LogFormat | undefined; hdrs: { name: string; value: LogFormat }[] };
+  /** set-var's, set-var-fmt's and unset-var's variable. */
+  ref?: VarRef;
+  /** set-var's sample expression. */
+  fetch?: FetchImpl;
 }
 
 /** What the request rules decided: go on, or answer the client now. */
@@ -59,7 +73,10 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     // Checked as the rule was read.
     const regex = "regex" in a ? new RegExp(a.regex) : undefined;
     const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
-    return { action: a, cond, regex, format, reply };
+    // Checked as the rule was read.
+    const ref = isVarAction(a) ? (parseVarName(a.name) as VarRef) : undefined;
+    const fetch = a.kind === "set-var" ? parseFetch(a.expr, r.where, false).impl : undefined;
+    return { action: a, cond, regex, format, reply, ref, fetch };
   });
 }
 
@@ -94,6 +111,11 @@ export function evalRequestRules(
         const location = redirectLocation(a, target, ctx.req);
         return { kind: "redirect", status: a.code, location, cookie: a.cookie };
       }
+      case "set-var":
+      case "set-var-fmt":
+      case "unset-var":
+        setVar(a, r, ctx);
+        break;
       case "set-method":
       case "set-path":
       case "set-uri":
@@ -140,10 +162,29 @@ export function evalResponseRules(
     const a = r.action;
     if (a.kind === "allow") return CONTINUE;
     if (a.kind === "deny") return r.reply ? builtReply(a, r.reply, ctx) : a;
+    if (isVarAction(a)) {
+      setVar(a, r, ctx);
+      continue;
+    }
     editHeaders(a, r, ctx, ctx.res!, edits);
     if (!ctx.reparse(edits)) return REWRITE_FAILED;
   }
   return CONTINUE;
+}
+
+const isVarAction = (a: HttpRequestAction | HttpResponseAction): a is VarAction =>
+  a.kind === "set-var" || a.kind === "set-var-fmt" || a.kind === "unset-var";
+
+const varSample = new Sample();
+
+/** A variable's rule: a sample expression that finds nothing sets nothing; a format is a string. */
+function setVar(a: VarAction, r: CompiledRule<unknown>, ctx: SampleContext): void {
+  const vars = ctx.vars;
+  if (!vars) return;
+  if (a.kind === "unset-var") return vars.unset(r.ref!);
+  if (a.kind === "set-var-fmt") varSample.setStr(formatFor(r.format!, ctx));
+  else if (!r.fetch!.first(ctx, varSample)) return;
+  vars.set(r.ref!, varSample, a.cond);
 }
 
 /** What a reply's `hdr` lines come to for a request. */

@@ -20,6 +20,7 @@ import { Listener, type SockAddr } from "../util/tcp-socket.js";
 import { HealthChecks } from "../check/index.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
+import type { VarMap } from "../acl/vars.js";
 
 export interface Counters {
   badRequests: number;
@@ -57,6 +58,8 @@ function defaultMaxconn(): number {
 
 export class Runtime {
   readonly global: Global;
+  /** The `proc` variables: the process's, which a reload starts afresh, as a new haproxy process does. */
+  readonly procVars: VarMap = new Map();
   readonly backends = new Map<string, RtBackend>();
   readonly frontends: RtFrontend[] = [];
   readonly counters: Counters = {

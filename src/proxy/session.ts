@@ -50,6 +50,7 @@ import {
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
 import { Fifo } from "../util/fifo.js";
+import { Vars } from "../acl/vars.js";
 import type { ClientSocket } from "./client-socket.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
@@ -109,6 +110,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   inspect: Inspection | undefined = undefined;
   /** While the transaction's line is written: its messages count as gone. */
   ended = false;
+  readonly vars: Vars;
   /** Its place in a backend's queue while waiting for a server: a new one for each wait. */
   private ticket: Waiter | undefined;
 
@@ -160,6 +162,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.dst = local.address ?? "";
     this.dstPort = local.port ?? 0;
     this.feName = fe.name;
+    this.vars = new Vars(rt.procVars);
     const rec = this.rec;
     rec.clientIp = this.src;
     rec.clientPort = this.srcPort;
@@ -525,6 +528,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private startTransaction(): void {
     edits.reset();
+    this.vars.newTransaction();
     this.persistRule = undefined;
     // haproxy normalizes a target's default port as it parses: captures and rules see every Host
     // with the target's host.
@@ -937,6 +941,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private reply(status: number, answer: Answer, cause: TermCause, phase: TermPhase): void {
     if (this.phase === Phase.Closed) return;
+    // As for a server's response, the request's variables are gone.
+    this.vars.responseStarts();
     // In mode tcp there is no request to answer: the connection just closes, as haproxy's does,
     // after reading what the client sent (a FIN, not an RST: the close lingers).
     if (!this.http) {
@@ -1000,6 +1006,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * answers, with the proxy's page for the status, and the connection closes.
    */
   private refuseAfterHead(status: number, cause: TermCause, phase: TermPhase): void {
+    this.vars.responseStarts();
     const answer = this.errorAnswer(status);
     this.replyAndClose(
       status,
@@ -1602,6 +1609,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The backend's, then the frontend's http-response rules; their header edits wait in `edits`. */
   private responseVerdict(): Verdict {
     edits.reset();
+    this.vars.responseStarts();
     const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : NO_RULES;
     if (this.fe.responseRules.length === 0 && beRules.length === 0) return CONTINUE;
     const v = evalResponseRules(beRules, this, edits);
