@@ -10,6 +10,8 @@ import { Sample, T, readIntBytes } from "./sample.js";
 import { pathEnd, pathStart } from "./uri.js";
 import { NOT_TLS, TOO_SHORT, tlsHelloType, tlsServerName } from "./tls-hello.js";
 import { parseVarName, type VarRef } from "./vars.js";
+import { readArgs, type Arg } from "./args.js";
+import { CONVERTERS, castFor, type Converter } from "./converters.js";
 
 export type MatchName =
   | "found"
@@ -33,7 +35,6 @@ export interface FetchImpl {
   next(ctx: SampleContext, smp: Sample): boolean;
 }
 
-type Arg = string | number;
 type Maker = (args: Arg[], iterate: boolean) => FetchImpl;
 
 interface Keyword {
@@ -617,63 +618,53 @@ export interface ParsedFetch {
   out: T;
   /** The default match method: the keyword's, or a converter's output's. */
   match: MatchName | undefined;
+  /** Where the expression ends in the text parsed. */
+  end: number;
 }
 
-const CONVERTERS = new Set(["lower", "upper"]);
+/** What haproxy's sample parser takes as a keyword's characters. */
+const isIdChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9._\-+:]/.test(c);
 
-/** Parses `name(args),conv,...` and builds the fetch; `iterate` is true for ACLs. */
-export function parseFetch(expr: string, where: Where, iterate: boolean): ParsedFetch {
+/** The end of the keyword starting at `from`. */
+function idEnd(text: string, from: number): number {
+  let i = from;
+  while (isIdChar(text[i])) i++;
+  return i;
+}
+
+/**
+ * Parses `name(args),conv,...` and builds the fetch; `iterate` is true for ACLs. `open`: the
+ * expression is the start of `expr` (a log-format's `%[` onwards), and ends where its last term
+ * does, as haproxy's sample parser ends it; `hdr` is then the response's on the response side.
+ */
+export function parseFetch(
+  expr: string,
+  where: Where,
+  iterate: boolean,
+  open?: { responseSide: boolean },
+): ParsedFetch {
   let i = 0;
-  while (i < expr.length && expr[i] !== "(" && expr[i] !== ",") i++;
+  if (open) i = idEnd(expr, 0);
+  else while (i < expr.length && expr[i] !== "(" && expr[i] !== ",") i++;
   const name = expr.slice(0, i);
-  const kw = KW.get(name);
+  if (open && name === "") throw new ConfigError("missing fetch method", where);
+  const kw = KW.get(open?.responseSide && name === "hdr" ? "res.hdr" : name);
   if (kw === undefined)
     throw new ConfigError(`unknown fetch method '${name}' in ACL expression '${expr}'.`, where);
   const desc = kw.acl ? `ACL keyword '${name}'` : `fetch method '${name}'`;
   const tail = kw.acl ? "." : ` in ACL expression '${expr}'.`;
-  const args: Arg[] = [];
-  if (expr[i] === "(") {
-    const close = expr.indexOf(")", i);
-    if (close < 0) throw new ConfigError(`${desc} : expected ')'${tail}`, where);
-    const inner = expr.slice(i + 1, close);
-    // Empty parentheses hold one empty argument for a keyword that needs one.
-    const words = inner === "" ? (kw.min > 0 ? [""] : []) : inner.split(",");
-    // Each argument is read in turn, as haproxy does: a bad one is found before there are too many.
-    words.slice(0, kw.args.length).forEach((w, k) => {
-      if (kw.args[k] === "int") {
-        if (w === "" && k < kw.min)
-          throw new ConfigError(
-            `${desc} : expected type 'integer' at position ${k + 1}, but got nothing${tail}`,
-            where,
-          );
-        if (w === "") return void args.push(0);
-        if (!/^[-+]?\d+$/.test(w))
-          throw new ConfigError(
-            `${desc} : failed to parse '${w}' as type 'integer' at position ${k + 1}${tail}`,
-            where,
-          );
-        args.push(parseInt(w, 10));
-      } else args.push(w);
-    });
-    if (words.length > kw.args.length) {
-      let pos = i + 1;
-      for (let k = 0; k < kw.args.length; k++) pos += words[k]!.length + 1;
-      const at = kw.args.length === 0 ? i + 1 : pos - 1;
-      throw new ConfigError(`${desc} : expected ')' before '${expr.slice(at, close + 1)}'${tail}`, where);
-    }
-    i = close + 1;
-  }
-  if (args.length < kw.min)
-    throw new ConfigError(
-      `${desc} : missing arguments (got ${args.length}/${kw.min}), type '${kw.args[args.length] === "int" ? "integer" : "string"}' expected${tail}`,
-      where,
-    );
+  const read = readArgs(expr, i, kw.args, kw.min);
+  if ("error" in read) throw new ConfigError(`${desc} : ${read.error}${tail}`, where);
+  const args = read.args;
+  i = read.end;
   const invalid = kw.check?.(args);
   if (invalid !== undefined) throw new ConfigError(`invalid args in ${desc} : ${invalid}${tail}`, where);
   let impl = kw.make(args, iterate);
   let out = kw.out;
   let match = kw.match;
   while (i < expr.length) {
+    // An open expression ends at the first character that continues no term.
+    if (open && expr[i] !== ",") break;
     // A sample fetch's messages are haproxy's sample parser's: they name no method first.
     if (expr[i] !== ",")
       throw new ConfigError(
@@ -682,38 +673,36 @@ export function parseFetch(expr: string, where: Where, iterate: boolean): Parsed
           : `missing comma after fetch keyword '${name}'${tail}`,
         where,
       );
+    if (open) while (expr[i + 1] === ",") i++;
     let j = i + 1;
-    while (j < expr.length && expr[j] !== ",") j++;
-    const conv = expr.slice(i + 1, j);
-    if (!CONVERTERS.has(conv))
-      throw new ConfigError(
-        kw.acl ? `${desc} : unknown converter '${conv}'.` : `unknown converter '${conv}'${tail}`,
-        where,
-      );
-    impl = convert(impl, conv === "lower");
-    out = T.Str;
-    match = "str";
-    i = j;
+    if (open) j = idEnd(expr, j);
+    else while (j < expr.length && expr[j] !== "," && expr[j] !== "(") j++;
+    const cname = expr.slice(i + 1, j);
+    const conv = CONVERTERS.get(cname);
+    // An ACL keyword's message names it, and ends with two dots.
+    const convError = (m: string) => new ConfigError(kw.acl ? `${desc} : ${m}..` : `${m}${tail}`, where);
+    if (conv === undefined) throw convError(`unknown converter '${cname}'`);
+    const cread = readArgs(expr, j, conv.args, conv.min);
+    if ("error" in cread)
+      throw convError(`invalid arg ${cread.pos + 1} in converter '${cname}' : ${cread.error}`);
+    const bad = conv.check?.(cread.args);
+    if (bad !== undefined) throw convError(`invalid args in converter '${cname}' : ${bad}`);
+    impl = converted(impl, conv, conv.make(cread.args));
+    out = conv.out;
+    match = out === T.Int ? "int" : out === T.Bool ? "bool" : "str";
+    i = cread.end;
   }
-  return { name, kw, impl, out, match };
+  return { name, kw, impl, out, match, end: i };
 }
 
-function convert(inner: FetchImpl, lower: boolean): FetchImpl {
-  const conv = (smp: Sample): void => {
-    const s = smp.getStr();
-    smp.setStr(lower ? s.toLowerCase() : s.toUpperCase());
-  };
+function converted(
+  inner: FetchImpl,
+  conv: Converter,
+  apply: (smp: Sample, ctx: SampleContext) => boolean,
+): FetchImpl {
   return {
-    first(ctx, smp) {
-      if (!inner.first(ctx, smp)) return false;
-      conv(smp);
-      return true;
-    },
-    next(ctx, smp) {
-      if (!inner.next(ctx, smp)) return false;
-      conv(smp);
-      return true;
-    },
+    first: (ctx, smp) => inner.first(ctx, smp) && castFor(conv, smp) && apply(smp, ctx),
+    next: (ctx, smp) => inner.next(ctx, smp) && castFor(conv, smp) && apply(smp, ctx),
   };
 }
 
@@ -728,7 +717,7 @@ export const fetchReason = (message: string): string =>
       /^ACL keyword '([^']*)' : missing comma after fetch keyword\.$/,
       "missing comma after fetch keyword '$1'",
     )
-    .replace(/^ACL keyword '[^']*' : (?=unknown converter)/, "")
+    .replace(/^ACL keyword '[^']*' : (unknown converter .*|invalid args? .*)\.\.$/, "$1")
     .replace(/^ACL keyword '/, "fetch method '")
     .replace(/ in ACL expression '.*'\.$|\.$/, "");
 

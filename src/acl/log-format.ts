@@ -41,20 +41,17 @@ export function compileLogFormat(
         `log-format variable '${fmt.slice(i).replace(/^(%\{[^}]*\}|%)([A-Za-z]*).*$/s, "$1$2")}' is not supported by sluice yet; only %[...] sample expressions and %% are`,
       );
     const rest = fmt.slice(i + 2);
-    const close = fmt.indexOf("]", i + 2);
-    if (close < 0) fail(`missing ']' after '${rest}'`);
-    let expr = fmt.slice(i + 2, close);
     // As a sample fetch (not an ACL keyword), hdr reads the headers of the message at hand.
-    if (side === "response") expr = expr.replace(/^hdr(?=\(|,|$)/, "res.hdr");
-    const parsed = sampleExpression(expr, rest);
-    if (typeof parsed === "string") fail(parsed);
-    const use = parsed.kw.use;
+    const sample = sampleExpression(rest, side === "response");
+    if (typeof sample === "string") fail(sample);
+    const use = sample.parsed.kw.use;
     if ((side === "request" && use === "res") || (side === "response" && use === "req"))
       fail(unavailable(rest, use));
+    if (sample.unclosed !== undefined) fail(sample.unclosed);
     if (text !== "") parts.push(text);
     text = "";
-    parts.push(parsed.impl);
-    i = close;
+    parts.push(sample.parsed.impl);
+    i += 2 + sample.close;
   }
   if (parts.length === 0) return text;
   if (text !== "") parts.push(text);
@@ -67,18 +64,31 @@ export function compileLogFormat(
 }
 
 /**
- * A `%[...]` expression (`rest`: the format from it on, as haproxy's messages quote it): the fetch
- * and its converters, or haproxy's reason for refusing it.
+ * The `%[...]` expression that `rest` (a format from after its `%[`) starts with: the fetch and its
+ * converters, and where its `]` is; or haproxy's reason for refusing it. As in haproxy, the
+ * expression ends where its last term does, and a `]` must follow: `unclosed` says why there is
+ * none, which haproxy reports after its checks of the sample. `responseSide`: `hdr` is the
+ * response's.
  */
-export function sampleExpression(expr: string, rest: string): ParsedFetch | string {
-  const why = (m: string): string => `failed to parse sample expression <${rest}> : ${m}`;
-  if (expr === "") return why("missing fetch method");
+export function sampleExpression(
+  rest: string,
+  responseSide = false,
+): { parsed: ParsedFetch; close: number; unclosed?: string } | string {
+  let parsed: ParsedFetch;
   try {
-    return parseFetch(expr, { file: "", line: 0 }, false);
+    parsed = parseFetch(rest, { file: "", line: 0 }, false, { responseSide });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return why(fetchReason(e.message));
+    return `failed to parse sample expression <${rest}> : ${fetchReason(e.message)}`;
   }
+  const close = parsed.end;
+  const c = close < rest.length ? rest[close]! : undefined;
+  if (c === "]") return { parsed, close };
+  const unclosed =
+    c !== undefined && c >= " " && c <= "~"
+      ? `expected ']' after '${rest.slice(0, close)}', but found '${c}'`
+      : `missing ']' after '${rest}'`;
+  return { parsed, close, unclosed };
 }
 
 /** What a sample's source is called when a format cannot use it. */

@@ -49,7 +49,7 @@ export class Sample {
       this.str = this.buf.toString("latin1", this.bs, this.be);
       return this.str;
     }
-    this.str = this.type === T.Bool ? (this.num ? "1" : "0") : String(this.num);
+    this.str = this.type === T.Bool ? (this.num ? "1" : "0") : intText(this.num);
     return this.str;
   }
 
@@ -68,6 +68,15 @@ export class Sample {
     return readIntStr(this.getStr());
   }
 }
+
+/**
+ * haproxy's integers are 64-bit, a result past them capped at LLONG_MAX or LLONG_MIN; here (exact to
+ * 2^53) both bounds are 2^63 in size, and print as haproxy's.
+ */
+export const INT_LIMIT = 2 ** 63;
+
+const intText = (n: number): string =>
+  n >= INT_LIMIT ? "9223372036854775807" : n <= -INT_LIMIT ? "-9223372036854775808" : String(n);
 
 /** haproxy's read_int64 on a string cast: optional sign, leading digits, stops at anything else. */
 export function readIntStr(s: string): number | undefined {

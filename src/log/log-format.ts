@@ -239,13 +239,11 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
     if (literal !== "") parts.push(literal);
     literal = "";
     if (fmt[j] === "[") {
-      const close = fmt.indexOf("]", j);
       const rest = fmt.slice(j + 1);
-      if (close < 0) return fail(`missing ']' after '${rest}'`);
-      const smp = sampleVariable(fmt.slice(j + 1, close), rest, o, quote);
+      const smp = sampleVariable(rest, o, quote);
       if (typeof smp === "string") return fail(smp);
-      parts.push(smp);
-      i = close;
+      parts.push(smp.variable);
+      i = j + 1 + smp.close;
       continue;
     }
     let k = j;
@@ -304,9 +302,14 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
  * any request head (a bad request, a timeout) without a stream, so only the connection's samples
  * are there then. A unique id writes what it finds, never quoted, and nothing for a missing sample.
  */
-function sampleVariable(expr: string, rest: string, o: LineOptions, quote: boolean): Variable | string {
-  const parsed = sampleExpression(expr, rest);
-  if (typeof parsed === "string") return parsed;
+function sampleVariable(
+  rest: string,
+  o: LineOptions,
+  quote: boolean,
+): { variable: Variable; close: number } | string {
+  const sample = sampleExpression(rest);
+  if (typeof sample === "string") return sample;
+  const { parsed, close } = sample;
   const use = parsed.kw.use;
   const forId = o.purpose === "unique-id";
   const refused = forId
@@ -317,6 +320,7 @@ function sampleVariable(expr: string, rest: string, o: LineOptions, quote: boole
   if (refused) return unavailable(rest, use);
   if (forId && use === "buffer")
     return `sample fetch <${rest}> in a unique-id-format is not supported by sluice yet`;
+  if (sample.unclosed !== undefined) return sample.unclosed;
   const smp = new Sample();
   const read = (r: LogRecord): string => {
     const ctx = r.ctx;
@@ -325,14 +329,14 @@ function sampleVariable(expr: string, rest: string, o: LineOptions, quote: boole
       return "";
     return parsed.impl.first(ctx, smp) ? smp.getStr() : "";
   };
-  if (forId) return { value: read, quotable: false, http: false };
+  if (forId) return { variable: { value: read, quotable: false, http: false }, close };
   const value: Value = quote
     ? (r) => `"${read(r)}"`
     : (r) => {
         const v = read(r);
         return v === "" ? "-" : v;
       };
-  return { value, quotable: false, http: false };
+  return { variable: { value, quotable: false, http: false }, close };
 }
 
 /** A run of spaces in the format. */

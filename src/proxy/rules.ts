@@ -13,6 +13,7 @@ import { compileLogFormat, formatFor, type LogFormat } from "../acl/log-format.j
 import { parseFetch, type FetchImpl } from "../acl/fetch.js";
 import { Sample } from "../acl/sample.js";
 import { parseVarName, type VarRef } from "../acl/vars.js";
+import { expandReplacement } from "../acl/replacement.js";
 import { logFormatArgument, type RedirectAction } from "../config/rules.js";
 import type { SampleContext } from "../acl/context.js";
 import { pathStart } from "../acl/uri.js";
@@ -342,28 +343,6 @@ function rewriteTarget(
       return pq === undefined ? undefined : prefix + pq;
     }
   }
-}
-
-/**
- * A replace-* rule's replacement, expanded as haproxy does: `\N` is the match's group N (nothing when
- * it took no part), `\xHH` the byte HH, and `\c` any other c.
- */
-function expandReplacement(template: string, m: RegExpExecArray): string {
-  let out = "";
-  for (let i = 0; i < template.length; i++) {
-    const c = template[i]!;
-    if (c !== "\\" || i + 1 === template.length) {
-      out += c;
-      continue;
-    }
-    const next = template[++i]!;
-    if (next >= "0" && next <= "9") out += m[Number(next)] ?? "";
-    else if (next === "x" && /^[0-9a-fA-F]{2}$/.test(template.slice(i + 1, i + 3))) {
-      out += String.fromCharCode(parseInt(template.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else out += next;
-  }
-  return out;
 }
 
 function redirectLocation(a: RedirectAction, value: string, req: HttpHead): string {

@@ -38,7 +38,20 @@ const rows: [line: string, message: string | RegExp][] = [
     "req.cook(a,b) 1",
     "fetch method 'req.cook' : expected ')' before ',b)' in ACL expression 'req.cook(a,b)'.",
   ],
-  ["path,foo x", "ACL keyword 'path' : unknown converter 'foo'."],
+  ["path,foo x", "ACL keyword 'path' : unknown converter 'foo'.."],
+  [
+    "path,field(0,/) x",
+    "ACL keyword 'path' : invalid args in converter 'field' : Unexpected value 0 for index..",
+  ],
+  [
+    "path,field(x,/) x",
+    "ACL keyword 'path' : invalid arg 1 in converter 'field' : failed to parse 'x' as type 'integer' at position 1..",
+  ],
+  ["path,lower(1) x", "ACL keyword 'path' : invalid arg 1 in converter 'lower' : expected ')' before '1)'.."],
+  [
+    "path,add(x) 1",
+    "ACL keyword 'path' : invalid args in converter 'add' : expects an integer or a variable name..",
+  ],
   ["method -m int 1", "matching method 'int' cannot be used with fetch keyword 'method'."],
 ];
 
