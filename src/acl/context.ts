@@ -21,7 +21,7 @@ export interface SampleContext {
   inspect?: Inspection;
   /** The transaction's line is being logged: its messages are gone, haproxy keeps only the method. */
   ended?: boolean;
-  /** The stream's variables; undefined where there are none (a health check). */
+  /** The stream's variables; undefined in a context without a stream. */
   vars?: Vars;
   /** The stream's unique id (the frontend's unique-id-format), made on first use; undefined without one. */
   uniqueId?(): string | undefined;

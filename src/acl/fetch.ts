@@ -513,8 +513,8 @@ def(["var"], {
   },
   make: (args) => {
     const ref = parseVarName(String(args[0])) as VarRef;
-    const def = args[1] === undefined ? undefined : String(args[1]);
-    return single((ctx, smp) => ctx.vars !== undefined && ctx.vars.get(ref, smp, def));
+    const fallback = args[1] === undefined ? undefined : String(args[1]);
+    return single((ctx, smp) => ctx.vars !== undefined && ctx.vars.get(ref, smp, fallback));
   },
 });
 // In mode tcp it waits: no sample until the inspection is final.
@@ -635,20 +635,22 @@ function idEnd(text: string, from: number): number {
 /**
  * Parses `name(args),conv,...` and builds the fetch; `iterate` is true for ACLs. `open`: the
  * expression is the start of `expr` (a log-format's `%[` onwards), and ends where its last term
- * does, as haproxy's sample parser ends it; `hdr` is then the response's on the response side.
+ * does, as haproxy's sample parser ends it. `responseSide`: a sample expression of a response rule,
+ * where `hdr` is the response's.
  */
 export function parseFetch(
   expr: string,
   where: Where,
   iterate: boolean,
-  open?: { responseSide: boolean },
+  opts: { open?: boolean; responseSide?: boolean } = {},
 ): ParsedFetch {
+  const open = opts.open === true;
   let i = 0;
   if (open) i = idEnd(expr, 0);
   else while (i < expr.length && expr[i] !== "(" && expr[i] !== ",") i++;
   const name = expr.slice(0, i);
   if (open && name === "") throw new ConfigError("missing fetch method", where);
-  const kw = KW.get(open?.responseSide && name === "hdr" ? "res.hdr" : name);
+  const kw = KW.get(opts.responseSide && name === "hdr" ? "res.hdr" : name);
   if (kw === undefined)
     throw new ConfigError(`unknown fetch method '${name}' in ACL expression '${expr}'.`, where);
   const desc = kw.acl ? `ACL keyword '${name}'` : `fetch method '${name}'`;

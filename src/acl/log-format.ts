@@ -76,7 +76,7 @@ export function sampleExpression(
 ): { parsed: ParsedFetch; close: number; unclosed?: string } | string {
   let parsed: ParsedFetch;
   try {
-    parsed = parseFetch(rest, { file: "", line: 0 }, false, { responseSide });
+    parsed = parseFetch(rest, { file: "", line: 0 }, false, { open: true, responseSide });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return `failed to parse sample expression <${rest}> : ${fetchReason(e.message)}`;

@@ -82,6 +82,8 @@ export class Vars {
   private txn: VarMap | undefined;
   private reqres: VarMap | undefined;
   private reqresScope: Scope.Req | Scope.Res = Scope.Req;
+  /** No stream holds the request (haproxy could not read it): only proc and sess are there. */
+  private noStream = false;
 
   /**
    * `proc`: the process's variables. haproxy registers each `proc` name as it reads the configuration,
@@ -93,6 +95,12 @@ export class Vars {
   newTransaction(): void {
     this.txn = this.reqres = undefined;
     this.reqresScope = Scope.Req;
+    this.noStream = false;
+  }
+
+  /** A request that could not be read is logged without a stream. */
+  streamless(): void {
+    this.noStream = true;
   }
 
   /** The response begins: the request's variables are gone, the response's start empty. */
@@ -163,10 +171,11 @@ export class Vars {
       case Scope.Sess:
         return create ? (this.sess ??= new Map()) : this.sess;
       case Scope.Txn:
+        if (this.noStream) return null;
         return create ? (this.txn ??= new Map()) : this.txn;
       case Scope.Req:
       case Scope.Res:
-        if (scope !== this.reqresScope) return null;
+        if (this.noStream || scope !== this.reqresScope) return null;
         return create ? (this.reqres ??= new Map()) : this.reqres;
       case Scope.Check:
         return null;

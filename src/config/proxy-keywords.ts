@@ -893,9 +893,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (bad) return c.alert(bad);
       const problem = conditionProblem(p, s.cond);
       if (problem !== undefined)
-        return c.alert(
-          `error detected while parsing an 'http-request ${action.kind}' condition : ${problem}`,
-        );
+        return c.alert(`error detected while parsing an 'http-request ${s.head[0]}' condition : ${problem}`);
       // haproxy's order: the rule read whole, then its warnings.
       misplaced(c, p, "http-request", ["redirect", "use_backend", "use-server"]);
       placeCheck(c, p, s.cond, "http-request");
@@ -916,8 +914,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof action === "string") return c.alert(action, endsReply(action));
       const bad = logFormatError(action, "response", r);
       if (bad) return c.alert(bad);
-      if (!checkCondition(c, p, s.cond, `an 'http-response ${action.kind}' condition`, "http-response"))
-        return;
+      if (!checkCondition(c, p, s.cond, `an 'http-response ${s.head[0]}' condition`, "http-response")) return;
       p.httpResponse.push({ action, cond: s.cond, where: c.where });
     },
   },

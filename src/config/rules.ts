@@ -381,7 +381,7 @@ const replaceHeader = (
 const VAR_ACTIONS = "Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'";
 
 /** An action word that haproxy hands to its variables' parser (it matches them by prefix). */
-const isVarAction = (kw: string): boolean => kw.startsWith("set-var") || kw.startsWith("unset-var");
+const isVarKeyword = (kw: string): boolean => kw.startsWith("set-var") || kw.startsWith("unset-var");
 
 /**
  * `set-var(scope.name[,cond...]) EXPR`, `set-var-fmt(...) FORMAT` or `unset-var(scope.name)`, checked
@@ -405,7 +405,7 @@ function varAction(
   if (!kw.endsWith(")")) return fail(`incomplete argument after action '${kw}'. ${VAR_ACTIONS}`);
   const inner = kw.slice(open + 1, -1);
   const comma = inner.indexOf(",");
-  const text = comma < 0 ? inner : inner.slice(0, comma);
+  const name = comma < 0 ? inner : inner.slice(0, comma);
   const conds = comma < 0 ? [] : inner.slice(comma + 1).split(",");
   if (kind === "unset-var" && conds.length > 0 && conds[0] !== "")
     return fail(
@@ -419,9 +419,8 @@ function varAction(
     if (flag === undefined) return fail(`unknown condition "${c}"`);
     cond |= flag;
   }
-  const ref = parseVarName(text, kw.slice(open + 1 + text.length));
+  const ref = parseVarName(name, kw.slice(open + 1 + name.length));
   if (typeof ref === "string") return fail(ref);
-  const name = text;
   if (kind === "unset-var") return args.length > 0 ? unexpected(rule, args[0]!) : { kind, name };
   if (args.length > 1) return unexpected(rule, args[1]!);
   const arg = args[0] ?? "";
@@ -429,10 +428,12 @@ function varAction(
     const bad = logFormatProblem(arg, side);
     return bad === undefined ? { kind, name, cond, value: arg } : fail(bad);
   }
-  if (arg === "") return fail("missing fetch method");
+  // Text is sent as the configuration's UTF-8 bytes, as in every other rule argument.
+  const expr = wireText(arg);
+  if (!/^[A-Za-z0-9._\-+:]/.test(expr)) return fail("missing fetch method");
   let use;
   try {
-    use = parseFetch(arg, { file: "", line: 0 }, false).kw.use;
+    use = parseFetch(expr, { file: "", line: 0 }, false, { responseSide: side === "response" }).kw.use;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return fail(fetchReason(e.message));
@@ -441,12 +442,12 @@ function varAction(
     return fail(
       `fetch method '${kw}' extracts information from '${sourceName(use)}', none of which is available here`,
     );
-  return { kind, name, cond, expr: arg };
+  return { kind, name, cond, expr };
 }
 
 export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRequestAction | string {
   const [kw, ...args] = words;
-  if (kw !== undefined && isVarAction(kw)) return varAction(kw, args, "request", r);
+  if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "request", r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-request allow", args[0]!) : { kind: "allow" };
@@ -497,7 +498,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
 
 export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {
   const [kw, ...args] = words;
-  if (kw !== undefined && isVarAction(kw)) return varAction(kw, args, "response", r);
+  if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "response", r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-response allow", args[0]!) : { kind: "allow" };

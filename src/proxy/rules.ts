@@ -74,9 +74,11 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     // Checked as the rule was read.
     const regex = "regex" in a ? new RegExp(a.regex) : undefined;
     const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
-    // Checked as the rule was read.
     const ref = isVarAction(a) ? (parseVarName(a.name) as VarRef) : undefined;
-    const fetch = a.kind === "set-var" ? parseFetch(a.expr, r.where, false).impl : undefined;
+    const fetch =
+      a.kind === "set-var"
+        ? parseFetch(a.expr, r.where, false, { responseSide: side === "response" }).impl
+        : undefined;
     return { action: a, cond, regex, format, reply, ref, fetch };
   });
 }

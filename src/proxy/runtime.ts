@@ -58,7 +58,7 @@ function defaultMaxconn(): number {
 
 export class Runtime {
   readonly global: Global;
-  /** The `proc` variables: the process's, which a reload starts afresh, as a new haproxy process does. */
+  /** The `proc` variables: the process's (a new process starts without them, as a new haproxy does). */
   readonly procVars: VarMap = new Map();
   readonly backends = new Map<string, RtBackend>();
   readonly frontends: RtFrontend[] = [];

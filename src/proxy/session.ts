@@ -528,7 +528,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private startTransaction(): void {
     edits.reset();
-    this.vars.newTransaction();
     this.persistRule = undefined;
     // haproxy normalizes a target's default port as it parses: captures and rules see every Host
     // with the target's host.
@@ -1042,6 +1041,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private direct: RtServer | undefined;
 
   private acquireServer(): void {
+    // As haproxy: once a server is asked for, the request's variables are gone.
+    this.vars.responseStarts();
     const be = this.be!;
     const direct = (this.direct ??= this.persistence?.direct);
     const last = direct ? undefined : this.lastServer(be);
@@ -1609,7 +1610,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The backend's, then the frontend's http-response rules; their header edits wait in `edits`. */
   private responseVerdict(): Verdict {
     edits.reset();
-    this.vars.responseStarts();
     const beRules = this.be && this.be.px !== this.fe.px ? this.be.responseRules : NO_RULES;
     if (this.fe.responseRules.length === 0 && beRules.length === 0) return CONTINUE;
     const v = evalResponseRules(beRules, this, edits);
@@ -1910,6 +1910,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private resetTransaction(now: number): void {
+    // A request that cannot be read is logged with none of the last one's variables.
+    this.vars.newTransaction();
     const rec = this.rec;
     rec.requestTime = now;
     rec.backend = "";
@@ -2188,8 +2190,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.srvConn = !this.srv ? 0 : this.holdsSlot ? this.srv.cur : this.srvConnLeft;
     rec.persistCookie = this.cookieLetters();
     this.numbered();
-    // A request haproxy could not read has no stream, hence no id.
+    // A request haproxy could not read has no stream, hence no id and no stream's variables.
     if (!this.http || (rec.requestLine !== "" && rec.requestLine !== "<BADREQ>")) this.uniqueId();
+    else this.vars.streamless();
     this.ended = true;
     this.rt.log(this.fe, rec);
     this.ended = false;

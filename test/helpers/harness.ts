@@ -310,6 +310,12 @@ defaults
   timeout server 5s
 `;
 
+/** The alerts a frontend of DEFAULTS with this one line gets when read. */
+export const alertsFor = (line: string): string[] =>
+  parseConfig([{ name: "t.cfg", text: `${DEFAULTS}frontend f\n  bind :1\n  ${line}\n` }], {})
+    .diagnostics.filter((d) => d.level === "alert")
+    .map((d) => d.message);
+
 export interface Backend {
   name: string;
   port: number;

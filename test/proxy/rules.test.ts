@@ -19,6 +19,7 @@ import {
   waitFor,
   type Backend,
   type Proxy,
+  alertsFor,
 } from "../helpers/harness.js";
 import { parseConfig } from "../../src/config/parse.js";
 
@@ -26,12 +27,6 @@ const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
-
-/** The alerts a frontend with this one line gets when read. */
-const alertsFor = (line: string): string[] =>
-  parseConfig([{ name: "t.cfg", text: `${DEFAULTS}frontend f\n  bind :1\n  ${line}\n` }], {})
-    .diagnostics.filter((d) => d.level === "alert")
-    .map((d) => d.message);
 
 let web: Backend;
 let api: Backend;

@@ -7,13 +7,12 @@ import {
   headServer,
   Client,
   exchange,
-  DEFAULTS,
   syslogReceiver,
   loggedDefaults,
   type Proxy,
   type SyslogReceiver,
+  alertsFor,
 } from "../helpers/harness.js";
-import { parseConfig } from "../../src/config/parse.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -56,6 +55,7 @@ test("variables live in their scopes as in haproxy 2.6.12: sess across a connect
   http-request set-var(sess.n) int(2) if { var(sess.n) -m int 1 }
   http-request set-var(sess.n) int(1) if !{ var(sess.n) -m found }
   http-request set-var(txn.host) req.hdr(host)
+  http-request set-var(txn.only) str(one) if { path /p1 }
   http-request set-var(req.path) path
   http-request set-var(txn.seen) var(sess.n)
   http-request set-var-fmt(txn.fmt) "%[path]-%[var(req.path)]"
@@ -84,6 +84,7 @@ test("variables live in their scopes as in haproxy 2.6.12: sess across a connect
   http-response set-header X-Proc %[var(proc.last)]
   http-response set-header X-M %[var(txn.m)]
   http-response set-header X-U %[var(txn.u,none)]
+  http-response set-header X-Only %[var(txn.only)]
   http-response set-header X-Acl yes if { var(txn.host) -m str x }
   http-response set-header X-Int yes if { var(txn.g) -m int 3 }`);
   const c = new Client(q.port);
@@ -109,6 +110,8 @@ test("variables live in their scopes as in haproxy 2.6.12: sess across a connect
     "x-proc: /p1",
     "x-m: GET",
     "x-u: none",
+    // Set by the first request only.
+    `x-only: ${host === "x" && fmt === "/p1-/p1" ? "one" : ""}`,
   ];
   assert.deepEqual(heads[0], [...common("x", "/p1-/p1", "1"), "x-acl: yes", "x-int: yes"]);
   assert.deepEqual(heads[1], [...common("", "/unset-/unset", "2"), "x-int: yes"]);
@@ -153,11 +156,16 @@ test("an answer from the proxy ends the request's variables too: a deny, a retur
   }
 });
 
-/** The alerts a frontend with this one line gets when read. */
-const alertsFor = (line: string): string[] =>
-  parseConfig([{ name: "t.cfg", text: `${DEFAULTS}frontend f\n  bind :1\n  ${line}\n` }], {})
-    .diagnostics.filter((d) => d.level === "alert")
-    .map((d) => d.message);
+test("a request that cannot be read is logged without a stream: none of the last request's variables, no default", async () => {
+  const { q, rx } = await proxyWith(`
+  log-format "L %ST %tsc only=%[var(txn.only)] req=%[var(req.p)] d=%[var(req.p,dflt)]"
+  http-request set-var(txn.only) str(one) if { path /p1 }
+  http-request set-var(req.p) path`);
+  await exchange(q.port, "GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nBad Header\r\n\r\n");
+  // As haproxy 2.6.12 logged the two.
+  assert.equal(await rx.take(/^L 200/), "L 200 ---- only=one req=- d=-");
+  assert.equal(await rx.take(/^L 400/), "L 400 PR-- only=- req=- d=-");
+});
 
 test("variable rules and fetches are refused in haproxy 2.6.12's words", () => {
   const rule = (r: string, m: string) => `error detected in frontend 'f' while parsing '${r}' rule : ${m}.`;
@@ -248,6 +256,8 @@ test("variable rules and fetches are refused in haproxy 2.6.12's words", () => {
     "http-request set-var(txn.x,ifexists,ifgt) str(a) if TRUE",
     "http-request set-var(check.x) str(a)",
     "http-request set-var(txn.x) str()",
+    "http-request set-var(txn.x) str",
+    "http-response set-var(txn.x) hdr(x)",
     "http-request set-var(txn.x,,bogus) str(a)",
     "http-request set-header X %[var(txn.x,def)]",
   ])
