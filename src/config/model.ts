@@ -180,6 +180,7 @@ export type HttpResponseAction =
   | VarAction;
 
 export interface UseBackend {
+  /** The backend's name, or with `%[...]` in it, a log-format string that makes one per request. */
   backend: string;
   cond?: Condition;
   where: Where;

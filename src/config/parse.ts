@@ -1,7 +1,8 @@
 // Configuration text ──► typed model. Problems are collected, not thrown, so that `-c` lists them all
 // the way haproxy does; the caller refuses to start when any is an alert.
-import type { Config, Diagnostic, Global, Proxy, ProxySettings, Where } from "./model.js";
+import type { Config, Diagnostic, Global, Proxy, ProxySettings, UseBackend, Where } from "./model.js";
 import { hasBackend, hasFrontend, typeName } from "./model.js";
+import { backendNameFormat } from "./rules.js";
 import { newGlobal, newProxySettings } from "./defaults.js";
 import { tokenize, TokenizeError, type Env } from "./tokenize.js";
 import { evalCondExpr, CondExprError } from "./condexpr.js";
@@ -471,7 +472,8 @@ class ConfigParser {
       if (hasFrontend(p)) {
         if (p.defaultBackend)
           checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
-        for (const u of p.useBackends) checkBackend(u.backend, u.where, p, "use_backend");
+        for (const u of p.useBackends)
+          if (!this.dynamicName(u)) checkBackend(u.backend, u.where, p, "use_backend");
         if (p.binds.length === 0 && p.kind === "frontend")
           this.warning(
             `frontend '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`,
@@ -587,6 +589,26 @@ class ConfigParser {
     return made;
   }
 
+  /**
+   * Whether a use_backend name is made per request (a log-format string: a % in it), checked as
+   * haproxy checks it once every section is read.
+   */
+  private dynamicName(u: UseBackend): boolean {
+    if (!u.backend.includes("%")) return false;
+    try {
+      backendNameFormat(u.backend);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.diagnostics.push({
+        level: "alert",
+        where: u.where,
+        checked: true,
+        message: `failed to parse use_backend rule '${u.backend}' : ${e.message}.`,
+      });
+    }
+    return true;
+  }
+
   /** The proxy's errorfiles, and its rules' replies that name an http-errors section. */
   private errorResponses(p: Proxy): void {
     const r: Reporter = { alert: (m) => this.alert(m), warning: (m) => this.warning(m) };
@@ -625,14 +647,18 @@ class ConfigParser {
     }
   }
 
-  /** A proxy outside mode http logs tcplog lines, whatever its `option httplog` says. */
+  /**
+   * A proxy outside mode http logs tcplog lines, whatever its `option httplog` says; haproxy says so
+   * of a proxy that logs (one with a frontend), not of a backend.
+   */
   private httplogFallback(p: Proxy): void {
     if (p.logFormat !== "httplog" && p.logFormat !== "httplog-clf") return;
     p.logFormat = "tcplog";
-    this.warning(
-      `'option httplog' not usable with ${typeName(p)} (needs 'mode http'). Falling back to 'option tcplog'.`,
-      p.httplogWhere,
-    );
+    if (hasFrontend(p))
+      this.warning(
+        `'option httplog' not usable with ${typeName(p)} (needs 'mode http'). Falling back to 'option tcplog'.`,
+        p.httplogWhere,
+      );
   }
 
   /** What a proxy outside mode http ignores, with haproxy's warnings, in haproxy's order. */

@@ -848,8 +848,6 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof s === "string") return c.alert(`error detected while parsing switching rule : ${s}.`);
       if (s.head.length !== 1) return c.alert(`'use_backend' expects a backend name.`);
       const name = s.head[0]!;
-      if (name.includes("%["))
-        return c.alert(`'use_backend' with a dynamic name ('${name}') is not supported by sluice yet.`);
       if (!checkCondition(c, p, s.cond, "switching rule", "use-backend")) return;
       p.useBackends.push({ backend: name, cond: s.cond, where: c.where });
     },

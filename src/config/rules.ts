@@ -12,7 +12,7 @@ import type {
 import type { ErrorFile } from "../http/errorfile.js";
 import { HAPROXY_PAGES } from "../http/errors.js";
 import { wireText } from "../http/chars.js";
-import { compileLogFormat, sourceName } from "../acl/log-format.js";
+import { compileLogFormat, sourceName, type LogFormat } from "../acl/log-format.js";
 import { fetchReason, parseFetch } from "../acl/fetch.js";
 import { CONDITIONS, parseVarName } from "../acl/vars.js";
 import { ConfigError } from "./errors.js";
@@ -295,6 +295,16 @@ function logFormatProblem(text: string, side: "request" | "response"): string | 
     return e.message;
   }
   return undefined;
+}
+
+/**
+ * A use_backend name as a log-format string: its text when it has no sample in it (the name is then
+ * the one written), else what makes it per request. Throws a ConfigError when it cannot be compiled.
+ */
+export function backendNameFormat(name: string): LogFormat {
+  return compileLogFormat(wireText(name), "request", (m) => {
+    throw new ConfigError(m);
+  });
 }
 
 /** A redirect: `http-request redirect`, or the `redirect` keyword. */

@@ -8,9 +8,12 @@ import { compileTcpRules, type CompiledTcpRule } from "./tcp-rules.js";
 import type { ClientSocket } from "./client-socket.js";
 import type { Listener } from "../util/tcp-socket.js";
 import { compileLogLine, type LogLine } from "../log/log-format.js";
+import type { LogFormat } from "../acl/log-format.js";
+import { backendNameFormat } from "../config/rules.js";
 
+/** A use_backend rule: its backend, or the format that names one per request. */
 export interface Route {
-  backend: RtBackend;
+  backend: RtBackend | Exclude<LogFormat, string>;
   cond: Cond | undefined;
 }
 
@@ -26,6 +29,8 @@ export class RtFrontend {
   readonly tcpSession: CompiledTcpRule[];
   readonly tcpContent: CompiledTcpRule[];
   readonly routes: Route[];
+  /** Every backend by name, for names made per request. */
+  private readonly backends: Map<string, RtBackend>;
   readonly defaultBackend: RtBackend | undefined;
   /** Connections being served (feconn). */
   cur = 0;
@@ -65,10 +70,20 @@ export class RtFrontend {
       if (!b) throw new ConfigError(`Proxy '${px.name}': unable to find required backend: '${name}'.`, where);
       return b;
     };
-    this.routes = px.useBackends.map((u) => ({
-      backend: find(u.backend, u.where),
-      cond: u.cond ? compileCondition(u.cond, px.acls) : undefined,
-    }));
+    this.routes = px.useBackends.map((u) => {
+      // A name with a % in it is a format (haproxy's has more than one part then, even `%%`).
+      const format = u.backend.includes("%") ? backendNameFormat(u.backend) : undefined;
+      return {
+        backend:
+          format === undefined
+            ? find(u.backend, u.where)
+            : typeof format === "string"
+              ? () => format
+              : format,
+        cond: u.cond ? compileCondition(u.cond, px.acls) : undefined,
+      };
+    });
+    this.backends = backends;
     this.defaultBackend = px.defaultBackend ? find(px.defaultBackend.name, px.defaultBackend.where) : own;
     // 0: no frontend limit of its own; the global maxconn still applies.
     this.maxconn = px.maxconn ?? 0;
@@ -85,9 +100,16 @@ export class RtFrontend {
       : undefined;
   }
 
-  /** `use_backend` rules in order, then `default_backend`; undefined means 503. */
+  /**
+   * `use_backend` rules in order, then `default_backend`; undefined means 503. A name made per
+   * request that names no backend ends the rules, as in haproxy: the default backend it is.
+   */
   route(ctx: Parameters<Cond>[0]): RtBackend | undefined {
-    for (const r of this.routes) if (!r.cond || r.cond(ctx)) return r.backend;
+    for (const r of this.routes) {
+      if (r.cond && !r.cond(ctx)) continue;
+      if (typeof r.backend !== "function") return r.backend;
+      return this.backends.get(r.backend(ctx)) ?? this.defaultBackend;
+    }
     return this.defaultBackend;
   }
 }

@@ -602,6 +602,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (verdict.kind !== "continue") return this.answer(verdict);
     const be = this.fe.route(this);
     if (!be || be.px.disabled) return this.noBackend(be);
+    if (be.px.mode !== "http") return this.otherMode(be);
     this.be = be;
     this.beName = be.name;
     this.rec.backend = be.name;
@@ -2081,6 +2082,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private routeTcp(): void {
     const be = this.fe.route(this);
     if (!be || be.px.disabled) return this.noBackend(be);
+    if (be.px.mode !== "tcp") return this.otherMode(be);
     this.be = be;
     this.beName = be.name;
     this.rec.backend = be.name;
@@ -2109,6 +2111,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     this.rec.TR = -1;
     this.abortWith(503, "S", "C");
+  }
+
+  /**
+   * A name made per request chose a backend of the other mode (a configuration cannot name one):
+   * haproxy 2.6.12 closes an HTTP client's connection without a word and logs a 500, IR--, with no
+   * request time. (A tcp frontend's connection, which haproxy would turn into HTTP, ends so too.)
+   */
+  private otherMode(be: RtBackend): void {
+    this.beName = be.name;
+    this.rec.backend = be.name;
+    this.rec.TR = -1;
+    this.replyAndClose(500, undefined, "I", "R");
   }
 
   /**

@@ -852,3 +852,50 @@ backend bk
     /^error detected in frontend 'f' while parsing 'http-response replace-value' rule : regex '\(' is invalid \(/,
   );
 });
+
+test("use_backend with a name made per request: a backend by that name, else the default one; one of the other mode closes as haproxy 2.6.12 does", async () => {
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const q = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  use_backend %[req.hdr(x-be)] if { req.hdr(x-be) -m found }
+  use_backend bk_%[req.hdr(x-suffix)] if { req.hdr(x-suffix) -m found }
+  default_backend b
+backend b
+  http-request return status 200 content-type text/plain string "b\\n"
+backend bk_one
+  http-request return status 200 content-type text/plain string "one\\n"
+backend bt
+  mode tcp
+  server s 127.0.0.1:1
+frontend other
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain string "other\\n"
+`);
+  cleanup.push(q.stop);
+  // The header, the body served (none: closed), and the backend haproxy logged.
+  const cases: [string, string, string][] = [
+    ["X-Be: bk_one", "one\n", "bk_one"],
+    ["X-Be: nope", "b\n", "b"],
+    ["X-Suffix: one", "one\n", "bk_one"],
+    ["X-Suffix: two", "b\n", "b"],
+    ["X-Be: other", "b\n", "b"],
+    ["X-Be: bt", "", "bt"],
+  ];
+  for (const [header, body, backend] of cases) {
+    const res = await exchange(q.port, `GET / HTTP/1.1\r\nHost: x\r\n${header}\r\nConnection: close\r\n\r\n`);
+    assert.equal(res.split("\r\n\r\n")[1] ?? "", body, header);
+    const line = await rx.take(/ f [a-z_]+\/<NOSRV> /);
+    assert.match(line, new RegExp(` f ${backend}/<NOSRV> `), header);
+    if (backend === "bt") assert.match(line, / -1\/-1\/-1\/-1\/\d+ 500 0 - - IR-- /);
+  }
+  assert.deepEqual(alertsFor("use_backend %[nope]"), [
+    "failed to parse use_backend rule '%[nope]' : failed to parse sample expression <nope]> : unknown fetch method 'nope'.",
+  ]);
+  assert.deepEqual(alertsFor("use_backend %[res.hdr(x)]"), [
+    "failed to parse use_backend rule '%[res.hdr(x)]' : sample fetch <res.hdr(x)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here.",
+  ]);
+  // `%%` makes a name per request too (b%x, found or not), so nothing is checked as it is read.
+  assert.deepEqual(alertsFor("use_backend b%%x"), []);
+});
