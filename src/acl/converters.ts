@@ -6,6 +6,7 @@ import type { Arg, ArgType } from "./args.js";
 import { INT_LIMIT, Sample, T } from "./sample.js";
 import { expandReplacement } from "./replacement.js";
 import { parseVarName, type VarRef } from "./vars.js";
+import { mapConverters } from "./maps.js";
 
 /** What a converter needs its sample to be: text (binary data is text of bytes here), or an integer. */
 type In = "str" | "int";
@@ -300,6 +301,7 @@ export const CONVERTERS = new Map<string, Converter>([
   ["not", unary(T.Bool, (smp, n) => bool(smp, n === 0))],
   ["odd", unary(T.Bool, (smp, n) => bool(smp, (n & 1) !== 0))],
   ["even", unary(T.Bool, (smp, n) => bool(smp, (n & 1) === 0))],
+  ...mapConverters(),
 ]);
 
 /** Takes the sample in the type the converter needs; false when it cannot be. */

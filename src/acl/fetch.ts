@@ -713,15 +713,18 @@ function converted(
  * from, a keyword named as a fetch method (`fetch method 'int' : failed to parse 'x' as type 'integer'
  * at position 1`, `unknown fetch method 'x'`).
  */
-export const fetchReason = (message: string): string =>
-  message
+export function fetchReason(message: string): string {
+  // A converter's message in an ACL: the keyword named first, two dots after.
+  const conv = /^ACL keyword '[^']*' : (unknown converter .*|invalid args? .*)\.\.$/s.exec(message);
+  if (conv) return conv[1]!;
+  return message
     .replace(
       /^ACL keyword '([^']*)' : missing comma after fetch keyword\.$/,
       "missing comma after fetch keyword '$1'",
     )
-    .replace(/^ACL keyword '[^']*' : (unknown converter .*|invalid args? .*)\.\.$/, "$1")
     .replace(/^ACL keyword '/, "fetch method '")
     .replace(/ in ACL expression '.*'\.$|\.$/, "");
+}
 
 /** Whether `name` is a fetch keyword this build knows. */
 export const isFetch = (name: string): boolean => KW.has(name);

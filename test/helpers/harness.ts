@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parseConfig } from "../../src/config/parse.js";
 import { Runtime } from "../../src/proxy/runtime.js";
@@ -20,6 +20,13 @@ export function scratchDir(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** Writes `text` to `name` in a scratch directory; its path. */
+export function scratchFile(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
 }
 
 export interface Proxy {

@@ -3,9 +3,15 @@
 // with the same configuration (docs/haproxy-behaviour.md, "Errorfiles").
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { startProxy, exchange, Client, closedPort, DEFAULTS, scratchDir } from "../helpers/harness.js";
+import {
+  startProxy,
+  exchange,
+  Client,
+  closedPort,
+  DEFAULTS,
+  scratchDir,
+  scratchFile,
+} from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -13,11 +19,7 @@ after(async () => {
 });
 
 const dir = scratchDir("errorfile");
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const file = (name: string, text: string): string => scratchFile(dir, name, text);
 const page403 = file(
   "403.http",
   "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nX-Custom: Yes\r\n\r\nnope\n",
