@@ -3,6 +3,8 @@
 // "..."), a backslash protects a quote, a blank or itself and makes \r, \n and \t, and each argument
 // is then taken as its type says.
 
+import { readWholeInt } from "./sample.js";
+
 export type ArgType = "str" | "int";
 export type Arg = string | number;
 
@@ -46,8 +48,12 @@ export function readArgs(src: string, at: number, types: ArgType[], min: number)
       const type = types[pos]!;
       if (type === "int") {
         if (word === "") {
-          // An empty number ends the list when the mandatory ones are there.
-          if (pos >= min) break;
+          // An empty number ends the list when the mandatory ones are there, itself a 0 (none at all
+          // for empty parentheses).
+          if (pos >= min) {
+            if (pos > 0) args.push(0);
+            break;
+          }
           return { error: `expected type 'integer' at position ${pos + 1}, but got nothing`, pos };
         }
         const n = readWholeInt(word);
@@ -67,9 +73,4 @@ export function readArgs(src: string, at: number, types: ArgType[], min: number)
   const rest = src.slice(i);
   // The empty part before a missing parenthesis made one argument more.
   return { error: rest ? `expected ')' before '${rest}'` : `expected ')'`, pos: pos > 1 ? pos - 1 : pos };
-}
-
-/** An integer written whole (haproxy's read_int64 must reach the end of the word). */
-function readWholeInt(word: string): number | undefined {
-  return /^[-+]?\d*$/.test(word) ? Number(word.replace(/^\+/, "")) || 0 : undefined;
 }

@@ -3,13 +3,18 @@
 // integer it starts with) and giving one of its own type; one that fails leaves no sample.
 import type { SampleContext } from "./context.js";
 import type { Arg, ArgType } from "./args.js";
-import { INT_LIMIT, Sample, T } from "./sample.js";
+import { Sample, T, fromBig, readWholeInt, toBig } from "./sample.js";
+import { parseIpv4, parseIpv6 } from "./ip.js";
+import { lowerAscii } from "./match.js";
 import { expandReplacement } from "./replacement.js";
 import { parseVarName, type VarRef } from "./vars.js";
 import { mapConverters } from "./maps.js";
 
-/** What a converter needs its sample to be: text (binary data is text of bytes here), or an integer. */
-type In = "str" | "int";
+/**
+ * What a converter needs its sample to be: text, bytes (text of bytes here: an integer's 8
+ * big-endian, an address's 4 or 16), an integer, or an address (text that is none gives no sample).
+ */
+type In = "str" | "bin" | "int" | "ip";
 
 export interface Converter {
   args: ArgType[];
@@ -26,10 +31,14 @@ const str = (s: Sample, v: string): boolean => (s.setStr(v), true);
 const int = (s: Sample, v: number): boolean => (s.setInt(v), true);
 const bool = (s: Sample, v: boolean): boolean => (s.setInt(v ? 1 : 0, T.Bool), true);
 
-/** haproxy's 64-bit integers: a result past them is capped. */
-const MAX = INT_LIMIT;
-const MIN = -INT_LIMIT;
-const cap = (n: number): number => (n > MAX ? MAX : n < MIN ? MIN : n);
+/** An operation on haproxy's 64-bit integers, exact even at the caps its results stop at. */
+const big =
+  (f: (a: bigint, b: bigint) => bigint) =>
+  (a: number, b: number): number =>
+    fromBig(f(toBig(a), toBig(b)));
+const CAP_HI = 0x7fffffffffffffffn;
+const CAP_LO = -0x8000000000000000n;
+const clamp = (v: bigint): bigint => (v > CAP_HI ? CAP_HI : v < CAP_LO ? CAP_LO : v);
 
 /** An arithmetic operand: an integer, or a variable's value as an integer. */
 type Operand = number | VarRef;
@@ -37,16 +46,11 @@ const operandSample = new Sample();
 
 function operand(arg: Arg): Operand {
   const ref = parseVarName(String(arg));
-  return typeof ref === "string" ? readOperand(String(arg))! : ref;
-}
-
-/** An integer written whole, as check_operator wants it ("" is 0). */
-function readOperand(text: string): number | undefined {
-  return /^[-+]?\d*$/.test(text) ? Number(text.replace(/^\+/, "")) || 0 : undefined;
+  return typeof ref === "string" ? readWholeInt(String(arg))! : ref;
 }
 
 const operandCheck = (args: Arg[]): string | undefined =>
-  typeof parseVarName(String(args[0])) !== "string" || readOperand(String(args[0])) !== undefined
+  typeof parseVarName(String(args[0])) !== "string" || readWholeInt(String(args[0])) !== undefined
     ? undefined
     : "expects an integer or a variable name";
 
@@ -236,11 +240,12 @@ const trimmer =
   };
 
 export const CONVERTERS = new Map<string, Converter>([
-  ["lower", text((s) => s.toLowerCase())],
-  ["upper", text((s) => s.toUpperCase())],
+  // ASCII letters only, as C's tolower and toupper.
+  ["lower", text(lowerAscii)],
+  ["upper", text((s) => s.replace(/[a-z]+/g, (m) => m.toUpperCase()))],
   ["length", { args: [], min: 0, in: "str", out: T.Int, make: () => (smp) => int(smp, smp.strLen()) }],
-  ["hex", text(toHex)],
-  ["base64", text((s) => Buffer.from(s, "latin1").toString("base64"))],
+  ["hex", { ...text(toHex), in: "bin" }],
+  ["base64", { ...text((s) => Buffer.from(s, "latin1").toString("base64")), in: "bin" }],
   ["ltrim", { ...text(trimmer(true)), args: ["str"], min: 1 }],
   ["rtrim", { ...text(trimmer(false)), args: ["str"], min: 1 }],
   [
@@ -286,31 +291,61 @@ export const CONVERTERS = new Map<string, Converter>([
       },
     },
   ],
-  ["add", arith((a, b) => cap(a + b))],
-  ["sub", arith((a, b) => cap(a - b))],
-  ["mul", arith((a, b) => cap(a * b))],
-  // Division by zero gives the largest integer, its remainder 0.
-  ["div", arith((a, b) => (b === 0 ? MAX : cap(Math.trunc(a / b))))],
-  ["mod", arith((a, b) => (b === 0 ? 0 : a % b || 0))],
-  ["and", arith((a, b) => Number(BigInt.asIntN(64, BigInt(a) & BigInt(b))))],
-  ["or", arith((a, b) => Number(BigInt.asIntN(64, BigInt(a) | BigInt(b))))],
-  ["xor", arith((a, b) => Number(BigInt.asIntN(64, BigInt(a) ^ BigInt(b))))],
-  ["neg", unary(T.Int, (smp, n) => int(smp, n === MIN ? MAX : -n || 0))],
-  ["cpl", unary(T.Int, (smp, n) => int(smp, -n - 1))],
+  ["add", arith(big((a, b) => clamp(a + b)))],
+  ["sub", arith(big((a, b) => clamp(a - b)))],
+  ["mul", arith(big((a, b) => clamp(a * b)))],
+  // Division by zero gives the largest integer, its remainder 0; LLONG_MIN / -1 the largest too.
+  ["div", arith(big((a, b) => (b === 0n ? CAP_HI : clamp(a / b))))],
+  ["mod", arith(big((a, b) => (b === 0n ? 0n : a % b)))],
+  ["and", arith(big((a, b) => a & b))],
+  ["or", arith(big((a, b) => a | b))],
+  ["xor", arith(big((a, b) => a ^ b))],
+  ["neg", unary(T.Int, (smp, n) => int(smp, fromBig(clamp(-toBig(n)))))],
+  ["cpl", unary(T.Int, (smp, n) => int(smp, fromBig(~toBig(n))))],
   ["bool", unary(T.Bool, (smp, n) => bool(smp, n !== 0))],
   ["not", unary(T.Bool, (smp, n) => bool(smp, n === 0))],
-  ["odd", unary(T.Bool, (smp, n) => bool(smp, (n & 1) !== 0))],
-  ["even", unary(T.Bool, (smp, n) => bool(smp, (n & 1) === 0))],
+  ["odd", unary(T.Bool, (smp, n) => bool(smp, (toBig(n) & 1n) !== 0n))],
+  ["even", unary(T.Bool, (smp, n) => bool(smp, (toBig(n) & 1n) === 0n))],
   ...mapConverters(),
 ]);
 
-/** Takes the sample in the type the converter needs; false when it cannot be. */
+const addr = new Uint8Array(16);
+const int64 = Buffer.alloc(8);
+
+/** Takes the sample in the type the converter needs (haproxy's casts); false when it cannot be. */
 export function castFor(conv: Converter, smp: Sample): boolean {
-  if (conv.in === "str") {
-    if (smp.type !== T.Str) smp.setStr(smp.getStr());
-    return true;
+  switch (conv.in) {
+    case "str":
+      if (smp.type !== T.Str) smp.setStr(smp.getStr());
+      return true;
+    case "bin":
+      if (smp.type === T.Int || smp.type === T.Bool) {
+        int64.writeBigInt64BE(toBig(smp.num));
+        return str(smp, int64.toString("latin1"));
+      }
+      if (smp.type === T.Ip) {
+        const a = smp.getStr();
+        const n = parseIpv4(a, addr) ? 4 : parseIpv6(a, addr) ? 16 : 0;
+        if (n > 0) return str(smp, Buffer.from(addr.subarray(0, n)).toString("latin1"));
+      }
+      if (smp.type !== T.Str) smp.setStr(smp.getStr());
+      return true;
+    case "ip": {
+      if (smp.type === T.Ip) return true;
+      if (smp.type === T.Int) {
+        const n = Number(BigInt.asUintN(32, toBig(smp.num)));
+        smp.setStr(`${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`, T.Ip);
+        return true;
+      }
+      const a = smp.getStr();
+      if (!parseIpv4(a, addr) && !parseIpv6(a, addr)) return false;
+      smp.setStr(a, T.Ip);
+      return true;
+    }
+    case "int": {
+      if (smp.type === T.Int) return true;
+      const n = smp.getInt();
+      return n !== undefined && int(smp, n);
+    }
   }
-  if (smp.type === T.Int) return true;
-  const n = smp.getInt();
-  return n !== undefined && int(smp, n);
 }

@@ -5,7 +5,7 @@ import type { Where } from "../config/model.js";
 import type { SampleContext } from "./context.js";
 import { parseFetch, type FetchUse } from "./fetch.js";
 import { parseIpv4, parseIpv6 } from "./ip.js";
-import { Sample, T } from "./sample.js";
+import { Sample, T, toBig } from "./sample.js";
 
 const bytes = new Uint8Array(16);
 const int64 = Buffer.alloc(8);
@@ -24,7 +24,7 @@ export function compileBinary(
   const fetch = (ctx: SampleContext): string | undefined => {
     if (!f.first(ctx, smp)) return undefined;
     if (smp.type === T.Int || smp.type === T.Bool) {
-      int64.writeBigInt64BE(BigInt(smp.num));
+      int64.writeBigInt64BE(toBig(smp.num));
       return int64.toString("latin1");
     }
     if (smp.type === T.Ip) {

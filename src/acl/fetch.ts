@@ -691,7 +691,7 @@ export function parseFetch(
     if (bad !== undefined) throw convError(`invalid args in converter '${cname}' : ${bad}`);
     impl = converted(impl, conv, conv.make(cread.args));
     out = conv.out;
-    match = out === T.Int ? "int" : out === T.Bool ? "bool" : "str";
+    match = out === T.Int ? "int" : out === T.Bool ? "bool" : out === T.Ip ? "ip" : "str";
     i = cread.end;
   }
   return { name, kw, impl, out, match, end: i };
@@ -723,7 +723,7 @@ export function fetchReason(message: string): string {
       "missing comma after fetch keyword '$1'",
     )
     .replace(/^ACL keyword '/, "fetch method '")
-    .replace(/ in ACL expression '.*'\.$|\.$/, "");
+    .replace(/ in ACL expression '.*'\.$|\.$/s, "");
 }
 
 /** Whether `name` is a fetch keyword this build knows. */

@@ -6,9 +6,10 @@ import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/errors.js";
 import type { Arg } from "./args.js";
 import type { Converter } from "./converters.js";
-import { buildMatcher, parseIpPattern } from "./pattern.js";
-import type { Matcher } from "./match.js";
-import { Sample, T } from "./sample.js";
+import { buildMatcher, parseIpPattern, parseRange } from "./pattern.js";
+import { IntMatcher, type IpPat, type Matcher } from "./match.js";
+import { parseIpv4, parseIpv6, v6ToV4 } from "./ip.js";
+import { Sample, T, readWholeInt } from "./sample.js";
 
 type Input = "str" | "beg" | "sub" | "dir" | "dom" | "end" | "reg" | "int" | "ip";
 type Output = "str" | "int" | "ip";
@@ -22,7 +23,7 @@ interface Entry {
   line: number;
 }
 
-/** A map file's entries: `key value...` per line, blanks around dropped, `#` lines and empty ones skipped. */
+/** A map file's entries: `key value...` per line, blanks around dropped, `#` lines and blank ones skipped. */
 function readEntries(path: string): Entry[] {
   let text: string;
   try {
@@ -32,31 +33,36 @@ function readEntries(path: string): Entry[] {
   }
   const out: Entry[] = [];
   text.split("\n").forEach((raw, i) => {
+    // A comment starts in the first column; elsewhere # is part of a key.
+    if (raw.startsWith("#")) return;
     const line = raw.replace(/\r.*$/, "").replace(/^[ \t]+/, "");
-    if (line === "" || line.startsWith("#")) return;
+    if (line === "") return;
     const m = /^([^ \t]*)[ \t]*(.*?)[ \t]*$/.exec(line)!;
     out.push({ key: m[1]!, value: m[2]!, line: i + 1 });
   });
   return out;
 }
 
-/** A value in the output's type, or undefined when it has none. */
-function outputValue(text: string, out: Output): Sample | undefined {
+/** A value in the output's type, as haproxy reads one (an address up to what follows it), or undefined. */
+function outputValue(text: string | number, out: Output): Sample | undefined {
   const smp = new Sample();
-  if (out === "str") smp.setStr(text);
+  if (out === "str") smp.setStr(String(text));
   else if (out === "int") {
-    if (!/^[-+]?\d+$/.test(text)) return undefined;
-    smp.setInt(Number(text));
+    const n = typeof text === "number" ? text : readWholeInt(text);
+    if (n === undefined) return undefined;
+    smp.setInt(n);
   } else {
-    try {
-      parseIpPattern(text, true, { file: "", line: 0 });
-    } catch {
-      return undefined;
-    }
-    smp.setStr(text, T.Ip);
+    const t = String(text);
+    const v4 = /^[0-9.]*/.exec(t)![0];
+    if (parseIpv4(v4, ADDR)) smp.setStr(Array.from(ADDR.subarray(0, 4)).join("."), T.Ip);
+    // Written in its shortest form, as inet_ntop writes it (URL's IPv6 serializer is that form).
+    else if (parseIpv6(t, ADDR)) smp.setStr(new URL(`http://[${t}]/`).hostname.slice(1, -1), T.Ip);
+    else return undefined;
   }
   return smp;
 }
+
+const ADDR = new Uint8Array(16);
 
 /** The lookup of one map: the value found for a sample, or undefined. */
 type Lookup = (smp: Sample) => Sample | undefined;
@@ -71,51 +77,77 @@ function lookupFor(input: Input, entries: Entry[], values: Sample[], path: strin
       });
       return (smp) => byKey.get(smp.getStr());
     }
-    case "beg":
+    case "beg": {
+      // The longest key first (the first written among equals): the first that begins the sample.
+      const order = entries
+        .map((_, i) => i)
+        .sort((a, b) => entries[b]!.key.length - entries[a]!.key.length || a - b);
+      const keys = order.map((i) => entries[i]!.key);
+      const found = order.map((i) => values[i]!);
       return (smp) => {
         const s = smp.getStr();
-        let best = -1;
-        entries.forEach((e, i) => {
-          if (s.startsWith(e.key) && (best < 0 || e.key.length > entries[best]!.key.length)) best = i;
-        });
-        return best < 0 ? undefined : values[best];
+        for (let k = 0; k < keys.length; k++) if (s.startsWith(keys[k]!)) return found[k];
+        return undefined;
       };
+    }
     case "ip": {
-      const matchers = entries.map((e) => {
+      // Each family's networks, the most specific first; a sample is looked up in its own family first.
+      const nets = entries.map((e, i) => {
+        let pat: IpPat;
         try {
-          const pat = parseIpPattern(e.key, true, { file: "", line: 0 });
-          const bits = pat.mask.reduce((n, b) => n + popcount(b), 0);
-          return { m: buildMatcher("ip", [e.key], false, true, { file: "", line: 0 }), bits };
+          pat = parseIpPattern(e.key, true, NOWHERE);
         } catch {
           throw new ConfigError(at(e, `'${e.key}' is not a valid IPv4 or IPv6 address`));
         }
+        return { pat, bits: pat.mask.reduce((n, b) => n + popcount(b), 0), value: values[i]! };
       });
+      const family = (v4: boolean) => nets.filter((n) => n.pat.v4 === v4).sort((a, b) => b.bits - a.bits);
+      const v4 = family(true);
+      const v6 = family(false);
+      const a4 = new Uint8Array(4);
+      const a6 = new Uint8Array(16);
+      const first = (list: typeof nets, a: Uint8Array, len: number): Sample | undefined => {
+        for (const n of list) if (inNet(a, n.pat, len)) return n.value;
+        return undefined;
+      };
       return (smp) => {
-        let best = -1;
-        matchers.forEach((x, i) => {
-          if ((best < 0 || x.bits > matchers[best]!.bits) && x.m.match(smp)) best = i;
-        });
-        return best < 0 ? undefined : values[best];
+        const s = smp.getStr();
+        if (parseIpv4(s, a4)) {
+          a6.fill(0, 0, 10);
+          a6[10] = a6[11] = 0xff;
+          a6.set(a4, 12);
+          return first(v4, a4, 4) ?? first(v6, a6, 16);
+        }
+        if (!parseIpv6(s, a6)) return undefined;
+        return first(v6, a6, 16) ?? (v6ToV4(a6, a4) ? first(v4, a4, 4) : undefined);
       };
     }
     default: {
       const matchers: Matcher[] = entries.map((e) => {
-        if (input === "int" && !/^[-+]?\d+(:[-+]?\d*)?$|^:[-+]?\d+$/.test(e.key))
-          throw new ConfigError(at(e, `'${e.key}' is not a number`));
         try {
-          return buildMatcher(input, [e.key], false, true, { file: "", line: 0 });
+          // An integer key is a number or a range, as an ACL's.
+          if (input === "int") return new IntMatcher([parseRange(e.key, NOWHERE)], false);
+          return buildMatcher(input, [e.key], false, true, NOWHERE);
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;
           throw new ConfigError(at(e, err.message.replace(/\.$/, "")));
         }
       });
       return (smp) => {
-        const i = matchers.findIndex((m) => m.match(smp));
-        return i < 0 ? undefined : values[i];
+        for (let i = 0; i < matchers.length; i++) if (matchers[i]!.match(smp)) return values[i];
+        return undefined;
       };
     }
   }
 }
+
+/** Whether address `a` (4 or 16 bytes) is in the network. */
+function inNet(a: Uint8Array, pat: IpPat, len: number): boolean {
+  for (let k = 0; k < len; k++) if ((a[k]! & pat.mask[k]!) !== (pat.addr[k]! & pat.mask[k]!)) return false;
+  return true;
+}
+
+const NOWHERE = { file: "", line: 0 };
 
 const popcount = (b: number): number => {
   let n = 0;
@@ -133,7 +165,7 @@ function loadMap(input: Input, out: Output, args: Arg[]): { lookup: Lookup; fall
     return v;
   });
   const lookup = lookupFor(input, entries, values, path);
-  const fallback = args[1] === undefined ? undefined : outputValue(String(args[1]), out);
+  const fallback = args[1] === undefined ? undefined : outputValue(args[1], out);
   // An integer default was read as one with the arguments; an address is read here.
   if (args[1] !== undefined && !fallback)
     throw new ConfigError(`map: cannot parse default ip <${String(args[1])}>.`);
@@ -158,7 +190,7 @@ function mapConverter(input: Input, out: Output): Converter {
   return {
     args: out === "int" ? ["str", "int"] : ["str", "str"],
     min: 1,
-    in: input === "int" ? "int" : "str",
+    in: input === "int" ? "int" : input === "ip" ? "ip" : "str",
     out: OUT_TYPE[out],
     check: (args) => {
       try {

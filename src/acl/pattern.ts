@@ -37,7 +37,7 @@ const OPS = new Set(["eq", "ge", "gt", "le", "lt"]);
 const NUM = /^\d+$/;
 
 /** One integer pattern: "n", "a:b", "a:", ":b" ('-' works as the separator too, as in haproxy). */
-function parseRange(text: string, where: Where): Range {
+export function parseRange(text: string, where: Where): Range {
   const sep = text.search(/[:-]/);
   if (sep < 0) {
     if (!NUM.test(text)) throw new ConfigError(`'${text}' is not a number.`, where);

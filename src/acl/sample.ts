@@ -75,6 +75,25 @@ export class Sample {
  */
 export const INT_LIMIT = 2 ** 63;
 
+/** A number read or computed, held within haproxy's 64-bit range (read_int64 caps as it reads). */
+export const capped = (n: number): number => (n >= INT_LIMIT ? INT_LIMIT : n <= -INT_LIMIT ? -INT_LIMIT : n);
+
+/** An integer sample as a 64-bit integer, its caps LLONG_MAX and LLONG_MIN. */
+export const toBig = (n: number): bigint =>
+  n >= INT_LIMIT ? 0x7fffffffffffffffn : n <= -INT_LIMIT ? -0x8000000000000000n : BigInt(Math.trunc(n));
+
+/** A 64-bit result back as a sample's number (capped values stay the caps). */
+export const fromBig = (b: bigint): number =>
+  b >= 0x7fffffffffffffffn ? INT_LIMIT : b <= -0x8000000000000000n ? -INT_LIMIT : Number(b);
+
+/**
+ * read_int64 on a whole word: optional sign, digits (none: 0), nothing after them; undefined when
+ * something follows.
+ */
+export function readWholeInt(text: string): number | undefined {
+  return /^[-+]?\d*$/.test(text) ? (readIntStr(text) ?? 0) : undefined;
+}
+
 const intText = (n: number): string =>
   n >= INT_LIMIT ? "9223372036854775807" : n <= -INT_LIMIT ? "-9223372036854775808" : String(n);
 
@@ -93,7 +112,7 @@ export function readIntStr(s: string): number | undefined {
     if (c < 0 || c > 9) break;
     v = v * 10 + c;
   }
-  return neg ? -v : v;
+  return capped(neg ? -v : v);
 }
 
 export function readIntBytes(b: Buffer, s: number, e: number): number | undefined {
@@ -110,7 +129,7 @@ export function readIntBytes(b: Buffer, s: number, e: number): number | undefine
     if (c < 0 || c > 9) break;
     v = v * 10 + c;
   }
-  return neg ? -v : v;
+  return capped(neg ? -v : v);
 }
 
 function ipv4ToInt(s: string): number | undefined {

@@ -472,8 +472,16 @@ class ConfigParser {
       if (hasFrontend(p)) {
         if (p.defaultBackend)
           checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
-        for (const u of p.useBackends)
+        for (const u of p.useBackends) {
           if (!this.dynamicName(u)) checkBackend(u.backend, u.where, p, "use_backend");
+          // A name made per request could name an http backend, which haproxy would turn the
+          // connection into HTTP for.
+          else if (p.mode === "tcp" && this.proxies.some((b) => hasBackend(b) && b.mode === "http"))
+            this.alert(
+              `tcp ${typeName(p)} (${p.where.file}:${p.where.line}) names its backend per request ('${u.backend}') and an http backend exists: a tcp frontend handing connections to an http backend (haproxy's upgrade to HTTP) is not supported by sluice yet.`,
+              u.where,
+            );
+        }
         if (p.binds.length === 0 && p.kind === "frontend")
           this.warning(
             `frontend '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`,

@@ -2082,7 +2082,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private routeTcp(): void {
     const be = this.fe.route(this);
     if (!be || be.px.disabled) return this.noBackend(be);
-    if (be.px.mode !== "tcp") return this.otherMode(be);
     this.be = be;
     this.beName = be.name;
     this.rec.backend = be.name;
@@ -2116,7 +2115,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /**
    * A name made per request chose a backend of the other mode (a configuration cannot name one):
    * haproxy 2.6.12 closes an HTTP client's connection without a word and logs a 500, IR--, with no
-   * request time. (A tcp frontend's connection, which haproxy would turn into HTTP, ends so too.)
+   * request time. (A tcp frontend that could name an http backend is refused as it is read.)
    */
   private otherMode(be: RtBackend): void {
     this.beName = be.name;

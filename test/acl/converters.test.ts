@@ -14,7 +14,9 @@ X-U: __foo__bar_baz_
 X-S: Hello, World
 X-N: 42
 X-M: -42
-X-E: `;
+X-E: 
+X-Big: ${"9".repeat(320)}
+X-L: aBc\xff\xdf`;
 
 function evaluator() {
   const vars = new Vars(new Map());

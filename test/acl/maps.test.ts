@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileLogFormat, formatFor } from "../../src/acl/log-format.js";
+import { join } from "node:path";
 import { scratchDir, scratchFile } from "../helpers/harness.js";
 import { ctx } from "./head.js";
 
@@ -72,6 +73,27 @@ test("maps: exact keys as first written, the longest prefix or network, else the
     assert.equal(formatFor(format, ctx(`GET / HTTP/1.1\nX-K: ${key}`)), line, key);
 });
 
+test("maps as haproxy 2.6.12 reads them: # opens a comment in the first column only, integer ranges, addresses written short, no default for what is no address", () => {
+  const mh = file("mh.map", "  #hash v1\nkeyonly\n");
+  const mr = file("mr.map", "10-20 teen\n1:5 low\n");
+  const mipv = file("mipv.map", "a 10.1.2.3:80\nb 10.0.0.0/8\nc ::0001\n");
+  const format = compileLogFormat(
+    `m1=%[req.hdr(x-k),map(${mh},D)]|m3=%[req.hdr(x-n),map_int(${mr},D)]|m4=%[req.hdr(x-k),map_ip(${mi},D)]|m5=%[req.hdr(x-k),map_str_ip(${mipv})]`,
+    "request",
+    fail,
+  );
+  const rows: [string, string, string][] = [
+    ["#hash", "15", "m1=v1|m3=teen|m4=|m5="],
+    ["keyonly", "3", "m1=|m3=low|m4=|m5="],
+    ["a", "15", "m1=D|m3=teen|m4=|m5=10.1.2.3"],
+    ["b", "15", "m1=D|m3=teen|m4=|m5=10.0.0.0"],
+    ["c", "15", "m1=D|m3=teen|m4=|m5=::1"],
+    ["127.0.0.1", "3", "m1=D|m3=low|m4=loop1|m5="],
+  ];
+  for (const [k, n, line] of rows)
+    assert.equal(formatFor(format, ctx(`GET / HTTP/1.1\nX-K: ${k}\nX-N: ${n}`)), line, k);
+});
+
 test("a map that cannot be read or whose lines do not fit its type is refused in haproxy 2.6.12's words", () => {
   const refusal = (expr: string) => {
     try {
@@ -106,4 +128,8 @@ test("a map that cannot be read or whose lines do not fit its type is refused in
     "invalid args in converter 'map_str_ip' : map: cannot parse default ip <nope>.",
   );
   assert.equal(refusal(`path,map_ip_str(${mi})`), "unknown converter 'map_ip_str'");
+  assert.equal(
+    refusal(`path,map_str_int(${file("mh2.map", "  #hash v1\n")},9)`),
+    `invalid args in converter 'map_str_int' : unable to parse 'v1' at line 1 of file '${join(dir, "mh2.map")}'`,
+  );
 });
