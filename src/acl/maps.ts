@@ -55,14 +55,22 @@ function outputValue(text: string | number, out: Output): Sample | undefined {
     const t = String(text);
     const v4 = /^[0-9.]*/.exec(t)![0];
     if (parseIpv4(v4, ADDR)) smp.setStr(Array.from(ADDR.subarray(0, 4)).join("."), T.Ip);
-    // Written in its shortest form, as inet_ntop writes it (URL's IPv6 serializer is that form).
-    else if (parseIpv6(t, ADDR)) smp.setStr(new URL(`http://[${t}]/`).hostname.slice(1, -1), T.Ip);
+    else if (parseIpv6(t, ADDR)) smp.setStr(shortIpv6(t), T.Ip);
     else return undefined;
   }
   return smp;
 }
 
 const ADDR = new Uint8Array(16);
+
+/** An IPv6 address in its shortest form, as inet_ntop writes it (URL's IPv6 serializer is that form). */
+function shortIpv6(t: string): string {
+  try {
+    return new URL(`http://[${t}]/`).hostname.slice(1, -1);
+  } catch {
+    return t;
+  }
+}
 
 /** The lookup of one map: the value found for a sample, or undefined. */
 type Lookup = (smp: Sample) => Sample | undefined;
