@@ -2,7 +2,7 @@
 // the way haproxy does; the caller refuses to start when any is an alert.
 import type { Config, Diagnostic, Global, Proxy, ProxySettings, UseBackend, Where } from "./model.js";
 import { hasBackend, hasFrontend, typeName } from "./model.js";
-import { backendNameFormat } from "./rules.js";
+import { backendNameFormat, isBackendFormat } from "./rules.js";
 import { newGlobal, newProxySettings } from "./defaults.js";
 import { tokenize, TokenizeError, type Env } from "./tokenize.js";
 import { evalCondExpr, CondExprError } from "./condexpr.js";
@@ -598,11 +598,11 @@ class ConfigParser {
   }
 
   /**
-   * Whether a use_backend name is made per request (a log-format string: a % in it), checked as
-   * haproxy checks it once every section is read.
+   * Whether a use_backend name is made per request (a log-format string), checked as haproxy checks
+   * it once every section is read.
    */
   private dynamicName(u: UseBackend): boolean {
-    if (!u.backend.includes("%")) return false;
+    if (!isBackendFormat(u.backend)) return false;
     try {
       backendNameFormat(u.backend);
     } catch (e) {

@@ -298,6 +298,12 @@ function logFormatProblem(text: string, side: "request" | "response"): string | 
 }
 
 /**
+ * Whether a use_backend name is a format built per request: it has a `%` in it, but for a lone
+ * leading `%%` (haproxy then has one text part, and takes the name as written).
+ */
+export const isBackendFormat = (name: string): boolean => name.includes("%") && !/^%%[^%]*$/.test(name);
+
+/**
  * A use_backend name as a log-format string: its text when it has no sample in it (the name is then
  * the one written), else what makes it per request. Throws a ConfigError when it cannot be compiled.
  */

@@ -9,7 +9,7 @@ import type { ClientSocket } from "./client-socket.js";
 import type { Listener } from "../util/tcp-socket.js";
 import { compileLogLine, type LogLine } from "../log/log-format.js";
 import type { LogFormat } from "../acl/log-format.js";
-import { backendNameFormat } from "../config/rules.js";
+import { backendNameFormat, isBackendFormat } from "../config/rules.js";
 
 /** A use_backend rule: its backend, or the format that names one per request. */
 export interface Route {
@@ -71,8 +71,7 @@ export class RtFrontend {
       return b;
     };
     this.routes = px.useBackends.map((u) => {
-      // A name with a % in it is a format (haproxy's has more than one part then, even `%%`).
-      const format = u.backend.includes("%") ? backendNameFormat(u.backend) : undefined;
+      const format = isBackendFormat(u.backend) ? backendNameFormat(u.backend) : undefined;
       return {
         backend:
           format === undefined

@@ -896,6 +896,8 @@ frontend other
   assert.deepEqual(alertsFor("use_backend %[res.hdr(x)]"), [
     "failed to parse use_backend rule '%[res.hdr(x)]' : sample fetch <res.hdr(x)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here.",
   ]);
-  // `%%` makes a name per request too (b%x, found or not), so nothing is checked as it is read.
+  // `%%` after text makes a name per request too (b%x, found or not), so nothing is checked as it is
+  // read; a lone leading `%%` leaves the name as written, which must then exist.
   assert.deepEqual(alertsFor("use_backend b%%x"), []);
+  assert.deepEqual(alertsFor("use_backend %%x"), ["Proxy 'f': unable to find required use_backend: '%%x'."]);
 });
