@@ -6,7 +6,7 @@ import type { Arg, ArgType } from "./args.js";
 import { Sample, T, fromBig, readWholeInt, toBig } from "./sample.js";
 import { parseIpv4, parseIpv6 } from "./ip.js";
 import { lowerAscii } from "./match.js";
-import { expandReplacement } from "./replacement.js";
+import { expandReplacement, invalidRegex } from "./replacement.js";
 import { parseVarName, type VarRef } from "./vars.js";
 import { mapConverters } from "./maps.js";
 
@@ -189,12 +189,7 @@ function word(s: string, index: number, seps: string, count: number): string {
 function regsubCheck(args: Arg[]): string | undefined {
   const bad = [...String(args[2] ?? "")].find((c) => c !== "i" && c !== "g");
   if (bad !== undefined) return `invalid regex flag '${bad}', only 'i' and 'g' are supported`;
-  try {
-    new RegExp(String(args[0]));
-  } catch (e) {
-    return `regex '${String(args[0])}' is invalid (${(e as Error).message})`;
-  }
-  return undefined;
+  return invalidRegex(String(args[0]));
 }
 
 /**

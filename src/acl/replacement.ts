@@ -1,4 +1,15 @@
-// haproxy's regex replacements: the template of a replace-* rule or of regsub, filled from a match.
+// haproxy's regexes in rules and converters: their check as they are read, and the template of a
+// replace-* rule or of regsub, filled from a match.
+
+/** haproxy's words for a regex that cannot be compiled (the reason the engine's: haproxy's are PCRE's). */
+export function invalidRegex(re: string): string | undefined {
+  try {
+    new RegExp(re);
+    return undefined;
+  } catch (e) {
+    return `regex '${re}' is invalid (${(e as Error).message})`;
+  }
+}
 
 /**
  * A regex replacement (replace-* rules, the regsub converter), expanded as haproxy does: `\N` is the match's group N (nothing when

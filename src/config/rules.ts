@@ -15,6 +15,7 @@ import { wireText } from "../http/chars.js";
 import { compileLogFormat, sourceName, type LogFormat } from "../acl/log-format.js";
 import { fetchReason, parseFetch } from "../acl/fetch.js";
 import { CONDITIONS, parseVarName } from "../acl/vars.js";
+import { invalidRegex } from "../acl/replacement.js";
 import { ConfigError } from "./errors.js";
 import { atol } from "./c-numbers.js";
 
@@ -233,16 +234,6 @@ export interface ReplyReporter {
 export interface RuleReporter extends Omit<ReplyReporter, "fail" | "logFormat"> {
   /** "frontend 'f'", "proxy 'l'"... */
   proxy: string;
-}
-
-/** haproxy's words for a regex that cannot be compiled (the reason the engine's: haproxy's are PCRE's). */
-function invalidRegex(re: string): string | undefined {
-  try {
-    new RegExp(re);
-    return undefined;
-  } catch (e) {
-    return `regex '${re}' is invalid (${(e as Error).message})`;
-  }
 }
 
 /** haproxy's words for a rule it cannot read: `error detected in frontend 'f' while parsing 'http-request deny' rule : ...`. */
