@@ -3,7 +3,7 @@
 // integer it starts with) and giving one of its own type; one that fails leaves no sample.
 import type { SampleContext } from "./context.js";
 import type { Arg, ArgType } from "./args.js";
-import { Sample, T, fromBig, readWholeInt, toBig } from "./sample.js";
+import { Sample, T, binaryOf, fromBig, readWholeInt, toBig } from "./sample.js";
 import { parseIpv4, parseIpv6 } from "./ip.js";
 import { lowerAscii } from "./match.js";
 import { expandReplacement, invalidRegex } from "./replacement.js";
@@ -305,7 +305,6 @@ export const CONVERTERS = new Map<string, Converter>([
 ]);
 
 const addr = new Uint8Array(16);
-const int64 = Buffer.alloc(8);
 
 /** Takes the sample in the type the converter needs (haproxy's casts); false when it cannot be. */
 export function castFor(conv: Converter, smp: Sample): boolean {
@@ -314,16 +313,7 @@ export function castFor(conv: Converter, smp: Sample): boolean {
       if (smp.type !== T.Str) smp.setStr(smp.getStr());
       return true;
     case "bin":
-      if (smp.type === T.Int || smp.type === T.Bool) {
-        int64.writeBigInt64BE(toBig(smp.num));
-        return str(smp, int64.toString("latin1"));
-      }
-      if (smp.type === T.Ip) {
-        const a = smp.getStr();
-        const n = parseIpv4(a, addr) ? 4 : parseIpv6(a, addr) ? 16 : 0;
-        if (n > 0) return str(smp, Buffer.from(addr.subarray(0, n)).toString("latin1"));
-      }
-      if (smp.type !== T.Str) smp.setStr(smp.getStr());
+      if (smp.type !== T.Str) smp.setStr(binaryOf(smp));
       return true;
     case "ip": {
       if (smp.type === T.Ip) return true;

@@ -1,5 +1,6 @@
 // One sample as a fetch produces it. A compiled ACL owns one Sample and reuses it for every request:
 // header values stay as byte ranges of the head's buffer until a matcher needs them as a string.
+import { parseIpv4, parseIpv6 } from "./ip.js";
 
 /** Sample types, named after haproxy's (SMP_T_*). */
 export const enum T {
@@ -96,6 +97,26 @@ export function readWholeInt(text: string): number | undefined {
 
 const intText = (n: number): string =>
   n >= INT_LIMIT ? "9223372036854775807" : n <= -INT_LIMIT ? "-9223372036854775808" : String(n);
+
+const bytes = new Uint8Array(16);
+const int64 = Buffer.alloc(8);
+
+/**
+ * The sample's bytes, one character each (haproxy's cast to SMP_T_BIN): a string's own, an
+ * integer's 8 big-endian, an address's 4 or 16.
+ */
+export function binaryOf(smp: Sample): string {
+  if (smp.type === T.Int || smp.type === T.Bool) {
+    int64.writeBigInt64BE(toBig(smp.num));
+    return int64.toString("latin1");
+  }
+  const s = smp.getStr();
+  if (smp.type === T.Ip) {
+    if (parseIpv4(s, bytes)) return Buffer.from(bytes.subarray(0, 4)).toString("latin1");
+    if (parseIpv6(s, bytes)) return Buffer.from(bytes).toString("latin1");
+  }
+  return s;
+}
 
 /** haproxy's read_int64 on a string cast: optional sign, leading digits, stops at anything else. */
 export function readIntStr(s: string): number | undefined {
