@@ -311,6 +311,10 @@ const intFetch =
       return true;
     });
 
+/** How an ACL matches a sample of this type when it names no method (haproxy's default per type). */
+const matchFor = (out: T): MatchName =>
+  out === T.Int ? "int" : out === T.Ip ? "ip" : out === T.Bool ? "bool" : "str";
+
 const KW = new Map<string, Keyword>();
 function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): void {
   for (const n of names)
@@ -318,16 +322,7 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
       args: k.args ?? [],
       min: k.min ?? 0,
       out: k.out,
-      match:
-        "match" in k
-          ? k.match
-          : k.out === T.Int
-            ? "int"
-            : k.out === T.Ip
-              ? "ip"
-              : k.out === T.Bool
-                ? "bool"
-                : "str",
+      match: "match" in k ? k.match : matchFor(k.out),
       acl: k.acl ?? !n.includes("."),
       use: k.use ?? "any",
       check: k.check,
@@ -691,7 +686,7 @@ export function parseFetch(
     if (bad !== undefined) throw convError(`invalid args in converter '${cname}' : ${bad}`);
     impl = converted(impl, conv, conv.make(cread.args));
     out = conv.out;
-    match = out === T.Int ? "int" : out === T.Bool ? "bool" : out === T.Ip ? "ip" : "str";
+    match = matchFor(out);
     i = cread.end;
   }
   return { name, kw, impl, out, match, end: i };
