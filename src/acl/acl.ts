@@ -1,11 +1,10 @@
 // One ACL statement: `FETCH [flags] [operator] [patterns]` compiled into a fetch and a matcher.
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/errors.js";
 import type { AclSpec } from "../config/model.js";
 import type { SampleContext } from "./context.js";
 import { parseFetch, type FetchImpl, type MatchName } from "./fetch.js";
 import type { Matcher } from "./match.js";
-import { MATCH_NAMES, buildMatcher } from "./pattern.js";
+import { MATCH_NAMES, buildMatcher, patternFileLines } from "./pattern.js";
 import { Sample, T } from "./sample.js";
 
 export class Acl {
@@ -35,21 +34,11 @@ function compatible(out: T, how: MatchName): boolean {
   return true;
 }
 
-/** Reads patterns from a file: one per line, leading blanks dropped, '#' lines and empty lines skipped. */
+/** Reads patterns from a file, one per line (patternFileLines). */
 function readPatterns(path: string, spec: AclSpec): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "latin1");
-  } catch {
-    throw new ConfigError(`failed to open pattern file <${path}>.`, spec.where);
-  }
-  const out: string[] = [];
-  for (const raw of text.split("\n")) {
-    if (raw.startsWith("#")) continue;
-    const line = raw.replace(/^[ \t]+/, "").replace(/\r.*$/, "");
-    if (line !== "") out.push(line);
-  }
-  return out;
+  const lines = patternFileLines(path);
+  if (!lines) throw new ConfigError(`failed to open pattern file <${path}>.`, spec.where);
+  return lines.map((l) => l.text);
 }
 
 /**

@@ -2,11 +2,10 @@
 // sample up among a file's keys by a match method and give the value of the entry found, as
 // haproxy's pattern code chooses it: an exact string as first written, the longest prefix (beg) or
 // network (ip), else the first entry that matches, in the file's order.
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/errors.js";
 import type { Arg } from "./args.js";
 import type { Converter } from "./converters.js";
-import { buildMatcher, parseIpPattern, parseRange } from "./pattern.js";
+import { buildMatcher, parseIpPattern, parseRange, patternFileLines } from "./pattern.js";
 import { IntMatcher, type IpPat, type Matcher } from "./match.js";
 import { parseIpv4, parseIpv6, v6ToV4 } from "./ip.js";
 import { Sample, T, readWholeInt } from "./sample.js";
@@ -23,24 +22,14 @@ interface Entry {
   line: number;
 }
 
-/** A map file's entries: `key value...` per line, blanks around dropped, `#` lines and blank ones skipped. */
+/** A map file's entries: `key value...` per line (patternFileLines), blanks around the value dropped. */
 function readEntries(path: string): Entry[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "latin1");
-  } catch {
-    throw new ConfigError(`failed to open pattern file <${path}>`);
-  }
-  const out: Entry[] = [];
-  text.split("\n").forEach((raw, i) => {
-    // A comment starts in the first column; elsewhere # is part of a key.
-    if (raw.startsWith("#")) return;
-    const line = raw.replace(/\r.*$/, "").replace(/^[ \t]+/, "");
-    if (line === "") return;
-    const m = /^([^ \t]*)[ \t]*(.*?)[ \t]*$/.exec(line)!;
-    out.push({ key: m[1]!, value: m[2]!, line: i + 1 });
+  const lines = patternFileLines(path);
+  if (!lines) throw new ConfigError(`failed to open pattern file <${path}>`);
+  return lines.map(({ text, line }) => {
+    const m = /^([^ \t]*)[ \t]*(.*?)[ \t]*$/.exec(text)!;
+    return { key: m[1]!, value: m[2]!, line };
   });
-  return out;
 }
 
 /** A value in the output's type, as haproxy reads one (an address up to what follows it), or undefined. */

@@ -1,4 +1,5 @@
 // Pattern parsing: the words after an ACL's fetch and flags, turned into a Matcher.
+import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/errors.js";
 import type { Where } from "../config/model.js";
 import type { MatchName } from "./fetch.js";
@@ -35,6 +36,27 @@ export const MATCH_NAMES: readonly MatchName[] = [
 
 const OPS = new Set(["eq", "ge", "gt", "le", "lt"]);
 const NUM = /^\d+$/;
+
+/**
+ * The lines of a pattern or map file as haproxy reads them: a `#` in the first column makes a
+ * comment, leading blanks go, empty lines are skipped; each with its line number. Undefined when
+ * the file cannot be read.
+ */
+export function patternFileLines(path: string): { text: string; line: number }[] | undefined {
+  let raw: string;
+  try {
+    raw = readFileSync(path, "latin1");
+  } catch {
+    return undefined;
+  }
+  const out: { text: string; line: number }[] = [];
+  raw.split("\n").forEach((l, i) => {
+    if (l.startsWith("#")) return;
+    const text = l.replace(/\r.*$/, "").replace(/^[ \t]+/, "");
+    if (text !== "") out.push({ text, line: i + 1 });
+  });
+  return out;
+}
 
 /** One integer pattern: "n", "a:b", "a:", ":b" ('-' works as the separator too, as in haproxy). */
 export function parseRange(text: string, where: Where): Range {
