@@ -85,12 +85,24 @@ const unary = (out: T, f: (smp: Sample, n: number) => boolean): Converter => ({
   make: () => (smp) => f(smp, smp.num),
 });
 
-const text = (f: (s: string, args: Arg[]) => string): Converter => ({
+const text = (f: (s: string) => string): Converter => ({
   args: [],
   min: 0,
   in: "str",
   out: T.Str,
-  make: (args) => (smp) => str(smp, f(smp.getStr(), args)),
+  make: () => (smp) => str(smp, f(smp.getStr())),
+});
+
+/** ltrim, rtrim: one argument, the characters to take off. */
+const trim = (f: (s: string, chars: string) => string): Converter => ({
+  args: ["str"],
+  min: 1,
+  in: "str",
+  out: T.Str,
+  make: (args) => {
+    const chars = String(args[0]);
+    return (smp) => str(smp, f(smp.getStr(), chars));
+  },
 });
 
 function fieldCheck(args: Arg[]): string | undefined {
@@ -225,8 +237,7 @@ const toHex = (s: string): string => Buffer.from(s, "latin1").toString("hex").to
 
 const trimmer =
   (left: boolean) =>
-  (s: string, args: Arg[]): string => {
-    const chars = String(args[0]);
+  (s: string, chars: string): string => {
     let a = 0;
     let b = s.length;
     if (left) while (a < b && chars.includes(s[a]!)) a++;
@@ -241,8 +252,8 @@ export const CONVERTERS = new Map<string, Converter>([
   ["length", { args: [], min: 0, in: "str", out: T.Int, make: () => (smp) => int(smp, smp.strLen()) }],
   ["hex", { ...text(toHex), in: "bin" }],
   ["base64", { ...text((s) => Buffer.from(s, "latin1").toString("base64")), in: "bin" }],
-  ["ltrim", { ...text(trimmer(true)), args: ["str"], min: 1 }],
-  ["rtrim", { ...text(trimmer(false)), args: ["str"], min: 1 }],
+  ["ltrim", trim(trimmer(true))],
+  ["rtrim", trim(trimmer(false))],
   [
     "field",
     {
@@ -251,9 +262,12 @@ export const CONVERTERS = new Map<string, Converter>([
       in: "str",
       out: T.Str,
       check: fieldCheck,
-      make: (args) => (smp) => {
-        const v = field(smp.getStr(), Number(args[0]), String(args[1]), Number(args[2] ?? 1));
-        return v !== undefined && str(smp, v);
+      make: (args) => {
+        const [index, seps, count] = [Number(args[0]), String(args[1]), Number(args[2] ?? 1)];
+        return (smp) => {
+          const v = field(smp.getStr(), index, seps, count);
+          return v !== undefined && str(smp, v);
+        };
       },
     },
   ],
@@ -265,8 +279,10 @@ export const CONVERTERS = new Map<string, Converter>([
       in: "str",
       out: T.Str,
       check: fieldCheck,
-      make: (args) => (smp) =>
-        str(smp, word(smp.getStr(), Number(args[0]), String(args[1]), Number(args[2] ?? 1))),
+      make: (args) => {
+        const [index, seps, count] = [Number(args[0]), String(args[1]), Number(args[2] ?? 1)];
+        return (smp) => str(smp, word(smp.getStr(), index, seps, count));
+      },
     },
   ],
   [

@@ -484,7 +484,10 @@ def(["str"], {
   min: 1,
   out: T.Str,
   acl: false,
-  make: (args) => single((_ctx, smp) => (smp.setStr(String(args[0])), true)),
+  make: (args) => {
+    const v = String(args[0]);
+    return single((_ctx, smp) => (smp.setStr(v), true));
+  },
 });
 def(["int"], {
   use: "conn",
@@ -492,7 +495,10 @@ def(["int"], {
   min: 1,
   out: T.Int,
   acl: false,
-  make: (args) => single((_ctx, smp) => (smp.setInt(Number(args[0])), true)),
+  make: (args) => {
+    const v = Number(args[0]);
+    return single((_ctx, smp) => (smp.setInt(v), true));
+  },
 });
 // A variable has the type it was stored with: an ACL must say how to match it.
 def(["var"], {
