@@ -48,7 +48,7 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
     return await Runtime.build(r.config);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    print([{ level: "alert", where: e.where, message: e.message }], false);
+    print([{ level: "alert", where: e.where, message: e.message, ...(e.tight && { tight: true }) }], false);
     fatal(`Fatal errors found in configuration.`);
     return undefined;
   }

@@ -1,5 +1,6 @@
 import type { HttpHead } from "../http/message.js";
 import type { Vars } from "./vars.js";
+import type { StkCtrs } from "../stick/track.js";
 
 /** What a sample fetch can see of one transaction. The proxy fills one per stream and reuses it. */
 export interface SampleContext {
@@ -21,6 +22,8 @@ export interface SampleContext {
   inspect?: Inspection;
   /** The transaction's line is being logged: its messages are gone, haproxy keeps only the method. */
   ended?: boolean;
+  /** What the connection and its request track (sc0 to sc2); undefined where nothing can. */
+  stk?: StkCtrs;
   /** The stream's variables; undefined in a context without a stream. */
   vars?: Vars;
   /** The stream's unique id (the frontend's unique-id-format), made on first use; undefined without one. */

@@ -9,12 +9,13 @@ import { lowerAscii } from "./match.js";
 import { expandReplacement, invalidRegex } from "./replacement.js";
 import { parseVarName, type VarRef } from "./vars.js";
 import { mapConverters } from "./maps.js";
+import { stickConverters } from "./stick-fetch.js";
 
 /**
  * What a converter needs its sample to be: text, bytes (text of bytes here: an integer's 8
  * big-endian, an address's 4 or 16), an integer, or an address (text that is none gives no sample).
  */
-type In = "str" | "bin" | "int" | "ip";
+type In = "str" | "bin" | "int" | "ip" | "any";
 
 export interface Converter {
   args: ArgType[];
@@ -23,6 +24,8 @@ export interface Converter {
   out: T;
   /** Why its arguments cannot be taken (haproxy's "invalid args in converter"), or undefined. */
   check?: (args: Arg[]) => string | undefined;
+  /** haproxy's refusal of a table argument that names none, or undefined. */
+  resolve?: (args: Arg[]) => string | undefined;
   /** The conversion for these arguments: false when it gives no sample. */
   make(args: Arg[]): (smp: Sample, ctx: SampleContext) => boolean;
 }
@@ -318,6 +321,10 @@ export const CONVERTERS = new Map<string, Converter>([
   ["odd", unary(T.Bool, (smp, n) => bool(smp, (toBig(n) & 1n) !== 0n))],
   ["even", unary(T.Bool, (smp, n) => bool(smp, (toBig(n) & 1n) === 0n))],
   ...mapConverters(),
+  ...stickConverters().map((c): [string, Converter] => [
+    c.name,
+    { args: ["str"], min: 0, in: "any", out: c.out, resolve: c.resolve, make: c.make },
+  ]),
 ]);
 
 const addr = new Uint8Array(16);
@@ -325,6 +332,8 @@ const addr = new Uint8Array(16);
 /** Takes the sample in the type the converter needs (haproxy's casts); false when it cannot be. */
 export function castFor(conv: Converter, smp: Sample): boolean {
   switch (conv.in) {
+    case "any":
+      return true;
     case "str":
       if (smp.type !== T.Str) smp.setStr(smp.getStr());
       return true;

@@ -12,6 +12,7 @@ import { NOT_TLS, TOO_SHORT, tlsHelloType, tlsServerName } from "./tls-hello.js"
 import { parseVarName, type VarRef } from "./vars.js";
 import { readArgs, type Arg } from "./args.js";
 import { CONVERTERS, castFor, type Converter } from "./converters.js";
+import { stickFetches } from "./stick-fetch.js";
 
 export type MatchName =
   | "found"
@@ -50,6 +51,8 @@ interface Keyword {
   use: FetchUse;
   /** Why its arguments cannot be taken (haproxy's "invalid args"), or undefined. */
   check?: (args: Arg[]) => string | undefined;
+  /** haproxy's refusal of a table argument that names none, or undefined. */
+  resolve?: (args: Arg[]) => string | undefined;
   make: Maker;
 }
 
@@ -326,6 +329,7 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
       acl: k.acl ?? !n.includes("."),
       use: k.use ?? "any",
       check: k.check,
+      resolve: k.resolve,
       make: k.use === "req" ? requestOnly(k.make) : k.make,
     });
 }
@@ -501,6 +505,15 @@ def(["int"], {
   },
 });
 // A variable has the type it was stored with: an ACL must say how to match it.
+for (const f of stickFetches())
+  def([f.name], {
+    use: "conn",
+    args: f.args,
+    min: f.min,
+    out: f.out,
+    resolve: f.resolve,
+    make: (args) => f.make(args),
+  });
 def(["var"], {
   use: "conn",
   args: ["str", "str"],
@@ -662,6 +675,8 @@ export function parseFetch(
   i = read.end;
   const invalid = kw.check?.(args);
   if (invalid !== undefined) throw new ConfigError(`invalid args in ${desc} : ${invalid}${tail}`, where);
+  const unresolved = kw.resolve?.(args);
+  if (unresolved !== undefined) throw new ConfigError(unresolved, where, true);
   let impl = kw.make(args, iterate);
   let out = kw.out;
   let match = kw.match;
@@ -690,6 +705,8 @@ export function parseFetch(
       throw convError(`invalid arg ${cread.pos + 1} in converter '${cname}' : ${cread.error}`);
     const bad = conv.check?.(cread.args);
     if (bad !== undefined) throw convError(`invalid args in converter '${cname}' : ${bad}`);
+    const noTable = conv.resolve?.(cread.args);
+    if (noTable !== undefined) throw new ConfigError(noTable, where, true);
     impl = converted(impl, conv, conv.make(cread.args));
     out = conv.out;
     match = matchFor(out);

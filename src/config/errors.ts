@@ -5,6 +5,8 @@ export class ConfigError extends Error {
   constructor(
     message: string,
     readonly where?: Where,
+    /** haproxy writes this message's place without a blank before the colon. */
+    readonly tight = false,
   ) {
     super(message);
     this.name = "ConfigError";

@@ -3,6 +3,7 @@
 import type { ErrorFile } from "../http/errorfile.js";
 import type { HashFunction } from "../balance/hash.js";
 import type { UriHashing } from "../balance/request-key.js";
+import type { StickTableSpec } from "../stick/table.js";
 
 /** Where a statement came from, for every error and warning. */
 export interface Where {
@@ -154,7 +155,17 @@ export type HttpRequestAction =
   /** The path, the path and query, or the whole request-target, matched and replaced whole. */
   | { kind: "replace-path" | "replace-pathq" | "replace-uri"; regex: string; replace: string }
   | { kind: "set-path" | "set-method" | "set-uri" | "set-query"; value: string }
-  | VarAction;
+  | VarAction
+  | StickAction;
+
+/**
+ * `track-scN KEY [table NAME]`; `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`; `sc-set-gpt0(N) VALUE`, the
+ * value an integer or a sample expression.
+ */
+export type StickAction =
+  | ({ kind: "track-sc" } & TrackSpec)
+  | { kind: "sc-inc-gpc"; gpc: 0 | 1; slot: number }
+  | { kind: "sc-set-gpt0"; slot: number; set: number | string };
 
 /**
  * `set-var(scope.name[,cond...]) EXPR`, `set-var-fmt(...) FORMAT`, `unset-var(scope.name)`: `name` as
@@ -205,9 +216,19 @@ export interface UseServer {
  * list are skipped), reject, or, on a connection, expect a PROXY protocol header.
  */
 export interface TcpRule {
-  action: "accept" | "reject" | "expect-proxy";
+  action: "accept" | "reject" | "expect-proxy" | "track-sc";
+  /** track-sc's. */
+  track?: TrackSpec;
   cond?: Condition;
   where: Where;
+}
+
+/** `track-scN KEY [table NAME]`: the counters of the key's entry, in slot N. */
+export interface TrackSpec {
+  slot: number;
+  key: string;
+  /** The table's name; the rule's proxy's own table when not given. */
+  table?: string;
 }
 
 export interface Bind {
@@ -467,6 +488,8 @@ export interface Proxy extends ProxySettings {
   inspectDelay?: number;
   /** What its error directives come to: the response for each status that has one of its own. */
   errorFiles: Map<number, ErrorFile>;
+  /** Its `stick-table`, named after it. */
+  stickTable?: StickTableSpec & { where: Where };
 }
 
 export interface Diagnostic {

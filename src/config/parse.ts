@@ -1,6 +1,15 @@
 // Configuration text ──► typed model. Problems are collected, not thrown, so that `-c` lists them all
 // the way haproxy does; the caller refuses to start when any is an alert.
-import type { Config, Diagnostic, Global, Proxy, ProxySettings, UseBackend, Where } from "./model.js";
+import type {
+  Config,
+  Diagnostic,
+  Global,
+  Proxy,
+  ProxySettings,
+  TrackSpec,
+  UseBackend,
+  Where,
+} from "./model.js";
 import { hasBackend, hasFrontend, typeName } from "./model.js";
 import { backendNameFormat, isBackendFormat } from "./rules.js";
 import { newGlobal, newProxySettings } from "./defaults.js";
@@ -45,7 +54,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "stats",
   "http-after-response",
   "tcp-response",
-  "stick-table",
   "stick",
   "compression",
   "server-template",
@@ -436,6 +444,19 @@ class ConfigParser {
     else def.fn(ctx);
   }
 
+  /** Each track-sc rule's table, its proxy's own when it names none, must exist. */
+  private trackedTables(p: Proxy): void {
+    const tracks: TrackSpec[] = [];
+    for (const r of [...p.tcpConnection, ...p.tcpSession, ...p.tcpContent]) if (r.track) tracks.push(r.track);
+    for (const r of p.httpRequest) if (r.action.kind === "track-sc") tracks.push(r.action);
+    // haproxy says so once every section is read, naming no line.
+    for (const t of tracks) {
+      t.table ??= p.name;
+      if (!this.proxies.some((q) => q.stickTable?.name === t.table))
+        this.alert(`Proxy '${p.name}': unable to find table '${t.table}' referenced by track-sc${t.slot}.`);
+    }
+  }
+
   /** A keyword a defaults section may not carry, refused in haproxy's words for it. */
   private notInDefaults(words: string[], where: Where): void {
     const kw = words[0]!;
@@ -504,6 +525,7 @@ class ConfigParser {
         else seen.set(s.name, s.where);
       }
       if (p.mode === "http") this.layer6Fetches(p);
+      this.trackedTables(p);
       this.missingTimeouts(p);
       this.hashExpression(p);
       if (p.mode !== "http") this.notHttp(p);

@@ -1,5 +1,14 @@
 // The keywords of defaults, frontend, backend and listen sections.
-import type { Balance, ForwardFor, HttpCheckSend, Proxy, ProxySettings, Timeouts, Where } from "./model.js";
+import type {
+  Balance,
+  ForwardFor,
+  HttpCheckSend,
+  Proxy,
+  ProxySettings,
+  Timeouts,
+  TrackSpec,
+  Where,
+} from "./model.js";
 import type { HashFunction } from "../balance/hash.js";
 import type { UriHashing } from "../balance/request-key.js";
 import { hasBackend, hasFrontend, typeName } from "./model.js";
@@ -16,8 +25,10 @@ import {
   parseHttpResponseAction,
   parseCondition,
   splitCondition,
+  trackAction,
   type RuleReporter,
 } from "./rules.js";
+import { stickTableKeyword } from "./stick-table.js";
 import {
   errorfileKeyword,
   errorfilesKeyword,
@@ -1049,6 +1060,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   "tcp-request": { cap: "any", defaults: true, fn: tcpRequest },
+  "stick-table": { cap: "any", defaults: true, fn: stickTableKeyword },
   errorfile: { cap: "any", defaults: true, fn: errorfileKeyword },
   errorloc: { cap: "any", defaults: true, fn: errorlocKeyword },
   errorloc302: { cap: "any", defaults: true, fn: errorlocKeyword },
@@ -1116,16 +1128,24 @@ function tcpRequest(c: KeywordContext): void {
   const list = sub === "content" ? TCP_CONTENT_ACTIONS : TCP_L4_ACTIONS;
   if (sub !== "connection" && (action === "expect-proxy" || action === "expect-netscaler-cip"))
     return c.alert(`'${action} layer4' is not allowed in '${rule}' rules in ${px}`);
-  if (action !== "accept" && action !== "reject" && action !== "expect-proxy") {
+  const tracks = /^track-sc/.test(action);
+  if (action !== "accept" && action !== "reject" && action !== "expect-proxy" && !tracks) {
     if (action !== "" && knownTcpAction(list, action))
       return c.alert(`'${rule} ${action}' is not supported by sluice yet.`);
     return c.alert(`'${rule}' expects ${list} in ${px} (got '${action}').\n`);
   }
   let next = 3;
+  let track: TrackSpec | undefined;
   if (action === "expect-proxy") {
     if (arg !== "layer4")
       return c.alert(`'${rule} expect-proxy' only supports 'layer4' in ${px} (got '${arg ?? ""}')`);
     next = 4;
+  } else if (tracks) {
+    const end = c.words.findIndex((w, i) => i > 2 && (w === "if" || w === "unless"));
+    next = end < 0 ? c.words.length : end;
+    const t = trackAction(action, c.words.slice(3, next), `${rule} ${action}`, { proxy: px });
+    if (typeof t === "string") return c.alert(t);
+    track = t;
   }
   const kw = c.words[next];
   if (kw !== undefined && kw !== "if" && kw !== "unless")
@@ -1152,5 +1172,10 @@ function tcpRequest(c: KeywordContext): void {
   ]);
   placeCheck(c, p, cond, rule as Place);
   const rules = sub === "connection" ? p.tcpConnection : sub === "session" ? p.tcpSession : p.tcpContent;
-  rules.push({ action, cond, where: c.where });
+  rules.push({
+    action: tracks ? "track-sc" : (action as "accept" | "reject" | "expect-proxy"),
+    cond,
+    where: c.where,
+    ...(track && { track }),
+  });
 }

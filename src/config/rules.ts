@@ -6,6 +6,8 @@ import type {
   HttpRequestAction,
   HttpResponseAction,
   ReplySpec,
+  StickAction,
+  TrackSpec,
   VarAction,
   Where,
 } from "./model.js";
@@ -237,7 +239,7 @@ export interface RuleReporter extends Omit<ReplyReporter, "fail" | "logFormat"> 
 }
 
 /** haproxy's words for a rule it cannot read: `error detected in frontend 'f' while parsing 'http-request deny' rule : ...`. */
-const ruleError = (r: RuleReporter, rule: string, m: string): string =>
+const ruleError = (r: Pick<RuleReporter, "proxy">, rule: string, m: string): string =>
   `error detected in ${r.proxy} while parsing '${rule}' rule : ${m}.`;
 
 /** A rule's reply: its words, and nothing after them but a condition (split off before). */
@@ -437,24 +439,104 @@ function varAction(
   }
   // Text is sent as the configuration's UTF-8 bytes, as in every other rule argument.
   const expr = wireText(arg);
-  if (!/^[A-Za-z0-9._\-+:]/.test(expr)) return fail("missing fetch method");
+  return expressionProblem(expr, kw, rule, side, r) ?? { kind, name, cond, expr };
+}
+
+/**
+ * A sample expression of a rule: what parseFetch says is wrong with it, in a rule's words (haproxy
+ * names the action's keyword, `kw`, where the expression reads what the rule's side has not).
+ */
+function expressionProblem(
+  expr: string,
+  kw: string,
+  rule: string,
+  side: "request" | "response",
+  r: Pick<RuleReporter, "proxy">,
+): string | undefined {
+  if (!/^[A-Za-z0-9._\-+:]/.test(expr)) return ruleError(r, rule, "missing fetch method");
   let use;
   try {
     use = parseFetch(expr, { file: "", line: 0 }, false, { responseSide: side === "response" }).kw.use;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return fail(fetchReason(e.message));
+    return ruleError(r, rule, fetchReason(e.message));
   }
   if ((side === "request" && use === "res") || (side === "response" && use === "req"))
-    return fail(
+    return ruleError(
+      r,
+      rule,
       `fetch method '${kw}' extracts information from '${sourceName(use)}', none of which is available here`,
     );
-  return { kind, name, cond, expr };
+  return undefined;
 }
+
+/** `track-scN KEY [table NAME]` of an http-request or tcp-request rule; `rule` names it in errors. */
+export function trackAction(
+  kw: string,
+  args: string[],
+  rule: string,
+  r: Pick<RuleReporter, "proxy">,
+): TrackSpec | string {
+  const n = kw.slice("track-sc".length);
+  if (!/^\d+$/.test(n)) return ruleError(r, rule, `Wrong track-sc number '${n}'`);
+  const slot = Number(n);
+  if (slot > 2) return ruleError(r, rule, `${n} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value`);
+  const key = args[0] === undefined ? "" : wireText(args[0]);
+  const bad = expressionProblem(key, kw, rule, "request", r);
+  if (bad !== undefined) return bad;
+  let next = 1;
+  let table: string | undefined;
+  if (args[1] === "table") {
+    if (args[2] === undefined || args[2] === "") return ruleError(r, rule, "missing table name");
+    table = args[2];
+    next = 3;
+  }
+  if (args.length > next) return unexpected(rule, args[next]!);
+  return { slot, key, ...(table !== undefined && { table }) };
+}
+
+/**
+ * The counter slot of `sc-inc-gpc0(N)` or `sc-set-gpt0(N)`: slot 0 when none is given. (haproxy's
+ * refusal names the keyword for sc-set-gpt0 only.)
+ */
+function counterSlot(kw: string, base: string, r: RuleReporter, rule: string): number | string {
+  if (kw === base) return 0;
+  const m = /^\((\d+)\)$/.exec(kw.slice(base.length));
+  if (m && Number(m[1]) <= 2) return Number(m[1]);
+  const id = base === "sc-set-gpt0" ? ` '${kw}'` : "";
+  return ruleError(r, rule, `invalid stick table track ID${id}. The max allowed ID is 2`);
+}
+
+function stickAction(kw: string, args: string[], r: RuleReporter): StickAction | string {
+  const rule = `http-request ${kw}`;
+  if (kw.startsWith("track-sc")) {
+    const t = trackAction(kw, args, rule, r);
+    return typeof t === "string" ? t : { kind: "track-sc", ...t };
+  }
+  if (kw.startsWith("sc-inc-gpc")) {
+    const gpc = kw[10] === "1" ? 1 : 0;
+    const slot = counterSlot(kw, `sc-inc-gpc${gpc}`, r, rule);
+    if (typeof slot === "string") return slot;
+    return args.length > 0 ? unexpected(rule, args[0]!) : { kind: "sc-inc-gpc", gpc, slot };
+  }
+  const slot = counterSlot(kw, "sc-set-gpt0", r, rule);
+  if (typeof slot === "string") return slot;
+  if (args.length > 1) return unexpected(rule, args[1]!);
+  const text = args[0] ?? "";
+  // A whole decimal number (none at all is 0) is a constant, anything else an expression.
+  if (/^[-+]?\d*$/.test(text)) return { kind: "sc-set-gpt0", slot, set: Number(text) | 0 };
+  const expr = wireText(text);
+  const bad = expressionProblem(expr, kw, rule, "request", r);
+  return bad ?? { kind: "sc-set-gpt0", slot, set: expr };
+}
+
+const isStickKeyword = (kw: string): boolean =>
+  kw.startsWith("track-sc") || /^sc-inc-gpc[01](\(|$)/.test(kw) || /^sc-set-gpt0(\(|$)/.test(kw);
 
 export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRequestAction | string {
   const [kw, ...args] = words;
   if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "request", r);
+  if (kw !== undefined && isStickKeyword(kw)) return stickAction(kw, args, r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-request allow", args[0]!) : { kind: "allow" };
@@ -499,7 +581,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
   }
 }
 

@@ -3,6 +3,7 @@
 // PROXY protocol header (a greeting).
 import type { Session } from "./session.js";
 import type { Endpoint } from "./proxy-protocol.js";
+import type { StkCtrs } from "../stick/track.js";
 import { TcpSocket, type SockAddr } from "../util/tcp-socket.js";
 
 /** What reads a connection's first bytes before its session. */
@@ -25,6 +26,8 @@ export class ClientSocket extends TcpSocket {
   proxied: { src?: Endpoint; dst?: Endpoint } | undefined;
   /** Bytes that came after the greeting, for the session. */
   early: Buffer | undefined;
+  /** What its connection's rules track, made when the configuration has stick tables. */
+  stk: StkCtrs | undefined;
   /** After the session: the time the client has to take our last bytes and close (a lingering close). */
   linger: NodeJS.Timeout | undefined;
 

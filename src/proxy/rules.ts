@@ -20,6 +20,9 @@ import { pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
 import { headerIndex, headerValue } from "../http/parse.js";
 import { HeadEdits } from "../http/serialize.js";
+import type { StickTable } from "../stick/table.js";
+import { findTable } from "../stick/scope.js";
+import { incGpcRule, setGpt0Rule, trackRule } from "../stick/track.js";
 
 export type Cond = (ctx: SampleContext) => boolean;
 
@@ -34,8 +37,10 @@ export interface CompiledRule<A> {
   reply?: { body: LogFormat | undefined; hdrs: { name: string; value: LogFormat }[] };
   /** set-var's, set-var-fmt's and unset-var's variable. */
   ref?: VarRef;
-  /** set-var's sample expression. */
+  /** set-var's sample expression, track-sc's key, sc-set-gpt0's value when not a number. */
   fetch?: FetchImpl;
+  /** track-sc's table. */
+  table?: StickTable;
 }
 
 /** What the request rules decided: go on, or answer the client now. */
@@ -75,11 +80,21 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const regex = "regex" in a ? new RegExp(a.regex) : undefined;
     const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
     const ref = isVarAction(a) ? (parseVarName(a.name) as VarRef) : undefined;
-    const fetch =
+    const expr =
       a.kind === "set-var"
-        ? parseFetch(a.expr, r.where, false, { responseSide: side === "response" }).impl
-        : undefined;
-    return { action: a, cond, regex, format, reply, ref, fetch };
+        ? a.expr
+        : a.kind === "track-sc"
+          ? a.key
+          : a.kind === "sc-set-gpt0" && typeof a.set === "string"
+            ? a.set
+            : undefined;
+    const fetch =
+      expr === undefined
+        ? undefined
+        : parseFetch(expr, r.where, false, { responseSide: side === "response" }).impl;
+    // The configuration's reading made sure it exists.
+    const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;
+    return { action: a, cond, regex, format, reply, ref, fetch, table };
   });
 }
 
@@ -118,6 +133,15 @@ export function evalRequestRules(
       case "set-var-fmt":
       case "unset-var":
         setVar(a, r, ctx);
+        break;
+      case "track-sc":
+        trackRule(ctx, a.slot, r.table!, r.fetch!, "request");
+        break;
+      case "sc-inc-gpc":
+        incGpcRule(ctx, a.slot, a.gpc);
+        break;
+      case "sc-set-gpt0":
+        setGpt0Rule(ctx, a.slot, r.fetch ?? (a.set as number));
         break;
       case "set-method":
       case "set-path":

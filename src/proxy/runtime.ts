@@ -10,6 +10,9 @@ import { RtBackend } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
 import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
+import { StickTable } from "../stick/table.js";
+import { withTables } from "../stick/scope.js";
+import { StkCtrs } from "../stick/track.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
 import { ClientSocket } from "./client-socket.js";
@@ -61,6 +64,8 @@ export class Runtime {
   /** The `proc` variables: the process's (a new process starts without them, as a new haproxy does). */
   readonly procVars: VarMap = new Map();
   readonly backends = new Map<string, RtBackend>();
+  /** The stick tables, by name. */
+  readonly tables = new Map<string, StickTable>();
   readonly frontends: RtFrontend[] = [];
   readonly counters: Counters = {
     badRequests: 0,
@@ -86,6 +91,7 @@ export class Runtime {
   private readonly purgeTimer = setInterval(() => {
     const now = Date.now();
     for (const be of this.backends.values()) purgeIdle(be.servers, now);
+    for (const t of this.tables.values()) t.purge(now);
     this.checkMemory();
   }, 1000).unref();
   /**
@@ -106,19 +112,27 @@ export class Runtime {
   /** Compiles rules and resolves server names; throws ConfigError naming the statement at fault. */
   static async build(config: Config): Promise<Runtime> {
     const rt = new Runtime(config);
+    const tables = rt.tables;
+    for (const px of config.proxies) if (px.stickTable) tables.set(px.name, new StickTable(px.stickTable));
     for (const px of config.proxies) {
       if (!hasBackend(px)) continue;
       const addresses: string[] = [];
       for (const s of px.servers) addresses.push(await resolve(s.host, s.where));
-      const be = new RtBackend(px, addresses);
-      be.requestRules = compileRules(px.httpRequest, px, "request");
-      be.redirectRules = compileRules(px.redirects, px, "request");
-      be.responseRules = compileRules(px.httpResponse, px, "response");
-      be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
-      rt.backends.set(px.name, be);
+      withTables(tables, px.name, () => {
+        const be = new RtBackend(px, addresses);
+        be.requestRules = compileRules(px.httpRequest, px, "request");
+        be.redirectRules = compileRules(px.redirects, px, "request");
+        be.responseRules = compileRules(px.httpResponse, px, "response");
+        be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
+        rt.backends.set(px.name, be);
+      });
     }
     for (const px of config.frontends) {
-      const fe = new RtFrontend(px, rt.backends, px.kind === "listen" ? rt.backends.get(px.name) : undefined);
+      const fe = withTables(
+        tables,
+        px.name,
+        () => new RtFrontend(px, rt.backends, px.kind === "listen" ? rt.backends.get(px.name) : undefined),
+      );
       rt.frontends.push(fe);
     }
     return rt;
@@ -209,11 +223,13 @@ export class Runtime {
   }
 
   private startSession(fe: RtFrontend, socket: ClientSocket): void {
+    if (this.tables.size > 0) socket.stk = new StkCtrs();
     if (fe.tcpConnection.length > 0) {
       const ctx = this.connContext(fe, socket);
       // A rejected connection is reset, unlogged, as haproxy resets it.
       if (tcpVerdict(fe.tcpConnection, ctx, () => (socket.mustGreet = true)) === "reject") {
         this.counters.deniedConnections++;
+        socket.stk?.endSession(Date.now());
         return socket.resetAndDestroy();
       }
     }
@@ -229,6 +245,7 @@ export class Runtime {
     const peer = socket.source();
     const local = socket.destination();
     return new ConnContext(
+      socket.stk,
       peer.address ?? "",
       peer.port ?? 0,
       local.address ?? "",
@@ -250,9 +267,11 @@ export class Runtime {
           this.connectionError(fe, socket, { address: ctx.src, port: ctx.srcPort }, "Success");
         if (socket.early) socket.resetAndDestroy();
         else socket.destroy();
+        socket.stk?.endSession(Date.now());
         return this.connectionEnded(fe);
       }
     }
+    socket.stk?.countSession(Date.now());
     const s = new Session(this, fe, socket);
     this.sessions.add(s);
     const early = socket.early;
@@ -283,6 +302,7 @@ export class Runtime {
       // haproxy leaves what it refused unread, so the kernel answers with an RST.
       if (sent) socket.resetAndDestroy();
       else socket.destroy();
+      socket.stk?.endSession(Date.now());
       this.connectionEnded(fe);
     };
     const t = fe.px.timeouts.client;

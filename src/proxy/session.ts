@@ -34,6 +34,7 @@ import {
   type Verdict,
 } from "./rules.js";
 import { tcpVerdict } from "./tcp-rules.js";
+import type { StkCtrs } from "../stick/track.js";
 import type { Inspection } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
@@ -111,6 +112,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** While the transaction's line is written: its messages count as gone. */
   ended = false;
   readonly vars: Vars;
+  /** What the connection and its request track, when the configuration has stick tables. */
+  readonly stk: StkCtrs | undefined;
   /** Its place in a backend's queue while waiting for a server: a new one for each wait. */
   private ticket: Waiter | undefined;
 
@@ -163,6 +166,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.dstPort = local.port ?? 0;
     this.feName = fe.name;
     this.vars = new Vars(rt.procVars);
+    this.stk = client.stk;
     const rec = this.rec;
     rec.clientIp = this.src;
     rec.clientPort = this.srcPort;
@@ -521,6 +525,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private badRequest(status: number): void {
     this.rec.requestLine = "<BADREQ>";
     this.rt.counters.badRequests++;
+    // haproxy's parser counts the request and its error in what the connection tracks.
+    if (this.stk) {
+      const now = Date.now();
+      this.stk.countRequest(now);
+      this.stk.countError(now);
+    }
     this.refuse(status, "P", "R");
   }
 
@@ -570,6 +580,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (this.logging) this.captureNothing();
       return this.contentRejected();
     }
+    // Counted before the http-request rules, in what the connection and the content rules track.
+    this.stk?.countRequest(now);
     if (this.logging) {
       rec.requestLine = `${req.method} ${req.uri} ${receivedVersion(req)}`;
       this.captureRequest();
@@ -873,6 +885,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case "tarpit": {
         this.cookiesForLog();
         this.rt.counters.denied++;
+        this.stk?.countError(Date.now());
         this.phase = Phase.Tarpit;
         this.tarpitVerdict = v;
         const t = this.fe.px.timeouts;
@@ -882,6 +895,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case "deny":
         this.cookiesForLog();
         this.rt.counters.denied++;
+        this.stk?.countError(Date.now());
         return this.sendVerdictReply(v, "P", "R");
       case "redirect": {
         const bytes = (c: ReplyConnection) => redirectReply(v.status, v.location, c, v.cookie);
@@ -930,6 +944,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** The proxy's page for what went wrong past the request (server, queue, rules). */
   private abortWith(status: number, cause: TermCause, phase: TermPhase): void {
+    // Our 502 and 504 are the server's failures; a 503 (no server, no connection) is none.
+    if (status === 502 || status === 504) this.stk?.countFailure(Date.now());
     this.reply(status, this.errorAnswer(status), cause, phase);
   }
 
@@ -1627,6 +1643,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
+    if (this.stk) this.countStatus(res.status);
     if (res.status === 401 || res.status === 407) this.noteAuthentication(res);
     this.captureResponse(res);
     const v = this.responseVerdict();
@@ -1910,7 +1927,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
   }
 
+  /** A server's 4xx is the client's error, its 5xx (but 501 and 505) its own failure. */
+  private countStatus(status: number): void {
+    if (status >= 400 && status < 500) this.stk!.countError(Date.now());
+    else if (status >= 500 && status !== 501 && status !== 505) this.stk!.countFailure(Date.now());
+  }
+
   private resetTransaction(now: number): void {
+    this.stk?.endStream(now);
     // A request that cannot be read is logged with none of the last one's variables.
     this.vars.newTransaction();
     const rec = this.rec;
@@ -2172,6 +2196,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private finish(): void {
     this.phase = Phase.Closed;
+    this.stk?.endSession(Date.now());
     for (const c of this.ownConns.splice(0)) c.close();
     this.arm(undefined);
     if (this.retryTimer) clearTimeout(this.retryTimer);

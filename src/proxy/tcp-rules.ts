@@ -8,13 +8,17 @@ import { hasBackend, hasFrontend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileTriCondition, MISS, PASS, type Outcome } from "../acl/condition.js";
 import { conditionFetches, placeBits, type Place } from "../acl/place.js";
-import { fetchUse } from "../acl/fetch.js";
+import { fetchUse, parseFetch, type FetchImpl } from "../acl/fetch.js";
+import type { StickTable } from "../stick/table.js";
+import { findTable } from "../stick/scope.js";
+import { trackRule, type StkCtrs } from "../stick/track.js";
 import type { SampleContext } from "../acl/context.js";
 import type { HttpHead } from "../http/message.js";
 
 export interface CompiledTcpRule {
   action: TcpRule["action"];
   cond: ((ctx: SampleContext) => Outcome) | undefined;
+  track?: { slot: number; table: StickTable; key: FetchImpl; level: "session" | "stream" | "request" };
 }
 
 /**
@@ -36,7 +40,18 @@ export function compileTcpRules(rules: TcpRule[], px: Proxy, place: Place): Comp
           r.where,
         );
     }
-    return { action: r.action, cond: r.cond ? compileTriCondition(r.cond, px.acls, where) : undefined };
+    const cond = r.cond ? compileTriCondition(r.cond, px.acls, where) : undefined;
+    const t = r.track;
+    if (!t) return { action: r.action, cond };
+    // What a connection's or session's rules track lasts the connection; a request's, the request
+    // (a backend's content rules run once the frontend counted the request: theirs counts it).
+    const level = !content ? "session" : px.kind === "backend" && px.mode === "http" ? "request" : "stream";
+    const table = findTable(t.table, 0, "track-sc") as StickTable;
+    return {
+      action: r.action,
+      cond,
+      track: { slot: t.slot, table, key: parseFetch(t.key, r.where, false).impl, level },
+    };
   });
 }
 
@@ -55,7 +70,9 @@ export function tcpVerdict(
     if (v !== PASS) continue;
     if (r.action === "accept") return "accept";
     if (r.action === "reject") return "reject";
-    expectProxy?.();
+    const t = r.track;
+    if (t) trackRule(ctx, t.slot, t.table, t.key, t.level);
+    else expectProxy?.();
   }
   return "accept";
 }
@@ -67,6 +84,7 @@ export class ConnContext implements SampleContext {
   readonly beName = "";
 
   constructor(
+    readonly stk: StkCtrs | undefined,
     readonly src: string,
     readonly srcPort: number,
     readonly dst: string,

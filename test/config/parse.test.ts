@@ -531,9 +531,9 @@ backend inherits
 
 test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
   oneAlert(
-    `${BASE}backend b\n  stick-table type ip size 1m\n`,
+    `${BASE}backend b\n  stick on src\n`,
     7,
-    /^'stick-table' is a haproxy keyword that sluice does not support yet/,
+    /^'stick' is a haproxy keyword that sluice does not support yet/,
   );
   oneAlert(
     `global\n  stats socket /run/x.sock\n`,

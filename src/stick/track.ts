@@ -1,0 +1,164 @@
+// Tracked counters (haproxy's sc0 to sc2): what a session's tcp-request connection and session
+// rules track lasts as long as the connection; what its request rules track (tcp-request content,
+// http-request) lasts one request, each request being a stream of its own in haproxy 2.6. The
+// counts move where haproxy moves them: each track is a connection (conn_cnt, conn_rate, conn_cur,
+// held until it ends), a session's tracks count the session, each request counts in whatever each
+// slot tracks, and so do a server's 4xx (errors) and 5xx (failures).
+import { D, type StickEntry, type StickTable } from "./table.js";
+import { Sample, T, readIntStr, toBig } from "../acl/sample.js";
+import type { SampleContext } from "../acl/context.js";
+
+export const SLOTS = 3;
+
+export interface Tracked {
+  table: StickTable;
+  entry: StickEntry;
+}
+
+/** The slots of one connection: its own (connection-long) and its current request's. */
+export class StkCtrs {
+  readonly sess: (Tracked | undefined)[] = [undefined, undefined, undefined];
+  readonly stream: (Tracked | undefined)[] = [undefined, undefined, undefined];
+
+  /** What slot `i` tracks now: the request's own, else the connection's. */
+  slot(i: number): Tracked | undefined {
+    return this.stream[i] ?? this.sess[i];
+  }
+
+  /**
+   * Tracks `entry` in slot `i` (of the connection's when `session`), unless the slot tracks
+   * something already: then nothing happens, as in haproxy. True when it tracks.
+   */
+  track(i: number, table: StickTable, entry: StickEntry, session: boolean, now: number): boolean {
+    if (this.slot(i)) return false;
+    (session ? this.sess : this.stream)[i] = { table, entry };
+    entry.ref++;
+    add(table, entry, D.ConnCur, D.ConnCnt, D.ConnRate, now);
+    table.touch(entry, now);
+    return true;
+  }
+
+  /** The connection's session starts: sess_cnt and sess_rate of what it tracks. */
+  countSession(now: number): void {
+    for (const t of this.sess) if (t) add(t.table, t.entry, -1, D.SessCnt, D.SessRate, now);
+  }
+
+  /** A request (its head read): http_req_cnt and http_req_rate of each slot. */
+  countRequest(now: number): void {
+    this.count(D.HttpReqCnt, D.HttpReqRate, now);
+  }
+
+  /** A client error (a server's 4xx, a deny, a bad request): http_err_cnt and http_err_rate. */
+  countError(now: number): void {
+    this.count(D.HttpErrCnt, D.HttpErrRate, now);
+  }
+
+  /** A server failure (its 5xx but 501 and 505, a 502 or 504 of ours): http_fail_cnt and http_fail_rate. */
+  countFailure(now: number): void {
+    this.count(D.HttpFailCnt, D.HttpFailRate, now);
+  }
+
+  /** The request ends: what it tracked itself is let go (conn_cur goes down). */
+  endStream(now: number): void {
+    release(this.stream, now);
+  }
+
+  /** The connection ends. */
+  endSession(now: number): void {
+    release(this.stream, now);
+    release(this.sess, now);
+  }
+
+  private count(cnt: D, rate: D, now: number): void {
+    for (let i = 0; i < SLOTS; i++) {
+      const t = this.slot(i);
+      if (t && add(t.table, t.entry, -1, cnt, rate, now)) t.table.touch(t.entry, now);
+    }
+  }
+}
+
+/** Adds one to `cur` and `cnt` and counts one event in `rate`, those the table stores; true if any. */
+function add(table: StickTable, e: StickEntry, cur: D | -1, cnt: D, rate: D, now: number): boolean {
+  const store = table.spec.store;
+  let any = false;
+  if (cur >= 0 && store[cur] !== undefined) {
+    e.counts[cur] = (e.counts[cur]! + 1) >>> 0;
+    any = true;
+  }
+  if (store[cnt] !== undefined) {
+    e.counts[cnt] = (e.counts[cnt]! + 1) >>> 0;
+    any = true;
+  }
+  const r = e.rates[rate];
+  if (r) {
+    r.add(now, store[rate]!, 1);
+    any = true;
+  }
+  return any;
+}
+
+function release(slots: (Tracked | undefined)[], now: number): void {
+  for (let i = 0; i < SLOTS; i++) {
+    const t = slots[i];
+    if (!t) continue;
+    slots[i] = undefined;
+    const { table, entry } = t;
+    if (table.stores(D.ConnCur)) {
+      const cur = entry.counts[D.ConnCur]!;
+      if (cur > 0) entry.counts[D.ConnCur] = cur - 1;
+      table.touch(entry, now);
+    }
+    table.release(entry, now);
+  }
+}
+
+const keySample = new Sample();
+
+/** A fetch as the rules compile it. */
+interface KeyFetch {
+  first(ctx: SampleContext, smp: Sample): boolean;
+}
+
+/**
+ * A track-sc rule: the key's entry (made if need be) in slot `slot`, unless the slot tracks
+ * something already, the key makes none, or the table is full. An http-request rule's track counts
+ * the request being handled, which was counted before it tracked anything.
+ */
+export function trackRule(
+  ctx: SampleContext,
+  slot: number,
+  table: StickTable,
+  key: KeyFetch,
+  level: "session" | "stream" | "request",
+): void {
+  const stk = ctx.stk;
+  if (!stk || stk.slot(slot) || !key.first(ctx, keySample)) return;
+  const k = table.keyOf(keySample);
+  if (k === undefined) return;
+  const now = Date.now();
+  const e = table.get(k, now);
+  if (!e || !stk.track(slot, table, e, level === "session", now)) return;
+  if (level === "request" && add(table, e, -1, D.HttpReqCnt, D.HttpReqRate, now)) table.touch(e, now);
+}
+
+/** sc-inc-gpc0, sc-inc-gpc1: one more in the counter and its rate, those stored. */
+export function incGpcRule(ctx: SampleContext, slot: number, gpc: 0 | 1): void {
+  const t = ctx.stk?.slot(slot);
+  if (!t) return;
+  const now = Date.now();
+  const [cnt, rate] = gpc === 0 ? [D.Gpc0, D.Gpc0Rate] : [D.Gpc1, D.Gpc1Rate];
+  if (add(t.table, t.entry, -1, cnt, rate, now)) t.table.touch(t.entry, now);
+}
+
+/** sc-set-gpt0: the value, or the expression's as an integer (nothing when it gives none). */
+export function setGpt0Rule(ctx: SampleContext, slot: number, value: number | KeyFetch): void {
+  const t = ctx.stk?.slot(slot);
+  if (!t || !t.table.stores(D.Gpt0)) return;
+  let v: number | undefined;
+  if (typeof value === "number") v = value;
+  else if (value.first(ctx, keySample))
+    v = keySample.type === T.Str ? readIntStr(keySample.getStr()) : keySample.num;
+  if (v === undefined) return;
+  t.entry.counts[D.Gpt0] = Number(BigInt.asUintN(32, toBig(v)));
+  t.table.touch(t.entry, Date.now());
+}
