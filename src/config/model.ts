@@ -490,6 +490,21 @@ export interface Proxy extends ProxySettings {
   errorFiles: Map<number, ErrorFile>;
   /** Its `stick-table`, named after it. */
   stickTable?: StickTableSpec & { where: Where };
+  /** `stick on|match|store-request|store-response` rules, in order. */
+  stickRules: StickRule[];
+}
+
+/**
+ * A `stick` rule: `match` finds the request's server by its key, `store-request` and
+ * `store-response` remember the server that answered under the key (`on` both matches and stores).
+ */
+export interface StickRule {
+  kind: "on" | "match" | "store-request" | "store-response";
+  expr: string;
+  /** The table's name; the rule's proxy's own when not given. */
+  table?: string;
+  cond?: Condition;
+  where: Where;
 }
 
 export interface Diagnostic {

@@ -54,7 +54,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "stats",
   "http-after-response",
   "tcp-response",
-  "stick",
   "compression",
   "server-template",
   "persist",
@@ -345,6 +344,7 @@ class ConfigParser {
       servers: [],
       redirects: [],
       monitorFail: [],
+      stickRules: [],
       tcpConnection: [],
       tcpSession: [],
       tcpContent: [],
@@ -449,6 +449,13 @@ class ConfigParser {
     const tracks: TrackSpec[] = [];
     for (const r of [...p.tcpConnection, ...p.tcpSession, ...p.tcpContent]) if (r.track) tracks.push(r.track);
     for (const r of p.httpRequest) if (r.action.kind === "track-sc") tracks.push(r.action);
+    for (const r of p.stickRules) {
+      const name = r.table ?? p.name;
+      if (!this.proxies.some((q) => q.stickTable?.name === name))
+        this.alert(
+          `Proxy '${p.name}': unable to find ${r.kind === "store-response" ? "store table" : "stick-table"} '${name}'.`,
+        );
+    }
     // haproxy says so once every section is read, naming no line.
     for (const t of tracks) {
       t.table ??= p.name;

@@ -39,6 +39,7 @@ import {
 import type { Condition, Global } from "./model.js";
 import { ConfigError } from "./errors.js";
 import { compileAcl, PREDEFINED_NAMES } from "../acl/index.js";
+import { fetchReason, parseFetch } from "../acl/fetch.js";
 import { placeBits, placeWarning, type Place } from "../acl/place.js";
 import { atol, strtol0 } from "./c-numbers.js";
 
@@ -1061,6 +1062,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   },
   "tcp-request": { cap: "any", defaults: true, fn: tcpRequest },
   "stick-table": { cap: "any", defaults: true, fn: stickTableKeyword },
+  stick: { cap: "be", defaults: false, fn: stickKeyword },
   errorfile: { cap: "any", defaults: true, fn: errorfileKeyword },
   errorloc: { cap: "any", defaults: true, fn: errorlocKeyword },
   errorloc302: { cap: "any", defaults: true, fn: errorlocKeyword },
@@ -1070,6 +1072,46 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   description: { cap: "any", defaults: true, fn: () => undefined },
   id: { cap: "any", defaults: false, fn: () => undefined },
 };
+
+/** `stick on|match|store-request|store-response EXPR [table NAME] [if|unless COND]`, in haproxy's words. */
+function stickKeyword(c: KeywordContext): void {
+  const p = c.proxy!;
+  const sub = c.words[1];
+  const kind = sub === "store" ? "store-request" : sub;
+  if (kind !== "on" && kind !== "match" && kind !== "store-request" && kind !== "store-response")
+    return c.alert(`'stick' expects 'on', 'match', or 'store'.`);
+  const expr = c.words[2];
+  if (expr === undefined || expr === "") return c.alert(`'stick' expects a fetch method.`);
+  try {
+    parseFetch(expr, c.where, false, { responseSide: kind === "store-response" });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return c.alert(`'stick': ${fetchReason(e.message)}`);
+  }
+  let table: string | undefined;
+  let i = 3;
+  for (; i < c.words.length; i++) {
+    const w = c.words[i]!;
+    if (w === "if" || w === "unless") break;
+    if (w !== "table") return c.alert(`'stick': unknown keyword '${w}'.`);
+    table = c.words[++i] ?? "";
+  }
+  let cond: Condition | undefined;
+  if (i < c.words.length) {
+    const parsed = parseCondition(c.words.slice(i + 1), c.words[i] === "unless", c.where);
+    const problem = typeof parsed === "string" ? parsed : conditionProblem(p, parsed);
+    if (problem !== undefined)
+      return c.alert(`'stick': error detected while parsing sticking condition : ${problem}`);
+    cond = parsed as Condition;
+  }
+  p.stickRules.push({
+    kind,
+    expr,
+    ...(table !== undefined && { table }),
+    ...(cond && { cond }),
+    where: c.where,
+  });
+}
 
 // haproxy 2.6's actions for each kind of tcp-request rule, as its refusal of an unknown one lists them.
 const TCP_L4_ACTIONS =

@@ -1,4 +1,5 @@
 // Runtime state of backends and servers: who is up, who has a free slot, who waits in which queue.
+import type { CompiledStickRule } from "../stick/stick-rules.js";
 import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
 import type { CompiledRule } from "./rules.js";
 import type { CompiledTcpRule } from "./tcp-rules.js";
@@ -122,6 +123,7 @@ export class RtBackend {
   redirectRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];
   tcpContent: CompiledTcpRule[] = [];
+  stickRules: CompiledStickRule[] = [];
   /** roundrobin, leastconn and first keep their own order of the servers. */
   private readonly lb: Balancer<RtServer> | undefined;
   /** static-rr and the hashing algorithms: haproxy's table of servers, or its ring (hash-type consistent). */

@@ -12,6 +12,7 @@ import { compileRules } from "./rules.js";
 import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
 import { StickTable } from "../stick/table.js";
 import { withTables } from "../stick/scope.js";
+import { compileStickRules } from "../stick/stick-rules.js";
 import { StkCtrs } from "../stick/track.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
@@ -124,6 +125,7 @@ export class Runtime {
         be.redirectRules = compileRules(px.redirects, px, "request");
         be.responseRules = compileRules(px.httpResponse, px, "response");
         be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
+        be.stickRules = compileStickRules(px);
         rt.backends.set(px.name, be);
       });
     }

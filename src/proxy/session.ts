@@ -35,6 +35,7 @@ import {
 } from "./rules.js";
 import { tcpVerdict } from "./tcp-rules.js";
 import type { StkCtrs } from "../stick/track.js";
+import { stickRequest, stickResponse, type PendingStore } from "../stick/stick-rules.js";
 import type { Inspection } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
@@ -643,6 +644,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // use-server rules, then the persistence cookie (haproxy's order).
     this.direct = be.ruledServer(this, this.persistRule === "force");
     this.readCookies(be, this.direct);
+    if (be.stickRules.length > 0) this.stickMatch(be);
     this.prepareOutgoingHead(be);
     this.acquireServer();
   }
@@ -681,6 +683,29 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (!p) return;
     edits.reset();
     if (p.direct) this.rec.server = p.direct.name;
+  }
+
+  /** What the request's stick rules noted, stored once a server answers (made on first use). */
+  private stores: PendingStore[] | undefined;
+
+  /**
+   * The backend's stick rules, after use-server rules and the persistence cookie: the server an
+   * entry names, unless one of those chose already; a stopped one only with `option persist` or a
+   * force-persist rule.
+   */
+  private stickMatch(be: RtBackend): void {
+    const assigned = this.direct !== undefined || this.persistence?.direct !== undefined;
+    const force = be.px.persist || this.persistRule === "force";
+    const usable = (s: RtServer) => (s.up && !s.maint) || force;
+    const srv = stickRequest(be.stickRules, this, be.servers, assigned, usable, (this.stores ??= []));
+    if (srv) this.direct = srv;
+  }
+
+  /** A server answered (in mode tcp: took the connection): the noted keys now name it. */
+  private stickStore(): void {
+    const be = this.be;
+    if (be && be.stickRules.length > 0 && this.srv)
+      stickResponse(be.stickRules, this, this.srv, (this.stores ??= []));
   }
 
   /** Cookie persistence's state, for a backend with a `cookie` line (made on first use). */
@@ -1355,7 +1380,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   onServerConnect(): void {
     const rec = this.rec;
     rec.Tc = Date.now() - this.connectStart;
-    if (!this.http) return this.startTunnel(undefined, this.cbuf);
+    if (!this.http) {
+      this.stickStore();
+      return this.startTunnel(undefined, this.cbuf);
+    }
     this.phase = Phase.Exchange;
     this.res = undefined;
     this.sbuf = undefined;
@@ -1644,6 +1672,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
     if (this.stk) this.countStatus(res.status);
+    this.stickStore();
     if (res.status === 401 || res.status === 407) this.noteAuthentication(res);
     this.captureResponse(res);
     const v = this.responseVerdict();
@@ -1935,6 +1964,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private resetTransaction(now: number): void {
     this.stk?.endStream(now);
+    if (this.stores) this.stores.length = 0;
     // A request that cannot be read is logged with none of the last one's variables.
     this.vars.newTransaction();
     const rec = this.rec;
@@ -2117,6 +2147,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.client.pause();
     this.persistRule = be.persistRule(this);
     this.direct = be.ruledServer(this, this.persistRule === "force");
+    if (be.stickRules.length > 0) this.stickMatch(be);
     // No rule reads the inspected bytes past here; cbuf takes them to the server.
     this.inspect!.buf = NO_BYTES;
     this.acquireServer();

@@ -73,6 +73,9 @@ export class StickEntry {
   /** Where it sits in the table's queue of the oldest: its expiry when queued. */
   queued: number;
   readonly counts: number[] = new Array<number>(D_COUNT).fill(0);
+  /** The server `stick` rules stored: its name (haproxy's server_key) and its id (server_id). */
+  server: string | undefined = undefined;
+  serverId = 0;
   readonly rates: (FreqCtr | undefined)[];
 
   constructor(

@@ -531,9 +531,9 @@ backend inherits
 
 test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
   oneAlert(
-    `${BASE}backend b\n  stick on src\n`,
+    `${BASE}backend b\n  compression algo gzip\n`,
     7,
-    /^'stick' is a haproxy keyword that sluice does not support yet/,
+    /^'compression' is a haproxy keyword that sluice does not support yet/,
   );
   oneAlert(
     `global\n  stats socket /run/x.sock\n`,

@@ -248,3 +248,71 @@ backend be
     await be.close();
   }
 });
+
+test("stick rules send a key to the server that served it, as haproxy 2.6.12 does", async () => {
+  const servers = await Promise.all(
+    ["s1", "s2"].map((name) =>
+      httpBackend(name, (_req, res) => {
+        res.setHeader("x-srv", name === "s1" ? "k1" : "k2");
+        res.end(name);
+      }),
+    ),
+  );
+  const p = await startProxy(`${DEFAULTS}frontend fe
+  bind 127.0.0.1:1
+  default_backend be
+backend be
+  balance roundrobin
+  stick-table type string len 8 size 100 expire 30s
+  stick on req.hdr(x-u)
+  stick match req.hdr(x-m)
+  stick store-response res.hdr(x-srv)
+  server s1 127.0.0.1:${servers[0]!.port}
+  server s2 127.0.0.1:${servers[1]!.port}
+`);
+  try {
+    const headers = [
+      "x-u: a",
+      "x-u: b",
+      "x-u: a",
+      "x-u: b",
+      "x-u: c",
+      "x-u: a",
+      "x-m: k1",
+      "x-m: k2",
+      "x-m: k1",
+    ];
+    headers.push("x-m: zz", "x-m: zz", "x-u: abcdefghij", "x-u: abcdefghzz");
+    const served: string[] = [];
+    for (const h of headers) {
+      const raw = await exchange(p.port, `GET / HTTP/1.1\r\nHost: x\r\n${h}\r\nConnection: close\r\n\r\n`);
+      served.push(raw.split("\r\n\r\n")[1]!);
+    }
+    // Keys are cut to the table's 8 characters: the last two are one key.
+    assert.deepEqual(served.join(" "), "s1 s2 s1 s2 s1 s1 s1 s2 s1 s2 s1 s2 s2");
+  } finally {
+    await p.stop();
+    for (const s of servers) await s.close();
+  }
+});
+
+test("stick rules: haproxy 2.6.12's refusals", () => {
+  const be = (lines: string) =>
+    parseConfig(
+      [{ name: "t.cfg", text: `${DEFAULTS}backend b\n${lines}  server s 127.0.0.1:1\n` }],
+      {},
+    ).diagnostics.map((d) => `${d.level} ${d.where?.line ?? "-"}: ${d.message}`);
+  const line = DEFAULTS.split("\n").length + 1;
+  assert.deepEqual(be("  stick on src table nope\n"), [
+    "alert -: Proxy 'b': unable to find stick-table 'nope'.",
+  ]);
+  assert.deepEqual(be("  stick store-response src\n"), [
+    "alert -: Proxy 'b': unable to find store table 'b'.",
+  ]);
+  assert.deepEqual(be("  stick match\n"), [`alert ${line}: 'stick' expects a fetch method.`]);
+  assert.deepEqual(be("  stick foo src\n"), [`alert ${line}: 'stick' expects 'on', 'match', or 'store'.`]);
+  assert.deepEqual(be("  stick-table type ip size 1\n  stick on src foo\n"), [
+    `alert ${line + 1}: 'stick': unknown keyword 'foo'.`,
+  ]);
+  assert.deepEqual(be("  stick on nope\n"), [`alert ${line}: 'stick': unknown fetch method 'nope'`]);
+});
