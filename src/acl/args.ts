@@ -4,11 +4,19 @@
 // is then taken as its type says.
 
 import { readWholeInt } from "./sample.js";
+import { parseMask4, parseMask6 } from "./ip.js";
 
-export type ArgType = "str" | "int";
+/** A string, an integer, or a netmask (kept as its text once checked). */
+export type ArgType = "str" | "int" | "msk4" | "msk6";
 export type Arg = string | number;
 
-const TYPE_NAME: Record<ArgType, string> = { str: "string", int: "integer" };
+const TYPE_NAME: Record<ArgType, string> = {
+  str: "string",
+  int: "integer",
+  msk4: "IPv4 mask",
+  msk6: "IPv6 mask",
+};
+const mask = new Uint8Array(16);
 
 /** The arguments and where the text after them starts, or haproxy's reason and the argument it names. */
 export type ArgsRead = { args: Arg[]; end: number } | { error: string; pos: number };
@@ -46,21 +54,26 @@ export function readArgs(src: string, at: number, types: ArgType[], min: number)
         else word += c;
       }
       const type = types[pos]!;
-      if (type === "int") {
-        if (word === "") {
-          // An empty number ends the list when the mandatory ones are there, itself a 0 (none at all
-          // for empty parentheses).
-          if (pos >= min) {
-            if (pos > 0) args.push(0);
-            break;
-          }
-          return { error: `expected type 'integer' at position ${pos + 1}, but got nothing`, pos };
+      if (type !== "str" && word === "") {
+        // An empty number ends the list when the mandatory ones are there, itself a 0 (none at all
+        // for empty parentheses).
+        if (pos >= min) {
+          if (pos > 0 && type === "int") args.push(0);
+          break;
         }
-        const n = readWholeInt(word);
-        if (n === undefined)
-          return { error: `failed to parse '${word}' as type 'integer' at position ${pos + 1}`, pos };
-        args.push(n);
-      } else args.push(word);
+        return { error: `expected type '${TYPE_NAME[type]}' at position ${pos + 1}, but got nothing`, pos };
+      }
+      const n = type === "int" ? readWholeInt(word) : undefined;
+      const bad =
+        (type === "int" && n === undefined) ||
+        (type === "msk4" && !parseMask4(word, mask)) ||
+        (type === "msk6" && !parseMask6(word, mask));
+      if (bad)
+        return {
+          error: `failed to parse '${word}' as type '${TYPE_NAME[type]}' at position ${pos + 1}`,
+          pos,
+        };
+      args.push(n ?? word);
       pos++;
       if (i >= limit || src[i] === ")" || pos >= types.length) break;
       i++;

@@ -4,7 +4,8 @@
 import type { SampleContext } from "./context.js";
 import type { Arg, ArgType } from "./args.js";
 import { Sample, T, binaryOf, fromBig, readWholeInt, toBig } from "./sample.js";
-import { parseIpv4, parseIpv6 } from "./ip.js";
+import { ipv6Text, parseIpv4, parseIpv6, parseMask4, parseMask6, v6ToV4 } from "./ip.js";
+import { fullHash, hashKey, type HashFunction } from "../balance/hash.js";
 import { lowerAscii } from "./match.js";
 import { expandReplacement, invalidRegex } from "./replacement.js";
 import { parseVarName, type VarRef } from "./vars.js";
@@ -236,6 +237,103 @@ function regsub(s: string, re: RegExp, template: string, global: boolean): strin
   return out;
 }
 
+/** crc32, djb2, sdbm, wt6: the hash of the sample's bytes, through haproxy's full avalanche if asked. */
+const hashing = (fn: HashFunction): Converter => ({
+  args: ["int"],
+  min: 0,
+  in: "bin",
+  out: T.Int,
+  make: (args) => {
+    const avalanche = Boolean(args[0]);
+    return (smp) => {
+      const h = hashKey(fn, smp.getStr());
+      return int(smp, avalanche ? fullHash(h) : h);
+    };
+  },
+});
+
+/**
+ * url_dec: %XX sequences decoded (a malformed one gives no sample), `+` a space after a `?`, or
+ * everywhere when `in_form` is set; the text ends at a decoded NUL, as haproxy's C string does.
+ */
+function urlDecode(s: string, inForm: boolean): string | undefined {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "\0") break;
+    if (c === "%") {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+      out += String.fromCharCode(parseInt(hex, 16));
+      i += 2;
+    } else if (c === "+") out += inForm ? " " : "+";
+    else {
+      if (c === "?") inForm = true;
+      out += c;
+    }
+  }
+  const nul = out.indexOf("\0");
+  return nul < 0 ? out : out.slice(0, nul);
+}
+
+const ipBytes = new Uint8Array(16);
+const ipv4 = new Uint8Array(4);
+
+/** ipmask(mask4[,mask6]): the network of the address (a v4-mapped IPv6 one taken as IPv4). */
+function ipmask(smp: Sample, m4: Uint8Array, m6: Uint8Array | undefined): boolean {
+  const a = smp.getStr();
+  if (parseIpv4(a, ipv4) || (parseIpv6(a, ipBytes) && v4Mapped(ipBytes) && v6ToV4(ipBytes, ipv4))) {
+    for (let i = 0; i < 4; i++) ipv4[i]! &= m4[i]!;
+    smp.setStr(`${ipv4[0]}.${ipv4[1]}.${ipv4[2]}.${ipv4[3]}`, T.Ip);
+    return true;
+  }
+  if (!m6 || !parseIpv6(a, ipBytes)) return false;
+  for (let i = 0; i < 16; i++) ipBytes[i]! &= m6[i]!;
+  smp.setStr(ipv6Text(ipBytes), T.Ip);
+  return true;
+}
+
+const v4Mapped = (a: Uint8Array): boolean =>
+  a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff;
+
+/** A variable argument's value as text, or undefined when it is not set. */
+function varText(ref: VarRef | undefined, ctx: SampleContext): string | undefined {
+  if (!ref || !ctx.vars?.get(ref, operandSample, undefined)) return undefined;
+  return operandSample.getStr();
+}
+
+const varArg = (arg: Arg | undefined): VarRef | undefined => {
+  if (arg === undefined || arg === "") return undefined;
+  const ref = parseVarName(String(arg));
+  return typeof ref === "string" ? undefined : ref;
+};
+
+/** A variable argument at `at`, which `required` says may not be empty, in haproxy's words. */
+const varCheck =
+  (at: number, required: boolean) =>
+  (args: Arg[]): string | undefined => {
+    const a = args[at];
+    if (a === undefined || a === "") return required ? "missing variable name" : undefined;
+    return typeof parseVarName(String(a)) === "string"
+      ? `failed to register variable name '${a}'`
+      : undefined;
+  };
+
+/**
+ * haproxy's strcmp: strncmp over the shorter length (the first differing bytes' difference, none
+ * past a NUL), then the shorter one first (-1 or 1).
+ */
+function compareBytes(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i) & 255;
+    const d = x - (b.charCodeAt(i) & 255);
+    if (d !== 0) return d;
+    if (x === 0) return 0;
+  }
+  return Math.sign(a.length - b.length);
+}
+
 const toHex = (s: string): string => Buffer.from(s, "latin1").toString("hex").toUpperCase();
 
 const trimmer =
@@ -320,6 +418,73 @@ export const CONVERTERS = new Map<string, Converter>([
   ["not", unary(T.Bool, (smp, n) => bool(smp, n === 0))],
   ["odd", unary(T.Bool, (smp, n) => bool(smp, (toBig(n) & 1n) !== 0n))],
   ["even", unary(T.Bool, (smp, n) => bool(smp, (toBig(n) & 1n) === 0n))],
+  ["crc32", hashing("crc32")],
+  ["djb2", hashing("djb2")],
+  ["sdbm", hashing("sdbm")],
+  ["wt6", hashing("wt6")],
+  [
+    "url_dec",
+    {
+      args: ["int"],
+      min: 0,
+      in: "str",
+      out: T.Str,
+      make: (args) => {
+        const inForm = Boolean(args[0]);
+        return (smp) => {
+          const v = urlDecode(smp.getStr(), inForm);
+          return v !== undefined && str(smp, v);
+        };
+      },
+    },
+  ],
+  [
+    "ipmask",
+    {
+      args: ["msk4", "msk6"],
+      min: 1,
+      in: "ip",
+      out: T.Ip,
+      make: (args) => {
+        const m4 = new Uint8Array(4);
+        parseMask4(String(args[0]), m4);
+        let m6: Uint8Array | undefined;
+        if (args[1] !== undefined) parseMask6(String(args[1]), (m6 = new Uint8Array(16)));
+        return (smp) => ipmask(smp, m4, m6);
+      },
+    },
+  ],
+  [
+    "concat",
+    {
+      args: ["str", "str", "str"],
+      min: 0,
+      in: "str",
+      out: T.Str,
+      check: varCheck(1, false),
+      make: (args) => {
+        const [start, ref, end] = [String(args[0] ?? ""), varArg(args[1]), String(args[2] ?? "")];
+        return (smp, ctx) => str(smp, smp.getStr() + start + (varText(ref, ctx) ?? "") + end);
+      },
+    },
+  ],
+  [
+    "strcmp",
+    {
+      args: ["str"],
+      min: 1,
+      in: "str",
+      out: T.Int,
+      check: varCheck(0, true),
+      make: (args) => {
+        const ref = varArg(args[0]);
+        return (smp, ctx) => {
+          const other = varText(ref, ctx);
+          return other !== undefined && int(smp, compareBytes(smp.getStr(), other));
+        };
+      },
+    },
+  ],
   ...mapConverters(),
   ...stickConverters().map((c): [string, Converter] => [
     c.name,

@@ -5,7 +5,8 @@ import type { Where } from "../config/model.js";
 import type { HttpHead } from "../http/message.js";
 import type { Inspection, SampleContext } from "./context.js";
 import { cookNext, cookStart, hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
-import { parseIpv4Prefix, parseIpv6 } from "./ip.js";
+import { parseIpv4, parseIpv4Prefix, parseIpv6 } from "./ip.js";
+import { fullHash, hashKey } from "../balance/hash.js";
 import { Sample, T, readIntBytes } from "./sample.js";
 import { pathEnd, pathStart } from "./uri.js";
 import { NOT_TLS, TOO_SHORT, tlsHelloType, tlsServerName } from "./tls-hello.js";
@@ -404,6 +405,33 @@ withDerived("base", {
       const v = baseOf(ctx, smp);
       if (v === undefined) return false;
       smp.setStr(v);
+      return true;
+    }),
+});
+/** base32: haproxy's full hash of the sdbm hash of the first Host value and the path (if it is one). */
+function base32Of(ctx: SampleContext, smp: Sample): number {
+  const path = pathOf(ctx);
+  hdrStart(smp);
+  const host = hdrNext(ctx.req, HOST, true, smp) ? smp.getStr() : "";
+  return fullHash(hashKey("sdbm", host + (path?.[0] === "/" ? path : "")));
+}
+const base32Sample = new Sample();
+def(["base32"], { use: "req", out: T.Int, acl: false, make: intFetch((ctx) => base32Of(ctx, base32Sample)) });
+const srcBytes = new Uint8Array(16);
+// base32 as 4 bytes, then the client's address (4 or 16): per-client, per-URL counters.
+def(["base32+src"], {
+  use: "req",
+  out: T.Str,
+  match: undefined,
+  acl: false,
+  make: () =>
+    single((ctx, smp) => {
+      const hash = base32Of(ctx, smp);
+      const head = String.fromCharCode(hash >>> 24, (hash >>> 16) & 255, (hash >>> 8) & 255, hash & 255);
+      if (parseIpv4(ctx.src, srcBytes))
+        smp.setStr(head + Buffer.from(srcBytes.subarray(0, 4)).toString("latin1"));
+      else if (parseIpv6(ctx.src, srcBytes)) smp.setStr(head + Buffer.from(srcBytes).toString("latin1"));
+      else return false;
       return true;
     }),
 });

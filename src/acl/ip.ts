@@ -136,3 +136,40 @@ export function v6ToV4(a: Uint8Array, out: Uint8Array): boolean {
   }
   return false;
 }
+
+/** An IPv6 address in its shortest form, as inet_ntop writes it (URL's IPv6 serializer is that form). */
+export function shortIpv6(t: string): string {
+  try {
+    return new URL(`http://[${t}]/`).hostname.slice(1, -1);
+  } catch {
+    return t;
+  }
+}
+
+/** 16 bytes as an IPv6 address, in its shortest form. */
+export function ipv6Text(a: Uint8Array): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((a[i]! << 8) | a[i + 1]!).toString(16));
+  return shortIpv6(groups.join(":"));
+}
+
+/** A netmask as a prefix length (0 to 32) or in dotted form, into out[0..3]; false if neither. */
+export function parseMask4(arg: string, out: Uint8Array): boolean {
+  if (/^\d+$/.test(arg)) {
+    const n = Number(arg);
+    if (n > 32) return false;
+    const m = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
+    out.set([m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255]);
+    return true;
+  }
+  return parseIpv4(arg, out);
+}
+
+/** An IPv6 netmask as a prefix length (0 to 128), into out[0..15]; false if it is none. */
+export function parseMask6(arg: string, out: Uint8Array): boolean {
+  if (!/^\d+$/.test(arg) || Number(arg) > 128) return false;
+  const n = Number(arg);
+  for (let i = 0; i < 16; i++)
+    out[i] = i * 8 + 8 <= n ? 255 : i * 8 >= n ? 0 : (0xff << (8 - (n - i * 8))) & 255;
+  return true;
+}

@@ -7,7 +7,7 @@ import type { Arg } from "./args.js";
 import type { Converter } from "./converters.js";
 import { buildMatcher, parseIpPattern, parseRange, patternFileLines } from "./pattern.js";
 import { IntMatcher, type IpPat, type Matcher } from "./match.js";
-import { parseIpv4, parseIpv6, v6ToV4 } from "./ip.js";
+import { parseIpv4, parseIpv6, shortIpv6, v6ToV4 } from "./ip.js";
 import { Sample, T, readWholeInt } from "./sample.js";
 
 type Input = "str" | "beg" | "sub" | "dir" | "dom" | "end" | "reg" | "int" | "ip";
@@ -51,15 +51,6 @@ function outputValue(text: string | number, out: Output): Sample | undefined {
 }
 
 const ADDR = new Uint8Array(16);
-
-/** An IPv6 address in its shortest form, as inet_ntop writes it (URL's IPv6 serializer is that form). */
-function shortIpv6(t: string): string {
-  try {
-    return new URL(`http://[${t}]/`).hostname.slice(1, -1);
-  } catch {
-    return t;
-  }
-}
 
 /** The lookup of one map: the value found for a sample, or undefined. */
 type Lookup = (smp: Sample) => Sample | undefined;
