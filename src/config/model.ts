@@ -188,7 +188,8 @@ export type HttpResponseAction =
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
   | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }
-  | VarAction;
+  | VarAction
+  | StickAction;
 
 export interface UseBackend {
   /** The backend's name, or with `%[...]` in it, a log-format string that makes one per request. */
@@ -216,9 +217,9 @@ export interface UseServer {
  * list are skipped), reject, or, on a connection, expect a PROXY protocol header.
  */
 export interface TcpRule {
-  action: "accept" | "reject" | "expect-proxy" | "track-sc";
-  /** track-sc's. */
-  track?: TrackSpec;
+  action: "accept" | "reject" | "expect-proxy" | "stick";
+  /** A stick table's action: track-sc, sc-inc-gpc0 or 1, sc-set-gpt0. */
+  stick?: StickAction;
   cond?: Condition;
   where: Where;
 }

@@ -447,8 +447,10 @@ class ConfigParser {
   /** Each track-sc rule's table, its proxy's own when it names none, must exist. */
   private trackedTables(p: Proxy): void {
     const tracks: TrackSpec[] = [];
-    for (const r of [...p.tcpConnection, ...p.tcpSession, ...p.tcpContent]) if (r.track) tracks.push(r.track);
-    for (const r of p.httpRequest) if (r.action.kind === "track-sc") tracks.push(r.action);
+    for (const r of [...p.tcpConnection, ...p.tcpSession, ...p.tcpContent])
+      if (r.stick?.kind === "track-sc") tracks.push(r.stick);
+    for (const r of [...p.httpRequest, ...p.httpResponse])
+      if (r.action.kind === "track-sc") tracks.push(r.action);
     for (const r of p.stickRules) {
       const name = r.table ?? p.name;
       if (!this.proxies.some((q) => q.stickTable?.name === name))

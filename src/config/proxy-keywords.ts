@@ -6,7 +6,7 @@ import type {
   Proxy,
   ProxySettings,
   Timeouts,
-  TrackSpec,
+  StickAction,
   Where,
 } from "./model.js";
 import type { HashFunction } from "../balance/hash.js";
@@ -25,7 +25,8 @@ import {
   parseHttpResponseAction,
   parseCondition,
   splitCondition,
-  trackAction,
+  isStickKeyword,
+  stickAction,
   type RuleReporter,
 } from "./rules.js";
 import { stickTableKeyword } from "./stick-table.js";
@@ -1170,24 +1171,27 @@ function tcpRequest(c: KeywordContext): void {
   const list = sub === "content" ? TCP_CONTENT_ACTIONS : TCP_L4_ACTIONS;
   if (sub !== "connection" && (action === "expect-proxy" || action === "expect-netscaler-cip"))
     return c.alert(`'${action} layer4' is not allowed in '${rule}' rules in ${px}`);
-  const tracks = /^track-sc/.test(action);
-  if (action !== "accept" && action !== "reject" && action !== "expect-proxy" && !tracks) {
+  const sticks = isStickKeyword(action);
+  if (action !== "accept" && action !== "reject" && action !== "expect-proxy" && !sticks) {
     if (action !== "" && knownTcpAction(list, action))
       return c.alert(`'${rule} ${action}' is not supported by sluice yet.`);
     return c.alert(`'${rule}' expects ${list} in ${px} (got '${action}').\n`);
   }
   let next = 3;
-  let track: TrackSpec | undefined;
+  let stick: StickAction | undefined;
   if (action === "expect-proxy") {
     if (arg !== "layer4")
       return c.alert(`'${rule} expect-proxy' only supports 'layer4' in ${px} (got '${arg ?? ""}')`);
     next = 4;
-  } else if (tracks) {
+  } else if (sticks) {
     const end = c.words.findIndex((w, i) => i > 2 && (w === "if" || w === "unless"));
     next = end < 0 ? c.words.length : end;
-    const t = trackAction(action, c.words.slice(3, next), `${rule} ${action}`, { proxy: px });
-    if (typeof t === "string") return c.alert(t);
-    track = t;
+    const s = stickAction(action, c.words.slice(3, next), `${rule} ${action}`, "request", { proxy: px });
+    if (typeof s === "string") return c.alert(s);
+    // haproxy 2.6 cannot take an expression there (its own bug).
+    if (sub === "connection" && s.kind === "sc-set-gpt0" && typeof s.set === "string")
+      return c.alert(`internal error, unexpected rule->from=0, please report this bug!`);
+    stick = s;
   }
   const kw = c.words[next];
   if (kw !== undefined && kw !== "if" && kw !== "unless")
@@ -1215,9 +1219,9 @@ function tcpRequest(c: KeywordContext): void {
   placeCheck(c, p, cond, rule as Place);
   const rules = sub === "connection" ? p.tcpConnection : sub === "session" ? p.tcpSession : p.tcpContent;
   rules.push({
-    action: tracks ? "track-sc" : (action as "accept" | "reject" | "expect-proxy"),
+    action: sticks ? "stick" : (action as "accept" | "reject" | "expect-proxy"),
     cond,
     where: c.where,
-    ...(track && { track }),
+    ...(stick && { stick }),
   });
 }

@@ -471,10 +471,11 @@ function expressionProblem(
 }
 
 /** `track-scN KEY [table NAME]` of an http-request or tcp-request rule; `rule` names it in errors. */
-export function trackAction(
+function trackAction(
   kw: string,
   args: string[],
   rule: string,
+  side: "request" | "response",
   r: Pick<RuleReporter, "proxy">,
 ): TrackSpec | string {
   const n = kw.slice("track-sc".length);
@@ -482,7 +483,7 @@ export function trackAction(
   const slot = Number(n);
   if (slot > 2) return ruleError(r, rule, `${n} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value`);
   const key = args[0] === undefined ? "" : wireText(args[0]);
-  const bad = expressionProblem(key, kw, rule, "request", r);
+  const bad = expressionProblem(key, kw, rule, side, r);
   if (bad !== undefined) return bad;
   let next = 1;
   let table: string | undefined;
@@ -499,7 +500,12 @@ export function trackAction(
  * The counter slot of `sc-inc-gpc0(N)` or `sc-set-gpt0(N)`: slot 0 when none is given. (haproxy's
  * refusal names the keyword for sc-set-gpt0 only.)
  */
-function counterSlot(kw: string, base: string, r: RuleReporter, rule: string): number | string {
+function counterSlot(
+  kw: string,
+  base: string,
+  r: Pick<RuleReporter, "proxy">,
+  rule: string,
+): number | string {
   if (kw === base) return 0;
   const m = /^\((\d+)\)$/.exec(kw.slice(base.length));
   if (m && Number(m[1]) <= 2) return Number(m[1]);
@@ -507,10 +513,19 @@ function counterSlot(kw: string, base: string, r: RuleReporter, rule: string): n
   return ruleError(r, rule, `invalid stick table track ID${id}. The max allowed ID is 2`);
 }
 
-function stickAction(kw: string, args: string[], r: RuleReporter): StickAction | string {
-  const rule = `http-request ${kw}`;
+/**
+ * track-sc, sc-inc-gpc0|1 or sc-set-gpt0 in a rule named `rule` (`http-request`, `tcp-request
+ * content`...); `side` says which message its expressions may read.
+ */
+export function stickAction(
+  kw: string,
+  args: string[],
+  rule: string,
+  side: "request" | "response",
+  r: Pick<RuleReporter, "proxy">,
+): StickAction | string {
   if (kw.startsWith("track-sc")) {
-    const t = trackAction(kw, args, rule, r);
+    const t = trackAction(kw, args, rule, side, r);
     return typeof t === "string" ? t : { kind: "track-sc", ...t };
   }
   if (kw.startsWith("sc-inc-gpc")) {
@@ -526,17 +541,18 @@ function stickAction(kw: string, args: string[], r: RuleReporter): StickAction |
   // A whole decimal number (none at all is 0) is a constant, anything else an expression.
   if (/^[-+]?\d*$/.test(text)) return { kind: "sc-set-gpt0", slot, set: Number(text) | 0 };
   const expr = wireText(text);
-  const bad = expressionProblem(expr, kw, rule, "request", r);
+  const bad = expressionProblem(expr, kw, rule, side, r);
   return bad ?? { kind: "sc-set-gpt0", slot, set: expr };
 }
 
-const isStickKeyword = (kw: string): boolean =>
+export const isStickKeyword = (kw: string): boolean =>
   kw.startsWith("track-sc") || /^sc-inc-gpc[01](\(|$)/.test(kw) || /^sc-set-gpt0(\(|$)/.test(kw);
 
 export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRequestAction | string {
   const [kw, ...args] = words;
   if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "request", r);
-  if (kw !== undefined && isStickKeyword(kw)) return stickAction(kw, args, r);
+  if (kw !== undefined && isStickKeyword(kw))
+    return stickAction(kw, args, `http-request ${kw}`, "request", r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-request allow", args[0]!) : { kind: "allow" };
@@ -588,6 +604,8 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
 export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {
   const [kw, ...args] = words;
   if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "response", r);
+  if (kw !== undefined && isStickKeyword(kw))
+    return stickAction(kw, args, `http-response ${kw}`, "response", r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-response allow", args[0]!) : { kind: "allow" };
@@ -606,6 +624,6 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
     case "replace-value":
       return replaceHeader(kw, args, `http-response ${kw}`, r);
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-var, set-var-fmt, unset-var)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
   }
 }

@@ -22,7 +22,7 @@ import { headerIndex, headerValue } from "../http/parse.js";
 import { HeadEdits } from "../http/serialize.js";
 import type { StickTable } from "../stick/table.js";
 import { findTable } from "../stick/scope.js";
-import { incGpcRule, setGpt0Rule, trackRule } from "../stick/track.js";
+import { stickRule } from "../stick/track.js";
 
 export type Cond = (ctx: SampleContext) => boolean;
 
@@ -135,13 +135,9 @@ export function evalRequestRules(
         setVar(a, r, ctx);
         break;
       case "track-sc":
-        trackRule(ctx, a.slot, r.table!, r.fetch!, "request");
-        break;
       case "sc-inc-gpc":
-        incGpcRule(ctx, a.slot, a.gpc);
-        break;
       case "sc-set-gpt0":
-        setGpt0Rule(ctx, a.slot, r.fetch ?? (a.set as number));
+        stickRule(ctx, a, r.fetch, r.table, "request");
         break;
       case "set-method":
       case "set-path":
@@ -191,6 +187,10 @@ export function evalResponseRules(
     if (a.kind === "deny") return r.reply ? builtReply(a, r.reply, ctx) : a;
     if (isVarAction(a)) {
       setVar(a, r, ctx);
+      continue;
+    }
+    if (a.kind === "track-sc" || a.kind === "sc-inc-gpc" || a.kind === "sc-set-gpt0") {
+      stickRule(ctx, a, r.fetch, r.table, "response");
       continue;
     }
     editHeaders(a, r, ctx, ctx.res!, edits);

@@ -11,14 +11,16 @@ import { conditionFetches, placeBits, type Place } from "../acl/place.js";
 import { fetchUse, parseFetch, type FetchImpl } from "../acl/fetch.js";
 import type { StickTable } from "../stick/table.js";
 import { findTable } from "../stick/scope.js";
-import { trackRule, type StkCtrs } from "../stick/track.js";
+import { stickRule, type StkCtrs, type TrackLevel } from "../stick/track.js";
+import type { StickAction } from "../config/model.js";
 import type { SampleContext } from "../acl/context.js";
 import type { HttpHead } from "../http/message.js";
 
 export interface CompiledTcpRule {
   action: TcpRule["action"];
   cond: ((ctx: SampleContext) => Outcome) | undefined;
-  track?: { slot: number; table: StickTable; key: FetchImpl; level: "session" | "stream" | "request" };
+  /** A stick table's action; its key's (track-sc) or value's (sc-set-gpt0) expression, track-sc's table. */
+  stick?: { action: StickAction; fetch?: FetchImpl; table?: StickTable; level: TrackLevel };
 }
 
 /**
@@ -41,17 +43,21 @@ export function compileTcpRules(rules: TcpRule[], px: Proxy, place: Place): Comp
         );
     }
     const cond = r.cond ? compileTriCondition(r.cond, px.acls, where) : undefined;
-    const t = r.track;
-    if (!t) return { action: r.action, cond };
+    const a = r.stick;
+    if (!a) return { action: r.action, cond };
     // What a connection's or session's rules track lasts the connection; a request's, the request
     // (a backend's content rules run once the frontend counted the request: theirs counts it).
     const level = !content ? "session" : px.kind === "backend" && px.mode === "http" ? "request" : "stream";
-    const table = findTable(t.table, 0, "track-sc") as StickTable;
-    return {
-      action: r.action,
-      cond,
-      track: { slot: t.slot, table, key: parseFetch(t.key, r.where, false).impl, level },
-    };
+    const expr =
+      a.kind === "track-sc"
+        ? a.key
+        : a.kind === "sc-set-gpt0" && typeof a.set === "string"
+          ? a.set
+          : undefined;
+    const fetch = expr === undefined ? undefined : parseFetch(expr, r.where, false).impl;
+    // The configuration's reading made sure it exists.
+    const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;
+    return { action: r.action, cond, stick: { action: a, fetch, table, level } };
   });
 }
 
@@ -70,8 +76,7 @@ export function tcpVerdict(
     if (v !== PASS) continue;
     if (r.action === "accept") return "accept";
     if (r.action === "reject") return "reject";
-    const t = r.track;
-    if (t) trackRule(ctx, t.slot, t.table, t.key, t.level);
+    if (r.stick) stickRule(ctx, r.stick.action, r.stick.fetch, r.stick.table, r.stick.level);
     else expectProxy?.();
   }
   return "accept";

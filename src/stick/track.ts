@@ -7,6 +7,7 @@
 import { D, type StickEntry, type StickTable } from "./table.js";
 import { Sample, T, readIntStr, toBig } from "../acl/sample.js";
 import type { SampleContext } from "../acl/context.js";
+import type { StickAction } from "../config/model.js";
 
 export const SLOTS = 3;
 
@@ -120,16 +121,35 @@ interface KeyFetch {
 }
 
 /**
- * A track-sc rule: the key's entry (made if need be) in slot `slot`, unless the slot tracks
- * something already, the key makes none, or the table is full. An http-request rule's track counts
- * the request being handled, which was counted before it tracked anything.
+ * Where a track-sc rule runs: on the connection or its session (tracked as long as it lasts), on a
+ * request before the frontend counted it, or after (an http-request rule, a backend's content
+ * rule: its own track counts the request), or on the response (which also counts its status).
  */
-export function trackRule(
+export type TrackLevel = "session" | "stream" | "request" | "response";
+
+/** A stick table's action of a rule: its expression's fetch, and track-sc's table. */
+export function stickRule(
+  ctx: SampleContext,
+  a: StickAction,
+  fetch: KeyFetch | undefined,
+  table: StickTable | undefined,
+  level: TrackLevel,
+): void {
+  if (a.kind === "track-sc") trackRule(ctx, a.slot, table!, fetch!, level);
+  else if (a.kind === "sc-inc-gpc") incGpcRule(ctx, a.slot, a.gpc);
+  else setGpt0Rule(ctx, a.slot, fetch ?? (a.set as number));
+}
+
+/**
+ * A track-sc rule: the key's entry (made if need be) in slot `slot`, unless the slot tracks
+ * something already, the key makes none, or the table is full.
+ */
+function trackRule(
   ctx: SampleContext,
   slot: number,
   table: StickTable,
   key: KeyFetch,
-  level: "session" | "stream" | "request",
+  level: TrackLevel,
 ): void {
   const stk = ctx.stk;
   if (!stk || stk.slot(slot) || !key.first(ctx, keySample)) return;
@@ -138,11 +158,17 @@ export function trackRule(
   const now = Date.now();
   const e = table.get(k, now);
   if (!e || !stk.track(slot, table, e, level === "session", now)) return;
-  if (level === "request" && add(table, e, -1, D.HttpReqCnt, D.HttpReqRate, now)) table.touch(e, now);
+  if (level === "session" || level === "stream") return;
+  let touched = add(table, e, -1, D.HttpReqCnt, D.HttpReqRate, now);
+  const status = level === "response" ? (ctx.res?.status ?? 0) : 0;
+  if (status >= 400 && status < 500) touched = add(table, e, -1, D.HttpErrCnt, D.HttpErrRate, now) || touched;
+  else if (status >= 500 && status !== 501 && status !== 505)
+    touched = add(table, e, -1, D.HttpFailCnt, D.HttpFailRate, now) || touched;
+  if (touched) table.touch(e, now);
 }
 
 /** sc-inc-gpc0, sc-inc-gpc1: one more in the counter and its rate, those stored. */
-export function incGpcRule(ctx: SampleContext, slot: number, gpc: 0 | 1): void {
+function incGpcRule(ctx: SampleContext, slot: number, gpc: 0 | 1): void {
   const t = ctx.stk?.slot(slot);
   if (!t) return;
   const now = Date.now();
@@ -151,7 +177,7 @@ export function incGpcRule(ctx: SampleContext, slot: number, gpc: 0 | 1): void {
 }
 
 /** sc-set-gpt0: the value, or the expression's as an integer (nothing when it gives none). */
-export function setGpt0Rule(ctx: SampleContext, slot: number, value: number | KeyFetch): void {
+function setGpt0Rule(ctx: SampleContext, slot: number, value: number | KeyFetch): void {
   const t = ctx.stk?.slot(slot);
   if (!t || !t.table.stores(D.Gpt0)) return;
   let v: number | undefined;

@@ -316,3 +316,55 @@ test("stick rules: haproxy 2.6.12's refusals", () => {
   ]);
   assert.deepEqual(be("  stick on nope\n"), [`alert ${line}: 'stick': unknown fetch method 'nope'`]);
 });
+
+test("tcp-request and http-response rules track, count and set as haproxy 2.6.12 does", async () => {
+  const be = await httpBackend("s", (req, res) => {
+    const m = /^\/s(\d+)/.exec(req.url ?? "");
+    res.writeHead(m ? Number(m[1]) : 200);
+    res.end("ok");
+  });
+  const counters = "c=%[sc1_conn_cnt] cur=%[sc1_conn_cur] r=%[sc1_http_req_cnt] e=%[sc1_http_err_cnt]";
+  const p = await startProxy(`${DEFAULTS}frontend fe
+  bind 127.0.0.1:1
+  stick-table type ip size 100 expire 30s store conn_cnt,conn_cur,http_req_cnt,http_err_cnt,http_fail_cnt,gpc0,gpc1,gpt0,sess_cnt
+  tcp-request connection track-sc1 src
+  tcp-request connection sc-set-gpt0(1) 5
+  tcp-request content sc-inc-gpc1(1)
+  http-request return status 200 content-type text/plain lf-string "${counters} f=%[sc1_http_fail_cnt] g0=%[sc1_get_gpc0] g1=%[sc1_get_gpc1] t=%[sc1_get_gpt0] s=%[sc1_sess_cnt]" if { path /show }
+  default_backend be
+backend be
+  stick-table type ip size 100 expire 30s store conn_cnt,conn_cur,http_req_cnt,http_err_cnt,http_fail_cnt,gpc0
+  http-response track-sc0 src
+  http-response sc-inc-gpc0(0) if { status 404 }
+  http-response set-header x-c "c=%[sc0_conn_cnt] cur=%[sc0_conn_cur] r=%[sc0_http_req_cnt] e=%[sc0_http_err_cnt] f=%[sc0_http_fail_cnt] g0=%[sc0_get_gpc0]"
+  server s 127.0.0.1:${be.port}
+`);
+  try {
+    const seen: string[] = [];
+    for (const path of ["/s404", "/s500", "/show", "/s200", "/s404", "/show"]) {
+      for (const u of [path, "/show"]) {
+        const raw = await exchange(p.port, get(u));
+        const xc = /\r\nx-c: ([^\r]*)/i.exec(raw);
+        seen.push(u === "/show" ? raw.split("\r\n\r\n")[1]! : `x-c: ${xc?.[1]}`);
+      }
+    }
+    // Each path, then /show: what the backend's table says in x-c, the frontend's in the body.
+    assert.deepEqual(seen, [
+      "x-c: c=1 cur=1 r=1 e=1 f=0 g0=1",
+      "c=2 cur=1 r=2 e=1 f=0 g0=0 g1=2 t=5 s=2",
+      "x-c: c=2 cur=1 r=2 e=1 f=1 g0=1",
+      "c=4 cur=1 r=4 e=1 f=1 g0=0 g1=4 t=5 s=4",
+      "c=5 cur=1 r=5 e=1 f=1 g0=0 g1=5 t=5 s=5",
+      "c=6 cur=1 r=6 e=1 f=1 g0=0 g1=6 t=5 s=6",
+      "x-c: c=3 cur=1 r=3 e=1 f=1 g0=1",
+      "c=8 cur=1 r=8 e=1 f=1 g0=0 g1=8 t=5 s=8",
+      "x-c: c=4 cur=1 r=4 e=2 f=1 g0=2",
+      "c=10 cur=1 r=10 e=2 f=1 g0=0 g1=10 t=5 s=10",
+      "c=11 cur=1 r=11 e=2 f=1 g0=0 g1=11 t=5 s=11",
+      "c=12 cur=1 r=12 e=2 f=1 g0=0 g1=12 t=5 s=12",
+    ]);
+  } finally {
+    await p.stop();
+    await be.close();
+  }
+});
