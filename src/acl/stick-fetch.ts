@@ -37,16 +37,22 @@ function read(table: StickTable, e: StickEntry, d: D, now: number): number | und
   const period = table.spec.store[d];
   if (period === undefined) return undefined;
   const r = e.rates[d];
-  return r ? r.read(now, period) : e.counts[d];
+  if (r) return r.read(now, period);
+  // Only kbytes_* read the byte counts.
+  return d === D.BytesInCnt || d === D.BytesOutCnt ? Math.floor(e.counts[d]! / 1024) : e.counts[d];
 }
 
-/** The getters: `<x>` names and the data type each reads. */
+/** The getters: `<x>` names and the data type each reads (kbytes_*: in KiB, rounded down). */
 const GETTERS: [string, D][] = [
+  ["kbytes_in", D.BytesInCnt],
+  ["kbytes_out", D.BytesOutCnt],
   ["get_gpt0", D.Gpt0],
   ["get_gpc0", D.Gpc0],
   ["gpc0_rate", D.Gpc0Rate],
   ["get_gpc1", D.Gpc1],
   ["gpc1_rate", D.Gpc1Rate],
+  ["bytes_in_rate", D.BytesInRate],
+  ["bytes_out_rate", D.BytesOutRate],
   ...(
     [
       D.ConnCnt,

@@ -7,18 +7,7 @@ import type { Proxy, Where } from "./model.js";
 import { typeName } from "./model.js";
 
 /** haproxy's data types that Sluice does not store yet: refused by name rather than "unknown". */
-const LATER_DATA = new Set([
-  "server_id",
-  "server_key",
-  "server_name",
-  "bytes_in_cnt",
-  "bytes_in_rate",
-  "bytes_out_cnt",
-  "bytes_out_rate",
-  "gpt",
-  "gpc",
-  "gpc_rate",
-]);
+const LATER_DATA = new Set(["server_id", "server_key", "server_name", "gpt", "gpc", "gpc_rate"]);
 
 /** A string key's default length: 32 bytes with C's terminating NUL. */
 const STRING_LEN = 31;

@@ -1963,7 +1963,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private resetTransaction(now: number): void {
-    this.stk?.endStream(now);
+    if (this.stk) {
+      this.stk.countBytes(this.rec.bytesIn, this.rec.bytesOut, now);
+      this.stk.endStream(now);
+    }
     if (this.stores) this.stores.length = 0;
     // A request that cannot be read is logged with none of the last one's variables.
     this.vars.newTransaction();
@@ -2227,7 +2230,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private finish(): void {
     this.phase = Phase.Closed;
-    this.stk?.endSession(Date.now());
+    if (this.stk) {
+      const now = Date.now();
+      this.stk.countBytes(this.rec.bytesIn, this.rec.bytesOut, now);
+      this.stk.endSession(now);
+    }
     for (const c of this.ownConns.splice(0)) c.close();
     this.arm(undefined);
     if (this.retryTimer) clearTimeout(this.retryTimer);

@@ -22,12 +22,16 @@ export const enum D {
   HttpReqRate,
   HttpErrCnt,
   HttpErrRate,
+  BytesInCnt,
+  BytesInRate,
+  BytesOutCnt,
+  BytesOutRate,
   Gpc1,
   Gpc1Rate,
   HttpFailCnt,
   HttpFailRate,
 }
-const D_COUNT = 16;
+const D_COUNT = 20;
 
 /** Each data type's name in a `store` list, by D; a rate takes a period. */
 export const DATA_NAMES: readonly string[] = [
@@ -43,6 +47,10 @@ export const DATA_NAMES: readonly string[] = [
   "http_req_rate",
   "http_err_cnt",
   "http_err_rate",
+  "bytes_in_cnt",
+  "bytes_in_rate",
+  "bytes_out_cnt",
+  "bytes_out_rate",
   "gpc1",
   "gpc1_rate",
   "http_fail_cnt",

@@ -59,6 +59,20 @@ export class StkCtrs {
     this.count(D.HttpFailCnt, D.HttpFailRate, now);
   }
 
+  /**
+   * A request's bytes (or a connection's, in mode tcp), once it ends: bytes_in and bytes_out, and
+   * their rates, in each slot.
+   */
+  countBytes(bytesIn: number, bytesOut: number, now: number): void {
+    for (let i = 0; i < SLOTS; i++) {
+      const t = this.slot(i);
+      if (!t) continue;
+      const a = addBytes(t.table, t.entry, D.BytesInCnt, D.BytesInRate, bytesIn, now);
+      if (addBytes(t.table, t.entry, D.BytesOutCnt, D.BytesOutRate, bytesOut, now) || a)
+        t.table.touch(t.entry, now);
+    }
+  }
+
   /** The request ends: what it tracked itself is let go (conn_cur goes down). */
   endStream(now: number): void {
     release(this.stream, now);
@@ -96,6 +110,15 @@ function add(table: StickTable, e: StickEntry, cur: D | -1, cnt: D, rate: D, now
     any = true;
   }
   return any;
+}
+
+/** Adds `n` to the count `cnt` and the rate `rate`, those the table stores; true if any. */
+function addBytes(table: StickTable, e: StickEntry, cnt: D, rate: D, n: number, now: number): boolean {
+  const stored = table.spec.store[cnt] !== undefined;
+  if (stored) e.counts[cnt]! += n;
+  const r = e.rates[rate];
+  if (r) r.add(now, table.spec.store[rate]!, n);
+  return stored || r !== undefined;
 }
 
 function release(slots: (Tracked | undefined)[], now: number): void {

@@ -7,7 +7,7 @@ import { FreqCtr } from "../../src/stick/freq-ctr.js";
 import { D, StickTable, type StickTableSpec } from "../../src/stick/table.js";
 import { Sample, T } from "../../src/acl/sample.js";
 import { parseConfig } from "../../src/config/parse.js";
-import { DEFAULTS, exchange, httpBackend, startProxy } from "../helpers/harness.js";
+import { DEFAULTS, exchange, httpBackend, startProxy, waitFor } from "../helpers/harness.js";
 
 // A clock far from 0, as haproxy's: a counter that never counted reads as long past.
 const T0 = 1_000_000;
@@ -153,8 +153,8 @@ test("stick-table and track-sc: haproxy 2.6.12's refusals", () => {
   assert.deepEqual(said("  http-request track-sc0 src table nope\n"), [
     "alert -: Proxy 'f': unable to find table 'nope' referenced by track-sc0.",
   ]);
-  assert.deepEqual(said("  stick-table type ip size 1 store bytes_in_cnt\n"), [
-    `alert ${line}: stick-table: store option 'bytes_in_cnt' is not supported by sluice yet.`,
+  assert.deepEqual(said("  stick-table type ip size 1 store gpc(2)\n"), [
+    `alert ${line}: stick-table: store option 'gpc' is not supported by sluice yet.`,
   ]);
 });
 
@@ -363,6 +363,37 @@ backend be
       "c=11 cur=1 r=11 e=2 f=1 g0=0 g1=11 t=5 s=11",
       "c=12 cur=1 r=12 e=2 f=1 g0=0 g1=12 t=5 s=12",
     ]);
+  } finally {
+    await p.stop();
+    await be.close();
+  }
+});
+
+test("in mode tcp, bytes_in and bytes_out count the connection's bytes each way, as haproxy's do", async () => {
+  const be = await httpBackend("s");
+  const p = await startProxy(`${DEFAULTS}listen li
+  mode tcp
+  bind 127.0.0.1:1
+  stick-table type ip size 100 expire 30s store bytes_in_cnt,bytes_out_cnt,bytes_in_rate(10s),bytes_out_rate(10s)
+  tcp-request connection track-sc0 src
+  server s 127.0.0.1:${be.port}
+listen show
+  mode http
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain lf-string "%[src,table_kbytes_in(li)] %[src,table_kbytes_out(li)] %[src,table_bytes_in_rate(li)] %[src,table_bytes_out_rate(li)] %[src_kbytes_in(li)]"
+`);
+  try {
+    let sent = 0;
+    let received = 0;
+    for (let i = 0; i < 3; i++) {
+      const req = `GET / HTTP/1.1\r\nHost: x\r\nx-pad: ${"a".repeat(3000)}\r\nConnection: close\r\n\r\n`;
+      sent += req.length;
+      received += (await exchange(p.ports[0]!, req)).length;
+    }
+    await waitFor(() => p.rt.tables.get("li")!.lookup("127.0.0.1", Date.now())?.ref === 0);
+    const shown = (await exchange(p.ports[1]!, get("/"))).split("\r\n\r\n")[1];
+    const k = (n: number) => Math.floor(n / 1024);
+    assert.equal(shown, `${k(sent)} ${k(received)} ${sent} ${received} ${k(sent)}`);
   } finally {
     await p.stop();
     await be.close();
