@@ -44,7 +44,7 @@ export function hdrNext(h: HttpHead, lc: Buffer | null, split: boolean, smp: Sam
   const b = h.buf;
   if (smp.j < 0) {
     let i = smp.i + 1;
-    while (i < h.count && lc !== null && !nameIs(h, i, lc)) i++;
+    while (i < h.count && ((lc !== null && !nameIs(h, i, lc)) || h.repeats?.includes(i))) i++;
     if (i >= h.count) return false;
     smp.i = i;
     smp.j = h.hdr[i * 4 + 2]!;

@@ -44,6 +44,11 @@ export interface HttpHead {
   repeatedLength: boolean;
   /** Host was said more than once (all the same value). */
   repeatedHost: boolean;
+  /**
+   * The lines that repeat an earlier Host or Content-Length line: haproxy's parser drops them, so no
+   * rule or fetch sees them (and they do not leave). Undefined when there are none.
+   */
+  repeats: number[] | undefined;
   /** A line of the head ends in a bare LF. */
   bareLf: boolean;
   /** A header line is not written "name: value" (one space after the colon, none after the value). */

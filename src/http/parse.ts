@@ -131,6 +131,7 @@ export function newHead(buf: Buffer): HttpHead {
     upgradeWebSocket: false,
     repeatedLength: false,
     repeatedHost: false,
+    repeats: undefined,
     bareLf: false,
     looseValue: false,
     expectContinue: false,
@@ -164,6 +165,8 @@ const st = {
   /** Content-Length said more than once (lines or a list); Host more than once; a bare LF line end. */
   repeatedLength: false,
   repeatedHost: false,
+  /** The lines repeating an earlier Host or Content-Length line. */
+  repeats: undefined as number[] | undefined,
   bareLf: false,
   /** A header line is not "name: value" (one space after the colon, no blank after the value). */
   looseValue: false,
@@ -401,6 +404,7 @@ function fill(h: HttpHead, body: BodyKind, contentLength: number, startLine: num
   h.upgradeWebSocket = st.upgradeWebSocket;
   h.repeatedLength = st.repeatedLength;
   h.repeatedHost = st.repeatedHost;
+  h.repeats = st.repeats;
   h.bareLf = st.bareLf;
   h.looseValue = st.looseValue;
   h.expectContinue = st.expectContinue;
@@ -437,6 +441,7 @@ function readHeaders(
     st.looseValue =
       false;
   st.hostStart = st.hostEnd = -1;
+  st.repeats = undefined;
   let p = pos;
   for (;;) {
     if (p >= end) return NEED_MORE;
@@ -490,7 +495,7 @@ function readHeaders(
     count++;
     weight += nEnd - nStart + vEnd - vStart + 8;
 
-    const r = special(buf, nStart, nEnd, vStart, vEnd, request);
+    const r = special(buf, nStart, nEnd, vStart, vEnd, request, count - 1);
     if (r !== 0) return r;
   }
   st.hdr = arr;
@@ -500,7 +505,15 @@ function readHeaders(
 }
 
 /** The headers the parser interprets. Returns 0, or 400. */
-function special(buf: Buffer, n: number, ne: number, v: number, ve: number, request: boolean): number {
+function special(
+  buf: Buffer,
+  n: number,
+  ne: number,
+  v: number,
+  ve: number,
+  request: boolean,
+  line: number,
+): number {
   switch (ne - n) {
     case 4:
       if (request && nameIs(buf, n, "host")) {
@@ -508,7 +521,10 @@ function special(buf: Buffer, n: number, ne: number, v: number, ve: number, requ
           st.hostStart = v;
           st.hostEnd = ve;
         } else if (!sameCaseless(buf, st.hostStart, st.hostEnd, v, ve)) return 400;
-        else st.repeatedHost = true;
+        else {
+          st.repeatedHost = true;
+          (st.repeats ??= []).push(line);
+        }
       }
       return 0;
     case 6:
@@ -525,7 +541,10 @@ function special(buf: Buffer, n: number, ne: number, v: number, ve: number, requ
       if (nameIs(buf, n, "content-length")) {
         const len = parseContentLength(buf, v, ve);
         if (len < 0 || (st.contentLength >= 0 && len !== st.contentLength)) return 400;
-        if (st.contentLength >= 0) st.repeatedLength = true;
+        if (st.contentLength >= 0) {
+          st.repeatedLength = true;
+          (st.repeats ??= []).push(line);
+        }
         st.contentLength = len;
       }
       return 0;

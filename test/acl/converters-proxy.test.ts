@@ -51,3 +51,19 @@ test("hashes, url_dec, ipmask, concat, strcmp, base32 and base32+src give haprox
     await p.stop();
   }
 });
+
+test("rules see a repeated Host or Content-Length line once, as haproxy 2.6.12's parser leaves them", async () => {
+  const p = await startProxy(`${DEFAULTS}frontend fe
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain lf-string "host=%[req.hdr_cnt(host)] cl=%[req.hdr_cnt(content-length)] fhost=%[req.fhdr_cnt(host)]"
+`);
+  try {
+    const raw = await exchange(
+      p.port,
+      "POST /count HTTP/1.1\r\nHost: localhost\r\nHost: LOCALHOST\r\nContent-Length: 1\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx",
+    );
+    assert.equal(raw.split("\r\n\r\n")[1], "host=1 cl=1 fhost=1");
+  } finally {
+    await p.stop();
+  }
+});

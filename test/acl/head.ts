@@ -48,6 +48,7 @@ export function head(text: string): HttpHead {
     upgradeWebSocket: false,
     repeatedLength: false,
     repeatedHost: false,
+    repeats: undefined,
     bareLf: false,
     looseValue: false,
     expectContinue: false,
