@@ -609,12 +609,28 @@ function parseContentLength(buf: Buffer, s: number, e: number): number {
 /** Transfer-Encoding codings of one line, added to what earlier lines said. */
 function transferCodings(buf: Buffer, s: number, e: number): void {
   let p = s;
+  // p sits on the comma that ends the last coding: the next one starts after it.
+  let afterCoding = false;
   while (p < e) {
     const c = buf[p];
-    if (c === COMMA || isBlank(c)) {
+    if (isBlank(c)) {
       p++;
       continue;
     }
+    if (c === COMMA) {
+      // As haproxy 2.6 reads a list, a comma where a coding should start is an empty one: a coding
+      // it does not implement (",chunked" is refused with 422, "chunked,," with 400).
+      if (!afterCoding) {
+        if (st.chunkedLast) st.teBad = true;
+        st.codings++;
+        st.otherCoding = true;
+        st.chunkedLast = false;
+      }
+      afterCoding = false;
+      p++;
+      continue;
+    }
+    afterCoding = true;
     const t = p;
     while (p < e && TCHAR[buf[p]!]) p++;
     const te = p;

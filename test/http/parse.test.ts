@@ -220,6 +220,12 @@ test("requests that are refused, with the status haproxy 2.6 sends (or a stricte
       422,
     ],
     ["other coding in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: foo, chunked\r\n\r\n", 422],
+    // A comma where a coding starts is an empty coding to haproxy 2.6 (a trailing one is not).
+    ["empty coding first", POST + "Transfer-Encoding: ,chunked\r\n\r\n", 422],
+    ["empty coding after a blank", POST + "Transfer-Encoding:  , chunked\r\n\r\n", 422],
+    ["empty coding between", POST + "Transfer-Encoding: gzip,,chunked\r\n\r\n", 422],
+    ["empty coding after chunked", POST + "Transfer-Encoding: chunked,,\r\n\r\n", 400],
+    ["empty coding after chunked and blanks", POST + "Transfer-Encoding: chunked , ,\r\n\r\n", 400],
     // Bodies and upgrades
     ["HTTP/1.0 GET with a body", "GET / HTTP/1.0\r\nContent-Length: 1\r\n\r\n", 413],
     ["HTTP/1.0 HEAD with a chunked body", "HEAD / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 413],
