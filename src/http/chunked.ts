@@ -45,8 +45,8 @@ const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
 
-/** A chunk size above this would lose precision. */
-const MAX_SIZE = Number.MAX_SAFE_INTEGER;
+/** haproxy 2.6's parser refuses a chunk size of 2^52 or more (Sluice's numbers hold 2^53). */
+const MAX_SIZE = 2 ** 52 - 1;
 
 export class ChunkedScanner {
   private st = St.Size;

@@ -297,6 +297,8 @@ export function parseRequest(
 
   // The request-target's form, and its authority against Host.
   const isConnect = mEnd - pos === 7 && bytesEqual(buf, pos, "CONNECT");
+  // HTTP/2's connection preface is no HTTP/1 request: haproxy 2.6 refuses the PRI method.
+  if (received && mEnd - pos === 3 && bytesEqual(buf, pos, "PRI")) return 400;
   if (!targetValid(buf, uStart, uEnd, isConnect)) return 400;
 
   const h = into ?? newHead(buf);
@@ -750,7 +752,8 @@ function targetValid(buf: Buffer, s: number, e: number, isConnect: boolean): boo
     normalizedUri = latin1(buf, s, aEnd) + latin1(buf, pathStart, e);
     normalizedHost = latin1(buf, aStart, aEnd);
   }
-  if (st.hostStart < 0) return true;
+  // An empty authority ("http:///x") is compared with nothing, as haproxy 2.6 does.
+  if (st.hostStart < 0 || aStart === pathStart) return true;
   const hEnd = withoutDefaultPort(buf, st.hostStart, st.hostEnd, port);
   return sameCaseless(buf, aStart, aEnd, st.hostStart, hEnd);
 }

@@ -41,7 +41,8 @@ const BAD: [string, string][] = [
   ["CR without LF after the size", "2\rab"],
   ["data not followed by CRLF", "5\r\nhelloX"],
   ["data followed by CR and garbage", "5\r\nhello\rX"],
-  ["size overflow", "20000000000000\r\n"],
+  // haproxy 2.6 refuses 2^52 and more.
+  ["size overflow", "10000000000000\r\n"],
   ["trailer without colon", "5\r\nhello\r\n0\r\nbad trailer\r\n\r\n"],
   ["trailer with control byte", "5\r\nhello\r\n0\r\nX: bad\x01\r\n\r\n"],
   ["trailer obs-fold", "0\r\nX: a\r\n b\r\n\r\n"],

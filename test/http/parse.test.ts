@@ -77,6 +77,8 @@ test("requests that are accepted, and how they are read", () => {
     ["absolute-form", "GET http://x/p HTTP/1.1\r\nHost: x\r\n\r\n", { uri: "http://x/p" }],
     ["absolute-form, no Host", "GET http://x/ HTTP/1.1\r\n\r\n", {}],
     ["absolute-form, no path", "GET http://x HTTP/1.1\r\nHost: x\r\n\r\n", {}],
+    // An empty authority is compared with no Host (haproxy 2.6 forwards it).
+    ["absolute-form, empty authority", "GET http:///x HTTP/1.1\r\nHost: y\r\n\r\n", { uri: "http:///x" }],
     ["absolute-form, default port", "GET http://x:80/ HTTP/1.1\r\nHost: x\r\n\r\n", {}],
     ["Host with default port", "GET http://x/ HTTP/1.1\r\nHost: x:80\r\n\r\n", {}],
     ["https default port", "GET https://x/ HTTP/1.1\r\nHost: x:443\r\n\r\n", {}],
@@ -220,6 +222,7 @@ test("requests that are refused, with the status haproxy 2.6 sends (or a stricte
       422,
     ],
     ["other coding in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: foo, chunked\r\n\r\n", 422],
+    ["HTTP/2's preface method", "PRI /x HTTP/1.1\r\nHost: x\r\n\r\n", 400],
     // A comma where a coding starts is an empty coding to haproxy 2.6 (a trailing one is not).
     ["empty coding first", POST + "Transfer-Encoding: ,chunked\r\n\r\n", 422],
     ["empty coding after a blank", POST + "Transfer-Encoding:  , chunked\r\n\r\n", 422],
