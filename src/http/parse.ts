@@ -171,6 +171,8 @@ const st = {
   /** A header line is not "name: value" (one space after the colon, no blank after the value). */
   looseValue: false,
   expectContinue: false,
+  /** An Expect line was seen (only the first one counts). */
+  expectSeen: false,
   hostStart: -1,
   hostEnd: -1,
   /** The header lines' part of the head's weight (HttpHead.weight). */
@@ -437,6 +439,7 @@ function readHeaders(
     st.upgradeWebSocket =
     st.wsKey =
     st.expectContinue =
+    st.expectSeen =
     st.repeatedLength =
     st.repeatedHost =
     st.bareLf =
@@ -530,8 +533,14 @@ function special(
       }
       return 0;
     case 6:
-      if (nameIs(buf, n, "expect") && ve - v === 12 && nameIs(buf, v, "100-continue"))
-        st.expectContinue = true;
+      // haproxy 2.6 reads the first value of the first Expect line.
+      if (nameIs(buf, n, "expect") && !st.expectSeen) {
+        st.expectSeen = true;
+        let e = v;
+        while (e < ve && buf[e] !== COMMA) e++;
+        while (e > v && isBlank(buf[e - 1])) e--;
+        st.expectContinue = e - v === 12 && nameIs(buf, v, "100-continue");
+      }
       return 0;
     case 7:
       if (nameIs(buf, n, "upgrade")) st.upgradeWebSocket = namesWebSocket(buf, v, ve);

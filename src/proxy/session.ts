@@ -555,7 +555,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // The client is not paused: what it sends next waits in cbuf, which pauses it past tune.bufsize.
     this.arm(undefined);
     const px = this.fe.px;
-    this.closeAfter = req.versionMinor === 0 ? !req.connKeepAlive : req.connClose;
+    // A close said anywhere wins over a keep-alive said too, in HTTP/1.0 as in 1.1.
+    this.closeAfter = req.connClose || (req.versionMinor === 0 && !req.connKeepAlive);
     if (px.httpConnMode === "close") this.closeAfter = true;
     this.setRequestBody();
     const hasBody = this.reqBody !== Body.Done;
@@ -727,22 +728,37 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.badBody();
       return true;
     }
+    // haproxy 2.6 answers 100-continue as it starts to wait, even for a body already in.
+    const req = this.req;
+    if (req.expectContinue && req.versionMinor === 1 && !this.continued) {
+      this.continued = true;
+      this.client.write(CONTINUE_100);
+      this.dropExpectation();
+    }
     if (state === BodyIn.Whole) return false;
     // A client that has already ended its side will not send the rest.
     if (this.clientEnded) {
       this.bodyCut = true;
       return false;
     }
-    const req = this.req;
-    if (req.expectContinue && req.versionMinor === 1) {
-      this.client.write(CONTINUE_100);
-      for (let i = headerIndex(req, "expect"); i >= 0; i = headerIndex(req, "expect", i + 1))
-        edits.dropHeader(i);
-      this.reparse(edits);
-    }
     this.phase = Phase.Body;
     this.arm(this.bodyTimeout() ?? this.fe.px.timeouts.client);
     return true;
+  }
+
+  /** This request's 100 Continue has been sent (a backend's wait after the frontend's sends none). */
+  private continued = false;
+
+  /** The server does not see the 100-continue answered: the first Expect line loses its first value. */
+  private dropExpectation(): void {
+    const req = this.req;
+    const i = headerIndex(req, "expect");
+    const value = headerValue(req, i);
+    const comma = value.indexOf(",");
+    const rest = comma < 0 ? "" : value.slice(comma + 1).trim();
+    if (rest === "") edits.dropHeader(i);
+    else edits.rewriteHeader(i, rest);
+    this.reparse(edits);
   }
 
   /** timeout http-request of the proxy that waits for the body: the backend's once one is chosen. */
@@ -1968,6 +1984,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.stk.endStream(now);
     }
     if (this.stores) this.stores.length = 0;
+    this.continued = false;
     // A request that cannot be read is logged with none of the last one's variables.
     this.vars.newTransaction();
     const rec = this.rec;

@@ -90,6 +90,29 @@ test("a 1.1 client expecting 100-continue gets it from the proxy; the server see
   assert.equal(received[0]!.text, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Fe: 1\r\n\r\nhello");
 });
 
+test("100-continue as haproxy 2.6 reads it: the first value of Expect, answered even with the body in", async () => {
+  const p = await proxy("frontend");
+  received.length = 0;
+  const c = new Client(p.port);
+  c.send(POST("/", "Expect: 100-continue, x\r\n"));
+  assert.equal(await c.until((t) => t.length >= 25), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.take();
+  c.send("hello");
+  assert.equal((await c.response()).status, 200);
+  // Only the value answered goes.
+  assert.equal(
+    received[0]!.text,
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: x\r\nX-Fe: 1\r\n\r\nhello",
+  );
+  c.close();
+  const c2 = new Client(p.port);
+  c2.send(POST("/", "Expect: 100-continue\r\n") + "hello");
+  const both = await c2.until((t) => t.endsWith("\r\n\r\nok"));
+  assert.equal(both, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  c2.close();
+  assert.equal(received[1]!.text, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Fe: 1\r\n\r\nhello");
+});
+
 test("a body that does not come in time: 408, logged with its request line, cR-- and no TR", async () => {
   const p = await proxy("frontend");
   received.length = 0;

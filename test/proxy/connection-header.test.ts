@@ -96,6 +96,16 @@ test("keep-alive: an HTTP/1.0 client's server connection is kept; the client's i
     closes: true,
   }));
 
+test("keep-alive: an HTTP/1.0 client that says both close and keep-alive is closed, as by haproxy 2.6", () =>
+  check({
+    mode: "http-keep-alive",
+    request: "GET / HTTP/1.0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n",
+    response: OK11,
+    server: "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    client: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    closes: true,
+  }));
+
 test("keep-alive: an HTTP/1.0 response to a 1.1 client says keep-alive", () =>
   check({
     mode: "http-keep-alive",

@@ -101,9 +101,10 @@ ${FRONTEND}  http-reuse always
     let seq = 0;
     const ids = (): string => `id-${seq++}`;
     const t: Tally = { ok: 0, refused: 0, wrong: [] };
-    const until = Date.now() + 1500;
+    // Until enough good answers came (a busy machine takes longer), within 10 s.
+    const until = Date.now() + 10_000;
     const worker = async (w: number): Promise<void> => {
-      for (let i = 0; i < 2000 && Date.now() < until; i++)
+      for (let i = 0; i < 2000 && Date.now() < until && t.ok < 600; i++)
         await clientRun(p.port, ids, 1 + (i % 5), (i + w) % 7 === 0, t);
     };
     await Promise.all(Array.from({ length: 20 }, (_, w) => worker(w)));
