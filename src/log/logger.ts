@@ -7,6 +7,7 @@ import { facilityCode, LEVEL, nowMicros, SyslogHeaders } from "./syslog.js";
 import { createSender, FdSender, senderKey, type Sender } from "./targets.js";
 import { compileLogLine, type LineEnv, type LogLine } from "./log-format.js";
 import { hostname } from "node:os";
+import { ConfigError } from "../config/errors.js";
 
 export type LogProxy = ProxySettings & { name: string };
 
@@ -52,6 +53,8 @@ export class Logger {
   private readonly headers: SyslogHeaders;
   private readonly senders = new Map<string, Sender>();
   private readonly compiled = new WeakMap<ProxySettings, Compiled>();
+  /** Log-format lines compiled ahead (prepare). */
+  private readonly lines = new WeakMap<ProxySettings, LogLine>();
   private readonly stderr: FdSender;
   private readonly quiet: boolean;
   private readonly pid: number;
@@ -79,6 +82,18 @@ export class Logger {
     let n = 0;
     for (const s of this.senders.values()) n += s.dropped;
     return n;
+  }
+
+  /**
+   * Compiles `px`'s log-format line now, while the stick tables its `%[...]` may name are in reach
+   * (the line is otherwise made with the first one logged); throws if one names no table.
+   */
+  prepare(px: LogProxy): void {
+    const f = px.logFormat;
+    if (px.logs.length === 0 || typeof f !== "object") return;
+    const line = compileLogLine(f.custom, { http: px.mode === "http", logasap: px.logasap });
+    if (typeof line !== "function") throw new ConfigError(line.error, f.where, true);
+    this.lines.set(px, line);
   }
 
   /** Whether `px` logs traffic at all: without targets the stream may skip filling records. */
@@ -178,7 +193,9 @@ export class Logger {
     if (f === undefined) body = Body.None;
     else if (typeof f === "object") {
       // Checked as the configuration was read.
-      line = compileLogLine(f.custom, { http: px.mode === "http", logasap: px.logasap }) as LogLine;
+      line =
+        this.lines.get(px) ??
+        (compileLogLine(f.custom, { http: px.mode === "http", logasap: px.logasap }) as LogLine);
       body = Body.Custom;
     } else if (f === "tcplog" || px.mode === "tcp")
       body = Body.Tcp; // httplog on tcp falls back, as in haproxy

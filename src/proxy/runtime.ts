@@ -130,11 +130,10 @@ export class Runtime {
       });
     }
     for (const px of config.frontends) {
-      const fe = withTables(
-        tables,
-        px.name,
-        () => new RtFrontend(px, rt.backends, px.kind === "listen" ? rt.backends.get(px.name) : undefined),
-      );
+      const fe = withTables(tables, px.name, () => {
+        rt.logger.prepare(px);
+        return new RtFrontend(px, rt.backends, px.kind === "listen" ? rt.backends.get(px.name) : undefined);
+      });
       rt.frontends.push(fe);
     }
     return rt;

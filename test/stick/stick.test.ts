@@ -158,12 +158,19 @@ test("stick-table and track-sc: haproxy 2.6.12's refusals", () => {
   ]);
 });
 
-test("a fetch naming no table is refused as the configuration is compiled", async () => {
+test("a fetch naming no table is refused as the configuration is compiled, in a log-format too", async () => {
   await assert.rejects(
     startProxy(
       `${DEFAULTS}frontend f\n  bind 127.0.0.1:1\n  http-request deny if { src_conn_cnt(nope) gt 1 }\n`,
     ),
     /unable to find table 'nope' referenced in arg 1 of ACL keyword 'src_conn_cnt' in proxy 'f'\./,
+  );
+  // A log-format's line is compiled with the rules, not with the first line logged.
+  await assert.rejects(
+    startProxy(
+      `global\n  log stdout local0\n${DEFAULTS}  log global\nfrontend f\n  bind 127.0.0.1:1\n  log-format "%[src_conn_cnt(nope)]"\n`,
+    ),
+    /unable to find table 'nope'/,
   );
 });
 
