@@ -91,8 +91,9 @@ test("running out of file descriptors pauses nothing for good and crashes nothin
   await once(listener, "listening");
   const port = (listener.address() as net.AddressInfo).port;
   const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
-  // 64 descriptors: Node needs about 25 of its own, so a few dozen clients exhaust the rest.
-  const child = spawn("sh", ["-c", `ulimit -n 64 && exec "${process.execPath}" "${CLI}" -f "${cfg}"`], {
+  // 96 descriptors: Node needs about 25 of its own, and loading Sluice's modules (read in parallel)
+  // a few dozen for a moment; 80 clients, each with a server connection, exhaust the rest.
+  const child = spawn("sh", ["-c", `ulimit -n 96 && exec "${process.execPath}" "${CLI}" -f "${cfg}"`], {
     stdio: ["ignore", "pipe", "pipe", fd],
   });
   listener.close();
