@@ -1621,7 +1621,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private readResponse(): void {
     // Interim responses wait for the rest of the same read: haproxy parses all of it first, and
     // sends none of it when something in it is bad.
-    let interim: Buffer | undefined;
+    let interim: Buffer[] | undefined;
     for (;;) {
       const buf = this.sbuf!;
       const g = this.rt.global;
@@ -1640,8 +1640,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (head.status < 200) {
         // 100 Continue and friends go to the client before the final response.
         edits.reset();
-        const bytes = interimHead(head);
-        interim = interim ? Buffer.concat([interim, bytes]) : bytes;
+        // A bare "HTTP/1.1 100 Continue" goes as it came.
+        const plain = head.count === 0 && head.startLineAsIs && !head.bareLf;
+        (interim ??= []).push(plain ? buf.subarray(head.start, head.end) : interimHead(head));
         this.sbuf = rest;
         if (!rest) return this.sendInterim(interim);
         continue;
@@ -1661,9 +1662,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
   }
 
-  /** Sends the interim responses read so far, if any. */
-  private sendInterim(bytes: Buffer | undefined): void {
-    if (!bytes) return;
+  /** Sends the interim responses read so far, if any, in one write (a flood of them costs one copy). */
+  private sendInterim(heads: Buffer[] | undefined): void {
+    if (!heads) return;
+    const bytes = heads.length === 1 ? heads[0]! : Buffer.concat(heads);
     this.client.write(bytes);
     this.rec.bytesOut += bytes.length;
   }
