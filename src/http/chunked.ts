@@ -14,7 +14,7 @@
 // section longer than `maxLine`; chunk data not followed by CRLF; a trailer line that is not
 // "token: value" (obs-fold included) or has a control character in its value.
 
-import { CR, LF, SP, HTAB, COLON, SEMI, TCHAR, VALUE } from "./chars.js";
+import { CR, LF, SP, HTAB, COLON, COMMA, SEMI, TCHAR, VALUE } from "./chars.js";
 
 const enum St {
   /** Before the first hex digit of a size. */
@@ -45,6 +45,13 @@ const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
 
+/** A Content-Length trailer's value: not one, at a number's start, in its digits, in blanks after it. */
+const CL_NONE = 0;
+const CL_START = 1;
+const CL_DIGITS = 2;
+const CL_AFTER = 3;
+const CONTENT_LENGTH = Buffer.from("content-length", "latin1");
+
 /** haproxy 2.6's parser refuses a chunk size of 2^52 or more (Sluice's numbers hold 2^53). */
 const MAX_SIZE = 2 ** 52 - 1;
 
@@ -69,6 +76,15 @@ export class ChunkedScanner {
   private pieces: Buffer[] = [];
   private runStart = 0;
   private edited = false;
+  /**
+   * A trailer named Content-Length must hold one (haproxy 2.6 parses it as in a head): how much of
+   * the name matched so far (-1: another name), then where its value is (CL_*), and the value's
+   * digits, the first number's and the current one's.
+   */
+  private clName = -1;
+  private clState = CL_NONE;
+  private clFirst = "";
+  private clDigits = "";
 
   /**
    * @param maxLine the longest chunk-size line (size and extensions) and the longest trailer
@@ -87,6 +103,8 @@ export class ChunkedScanner {
     this.st = St.Size;
     this.size = this.left = this.lineLen = this.payload = 0;
     this.done = this.error = this.edited = false;
+    this.clName = -1;
+    this.clState = CL_NONE;
     this.normalized = undefined;
     this.pieces.length = 0;
   }
@@ -168,19 +186,30 @@ export class ChunkedScanner {
           else if (c === LF) {
             this.bareLf(buf, p);
             return this.finish(buf, p + 1, off);
-          } else if (TCHAR[c]) st = St.TrailerName;
-          else return this.fail(p, off);
+          } else if (TCHAR[c]) {
+            st = St.TrailerName;
+            this.clName = (c | 0x20) === CONTENT_LENGTH[0] ? 1 : -1;
+          } else return this.fail(p, off);
           break;
         case St.TrailerName:
-          if (c === COLON) st = St.TrailerValue;
-          else if (!TCHAR[c]) return this.fail(p, off);
+          if (c === COLON) {
+            st = St.TrailerValue;
+            this.clState = this.clName === CONTENT_LENGTH.length ? CL_START : CL_NONE;
+            this.clFirst = this.clDigits = "";
+          } else if (!TCHAR[c]) return this.fail(p, off);
+          else if (this.clName >= 0)
+            this.clName = (c | 0x20) === CONTENT_LENGTH[this.clName] ? this.clName + 1 : -1;
           break;
         case St.TrailerValue:
-          if (c === CR) st = St.TrailerLf;
-          else if (c === LF) {
-            this.bareLf(buf, p);
-            st = St.TrailerStart;
+          if (c === CR || c === LF) {
+            if (this.clState !== CL_NONE && !this.clEnd()) return this.fail(p, off);
+            if (c === CR) st = St.TrailerLf;
+            else {
+              this.bareLf(buf, p);
+              st = St.TrailerStart;
+            }
           } else if (!VALUE[c]) return this.fail(p, off);
+          else if (this.clState !== CL_NONE && !this.clByte(c)) return this.fail(p, off);
           break;
         case St.TrailerLf:
           if (c !== LF) return this.fail(p, off);
@@ -202,6 +231,36 @@ export class ChunkedScanner {
   }
 
   /** The size line is complete: next comes the chunk's data, or the trailers after the last chunk. */
+  /** One byte of a Content-Length trailer's value: digits, blanks, and commas between equal numbers. */
+  private clByte(c: number): boolean {
+    if (c >= 48 && c <= 57) {
+      if (this.clState === CL_AFTER) return false;
+      this.clState = CL_DIGITS;
+      this.clDigits += String.fromCharCode(c);
+      return this.clDigits.length <= 20;
+    }
+    if (c === SP || c === HTAB) {
+      if (this.clState === CL_DIGITS) this.clState = CL_AFTER;
+      return true;
+    }
+    if (c !== COMMA || this.clState === CL_START || !this.clNumberDone()) return false;
+    this.clState = CL_START;
+    return true;
+  }
+
+  /** The value's end: it must end with a number. */
+  private clEnd(): boolean {
+    return this.clState !== CL_START && this.clNumberDone();
+  }
+
+  /** A number of the list ends: it must equal the first (leading zeros aside). */
+  private clNumberDone(): boolean {
+    const n = this.clDigits.replace(/^0+(?=\d)/, "");
+    this.clDigits = "";
+    if (this.clFirst === "") this.clFirst = n;
+    return n === this.clFirst;
+  }
+
   private sizeDone(): St {
     this.lineLen = 0;
     if (this.size === 0) return St.TrailerStart;

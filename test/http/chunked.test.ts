@@ -30,6 +30,7 @@ const GOOD: [string, string, number][] = [
   ["leading zeros", "00000000000000000000002\r\nab\r\n0000\r\n\r\n", 2],
   ["two trailers, LF", "1\r\nx\r\n0\r\nA: 1\nB:\t2 \r\n\r\n", 1],
   ["payload bytes look like framing", "5\r\n0\r\n\r\n\r\n0\r\n\r\n", 5],
+  ["a Content-Length trailer", "1\r\nx\r\n0\r\nContent-Length: 5\r\ncontent-length:05 , 5\r\n\r\n", 1],
 ];
 
 const BAD: [string, string][] = [
@@ -48,6 +49,11 @@ const BAD: [string, string][] = [
   ["trailer obs-fold", "0\r\nX: a\r\n b\r\n\r\n"],
   ["trailer empty name", "0\r\n: a\r\n\r\n"],
   ["CR then garbage at the end", "0\r\n\rX"],
+  // haproxy 2.6 reads a Content-Length trailer as it reads the header.
+  ["Content-Length trailer not a number", '0\r\nContent-Length:"5\r\n\r\n'],
+  ["Content-Length trailer empty", "0\r\nContent-Length:\r\n\r\n"],
+  ["Content-Length trailer of two numbers", "0\r\ncontent-length: 5, 6\r\n\r\n"],
+  ["Content-Length trailer ending in a comma", "0\r\nContent-Length: 5,\r\n\r\n"],
 ];
 
 test("chunked bodies end where they end, however the bytes are split", () => {
