@@ -728,9 +728,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.badBody();
       return true;
     }
-    // haproxy 2.6 answers 100-continue as it starts to wait, even for a body already in.
+    // haproxy 2.6 answers 100-continue as it starts to wait, even for a body already in; a request
+    // without a body keeps its Expect for the server.
     const req = this.req;
-    if (req.expectContinue && req.versionMinor === 1 && !this.continued) {
+    if (req.expectContinue && req.versionMinor === 1 && this.reqBody !== Body.Done && !this.continued) {
       this.continued = true;
       this.client.write(CONTINUE_100);
       this.dropExpectation();

@@ -111,6 +111,12 @@ test("100-continue as haproxy 2.6 reads it: the first value of Expect, answered 
   assert.equal(both, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
   c2.close();
   assert.equal(received[1]!.text, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Fe: 1\r\n\r\nhello");
+  // Without a body there is nothing to wait for: no 100, and the server sees the Expect.
+  const c3 = new Client(p.port);
+  c3.send("GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n");
+  assert.match(await c3.until((t) => t.endsWith("\r\n\r\nok")), /^HTTP\/1\.1 200 /);
+  c3.close();
+  assert.equal(received[2]!.text, "GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nX-Fe: 1\r\n\r\n");
 });
 
 test("a body that does not come in time: 408, logged with its request line, cR-- and no TR", async () => {
