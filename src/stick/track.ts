@@ -1,17 +1,17 @@
 // Tracked counters (haproxy's sc0 to sc2): what a session's tcp-request connection and session
 // rules track lasts as long as the connection; what its request rules track (tcp-request content,
-// http-request) lasts one request, each request being a stream of its own in haproxy 2.6. The
-// counts move where haproxy moves them: each track is a connection (conn_cnt, conn_rate, conn_cur,
-// held until it ends), a session's tracks count the session, each request counts in whatever each
-// slot tracks, and so do a server's 4xx (errors) and 5xx (failures).
+// http-request, http-response) lasts one request, each request being a stream of its own in haproxy
+// 2.6. The counts move where haproxy moves them: each track is a connection (conn_cnt, conn_rate,
+// conn_cur, held until it ends), a session's tracks count the session, each request counts in
+// whatever each slot tracks, and so do a server's 4xx (errors) and 5xx (failures).
 import { D, type StickEntry, type StickTable } from "./table.js";
 import { Sample, T, readIntStr, toBig } from "../acl/sample.js";
 import type { SampleContext } from "../acl/context.js";
 import type { StickAction } from "../config/model.js";
 
-export const SLOTS = 3;
+const SLOTS = 3;
 
-export interface Tracked {
+interface Tracked {
   table: StickTable;
   entry: StickEntry;
 }
