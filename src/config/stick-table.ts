@@ -42,8 +42,8 @@ export function stickTableKeyword(c: Reporter & { proxy?: Proxy; words: string[]
   for (let i = 1; i < w.length; i++) {
     const opt = w[i]!;
     const value = w[i + 1];
-    const needsValue = opt === "size" || opt === "expire" || opt === "peers" || opt === "type";
-    if (needsValue && opt !== "type" && value === undefined) return fail(`missing argument after '${opt}'`);
+    if ((opt === "size" || opt === "expire" || opt === "peers") && value === undefined)
+      return fail(`missing argument after '${opt}'`);
     switch (opt) {
       case "size": {
         const v = parseSize(value!);
