@@ -115,90 +115,62 @@ function fieldCheck(args: Arg[]): string | undefined {
   return undefined;
 }
 
+/** haproxy walks a negative index from the end: the same walk over the reversed text, reversed back. */
+const reversed = (s: string): string => s.split("").reverse().join("");
+
 /**
  * field: the index-th field (from the end when negative) between separators, with the count-1
- * fields after it; no sample when there are not that many.
+ * fields after it (before it, from the end); no sample when there are not that many.
  */
 function field(s: string, index: number, seps: string, count: number): string | undefined {
-  if (index > 0) {
-    let n = 1;
-    let start = 0;
-    for (let i = 0; i < s.length; i++) {
-      if (!seps.includes(s[i]!)) continue;
-      if (n === index) {
-        if (count === 1) return s.slice(start, i);
-        if (count > 1) count--;
-      } else {
-        start = i + 1;
-        n++;
-      }
-    }
-    return n === index ? s.slice(start) : undefined;
+  if (index < 0) {
+    const v = field(reversed(s), -index, seps, count);
+    return v === undefined ? undefined : reversed(v);
   }
-  let n = -1;
-  let end = s.length;
-  for (let i = s.length; i > 0; i--) {
-    if (!seps.includes(s[i - 1]!)) continue;
+  let n = 1;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (!seps.includes(s[i]!)) continue;
     if (n === index) {
-      if (count === 1) return s.slice(i, end);
+      if (count === 1) return s.slice(start, i);
       if (count > 1) count--;
     } else {
-      end = i - 1;
-      n--;
+      start = i + 1;
+      n++;
     }
   }
-  return n === index ? s.slice(0, end) : undefined;
+  return n === index ? s.slice(start) : undefined;
 }
 
 /**
  * word: the index-th run of characters that are not separators (from the end when negative), with
- * the count-1 words after it and what separates them; the empty string when there are not that many.
+ * the count-1 words after it (before it, from the end) and what separates them; the empty string
+ * when there are not that many.
  */
 function word(s: string, index: number, seps: string, count: number): string {
+  if (index < 0) return reversed(word(reversed(s), -index, seps, count));
   let n = 0;
   let inWord = false;
-  if (index > 0) {
-    let start = 0;
-    for (let i = 0; i < s.length; i++) {
-      const sep = seps.includes(s[i]!);
-      if (!inWord) {
-        if (!sep) {
-          if (n !== index) {
-            n++;
-            start = i;
-          }
-          inWord = true;
-        }
-      } else if (sep) {
-        if (n === index) {
-          if (count === 1) return s.slice(start, i);
-          if (count > 1) count--;
-        }
-        inWord = false;
-      }
-    }
-    return n === index ? s.slice(start) : "";
-  }
-  let end = s.length;
-  for (let i = s.length; i > 0; i--) {
-    const sep = seps.includes(s[i - 1]!);
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const sep = seps.includes(s[i]!);
     if (!inWord) {
       if (!sep) {
         if (n !== index) {
-          n--;
-          end = i;
+          n++;
+          start = i;
         }
         inWord = true;
       }
     } else if (sep) {
       if (n === index) {
-        if (count === 1) return s.slice(i, end);
+        if (count === 1) return s.slice(start, i);
         if (count > 1) count--;
       }
       inWord = false;
     }
   }
-  return n === index ? s.slice(0, end) : "";
+  return n === index ? s.slice(start) : "";
 }
 
 /** regsub's flags: i and g only. */
