@@ -1,6 +1,8 @@
 import type { HttpHead } from "../http/message.js";
 import type { Vars } from "./vars.js";
 import type { StkCtrs } from "../stick/track.js";
+import type { LogRecord } from "../log/record.js";
+import type { LineEnv } from "../log/log-format.js";
 
 /** What a sample fetch can see of one transaction. The proxy fills one per stream and reuses it. */
 export interface SampleContext {
@@ -28,6 +30,10 @@ export interface SampleContext {
   vars?: Vars;
   /** The stream's unique id (the frontend's unique-id-format), made on first use; undefined without one. */
   uniqueId?(): string | undefined;
+  /** The transaction's log record as it stands, for a rule's log-format variables; none without a stream. */
+  logRecord?(): LogRecord;
+  /** What log-format variables say of the process (%pid, %H). */
+  readonly lineEnv?: LineEnv;
 }
 
 /**

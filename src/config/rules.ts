@@ -14,7 +14,8 @@ import type {
 import type { ErrorFile } from "../http/errorfile.js";
 import { HAPROXY_PAGES } from "../http/errors.js";
 import { wireText } from "../http/chars.js";
-import { compileLogFormat, sourceName, type LogFormat } from "../acl/log-format.js";
+import { sourceName } from "../acl/sample-expression.js";
+import { compileLogFormat, type LogFormat } from "../log/log-format.js";
 import { fetchReason, parseFetch } from "../acl/fetch.js";
 import { CONDITIONS, parseVarName } from "../acl/vars.js";
 import { invalidRegex } from "../acl/replacement.js";
@@ -266,6 +267,10 @@ export function logFormatArgument(a: HttpRequestAction | HttpResponseAction): st
   return text === undefined ? undefined : wireText(text);
 }
 
+/** How haproxy writes an action's log-format argument: set-var-fmt's like a name made per request. */
+export const argumentPurpose = (a: HttpRequestAction | HttpResponseAction): "rule" | "name" =>
+  a.kind === "set-var-fmt" ? "name" : "rule";
+
 /** haproxy's refusal of an action's log-format argument, or undefined when it compiles. */
 export function logFormatError(
   a: HttpRequestAction | HttpResponseAction,
@@ -273,16 +278,25 @@ export function logFormatError(
   r: RuleReporter,
 ): string | undefined {
   const text = logFormatArgument(a);
-  const bad = text === undefined ? undefined : logFormatProblem(text, side);
+  const bad = text === undefined ? undefined : logFormatProblem(text, side, argumentPurpose(a));
   return bad === undefined ? undefined : ruleError(r, `http-${side} ${a.kind}`, bad);
 }
 
 /** Why a log-format string cannot be compiled for that side, or undefined when it can. */
-function logFormatProblem(text: string, side: "request" | "response"): string | undefined {
+function logFormatProblem(
+  text: string,
+  side: "request" | "response",
+  purpose: "rule" | "name" = "rule",
+): string | undefined {
   try {
-    compileLogFormat(text, side, (m) => {
-      throw new ConfigError(m);
-    });
+    compileLogFormat(
+      text,
+      side,
+      (m) => {
+        throw new ConfigError(m);
+      },
+      purpose,
+    );
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return e.message;
@@ -301,9 +315,14 @@ export const isBackendFormat = (name: string): boolean => name.includes("%") && 
  * the one written), else what makes it per request. Throws a ConfigError when it cannot be compiled.
  */
 export function backendNameFormat(name: string): LogFormat {
-  return compileLogFormat(wireText(name), "request", (m) => {
-    throw new ConfigError(m);
-  });
+  return compileLogFormat(
+    wireText(name),
+    "request",
+    (m) => {
+      throw new ConfigError(m);
+    },
+    "name",
+  );
 }
 
 /** A redirect: `http-request redirect`, or the `redirect` keyword. */

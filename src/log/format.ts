@@ -101,16 +101,21 @@ for (let i = 0; i < 256; i++) {
 }
 for (const c of '"#') URL_ESC[c.charCodeAt(0)] = 1;
 for (const c of '"#{|}') HDR_ESC[c.charCodeAt(0)] = 1;
+// A sample in a format that makes HTTP (a rule's header value, a unique id): the control bytes a
+// header value cannot hold but the tab (http_encode_map), escaped with `%`.
+const HTTP_ESC = new Uint8Array(256);
+for (let i = 0; i < 32; i++) if (i !== 9) HTTP_ESC[i] = 1;
+HTTP_ESC[127] = 1;
 
-function escapeByte(b: number): string {
-  return "#" + HEX[b >> 4] + HEX[b & 15];
+function escapeByte(b: number, esc: string): string {
+  return esc + HEX[b >> 4] + HEX[b & 15];
 }
 
 /**
  * Escapes a latin1 string (each char one byte, as the data path decodes heads) with a map.
  * Returns the string itself when nothing needs escaping, the common case.
  */
-export function encodeWith(s: string, map: Uint8Array): string {
+export function encodeWith(s: string, map: Uint8Array, esc = "#"): string {
   const n = s.length;
   let i = 0;
   for (; i < n; i++) {
@@ -122,19 +127,20 @@ export function encodeWith(s: string, map: Uint8Array): string {
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 256) {
-      out += map[c] === 1 ? escapeByte(c) : s[i];
-    } else {
+      out += map[c] === 1 ? escapeByte(c, esc) : s[i];
+    } else if (map[0x80] === 1) {
       // Not from the wire (the data path decodes latin1): escape its UTF-8 bytes.
       const cp = s.codePointAt(i)!;
       if (cp > 0xffff) i++;
-      for (const b of Buffer.from(String.fromCodePoint(cp), "utf8")) out += escapeByte(b);
-    }
+      for (const b of Buffer.from(String.fromCodePoint(cp), "utf8")) out += escapeByte(b, esc);
+    } else out += s[i];
   }
   return out;
 }
 
 export const encodeRequestLine = (s: string): string => encodeWith(s, URL_ESC);
 export const encodeHeader = (s: string): string => encodeWith(s, HDR_ESC);
+export const encodeHttpSample = (s: string): string => encodeWith(s, HTTP_ESC, "%");
 
 /** `{a|b}`: haproxy's %hr/%hs (an absent header is empty between the bars). */
 function captureBlock(caps: readonly string[]): string {

@@ -1,18 +1,36 @@
-// `log-format` and `unique-id-format`: a line made of text and haproxy's variables (%ci, %tr,
-// %{+Q}r ...) and sample expressions (%[src,lower]), compiled once into parts that read the record.
-// Runs once per request, like the fixed formats: no regexes, no Date objects but once per second of
-// log time.
+// haproxy's log-format strings, compiled once into parts: text, haproxy's variables (%ci, %tr,
+// %{+Q}r ...) and sample expressions (%[src,lower]). haproxy reads four kinds of them alike and
+// writes them by different rules:
 //
-// Spaces are separators, as in haproxy: a run of them writes one space, and none at the start of the
-// line or right after another separator with nothing written between (captures the proxy does not
-// make). `%{+Q}` quotes a variable that is text (not a number, a date or a state); `%{+X}` writes
-// addresses, ports, %Ts, %ms, %rt and %pid in hexadecimal; `-Q`, `-X` take them back, and `%{...}o`
-// sets them for every variable after it. The variables sluice keeps no data for (`%si`, `%lc`...)
-// and the flag +E are refused for now.
-import type { LogRecord } from "./record.js";
-import { encodeHeader, encodeRequestLine, logDate, logDateGmt, logDateLocalTz, pad3 } from "./format.js";
-import { sampleExpression, unavailable } from "../acl/log-format.js";
+// - a log line (`log-format`): a run of spaces writes one space (none at the start of the line, or
+//   right after another separator with nothing written between: captures the proxy does not make),
+//   and a value that is not there writes `-`;
+// - a unique id (`unique-id-format`): spaces as in a log line, a value not there writes nothing;
+// - a rule's argument (a header's value, a path, a redirect, a reply): spaces as written, nothing for
+//   a value not there, and the control bytes of a sample `%`-escaped, so that it cannot break the
+//   message it goes into (that is also why a sample there is never quoted);
+// - a name made per request (use_backend, use-server) and `set-var-fmt`: as a rule's argument, but
+//   a sample keeps its bytes and may be quoted.
+//
+// `%{+Q}` quotes a variable that is text (not a number, a date or a state); `%{+X}` writes
+// addresses, ports, %Ts, %ms, %rt, %lc and %pid in hexadecimal; `%{+M}` writes `-` for a value
+// that is not there, `%{-M}` nothing; `-Q`, `-X` take theirs back, and `%{...}o` sets them for
+// every variable after it. The flag +E is refused for now. A line runs once per request: no
+// regexes, no Date objects but once per second of log time.
+import { hostname } from "node:os";
+import { newLogRecord, type LogRecord } from "./record.js";
+import {
+  encodeHeader,
+  encodeHttpSample,
+  encodeRequestLine,
+  logDate,
+  logDateGmt,
+  logDateLocalTz,
+  pad3,
+} from "./format.js";
+import { sampleExpression, unavailable } from "../acl/sample-expression.js";
 import { Sample } from "../acl/sample.js";
+import type { SampleContext } from "../acl/context.js";
 import { parseIpv4, parseIpv6 } from "../acl/ip.js";
 
 /** What a line needs besides the record. */
@@ -21,7 +39,8 @@ export interface LineEnv {
   hostname: string;
 }
 
-type Value = (rec: LogRecord, env: LineEnv) => string;
+/** A value, or undefined when it is not there (written `-`, `""` or nothing, by the kind of format). */
+type Value = (rec: LogRecord, env: LineEnv) => string | undefined;
 
 /** A variable: how to write it, and how haproxy treats it. */
 interface Variable {
@@ -30,15 +49,15 @@ interface Variable {
   quotable: boolean;
   /** haproxy refuses it outside mode http ("reserved for HTTP mode"). */
   http: boolean;
-  /** What `+Q` writes when not the value in quotes (an absent cookie: `""`, not `"-"`). */
-  quoted?: Value;
+  /** What `+Q` writes (captures quote each of their values, not the whole). */
+  quoted?: (rec: LogRecord) => string;
   /** Writes nothing at all when empty (captures the proxy does not make): no separator is due after it. */
   optional?: boolean;
   /** What `+X` writes (addresses, ports, some numbers); others ignore the flag. */
   hex?: Value;
 }
 
-const text = (value: Value, quoted?: Value): Variable => ({ value, quotable: true, http: false, quoted });
+const text = (value: Value): Variable => ({ value, quotable: true, http: false });
 const num = (value: Value): Variable => ({ value, quotable: false, http: false });
 const httpText = (value: Value): Variable => ({ value, quotable: true, http: true });
 const httpNum = (value: Value): Variable => ({ value, quotable: false, http: true });
@@ -56,6 +75,19 @@ function requestPart(rec: LogRecord, part: "method" | "uri" | "path" | "query" |
   if (part === "uri") return uri;
   if (part === "path") return q < 0 ? uri : uri.slice(0, q);
   return q < 0 ? "" : uri.slice(q);
+}
+
+/**
+ * %HPO: the path alone, without a scheme and authority before it nor a query after it; nothing for
+ * `*` or an authority (CONNECT).
+ */
+function pathOnly(rec: LogRecord): string {
+  const path = requestPart(rec, "path");
+  if (path === "<BADREQ>" || path.startsWith("/")) return path;
+  const scheme = path.indexOf("://");
+  if (scheme < 0) return "";
+  const slash = path.indexOf("/", scheme + 3);
+  return slash < 0 ? "" : path.slice(slash);
 }
 
 /** %hr / %hs: `{a|b}` when the proxy captures headers, nothing otherwise. */
@@ -87,20 +119,41 @@ export function hexAddress(ip: string): string {
   return Buffer.from(bytes).toString("hex").toUpperCase();
 }
 
+/** An address, not there when empty (no server connection, a client gone before its accept). */
 const address = (f: (r: LogRecord) => string): Variable => ({
-  ...text(f),
-  hex: (r) => (f(r) === "" ? "-" : hexAddress(f(r))),
+  ...text((r) => f(r) || undefined),
+  hex: (r) => (f(r) === "" ? undefined : hexAddress(f(r))),
 });
-const port = (f: (r: LogRecord) => number): Variable => ({
-  ...num((r) => String(f(r))),
-  hex: (r) => hex4(f(r)),
+/** A port, not there without its address. */
+const port = (f: (r: LogRecord) => number, ip: (r: LogRecord) => string): Variable => ({
+  ...num((r) => (ip(r) === "" ? undefined : String(f(r)))),
+  hex: (r) => (ip(r) === "" ? undefined : hex4(f(r))),
 });
 
+const clientIp = (r: LogRecord): string => r.clientIp;
+const frontendIp = (r: LogRecord): string => r.frontendIp;
+const serverIp = (r: LogRecord): string => r.serverIp;
+const sourceIp = (r: LogRecord): string => r.sourceIp;
+
+/**
+ * %Td: the time the data took once the response began (the connection's, in mode tcp), -1 before;
+ * the times before it add up from the accept.
+ */
+function dataTime(r: LogRecord, http: boolean): number {
+  // In mode tcp, Tw counts from the accept.
+  if (!http) return r.Tc < 0 ? -1 : r.Tt - Math.max(r.Tw, 0) - r.Tc;
+  return r.Tr < 0 ? -1 : r.Tt - (r.Th + r.Ti + Math.max(r.TR, 0) + Math.max(r.Tw, 0) + r.Tc + r.Tr);
+}
+
 const VARIABLES: Record<string, Variable> = {
-  ci: address((r) => r.clientIp),
-  cp: port((r) => r.clientPort),
-  fi: address((r) => r.frontendIp),
-  fp: port((r) => r.frontendPort),
+  ci: address(clientIp),
+  cp: port((r) => r.clientPort, clientIp),
+  fi: address(frontendIp),
+  fp: port((r) => r.frontendPort, frontendIp),
+  si: address(serverIp),
+  sp: port((r) => r.serverPort, serverIp),
+  bi: address(sourceIp),
+  bp: port((r) => r.sourcePort, sourceIp),
   f: text((r) => r.frontend),
   ft: text((r) => r.frontend),
   b: text((r) => r.backend || r.frontend),
@@ -112,6 +165,10 @@ const VARIABLES: Record<string, Variable> = {
   rc: num((r) => (r.redispatched ? "+" : "") + r.retries),
   sq: num((r) => String(r.srvQueue)),
   bq: num((r) => String(r.backendQueue)),
+  lc: {
+    ...num((r) => String(r.frontendLogs.logCount)),
+    hex: (r) => hex4(r.frontendLogs.logCount),
+  },
   ST: num((r) => String(r.status)),
   B: num((r) => String(r.bytesOut)),
   U: num((r) => String(r.bytesIn)),
@@ -121,19 +178,17 @@ const VARIABLES: Record<string, Variable> = {
   HM: httpText((r) => encodeRequestLine(requestPart(r, "method"))),
   HU: httpText((r) => encodeRequestLine(requestPart(r, "uri"))),
   HP: httpText((r) => encodeRequestLine(requestPart(r, "path"))),
+  HPO: httpText((r) => encodeRequestLine(pathOnly(r))),
   HQ: httpText((r) => encodeRequestLine(requestPart(r, "query"))),
   HV: httpText((r) => encodeRequestLine(requestPart(r, "version"))),
   hr: captures((r) => r.capturedRequest, false),
   hs: captures((r) => r.capturedResponse, false),
   hrl: captures((r) => r.capturedRequest, true),
   hsl: captures((r) => r.capturedResponse, true),
-  // Captured cookies and unique ids: sluice has neither yet, as haproxy without them.
-  CC: { ...httpText(() => "-"), quoted: () => '""' },
-  CS: { ...httpText(() => "-"), quoted: () => '""' },
-  ID: text(
-    (r) => r.uniqueId || "-",
-    (r) => `"${r.uniqueId ?? ""}"`,
-  ),
+  // Captured cookies: sluice has none yet, as haproxy without `capture cookie`.
+  CC: httpText(() => undefined),
+  CS: httpText(() => undefined),
+  ID: text((r) => r.uniqueId || undefined),
   rt: { ...num((r) => String(r.requestCounter)), hex: (r) => hex4(r.requestCounter) },
   pid: { ...num((_r, env) => String(env.pid)), hex: (_r, env) => hex4(env.pid) },
   H: text((_r, env) => env.hostname),
@@ -160,40 +215,93 @@ const VARIABLES: Record<string, Variable> = {
   Tr: httpNum((r) => String(r.Tr)),
   Ta: httpNum((r) => String(r.Ta)),
   Tt: num((r) => String(r.Tt)),
+  Td: num((r) => String(dataTime(r, true))),
+  Tu: num((r) => String(r.Tt - Math.max(r.Ti, 0))),
 };
 
 /** `option logasap` marks what is not final yet with a "+": the times to the end, the bytes. */
-const LOGASAP = new Set(["Ta", "Tt", "B"]);
+const LOGASAP = new Set(["Ta", "Tt", "Tu", "B"]);
 
 /** haproxy's variables sluice does not write yet: said so, rather than "no such variable". */
-const LATER = new Set(["si", "sp", "bi", "bp", "lc", "Td", "Tu", "sslc", "sslv", "HPO"]);
+const LATER = new Set(["sslc", "sslv"]);
 
 export type LogLine = (rec: LogRecord, env: LineEnv) => string;
 
 /**
- * How a proxy writes its lines: its mode, `option logasap`, and what the format is for: a log line,
- * written as the transaction ends, or a unique id, built as its request leaves.
+ * What a format is for (see the top of this file): a log line, written as the transaction ends; a
+ * unique id, built as its request leaves; a rule's argument, or a name or variable made per request,
+ * on the request's side or the response's.
  */
+export type FormatPurpose = "log" | "unique-id" | "rule" | "name";
+
+/** How a proxy writes its formats: its mode, `option logasap`, and what the format is for. */
 export interface LineOptions {
   http: boolean;
   logasap: boolean;
-  purpose?: "log" | "unique-id";
+  purpose?: FormatPurpose;
+  /** A rule's or a name's: which message its samples may read. */
+  side?: "request" | "response";
+}
+
+/** How one variable or sample is written: the flags in force where it stands. */
+interface Flags {
+  quote: boolean;
+  hexa: boolean;
+  /** Not there: `-` (haproxy's "mandatory"), else nothing. */
+  mandatory: boolean;
+}
+
+/** A part of a compiled line: a variable or sample as it will be written. */
+interface Written {
+  write: LogLine;
+  /** Nothing written, no separator due after it (captures the proxy does not make). */
+  optional: boolean;
+}
+
+/** A run of spaces in a log line or unique id. */
+const SEPARATOR = 0;
+
+/** The variables of the formats compiled while formatsRead collects them. */
+let reading: Set<string> | undefined;
+
+/**
+ * Runs `compile` and returns, beside its result, the names of the variables the formats it compiled
+ * use: the data path reads what only some variables need (%bi) only for a configuration that has them.
+ */
+export function formatsRead<R>(compile: () => R): { result: R; variables: ReadonlySet<string> } {
+  const before = reading;
+  const variables = new Set<string>();
+  reading = variables;
+  try {
+    return { result: compile(), variables };
+  } finally {
+    reading = before;
+  }
 }
 
 /**
- * Compiles a log-format string. When it cannot, haproxy's reason, and whether anything came before
- * the error (haproxy's half-built format then still counts as one).
+ * Compiles a format. When it cannot, haproxy's reason, and whether anything came before the error
+ * (haproxy's half-built format then still counts as one).
  */
 export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: string; partial: boolean } {
-  const parts: (string | typeof SEPARATOR | Variable)[] = [];
+  const parts = compileParts(fmt, o);
+  return Array.isArray(parts) ? lineOf(parts) : parts;
+}
+
+type Part = string | typeof SEPARATOR | Written;
+
+/** A format's parts, or haproxy's reason for refusing it (see compileLogLine). */
+function compileParts(fmt: string, o: LineOptions): Part[] | { error: string; partial: boolean } {
+  const purpose = o.purpose ?? "log";
+  const merge = purpose === "log" || purpose === "unique-id";
+  const parts: Part[] = [];
   let literal = "";
   const fail = (error: string) => ({ error, partial: parts.length > 0 || literal !== "" });
   // What `%{...}o` set for the variables after it.
-  let quoteAll = false;
-  let hexAll = false;
+  let all: Flags = { quote: false, hexa: false, mandatory: purpose === "log" };
   for (let i = 0; i < fmt.length; i++) {
     const c = fmt[i]!;
-    if (c === " ") {
+    if (c === " " && merge) {
       if (literal !== "") parts.push(literal);
       literal = "";
       parts.push(SEPARATOR);
@@ -216,22 +324,23 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
       return fail(
         `unexpected variable name near '${next}' at position ${j} line : '${fmt}'. Maybe you want to write a single '%', use the syntax '%%'`,
       );
-    let quote: boolean = quoteAll;
-    let hexa: boolean = hexAll;
+    const flags = { ...all };
     if (next === "{") {
       const close = fmt.indexOf("}", j);
       if (close < 0) return fail(`truncated line after '${fmt.slice(j + 1)}'`);
-      const flags = fmt.slice(j + 1, close);
+      const words = fmt.slice(j + 1, close);
       // haproxy acts on the flags it knows and ignores the others.
-      for (const flag of flags.split(",")) {
-        if (flag === "+Q" || flag === "-Q") quote = flag === "+Q";
-        else if (flag === "+X" || flag === "-X") hexa = flag === "+X";
+      for (const flag of words.split(",")) {
+        const on = flag[0] === "+";
+        if (flag === "+Q" || flag === "-Q") flags.quote = on;
+        else if (flag === "+X" || flag === "-X") flags.hexa = on;
+        else if (flag === "+M" || flag === "-M") flags.mandatory = on;
         else if (flag === "+E")
-          return fail(`log-format flag '+E' is not supported by sluice yet (+Q and +X are)`);
+          return fail(`log-format flag '+E' is not supported by sluice yet (+Q, +X and +M are)`);
       }
       j = close + 1;
       if (fmt[j] !== "[" && !/[A-Za-z0-9]/.test(fmt[j] ?? ""))
-        return fail(`parse argument modifier without variable name near '%{${flags}}'`);
+        return fail(`parse argument modifier without variable name near '%{${words}}'`);
     } else if (next !== "[" && !/[A-Za-z]/.test(next)) {
       // Any other character: haproxy drops the '%' and takes the rest as text.
       continue;
@@ -239,10 +348,9 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
     if (literal !== "") parts.push(literal);
     literal = "";
     if (fmt[j] === "[") {
-      const rest = fmt.slice(j + 1);
-      const smp = sampleVariable(rest, o, quote);
+      const smp = sampleVariable(fmt.slice(j + 1), o, flags);
       if (typeof smp === "string") return fail(smp);
-      parts.push(smp.variable);
+      parts.push({ write: smp.write, optional: false });
       i = j + 1 + smp.close;
       continue;
     }
@@ -251,8 +359,7 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
     const name = fmt.slice(j, k);
     i = k - 1;
     if (name === "o") {
-      quoteAll = quote;
-      hexAll = hexa;
+      all = flags;
       continue;
     }
     const v = VARIABLES[name];
@@ -263,18 +370,22 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
       );
     }
     if (v.http && !o.http) return fail(`format variable '${name}' is reserved for HTTP mode`);
-    let out = v;
-    if (hexa && v.hex) out = { ...v, value: v.hex };
-    else if (quote && v.quotable) {
-      const quoted = v.quoted ?? ((r: LogRecord, env: LineEnv) => `"${v.value(r, env)}"`);
-      out = { ...v, value: quoted };
-    }
-    // Without a transaction (mode tcp), there is no status: haproxy writes 0.
-    if (name === "ST" && !o.http) out = num(() => "0");
-    if (o.logasap && LOGASAP.has(name)) out = { ...out, value: (r, env) => "+" + v.value(r, env) };
-    parts.push(out);
+    reading?.add(name);
+    parts.push({ write: written(name, v, flags, o), optional: v.optional === true });
   }
   if (literal !== "") parts.push(literal);
+  return parts;
+}
+
+/** What writes a line of these parts; without separators, each part as it comes. */
+function lineOf(parts: Part[]): LogLine {
+  if (!parts.includes(SEPARATOR)) {
+    return (rec, env) => {
+      let out = "";
+      for (const p of parts) out += typeof p === "string" ? p : (p as Written).write(rec, env);
+      return out;
+    };
+  }
   return (rec, env) => {
     let line = "";
     let spaced = true;
@@ -284,7 +395,7 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
         spaced = true;
         continue;
       }
-      const s = typeof p === "string" ? p : p.value(rec, env);
+      const s = typeof p === "string" ? p : p.write(rec, env);
       if (s === "" && (typeof p === "string" || p.optional)) continue;
       line += s;
       spaced = false;
@@ -293,51 +404,118 @@ export function compileLogLine(fmt: string, o: LineOptions): LogLine | { error: 
   };
 }
 
+/** How variable `name` is written under `flags`. */
+function written(name: string, v: Variable, flags: Flags, o: LineOptions): LogLine {
+  // Without a transaction (mode tcp), there is no status: haproxy writes 0.
+  if (name === "ST" && !o.http) return () => "0";
+  if (name === "Td" && !o.http) return (r) => String(dataTime(r, false));
+  const quote = flags.quote && v.quotable;
+  const absent = quote ? '""' : flags.mandatory ? "-" : "";
+  let write: LogLine;
+  // In hexadecimal a value is never quoted; one not there is written as any other.
+  if (flags.hexa && v.hex) {
+    const hex = v.hex;
+    write = (r, env) => hex(r, env) ?? absent;
+  } else if (quote && v.quoted) write = v.quoted;
+  else if (quote) {
+    const value = v.value;
+    write = (r, env) => {
+      const s = value(r, env);
+      return s === undefined ? absent : `"${s}"`;
+    };
+  } else {
+    const value = v.value;
+    write = (r, env) => value(r, env) ?? absent;
+  }
+  if (o.logasap && LOGASAP.has(name)) {
+    const bare = write;
+    write = (r, env) => "+" + bare(r, env);
+  }
+  return write;
+}
+
 /**
- * `%[expr]`: checked as haproxy checks it for its purpose (a log line is written once the messages
- * are gone: of the request only its method is left, and no status; a unique id is built with the
- * request's head at hand), read from the stream's sample context.
+ * `%[expr]`: checked as haproxy checks it for its purpose, read from the stream's sample context.
+ * A log line is written once the messages are gone: of the request only its method is left, and no
+ * status; a unique id is built with the request's head at hand; a rule's argument or a name reads
+ * the message of its side.
  *
- * In a log line a sample that is not there is `-` (`""` quoted). haproxy logs an error met before
- * any request head (a bad request, a timeout) without a stream, so only the connection's samples
- * are there then. A unique id writes what it finds, never quoted, and nothing for a missing sample.
+ * haproxy logs an error met before any request head (a bad request, a timeout) without a stream,
+ * so only the connection's samples are there then. A sample that is not there is written as any
+ * value that is not there, but for a unique id and a rule's argument, which write nothing for it,
+ * never quote and escape the control bytes of what they write.
  */
 function sampleVariable(
   rest: string,
   o: LineOptions,
-  quote: boolean,
-): { variable: Variable; close: number } | string {
-  const sample = sampleExpression(rest);
+  flags: Flags,
+): { write: LogLine; close: number } | string {
+  const purpose = o.purpose ?? "log";
+  const side = o.side ?? "request";
+  const sample = sampleExpression(rest, side === "response");
   if (typeof sample === "string") return sample;
   const { parsed, close } = sample;
   const use = parsed.kw.use;
-  const forId = o.purpose === "unique-id";
-  const refused = forId
-    ? use === "res"
-    : (use === "req" && parsed.name !== "method") ||
-      (use === "res" && parsed.name !== "status") ||
-      use === "buffer";
+  const refused =
+    purpose === "unique-id"
+      ? use === "res"
+      : purpose === "log"
+        ? (use === "req" && parsed.name !== "method") ||
+          (use === "res" && parsed.name !== "status") ||
+          use === "buffer"
+        : (side === "request" && use === "res") || (side === "response" && use === "req");
   if (refused) return unavailable(rest, use);
-  if (forId && use === "buffer")
+  if (purpose === "unique-id" && use === "buffer")
     return `sample fetch <${rest}> in a unique-id-format is not supported by sluice yet`;
   if (sample.unclosed !== undefined) return sample.unclosed;
   const smp = new Sample();
-  const read = (r: LogRecord): string => {
+  const impl = parsed.impl;
+  const afterHead = purpose === "log" && use !== "conn" && o.http;
+  const read = (r: LogRecord): string | undefined => {
     const ctx = r.ctx;
-    if (ctx === undefined) return "";
-    if (!forId && use !== "conn" && o.http && (r.requestLine === "" || r.requestLine === "<BADREQ>"))
-      return "";
-    return parsed.impl.first(ctx, smp) ? smp.getStr() : "";
+    if (ctx === undefined) return undefined;
+    if (afterHead && (r.requestLine === "" || r.requestLine === "<BADREQ>")) return undefined;
+    return impl.first(ctx, smp) ? smp.getStr() : undefined;
   };
-  if (forId) return { variable: { value: read, quotable: false, http: false }, close };
-  const value: Value = quote
-    ? (r) => `"${read(r)}"`
+  if (purpose === "unique-id" || purpose === "rule") {
+    const write: LogLine = (r) => {
+      const v = read(r);
+      return v === undefined ? "" : encodeHttpSample(v);
+    };
+    return { write, close };
+  }
+  const absent = flags.mandatory ? "-" : "";
+  const write: LogLine = flags.quote
+    ? (r) => `"${read(r) ?? ""}"`
     : (r) => {
         const v = read(r);
-        return v === "" ? "-" : v;
+        return v === undefined || v === "" ? absent : v;
       };
-  return { variable: { value, quotable: false, http: false }, close };
+  return { write, close };
 }
 
-/** A run of spaces in the format. */
-const SEPARATOR = 0;
+/** A compiled format for a rule or a name: its text when it has no variable, else what builds it. */
+export type LogFormat = string | ((ctx: SampleContext) => string);
+
+/** What %pid and %H say where the stream does not say it. */
+const PROCESS: LineEnv = { pid: process.pid, hostname: hostname() };
+
+/**
+ * Compiles a rule's argument on the request's side or the response's, or with `name`, a name or a
+ * variable made per request; `fail` gets haproxy's reason for refusing it.
+ */
+export function compileLogFormat(
+  fmt: string,
+  side: "request" | "response",
+  fail: (message: string) => never,
+  purpose: "rule" | "name" = "rule",
+): LogFormat {
+  const parts = compileParts(fmt, { http: true, logasap: false, purpose, side });
+  if (!Array.isArray(parts)) return fail(parts.error);
+  if (parts.every((p) => typeof p === "string")) return parts.join("");
+  const line = lineOf(parts);
+  return (ctx) => line(ctx.logRecord?.() ?? { ...newLogRecord(), ctx }, ctx.lineEnv ?? PROCESS);
+}
+
+/** A compiled format's text for this request. */
+export const formatFor = (f: LogFormat, ctx: SampleContext): string => (typeof f === "string" ? f : f(ctx));

@@ -107,23 +107,25 @@ export class Logger {
   }
 
   /**
-   * Logs one finished request (http) or session (tcp). Formats synchronously: the data path may
-   * reuse `rec` as soon as this returns.
+   * Logs one finished request (http) or session (tcp); says whether it made a line. Formats
+   * synchronously: the data path may reuse `rec` as soon as this returns.
    */
-  emit(px: LogProxy, rec: LogRecord): void {
-    if (px.logs.length === 0) return;
-    if (px.dontlognull && rec.empty) return;
+  emit(px: LogProxy, rec: LogRecord): boolean {
+    if (px.logs.length === 0) return false;
+    if (px.dontlognull && rec.empty) return false;
     const c = this.compile(px);
     if (c.body === Body.None) {
-      // haproxy logs "Connect from" once, when it accepts the connection.
-      if (rec.requestTime !== rec.acceptTime || LEVEL.info > c.maxLevel) return;
+      // haproxy logs "Connect from" as each stream starts: in mode http, each request it could read.
+      const read = rec.requestLine !== "" && rec.requestLine !== "<BADREQ>";
+      if ((px.mode === "http" && !read) || LEVEL.info > c.maxLevel) return false;
       this.send(c.targets, LEVEL.info, formatConnect(rec, px.mode));
-      return;
+      return true;
     }
     const error = (px.logSeparateErrors || px.dontlogNormal) && isErrorRecord(rec, px.mode === "http");
-    if (px.dontlogNormal && !error) return;
+    if (px.dontlogNormal && !error) return false;
     const level = px.logSeparateErrors && error ? LEVEL.err : LEVEL.info;
-    if (level > c.maxLevel) return;
+    // haproxy counts the line (%lc) before its targets' levels filter it out.
+    if (level > c.maxLevel) return true;
     const line =
       c.body === Body.Http
         ? formatHttplog(rec, false, px.logasap)
@@ -133,6 +135,7 @@ export class Logger {
             ? c.line!(rec, this.lineEnv)
             : formatHttplog(rec, true, px.logasap);
     this.send(c.targets, level, line);
+    return true;
   }
 
   /**

@@ -11,7 +11,7 @@ export interface LogRecord {
   clientPort: number;
   frontendIp: string;
   frontendPort: number;
-  /** Epoch ms when the connection was accepted. */
+  /** Epoch ms when the connection was accepted; for a later request, when the one before it ended. */
   acceptTime: number;
   /** Epoch ms when this request started (first byte after idle; the accept for the first request). */
   requestTime: number;
@@ -20,6 +20,14 @@ export interface LogRecord {
   backend: string;
   /** "" for no server (`<NOSRV>`). */
   server: string;
+  /** The server connection's target (%si, %sp): "" and 0 without one. */
+  serverIp: string;
+  serverPort: number;
+  /** Its source address (%bi, %bp), read only when a format uses it: "" and 0 otherwise. */
+  sourceIp: string;
+  sourcePort: number;
+  /** The frontend's count of lines logged so far (%lc). */
+  frontendLogs: { logCount: number };
   /** Timers in ms, -1 when the phase was never reached (haproxy's convention). */
   Th: number;
   Ti: number;
@@ -64,6 +72,9 @@ export interface LogRecord {
 /** The captures of a transaction that has none (most): one array for all. */
 export const NO_CAPTURES: readonly string[] = Object.freeze([]);
 
+/** The log count of a record that belongs to no frontend. */
+const NO_FRONTEND = { logCount: 0 };
+
 export function newLogRecord(): LogRecord {
   return {
     clientIp: "",
@@ -75,6 +86,11 @@ export function newLogRecord(): LogRecord {
     frontend: "",
     backend: "",
     server: "",
+    serverIp: "",
+    serverPort: 0,
+    sourceIp: "",
+    sourcePort: 0,
+    frontendLogs: NO_FRONTEND,
     Th: 0,
     Ti: 0,
     TR: -1,

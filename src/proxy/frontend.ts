@@ -8,7 +8,7 @@ import { compileTcpRules, type CompiledTcpRule } from "./tcp-rules.js";
 import type { ClientSocket } from "./client-socket.js";
 import type { Listener } from "../util/tcp-socket.js";
 import { compileLogLine, type LogLine } from "../log/log-format.js";
-import type { LogFormat } from "../acl/log-format.js";
+import type { LogFormat } from "../log/log-format.js";
 import { backendNameFormat, isBackendFormat } from "../config/rules.js";
 
 /** A use_backend rule: its backend, or the format that names one per request. */
@@ -38,6 +38,8 @@ export class RtFrontend {
   bytesIn = 0;
   bytesOut = 0;
   readonly maxconn: number;
+  /** Lines logged so far (%lc). */
+  logCount = 0;
   /** Accepted connections waiting, unread, for a slot below maxconn (haproxy leaves them in the backlog). */
   readonly waiting: ClientSocket[] = [];
   readonly listeners: Listener[] = [];

@@ -9,12 +9,12 @@ import type {
 } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
-import { compileLogFormat, formatFor, type LogFormat } from "../acl/log-format.js";
+import { compileLogFormat, formatFor, type LogFormat } from "../log/log-format.js";
 import { parseFetch, type FetchImpl } from "../acl/fetch.js";
 import { Sample } from "../acl/sample.js";
 import { parseVarName, type VarRef } from "../acl/vars.js";
 import { expandReplacement } from "../acl/replacement.js";
-import { logFormatArgument, type RedirectAction } from "../config/rules.js";
+import { argumentPurpose, logFormatArgument, type RedirectAction } from "../config/rules.js";
 import type { SampleContext } from "../acl/context.js";
 import { pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
@@ -67,7 +67,7 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const fail = (m: string): never => {
       throw new ConfigError(m, r.where);
     };
-    const format = text === undefined ? undefined : compileLogFormat(text, side, fail);
+    const format = text === undefined ? undefined : compileLogFormat(text, side, fail, argumentPurpose(a));
     let reply: CompiledRule<A>["reply"];
     if ("status" in a && (a.lf !== undefined || a.hdrs)) {
       const hdrs = (a.hdrs ?? []).map((h) => ({

@@ -24,6 +24,7 @@ import { Listener, type SockAddr } from "../util/tcp-socket.js";
 import { HealthChecks } from "../check/index.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
+import { formatsRead } from "../log/log-format.js";
 import type { VarMap } from "../acl/vars.js";
 
 export interface Counters {
@@ -67,6 +68,8 @@ export class Runtime {
   readonly backends = new Map<string, RtBackend>();
   /** The stick tables, by name. */
   readonly tables = new Map<string, StickTable>();
+  /** A format reads a server connection's own address (%bi, %bp): each is asked for as it connects. */
+  readsSource = false;
   readonly frontends: RtFrontend[] = [];
   readonly counters: Counters = {
     badRequests: 0,
@@ -113,30 +116,45 @@ export class Runtime {
   /** Compiles rules and resolves server names; throws ConfigError naming the statement at fault. */
   static async build(config: Config): Promise<Runtime> {
     const rt = new Runtime(config);
-    const tables = rt.tables;
-    for (const px of config.proxies) if (px.stickTable) tables.set(px.name, new StickTable(px.stickTable));
+    const addresses = new Map<Proxy, string[]>();
     for (const px of config.proxies) {
       if (!hasBackend(px)) continue;
-      const addresses: string[] = [];
-      for (const s of px.servers) addresses.push(await resolve(s.host, s.where));
+      const list: string[] = [];
+      for (const s of px.servers) list.push(await resolve(s.host, s.where));
+      addresses.set(px, list);
+    }
+    const { variables } = formatsRead(() => rt.compile(addresses));
+    rt.readsSource = variables.has("bi") || variables.has("bp");
+    return rt;
+  }
+
+  /** Compiles each proxy's rules and formats, with its servers at `addresses`. */
+  private compile(addresses: ReadonlyMap<Proxy, string[]>): void {
+    const tables = this.tables;
+    for (const px of this.config.proxies)
+      if (px.stickTable) tables.set(px.name, new StickTable(px.stickTable));
+    for (const [px, list] of addresses) {
       withTables(tables, px.name, () => {
-        const be = new RtBackend(px, addresses);
+        const be = new RtBackend(px, list);
         be.requestRules = compileRules(px.httpRequest, px, "request");
         be.redirectRules = compileRules(px.redirects, px, "request");
         be.responseRules = compileRules(px.httpResponse, px, "response");
         be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
         be.stickRules = compileStickRules(px);
-        rt.backends.set(px.name, be);
+        this.backends.set(px.name, be);
       });
     }
-    for (const px of config.frontends) {
+    for (const px of this.config.frontends) {
       const fe = withTables(tables, px.name, () => {
-        rt.logger.prepare(px);
-        return new RtFrontend(px, rt.backends, px.kind === "listen" ? rt.backends.get(px.name) : undefined);
+        this.logger.prepare(px);
+        return new RtFrontend(
+          px,
+          this.backends,
+          px.kind === "listen" ? this.backends.get(px.name) : undefined,
+        );
       });
-      rt.frontends.push(fe);
+      this.frontends.push(fe);
     }
-    return rt;
   }
 
   /** Opens every `bind`, then starts the health checks. Rejects naming the bind that cannot listen. */
@@ -409,7 +427,7 @@ export class Runtime {
   }
 
   log(fe: RtFrontend, rec: LogRecord): void {
-    this.logger.emit(fe.px, rec);
+    if (this.logger.emit(fe.px, rec)) fe.logCount++;
   }
 
   /** `option contstats`: traffic counted while it flows, not only at the end. */

@@ -3,7 +3,7 @@
 // idle connection has no owner: any sign of life from the server (data, FIN, error) then simply
 // closes it.
 import type { RtServer } from "./backend.js";
-import { TcpSocket } from "../util/tcp-socket.js";
+import { TcpSocket, type SockAddr } from "../util/tcp-socket.js";
 import { closeAsHaproxy } from "../util/close.js";
 
 /** What a session does with events of the server connection it owns. */
@@ -21,6 +21,8 @@ export class ServerConn extends TcpSocket {
   reused = false;
   /** Its session keeps it for itself (it carries an NTLM or Negotiate authentication). */
   boundToSession = false;
+  /** Its own address, once asked for (%bi, %bp). */
+  private sourceAddr: SockAddr | undefined;
 
   constructor(
     readonly server: RtServer,
@@ -30,6 +32,11 @@ export class ServerConn extends TcpSocket {
     this.owner = owner;
     if (server.backend.px.srvTcpKa) this.setKeepAlive(true);
     this.connect(server.address, server.port);
+  }
+
+  /** Its own address (asked of the kernel once). */
+  source(): SockAddr {
+    return (this.sourceAddr ??= this.local());
   }
 
   /** Ends the connection as haproxy does (closeAsHaproxy). */

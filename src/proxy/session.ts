@@ -39,6 +39,7 @@ import { stickRequest, stickResponse, type PendingStore } from "../stick/stick-r
 import type { Inspection } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
+import type { LineEnv } from "../log/log-format.js";
 import { forwardedFor, originalTo } from "./forwardfor.js";
 import { pathStart } from "../acl/uri.js";
 import { proxyHeaderFor } from "./proxy-protocol.js";
@@ -174,6 +175,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.frontendIp = this.dst;
     rec.frontendPort = this.dstPort;
     rec.frontend = fe.name;
+    rec.frontendLogs = fe;
     rec.ctx = this;
     rec.acceptTime = rec.requestTime = Date.now();
     // accept-proxy: the connection was accepted before its header came (haproxy's handshake time).
@@ -209,6 +211,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return b ? b.usableCount() : -1;
   }
 
+  get lineEnv(): LineEnv {
+    return this.rt.logger.lineEnv;
+  }
+
   get srvName(): string | undefined {
     return this.srv?.name;
   }
@@ -224,7 +230,28 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return rec.uniqueId;
   }
 
-  /** %rt: streams are numbered as they first need it (their id, their log line). */
+  /**
+   * The log record for a rule's format: with the connection counts of now, the stream numbered (%ac,
+   * %rt), and the request line, which only a logging frontend keeps (%HM, %HPO).
+   */
+  logRecord(): LogRecord {
+    const rec = this.counted();
+    if (rec.requestLine === "" && this.http) rec.requestLine = requestLineOf(this.req);
+    return rec;
+  }
+
+  /** The log record with the connection counts of now, the stream numbered. */
+  private counted(): LogRecord {
+    const rec = this.rec;
+    rec.actconn = this.rt.actconn;
+    rec.feconn = this.fe.cur;
+    rec.beconn = this.be ? this.be.cur : 0;
+    rec.srvConn = !this.srv ? 0 : this.holdsSlot ? this.srv.cur : this.srvConnLeft;
+    this.numbered();
+    return rec;
+  }
+
+  /** %rt: streams are numbered as they first need it (their id, their log line, a rule's format). */
   private numbered(): void {
     if (this.rec.requestCounter < 0) this.rec.requestCounter = streamCount++;
   }
@@ -585,7 +612,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // Counted before the http-request rules, in what the connection and the content rules track.
     this.stk?.countRequest(now);
     if (this.logging) {
-      rec.requestLine = `${req.method} ${req.uri} ${receivedVersion(req)}`;
+      rec.requestLine = requestLineOf(req);
       this.captureRequest();
     }
     if (px.monitorUri !== undefined && this.forMonitor(px.monitorUri)) return this.monitor();
@@ -1375,6 +1402,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private attach(c: ServerConn): void {
     this.conn = c;
     this.serverEnded = false;
+    this.rec.serverIp = c.server.address;
+    this.rec.serverPort = c.server.port;
   }
 
   /** Lets go of the server connection (its events no longer reach this session) and returns it. */
@@ -1397,6 +1426,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   onServerConnect(): void {
     const rec = this.rec;
     rec.Tc = Date.now() - this.connectStart;
+    if (this.rt.readsSource) {
+      const source = this.conn!.source();
+      rec.sourceIp = source.address ?? "";
+      rec.sourcePort = source.port ?? 0;
+    }
     if (!this.http) {
       this.stickStore();
       return this.startTunnel(undefined, this.cbuf);
@@ -1991,9 +2025,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // A request that cannot be read is logged with none of the last one's variables.
     this.vars.newTransaction();
     const rec = this.rec;
-    rec.requestTime = now;
+    // haproxy's next stream on the connection starts now: its date, %Tt and %Ts count from here.
+    rec.acceptTime = rec.requestTime = now;
+    rec.Th = 0;
     rec.backend = "";
     rec.server = "";
+    rec.serverIp = rec.sourceIp = "";
+    rec.serverPort = rec.sourcePort = 0;
     rec.TR = rec.Tw = rec.Tc = rec.Tr = -1;
     rec.Ta = 0;
     rec.status = -1;
@@ -2280,12 +2318,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const now = Date.now();
     rec.Tt = now - rec.acceptTime;
     if (rec.Ta <= 0) rec.Ta = now - rec.requestTime;
-    rec.actconn = this.rt.actconn;
-    rec.feconn = this.fe.cur;
-    rec.beconn = this.be ? this.be.cur : 0;
-    rec.srvConn = !this.srv ? 0 : this.holdsSlot ? this.srv.cur : this.srvConnLeft;
+    this.counted();
     rec.persistCookie = this.cookieLetters();
-    this.numbered();
     // A request haproxy could not read has no stream, hence no id and no stream's variables.
     if (!this.http || (rec.requestLine !== "" && rec.requestLine !== "<BADREQ>")) this.uniqueId();
     else this.vars.streamless();
@@ -2403,6 +2437,9 @@ function destroySocket(s: ClientSocket): void {
 function firstBytes(chunk: Buffer, n: number): Buffer {
   return n === chunk.length ? chunk : chunk.subarray(0, n);
 }
+
+/** The request line as the log writes it. */
+const requestLineOf = (req: HttpHead): string => `${req.method} ${req.uri} ${receivedVersion(req)}`;
 
 /** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */
 function receivedVersion(req: HttpHead): string {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileCondition, PREDEFINED_NAMES } from "../../src/acl/index.js";
-import { compileLogFormat, formatFor } from "../../src/acl/log-format.js";
+import { compileLogFormat, formatFor } from "../../src/log/log-format.js";
 import type { AclSpec, CondTerm, Condition } from "../../src/config/model.js";
 import { ctx, spec, where } from "./head.js";
 
@@ -185,6 +185,13 @@ test("log-format sample expressions: sample-mode values, nothing for a missing o
     () => compileLogFormat("%[path]", "response", fail),
     /^Error: sample fetch <path\]> may not be reliably used here because it needs 'HTTP request headers' which is not available here$/,
   );
-  assert.throws(() => fmt("%ci:%cp"), /log-format variable '%ci' is not supported by sluice yet/);
-  assert.throws(() => fmt("%{+Q}[src]"), /log-format variable '%\{\+Q\}' is not supported by sluice yet/);
+  // A rule's argument never quotes a sample and escapes its control bytes; a name or set-var-fmt
+  // keeps them, and quotes. Without a stream, log variables are not there.
+  assert.equal(fmt("%{+Q}[src] %{+Q}[hdr(nope)]|%{+Q}ci|%ci|%{+M}ci"), '127.0.0.1 |""||-');
+  const bytes = ctx(`GET /a%01b%0d%0a%09%7f%c3%a9%25 HTTP/1.1\nHost: h`);
+  const dec = (purpose: "rule" | "name") =>
+    formatFor(compileLogFormat("%[path,url_dec]|%{+Q}[path,url_dec]", "request", fail, purpose), bytes);
+  assert.equal(dec("rule"), "/a%01b%0D%0A\t%7F\xc3\xa9%|/a%01b%0D%0A\t%7F\xc3\xa9%");
+  assert.equal(dec("name"), '/a\x01b\r\n\t\x7f\xc3\xa9%|"/a\x01b\r\n\t\x7f\xc3\xa9%"');
+  assert.throws(() => fmt("%si %sslv"), /log-format variable '%sslv' is not supported by sluice yet/);
 });

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileAcl } from "../../src/acl/index.js";
-import { compileLogFormat, formatFor } from "../../src/acl/log-format.js";
+import { compileLogFormat, formatFor } from "../../src/log/log-format.js";
 import { Scope, Vars } from "../../src/acl/vars.js";
 import { Sample } from "../../src/acl/sample.js";
 import { ctx, spec } from "./head.js";

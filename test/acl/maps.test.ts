@@ -1,7 +1,7 @@
 // Map converters, each value as haproxy 2.6.12 gave it for the same file, key and format.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compileLogFormat, formatFor } from "../../src/acl/log-format.js";
+import { compileLogFormat, formatFor } from "../../src/log/log-format.js";
 import { join } from "node:path";
 import { scratchDir, scratchFile } from "../helpers/harness.js";
 import { ctx } from "./head.js";

@@ -142,7 +142,7 @@ test("what haproxy refuses, in its words, and what sluice does not write yet", (
     why("x %r", { http: false, logasap: false }),
     "format variable 'r' is reserved for HTTP mode (partial)",
   );
-  assert.equal(why("%si"), "log-format variable '%si' is not supported by sluice yet");
+  assert.equal(why("%sslc"), "log-format variable '%sslc' is not supported by sluice yet");
   assert.match(why("%{+E}ST"), /flag '\+E' is not supported by sluice yet/);
   // Flags haproxy does not know, or without a sign, are ignored; a '%' before another character goes.
   assert.equal(

@@ -1,0 +1,170 @@
+// Log-format variables where haproxy 2.6.12 writes them besides log lines: in rules' arguments, as
+// each side's rules run; and the variables of a server connection (%si, %bi...), the frontend's log
+// counter, the data and user times, each compared with what haproxy printed for the same exchanges.
+process.env.TZ = "UTC";
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  Client,
+  DEFAULTS,
+  exchange,
+  httpBackend,
+  loggedDefaults,
+  sleep,
+  startProxy,
+  syslogReceiver,
+} from "../helpers/harness.js";
+
+test("rules' arguments write log variables as they stand when the rule runs, samples unquoted and escaped", async () => {
+  const b = await httpBackend("b");
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  unique-id-format %{+X}o\\ %ci_%rt
+  http-request set-header X-A "%ci|%fi|%f|%b|%s|%ac|%fc|%bc|%sc|%ST|%rt|%ID|%HM|%HPO|%si|%sp|%bi|%Td|%{+Q}si|%{+M}si"
+  http-request set-header X-D "a  b %[req.hdr(nope)] c %{+Q}ci %{+Q}[req.hdr(host)]"
+  http-request set-header X-U %[path,url_dec]
+  http-request set-var-fmt(txn.v) "%{+Q}[req.hdr(host)]"
+  http-request set-header X-V %[var(txn.v)]
+  default_backend bk
+backend bk
+  http-response set-header Y-A "%b|%s|%bc|%sc|%ST|%si:%sp|%ID"
+  server s1 127.0.0.1:${b.port}
+`);
+  try {
+    const out = await exchange(p.port, "GET /a%01b%0d%0a?q HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    const sent = b.seen[0]!.headers;
+    const value = (name: string) => sent[sent.indexOf(name) + 1];
+    // At the request's rules no backend, server or status yet; the stream is numbered, its id not made.
+    assert.match(
+      value("X-A")!,
+      /^127\.0\.0\.1\|127\.0\.0\.1\|f\|f\|<NOSRV>\|1\|1\|0\|0\|-1\|\d+\|\|GET\|\/a%01b%0d%0a\|\|\|\|-1\|""\|-$/,
+    );
+    assert.equal(value("X-D"), 'a  b  c "127.0.0.1" h');
+    assert.equal(value("X-U"), "/a%01b%0D%0A");
+    assert.equal(value("X-V"), '"h"');
+    const id = /^Y-A: bk\|s1\|1\|1\|200\|127\.0\.0\.1:(\d+)\|7F000001_(\w+)\r$/m.exec(out);
+    assert.ok(id, out);
+    assert.equal(Number(id[1]), b.port);
+  } finally {
+    await p.stop();
+    await b.close();
+  }
+});
+
+test("%si %sp %bi %bp %lc %Td %Tu %HPO and +M in a log line", async () => {
+  const rx = await syslogReceiver();
+  const ports: number[] = [];
+  const b = await httpBackend("b", (req, res) => {
+    ports.push(req.socket.remotePort!);
+    res.end("ok");
+  });
+  const p = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  option http-server-close
+  log-format "%si:%sp|%bi:%bp|%lc|%{+X}lc|%HPO|%{+Q}HPO|%{-M}CC|%{+M}CC|%{+Q}si|%{+X}si|%Td|%Tu|%ST"
+  use_backend none if { path /none }
+  default_backend bk
+backend none
+backend bk
+  server s1 127.0.0.1:${b.port}
+`);
+  try {
+    const c = new Client(p.port);
+    const ask = async (line: string) => {
+      c.send(`${line}\r\nHost: h\r\n\r\n`);
+      await c.response();
+    };
+    await ask("GET /p/q?x=1 HTTP/1.1");
+    await ask("GET /none HTTP/1.1");
+    await ask("OPTIONS * HTTP/1.1");
+    await ask("GET http://h/abs/p?q HTTP/1.1");
+    c.close();
+    const at = `127.0.0.1:${b.port}`;
+    const lines = [0, 1, 2, 3].map((n) => rx.take(new RegExp(`\\|${n}\\|000${n}\\|`)));
+    const [first, none, star, abs] = await Promise.all(lines);
+    assert.match(
+      first!,
+      new RegExp(
+        `^${at}\\|127\\.0\\.0\\.1:${ports[0]}\\|0\\|0000\\|/p/q\\|"/p/q"\\|\\|-\\|"127\\.0\\.0\\.1"\\|7F000001\\|\\d+\\|\\d+\\|200$`,
+      ),
+    );
+    assert.match(none!, /^-:-\|-:-\|1\|0001\|\/none\|"\/none"\|\|-\|""\|-\|-1\|\d+\|503$/);
+    assert.match(star!, new RegExp(`^${at}\\|127\\.0\\.0\\.1:${ports[1]}\\|2\\|0002\\|\\|""\\|`));
+    assert.match(abs!, new RegExp(`^${at}\\|127\\.0\\.0\\.1:${ports[2]}\\|3\\|0003\\|/abs/p\\|`));
+  } finally {
+    await p.stop();
+    await b.close();
+    await rx.close();
+  }
+});
+
+test("a kept-alive connection's next request is dated from the end of the one before; Connect from, per request", async () => {
+  const rx = await syslogReceiver();
+  let slow = true;
+  const b = await httpBackend("b", (_req, res) => {
+    const wait = slow ? 300 : 0;
+    slow = false;
+    setTimeout(() => res.end("ok"), wait);
+  });
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+${DEFAULTS}  log global
+frontend f
+  bind 127.0.0.1:1
+  log-format "at=%Ts%ms Tt=%Tt Ti=%Ti Tu=%Tu %HP"
+  default_backend bk
+frontend plain
+  bind 127.0.0.1:1
+  default_backend bk
+backend bk
+  server s1 127.0.0.1:${b.port}
+`);
+  try {
+    const c = new Client(p.port);
+    c.send("GET /1 HTTP/1.1\r\nHost: h\r\n\r\n");
+    await c.response();
+    await sleep(100);
+    c.send("GET /2 HTTP/1.1\r\nHost: h\r\n\r\n");
+    await c.response();
+    c.close();
+    const parse = (l: string) =>
+      l
+        .match(/^at=(\d+) Tt=(\d+) Ti=(\d+) Tu=(\d+)/)!
+        .slice(1)
+        .map(Number);
+    const [at1, tt1] = parse(await rx.take(/ \/1$/));
+    const [at2, tt2, ti2, tu2] = parse(await rx.take(/ \/2$/));
+    // As haproxy 2.6.12: the first stream takes the server's 300 ms; the second starts as it ends,
+    // waits 100 ms for its request (Ti), and counts nothing of the first.
+    assert.ok(tt1! >= 300, `Tt ${tt1}`);
+    assert.ok(at2! >= at1! + 300 && at2! <= at1! + tt1! + 5, `${at1} + ${tt1} -> ${at2}`);
+    assert.ok(ti2! >= 90 && tt2! >= ti2! && tt2! < 300, `Tt ${tt2} Ti ${ti2}`);
+    assert.equal(tu2, tt2! - ti2!);
+
+    // Without a log format: a "Connect from" line for each request read, none for a connection
+    // that sends nothing or a request that cannot be read.
+    const plain = p.ports[1]!;
+    await exchange(plain, "");
+    await exchange(plain, "BAD\r\n\r\n");
+    await exchange(
+      plain,
+      "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    );
+    const connect = /^Connect from 127\.0\.0\.1:\d+ to 127\.0\.0\.1:\d+ \(plain\/HTTP\)$/;
+    await rx.take(connect);
+    await rx.take(connect);
+    await sleep(100);
+    assert.deepEqual(
+      rx.lines.filter((l) => l.startsWith("Connect")),
+      [],
+    );
+  } finally {
+    await p.stop();
+    await b.close();
+    await rx.close();
+  }
+});
