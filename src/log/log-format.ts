@@ -8,9 +8,9 @@
 // - a unique id (`unique-id-format`): spaces as in a log line, a value not there writes nothing;
 // - a rule's argument (a header's value, a path, a redirect, a reply): spaces as written, nothing for
 //   a value not there, and the control bytes of a sample `%`-escaped, so that it cannot break the
-//   message it goes into (that is also why a sample there is never quoted);
-// - a name made per request (use_backend, use-server) and `set-var-fmt`: as a rule's argument, but
-//   a sample keeps its bytes and may be quoted.
+//   message it goes into; a sample there is never quoted;
+// - a backend's name made per request (use_backend) and `set-var-fmt`: as a rule's argument, but a
+//   sample keeps its bytes and may be quoted.
 //
 // `%{+Q}` quotes a variable that is text (not a number, a date or a state); `%{+X}` writes
 // addresses, ports, %Ts, %ms, %rt, %lc and %pid in hexadecimal; `%{+M}` writes `-` for a value
@@ -265,15 +265,16 @@ const SEPARATOR = 0;
 let reading: Set<string> | undefined;
 
 /**
- * Runs `compile` and returns, beside its result, the names of the variables the formats it compiled
- * use: the data path reads what only some variables need (%bi) only for a configuration that has them.
+ * Runs `compile` and returns the names of the variables the formats it compiled use: the data path
+ * reads what only some variables need (%bi) only for a configuration that has them.
  */
-export function formatsRead<R>(compile: () => R): { result: R; variables: ReadonlySet<string> } {
+export function formatsRead(compile: () => void): ReadonlySet<string> {
   const before = reading;
   const variables = new Set<string>();
   reading = variables;
   try {
-    return { result: compile(), variables };
+    compile();
+    return variables;
   } finally {
     reading = before;
   }

@@ -123,7 +123,7 @@ export class Runtime {
       for (const s of px.servers) list.push(await resolve(s.host, s.where));
       addresses.set(px, list);
     }
-    const { variables } = formatsRead(() => rt.compile(addresses));
+    const variables = formatsRead(() => rt.compile(addresses));
     rt.readsSource = variables.has("bi") || variables.has("bp");
     return rt;
   }
