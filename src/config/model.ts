@@ -448,6 +448,8 @@ export interface ProxySettings {
   httpchkOption: boolean;
   httpCheckExpect: HttpCheckExpect[];
   defaultBackend?: { name: string; where: Where };
+  /** `capture cookie`: the first cookie whose name starts with `name`, logged as `name=value` cut to `len`. */
+  captureCookie?: CookieCapture;
   captureRequestHeaders: { name: string; len: number }[];
   captureResponseHeaders: { name: string; len: number }[];
   /** The proxy's error directives in order, its defaults section's first. Shared, never changed. */
@@ -532,3 +534,9 @@ export const hasBackend = (p: Proxy): boolean => p.kind !== "frontend";
 
 /** A proxy as haproxy names it in its messages: a listen section is a "proxy". */
 export const typeName = (p: Proxy): string => `${p.kind === "listen" ? "proxy" : p.kind} '${p.name}'`;
+
+/** `capture cookie <name> len <length>`: what %CC and %CS log. */
+export interface CookieCapture {
+  name: string;
+  len: number;
+}

@@ -47,6 +47,9 @@ export interface ParseResult {
 
 const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
 
+/** haproxy's tune.http.cookielen: the bytes a captured cookie's buffer holds, its NUL included. */
+const COOKIE_LEN = 64;
+
 /** haproxy 2.6 keywords a user may well write that sluice refuses for now: said so, not "unknown". */
 const LATER_PROXY_KEYWORDS = new Set([
   "log-format-sd",
@@ -511,6 +514,10 @@ class ConfigParser {
               `tcp ${typeName(p)} (${p.where.file}:${p.where.line}) names its backend per request ('${u.backend}') and an http backend exists: a tcp frontend handing connections to an http backend (haproxy's upgrade to HTTP) is not supported by sluice yet.`,
               u.where,
             );
+        }
+        if (p.captureCookie && p.captureCookie.len >= COOKIE_LEN) {
+          this.warning(`truncating capture length to ${COOKIE_LEN - 1} bytes for ${typeName(p)}.`);
+          p.captureCookie = { ...p.captureCookie, len: COOKIE_LEN - 1 };
         }
         if (p.binds.length === 0 && p.kind === "frontend")
           this.warning(

@@ -295,6 +295,18 @@ const formatName = (f: NonNullable<ProxySettings["logFormat"]>): string =>
         : "option tcplog";
 
 /** Sets the log format; in a defaults section haproxy warns when one replaces another. */
+/**
+ * `capture cookie <name> len <length>`: haproxy reads the length as C's atol (a word that is no
+ * number is 0) and does not look at the word before it. A later one replaces it.
+ */
+function captureCookie(c: KeywordContext): void {
+  if (c.words.length > 6)
+    return c.alert(`'capture cookie' cannot handle unexpected argument '${c.words[6]}'.`);
+  if (c.words[4] === undefined || c.words[4] === "")
+    return c.alert(`'capture' expects 'cookie' <cookie_name> 'len' <len>.`);
+  c.px.captureCookie = { name: c.words[2]!, len: Math.max(atol(c.words[4]), 0) };
+}
+
 function setLogFormat(c: KeywordContext, f: NonNullable<ProxySettings["logFormat"]>): void {
   const old = c.px.logFormat;
   if (!c.proxy && old !== undefined)
@@ -758,6 +770,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     defaults: false,
     fn: (c) => {
       const [, dir, what, name, lenKw, len] = c.words;
+      if (dir === "cookie") return captureCookie(c);
       if (
         (dir !== "request" && dir !== "response") ||
         what !== "header" ||

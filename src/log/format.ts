@@ -198,7 +198,11 @@ export function formatHttplog(rec: LogRecord, clf: boolean, logasap = false): st
     " " +
     plus +
     rec.bytesOut +
-    " - - " +
+    " " +
+    (rec.capturedCookie || "-") +
+    " " +
+    (rec.capturedSetCookie || "-") +
+    " " +
     rec.termCause +
     rec.termPhase +
     rec.persistCookie +
@@ -277,7 +281,11 @@ function formatClf(rec: LogRecord, logasap: boolean): string {
     rec.srvQueue +
     " " +
     rec.backendQueue +
-    ' "" "" ';
+    ' "' +
+    (rec.capturedCookie ?? "") +
+    '" "' +
+    (rec.capturedSetCookie ?? "") +
+    '" ';
   // haproxy collapses the separator after an empty %hrl, so a line without captures ends with a space.
   if (rec.capturedRequest.length > 0) {
     s += captureList(rec.capturedRequest);

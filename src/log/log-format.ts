@@ -185,9 +185,8 @@ const VARIABLES: Record<string, Variable> = {
   hs: captures((r) => r.capturedResponse, false),
   hrl: captures((r) => r.capturedRequest, true),
   hsl: captures((r) => r.capturedResponse, true),
-  // Captured cookies: sluice has none yet, as haproxy without `capture cookie`.
-  CC: httpText(() => undefined),
-  CS: httpText(() => undefined),
+  CC: httpText((r) => r.capturedCookie || undefined),
+  CS: httpText((r) => r.capturedSetCookie || undefined),
   ID: text((r) => r.uniqueId || undefined),
   rt: { ...num((r) => String(r.requestCounter)), hex: (r) => hex4(r.requestCounter) },
   pid: { ...num((_r, env) => String(env.pid)), hex: (_r, env) => hex4(env.pid) },

@@ -55,6 +55,9 @@ export interface LogRecord {
   redispatched: boolean;
   srvQueue: number;
   backendQueue: number;
+  /** `capture cookie`: the request's cookie (%CC) and the response's (%CS), undefined when none. */
+  capturedCookie: string | undefined;
+  capturedSetCookie: string | undefined;
   capturedRequest: readonly string[];
   capturedResponse: readonly string[];
   /** The request line as received ("<BADREQ>" when unparsable), "" for tcp. */
@@ -113,6 +116,8 @@ export function newLogRecord(): LogRecord {
     redispatched: false,
     srvQueue: 0,
     backendQueue: 0,
+    capturedCookie: undefined,
+    capturedSetCookie: undefined,
     capturedRequest: NO_CAPTURES,
     capturedResponse: NO_CAPTURES,
     requestLine: "",

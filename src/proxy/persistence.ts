@@ -4,8 +4,9 @@
 // NAME=SRV~value in prefix mode): the request then goes to that server directly. The server's
 // Set-Cookie of that name is deleted, rewritten or prefixed per the mode, and in insert mode a
 // Set-Cookie naming the server is added when the client did not already name it. The two letters
-// haproxy logs after the termination state say what happened on each side.
-import type { CookiePersistence } from "../config/model.js";
+// haproxy logs after the termination state say what happened on each side. The same walk through the
+// cookies makes the frontend's `capture cookie`.
+import type { CookieCapture, CookiePersistence } from "../config/model.js";
 import type { HttpHead } from "../http/message.js";
 import type { HeadEdits } from "../http/serialize.js";
 import { headerIndex, headerValue } from "../http/parse.js";
@@ -28,12 +29,18 @@ export class Persistence {
   /** Dates the cookie carried, in seconds since the epoch (multiples of 4); 0 when absent. */
   lastDate = 0;
   firstDate = 0;
+  /** What `capture cookie` found in the request's Cookie and the response's Set-Cookie (%CC, %CS). */
+  readonly captured: { request?: string; response?: string } = {};
+
+  /** `capture`: the frontend's `capture cookie`. */
+  constructor(readonly capture?: CookieCapture) {}
 
   reset(): void {
     this.seen = "N";
     this.set = "N";
     this.direct = undefined;
     this.lastDate = this.firstDate = 0;
+    this.captured.request = this.captured.response = undefined;
   }
 }
 
@@ -123,7 +130,7 @@ function cookieDate(s: string, at: number): number {
 export function readRequestCookies(
   req: HttpHead,
   edits: HeadEdits,
-  ck: CookiePersistence,
+  ck: CookiePersistence | undefined,
   servers: readonly RtServer[],
   persist: boolean,
   p: Persistence,
@@ -142,6 +149,17 @@ export function readRequestCookies(
     if (out === "") edits.dropHeader(i);
     else edits.rewriteHeader(i, out);
   }
+}
+
+/**
+ * `capture cookie`: the first cookie whose `name=value` starts with the capture's name (a name
+ * ending in `=` asks for that cookie exactly), that text cut to the capture's length.
+ */
+function capture(p: Persistence, side: "request" | "response", h: string, sp: CookieSpan): void {
+  const cap = p.capture;
+  if (!cap || p.captured[side] !== undefined) return;
+  if (sp.valEnd - sp.attBeg < cap.name.length || !h.startsWith(cap.name, sp.attBeg)) return;
+  p.captured[side] = h.slice(sp.attBeg, Math.min(sp.valEnd, sp.attBeg + cap.len));
 }
 
 /** Where the parts of one cookie lie in a header value (haproxy's att_beg .. next). */
@@ -201,7 +219,7 @@ const span = new CookieSpan();
 
 function requestCookieLine(
   h: string,
-  ck: CookiePersistence,
+  ck: CookiePersistence | undefined,
   servers: readonly RtServer[],
   persist: boolean,
   p: Persistence,
@@ -215,8 +233,11 @@ function requestCookieLine(
     sp.scan(h, prev, first, true);
     // $Path and friends belong to the cookie before them.
     if (h[sp.attBeg] === "$") continue;
-    if (sp.hasValue) h = sp.tighten(h);
-    if (!sp.hasValue || !sp.isNamed(h, ck.name)) {
+    if (sp.hasValue) {
+      h = sp.tighten(h);
+      capture(p, "request", h, sp);
+    }
+    if (!sp.hasValue || !ck || !sp.isNamed(h, ck.name)) {
       // Another cookie (or a word without `=`) is kept; one marked for removal before it goes now.
       preserve = true;
       if (delFrom >= 0) {
@@ -292,7 +313,7 @@ function requestCookieLine(
 export function readServerCookies(
   res: HttpHead,
   edits: HeadEdits,
-  ck: CookiePersistence,
+  ck: CookiePersistence | undefined,
   srv: RtServer,
   p: Persistence,
 ): void {
@@ -311,7 +332,7 @@ export function readServerCookies(
 function serverCookieLine(
   h: string,
   cookie2: boolean,
-  ck: CookiePersistence,
+  ck: CookiePersistence | undefined,
   srv: RtServer,
   p: Persistence,
 ): string {
@@ -323,7 +344,8 @@ function serverCookieLine(
     if (sp.next < h.length) sp.next = cookie2 ? valueEnd(h, sp.next, h.length, true) : h.length;
     if (!sp.hasValue) continue;
     h = sp.tighten(h);
-    if (!sp.isNamed(h, ck.name)) continue;
+    capture(p, "response", h, sp);
+    if (!ck || !sp.isNamed(h, ck.name)) continue;
     p.set = "P";
     if (ck.preserve) continue;
     const { valBeg, valEnd } = sp;

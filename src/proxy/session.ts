@@ -247,6 +247,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.feconn = this.fe.cur;
     rec.beconn = this.be ? this.be.cur : 0;
     rec.srvConn = !this.srv ? 0 : this.holdsSlot ? this.srv.cur : this.srvConnLeft;
+    const cookies = this.persistence?.captured;
+    rec.capturedCookie = cookies?.request;
+    rec.capturedSetCookie = cookies?.response;
     this.numbered();
     return rec;
   }
@@ -681,17 +684,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * The request's persistence cookie, when `be` has a `cookie` line: the server it names, and the
    * Cookie headers rewritten in `edits` as the mode asks. Undefined without one.
    */
-  private readCookies(be: RtBackend, assigned: RtServer | undefined): Persistence | undefined {
-    const ck = be.px.cookie;
-    if (!ck) return undefined;
-    const p = (this.persistence ??= new Persistence());
-    const force = be.px.persist || this.persistRule === "force";
+  private readCookies(be: RtBackend | undefined, assigned: RtServer | undefined): Persistence | undefined {
+    const ck = be?.px.cookie;
+    const capture = this.fe.px.captureCookie;
+    if (!ck && !capture) return undefined;
+    const p = (this.persistence ??= new Persistence(capture));
     readRequestCookies(
       this.req,
       edits,
       ck,
-      be.servers,
-      force,
+      be?.servers ?? [],
+      be?.px.persist === true || this.persistRule === "force",
       p,
       nowSeconds(),
       assigned,
@@ -706,8 +709,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private cookiesForLog(): void {
     // Before a backend is chosen, a listen section is its own.
-    const be = this.be ?? this.fe.own;
-    const p = be && this.readCookies(be, undefined);
+    const p = this.readCookies(this.be ?? this.fe.own, undefined);
     if (!p) return;
     edits.reset();
     if (p.direct) this.rec.server = p.direct.name;
@@ -1822,12 +1824,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * and a cache could keep the response).
    */
   private serverCookies(res: HttpHead): void {
-    const ck = this.be!.px.cookie;
     const p = this.persistence;
+    if (!p) return;
     // An ignore-persist rule leaves the server's cookie alone, and inserts none.
-    if (!ck || !p || this.persistRule === "ignore") return;
+    const ck = this.persistRule === "ignore" ? undefined : this.be!.px.cookie;
+    if (!ck && !p.capture) return;
     const srv = this.srv!;
     readServerCookies(res, edits, ck, srv, p);
+    if (!ck) return;
     const line = insertedCookie(ck, srv, this.req.method, p, nowSeconds());
     if (line === undefined) return;
     edits.add.push(line);

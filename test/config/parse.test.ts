@@ -769,6 +769,18 @@ test("haproxy's words and places for its messages, as haproxy 2.6 prints them", 
       "parsing [t.cfg:6] : 'capture request' not allowed in 'defaults' section.",
     ],
     [
+      BASE + "  capture cookie x len 3\n",
+      "parsing [t.cfg:6] : 'capture cookie' not allowed in 'defaults' section.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  capture cookie x len\n",
+      "parsing [t.cfg:8] : 'capture' expects 'cookie' <cookie_name> 'len' <len>.",
+    ],
+    [
+      BASE + "frontend f\n  bind :1\n  capture cookie x len 10 a b\n",
+      "parsing [t.cfg:8] : 'capture cookie' cannot handle unexpected argument 'b'.",
+    ],
+    [
       BASE + "backend b\n  timeout server 1x\n",
       "parsing [t.cfg:7] : unexpected character 'x' in 'timeout server'",
     ],

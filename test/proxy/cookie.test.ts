@@ -445,3 +445,71 @@ test("persistence rules are weighed when the backend is known, before its http-r
   assert.equal(r.body, "a");
   assert.match(log, / --UN /);
 });
+
+test("capture cookie: the first cookie named so, each side, cut to its length, in httplog, clf and %CC/%CS", async () => {
+  const log = await syslogReceiver();
+  cleanup.push(log.close);
+  const srv = await httpBackend("s", (req, res) => {
+    const sc = req.headers["x-sc"];
+    if (typeof sc === "string") res.setHeader("Set-Cookie", sc.split("||"));
+    res.end(`cookie=${req.headers.cookie ?? ""}`);
+  });
+  cleanup.push(srv.close);
+  const { config, diagnostics } = parseConfig([
+    { name: "c.cfg", text: `${DEFAULTS}frontend g\n  bind :1\n  capture cookie SID= len 100\n` },
+  ]);
+  assert.deepEqual(
+    diagnostics.map((d) => d.message),
+    ["truncating capture length to 63 bytes for frontend 'g'."],
+  );
+  assert.equal(config.frontends[0]!.captureCookie?.len, 63);
+  const p = await startProxy(`${loggedDefaults(log)}
+frontend f
+  bind 127.0.0.1:1
+  capture cookie SESS len 12
+  default_backend b
+frontend g
+  bind 127.0.0.1:1
+  capture cookie SID= len 30
+  log-format "CC=%CC CS=%CS Q=%{+Q}CC %{-M}CS."
+  http-request deny if { path /deny }
+  default_backend b
+frontend h
+  bind 127.0.0.1:1
+  capture cookie X len 10
+  option httplog clf
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(() => p.stop());
+  const [f, g, h] = p.ports;
+  const ask = async (port: number, path: string, headers: string): Promise<string> => {
+    const c = new Client(port);
+    c.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n${headers}\r\n`);
+    const r = await c.response();
+    c.close();
+    return r.body;
+  };
+  // As haproxy 2.6.12 logged the same requests; the blanks around an `=` leave every cookie read.
+  await ask(
+    f!,
+    "/1",
+    "Cookie: a=1; SESSIONID=abcdefghijklmnop; SESSX=2\r\nX-SC: SESSNEW=xyz; Path=/||SESS2=zz\r\n",
+  );
+  assert.match(await log.take(/"GET \/1 /), / 200 \d+ SESSIONID=ab SESSNEW=xyz ---- /);
+  await ask(f!, "/2", "Cookie: $Version=1; SES=1, SESS=comma\r\n");
+  assert.match(await log.take(/"GET \/2 /), / 200 \d+ SESS=comma - ---- /);
+  assert.equal(await ask(f!, "/3", "Cookie: a=1;  SESS  =  v1 ; b=2\r\n"), "cookie=a=1;  SESS=v1 ; b=2");
+  assert.match(await log.take(/"GET \/3 /), / 200 \d+ SESS=v1 - ---- /);
+  await ask(f!, "/4", "");
+  assert.match(await log.take(/"GET \/4 /), / 200 \d+ - - ---- /);
+  await ask(g!, "/", "Cookie: SIDX=1; SID=ok\r\nX-SC: SID=\r\n");
+  assert.equal(await log.take(/^CC=SID=ok/), 'CC=SID=ok CS=SID= Q="SID=ok" SID=.');
+  await ask(g!, "/deny", "Cookie: SID=denied\r\n");
+  assert.equal(await log.take(/^CC=SID=denied/), 'CC=SID=denied CS=- Q="SID=denied" .');
+  await ask(g!, "/", "Cookie: SID\r\n");
+  assert.equal(await log.take(/^CC=-/), 'CC=- CS=- Q="" .');
+  await ask(h!, "/", "Cookie: X=1\r\nX-SC: XY=2\r\n");
+  assert.match(await log.take(/"h" "b" "s"/), / "X=1" "XY=2"$/);
+});
