@@ -472,6 +472,8 @@ export interface Proxy extends ProxySettings {
   acls: Map<string, AclSpec[]>;
   httpRequest: HttpRule<HttpRequestAction>[];
   httpResponse: HttpRule<HttpResponseAction>[];
+  /** http-after-response: rules for every response, the server's and the proxy's own. */
+  httpAfterResponse: HttpRule<HttpResponseAction>[];
   useBackends: UseBackend[];
   useServers: UseServer[];
   persistRules: PersistRule[];

@@ -55,7 +55,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "log-format-sd",
   "error-log-format",
   "stats",
-  "http-after-response",
   "tcp-response",
   "compression",
   "server-template",
@@ -341,6 +340,7 @@ class ConfigParser {
       acls: new Map(),
       httpRequest: [],
       httpResponse: [],
+      httpAfterResponse: [],
       useBackends: [],
       useServers: [],
       persistRules: [],
@@ -473,7 +473,10 @@ class ConfigParser {
   private notInDefaults(words: string[], where: Where): void {
     const kw = words[0]!;
     // haproxy 2.6 takes these in a named defaults section; sluice does not yet.
-    if (!this.defaultsNamed && (kw === "acl" || kw === "http-request" || kw === "http-response"))
+    if (
+      !this.defaultsNamed &&
+      (kw === "acl" || kw === "http-request" || kw === "http-response" || kw === "http-after-response")
+    )
       return this.alert(`'${kw}' not allowed in anonymous 'defaults' section.`, where);
     const what =
       kw === "capture" && ["cookie", "request", "response"].includes(words[1] ?? "")
@@ -583,6 +586,7 @@ class ConfigParser {
       p.tcpContent,
       p.httpRequest,
       p.httpResponse,
+      p.httpAfterResponse,
     ];
     for (const list of lists)
       for (const r of list)
@@ -719,6 +723,10 @@ class ConfigParser {
     if (p.httpResponse.length > 0) {
       p.httpResponse = [];
       ignored("'http-response' rules", true);
+    }
+    if (p.httpAfterResponse.length > 0) {
+      p.httpAfterResponse = [];
+      ignored("'http-after-response' rules", true);
     }
     if (p.forwardfor) {
       p.forwardfor = undefined;

@@ -23,6 +23,7 @@ import {
   parseHttpRequestAction,
   parseRedirect,
   parseHttpResponseAction,
+  parseHttpAfterResponseAction,
   parseCondition,
   splitCondition,
   isStickKeyword,
@@ -295,6 +296,24 @@ const formatName = (f: NonNullable<ProxySettings["logFormat"]>): string =>
         : "option tcplog";
 
 /** Sets the log format; in a defaults section haproxy warns when one replaces another. */
+/** An http-response or http-after-response rule: their actions differ, not how they are read. */
+function responseRule(c: KeywordContext, ruleset: "http-response" | "http-after-response"): void {
+  const p = needProxy(c);
+  if (!p) return;
+  const s = splitCondition(c.words.slice(1), c.where);
+  if (typeof s === "string")
+    return c.alert(`error detected while parsing an '${ruleset} ${c.words[1]}' condition : ${s}.`);
+  const r = replyReporter(c, p);
+  const after = ruleset === "http-after-response";
+  const action = after ? parseHttpAfterResponseAction(s.head, r) : parseHttpResponseAction(s.head, r);
+  // haproxy writes "parsing [file:line]:" tight before these.
+  if (typeof action === "string") return c.alert(action, endsReply(action) || action.includes(" but got '"));
+  const bad = logFormatError(action, "response", r, ruleset);
+  if (bad) return c.alert(bad);
+  if (!checkCondition(c, p, s.cond, `an '${ruleset} ${s.head[0]}' condition`, "http-response")) return;
+  (after ? p.httpAfterResponse : p.httpResponse).push({ action, cond: s.cond, where: c.where });
+}
+
 /**
  * `capture cookie <name> len <length>`: haproxy reads the length as C's atol (a word that is no
  * number is 0) and does not look at the word before it. A later one replaces it.
@@ -924,24 +943,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       p.httpRequest.push({ action, cond: s.cond, where: c.where });
     },
   },
-  "http-response": {
-    cap: "any",
-    defaults: false,
-    fn: (c) => {
-      const p = needProxy(c);
-      if (!p) return;
-      const s = splitCondition(c.words.slice(1), c.where);
-      if (typeof s === "string")
-        return c.alert(`error detected while parsing an 'http-response ${c.words[1]}' condition : ${s}.`);
-      const r = replyReporter(c, p);
-      const action = parseHttpResponseAction(s.head, r);
-      if (typeof action === "string") return c.alert(action, endsReply(action));
-      const bad = logFormatError(action, "response", r);
-      if (bad) return c.alert(bad);
-      if (!checkCondition(c, p, s.cond, `an 'http-response ${s.head[0]}' condition`, "http-response")) return;
-      p.httpResponse.push({ action, cond: s.cond, where: c.where });
-    },
-  },
+  "http-response": { cap: "any", defaults: false, fn: (c) => responseRule(c, "http-response") },
+  "http-after-response": { cap: "any", defaults: false, fn: (c) => responseRule(c, "http-after-response") },
   server: {
     cap: "any",
     defaults: false,

@@ -276,10 +276,11 @@ export function logFormatError(
   a: HttpRequestAction | HttpResponseAction,
   side: "request" | "response",
   r: RuleReporter,
+  ruleset = `http-${side}`,
 ): string | undefined {
   const text = logFormatArgument(a);
   const bad = text === undefined ? undefined : logFormatProblem(text, side, argumentPurpose(a));
-  return bad === undefined ? undefined : ruleError(r, `http-${side} ${a.kind}`, bad);
+  return bad === undefined ? undefined : ruleError(r, `${ruleset} ${a.kind}`, bad);
 }
 
 /** Why a log-format string cannot be compiled for that side, or undefined when it can. */
@@ -420,8 +421,9 @@ function varAction(
   args: string[],
   side: "request" | "response",
   r: RuleReporter,
+  ruleset = `http-${side}`,
 ): VarAction | string {
-  const rule = `http-${side} ${kw}`;
+  const rule = `${ruleset} ${kw}`;
   const fail = (m: string): string => ruleError(r, rule, m);
   const kind = kw.startsWith("set-var-fmt")
     ? "set-var-fmt"
@@ -644,5 +646,37 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
       return replaceHeader(kw, args, `http-response ${kw}`, r);
     default:
       return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
+  }
+}
+
+/** haproxy's http-after-response actions, as its error names them. */
+const AFTER_RESPONSE_ACTIONS =
+  "'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'";
+
+/** An http-after-response rule's action: http-response's header and variable actions, and allow. */
+export function parseHttpAfterResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {
+  const [kw, ...args] = words;
+  const rule = `http-after-response ${kw ?? ""}`;
+  if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "response", r, "http-after-response");
+  switch (kw) {
+    case "allow":
+      return args.length ? unexpected(rule, args[0]!) : { kind: "allow" };
+    case "set-header":
+    case "add-header": {
+      const nv = nameValue(args, rule, r);
+      return typeof nv === "string" ? nv : { kind: kw, ...nv };
+    }
+    case "del-header":
+      return delHeader(args, rule, r);
+    case "replace-header":
+    case "replace-value":
+      return replaceHeader(kw, args, rule, r);
+    case "ot-group":
+    case "capture":
+    case "set-status":
+    case "strict-mode":
+      return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-var, set-var-fmt, unset-var)`;
+    default:
+      return `'http-after-response' expects ${AFTER_RESPONSE_ACTIONS}, but got '${kw ?? ""}'.`;
   }
 }

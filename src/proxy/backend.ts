@@ -122,6 +122,7 @@ export class RtBackend {
   requestRules: CompiledRule<HttpRequestAction>[] = [];
   redirectRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];
+  afterRules: CompiledRule<HttpResponseAction>[] = [];
   tcpContent: CompiledTcpRule[] = [];
   stickRules: CompiledStickRule[] = [];
   /** roundrobin, leastconn and first keep their own order of the servers. */

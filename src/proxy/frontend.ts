@@ -23,6 +23,8 @@ export class RtFrontend {
   readonly requestRules: CompiledRule<HttpRequestAction>[];
   readonly redirectRules: CompiledRule<HttpRequestAction>[];
   readonly responseRules: CompiledRule<HttpResponseAction>[];
+  /** http-after-response: run on every response, the server's and the proxy's own. */
+  readonly afterRules: CompiledRule<HttpResponseAction>[];
   /** `monitor fail` conditions: a request for the monitor-uri that meets one gets a 503. */
   readonly monitorFail: Cond[];
   readonly tcpConnection: CompiledTcpRule[];
@@ -63,6 +65,7 @@ export class RtFrontend {
     this.requestRules = compileRules(px.httpRequest, px, "request");
     this.redirectRules = compileRules(px.redirects, px, "request");
     this.responseRules = compileRules(px.httpResponse, px, "response");
+    this.afterRules = compileRules(px.httpAfterResponse, px, "response");
     this.monitorFail = px.monitorFail.map((c) => compileCondition(c, px.acls));
     this.tcpConnection = compileTcpRules(px.tcpConnection, px, "tcp-request connection");
     this.tcpSession = compileTcpRules(px.tcpSession, px, "tcp-request session");

@@ -139,6 +139,7 @@ export class Runtime {
         be.requestRules = compileRules(px.httpRequest, px, "request");
         be.redirectRules = compileRules(px.redirects, px, "request");
         be.responseRules = compileRules(px.httpResponse, px, "response");
+        be.afterRules = compileRules(px.httpAfterResponse, px, "response");
         be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
         be.stickRules = compileStickRules(px);
         this.backends.set(px.name, be);

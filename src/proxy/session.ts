@@ -854,7 +854,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** Header edits that rules made become the head that later rules and ACLs see. */
   reparse(made: HeadEdits): boolean {
-    const target = this.phase === Phase.Exchange && this.res ? "res" : "req";
+    const target = this.answering || (this.phase === Phase.Exchange && this.res) ? "res" : "req";
     const head = target === "res" ? this.res! : this.req;
     // The sender's lines take their outgoing form now; what rules write stays as written (a value's
     // blanks included, as haproxy keeps them), since the new head no longer tells them apart.
@@ -1073,7 +1073,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** An answer's bytes for this request: a response to HEAD has no body, ours neither. */
   private answerBytes(answer: Answer, c: ReplyConnection): Buffer {
-    const bytes = answer.bytes(c);
+    let bytes = answer.bytes(c);
+    if (bytes.length > 0 && this.hasAfterRules()) bytes = this.afterRulesOn(bytes);
     return this.req.method === "HEAD" && bytes.length > 0 ? headOf(bytes) : bytes;
   }
 
@@ -1716,6 +1717,45 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return v.kind === "continue" ? evalResponseRules(this.fe.responseRules, this, edits) : v;
   }
 
+  /**
+   * The backend's, then the frontend's http-after-response rules, on the response at hand (this.res):
+   * the last step before it leaves. Each ruleset's `allow` ends that ruleset only.
+   */
+  private afterResponseVerdict(): Verdict {
+    const beRules = this.be && this.be.px !== this.fe.px ? this.be.afterRules : NO_RULES;
+    const v = evalResponseRules(beRules, this, edits);
+    return v.kind === "continue" ? evalResponseRules(this.fe.afterRules, this, edits) : v;
+  }
+
+  private hasAfterRules(): boolean {
+    return this.fe.afterRules.length > 0 || (this.be !== undefined && this.be.afterRules.length > 0);
+  }
+
+  /** Set while http-after-response rules rewrite one of the proxy's own responses. */
+  private answering = false;
+
+  /**
+   * The proxy's own response once the http-after-response rules had their say (haproxy runs them on
+   * its own responses too). A rewrite the buffer cannot hold leaves the response as it was.
+   */
+  private afterRulesOn(bytes: Buffer): Buffer {
+    const head = parseResponse(bytes, 0, bytes.length, this.rt.global.maxhdr * 2);
+    if (typeof head === "number") return bytes;
+    this.res = head;
+    edits.reset();
+    this.answering = true;
+    const v = this.afterResponseVerdict();
+    this.answering = false;
+    const out = this.res;
+    if (v.kind !== "continue" || (out === head && edits.empty)) {
+      edits.reset();
+      return bytes;
+    }
+    const rewritten = Buffer.concat([serializeHead(out, edits), bytes.subarray(head.end)]);
+    edits.reset();
+    return rewritten;
+  }
+
   private badResponse(): void {
     this.rt.counters.badResponses++;
     this.abortWith(502, "P", "H");
@@ -1734,6 +1774,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (v.kind !== "continue") return this.responseDenied(v);
     res = this.res!;
     this.serverCookies(res);
+    if (this.hasAfterRules()) {
+      const after = this.afterResponseVerdict();
+      if (after.kind !== "continue") return this.responseDenied(after);
+      res = this.res!;
+    }
     edits.startLine ??= normalizedStartLine(res);
     const kind = responseBodyKind(res, this.req.method);
     // An upgrade the server refused: the connection stays HTTP.

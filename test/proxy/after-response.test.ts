@@ -1,0 +1,89 @@
+// http-after-response: rules for every response, the server's and the proxy's own (deny, redirect,
+// return, 503), the backend's before the frontend's, as haproxy 2.6.12 answered the same requests.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DEFAULTS, exchange, headServer, startProxy, alertsFor } from "../helpers/harness.js";
+import { parseConfig } from "../../src/config/parse.js";
+
+/** The header lines of a response, without the framing ones. */
+const headers = (text: string): string[] =>
+  text
+    .slice(0, text.indexOf("\r\n\r\n"))
+    .split("\r\n")
+    .filter((l) => !/^(content-length|connection):/i.test(l));
+
+test("http-after-response rewrites the server's responses and the proxy's own", async () => {
+  const srv = await headServer((_head, s) => s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request deny if { path /deny }
+  http-request redirect location /else if { path /redir }
+  http-request return status 200 content-type text/plain string "hi" if { path /ret }
+  http-request set-var(txn.p) path
+  http-after-response set-header X-Fe "fe %[status] %[var(txn.p)]"
+  http-after-response add-header X-Order fe
+  http-after-response del-header X-Gone
+  http-after-response replace-value X-V (a+) <\\1>
+  use_backend none if { path /none }
+  default_backend b
+backend b
+  http-after-response add-header X-Order be
+  http-after-response allow if { status 200 }
+  http-after-response add-header X-Order be2
+  http-response set-header X-Gone 1
+  http-response set-header X-V aa,b,aaa
+  server s 127.0.0.1:${srv.port}
+backend none
+  http-after-response add-header X-Order none
+`);
+  try {
+    const ask = (path: string, method = "GET") =>
+      exchange(p.port, `${method} ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+    // The backend's allow ends its own rules, not the frontend's.
+    assert.deepEqual(headers(await ask("/x")), [
+      "HTTP/1.1 200 OK",
+      "X-V: <aa>,b,<aaa>",
+      "X-Order: be",
+      "X-Fe: fe 200 /x",
+      "X-Order: fe",
+    ]);
+    // The proxy's own answers, before a backend and after one; a HEAD gets the same head.
+    const deny = await ask("/deny");
+    assert.deepEqual(headers(deny).slice(-2), ["X-Fe: fe 403 ", "X-Order: fe"]);
+    assert.match(deny, /\r\n\r\n<html><body><h1>403 Forbidden<\/h1>/);
+    assert.deepEqual(headers(await ask("/deny", "HEAD")).slice(-2), ["X-Fe: fe 403 ", "X-Order: fe"]);
+    assert.deepEqual(headers(await ask("/redir")), [
+      "HTTP/1.1 302 Found",
+      "location: /else",
+      "cache-control: no-cache",
+      "X-Fe: fe 302 ",
+      "X-Order: fe",
+    ]);
+    const ret = await ask("/ret");
+    assert.deepEqual(headers(ret).slice(-2), ["X-Fe: fe 200 ", "X-Order: fe"]);
+    assert.ok(ret.endsWith("\r\n\r\nhi"), ret);
+    assert.deepEqual(headers(await ask("/none")).slice(-3), [
+      "X-Order: none",
+      "X-Fe: fe 503 /none",
+      "X-Order: fe",
+    ]);
+  } finally {
+    await p.stop();
+    await srv.close();
+  }
+});
+
+test("http-after-response: haproxy's words for what it refuses", () => {
+  assert.deepEqual(alertsFor("http-after-response deny"), [
+    "'http-after-response' expects 'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', but got 'deny'.",
+  ]);
+  assert.deepEqual(alertsFor("http-after-response set-header x %[path]"), [
+    "error detected in frontend 'f' while parsing 'http-after-response set-header' rule : sample fetch <path]> may not be reliably used here because it needs 'HTTP request headers' which is not available here.",
+  ]);
+  assert.match(alertsFor("http-after-response set-status 200")[0]!, /is not supported by sluice yet/);
+  const said = parseConfig([
+    { name: "t.cfg", text: "defaults\n  mode http\n  http-after-response set-header x y\n" },
+  ]).diagnostics.map((d) => d.message);
+  assert.deepEqual(said, ["'http-after-response' not allowed in anonymous 'defaults' section."]);
+});
