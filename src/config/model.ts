@@ -188,6 +188,8 @@ export type HttpResponseAction =
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
   | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }
+  /** The response's status, and its reason (haproxy's for the status when not given). */
+  | { kind: "set-status"; code: number; reason?: string }
   | VarAction
   | StickAction;
 

@@ -644,9 +644,28 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
     case "replace-header":
     case "replace-value":
       return replaceHeader(kw, args, `http-response ${kw}`, r);
+    case "set-status":
+      return setStatus(args, "http-response set-status", r);
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
   }
+}
+
+/**
+ * `set-status <status> [reason <text>]`: a status from 100 to 999, the reason taken as written. An
+ * interim status (1xx) would turn the response into another exchange (101, a tunnel): refused.
+ */
+function setStatus(args: string[], rule: string, r: RuleReporter): HttpResponseAction | string {
+  if (args.length === 0)
+    return ruleError(r, rule, "expects 1 argument: <status>; or 3 arguments: <status> reason <fmt>");
+  const status = /^[+-]?\d+$/.test(args[0]!) ? Number(args[0]) : NaN;
+  if (!(status >= 100 && status <= 999))
+    return ruleError(r, rule, "expects an integer status code between 100 and 999");
+  const reason = args[1] === "reason" && args[2] !== undefined ? args[2] : undefined;
+  const rest = args.slice(reason === undefined ? 1 : 3);
+  if (rest.length > 0) return unexpected(rule, rest[0]!);
+  if (status < 200) return `'${rule} ${status}' is not supported by sluice yet (an interim status)`;
+  return { kind: "set-status", code: status, reason };
 }
 
 /** haproxy's http-after-response actions, as its error names them. */
@@ -671,11 +690,12 @@ export function parseHttpAfterResponseAction(words: string[], r: RuleReporter): 
     case "replace-header":
     case "replace-value":
       return replaceHeader(kw, args, rule, r);
+    case "set-status":
+      return setStatus(args, rule, r);
     case "ot-group":
     case "capture":
-    case "set-status":
     case "strict-mode":
-      return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-var, set-var-fmt, unset-var)`;
+      return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-status, set-var, set-var-fmt, unset-var)`;
     default:
       return `'http-after-response' expects ${AFTER_RESPONSE_ACTIONS}, but got '${kw ?? ""}'.`;
   }

@@ -133,11 +133,11 @@ const RULE_REASONS: Record<number, string> = {
   520: "Web server is returning an unknown error",
 };
 
-/** Rules take statuses from 200 to 599; one without a phrase of its own is named by its class. */
+/** A status without a phrase of its own is named by its class; set-status goes to 999 ("Other"). */
 const CLASS_REASONS = ["Success", "Redirection", "Client Error", "Server Error"];
 
-const ruleReason = (status: number): string =>
-  RULE_REASONS[status] ?? CLASS_REASONS[Math.floor(status / 100) - 2]!;
+export const ruleReason = (status: number): string =>
+  RULE_REASONS[status] ?? CLASS_REASONS[Math.floor(status / 100) - 2] ?? "Other";
 
 /**
  * The Connection header of a response from the proxy: "close" when the client's connection ends

@@ -812,9 +812,11 @@ export function normalizedStartLine(head: HttpHead): string | undefined {
   return `${version} ${head.status} ${head.reason}`;
 }
 
-/** How the response's body is delimited, given the method of the request it answers. */
-export function responseBodyKind(res: HttpHead, requestMethod: string): BodyKind {
-  const s = res.status;
+/**
+ * How the response's body is delimited, given the method of the request it answers; `s`: the status
+ * the server sent, when a rule has set another.
+ */
+export function responseBodyKind(res: HttpHead, requestMethod: string, s = res.status): BodyKind {
   if (s < 200 || s === 204 || s === 304 || requestMethod === "HEAD") return BodyKind.None;
   if (s < 300 && requestMethod === "CONNECT") return BodyKind.None;
   return res.body;

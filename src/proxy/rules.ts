@@ -8,6 +8,7 @@ import type {
   VarAction,
 } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
+import { ruleReason } from "../http/errors.js";
 import { compileCondition } from "../acl/index.js";
 import { compileLogFormat, formatFor, type LogFormat } from "../log/log-format.js";
 import { parseFetch, type FetchImpl } from "../acl/fetch.js";
@@ -265,6 +266,11 @@ function editHeaders(
     case "add-header":
       edits.add.push(`${a.name}: ${formatFor(r.format!, ctx)}`);
       return;
+    case "set-status": {
+      const version = head.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+      edits.startLine = `${version} ${a.code} ${a.reason ?? ruleReason(a.code)}`;
+      return;
+    }
     case "replace-header":
     case "replace-value": {
       const lower = a.name.toLowerCase();

@@ -1044,6 +1044,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       answer,
       connectionFor(closing, answer.http10, this.req.versionMinor === 0),
     );
+    status = this.restatus ?? status;
     if (!keep) return this.replyAndClose(status, bytes, cause, phase);
     this.leaveQueue();
     this.rec.status = status;
@@ -1071,8 +1072,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return this.reqBody === Body.Done;
   }
 
+  /** The status an http-after-response rule gave the proxy's own answer, if it set another. */
+  private restatus: number | undefined;
+
   /** An answer's bytes for this request: a response to HEAD has no body, ours neither. */
   private answerBytes(answer: Answer, c: ReplyConnection): Buffer {
+    this.restatus = undefined;
     let bytes = answer.bytes(c);
     if (bytes.length > 0 && this.hasAfterRules()) bytes = this.afterRulesOn(bytes);
     return this.req.method === "HEAD" && bytes.length > 0 ? headOf(bytes) : bytes;
@@ -1096,12 +1101,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private refuseAfterHead(status: number, cause: TermCause, phase: TermPhase): void {
     this.vars.responseStarts();
     const answer = this.errorAnswer(status);
-    this.replyAndClose(
-      status,
-      this.answerBytes(answer, connectionFor(true, answer.http10, false)),
-      cause,
-      phase,
-    );
+    const bytes = this.answerBytes(answer, connectionFor(true, answer.http10, false));
+    this.replyAndClose(this.restatus ?? status, bytes, cause, phase);
   }
 
   private replyAndClose(
@@ -1751,7 +1752,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       edits.reset();
       return bytes;
     }
-    const rewritten = Buffer.concat([serializeHead(out, edits), bytes.subarray(head.end)]);
+    let body = bytes.subarray(head.end);
+    if (out.status !== head.status) {
+      this.restatus = out.status;
+      // As haproxy frames it: no body for a 204 or a 304, and no length for a 204.
+      if (out.status === 204 || out.status === 304) body = body.subarray(0, 0);
+      if (out.status === 204) dropFraming(out);
+    }
+    const rewritten = Buffer.concat([serializeHead(out, edits), body]);
     edits.reset();
     return rewritten;
   }
@@ -1779,8 +1787,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (after.kind !== "continue") return this.responseDenied(after);
       res = this.res!;
     }
+    // A rule's set-status: the log says the new status; the server's body goes by its own.
+    rec.status = res.status;
     edits.startLine ??= normalizedStartLine(res);
-    const kind = responseBodyKind(res, this.req.method);
+    const kind = responseBodyKind(res, this.req.method, parsed.status);
     // An upgrade the server refused: the connection stays HTTP.
     if (res.versionMinor === 0 && !res.connKeepAlive) this.serverMustClose = true;
     if (res.connClose) this.serverMustClose = true;
@@ -1805,6 +1815,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.resLeft = res.contentLength;
     } else this.resBody = Body.Done;
     if (res.status === 204) dropFraming(res);
+    const lastChunk = res.status !== parsed.status && this.statusSet(res, kind);
     // HTTP/1.0 has no chunked coding: haproxy 2.6 closes after a 1.0 response that says it is chunked
     // (even to a HEAD, which gets no body), so that its end cannot be misread.
     if (res.versionMinor === 0 && res.body === BodyKind.Chunked && res.status !== 204) this.closeAfter = true;
@@ -1845,7 +1856,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       rec.bytesOut += res.end - res.start + n;
     } else {
       const head = serializeHead(res, edits);
-      const body = fixed ?? (n > 0 ? rest!.subarray(0, n) : undefined);
+      const body = fixed ?? (n > 0 ? rest!.subarray(0, n) : lastChunk ? LAST_CHUNK : undefined);
       if (!body) ok = c.write(head);
       else if (body.length <= COALESCE_MAX)
         ok = c.write(Buffer.concat([head, body], head.length + body.length));
@@ -1861,6 +1872,31 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.logAsap();
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) this.waitForClient();
+  }
+
+  /**
+   * A rule set another status than the server's, as haproxy frames it: a body the new status may not
+   * have is left unread (the server's connection then closes) and none is sent; where the server's
+   * status had no body and the new one has, the client gets an empty one: chunked when no length
+   * says so (a 1.0 client, its connection's close). True when the empty chunked body is to be sent.
+   */
+  private statusSet(res: HttpHead, kind: BodyKind): boolean {
+    const told = responseBodyKind(res, this.req.method);
+    if (told === BodyKind.None) {
+      if (kind !== BodyKind.None) {
+        this.resBody = Body.Done;
+        this.serverMustClose = true;
+      }
+      return false;
+    }
+    if (kind !== BodyKind.None || res.body === BodyKind.Length) return false;
+    if (res.body === BodyKind.Chunked) return true;
+    if (this.req.versionMinor === 0) {
+      this.closeAfter = true;
+      return false;
+    }
+    edits.add.push("Transfer-Encoding: chunked");
+    return true;
   }
 
   /**
@@ -2130,6 +2166,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const v = this.responseVerdict();
     if (v.kind !== "continue") return this.responseDenied(v);
     this.serverCookies(this.res!);
+    if (this.hasAfterRules()) {
+      const after = this.afterResponseVerdict();
+      if (after.kind !== "continue") return this.responseDenied(after);
+    }
+    rec.status = this.res!.status;
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
     const bytes = interimHead(this.res!, head.status === 101);
     this.client.write(bytes);
@@ -2437,6 +2478,8 @@ const bodyCheck = new ChunkedScanner();
 
 /** What the proxy answers for the server to a 1.1 client expecting 100-continue, with http-buffer-request. */
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+/** The end of a chunked body: alone, an empty one. */
+const LAST_CHUNK = Buffer.from("0\r\n\r\n", "latin1");
 
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];

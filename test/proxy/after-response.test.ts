@@ -81,9 +81,74 @@ test("http-after-response: haproxy's words for what it refuses", () => {
   assert.deepEqual(alertsFor("http-after-response set-header x %[path]"), [
     "error detected in frontend 'f' while parsing 'http-after-response set-header' rule : sample fetch <path]> may not be reliably used here because it needs 'HTTP request headers' which is not available here.",
   ]);
-  assert.match(alertsFor("http-after-response set-status 200")[0]!, /is not supported by sluice yet/);
+  assert.match(
+    alertsFor("http-after-response capture res.hdr(x) id 0")[0]!,
+    /is not supported by sluice yet/,
+  );
+  assert.deepEqual(alertsFor("http-response set-status 20x"), [
+    "error detected in frontend 'f' while parsing 'http-response set-status' rule : expects an integer status code between 100 and 999.",
+  ]);
+  assert.deepEqual(alertsFor("http-response set-status 404 reason"), [
+    "'http-response set-status' expects either 'if' or 'unless' followed by a condition but found 'reason'.",
+  ]);
+  assert.match(alertsFor("http-after-response set-status 101")[0]!, /is not supported by sluice yet/);
   const said = parseConfig([
     { name: "t.cfg", text: "defaults\n  mode http\n  http-after-response set-header x y\n" },
   ]).diagnostics.map((d) => d.message);
   assert.deepEqual(said, ["'http-after-response' not allowed in anonymous 'defaults' section."]);
+});
+
+test("set-status: the status line and haproxy's framing for a status with no body, or with one where there was none", async () => {
+  const srv = await headServer((head, s) => {
+    const path = head.split(" ")[1];
+    if (path === "/nobody") s.write("HTTP/1.1 204 No Content\r\nX: 1\r\n\r\n");
+    else if (path === "/chunk")
+      s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    else s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+  });
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-var(txn.p) path
+  http-request deny if { path /deny }
+  http-response set-status 204 if { var(txn.p) -m str /body204 }
+  http-response set-status 200 if { var(txn.p) -m str /nobody }
+  http-response set-status 304 if { var(txn.p) -m str /chunk }
+  http-response set-status 404 reason Gone if { var(txn.p) -m str /r }
+  http-response set-status 599 if { var(txn.p) -m str /599 }
+  http-after-response set-status 204 if { status 403 }
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    // Each answer, then a plain request on the same connection: its answer must come whole after.
+    const ask = (path: string) =>
+      exchange(
+        p.port,
+        `GET ${path} HTTP/1.1\r\nHost: h\r\n\r\nGET /plain HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`,
+      );
+    // (haproxy writes its own Connection header in lower case.)
+    const next = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+    // As haproxy 2.6.12 sent them.
+    assert.equal(await ask("/body204"), `HTTP/1.1 204 No Content\r\n\r\n${next}`);
+    assert.equal(
+      await ask("/nobody"),
+      `HTTP/1.1 200 OK\r\nX: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${next}`,
+    );
+    assert.equal(
+      await ask("/chunk"),
+      `HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n${next}`,
+    );
+    assert.equal(await ask("/r"), `HTTP/1.1 404 Gone\r\nContent-Length: 5\r\n\r\nhello${next}`);
+    assert.equal(await ask("/599"), `HTTP/1.1 599 Server Error\r\nContent-Length: 5\r\n\r\nhello${next}`);
+    const denied = await ask("/deny");
+    assert.match(
+      denied,
+      /^HTTP\/1\.1 204 No Content\r\ncache-control: no-cache\r\ncontent-type: text\/html\r\n\r\nHTTP\/1\.1 200 OK/,
+    );
+  } finally {
+    await p.stop();
+    await srv.close();
+  }
 });
