@@ -150,6 +150,7 @@ export type HttpRequestAction =
     }
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
+  | CaptureAction
   /** Each header of that name whose value (replace-header) or one of whose comma-separated values (replace-value) the regex finds something in. */
   | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }
   /** The path, the path and query, or the whole request-target, matched and replaced whole. */
@@ -190,6 +191,7 @@ export type HttpResponseAction =
   | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }
   /** The response's status, and its reason (haproxy's for the status when not given). */
   | { kind: "set-status"; code: number; reason?: string }
+  | CaptureAction
   | VarAction
   | StickAction;
 
@@ -452,8 +454,9 @@ export interface ProxySettings {
   defaultBackend?: { name: string; where: Where };
   /** `capture cookie`: the first cookie whose name starts with `name`, logged as `name=value` cut to `len`. */
   captureCookie?: CookieCapture;
-  captureRequestHeaders: { name: string; len: number }[];
-  captureResponseHeaders: { name: string; len: number }[];
+  /** The frontend's capture slots, in declaration order: a header's, or (no name) a rule's. */
+  captureRequestHeaders: CaptureSlot[];
+  captureResponseHeaders: CaptureSlot[];
   /** The proxy's error directives in order, its defaults section's first. Shared, never changed. */
   errors: ErrorDirective[];
   /**
@@ -543,4 +546,21 @@ export const typeName = (p: Proxy): string => `${p.kind === "listen" ? "proxy" :
 export interface CookieCapture {
   name: string;
   len: number;
+}
+
+/** A capture slot: `capture request|response header` names its header; `declare capture` and
+ * `http-request capture ... len` make one that rules fill. */
+export interface CaptureSlot {
+  name?: string;
+  len: number;
+}
+
+/** `http-request|http-response capture <sample> len <n> | id <n>`: the sample into a capture slot. */
+export interface CaptureAction {
+  kind: "capture";
+  expr: string;
+  /** The slot: made for the rule (`len`), or a declared one (`id`, checked once the frontend is read). */
+  slot: number;
+  /** `len`: the slot's length, the slot to be made; undefined for `id`. */
+  len?: number;
 }

@@ -69,7 +69,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "max-keep-alive-queue",
   "load-server-state-from-file",
   "server-state-file-name",
-  "declare",
   "external-check",
 ]);
 
@@ -518,6 +517,16 @@ class ConfigParser {
               u.where,
             );
         }
+        for (const [rules, slots, name] of [
+          [p.httpRequest, p.captureRequestHeaders, "http-request"],
+          [p.httpResponse, p.captureResponseHeaders, "http-response"],
+          [p.httpAfterResponse, p.captureResponseHeaders, "http-after-response"],
+        ] as const)
+          for (const { action: a } of rules)
+            if (a.kind === "capture" && a.len === undefined && !(a.slot >= 0 && a.slot < slots.length))
+              this.alert(
+                `Proxy '${p.name}': unable to find capture id '${a.slot}' referenced by ${name} capture rule.`,
+              );
         if (p.captureCookie && p.captureCookie.len >= COOKIE_LEN) {
           this.warning(`truncating capture length to ${COOKIE_LEN - 1} bytes for ${typeName(p)}.`);
           p.captureCookie = { ...p.captureCookie, len: COOKIE_LEN - 1 };

@@ -934,6 +934,15 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof action === "string") return c.alert(action, endsReply(action));
       const bad = logFormatError(action, "request", r);
       if (bad) return c.alert(bad);
+      if (action.kind === "capture" && action.len !== undefined) {
+        // A slot of its own, after those declared before it.
+        if (!hasFrontend(p))
+          return c.alert(
+            `error detected in ${typeName(p)} while parsing 'http-request capture' rule : proxy '${p.name}' has no frontend capability.`,
+          );
+        action.slot = p.captureRequestHeaders.length;
+        p.captureRequestHeaders.push({ len: action.len });
+      }
       const problem = conditionProblem(p, s.cond);
       if (problem !== undefined)
         return c.alert(`error detected while parsing an 'http-request ${s.head[0]}' condition : ${problem}`);
@@ -944,6 +953,22 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   "http-response": { cap: "any", defaults: false, fn: (c) => responseRule(c, "http-response") },
+  declare: {
+    cap: "fe",
+    defaults: false,
+    fn: (c) => {
+      const [, what, dir, lenKw, len] = c.words;
+      if (what !== "capture") return c.alert(`'declare' expects 'capture'.`);
+      if (dir !== "request" && dir !== "response")
+        return c.alert(`'declare capture' requires a direction ('request' or 'response')`);
+      if (lenKw !== "len" || len === undefined)
+        return c.alert(`'declare capture' requires a capture length ('len')`);
+      const n = /^\d+$/.test(len) ? Number(len) : NaN;
+      // haproxy names the word before the length in this message.
+      if (!(n > 0)) return c.alert(`'declare capture': cannot parse the length '${lenKw}'.`);
+      (dir === "request" ? c.px.captureRequestHeaders : c.px.captureResponseHeaders).push({ len: n });
+    },
+  },
   "http-after-response": { cap: "any", defaults: false, fn: (c) => responseRule(c, "http-after-response") },
   server: {
     cap: "any",

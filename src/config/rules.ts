@@ -1,6 +1,7 @@
 // Conditions (`if|unless ...`) and the actions of `http-request` / `http-response` lines.
 import { readFileSync } from "node:fs";
 import type {
+  CaptureAction,
   CondTerm,
   Condition,
   HttpRequestAction,
@@ -607,6 +608,8 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return args.length === 1
         ? { kind: kw, value: args[0]! }
         : ruleError(r, `http-request ${kw}`, "expects exactly 1 argument <format>");
+    case "capture":
+      return captureAction(args, "http-request capture", "request", r);
     case "replace-path":
     case "replace-pathq":
     case "replace-uri": {
@@ -618,7 +621,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture)`;
   }
 }
 
@@ -646,8 +649,10 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
       return replaceHeader(kw, args, `http-response ${kw}`, r);
     case "set-status":
       return setStatus(args, "http-response set-status", r);
+    case "capture":
+      return captureAction(args, "http-response capture", "response", r);
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
   }
 }
 
@@ -666,6 +671,38 @@ function setStatus(args: string[], rule: string, r: RuleReporter): HttpResponseA
   if (rest.length > 0) return unexpected(rule, rest[0]!);
   if (status < 200) return `'${rule} ${status}' is not supported by sluice yet (an interim status)`;
   return { kind: "set-status", code: status, reason };
+}
+
+/**
+ * `capture <sample> len <length>` (http-request only: a slot of its own) or `capture <sample> id <n>`
+ * (a declared slot). The sample must be one the side has.
+ */
+function captureAction(
+  args: string[],
+  rule: string,
+  side: "request" | "response",
+  r: RuleReporter,
+): CaptureAction | string {
+  const usage =
+    side === "request"
+      ? "expects <expression> [ 'len' <length> | id <idx> ]"
+      : "expects <expression> id <idx>";
+  const [expr, how, n, extra] = args;
+  if (expr === undefined || how === undefined || n === undefined) return ruleError(r, rule, usage);
+  const bad = expressionProblem(expr, expr, rule, side, r);
+  if (bad) return bad;
+  if (how !== "id" && (how !== "len" || side === "response"))
+    return ruleError(
+      r,
+      rule,
+      side === "request" ? `expects 'len' or 'id', found '${how}'` : `expects 'id', found '${how}'`,
+    );
+  const value = atol(n);
+  if (how === "len" && value <= 0) return ruleError(r, rule, "length must be > 0");
+  if (extra !== undefined) return unexpected(rule, extra);
+  return how === "len"
+    ? { kind: "capture", expr, slot: -1, len: value }
+    : { kind: "capture", expr, slot: value };
 }
 
 /** haproxy's http-after-response actions, as its error names them. */
@@ -692,10 +729,11 @@ export function parseHttpAfterResponseAction(words: string[], r: RuleReporter): 
       return replaceHeader(kw, args, rule, r);
     case "set-status":
       return setStatus(args, rule, r);
-    case "ot-group":
     case "capture":
+      return captureAction(args, rule, "response", r);
+    case "ot-group":
     case "strict-mode":
-      return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-status, set-var, set-var-fmt, unset-var)`;
+      return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var)`;
     default:
       return `'http-after-response' expects ${AFTER_RESPONSE_ACTIONS}, but got '${kw ?? ""}'.`;
   }

@@ -1,5 +1,6 @@
 // Compiled http-request / http-response rules and their evaluation, in declaration order.
 import type {
+  CaptureAction,
   HttpRequestAction,
   HttpResponseAction,
   HttpRule,
@@ -88,7 +89,9 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
           ? a.key
           : a.kind === "sc-set-gpt0" && typeof a.set === "string"
             ? a.set
-            : undefined;
+            : a.kind === "capture"
+              ? a.expr
+              : undefined;
     const fetch =
       expr === undefined
         ? undefined
@@ -139,6 +142,9 @@ export function evalRequestRules(
       case "sc-inc-gpc":
       case "sc-set-gpt0":
         stickRule(ctx, a, r.fetch, r.table, "request");
+        break;
+      case "capture":
+        captureRule(a, r, ctx, "request");
         break;
       case "set-method":
       case "set-path":
@@ -194,10 +200,26 @@ export function evalResponseRules(
       stickRule(ctx, a, r.fetch, r.table, "response");
       continue;
     }
+    if (a.kind === "capture") {
+      captureRule(a, r, ctx, "response");
+      continue;
+    }
     editHeaders(a, r, ctx, ctx.res!, edits);
     if (!ctx.reparse(edits)) return REWRITE_FAILED;
   }
   return CONTINUE;
+}
+
+const captured = new Sample();
+
+/** A capture rule: its sample, as text, into its slot; nothing when the sample is not there. */
+function captureRule(
+  a: CaptureAction,
+  r: CompiledRule<unknown>,
+  ctx: SampleContext,
+  side: "request" | "response",
+): void {
+  if (r.fetch!.first(ctx, captured)) ctx.capture?.(side, a.slot, captured.getStr());
 }
 
 const isVarAction = (a: HttpRequestAction | HttpResponseAction): a is VarAction =>

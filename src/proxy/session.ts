@@ -2442,6 +2442,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.rec.capturedResponse = px.captureResponseHeaders.map(() => "");
   }
 
+  /** An http-request or http-response capture rule's sample into its slot, cut to the slot's length. */
+  capture(side: "request" | "response", slot: number, value: string): void {
+    const px = this.fe.px;
+    const decl = (side === "request" ? px.captureRequestHeaders : px.captureResponseHeaders)[slot];
+    const caps = side === "request" ? this.rec.capturedRequest : this.rec.capturedResponse;
+    // Without log targets there are no captures to fill; a backend's rule may name a slot its
+    // frontend does not have (haproxy then does nothing either).
+    if (decl === undefined || slot >= caps.length) return;
+    (caps as string[])[slot] = value.slice(0, decl.len);
+  }
+
   private captureResponse(res: HttpHead): void {
     const caps = this.fe.px.captureResponseHeaders;
     if (caps.length === 0 || !this.logging) return;
@@ -2455,7 +2466,9 @@ let streamCount = 0;
 /** Wall-clock seconds, as cookie dates count them. */
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-function capture(head: HttpHead, name: string, len: number): string {
+/** A capture slot's value from the head: its header's last occurrence, cut; "" for a rule's slot. */
+function capture(head: HttpHead, name: string | undefined, len: number): string {
+  if (name === undefined) return "";
   const i = headerIndex(head, name.toLowerCase());
   if (i < 0) return "";
   return head.buf.toString(

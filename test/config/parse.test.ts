@@ -305,7 +305,7 @@ test("errors name the line and the keyword", () => {
   oneAlert(`${BASE}  acl a path /\n`, 6, /'acl' not allowed in anonymous 'defaults' section/);
   oneAlert(`defaults d\n  acl a path /\n`, 2, /^'acl' not allowed in 'defaults' section/);
   oneAlert(
-    `${BASE}frontend f\n  bind :1\n  http-request capture req.hdr(x) len 10\n`,
+    `${BASE}frontend f\n  bind :1\n  http-request set-log-level silent\n`,
     8,
     /not supported by sluice yet/,
   );

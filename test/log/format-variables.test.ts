@@ -15,6 +15,7 @@ import {
   startProxy,
   syslogReceiver,
 } from "../helpers/harness.js";
+import { parseConfig } from "../../src/config/parse.js";
 
 test("rules' arguments write log variables as they stand when the rule runs, samples unquoted and escaped", async () => {
   const b = await httpBackend("b");
@@ -167,4 +168,54 @@ backend bk
     await b.close();
     await rx.close();
   }
+});
+
+test("http-request and http-response capture, declare capture: slots in declaration order, as haproxy logs them", async () => {
+  const rx = await syslogReceiver();
+  const b = await httpBackend("b", (_req, res) => res.end("ninety-nine chars?"));
+  const p = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  capture request header Host len 10
+  http-request capture req.hdr(User-Agent) len 5
+  capture request header X len 3
+  declare capture request len 4
+  declare capture response len 6
+  http-request capture path id 3
+  http-request capture req.hdr(nope) len 2
+  http-response capture res.hdr(Content-Length) id 0
+  capture response header Content-Type len 4
+  log-format "%hr|%hs"
+  default_backend bk
+backend bk
+  server s1 127.0.0.1:${b.port}
+`);
+  try {
+    const ask = (path: string, headers: string) =>
+      exchange(p.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:1\r\n${headers}Connection: close\r\n\r\n`);
+    await ask("/some/path", "User-Agent: curl/7.88.1\r\nX: abcdef\r\n");
+    assert.equal(await rx.take(/curl/), "{127.0.0.1:|curl/|abc|/som|}|{18|}");
+    await ask("/p", "User-Agent: Mozilla\r\n");
+    assert.equal(await rx.take(/Mozil/), "{127.0.0.1:|Mozil||/p|}|{18|}");
+  } finally {
+    await p.stop();
+    await b.close();
+    await rx.close();
+  }
+  const alerts = (lines: string) =>
+    parseConfig([{ name: "t.cfg", text: `${DEFAULTS}frontend f\n  bind :1\n${lines}` }])
+      .diagnostics.filter((d) => d.level === "alert")
+      .map((d) => d.message);
+  assert.deepEqual(alerts("  http-request capture path id 7\n"), [
+    "Proxy 'f': unable to find capture id '7' referenced by http-request capture rule.",
+  ]);
+  assert.deepEqual(alerts("  http-response capture res.hdr(x) len 3\n"), [
+    "error detected in frontend 'f' while parsing 'http-response capture' rule : expects 'id', found 'len'.",
+  ]);
+  assert.deepEqual(alerts("  http-request capture res.hdr(x) len 3\n"), [
+    "error detected in frontend 'f' while parsing 'http-request capture' rule : fetch method 'res.hdr(x)' extracts information from 'HTTP response headers', none of which is available here.",
+  ]);
+  assert.deepEqual(alerts("  declare capture request len x\n"), [
+    "'declare capture': cannot parse the length 'len'.",
+  ]);
 });
