@@ -295,7 +295,6 @@ const formatName = (f: NonNullable<ProxySettings["logFormat"]>): string =>
         ? "option httplog clf"
         : "option tcplog";
 
-/** Sets the log format; in a defaults section haproxy warns when one replaces another. */
 /** An http-response or http-after-response rule: their actions differ, not how they are read. */
 function responseRule(c: KeywordContext, ruleset: "http-response" | "http-after-response"): void {
   const p = needProxy(c);
@@ -326,6 +325,7 @@ function captureCookie(c: KeywordContext): void {
   c.px.captureCookie = { name: c.words[2]!, len: Math.max(atol(c.words[4]), 0) };
 }
 
+/** Sets the log format; in a defaults section haproxy warns when one replaces another. */
 function setLogFormat(c: KeywordContext, f: NonNullable<ProxySettings["logFormat"]>): void {
   const old = c.px.logFormat;
   if (!c.proxy && old !== undefined)

@@ -638,19 +638,13 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
       return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
     case "set-header":
-    case "add-header": {
-      const nv = nameValue(args, `http-response ${kw}`, r);
-      return typeof nv === "string" ? nv : { kind: kw, ...nv };
-    }
+    case "add-header":
     case "del-header":
-      return delHeader(args, "http-response del-header", r);
     case "replace-header":
     case "replace-value":
-      return replaceHeader(kw, args, `http-response ${kw}`, r);
     case "set-status":
-      return setStatus(args, "http-response set-status", r);
     case "capture":
-      return captureAction(args, "http-response capture", "response", r);
+      return responseEdit(kw, args, `http-response ${kw}`, r);
     default:
       return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
   }
@@ -705,18 +699,21 @@ function captureAction(
     : { kind: "capture", expr, slot: value };
 }
 
-/** haproxy's http-after-response actions, as its error names them. */
-const AFTER_RESPONSE_ACTIONS =
-  "'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'";
-
-/** An http-after-response rule's action: http-response's header and variable actions, and allow. */
-export function parseHttpAfterResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {
-  const [kw, ...args] = words;
-  const rule = `http-after-response ${kw ?? ""}`;
-  if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "response", r, "http-after-response");
+/** The actions http-response and http-after-response share: the head's edits and the captures. */
+function responseEdit(
+  kw:
+    | "set-header"
+    | "add-header"
+    | "del-header"
+    | "replace-header"
+    | "replace-value"
+    | "set-status"
+    | "capture",
+  args: string[],
+  rule: string,
+  r: RuleReporter,
+): HttpResponseAction | string {
   switch (kw) {
-    case "allow":
-      return args.length ? unexpected(rule, args[0]!) : { kind: "allow" };
     case "set-header":
     case "add-header": {
       const nv = nameValue(args, rule, r);
@@ -731,6 +728,29 @@ export function parseHttpAfterResponseAction(words: string[], r: RuleReporter): 
       return setStatus(args, rule, r);
     case "capture":
       return captureAction(args, rule, "response", r);
+  }
+}
+
+/** haproxy's http-after-response actions, as its error names them. */
+const AFTER_RESPONSE_ACTIONS =
+  "'ot-group', 'add-header', 'allow', 'capture', 'del-header', 'replace-header', 'replace-value', 'set-header', 'set-status', 'strict-mode', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'";
+
+/** An http-after-response rule's action: http-response's header and variable actions, and allow. */
+export function parseHttpAfterResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {
+  const [kw, ...args] = words;
+  const rule = `http-after-response ${kw ?? ""}`;
+  if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "response", r, "http-after-response");
+  switch (kw) {
+    case "allow":
+      return args.length ? unexpected(rule, args[0]!) : { kind: "allow" };
+    case "set-header":
+    case "add-header":
+    case "del-header":
+    case "replace-header":
+    case "replace-value":
+    case "set-status":
+    case "capture":
+      return responseEdit(kw, args, rule, r);
     case "ot-group":
     case "strict-mode":
       return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var)`;

@@ -45,6 +45,9 @@ export interface Counters {
 /** What can run short, besides connection slots, and hold new connections back. */
 type Shortage = "file descriptors" | "memory";
 
+/** The log-format variables that write the request line or a part of it. */
+const REQUEST_LINE_VARIABLES = ["r", "HM", "HU", "HP", "HPO", "HQ", "HV"];
+
 /** haproxy derives the default global maxconn from the file descriptor limit: two per connection. */
 function defaultMaxconn(): number {
   try {
@@ -70,6 +73,8 @@ export class Runtime {
   readonly tables = new Map<string, StickTable>();
   /** A format reads a server connection's own address (%bi, %bp): each is asked for as it connects. */
   readsSource = false;
+  /** A format writes the request line or its parts (%r, %HU...): kept as read even without logging. */
+  readsRequestLine = false;
   readonly frontends: RtFrontend[] = [];
   readonly counters: Counters = {
     badRequests: 0,
@@ -125,6 +130,7 @@ export class Runtime {
     }
     const variables = formatsRead(() => rt.compile(addresses));
     rt.readsSource = variables.has("bi") || variables.has("bp");
+    rt.readsRequestLine = REQUEST_LINE_VARIABLES.some((v) => variables.has(v));
     return rt;
   }
 

@@ -230,14 +230,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return rec.uniqueId;
   }
 
-  /**
-   * The log record for a rule's format: with the connection counts of now, the stream numbered (%ac,
-   * %rt), and the request line, which only a logging frontend keeps (%HM, %HPO).
-   */
+  /** The log record for a rule's format: with the connection counts of now, the stream numbered (%ac, %rt). */
   logRecord(): LogRecord {
-    const rec = this.counted();
-    if (rec.requestLine === "" && this.http) rec.requestLine = requestLineOf(this.req);
-    return rec;
+    return this.counted();
   }
 
   /** The log record with the connection counts of now, the stream numbered. */
@@ -614,10 +609,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     // Counted before the http-request rules, in what the connection and the content rules track.
     this.stk?.countRequest(now);
-    if (this.logging) {
-      rec.requestLine = requestLineOf(req);
-      this.captureRequest();
-    }
+    // Kept as read for the log, and for rules' formats that write it after a rewrite (%HU...).
+    if (this.logging || this.rt.readsRequestLine) rec.requestLine = requestLineOf(req);
+    if (this.logging) this.captureRequest();
     if (px.monitorUri !== undefined && this.forMonitor(px.monitorUri)) return this.monitor();
     if (px.httpBufferRequest && this.waitForBody()) return;
     this.frontendRules();
@@ -681,8 +675,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * The request's persistence cookie, when `be` has a `cookie` line: the server it names, and the
-   * Cookie headers rewritten in `edits` as the mode asks. Undefined without one.
+   * The request's Cookie headers, when `be` has a `cookie` line or the frontend a `capture cookie`:
+   * the server the persistence cookie names, the headers rewritten in `edits` as the mode asks, the
+   * capture. Undefined with neither.
    */
   private readCookies(be: RtBackend | undefined, assigned: RtServer | undefined): Persistence | undefined {
     const ck = be?.px.cookie;
@@ -868,8 +863,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     made.reset();
     if (typeof parsed === "number") return true;
     parsed.looseValue = parsed.bareLf = false;
-    if (target === "res") this.res = parsed;
-    else this.req = parsed;
+    if (target === "res") {
+      this.res = parsed;
+      // A set-status: later rules' %ST, and the log, say the new one.
+      this.rec.status = parsed.status;
+    } else this.req = parsed;
     // A rewritten head may grow into the space haproxy keeps for rewrites, not past it (measured).
     return parsed.weight <= g.bufsize - 62;
   }
@@ -1743,21 +1741,29 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const head = parseResponse(bytes, 0, bytes.length, this.rt.global.maxhdr * 2);
     if (typeof head === "number") return bytes;
     this.res = head;
+    this.rec.status = head.status;
     edits.reset();
     this.answering = true;
-    const v = this.afterResponseVerdict();
-    this.answering = false;
-    const out = this.res;
-    if (v.kind !== "continue" || (out === head && edits.empty)) {
-      edits.reset();
-      return bytes;
+    let v: Verdict;
+    try {
+      v = this.afterResponseVerdict();
+    } finally {
+      this.answering = false;
     }
+    // Each rule's edit is applied as it goes (reparse): what is left is the head they made.
+    const out = this.res;
+    if (v.kind !== "continue" || out === head) return bytes;
     let body = bytes.subarray(head.end);
     if (out.status !== head.status) {
       this.restatus = out.status;
-      // As haproxy frames it: no body for a 204 or a 304, and no length for a 204.
+      // As haproxy frames it: no body for a 204 or a 304, and no length for a 204; an empty chunked
+      // one where the answer had none and the new status has.
       if (out.status === 204 || out.status === 304) body = body.subarray(0, 0);
       if (out.status === 204) dropFraming(out);
+      else if (out.status !== 304 && out.body === BodyKind.UntilClose && this.req.versionMinor === 1) {
+        edits.add.push("Transfer-Encoding: chunked");
+        body = LAST_CHUNK;
+      }
     }
     const rewritten = Buffer.concat([serializeHead(out, edits), body]);
     edits.reset();
@@ -1883,7 +1889,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private statusSet(res: HttpHead, kind: BodyKind): boolean {
     const told = responseBodyKind(res, this.req.method);
     if (told === BodyKind.None) {
-      if (kind !== BodyKind.None) {
+      if (kind !== BodyKind.None && this.resBody !== Body.Done) {
         this.resBody = Body.Done;
         this.serverMustClose = true;
       }
@@ -1891,7 +1897,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     if (kind !== BodyKind.None || res.body === BodyKind.Length) return false;
     if (res.body === BodyKind.Chunked) return true;
-    if (this.req.versionMinor === 0) {
+    // HTTP/1.0 on either side has no chunked coding: the connection's close ends the empty body.
+    if (this.req.versionMinor === 0 || res.versionMinor === 0) {
       this.closeAfter = true;
       return false;
     }
@@ -1900,9 +1907,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * The persistence cookie in the server's response, after the http-response rules as in haproxy:
-   * its Set-Cookie handled per the mode, ours added (with `Cache-control: private` when `nocache`
-   * and a cache could keep the response).
+   * The server's Set-Cookie headers, after the http-response rules as in haproxy: the persistence
+   * cookie's handled per the mode and ours added (with `Cache-control: private` when `nocache` and a
+   * cache could keep the response); the frontend's `capture cookie`.
    */
   private serverCookies(res: HttpHead): void {
     const p = this.persistence;
@@ -2118,7 +2125,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.serverIp = rec.sourceIp = "";
     rec.serverPort = rec.sourcePort = 0;
     rec.TR = rec.Tw = rec.Tc = rec.Tr = -1;
-    rec.Ta = 0;
+    rec.Ta = rec.Tt = 0;
+    rec.termCause = rec.termPhase = "-";
+    rec.persistCookie = "--";
     rec.status = -1;
     rec.bytesOut = 0;
     rec.bytesIn = 0;

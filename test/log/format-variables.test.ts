@@ -9,6 +9,7 @@ import {
   Client,
   DEFAULTS,
   exchange,
+  headServer,
   httpBackend,
   loggedDefaults,
   sleep,
@@ -218,4 +219,40 @@ backend bk
   assert.deepEqual(alerts("  declare capture request len x\n"), [
     "'declare capture': cannot parse the length 'len'.",
   ]);
+});
+
+test("a rule's request-line variables write the line as read, after a rewrite and without logging", async () => {
+  const heads: string[] = [];
+  // The first answer takes 60 ms: the next request's %Tt must not carry them.
+  const srv = await headServer((head, s) => {
+    heads.push(head);
+    const answer = () => s.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    if (heads.length === 1) setTimeout(answer, 60);
+    else answer();
+  });
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-path /new
+  http-request set-header X-HU "%HU|%r|%HM"
+  http-response set-header X-Tt "%Tt %tsc"
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    const c = new Client(p.port);
+    for (const path of ["/orig", "/again"]) {
+      c.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      const r = await c.response();
+      // As haproxy 2.6.12: the line the client sent; a later request's times are its own.
+      assert.match(r.head, /\r\nX-Tt: 0 ----$/);
+    }
+    c.close();
+    assert.match(heads[0]!, /^GET \/new HTTP\/1\.1\r\n[^]*\r\nX-HU: \/orig\|GET \/orig HTTP\/1\.1\|GET\r\n/);
+    assert.match(heads[1]!, /\r\nX-HU: \/again\|GET \/again HTTP\/1\.1\|GET\r\n/);
+  } finally {
+    await p.stop();
+    await srv.close();
+  }
 });

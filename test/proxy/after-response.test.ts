@@ -112,6 +112,7 @@ frontend f
   http-response set-status 200 if { var(txn.p) -m str /nobody }
   http-response set-status 304 if { var(txn.p) -m str /chunk }
   http-response set-status 404 reason Gone if { var(txn.p) -m str /r }
+  http-response set-header X-St %ST if { var(txn.p) -m str /r }
   http-response set-status 599 if { var(txn.p) -m str /599 }
   http-after-response set-status 204 if { status 403 }
   default_backend b
@@ -137,7 +138,8 @@ backend b
       await ask("/chunk"),
       `HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n${next}`,
     );
-    assert.equal(await ask("/r"), `HTTP/1.1 404 Gone\r\nContent-Length: 5\r\n\r\nhello${next}`);
+    // A later rule sees the status set.
+    assert.equal(await ask("/r"), `HTTP/1.1 404 Gone\r\nContent-Length: 5\r\nX-St: 404\r\n\r\nhello${next}`);
     assert.equal(await ask("/599"), `HTTP/1.1 599 Server Error\r\nContent-Length: 5\r\n\r\nhello${next}`);
     const denied = await ask("/deny");
     assert.match(
