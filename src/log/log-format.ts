@@ -62,14 +62,18 @@ const num = (value: Value): Variable => ({ value, quotable: false, http: false }
 const httpText = (value: Value): Variable => ({ value, quotable: true, http: true });
 const httpNum = (value: Value): Variable => ({ value, quotable: false, http: true });
 
-/** The request line's parts; a request that could not be read gives `<BADREQ>` for each. */
+/**
+ * The request line's parts; a request that could not be read gives `<BADREQ>` for each. A line cut
+ * short (a target past the 1023 characters kept) has no version: haproxy calls it HTTP/0.9.
+ */
 function requestPart(rec: LogRecord, part: "method" | "uri" | "path" | "query" | "version"): string {
   const line = rec.requestLine;
   if (line === "" || line === "<BADREQ>") return "<BADREQ>";
   const sp1 = line.indexOf(" ");
-  const sp2 = line.lastIndexOf(" ");
+  let sp2 = line.indexOf(" ", sp1 + 1);
   if (part === "method") return line.slice(0, sp1);
-  if (part === "version") return line.slice(sp2 + 1);
+  if (part === "version") return sp2 < 0 ? "HTTP/0.9" : line.slice(sp2 + 1);
+  if (sp2 < 0) sp2 = line.length;
   const uri = line.slice(sp1 + 1, sp2);
   const q = uri.indexOf("?");
   if (part === "uri") return uri;

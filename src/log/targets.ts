@@ -49,7 +49,9 @@ export class FdSender implements Sender {
     writersOf(stream).add(this);
   }
 
-  send(line: string, max: number): void {
+  send(line: string, len: number): void {
+    // haproxy's `len` counts the newline on a stream (a datagram has it beyond).
+    const max = len - 1;
     // Worst case 3 bytes per UTF-16 unit; only measure when the rough bound does not fit.
     let need = Math.min(line.length * 3, max) + 1;
     if (this.len + need > this.buf.length) {

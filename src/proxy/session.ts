@@ -2552,8 +2552,14 @@ function firstBytes(chunk: Buffer, n: number): Buffer {
   return n === chunk.length ? chunk : chunk.subarray(0, n);
 }
 
-/** The request line as the log writes it. */
-const requestLineOf = (req: HttpHead): string => `${req.method} ${req.uri} ${receivedVersion(req)}`;
+/**
+ * The request line as the log keeps it: haproxy copies its first 1023 characters
+ * (tune.http.logurilen), so a long target loses its end and the version.
+ */
+const requestLineOf = (req: HttpHead): string => {
+  const line = `${req.method} ${req.uri} ${receivedVersion(req)}`;
+  return line.length > 1023 ? line.slice(0, 1023) : line;
+};
 
 /** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */
 function receivedVersion(req: HttpHead): string {

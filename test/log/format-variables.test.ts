@@ -256,3 +256,33 @@ backend b
     await srv.close();
   }
 });
+
+test("a request line past 1023 characters is kept cut, as haproxy keeps it: %HU, %r and %HV from what is left", async () => {
+  const heads: string[] = [];
+  const srv = await headServer((head, s) => {
+    heads.push(head);
+    s.end("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  });
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-header X-HU %HU
+  http-request set-header X-R %r
+  http-request set-header X-HV %HV
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    const path = "/" + "a".repeat(3000) + "?q=1";
+    await exchange(p.port, `GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+    const value = (name: string) => new RegExp(`\\r\\n${name}: ([^\\r]*)\\r\\n`).exec(heads[0]!)![1]!;
+    // haproxy 2.6.12 sent 1019 characters of target, the 1023-character line, and HTTP/0.9.
+    assert.equal(value("X-HU"), path.slice(0, 1019));
+    assert.equal(value("X-R"), `GET ${path}`.slice(0, 1023));
+    assert.equal(value("X-HV"), "HTTP/0.9");
+  } finally {
+    await p.stop();
+    await srv.close();
+  }
+});

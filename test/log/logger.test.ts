@@ -305,6 +305,19 @@ for (const to of ["pipe", "file"] as const)
     );
   });
 
+test("a stdout target's len counts the newline, as haproxy 2.6.12 writes a line to a stream", async () => {
+  const script = `
+    import { Logger } from ${JSON.stringify(indexUrl)};
+    const t = { kind: "stdout", len: 80, format: "raw", facility: "local0", level: 7, minLevel: 0, where: { file: "x", line: 1 } };
+    const logger = new Logger({ bufsize: 16384, maxhdr: 101, logs: [t], logTag: "haproxy", daemon: true }, { pid: 1 });
+    logger.event(undefined, 6, "x".repeat(200));
+    await logger.close();
+  `;
+  const { out, code, err } = await child(script);
+  assert.equal(code, 0, err);
+  assert.equal(out, "x".repeat(79) + "\n");
+});
+
 test("a stdout pipe that does not drain: lines dropped and counted, the event loop keeps running", async () => {
   const script = `
     import { Logger, newLogRecord } from ${JSON.stringify(indexUrl)};
