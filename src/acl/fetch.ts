@@ -14,6 +14,8 @@ import { parseVarName, type VarRef } from "./vars.js";
 import { readArgs, type Arg } from "./args.js";
 import { CONVERTERS, castFor, type Converter } from "./converters.js";
 import { stickFetches } from "./stick-fetch.js";
+import { noteRead } from "../log/reads.js";
+import { requestLinePart } from "../log/request-line.js";
 
 export type MatchName =
   | "found"
@@ -187,6 +189,32 @@ const toIp = (smp: Sample): boolean => {
   }
   return false;
 };
+
+/** A part of the request line the log keeps; none when it is not kept (a request not read). */
+function keptLine(part: "method" | "uri"): Maker {
+  return (args, iterate) => {
+    noteRead("r");
+    return strFetch((ctx) => {
+      const line = ctx.logRecord?.().requestLine;
+      return line === undefined || line === "" || line === "<BADREQ>"
+        ? undefined
+        : requestLinePart(line, part);
+    })(args, iterate);
+  };
+}
+
+/** A capture slot's value; none for a slot that captured nothing or does not exist. */
+function capturedSlot(side: "req" | "res"): Maker {
+  return (args, iterate) => {
+    noteRead(side === "req" ? "hr" : "hs");
+    const slot = Number(args[0]);
+    return strFetch((ctx) => {
+      const rec = ctx.logRecord?.();
+      const caps = side === "req" ? rec?.capturedRequest : rec?.capturedResponse;
+      return caps?.[slot] || undefined;
+    })(args, iterate);
+  };
+}
 
 function strFetch(f: (ctx: SampleContext) => string | undefined): Maker {
   return () =>
@@ -507,6 +535,16 @@ def(["nbsrv"], {
 });
 def(["srv_name"], { use: "be", out: T.Str, acl: false, make: strFetch((ctx) => ctx.srvName) });
 def(["unique-id"], { out: T.Str, acl: false, make: strFetch((ctx) => ctx.uniqueId?.()) });
+// What the log keeps of the request (its line, its captures): there on the response's side too.
+for (const part of ["method", "uri"] as const)
+  def([`capture.req.${part}`], { out: T.Str, acl: false, make: keptLine(part) });
+def(["capture.req.ver"], {
+  out: T.Str,
+  acl: false,
+  make: strFetch((ctx) => (ctx.req.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0")),
+});
+for (const side of ["req", "res"] as const)
+  def([`capture.${side}.hdr`], { args: ["int"], min: 1, out: T.Str, acl: false, make: capturedSlot(side) });
 def(["always_true"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });
 def(["always_false"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(false) });
 // Constants. str's ACLs match as strings, int's as integers.

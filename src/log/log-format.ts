@@ -32,6 +32,8 @@ import { sampleExpression, unavailable } from "../acl/sample-expression.js";
 import { Sample } from "../acl/sample.js";
 import type { SampleContext } from "../acl/context.js";
 import { parseIpv4, parseIpv6 } from "../acl/ip.js";
+import { noteRead } from "./reads.js";
+import { requestLinePart } from "./request-line.js";
 
 /** What a line needs besides the record. */
 export interface LineEnv {
@@ -62,23 +64,10 @@ const num = (value: Value): Variable => ({ value, quotable: false, http: false }
 const httpText = (value: Value): Variable => ({ value, quotable: true, http: true });
 const httpNum = (value: Value): Variable => ({ value, quotable: false, http: true });
 
-/**
- * The request line's parts; a request that could not be read gives `<BADREQ>` for each. A line cut
- * short (a target past the 1023 characters kept) has no version: haproxy calls it HTTP/0.9.
- */
+/** The request line's parts; a request that could not be read gives `<BADREQ>` for each. */
 function requestPart(rec: LogRecord, part: "method" | "uri" | "path" | "query" | "version"): string {
   const line = rec.requestLine;
-  if (line === "" || line === "<BADREQ>") return "<BADREQ>";
-  const sp1 = line.indexOf(" ");
-  let sp2 = line.indexOf(" ", sp1 + 1);
-  if (part === "method") return line.slice(0, sp1);
-  if (part === "version") return sp2 < 0 ? "HTTP/0.9" : line.slice(sp2 + 1);
-  if (sp2 < 0) sp2 = line.length;
-  const uri = line.slice(sp1 + 1, sp2);
-  const q = uri.indexOf("?");
-  if (part === "uri") return uri;
-  if (part === "path") return q < 0 ? uri : uri.slice(0, q);
-  return q < 0 ? "" : uri.slice(q);
+  return line === "" || line === "<BADREQ>" ? "<BADREQ>" : requestLinePart(line, part);
 }
 
 /**
@@ -264,25 +253,6 @@ interface Written {
 /** A run of spaces in a log line or unique id. */
 const SEPARATOR = 0;
 
-/** The variables of the formats compiled while formatsRead collects them. */
-let reading: Set<string> | undefined;
-
-/**
- * Runs `compile` and returns the names of the variables the formats it compiled use: the data path
- * reads what only some variables need (%bi) only for a configuration that has them.
- */
-export function formatsRead(compile: () => void): ReadonlySet<string> {
-  const before = reading;
-  const variables = new Set<string>();
-  reading = variables;
-  try {
-    compile();
-    return variables;
-  } finally {
-    reading = before;
-  }
-}
-
 /**
  * Compiles a format. When it cannot, haproxy's reason, and whether anything came before the error
  * (haproxy's half-built format then still counts as one).
@@ -374,7 +344,7 @@ function compileParts(fmt: string, o: LineOptions): Part[] | { error: string; pa
       );
     }
     if (v.http && !o.http) return fail(`format variable '${name}' is reserved for HTTP mode`);
-    reading?.add(name);
+    noteRead(name);
     parts.push({ write: written(name, v, flags, o), optional: v.optional === true });
   }
   if (literal !== "") parts.push(literal);

@@ -24,7 +24,7 @@ import { Listener, type SockAddr } from "../util/tcp-socket.js";
 import { HealthChecks } from "../check/index.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
-import { formatsRead } from "../log/log-format.js";
+import { readsDuring } from "../log/reads.js";
 import type { VarMap } from "../acl/vars.js";
 
 export interface Counters {
@@ -47,6 +47,8 @@ type Shortage = "file descriptors" | "memory";
 
 /** The log-format variables that write the request line or a part of it. */
 const REQUEST_LINE_VARIABLES = ["r", "HM", "HU", "HP", "HPO", "HQ", "HV"];
+/** Those that write the captures. */
+const CAPTURE_VARIABLES = ["hr", "hs", "hrl", "hsl"];
 
 /** haproxy derives the default global maxconn from the file descriptor limit: two per connection. */
 function defaultMaxconn(): number {
@@ -75,6 +77,8 @@ export class Runtime {
   readsSource = false;
   /** A format writes the request line or its parts (%r, %HU...): kept as read even without logging. */
   readsRequestLine = false;
+  /** A format or fetch reads the captures (%hr, capture.req.hdr): made even without logging. */
+  readsCaptures = false;
   readonly frontends: RtFrontend[] = [];
   readonly counters: Counters = {
     badRequests: 0,
@@ -128,9 +132,10 @@ export class Runtime {
       for (const s of px.servers) list.push(await resolve(s.host, s.where));
       addresses.set(px, list);
     }
-    const variables = formatsRead(() => rt.compile(addresses));
-    rt.readsSource = variables.has("bi") || variables.has("bp");
-    rt.readsRequestLine = REQUEST_LINE_VARIABLES.some((v) => variables.has(v));
+    const reads = readsDuring(() => rt.compile(addresses));
+    rt.readsSource = reads.has("bi") || reads.has("bp");
+    rt.readsRequestLine = REQUEST_LINE_VARIABLES.some((v) => reads.has(v));
+    rt.readsCaptures = CAPTURE_VARIABLES.some((v) => reads.has(v));
     return rt;
   }
 

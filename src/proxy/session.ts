@@ -40,6 +40,7 @@ import type { Inspection } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import type { LineEnv } from "../log/log-format.js";
+import { KEPT_LINE } from "../log/request-line.js";
 import { forwardedFor, originalTo } from "./forwardfor.js";
 import { pathStart } from "../acl/uri.js";
 import { proxyHeaderFor } from "./proxy-protocol.js";
@@ -611,7 +612,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.stk?.countRequest(now);
     // Kept as read for the log, and for rules' formats that write it after a rewrite (%HU...).
     if (this.logging || this.rt.readsRequestLine) rec.requestLine = requestLineOf(req);
-    if (this.logging) this.captureRequest();
+    if (this.logging || this.rt.readsCaptures) this.captureRequest();
     if (px.monitorUri !== undefined && this.forMonitor(px.monitorUri)) return this.monitor();
     if (px.httpBufferRequest && this.waitForBody()) return;
     this.frontendRules();
@@ -2464,7 +2465,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private captureResponse(res: HttpHead): void {
     const caps = this.fe.px.captureResponseHeaders;
-    if (caps.length === 0 || !this.logging) return;
+    if (caps.length === 0 || !(this.logging || this.rt.readsCaptures)) return;
     this.rec.capturedResponse = caps.map((c) => capture(res, c.name, c.len));
   }
 }
@@ -2552,13 +2553,10 @@ function firstBytes(chunk: Buffer, n: number): Buffer {
   return n === chunk.length ? chunk : chunk.subarray(0, n);
 }
 
-/**
- * The request line as the log keeps it: haproxy copies its first 1023 characters
- * (tune.http.logurilen), so a long target loses its end and the version.
- */
+/** The request line as the log keeps it: a long target loses its end and the version. */
 const requestLineOf = (req: HttpHead): string => {
   const line = `${req.method} ${req.uri} ${receivedVersion(req)}`;
-  return line.length > 1023 ? line.slice(0, 1023) : line;
+  return line.length > KEPT_LINE ? line.slice(0, KEPT_LINE) : line;
 };
 
 /** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */

@@ -286,3 +286,54 @@ backend b
     await srv.close();
   }
 });
+
+test("capture.req.method, .uri, .ver, capture.req.hdr and capture.res.hdr: what the log keeps, on the response's side too", async () => {
+  const rx = await syslogReceiver();
+  const srv = await headServer((head, s) => {
+    const body = head.startsWith("HEAD") ? "" : "x".repeat(86);
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${head.startsWith("HEAD") ? 46 : 86}\r\n\r\n${body}`);
+  });
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  log global
+  capture request header Host len 20
+  capture response header Content-Length len 5
+  http-request set-path /new
+  log-format "%[capture.req.method] %[capture.req.uri] %[capture.req.ver] %[capture.req.hdr(0)] %[capture.res.hdr(0)] %[capture.req.hdr(5)]"
+  http-response set-header X-Uri "%[capture.req.uri]|%[capture.req.method]|%[capture.req.hdr(0)]|%[capture.res.hdr(0)]"
+  default_backend b
+frontend g
+  bind 127.0.0.1:1
+  http-request set-path /new
+  http-response set-header X-Uri "%[capture.req.uri]|%[capture.req.method]|%[capture.req.ver]"
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    const [f, g] = p.ports;
+    const uri = async (port: number, req: string) =>
+      /\r\nX-Uri: ([^\r]*)\r\n/.exec(await exchange(port, req))?.[1];
+    // As haproxy 2.6.12 answered and logged the same requests: the target as sent, before set-path.
+    assert.equal(
+      await uri(f!, "GET /orig?x=1 HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n"),
+      "/orig?x=1|GET|h:1|86",
+    );
+    assert.equal(await uri(f!, "HEAD /h HTTP/1.0\r\n\r\n"), "/h|HEAD||46");
+    assert.equal(await rx.take(/^GET/), "GET /orig?x=1 HTTP/1.1 h:1 86 -");
+    assert.equal(await rx.take(/^HEAD/), "HEAD /h HTTP/1.0 - 46 -");
+    // A frontend that logs nothing keeps the line too, for the fetch.
+    assert.equal(
+      await uri(g!, "GET /orig?x=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"),
+      "/orig?x=1|GET|HTTP/1.1",
+    );
+  } finally {
+    await p.stop();
+    await srv.close();
+    await rx.close();
+  }
+});
