@@ -248,6 +248,8 @@ interface Written {
   write: LogLine;
   /** Nothing written, no separator due after it (captures the proxy does not make). */
   optional: boolean;
+  /** A variable, which reads the log record (a sample reads only the stream it points at). */
+  variable: boolean;
 }
 
 /** A run of spaces in a log line or unique id. */
@@ -324,7 +326,7 @@ function compileParts(fmt: string, o: LineOptions): Part[] | { error: string; pa
     if (fmt[j] === "[") {
       const smp = sampleVariable(fmt.slice(j + 1), o, flags);
       if (typeof smp === "string") return fail(smp);
-      parts.push({ write: smp.write, optional: false });
+      parts.push({ write: smp.write, optional: false, variable: false });
       i = j + 1 + smp.close;
       continue;
     }
@@ -345,7 +347,7 @@ function compileParts(fmt: string, o: LineOptions): Part[] | { error: string; pa
     }
     if (v.http && !o.http) return fail(`format variable '${name}' is reserved for HTTP mode`);
     noteRead(name);
-    parts.push({ write: written(name, v, flags, o), optional: v.optional === true });
+    parts.push({ write: written(name, v, flags, o), optional: v.optional === true, variable: true });
   }
   if (literal !== "") parts.push(literal);
   return parts;
@@ -474,6 +476,9 @@ export type LogFormat = string | ((ctx: SampleContext) => string);
 /** What %pid and %H say where the stream does not say it. */
 const PROCESS: LineEnv = { pid: process.pid, hostname: hostname() };
 
+/** The record a format of samples only is written with: they read the stream it points at, nothing else. */
+const STREAM_ONLY = newLogRecord();
+
 /**
  * Compiles a rule's argument on the request's side or the response's, or with `name`, a name or a
  * variable made per request; `fail` gets haproxy's reason for refusing it.
@@ -488,6 +493,15 @@ export function compileLogFormat(
   if (!Array.isArray(parts)) return fail(parts.error);
   if (parts.every((p) => typeof p === "string")) return parts.join("");
   const line = lineOf(parts);
+  // Samples alone need no log record brought up to date: most rules' formats (`%[src]`).
+  if (!parts.some((p) => typeof p === "object" && p.variable))
+    return (ctx) => {
+      const before = STREAM_ONLY.ctx;
+      STREAM_ONLY.ctx = ctx;
+      const out = line(STREAM_ONLY, PROCESS);
+      STREAM_ONLY.ctx = before;
+      return out;
+    };
   return (ctx) => line(ctx.logRecord?.() ?? { ...newLogRecord(), ctx }, ctx.lineEnv ?? PROCESS);
 }
 
