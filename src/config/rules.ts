@@ -630,6 +630,7 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
   if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "response", r);
   if (kw !== undefined && isStickKeyword(kw))
     return stickAction(kw, args, `http-response ${kw}`, "response", r);
+  if (isResponseEdit(kw)) return responseEdit(kw, args, `http-response ${kw}`, r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-response allow", args[0]!) : { kind: "allow" };
@@ -637,14 +638,6 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
       const reply = ruleReply(args, true, 502, r, "http-response deny");
       return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
-    case "set-header":
-    case "add-header":
-    case "del-header":
-    case "replace-header":
-    case "replace-value":
-    case "set-status":
-    case "capture":
-      return responseEdit(kw, args, `http-response ${kw}`, r);
     default:
       return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
   }
@@ -700,15 +693,21 @@ function captureAction(
 }
 
 /** The actions http-response and http-after-response share: the head's edits and the captures. */
+const RESPONSE_EDITS = [
+  "set-header",
+  "add-header",
+  "del-header",
+  "replace-header",
+  "replace-value",
+  "set-status",
+  "capture",
+] as const;
+type ResponseEdit = (typeof RESPONSE_EDITS)[number];
+const isResponseEdit = (kw: string | undefined): kw is ResponseEdit =>
+  (RESPONSE_EDITS as readonly (string | undefined)[]).includes(kw);
+
 function responseEdit(
-  kw:
-    | "set-header"
-    | "add-header"
-    | "del-header"
-    | "replace-header"
-    | "replace-value"
-    | "set-status"
-    | "capture",
+  kw: ResponseEdit,
   args: string[],
   rule: string,
   r: RuleReporter,
@@ -740,17 +739,10 @@ export function parseHttpAfterResponseAction(words: string[], r: RuleReporter): 
   const [kw, ...args] = words;
   const rule = `http-after-response ${kw ?? ""}`;
   if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "response", r, "http-after-response");
+  if (isResponseEdit(kw)) return responseEdit(kw, args, rule, r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected(rule, args[0]!) : { kind: "allow" };
-    case "set-header":
-    case "add-header":
-    case "del-header":
-    case "replace-header":
-    case "replace-value":
-    case "set-status":
-    case "capture":
-      return responseEdit(kw, args, rule, r);
     case "ot-group":
     case "strict-mode":
       return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var)`;

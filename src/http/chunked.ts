@@ -230,7 +230,6 @@ export class ChunkedScanner {
     return p - off;
   }
 
-  /** The size line is complete: next comes the chunk's data, or the trailers after the last chunk. */
   /** One byte of a Content-Length trailer's value: digits, blanks, and commas between equal numbers. */
   private clByte(c: number): boolean {
     if (c >= 48 && c <= 57) {
@@ -261,6 +260,7 @@ export class ChunkedScanner {
     return n === this.clFirst;
   }
 
+  /** The size line is complete: next comes the chunk's data, or the trailers after the last chunk. */
   private sizeDone(): St {
     this.lineLen = 0;
     if (this.size === 0) return St.TrailerStart;

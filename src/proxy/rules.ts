@@ -24,7 +24,7 @@ import { headerIndex, headerValue } from "../http/parse.js";
 import { HeadEdits } from "../http/serialize.js";
 import type { StickTable } from "../stick/table.js";
 import { findTable } from "../stick/scope.js";
-import { stickRule } from "../stick/track.js";
+import { stickExpression, stickRule } from "../stick/track.js";
 
 export type Cond = (ctx: SampleContext) => boolean;
 
@@ -83,15 +83,11 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
     const ref = isVarAction(a) ? (parseVarName(a.name) as VarRef) : undefined;
     const expr =
-      a.kind === "set-var"
+      a.kind === "set-var" || a.kind === "capture"
         ? a.expr
-        : a.kind === "track-sc"
-          ? a.key
-          : a.kind === "sc-set-gpt0" && typeof a.set === "string"
-            ? a.set
-            : a.kind === "capture"
-              ? a.expr
-              : undefined;
+        : a.kind === "track-sc" || a.kind === "sc-inc-gpc" || a.kind === "sc-set-gpt0"
+          ? stickExpression(a)
+          : undefined;
     const fetch =
       expr === undefined
         ? undefined

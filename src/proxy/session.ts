@@ -1722,6 +1722,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * the last step before it leaves. Each ruleset's `allow` ends that ruleset only.
    */
   private afterResponseVerdict(): Verdict {
+    if (!this.hasAfterRules()) return CONTINUE;
     const beRules = this.be && this.be.px !== this.fe.px ? this.be.afterRules : NO_RULES;
     const v = evalResponseRules(beRules, this, edits);
     return v.kind === "continue" ? evalResponseRules(this.fe.afterRules, this, edits) : v;
@@ -1787,15 +1788,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.captureResponse(res);
     const v = this.responseVerdict();
     if (v.kind !== "continue") return this.responseDenied(v);
+    this.serverCookies(this.res!);
+    const after = this.afterResponseVerdict();
+    if (after.kind !== "continue") return this.responseDenied(after);
+    // A rule's set-status is the status told (and logged, as reparse noted); the server's body goes
+    // by its own.
     res = this.res!;
-    this.serverCookies(res);
-    if (this.hasAfterRules()) {
-      const after = this.afterResponseVerdict();
-      if (after.kind !== "continue") return this.responseDenied(after);
-      res = this.res!;
-    }
-    // A rule's set-status: the log says the new status; the server's body goes by its own.
-    rec.status = res.status;
     edits.startLine ??= normalizedStartLine(res);
     const kind = responseBodyKind(res, this.req.method, parsed.status);
     // An upgrade the server refused: the connection stays HTTP.
@@ -2176,11 +2174,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const v = this.responseVerdict();
     if (v.kind !== "continue") return this.responseDenied(v);
     this.serverCookies(this.res!);
-    if (this.hasAfterRules()) {
-      const after = this.afterResponseVerdict();
-      if (after.kind !== "continue") return this.responseDenied(after);
-    }
-    rec.status = this.res!.status;
+    const after = this.afterResponseVerdict();
+    if (after.kind !== "continue") return this.responseDenied(after);
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
     const bytes = interimHead(this.res!, head.status === 101);
     this.client.write(bytes);

@@ -11,7 +11,7 @@ import { conditionFetches, placeBits, type Place } from "../acl/place.js";
 import { fetchUse, parseFetch, type FetchImpl } from "../acl/fetch.js";
 import type { StickTable } from "../stick/table.js";
 import { findTable } from "../stick/scope.js";
-import { stickRule, type StkCtrs, type TrackLevel } from "../stick/track.js";
+import { stickExpression, stickRule, type StkCtrs, type TrackLevel } from "../stick/track.js";
 import type { StickAction } from "../config/model.js";
 import type { SampleContext } from "../acl/context.js";
 import type { HttpHead } from "../http/message.js";
@@ -48,12 +48,7 @@ export function compileTcpRules(rules: TcpRule[], px: Proxy, place: Place): Comp
     // What a connection's or session's rules track lasts the connection; a request's, the request
     // (a backend's content rules run once the frontend counted the request: theirs counts it).
     const level = !content ? "session" : px.kind === "backend" && px.mode === "http" ? "request" : "stream";
-    const expr =
-      a.kind === "track-sc"
-        ? a.key
-        : a.kind === "sc-set-gpt0" && typeof a.set === "string"
-          ? a.set
-          : undefined;
+    const expr = stickExpression(a);
     const fetch = expr === undefined ? undefined : parseFetch(expr, r.where, false).impl;
     // The configuration's reading made sure it exists.
     const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;

@@ -150,6 +150,10 @@ interface KeyFetch {
  */
 export type TrackLevel = "session" | "stream" | "request" | "response";
 
+/** A stick action's sample expression: track-sc's key, sc-set-gpt0's value when not a number. */
+export const stickExpression = (a: StickAction): string | undefined =>
+  a.kind === "track-sc" ? a.key : a.kind === "sc-set-gpt0" && typeof a.set === "string" ? a.set : undefined;
+
 /** A stick table's action of a rule: its expression's fetch, and track-sc's table. */
 export function stickRule(
   ctx: SampleContext,
