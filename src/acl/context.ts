@@ -34,6 +34,8 @@ export interface SampleContext {
   logRecord?(): LogRecord;
   /** What log-format variables say of the process (%pid, %H). */
   readonly lineEnv?: LineEnv;
+  /** The response is compressed with this algorithm (its configuration name). */
+  readonly resCompAlgo?: string;
   /** A capture rule's sample into the frontend's capture slot; absent without a stream. */
   capture?(side: "request" | "response", slot: number, value: string): void;
 }

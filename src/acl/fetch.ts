@@ -422,6 +422,17 @@ def(["status"], {
   make: intFetch((ctx) => (ctx.ended ? undefined : ctx.res?.status)),
 });
 def(["res.ver", "resp_ver"], { use: "res", out: T.Str, make: strFetch((ctx) => ver(ctx.res)) });
+// Decided with the response's head, before its rules run.
+def(["res.comp"], {
+  use: "res",
+  out: T.Bool,
+  make: () =>
+    single((ctx, smp) => {
+      smp.setInt(ctx.resCompAlgo === undefined ? 0 : 1, T.Bool);
+      return true;
+    }),
+});
+def(["res.comp_algo"], { use: "res", out: T.Str, make: strFetch((ctx) => ctx.resCompAlgo) });
 
 withDerived("path", { use: "req", out: T.Str, make: strFetch(pathOf) });
 withDerived("url", { use: "req", out: T.Str, make: strFetch((ctx) => ctx.req.uri) });

@@ -13,6 +13,9 @@ export function newGlobal(): Global {
     logs: [],
     logTag: "sluice",
     daemon: false,
+    compMaxLevel: 1,
+    compRate: 0,
+    compMinIdle: 0,
     where: undefined,
   };
 }

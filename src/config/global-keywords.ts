@@ -2,6 +2,7 @@
 import type { Global, Where } from "./model.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseTime } from "./duration.js";
+import { atol } from "./c-numbers.js";
 
 export interface GlobalContext {
   global: Global;
@@ -24,6 +25,13 @@ const positiveInt =
       return c.alert(`'${c.words[0]}' expects an integer argument >= ${min}.`);
     set(c.global, Number(v));
   };
+
+/** haproxy's check of a keyword that takes one argument: a second one is refused. */
+function oneArgument(c: GlobalContext): boolean {
+  if (c.words.length <= 2) return true;
+  c.alert(`'${c.words[0]}' cannot handle unexpected argument '${c.words[2]}'.`);
+  return false;
+}
 
 /** Keywords that tune haproxy's internals or process model: accepted, with a warning. */
 const NO_EFFECT = [
@@ -85,6 +93,29 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
     if (typeof ms === "object")
       return c.alert(`unexpected character '${ms.bad}' in argument to <hard-stop-after>.\n`);
     c.global.hardStopAfter = ms;
+  },
+  "tune.comp.maxlevel": (c) => {
+    if (!oneArgument(c)) return;
+    const v = c.words[1] === undefined ? 0 : atol(c.words[1]);
+    if (v < 1 || v > 9) return c.alert(`'tune.comp.maxlevel' expects a numeric value between 1 and 9`);
+    c.global.compMaxLevel = v;
+  },
+  maxcomprate: (c) => {
+    if (!oneArgument(c)) return;
+    if (c.words[1] === undefined) return c.alert(`'maxcomprate' expects an integer argument in kb/s.`);
+    c.global.compRate = Math.max(0, atol(c.words[1]) * 1024);
+  },
+  maxcompcpuusage: (c) => {
+    if (!oneArgument(c)) return;
+    const minIdle = c.words[1] === undefined ? -1 : 100 - atol(c.words[1]);
+    if (minIdle < 0 || minIdle > 100)
+      return c.alert(`'maxcompcpuusage' expects an integer argument between 0 and 100.`);
+    c.global.compMinIdle = minIdle;
+  },
+  maxzlibmem: (c) => {
+    if (!oneArgument(c)) return;
+    if (c.words[1] === undefined) return c.alert(`'maxzlibmem' expects an integer argument.`);
+    c.warning(`'maxzlibmem' has no effect in sluice (each piece of a body is compressed alone); ignored.`);
   },
   pidfile: (c) => {
     if (c.words[1] === undefined) return c.alert(`'pidfile' expects a file name as an argument.`);

@@ -1,5 +1,6 @@
 // The typed configuration: what parse.ts produces from haproxy's language and what the runtime reads.
 // Names follow haproxy's keywords so that a reader of its manual finds their way here.
+import type { CompressionSettings } from "../http/compression.js";
 import type { ErrorFile } from "../http/errorfile.js";
 import type { HashFunction } from "../balance/hash.js";
 import type { UriHashing } from "../balance/request-key.js";
@@ -86,6 +87,12 @@ export interface Global {
   memmax?: number;
   /** hard-stop-after: how long a soft stop may wait for sessions before closing them all. */
   hardStopAfter?: number;
+  /** tune.comp.maxlevel: the compression level (1 to 9). */
+  compMaxLevel: number;
+  /** maxcomprate: the compression input rate, in bytes per second, past which no new response is compressed (0: none). */
+  compRate: number;
+  /** 100 - maxcompcpuusage: the idle share under which compression backs off. */
+  compMinIdle: number;
   /** Settings accepted for compatibility that change nothing here, kept for `-c` warnings. */
   where: Where | undefined;
 }
@@ -467,6 +474,8 @@ export interface ProxySettings {
   monitorUri?: string;
   /** http-send-name-header: the header (in lower case) that tells each server its own name. */
   sendNameHeader?: string;
+  /** `compression algo|type|offload` (offload is not inherited from a defaults section). */
+  compression?: CompressionSettings;
 }
 
 export interface Proxy extends ProxySettings {
@@ -498,6 +507,8 @@ export interface Proxy extends ProxySettings {
   inspectDelay?: number;
   /** What its error directives come to: the response for each status that has one of its own. */
   errorFiles: Map<number, ErrorFile>;
+  /** `filter compression` was declared (it changes nothing: Sluice has no other filter). */
+  compressionFilter?: true;
   /** Its `stick-table`, named after it. */
   stickTable?: StickTableSpec & { where: Where };
   /** `stick on|match|store-request|store-response` rules, in order. */

@@ -56,11 +56,9 @@ const LATER_PROXY_KEYWORDS = new Set([
   "error-log-format",
   "stats",
   "tcp-response",
-  "compression",
   "server-template",
   "persist",
   "source",
-  "filter",
   "fullconn",
   "rate-limit",
   "dispatch",
@@ -790,5 +788,8 @@ function tokenizeMessage(e: TokenizeError, line: string): string {
  */
 function cloneSettings(base: ProxySettings): ProxySettings {
   const { errors, ...rest } = base;
-  return { ...structuredClone(rest), errors: [...errors] };
+  const copy: ProxySettings = { ...structuredClone(rest), errors: [...errors] };
+  // haproxy copies a defaults section's algorithms and types, not its offload.
+  if (copy.compression) copy.compression.offload = false;
+  return copy;
 }

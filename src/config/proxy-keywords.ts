@@ -44,6 +44,7 @@ import { compileAcl, PREDEFINED_NAMES } from "../acl/index.js";
 import { fetchReason, parseFetch } from "../acl/fetch.js";
 import { placeBits, placeWarning, type Place } from "../acl/place.js";
 import { atol, strtol0 } from "./c-numbers.js";
+import { COMP_ALGOS } from "../http/compressor.js";
 
 export interface KeywordContext extends Reporter {
   /** The proxy being built, or the defaults section's settings. */
@@ -804,6 +805,46 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         return c.alert(`'capture ${dir} header' : 'len' expects a positive integer.`);
       const list = dir === "request" ? c.px.captureRequestHeaders : c.px.captureResponseHeaders;
       list.push({ name, len: n });
+    },
+  },
+  compression: {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      const [, what, ...args] = c.words;
+      const comp = (c.px.compression ??= { algos: [], types: [], offload: false });
+      if (what === "algo") {
+        // haproxy's message names its place twice here.
+        if (args.length === 0)
+          return c.alert(`parsing [${c.where.file}:${c.where.line}] : 'compression' expects <algorithm>.`);
+        for (const a of args) {
+          const algo = COMP_ALGOS.find((x) => x === a);
+          if (!algo) return c.alert(`'compression' : '${a}' is not a supported algorithm.`);
+          comp.algos.unshift(algo);
+        }
+      } else if (what === "type") {
+        if (args.length === 0) return c.alert(`'compression' expects <type>.`);
+        for (const t of args) comp.types.unshift(t);
+      } else if (what === "offload") {
+        if (!c.proxy) c.warning(`'compression' : 'offload' ignored in 'defaults' section.`);
+        comp.offload = true;
+      } else c.alert(`'compression' expects 'algo', 'type' or 'offload'`);
+    },
+  },
+  filter: {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      const here = `parsing [${c.where.file}:${c.where.line}] : `;
+      if (!c.proxy) return c.alert(`${here}filter is not allowed in a 'default' section.`);
+      const [, name, extra] = c.words;
+      if (name === undefined) return c.alert(`${here}missing argument for 'filter' in ${typeName(c.proxy)}.`);
+      if (name !== "compression")
+        return c.alert(`'filter ${name}' is a haproxy keyword that sluice does not support yet.`);
+      if (extra !== undefined) return c.alert(`'filter compression' : unknown keyword '${extra}'.`);
+      if (c.proxy.compressionFilter)
+        return c.alert(`'filter' : '${c.proxy.name}: Proxy supports only one compression filter\n'`);
+      c.proxy.compressionFilter = true;
     },
   },
   bind: {

@@ -55,6 +55,14 @@ const CONTENT_LENGTH = Buffer.from("content-length", "latin1");
 /** haproxy 2.6's parser refuses a chunk size of 2^52 or more (Sluice's numbers hold 2^53). */
 const MAX_SIZE = 2 ** 52 - 1;
 
+/** `b` with its bare LF line ends made CRLF, as every other line of the framing leaves. */
+function crlfLines(b: Buffer): Buffer {
+  for (let i = 0; i < b.length; i++)
+    if (b[i] === LF && b[i - 1] !== CR)
+      return Buffer.from(b.toString("latin1").replace(/\r?\n/g, "\r\n"), "latin1");
+  return b;
+}
+
 export class ChunkedScanner {
   private st = St.Size;
   private size = 0;
@@ -85,6 +93,16 @@ export class ChunkedScanner {
   private clState = CL_NONE;
   private clFirst = "";
   private clDigits = "";
+  /**
+   * When set, scan() adds here the chunk data it passes, as views on its input, and keeps the
+   * trailer section in `trailers` once done: a compressed body is made of the payload alone.
+   */
+  data: Buffer[] | undefined = undefined;
+  /** With `data`, once done: the trailer fields and the final line end, with CRLF line ends. */
+  trailers: Buffer | undefined = undefined;
+  private trailerPieces: Buffer[] = [];
+  /** Where the trailer section starts in the current scan()'s input, or -1. */
+  private trailerFrom = -1;
 
   /**
    * @param maxLine the longest chunk-size line (size and extensions) and the longest trailer
@@ -107,6 +125,8 @@ export class ChunkedScanner {
     this.clState = CL_NONE;
     this.normalized = undefined;
     this.pieces.length = 0;
+    this.trailers = undefined;
+    this.trailerPieces.length = 0;
   }
 
   /**
@@ -120,9 +140,11 @@ export class ChunkedScanner {
     let p = off;
     let st = this.st;
     this.runStart = off;
+    this.trailerFrom = this.data && st >= St.TrailerStart ? off : -1;
     while (p < end) {
       if (st === St.Data) {
         const n = Math.min(this.left, end - p);
+        if (this.data && n > 0) this.data.push(buf.subarray(p, p + n));
         p += n;
         this.left -= n;
         this.payload += n;
@@ -146,7 +168,7 @@ export class ChunkedScanner {
           } else if (c === CR) st = St.SizeLf;
           else if (c === LF) {
             this.bareLf(buf, p);
-            st = this.sizeDone();
+            st = this.sizeDone(p);
           } else if (c === SEMI || c === SP || c === HTAB) {
             // What follows the size, up to the line end, is dropped.
             this.cut(buf, p, undefined);
@@ -161,14 +183,14 @@ export class ChunkedScanner {
             if (c === CR) st = St.SizeLf;
             else {
               this.bareLf(buf, p);
-              st = this.sizeDone();
+              st = this.sizeDone(p);
             }
           } else if (st === St.SizeBlank && c === SEMI) st = St.Ext;
           else if (st === St.SizeBlank && c !== SP && c !== HTAB) return this.fail(p, off);
           break;
         case St.SizeLf:
           if (c !== LF) return this.fail(p, off);
-          st = this.sizeDone();
+          st = this.sizeDone(p);
           break;
         case St.DataCr:
           if (c === CR) st = St.DataLf;
@@ -226,6 +248,7 @@ export class ChunkedScanner {
     this.st = st;
     // A call that ends inside dropped bytes (blanks, extensions) counts them, sends none.
     if (st === St.SizeBlank || st === St.Ext) this.drop(p);
+    if (this.trailerFrom >= 0) this.trailerPieces.push(buf.subarray(this.trailerFrom, p));
     this.flush(buf, p);
     return p - off;
   }
@@ -260,10 +283,13 @@ export class ChunkedScanner {
     return n === this.clFirst;
   }
 
-  /** The size line is complete: next comes the chunk's data, or the trailers after the last chunk. */
-  private sizeDone(): St {
+  /** The size line ends at p: next comes the chunk's data, or the trailers after the last chunk. */
+  private sizeDone(p: number): St {
     this.lineLen = 0;
-    if (this.size === 0) return St.TrailerStart;
+    if (this.size === 0) {
+      if (this.data) this.trailerFrom = p + 1;
+      return St.TrailerStart;
+    }
     this.left = this.size;
     return St.Data;
   }
@@ -271,6 +297,11 @@ export class ChunkedScanner {
   private finish(buf: Buffer, p: number, off: number): number {
     this.st = St.Done;
     this.done = true;
+    if (this.trailerFrom >= 0) {
+      this.trailerPieces.push(buf.subarray(this.trailerFrom, p));
+      this.trailers = crlfLines(Buffer.concat(this.trailerPieces));
+      this.trailerPieces.length = 0;
+    }
     this.flush(buf, p);
     return p - off;
   }

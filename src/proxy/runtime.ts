@@ -26,6 +26,7 @@ import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
 import { readsDuring } from "../log/reads.js";
 import type { VarMap } from "../acl/vars.js";
+import { CompressionLimits } from "./compression-limits.js";
 
 export interface Counters {
   badRequests: number;
@@ -93,6 +94,8 @@ export class Runtime {
   };
   readonly logger: Logger;
   readonly maxconn: number;
+  /** maxcomprate and maxcompcpuusage, over every compressed response. */
+  readonly compression: CompressionLimits;
   /** Sessions alive (actconn). */
   actconn = 0;
   stopping = false;
@@ -120,6 +123,7 @@ export class Runtime {
     this.global = config.global;
     this.logger = new Logger(config.global);
     this.maxconn = config.global.maxconn ?? defaultMaxconn();
+    this.compression = new CompressionLimits(config.global.compRate, config.global.compMinIdle);
   }
 
   /** Compiles rules and resolves server names; throws ConfigError naming the statement at fault. */

@@ -55,6 +55,8 @@ import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
 import { Fifo } from "../util/fifo.js";
 import { Vars } from "../acl/vars.js";
+import { Compressor, type CompAlgo } from "../http/compressor.js";
+import { chooseAlgo, compressedHead, compressible } from "../http/compression.js";
 import type { ClientSocket } from "./client-socket.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
@@ -141,6 +143,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private resChunks: ChunkedScanner | undefined;
   /** The head as sent to the server, kept for connection retries. */
   private outHead: Buffer | undefined;
+  /** The compression algorithm the request chose, if the response can take it. */
+  private compAlgo: CompAlgo | undefined = undefined;
+  /** The response is compressed as it passes. */
+  private comp: Compressor | undefined = undefined;
+  /** A compressed chunked response: the payload of each piece of its body, gathered by its scanner. */
+  private compPayload: Buffer[] | undefined = undefined;
   private attempts = 0;
   private readonly rec: LogRecord = newLogRecord();
   /** Requests served on this connection; the first one may not reuse another client's server connection. */
@@ -218,6 +226,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   get srvName(): string | undefined {
     return this.srv?.name;
+  }
+
+  get resCompAlgo(): string | undefined {
+    return this.comp?.algo;
   }
 
   uniqueId(): string | undefined {
@@ -876,6 +888,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** X-Forwarded-For, X-Original-To and the Connection header the server should see, per the connection mode. */
   private prepareOutgoingHead(be: RtBackend): void {
     const req = this.req;
+    if (this.fe.px.compression || be.px.compression) this.chooseCompression(be);
     // Made before X-Forwarded-For, as haproxy does, whether or not a header carries it.
     if (this.fe.uniqueId !== undefined) {
       const id = this.uniqueId()!;
@@ -918,6 +931,40 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // serializeHead may return a view on the client's buffer: copy so that retries keep it.
     if (edits.empty) this.outHead = Buffer.from(this.outHead);
     edits.reset();
+  }
+
+  /**
+   * The request's choice of a compression algorithm, among the backend's (or else the frontend's).
+   * With `compression offload`, a request that accepts one of them loses its Accept-Encoding
+   * headers: the server is to send its response uncompressed.
+   */
+  private chooseCompression(be: RtBackend): void {
+    const fc = this.fe.px.compression;
+    const bc = be.px.compression;
+    const algos = bc?.algos.length ? bc.algos : (fc?.algos ?? []);
+    const chosen = chooseAlgo(this.req, algos);
+    if (!chosen) return;
+    this.compAlgo = chosen.algo;
+    if (chosen.accepted && (fc?.offload || bc?.offload))
+      for (
+        let i = headerIndex(this.req, "accept-encoding");
+        i >= 0;
+        i = headerIndex(this.req, "accept-encoding", i + 1)
+      )
+        edits.dropHeader(i);
+  }
+
+  /**
+   * Whether the response's head lets it be compressed (the backend's types, or else the frontend's),
+   * decided before the response's rules, which can read res.comp; a new compression also waits for
+   * the rates and CPU share of maxcomprate and maxcompcpuusage to allow it.
+   */
+  private chooseResponseCompression(res: HttpHead): void {
+    const types = this.be!.px.compression?.types.length
+      ? this.be!.px.compression.types
+      : (this.fe.px.compression?.types ?? []);
+    if (compressible(res, this.req, types) && this.rt.compression.allowNew(Date.now()))
+      this.comp = new Compressor(this.compAlgo!, this.rt.global.compMaxLevel);
   }
 
   /** The stricter of the frontend's and the backend's connection modes, as haproxy combines them. */
@@ -1786,6 +1833,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.stickStore();
     if (res.status === 401 || res.status === 407) this.noteAuthentication(res);
     this.captureResponse(res);
+    if (this.compAlgo !== undefined) this.chooseResponseCompression(res);
     const v = this.responseVerdict();
     if (v.kind !== "continue") return this.responseDenied(v);
     this.serverCookies(this.res!);
@@ -1804,7 +1852,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.resBody = Body.UntilClose;
     } else if (kind === BodyKind.Chunked) {
       this.resBody = Body.Chunked;
-      (this.resChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
+      const sc = (this.resChunks ??= new ChunkedScanner(this.rt.global.bufsize, true));
+      sc.reset();
+      sc.data = this.compPayload = this.comp ? [] : undefined;
       // Chunked framing wins over a Content-Length the server also sent: the client must not see both,
       // and, as haproxy 2.6 does, a server that sends both is not trusted with another request.
       for (
@@ -1820,6 +1870,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.resLeft = res.contentLength;
     } else this.resBody = Body.Done;
     if (res.status === 204) dropFraming(res);
+    if (this.comp) {
+      // A rule's status without a body leaves nothing to compress.
+      if (responseBodyKind(res, this.req.method) === BodyKind.None) this.comp = undefined;
+      else compressedHead(res, edits, this.comp.algo);
+    }
     const lastChunk = res.status !== parsed.status && this.statusSet(res, kind);
     // HTTP/1.0 has no chunked coding: haproxy 2.6 closes after a 1.0 response that says it is chunked
     // (even to a HEAD, which gets no body), so that its end cannot be misread.
@@ -1861,7 +1916,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       rec.bytesOut += res.end - res.start + n;
     } else {
       const head = serializeHead(res, edits);
-      const body = fixed ?? (n > 0 ? rest!.subarray(0, n) : lastChunk ? LAST_CHUNK : undefined);
+      const body = this.comp
+        ? this.compressed(rest, n)
+        : (fixed ?? (n > 0 ? rest!.subarray(0, n) : lastChunk ? LAST_CHUNK : undefined));
       if (!body) ok = c.write(head);
       else if (body.length <= COALESCE_MAX)
         ok = c.write(Buffer.concat([head, body], head.length + body.length));
@@ -1968,13 +2025,36 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private forwardResponseBody(chunk: Buffer): void {
     const n = this.responseBodyBytes(chunk);
     if (n < 0) return;
-    const out = this.resFixed ?? firstBytes(chunk, n);
-    const ok = this.client.write(out);
-    this.rec.bytesOut += out.length;
+    const out = this.comp === undefined ? (this.resFixed ?? firstBytes(chunk, n)) : this.compressed(chunk, n);
+    const ok = out === undefined || this.client.write(out);
+    if (out) this.rec.bytesOut += out.length;
     if (n < chunk.length) this.serverMustClose = true;
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) return this.waitForClient();
     this.touch();
+  }
+
+  /**
+   * The client's bytes for the next piece of a compressed body: the `n` bytes of `chunk` that
+   * belong to it, or the payload its chunks carried; undefined when there is nothing to send yet.
+   * After each piece, the level adapts to the limits, as haproxy's does.
+   */
+  private compressed(chunk: Buffer | undefined, n: number): Buffer | undefined {
+    const comp = this.comp!;
+    const end = this.resBody === Body.Done;
+    const payload = this.compPayload;
+    let piece: Buffer = EMPTY;
+    if (payload) {
+      if (payload.length > 0) piece = payload.length === 1 ? payload[0]! : Buffer.concat(payload);
+      payload.length = 0;
+    } else if (n > 0) piece = chunk!.subarray(0, n);
+    const out = comp.chunk(piece, end, end ? this.resChunks?.trailers : undefined);
+    if (piece.length > 0 || end) {
+      const lim = this.rt.compression;
+      const now = Date.now();
+      comp.adjust(comp.level > 0 ? lim.counted(now, piece.length, out.length) : lim.over(now));
+    }
+    return out.length > 0 ? out : undefined;
   }
 
   /**
@@ -2152,6 +2232,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.reqBody = Body.None;
     this.resBody = Body.None;
     this.outHead = undefined;
+    this.compAlgo = this.comp = this.compPayload = undefined;
   }
 
   // ─── tunnel ──────────────────────────────────────────────────────────────────────────────────
@@ -2498,6 +2579,7 @@ const bodyCheck = new ChunkedScanner();
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** The end of a chunked body: alone, an empty one. */
 const LAST_CHUNK = Buffer.from("0\r\n\r\n", "latin1");
+const EMPTY = Buffer.alloc(0);
 
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];

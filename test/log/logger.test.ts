@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger, newLogRecord, SyslogHeaders, type LogProxy, type LogRecord } from "../../src/log/index.js";
 import type { Global, LogTarget } from "../../src/config/model.js";
-import { newProxySettings } from "../../src/config/defaults.js";
+import { newGlobal, newProxySettings } from "../../src/config/defaults.js";
 
 const at = (iso: string): number => Date.parse(iso + "Z");
 
@@ -32,7 +32,7 @@ function target(over: Partial<LogTarget>): LogTarget {
   };
 }
 function global(logs: LogTarget[] = [], over: Partial<Global> = {}): Global {
-  return { bufsize: 16384, maxhdr: 101, logs, logTag: "haproxy", daemon: false, where: undefined, ...over };
+  return { ...newGlobal(), logs, logTag: "haproxy", ...over };
 }
 function proxy(logs: LogTarget[], over: Partial<LogProxy> = {}): LogProxy {
   return { ...newProxySettings(), name: "fe", mode: "http", logs, logFormat: "httplog", ...over };
