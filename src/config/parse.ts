@@ -56,7 +56,6 @@ const LATER_PROXY_KEYWORDS = new Set([
   "error-log-format",
   "stats",
   "tcp-response",
-  "server-template",
   "persist",
   "source",
   "fullconn",

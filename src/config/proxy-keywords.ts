@@ -43,7 +43,7 @@ import { ConfigError } from "./errors.js";
 import { compileAcl, PREDEFINED_NAMES } from "../acl/index.js";
 import { fetchReason, parseFetch } from "../acl/fetch.js";
 import { placeBits, placeWarning, type Place } from "../acl/place.js";
-import { atol, strtol0 } from "./c-numbers.js";
+import { atoi, atol, strtol0 } from "./c-numbers.js";
 import { COMP_ALGOS } from "../http/compressor.js";
 
 export interface KeywordContext extends Reporter {
@@ -635,6 +635,75 @@ function needProxy(c: KeywordContext): Proxy | undefined {
   return c.proxy;
 }
 
+/** haproxy's `<num | range>` of a server-template: `N` is 1 to N, `L-H` is L to H (L >= 0, H >= L). */
+function templateRange(arg: string): { low: number; high: number } | undefined {
+  const dash = arg.indexOf("-");
+  let low = atoi(arg);
+  let high = dash < 0 ? 0 : atoi(arg.slice(dash + 1));
+  if (dash < 0) {
+    high = low;
+    low = 1;
+  }
+  return low < 0 || high < low ? undefined : { low, high };
+}
+
+/**
+ * `server <name> <addr> [params]`, or `server-template <prefix> <num | range> <addr> [params]`: the
+ * servers <prefix><n>, each with the same address and parameters (a custom `id` goes to the first
+ * one only, as in haproxy, whose other servers get the next free ids).
+ */
+function servers(c: KeywordContext, template: boolean): void {
+  const p = needProxy(c);
+  if (!p) return;
+  const kw = c.words[0]!;
+  const at = `[${c.where.file}:${c.where.line}]`;
+  // haproxy refuses a server outside a backend, in words that name the place twice.
+  if (!hasBackend(p))
+    return c.alertUnplaced(
+      `${at} : parsing ${at} : '${kw}' not allowed because frontend '${p.name}' has no backend capability.`,
+    );
+  const [, name, ...rest] = c.words;
+  const range = template ? rest.shift() : undefined;
+  const addr = rest.shift();
+  if (name === undefined || addr === undefined)
+    return template
+      ? c.alertUnplaced(
+          `${at} : 'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.`,
+        )
+      : c.alert(`'server' expects <name> and <addr>[:<port>] as arguments.`);
+  const numbers = range === undefined ? undefined : templateRange(range);
+  if (template && !numbers)
+    return c.alertUnplaced(`${at} : Wrong server-template number or range arg '${range}'.`);
+  const hp = parseHostPort(addr, { range: false });
+  // haproxy names a template's server before it has one.
+  const label = `'server ${p.name}/${template ? "(null)" : name}'`;
+  if (typeof hp === "string") return c.alert(`${label} : ${hp}`);
+  if (hp.fd !== undefined) return c.alert(`${label} : a file descriptor is not acceptable here in '${addr}'`);
+  if (hp.port === undefined)
+    return c.alert(`${label} : a server without a port is not supported by sluice yet.`);
+  const params = structuredClone(p.defaultServer);
+  parseServerParams(rest, params, {
+    alert: (m) => c.alert(`${label} : ${m}`),
+    warning: (m) => c.warning(`${label} : ${m}`),
+  });
+  const same = params.id === undefined ? undefined : p.servers.find((s) => s.id === params.id);
+  if (same)
+    return c.alert(
+      `${label} : 'id' : custom id ${params.id} already used at ${same.where.file}:${same.where.line} ('server ${same.name}').`,
+    );
+  const host = hp.host === "" ? "0.0.0.0" : hp.host;
+  const { low, high } = numbers ?? { low: 0, high: 0 };
+  for (let n = low; n <= high; n++)
+    p.servers.push({
+      ...structuredClone(params),
+      id: n === low ? params.id : undefined,
+      name: template ? `${name}${n}` : name,
+      host,
+      port: hp.port,
+      where: c.where,
+    });
+}
+
 export const PROXY_KEYWORDS: Record<string, Keyword> = {
   mode: {
     cap: "any",
@@ -1011,48 +1080,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   "http-after-response": { cap: "any", defaults: false, fn: (c) => responseRule(c, "http-after-response") },
-  server: {
-    cap: "any",
-    defaults: false,
-    fn: (c) => {
-      const p = needProxy(c);
-      if (!p) return;
-      // haproxy refuses a server outside a backend, in words that name the place twice.
-      if (!hasBackend(p)) {
-        const at = `[${c.where.file}:${c.where.line}]`;
-        return c.alertUnplaced(
-          `${at} : parsing ${at} : 'server' not allowed because frontend '${p.name}' has no backend capability.`,
-        );
-      }
-      const [, name, addr] = c.words;
-      if (name === undefined || addr === undefined)
-        return c.alert(`'server' expects <name> and <addr>[:<port>] as arguments.`);
-      const hp = parseHostPort(addr, { range: false });
-      const label = `'server ${p.name}/${name}'`;
-      if (typeof hp === "string") return c.alert(`${label} : ${hp}`);
-      if (hp.fd !== undefined)
-        return c.alert(`${label} : a file descriptor is not acceptable here in '${addr}'`);
-      if (hp.port === undefined)
-        return c.alert(`${label} : a server without a port is not supported by sluice yet.`);
-      const params = structuredClone(p.defaultServer);
-      parseServerParams(c.words.slice(3), params, {
-        alert: (m) => c.alert(`${label} : ${m}`),
-        warning: (m) => c.warning(`${label} : ${m}`),
-      });
-      const same = params.id === undefined ? undefined : p.servers.find((s) => s.id === params.id);
-      if (same)
-        return c.alert(
-          `${label} : 'id' : custom id ${params.id} already used at ${same.where.file}:${same.where.line} ('server ${same.name}').`,
-        );
-      p.servers.push({
-        ...params,
-        name,
-        host: hp.host === "" ? "0.0.0.0" : hp.host,
-        port: hp.port,
-        where: c.where,
-      });
-    },
-  },
+  server: { cap: "any", defaults: false, fn: (c) => servers(c, false) },
+  "server-template": { cap: "any", defaults: false, fn: (c) => servers(c, true) },
   redirect: {
     cap: "any",
     defaults: false,

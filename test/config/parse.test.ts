@@ -531,9 +531,9 @@ backend inherits
 
 test("haproxy keywords sluice lacks are named as such, not as unknown", () => {
   oneAlert(
-    `${BASE}backend b\n  server-template web 1-3 127.0.0.1:80\n`,
+    `${BASE}backend b\n  persist rdp-cookie\n`,
     7,
-    /^'server-template' is a haproxy keyword that sluice does not support yet/,
+    /^'persist' is a haproxy keyword that sluice does not support yet/,
   );
   oneAlert(
     `global\n  stats socket /run/x.sock\n`,
