@@ -13,6 +13,7 @@
 // is a Node http server in this process; CPU is the proxy's utime+stime (/proc/PID/stat, all
 // threads) over the measured window, divided by the responses wrk completed in it.
 import { spawn, execFileSync } from "node:child_process";
+import { once } from "node:events";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -32,6 +33,7 @@ const a = parseArgs(process.argv.slice(2), {
   conns: "8",
   level: "1",
   out: "",
+  serve: "",
 });
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
 const ADDR = "127.0.0.10";
@@ -51,15 +53,23 @@ function page(size) {
 
 const PAGE = page(Number(a.size));
 
+/** The backend, in a process of its own (this script with --serve): wrk and curl block this one. */
 async function backend() {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--serve", "--size", a.size], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [line] = await once(child.stdout, "data");
+  return { port: Number(line.toString()), close: () => child.kill("SIGTERM") };
+}
+
+if (a.serve) {
   const server = http.createServer((req, res) => {
     res.setHeader("Content-Type", "text/html; charset=utf-8");
     res.setHeader("Content-Length", PAGE.length);
     res.end(PAGE);
   });
-  server.listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  return server;
+  server.listen(0, "127.0.0.1", () => process.stdout.write(`${server.address().port}\n`));
+  await new Promise(() => undefined);
 }
 
 async function freePort() {
@@ -148,7 +158,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-comp-"));
 const server = await backend();
 const rows = [];
 try {
-  const bport = server.address().port;
+  const bport = server.port;
   // Both proxies must send what the page is.
   for (const t of ["haproxy", "sluice"]) {
     const p = await start(t, bport, dir);
