@@ -16,6 +16,8 @@ export function newGlobal(): Global {
     compMaxLevel: 1,
     compRate: 0,
     compMinIdle: 0,
+    connRate: 0,
+    sessRate: 0,
     where: undefined,
   };
 }
@@ -62,6 +64,7 @@ export function newProxySettings(): ProxySettings {
     balance: "roundrobin",
     persist: false,
     hashType: { method: "map-based", fn: "sdbm", avalanche: false },
+    rateLimitSessions: 0,
     hashBalanceFactor: 0,
     defaultServer: newServerParams(),
     httpCheckExpect: [],

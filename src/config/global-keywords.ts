@@ -12,6 +12,8 @@ export interface GlobalContext {
   where: Where;
   /** `tight`: haproxy writes this message's place without a blank before the colon. */
   alert(message: string, tight?: boolean): void;
+  /** An alert after which the configuration still loads. */
+  alertContinuing(message: string): void;
   warning(message: string, tight?: boolean): void;
 }
 
@@ -31,6 +33,15 @@ function oneArgument(c: GlobalContext): boolean {
   if (c.words.length <= 2) return true;
   c.alert(`'${c.words[0]}' cannot handle unexpected argument '${c.words[2]}'.`);
   return false;
+}
+
+/** maxconnrate and maxsessrate: per second, for the whole process; set once. */
+function connRate(c: GlobalContext, key: "connRate" | "sessRate"): void {
+  if (!oneArgument(c)) return;
+  const kw = c.words[0]!;
+  if (c.global[key] !== 0) return c.alertContinuing(`'${kw}' already specified. Continuing.`);
+  if (c.words[1] === undefined) return c.alert(`'${kw}' expects an integer argument.`);
+  c.global[key] = Math.max(0, atol(c.words[1]));
 }
 
 /** Keywords that tune haproxy's internals or process model: accepted, with a warning. */
@@ -112,6 +123,8 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
       return c.alert(`'maxcompcpuusage' expects an integer argument between 0 and 100.`);
     c.global.compMinIdle = minIdle;
   },
+  maxconnrate: (c) => connRate(c, "connRate"),
+  maxsessrate: (c) => connRate(c, "sessRate"),
   maxzlibmem: (c) => {
     if (!oneArgument(c)) return;
     if (c.words[1] === undefined) return c.alert(`'maxzlibmem' expects an integer argument.`);

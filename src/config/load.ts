@@ -43,4 +43,4 @@ export function formatDiagnostic(d: Diagnostic, pid = process.pid): string {
   return `${tag} (${pid}) : config : ${loc}${d.message}`;
 }
 
-export const hasAlerts = (ds: Diagnostic[]): boolean => ds.some((d) => d.level === "alert");
+export const hasAlerts = (ds: Diagnostic[]): boolean => ds.some((d) => d.level === "alert" && !d.continuing);

@@ -93,6 +93,9 @@ export interface Global {
   compRate: number;
   /** 100 - maxcompcpuusage: the idle share under which compression backs off. */
   compMinIdle: number;
+  /** maxconnrate and maxsessrate: new connections and sessions per second, for the process (0: none). */
+  connRate: number;
+  sessRate: number;
   /** Settings accepted for compatibility that change nothing here, kept for `-c` warnings. */
   where: Where | undefined;
 }
@@ -474,6 +477,8 @@ export interface ProxySettings {
   monitorUri?: string;
   /** http-send-name-header: the header (in lower case) that tells each server its own name. */
   sendNameHeader?: string;
+  /** rate-limit sessions: new sessions per second a frontend takes (0: no limit). */
+  rateLimitSessions: number;
   /** `compression algo|type|offload` (offload is not inherited from a defaults section). */
   compression?: CompressionSettings;
 }
@@ -536,6 +541,8 @@ export interface Diagnostic {
   tight?: boolean;
   /** Found by haproxy's checks past parsing, which print the place as `Parsing [f:l]:`. */
   checked?: boolean;
+  /** An alert that does not stop the configuration from loading (haproxy's "Continuing."). */
+  continuing?: boolean;
 }
 
 export interface Config {

@@ -135,7 +135,7 @@ class ConfigParser {
     for (const f of files) {
       const start = this.diagnostics.length;
       this.parseFile(f);
-      if (this.diagnostics.slice(start).some((d) => d.level === "alert"))
+      if (this.diagnostics.slice(start).some((d) => d.level === "alert" && !d.continuing))
         failedFiles.push({ name: f.name, after: this.diagnostics.length });
     }
     this.crossCheck();
@@ -400,6 +400,7 @@ class ConfigParser {
       words,
       where,
       alert: (m, tight) => this.alert(m, where, tight),
+      alertContinuing: (m) => this.diagnostics.push({ level: "alert", where, message: m, continuing: true }),
       warning: (m, tight) => this.warning(m, where, tight),
     });
   }

@@ -469,6 +469,30 @@ export function capOk(c: KeywordContext, cap: Cap, what: string, timeout = false
   return false;
 }
 
+/** Each section's rate-limit as it came from its defaults, kept when the section first sets its own. */
+const inheritedRateLimit = new WeakMap<ProxySettings, number>();
+
+/** `rate-limit sessions <rate>`: haproxy reads the rate with strtoul (hex and octal too). */
+function rateLimit(c: KeywordContext): void {
+  const [kw, what, v] = c.words;
+  if (what !== "sessions") return c.alert(`'${kw}' only supports 'sessions' (got '${what ?? ""}')`);
+  if (v === undefined || v === "")
+    return c.alert(`'${kw} ${what}' expects expects an integer value (in sessions/second)`);
+  const n = strtol0(v);
+  if (n.end !== v.length)
+    return c.alert(`'${kw} ${what}' : unexpected character '${v[n.end]}' in integer value '${v}'`);
+  const px = c.px;
+  if (c.proxy && !hasFrontend(c.proxy))
+    c.warning(`${kw} ${what} will be ignored because ${typeName(c.proxy)} has no frontend capability`);
+  else {
+    if (!inheritedRateLimit.has(px)) inheritedRateLimit.set(px, px.rateLimitSessions);
+    if (px.rateLimitSessions !== inheritedRateLimit.get(px))
+      c.warning(`overwriting ${kw} ${what} which was already specified`);
+  }
+  // strtoul wraps a negative number round to a huge one: no limit in practice.
+  px.rateLimitSessions = n.value >>> 0;
+}
+
 /** Sections (by their settings object) that gave `option httpchk` / an http-check rule themselves. */
 const httpchkHere = new WeakSet<ProxySettings>();
 const checkRulesHere = new WeakSet<ProxySettings>();
@@ -876,6 +900,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       list.push({ name, len: n });
     },
   },
+  "rate-limit": { cap: "any", defaults: true, fn: rateLimit },
   compression: {
     cap: "any",
     defaults: true,

@@ -10,6 +10,7 @@ import type { Listener } from "../util/tcp-socket.js";
 import { compileLogLine, type LogLine } from "../log/log-format.js";
 import type { LogFormat } from "../log/log-format.js";
 import { backendNameFormat, isBackendFormat } from "../config/rules.js";
+import { FreqCtr } from "../stick/freq-ctr.js";
 
 /** A use_backend rule: its backend, or the format that names one per request. */
 export interface Route {
@@ -40,6 +41,9 @@ export class RtFrontend {
   bytesIn = 0;
   bytesOut = 0;
   readonly maxconn: number;
+  /** rate-limit sessions (0: none), and the sessions of the last second it counts. */
+  readonly sessLimit: number;
+  readonly sessRate = new FreqCtr();
   /** Lines logged so far (%lc). */
   logCount = 0;
   /** Accepted connections waiting, unread, for a slot below maxconn (haproxy leaves them in the backlog). */
@@ -91,6 +95,7 @@ export class RtFrontend {
     this.defaultBackend = px.defaultBackend ? find(px.defaultBackend.name, px.defaultBackend.where) : own;
     // 0: no frontend limit of its own; the global maxconn still applies.
     this.maxconn = px.maxconn ?? 0;
+    this.sessLimit = px.rateLimitSessions;
     const t = px.timeouts;
     this.headTimeout = t.client === undefined ? undefined : (t.httpRequest ?? t.client);
     this.idleTimeout = t.client === undefined ? undefined : (t.httpKeepAlive ?? this.headTimeout);

@@ -27,6 +27,7 @@ import { Logger } from "../log/logger.js";
 import { readsDuring } from "../log/reads.js";
 import type { VarMap } from "../acl/vars.js";
 import { CompressionLimits } from "./compression-limits.js";
+import { FreqCtr } from "../stick/freq-ctr.js";
 
 export interface Counters {
   badRequests: number;
@@ -117,6 +118,12 @@ export class Runtime {
    */
   private readonly short = new Set<Shortage>();
   private fdRelief: NodeJS.Timeout | undefined;
+  /** maxconnrate and maxsessrate: the connections and sessions of the last second, when limited. */
+  private readonly connRate = new FreqCtr();
+  private readonly sessRate = new FreqCtr();
+  /** A rate limit holds new connections back: this lets them in once the rate allows. */
+  private rateTimer: NodeJS.Timeout | undefined;
+  private rateTimerAt = 0;
   private idleWaiters: (() => void)[] = [];
 
   private constructor(readonly config: Config) {
@@ -258,6 +265,8 @@ export class Runtime {
   }
 
   private startSession(fe: RtFrontend, socket: ClientSocket): void {
+    const g = this.global;
+    if (g.connRate > 0) this.connRate.add(Date.now(), 1000, 1);
     if (this.tables.size > 0) socket.stk = new StkCtrs();
     if (fe.tcpConnection.length > 0) {
       const ctx = this.connContext(fe, socket);
@@ -271,6 +280,8 @@ export class Runtime {
     fe.cur++;
     fe.total++;
     this.actconn++;
+    if (g.sessRate > 0) this.sessRate.add(Date.now(), 1000, 1);
+    if (fe.sessLimit > 0) fe.sessRate.add(Date.now(), 1000, 1);
     if (socket.mustGreet) return this.greet(fe, socket);
     this.openSession(fe, socket);
   }
@@ -388,9 +399,39 @@ export class Runtime {
     if (this.sessions.size === 0 && this.greeting.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** New connections of `fe` must wait: maxconn reached, or descriptors or memory short. */
+  /** New connections of `fe` must wait: maxconn or a rate limit reached, or descriptors or memory short. */
   private full(fe: RtFrontend): boolean {
-    return this.short.size > 0 || (fe.maxconn > 0 && fe.cur >= fe.maxconn) || this.actconn >= this.maxconn;
+    return (
+      this.short.size > 0 ||
+      (fe.maxconn > 0 && fe.cur >= fe.maxconn) ||
+      this.actconn >= this.maxconn ||
+      ((fe.sessLimit > 0 || this.global.connRate > 0 || this.global.sessRate > 0) && this.rateLimited(fe))
+    );
+  }
+
+  /**
+   * maxsessrate, maxconnrate or the frontend's rate-limit sessions allow no new connection now: it
+   * waits unread (haproxy leaves it in the backlog) until the rate lets it in.
+   */
+  private rateLimited(fe: RtFrontend): boolean {
+    const g = this.global;
+    const now = Date.now();
+    const wait = Math.max(
+      g.sessRate > 0 ? this.sessRate.nextEventDelay(now, 1000, g.sessRate) : 0,
+      g.connRate > 0 ? this.connRate.nextEventDelay(now, 1000, g.connRate) : 0,
+      fe.sessLimit > 0 ? fe.sessRate.nextEventDelay(now, 1000, fe.sessLimit) : 0,
+    );
+    if (wait === 0) return false;
+    // One timer, for the earliest frontend the rate lets in.
+    if (this.rateTimer === undefined || now + wait < this.rateTimerAt) {
+      clearTimeout(this.rateTimer);
+      this.rateTimerAt = now + wait;
+      this.rateTimer = setTimeout(() => {
+        this.rateTimer = undefined;
+        this.admitWaiting();
+      }, wait).unref();
+    }
+    return true;
   }
 
   /** Descriptors ran out (an accept or a connect failed): hold new connections for a second. */

@@ -23,8 +23,42 @@ export class FreqCtr {
     return inc;
   }
 
+  /**
+   * How long (ms) before one more event keeps the rate within `freq` per period (as haproxy's
+   * accept limits count it): 0 when it may happen now. The weighted count of the window falls as
+   * the previous period slides out of it: this is when it falls under the limit.
+   */
+  nextEventDelay(now: number, period: number, freq: number): number {
+    if (this.total(now, period, false) < freq * period) return 0;
+    let tick = this.tick;
+    let curr = this.curr;
+    let past = this.prev;
+    if (now - tick >= period) {
+      // The current period is over: it became the past one (total() found it under two periods old).
+      past = curr;
+      curr = 0;
+      tick += period;
+    }
+    // Within this period the total is past * (tick + period - t) + curr * period; past the next
+    // one's start, curr * (tick + 2 * period - t).
+    const at =
+      curr < freq && past > 0
+        ? tick + period - ((freq - curr) * period) / past
+        : tick + 2 * period - (freq * period) / curr;
+    return Math.max(1, Math.floor(at - now) + 1);
+  }
+
   /** The rate at `now`: events per period, rounded down. */
   read(now: number, period: number): number {
+    return Math.floor(this.total(now, period, true) / period);
+  }
+
+  /**
+   * haproxy's freq_ctr_total: the events of the period that ends now, in events x ms, the previous
+   * period's counted for the share of it still in the window. `smooth`: very low rates do not flap
+   * between 0 and 1.
+   */
+  private total(now: number, period: number, smooth: boolean): number {
     let curr = this.curr;
     let past = this.prev;
     let remain = this.tick + period - now;
@@ -34,8 +68,7 @@ export class FreqCtr {
       past = remain >= 0 ? curr : 0;
       curr = 0;
     }
-    // Very low rates do not flap between 0 and 1.
-    if (curr === 0 && past <= 1) return past;
-    return Math.floor((past * remain + curr * period) / period);
+    if (smooth && curr === 0 && past <= 1) return past * period;
+    return past * remain + curr * period;
   }
 }
