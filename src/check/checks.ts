@@ -33,6 +33,7 @@ class ServerCheck {
     this.spec = {
       host: cfg.checkAddr ?? server.address,
       port: cfg.checkPort ?? server.port,
+      source: server.source,
       inter: cfg.inter,
       timeoutCheck: px.timeouts.check,
       timeoutConnect: px.timeouts.connect,

@@ -14,6 +14,8 @@ import { LOCAL_V2, proxyHeaderFor } from "../proxy/proxy-protocol.js";
 export interface ProbeSpec {
   host: string;
   port: number;
+  /** `source`: the address (and port, 0 for any) the check leaves from. */
+  source?: { address: string; port: number };
   inter: number;
   timeoutCheck?: number;
   timeoutConnect?: number;
@@ -49,7 +51,13 @@ export function probe(spec: ProbeSpec): Probe {
   let settled = false;
   let connected = false;
   const reader = spec.http ? new HttpCheckReader(spec.http.expect, spec.http.method) : undefined;
-  const socket = net.connect({ host: spec.host, port: spec.port, noDelay: true });
+  const from = spec.source;
+  const socket = net.connect({
+    host: spec.host,
+    port: spec.port,
+    noDelay: true,
+    ...(from && { localAddress: from.address, localPort: from.port }),
+  });
 
   const finish = (o: Outcome | undefined): void => {
     if (settled || !o) return;

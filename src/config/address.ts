@@ -12,8 +12,11 @@ export interface HostPort {
   fd?: number;
 }
 
-/** Parses `host:port`, `[v6]:port`, `*:port`, `:port`, `ipv4@..`, `ipv6@..`, `fd@N`. Returns an error string. */
-export function parseHostPort(text: string, opts: { range: boolean }): HostPort | string {
+/**
+ * Parses `host:port`, `[v6]:port`, `*:port`, `:port`, `ipv4@..`, `ipv6@..`, `fd@N`. Returns an error
+ * string. `anyPort`: port 0 is taken (a source address's: the kernel chooses).
+ */
+export function parseHostPort(text: string, opts: { range: boolean; anyPort?: boolean }): HostPort | string {
   let s = text;
   const at = /^([a-z0-9]+)@/.exec(s);
   if (at) {
@@ -48,7 +51,7 @@ export function parseHostPort(text: string, opts: { range: boolean }): HostPort 
   if (!m) return `invalid port '${portText}'`;
   const port = parseInt(m[1]!, 10);
   const portEnd = m[2] !== undefined ? parseInt(m[2], 10) : port;
-  if (port < 1 || port > 65535) return `invalid port '${m[1]}'`;
+  if (port < (opts.anyPort ? 0 : 1) || port > 65535) return `invalid port '${m[1]}'`;
   if (portEnd < port || portEnd > 65535) return `invalid port range '${portText}'`;
   return { host, port, portEnd };
 }

@@ -283,6 +283,14 @@ export interface ServerParams {
   sendProxyV2?: boolean;
   /** `id` (server lines only): the server's number in its backend; see serverIds for the others. */
   id?: number;
+  /** `source`: the address (and port) its connections and checks leave from; else the backend's. */
+  source?: SourceAddr;
+}
+
+/** `source <addr>[:<port>]`: where connections to servers leave from (port 0: the kernel's choice). */
+export interface SourceAddr {
+  host: string;
+  port: number;
 }
 
 export interface Server extends ServerParams {
@@ -477,6 +485,8 @@ export interface ProxySettings {
   monitorUri?: string;
   /** http-send-name-header: the header (in lower case) that tells each server its own name. */
   sendNameHeader?: string;
+  /** `source`: the address its servers' connections leave from, unless a server has its own. */
+  source?: SourceAddr;
   /** rate-limit sessions: new sessions per second a frontend takes (0: no limit). */
   rateLimitSessions: number;
   /** `compression algo|type|offload` (offload is not inherited from a defaults section). */

@@ -878,6 +878,30 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   "http-check": { cap: "be", defaults: true, fn: httpCheck },
+  source: {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      const [, addr, ...opts] = c.words;
+      if (addr === undefined)
+        return c.alert(
+          `'source' expects <addr>[:<port>], and optionally 'usesrc' <addr>, and 'interface' <name>.`,
+        );
+      const hp = parseHostPort(addr, { range: true, anyPort: true });
+      if (typeof hp === "string") return c.alert(`'source ${addr}' : ${hp}`);
+      if (hp.port !== hp.portEnd)
+        return c.alert(`'source ${addr}' : port range not permitted here in '${addr}'`);
+      if (hp.fd !== undefined) return c.alert(`'source ${addr}' : a file descriptor is not acceptable here`);
+      const opt = opts[0];
+      if (opt === "usesrc")
+        return c.alert(`'source ... usesrc' is not supported by sluice (transparent proxying).`);
+      if (opt === "interface") return c.alert(`'source ... interface' is not supported by sluice.`);
+      if (opt !== undefined)
+        return c.alert(`'source' only supports optional keywords 'interface' and 'usesrc'.`);
+      if (!capOk(c, "be", "source")) return;
+      c.px.source = { host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port ?? 0 };
+    },
+  },
   capture: {
     cap: "fe",
     defaults: false,

@@ -59,6 +59,16 @@ const VALUED: Record<string, ParamFn> = {
     if (typeof hp === "string") return r.alert(hp);
     p.checkAddr = hp.host;
   },
+  source: (p, v, r) => {
+    const hp = parseHostPort(v, { range: true, anyPort: true });
+    if (typeof hp === "string") return r.alert(`'source ${v}' : ${hp}`);
+    if (hp.fd !== undefined) return r.alert(`'source ${v}' : a file descriptor is not acceptable here`);
+    if (hp.port !== hp.portEnd)
+      return r.alert(`'source ${v}' : a port range is not supported by sluice yet.`);
+    p.source = { host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port ?? 0 };
+  },
+  usesrc: (_p, v, r) => r.alert(`'usesrc ${v}' is not supported by sluice (transparent proxying).`),
+  interface: (_p, v, r) => r.alert(`'interface ${v}' is not supported by sluice.`),
   "on-marked-down": (p, v, r) => {
     if (v !== "shutdown-sessions")
       return r.alert(`'on-marked-down' expects 'shutdown-sessions' but got '${v}'.`);

@@ -37,10 +37,24 @@ export interface Waiter extends Cancellable {
  */
 export type Taken = RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer };
 
+/** An address and port, resolved. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/** Where a server is, and where connections to it leave from. */
+export interface ServerAddress {
+  address: string;
+  source: Endpoint | undefined;
+}
+
 export class RtServer {
   readonly name: string;
   /** Resolved address to connect to. */
   address: string;
+  /** Where its connections and checks leave from (`source`), resolved; undefined: the kernel's choice. */
+  readonly source: Endpoint | undefined;
   readonly port: number;
   readonly weight: number;
   readonly maxconn: number;
@@ -77,11 +91,12 @@ export class RtServer {
   constructor(
     readonly backend: RtBackend,
     readonly cfg: Server,
-    address: string,
+    at: ServerAddress,
     readonly id: number,
   ) {
     this.name = cfg.name;
-    this.address = address;
+    this.address = at.address;
+    this.source = at.source;
     this.port = cfg.port;
     this.weight = cfg.weight;
     this.maxconn = cfg.maxconn;
@@ -147,10 +162,10 @@ export class RtBackend {
   /** `force-persist` and `ignore-persist` rules, in order. */
   private readonly persistRules: { kind: "force" | "ignore"; cond: (ctx: SampleContext) => boolean }[];
 
-  /** `addresses`: the resolved address of each server of `px`, in order. */
+  /** `addresses`: the resolved addresses of each server of `px`, in order. */
   constructor(
     readonly px: Proxy,
-    addresses: readonly string[],
+    addresses: readonly ServerAddress[],
   ) {
     this.name = px.name;
     const ids = serverIds(px.servers);

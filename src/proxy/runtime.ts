@@ -6,7 +6,7 @@ import v8 from "node:v8";
 import type { Config, Global, Proxy } from "../config/model.js";
 import { hasBackend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
-import { RtBackend } from "./backend.js";
+import { RtBackend, type ServerAddress } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
 import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
@@ -136,11 +136,17 @@ export class Runtime {
   /** Compiles rules and resolves server names; throws ConfigError naming the statement at fault. */
   static async build(config: Config): Promise<Runtime> {
     const rt = new Runtime(config);
-    const addresses = new Map<Proxy, string[]>();
+    const addresses = new Map<Proxy, ServerAddress[]>();
     for (const px of config.proxies) {
       if (!hasBackend(px)) continue;
-      const list: string[] = [];
-      for (const s of px.servers) list.push(await resolve(s.host, s.where));
+      const list: ServerAddress[] = [];
+      for (const s of px.servers) {
+        const from = s.source ?? px.source;
+        list.push({
+          address: await resolve(s.host, s.where),
+          source: from && { address: await resolve(from.host, s.where), port: from.port },
+        });
+      }
       addresses.set(px, list);
     }
     const reads = readsDuring(() => rt.compile(addresses));
@@ -151,7 +157,7 @@ export class Runtime {
   }
 
   /** Compiles each proxy's rules and formats, with its servers at `addresses`. */
-  private compile(addresses: ReadonlyMap<Proxy, string[]>): void {
+  private compile(addresses: ReadonlyMap<Proxy, ServerAddress[]>): void {
     const tables = this.tables;
     for (const px of this.config.proxies)
       if (px.stickTable) tables.set(px.name, new StickTable(px.stickTable));

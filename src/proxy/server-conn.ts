@@ -31,7 +31,7 @@ export class ServerConn extends TcpSocket {
     super();
     this.owner = owner;
     if (server.backend.px.srvTcpKa) this.setKeepAlive(true);
-    this.connect(server.address, server.port);
+    this.connect(server.address, server.port, server.source);
   }
 
   /** Its own address (asked of the kernel once). */

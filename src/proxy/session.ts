@@ -1571,6 +1571,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (c?.error === "EMFILE" || c?.error === "ENFILE") this.rt.fdShortage();
     srv.connectErrors++;
     const be = this.be!;
+    // haproxy's words for a source address it cannot bind to, and no turn-around delay after it.
+    const unbound = c?.unbound === true;
+    if (unbound) {
+      const message = `Cannot bind to source address before connect() for backend ${be.name}.`;
+      this.rt.logger.event(be.px, 0, message, { message: `${message} Aborting.` });
+    }
     if (this.attempts < be.px.retries) {
       this.attempts++;
       this.rec.retries++;
@@ -1594,7 +1600,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.phase = Phase.Connect;
       this.arm(undefined);
       if (move && others) return this.redispatch();
-      const delay = timedOut ? 0 : Math.min(be.px.timeouts.connect ?? 1000, 1000);
+      const delay = timedOut || unbound ? 0 : Math.min(be.px.timeouts.connect ?? 1000, 1000);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         if (this.phase !== Phase.Connect) return;

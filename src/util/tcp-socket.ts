@@ -87,6 +87,8 @@ export abstract class TcpSocket {
   writableFinished = false;
   /** The socket's error code, if it failed (EMFILE tells the runtime that descriptors ran out). */
   error: string | undefined;
+  /** connect() could not bind to its source address: the failure is ours, not the server's. */
+  unbound = false;
   private readonly handle: TcpHandle;
   private paused: boolean;
   /** Bytes handed to the kernel's queue by writes not complete yet. */
@@ -124,11 +126,22 @@ export abstract class TcpSocket {
     this.paused = accepted !== undefined;
   }
 
-  /** Connects to a resolved address; onConnect, or onClose with `error` set, tells how it went. */
-  protected connect(address: string, port: number): void {
+  /**
+   * Connects to a resolved address, from `source` when given; onConnect, or onClose with `error`
+   * set, tells how it went.
+   */
+  protected connect(address: string, port: number, source?: { address: string; port: number }): void {
     const req = new TCPConnectWrap();
     req.oncomplete = afterConnect;
     const h = this.handle;
+    if (source) {
+      const from = source.address;
+      const err = from.includes(":") ? h.bind6(from, source.port, 0) : h.bind(from, source.port);
+      if (err !== 0) {
+        this.unbound = true;
+        return this.fail(err);
+      }
+    }
     // Only an IPv6 address has a colon (net.isIPv6 runs a long regular expression).
     const err = address.includes(":") ? h.connect6(req, address, port) : h.connect(req, address, port);
     if (err !== 0) return this.fail(err);

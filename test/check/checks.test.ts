@@ -71,7 +71,10 @@ function checked(text: string, name = "bk"): Checked {
   const px = config.backends.get(name)!;
   const be = new RtBackend(
     px,
-    px.servers.map((s) => s.host),
+    px.servers.map((s) => ({
+      address: s.host,
+      source: s.source && { address: s.source.host, port: s.source.port },
+    })),
   );
   const logs: string[] = [];
   const levels: number[] = [];
