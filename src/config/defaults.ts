@@ -10,6 +10,8 @@ export function newGlobal(): Global {
   return {
     bufsize: DEFAULT_BUFSIZE,
     maxhdr: DEFAULT_MAXHDR,
+    cookieLen: 64,
+    uriLen: 1024,
     logs: [],
     logTag: "sluice",
     daemon: false,

@@ -35,6 +35,13 @@ function oneArgument(c: GlobalContext): boolean {
   return false;
 }
 
+/** tune.http.cookielen and tune.http.logurilen: lengths, kept with room for a NUL, as haproxy does. */
+function httpLen(c: GlobalContext, key: "cookieLen" | "uriLen"): void {
+  if (!oneArgument(c)) return;
+  if (c.words[1] === undefined) return c.alert(`'${c.words[0]}' expects an integer argument.`);
+  c.global[key] = atol(c.words[1]) + 1;
+}
+
 /** maxconnrate and maxsessrate: per second, for the whole process; set once. */
 function connRate(c: GlobalContext, key: "connRate" | "sessRate"): void {
   if (!oneArgument(c)) return;
@@ -105,6 +112,8 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
       return c.alert(`unexpected character '${ms.bad}' in argument to <hard-stop-after>.\n`);
     c.global.hardStopAfter = ms;
   },
+  "tune.http.cookielen": (c) => httpLen(c, "cookieLen"),
+  "tune.http.logurilen": (c) => httpLen(c, "uriLen"),
   "tune.comp.maxlevel": (c) => {
     if (!oneArgument(c)) return;
     const v = c.words[1] === undefined ? 0 : atol(c.words[1]);

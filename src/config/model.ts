@@ -78,6 +78,10 @@ export interface Global {
   bufsize: number;
   /** tune.http.maxhdr: the most header lines a head may carry. */
   maxhdr: number;
+  /** tune.http.cookielen + 1: the bytes a captured cookie's buffer holds, its NUL included. */
+  cookieLen: number;
+  /** tune.http.logurilen + 1: the bytes of the request line a log keeps, its NUL included. */
+  uriLen: number;
   logs: LogTarget[];
   logTag: string;
   hostname?: string;

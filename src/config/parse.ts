@@ -47,9 +47,6 @@ export interface ParseResult {
 
 const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
 
-/** haproxy's tune.http.cookielen: the bytes a captured cookie's buffer holds, its NUL included. */
-const COOKIE_LEN = 64;
-
 /** haproxy 2.6 keywords a user may well write that sluice refuses for now: said so, not "unknown". */
 const LATER_PROXY_KEYWORDS = new Set([
   "log-format-sd",
@@ -525,9 +522,10 @@ class ConfigParser {
               this.alert(
                 `Proxy '${p.name}': unable to find capture id '${a.slot}' referenced by ${name} capture rule.`,
               );
-        if (p.captureCookie && p.captureCookie.len >= COOKIE_LEN) {
-          this.warning(`truncating capture length to ${COOKIE_LEN - 1} bytes for ${typeName(p)}.`);
-          p.captureCookie = { ...p.captureCookie, len: COOKIE_LEN - 1 };
+        const cookieLen = this.global.cookieLen;
+        if (p.captureCookie && p.captureCookie.len >= cookieLen) {
+          this.warning(`truncating capture length to ${cookieLen - 1} bytes for ${typeName(p)}.`);
+          p.captureCookie = { ...p.captureCookie, len: cookieLen - 1 };
         }
         if (p.binds.length === 0 && p.kind === "frontend")
           this.warning(

@@ -1,8 +1,5 @@
 // The request line a log keeps (haproxy's txn->uri), and its parts as haproxy finds them there.
 
-/** haproxy keeps the first 1023 characters of the line (tune.http.logurilen, its NUL included). */
-export const KEPT_LINE = 1023;
-
 /**
  * A part of a kept request line: the method, the target (to the next space, or the end of a line
  * cut short), its path or query, the version (`HTTP/0.9` when the line was cut before it).

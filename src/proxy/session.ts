@@ -40,7 +40,6 @@ import type { Inspection } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import type { LineEnv } from "../log/log-format.js";
-import { KEPT_LINE } from "../log/request-line.js";
 import { forwardedFor, originalTo } from "./forwardfor.js";
 import { pathStart } from "../acl/uri.js";
 import { proxyHeaderFor } from "./proxy-protocol.js";
@@ -623,7 +622,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // Counted before the http-request rules, in what the connection and the content rules track.
     this.stk?.countRequest(now);
     // Kept as read for the log, and for rules' formats that write it after a rewrite (%HU...).
-    if (this.logging || this.rt.readsRequestLine) rec.requestLine = requestLineOf(req);
+    if (this.logging || this.rt.readsRequestLine)
+      rec.requestLine = requestLineOf(req, this.rt.global.uriLen - 1);
     if (this.logging || this.rt.readsCaptures) this.captureRequest();
     if (px.monitorUri !== undefined && this.forMonitor(px.monitorUri)) return this.monitor();
     if (px.httpBufferRequest && this.waitForBody()) return;
@@ -2636,10 +2636,13 @@ function firstBytes(chunk: Buffer, n: number): Buffer {
   return n === chunk.length ? chunk : chunk.subarray(0, n);
 }
 
-/** The request line as the log keeps it: a long target loses its end and the version. */
-const requestLineOf = (req: HttpHead): string => {
+/**
+ * The request line as the log keeps it: its first `kept` characters (tune.http.logurilen, 1023 by
+ * default), a long target losing its end and the version.
+ */
+const requestLineOf = (req: HttpHead, kept: number): string => {
   const line = `${req.method} ${req.uri} ${receivedVersion(req)}`;
-  return line.length > KEPT_LINE ? line.slice(0, KEPT_LINE) : line;
+  return line.length > kept ? line.slice(0, Math.max(0, kept)) : line;
 };
 
 /** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */

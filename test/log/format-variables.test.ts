@@ -287,6 +287,32 @@ backend b
   }
 });
 
+test("tune.http.logurilen sets how much of the request line is kept", async () => {
+  const heads: string[] = [];
+  const srv = await headServer((head, s) => {
+    heads.push(head);
+    s.end("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  });
+  const p = await startProxy(`global
+  tune.http.logurilen 20
+${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-header X-R %r
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    await exchange(p.port, `GET /h1/${"a".repeat(40)} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+    // What haproxy 2.6.12 logged with the same setting: "GET /h1/aaaaaaaaaaaa".
+    assert.match(heads[0]!, /\r\nX-R: GET \/h1\/a{12}\r\n/);
+  } finally {
+    await p.stop();
+    await srv.close();
+  }
+});
+
 test("capture.req.method, .uri, .ver, capture.req.hdr and capture.res.hdr: what the log keeps, on the response's side too", async () => {
   const rx = await syslogReceiver();
   const srv = await headServer((head, s) => {

@@ -463,6 +463,18 @@ test("capture cookie: the first cookie named so, each side, cut to its length, i
     ["truncating capture length to 63 bytes for frontend 'g'."],
   );
   assert.equal(config.frontends[0]!.captureCookie?.len, 63);
+  // tune.http.cookielen sets that limit (haproxy 2.6.12 said the same for 10).
+  const tuned = parseConfig([
+    {
+      name: "c.cfg",
+      text: `global\n  tune.http.cookielen 10\n${DEFAULTS}frontend g\n  bind :1\n  capture cookie SID= len 30\n`,
+    },
+  ]);
+  assert.deepEqual(
+    tuned.diagnostics.map((d) => d.message),
+    ["truncating capture length to 10 bytes for frontend 'g'."],
+  );
+  assert.equal(tuned.config.frontends[0]!.captureCookie?.len, 10);
   const p = await startProxy(`${loggedDefaults(log)}
 frontend f
   bind 127.0.0.1:1
