@@ -554,6 +554,14 @@ def(["capture.req.ver"], {
   acl: false,
   make: strFetch((ctx) => (ctx.req.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0")),
 });
+// The version of the server's response: none before it, nor for the proxy's own answers.
+def(["capture.res.ver"], {
+  out: T.Str,
+  acl: false,
+  make: strFetch((ctx) =>
+    ctx.res === undefined ? undefined : ctx.res.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0",
+  ),
+});
 for (const side of ["req", "res"] as const)
   def([`capture.${side}.hdr`], { args: ["int"], min: 1, out: T.Str, acl: false, make: capturedSlot(side) });
 def(["always_true"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });

@@ -287,6 +287,42 @@ backend b
   }
 });
 
+test("capture.res.ver: the server's response's version, in a rule and a log line; none for the proxy's own answers", async () => {
+  const rx = await syslogReceiver();
+  const srv = await headServer((head, s) =>
+    s.write(`HTTP/1.${head.includes("/v10") ? 0 : 1} 200 OK\r\nContent-Length: 2\r\n\r\nok`),
+  );
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  log global
+  log-format "%r V=%[capture.res.ver] S=%ST"
+  http-response set-header X-RV %[capture.res.ver]
+  http-request deny if { path /deny }
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    const answers: string[] = [];
+    for (const path of ["/a", "/v10", "/deny"])
+      answers.push(await exchange(p.port, `GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`));
+    assert.match(answers[0]!, /\r\nX-RV: HTTP\/1\.1\r\n/);
+    assert.match(answers[1]!, /\r\nX-RV: HTTP\/1\.0\r\n/);
+    // What haproxy 2.6.12 logged for the same three requests.
+    assert.equal(await rx.take(/^GET \/a /), "GET /a HTTP/1.1 V=HTTP/1.1 S=200");
+    assert.equal(await rx.take(/^GET \/v10 /), "GET /v10 HTTP/1.1 V=HTTP/1.0 S=200");
+    assert.equal(await rx.take(/^GET \/deny /), "GET /deny HTTP/1.1 V=- S=403");
+  } finally {
+    await p.stop();
+    await srv.close();
+    await rx.close();
+  }
+});
+
 test("tune.http.logurilen sets how much of the request line is kept", async () => {
   const heads: string[] = [];
   const srv = await headServer((head, s) => {
