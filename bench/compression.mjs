@@ -162,9 +162,12 @@ try {
   // Both proxies must send what the page is.
   for (const t of ["haproxy", "sluice"]) {
     const p = await start(t, bport, dir);
-    const ok = gunzipSync(fetchBody(p.port, true)).equals(PAGE);
-    await p.stop();
-    if (!ok) throw new Error(`${t}: the page does not decode to the server's`);
+    try {
+      if (!gunzipSync(fetchBody(p.port, true)).equals(PAGE))
+        throw new Error(`${t}: the page does not decode to the server's`);
+    } finally {
+      await p.stop();
+    }
   }
   for (let round = 0; round < Number(a.rounds); round++)
     for (const target of round % 2 ? ["sluice", "haproxy"] : ["haproxy", "sluice"])

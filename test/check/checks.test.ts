@@ -422,7 +422,8 @@ test("port and addr send the check elsewhere", async () => {
   const srv = await statusServer(200);
   const port = await closedPort();
   const { be } = checked(
-    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server s1 127.0.0.2:${port} check inter 100ms addr 127.0.0.1 port ${srv.port}\n`,
+    // timeout check: without it inter (100 ms) bounds each check, which a loaded machine can miss.
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  timeout check 2s\n  server s1 127.0.0.2:${port} check inter 100ms addr 127.0.0.1 port ${srv.port}\n`,
   );
   await waitFor(() => srv.hits >= 2, 2000, "checks on the other port");
   assert.equal(be.servers[0]!.up, true);
