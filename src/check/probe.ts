@@ -38,6 +38,8 @@ const ERRNO_TEXT: Record<string, string> = {
   ENETUNREACH: "Network is unreachable",
   ETIMEDOUT: "Connection timed out",
   EADDRNOTAVAIL: "Cannot assign requested address",
+  EADDRINUSE: "Address already in use",
+  EINVAL: "Invalid argument",
   EPIPE: "Broken pipe",
 };
 
@@ -73,7 +75,14 @@ export function probe(spec: ProbeSpec): Probe {
   let timer = setTimeout(expire, connectLimit).unref();
 
   socket.on("error", (err: NodeJS.ErrnoException) =>
-    finish(connected ? failed("SOCKERR", errnoText(err)) : failed("L4CON", errnoText(err))),
+    finish(
+      connected
+        ? failed("SOCKERR", errnoText(err))
+        : failed(
+            "L4CON",
+            err.syscall === "bind" ? `Can't bind to source address (${errnoText(err)})` : errnoText(err),
+          ),
+    ),
   );
   socket.once("connect", () => {
     connected = true;

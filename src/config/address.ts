@@ -56,6 +56,17 @@ export function parseHostPort(text: string, opts: { range: boolean; anyPort?: bo
   return { host, port, portEnd };
 }
 
+/**
+ * `source <addr>[:<port>]`: where connections to servers leave from (port 0 or none: any), or an
+ * error; `range` when a port range was given (the callers refuse it in their own words).
+ */
+export function parseSource(text: string): { host: string; port: number; range: boolean } | string {
+  const hp = parseHostPort(text, { range: true, anyPort: true });
+  if (typeof hp === "string") return `'source ${text}' : ${hp}`;
+  if (hp.fd !== undefined) return `'source ${text}' : a file descriptor is not acceptable here`;
+  return { host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port ?? 0, range: hp.port !== hp.portEnd };
+}
+
 /** Parses a network as haproxy writes them (CIDR or dotted mask); an error string otherwise. */
 export function parseNetwork(text: string): Network | string {
   const [address, mask] = text.split("/", 2) as [string, string | undefined];

@@ -13,7 +13,7 @@ import type { HashFunction } from "../balance/hash.js";
 import type { UriHashing } from "../balance/request-key.js";
 import { hasBackend, hasFrontend, typeName } from "./model.js";
 import { parseTime } from "./duration.js";
-import { parseHostPort, parseNetwork } from "./address.js";
+import { parseHostPort, parseNetwork, parseSource } from "./address.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseCookie } from "./cookie.js";
 import { parseServerParams, type Reporter } from "./server.js";
@@ -887,11 +887,9 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         return c.alert(
           `'source' expects <addr>[:<port>], and optionally 'usesrc' <addr>, and 'interface' <name>.`,
         );
-      const hp = parseHostPort(addr, { range: true, anyPort: true });
-      if (typeof hp === "string") return c.alert(`'source ${addr}' : ${hp}`);
-      if (hp.port !== hp.portEnd)
-        return c.alert(`'source ${addr}' : port range not permitted here in '${addr}'`);
-      if (hp.fd !== undefined) return c.alert(`'source ${addr}' : a file descriptor is not acceptable here`);
+      const src = parseSource(addr);
+      if (typeof src === "string") return c.alert(src);
+      if (src.range) return c.alert(`'source ${addr}' : port range not permitted here in '${addr}'`);
       const opt = opts[0];
       if (opt === "usesrc")
         return c.alert(`'source ... usesrc' is not supported by sluice (transparent proxying).`);
@@ -899,7 +897,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (opt !== undefined)
         return c.alert(`'source' only supports optional keywords 'interface' and 'usesrc'.`);
       if (!capOk(c, "be", "source")) return;
-      c.px.source = { host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port ?? 0 };
+      c.px.source = { host: src.host, port: src.port };
     },
   },
   capture: {

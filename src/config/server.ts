@@ -1,7 +1,7 @@
 // `server` and `default-server` lines: the address and the settings that follow it.
 import type { Server, ServerParams } from "./model.js";
 import { parseDuration } from "./duration.js";
-import { parseHostPort } from "./address.js";
+import { parseHostPort, parseSource } from "./address.js";
 import { atol } from "./c-numbers.js";
 
 export interface Reporter {
@@ -60,12 +60,10 @@ const VALUED: Record<string, ParamFn> = {
     p.checkAddr = hp.host;
   },
   source: (p, v, r) => {
-    const hp = parseHostPort(v, { range: true, anyPort: true });
-    if (typeof hp === "string") return r.alert(`'source ${v}' : ${hp}`);
-    if (hp.fd !== undefined) return r.alert(`'source ${v}' : a file descriptor is not acceptable here`);
-    if (hp.port !== hp.portEnd)
-      return r.alert(`'source ${v}' : a port range is not supported by sluice yet.`);
-    p.source = { host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port ?? 0 };
+    const src = parseSource(v);
+    if (typeof src === "string") return r.alert(src);
+    if (src.range) return r.alert(`'source ${v}' : a port range is not supported by sluice yet.`);
+    p.source = { host: src.host, port: src.port };
   },
   usesrc: (_p, v, r) => r.alert(`'usesrc ${v}' is not supported by sluice (transparent proxying).`),
   interface: (_p, v, r) => r.alert(`'interface ${v}' is not supported by sluice.`),

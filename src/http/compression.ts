@@ -17,11 +17,26 @@ export interface CompressionSettings {
   offload: boolean;
 }
 
-/** The elements of every line named `lowerName`, split at commas and trimmed, as haproxy reads a list. */
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/** Where the blanks from `i` on end. */
+function skipBlanks(s: string, i: number): number {
+  while (i < s.length && isBlank(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * The elements of every line named `lowerName`, split at commas and trimmed of blanks, as haproxy
+ * reads a list (by index: a value is a client's, and may be long).
+ */
 function elements(head: HttpHead, lowerName: string): string[] {
   const out: string[] = [];
   for (let i = headerIndex(head, lowerName); i >= 0; i = headerIndex(head, lowerName, i + 1))
-    for (const e of headerValue(head, i).split(",")) out.push(e.replace(/^[ \t]+|[ \t]+$/g, ""));
+    for (const e of headerValue(head, i).split(",")) {
+      let end = e.length;
+      while (end > 0 && isBlank(e.charCodeAt(end - 1))) end--;
+      out.push(e.slice(skipBlanks(e, 0), end));
+    }
   return out;
 }
 
@@ -45,18 +60,19 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]*/;
 
 /** An element's q-value in thousandths (1000 when it has none), as haproxy reads it. */
 function qValue(element: string, tokenEnd: number): number {
-  let rest = element.slice(tokenEnd);
+  let p = tokenEnd;
   for (;;) {
-    rest = rest.replace(/^[ \t]+/, "");
-    if (rest[0] !== ";") return 1000;
-    rest = rest.slice(1).replace(/^[ \t]+/, "");
-    if (rest === "") return 1000;
-    if (rest.startsWith("q=") || "q=".startsWith(rest)) break;
-    const semi = rest.indexOf(";");
+    p = skipBlanks(element, p);
+    if (element[p] !== ";") return 1000;
+    p = skipBlanks(element, p + 1);
+    if (p >= element.length) return 1000;
+    // haproxy compares "q=" with what is left, however short.
+    if (element.startsWith("q=", p) || "q=".startsWith(element.slice(p))) break;
+    const semi = element.indexOf(";", p);
     if (semi < 0) return 1000;
-    rest = rest.slice(semi);
+    p = semi;
   }
-  const m = /^(\d)(?:\.(\d)(?:(\d)(?:(\d))?)?)?/.exec(rest.slice(2));
+  const m = /^(\d)(?:\.(\d)(?:(\d)(?:(\d))?)?)?/.exec(element.slice(p + 2, p + 7));
   if (!m) return 1000;
   const q = Number(m[1]) * 1000 + Number(m[2] ?? 0) * 100 + Number(m[3] ?? 0) * 10 + Number(m[4] ?? 0);
   return Math.min(q, 1000);

@@ -1,7 +1,8 @@
 // A response body compressed as it passes, as haproxy's compression filter does it: each piece
 // of the server's body that arrives is compressed at once and leaves as one chunk, flushed to a
-// byte boundary, so that the client never waits for more data than the server sent. Each piece is
-// compressed alone (like haproxy's libslz, which keeps no dictionary from one call to the next):
+// byte boundary (libslz keeps a piece's last bits for the next one), so that the client never waits
+// for more data than the server sent. Each piece is compressed alone (like haproxy's libslz, which
+// keeps no dictionary from one call to the next):
 // deflate blocks ending on a sync flush can follow each other, and the last piece's blocks end
 // the stream. The wrapper around them (RFC 1950 for `deflate`, RFC 1952 for `gzip`, none for
 // `raw-deflate`) is written here, its checksum carried from piece to piece.
@@ -46,6 +47,8 @@ function adler32(a: number, buf: Buffer): number {
 export class Compressor {
   /** The compression level of the next piece: lowered while over maxcomprate or maxcompcpuusage. */
   level: number;
+  /** The compressed bytes of the last piece, without their chunk's framing. */
+  encoded = 0;
   private started = false;
   private check: number;
   private size = 0;
@@ -69,7 +72,7 @@ export class Compressor {
    */
   chunk(piece: Buffer, end: boolean, trailers?: Buffer): Buffer {
     const parts: Buffer[] = [];
-    const data = this.encode(piece, end, parts);
+    const data = (this.encoded = this.encode(piece, end, parts));
     if (data > 0) {
       parts.unshift(Buffer.from(data.toString(16) + "\r\n", "latin1"));
       parts.push(CRLF);

@@ -141,10 +141,12 @@ export class Runtime {
       if (!hasBackend(px)) continue;
       const list: ServerAddress[] = [];
       for (const s of px.servers) {
+        // A server's own source wins over its backend's; a wildcard one binds nothing, as in haproxy.
         const from = s.source ?? px.source;
+        const at = from && (await resolve(from.host, s.where));
         list.push({
           address: await resolve(s.host, s.where),
-          source: from && { address: await resolve(from.host, s.where), port: from.port },
+          source: at && at !== "0.0.0.0" && at !== "::" ? { address: at, port: from!.port } : undefined,
         });
       }
       addresses.set(px, list);
@@ -272,7 +274,8 @@ export class Runtime {
 
   private startSession(fe: RtFrontend, socket: ClientSocket): void {
     const g = this.global;
-    if (g.connRate > 0) this.connRate.add(Date.now(), 1000, 1);
+    // The rates' clock is monotonic: a step of the wall clock must not hold connections back.
+    if (g.connRate > 0) this.connRate.add(performance.now(), 1000, 1);
     if (this.tables.size > 0) socket.stk = new StkCtrs();
     if (fe.tcpConnection.length > 0) {
       const ctx = this.connContext(fe, socket);
@@ -286,8 +289,7 @@ export class Runtime {
     fe.cur++;
     fe.total++;
     this.actconn++;
-    if (g.sessRate > 0) this.sessRate.add(Date.now(), 1000, 1);
-    if (fe.sessLimit > 0) fe.sessRate.add(Date.now(), 1000, 1);
+    if (g.sessRate > 0) this.sessRate.add(performance.now(), 1000, 1);
     if (socket.mustGreet) return this.greet(fe, socket);
     this.openSession(fe, socket);
   }
@@ -324,6 +326,8 @@ export class Runtime {
       }
     }
     socket.stk?.countSession(Date.now());
+    // The frontend counts its sessions once their PROXY header and session rules let them in.
+    if (fe.sessLimit > 0) fe.sessRate.add(performance.now(), 1000, 1);
     const s = new Session(this, fe, socket);
     this.sessions.add(s);
     const early = socket.early;
@@ -421,7 +425,7 @@ export class Runtime {
    */
   private rateLimited(fe: RtFrontend): boolean {
     const g = this.global;
-    const now = Date.now();
+    const now = performance.now();
     const wait = Math.max(
       g.sessRate > 0 ? this.sessRate.nextEventDelay(now, 1000, g.sessRate) : 0,
       g.connRate > 0 ? this.connRate.nextEventDelay(now, 1000, g.connRate) : 0,

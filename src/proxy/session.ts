@@ -963,7 +963,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const types = this.be!.px.compression?.types.length
       ? this.be!.px.compression.types
       : (this.fe.px.compression?.types ?? []);
-    if (compressible(res, this.req, types) && this.rt.compression.allowNew(Date.now()))
+    if (compressible(res, this.req, types) && this.rt.compression.allowNew(performance.now()))
       this.comp = new Compressor(this.compAlgo!, this.rt.global.compMaxLevel);
   }
 
@@ -2050,15 +2050,19 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const end = this.resBody === Body.Done;
     const payload = this.compPayload;
     let piece: Buffer = EMPTY;
+    // Only a chunked body has trailers, to follow its last chunk.
+    let trailers: Buffer | undefined;
     if (payload) {
       if (payload.length > 0) piece = payload.length === 1 ? payload[0]! : Buffer.concat(payload);
       payload.length = 0;
+      if (end) trailers = this.resChunks!.trailers;
     } else if (n > 0) piece = chunk!.subarray(0, n);
-    const out = comp.chunk(piece, end, end ? this.resChunks?.trailers : undefined);
-    if (piece.length > 0 || end) {
+    const out = comp.chunk(piece, end, trailers);
+    // Identity compresses nothing: haproxy counts its bytes as passed by, not compressed.
+    if (comp.algo !== "identity" && (piece.length > 0 || end)) {
       const lim = this.rt.compression;
-      const now = Date.now();
-      comp.adjust(comp.level > 0 ? lim.counted(now, piece.length, out.length) : lim.over(now));
+      const now = performance.now();
+      comp.adjust(comp.level > 0 ? lim.counted(now, piece.length, comp.encoded) : lim.over(now));
     }
     return out.length > 0 ? out : undefined;
   }

@@ -4,8 +4,11 @@
 // it moves smoothly instead of dropping to zero at each period's start.
 
 export class FreqCtr {
-  /** Start of the current period (0 before the first event: the first one starts a period). */
-  private tick = 0;
+  /**
+   * Start of the current period; before the first event, so long ago that the first one starts a
+   * period (a monotonic clock starts near 0: 0 would be a period of its own).
+   */
+  private tick = -Infinity;
   private curr = 0;
   private prev = 0;
 
@@ -65,7 +68,8 @@ export class FreqCtr {
     if (remain < 0) {
       // The current period is over: it becomes the past one, if not too long ago.
       remain += period;
-      past = remain >= 0 ? curr : 0;
+      if (remain < 0) return 0;
+      past = curr;
       curr = 0;
     }
     if (smooth && curr === 0 && past <= 1) return past * period;

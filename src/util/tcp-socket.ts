@@ -51,6 +51,9 @@ export interface TcpHandle {
 
 type ReqClass = new () => Req;
 
+/** libuv's -EINVAL. */
+const UV_EINVAL = -22;
+
 const binding = (name: string): unknown =>
   (process as unknown as { binding(name: string): unknown }).binding(name);
 const tcpWrap = binding("tcp_wrap") as {
@@ -136,7 +139,14 @@ export abstract class TcpSocket {
     const h = this.handle;
     if (source) {
       const from = source.address;
-      const err = from.includes(":") ? h.bind6(from, source.port, 0) : h.bind(from, source.port);
+      const v6 = from.includes(":");
+      // A source of the other family cannot be bound to this connection's socket, as in haproxy.
+      const err =
+        v6 !== address.includes(":")
+          ? UV_EINVAL
+          : v6
+            ? h.bind6(from, source.port, 0)
+            : h.bind(from, source.port);
       if (err !== 0) {
         this.unbound = true;
         return this.fail(err);

@@ -99,6 +99,10 @@ test("Accept-Encoding chooses by q-value, then by order; identity when configure
   assert.deepEqual(algo("*;q=0.1"), { algo: "deflate", accepted: true });
   assert.deepEqual(algo("br", ["identity", "gzip"]), { algo: "identity", accepted: false });
   assert.equal(algo("", ["gzip"]), undefined);
+  // A client's long run of blanks costs time in proportion to it, not to its square.
+  const start = Date.now();
+  assert.deepEqual(algo(`gzip${" ".repeat(15000)}x, ${";".repeat(15000)}`), { algo: "gzip", accepted: true });
+  assert.ok(Date.now() - start < 100, `${Date.now() - start} ms for 30000 bytes of Accept-Encoding`);
   // Mozilla/4 is refused unless MSIE 6 SP2 or MSIE 7 and later say they are.
   const ua = (s: string) => chooseAlgo(request(`Accept-Encoding: gzip\r\nUser-Agent: ${s}\r\n`), algos);
   assert.equal(ua("Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)"), undefined);

@@ -39,7 +39,8 @@ function answer(req: string, s: import("node:net").Socket): void {
       s.write(
         `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n`,
       );
-      setTimeout(() => s.write("5\r\nhello\r\n0\r\nX-Sum: 21\r\n\r\n"), 30);
+      // The rest comes later: the first piece must not wait for it.
+      setTimeout(() => s.write("5\r\nhello\r\n0\r\nX-Sum: 21\r\n\r\n"), 400);
       return;
     case "/big": {
       s.write(`${ok}Content-Length: ${BIG.length}\r\n\r\n`);
@@ -185,10 +186,20 @@ test("deflate is the zlib format; Accept-Encoding's q-values choose", async () =
 });
 
 test("a chunked response keeps its trailers; its pieces arrive compressed as they come", async () => {
-  const a = await get("/chunked");
-  assert.deepEqual(header(a, "content-encoding"), ["gzip"]);
-  assert.equal(gunzipSync(a.body).toString(), "0123456789abcdefhello");
-  assert.equal(a.trailers, "X-Sum: 21\r\n\r\n");
+  const c = new Client(p.ports[0]!);
+  try {
+    const start = Date.now();
+    c.send("GET /chunked HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+    // The first piece, compressed alone, before the server sends the rest 400 ms later.
+    await c.until((t) => /\r\n\r\n[0-9a-f]+\r\n/.test(t));
+    assert.ok(Date.now() - start < 350, `the first piece came after ${Date.now() - start} ms`);
+    const a = parse(await c.until((t) => t.endsWith("X-Sum: 21\r\n\r\n")));
+    assert.deepEqual(header(a, "content-encoding"), ["gzip"]);
+    assert.equal(gunzipSync(a.body).toString(), "0123456789abcdefhello");
+    assert.equal(a.trailers, "X-Sum: 21\r\n\r\n");
+  } finally {
+    c.close();
+  }
 });
 
 test("a body of several MB read in many pieces decodes to the server's bytes", async () => {
@@ -249,6 +260,8 @@ test("a kept-alive connection carries compressed responses one after the other",
         i % 2 ? Buffer.from("0123456789abcdefhello") : PAGE,
         text.slice(0, 100),
       );
+      // Each response its own trailers: none after a body that had a length.
+      assert.equal(a.trailers, i % 2 ? "X-Sum: 21\r\n\r\n" : "\r\n");
     }
   } finally {
     c.close();
@@ -282,12 +295,16 @@ test("maxcomprate: past the input rate, new responses go uncompressed", async ()
 ${DEFAULTS}
 frontend f
   bind 127.0.0.1:1
-  compression algo gzip
+  compression algo identity gzip
   default_backend b
 backend b
   server s 127.0.0.1:${srv.port}
 `);
   try {
+    // Identity compresses nothing: haproxy does not count what it passes.
+    const plain = await get("/page", "", q.port);
+    assert.deepEqual(header(plain, "transfer-encoding"), ["chunked"]);
+    assert.deepEqual(plain.body, PAGE);
     const first = await get("/page", undefined, q.port);
     assert.deepEqual(header(first, "content-encoding"), ["gzip"]);
     // 9300 bytes in, over 4 KiB/s for the rest of this second.

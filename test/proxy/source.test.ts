@@ -66,6 +66,36 @@ backend b
   assert.ok(Date.now() - start < 900, `answered after ${Date.now() - start} ms`);
 });
 
+test("a wildcard source binds nothing (its port neither); a source of the other family fails as one not bound", async () => {
+  const srv = await rawServer((s) =>
+    s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")),
+  );
+  cleanup.push(srv.close);
+  const p = await startProxy(`${DEFAULTS}
+  retries 1
+frontend wild
+  bind 127.0.0.1:1
+  default_backend wild
+frontend other
+  bind 127.0.0.1:1
+  default_backend other
+backend wild
+  source 0.0.0.0:${srv.port}
+  server s 127.0.0.1:${srv.port}
+backend other
+  source [::1]
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const get = (port: number) => exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  // Three at once: one port for all would fail two of them (haproxy answered 200 three times).
+  for (const a of await Promise.all([get(p.ports[0]!), get(p.ports[0]!), get(p.ports[0]!)]))
+    assert.match(a, /^HTTP\/1\.1 200 /);
+  const start = Date.now();
+  assert.match(await get(p.ports[1]!), /^HTTP\/1\.1 503 /);
+  assert.ok(Date.now() - start < 900, `answered after ${Date.now() - start} ms`);
+});
+
 test("source is read and refused in haproxy's words", () => {
   const messages = (line: string, section = "backend b") =>
     parseConfig([{ name: "t.cfg", text: `${DEFAULTS}${section}\n  ${line}\n` }], {}).diagnostics.map(
