@@ -695,6 +695,12 @@ function servers(c: KeywordContext, template: boolean): void {
           `${at} : 'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.`,
         )
       : c.alert(`'server' expects <name> and <addr>[:<port>] as arguments.`);
+  // haproxy's names: letters, digits and . : _ - only.
+  const bad = /[^A-Za-z0-9.:_-]/.exec(name);
+  if (bad)
+    return c.alertUnplaced(
+      `${at} : character '${bad[0]}' is not permitted in ${template ? "server-template prefix" : "server name"} '${name}'.`,
+    );
   const numbers = range === undefined ? undefined : templateRange(range);
   if (template && !numbers)
     return c.alertUnplaced(`${at} : Wrong server-template number or range arg '${range}'.`);

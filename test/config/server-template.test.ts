@@ -51,6 +51,12 @@ test("server-template's mistakes get haproxy's alerts", () => {
   assert.deepEqual(alerts(backend("server web2 127.0.0.1:80\n  server-template web 1-3 127.0.0.1:80")), [
     "backend 'b', another server named 'web2' was already defined at line 8, please use distinct names.",
   ]);
+  assert.deepEqual(alerts(backend("server-template w! 2 127.0.0.1:80")), [
+    "[t.cfg:8] : character '!' is not permitted in server-template prefix 'w!'.",
+  ]);
+  assert.deepEqual(alerts(backend("server w/1 127.0.0.1:80")), [
+    "[t.cfg:8] : character '/' is not permitted in server name 'w/1'.",
+  ]);
   assert.match(
     alerts(backend("server-template web 2 127.0.0.1:80 frob"))[0]!,
     /^'server b\/\(null\)' : unknown keyword 'frob'/,
