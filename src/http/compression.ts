@@ -146,9 +146,10 @@ export function compressible(res: HttpHead, req: HttpHead, types: readonly strin
 /**
  * The head of a response compressed with `algo`, as haproxy 2.6 writes it: no Content-Length, a
  * strong ETag made weak, then (after every other header) `Transfer-Encoding: chunked` unless it is
- * chunked already, `Vary: Accept-Encoding` and the Content-Encoding (none for identity).
+ * chunked already (or the status, 204, has no framing), `Vary: Accept-Encoding` and the
+ * Content-Encoding (none for identity).
  */
-export function compressedHead(res: HttpHead, edits: HeadEdits, algo: CompAlgo): void {
+export function compressedHead(res: HttpHead, edits: HeadEdits, algo: CompAlgo, framed: boolean): void {
   for (let i = headerIndex(res, "content-length"); i >= 0; i = headerIndex(res, "content-length", i + 1))
     edits.dropHeader(i);
   const etag = headerIndex(res, "etag");
@@ -156,7 +157,7 @@ export function compressedHead(res: HttpHead, edits: HeadEdits, algo: CompAlgo):
     const v = edits.valueOf(etag) ?? headerValue(res, etag);
     if (v[0] === '"') edits.rewriteHeader(etag, `W/${v}`);
   }
-  if (res.body !== BodyKind.Chunked) edits.add.push("Transfer-Encoding: chunked");
+  if (framed && res.body !== BodyKind.Chunked) edits.add.push("Transfer-Encoding: chunked");
   edits.add.push("Vary: Accept-Encoding");
   if (algo !== "identity") edits.add.push(`Content-Encoding: ${encodingName(algo)}`);
 }

@@ -1876,11 +1876,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.resLeft = res.contentLength;
     } else this.resBody = Body.Done;
     if (res.status === 204) dropFraming(res);
-    if (this.comp) {
-      // A rule's status without a body leaves nothing to compress.
-      if (responseBodyKind(res, this.req.method) === BodyKind.None) this.comp = undefined;
-      else compressedHead(res, edits, this.comp.algo);
-    }
+    // A rule's status without a body (204, 304) keeps the compressed head, as haproxy's, and no body.
+    const compressing = this.comp !== undefined && responseBodyKind(res, this.req.method) !== BodyKind.None;
+    if (this.comp) compressedHead(res, edits, this.comp.algo, res.status !== 204);
     const lastChunk = res.status !== parsed.status && this.statusSet(res, kind);
     // HTTP/1.0 has no chunked coding: haproxy 2.6 closes after a 1.0 response that says it is chunked
     // (even to a HEAD, which gets no body), so that its end cannot be misread.
@@ -1922,7 +1920,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       rec.bytesOut += res.end - res.start + n;
     } else {
       const head = serializeHead(res, edits);
-      const body = this.comp
+      const body = compressing
         ? this.compressed(rest, n)
         : (fixed ?? (n > 0 ? rest!.subarray(0, n) : lastChunk ? LAST_CHUNK : undefined));
       if (!body) ok = c.write(head);
