@@ -662,12 +662,8 @@ function needProxy(c: KeywordContext): Proxy | undefined {
 /** haproxy's `<num | range>` of a server-template: `N` is 1 to N, `L-H` is L to H (L >= 0, H >= L). */
 function templateRange(arg: string): { low: number; high: number } | undefined {
   const dash = arg.indexOf("-");
-  let low = atoi(arg);
-  let high = dash < 0 ? 0 : atoi(arg.slice(dash + 1));
-  if (dash < 0) {
-    high = low;
-    low = 1;
-  }
+  const low = dash < 0 ? 1 : atoi(arg);
+  const high = atoi(dash < 0 ? arg : arg.slice(dash + 1));
   return low < 0 || high < low ? undefined : { low, high };
 }
 
