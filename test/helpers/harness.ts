@@ -135,13 +135,20 @@ export function sendSlowly(s: net.Socket, data: Buffer, piece = 4096): void {
 /**
  * A port on 127.0.0.1 where nothing listens, for as long as this process lives. A port merely closed
  * could be handed to a listener of a test running beside this one; the local end of a connection held
- * open keeps it from every listener, and a connect to it is still refused.
+ * open is never given to a listener that asks for any free port (tests never ask for a given one),
+ * and a connect to it is still refused. That end is bound explicitly (localAddress): the kernel never
+ * picks an explicitly bound port as another connection's source, so a connect to it cannot meet
+ * itself (a TCP self-connect, which a port a connect chose allows once in some thirty thousand).
  */
 export async function closedPort(): Promise<number> {
   const server = net.createServer().listen(0, "127.0.0.1");
   await once(server, "listening");
   const accepted = once(server, "connection") as Promise<[net.Socket]>;
-  const holder = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+  const holder = net.connect({
+    port: (server.address() as net.AddressInfo).port,
+    host: "127.0.0.1",
+    localAddress: "127.0.0.1",
+  });
   await once(holder, "connect");
   const [peer] = await accepted;
   server.close();
