@@ -4,7 +4,8 @@ import type { CliOptions } from "./cli.js";
 import type { Diagnostic } from "./config/model.js";
 import type { ParseResult } from "./config/parse.js";
 import { ConfigError } from "./config/errors.js";
-import { formatDiagnostic, hasAlerts, loadConfig } from "./config/load.js";
+import { formatDiagnostic, loadConfig } from "./config/load.js";
+import { hasAlerts } from "./config/model.js";
 import { Runtime } from "./proxy/runtime.js";
 import { keepYoungGenerationSmall } from "./util/heap.js";
 

@@ -326,10 +326,10 @@ const ver = (h: HttpHead | undefined): string | undefined =>
   h === undefined ? undefined : (VER[h.versionMinor] ?? `1.${h.versionMinor}`);
 
 const boolFetch =
-  (v: boolean): Maker =>
+  (f: (ctx: SampleContext) => boolean): Maker =>
   () =>
-    single((_ctx, smp) => {
-      smp.setInt(v ? 1 : 0, T.Bool);
+    single((ctx, smp) => {
+      smp.setInt(f(ctx) ? 1 : 0, T.Bool);
       return true;
     });
 
@@ -423,15 +423,7 @@ def(["status"], {
 });
 def(["res.ver", "resp_ver"], { use: "res", out: T.Str, make: strFetch((ctx) => ver(ctx.res)) });
 // Decided with the response's head, before its rules run.
-def(["res.comp"], {
-  use: "res",
-  out: T.Bool,
-  make: () =>
-    single((ctx, smp) => {
-      smp.setInt(ctx.resCompAlgo === undefined ? 0 : 1, T.Bool);
-      return true;
-    }),
-});
+def(["res.comp"], { use: "res", out: T.Bool, make: boolFetch((ctx) => ctx.resCompAlgo !== undefined) });
 def(["res.comp_algo"], { use: "res", out: T.Str, make: strFetch((ctx) => ctx.resCompAlgo) });
 
 withDerived("path", { use: "req", out: T.Str, make: strFetch(pathOf) });
@@ -564,8 +556,8 @@ def(["capture.res.ver"], {
 });
 for (const side of ["req", "res"] as const)
   def([`capture.${side}.hdr`], { args: ["int"], min: 1, out: T.Str, acl: false, make: capturedSlot(side) });
-def(["always_true"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(true) });
-def(["always_false"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(false) });
+def(["always_true"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(() => true) });
+def(["always_false"], { use: "conn", out: T.Bool, acl: false, make: boolFetch(() => false) });
 // Constants. str's ACLs match as strings, int's as integers.
 def(["str"], {
   use: "conn",

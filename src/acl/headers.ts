@@ -1,6 +1,7 @@
 // Header and cookie walks over a parsed head's bytes, in place: names are compared byte by byte and
 // values are handed out as byte ranges. The cursor lives in the Sample (i: line, j: position).
 import type { HttpHead } from "../http/message.js";
+import { elementEnd, isBlank } from "../http/chars.js";
 import type { Sample } from "./sample.js";
 
 /** Whether header line i is named `lc` (lower-case ASCII), ignoring case. */
@@ -15,22 +16,6 @@ export function nameIs(h: HttpHead, i: number, lc: Buffer): boolean {
     if (c !== lc[k]) return false;
   }
   return true;
-}
-
-const isBlank = (c: number): boolean => c === 32 || c === 9;
-
-/** The end of one comma-separated element starting at s, skipping quoted strings. */
-function elementEnd(b: Buffer, s: number, e: number): number {
-  let quoted = false;
-  for (; s < e; s++) {
-    const c = b[s]!;
-    if (quoted) {
-      if (c === 92) s++;
-      else if (c === 34) quoted = false;
-    } else if (c === 34) quoted = true;
-    else if (c === 44) return s;
-  }
-  return e;
 }
 
 /** Starts a walk over the values of header `lc` (null: every header). */

@@ -10,12 +10,13 @@ import { HttpCheckReader, type Expectation } from "./http-check.js";
 import { failed, passed, type CheckResult, type Outcome } from "./result.js";
 import { closeAsHaproxy } from "../util/close.js";
 import { LOCAL_V2, proxyHeaderFor } from "../proxy/proxy-protocol.js";
+import type { Endpoint } from "../util/tcp-socket.js";
 
 export interface ProbeSpec {
   host: string;
   port: number;
   /** `source`: the address (and port, 0 for any) the check leaves from. */
-  source?: { address: string; port: number };
+  source?: Endpoint;
   inter: number;
   timeoutCheck?: number;
   timeoutConnect?: number;

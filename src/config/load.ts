@@ -42,5 +42,3 @@ export function formatDiagnostic(d: Diagnostic, pid = process.pid): string {
     : `${d.checked ? "Parsing" : "parsing"} [${d.where.file}:${d.where.line}]${d.tight || d.checked ? "" : " "}: `;
   return `${tag} (${pid}) : config : ${loc}${d.message}`;
 }
-
-export const hasAlerts = (ds: Diagnostic[]): boolean => ds.some((d) => d.level === "alert" && !d.continuing);

@@ -559,6 +559,10 @@ export interface Diagnostic {
   continuing?: boolean;
 }
 
+/** Alerts that stop the configuration (haproxy's "Continuing." ones do not). */
+export const hasAlerts = (ds: readonly Diagnostic[]): boolean =>
+  ds.some((d) => d.level === "alert" && !d.continuing);
+
 export interface Config {
   global: Global;
   frontends: Proxy[];

@@ -10,7 +10,7 @@ import type {
   UseBackend,
   Where,
 } from "./model.js";
-import { hasBackend, hasFrontend, typeName } from "./model.js";
+import { hasAlerts, hasBackend, hasFrontend, typeName } from "./model.js";
 import { backendNameFormat, isBackendFormat } from "./rules.js";
 import { newGlobal, newProxySettings } from "./defaults.js";
 import { tokenize, TokenizeError, type Env } from "./tokenize.js";
@@ -54,9 +54,7 @@ const LATER_PROXY_KEYWORDS = new Set([
   "stats",
   "tcp-response",
   "persist",
-  "source",
   "fullconn",
-  "rate-limit",
   "dispatch",
   "email-alert",
   "dynamic-cookie-key",
@@ -132,7 +130,7 @@ class ConfigParser {
     for (const f of files) {
       const start = this.diagnostics.length;
       this.parseFile(f);
-      if (this.diagnostics.slice(start).some((d) => d.level === "alert" && !d.continuing))
+      if (hasAlerts(this.diagnostics.slice(start)))
         failedFiles.push({ name: f.name, after: this.diagnostics.length });
     }
     this.crossCheck();

@@ -31,6 +31,20 @@ for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
 export const isBlank = (c: number | undefined): boolean => c === SP || c === HTAB;
 
+/** The end of one comma-separated element of a header value starting at s: commas in a quoted string do not end it. */
+export function elementEnd(b: Buffer, s: number, e: number): number {
+  let quoted = false;
+  for (; s < e; s++) {
+    const c = b[s]!;
+    if (quoted) {
+      if (c === 92) s++;
+      else if (c === 34) quoted = false;
+    } else if (c === 34) quoted = true;
+    else if (c === COMMA) return s;
+  }
+  return e;
+}
+
 /** Case-insensitive comparison of buf[pos..] with a lower-case ASCII name (the caller checks length). */
 export function nameIs(buf: Buffer, pos: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) if (LOWER[buf[pos + i]!] !== lower.charCodeAt(i)) return false;

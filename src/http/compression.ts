@@ -5,6 +5,7 @@
 import { encodingName, type CompAlgo } from "./compressor.js";
 import { BodyKind, type HttpHead } from "./message.js";
 import { headerIndex, headerValue } from "./parse.js";
+import { elementEnd, isBlank, latin1 } from "./chars.js";
 import type { HeadEdits } from "./serialize.js";
 
 /**
@@ -17,8 +18,6 @@ export interface CompressionSettings {
   offload: boolean;
 }
 
-const isBlank = (c: number): boolean => c === 0x20 || c === 0x09;
-
 /** Where the blanks from `i` on end. */
 function skipBlanks(s: string, i: number): number {
   while (i < s.length && isBlank(s.charCodeAt(i))) i++;
@@ -26,17 +25,25 @@ function skipBlanks(s: string, i: number): number {
 }
 
 /**
- * The elements of every line named `lowerName`, split at commas and trimmed of blanks, as haproxy
- * reads a list (by index: a value is a client's, and may be long).
+ * The elements of every line named `lowerName`, as haproxy reads a list (hdr): split at the commas
+ * outside quoted strings, trimmed of blanks.
  */
 function elements(head: HttpHead, lowerName: string): string[] {
   const out: string[] = [];
-  for (let i = headerIndex(head, lowerName); i >= 0; i = headerIndex(head, lowerName, i + 1))
-    for (const e of headerValue(head, i).split(",")) {
-      let end = e.length;
-      while (end > 0 && isBlank(e.charCodeAt(end - 1))) end--;
-      out.push(e.slice(skipBlanks(e, 0), end));
+  const { buf, hdr } = head;
+  for (let i = headerIndex(head, lowerName); i >= 0; i = headerIndex(head, lowerName, i + 1)) {
+    const end = hdr[(i << 2) + 3]!;
+    for (let s = hdr[(i << 2) + 2]!; ;) {
+      const next = elementEnd(buf, s, end);
+      let a = s;
+      let e = next;
+      while (a < e && isBlank(buf[a])) a++;
+      while (e > a && isBlank(buf[e - 1])) e--;
+      out.push(latin1(buf, a, e));
+      if (next >= end) break;
+      s = next + 1;
     }
+  }
   return out;
 }
 

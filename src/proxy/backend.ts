@@ -17,6 +17,7 @@ import type { SampleContext } from "../acl/context.js";
 import { compileCondition } from "../acl/condition.js";
 import { hdrKey, uriKey, urlParamKey } from "../balance/request-key.js";
 import { Fifo, type Cancellable } from "../util/fifo.js";
+import type { Endpoint } from "../util/tcp-socket.js";
 
 /** A request waiting for a server slot. `grant` is called once, with the server it may use. */
 export interface Waiter extends Cancellable {
@@ -36,12 +37,6 @@ export interface Waiter extends Cancellable {
  * is usable, or the server the request must go to (hashing, a cookie) when its queue is at maxqueue.
  */
 export type Taken = RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer };
-
-/** An address and port, resolved. */
-export interface Endpoint {
-  address: string;
-  port: number;
-}
 
 /** Where a server is, and where connections to it leave from. */
 export interface ServerAddress {

@@ -242,13 +242,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return rec.uniqueId;
   }
 
-  /** The log record for a rule's format: with the connection counts of now, the stream numbered (%ac, %rt). */
+  /** The log record with the connection counts of now, the stream numbered (%ac, %rt): for the log line, and a rule's format. */
   logRecord(): LogRecord {
-    return this.counted();
-  }
-
-  /** The log record with the connection counts of now, the stream numbered. */
-  private counted(): LogRecord {
     const rec = this.rec;
     rec.actconn = this.rt.actconn;
     rec.feconn = this.fe.cur;
@@ -2502,7 +2497,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const now = Date.now();
     rec.Tt = now - rec.acceptTime;
     if (rec.Ta <= 0) rec.Ta = now - rec.requestTime;
-    this.counted();
+    this.logRecord();
     rec.persistCookie = this.cookieLetters();
     // A request haproxy could not read has no stream, hence no id and no stream's variables.
     if (!this.http || (rec.requestLine !== "" && rec.requestLine !== "<BADREQ>")) this.uniqueId();

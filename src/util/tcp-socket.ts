@@ -17,6 +17,12 @@ interface Req {
   bytes?: number;
 }
 
+/** An address and port, resolved: where a connection goes, or leaves from. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
 /** An address as the handle reports it. */
 export interface SockAddr {
   address?: string;
@@ -133,7 +139,7 @@ export abstract class TcpSocket {
    * Connects to a resolved address, from `source` when given; onConnect, or onClose with `error`
    * set, tells how it went.
    */
-  protected connect(address: string, port: number, source?: { address: string; port: number }): void {
+  protected connect(address: string, port: number, source?: Endpoint): void {
     const req = new TCPConnectWrap();
     req.oncomplete = afterConnect;
     const h = this.handle;
