@@ -51,8 +51,8 @@ export interface TcpHandle {
   writeBuffer(req: Req, buf: Buffer): number;
   writev(req: Req, bufs: Buffer[], allBuffers: true): number;
   shutdown(req: Req): number;
-  close(cb: (this: TcpHandle) => void): void;
-  reset(cb: (this: TcpHandle) => void): number;
+  close(cb?: (this: TcpHandle) => void): void;
+  reset(): number;
 }
 
 type ReqClass = new () => Req;
@@ -255,7 +255,7 @@ export abstract class TcpSocket {
   destroy(): void {
     if (this.destroyed) return;
     this.letGo();
-    this.handle.close(onHandleClose);
+    this.handle.close();
   }
 
   /**
@@ -265,14 +265,19 @@ export abstract class TcpSocket {
   resetAndDestroy(): void {
     if (this.destroyed) return;
     this.letGo();
-    if (this.shuttingDown && !this.writableFinished) this.handle.close(onHandleClose);
-    else this.handle.reset(onHandleClose);
+    if ((this.shuttingDown && !this.writableFinished) || this.handle.reset() !== 0) this.handle.close();
   }
 
+  /**
+   * The descriptor goes with the close itself; the owner hears of it once the code that closed it
+   * has returned. (A close callback would cost the handle a property set from C++ and a callback
+   * into JavaScript per connection.)
+   */
   private letGo(): void {
     this.destroyed = true;
     this.held = undefined;
     this.heldBytes = 0;
+    process.nextTick(closed, this);
   }
 
   private reading(): boolean {
@@ -426,8 +431,8 @@ function afterShutdown(this: Req): void {
   this.handle![kSocket].shutDown();
 }
 
-function onHandleClose(this: TcpHandle): void {
-  this[kSocket].closed();
+function closed(s: TcpSocket): void {
+  s.closed();
 }
 
 function drained(s: TcpSocket): void {
