@@ -1488,15 +1488,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const head = this.withServerName(this.outHead!);
     this.outHead = undefined;
     this.arm(this.be!.px.timeouts.server);
-    if (this.reqBody === Body.Done) s.write(head);
-    else {
-      // Body bytes that arrived with the head go in the same segment.
+    s.write(head);
+    if (this.reqBody !== Body.Done) {
+      // Body bytes that arrived with the head go in the same segment (writes wait for the round's end).
       const pending = this.cbuf;
       this.cbuf = undefined;
-      s.cork();
-      s.write(head);
       if (pending) this.forwardRequestBody(pending);
-      s.uncork();
       // A malformed chunk in those bytes has closed the session.
       if (this.phase !== Phase.Exchange) return;
       // The client left mid-body while the server was being reached: the rest will never come.
@@ -1918,15 +1915,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       const body = compressing
         ? this.compressed(rest, n)
         : (fixed ?? (n > 0 ? rest!.subarray(0, n) : lastChunk ? LAST_CHUNK : undefined));
-      if (!body) ok = c.write(head);
-      else if (body.length <= COALESCE_MAX)
-        ok = c.write(Buffer.concat([head, body], head.length + body.length));
-      else {
-        c.cork();
-        c.write(head);
-        ok = c.write(body);
-        c.uncork();
-      }
+      // Both go in one segment: writes wait for the round's end, or go together past 16 KiB.
+      ok = c.write(head);
+      if (body) ok = c.write(body);
       rec.bytesOut += head.length + (body?.length ?? 0);
     }
     edits.reset();
@@ -2477,6 +2468,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const c = this.client;
     if (!c.destroyed) {
+      // What the kernel takes at once needs no lingering.
+      c.sendHeld();
       if (c.writableLength > 0 || c.writableEnded) {
         c.end();
         // The client has LINGER_MS to take our last bytes and close. Whatever it sends meanwhile is
@@ -2614,9 +2607,6 @@ const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 const NO_BYTES = Buffer.alloc(0);
 /** haproxy's default tune.maxrewrite: the part of a buffer kept for rewrites, at most half of it. */
 const MAXREWRITE = 1024;
-
-/** A rewritten head and a body smaller than this are copied into one buffer for a single write. */
-const COALESCE_MAX = 16384;
 
 /** haproxy's max-session-srv-conns default: the server connections a session may keep for itself. */
 const MAX_SESSION_SRV_CONNS = 10;
