@@ -281,15 +281,17 @@ export abstract class TcpSocket {
   }
 
   /**
-   * Closes with an RST. libuv cannot reset a socket whose shutdown is pending (and Node's handle,
-   * once asked, can then not be closed at all): that one closes plainly.
+   * Closes with an RST. libuv cannot reset a socket whose shutdown is pending, nor one still
+   * connecting, which may have no descriptor yet (and Node's handle, once asked, can then not be
+   * closed at all): those close plainly.
    */
   resetAndDestroy(): void {
     if (this.destroyed) return;
     this.sendHeld();
     if (this.destroyed) return;
     this.letGo();
-    if ((this.shuttingDown && !this.writableFinished) || this.handle.reset() !== 0) this.handle.close();
+    if (this.connecting || (this.shuttingDown && !this.writableFinished)) this.handle.close();
+    else this.handle.reset();
   }
 
   /**
@@ -482,11 +484,16 @@ function closed(s: TcpSocket): void {
 const dueSockets: TcpSocket[] = [];
 
 function endOfRound(): void {
-  // What these do may add sockets to the list (an error closing one, a drain): they go too.
+  // What these do may add sockets to the list (an error closing one): they go too.
+  let i = 0;
   try {
-    for (let i = 0; i < dueSockets.length; i++) dueSockets[i]!.roundEnds();
+    for (; i < dueSockets.length; i++) dueSockets[i]!.roundEnds();
   } finally {
-    dueSockets.length = 0;
+    // Should one throw, the others still go, at the next round's end.
+    if (i < dueSockets.length) {
+      dueSockets.splice(0, i + 1);
+      setImmediate(endOfRound);
+    } else dueSockets.length = 0;
   }
 }
 

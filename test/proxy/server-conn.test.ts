@@ -166,6 +166,19 @@ test("a connection given up in the round that asked for it is never made", async
   control.close();
 });
 
+test("an RST asked for before the connect was made closes the handle plainly (a reset needs a descriptor)", async () => {
+  const srv = await rawServer(() => undefined);
+  cleanup.push(srv.close);
+  const handles = (): number => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+  const before = handles();
+  const o = owner();
+  const c = new ServerConn(fakeServer(srv.port), o);
+  assert.equal(handles(), before + 1);
+  c.resetAndDestroy();
+  await within(o.closed, 2000, "close");
+  await waitFor(() => handles() <= before, 2000, "the handle's close");
+});
+
 test("write() says false while 16 KiB or more wait, and a drain follows once the server reads", async () => {
   const srv = await collecting();
   let drains = 0;
