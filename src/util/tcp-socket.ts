@@ -11,10 +11,10 @@
 // poller has gathered every ready connection: libuv hands the proxy all the connections that are
 // ready at once, one callback each, and the writes and connects they cause wait for the last of
 // them (setImmediate: the loop's check phase, right after its I/O callbacks). A peer then gets a
-// round's segments together instead of one every few tens of microseconds, and is woken once to
-// read them rather than once per segment: on this 2-core machine that took a fifth off the CPU of
-// a server-close request (see bench/README.md, stop 26). A write of 16 KiB or more goes at once,
-// so that bulk transfers hold no more than before.
+// round's segments together instead of one every few tens of microseconds, and is woken less
+// often to read them: on this 2-core machine that took about a fifth off the proxy's CPU per
+// server-close request (bench/README.md, stop 26). A write of 16 KiB or more goes at once, so that
+// bulk transfers hold no more than before.
 import type { AddressInfo } from "node:net";
 import { getSystemErrorName } from "node:util";
 import { lastRead, readBuffer } from "./shared-read.js";
