@@ -471,17 +471,17 @@ function readHeaders(
     const nEnd = p++;
     while (p < end && isBlank(buf[p])) p++;
     const vStart = p;
-    // The line's end is found natively; the bytes before it are then checked in a tight loop.
-    const nl = buf.indexOf(LF, p);
-    if (nl < 0 || nl >= end) {
-      // Incomplete line: refuse it now if what is there is already bad, or wait.
-      while (p < end && VALUE[buf[p]!]) p++;
-      return p < end && !(buf[p] === CR && p + 1 === end) ? 400 : NEED_MORE;
-    }
-    while (p < nl && VALUE[buf[p]!]) p++;
+    // One pass checks the value and finds the line's end: the first byte no value may hold.
+    while (p < end && VALUE[buf[p]!]) p++;
+    if (p >= end) return NEED_MORE;
+    let nl = p;
+    if (buf[p] === CR) {
+      if (p + 1 >= end) return NEED_MORE;
+      if (buf[p + 1] !== LF) return 400;
+      nl = p + 1;
+    } else if (buf[p] === LF) st.bareLf = true;
+    else return 400;
     let vEnd = p;
-    if (p === nl) st.bareLf = true;
-    else if (p !== nl - 1 || buf[p] !== CR) return 400;
     while (vEnd > vStart && isBlank(buf[vEnd - 1])) vEnd--;
     if (vEnd !== p || vStart !== nEnd + 2 || buf[nEnd + 1] !== SP) st.looseValue = true;
     p = nl + 1;
