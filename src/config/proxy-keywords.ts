@@ -721,7 +721,8 @@ function servers(c: KeywordContext, template: boolean): void {
   const { low, high } = numbers ?? { low: 0, high: 0 };
   for (let n = low; n <= high; n++)
     p.servers.push({
-      ...structuredClone(params),
+      // The first takes the parsed parameters, the others copies of them.
+      ...(n === low ? params : structuredClone(params)),
       id: n === low ? params.id : undefined,
       name: template ? `${name}${n}` : name,
       host,

@@ -64,7 +64,7 @@ export interface TcpHandle {
   writeBuffer(req: Req, buf: Buffer): number;
   writev(req: Req, bufs: Buffer[], allBuffers: true): number;
   shutdown(req: Req): number;
-  close(cb?: (this: TcpHandle) => void): void;
+  close(): void;
   reset(): number;
 }
 
@@ -484,7 +484,7 @@ function closed(s: TcpSocket): void {
 const dueSockets: TcpSocket[] = [];
 
 function endOfRound(): void {
-  // What these do may add sockets to the list (an error closing one): they go too.
+  // Sockets that join the list meanwhile go in this round too.
   let i = 0;
   try {
     for (; i < dueSockets.length; i++) dueSockets[i]!.roundEnds();
@@ -540,8 +540,6 @@ export class Listener {
   }
 
   close(): void {
-    this.handle.close(noop);
+    this.handle.close();
   }
 }
-
-function noop(): void {}
