@@ -805,7 +805,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private bodyState(): BodyIn {
     const body = this.cbuf;
-    if (this.reqBody === Body.Done || this.req.method === "CONNECT") return BodyIn.Whole;
+    if (this.reqBody === Body.Done) return BodyIn.Whole;
     if (!body) return BodyIn.Partial;
     const chunks = this.reqBody === Body.Chunked ? this.checkChunks(body) : BodyIn.Partial;
     if (chunks !== BodyIn.Partial) return chunks;
@@ -914,8 +914,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // for a client that closes). A request whose Connection says upgrade gets no word of ours (even
     // one with a body, whose Upgrade header went).
     cleanConnectionHeaders(req, edits);
+    // haproxy sends a CONNECT's head without its Content-Length, and one that says chunked with a
+    // Connection: close.
+    const connect = req.method === "CONNECT";
+    if (connect)
+      for (let i = headerIndex(req, "content-length"); i >= 0; i = headerIndex(req, "content-length", i + 1))
+        edits.dropHeader(i);
     if (!req.connUpgrade) {
-      const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping;
+      const keep =
+        this.connMode(be) === "keep-alive" &&
+        !this.rt.stopping &&
+        !(connect && req.body === BodyKind.Chunked);
       // http-pretend-keepalive: the server is spoken to as in keep-alive, and the mode still closes.
       const say = keep || be.px.httpPretendKeepalive;
       if (say && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
@@ -973,7 +982,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private setRequestBody(): void {
     const req = this.req;
-    if (req.body === BodyKind.Chunked) {
+    // A CONNECT has no body (RFC 9110 9.3.6), whatever its head says: what follows the head waits,
+    // as pipelined bytes do, for the tunnel a 2xx opens (or else for the next request), as in haproxy.
+    if (req.method === "CONNECT") this.reqBody = Body.Done;
+    else if (req.body === BodyKind.Chunked) {
       this.reqBody = Body.Chunked;
       (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
     } else if (req.body === BodyKind.Length && req.contentLength > 0) {

@@ -586,6 +586,68 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   assert.equal(seen[0], "CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\nPING");
 });
 
+test("CONNECT has no body: its head leaves without Content-Length, and what follows waits for the tunnel or is the next request", async () => {
+  // Per server connection, what it had received when each head was answered, and all it received.
+  const atAnswer: string[] = [];
+  const all: string[] = [];
+  const srv = await rawServer((s) => {
+    const n = all.push("") - 1;
+    let pending = "";
+    let tunnel = false;
+    s.on("data", (d: Buffer) => {
+      all[n] += d.toString("latin1");
+      if (tunnel) return;
+      pending += d.toString("latin1");
+      for (let end = pending.indexOf("\r\n\r\n"); end >= 0; end = pending.indexOf("\r\n\r\n")) {
+        const head = pending.slice(0, end + 4);
+        pending = pending.slice(end + 4);
+        atAnswer.push(all[n]!);
+        if (head.startsWith("CONNECT deny:1 "))
+          s.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+        else if (head.startsWith("CONNECT ")) {
+          tunnel = true;
+          return void s.write("HTTP/1.1 200 OK\r\n\r\n");
+        } else s.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+      }
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const tunnel = async (head: string, after: string, sent: string): Promise<void> => {
+    const c = new Client(p.port);
+    cleanup.push(async () => c.close());
+    c.send(head + after);
+    await c.until((t) => t === "HTTP/1.1 200 OK\r\n\r\n");
+    const i = all.length - 1;
+    await waitFor(() => all[i] === sent + after, 2000, "the bytes after the head, in the tunnel");
+    assert.equal(atAnswer.at(-1), sent, "the server had the head alone when it answered");
+  };
+  await tunnel(
+    "CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\nContent-Length: 5\r\n\r\n",
+    "hello",
+    "CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\n\r\n",
+  );
+  // haproxy 2.6 keeps a Transfer-Encoding, and then says close.
+  await tunnel(
+    "CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "5\r\nhello\r\n0\r\n\r\n",
+    "CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+  );
+  // Refused: the bytes that a Content-Length announced are parsed as the next request.
+  const next = "GET /n HTTP/1.1\r\nHost: x\r\n\r\n";
+  const c = new Client(p.port);
+  cleanup.push(async () => c.close());
+  c.send(`CONNECT deny:1 HTTP/1.1\r\nHost: deny:1\r\nContent-Length: ${next.length}\r\n\r\n${next}`);
+  const text = await c.until((t) => t.endsWith("next"));
+  assert.equal(
+    text,
+    "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext",
+  );
+  assert.equal(all.at(-1), `CONNECT deny:1 HTTP/1.1\r\nHost: deny:1\r\n\r\n${next}`);
+});
+
 test("heads leave as haproxy 2.6 re-encodes them: CRLF for bare LF, one Content-Length, one Host", async () => {
   const seen: string[] = [];
   const srv = await rawServer((s) =>
