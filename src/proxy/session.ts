@@ -134,6 +134,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** Server bytes read but not consumed yet (a partial response head). */
   private sbuf: Buffer | undefined;
   private reqBody = Body.None;
+  /** The request came as a CONNECT (rules may change its method since). */
+  private receivedConnect = false;
   private reqLeft = 0;
   private resBody = Body.None;
   private resLeft = 0;
@@ -916,7 +918,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     cleanConnectionHeaders(req, edits);
     // haproxy sends a CONNECT's head without its Content-Length, and one that says chunked with a
     // Connection: close.
-    const connect = req.method === "CONNECT";
+    const connect = this.receivedConnect;
     if (connect)
       for (let i = headerIndex(req, "content-length"); i >= 0; i = headerIndex(req, "content-length", i + 1))
         edits.dropHeader(i);
@@ -925,6 +927,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         this.connMode(be) === "keep-alive" &&
         !this.rt.stopping &&
         !(connect && req.body === BodyKind.Chunked);
+      // A server told close is not asked again, whatever it answers.
+      if (connect && req.body === BodyKind.Chunked) this.serverMustClose = true;
       // http-pretend-keepalive: the server is spoken to as in keep-alive, and the mode still closes.
       const say = keep || be.px.httpPretendKeepalive;
       if (say && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
@@ -984,7 +988,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const req = this.req;
     // A CONNECT has no body (RFC 9110 9.3.6), whatever its head says: what follows the head waits,
     // as pipelined bytes do, for the tunnel a 2xx opens (or else for the next request), as in haproxy.
-    if (req.method === "CONNECT") this.reqBody = Body.Done;
+    // Decided on the method received: haproxy's HTTP/1 layer drops the Content-Length before any rule runs.
+    this.receivedConnect = req.method === "CONNECT";
+    if (this.receivedConnect) this.reqBody = Body.Done;
     else if (req.body === BodyKind.Chunked) {
       this.reqBody = Body.Chunked;
       (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
