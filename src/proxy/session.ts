@@ -917,18 +917,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // one with a body, whose Upgrade header went).
     cleanConnectionHeaders(req, edits);
     // haproxy sends a CONNECT's head without its Content-Length, and one that says chunked with a
-    // Connection: close.
-    const connect = this.receivedConnect;
-    if (connect)
+    // Connection: close (and does not ask that server again, whatever it answers).
+    if (this.receivedConnect)
       for (let i = headerIndex(req, "content-length"); i >= 0; i = headerIndex(req, "content-length", i + 1))
         edits.dropHeader(i);
+    const chunkedConnect = this.receivedConnect && req.body === BodyKind.Chunked;
+    if (chunkedConnect) this.serverMustClose = true;
     if (!req.connUpgrade) {
-      const keep =
-        this.connMode(be) === "keep-alive" &&
-        !this.rt.stopping &&
-        !(connect && req.body === BodyKind.Chunked);
-      // A server told close is not asked again, whatever it answers.
-      if (connect && req.body === BodyKind.Chunked) this.serverMustClose = true;
+      const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping && !chunkedConnect;
       // http-pretend-keepalive: the server is spoken to as in keep-alive, and the mode still closes.
       const say = keep || be.px.httpPretendKeepalive;
       if (say && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
