@@ -248,16 +248,17 @@ backend b
   cleanup.push(p.stop);
   const [len, neg, payload, sni] = p.ports as [number, number, number, number];
   const t0 = Date.now();
-  // Whole at once, or completed in time: no wait past the data.
+  // Whole at once, or completed in time: no wait past the data (a loaded machine stretches each
+  // wait, not up to the delay).
   assert.equal(await conversation(len, ["abcd"]), "A got 4: abcd");
   assert.equal(await conversation(len, ["ab", 100, "cd"]), "A got 4: abcd");
-  assert.match(await rx.take(/ len a\/s /), /\] len a\/s \d\/\d\/\d+ \d+ -- /);
-  assert.match(await rx.take(/ len a\/s /), /\] len a\/s 1\d\d\/\d\/\d+ \d+ -- /);
+  assert.match(await rx.take(/ len a\/s /), /\] len a\/s [0-2]?\d?\d\/\d+\/\d+ \d+ -- /);
+  assert.match(await rx.take(/ len a\/s /), /\] len a\/s [1-2]\d\d\/\d+\/\d+ \d+ -- /);
   // The client's FIN ends the wait; so does the delay, after which no rule matching is an accept.
   assert.equal(await conversation(len, ["ab"]), "A got 2: ab");
   assert.equal(await conversation(len, ["ab", 450]), "A got 2: ab");
-  await rx.take(/ len a\/s \d\//);
-  assert.match(await rx.take(/ len a\/s /), /\] len a\/s [3-4]\d\d\/\d\/\d+ \d+ -- /);
+  await rx.take(/ len a\/s [0-2]?\d?\d\//);
+  assert.match(await rx.take(/ len a\/s /), /\] len a\/s [3-4]\d\d\/\d+\/\d+ \d+ -- /);
   // A negated condition that cannot tell waits too: then rejects.
   assert.equal(await conversation(neg, ["ab"], false), "");
   assert.match(await rx.take(/ neg /), /\] neg neg\/<NOSRV> -1\/-1\/[3-4]\d\d 0 PR /);
@@ -276,7 +277,7 @@ backend b
   await hello("b.example", sni);
   await hello("B.EXAMPLE", sni);
   await hello("c.example", sni);
-  assert.match(await rx.take(/ sni b\/s /), /\] sni b\/s \d\/\d\/\d+ \d+ -- /);
+  assert.match(await rx.take(/ sni b\/s /), /\] sni b\/s \d?\d?\d\/\d+\/\d+ \d+ -- /);
   await rx.take(/ sni b\/s /);
   await rx.take(/ sni a\/s /);
   assert.ok(Date.now() - t0 < 4000, "no wait ran to its end but those meant to");
