@@ -24,3 +24,28 @@ export function uriPath(uri: string): string | undefined {
   if (s < 0) return undefined;
   return uri.slice(s, pathEnd(uri, s));
 }
+
+/**
+ * Where a request-target's authority is, as haproxy's http_parse_authority finds it: none in "*",
+ * an origin-form or an empty target; else after a scheme's "://" when there is one, up to the first
+ * "/", past any userinfo.
+ */
+export function authorityRange(uri: string): [number, number] | undefined {
+  const c = uri.charCodeAt(0);
+  if (uri.length === 0 || c === 47 || c === 42) return undefined;
+  let start = 0;
+  if (isAlpha(c)) {
+    let p = 1;
+    while (p < uri.length && isSchemeChar(uri.charCodeAt(p))) p++;
+    if (uri.startsWith("://", p)) start = p + 3;
+  }
+  let from = start;
+  let end = start;
+  for (; end < uri.length && uri.charCodeAt(end) !== 47; end++)
+    if (uri.charCodeAt(end) === 64) from = end + 1;
+  return [from, end];
+}
+
+const isAlpha = (c: number): boolean => (c | 0x20) >= 97 && (c | 0x20) <= 122;
+const isSchemeChar = (c: number): boolean =>
+  isAlpha(c) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46;

@@ -175,6 +175,8 @@ const st = {
   expectSeen: false,
   hostStart: -1,
   hostEnd: -1,
+  /** The head came from a peer; a rule's (re-read after it) may hold Host lines that differ. */
+  received: true,
   /** The header lines' part of the head's weight (HttpHead.weight). */
   weight: 0,
   /** Just past the blank line. */
@@ -275,6 +277,7 @@ export function parseRequest(
   if (next === -2) return NEED_MORE;
   if (next < 0) return 400;
 
+  st.received = received;
   const r = readHeaders(buf, next, end, maxhdr, into?.hdr, true);
   if (r !== 0) return r;
   if (buf[next - 2] !== CR) st.bareLf = true;
@@ -301,7 +304,10 @@ export function parseRequest(
   const isConnect = mEnd - pos === 7 && bytesEqual(buf, pos, "CONNECT");
   // HTTP/2's connection preface is no HTTP/1 request: haproxy 2.6 refuses the PRI method.
   if (received && mEnd - pos === 3 && bytesEqual(buf, pos, "PRI")) return 400;
-  if (!targetValid(buf, uStart, uEnd, isConnect)) return 400;
+  // A rule's target is not checked against its method or Host: haproxy keeps Host and the target's
+  // authority in step instead (proxy/rules.ts).
+  if (!received) normalizedUri = normalizedHost = undefined;
+  else if (!targetValid(buf, uStart, uEnd, isConnect)) return 400;
 
   const h = into ?? newHead(buf);
   h.buf = buf;
@@ -525,8 +531,9 @@ function special(
         if (st.hostStart < 0) {
           st.hostStart = v;
           st.hostEnd = ve;
-        } else if (!sameCaseless(buf, st.hostStart, st.hostEnd, v, ve)) return 400;
-        else {
+        } else if (!sameCaseless(buf, st.hostStart, st.hostEnd, v, ve)) {
+          if (st.received) return 400;
+        } else {
           st.repeatedHost = true;
           (st.repeats ??= []).push(line);
         }

@@ -18,7 +18,7 @@ import { parseVarName, type VarRef } from "../acl/vars.js";
 import { expandReplacement } from "../acl/replacement.js";
 import { argumentPurpose, logFormatArgument, type RedirectAction } from "../config/rules.js";
 import type { SampleContext } from "../acl/context.js";
-import { pathStart } from "../acl/uri.js";
+import { authorityRange, pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
 import { headerIndex, headerValue } from "../http/parse.js";
 import { HeadEdits } from "../http/serialize.js";
@@ -101,8 +101,8 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
 /** What rules act on: header edits that later rules and ACLs must see are applied by re-parsing the head (rare). */
 export interface RuleContext extends SampleContext {
   /**
-   * Applies the edits to the head; false when the head no longer fits in a buffer (haproxy's failed
-   * rewrite, which its default strict mode answers with a 500).
+   * Applies the edits to the head; false when the head no longer fits in a buffer or cannot be read
+   * back (haproxy's failed rewrite, which its default strict mode answers with a 500).
    */
   reparse(edits: HeadEdits): boolean;
 }
@@ -155,12 +155,21 @@ export function evalRequestRules(
         // A replace-* whose regex does not match changes nothing.
         if (uri === undefined) break;
         edits.startLine = `${method} ${uri} HTTP/1.${req.versionMinor}`;
+        if ((a.kind === "set-uri" || a.kind === "replace-uri") && !hostFromTarget(uri, method, req, edits))
+          return REWRITE_FAILED;
         if (!ctx.reparse(edits)) return REWRITE_FAILED;
         break;
       }
-      default:
-        editHeaders(a, r, ctx, ctx.req, edits);
+      default: {
+        const written = editHeaders(a, r, ctx, ctx.req, edits);
+        if (
+          written !== undefined &&
+          a.name.toLowerCase() === "host" &&
+          !targetFromHost(ctx.req, written, edits)
+        )
+          return REWRITE_FAILED;
         if (!ctx.reparse(edits)) return REWRITE_FAILED;
+      }
     }
   }
   return CONTINUE;
@@ -270,30 +279,33 @@ function editHeaders(
   ctx: SampleContext,
   head: HttpHead,
   edits: HeadEdits,
-): void {
+): string | undefined {
   switch (a.kind) {
     case "set-header":
     case "del-header": {
       // The value is built before the header goes: it may read it.
-      const line = a.kind === "set-header" ? `${a.name}: ${formatFor(r.format!, ctx)}` : undefined;
+      const value = a.kind === "set-header" ? formatFor(r.format!, ctx) : undefined;
       const lower = a.name.toLowerCase();
       for (let i = headerIndex(head, lower); i >= 0; i = headerIndex(head, lower, i + 1)) edits.dropHeader(i);
-      if (line !== undefined) edits.add.push(line);
-      return;
+      if (value !== undefined) edits.add.push(`${a.name}: ${value}`);
+      return value;
     }
-    case "add-header":
-      edits.add.push(`${a.name}: ${formatFor(r.format!, ctx)}`);
-      return;
+    case "add-header": {
+      const value = formatFor(r.format!, ctx);
+      edits.add.push(`${a.name}: ${value}`);
+      return value;
+    }
     case "set-status": {
       const version = head.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
       edits.startLine = `${version} ${a.code} ${a.reason ?? ruleReason(a.code)}`;
-      return;
+      return undefined;
     }
     case "replace-header":
     case "replace-value": {
       const lower = a.name.toLowerCase();
       // Built once for the rule, as haproxy does, before any header changes.
       const template = formatFor(r.format!, ctx);
+      let last: string | undefined;
       for (let i = headerIndex(head, lower); i >= 0; i = headerIndex(head, lower, i + 1)) {
         // As haproxy: the regex is searched for anywhere in the value (or in each of its values), and
         // a match replaces that value whole, in place.
@@ -302,11 +314,41 @@ function editHeaders(
           a.kind === "replace-header"
             ? replaced(value, r.regex!, template)
             : replaceValues(value, r.regex!, template);
-        if (out !== undefined) edits.rewriteHeader(i, out);
+        if (out !== undefined) edits.rewriteHeader(i, (last = out));
       }
-      return;
+      return last;
     }
   }
+}
+
+/**
+ * set-uri and replace-uri: a target that names an authority becomes every Host line's value, as
+ * haproxy's http_update_host makes it (a CONNECT's whole target); false for an absolute target
+ * without one, which haproxy counts a failed rewrite.
+ */
+function hostFromTarget(uri: string, method: string, req: HttpHead, edits: HeadEdits): boolean {
+  const range = authorityRange(uri);
+  if (range === undefined) return true;
+  const authority = method === "CONNECT" ? uri : uri.slice(range[0], range[1]);
+  if (authority === "") return false;
+  for (let i = headerIndex(req, "host"); i >= 0; i = headerIndex(req, "host", i + 1))
+    edits.rewriteHeader(i, authority);
+  return true;
+}
+
+/**
+ * A Host line that a rule writes (the last, when it writes several) becomes the authority of a
+ * target that names one, as haproxy's http_update_authority makes it; false when that target's
+ * authority is empty, which haproxy counts a failed rewrite.
+ */
+function targetFromHost(req: HttpHead, host: string, edits: HeadEdits): boolean {
+  const uri = req.uri;
+  const range = authorityRange(uri);
+  if (range === undefined) return true;
+  if (range[0] === range[1]) return false;
+  const target = uri.slice(0, range[0]) + host + uri.slice(range[1]);
+  edits.startLine = `${req.method} ${target} HTTP/1.${req.versionMinor}`;
+  return true;
 }
 
 const replaced = (value: string, regex: RegExp, template: string): string | undefined => {

@@ -862,7 +862,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const target = this.answering || (this.phase === Phase.Exchange && this.res) ? "res" : "req";
     const head = target === "res" ? this.res! : this.req;
     // The sender's lines take their outgoing form now; what rules write stays as written (a value's
-    // blanks included, as haproxy keeps them), since the new head no longer tells them apart.
+    // blanks included, as haproxy keeps them), since the new head no longer tells them apart. The start
+    // line too: a target is normalized only as it is received.
+    made.startLine ??= normalizedStartLine(head);
     normalizeHead(head, made);
     const bytes = Buffer.from(serializeHead(head, made));
     const g = this.rt.global;
@@ -871,7 +873,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2)
         : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false);
     made.reset();
-    if (typeof parsed === "number") return true;
+    // A head that Sluice cannot read back is not sent: a failed rewrite. haproxy 2.6 sends some as
+    // they are (a method with a blank in it, a Transfer-Encoding added next to a Content-Length),
+    // which a server may read otherwise than the proxy did.
+    if (typeof parsed === "number") return false;
     parsed.looseValue = parsed.bareLf = false;
     if (target === "res") {
       this.res = parsed;

@@ -901,3 +901,78 @@ frontend other
   assert.deepEqual(alertsFor("use_backend b%%x"), []);
   assert.deepEqual(alertsFor("use_backend %%x"), ["Proxy 'f': unable to find required use_backend: '%%x'."]);
 });
+
+test("rules keep Host and a target's authority in step and may give any method any target, as haproxy 2.6.12 does; a head Sluice cannot read back is a failed rewrite", async () => {
+  const heads: string[] = [];
+  const srv = await headServer((head, s) => {
+    heads.push(head);
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  cleanup.push(srv.close);
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-uri http://other/x if { path /su }
+  http-request replace-uri ^/ru(.*) http://u@z:8/ru\\1 if { path_beg /ru }
+  http-request set-uri y:2 if METH_CONNECT { hdr(x-t) cu }
+  http-request set-uri http:///nothing if { hdr(x-t) nu }
+  http-request set-header Host y if { hdr(x-t) sh }
+  http-request add-header Host w if { hdr(x-t) ah }
+  http-request replace-header Host (.*) r\\1 if { hdr(x-t) rh }
+  http-request set-method GET if METH_CONNECT
+  http-request set-header Transfer-Encoding gzip if { path /te }
+  http-request set-method "G T" if { path /sp }
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(q.stop);
+  // Each request, and the head haproxy 2.6.12 sent for it with the same rules (its names in lower case).
+  const cases: [string, string][] = [
+    ["GET /su HTTP/1.1\r\nHost: x\r\n\r\n", "GET http://other/x HTTP/1.1\r\nHost: other\r\n\r\n"],
+    ["GET /ru/a?b HTTP/1.1\r\nHost: x\r\n\r\n", "GET http://u@z:8/ru/a?b HTTP/1.1\r\nHost: z:8\r\n\r\n"],
+    // A CONNECT's authority is its whole target; a GET may carry one.
+    [
+      "CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\nX-T: cu\r\n\r\n",
+      "GET y:2 HTTP/1.1\r\nHost: y:2\r\nX-T: cu\r\n\r\n",
+    ],
+    ["CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\n\r\n", "GET x:1 HTTP/1.1\r\nHost: x:1\r\n\r\n"],
+    [
+      "GET http://u@x/a HTTP/1.1\r\nHost: x\r\nX-T: sh\r\n\r\n",
+      "GET http://u@y/a HTTP/1.1\r\nX-T: sh\r\nHost: y\r\n\r\n",
+    ],
+    ["GET /a HTTP/1.1\r\nHost: x\r\nX-T: sh\r\n\r\n", "GET /a HTTP/1.1\r\nX-T: sh\r\nHost: y\r\n\r\n"],
+    // The Host line written last names the authority; the one already there stays.
+    [
+      "GET http://x/a HTTP/1.1\r\nHost: x\r\nX-T: ah\r\n\r\n",
+      "GET http://w/a HTTP/1.1\r\nHost: x\r\nX-T: ah\r\nHost: w\r\n\r\n",
+    ],
+    [
+      "GET http://x:8/a HTTP/1.1\r\nHost: x:8\r\nX-T: rh\r\n\r\n",
+      "GET http://rx:8/a HTTP/1.1\r\nHost: rx:8\r\nX-T: rh\r\n\r\n",
+    ],
+  ];
+  for (const [req, sent] of cases) {
+    assert.equal(
+      status(await exchange(q.port, req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"))),
+      200,
+      req,
+    );
+    assert.equal(heads.at(-1), sent, req);
+  }
+  // An absolute target without an authority fails as haproxy's does. A Transfer-Encoding added next
+  // to a Content-Length, and a method with a blank, haproxy sends as they are; Sluice does not send
+  // what it cannot read back. Each is a 500 and the server sees nothing.
+  const before = heads.length;
+  for (const req of [
+    "GET /a HTTP/1.1\r\nHost: x\r\nX-T: nu\r\n\r\n",
+    "POST /te HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
+    "GET /sp HTTP/1.1\r\nHost: x\r\n\r\n",
+  ])
+    assert.equal(
+      status(await exchange(q.port, req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"))),
+      500,
+      req,
+    );
+  assert.equal(heads.length, before);
+});
