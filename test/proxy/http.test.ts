@@ -648,6 +648,64 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   assert.equal(all.at(-1), `CONNECT deny:1 HTTP/1.1\r\nHost: deny:1\r\n\r\n${next}`);
 });
 
+test("a CONNECT's framing is the received method's, whatever set-method makes of it; a server told close for a chunked CONNECT is not asked again", async () => {
+  // All each server connection received; a CONNECT is refused, anything else answered.
+  const conns: string[] = [];
+  const srv = await rawServer((s) => {
+    const n = conns.push("") - 1;
+    let pending = "";
+    s.on("data", (d: Buffer) => {
+      conns[n] += d.toString("latin1");
+      pending += d.toString("latin1");
+      for (let end = pending.indexOf("\r\n\r\n"); end >= 0; end = pending.indexOf("\r\n\r\n")) {
+        const connect = pending.startsWith("CONNECT ");
+        pending = pending.slice(end + 4);
+        s.write(
+          connect
+            ? "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+            : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        );
+      }
+    });
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  http-request set-method GET if { hdr(x-m) get }
+  http-request set-method CONNECT if { hdr(x-m) connect }
+  server a 127.0.0.1:${srv.port}
+`);
+  const client = (): Client => {
+    const c = new Client(p.port);
+    cleanup.push(async () => c.close());
+    return c;
+  };
+  // Each as haproxy 2.6.12 sent it: a CONNECT made a GET has no body still, its bytes after the head
+  // wait to be the next request; a GET made a CONNECT keeps its body.
+  let c = client();
+  c.send("CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\nX-M: get\r\nContent-Length: 5\r\n\r\nhello");
+  assert.equal((await c.response()).status, 200);
+  assert.equal(conns.at(-1), "GET x:1 HTTP/1.1\r\nHost: x:1\r\nX-M: get\r\n\r\n");
+  c = client();
+  c.send("GET /b HTTP/1.1\r\nHost: x\r\nX-M: connect\r\nContent-Length: 5\r\n\r\nhello");
+  assert.equal((await c.response()).status, 403);
+  const sent = "CONNECT /b HTTP/1.1\r\nHost: x\r\nX-M: connect\r\nContent-Length: 5\r\n\r\nhello";
+  await waitFor(() => conns.at(-1)!.length >= sent.length, 2000, "the body");
+  assert.equal(conns.at(-1), sent);
+  // The server said nothing of closing, yet the next request goes to another connection (a new one,
+  // or one that an earlier client left idle).
+  const first = conns.length;
+  c = client();
+  c.send("CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  assert.equal((await c.response()).status, 403);
+  c.send("GET /n HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.equal((await c.response()).status, 200);
+  assert.equal(
+    conns[first],
+    "CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+  );
+  assert.ok(conns.some((all, i) => i !== first && all.endsWith("GET /n HTTP/1.1\r\nHost: x\r\n\r\n")));
+});
+
 test("heads leave as haproxy 2.6 re-encodes them: CRLF for bare LF, one Content-Length, one Host", async () => {
   const seen: string[] = [];
   const srv = await rawServer((s) =>
