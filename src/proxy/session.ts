@@ -1560,10 +1560,20 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   onServerEnd(): void {
     this.serverEnded = true;
     if (this.phase === Phase.Tunnel) {
-      // haproxy 2.6 ends a tunnel when its server closes: the FIN goes to the client, and the
-      // session is over at once (----), whatever the client still had to say.
+      // The FIN goes to the client. haproxy 2.6 ends an HTTP tunnel then and there (----),
+      // whatever the client still had to say.
       this.client.end();
-      return this.close("-", "-");
+      if (this.http || this.clientEnded) return this.close("-", "-");
+      // mode tcp: the client may go on sending. Its side is half-closed now: haproxy 2.6 reads it
+      // with timeout client-fin when set, counted from now; else with the timeout it had, counted
+      // from the last data. When that lapses, the session is the client's timeout (cD).
+      this.clientTimesOutFirst = false;
+      this.tunnelTimeoutCause = "c";
+      const fin = this.fe.px.timeouts.clientFin;
+      if (fin !== undefined) return this.arm(fin);
+      const ms = this.be!.px.timeouts.tunnel ?? this.fe.px.timeouts.client;
+      if (ms !== undefined && this.timerMs > 0) this.arm(ms, this.deadline - this.timerMs + ms - Date.now());
+      return;
     }
     // Half-open sockets get no 'close' until both sides end: the server's FIN decides here.
     if (this.phase === Phase.Exchange) this.serverGone();

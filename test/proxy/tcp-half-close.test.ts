@@ -1,0 +1,93 @@
+// mode tcp: a server that closes first half-closes the session. Each log line's shape and each
+// timing below was recorded from haproxy 2.6.12 with the same configuration: the client gets the
+// FIN and may go on sending to the server; its side is then read with `timeout client-fin` when set
+// (counted from its last data), else with the timeout it had; a lapse is logged cD, a FIN from the
+// client ends the session (----). (An HTTP tunnel ends at the server's FIN: websocket.test.ts.)
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { once } from "node:events";
+import { startProxy, rawServer, syslogReceiver, sleep, waitFor } from "../helpers/harness.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+test("mode tcp: after the server's FIN the client may go on sending; timeout client-fin, else its own timeout, then cD", async () => {
+  const rx = await syslogReceiver();
+  // Says hi, then closes its sending side 100 ms later and records what still comes.
+  const received: string[] = [];
+  const srv = await rawServer((s) => {
+    const n = received.push("") - 1;
+    s.on("data", (d: Buffer) => (received[n] += d.toString("latin1")));
+    s.on("end", () => (received[n] += "<FIN>"));
+    s.write("hi");
+    setTimeout(() => s.end(), 100);
+  });
+  cleanup.push(rx.close, srv.close);
+  const p = await startProxy(`
+global
+  log 127.0.0.1:${rx.port} format raw local0
+defaults
+  mode tcp
+  log global
+  option tcplog
+  timeout client 1500ms
+  timeout connect 2s
+  timeout server 5s
+frontend fin
+  bind 127.0.0.1:1
+  timeout client-fin 300ms
+  default_backend b
+frontend nofin
+  bind 127.0.0.1:1
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const [fin, nofin] = p.ports as [number, number];
+  /**
+   * Sends "hello", then "more" 200 ms after the proxy's FIN, with a FIN of its own or not; how long
+   * after "more" the server got the proxy's FIN. (The client, its sending side open, is told nothing.)
+   */
+  const session = async (port: number, end: boolean): Promise<{ got: string; ms: number }> => {
+    const c = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+    cleanup.push(async () => void c.destroy());
+    c.on("error", () => undefined);
+    let got = "";
+    c.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    await once(c, "connect");
+    const n = received.length;
+    c.write("hello");
+    await once(c, "end");
+    await sleep(200);
+    const t0 = Date.now();
+    c.write("more");
+    if (end) c.end();
+    await waitFor(() => received[n]?.endsWith("<FIN>") === true, 3000, "the server's FIN");
+    const ms = Date.now() - t0;
+    c.destroy();
+    assert.equal(received[n], "hellomore<FIN>");
+    return { got, ms };
+  };
+  const tt = (line: string): number => Number(/ \d+\/\d+\/(\d+) /.exec(line)![1]);
+  // The client's last data restarts timeout client-fin: the session ends 300 ms after it.
+  let r = await session(fin, false);
+  assert.equal(r.got, "hi");
+  assert.ok(r.ms >= 280 && r.ms < 1000, `closed ${r.ms} ms after the client's last data`);
+  let line = await rx.take(/ fin b\/s /);
+  assert.match(line, /\] fin b\/s \d+\/\d+\/\d+ 2 cD 1\/1\/0\/0\/0 0\/0$/);
+  // Without it, the client's own 1500 ms.
+  r = await session(nofin, false);
+  assert.ok(r.ms >= 1480 && r.ms < 2500, `closed ${r.ms} ms after the client's last data`);
+  line = await rx.take(/ nofin b\/s /);
+  assert.match(line, /\] nofin b\/s \d+\/\d+\/\d+ 2 cD /);
+  // The client's FIN ends it at once.
+  r = await session(fin, true);
+  assert.ok(r.ms < 250, `closed ${r.ms} ms after the client's FIN`);
+  line = await rx.take(/ fin b\/s /);
+  assert.match(line, /\] fin b\/s \d+\/\d+\/\d+ 2 -- /);
+  assert.ok(tt(line) >= 300, `Tt ${tt(line)}`);
+});
