@@ -247,6 +247,19 @@ ${extra}
 `;
 }
 
+/** `global` and `defaults` sections in mode tcp that send tcplog lines to `rx`. */
+export const tcpLogged = (rx: SyslogReceiver): string => `
+global
+  log 127.0.0.1:${rx.port} format raw local0
+defaults
+  mode tcp
+  log global
+  option tcplog
+  timeout client 5s
+  timeout connect 2s
+  timeout server 5s
+`;
+
 /** Sends `data` and collects everything until the peer closes (or `ms` passes: then whatever came). */
 export async function exchange(port: number, data: string | Buffer, ms = 3000): Promise<string> {
   const s = net.connect(port, "127.0.0.1");

@@ -7,7 +7,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
-import { startProxy, rawServer, syslogReceiver, sleep, waitFor } from "../helpers/harness.js";
+import { startProxy, rawServer, syslogReceiver, sleep, waitFor, tcpLogged } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -26,22 +26,14 @@ test("mode tcp: after the server's FIN the client may go on sending; timeout cli
     setTimeout(() => s.end(), 100);
   });
   cleanup.push(rx.close, srv.close);
-  const p = await startProxy(`
-global
-  log 127.0.0.1:${rx.port} format raw local0
-defaults
-  mode tcp
-  log global
-  option tcplog
-  timeout client 1500ms
-  timeout connect 2s
-  timeout server 5s
-frontend fin
+  const p = await startProxy(`${tcpLogged(rx)}frontend fin
   bind 127.0.0.1:1
+  timeout client 1500ms
   timeout client-fin 300ms
   default_backend b
 frontend nofin
   bind 127.0.0.1:1
+  timeout client 1500ms
   default_backend b
 backend b
   server s 127.0.0.1:${srv.port}

@@ -17,26 +17,13 @@ import {
   talk,
   waitFor,
   sleep,
-  type SyslogReceiver,
+  tcpLogged,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
-
-/** `global` and `defaults` sections in mode tcp that send tcplog lines to `rx`. */
-const tcpLogged = (rx: SyslogReceiver) => `
-global
-  log 127.0.0.1:${rx.port} format raw local0
-defaults
-  mode tcp
-  log global
-  option tcplog
-  timeout client 5s
-  timeout connect 2s
-  timeout server 5s
-`;
 
 const get = (path: string, close = true) =>
   `GET ${path} HTTP/1.1\r\nHost: x\r\n${close ? "Connection: close\r\n" : ""}\r\n`;
