@@ -1,15 +1,16 @@
 // Pieces of a request-target, as haproxy's http_get_path and friends cut them.
 
-/** Start of the path in a request-target, or -1 ("*", authority-form, "http://host" without a path). */
+/**
+ * Start of the path in a request-target, as haproxy's http_parse_path finds it, or -1: none in "*",
+ * in a target without a scheme (authority-form), nor in "http://host" or "http://host?q".
+ */
 export function pathStart(uri: string): number {
   if (uri.length === 0) return -1;
   const c = uri.charCodeAt(0);
   if (c === 47) return 0;
   if (c === 42) return -1;
-  const sch = uri.indexOf("://");
-  if (sch < 0) return -1;
-  const slash = uri.indexOf("/", sch + 3);
-  return slash;
+  const start = afterScheme(uri);
+  return start === 0 ? -1 : uri.indexOf("/", start);
 }
 
 /** End of the path: the first '?' after start, or the end. */
@@ -33,17 +34,20 @@ export function uriPath(uri: string): string | undefined {
 export function authorityRange(uri: string): [number, number] | undefined {
   const c = uri.charCodeAt(0);
   if (uri.length === 0 || c === 47 || c === 42) return undefined;
-  let start = 0;
-  if (isAlpha(c)) {
-    let p = 1;
-    while (p < uri.length && isSchemeChar(uri.charCodeAt(p))) p++;
-    if (uri.startsWith("://", p)) start = p + 3;
-  }
+  const start = afterScheme(uri);
   let from = start;
   let end = start;
   for (; end < uri.length && uri.charCodeAt(end) !== 47; end++)
     if (uri.charCodeAt(end) === 64) from = end + 1;
   return [from, end];
+}
+
+/** Just past a target's `scheme://` (a letter, then letters, digits, "+", "-" or "."), or 0 without one. */
+function afterScheme(uri: string): number {
+  if (!isAlpha(uri.charCodeAt(0))) return 0;
+  let p = 1;
+  while (p < uri.length && isSchemeChar(uri.charCodeAt(p))) p++;
+  return uri.startsWith("://", p) ? p + 3 : 0;
 }
 
 const isAlpha = (c: number): boolean => (c | 0x20) >= 97 && (c | 0x20) <= 122;

@@ -54,6 +54,10 @@
 //     the Content-Length line it forwards (headerIndex(res, "content-length")).
 //   - response status: stricter, exactly three digits, 100 to 999 (haproxy forwards "20" or "2000").
 //     The reason may be empty; it may not hold control characters other than HTAB.
+// A head that rules rewrote is read back with `received` false: its target may hold any byte but
+// blanks and controls and need not match its method or Host, its Host and Content-Length lines are
+// kept as they are (differing Host lines too), and the checks of a head's reception (413, the
+// WebSocket key, PRI) are not made again. The rest holds: haproxy sends some heads that fail it.
 import { BodyKind, headerNameIs, type HttpHead } from "./message.js";
 import { ConnectionWord, connectionWord } from "./connection.js";
 import {
@@ -99,6 +103,9 @@ const SLASH = 47;
 const URI = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7f; c++) URI[c] = 1;
 URI[35] = 0;
+/** Bytes of a target a rule wrote, which haproxy sends as they are: any but blanks and controls. */
+const REWRITTEN_URI = new Uint8Array(256);
+for (let c = 0x21; c <= 0xff; c++) REWRITTEN_URI[c] = 1;
 
 /** The usual methods, so that they are not decoded again for each request. */
 const METHODS = ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
@@ -175,7 +182,7 @@ const st = {
   expectSeen: false,
   hostStart: -1,
   hostEnd: -1,
-  /** The head came from a peer; a rule's (re-read after it) may hold Host lines that differ. */
+  /** The head came from a peer; a rule's (re-read after it) keeps every Host and Content-Length line. */
   received: true,
   /** The header lines' part of the head's weight (HttpHead.weight). */
   weight: 0,
@@ -262,7 +269,8 @@ export function parseRequest(
   if (p < 0) return 400;
   if (p >= end) return NEED_MORE;
   const uStart = p;
-  while (p < end && URI[buf[p]!]) p++;
+  const uriBytes = received ? URI : REWRITTEN_URI;
+  while (p < end && uriBytes[buf[p]!]) p++;
   if (p >= end) return NEED_MORE;
   const uEnd = p;
   if (uEnd === uStart) return 400;
@@ -338,6 +346,7 @@ export function parseResponse(
   end: number,
   maxhdr: number,
   into?: HttpHead,
+  received = true,
 ): HttpHead | number {
   const pos = skipEmptyLines(buf, start, end);
   if (pos < 0) return NEED_MORE;
@@ -369,6 +378,7 @@ export function parseResponse(
   if (next === -2) return NEED_MORE;
   if (next < 0) return 502;
 
+  st.received = received;
   const r = readHeaders(buf, next, end, maxhdr, into?.hdr, false);
   if (r === NEED_MORE) return NEED_MORE;
   if (r !== 0) return 502;
@@ -531,9 +541,10 @@ function special(
         if (st.hostStart < 0) {
           st.hostStart = v;
           st.hostEnd = ve;
-        } else if (!sameCaseless(buf, st.hostStart, st.hostEnd, v, ve)) {
-          if (st.received) return 400;
-        } else {
+        } else if (!st.received) {
+          // A rule's Host lines all leave, as haproxy sends them.
+        } else if (!sameCaseless(buf, st.hostStart, st.hostEnd, v, ve)) return 400;
+        else {
           st.repeatedHost = true;
           (st.repeats ??= []).push(line);
         }
@@ -559,7 +570,7 @@ function special(
       if (nameIs(buf, n, "content-length")) {
         const len = parseContentLength(buf, v, ve);
         if (len < 0 || (st.contentLength >= 0 && len !== st.contentLength)) return 400;
-        if (st.contentLength >= 0) {
+        if (st.contentLength >= 0 && st.received) {
           st.repeatedLength = true;
           (st.repeats ??= []).push(line);
         }

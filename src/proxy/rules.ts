@@ -398,9 +398,11 @@ function valueEnd(line: string, from: number): number {
 
 /**
  * The request-target after a rule that rewrites part of it, as haproxy cuts it: an absolute one
- * keeps its scheme and authority; the path ends at the first `?`; set-query keeps a `?` it finds
- * (even for an empty query) and adds one only for a query that is not empty. The replace-* rules
- * replace their part whole when their regex matches it, else undefined.
+ * keeps its scheme and authority; the path ends at the first `?`; a target without a path ("*",
+ * "http://h", authority-form) is set-path's whole, up to its first `?`, and no subject for
+ * replace-path and replace-pathq; set-query keeps the target's first `?` (even for an empty query)
+ * and adds one only for a query that is not empty. The replace-* rules replace their part whole
+ * when their regex matches it, else undefined.
  */
 function rewriteTarget(
   kind: "set-path" | "set-uri" | "set-query" | "replace-path" | "replace-pathq" | "replace-uri",
@@ -409,20 +411,26 @@ function rewriteTarget(
   ctx: SampleContext,
 ): string | undefined {
   const start = pathStart(uri);
-  const prefix = start < 0 ? uri : uri.slice(0, start);
-  const q = start < 0 ? -1 : uri.indexOf("?", start);
+  const prefix = start < 0 ? "" : uri.slice(0, start);
+  const firstQ = uri.indexOf("?", Math.max(start, 0));
+  const q = start < 0 ? -1 : firstQ;
   const path = start < 0 ? "" : uri.slice(start, q < 0 ? uri.length : q);
   const query = q < 0 ? "" : uri.slice(q);
   const rewritten = (subject: string): string | undefined =>
-    replaced(subject, r.regex!, formatFor(r.format!, ctx));
+    subject === "" ? undefined : replaced(subject, r.regex!, formatFor(r.format!, ctx));
   switch (kind) {
     case "set-uri":
       return formatFor(r.format!, ctx);
-    case "set-path":
-      return prefix + formatFor(r.format!, ctx) + query;
+    case "set-path": {
+      const value = formatFor(r.format!, ctx);
+      if (start >= 0) return prefix + value + query;
+      return firstQ < 0 ? value : value + uri.slice(firstQ);
+    }
     case "set-query": {
       const value = formatFor(r.format!, ctx);
-      return prefix + path + (q >= 0 || value !== "" ? `?${value}` : "");
+      const at = uri.indexOf("?");
+      if (at >= 0) return uri.slice(0, at + 1) + value;
+      return value === "" ? uri : `${uri}?${value}`;
     }
     case "replace-uri":
       return rewritten(uri);

@@ -443,8 +443,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   onClientClose(): void {
     // A tarpitted client that leaves is not noticed: haproxy logs PT-- when the tarpit ends.
     if (this.phase === Phase.Closed || this.phase === Phase.Tarpit) return;
-    if (this.phase === Phase.Tunnel)
-      return this.close(this.serverEnded ? "-" : "C", this.serverEnded ? "-" : "D");
+    // A tunnel that ends cleanly is closed before the socket is; this is the client's reset (even
+    // in a mode tcp session its server half-closed).
+    if (this.phase === Phase.Tunnel) return this.close("C", "D");
     if (this.phase === Phase.Inspect) return this.inspectionAborted("C");
     if (this.phase === Phase.Head && this.cbuf === undefined)
       return this.served > 0 ? this.close("-", "-") : this.clientLeftBeforeRequest();
@@ -870,12 +871,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const g = this.rt.global;
     const parsed =
       target === "res"
-        ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2)
+        ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false)
         : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false);
     made.reset();
     // A head that Sluice cannot read back is not sent: a failed rewrite. haproxy 2.6 sends some as
-    // they are (a method with a blank in it, a Transfer-Encoding added next to a Content-Length),
-    // which a server may read otherwise than the proxy did.
+    // they are (a blank in a method or target, a Transfer-Encoding added next to a Content-Length, a
+    // control character in a value), which a server may read otherwise than the proxy did. (A CR LF
+    // that the configuration writes makes two lines in both; what a request brings cannot: log-format
+    // arguments write control characters as %XX.)
     if (typeof parsed === "number") return false;
     parsed.looseValue = parsed.bareLf = false;
     if (target === "res") {
@@ -1068,7 +1071,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private responseDenied(v: Verdict): void {
     this.detach()?.close();
     this.rec.Tr = -1;
-    // A rewrite the buffer cannot hold: haproxy's 500.
+    // A failed rewrite: haproxy's 500.
     if (v.kind === "failed") this.abortWith(500, "P", "H");
     else this.sendVerdictReply(v, "P", "H");
   }
@@ -1572,7 +1575,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       const fin = this.fe.px.timeouts.clientFin;
       if (fin !== undefined) return this.arm(fin);
       const ms = this.be!.px.timeouts.tunnel ?? this.fe.px.timeouts.client;
-      if (ms !== undefined && this.timerMs > 0) this.arm(ms, this.deadline - this.timerMs + ms - Date.now());
+      if (ms === undefined) return this.arm(undefined);
+      if (this.timerMs > 0) this.arm(ms, this.deadline - this.timerMs + ms - Date.now());
       return;
     }
     // Half-open sockets get no 'close' until both sides end: the server's FIN decides here.
@@ -1811,7 +1815,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /**
    * The proxy's own response once the http-after-response rules had their say (haproxy runs them on
-   * its own responses too). A rewrite the buffer cannot hold leaves the response as it was.
+   * its own responses too). A failed rewrite leaves the response as it was.
    */
   private afterRulesOn(bytes: Buffer): Buffer {
     const head = parseResponse(bytes, 0, bytes.length, this.rt.global.maxhdr * 2);

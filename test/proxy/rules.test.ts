@@ -976,3 +976,71 @@ backend b
     );
   assert.equal(heads.length, before);
 });
+
+test("rewrites of targets without a path, of 8-bit bytes, of repeated Host lines, and a CR LF the configuration writes, as haproxy 2.6.12 sends them", async () => {
+  const heads: string[] = [];
+  const srv = await headServer((head, s) => {
+    heads.push(head);
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  cleanup.push(srv.close);
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-path %[path,url_dec] if { path_beg /dec }
+  http-request set-path /n if { hdr(x-t) sp }
+  http-request replace-path .* /rp if { hdr(x-t) rp }
+  http-request add-header Host %[req.hdr(host)] if { hdr(x-t) dup }
+  http-request set-header X-L "a\\r\\nX-Evil: 1" if { hdr(x-t) lit }
+  http-request set-header X-Inj %[req.hdr(x-v),url_dec] if { hdr(x-t) inj }
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(q.stop);
+  const cases: [string, string][] = [
+    // The decoded bytes leave as they are, "#" and 8-bit bytes included.
+    [
+      "GET /dec/caf%C3%A9%23x?q HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /dec/caf\xc3\xa9#x?q HTTP/1.1\r\nHost: x\r\n\r\n",
+    ],
+    // set-path on a target without a path replaces it up to its first "?"; replace-path has no subject.
+    [
+      "CONNECT x:1 HTTP/1.1\r\nHost: x:1\r\nX-T: sp\r\n\r\n",
+      "CONNECT /n HTTP/1.1\r\nHost: x:1\r\nX-T: sp\r\n\r\n",
+    ],
+    ["GET http://h HTTP/1.1\r\nHost: h\r\nX-T: sp\r\n\r\n", "GET /n HTTP/1.1\r\nHost: h\r\nX-T: sp\r\n\r\n"],
+    ["GET * HTTP/1.1\r\nHost: h\r\nX-T: sp\r\n\r\n", "GET /n HTTP/1.1\r\nHost: h\r\nX-T: sp\r\n\r\n"],
+    [
+      "GET http://h HTTP/1.1\r\nHost: h\r\nX-T: rp\r\n\r\n",
+      "GET http://h HTTP/1.1\r\nHost: h\r\nX-T: rp\r\n\r\n",
+    ],
+    // A rule's Host line leaves even when it repeats one.
+    [
+      "GET /a HTTP/1.1\r\nHost: h\r\nX-T: dup\r\n\r\n",
+      "GET /a HTTP/1.1\r\nHost: h\r\nX-T: dup\r\nHost: h\r\n\r\n",
+    ],
+    // The configuration's CR LF makes two lines; a request's control bytes are written %XX.
+    [
+      "GET /a HTTP/1.1\r\nHost: h\r\nX-T: lit\r\n\r\n",
+      "GET /a HTTP/1.1\r\nHost: h\r\nX-T: lit\r\nX-L: a\r\nX-Evil: 1\r\n\r\n",
+    ],
+    [
+      "GET /a HTTP/1.1\r\nHost: h\r\nX-T: inj\r\nX-V: a%0D%0AHost:%20evil\r\n\r\n",
+      "GET /a HTTP/1.1\r\nHost: h\r\nX-T: inj\r\nX-V: a%0D%0AHost:%20evil\r\nX-Inj: a%0D%0AHost: evil\r\n\r\n",
+    ],
+  ];
+  for (const [req, sent] of cases) {
+    assert.equal(
+      status(await exchange(q.port, req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"))),
+      200,
+      req,
+    );
+    assert.equal(heads.at(-1), sent, req);
+  }
+  // haproxy sends "GET /dec/a b": Sluice does not send a target it cannot read back.
+  const before = heads.length;
+  const blank = "GET /dec/a%20b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  assert.equal(status(await exchange(q.port, blank)), 500);
+  assert.equal(heads.length, before);
+});

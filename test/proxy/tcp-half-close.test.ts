@@ -1,8 +1,9 @@
 // mode tcp: a server that closes first half-closes the session. Each log line's shape and each
 // timing below was recorded from haproxy 2.6.12 with the same configuration: the client gets the
 // FIN and may go on sending to the server; its side is then read with `timeout client-fin` when set
-// (counted from its last data), else with the timeout it had; a lapse is logged cD, a FIN from the
-// client ends the session (----). (An HTTP tunnel ends at the server's FIN: websocket.test.ts.)
+// (counted from the FIN, restarted by each piece of data), else with the timeout it had; a lapse is
+// logged cD, a FIN from the client ends the session (----), a reset CD. (An HTTP tunnel ends at the
+// server's FIN: websocket.test.ts.)
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -44,7 +45,7 @@ backend b
    * Sends "hello", then "more" 200 ms after the proxy's FIN, with a FIN of its own or not; how long
    * after "more" the server got the proxy's FIN. (The client, its sending side open, is told nothing.)
    */
-  const session = async (port: number, end: boolean): Promise<{ got: string; ms: number }> => {
+  const session = async (port: number, end: boolean | "reset"): Promise<{ got: string; ms: number }> => {
     const c = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
     cleanup.push(async () => void c.destroy());
     c.on("error", () => undefined);
@@ -57,7 +58,8 @@ backend b
     await sleep(200);
     const t0 = Date.now();
     c.write("more");
-    if (end) c.end();
+    if (end === "reset") setTimeout(() => c.resetAndDestroy(), 100);
+    else if (end) c.end();
     await waitFor(() => received[n]?.endsWith("<FIN>") === true, 3000, "the server's FIN");
     const ms = Date.now() - t0;
     c.destroy();
@@ -82,4 +84,9 @@ backend b
   line = await rx.take(/ fin b\/s /);
   assert.match(line, /\] fin b\/s \d+\/\d+\/\d+ 2 -- /);
   assert.ok(tt(line) >= 300, `Tt ${tt(line)}`);
+  // A reset: the client's error, and the server gets its FIN.
+  r = await session(fin, "reset");
+  assert.ok(r.ms >= 80, `closed ${r.ms} ms after the client's last data`);
+  line = await rx.take(/ fin b\/s /);
+  assert.match(line, /\] fin b\/s \d+\/\d+\/\d+ 2 CD /);
 });
