@@ -902,7 +902,16 @@ frontend other
   assert.deepEqual(alertsFor("use_backend %%x"), ["Proxy 'f': unable to find required use_backend: '%%x'."]);
 });
 
-test("rules keep Host and a target's authority in step and may give any method any target, as haproxy 2.6.12 does; a head Sluice cannot read back is a failed rewrite", async () => {
+/**
+ * A proxy whose frontend has these rules, before a server that records each request head and
+ * answers 200. `sends`: each request gets that 200, and the server the head given (haproxy 2.6.12's,
+ * recorded with the same rules; its names in lower case). `fails`: each request is a failed rewrite,
+ * a 500 that the server never sees.
+ */
+async function rewriting(rules: string): Promise<{
+  sends(cases: [string, string][]): Promise<void>;
+  fails(requests: string[]): Promise<void>;
+}> {
   const heads: string[] = [];
   const srv = await headServer((head, s) => {
     heads.push(head);
@@ -912,6 +921,31 @@ test("rules keep Host and a target's authority in step and may give any method a
   const q = await startProxy(`${DEFAULTS}
 frontend f
   bind 127.0.0.1:1
+${rules}
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(q.stop);
+  const send = async (req: string): Promise<number> =>
+    status(await exchange(q.port, req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")));
+  return {
+    async sends(cases) {
+      for (const [req, sent] of cases) {
+        assert.equal(await send(req), 200, req);
+        assert.equal(heads.at(-1), sent, req);
+      }
+    },
+    async fails(requests) {
+      const before = heads.length;
+      for (const req of requests) assert.equal(await send(req), 500, req);
+      assert.equal(heads.length, before);
+    },
+  };
+}
+
+test("rules keep Host and a target's authority in step and may give any method any target, as haproxy 2.6.12 does; a head Sluice cannot read back is a failed rewrite", async () => {
+  const { sends, fails } = await rewriting(`
   http-request set-uri http://other/x if { path /su }
   http-request replace-uri ^/ru(.*) http://u@z:8/ru\\1 if { path_beg /ru }
   http-request set-uri y:2 if METH_CONNECT { hdr(x-t) cu }
@@ -921,14 +955,8 @@ frontend f
   http-request replace-header Host (.*) r\\1 if { hdr(x-t) rh }
   http-request set-method GET if METH_CONNECT
   http-request set-header Transfer-Encoding gzip if { path /te }
-  http-request set-method "G T" if { path /sp }
-  default_backend b
-backend b
-  server s 127.0.0.1:${srv.port}
-`);
-  cleanup.push(q.stop);
-  // Each request, and the head haproxy 2.6.12 sent for it with the same rules (its names in lower case).
-  const cases: [string, string][] = [
+  http-request set-method "G T" if { path /sp }`);
+  await sends([
     ["GET /su HTTP/1.1\r\nHost: x\r\n\r\n", "GET http://other/x HTTP/1.1\r\nHost: other\r\n\r\n"],
     ["GET /ru/a?b HTTP/1.1\r\nHost: x\r\n\r\n", "GET http://u@z:8/ru/a?b HTTP/1.1\r\nHost: z:8\r\n\r\n"],
     // A CONNECT's authority is its whole target; a GET may carry one.
@@ -951,54 +979,26 @@ backend b
       "GET http://x:8/a HTTP/1.1\r\nHost: x:8\r\nX-T: rh\r\n\r\n",
       "GET http://rx:8/a HTTP/1.1\r\nHost: rx:8\r\nX-T: rh\r\n\r\n",
     ],
-  ];
-  for (const [req, sent] of cases) {
-    assert.equal(
-      status(await exchange(q.port, req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"))),
-      200,
-      req,
-    );
-    assert.equal(heads.at(-1), sent, req);
-  }
+  ]);
   // An absolute target without an authority fails as haproxy's does. A Transfer-Encoding added next
   // to a Content-Length, and a method with a blank, haproxy sends as they are; Sluice does not send
-  // what it cannot read back. Each is a 500 and the server sees nothing.
-  const before = heads.length;
-  for (const req of [
+  // what it cannot read back.
+  await fails([
     "GET /a HTTP/1.1\r\nHost: x\r\nX-T: nu\r\n\r\n",
     "POST /te HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
     "GET /sp HTTP/1.1\r\nHost: x\r\n\r\n",
-  ])
-    assert.equal(
-      status(await exchange(q.port, req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"))),
-      500,
-      req,
-    );
-  assert.equal(heads.length, before);
+  ]);
 });
 
 test("rewrites of targets without a path, of 8-bit bytes, of repeated Host lines, and a CR LF the configuration writes, as haproxy 2.6.12 sends them", async () => {
-  const heads: string[] = [];
-  const srv = await headServer((head, s) => {
-    heads.push(head);
-    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-  });
-  cleanup.push(srv.close);
-  const q = await startProxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
+  const { sends, fails } = await rewriting(`
   http-request set-path %[path,url_dec] if { path_beg /dec }
   http-request set-path /n if { hdr(x-t) sp }
   http-request replace-path .* /rp if { hdr(x-t) rp }
   http-request add-header Host %[req.hdr(host)] if { hdr(x-t) dup }
   http-request set-header X-L "a\\r\\nX-Evil: 1" if { hdr(x-t) lit }
-  http-request set-header X-Inj %[req.hdr(x-v),url_dec] if { hdr(x-t) inj }
-  default_backend b
-backend b
-  server s 127.0.0.1:${srv.port}
-`);
-  cleanup.push(q.stop);
-  const cases: [string, string][] = [
+  http-request set-header X-Inj %[req.hdr(x-v),url_dec] if { hdr(x-t) inj }`);
+  await sends([
     // The decoded bytes leave as they are, "#" and 8-bit bytes included.
     [
       "GET /dec/caf%C3%A9%23x?q HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -1029,18 +1029,7 @@ backend b
       "GET /a HTTP/1.1\r\nHost: h\r\nX-T: inj\r\nX-V: a%0D%0AHost:%20evil\r\n\r\n",
       "GET /a HTTP/1.1\r\nHost: h\r\nX-T: inj\r\nX-V: a%0D%0AHost:%20evil\r\nX-Inj: a%0D%0AHost: evil\r\n\r\n",
     ],
-  ];
-  for (const [req, sent] of cases) {
-    assert.equal(
-      status(await exchange(q.port, req.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"))),
-      200,
-      req,
-    );
-    assert.equal(heads.at(-1), sent, req);
-  }
+  ]);
   // haproxy sends "GET /dec/a b": Sluice does not send a target it cannot read back.
-  const before = heads.length;
-  const blank = "GET /dec/a%20b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  assert.equal(status(await exchange(q.port, blank)), 500);
-  assert.equal(heads.length, before);
+  await fails(["GET /dec/a%20b HTTP/1.1\r\nHost: x\r\n\r\n"]);
 });
