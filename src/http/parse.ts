@@ -54,8 +54,8 @@
 //     the Content-Length line it forwards (headerIndex(res, "content-length")).
 //   - response status: stricter, exactly three digits, 100 to 999 (haproxy forwards "20" or "2000").
 //     The reason may be empty; it may not hold control characters other than HTAB.
-// A head that rules rewrote is read back with `received` false: its target may hold any byte but
-// blanks and controls and need not match its method or Host, its Host and Content-Length lines are
+// A head that rules rewrote is read back with `received` false: its target may hold any byte above
+// the blank and need not match its method or Host, its Host and Content-Length lines are
 // kept as they are (differing Host lines too), and the checks of a head's reception (413, the
 // WebSocket key, PRI) are not made again. The rest holds: haproxy sends some heads that fail it.
 import { BodyKind, headerNameIs, type HttpHead } from "./message.js";
@@ -103,7 +103,7 @@ const SLASH = 47;
 const URI = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7f; c++) URI[c] = 1;
 URI[35] = 0;
-/** Bytes of a target a rule wrote, which haproxy sends as they are: any but blanks and controls. */
+/** Bytes of a target a rule wrote, which haproxy sends as they are: any above the blank. */
 const REWRITTEN_URI = new Uint8Array(256);
 for (let c = 0x21; c <= 0xff; c++) REWRITTEN_URI[c] = 1;
 

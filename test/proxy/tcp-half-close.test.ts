@@ -90,3 +90,41 @@ backend b
   line = await rx.take(/ fin b\/s /);
   assert.match(line, /\] fin b\/s \d+\/\d+\/\d+ 2 CD /);
 });
+
+test("mode tcp: a client side that timed out is read no more: the server's FIN then ends the session (its socket is done both ways), client-fin or not", async () => {
+  const rx = await syslogReceiver();
+  // Answers the proxy's FIN with "bye" and its own FIN 100 ms later.
+  const srv = await rawServer((s) => {
+    s.allowHalfOpen = true;
+    s.resume();
+    s.write("hi");
+    s.on("end", () => setTimeout(() => s.end("bye"), 100));
+  });
+  cleanup.push(rx.close, srv.close);
+  const p = await startProxy(`${tcpLogged(rx)}frontend f
+  bind 127.0.0.1:1
+  timeout client 300ms
+  timeout client-fin 2s
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const c = net.connect({ port: p.port, host: "127.0.0.1", allowHalfOpen: true });
+  cleanup.push(async () => void c.destroy());
+  c.on("error", () => undefined);
+  let got = "";
+  c.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  await once(c, "connect");
+  const t0 = Date.now();
+  c.write("hello");
+  await once(c, "end");
+  const ms = Date.now() - t0;
+  assert.equal(got, "hibye");
+  // haproxy 2.6.12, the same: 1/0/607 5 cD with timeout client 500ms.
+  assert.ok(ms >= 380, `the client's FIN ${ms} ms after it went silent`);
+  const line = await rx.take(/ f b\/s /);
+  assert.match(line, /\] f b\/s \d+\/\d+\/\d+ 5 cD /);
+  const tt = Number(/ \d+\/\d+\/(\d+) /.exec(line)![1]);
+  assert.ok(tt < 1500, `the session ended ${tt} ms in, not at timeout client-fin`);
+});
