@@ -136,6 +136,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private reqBody = Body.None;
   /** The request came as a CONNECT (rules may change its method since). */
   private receivedConnect = false;
+  /** The request came as a HEAD: its client gets no response body, whatever method the server saw. */
+  private receivedHead = false;
   private reqLeft = 0;
   private resBody = Body.None;
   private resLeft = 0;
@@ -994,6 +996,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // as pipelined bytes do, for the tunnel a 2xx opens (or else for the next request), as in haproxy.
     // Decided on the method received: haproxy's HTTP/1 layer drops the Content-Length before any rule runs.
     this.receivedConnect = req.method === "CONNECT";
+    this.receivedHead = req.method === "HEAD";
     if (this.receivedConnect) this.reqBody = Body.Done;
     else if (req.body === BodyKind.Chunked) {
       this.reqBody = Body.Chunked;
@@ -1143,7 +1146,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.restatus = undefined;
     let bytes = answer.bytes(c);
     if (bytes.length > 0 && this.hasAfterRules()) bytes = this.afterRulesOn(bytes);
-    return this.req.method === "HEAD" && bytes.length > 0 ? headOf(bytes) : bytes;
+    return (this.receivedHead || this.req.method === "HEAD") && bytes.length > 0 ? headOf(bytes) : bytes;
   }
 
   /**
@@ -1902,9 +1905,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     } else this.resBody = Body.Done;
     if (res.status === 204) dropFraming(res);
     // A rule's status without a body (204, 304) keeps the compressed head, as haproxy's, and no body.
-    const compressing = this.comp !== undefined && responseBodyKind(res, this.req.method) !== BodyKind.None;
+    const compressing = this.comp !== undefined && responseBodyKind(res, this.toldMethod()) !== BodyKind.None;
     if (this.comp) compressedHead(res, edits, this.comp.algo, res.status !== 204);
-    const lastChunk = res.status !== parsed.status && this.statusSet(res, kind);
+    const lastChunk =
+      (res.status !== parsed.status || this.toldMethod() !== this.req.method) && this.statusSet(res, kind);
     // HTTP/1.0 has no chunked coding: haproxy 2.6 closes after a 1.0 response that says it is chunked
     // (even to a HEAD, which gets no body), so that its end cannot be misread.
     if (res.versionMinor === 0 && res.body === BodyKind.Chunked && res.status !== 204) this.closeAfter = true;
@@ -1959,14 +1963,20 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (!ok) this.waitForClient();
   }
 
+  /** The method the client's response is framed for: HEAD when it sent one (as haproxy's HTTP/1 layer has it). */
+  private toldMethod(): string {
+    return this.receivedHead ? "HEAD" : this.req.method;
+  }
+
   /**
-   * A rule set another status than the server's, as haproxy frames it: a body the new status may not
-   * have is left unread (the server's connection then closes) and none is sent; where the server's
-   * status had no body and the new one has, the client gets an empty one: chunked when no length
-   * says so (a 1.0 client, its connection's close). True when the empty chunked body is to be sent.
+   * A rule set another status than the server's, or made a client's HEAD another method, as haproxy
+   * frames the response: a body the client may not have is left unread (the server's connection then
+   * closes) and none is sent; where the server's status had no body and the new one has, the client
+   * gets an empty one: chunked when no length says so (a 1.0 client, its connection's close). True
+   * when the empty chunked body is to be sent.
    */
   private statusSet(res: HttpHead, kind: BodyKind): boolean {
-    const told = responseBodyKind(res, this.req.method);
+    const told = responseBodyKind(res, this.toldMethod());
     if (told === BodyKind.None) {
       if (kind !== BodyKind.None && this.resBody !== Body.Done) {
         this.resBody = Body.Done;

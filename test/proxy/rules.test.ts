@@ -1033,3 +1033,55 @@ test("rewrites of targets without a path, of 8-bit bytes, of repeated Host lines
   // haproxy sends "GET /dec/a b": Sluice does not send a target it cannot read back.
   await fails(["GET /dec/a%20b HTTP/1.1\r\nHost: x\r\n\r\n"]);
 });
+
+test("set-method GET on a HEAD: the client still gets no body, framed as haproxy 2.6.12 frames it", async () => {
+  const srv = await headServer((head, s) =>
+    s.write(
+      head.includes("/chunked")
+        ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+        : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    ),
+  );
+  cleanup.push(srv.close);
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-method GET if METH_HEAD
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(q.stop);
+  const c = new Client(q.port);
+  cleanup.push(async () => c.close());
+  const expected = [
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+  ];
+  let want = "";
+  for (const [i, req] of ["HEAD /x", "HEAD /chunked", "GET /y"].entries()) {
+    c.send(`${req} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    want += expected[i];
+    assert.equal(await c.until((t) => t.length >= want.length), want);
+  }
+});
+
+test("an empty word is a missing argument to a rule, as haproxy 2.6.12 reads it", () => {
+  const cases: [string, string][] = [
+    ['http-request set-header X ""', "'http-request set-header' rule : expects exactly 2 arguments."],
+    ['http-response set-header X ""', "'http-response set-header' rule : expects exactly 2 arguments."],
+    [
+      'http-after-response add-header X ""',
+      "'http-after-response add-header' rule : expects exactly 2 arguments.",
+    ],
+    ['http-request set-path ""', "'http-request set-path' rule : expects exactly 1 argument <format>."],
+    ['http-request del-header ""', "'http-request del-header' rule : expects at least 1 argument."],
+    [
+      'http-request replace-path "" /x',
+      "'http-request replace-path' rule : expects exactly 2 arguments <match-regex> and <replace-format>.",
+    ],
+  ];
+  for (const [line, alert] of cases)
+    assert.deepEqual(alertsFor(line), [`error detected in frontend 'f' while parsing ${alert}`], line);
+});
