@@ -377,13 +377,14 @@ const nameValue = (
   rule: string,
   r: RuleReporter,
 ): { name: string; value: string } | string => {
-  if (words.length !== 2) return ruleError(r, rule, "expects exactly 2 arguments");
+  // haproxy takes an empty word ("") for a missing one.
+  if (words.length !== 2 || words.includes("")) return ruleError(r, rule, "expects exactly 2 arguments");
   return { name: words[0]!, value: words[1]! };
 };
 
 /** `del-header NAME`: haproxy reads more words as `-m METH` or a condition (sluice takes neither yet). */
 const delHeader = (args: string[], rule: string, r: RuleReporter) => {
-  if (args.length === 0) return ruleError(r, rule, "expects at least 1 argument");
+  if (args.length === 0 || args[0] === "") return ruleError(r, rule, "expects at least 1 argument");
   if (args.length > 1 && args[1] !== "-m") return unexpected(rule, args[1]!);
   return args.length === 1
     ? { kind: "del-header" as const, name: args[0]! }
@@ -605,7 +606,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
     case "set-method":
     case "set-uri":
     case "set-query":
-      return args.length === 1
+      return args.length === 1 && args[0] !== ""
         ? { kind: kw, value: args[0]! }
         : ruleError(r, `http-request ${kw}`, "expects exactly 1 argument <format>");
     case "capture":
@@ -614,7 +615,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
     case "replace-pathq":
     case "replace-uri": {
       const what = `http-request ${kw}`;
-      if (args.length !== 2)
+      if (args.length !== 2 || args.includes(""))
         return ruleError(r, what, "expects exactly 2 arguments <match-regex> and <replace-format>");
       const bad = invalidRegex(args[0]!);
       if (bad) return ruleError(r, what, `failed to parse the regex : ${bad}`);
