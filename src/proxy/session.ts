@@ -1104,12 +1104,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return this.close(cause, phase);
     }
     const complete = this.client.writable && this.skipRequestBody();
-    const keep = complete && !answer.closes && !this.closesAfterThis();
     const closing = !complete || answer.closes || this.saysClose();
     const bytes = this.answerBytes(
       answer,
       connectionFor(closing, answer.http10, this.req.versionMinor === 0),
     );
+    // After the answer's http-after-response rules, which may have said close.
+    const keep = complete && !answer.closes && !this.closesAfterThis();
     status = this.restatus ?? status;
     if (!keep) return this.replyAndClose(status, bytes, cause, phase);
     this.leaveQueue();
@@ -1836,6 +1837,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // Each rule's edit is applied as it goes (reparse): what is left is the head they made.
     const out = this.res;
     if (v.kind !== "continue" || out === head) return bytes;
+    this.closeIfRulesSay(head, out);
     let body = bytes.subarray(head.end);
     if (out.status !== head.status) {
       this.restatus = out.status;
@@ -1916,6 +1918,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // words out and appends its own where the versions of the response and the request need one.
     // Sluice does so whenever the server's words are not already true of the client's connection;
     // when they are (the usual keep-alive answer), the head leaves untouched, meaning the same.
+    this.closeIfRulesSay(parsed, res);
     const clientClose = this.saysClose();
     let needed: string | undefined;
     if (!res.connUpgrade) {
@@ -2174,6 +2177,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * The response says `Connection: close`: the request, our mode or a soft stop ends the connection.
    * A client that has only finished sending is not told (haproxy 2.6 just closes after the answer).
    */
+  /**
+   * A `Connection: close` that response rules wrote closes the client's connection after this
+   * response: haproxy's HTTP/1 layer reads the head it sends.
+   */
+  private closeIfRulesSay(before: HttpHead, after: HttpHead): void {
+    if (after !== before && after.connClose && !before.connClose) this.closeAfter = true;
+  }
+
   private saysClose(): boolean {
     return this.closeAfter || this.rt.stopping;
   }

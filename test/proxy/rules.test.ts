@@ -1085,3 +1085,38 @@ test("an empty word is a missing argument to a rule, as haproxy 2.6.12 reads it"
   for (const [line, alert] of cases)
     assert.deepEqual(alertsFor(line), [`error detected in frontend 'f' while parsing ${alert}`], line);
 });
+
+test("a Connection: close that http-response or http-after-response rules write closes the client's connection, as in haproxy 2.6.12", async () => {
+  const paths: string[] = [];
+  const srv = await headServer((head, s) => {
+    paths.push(head.split(" ")[1]!);
+    s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  cleanup.push(srv.close);
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-var(txn.p) path
+  http-request return status 200 content-type text/plain string hi if { path /ret }
+  http-response set-header Connection close if { var(txn.p) -m str /a }
+  http-after-response set-header Connection close if { var(txn.p) -m str /ret }
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(q.stop);
+  const answers: Record<string, string> = {
+    "/a": "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    "/ret": "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\nConnection: close\r\n\r\nhi",
+  };
+  for (const [path, answer] of Object.entries(answers)) {
+    const c = new Client(q.port);
+    cleanup.push(async () => c.close());
+    c.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    assert.equal(await c.until((t) => t.length >= answer.length), answer);
+    // The next request on that connection is not served.
+    c.send("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    await waitFor(() => c.closed, 2000, "the connection's close");
+  }
+  assert.deepEqual(paths, ["/a"]);
+});
