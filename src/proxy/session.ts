@@ -138,6 +138,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private receivedConnect = false;
   /** The request came as a HEAD: its client gets no response body, whatever method the server saw. */
   private receivedHead = false;
+  /** The request came with Connection: close (a rule may have written one since). */
+  private receivedClose = false;
   private reqLeft = 0;
   private resBody = Body.None;
   private resLeft = 0;
@@ -594,6 +596,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const px = this.fe.px;
     // A close said anywhere wins over a keep-alive said too, in HTTP/1.0 as in 1.1.
     this.closeAfter = req.connClose || (req.versionMinor === 0 && !req.connKeepAlive);
+    this.receivedClose = req.connClose;
     if (px.httpConnMode === "close") this.closeAfter = true;
     this.setRequestBody();
     const hasBody = this.reqBody !== Body.Done;
@@ -932,9 +935,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       for (let i = headerIndex(req, "content-length"); i >= 0; i = headerIndex(req, "content-length", i + 1))
         edits.dropHeader(i);
     const chunkedConnect = this.receivedConnect && req.body === BodyKind.Chunked;
-    if (chunkedConnect) this.serverMustClose = true;
+    // A Connection: close that request rules wrote goes to the server, which is then not asked again
+    // (the client's connection stays as it was), as haproxy's HTTP/1 layer reads the head it sends.
+    const ruleClose = req.connClose && !this.receivedClose;
+    if (chunkedConnect || ruleClose) this.serverMustClose = true;
     if (!req.connUpgrade) {
-      const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping && !chunkedConnect;
+      const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping && !chunkedConnect && !ruleClose;
       // http-pretend-keepalive: the server is spoken to as in keep-alive, and the mode still closes.
       const say = keep || be.px.httpPretendKeepalive;
       if (say && req.versionMinor === 0) edits.add.push("Connection: keep-alive");

@@ -10,6 +10,7 @@ import {
   scratchDir,
   startProxy,
   headServer,
+  rawServer,
   httpBackend,
   exchange,
   Client,
@@ -1034,6 +1035,22 @@ test("rewrites of targets without a path, of 8-bit bytes, of repeated Host lines
   await fails(["GET /dec/a%20b HTTP/1.1\r\nHost: x\r\n\r\n"]);
 });
 
+/** A proxy whose frontend has `rule` before the server on `port`, and a client connected to it. */
+async function clientThrough(rule: string, port: number): Promise<Client> {
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  ${rule}
+  default_backend b
+backend b
+  server s 127.0.0.1:${port}
+`);
+  cleanup.push(q.stop);
+  const c = new Client(q.port);
+  cleanup.push(async () => c.close());
+  return c;
+}
+
 test("set-method GET on a HEAD: the client still gets no body, framed as haproxy 2.6.12 frames it", async () => {
   const srv = await headServer((head, s) =>
     s.write(
@@ -1043,17 +1060,7 @@ test("set-method GET on a HEAD: the client still gets no body, framed as haproxy
     ),
   );
   cleanup.push(srv.close);
-  const q = await startProxy(`${DEFAULTS}
-frontend f
-  bind 127.0.0.1:1
-  http-request set-method GET if METH_HEAD
-  default_backend b
-backend b
-  server s 127.0.0.1:${srv.port}
-`);
-  cleanup.push(q.stop);
-  const c = new Client(q.port);
-  cleanup.push(async () => c.close());
+  const c = await clientThrough("http-request set-method GET if METH_HEAD", srv.port);
   const expected = [
     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -1119,4 +1126,34 @@ backend b
     await waitFor(() => c.closed, 2000, "the connection's close");
   }
   assert.deepEqual(paths, ["/a"]);
+});
+
+test("a Connection: close that http-request rules write goes to the server, which is not asked again; the client's connection stays, as in haproxy 2.6.12", async () => {
+  // Each server connection's heads.
+  const conns: string[][] = [];
+  const srv = await rawServer((s) => {
+    const heads: string[] = [];
+    conns.push(heads);
+    let buf = "";
+    s.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
+        heads.push(buf.slice(0, end + 4));
+        buf = buf.slice(end + 4);
+        s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      }
+    });
+  });
+  cleanup.push(srv.close);
+  const c = await clientThrough("http-request set-header Connection close if { path /a }", srv.port);
+  const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  c.send("GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+  assert.equal(await c.until((t) => t.length >= ok.length), ok);
+  c.send("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+  assert.equal(await c.until((t) => t.length >= 2 * ok.length), ok + ok);
+  assert.deepEqual(conns, [
+    ["GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"],
+    ["GET /b HTTP/1.1\r\nHost: h\r\n\r\n"],
+  ]);
+  assert.equal(c.closed, false);
 });
