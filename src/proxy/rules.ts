@@ -411,9 +411,9 @@ function rewriteTarget(
   ctx: SampleContext,
 ): string | undefined {
   const start = pathStart(uri);
+  // Without a path, the target up to its first "?" is set-path's whole, and replace-path(q) have no subject.
+  const q = uri.indexOf("?", Math.max(start, 0));
   const prefix = start < 0 ? "" : uri.slice(0, start);
-  const firstQ = uri.indexOf("?", Math.max(start, 0));
-  const q = start < 0 ? -1 : firstQ;
   const path = start < 0 ? "" : uri.slice(start, q < 0 ? uri.length : q);
   const query = q < 0 ? "" : uri.slice(q);
   const rewritten = (subject: string): string | undefined =>
@@ -421,11 +421,8 @@ function rewriteTarget(
   switch (kind) {
     case "set-uri":
       return formatFor(r.format!, ctx);
-    case "set-path": {
-      const value = formatFor(r.format!, ctx);
-      if (start >= 0) return prefix + value + query;
-      return firstQ < 0 ? value : value + uri.slice(firstQ);
-    }
+    case "set-path":
+      return prefix + formatFor(r.format!, ctx) + query;
     case "set-query": {
       const value = formatFor(r.format!, ctx);
       const at = uri.indexOf("?");
@@ -439,7 +436,7 @@ function rewriteTarget(
       return p === undefined ? undefined : prefix + p + query;
     }
     case "replace-pathq": {
-      const pq = rewritten(path + query);
+      const pq = rewritten(path === "" ? "" : path + query);
       return pq === undefined ? undefined : prefix + pq;
     }
   }

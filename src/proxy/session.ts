@@ -2180,10 +2180,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   /**
-   * The response says `Connection: close`: the request, our mode or a soft stop ends the connection.
-   * A client that has only finished sending is not told (haproxy 2.6 just closes after the answer).
-   */
-  /**
    * A `Connection: close` that response rules wrote closes the client's connection after this
    * response: haproxy's HTTP/1 layer reads the head it sends.
    */
@@ -2191,6 +2187,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (after !== before && after.connClose && !before.connClose) this.closeAfter = true;
   }
 
+  /**
+   * The response says `Connection: close`: the request, our mode or a soft stop ends the connection.
+   * A client that has only finished sending is not told (haproxy 2.6 just closes after the answer).
+   */
   private saysClose(): boolean {
     return this.closeAfter || this.rt.stopping;
   }
