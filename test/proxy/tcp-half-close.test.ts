@@ -8,12 +8,32 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
-import { startProxy, rawServer, syslogReceiver, sleep, waitFor, tcpLogged } from "../helpers/harness.js";
+import {
+  startProxy,
+  rawServer,
+  syslogReceiver,
+  sleep,
+  waitFor,
+  tcpLogged,
+  type Proxy,
+  type SyslogReceiver,
+} from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
+
+/**
+ * A mode tcp proxy logging to `rx`: each of `frontends` (a section's first lines) listens on a port
+ * of its own and goes to the server on `port`.
+ */
+async function tcpProxy(rx: SyslogReceiver, port: number, ...frontends: string[]): Promise<Proxy> {
+  const sections = frontends.map((f) => `${f}  bind 127.0.0.1:1\n  default_backend b\n`).join("");
+  const p = await startProxy(`${tcpLogged(rx)}${sections}backend b\n  server s 127.0.0.1:${port}\n`);
+  cleanup.push(p.stop);
+  return p;
+}
 
 test("mode tcp: after the server's FIN the client may go on sending; timeout client-fin, else its own timeout, then cD", async () => {
   const rx = await syslogReceiver();
@@ -27,19 +47,12 @@ test("mode tcp: after the server's FIN the client may go on sending; timeout cli
     setTimeout(() => s.end(), 100);
   });
   cleanup.push(rx.close, srv.close);
-  const p = await startProxy(`${tcpLogged(rx)}frontend fin
-  bind 127.0.0.1:1
-  timeout client 1500ms
-  timeout client-fin 300ms
-  default_backend b
-frontend nofin
-  bind 127.0.0.1:1
-  timeout client 1500ms
-  default_backend b
-backend b
-  server s 127.0.0.1:${srv.port}
-`);
-  cleanup.push(p.stop);
+  const p = await tcpProxy(
+    rx,
+    srv.port,
+    "frontend fin\n  timeout client 1500ms\n  timeout client-fin 300ms\n",
+    "frontend nofin\n  timeout client 1500ms\n",
+  );
   const [fin, nofin] = p.ports as [number, number];
   /**
    * Sends "hello", then "more" 200 ms after the proxy's FIN, with a FIN of its own or not; how long
@@ -101,15 +114,7 @@ test("mode tcp: a client side that timed out is read no more: the server's FIN t
     s.on("end", () => setTimeout(() => s.end("bye"), 100));
   });
   cleanup.push(rx.close, srv.close);
-  const p = await startProxy(`${tcpLogged(rx)}frontend f
-  bind 127.0.0.1:1
-  timeout client 300ms
-  timeout client-fin 2s
-  default_backend b
-backend b
-  server s 127.0.0.1:${srv.port}
-`);
-  cleanup.push(p.stop);
+  const p = await tcpProxy(rx, srv.port, "frontend f\n  timeout client 300ms\n  timeout client-fin 2s\n");
   const c = net.connect({ port: p.port, host: "127.0.0.1", allowHalfOpen: true });
   cleanup.push(async () => void c.destroy());
   c.on("error", () => undefined);
