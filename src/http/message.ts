@@ -32,8 +32,13 @@ export interface HttpHead {
   hdr: Int32Array;
   count: number;
   body: BodyKind;
-  /** Content-Length when body is Length, otherwise -1. */
+  /**
+   * Content-Length when body is Length, otherwise -1; in a head that rules rewrote, the first valid
+   * one, also beside a chunked Transfer-Encoding.
+   */
   contentLength: number;
+  /** A rewritten head has a Content-Length line that is invalid or contradicts the first valid one. */
+  strayLengths: boolean;
   /** Tokens of the Connection header, lower-cased flags. */
   connClose: boolean;
   connKeepAlive: boolean;

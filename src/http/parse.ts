@@ -57,7 +57,10 @@
 // A head that rules rewrote is read back with `received` false: its target may hold any byte above
 // the blank and need not match its method or Host, its Host and Content-Length lines are
 // kept as they are (differing Host lines too), and the checks of a head's reception (413, the
-// WebSocket key, PRI) are not made again. The rest holds: haproxy sends some heads that fail it.
+// WebSocket key, PRI) are not made again. Its framing is read as haproxy's HTTP/1 layer reads a
+// head it sends: the first valid Content-Length counts (strayLengths notes the others), and one may
+// stand beside a chunked Transfer-Encoding (http/reframe.ts). The rest holds: haproxy sends some
+// heads that fail it.
 import { BodyKind, headerNameIs, type HttpHead } from "./message.js";
 import { ConnectionWord, connectionWord } from "./connection.js";
 import {
@@ -132,6 +135,7 @@ export function newHead(buf: Buffer): HttpHead {
     count: 0,
     body: BodyKind.None,
     contentLength: -1,
+    strayLengths: false,
     connClose: false,
     connKeepAlive: false,
     connUpgrade: false,
@@ -171,6 +175,8 @@ const st = {
   wsKey: false,
   /** Content-Length said more than once (lines or a list); Host more than once; a bare LF line end. */
   repeatedLength: false,
+  /** A rewritten head's Content-Length line that is invalid or contradicts the first valid one. */
+  strayLengths: false,
   repeatedHost: false,
   /** The lines repeating an earlier Host or Content-Length line. */
   repeats: undefined as number[] | undefined,
@@ -297,7 +303,11 @@ export function parseRequest(
     if (st.teBad || st.codings === 0) return 400;
     if (!st.chunkedLast) return 400;
     if (st.otherCoding) return 422;
-    if (st.contentLength >= 0) return 400;
+    // A rule may write a length beside the coding: both leave, and the connection closes after.
+    if (st.contentLength >= 0) {
+      if (received) return 400;
+      contentLength = st.contentLength;
+    }
     body = BodyKind.Chunked;
   } else if (st.contentLength >= 0) {
     body = BodyKind.Length;
@@ -389,6 +399,7 @@ export function parseResponse(
   if (st.te) {
     // haproxy 2.6 refuses a response coded with anything but chunked.
     if (st.teBad || st.codings === 0 || !st.chunkedLast || st.otherCoding) return 502;
+    if (!received) contentLength = st.contentLength;
     body = BodyKind.Chunked;
   } else if (st.contentLength >= 0) {
     body = BodyKind.Length;
@@ -418,6 +429,7 @@ function fill(h: HttpHead, body: BodyKind, contentLength: number, startLine: num
   h.count = st.count;
   h.body = body;
   h.contentLength = contentLength;
+  h.strayLengths = st.strayLengths;
   h.connClose = st.connClose;
   h.connKeepAlive = st.connKeepAlive;
   h.connUpgrade = st.connUpgrade;
@@ -457,6 +469,7 @@ function readHeaders(
     st.expectContinue =
     st.expectSeen =
     st.repeatedLength =
+    st.strayLengths =
     st.repeatedHost =
     st.bareLf =
     st.looseValue =
@@ -568,8 +581,15 @@ function special(
       return 0;
     case 14:
       if (nameIs(buf, n, "content-length")) {
-        const len = parseContentLength(buf, v, ve);
-        if (len < 0 || (st.contentLength >= 0 && len !== st.contentLength)) return 400;
+        const len = contentLengthValue(buf, v, ve);
+        if (len < 0 || (st.contentLength >= 0 && len !== st.contentLength)) {
+          // haproxy leaves such a line of a head it sends out (see reframe.ts).
+          if (st.received) return 400;
+          st.strayLengths = true;
+          return 0;
+        }
+        // A list leaves as its one value; a repeated line of a received head is dropped.
+        if (hasComma(buf, v, ve)) st.repeatedLength = true;
         if (st.contentLength >= 0 && st.received) {
           st.repeatedLength = true;
           (st.repeats ??= []).push(line);
@@ -613,8 +633,13 @@ function sameCaseless(buf: Buffer, a: number, ae: number, b: number, be: number)
   return true;
 }
 
+function hasComma(buf: Buffer, s: number, e: number): boolean {
+  for (let p = s; p < e; p++) if (buf[p] === COMMA) return true;
+  return false;
+}
+
 /** Content-Length: digits, or a comma list of identical values ("5, 5"). -1 when invalid. */
-function parseContentLength(buf: Buffer, s: number, e: number): number {
+export function contentLengthValue(buf: Buffer, s: number, e: number): number {
   let value = -1;
   let p = s;
   for (;;) {
@@ -629,7 +654,6 @@ function parseContentLength(buf: Buffer, s: number, e: number): number {
     while (p < e && isBlank(buf[p])) p++;
     if (p === e) return value;
     if (buf[p] !== COMMA) return -1;
-    st.repeatedLength = true;
     p++;
     while (p < e && isBlank(buf[p])) p++;
   }

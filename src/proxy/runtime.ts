@@ -40,7 +40,10 @@ export interface Counters {
   connectFailures: number;
   serverAborts: number;
   acceptErrors: number;
-  /** Exceptions caught by the process's last-resort handler. */
+  /**
+   * haproxy's internal errors: a body longer than the Content-Length that rules gave its head, and
+   * exceptions caught by the process's last-resort handler.
+   */
   internalErrors: number;
 }
 

@@ -20,6 +20,7 @@ import {
   maxHeadWeight,
 } from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
+import { outFraming, reframer, type OutFraming, type Reframer } from "../http/reframe.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
 import { cleanConnectionHeaders } from "../http/connection.js";
 import { buildReply, errorReply, headOf, redirectReply, type ReplyConnection } from "../http/errors.js";
@@ -148,6 +149,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private resChunks: ChunkedScanner | undefined;
   /** The head as sent to the server, kept for connection retries. */
   private outHead: Buffer | undefined;
+  /** A rule rewrote the request's head: its framing is read again as it leaves. */
+  private reqRewritten = false;
+  /** The body leaves framed otherwise than it came (reframe.ts), the request's and the response's. */
+  private reqOut: Reframer | undefined = undefined;
+  private resOut: Reframer | undefined = undefined;
   /** The compression algorithm the request chose, if the response can take it. */
   private compAlgo: CompAlgo | undefined = undefined;
   /** The response is compressed as it passes. */
@@ -880,8 +886,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false);
     made.reset();
     // A head that Sluice cannot read back is not sent: a failed rewrite. haproxy 2.6 sends some as
-    // they are (a blank in a method or target, a Transfer-Encoding added next to a Content-Length, a
-    // control character in a value), which a server may read otherwise than the proxy did. (A CR LF
+    // they are (a blank in a method or target, a coding other than chunked, a control character in
+    // a value), which a server may read otherwise than the proxy did. (A CR LF
     // that the configuration writes makes two lines in both; what a request brings cannot: log-format
     // arguments write control characters as %XX.)
     if (typeof parsed === "number") return false;
@@ -890,7 +896,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.res = parsed;
       // A set-status: later rules' %ST, and the log, say the new one.
       this.rec.status = parsed.status;
-    } else this.req = parsed;
+    } else {
+      this.req = parsed;
+      this.reqRewritten = true;
+    }
     // A rewritten head may grow into the space haproxy keeps for rewrites, not past it (measured).
     return parsed.weight <= g.bufsize - 62;
   }
@@ -935,9 +944,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       for (let i = headerIndex(req, "content-length"); i >= 0; i = headerIndex(req, "content-length", i + 1))
         edits.dropHeader(i);
     const chunkedConnect = this.receivedConnect && req.body === BodyKind.Chunked;
+    const framing = this.reqRewritten && !this.receivedConnect ? this.requestFraming(req) : undefined;
     // A Connection: close that request rules wrote goes to the server, which is then not asked again
     // (the client's connection stays as it was), as haproxy's HTTP/1 layer reads the head it sends.
-    const ruleClose = req.connClose && !this.receivedClose;
+    const ruleClose = (req.connClose && !this.receivedClose) || framing?.close === true;
     if (chunkedConnect || ruleClose) this.serverMustClose = true;
     if (!req.connUpgrade) {
       const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping && !chunkedConnect && !ruleClose;
@@ -946,11 +956,34 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (say && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
       else if (!say && req.versionMinor === 1) edits.add.push("Connection: close");
     }
+    // After the Connection line, as haproxy adds it.
+    if (framing?.addChunked) edits.add.push("Transfer-Encoding: chunked");
     normalizeHead(req, edits);
     this.outHead = serializeHead(req, edits);
     // serializeHead may return a view on the client's buffer: copy so that retries keep it.
     if (edits.empty) this.outHead = Buffer.from(this.outHead);
     edits.reset();
+  }
+
+  /**
+   * How the body leaves with a head that rules rewrote (reframe.ts): the Content-Length lines left
+   * out are dropped now, and reqOut re-frames the body if it must.
+   */
+  private requestFraming(req: HttpHead): OutFraming {
+    const received = this.reqBody;
+    const framing = outFraming(req, received === Body.Done, true);
+    if (framing.drop) for (const i of framing.drop) edits.dropHeader(i);
+    const kind =
+      received === Body.Chunked
+        ? BodyKind.Chunked
+        : received === Body.Length
+          ? BodyKind.Length
+          : BodyKind.None;
+    this.reqOut = reframer(kind, this.reqLeft, framing);
+    if (this.reqOut && kind === BodyKind.Chunked) this.reqChunks!.data = [];
+    // A body that leaves with nothing to tell its end (HTTP/1.0) cannot be told from what follows.
+    if (kind !== BodyKind.None && !framing.chunked && framing.length < 0) this.serverMustClose = true;
+    return framing;
   }
 
   /**
@@ -1006,7 +1039,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.receivedConnect) this.reqBody = Body.Done;
     else if (req.body === BodyKind.Chunked) {
       this.reqBody = Body.Chunked;
-      (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
+      const sc = (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true));
+      sc.reset();
+      sc.data = undefined;
     } else if (req.body === BodyKind.Length && req.contentLength > 0) {
       this.reqBody = Body.Length;
       this.reqLeft = req.contentLength;
@@ -1531,7 +1566,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // The client left mid-body while the server was being reached: the rest will never come.
       if (this.clientEnded && this.requestBodyFlowing()) return this.close("C", "D");
       this.resumeClient();
-    }
+    } else if (this.reqOut) s.write(this.reqOut.raw(EMPTY, true)!);
   }
 
   onServerClose(): void {
@@ -1565,6 +1600,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // A reset is no end of a body: haproxy logs it SD.
       if (this.conn?.error !== undefined) return this.close("S", "D");
       this.resBody = Body.Done;
+      // A body that leaves chunked ends with its last chunk.
+      const last = this.resOut?.next(EMPTY, true, undefined);
+      if (last?.length) {
+        this.client.write(last);
+        this.rec.bytesOut += last.length;
+      }
       return this.endTransaction(false);
     }
     if (this.resBody !== Body.Done) return this.close("S", "D");
@@ -1690,21 +1731,32 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const s = this.conn;
     let n: number;
     let out: Buffer | undefined;
+    const rf = this.reqOut;
     if (this.reqBody === Body.Length) {
       n = Math.min(this.reqLeft, chunk.length);
       this.reqLeft -= n;
       if (this.reqLeft === 0) this.reqBody = Body.Done;
+      if (rf) out = rf.next(firstBytes(chunk, n), this.reqBody === Body.Done, undefined);
     } else {
       const sc = this.reqChunks!;
       n = sc.scan(chunk, 0, chunk.length);
       if (sc.error)
         return this.responseDone ? this.badBodyAfterResponse() : this.refuseAfterHead(400, "P", "R");
       if (sc.done) this.reqBody = Body.Done;
-      out = sc.normalized;
+      out = rf ? rf.next(sc.normalized ?? firstBytes(chunk, n), sc.done, sc) : sc.normalized;
     }
-    const ok = s && !s.destroyed ? s.write(out ?? firstBytes(chunk, n)) : true;
     // Any further bytes wait in cbuf for the next transaction.
     if (n < chunk.length) this.cbuf = chunk.subarray(n);
+    if (rf && out === undefined) {
+      if (!this.responseDone) return this.bodyOverflow();
+      // After an early response the rest of the body goes nowhere.
+      this.rt.counters.internalErrors++;
+      this.dropServerAfterResponse()?.abort();
+      this.reqOut = undefined;
+      out = EMPTY;
+    }
+    const bytes = out ?? firstBytes(chunk, n);
+    const ok = s && !s.destroyed && bytes.length > 0 ? s.write(bytes) : true;
     if (this.responseDone) {
       // After an early response, timeout client bounds the rest of the body; while a server that
       // does not read holds it back, timeout server does.
@@ -1717,6 +1769,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.arm(this.be!.px.timeouts.server);
     }
     if (!ok && this.reqBody !== Body.Done) this.client.pause();
+  }
+
+  /**
+   * The body passed the Content-Length that rules gave its head: haproxy's HTTP/1 layer fails the
+   * request, and what it had not sent of it never leaves. Before any response, a 500 logged IH.
+   */
+  private bodyOverflow(): void {
+    this.rt.counters.internalErrors++;
+    this.serverMustClose = true;
+    this.detach()?.abort();
+    if (this.res === undefined) return this.abortWith(500, "I", "H");
+    this.close("I", "D");
   }
 
   // ─── response ────────────────────────────────────────────────────────────────────────────────
@@ -1867,7 +1931,20 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private startResponse(parsed: HttpHead, rest: Buffer | undefined): void {
-    let res = parsed;
+    // haproxy's HTTP/1 layer drops a Content-Length beside chunked framing before any rule or
+    // capture sees the response, and does not trust that server with another request.
+    if (parsed.body === BodyKind.Chunked && headerIndex(parsed, "content-length") >= 0) {
+      edits.reset();
+      for (
+        let i = headerIndex(parsed, "content-length");
+        i >= 0;
+        i = headerIndex(parsed, "content-length", i + 1)
+      )
+        edits.dropHeader(i);
+      this.reparse(edits);
+      this.serverMustClose = true;
+    }
+    let res = this.res!;
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
@@ -1885,7 +1962,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // by its own.
     res = this.res!;
     edits.startLine ??= normalizedStartLine(res);
-    const kind = responseBodyKind(res, this.req.method, parsed.status);
+    // The body comes as the server framed it; it leaves as the head that leaves says.
+    const kind = responseBodyKind(parsed, this.req.method);
     // An upgrade the server refused: the connection stays HTTP.
     if (res.versionMinor === 0 && !res.connKeepAlive) this.serverMustClose = true;
     if (res.connClose) this.serverMustClose = true;
@@ -1897,24 +1975,19 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       const sc = (this.resChunks ??= new ChunkedScanner(this.rt.global.bufsize, true));
       sc.reset();
       sc.data = this.compPayload = this.comp ? [] : undefined;
-      // Chunked framing wins over a Content-Length the server also sent: the client must not see both,
-      // and, as haproxy 2.6 does, a server that sends both is not trusted with another request.
-      for (
-        let i = headerIndex(res, "content-length");
-        i >= 0;
-        i = headerIndex(res, "content-length", i + 1)
-      ) {
-        edits.dropHeader(i);
-        this.serverMustClose = true;
-      }
-    } else if (kind === BodyKind.Length && res.contentLength > 0) {
+    } else if (kind === BodyKind.Length && parsed.contentLength > 0) {
       this.resBody = Body.Length;
-      this.resLeft = res.contentLength;
+      this.resLeft = parsed.contentLength;
     } else this.resBody = Body.Done;
     if (res.status === 204) dropFraming(res);
     // A rule's status without a body (204, 304) keeps the compressed head, as haproxy's, and no body.
-    const compressing = this.comp !== undefined && responseBodyKind(res, this.toldMethod()) !== BodyKind.None;
+    const told = responseBodyKind(res, this.toldMethod());
+    const compressing = this.comp !== undefined && told !== BodyKind.None;
     if (this.comp) compressedHead(res, edits, this.comp.algo, res.status !== 204);
+    const framing =
+      res !== parsed && this.comp === undefined && kind !== BodyKind.None && told !== BodyKind.None
+        ? this.responseFraming(res, kind, parsed.contentLength)
+        : undefined;
     const lastChunk =
       (res.status !== parsed.status || this.toldMethod() !== this.req.method) && this.statusSet(res, kind);
     // HTTP/1.0 has no chunked coding: haproxy 2.6 closes after a 1.0 response that says it is chunked
@@ -1940,6 +2013,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (needed) edits.add.push(`Connection: ${needed}`);
     }
     if (clientClose) this.closeAfter = true;
+    if (framing?.addChunked) edits.add.push("Transfer-Encoding: chunked");
     // The body bytes that came with the head leave with it, in one write when possible.
     let n = 0;
     if (rest && this.resBody !== Body.Done) {
@@ -1949,7 +2023,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // Whatever follows the response in the server's bytes cannot be trusted.
     if (rest && n < rest.length) this.serverMustClose = true;
     const c = this.client;
-    const fixed = n > 0 ? this.resFixed : undefined;
+    let fixed = n > 0 ? this.resFixed : undefined;
+    if (this.resOut) {
+      fixed = this.resOut.next(
+        fixed ?? rest?.subarray(0, n) ?? EMPTY,
+        this.resBody === Body.Done,
+        this.resChunks,
+      );
+      if (fixed === undefined) return this.responseOverflow();
+    }
     let ok: boolean;
     normalizeHead(res, edits);
     if (edits.empty && res === parsed && !fixed) {
@@ -1963,13 +2045,36 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         : (fixed ?? (n > 0 ? rest!.subarray(0, n) : lastChunk ? LAST_CHUNK : undefined));
       // Both go in one segment: writes wait for the round's end, or go together past 16 KiB.
       ok = c.write(head);
-      if (body) ok = c.write(body);
+      if (body?.length) ok = c.write(body);
       rec.bytesOut += head.length + (body?.length ?? 0);
     }
     edits.reset();
     this.logAsap();
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) this.waitForClient();
+  }
+
+  /**
+   * How the response's body leaves with a head that rules rewrote (reframe.ts); as for a request,
+   * and the client's connection closes after a head that says both a length and chunks, or nothing.
+   */
+  private responseFraming(res: HttpHead, kind: BodyKind, length: number): OutFraming {
+    const framing = outFraming(res, false, kind !== BodyKind.UntilClose);
+    if (framing.drop) for (const i of framing.drop) edits.dropHeader(i);
+    this.resOut = reframer(kind, length, framing);
+    if (this.resOut && kind === BodyKind.Chunked) this.resChunks!.data = [];
+    if (framing.close || (!framing.chunked && framing.length < 0)) this.closeAfter = true;
+    return framing;
+  }
+
+  /**
+   * The response's body passed the Content-Length that rules gave its head: haproxy's HTTP/1 layer
+   * fails the client's side, and closes it with nothing more sent (logged CD).
+   */
+  private responseOverflow(): void {
+    this.rt.counters.internalErrors++;
+    this.serverMustClose = true;
+    this.close("C", "D");
   }
 
   /** The method the client's response is framed for: HEAD when it sent one (as haproxy's HTTP/1 layer has it). */
@@ -2067,8 +2172,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private forwardResponseBody(chunk: Buffer): void {
     const n = this.responseBodyBytes(chunk);
     if (n < 0) return;
-    const out = this.comp === undefined ? (this.resFixed ?? firstBytes(chunk, n)) : this.compressed(chunk, n);
-    const ok = out === undefined || this.client.write(out);
+    let out = this.comp === undefined ? (this.resFixed ?? firstBytes(chunk, n)) : this.compressed(chunk, n);
+    if (this.resOut) {
+      out = this.resOut.next(out!, this.resBody === Body.Done, this.resChunks);
+      if (out === undefined) return this.responseOverflow();
+    }
+    const ok = out === undefined || out.length === 0 || this.client.write(out);
     if (out) this.rec.bytesOut += out.length;
     if (n < chunk.length) this.serverMustClose = true;
     if (this.resBody === Body.Done) return this.endTransaction(true);
@@ -2286,6 +2395,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.reqBody = Body.None;
     this.resBody = Body.None;
     this.outHead = undefined;
+    this.reqRewritten = false;
+    this.reqOut = this.resOut = undefined;
     this.compAlgo = this.comp = this.compPayload = undefined;
   }
 

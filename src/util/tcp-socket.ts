@@ -280,6 +280,13 @@ export abstract class TcpSocket {
     this.handle.close();
   }
 
+  /** Closes with an RST, and the writes held for the round's end never leave. */
+  abort(): void {
+    this.held = undefined;
+    this.heldBytes = 0;
+    this.resetAndDestroy();
+  }
+
   /**
    * Closes with an RST. libuv cannot reset a socket whose shutdown is pending, nor one still
    * connecting, which may have no descriptor yet (and Node's handle, once asked, can then not be

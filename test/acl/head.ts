@@ -42,6 +42,7 @@ export function head(text: string): HttpHead {
     count: lines.length - 1,
     body,
     contentLength,
+    strayLengths: false,
     connClose: false,
     connKeepAlive: false,
     connUpgrade: false,

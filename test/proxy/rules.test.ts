@@ -981,9 +981,9 @@ test("rules keep Host and a target's authority in step and may give any method a
       "GET http://rx:8/a HTTP/1.1\r\nHost: rx:8\r\nX-T: rh\r\n\r\n",
     ],
   ]);
-  // An absolute target without an authority fails as haproxy's does. A Transfer-Encoding added next
-  // to a Content-Length, and a method with a blank, haproxy sends as they are; Sluice does not send
-  // what it cannot read back.
+  // An absolute target without an authority fails as haproxy's does. A coding other than chunked
+  // added next to a Content-Length, and a method with a blank, haproxy sends as they are; Sluice
+  // does not send what it cannot read back.
   await fails([
     "GET /a HTTP/1.1\r\nHost: x\r\nX-T: nu\r\n\r\n",
     "POST /te HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
