@@ -588,7 +588,8 @@ function special(
           st.strayLengths = true;
           return 0;
         }
-        // A list leaves as its one value; a repeated line of a received head is dropped.
+        // A list leaves as its one value (and the head's later length lines go); a received head's
+        // repeated line is dropped.
         if (hasComma(buf, v, ve)) st.repeatedLength = true;
         if (st.contentLength >= 0 && st.received) {
           st.repeatedLength = true;
@@ -657,6 +658,14 @@ export function contentLengthValue(buf: Buffer, s: number, e: number): number {
     p++;
     while (p < e && isBlank(buf[p])) p++;
   }
+}
+
+/** Whether header `i` of `head` is a Content-Length line that does not say `length` (or is invalid). */
+export function strayLength(head: HttpHead, i: number, length: number): boolean {
+  if (!headerNameIs(head, i, "content-length")) return false;
+  const o = i << 2;
+  const v = contentLengthValue(head.buf, head.hdr[o + 2]!, head.hdr[o + 3]!);
+  return v < 0 || v !== length;
 }
 
 /** Transfer-Encoding codings of one line, added to what earlier lines said. */

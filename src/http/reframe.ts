@@ -4,8 +4,8 @@
 // the chunks off one whose head now gives a length, fails a body longer than that length, and
 // closes the connection after a head that says both. Sluice does the same, and only then: a body
 // whose framing no rule touched goes as it came.
-import { BodyKind, headerNameIs, type HttpHead } from "./message.js";
-import { contentLengthValue } from "./parse.js";
+import { BodyKind, type HttpHead } from "./message.js";
+import { strayLength } from "./parse.js";
 import type { ChunkedScanner } from "./chunked.js";
 
 /** How the head that leaves frames its body. */
@@ -18,26 +18,22 @@ export interface OutFraming {
   addChunked: boolean;
   /** The connection closes after this message: a length beside chunked, or chunked in HTTP/1.0. */
   close: boolean;
-  /** Content-Length lines left out: invalid, or contradicting the length that counts. */
+  /** Content-Length lines left out: those of a request received without a body that say it has one. */
   drop: number[] | undefined;
 }
 
 /**
  * The framing of a head that rules rewrote, read as haproxy reads the head it sends: the first
- * valid Content-Length counts (a request received without a body is held to 0, whatever a rule
- * says), the others that differ are left out. `mayChunk`: a message that must tell where its body
- * ends (not a CONNECT, nor a response without a body or read until the server closes) gets chunked
- * when no line says how, if its version has chunks.
+ * valid Content-Length counts (normalizeHead leaves the others that differ out), and a request
+ * received without a body is held to 0, whatever a rule says. `mayChunk`: a message that must tell
+ * where its body ends (not a CONNECT, nor a response without a body or read until the server
+ * closes) gets chunked when no line says how, if its version has chunks.
  */
 export function outFraming(head: HttpHead, bodyless: boolean, mayChunk: boolean): OutFraming {
   const length = bodyless ? 0 : head.contentLength;
   let drop: number[] | undefined;
-  if (head.strayLengths || (bodyless && head.contentLength > 0))
-    for (let i = 0; i < head.count; i++) {
-      if (!headerNameIs(head, i, "content-length")) continue;
-      const o = i << 2;
-      if (contentLengthValue(head.buf, head.hdr[o + 2]!, head.hdr[o + 3]!) !== length) (drop ??= []).push(i);
-    }
+  if (bodyless && head.contentLength > 0)
+    for (let i = 0; i < head.count; i++) if (strayLength(head, i, 0)) (drop ??= []).push(i);
   const coded = head.body === BodyKind.Chunked;
   const addChunked = mayChunk && !coded && length < 0 && head.versionMinor === 1;
   return {
@@ -90,12 +86,9 @@ export class Reframer {
 
   /** A chunked body: its chunks as they are when it leaves chunked, else its payload alone (no trailers). */
   private chunks(scanned: Buffer, sc: ChunkedScanner): Buffer | undefined {
-    const data = sc.data!;
     if (this.out.length >= 0 && sc.payload > this.out.length) return undefined;
-    if (this.out.chunked) {
-      data.length = 0;
-      return scanned;
-    }
+    if (this.out.chunked) return scanned;
+    const data = sc.data!;
     const payload = data.length === 0 ? EMPTY : data.length === 1 ? data[0]! : Buffer.concat(data);
     data.length = 0;
     return payload;
@@ -104,7 +97,8 @@ export class Reframer {
 
 /**
  * What re-frames a body received as `kind` (with `length` when by length) to leave as `out` says;
- * undefined when it leaves as it came.
+ * undefined when it leaves as it came. A chunked body that is to lose its chunks needs its scanner
+ * to gather the payload (`data`).
  */
 export function reframer(kind: BodyKind, length: number, out: OutFraming): Reframer | undefined {
   switch (kind) {

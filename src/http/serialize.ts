@@ -2,6 +2,7 @@
 // original buffer, so names keep the sender's case and nothing is re-encoded.
 import { headerNameIs, type HttpHead } from "./message.js";
 import { latin1 } from "./chars.js";
+import { strayLength } from "./parse.js";
 
 const KEEP = 0;
 const DROP = 1;
@@ -131,10 +132,14 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
 /**
  * What haproxy 2.6 re-encodes in every head it forwards, where Sluice otherwise passes the sender's
  * bytes: Content-Length or Host said more than once (with the same value) leave as one line, at the
- * first one's place, a header line not written "name: value" leaves so, and a head with bare LF
+ * first one's place (a rewritten head's stray lengths leave out), a header line not written "name: value" leaves so, and a head with bare LF
  * line ends leaves with CRLF (values trimmed).
  */
 export function normalizeHead(head: HttpHead, edits: HeadEdits): void {
+  // A rewritten head's Content-Length lines that are invalid or contradict its first valid one: the
+  // HTTP/1 layer leaves them out as it sends the head.
+  if (head.strayLengths)
+    for (let i = 0; i < head.count; i++) if (strayLength(head, i, head.contentLength)) edits.dropHeader(i);
   const lengths = head.repeatedLength && head.contentLength >= 0;
   if (lengths || head.repeatedHost) {
     let firstLength = true;

@@ -980,7 +980,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
           ? BodyKind.Length
           : BodyKind.None;
     this.reqOut = reframer(kind, this.reqLeft, framing);
-    if (this.reqOut && kind === BodyKind.Chunked) this.reqChunks!.data = [];
+    if (this.reqOut && kind === BodyKind.Chunked && !framing.chunked) this.reqChunks!.data = [];
     // A body that leaves with nothing to tell its end (HTTP/1.0) cannot be told from what follows.
     if (kind !== BodyKind.None && !framing.chunked && framing.length < 0) this.serverMustClose = true;
     return framing;
@@ -1752,7 +1752,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // After an early response the rest of the body goes nowhere.
       this.rt.counters.internalErrors++;
       this.dropServerAfterResponse()?.abort();
-      this.reqOut = undefined;
       out = EMPTY;
     }
     const bytes = out ?? firstBytes(chunk, n);
@@ -1920,6 +1919,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         body = LAST_CHUNK;
       }
     }
+    normalizeHead(out, edits);
     const rewritten = Buffer.concat([serializeHead(out, edits), body]);
     edits.reset();
     return rewritten;
@@ -2062,7 +2062,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const framing = outFraming(res, false, kind !== BodyKind.UntilClose);
     if (framing.drop) for (const i of framing.drop) edits.dropHeader(i);
     this.resOut = reframer(kind, length, framing);
-    if (this.resOut && kind === BodyKind.Chunked) this.resChunks!.data = [];
+    if (this.resOut && kind === BodyKind.Chunked && !framing.chunked) this.resChunks!.data = [];
     if (framing.close || (!framing.chunked && framing.length < 0)) this.closeAfter = true;
     return framing;
   }
@@ -2232,6 +2232,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** Lets the server connection go after an early response; the body's rest then goes nowhere. */
   private dropServerAfterResponse(): ServerConn | undefined {
     const c = this.detach();
+    // Nothing is re-framed for nobody, nor gathered for it.
+    this.reqOut = undefined;
+    if (this.reqChunks) this.reqChunks.data = undefined;
     // It may have been holding the client back.
     this.resumeClient();
     this.arm(this.fe.px.timeouts.client);
@@ -2396,6 +2399,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.resBody = Body.None;
     this.outHead = undefined;
     this.reqRewritten = false;
+    // A body cut short may leave its payload gathered: let it go.
+    if (this.reqChunks) this.reqChunks.data = undefined;
     this.reqOut = this.resOut = undefined;
     this.compAlgo = this.comp = this.compPayload = undefined;
   }

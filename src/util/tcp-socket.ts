@@ -280,7 +280,7 @@ export abstract class TcpSocket {
     this.handle.close();
   }
 
-  /** Closes with an RST, and the writes held for the round's end never leave. */
+  /** Closes as resetAndDestroy does, and the writes held for the round's end never leave. */
   abort(): void {
     this.held = undefined;
     this.heldBytes = 0;

@@ -82,6 +82,10 @@ frontend f
   http-request set-header Content-Length 3 if { hdr(x-t) dte-cl }
   http-request del-header Transfer-Encoding if { hdr(x-t) dte dte-cl }
   http-request set-header Transfer-Encoding chunked if { hdr(x-t) ste }
+  http-request set-header Content-Length abc if { hdr(x-t) bad }
+  http-request deny if { path /deny }
+  http-after-response add-header Content-Length 99 if { capture.req.uri /deny }
+  http-response add-header Content-Length 7 if { capture.req.uri /add7 }
   http-response del-header Content-Length if { capture.req.uri /dcl }
   http-response set-header Content-Length 1 if { capture.req.uri /cl1 }
   http-response set-header Content-Length 3 if { capture.req.uri /dte-cl }
@@ -216,4 +220,24 @@ test("a response longer than the length a rule gave closes the client's connecti
     await exchange(p.port, "GET /ste-close HTTP/1.1\r\nHost: h\r\n\r\n"),
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
   );
+});
+
+test("a Content-Length line that is invalid, or that contradicts the first valid one, is left out of the head that leaves", async () => {
+  // Without a valid length, the body leaves chunked.
+  const a = await sends(
+    "POST /a HTTP/1.1\r\nHost: h\r\nX-T: bad\r\nContent-Length: 2\r\n\r\nab",
+    "post /a http/1.1\r\nhost: h\r\nx-t: bad\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+  );
+  assert.equal(await a.until((t) => t === OK), OK);
+  a.close();
+  const c = new Client(p.port);
+  c.send("GET /add7 HTTP/1.1\r\nHost: h\r\n\r\n");
+  assert.equal(await c.until((t) => t === OK), OK);
+  c.take();
+  // The proxy's own answers too.
+  c.send("GET /deny HTTP/1.1\r\nHost: h\r\n\r\n");
+  const denied = await c.response();
+  assert.equal(denied.status, 403);
+  assert.equal(denied.head.match(/content-length/gi)?.length, 1);
+  c.close();
 });
