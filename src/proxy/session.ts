@@ -601,7 +601,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.arm(undefined);
     const px = this.fe.px;
     // A close said anywhere wins over a keep-alive said too, in HTTP/1.0 as in 1.1.
-    this.closeAfter = req.connClose || (req.versionMinor === 0 && !req.connKeepAlive);
+    // HTTP/1.0 has no chunked coding: a 1.0 request that says it is chunked closes its connection
+    // after its response, as RFC 9112 6.1 asks and haproxy does.
+    this.closeAfter =
+      req.connClose || (req.versionMinor === 0 && (!req.connKeepAlive || req.body === BodyKind.Chunked));
     this.receivedClose = req.connClose;
     if (px.httpConnMode === "close") this.closeAfter = true;
     this.setRequestBody();
@@ -946,8 +949,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const chunkedConnect = this.receivedConnect && req.body === BodyKind.Chunked;
     const framing = this.reqRewritten && !this.receivedConnect ? this.requestFraming(req) : undefined;
     // A Connection: close that request rules wrote goes to the server, which is then not asked again
-    // (the client's connection stays as it was), as haproxy's HTTP/1 layer reads the head it sends.
-    const ruleClose = (req.connClose && !this.receivedClose) || framing?.close === true;
+    // (the client's connection stays as it was), as haproxy's HTTP/1 layer reads the head it sends;
+    // so does a head that says both a length and chunks, or chunks in HTTP/1.0.
+    const framingClose = framing ? framing.close : req.versionMinor === 0 && req.body === BodyKind.Chunked;
+    const ruleClose = (req.connClose && !this.receivedClose) || framingClose;
     if (chunkedConnect || ruleClose) this.serverMustClose = true;
     if (!req.connUpgrade) {
       const keep = this.connMode(be) === "keep-alive" && !this.rt.stopping && !chunkedConnect && !ruleClose;
@@ -1985,8 +1990,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const compressing = this.comp !== undefined && told !== BodyKind.None;
     if (this.comp) compressedHead(res, edits, this.comp.algo, res.status !== 204);
     const framing =
-      res !== parsed && this.comp === undefined && kind !== BodyKind.None && told !== BodyKind.None
-        ? this.responseFraming(res, kind, parsed.contentLength)
+      res !== parsed && this.comp === undefined && res.status !== 204
+        ? this.responseFraming(res, kind, told, parsed.contentLength)
         : undefined;
     const lastChunk =
       (res.status !== parsed.status || this.toldMethod() !== this.req.method) && this.statusSet(res, kind);
@@ -2058,12 +2063,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * How the response's body leaves with a head that rules rewrote (reframe.ts); as for a request,
    * and the client's connection closes after a head that says both a length and chunks, or nothing.
    */
-  private responseFraming(res: HttpHead, kind: BodyKind, length: number): OutFraming {
-    const framing = outFraming(res, false, kind !== BodyKind.UntilClose);
-    if (framing.drop) for (const i of framing.drop) edits.dropHeader(i);
+  private responseFraming(res: HttpHead, kind: BodyKind, told: BodyKind, length: number): OutFraming {
+    // A body that is not sent needs no framing; a HEAD's response or a 304 that says both still closes.
+    const sends = kind !== BodyKind.None && told !== BodyKind.None;
+    const framing = outFraming(res, false, sends && kind !== BodyKind.UntilClose);
+    if (framing.close) this.closeAfter = true;
+    if (!sends) return framing;
     this.resOut = reframer(kind, length, framing);
     if (this.resOut && kind === BodyKind.Chunked && !framing.chunked) this.resChunks!.data = [];
-    if (framing.close || (!framing.chunked && framing.length < 0)) this.closeAfter = true;
+    if (!framing.chunked && framing.length < 0) this.closeAfter = true;
     return framing;
   }
 

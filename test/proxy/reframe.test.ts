@@ -86,6 +86,7 @@ frontend f
   http-request deny if { path /deny }
   http-after-response add-header Content-Length 99 if { capture.req.uri /deny }
   http-response add-header Content-Length 7 if { capture.req.uri /add7 }
+  http-response set-header Transfer-Encoding chunked if { capture.req.uri /head-te }
   http-response del-header Content-Length if { capture.req.uri /dcl }
   http-response set-header Content-Length 1 if { capture.req.uri /cl1 }
   http-response set-header Content-Length 3 if { capture.req.uri /dte-cl }
@@ -240,4 +241,23 @@ test("a Content-Length line that is invalid, or that contradicts the first valid
   assert.equal(denied.status, 403);
   assert.equal(denied.head.match(/content-length/gi)?.length, 1);
   c.close();
+});
+
+test("HTTP/1.0 has no chunks: a 1.0 request that says it is chunked closes both connections after its response (RFC 9112 6.1), as does a HEAD's response given both a length and chunks", async () => {
+  const c = await sends(
+    "POST /a HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+    "post /a http/1.0\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+  );
+  const id = received.length - 1;
+  const closing = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+  assert.equal(await c.until((t) => t === closing && c.closed), closing);
+  await waitFor(() => ended.has(id), 3000, "the server connection's end");
+  const head = await exchange(
+    p.port,
+    "HEAD /head-te HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n",
+  );
+  assert.equal(
+    head,
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+  );
 });
