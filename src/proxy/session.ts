@@ -21,6 +21,7 @@ import {
 } from "../http/parse.js";
 import { ChunkedScanner } from "../http/chunked.js";
 import { outFraming, reframer, type OutFraming, type Reframer } from "../http/reframe.js";
+import { acceptFor, newWebSocketKey } from "../http/websocket-key.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
 import { cleanConnectionHeaders } from "../http/connection.js";
 import { buildReply, errorReply, headOf, redirectReply, type ReplyConnection } from "../http/errors.js";
@@ -167,6 +168,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The client asked to close after this transaction (or must, by our mode). */
   private closeAfter = false;
   private wantsUpgrade = false;
+  /** The Sec-WebSocket-Key the proxy wrote for this request (a rule took the client's away). */
+  private wsKey: string | undefined = undefined;
   private clientEnded = false;
   private serverEnded = false;
   /** When the session holds a slot on srv (released exactly once). */
@@ -961,8 +964,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (say && req.versionMinor === 0) edits.add.push("Connection: keep-alive");
       else if (!say && req.versionMinor === 1) edits.add.push("Connection: close");
     }
-    // After the Connection line, as haproxy adds it.
+    // After the Connection line, as haproxy adds them. (A received upgrade always has its key.)
     if (framing?.addChunked) edits.add.push("Transfer-Encoding: chunked");
+    if (
+      this.reqRewritten &&
+      req.connUpgrade &&
+      req.upgradeWebSocket &&
+      headerIndex(req, "sec-websocket-key") < 0
+    ) {
+      this.wsKey = newWebSocketKey();
+      edits.add.push(`Sec-Websocket-Key: ${this.wsKey}`);
+    }
     normalizeHead(req, edits);
     this.outHead = serializeHead(req, edits);
     // serializeHead may return a view on the client's buffer: copy so that retries keep it.
@@ -2407,6 +2419,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.resBody = Body.None;
     this.outHead = undefined;
     this.reqRewritten = false;
+    this.wsKey = undefined;
     // A body cut short may leave its payload gathered: let it go.
     if (this.reqChunks) this.reqChunks.data = undefined;
     this.reqOut = this.resOut = undefined;
@@ -2422,7 +2435,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // (whatever its value). Any other 101 is a 502.
     if (head.status === 101) {
       if (!this.wantsUpgrade || !head.connUpgrade) return this.badResponse();
-      if (head.upgradeWebSocket && headerIndex(head, "sec-websocket-accept") < 0) return this.badResponse();
+      const accept = headerIndex(head, "sec-websocket-accept");
+      if (head.upgradeWebSocket && accept < 0) return this.badResponse();
+      // A key of the proxy's making must be answered.
+      if (
+        this.wsKey !== undefined &&
+        head.upgradeWebSocket &&
+        headerValue(head, accept).toLowerCase() !== acceptFor(this.wsKey).toLowerCase()
+      )
+        return this.badResponse();
     }
     const rec = this.rec;
     rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);

@@ -3,6 +3,7 @@ import net from "node:net";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { once } from "node:events";
+import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import {
@@ -456,12 +457,19 @@ backend bk
   assert.equal((await d.response()).status, 502);
 });
 
-test("rules may rewrite a handshake into what the parser would refuse on arrival", async () => {
-  // haproxy checks the key when the request arrives, before the rules: what they do is forwarded.
-  const seen: string[] = [];
+test("an upgrade whose key a rule took away leaves with one of the proxy's making, which the 101 must answer, as haproxy 2.6.12 does", async () => {
+  // haproxy checks the key when the request arrives, before the rules; its HTTP/1 layer then writes
+  // a key of its own where none leaves, and holds the server's Sec-WebSocket-Accept to it.
+  const keys: string[] = [];
   const srv = await headServer((head, s) => {
-    seen.push(head);
-    s.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    const key = /\r\nsec-websocket-key: ([^\r]*)/i.exec(head)![1]!;
+    keys.push(key);
+    const accept = head.startsWith("GET /bad")
+      ? "dGhlIHNhbXBsZSBub25jZQ=="
+      : createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+    s.write(
+      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
   });
   cleanup.push(srv.close);
   const p = await startProxy(`${DEFAULTS}
@@ -473,12 +481,21 @@ backend bk
   server a 127.0.0.1:${srv.port}
 `);
   cleanup.push(p.stop);
-  const c = new Client(p.port);
-  cleanup.push(async () => c.close());
-  c.send(UPGRADE);
-  assert.equal((await c.response()).status, 400);
-  assert.equal(seen.length, 1);
-  assert.doesNotMatch(seen[0]!, /sec-websocket-key/i);
+  const good = new Client(p.port);
+  cleanup.push(async () => good.close());
+  good.send(UPGRADE);
+  await good.until((t) => t.startsWith("HTTP/1.1 101 "));
+  const bad = new Client(p.port);
+  cleanup.push(async () => bad.close());
+  bad.send(UPGRADE.replace("GET /", "GET /bad"));
+  assert.equal((await bad.response()).status, 502);
+  // Two keys of 16 bytes each, neither the client's.
+  assert.equal(keys.length, 2);
+  for (const k of keys) {
+    assert.equal(Buffer.from(k, "base64").length, 16);
+    assert.ok(!UPGRADE.includes(k));
+  }
+  assert.notEqual(keys[0], keys[1]);
 });
 
 test("the handshake is checked where haproxy 2.6 checks it", async () => {
