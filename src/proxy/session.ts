@@ -1935,11 +1935,39 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         edits.add.push("Transfer-Encoding: chunked");
         body = LAST_CHUNK;
       }
+    } else if (
+      (out.body !== head.body || out.contentLength !== head.contentLength) &&
+      !this.receivedHead &&
+      this.req.method !== "HEAD"
+    ) {
+      const framed = this.ownAnswerFraming(out, body);
+      if (framed === undefined) {
+        // Past the length the rules gave: nothing is sent, and the connection closes.
+        edits.reset();
+        this.closeAfter = true;
+        return EMPTY;
+      }
+      body = framed;
     }
     normalizeHead(out, edits);
     const rewritten = Buffer.concat([serializeHead(out, edits), body]);
     edits.reset();
     return rewritten;
+  }
+
+  /**
+   * The proxy's own answer's body once http-after-response rules changed its framing, as a server's
+   * (reframe.ts); undefined when it is longer than the length they gave.
+   */
+  private ownAnswerFraming(out: HttpHead, body: Buffer): Buffer | undefined {
+    const framing = outFraming(out, false, true);
+    if (framing.close) {
+      this.closeAfter = true;
+      if (!out.connClose) edits.add.push("Connection: close");
+    }
+    if (framing.addChunked) edits.add.push("Transfer-Encoding: chunked");
+    const rf = reframer(BodyKind.Length, body.length, framing);
+    return rf ? rf.next(body, true, undefined) : body;
   }
 
   private badResponse(): void {

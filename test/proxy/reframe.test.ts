@@ -87,6 +87,10 @@ frontend f
   http-after-response add-header Content-Length 99 if { capture.req.uri /deny }
   http-response add-header Content-Length 7 if { capture.req.uri /add7 }
   http-response set-header Transfer-Encoding chunked if { capture.req.uri /head-te }
+  http-request return status 200 content-type text/plain string hello if { path_beg /ret }
+  http-after-response del-header Content-Length if { capture.req.uri /ret-dcl }
+  http-after-response set-header Content-Length 2 if { capture.req.uri /ret-cl2 }
+  http-after-response set-header Transfer-Encoding chunked if { capture.req.uri /ret-ste }
   http-response del-header Content-Length if { capture.req.uri /dcl }
   http-response set-header Content-Length 1 if { capture.req.uri /cl1 }
   http-response set-header Content-Length 3 if { capture.req.uri /dte-cl }
@@ -260,4 +264,19 @@ test("HTTP/1.0 has no chunks: a 1.0 request that says it is chunked closes both 
     head,
     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
   );
+});
+
+test("the proxy's own answers leave as the head that http-after-response rules made says, as a server's", async () => {
+  const c = new Client(p.port);
+  c.send("GET /ret-dcl HTTP/1.1\r\nHost: h\r\n\r\n");
+  const chunked =
+    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  assert.equal(await c.until((t) => t === chunked), chunked);
+  c.close();
+  assert.equal(
+    await exchange(p.port, "GET /ret-ste HTTP/1.1\r\nHost: h\r\n\r\n"),
+    "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+  );
+  // Longer than the length given: nothing, and the connection closes.
+  assert.equal(await exchange(p.port, "GET /ret-cl2 HTTP/1.1\r\nHost: h\r\n\r\n"), "");
 });
