@@ -2001,6 +2001,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const v = this.responseVerdict();
     if (v.kind !== "continue") return this.responseDenied(v);
     this.serverCookies(this.res!);
+    // http-after-response rules see the persistence cookie inserted.
+    if (!edits.empty && this.hasAfterRules()) this.reparse(edits);
     const after = this.afterResponseVerdict();
     if (after.kind !== "continue") return this.responseDenied(after);
     // A rule's set-status is the status told (and logged, as reparse noted); the server's body goes
@@ -2482,6 +2484,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const v = this.responseVerdict();
     if (v.kind !== "continue") return this.responseDenied(v);
     this.serverCookies(this.res!);
+    if (!edits.empty && this.hasAfterRules()) this.reparse(edits);
     const after = this.afterResponseVerdict();
     if (after.kind !== "continue") return this.responseDenied(after);
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.

@@ -151,3 +151,26 @@ backend b
     await srv.close();
   }
 });
+
+test("http-after-response sees the persistence cookie the backend inserts, as haproxy 2.6.12 does", async () => {
+  const srv = await headServer((_head, s) => s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-after-response set-header X-C "%[res.hdr(set-cookie)]" if { capture.req.uri /see }
+  http-after-response del-header Set-Cookie if { capture.req.uri /del }
+  default_backend b
+backend b
+  cookie SRV insert indirect nocache
+  server s1 127.0.0.1:${srv.port} cookie s1
+`);
+  try {
+    const seen = await exchange(p.port, "GET /see HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    assert.deepEqual(headers(seen).slice(1), ["Set-Cookie: SRV=s1; path=/", "X-C: SRV=s1; path=/"]);
+    const gone = await exchange(p.port, "GET /del HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    assert.deepEqual(headers(gone).slice(1), []);
+  } finally {
+    await p.stop();
+    await srv.close();
+  }
+});
