@@ -2070,7 +2070,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // Whatever follows the response in the server's bytes cannot be trusted.
     if (rest && n < rest.length) this.serverMustClose = true;
     const c = this.client;
-    let fixed = n > 0 ? this.resFixed : undefined;
+    // The body bytes the client gets.
+    const shown = this.resDropped ? 0 : n;
+    let fixed = shown > 0 ? this.resFixed : undefined;
     if (this.resOut) {
       fixed = this.resOut.next(
         fixed ?? rest?.subarray(0, n) ?? EMPTY,
@@ -2083,13 +2085,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     normalizeHead(res, edits);
     if (edits.empty && res === parsed && !fixed) {
       // Unchanged head and body: contiguous in the server's buffer.
-      ok = c.write(res.buf.subarray(res.start, res.end + n));
-      rec.bytesOut += res.end - res.start + n;
+      ok = c.write(res.buf.subarray(res.start, res.end + shown));
+      rec.bytesOut += res.end - res.start + shown;
     } else {
       const head = serializeHead(res, edits);
       const body = compressing
         ? this.compressed(rest, n)
-        : (fixed ?? (n > 0 ? rest!.subarray(0, n) : lastChunk ? LAST_CHUNK : undefined));
+        : (fixed ?? (shown > 0 ? rest!.subarray(0, shown) : lastChunk ? LAST_CHUNK : undefined));
       // Both go in one segment: writes wait for the round's end, or go together past 16 KiB.
       ok = c.write(head);
       if (body?.length) ok = c.write(body);
@@ -2134,18 +2136,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /**
    * A rule set another status than the server's, or made a client's HEAD another method, as haproxy
-   * frames the response: a body the client may not have is left unread (the server's connection then
-   * closes) and none is sent; where the server's status had no body and the new one has, the client
+   * frames the response: a body the client may not have is read and dropped (resDropped); where the server's status had no body and the new one has, the client
    * gets an empty one: chunked when no length says so (a 1.0 client, its connection's close). True
    * when the empty chunked body is to be sent.
    */
   private statusSet(res: HttpHead, kind: BodyKind): boolean {
     const told = responseBodyKind(res, this.toldMethod());
     if (told === BodyKind.None) {
-      if (kind !== BodyKind.None && this.resBody !== Body.Done) {
-        this.resBody = Body.Done;
-        this.serverMustClose = true;
-      }
+      if (kind !== BodyKind.None && this.resBody !== Body.Done) this.resDropped = true;
       return false;
     }
     if (kind !== BodyKind.None || res.body === BodyKind.Length) return false;
@@ -2190,6 +2188,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private serverMustClose = false;
+  /**
+   * The server's body is read and dropped: the client may not have one (its HEAD went as a GET, or a
+   * rule set a status without a body). The server's connection stays usable, as in haproxy.
+   */
+  private resDropped = false;
 
   /** What the last responseBodyBytes() sends in place of the bytes it counted: chunked framing fixed. */
   private resFixed: Buffer | undefined = undefined;
@@ -2222,6 +2225,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private forwardResponseBody(chunk: Buffer): void {
     const n = this.responseBodyBytes(chunk);
     if (n < 0) return;
+    if (n < chunk.length) this.serverMustClose = true;
+    if (this.resDropped) {
+      if (this.resBody === Body.Done) return this.endTransaction(true);
+      return this.touch();
+    }
     let out = this.comp === undefined ? (this.resFixed ?? firstBytes(chunk, n)) : this.compressed(chunk, n);
     if (this.resOut) {
       out = this.resOut.next(out!, this.resBody === Body.Done, this.resChunks);
@@ -2229,7 +2237,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     const ok = out === undefined || out.length === 0 || this.client.write(out);
     if (out) this.rec.bytesOut += out.length;
-    if (n < chunk.length) this.serverMustClose = true;
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) return this.waitForClient();
     this.touch();
@@ -2443,6 +2450,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.beName = "";
     this.srv = undefined;
     this.serverMustClose = false;
+    this.resDropped = false;
     this.responseDone = false;
     this.bodyCut = false;
     this.reqBody = Body.None;

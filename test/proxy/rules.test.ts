@@ -1051,14 +1051,16 @@ backend b
   return c;
 }
 
-test("set-method GET on a HEAD: the client still gets no body, framed as haproxy 2.6.12 frames it", async () => {
-  const srv = await headServer((head, s) =>
+test("set-method GET on a HEAD: the client still gets no body, framed as haproxy 2.6.12 frames it; the server's body is read and dropped, its connection kept", async () => {
+  const conns = new Set<net.Socket>();
+  const srv = await headServer((head, s) => {
+    conns.add(s);
     s.write(
       head.includes("/chunked")
         ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
         : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-    ),
-  );
+    );
+  });
   cleanup.push(srv.close);
   const c = await clientThrough("http-request set-method GET if METH_HEAD", srv.port);
   const expected = [
@@ -1072,6 +1074,7 @@ test("set-method GET on a HEAD: the client still gets no body, framed as haproxy
     want += expected[i];
     assert.equal(await c.until((t) => t.length >= want.length), want);
   }
+  assert.equal(conns.size, 1);
 });
 
 test("an empty word is a missing argument to a rule, as haproxy 2.6.12 reads it", () => {
