@@ -118,6 +118,10 @@ export function binaryOf(smp: Sample): string {
   return s;
 }
 
+/** A sample cast to an integer, as haproxy's sample_fetch_as_type(SINT): undefined when a string has none. */
+export const sampleInt = (smp: Sample): number | undefined =>
+  smp.type === T.Str ? readIntStr(smp.getStr()) : smp.num;
+
 /** haproxy's read_int64 on a string cast: optional sign, leading digits, stops at anything else. */
 export function readIntStr(s: string): number | undefined {
   if (s.length === 0) return undefined;

@@ -170,6 +170,8 @@ export type HttpRequestAction =
   /** The path, the path and query, or the whole request-target, matched and replaced whole. */
   | { kind: "replace-path" | "replace-pathq" | "replace-uri"; regex: string; replace: string }
   | { kind: "set-path" | "set-method" | "set-uri" | "set-query"; value: string }
+  /** This stream's timeout server or tunnel: milliseconds, or a sample expression giving them. */
+  | { kind: "set-timeout"; timeout: "server" | "tunnel"; time: number | string }
   | VarAction
   | StickAction;
 

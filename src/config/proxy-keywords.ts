@@ -1094,6 +1094,11 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof action === "string") return c.alert(action, endsReply(action));
       const bad = logFormatError(action, "request", r);
       if (bad) return c.alert(bad);
+      // haproxy's timeouts of a server or a tunnel belong to a backend.
+      if (action.kind === "set-timeout" && !hasBackend(p))
+        return c.alert(
+          `error detected in ${typeName(p)} while parsing 'http-request set-timeout' rule : proxy '${p.name}' has no backend capability.`,
+        );
       if (action.kind === "capture" && action.len !== undefined) {
         // A slot of its own, after those declared before it.
         if (!hasFrontend(p))

@@ -22,6 +22,7 @@ import { CONDITIONS, parseVarName } from "../acl/vars.js";
 import { invalidRegex } from "../acl/replacement.js";
 import { ConfigError } from "./errors.js";
 import { atol } from "./c-numbers.js";
+import { parseTime } from "./duration.js";
 
 /** Splits `words` at `if`/`unless`: the words before and the parsed condition after. */
 export function splitCondition(words: string[], where: Where): { head: string[]; cond?: Condition } | string {
@@ -611,6 +612,8 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
         : ruleError(r, `http-request ${kw}`, "expects exactly 1 argument <format>");
     case "capture":
       return captureAction(args, "http-request capture", "request", r);
+    case "set-timeout":
+      return setTimeoutAction(args, r);
     case "replace-path":
     case "replace-pathq":
     case "replace-uri": {
@@ -622,8 +625,36 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout)`;
   }
+}
+
+/**
+ * `set-timeout server|tunnel <time>|<expression>`, in haproxy's words: a time that cannot be read is
+ * an expression. (A proxy without a backend is refused where the proxy is known.)
+ */
+function setTimeoutAction(args: string[], r: RuleReporter): HttpRequestAction | string {
+  const rule = "http-request set-timeout";
+  const [name, text, extra] = args;
+  if (!name || !text) return ruleError(r, rule, "expects exactly 2 arguments");
+  if (name !== "server" && name !== "tunnel")
+    return ruleError(r, rule, `'set-timeout' rule supports 'server'/'tunnel' (got '${name}')`);
+  const t = parseTime(text, "ms");
+  if (t === "over")
+    return ruleError(
+      r,
+      rule,
+      `timer overflow in argument '${text}' to rule 'set-timeout ${name}' (maximum value is 2147483647 ms or ~24.8 days)`,
+    );
+  if (t === 0) return ruleError(r, rule, `null value is not valid for a 'set-timeout ${name}' rule`);
+  let value: number | string = t as number;
+  if (typeof t === "object") {
+    value = wireText(text);
+    if (expressionProblem(value, text, rule, "request", r))
+      return ruleError(r, rule, `unexpected character '${t.bad}' in rule 'set-timeout ${name}'`);
+  }
+  if (extra !== undefined) return unexpected(rule, extra);
+  return { kind: "set-timeout", timeout: name, time: value };
 }
 
 export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {

@@ -13,7 +13,8 @@ import { ruleReason } from "../http/errors.js";
 import { compileCondition } from "../acl/index.js";
 import { compileLogFormat, formatFor, type LogFormat } from "../log/log-format.js";
 import { parseFetch, type FetchImpl } from "../acl/fetch.js";
-import { Sample } from "../acl/sample.js";
+import { Sample, sampleInt } from "../acl/sample.js";
+import { MAX_TIMER_MS } from "../config/duration.js";
 import { parseVarName, type VarRef } from "../acl/vars.js";
 import { expandReplacement } from "../acl/replacement.js";
 import { argumentPurpose, logFormatArgument, type RedirectAction } from "../config/rules.js";
@@ -85,9 +86,13 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const expr =
       a.kind === "set-var" || a.kind === "capture"
         ? a.expr
-        : a.kind === "track-sc" || a.kind === "sc-inc-gpc" || a.kind === "sc-set-gpt0"
-          ? stickExpression(a)
-          : undefined;
+        : a.kind === "set-timeout"
+          ? typeof a.time === "string"
+            ? a.time
+            : undefined
+          : a.kind === "track-sc" || a.kind === "sc-inc-gpc" || a.kind === "sc-set-gpt0"
+            ? stickExpression(a)
+            : undefined;
     const fetch =
       expr === undefined
         ? undefined
@@ -105,6 +110,8 @@ export interface RuleContext extends SampleContext {
    * back (haproxy's failed rewrite, which its default strict mode answers with a 500).
    */
   reparse(edits: HeadEdits): boolean;
+  /** http-request set-timeout: this stream's timeout server or tunnel, in milliseconds. */
+  setStreamTimeout(name: "server" | "tunnel", ms: number): void;
 }
 
 export function evalRequestRules(
@@ -141,6 +148,9 @@ export function evalRequestRules(
         break;
       case "capture":
         captureRule(a, r, ctx, "request");
+        break;
+      case "set-timeout":
+        setTimeoutRule(a, r, ctx);
         break;
       case "set-method":
       case "set-path":
@@ -225,6 +235,23 @@ function captureRule(
   side: "request" | "response",
 ): void {
   if (r.fetch!.first(ctx, captured)) ctx.capture?.(side, a.slot, captured.getStr());
+}
+
+const timeoutSample = new Sample();
+
+/** set-timeout: its time, or its expression's as an integer; one that gives none above 0 changes nothing. */
+function setTimeoutRule(
+  a: Extract<HttpRequestAction, { kind: "set-timeout" }>,
+  r: CompiledRule<unknown>,
+  ctx: RuleContext,
+): void {
+  const ms =
+    typeof a.time === "number"
+      ? a.time
+      : r.fetch!.first(ctx, timeoutSample)
+        ? sampleInt(timeoutSample)
+        : undefined;
+  if (ms !== undefined && ms > 0) ctx.setStreamTimeout(a.timeout, Math.min(ms, MAX_TIMER_MS));
 }
 
 const isVarAction = (a: HttpRequestAction | HttpResponseAction): a is VarAction =>

@@ -168,6 +168,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The client asked to close after this transaction (or must, by our mode). */
   private closeAfter = false;
   private wantsUpgrade = false;
+  /** http-request set-timeout's for this stream, in place of the backend's timeout server and tunnel. */
+  private streamServerTimeout: number | undefined = undefined;
+  private streamTunnelTimeout: number | undefined = undefined;
   /** The Sec-WebSocket-Key the proxy wrote for this request (a rule took the client's away). */
   private wsKey: string | undefined = undefined;
   private clientEnded = false;
@@ -415,11 +418,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // The server's side is half-closed now: haproxy 2.6 gives it timeout server-fin when set, else
       // the tunnel's timeout goes on counting from the last data; without timeout tunnel, that is
       // the server's own timeout.
-      const t = this.be!.px.timeouts;
-      if (t.serverFin !== undefined) this.arm(t.serverFin);
-      else if (t.tunnel === undefined && t.server !== undefined && this.timerMs > 0) {
+      const fin = this.be!.px.timeouts.serverFin;
+      const server = this.serverTimeout;
+      if (fin !== undefined) this.arm(fin);
+      else if (this.tunnelTimeout === undefined && server !== undefined && this.timerMs > 0) {
         const lastData = this.deadline - this.timerMs;
-        this.arm(t.server, lastData + t.server - Date.now());
+        this.arm(server, lastData + server - Date.now());
       }
       return;
     }
@@ -505,7 +509,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const s = this.conn;
     if (!s?.isPaused()) return;
     s.resume();
-    if (this.phase === Phase.Exchange) this.arm(this.be!.px.timeouts.server);
+    if (this.phase === Phase.Exchange) this.arm(this.serverTimeout);
   }
 
   /** Between transactions, the client has not taken our last answer yet. */
@@ -873,6 +877,19 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     edits.reset();
     if (this.be) this.backendRules();
     else this.frontendRules();
+  }
+
+  setStreamTimeout(name: "server" | "tunnel", ms: number): void {
+    if (name === "server") this.streamServerTimeout = ms;
+    else this.streamTunnelTimeout = ms;
+  }
+
+  private get serverTimeout(): number | undefined {
+    return this.streamServerTimeout ?? this.be!.px.timeouts.server;
+  }
+
+  private get tunnelTimeout(): number | undefined {
+    return this.streamTunnelTimeout ?? this.be!.px.timeouts.tunnel;
   }
 
   /** Header edits that rules made become the head that later rules and ACLs see. */
@@ -1571,7 +1588,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const s = this.conn!;
     const head = this.withServerName(this.outHead!);
     this.outHead = undefined;
-    this.arm(this.be!.px.timeouts.server);
+    this.arm(this.serverTimeout);
     s.write(head);
     if (this.reqBody !== Body.Done) {
       // Body bytes that arrived with the head go in the same segment (writes wait for the round's end).
@@ -1642,7 +1659,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       this.tunnelTimeoutCause = "c";
       const fin = this.fe.px.timeouts.clientFin;
       if (fin !== undefined) return this.arm(fin);
-      const ms = this.be!.px.timeouts.tunnel ?? this.fe.px.timeouts.client;
+      const ms = this.tunnelTimeout ?? this.fe.px.timeouts.client;
       if (ms === undefined) return this.arm(undefined);
       if (this.timerMs > 0) this.arm(ms, this.deadline - this.timerMs + ms - Date.now());
       return;
@@ -1777,12 +1794,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // After an early response, timeout client bounds the rest of the body; while a server that
       // does not read holds it back, timeout server does.
       if (this.reqBody === Body.Done) return this.endTransaction(true);
-      if (!ok) this.arm(this.be!.px.timeouts.server);
+      if (!ok) this.arm(this.serverTimeout);
       else this.touch();
     } else {
       // Like haproxy 2.6, the server timeout alone bounds the exchange, body upload included: a
       // client that stalls mid-body ends as a 504 sH once the server has been silent that long.
-      this.arm(this.be!.px.timeouts.server);
+      this.arm(this.serverTimeout);
     }
     if (!ok && this.reqBody !== Body.Done) this.client.pause();
   }
@@ -2458,6 +2475,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.outHead = undefined;
     this.reqRewritten = false;
     this.wsKey = undefined;
+    this.streamServerTimeout = this.streamTunnelTimeout = undefined;
     // A body cut short may leave its payload gathered: let it go.
     if (this.reqChunks) this.reqChunks.data = undefined;
     this.reqOut = this.resOut = undefined;
@@ -2519,16 +2537,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (fromClient) this.conn!.write(fromClient);
     // `timeout tunnel` is the backend's (a frontend's, even one from its defaults, does nothing).
     // Without it, each side keeps its own timeout, counted from the last data either way.
-    const tb = this.be!.px.timeouts;
+    const tunnel = this.tunnelTimeout;
+    const server = this.serverTimeout;
     const client = this.fe.px.timeouts.client;
-    if (tb.tunnel !== undefined) this.arm(tb.tunnel);
-    else if (client === undefined || tb.server === undefined) {
+    if (tunnel !== undefined) this.arm(tunnel);
+    else if (client === undefined || server === undefined) {
       this.tunnelTimeoutCause = client === undefined ? "s" : "c";
-      this.arm(client ?? tb.server);
+      this.arm(client ?? server);
     } else {
-      this.clientTimesOutFirst = client < tb.server;
-      this.tunnelTimeoutCause = client <= tb.server ? "c" : "s";
-      this.arm(Math.min(client, tb.server));
+      this.clientTimesOutFirst = client < server;
+      this.tunnelTimeoutCause = client <= server ? "c" : "s";
+      this.arm(Math.min(client, server));
     }
     this.client.resume();
     this.conn!.resume();
@@ -2541,11 +2560,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.clientTimedOut = true;
     this.client.pause();
     this.conn!.end();
-    const t = this.be!.px.timeouts;
-    const fin = t.serverFin;
+    const fin = this.be!.px.timeouts.serverFin;
     if (fin !== undefined) return this.arm(fin);
     // The server side's deadline is as far from the last data as its timeout.
-    this.arm(t.server, t.server! - this.fe.px.timeouts.client!);
+    const server = this.serverTimeout!;
+    this.arm(server, server - this.fe.px.timeouts.client!);
   }
 
   /**

@@ -5,7 +5,7 @@
 // conn_cur, held until it ends), a session's tracks count the session, each request counts in
 // whatever each slot tracks, and so do a server's 4xx (errors) and 5xx (failures).
 import { D, type StickEntry, type StickTable } from "./table.js";
-import { Sample, T, readIntStr, toBig } from "../acl/sample.js";
+import { Sample, sampleInt, toBig } from "../acl/sample.js";
 import type { SampleContext } from "../acl/context.js";
 import type { StickAction } from "../config/model.js";
 
@@ -209,8 +209,7 @@ function setGpt0Rule(ctx: SampleContext, slot: number, value: number | KeyFetch)
   if (!t || !t.table.stores(D.Gpt0)) return;
   let v: number | undefined;
   if (typeof value === "number") v = value;
-  else if (value.first(ctx, keySample))
-    v = keySample.type === T.Str ? readIntStr(keySample.getStr()) : keySample.num;
+  else if (value.first(ctx, keySample)) v = sampleInt(keySample);
   if (v === undefined) return;
   t.entry.counts[D.Gpt0] = Number(BigInt.asUintN(32, toBig(v)));
   t.table.touch(t.entry, Date.now());

@@ -1160,3 +1160,78 @@ test("a Connection: close that http-request rules write goes to the server, whic
   ]);
   assert.equal(c.closed, false);
 });
+
+test("http-request set-timeout server|tunnel: this stream's timeout, a time or an expression's milliseconds, as haproxy 2.6.12 times it", async () => {
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  // A server that never answers, but for an upgrade, which it accepts and then leaves idle.
+  const srv = await rawServer((s) =>
+    s.on("data", (d: Buffer) => {
+      if (d.includes("Upgrade: websocket"))
+        s.write(
+          "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+        );
+    }),
+  );
+  cleanup.push(srv.close);
+  const q = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  default_backend b
+backend b
+  timeout server 1s
+  http-request set-timeout server 300ms if { path /t300 }
+  http-request set-timeout server req.hdr(x-to) if { path /hdr }
+  http-request set-timeout tunnel 400ms if { path /ws }
+  server s 127.0.0.1:${srv.port}
+`);
+  cleanup.push(q.stop);
+  /** The request's total time in its log line, once it ended as `end` says. */
+  const total = async (req: string, end: string): Promise<number> => {
+    void exchange(q.port, req, 2500);
+    const line = await rx.take(new RegExp(`"GET ${req.split(" ")[1]} `), 2500);
+    const m = / \d+\/\d+\/\d+\/-?\d+\/(\d+) (\d+) .* (\S\S)-- /.exec(line)!;
+    assert.equal(`${m[2]} ${m[3]}`, end, line);
+    return Number(m[1]);
+  };
+  const t300 = await total("GET /t300 HTTP/1.1\r\nHost: h\r\n\r\n", "504 sH");
+  assert.ok(t300 >= 299 && t300 < 900, String(t300));
+  const t200 = await total("GET /hdr HTTP/1.1\r\nHost: h\r\nX-To: 200\r\n\r\n", "504 sH");
+  assert.ok(t200 >= 199 && t200 < 900, String(t200));
+  // An expression that gives no number changes nothing: the backend's timeout.
+  const none = await total("GET /hdr HTTP/1.1\r\nHost: h\r\nX-To: abc\r\n\r\n", "504 sH");
+  assert.ok(none >= 999, String(none));
+  const ws = await total(
+    "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    "101 cD",
+  );
+  assert.ok(ws >= 399 && ws < 900, String(ws));
+});
+
+test("http-request set-timeout: haproxy 2.6.12's words for what it refuses", () => {
+  const at = (line: string): string[] =>
+    parseConfig([{ name: "t.cfg", text: `${DEFAULTS}backend b\n  ${line}\n` }], {})
+      .diagnostics.filter((d) => d.level === "alert")
+      .map((d) => d.message);
+  const rule = "error detected in backend 'b' while parsing 'http-request set-timeout' rule : ";
+  assert.deepEqual(at("http-request set-timeout server"), [`${rule}expects exactly 2 arguments.`]);
+  assert.deepEqual(at("http-request set-timeout client 5s"), [
+    `${rule}'set-timeout' rule supports 'server'/'tunnel' (got 'client').`,
+  ]);
+  assert.deepEqual(at("http-request set-timeout server 0"), [
+    `${rule}null value is not valid for a 'set-timeout server' rule.`,
+  ]);
+  assert.deepEqual(at("http-request set-timeout server 99999999999"), [
+    `${rule}timer overflow in argument '99999999999' to rule 'set-timeout server' (maximum value is 2147483647 ms or ~24.8 days).`,
+  ]);
+  assert.deepEqual(at("http-request set-timeout server nope("), [
+    `${rule}unexpected character 'n' in rule 'set-timeout server'.`,
+  ]);
+  assert.deepEqual(at("http-request set-timeout server 5s extra"), [
+    "'http-request set-timeout' expects either 'if' or 'unless' followed by a condition but found 'extra'.",
+  ]);
+  assert.deepEqual(at("http-request set-timeout tunnel req.hdr(x)"), []);
+  assert.deepEqual(alertsFor("http-request set-timeout server 5s"), [
+    "error detected in frontend 'f' while parsing 'http-request set-timeout' rule : proxy 'f' has no backend capability.",
+  ]);
+});
