@@ -147,6 +147,8 @@ export interface ReplySpec {
 
 export type HttpRequestAction =
   | { kind: "allow" }
+  /** The connection closes at once, with no response. */
+  | { kind: "reject" }
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec)
   | {
       kind: "redirect";

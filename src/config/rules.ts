@@ -579,7 +579,8 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
     return stickAction(kw, args, `http-request ${kw}`, "request", r);
   switch (kw) {
     case "allow":
-      return args.length ? unexpected("http-request allow", args[0]!) : { kind: "allow" };
+    case "reject":
+      return args.length ? unexpected(`http-request ${kw}`, args[0]!) : { kind: kw };
     case "deny":
     case "tarpit": {
       const reply = ruleReply(args, true, kw === "deny" ? 403 : 500, r, `http-request ${kw}`);
@@ -625,7 +626,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout)`;
   }
 }
 

@@ -52,10 +52,13 @@ export type Verdict =
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec & BuiltReply)
   | { kind: "redirect"; status: number; location: string; cookie?: string }
   /** A rule's rewrite that the buffer cannot hold. */
-  | { kind: "failed" };
+  | { kind: "failed" }
+  /** http-request reject: the connection closes, nothing answered. */
+  | { kind: "reject" };
 
 export const CONTINUE: Verdict = { kind: "continue" };
 const REWRITE_FAILED: Verdict = { kind: "failed" };
+const REJECT: Verdict = { kind: "reject" };
 
 /** The rules of one side (`http-request` or `http-response`) of a proxy, compiled. */
 export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
@@ -125,6 +128,8 @@ export function evalRequestRules(
     switch (a.kind) {
       case "allow":
         return CONTINUE;
+      case "reject":
+        return REJECT;
       case "deny":
       case "tarpit":
       case "return":

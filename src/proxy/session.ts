@@ -1094,6 +1094,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         // haproxy logs it without TR, as a proxy's refusal (PR--).
         this.rec.TR = -1;
         return this.abortWith(500, "P", "R");
+      case "reject":
+        // As tcp-request content reject: a FIN, nothing said, logged PR-- without TR.
+        return this.contentRejected();
       case "tarpit": {
         this.cookiesForLog();
         this.rt.counters.denied++;

@@ -1235,3 +1235,29 @@ test("http-request set-timeout: haproxy 2.6.12's words for what it refuses", () 
     "error detected in frontend 'f' while parsing 'http-request set-timeout' rule : proxy 'f' has no backend capability.",
   ]);
 });
+
+test("http-request reject closes the connection with nothing said, logged PR-- with no status, as haproxy 2.6.12 does", async () => {
+  const rx = await syslogReceiver();
+  cleanup.push(rx.close);
+  const b = await httpBackend("b");
+  cleanup.push(b.close);
+  const q = await startProxy(`${loggedDefaults(rx)}
+frontend f
+  bind 127.0.0.1:1
+  http-request reject if { path /rej }
+  default_backend b
+backend b
+  server s 127.0.0.1:${b.port}
+`);
+  cleanup.push(q.stop);
+  const c = new Client(q.port);
+  c.send("GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+  assert.equal((await c.response()).status, 200);
+  c.send("POST /rej HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab");
+  await waitFor(() => c.closed, 3000, "the close");
+  assert.equal(c.take(), "");
+  assert.match(await rx.take(/"POST \/rej /), / f\/<NOSRV> -1\/-1\/-1\/-1\/\d+ -1 0 - - PR-- /);
+  assert.deepEqual(alertsFor("http-request reject now"), [
+    "'http-request reject' expects either 'if' or 'unless' followed by a condition but found 'now'.",
+  ]);
+});
