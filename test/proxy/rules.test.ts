@@ -20,6 +20,7 @@ import {
   waitFor,
   type Backend,
   type Proxy,
+  type SyslogReceiver,
   alertsFor,
 } from "../helpers/harness.js";
 import { parseConfig } from "../../src/config/parse.js";
@@ -705,7 +706,8 @@ backend bk
   assert.match(seen, /x-be-name yes/);
 });
 
-test("a response denied by an http-response rule is logged without Tr, as haproxy 2.6.12 logs it", async () => {
+/** A proxy that logs to `rx`, its frontend with these rules before an HTTP backend `bk`. */
+async function loggedRules(rules: string): Promise<{ rx: SyslogReceiver; q: Proxy }> {
   const rx = await syslogReceiver();
   cleanup.push(rx.close);
   const b = await httpBackend("b");
@@ -713,12 +715,17 @@ test("a response denied by an http-response rule is logged without Tr, as haprox
   const q = await startProxy(`${loggedDefaults(rx)}
 frontend f
   bind 127.0.0.1:1
-  http-response deny if { status 200 }
+${rules}
   default_backend bk
 backend bk
   server s 127.0.0.1:${b.port}
 `);
   cleanup.push(q.stop);
+  return { rx, q };
+}
+
+test("a response denied by an http-response rule is logged without Tr, as haproxy 2.6.12 logs it", async () => {
+  const { rx, q } = await loggedRules("  http-response deny if { status 200 }");
   assert.equal(status(await get("/", "", q.port)), 502);
   const line = await rx.take(/ "GET \/ HTTP\/1.1"/);
   assert.match(line, / bk\/s \d+\/0\/\d+\/-1\/\d+ 502 .* PH-- /);
@@ -1237,19 +1244,7 @@ test("http-request set-timeout: haproxy 2.6.12's words for what it refuses", () 
 });
 
 test("http-request reject closes the connection with nothing said, logged PR-- with no status, as haproxy 2.6.12 does", async () => {
-  const rx = await syslogReceiver();
-  cleanup.push(rx.close);
-  const b = await httpBackend("b");
-  cleanup.push(b.close);
-  const q = await startProxy(`${loggedDefaults(rx)}
-frontend f
-  bind 127.0.0.1:1
-  http-request reject if { path /rej }
-  default_backend b
-backend b
-  server s 127.0.0.1:${b.port}
-`);
-  cleanup.push(q.stop);
+  const { rx, q } = await loggedRules("  http-request reject if { path /rej }");
   const c = new Client(q.port);
   c.send("GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
   assert.equal((await c.response()).status, 200);
