@@ -1090,15 +1090,15 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       if (typeof s === "string")
         return c.alert(`error detected while parsing an 'http-request ${c.words[1]}' condition : ${s}.`);
       const r = replyReporter(c, p);
+      // haproxy's timeouts of a server or a tunnel belong to a backend: checked once it has its two words.
+      if (s.head[0] === "set-timeout" && s.head[1] && s.head[2] && !hasBackend(p))
+        return c.alert(
+          `error detected in ${typeName(p)} while parsing 'http-request set-timeout' rule : proxy '${p.name}' has no backend capability.`,
+        );
       const action = parseHttpRequestAction(s.head, r);
       if (typeof action === "string") return c.alert(action, endsReply(action));
       const bad = logFormatError(action, "request", r);
       if (bad) return c.alert(bad);
-      // haproxy's timeouts of a server or a tunnel belong to a backend.
-      if (action.kind === "set-timeout" && !hasBackend(p))
-        return c.alert(
-          `error detected in ${typeName(p)} while parsing 'http-request set-timeout' rule : proxy '${p.name}' has no backend capability.`,
-        );
       if (action.kind === "capture" && action.len !== undefined) {
         // A slot of its own, after those declared before it.
         if (!hasFrontend(p))

@@ -1945,13 +1945,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (v.kind !== "continue" || out === head) return bytes;
     this.closeIfRulesSay(head, out);
     let body = bytes.subarray(head.end);
-    if (out.status !== head.status) {
-      this.restatus = out.status;
-      // As haproxy frames it: no body for a 204 or a 304, and no length for a 204; an empty chunked
-      // one where the answer had none and the new status has.
-      if (out.status === 204 || out.status === 304) body = body.subarray(0, 0);
+    const restatused = out.status !== head.status;
+    if (restatused) this.restatus = out.status;
+    // As haproxy frames it: no body for a 204 or a 304, and no length for a 204; an empty chunked
+    // one where the answer had none and the new status has; else as the head the rules made says.
+    if (out.status === 204 || out.status === 304) {
+      body = body.subarray(0, 0);
       if (out.status === 204) dropFraming(out);
-      else if (out.status !== 304 && out.body === BodyKind.UntilClose && this.req.versionMinor === 1) {
+    } else if (restatused && out.body === BodyKind.UntilClose && body.length === 0) {
+      if (this.req.versionMinor === 1) {
         edits.add.push("Transfer-Encoding: chunked");
         body = LAST_CHUNK;
       }
@@ -1983,7 +1985,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const framing = outFraming(out, false, true);
     if (framing.close) {
       this.closeAfter = true;
-      if (!out.connClose) edits.add.push("Connection: close");
+      // In place of the answer's own words (a 1.0 client's keep-alive).
+      cleanConnectionHeaders(out, edits);
+      edits.add.push("Connection: close");
     }
     if (framing.addChunked) edits.add.push("Transfer-Encoding: chunked");
     const rf = reframer(BodyKind.Length, body.length, framing);
@@ -2163,7 +2167,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private statusSet(res: HttpHead, kind: BodyKind): boolean {
     const told = responseBodyKind(res, this.toldMethod());
     if (told === BodyKind.None) {
-      if (kind !== BodyKind.None && this.resBody !== Body.Done) this.resDropped = true;
+      if (kind !== BodyKind.None && this.resBody !== Body.Done) {
+        this.resDropped = true;
+        // Nothing of it is gathered for a compression that will not run.
+        this.compPayload = undefined;
+        if (this.resChunks) this.resChunks.data = undefined;
+      }
       return false;
     }
     if (kind !== BodyKind.None || res.body === BodyKind.Length) return false;

@@ -91,6 +91,11 @@ frontend f
   http-after-response del-header Content-Length if { capture.req.uri /ret-dcl }
   http-after-response set-header Content-Length 2 if { capture.req.uri /ret-cl2 }
   http-after-response set-header Transfer-Encoding chunked if { capture.req.uri /ret-ste }
+  http-request return status 304 if { path /r304 }
+  http-after-response del-header Content-Length if { capture.req.uri /r304 }
+  http-request deny if { path /deny-dcl }
+  http-after-response set-status 200 if { capture.req.uri /deny-dcl }
+  http-after-response del-header Content-Length if { capture.req.uri /deny-dcl }
   http-response del-header Content-Length if { capture.req.uri /dcl }
   http-response set-header Content-Length 1 if { capture.req.uri /cl1 }
   http-response set-header Content-Length 3 if { capture.req.uri /dte-cl }
@@ -279,4 +284,19 @@ test("the proxy's own answers leave as the head that http-after-response rules m
   );
   // Longer than the length given: nothing, and the connection closes.
   assert.equal(await exchange(p.port, "GET /ret-cl2 HTTP/1.1\r\nHost: h\r\n\r\n"), "");
+  // A 1.0 client that asked for keep-alive is told close, once.
+  assert.equal(
+    await exchange(p.port, "GET /ret-ste HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n"),
+    "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+  );
+  // A 304 has no body whatever its head says; a page given another status keeps its body, chunked.
+  const d = new Client(p.port);
+  d.send("GET /r304 HTTP/1.1\r\nHost: h\r\n\r\nGET /deny-dcl HTTP/1.1\r\nHost: h\r\n\r\n");
+  const page = await d.until((t) => t.endsWith("\r\n0\r\n\r\n"));
+  assert.ok(page.startsWith("HTTP/1.1 304 Not Modified\r\n\r\nHTTP/1.1 200 OK\r\n"), page);
+  assert.match(
+    page,
+    /\r\nTransfer-Encoding: chunked\r\n\r\n[0-9A-F]+\r\n<html><body><h1>403 Forbidden<\/h1>/,
+  );
+  d.close();
 });

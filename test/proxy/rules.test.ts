@@ -1238,8 +1238,13 @@ test("http-request set-timeout: haproxy 2.6.12's words for what it refuses", () 
     "'http-request set-timeout' expects either 'if' or 'unless' followed by a condition but found 'extra'.",
   ]);
   assert.deepEqual(at("http-request set-timeout tunnel req.hdr(x)"), []);
-  assert.deepEqual(alertsFor("http-request set-timeout server 5s"), [
-    "error detected in frontend 'f' while parsing 'http-request set-timeout' rule : proxy 'f' has no backend capability.",
+  // The capability is checked once the rule has its two words, before they are read.
+  for (const line of ["http-request set-timeout server 5s", "http-request set-timeout client 0"])
+    assert.deepEqual(alertsFor(line), [
+      "error detected in frontend 'f' while parsing 'http-request set-timeout' rule : proxy 'f' has no backend capability.",
+    ]);
+  assert.deepEqual(alertsFor("http-request set-timeout server"), [
+    "error detected in frontend 'f' while parsing 'http-request set-timeout' rule : expects exactly 2 arguments.",
   ]);
 });
 
