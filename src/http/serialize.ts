@@ -132,8 +132,8 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
 /**
  * What haproxy 2.6 re-encodes in every head it forwards, where Sluice otherwise passes the sender's
  * bytes: Content-Length or Host said more than once (with the same value) leave as one line, at the
- * first one's place (a rewritten head's stray lengths leave out), a header line not written "name: value" leaves so, and a head with bare LF
- * line ends leaves with CRLF (values trimmed).
+ * first one's place (a rewritten head's stray lengths leave out), a header line not written
+ * "name: value" leaves so, and a head with bare LF line ends leaves with CRLF (values trimmed).
  */
 export function normalizeHead(head: HttpHead, edits: HeadEdits): void {
   // A rewritten head's Content-Length lines that are invalid or contradict its first valid one: the
