@@ -2160,9 +2160,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /**
    * A rule set another status than the server's, or made a client's HEAD another method, as haproxy
-   * frames the response: a body the client may not have is read and dropped (resDropped); where the server's status had no body and the new one has, the client
-   * gets an empty one: chunked when no length says so (a 1.0 client, its connection's close). True
-   * when the empty chunked body is to be sent.
+   * frames the response: a body the client may not have is read and dropped (resDropped); where the
+   * server's status had no body and the new one has, the client gets an empty one: chunked when no
+   * length says so (a 1.0 client, its connection's close). True when the empty chunked body is to
+   * be sent.
    */
   private statusSet(res: HttpHead, kind: BodyKind): boolean {
     const told = responseBodyKind(res, this.toldMethod());
