@@ -581,16 +581,15 @@ function special(
       return 0;
     case 14:
       if (nameIs(buf, n, "content-length")) {
-        const len = contentLengthValue(buf, v, ve);
+        const len = contentLengthValue(buf, v, ve, true);
         if (len < 0 || (st.contentLength >= 0 && len !== st.contentLength)) {
           // haproxy leaves such a line of a head it sends out (see reframe.ts).
           if (st.received) return 400;
           st.strayLengths = true;
           return 0;
         }
-        // A list leaves as its one value (and the head's later length lines go); a received head's
-        // repeated line is dropped.
-        if (hasComma(buf, v, ve)) st.repeatedLength = true;
+        // A list leaves as its one value (noted as it is read; the head's later length lines go); a
+        // received head's repeated line is dropped.
         if (st.contentLength >= 0 && st.received) {
           st.repeatedLength = true;
           (st.repeats ??= []).push(line);
@@ -634,13 +633,11 @@ function sameCaseless(buf: Buffer, a: number, ae: number, b: number, be: number)
   return true;
 }
 
-function hasComma(buf: Buffer, s: number, e: number): boolean {
-  for (let p = s; p < e; p++) if (buf[p] === COMMA) return true;
-  return false;
-}
-
-/** Content-Length: digits, or a comma list of identical values ("5, 5"). -1 when invalid. */
-export function contentLengthValue(buf: Buffer, s: number, e: number): number {
+/**
+ * Content-Length: digits, or a comma list of identical values ("5, 5"). -1 when invalid. `noteList`:
+ * the parser's own reading, which notes a list as a repeated length.
+ */
+export function contentLengthValue(buf: Buffer, s: number, e: number, noteList = false): number {
   let value = -1;
   let p = s;
   for (;;) {
@@ -655,6 +652,7 @@ export function contentLengthValue(buf: Buffer, s: number, e: number): number {
     while (p < e && isBlank(buf[p])) p++;
     if (p === e) return value;
     if (buf[p] !== COMMA) return -1;
+    if (noteList) st.repeatedLength = true;
     p++;
     while (p < e && isBlank(buf[p])) p++;
   }

@@ -910,8 +910,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     made.reset();
     // A head that Sluice cannot read back is not sent: a failed rewrite. haproxy 2.6 sends some as
     // they are (a blank in a method or target, a coding other than chunked, a control character in
-    // a value), which a server may read otherwise than the proxy did. (A CR LF
-    // that the configuration writes makes two lines in both; what a request brings cannot: log-format
+    // a value), which a server may read otherwise than the proxy did. (A CR LF that the
+    // configuration writes makes two lines in both; what a request brings cannot: log-format
     // arguments write control characters as %XX.)
     if (typeof parsed === "number") return false;
     parsed.looseValue = parsed.bareLf = false;
@@ -1073,9 +1073,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (this.receivedConnect) this.reqBody = Body.Done;
     else if (req.body === BodyKind.Chunked) {
       this.reqBody = Body.Chunked;
-      const sc = (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true));
-      sc.reset();
-      sc.data = undefined;
+      (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
     } else if (req.body === BodyKind.Length && req.contentLength > 0) {
       this.reqBody = Body.Length;
       this.reqLeft = req.contentLength;
@@ -1225,7 +1223,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.restatus = undefined;
     let bytes = answer.bytes(c);
     if (bytes.length > 0 && this.hasAfterRules()) bytes = this.afterRulesOn(bytes);
-    return (this.receivedHead || this.req.method === "HEAD") && bytes.length > 0 ? headOf(bytes) : bytes;
+    return this.toldMethod() === "HEAD" && bytes.length > 0 ? headOf(bytes) : bytes;
   }
 
   /**
@@ -1945,22 +1943,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (v.kind !== "continue" || out === head) return bytes;
     this.closeIfRulesSay(head, out);
     let body = bytes.subarray(head.end);
-    const restatused = out.status !== head.status;
-    if (restatused) this.restatus = out.status;
-    // As haproxy frames it: no body for a 204 or a 304, and no length for a 204; an empty chunked
-    // one where the answer had none and the new status has; else as the head the rules made says.
+    if (out.status !== head.status) this.restatus = out.status;
+    // As haproxy frames it: no body for a 204 or a 304, and no length for a 204; else as the head
+    // the rules made says.
     if (out.status === 204 || out.status === 304) {
       body = body.subarray(0, 0);
       if (out.status === 204) dropFraming(out);
-    } else if (restatused && out.body === BodyKind.UntilClose && body.length === 0) {
-      if (this.req.versionMinor === 1) {
-        edits.add.push("Transfer-Encoding: chunked");
-        body = LAST_CHUNK;
-      }
+    } else if (head.status === 204 && out.body === BodyKind.UntilClose) {
+      // haproxy's own 204 holds the length 0 that a 204 does not send: given another status, it says it.
+      edits.add.push("content-length: 0");
     } else if (
       (out.body !== head.body || out.contentLength !== head.contentLength) &&
-      !this.receivedHead &&
-      this.req.method !== "HEAD"
+      this.toldMethod() !== "HEAD"
     ) {
       const framed = this.ownAnswerFraming(out, body);
       if (framed === undefined) {
@@ -2002,14 +1996,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private startResponse(parsed: HttpHead, rest: Buffer | undefined): void {
     // haproxy's HTTP/1 layer drops a Content-Length beside chunked framing before any rule or
     // capture sees the response, and does not trust that server with another request.
-    if (parsed.body === BodyKind.Chunked && headerIndex(parsed, "content-length") >= 0) {
+    const length = parsed.body === BodyKind.Chunked ? headerIndex(parsed, "content-length") : -1;
+    if (length >= 0) {
       edits.reset();
-      for (
-        let i = headerIndex(parsed, "content-length");
-        i >= 0;
-        i = headerIndex(parsed, "content-length", i + 1)
-      )
-        edits.dropHeader(i);
+      for (let i = length; i >= 0; i = headerIndex(parsed, "content-length", i + 1)) edits.dropHeader(i);
       this.reparse(edits);
       this.serverMustClose = true;
     }
@@ -2059,8 +2049,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       res !== parsed && this.comp === undefined && res.status !== 204
         ? this.responseFraming(res, kind, told, parsed.contentLength)
         : undefined;
-    const lastChunk =
-      (res.status !== parsed.status || this.toldMethod() !== this.req.method) && this.statusSet(res, kind);
+    // A body the client may not have (a rule set a status without one, or made its HEAD a GET) is
+    // read and dropped.
+    if (told === BodyKind.None && kind !== BodyKind.None && this.resBody !== Body.Done) {
+      this.resDropped = true;
+      // Nothing of it is gathered for a compression that will not run.
+      this.compPayload = undefined;
+      if (this.resChunks) this.resChunks.data = undefined;
+    }
     // HTTP/1.0 has no chunked coding: haproxy 2.6 closes after a 1.0 response that says it is chunked
     // (even to a HEAD, which gets no body), so that its end cannot be misread.
     if (res.versionMinor === 0 && res.body === BodyKind.Chunked && res.status !== 204) this.closeAfter = true;
@@ -2115,7 +2111,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       const head = serializeHead(res, edits);
       const body = compressing
         ? this.compressed(rest, n)
-        : (fixed ?? (shown > 0 ? rest!.subarray(0, shown) : lastChunk ? LAST_CHUNK : undefined));
+        : (fixed ?? (shown > 0 ? rest!.subarray(0, shown) : undefined));
       // Both go in one segment: writes wait for the round's end, or go together past 16 KiB.
       ok = c.write(head);
       if (body?.length) ok = c.write(body);
@@ -2130,10 +2126,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /**
    * How the response's body leaves with a head that rules rewrote (reframe.ts); as for a request,
    * and the client's connection closes after a head that says both a length and chunks, or nothing.
+   * Where the server's status had no body and the one told has, the client gets an empty one.
    */
   private responseFraming(res: HttpHead, kind: BodyKind, told: BodyKind, length: number): OutFraming {
     // A body that is not sent needs no framing; a HEAD's response or a 304 that says both still closes.
-    const sends = kind !== BodyKind.None && told !== BodyKind.None;
+    const sends = told !== BodyKind.None;
     const framing = outFraming(res, false, sends && kind !== BodyKind.UntilClose);
     if (framing.close) this.closeAfter = true;
     if (!sends) return framing;
@@ -2156,35 +2153,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The method the client's response is framed for: HEAD when it sent one (as haproxy's HTTP/1 layer has it). */
   private toldMethod(): string {
     return this.receivedHead ? "HEAD" : this.req.method;
-  }
-
-  /**
-   * A rule set another status than the server's, or made a client's HEAD another method, as haproxy
-   * frames the response: a body the client may not have is read and dropped (resDropped); where the
-   * server's status had no body and the new one has, the client gets an empty one: chunked when no
-   * length says so (a 1.0 client, its connection's close). True when the empty chunked body is to
-   * be sent.
-   */
-  private statusSet(res: HttpHead, kind: BodyKind): boolean {
-    const told = responseBodyKind(res, this.toldMethod());
-    if (told === BodyKind.None) {
-      if (kind !== BodyKind.None && this.resBody !== Body.Done) {
-        this.resDropped = true;
-        // Nothing of it is gathered for a compression that will not run.
-        this.compPayload = undefined;
-        if (this.resChunks) this.resChunks.data = undefined;
-      }
-      return false;
-    }
-    if (kind !== BodyKind.None || res.body === BodyKind.Length) return false;
-    if (res.body === BodyKind.Chunked) return true;
-    // HTTP/1.0 on either side has no chunked coding: the connection's close ends the empty body.
-    if (this.req.versionMinor === 0 || res.versionMinor === 0) {
-      this.closeAfter = true;
-      return false;
-    }
-    edits.add.push("Transfer-Encoding: chunked");
-    return true;
   }
 
   /**
@@ -2850,7 +2818,6 @@ const bodyCheck = new ChunkedScanner();
 /** What the proxy answers for the server to a 1.1 client expecting 100-continue, with http-buffer-request. */
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** The end of a chunked body: alone, an empty one. */
-const LAST_CHUNK = Buffer.from("0\r\n\r\n", "latin1");
 const EMPTY = Buffer.alloc(0);
 
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */

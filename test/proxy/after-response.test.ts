@@ -174,3 +174,30 @@ backend b
     await srv.close();
   }
 });
+
+test("a 204 given a status with a body: the proxy's own says its length of 0, a server's an empty chunked one, to an HTTP/1.0 client too, as haproxy 2.6.12 frames them", async () => {
+  const srv = await headServer((_head, s) => s.write("HTTP/1.1 204 No Content\r\n\r\n"));
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request return status 204 if { path /own }
+  http-after-response set-status 200 if { capture.req.uri /own }
+  http-response set-status 200 if { capture.req.uri /srv }
+  default_backend b
+backend b
+  server s 127.0.0.1:${srv.port}
+`);
+  try {
+    const get = (path: string, v: string) =>
+      exchange(p.port, `GET ${path} HTTP/1.${v}\r\nHost: h\r\n\r\n`, 1000);
+    assert.equal(await get("/own", "1"), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    assert.equal(await get("/srv", "1"), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    assert.equal(
+      await get("/srv", "0"),
+      "HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    );
+  } finally {
+    await p.stop();
+    await srv.close();
+  }
+});
