@@ -49,7 +49,8 @@ export function compileAcl(spec: AclSpec, name?: string, warn?: (msg: string) =>
   try {
     return compile(spec, warn);
   } catch (e) {
-    if (name !== undefined && e instanceof ConfigError)
+    // A table or userlist not found is haproxy's finding past parsing, which names no ACL.
+    if (name !== undefined && e instanceof ConfigError && !e.tight)
       throw new ConfigError(`error detected while parsing ACL '${name}' : ${e.message}`, spec.where);
     throw e;
   }
@@ -112,6 +113,7 @@ function compile(spec: AclSpec, warn?: (msg: string) => void): Acl {
         `  If you intended to match only for existence, please use '-m found'.\n` +
         `  If you wanted to force an int to match as a bool, please use '-m bool'.`,
     );
-  const matcher = buildMatcher(method, pats, icase, noDns, where);
+  const matcher =
+    how === undefined && f.groups ? f.groups(pats) : buildMatcher(method, pats, icase, noDns, where);
   return new Acl(f.impl, matcher, !needsPatterns || pats.length > 0);
 }

@@ -14,6 +14,8 @@ import { parseVarName, type VarRef } from "./vars.js";
 import { readArgs, type Arg } from "./args.js";
 import { CONVERTERS, castFor, type Converter } from "./converters.js";
 import { stickFetches } from "./stick-fetch.js";
+import { authFetches } from "./auth.js";
+import type { Matcher } from "./match.js";
 import { noteRead } from "../log/reads.js";
 import { requestLinePart } from "../log/request-line.js";
 
@@ -54,8 +56,10 @@ interface Keyword {
   use: FetchUse;
   /** Why its arguments cannot be taken (haproxy's "invalid args"), or undefined. */
   check?: (args: Arg[]) => string | undefined;
-  /** haproxy's refusal of a table argument that names none, or undefined. */
+  /** haproxy's refusal of a table or userlist argument that names none, or undefined. */
   resolve?: (args: Arg[]) => string | undefined;
+  /** http_auth_group: an ACL matches the patterns with the user's groups (haproxy's "auth" method). */
+  groups?: (args: Arg[], patterns: string[]) => Matcher;
   make: Maker;
 }
 
@@ -359,6 +363,7 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
       use: k.use ?? "any",
       check: k.check,
       resolve: k.resolve,
+      groups: k.groups,
       make: k.use === "req" ? requestOnly(k.make) : k.make,
     });
 }
@@ -581,6 +586,16 @@ def(["int"], {
     return single((_ctx, smp) => (smp.setInt(v), true));
   },
 });
+for (const f of authFetches())
+  def([f.name], {
+    use: "req",
+    args: f.args,
+    min: f.min,
+    out: f.out,
+    resolve: f.resolve,
+    groups: f.groups,
+    make: (args) => single(f.make(args)),
+  });
 // A variable has the type it was stored with: an ACL must say how to match it.
 for (const f of stickFetches())
   def([f.name], {
@@ -711,6 +726,8 @@ export interface ParsedFetch {
   match: MatchName | undefined;
   /** Where the expression ends in the text parsed. */
   end: number;
+  /** An ACL's matcher in place of its method's, given its patterns: http_auth_group's without converters. */
+  groups?: (patterns: string[]) => Matcher;
 }
 
 /** What haproxy's sample parser takes as a keyword's characters. */
@@ -757,6 +774,8 @@ export function parseFetch(
   let impl = kw.make(args, iterate);
   let out = kw.out;
   let match = kw.match;
+  const groupsOf = kw.groups;
+  let groups = groupsOf && ((patterns: string[]) => groupsOf(args, patterns));
   while (i < expr.length) {
     // An open expression ends at the first character that continues no term.
     if (open && expr[i] !== ",") break;
@@ -787,9 +806,10 @@ export function parseFetch(
     impl = converted(impl, conv, conv.make(cread.args));
     out = conv.out;
     match = matchFor(out);
+    groups = undefined;
     i = cread.end;
   }
-  return { name, kw, impl, out, match, end: i };
+  return { name, kw, impl, out, match, end: i, groups };
 }
 
 function converted(

@@ -6,7 +6,7 @@ import type { SampleContext } from "./context.js";
 import type { Arg } from "./args.js";
 import { Sample, T } from "./sample.js";
 import { D, DATA_NAMES, type StickEntry, type StickTable } from "../stick/table.js";
-import { findTable } from "../stick/scope.js";
+import { findTable } from "./scope.js";
 
 interface Impl {
   first(ctx: SampleContext, smp: Sample): boolean;

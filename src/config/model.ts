@@ -149,6 +149,8 @@ export type HttpRequestAction =
   | { kind: "allow" }
   /** The connection closes at once, with no response. */
   | { kind: "reject" }
+  /** A 401 asking for credentials: Basic, for `realm` (the proxy's name when none is given). */
+  | { kind: "auth"; realm: string | undefined }
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec)
   | {
       kind: "redirect";
@@ -408,6 +410,25 @@ export interface HttpErrors {
   files: Map<number, ErrorFile>;
 }
 
+/** A `userlist` section: who may pass `http_auth`, and the groups `http_auth_group` matches. */
+export interface Userlist {
+  name: string;
+  where: Where;
+  users: Map<string, AuthUser>;
+  /** The groups declared, each with the `users` its line lists (comma-separated, resolved past parsing). */
+  groups: Map<string, { users: string | undefined; where: Where }>;
+}
+
+export interface AuthUser {
+  /** A crypt(3) hash, or the password itself when `insecure`; none: the user can never log in. */
+  password: string | undefined;
+  insecure: boolean;
+  /** `groups` as the user's line wrote it, resolved into `groups` past parsing. */
+  groupNames: string | undefined;
+  groups: Set<string>;
+  where: Where;
+}
+
 /** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
 export interface ProxySettings {
   mode: Mode;
@@ -574,6 +595,7 @@ export interface Config {
   /** Every proxy by name in declaration order (a listen is both a frontend and a backend). */
   proxies: Proxy[];
   httpErrors: Map<string, HttpErrors>;
+  userlists: Map<string, Userlist>;
 }
 
 export const hasFrontend = (p: Proxy): boolean => p.kind !== "backend";

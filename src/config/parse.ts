@@ -28,6 +28,7 @@ import {
   resolveReplyErrorFiles,
 } from "./errorfiles.js";
 import type { Reporter } from "./server.js";
+import { UserlistSections } from "./userlist.js";
 import { compileLogLine, type LineOptions } from "../log/log-format.js";
 
 export interface SourceFile {
@@ -81,7 +82,6 @@ const LATER_GLOBAL_KEYWORDS = new Set([
   "maxpipes",
 ]);
 const UNSUPPORTED_SECTIONS = new Set([
-  "userlist",
   "peers",
   "resolvers",
   "mailers",
@@ -114,12 +114,13 @@ class ConfigParser {
   private defaults: ProxySettings = newProxySettings();
   /** The current defaults section is named: haproxy words some refusals for anonymous ones. */
   private defaultsNamed = false;
-  private section: "global" | "defaults" | "proxy" | "http-errors" | "none" = "none";
+  private section: "global" | "defaults" | "proxy" | "http-errors" | "userlist" | "none" = "none";
   private current: Proxy | undefined;
   /** `setenv` and friends change what later lines expand. */
   private readonly env: Record<string, string | undefined>;
   private readonly errorFiles = new ErrorFileLoader(this.global, (m) => this.warning(m));
   private readonly httpErrors = new HttpErrorsSections();
+  private readonly userlists = new UserlistSections();
 
   constructor(env: Env) {
     this.env = { ...env };
@@ -133,6 +134,9 @@ class ConfigParser {
       if (hasAlerts(this.diagnostics.slice(start)))
         failedFiles.push({ name: f.name, after: this.diagnostics.length });
     }
+    this.userlists.resolve((m, where) =>
+      this.diagnostics.push({ level: "alert", where, message: m, checked: true }),
+    );
     this.crossCheck();
     const backends = new Map<string, Proxy>();
     for (const p of this.proxies) if (hasBackend(p)) backends.set(p.name, p);
@@ -143,6 +147,7 @@ class ConfigParser {
         backends,
         proxies: this.proxies,
         httpErrors: this.httpErrors.sections,
+        userlists: this.userlists.lists,
       },
       diagnostics: this.diagnostics,
       failedFiles,
@@ -269,6 +274,11 @@ class ConfigParser {
         alertTight: (m) => this.alert(m, where, true),
       });
     }
+    if (kw === "userlist") {
+      this.section = "userlist";
+      this.current = undefined;
+      return this.userlists.open(words, where, this.reporter(where));
+    }
     if (UNSUPPORTED_SECTIONS.has(kw)) {
       this.section = "none";
       this.current = undefined;
@@ -283,6 +293,8 @@ class ConfigParser {
         return this.proxyKeyword(words, where);
       case "http-errors":
         return this.httpErrors.keyword(words, this.errorFiles, this.reporter(where));
+      case "userlist":
+        return this.userlists.keyword(words, where, this.reporter(where));
       case "none":
         this.alert(`unknown keyword '${kw}' out of section.`, where, true);
     }

@@ -581,6 +581,15 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
     case "allow":
     case "reject":
       return args.length ? unexpected(`http-request ${kw}`, args[0]!) : { kind: kw };
+    case "auth": {
+      if (args[0] !== "realm")
+        return args.length ? unexpected("http-request auth", args[0]!) : { kind: kw, realm: undefined };
+      // haproxy's message ends in a line feed, and its frame adds a dot after it.
+      if (!args[1]) return ruleError(r, "http-request auth", "missing realm value.\n");
+      return args.length > 2
+        ? unexpected("http-request auth", args[2]!)
+        : { kind: kw, realm: wireText(args[1]) };
+    }
     case "deny":
     case "tarpit": {
       const reply = ruleReply(args, true, kw === "deny" ? 403 : 500, r, `http-request ${kw}`);
@@ -626,7 +635,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout)`;
   }
 }
 

@@ -72,6 +72,14 @@ export function parseErrorFile(raw: Buffer, bufsize: number, maxhdr: number): Er
   };
 }
 
+/** The errorfile with `line` ("name: value") as the only header of its name, after the others. */
+export function withHeader(f: ErrorFile, line: string): ErrorFile {
+  if (f.empty) return f;
+  const name = line.slice(0, line.indexOf(":") + 1);
+  const lines = f.head.split("\r\n").filter((l, i) => i === 0 || (l !== "" && !l.startsWith(name)));
+  return { ...f, head: `${lines.join("\r\n")}\r\n${line}\r\n` };
+}
+
 /** The bytes to send: the head with the Connection header `c` (if any), then the body. */
 export function errorFileBytes(f: ErrorFile, c: ReplyConnection): Buffer {
   if (f.empty) return f.body;

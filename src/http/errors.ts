@@ -150,6 +150,8 @@ export interface ReplyOptions {
   connection: ReplyConnection;
   /** Header lines ("Name: value") a rule adds, before the reply's own. */
   headers?: string[];
+  /** A header line after the reply's own, before the Connection line. */
+  last?: string;
 }
 
 /**
@@ -167,6 +169,7 @@ function reply(statusLine: string, body: string, o: ReplyOptions, noCache: boole
   if (!statusLine.startsWith("204 ")) lines.push(`content-length: ${b.length}`);
   if (noCache) lines.push("cache-control: no-cache");
   if (o.contentType !== undefined) lines.push(`content-type: ${o.contentType}`);
+  if (o.last !== undefined) lines.push(o.last);
   if (o.connection !== undefined) lines.push(`connection: ${o.connection}`);
   return Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1"), b]);
 }
@@ -195,12 +198,21 @@ const cache = new Map<string, Buffer>();
 
 /** The proxy's own error page for `status`, built once for each Connection header. */
 export function errorReply(status: number, connection: ReplyConnection): Buffer {
-  const key = `${status} ${connection}`;
+  return page(status, connection, undefined);
+}
+
+/** The proxy's 401 page with `header` (http-request auth's challenge) after its own lines. */
+export function challengeReply(header: string, connection: ReplyConnection): Buffer {
+  return page(401, connection, header);
+}
+
+function page(status: number, connection: ReplyConnection, last: string | undefined): Buffer {
+  const key = `${status} ${connection} ${last}`;
   let r = cache.get(key);
   if (!r) {
     const text = EXPLANATIONS[status] ?? "";
     const html = `<html><body><h1>${status} ${reasonFor(status)}</h1>\n${text}\n</body></html>\n`;
-    r = reply(`${status} ${reasonFor(status)}`, html, { contentType: "text/html", connection }, true);
+    r = reply(`${status} ${reasonFor(status)}`, html, { contentType: "text/html", connection, last }, true);
     cache.set(key, r);
   }
   return r;

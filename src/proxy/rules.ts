@@ -24,7 +24,7 @@ import type { HttpHead } from "../http/message.js";
 import { headerIndex, headerValue } from "../http/parse.js";
 import { HeadEdits } from "../http/serialize.js";
 import type { StickTable } from "../stick/table.js";
-import { findTable } from "../stick/scope.js";
+import { findTable } from "../acl/scope.js";
 import { stickExpression, stickRule } from "../stick/track.js";
 
 export type Cond = (ctx: SampleContext) => boolean;
@@ -44,6 +44,8 @@ export interface CompiledRule<A> {
   fetch?: FetchImpl;
   /** track-sc's table. */
   table?: StickTable;
+  /** http-request auth's verdict, its realm the rule's or the proxy's name. */
+  auth?: Verdict;
 }
 
 /** What the request rules decided: go on, or answer the client now. */
@@ -54,7 +56,9 @@ export type Verdict =
   /** A rule's rewrite that the buffer cannot hold. */
   | { kind: "failed" }
   /** http-request reject: the connection closes, nothing answered. */
-  | { kind: "reject" };
+  | { kind: "reject" }
+  /** http-request auth: a 401 with a Basic challenge for this realm. */
+  | { kind: "auth"; realm: string };
 
 export const CONTINUE: Verdict = { kind: "continue" };
 const REWRITE_FAILED: Verdict = { kind: "failed" };
@@ -102,7 +106,9 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
         : parseFetch(expr, r.where, false, { responseSide: side === "response" }).impl;
     // The configuration's reading made sure it exists.
     const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;
-    return { action: a, cond, regex, format, reply, ref, fetch, table };
+    const auth: Verdict | undefined =
+      a.kind === "auth" ? { kind: "auth", realm: a.realm ?? px.name } : undefined;
+    return { action: a, cond, regex, format, reply, ref, fetch, table, auth };
   });
 }
 
@@ -130,6 +136,8 @@ export function evalRequestRules(
         return CONTINUE;
       case "reject":
         return REJECT;
+      case "auth":
+        return r.auth!;
       case "deny":
       case "tarpit":
       case "return":

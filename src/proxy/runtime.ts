@@ -11,7 +11,7 @@ import { RtFrontend } from "./frontend.js";
 import { compileRules } from "./rules.js";
 import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
 import { StickTable } from "../stick/table.js";
-import { withTables } from "../stick/scope.js";
+import { withScope } from "../acl/scope.js";
 import { compileStickRules } from "../stick/stick-rules.js";
 import { StkCtrs } from "../stick/track.js";
 import { Session } from "./session.js";
@@ -166,8 +166,9 @@ export class Runtime {
     const tables = this.tables;
     for (const px of this.config.proxies)
       if (px.stickTable) tables.set(px.name, new StickTable(px.stickTable));
+    const names = { tables, userlists: this.config.userlists };
     for (const [px, list] of addresses) {
-      withTables(tables, px.name, () => {
+      withScope(names, px.name, () => {
         const be = new RtBackend(px, list);
         be.requestRules = compileRules(px.httpRequest, px, "request");
         be.redirectRules = compileRules(px.redirects, px, "request");
@@ -179,7 +180,7 @@ export class Runtime {
       });
     }
     for (const px of this.config.frontends) {
-      const fe = withTables(tables, px.name, () => {
+      const fe = withScope(names, px.name, () => {
         this.logger.prepare(px);
         return new RtFrontend(
           px,

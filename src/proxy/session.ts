@@ -24,8 +24,15 @@ import { outFraming, reframer, type OutFraming, type Reframer } from "../http/re
 import { acceptFor, newWebSocketKey } from "../http/websocket-key.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
 import { cleanConnectionHeaders } from "../http/connection.js";
-import { buildReply, errorReply, headOf, redirectReply, type ReplyConnection } from "../http/errors.js";
-import { connectionFor, errorFileBytes, type ErrorFile } from "../http/errorfile.js";
+import {
+  buildReply,
+  challengeReply,
+  errorReply,
+  headOf,
+  redirectReply,
+  type ReplyConnection,
+} from "../http/errors.js";
+import { connectionFor, errorFileBytes, withHeader, type ErrorFile } from "../http/errorfile.js";
 import {
   evalRequestSide,
   evalResponseRules,
@@ -1116,7 +1123,22 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       }
       case "return":
         return this.reply(v.status, this.verdictAnswer(v), "L", "R");
+      case "auth":
+        this.stk?.countError(Date.now());
+        return this.reply(401, this.challenge(v.realm), "L", "R");
     }
+  }
+
+  /**
+   * http-request auth's 401: the proxy's page for it (an errorfile's too) with one WWW-Authenticate
+   * line, a Basic challenge for `realm`, in place of any it had.
+   */
+  private challenge(realm: string): Answer {
+    const header = `www-authenticate: Basic realm="${realm}"`;
+    const f = this.be?.px.errorFiles.get(401) ?? this.fe.px.errorFiles.get(401);
+    if (f) return fileAnswer(withHeader(f, header));
+    const bytes = (c: ReplyConnection) => challengeReply(header, c);
+    return { bytes, closes: false, http10: false };
   }
 
   /** A deny, a tarpit's end or an http-response deny: its status, with its reply. */

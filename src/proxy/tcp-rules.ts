@@ -10,7 +10,7 @@ import { compileTriCondition, MISS, PASS, type Outcome } from "../acl/condition.
 import { conditionFetches, placeBits, type Place } from "../acl/place.js";
 import { fetchUse, parseFetch, type FetchImpl } from "../acl/fetch.js";
 import type { StickTable } from "../stick/table.js";
-import { findTable } from "../stick/scope.js";
+import { findTable } from "../acl/scope.js";
 import { stickExpression, stickRule, type StkCtrs, type TrackLevel } from "../stick/track.js";
 import type { StickAction } from "../config/model.js";
 import type { SampleContext } from "../acl/context.js";

@@ -9,7 +9,7 @@ import { compileCondition } from "../acl/index.js";
 import { parseFetch, type FetchImpl } from "../acl/fetch.js";
 import { Sample } from "../acl/sample.js";
 import type { SampleContext } from "../acl/context.js";
-import { findTable } from "./scope.js";
+import { findTable } from "../acl/scope.js";
 import type { StickTable } from "./table.js";
 
 export interface CompiledStickRule {

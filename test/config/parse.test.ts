@@ -309,7 +309,7 @@ test("errors name the line and the keyword", () => {
     8,
     /not supported by sluice yet/,
   );
-  oneAlert(`${BASE}userlist u\n`, 6, /'userlist' sections are not supported/);
+  oneAlert(`${BASE}peers p\n`, 6, /'peers' sections are not supported/);
   oneAlert(
     `frontend f\n  bind "unterminated\n`,
     2,
