@@ -22,15 +22,17 @@ interface Credentials {
 }
 
 const AUTHORIZATION = Buffer.from("authorization");
+const PROXY_AUTHORIZATION = Buffer.from("proxy-authorization");
 const scratch = new Sample();
 
 /**
- * The credentials of the request's first Authorization value (up to a comma). haproxy takes a scheme
+ * The credentials of the request's first Authorization value (up to a comma), Proxy-Authorization's
+ * in a proxy's request (option http-use-proxy-header). haproxy takes a scheme
  * written shorter as the one it begins ("B" is Basic, "Bea" Bearer); a Basic value that does not
  * decode, or has no colon, gives none.
  */
 function credentials(ctx: SampleContext): Credentials | undefined {
-  if (!hdrOcc(ctx.req, AUTHORIZATION, true, 1, scratch)) return undefined;
+  if (!hdrOcc(ctx.req, ctx.proxied ? PROXY_AUTHORIZATION : AUTHORIZATION, true, 1, scratch)) return undefined;
   const value = scratch.getStr();
   const sp = value.indexOf(" ");
   if (sp <= 0) return undefined;

@@ -18,6 +18,8 @@ export interface SampleContext {
   beName: string;
   /** The server once one is chosen, undefined before. */
   readonly srvName?: string;
+  /** A proxy's request (option http-use-proxy-header): its credentials are in Proxy-Authorization. */
+  readonly proxied?: boolean;
   /** Usable servers of a backend by name (nbsrv); -1 for an unknown backend. */
   nbsrv(backend: string): number;
   /** mode tcp: the bytes the client sent so far (the fetches of a request's raw bytes read them). */

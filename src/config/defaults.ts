@@ -56,6 +56,7 @@ export function newProxySettings(): ProxySettings {
     logasap: false,
     allbackups: false,
     preferLastServer: false,
+    httpUseProxyHeader: false,
     abortOnClose: false,
     httpBufferRequest: false,
     httpIgnoreProbes: false,

@@ -468,6 +468,11 @@ export interface ProxySettings {
    * backend hashes, to the server of the connection its client's session keeps (http-reuse never).
    */
   preferLastServer: boolean;
+  /**
+   * option http-use-proxy-header: a request whose target starts with neither '/' nor '*' is a
+   * proxy's, authenticated with Proxy-Authorization and answered 407 by http-request auth.
+   */
+  httpUseProxyHeader: boolean;
   /** option abortonclose: a client that shuts its side while its request waits gives it up. */
   abortOnClose: boolean;
   /**

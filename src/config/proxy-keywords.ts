@@ -142,6 +142,7 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   srvtcpka: { key: "srvTcpKa", cap: "be" },
   persist: { key: "persist", cap: "be" },
   "prefer-last-server": { key: "preferLastServer", cap: "be" },
+  "http-use-proxy-header": { key: "httpUseProxyHeader", cap: "fe" },
 };
 
 /** Options that change behaviour sluice does not implement: refused rather than ignored. */

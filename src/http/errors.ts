@@ -201,9 +201,9 @@ export function errorReply(status: number, connection: ReplyConnection): Buffer 
   return page(status, connection, undefined);
 }
 
-/** The proxy's 401 page with `header` (http-request auth's challenge) after its own lines. */
-export function challengeReply(header: string, connection: ReplyConnection): Buffer {
-  return page(401, connection, header);
+/** The proxy's 401 or 407 page with `header` (http-request auth's challenge) after its own lines. */
+export function challengeReply(status: 401 | 407, header: string, connection: ReplyConnection): Buffer {
+  return page(status, connection, header);
 }
 
 function page(status: number, connection: ReplyConnection, last: string | undefined): Buffer {

@@ -252,6 +252,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return this.srv?.name;
   }
 
+  get proxied(): boolean {
+    if (!this.fe.px.httpUseProxyHeader) return false;
+    const c = this.req.uri.charCodeAt(0);
+    return c !== 47 && c !== 42;
+  }
+
   get resCompAlgo(): string | undefined {
     return this.comp?.algo;
   }
@@ -1123,21 +1129,24 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       }
       case "return":
         return this.reply(v.status, this.verdictAnswer(v), "L", "R");
-      case "auth":
+      case "auth": {
         this.stk?.countError(Date.now());
-        return this.reply(401, this.challenge(v.realm), "L", "R");
+        const status = this.proxied ? 407 : 401;
+        return this.reply(status, this.challenge(status, v.realm), "L", "R");
+      }
     }
   }
 
   /**
-   * http-request auth's 401: the proxy's page for it (an errorfile's too) with one WWW-Authenticate
-   * line, a Basic challenge for `realm`, in place of any it had.
+   * http-request auth's 401 (407 to a proxy): the proxy's page for it (an errorfile's too) with one
+   * WWW-Authenticate (Proxy-Authenticate) line, a Basic challenge for `realm`, in place of any it had.
    */
-  private challenge(realm: string): Answer {
-    const header = `www-authenticate: Basic realm="${realm}"`;
-    const f = this.be?.px.errorFiles.get(401) ?? this.fe.px.errorFiles.get(401);
+  private challenge(status: 401 | 407, realm: string): Answer {
+    const name = status === 401 ? "www-authenticate" : "proxy-authenticate";
+    const header = `${name}: Basic realm="${realm}"`;
+    const f = this.be?.px.errorFiles.get(status) ?? this.fe.px.errorFiles.get(status);
     if (f) return fileAnswer(withHeader(f, header));
-    const bytes = (c: ReplyConnection) => challengeReply(header, c);
+    const bytes = (c: ReplyConnection) => challengeReply(status, header, c);
     return { bytes, closes: false, http10: false };
   }
 

@@ -169,6 +169,34 @@ ${USERLIST}`);
   assert.match(line, / f f\/<NOSRV> \d+\/-1\/-1\/-1\/\d+ 401 \d+ - - LR-- /);
 });
 
+test("option http-use-proxy-header: a proxy's request is answered 407 and sends Proxy-Authorization", async () => {
+  const q = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  option http-use-proxy-header
+  http-request auth realm px unless { http_auth(L1) }
+  http-request return status 200 content-type text/plain lf-string "u=%[http_auth_user]"
+${USERLIST}`);
+  cleanup.push(q.stop);
+  const scott = b64("scott:elgato");
+  const ask = async (target: string, header: string): Promise<string> =>
+    exchange(
+      q.port,
+      `GET ${target} HTTP/1.1\r\nHost: x\r\n${header}: Basic ${scott}\r\nConnection: close\r\n\r\n`,
+    );
+  assert.equal(body(await ask("http://x/", "Proxy-Authorization")), "u=scott");
+  assert.match(
+    head(await ask("http://x/", "Authorization")),
+    /^HTTP\/1.1 407 Unauthorized\r\n.*\r\nproxy-authenticate: Basic realm="px"\r\nconnection: close$/s,
+  );
+  // A target that starts with '/' or '*' is no proxy's: Authorization and 401, as without the option.
+  assert.equal(body(await ask("/", "Authorization")), "u=scott");
+  assert.match(
+    head(await ask("/", "Proxy-Authorization")),
+    /^HTTP\/1.1 401 .*www-authenticate: Basic realm="px"/s,
+  );
+});
+
 /** The alerts and warnings reading `text` gives, each as `line: message`. */
 function diagnostics(text: string): string[] {
   return parseConfig([{ name: "t.cfg", text }], {}).diagnostics.map(
