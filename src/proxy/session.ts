@@ -180,6 +180,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private streamTunnelTimeout: number | undefined = undefined;
   /** The Sec-WebSocket-Key the proxy wrote for this request (a rule took the client's away). */
   private wsKey: string | undefined = undefined;
+  /** The Sec-WebSocket-Key of the client's handshake as received, which haproxy answers for. */
+  private clientKey: string | undefined = undefined;
   private clientEnded = false;
   private serverEnded = false;
   /** When the session holds a slot on srv (released exactly once). */
@@ -632,6 +634,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // A request with a body asks for no upgrade: haproxy 2.6 drops its Upgrade header before any rule
     // sees it, and a 101 to it is then a 502.
     this.wantsUpgrade = req.connUpgrade && !hasBody;
+    if (req.connUpgrade && req.upgradeWebSocket) this.clientKey = webSocketKey(req);
     if (req.connUpgrade && hasBody && headerIndex(req, "upgrade") >= 0) {
       for (let i = headerIndex(req, "upgrade"); i >= 0; i = headerIndex(req, "upgrade", i + 1))
         edits.dropHeader(i);
@@ -2112,6 +2115,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     if (clientClose) this.closeAfter = true;
     if (framing?.addChunked) edits.add.push("Transfer-Encoding: chunked");
+    if (res.connUpgrade && res.upgradeWebSocket) this.answerClientKey(res);
     // The body bytes that came with the head leave with it, in one write when possible.
     let n = 0;
     if (rest && this.resBody !== Body.Done) {
@@ -2486,7 +2490,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.resBody = Body.None;
     this.outHead = undefined;
     this.reqRewritten = false;
-    this.wsKey = undefined;
+    this.wsKey = this.clientKey = undefined;
     this.streamServerTimeout = this.streamTunnelTimeout = undefined;
     // A body cut short may leave its payload gathered: let it go.
     if (this.reqChunks) this.reqChunks.data = undefined;
@@ -2525,12 +2529,24 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (!edits.empty && this.hasAfterRules()) this.reparse(edits);
     const after = this.afterResponseVerdict();
     if (after.kind !== "continue") return this.responseDenied(after);
+    const out = this.res!;
+    if (out.connUpgrade && out.upgradeWebSocket) this.answerClientKey(out);
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
-    const bytes = interimHead(this.res!, head.status === 101);
+    const bytes = interimHead(out, head.status === 101);
     this.client.write(bytes);
     rec.bytesOut += bytes.length;
     this.logAsap();
     this.startTunnel(rest, this.cbuf);
+  }
+
+  /**
+   * A response that says upgrade to websocket leaves with a Sec-WebSocket-Accept: haproxy's HTTP/1
+   * layer writes one where it has none, a 101 whose own a rule deleted, or any other status (a 426
+   * Upgrade Required), answering the client's key (24 zero bytes when the request had none).
+   */
+  private answerClientKey(res: HttpHead): void {
+    if (headerIndex(res, "sec-websocket-accept") < 0)
+      edits.add.push(`Sec-Websocket-Accept: ${acceptFor(this.clientKey ?? NO_KEY)}`);
   }
 
   /** From now on, bytes both ways and nothing parsed; `timeout tunnel` replaces client and server. */
@@ -2879,6 +2895,21 @@ function interimHead(head: HttpHead, dropsFraming = true): Buffer {
 /** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
 const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 const NO_BYTES = Buffer.alloc(0);
+/** A handshake's Sec-WebSocket-Key: its first value of the right length (16 bytes in base64). */
+function webSocketKey(req: HttpHead): string | undefined {
+  for (
+    let i = headerIndex(req, "sec-websocket-key");
+    i >= 0;
+    i = headerIndex(req, "sec-websocket-key", i + 1)
+  ) {
+    const key = headerValue(req, i);
+    if (key.length === 24) return key;
+  }
+  return undefined;
+}
+
+/** What haproxy answers for when a request brought no WebSocket key: its buffer, empty. */
+const NO_KEY = "\0".repeat(24);
 /** haproxy's default tune.maxrewrite: the part of a buffer kept for rewrites, at most half of it. */
 const MAXREWRITE = 1024;
 

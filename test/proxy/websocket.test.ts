@@ -498,6 +498,52 @@ backend bk
   assert.notEqual(keys[0], keys[1]);
 });
 
+test("a response that says upgrade to websocket leaves with a Sec-WebSocket-Accept answering the client's key, as haproxy 2.6.12 writes one", async () => {
+  const srv = await headServer((head, s) => {
+    const upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\n";
+    if (head.startsWith("GET /426"))
+      s.write(`HTTP/1.1 426 Upgrade Required\r\n${upgrade}Content-Length: 2\r\n\r\nno`);
+    else s.write(`HTTP/1.1 101 Switching Protocols\r\n${upgrade}Sec-WebSocket-Accept: x\r\n\r\n`);
+  });
+  cleanup.push(srv.close);
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-response del-header Sec-WebSocket-Accept if { status 101 }
+  default_backend bk
+backend bk
+  server a 127.0.0.1:${srv.port}
+`);
+  cleanup.push(p.stop);
+  const clientKey = /Sec-WebSocket-Key: ([^\r]*)/.exec(UPGRADE)![1]!;
+  const answer = (key: string | Buffer): string =>
+    createHash("sha1")
+      .update(Buffer.concat([Buffer.from(key), Buffer.from("258EAFA5-E914-47DA-95CA-C5AB0DC85B11")]))
+      .digest("base64");
+  // The 101 whose accept a rule deleted gets one back, after the Connection line.
+  const ws = new Client(p.port);
+  cleanup.push(async () => ws.close());
+  ws.send(UPGRADE);
+  const head = await ws.until((t) => t.includes("\r\n\r\n"));
+  assert.match(
+    head,
+    new RegExp(
+      `^HTTP/1.1 101 [^]*\\r\\nSec-Websocket-Accept: ${answer(clientKey).replace(/[+/]/g, "\\$&")}\\r\\n\\r\\n$`,
+    ),
+  );
+  // Any other status that says so gets one too; to a request without a key, for 24 zero bytes.
+  const plain = new Client(p.port);
+  cleanup.push(async () => plain.close());
+  plain.send("GET /426 HTTP/1.1\r\nHost: h\r\n\r\n");
+  const res = await plain.response();
+  assert.equal(res.status, 426);
+  assert.match(
+    res.head,
+    new RegExp(`\\r\\nSec-Websocket-Accept: ${answer(Buffer.alloc(24)).replace(/[+/]/g, "\\$&")}$`),
+  );
+  assert.equal(answer(Buffer.alloc(24)), "X7sdFi1aZDLMcFz+yURsFmFjwvU=");
+});
+
 test("the handshake is checked where haproxy 2.6 checks it", async () => {
   // Each case checked against haproxy 2.6.12: the key's length is checked (24 characters), not its
   // content, when the last Upgrade line lists websocket; other upgrades (h2c) are not checked. A 101
