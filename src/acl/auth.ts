@@ -5,6 +5,7 @@
 import type { AuthUser, Userlist } from "../config/model.js";
 import type { SampleContext } from "./context.js";
 import type { Arg } from "./args.js";
+import type { FetchDef } from "./fetch-def.js";
 import { hdrOcc } from "./headers.js";
 import { Sample, T } from "./sample.js";
 import type { Matcher } from "./match.js";
@@ -109,18 +110,6 @@ function checkUser(list: Userlist, user: string, pass: string): boolean {
   return ok;
 }
 
-/** What an auth fetch needs from fetch.ts's table. */
-export interface AuthFetch {
-  name: string;
-  args: ("str" | "int")[];
-  min: number;
-  out: T;
-  /** http_auth_group: how an ACL matches the user's groups with its patterns. */
-  groups?(args: Arg[], patterns: string[]): Matcher;
-  resolve?(args: Arg[]): string | undefined;
-  make(args: Arg[]): (ctx: SampleContext, smp: Sample) => boolean;
-}
-
 function userlistArg(args: Arg[], keyword: string): Userlist | undefined {
   const l = findUserlist(String(args[0] ?? ""), keyword);
   return l && !("error" in l) ? l : undefined;
@@ -145,13 +134,14 @@ const str =
     return true;
   };
 
-export function authFetches(): AuthFetch[] {
+export function authFetches(): FetchDef[] {
   return [
     {
       name: "http_auth",
       args: ["str"],
       min: 1,
       out: T.Bool,
+      use: "req",
       resolve: (args) => userlistError(args, "http_auth"),
       make: (args) => {
         const list = userlistArg(args, "http_auth");
@@ -168,6 +158,7 @@ export function authFetches(): AuthFetch[] {
       args: ["str"],
       min: 1,
       out: T.Str,
+      use: "req",
       groups: (args, patterns) => groupMatcher(userlistArg(args, "http_auth_group"), patterns),
       resolve: (args) => userlistError(args, "http_auth_group"),
       make: (args) => {
@@ -185,6 +176,7 @@ export function authFetches(): AuthFetch[] {
       args: [],
       min: 0,
       out: T.Str,
+      use: "req",
       make: () => (ctx, smp) => {
         const c = credentials(ctx);
         if (c === undefined) return false;
@@ -192,13 +184,14 @@ export function authFetches(): AuthFetch[] {
         return true;
       },
     },
-    { name: "http_auth_user", args: [], min: 0, out: T.Str, make: () => str((c) => c.user) },
-    { name: "http_auth_pass", args: [], min: 0, out: T.Str, make: () => str((c) => c.pass) },
+    { name: "http_auth_user", args: [], min: 0, out: T.Str, use: "req", make: () => str((c) => c.user) },
+    { name: "http_auth_pass", args: [], min: 0, out: T.Str, use: "req", make: () => str((c) => c.pass) },
     {
       name: "http_auth_bearer",
       args: ["str"],
       min: 0,
       out: T.Str,
+      use: "req",
       make: (args) => {
         const header = args[0] === undefined || args[0] === "" ? undefined : String(args[0]).toLowerCase();
         if (header === undefined)

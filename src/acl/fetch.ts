@@ -586,16 +586,8 @@ def(["int"], {
     return single((_ctx, smp) => (smp.setInt(v), true));
   },
 });
-for (const f of authFetches())
-  def([f.name], {
-    use: "req",
-    args: f.args,
-    min: f.min,
-    out: f.out,
-    resolve: f.resolve,
-    groups: f.groups,
-    make: (args) => single(f.make(args)),
-  });
+// The fetches of their own modules.
+for (const f of [...authFetches()]) def([f.name], { ...f, make: (args) => single(f.make(args)) });
 // A variable has the type it was stored with: an ACL must say how to match it.
 for (const f of stickFetches())
   def([f.name], {
