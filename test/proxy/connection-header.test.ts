@@ -149,14 +149,15 @@ test("other Connection words stay where they were; close and keep-alive leave", 
   }));
 
 test("keep-alive: beside upgrade, in an answer that is no 101, the keep-alive word leaves", () =>
-  // haproxy also adds a sec-websocket-accept to such an answer (a known difference, see the README).
+  // And, as haproxy, a Sec-WebSocket-Accept for the key the request did not send (24 zero bytes).
   check({
     mode: "http-keep-alive",
     request: GET11,
     response:
       "HTTP/1.1 200 OK\r\nConnection: upgrade, keep-alive\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\nok",
     server: GET11,
-    client: "HTTP/1.1 200 OK\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\nok",
+    client:
+      "HTTP/1.1 200 OK\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 2\r\nSec-Websocket-Accept: X7sdFi1aZDLMcFz+yURsFmFjwvU=\r\n\r\nok",
     closes: false,
   }));
 
