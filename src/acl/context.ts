@@ -18,10 +18,16 @@ export interface SampleContext {
   beName: string;
   /** The server once one is chosen, undefined before. */
   readonly srvName?: string;
+  /** The transaction is its client connection's first (http_first_req); undefined without a stream. */
+  readonly firstRequest?: boolean;
   /** A proxy's request (option http-use-proxy-header): its credentials are in Proxy-Authorization. */
   readonly proxied?: boolean;
   /** Usable servers of a backend by name (nbsrv); -1 for an unknown backend. */
   nbsrv(backend: string): number;
+  /** The proxies' state; absent where no stream is (health checks). */
+  readonly state?: ProxiesState;
+  /** This stream's timeout server and tunnel where a set-timeout rule gave them. */
+  readonly streamTimeouts?: { readonly server: number | undefined; readonly tunnel: number | undefined };
   /** mode tcp: the bytes the client sent so far (the fetches of a request's raw bytes read them). */
   inspect?: Inspection;
   /** The transaction's line is being logged: its messages are gone, haproxy keeps only the method. */
@@ -36,10 +42,50 @@ export interface SampleContext {
   logRecord?(): LogRecord;
   /** What log-format variables say of the process (%pid, %H). */
   readonly lineEnv?: LineEnv;
+  /** The process is stopping (soft stop): the stopping fetch. */
+  readonly stopping?: boolean;
+  /** The process environment the global section left (setenv...), for env(); else process.env. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
   /** The response is compressed with this algorithm (its configuration name). */
   readonly resCompAlgo?: string;
   /** A capture rule's sample into the frontend's capture slot; absent without a stream. */
   capture?(side: "request" | "response", slot: number, value: string): void;
+}
+
+/** The proxies' state as the fetches that read it see it (be_conn, srv_is_up, fe_id...). */
+export interface ProxiesState {
+  backend(name: string): BackendState | undefined;
+  frontend(name: string): FrontendState | undefined;
+}
+
+export interface BackendState {
+  readonly id: number;
+  /** Connections it serves now (haproxy's beconn). */
+  readonly cur: number;
+  readonly queue: { readonly length: number };
+  readonly servers: readonly ServerState[];
+  readonly px: {
+    readonly timeouts: { readonly server?: number; readonly tunnel?: number };
+    readonly allbackups: boolean;
+  };
+}
+
+export interface ServerState {
+  readonly name: string;
+  readonly id: number;
+  readonly cur: number;
+  readonly maxconn: number;
+  readonly maxqueue: number;
+  readonly queue: { readonly length: number };
+  readonly up: boolean;
+  readonly backup: boolean;
+}
+
+export interface FrontendState {
+  readonly id: number;
+  readonly cur: number;
+  readonly defaultBackend: { readonly name: string } | undefined;
+  readonly px: { readonly timeouts: { readonly client?: number } };
 }
 
 /**

@@ -16,6 +16,8 @@ export interface FetchDef {
   use?: FetchUse;
   /** How an ACL matches it when the ACL names no method; when not said, by its type. */
   match?: MatchName;
+  /** A legacy ACL keyword (its errors say "ACL keyword"), not a sample fetch ("fetch method"); by default, a name without a dot is one. */
+  acl?: boolean;
   /** Why its arguments cannot be taken (haproxy's "invalid args"), or undefined. */
   check?(args: Arg[]): string | undefined;
   /** haproxy's refusal of an argument naming something that does not exist, found past parsing. */

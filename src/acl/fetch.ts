@@ -5,7 +5,7 @@ import type { Where } from "../config/model.js";
 import type { HttpHead } from "../http/message.js";
 import type { Inspection, SampleContext } from "./context.js";
 import { cookNext, cookStart, hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
-import { parseIpv4, parseIpv4Prefix, parseIpv6 } from "./ip.js";
+import { hashAndAddress, parseIpv4Prefix, parseIpv6 } from "./ip.js";
 import { fullHash, hashKey } from "../balance/hash.js";
 import { Sample, T, readIntBytes } from "./sample.js";
 import { pathEnd, pathStart } from "./uri.js";
@@ -15,6 +15,9 @@ import { readArgs, type Arg } from "./args.js";
 import { CONVERTERS, castFor, type Converter } from "./converters.js";
 import { stickFetches } from "./stick-fetch.js";
 import { authFetches } from "./auth.js";
+import { internalFetches } from "./internal-fetch.js";
+import { httpFetches } from "./http-fetch.js";
+import { stateFetches } from "./state-fetch.js";
 import type { Matcher } from "./match.js";
 import { noteRead } from "../log/reads.js";
 import { requestLinePart } from "../log/request-line.js";
@@ -453,7 +456,6 @@ function base32Of(ctx: SampleContext, smp: Sample): number {
 }
 const base32Sample = new Sample();
 def(["base32"], { use: "req", out: T.Int, acl: false, make: intFetch((ctx) => base32Of(ctx, base32Sample)) });
-const srcBytes = new Uint8Array(16);
 // base32 as 4 bytes, then the client's address (4 or 16): per-client, per-URL counters.
 def(["base32+src"], {
   use: "req",
@@ -462,12 +464,9 @@ def(["base32+src"], {
   acl: false,
   make: () =>
     single((ctx, smp) => {
-      const hash = base32Of(ctx, smp);
-      const head = String.fromCharCode(hash >>> 24, (hash >>> 16) & 255, (hash >>> 8) & 255, hash & 255);
-      if (parseIpv4(ctx.src, srcBytes))
-        smp.setStr(head + Buffer.from(srcBytes.subarray(0, 4)).toString("latin1"));
-      else if (parseIpv6(ctx.src, srcBytes)) smp.setStr(head + Buffer.from(srcBytes).toString("latin1"));
-      else return false;
+      const v = hashAndAddress(base32Of(ctx, smp), ctx.src);
+      if (v === undefined) return false;
+      smp.setStr(v);
       return true;
     }),
 });
@@ -587,7 +586,8 @@ def(["int"], {
   },
 });
 // The fetches of their own modules.
-for (const f of [...authFetches()]) def([f.name], { ...f, make: (args) => single(f.make(args)) });
+for (const f of [...authFetches(), ...internalFetches(), ...httpFetches(), ...stateFetches()])
+  def([f.name], { ...f, make: (args) => single(f.make(args)) });
 // A variable has the type it was stored with: an ACL must say how to match it.
 for (const f of stickFetches())
   def([f.name], {

@@ -173,3 +173,16 @@ export function parseMask6(arg: string, out: Uint8Array): boolean {
     out[i] = i * 8 + 8 <= n ? 255 : i * 8 >= n ? 0 : (0xff << (8 - (n - i * 8))) & 255;
   return true;
 }
+
+const srcBytes = new Uint8Array(16);
+
+/**
+ * A 32-bit hash's four bytes (most significant first) then the address's 4 or 16, as latin1 text
+ * (haproxy's base32+src and url32+src); undefined for what is no address.
+ */
+export function hashAndAddress(hash: number, address: string): string | undefined {
+  const head = String.fromCharCode(hash >>> 24, (hash >>> 16) & 255, (hash >>> 8) & 255, hash & 255);
+  if (parseIpv4(address, srcBytes)) return head + Buffer.from(srcBytes.subarray(0, 4)).toString("latin1");
+  if (parseIpv6(address, srcBytes)) return head + Buffer.from(srcBytes).toString("latin1");
+  return undefined;
+}

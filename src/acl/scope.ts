@@ -1,13 +1,14 @@
-// What the expressions being compiled may name: stick tables and userlists. A configuration is first
+// What the expressions being compiled may name: stick tables, userlists, proxies and servers. A configuration is first
 // read (its expressions parsed for their errors, before any table exists) and then compiled proxy by
 // proxy: during that, a fetch or converter finds its table (a proxy's own when it names none) or its
 // userlist here.
 import type { StickTable } from "../stick/table.js";
-import type { Userlist } from "../config/model.js";
+import type { Proxy, Userlist } from "../config/model.js";
 
 export interface Names {
   tables: ReadonlyMap<string, StickTable>;
   userlists: ReadonlyMap<string, Userlist>;
+  proxies: readonly Proxy[];
 }
 
 interface Scope extends Names {
@@ -52,4 +53,49 @@ export function findUserlist(name: string, keyword: string): Userlist | undefine
   const where = `arg 1 of ACL keyword '${keyword}' in proxy '${current.proxy}'.`;
   if (name === "") return { error: `missing userlist name in ${where}` };
   return current.userlists.get(name) ?? { error: `unable to find userlist '${name}' referenced in ${where}` };
+}
+
+/** Where haproxy says a state fetch's argument comes from. */
+const referencedIn = (keyword: string, proxy: string): string =>
+  `referenced in arg 1 of ACL keyword '${keyword}' in proxy '${proxy}'`;
+
+const hasSide = (p: Proxy, side: "backend" | "frontend"): boolean =>
+  side === "frontend" ? p.kind !== "backend" : p.kind !== "frontend";
+
+/**
+ * The backend (or frontend) a state fetch reads: the one named, else the proxy whose expression it
+ * is, which must then be one; haproxy's refusal when there is none.
+ */
+export function findProxy(
+  name: string,
+  side: "backend" | "frontend",
+  keyword: string,
+): Proxy | undefined | { error: string } {
+  if (!current) return undefined;
+  const own = current.proxy;
+  const px = current.proxies.find((p) => p.name === (name || own) && hasSide(p, side));
+  if (px) return px;
+  const where = referencedIn(keyword, own);
+  if (name === "") return { error: `proxy '${own}', ${where}, has not ${side} capability.` };
+  return { error: `unable to find ${side} '${name}' ${where}.` };
+}
+
+/** The server `[<backend>/]<server>` names (in the proxy of the expression when no backend is given). */
+export function findServer(
+  arg: string,
+  keyword: string,
+): { backend: string; server: string } | undefined | { error: string } {
+  if (!current) return undefined;
+  const own = current.proxy;
+  const where = referencedIn(keyword, own);
+  const slash = arg.indexOf("/");
+  const backend = slash < 0 ? own : arg.slice(0, slash);
+  const server = arg.slice(slash + 1);
+  if (server === "")
+    return { error: `missing server name in arg 1 of ACL keyword '${keyword}' in proxy '${own}'.` };
+  const px = current.proxies.find((p) => p.name === backend && hasSide(p, "backend"));
+  if (!px && slash >= 0) return { error: `unable to find proxy '${backend}' ${where}.` };
+  if (!px?.servers.some((s) => s.name === server))
+    return { error: `unable to find server '${server}' in proxy '${backend}', ${where}.` };
+  return { backend, server };
 }

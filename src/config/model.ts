@@ -85,6 +85,8 @@ export interface Global {
   logs: LogTarget[];
   logTag: string;
   hostname?: string;
+  /** The process environment once the global section's setenv, presetenv, unsetenv and resetenv ran (env()). */
+  env?: Readonly<Record<string, string | undefined>>;
   pidfile?: string;
   daemon: boolean;
   /** `-m`: the memory (RSS) in megabytes past which new connections wait. */
@@ -291,7 +293,7 @@ export interface ServerParams {
   /** send-proxy, send-proxy-v2: each connection starts with a PROXY protocol header (v2 when both). */
   sendProxyV1?: boolean;
   sendProxyV2?: boolean;
-  /** `id` (server lines only): the server's number in its backend; see serverIds for the others. */
+  /** `id` (server lines only): the server's number in its backend; see autoIds for the others. */
   id?: number;
   /** `source`: the address (and port) its connections and checks leave from; else the backend's. */
   source?: SourceAddr;
@@ -531,6 +533,10 @@ export interface Proxy extends ProxySettings {
   name: string;
   kind: "frontend" | "backend" | "listen";
   where: Where;
+  /** Its number (fe_id, be_id): its `id` line's, or the first free one in declaration order. */
+  id: number;
+  /** Where its `id` line is, if it has one. */
+  idWhere?: Where;
   binds: Bind[];
   acls: Map<string, AclSpec[]>;
   httpRequest: HttpRule<HttpRequestAction>[];

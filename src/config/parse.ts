@@ -29,6 +29,7 @@ import {
 } from "./errorfiles.js";
 import type { Reporter } from "./server.js";
 import { UserlistSections } from "./userlist.js";
+import { autoIds } from "./server.js";
 import { compileLogLine, type LineOptions } from "../log/log-format.js";
 
 export interface SourceFile {
@@ -124,6 +125,8 @@ class ConfigParser {
 
   constructor(env: Env) {
     this.env = { ...env };
+    // What env() reads at run time: this environment as the whole configuration leaves it.
+    this.global.env = this.env;
   }
 
   run(files: SourceFile[]): ParseResult {
@@ -138,6 +141,7 @@ class ConfigParser {
       this.diagnostics.push({ level: "alert", where, message: m, checked: true }),
     );
     this.crossCheck();
+    this.proxyIds();
     const backends = new Map<string, Proxy>();
     for (const p of this.proxies) if (hasBackend(p)) backends.set(p.name, p);
     return {
@@ -339,6 +343,7 @@ class ConfigParser {
       name,
       kind,
       where,
+      id: 0,
       binds: [],
       acls: new Map(),
       httpRequest: [],
@@ -490,6 +495,24 @@ class ConfigParser {
   }
 
   /** What haproxy checks once every section is read. */
+  /** Each proxy's number: its own, unless another has it, else the first free one in order. */
+  private proxyIds(): void {
+    const taken = new Map<number, Proxy>();
+    for (const p of this.proxies) {
+      if (!p.idWhere) continue;
+      const other = taken.get(p.id);
+      if (!other) taken.set(p.id, p);
+      else
+        this.alert(
+          `${p.kind} ${p.name} reuses same custom id as ${other.kind} ${other.name} (declared at ${other.where.file}:${other.where.line}).`,
+          p.idWhere,
+          true,
+        );
+    }
+    const ids = autoIds(this.proxies.map((p) => ({ id: p.idWhere ? p.id : undefined })));
+    this.proxies.forEach((p, i) => (p.id = ids[i]!));
+  }
+
   private crossCheck(): void {
     const backendNames = new Map<string, Proxy>();
     for (const p of this.proxies) if (hasBackend(p)) backendNames.set(p.name, p);

@@ -1238,7 +1238,18 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   errorfiles: { cap: "any", defaults: true, fn: errorfilesKeyword },
   "http-error": { cap: "any", defaults: true, fn: httpErrorKeyword },
   description: { cap: "any", defaults: true, fn: () => undefined },
-  id: { cap: "any", defaults: false, fn: () => undefined },
+  id: {
+    cap: "any",
+    defaults: false,
+    fn: (c) => {
+      if (!c.words[1]) return c.alert(`'id' expects an integer argument.`, true);
+      if (c.words.length > 2) return c.alert(`'id' cannot handle unexpected argument '${c.words[2]}'.`);
+      const id = atol(c.words[1]);
+      if (id <= 0) return c.alert(`custom id has to be > 0.`, true);
+      c.proxy!.id = id;
+      c.proxy!.idWhere = c.where;
+    },
+  },
 };
 
 /** `stick on|match|store-request|store-response EXPR [table NAME] [if|unless COND]`, in haproxy's words. */

@@ -1,5 +1,5 @@
 // `server` and `default-server` lines: the address and the settings that follow it.
-import type { Server, ServerParams } from "./model.js";
+import type { ServerParams } from "./model.js";
 import { parseDuration } from "./duration.js";
 import { parseHostPort, parseSource } from "./address.js";
 import { atol } from "./c-numbers.js";
@@ -90,11 +90,11 @@ const VALUED: Record<string, ParamFn> = {
  * position counter on that no `id` took (the counter moves on one per server either way). The
  * consistent hash ring places servers by number, and `balance first` takes them in its order.
  */
-export function serverIds(servers: readonly Server[]): number[] {
+export function autoIds(items: readonly { id?: number }[]): number[] {
   const used = new Set<number>();
-  for (const s of servers) if (s.id !== undefined) used.add(s.id);
+  for (const s of items) if (s.id !== undefined) used.add(s.id);
   let next = 1;
-  return servers.map((s) => {
+  return items.map((s) => {
     let id = s.id;
     if (id === undefined) {
       while (used.has(next)) next++;

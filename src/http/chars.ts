@@ -31,8 +31,11 @@ for (let c = 0; c < 256; c++) LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 
 export const isBlank = (c: number | undefined): boolean => c === SP || c === HTAB;
 
-/** The end of one comma-separated element of a header value starting at s: commas in a quoted string do not end it. */
-export function elementEnd(b: Buffer, s: number, e: number): number {
+/**
+ * The end of one comma-separated element of a header value starting at s (or at `stop` too, a cookie's
+ * ';'): neither ends it inside a quoted string.
+ */
+export function elementEnd(b: Buffer, s: number, e: number, stop = COMMA): number {
   let quoted = false;
   for (; s < e; s++) {
     const c = b[s]!;
@@ -40,7 +43,7 @@ export function elementEnd(b: Buffer, s: number, e: number): number {
       if (c === 92) s++;
       else if (c === 34) quoted = false;
     } else if (c === 34) quoted = true;
-    else if (c === COMMA) return s;
+    else if (c === COMMA || c === stop) return s;
   }
   return e;
 }

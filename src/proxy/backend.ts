@@ -11,7 +11,7 @@ import { First } from "../balance/first.js";
 import { ServerMap, addressHash } from "../balance/map.js";
 import { ConsistentHash } from "../balance/chash.js";
 import { fullHash, hashKey } from "../balance/hash.js";
-import { serverIds } from "../config/server.js";
+import { autoIds } from "../config/server.js";
 import { compileBinary } from "../acl/expr.js";
 import type { SampleContext } from "../acl/context.js";
 import { compileCondition } from "../acl/condition.js";
@@ -128,6 +128,9 @@ export class RtBackend {
   readonly queue = new Fifo<Waiter>();
   /** Connections served by this backend now (beconn). */
   cur = 0;
+  get id(): number {
+    return this.px.id;
+  }
   total = 0;
   requestRules: CompiledRule<HttpRequestAction>[] = [];
   redirectRules: CompiledRule<HttpRequestAction>[] = [];
@@ -163,7 +166,7 @@ export class RtBackend {
     addresses: readonly ServerAddress[],
   ) {
     this.name = px.name;
-    const ids = serverIds(px.servers);
+    const ids = autoIds(px.servers);
     this.servers = px.servers.map((s, i) => new RtServer(this, s, addresses[i]!, ids[i]!));
     const b = px.balance;
     this.draws = typeof b === "object" && "random" in b ? b.random : 0;

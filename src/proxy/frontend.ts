@@ -37,6 +37,9 @@ export class RtFrontend {
   readonly defaultBackend: RtBackend | undefined;
   /** Connections being served (feconn). */
   cur = 0;
+  get id(): number {
+    return this.px.id;
+  }
   total = 0;
   bytesIn = 0;
   bytesOut = 0;

@@ -85,6 +85,15 @@ export class Runtime {
   /** A format or fetch reads the captures (%hr, capture.req.hdr): made even without logging. */
   readsCaptures = false;
   readonly frontends: RtFrontend[] = [];
+
+  /** The proxies' state fetches read (ProxiesState). */
+  backend(name: string): RtBackend | undefined {
+    return this.backends.get(name);
+  }
+
+  frontend(name: string): RtFrontend | undefined {
+    return this.frontends.find((f) => f.name === name);
+  }
   readonly counters: Counters = {
     badRequests: 0,
     badResponses: 0,
@@ -166,7 +175,7 @@ export class Runtime {
     const tables = this.tables;
     for (const px of this.config.proxies)
       if (px.stickTable) tables.set(px.name, new StickTable(px.stickTable));
-    const names = { tables, userlists: this.config.userlists };
+    const names = { tables, userlists: this.config.userlists, proxies: this.config.proxies };
     for (const [px, list] of addresses) {
       withScope(names, px.name, () => {
         const be = new RtBackend(px, list);
@@ -281,16 +290,18 @@ export class Runtime {
     // The rates' clock is monotonic: a step of the wall clock must not hold connections back.
     if (g.connRate > 0) this.connRate.add(performance.now(), 1000, 1);
     if (this.tables.size > 0) socket.stk = new StkCtrs();
+    // The connection counts among the frontend's from its accept: its own rules see it in fe_conn.
+    fe.cur++;
     if (fe.tcpConnection.length > 0) {
       const ctx = this.connContext(fe, socket);
       // A rejected connection is reset, unlogged, as haproxy resets it.
       if (tcpVerdict(fe.tcpConnection, ctx, () => (socket.mustGreet = true)) === "reject") {
+        fe.cur--;
         this.counters.deniedConnections++;
         socket.stk?.endSession(Date.now());
         return socket.resetAndDestroy();
       }
     }
-    fe.cur++;
     fe.total++;
     this.actconn++;
     if (g.sessRate > 0) this.sessRate.add(performance.now(), 1000, 1);
@@ -310,6 +321,9 @@ export class Runtime {
       local.port ?? 0,
       fe.name,
       (be) => this.backends.get(be)?.usableCount() ?? -1,
+      this,
+      this.stopping,
+      this.global.env,
     );
   }
 

@@ -45,7 +45,7 @@ import {
 import { tcpVerdict } from "./tcp-rules.js";
 import type { StkCtrs } from "../stick/track.js";
 import { stickRequest, stickResponse, type PendingStore } from "../stick/stick-rules.js";
-import type { Inspection } from "../acl/context.js";
+import type { Inspection, ProxiesState } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import type { LineEnv } from "../log/log-format.js";
@@ -172,6 +172,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private readonly rec: LogRecord = newLogRecord();
   /** Requests served on this connection; the first one may not reuse another client's server connection. */
   private served = 0;
+  /** This transaction follows another on the connection (haproxy's TX_NOT_FIRST). */
+  private notFirst = false;
   /** The client asked to close after this transaction (or must, by our mode). */
   private closeAfter = false;
   private wantsUpgrade = false;
@@ -246,12 +248,32 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return b ? b.usableCount() : -1;
   }
 
+  get state(): ProxiesState {
+    return this.rt;
+  }
+
+  get streamTimeouts(): { server: number | undefined; tunnel: number | undefined } {
+    return { server: this.streamServerTimeout, tunnel: this.streamTunnelTimeout };
+  }
+
   get lineEnv(): LineEnv {
     return this.rt.logger.lineEnv;
   }
 
   get srvName(): string | undefined {
     return this.srv?.name;
+  }
+
+  get firstRequest(): boolean {
+    return !this.notFirst;
+  }
+
+  get stopping(): boolean {
+    return this.rt.stopping;
+  }
+
+  get environment(): Readonly<Record<string, string | undefined>> | undefined {
+    return this.rt.global.env;
   }
 
   get proxied(): boolean {
@@ -2443,6 +2465,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private resetTransaction(now: number): void {
+    this.notFirst = true;
     if (this.stk) {
       this.stk.countBytes(this.rec.bytesIn, this.rec.bytesOut, now);
       this.stk.endStream(now);

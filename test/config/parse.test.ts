@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/parse.js";
 import type { Diagnostic } from "../../src/config/model.js";
-import { serverIds } from "../../src/config/server.js";
+import { autoIds } from "../../src/config/server.js";
 import { formatDiagnostic } from "../../src/config/load.js";
 
 const parse = (text: string, env: Record<string, string> = {}) =>
@@ -618,7 +618,7 @@ test("server ids: a server's `id`, the others numbered as haproxy does from thei
   const { config, diagnostics } = parse(
     `${BASE}backend b\n  default-server id 9\n  server a 127.0.0.1:1 id 2\n  server b 127.0.0.1:2\n  server c 127.0.0.1:3\n  server d 127.0.0.1:4 id 1\n`,
   );
-  assert.deepEqual(serverIds(config.backends.get("b")!.servers), [2, 3, 4, 1]);
+  assert.deepEqual(autoIds(config.backends.get("b")!.servers), [2, 3, 4, 1]);
   // haproxy says the default-server's id is not accepted there, and goes on.
   assert.deepEqual(
     diagnostics.map((d) => `${d.level} ${d.where?.line}: ${d.message}`),

@@ -3,7 +3,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/parse.js";
-import { serverIds } from "../../src/config/server.js";
+import { autoIds } from "../../src/config/server.js";
 import { DEFAULTS, exchange, httpBackend, startProxy } from "../helpers/harness.js";
 
 const parse = (text: string) => parseConfig([{ name: "t.cfg", text }], {});
@@ -37,7 +37,7 @@ test("a number or a range names the servers; each has the template's address and
     ],
   );
   // A custom id goes to the first server only; the others get the next free ones.
-  assert.deepEqual(serverIds(b.servers), [1, 2, 3, 9, 5]);
+  assert.deepEqual(autoIds(b.servers), [1, 2, 3, 9, 5]);
 });
 
 test("server-template's mistakes get haproxy's alerts", () => {

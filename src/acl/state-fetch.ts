@@ -1,0 +1,241 @@
+// Sample fetches of the proxies' and servers' state, as haproxy 2.6 gives them: connections served
+// and slots free (be_conn, connslots, srv_conn...), queues, whether a server is up, the proxies' and
+// servers' numbers, and the timeouts in force. A backend or server argument is resolved once the
+// configuration is read (its refusals are haproxy's); without one, the proxy of the expression.
+import type { Arg } from "./args.js";
+import type { BackendState, SampleContext, ServerState } from "./context.js";
+import type { FetchDef } from "./fetch-def.js";
+import type { Sample } from "./sample.js";
+import { T } from "./sample.js";
+import { findProxy, findServer } from "./scope.js";
+
+type Read = (ctx: SampleContext, smp: Sample) => boolean;
+
+const proxyName = (args: Arg[], side: "backend" | "frontend", keyword: string): string | undefined => {
+  const px = findProxy(String(args[0] ?? ""), side, keyword);
+  return px && !("error" in px) ? px.name : undefined;
+};
+
+const proxyError = (args: Arg[], side: "backend" | "frontend", keyword: string): string | undefined => {
+  const px = findProxy(String(args[0] ?? ""), side, keyword);
+  return px && "error" in px ? px.error : undefined;
+};
+
+/** An integer computed from the backend an argument names (or the expression's own). */
+function backendInt(name: string, f: (be: BackendState) => number): FetchDef {
+  return {
+    name,
+    args: ["str"],
+    min: 0,
+    out: T.Int,
+    use: "conn",
+    resolve: (args) => proxyError(args, "backend", name),
+    make: (args) => {
+      const id = proxyName(args, "backend", name);
+      return (ctx, smp) => {
+        const be = id === undefined ? undefined : ctx.state?.backend(id);
+        if (be === undefined) return false;
+        smp.setInt(f(be));
+        return true;
+      };
+    },
+  };
+}
+
+/** A value of the server `[<backend>/]<server>` names. */
+function serverValue(name: string, out: T, f: (s: ServerState) => number): FetchDef {
+  return {
+    name,
+    args: ["str"],
+    min: 1,
+    out,
+    use: "conn",
+    resolve: (args) => {
+      const s = findServer(String(args[0] ?? ""), name);
+      return s && "error" in s ? s.error : undefined;
+    },
+    make: (args) => {
+      const s = findServer(String(args[0] ?? ""), name);
+      const at = s && !("error" in s) ? s : undefined;
+      return (ctx, smp) => {
+        const srv = at && ctx.state?.backend(at.backend)?.servers.find((x) => x.name === at.server);
+        if (srv === undefined) return false;
+        smp.setInt(f(srv), out);
+        return true;
+      };
+    },
+  };
+}
+
+/** Requests waiting for the backend: its own queue and its servers'. */
+const pending = (be: BackendState): number =>
+  be.servers.reduce((n, s) => n + s.queue.length, be.queue.length);
+
+const usable = (be: BackendState): { active: number; backup: number } => {
+  let active = 0;
+  let backup = 0;
+  for (const s of be.servers) {
+    if (!s.up) continue;
+    if (s.backup) backup++;
+    else active++;
+  }
+  return { active, backup };
+};
+
+/**
+ * Connections the backend's servers can still take: those a request may go to (the active ones, or
+ * the first backup, or every backup with `option allbackups`), -1 when one of them has no maxconn.
+ */
+function connFree(be: BackendState): number {
+  const { active } = usable(be);
+  const firstBackup = be.servers.find((s) => s.up && s.backup);
+  let free = 0;
+  for (const s of be.servers) {
+    if (!s.up || (s.backup && (active > 0 || (s !== firstBackup && !be.px.allbackups)))) continue;
+    if (s.maxconn === 0) return -1;
+    free += Math.max(0, s.maxconn - s.cur);
+  }
+  return free;
+}
+
+/** Slots left in connections and queues of every server up; -1 when one is unlimited in either. */
+function connSlots(be: BackendState): number {
+  let slots = 0;
+  for (const s of be.servers) {
+    if (!s.up) continue;
+    if (s.maxconn === 0 || s.maxqueue === 0) return -1;
+    slots += s.maxconn - s.cur + s.maxqueue - s.queue.length;
+  }
+  return slots;
+}
+
+/** The current backend's timeout (ms; 0 when it has none), read past use_backend. */
+function backendTimeout(name: string, which: "server" | "tunnel"): FetchDef {
+  return {
+    name,
+    args: [],
+    min: 0,
+    out: T.Int,
+    use: "be",
+    make: () => (ctx, smp) => {
+      const be = ctx.state?.backend(ctx.beName);
+      if (be === undefined) return false;
+      smp.setInt(be.px.timeouts[which] ?? 0);
+      return true;
+    },
+  };
+}
+
+const int =
+  (f: (ctx: SampleContext) => number | undefined): (() => Read) =>
+  () =>
+  (ctx, smp) => {
+    const v = f(ctx);
+    if (v === undefined) return false;
+    smp.setInt(v);
+    return true;
+  };
+
+export function stateFetches(): FetchDef[] {
+  return [
+    backendInt("be_conn", (be) => be.cur),
+    backendInt("be_conn_free", connFree),
+    backendInt("connslots", connSlots),
+    backendInt("queue", pending),
+    backendInt("avg_queue", (be) => {
+      const { active, backup } = usable(be);
+      const n = active > 0 ? active : backup;
+      const waiting = pending(be);
+      // With no server to take them, haproxy counts the queue twice.
+      return n > 0 ? Math.floor((waiting + n - 1) / n) : waiting * 2;
+    }),
+    {
+      name: "fe_conn",
+      args: ["str"],
+      min: 0,
+      out: T.Int,
+      use: "conn",
+      resolve: (args) => proxyError(args, "frontend", "fe_conn"),
+      make: (args) => {
+        const id = proxyName(args, "frontend", "fe_conn");
+        return int((ctx) => (id === undefined ? undefined : ctx.state?.frontend(id)?.cur))();
+      },
+    },
+    serverValue("srv_conn", T.Int, (s) => s.cur),
+    serverValue("srv_conn_free", T.Int, (s) => (s.maxconn === 0 ? -1 : Math.max(0, s.maxconn - s.cur))),
+    serverValue("srv_queue", T.Int, (s) => s.queue.length),
+    serverValue("srv_is_up", T.Bool, (s) => (s.up ? 1 : 0)),
+    {
+      name: "fe_id",
+      args: [],
+      min: 0,
+      out: T.Int,
+      use: "conn",
+      make: int((ctx) => ctx.state?.frontend(ctx.feName)?.id),
+    },
+    {
+      name: "fe_defbe",
+      args: [],
+      min: 0,
+      out: T.Str,
+      use: "conn",
+      make: () => (ctx, smp) => {
+        const be = ctx.state?.frontend(ctx.feName)?.defaultBackend;
+        if (be === undefined) return false;
+        smp.setStr(be.name);
+        return true;
+      },
+    },
+    {
+      name: "fe_client_timeout",
+      args: [],
+      min: 0,
+      out: T.Int,
+      use: "conn",
+      make: int((ctx) => {
+        const fe = ctx.state?.frontend(ctx.feName);
+        return fe && (fe.px.timeouts.client ?? 0);
+      }),
+    },
+    {
+      name: "be_id",
+      args: [],
+      min: 0,
+      out: T.Int,
+      use: "be",
+      make: int((ctx) => ctx.state?.backend(ctx.beName)?.id),
+    },
+    {
+      name: "srv_id",
+      args: [],
+      min: 0,
+      out: T.Int,
+      use: "be",
+      make: int((ctx) => ctx.state?.backend(ctx.beName)?.servers.find((s) => s.name === ctx.srvName)?.id),
+    },
+    backendTimeout("be_server_timeout", "server"),
+    backendTimeout("be_tunnel_timeout", "tunnel"),
+    // The stream's own: a set-timeout's, else the backend's once the server's connection is made
+    // (haproxy sets it then; a tunnel's only at the tunnel's start).
+    {
+      name: "cur_server_timeout",
+      args: [],
+      min: 0,
+      out: T.Int,
+      use: "be",
+      make: int((ctx) => {
+        const set = ctx.streamTimeouts?.server;
+        if (set !== undefined) return set;
+        return ctx.res === undefined ? 0 : (ctx.state?.backend(ctx.beName)?.px.timeouts.server ?? 0);
+      }),
+    },
+    {
+      name: "cur_tunnel_timeout",
+      args: [],
+      min: 0,
+      out: T.Int,
+      use: "be",
+      make: int((ctx) => ctx.streamTimeouts?.tunnel ?? 0),
+    },
+  ];
+}
