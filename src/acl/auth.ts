@@ -2,6 +2,7 @@
 // its scheme (Basic or Bearer), a Basic one's user and password, checked against a userlist
 // (http_auth, http_auth_group) or only read (http_auth_type, http_auth_user, http_auth_pass,
 // http_auth_bearer).
+import { createHash } from "node:crypto";
 import type { AuthUser, Userlist } from "../config/model.js";
 import type { SampleContext } from "./context.js";
 import type { Arg } from "./args.js";
@@ -89,7 +90,10 @@ function base64Decode(s: string): string | undefined {
 const userOf = (list: Userlist, name: string): AuthUser | undefined =>
   list.users.get(/[\x80-\xff]/.test(name) ? Buffer.from(name, "latin1").toString("utf8") : name);
 
-/** Checks already made, by list: "user\0password" to the answer (crypt(3) costs milliseconds). */
+/**
+ * Checks already made, by list (crypt(3) costs milliseconds): a digest of the user and password to
+ * the answer, so that no password the clients tried stays in memory as it came.
+ */
 const verified = new WeakMap<Userlist, Map<string, boolean>>();
 const VERIFIED_MAX = 1024;
 
@@ -100,7 +104,11 @@ function checkUser(list: Userlist, user: string, pass: string): boolean {
   if (u.insecure) return pass === wireText(u.password);
   let known = verified.get(list);
   if (known === undefined) verified.set(list, (known = new Map()));
-  const key = `${user}\0${pass}`;
+  const key = createHash("sha256")
+    .update(user, "latin1")
+    .update("\0")
+    .update(pass, "latin1")
+    .digest("base64");
   let ok = known.get(key);
   if (ok === undefined) {
     ok = crypt(Buffer.from(pass, "latin1"), u.password) === u.password;
