@@ -6,6 +6,7 @@ import { parseFetch, type FetchImpl, type MatchName } from "./fetch.js";
 import type { Matcher } from "./match.js";
 import { MATCH_NAMES, buildMatcher, patternFileLines } from "./pattern.js";
 import { Sample, T } from "./sample.js";
+import { currentProxy } from "./scope.js";
 
 export class Acl {
   /** Scratch sample reused for every evaluation (evaluation is synchronous). */
@@ -47,7 +48,7 @@ function readPatterns(path: string, spec: AclSpec): string[] {
  */
 export function compileAcl(spec: AclSpec, name?: string, warn?: (msg: string) => void): Acl {
   try {
-    return compile(spec, warn);
+    return compile(spec, name, warn);
   } catch (e) {
     // A table or userlist not found is haproxy's finding past parsing, which names no ACL.
     if (name !== undefined && e instanceof ConfigError && !e.tight)
@@ -56,7 +57,7 @@ export function compileAcl(spec: AclSpec, name?: string, warn?: (msg: string) =>
   }
 }
 
-function compile(spec: AclSpec, warn?: (msg: string) => void): Acl {
+function compile(spec: AclSpec, aclName: string | undefined, warn?: (msg: string) => void): Acl {
   const where = spec.where;
   const f = parseFetch(spec.fetch, where, true);
   // haproxy's argument list ends at the first empty word: what follows it is ignored.
@@ -115,5 +116,12 @@ function compile(spec: AclSpec, warn?: (msg: string) => void): Acl {
     );
   const matcher =
     how === undefined && f.groups ? f.groups(pats) : buildMatcher(method, pats, icase, noDns, where);
+  // haproxy finds these past parsing: its message names the proxy and the ACL, not the line.
+  if (typeof matcher === "string")
+    throw new ConfigError(
+      `proxy ${currentProxy()}: acl ${aclName ?? ""} ${f.name}(): ${matcher}`,
+      where,
+      true,
+    );
   return new Acl(f.impl, matcher, !needsPatterns || pats.length > 0);
 }

@@ -2,7 +2,7 @@
 // its scheme (Basic or Bearer), a Basic one's user and password, checked against a userlist
 // (http_auth, http_auth_group) or only read (http_auth_type, http_auth_user, http_auth_pass,
 // http_auth_bearer).
-import { createHash } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import type { AuthUser, Userlist } from "../config/model.js";
 import type { SampleContext } from "./context.js";
 import type { Arg } from "./args.js";
@@ -86,15 +86,25 @@ function base64Decode(s: string): string | undefined {
   return out;
 }
 
-/** The user the client names (bytes, latin1) in a list the configuration wrote (UTF-8). */
-const userOf = (list: Userlist, name: string): AuthUser | undefined =>
-  list.users.get(/[\x80-\xff]/.test(name) ? Buffer.from(name, "latin1").toString("utf8") : name);
+const byWireName = new WeakMap<Userlist, Map<string, AuthUser>>();
+
+/** The user the client names (bytes, latin1) in a list the configuration wrote (UTF-8): bytes compared. */
+function userOf(list: Userlist, name: string): AuthUser | undefined {
+  let users = byWireName.get(list);
+  if (users === undefined) {
+    users = new Map([...list.users].map(([n, u]) => [wireText(n), u]));
+    byWireName.set(list, users);
+  }
+  return users.get(name);
+}
 
 /**
- * Checks already made, by list (crypt(3) costs milliseconds): a digest of the user and password to
- * the answer, so that no password the clients tried stays in memory as it came.
+ * The users and passwords that passed, by list (crypt(3) costs milliseconds), as an HMAC of both: no
+ * password stays in memory as it came.
  */
-const verified = new WeakMap<Userlist, Map<string, boolean>>();
+const verified = new WeakMap<Userlist, Set<string>>();
+/** The digest's key, this process's own: what it remembers cannot be tried against elsewhere. */
+const SECRET = randomBytes(32);
 const VERIFIED_MAX = 1024;
 
 /** Whether `user` is in `list` with this password (haproxy's check_user). */
@@ -103,17 +113,18 @@ function checkUser(list: Userlist, user: string, pass: string): boolean {
   if (u === undefined || u.password === undefined) return false;
   if (u.insecure) return pass === wireText(u.password);
   let known = verified.get(list);
-  if (known === undefined) verified.set(list, (known = new Map()));
-  const key = createHash("sha256")
+  if (known === undefined) verified.set(list, (known = new Set()));
+  const key = createHmac("sha256", SECRET)
     .update(user, "latin1")
     .update("\0")
     .update(pass, "latin1")
     .digest("base64");
-  let ok = known.get(key);
-  if (ok === undefined) {
-    ok = crypt(Buffer.from(pass, "latin1"), u.password) === u.password;
+  if (known.has(key)) return true;
+  const ok = crypt(Buffer.from(pass, "latin1"), u.password) === u.password;
+  // Only successes: a flood of wrong guesses would push them out.
+  if (ok) {
     if (known.size >= VERIFIED_MAX) known.clear();
-    known.set(key, ok);
+    known.add(key);
   }
   return ok;
 }
@@ -227,10 +238,18 @@ export function authFetches(): FetchDef[] {
   ];
 }
 
-/** How http_auth_group's ACL matches: the user's groups against the patterns. */
-function groupMatcher(list: Userlist | undefined, patterns: string[]): Matcher {
+/**
+ * How http_auth_group's ACL matches: the user's groups against the patterns. haproxy refuses an ACL
+ * without a group, or with one its userlist does not have (which could never match).
+ */
+function groupMatcher(list: Userlist | undefined, patterns: string[]): Matcher | string {
+  if (list !== undefined) {
+    if (patterns.length === 0) return "no groups specified.";
+    const unknown = patterns.find((p) => !list.groups.has(p));
+    if (unknown !== undefined) return `invalid group '${unknown}'.`;
+  }
   return {
-    match: (smp) => {
+    match: (smp: Sample) => {
       const u = list && userOf(list, smp.getStr());
       return u !== undefined && patterns.some((p) => u.groups.has(p));
     },

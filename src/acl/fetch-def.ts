@@ -22,8 +22,8 @@ export interface FetchDef {
   check?(args: Arg[]): string | undefined;
   /** haproxy's refusal of an argument naming something that does not exist, found past parsing. */
   resolve?(args: Arg[]): string | undefined;
-  /** http_auth_group: how an ACL matches its patterns (haproxy's "auth" method). */
-  groups?(args: Arg[], patterns: string[]): Matcher;
+  /** http_auth_group: how an ACL matches its patterns (haproxy's "auth" method), or why it cannot. */
+  groups?(args: Arg[], patterns: string[]): Matcher | string;
   /** Sets `smp` to the sample; false when there is none. */
   make(args: Arg[]): (ctx: SampleContext, smp: Sample) => boolean;
 }

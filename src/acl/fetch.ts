@@ -62,7 +62,7 @@ interface Keyword {
   /** haproxy's refusal of a table or userlist argument that names none, or undefined. */
   resolve?: (args: Arg[]) => string | undefined;
   /** http_auth_group: an ACL matches the patterns with the user's groups (haproxy's "auth" method). */
-  groups?: (args: Arg[], patterns: string[]) => Matcher;
+  groups?: (args: Arg[], patterns: string[]) => Matcher | string;
   make: Maker;
 }
 
@@ -719,7 +719,7 @@ export interface ParsedFetch {
   /** Where the expression ends in the text parsed. */
   end: number;
   /** An ACL's matcher in place of its method's, given its patterns: http_auth_group's without converters. */
-  groups?: (patterns: string[]) => Matcher;
+  groups?: (patterns: string[]) => Matcher | string;
 }
 
 /** What haproxy's sample parser takes as a keyword's characters. */

@@ -264,7 +264,9 @@ export function internalFetches(): FetchDef[] {
       make: (args) => {
         const name = str(args[0]);
         return (ctx, smp) => {
-          const v = name === "" ? undefined : (ctx.environment ?? process.env)[name];
+          const env = ctx.environment ?? process.env;
+          // Its own variables only: a plain object also answers "toString" and "__proto__".
+          const v = Object.hasOwn(env, name) ? env[name] : undefined;
           if (v === undefined) return false;
           smp.setStr(wireText(v));
           return true;

@@ -29,6 +29,9 @@ export function withScope<R>(names: Names, proxy: string, compile: () => R): R {
   }
 }
 
+/** The proxy whose expressions are being compiled. */
+export const currentProxy = (): string | undefined => current?.proxy;
+
 /**
  * The table named `name` (the proxy's own when empty or undefined): undefined while the
  * configuration is only being read, and haproxy's refusal when there is no such table.

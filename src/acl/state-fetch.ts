@@ -144,7 +144,8 @@ export function stateFetches(): FetchDef[] {
     backendInt("queue", pending),
     backendInt("avg_queue", (be) => {
       const { active, backup } = usable(be);
-      const n = active > 0 ? active : backup;
+      // The servers in use: the active ones, else the first backup alone (every one with allbackups).
+      const n = active > 0 ? active : backup > 0 && !be.px.allbackups ? 1 : backup;
       const waiting = pending(be);
       // With no server to take them, haproxy counts the queue twice.
       return n > 0 ? Math.floor((waiting + n - 1) / n) : waiting * 2;

@@ -494,7 +494,6 @@ class ConfigParser {
     this.alert(`'${what}' not allowed in 'defaults' section.`, where, kw === "id");
   }
 
-  /** What haproxy checks once every section is read. */
   /** Each proxy's number: its own, unless another has it, else the first free one in order. */
   private proxyIds(): void {
     const taken = new Map<number, Proxy>();
@@ -513,6 +512,7 @@ class ConfigParser {
     this.proxies.forEach((p, i) => (p.id = ids[i]!));
   }
 
+  /** What haproxy checks once every section is read. */
   private crossCheck(): void {
     const backendNames = new Map<string, Proxy>();
     for (const p of this.proxies) if (hasBackend(p)) backendNames.set(p.name, p);

@@ -294,8 +294,17 @@ export class Runtime {
     fe.cur++;
     if (fe.tcpConnection.length > 0) {
       const ctx = this.connContext(fe, socket);
+      let verdict;
+      try {
+        verdict = tcpVerdict(fe.tcpConnection, ctx, () => (socket.mustGreet = true));
+      } catch (e) {
+        // The process's last-resort handler counts it; the connection must not stay counted.
+        fe.cur--;
+        socket.resetAndDestroy();
+        throw e;
+      }
       // A rejected connection is reset, unlogged, as haproxy resets it.
-      if (tcpVerdict(fe.tcpConnection, ctx, () => (socket.mustGreet = true)) === "reject") {
+      if (verdict === "reject") {
         fe.cur--;
         this.counters.deniedConnections++;
         socket.stk?.endSession(Date.now());

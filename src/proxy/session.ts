@@ -182,6 +182,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private streamTunnelTimeout: number | undefined = undefined;
   /** The Sec-WebSocket-Key the proxy wrote for this request (a rule took the client's away). */
   private wsKey: string | undefined = undefined;
+  /**
+   * option http-use-proxy-header and a target that starts with neither '/' nor '*', as the request
+   * arrived (rules that rewrite it change nothing): a proxy's request.
+   */
+  private proxiedRequest = false;
   /** The Sec-WebSocket-Key of the client's handshake as received, which haproxy answers for. */
   private clientKey: string | undefined = undefined;
   private clientEnded = false;
@@ -277,9 +282,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   get proxied(): boolean {
-    if (!this.fe.px.httpUseProxyHeader) return false;
-    const c = this.req.uri.charCodeAt(0);
-    return c !== 47 && c !== 42;
+    return this.proxiedRequest;
   }
 
   get resCompAlgo(): string | undefined {
@@ -656,7 +659,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // A request with a body asks for no upgrade: haproxy 2.6 drops its Upgrade header before any rule
     // sees it, and a 101 to it is then a 502.
     this.wantsUpgrade = req.connUpgrade && !hasBody;
-    if (req.connUpgrade && req.upgradeWebSocket) this.clientKey = webSocketKey(req);
+    this.proxiedRequest = px.httpUseProxyHeader && req.uri[0] !== "/" && req.uri[0] !== "*";
+    // haproxy forgets the upgrade of a request with a body before it reads the key.
+    if (this.wantsUpgrade && req.upgradeWebSocket) this.clientKey = webSocketKey(req);
     if (req.connUpgrade && hasBody && headerIndex(req, "upgrade") >= 0) {
       for (let i = headerIndex(req, "upgrade"); i >= 0; i = headerIndex(req, "upgrade", i + 1))
         edits.dropHeader(i);
