@@ -196,9 +196,12 @@ function cookieValFetch(res: boolean): (args: Arg[]) => Reader {
 
 // ─── the request's target ────────────────────────────────────────────────────────────────────────
 
-/** The request's head while its rules run: haproxy no longer has it once the response is there. */
-const request = (ctx: SampleContext): HttpHead | undefined =>
-  ctx.res === undefined && !ctx.ended ? ctx.req : undefined;
+/**
+ * The head a header-list fetch reads: the request's (fetch.ts gives a "req" fetch no sample once the
+ * response is there), or the response's until its line is logged.
+ */
+const headOf = (ctx: SampleContext, res: boolean): HttpHead | undefined =>
+  res ? (ctx.ended ? undefined : ctx.res) : ctx.req;
 
 /** The path and its query: from the path's '/' to the target's end; none in "*", "host:port", "http://host". */
 function pathq(uri: string): string | undefined {
@@ -373,7 +376,7 @@ function hdrNamesFetch(res: boolean): (args: Arg[]) => Reader {
     // Only the argument's first byte counts; an empty one gives a NUL.
     const delim = args[0] === undefined ? "," : (String(args[0])[0] ?? "\0");
     return (ctx, smp) => {
-      const h = res ? (ctx.ended ? undefined : ctx.res) : request(ctx);
+      const h = headOf(ctx, res);
       if (h === undefined) return false;
       let out = "";
       let first = true;
@@ -389,7 +392,7 @@ function hdrNamesFetch(res: boolean): (args: Arg[]) => Reader {
 
 function hdrsFetch(res: boolean): () => Reader {
   return () => (ctx, smp) => {
-    const h = res ? (ctx.ended ? undefined : ctx.res) : request(ctx);
+    const h = headOf(ctx, res);
     if (h === undefined) return false;
     let out = "";
     eachLine(h, (name, value) => (out += `${name}: ${value}\r\n`));
@@ -406,6 +409,28 @@ const str = (f: (ctx: SampleContext) => string | undefined) => (): Reader => (ct
   smp.setStr(v);
   return true;
 };
+
+/** url_ip, url_port: a part of the address an absolute target names. */
+function urlAddressFetch(
+  name: string,
+  out: T,
+  set: (a: { ip: string; port: number }, smp: Sample) => void,
+): FetchDef {
+  return {
+    name,
+    args: [],
+    min: 0,
+    acl: false,
+    out,
+    use: "req",
+    make: () => (ctx, smp) => {
+      const a = urlAddress(ctx.req.uri);
+      if (a === undefined) return false;
+      set(a, smp);
+      return true;
+    },
+  };
+}
 
 /** The ACL keyword's derived forms: <base>_beg, _dir, ... each with its match method. */
 const DERIVED: MatchName[] = ["beg", "dir", "dom", "end", "len", "reg", "sub"];
@@ -467,34 +492,8 @@ export function httpFetches(): FetchDef[] {
         return walk.getStr() + (path?.charCodeAt(0) === 47 ? path : "");
       }),
     },
-    {
-      name: "url_ip",
-      args: [],
-      min: 0,
-      acl: false,
-      out: T.Ip,
-      use: "req",
-      make: () => (ctx, smp) => {
-        const a = urlAddress(ctx.req.uri);
-        if (a === undefined) return false;
-        smp.setStr(a.ip, T.Ip);
-        return true;
-      },
-    },
-    {
-      name: "url_port",
-      args: [],
-      min: 0,
-      acl: false,
-      out: T.Int,
-      use: "req",
-      make: () => (ctx, smp) => {
-        const a = urlAddress(ctx.req.uri);
-        if (a === undefined) return false;
-        smp.setInt(a.port);
-        return true;
-      },
-    },
+    urlAddressFetch("url_ip", T.Ip, (a, smp) => smp.setStr(a.ip, T.Ip)),
+    urlAddressFetch("url_port", T.Int, (a, smp) => smp.setInt(a.port)),
     {
       name: "urlp_val",
       args: ["str", "str"],

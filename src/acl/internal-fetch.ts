@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import type { Arg } from "./args.js";
 import type { SampleContext } from "./context.js";
 import type { FetchDef } from "./fetch-def.js";
-import { parseIpv6 } from "./ip.js";
+import { ipv6Text, parseIpv6 } from "./ip.js";
 import { INT_LIMIT, T, fromBig, toBig, type Sample } from "./sample.js";
 import { wireText } from "../http/chars.js";
 
@@ -86,46 +86,6 @@ const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d
 function ipv6Bytes(s: string, out: Uint8Array): boolean {
   if (s.includes(".") && !IPV4.test(s.slice(s.lastIndexOf(":") + 1))) return false;
   return parseIpv6(s, out);
-}
-
-/**
- * 16 bytes as inet_ntop writes them: lowercase groups without leading zeros, the first longest run
- * of two or more zero groups as "::", and an IPv4 address in dotted form after 96 zero bits or
- * ::ffff: (not for :: itself, ::1 or ::x where the quad would start with 0).
- */
-function ipv6Text(b: Uint8Array): string {
-  const w: number[] = [];
-  for (let i = 0; i < 16; i += 2) w.push((b[i]! << 8) | b[i + 1]!);
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) best = -1;
-  let out = "";
-  for (let i = 0; i < 8; i++) {
-    if (best >= 0 && i >= best && i < best + bestLen) {
-      if (i === best) out += ":";
-      continue;
-    }
-    if (i !== 0) out += ":";
-    if (i === 6 && best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
-      out += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-      return out;
-    }
-    out += w[i]!.toString(16);
-  }
-  return best >= 0 && best + bestLen === 8 ? `${out}:` : out;
 }
 
 const addr6 = new Uint8Array(16);

@@ -137,20 +137,51 @@ export function v6ToV4(a: Uint8Array, out: Uint8Array): boolean {
   return false;
 }
 
-/** An IPv6 address in its shortest form, as inet_ntop writes it (URL's IPv6 serializer is that form). */
+const shortBytes = new Uint8Array(16);
+
+/** An IPv6 address in its shortest form, as inet_ntop writes it; as it is when it is none. */
 export function shortIpv6(t: string): string {
-  try {
-    return new URL(`http://[${t}]/`).hostname.slice(1, -1);
-  } catch {
-    return t;
-  }
+  return parseIpv6(t, shortBytes) ? ipv6Text(shortBytes) : t;
 }
 
-/** 16 bytes as an IPv6 address, in its shortest form. */
-export function ipv6Text(a: Uint8Array): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((a[i]! << 8) | a[i + 1]!).toString(16));
-  return shortIpv6(groups.join(":"));
+/**
+ * 16 bytes as inet_ntop writes them: lowercase groups without leading zeros, the first longest run
+ * of two or more zero groups as "::", and an IPv4 address in dotted form after 96 zero bits or
+ * ::ffff: (not for :: itself, ::1 or ::x where the quad would start with 0).
+ */
+export function ipv6Text(b: Uint8Array): string {
+  const w: number[] = [];
+  for (let i = 0; i < 16; i += 2) w.push((b[i]! << 8) | b[i + 1]!);
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) best = -1;
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (best >= 0 && i >= best && i < best + bestLen) {
+      if (i === best) out += ":";
+      continue;
+    }
+    if (i !== 0) out += ":";
+    if (i === 6 && best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
+      out += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+      return out;
+    }
+    out += w[i]!.toString(16);
+  }
+  return best >= 0 && best + bestLen === 8 ? `${out}:` : out;
 }
 
 /** A netmask as a prefix length (0 to 32) or in dotted form, into out[0..3]; false if neither. */

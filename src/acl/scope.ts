@@ -1,7 +1,6 @@
-// What the expressions being compiled may name: stick tables, userlists, proxies and servers. A configuration is first
-// read (its expressions parsed for their errors, before any table exists) and then compiled proxy by
-// proxy: during that, a fetch or converter finds its table (a proxy's own when it names none) or its
-// userlist here.
+// What the expressions being compiled may name: stick tables, userlists, proxies and servers. A
+// configuration is first read (its expressions parsed for their errors, before any table exists) and
+// then compiled proxy by proxy: during that, a fetch or converter finds what it names here.
 import type { StickTable } from "../stick/table.js";
 import type { Proxy, Userlist } from "../config/model.js";
 
@@ -17,6 +16,13 @@ interface Scope extends Names {
 }
 
 let current: Scope | undefined;
+
+/** The argument, as haproxy names it in its refusals. */
+const argOf = (keyword: string, proxy: string, argPos = 1): string =>
+  `arg ${argPos} of ACL keyword '${keyword}' in proxy '${proxy}'`;
+
+const referencedIn = (keyword: string, proxy: string, argPos = 1): string =>
+  `referenced in ${argOf(keyword, proxy, argPos)}`;
 
 /** Runs `compile` (synchronous) with `names` in reach of the expressions of proxy `proxy`. */
 export function withScope<R>(names: Names, proxy: string, compile: () => R): R {
@@ -45,22 +51,16 @@ export function findTable(
   const id = name || current.proxy;
   const t = current.tables.get(id);
   if (t) return t;
-  return {
-    error: `unable to find table '${id}' referenced in arg ${argPos} of ACL keyword '${keyword}' in proxy '${current.proxy}'.`,
-  };
+  return { error: `unable to find table '${id}' ${referencedIn(keyword, current.proxy, argPos)}.` };
 }
 
 /** The userlist named `name` (argument 1 of `keyword`): as findTable. */
 export function findUserlist(name: string, keyword: string): Userlist | undefined | { error: string } {
   if (!current) return undefined;
-  const where = `arg 1 of ACL keyword '${keyword}' in proxy '${current.proxy}'.`;
-  if (name === "") return { error: `missing userlist name in ${where}` };
-  return current.userlists.get(name) ?? { error: `unable to find userlist '${name}' referenced in ${where}` };
+  if (name === "") return { error: `missing userlist name in ${argOf(keyword, current.proxy)}.` };
+  const list = current.userlists.get(name);
+  return list ?? { error: `unable to find userlist '${name}' ${referencedIn(keyword, current.proxy)}.` };
 }
-
-/** Where haproxy says a state fetch's argument comes from. */
-const referencedIn = (keyword: string, proxy: string): string =>
-  `referenced in arg 1 of ACL keyword '${keyword}' in proxy '${proxy}'`;
 
 const hasSide = (p: Proxy, side: "backend" | "frontend"): boolean =>
   side === "frontend" ? p.kind !== "backend" : p.kind !== "frontend";
@@ -94,8 +94,7 @@ export function findServer(
   const slash = arg.indexOf("/");
   const backend = slash < 0 ? own : arg.slice(0, slash);
   const server = arg.slice(slash + 1);
-  if (server === "")
-    return { error: `missing server name in arg 1 of ACL keyword '${keyword}' in proxy '${own}'.` };
+  if (server === "") return { error: `missing server name in ${argOf(keyword, own)}.` };
   const px = current.proxies.find((p) => p.name === backend && hasSide(p, "backend"));
   if (!px && slash >= 0) return { error: `unable to find proxy '${backend}' ${where}.` };
   if (!px?.servers.some((s) => s.name === server))
