@@ -2,7 +2,7 @@
 // and how it reads one transaction.
 import type { Arg } from "./args.js";
 import type { SampleContext } from "./context.js";
-import type { FetchUse, MatchName } from "./fetch.js";
+import type { FetchImpl, FetchUse, MatchName } from "./fetch.js";
 import type { Matcher } from "./match.js";
 import type { Sample, T } from "./sample.js";
 
@@ -26,4 +26,9 @@ export interface FetchDef {
   groups?(args: Arg[], patterns: string[]): Matcher | string;
   /** Sets `smp` to the sample; false when there is none. */
   make(args: Arg[]): (ctx: SampleContext, smp: Sample) => boolean;
+  /** In an ACL, every value in turn (a cursor in `smp`), where `make` gives one. */
+  each?(args: Arg[]): FetchImpl;
 }
+
+/** The legacy ACL keywords derived from a fetch: <base>_beg, _dir, ..., each matched by its method. */
+export const DERIVED: MatchName[] = ["beg", "dir", "dom", "end", "len", "reg", "sub"];

@@ -4,7 +4,7 @@ import { ConfigError } from "../config/errors.js";
 import type { Where } from "../config/model.js";
 import type { HttpHead } from "../http/message.js";
 import type { Inspection, SampleContext } from "./context.js";
-import { cookNext, cookStart, hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
+import { hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
 import { hashAndAddress, parseIpv4Prefix, parseIpv6 } from "./ip.js";
 import { fullHash, hashKey } from "../balance/hash.js";
 import { Sample, T, readIntBytes } from "./sample.js";
@@ -17,6 +17,8 @@ import { stickFetches } from "./stick-fetch.js";
 import { authFetches } from "./auth.js";
 import { internalFetches } from "./internal-fetch.js";
 import { httpFetches } from "./http-fetch.js";
+import { cookieFetches } from "./cookie-fetch.js";
+import { DERIVED } from "./fetch-def.js";
 import { stateFetches } from "./state-fetch.js";
 import type { Matcher } from "./match.js";
 import { noteRead } from "../log/reads.js";
@@ -254,80 +256,6 @@ function queryOf(ctx: SampleContext): string | undefined {
   return q < 0 ? undefined : u.slice(q + 1);
 }
 
-/** url_param: parameters after the first '?' (or the given delimiter), separated by '&', ';' or it. */
-const urlpFetch: Maker = (args, iterate) => {
-  const name = args[0] === undefined ? "" : String(args[0]);
-  const delim = args[1] === undefined || args[1] === "" ? -1 : String(args[1]).charCodeAt(0);
-  const isSep = (c: number): boolean => c === 38 || c === 59 || c === delim;
-  const step = (ctx: SampleContext, smp: Sample): boolean => {
-    const u = ctx.req.uri;
-    for (;;) {
-      let s = smp.j;
-      if (s < 0 || s > u.length) return false;
-      let e = s;
-      while (e < u.length && !isSep(u.charCodeAt(e)) && u.charCodeAt(e) !== 35) e++;
-      smp.j = e < u.length && u.charCodeAt(e) !== 35 ? e + 1 : -1;
-      const eq = u.indexOf("=", s);
-      if (eq < 0 || eq >= e) continue;
-      if (name !== "" && (eq - s !== name.length || !u.startsWith(name, s))) continue;
-      s = eq + 1;
-      smp.setStr(u.slice(s, e));
-      return true;
-    }
-  };
-  return {
-    first(ctx, smp) {
-      const u = ctx.req.uri;
-      let q = u.indexOf("?");
-      if (delim >= 0) {
-        const d = u.indexOf(String.fromCharCode(delim));
-        if (d >= 0 && (q < 0 || d < q)) q = d;
-      }
-      if (q < 0) return false;
-      smp.j = q + 1;
-      return step(ctx, smp);
-    },
-    next: iterate ? step : none,
-  };
-};
-
-/** req.cook: every occurrence in ACL mode; the last one (first with no name) otherwise. */
-const cookFetch: Maker = (args, iterate) => {
-  const name = Buffer.from(args[0] === undefined ? "" : String(args[0]), "latin1");
-  if (iterate || name.length === 0)
-    return {
-      first(ctx, smp) {
-        cookStart(smp);
-        return cookNext(ctx.req, name, smp);
-      },
-      next: iterate ? (ctx, smp) => cookNext(ctx.req, name, smp) : none,
-    };
-  return single((ctx, smp) => {
-    cookStart(smp);
-    let found = false;
-    let bs = 0;
-    let be = 0;
-    while (cookNext(ctx.req, name, smp)) {
-      found = true;
-      bs = smp.bs;
-      be = smp.be;
-    }
-    if (found) smp.setBytes(ctx.req.buf, bs, be);
-    return found;
-  });
-};
-
-const cookCntFetch: Maker = (args) => {
-  const name = Buffer.from(args[0] === undefined ? "" : String(args[0]), "latin1");
-  return single((ctx, smp) => {
-    cookStart(smp);
-    let n = 0;
-    while (cookNext(ctx.req, name, smp)) n++;
-    smp.setInt(n);
-    return true;
-  });
-};
-
 const VER = ["1.0", "1.1"];
 const ver = (h: HttpHead | undefined): string | undefined =>
   h === undefined ? undefined : (VER[h.versionMinor] ?? `1.${h.versionMinor}`);
@@ -371,19 +299,9 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
     });
 }
 
-/** The legacy derived ACL keywords: <base>_beg, _dir, ... with their match method. */
-const DERIVED: [string, MatchName][] = [
-  ["beg", "beg"],
-  ["dir", "dir"],
-  ["dom", "dom"],
-  ["end", "end"],
-  ["len", "len"],
-  ["reg", "reg"],
-  ["sub", "sub"],
-];
 function withDerived(base: string, k: Partial<Keyword> & { out: T; make: Maker }): void {
   def([base], k);
-  for (const [suffix, match] of DERIVED) def([`${base}_${suffix}`], { ...k, match, acl: true });
+  for (const match of DERIVED) def([`${base}_${match}`], { ...k, match, acl: true });
 }
 
 const HS: ("str" | "int")[] = ["str", "int"];
@@ -471,8 +389,6 @@ def(["base32+src"], {
     }),
 });
 def(["query"], { use: "req", out: T.Str, acl: false, make: strFetch(queryOf) });
-withDerived("urlp", { use: "req", args: ["str", "str"], out: T.Str, make: urlpFetch });
-def(["url_param"], { use: "req", args: ["str", "str"], out: T.Str, acl: false, make: urlpFetch });
 def(["method"], {
   out: T.Meth,
   match: "meth",
@@ -484,16 +400,6 @@ def(["method"], {
     }),
 });
 def(["req.ver", "req_ver"], { use: "req", out: T.Str, make: strFetch((ctx) => ver(ctx.req)) });
-
-withDerived("cook", { use: "req", args: ["str"], out: T.Str, make: cookFetch });
-def(["req.cook"], { use: "req", args: ["str"], out: T.Str, make: cookFetch });
-def(["cook_cnt", "req.cook_cnt"], { use: "req", args: ["str"], out: T.Int, make: cookCntFetch });
-def(["cook_val", "req.cook_val"], {
-  use: "req",
-  args: ["str"],
-  out: T.Int,
-  make: mapValues(cookFetch, toVal),
-});
 
 def(["src"], {
   use: "conn",
@@ -586,8 +492,16 @@ def(["int"], {
   },
 });
 // The fetches of their own modules.
-for (const f of [...authFetches(), ...internalFetches(), ...httpFetches(), ...stateFetches()])
-  def([f.name], { ...f, make: (args) => single(f.make(args)) });
+for (const f of [
+  ...authFetches(),
+  ...internalFetches(),
+  ...cookieFetches(),
+  ...httpFetches(),
+  ...stateFetches(),
+]) {
+  const each = f.each;
+  def([f.name], { ...f, make: (args, iterate) => (iterate && each ? each(args) : single(f.make(args))) });
+}
 // A variable has the type it was stored with: an ACL must say how to match it.
 for (const f of stickFetches())
   def([f.name], {

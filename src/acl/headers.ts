@@ -1,7 +1,8 @@
 // Header and cookie walks over a parsed head's bytes, in place: names are compared byte by byte and
 // values are handed out as byte ranges. The cursor lives in the Sample (i: line, j: position).
 import type { HttpHead } from "../http/message.js";
-import { elementEnd, isBlank } from "../http/chars.js";
+import { COMMA, elementEnd, isBlank } from "../http/chars.js";
+import { withoutHopWords } from "../http/connection.js";
 import type { Sample } from "./sample.js";
 
 /** Whether header line i is named `lc` (lower-case ASCII), ignoring case. */
@@ -24,17 +25,42 @@ export function hdrStart(smp: Sample): void {
   smp.j = -1;
 }
 
-/** Next value of header `lc`; `split` cuts values at commas (hdr) or not (fhdr). */
+const CONNECTION = Buffer.from("connection");
+
+/**
+ * A Connection line as haproxy's parser keeps it, without its close and keep-alive words (that
+ * parser takes them out of the head it hands the rules), or undefined when it has none of them.
+ */
+function keptConnection(h: HttpHead, i: number): Buffer | undefined {
+  if (!(h.connClose || h.connKeepAlive) || !nameIs(h, i, CONNECTION)) return undefined;
+  const v = withoutHopWords(h.buf, h.hdr[i * 4 + 2]!, h.hdr[i * 4 + 3]!);
+  return v === undefined ? undefined : Buffer.from(v, "latin1");
+}
+
+/**
+ * Next value of header `lc`; `split` cuts values at commas (hdr) or not (fhdr). A Connection line
+ * reads as haproxy's parser left it, and one it emptied is not there.
+ */
 export function hdrNext(h: HttpHead, lc: Buffer | null, split: boolean, smp: Sample): boolean {
-  const b = h.buf;
+  let b = h.buf;
+  let kept: Buffer | undefined;
   if (smp.j < 0) {
-    let i = smp.i + 1;
-    while (i < h.count && ((lc !== null && !nameIs(h, i, lc)) || h.repeats?.includes(i))) i++;
-    if (i >= h.count) return false;
+    let i = smp.i;
+    for (;;) {
+      i++;
+      if (i >= h.count) return false;
+      if ((lc !== null && !nameIs(h, i, lc)) || h.repeats?.includes(i)) continue;
+      kept = keptConnection(h, i);
+      if (kept === undefined || kept.length > 0) break;
+    }
     smp.i = i;
-    smp.j = h.hdr[i * 4 + 2]!;
+    smp.j = kept === undefined ? h.hdr[i * 4 + 2]! : 0;
+  } else kept = keptConnection(h, smp.i);
+  let ve = h.hdr[smp.i * 4 + 3]!;
+  if (kept !== undefined) {
+    b = kept;
+    ve = kept.length;
   }
-  const ve = h.hdr[smp.i * 4 + 3]!;
   let s = smp.j;
   let e: number;
   if (split) {
@@ -70,46 +96,76 @@ export function hdrOcc(h: HttpHead, lc: Buffer | null, split: boolean, occ: numb
   return false;
 }
 
-const COOKIE = Buffer.from("cookie");
-
-/** Starts a walk over the request's cookies. */
+/** Starts a walk over the cookies of a head's Cookie (or Set-Cookie) lines. */
 export function cookStart(smp: Sample): void {
-  smp.i = -1;
-  smp.j = -1;
+  hdrStart(smp);
+  smp.p = -1;
 }
 
 /**
- * Next cookie named `name` (empty: any) on the Cookie lines; the sample gets its value. Cookies are
- * separated by ';' or ',' (haproxy accepts both), and a cookie without '=' is skipped.
+ * Next cookie named `name` (empty: any) on the `header` lines, as haproxy's smp_fetch_cookie walks
+ * them: each comma-separated value at least as long as the name and '=', then its cookies one by
+ * one (extractCookie); the sample gets the cookie's value. `list`: the value is a list of cookies
+ * (a request's), rather than one cookie and its attributes (a response's Set-Cookie).
  */
-export function cookNext(h: HttpHead, name: Buffer, smp: Sample): boolean {
-  const b = h.buf;
+export function cookNext(h: HttpHead, header: Buffer, name: Buffer, list: boolean, smp: Sample): boolean {
   for (;;) {
-    if (smp.j < 0) {
-      let i = smp.i + 1;
-      while (i < h.count && !nameIs(h, i, COOKIE)) i++;
-      if (i >= h.count) return false;
-      smp.i = i;
-      smp.j = h.hdr[i * 4 + 2]!;
+    if (smp.p < 0) {
+      if (!hdrNext(h, header, true, smp)) return false;
+      if (smp.be - smp.bs < name.length + 1) continue;
+      smp.p = smp.bs;
+      smp.pe = smp.be;
     }
-    const ve = h.hdr[smp.i * 4 + 3]!;
-    let s = smp.j;
-    let e = s;
-    while (e < ve && b[e] !== 59 && b[e] !== 44) e++;
-    smp.j = e < ve ? e + 1 : -1;
-    while (s < e && isBlank(b[s]!)) s++;
-    let eq = s;
-    while (eq < e && b[eq] !== 61) eq++;
-    if (eq === e) continue;
-    let ne = eq;
-    while (ne > s && isBlank(b[ne - 1]!)) ne--;
-    if (name.length > 0) {
-      if (ne - s !== name.length || b.compare(name, 0, name.length, s, ne) !== 0) continue;
+    const b = h.buf;
+    smp.p = extractCookie(b, smp.p, smp.pe, name, list);
+    if (smp.p >= 0) {
+      smp.setBytes(b, cookieStart, cookieEnd);
+      return true;
     }
-    let vs = eq + 1;
-    while (vs < e && isBlank(b[vs]!)) vs++;
-    while (e > vs && isBlank(b[e - 1]!)) e--;
-    smp.setBytes(b, vs, e);
-    return true;
   }
+}
+
+/** The value of the last cookie extractCookie found: buf[cookieStart, cookieEnd). */
+let cookieStart = 0;
+let cookieEnd = 0;
+
+/**
+ * The next cookie named `name` (empty: any) in b[from, end), as haproxy's http_extract_cookie_value
+ * finds it: sets cookieStart and cookieEnd to its value and returns where to look on from, or -1.
+ * A value may be quoted; names starting with '$' and words without '=' are passed over; no cookie
+ * is looked for in fewer than the name's length and two bytes. When the value is not a list, only
+ * cookies before the first one of another name count.
+ */
+function extractCookie(b: Buffer, from: number, end: number, name: Buffer, list: boolean): number {
+  const nl = name.length;
+  for (let att = from; att + nl + 1 < end;) {
+    let s = att;
+    while (s < end && isBlank(b[s])) s++;
+    let eq = s;
+    let nameEnd = s;
+    for (; eq < end; eq++) {
+      const c = b[eq]!;
+      if (c === 61 || c === 59 || (list && c === COMMA)) break;
+      if (!isBlank(c)) nameEnd = eq + 1;
+    }
+    let next = eq;
+    let vs = eq;
+    let ve = eq;
+    if (eq < end && b[eq] === 61) {
+      vs = eq + 1;
+      while (vs < end && isBlank(b[vs])) vs++;
+      next = elementEnd(b, vs, end, 59);
+      ve = next;
+      while (ve > vs && isBlank(b[ve - 1])) ve--;
+    }
+    att = next + 1;
+    if ((s < end && b[s] === 36) || eq === next) continue;
+    if (nl === 0 || (nameEnd - s === nl && b.compare(name, 0, nl, s, nameEnd) === 0)) {
+      cookieStart = vs;
+      cookieEnd = ve;
+      return next + 1;
+    }
+    if (!list) break;
+  }
+  return -1;
 }

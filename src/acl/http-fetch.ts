@@ -1,198 +1,26 @@
-// Sample fetches of the HTTP messages, as haproxy 2.6 reads them: the response's cookies (res.cook,
-// scook and their counts and numbers, cookie in either direction), whether the transaction is its
+// Sample fetches of the HTTP messages, as haproxy 2.6 reads them: whether the transaction is its
 // connection's first (http_first_req), the target's path with its query (pathq, baseq), its address
-// and port (url_ip, url_port), its parameters as numbers (urlp_val), its hashes (url32, url32+src),
-// and the heads' header names and lines (req.hdr_names, res.hdr_names, req.hdrs, res.hdrs).
+// and port (url_ip, url_port), its parameters (url_param, urlp and its derived ACL forms, urlp_val),
+// its hashes (url32, url32+src), and the heads' header names and lines (req.hdr_names, res.hdr_names,
+// req.hdrs, res.hdrs).
 import type { HttpHead } from "../http/message.js";
-import { ConnectionWord, connectionWord } from "../http/connection.js";
-import { COMMA, LOWER, elementEnd, isBlank } from "../http/chars.js";
+import { LOWER } from "../http/chars.js";
 import { fullHash } from "../balance/hash.js";
 import type { Arg } from "./args.js";
 import type { SampleContext } from "./context.js";
-import type { FetchDef } from "./fetch-def.js";
-import type { MatchName } from "./fetch.js";
+import { DERIVED, type FetchDef } from "./fetch-def.js";
+import type { FetchImpl } from "./fetch.js";
 import { hdrNext, hdrStart } from "./headers.js";
 import { hashAndAddress } from "./ip.js";
-import { Sample, T } from "./sample.js";
-import { pathStart } from "./uri.js";
+import { Sample, T, strl2ic } from "./sample.js";
+import { pathStart, urlParam, urlParamEnd, urlParamsStart } from "./uri.js";
 
 type Reader = (ctx: SampleContext, smp: Sample) => boolean;
 
-const COOKIE = Buffer.from("cookie");
-const SET_COOKIE = Buffer.from("set-cookie");
 const HOST = Buffer.from("host");
 
 /** Walks the header values a fetch reads, apart from the sample it sets. */
 const walk = new Sample();
-
-/** The value of the last cookie extractCookie found: buf[cookieStart, cookieEnd). */
-let cookieStart = 0;
-let cookieEnd = 0;
-
-/**
- * The next cookie named `name` (empty: any) in b[from, end), one value of a Cookie or Set-Cookie
- * header, as haproxy's http_extract_cookie_value finds it: sets cookieStart and cookieEnd to its
- * value and returns where to look on from, or -1. Names starting with '$' and words without '=' are
- * passed over; no cookie is looked for in fewer than the name's length and two bytes. When the value
- * is not a list (`list` false: the response's Set-Cookie), only cookies before the first one of
- * another name count.
- */
-function extractCookie(b: Buffer, from: number, end: number, name: Buffer, list: boolean): number {
-  const nl = name.length;
-  for (let att = from; att + nl + 1 < end;) {
-    let s = att;
-    while (s < end && isBlank(b[s])) s++;
-    let eq = s;
-    let nameEnd = s;
-    for (; eq < end; eq++) {
-      const c = b[eq]!;
-      if (c === 61 || c === 59 || (list && c === COMMA)) break;
-      if (!isBlank(c)) nameEnd = eq + 1;
-    }
-    let next = eq;
-    let vs = eq;
-    let ve = eq;
-    if (eq < end && b[eq] === 61) {
-      vs = eq + 1;
-      while (vs < end && isBlank(b[vs])) vs++;
-      next = elementEnd(b, vs, end, 59);
-      ve = next;
-      while (ve > vs && isBlank(b[ve - 1])) ve--;
-    }
-    att = next + 1;
-    if ((s < end && b[s] === 36) || eq === next) continue;
-    if (nl === 0 || (nameEnd - s === nl && b.compare(name, 0, nl, s, nameEnd) === 0)) {
-      cookieStart = vs;
-      cookieEnd = ve;
-      return next + 1;
-    }
-    if (!list) break;
-  }
-  return -1;
-}
-
-/** Where a cookie fetch reads: the request's Cookie headers, or the response's Set-Cookie ones. */
-interface CookieSide {
-  head: HttpHead;
-  header: Buffer;
-  list: boolean;
-}
-
-const side = { head: undefined as unknown as HttpHead, header: COOKIE, list: true };
-
-/**
- * The side a cookie fetch reads: res.cook and scook the response's (none before it); cookie the
- * message the rule sees, the response's once there. None once the transaction's messages are gone.
- */
-function cookieSide(ctx: SampleContext, res: boolean): CookieSide | undefined {
-  if (ctx.ended) return undefined;
-  const head = res ? ctx.res : (ctx.res ?? ctx.req);
-  if (head === undefined) return undefined;
-  side.head = head;
-  side.header = head === ctx.res ? SET_COOKIE : COOKIE;
-  side.list = head !== ctx.res;
-  return side;
-}
-
-/**
- * Sets smp to a cookie's value: the last one named `name` on every line, or the first one of any name
- * when `name` is empty (haproxy's smp_fetch_cookie outside ACLs).
- */
-function cookieValue(c: CookieSide, name: Buffer, smp: Sample): boolean {
-  const h = c.head;
-  const b = h.buf;
-  let found = false;
-  let vs = 0;
-  let ve = 0;
-  hdrStart(walk);
-  while (hdrNext(h, c.header, true, walk)) {
-    const end = walk.be;
-    if (end - walk.bs < name.length + 1) continue;
-    for (let p = walk.bs; (p = extractCookie(b, p, end, name, c.list)) >= 0;) {
-      found = true;
-      vs = cookieStart;
-      ve = cookieEnd;
-      if (name.length === 0) {
-        smp.setBytes(b, vs, ve);
-        return true;
-      }
-    }
-  }
-  if (found) smp.setBytes(b, vs, ve);
-  return found;
-}
-
-/** How many cookies named `name` (empty: of any name) the lines have. */
-function cookieCount(c: CookieSide, name: Buffer): number {
-  const h = c.head;
-  let n = 0;
-  hdrStart(walk);
-  while (hdrNext(h, c.header, true, walk)) {
-    const end = walk.be;
-    if (end - walk.bs < name.length + 1) continue;
-    for (let p = walk.bs; (p = extractCookie(h.buf, p, end, name, c.list)) >= 0;) n++;
-  }
-  return n;
-}
-
-/**
- * haproxy's strl2ic: a 32-bit integer read from the digits on, stopping at a byte past '9' only
- * (a byte before '0' adds its difference from '0', "1+2" is 52), wrapping as a C int does.
- */
-function strl2ic(b: Buffer | string, s: number, e: number): number {
-  const at = typeof b === "string" ? (k: number) => b.charCodeAt(k) : (k: number) => b[k]!;
-  let i = 0;
-  if (s >= e) return 0;
-  const neg = at(s) === 45;
-  for (let k = neg ? s + 1 : s; k < e; k++) {
-    const d = at(k) - 48;
-    if (d > 9) break;
-    i = (Math.imul(i, 10) + (neg ? -d : d)) | 0;
-  }
-  return i;
-}
-
-const sampleInt32 = (smp: Sample): void => {
-  const v = smp.buf !== undefined ? strl2ic(smp.buf, smp.bs, smp.be) : strl2ic(smp.getStr(), 0, smp.strLen());
-  smp.setInt(v);
-};
-
-const nameArg = (args: Arg[]): Buffer => Buffer.from(args[0] === undefined ? "" : String(args[0]), "latin1");
-
-/** res.cook, scook, cookie: the value; the ACL keyword's derived forms match it otherwise. */
-function cookieFetch(res: boolean): (args: Arg[]) => Reader {
-  return (args) => {
-    const name = nameArg(args);
-    return (ctx, smp) => {
-      const c = cookieSide(ctx, res);
-      return c !== undefined && cookieValue(c, name, smp);
-    };
-  };
-}
-
-function cookieCountFetch(res: boolean): (args: Arg[]) => Reader {
-  return (args) => {
-    const name = nameArg(args);
-    return (ctx, smp) => {
-      const c = cookieSide(ctx, res);
-      if (c === undefined) return false;
-      smp.setInt(cookieCount(c, name));
-      return true;
-    };
-  };
-}
-
-function cookieValFetch(res: boolean): (args: Arg[]) => Reader {
-  return (args) => {
-    const name = nameArg(args);
-    return (ctx, smp) => {
-      const c = cookieSide(ctx, res);
-      if (c === undefined || !cookieValue(c, name, smp)) return false;
-      sampleInt32(smp);
-      return true;
-    };
-  };
-}
 
 // ─── the request's target ────────────────────────────────────────────────────────────────────────
 
@@ -286,66 +114,35 @@ function url32(h: HttpHead): number {
 }
 
 /**
- * url_param's walk: the first parameter named `name` (any with an empty one) after the target's first
- * `delim`, its value up to '&', ';' or `delim` (haproxy's http_find_next_url_param); undefined for none.
+ * url_param and urlp_val (`number`: as numbers, haproxy's strl2ic): the first parameter named by the
+ * first argument (any, without one) after the target's first '?' or the delimiter the second names
+ * (an empty one is a NUL, never found); in an ACL, each in turn.
  */
-function urlParam(uri: string, name: string, delim: number): string | undefined {
-  const start = uri.indexOf(String.fromCharCode(delim));
-  if (start < 0) return undefined;
-  const isDelim = (c: number): boolean => c === 38 || c === 59 || c === delim;
-  const end = uri.length;
-  let value: number;
-  if (name === "") {
-    const eq = uri.indexOf("=", start + 1);
-    if (eq < 0) return undefined;
-    value = eq + 1;
-  } else {
-    let pos = start + 1;
-    for (;;) {
-      if (pos >= end || pos + name.length >= end) return undefined;
-      if (uri.charCodeAt(pos + name.length) === 61) {
-        if (uri.startsWith(name, pos)) break;
-        pos += name.length + 1;
-      }
-      while (pos < end && !isDelim(uri.charCodeAt(pos))) pos++;
-      if (pos >= end) return undefined;
-      pos++;
-    }
-    value = pos + name.length + 1;
-  }
-  let ve = value;
-  while (ve < end && !isDelim(uri.charCodeAt(ve))) ve++;
-  return uri.slice(value, ve);
+function urlParamFetch(number: boolean): Pick<FetchDef, "make" | "each"> {
+  const step = (name: string, delim: number) => (ctx: SampleContext, smp: Sample) => {
+    const uri = ctx.req.uri;
+    const vs = urlParam(uri, smp.j, name, delim);
+    if (vs < 0) return false;
+    smp.j = urlParamEnd.at;
+    if (number) smp.setInt(strl2ic(uri, vs, smp.j));
+    else smp.setStr(uri.slice(vs, smp.j));
+    return true;
+  };
+  const each = (args: Arg[]): FetchImpl => {
+    const delim = args[1] === undefined ? 63 : String(args[1]).charCodeAt(0) || 0;
+    const next = step(args[0] === undefined ? "" : String(args[0]), delim);
+    return {
+      first(ctx, smp) {
+        smp.j = urlParamsStart(ctx.req.uri, delim);
+        return smp.j >= 0 && next(ctx, smp);
+      },
+      next,
+    };
+  };
+  return { make: (args) => each(args).first, each };
 }
 
 // ─── the heads' lines ────────────────────────────────────────────────────────────────────────────
-
-/**
- * A Connection value as haproxy's parser keeps it: without its close and keep-alive words (the bytes
- * before the first one as they were, the words after it each after a bare comma), "" when none is
- * left; undefined when it has neither.
- */
-function connectionKept(b: Buffer, s: number, e: number): string | undefined {
-  let kept = s;
-  let out: string | undefined;
-  for (let p = s; p < e;) {
-    while (p < e && isBlank(b[p])) p++;
-    let n = p;
-    while (n < e && b[n] !== COMMA) n++;
-    const w = connectionWord(b, p, n);
-    if (w === ConnectionWord.Close || w === ConnectionWord.KeepAlive) out ??= b.toString("latin1", s, kept);
-    else if (out === undefined) kept = n;
-    else {
-      let we = n;
-      while (we > p && isBlank(b[we - 1])) we--;
-      out += (out === "" ? "" : ",") + b.toString("latin1", p, we);
-    }
-    p = n + 1;
-  }
-  return out;
-}
-
-const CONNECTION = Buffer.from("connection");
 
 /**
  * Each header line of the head as haproxy holds it: its name in lower case and its value; lines its
@@ -353,21 +150,12 @@ const CONNECTION = Buffer.from("connection");
  */
 function eachLine(h: HttpHead, f: (name: string, value: string) => void): void {
   const b = h.buf;
-  const clean = h.connClose || h.connKeepAlive;
-  for (let i = 0; i < h.count; i++) {
-    if (h.repeats?.includes(i)) continue;
-    const ns = h.hdr[i * 4]!;
-    const ne = h.hdr[i * 4 + 1]!;
+  hdrStart(walk);
+  while (hdrNext(h, null, false, walk)) {
     let name = "";
-    for (let k = ns; k < ne; k++) name += String.fromCharCode(LOWER[b[k]!]!);
-    const vs = h.hdr[i * 4 + 2]!;
-    const ve = h.hdr[i * 4 + 3]!;
-    let value: string | undefined;
-    if (clean && ne - ns === CONNECTION.length && name === "connection") {
-      value = connectionKept(b, vs, ve);
-      if (value === "") continue;
-    }
-    f(name, value ?? b.toString("latin1", vs, ve));
+    for (let k = h.hdr[walk.i * 4]!; k < h.hdr[walk.i * 4 + 1]!; k++)
+      name += String.fromCharCode(LOWER[b[k]!]!);
+    f(name, walk.getStr());
   }
 }
 
@@ -432,31 +220,10 @@ function urlAddressFetch(
   };
 }
 
-/** The ACL keyword's derived forms: <base>_beg, _dir, ... each with its match method. */
-const DERIVED: MatchName[] = ["beg", "dir", "dom", "end", "len", "reg", "sub"];
-
 export function httpFetches(): FetchDef[] {
+  const P: ("str" | "int")[] = ["str", "str"];
   const S: ("str" | "int")[] = ["str"];
   const defs: FetchDef[] = [];
-  // Of these only scook and its derived forms are ACL keywords; the others' errors name a fetch method.
-  for (const name of ["res.cook", "scook"])
-    defs.push({ name, args: S, min: 0, out: T.Str, use: "res", make: cookieFetch(true) });
-  for (const match of DERIVED)
-    defs.push({
-      name: `scook_${match}`,
-      args: S,
-      min: 0,
-      out: T.Str,
-      use: "res",
-      match,
-      make: cookieFetch(true),
-    });
-  for (const name of ["res.cook_cnt", "scook_cnt"])
-    defs.push({ name, args: S, min: 0, out: T.Int, use: "res", acl: false, make: cookieCountFetch(true) });
-  for (const name of ["res.cook_val", "scook_val"])
-    defs.push({ name, args: S, min: 0, out: T.Int, use: "res", acl: false, make: cookieValFetch(true) });
-  // cookie reads whichever message the rule sees: haproxy declares it on both sides.
-  defs.push({ name: "cookie", args: S, min: 0, out: T.Str, acl: false, make: cookieFetch(false) });
   defs.push(
     {
       name: "http_first_req",
@@ -494,25 +261,18 @@ export function httpFetches(): FetchDef[] {
     },
     urlAddressFetch("url_ip", T.Ip, (a, smp) => smp.setStr(a.ip, T.Ip)),
     urlAddressFetch("url_port", T.Int, (a, smp) => smp.setInt(a.port)),
-    {
-      name: "urlp_val",
-      args: ["str", "str"],
+    { name: "urlp_val", args: P, min: 0, acl: false, out: T.Int, use: "req", ...urlParamFetch(true) },
+    { name: "url_param", args: P, min: 0, acl: false, out: T.Str, use: "req", ...urlParamFetch(false) },
+    { name: "urlp", args: P, min: 0, out: T.Str, use: "req", ...urlParamFetch(false) },
+    ...DERIVED.map((match): FetchDef => ({
+      name: `urlp_${match}`,
+      args: P,
       min: 0,
-      acl: false,
-      out: T.Int,
+      out: T.Str,
       use: "req",
-      make: (args) => {
-        const name = args[0] === undefined ? "" : String(args[0]);
-        // Another delimiter than '?' stands for it; an empty one is a NUL, never found.
-        const delim = args[1] === undefined ? 63 : String(args[1]).charCodeAt(0) || 0;
-        return (ctx, smp) => {
-          const v = urlParam(ctx.req.uri, name, delim);
-          if (v === undefined) return false;
-          smp.setInt(strl2ic(v, 0, v.length));
-          return true;
-        };
-      },
-    },
+      match,
+      ...urlParamFetch(false),
+    })),
     {
       name: "url32",
       args: [],

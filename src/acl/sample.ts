@@ -19,10 +19,14 @@ export class Sample {
   bs = 0;
   be = 0;
   num = 0;
-  /** Iteration cursor for fetches that yield several values (header line, position, counter). */
+  /**
+   * Iteration cursor for fetches that yield several values: a header line and the position of its
+   * next value (i, j), and a walk within that value, as the cookies of a Cookie line (p up to pe).
+   */
   i = 0;
   j = 0;
-  n = 0;
+  p = 0;
+  pe = 0;
 
   setBytes(buf: Buffer, s: number, e: number): void {
     this.type = T.Str;
@@ -138,6 +142,25 @@ export function readIntStr(s: string): number | undefined {
     v = v * 10 + c;
   }
   return capped(neg ? -v : v);
+}
+
+/**
+ * haproxy's strl2ic: a 32-bit integer read from the digits on, wrapping as a C int does. It stops
+ * at a byte past '9' only: a byte before '0' adds its difference from '0' ("1+2" is 52), and so does
+ * one from 0x80 on, a negative char in C.
+ */
+export function strl2ic(b: Buffer | string, s: number, e: number): number {
+  const at = typeof b === "string" ? (k: number) => b.charCodeAt(k) & 0xff : (k: number) => b[k]!;
+  let i = 0;
+  if (s >= e) return 0;
+  const neg = at(s) === 45;
+  for (let k = neg ? s + 1 : s; k < e; k++) {
+    const c = at(k);
+    const d = (c < 128 ? c : c - 256) - 48;
+    if (d > 9) break;
+    i = (Math.imul(i, 10) + (neg ? -d : d)) | 0;
+  }
+  return i;
 }
 
 export function readIntBytes(b: Buffer, s: number, e: number): number | undefined {

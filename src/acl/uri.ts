@@ -53,3 +53,45 @@ function afterScheme(uri: string): number {
 const isAlpha = (c: number): boolean => (c | 0x20) >= 97 && (c | 0x20) <= 122;
 const isSchemeChar = (c: number): boolean =>
   isAlpha(c) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46;
+
+/** Where the value urlParam found last ends: uri[start, urlParamEnd.at). */
+export const urlParamEnd = { at: 0 };
+
+/**
+ * haproxy's http_find_next_url_param: the next parameter named `name` (any, with an empty name)
+ * from `pos` on, `pos` being just past the target's first `delim` to start with (a '?' unless
+ * url_param names another); parameters are separated by '&', ';' or `delim`. Returns where its value
+ * starts, and sets urlParamEnd, where a walk goes on from; -1 when there is none.
+ */
+export function urlParam(uri: string, pos: number, name: string, delim: number): number {
+  const end = uri.length;
+  const isDelim = (c: number): boolean => c === 38 || c === 59 || c === delim;
+  let value: number;
+  if (name === "") {
+    const eq = pos < end ? uri.indexOf("=", pos) : -1;
+    if (eq < 0) return -1;
+    value = eq + 1;
+  } else {
+    for (;;) {
+      if (pos >= end || pos + name.length >= end) return -1;
+      if (uri.charCodeAt(pos + name.length) === 61) {
+        if (uri.startsWith(name, pos)) break;
+        pos += name.length + 1;
+      }
+      while (pos < end && !isDelim(uri.charCodeAt(pos))) pos++;
+      if (pos >= end) return -1;
+      pos++;
+    }
+    value = pos + name.length + 1;
+  }
+  let ve = value;
+  while (ve < end && !isDelim(uri.charCodeAt(ve))) ve++;
+  urlParamEnd.at = ve;
+  return value;
+}
+
+/** Where url_param's parameters start: past the target's first `delim`, or -1 without one. */
+export function urlParamsStart(uri: string, delim: number): number {
+  const d = uri.indexOf(String.fromCharCode(delim));
+  return d < 0 ? -1 : d + 1;
+}

@@ -44,7 +44,7 @@ export function cleanConnectionHeaders(head: HttpHead, edits: HeadEdits): void {
  * bytes before the first word taken out stay as they are, and the words after it follow, each after
  * a bare comma.
  */
-function withoutHopWords(buf: Buffer, s: number, e: number): string | undefined {
+export function withoutHopWords(buf: Buffer, s: number, e: number): string | undefined {
   let kept = s;
   let out: string | undefined;
   for (let p = s; p < e;) {
