@@ -26,6 +26,8 @@ export interface SampleContext {
   nbsrv(backend: string): number;
   /** The proxies' state; absent where no stream is (health checks). */
   readonly state?: ProxiesState;
+  /** The bind the client connected to (so_id, so_name, dst_conn); absent without a client. */
+  readonly listener?: ListenerState;
   /** This stream's timeout server and tunnel where a set-timeout rule gave them. */
   readonly streamTimeouts?: { readonly server: number | undefined; readonly tunnel: number | undefined };
   /** mode tcp: the bytes the client sent so far (the fetches of a request's raw bytes read them). */
@@ -58,10 +60,25 @@ export interface ProxiesState {
   frontend(name: string): FrontendState | undefined;
 }
 
+/** An event rate (the sessions or requests of a second), counted where a configuration reads one. */
+export interface Rate {
+  /** Events in the second up to `now` (performance.now()). */
+  read(now: number, period: number): number;
+}
+
+/** A bind's listening socket: its number and name (bind id, name), and its connections now. */
+export interface ListenerState {
+  readonly id: number;
+  readonly name: string | undefined;
+  readonly cur: number;
+}
+
 export interface BackendState {
   readonly id: number;
   /** Connections it serves now (haproxy's beconn). */
   readonly cur: number;
+  /** Streams it was given, per second (be_sess_rate). */
+  readonly sessRate: Rate;
   readonly queue: { readonly length: number };
   readonly servers: readonly ServerState[];
   readonly px: {
@@ -79,11 +96,18 @@ export interface ServerState {
   readonly queue: { readonly length: number };
   readonly up: boolean;
   readonly backup: boolean;
+  /** Its weight, as its configuration gave it (nothing changes it at run time). */
+  readonly weight: number;
+  /** Connections made or reused for it, per second (srv_sess_rate). */
+  readonly sessRate: Rate;
 }
 
 export interface FrontendState {
   readonly id: number;
   readonly cur: number;
+  /** Sessions (connections its session rules let in) and HTTP requests, per second. */
+  readonly sessRate: Rate;
+  readonly reqRate: Rate;
   readonly defaultBackend: { readonly name: string } | undefined;
   readonly px: { readonly timeouts: { readonly client?: number } };
 }

@@ -1,9 +1,11 @@
 // Sample fetches of the proxies' and servers' state, as haproxy 2.6 gives them: connections served
 // and slots free (be_conn, connslots, srv_conn...), queues, whether a server is up, the proxies' and
-// servers' numbers, and the timeouts in force. A backend or server argument is resolved once the
+// servers' numbers, their sessions' and requests' rates (fe_sess_rate...), the servers' weights, the
+// bind the client came in by (dst_conn, so_id, so_name), and the timeouts in force. A backend or server argument is resolved once the
 // configuration is read (its refusals are haproxy's); without one, the proxy of the expression.
 import type { Arg } from "./args.js";
-import type { BackendState, SampleContext, ServerState } from "./context.js";
+import type { BackendState, FrontendState, ListenerState, SampleContext, ServerState } from "./context.js";
+import { RATES, noteRead } from "../log/reads.js";
 import type { FetchDef } from "./fetch-def.js";
 import type { Sample } from "./sample.js";
 import { T } from "./sample.js";
@@ -21,8 +23,11 @@ const proxyError = (args: Arg[], side: "backend" | "frontend", keyword: string):
   return px && "error" in px ? px.error : undefined;
 };
 
-/** An integer computed from the backend an argument names (or the expression's own). */
-function backendInt(name: string, f: (be: BackendState) => number): FetchDef {
+/**
+ * An integer computed from the backend an argument names (or the expression's own). A `rate` is
+ * counted only where a configuration reads one: compiling it says so.
+ */
+function backendInt(name: string, f: (be: BackendState) => number, rate = false): FetchDef {
   return {
     name,
     args: ["str"],
@@ -31,6 +36,7 @@ function backendInt(name: string, f: (be: BackendState) => number): FetchDef {
     use: "conn",
     resolve: (args) => proxyError(args, "backend", name),
     make: (args) => {
+      if (rate) noteRead(RATES);
       const id = proxyName(args, "backend", name);
       return (ctx, smp) => {
         const be = id === undefined ? undefined : ctx.state?.backend(id);
@@ -42,8 +48,40 @@ function backendInt(name: string, f: (be: BackendState) => number): FetchDef {
   };
 }
 
+/** Likewise from the frontend an argument names (or the expression's own). */
+function frontendInt(name: string, f: (fe: FrontendState) => number, rate = false): FetchDef {
+  return {
+    name,
+    args: ["str"],
+    min: 0,
+    out: T.Int,
+    use: "conn",
+    resolve: (args) => proxyError(args, "frontend", name),
+    make: (args) => {
+      if (rate) noteRead(RATES);
+      const id = proxyName(args, "frontend", name);
+      return int((ctx) => {
+        const fe = id === undefined ? undefined : ctx.state?.frontend(id);
+        return fe && f(fe);
+      })();
+    },
+  };
+}
+
+/** A value of the bind the client connected to. */
+function listenerValue(name: string, out: T, set: (l: ListenerState, smp: Sample) => boolean): FetchDef {
+  return {
+    name,
+    args: [],
+    min: 0,
+    out,
+    use: "conn",
+    make: () => (ctx, smp) => ctx.listener !== undefined && set(ctx.listener, smp),
+  };
+}
+
 /** A value of the server `[<backend>/]<server>` names. */
-function serverValue(name: string, out: T, f: (s: ServerState) => number): FetchDef {
+function serverValue(name: string, out: T, f: (s: ServerState) => number, rate = false): FetchDef {
   return {
     name,
     args: ["str"],
@@ -55,6 +93,7 @@ function serverValue(name: string, out: T, f: (s: ServerState) => number): Fetch
       return s && "error" in s ? s.error : undefined;
     },
     make: (args) => {
+      if (rate) noteRead(RATES);
       const s = findServer(String(args[0] ?? ""), name);
       const at = s && !("error" in s) ? s : undefined;
       return (ctx, smp) => {
@@ -150,22 +189,22 @@ export function stateFetches(): FetchDef[] {
       // With no server to take them, haproxy counts the queue twice.
       return n > 0 ? Math.floor((waiting + n - 1) / n) : waiting * 2;
     }),
-    {
-      name: "fe_conn",
-      args: ["str"],
-      min: 0,
-      out: T.Int,
-      use: "conn",
-      resolve: (args) => proxyError(args, "frontend", "fe_conn"),
-      make: (args) => {
-        const id = proxyName(args, "frontend", "fe_conn");
-        return int((ctx) => (id === undefined ? undefined : ctx.state?.frontend(id)?.cur))();
-      },
-    },
+    frontendInt("fe_conn", (fe) => fe.cur),
+    frontendInt("fe_sess_rate", (fe) => fe.sessRate.read(performance.now(), 1000), true),
+    frontendInt("fe_req_rate", (fe) => fe.reqRate.read(performance.now(), 1000), true),
+    backendInt("be_sess_rate", (be) => be.sessRate.read(performance.now(), 1000), true),
     serverValue("srv_conn", T.Int, (s) => s.cur),
     serverValue("srv_conn_free", T.Int, (s) => (s.maxconn === 0 ? -1 : Math.max(0, s.maxconn - s.cur))),
     serverValue("srv_queue", T.Int, (s) => s.queue.length),
     serverValue("srv_is_up", T.Bool, (s) => (s.up ? 1 : 0)),
+    serverValue("srv_sess_rate", T.Int, (s) => s.sessRate.read(performance.now(), 1000), true),
+    // Nothing changes a weight at run time (no slowstart, no `set weight`): all three are the one configured.
+    serverValue("srv_weight", T.Int, (s) => s.weight),
+    serverValue("srv_iweight", T.Int, (s) => s.weight),
+    serverValue("srv_uweight", T.Int, (s) => s.weight),
+    listenerValue("dst_conn", T.Int, (l, smp) => (smp.setInt(l.cur), true)),
+    listenerValue("so_id", T.Int, (l, smp) => (smp.setInt(l.id), true)),
+    listenerValue("so_name", T.Str, (l, smp) => l.name !== undefined && (smp.setStr(l.name), true)),
     {
       name: "fe_id",
       args: [],

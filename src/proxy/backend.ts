@@ -1,4 +1,5 @@
 // Runtime state of backends and servers: who is up, who has a free slot, who waits in which queue.
+import { FreqCtr } from "../stick/freq-ctr.js";
 import type { CompiledStickRule } from "../stick/stick-rules.js";
 import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
 import type { CompiledRule } from "./rules.js";
@@ -74,6 +75,8 @@ export class RtServer {
   readonly sessions = new Set<{ shutdown(): void }>();
   // Counters (stats/logs): total connections, connect errors, response errors, retries, redispatches.
   total = 0;
+  /** Connections made or reused for it in the last second, counted when a configuration reads it. */
+  readonly sessRate = new FreqCtr();
   connectErrors = 0;
   retries = 0;
   redispatches = 0;
@@ -132,6 +135,8 @@ export class RtBackend {
     return this.px.id;
   }
   total = 0;
+  /** Streams given to it in the last second, counted when a configuration reads it. */
+  readonly sessRate = new FreqCtr();
   requestRules: CompiledRule<HttpRequestAction>[] = [];
   redirectRules: CompiledRule<HttpRequestAction>[] = [];
   responseRules: CompiledRule<HttpResponseAction>[] = [];

@@ -4,7 +4,22 @@
 import type { Session } from "./session.js";
 import type { Endpoint } from "./proxy-protocol.js";
 import type { StkCtrs } from "../stick/track.js";
-import { TcpSocket, type SockAddr } from "../util/tcp-socket.js";
+import type { ListenerState } from "../acl/context.js";
+import { TcpSocket, type SockAddr, type TcpHandle } from "../util/tcp-socket.js";
+
+/** A bind's listening socket: its number, its name, and the connections it has now (dst_conn). */
+export class BindState implements ListenerState {
+  cur = 0;
+  constructor(
+    readonly id: number,
+    readonly name: string | undefined,
+  ) {}
+
+  /** haproxy names an unnamed listener by its number in log lines. */
+  get logName(): string {
+    return this.name ?? String(this.id);
+  }
+}
 
 /** What reads a connection's first bytes before its session. */
 export interface Greeting {
@@ -16,8 +31,6 @@ export interface Greeting {
 export class ClientSocket extends TcpSocket {
   session: Session | undefined;
   greeting: Greeting | undefined;
-  /** The name its listener goes by in haproxy's log lines. */
-  listener = "";
   /** It must send a PROXY protocol header first (accept-proxy, tcp-request connection expect-proxy). */
   mustGreet = false;
   /** When a connection that had to send a PROXY header was accepted, before its header came. */
@@ -30,6 +43,14 @@ export class ClientSocket extends TcpSocket {
   stk: StkCtrs | undefined;
   /** After the session: the time the client has to take our last bytes and close (a lingering close). */
   linger: NodeJS.Timeout | undefined;
+
+  constructor(
+    handle: TcpHandle,
+    /** The bind it came in by. */
+    readonly listener: BindState,
+  ) {
+    super(handle);
+  }
 
   /** Who the client is: the source a PROXY header gave, else the socket's peer. */
   source(): SockAddr {

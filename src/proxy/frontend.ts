@@ -44,9 +44,13 @@ export class RtFrontend {
   bytesIn = 0;
   bytesOut = 0;
   readonly maxconn: number;
-  /** rate-limit sessions (0: none), and the sessions of the last second it counts. */
+  /**
+   * rate-limit sessions (0: none), and the sessions of the last second, counted for it or where a
+   * configuration reads the rate; likewise the HTTP requests.
+   */
   readonly sessLimit: number;
   readonly sessRate = new FreqCtr();
+  readonly reqRate = new FreqCtr();
   /** Lines logged so far (%lc). */
   logCount = 0;
   /** Accepted connections waiting, unread, for a slot below maxconn (haproxy leaves them in the backlog). */

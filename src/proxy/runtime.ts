@@ -16,7 +16,7 @@ import { compileStickRules } from "../stick/stick-rules.js";
 import { StkCtrs } from "../stick/track.js";
 import { Session } from "./session.js";
 import { purgeIdle } from "./server-conn.js";
-import { ClientSocket } from "./client-socket.js";
+import { BindState, ClientSocket } from "./client-socket.js";
 import { parseProxyHeader, PROXY_CLOSED, PROXY_ERROR, PROXY_TIMEOUT } from "./proxy-protocol.js";
 import { logDate } from "../log/format.js";
 import { LEVEL } from "../log/syslog.js";
@@ -24,7 +24,7 @@ import { Listener, type SockAddr } from "../util/tcp-socket.js";
 import { HealthChecks } from "../check/index.js";
 import type { LogRecord } from "../log/record.js";
 import { Logger } from "../log/logger.js";
-import { readsDuring } from "../log/reads.js";
+import { RATES, readsDuring } from "../log/reads.js";
 import type { VarMap } from "../acl/vars.js";
 import { CompressionLimits } from "./compression-limits.js";
 import { FreqCtr } from "../stick/freq-ctr.js";
@@ -84,6 +84,8 @@ export class Runtime {
   readsRequestLine = false;
   /** A format or fetch reads the captures (%hr, capture.req.hdr): made even without logging. */
   readsCaptures = false;
+  /** A fetch reads the sessions' or requests' rates: every frontend, backend and server counts them. */
+  countsRates = false;
   readonly frontends: RtFrontend[] = [];
 
   /** The proxies' state fetches read (ProxiesState). */
@@ -167,6 +169,7 @@ export class Runtime {
     rt.readsSource = reads.has("bi") || reads.has("bp");
     rt.readsRequestLine = REQUEST_LINE_VARIABLES.some((v) => reads.has(v));
     rt.readsCaptures = CAPTURE_VARIABLES.some((v) => reads.has(v));
+    rt.countsRates = reads.has(RATES);
     return rt;
   }
 
@@ -223,12 +226,11 @@ export class Runtime {
           while (taken.has(next)) next++;
           id = next++;
         }
-        const name = b.name ?? String(id);
+        const bind = new BindState(id, b.name);
         const greet = b.acceptProxy === true;
         const listener = new Listener(
           (handle) => {
-            const socket = new ClientSocket(handle);
-            socket.listener = name;
+            const socket = new ClientSocket(handle, bind);
             socket.mustGreet = greet;
             this.accept(fe, socket);
           },
@@ -292,6 +294,7 @@ export class Runtime {
     if (this.tables.size > 0) socket.stk = new StkCtrs();
     // The connection counts among the frontend's from its accept: its own rules see it in fe_conn.
     fe.cur++;
+    socket.listener.cur++;
     if (fe.tcpConnection.length > 0) {
       const ctx = this.connContext(fe, socket);
       let verdict;
@@ -300,12 +303,14 @@ export class Runtime {
       } catch (e) {
         // The process's last-resort handler counts it; the connection must not stay counted.
         fe.cur--;
+        socket.listener.cur--;
         socket.resetAndDestroy();
         throw e;
       }
       // A rejected connection is reset, unlogged, as haproxy resets it.
       if (verdict === "reject") {
         fe.cur--;
+        socket.listener.cur--;
         this.counters.deniedConnections++;
         socket.stk?.endSession(Date.now());
         return socket.resetAndDestroy();
@@ -333,6 +338,7 @@ export class Runtime {
       this,
       this.stopping,
       this.global.env,
+      socket.listener,
     );
   }
 
@@ -349,12 +355,12 @@ export class Runtime {
         if (socket.early) socket.resetAndDestroy();
         else socket.destroy();
         socket.stk?.endSession(Date.now());
-        return this.connectionEnded(fe);
+        return this.connectionEnded(fe, socket);
       }
     }
     socket.stk?.countSession(Date.now());
     // The frontend counts its sessions once their PROXY header and session rules let them in.
-    if (fe.sessLimit > 0) fe.sessRate.add(performance.now(), 1000, 1);
+    if (fe.sessLimit > 0 || this.countsRates) fe.sessRate.add(performance.now(), 1000, 1);
     const s = new Session(this, fe, socket);
     this.sessions.add(s);
     const early = socket.early;
@@ -386,7 +392,7 @@ export class Runtime {
       if (sent) socket.resetAndDestroy();
       else socket.destroy();
       socket.stk?.endSession(Date.now());
-      this.connectionEnded(fe);
+      this.connectionEnded(fe, socket);
     };
     const t = fe.px.timeouts.client;
     const timer = t === undefined ? undefined : setTimeout(() => fail(PROXY_TIMEOUT, false), t);
@@ -410,13 +416,14 @@ export class Runtime {
 
   /** haproxy's line for a connection that ended before its session: `ci:cp [accept date] fe/listener: why`. */
   private connectionError(fe: RtFrontend, socket: ClientSocket, from: SockAddr, why: string): void {
-    const line = `${from.address ?? ""}:${from.port ?? 0} [${logDate(socket.acceptedAt!)}] ${fe.name}/${socket.listener}: ${why}`;
+    const line = `${from.address ?? ""}:${from.port ?? 0} [${logDate(socket.acceptedAt!)}] ${fe.name}/${socket.listener.logName}: ${why}`;
     this.logger.event(fe.px, fe.px.logSeparateErrors ? LEVEL.err : LEVEL.info, line, { label: null });
   }
 
   /** A connection that ends before its session (no PROXY header, a session rule) gives its place back. */
-  private connectionEnded(fe: RtFrontend): void {
+  private connectionEnded(fe: RtFrontend, socket: ClientSocket): void {
     fe.cur--;
+    socket.listener.cur--;
     this.actconn--;
     this.admitWaiting();
     this.idleCheck();
@@ -426,6 +433,7 @@ export class Runtime {
   sessionEnded(fe: RtFrontend, s: Session): void {
     if (!this.sessions.delete(s)) return;
     fe.cur--;
+    s.listener.cur--;
     this.actconn--;
     this.admitWaiting();
     this.idleCheck();

@@ -65,7 +65,7 @@ import { Fifo } from "../util/fifo.js";
 import { Vars } from "../acl/vars.js";
 import { Compressor, type CompAlgo } from "../http/compressor.js";
 import { chooseAlgo, compressedHead, compressible } from "../http/compression.js";
-import type { ClientSocket } from "./client-socket.js";
+import type { BindState, ClientSocket } from "./client-socket.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -253,6 +253,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     return b ? b.usableCount() : -1;
   }
 
+  get listener(): BindState {
+    return this.client.listener;
+  }
+
   get state(): ProxiesState {
     return this.rt;
   }
@@ -368,6 +372,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         if (this.awaitingDrain) return this.close("c", "D");
         if (this.isProbe()) return this.close("c", "R", false);
         rec.requestLine = "<BADREQ>";
+        this.countUnreadRequest(false);
         return this.refuse(408, "c", "R");
       case Phase.Body:
         // haproxy 2.6: 408, logged with the request line, cR and no TR.
@@ -524,6 +529,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private clientLeftBeforeRequest(): void {
     if (this.isProbe()) return this.close("C", "R", false);
     this.rec.requestLine ||= "<BADREQ>";
+    this.countUnreadRequest(true);
     this.refuse(400, "C", "R");
   }
 
@@ -618,13 +624,22 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private badRequest(status: number): void {
     this.rec.requestLine = "<BADREQ>";
     this.rt.counters.badRequests++;
-    // haproxy's parser counts the request and its error in what the connection tracks.
+    this.countUnreadRequest(true);
+    this.refuse(status, "P", "R");
+  }
+
+  /**
+   * A request haproxy's HTTP/1 layer could not read: a bad one (or a client gone before its head
+   * ended) or one that did not come in time (408). It counts among the frontend's requests and in
+   * what the connection tracks, a bad one as an error too.
+   */
+  private countUnreadRequest(bad: boolean): void {
+    if (this.rt.countsRates) this.fe.reqRate.add(performance.now(), 1000, 1);
     if (this.stk) {
       const now = Date.now();
       this.stk.countRequest(now);
-      this.stk.countError(now);
+      if (bad) this.stk.countError(now);
     }
-    this.refuse(status, "P", "R");
   }
 
   // ─── transaction ─────────────────────────────────────────────────────────────────────────────
@@ -683,6 +698,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     // Counted before the http-request rules, in what the connection and the content rules track.
     this.stk?.countRequest(now);
+    if (this.rt.countsRates) this.fe.reqRate.add(performance.now(), 1000, 1);
     // Kept as read for the log, and for rules' formats that write it after a rewrite (%HU...).
     if (this.logging || this.rt.readsRequestLine)
       rec.requestLine = requestLineOf(req, this.rt.global.uriLen - 1);
@@ -721,6 +737,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.rec.backend = be.name;
     be.cur++;
     be.total++;
+    if (this.rt.countsRates) be.sessRate.add(performance.now(), 1000, 1);
     this.beCounted = true;
     // haproxy weighs force-persist and ignore-persist as soon as the backend is known.
     this.persistRule = be.persistRule(this);
@@ -1505,6 +1522,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const srv = this.srv!;
     this.phase = Phase.Connect;
     this.connectStart = Date.now();
+    if (this.rt.countsRates) srv.sessRate.add(performance.now(), 1000, 1);
     // Reuse an idle connection to this server when the http-reuse policy allows it.
     const idle = this.idleConn(srv);
     if (idle) {
@@ -2691,6 +2709,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.rec.backend = be.name;
     be.cur++;
     be.total++;
+    if (this.rt.countsRates) be.sessRate.add(performance.now(), 1000, 1);
     this.beCounted = true;
     if (be.px !== this.fe.px && be.tcpContent.length > 0 && tcpVerdict(be.tcpContent, this) === "reject")
       return this.contentRejected();

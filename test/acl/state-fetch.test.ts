@@ -3,6 +3,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import { once } from "node:events";
 import {
   startProxy,
   exchange,
@@ -174,4 +175,76 @@ test("tcp-request connection rules read the state too: fe_conn caps a frontend's
   first.close();
   await waitFor(() => q.rt.frontends[0]!.cur === 0);
   assert.equal(body(await exchange(q.port, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")), "in");
+});
+
+test("rates count each session, request, backend stream and server connection; binds and weights", async () => {
+  const srv = `127.0.0.1:${web.port}`;
+  const q = await startProxy(`${HEAD}frontend f
+  bind 127.0.0.1:1 name web id 7
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain lf-string "fs=%[fe_sess_rate] fr=%[fe_req_rate] bs=%[be_sess_rate(b)] ss=%[srv_sess_rate(b/s1)] dc=%[dst_conn] so=%[so_id] sn=%[so_name] w=%[srv_weight(b/s1)] iw=%[srv_iweight(b/s2)] uw=%[srv_uweight(b/s3)]" if { path /f }
+  default_backend b
+backend b
+  server s1 ${srv} weight 3
+  server s2 ${srv} weight 0
+  server s3 ${srv} weight 5 disabled
+  http-response set-header X-V "bs=%[be_sess_rate] ss=%[srv_sess_rate(s1)]"
+`);
+  cleanup.push(q.stop);
+  const start = performance.now();
+  // Each client connects as it is made.
+  const clients: Client[] = [];
+  cleanup.push(async () => clients.forEach((k) => k.close()));
+  const open = (port: number) => (clients.push(new Client(port)), clients.at(-1)!);
+  const ask = async (k: Client, path: string) => {
+    k.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+    const r = await k.response();
+    return path === "/f" ? r.body : /\r\nx-v: ([^\r]*)/i.exec(r.head)![1];
+  };
+  const a = open(q.port);
+  const got = [await ask(a, "/f"), await ask(a, "/x"), await ask(a, "/f"), await ask(open(q.port), "/f")];
+  a.close();
+  await waitFor(() => q.rt.frontends[0]!.cur === 1);
+  got.push(await ask(open(q.ports[1]!), "/f"));
+  // A fresh process: all of it within the first second, each rate is the count so far (haproxy's
+  // values for the same sequence). The weights are the configured ones, the bind unnamed has no name.
+  const w = "w=3 iw=0 uw=5";
+  const want = [
+    `fs=1 fr=1 bs=0 ss=0 dc=1 so=7 sn=web ${w}`,
+    "bs=1 ss=1",
+    `fs=1 fr=3 bs=1 ss=1 dc=1 so=7 sn=web ${w}`,
+    `fs=2 fr=4 bs=1 ss=1 dc=2 so=7 sn=web ${w}`,
+    `fs=3 fr=5 bs=1 ss=1 dc=1 so=1 sn= ${w}`,
+  ];
+  if (performance.now() - start < 900) assert.deepEqual(got, want);
+  else
+    assert.deepEqual(
+      got.map((v) => v!.replace(/(fs|fr|bs|ss)=\d+ /g, "")),
+      want.map((v) => v.replace(/(fs|fr|bs|ss)=\d+ /g, "")),
+    );
+});
+
+test("a request that never came whole counts among the frontend's requests and the tracked ones", async () => {
+  const q = await startProxy(`${HEAD}  timeout http-request 200ms
+frontend f
+  bind 127.0.0.1:1
+  stick-table type ip size 100 expire 30s store http_req_cnt,http_err_cnt
+  tcp-request connection track-sc0 src
+  http-request return status 200 content-type text/plain lf-string "r=%[sc0_http_req_cnt] e=%[sc0_http_err_cnt]"
+`);
+  cleanup.push(q.stop);
+  const get = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  // A connection silent until timeout http-request, or a head it cut short (408), a client gone before
+  // a byte (400), a malformed head (400): haproxy's HTTP/1 layer counts each as a request, the 400s
+  // as errors too.
+  assert.match(await exchange(q.port, ""), /^HTTP\/1.1 408 /);
+  assert.equal(body(await exchange(q.port, get)), "r=2 e=0");
+  assert.match(await exchange(q.port, "GET /x"), /^HTTP\/1.1 408 /);
+  assert.equal(body(await exchange(q.port, get)), "r=4 e=0");
+  const gone = net.connect(q.port, "127.0.0.1", () => gone.end());
+  gone.resume();
+  await once(gone, "close");
+  assert.equal(body(await exchange(q.port, get)), "r=6 e=1");
+  assert.match(await exchange(q.port, "GET /x HTTP/1.1\r\nBad header\r\n\r\n"), /^HTTP\/1.1 400 /);
+  assert.equal(body(await exchange(q.port, get)), "r=8 e=2");
 });
