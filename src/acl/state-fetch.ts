@@ -24,49 +24,40 @@ const proxyError = (args: Arg[], side: "backend" | "frontend", keyword: string):
 };
 
 /**
- * An integer computed from the backend an argument names (or the expression's own). A `rate` is
- * counted only where a configuration reads one: compiling it says so.
+ * An integer computed from the proxy an argument names (or the expression's own), a backend or a
+ * frontend. A `rate` is counted only where a configuration reads one: compiling it says so.
  */
-function backendInt(name: string, f: (be: BackendState) => number, rate = false): FetchDef {
+function proxyInt<S extends "backend" | "frontend">(
+  side: S,
+  name: string,
+  f: (px: S extends "backend" ? BackendState : FrontendState) => number,
+  rate = false,
+): FetchDef {
+  type State = S extends "backend" ? BackendState : FrontendState;
   return {
     name,
     args: ["str"],
     min: 0,
     out: T.Int,
     use: "conn",
-    resolve: (args) => proxyError(args, "backend", name),
+    resolve: (args) => proxyError(args, side, name),
     make: (args) => {
       if (rate) noteRead(RATES);
-      const id = proxyName(args, "backend", name);
+      const id = proxyName(args, side, name);
       return (ctx, smp) => {
-        const be = id === undefined ? undefined : ctx.state?.backend(id);
-        if (be === undefined) return false;
-        smp.setInt(f(be));
+        const px = id === undefined ? undefined : (ctx.state?.[side](id) as State | undefined);
+        if (px === undefined) return false;
+        smp.setInt(f(px));
         return true;
       };
     },
   };
 }
 
-/** Likewise from the frontend an argument names (or the expression's own). */
-function frontendInt(name: string, f: (fe: FrontendState) => number, rate = false): FetchDef {
-  return {
-    name,
-    args: ["str"],
-    min: 0,
-    out: T.Int,
-    use: "conn",
-    resolve: (args) => proxyError(args, "frontend", name),
-    make: (args) => {
-      if (rate) noteRead(RATES);
-      const id = proxyName(args, "frontend", name);
-      return int((ctx) => {
-        const fe = id === undefined ? undefined : ctx.state?.frontend(id);
-        return fe && f(fe);
-      })();
-    },
-  };
-}
+const backendInt = (name: string, f: (be: BackendState) => number, rate = false): FetchDef =>
+  proxyInt("backend", name, f, rate);
+const frontendInt = (name: string, f: (fe: FrontendState) => number, rate = false): FetchDef =>
+  proxyInt("frontend", name, f, rate);
 
 /** A value of the bind the client connected to. */
 function listenerValue(name: string, out: T, set: (l: ListenerState, smp: Sample) => boolean): FetchDef {
