@@ -1,4 +1,5 @@
 import type { HttpHead } from "../http/message.js";
+import type { BodyView } from "../http/body-view.js";
 import type { Vars } from "./vars.js";
 import type { StkCtrs } from "../stick/track.js";
 import type { LogRecord } from "../log/record.js";
@@ -24,6 +25,8 @@ export interface SampleContext {
   readonly proxied?: boolean;
   /** Usable servers of a backend by name (nbsrv); -1 for an unknown backend. */
   nbsrv(backend: string): number;
+  /** The request body in the buffer now (req.body...); absent without a stream. */
+  requestBody?(): BodyView;
   /** The proxies' state; absent where no stream is (health checks). */
   readonly state?: ProxiesState;
   /** The bind the client connected to (so_id, so_name, dst_conn); absent without a client. */

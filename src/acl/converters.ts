@@ -323,6 +323,26 @@ export const CONVERTERS = new Map<string, Converter>([
   ["lower", text(lowerAscii)],
   ["upper", text((s) => s.replace(/[a-z]+/g, (m) => m.toUpperCase()))],
   ["length", { args: [], min: 0, in: "str", out: T.Int, make: () => (smp) => int(smp, smp.strLen()) }],
+  [
+    // The bytes from an offset on, as many as a length says; none from a negative offset, and a
+    // negative length takes all (haproxy compares them unsigned).
+    "bytes",
+    {
+      args: ["int", "int"],
+      min: 1,
+      in: "bin",
+      out: T.Str,
+      make: (args) => {
+        const off = Number(args[0]);
+        const len = args[1] === undefined ? -1 : Number(args[1]);
+        return (smp) => {
+          const s = smp.getStr();
+          const rest = off < 0 || s.length <= off ? "" : s.slice(off);
+          return str(smp, len >= 0 && len < rest.length ? rest.slice(0, len) : rest);
+        };
+      },
+    },
+  ],
   ["hex", { ...text(toHex), in: "bin" }],
   ["base64", { ...text((s) => Buffer.from(s, "latin1").toString("base64")), in: "bin" }],
   ["ltrim", trim(trimmer(true))],

@@ -4,6 +4,7 @@
 // its hashes (url32, url32+src), and the heads' header names and lines (req.hdr_names, res.hdr_names,
 // req.hdrs, res.hdrs).
 import type { HttpHead } from "../http/message.js";
+import type { BodyView } from "../http/body-view.js";
 import { LOWER } from "../http/chars.js";
 import { fullHash } from "../balance/hash.js";
 import type { Arg } from "./args.js";
@@ -114,26 +115,33 @@ function url32(h: HttpHead): number {
 }
 
 /**
- * url_param and urlp_val (`number`: as numbers, haproxy's strl2ic): the first parameter named by the
- * first argument (any, without one) after the target's first '?' or the delimiter the second names
- * (an empty one is a NUL, never found); in an ACL, each in turn.
+ * Parameters (`name=value`, separated by '&', ';' or a delimiter) walked as haproxy's
+ * http_find_next_url_param walks them: the first one named by the first argument (any, without
+ * one), in an ACL each in turn; `number`: as numbers (haproxy's strl2ic). `text` is where they are,
+ * found again for each value, and `from` where the first one starts in it.
  */
-function urlParamFetch(number: boolean): Pick<FetchDef, "make" | "each"> {
-  const step = (name: string, delim: number) => (ctx: SampleContext, smp: Sample) => {
-    const uri = ctx.req.uri;
-    const vs = urlParam(uri, smp.j, name, delim);
-    if (vs < 0) return false;
-    smp.j = urlParamEnd.at;
-    if (number) smp.setInt(strl2ic(uri, vs, smp.j));
-    else smp.setStr(uri.slice(vs, smp.j));
-    return true;
-  };
+function paramFetch(
+  text: (ctx: SampleContext) => string | undefined,
+  from: (text: string, delim: number) => number,
+  delimOf: (args: Arg[]) => number,
+  number: boolean,
+): Pick<FetchDef, "make" | "each"> {
   const each = (args: Arg[]): FetchImpl => {
-    const delim = args[1] === undefined ? 63 : String(args[1]).charCodeAt(0) || 0;
-    const next = step(args[0] === undefined ? "" : String(args[0]), delim);
+    const name = args[0] === undefined ? "" : String(args[0]);
+    const delim = delimOf(args);
+    const next = (ctx: SampleContext, smp: Sample): boolean => {
+      const t = text(ctx);
+      const vs = t === undefined ? -1 : urlParam(t, smp.j, name, delim);
+      if (vs < 0) return false;
+      smp.j = urlParamEnd.at;
+      if (number) smp.setInt(strl2ic(t!, vs, smp.j));
+      else smp.setStr(t!.slice(vs, smp.j));
+      return true;
+    };
     return {
       first(ctx, smp) {
-        smp.j = urlParamsStart(ctx.req.uri, delim);
+        const t = text(ctx);
+        smp.j = t === undefined ? -1 : from(t, delim);
         return smp.j >= 0 && next(ctx, smp);
       },
       next,
@@ -141,6 +149,41 @@ function urlParamFetch(number: boolean): Pick<FetchDef, "make" | "each"> {
   };
   return { make: (args) => each(args).first, each };
 }
+
+/**
+ * url_param and urlp_val: the target's parameters, after its first '?' or the delimiter the second
+ * argument names (an empty one is a NUL, never found).
+ */
+const urlParamFetch = (number: boolean): Pick<FetchDef, "make" | "each"> =>
+  paramFetch(
+    (ctx) => ctx.req.uri,
+    urlParamsStart,
+    (args) => (args[1] === undefined ? 63 : String(args[1]).charCodeAt(0) || 0),
+    number,
+  );
+
+/** A request's fetch without arguments; one haproxy declares binary leaves an ACL to name its method. */
+const requestFetch = (name: string, out: T | "bin", read: Reader): FetchDef => ({
+  name,
+  args: [],
+  min: 0,
+  acl: false,
+  ...(out === "bin" ? { out: T.Str, match: undefined } : { out }),
+  use: "req",
+  make: () => read,
+});
+
+/** The request body in the buffer, as req.body and its kin read it. */
+const bodyOf = (ctx: SampleContext): BodyView | undefined => ctx.requestBody?.();
+
+/** A number of the request body: its length in the buffer, or the size its framing announces. */
+const bodyInt = (name: string, f: (b: BodyView) => number): FetchDef =>
+  requestFetch(name, T.Int, (ctx, smp) => {
+    const b = bodyOf(ctx);
+    if (b === undefined) return false;
+    smp.setInt(f(b));
+    return true;
+  });
 
 // ─── the heads' lines ────────────────────────────────────────────────────────────────────────────
 
@@ -264,6 +307,30 @@ export function httpFetches(): FetchDef[] {
     { name: "urlp_val", args: P, min: 0, acl: false, out: T.Int, use: "req", ...urlParamFetch(true) },
     { name: "url_param", args: P, min: 0, acl: false, out: T.Str, use: "req", ...urlParamFetch(false) },
     { name: "urlp", args: P, min: 0, out: T.Str, use: "req", ...urlParamFetch(false) },
+    // The body's bytes, its length and announced size, its parameters (binary).
+    requestFetch("req.body", "bin", (ctx, smp) => {
+      const b = bodyOf(ctx);
+      if (b === undefined) return false;
+      smp.setBytes(b.data, 0, b.data.length);
+      return true;
+    }),
+    bodyInt("req.body_len", (b) => b.data.length),
+    bodyInt("req.body_size", (b) => b.data.length + b.more),
+    {
+      name: "req.body_param",
+      args: S,
+      min: 0,
+      acl: false,
+      out: T.Str,
+      match: undefined,
+      use: "req",
+      ...paramFetch(
+        (ctx) => bodyOf(ctx)?.data.toString("latin1"),
+        () => 0,
+        () => 38,
+        false,
+      ),
+    },
     ...DERIVED.map((match): FetchDef => ({
       name: `urlp_${match}`,
       args: P,
@@ -273,34 +340,17 @@ export function httpFetches(): FetchDef[] {
       match,
       ...urlParamFetch(false),
     })),
-    {
-      name: "url32",
-      args: [],
-      min: 0,
-      acl: false,
-      out: T.Int,
-      use: "req",
-      make: () => (ctx, smp) => {
-        smp.setInt(url32(ctx.req));
-        return true;
-      },
-    },
-    {
-      // Binary: the hash's 4 bytes, then the client's address (4 or 16); an ACL names its method.
-      name: "url32+src",
-      args: [],
-      min: 0,
-      acl: false,
-      out: T.Str,
-      match: undefined,
-      use: "req",
-      make: () => (ctx, smp) => {
-        const v = hashAndAddress(url32(ctx.req), ctx.src);
-        if (v === undefined) return false;
-        smp.setStr(v);
-        return true;
-      },
-    },
+    requestFetch("url32", T.Int, (ctx, smp) => {
+      smp.setInt(url32(ctx.req));
+      return true;
+    }),
+    // The hash's 4 bytes, then the client's address (4 or 16).
+    requestFetch("url32+src", "bin", (ctx, smp) => {
+      const v = hashAndAddress(url32(ctx.req), ctx.src);
+      if (v === undefined) return false;
+      smp.setStr(v);
+      return true;
+    }),
     { name: "req.hdr_names", args: S, min: 0, out: T.Str, use: "req", make: hdrNamesFetch(false) },
     { name: "res.hdr_names", args: S, min: 0, out: T.Str, use: "res", make: hdrNamesFetch(true) },
     // haproxy declares them binary, an ACL names its method.

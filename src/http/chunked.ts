@@ -115,6 +115,11 @@ export class ChunkedScanner {
     private readonly normalize = false,
   ) {}
 
+  /** The bytes of the chunk under way that are still to come: 0 outside a chunk's data. */
+  get dataLeft(): number {
+    return this.st === St.Data ? this.left : 0;
+  }
+
   /** Ready for the next body; `maxLine` may change with it (a shared scanner serves every config). */
   reset(maxLine = this.maxLine): void {
     this.maxLine = maxLine;

@@ -84,6 +84,11 @@ test("converters give what haproxy 2.6.12 gives, a failing one no sample", () =>
       "%[req.hdr(x-s),hex]-%[req.hdr(x-s),base64]-%[req.hdr(x-s),lower,hex]-%[req.hdr(x-n),hex]",
       "576F726C64-V29ybGQ=-776F726C64-3432",
     ],
+    // bytes: from an offset, at most a length; a negative offset gives nothing, a negative length all.
+    [
+      "[%[req.hdr(x-s),bytes(1)]]-[%[req.hdr(x-s),bytes(1,2)]]-[%[req.hdr(x-s),bytes(5)]]-[%[req.hdr(x-s),bytes(0,0)]]-[%[req.hdr(x-s),bytes(-1)]]-[%[req.hdr(x-s),bytes(1,-1)]]-[%[req.hdr(x-s),bytes(4,9)]]",
+      "[orld]-[or]-[]-[]-[]-[orld]-[d]",
+    ],
     [
       "%[req.hdr(x-u),ltrim(_)]-%[req.hdr(x-u),rtrim(_)]-%[req.hdr(x-u),ltrim(_f)]",
       "foo__bar_baz_-__foo__bar_baz-oo__bar_baz_",
