@@ -33,7 +33,13 @@ import {
   redirectReply,
   type ReplyConnection,
 } from "../http/errors.js";
-import { connectionFor, errorFileBytes, withHeader, type ErrorFile } from "../http/errorfile.js";
+import {
+  connectionFor,
+  errorFileBytes,
+  withConnection,
+  withHeader,
+  type ErrorFile,
+} from "../http/errorfile.js";
 import {
   evalRequestSide,
   evalResponseRules,
@@ -1327,8 +1333,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** An answer's bytes for this request: a response to HEAD has no body, ours neither. */
   private answerBytes(answer: Answer, c: ReplyConnection): Buffer {
     this.restatus = undefined;
-    let bytes = answer.bytes(c);
-    if (bytes.length > 0 && this.hasAfterRules()) bytes = this.afterRulesOn(bytes);
+    let bytes: Buffer;
+    if (this.hasAfterRules()) {
+      // The rules see the answer without its Connection line, which goes after their lines.
+      bytes = answer.bytes(undefined);
+      if (bytes.length > 0) bytes = withConnection(this.afterRulesOn(bytes), c);
+    } else bytes = answer.bytes(c);
     return this.toldMethod() === "HEAD" && bytes.length > 0 ? headOf(bytes) : bytes;
   }
 

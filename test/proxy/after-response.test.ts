@@ -63,6 +63,9 @@ backend none
     const ret = await ask("/ret");
     assert.deepEqual(headers(ret).slice(-2), ["X-Fe: fe 200 ", "X-Order: fe"]);
     assert.ok(ret.endsWith("\r\n\r\nhi"), ret);
+    // The Connection line leaves last, after the rules' lines, as haproxy's HTTP/1 layer writes it.
+    assert.ok(ret.endsWith("X-Order: fe\r\nconnection: close\r\n\r\nhi"), ret);
+    assert.ok(deny.includes("X-Order: fe\r\nconnection: close\r\n\r\n"), deny);
     assert.deepEqual(headers(await ask("/none")).slice(-3), [
       "X-Order: none",
       "X-Fe: fe 503 /none",
