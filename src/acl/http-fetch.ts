@@ -232,6 +232,30 @@ function hdrsFetch(res: boolean): () => Reader {
   };
 }
 
+/** haproxy's varint: below 240 one byte; else 4 bits with the top ones set, then 7 bits a byte. */
+function varint(n: number): string {
+  if (n < 240) return String.fromCharCode(n);
+  let out = String.fromCharCode((n & 0xff) | 240);
+  for (n = (n - 240) >> 4; n >= 128; n = (n - 128) >> 7) out += String.fromCharCode((n & 0xff) | 128);
+  return out + String.fromCharCode(n);
+}
+
+/**
+ * req.hdrs_bin, res.hdrs_bin: each line as its name and value, each after its length (a varint),
+ * then two zero lengths. (haproxy gives none past a buffer's size, which a head that fits in one
+ * never reaches in this form.)
+ */
+function hdrsBinFetch(res: boolean): () => Reader {
+  return () => (ctx, smp) => {
+    const h = headOf(ctx, res);
+    if (h === undefined) return false;
+    let out = "";
+    eachLine(h, (name, value) => (out += varint(name.length) + name + varint(value.length) + value));
+    smp.setStr(out + "\0\0");
+    return true;
+  };
+}
+
 // ─── the table ───────────────────────────────────────────────────────────────────────────────────
 
 const str = (f: (ctx: SampleContext) => string | undefined) => (): Reader => (ctx, smp) => {
@@ -356,6 +380,24 @@ export function httpFetches(): FetchDef[] {
     // haproxy declares them binary, an ACL names its method.
     { name: "req.hdrs", args: [], min: 0, out: T.Str, match: undefined, use: "req", make: hdrsFetch(false) },
     { name: "res.hdrs", args: [], min: 0, out: T.Str, match: undefined, use: "res", make: hdrsFetch(true) },
+    {
+      name: "req.hdrs_bin",
+      args: [],
+      min: 0,
+      out: T.Str,
+      match: undefined,
+      use: "req",
+      make: hdrsBinFetch(false),
+    },
+    {
+      name: "res.hdrs_bin",
+      args: [],
+      min: 0,
+      out: T.Str,
+      match: undefined,
+      use: "res",
+      make: hdrsBinFetch(true),
+    },
   );
   return defs;
 }

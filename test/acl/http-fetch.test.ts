@@ -386,3 +386,26 @@ test("the response's fetches are refused in a request's rules, and the request's
     "error detected while parsing an 'http-response deny' condition : ACL keyword 'scook' : expected ')' before ',b)'.",
   ]);
 });
+
+test("req.hdrs_bin writes each line's name and value after its length, as haproxy's varints", async () => {
+  const q = await startProxy(`defaults
+  mode http
+  timeout client 3s
+  timeout server 1s
+  timeout connect 1s
+frontend f
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain lf-string "%[req.hdrs_bin,hex]"
+`);
+  cleanup.push(q.stop);
+  const c = new Client(q.port);
+  try {
+    c.send(`GET /a HTTP/1.1\r\nHost: h\r\nX-L: ${"v".repeat(300)}\r\nConnection: keep-alive, x\r\n\r\n`);
+    // 300 takes two bytes (FC 03); Connection without keep-alive; two zero lengths end the list.
+    const hex = (s: string) => Buffer.from(s, "latin1").toString("hex").toUpperCase();
+    const want = `04${hex("host")}01${hex("h")}03${hex("x-l")}FC03${"76".repeat(300)}0A${hex("connection")}01${hex("x")}0000`;
+    assert.equal((await c.response()).body, want);
+  } finally {
+    c.close();
+  }
+});
