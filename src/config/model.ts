@@ -178,6 +178,8 @@ export type HttpRequestAction =
   | { kind: "set-path" | "set-method" | "set-uri" | "set-query"; value: string }
   /** This stream's timeout server or tunnel: milliseconds, or a sample expression giving them. */
   | { kind: "set-timeout"; timeout: "server" | "tunnel"; time: number | string }
+  /** Waits for the body (or `atLeast` bytes of it, when not 0) up to `time` ms, then a 408. */
+  | { kind: "wait-for-body"; time: number; atLeast: number }
   | VarAction
   | StickAction;
 

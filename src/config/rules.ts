@@ -1,4 +1,5 @@
 // Conditions (`if|unless ...`) and the actions of `http-request` / `http-response` lines.
+import { parseSize } from "./stick-table.js";
 import { readFileSync } from "node:fs";
 import type {
   CaptureAction,
@@ -624,6 +625,8 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return captureAction(args, "http-request capture", "request", r);
     case "set-timeout":
       return setTimeoutAction(args, r);
+    case "wait-for-body":
+      return waitForBodyAction(args, r);
     case "replace-path":
     case "replace-pathq":
     case "replace-uri": {
@@ -635,8 +638,29 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body)`;
   }
+}
+
+/** `wait-for-body time <time> [at-least <bytes>]`, the two in either order, in haproxy's words. */
+function waitForBodyAction(args: string[], r: RuleReporter): HttpRequestAction | string {
+  const rule = "http-request wait-for-body";
+  let time: number | undefined;
+  let atLeast = 0;
+  let i = 0;
+  for (; args[i] === "time" || args[i] === "at-least"; i += 2) {
+    const [w, v] = [args[i]!, args[i + 1]];
+    if (!v) return ruleError(r, rule, `missing argument for '${w}'`);
+    const n = w === "time" ? parseTime(v, "ms") : parseSize(v);
+    if (n === "over")
+      return ruleError(r, rule, "time overflow (maximum value is 2147483647 ms or ~24.8 days)");
+    if (typeof n === "object") return ruleError(r, rule, `unexpected character '${n.bad}'`);
+    if (w === "time") time = n;
+    else atLeast = n;
+  }
+  if (time === undefined) return ruleError(r, rule, "expects time <time> [ at-least <bytes> ]");
+  if (i < args.length) return unexpected(rule, args[i]!);
+  return { kind: "wait-for-body", time, atLeast };
 }
 
 /**

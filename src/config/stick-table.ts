@@ -14,7 +14,7 @@ const STRING_LEN = 31;
 const BINARY_LEN = 32;
 
 /** `size`: digits and one k, m or g suffix (powers of 1024), as haproxy's parse_size_err reads it. */
-function parseSize(text: string): number | { bad: string } {
+export function parseSize(text: string): number | { bad: string } {
   const m = /^(\d*)([kKmMgG]?)/.exec(text)!;
   const rest = text.slice(m[0].length);
   if (rest !== "") return { bad: rest[0]! };

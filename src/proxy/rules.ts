@@ -58,7 +58,9 @@ export type Verdict =
   /** http-request reject: the connection closes, nothing answered. */
   | { kind: "reject" }
   /** http-request auth: a 401 with a Basic challenge for this realm. */
-  | { kind: "auth"; realm: string };
+  | { kind: "auth"; realm: string }
+  /** http-request wait-for-body: the rules go on from rule `next` once the body is in (or enough of it). */
+  | { kind: "wait"; next: number; time: number; atLeast: number };
 
 export const CONTINUE: Verdict = { kind: "continue" };
 const REWRITE_FAILED: Verdict = { kind: "failed" };
@@ -119,6 +121,11 @@ export interface RuleContext extends SampleContext {
    * back (haproxy's failed rewrite, which its default strict mode answers with a 500).
    */
   reparse(edits: HeadEdits): boolean;
+  /**
+   * http-request wait-for-body: whether to wait, the body being neither all in, nor `atLeast` bytes
+   * of it (when not 0), nor a buffer's worth, with a client still sending.
+   */
+  bodyAwaited(atLeast: number): boolean;
   /** http-request set-timeout: this stream's timeout server or tunnel, in milliseconds. */
   setStreamTimeout(name: "server" | "tunnel", ms: number): void;
 }
@@ -127,11 +134,17 @@ export function evalRequestRules(
   rules: CompiledRule<HttpRequestAction>[],
   ctx: RuleContext,
   edits: HeadEdits,
+  from = 0,
 ): Verdict {
-  for (const r of rules) {
+  for (let i = from; i < rules.length; i++) {
+    const r = rules[i]!;
     if (r.cond && !r.cond(ctx)) continue;
     const a = r.action;
     switch (a.kind) {
+      case "wait-for-body":
+        if (ctx.bodyAwaited(a.atLeast))
+          return { kind: "wait", next: i + 1, time: a.time, atLeast: a.atLeast };
+        break;
       case "allow":
         return CONTINUE;
       case "reject":
@@ -198,13 +211,17 @@ export function evalRequestRules(
   return CONTINUE;
 }
 
-/** A proxy's http-request rules, then, unless one of them answered, its `redirect` rules. */
+/**
+ * A proxy's http-request rules from rule `from` on, then, unless one of them answered or waits, its
+ * `redirect` rules.
+ */
 export function evalRequestSide(
   side: { requestRules: CompiledRule<HttpRequestAction>[]; redirectRules: CompiledRule<HttpRequestAction>[] },
   ctx: RuleContext,
   edits: HeadEdits,
+  from = 0,
 ): Verdict {
-  const v = evalRequestRules(side.requestRules, ctx, edits);
+  const v = evalRequestRules(side.requestRules, ctx, edits, from);
   if (v.kind !== "continue" || side.redirectRules.length === 0) return v;
   return evalRequestRules(side.redirectRules, ctx, edits);
 }

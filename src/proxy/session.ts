@@ -758,7 +758,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private frontendRules(): void {
-    const verdict = evalRequestSide(this.fe, this, edits);
+    const verdict = evalRequestSide(this.fe, this, edits, this.takeRulesFrom());
+    this.rulesDone(verdict);
     if (verdict.kind !== "continue") return this.answer(verdict);
     const be = this.fe.route(this);
     if (!be || be.px.disabled) return this.noBackend(be);
@@ -781,7 +782,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   }
 
   private backendRules(): void {
-    const verdict = evalRequestSide(this.be!, this, edits);
+    const verdict = evalRequestSide(this.be!, this, edits, this.takeRulesFrom());
+    this.rulesDone(verdict);
     if (verdict.kind !== "continue") return this.answer(verdict);
     this.toServer();
   }
@@ -869,7 +871,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * and the server does not see the Expect header; the waiting proxy's timeout http-request (or
    * else timeout client, counted from the last byte) bounds the wait.
    */
-  private waitForBody(): boolean {
+  private waitForBody(timeout = this.bodyTimeout() ?? this.fe.px.timeouts.client): boolean {
     const state = this.bodyState();
     if (state === BodyIn.Bad) {
       this.badBody();
@@ -890,8 +892,45 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return false;
     }
     this.phase = Phase.Body;
-    this.arm(this.bodyTimeout() ?? this.fe.px.timeouts.client);
+    this.arm(timeout);
     return true;
+  }
+
+  // ─── http-request wait-for-body ──────────────────────────────────────────────────────────────
+
+  /** The http-request rule to go on from once a wait-for-body rule's wait ends (0: the first). */
+  private rulesFrom = 0;
+  /** A wait-for-body rule's `at-least` (0: the whole body, or a buffer's worth). */
+  private waitAtLeast = 0;
+  /**
+   * When the first wait-for-body of a proxy's rules gives up: haproxy sets the deadline once, and
+   * a later rule of the same list waits only what is left of it (0: none set).
+   */
+  private ruleWaitUntil = 0;
+
+  /** Where the rules start: past a wait-for-body that stopped them, else at the first. */
+  private takeRulesFrom(): number {
+    const from = this.rulesFrom;
+    this.rulesFrom = 0;
+    return from;
+  }
+
+  /** A proxy's rules ended, but to wait for a body: the next list's waits have their own deadline. */
+  private rulesDone(v: Verdict): void {
+    if (v.kind !== "wait") this.ruleWaitUntil = 0;
+  }
+
+  bodyAwaited(atLeast: number): boolean {
+    return !this.clientEnded && this.bodyState(atLeast) !== BodyIn.Whole;
+  }
+
+  /** As option http-buffer-request waits, for the rule's time and `at-least`, then the next rule. */
+  private waitForRuleBody(v: { next: number; time: number; atLeast: number }): void {
+    this.rulesFrom = v.next;
+    this.waitAtLeast = v.atLeast;
+    const now = Date.now();
+    if (this.ruleWaitUntil === 0) this.ruleWaitUntil = now + v.time;
+    if (!this.waitForBody(Math.max(1, this.ruleWaitUntil - now))) this.bodyWaitEnds();
   }
 
   /** This request's 100 Continue has been sent (a backend's wait after the frontend's sends none). */
@@ -918,13 +957,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    * Whether the body is in: all of it, or a buffer's worth (tune.bufsize less the room haproxy keeps
    * for rewrites), or none is expected (Whole); more is needed (Partial); its chunks are malformed.
    */
-  private bodyState(): BodyIn {
+  private bodyState(atLeast = this.waitAtLeast): BodyIn {
     const body = this.cbuf;
     if (this.reqBody === Body.Done) return BodyIn.Whole;
     if (!body) return BodyIn.Partial;
     const chunks = this.reqBody === Body.Chunked ? this.checkChunks(body) : BodyIn.Partial;
     if (chunks !== BodyIn.Partial) return chunks;
     if (body.length >= maxHeadSize(this.rt.global.bufsize)) return BodyIn.Whole;
+    if (atLeast > 0 && this.requestBody().data.length >= atLeast) return BodyIn.Whole;
     return this.reqBody === Body.Length && body.length >= this.reqLeft ? BodyIn.Whole : BodyIn.Partial;
   }
 
@@ -946,7 +986,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const state = this.bodyState();
     if (state === BodyIn.Bad) return this.badBody();
     if (state === BodyIn.Partial) {
-      if (this.bodyTimeout() === undefined) this.touch();
+      // timeout client counts from the last byte; a wait-for-body rule's time from its start.
+      if (this.bodyTimeout() === undefined && this.ruleWaitUntil === 0) this.touch();
       return;
     }
     this.bodyWaitEnds();
@@ -962,6 +1003,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The transaction goes on where it waited: the frontend's rules, or the backend's. */
   private bodyWaitEnds(): void {
     this.phase = Phase.Head;
+    this.waitAtLeast = 0;
     this.arm(undefined);
     // haproxy counts the wait in TR.
     this.rec.TR = Date.now() - this.rec.requestTime;
@@ -1207,6 +1249,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       }
       case "return":
         return this.reply(v.status, this.verdictAnswer(v), "L", "R");
+      case "wait":
+        return this.waitForRuleBody(v);
       case "auth": {
         this.stk?.countError(Date.now());
         const status = this.proxied ? 407 : 401;
@@ -2527,6 +2571,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private resetTransaction(now: number): void {
     this.notFirst = true;
+    this.rulesFrom = this.waitAtLeast = this.ruleWaitUntil = 0;
     if (this.stk) {
       this.stk.countBytes(this.rec.bytesIn, this.rec.bytesOut, now);
       this.stk.endStream(now);

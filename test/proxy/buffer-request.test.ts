@@ -232,3 +232,50 @@ test("another client's malformed chunk does not make a large awaited body look m
   assert.equal((await a.response()).status, 200);
   a.close();
 });
+
+test("http-request wait-for-body: the rules after it see the body (or `at-least` of it); one deadline for the list, then 408", async () => {
+  const p = await startProxy(`${loggedDefaults(rx)}
+frontend wfb
+  bind 127.0.0.1:1
+  http-request set-var(txn.a) str(a)
+  http-request wait-for-body time 300ms at-least 5 if { path /w5 } || { path /d }
+  http-request return status 200 content-type text/plain lf-string "early=%[req.body_len]" if { path /w5 }
+  http-request wait-for-body time 300ms if { path_beg /w } || { path /d }
+  http-request return status 200 content-type text/plain lf-string "len=%[req.body_len] v=%[var(txn.a)]"
+`);
+  cleanup.push(p.stop);
+  /** The answer's body, and the request's log line. */
+  const ask = async (parts: (string | number)[]): Promise<[string, string]> => {
+    const c = new Client(p.port);
+    try {
+      for (const part of parts)
+        if (typeof part === "number") await sleep(part);
+        else c.send(part);
+      let r = await c.response(2000);
+      if (r.status === 100) r = await c.response(2000);
+      const body = r.body;
+      return [body.startsWith("<html>") ? body.slice(0, 40) : body, await rx.take(/ wfb wfb\/<NOSRV> /)];
+    } finally {
+      c.close();
+    }
+  };
+  const head = (path: string, extra = "") =>
+    `POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n${extra}\r\n`;
+  // The rules go on from the rule after the wait, once the whole body is in.
+  assert.equal((await ask([`${head("/w")}12345`, 100, "67890"]))[0], "len=10 v=a");
+  // A body not in before the rule's time: 408, logged cR-- (as haproxy does).
+  let [body, line] = await ask([`${head("/w")}12345`]);
+  assert.equal(body, "<html><body><h1>408 Request Time-out</h1");
+  assert.match(line, / 408 \d+ - - cR-- /);
+  // at-least: five bytes are enough to go on.
+  assert.equal((await ask([`${head("/w5")}123`, 100, "45"]))[0], "early=5");
+  // The list's second wait has what is left of the first one's time: haproxy sets the deadline once
+  // (its 408 after 300 ms, where a fresh 300 ms would have given some 400).
+  [body, line] = await ask([`${head("/d")}123`, 100, "45"]);
+  assert.equal(body, "<html><body><h1>408 Request Time-out</h1");
+  const tt = Number(/ -1\/-1\/-1\/-1\/(\d+) 408 /.exec(line)?.[1]);
+  assert.ok(tt >= 290 && tt < 380, line);
+  // 100-continue, as with option http-buffer-request; a request without a body does not wait.
+  assert.equal((await ask([head("/w", "Expect: 100-continue\r\n"), 100, "1234567890"]))[0], "len=10 v=a");
+  assert.equal((await ask(["GET /w HTTP/1.1\r\nHost: h\r\n\r\n"]))[0], "len=0 v=a");
+});
