@@ -23,6 +23,8 @@ export interface Converter {
   min: number;
   in: In;
   out: T;
+  /** haproxy declares its output binary: an ACL after it must name its match method. */
+  binary?: true;
   /** Why its arguments cannot be taken (haproxy's "invalid args in converter"), or undefined. */
   check?: (args: Arg[]) => string | undefined;
   /** haproxy's refusal of a table argument that names none, or undefined. */
@@ -332,6 +334,7 @@ export const CONVERTERS = new Map<string, Converter>([
       min: 1,
       in: "bin",
       out: T.Str,
+      binary: true,
       make: (args) => {
         const off = Number(args[0]);
         const len = args[1] === undefined ? -1 : Number(args[1]);

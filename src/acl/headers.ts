@@ -1,5 +1,6 @@
 // Header and cookie walks over a parsed head's bytes, in place: names are compared byte by byte and
-// values are handed out as byte ranges. The cursor lives in the Sample (i: line, j: position).
+// values are handed out as byte ranges. The cursor lives in the Sample (i: line, j: position; p, pe:
+// a cookie walk within one value).
 import type { HttpHead } from "../http/message.js";
 import { COMMA, elementEnd, isBlank } from "../http/chars.js";
 import { withoutHopWords } from "../http/connection.js";
@@ -50,12 +51,12 @@ export function hdrNext(h: HttpHead, lc: Buffer | null, split: boolean, smp: Sam
       i++;
       if (i >= h.count) return false;
       if ((lc !== null && !nameIs(h, i, lc)) || h.repeats?.includes(i)) continue;
-      kept = keptConnection(h, i);
+      kept = lc === null || lc.length === CONNECTION.length ? keptConnection(h, i) : undefined;
       if (kept === undefined || kept.length > 0) break;
     }
     smp.i = i;
     smp.j = kept === undefined ? h.hdr[i * 4 + 2]! : 0;
-  } else kept = keptConnection(h, smp.i);
+  } else if (lc === null || lc.length === CONNECTION.length) kept = keptConnection(h, smp.i);
   let ve = h.hdr[smp.i * 4 + 3]!;
   if (kept !== undefined) {
     b = kept;

@@ -129,22 +129,24 @@ function paramFetch(
   const each = (args: Arg[]): FetchImpl => {
     const name = args[0] === undefined ? "" : String(args[0]);
     const delim = delimOf(args);
-    const next = (ctx: SampleContext, smp: Sample): boolean => {
-      const t = text(ctx);
-      const vs = t === undefined ? -1 : urlParam(t, smp.j, name, delim);
+    const walk = (t: string, smp: Sample): boolean => {
+      const vs = urlParam(t, smp.j, name, delim);
       if (vs < 0) return false;
       smp.j = urlParamEnd.at;
-      if (number) smp.setInt(strl2ic(t!, vs, smp.j));
-      else smp.setStr(t!.slice(vs, smp.j));
+      if (number) smp.setInt(strl2ic(t, vs, smp.j));
+      else smp.setStr(t.slice(vs, smp.j));
       return true;
     };
     return {
       first(ctx, smp) {
         const t = text(ctx);
         smp.j = t === undefined ? -1 : from(t, delim);
-        return smp.j >= 0 && next(ctx, smp);
+        return smp.j >= 0 && walk(t!, smp);
       },
-      next,
+      next(ctx, smp) {
+        const t = text(ctx);
+        return t !== undefined && walk(t, smp);
+      },
     };
   };
   return { make: (args) => each(args).first, each };

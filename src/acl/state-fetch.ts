@@ -1,8 +1,9 @@
-// Sample fetches of the proxies' and servers' state, as haproxy 2.6 gives them: connections served
-// and slots free (be_conn, connslots, srv_conn...), queues, whether a server is up, the proxies' and
-// servers' numbers, their sessions' and requests' rates (fe_sess_rate...), the servers' weights, the
-// bind the client came in by (dst_conn, so_id, so_name), and the timeouts in force. A backend or server argument is resolved once the
-// configuration is read (its refusals are haproxy's); without one, the proxy of the expression.
+// Sample fetches of the proxies' and servers' state, as haproxy 2.6 gives them: connections served and
+// slots free (be_conn, connslots, srv_conn...), queues, whether a server is up, the proxies' and servers'
+// numbers, their sessions' and requests' rates (fe_sess_rate...), the servers' weights, the bind the client
+// came in by (dst_conn, so_id, so_name), and the timeouts in force. A backend or server argument is
+// resolved once the configuration is read (its refusals are haproxy's); without one, the proxy of the
+// expression.
 import type { Arg } from "./args.js";
 import type { BackendState, FrontendState, ListenerState, SampleContext, ServerState } from "./context.js";
 import { RATES, noteRead } from "../log/reads.js";

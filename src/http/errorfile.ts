@@ -89,12 +89,12 @@ export function errorFileBytes(f: ErrorFile, c: ReplyConnection): Buffer {
 
 /**
  * An answer with the Connection header `c` last in its head: haproxy's encoder writes it as the
- * answer leaves, after the lines its http-after-response rules added. A Connection line that those
- * rules (or the framing they gave) wrote stands instead.
+ * answer leaves, after the lines its http-after-response rules added (theirs without close and
+ * keep-alive).
  */
 export function withConnection(bytes: Buffer, c: ReplyConnection): Buffer {
   const end = c === undefined ? -1 : bytes.indexOf("\r\n\r\n");
-  if (end < 0 || /\r\nconnection:/i.test(bytes.toString("latin1", 0, end + 2))) return bytes;
+  if (end < 0) return bytes;
   return Buffer.concat([
     bytes.subarray(0, end + 2),
     Buffer.from(`connection: ${c}\r\n`),

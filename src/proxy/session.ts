@@ -24,7 +24,9 @@ import { ChunkedScanner } from "../http/chunked.js";
 import { outFraming, reframer, type OutFraming, type Reframer } from "../http/reframe.js";
 import { acceptFor, newWebSocketKey } from "../http/websocket-key.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
-import { cleanConnectionHeaders } from "../http/connection.js";
+import { hdrOcc } from "../acl/headers.js";
+import { Sample } from "../acl/sample.js";
+import { bufferedWeight, cleanConnectionHeaders } from "../http/connection.js";
 import {
   buildReply,
   challengeReply,
@@ -284,11 +286,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       : chunkedBody(buf, this.rt.global.bufsize, room);
   }
 
+  /** The request head's weight in haproxy's buffer, and its length, as it was received. */
+  private headWeight = 0;
+  private headLength = 0;
+
   /** How much of the request body haproxy's buffer holds past the head (see requestBody). */
   private bodyRoom(kind: Body.Length | Body.Chunked): number {
     return Math.max(
       0,
-      maxHeadWeight(this.rt.global.bufsize) - this.req.weight - (kind === Body.Chunked ? 16 : 8),
+      maxHeadWeight(this.rt.global.bufsize) - this.headWeight - (kind === Body.Chunked ? 16 : 8),
     );
   }
 
@@ -540,8 +546,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // in a mode tcp session its server half-closed).
     if (this.phase === Phase.Tunnel) return this.close("C", "D");
     if (this.phase === Phase.Inspect) return this.inspectionAborted("C");
-    if (this.phase === Phase.Head && this.cbuf === undefined)
-      return this.served > 0 ? this.close("-", "-") : this.clientLeftBeforeRequest();
+    // Gone before a whole head, even part of one with a reset: haproxy's parser counts and logs a 400.
+    if (this.phase === Phase.Head && !this.awaitingDrain)
+      return this.cbuf === undefined && this.served > 0
+        ? this.close("-", "-")
+        : this.clientLeftBeforeRequest();
     let phase: TermPhase;
     if (this.phase === Phase.Queue) phase = "Q";
     else if (this.phase === Phase.Connect) phase = "C";
@@ -677,6 +686,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private startTransaction(): void {
     edits.reset();
+    // The room its body has in haproxy's buffer is what the head as received leaves, whatever rules add.
+    this.headWeight = bufferedWeight(this.req);
+    this.headLength = this.req.end - this.req.start;
     this.persistRule = undefined;
     // haproxy normalizes a target's default port as it parses: captures and rules see every Host
     // with the target's host.
@@ -1364,7 +1376,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       const sc = this.reqChunks!;
       const n = sc.scan(body, 0, body.length);
       // Its end takes room too: a payload that fills the buffer leaves the chunked body unfinished.
+      // haproxy also reads the request as sent, head and chunk framing, into a buffer's worth.
       if (sc.error || !sc.done || sc.payload >= this.bodyRoom(Body.Chunked)) return false;
+      if (this.headLength + n > maxHeadSize(this.rt.global.bufsize)) return false;
       this.cbuf = n < body.length ? body.subarray(n) : undefined;
       this.reqBody = Body.Done;
     }
@@ -1379,9 +1393,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.restatus = undefined;
     let bytes: Buffer;
     if (this.hasAfterRules()) {
-      // The rules see the answer without its Connection line, which goes after their lines.
+      // The rules see the answer without its Connection line, which goes after their lines; a close
+      // they said (or that the framing they gave needs) is told there.
+      const closing = this.closeAfter;
       bytes = answer.bytes(undefined);
-      if (bytes.length > 0) bytes = withConnection(this.afterRulesOn(bytes), c);
+      if (bytes.length > 0) {
+        bytes = this.afterRulesOn(bytes);
+        if (this.closeAfter && !closing) c = connectionFor(true, answer.http10, this.req.versionMinor === 0);
+        bytes = withConnection(bytes, c);
+      }
     } else bytes = answer.bytes(c);
     return this.toldMethod() === "HEAD" && bytes.length > 0 ? headOf(bytes) : bytes;
   }
@@ -2126,6 +2146,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       }
       body = framed;
     }
+    // haproxy's encoder takes close and keep-alive out of a Connection line the rules wrote: it
+    // writes its own.
+    cleanConnectionHeaders(out, edits);
     normalizeHead(out, edits);
     const rewritten = Buffer.concat([serializeHead(out, edits), body]);
     edits.reset();
@@ -2138,12 +2161,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private ownAnswerFraming(out: HttpHead, body: Buffer): Buffer | undefined {
     const framing = outFraming(out, false, true);
-    if (framing.close) {
-      this.closeAfter = true;
-      // In place of the answer's own words (a 1.0 client's keep-alive).
-      cleanConnectionHeaders(out, edits);
-      edits.add.push("Connection: close");
-    }
+    // The answer then says close (answerBytes), in place of its own words (a 1.0 client's keep-alive).
+    if (framing.close) this.closeAfter = true;
     if (framing.addChunked) edits.add.push("Transfer-Encoding: chunked");
     const rf = reframer(BodyKind.Length, body.length, framing);
     return rf ? rf.next(body, true, undefined) : body;
@@ -2969,16 +2988,21 @@ let streamCount = 0;
 /** Wall-clock seconds, as cookie dates count them. */
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** A capture slot's value from the head: its header's last occurrence, cut; "" for a rule's slot. */
+/** Walks a head's lines for captures; their names, lower-cased once. */
+const captureWalk = new Sample();
+const captureNames = new Map<string, Buffer>();
+
+/**
+ * A capture slot's value from the head: its header's last occurrence (as haproxy's parser left a
+ * Connection line), cut; "" for a rule's slot.
+ */
 function capture(head: HttpHead, name: string | undefined, len: number): string {
   if (name === undefined) return "";
-  const i = headerIndex(head, name.toLowerCase());
-  if (i < 0) return "";
-  return head.buf.toString(
-    "latin1",
-    head.hdr[i * 4 + 2]!,
-    Math.min(head.hdr[i * 4 + 3]!, head.hdr[i * 4 + 2]! + len),
-  );
+  let lc = captureNames.get(name);
+  if (lc === undefined) captureNames.set(name, (lc = Buffer.from(name.toLowerCase(), "latin1")));
+  if (!hdrOcc(head, lc, false, -1, captureWalk)) return "";
+  const w = captureWalk;
+  return w.buf!.toString("latin1", w.bs, Math.min(w.be, w.bs + len));
 }
 
 /**

@@ -71,6 +71,15 @@ test("req.body, its length, its announced size and its parameters, as haproxy re
       post("X-A: 1234567890\r\nContent-Length: 20000", x(20000)),
       `len=15192 size=20000 p=[] p0=[] h=[${x(20)}] [close]`,
     ],
+    // A Connection line haproxy's parser empties takes no room; one it shortens, what is left.
+    [
+      post("Connection: keep-alive\r\nContent-Length: 20000", x(20000)),
+      `len=15213 size=20000 p=[] p0=[] h=[${x(20)}] [close]`,
+    ],
+    [
+      post("Connection: keep-alive, foo\r\nContent-Length: 20000", x(20000)),
+      `len=15192 size=20000 p=[] p0=[] h=[${x(20)}] [close]`,
+    ],
     [
       post("Transfer-Encoding: chunked", `4e20\r\n${x(20000)}\r\n0\r\n\r\n`),
       `len=15200 size=20000 p=[] p0=[] h=[${x(20)}] [close]`,
@@ -99,6 +108,13 @@ test("an answer before the body keeps the connection only if haproxy's buffer he
     [post("Transfer-Encoding: chunked", chunks(15200, 1)), "ok [close]"],
     [post("Transfer-Encoding: chunked", chunks(100, 152)), "ok [close]"],
     [post("Transfer-Encoding: chunked", chunks(1000, 15)), "ok"],
+    [post("Connection: keep-alive\r\nContent-Length: 15213", x(15213)), "ok"],
+    // The request as sent, head and chunk framing, must fit in a buffer's worth too (15360 bytes).
+    [post("Transfer-Encoding: chunked", chunks(100, 140)), "ok"],
+    [post("Transfer-Encoding: chunked", chunks(100, 145)), "ok [close]"],
+    [post("Transfer-Encoding: chunked", chunks(10, 900)), "ok"],
+    [post("Transfer-Encoding: chunked", chunks(10, 1020)), "ok [close]"],
+    [post("Transfer-Encoding: chunked", chunks(1, 5000)), "ok [close]"],
   ];
   for (const [req, want] of cases) assert.equal(await ask(q.port, req), want, req.slice(0, 80));
 });

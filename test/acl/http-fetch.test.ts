@@ -375,6 +375,14 @@ test("the response's fetches are refused in a request's rules, and the request's
     alertsFor("http-request deny if { req.hdrs -m found } { url32+src -m found } { scook_end(a) x }"),
     [],
   );
+  // So does a sample the bytes converter made (binary in haproxy), and the body's.
+  assert.deepEqual(alertsFor("http-request deny if { req.hdr(x),bytes(0,2) ab } || { req.body foo }"), [
+    "error detected while parsing an 'http-request deny' condition : matching method must be specified first (using '-m') when using a sample fetch of this type ('req.hdr').",
+  ]);
+  assert.deepEqual(
+    alertsFor("http-request deny if { req.hdr(x),bytes(0,2) -m str ab } { req.body -m sub foo }"),
+    [],
+  );
   // scook is an ACL keyword, the others are fetches.
   assert.deepEqual(alertsFor("http-request deny if { pathq(1) }"), [
     "error detected while parsing an 'http-request deny' condition : fetch method 'pathq' : expected ')' before '1)' in ACL expression 'pathq(1)'.",

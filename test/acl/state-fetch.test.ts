@@ -179,33 +179,6 @@ test("tcp-request connection rules read the state too: fe_conn caps a frontend's
 
 test("rates count each session, request, backend stream and server connection; binds and weights", async () => {
   const srv = `127.0.0.1:${web.port}`;
-  const q = await startProxy(`${HEAD}frontend f
-  bind 127.0.0.1:1 name web id 7
-  bind 127.0.0.1:1
-  http-request return status 200 content-type text/plain lf-string "fs=%[fe_sess_rate] fr=%[fe_req_rate] bs=%[be_sess_rate(b)] ss=%[srv_sess_rate(b/s1)] dc=%[dst_conn] so=%[so_id] sn=%[so_name] w=%[srv_weight(b/s1)] iw=%[srv_iweight(b/s2)] uw=%[srv_uweight(b/s3)]" if { path /f }
-  default_backend b
-backend b
-  server s1 ${srv} weight 3
-  server s2 ${srv} weight 0
-  server s3 ${srv} weight 5 disabled
-  http-response set-header X-V "bs=%[be_sess_rate] ss=%[srv_sess_rate(s1)]"
-`);
-  cleanup.push(q.stop);
-  const start = performance.now();
-  // Each client connects as it is made.
-  const clients: Client[] = [];
-  cleanup.push(async () => clients.forEach((k) => k.close()));
-  const open = (port: number) => (clients.push(new Client(port)), clients.at(-1)!);
-  const ask = async (k: Client, path: string) => {
-    k.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
-    const r = await k.response();
-    return path === "/f" ? r.body : /\r\nx-v: ([^\r]*)/i.exec(r.head)![1];
-  };
-  const a = open(q.port);
-  const got = [await ask(a, "/f"), await ask(a, "/x"), await ask(a, "/f"), await ask(open(q.port), "/f")];
-  a.close();
-  await waitFor(() => q.rt.frontends[0]!.cur === 1);
-  got.push(await ask(open(q.ports[1]!), "/f"));
   // A fresh process: all of it within the first second, each rate is the count so far (haproxy's
   // values for the same sequence). The weights are the configured ones, the bind unnamed has no name.
   const w = "w=3 iw=0 uw=5";
@@ -216,12 +189,43 @@ backend b
     `fs=2 fr=4 bs=1 ss=1 dc=2 so=7 sn=web ${w}`,
     `fs=3 fr=5 bs=1 ss=1 dc=1 so=1 sn= ${w}`,
   ];
-  if (performance.now() - start < 900) assert.deepEqual(got, want);
-  else
-    assert.deepEqual(
-      got.map((v) => v!.replace(/(fs|fr|bs|ss)=\d+ /g, "")),
-      want.map((v) => v.replace(/(fs|fr|bs|ss)=\d+ /g, "")),
-    );
+  // A run slower than a rate's second (a loaded machine) is done again on a fresh process, at most thrice.
+  let took = Infinity;
+  for (let attempt = 0; attempt < 3 && took >= 900; attempt++) {
+    const q = await startProxy(`${HEAD}frontend f
+  bind 127.0.0.1:1 name web id 7
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain lf-string "fs=%[fe_sess_rate] fr=%[fe_req_rate] bs=%[be_sess_rate(b)] ss=%[srv_sess_rate(b/s1)] dc=%[dst_conn] so=%[so_id] sn=%[so_name] w=%[srv_weight(b/s1)] iw=%[srv_iweight(b/s2)] uw=%[srv_uweight(b/s3)]" if { path /f }
+  default_backend b
+backend b
+  server s1 ${srv} weight 3
+  server s2 ${srv} weight 0
+  server s3 ${srv} weight 5 disabled
+  http-response set-header X-V "bs=%[be_sess_rate] ss=%[srv_sess_rate(s1)]"
+`);
+    const clients: Client[] = [];
+    try {
+      const start = performance.now();
+      // Each client connects as it is made.
+      const open = (port: number) => (clients.push(new Client(port)), clients.at(-1)!);
+      const ask = async (k: Client, path: string) => {
+        k.send(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+        const r = await k.response();
+        return path === "/f" ? r.body : /\r\nx-v: ([^\r]*)/i.exec(r.head)![1];
+      };
+      const a = open(q.port);
+      const got = [await ask(a, "/f"), await ask(a, "/x"), await ask(a, "/f"), await ask(open(q.port), "/f")];
+      a.close();
+      await waitFor(() => q.rt.frontends[0]!.cur === 1);
+      got.push(await ask(open(q.ports[1]!), "/f"));
+      took = performance.now() - start;
+      if (took < 900) assert.deepEqual(got, want);
+    } finally {
+      clients.forEach((k) => k.close());
+      await q.stop();
+    }
+  }
+  assert.ok(took < 900, `three runs took a second or more each (${Math.round(took)} ms the last)`);
 });
 
 test("a request that never came whole counts among the frontend's requests and the tracked ones", async () => {

@@ -198,6 +198,9 @@ backend bk
     assert.equal(await rx.take(/curl/), "{127.0.0.1:|curl/|abc|/som|}|{18|}");
     await ask("/p", "User-Agent: Mozilla\r\n");
     assert.equal(await rx.take(/Mozil/), "{127.0.0.1:|Mozil||/p|}|{18|}");
+    // A header sent twice: its last value, as haproxy's.
+    await ask("/twice", "User-Agent: Twice\r\nX: first\r\nX: second\r\n");
+    assert.equal(await rx.take(/Twice/), "{127.0.0.1:|Twice|sec|/twi|}|{18|}");
   } finally {
     await p.stop();
     await b.close();

@@ -204,3 +204,39 @@ backend b
     await srv.close();
   }
 });
+
+test("a Connection line the rules write on the proxy's own answer loses close and keep-alive; the proxy's own comes last", async () => {
+  const p = await startProxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-var(txn.p) path
+  http-after-response add-header Connection keep-alive if { var(txn.p) -m str /ka }
+  http-after-response add-header Connection foo if { var(txn.p) -m str /foo }
+  http-after-response set-header Connection close if { var(txn.p) -m str /cl }
+  http-after-response add-header X-A a
+  http-request deny if { path /foo }
+  http-request return status 200 content-type text/plain string ok
+`);
+  try {
+    const head = async (path: string, close = false) => {
+      const text = await exchange(
+        p.port,
+        `GET ${path} HTTP/1.1\r\nHost: h\r\n${close ? "Connection: close\r\n" : ""}\r\n`,
+        500,
+      );
+      return text.slice(text.indexOf("\r\n") + 2, text.indexOf("\r\n\r\n"));
+    };
+    // haproxy 2.6.12's heads for the same requests: the client told close when the connection closes.
+    assert.equal(
+      await head("/ka", true),
+      "content-length: 2\r\ncontent-type: text/plain\r\nX-A: a\r\nconnection: close",
+    );
+    assert.equal(
+      await head("/cl"),
+      "content-length: 2\r\ncontent-type: text/plain\r\nX-A: a\r\nconnection: close",
+    );
+    assert.match(await head("/foo"), /\r\ncontent-type: text\/html\r\nConnection: foo\r\nX-A: a$/i);
+  } finally {
+    await p.stop();
+  }
+});

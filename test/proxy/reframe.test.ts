@@ -280,14 +280,14 @@ test("the proxy's own answers leave as the head that http-after-response rules m
   c.close();
   assert.equal(
     await exchange(p.port, "GET /ret-ste HTTP/1.1\r\nHost: h\r\n\r\n"),
-    "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\nconnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
   );
   // Longer than the length given: nothing, and the connection closes.
   assert.equal(await exchange(p.port, "GET /ret-cl2 HTTP/1.1\r\nHost: h\r\n\r\n"), "");
   // A 1.0 client that asked for keep-alive is told close, once.
   assert.equal(
     await exchange(p.port, "GET /ret-ste HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n"),
-    "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-type: text/plain\r\nTransfer-Encoding: chunked\r\nconnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
   );
   // A 304 has no body whatever its head says; a page given another status keeps its body, chunked.
   const d = new Client(p.port);

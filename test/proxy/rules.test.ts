@@ -1124,7 +1124,7 @@ backend b
   cleanup.push(q.stop);
   const answers: Record<string, string> = {
     "/a": "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-    "/ret": "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\nConnection: close\r\n\r\nhi",
+    "/ret": "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nhi",
   };
   for (const [path, answer] of Object.entries(answers)) {
     const c = new Client(q.port);
