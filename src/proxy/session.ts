@@ -686,7 +686,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   private startTransaction(): void {
     edits.reset();
-    // The room its body has in haproxy's buffer is what the head as received leaves, whatever rules add.
+    // The room its body has in haproxy's buffer is what the head as received leaves, whatever
+    // rules add later.
     this.headWeight = bufferedWeight(this.req);
     this.headLength = this.req.end - this.req.start;
     this.persistRule = undefined;
