@@ -10,7 +10,7 @@ const REWRITE = 2;
 
 /**
  * Changes to a head: header lines to drop or to give a new value in place (by index), and lines to
- * append ("Name: value").
+ * append or to put first ("Name: value").
  */
 export class HeadEdits {
   /** Per header index, KEEP, DROP or REWRITE. Grown on demand, reused across requests. */
@@ -19,6 +19,8 @@ export class HeadEdits {
   /** Per rewritten header index, its new value. */
   private readonly values = new Map<number, string>();
   readonly add: string[] = [];
+  /** Lines to put first, before the head's own ("Name: value"). */
+  readonly first: string[] = [];
   /** A new start line, replacing the original one. */
   startLine: string | undefined;
 
@@ -29,6 +31,7 @@ export class HeadEdits {
     }
     this.changed = 0;
     this.add.length = 0;
+    this.first.length = 0;
     this.startLine = undefined;
   }
 
@@ -63,7 +66,9 @@ export class HeadEdits {
   }
 
   get empty(): boolean {
-    return this.changed === 0 && this.add.length === 0 && this.startLine === undefined;
+    return (
+      this.changed === 0 && this.add.length === 0 && this.first.length === 0 && this.startLine === undefined
+    );
   }
 
   /** How many header lines are dropped or rewritten. */
@@ -99,12 +104,17 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
       if (v !== undefined) size += hdr[i * 4 + 1]! - name + v.length + 4;
     }
   for (const line of edits.add) size += line.length + 2;
+  for (const line of edits.first) size += line.length + 2;
   const out = Buffer.allocUnsafe(size);
   let o = 0;
   if (edits.startLine !== undefined) {
     o += out.write(edits.startLine, o, "latin1");
     o = out.writeUInt16LE(CRLF, o);
   } else o += buf.copy(out, o, head.start, headersStart);
+  for (const line of edits.first) {
+    o += out.write(line, o, "latin1");
+    o = out.writeUInt16LE(CRLF, o);
+  }
   // Unchanged lines leave in runs, one copy each.
   let run = headersStart;
   if (edits.changedCount > 0)

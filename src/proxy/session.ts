@@ -2132,8 +2132,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       body = body.subarray(0, 0);
       if (out.status === 204) dropFraming(out);
     } else if (head.status === 204 && out.body === BodyKind.UntilClose) {
-      // haproxy's own 204 holds the length 0 that a 204 does not send: given another status, it says it.
-      edits.add.push("content-length: 0");
+      // haproxy's own 204 holds the length 0 that a 204 does not send: given another status, it says
+      // it, where it always was, first.
+      edits.first.push("content-length: 0");
     } else if (
       (out.body !== head.body || out.contentLength !== head.contentLength) &&
       this.toldMethod() !== "HEAD"

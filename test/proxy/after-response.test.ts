@@ -183,8 +183,9 @@ test("a 204 given a status with a body: the proxy's own says its length of 0, a 
   const p = await startProxy(`${DEFAULTS}
 frontend f
   bind 127.0.0.1:1
-  http-request return status 204 if { path /own }
-  http-after-response set-status 200 if { capture.req.uri /own }
+  http-request return status 204 if { path_beg /own }
+  http-after-response set-status 200 if { capture.req.uri -m beg /own }
+  http-after-response add-header X-A a if { capture.req.uri /own-a }
   http-response set-status 200 if { capture.req.uri /srv }
   default_backend b
 backend b
@@ -194,6 +195,11 @@ backend b
     const get = (path: string, v: string) =>
       exchange(p.port, `GET ${path} HTTP/1.${v}\r\nHost: h\r\n\r\n`, 1000);
     assert.equal(await get("/own", "1"), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    // The length is the answer's first line, before the rules' lines and the Connection line (haproxy's order).
+    assert.equal(
+      await get("/own-a", "0"),
+      "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nX-A: a\r\nconnection: close\r\n\r\n",
+    );
     assert.equal(await get("/srv", "1"), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     assert.equal(
       await get("/srv", "0"),
