@@ -5,7 +5,7 @@
 import type { HttpHead } from "../http/message.js";
 import type { Arg } from "./args.js";
 import type { SampleContext } from "./context.js";
-import { DERIVED, type FetchDef } from "./fetch-def.js";
+import type { FetchDef } from "./fetch-def.js";
 import { cookNext, cookStart } from "./headers.js";
 import { Sample, T, strl2ic } from "./sample.js";
 
@@ -103,22 +103,20 @@ export function cookieFetches(): FetchDef[] {
   const S: ("str" | "int")[] = ["str"];
   const defs: FetchDef[] = [];
   // A name without a dot is an ACL keyword, except for those marked `acl: false`.
-  for (const [from, names, base] of [
-    ["req", ["req.cook", "cook"], "cook"],
-    ["res", ["res.cook", "scook"], "scook"],
+  for (const [from, name, base] of [
+    ["req", "req.cook", "cook"],
+    ["res", "res.cook", "scook"],
   ] as const) {
-    for (const name of names)
-      defs.push({ name, args: S, min: 0, out: T.Str, use: from, ...valueFetch(from, false) });
-    for (const match of DERIVED)
-      defs.push({
-        name: `${base}_${match}`,
-        args: S,
-        min: 0,
-        out: T.Str,
-        use: from,
-        match,
-        ...valueFetch(from, false),
-      });
+    defs.push({ name, args: S, min: 0, out: T.Str, use: from, ...valueFetch(from, false) });
+    defs.push({
+      name: base,
+      args: S,
+      min: 0,
+      out: T.Str,
+      use: from,
+      derived: true,
+      ...valueFetch(from, false),
+    });
   }
   defs.push(
     { name: "req.cook_cnt", args: S, min: 0, out: T.Int, use: "req", ...countFetch("req") },

@@ -28,7 +28,6 @@ export interface FetchDef {
   make(args: Arg[]): (ctx: SampleContext, smp: Sample) => boolean;
   /** In an ACL, every value in turn (a cursor in `smp`), where `make` gives one. */
   each?(args: Arg[]): FetchImpl;
+  /** It has haproxy's derived ACL keywords too (<name>_beg, _dir, ...: DERIVED). */
+  derived?: true;
 }
-
-/** The legacy ACL keywords derived from a fetch: <base>_beg, _dir, ..., each matched by its method. */
-export const DERIVED: MatchName[] = ["beg", "dir", "dom", "end", "len", "reg", "sub"];

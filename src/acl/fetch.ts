@@ -18,7 +18,6 @@ import { authFetches } from "./auth.js";
 import { internalFetches } from "./internal-fetch.js";
 import { httpFetches } from "./http-fetch.js";
 import { cookieFetches } from "./cookie-fetch.js";
-import { DERIVED } from "./fetch-def.js";
 import { stateFetches } from "./state-fetch.js";
 import type { Matcher } from "./match.js";
 import { noteRead } from "../log/reads.js";
@@ -299,6 +298,8 @@ function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): vo
     });
 }
 
+/** The legacy ACL keywords derived from a fetch: <base>_beg, _dir, ..., each matched by its method. */
+const DERIVED: MatchName[] = ["beg", "dir", "dom", "end", "len", "reg", "sub"];
 function withDerived(base: string, k: Partial<Keyword> & { out: T; make: Maker }): void {
   def([base], k);
   for (const match of DERIVED) def([`${base}_${match}`], { ...k, match, acl: true });
@@ -500,7 +501,12 @@ for (const f of [
   ...stateFetches(),
 ]) {
   const each = f.each;
-  def([f.name], { ...f, make: (args, iterate) => (iterate && each ? each(args) : single(f.make(args))) });
+  const k = {
+    ...f,
+    make: (args: Arg[], iterate: boolean) => (iterate && each ? each(args) : single(f.make(args))),
+  };
+  if (f.derived) withDerived(f.name, k);
+  else def([f.name], k);
 }
 // A variable has the type it was stored with: an ACL must say how to match it.
 for (const f of stickFetches())

@@ -9,7 +9,7 @@ import { LOWER } from "../http/chars.js";
 import { fullHash } from "../balance/hash.js";
 import type { Arg } from "./args.js";
 import type { SampleContext } from "./context.js";
-import { DERIVED, type FetchDef } from "./fetch-def.js";
+import type { FetchDef } from "./fetch-def.js";
 import type { FetchImpl } from "./fetch.js";
 import { hdrNext, hdrStart } from "./headers.js";
 import { hashAndAddress } from "./ip.js";
@@ -332,7 +332,7 @@ export function httpFetches(): FetchDef[] {
     urlAddressFetch("url_port", T.Int, (a, smp) => smp.setInt(a.port)),
     { name: "urlp_val", args: P, min: 0, acl: false, out: T.Int, use: "req", ...urlParamFetch(true) },
     { name: "url_param", args: P, min: 0, acl: false, out: T.Str, use: "req", ...urlParamFetch(false) },
-    { name: "urlp", args: P, min: 0, out: T.Str, use: "req", ...urlParamFetch(false) },
+    { name: "urlp", args: P, min: 0, out: T.Str, use: "req", derived: true, ...urlParamFetch(false) },
     // The body's bytes, its length and announced size, its parameters (binary).
     requestFetch("req.body", "bin", (ctx, smp) => {
       const b = bodyOf(ctx);
@@ -357,15 +357,6 @@ export function httpFetches(): FetchDef[] {
         false,
       ),
     },
-    ...DERIVED.map((match): FetchDef => ({
-      name: `urlp_${match}`,
-      args: P,
-      min: 0,
-      out: T.Str,
-      use: "req",
-      match,
-      ...urlParamFetch(false),
-    })),
     requestFetch("url32", T.Int, (ctx, smp) => {
       smp.setInt(url32(ctx.req));
       return true;
