@@ -31,8 +31,8 @@ export class Acl {
 
 /** Which match methods a sample type accepts (haproxy refuses e.g. `method -m int`). */
 function compatible(out: T, how: MatchName): boolean {
-  if (out === T.Meth) return how !== "int" && how !== "bool" && how !== "ip";
-  return true;
+  if (out === T.Meth || out === T.Bin) return how !== "int" && how !== "bool" && how !== "ip";
+  return out !== T.Bool || how !== "ip";
 }
 
 /** Reads patterns from a file, one per line (patternFileLines). */

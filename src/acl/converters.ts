@@ -22,9 +22,8 @@ export interface Converter {
   args: ArgType[];
   min: number;
   in: In;
+  /** What it gives; bytes (T.Bin) leave an ACL after it to name its match method. */
   out: T;
-  /** haproxy declares its output binary: an ACL after it must name its match method. */
-  binary?: true;
   /** Why its arguments cannot be taken (haproxy's "invalid args in converter"), or undefined. */
   check?: (args: Arg[]) => string | undefined;
   /** haproxy's refusal of a table argument that names none, or undefined. */
@@ -333,15 +332,15 @@ export const CONVERTERS = new Map<string, Converter>([
       args: ["int", "int"],
       min: 1,
       in: "bin",
-      out: T.Str,
-      binary: true,
+      out: T.Bin,
       make: (args) => {
         const off = Number(args[0]);
         const len = args[1] === undefined ? -1 : Number(args[1]);
         return (smp) => {
           const s = smp.getStr();
           const rest = off < 0 || s.length <= off ? "" : s.slice(off);
-          return str(smp, len >= 0 && len < rest.length ? rest.slice(0, len) : rest);
+          smp.setStr(len >= 0 && len < rest.length ? rest.slice(0, len) : rest, T.Bin);
+          return true;
         };
       },
     },
@@ -489,7 +488,20 @@ export const CONVERTERS = new Map<string, Converter>([
 
 const addr = new Uint8Array(16);
 
-/** Takes the sample in the type the converter needs (haproxy's casts); false when it cannot be. */
+/**
+ * Whether haproxy casts a sample of type `from` to what the converter takes (its sample_casts):
+ * bytes and methods are no integer nor address, a boolean no address.
+ */
+export function castable(from: T, to: Converter["in"]): boolean {
+  if (to === "int" || to === "ip")
+    return from !== T.Bin && from !== T.Meth && (to === "int" || from !== T.Bool);
+  return true;
+}
+
+/**
+ * Takes the sample in the type the converter needs (haproxy's casts); false when it cannot be.
+ * Bytes come as text holding every byte, NULs too.
+ */
 export function castFor(conv: Converter, smp: Sample): boolean {
   switch (conv.in) {
     case "any":

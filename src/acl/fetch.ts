@@ -12,7 +12,7 @@ import { pathEnd, pathStart } from "./uri.js";
 import { NOT_TLS, TOO_SHORT, tlsHelloType, tlsServerName } from "./tls-hello.js";
 import { parseVarName, type VarRef } from "./vars.js";
 import { readArgs, type Arg } from "./args.js";
-import { CONVERTERS, castFor, type Converter } from "./converters.js";
+import { CONVERTERS, castFor, castable, type Converter } from "./converters.js";
 import { stickFetches } from "./stick-fetch.js";
 import { authFetches } from "./auth.js";
 import { internalFetches } from "./internal-fetch.js";
@@ -277,9 +277,12 @@ const intFetch =
       return true;
     });
 
-/** How an ACL matches a sample of this type when it names no method (haproxy's default per type). */
-const matchFor = (out: T): MatchName =>
-  out === T.Int ? "int" : out === T.Ip ? "ip" : out === T.Bool ? "bool" : "str";
+/**
+ * How an ACL matches a sample of this type when it names no method (haproxy's default per type);
+ * bytes have none, an ACL names its method.
+ */
+const matchFor = (out: T): MatchName | undefined =>
+  out === T.Int ? "int" : out === T.Ip ? "ip" : out === T.Bool ? "bool" : out === T.Bin ? undefined : "str";
 
 const KW = new Map<string, Keyword>();
 function def(names: string[], k: Partial<Keyword> & { out: T; make: Maker }): void {
@@ -378,14 +381,13 @@ def(["base32"], { use: "req", out: T.Int, acl: false, make: intFetch((ctx) => ba
 // base32 as 4 bytes, then the client's address (4 or 16): per-client, per-URL counters.
 def(["base32+src"], {
   use: "req",
-  out: T.Str,
-  match: undefined,
+  out: T.Bin,
   acl: false,
   make: () =>
     single((ctx, smp) => {
       const v = hashAndAddress(base32Of(ctx, smp), ctx.src);
       if (v === undefined) return false;
-      smp.setStr(v);
+      smp.setStr(v, T.Bin);
       return true;
     }),
 });
@@ -578,8 +580,7 @@ def(["req.payload"], {
   use: "buffer",
   args: ["int", "int"],
   min: 2,
-  out: T.Str,
-  match: undefined,
+  out: T.Bin,
   make: (args) => {
     const off = Number(args[0]);
     const len = Number(args[1]);
@@ -590,7 +591,7 @@ def(["req.payload"], {
       if (len > insp.max || off + len > insp.max) return false;
       const buf = insp.buf;
       if (off + len > buf.length) return mayChange(insp);
-      smp.setBytes(buf, off, len === 0 ? buf.length : off + len);
+      smp.setBytes(buf, off, len === 0 ? buf.length : off + len, T.Bin);
       if (len === 0) insp.mayChange = true;
       return true;
     });
@@ -708,6 +709,7 @@ export function parseFetch(
     // An ACL keyword's message names it, and ends with two dots.
     const convError = (m: string) => new ConfigError(kw.acl ? `${desc} : ${m}..` : `${m}${tail}`, where);
     if (conv === undefined) throw convError(`unknown converter '${cname}'`);
+    if (!castable(out, conv.in)) throw convError(`converter '${cname}' cannot be applied`);
     const cread = readArgs(expr, j, conv.args, conv.min);
     if ("error" in cread)
       throw convError(`invalid arg ${cread.pos + 1} in converter '${cname}' : ${cread.error}`);
@@ -717,7 +719,7 @@ export function parseFetch(
     if (noTable !== undefined) throw new ConfigError(noTable, where, true);
     impl = converted(impl, conv, conv.make(cread.args));
     out = conv.out;
-    match = conv.binary ? undefined : matchFor(out);
+    match = matchFor(out);
     groups = undefined;
     i = cread.end;
   }

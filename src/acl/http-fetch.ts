@@ -164,13 +164,13 @@ const urlParamFetch = (number: boolean): Pick<FetchDef, "make" | "each"> =>
     number,
   );
 
-/** A request's fetch without arguments; one haproxy declares binary leaves an ACL to name its method. */
-const requestFetch = (name: string, out: T | "bin", read: Reader): FetchDef => ({
+/** A request's fetch without arguments. */
+const requestFetch = (name: string, out: T, read: Reader): FetchDef => ({
   name,
   args: [],
   min: 0,
   acl: false,
-  ...(out === "bin" ? { out: T.Str, match: undefined } : { out }),
+  out,
   use: "req",
   make: () => read,
 });
@@ -253,7 +253,7 @@ function hdrsBinFetch(res: boolean): () => Reader {
     if (h === undefined) return false;
     let out = "";
     eachLine(h, (name, value) => (out += varint(name.length) + name + varint(value.length) + value));
-    smp.setStr(out + "\0\0");
+    smp.setStr(out + "\0\0", T.Bin);
     return true;
   };
 }
@@ -334,21 +334,21 @@ export function httpFetches(): FetchDef[] {
     { name: "url_param", args: P, min: 0, acl: false, out: T.Str, use: "req", ...urlParamFetch(false) },
     { name: "urlp", args: P, min: 0, out: T.Str, use: "req", derived: true, ...urlParamFetch(false) },
     // The body's bytes, its length and announced size, its parameters (binary).
-    requestFetch("req.body", "bin", (ctx, smp) => {
+    requestFetch("req.body", T.Bin, (ctx, smp) => {
       const b = bodyOf(ctx);
       if (b === undefined) return false;
-      smp.setBytes(b.data, 0, b.data.length);
+      smp.setBytes(b.data, 0, b.data.length, T.Bin);
       return true;
     }),
     bodyInt("req.body_len", (b) => b.data.length),
     bodyInt("req.body_size", (b) => b.data.length + b.more),
     {
+      // Declared binary, read as text.
       name: "req.body_param",
       args: S,
       min: 0,
       acl: false,
-      out: T.Str,
-      match: undefined,
+      out: T.Bin,
       use: "req",
       ...paramFetch(
         (ctx) => bodyOf(ctx)?.data.toString("latin1"),
@@ -362,35 +362,19 @@ export function httpFetches(): FetchDef[] {
       return true;
     }),
     // The hash's 4 bytes, then the client's address (4 or 16).
-    requestFetch("url32+src", "bin", (ctx, smp) => {
+    requestFetch("url32+src", T.Bin, (ctx, smp) => {
       const v = hashAndAddress(url32(ctx.req), ctx.src);
       if (v === undefined) return false;
-      smp.setStr(v);
+      smp.setStr(v, T.Bin);
       return true;
     }),
     { name: "req.hdr_names", args: S, min: 0, out: T.Str, use: "req", make: hdrNamesFetch(false) },
     { name: "res.hdr_names", args: S, min: 0, out: T.Str, use: "res", make: hdrNamesFetch(true) },
-    // haproxy declares them binary, an ACL names its method.
-    { name: "req.hdrs", args: [], min: 0, out: T.Str, match: undefined, use: "req", make: hdrsFetch(false) },
-    { name: "res.hdrs", args: [], min: 0, out: T.Str, match: undefined, use: "res", make: hdrsFetch(true) },
-    {
-      name: "req.hdrs_bin",
-      args: [],
-      min: 0,
-      out: T.Str,
-      match: undefined,
-      use: "req",
-      make: hdrsBinFetch(false),
-    },
-    {
-      name: "res.hdrs_bin",
-      args: [],
-      min: 0,
-      out: T.Str,
-      match: undefined,
-      use: "res",
-      make: hdrsBinFetch(true),
-    },
+    // haproxy declares them binary (an ACL names its method) and gives text.
+    { name: "req.hdrs", args: [], min: 0, out: T.Bin, use: "req", make: hdrsFetch(false) },
+    { name: "res.hdrs", args: [], min: 0, out: T.Bin, use: "res", make: hdrsFetch(true) },
+    { name: "req.hdrs_bin", args: [], min: 0, out: T.Bin, use: "req", make: hdrsBinFetch(false) },
+    { name: "res.hdrs_bin", args: [], min: 0, out: T.Bin, use: "res", make: hdrsBinFetch(true) },
   );
   return defs;
 }

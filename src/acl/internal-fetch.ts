@@ -147,14 +147,13 @@ export function internalFetches(): FetchDef[] {
       name: "bin",
       args: ["str"],
       min: 1,
-      out: T.Str,
+      out: T.Bin,
       use: "conn",
       acl: false,
-      match: undefined,
       check: (args) => hexError(wireText(str(args[0]))),
       make: (args) => {
         const bytes = hexToBytes(str(args[0]));
-        return (_ctx, smp) => (smp.setStr(bytes), true);
+        return (_ctx, smp) => (smp.setStr(bytes, T.Bin), true);
       },
     },
     address("ipv4", "IPv4 address", (a) => (IPV4.test(a) ? a : undefined)),

@@ -2,7 +2,7 @@
 // prepared once (lower-cased for -i, Sets for exact strings, RegExp built once); matching a sample
 // compares header bytes in place where the method allows it.
 import { parseIpv4Prefix, parseIpv6, v6ToV4 } from "./ip.js";
-import { Sample, T } from "./sample.js";
+import { Sample, T, binaryOf } from "./sample.js";
 import type { MatchName } from "./fetch.js";
 
 export interface Matcher {
@@ -73,7 +73,8 @@ export class StrMatcher implements Matcher {
       const s = smp.getStr();
       return this.set.has(this.icase ? lowerAscii(s) : s);
     }
-    if (smp.str === undefined && smp.buf !== undefined) return this.matchBytes(smp.buf, smp.bs, smp.be);
+    if (smp.str === undefined && smp.buf !== undefined && smp.type !== T.Bin)
+      return this.matchBytes(smp.buf, smp.bs, smp.be);
     return this.matchStr(smp.getStr());
   }
 
@@ -171,6 +172,17 @@ export class WordMatcher implements Matcher {
         return true;
     }
     return false;
+  }
+}
+
+/** -m bin: every byte of the sample (an integer's 8, big-endian), NULs too, against the patterns'. */
+export class BinMatcher implements Matcher {
+  private readonly pats: Set<string>;
+  constructor(pats: string[]) {
+    this.pats = new Set(pats);
+  }
+  match(smp: Sample): boolean {
+    return this.pats.has(binaryOf(smp));
   }
 }
 

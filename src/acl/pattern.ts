@@ -7,6 +7,7 @@ import { parseIpv4, parseIpv6 } from "./ip.js";
 import {
   BOOL,
   FOUND,
+  BinMatcher,
   IntMatcher,
   IpMatcher,
   MethMatcher,
@@ -174,11 +175,7 @@ export function buildMatcher(
       return new IpMatcher(pats.map((p) => parseIpPattern(p, noDns, where)));
     case "bin":
       // Hexadecimal patterns, compared byte for byte with the sample.
-      return new StrMatcher(
-        "str",
-        pats.map((p) => hexBytes(p, where)),
-        false,
-      );
+      return new BinMatcher(pats.map((p) => hexBytes(p, where)));
     case "str":
     case "beg":
     case "end":

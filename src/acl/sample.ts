@@ -9,6 +9,8 @@ export const enum T {
   Ip = 2,
   Meth = 3,
   Bool = 4,
+  /** Bytes, any of them NUL: cast to text, haproxy stops at the first NUL (c_bin2str). */
+  Bin = 5,
 }
 
 export class Sample {
@@ -28,8 +30,8 @@ export class Sample {
   p = 0;
   pe = 0;
 
-  setBytes(buf: Buffer, s: number, e: number): void {
-    this.type = T.Str;
+  setBytes(buf: Buffer, s: number, e: number, type: T = T.Str): void {
+    this.type = type;
     this.str = undefined;
     this.buf = buf;
     this.bs = s;
@@ -49,6 +51,12 @@ export class Sample {
 
   /** The value as a string (haproxy's cast to SMP_T_STR). */
   getStr(): string {
+    if (this.type === T.Bin) return untilNul(this.rawBytes());
+    return this.rawBytes();
+  }
+
+  /** The string held, or the text an integer or a boolean writes: for bytes, all of them, NULs included. */
+  rawBytes(): string {
     if (this.str !== undefined) return this.str;
     if (this.buf !== undefined) {
       this.str = this.buf.toString("latin1", this.bs, this.be);
@@ -60,14 +68,14 @@ export class Sample {
 
   /** Length in bytes of the string form. */
   strLen(): number {
-    if (this.str === undefined && this.buf !== undefined) return this.be - this.bs;
+    if (this.str === undefined && this.buf !== undefined && this.type !== T.Bin) return this.be - this.bs;
     return this.getStr().length;
   }
 
   /** The value as an integer (haproxy's cast to SMP_T_SINT); undefined when the cast fails. */
   getInt(): number | undefined {
     if (this.type === T.Int || this.type === T.Bool) return this.num;
-    if (this.type === T.Meth) return undefined;
+    if (this.type === T.Meth || this.type === T.Bin) return undefined;
     if (this.type === T.Ip) return ipv4ToInt(this.getStr());
     if (this.str === undefined && this.buf !== undefined) return readIntBytes(this.buf, this.bs, this.be);
     return readIntStr(this.getStr());
@@ -102,6 +110,11 @@ export function readWholeInt(text: string): number | undefined {
 const intText = (n: number): string =>
   n >= INT_LIMIT ? "9223372036854775807" : n <= -INT_LIMIT ? "-9223372036854775808" : String(n);
 
+function untilNul(s: string): string {
+  const nul = s.indexOf("\0");
+  return nul < 0 ? s : s.slice(0, nul);
+}
+
 const bytes = new Uint8Array(16);
 const int64 = Buffer.alloc(8);
 
@@ -114,6 +127,7 @@ export function binaryOf(smp: Sample): string {
     int64.writeBigInt64BE(toBig(smp.num));
     return int64.toString("latin1");
   }
+  if (smp.type === T.Bin) return smp.rawBytes();
   const s = smp.getStr();
   if (smp.type === T.Ip) {
     if (parseIpv4(s, bytes)) return Buffer.from(bytes.subarray(0, 4)).toString("latin1");
@@ -122,9 +136,16 @@ export function binaryOf(smp: Sample): string {
   return s;
 }
 
-/** A sample cast to an integer, as haproxy's sample_fetch_as_type(SINT): undefined when a string has none. */
+/**
+ * A sample cast to an integer, as haproxy's sample_fetch_as_type(SINT): undefined when a string has
+ * none, and for bytes and methods, which have no such cast.
+ */
 export const sampleInt = (smp: Sample): number | undefined =>
-  smp.type === T.Str ? readIntStr(smp.getStr()) : smp.num;
+  smp.type === T.Str
+    ? readIntStr(smp.getStr())
+    : smp.type === T.Bin || smp.type === T.Meth
+      ? undefined
+      : smp.num;
 
 /** haproxy's read_int64 on a string cast: optional sign, leading digits, stops at anything else. */
 export function readIntStr(s: string): number | undefined {

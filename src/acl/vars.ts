@@ -139,8 +139,9 @@ export class Vars {
       map.set(ref.name, v);
     }
     if ((cond & Cond.IfSet && v.type === undefined) || (cond & Cond.IfNotSet && v.type !== undefined)) return;
-    // Only a string can be empty.
-    if (cond & Cond.IfEmpty && smp.type !== T.Str) return;
+    // Only text and bytes can be empty.
+    const sized = smp.type === T.Str || smp.type === T.Bin;
+    if (cond & Cond.IfEmpty && !sized) return;
     if (smp.type === T.Int && v.type === T.Int) {
       if ((cond & Cond.IfGt && !(v.num > smp.num)) || (cond & Cond.IfLt && !(v.num < smp.num))) return;
     }
@@ -150,9 +151,8 @@ export class Vars {
       v.num = smp.num;
       return;
     }
-    const s = smp.getStr();
-    if (smp.type === T.Str && ((cond & Cond.IfNotEmpty && s === "") || (cond & Cond.IfEmpty && s !== "")))
-      return;
+    const s = smp.rawBytes();
+    if (sized && ((cond & Cond.IfNotEmpty && s === "") || (cond & Cond.IfEmpty && s !== ""))) return;
     v.type = smp.type;
     v.str = s;
   }

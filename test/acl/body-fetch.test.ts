@@ -64,6 +64,8 @@ test("req.body, its length, its announced size and its parameters, as haproxy re
       "len=7 size=7 p=[1] p0=[1] h=[a=1&a=2]",
     ],
     ["GET /f HTTP/1.1\r\nHost: h\r\n\r\n", "len=0 size=0 p=[] p0=[] h=[]"],
+    // Bytes: as text, the body ends at its first NUL.
+    [post("Content-Length: 7", "x\0hello"), "len=7 size=7 p=[] p0=[] h=[x]"],
     // The buffer holds some 15 KB past the head; the size is what the framing announces: the
     // Content-Length, or the rest of the chunk the buffer ends in (or of the one starting there).
     [post("Content-Length: 20000", x(20000)), `len=15213 size=20000 p=[] p0=[] h=[${x(20)}] [close]`],

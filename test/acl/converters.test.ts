@@ -3,8 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileAcl } from "../../src/acl/index.js";
 import { compileLogFormat, formatFor } from "../../src/log/log-format.js";
-import { Scope, Vars } from "../../src/acl/vars.js";
-import { Sample } from "../../src/acl/sample.js";
+import { Cond, Scope, Vars } from "../../src/acl/vars.js";
+import { Sample, T } from "../../src/acl/sample.js";
 import { ctx, spec } from "./head.js";
 
 const REQUEST = `GET / HTTP/1.1
@@ -143,4 +143,29 @@ test("converters' arguments are read and refused as haproxy 2.6.12 reads and ref
   assert.throws(() => fmt("%[hdr(a)x]"), { message: "expected ']' after 'hdr(a)', but found 'x'" });
   assert.equal(fmt("%[path,add()]"), "0");
   assert.equal(fmt('%[str("a,b")]'), "a,b");
+});
+
+test("a variable keeps bytes whole, NULs too; as text they end at the first NUL (haproxy 2.6.12)", () => {
+  const vars = new Vars(new Map());
+  const c = ctx(REQUEST, { vars });
+  const set = (name: string, bytes: string, cond: number) => {
+    const smp = new Sample();
+    smp.setStr(bytes, T.Bin);
+    vars.set({ scope: Scope.Txn, name }, smp, cond);
+  };
+  set("b", "A\0BC", 0);
+  set("e", "A\0BC", Cond.IfEmpty);
+  set("f", "\0A", Cond.IfNotEmpty);
+  const fail = (m: string): never => {
+    throw new Error(m);
+  };
+  const fmt = (f: string) => formatFor(compileLogFormat(f, "request", fail), c);
+  assert.equal(
+    fmt(
+      "%[var(txn.b)] %[var(txn.b),hex] %[var(txn.b),length] [%[var(txn.e)]] [%[var(txn.f)]] %[var(txn.f),hex]",
+    ),
+    "A 41004243 1 [] [] 0041",
+  );
+  assert.equal(compileAcl(spec("var(txn.b) -m bin 41004243")).match(c), true);
+  assert.equal(compileAcl(spec("var(txn.b) -m len 1")).match(c), true);
 });

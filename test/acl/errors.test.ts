@@ -53,6 +53,18 @@ const rows: [line: string, message: string | RegExp][] = [
     "ACL keyword 'path' : invalid args in converter 'add' : expects an integer or a variable name..",
   ],
   ["method -m int 1", "matching method 'int' cannot be used with fetch keyword 'method'."],
+  ["bin(41) -m bool", "matching method 'bool' cannot be used with fetch keyword 'bin'."],
+  ["bool(1) -m ip 1.2.3.4", "matching method 'ip' cannot be used with fetch keyword 'bool'."],
+  ["bin(41),add(1) 1", "converter 'add' cannot be applied in ACL expression 'bin(41),add(1)'."],
+  ["req.hdrs,add(1) 1", "converter 'add' cannot be applied in ACL expression 'req.hdrs,add(1)'."],
+  [
+    "bool(1),ipmask(24) 1.2.3.4",
+    "converter 'ipmask' cannot be applied in ACL expression 'bool(1),ipmask(24)'.",
+  ],
+  [
+    "meth(GET),ipmask(24) 1.2.3.4",
+    "converter 'ipmask' cannot be applied in ACL expression 'meth(GET),ipmask(24)'.",
+  ],
 ];
 
 for (const [line, message] of rows) {

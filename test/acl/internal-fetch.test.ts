@@ -25,6 +25,7 @@ test("the constants bool, bin, ipv4, ipv6 and meth give haproxy 2.6.12's values"
   const q = await startProxy(
     answering(
       "b=%[bool(1)] %[bool(TRUE)] %[bool(false)] %[bool(0)] bin=%[bin(414243)] hex=%[bin(41004243),hex] " +
+        "nul=%[bin(41004243)] %[bin(41004243),length] %[bin(41004243),bytes(1),hex] %[bin(41004243),lower] " +
         "v4=%[ipv4(1.2.3.4)] v6=%[ipv6(0:0:0:0:0:0:0:1)] v6b=%[ipv6(::1.2.3.4)] v6c=%[ipv6(::ffff:1.2.3.4)] " +
         "v6d=%[ipv6(2001:DB8:0:0:1:0:0:1)] v6e=%[ipv6(1:0:0:2::)] m=%[meth(GET)] m2=%[meth(FOO)] me=%[meth()] " +
         "sum=%[bool(1),add(1)] mask=%[ipv4(1.2.3.4),ipmask(16)]",
@@ -33,7 +34,7 @@ test("the constants bool, bin, ipv4, ipv6 and meth give haproxy 2.6.12's values"
   try {
     assert.equal(
       await body(q.port),
-      "b=1 1 0 0 bin=ABC hex=41004243 v4=1.2.3.4 v6=::1 v6b=::1.2.3.4 v6c=::ffff:1.2.3.4 " +
+      "b=1 1 0 0 bin=ABC hex=41004243 nul=A 1 004243 a v4=1.2.3.4 v6=::1 v6b=::1.2.3.4 v6c=::ffff:1.2.3.4 " +
         "v6d=2001:db8::1:0:0:1 v6e=1:0:0:2:: m=GET m2=FOO me= sum=2 mask=1.2.0.0",
     );
   } finally {
@@ -146,6 +147,12 @@ const CONDITIONS: [string, boolean][] = [
   ["{ bin(41004243) -m bin 41004243 }", true],
   ["{ bin(414243) -m beg AB }", true],
   ["{ bin(414243) -m found }", true],
+  // As text, bytes end at their first NUL.
+  ["{ bin(41004243) -m str A }", true],
+  ["{ bin(41004243) -m len 1 }", true],
+  ["{ bin(41004243) -m sub B }", false],
+  ["{ bin(41004243),bytes(0,1) -m str A }", true],
+  ["{ bin(41004243),length 4 }", false],
   ["{ ipv4(10.1.2.3) 10.0.0.0/8 }", true],
   ["{ ipv4(10.1.2.3) 11.0.0.0/8 }", false],
   ["{ ipv4(10.1.2.3) -m str 10.1.2.3 }", true],
