@@ -11,6 +11,7 @@ import { expandReplacement, invalidRegex } from "./replacement.js";
 import { parseVarName, type VarRef } from "./vars.js";
 import { mapConverters } from "./maps.js";
 import { stickConverters } from "./stick-fetch.js";
+import { stateConverters } from "./state-fetch.js";
 
 /**
  * What a converter needs its sample to be: text, bytes (text of bytes here: an integer's 8
@@ -480,6 +481,7 @@ export const CONVERTERS = new Map<string, Converter>([
     },
   ],
   ...mapConverters(),
+  ...stateConverters(),
   ...stickConverters().map((c): [string, Converter] => [
     c.name,
     { args: ["str"], min: 0, in: "any", out: c.out, resolve: c.resolve, make: c.make },

@@ -5,12 +5,13 @@
 import { ConfigError } from "../config/errors.js";
 import type { Arg } from "./args.js";
 import type { Converter } from "./converters.js";
-import { buildMatcher, parseIpPattern, parseRange, patternFileLines } from "./pattern.js";
+import { buildMatcher, parseIpPattern, parseRange, patternFileLines, regexOf } from "./pattern.js";
+import { expandReplacement } from "./replacement.js";
 import { IntMatcher, type IpPat, type Matcher } from "./match.js";
 import { parseIpv4, parseIpv6, shortIpv6, v6ToV4 } from "./ip.js";
 import { Sample, T, readWholeInt } from "./sample.js";
 
-type Input = "str" | "beg" | "sub" | "dir" | "dom" | "end" | "reg" | "int" | "ip";
+type Input = "str" | "beg" | "sub" | "dir" | "dom" | "end" | "reg" | "regm" | "int" | "ip";
 type Output = "str" | "int" | "ip";
 
 const INPUTS: Input[] = ["str", "beg", "sub", "dir", "dom", "end", "reg", "int", "ip"];
@@ -110,6 +111,26 @@ function lookupFor(input: Input, entries: Entry[], values: Sample[], path: strin
         return first(v6, a6, 16) ?? (v6ToV4(a6, a4) ? first(v4, a4, 4) : undefined);
       };
     }
+    case "regm": {
+      // The first key that matches, its value given the key's groups for \1...\9.
+      const res = entries.map((e) => {
+        try {
+          return regexOf(e.key, false, NOWHERE);
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          throw new ConfigError(at(e, err.message.replace(/\.$/, "")));
+        }
+      });
+      const found = new Sample();
+      return (smp) => {
+        const s = smp.getStr();
+        for (let i = 0; i < res.length; i++) {
+          const m = res[i]!.exec(s);
+          if (m) return (found.setStr(expandReplacement(values[i]!.str!, m)), found);
+        }
+        return undefined;
+      };
+    }
     default: {
       const matchers: Matcher[] = entries.map((e) => {
         try {
@@ -199,9 +220,15 @@ function mapConverter(input: Input, out: Output): Converter {
   };
 }
 
-/** Every map converter haproxy 2.6 has but map_regm: `map_<match>` gives text, `_int` and `_ip` those. */
+/**
+ * Every map converter haproxy 2.6 has: `map_<match>` gives text, `_int` and `_ip` those; `map_regm`
+ * fills its value with what the key's groups caught.
+ */
 export function mapConverters(): [string, Converter][] {
-  const out: [string, Converter][] = [["map", mapConverter("str", "str")]];
+  const out: [string, Converter][] = [
+    ["map", mapConverter("str", "str")],
+    ["map_regm", mapConverter("regm", "str")],
+  ];
   for (const i of INPUTS) {
     out.push([`map_${i}`, mapConverter(i, "str")]);
     out.push([`map_${i}_int`, mapConverter(i, "int")]);

@@ -154,6 +154,16 @@ function hexBytes(hex: string, where: Where): string {
   return Buffer.from(hex, "hex").toString("latin1");
 }
 
+/** A regex pattern, or haproxy's refusal of it. */
+export function regexOf(p: string, icase: boolean, where: Where): RegExp {
+  try {
+    return new RegExp(p, icase ? "i" : "");
+  } catch (e) {
+    const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, "");
+    throw new ConfigError(`regex '${p}' is invalid (error=${why}).`, where);
+  }
+}
+
 /** Builds the matcher for method `how` over `pats`. */
 export function buildMatcher(
   how: MatchName,
@@ -185,16 +195,7 @@ export function buildMatcher(
     case "dir":
       return new WordMatcher(how === "dom", pats, icase);
     case "reg":
-      return new RegMatcher(
-        pats.map((p) => {
-          try {
-            return new RegExp(p, icase ? "i" : "");
-          } catch (e) {
-            const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, "");
-            throw new ConfigError(`regex '${p}' is invalid (error=${why}).`, where);
-          }
-        }),
-      );
+      return new RegMatcher(pats.map((p) => regexOf(p, icase, where)));
     case "meth":
       return new MethMatcher(pats, icase);
   }

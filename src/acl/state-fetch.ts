@@ -5,6 +5,7 @@
 // resolved once the configuration is read (its refusals are haproxy's); without one, the proxy of the
 // expression.
 import type { Arg } from "./args.js";
+import type { Converter } from "./converters.js";
 import type { BackendState, FrontendState, ListenerState, SampleContext, ServerState } from "./context.js";
 import { RATES, noteRead } from "../log/reads.js";
 import type { FetchDef } from "./fetch-def.js";
@@ -269,5 +270,50 @@ export function stateFetches(): FetchDef[] {
       use: "be",
       make: int((ctx) => ctx.streamTimeouts?.tunnel ?? 0),
     },
+  ];
+}
+
+/**
+ * The converters that read the state of what their sample names: `nbsrv` (a backend's usable
+ * servers) and `srv_queue` (`[<backend>/]<server>`'s queue, the expression's own proxy when no
+ * backend is named, if it is one). Names resolved per request, as haproxy does; none: no sample.
+ */
+export function stateConverters(): [string, Converter][] {
+  return [
+    [
+      "nbsrv",
+      {
+        args: [],
+        min: 0,
+        in: "str",
+        out: T.Int,
+        make: () => (smp, ctx) => {
+          const n = ctx.nbsrv(smp.getStr());
+          return n >= 0 && (smp.setInt(n), true);
+        },
+      },
+    ],
+    [
+      "srv_queue",
+      {
+        args: [],
+        min: 0,
+        in: "str",
+        out: T.Int,
+        make: () => {
+          const own = findProxy("", "backend", "srv_queue");
+          const ownBackend = own && !("error" in own) ? own.name : undefined;
+          return (smp, ctx) => {
+            const s = smp.getStr();
+            const slash = s.indexOf("/");
+            const be = slash < 0 ? ownBackend : s.slice(0, slash);
+            const name = s.slice(slash + 1);
+            const srv =
+              be === undefined ? undefined : ctx.state?.backend(be)?.servers.find((x) => x.name === name);
+            return srv !== undefined && (smp.setInt(srv.queue.length), true);
+          };
+        },
+      },
+    ],
   ];
 }

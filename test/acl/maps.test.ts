@@ -133,3 +133,24 @@ test("a map that cannot be read or whose lines do not fit its type is refused in
     `invalid args in converter 'map_str_int' : unable to parse 'v1' at line 1 of file '${join(dir, "mh2.map")}'`,
   );
 });
+
+test("map_regm: the first key that matches, its value filled with the key's groups (haproxy 2.6.12)", () => {
+  const regm = file(
+    "regm.map",
+    "# comment\n^/api/(v[0-9]+)/(.*)$  backend_\\1_\\2\n^/static/  static\n^/(a+)b$  X\\1\\1\\0\\9.\n(x)?y  [\\1]\n",
+  );
+  const format = compileLogFormat(
+    `m=%[req.hdr(x-k),map_regm(${regm})] d=%[req.hdr(x-k),map_regm(${regm},def)] r=%[req.hdr(x-k),map_reg(${regm})]`,
+    "request",
+    fail,
+  );
+  const rows: [string, string][] = [
+    ["/api/v2/users", "m=backend_v2_users d=backend_v2_users r=backend_\\1_\\2"],
+    ["/static/a.css", "m=static d=static r=static"],
+    ["/aab", "m=Xaaaa/aab. d=Xaaaa/aab. r=X\\1\\1\\0\\9."],
+    ["/zz", "m= d=def r="],
+    ["y", "m=[] d=[] r=[\\1]"],
+  ];
+  for (const [key, want] of rows)
+    assert.equal(formatFor(format, ctx(`GET / HTTP/1.1\nX-K: ${key}`)), want, key);
+});

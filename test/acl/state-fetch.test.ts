@@ -39,12 +39,12 @@ before(async () => {
   const srv = `127.0.0.1:${web.port}`;
   p = await startProxy(`${HEAD}frontend f
   bind 127.0.0.1:1
-  http-request return status 200 content-type text/plain lf-string "fe_id=%[fe_id] fe_conn=%[fe_conn] fe_defbe=%[fe_defbe] be_conn(b2)=%[be_conn(b2)] be_conn_free(b2)=%[be_conn_free(b2)] connslots(b2)=%[connslots(b2)] queue(b2)=%[queue(b2)] avg_queue(b2)=%[avg_queue(b2)] srv_conn(b2/s1)=%[srv_conn(b2/s1)] srv_conn_free(b2/s1)=%[srv_conn_free(b2/s1)] srv_is_up(b2/s2)=%[srv_is_up(b2/s2)] srv_is_up(b2/s1)=%[srv_is_up(b2/s1)] srv_queue(b2/s1)=%[srv_queue(b2/s1)] fc=%[fe_client_timeout] bcf3=%[be_conn_free(b3)] cs3=%[connslots(b3)] aq3=%[avg_queue(b3)]" if { path /f }
+  http-request return status 200 content-type text/plain lf-string "fe_id=%[fe_id] fe_conn=%[fe_conn] fe_defbe=%[fe_defbe] be_conn(b2)=%[be_conn(b2)] be_conn_free(b2)=%[be_conn_free(b2)] connslots(b2)=%[connslots(b2)] queue(b2)=%[queue(b2)] avg_queue(b2)=%[avg_queue(b2)] srv_conn(b2/s1)=%[srv_conn(b2/s1)] srv_conn_free(b2/s1)=%[srv_conn_free(b2/s1)] srv_is_up(b2/s2)=%[srv_is_up(b2/s2)] srv_is_up(b2/s1)=%[srv_is_up(b2/s1)] srv_queue(b2/s1)=%[srv_queue(b2/s1)] fc=%[fe_client_timeout] bcf3=%[be_conn_free(b3)] cs3=%[connslots(b3)] aq3=%[avg_queue(b3)] n=%[str(b2),nbsrv] nx=[%[str(nope),nbsrv]] q=%[str(b2/s1),srv_queue] qf=[%[str(s1),srv_queue]]" if { path /f }
   use_backend b2 if { path /b2 }
   default_backend b1
 backend b1
   id 7
-  http-request return status 200 content-type text/plain lf-string "be_id=%[be_id] be_conn=%[be_conn] connslots=%[connslots] cst=%[cur_server_timeout] bst=%[be_server_timeout] btt=%[be_tunnel_timeout] ctt=%[cur_tunnel_timeout] queue=%[queue] avg_queue=%[avg_queue] be_conn_free=%[be_conn_free]" if { path /x }
+  http-request return status 200 content-type text/plain lf-string "be_id=%[be_id] be_conn=%[be_conn] connslots=%[connslots] cst=%[cur_server_timeout] bst=%[be_server_timeout] btt=%[be_tunnel_timeout] ctt=%[cur_tunnel_timeout] queue=%[queue] avg_queue=%[avg_queue] be_conn_free=%[be_conn_free] qo=%[str(s1),srv_queue] qx=[%[str(b1/x),srv_queue]]" if { path /x }
   http-request set-timeout server 300ms if { path /t }
   http-response set-header X-V "srv_id=%[srv_id] cst=%[cur_server_timeout] be_id=%[be_id] srv_conn=%[srv_conn(s1)]"
   server s1 ${srv}
@@ -72,11 +72,13 @@ test("connections, free slots, queues and servers up, of the backend named or th
     "fe_id=1 fe_conn=1 fe_defbe=b1 be_conn(b2)=0 be_conn_free(b2)=10 connslots(b2)=21 queue(b2)=0 avg_queue(b2)=0 " +
       "srv_conn(b2/s1)=0 srv_conn_free(b2/s1)=10 srv_is_up(b2/s2)=0 srv_is_up(b2/s1)=1 srv_queue(b2/s1)=0 fc=3000 " +
       // Only the first backup counts while no active server is up; a server without maxconn makes it -1.
-      "bcf3=4 cs3=13 aq3=0",
+      "bcf3=4 cs3=13 aq3=0 " +
+      // The converters: the names come with the request; a frontend has no server of its own.
+      "n=1 nx=[] q=0 qf=[]",
   );
   assert.equal(
     body(await get("/x")),
-    "be_id=7 be_conn=1 connslots=-1 cst=0 bst=1000 btt=5000 ctt=0 queue=0 avg_queue=0 be_conn_free=-1",
+    "be_id=7 be_conn=1 connslots=-1 cst=0 bst=1000 btt=5000 ctt=0 queue=0 avg_queue=0 be_conn_free=-1 qo=0 qx=[]",
   );
 });
 
