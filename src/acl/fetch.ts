@@ -71,10 +71,11 @@ interface Keyword {
  * haproxy's sample sources, as far as http rules and use_backend tell them apart (its warnings
  * follow them): the request's head, gone by the response (such fetches fail there); the response's,
  * not there yet in the request; the buffer's bytes, declared with the request but read from whichever
- * message is in it; the backend, known past use_backend; anywhere a stream exists; or from the
- * accepted connection on (its addresses, the frontend, constants: tcp-request connection rules).
+ * message is in it; the backend, known past use_backend; the server, known once connected (the
+ * response on); anywhere a stream exists; or from the accepted connection on (its addresses, the
+ * frontend, constants: tcp-request connection rules).
  */
-export type FetchUse = "req" | "res" | "buffer" | "be" | "any" | "conn";
+export type FetchUse = "req" | "res" | "buffer" | "be" | "srv" | "any" | "conn";
 
 const none = (): boolean => false;
 
@@ -449,7 +450,7 @@ def(["nbsrv"], {
     });
   },
 });
-def(["srv_name"], { use: "be", out: T.Str, acl: false, make: strFetch((ctx) => ctx.srvName) });
+def(["srv_name"], { use: "srv", out: T.Str, acl: false, make: strFetch((ctx) => ctx.srvName) });
 def(["unique-id"], { out: T.Str, acl: false, make: strFetch((ctx) => ctx.uniqueId?.()) });
 // What the log keeps of the request (its line, its captures): there on the response's side too.
 for (const part of ["method", "uri"] as const)

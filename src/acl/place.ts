@@ -48,12 +48,16 @@ const USABLE: Record<FetchUse, number> = {
   buffer: FE_REQ_CNT | FE_HRQ | FE_SET_BCK | BE_REQ_CNT | BE_HRQ | BE_SET_SRV,
   res: BE_HRS | FE_HRS,
   be: BE_REQ_CNT | BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS,
+  srv: BE_HRS | FE_HRS,
   any: STREAM,
   conn: FE_CON_ACC | FE_SES_ACC | STREAM,
 };
 
+/** A sample of this source can be had at `where` (placeBits). */
+export const reachable = (use: FetchUse, where: number): boolean => (USABLE[use] & where) !== 0;
+
 /** The fetch keyword can yield a sample at `where` (placeBits). */
-export const usableAt = (fetch: string, where: number): boolean => (USABLE[fetchUse(fetch)] & where) !== 0;
+export const usableAt = (fetch: string, where: number): boolean => reachable(fetchUse(fetch), where);
 
 /** The check places of a rule of this kind in a proxy with a frontend side, a backend side or both. */
 export function placeBits(place: Place, fe: boolean, be: boolean): number {

@@ -36,6 +36,8 @@ const SOURCE: Partial<Record<FetchUse, string>> = {
   req: "HTTP request headers",
   res: "HTTP response headers",
   buffer: "request buffer",
+  be: "backend",
+  srv: "server",
 };
 
 /** What haproxy calls a sample's source in its messages. */

@@ -243,7 +243,7 @@ export function stateFetches(): FetchDef[] {
       args: [],
       min: 0,
       out: T.Int,
-      use: "be",
+      use: "srv",
       make: int((ctx) => ctx.state?.backend(ctx.beName)?.servers.find((s) => s.name === ctx.srvName)?.id),
     },
     backendTimeout("be_server_timeout", "server"),

@@ -19,7 +19,7 @@ import { PROXY_KEYWORDS, capOk, parseOption, type KeywordContext } from "./proxy
 import { GLOBAL_KEYWORDS } from "./global-keywords.js";
 import { wsCheckKeyWarning } from "../check/ws-key.js";
 import { fetchReason, fetchUse, parseFetch } from "../acl/fetch.js";
-import { conditionFetches } from "../acl/place.js";
+import { conditionFetches, placeBits } from "../acl/place.js";
 import { ConfigError } from "./errors.js";
 import {
   ErrorFileLoader,
@@ -656,6 +656,7 @@ class ConfigParser {
         http: p.mode === "http",
         logasap: false,
         purpose: "unique-id",
+        place: placeBits("http-request", hasFrontend(p), hasBackend(p)),
       });
   }
 

@@ -653,6 +653,8 @@ const replyReporter = (c: KeywordContext, p: Proxy): RuleReporter => ({
   load: (path: string) => c.errorFiles.load(path),
   bufsize: c.global.bufsize,
   proxy: typeName(p),
+  fe: hasFrontend(p),
+  be: hasBackend(p),
 });
 
 function needProxy(c: KeywordContext): Proxy | undefined {
@@ -1364,7 +1366,11 @@ function tcpRequest(c: KeywordContext): void {
   } else if (sticks) {
     const end = c.words.findIndex((w, i) => i > 2 && (w === "if" || w === "unless"));
     next = end < 0 ? c.words.length : end;
-    const s = stickAction(action, c.words.slice(3, next), `${rule} ${action}`, "request", { proxy: px });
+    const s = stickAction(action, c.words.slice(3, next), `${rule} ${action}`, "request", {
+      proxy: px,
+      fe: !p || hasFrontend(p),
+      be: !p || hasBackend(p),
+    });
     if (typeof s === "string") return c.alert(s);
     // haproxy 2.6 cannot take an expression there (its own bug).
     if (sub === "connection" && s.kind === "sc-set-gpt0" && typeof s.set === "string")

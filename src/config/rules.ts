@@ -19,6 +19,7 @@ import { wireText } from "../http/chars.js";
 import { sourceName } from "../acl/sample-expression.js";
 import { compileLogFormat, type LogFormat } from "../log/log-format.js";
 import { fetchReason, parseFetch } from "../acl/fetch.js";
+import { placeBits, reachable } from "../acl/place.js";
 import { CONDITIONS, parseVarName } from "../acl/vars.js";
 import { invalidRegex } from "../acl/replacement.js";
 import { ConfigError } from "./errors.js";
@@ -240,7 +241,14 @@ export interface ReplyReporter {
 export interface RuleReporter extends Omit<ReplyReporter, "fail" | "logFormat"> {
   /** "frontend 'f'", "proxy 'l'"... */
   proxy: string;
+  /** The proxy has a frontend side, a backend side: what its rules' samples can reach (placeBits). */
+  fe: boolean;
+  be: boolean;
 }
+
+/** Where a rule of this side runs in the reporter's proxy (placeBits). */
+const rulePlace = (r: Pick<RuleReporter, "fe" | "be">, side: "request" | "response"): number =>
+  placeBits(side === "request" ? "http-request" : "http-response", r.fe, r.be);
 
 /** haproxy's words for a rule it cannot read: `error detected in frontend 'f' while parsing 'http-request deny' rule : ...`. */
 const ruleError = (r: Pick<RuleReporter, "proxy">, rule: string, m: string): string =>
@@ -258,7 +266,7 @@ function ruleReply(
   const parsed = parseReply(words, deny, defStatus, {
     ...r,
     fail: (m) => ruleError(r, rule, m),
-    logFormat: (text) => logFormatProblem(text, side),
+    logFormat: (text) => logFormatProblem(text, side, "rule", rulePlace(r, side)),
   });
   if (typeof parsed === "string") return parsed;
   return parsed.next < words.length ? unexpected(rule, words[parsed.next]!) : parsed.reply;
@@ -282,7 +290,8 @@ export function logFormatError(
   ruleset = `http-${side}`,
 ): string | undefined {
   const text = logFormatArgument(a);
-  const bad = text === undefined ? undefined : logFormatProblem(text, side, argumentPurpose(a));
+  const bad =
+    text === undefined ? undefined : logFormatProblem(text, side, argumentPurpose(a), rulePlace(r, side));
   return bad === undefined ? undefined : ruleError(r, `${ruleset} ${a.kind}`, bad);
 }
 
@@ -290,7 +299,8 @@ export function logFormatError(
 function logFormatProblem(
   text: string,
   side: "request" | "response",
-  purpose: "rule" | "name" = "rule",
+  purpose: "rule" | "name",
+  place: number,
 ): string | undefined {
   try {
     compileLogFormat(
@@ -300,6 +310,7 @@ function logFormatProblem(
         throw new ConfigError(m);
       },
       purpose,
+      place,
     );
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -326,6 +337,7 @@ export function backendNameFormat(name: string): LogFormat {
       throw new ConfigError(m);
     },
     "name",
+    placeBits("use-backend", true, false),
   );
 }
 
@@ -459,7 +471,7 @@ function varAction(
   if (args.length > 1) return unexpected(rule, args[1]!);
   const arg = args[0] ?? "";
   if (kind === "set-var-fmt") {
-    const bad = logFormatProblem(arg, side);
+    const bad = logFormatProblem(arg, side, "rule", rulePlace(r, side));
     return bad === undefined ? { kind, name, cond, value: arg } : fail(bad);
   }
   // Text is sent as the configuration's UTF-8 bytes, as in every other rule argument.
@@ -468,15 +480,16 @@ function varAction(
 }
 
 /**
- * A sample expression of a rule: what parseFetch says is wrong with it, in a rule's words (haproxy
- * names the action's keyword, `kw`, where the expression reads what the rule's side has not).
+ * A sample expression of a rule: what parseFetch says is wrong with it, in a rule's words. Where the
+ * expression reads what the rule's place has not (the response, the backend, the server), haproxy
+ * names `kw`: set-var's keyword, the expression itself for track-sc, sc-set-gpt0 and capture.
  */
 function expressionProblem(
   expr: string,
   kw: string,
   rule: string,
   side: "request" | "response",
-  r: Pick<RuleReporter, "proxy">,
+  r: Pick<RuleReporter, "proxy" | "fe" | "be">,
 ): string | undefined {
   if (!/^[A-Za-z0-9._\-+:]/.test(expr)) return ruleError(r, rule, "missing fetch method");
   let use;
@@ -486,7 +499,7 @@ function expressionProblem(
     if (!(e instanceof ConfigError)) throw e;
     return ruleError(r, rule, fetchReason(e.message));
   }
-  if ((side === "request" && use === "res") || (side === "response" && use === "req"))
+  if (!reachable(use, rulePlace(r, side)))
     return ruleError(
       r,
       rule,
@@ -501,14 +514,14 @@ function trackAction(
   args: string[],
   rule: string,
   side: "request" | "response",
-  r: Pick<RuleReporter, "proxy">,
+  r: Pick<RuleReporter, "proxy" | "fe" | "be">,
 ): TrackSpec | string {
   const n = kw.slice("track-sc".length);
   if (!/^\d+$/.test(n)) return ruleError(r, rule, `Wrong track-sc number '${n}'`);
   const slot = Number(n);
   if (slot > 2) return ruleError(r, rule, `${n} track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value`);
   const key = args[0] === undefined ? "" : wireText(args[0]);
-  const bad = expressionProblem(key, kw, rule, side, r);
+  const bad = expressionProblem(key, key, rule, side, r);
   if (bad !== undefined) return bad;
   let next = 1;
   let table: string | undefined;
@@ -547,7 +560,7 @@ export function stickAction(
   args: string[],
   rule: string,
   side: "request" | "response",
-  r: Pick<RuleReporter, "proxy">,
+  r: Pick<RuleReporter, "proxy" | "fe" | "be">,
 ): StickAction | string {
   if (kw.startsWith("track-sc")) {
     const t = trackAction(kw, args, rule, side, r);
@@ -566,7 +579,7 @@ export function stickAction(
   // A whole decimal number (none at all is 0) is a constant, anything else an expression.
   if (/^[-+]?\d*$/.test(text)) return { kind: "sc-set-gpt0", slot, set: Number(text) | 0 };
   const expr = wireText(text);
-  const bad = expressionProblem(expr, kw, rule, side, r);
+  const bad = expressionProblem(expr, expr, rule, side, r);
   return bad ?? { kind: "sc-set-gpt0", slot, set: expr };
 }
 

@@ -29,6 +29,7 @@ import {
   pad3,
 } from "./format.js";
 import { sampleExpression, unavailable } from "../acl/sample-expression.js";
+import { reachable } from "../acl/place.js";
 import { Sample } from "../acl/sample.js";
 import type { SampleContext } from "../acl/context.js";
 import { parseIpv4, parseIpv6 } from "../acl/ip.js";
@@ -233,6 +234,8 @@ export interface LineOptions {
   purpose?: FormatPurpose;
   /** A rule's or a name's: which message its samples may read. */
   side?: "request" | "response";
+  /** Where the format is made (placeBits): a sample whose source is not there yet is refused. */
+  place?: number;
 }
 
 /** How one variable or sample is written: the flags in force where it stands. */
@@ -440,7 +443,7 @@ function sampleVariable(
           (use === "res" && parsed.name !== "status") ||
           use === "buffer"
         : (side === "request" && use === "res") || (side === "response" && use === "req");
-  if (refused) return unavailable(rest, use);
+  if (refused || (o.place !== undefined && !reachable(use, o.place))) return unavailable(rest, use);
   if (purpose === "unique-id" && use === "buffer")
     return `sample fetch <${rest}> in a unique-id-format is not supported by sluice yet`;
   if (sample.unclosed !== undefined) return sample.unclosed;
@@ -488,8 +491,9 @@ export function compileLogFormat(
   side: "request" | "response",
   fail: (message: string) => never,
   purpose: "rule" | "name" = "rule",
+  place?: number,
 ): LogFormat {
-  const parts = compileParts(fmt, { http: true, logasap: false, purpose, side });
+  const parts = compileParts(fmt, { http: true, logasap: false, purpose, side, place });
   if (!Array.isArray(parts)) return fail(parts.error);
   if (parts.every((p) => typeof p === "string")) return parts.join("");
   const line = lineOf(parts);

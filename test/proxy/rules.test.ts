@@ -910,6 +910,59 @@ frontend other
   assert.deepEqual(alertsFor("use_backend %%x"), ["Proxy 'f': unable to find required use_backend: '%%x'."]);
 });
 
+test("a frontend's request rules cannot read the backend nor the server, nor its response rules the request's buffer (haproxy 2.6.12's refusals)", () => {
+  const needs = (what: string, rule: string, expr: string) =>
+    `error detected in frontend 'f' while parsing '${rule}' rule : sample fetch <${expr}]> may not be reliably used here because it needs '${what}' which is not available here.`;
+  const extracts = (what: string, rule: string, name: string) =>
+    `error detected in frontend 'f' while parsing '${rule}' rule : fetch method '${name}' extracts information from '${what}', none of which is available here.`;
+  const rows: [string, string[]][] = [
+    ["http-request set-header x %[be_name]", [needs("backend", "http-request set-header", "be_name")]],
+    ["http-request set-header x %[srv_name]", [needs("server", "http-request set-header", "srv_name")]],
+    ["http-request redirect location /%[be_id]", [needs("backend", "http-request redirect", "be_id")]],
+    [
+      "http-request set-var-fmt(txn.x) %[be_name]",
+      [needs("backend", "http-request set-var-fmt(txn.x)", "be_name")],
+    ],
+    [
+      "http-response set-header x %[req.len]",
+      [needs("request buffer", "http-response set-header", "req.len")],
+    ],
+    [
+      "http-request set-var(txn.x) be_name,lower",
+      [extracts("backend", "http-request set-var(txn.x)", "set-var(txn.x)")],
+    ],
+    ["http-request capture be_name len 10", [extracts("backend", "http-request capture", "be_name")]],
+    [
+      "http-request track-sc0 be_name,lower",
+      [extracts("backend", "http-request track-sc0", "be_name,lower")],
+    ],
+    ["http-request sc-set-gpt0(0) be_id", [extracts("backend", "http-request sc-set-gpt0(0)", "be_id")]],
+    [
+      "use_backend %[srv_name]",
+      [
+        "failed to parse use_backend rule '%[srv_name]' : sample fetch <srv_name]> may not be reliably used here because it needs 'server' which is not available here.",
+      ],
+    ],
+    // The response's rules have both.
+    ["http-response set-header x %[be_name]%[srv_name]", []],
+    ["http-after-response set-header x %[srv_id]", []],
+  ];
+  for (const [line, want] of rows) assert.deepEqual(alertsFor(line), want, line);
+  // A listen has a backend side: its request rules read the backend, not yet the server.
+  const inListen = (line: string) =>
+    parseConfig(
+      [{ name: "t.cfg", text: `${DEFAULTS}listen l\n  bind :1\n  ${line}\n  server s 127.0.0.1:1\n` }],
+      {},
+    )
+      .diagnostics.filter((d) => d.level === "alert")
+      .map((d) => d.message);
+  assert.deepEqual(inListen("http-request set-header x %[be_name]"), []);
+  assert.deepEqual(inListen("unique-id-format %[be_name]"), []);
+  assert.deepEqual(inListen("http-request set-header x %[srv_id]"), [
+    "error detected in proxy 'l' while parsing 'http-request set-header' rule : sample fetch <srv_id]> may not be reliably used here because it needs 'server' which is not available here.",
+  ]);
+});
+
 /**
  * A proxy whose frontend has these rules, before a server that records each request head and
  * answers 200. `sends`: each request gets that 200, and the server the head given (haproxy 2.6.12's,
