@@ -4,6 +4,7 @@ import type { Vars } from "./vars.js";
 import type { StkCtrs } from "../stick/track.js";
 import type { LogRecord } from "../log/record.js";
 import type { LineEnv } from "../log/log-format.js";
+import type { SockAddr } from "../util/tcp-socket.js";
 
 /** What a sample fetch can see of one transaction. The proxy fills one per stream and reuses it. */
 export interface SampleContext {
@@ -29,6 +30,8 @@ export interface SampleContext {
   requestBody?(): BodyView;
   /** The proxies' state; absent where no stream is (health checks). */
   readonly state?: ProxiesState;
+  /** The client's own connection, whatever a PROXY header said (fc_src...); absent without a client. */
+  readonly frontConn?: FrontConn;
   /** The bind the client connected to (so_id, so_name, dst_conn); absent without a client. */
   readonly listener?: ListenerState;
   /** This stream's timeout server and tunnel where a set-timeout rule gave them. */
@@ -55,6 +58,13 @@ export interface SampleContext {
   readonly resCompAlgo?: string;
   /** A capture rule's sample into the frontend's capture slot; absent without a stream. */
   capture?(side: "request" | "response", slot: number, value: string): void;
+}
+
+/** A client's connection as the socket has it: its two ends, and whether a PROXY header came. */
+export interface FrontConn {
+  peer(): SockAddr;
+  local(): SockAddr;
+  readonly proxied: object | undefined;
 }
 
 /** The proxies' state as the fetches that read it see it (be_conn, srv_is_up, fe_id...). */

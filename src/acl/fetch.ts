@@ -6,6 +6,8 @@ import type { HttpHead } from "../http/message.js";
 import type { Inspection, SampleContext } from "./context.js";
 import { hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
 import { hashAndAddress, parseIpv4Prefix, parseIpv6 } from "./ip.js";
+import { isLocalAddress } from "./local-address.js";
+import type { SockAddr } from "../util/tcp-socket.js";
 import { fullHash, hashKey } from "../balance/hash.js";
 import { Sample, T, readIntBytes } from "./sample.js";
 import { pathEnd, pathStart } from "./uri.js";
@@ -427,6 +429,55 @@ def(["dst"], {
 });
 def(["src_port"], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => ctx.srcPort) });
 def(["dst_port"], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => ctx.dstPort) });
+
+// The client's own connection (fc_*): its ends as the socket has them, where src and dst are what a
+// PROXY header said.
+type End = "peer" | "local";
+const endOf = (ctx: SampleContext, end: End): SockAddr | undefined => ctx.frontConn?.[end]();
+const connAddress = (ctx: SampleContext, end: End): string | undefined =>
+  ctx.frontConn ? endOf(ctx, end)?.address : end === "peer" ? ctx.src : ctx.dst;
+const connPort = (ctx: SampleContext, end: End): number | undefined =>
+  ctx.frontConn ? endOf(ctx, end)?.port : end === "peer" ? ctx.srcPort : ctx.dstPort;
+for (const [name, end] of [
+  ["fc_src", "peer"],
+  ["fc_dst", "local"],
+] as const) {
+  def([name], {
+    use: "conn",
+    out: T.Ip,
+    acl: false,
+    make: () =>
+      single((ctx, smp) => {
+        const a = connAddress(ctx, end);
+        return a !== undefined && (smp.setStr(a, T.Ip), true);
+      }),
+  });
+  def([`${name}_port`], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => connPort(ctx, end)) });
+}
+def(["fc_rcvd_proxy"], {
+  use: "conn",
+  out: T.Bool,
+  acl: false,
+  make: () => single((ctx, smp) => (smp.setInt(ctx.frontConn?.proxied ? 1 : 0, T.Bool), true)),
+});
+for (const [name, read] of [
+  ["src_is_local", (ctx: SampleContext) => ctx.src],
+  ["dst_is_local", (ctx: SampleContext) => ctx.dst],
+  ["fc_src_is_local", (ctx: SampleContext) => connAddress(ctx, "peer")],
+  ["fc_dst_is_local", (ctx: SampleContext) => connAddress(ctx, "local")],
+] as const)
+  def([name], {
+    use: "conn",
+    out: T.Bool,
+    acl: false,
+    make: () =>
+      single((ctx, smp) => {
+        const a = read(ctx);
+        return a !== undefined && a !== "" && (smp.setInt(isLocalAddress(a) ? 1 : 0, T.Bool), true);
+      }),
+  });
+// HTTP/1 on both sides: the only version Sluice speaks.
+def(["fc_http_major", "bc_http_major"], { use: "conn", out: T.Int, acl: false, make: intFetch(() => 1) });
 def(["fe_name"], { use: "conn", out: T.Str, acl: false, make: strFetch((ctx) => ctx.feName) });
 def(["be_name"], {
   use: "be",

@@ -339,6 +339,7 @@ export class Runtime {
       this.stopping,
       this.global.env,
       socket.listener,
+      socket,
     );
   }
 

@@ -54,7 +54,7 @@ import {
 import { tcpVerdict } from "./tcp-rules.js";
 import type { StkCtrs } from "../stick/track.js";
 import { stickRequest, stickResponse, type PendingStore } from "../stick/stick-rules.js";
-import type { Inspection, ProxiesState } from "../acl/context.js";
+import type { FrontConn, Inspection, ProxiesState } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import type { LineEnv } from "../log/log-format.js";
@@ -264,6 +264,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   get listener(): BindState {
     return this.client.listener;
+  }
+
+  get frontConn(): FrontConn {
+    return this.client;
   }
 
   get state(): ProxiesState {

@@ -13,7 +13,7 @@ import type { StickTable } from "../stick/table.js";
 import { findTable } from "../acl/scope.js";
 import { stickExpression, stickRule, type StkCtrs, type TrackLevel } from "../stick/track.js";
 import type { StickAction } from "../config/model.js";
-import type { ListenerState, ProxiesState, SampleContext } from "../acl/context.js";
+import type { FrontConn, ListenerState, ProxiesState, SampleContext } from "../acl/context.js";
 import type { HttpHead } from "../http/message.js";
 
 export interface CompiledTcpRule {
@@ -95,5 +95,6 @@ export class ConnContext implements SampleContext {
     readonly stopping: boolean,
     readonly environment: Readonly<Record<string, string | undefined>> | undefined,
     readonly listener: ListenerState,
+    readonly frontConn: FrontConn,
   ) {}
 }

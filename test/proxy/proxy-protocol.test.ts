@@ -160,6 +160,32 @@ backend bk
   assert.match(await rx.take(/PROXY/), / f\/1: Timeout while waiting for PROXY protocol header$/);
 });
 
+test("the fc_* fetches read the client's own connection, src and dst the header's (haproxy 2.6.12's values)", async () => {
+  const p = await startProxy(`
+defaults
+  mode http
+  timeout client 2s
+frontend f
+  bind 127.0.0.1:1 accept-proxy
+  http-request return status 200 content-type text/plain lf-string "%[src] %[src_port] %[fc_src] %[fc_dst] %[fc_dst_port] %[fc_rcvd_proxy] %[src_is_local] %[dst_is_local] %[fc_src_is_local] %[fc_dst_is_local] %[fc_http_major] p=%[fc_src_port]"
+`);
+  cleanup.push(p.stop);
+  const ask = async (head: string) => {
+    const r = await talk(p.port, `${head}GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    return r.got.slice(r.got.indexOf("\r\n\r\n") + 4);
+  };
+  const proxied = await ask("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n");
+  assert.match(
+    proxied,
+    new RegExp(`^1\\.2\\.3\\.4 1111 127\\.0\\.0\\.1 127\\.0\\.0\\.1 ${p.port} 1 0 0 1 1 1 p=\\d+$`),
+  );
+  assert.notEqual(/p=(\d+)$/.exec(proxied)![1], "1111");
+  assert.match(
+    await ask("PROXY UNKNOWN\r\n"),
+    new RegExp(`^127\\.0\\.0\\.1 (\\d+) 127\\.0\\.0\\.1 127\\.0\\.0\\.1 ${p.port} 1 1 1 1 1 1 p=\\1$`),
+  );
+});
+
 test("in mode tcp, the bytes after the header go to the server", async () => {
   const srv = await rawServer((s) => s.on("data", (d: Buffer) => s.end(`got ${d.toString("latin1")}`)));
   cleanup.push(srv.close);
