@@ -7,6 +7,7 @@ import type { Inspection, SampleContext } from "./context.js";
 import { hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
 import { hashAndAddress, parseIpv4Prefix, parseIpv6 } from "./ip.js";
 import { isLocalAddress } from "./local-address.js";
+import { HAPROXY_CONVERTERS, HAPROXY_FETCHES } from "./haproxy-keywords.js";
 import type { SockAddr } from "../util/tcp-socket.js";
 import { fullHash, hashKey } from "../balance/hash.js";
 import { Sample, T, readIntBytes } from "./sample.js";
@@ -724,8 +725,12 @@ export function parseFetch(
   const name = expr.slice(0, i);
   if (open && name === "") throw new ConfigError("missing fetch method", where);
   const kw = KW.get(opts.responseSide && name === "hdr" ? "res.hdr" : name);
-  if (kw === undefined)
-    throw new ConfigError(`unknown fetch method '${name}' in ACL expression '${expr}'.`, where);
+  if (kw === undefined) {
+    const what = HAPROXY_FETCHES.has(name)
+      ? `fetch method '${name}' is not supported by sluice yet`
+      : `unknown fetch method '${name}'`;
+    throw new ConfigError(`${what} in ACL expression '${expr}'.`, where);
+  }
   const desc = kw.acl ? `ACL keyword '${name}'` : `fetch method '${name}'`;
   const tail = kw.acl ? "." : ` in ACL expression '${expr}'.`;
   const read = readArgs(expr, i, kw.args, kw.min);
@@ -760,7 +765,12 @@ export function parseFetch(
     const conv = CONVERTERS.get(cname);
     // An ACL keyword's message names it, and ends with two dots.
     const convError = (m: string) => new ConfigError(kw.acl ? `${desc} : ${m}..` : `${m}${tail}`, where);
-    if (conv === undefined) throw convError(`unknown converter '${cname}'`);
+    if (conv === undefined)
+      throw convError(
+        HAPROXY_CONVERTERS.has(cname)
+          ? `converter '${cname}' is not supported by sluice yet`
+          : `unknown converter '${cname}'`,
+      );
     if (!castable(out, conv.in)) throw convError(`converter '${cname}' cannot be applied`);
     const cread = readArgs(expr, j, conv.args, conv.min);
     if ("error" in cread)
@@ -796,7 +806,7 @@ function converted(
  */
 export function fetchReason(message: string): string {
   // A converter's message in an ACL: the keyword named first, two dots after.
-  const conv = /^ACL keyword '[^']*' : (unknown converter .*|invalid args? .*)\.\.$/s.exec(message);
+  const conv = /^ACL keyword '[^']*' : ((?:unknown )?converter .*|invalid args? .*)\.\.$/s.exec(message);
   if (conv) return conv[1]!;
   return message
     .replace(

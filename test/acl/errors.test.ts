@@ -54,6 +54,10 @@ const rows: [line: string, message: string | RegExp][] = [
   ],
   ["method -m int 1", "matching method 'int' cannot be used with fetch keyword 'method'."],
   ["bin(41) -m bool", "matching method 'bool' cannot be used with fetch keyword 'bin'."],
+  ["method,ipmask(24) 1.2.3.4", "ACL keyword 'method' : converter 'ipmask' cannot be applied.."],
+  // haproxy knows these: Sluice says it lacks them rather than that they do not exist.
+  ["ssl_fc", "fetch method 'ssl_fc' is not supported by sluice yet in ACL expression 'ssl_fc'."],
+  ["path,ungrpc(1) x", "ACL keyword 'path' : converter 'ungrpc' is not supported by sluice yet.."],
   ["bool(1) -m ip 1.2.3.4", "matching method 'ip' cannot be used with fetch keyword 'bool'."],
   ["bin(41),add(1) 1", "converter 'add' cannot be applied in ACL expression 'bin(41),add(1)'."],
   ["req.hdrs,add(1) 1", "converter 'add' cannot be applied in ACL expression 'req.hdrs,add(1)'."],

@@ -943,6 +943,18 @@ test("a frontend's request rules cannot read the backend nor the server, nor its
         "failed to parse use_backend rule '%[srv_name]' : sample fetch <srv_name]> may not be reliably used here because it needs 'server' which is not available here.",
       ],
     ],
+    [
+      "http-request set-header x %[method,ipmask(24)]",
+      [
+        "error detected in frontend 'f' while parsing 'http-request set-header' rule : failed to parse sample expression <method,ipmask(24)]> : converter 'ipmask' cannot be applied.",
+      ],
+    ],
+    [
+      "http-request set-var(txn.x) method,ipmask(24)",
+      [
+        "error detected in frontend 'f' while parsing 'http-request set-var(txn.x)' rule : converter 'ipmask' cannot be applied.",
+      ],
+    ],
     // The response's rules have both.
     ["http-response set-header x %[be_name]%[srv_name]", []],
     ["http-after-response set-header x %[srv_id]", []],
