@@ -24,6 +24,7 @@ import { cookieFetches } from "./cookie-fetch.js";
 import { stateFetches } from "./state-fetch.js";
 import type { Matcher } from "./match.js";
 import { noteRead } from "../log/reads.js";
+import type { LogRecord } from "../log/record.js";
 import { requestLinePart } from "../log/request-line.js";
 
 export type MatchName =
@@ -477,6 +478,39 @@ for (const [name, read] of [
         return a !== undefined && a !== "" && (smp.setInt(isLocalAddress(a) ? 1 : 0, T.Bool), true);
       }),
   });
+// The server connection's ends, once it is made (the response is there): its own address, read of
+// the kernel only where a configuration asks (as for %bi), and the server's. haproxy declares them
+// integers (an ACL on them matches numbers) and gives an address and a port.
+for (const [name, ip, port] of [
+  ["bc_src", "sourceIp", "sourcePort"],
+  ["bc_dst", "serverIp", "serverPort"],
+] as const) {
+  const record = (ctx: SampleContext): LogRecord | undefined =>
+    ctx.res === undefined ? undefined : ctx.logRecord?.();
+  const noting =
+    (m: Maker): Maker =>
+    (args, iterate) => {
+      if (name === "bc_src") noteRead("bi");
+      return m(args, iterate);
+    };
+  def([name], {
+    use: "srv",
+    out: T.Int,
+    acl: false,
+    make: noting(() =>
+      single((ctx, smp) => {
+        const a = record(ctx)?.[ip];
+        return a !== undefined && a !== "" && (smp.setStr(a, T.Ip), true);
+      }),
+    ),
+  });
+  def([`${name}_port`], {
+    use: "srv",
+    out: T.Int,
+    acl: false,
+    make: noting(intFetch((ctx) => record(ctx)?.[port] || undefined)),
+  });
+}
 // HTTP/1 on both sides: the only version Sluice speaks.
 def(["fc_http_major", "bc_http_major"], { use: "conn", out: T.Int, acl: false, make: intFetch(() => 1) });
 def(["fe_name"], { use: "conn", out: T.Str, acl: false, make: strFetch((ctx) => ctx.feName) });

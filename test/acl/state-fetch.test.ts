@@ -47,6 +47,8 @@ backend b1
   http-request return status 200 content-type text/plain lf-string "be_id=%[be_id] be_conn=%[be_conn] connslots=%[connslots] cst=%[cur_server_timeout] bst=%[be_server_timeout] btt=%[be_tunnel_timeout] ctt=%[cur_tunnel_timeout] queue=%[queue] avg_queue=%[avg_queue] be_conn_free=%[be_conn_free] qo=%[str(s1),srv_queue] qx=[%[str(b1/x),srv_queue]]" if { path /x }
   http-request set-timeout server 300ms if { path /t }
   http-response set-header X-V "srv_id=%[srv_id] cst=%[cur_server_timeout] be_id=%[be_id] srv_conn=%[srv_conn(s1)]"
+  http-response set-header X-BC "%[bc_src] %[bc_src_port,sub(1),bool] %[bc_dst] %[bc_dst_port]"
+  http-response set-header X-BC-ACL 1 if { bc_dst_port ${web.port} }
   server s1 ${srv}
 backend b2
   server s1 ${srv} maxconn 10 maxqueue 5
@@ -83,7 +85,13 @@ test("connections, free slots, queues and servers up, of the backend named or th
 });
 
 test("the server's number and the stream's timeout server, in the response", async () => {
-  assert.equal(xv(await get("/y")), "srv_id=1 cst=1000 be_id=7 srv_conn=1");
+  const y = await get("/y");
+  assert.equal(xv(y), "srv_id=1 cst=1000 be_id=7 srv_conn=1");
+  // The server connection's ends (bc_*), as haproxy gave them for its own.
+  assert.match(
+    y,
+    new RegExp(`\r\nX-BC: 127\\.0\\.0\\.1 1 127\\.0\\.0\\.1 ${web.port}\r\nX-BC-ACL: 1\r\n`, "i"),
+  );
   assert.equal(xv(await get("/t")), "srv_id=1 cst=300 be_id=7 srv_conn=1");
   // f is 1, b1 has its own 7, and the count goes on past it: b2 is 3, as in haproxy.
   assert.equal(xv(await get("/b2")), "srv_id=1 be_id=3");
