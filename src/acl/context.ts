@@ -5,6 +5,7 @@ import type { StkCtrs } from "../stick/track.js";
 import type { LogRecord } from "../log/record.js";
 import type { LineEnv } from "../log/log-format.js";
 import type { SockAddr } from "../util/tcp-socket.js";
+import type { Where } from "../config/model.js";
 
 /** What a sample fetch can see of one transaction. The proxy fills one per stream and reuses it. */
 export interface SampleContext {
@@ -30,6 +31,8 @@ export interface SampleContext {
   requestBody?(): BodyView;
   /** The proxies' state; absent where no stream is (health checks). */
   readonly state?: ProxiesState;
+  /** The rule that last ended its list of rules in this stream (last_rule_file, last_rule_line). */
+  readonly lastRule?: Where;
   /** The client's own connection, whatever a PROXY header said (fc_src...); absent without a client. */
   readonly frontConn?: FrontConn;
   /** The bind the client connected to (so_id, so_name, dst_conn); absent without a client. */

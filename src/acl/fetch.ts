@@ -511,6 +511,9 @@ for (const [name, ip, port] of [
     make: noting(intFetch((ctx) => record(ctx)?.[port] || undefined)),
   });
 }
+// The rule that last ended its list in this stream (an allow, a deny, a redirect...).
+def(["last_rule_file"], { use: "any", out: T.Str, acl: false, make: strFetch((ctx) => ctx.lastRule?.file) });
+def(["last_rule_line"], { use: "any", out: T.Int, acl: false, make: intFetch((ctx) => ctx.lastRule?.line) });
 // HTTP/1 on both sides: the only version Sluice speaks.
 def(["fc_http_major", "bc_http_major"], { use: "conn", out: T.Int, acl: false, make: intFetch(() => 1) });
 def(["fe_name"], { use: "conn", out: T.Str, acl: false, make: strFetch((ctx) => ctx.feName) });

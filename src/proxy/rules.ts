@@ -7,6 +7,7 @@ import type {
   Proxy,
   ReplySpec,
   VarAction,
+  Where,
 } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { ruleReason } from "../http/errors.js";
@@ -46,6 +47,8 @@ export interface CompiledRule<A> {
   table?: StickTable;
   /** http-request auth's verdict, its realm the rule's or the proxy's name. */
   auth?: Verdict;
+  /** Where it is written: last_rule_file and last_rule_line once it ends its rules. */
+  where: Where;
 }
 
 /** What the request rules decided: go on, or answer the client now. */
@@ -110,12 +113,14 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;
     const auth: Verdict | undefined =
       a.kind === "auth" ? { kind: "auth", realm: a.realm ?? px.name } : undefined;
-    return { action: a, cond, regex, format, reply, ref, fetch, table, auth };
+    return { action: a, cond, regex, format, reply, ref, fetch, table, auth, where: r.where };
   });
 }
 
 /** What rules act on: header edits that later rules and ACLs must see are applied by re-parsing the head (rare). */
 export interface RuleContext extends SampleContext {
+  /** The rule that last ended its list of rules (allow, deny, redirect...), as last_rule_* read it. */
+  lastRule: Where | undefined;
   /**
    * Applies the edits to the head; false when the head no longer fits in a buffer or cannot be read
    * back (haproxy's failed rewrite, which its default strict mode answers with a 500).
@@ -135,32 +140,38 @@ export function evalRequestRules(
   ctx: RuleContext,
   edits: HeadEdits,
   from = 0,
+  final = true,
 ): Verdict {
   for (let i = from; i < rules.length; i++) {
     const r = rules[i]!;
     if (r.cond && !r.cond(ctx)) continue;
     const a = r.action;
+    // The verdict of a rule that ends the list, which it then names (not the redirect keyword's).
+    const ends = (v: Verdict): Verdict => {
+      if (final) ctx.lastRule = r.where;
+      return v;
+    };
     switch (a.kind) {
       case "wait-for-body":
         if (ctx.bodyAwaited(a.atLeast))
           return { kind: "wait", next: i + 1, time: a.time, atLeast: a.atLeast };
         break;
       case "allow":
-        return CONTINUE;
+        return ends(CONTINUE);
       case "reject":
-        return REJECT;
+        return ends(REJECT);
       case "auth":
-        return r.auth!;
+        return ends(r.auth!);
       case "deny":
       case "tarpit":
       case "return":
-        return r.reply ? builtReply(a, r.reply, ctx) : a;
+        return ends(r.reply ? builtReply(a, r.reply, ctx) : a);
       case "redirect": {
         const target = formatFor(r.format!, ctx);
         // ignore-empty: a location that comes out empty, and the rule does nothing.
         if (a.ignoreEmpty && a.type === "location" && target === "") break;
         const location = redirectLocation(a, target, ctx.req);
-        return { kind: "redirect", status: a.code, location, cookie: a.cookie };
+        return ends({ kind: "redirect", status: a.code, location, cookie: a.cookie });
       }
       case "set-var":
       case "set-var-fmt":
@@ -192,8 +203,8 @@ export function evalRequestRules(
         if (uri === undefined) break;
         edits.startLine = `${method} ${uri} HTTP/1.${req.versionMinor}`;
         if ((a.kind === "set-uri" || a.kind === "replace-uri") && !hostFromTarget(uri, method, req, edits))
-          return REWRITE_FAILED;
-        if (!ctx.reparse(edits)) return REWRITE_FAILED;
+          return ends(REWRITE_FAILED);
+        if (!ctx.reparse(edits)) return ends(REWRITE_FAILED);
         break;
       }
       default: {
@@ -203,8 +214,8 @@ export function evalRequestRules(
           a.name.toLowerCase() === "host" &&
           !targetFromHost(ctx.req, written, edits)
         )
-          return REWRITE_FAILED;
-        if (!ctx.reparse(edits)) return REWRITE_FAILED;
+          return ends(REWRITE_FAILED);
+        if (!ctx.reparse(edits)) return ends(REWRITE_FAILED);
       }
     }
   }
@@ -223,7 +234,7 @@ export function evalRequestSide(
 ): Verdict {
   const v = evalRequestRules(side.requestRules, ctx, edits, from);
   if (v.kind !== "continue" || side.redirectRules.length === 0) return v;
-  return evalRequestRules(side.redirectRules, ctx, edits);
+  return evalRequestRules(side.redirectRules, ctx, edits, 0, false);
 }
 
 /** Applies http-response rules to `edits`; returns a deny verdict or continue. */
@@ -235,8 +246,8 @@ export function evalResponseRules(
   for (const r of rules) {
     if (r.cond && !r.cond(ctx)) continue;
     const a = r.action;
-    if (a.kind === "allow") return CONTINUE;
-    if (a.kind === "deny") return r.reply ? builtReply(a, r.reply, ctx) : a;
+    if (a.kind === "allow") return ((ctx.lastRule = r.where), CONTINUE);
+    if (a.kind === "deny") return ((ctx.lastRule = r.where), r.reply ? builtReply(a, r.reply, ctx) : a);
     if (isVarAction(a)) {
       setVar(a, r, ctx);
       continue;
@@ -250,7 +261,7 @@ export function evalResponseRules(
       continue;
     }
     editHeaders(a, r, ctx, ctx.res!, edits);
-    if (!ctx.reparse(edits)) return REWRITE_FAILED;
+    if (!ctx.reparse(edits)) return ((ctx.lastRule = r.where), REWRITE_FAILED);
   }
   return CONTINUE;
 }

@@ -55,7 +55,7 @@ import { tcpVerdict } from "./tcp-rules.js";
 import type { StkCtrs } from "../stick/track.js";
 import { stickRequest, stickResponse, type PendingStore } from "../stick/stick-rules.js";
 import type { FrontConn, Inspection, ProxiesState } from "../acl/context.js";
-import type { HttpResponseAction, ReplySpec } from "../config/model.js";
+import type { HttpResponseAction, ReplySpec, Where } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import type { LineEnv } from "../log/log-format.js";
 import { forwardedFor, originalTo } from "./forwardfor.js";
@@ -133,6 +133,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   inspect: Inspection | undefined = undefined;
   /** While the transaction's line is written: its messages count as gone. */
   ended = false;
+  lastRule: Where | undefined = undefined;
   readonly vars: Vars;
   /** What the connection and its request track, when the configuration has stick tables. */
   readonly stk: StkCtrs | undefined;
@@ -2597,6 +2598,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private resetTransaction(now: number): void {
     this.notFirst = true;
     this.rulesFrom = this.waitAtLeast = this.ruleWaitUntil = 0;
+    this.lastRule = undefined;
     if (this.stk) {
       this.stk.countBytes(this.rec.bytesIn, this.rec.bytesOut, now);
       this.stk.endStream(now);

@@ -1326,3 +1326,29 @@ test("http-request reject closes the connection with nothing said, logged PR-- w
     "'http-request reject' expects either 'if' or 'unless' followed by a condition but found 'now'.",
   ]);
 });
+
+test("last_rule_file and last_rule_line name the rule that ended its list, as haproxy 2.6.12 gave them", async () => {
+  const text = `${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request set-var(txn.a) str(x)
+  http-request deny if { path /deny }
+  http-request allow if { path /allow }
+  redirect location /y if { path /kw }
+  http-after-response set-header x-lr "%[last_rule_file]:%[last_rule_line]"
+  default_backend b
+backend b
+  http-request deny if { path /bdeny }
+  server s 127.0.0.1:${web.port}
+`;
+  const q = await startProxy(text);
+  cleanup.push(q.stop);
+  const line = (rule: string) => `test.cfg:${text.split("\n").findIndex((l) => l.includes(rule)) + 1}`;
+  const lr = async (path: string) => /\r\nx-lr: ([^\r]*)/i.exec(await get(path, "", q.port))?.[1];
+  // set-var ends nothing, nor the redirect keyword.
+  assert.equal(await lr("/deny"), line("path /deny"));
+  assert.equal(await lr("/allow"), line("path /allow"));
+  assert.equal(await lr("/bdeny"), line("path /bdeny"));
+  assert.equal(await lr("/kw"), ":");
+  assert.equal(await lr("/plain"), ":");
+});
