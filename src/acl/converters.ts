@@ -12,6 +12,7 @@ import { parseVarName, type VarRef } from "./vars.js";
 import { mapConverters } from "./maps.js";
 import { stickConverters } from "./stick-fetch.js";
 import { stateConverters } from "./state-fetch.js";
+import { digestConverters } from "./digest-conv.js";
 
 /**
  * What a converter needs its sample to be: text, bytes (text of bytes here: an integer's 8
@@ -482,6 +483,7 @@ export const CONVERTERS = new Map<string, Converter>([
   ],
   ...mapConverters(),
   ...stateConverters(),
+  ...digestConverters(),
   ...stickConverters().map((c): [string, Converter] => [
     c.name,
     { args: ["str"], min: 0, in: "any", out: c.out, resolve: c.resolve, make: c.make },
