@@ -13,6 +13,7 @@ import { mapConverters } from "./maps.js";
 import { stickConverters } from "./stick-fetch.js";
 import { stateConverters } from "./state-fetch.js";
 import { digestConverters } from "./digest-conv.js";
+import { textConverters } from "./text-conv.js";
 
 /**
  * What a converter needs its sample to be: text, bytes (text of bytes here: an integer's 8
@@ -484,6 +485,7 @@ export const CONVERTERS = new Map<string, Converter>([
   ...mapConverters(),
   ...stateConverters(),
   ...digestConverters(),
+  ...textConverters(),
   ...stickConverters().map((c): [string, Converter] => [
     c.name,
     { args: ["str"], min: 0, in: "any", out: c.out, resolve: c.resolve, make: c.make },

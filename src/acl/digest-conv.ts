@@ -6,12 +6,9 @@ import type { CipherGCMTypes } from "node:crypto";
 import type { Arg } from "./args.js";
 import type { SampleContext } from "./context.js";
 import type { Converter } from "./converters.js";
-import { Sample, T, binaryOf, fromBig, toBig } from "./sample.js";
+import { Sample, T, TRASH_SIZE, binaryOf, fromBig, toBig } from "./sample.js";
 import { parseVarName, type VarRef } from "./vars.js";
 import { fullHash } from "../balance/hash.js";
-
-/** haproxy's trash chunks are tune.bufsize long: some results stop, or fail, at that size. */
-const TRASH = 16384;
 
 const bin = (smp: Sample, bytes: string): boolean => (smp.setStr(bytes, T.Bin), true);
 const str = (smp: Sample, text: string): boolean => (smp.setStr(text), true);
@@ -89,7 +86,7 @@ function base64urldec(s: string): string | undefined {
 
 /** ub64enc: base64url without its padding; none when it would fill haproxy's chunk. */
 function base64url(s: string): string | undefined {
-  if (Math.floor((s.length + 2) / 3) * 4 >= TRASH) return undefined;
+  if (Math.floor((s.length + 2) / 3) * 4 >= TRASH_SIZE) return undefined;
   return latin1(s).toString("base64url");
 }
 
@@ -508,7 +505,7 @@ function be2hexCheck(args: Arg[]): string | undefined {
  */
 function be2dec(s: string, sep: string, size: number, truncate: boolean): string {
   const last = truncate ? s.length - size + 1 : s.length;
-  let max = TRASH - 2;
+  let max = TRASH_SIZE - 2;
   let out = "";
   for (let p = 0; p < last && out.length <= max;) {
     const start = out.length;
@@ -517,7 +514,7 @@ function be2dec(s: string, sep: string, size: number, truncate: boolean): string
     let n = 0n;
     for (let i = 0; i < size && p < s.length; i++) n = (n << 8n) + BigInt(s.charCodeAt(p++));
     const digits = n.toString();
-    if (digits.length + 1 > TRASH - out.length) return out.slice(0, start);
+    if (digits.length + 1 > TRASH_SIZE - out.length) return out.slice(0, start);
     out += digits;
   }
   return out;
@@ -527,7 +524,7 @@ function be2dec(s: string, sep: string, size: number, truncate: boolean): string
 function be2hex(s: string, sep: string, size: number, truncate: boolean): string {
   const last = truncate ? s.length - size + 1 : s.length;
   if (sep === "" && !truncate) size = s.length;
-  let max = TRASH - 2 * size;
+  let max = TRASH_SIZE - 2 * size;
   let out = "";
   // haproxy compares the length with the limit unsigned: a negative one is no limit.
   for (let p = 0; p < last && (max < 0 || out.length <= max);) {
@@ -555,7 +552,7 @@ const urlEncCheck = (args: Arg[]): string | undefined =>
 
 /** url_enc: all but RFC 3986's unreserved characters as %XX, stopping where haproxy's chunk is full. */
 function urlEncode(s: string): string {
-  const stop = TRASH - 1;
+  const stop = TRASH_SIZE - 1;
   let out = "";
   for (let i = 0; i < s.length && out.length < stop; i++) {
     const c = s.charCodeAt(i);

@@ -2,6 +2,9 @@
 // header values stay as byte ranges of the head's buffer until a matcher needs them as a string.
 import { parseIpv4, parseIpv6 } from "./ip.js";
 
+/** haproxy's trash buffer (tune.bufsize's default): what a converter writes must fit in it. */
+export const TRASH_SIZE = 16384;
+
 /** Sample types, named after haproxy's (SMP_T_*). */
 export const enum T {
   Str = 0,

@@ -61,6 +61,10 @@ export function tokenize(line: string, env: Env): string[] {
           throw new TokenizeError(`truncated or invalid hexadecimal sequence`, i);
         word += String.fromCharCode(parseInt(hex, 16));
         i += 4;
+      } else if (next === "$" && quote === '"') {
+        // In double quotes, \$ is a dollar that names no variable (json_query('$.a')).
+        word += "$";
+        i += 2;
       } else if (ESCAPES[next] !== undefined) {
         word += ESCAPES[next];
         i += 2;

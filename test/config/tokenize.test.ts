@@ -32,6 +32,10 @@ test("backslash escapes", () => {
     // Escapes work inside double quotes but not inside single quotes.
     ['"a\\tb"', ["a\tb"]],
     ["'a\\tb'", ["a\\tb"]],
+    // \$ is a dollar in double quotes only (json_query('$.a') in a format), as haproxy 2.6.12 reads it.
+    ['"a\\$b"', ["a$b"]],
+    ["a\\$b", ["a\\$b"]],
+    ["'a\\$b'", ["a\\$b"]],
   ];
   for (const [line, words] of cases) assert.deepEqual(tokenize(line, env), words, line);
   assert.throws(() => tokenize("\\xZZ", env), TokenizeError);
