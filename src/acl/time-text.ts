@@ -513,6 +513,8 @@ export const timeFormat = (zone: () => Zone | undefined): Converter => ({
   out: T.Str,
   make: (args) => {
     const fmt = String(args[0]);
+    // The time zone's file is read now, with the configuration, not in the middle of a request.
+    local();
     return (smp) => {
       const t = dateOf(smp.num, args[1]);
       const z = zone();
