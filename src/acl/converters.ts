@@ -8,7 +8,7 @@ import { ipv6Text, parseIpv4, parseIpv6, parseMask4, parseMask6, v6ToV4 } from "
 import { fullHash, hashKey, type HashFunction } from "../balance/hash.js";
 import { lowerAscii } from "./match.js";
 import { expandReplacement, invalidRegex } from "./replacement.js";
-import { parseVarName, type VarRef } from "./vars.js";
+import { parseVarName, varArgument, varText, type VarRef } from "./vars.js";
 import { mapConverters } from "./maps.js";
 import { stickConverters } from "./stick-fetch.js";
 import { stateConverters } from "./state-fetch.js";
@@ -272,18 +272,6 @@ function ipmask(smp: Sample, m4: Uint8Array, m6: Uint8Array | undefined): boolea
 const v4Mapped = (a: Uint8Array): boolean =>
   a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff;
 
-/** A variable argument's value as text, or undefined when it is not set. */
-function varText(ref: VarRef | undefined, ctx: SampleContext): string | undefined {
-  if (!ref || !ctx.vars?.get(ref, operandSample, undefined)) return undefined;
-  return operandSample.getStr();
-}
-
-const varArg = (arg: Arg | undefined): VarRef | undefined => {
-  if (arg === undefined || arg === "") return undefined;
-  const ref = parseVarName(String(arg));
-  return typeof ref === "string" ? undefined : ref;
-};
-
 /** A variable argument at `at`, which `required` says may not be empty, in haproxy's words. */
 const varCheck =
   (at: number, required: boolean) =>
@@ -460,7 +448,7 @@ export const CONVERTERS = new Map<string, Converter>([
       out: T.Str,
       check: varCheck(1, false),
       make: (args) => {
-        const [start, ref, end] = [String(args[0] ?? ""), varArg(args[1]), String(args[2] ?? "")];
+        const [start, ref, end] = [String(args[0] ?? ""), varArgument(args[1]), String(args[2] ?? "")];
         return (smp, ctx) => str(smp, smp.getStr() + start + (varText(ref, ctx) ?? "") + end);
       },
     },
@@ -474,7 +462,7 @@ export const CONVERTERS = new Map<string, Converter>([
       out: T.Int,
       check: varCheck(0, true),
       make: (args) => {
-        const ref = varArg(args[0]);
+        const ref = varArgument(args[0]);
         return (smp, ctx) => {
           const other = varText(ref, ctx);
           return other !== undefined && int(smp, compareBytes(smp.getStr(), other));

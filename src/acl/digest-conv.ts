@@ -7,7 +7,7 @@ import type { Arg } from "./args.js";
 import type { SampleContext } from "./context.js";
 import type { Converter } from "./converters.js";
 import { Sample, T, TRASH_SIZE, binaryOf, fromBig, toBig } from "./sample.js";
-import { parseVarName, type VarRef } from "./vars.js";
+import { parseVarName, varValue, type VarRef } from "./vars.js";
 import { fullHash } from "../balance/hash.js";
 
 const bin = (smp: Sample, bytes: string): boolean => (smp.setStr(bytes, T.Bin), true);
@@ -65,7 +65,7 @@ export function base64dec(s: string): string | undefined {
 }
 
 /** haproxy's base64urldec: no pad needed (a length of 4n+1 fails); '=' reads as '_'. */
-function base64urldec(s: string): string | undefined {
+export function base64urldec(s: string): string | undefined {
   const padLen = [0, -1, 2, 1][s.length % 4]!;
   if (padLen < 0) return undefined;
   const out: number[] = [];
@@ -104,13 +104,6 @@ function secretArg(arg: Arg | undefined): Secret | undefined {
   if (typeof ref !== "string") return { ref };
   const bytes = base64dec(text);
   return bytes === undefined ? undefined : { bytes };
-}
-
-const varSample = new Sample();
-
-/** A variable's value, or undefined when it is not set. */
-function varValue(ref: VarRef, ctx: SampleContext): Sample | undefined {
-  return ctx.vars?.get(ref, varSample, undefined) ? varSample : undefined;
 }
 
 function secretBytes(secret: Secret, ctx: SampleContext): string | undefined {

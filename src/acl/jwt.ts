@@ -7,29 +7,12 @@ import type { Arg } from "./args.js";
 import { T, TRASH_SIZE } from "./sample.js";
 import { parseVarName } from "./vars.js";
 import { jsonQuery, outputTypeCheck } from "./json-text.js";
+import { base64urldec } from "./digest-conv.js";
 
-/** haproxy's base64url alphabet; its table also takes '=' for 63. */
-const B64U = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/** haproxy's base64urldec: unpadded base64url, a length of 4n+1 refused; undefined when invalid. */
+/** A token's part decoded (haproxy's base64urldec), none past haproxy's buffer. */
 function base64UrlDecode(s: string): string | undefined {
-  const rem = s.length % 4;
-  if (rem === 1) return undefined;
-  const pad = rem === 0 ? 0 : 4 - rem;
-  const vals: number[] = [];
-  for (const ch of s) {
-    const v = ch === "=" ? 63 : B64U.indexOf(ch);
-    if (v < 0) return undefined;
-    vals.push(v);
-  }
-  for (let k = 0; k < pad; k++) vals.push(64);
-  const out: number[] = [];
-  for (let i = 0; i < vals.length; i += 4) {
-    const [a, b, c, d] = [vals[i]!, vals[i + 1]!, vals[i + 2]!, vals[i + 3]!];
-    out.push(((a << 2) + (b >> 4)) & 255, ((b << 4) + (c >> 2)) & 255, ((c << 6) + d) & 255);
-  }
-  const n = out.length - pad;
-  return n > TRASH_SIZE ? undefined : Buffer.from(out.slice(0, n)).toString("latin1");
+  const bytes = base64urldec(s);
+  return bytes !== undefined && bytes.length > TRASH_SIZE ? undefined : bytes;
 }
 
 /**

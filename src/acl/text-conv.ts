@@ -5,32 +5,16 @@ import type { Converter } from "./converters.js";
 import type { Arg } from "./args.js";
 import type { SampleContext } from "./context.js";
 import { Sample, T, TRASH_SIZE } from "./sample.js";
-import { parseVarName, type VarRef } from "./vars.js";
-
-const str = (s: Sample, v: string): boolean => (s.setStr(v), true);
-
+import { parseVarName, varArgument, varText, type VarRef } from "./vars.js";
 import { UNITS, breakDown, httpDate, loadZone, local, strftime, timeFormat } from "./time-text.js";
 import { JSON_CODES, isDigit, jsonEscape, jsonQuery, outputTypeCheck } from "./json-text.js";
 import { jwtQuery, jwtVerify, jwtVerifyCheck } from "./jwt.js";
 
-// ---------------------------------------------------------------------------------------------
-// Variables as arguments
-
-const varSample = new Sample();
-
-/** A variable argument, or undefined for a literal (or none). */
-function varOf(arg: Arg | undefined): VarRef | undefined {
-  if (arg === undefined || arg === "") return undefined;
-  const ref = parseVarName(String(arg));
-  return typeof ref === "string" ? undefined : ref;
-}
+const str = (s: Sample, v: string): boolean => (s.setStr(v), true);
 
 /** An argument's text: a variable's value as text (undefined when it is not set), or the literal. */
-function argText(arg: Arg, ref: VarRef | undefined, ctx: SampleContext): string | undefined {
-  if (!ref) return String(arg);
-  if (!ctx.vars?.get(ref, varSample, undefined)) return undefined;
-  return varSample.getStr();
-}
+const argText = (arg: Arg, ref: VarRef | undefined, ctx: SampleContext): string | undefined =>
+  ref ? varText(ref, ctx) : String(arg);
 
 // ---------------------------------------------------------------------------------------------
 // language: the preferred of some languages in an Accept-Language value
@@ -202,7 +186,7 @@ export function textConverters(): [string, Converter][] {
         out: T.Int,
         check: jwtVerifyCheck,
         make: (args) => {
-          const [alg, key] = [varOf(args[0]), varOf(args[1])];
+          const [alg, key] = [varArgument(args[0]), varArgument(args[1])];
           return (smp, ctx) => {
             const a = argText(args[0]!, alg, ctx);
             const k = a === undefined ? undefined : argText(args[1]!, key, ctx);
@@ -241,10 +225,10 @@ export function textConverters(): [string, Converter][] {
           return undefined;
         },
         make: (args) => {
-          const [delim, ref, suffix] = [String(args[0]), varOf(args[1]), String(args[2] ?? "")];
+          const [delim, ref, suffix] = [String(args[0]), varArgument(args[1]), String(args[2] ?? "")];
           return (smp, ctx) => {
             const input = smp.getStr();
-            const value = ref ? argText("", ref, ctx) : undefined;
+            const value = varText(ref, ctx);
             const sep = input !== "" && ((value ?? "") !== "" || suffix !== "") ? delim : "";
             const out = input + sep + (value ?? "") + suffix;
             return str(smp, out.slice(0, TRASH_SIZE - 1));

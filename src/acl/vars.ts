@@ -4,6 +4,8 @@
 // response begins), and `check` for health checks, which run no rules here: such a variable is
 // never set nor found.
 import { Sample, T } from "./sample.js";
+import type { Arg } from "./args.js";
+import type { SampleContext } from "./context.js";
 
 export const enum Scope {
   Proc,
@@ -181,4 +183,23 @@ export class Vars {
         return null;
     }
   }
+}
+
+/** A converter's argument that names a variable: its reference; undefined for a literal (or none). */
+export function varArgument(arg: Arg | undefined): VarRef | undefined {
+  if (arg === undefined || arg === "") return undefined;
+  const ref = parseVarName(String(arg));
+  return typeof ref === "string" ? undefined : ref;
+}
+
+const argSample = new Sample();
+
+/** A variable's value in the stream (one shared sample, read before the next call); undefined when unset. */
+export function varValue(ref: VarRef, ctx: SampleContext): Sample | undefined {
+  return ctx.vars?.get(ref, argSample, undefined) ? argSample : undefined;
+}
+
+/** A variable's value as text, or undefined when there is no variable or it is not set. */
+export function varText(ref: VarRef | undefined, ctx: SampleContext): string | undefined {
+  return ref === undefined ? undefined : varValue(ref, ctx)?.getStr();
 }
