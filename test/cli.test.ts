@@ -44,6 +44,22 @@ test("-c on the article's advanced configuration pasted verbatim names the wrapp
   assert.equal(r.stdout, "");
 });
 
+test("-c resolves a bind's host as haproxy does, after expanding the environment in it", () => {
+  // No `${NAME-default}` in an address: haproxy expands `${ADDRX` and cannot resolve the rest.
+  const cfg = file(
+    "bind-host.cfg",
+    "defaults\n  mode http\n  timeout client 1s\n  timeout connect 1s\n  timeout server 1s\nfrontend f\n  bind ${ADDRX-127.0.0.1}:8080\n",
+  );
+  const r = run(["-c", "-f", cfg]);
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stderr,
+    /^\[ALERT\] +\(\d+\) : config : parsing \[.*bind-host\.cfg:7\] : 'bind' : invalid address: '-127\.0\.0\.1\}' in '\$\{ADDRX-127\.0\.0\.1\}:8080'\n/,
+  );
+  const ok = file("bind-env.cfg", readFileSync(cfg, "utf8").replace("${ADDRX-127.0.0.1}", "$ADDRX"));
+  assert.equal(run(["-c", "-f", ok], { ADDRX: "127.0.0.1" }).status, 0);
+});
+
 test("-c prints haproxy-shaped alerts and warnings", () => {
   const cfg = file(
     "bad.cfg",

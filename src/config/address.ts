@@ -1,6 +1,7 @@
 // haproxy's address forms for `bind`, `server`, `addr` and log targets.
 import { isIP } from "node:net";
 import type { Network } from "./model.js";
+import type { Env } from "./tokenize.js";
 
 export interface HostPort {
   host: string;
@@ -13,11 +14,28 @@ export interface HostPort {
 }
 
 /**
- * Parses `host:port`, `[v6]:port`, `*:port`, `:port`, `ipv4@..`, `ipv6@..`, `fd@N`. Returns an error
- * string. `anyPort`: port 0 is taken (a source address's: the kernel chooses).
+ * haproxy expands `$NAME` and `${NAME}` in every address, quoted or not, after the line's own
+ * expansion: no `${NAME-default}` here (the `-...` stays, and fails as an address), an unset name
+ * is empty, and a `$` followed by no name disappears.
  */
-export function parseHostPort(text: string, opts: { range: boolean; anyPort?: boolean }): HostPort | string {
-  let s = text;
+export function expandAddressEnv(text: string, env: Env): string {
+  if (!text.includes("$")) return text;
+  return text.replace(/\$(\{?)([A-Za-z0-9_]*)(\}?)/g, (_m, open: string, name: string, close: string) => {
+    const value = env[name] ?? "";
+    // A `}` belongs to the name only when a `{` opened it.
+    return open !== "" ? value : value + close;
+  });
+}
+
+/**
+ * Parses `host:port`, `[v6]:port`, `*:port`, `:port`, `ipv4@..`, `ipv6@..`, `fd@N` once `env` is
+ * expanded. Returns an error string. `anyPort`: port 0 is taken (a source address's: the kernel chooses).
+ */
+export function parseHostPort(
+  text: string,
+  opts: { range: boolean; anyPort?: boolean; env: Env },
+): HostPort | string {
+  let s = expandAddressEnv(text, opts.env);
   const at = /^([a-z0-9]+)@/.exec(s);
   if (at) {
     const family = at[1]!;
@@ -60,8 +78,8 @@ export function parseHostPort(text: string, opts: { range: boolean; anyPort?: bo
  * `source <addr>[:<port>]`: where connections to servers leave from (port 0 or none: any), or an
  * error; `range` when a port range was given (the callers refuse it in their own words).
  */
-export function parseSource(text: string): { host: string; port: number; range: boolean } | string {
-  const hp = parseHostPort(text, { range: true, anyPort: true });
+export function parseSource(text: string, env: Env): { host: string; port: number; range: boolean } | string {
+  const hp = parseHostPort(text, { range: true, anyPort: true, env });
   if (typeof hp === "string") return `'source ${text}' : ${hp}`;
   if (hp.fd !== undefined) return `'source ${text}' : a file descriptor is not acceptable here`;
   return { host: hp.host === "" ? "0.0.0.0" : hp.host, port: hp.port ?? 0, range: hp.port !== hp.portEnd };

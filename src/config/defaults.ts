@@ -9,6 +9,7 @@ export const DEFAULT_INTER = 2000;
 export function newGlobal(): Global {
   return {
     bufsize: DEFAULT_BUFSIZE,
+    env: process.env,
     maxhdr: DEFAULT_MAXHDR,
     cookieLen: 64,
     uriLen: 1024,

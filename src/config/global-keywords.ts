@@ -144,7 +144,7 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
     c.global.pidfile = c.words[1];
   },
   log: (c) => {
-    const t = parseLogTarget(c.words.slice(1), c.where, true);
+    const t = parseLogTarget(c.words.slice(1), c.where, c.env, true);
     if (typeof t === "string") c.alert(`log : ${t}`);
     else c.global.logs.push(t);
   },

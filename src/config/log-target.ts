@@ -1,6 +1,7 @@
 // `log <target> [len N] [format F] <facility> [level [minlevel]]`
 import type { Facility, LogFormat, LogTarget, Where } from "./model.js";
 import { parseHostPort } from "./address.js";
+import type { Env } from "./tokenize.js";
 
 export const FACILITIES: readonly Facility[] = [
   "kern",
@@ -49,7 +50,12 @@ export const DEFAULT_LOG_LEN = 1024;
  * Parses the words after `log`; returns the target or an error message, which haproxy prints after
  * `log : `. `inGlobal`: the global section's line, where `log global` means nothing.
  */
-export function parseLogTarget(words: string[], where: Where, inGlobal = false): LogTarget | string {
+export function parseLogTarget(
+  words: string[],
+  where: Where,
+  env: Env,
+  inGlobal = false,
+): LogTarget | string {
   const target = words[0];
   const expects = `expects <address> and <facility> ${inGlobal ? "" : "or global"} as arguments`;
   // haproxy wants the address and the facility before it reads either.
@@ -71,7 +77,7 @@ export function parseLogTarget(words: string[], where: Where, inGlobal = false):
   } else {
     const addr = target.startsWith("udp@") ? target.slice(4) : target;
     if (/^(ring|fd)@/.test(addr)) return `log target '${target}' is not supported by sluice yet.`;
-    const hp = parseHostPort(addr, { range: false });
+    const hp = parseHostPort(addr, { range: false, env });
     if (typeof hp === "string") return hp;
     t.host = hp.host === "" ? "0.0.0.0" : hp.host;
     t.port = hp.port ?? 514;

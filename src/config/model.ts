@@ -86,7 +86,7 @@ export interface Global {
   logTag: string;
   hostname?: string;
   /** The process environment once the global section's setenv, presetenv, unsetenv and resetenv ran (env()). */
-  env?: Readonly<Record<string, string | undefined>>;
+  env: Readonly<Record<string, string | undefined>>;
   pidfile?: string;
   daemon: boolean;
   /** `-m`: the memory (RSS) in megabytes past which new connections wait. */
@@ -266,6 +266,8 @@ export interface Bind {
   port: number;
   /** `fd@N`: an inherited listening socket. */
   fd?: number;
+  /** The address as written, for haproxy's message when its host does not resolve. */
+  written: string;
   name?: string;
   /** `id`: the listener's number in its frontend (haproxy names an unnamed listener by it). */
   id?: number;

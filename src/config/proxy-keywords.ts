@@ -703,7 +703,7 @@ function servers(c: KeywordContext, template: boolean): void {
   const numbers = range === undefined ? undefined : templateRange(range);
   if (template && !numbers)
     return c.alertUnplaced(`${at} : Wrong server-template number or range arg '${range}'.`);
-  const hp = parseHostPort(addr, { range: false });
+  const hp = parseHostPort(addr, { range: false, env: c.global.env });
   // haproxy names a template's server before it has one.
   const label = `'server ${p.name}/${template ? "(null)" : name}'`;
   if (typeof hp === "string") return c.alert(`${label} : ${hp}`);
@@ -711,10 +711,12 @@ function servers(c: KeywordContext, template: boolean): void {
   if (hp.port === undefined)
     return c.alert(`${label} : a server without a port is not supported by sluice yet.`);
   const params = structuredClone(p.defaultServer);
-  parseServerParams(rest, params, {
-    alert: (m) => c.alert(`${label} : ${m}`),
-    warning: (m) => c.warning(`${label} : ${m}`),
-  });
+  parseServerParams(
+    rest,
+    params,
+    { alert: (m) => c.alert(`${label} : ${m}`), warning: (m) => c.warning(`${label} : ${m}`) },
+    c.global.env,
+  );
   const same = params.id === undefined ? undefined : p.servers.find((s) => s.id === params.id);
   if (same)
     return c.alert(
@@ -859,7 +861,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         c.px.logs.push(...c.global.logs);
         return;
       }
-      const t = parseLogTarget(c.words.slice(1), c.where);
+      const t = parseLogTarget(c.words.slice(1), c.where, c.global.env);
       if (typeof t === "string") c.alert(`log : ${t}`);
       else c.px.logs.push(t);
     },
@@ -868,7 +870,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     cap: "be",
     defaults: true,
     fn: (c) => {
-      parseServerParams(c.words.slice(1), c.px.defaultServer, c);
+      parseServerParams(c.words.slice(1), c.px.defaultServer, c, c.global.env);
       if (c.px.defaultServer.id === undefined) return;
       // haproxy says so as an alert, yet goes on without the id.
       c.warning(`'id' option is not accepted in default-server sections`);
@@ -893,7 +895,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         return c.alert(
           `'source' expects <addr>[:<port>], and optionally 'usesrc' <addr>, and 'interface' <name>.`,
         );
-      const src = parseSource(addr);
+      const src = parseSource(addr, c.global.env);
       if (typeof src === "string") return c.alert(src);
       if (src.range) return c.alert(`'source ${addr}' : port range not permitted here in '${addr}'`);
       const opt = opts[0];
@@ -1002,10 +1004,11 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
         } else return c.alert(`'bind' : unknown keyword '${kw}' (or not supported by sluice yet).`);
       }
       for (const part of spec.split(",")) {
-        const hp = parseHostPort(part, { range: true });
+        const hp = parseHostPort(part, { range: true, env: c.global.env });
         if (typeof hp === "string") return c.alert(`'bind' : ${hp}`);
         const common = {
           name,
+          written: part,
           where: c.where,
           ...(id !== undefined && { id }),
           ...(acceptProxy && { acceptProxy }),

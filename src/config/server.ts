@@ -3,6 +3,7 @@ import type { ServerParams } from "./model.js";
 import { parseDuration } from "./duration.js";
 import { parseHostPort, parseSource } from "./address.js";
 import { atol } from "./c-numbers.js";
+import type { Env } from "./tokenize.js";
 
 export interface Reporter {
   /** `tight`: haproxy writes this message's place without a blank before the colon. */
@@ -10,7 +11,7 @@ export interface Reporter {
   warning(message: string, tight?: boolean): void;
 }
 
-type ParamFn = (p: ServerParams, value: string, r: Reporter, name: string) => void;
+type ParamFn = (p: ServerParams, value: string, r: Reporter, name: string, env: Env) => void;
 
 const int =
   (key: "maxconn" | "maxqueue" | "rise" | "fall", min: number): ParamFn =>
@@ -54,13 +55,13 @@ const VALUED: Record<string, ParamFn> = {
     if (!(n >= 1 && n <= 65535)) return r.alert(`invalid port '${v}'`);
     p.checkPort = n;
   },
-  addr: (p, v, r) => {
-    const hp = parseHostPort(v, { range: false });
+  addr: (p, v, r, _name, env) => {
+    const hp = parseHostPort(v, { range: false, env });
     if (typeof hp === "string") return r.alert(hp);
     p.checkAddr = hp.host;
   },
-  source: (p, v, r) => {
-    const src = parseSource(v);
+  source: (p, v, r, _name, env) => {
+    const src = parseSource(v, env);
     if (typeof src === "string") return r.alert(src);
     if (src.range) return r.alert(`'source ${v}' : a port range is not supported by sluice yet.`);
     p.source = { host: src.host, port: src.port };
@@ -130,7 +131,7 @@ const NO_EFFECT_VALUED = new Set([
 ]);
 
 /** Applies the words after the address (or after `default-server`) to `p`. */
-export function parseServerParams(words: string[], p: ServerParams, r: Reporter): void {
+export function parseServerParams(words: string[], p: ServerParams, r: Reporter, env: Env): void {
   for (let i = 0; i < words.length; i++) {
     const kw = words[i]!;
     const flag = FLAGS[kw];
@@ -146,7 +147,7 @@ export function parseServerParams(words: string[], p: ServerParams, r: Reporter)
         return;
       }
       i++;
-      if (fn) fn(p, v, r, kw);
+      if (fn) fn(p, v, r, kw, env);
       else r.warning(`'${kw}' has no effect in sluice; ignored.`);
       continue;
     }

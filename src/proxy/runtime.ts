@@ -115,6 +115,8 @@ export class Runtime {
   actconn = 0;
   stopping = false;
   private readonly sessions = new Set<Session>();
+  /** Each named bind host's address, resolved with the configuration as haproxy resolves it. */
+  private readonly bindAddresses = new Map<string, string>();
   /** Connections of accept-proxy binds still sending their PROXY header. */
   private readonly greeting = new Set<ClientSocket>();
   private checks: HealthChecks | undefined;
@@ -165,6 +167,13 @@ export class Runtime {
       }
       addresses.set(px, list);
     }
+    for (const px of config.frontends)
+      for (const b of px.binds)
+        if (b.fd === undefined && b.host !== "" && !net.isIP(b.host) && !rt.bindAddresses.has(b.host))
+          rt.bindAddresses.set(
+            b.host,
+            await resolve(b.host, b.where, `'bind' : invalid address: '${b.host}' in '${b.written}'`),
+          );
     const reads = readsDuring(() => rt.compile(addresses));
     rt.readsSource = reads.has("bi") || reads.has("bp");
     rt.readsRequestLine = REQUEST_LINE_VARIABLES.some((v) => reads.has(v));
@@ -245,7 +254,7 @@ export class Runtime {
         const where =
           b.fd !== undefined
             ? { fd: b.fd }
-            : { address: await resolve(b.host || "0.0.0.0", b.where), port: b.port };
+            : { address: this.bindAddresses.get(b.host) ?? (b.host || "0.0.0.0"), port: b.port };
         const code = listener.listen(where, backlog);
         if (code !== undefined) {
           listener.close();
@@ -584,11 +593,15 @@ export class Runtime {
   }
 }
 
-async function resolve(host: string, where: Proxy["where"]): Promise<string> {
+async function resolve(
+  host: string,
+  where: Proxy["where"],
+  failure = `could not resolve address '${host}'.`,
+): Promise<string> {
   if (net.isIP(host)) return host;
   try {
     return (await lookup(host)).address;
   } catch {
-    throw new ConfigError(`could not resolve address '${host}'.`, where);
+    throw new ConfigError(failure, where);
   }
 }

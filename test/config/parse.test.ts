@@ -225,6 +225,36 @@ backend b
   assert.equal(config.frontends[0]!.binds[0]!.port, 9000);
 });
 
+test("addresses expand $NAME and ${NAME} unquoted, as haproxy expands every address", () => {
+  const { config, diagnostics } = parse(
+    `${BASE}
+frontend f
+  bind \${LO}:$PORT,'$LO:\${PORT}1'
+  log $LO:\${PORT}2 local0
+  default_backend b
+backend b
+  source $LO
+  server s $LO:\${PORT}3 addr \${LO} source $LO:0
+  server u \${NOPE}127.0.0.2:$PORT$NOPE
+`,
+    { LO: "127.0.0.1", PORT: "9" },
+  );
+  assert.deepEqual(alerts(diagnostics), []);
+  const f = config.frontends[0]!;
+  assert.deepEqual(
+    f.binds.map((b) => `${b.host}:${b.port}`),
+    ["127.0.0.1:9", "127.0.0.1:91"],
+  );
+  assert.equal(f.logs[0]!.host, "127.0.0.1");
+  assert.equal(f.logs[0]!.port, 92);
+  const [s, u] = config.backends.get("b")!.servers;
+  assert.deepEqual(
+    [s!.host, s!.port, s!.checkAddr, s!.source?.host],
+    ["127.0.0.1", 93, "127.0.0.1", "127.0.0.1"],
+  );
+  assert.deepEqual([u!.host, u!.port], ["127.0.0.2", 9]);
+});
+
 test("bind fd@N and a port range", () => {
   const { config, diagnostics } = parse(
     `${BASE}
