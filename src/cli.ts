@@ -9,6 +9,10 @@ export interface CliOptions {
   check: boolean;
   debug: boolean;
   quiet: boolean;
+  /** -D: to the background once listening, as `daemon` does. */
+  daemon: boolean;
+  /** -d, -db: in the foreground whatever `daemon` says. */
+  foreground: boolean;
   pidfile?: string;
   /** -sf / -st: old processes to soft-stop or terminate once we listen. */
   finishPids: number[];
@@ -22,6 +26,7 @@ const USAGE = `Usage : sluice [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] 
         [ -p <pidfile> ] [ -m <max megs> ] [ -C <dir> ] [-- <cfgfile>*]
         -v displays version ; -vv shows known build options.
         -d enters debug mode ; -db only disables background mode.
+        -D goes daemon
         -c check mode : only check config files and exit
         -cc check condition : evaluate a condition and exit
         -q quiet mode : don't display messages
@@ -46,6 +51,8 @@ export function parseArgs(argv: string[]): CliOptions | "version" | "build-optio
     check: false,
     debug: false,
     quiet: false,
+    daemon: false,
+    foreground: false,
     finishPids: [],
     terminatePids: [],
   };
@@ -81,10 +88,14 @@ export function parseArgs(argv: string[]): CliOptions | "version" | "build-optio
         break;
       case "-d":
       case "-db":
-      case "-V":
         o.debug = a === "-d";
+        o.foreground = true;
+        continue;
+      case "-V":
         continue;
       case "-D":
+        o.daemon = true;
+        continue;
       case "-W":
       case "-Ws":
       case "-dI":

@@ -1,13 +1,14 @@
 // The process: load the configuration, then either report on it (-c) or serve it until a signal.
 import { writeFileSync, unlinkSync } from "node:fs";
 import type { CliOptions } from "./cli.js";
-import type { Diagnostic } from "./config/model.js";
+import type { Diagnostic, Global } from "./config/model.js";
 import type { ParseResult } from "./config/parse.js";
 import { ConfigError } from "./config/errors.js";
 import { formatDiagnostic, loadConfig } from "./config/load.js";
 import { hasAlerts } from "./config/model.js";
 import { Runtime } from "./proxy/runtime.js";
 import { keepYoungGenerationSmall } from "./util/heap.js";
+import { background, detached, isDaemon } from "./daemon.js";
 
 let warned = false;
 
@@ -44,6 +45,8 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
     return undefined;
   }
   if (o.maxconn !== undefined) r.config.global.maxconn = o.maxconn;
+  if (o.daemon) r.config.global.daemon = true;
+  if (o.foreground) r.config.global.daemon = false;
   if (o.memmax !== undefined) r.config.global.memmax = o.memmax;
   try {
     return await Runtime.build(r.config);
@@ -71,8 +74,14 @@ export async function checkOnly(o: CliOptions): Promise<number> {
 /** Runs until SIGINT/SIGTERM (hard stop) or SIGUSR1 (soft stop); resolves with the exit code. */
 export async function serve(o: CliOptions): Promise<number> {
   keepYoungGenerationSmall();
-  const rt = await prepare(o);
+  // The background copy reads the configuration again: its warnings were printed once already.
+  const rt = await prepare(isDaemon() ? { ...o, quiet: true } : o);
   if (!rt) return 1;
+  if (rt.global.daemon && !isDaemon()) {
+    const fds = rt.frontends.flatMap((fe) => fe.px.binds.flatMap((b) => (b.fd === undefined ? [] : [b.fd])));
+    await rt.stop();
+    return background(fds);
+  }
   try {
     await rt.start();
   } catch (e) {
@@ -90,11 +99,16 @@ export async function serve(o: CliOptions): Promise<number> {
   });
   const pidfile = o.pidfile ?? rt.global.pidfile;
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
+  if (!setIdentity(rt.global)) {
+    await rt.stop();
+    return 1;
+  }
   // -sf / -st: the new process listens, then asks the old ones to finish or to terminate.
   for (const pid of o.finishPids) signal(pid, "SIGUSR1");
   for (const pid of o.terminatePids) signal(pid, "SIGTERM");
   if (o.debug)
     for (const a of rt.addresses()) process.stderr.write(`sluice: listening on ${a.address}:${a.port}\n`);
+  if (isDaemon()) detached();
 
   return new Promise<number>((resolve) => {
     let done = false;
@@ -131,6 +145,36 @@ export async function serve(o: CliOptions): Promise<number> {
       });
     });
   });
+}
+
+/** `group`/`gid`, then `user`/`uid`, taken once listening, as haproxy takes them. */
+function setIdentity(g: Global): boolean {
+  const alert = (m: string): void =>
+    void process.stderr.write(`[ALERT]    (${process.pid}) : [sluice.main()] ${m}\n`);
+  if (g.gid !== 0) {
+    try {
+      if (process.getgroups!().length > 0) process.setgroups!([]);
+    } catch {
+      process.stderr.write(
+        `[WARNING]  (${process.pid}) : [sluice.main()] Failed to drop supplementary groups. Using 'gid'/'group' without 'uid'/'user' is generally useless.\n`,
+      );
+    }
+    try {
+      process.setgid!(g.gid);
+    } catch {
+      alert(`Cannot set gid ${g.gid}.`);
+      return false;
+    }
+  }
+  if (g.uid !== 0) {
+    try {
+      process.setuid!(g.uid);
+    } catch {
+      alert(`Cannot set uid ${g.uid}.`);
+      return false;
+    }
+  }
+  return true;
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

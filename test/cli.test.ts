@@ -2,6 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { once } from "node:events";
+import net from "node:net";
 import { writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, ROOT, scratchDir, spawnSluice, exchange, httpBackend, waitFor } from "./helpers/harness.js";
@@ -173,6 +175,100 @@ test("serves on an inherited socket (bind fd@3), writes the pid file, stops on S
   } finally {
     await child.kill("SIGKILL");
     await b.close();
+  }
+});
+
+/** The process whose pid `pidfile` holds, once it exists; SIGKILLed at the end of `body`. */
+async function withDaemon(pidfile: string, body: (pid: number) => Promise<void>): Promise<void> {
+  await waitFor(() => existsSync(pidfile), 3000, "pid file");
+  const pid = Number(readFileSync(pidfile, "utf8"));
+  try {
+    await body(pid);
+  } finally {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+const status = (pid: number, field: string): string =>
+  new RegExp(`^${field}:[ \\t]*(.*)$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]!;
+
+test("daemon (and -D): the command ends once a background copy listens; its startup failure is the command's", async () => {
+  const pidfile = join(dir, "daemon.pid");
+  const cfg = file(
+    "daemon.cfg",
+    `global\n  daemon\n  pidfile ${pidfile}\n  nbthread 2\ndefaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\nfrontend f\n  bind fd@3\n  http-request return status 200 content-type text/plain string up\n`,
+  );
+  const child = await spawnSluice(["-f", cfg]);
+  // The warning is the first process's, printed once.
+  assert.equal(await child.exited, 0);
+  assert.equal(child.stderr().match(/'nbthread' has no effect/g)?.length, 1, child.stderr());
+  await withDaemon(pidfile, async (pid) => {
+    assert.notEqual(pid, child.proc.pid);
+    assert.equal(status(pid, "PPid"), "1");
+    assert.match(
+      await exchange(child.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      /\r\n\r\nup$/,
+    );
+    process.kill(pid, "SIGTERM");
+    await waitFor(() => !existsSync(`/proc/${pid}`), 3000, "daemon's exit");
+  });
+  // -D without `daemon`; a bind that fails in the copy fails the command, with the copy's alert.
+  const holder = net.createServer().listen(0, "127.0.0.1");
+  await once(holder, "listening");
+  try {
+    const port = (holder.address() as net.AddressInfo).port;
+    const taken = file(
+      "daemon-taken.cfg",
+      readFileSync(cfg, "utf8").replace("  daemon\n", "").replace("fd@3", `127.0.0.1:${port}`),
+    );
+    const r = run(["-D", "-f", taken]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /\[ALERT\] +\(\d+\) : config : parsing \[.*daemon-taken\.cfg:10\] : Starting frontend f: cannot bind socket \(EADDRINUSE\)/,
+    );
+  } finally {
+    holder.close();
+  }
+});
+
+test("user and group: taken once listening, the supplementary groups dropped; unknown names refused", async (t) => {
+  const bad = run([
+    "-c",
+    "-f",
+    file("nouser.cfg", "global\n  user no-such-user-here\n  group no-such-group-here\n"),
+  ]);
+  assert.equal(bad.status, 1);
+  assert.match(
+    bad.stderr,
+    /parsing \[.*nouser\.cfg:2\] : cannot find user id for 'no-such-user-here' \(0:Success\)/,
+  );
+  assert.match(
+    bad.stderr,
+    /parsing \[.*nouser\.cfg:3\] : cannot find group id for 'no-such-group-here' \(0:Success\)/,
+  );
+  if (process.getuid!() !== 0) return t.skip("needs root to change identity");
+  const pidfile = join(dir, "identity.pid");
+  const cfg = file(
+    "identity.cfg",
+    `global\n  user nobody\n  gid 65534\n  pidfile ${pidfile}\ndefaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\nfrontend f\n  bind fd@3\n  http-request return status 200 content-type text/plain string up\n`,
+  );
+  const child = await spawnSluice(["-f", cfg]);
+  try {
+    assert.match(
+      await exchange(child.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      /\r\n\r\nup$/,
+    );
+    const pid = child.proc.pid!;
+    assert.equal(status(pid, "Uid"), "65534\t65534\t65534\t65534");
+    assert.equal(status(pid, "Gid"), "65534\t65534\t65534\t65534");
+    assert.equal(status(pid, "Groups"), "");
+  } finally {
+    await child.kill("SIGKILL");
   }
 });
 

@@ -16,6 +16,8 @@ export function newGlobal(): Global {
     logs: [],
     logTag: "sluice",
     daemon: false,
+    uid: 0,
+    gid: 0,
     compMaxLevel: 1,
     compRate: 0,
     compMinIdle: 0,

@@ -1,4 +1,5 @@
 // The keywords of the `global` section.
+import { execFileSync } from "node:child_process";
 import type { Global, Where } from "./model.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseTime } from "./duration.js";
@@ -29,11 +30,7 @@ const positiveInt =
   };
 
 /** haproxy's check of a keyword that takes one argument: a second one is refused. */
-function oneArgument(c: GlobalContext): boolean {
-  if (c.words.length <= 2) return true;
-  c.alert(`'${c.words[0]}' cannot handle unexpected argument '${c.words[2]}'.`);
-  return false;
-}
+const oneArgument = (c: GlobalContext): boolean => atMost(c, 1);
 
 /** tune.http.cookielen and tune.http.logurilen: lengths, kept with room for a NUL, as haproxy does. */
 function httpLen(c: GlobalContext, key: "cookieLen" | "uriLen"): void {
@@ -51,53 +48,174 @@ function connRate(c: GlobalContext, key: "connRate" | "sessRate"): void {
   c.global[key] = Math.max(0, atol(c.words[1]));
 }
 
-/** Keywords that tune haproxy's internals or process model: accepted, with a warning. */
-const NO_EFFECT = [
-  "nbthread",
-  "cpu-map",
-  "chroot",
-  "user",
-  "group",
-  "uid",
-  "gid",
-  "ulimit-n",
-  "master-worker",
-  "spread-checks",
-  "tune.maxaccept",
-  "tune.maxpollevents",
-  "tune.recv_enough",
-  "tune.rcvbuf.client",
-  "tune.rcvbuf.server",
-  "tune.sndbuf.client",
-  "tune.sndbuf.server",
-  "tune.maxrewrite",
-  "tune.idletimer",
-  "tune.runqueue-depth",
-  "noepoll",
-  "nopoll",
-  "nosplice",
-  "nogetaddrinfo",
-  "noreuseport",
-  "insecure-fork-wanted",
-  "expose-experimental-directives",
-  "busy-polling",
-  "set-dumpable",
-  "quiet",
-  "zero-warning",
-  "localpeer",
-  "node",
-  "description",
-  "ca-base",
-  "crt-base",
-];
+/** A check of a keyword's arguments; false once it alerted. */
+type ArgCheck = (c: GlobalContext) => boolean;
+
+/** haproxy's check of a keyword that takes at most `max` arguments. */
+function atMost(c: GlobalContext, max: number): boolean {
+  if (c.words.length <= max + 1) return true;
+  c.alert(`'${c.words[0]}' cannot handle unexpected argument '${c.words[max + 1]}'.`);
+  return false;
+}
+
+/** haproxy reads an absent argument as an empty word. */
+const arg1 = (c: GlobalContext): string => c.words[1] ?? "";
+
+const needs =
+  (message: (kw: string) => string, max = 1): ArgCheck =>
+  (c) => {
+    if (!atMost(c, max)) return false;
+    if (arg1(c) !== "") return true;
+    c.alert(message(c.words[0]!));
+    return false;
+  };
+
+const flag: ArgCheck = (c) => atMost(c, 0);
+const integer = needs((kw) => `'${kw}' expects an integer argument.`);
+const NODE_NAME = /^[A-Za-z0-9._-]+$/;
+const CPU_SET = /^(all|odd|even|\d+(-\d+)?)(\/(all|odd|even|\d+(-\d+)?))?$/;
+
+/**
+ * Keywords that tune haproxy's internals or process model: their arguments checked as haproxy
+ * checks them, then accepted with a warning.
+ */
+const NO_EFFECT: Record<string, ArgCheck> = {
+  nbthread: (c) => {
+    if (!atMost(c, 1)) return false;
+    const v = arg1(c);
+    if (!/^[-+]?\d+$/.test(v)) {
+      c.alert(`'nbthread' passed a missing or unparsable integer value in '${v}'`);
+      return false;
+    }
+    if (Number(v) >= 1 && Number(v) <= 64) return true;
+    c.alert(`'nbthread' value must be between 1 and 64 (was ${Number(v)})`);
+    return false;
+  },
+  "cpu-map": (c) => {
+    if (c.words.length >= 3 && CPU_SET.test(arg1(c))) return true;
+    c.alert(
+      `cpu-map expects a process number  ('all', 'odd', 'even', a number from 1 to 64 or a range),  followed by a list of CPU ranges with numbers from 0 to 63.`,
+    );
+    return false;
+  },
+  "ulimit-n": integer,
+  "master-worker": (c) => {
+    if (!atMost(c, 1)) return false;
+    if (arg1(c) === "" || arg1(c) === "no-exit-on-failure") return true;
+    c.alert(`'master-worker' only supports 'no-exit-on-failure' option.`);
+    return false;
+  },
+  "spread-checks": (c) => {
+    if (!needs((kw) => `'${kw}' expects an integer argument (0..50).`)(c)) return false;
+    const v = atol(arg1(c));
+    if (v >= 0 && v <= 50) return true;
+    c.alert(`'spread-checks' needs a positive value in range 0..50.`);
+    return false;
+  },
+  "tune.maxaccept": integer,
+  "tune.maxpollevents": integer,
+  "tune.recv_enough": integer,
+  "tune.rcvbuf.client": integer,
+  "tune.rcvbuf.server": integer,
+  "tune.sndbuf.client": integer,
+  "tune.sndbuf.server": integer,
+  "tune.runqueue-depth": integer,
+  "tune.maxrewrite": (c) => {
+    if (!integer(c)) return false;
+    if (atol(arg1(c)) >= 0) return true;
+    c.alert(`'tune.maxrewrite' expects a positive integer argument.`);
+    return false;
+  },
+  "tune.idletimer": (c) => {
+    if (!atMost(c, 1)) return false;
+    const ms = arg1(c) === "" ? "missing" : parseTime(arg1(c), "ms", (m) => c.warning(m));
+    if (typeof ms === "object") {
+      c.alert(`unexpected character '${ms.bad}' in argument to <tune.idletimer>.`);
+      return false;
+    }
+    if (typeof ms === "number" && ms <= 65535) return true;
+    c.alert(`'tune.idletimer' expects a timer value between 0 and 65535 ms.`);
+    return false;
+  },
+  noepoll: flag,
+  nopoll: flag,
+  nosplice: flag,
+  nogetaddrinfo: flag,
+  noreuseport: flag,
+  "insecure-fork-wanted": flag,
+  "insecure-setuid-wanted": flag,
+  "expose-experimental-directives": () => true,
+  "busy-polling": flag,
+  "set-dumpable": flag,
+  quiet: flag,
+  "zero-warning": flag,
+  localpeer: needs((kw) => `'${kw}' expects a name as an argument.`),
+  node: (c) => {
+    if (!atMost(c, 1)) return false;
+    if (NODE_NAME.test(arg1(c))) return true;
+    c.alert(
+      `'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_).`,
+    );
+    return false;
+  },
+  description: needs((kw) => `'${kw}' expects a string argument.`, Infinity),
+  "ca-base": needs((kw) => `global statement '${kw}' expects a directory path as an argument.`),
+  "crt-base": needs((kw) => `global statement '${kw}' expects a directory path as an argument.`),
+};
+
+/** `uid`, `gid`: a number (anything else is warned about and left out, as haproxy does). */
+function numericId(c: GlobalContext, key: "uid" | "gid", already: string, named: string): void {
+  if (!atMost(c, 1)) return;
+  if (c.global[key] !== 0) return c.alertContinuing(already);
+  const v = arg1(c);
+  if (v === "") return c.alert(`'${c.words[0]}' expects an integer argument.`);
+  if (!/^[-+]?\d+$/.test(v))
+    return c.warning(
+      ` ${key}: string '${v}' is not a number.\n   | You might want to use the '${named}' parameter to use a system ${named} name.`,
+    );
+  c.global[key] = Number(v);
+}
+
+/** `user`, `group`: a name the system's databases know (getent asks them as getpwnam would). */
+function namedId(c: GlobalContext, key: "uid" | "gid", already: string): void {
+  if (!atMost(c, 1)) return;
+  if (c.global[key] !== 0) return c.alertContinuing(already);
+  const db = key === "uid" ? "passwd" : "group";
+  const id = systemId(db, arg1(c));
+  if (id === undefined)
+    return c.alert(`cannot find ${key === "uid" ? "user" : "group"} id for '${arg1(c)}' (0:Success)`);
+  c.global[key] = id;
+}
+
+function systemId(db: "passwd" | "group", name: string): number | undefined {
+  if (name === "") return undefined;
+  try {
+    const entry = execFileSync("getent", [db, name], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    // name:password:id:... The name must be the one asked: getent also answers to a number.
+    const [found, , id] = entry.split(":");
+    return found === name && id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   maxconn: positiveInt((g, n) => (g.maxconn = n)),
   "tune.bufsize": positiveInt((g, n) => (g.bufsize = n), 1024),
   "tune.http.maxhdr": positiveInt((g, n) => (g.maxhdr = n)),
   daemon: (c) => {
-    c.global.daemon = true;
-    c.warning(`'daemon' is ignored: sluice always stays in the foreground (use your service manager).`);
+    if (atMost(c, 0)) c.global.daemon = true;
+  },
+  uid: (c) => numericId(c, "uid", `user/uid already specified. Continuing.`, "user"),
+  gid: (c) => numericId(c, "gid", `group/gid already specified. Continuing.`, "group"),
+  user: (c) => namedId(c, "uid", `user/uid already specified. Continuing.`),
+  group: (c) => namedId(c, "gid", `gid/group was already specified. Continuing.`),
+  chroot: (c) => {
+    if (!needs((kw) => `'${kw}' expects a directory as an argument.`)(c)) return;
+    c.alert(`'chroot' is not supported by sluice: Node.js cannot change its root directory.`);
   },
   "hard-stop-after": (c) => {
     const v = c.words[1];
@@ -176,5 +294,7 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   },
 };
 
-for (const kw of NO_EFFECT)
-  GLOBAL_KEYWORDS[kw] = (c) => c.warning(`'${kw}' has no effect in sluice; ignored.`);
+for (const [kw, check] of Object.entries(NO_EFFECT))
+  GLOBAL_KEYWORDS[kw] = (c) => {
+    if (check(c)) c.warning(`'${kw}' has no effect in sluice; ignored.`);
+  };

@@ -88,7 +88,11 @@ export interface Global {
   /** The process environment once the global section's setenv, presetenv, unsetenv and resetenv ran (env()). */
   env: Readonly<Record<string, string | undefined>>;
   pidfile?: string;
+  /** `daemon`: the process goes to the background once it listens. */
   daemon: boolean;
+  /** `uid`/`user` and `gid`/`group`: the identity taken once listening (0: keep root's). */
+  uid: number;
+  gid: number;
   /** `-m`: the memory (RSS) in megabytes past which new connections wait. */
   memmax?: number;
   /** hard-stop-after: how long a soft stop may wait for sessions before closing them all. */
