@@ -1,5 +1,6 @@
 // The keywords of the `global` section.
 import { execFileSync } from "node:child_process";
+import { hostname } from "node:os";
 import type { Global, Where } from "./model.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseTime } from "./duration.js";
@@ -271,11 +272,8 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
     c.global.logTag = c.words[1];
   },
   "log-send-hostname": (c) => {
-    c.global.hostname = c.words[1] ?? (process.env.HOSTNAME || "localhost");
-  },
-  hostname: (c) => {
-    if (c.words[1] === undefined) return c.alert(`'hostname' expects a name.`);
-    c.global.hostname = c.words[1];
+    // Without a name, the system's, as haproxy's gethostname().
+    c.global.hostname = c.words[1] ?? hostname();
   },
   setenv: (c) => {
     if (c.words.length !== 3) return c.alert(`'setenv' expects a name and a value.`, true);

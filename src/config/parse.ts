@@ -1,5 +1,11 @@
 // Configuration text ──► typed model. Problems are collected, not thrown, so that `-c` lists them all
 // the way haproxy does; the caller refuses to start when any is an alert.
+import {
+  HAPROXY_GLOBAL_KEYWORDS,
+  HAPROXY_PROXY_KEYWORDS,
+  REMOVED_GLOBAL_KEYWORDS,
+  REMOVED_PROXY_KEYWORDS,
+} from "./haproxy-section-keywords.js";
 import type {
   Config,
   Diagnostic,
@@ -49,39 +55,6 @@ export interface ParseResult {
 
 const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
 
-/** haproxy 2.6 keywords a user may well write that sluice refuses for now: said so, not "unknown". */
-const LATER_PROXY_KEYWORDS = new Set([
-  "log-format-sd",
-  "error-log-format",
-  "stats",
-  "tcp-response",
-  "persist",
-  "fullconn",
-  "dispatch",
-  "email-alert",
-  "dynamic-cookie-key",
-  "max-keep-alive-queue",
-  "load-server-state-from-file",
-  "server-state-file-name",
-  "external-check",
-]);
-
-const LATER_GLOBAL_KEYWORDS = new Set([
-  "stats",
-  "lua-load",
-  "lua-prepend-path",
-  "nbproc",
-  "server-state-file",
-  "server-state-base",
-  "ssl-server-verify",
-  "h1-case-adjust",
-  "h1-case-adjust-file",
-  "tune.ssl.default-dh-param",
-  "maxconnrate",
-  "maxsessrate",
-  "maxsslconn",
-  "maxpipes",
-]);
 const UNSUPPORTED_SECTIONS = new Set([
   "peers",
   "resolvers",
@@ -402,7 +375,9 @@ class ConfigParser {
     const kw = words[0]!;
     const fn = GLOBAL_KEYWORDS[kw];
     if (!fn) {
-      if (LATER_GLOBAL_KEYWORDS.has(kw) || /^(ssl-|tune\.(ssl|h2|lua)\.)/.test(kw))
+      const removed = REMOVED_GLOBAL_KEYWORDS[kw];
+      if (removed !== undefined) return this.alert(removed, where);
+      if (HAPROXY_GLOBAL_KEYWORDS.has(kw))
         return this.alert(`'${kw}' is a haproxy keyword that sluice does not support yet.`, where);
       return this.alert(`unknown keyword '${kw}' in 'global' section`, where);
     }
@@ -433,7 +408,9 @@ class ConfigParser {
     }
     const def = PROXY_KEYWORDS[kw];
     if (!def) {
-      if (LATER_PROXY_KEYWORDS.has(kw))
+      const removed = REMOVED_PROXY_KEYWORDS[kw];
+      if (removed !== undefined) return this.alert(removed(words[1] ?? ""), where);
+      if (HAPROXY_PROXY_KEYWORDS.has(kw))
         return this.alert(`'${kw}' is a haproxy keyword that sluice does not support yet.`, where);
       return this.alert(`unknown keyword '${kw}' in '${sectionName}' section`, where);
     }
@@ -482,11 +459,13 @@ class ConfigParser {
   private notInDefaults(words: string[], where: Where): void {
     const kw = words[0]!;
     // haproxy 2.6 takes these in a named defaults section; sluice does not yet.
-    if (
-      !this.defaultsNamed &&
-      (kw === "acl" || kw === "http-request" || kw === "http-response" || kw === "http-after-response")
-    )
-      return this.alert(`'${kw}' not allowed in anonymous 'defaults' section.`, where);
+    if (kw === "acl" || kw === "http-request" || kw === "http-response" || kw === "http-after-response")
+      return this.alert(
+        this.defaultsNamed
+          ? `'${kw}' in a named 'defaults' section is not supported by sluice yet.`
+          : `'${kw}' not allowed in anonymous 'defaults' section.`,
+        where,
+      );
     const what =
       kw === "capture" && ["cookie", "request", "response"].includes(words[1] ?? "")
         ? `capture ${words[1]}`

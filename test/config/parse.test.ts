@@ -333,7 +333,27 @@ test("errors name the line and the keyword", () => {
   oneAlert(`${BASE}  option nosuch\n`, 6, /unknown option 'nosuch'/);
   oneAlert(`${BASE}backend b\n  balance rdp-cookie\n`, 7, /'balance rdp-cookie' is not supported/);
   oneAlert(`${BASE}  acl a path /\n`, 6, /'acl' not allowed in anonymous 'defaults' section/);
-  oneAlert(`defaults d\n  acl a path /\n`, 2, /^'acl' not allowed in 'defaults' section/);
+  oneAlert(
+    `defaults d\n  acl a path /\n`,
+    2,
+    /^'acl' in a named 'defaults' section is not supported by sluice yet\.$/,
+  );
+  oneAlert(
+    `defaults d\n  retry-on all\n`,
+    2,
+    /^'retry-on' is a haproxy keyword that sluice does not support yet\.$/,
+  );
+  oneAlert(
+    `defaults d\n  block if TRUE\n`,
+    2,
+    /^The 'block' directive is not supported anymore since HAProxy 2\.1\. Use 'http-request deny'/,
+  );
+  oneAlert(
+    `global\n  strict-limits\n`,
+    2,
+    /^'strict-limits' is a haproxy keyword that sluice does not support yet\.$/,
+  );
+  oneAlert(`global\n  hostname h\n`, 2, /^unknown keyword 'hostname' in 'global' section$/);
   oneAlert(
     `${BASE}frontend f\n  bind :1\n  http-request set-log-level silent\n`,
     8,
@@ -453,6 +473,37 @@ test("HTTP directives of a proxy not in mode http are dropped with haproxy's war
     http.config.proxies.map((p) => p.httpBufferRequest),
     [false, true],
   );
+});
+
+test("the global keywords Sluice ignores still have their arguments checked, in haproxy's words", () => {
+  const cases: [string, string][] = [
+    ["nbthread abc", "'nbthread' passed a missing or unparsable integer value in 'abc'"],
+    ["nbthread 0", "'nbthread' value must be between 1 and 64 (was 0)"],
+    ["nbthread 2 3", "'nbthread' cannot handle unexpected argument '3'."],
+    ["noepoll x", "'noepoll' cannot handle unexpected argument 'x'."],
+    ["daemon x", "'daemon' cannot handle unexpected argument 'x'."],
+    ["spread-checks -1", "'spread-checks' needs a positive value in range 0..50."],
+    ["tune.idletimer 2x", "unexpected character 'x' in argument to <tune.idletimer>."],
+    ["tune.idletimer 70000", "'tune.idletimer' expects a timer value between 0 and 65535 ms."],
+    ["master-worker yes", "'master-worker' only supports 'no-exit-on-failure' option."],
+    ["ulimit-n", "'ulimit-n' expects an integer argument."],
+    ["ca-base", "global statement 'ca-base' expects a directory path as an argument."],
+    ["uid", "'uid' expects an integer argument."],
+    ["chroot /var/empty", "'chroot' is not supported by sluice: Node.js cannot change its root directory."],
+  ];
+  for (const [line, message] of cases)
+    assert.deepEqual(
+      alerts(parse(`global\n  ${line}\n`).diagnostics).map((d) => d.message),
+      [message],
+      line,
+    );
+  const ok = parse(`global\n  nbthread 4\n  cpu-map 1 0\n  description a b c\n  uid 65534\n  gid 65534\n`);
+  assert.deepEqual(alerts(ok.diagnostics), []);
+  assert.deepEqual([ok.config.global.uid, ok.config.global.gid], [65534, 65534]);
+  // haproxy warns, and keeps root's.
+  const named = parse(`global\n  uid nobody\n`);
+  assert.match(warnings(named.diagnostics)[0]!.message, /^ uid: string 'nobody' is not a number\./);
+  assert.equal(named.config.global.uid, 0);
 });
 
 test("missing timeouts and a log format without a target are warnings", () => {
