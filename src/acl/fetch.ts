@@ -15,6 +15,7 @@ import { pathEnd, pathStart } from "./uri.js";
 import { NOT_TLS, TOO_SHORT, tlsHelloType, tlsServerName } from "./tls-hello.js";
 import { parseVarName, type VarRef } from "./vars.js";
 import { readArgs, type Arg } from "./args.js";
+import { proxyError } from "./scope.js";
 import { CONVERTERS, castFor, castable, type Converter } from "./converters.js";
 import { stickFetches } from "./stick-fetch.js";
 import { authFetches } from "./auth.js";
@@ -529,6 +530,7 @@ def(["nbsrv"], {
   args: ["str"],
   out: T.Int,
   acl: false,
+  resolve: (args) => proxyError(args, "backend", "nbsrv"),
   make: (args) => {
     const be = args[0] === undefined || args[0] === "" ? undefined : String(args[0]);
     return single((ctx, smp) => {

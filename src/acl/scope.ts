@@ -3,6 +3,7 @@
 // then compiled proxy by proxy: during that, a fetch or converter finds what it names here.
 import type { StickTable } from "../stick/table.js";
 import type { Proxy, Userlist } from "../config/model.js";
+import type { Arg } from "./args.js";
 
 export interface Names {
   tables: ReadonlyMap<string, StickTable>;
@@ -81,6 +82,16 @@ export function findProxy(
   const where = referencedIn(keyword, own);
   if (name === "") return { error: `proxy '${own}', ${where}, has not ${side} capability.` };
   return { error: `unable to find ${side} '${name}' ${where}.` };
+}
+
+/** haproxy's refusal of a proxy argument (a fetch's first) that names no proxy of that side. */
+export function proxyError(
+  args: readonly Arg[],
+  side: "backend" | "frontend",
+  keyword: string,
+): string | undefined {
+  const px = findProxy(String(args[0] ?? ""), side, keyword);
+  return px && "error" in px ? px.error : undefined;
 }
 
 /** The server `[<backend>/]<server>` names (in the proxy of the expression when no backend is given). */

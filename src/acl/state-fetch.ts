@@ -11,18 +11,13 @@ import { RATES, noteRead } from "../log/reads.js";
 import type { FetchDef } from "./fetch-def.js";
 import type { Sample } from "./sample.js";
 import { T } from "./sample.js";
-import { findProxy, findServer } from "./scope.js";
+import { findProxy, findServer, proxyError } from "./scope.js";
 
 type Read = (ctx: SampleContext, smp: Sample) => boolean;
 
 const proxyName = (args: Arg[], side: "backend" | "frontend", keyword: string): string | undefined => {
   const px = findProxy(String(args[0] ?? ""), side, keyword);
   return px && !("error" in px) ? px.name : undefined;
-};
-
-const proxyError = (args: Arg[], side: "backend" | "frontend", keyword: string): string | undefined => {
-  const px = findProxy(String(args[0] ?? ""), side, keyword);
-  return px && "error" in px ? px.error : undefined;
 };
 
 /**

@@ -428,7 +428,13 @@ class ConfigParser {
       alert: (m, tight) => this.alert(m, where, tight),
       warning: (m, tight) => this.warning(m, where, tight),
     };
-    if (!capOk(ctx, def.cap, kw)) return;
+    if (!capOk(ctx, def.cap, kw, false, def.capHint)) {
+      // haproxy reads on past that warning, so the line's own mistakes are still refused; what it
+      // sets goes to a copy nobody reads.
+      const scratch = structuredClone(ctx.proxy!);
+      def.fn({ ...ctx, px: scratch, proxy: scratch });
+      return;
+    }
     if (negate) parseOption(ctx, true);
     else def.fn(ctx);
   }
@@ -470,7 +476,7 @@ class ConfigParser {
       kw === "capture" && ["cookie", "request", "response"].includes(words[1] ?? "")
         ? `capture ${words[1]}`
         : kw;
-    this.alert(`'${what}' not allowed in 'defaults' section.`, where, kw === "id");
+    this.alert(`'${what}' not allowed in 'defaults' section.`, where, kw === "id" || kw === "description");
   }
 
   /** Each proxy's number: its own, unless another has it, else the first free one in order. */
@@ -498,6 +504,7 @@ class ConfigParser {
     const checkBackend = (name: string, where: Where, from: Proxy, what: string): void => {
       const be = backendNames.get(name);
       if (!be) return this.alert(`Proxy '${from.name}': unable to find required ${what}: '${name}'.`, where);
+      if (be === from) return this.alert(`Proxy '${from.name}': loop detected for ${what}: '${name}'.`);
       if (be.mode === from.mode) return;
       const id = (p: Proxy) => `${p.mode} ${typeName(p)} (${p.where.file}:${p.where.line})`;
       const how = what === "default_backend" ? "as its default backend" : "in a 'use_backend' rule";
@@ -511,6 +518,10 @@ class ConfigParser {
         );
     };
     for (const p of this.proxies) {
+      // A backend's use_backend rules never run, yet haproxy checks the names they give.
+      if (!hasFrontend(p))
+        for (const u of p.useBackends)
+          if (!this.dynamicName(u)) checkBackend(u.backend, u.where, p, "use_backend");
       if (hasFrontend(p)) {
         if (p.defaultBackend)
           checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
@@ -571,7 +582,7 @@ class ConfigParser {
         this.warning(`log format ignored for ${typeName(p)} since it has no log address.`);
       this.uniqueIdFormat(p);
       if (p.mode !== "http") this.httpOnlyIgnored(p);
-      if ((p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
+      if (hasBackend(p) && (p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
         this.warning(
           `backend '${p.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`,
           p.where,

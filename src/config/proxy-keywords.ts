@@ -69,6 +69,8 @@ interface Keyword {
   /** Whether a defaults section may carry it. */
   defaults: boolean;
   fn: (c: KeywordContext) => void;
+  /** What haproxy adds to its warning about a section without the keyword's side. */
+  capHint?: string;
 }
 
 /**
@@ -101,6 +103,16 @@ function intArg(
     return undefined;
   }
   return Number(v);
+}
+
+/** `maxconn` and `backlog`: one count, in haproxy's words when it is missing. */
+function countArg(c: KeywordContext): number | undefined {
+  if (c.words[1] === undefined) {
+    c.alert(`'${c.words[0]}' expects an integer argument.`);
+    return undefined;
+  }
+  const n = intArg(c, 1, 0);
+  return n !== undefined && atMostArgs(c, 1) ? n : undefined;
 }
 
 function timeout(c: KeywordContext): void {
@@ -161,37 +173,56 @@ const NO_EFFECT_OPTIONS = new Set([
   "disable-h2-upgrade",
 ]);
 
+/** What `no option <mode>` leaves: the default, when `mode` was the one in force. */
+const modeUnless = (px: ProxySettings, mode: ProxySettings["httpConnMode"]): ProxySettings["httpConnMode"] =>
+  px.httpConnMode === mode ? "keep-alive" : px.httpConnMode;
+
 export function parseOption(c: KeywordContext, negate: boolean): void {
   const name = c.words[1];
   if (name === undefined) return c.alert(`'option' expects an option name.`, true);
   const px = c.px;
+  // haproxy's simple options take no argument, which it checks before their section.
+  const noArgs = (): boolean => atMostArgs(c, 0, 2);
   const b = BOOL_OPTIONS[name];
   if (b) {
-    if (!capOk(c, b.cap, name)) return;
+    if (!noArgs() || !capOk(c, b.cap, name)) return;
     (px as unknown as Record<string, boolean>)[b.key] = !negate;
     return;
   }
   if (UNSUPPORTED_OPTIONS.has(name)) return c.alert(`'option ${name}' is not supported by sluice.`);
-  if (name === "tcpka") {
-    if (!c.proxy || hasFrontend(c.proxy)) px.cliTcpKa = !negate;
-    if (!c.proxy || hasBackend(c.proxy)) px.srvTcpKa = !negate;
-    return;
-  }
   if (NO_EFFECT_OPTIONS.has(name)) {
-    c.warning(`'option ${name}' has no effect in sluice; ignored.`);
+    if (noArgs()) c.warning(`'option ${name}' has no effect in sluice; ignored.`);
     return;
   }
-  const onlyPositive = (): boolean => {
-    if (negate) c.alert(`negation/default is not supported for option '${name}'.`, true);
-    return !negate;
-  };
   switch (name) {
+    // A negated connection mode goes back to the default only when it was this one.
+    case "http-server-close":
+      if (noArgs()) px.httpConnMode = negate ? modeUnless(px, "server-close") : "server-close";
+      return;
+    case "httpclose":
+      if (noArgs()) px.httpConnMode = negate ? modeUnless(px, "close") : "close";
+      return;
+    case "http-keep-alive":
+      if (noArgs()) px.httpConnMode = negate ? modeUnless(px, "keep-alive") : "keep-alive";
+      return;
+    case "redispatch":
+      // Its section first, then a C atol of the interval (haproxy 2.6 takes 0 too: then only the
+      // rules without an interval apply).
+      if (!capOk(c, "be", "redispatch")) return;
+      px.redispatch = negate ? undefined : { interval: c.words[2] === undefined ? -1 : atol(c.words[2]) };
+      return;
+  }
+  if (negate) return c.alert(`negation/default is not supported for option '${name}'.`, true);
+  switch (name) {
+    case "tcpka":
+      if (!noArgs()) return;
+      if (!c.proxy || hasFrontend(c.proxy)) px.cliTcpKa = true;
+      if (!c.proxy || hasBackend(c.proxy)) px.srvTcpKa = true;
+      return;
     case "httplog":
-      // haproxy 2.6: "negation/default is not supported for option 'httplog'".
-      if (negate) c.alert(`negation/default is not supported for option 'httplog'.`, true);
-      else if (c.words[2] !== undefined && c.words[2] !== "clf")
+      if (c.words[2] !== undefined && c.words[2] !== "clf")
         c.alert(`keyword 'httplog' only supports option 'clf'.`);
-      else {
+      else if (atMostArgs(c, c.words[2] === undefined ? 0 : 1, 2)) {
         if (c.proxy && !hasFrontend(c.proxy))
           c.warning(`backend '${c.proxy.name}' : 'option httplog' directive is ignored in backends.`);
         setLogFormat(c, c.words[2] === "clf" ? "httplog-clf" : "httplog");
@@ -199,40 +230,13 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       }
       return;
     case "tcplog":
-      if (negate) px.logFormat = undefined;
-      else {
-        if (c.proxy && !hasFrontend(c.proxy))
-          c.warning(`backend '${c.proxy.name}' : 'option tcplog' directive is ignored in backends.`);
-        setLogFormat(c, "tcplog");
-      }
+      if (!noArgs()) return;
+      if (c.proxy && !hasFrontend(c.proxy))
+        c.warning(`backend '${c.proxy.name}' : 'option tcplog' directive is ignored in backends.`);
+      setLogFormat(c, "tcplog");
       return;
-    case "http-server-close":
-      px.httpConnMode = negate ? "keep-alive" : "server-close";
-      return;
-    case "httpclose":
-      px.httpConnMode = negate ? "keep-alive" : "close";
-      return;
-    case "http-keep-alive":
-      px.httpConnMode = negate ? "server-close" : "keep-alive";
-      return;
-    case "redispatch": {
-      if (negate) {
-        px.redispatch = undefined;
-        return;
-      }
-      let interval = -1;
-      const v = c.words[2];
-      if (v !== undefined) {
-        // haproxy 2.6 takes 0 too: then only the rules without an interval apply.
-        if (!/^-?\d+$/.test(v)) return c.alert(`'option redispatch' expects an integer interval.`);
-        interval = Number(v);
-      }
-      px.redispatch = { interval };
-      return;
-    }
     case "forwardfor":
     case "originalto": {
-      if (!onlyPositive()) return;
       const ff = addressHeader(c, name);
       if (ff === undefined) return;
       if (name === "forwardfor") px.forwardfor = ff;
@@ -240,8 +244,9 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       return;
     }
     case "httpchk":
-      if (!onlyPositive() || !capOk(c, "be", "httpchk")) return;
+      if (!capOk(c, "be", "httpchk")) return;
       px.httpchk = parseHttpchk(c);
+      if (!px.httpchk) return;
       px.httpchkOption = true;
       httpchkHere.add(px);
       return;
@@ -428,15 +433,17 @@ function persistRule(c: KeywordContext, kind: "force" | "ignore"): void {
 }
 
 /** `option httpchk [[METH] URI [VERSION]]`; VERSION may carry extra header lines after `\r\n`. */
-function parseHttpchk(c: KeywordContext): HttpCheckSend {
+function parseHttpchk(c: KeywordContext): HttpCheckSend | undefined {
+  // Method, URI and version: three words at most (headers hide in the version's, with \r\n).
+  if (!atMostArgs(c, 3, 2)) return undefined;
   const args = c.words.slice(2);
   const send: HttpCheckSend = { method: "OPTIONS", uri: "/", version: "HTTP/1.0", headers: [], body: "" };
   if (args.length === 1) send.uri = args[0]!;
   else if (args.length >= 2) {
     send.method = args[0]!;
     send.uri = args[1]!;
-    if (args.length >= 3) {
-      const lines = args.slice(2).join(" ").split("\r\n");
+    if (args.length === 3) {
+      const lines = args[2]!.split("\r\n");
       send.version = lines[0]!;
       for (const l of lines.slice(1)) if (l !== "") send.headers.push(l);
       if (lines.length > 1)
@@ -457,7 +464,7 @@ function parseHttpchk(c: KeywordContext): HttpCheckSend {
  * Whether the section has the side a keyword belongs to; if not, haproxy's warning. Its timeouts say
  * it in other words ("will be ignored", no final dot).
  */
-export function capOk(c: KeywordContext, cap: Cap, what: string, timeout = false): boolean {
+export function capOk(c: KeywordContext, cap: Cap, what: string, timeout = false, hint = ""): boolean {
   const p = c.proxy;
   if (!p || cap === "any") return true;
   const missing =
@@ -465,7 +472,7 @@ export function capOk(c: KeywordContext, cap: Cap, what: string, timeout = false
   if (missing === "") return true;
   const kind = missing === "frontend" ? "backend" : "frontend";
   c.warning(
-    `'${what}' ${timeout ? "will be ignored" : "ignored"} because ${kind} '${p.name}' has no ${missing} capability${timeout ? "" : "."}`,
+    `'${what}' ${timeout ? "will be ignored" : "ignored"} because ${kind} '${p.name}' has no ${missing} capability${timeout ? "" : "."}${hint}`,
   );
   return false;
 }
@@ -603,12 +610,19 @@ function conditionProblem(p: Proxy, cond: Condition | undefined): string | undef
   return undefined;
 }
 
-/** A keyword that takes no argument, refused with one in haproxy's words; true when it has none. */
-function noArgument(c: KeywordContext): boolean {
-  if (c.words.length === 1) return true;
-  c.alert(`'${c.words[0]}' cannot handle unexpected argument '${c.words[1]}'.`);
+/**
+ * haproxy's refusal of words past the `max` a keyword takes after its first `named` ones (which its
+ * message quotes: `'http-reuse never' cannot handle...`); true when there are none.
+ */
+function atMostArgs(c: KeywordContext, max: number, named = 1): boolean {
+  const extra = c.words[named + max];
+  if (extra === undefined) return true;
+  c.alert(`'${c.words.slice(0, named).join(" ")}' cannot handle unexpected argument '${extra}'.`);
   return false;
 }
+
+/** A keyword that takes no argument, refused with one in haproxy's words; true when it has none. */
+const noArgument = (c: KeywordContext): boolean => atMostArgs(c, 0);
 
 /** haproxy's warning for a condition whose ACLs cannot match where it is used. */
 function placeCheck(c: KeywordContext, p: Proxy, cond: Condition | undefined, place: Place): void {
@@ -675,16 +689,19 @@ function templateRange(arg: string): { low: number; high: number } | undefined {
  * servers <prefix><n>, each with the same address and parameters (a custom `id` goes to the first
  * one only, as in haproxy, whose other servers get the next free ids).
  */
+/** haproxy refuses a server line outside a backend, in words that name the place twice. */
+function notBackend(c: KeywordContext, p: Proxy): void {
+  const at = `[${c.where.file}:${c.where.line}]`;
+  c.alertUnplaced(
+    `${at} : parsing ${at} : '${c.words[0]}' not allowed because frontend '${p.name}' has no backend capability.`,
+  );
+}
+
 function servers(c: KeywordContext, template: boolean): void {
   const p = needProxy(c);
   if (!p) return;
-  const kw = c.words[0]!;
   const at = `[${c.where.file}:${c.where.line}]`;
-  // haproxy refuses a server outside a backend, in words that name the place twice.
-  if (!hasBackend(p))
-    return c.alertUnplaced(
-      `${at} : parsing ${at} : '${kw}' not allowed because frontend '${p.name}' has no backend capability.`,
-    );
+  if (!hasBackend(p)) return notBackend(c, p);
   const [, name, ...rest] = c.words;
   const range = template ? rest.shift() : undefined;
   const addr = rest.shift();
@@ -741,7 +758,12 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     cap: "any",
     defaults: true,
     fn: (c) => {
+      if (!atMostArgs(c, 1)) return;
       const m = c.words[1];
+      if (m === "health")
+        return c.alert(
+          `'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.`,
+        );
       if (m !== "http" && m !== "tcp") return c.alert(`unknown proxy mode '${m ?? ""}'.`);
       c.px.mode = m;
     },
@@ -752,6 +774,9 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     cap: "be",
     defaults: true,
     fn: (c) => {
+      if (!atMostArgs(c, 1)) return;
+      if (c.words[1] === undefined)
+        return c.alert(`'retries' expects an integer argument (dispatch counts for one).`);
       const n = intArg(c, 1, 0);
       if (n !== undefined) c.px.retries = n;
     },
@@ -760,15 +785,16 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     cap: "fe",
     defaults: true,
     fn: (c) => {
-      const n = intArg(c, 1, 0);
+      const n = countArg(c);
       if (n !== undefined) c.px.backlog = n;
     },
   },
   maxconn: {
     cap: "fe",
     defaults: true,
+    capHint: " Maybe you want 'fullconn' instead ?",
     fn: (c) => {
-      const n = intArg(c, 1, 0);
+      const n = countArg(c);
       if (n !== undefined) c.px.maxconn = n;
     },
   },
@@ -848,7 +874,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       const m = c.words[1];
       if (m !== "never" && m !== "safe" && m !== "aggressive" && m !== "always")
         return c.alert(`'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.`);
-      c.px.httpReuse = m;
+      if (atMostArgs(c, 0, 2)) c.px.httpReuse = m;
     },
   },
   log: {
@@ -867,9 +893,10 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   "default-server": {
-    cap: "be",
+    cap: "any",
     defaults: true,
     fn: (c) => {
+      if (c.proxy && !hasBackend(c.proxy)) return notBackend(c, c.proxy);
       parseServerParams(c.words.slice(1), c.px.defaultServer, c, c.global.env);
       if (c.px.defaultServer.id === undefined) return;
       // haproxy says so as an alert, yet goes on without the id.
@@ -881,8 +908,8 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     cap: "fe",
     defaults: true,
     fn: (c) => {
-      if (c.words.length !== 2) return c.alert(`'default_backend' expects a backend name.`);
-      c.px.defaultBackend = { name: c.words[1]!, where: c.where };
+      if (c.words[1] === undefined) return c.alert(`'default_backend' expects a backend name.`);
+      if (atMostArgs(c, 1)) c.px.defaultBackend = { name: c.words[1], where: c.where };
     },
   },
   "http-check": { cap: "be", defaults: true, fn: httpCheck },
@@ -914,15 +941,11 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     fn: (c) => {
       const [, dir, what, name, lenKw, len] = c.words;
       if (dir === "cookie") return captureCookie(c);
-      if (
-        (dir !== "request" && dir !== "response") ||
-        what !== "header" ||
-        name === undefined ||
-        lenKw !== "len"
-      )
-        return c.alert(
-          `'capture' expects 'request header <name> len <length>' or 'response header <name> len <length>'.`,
-        );
+      if ((dir !== "request" && dir !== "response") || what !== "header")
+        return c.alert(`'capture' expects 'cookie' or 'request header' or 'response header'.`);
+      if (!atMostArgs(c, 4, 2)) return;
+      if (name === undefined || name === "" || lenKw !== "len" || len === undefined || len === "")
+        return c.alert(`'capture ${dir}' expects 'header' <header_name> 'len' <len>.`);
       const n = Number(len);
       if (!Number.isInteger(n) || n <= 0)
         return c.alert(`'capture ${dir} header' : 'len' expects a positive integer.`);
@@ -1050,11 +1073,13 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   use_backend: {
-    cap: "fe",
+    cap: "any",
     defaults: false,
     fn: (c) => {
       const p = needProxy(c);
       if (!p) return;
+      // haproxy keeps a backend's rule past its warning: it checks the name, though it never runs it.
+      capOk(c, "fe", "use_backend");
       const s = splitCondition(c.words.slice(1), c.where);
       if (typeof s === "string") return c.alert(`error detected while parsing switching rule : ${s}.`);
       if (s.head.length !== 1) return c.alert(`'use_backend' expects a backend name.`);
@@ -1125,9 +1150,11 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   },
   "http-response": { cap: "any", defaults: false, fn: (c) => responseRule(c, "http-response") },
   declare: {
-    cap: "fe",
+    cap: "any",
     defaults: false,
     fn: (c) => {
+      if (c.proxy && !hasFrontend(c.proxy))
+        return c.alert(`'declare' only available in frontend or listen section`);
       const [, what, dir, lenKw, len] = c.words;
       if (what !== "capture") return c.alert(`'declare' expects 'capture'.`);
       if (dir !== "request" && dir !== "response")
@@ -1242,7 +1269,13 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   errorloc303: { cap: "any", defaults: true, fn: errorlocKeyword },
   errorfiles: { cap: "any", defaults: true, fn: errorfilesKeyword },
   "http-error": { cap: "any", defaults: true, fn: httpErrorKeyword },
-  description: { cap: "any", defaults: true, fn: () => undefined },
+  description: {
+    cap: "any",
+    defaults: false,
+    fn: (c) => {
+      if (c.words[1] === undefined) c.alert(`'description' expects a string argument.`, true);
+    },
+  },
   id: {
     cap: "any",
     defaults: false,

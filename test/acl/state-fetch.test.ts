@@ -124,6 +124,14 @@ test("a backend, frontend or server argument that names none is refused as hapro
       "unable to find server 's1' in proxy 'f', referenced in arg 1 of ACL keyword 'srv_is_up' in proxy 'f'.",
     ],
     ["srv_conn gt 1", "missing server name in arg 1 of ACL keyword 'srv_conn' in proxy 'f'."],
+    [
+      "nbsrv(nope) gt 0",
+      "unable to find backend 'nope' referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f'.",
+    ],
+    [
+      "nbsrv gt 0",
+      "proxy 'f', referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f', has not backend capability.",
+    ],
   ];
   for (const [acl, message] of cases) {
     const text = `${HEAD}frontend f\n  bind :1\n  acl a ${acl}\n  http-request deny if a\n  default_backend b\nbackend b\n  server s1 127.0.0.1:1\n`;

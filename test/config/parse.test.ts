@@ -19,6 +19,8 @@ function oneAlert(text: string, line: number, re: RegExp): void {
   assert.match(a[0]!.message, re);
 }
 
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 const BASE = `
 defaults
   mode http
@@ -404,6 +406,103 @@ test("a frontend keyword in a backend is ignored with haproxy's warning", () => 
     [8, "'default_backend' ignored because backend 'b' has no frontend capability."],
     [9, "'dontlognull' ignored because backend 'b' has no frontend capability."],
   ]);
+});
+
+test("past that warning, haproxy still reads the line: its mistakes are refused (checked against haproxy 2.6.12)", () => {
+  const fe = (line: string) => `${BASE}frontend f\n  bind :1\n  ${line}\n  default_backend b\nbackend b\n`;
+  const be = (line: string) => `${BASE}frontend f\n  bind :1\n  default_backend b\nbackend b\n  ${line}\n`;
+  const cases: [string, string[]][] = [
+    [be("maxconn 10 5"), ["'maxconn' cannot handle unexpected argument '5'."]],
+    [be("capture request header Host"), ["'capture request' expects 'header' <header_name> 'len' <len>."]],
+    [fe("http-reuse bogus"), ["'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'."]],
+    [fe("retries"), ["'retries' expects an integer argument (dispatch counts for one)."]],
+    [be("default_backend b extra"), ["'default_backend' cannot handle unexpected argument 'extra'."]],
+    // A backend's use_backend never runs; its name is checked all the same.
+    [be("use_backend b"), ["Proxy 'b': loop detected for use_backend: 'b'."]],
+    [be("use_backend nope"), ["Proxy 'b': unable to find required use_backend: 'nope'."]],
+    // These two are alerts where a section lacks the side.
+    [
+      fe("default-server inter 3s"),
+      [
+        "[t.cfg:8] : parsing [t.cfg:8] : 'default-server' not allowed because frontend 'f' has no backend capability.",
+      ],
+    ],
+    [be("declare capture request len 5"), ["'declare' only available in frontend or listen section"]],
+  ];
+  for (const [text, expected] of cases)
+    assert.deepEqual(
+      alerts(parse(text).diagnostics).map((d) => d.message),
+      expected,
+      text,
+    );
+  assert.deepEqual(
+    warnings(parse(be("maxconn 10")).diagnostics).map((d) => d.message),
+    ["'maxconn' ignored because backend 'b' has no frontend capability. Maybe you want 'fullconn' instead ?"],
+  );
+});
+
+test("words past what a keyword takes are refused in haproxy's words (checked against haproxy 2.6.12)", () => {
+  const cases: [string, string][] = [
+    ["mode http extra", "'mode' cannot handle unexpected argument 'extra'."],
+    [
+      "mode health",
+      "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.",
+    ],
+    ["maxconn 10 20", "'maxconn' cannot handle unexpected argument '20'."],
+    ["backlog 10 20", "'backlog' cannot handle unexpected argument '20'."],
+    [
+      "option http-server-close extra",
+      "'option http-server-close' cannot handle unexpected argument 'extra'.",
+    ],
+    ["option dontlognull extra", "'option dontlognull' cannot handle unexpected argument 'extra'."],
+    ["option dontlog-normal extra", "'option dontlog-normal' cannot handle unexpected argument 'extra'."],
+    ["option tcplog extra", "'option tcplog' cannot handle unexpected argument 'extra'."],
+    ["option httplog clf extra", "'option httplog' cannot handle unexpected argument 'extra'."],
+    ["option tcpka x", "'option tcpka' cannot handle unexpected argument 'x'."],
+    ["option splice-auto x", "'option splice-auto' cannot handle unexpected argument 'x'."],
+    [
+      "capture request header Host len 10 extra",
+      "'capture request' cannot handle unexpected argument 'extra'.",
+    ],
+    ["capture bogus header X len 3", "'capture' expects 'cookie' or 'request header' or 'response header'."],
+    ["no option tcplog", "negation/default is not supported for option 'tcplog'."],
+    ["no option tcpka", "negation/default is not supported for option 'tcpka'."],
+    ["description", "'description' expects a string argument."],
+  ];
+  for (const [line, message] of cases)
+    oneAlert(`${BASE}frontend f\n  bind :1\n  ${line}\n`, 8, new RegExp(`^${escape(message)}$`));
+  const backend = (line: string) => `${BASE}backend b\n  ${line}\n`;
+  oneAlert(backend("retries 3 4"), 7, /^'retries' cannot handle unexpected argument '4'\.$/);
+  oneAlert(
+    backend("http-reuse never extra"),
+    7,
+    /^'http-reuse never' cannot handle unexpected argument 'extra'\.$/,
+  );
+  oneAlert(
+    backend("option httpchk GET /a HTTP/1.1 extra"),
+    7,
+    /^'option httpchk' cannot handle unexpected argument 'extra'\.$/,
+  );
+  // Its section first, as haproxy: a frontend's redispatch is warned about whatever follows.
+  const r = parse(
+    `${BASE}frontend f\n  bind :1\n  option redispatch abc\n  no option redispatch\n`,
+  ).diagnostics;
+  assert.deepEqual(alerts(r), []);
+  assert.equal(
+    warnings(r).filter((d) => d.message.startsWith("'redispatch' ignored because frontend")).length,
+    2,
+  );
+  assert.deepEqual(parse(backend("option redispatch abc")).config.backends.get("b")!.redispatch, {
+    interval: 0,
+  });
+});
+
+test("no option <connection mode> goes back to the default only when that mode was in force", () => {
+  const mode = (lines: string) => parse(`${BASE}backend b\n${lines}`).config.backends.get("b")!.httpConnMode;
+  assert.equal(mode("  option httpclose\n  no option http-server-close\n"), "close");
+  assert.equal(mode("  option http-server-close\n  no option http-server-close\n"), "keep-alive");
+  assert.equal(mode("  option http-server-close\n  no option http-keep-alive\n"), "server-close");
+  assert.equal(mode("  no option http-keep-alive\n"), "keep-alive");
 });
 
 test("a timeout of the other side is ignored with haproxy's warning (checked against haproxy 2.6.12)", () => {
