@@ -49,11 +49,16 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
   if (o.foreground) r.config.global.daemon = false;
   if (o.memmax !== undefined) r.config.global.memmax = o.memmax;
   try {
-    return await Runtime.build(r.config);
+    const rt = await Runtime.build(r.config);
+    print(
+      rt.notices.map((message) => ({ level: "warning", message })),
+      o.quiet,
+    );
+    return rt;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     print([{ level: "alert", where: e.where, message: e.message, ...(e.tight && { tight: true }) }], false);
-    fatal(`Fatal errors found in configuration.`);
+    fatal(e.verdict);
     return undefined;
   }
 }

@@ -7,6 +7,8 @@ export class ConfigError extends Error {
     readonly where?: Where,
     /** haproxy writes this message's place without a blank before the colon. */
     readonly tight = false,
+    /** haproxy's last word on it, when not "Fatal errors found in configuration.". */
+    readonly verdict = "Fatal errors found in configuration.",
   ) {
     super(message);
     this.name = "ConfigError";

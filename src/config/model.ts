@@ -305,6 +305,8 @@ export interface ServerParams {
   id?: number;
   /** `source`: the address (and port) its connections and checks leave from; else the backend's. */
   source?: SourceAddr;
+  /** `init-addr`: how its address is found at start, in order: `libc`, `last`, `none` or an address. */
+  initAddr?: string[];
 }
 
 /** `source <addr>[:<port>]`: where connections to servers leave from (port 0: the kernel's choice). */

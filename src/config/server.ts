@@ -1,6 +1,7 @@
 // `server` and `default-server` lines: the address and the settings that follow it.
+import { isIP } from "node:net";
 import type { ServerParams } from "./model.js";
-import { parseDuration } from "./duration.js";
+import { parseDuration, parseTime } from "./duration.js";
 import { parseHostPort, parseSource } from "./address.js";
 import { atol } from "./c-numbers.js";
 import type { Env } from "./tokenize.js";
@@ -66,6 +67,15 @@ const VALUED: Record<string, ParamFn> = {
     if (src.range) return r.alert(`'source ${v}' : a port range is not supported by sluice yet.`);
     p.source = { host: src.host, port: src.port };
   },
+  "init-addr": (p, v, r) => {
+    const methods = v.split(",");
+    const bad = methods.find((m) => m !== "libc" && m !== "last" && m !== "none" && isIP(m) === 0);
+    if (bad !== undefined)
+      return r.alert(
+        `'init-addr' : unknown init-addr method '${bad}', supported methods are 'libc', 'last', 'none'..`,
+      );
+    p.initAddr = methods;
+  },
   usesrc: (_p, v, r) => r.alert(`'usesrc ${v}' is not supported by sluice (transparent proxying).`),
   interface: (_p, v, r) => r.alert(`'interface ${v}' is not supported by sluice.`),
   "on-marked-down": (p, v, r) => {
@@ -121,14 +131,18 @@ const FLAGS: Record<string, (p: ServerParams) => void> = {
   "no-send-proxy-v2": (p) => (p.sendProxyV2 = false),
 };
 
-/** Settings that tune haproxy internals only: accepted with a warning. */
-const NO_EFFECT_VALUED = new Set([
-  "init-addr",
-  "pool-max-conn",
-  "pool-purge-delay",
-  "pool-low-conn",
-  "error-limit",
-]);
+/** Settings that tune haproxy internals only: checked as haproxy checks them, then accepted with a warning. */
+const NO_EFFECT_VALUED: Record<string, (v: string) => string | undefined> = {
+  "pool-max-conn": (v) => (atol(v) < -1 ? `'pool-max-conn' must be >= -1.` : undefined),
+  "pool-purge-delay": (v) => {
+    const ms = parseTime(v, "ms");
+    return typeof ms === "object"
+      ? `unexpected character '${ms.bad}' in argument to <pool-purge-delay>..`
+      : undefined;
+  },
+  "pool-low-conn": () => undefined,
+  "error-limit": (v) => (atol(v) < 1 ? `error-limit has to be > 0..` : undefined),
+};
 
 /** Applies the words after the address (or after `default-server`) to `p`. */
 export function parseServerParams(words: string[], p: ServerParams, r: Reporter, env: Env): void {
@@ -140,7 +154,8 @@ export function parseServerParams(words: string[], p: ServerParams, r: Reporter,
       continue;
     }
     const fn = VALUED[kw];
-    if (fn || NO_EFFECT_VALUED.has(kw)) {
+    const noEffect = NO_EFFECT_VALUED[kw];
+    if (fn || noEffect) {
       const v = words[i + 1];
       if (v === undefined) {
         r.alert(`'${kw}' expects an argument.`);
@@ -148,7 +163,11 @@ export function parseServerParams(words: string[], p: ServerParams, r: Reporter,
       }
       i++;
       if (fn) fn(p, v, r, kw, env);
-      else r.warning(`'${kw}' has no effect in sluice; ignored.`);
+      else {
+        const bad = noEffect!(v);
+        if (bad !== undefined) return r.alert(bad);
+        r.warning(`'${kw}' has no effect in sluice; ignored.`);
+      }
       continue;
     }
     r.alert(`unknown keyword '${kw}' (or not supported by sluice yet) on server line.`);

@@ -3,7 +3,7 @@ import net from "node:net";
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import v8 from "node:v8";
-import type { Config, Global, Proxy } from "../config/model.js";
+import type { Config, Global, Proxy, Server } from "../config/model.js";
 import { hasBackend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { RtBackend, type ServerAddress } from "./backend.js";
@@ -115,6 +115,8 @@ export class Runtime {
   actconn = 0;
   stopping = false;
   private readonly sessions = new Set<Session>();
+  /** Warnings met while building, for the command to print with the configuration's. */
+  readonly notices: string[] = [];
   /** Each named bind host's address, resolved with the configuration as haproxy resolves it. */
   private readonly bindAddresses = new Map<string, string>();
   /** Connections of accept-proxy binds still sending their PROXY header. */
@@ -160,8 +162,9 @@ export class Runtime {
         // A server's own source wins over its backend's; a wildcard one binds nothing, as in haproxy.
         const from = s.source ?? px.source;
         const at = from && (await resolve(from.host, s.where));
+        const address = await rt.serverAddress(px, s);
         list.push({
-          address: await resolve(s.host, s.where),
+          address,
           source: at && at !== "0.0.0.0" && at !== "::" ? { address: at, port: from!.port } : undefined,
         });
       }
@@ -180,6 +183,33 @@ export class Runtime {
     rt.readsCaptures = CAPTURE_VARIABLES.some((v) => reads.has(v));
     rt.countsRates = reads.has(RATES);
     return rt;
+  }
+
+  /**
+   * A server's address by its `init-addr` methods (haproxy's default: `last,libc`; Sluice keeps no
+   * state file, so `last` finds nothing). `none` starts the server in maintenance instead.
+   */
+  private async serverAddress(px: Proxy, s: Server): Promise<string> {
+    const label = `[${s.where.file}:${s.where.line}] : 'server ${px.name}/${s.name}'`;
+    let failed = false;
+    for (const method of s.initAddr ?? ["last", "libc"]) {
+      if (net.isIP(method)) return method;
+      if (method === "libc") {
+        const found = await lookupAddress(s.host);
+        if (found !== undefined) return found;
+        failed = true;
+      } else if (method === "none") {
+        if (failed) this.notices.push(`${label} : could not resolve address '${s.host}', disabling server.`);
+        s.disabled = true;
+        return "0.0.0.0";
+      }
+    }
+    throw new ConfigError(
+      `${label} : could not resolve address '${s.host}'.`,
+      undefined,
+      false,
+      "Failed to initialize server(s) addr.",
+    );
   }
 
   /** Compiles each proxy's rules and formats, with its servers at `addresses`. */
@@ -593,15 +623,21 @@ export class Runtime {
   }
 }
 
+async function lookupAddress(host: string): Promise<string | undefined> {
+  if (net.isIP(host)) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch {
+    return undefined;
+  }
+}
+
 async function resolve(
   host: string,
   where: Proxy["where"],
   failure = `could not resolve address '${host}'.`,
 ): Promise<string> {
-  if (net.isIP(host)) return host;
-  try {
-    return (await lookup(host)).address;
-  } catch {
-    throw new ConfigError(failure, where);
-  }
+  const address = await lookupAddress(host);
+  if (address === undefined) throw new ConfigError(failure, where);
+  return address;
 }

@@ -1215,3 +1215,23 @@ test("disabled, enabled, bind-process and grace: haproxy 2.6.12's messages", () 
     [false, true],
   );
 });
+
+test("server settings Sluice ignores still have their values checked, as haproxy checks them", () => {
+  const cases: [string, string][] = [
+    [
+      "init-addr libc,bogus",
+      "'init-addr' : unknown init-addr method 'bogus', supported methods are 'libc', 'last', 'none'..",
+    ],
+    ["pool-max-conn -2", "'pool-max-conn' must be >= -1."],
+    ["pool-purge-delay 5x", "unexpected character 'x' in argument to <pool-purge-delay>.."],
+    ["error-limit 0", "error-limit has to be > 0.."],
+  ];
+  for (const [opts, message] of cases)
+    oneAlert(
+      `${BASE}backend b\n  server s 127.0.0.1:80 ${opts}\n`,
+      7,
+      new RegExp(`^'server b/s' : ${escape(message)}$`),
+    );
+  const { config } = parse(`${BASE}backend b\n  server s 127.0.0.1:80 init-addr last,10.0.0.1,none\n`);
+  assert.deepEqual(config.backends.get("b")!.servers[0]!.initAddr, ["last", "10.0.0.1", "none"]);
+});

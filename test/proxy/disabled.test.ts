@@ -91,3 +91,36 @@ backend d
   assert.deepEqual(await talk(t, "abc"), { got: "", end: "FIN" });
   assert.match(await rx.take(/ t d\//), / t d\/<NOSRV> -1\/-1\/\d+ 0 SC /);
 });
+
+test("init-addr: an address written there stands for the server's name; `none` starts it in maintenance", async () => {
+  const srv = await rawServer((s) =>
+    s.on("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")),
+  );
+  cleanup.push(srv.close);
+  const p = await startProxy(`
+defaults
+  mode http
+  timeout client 5s
+  timeout connect 1s
+  timeout server 5s
+listen l
+  bind 127.0.0.1:1
+  balance roundrobin
+  server gone unresolvable.invalid:${srv.port} init-addr none
+  server named unresolvable.invalid:${srv.port} init-addr last,127.0.0.1,libc
+`);
+  cleanup.push(p.stop);
+  // Round robin would give every other request to `gone`, were it not in maintenance.
+  for (let i = 0; i < 4; i++)
+    assert.match(
+      await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      /^HTTP\/1\.1 200 OK\r\n/,
+    );
+  assert.deepEqual(
+    p.rt.backends.get("l")!.servers.map((s) => [s.name, s.usable]),
+    [
+      ["gone", false],
+      ["named", true],
+    ],
+  );
+});
