@@ -442,7 +442,21 @@ export interface AuthUser {
 }
 
 /** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
+/**
+ * A named defaults section's rules: they run before those of each proxy using it, and read its own
+ * ACLs, which no proxy sees. `holder` keeps them as a listen section would.
+ */
+export interface DefaultsRules {
+  holder: Proxy;
+  /** The defaults section's line. */
+  where: Where;
+  /** The side of the first proxy that used them: haproxy lets only one side have them. */
+  usedBy?: "frontend" | "backend";
+}
+
 export interface ProxySettings {
+  /** Set in a named defaults section with rules, and in the proxies that use it. */
+  defaultsRules?: DefaultsRules;
   mode: Mode;
   timeouts: Timeouts;
   maxconn?: number;

@@ -55,6 +55,15 @@ export interface ParseResult {
 
 const PROXY_SECTIONS = new Set(["frontend", "backend", "listen"]);
 
+/** What a named defaults section may carry for the proxies that use it (haproxy 2.5 and later). */
+const DEFAULTS_RULE_KEYWORDS = new Set([
+  "acl",
+  "http-request",
+  "http-response",
+  "http-after-response",
+  "tcp-request",
+]);
+
 const UNSUPPORTED_SECTIONS = new Set([
   "peers",
   "resolvers",
@@ -88,6 +97,11 @@ class ConfigParser {
   private defaults: ProxySettings = newProxySettings();
   /** The current defaults section is named: haproxy words some refusals for anonymous ones. */
   private defaultsNamed = false;
+  /** Each named defaults section's name and line. */
+  private readonly namedAt = new Map<ProxySettings, { name: string; where: Where }>();
+  /** Named defaults sections a `from` names, and those proxies used for want of one. */
+  private readonly explicitDefaults = new Set<ProxySettings>();
+  private readonly implicitDefaults = new Set<ProxySettings>();
   private section: "global" | "defaults" | "proxy" | "http-errors" | "userlist" | "none" = "none";
   private current: Proxy | undefined;
   /** `setenv` and friends change what later lines expand. */
@@ -283,8 +297,21 @@ class ConfigParser {
     const { name, from } = this.nameAndFrom(words, where, false);
     const base =
       from !== undefined ? this.pickDefaults(from, where, `defaults '${name ?? ""}'`) : newProxySettings();
+    if (from !== undefined) this.useDefaults(base, where, true);
     this.defaults = cloneSettings(base);
-    if (name !== undefined) this.namedDefaults.set(name, this.defaults);
+    if (this.defaults.defaultsRules) {
+      const at = this.defaults.defaultsRules.where;
+      this.alert(
+        `a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at ${at.file}:${at.line}).`,
+        where,
+        true,
+      );
+      this.defaults.defaultsRules = undefined;
+    }
+    if (name !== undefined) {
+      this.namedDefaults.set(name, this.defaults);
+      this.namedAt.set(this.defaults, { name, where });
+    }
     this.defaultsNamed = name !== undefined;
   }
 
@@ -298,8 +325,35 @@ class ConfigParser {
       return;
     }
     const base = from !== undefined ? this.pickDefaults(from, where, `${kind} '${name}'`) : this.defaults;
+    this.useDefaults(base, where, from !== undefined);
     const fe = kind !== "backend";
     const be = kind !== "frontend";
+    const rules = base.defaultsRules;
+    if (
+      rules &&
+      rules.holder.httpRequest.length +
+        rules.holder.httpResponse.length +
+        rules.holder.httpAfterResponse.length +
+        rules.holder.tcpConnection.length +
+        rules.holder.tcpSession.length +
+        rules.holder.tcpContent.length >
+        0
+    ) {
+      const at = `(defaults section at ${rules.where.file}:${rules.where.line})`;
+      const side = fe ? "frontend" : "backend";
+      if (fe && be)
+        this.alert(
+          `a listen section cannot inherit from a defaults section defining TCP/HTTP rules.`,
+          where,
+          true,
+        );
+      else if ((rules.usedBy ??= side) !== side)
+        this.alert(
+          `frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules ${at}.`,
+          where,
+          true,
+        );
+    }
     // A frontend and a backend may share a name; two of a kind (a listen is both) may not.
     const dup = this.proxies.find(
       (p) => p.name === name && ((fe && hasFrontend(p)) || (be && hasBackend(p))),
@@ -311,35 +365,22 @@ class ConfigParser {
         checked: true,
         message: `${kind} '${name}' has the same name as ${dup.kind} '${name}' declared at ${dup.where.file}:${dup.where.line}.`,
       });
-    const proxy: Proxy = {
-      ...cloneSettings(base),
-      name,
-      kind,
-      where,
-      id: 0,
-      binds: [],
-      acls: new Map(),
-      httpRequest: [],
-      httpResponse: [],
-      httpAfterResponse: [],
-      useBackends: [],
-      useServers: [],
-      persistRules: [],
-      servers: [],
-      redirects: [],
-      monitorFail: [],
-      stickRules: [],
-      tcpConnection: [],
-      tcpSession: [],
-      tcpContent: [],
-      errorFiles: new Map(),
-    };
+    const proxy = newProxy(cloneSettings(base), name, kind, where);
     // haproxy copies the defaults' persistence cookie to proxies with a backend only.
     if (!be) proxy.cookie = undefined;
     this.proxies.push(proxy);
     this.current = proxy;
   }
 
+  /** Where a named defaults section keeps its rules and the ACLs they read. */
+  private defaultsRuleHolder(): Proxy {
+    const named = this.namedAt.get(this.defaults)!;
+    this.defaults.defaultsRules ??= {
+      holder: newProxy(newProxySettings(), named.name, "listen", named.where),
+      where: named.where,
+    };
+    return this.defaults.defaultsRules.holder;
+  }
   private nameAndFrom(words: string[], where: Where, required: boolean): { name?: string; from?: string } {
     const kw = words[0]!;
     let name: string | undefined;
@@ -361,6 +402,24 @@ class ConfigParser {
       return { from };
     }
     return { name, from };
+  }
+
+  /**
+   * A named defaults section both named by a `from` and used for want of one is ambiguous: haproxy
+   * says so, and goes on.
+   */
+  private useDefaults(d: ProxySettings, where: Where, explicit: boolean): void {
+    const named = this.namedAt.get(d);
+    if (!named) return;
+    (explicit ? this.explicitDefaults : this.implicitDefaults).add(d);
+    if (!this.explicitDefaults.has(d) || !this.implicitDefaults.has(d)) return;
+    const { name, where: at } = named;
+    this.diagnostics.push({
+      level: "alert",
+      where,
+      continuing: true,
+      message: `defaults section '${name}' (declared at ${at.file}:${at.line}) is explicitly referenced by another proxy and implicitly used here. To avoid any ambiguity don't mix both usage. Add a last defaults section not explicitly used or always use explicit references.`,
+    });
   }
 
   /** `forWhat`: the section that asks for them, as haproxy names it ("backend 'b'"). */
@@ -414,12 +473,17 @@ class ConfigParser {
         return this.alert(`'${kw}' is a haproxy keyword that sluice does not support yet.`, where);
       return this.alert(`unknown keyword '${kw}' in '${sectionName}' section`, where);
     }
-    if (!this.current && !def.defaults) return this.notInDefaults(words, where);
+    // A named defaults section keeps its rules, and their ACLs, apart: as a listen section would.
+    const holder =
+      !this.current && this.defaultsNamed && DEFAULTS_RULE_KEYWORDS.has(kw)
+        ? this.defaultsRuleHolder()
+        : undefined;
+    if (!this.current && !holder && !def.defaults) return this.notInDefaults(words, where);
+    const proxy = this.current ?? holder;
     const ctx: KeywordContext = {
-      px: this.current ?? this.defaults,
-      proxy: this.current,
+      px: proxy ?? this.defaults,
+      proxy,
       sectionName,
-      namedDefaults: this.defaultsNamed,
       words,
       where,
       global: this.global,
@@ -464,14 +528,9 @@ class ConfigParser {
   /** A keyword a defaults section may not carry, refused in haproxy's words for it. */
   private notInDefaults(words: string[], where: Where): void {
     const kw = words[0]!;
-    // haproxy 2.6 takes these in a named defaults section; sluice does not yet.
+    // A named defaults section takes these (DEFAULTS_RULE_KEYWORDS): only an anonymous one gets here.
     if (kw === "acl" || kw === "http-request" || kw === "http-response" || kw === "http-after-response")
-      return this.alert(
-        this.defaultsNamed
-          ? `'${kw}' in a named 'defaults' section is not supported by sluice yet.`
-          : `'${kw}' not allowed in anonymous 'defaults' section.`,
-        where,
-      );
+      return this.alert(`'${kw}' not allowed in anonymous 'defaults' section.`, where);
     const what =
       kw === "capture" && ["cookie", "request", "response"].includes(words[1] ?? "")
         ? `capture ${words[1]}`
@@ -808,9 +867,40 @@ function tokenizeMessage(e: TokenizeError, line: string): string {
  * A defaults section's settings for a new section: a deep copy, but for the error directives, whose
  * list is new and whose entries (with their loaded files) are shared.
  */
+function newProxy(settings: ProxySettings, name: string, kind: Proxy["kind"], where: Where): Proxy {
+  return {
+    ...settings,
+    name,
+    kind,
+    where,
+    id: 0,
+    binds: [],
+    acls: new Map(),
+    httpRequest: [],
+    httpResponse: [],
+    httpAfterResponse: [],
+    useBackends: [],
+    useServers: [],
+    persistRules: [],
+    servers: [],
+    redirects: [],
+    monitorFail: [],
+    stickRules: [],
+    tcpConnection: [],
+    tcpSession: [],
+    tcpContent: [],
+    errorFiles: new Map(),
+  };
+}
+
 function cloneSettings(base: ProxySettings): ProxySettings {
-  const { errors, ...rest } = base;
-  const copy: ProxySettings = { ...structuredClone(rest), errors: [...errors] };
+  const { errors, defaultsRules, ...rest } = base;
+  // The rules are the defaults section's own, shared by every proxy that uses it.
+  const copy: ProxySettings = {
+    ...structuredClone(rest),
+    errors: [...errors],
+    ...(defaultsRules && { defaultsRules }),
+  };
   // haproxy copies a defaults section's algorithms and types, not its offload.
   if (copy.compression) copy.compression.offload = false;
   return copy;

@@ -49,10 +49,8 @@ import { COMP_ALGOS } from "../http/compressor.js";
 export interface KeywordContext extends Reporter {
   /** The proxy being built, or the defaults section's settings. */
   px: Proxy | ProxySettings;
-  /** Set for frontend/backend/listen; undefined in a defaults section. */
+  /** Set for frontend/backend/listen, and for a named defaults section's rules; else undefined. */
   proxy?: Proxy;
-  /** In a defaults section: it has a name (haproxy takes rules only in a named one). */
-  namedDefaults: boolean;
   sectionName: string;
   words: string[];
   where: Where;
@@ -1364,11 +1362,8 @@ function tcpRequest(c: KeywordContext): void {
     return c.alert(
       `'tcp-request' expects 'inspect-delay', 'connection', or 'content' in ${px} (got '${sub}')`,
     );
-  if (!p) {
-    if (!c.namedDefaults)
-      return c.alert(`tcp-request ${sub} is not allowed in anonymous 'defaults' sections`);
-    return c.alert(`'tcp-request' in a 'defaults' section is not supported by sluice yet.`);
-  }
+  // A named defaults section has a place for them: only an anonymous one gets here.
+  if (!p) return c.alert(`tcp-request ${sub} is not allowed in anonymous 'defaults' sections`);
   if (sub === "inspect-delay") {
     const bad = `'tcp-request inspect-delay' expects a positive delay in milliseconds, in ${px}`;
     if (!action) return c.alert(bad);

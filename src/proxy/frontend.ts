@@ -3,7 +3,7 @@ import type { Bind, HttpRequestAction, HttpResponseAction, Proxy } from "../conf
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
 import type { RtBackend } from "./backend.js";
-import { compileRules, type CompiledRule, type Cond } from "./rules.js";
+import { compileRules, withDefaults, type CompiledRule, type Cond } from "./rules.js";
 import { compileTcpRules, type CompiledTcpRule } from "./tcp-rules.js";
 import type { ClientSocket } from "./client-socket.js";
 import type { Listener } from "../util/tcp-socket.js";
@@ -73,14 +73,20 @@ export class RtFrontend {
     readonly own: RtBackend | undefined,
   ) {
     this.name = px.name;
-    this.requestRules = compileRules(px.httpRequest, px, "request");
+    this.requestRules = withDefaults(px, (from, as) => compileRules(from.httpRequest, as, "request"));
     this.redirectRules = compileRules(px.redirects, px, "request");
-    this.responseRules = compileRules(px.httpResponse, px, "response");
-    this.afterRules = compileRules(px.httpAfterResponse, px, "response");
+    this.responseRules = withDefaults(px, (from, as) => compileRules(from.httpResponse, as, "response"));
+    this.afterRules = withDefaults(px, (from, as) => compileRules(from.httpAfterResponse, as, "response"));
     this.monitorFail = px.monitorFail.map((c) => compileCondition(c, px.acls));
-    this.tcpConnection = compileTcpRules(px.tcpConnection, px, "tcp-request connection");
-    this.tcpSession = compileTcpRules(px.tcpSession, px, "tcp-request session");
-    this.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
+    this.tcpConnection = withDefaults(px, (from, as) =>
+      compileTcpRules(from.tcpConnection, as, "tcp-request connection"),
+    );
+    this.tcpSession = withDefaults(px, (from, as) =>
+      compileTcpRules(from.tcpSession, as, "tcp-request session"),
+    );
+    this.tcpContent = withDefaults(px, (from, as) =>
+      compileTcpRules(from.tcpContent, as, "tcp-request content"),
+    );
     const find = (name: string, where: Bind["where"]): RtBackend => {
       const b = backends.get(name);
       if (!b) throw new ConfigError(`Proxy '${px.name}': unable to find required backend: '${name}'.`, where);

@@ -70,6 +70,17 @@ const REWRITE_FAILED: Verdict = { kind: "failed" };
 const REJECT: Verdict = { kind: "reject" };
 
 /** The rules of one side (`http-request` or `http-response`) of a proxy, compiled. */
+/**
+ * One set of a proxy's rules, compiled: those of the named defaults section it uses first (they read
+ * that section's ACLs, as haproxy has them), then its own. `compile` takes where the rules are and
+ * the proxy they are compiled for.
+ */
+export function withDefaults<C>(px: Proxy, compile: (from: Proxy, as: Proxy) => C[]): C[] {
+  const own = compile(px, px);
+  const d = px.defaultsRules?.holder;
+  return d ? [...compile(d, { ...px, acls: d.acls }), ...own] : own;
+}
+
 export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
   rules: HttpRule<A>[],
   px: Proxy,

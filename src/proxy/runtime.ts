@@ -8,7 +8,7 @@ import { hasBackend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { RtBackend, type ServerAddress } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
-import { compileRules } from "./rules.js";
+import { compileRules, withDefaults } from "./rules.js";
 import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
 import { StickTable } from "../stick/table.js";
 import { withScope } from "../acl/scope.js";
@@ -221,11 +221,13 @@ export class Runtime {
     for (const [px, list] of addresses) {
       withScope(names, px.name, () => {
         const be = new RtBackend(px, list);
-        be.requestRules = compileRules(px.httpRequest, px, "request");
+        be.requestRules = withDefaults(px, (from, as) => compileRules(from.httpRequest, as, "request"));
         be.redirectRules = compileRules(px.redirects, px, "request");
-        be.responseRules = compileRules(px.httpResponse, px, "response");
-        be.afterRules = compileRules(px.httpAfterResponse, px, "response");
-        be.tcpContent = compileTcpRules(px.tcpContent, px, "tcp-request content");
+        be.responseRules = withDefaults(px, (from, as) => compileRules(from.httpResponse, as, "response"));
+        be.afterRules = withDefaults(px, (from, as) => compileRules(from.httpAfterResponse, as, "response"));
+        be.tcpContent = withDefaults(px, (from, as) =>
+          compileTcpRules(from.tcpContent, as, "tcp-request content"),
+        );
         be.stickRules = compileStickRules(px);
         this.backends.set(px.name, be);
       });

@@ -335,11 +335,8 @@ test("errors name the line and the keyword", () => {
   oneAlert(`${BASE}  option nosuch\n`, 6, /unknown option 'nosuch'/);
   oneAlert(`${BASE}backend b\n  balance rdp-cookie\n`, 7, /'balance rdp-cookie' is not supported/);
   oneAlert(`${BASE}  acl a path /\n`, 6, /'acl' not allowed in anonymous 'defaults' section/);
-  oneAlert(
-    `defaults d\n  acl a path /\n`,
-    2,
-    /^'acl' in a named 'defaults' section is not supported by sluice yet\.$/,
-  );
+  // A named defaults section keeps its ACLs for its own rules (test/proxy/defaults-rules.test.ts).
+  assert.deepEqual(alerts(parse(`defaults d\n  acl a path /\n`).diagnostics), []);
   oneAlert(
     `defaults d\n  retry-on all\n`,
     2,
