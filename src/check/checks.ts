@@ -26,6 +26,8 @@ class ServerCheck {
   constructor(
     readonly server: RtServer,
     private readonly log: CheckLog,
+    /** spread-checks: the next check comes up to this percentage of the interval early or late. */
+    private readonly spread = 0,
   ) {
     const cfg = server.cfg;
     const px = server.backend.px;
@@ -78,7 +80,9 @@ class ServerCheck {
       this.inflight = undefined;
       if (this.stopped) return;
       this.record(r);
-      this.schedule(this.interval());
+      const inter = this.interval();
+      const rv = Math.floor((inter * this.spread) / 100);
+      this.schedule(inter + rv - Math.floor(2 * rv * Math.random()));
     });
   }
 
@@ -123,13 +127,24 @@ function markUp(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
   log(be, LEVEL.notice, upLine(s, r, waiting - be.queue.length));
 }
 
+/** `spread-checks` (a percentage) and `max-spread-checks` (ms) of the global section. */
+export interface Spread {
+  percent: number;
+  max?: number;
+}
+
 export class HealthChecks {
   private readonly checks: ServerCheck[] = [];
   private started = false;
 
-  constructor(backends: Iterable<RtBackend>, log: CheckLog) {
+  constructor(
+    backends: Iterable<RtBackend>,
+    log: CheckLog,
+    private readonly spread: Spread = { percent: 0 },
+  ) {
     for (const be of backends)
-      for (const s of be.servers) if (s.cfg.check && !s.maint) this.checks.push(new ServerCheck(s, log));
+      for (const s of be.servers)
+        if (s.cfg.check && !s.maint) this.checks.push(new ServerCheck(s, log, spread.percent));
   }
 
   /** Servers being checked. */
@@ -147,6 +162,7 @@ export class HealthChecks {
     const n = this.checks.length;
     let min = Infinity;
     for (const c of this.checks) min = Math.min(min, c.interval());
+    if (this.spread.max !== undefined) min = Math.min(min, this.spread.max);
     this.checks.forEach((c, i) => c.schedule(Math.floor((min * i) / n)));
   }
 

@@ -1,2 +1,2 @@
-export { HealthChecks, type CheckLog } from "./checks.js";
+export { HealthChecks, type CheckLog, type Spread } from "./checks.js";
 export { wsCheckKeyWarning } from "./ws-key.js";

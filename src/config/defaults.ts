@@ -18,6 +18,7 @@ export function newGlobal(): Global {
     daemon: false,
     uid: 0,
     gid: 0,
+    spreadChecks: 0,
     compMaxLevel: 1,
     compRate: 0,
     compMinIdle: 0,

@@ -15,7 +15,7 @@ export interface GlobalContext {
   /** `tight`: haproxy writes this message's place without a blank before the colon. */
   alert(message: string, tight?: boolean): void;
   /** An alert after which the configuration still loads. */
-  alertContinuing(message: string): void;
+  alertContinuing(message: string, tight?: boolean): void;
   warning(message: string, tight?: boolean): void;
 }
 
@@ -104,13 +104,6 @@ const NO_EFFECT: Record<string, ArgCheck> = {
     if (!atMost(c, 1)) return false;
     if (arg1(c) === "" || arg1(c) === "no-exit-on-failure") return true;
     c.alert(`'master-worker' only supports 'no-exit-on-failure' option.`);
-    return false;
-  },
-  "spread-checks": (c) => {
-    if (!needs((kw) => `'${kw}' expects an integer argument (0..50).`)(c)) return false;
-    const v = atol(arg1(c));
-    if (v >= 0 && v <= 50) return true;
-    c.alert(`'spread-checks' needs a positive value in range 0..50.`);
     return false;
   },
   "tune.maxaccept": integer,
@@ -207,6 +200,32 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   maxconn: positiveInt((g, n) => (g.maxconn = n)),
   "tune.bufsize": positiveInt((g, n) => (g.bufsize = n), 1024),
   "tune.http.maxhdr": positiveInt((g, n) => (g.maxhdr = n)),
+  "spread-checks": (c) => {
+    if (!atMost(c, 1)) return;
+    if (c.global.spreadChecks !== 0)
+      return c.alertContinuing(`spread-checks already specified. Continuing.`, true);
+    if (arg1(c) === "") return c.alert(`'spread-checks' expects an integer argument (0..50).`, true);
+    const v = atol(arg1(c));
+    if (v < 0 || v > 50) return c.alert(`'spread-checks' needs a positive value in range 0..50.`, true);
+    c.global.spreadChecks = v;
+  },
+  "max-spread-checks": (c) => {
+    if (!atMost(c, 1)) return;
+    const v = arg1(c);
+    if (v === "") return c.alert(`'max-spread-checks' expects an integer argument (0..50).`, true);
+    const ms = parseTime(v, "ms", (m) => c.warning(m));
+    if (ms === "over")
+      return c.alert(
+        `timer overflow in argument <${v}> to <max-spread-checks>, maximum value is 2147483647 ms (~24.8 days).`,
+        true,
+      );
+    if (typeof ms === "object")
+      return c.alert(
+        `unsupported character '${ms.bad}' in 'max-spread-checks' (wants an integer delay).`,
+        true,
+      );
+    c.global.maxSpreadChecks = ms;
+  },
   daemon: (c) => {
     if (atMost(c, 0)) c.global.daemon = true;
   },

@@ -93,6 +93,10 @@ export interface Global {
   /** `uid`/`user` and `gid`/`group`: the identity taken once listening (0: keep root's). */
   uid: number;
   gid: number;
+  /** spread-checks: each check's interval moves by up to this percentage, either way, at random. */
+  spreadChecks: number;
+  /** max-spread-checks: the longest the first checks may be spread over, in ms. */
+  maxSpreadChecks?: number;
   /** `-m`: the memory (RSS) in megabytes past which new connections wait. */
   memmax?: number;
   /** hard-stop-after: how long a soft stop may wait for sessions before closing them all. */

@@ -446,7 +446,14 @@ class ConfigParser {
       words,
       where,
       alert: (m, tight) => this.alert(m, where, tight),
-      alertContinuing: (m) => this.diagnostics.push({ level: "alert", where, message: m, continuing: true }),
+      alertContinuing: (m, tight) =>
+        this.diagnostics.push({
+          level: "alert",
+          where,
+          message: m,
+          continuing: true,
+          ...(tight && { tight }),
+        }),
       warning: (m, tight) => this.warning(m, where, tight),
     });
   }

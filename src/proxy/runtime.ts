@@ -249,8 +249,11 @@ export class Runtime {
   async start(): Promise<void> {
     await this.listen();
     const live = [...this.backends.values()].filter((be) => !be.px.disabled);
-    this.checks = new HealthChecks(live, (be, level, message, console) =>
-      this.logger.event(be.px, level, message, console === undefined ? undefined : { message: console }),
+    this.checks = new HealthChecks(
+      live,
+      (be, level, message, console) =>
+        this.logger.event(be.px, level, message, console === undefined ? undefined : { message: console }),
+      { percent: this.global.spreadChecks, max: this.global.maxSpreadChecks },
     );
     this.checks.start();
   }

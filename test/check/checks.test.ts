@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { WebSocketServer } from "ws";
 import { parseConfig } from "../../src/config/parse.js";
 import { RtBackend, RtServer } from "../../src/proxy/backend.js";
-import { HealthChecks } from "../../src/check/index.js";
+import { HealthChecks, type Spread } from "../../src/check/index.js";
 import type { Waiter } from "../../src/proxy/backend.js";
 import {
   startProxy,
@@ -66,7 +66,7 @@ interface Checked {
 }
 
 /** Backend `bk` of the config, its servers checked; log lines collected in order. */
-function checked(text: string, name = "bk"): Checked {
+function checked(text: string, name = "bk", spread?: Spread): Checked {
   const { config } = parseConfig([{ name: "t.cfg", text }], {});
   const px = config.backends.get(name)!;
   const be = new RtBackend(
@@ -78,10 +78,14 @@ function checked(text: string, name = "bk"): Checked {
   );
   const logs: string[] = [];
   const levels: number[] = [];
-  const checks = new HealthChecks([be], (_be, level, m) => {
-    logs.push(m);
-    levels.push(level);
-  });
+  const checks = new HealthChecks(
+    [be],
+    (_be, level, m) => {
+      logs.push(m);
+      levels.push(level);
+    },
+    spread,
+  );
   cleanup.push(() => checks.stop());
   checks.start();
   return { be, logs, levels, checks };
@@ -323,6 +327,21 @@ test("intervals: inter when stable, fastinter in between, downinter when DOWN", 
   assert.ok(within(gaps[downAt - 1]!, 200), `downinter: ${gaps.join(",")} at ${downAt - 1}`);
   // The last gap follows the UP check: back at inter.
   assert.ok(within(gaps.at(-1)!, 300), `inter after UP: ${gaps.join(",")}`);
+});
+
+test("spread-checks: each interval moves at random by up to that share, early as well as late", async () => {
+  const srv = await statusServer(200);
+  checked(
+    `${DEFAULTS}\nbackend bk\n  option httpchk\n  server s1 127.0.0.1:${srv.port} check inter 40ms\n`,
+    "bk",
+    { percent: 50 },
+  );
+  await waitFor(() => srv.hits >= 21, 5000, "21 checks");
+  const gaps = srv.times.slice(1).map((t, i) => t - srv.times[i]!);
+  // Between 20 and 60 ms; a timer is never early, so a gap under 36 ms is the spread's (a chance in
+  // 5,000 that none of 20 is).
+  assert.ok(Math.min(...gaps) < 36, gaps.join(","));
+  assert.ok(Math.min(...gaps) >= 19, gaps.join(","));
 });
 
 test("timeouts: without `timeout check` the whole check is bounded by inter", async () => {

@@ -586,6 +586,7 @@ test("the global keywords Sluice ignores still have their arguments checked, in 
     ["ca-base", "global statement 'ca-base' expects a directory path as an argument."],
     ["uid", "'uid' expects an integer argument."],
     ["chroot /var/empty", "'chroot' is not supported by sluice: Node.js cannot change its root directory."],
+    ["max-spread-checks 2x", "unsupported character 'x' in 'max-spread-checks' (wants an integer delay)."],
   ];
   for (const [line, message] of cases)
     assert.deepEqual(
@@ -593,9 +594,12 @@ test("the global keywords Sluice ignores still have their arguments checked, in 
       [message],
       line,
     );
-  const ok = parse(`global\n  nbthread 4\n  cpu-map 1 0\n  description a b c\n  uid 65534\n  gid 65534\n`);
+  const ok = parse(
+    `global\n  nbthread 4\n  cpu-map 1 0\n  description a b c\n  uid 65534\n  gid 65534\n  spread-checks 5\n  max-spread-checks 2s\n`,
+  );
   assert.deepEqual(alerts(ok.diagnostics), []);
-  assert.deepEqual([ok.config.global.uid, ok.config.global.gid], [65534, 65534]);
+  const g = ok.config.global;
+  assert.deepEqual([g.uid, g.gid, g.spreadChecks, g.maxSpreadChecks], [65534, 65534, 5, 2000]);
   // haproxy warns, and keeps root's.
   const named = parse(`global\n  uid nobody\n`);
   assert.match(warnings(named.diagnostics)[0]!.message, /^ uid: string 'nobody' is not a number\./);
