@@ -114,12 +114,6 @@ const NO_EFFECT: Record<string, ArgCheck> = {
   "tune.sndbuf.client": integer,
   "tune.sndbuf.server": integer,
   "tune.runqueue-depth": integer,
-  "tune.maxrewrite": (c) => {
-    if (!integer(c)) return false;
-    if (atol(arg1(c)) >= 0) return true;
-    c.alert(`'tune.maxrewrite' expects a positive integer argument.`);
-    return false;
-  },
   "tune.idletimer": (c) => {
     if (!atMost(c, 1)) return false;
     const ms = arg1(c) === "" ? "missing" : parseTime(arg1(c), "ms", (m) => c.warning(m));
@@ -200,6 +194,12 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   maxconn: positiveInt((g, n) => (g.maxconn = n)),
   "tune.bufsize": positiveInt((g, n) => (g.bufsize = n), 1024),
   "tune.http.maxhdr": positiveInt((g, n) => (g.maxhdr = n)),
+  "tune.maxrewrite": (c) => {
+    if (!integer(c)) return;
+    const v = atol(arg1(c));
+    if (v < 0) return c.alert(`'tune.maxrewrite' expects a positive integer argument.`);
+    c.global.maxrewrite = v;
+  },
   "spread-checks": (c) => {
     if (!atMost(c, 1)) return;
     if (c.global.spreadChecks !== 0)

@@ -76,6 +76,8 @@ export interface Global {
   maxconn?: number;
   /** tune.bufsize: the largest request or response head, in bytes. */
   bufsize: number;
+  /** tune.maxrewrite: the part of a buffer kept for rewrites (by default 1024; at most half of it). */
+  maxrewrite?: number;
   /** tune.http.maxhdr: the most header lines a head may carry. */
   maxhdr: number;
   /** tune.http.cookielen + 1: the bytes a captured cookie's buffer holds, its NUL included. */

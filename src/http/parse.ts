@@ -84,7 +84,7 @@ export const NEED_MORE = -1;
 
 /**
  * The most a head may weigh (HttpHead.weight) in haproxy's buffer: tune.bufsize less the space it
- * keeps for rewrites (tune.maxrewrite: by default 1024, or half the buffer when that is smaller)
+ * keeps for rewrites (tune.maxrewrite: by default 1024; at most half the buffer)
  * and its bookkeeping (85 bytes, measured with haproxy 2.6.12 at two buffer sizes: 15275 of 16384,
  * 7083 of 8192). Heavier: a request is 400 (no 414 nor 431, whatever part overflows), a
  * response 502. Sluice also weighs a Connection line that haproxy drops (one saying only close or
@@ -96,7 +96,7 @@ export function maxHeadWeight(bufsize: number, maxrewrite?: number): number {
 
 /** tune.bufsize less the space haproxy keeps for rewrites: also the most of a body it buffers. */
 export function maxHeadSize(bufsize: number, maxrewrite?: number): number {
-  const reserve = maxrewrite ?? Math.min(1024, bufsize >> 1);
+  const reserve = Math.min(maxrewrite ?? 1024, bufsize >> 1);
   return bufsize - reserve;
 }
 

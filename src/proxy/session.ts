@@ -299,7 +299,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private bodyRoom(kind: Body.Length | Body.Chunked): number {
     return Math.max(
       0,
-      maxHeadWeight(this.rt.global.bufsize) - this.headWeight - (kind === Body.Chunked ? 16 : 8),
+      maxHeadWeight(this.rt.global.bufsize, this.rt.global.maxrewrite) -
+        this.headWeight -
+        (kind === Body.Chunked ? 16 : 8),
     );
   }
 
@@ -660,7 +662,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return;
     }
     if (typeof head === "number") return this.badRequest(head);
-    if (head.end > g.bufsize || head.weight > maxHeadWeight(g.bufsize)) return this.badRequest(400);
+    if (head.end > g.bufsize || head.weight > maxHeadWeight(g.bufsize, g.maxrewrite))
+      return this.badRequest(400);
     this.req = head;
     this.cbuf = head.end < buf.length ? buf.subarray(head.end) : undefined;
     this.startTransaction();
@@ -981,7 +984,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     if (!body) return BodyIn.Partial;
     const chunks = this.reqBody === Body.Chunked ? this.checkChunks(body) : BodyIn.Partial;
     if (chunks !== BodyIn.Partial) return chunks;
-    if (body.length >= maxHeadSize(this.rt.global.bufsize)) return BodyIn.Whole;
+    if (body.length >= maxHeadSize(this.rt.global.bufsize, this.rt.global.maxrewrite)) return BodyIn.Whole;
     if (atLeast > 0 && this.requestBody().data.length >= atLeast) return BodyIn.Whole;
     return this.reqBody === Body.Length && body.length >= this.reqLeft ? BodyIn.Whole : BodyIn.Partial;
   }
@@ -1384,7 +1387,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       // Its end takes room too: a payload that fills the buffer leaves the chunked body unfinished.
       // haproxy also reads the request as sent, head and chunk framing, into a buffer's worth.
       if (sc.error || !sc.done || sc.payload >= this.bodyRoom(Body.Chunked)) return false;
-      if (this.headLength + n > maxHeadSize(this.rt.global.bufsize)) return false;
+      if (this.headLength + n > maxHeadSize(this.rt.global.bufsize, this.rt.global.maxrewrite)) return false;
       this.cbuf = n < body.length ? body.subarray(n) : undefined;
       this.reqBody = Body.Done;
     }
@@ -2041,7 +2044,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         if (buf.length > g.bufsize) return this.badResponse();
         return this.sendInterim(interim);
       }
-      if (typeof head === "number" || head.end > g.bufsize || head.weight > maxHeadWeight(g.bufsize))
+      if (
+        typeof head === "number" ||
+        head.end > g.bufsize ||
+        head.weight > maxHeadWeight(g.bufsize, g.maxrewrite)
+      )
         return this.badResponse();
       const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
       if (head.status === 101 || (head.status < 300 && head.status >= 200 && this.req.method === "CONNECT")) {
@@ -2785,7 +2792,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private inspectNow(): void {
     const insp = this.inspect!;
     const all = this.cbuf ?? NO_BYTES;
-    const room = insp.max - Math.min(MAXREWRITE, insp.max >> 1);
+    const room = maxHeadSize(insp.max, this.rt.global.maxrewrite);
     insp.buf = all.length > room ? all.subarray(0, room) : all;
     if (all.length >= room) insp.final = true;
     const v = tcpVerdict(this.fe.tcpContent, this);
@@ -3072,8 +3079,6 @@ function webSocketKey(req: HttpHead): string | undefined {
 
 /** What haproxy answers for when a request brought no WebSocket key: its buffer, empty. */
 const NO_KEY = "\0".repeat(24);
-/** haproxy's default tune.maxrewrite: the part of a buffer kept for rewrites, at most half of it. */
-const MAXREWRITE = 1024;
 
 /** haproxy's max-session-srv-conns default: the server connections a session may keep for itself. */
 const MAX_SESSION_SRV_CONNS = 10;

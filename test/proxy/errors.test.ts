@@ -175,6 +175,24 @@ test("a head heavier than haproxy's buffer allows: 400 for a request, 502 for a 
   c.close();
 });
 
+test("tune.maxrewrite moves that limit: 4096 kept for rewrites leaves 12203 (haproxy 2.6.12: 200 at a 12150-byte header, 400 at 12180)", async () => {
+  const p = await startProxy(`global\n  tune.maxrewrite 4096\n${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  http-request return status 200 content-type text/plain string ok
+`);
+  cleanup.push(p.stop);
+  for (const [n, want] of [
+    [12150, 200],
+    [12180, 400],
+  ] as const) {
+    const r = new Client(p.port);
+    r.send(`GET / HTTP/1.1\r\nHost: x\r\nX: ${"a".repeat(n)}\r\n\r\n`);
+    assert.equal((await r.response()).status, want, `a header of ${n} bytes`);
+    r.close();
+  }
+});
+
 test("malformed requests get 400 and reach no server", async () => {
   const b = await webBackend();
   const p = await setup(b.port);
