@@ -77,10 +77,11 @@ interface Keyword {
  * follow them): the request's head, gone by the response (such fetches fail there); the response's,
  * not there yet in the request; the buffer's bytes, declared with the request but read from whichever
  * message is in it; the backend, known past use_backend; the server, known once connected (the
- * response on); anywhere a stream exists; or from the accepted connection on (its addresses, the
- * frontend, constants: tcp-request connection rules).
+ * response on), and its connection (its addresses: haproxy names the two apart in its messages);
+ * anywhere a stream exists; or from the accepted connection on (its addresses, the frontend,
+ * constants: tcp-request connection rules).
  */
-export type FetchUse = "req" | "res" | "buffer" | "be" | "srv" | "any" | "conn";
+export type FetchUse = "req" | "res" | "buffer" | "be" | "srv" | "srvconn" | "any" | "conn";
 
 const none = (): boolean => false;
 
@@ -479,15 +480,16 @@ for (const [name, read] of [
         return a !== undefined && a !== "" && (smp.setInt(isLocalAddress(a) ? 1 : 0, T.Bool), true);
       }),
   });
-// The server connection's ends, once it is made (the response is there): its own address, read of
-// the kernel only where a configuration asks (as for %bi), and the server's. haproxy declares them
-// integers (an ACL on them matches numbers) and gives an address and a port.
+/** What the log record says of the server's connection, once the response is there. */
+const serverRecord = (ctx: SampleContext): LogRecord | undefined =>
+  ctx.res === undefined ? undefined : ctx.logRecord?.();
+// The server connection's ends, once it is made: its own address, read of the kernel only where a
+// configuration asks (as for %bi), and the server's. haproxy declares them integers (an ACL on them
+// matches numbers) and gives an address and a port.
 for (const [name, ip, port] of [
   ["bc_src", "sourceIp", "sourcePort"],
   ["bc_dst", "serverIp", "serverPort"],
 ] as const) {
-  const record = (ctx: SampleContext): LogRecord | undefined =>
-    ctx.res === undefined ? undefined : ctx.logRecord?.();
   const noting =
     (m: Maker): Maker =>
     (args, iterate) => {
@@ -495,28 +497,38 @@ for (const [name, ip, port] of [
       return m(args, iterate);
     };
   def([name], {
-    use: "srv",
+    use: "srvconn",
     out: T.Int,
     acl: false,
     make: noting(() =>
       single((ctx, smp) => {
-        const a = record(ctx)?.[ip];
+        const a = serverRecord(ctx)?.[ip];
         return a !== undefined && a !== "" && (smp.setStr(a, T.Ip), true);
       }),
     ),
   });
   def([`${name}_port`], {
-    use: "srv",
+    use: "srvconn",
     out: T.Int,
     acl: false,
-    make: noting(intFetch((ctx) => record(ctx)?.[port] || undefined)),
+    make: noting(intFetch((ctx) => serverRecord(ctx)?.[port] || undefined)),
   });
 }
 // The rule that last ended its list in this stream (an allow, a deny, a redirect...).
 def(["last_rule_file"], { use: "any", out: T.Str, acl: false, make: strFetch((ctx) => ctx.lastRule?.file) });
 def(["last_rule_line"], { use: "any", out: T.Int, acl: false, make: intFetch((ctx) => ctx.lastRule?.line) });
-// HTTP/1 on both sides: the only version Sluice speaks.
-def(["fc_http_major", "bc_http_major"], { use: "conn", out: T.Int, acl: false, make: intFetch(() => 1) });
+// HTTP/1 on both sides, the only version Sluice speaks; none in mode tcp (haproxy's raw connections
+// have no HTTP version: an inspection says the mode) nor before the request, nor for the server's
+// connection before one is made (a proxy's own answer has none).
+const http1 = (ctx: SampleContext): number | undefined =>
+  ctx.req === undefined || ctx.inspect !== undefined ? undefined : 1;
+def(["fc_http_major"], { use: "conn", out: T.Int, acl: false, make: intFetch(http1) });
+def(["bc_http_major"], {
+  use: "srvconn",
+  out: T.Int,
+  acl: false,
+  make: intFetch((ctx) => (serverRecord(ctx)?.serverIp ? http1(ctx) : undefined)),
+});
 def(["fe_name"], { use: "conn", out: T.Str, acl: false, make: strFetch((ctx) => ctx.feName) });
 def(["be_name"], {
   use: "be",

@@ -49,6 +49,7 @@ const USABLE: Record<FetchUse, number> = {
   res: BE_HRS | FE_HRS,
   be: BE_REQ_CNT | BE_HRQ | BE_SET_SRV | BE_HRS | FE_HRS,
   srv: BE_HRS | FE_HRS,
+  srvconn: BE_HRS | FE_HRS,
   any: STREAM,
   conn: FE_CON_ACC | FE_SES_ACC | STREAM,
 };

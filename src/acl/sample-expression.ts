@@ -38,6 +38,7 @@ const SOURCE: Partial<Record<FetchUse, string>> = {
   buffer: "request buffer",
   be: "backend",
   srv: "server",
+  srvconn: "server address",
 };
 
 /** What haproxy calls a sample's source in its messages. */

@@ -40,6 +40,7 @@ before(async () => {
   p = await startProxy(`${HEAD}frontend f
   bind 127.0.0.1:1
   http-request return status 200 content-type text/plain lf-string "fe_id=%[fe_id] fe_conn=%[fe_conn] fe_defbe=%[fe_defbe] be_conn(b2)=%[be_conn(b2)] be_conn_free(b2)=%[be_conn_free(b2)] connslots(b2)=%[connslots(b2)] queue(b2)=%[queue(b2)] avg_queue(b2)=%[avg_queue(b2)] srv_conn(b2/s1)=%[srv_conn(b2/s1)] srv_conn_free(b2/s1)=%[srv_conn_free(b2/s1)] srv_is_up(b2/s2)=%[srv_is_up(b2/s2)] srv_is_up(b2/s1)=%[srv_is_up(b2/s1)] srv_queue(b2/s1)=%[srv_queue(b2/s1)] fc=%[fe_client_timeout] bcf3=%[be_conn_free(b3)] cs3=%[connslots(b3)] aq3=%[avg_queue(b3)] n=%[str(b2),nbsrv] nx=[%[str(nope),nbsrv]] q=%[str(b2/s1),srv_queue] qf=[%[str(s1),srv_queue]]" if { path /f }
+  http-after-response set-header X-HM "%[fc_http_major] [%[bc_http_major]]"
   use_backend b2 if { path /b2 }
   default_backend b1
 backend b1
@@ -78,6 +79,8 @@ test("connections, free slots, queues and servers up, of the backend named or th
       // The converters: the names come with the request; a frontend has no server of its own.
       "n=1 nx=[] q=0 qf=[]",
   );
+  // The proxy's own answer was made with no server connection: no HTTP version for one.
+  assert.match(await get("/f"), /\r\nX-HM: 1 \[\]\r\n/i);
   assert.equal(
     body(await get("/x")),
     "be_id=7 be_conn=1 connslots=-1 cst=0 bst=1000 btt=5000 ctt=0 queue=0 avg_queue=0 be_conn_free=-1 qo=0 qx=[]",
@@ -92,6 +95,7 @@ test("the server's number and the stream's timeout server, in the response", asy
     y,
     new RegExp(`\r\nX-BC: 127\\.0\\.0\\.1 1 127\\.0\\.0\\.1 ${web.port}\r\nX-BC-ACL: 1\r\n`, "i"),
   );
+  assert.match(y, /\r\nX-HM: 1 \[1\]\r\n/i);
   assert.equal(xv(await get("/t")), "srv_id=1 cst=300 be_id=7 srv_conn=1");
   // f is 1, b1 has its own 7, and the count goes on past it: b2 is 3, as in haproxy.
   assert.equal(xv(await get("/b2")), "srv_id=1 be_id=3");
@@ -168,6 +172,21 @@ test("a proxy's id line, read as haproxy reads it", () => {
     config.proxies.map((px) => px.id),
     [2, 3, 4, 1],
   );
+});
+
+test("mode tcp has no HTTP version: fc_http_major finds none, as haproxy's raw connections have none", async () => {
+  const q = await startProxy(`${HEAD}frontend f
+  mode tcp
+  bind 127.0.0.1:1
+  tcp-request content reject if { fc_http_major -m found }
+  default_backend b
+backend b
+  mode tcp
+  server s 127.0.0.1:${web.port}
+`);
+  cleanup.push(q.stop);
+  const res = await exchange(q.port, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  assert.match(res, /^HTTP\/1\.1 200 /);
 });
 
 test("tcp-request connection rules read the state too: fe_conn caps a frontend's connections", async () => {

@@ -918,6 +918,16 @@ test("a frontend's request rules cannot read the backend nor the server, nor its
   const rows: [string, string[]][] = [
     ["http-request set-header x %[be_name]", [needs("backend", "http-request set-header", "be_name")]],
     ["http-request set-header x %[srv_name]", [needs("server", "http-request set-header", "srv_name")]],
+    // The server connection's fetches need its address, which haproxy names apart.
+    [
+      "http-request set-header x %[bc_http_major]",
+      [needs("server address", "http-request set-header", "bc_http_major")],
+    ],
+    ["http-request set-header x %[bc_src]", [needs("server address", "http-request set-header", "bc_src")]],
+    [
+      "http-request set-var(txn.x) bc_http_major",
+      [extracts("server address", "http-request set-var(txn.x)", "set-var(txn.x)")],
+    ],
     ["http-request redirect location /%[be_id]", [needs("backend", "http-request redirect", "be_id")]],
     [
       "http-request set-var-fmt(txn.x) %[be_name]",
