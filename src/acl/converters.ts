@@ -17,9 +17,10 @@ import { textConverters } from "./text-conv.js";
 
 /**
  * What a converter needs its sample to be: text, bytes (text of bytes here: an integer's 8
- * big-endian, an address's 4 or 16), an integer, or an address (text that is none gives no sample).
+ * big-endian, an address's 4 or 16), an integer, a boolean (an integer, not from an address), or an
+ * address (text that is none gives no sample).
  */
-type In = "str" | "bin" | "int" | "ip" | "any";
+type In = "str" | "bin" | "int" | "bool" | "ip" | "any";
 
 export interface Converter {
   args: ArgType[];
@@ -484,12 +485,13 @@ const addr = new Uint8Array(16);
 
 /**
  * Whether haproxy casts a sample of type `from` to what the converter takes (its sample_casts):
- * bytes and methods are no integer nor address, a boolean no address.
+ * bytes and methods are no integer, boolean nor address, a boolean no address, an address no
+ * boolean (though an IPv4 one is an integer).
  */
 export function castable(from: T, to: Converter["in"]): boolean {
-  if (to === "int" || to === "ip")
-    return from !== T.Bin && from !== T.Meth && (to === "int" || from !== T.Bool);
-  return true;
+  if (from === T.Bin || from === T.Meth) return to !== "int" && to !== "bool" && to !== "ip";
+  if (to === "ip") return from !== T.Bool;
+  return to !== "bool" || from !== T.Ip;
 }
 
 /**
@@ -518,7 +520,10 @@ export function castFor(conv: Converter, smp: Sample): boolean {
       smp.setStr(a, T.Ip);
       return true;
     }
+    case "bool":
     case "int": {
+      // A variable's address, which the expression's parse could not refuse, is no boolean.
+      if (conv.in === "bool" && smp.type === T.Ip) return false;
       if (smp.type === T.Int) return true;
       const n = smp.getInt();
       return n !== undefined && int(smp, n);

@@ -203,7 +203,7 @@ export function textConverters(): [string, Converter][] {
       {
         args: ["str", "str"],
         min: 2,
-        in: "int",
+        in: "bool",
         out: T.Str,
         make: (args) => (smp) => str(smp, String(smp.num !== 0 ? args[0] : args[1])),
       },

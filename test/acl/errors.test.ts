@@ -69,6 +69,15 @@ const rows: [line: string, message: string | RegExp][] = [
     "meth(GET),ipmask(24) 1.2.3.4",
     "converter 'ipmask' cannot be applied in ACL expression 'meth(GET),ipmask(24)'.",
   ],
+  // iif takes a boolean: an integer or text is one, an address (IPv4 too), bytes or a method is not.
+  ["src,iif(a,b) a", "converter 'iif' cannot be applied in ACL expression 'src,iif(a,b)'."],
+  ["ipv6(::1),iif(a,b) a", "converter 'iif' cannot be applied in ACL expression 'ipv6(::1),iif(a,b)'."],
+  [
+    "src,ipmask(24),iif(a,b) a",
+    "converter 'iif' cannot be applied in ACL expression 'src,ipmask(24),iif(a,b)'.",
+  ],
+  ["bin(41),iif(a,b) a", "converter 'iif' cannot be applied in ACL expression 'bin(41),iif(a,b)'."],
+  ["method,iif(a,b) a", "ACL keyword 'method' : converter 'iif' cannot be applied.."],
 ];
 
 for (const [line, message] of rows) {

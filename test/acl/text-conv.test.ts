@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileLogFormat, formatFor } from "../../src/log/log-format.js";
 import { Scope, Vars } from "../../src/acl/vars.js";
-import { Sample } from "../../src/acl/sample.js";
+import { Sample, T } from "../../src/acl/sample.js";
 import { ltimeIn } from "../../src/acl/text-conv.js";
 import { formatG } from "../../src/acl/json-text.js";
 import { ctx } from "./head.js";
@@ -31,6 +31,9 @@ function evaluator() {
   const alg = new Sample();
   alg.setStr("HS256");
   vars.set({ scope: Scope.Txn, name: "alg" }, alg, 0);
+  const ip = new Sample();
+  ip.setStr("1.2.3.4", T.Ip);
+  vars.set({ scope: Scope.Txn, name: "ip" }, ip, 0);
   const fail = (m: string): never => {
     throw new Error(m);
   };
@@ -152,6 +155,11 @@ test("iif, add_item, language", () => {
     ["bool(1),iif(yes,no)", "yes"],
     ["bool(0),iif(yes,no)", "no"],
     ["str(abc),iif(yes,no)", "no"],
+    ["int(-3),iif(yes,no)", "yes"],
+    ["str(12abc),iif(yes,no)", "yes"],
+    // Empty text is no integer, and an address is no boolean: no sample.
+    ["str(),iif(yes,no)", ""],
+    ["var(txn.ip),iif(yes,no)", ""],
     ["str(a),add_item(-,txn.v,s)", "a-v1s"],
     ["str(a),add_item(-,txn.e)", "a"],
     ["str(),add_item(-,txn.v,s)", "v1s"],
