@@ -28,6 +28,11 @@ export interface Converter {
   in: In;
   /** What it gives; bytes (T.Bin) leave an ACL after it to name its match method. */
   out: T;
+  /**
+   * haproxy declares its output of any type (SMP_T_ANY): every converter may follow it, as `out`
+   * T.Str allows, but an ACL after it names its match method, as after bytes.
+   */
+  anyType?: true;
   /** Why its arguments cannot be taken (haproxy's "invalid args in converter"), or undefined. */
   check?: (args: Arg[]) => string | undefined;
   /** haproxy's refusal of a table argument that names none, or undefined. */

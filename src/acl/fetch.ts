@@ -832,7 +832,7 @@ export function parseFetch(
     if (noTable !== undefined) throw new ConfigError(noTable, where, true);
     impl = converted(impl, conv, conv.make(cread.args));
     out = conv.out;
-    match = matchFor(out);
+    match = conv.anyType ? undefined : matchFor(out);
     groups = undefined;
     i = cread.end;
   }

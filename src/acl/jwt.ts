@@ -124,6 +124,7 @@ export const jwtQuery = (part: number): Converter => ({
   min: 0,
   in: "bin",
   out: T.Str,
+  anyType: true,
   check: (args) => outputTypeCheck(args[1]),
   make: (args) => {
     const path = args[0] === undefined ? undefined : String(args[0]);

@@ -167,6 +167,7 @@ export function textConverters(): [string, Converter][] {
         min: 1,
         in: "str",
         out: T.Str,
+        anyType: true,
         check: (args) => (args[0] === "" ? "json_path must not be empty" : outputTypeCheck(args[1])),
         make: (args) => {
           const path = String(args[0]);
@@ -262,6 +263,7 @@ export function textConverters(): [string, Converter][] {
         min: 0,
         in: "any",
         out: T.Str,
+        anyType: true,
         check: (args) => {
           const sink = String(args[1] ?? "buf0");
           return ["buf0", "stdout", "stderr"].includes(sink) ? undefined : `No such sink '${sink}'`;

@@ -78,6 +78,24 @@ const rows: [line: string, message: string | RegExp][] = [
   ],
   ["bin(41),iif(a,b) a", "converter 'iif' cannot be applied in ACL expression 'bin(41),iif(a,b)'."],
   ["method,iif(a,b) a", "ACL keyword 'method' : converter 'iif' cannot be applied.."],
+  // What debug, json_query and the JWT queries give is of any type (haproxy 2.6's SMP_T_ANY, not the
+  // input's): an ACL names its method, whatever the fetch's type.
+  [
+    "bin(41),debug A",
+    "matching method must be specified first (using '-m') when using a sample fetch of this type ('bin').",
+  ],
+  [
+    "src,debug 127.0.0.1",
+    "matching method must be specified first (using '-m') when using a sample fetch of this type ('src').",
+  ],
+  [
+    "str(a),json_query('$.a') 1",
+    "matching method must be specified first (using '-m') when using a sample fetch of this type ('str').",
+  ],
+  [
+    "str(a.b.c),jwt_payload_query('$.a') 1",
+    "matching method must be specified first (using '-m') when using a sample fetch of this type ('str').",
+  ],
 ];
 
 for (const [line, message] of rows) {
@@ -109,6 +127,9 @@ test("accepted by haproxy: operators without numbers, `-i` alone, -m found with 
     "hdr(host) -m found x",
     "src 1.2.3.4/255.0.255.0",
     "src localhost",
+    "src,debug -m ip 127.0.0.1",
+    "method,debug -m int 5",
+    "str(a),debug,lower a",
   ])
     compileAcl(spec(l));
 });
