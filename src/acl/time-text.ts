@@ -334,7 +334,7 @@ function isoWeek(tm: Tm): [number, number] {
   return [year, Math.floor(days / 7) + 1];
 }
 
-/** One conversion's flags: glibc's pad character (_ - 0 +, 0 when none), case change, width. */
+/** One conversion's flags: glibc's pad character (_ - 0, "" when none), case changes, width (-1: none). */
 interface Spec {
   pad: string;
   upper: boolean;
@@ -342,33 +342,43 @@ interface Spec {
   width: number;
 }
 
-/** The width padding glibc adds to any conversion: zeros when asked, else spaces. */
-function widen(s: string, spec: Spec): string {
-  if (spec.width <= s.length) return s;
-  return (spec.pad === "0" || spec.pad === "+" ? "0" : " ").repeat(spec.width - s.length) + s;
+/** The width glibc gives any output (its `add`): zeros before it with the 0 flag, spaces otherwise. */
+function widen(s: string, spec: Spec, width = spec.width): string {
+  if (width <= s.length) return s;
+  return (spec.pad === "0" ? "0" : " ").repeat(width - s.length) + s;
 }
 
-/** DO_NUMBER: at least `digits` digits (spaces with _ or when spacePad, none with -), then the width. */
-function number(v: number | bigint, digits: number, spec: Spec, spacePad = false): string {
+/**
+ * glibc's number padding: up to `digits` characters, spaces with _, zeros after the sign otherwise,
+ * none with -; what is left of the width then pads as for any output (spaces with -).
+ */
+function padded(v: number | bigint, digits: number, spec: Spec): string {
   const neg = v < 0;
-  let s = (neg ? -v : v).toString();
-  const pad = spec.pad || (spacePad ? "_" : "0");
-  if (pad !== "-") {
-    const missing = digits - s.length - (neg ? 1 : 0);
-    if (missing > 0) {
-      if (pad === "_") return widen(" ".repeat(missing) + (neg ? "-" : "") + s, spec);
-      s = "0".repeat(missing) + s;
-    }
+  const abs = (neg ? -v : v).toString();
+  const padding = digits - abs.length - (neg ? 1 : 0);
+  if (spec.pad === "-" || padding <= 0) return widen((neg ? "-" : "") + abs, spec);
+  if (spec.pad === "_") {
+    const body = (neg ? "-" : "") + abs;
+    return " ".repeat(padding) + widen(body, spec, spec.width > padding ? spec.width - padding : 0);
   }
-  return widen((neg ? "-" : "") + s, spec);
+  return (neg ? "-" : "") + "0".repeat(padding) + abs;
+}
+
+/**
+ * DO_NUMBER: at least `digits` digits, or the width's (so a width pads with zeros by default);
+ * %e, %k and %l (spacePad) with spaces unless 0 or - says otherwise.
+ */
+function number(v: number | bigint, digits: number, spec: Spec, spacePad = false): string {
+  const pad = spacePad && spec.pad !== "0" && spec.pad !== "-" ? "_" : spec.pad;
+  return padded(v, Math.max(digits, spec.width), pad === spec.pad ? spec : { ...spec, pad });
 }
 
 /** Conversions that take no E or O modifier, and those that refuse E or O. */
-const NO_MODIFIER = "aAbhBDFnpPRrstTzZ%";
-const NO_E = "deGgHIjklmMSuUVwW";
-const NO_O = "cCxXY";
+const NO_MODIFIER = "aADF";
+const NO_E = "bBhdeGgHIjklmMSUVWw";
+const NO_O = "cxXY";
 
-/** glibc's strftime in the C locale; a bad conversion is copied as it is written. */
+/** glibc's strftime in the C locale; a bad conversion is copied as it is written, padded and ^ applied. */
 export function strftime(fmt: string, tm: Tm, mktime: () => bigint): string {
   let out = "";
   for (let i = 0; i < fmt.length; i++) {
@@ -378,7 +388,7 @@ export function strftime(fmt: string, tm: Tm, mktime: () => bigint): string {
     }
     let j = i + 1;
     const spec: Spec = { pad: "", upper: false, swap: false, width: -1 };
-    for (; j < fmt.length && "_-0^#+".includes(fmt[j]!); j++) {
+    for (; j < fmt.length && "_-0^#".includes(fmt[j]!); j++) {
       if (fmt[j] === "^") spec.upper = true;
       else if (fmt[j] === "#") spec.swap = true;
       else spec.pad = fmt[j]!;
@@ -397,21 +407,25 @@ export function strftime(fmt: string, tm: Tm, mktime: () => bigint): string {
       (mod === "E" && NO_E.includes(c)) ||
       (mod === "O" && NO_O.includes(c));
     const v = bad ? undefined : conversion(c, tm, spec, mktime);
-    out += v ?? fmt.slice(i, j + 1);
+    out += v ?? widen(spec.upper ? fmt.slice(i, j + 1).toUpperCase() : fmt.slice(i, j + 1), spec);
     i = j;
   }
   return out;
 }
 
-/** Text conversions: ^ uppercases, # uppercases names and lowercases %p and %Z. */
+/** Names: ^ uppercases; # uppercases them too, but lowercases %p and %Z (whatever ^ says). */
 function text(s: string, spec: Spec, swapLower = false): string {
-  if (spec.upper || (spec.swap && !swapLower)) s = s.toUpperCase();
-  else if (spec.swap) s = s.toLowerCase();
+  if (spec.swap) s = swapLower ? s.toLowerCase() : s.toUpperCase();
+  else if (spec.upper) s = s.toUpperCase();
   return widen(s, spec);
 }
 
 function conversion(c: string, tm: Tm, spec: Spec, mktime: () => bigint): string | undefined {
-  const sub = (f: string): string => text(strftime(f, tm, mktime), spec);
+  // A composite (%c, %D, %T...) is made without the flags, then padded; ^ uppercases it, # does not.
+  const sub = (f: string): string => {
+    const s = widen(strftime(f, tm, mktime), spec);
+    return spec.upper ? s.toUpperCase() : s;
+  };
   const hour12 = tm.hour % 12 || 12;
   switch (c) {
     case "a":
@@ -467,7 +481,8 @@ function conversion(c: string, tm: Tm, spec: Spec, mktime: () => bigint): string
     case "R":
       return sub("%H:%M");
     case "s":
-      return number(mktime(), 1, spec);
+      // Its digits are only its own: a width pads it as any output.
+      return padded(mktime(), 1, spec);
     case "S":
       return number(tm.sec, 2, spec);
     case "T":
@@ -488,9 +503,9 @@ function conversion(c: string, tm: Tm, spec: Spec, mktime: () => bigint): string
     case "Y":
       return number(tm.year, 1, spec);
     case "z": {
+      // The sign is an output of its own, padded to the width as the number after it is.
       const m = Math.trunc(Math.abs(tm.gmtoff) / 60);
-      const sign = tm.gmtoff < 0 ? "-" : "+";
-      return widen(sign, { ...spec, width: -1 }) + number(Math.floor(m / 60) * 100 + (m % 60), 4, spec);
+      return widen(tm.gmtoff < 0 ? "-" : "+", spec) + number(Math.floor(m / 60) * 100 + (m % 60), 4, spec);
     }
     case "Z":
       return text(tm.zone, spec, true);

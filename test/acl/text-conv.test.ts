@@ -62,6 +62,18 @@ test("http_date, utime and ltime (TZ unset: the machine's UTC)", () => {
       "int(1700000000),utime('%c|%C|%g|%G|%V|%U|%W|%h|%I|%k|%l|%t|%P|%r|%x|%X|%q|%E|%Ey|%Od|%-d|%_m|%05Y|%^a|%#b|%10A|%|%Ec')",
       "Tue Nov 14 22:13:20 2023|20|23|2023|46|46|46|Nov|10|22|10|\t|pm|10:13:20 PM|11/14/23|22:13:20|%q|%E|23|14|14|11|02023|TUE|NOV|   Tuesday|%|Tue Nov 14 22:13:20 2023",
     ],
+    // glibc's widths: a number's digits are at least the width (zeros unless _ or -, spaces for %e,
+    // %k, %l), %s's only its own; names, composites and bad conversions are padded with spaces (zeros
+    // with 0); %z's sign is padded too; + is no flag; # lowercases %p and %Z even with ^.
+    [
+      "int(1700000000),utime('%5Y|%_5Y|%-5Y|%05Y|%3d|%5e|%05e|%-5e|%12s|%012s|%5z|%_5z|%05z|%5a|%05a|%-5a|%^#p|%^#Z|%26c|%010D|%^x|%#c')",
+      "02023| 2023| 2023|02023|014|   14|00014|   14|  1700000000|001700000000|    +00000|    +    0|0000+00000|  Tue|00Tue|  Tue|pm|gmt|  Tue Nov 14 22:13:20 2023|0011/14/23|11/14/23|Tue Nov 14 22:13:20 2023",
+    ],
+    [
+      "int(1700000000),utime('%+Y|%5+Y|%^5q|%05q|%Ob|%Et|%Eu|%OC|%E%|%5')",
+      "%+Y|  %5+Y| %^5Q|0%05q|Nov|\t|2|20|%|   %5",
+    ],
+    ["int(0),utime('%5Y|%_5Y|%5C|%_5C|%_8Y',-62167219300)", "-0001|   -1|-0001|   -1|      -1"],
     ["int(0),utime('%Y|%F|%C|%G|%y',-62000000000)", "5|5-04-19|0|5|05"],
     ["int(0),utime('%Y|%F|%C|%G|%y',-70000000000)", "-249|-249-10-15|-3|-249|51"],
     ["int(9223372036854775807),utime('%Y-%m-%d %H:%M:%S %s')", "1141709097-06-13 06:26:07 36028797018963967"],
