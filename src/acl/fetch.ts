@@ -6,7 +6,7 @@ import type { HttpHead } from "../http/message.js";
 import type { Inspection, SampleContext } from "./context.js";
 import { hdrCount, hdrNext, hdrOcc, hdrStart } from "./headers.js";
 import { hashAndAddress, parseIpv4Prefix, parseIpv6 } from "./ip.js";
-import { isLocalAddress } from "./local-address.js";
+import { localAddressTest } from "./local-address.js";
 import { HAPROXY_CONVERTERS, HAPROXY_FETCHES } from "./haproxy-keywords.js";
 import type { SockAddr } from "../util/tcp-socket.js";
 import { fullHash, hashKey } from "../balance/hash.js";
@@ -474,11 +474,13 @@ for (const [name, read] of [
     use: "conn",
     out: T.Bool,
     acl: false,
-    make: () =>
-      single((ctx, smp) => {
+    make: () => {
+      const isLocal = localAddressTest();
+      return single((ctx, smp) => {
         const a = read(ctx);
-        return a !== undefined && a !== "" && (smp.setInt(isLocalAddress(a) ? 1 : 0, T.Bool), true);
-      }),
+        return a !== undefined && a !== "" && (smp.setInt(isLocal(a) ? 1 : 0, T.Bool), true);
+      });
+    },
   });
 /** What the log record says of the server's connection, once the response is there. */
 const serverRecord = (ctx: SampleContext): LogRecord | undefined =>

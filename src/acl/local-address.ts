@@ -6,10 +6,15 @@ import { parseIpv4 } from "./ip.js";
 
 const v4 = new Uint8Array(4);
 
-export function isLocalAddress(address: string): boolean {
-  const plain = address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
-  if (parseIpv4(plain, v4) && v4[0] === 127) return true;
-  for (const list of Object.values(networkInterfaces()))
-    for (const a of list ?? []) if (a.address === plain) return true;
-  return false;
+/**
+ * The test of a fetch, made with the configuration: the interfaces' addresses are read then, not
+ * at each request as haproxy asks the kernel (one added to the machine later is not seen).
+ */
+export function localAddressTest(): (address: string) => boolean {
+  const own = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) own.add(a.address);
+  return (address) => {
+    const plain = address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+    return (parseIpv4(plain, v4) && v4[0] === 127) || own.has(plain);
+  };
 }

@@ -1,8 +1,10 @@
 // bind ... accept-proxy: the PROXY protocol header (versions 1 and 2) read as haproxy 2.6.12 reads it;
 // each exchange and log line below was recorded from haproxy with the same configuration.
-import { test, after } from "node:test";
+import { test, after, mock } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import os from "node:os";
+import { syncBuiltinESMExports } from "node:module";
 import { parseProxyHeader, proxyHeaderFor } from "../../src/proxy/proxy-protocol.js";
 import {
   startProxy,
@@ -184,6 +186,45 @@ frontend f
     await ask("PROXY UNKNOWN\r\n"),
     new RegExp(`^127\\.0\\.0\\.1 (\\d+) 127\\.0\\.0\\.1 127\\.0\\.0\\.1 ${p.port} 1 1 1 1 1 1 p=\\1$`),
   );
+});
+
+test("the *_is_local fetches read the machine's addresses with the configuration, not at each request", async () => {
+  // An interface that only this configuration's start sees: its address stays local afterwards.
+  const fake: os.NetworkInterfaceInfo = {
+    address: "10.9.8.7",
+    netmask: "255.0.0.0",
+    family: "IPv4",
+    mac: "00:00:00:00:00:00",
+    internal: false,
+    cidr: "10.9.8.7/8",
+  };
+  const reads = mock.method(os, "networkInterfaces", () => ({ fake: [fake] }));
+  syncBuiltinESMExports();
+  let p;
+  try {
+    p = await startProxy(`
+defaults
+  mode http
+  timeout client 2s
+frontend f
+  bind 127.0.0.1:1 accept-proxy
+  http-request return status 200 content-type text/plain lf-string "%[src_is_local] %[dst_is_local]"
+`);
+  } finally {
+    reads.mock.restore();
+    syncBuiltinESMExports();
+  }
+  cleanup.push(p.stop);
+  const started = reads.mock.callCount();
+  assert.ok(started >= 1);
+  for (let i = 0; i < 3; i++) {
+    const r = await talk(
+      p.port,
+      "PROXY TCP4 10.9.8.7 1.2.3.4 1111 2222\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(r.got.slice(r.got.indexOf("\r\n\r\n") + 4), "1 0");
+  }
+  assert.equal(reads.mock.callCount(), started);
 });
 
 test("in mode tcp, the bytes after the header go to the server", async () => {
