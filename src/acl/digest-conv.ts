@@ -543,17 +543,29 @@ function hex2i(s: string): number | undefined {
 const urlEncCheck = (args: Arg[]): string | undefined =>
   args[0] === "" || args[0] === "query" ? undefined : "Unexpected encode type. Allowed value is 'query'";
 
-/** url_enc: all but RFC 3986's unreserved characters as %XX, stopping where haproxy's chunk is full. */
+/** The bytes url_enc keeps as they are: RFC 3986's unreserved characters (1), the others 0. */
+const UNRESERVED = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-")
+  UNRESERVED[c.charCodeAt(0)] = 1;
+const HEX_DIGITS = Buffer.from("0123456789ABCDEF", "latin1");
+/** url_enc's output, written in place: at most haproxy's chunk, less its last byte. */
+const encoded = Buffer.alloc(TRASH_SIZE - 1);
+
+/** url_enc: all but the unreserved bytes as %XX, stopping where haproxy's chunk is full. */
 function urlEncode(s: string): string {
-  const stop = TRASH_SIZE - 1;
-  let out = "";
-  for (let i = 0; i < s.length && out.length < stop; i++) {
+  const stop = encoded.length;
+  let n = 0;
+  for (let i = 0; i < s.length && n < stop; i++) {
     const c = s.charCodeAt(i);
-    if (/[A-Za-z0-9._~-]/.test(s[i]!)) out += s[i];
-    else if (out.length + 3 >= stop) break;
-    else out += "%" + (c < 16 ? "0" : "") + c.toString(16).toUpperCase();
+    if (UNRESERVED[c] === 1) encoded[n++] = c;
+    else if (n + 3 >= stop) break;
+    else {
+      encoded[n++] = 0x25; // %
+      encoded[n++] = HEX_DIGITS[c >> 4]!;
+      encoded[n++] = HEX_DIGITS[c & 15]!;
+    }
   }
-  return out;
+  return encoded.toString("latin1", 0, n);
 }
 
 const cutCrlf = (s: string): string => s.split(/[\r\n]/, 1)[0]!;
