@@ -30,6 +30,12 @@ const ESCAPES: Record<string, string> = {
   t: "\t",
 };
 
+/** haproxy's words are C strings: a NUL (written \x00) ends the word, what follows in it is lost. */
+const cString = (word: string): string => {
+  const nul = word.indexOf("\0");
+  return nul < 0 ? word : word.slice(0, nul);
+};
+
 /** Splits a line into words. Throws TokenizeError with haproxy's kind of message on bad input. */
 export function tokenize(line: string, env: Env): string[] {
   const words: string[] = [];
@@ -91,7 +97,7 @@ export function tokenize(line: string, env: Env): string[] {
     if (c === "#") break;
     if (isBlank(c)) {
       if (inWord) {
-        words.push(word);
+        words.push(cString(word));
         word = "";
         inWord = false;
       }
@@ -110,7 +116,7 @@ export function tokenize(line: string, env: Env): string[] {
     i++;
   }
   if (quote !== "") throw new TokenizeError(`unmatched quote`, quoteAt);
-  if (inWord) words.push(word);
+  if (inWord) words.push(cString(word));
   if (words.length > MAX_LINE_ARGS)
     throw new TokenizeError(`too many words, truncating after word ${MAX_LINE_ARGS}`);
   return words;

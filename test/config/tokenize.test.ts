@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { tokenize, TokenizeError } from "../../src/config/tokenize.js";
 import { parseDuration } from "../../src/config/duration.js";
 import { evalCondExpr, compareVersions } from "../../src/config/condexpr.js";
+import { alertsFor } from "../helpers/harness.js";
 
 const env = { HOME: "/root", PORT: "8080", EMPTY: "" };
 
@@ -39,6 +40,22 @@ test("backslash escapes", () => {
   ];
   for (const [line, words] of cases) assert.deepEqual(tokenize(line, env), words, line);
   assert.throws(() => tokenize("\\xZZ", env), TokenizeError);
+});
+
+test("a NUL written \\x00 ends its word, as in haproxy's C strings; the line goes on", () => {
+  assert.deepEqual(tokenize("str(a\\x00b) x", env), ["str(a", "x"]);
+  assert.deepEqual(tokenize('"p\\x00q" \\x00r', env), ["p", ""]);
+  // haproxy 2.6.12's refusals of the words cut short, and a header value cut at its NUL.
+  assert.deepEqual(alertsFor("http-request deny if { str(a\\x00b) -m found }"), [
+    "error detected while parsing an 'http-request deny' condition : fetch method 'str' : expected ')' in ACL expression 'str(a'.",
+  ]);
+  assert.deepEqual(
+    alertsFor('http-request return status 200 content-type text/plain lf-string "%[str(a\\x00b)]"'),
+    [
+      "error detected in frontend 'f' while parsing 'http-request return' rule : failed to parse sample expression <str(a> : fetch method 'str' : expected ')'.",
+    ],
+  );
+  assert.deepEqual(alertsFor('http-request set-header X "p\\x00q"'), []);
 });
 
 test("quotes join and delimit words; empty quotes give an empty word", () => {

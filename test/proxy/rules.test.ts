@@ -577,6 +577,7 @@ frontend f
   http-request return status 200 content-type image/png file ${bin} if { path /bin }
   http-request return status 200 content-type text/plain lf-file ${tpl} if { path /tpl }
   http-request return status 200 content-type text/plain string "é€" hdr X-U "é" if { path /utf8 }
+  http-request return status 200 content-type text/plain string "c\\x00d" hdr X-N "p\\x00q" if { path /nul }
   http-request redirect prefix %[req.hdr(x-p)] if { path_beg /p2 }
   http-request set-header X-Big "%[req.hdr(x-v)]%[req.hdr(x-v)]%[req.hdr(x-v)]%[req.hdr(x-v)]" if { path /big }
   default_backend b
@@ -604,6 +605,10 @@ backend b
     const utf8 = await raw("GET /utf8 HTTP/1.1\r\nHost: x\r\n\r\n");
     assert.deepEqual(body(utf8), Buffer.from("é€", "utf8"));
     assert.ok(utf8.includes(Buffer.from("x-u: é\r\n", "utf8")));
+    // A NUL ends its word: haproxy 2.6.12 sends "c" and "p".
+    const nul = (await raw("GET /nul HTTP/1.1\r\nHost: x\r\n\r\n")).toString("latin1");
+    assert.match(nul, /\r\nx-n: p\r\n/i);
+    assert.equal(nul.slice(nul.indexOf("\r\n\r\n") + 4), "c");
     // Only a prefix written as "/" adds nothing: one that comes out so is a prefix like any other.
     assert.match(
       (await raw("GET /p2?x HTTP/1.1\r\nHost: x\r\nX-P: /\r\n\r\n")).toString("latin1"),
