@@ -589,6 +589,7 @@ class ConfigParser {
         for (const u of p.useBackends)
           if (!this.dynamicName(u)) checkBackend(u.backend, u.where, p, "use_backend");
       if (hasFrontend(p)) {
+        this.contentTracking(p);
         if (p.defaultBackend)
           checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
         for (const u of p.useBackends) {
@@ -688,6 +689,28 @@ class ConfigParser {
           this.warning(
             `Proxy '${p.name}': L6 sample fetches ignored on HTTP proxies (declared at ${r.where.file}:${r.where.line}).`,
           );
+  }
+
+  /**
+   * haproxy's two warnings about a frontend's `tcp-request content track-sc*`: one that reads the
+   * request with nothing to wait for it, and, in HTTP, one that reads nothing of it (errors met
+   * before any stream would go uncounted: a session rule sees them).
+   */
+  private contentTracking(p: Proxy): void {
+    const reads = (f: string): boolean => fetchUse(f) === "req" || fetchUse(f) === "buffer";
+    for (const r of p.tcpContent) {
+      if (r.stick?.kind !== "track-sc") continue;
+      const first = /^[^(,\s]*/.exec(r.stick.key)![0];
+      const kind = typeName(p);
+      if (p.inspectDelay === undefined && reads(first))
+        this.warning(
+          `${kind} : a 'tcp-request content track-sc*' rule explicitly depending on request contents without any 'tcp-request inspect-delay' setting. This means that this rule will randomly find its contents. This can be fixed by setting the tcp-request inspect-delay.`,
+        );
+      if (p.mode === "http" && !reads(first) && !(r.cond && conditionFetches(r.cond, p.acls).some(reads)))
+        this.warning(
+          `${kind} : a 'tcp-request content track-sc*' rule not depending on request contents for an HTTP frontend should be executed at the session level, using a 'tcp-request session' rule (mandatory to track invalid HTTP requests).`,
+        );
+    }
   }
 
   /**

@@ -1236,3 +1236,17 @@ test("server settings Sluice ignores still have their values checked, as haproxy
   const { config } = parse(`${BASE}backend b\n  server s 127.0.0.1:80 init-addr last,10.0.0.1,none\n`);
   assert.deepEqual(config.backends.get("b")!.servers[0]!.initAddr, ["last", "10.0.0.1", "none"]);
 });
+
+test("a frontend's tcp-request content track-sc: haproxy's two warnings (checked against haproxy 2.6.12)", () => {
+  const warned = (rule: string, extra = "") =>
+    warnings(
+      parse(
+        `${BASE}frontend f\n  bind :1\n  stick-table type string size 10\n${extra}  tcp-request content ${rule}\n`,
+      ).diagnostics,
+    ).map((d) => d.message.replace(/ : a 'tcp-request content track-sc\*' rule (\w+ \w+).*/, ": $1"));
+  assert.deepEqual(warned("track-sc0 src"), ["frontend 'f': not depending"]);
+  assert.deepEqual(warned("track-sc0 src if { src 10.0.0.1 }"), ["frontend 'f': not depending"]);
+  assert.deepEqual(warned("track-sc0 src if { path /x }"), []);
+  assert.deepEqual(warned("track-sc0 hdr(host)"), ["frontend 'f': explicitly depending"]);
+  assert.deepEqual(warned("track-sc0 hdr(host)", "  tcp-request inspect-delay 1s\n"), []);
+});
