@@ -477,6 +477,8 @@ export interface ProxySettings {
   /** `log global` copies the global targets; undefined means no `log` line seen. */
   logs: LogTarget[];
   logGlobal: boolean;
+  /** `log-tag`: the syslog tag of this proxy's lines, in place of the global one. */
+  logTag?: string;
   /** The log line: a fixed format, or `log-format`'s (checked past parsing, as haproxy does). */
   logFormat?: "httplog" | "httplog-clf" | "tcplog" | { custom: string; where: Where };
   /** Where `option httplog` was set, for the warning of a proxy not in mode http. */

@@ -952,6 +952,14 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   "rate-limit": { cap: "any", defaults: true, fn: rateLimit },
+  "log-tag": {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      if (c.words[1] === undefined) return c.alert(`'log-tag' expects a tag for use in syslog.`);
+      c.px.logTag = c.words[1];
+    },
+  },
   compression: {
     cap: "any",
     defaults: true,

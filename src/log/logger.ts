@@ -51,6 +51,8 @@ interface Compiled {
 
 export class Logger {
   private readonly headers: SyslogHeaders;
+  /** The headers of the proxies with a log-tag of their own, by tag. */
+  private readonly tagged = new Map<string, SyslogHeaders>();
   private readonly senders = new Map<string, Sender>();
   private readonly compiled = new WeakMap<ProxySettings, Compiled>();
   /** Log-format lines compiled ahead (prepare). */
@@ -118,7 +120,7 @@ export class Logger {
       // haproxy logs "Connect from" as each stream starts: in mode http, each request it could read.
       const read = rec.requestLine !== "" && rec.requestLine !== "<BADREQ>";
       if ((px.mode === "http" && !read) || LEVEL.info > c.maxLevel) return false;
-      this.send(c.targets, LEVEL.info, formatConnect(rec, px.mode));
+      this.send(c.targets, LEVEL.info, formatConnect(rec, px.mode), px.logTag);
       return true;
     }
     const error = (px.logSeparateErrors || px.dontlogNormal) && isErrorRecord(rec, px.mode === "http");
@@ -134,7 +136,7 @@ export class Logger {
           : c.body === Body.Custom
             ? c.line!(rec, this.lineEnv)
             : formatHttplog(rec, true, px.logasap);
-    this.send(c.targets, level, line);
+    this.send(c.targets, level, line, px.logTag);
     return true;
   }
 
@@ -152,7 +154,7 @@ export class Logger {
     stderr?: { label?: ConsoleLabel | null; message?: string },
   ): void {
     const targets = px ? px.logs : this.global.logs;
-    if (targets.length > 0) this.send(this.compileTargets(targets), level, message);
+    if (targets.length > 0) this.send(this.compileTargets(targets), level, message, px?.logTag);
     if (this.quiet) return;
     const label =
       stderr?.label !== undefined ? stderr.label : level === 0 ? "ALERT" : level <= 5 ? "WARNING" : null;
@@ -167,7 +169,9 @@ export class Logger {
     await Promise.all(all.map((s) => s.close()));
   }
 
-  private send(targets: CompiledTarget[], level: number, body: string): void {
+  /** `tag`: a proxy's own (log-tag), else the global one. */
+  private send(targets: CompiledTarget[], level: number, body: string, tag?: string): void {
+    const headers = tag === undefined ? this.headers : this.taggedHeaders(tag);
     let ms = 0;
     let us: number | undefined;
     for (let i = 0; i < targets.length; i++) {
@@ -180,10 +184,17 @@ export class Logger {
           us = nowMicros();
           ms = Math.floor(us / 1000);
         }
-        header = this.headers.header(t.format, t.facility, lv, ms, us);
+        header = headers.header(t.format, t.facility, lv, ms, us);
       }
       t.sender.send(header + body, t.len);
     }
+  }
+
+  private taggedHeaders(tag: string): SyslogHeaders {
+    let h = this.tagged.get(tag);
+    if (!h)
+      this.tagged.set(tag, (h = new SyslogHeaders({ hostname: this.global.hostname, tag, pid: this.pid })));
+    return h;
   }
 
   private compile(px: LogProxy): Compiled {

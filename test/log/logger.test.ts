@@ -150,6 +150,22 @@ test("UDP syslog: a real receiver gets haproxy's datagrams, newline included; le
   rx.close();
 });
 
+test("log-tag: a proxy's own syslog tag in place of the global one, for its lines and its events", async () => {
+  const rx = await receiver();
+  const t = target({ port: rx.port });
+  const logger = new Logger(global([t], { logTag: "haproxy" }), { pid: 7198, quiet: true });
+  logger.emit({ ...proxy([t]), logTag: "web" }, record());
+  logger.event({ ...proxy([t]), logTag: "web" }, 3, "Server b/s is DOWN");
+  logger.emit(proxy([t]), record());
+  const got = await rx.next(3);
+  assert.deepEqual(
+    got.map((l) => / (\w+)\[7198\]: /.exec(l)![1]),
+    ["web", "web", "haproxy"],
+  );
+  await logger.close();
+  rx.close();
+});
+
 test("unix datagram syslog: a real /dev/log-style receiver gets the same datagrams", async () => {
   // Node cannot bind a unix datagram socket either: the receiver is perl, printing each datagram in hex.
   const dir = mkdtempSync(join(tmpdir(), "sluice-unix-log-"));
