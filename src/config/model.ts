@@ -477,6 +477,11 @@ export interface ProxySettings {
   /** `log global` copies the global targets; undefined means no `log` line seen. */
   logs: LogTarget[];
   logGlobal: boolean;
+  /**
+   * tcp-request inspect-delay: in mode tcp, how long content rules may wait for the client's bytes
+   * (in HTTP mode they run on a whole request head, and never wait).
+   */
+  inspectDelay?: number;
   /** `log-tag`: the syslog tag of this proxy's lines, in place of the global one. */
   logTag?: string;
   /** The log line: a fixed format, or `log-format`'s (checked past parsing, as haproxy does). */
@@ -587,11 +592,6 @@ export interface Proxy extends ProxySettings {
   tcpConnection: TcpRule[];
   tcpSession: TcpRule[];
   tcpContent: TcpRule[];
-  /**
-   * tcp-request inspect-delay: in mode tcp, how long content rules may wait for the client's bytes
-   * (in HTTP mode they run on a whole request head, and never wait).
-   */
-  inspectDelay?: number;
   /** What its error directives come to: the response for each status that has one of its own. */
   errorFiles: Map<number, ErrorFile>;
   /** `filter compression` was declared (it changes nothing: Sluice has no other filter). */

@@ -381,6 +381,7 @@ class ConfigParser {
     };
     return this.defaults.defaultsRules.holder;
   }
+
   private nameAndFrom(words: string[], where: Where, required: boolean): { name?: string; from?: string } {
     const kw = words[0]!;
     let name: string | undefined;
@@ -481,15 +482,14 @@ class ConfigParser {
       return this.alert(`unknown keyword '${kw}' in '${sectionName}' section`, where);
     }
     // A named defaults section keeps its rules, and their ACLs, apart: as a listen section would.
-    const holder =
-      !this.current && this.defaultsNamed && DEFAULTS_RULE_KEYWORDS.has(kw)
-        ? this.defaultsRuleHolder()
-        : undefined;
+    const rule = DEFAULTS_RULE_KEYWORDS.has(kw) && !(kw === "tcp-request" && words[1] === "inspect-delay");
+    const holder = !this.current && this.defaultsNamed && rule ? this.defaultsRuleHolder() : undefined;
     if (!this.current && !holder && !def.defaults) return this.notInDefaults(words, where);
     const proxy = this.current ?? holder;
     const ctx: KeywordContext = {
       px: proxy ?? this.defaults,
       proxy,
+      namedDefaults: this.defaultsNamed,
       sectionName,
       words,
       where,
@@ -893,10 +893,7 @@ function tokenizeMessage(e: TokenizeError, line: string): string {
   return `${e.message} at position ${e.at + 1}:\n  ${text}\n  ${" ".repeat(e.at - start)}^`;
 }
 
-/**
- * A defaults section's settings for a new section: a deep copy, but for the error directives, whose
- * list is new and whose entries (with their loaded files) are shared.
- */
+/** A section with `settings` and nothing of its own yet. */
 function newProxy(settings: ProxySettings, name: string, kind: Proxy["kind"], where: Where): Proxy {
   return {
     ...settings,
@@ -923,6 +920,10 @@ function newProxy(settings: ProxySettings, name: string, kind: Proxy["kind"], wh
   };
 }
 
+/**
+ * A defaults section's settings for a new section: a deep copy, but for the error directives, whose
+ * list is new and whose entries (with their loaded files) are shared, and for its rules.
+ */
 function cloneSettings(base: ProxySettings): ProxySettings {
   const { errors, defaultsRules, ...rest } = base;
   // The rules are the defaults section's own, shared by every proxy that uses it.

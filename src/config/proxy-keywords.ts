@@ -51,6 +51,8 @@ export interface KeywordContext extends Reporter {
   px: Proxy | ProxySettings;
   /** Set for frontend/backend/listen, and for a named defaults section's rules; else undefined. */
   proxy?: Proxy;
+  /** In a defaults section: it has a name (haproxy takes some settings only in a named one). */
+  namedDefaults: boolean;
   sectionName: string;
   words: string[];
   where: Where;
@@ -682,11 +684,6 @@ function templateRange(arg: string): { low: number; high: number } | undefined {
   return low < 0 || high < low ? undefined : { low, high };
 }
 
-/**
- * `server <name> <addr> [params]`, or `server-template <prefix> <num | range> <addr> [params]`: the
- * servers <prefix><n>, each with the same address and parameters (a custom `id` goes to the first
- * one only, as in haproxy, whose other servers get the next free ids).
- */
 /** haproxy refuses a server line outside a backend, in words that name the place twice. */
 function notBackend(c: KeywordContext, p: Proxy): void {
   const at = `[${c.where.file}:${c.where.line}]`;
@@ -695,6 +692,11 @@ function notBackend(c: KeywordContext, p: Proxy): void {
   );
 }
 
+/**
+ * `server <name> <addr> [params]`, or `server-template <prefix> <num | range> <addr> [params]`: the
+ * servers <prefix><n>, each with the same address and parameters (a custom `id` goes to the first
+ * one only, as in haproxy, whose other servers get the next free ids).
+ */
 function servers(c: KeywordContext, template: boolean): void {
   const p = needProxy(c);
   if (!p) return;
@@ -1370,20 +1372,23 @@ function tcpRequest(c: KeywordContext): void {
     return c.alert(
       `'tcp-request' expects 'inspect-delay', 'connection', or 'content' in ${px} (got '${sub}')`,
     );
-  // A named defaults section has a place for them: only an anonymous one gets here.
-  if (!p) return c.alert(`tcp-request ${sub} is not allowed in anonymous 'defaults' sections`);
+  // A named defaults section keeps its rules apart (a Proxy of their own), its inspect-delay with its
+  // settings, for the proxies that use it: only an anonymous one refuses them.
+  const anonymous = `tcp-request ${sub} is not allowed in anonymous 'defaults' sections`;
   if (sub === "inspect-delay") {
+    if (!p && !c.namedDefaults) return c.alert(anonymous);
     const bad = `'tcp-request inspect-delay' expects a positive delay in milliseconds, in ${px}`;
     if (!action) return c.alert(bad);
     const ms = parseTime(action, "ms", (m) => c.warning(m));
     if (ms === "over")
       return c.alert(`${bad} (timer overflow in '${action}', maximum value is 2147483647 ms or ~24.8 days)`);
     if (typeof ms === "object") return c.alert(`${bad} (unexpected character '${ms.bad}')`);
-    if (p.inspectDelay !== undefined)
+    if (c.px.inspectDelay !== undefined)
       return c.warning(`ignoring tcp-request inspect-delay (was already defined) in ${px}`);
-    p.inspectDelay = ms;
+    c.px.inspectDelay = ms;
     return;
   }
+  if (!p) return c.alert(anonymous);
   if (sub !== "content" && !hasFrontend(p))
     return c.alert(`tcp-request ${sub} is not allowed because backend ${p.name} is not a frontend`);
   const rule = `tcp-request ${sub}`;

@@ -84,6 +84,17 @@ test("haproxy's refusals: both sides, a listen, or a defaults section inheriting
   );
 });
 
+test("a named defaults section's tcp-request inspect-delay is a setting its proxies inherit (haproxy 2.6.12)", () => {
+  const text = `defaults web\n${TIMEOUTS}  tcp-request inspect-delay 5s\nfrontend f from web\n  bind :1\n  tcp-request inspect-delay 3s\n`;
+  const { config, diagnostics } = parseConfig([{ name: "t.cfg", text }], {});
+  assert.equal(config.frontends[0]!.inspectDelay, 5000);
+  // As haproxy: the inherited one stands, the frontend's is warned about.
+  assert.deepEqual(
+    diagnostics.map((d) => d.message),
+    ["ignoring tcp-request inspect-delay (was already defined) in frontend 'f'"],
+  );
+});
+
 test("a named defaults section named by a `from` and used for want of one: haproxy's alert, and it goes on", () => {
   const { diagnostics } = parseConfig(
     [
