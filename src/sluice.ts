@@ -11,35 +11,46 @@ import { keepYoungGenerationSmall } from "./util/heap.js";
 import { background, detached, isDaemon } from "./daemon.js";
 
 let warned = false;
+/**
+ * What reaches the terminal: `-q` or the global `quiet` silence everything, alerts and verdicts
+ * too, as in haproxy (the exit code says it); the background copy of `daemon` prints its alerts only,
+ * the first process having printed the configuration's warnings.
+ */
+let shown: "all" | "alerts" | "none" = "all";
 
-function print(ds: Diagnostic[], quiet: boolean): void {
+function print(ds: Diagnostic[]): void {
   warned ||= ds.some((d) => d.level === "warning");
-  for (const d of ds) if (!quiet || d.level === "alert") process.stderr.write(formatDiagnostic(d) + "\n");
+  if (shown === "none") return;
+  for (const d of ds)
+    if (shown === "all" || d.level === "alert") process.stderr.write(formatDiagnostic(d) + "\n");
 }
 
 /** The diagnostics, each file that had an alert closed by haproxy's line saying so. */
-function printParsed(r: ParseResult, quiet: boolean): void {
+function printParsed(r: ParseResult): void {
   let from = 0;
   for (const f of r.failedFiles) {
-    print(r.diagnostics.slice(from, f.after), quiet);
+    print(r.diagnostics.slice(from, f.after));
     fatal(`Error(s) found in configuration file : ${f.name}`);
     from = f.after;
   }
-  print(r.diagnostics.slice(from), quiet);
+  print(r.diagnostics.slice(from));
 }
 
 function fatal(message: string): void {
-  process.stderr.write(`[ALERT]    (${process.pid}) : config : ${message}\n`);
+  if (shown !== "none") process.stderr.write(`[ALERT]    (${process.pid}) : config : ${message}\n`);
 }
 
 /** Parses and compiles everything a start would, without listening. Exit code 0 or 1. */
 export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
+  if (o.quiet) shown = "none";
   const r = loadConfig(o.files);
   if (typeof r === "string") {
     fatal(r);
     return undefined;
   }
-  printParsed(r, o.quiet);
+  if (o.quiet) r.config.global.quiet = true;
+  shown = r.config.global.quiet ? "none" : isDaemon() ? "alerts" : "all";
+  printParsed(r);
   if (hasAlerts(r.diagnostics)) {
     fatal(`Fatal errors found in configuration.`);
     return undefined;
@@ -50,14 +61,11 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
   if (o.memmax !== undefined) r.config.global.memmax = o.memmax;
   try {
     const rt = await Runtime.build(r.config);
-    print(
-      rt.notices.map((message) => ({ level: "warning", message })),
-      o.quiet,
-    );
+    print(rt.notices.map((message) => ({ level: "warning", message })));
     return rt;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    print([{ level: "alert", where: e.where, message: e.message, ...(e.tight && { tight: true }) }], false);
+    print([{ level: "alert", where: e.where, message: e.message, ...(e.tight && { tight: true }) }]);
     fatal(e.verdict);
     return undefined;
   }
@@ -66,21 +74,21 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
 export async function checkOnly(o: CliOptions): Promise<number> {
   const rt = await prepare(o);
   if (!rt) return 1;
+  const say = (line: string): void => void (shown === "none" || process.stdout.write(line));
   if (rt.frontends.every((fe) => fe.px.binds.length === 0)) {
-    if (warned) process.stdout.write("Warnings were found.\n");
-    process.stdout.write("Configuration file has no error but will not start (no listener) => exit(2).\n");
+    if (warned) say("Warnings were found.\n");
+    say("Configuration file has no error but will not start (no listener) => exit(2).\n");
     return 2;
   }
-  if (warned) process.stdout.write("Warnings were found.\n");
-  process.stdout.write("Configuration file is valid\n");
+  if (warned) say("Warnings were found.\n");
+  say("Configuration file is valid\n");
   return 0;
 }
 
 /** Runs until SIGINT/SIGTERM (hard stop) or SIGUSR1 (soft stop); resolves with the exit code. */
 export async function serve(o: CliOptions): Promise<number> {
   keepYoungGenerationSmall();
-  // The background copy reads the configuration again: its warnings were printed once already.
-  const rt = await prepare(isDaemon() ? { ...o, quiet: true } : o);
+  const rt = await prepare(o);
   if (!rt) return 1;
   if (rt.global.daemon && !isDaemon()) {
     const fds = rt.frontends.flatMap((fe) => fe.px.binds.flatMap((b) => (b.fd === undefined ? [] : [b.fd])));
@@ -91,7 +99,7 @@ export async function serve(o: CliOptions): Promise<number> {
     await rt.start();
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    print([{ level: "alert", where: e.where, message: e.message }], false);
+    print([{ level: "alert", where: e.where, message: e.message }]);
     await rt.stop();
     return 1;
   }

@@ -62,6 +62,21 @@ test("-c resolves a bind's host as haproxy does, after expanding the environment
   assert.equal(run(["-c", "-f", ok], { ADDRX: "127.0.0.1" }).status, 0);
 });
 
+test("-q, and the global `quiet`, print nothing at all, alerts and verdicts included, as haproxy 2.6.12", () => {
+  const warned = file("quiet-warn.cfg", "defaults\n  mode http\nfrontend f\n  bind 127.0.0.1:8080\n");
+  const broken = file("quiet-bad.cfg", "defaults\n  mode http\nfrontend f\n  bind 127.0.0.1:8080\n  frob\n");
+  for (const [args, status] of [
+    [["-q", "-c", "-f", warned], 0],
+    [["-q", "-c", "-f", broken], 1],
+    [["-c", "-f", file("quiet-global.cfg", `global\n  quiet\n${readFileSync(broken, "utf8")}`)], 1],
+  ] as const) {
+    const r = run([...args]);
+    assert.deepEqual([r.status, r.stdout, r.stderr], [status, "", ""], args.join(" "));
+  }
+  // Without it, the same configuration says why.
+  assert.match(run(["-c", "-f", broken]).stderr, /unknown keyword 'frob'/);
+});
+
 test("-c prints haproxy-shaped alerts and warnings", () => {
   const cfg = file(
     "bad.cfg",

@@ -16,6 +16,7 @@ export function newGlobal(): Global {
     logs: [],
     logTag: "sluice",
     daemon: false,
+    quiet: false,
     uid: 0,
     gid: 0,
     spreadChecks: 0,

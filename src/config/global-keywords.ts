@@ -135,7 +135,6 @@ const NO_EFFECT: Record<string, ArgCheck> = {
   "expose-experimental-directives": () => true,
   "busy-polling": flag,
   "set-dumpable": flag,
-  quiet: flag,
   "zero-warning": flag,
   localpeer: needs((kw) => `'${kw}' expects a name as an argument.`),
   node: (c) => {
@@ -228,6 +227,9 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   },
   daemon: (c) => {
     if (atMost(c, 0)) c.global.daemon = true;
+  },
+  quiet: (c) => {
+    if (atMost(c, 0)) c.global.quiet = true;
   },
   uid: (c) => numericId(c, "uid", `user/uid already specified. Continuing.`, "user"),
   gid: (c) => numericId(c, "gid", `group/gid already specified. Continuing.`, "group"),

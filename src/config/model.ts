@@ -90,6 +90,8 @@ export interface Global {
   /** The process environment once the global section's setenv, presetenv, unsetenv and resetenv ran (env()). */
   env: Readonly<Record<string, string | undefined>>;
   pidfile?: string;
+  /** `quiet` (or -q): nothing printed, alerts included, as haproxy's. */
+  quiet: boolean;
   /** `daemon`: the process goes to the background once it listens. */
   daemon: boolean;
   /** `uid`/`user` and `gid`/`group`: the identity taken once listening (0: keep root's). */

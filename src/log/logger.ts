@@ -69,7 +69,7 @@ export class Logger {
     opts: LoggerOptions = {},
   ) {
     this.pid = opts.pid ?? process.pid;
-    this.quiet = opts.quiet ?? global.daemon;
+    this.quiet = opts.quiet ?? (global.daemon || global.quiet);
     this.headers = new SyslogHeaders({ hostname: global.hostname, tag: global.logTag, pid: this.pid });
     // %H is the system's name, whatever log-send-hostname says.
     this.lineEnv = { pid: this.pid, hostname: hostname() };
