@@ -39,6 +39,8 @@ export function formatDiagnostic(d: Diagnostic, pid = process.pid): string {
   const tag = d.level === "alert" ? "[ALERT]   " : "[WARNING] ";
   const loc = !d.where
     ? ""
-    : `${d.checked ? "Parsing" : "parsing"} [${d.where.file}:${d.where.line}]${d.tight || d.checked ? "" : " "}: `;
+    : d.bare
+      ? `[${d.where.file}:${d.where.line}] : `
+      : `${d.checked ? "Parsing" : "parsing"} [${d.where.file}:${d.where.line}]${d.tight || d.checked ? "" : " "}: `;
   return `${tag} (${pid}) : config : ${loc}${d.message}`;
 }

@@ -625,6 +625,8 @@ export interface Diagnostic {
   tight?: boolean;
   /** Found by haproxy's checks past parsing, which print the place as `Parsing [f:l]:`. */
   checked?: boolean;
+  /** A server line's: haproxy prints its place as `[f:l] :`, without "parsing". */
+  bare?: boolean;
   /** An alert that does not stop the configuration from loading (haproxy's "Continuing."). */
   continuing?: boolean;
 }

@@ -496,6 +496,7 @@ class ConfigParser {
       global: this.global,
       errorFiles: this.errorFiles,
       alertUnplaced: (m) => this.alert(m),
+      alertBare: (m) => this.diagnostics.push({ level: "alert", where, message: m, bare: true }),
       alert: (m, tight) => this.alert(m, where, tight),
       warning: (m, tight) => this.warning(m, where, tight),
     };

@@ -60,6 +60,8 @@ export interface KeywordContext extends Reporter {
   errorFiles: ErrorFileLoader;
   /** An alert whose message carries its own place. */
   alertUnplaced(message: string): void;
+  /** An alert of a server line, whose place haproxy writes `[f:l] :`. */
+  alertBare(message: string): void;
 }
 
 type Cap = "fe" | "be" | "any";
@@ -723,20 +725,21 @@ function servers(c: KeywordContext, template: boolean): void {
   const hp = parseHostPort(addr, { range: false, env: c.global.env });
   // haproxy names a template's server before it has one.
   const label = `'server ${p.name}/${template ? "(null)" : name}'`;
-  if (typeof hp === "string") return c.alert(`${label} : ${hp}`);
-  if (hp.fd !== undefined) return c.alert(`${label} : a file descriptor is not acceptable here in '${addr}'`);
+  if (typeof hp === "string") return c.alertBare(`${label} : ${hp}`);
+  if (hp.fd !== undefined)
+    return c.alertBare(`${label} : a file descriptor is not acceptable here in '${addr}'`);
   if (hp.port === undefined)
-    return c.alert(`${label} : a server without a port is not supported by sluice yet.`);
+    return c.alertBare(`${label} : a server without a port is not supported by sluice yet.`);
   const params = structuredClone(p.defaultServer);
   parseServerParams(
     rest,
     params,
-    { alert: (m) => c.alert(`${label} : ${m}`), warning: (m) => c.warning(`${label} : ${m}`) },
+    { alert: (m) => c.alertBare(`${label} : ${m}`), warning: (m) => c.warning(`${label} : ${m}`) },
     c.global.env,
   );
   const same = params.id === undefined ? undefined : p.servers.find((s) => s.id === params.id);
   if (same)
-    return c.alert(
+    return c.alertBare(
       `${label} : 'id' : custom id ${params.id} already used at ${same.where.file}:${same.where.line} ('server ${same.name}').`,
     );
   const host = hp.host === "" ? "0.0.0.0" : hp.host;
@@ -897,7 +900,12 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     defaults: true,
     fn: (c) => {
       if (c.proxy && !hasBackend(c.proxy)) return notBackend(c, c.proxy);
-      parseServerParams(c.words.slice(1), c.px.defaultServer, c, c.global.env);
+      parseServerParams(
+        c.words.slice(1),
+        c.px.defaultServer,
+        { alert: (m) => c.alertBare(m), warning: (m) => c.warning(m) },
+        c.global.env,
+      );
       if (c.px.defaultServer.id === undefined) return;
       // haproxy says so as an alert, yet goes on without the id.
       c.warning(`'id' option is not accepted in default-server sections`);

@@ -1233,6 +1233,11 @@ test("server settings Sluice ignores still have their values checked, as haproxy
       7,
       new RegExp(`^'server b/s' : ${escape(message)}$`),
     );
+  // haproxy writes a server line's place without "parsing".
+  assert.equal(
+    formatDiagnostic(alerts(parse(`${BASE}backend b\n  server s 127.0.0.1:80 rise 0\n`).diagnostics)[0]!, 1),
+    "[ALERT]    (1) : config : [t.cfg:7] : 'server b/s' : 'rise' has to be > 0..",
+  );
   const { config } = parse(`${BASE}backend b\n  server s 127.0.0.1:80 init-addr last,10.0.0.1,none\n`);
   assert.deepEqual(config.backends.get("b")!.servers[0]!.initAddr, ["last", "10.0.0.1", "none"]);
 });
