@@ -734,7 +734,11 @@ function servers(c: KeywordContext, template: boolean): void {
   parseServerParams(
     rest,
     params,
-    { alert: (m) => c.alertBare(`${label} : ${m}`), warning: (m) => c.warning(`${label} : ${m}`) },
+    {
+      alert: (m) => c.alertBare(`${label} : ${m}`),
+      warning: (m) => c.warning(`${label} : ${m}`),
+      server: template ? "(null)" : name,
+    },
     c.global.env,
   );
   const same = params.id === undefined ? undefined : p.servers.find((s) => s.id === params.id);
@@ -903,7 +907,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
       parseServerParams(
         c.words.slice(1),
         c.px.defaultServer,
-        { alert: (m) => c.alertBare(m), warning: (m) => c.warning(m) },
+        { alert: (m) => c.alertBare(m), warning: (m) => c.warning(m), server: "default-server" },
         c.global.env,
       );
       if (c.px.defaultServer.id === undefined) return;

@@ -12,7 +12,30 @@ export interface Reporter {
   warning(message: string, tight?: boolean): void;
 }
 
-type ParamFn = (p: ServerParams, value: string, r: Reporter, name: string, env: Env) => void;
+/** A server line's reporter: `server` is its name as haproxy's messages give it (or `default-server`). */
+export interface ServerReporter extends Reporter {
+  server: string;
+}
+
+type ParamFn = (p: ServerParams, value: string, r: ServerReporter, name: string, env: Env) => void;
+
+/** haproxy's words for a setting written without its value. */
+const MISSING: Record<string, string> = {
+  inter: "expects a delay as argument..",
+  fastinter: "expects a delay as argument..",
+  downinter: "expects a delay as argument..",
+  rise: "expects an integer argument..",
+  fall: "expects an integer argument..",
+  port: "expects a port number as argument..",
+  addr: "expects <ipv4|ipv6> as argument..",
+  cookie: "expects <value> as argument..",
+  id: ": expects an integer argument.",
+  source:
+    "expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and 'interface' <name> as argument..",
+  "on-marked-down": "expects 'shutdown-sessions' but got ''.",
+  "pool-max-conn": "expects <value> as argument..",
+  "error-limit": "expects an integer argument..",
+};
 
 const int =
   (key: "maxconn" | "maxqueue" | "rise" | "fall", min: number): ParamFn =>
@@ -29,7 +52,7 @@ const time =
   (p, v, r, name) => {
     const ms = parseDuration(v, (m) => r.warning(m));
     if (typeof ms === "string") return r.alert(`'${name}' : ${ms}`);
-    if (ms === 0) return r.alert(`'${name}' expects a positive delay in milliseconds, got '${v}'`);
+    if (ms === 0) return r.alert(`invalid value 0 for argument '${name}' of server ${r.server}..`);
     p[key] = ms;
   };
 
@@ -44,7 +67,8 @@ const VALUED: Record<string, ParamFn> = {
   downinter: time("downinter"),
   weight: (p, v, r) => {
     const w = /^\d+$/.test(v) ? parseInt(v, 10) : NaN;
-    if (!(w >= 0 && w <= 256)) return r.alert(`weight is not within 0 and 256 (${v})`);
+    if (!(w >= 0 && w <= 256))
+      return r.alert(`weight of server ${r.server} is not within 0 and 256 (${v})..`);
     p.weight = w;
   },
   cookie: (p, v, r) => {
@@ -145,7 +169,7 @@ const NO_EFFECT_VALUED: Record<string, (v: string) => string | undefined> = {
 };
 
 /** Applies the words after the address (or after `default-server`) to `p`. */
-export function parseServerParams(words: string[], p: ServerParams, r: Reporter, env: Env): void {
+export function parseServerParams(words: string[], p: ServerParams, r: ServerReporter, env: Env): void {
   for (let i = 0; i < words.length; i++) {
     const kw = words[i]!;
     const flag = FLAGS[kw];
@@ -158,7 +182,7 @@ export function parseServerParams(words: string[], p: ServerParams, r: Reporter,
     if (fn || noEffect) {
       const v = words[i + 1];
       if (v === undefined) {
-        r.alert(`'${kw}' expects an argument.`);
+        r.alert(`'${kw}' ${MISSING[kw] ?? "expects an argument."}`);
         return;
       }
       i++;

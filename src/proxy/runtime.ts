@@ -163,6 +163,13 @@ export class Runtime {
         const from = s.source ?? px.source;
         const at = from && (await resolve(from.host, s.where));
         const address = await rt.serverAddress(px, s);
+        // haproxy resolves a check's own address with the configuration, as a bind's.
+        if (s.checkAddr !== undefined && !net.isIP(s.checkAddr))
+          s.checkAddr = await resolve(
+            s.checkAddr,
+            undefined,
+            `[${s.where.file}:${s.where.line}] : 'server ${px.name}/${s.name}' : 'addr' : invalid address: '${s.checkAddr}' in '${s.checkAddr}'.`,
+          );
         list.push({
           address,
           source: at && at !== "0.0.0.0" && at !== "::" ? { address: at, port: from!.port } : undefined,
@@ -639,7 +646,7 @@ async function lookupAddress(host: string): Promise<string | undefined> {
 
 async function resolve(
   host: string,
-  where: Proxy["where"],
+  where: Proxy["where"] | undefined,
   failure = `could not resolve address '${host}'.`,
 ): Promise<string> {
   const address = await lookupAddress(host);

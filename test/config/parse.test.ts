@@ -327,8 +327,14 @@ test("errors name the line and the keyword", () => {
   oneAlert(
     `${BASE}backend b\n  server s 127.0.0.1:80 weight 300\n`,
     7,
-    /weight is not within 0 and 256 \(300\)/,
+    /^'server b\/s' : weight of server s is not within 0 and 256 \(300\)\.\.$/,
   );
+  oneAlert(
+    `${BASE}backend b\n  server s 127.0.0.1:80 inter 0\n`,
+    7,
+    /^'server b\/s' : invalid value 0 for argument 'inter' of server s\.\.$/,
+  );
+  oneAlert(`${BASE}backend b\n  default-server port\n`, 7, /^'port' expects a port number as argument\.\.$/);
   oneAlert(`${BASE}frontend f\n  bind :0\n  bind :1\n`, 7, /invalid port '0'/);
   oneAlert(`${BASE}  timeout client 5x\n`, 6, /unexpected character 'x'/);
   oneAlert(`${BASE}  timeout nap 5s\n`, 6, /'timeout' supports/);
