@@ -75,7 +75,7 @@ export async function checkOnly(o: CliOptions): Promise<number> {
   const rt = await prepare(o);
   if (!rt) return 1;
   const say = (line: string): void => void (shown === "none" || process.stdout.write(line));
-  if (rt.frontends.every((fe) => fe.px.binds.length === 0)) {
+  if (rt.frontends.every((fe) => fe.px.disabled || fe.px.binds.length === 0)) {
     if (warned) say("Warnings were found.\n");
     say("Configuration file has no error but will not start (no listener) => exit(2).\n");
     return 2;

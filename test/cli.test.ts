@@ -77,6 +77,18 @@ test("-q, and the global `quiet`, print nothing at all, alerts and verdicts incl
   assert.match(run(["-c", "-f", broken]).stderr, /unknown keyword 'frob'/);
 });
 
+test("-c: nothing that would listen (no bind, or only disabled frontends) exits 2, as haproxy 2.6.12", () => {
+  const head = "defaults\n  mode http\n  timeout client 1s\n  timeout connect 1s\n  timeout server 1s\n";
+  for (const [name, text] of [
+    ["nolisten-disabled.cfg", `${head}frontend f\n  bind 127.0.0.1:8080\n  disabled\n`],
+    ["nolisten-backend.cfg", `${head}backend b\n`],
+  ] as const) {
+    const r = run(["-c", "-f", file(name, text)]);
+    assert.equal(r.status, 2, name);
+    assert.equal(r.stdout, "Configuration file has no error but will not start (no listener) => exit(2).\n");
+  }
+});
+
 test("-c prints haproxy-shaped alerts and warnings", () => {
   const cfg = file(
     "bad.cfg",

@@ -74,7 +74,7 @@ const needs =
 const flag: ArgCheck = (c) => atMost(c, 0);
 const integer = needs((kw) => `'${kw}' expects an integer argument.`);
 const NODE_NAME = /^[A-Za-z0-9._-]+$/;
-const CPU_SET = /^(all|odd|even|\d+(-\d+)?)(\/(all|odd|even|\d+(-\d+)?))?$/;
+const CPU_SET = /^(auto:)?(all|odd|even|\d+(-\d+)?)(\/(all|odd|even|\d+(-\d+)?))?$/;
 
 /**
  * Keywords that tune haproxy's internals or process model: their arguments checked as haproxy

@@ -93,28 +93,24 @@ const TIMEOUT_KEYS: Record<string, { key: keyof Timeouts; cap: Cap }> = {
   check: { key: "check", cap: "be" },
 };
 
-function intArg(
+/**
+ * `maxconn`, `backlog`, `retries`: one count, read as haproxy reads it (C's atol: `abc` is 0), in
+ * haproxy's words when it is missing; a negative one is refused.
+ */
+function countArg(
   c: KeywordContext,
-  i: number,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
+  missing = `'${c.words[0]}' expects an integer argument.`,
 ): number | undefined {
-  const v = c.words[i];
-  if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    c.alert(`'${c.words[0]}' expects an integer argument${min > 0 ? ` >= ${min}` : ""}, got '${v ?? ""}'.`);
+  if (!atMostArgs(c, 1)) return undefined;
+  const v = c.words[1];
+  if (v === undefined || v === "") {
+    c.alert(missing);
     return undefined;
   }
-  return Number(v);
-}
-
-/** `maxconn` and `backlog`: one count, in haproxy's words when it is missing. */
-function countArg(c: KeywordContext): number | undefined {
-  if (c.words[1] === undefined) {
-    c.alert(`'${c.words[0]}' expects an integer argument.`);
-    return undefined;
-  }
-  const n = intArg(c, 1, 0);
-  return n !== undefined && atMostArgs(c, 1) ? n : undefined;
+  const n = atol(v);
+  if (n >= 0) return n;
+  c.alert(`'${c.words[0]}' expects an integer argument >= 0, got '${v}'.`);
+  return undefined;
 }
 
 function timeout(c: KeywordContext): void {
@@ -781,10 +777,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     cap: "be",
     defaults: true,
     fn: (c) => {
-      if (!atMostArgs(c, 1)) return;
-      if (c.words[1] === undefined)
-        return c.alert(`'retries' expects an integer argument (dispatch counts for one).`);
-      const n = intArg(c, 1, 0);
+      const n = countArg(c, `'retries' expects an integer argument (dispatch counts for one).`);
       if (n !== undefined) c.px.retries = n;
     },
   },

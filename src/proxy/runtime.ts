@@ -12,6 +12,7 @@ import { compileRules, withDefaults } from "./rules.js";
 import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
 import { StickTable } from "../stick/table.js";
 import { withScope } from "../acl/scope.js";
+import { compileAcl } from "../acl/acl.js";
 import { compileStickRules } from "../stick/stick-rules.js";
 import { StkCtrs } from "../stick/track.js";
 import { Session } from "./session.js";
@@ -236,11 +237,13 @@ export class Runtime {
           compileTcpRules(from.tcpContent, as, "tcp-request content"),
         );
         be.stickRules = compileStickRules(px);
+        if (px.kind === "backend") resolveAcls(px);
         this.backends.set(px.name, be);
       });
     }
     for (const px of this.config.frontends) {
       const fe = withScope(names, px.name, () => {
+        resolveAcls(px);
         this.logger.prepare(px);
         return new RtFrontend(
           px,
@@ -633,6 +636,11 @@ export class Runtime {
         }
     await this.logger.close();
   }
+}
+
+/** haproxy resolves the arguments of every ACL, those no condition names too (`nbsrv(nope)`). */
+function resolveAcls(px: Proxy): void {
+  for (const [name, specs] of px.acls) for (const spec of specs) compileAcl(spec, name);
 }
 
 async function lookupAddress(host: string): Promise<string | undefined> {

@@ -137,15 +137,17 @@ test("a backend, frontend or server argument that names none is refused as hapro
       "proxy 'f', referenced in arg 1 of ACL keyword 'nbsrv' in proxy 'f', has not backend capability.",
     ],
   ];
-  for (const [acl, message] of cases) {
-    const text = `${HEAD}frontend f\n  bind :1\n  acl a ${acl}\n  http-request deny if a\n  default_backend b\nbackend b\n  server s1 127.0.0.1:1\n`;
-    const { config, diagnostics } = parseConfig([{ name: "t.cfg", text }], {});
-    assert.deepEqual(diagnostics, [], acl);
-    await assert.rejects(
-      Runtime.build(config),
-      (e: unknown) => e instanceof ConfigError && e.message === message,
-    );
-  }
+  // Used by a rule or not: haproxy resolves every ACL's arguments.
+  for (const [acl, message] of cases)
+    for (const rule of ["  http-request deny if a\n", ""]) {
+      const text = `${HEAD}frontend f\n  bind :1\n  acl a ${acl}\n${rule}  default_backend b\nbackend b\n  server s1 127.0.0.1:1\n`;
+      const { config, diagnostics } = parseConfig([{ name: "t.cfg", text }], {});
+      assert.deepEqual(diagnostics, [], acl);
+      await assert.rejects(
+        Runtime.build(config),
+        (e: unknown) => e instanceof ConfigError && e.message === message,
+      );
+    }
 });
 
 test("a proxy's id line, read as haproxy reads it", () => {
