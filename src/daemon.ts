@@ -33,7 +33,8 @@ export function background(fds: readonly number[]): Promise<number> {
       copy.unref();
       resolve(0);
     });
-    copy.once("exit", (code) => resolve(code ?? 1));
+    // "close", not "exit": the copy's last alert is read to its end first.
+    copy.once("close", (code) => resolve(code ?? 1));
   });
 }
 

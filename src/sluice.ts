@@ -1,5 +1,5 @@
 // The process: load the configuration, then either report on it (-c) or serve it until a signal.
-import { writeFileSync, unlinkSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import type { CliOptions } from "./cli.js";
 import type { Diagnostic, Global } from "./config/model.js";
 import type { ParseResult } from "./config/parse.js";
@@ -43,7 +43,8 @@ function fatal(message: string): void {
 /** Parses and compiles everything a start would, without listening. Exit code 0 or 1. */
 export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
   if (o.quiet) shown = "none";
-  const r = loadConfig(o.files);
+  // -p comes first: a `pidfile` in the configuration is then the one haproxy alerts about.
+  const r = loadConfig(o.files, process.env, o.pidfile === undefined ? {} : { pidfile: o.pidfile });
   if (typeof r === "string") {
     fatal(r);
     return undefined;
@@ -103,16 +104,10 @@ export async function serve(o: CliOptions): Promise<number> {
     await rt.stop();
     return 1;
   }
-  // A bug met by one connection must not take down every other: say it loudly, count it, go on.
-  process.on("uncaughtException", (err) => {
-    rt.counters.internalErrors++;
-    process.stderr.write(
-      `[ALERT]    (${process.pid}) : internal error, the connection concerned is lost: ${err.stack ?? err}\n`,
-    );
-  });
-  const pidfile = o.pidfile ?? rt.global.pidfile;
-  if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
-  if (!setIdentity(rt.global)) {
+  // haproxy writes a pid file in daemon mode only, before it gives up its privileges, and leaves
+  // it behind at exit.
+  const pidfile = rt.global.daemon ? rt.global.pidfile : undefined;
+  if ((pidfile !== undefined && !writePidfile(pidfile)) || !setIdentity(rt.global)) {
     await rt.stop();
     return 1;
   }
@@ -122,19 +117,20 @@ export async function serve(o: CliOptions): Promise<number> {
   if (o.debug)
     for (const a of rt.addresses()) process.stderr.write(`sluice: listening on ${a.address}:${a.port}\n`);
   if (isDaemon()) detached();
+  // A bug met by one connection must not take down every other: say it loudly, count it, go on.
+  // Installed last: a failure of the start itself must end the process, not be taken for one.
+  process.on("uncaughtException", (err) => {
+    rt.counters.internalErrors++;
+    process.stderr.write(
+      `[ALERT]    (${process.pid}) : internal error, the connection concerned is lost: ${err.stack ?? err}\n`,
+    );
+  });
 
   return new Promise<number>((resolve) => {
     let done = false;
     const finish = (): void => {
       if (done) return;
       done = true;
-      if (pidfile) {
-        try {
-          unlinkSync(pidfile);
-        } catch {
-          // Already gone: nothing to clean.
-        }
-      }
       resolve(0);
     };
     let stopped: Promise<void> | undefined;
@@ -160,10 +156,22 @@ export async function serve(o: CliOptions): Promise<number> {
   });
 }
 
+function writePidfile(path: string): boolean {
+  try {
+    rmSync(path, { force: true });
+    writeFileSync(path, `${process.pid}\n`, { mode: 0o644 });
+    return true;
+  } catch {
+    alert(`Cannot create pidfile ${path}`);
+    return false;
+  }
+}
+
+const alert = (m: string): void =>
+  void process.stderr.write(`[ALERT]    (${process.pid}) : [sluice.main()] ${m}\n`);
+
 /** `group`/`gid`, then `user`/`uid`, taken once listening, as haproxy takes them. */
 function setIdentity(g: Global): boolean {
-  const alert = (m: string): void =>
-    void process.stderr.write(`[ALERT]    (${process.pid}) : [sluice.main()] ${m}\n`);
   if (g.gid !== 0) {
     try {
       if (process.getgroups!().length > 0) process.setgroups!([]);

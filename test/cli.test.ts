@@ -182,7 +182,7 @@ test("-cc evaluates a condition; -v prints a version line; unknown flags fail at
   assert.equal(ok.status, 0, ok.stderr);
 });
 
-test("serves on an inherited socket (bind fd@3), writes the pid file, stops on SIGTERM with 0", async () => {
+test("serves on an inherited socket (bind fd@3), stops on SIGTERM with 0; a pid file is the daemon's only", async () => {
   const b = await httpBackend("web");
   const pidfile = join(dir, "sluice.pid");
   const cfg = file(
@@ -193,8 +193,8 @@ test("serves on an inherited socket (bind fd@3), writes the pid file, stops on S
   try {
     const text = await exchange(child.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 3000);
     assert.match(text, /^HTTP\/1\.1 200 OK/);
-    await waitFor(() => existsSync(pidfile), 2000, "pid file");
-    assert.equal(readFileSync(pidfile, "utf8").trim(), String(child.proc.pid));
+    // As haproxy: in the foreground, -p writes nothing.
+    assert.equal(existsSync(pidfile), false);
     const t0 = Date.now();
     const code = await child.kill("SIGTERM");
     assert.equal(code, 0);
@@ -242,7 +242,22 @@ test("daemon (and -D): the command ends once a background copy listens; its star
     );
     process.kill(pid, "SIGTERM");
     await waitFor(() => !existsSync(`/proc/${pid}`), 3000, "daemon's exit");
+    // haproxy leaves its pid file behind.
+    assert.equal(readFileSync(pidfile, "utf8"), `${pid}\n`);
   });
+  // A pid file that cannot be written ends the start, nothing left listening.
+  const nowhere = file(
+    "daemon-nopid.cfg",
+    readFileSync(cfg, "utf8").replace(pidfile, join(dir, "no/such/dir/x.pid")),
+  );
+  const failed = await spawnSluice(["-f", nowhere]);
+  assert.equal(await failed.exited, 1);
+  assert.match(
+    failed.stderr(),
+    /\[ALERT\] +\(\d+\) : \[sluice\.main\(\)\] Cannot create pidfile .*no\/such\/dir\/x\.pid\n/,
+  );
+  assert.doesNotMatch(failed.stderr(), /internal error/);
+  await assert.rejects(exchange(failed.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
   // -D without `daemon`; a bind that fails in the copy fails the command, with the copy's alert.
   const holder = net.createServer().listen(0, "127.0.0.1");
   await once(holder, "listening");

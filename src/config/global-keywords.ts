@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import type { Global, Where } from "./model.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseTime } from "./duration.js";
-import { atol } from "./c-numbers.js";
+import { atoi, atol } from "./c-numbers.js";
 
 export interface GlobalContext {
   global: Global;
@@ -20,15 +20,6 @@ export interface GlobalContext {
 }
 
 type GlobalFn = (c: GlobalContext) => void;
-
-const positiveInt =
-  (set: (g: Global, n: number) => void, min = 1): GlobalFn =>
-  (c) => {
-    const v = c.words[1];
-    if (v === undefined || !/^\d+$/.test(v) || Number(v) < min)
-      return c.alert(`'${c.words[0]}' expects an integer argument >= ${min}.`);
-    set(c.global, Number(v));
-  };
 
 /** haproxy's check of a keyword that takes one argument: a second one is refused. */
 const oneArgument = (c: GlobalContext): boolean => atMost(c, 1);
@@ -74,7 +65,44 @@ const needs =
 const flag: ArgCheck = (c) => atMost(c, 0);
 const integer = needs((kw) => `'${kw}' expects an integer argument.`);
 const NODE_NAME = /^[A-Za-z0-9._-]+$/;
-const CPU_SET = /^(auto:)?(all|odd|even|\d+(-\d+)?)(\/(all|odd|even|\d+(-\d+)?))?$/;
+/** How many of the 64 process or thread numbers `set` names (`all`, `odd`, `even`, N, N-M, N-). */
+function processCount(set: string): number {
+  if (set === "all") return 64;
+  if (set === "odd" || set === "even") return 32;
+  const [low, high] = processRange(set);
+  return high - low + 1;
+}
+
+function processRange(set: string): [number, number] {
+  const dash = set.indexOf("-");
+  const low = parseInt(set, 10) || 0;
+  const high = dash < 0 ? low : dash === set.length - 1 ? 64 : parseInt(set.slice(dash + 1), 10) || 0;
+  return low <= high ? [low, high] : [high, low];
+}
+
+/** haproxy's objection to a process or thread set, if any. */
+function processNumbers(set: string): string | undefined {
+  if (set === "all" || set === "odd" || set === "even") return undefined;
+  if (!/^[\d]*(-[\d]*)?$/.test(set)) return `'${set}' is not a valid number/range.`;
+  const [low, high] = processRange(set);
+  if (low >= 1 && high <= 64) return undefined;
+  return `'${set}' is not a valid number/range. It supports numbers from 1 to 64.`;
+}
+
+/** The CPUs a list of words names (N, N-M, N-; haproxy reads the leading digits of each). */
+function cpuSet(words: string[]): { count: number; problem?: string } {
+  const cpus = new Set<number>();
+  for (const w of words) {
+    if (!/^\d/.test(w)) return { count: 0, problem: `'${w}' is not a CPU range.` };
+    const dash = w.indexOf("-");
+    let low = parseInt(w, 10);
+    let high = dash < 0 ? low : dash === w.length - 1 ? 1023 : parseInt(w.slice(dash + 1), 10) || 0;
+    if (high < low) [low, high] = [high, low];
+    if (high >= 1024) return { count: 0, problem: `supports CPU numbers from 0 to 1023.` };
+    for (let n = low; n <= high; n++) cpus.add(n);
+  }
+  return { count: cpus.size };
+}
 
 /**
  * Keywords that tune haproxy's internals or process model: their arguments checked as haproxy
@@ -93,10 +121,26 @@ const NO_EFFECT: Record<string, ArgCheck> = {
     return false;
   },
   "cpu-map": (c) => {
-    if (c.words.length >= 3 && CPU_SET.test(arg1(c))) return true;
-    c.alert(
-      `cpu-map expects a process number  ('all', 'odd', 'even', a number from 1 to 64 or a range),  followed by a list of CPU ranges with numbers from 0 to 63.`,
-    );
+    if (arg1(c) === "" || (c.words[2] ?? "") === "") {
+      c.alert(
+        `cpu-map expects a process number  ('all', 'odd', 'even', a number from 1 to 64 or a range),  followed by a list of CPU ranges with numbers from 0 to 63.`,
+      );
+      return false;
+    }
+    const auto = arg1(c).startsWith("auto:");
+    const [proc, thread] = arg1(c)
+      .slice(auto ? 5 : 0)
+      .split("/", 2) as [string, string | undefined];
+    const cpus = cpuSet(c.words.slice(2));
+    const problem =
+      processNumbers(proc) ?? (thread === undefined ? undefined : processNumbers(thread)) ?? cpus.problem;
+    if (problem !== undefined) {
+      c.alert(`cpu-map : ${problem}`);
+      return false;
+    }
+    const count = (set: string | undefined): number => (set === undefined ? 0 : processCount(set));
+    if (!auto || count(proc) === cpus.count || count(thread) === cpus.count) return true;
+    c.alert(`cpu-map : PROC/THREAD range and CPU sets must have the same size to be automatically bound`);
     return false;
   },
   "ulimit-n": integer,
@@ -190,9 +234,30 @@ function systemId(db: "passwd" | "group", name: string): number | undefined {
 }
 
 export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
-  maxconn: positiveInt((g, n) => (g.maxconn = n)),
-  "tune.bufsize": positiveInt((g, n) => (g.bufsize = n), 1024),
-  "tune.http.maxhdr": positiveInt((g, n) => (g.maxhdr = n)),
+  maxconn: (c) => {
+    if (!oneArgument(c)) return;
+    if (c.global.maxconn !== undefined) return c.alertContinuing(`'maxconn' already specified. Continuing.`);
+    if (!integer(c)) return;
+    const n = atol(arg1(c));
+    // haproxy takes a negative value here and fails at start; zero (or no number) leaves it derived.
+    if (n < 0) return c.alert(`'maxconn' expects a positive integer argument.`);
+    if (n > 0) c.global.maxconn = n;
+  },
+  "tune.bufsize": (c) => {
+    if (!integer(c)) return;
+    // Rounded up as haproxy rounds it, for the alignment of its buffers.
+    const n = Math.ceil(atol(arg1(c)) / 16) * 16;
+    if (n <= 0) return c.alert(`'tune.bufsize' expects a positive integer argument.`);
+    // haproxy's own error pages no longer fit below this; it fails at start, Sluice says why.
+    if (n < 1024) return c.alert(`'tune.bufsize' expects an integer argument >= 1024.`);
+    c.global.bufsize = n;
+  },
+  "tune.http.maxhdr": (c) => {
+    if (!integer(c)) return;
+    const n = atoi(arg1(c));
+    if (n < 1 || n > 32767) return c.alert(`'tune.http.maxhdr' expects a numeric value between 1 and 32767`);
+    c.global.maxhdr = n;
+  },
   "tune.maxrewrite": (c) => {
     if (!integer(c)) return;
     const v = atol(arg1(c));
@@ -280,8 +345,10 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
     c.warning(`'maxzlibmem' has no effect in sluice (each piece of a body is compressed alone); ignored.`);
   },
   pidfile: (c) => {
-    if (c.words[1] === undefined) return c.alert(`'pidfile' expects a file name as an argument.`);
-    c.global.pidfile = c.words[1];
+    if (!oneArgument(c)) return;
+    if (c.global.pidfile !== undefined) return c.alertContinuing(`'pidfile' already specified. Continuing.`);
+    if (arg1(c) === "") return c.alert(`'pidfile' expects a file name as an argument.`);
+    c.global.pidfile = arg1(c);
   },
   log: (c) => {
     const t = parseLogTarget(c.words.slice(1), c.where, c.env, true);
@@ -289,8 +356,9 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
     else c.global.logs.push(t);
   },
   "log-tag": (c) => {
-    if (c.words[1] === undefined) return c.alert(`'log-tag' expects a tag for use in syslog.`);
-    c.global.logTag = c.words[1];
+    if (!oneArgument(c)) return;
+    if (arg1(c) === "") return c.alert(`'log-tag' expects a tag for use in syslog.`);
+    c.global.logTag = arg1(c);
   },
   "log-send-hostname": (c) => {
     // Without a name, the system's, as haproxy's gethostname().

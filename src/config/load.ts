@@ -2,7 +2,7 @@
 // in haproxy's shape.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Diagnostic } from "./model.js";
+import type { Diagnostic, Global } from "./model.js";
 import { parseConfig, type ParseResult, type SourceFile } from "./parse.js";
 import type { Env } from "./tokenize.js";
 
@@ -28,10 +28,14 @@ export function readSources(paths: string[]): SourceFile[] | string {
   return files;
 }
 
-export function loadConfig(paths: string[], env: Env = process.env): ParseResult | string {
+export function loadConfig(
+  paths: string[],
+  env: Env = process.env,
+  preset: Partial<Global> = {},
+): ParseResult | string {
   const sources = readSources(paths);
   if (typeof sources === "string") return sources;
-  return parseConfig(sources, env);
+  return parseConfig(sources, env, preset);
 }
 
 /** One diagnostic as haproxy prints it, e.g. `[ALERT]    (123) : config : parsing [a.cfg:8] : ...`. */

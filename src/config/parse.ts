@@ -85,8 +85,13 @@ interface CondBlock {
   where: Where;
 }
 
-export function parseConfig(files: SourceFile[], env: Env = process.env): ParseResult {
-  return new ConfigParser(env).run(files);
+/** `preset`: what the command line set before the configuration is read (haproxy's -p). */
+export function parseConfig(
+  files: SourceFile[],
+  env: Env = process.env,
+  preset: Partial<Global> = {},
+): ParseResult {
+  return new ConfigParser(env, preset).run(files);
 }
 
 class ConfigParser {
@@ -110,7 +115,8 @@ class ConfigParser {
   private readonly httpErrors = new HttpErrorsSections();
   private readonly userlists = new UserlistSections();
 
-  constructor(env: Env) {
+  constructor(env: Env, preset: Partial<Global>) {
+    Object.assign(this.global, preset);
     this.env = { ...env };
     // What env() reads at run time: this environment as the whole configuration leaves it.
     this.global.env = this.env;

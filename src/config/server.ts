@@ -92,7 +92,9 @@ const VALUED: Record<string, ParamFn> = {
     p.source = { host: src.host, port: src.port };
   },
   "init-addr": (p, v, r) => {
-    const methods = v.split(",");
+    // haproxy 2.6.12 skips empty methods; none at all leaves its default ones.
+    const methods = v.split(",").filter((m) => m !== "");
+    if (methods.length === 0) return void delete p.initAddr;
     const bad = methods.find((m) => m !== "libc" && m !== "last" && m !== "none" && isIP(m) === 0);
     if (bad !== undefined)
       return r.alert(
@@ -180,7 +182,8 @@ export function parseServerParams(words: string[], p: ServerParams, r: ServerRep
     const fn = VALUED[kw];
     const noEffect = NO_EFFECT_VALUED[kw];
     if (fn || noEffect) {
-      const v = words[i + 1];
+      // haproxy reads a missing init-addr as no method: the default ones.
+      const v = words[i + 1] ?? (kw === "init-addr" ? "" : undefined);
       if (v === undefined) {
         r.alert(`'${kw}' ${MISSING[kw] ?? "expects an argument."}`);
         return;

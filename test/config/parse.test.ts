@@ -198,7 +198,7 @@ test("several global sections, setenv, and .if blocks", () => {
   const { config, diagnostics } = parse(
     `
 global
-  maxconn 100
+  tune.http.maxhdr 50
 global
   setenv PORT 9000
 .if defined(NOPE)
@@ -224,6 +224,7 @@ backend b
   assert.deepEqual(alerts(diagnostics), []);
   assert.equal(config.global.bufsize, 32768);
   assert.equal(config.global.maxconn, 300);
+  assert.equal(config.global.maxhdr, 50);
   assert.equal(config.frontends[0]!.binds[0]!.port, 9000);
 });
 
@@ -593,6 +594,14 @@ test("the global keywords Sluice ignores still have their arguments checked, in 
     ["uid", "'uid' expects an integer argument."],
     ["chroot /var/empty", "'chroot' is not supported by sluice: Node.js cannot change its root directory."],
     ["max-spread-checks 2x", "unsupported character 'x' in 'max-spread-checks' (wants an integer delay)."],
+    ["cpu-map 1 0 extra", "cpu-map : 'extra' is not a CPU range."],
+    ["cpu-map 1 1024", "cpu-map : supports CPU numbers from 0 to 1023."],
+    ["cpu-map 0 0", "cpu-map : '0' is not a valid number/range. It supports numbers from 1 to 64."],
+    ["cpu-map 1/x 0", "cpu-map : 'x' is not a valid number/range."],
+    [
+      "cpu-map auto:all 0",
+      "cpu-map : PROC/THREAD range and CPU sets must have the same size to be automatically bound",
+    ],
   ];
   for (const [line, message] of cases)
     assert.deepEqual(
@@ -601,7 +610,7 @@ test("the global keywords Sluice ignores still have their arguments checked, in 
       line,
     );
   const ok = parse(
-    `global\n  nbthread 4\n  cpu-map 1 0\n  description a b c\n  uid 65534\n  gid 65534\n  spread-checks 5\n  max-spread-checks 2s\n`,
+    `global\n  nbthread 4\n  cpu-map 1 0\n  cpu-map auto:1/1-4 0-2 3x\n  cpu-map 1/1- 0 1 5-2\n  description a b c\n  uid 65534\n  gid 65534\n  spread-checks 5\n  max-spread-checks 2s\n`,
   );
   assert.deepEqual(alerts(ok.diagnostics), []);
   const g = ok.config.global;
@@ -610,6 +619,44 @@ test("the global keywords Sluice ignores still have their arguments checked, in 
   const named = parse(`global\n  uid nobody\n`);
   assert.match(warnings(named.diagnostics)[0]!.message, /^ uid: string 'nobody' is not a number\./);
   assert.equal(named.config.global.uid, 0);
+});
+
+test("maxconn, tune.bufsize, tune.http.maxhdr, pidfile, log-tag: haproxy's argument checks and readings", () => {
+  const cases: [string, string][] = [
+    ["maxconn 100 extra", "'maxconn' cannot handle unexpected argument 'extra'."],
+    ["maxconn", "'maxconn' expects an integer argument."],
+    ["tune.bufsize 16384 extra", "'tune.bufsize' cannot handle unexpected argument 'extra'."],
+    ["tune.bufsize abc", "'tune.bufsize' expects a positive integer argument."],
+    ["tune.http.maxhdr 100 extra", "'tune.http.maxhdr' cannot handle unexpected argument 'extra'."],
+    ["tune.http.maxhdr 40000", "'tune.http.maxhdr' expects a numeric value between 1 and 32767"],
+    ["tune.http.maxhdr abc", "'tune.http.maxhdr' expects a numeric value between 1 and 32767"],
+    ["pidfile x extra", "'pidfile' cannot handle unexpected argument 'extra'."],
+    ["log-tag foo extra", "'log-tag' cannot handle unexpected argument 'extra'."],
+  ];
+  for (const [line, message] of cases)
+    assert.deepEqual(
+      alerts(parse(`global\n  ${line}\n`).diagnostics).map((d) => d.message),
+      [message],
+      line,
+    );
+  // Zero or no number leaves maxconn derived; the first of two stands; a size rounds up to 16.
+  const g = (text: string) => parse(`global\n${text}`).config.global;
+  assert.equal(g("  maxconn 0\n").maxconn, undefined);
+  assert.equal(g("  maxconn abc\n  maxconn 7\n").maxconn, 7);
+  const twice = parse(`global\n  maxconn 5\n  maxconn 7\n  pidfile /a\n  pidfile /b\n`);
+  assert.deepEqual(
+    twice.diagnostics.map((d) => `${d.level} ${d.where?.line}: ${d.message}`),
+    [
+      "alert 3: 'maxconn' already specified. Continuing.",
+      "alert 5: 'pidfile' already specified. Continuing.",
+    ],
+  );
+  assert.deepEqual([twice.config.global.maxconn, twice.config.global.pidfile], [5, "/a"]);
+  assert.equal(g("  tune.bufsize 16385\n").bufsize, 16400);
+  // -p is read first: the configuration's pidfile is then the second.
+  const preset = parseConfig([{ name: "t.cfg", text: "global\n  pidfile /b\n" }], {}, { pidfile: "/p" });
+  assert.equal(preset.config.global.pidfile, "/p");
+  assert.equal(preset.diagnostics[0]?.message, "'pidfile' already specified. Continuing.");
 });
 
 test("missing timeouts and a log format without a target are warnings", () => {
@@ -1246,6 +1293,14 @@ test("server settings Sluice ignores still have their values checked, as haproxy
   );
   const { config } = parse(`${BASE}backend b\n  server s 127.0.0.1:80 init-addr last,10.0.0.1,none\n`);
   assert.deepEqual(config.backends.get("b")!.servers[0]!.initAddr, ["last", "10.0.0.1", "none"]);
+  // As haproxy 2.6.12: empty methods skipped, and none at all leaves the default ones.
+  const methods = (line: string) =>
+    parse(
+      `${BASE}backend b\n  default-server init-addr none\n  server s 127.0.0.1:80 ${line}\n`,
+    ).config.backends.get("b")!.servers[0]!.initAddr;
+  assert.equal(methods("init-addr"), undefined);
+  assert.equal(methods("init-addr ,"), undefined);
+  assert.deepEqual(methods("init-addr libc,,none,"), ["libc", "none"]);
 });
 
 test("a frontend's tcp-request content track-sc: haproxy's two warnings (checked against haproxy 2.6.12)", () => {
