@@ -60,6 +60,21 @@ test("-c resolves a bind's host as haproxy does, after expanding the environment
   );
   const ok = file("bind-env.cfg", readFileSync(cfg, "utf8").replace("${ADDRX-127.0.0.1}", "$ADDRX"));
   assert.equal(run(["-c", "-f", ok], { ADDRX: "127.0.0.1" }).status, 0);
+  // A backend's bind, ignored with a warning, is resolved all the same.
+  const be = file(
+    "bind-backend.cfg",
+    "defaults\n  mode http\n  timeout client 1s\n  timeout connect 1s\n  timeout server 1s\nfrontend f\n  bind 127.0.0.1:8080\n  default_backend b\nbackend b\n  bind foo.invalid:80\n",
+  );
+  const r2 = run(["-c", "-f", be]);
+  assert.equal(r2.status, 1);
+  assert.match(
+    r2.stderr,
+    /bind-backend\.cfg:10\] : 'bind' ignored because backend 'b' has no frontend capability\.\n/,
+  );
+  assert.match(
+    r2.stderr,
+    /bind-backend\.cfg:10\] : 'bind' : invalid address: 'foo\.invalid' in 'foo\.invalid:80'\n/,
+  );
 });
 
 test("-q, and the global `quiet`, print nothing at all, alerts and verdicts included, as haproxy 2.6.12", () => {

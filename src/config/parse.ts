@@ -505,12 +505,13 @@ class ConfigParser {
       alertBare: (m) => this.diagnostics.push({ level: "alert", where, message: m, bare: true }),
       alert: (m, tight) => this.alert(m, where, tight),
       warning: (m, tight) => this.warning(m, where, tight),
+      unsupported: (m) => this.alert(m, where),
     };
     if (!capOk(ctx, def.cap, kw, false, def.capHint)) {
-      // haproxy reads on past that warning, so the line's own mistakes are still refused; what it
-      // sets goes to a copy nobody reads.
+      if (def.ignored === "stops") return;
+      if (def.ignored === "keeps") return def.fn({ ...ctx, unsupported: () => {} });
       const scratch = structuredClone(ctx.proxy!);
-      def.fn({ ...ctx, px: scratch, proxy: scratch });
+      def.fn({ ...ctx, px: scratch, proxy: scratch, unsupported: () => {} });
       return;
     }
     if (negate) parseOption(ctx, true);
@@ -595,10 +596,17 @@ class ConfigParser {
       if (!hasFrontend(p))
         for (const u of p.useBackends)
           if (!this.dynamicName(u)) checkBackend(u.backend, u.where, p, "use_backend");
+      // A backend's default_backend is never used either, and checked all the same.
+      if (p.defaultBackend) {
+        const before = this.diagnostics.length;
+        checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
+        if (this.diagnostics.length === before && p.servers.length > 0)
+          this.warning(
+            `In proxy '${p.name}', the 'default_backend' rule always has precedence over the servers, which will never be used.`,
+          );
+      }
       if (hasFrontend(p)) {
         this.contentTracking(p);
-        if (p.defaultBackend)
-          checkBackend(p.defaultBackend.name, p.defaultBackend.where, p, "default_backend");
         for (const u of p.useBackends) {
           if (!this.dynamicName(u)) checkBackend(u.backend, u.where, p, "use_backend");
           // A name made per request could name an http backend, which haproxy would turn the

@@ -62,6 +62,11 @@ export interface KeywordContext extends Reporter {
   alertUnplaced(message: string): void;
   /** An alert of a server line, whose place haproxy writes `[f:l] :`. */
   alertBare(message: string): void;
+  /**
+   * Refuses what haproxy 2.6 does and Sluice lacks; silent on a line haproxy ignores anyway
+   * (a keyword on a side the proxy does not have), which Sluice then ignores as well.
+   */
+  unsupported(message: string): void;
 }
 
 type Cap = "fe" | "be" | "any";
@@ -73,6 +78,12 @@ interface Keyword {
   fn: (c: KeywordContext) => void;
   /** What haproxy adds to its warning about a section without the keyword's side. */
   capHint?: string;
+  /**
+   * What haproxy does with the line past that warning: by default it reads it, its mistakes
+   * refused, into what nothing uses; "stops" goes no further; "keeps" sets it on the proxy, where
+   * the checks made once every section is read see it.
+   */
+  ignored?: "stops" | "keeps";
 }
 
 /**
@@ -376,7 +387,7 @@ function parseBalance(c: KeywordContext): Balance | undefined {
     const [name, modifier] = args;
     if (!name) return void c.alert(`balance url_param requires an URL parameter name.`);
     if (modifier === "check_post")
-      return void c.alert(`'balance url_param' : 'check_post' is not supported by sluice yet.`);
+      return void c.unsupported(`'balance url_param' : 'check_post' is not supported by sluice yet.`);
     if (modifier !== undefined || args.length > 2)
       return void c.alert(`balance url_param only accepts 'check_post' modifier (got '${modifier}').`);
     return { urlParam: name };
@@ -406,14 +417,19 @@ function parseBalance(c: KeywordContext): Balance | undefined {
   if (hdr) {
     if (!hdr[1]) return void c.alert(`balance hdr requires an http header field name.`);
     if (args[0] === "use_domain_only")
-      return void c.alert(`'balance hdr' : 'use_domain_only' is not supported by sluice yet.`);
+      return void c.unsupported(`'balance hdr' : 'use_domain_only' is not supported by sluice yet.`);
     if (args.length > 0)
       return void c.alert(`balance ${algo} only accepts 'use_domain_only' modifier (got '${args[0]}').`);
     return { hdr: hdr[1].toLowerCase() };
   }
-  c.alert(
-    `'balance ${algo}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random).`,
-  );
+  if (/^rdp-cookie(\(|$)/.test(algo))
+    c.unsupported(
+      `'balance ${algo}' is not supported by sluice yet (supported: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random, hash).`,
+    );
+  else
+    c.alert(
+      `balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.`,
+    );
   return undefined;
 }
 
@@ -519,7 +535,7 @@ function httpCheck(c: KeywordContext): void {
     const kind = c.words[i];
     const pattern = c.words[i + 1];
     if (kind !== "status" && kind !== "rstatus" && kind !== "string" && kind !== "rstring")
-      return c.alert(
+      return c.unsupported(
         `'http-check expect' : '${kind ?? ""}' is not supported by sluice yet (supported: status, rstatus, string, rstring).`,
       );
     if (pattern === undefined)
@@ -561,12 +577,12 @@ function httpCheck(c: KeywordContext): void {
           return c.alert(`'http-check send' : 'hdr' expects <name> and <value> as arguments.`);
         send.headers.push(`${v}: ${value}`);
         i++;
-      } else return c.alert(`'http-check send' : '${k}' is not supported by sluice yet.`);
+      } else return c.unsupported(`'http-check send' : '${k}' is not supported by sluice yet.`);
     }
     c.px.httpchk = send;
     return;
   }
-  c.alert(`'http-check ${sub ?? ""}' is not supported by sluice yet (supported: expect, send).`);
+  c.unsupported(`'http-check ${sub ?? ""}' is not supported by sluice yet (supported: expect, send).`);
 }
 
 /**
@@ -912,6 +928,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   default_backend: {
     cap: "fe",
     defaults: true,
+    ignored: "keeps",
     fn: (c) => {
       if (c.words[1] === undefined) return c.alert(`'default_backend' expects a backend name.`);
       if (atMostArgs(c, 1)) c.px.defaultBackend = { name: c.words[1], where: c.where };
@@ -1010,6 +1027,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   bind: {
     cap: "fe",
     defaults: false,
+    ignored: "keeps",
     fn: (c) => {
       const p = needProxy(c);
       if (!p) return;
@@ -1034,7 +1052,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
           if (v === undefined) return c.alert(`'bind' : '${kw}' expects an argument.`);
           if (kw === "name") name = v;
           else if (kw === "id") id = Number(v);
-          else return c.alert(`'bind' : '${kw}' is not supported by sluice yet.`);
+          else return c.unsupported(`'bind' : '${kw}' is not supported by sluice yet.`);
         } else if (kw === "v4v6" || kw === "v6only" || kw === "defer-accept" || kw === "tfo") {
           c.warning(`'bind' : '${kw}' has no effect in sluice; ignored.`);
         } else return c.alert(`'bind' : unknown keyword '${kw}' (or not supported by sluice yet).`);
@@ -1275,7 +1293,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
   },
   "tcp-request": { cap: "any", defaults: true, fn: tcpRequest },
   "stick-table": { cap: "any", defaults: true, fn: stickTableKeyword },
-  stick: { cap: "be", defaults: false, fn: stickKeyword },
+  stick: { cap: "be", defaults: false, fn: stickKeyword, ignored: "stops" },
   errorfile: { cap: "any", defaults: true, fn: errorfileKeyword },
   errorloc: { cap: "any", defaults: true, fn: errorlocKeyword },
   errorloc302: { cap: "any", defaults: true, fn: errorlocKeyword },

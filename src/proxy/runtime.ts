@@ -178,7 +178,8 @@ export class Runtime {
       }
       addresses.set(px, list);
     }
-    for (const px of config.frontends)
+    // A backend's binds too: haproxy resolves what it then ignores.
+    for (const px of config.proxies)
       for (const b of px.binds)
         if (b.fd === undefined && b.host !== "" && !net.isIP(b.host) && !rt.bindAddresses.has(b.host))
           rt.bindAddresses.set(

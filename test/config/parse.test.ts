@@ -400,7 +400,7 @@ test("errors name the line and the keyword", () => {
 
 test("a frontend keyword in a backend is ignored with haproxy's warning", () => {
   const { diagnostics } = parse(
-    `${BASE}backend b\n  bind 127.0.0.1:1\n  default_backend x\n  option dontlognull\n`,
+    `${BASE}backend b\n  bind 127.0.0.1:1\n  default_backend x\n  option dontlognull\nbackend x\n`,
   );
   assert.deepEqual(alerts(diagnostics), []);
   const w = warnings(diagnostics).map((d) => [d.where?.line, d.message]);
@@ -411,6 +411,9 @@ test("a frontend keyword in a backend is ignored with haproxy's warning", () => 
     [9, "'dontlognull' ignored because backend 'b' has no frontend capability."],
   ]);
 });
+
+const BALANCE_ONLY =
+  "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.";
 
 test("past that warning, haproxy still reads the line: its mistakes are refused (checked against haproxy 2.6.12)", () => {
   const fe = (line: string) => `${BASE}frontend f\n  bind :1\n  ${line}\n  default_backend b\nbackend b\n`;
@@ -424,6 +427,19 @@ test("past that warning, haproxy still reads the line: its mistakes are refused 
     // A backend's use_backend never runs; its name is checked all the same.
     [be("use_backend b"), ["Proxy 'b': loop detected for use_backend: 'b'."]],
     [be("use_backend nope"), ["Proxy 'b': unable to find required use_backend: 'nope'."]],
+    // And so is a backend's default_backend.
+    [be("default_backend b"), ["Proxy 'b': loop detected for default_backend: 'b'."]],
+    [be("default_backend nope"), ["Proxy 'b': unable to find required default_backend: 'nope'."]],
+    [fe("balance foo"), [BALANCE_ONLY]],
+    // What Sluice lacks is no refusal on a line without effect: haproxy accepts these.
+    [fe("balance rdp-cookie(mstshash)"), []],
+    [fe("balance url_param userid check_post"), []],
+    [fe("balance hdr(host) use_domain_only"), []],
+    [fe("http-check disable-on-404"), []],
+    [be("bind 127.0.0.1:1 maxconn 10"), []],
+    // haproxy reads no further for these.
+    [fe("stick on src extra"), []],
+    [fe("stick store-request src extra"), []],
     // These two are alerts where a section lacks the side.
     [
       fe("default-server inter 3s"),
@@ -439,6 +455,16 @@ test("past that warning, haproxy still reads the line: its mistakes are refused 
       expected,
       text,
     );
+  // A listen section's default_backend always wins over its servers.
+  assert.deepEqual(
+    warnings(
+      parse(`${BASE}listen l\n  bind :1\n  default_backend b\n  server s 127.0.0.1:1\nbackend b\n`)
+        .diagnostics,
+    ).map((d) => d.message),
+    [
+      "In proxy 'l', the 'default_backend' rule always has precedence over the servers, which will never be used.",
+    ],
+  );
   assert.deepEqual(
     warnings(parse(be("maxconn 10")).diagnostics).map((d) => d.message),
     ["'maxconn' ignored because backend 'b' has no frontend capability. Maybe you want 'fullconn' instead ?"],
