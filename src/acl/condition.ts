@@ -148,7 +148,8 @@ function compileTerms(
               : new NamedAcl(usable([t.anon], where).map((s) => compileAcl(s)));
           return { acl, negate: t.negate };
         } catch (e) {
-          if (e instanceof ConfigError) return fail(e.message);
+          // A name not found past parsing is haproxy's finding alone, naming no condition.
+          if (e instanceof ConfigError && !e.tight) return fail(e.message);
           throw e;
         }
       }

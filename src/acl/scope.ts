@@ -14,6 +14,11 @@ export interface Names {
 interface Scope extends Names {
   /** The proxy whose expressions these are. */
   proxy: string;
+  /**
+   * Set for the rules of a named defaults section: the section, whose only side is that of the
+   * proxies using it. haproxy wants a name where a proxy's expression may default to its own.
+   */
+  defaults?: { holder: Proxy; side: "frontend" | "backend"; runIn: string };
 }
 
 let current: Scope | undefined;
@@ -36,6 +41,27 @@ export function withScope<R>(names: Names, proxy: string, compile: () => R): R {
   }
 }
 
+/**
+ * Runs `compile` (synchronous) for the rules of the named defaults section `holder`, used by
+ * proxies of `side`: its expressions are the section's, as haproxy resolves them.
+ */
+export function inDefaults<R>(holder: Proxy, side: "frontend" | "backend", compile: () => R): R {
+  if (!current) return compile();
+  const before = current;
+  current = { ...before, proxy: holder.name, defaults: { holder, side, runIn: before.proxy } };
+  try {
+    return compile();
+  } finally {
+    current = before;
+  }
+}
+
+/**
+ * The proxy a state fetch without argument reads: the expression's own, and for a named defaults
+ * section's rule the proxy running it, as haproxy reads it.
+ */
+export const ownProxy = (): string | undefined => current?.defaults?.runIn ?? current?.proxy;
+
 /** The proxy whose expressions are being compiled. */
 export const currentProxy = (): string | undefined => current?.proxy;
 
@@ -49,6 +75,8 @@ export function findTable(
   keyword: string,
 ): StickTable | undefined | { error: string } {
   if (!current) return undefined;
+  if (!name && current.defaults)
+    return { error: `table name must be set in ${argOf(keyword, current.proxy, argPos)}.` };
   const id = name || current.proxy;
   const t = current.tables.get(id);
   if (t) return t;
@@ -77,9 +105,13 @@ export function findProxy(
 ): Proxy | undefined | { error: string } {
   if (!current) return undefined;
   const own = current.proxy;
+  const where = referencedIn(keyword, own);
+  if (!name && current.defaults) {
+    if (current.defaults.side === side) return current.defaults.holder;
+    return { error: `proxy '${own}', ${where}, has not ${side} capability.` };
+  }
   const px = current.proxies.find((p) => p.name === (name || own) && hasSide(p, side));
   if (px) return px;
-  const where = referencedIn(keyword, own);
   if (name === "") return { error: `proxy '${own}', ${where}, has not ${side} capability.` };
   return { error: `unable to find ${side} '${name}' ${where}.` };
 }
@@ -106,6 +138,7 @@ export function findServer(
   const backend = slash < 0 ? own : arg.slice(0, slash);
   const server = arg.slice(slash + 1);
   if (server === "") return { error: `missing server name in ${argOf(keyword, own)}.` };
+  if (slash < 0 && current.defaults) return { error: `backend name must be set in ${argOf(keyword, own)}.` };
   const px = current.proxies.find((p) => p.name === backend && hasSide(p, "backend"));
   if (!px && slash >= 0) return { error: `unable to find proxy '${backend}' ${where}.` };
   if (!px?.servers.some((s) => s.name === server))

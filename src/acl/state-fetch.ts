@@ -11,13 +11,15 @@ import { RATES, noteRead } from "../log/reads.js";
 import type { FetchDef } from "./fetch-def.js";
 import type { Sample } from "./sample.js";
 import { T } from "./sample.js";
-import { findProxy, findServer, proxyError } from "./scope.js";
+import { findProxy, findServer, ownProxy, proxyError } from "./scope.js";
 
 type Read = (ctx: SampleContext, smp: Sample) => boolean;
 
 const proxyName = (args: Arg[], side: "backend" | "frontend", keyword: string): string | undefined => {
-  const px = findProxy(String(args[0] ?? ""), side, keyword);
-  return px && !("error" in px) ? px.name : undefined;
+  const name = String(args[0] ?? "");
+  const px = findProxy(name, side, keyword);
+  if (!px || "error" in px) return undefined;
+  return name === "" ? ownProxy() : px.name;
 };
 
 /**
@@ -297,7 +299,7 @@ export function stateConverters(): [string, Converter][] {
         out: T.Int,
         make: () => {
           const own = findProxy("", "backend", "srv_queue");
-          const ownBackend = own && !("error" in own) ? own.name : undefined;
+          const ownBackend = own && !("error" in own) ? ownProxy() : undefined;
           return (smp, ctx) => {
             const s = smp.getStr();
             const slash = s.indexOf("/");

@@ -449,7 +449,6 @@ export interface AuthUser {
   where: Where;
 }
 
-/** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
 /**
  * A named defaults section's rules: they run before those of each proxy using it, and read its own
  * ACLs, which no proxy sees. `holder` keeps them as a listen section would.
@@ -462,6 +461,7 @@ export interface DefaultsRules {
   usedBy?: "frontend" | "backend";
 }
 
+/** What frontends, backends, listens and defaults sections all carry; a defaults section is one too. */
 export interface ProxySettings {
   /** Set in a named defaults section with rules, and in the proxies that use it. */
   defaultsRules?: DefaultsRules;
@@ -644,6 +644,17 @@ export interface Config {
   httpErrors: Map<string, HttpErrors>;
   userlists: Map<string, Userlist>;
 }
+
+/** A named defaults section has TCP or HTTP rules (its ACLs alone are none). */
+export const hasRules = (d: DefaultsRules | undefined): d is DefaultsRules =>
+  d !== undefined &&
+  d.holder.httpRequest.length +
+    d.holder.httpResponse.length +
+    d.holder.httpAfterResponse.length +
+    d.holder.tcpConnection.length +
+    d.holder.tcpSession.length +
+    d.holder.tcpContent.length >
+    0;
 
 export const hasFrontend = (p: Proxy): boolean => p.kind !== "backend";
 export const hasBackend = (p: Proxy): boolean => p.kind !== "frontend";

@@ -16,7 +16,7 @@ import type {
   UseBackend,
   Where,
 } from "./model.js";
-import { hasAlerts, hasBackend, hasFrontend, typeName } from "./model.js";
+import { hasAlerts, hasBackend, hasFrontend, hasRules, typeName } from "./model.js";
 import { backendNameFormat, isBackendFormat } from "./rules.js";
 import { newGlobal, newProxySettings } from "./defaults.js";
 import { tokenize, TokenizeError, type Env } from "./tokenize.js";
@@ -134,6 +134,9 @@ class ConfigParser {
       this.diagnostics.push({ level: "alert", where, message: m, checked: true }),
     );
     this.crossCheck();
+    // A named defaults section's track-sc rules name its own table when they name none.
+    for (const d of this.namedDefaults.values())
+      if (d.defaultsRules) this.trackedTables(d.defaultsRules.holder);
     this.proxyIds();
     const backends = new Map<string, Proxy>();
     for (const p of this.proxies) if (hasBackend(p)) backends.set(p.name, p);
@@ -305,15 +308,16 @@ class ConfigParser {
       from !== undefined ? this.pickDefaults(from, where, `defaults '${name ?? ""}'`) : newProxySettings();
     if (from !== undefined) this.useDefaults(base, where, true);
     this.defaults = cloneSettings(base);
-    if (this.defaults.defaultsRules) {
+    if (hasRules(this.defaults.defaultsRules)) {
       const at = this.defaults.defaultsRules.where;
       this.alert(
         `a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at ${at.file}:${at.line}).`,
         where,
         true,
       );
-      this.defaults.defaultsRules = undefined;
     }
+    // Nor are the ACLs of the section it inherits from its own.
+    this.defaults.defaultsRules = undefined;
     if (name !== undefined) {
       this.namedDefaults.set(name, this.defaults);
       this.namedAt.set(this.defaults, { name, where });
@@ -335,16 +339,7 @@ class ConfigParser {
     const fe = kind !== "backend";
     const be = kind !== "frontend";
     const rules = base.defaultsRules;
-    if (
-      rules &&
-      rules.holder.httpRequest.length +
-        rules.holder.httpResponse.length +
-        rules.holder.httpAfterResponse.length +
-        rules.holder.tcpConnection.length +
-        rules.holder.tcpSession.length +
-        rules.holder.tcpContent.length >
-        0
-    ) {
+    if (hasRules(rules)) {
       const at = `(defaults section at ${rules.where.file}:${rules.where.line})`;
       const side = fe ? "frontend" : "backend";
       if (fe && be)

@@ -9,6 +9,7 @@ import type {
   VarAction,
   Where,
 } from "../config/model.js";
+import { hasFrontend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { ruleReason } from "../http/errors.js";
 import { compileCondition } from "../acl/index.js";
@@ -25,7 +26,7 @@ import type { HttpHead } from "../http/message.js";
 import { headerIndex, headerValue } from "../http/parse.js";
 import { HeadEdits } from "../http/serialize.js";
 import type { StickTable } from "../stick/table.js";
-import { findTable } from "../acl/scope.js";
+import { findTable, inDefaults } from "../acl/scope.js";
 import { stickExpression, stickRule } from "../stick/track.js";
 
 export type Cond = (ctx: SampleContext) => boolean;
@@ -69,17 +70,20 @@ export const CONTINUE: Verdict = { kind: "continue" };
 const REWRITE_FAILED: Verdict = { kind: "failed" };
 const REJECT: Verdict = { kind: "reject" };
 
-/** The rules of one side (`http-request` or `http-response`) of a proxy, compiled. */
 /**
  * One set of a proxy's rules, compiled: those of the named defaults section it uses first (they read
- * that section's ACLs, as haproxy has them), then its own. `compile` takes where the rules are and
- * the proxy they are compiled for.
+ * that section's ACLs and name its tables, proxies and servers, as haproxy has them), then its own.
+ * `compile` takes where the rules are and the proxy they run in.
  */
 export function withDefaults<C>(px: Proxy, compile: (from: Proxy, as: Proxy) => C[]): C[] {
   const own = compile(px, px);
   const d = px.defaultsRules?.holder;
-  return d ? [...compile(d, { ...px, acls: d.acls }), ...own] : own;
+  if (!d) return own;
+  const side = hasFrontend(px) ? "frontend" : "backend";
+  return [...inDefaults(d, side, () => compile(d, { ...px, acls: d.acls })), ...own];
 }
+
+/** The rules of one side (`http-request` or `http-response`) of a proxy, compiled. */
 
 export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
   rules: HttpRule<A>[],

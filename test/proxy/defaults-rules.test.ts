@@ -3,6 +3,8 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/parse.js";
+import { ConfigError } from "../../src/config/errors.js";
+import { Runtime } from "../../src/proxy/runtime.js";
 import { startProxy, exchange, httpBackend } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -54,6 +56,26 @@ backend b from be
   assert.equal(await get("/tcp"), "");
 });
 
+test("a state fetch without argument in a named defaults section's rule reads the proxy running it (haproxy 2.6.12)", async () => {
+  const p = await startProxy(`
+defaults d
+${TIMEOUTS}  http-request set-var(txn.n) nbsrv
+  http-request set-var(txn.c) be_conn
+  http-request set-var(txn.q) str(s1),srv_queue
+defaults plain
+${TIMEOUTS}frontend f
+  bind 127.0.0.1:1
+  default_backend b
+backend b from d
+  http-request return status 200 content-type text/plain lf-string "n=%[var(txn.n)] c=%[var(txn.c)] q=%[var(txn.q)]"
+  server s1 127.0.0.1:1
+  server s2 127.0.0.1:2
+`);
+  cleanup.push(p.stop);
+  const r = await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  assert.match(r, /\r\n\r\nn=2 c=1 q=0$/);
+});
+
 test("haproxy's refusals: both sides, a listen, or a defaults section inheriting the rules; ACLs stay in their section", () => {
   const alerts = (text: string) =>
     parseConfig([{ name: "t.cfg", text }], {})
@@ -82,6 +104,77 @@ test("haproxy's refusals: both sides, a listen, or a defaults section inheriting
     ),
     [],
   );
+});
+
+test("a defaults section inheriting one with ACLs only: accepted, the ACLs not its own", () => {
+  const alerts = (text: string) =>
+    parseConfig([{ name: "t.cfg", text }], {})
+      .diagnostics.filter((d) => d.level === "alert")
+      .map((d) => `${d.where?.line ?? "-"}: ${d.message}`);
+  const head = `defaults a\n${TIMEOUTS}  acl x path /x\ndefaults b from a\n`;
+  assert.deepEqual(
+    alerts(`${head}frontend f from b\n  bind :1\n  default_backend k\nbackend k from b\n`),
+    [],
+  );
+  assert.deepEqual(alerts(`${head}  http-request deny if x\n`), [
+    "8: error detected while parsing an 'http-request deny' condition : no such ACL : 'x'.",
+  ]);
+});
+
+test("a named defaults section's rules name its own table and proxy, and a server only with its backend", async () => {
+  // What haproxy 2.6.12 says of each, the section `d` used by one side, `plain` by the other.
+  const refusal = async (rule: string, side: "frontend" | "backend"): Promise<string> => {
+    const fe = `frontend f${side === "frontend" ? " from d" : ""}\n  bind :1\n  default_backend b\n`;
+    const be = `backend b${side === "backend" ? " from d" : ""}\n  stick-table type ip size 1k\n  server s1 127.0.0.1:1\n`;
+    const text = `defaults d\n${TIMEOUTS}  ${rule}\ndefaults plain\n${TIMEOUTS}${fe}${be}`;
+    const { config, diagnostics } = parseConfig([{ name: "t.cfg", text }], {});
+    const alert = diagnostics.find((d) => d.level === "alert");
+    if (alert) return `${alert.where?.line ?? "-"}: ${alert.message}`;
+    try {
+      await (await Runtime.build(config)).stop();
+      return "valid";
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      return `${e.where?.line ?? "-"}${e.tight ? "" : " "}: ${e.message}`;
+    }
+  };
+  const cases: [string, "frontend" | "backend", string][] = [
+    [
+      "http-request track-sc0 src",
+      "frontend",
+      "-: Proxy 'd': unable to find table 'd' referenced by track-sc0.",
+    ],
+    [
+      "tcp-request content track-sc1 src",
+      "backend",
+      "-: Proxy 'd': unable to find table 'd' referenced by track-sc1.",
+    ],
+    ["http-request track-sc0 src table b", "frontend", "valid"],
+    [
+      "http-request deny if { srv_is_up(s1) }",
+      "backend",
+      "6: backend name must be set in arg 1 of ACL keyword 'srv_is_up' in proxy 'd'.",
+    ],
+    ["http-request deny if { srv_is_up(b/s1) }", "backend", "valid"],
+    [
+      "http-request deny if { be_conn gt 5 }",
+      "frontend",
+      "6: proxy 'd', referenced in arg 1 of ACL keyword 'be_conn' in proxy 'd', has not backend capability.",
+    ],
+    ["http-request deny if { be_conn gt 5 }", "backend", "valid"],
+    [
+      "http-request deny if { fe_conn gt 5 }",
+      "backend",
+      "6: proxy 'd', referenced in arg 1 of ACL keyword 'fe_conn' in proxy 'd', has not frontend capability.",
+    ],
+    [
+      "http-request deny if { src_conn_cur gt 5 }",
+      "frontend",
+      "6: table name must be set in arg 1 of ACL keyword 'src_conn_cur' in proxy 'd'.",
+    ],
+    ["http-request deny if { src_conn_cur(b) gt 5 }", "frontend", "valid"],
+  ];
+  for (const [rule, side, said] of cases) assert.equal(await refusal(rule, side), said, `${rule} (${side})`);
 });
 
 test("a named defaults section's tcp-request inspect-delay is a setting its proxies inherit (haproxy 2.6.12)", () => {
