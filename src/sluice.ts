@@ -6,7 +6,7 @@ import type { ParseResult } from "./config/parse.js";
 import { ConfigError } from "./config/errors.js";
 import { formatDiagnostic, loadConfig } from "./config/load.js";
 import { hasAlerts } from "./config/model.js";
-import { Runtime } from "./proxy/runtime.js";
+import { BindError, Runtime } from "./proxy/runtime.js";
 import { keepYoungGenerationSmall } from "./util/heap.js";
 import { background, detached, isDaemon } from "./daemon.js";
 
@@ -96,11 +96,16 @@ export async function serve(o: CliOptions): Promise<number> {
     await rt.stop();
     return background(fds);
   }
+  const old = [...o.finishPids, ...o.terminatePids];
   try {
+    await bindAll(rt, old);
     await rt.start();
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    print([{ level: "alert", where: e.where, message: e.message }]);
+    if (e instanceof BindError) {
+      alert(e.message, false);
+      alert("Some protocols failed to start their listeners! Exiting.");
+    } else print([{ level: "alert", where: e.where, message: e.message }]);
     await rt.stop();
     return 1;
   }
@@ -109,11 +114,15 @@ export async function serve(o: CliOptions): Promise<number> {
   const pidfile = rt.global.daemon ? rt.global.pidfile : undefined;
   if ((pidfile !== undefined && !writePidfile(pidfile)) || !setIdentity(rt.global)) {
     await rt.stop();
+    tell(old, "SIGTTIN");
     return 1;
   }
   // -sf / -st: the new process listens, then asks the old ones to finish or to terminate.
-  for (const pid of o.finishPids) signal(pid, "SIGUSR1");
-  for (const pid of o.terminatePids) signal(pid, "SIGTERM");
+  tell(o.finishPids, "SIGUSR1");
+  tell(o.terminatePids, "SIGTERM");
+  // And a newer one that cannot bind asks this one to let go of its addresses, then maybe to take them back.
+  process.on("SIGTTOU", () => rt.pause());
+  process.on("SIGTTIN", () => rt.resume());
   if (o.debug)
     for (const a of rt.addresses()) process.stderr.write(`sluice: listening on ${a.address}:${a.port}\n`);
   if (isDaemon()) detached();
@@ -167,8 +176,11 @@ function writePidfile(path: string): boolean {
   }
 }
 
-const alert = (m: string): void =>
-  void process.stderr.write(`[ALERT]    (${process.pid}) : [sluice.main()] ${m}\n`);
+/** An alert of the process itself, haproxy's `[haproxy.main()]` ones by default; `-q` silences it. */
+function alert(message: string, main = true): void {
+  if (shown !== "none")
+    process.stderr.write(`[ALERT]    (${process.pid}) : ${main ? "[sluice.main()] " : ""}${message}\n`);
+}
 
 /** `group`/`gid`, then `user`/`uid`, taken once listening, as haproxy takes them. */
 function setIdentity(g: Global): boolean {
@@ -198,10 +210,43 @@ function setIdentity(g: Global): boolean {
   return true;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // The old process is already gone.
+/** Signals each process; how many were still there. */
+function tell(pids: readonly number[], sig: NodeJS.Signals): number {
+  let told = 0;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+      told++;
+    } catch {
+      // That old process is already gone.
+    }
+  }
+  return told;
+}
+
+/**
+ * Binds every listener. Node 20 cannot share a port between processes, so an address the old
+ * processes of -sf/-st still hold makes them pause (SIGTTOU) while this retries every 10 ms for up
+ * to 2 s, as haproxy does where the system cannot share one; when it gives up, they resume (SIGTTIN).
+ */
+async function bindAll(rt: Runtime, old: readonly number[]): Promise<void> {
+  const tries = 200;
+  for (let retry = tries; ; retry--) {
+    try {
+      return rt.listen();
+    } catch (e) {
+      const busy = e instanceof BindError && e.code === "EADDRINUSE";
+      if (!busy || old.length === 0 || retry <= 0) {
+        if (retry < tries) {
+          // The addresses this took go back first.
+          rt.unbind();
+          tell(old, "SIGTTIN");
+        }
+        throw e;
+      }
+      // None left to ask: one more try, at once.
+      if (tell(old, "SIGTTOU") === 0) retry = 1;
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 }

@@ -6,7 +6,16 @@ import { once } from "node:events";
 import net from "node:net";
 import { writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, ROOT, scratchDir, spawnSluice, exchange, httpBackend, waitFor } from "./helpers/harness.js";
+import {
+  CLI,
+  ROOT,
+  scratchDir,
+  spawnSluice,
+  exchange,
+  httpBackend,
+  sleep,
+  waitFor,
+} from "./helpers/harness.js";
 
 const dir = scratchDir("cli");
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -286,10 +295,68 @@ test("daemon (and -D): the command ends once a background copy listens; its star
     assert.equal(r.status, 1, r.stderr);
     assert.match(
       r.stderr,
-      /\[ALERT\] +\(\d+\) : config : parsing \[.*daemon-taken\.cfg:10\] : Starting frontend f: cannot bind socket \(EADDRINUSE\)/,
+      /\[ALERT\] +\(\d+\) : Binding \[.*daemon-taken\.cfg:10\] for frontend f: cannot bind socket \(Address already in use\) for \[127\.0\.0\.1:\d+\]\n\[ALERT\] +\(\d+\) : \[sluice\.main\(\)\] Some protocols failed to start their listeners! Exiting\.\n/,
     );
   } finally {
     holder.close();
+  }
+});
+
+/** Answers once a request to `port` is served (an address taken over may take a moment). */
+async function served(port: number, ms = 3000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const text = await exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 1000).catch(
+      () => "",
+    );
+    if (text !== "" || Date.now() > end) return text;
+    await sleep(20);
+  }
+}
+
+test("-sf: the new process takes the old one's addresses, the old one finishes; one that cannot bind gives them back", async () => {
+  const web = await httpBackend("web");
+  const spare = net.createServer().listen(0, "127.0.0.1");
+  await once(spare, "listening");
+  const port = (spare.address() as net.AddressInfo).port;
+  await new Promise((r) => spare.close(r));
+  const holder = net.createServer().listen(0, "127.0.0.1");
+  await once(holder, "listening");
+  const held = (holder.address() as net.AddressInfo).port;
+  const cfg = (extra: string) =>
+    `defaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\nfrontend f\n  bind 127.0.0.1:${port}\n${extra}  default_backend b\nbackend b\n  server s 127.0.0.1:${web.port}\n`;
+  const conf = file("reload.cfg", cfg(""));
+  const children: Awaited<ReturnType<typeof spawnSluice>>[] = [];
+  try {
+    const first = await spawnSluice(["-f", conf], { listen: false });
+    children.push(first);
+    assert.match(await served(port), /^HTTP\/1\.1 200 OK/);
+    const second = await spawnSluice(["-f", conf, "-sf", String(first.proc.pid)], { listen: false });
+    children.push(second);
+    // The first lets go of its address, the second takes it, and the first finishes.
+    const ended = await Promise.race([first.exited, sleep(5000).then(() => "still running")]);
+    assert.equal(ended, 0, first.stderr());
+    assert.match(await served(port), /^HTTP\/1\.1 200 OK/);
+    assert.doesNotMatch(second.stderr(), /ALERT/);
+    // A third cannot have an address another program holds: it gives back the one it took.
+    const third = await spawnSluice(
+      ["-f", file("reload-held.cfg", cfg(`  bind 127.0.0.1:${held}\n`)), "-sf", String(second.proc.pid)],
+      {
+        listen: false,
+      },
+    );
+    children.push(third);
+    assert.equal(await Promise.race([third.exited, sleep(5000).then(() => "still running")]), 1);
+    assert.match(
+      third.stderr(),
+      new RegExp(`cannot bind socket \\(Address already in use\\) for \\[127\\.0\\.0\\.1:${held}\\]`),
+    );
+    assert.match(await served(port), /^HTTP\/1\.1 200 OK/);
+    assert.equal(second.proc.exitCode, null);
+  } finally {
+    for (const c of children) await c.kill("SIGKILL");
+    holder.close();
+    await web.close();
   }
 });
 

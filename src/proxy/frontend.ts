@@ -55,7 +55,8 @@ export class RtFrontend {
   logCount = 0;
   /** Accepted connections waiting, unread, for a slot below maxconn (haproxy leaves them in the backlog). */
   readonly waiting: ClientSocket[] = [];
-  readonly listeners: Listener[] = [];
+  /** Each bind's listener while it listens (a pause closes some, a resume binds them again). */
+  readonly listeners = new Map<Bind, Listener>();
   /**
    * The time a request head may take (timeout http-request, else client), and an idle kept-alive
    * connection may wait for the next one (timeout http-keep-alive first). haproxy 2.6 keeps both on

@@ -3,7 +3,7 @@ import net from "node:net";
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import v8 from "node:v8";
-import type { Config, Global, Proxy, Server } from "../config/model.js";
+import type { Bind, Config, Global, Proxy, Server } from "../config/model.js";
 import { hasBackend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { RtBackend, type ServerAddress } from "./backend.js";
@@ -118,6 +118,8 @@ export class Runtime {
   private readonly sessions = new Set<Session>();
   /** Warnings met while building, for the command to print with the configuration's. */
   readonly notices: string[] = [];
+  /** Each bind's listener state (its id, its connections), kept across a pause. */
+  private readonly bindStates = new Map<Bind, BindState>();
   /** Each named bind host's address, resolved with the configuration as haproxy resolves it. */
   private readonly bindAddresses = new Map<string, string>();
   /** Connections of accept-proxy binds still sending their PROXY header. */
@@ -258,7 +260,7 @@ export class Runtime {
 
   /** Opens every `bind`, then starts the health checks. Rejects naming the bind that cannot listen. */
   async start(): Promise<void> {
-    await this.listen();
+    this.listen();
     const live = [...this.backends.values()].filter((be) => !be.px.disabled);
     this.checks = new HealthChecks(
       live,
@@ -269,7 +271,11 @@ export class Runtime {
     this.checks.start();
   }
 
-  private async listen(): Promise<void> {
+  /**
+   * Binds each listener not bound yet, in bind order; the first that fails throws, those before it
+   * stay bound (a retry binds the rest).
+   */
+  listen(): void {
     for (const fe of this.frontends) {
       if (fe.px.disabled) continue;
       // haproxy names an unnamed listener by its id: its own, or the next one free in the frontend.
@@ -281,11 +287,14 @@ export class Runtime {
           while (taken.has(next)) next++;
           id = next++;
         }
-        const bind = new BindState(id, b.name);
+        if (fe.listeners.has(b)) continue;
+        let bind = this.bindStates.get(b);
+        if (!bind) this.bindStates.set(b, (bind = new BindState(id, b.name)));
+        const state = bind;
         const greet = b.acceptProxy === true;
         const listener = new Listener(
           (handle) => {
-            const socket = new ClientSocket(handle, bind);
+            const socket = new ClientSocket(handle, state);
             socket.mustGreet = greet;
             this.accept(fe, socket);
           },
@@ -305,13 +314,41 @@ export class Runtime {
         if (code !== undefined) {
           listener.close();
           const addr = b.fd !== undefined ? `fd@${b.fd}` : `${b.host || "0.0.0.0"}:${b.port}`;
-          throw new ConfigError(
-            `Starting frontend ${fe.name}: cannot bind socket (${code}) [${addr}]`,
+          throw new BindError(
+            `Binding [${b.where.file}:${b.where.line}] for frontend ${fe.name}: cannot bind socket (${SYSTEM_ERRORS[code] ?? code}) for [${addr}]`,
             b.where,
+            code,
           );
         }
-        fe.listeners.push(listener);
+        fe.listeners.set(b, listener);
       }
+    }
+  }
+
+  /**
+   * haproxy's pause (SIGTTOU, from a new process of -sf/-st that cannot bind): the listeners on
+   * addresses let go of them, sessions carry on. An inherited socket (fd@N) is shared, so it stays.
+   */
+  pause(): void {
+    if (this.stopping) return;
+    for (const fe of this.frontends)
+      for (const [b, l] of fe.listeners)
+        if (b.fd === undefined) {
+          l.close();
+          fe.listeners.delete(b);
+        }
+  }
+
+  /** haproxy's resume (SIGTTIN: the new process gave up): the paused listeners bind again. */
+  resume(): void {
+    if (this.stopping) return;
+    try {
+      this.listen();
+    } catch (e) {
+      if (!(e instanceof BindError)) throw e;
+      const message =
+        "Some proxies refused to resume, probably due to a conflict on a listening port. You may want to try again after the conflicting application is stopped, otherwise a restart might be needed to resume safe operations.";
+      this.logger.event(undefined, 4, message);
     }
   }
 
@@ -322,7 +359,7 @@ export class Runtime {
 
   /** Addresses actually bound, in bind order (tests read the ports from here). */
   addresses(): net.AddressInfo[] {
-    return this.frontends.flatMap((fe) => fe.listeners.map((l) => l.address()));
+    return this.frontends.flatMap((fe) => [...fe.listeners.values()].map((l) => l.address()));
   }
 
   private accept(fe: RtFrontend, socket: ClientSocket): void {
@@ -594,9 +631,11 @@ export class Runtime {
     fe.bytesOut += bytesOut;
   }
 
-  private closeListeners(): void {
+  /** Closes every listener, and the connections waiting unread for a slot. */
+  unbind(): void {
     for (const fe of this.frontends) {
-      for (const l of fe.listeners) l.close();
+      for (const l of fe.listeners.values()) l.close();
+      fe.listeners.clear();
       for (const w of fe.waiting.splice(0)) w.destroy();
     }
   }
@@ -604,7 +643,7 @@ export class Runtime {
   /** haproxy's soft stop (SIGUSR1): stop accepting, let every session finish, then resolve. */
   softStop(): Promise<void> {
     this.stopping = true;
-    this.closeListeners();
+    this.unbind();
     for (const s of [...this.sessions]) s.closeIfIdle();
     if (this.sessions.size === 0 && this.greeting.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -623,7 +662,7 @@ export class Runtime {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.checks?.stop();
-    this.closeListeners();
+    this.unbind();
     this.dropGreetings();
     for (const s of [...this.sessions]) s.shutdown();
     clearInterval(this.purgeTimer);
@@ -636,6 +675,26 @@ export class Runtime {
           c.close();
         }
     await this.logger.close();
+  }
+}
+
+/** The C library's words for what a bind meets, which haproxy prints. */
+const SYSTEM_ERRORS: Record<string, string> = {
+  EADDRINUSE: "Address already in use",
+  EADDRNOTAVAIL: "Cannot assign requested address",
+  EACCES: "Permission denied",
+  EAFNOSUPPORT: "Address family not supported by protocol",
+  ENOTSOCK: "Socket operation on non-socket",
+};
+
+/** A listener that could not bind; `code`: the system's reason (EADDRINUSE...). */
+export class BindError extends ConfigError {
+  constructor(
+    message: string,
+    where: Proxy["where"],
+    readonly code: string,
+  ) {
+    super(message, where);
   }
 }
 
