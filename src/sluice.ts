@@ -99,6 +99,12 @@ export async function serve(o: CliOptions): Promise<number> {
   const old = [...o.finishPids, ...o.terminatePids];
   try {
     await bindAll(rt, old);
+    if (rt.addresses().length === 0) {
+      // Nothing would ever come: the old processes, never paused, go on.
+      alert("No enabled listener found (check for 'bind' directives) ! Exiting.");
+      await rt.stop();
+      return 1;
+    }
     await rt.start();
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -167,7 +173,12 @@ export async function serve(o: CliOptions): Promise<number> {
 
 function writePidfile(path: string): boolean {
   try {
+    // A file that cannot be removed may still be written over, as haproxy's open() finds.
     rmSync(path, { force: true });
+  } catch {
+    // Written over below, or refused there.
+  }
+  try {
     writeFileSync(path, `${process.pid}\n`, { mode: 0o644 });
     return true;
   } catch {

@@ -302,6 +302,21 @@ test("daemon (and -D): the command ends once a background copy listens; its star
   }
 });
 
+test("a configuration with no listener to start: haproxy's alert, exit 1", () => {
+  const r = run([
+    "-f",
+    file(
+      "nolistener.cfg",
+      "defaults\n  mode http\n  timeout client 1s\n  timeout connect 1s\n  timeout server 1s\nbackend b\n",
+    ),
+  ]);
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stderr,
+    /^\[ALERT\] +\(\d+\) : \[sluice\.main\(\)\] No enabled listener found \(check for 'bind' directives\) ! Exiting\.\n$/,
+  );
+});
+
 /** Answers once a request to `port` is served (an address taken over may take a moment). */
 async function served(port: number, ms = 3000): Promise<string> {
   const end = Date.now() + ms;

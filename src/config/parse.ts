@@ -134,9 +134,9 @@ class ConfigParser {
       this.diagnostics.push({ level: "alert", where, message: m, checked: true }),
     );
     this.crossCheck();
-    // A named defaults section's track-sc rules name its own table when they name none.
+    // A used named defaults section's track-sc rules name its own table when they name none.
     for (const d of this.namedDefaults.values())
-      if (d.defaultsRules) this.trackedTables(d.defaultsRules.holder);
+      if (d.defaultsRules?.usedBy) this.trackedTables(d.defaultsRules.holder);
     this.proxyIds();
     const backends = new Map<string, Proxy>();
     for (const p of this.proxies) if (hasBackend(p)) backends.set(p.name, p);
@@ -368,7 +368,9 @@ class ConfigParser {
       });
     const proxy = newProxy(cloneSettings(base), name, kind, where);
     // haproxy copies the defaults' persistence cookie to proxies with a backend only.
+    // Nor does it copy the default backend to a backend, which would then be checked.
     if (!be) proxy.cookie = undefined;
+    if (!fe) proxy.defaultBackend = undefined;
     this.proxies.push(proxy);
     this.current = proxy;
   }

@@ -354,7 +354,9 @@ const isHashFunction = (f: string): f is HashFunction =>
 
 /** `balance ALGO [ARGS]`: undefined (with an alert) when refused. */
 function parseBalance(c: KeywordContext): Balance | undefined {
-  const [, algo = "", ...args] = c.words;
+  const [, word = "", ...args] = c.words;
+  // haproxy takes a `balance` without algorithm as roundrobin.
+  const algo = word || "roundrobin";
   if (
     algo === "roundrobin" ||
     algo === "static-rr" ||
@@ -534,10 +536,17 @@ function httpCheck(c: KeywordContext): void {
     if (negate) i++;
     const kind = c.words[i];
     const pattern = c.words[i + 1];
-    if (kind !== "status" && kind !== "rstatus" && kind !== "string" && kind !== "rstring")
+    if (kind === undefined)
+      return c.alert(`'http-check expect' : expects at least a matching pattern as arguments.`);
+    if (kind !== "status" && kind !== "rstatus" && kind !== "string" && kind !== "rstring") {
+      if (!EXPECT_KINDS.has(kind))
+        return c.alert(
+          `'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '${kind}' as argument..`,
+        );
       return c.unsupported(
-        `'http-check expect' : '${kind ?? ""}' is not supported by sluice yet (supported: status, rstatus, string, rstring).`,
+        `'http-check expect' : '${kind}' is not supported by sluice yet (supported: status, rstatus, string, rstring).`,
       );
+    }
     if (pattern === undefined)
       return c.alert(`'http-check expect' : '${kind}' expects a <pattern> as argument.`);
     if (c.words.length > i + 2) return c.alert(`'http-check expect' : unexpected '${c.words[i + 2]}'.`);
@@ -577,13 +586,41 @@ function httpCheck(c: KeywordContext): void {
           return c.alert(`'http-check send' : 'hdr' expects <name> and <value> as arguments.`);
         send.headers.push(`${v}: ${value}`);
         i++;
-      } else return c.unsupported(`'http-check send' : '${k}' is not supported by sluice yet.`);
+      } else if (SEND_WORDS.has(k))
+        return c.unsupported(`'http-check send' : '${k}' is not supported by sluice yet.`);
+      else
+        return c.alert(
+          `'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '${k}' as argument..`,
+        );
     }
     c.px.httpchk = send;
     return;
   }
-  c.unsupported(`'http-check ${sub ?? ""}' is not supported by sluice yet (supported: expect, send).`);
+  if (
+    !/^(disable-on-404|send-state|comment|connect|set-var\(.*\)|set-var-fmt\(.*\)|unset-var\(.*\))$/.test(
+      sub ?? "",
+    )
+  )
+    return c.alert(
+      `'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '${sub ?? ""}'`,
+    );
+  if ((sub === "disable-on-404" || sub === "send-state") && !atMostArgs(c, 1)) return;
+  c.unsupported(`'http-check ${sub}' is not supported by sluice yet (supported: expect, send).`);
 }
+
+/** haproxy 2.6's `http-check expect` matches, and the words of `http-check send`. */
+const EXPECT_KINDS = new Set([
+  "min-recv",
+  "string",
+  "rstring",
+  "string-lf",
+  "status",
+  "rstatus",
+  "hdr",
+  "fhdr",
+  "comment",
+]);
+const SEND_WORDS = new Set(["comment", "meth", "uri", "uri-lf", "ver", "hdr", "body", "body-lf"]);
 
 /**
  * haproxy resolves a condition's ACL names when it reads the rule, so an ACL must be declared

@@ -92,9 +92,13 @@ const VALUED: Record<string, ParamFn> = {
     p.source = { host: src.host, port: src.port };
   },
   "init-addr": (p, v, r) => {
-    // haproxy 2.6.12 skips empty methods; none at all leaves its default ones.
-    const methods = v.split(",").filter((m) => m !== "");
-    if (methods.length === 0) return void delete p.initAddr;
+    // No method at all leaves haproxy's default ones; a comma ends a method, none follows the last;
+    // an empty one is read as the address 0.0.0.0.
+    if (v === "") return void delete p.initAddr;
+    const methods = v
+      .replace(/,$/, "")
+      .split(",")
+      .map((m) => m || "0.0.0.0");
     const bad = methods.find((m) => m !== "libc" && m !== "last" && m !== "none" && isIP(m) === 0);
     if (bad !== undefined)
       return r.alert(

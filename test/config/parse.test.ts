@@ -436,6 +436,28 @@ test("past that warning, haproxy still reads the line: its mistakes are refused 
     [fe("balance url_param userid check_post"), []],
     [fe("balance hdr(host) use_domain_only"), []],
     [fe("http-check disable-on-404"), []],
+    [fe("http-check expect hdr name x"), []],
+    // But what haproxy itself refuses stays refused.
+    [
+      fe("http-check bogus"),
+      [
+        "'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got 'bogus'",
+      ],
+    ],
+    [
+      fe("http-check expect bogus 200"),
+      [
+        "'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', '[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got 'bogus' as argument..",
+      ],
+    ],
+    [fe("http-check expect"), ["'http-check expect' : expects at least a matching pattern as arguments."]],
+    [
+      fe("http-check send meth GET bogus x"),
+      [
+        "'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got 'bogus' as argument..",
+      ],
+    ],
+    [fe("http-check send-state extra"), ["'http-check' cannot handle unexpected argument 'extra'."]],
     [be("bind 127.0.0.1:1 maxconn 10"), []],
     // haproxy reads no further for these.
     [fe("stick on src extra"), []],
@@ -455,6 +477,17 @@ test("past that warning, haproxy still reads the line: its mistakes are refused 
       expected,
       text,
     );
+  // A defaults section's default_backend goes to frontends and listens only, as haproxy copies it.
+  const inherited = parse(
+    `defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n  default_backend b\nfrontend f\n  bind :1\nbackend b\n  server s 127.0.0.1:1\n`,
+  );
+  assert.deepEqual(inherited.diagnostics, []);
+  assert.deepEqual(
+    [inherited.config.frontends[0]!.defaultBackend?.name, inherited.config.backends.get("b")!.defaultBackend],
+    ["b", undefined],
+  );
+  // `balance` alone is roundrobin.
+  assert.equal(parse(`${BASE}backend b\n  balance\n`).config.backends.get("b")!.balance, "roundrobin");
   // A listen section's default_backend always wins over its servers.
   assert.deepEqual(
     warnings(
@@ -1325,8 +1358,8 @@ test("server settings Sluice ignores still have their values checked, as haproxy
       `${BASE}backend b\n  default-server init-addr none\n  server s 127.0.0.1:80 ${line}\n`,
     ).config.backends.get("b")!.servers[0]!.initAddr;
   assert.equal(methods("init-addr"), undefined);
-  assert.equal(methods("init-addr ,"), undefined);
-  assert.deepEqual(methods("init-addr libc,,none,"), ["libc", "none"]);
+  assert.deepEqual(methods("init-addr ,"), ["0.0.0.0"]);
+  assert.deepEqual(methods("init-addr libc,,none,"), ["libc", "0.0.0.0", "none"]);
 });
 
 test("a frontend's tcp-request content track-sc: haproxy's two warnings (checked against haproxy 2.6.12)", () => {

@@ -175,6 +175,9 @@ test("a named defaults section's rules name its own table and proxy, and a serve
     ["http-request deny if { src_conn_cur(b) gt 5 }", "frontend", "valid"],
   ];
   for (const [rule, side, said] of cases) assert.equal(await refusal(rule, side), said, `${rule} (${side})`);
+  // A section nothing uses is not checked.
+  const unused = `defaults d\n${TIMEOUTS}  http-request track-sc0 src\ndefaults plain\n${TIMEOUTS}frontend f\n  bind :1\n`;
+  assert.deepEqual(parseConfig([{ name: "t.cfg", text: unused }], {}).diagnostics, []);
 });
 
 test("a named defaults section's tcp-request inspect-delay is a setting its proxies inherit (haproxy 2.6.12)", () => {
