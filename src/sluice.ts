@@ -13,8 +13,8 @@ import { background, detached, isDaemon } from "./daemon.js";
 let warned = false;
 /**
  * What reaches the terminal: `-q` or the global `quiet` silence everything, alerts and verdicts
- * too, as in haproxy (the exit code says it); the background copy of `daemon` prints its alerts only,
- * the first process having printed the configuration's warnings.
+ * too, as in haproxy (the exit code says it); the background copy of `daemon` prints only the alerts
+ * of its start, the first process having printed all the configuration said.
  */
 let shown: "all" | "alerts" | "none" = "all";
 
@@ -50,7 +50,8 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
     return undefined;
   }
   if (o.quiet) r.config.global.quiet = true;
-  shown = r.config.global.quiet ? "none" : isDaemon() ? "alerts" : "all";
+  // The background copy reads what the first process read and printed: it prints none of it again.
+  shown = r.config.global.quiet || isDaemon() ? "none" : "all";
   printParsed(r);
   if (hasAlerts(r.diagnostics)) {
     fatal(`Fatal errors found in configuration.`);
@@ -63,6 +64,7 @@ export async function prepare(o: CliOptions): Promise<Runtime | undefined> {
   try {
     const rt = await Runtime.build(r.config);
     print(rt.notices.map((message) => ({ level: "warning", message })));
+    if (isDaemon() && !r.config.global.quiet) shown = "alerts";
     return rt;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;

@@ -251,12 +251,13 @@ test("daemon (and -D): the command ends once a background copy listens; its star
   const pidfile = join(dir, "daemon.pid");
   const cfg = file(
     "daemon.cfg",
-    `global\n  daemon\n  pidfile ${pidfile}\n  nbthread 2\ndefaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\nfrontend f\n  bind fd@3\n  http-request return status 200 content-type text/plain string up\n`,
+    `global\n  daemon\n  pidfile ${pidfile}\n  nbthread 2\n  maxconn 100\n  maxconn 200\ndefaults\n  mode http\n  timeout client 5s\n  timeout connect 1s\n  timeout server 5s\nfrontend f\n  bind fd@3\n  http-request return status 200 content-type text/plain string up\n`,
   );
   const child = await spawnSluice(["-f", cfg]);
-  // The warning is the first process's, printed once.
+  // The warning and the continuing alert are the first process's, printed once.
   assert.equal(await child.exited, 0);
   assert.equal(child.stderr().match(/'nbthread' has no effect/g)?.length, 1, child.stderr());
+  assert.equal(child.stderr().match(/'maxconn' already specified/g)?.length, 1, child.stderr());
   await withDaemon(pidfile, async (pid) => {
     assert.notEqual(pid, child.proc.pid);
     assert.equal(status(pid, "PPid"), "1");
@@ -295,7 +296,7 @@ test("daemon (and -D): the command ends once a background copy listens; its star
     assert.equal(r.status, 1, r.stderr);
     assert.match(
       r.stderr,
-      /\[ALERT\] +\(\d+\) : Binding \[.*daemon-taken\.cfg:10\] for frontend f: cannot bind socket \(Address already in use\) for \[127\.0\.0\.1:\d+\]\n\[ALERT\] +\(\d+\) : \[sluice\.main\(\)\] Some protocols failed to start their listeners! Exiting\.\n/,
+      /\[ALERT\] +\(\d+\) : Binding \[.*daemon-taken\.cfg:12\] for frontend f: cannot bind socket \(Address already in use\) for \[127\.0\.0\.1:\d+\]\n\[ALERT\] +\(\d+\) : \[sluice\.main\(\)\] Some protocols failed to start their listeners! Exiting\.\n/,
     );
   } finally {
     holder.close();
