@@ -30,10 +30,10 @@ const argOf = (keyword: string, proxy: string, argPos = 1): string =>
 const referencedIn = (keyword: string, proxy: string, argPos = 1): string =>
   `referenced in ${argOf(keyword, proxy, argPos)}`;
 
-/** Runs `compile` (synchronous) with `names` in reach of the expressions of proxy `proxy`. */
-export function withScope<R>(names: Names, proxy: string, compile: () => R): R {
+/** Runs `compile` (synchronous) in `scope`, then restores the one before. */
+function within<R>(scope: Scope, compile: () => R): R {
   const before = current;
-  current = { ...names, proxy };
+  current = scope;
   try {
     return compile();
   } finally {
@@ -41,19 +41,20 @@ export function withScope<R>(names: Names, proxy: string, compile: () => R): R {
   }
 }
 
+/** Runs `compile` (synchronous) with `names` in reach of the expressions of proxy `proxy`. */
+export const withScope = <R>(names: Names, proxy: string, compile: () => R): R =>
+  within({ ...names, proxy }, compile);
+
 /**
  * Runs `compile` (synchronous) for the rules of the named defaults section `holder`, used by
  * proxies of `side`: its expressions are the section's, as haproxy resolves them.
  */
 export function inDefaults<R>(holder: Proxy, side: "frontend" | "backend", compile: () => R): R {
   if (!current) return compile();
-  const before = current;
-  current = { ...before, proxy: holder.name, defaults: { holder, side, runIn: before.proxy } };
-  try {
-    return compile();
-  } finally {
-    current = before;
-  }
+  return within(
+    { ...current, proxy: holder.name, defaults: { holder, side, runIn: current.proxy } },
+    compile,
+  );
 }
 
 /**

@@ -288,9 +288,8 @@ export class Runtime {
           id = next++;
         }
         if (fe.listeners.has(b)) continue;
-        let bind = this.bindStates.get(b);
-        if (!bind) this.bindStates.set(b, (bind = new BindState(id, b.name)));
-        const state = bind;
+        const state = this.bindStates.get(b) ?? new BindState(id, b.name);
+        this.bindStates.set(b, state);
         const greet = b.acceptProxy === true;
         const listener = new Listener(
           (handle) => {
