@@ -71,6 +71,7 @@ import {
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
 import { Fifo } from "../util/fifo.js";
+import * as clock from "../util/clock.js";
 import { Vars } from "../acl/vars.js";
 import { Compressor, type CompAlgo } from "../http/compressor.js";
 import { chooseAlgo, compressedHead, compressible } from "../http/compression.js";
@@ -229,7 +230,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     rec.frontend = fe.name;
     rec.frontendLogs = fe;
     rec.ctx = this;
-    rec.acceptTime = rec.requestTime = Date.now();
+    rec.acceptTime = rec.requestTime = clock.now();
     // accept-proxy: the connection was accepted before its header came (haproxy's handshake time).
     if (client.acceptedAt !== undefined) {
       rec.Th = rec.acceptTime - client.acceptedAt;
@@ -388,7 +389,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       return;
     }
     this.timerMs = ms;
-    wheel.schedule(this, Date.now() + first!);
+    wheel.schedule(this, clock.now() + first!);
   }
 
   /**
@@ -423,7 +424,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         rec.TR = -1;
         return this.refuseAfterHead(408, "c", "R");
       case Phase.Inspect:
-        if (Date.now() >= this.inspectUntil) return this.inspectionEnds();
+        if (clock.now() >= this.inspectUntil) return this.inspectionEnds();
         // timeout client came first: haproxy gives up, logged against the backend it would use.
         return this.inspectionAborted("c");
       case Phase.Queue:
@@ -443,7 +444,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         return this.close(this.conn?.isPaused() ? "c" : "s", "D");
       case Phase.Tarpit:
         // haproxy logs the time held as Tw, and no TR.
-        rec.Tw = Date.now() - rec.requestTime - rec.TR;
+        rec.Tw = clock.now() - rec.requestTime - rec.TR;
         rec.TR = -1;
         return this.sendVerdictReply(this.tarpitVerdict!, "P", "T");
       case Phase.Tunnel:
@@ -512,7 +513,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (fin !== undefined) this.arm(fin);
       else if (this.tunnelTimeout === undefined && server !== undefined && this.timerMs > 0) {
         const lastData = this.deadline - this.timerMs;
-        this.arm(server, lastData + server - Date.now());
+        this.arm(server, lastData + server - clock.now());
       }
       return;
     }
@@ -613,7 +614,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** The first byte of a connection: what came before it was idle time (Ti), not the request's. */
   private firstByte(): void {
-    const now = Date.now();
+    const now = clock.now();
     this.rec.Ti = now - this.rec.requestTime;
     this.rec.requestTime = now;
   }
@@ -621,7 +622,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The first byte of a keep-alive connection's next request: its head must now complete in time. */
   private requestStarts(): void {
     this.idle = false;
-    const now = Date.now();
+    const now = clock.now();
     this.rec.Ti = now - this.rec.requestTime;
     this.rec.requestTime = now;
     this.arm(this.fe.headTimeout);
@@ -684,7 +685,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private countUnreadRequest(bad: boolean): void {
     if (this.rt.countsRates) this.fe.reqRate.add(performance.now(), 1000, 1);
     if (this.stk) {
-      const now = Date.now();
+      const now = clock.now();
       this.stk.countRequest(now);
       if (bad) this.stk.countError(now);
     }
@@ -709,7 +710,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     const req = this.req;
     const rec = this.rec;
-    const now = Date.now();
+    const now = clock.now();
     rec.TR = now - rec.requestTime;
     // The client is not paused: what it sends next waits in cbuf, which pauses it past tune.bufsize.
     this.arm(undefined);
@@ -949,7 +950,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private waitForRuleBody(v: { next: number; time: number; atLeast: number }): void {
     this.rulesFrom = v.next;
     this.waitAtLeast = v.atLeast;
-    const now = Date.now();
+    const now = clock.now();
     if (this.ruleWaitUntil === 0) this.ruleWaitUntil = now + v.time;
     if (!this.waitForBody(Math.max(1, this.ruleWaitUntil - now))) this.bodyWaitEnds();
   }
@@ -1027,7 +1028,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.waitAtLeast = 0;
     this.arm(undefined);
     // haproxy counts the wait in TR.
-    this.rec.TR = Date.now() - this.rec.requestTime;
+    this.rec.TR = clock.now() - this.rec.requestTime;
     edits.reset();
     if (this.be) this.backendRules();
     else this.frontendRules();
@@ -1252,7 +1253,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case "tarpit": {
         this.cookiesForLog();
         this.rt.counters.denied++;
-        this.stk?.countError(Date.now());
+        this.stk?.countError(clock.now());
         this.phase = Phase.Tarpit;
         this.tarpitVerdict = v;
         const t = this.fe.px.timeouts;
@@ -1262,7 +1263,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case "deny":
         this.cookiesForLog();
         this.rt.counters.denied++;
-        this.stk?.countError(Date.now());
+        this.stk?.countError(clock.now());
         return this.sendVerdictReply(v, "P", "R");
       case "redirect": {
         const bytes = (c: ReplyConnection) => redirectReply(v.status, v.location, c, v.cookie);
@@ -1273,7 +1274,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       case "wait":
         return this.waitForRuleBody(v);
       case "auth": {
-        this.stk?.countError(Date.now());
+        this.stk?.countError(clock.now());
         const status = this.proxied ? 407 : 401;
         return this.reply(status, this.challenge(status, v.realm), "L", "R");
       }
@@ -1332,7 +1333,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** The proxy's page for what went wrong past the request (server, queue, rules). */
   private abortWith(status: number, cause: TermCause, phase: TermPhase): void {
     // Our 502 and 504 are the server's failures; a 503 (no server, no connection) is none.
-    if (status === 502 || status === 504) this.stk?.countFailure(Date.now());
+    if (status === 502 || status === 504) this.stk?.countFailure(clock.now());
     this.reply(status, this.errorAnswer(status), cause, phase);
   }
 
@@ -1539,7 +1540,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     // A fresh ticket: an earlier one, cancelled, may still sit in the queue (removal is lazy).
     const ticket: Waiter = {
       cancelled: false,
-      since: Date.now(),
+      since: clock.now(),
       taken: queue.taken,
       forced: this.persistRule === "force",
       grant: (server) => {
@@ -1609,12 +1610,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
    */
   private waitEnds(): void {
     this.rec.Tw = this.http
-      ? Date.now() - this.rec.requestTime - Math.max(this.rec.TR, 0)
+      ? clock.now() - this.rec.requestTime - Math.max(this.rec.TR, 0)
       : this.sinceAccept();
   }
 
   private sinceAccept(): number {
-    return Date.now() - this.rec.acceptTime;
+    return clock.now() - this.rec.acceptTime;
   }
 
   private grantTo(server: RtServer, fromQueue: boolean): void {
@@ -1632,7 +1633,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private connect(): void {
     const srv = this.srv!;
     this.phase = Phase.Connect;
-    this.connectStart = Date.now();
+    this.connectStart = clock.now();
     if (this.rt.countsRates) srv.sessRate.add(performance.now(), 1000, 1);
     // Reuse an idle connection to this server when the http-reuse policy allows it.
     const idle = this.idleConn(srv);
@@ -1762,7 +1763,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   onServerConnect(): void {
     const rec = this.rec;
-    rec.Tc = Date.now() - this.connectStart;
+    rec.Tc = clock.now() - this.connectStart;
     if (this.rt.readsSource) {
       const source = this.conn!.source();
       rec.sourceIp = source.address ?? "";
@@ -1852,7 +1853,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
       if (fin !== undefined) return this.arm(fin);
       const ms = this.tunnelTimeout ?? this.fe.px.timeouts.client;
       if (ms === undefined) return this.arm(undefined);
-      if (this.timerMs > 0) this.arm(ms, this.deadline - this.timerMs + ms - Date.now());
+      if (this.timerMs > 0) this.arm(ms, this.deadline - this.timerMs + ms - clock.now());
       return;
     }
     // Half-open sockets get no 'close' until both sides end: the server's FIN decides here.
@@ -2199,7 +2200,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     }
     let res = this.res!;
     const rec = this.rec;
-    rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
+    rec.Tr = clock.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
     if (this.stk) this.countStatus(res.status);
     this.stickStore();
@@ -2508,7 +2509,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private endTransaction(serverReusable: boolean, cause: TermCause = "-", phase: TermPhase = "-"): void {
     if (this.requestBodyFlowing()) return this.awaitRequestEnd(serverReusable);
     const rec = this.rec;
-    const now = Date.now();
+    const now = clock.now();
     rec.Ta = now - rec.requestTime;
     this.served++;
     const reusable = serverReusable && !this.serverMustClose && this.resBody === Body.Done;
@@ -2598,8 +2599,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** A server's 4xx is the client's error, its 5xx (but 501 and 505) its own failure. */
   private countStatus(status: number): void {
-    if (status >= 400 && status < 500) this.stk!.countError(Date.now());
-    else if (status >= 500 && status !== 501 && status !== 505) this.stk!.countFailure(Date.now());
+    if (status >= 400 && status < 500) this.stk!.countError(clock.now());
+    else if (status >= 500 && status !== 501 && status !== 505) this.stk!.countFailure(clock.now());
   }
 
   private resetTransaction(now: number): void {
@@ -2681,7 +2682,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
         return this.badResponse();
     }
     const rec = this.rec;
-    rec.Tr = Date.now() - this.connectStart - Math.max(rec.Tc, 0);
+    rec.Tr = clock.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = head.status;
     this.res = head;
     this.captureResponse(head);
@@ -2770,7 +2771,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.inspect = { buf: NO_BYTES, final: delay === 0 || !rules, mayChange: false, max: bufsize };
     if (!rules) return this.routeTcp();
     this.phase = Phase.Inspect;
-    this.inspectUntil = Date.now() + delay;
+    this.inspectUntil = clock.now() + delay;
     if (delay > 0) this.armInspection();
     this.inspectNow();
   }
@@ -2780,7 +2781,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 
   /** The inspection's timer: its delay's end, or timeout client from now if that comes first. */
   private armInspection(): void {
-    const left = this.inspectUntil - Date.now();
+    const left = this.inspectUntil - clock.now();
     const client = this.fe.px.timeouts.client;
     this.arm(Math.max(1, client === undefined ? left : Math.min(left, client)));
   }
@@ -2899,7 +2900,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     this.leaveQueue();
     const wasTunnel = this.phase === Phase.Tunnel;
     this.releaseServer(false);
-    const now = Date.now();
+    const now = clock.now();
     if (rec.Ta === 0 || wasTunnel) rec.Ta = now - rec.requestTime;
     // Log unless this was an idle keep-alive connection closing between requests.
     try {
@@ -2914,7 +2915,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   private finish(): void {
     this.phase = Phase.Closed;
     if (this.stk) {
-      const now = Date.now();
+      const now = clock.now();
       this.stk.countBytes(this.rec.bytesIn, this.rec.bytesOut, now);
       this.stk.endSession(now);
     }
@@ -2942,7 +2943,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     const rec = this.rec;
     rec.termCause = cause;
     rec.termPhase = phase;
-    const now = Date.now();
+    const now = clock.now();
     rec.Tt = now - rec.acceptTime;
     if (rec.Ta <= 0) rec.Ta = now - rec.requestTime;
     this.logRecord();
@@ -3001,7 +3002,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
 let streamCount = 0;
 
 /** Wall-clock seconds, as cookie dates count them. */
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+const nowSeconds = (): number => Math.floor(clock.now() / 1000);
 
 /** Walks a head's lines for captures; their names, lower-cased once. */
 const captureWalk = new Sample();

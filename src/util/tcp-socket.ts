@@ -17,6 +17,7 @@
 // bulk transfers hold no more than before.
 import type { AddressInfo } from "node:net";
 import { getSystemErrorName } from "node:util";
+import { holdClock, releaseClock } from "./clock.js";
 import { lastRead, readBuffer } from "./shared-read.js";
 
 interface Req {
@@ -467,24 +468,51 @@ function writeReq(): Req {
   return fresh;
 }
 
+// Each callback from the event loop holds the clock: the time is read once for all it does.
+
 function afterConnect(this: Req, status: number, handle: TcpHandle): void {
-  handle[kSocket].connected(status);
+  const was = holdClock();
+  try {
+    handle[kSocket].connected(status);
+  } finally {
+    releaseClock(was);
+  }
 }
 
 function onRead(this: TcpHandle): void {
-  this[kSocket].read(streamBaseState[kReadBytesOrError]!);
+  const was = holdClock();
+  try {
+    this[kSocket].read(streamBaseState[kReadBytesOrError]!);
+  } finally {
+    releaseClock(was);
+  }
 }
 
 function afterWrite(this: Req, status: number): void {
-  this.handle![kSocket].written(this, status);
+  const was = holdClock();
+  try {
+    this.handle![kSocket].written(this, status);
+  } finally {
+    releaseClock(was);
+  }
 }
 
 function afterShutdown(this: Req): void {
-  this.handle![kSocket].shutDown();
+  const was = holdClock();
+  try {
+    this.handle![kSocket].shutDown();
+  } finally {
+    releaseClock(was);
+  }
 }
 
 function closed(s: TcpSocket): void {
-  s.closed();
+  const was = holdClock();
+  try {
+    s.closed();
+  } finally {
+    releaseClock(was);
+  }
 }
 
 /** Sockets with a connect or writes waiting for the round's end, in the order they asked. */
@@ -493,6 +521,7 @@ const dueSockets: TcpSocket[] = [];
 function endOfRound(): void {
   // Sockets that join the list meanwhile go in this round too.
   let i = 0;
+  const was = holdClock();
   try {
     for (; i < dueSockets.length; i++) dueSockets[i]!.roundEnds();
   } finally {
@@ -501,11 +530,17 @@ function endOfRound(): void {
       dueSockets.splice(0, i + 1);
       setImmediate(endOfRound);
     } else dueSockets.length = 0;
+    releaseClock(was);
   }
 }
 
 function drained(s: TcpSocket): void {
-  s.drained();
+  const was = holdClock();
+  try {
+    s.drained();
+  } finally {
+    releaseClock(was);
+  }
 }
 
 /**
@@ -517,8 +552,13 @@ export class Listener {
 
   constructor(onConnection: (h: TcpHandle) => void, onError: (code: string) => void) {
     this.handle.onconnection = (err, client) => {
-      if (err < 0) onError(getSystemErrorName(err));
-      else if (client) onConnection(client);
+      const was = holdClock();
+      try {
+        if (err < 0) onError(getSystemErrorName(err));
+        else if (client) onConnection(client);
+      } finally {
+        releaseClock(was);
+      }
     };
   }
 

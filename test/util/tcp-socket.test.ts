@@ -7,6 +7,7 @@ import net from "node:net";
 import { once } from "node:events";
 import fs from "node:fs";
 import { Listener, TcpSocket, type SockAddr, type TcpHandle } from "../../src/util/tcp-socket.js";
+import * as clock from "../../src/util/clock.js";
 import { pattern, sendSlowly, waitFor } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -127,4 +128,35 @@ test("a listener that cannot listen gives the error code: a port in use, a descr
   const f = new Listener(noop, noop);
   assert.equal(f.listen({ fd: fs.openSync(process.execPath, "r") }, 16), "ENOTSOCK");
   f.close();
+});
+
+/** Spins for `ms` milliseconds of wall time. */
+function busy(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+}
+
+test("a read's callback reads the clock once: all it does sees that time, the next read a new one", async () => {
+  const readings: [number, number][] = [];
+  const { port } = listening(() => {
+    const first = clock.now();
+    busy(20);
+    readings.push([first, clock.now()]);
+  });
+  const c = net.connect(port, "127.0.0.1");
+  cleanup.push(() => void c.destroy());
+  await once(c, "connect");
+  c.write("a");
+  await waitFor(() => readings.length === 1, 2000, "the first read");
+  c.end("b");
+  await waitFor(() => readings.length === 2, 2000, "the second read");
+  for (const [first, later] of readings) assert.equal(later, first, "the clock moved within one callback");
+  assert.ok(
+    readings[1]![0] >= readings[0]![0] + 20,
+    `the second read saw ${readings[1]![0] - readings[0]![0]} ms later`,
+  );
+  // Outside the event loop's callbacks, the time is read at each use.
+  const before = clock.now();
+  busy(20);
+  assert.ok(clock.now() >= before + 20);
 });
