@@ -39,11 +39,23 @@ export interface ServerLookup<S extends PooledServer> {
   down(s: S): void;
 }
 
-/** haproxy's ebtree order: by key, equal keys in the order they came. Trees hold a few servers. */
+/**
+ * haproxy's ebtree order: by key, equal keys in the order they came. Trees hold a few servers, and
+ * change at every pick: they move their elements by hand (splice makes an array of what it removes).
+ */
 export function insertByKey<T extends { key: number }>(tree: T[], item: T): void {
   let i = tree.length;
-  while (i > 0 && tree[i - 1]!.key > item.key) i--;
-  tree.splice(i, 0, item);
+  tree.push(item);
+  for (; i > 0 && tree[i - 1]!.key > item.key; i--) tree[i] = tree[i - 1]!;
+  tree[i] = item;
+}
+
+/** Takes `item` out of `tree`, if it is there. */
+export function removeFrom<T>(tree: T[], item: T): void {
+  const i = tree.indexOf(item);
+  if (i < 0) return;
+  for (let j = i + 1; j < tree.length; j++) tree[j - 1] = tree[j]!;
+  tree.pop();
 }
 
 /**

@@ -2,7 +2,7 @@
 // in whole steps; an idle server counts 0 whatever its weight. Among equals the one whose load
 // changed last comes last, so equal servers take new requests in turn. Long-lived WebSockets count
 // as load for their whole life, which round robin ignores.
-import { insertByKey, serving, type Balancer, type PooledServer } from "./balancer.js";
+import { insertByKey, removeFrom, serving, type Balancer, type PooledServer } from "./balancer.js";
 
 /** What leastconn reads of a server besides its weight and state. */
 export interface LoadedServer extends PooledServer {
@@ -87,6 +87,6 @@ export class LeastConn<S extends LoadedServer> implements Balancer<S> {
 
   private unplace(e: Entry<S>): void {
     const tree = e.s.backup ? this.bck : this.act;
-    tree.splice(tree.indexOf(e), 1);
+    removeFrom(tree, e);
   }
 }

@@ -3,7 +3,7 @@
 // three trees: `init` (not picked yet this round, heaviest first), `curr` (ordered by the position
 // of their next turn) and `next` (waiting for the next round); `init` and `next` swap at the end
 // of a round. Positions count picks; a server of weight w comes back every total/w picks.
-import { insertByKey, serving, type Balancer, type PooledServer } from "./balancer.js";
+import { insertByKey, removeFrom, serving, type Balancer, type PooledServer } from "./balancer.js";
 
 /** haproxy scales user weights by 16 (BE_WEIGHT_SCALE) for finer steps. */
 const SCALE = 16;
@@ -37,10 +37,7 @@ function insert<S>(tree: Slot<S>[], slot: Slot<S>): void {
 }
 
 function remove<S>(slot: Slot<S>): void {
-  const t = slot.tree;
-  if (!t) return;
-  const i = t.indexOf(slot);
-  if (i >= 0) t.splice(i, 1);
+  if (slot.tree) removeFrom(slot.tree, slot);
 }
 
 function newGroup<S>(weight: number): Group<S> {
@@ -116,7 +113,7 @@ export class RoundRobin<S extends PooledServer> implements Balancer<S> {
     let switched = false;
     let avoided: Slot<S> | undefined;
     // Saturated (and avoided) servers taken out of the trees on the way, put back at the end.
-    const passed: Slot<S>[] = [];
+    let passed: Slot<S>[] | undefined;
     let chosen: Slot<S> | undefined;
     for (;;) {
       if (g.currWeight === 0) g.currPos = g.currWeight = g.nextWeight;
@@ -145,9 +142,10 @@ export class RoundRobin<S extends PooledServer> implements Balancer<S> {
         }
         avoided = slot;
       }
-      passed.push(slot);
+      (passed ??= []).push(slot);
     }
     if (chosen) this.queue(chosen);
+    if (!passed) return chosen?.s;
     // Last passed first, as haproxy's list of them runs: it decides between equal places.
     for (let i = passed.length - 1; i >= 0; i--) {
       const slot = passed[i]!;
