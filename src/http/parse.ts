@@ -117,6 +117,11 @@ function methodString(buf: Buffer, s: number, e: number): string {
   for (const m of METHODS) if (m.length === e - s && bytesEqual(buf, s, m)) return m;
   return latin1(buf, s, e);
 }
+/** The reason phrase; the usual one without a string made of the bytes. */
+function reasonString(buf: Buffer, s: number, e: number): string {
+  if (e - s === 2 && buf[s] === 79 && buf[s + 1] === 75) return "OK";
+  return e > s ? latin1(buf, s, e) : "";
+}
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 48 && c <= 57;
 
 /** A head object for the parser to fill (or for a placeholder). */
@@ -413,7 +418,7 @@ export function parseResponse(
   h.method = "";
   h.uri = "";
   h.status = status;
-  h.reason = rEnd > rStart ? latin1(buf, rStart, rEnd) : "";
+  h.reason = reasonString(buf, rStart, rEnd);
   h.versionMinor = minorOf(v);
   // "HTTP/1.x 200 " and the reason, if any, after one space each. haproxy sends the space after the
   // status even when there is no reason ("HTTP/1.1 200" leaves as "HTTP/1.1 200 ").

@@ -30,8 +30,9 @@ export class HeadEdits {
       this.values.clear();
     }
     this.changed = 0;
-    this.add.length = 0;
-    this.first.length = 0;
+    // Setting an array's length is a call into V8's runtime, even to the length it has.
+    if (this.add.length > 0) this.add.length = 0;
+    if (this.first.length > 0) this.first.length = 0;
     this.startLine = undefined;
   }
 
