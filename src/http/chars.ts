@@ -54,9 +54,14 @@ export function nameIs(buf: Buffer, pos: number, lower: string): boolean {
   return true;
 }
 
-/** Buffer's own latin1 decoder, without toString()'s argument handling (it is on every Buffer). */
-interface Latin1Slice {
+/** Buffer's own latin1 codec, on every Buffer, without toString()'s and write()'s argument handling. */
+interface Latin1Codec {
   latin1Slice(start: number, end: number): string;
+  latin1Write(text: string, offset: number, length: number): number;
 }
 export const latin1 = (buf: Buffer, s: number, e: number): string =>
-  (buf as unknown as Latin1Slice).latin1Slice(s, e);
+  (buf as unknown as Latin1Codec).latin1Slice(s, e);
+
+/** Writes `text` into buf at `o`, a byte per character; the count written. */
+export const writeLatin1 = (buf: Buffer, text: string, o: number): number =>
+  (buf as unknown as Latin1Codec).latin1Write(text, o, text.length);

@@ -1,7 +1,7 @@
 // Re-emitting a parsed head with a few changes: header lines are copied as byte ranges from the
 // original buffer, so names keep the sender's case and nothing is re-encoded.
 import { headerNameIs, type HttpHead } from "./message.js";
-import { latin1 } from "./chars.js";
+import { latin1, writeLatin1 } from "./chars.js";
 import { strayLength } from "./parse.js";
 
 const KEEP = 0;
@@ -108,16 +108,19 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
   for (const line of edits.first) size += line.length + 2;
   const out = Buffer.allocUnsafe(size);
   let o = 0;
-  if (edits.startLine !== undefined) {
-    o += out.write(edits.startLine, o, "latin1");
-    o = out.writeUInt16LE(CRLF, o);
-  } else o += buf.copy(out, o, head.start, headersStart);
-  for (const line of edits.first) {
-    o += out.write(line, o, "latin1");
-    o = out.writeUInt16LE(CRLF, o);
+  // Unchanged lines leave in runs, one copy each; an unchanged start line with the lines after it.
+  let run = head.start;
+  if (edits.startLine !== undefined || edits.first.length > 0) {
+    if (edits.startLine !== undefined) {
+      o += writeLatin1(out, edits.startLine, o);
+      o = out.writeUInt16LE(CRLF, o);
+    } else o += buf.copy(out, o, head.start, headersStart);
+    for (const line of edits.first) {
+      o += writeLatin1(out, line, o);
+      o = out.writeUInt16LE(CRLF, o);
+    }
+    run = headersStart;
   }
-  // Unchanged lines leave in runs, one copy each.
-  let run = headersStart;
   if (edits.changedCount > 0)
     for (let i = 0; i < count; i++) {
       const v = edits.valueOf(i);
@@ -126,14 +129,14 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
       if (v !== undefined) {
         o += buf.copy(out, o, hdr[i * 4]!, hdr[i * 4 + 1]!);
         o = out.writeUInt16LE(COLON_SP, o);
-        o += out.write(v, o, "latin1");
+        o += writeLatin1(out, v, o);
         o = out.writeUInt16LE(CRLF, o);
       }
       run = lineEnd(hdr, count, blankLine, i);
     }
   o += buf.copy(out, o, run, blankLine);
   for (const line of edits.add) {
-    o += out.write(line, o, "latin1");
+    o += writeLatin1(out, line, o);
     o = out.writeUInt16LE(CRLF, o);
   }
   out.writeUInt16LE(CRLF, o);

@@ -2301,7 +2301,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
     normalizeHead(res, edits);
     if (edits.empty && res === parsed && !fixed) {
       // Unchanged head and body: contiguous in the server's buffer.
-      ok = c.write(res.buf.subarray(res.start, res.end + shown));
+      const end = res.end + shown;
+      // Most often the server's whole read: itself, no view of it.
+      ok = c.write(res.start === 0 && end === res.buf.length ? res.buf : res.buf.subarray(res.start, end));
       rec.bytesOut += res.end - res.start + shown;
     } else {
       const head = serializeHead(res, edits);
