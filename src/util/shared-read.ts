@@ -2,6 +2,10 @@
 // and each read is copied out at once at its own size. By default Node allocates 64 KiB for every
 // read, shrinks it to the size read, and pushes the chunk through the socket's Readable, which costs
 // a tick per read; a proxy that writes each chunk on at once needs none of that.
+
+// Buffer as an import: the global is a getter, a call at each use on the data path.
+import { Buffer } from "node:buffer";
+
 export const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
 /**
