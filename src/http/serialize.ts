@@ -91,10 +91,11 @@ const lineEnd = (hdr: Int32Array, count: number, blankLine: number, i: number): 
 export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
   const { buf, hdr, count } = head;
   if (edits.empty) return buf.subarray(head.start, head.end);
-  // Header lines follow each other with nothing between them (the parser refuses obs-fold), so line
-  // i spans from its name to the next line's name, and the last one to the blank line.
-  const headersStart = buf.indexOf(0x0a, head.start) + 1;
-  const blankLine = count === 0 ? headersStart : buf.indexOf(0x0a, hdr[(count - 1) * 4 + 3]!) + 1;
+  // Lines follow each other with nothing between them (the parser refuses obs-fold and a blank
+  // before the first header), so line i spans from its name to the next line's name, the last one
+  // to the blank line, which ends the head, and the start line to the first name.
+  const blankLine = buf[head.end - 2] === 0x0d ? head.end - 2 : head.end - 1;
+  const headersStart = count === 0 ? blankLine : hdr[0]!;
   let size = edits.startLine !== undefined ? edits.startLine.length + 2 : headersStart - head.start;
   size += blankLine - headersStart + 2;
   if (edits.changedCount > 0)
