@@ -108,7 +108,8 @@ function markDown(s: RtServer, r: CheckResult | undefined, log: CheckLog): void 
   // haproxy counts the sessions before the ones it shuts down have ended.
   const sessions = s.cur;
   s.setUp(false);
-  if (s.cfg.onMarkedDown === "shutdown-sessions") for (const session of [...s.sessions]) session.shutdown();
+  if (s.cfg.onMarkedDown === "shutdown-sessions")
+    for (const session of s.sessions.toArray()) session.shutdown();
   log(be, LEVEL.alert, downLine(s, r, sessions, be.redistribute(s)));
   const left = be.serverCounts();
   if (left.active + left.backup === 0) log(be, LEVEL.emerg, noServerLine(be, false), noServerLine(be, true));
@@ -120,7 +121,7 @@ function markUp(s: RtServer, r: CheckResult | undefined, log: CheckLog): void {
   s.setUp(true);
   if (s.cfg.onMarkedUp === "shutdown-backup-sessions" && !s.backup && s.weight > 0)
     for (const other of be.servers)
-      if (other.backup) for (const session of [...other.sessions]) session.shutdown();
+      if (other.backup) for (const session of other.sessions.toArray()) session.shutdown();
   const waiting = be.queue.length;
   // Requests waiting in the backend's queue (or this server's) get the server that came up.
   be.dispatch(s);

@@ -1,4 +1,5 @@
 // Runtime state of backends and servers: who is up, who has a free slot, who waits in which queue.
+import { LinkedList, type ListEntry } from "../util/linked-list.js";
 import { FreqCtr } from "../stick/freq-ctr.js";
 import type { CompiledStickRule } from "../stick/stick-rules.js";
 import type { HttpRequestAction, HttpResponseAction, Proxy, Server } from "../config/model.js";
@@ -72,7 +73,7 @@ export class RtServer {
   /** Idle keep-alive connections that requests may reuse. */
   readonly idle: ServerConn[] = [];
   /** Live sessions on this server, for `on-marked-down shutdown-sessions`. */
-  readonly sessions = new Set<{ shutdown(): void }>();
+  readonly sessions = new LinkedList<ListEntry & { shutdown(): void }>();
   // Counters (stats/logs): total connections, connect errors, response errors, retries, redispatches.
   total = 0;
   /** Connections made or reused for it in the last second, counted when a configuration reads it. */

@@ -74,6 +74,7 @@ import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
 import { Fifo } from "../util/fifo.js";
 import * as clock from "../util/clock.js";
+import type { LinkedList, ListEntry } from "../util/linked-list.js";
 import { Vars } from "../acl/vars.js";
 import { Compressor, type CompAlgo } from "../http/compressor.js";
 import { chooseAlgo, compressedHead, compressible } from "../http/compression.js";
@@ -119,7 +120,7 @@ const enum Body {
   Done,
 }
 
-export class Session implements RuleContext, ConnOwner, WheelEntry {
+export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   // SampleContext
   /** The current request head; between transactions the last one, reused by the parser. */
   req!: HttpHead;
@@ -207,6 +208,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry {
   /** When the session holds a slot on srv (released exactly once). */
   private holdsSlot = false;
   private beCounted = false;
+  // ListEntry: on srv's list of sessions while it holds a slot there.
+  list: LinkedList<ListEntry> | null = null;
+  listPrev: ListEntry | null = null;
+  listNext: ListEntry | null = null;
 
   constructor(
     private readonly rt: Runtime,

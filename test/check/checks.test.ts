@@ -23,6 +23,11 @@ import {
   recordEnd,
 } from "../helpers/harness.js";
 
+/** A session as a server's list holds it: one to shut. */
+function sessionStub(shutdown: () => void) {
+  return { list: null, listPrev: null, listNext: null, shutdown };
+}
+
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
@@ -386,7 +391,7 @@ backend bk
   const [s1, b1] = be.servers as [RtServer, RtServer];
   await waitFor(() => !s1.up, 2000, "s1 DOWN");
   let shut = 0;
-  b1.sessions.add({ shutdown: () => shut++ });
+  b1.sessions.add(sessionStub(() => shut++));
   let granted: RtServer | undefined;
   const w: Waiter = {
     cancelled: false,
@@ -415,7 +420,7 @@ test("shutdown-sessions: every session of a server going DOWN is shut; they coun
   );
   const s1 = be.servers[0]!;
   let shut = 0;
-  for (let i = 0; i < 2; i++) s1.sessions.add({ shutdown: () => shut++ });
+  for (let i = 0; i < 2; i++) s1.sessions.add(sessionStub(() => shut++));
   s1.cur = 2;
   srv.status = 500;
   await waitFor(() => !s1.up, 2000, "DOWN");
