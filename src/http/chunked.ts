@@ -15,6 +15,7 @@
 // "token: value" (obs-fold included) or has a control character in its value.
 
 import { CR, LF, SP, HTAB, COLON, COMMA, SEMI, TCHAR, VALUE } from "./chars.js";
+import { empty } from "../util/array.js";
 
 const enum St {
   /** Before the first hex digit of a size. */
@@ -129,9 +130,9 @@ export class ChunkedScanner {
     this.clName = -1;
     this.clState = CL_NONE;
     this.normalized = undefined;
-    this.pieces.length = 0;
+    empty(this.pieces);
     this.trailers = undefined;
-    this.trailerPieces.length = 0;
+    empty(this.trailerPieces);
   }
 
   /**

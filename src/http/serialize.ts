@@ -5,6 +5,7 @@ import { Buffer } from "node:buffer";
 import { headerNameIs, type HttpHead } from "./message.js";
 import { latin1, writeLatin1 } from "./chars.js";
 import { strayLength } from "./parse.js";
+import { empty } from "../util/array.js";
 
 const KEEP = 0;
 const DROP = 1;
@@ -32,9 +33,8 @@ export class HeadEdits {
       this.values.clear();
     }
     this.changed = 0;
-    // Setting an array's length is a call into V8's runtime, even to the length it has.
-    if (this.add.length > 0) this.add.length = 0;
-    if (this.first.length > 0) this.first.length = 0;
+    empty(this.add);
+    empty(this.first);
     this.startLine = undefined;
   }
 

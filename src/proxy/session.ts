@@ -79,6 +79,7 @@ import { Vars } from "../acl/vars.js";
 import { Compressor, type CompAlgo } from "../http/compressor.js";
 import { chooseAlgo, compressedHead, compressible } from "../http/compression.js";
 import type { BindState, ClientSocket } from "./client-socket.js";
+import { empty } from "../util/array.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -2620,7 +2621,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       this.stk.countBytes(this.rec.bytesIn, this.rec.bytesOut, now);
       this.stk.endStream(now);
     }
-    if (this.stores) this.stores.length = 0;
+    if (this.stores) empty(this.stores);
     this.continued = false;
     // A request that cannot be read is logged with none of the last one's variables.
     this.vars.newTransaction();

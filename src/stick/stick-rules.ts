@@ -11,6 +11,7 @@ import { Sample } from "../acl/sample.js";
 import type { SampleContext } from "../acl/context.js";
 import { findTable } from "../acl/scope.js";
 import type { StickTable } from "./table.js";
+import { empty } from "../util/array.js";
 
 export interface CompiledStickRule {
   kind: StickRule["kind"];
@@ -105,5 +106,5 @@ export function stickResponse(
     e.serverId = server.id;
     s.table.touch(e, now);
   }
-  stores.length = 0;
+  empty(stores);
 }

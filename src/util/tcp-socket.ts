@@ -21,6 +21,7 @@ import type { AddressInfo } from "node:net";
 import { getSystemErrorName } from "node:util";
 import { holdClock, releaseClock } from "./clock.js";
 import { lastRead, readBuffer } from "./shared-read.js";
+import { empty } from "./array.js";
 
 interface Req {
   oncomplete: (this: Req, status: number, handle: TcpHandle) => void;
@@ -531,7 +532,7 @@ function endOfRound(): void {
     if (i < dueSockets.length) {
       dueSockets.splice(0, i + 1);
       setImmediate(endOfRound);
-    } else dueSockets.length = 0;
+    } else empty(dueSockets);
     releaseClock(was);
   }
 }
