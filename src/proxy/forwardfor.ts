@@ -20,22 +20,28 @@ function exceptList(ff: ForwardFor): BlockList | undefined {
 }
 
 /**
- * The header line to add, or undefined when this client gets none. With the option in both the
- * frontend and the backend, haproxy 2.6 takes the backend's header name, skips a client in either's
- * `except` network, and looks for an existing header first only if both say `if-none`.
+ * The header line for this client, or undefined when it gets none. With the option in both the
+ * frontend and the backend, haproxy 2.6 takes the backend's header name, and skips a client in
+ * either's `except` network.
  */
 export function forwardedFor(
   fe: ForwardFor | undefined,
   be: ForwardFor | undefined,
-  req: HttpHead,
   src: string,
 ): string | undefined {
-  const header = (be ?? fe)!.header;
   const ip = src.startsWith("::ffff:") && isIPv4(src.slice(7)) ? src.slice(7) : src;
   if (excepted(fe, ip) || excepted(be, ip)) return undefined;
+  return `${(be ?? fe)!.header}: ${ip}`;
+}
+
+/** The request has its own header and both options say `if-none` (haproxy then adds none). */
+export function forwardedAlready(
+  fe: ForwardFor | undefined,
+  be: ForwardFor | undefined,
+  req: HttpHead,
+): boolean {
   const ifNone = (fe?.ifNone ?? true) && (be?.ifNone ?? true);
-  if (ifNone && headerIndex(req, header.toLowerCase()) >= 0) return undefined;
-  return `${header}: ${ip}`;
+  return ifNone && headerIndex(req, (be ?? fe)!.header.toLowerCase()) >= 0;
 }
 
 /**

@@ -60,7 +60,7 @@ import type { FrontConn, Inspection, ProxiesState } from "../acl/context.js";
 import type { HttpResponseAction, ReplySpec, Where } from "../config/model.js";
 import { newLogRecord, NO_CAPTURES, type LogRecord, type TermCause, type TermPhase } from "../log/record.js";
 import type { LineEnv } from "../log/log-format.js";
-import { forwardedFor, originalTo } from "./forwardfor.js";
+import { forwardedAlready, forwardedFor, originalTo } from "./forwardfor.js";
 import { pathStart } from "../acl/uri.js";
 import { proxyHeaderFor } from "./proxy-protocol.js";
 import {
@@ -1090,6 +1090,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     return parsed.weight <= g.bufsize - 62;
   }
 
+  /** The backend forwardedLine was made for, and the line (undefined: none for this client). */
+  private forwardedTo: RtBackend | undefined;
+  private forwardedLine: string | undefined;
+
   /** X-Forwarded-For, X-Original-To and the Connection header the server should see, per the connection mode. */
   private prepareOutgoingHead(be: RtBackend): void {
     const req = this.req;
@@ -1103,8 +1107,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const feFf = this.fe.px.forwardfor;
     const beFf = be.px.forwardfor;
     if (feFf || beFf) {
-      const line = forwardedFor(feFf, beFf, req, this.src);
-      if (line) edits.add.push(line);
+      // The client's line is the same at each request to the backend: made once, flattened once.
+      if (this.forwardedTo !== be) {
+        this.forwardedTo = be;
+        this.forwardedLine = forwardedFor(feFf, beFf, this.src);
+      }
+      const line = this.forwardedLine;
+      if (line !== undefined && !forwardedAlready(feFf, beFf, req)) edits.add.push(line);
     }
     const feOt = this.fe.px.originalto;
     const beOt = be.px.originalto;
