@@ -25,38 +25,46 @@ esac
 [ -f "$home/backend.mjs" ] || { echo "no harness in $home: run bench/anchors.sh once" >&2; exit 2; }
 [ $# -gt 0 ] || { echo "usage: bench/cpu-split.sh NAME=DIST ... [haproxy]" >&2; exit 2; }
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-node "$home/backend.mjs" 127.0.0.11 18080 >/dev/null 2>&1 & pids+=($!)
-node "$home/backend.mjs" 127.0.0.12 18080 >/dev/null 2>&1 & pids+=($!)
-sleep 0.5
+# The backends, the proxy being measured and the runs' figures go whenever the script ends.
+backends=()
+proxy=
 out=$(mktemp)
+cleanup() {
+  for p in "${backends[@]}" $proxy; do kill "$p" 2>/dev/null || true; done
+  rm -f "$out"
+}
+trap cleanup EXIT
+node "$home/backend.mjs" 127.0.0.11 18080 >/dev/null 2>&1 & backends+=($!)
+node "$home/backend.mjs" 127.0.0.12 18080 >/dev/null 2>&1 & backends+=($!)
+sleep 0.5
 
 # One measured run of target $1 (NAME=DIST, or haproxy): "NAME user sys" in µs per request.
 run() {
-  local name=${1%%=*} dist=${1#*=} port=18003 p
+  local name=${1%%=*} dist=${1#*=} port=18003
   if [ "$1" = haproxy ]; then
-    haproxy -f "$hcfg" >/dev/null 2>&1 & p=$!
+    haproxy -f "$hcfg" >/dev/null 2>&1 & proxy=$!
     port=18000
   else
-    node "$dist/src/cli.js" -f "$cfg" >/dev/null 2>&1 & p=$!
+    node "$dist/src/cli.js" -f "$cfg" >/dev/null 2>&1 & proxy=$!
   fi
   sleep 1
   wrk -t1 -c50 -d"${warmup}s" "http://127.0.0.10:$port/" >/dev/null
-  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$p/stat")
+  read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$proxy/stat")
   local requests
   requests=$(wrk -t1 -c50 -d"${duration}s" "http://127.0.0.10:$port/" | awk '/requests in/ {print $1}')
-  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$p/stat")
-  kill "$p"
-  wait "$p" 2>/dev/null || true
+  read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$proxy/stat")
+  [ "${requests:-0}" -gt 0 ] || { echo "$name answered no request" >&2; exit 1; }
+  kill "$proxy"
+  wait "$proxy" 2>/dev/null || true
+  proxy=
   # /proc counts clock ticks of 10 ms.
   awk -v n="$name" -v r="$requests" -v u=$((u1 - u0)) -v s=$((s1 - s0)) \
     'BEGIN { printf "%s %.2f %.2f\n", n, u * 1e4 / r, s * 1e4 / r }' | tee -a "$out"
 }
 
 for rep in $(seq "$reps"); do
-  if [ $((rep % 2)) = 1 ]; then order=("$@"); else order=(); for t in "$@"; do order=("$t" "${order[@]}"); done; fi
+  # Even reps run the targets in reverse order (bash before 4.4 calls an empty array unbound).
+  if [ $((rep % 2)) = 1 ]; then order=("$@"); else order=(); for t in "$@"; do order=("$t" ${order[@]+"${order[@]}"}); done; fi
   for t in "${order[@]}"; do run "$t"; done
 done
 echo "medians over $reps reps, µs of CPU per request (${MODE:-keep-alive}):"
@@ -67,4 +75,3 @@ sort -k1,1 -s "$out" | awk '
   $1 != name { flush(); name = $1; k = 0 }
   { k++; u[k] = $2; s[k] = $3; t[k] = $2 + $3 }
   END { flush() }'
-rm -f "$out"
