@@ -1,5 +1,6 @@
 // Re-emitting a parsed head with a few changes: header lines are copied as byte ranges from the
 // original buffer, so names keep the sender's case and nothing is re-encoded.
+
 // Buffer as an import: the global is a getter, a call at each use on the data path.
 import { Buffer } from "node:buffer";
 import { headerNameIs, type HttpHead } from "./message.js";

@@ -3,6 +3,7 @@
 //
 // Bytes stay Buffers all along: heads are parsed in place, forwarded as byte ranges with a few
 // header lines changed, and bodies and tunnels are copied through with backpressure.
+
 // Buffer as an import: the global is a getter, a call at each use on the data path.
 import { Buffer } from "node:buffer";
 import type { Runtime } from "./runtime.js";

@@ -15,6 +15,7 @@
 // often to read them: on this 2-core machine that took about a fifth off the proxy's CPU per
 // server-close request (bench/README.md, stop 26). A write of 16 KiB or more goes at once, so that
 // bulk transfers hold no more than before.
+
 // process as an import: the global is a getter, a call at each use on the data path.
 import process from "node:process";
 import type { AddressInfo } from "node:net";
