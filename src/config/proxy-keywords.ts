@@ -364,7 +364,11 @@ function parseBalance(c: KeywordContext): Balance | undefined {
     algo === "first" ||
     algo === "source"
   ) {
-    if (args.length > 0) return void c.alert(`'balance ${algo}' takes no argument.`);
+    // haproxy reads no further, without a word: Sluice says what goes unread.
+    if (args.length > 0)
+      c.warning(
+        `'balance ${algo}' takes no argument: '${args.join(" ")}' is ignored, as haproxy 2.6 ignores it.`,
+      );
     return algo;
   }
   if (algo === "uri") {
