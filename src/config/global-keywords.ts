@@ -256,6 +256,11 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
     if (!integer(c)) return;
     const n = atoi(arg1(c));
     if (n < 1 || n > 32767) return c.alert(`'tune.http.maxhdr' expects a numeric value between 1 and 32767`);
+    // haproxy then cannot read its own error messages back, and fails at start; Sluice says why.
+    if (n < 5)
+      return c.alert(
+        `'tune.http.maxhdr' ${n} leaves no room for the headers of haproxy's own responses: haproxy 2.6 fails to start below 5.`,
+      );
     c.global.maxhdr = n;
   },
   "tune.maxrewrite": (c) => {

@@ -689,6 +689,10 @@ test("maxconn, tune.bufsize, tune.http.maxhdr, pidfile, log-tag: haproxy's argum
     ["tune.http.maxhdr 100 extra", "'tune.http.maxhdr' cannot handle unexpected argument 'extra'."],
     ["tune.http.maxhdr 40000", "'tune.http.maxhdr' expects a numeric value between 1 and 32767"],
     ["tune.http.maxhdr abc", "'tune.http.maxhdr' expects a numeric value between 1 and 32767"],
+    [
+      "tune.http.maxhdr 4",
+      "'tune.http.maxhdr' 4 leaves no room for the headers of haproxy's own responses: haproxy 2.6 fails to start below 5.",
+    ],
     ["pidfile x extra", "'pidfile' cannot handle unexpected argument 'extra'."],
     ["log-tag foo extra", "'log-tag' cannot handle unexpected argument 'extra'."],
   ];
