@@ -515,9 +515,11 @@ test("a hundred servers at inter 1s: first checks spread over the interval, then
       const gap = t[k]! - t[k - 1]!;
       assert.ok(gap >= 998 && gap < 1500, `server ${i}: ${gap} ms between checks ${k} and ${k + 1}`);
     }
-  // Measured alone, the checks cost about 0.6 ms of CPU each; the servers here are in the same process.
+  // Measured alone, the checks and their servers (in this process) take about a fifth of the wall
+  // time; beside the suite's other files on the same two cores, the same code was once measured at
+  // 0.40. A checker that polled or spun would take all of it.
   const ms = (cpu.user + cpu.system) / 1000;
-  assert.ok(ms < wall * 0.4, `${ms.toFixed(0)} ms of CPU in ${wall} ms`);
+  assert.ok(ms < wall * 0.6, `${ms.toFixed(0)} ms of CPU in ${wall} ms`);
   assert.ok(be.servers.every((s) => s.up));
 });
 
