@@ -248,7 +248,8 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
     // Rounded up as haproxy rounds it, for the alignment of its buffers.
     const n = Math.ceil(atol(arg1(c)) / 16) * 16;
     if (n <= 0) return c.alert(`'tune.bufsize' expects a positive integer argument.`);
-    // haproxy's own error pages no longer fit below this; it fails at start, Sluice says why.
+    // haproxy 2.6.12 fails at start below about 350 bytes, its own error messages no longer fitting,
+    // and runs from there up; Sluice, untried with buffers that small, refuses them.
     if (n < 1024) return c.alert(`'tune.bufsize' expects an integer argument >= 1024.`);
     c.global.bufsize = n;
   },
