@@ -69,14 +69,18 @@ const NODE_NAME = /^[A-Za-z0-9._-]+$/;
 function processCount(set: string): number {
   if (set === "all") return 64;
   if (set === "odd" || set === "even") return 32;
-  const [low, high] = processRange(set);
+  const [low, high] = numberRange(set, 64);
   return high - low + 1;
 }
 
-function processRange(set: string): [number, number] {
-  const dash = set.indexOf("-");
-  const low = parseInt(set, 10) || 0;
-  const high = dash < 0 ? low : dash === set.length - 1 ? 64 : parseInt(set.slice(dash + 1), 10) || 0;
+/**
+ * The numbers `N`, `N-M` or `N-` names, lowest first, as haproxy reads them: the leading digits of
+ * each bound (none reads 0), and `N-` runs to `last`.
+ */
+function numberRange(text: string, last: number): [number, number] {
+  const dash = text.indexOf("-");
+  const low = parseInt(text, 10) || 0;
+  const high = dash < 0 ? low : dash === text.length - 1 ? last : parseInt(text.slice(dash + 1), 10) || 0;
   return low <= high ? [low, high] : [high, low];
 }
 
@@ -84,7 +88,7 @@ function processRange(set: string): [number, number] {
 function processNumbers(set: string): string | undefined {
   if (set === "all" || set === "odd" || set === "even") return undefined;
   if (!/^[\d]*(-[\d]*)?$/.test(set)) return `'${set}' is not a valid number/range.`;
-  const [low, high] = processRange(set);
+  const [low, high] = numberRange(set, 64);
   if (low >= 1 && high <= 64) return undefined;
   return `'${set}' is not a valid number/range. It supports numbers from 1 to 64.`;
 }
@@ -94,10 +98,7 @@ function cpuSet(words: string[]): { count: number; problem?: string } {
   const cpus = new Set<number>();
   for (const w of words) {
     if (!/^\d/.test(w)) return { count: 0, problem: `'${w}' is not a CPU range.` };
-    const dash = w.indexOf("-");
-    let low = parseInt(w, 10);
-    let high = dash < 0 ? low : dash === w.length - 1 ? 1023 : parseInt(w.slice(dash + 1), 10) || 0;
-    if (high < low) [low, high] = [high, low];
+    const [low, high] = numberRange(w, 1023);
     if (high >= 1024) return { count: 0, problem: `supports CPU numbers from 0 to 1023.` };
     for (let n = low; n <= high; n++) cpus.add(n);
   }
