@@ -84,7 +84,6 @@ export function withDefaults<C>(px: Proxy, compile: (from: Proxy, as: Proxy) => 
 }
 
 /** The rules of one side (`http-request` or `http-response`) of a proxy, compiled. */
-
 export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
   rules: HttpRule<A>[],
   px: Proxy,
