@@ -20,7 +20,7 @@
 import process from "node:process";
 import type { AddressInfo } from "node:net";
 import { getSystemErrorName } from "node:util";
-import { holdClock, releaseClock } from "./clock.js";
+import { clockHeld, holdClock, releaseClock } from "./clock.js";
 import { lastRead, readBuffer } from "./shared-read.js";
 import { empty } from "./array.js";
 
@@ -308,15 +308,17 @@ export abstract class TcpSocket {
 
   /**
    * The descriptor goes with the close itself; the owner hears of it once the code that closed it
-   * has returned. (A close callback would cost the handle a property set from C++ and a callback
-   * into JavaScript per connection.)
+   * has returned: at the end of the event loop's callback that closed it (leave()), or on the next
+   * tick when no such callback runs (a timer's, say). (A close callback would cost the handle a
+   * property set from C++ and a callback into JavaScript per connection; a tick per close, an
+   * object with computed keys that V8 builds in its runtime.)
    */
   private letGo(): void {
     this.destroyed = true;
     this.held = undefined;
     this.heldBytes = 0;
     this.dest = undefined;
-    process.nextTick(closed, this);
+    if (closedSockets.push(this) === 1 && !clockHeld()) closesNextTick();
   }
 
   /** Joins the list of sockets with work for the end of this round of events. */
@@ -472,50 +474,71 @@ function writeReq(): Req {
   return fresh;
 }
 
-// Each callback from the event loop holds the clock: the time is read once for all it does.
+// Each callback from the event loop holds the clock, so that the time is read once for all it does,
+// and tells the owners of the sockets it closed once it is done (enter and leave).
+
+/** Sockets closed and not yet told, in the order they closed. */
+const closedSockets: TcpSocket[] = [];
+
+function enter(): boolean {
+  return holdClock();
+}
+
+/** A callback from the event loop ends (`was`: what enter returned): the closes it made are told. */
+function leave(was: boolean): void {
+  try {
+    if (!was && closedSockets.length > 0) runAll(closedSockets, tellClosed, closesNextTick);
+  } finally {
+    releaseClock(was);
+  }
+}
+
+/** The closes made outside the event loop's callbacks (or left by one that threw). */
+function closesTick(): void {
+  leave(enter());
+}
+
+function closesNextTick(): void {
+  process.nextTick(closesTick);
+}
+
+function tellClosed(s: TcpSocket): void {
+  s.closed();
+}
 
 function afterConnect(this: Req, status: number, handle: TcpHandle): void {
-  const was = holdClock();
+  const was = enter();
   try {
     handle[kSocket].connected(status);
   } finally {
-    releaseClock(was);
+    leave(was);
   }
 }
 
 function onRead(this: TcpHandle): void {
-  const was = holdClock();
+  const was = enter();
   try {
     this[kSocket].read(streamBaseState[kReadBytesOrError]!);
   } finally {
-    releaseClock(was);
+    leave(was);
   }
 }
 
 function afterWrite(this: Req, status: number): void {
-  const was = holdClock();
+  const was = enter();
   try {
     this.handle![kSocket].written(this, status);
   } finally {
-    releaseClock(was);
+    leave(was);
   }
 }
 
 function afterShutdown(this: Req): void {
-  const was = holdClock();
+  const was = enter();
   try {
     this.handle![kSocket].shutDown();
   } finally {
-    releaseClock(was);
-  }
-}
-
-function closed(s: TcpSocket): void {
-  const was = holdClock();
-  try {
-    s.closed();
-  } finally {
-    releaseClock(was);
+    leave(was);
   }
 }
 
@@ -523,27 +546,44 @@ function closed(s: TcpSocket): void {
 const dueSockets: TcpSocket[] = [];
 
 function endOfRound(): void {
-  // Sockets that join the list meanwhile go in this round too.
-  let i = 0;
-  const was = holdClock();
+  const was = enter();
   try {
-    for (; i < dueSockets.length; i++) dueSockets[i]!.roundEnds();
+    runAll(dueSockets, roundEnds, nextRoundEnd);
   } finally {
-    // Should one throw, the others still go, at the next round's end.
-    if (i < dueSockets.length) {
-      dueSockets.splice(0, i + 1);
-      setImmediate(endOfRound);
-    } else empty(dueSockets);
-    releaseClock(was);
+    leave(was);
+  }
+}
+
+function roundEnds(s: TcpSocket): void {
+  s.roundEnds();
+}
+
+function nextRoundEnd(): void {
+  setImmediate(endOfRound);
+}
+
+/**
+ * Runs `each` on every socket of `queue`, the ones that join it meanwhile too, and empties it. Should
+ * one throw, the others still go, when `later` says.
+ */
+function runAll(queue: TcpSocket[], each: (s: TcpSocket) => void, later: () => void): void {
+  let i = 0;
+  try {
+    for (; i < queue.length; i++) each(queue[i]!);
+  } finally {
+    if (i < queue.length) {
+      queue.splice(0, i + 1);
+      later();
+    } else empty(queue);
   }
 }
 
 function drained(s: TcpSocket): void {
-  const was = holdClock();
+  const was = enter();
   try {
     s.drained();
   } finally {
-    releaseClock(was);
+    leave(was);
   }
 }
 
@@ -556,12 +596,12 @@ export class Listener {
 
   constructor(onConnection: (h: TcpHandle) => void, onError: (code: string) => void) {
     this.handle.onconnection = (err, client) => {
-      const was = holdClock();
+      const was = enter();
       try {
         if (err < 0) onError(getSystemErrorName(err));
         else if (client) onConnection(client);
       } finally {
-        releaseClock(was);
+        leave(was);
       }
     };
   }

@@ -19,6 +19,8 @@ after(async () => {
 class Collector extends TcpSocket {
   readonly chunks: Buffer[] = [];
   readonly ended: Promise<void>;
+  /** What onClose does: it hears of the close. */
+  closeSeen: () => void = () => undefined;
   private onEnded!: () => void;
   constructor(
     handle: TcpHandle,
@@ -35,7 +37,9 @@ class Collector extends TcpSocket {
     this.onEnded();
     this.destroy();
   }
-  protected onClose(): void {}
+  protected onClose(): void {
+    this.closeSeen();
+  }
   protected onDrain(): void {}
 }
 
@@ -159,4 +163,36 @@ test("a read's callback reads the clock once: all it does sees that time, the ne
   const before = clock.now();
   busy(20);
   assert.ok(clock.now() >= before + 20);
+});
+
+test("a socket's owner hears of its close once the code that closed it has returned, inside a callback or not", async () => {
+  const events: string[] = [];
+  const { port, accepted } = listening((c) => {
+    c.closeSeen = () => events.push("read's close");
+    c.destroy();
+    process.nextTick(() => events.push("tick"));
+    events.push("read returns");
+  });
+  const clients = [1, 2, 3].map(() => net.connect(port, "127.0.0.1"));
+  for (const c of clients) cleanup.push(() => void c.destroy());
+  await waitFor(() => accepted.length === 3, 2000, "three connections");
+  clients[0]!.write("a");
+  await waitFor(() => events.length === 3, 2000, "the reading socket's close");
+  // Told when the read's callback ends, before the ticks it queued.
+  assert.deepEqual(events, ["read returns", "read's close", "tick"]);
+  // From a timer, told on the next tick; and a close told may close another, told in the same turn.
+  const [a, b] = accepted.filter((c) => !c.destroyed);
+  events.length = 0;
+  a!.closeSeen = () => {
+    events.push("a's close");
+    b!.destroy();
+    events.push("a's close returns");
+  };
+  b!.closeSeen = () => events.push("b's close");
+  setTimeout(() => {
+    a!.destroy();
+    events.push("timer returns");
+  }, 1);
+  await waitFor(() => events.length === 4, 2000, "both closes");
+  assert.deepEqual(events, ["timer returns", "a's close", "a's close returns", "b's close"]);
 });
