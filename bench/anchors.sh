@@ -20,6 +20,8 @@ fi
 (cd "$here" && npm run --silent build) || { echo "build failed" >&2; exit 1; }
 # The kernel keeps one idle WebSocket per fd pair; the harness's hold test needs 10000 of them.
 ulimit -n 20000 2>/dev/null || true
+. "$here/bench/ports-free.sh"
+ports_free || exit 2
 cd "$home"
 # sluice runs the article's config (http-server-close) like haproxy; sluice-ka the keep-alive variant,
 # to compare with haproxy-ka.

@@ -24,6 +24,8 @@ case ${MODE:-keep-alive} in
 esac
 [ -f "$home/backend.mjs" ] || { echo "no harness in $home: run bench/anchors.sh once" >&2; exit 2; }
 [ $# -gt 0 ] || { echo "usage: bench/cpu-split.sh NAME=DIST ... [haproxy]" >&2; exit 2; }
+. "$here/bench/ports-free.sh"
+ports_free || exit 2
 
 # The backends, the proxy being measured and the runs' figures go whenever the script ends.
 backends=()
@@ -41,6 +43,8 @@ sleep 0.5
 # One measured run of target $1 (NAME=DIST, or haproxy): "NAME user sys" in µs per request.
 run() {
   local name=${1%%=*} dist=${1#*=} port=18003
+  # Only the backends listen between runs.
+  [ -z "$(ss -Hltn "( sport = :18000 or sport = :18003 )")" ] || { echo "a proxy still listens before $name's run" >&2; exit 1; }
   if [ "$1" = haproxy ]; then
     haproxy -f "$hcfg" >/dev/null 2>&1 & proxy=$!
     port=18000
