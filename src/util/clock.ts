@@ -14,11 +14,6 @@ export function now(): number {
   return reading;
 }
 
-/** A callback of the event loop holds the clock: it is running. */
-export function clockHeld(): boolean {
-  return held;
-}
-
 /** A callback of the event loop starts: one reading serves it. True when one was already running. */
 export function holdClock(): boolean {
   const was = held;

@@ -20,7 +20,7 @@
 import process from "node:process";
 import type { AddressInfo } from "node:net";
 import { getSystemErrorName } from "node:util";
-import { clockHeld, holdClock, releaseClock } from "./clock.js";
+import { holdClock, releaseClock } from "./clock.js";
 import { lastRead, readBuffer } from "./shared-read.js";
 import { empty } from "./array.js";
 
@@ -318,7 +318,7 @@ export abstract class TcpSocket {
     this.held = undefined;
     this.heldBytes = 0;
     this.dest = undefined;
-    if (closedSockets.push(this) === 1 && !clockHeld()) closesNextTick();
+    if (closedSockets.push(this) === 1 && !inCallback) closesNextTick();
   }
 
   /** Joins the list of sockets with work for the end of this round of events. */
@@ -480,17 +480,34 @@ function writeReq(): Req {
 /** Sockets closed and not yet told, in the order they closed. */
 const closedSockets: TcpSocket[] = [];
 
+/** One of this module's callbacks from the event loop is running: its closes are told at its end. */
+let inCallback = false;
+
+/** A callback from the event loop starts; true when one was already running (it was called from it). */
 function enter(): boolean {
-  return holdClock();
+  const was = inCallback;
+  inCallback = true;
+  // Only these callbacks hold the clock: it was held exactly when one was running.
+  holdClock();
+  return was;
 }
 
 /** A callback from the event loop ends (`was`: what enter returned): the closes it made are told. */
 function leave(was: boolean): void {
+  if (was) return;
   try {
-    if (!was && closedSockets.length > 0) runAll(closedSockets, tellClosed, closesNextTick);
+    if (closedSockets.length > 0) runAll(closedSockets, tellClosed, closesNextTick);
+  } catch (e) {
+    // Thrown from here, it would replace whatever the callback itself threw: it goes on its own.
+    process.nextTick(rethrow, e);
   } finally {
-    releaseClock(was);
+    inCallback = false;
+    releaseClock(false);
   }
+}
+
+function rethrow(e: unknown): never {
+  throw e;
 }
 
 /** The closes made outside the event loop's callbacks (or left by one that threw). */

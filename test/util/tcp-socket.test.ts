@@ -169,8 +169,8 @@ test("a socket's owner hears of its close once the code that closed it has retur
   const events: string[] = [];
   const { port, accepted } = listening((c) => {
     c.closeSeen = () => events.push("read's close");
-    c.destroy();
     process.nextTick(() => events.push("tick"));
+    c.destroy();
     events.push("read returns");
   });
   const clients = [1, 2, 3].map(() => net.connect(port, "127.0.0.1"));
@@ -178,7 +178,7 @@ test("a socket's owner hears of its close once the code that closed it has retur
   await waitFor(() => accepted.length === 3, 2000, "three connections");
   clients[0]!.write("a");
   await waitFor(() => events.length === 3, 2000, "the reading socket's close");
-  // Told when the read's callback ends, before the ticks it queued.
+  // Told when the read's callback ends, before the ticks it queued, even one queued before the close.
   assert.deepEqual(events, ["read returns", "read's close", "tick"]);
   // From a timer, told on the next tick; and a close told may close another, told in the same turn.
   const [a, b] = accepted.filter((c) => !c.destroyed);
