@@ -59,8 +59,13 @@ interface Latin1Codec {
   latin1Slice(start: number, end: number): string;
   latin1Write(text: string, offset: number, length: number): number;
 }
+/**
+ * buf[s, e) as a string, a character per byte. An empty range needs no call into C++: the value left
+ * of a Connection line once its close word is taken out, say, at every response from a server that
+ * closes.
+ */
 export const latin1 = (buf: Buffer, s: number, e: number): string =>
-  (buf as unknown as Latin1Codec).latin1Slice(s, e);
+  s === e ? "" : (buf as unknown as Latin1Codec).latin1Slice(s, e);
 
 /** Writes `text` into buf at `o`, a byte per character; the count written. */
 export const writeLatin1 = (buf: Buffer, text: string, o: number): number =>
