@@ -96,10 +96,13 @@ const COLON_SP = 0x203a;
 const lineEnd = (hdr: Int32Array, count: number, blankLine: number, i: number): number =>
   i + 1 < count ? hdr[(i + 1) * 4]! : blankLine;
 
-/** The head's bytes with `edits` applied, as one new buffer (or the original slice when unchanged). */
-export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
+/**
+ * The head's bytes with `edits` applied, as one new buffer (or the original slice when unchanged),
+ * followed by `tail`'s first `tailLength` bytes when given.
+ */
+export function serializeHead(head: HttpHead, edits: HeadEdits, tail?: Buffer, tailLength = 0): Buffer {
   const { buf, hdr, count } = head;
-  if (edits.empty) return buf.subarray(head.start, head.end);
+  if (edits.empty && tailLength === 0) return buf.subarray(head.start, head.end);
   // Lines follow each other with nothing between them (the parser refuses obs-fold and a blank
   // before the first header), so line i spans from its name to the next line's name, the last one
   // to the blank line, which ends the head, and the start line to the first name.
@@ -118,7 +121,7 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
     }
   for (const line of edits.add) size += line.length + 2;
   for (const line of edits.first) size += line.length + 2;
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafe(size + tailLength);
   let o = 0;
   // Unchanged lines leave in runs, one copy each; an unchanged start line with the lines after it.
   let run = head.start;
@@ -151,7 +154,8 @@ export function serializeHead(head: HttpHead, edits: HeadEdits): Buffer {
     o += writeLatin1(out, line, o);
     o = out.writeUInt16LE(CRLF, o);
   }
-  out.writeUInt16LE(CRLF, o);
+  o = out.writeUInt16LE(CRLF, o);
+  if (tail) tail.copy(out, o, 0, tailLength);
   return out;
 }
 

@@ -2324,10 +2324,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       ok = c.write(res.start === 0 && end === res.buf.length ? res.buf : res.buf.subarray(res.start, end));
       rec.bytesOut += res.end - res.start + shown;
     } else {
-      const head = serializeHead(res, edits);
-      const body = compressing
-        ? this.compressed(rest, n)
-        : (fixed ?? (shown > 0 ? rest!.subarray(0, shown) : undefined));
+      // A small body that came with the head leaves in the head's buffer: one write, where two
+      // buffers would go out through writev, which costs Node more than the copy.
+      const merged = !compressing && !fixed && shown > 0 && shown <= MERGED_BODY_MAX;
+      const head = serializeHead(res, edits, merged ? rest : undefined, merged ? shown : 0);
+      const body = merged
+        ? undefined
+        : compressing
+          ? this.compressed(rest, n)
+          : (fixed ?? (shown > 0 ? rest!.subarray(0, shown) : undefined));
       // Both go in one segment: writes wait for the round's end, or go together past 16 KiB.
       ok = c.write(head);
       if (body?.length) ok = c.write(body);
@@ -3056,6 +3061,9 @@ const bodyCheck = new ChunkedScanner();
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** The end of a chunked body: alone, an empty one. */
 const EMPTY = Buffer.alloc(0);
+
+/** The most body bytes that are copied into a rewritten response head to leave in one write. */
+const MERGED_BODY_MAX = 4096;
 
 /** The backend's http-response rules when the frontend and backend are one section (a listen). */
 const NO_RULES: CompiledRule<HttpResponseAction>[] = [];

@@ -57,3 +57,16 @@ test("cleanConnectionHeaders takes out close and keep-alive as haproxy does", ()
   // One word, as haproxy reads it: not a close.
   assert.equal(clean("keep-alive close"), "Connection: keep-alive close");
 });
+
+test("serializeHead appends the first bytes of a tail, with or without edits", () => {
+  const text = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\n";
+  const h = parseResponse(Buffer.from(text, "latin1"), 0, text.length, 101) as HttpHead;
+  const tail = Buffer.from("hello, and what follows", "latin1");
+  const e = new HeadEdits();
+  assert.equal(serializeHead(h, e, tail, 5).toString("latin1"), text + "hello");
+  e.dropHeader(0);
+  assert.equal(
+    serializeHead(h, e, tail, 5).toString("latin1"),
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+  );
+});
