@@ -98,7 +98,8 @@ const lineEnd = (hdr: Int32Array, count: number, blankLine: number, i: number): 
 
 /**
  * The head's bytes with `edits` applied, as one new buffer (or the original slice when unchanged),
- * followed by `tail`'s first `tailLength` bytes when given.
+ * followed by `tail`'s first `tailLength` bytes when given (a new buffer then, whose blank line is
+ * CRLF even where the head's was a bare LF).
  */
 export function serializeHead(head: HttpHead, edits: HeadEdits, tail?: Buffer, tailLength = 0): Buffer {
   const { buf, hdr, count } = head;
