@@ -121,7 +121,7 @@ function methodString(buf: Buffer, s: number, e: number): string {
 /** The reason phrase; the usual one, "OK", without a string made of the bytes. */
 function reasonString(buf: Buffer, s: number, e: number): string {
   if (e - s === 2 && buf[s] === 0x4f && buf[s + 1] === 0x4b) return "OK";
-  return e > s ? latin1(buf, s, e) : "";
+  return latin1(buf, s, e);
 }
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 48 && c <= 57;
 

@@ -2183,7 +2183,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // writes its own.
     cleanConnectionHeaders(out, edits);
     normalizeHead(out, edits);
-    const rewritten = Buffer.concat([serializeHead(out, edits), body]);
+    const rewritten = serializeHead(out, edits, body, body.length);
     edits.reset();
     return rewritten;
   }
