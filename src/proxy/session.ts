@@ -2585,7 +2585,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
 
   /** Starts the pipelined request already received, or waits idle for the next one. */
   private nextRequest(): void {
-    this.resumeClient();
+    // Pipelined requests wait in one buffer's worth of bytes, as in haproxy's buffer: reading on
+    // while more than that waits would let a client that pipelines faster than it is answered fill
+    // the process's memory.
+    if (this.cbuf === undefined || this.cbuf.length <= this.rt.global.bufsize) this.resumeClient();
     if (this.cbuf) {
       // Its bytes came with an earlier read.
       this.rec.empty = false;

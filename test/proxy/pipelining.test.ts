@@ -4,6 +4,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import {
   startProxy,
   httpBackend,
@@ -146,6 +147,57 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   assert.equal(b.seen.length, last);
   assert.ok(last < 500, `${last} requests forwarded to a client that reads nothing`);
   s.destroy();
+});
+
+/**
+ * A loopback connection's kernel queues, from /proc/net/tcp: bytes written and not yet acknowledged
+ * (tx) and bytes received and not yet read (rx) on the socket from port `local` to port `remote`.
+ */
+function kernelQueues(local: number, remote: number): { tx: number; rx: number } {
+  const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const line of readFileSync("/proc/net/tcp", "latin1").split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(hex(local)) && f[2]?.endsWith(hex(remote))) {
+      const [tx, rx] = f[4]!.split(":").map((h) => parseInt(h, 16));
+      return { tx: tx!, rx: rx! };
+    }
+  }
+  throw new Error(`no connection from port ${local} to port ${remote}`);
+}
+
+test("a client pipelining faster than it is answered is read a buffer ahead at most", async () => {
+  // 60 answers, then the 61st request waits: the megabytes pipelined behind it must stay in the
+  // kernel's queues, as haproxy leaves them, not in the proxy's memory.
+  const answered = 60;
+  const b = await httpBackend("web", (req, res) => {
+    if (b.seen.length <= answered) res.end("ok");
+  });
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  const s = net.connect(p.port, "127.0.0.1");
+  s.on("error", () => undefined);
+  cleanup.push(async () => void s.destroy());
+  await once(s, "connect");
+  // Requests in 64 KiB writes, each handed to the kernel before the next, until one waits: the
+  // queues are full. `taken` counts the writes the kernel took whole.
+  const piece = Buffer.from(GET("/").repeat(Math.floor((64 << 10) / GET("/").length)));
+  let taken = 0;
+  for (let i = 0; i < 256; i++) {
+    const done = new Promise<boolean>((resolve) => s.write(piece, (err) => resolve(!err)));
+    if (!(await Promise.race([done, sleep(500).then(() => false)]))) break;
+    taken += piece.length;
+  }
+  await waitFor(() => b.seen.length === answered + 1, 5000, "the request that waits");
+  await sleep(100);
+  const client = kernelQueues(s.localPort!, p.port);
+  const proxySide = kernelQueues(p.port, s.localPort!);
+  // What the proxy has read (less at most the bytes of the write still waiting): the requests it
+  // served, and up to a buffer's worth (16 KiB) plus a read's (64 KiB) of those behind them.
+  const read = taken - client.tx - proxySide.rx;
+  assert.ok(client.tx + proxySide.rx > 1 << 20, `only ${client.tx + proxySide.rx} bytes left in the kernel`);
+  assert.ok(read < 160 << 10, `${read} bytes of pipelined requests read into the proxy`);
 });
 
 test("an early response does not hand the unfinished request body to the next user", async () => {
