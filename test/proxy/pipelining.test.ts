@@ -15,6 +15,7 @@ import {
   sleep,
   DEFAULTS,
   FRONTEND,
+  type Backend,
 } from "../helpers/harness.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -29,6 +30,19 @@ async function proxy(text: string) {
 }
 
 const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+
+/** A proxy in front of backend `b`, and a client connected to it. */
+async function clientThrough(b: Backend) {
+  cleanup.push(b.close);
+  const p = await proxy(`${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  const s = net.connect(p.port, "127.0.0.1");
+  s.on("error", () => undefined);
+  cleanup.push(async () => void s.destroy());
+  await once(s, "connect");
+  return { p, s };
+}
 
 test("requests pipelined before a FIN are all answered, then the connection closes", async () => {
   const b = await httpBackend("web", (req, res) => setTimeout(() => res.end(`hi ${req.url}`), 20));
@@ -116,14 +130,7 @@ test("a pipelining client that does not read its answers stops being read", asyn
   // Answers that arrive in one read each: each completes even though the client takes nothing.
   const big = Buffer.alloc(16 << 10, 97);
   const b = await httpBackend("big", (_req, res) => res.end(big));
-  cleanup.push(b.close);
-  const p = await proxy(`${DEFAULTS}
-${FRONTEND}  server a 127.0.0.1:${b.port}
-`);
-  const s = net.connect(p.port, "127.0.0.1");
-  s.on("error", () => undefined);
-  cleanup.push(async () => void s.destroy());
-  await once(s, "connect");
+  const { s } = await clientThrough(b);
   s.pause();
   // 2000 answers of 16 KiB are 32 MiB: they must wait on the client, not in the proxy's memory.
   s.write(GET("/").repeat(2000));
@@ -172,14 +179,7 @@ test("a client pipelining faster than it is answered is read a buffer ahead at m
   const b = await httpBackend("web", (req, res) => {
     if (b.seen.length <= answered) res.end("ok");
   });
-  cleanup.push(b.close);
-  const p = await proxy(`${DEFAULTS}
-${FRONTEND}  server a 127.0.0.1:${b.port}
-`);
-  const s = net.connect(p.port, "127.0.0.1");
-  s.on("error", () => undefined);
-  cleanup.push(async () => void s.destroy());
-  await once(s, "connect");
+  const { p, s } = await clientThrough(b);
   // Requests in 64 KiB writes, each handed to the kernel before the next, until one waits: the
   // queues are full. `taken` counts the writes the kernel took whole.
   const piece = Buffer.from(GET("/").repeat(Math.floor((64 << 10) / GET("/").length)));
