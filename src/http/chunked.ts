@@ -12,9 +12,11 @@
 // fields. Refused (error = true; the caller answers 400 to a client, 502 for a server): a size that
 // is not hex, is empty, has blanks inside ("2 2") or exceeds 2^53-1; a chunk-size line or a trailer
 // section longer than `maxLine`; chunk data not followed by CRLF; a trailer line that is not
-// "token: value" (obs-fold included) or has a control character in its value.
+// "token: value" (obs-fold included) or has a control character in its value; a trailer name longer
+// than a header's may be, or as many trailer lines as a head may not have (tune.http.maxhdr).
 
 import { CR, LF, SP, HTAB, COLON, COMMA, SEMI, TCHAR, VALUE } from "./chars.js";
+import { MAX_NAME_LENGTH } from "./message.js";
 import { empty } from "../util/array.js";
 
 const enum St {
@@ -70,6 +72,9 @@ export class ChunkedScanner {
   private left = 0;
   /** Bytes of the current chunk-size line, or of the trailer section, so far. */
   private lineLen = 0;
+  /** Trailer lines so far, and the current one's name length. */
+  private fields = 0;
+  private nameLen = 0;
   /** Payload bytes seen so far (chunk data without the framing). */
   payload = 0;
   /** The last chunk, the trailers and the final empty line have been seen. */
@@ -110,10 +115,12 @@ export class ChunkedScanner {
    *   section accepted, in bytes; haproxy needs each to fit in its buffer (tune.bufsize).
    * @param normalize fix the framing as it goes (see above); a scanner that only finds the end
    *   of a body does not need to.
+   * @param maxFields tune.http.maxhdr: a trailer section holds fewer lines than that.
    */
   constructor(
     private maxLine = 16384,
     private readonly normalize = false,
+    private maxFields = 101,
   ) {}
 
   /** The bytes of the chunk under way that are still to come: 0 outside a chunk's data. */
@@ -122,10 +129,11 @@ export class ChunkedScanner {
   }
 
   /** Ready for the next body; `maxLine` may change with it (a shared scanner serves every config). */
-  reset(maxLine = this.maxLine): void {
+  reset(maxLine = this.maxLine, maxFields = this.maxFields): void {
     this.maxLine = maxLine;
+    this.maxFields = maxFields;
     this.st = St.Size;
-    this.size = this.left = this.lineLen = this.payload = 0;
+    this.size = this.left = this.lineLen = this.payload = this.fields = 0;
     this.done = this.error = this.edited = false;
     this.clName = -1;
     this.clState = CL_NONE;
@@ -214,8 +222,9 @@ export class ChunkedScanner {
           else if (c === LF) {
             this.bareLf(buf, p);
             return this.finish(buf, p + 1, off);
-          } else if (TCHAR[c]) {
+          } else if (TCHAR[c] && ++this.fields < this.maxFields) {
             st = St.TrailerName;
+            this.nameLen = 1;
             this.clName = (c | 0x20) === CONTENT_LENGTH[0] ? 1 : -1;
           } else return this.fail(p, off);
           break;
@@ -224,7 +233,7 @@ export class ChunkedScanner {
             st = St.TrailerValue;
             this.clState = this.clName === CONTENT_LENGTH.length ? CL_START : CL_NONE;
             this.clFirst = this.clDigits = "";
-          } else if (!TCHAR[c]) return this.fail(p, off);
+          } else if (!TCHAR[c] || ++this.nameLen > MAX_NAME_LENGTH) return this.fail(p, off);
           else if (this.clName >= 0)
             this.clName = (c | 0x20) === CONTENT_LENGTH[this.clName] ? this.clName + 1 : -1;
           break;

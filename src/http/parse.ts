@@ -61,7 +61,7 @@
 // head it sends: the first valid Content-Length counts (strayLengths notes the others), and one may
 // stand beside a chunked Transfer-Encoding (http/reframe.ts). The rest holds: haproxy sends some
 // heads that fail it.
-import { BodyKind, headerNameIs, type HttpHead } from "./message.js";
+import { BodyKind, headerNameIs, MAX_NAME_LENGTH, type HttpHead } from "./message.js";
 import { ConnectionWord, connectionWord } from "./connection.js";
 import {
   CR,
@@ -502,7 +502,7 @@ function readHeaders(
       if (++p >= end) return NEED_MORE;
       c = buf[p]!;
     }
-    if (c !== COLON || p === nStart) return 400;
+    if (c !== COLON || p === nStart || p - nStart > MAX_NAME_LENGTH) return 400;
     const nEnd = p++;
     while (p < end && isBlank(buf[p])) p++;
     const vStart = p;

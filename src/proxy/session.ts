@@ -1004,7 +1004,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
    * complete, incomplete, or malformed.
    */
   private checkChunks(buf: Buffer): BodyIn {
-    bodyCheck.reset(this.rt.global.bufsize);
+    bodyCheck.reset(this.rt.global.bufsize, this.rt.global.maxhdr);
     bodyCheck.scan(buf, 0, buf.length);
     return bodyCheck.error ? BodyIn.Bad : bodyCheck.done ? BodyIn.Whole : BodyIn.Partial;
   }
@@ -1246,7 +1246,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (this.receivedConnect) this.reqBody = Body.Done;
     else if (req.body === BodyKind.Chunked) {
       this.reqBody = Body.Chunked;
-      (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true)).reset();
+      (this.reqChunks ??= new ChunkedScanner(this.rt.global.bufsize, true, this.rt.global.maxhdr)).reset();
     } else if (req.body === BodyKind.Length && req.contentLength > 0) {
       this.reqBody = Body.Length;
       this.reqLeft = req.contentLength;
@@ -2246,7 +2246,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       this.resBody = Body.UntilClose;
     } else if (kind === BodyKind.Chunked) {
       this.resBody = Body.Chunked;
-      const sc = (this.resChunks ??= new ChunkedScanner(this.rt.global.bufsize, true));
+      const sc = (this.resChunks ??= new ChunkedScanner(this.rt.global.bufsize, true, this.rt.global.maxhdr));
       sc.reset();
       sc.data = this.compPayload = this.comp ? [] : undefined;
     } else if (kind === BodyKind.Length && parsed.contentLength > 0) {

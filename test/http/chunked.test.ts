@@ -122,6 +122,23 @@ test("size lines and trailer sections longer than maxLine are refused", () => {
   assert.equal(scanSplit(big, 100, new ChunkedScanner(64))[1].done, true);
 });
 
+test("a trailer name longer than 255 bytes, or as many trailer lines as tune.http.maxhdr, is refused", () => {
+  const named = (n: number) => bytes(`0\r\n${"n".repeat(n)}: v\r\n\r\n`);
+  assert.equal(scanSplit(named(255), 100)[1].done, true);
+  assert.equal(scanSplit(named(256), 100)[1].error, true);
+  assert.equal(scanBytes(named(256))[1].error, true);
+  const lines = (n: number) => bytes("0\r\n" + "T: v\r\n".repeat(n) + "\r\n");
+  assert.equal(scanSplit(lines(100), 50)[1].done, true, "100 lines, tune.http.maxhdr 101 by default");
+  assert.equal(scanSplit(lines(101), 50)[1].error, true);
+  assert.equal(scanSplit(lines(4), 9, new ChunkedScanner(16384, false, 5))[1].done, true);
+  assert.equal(scanSplit(lines(5), 9, new ChunkedScanner(16384, false, 5))[1].error, true);
+  // The count starts again with each body.
+  const sc = new ChunkedScanner(16384, false, 5);
+  assert.equal(scanSplit(lines(4), 9, sc)[1].done, true);
+  sc.reset();
+  assert.equal(scanSplit(lines(4), 9, sc)[1].done, true);
+});
+
 test("reset makes a scanner ready for the next body", () => {
   const sc = new ChunkedScanner();
   const bad = bytes("zz");

@@ -246,6 +246,9 @@ test("requests that are refused, with the status haproxy 2.6 sends (or a stricte
   for (const [name, text, status] of cases) assert.equal(req(text), status, name);
   assert.equal(req(GET + "A: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n", 5), 400, "maxhdr lines");
   assert.equal(req(GET + "X: y\r\n\r\n", 2), 400, "maxhdr 2");
+  // haproxy 2.6 keeps a name's length in a byte.
+  assert.equal(typeof req(GET + "n".repeat(255) + ": 1\r\n\r\n"), "object", "a 255-byte name");
+  assert.equal(req(GET + "n".repeat(256) + ": 1\r\n\r\n"), 400, "a 256-byte name");
 });
 
 test("a head that has not fully arrived asks for more, whatever the cut", () => {
@@ -463,6 +466,8 @@ test("responses that are refused are always 502", () => {
     assert.equal(res(bad), 502, JSON.stringify(bad));
   assert.equal(res("HTTP/1.1 200 OK\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n", 5), 502, "maxhdr");
   assert.equal(typeof res("HTTP/1.1 200 OK\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n", 5), "object");
+  assert.equal(typeof res("HTTP/1.1 200 OK\r\n" + "n".repeat(255) + ": 1\r\n\r\n"), "object");
+  assert.equal(res("HTTP/1.1 103 Early Hints\r\n" + "n".repeat(256) + ": 1\r\n\r\n"), 502, "a 256-byte name");
 });
 
 test("the response body's framing depends on the request's method and the status", () => {

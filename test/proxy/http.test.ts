@@ -559,6 +559,30 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   c.close();
 });
 
+test("a response's trailers count against tune.http.maxhdr, as haproxy 2.6 counts them", async () => {
+  const srv = await headServer((head, s) => {
+    const n = head.startsWith("GET /4 ") ? 4 : 5;
+    s.write(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n" + "T: v\r\n".repeat(n) + "\r\n",
+    );
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`
+global
+  tune.http.maxhdr 5
+${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  c.send("GET /4 HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.match(
+    await c.until((t) => t.endsWith("ok\r\n0\r\n" + "T: v\r\n".repeat(4) + "\r\n")),
+    /^HTTP\/1\.1 200 /,
+  );
+  c.close();
+  assert.match(await exchange(p.port, "GET /5 HTTP/1.1\r\nHost: x\r\n\r\n"), /^HTTP\/1\.1 502 /);
+});
+
 test("CONNECT: a 2xx answer makes a tunnel, its framing headers kept, as in haproxy 2.6", async () => {
   const seen: string[] = [];
   const srv = await rawServer((s) => {
