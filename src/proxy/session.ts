@@ -2099,12 +2099,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     }
   }
 
-  /** Sends the interim responses read so far, if any, in one write (a flood of them costs one copy). */
+  /**
+   * Sends the interim responses read so far, if any, in one write (a flood of them costs one copy).
+   * Each is the server's sign of life: timeout server counts again from now, as in haproxy 2.6 (a
+   * server may send 102 Processing while it works).
+   */
   private sendInterim(heads: Buffer[] | undefined): void {
     if (!heads) return;
     const bytes = heads.length === 1 ? heads[0]! : Buffer.concat(heads);
     this.client.write(bytes);
     this.rec.bytesOut += bytes.length;
+    this.touch();
   }
 
   /** The backend's, then the frontend's http-response rules; their header edits wait in `edits`. */

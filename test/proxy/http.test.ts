@@ -559,6 +559,30 @@ ${FRONTEND}  server a 127.0.0.1:${srv.port}
   c.close();
 });
 
+test("each interim response restarts timeout server, as in haproxy 2.6", async () => {
+  // A server that says 102 Processing while it works, every 300 ms, and answers at 900 ms, under a
+  // timeout server of 600 ms.
+  const srv = await headServer((_head, s) => {
+    const timers = [300, 600].map((ms) => setTimeout(() => s.write("HTTP/1.1 102 Processing\r\n\r\n"), ms));
+    timers.push(setTimeout(() => s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), 900));
+    s.on("close", () => timers.forEach(clearTimeout));
+  });
+  cleanup.push(srv.close);
+  const p = await proxy(`
+defaults
+  mode http
+  timeout client 5s
+  timeout connect 2s
+  timeout server 600ms
+${FRONTEND}  server a 127.0.0.1:${srv.port}
+`);
+  const c = new Client(p.port);
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const text = await c.until((t) => t.endsWith("ok") || t.includes("</html>"), 3000);
+  assert.match(text, /^(HTTP\/1\.1 102 Processing\r\n\r\n){2}HTTP\/1\.1 200 OK\r\n/);
+  c.close();
+});
+
 test("a response's trailers count against tune.http.maxhdr, as haproxy 2.6 counts them", async () => {
   const srv = await headServer((head, s) => {
     const n = head.startsWith("GET /4 ") ? 4 : 5;
