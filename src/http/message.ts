@@ -2,13 +2,13 @@
 // so that forwarding copies byte ranges instead of re-serialising strings.
 import { nameIs } from "./chars.js";
 
-/** How the body that follows a head is delimited. */
 /**
  * The longest header or trailer name haproxy 2.6 takes: its messages keep a name's length in a byte.
  * A longer one is malformed (a request's 400, a response's 502).
  */
 export const MAX_NAME_LENGTH = 255;
 
+/** How the body that follows a head is delimited. */
 export const enum BodyKind {
   None = 0,
   Length = 1,
