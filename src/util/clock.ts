@@ -14,16 +14,13 @@ export function now(): number {
   return reading;
 }
 
-/** A callback of the event loop starts: one reading serves it. True when one was already running. */
-export function holdClock(): boolean {
-  const was = held;
+/** A callback of the event loop starts: one reading serves it (tcp-socket.ts releases at the outermost's end). */
+export function holdClock(): void {
   held = true;
-  return was;
 }
 
-/** The callback that held the clock ends (`was`: what holdClock returned): the reading goes. */
-export function releaseClock(was: boolean): void {
-  if (was) return;
+/** The callback that held the clock ends: the reading goes. */
+export function releaseClock(): void {
   held = false;
   reading = 0;
 }

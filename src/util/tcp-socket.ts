@@ -502,7 +502,7 @@ function leave(was: boolean): void {
     process.nextTick(rethrow, e);
   } finally {
     inCallback = false;
-    releaseClock(false);
+    releaseClock();
   }
 }
 
