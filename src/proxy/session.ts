@@ -504,7 +504,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (this.phase === Phase.Exchange && this.requestBodyFlowing()) return this.forwardRequestBody(chunk);
     // Bytes after the request are a pipelined request, kept for later.
     this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
-    if (this.cbuf.length > this.rt.global.bufsize) this.client.pause();
+    if (!this.pipelineFits()) this.client.pause();
+  }
+
+  /**
+   * The pipelined requests fit in one buffer (tune.bufsize), as haproxy reads a connection: past it,
+   * the client is read no more until they do, so that one that pipelines faster than it is answered
+   * cannot fill the process's memory.
+   */
+  private pipelineFits(): boolean {
+    return this.cbuf === undefined || this.cbuf.length <= this.rt.global.bufsize;
   }
 
   onClientEnd(): void {
@@ -2590,10 +2599,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
 
   /** Starts the pipelined request already received, or waits idle for the next one. */
   private nextRequest(): void {
-    // Pipelined requests wait in one buffer's worth of bytes, as in haproxy's buffer: reading on
-    // while more than that waits would let a client that pipelines faster than it is answered fill
-    // the process's memory.
-    if (this.cbuf === undefined || this.cbuf.length <= this.rt.global.bufsize) this.resumeClient();
+    if (this.pipelineFits()) this.resumeClient();
     if (this.cbuf) {
       // Its bytes came with an earlier read.
       this.rec.empty = false;
