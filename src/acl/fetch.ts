@@ -262,9 +262,8 @@ function queryOf(ctx: SampleContext): string | undefined {
   return q < 0 ? undefined : u.slice(q + 1);
 }
 
-const VER = ["1.0", "1.1"];
-const ver = (h: HttpHead | undefined): string | undefined =>
-  h === undefined ? undefined : (VER[h.versionMinor] ?? `1.${h.versionMinor}`);
+/** What follows the protocol's name ("HTTP/"), as haproxy reads it: "2.0" of HTTP/2.0, "" of a bare "X". */
+const ver = (h: HttpHead | undefined): string | undefined => h?.version.slice(5);
 
 const boolFetch =
   (f: (ctx: SampleContext) => boolean): Maker =>

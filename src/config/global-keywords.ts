@@ -300,6 +300,9 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   daemon: (c) => {
     if (atMost(c, 0)) c.global.daemon = true;
   },
+  "h1-accept-payload-with-any-method": (c) => {
+    if (atMost(c, 0)) c.global.payloadWithAnyMethod = true;
+  },
   quiet: (c) => {
     if (atMost(c, 0)) c.global.quiet = true;
   },

@@ -80,6 +80,8 @@ export interface Global {
   maxrewrite?: number;
   /** tune.http.maxhdr: the most header lines a head may carry. */
   maxhdr: number;
+  /** h1-accept-payload-with-any-method: an HTTP/1.0 GET, HEAD or DELETE may carry a body. */
+  payloadWithAnyMethod: boolean;
   /** tune.http.cookielen + 1: the bytes a captured cookie's buffer holds, its NUL included. */
   cookieLen: number;
   /** tune.http.logurilen + 1: the bytes of the request line a log keeps, its NUL included. */
@@ -528,6 +530,12 @@ export interface ProxySettings {
    * (HTTP/1.0), whatever the connection mode, which still decides what becomes of the connection.
    */
   httpPretendKeepalive: boolean;
+  /**
+   * option accept-invalid-http-request / -response: a client's (a server's) heads may have any byte
+   * but ':' in a header name and any version (see http/parse.ts, Leniency.InvalidHttp).
+   */
+  acceptInvalidHttpRequest: boolean;
+  acceptInvalidHttpResponse: boolean;
   /** option clitcpka / srvtcpka (tcpka sets both): TCP keep-alive probes on that side's sockets. */
   cliTcpKa: boolean;
   srvTcpKa: boolean;

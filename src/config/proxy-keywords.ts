@@ -159,6 +159,8 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   "http-buffer-request": { key: "httpBufferRequest", cap: "any" },
   "http-ignore-probes": { key: "httpIgnoreProbes", cap: "fe" },
   "http-pretend-keepalive": { key: "httpPretendKeepalive", cap: "be" },
+  "accept-invalid-http-request": { key: "acceptInvalidHttpRequest", cap: "fe" },
+  "accept-invalid-http-response": { key: "acceptInvalidHttpResponse", cap: "be" },
   clitcpka: { key: "cliTcpKa", cap: "fe" },
   srvtcpka: { key: "srvTcpKa", cap: "be" },
   persist: { key: "persist", cap: "be" },

@@ -29,8 +29,10 @@ export interface HttpHead {
   /** Response: status code and reason; request: 0 and "". */
   status: number;
   reason: string;
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  /** 1 for a version that counts as HTTP/1.1 (1.1 and above), 0 for HTTP/1.0 (and below, and other). */
   versionMinor: number;
+  /** The version as received ("HTTP/1.1", "HTTP/2.0", "RTSP/1.0"...); an HTTP/0.9 request's is "HTTP/1.0". */
+  version: string;
   /** The start line is already as haproxy sends it (single spaces, HTTP/1.0 or HTTP/1.1). */
   startLineAsIs: boolean;
   /** Header lines as offsets into buf, four per line: name start, name end, value start, value end

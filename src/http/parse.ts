@@ -17,14 +17,20 @@
 //   - empty lines before the start line are skipped (RFC 9112 2.2; haproxy does, also for responses).
 //   - one or more SP/HTAB separate the start line's parts (haproxy accepts both); nothing may follow
 //     the version (400).
-//   - version: "HTTP/" DIGIT "." DIGIT, case-sensitive. Like haproxy, any such version is accepted:
-//     1.1 and above (HTTP/1.2, HTTP/2.0 ...) count as 1.1, below as 1.0; haproxy then sends
-//     "HTTP/1.1" upstream: normalizedStartLine() gives the line to send. "HTTP/1.10", "http/1.1",
-//     no version at all (HTTP/0.9): 400. No 505: haproxy 2.6 never sends one.
+//   - version: a request's is "HTTP/" DIGIT "." DIGIT, case-sensitive; a response's may name another
+//     protocol, four bytes of upper-case letters, digits or dots ("RTSP/1.0"). Like haproxy, any such
+//     version is accepted: 1.1 and above (HTTP/1.2, HTTP/2.0 ...) count as 1.1 and leave as
+//     "HTTP/1.1", any other keeps its text (normalizedStartLine() gives the line to send).
+//     "HTTP/1.10", "http/1.1", no version at all (HTTP/0.9): 400. No 505: haproxy 2.6 never sends one.
+//     Leniency.InvalidHttp (option accept-invalid-http-request/-response) takes any run of those bytes
+//     and slashes, and a request without one (HTTP/0.9, whose head is its request line and which
+//     leaves as HTTP/1.0); a version of 8 bytes counts as 1.1 when its sixth byte is above "1", or
+//     is "1" with an eighth byte of "1" or above ("HTTP/A.B" too).
 //   - method: a token (any case, unknown methods pass). request-target: bytes 0x21-0x7E plus DEL, no
-//     '#', no 8-bit byte (as haproxy); it must be origin-form "/...", "*", an absolute-form
-//     "scheme://authority..." or, for CONNECT only, "host:port" (stricter: haproxy also passes any
-//     other target whose part before the first '/' equals Host, "GET x/p" with Host x). An
+//     '#', no 8-bit byte (as haproxy; Leniency.InvalidHttp lets both through); it must be
+//     origin-form "/...", "*", an absolute-form "scheme://authority..." or, for CONNECT only,
+//     "host:port" (stricter: haproxy also passes any other target whose part before the first '/'
+//     equals Host, "GET x/p" with Host x). An
 //     absolute-form's authority (without userinfo, without the scheme's default port, any case)
 //     must equal Host when Host is present; several Host headers must agree (any case): otherwise
 //     400, as haproxy. CONNECT's "host:port" must equal Host likewise, either side without ":80" or
@@ -32,6 +38,7 @@
 //     empty one) leaves without it, every Host then carrying the target's host; a CONNECT's Host
 //     leaves without ":80" or ":443" (head.hostValue).
 //   - header name: a token directly followed by ':' (blank before colon, empty name: 400).
+//     Leniency.InvalidHttp: any byte but ':' and LF (a blank or a CR too), still not empty.
 //   - header value: HTAB, SP, VCHAR, obs-text. Stricter: other control characters (NUL included) are
 //     400 here, where haproxy 2.6 forwards them; a bare CR is 400 in both.
 //   - obs-fold: stricter, 400 (haproxy 2.6 unfolds it into spaces).
@@ -46,7 +53,8 @@
 //     haproxy 2.6 implements chunked only: a request whose codings end in chunked but carry another
 //     one ("gzip, chunked") gets 422, any other misuse 400 (chunked not last, chunked twice, chunked
 //     with parameters, nothing at all). A response with any of these is 502.
-//   - a body (Content-Length above 0, or chunked) on an HTTP/1.0 GET, HEAD or DELETE: 413.
+//   - a body (Content-Length above 0, or chunked) on an HTTP/1.0 GET, HEAD or DELETE: 413, unless
+//     Leniency.PayloadAnyMethod (h1-accept-payload-with-any-method).
 //   - a WebSocket upgrade (Connection lists upgrade, the last Upgrade line lists websocket, no body)
 //     without a Sec-WebSocket-Key of 24 characters: 400 (the key is not decoded).
 //   - Content-Length with Transfer-Encoding: stricter for requests, 400 (haproxy 2.6 drops the
@@ -82,6 +90,15 @@ import {
 /** parseRequest/parseResponse: the blank line that ends the head has not arrived yet. */
 export const NEED_MORE = -1;
 
+/** What a head's reader lets through beyond the grammar above: haproxy's relaxations, a bit each. */
+export const enum Leniency {
+  None = 0,
+  /** option accept-invalid-http-request (a client's heads) or -response (a server's). */
+  InvalidHttp = 1,
+  /** h1-accept-payload-with-any-method (global): an HTTP/1.0 GET, HEAD or DELETE may carry a body. */
+  PayloadAnyMethod = 2,
+}
+
 /**
  * The most a head may weigh (HttpHead.weight) in haproxy's buffer: tune.bufsize less the space it
  * keeps for rewrites (tune.maxrewrite: by default 1024; at most half the buffer)
@@ -106,9 +123,16 @@ const SLASH = 47;
 const URI = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7f; c++) URI[c] = 1;
 URI[35] = 0;
-/** Bytes of a target a rule wrote, which haproxy sends as they are: any above the blank. */
-const REWRITTEN_URI = new Uint8Array(256);
-for (let c = 0x21; c <= 0xff; c++) REWRITTEN_URI[c] = 1;
+/** Bytes of a target a rule wrote, which haproxy sends as they are: any above the blank. So are a
+ *  received target's under Leniency.InvalidHttp, '#' and 8-bit bytes included. */
+const ANY_URI = new Uint8Array(256);
+for (let c = 0x21; c <= 0xff; c++) ANY_URI[c] = 1;
+/** Bytes of a header name under Leniency.InvalidHttp: all but the colon that ends it and LF. */
+const ANY_NAME = new Uint8Array(256).fill(1);
+ANY_NAME[COLON] = ANY_NAME[LF] = 0;
+/** Bytes of a version (haproxy's version tokens): upper-case letters, digits, '.' and '/'. */
+const VERSION = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./") VERSION[c.charCodeAt(0)] = 1;
 
 /** The usual methods, so that they are not decoded again for each request. */
 const METHODS = ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
@@ -136,6 +160,7 @@ export function newHead(buf: Buffer): HttpHead {
     status: 0,
     reason: "",
     versionMinor: 1,
+    version: HTTP_1_1,
     startLineAsIs: false,
     hdr: new Int32Array(64),
     count: 0,
@@ -228,21 +253,51 @@ function blanks(buf: Buffer, p: number, end: number): number {
 }
 
 /**
- * Reads "HTTP/d.d" at p. Returns the version as major*10+minor, -1 when invalid, or NEED_MORE-ish
- * -2 when buf ends before the 8 bytes could be seen and what is there is a valid prefix.
+ * Reads a version at p, as strictly as RFC 9112 and haproxy 2.6 (see VERSION): "HTTP/" DIGIT "."
+ * DIGIT for a request; for a response, four version bytes (the first not a slash) before the "/".
+ * `lax` (Leniency.InvalidHttp) takes any run of version bytes, an empty one too. Returns the
+ * version's end, -1 when invalid, or -2 when buf ends before that can be told.
  */
-function readVersion(buf: Buffer, p: number, end: number): number {
-  const want = "HTTP/";
+function readVersion(buf: Buffer, p: number, end: number, request: boolean, lax: boolean): number {
+  if (lax) {
+    let q = p;
+    while (q < end && VERSION[buf[q]!]) q++;
+    return q >= end ? -2 : q;
+  }
   for (let i = 0; i < 8; i++) {
     if (p + i >= end) return -2;
     const c = buf[p + i]!;
-    if (i < 5 ? c !== want.charCodeAt(i) : i === 6 ? c !== 46 : !isDigit(c)) return -1;
+    const valid =
+      i < 4 ? protocolByte(c, i, request) : i === 4 ? c === SLASH : i === 6 ? c === 46 : isDigit(c);
+    if (!valid) return -1;
   }
-  return (buf[p + 5]! - 48) * 10 + (buf[p + 7]! - 48);
+  return p + 8;
 }
 
-/** 1.1 and above are handled as 1.1, below as 1.0. */
-const minorOf = (v: number): number => (v >= 11 ? 1 : 0);
+/** Byte i of a version's protocol name: a request's says HTTP; a response's are version bytes, a slash not first. */
+const protocolByte = (c: number, i: number, request: boolean): boolean =>
+  request ? c === "HTTP".charCodeAt(i) : VERSION[c] === 1 && (i > 0 || c !== SLASH);
+
+/**
+ * 1 when the version in buf[s..e) counts as HTTP/1.1 (1.1 and above, "HTTP/2.0" too), 0 for 1.0
+ * (below, or not 8 bytes long). haproxy compares the bytes where the digits stand, whatever they are.
+ */
+function minorOf(buf: Buffer, s: number, e: number): number {
+  if (e - s !== 8) return 0;
+  const major = buf[s + 5]!;
+  return major > 49 || (major === 49 && buf[s + 7]! >= 49) ? 1 : 0;
+}
+
+/** The version's text: one of two constants for HTTP/1.0 and HTTP/1.1, so that most heads make none. */
+function versionText(buf: Buffer, s: number, e: number): string {
+  if (e - s === 8 && bytesEqual(buf, s, "HTTP/1.")) {
+    if (buf[s + 7] === 49) return HTTP_1_1;
+    if (buf[s + 7] === 48) return HTTP_1_0;
+  }
+  return latin1(buf, s, e);
+}
+export const HTTP_1_0 = "HTTP/1.0";
+export const HTTP_1_1 = "HTTP/1.1";
 
 /** Line end at p: returns the offset after CRLF/LF, -1 if something else, -2 if buf ends first. */
 function eol(buf: Buffer, p: number, end: number): number {
@@ -256,10 +311,10 @@ function eol(buf: Buffer, p: number, end: number): number {
 
 /**
  * Parses a request head from buf[start..end): the head, NEED_MORE, or the status to answer (400, or
- * 422 for a transfer coding haproxy does not implement). `maxhdr` is tune.http.maxhdr: at most
- * maxhdr - 1 header lines. `into` is filled and returned instead of a new object; its `hdr` array is
- * reused and grown only when too small. Its header offsets are overwritten even when the result is
- * NEED_MORE or an error, so do not pass a head that is still in use.
+ * 413, or 422 for a transfer coding haproxy does not implement). `maxhdr` is tune.http.maxhdr: at
+ * most maxhdr - 1 header lines. `into` is filled and returned instead of a new object; its `hdr`
+ * array is reused and grown only when too small. Its header offsets are overwritten even when the
+ * result is NEED_MORE or an error, so do not pass a head that is still in use.
  */
 export function parseRequest(
   buf: Buffer,
@@ -268,9 +323,11 @@ export function parseRequest(
   maxhdr: number,
   into?: HttpHead,
   received = true,
+  leniency: Leniency = Leniency.None,
 ): HttpHead | number {
   const pos = skipEmptyLines(buf, start, end);
   if (pos < 0) return NEED_MORE;
+  const lax = (leniency & Leniency.InvalidHttp) !== 0;
   // method SP+ request-target SP+ HTTP-version CRLF
   let p = pos;
   while (p < end && TCHAR[buf[p]!]) p++;
@@ -281,24 +338,29 @@ export function parseRequest(
   if (p < 0) return 400;
   if (p >= end) return NEED_MORE;
   const uStart = p;
-  const uriBytes = received ? URI : REWRITTEN_URI;
+  const uriBytes = received && !lax ? URI : ANY_URI;
   while (p < end && uriBytes[buf[p]!]) p++;
   if (p >= end) return NEED_MORE;
   const uEnd = p;
   if (uEnd === uStart) return 400;
+  // HTTP/0.9 has no version: the line ends after the target (or its blanks).
+  if (lax && (buf[p] === CR || buf[p] === LF))
+    return requestWithoutVersion(buf, end, pos, mEnd, uStart, uEnd, into);
   p = blanks(buf, p, end);
   if (p < 0) return 400;
   if (p >= end) return NEED_MORE;
   const vStart = p;
-  const v = readVersion(buf, p, end);
-  if (v === -2) return NEED_MORE;
-  if (v < 0) return 400;
-  const next = eol(buf, p + 8, end);
+  const vEnd = readVersion(buf, p, end, true, lax);
+  if (vEnd === -2) return NEED_MORE;
+  if (vEnd < 0) return 400;
+  if (vEnd === vStart) return requestWithoutVersion(buf, end, pos, mEnd, uStart, uEnd, into);
+  const next = eol(buf, vEnd, end);
   if (next === -2) return NEED_MORE;
   if (next < 0) return 400;
+  const minor = minorOf(buf, vStart, vEnd);
 
   st.received = received;
-  const r = readHeaders(buf, next, end, maxhdr, into?.hdr, true);
+  const r = readHeaders(buf, next, end, maxhdr, into?.hdr, true, lax ? ANY_NAME : TCHAR);
   if (r !== 0) return r;
   if (buf[next - 2] !== CR) st.bareLf = true;
 
@@ -321,7 +383,14 @@ export function parseRequest(
   } else body = BodyKind.None;
   // What haproxy's HTTP/1 layer refuses on reception; a head that rules rewrote is not checked again.
   const hasBody = body === BodyKind.Chunked || contentLength > 0;
-  if (received && hasBody && v < 11 && bodylessIn10(buf, pos, mEnd)) return 413;
+  if (
+    received &&
+    hasBody &&
+    minor === 0 &&
+    (leniency & Leniency.PayloadAnyMethod) === 0 &&
+    bodylessIn10(buf, pos, mEnd)
+  )
+    return 413;
   if (received && st.connUpgrade && st.upgradeWebSocket && !hasBody && !st.wsKey) return 400;
 
   // The request-target's form, and its authority against Host.
@@ -342,9 +411,10 @@ export function parseRequest(
   h.hostValue = st.hostStart < 0 ? undefined : normalizedHost;
   h.status = 0;
   h.reason = "";
-  h.versionMinor = minorOf(v);
+  h.versionMinor = minor;
+  h.version = versionText(buf, vStart, vEnd);
   h.startLineAsIs =
-    (v === 10 || v === 11) &&
+    (h.version === HTTP_1_1 || h.version === HTTP_1_0) &&
     normalizedUri === undefined &&
     uStart === mEnd + 1 &&
     buf[mEnd] === SP &&
@@ -352,6 +422,45 @@ export function parseRequest(
     buf[uEnd] === SP;
   // The version weighs 8 (HTTP/x.y), whatever was written.
   fill(h, body, contentLength, mEnd - pos + h.uri.length + 8);
+  return h;
+}
+
+/**
+ * An HTTP/0.9 request (Leniency.InvalidHttp): its head is its request line, without header lines,
+ * and it leaves as HTTP/1.0, as haproxy sends it. The target's form is not checked, as haproxy does
+ * not either.
+ */
+function requestWithoutVersion(
+  buf: Buffer,
+  end: number,
+  pos: number,
+  mEnd: number,
+  uStart: number,
+  uEnd: number,
+  into: HttpHead | undefined,
+): HttpHead | number {
+  let p = uEnd;
+  while (p < end && isBlank(buf[p])) p++;
+  const next = eol(buf, p, end);
+  if (next === -2) return NEED_MORE;
+  if (next < 0) return 400;
+  resetState();
+  st.hdr = into?.hdr ?? new Int32Array(64);
+  st.count = st.weight = 0;
+  st.end = next;
+  const h = into ?? newHead(buf);
+  h.buf = buf;
+  h.start = pos;
+  h.end = next;
+  h.method = methodString(buf, pos, mEnd);
+  h.uri = latin1(buf, uStart, uEnd);
+  h.hostValue = undefined;
+  h.status = 0;
+  h.reason = "";
+  h.versionMinor = 0;
+  h.version = HTTP_1_0;
+  h.startLineAsIs = false;
+  fill(h, BodyKind.None, -1, mEnd - pos + h.uri.length + 8);
   return h;
 }
 
@@ -363,16 +472,19 @@ export function parseResponse(
   maxhdr: number,
   into?: HttpHead,
   received = true,
+  leniency: Leniency = Leniency.None,
 ): HttpHead | number {
   const pos = skipEmptyLines(buf, start, end);
   if (pos < 0) return NEED_MORE;
+  const lax = (leniency & Leniency.InvalidHttp) !== 0;
   // HTTP-version SP+ 3DIGIT [SP+ reason] CRLF
-  const v = readVersion(buf, pos, end);
-  if (v === -2) return NEED_MORE;
-  if (v < 0) return 502;
-  if (pos + 8 >= end) return NEED_MORE;
-  let p = blanks(buf, pos + 8, end);
+  const vEnd = readVersion(buf, pos, end, false, lax);
+  if (vEnd === -2) return NEED_MORE;
+  if (vEnd < 0 || vEnd === pos || buf[pos] === SLASH) return 502;
+  if (vEnd >= end) return NEED_MORE;
+  let p = blanks(buf, vEnd, end);
   if (p < 0) return 502;
+  const sStart = p;
   let status = 0;
   for (let i = 0; i < 3; i++, p++) {
     if (p >= end) return NEED_MORE;
@@ -395,7 +507,7 @@ export function parseResponse(
   if (next < 0) return 502;
 
   st.received = received;
-  const r = readHeaders(buf, next, end, maxhdr, into?.hdr, false);
+  const r = readHeaders(buf, next, end, maxhdr, into?.hdr, false, lax ? ANY_NAME : TCHAR);
   if (r === NEED_MORE) return NEED_MORE;
   if (r !== 0) return 502;
   if (buf[next - 2] !== CR) st.bareLf = true;
@@ -420,11 +532,16 @@ export function parseResponse(
   h.uri = "";
   h.status = status;
   h.reason = reasonString(buf, rStart, rEnd);
-  h.versionMinor = minorOf(v);
+  h.versionMinor = minorOf(buf, pos, vEnd);
+  h.version = versionText(buf, pos, vEnd);
   // "HTTP/1.x 200 " and the reason, if any, after one space each. haproxy sends the space after the
   // status even when there is no reason ("HTTP/1.1 200" leaves as "HTTP/1.1 200 ").
   h.startLineAsIs =
-    (v === 10 || v === 11) && buf[pos + 8] === SP && buf[pos + 12] === SP && rStart === pos + 13;
+    (h.version === HTTP_1_1 || h.version === HTTP_1_0) &&
+    sStart === vEnd + 1 &&
+    buf[vEnd] === SP &&
+    buf[sStart + 3] === SP &&
+    rStart === sStart + 4;
   fill(h, body, contentLength, 8 + 3 + rEnd - rStart);
   return h;
 }
@@ -449,21 +566,8 @@ function fill(h: HttpHead, body: BodyKind, contentLength: number, startLine: num
   h.weight = startLine + st.weight;
 }
 
-/**
- * Reads header lines from `pos` up to the blank line into `st`. Returns 0 when complete, NEED_MORE,
- * or 400. `hdr` is the array to fill (the reused head's), grown when too small.
- */
-function readHeaders(
-  buf: Buffer,
-  pos: number,
-  end: number,
-  maxhdr: number,
-  hdr: Int32Array | undefined,
-  request: boolean,
-): number {
-  let arr = hdr ?? new Int32Array(64);
-  let count = 0;
-  let weight = 0;
+/** Forgets what the last head's header lines said. */
+function resetState(): void {
   st.contentLength = -1;
   st.te = st.chunkedLast = st.chunked = st.otherCoding = st.teBad = false;
   st.codings = 0;
@@ -482,6 +586,25 @@ function readHeaders(
       false;
   st.hostStart = st.hostEnd = -1;
   st.repeats = undefined;
+}
+
+/**
+ * Reads header lines from `pos` up to the blank line into `st`. Returns 0 when complete, NEED_MORE,
+ * or 400. `hdr` is the array to fill (the reused head's), grown when too small.
+ */
+function readHeaders(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  maxhdr: number,
+  hdr: Int32Array | undefined,
+  request: boolean,
+  names: Uint8Array,
+): number {
+  let arr = hdr ?? new Int32Array(64);
+  let count = 0;
+  let weight = 0;
+  resetState();
   let p = pos;
   for (;;) {
     if (p >= end) return NEED_MORE;
@@ -498,7 +621,7 @@ function readHeaders(
     // obs-fold (stricter than haproxy, which unfolds) and a blank before the first header line.
     if (c === SP || c === HTAB) return 400;
     const nStart = p;
-    while (TCHAR[c]) {
+    while (names[c]) {
       if (++p >= end) return NEED_MORE;
       c = buf[p]!;
     }
@@ -855,14 +978,18 @@ function withoutPort(buf: Buffer, s: number, e: number, port: string): number {
   return bytesEqual(buf, e - port.length, port) ? e - port.length : e;
 }
 
+/** The version a head leaves with: HTTP/1.1 for any that counts as 1.1, any other as it came. */
+export const outgoingVersion = (head: HttpHead): string =>
+  head.versionMinor === 1 ? HTTP_1_1 : head.version;
+
 /**
  * The start line haproxy would send for this head, when the received one is not already in that
- * form: extra or tab separators, or a version other than HTTP/1.0 and HTTP/1.1 (sent as HTTP/1.1).
+ * form: extra or tab separators, or a version other than HTTP/1.0 and HTTP/1.1.
  * undefined when the received line can be forwarded as it is.
  */
 export function normalizedStartLine(head: HttpHead): string | undefined {
   if (head.startLineAsIs) return undefined;
-  const version = head.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+  const version = outgoingVersion(head);
   if (head.status === 0) return `${head.method} ${head.uri} ${version}`;
   return `${version} ${head.status} ${head.reason}`;
 }

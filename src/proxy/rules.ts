@@ -12,6 +12,7 @@ import type {
 import { hasFrontend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { ruleReason } from "../http/errors.js";
+import { outgoingVersion } from "../http/parse.js";
 import { compileCondition } from "../acl/index.js";
 import { compileLogFormat, formatFor, type LogFormat } from "../log/log-format.js";
 import { parseFetch, type FetchImpl } from "../acl/fetch.js";
@@ -215,7 +216,7 @@ export function evalRequestRules(
         const uri = a.kind === "set-method" ? req.uri : rewriteTarget(a.kind, req.uri, r, ctx);
         // A replace-* whose regex does not match changes nothing.
         if (uri === undefined) break;
-        edits.startLine = `${method} ${uri} HTTP/1.${req.versionMinor}`;
+        edits.startLine = `${method} ${uri} ${outgoingVersion(req)}`;
         if ((a.kind === "set-uri" || a.kind === "replace-uri") && !hostFromTarget(uri, method, req, edits))
           return ends(REWRITE_FAILED);
         if (!ctx.reparse(edits)) return ends(REWRITE_FAILED);
@@ -378,8 +379,7 @@ function editHeaders(
       return value;
     }
     case "set-status": {
-      const version = head.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
-      edits.startLine = `${version} ${a.code} ${a.reason ?? ruleReason(a.code)}`;
+      edits.startLine = `${outgoingVersion(head)} ${a.code} ${a.reason ?? ruleReason(a.code)}`;
       return undefined;
     }
     case "replace-header":
@@ -429,7 +429,7 @@ function targetFromHost(req: HttpHead, host: string, edits: HeadEdits): boolean 
   if (range === undefined) return true;
   if (range[0] === range[1]) return false;
   const target = uri.slice(0, range[0]) + host + uri.slice(range[1]);
-  edits.startLine = `${req.method} ${target} HTTP/1.${req.versionMinor}`;
+  edits.startLine = `${req.method} ${target} ${outgoingVersion(req)}`;
   return true;
 }
 

@@ -21,6 +21,7 @@ import {
   normalizedStartLine,
   maxHeadSize,
   maxHeadWeight,
+  Leniency,
 } from "../http/parse.js";
 import { chunkedBody, lengthBody, noBody, type BodyView } from "../http/body-view.js";
 import { ChunkedScanner } from "../http/chunked.js";
@@ -675,7 +676,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   private readOneRequest(): void {
     const buf = this.cbuf!;
     const g = this.rt.global;
-    const head = parseRequest(buf, 0, buf.length, g.maxhdr, this.req);
+    const lenient =
+      (this.fe.px.acceptInvalidHttpRequest ? Leniency.InvalidHttp : Leniency.None) |
+      (g.payloadWithAnyMethod ? Leniency.PayloadAnyMethod : Leniency.None);
+    const head = parseRequest(buf, 0, buf.length, g.maxhdr, this.req, true, lenient);
     if (head === NEED_MORE) {
       if (buf.length > g.bufsize) return this.badRequest(400);
       return;
@@ -2067,7 +2071,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     for (;;) {
       const buf = this.sbuf!;
       const g = this.rt.global;
-      const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.resHead);
+      const lenient = this.be!.px.acceptInvalidHttpResponse ? Leniency.InvalidHttp : Leniency.None;
+      const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.resHead, true, lenient);
       if (head === NEED_MORE) {
         if (buf.length > g.bufsize) return this.badResponse();
         return this.sendInterim(interim);
@@ -3143,18 +3148,10 @@ function firstBytes(chunk: Buffer, n: number): Buffer {
  * default), a long target losing its end and the version.
  */
 const requestLineOf = (req: HttpHead, kept: number): string => {
-  const line = `${req.method} ${req.uri} ${receivedVersion(req)}`;
+  // The version as the client wrote it: "HTTP/2.0" is logged as such, though it leaves as 1.1.
+  const line = `${req.method} ${req.uri} ${req.version}`;
   return line.length > kept ? line.slice(0, Math.max(0, kept)) : line;
 };
-
-/** The version as the client wrote it ("HTTP/2.0" is logged as such, though forwarded as 1.1). */
-function receivedVersion(req: HttpHead): string {
-  // A line that goes out as received holds HTTP/1.0 or HTTP/1.1: no need to look.
-  if (req.startLineAsIs) return req.versionMinor === 1 ? "HTTP/1.1" : "HTTP/1.0";
-  let le = req.buf.indexOf(10, req.start);
-  if (req.buf[le - 1] === 13) le--;
-  return req.buf.toString("latin1", le - 8, le);
-}
 
 /** A response from the proxy: its bytes with a given Connection header, and what they imply. */
 interface Answer {

@@ -37,6 +37,7 @@ export function head(text: string): HttpHead {
     status: isRes ? parseInt(first[1]!, 10) : 0,
     reason: isRes ? first.slice(2).join(" ") : "",
     versionMinor: (isRes ? first[0]! : first[2]!).endsWith("1.0") ? 0 : 1,
+    version: isRes ? first[0]! : first[2]!,
     startLineAsIs: true,
     hdr,
     count: lines.length - 1,

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { BodyKind, type HttpHead } from "../../src/http/message.js";
 import {
   NEED_MORE,
+  Leniency,
   maxHeadSize,
   maxHeadWeight,
   newHead,
@@ -27,6 +28,14 @@ const req = (s: string, maxhdr = MAXHDR): HttpHead | number => {
 const res = (s: string, maxhdr = MAXHDR): HttpHead | number => {
   const b = bytes(s);
   return parseResponse(b, 0, b.length, maxhdr);
+};
+const laxReq = (s: string, leniency = Leniency.InvalidHttp): HttpHead | number => {
+  const b = bytes(s);
+  return parseRequest(b, 0, b.length, MAXHDR, undefined, true, leniency);
+};
+const laxRes = (s: string): HttpHead | number => {
+  const b = bytes(s);
+  return parseResponse(b, 0, b.length, MAXHDR, undefined, true, Leniency.InvalidHttp);
 };
 const head = (r: HttpHead | number): HttpHead => {
   assert.equal(typeof r, "object", `expected a head, got ${String(r)}`);
@@ -470,6 +479,82 @@ test("responses that are refused are always 502", () => {
   assert.equal(res("HTTP/1.1 103 Early Hints\r\n" + "n".repeat(256) + ": 1\r\n\r\n"), 502, "a 256-byte name");
 });
 
+test("a response's version may name another protocol: four version bytes before the slash, as haproxy 2.6 reads it", () => {
+  const cases: [string, number, string][] = [
+    ["RTSP/1.0 200 OK\r\n\r\n", 0, "RTSP/1.0"],
+    ["ABCD/1.1 200 OK\r\n\r\n", 1, "ABCD/1.1"],
+    ["HTTP/0.9 200 OK\r\n\r\n", 0, "HTTP/0.9"],
+    ["HTTP/1.1 200 OK\r\n\r\n", 1, "HTTP/1.1"],
+  ];
+  for (const [text, minor, version] of cases) {
+    const h = head(res(text));
+    assert.deepEqual(
+      [h.versionMinor, h.version, h.startLineAsIs],
+      [minor, version, version.startsWith("HTTP/1.")],
+    );
+  }
+  for (const bad of ["HTTPX1.1 200 OK\r\n\r\n", "/////1.1 200 OK\r\n\r\n", "12345/1.1 200 OK\r\n\r\n"])
+    assert.equal(res(bad), 502, bad);
+  // A request's must be HTTP's.
+  assert.equal(req("GET / RTSP/1.0\r\n\r\n"), 400);
+});
+
+test("Leniency.InvalidHttp (option accept-invalid-http-request/-response) reads what haproxy 2.6 then accepts", () => {
+  // Header names of any byte but ':' and LF; not empty.
+  for (const name of ["X(y)", "X y", "Xy ", "X\x00y", "X\ry", "X\xe9y", "Content Length"]) {
+    const h = head(laxReq(`GET / HTTP/1.1\r\nHost: a\r\n${name}: 3\r\n\r\n`));
+    assert.deepEqual([headerName(h, 1), headerValue(h, 1), h.contentLength], [name, "3", -1], name);
+    assert.equal(req(`GET / HTTP/1.1\r\n${name}: 3\r\n\r\n`), 400, name);
+    assert.equal(headerName(head(laxRes(`HTTP/1.1 200 OK\r\n${name}: 3\r\n\r\n`)), 0), name);
+  }
+  assert.equal(laxReq("GET / HTTP/1.1\r\n: v\r\n\r\n"), 400, "an empty name");
+  assert.equal(laxReq("GET / HTTP/1.1\r\nX\n\r\n"), 400, "no colon");
+  // A target with 8-bit bytes and '#'.
+  assert.equal(head(laxReq("GET /a\xe9#b#c HTTP/1.1\r\n\r\n")).uri, "/a\xe9#b#c");
+  // Versions: any run of version bytes, 1.1 only when 8 bytes long and at least "1" and "1" where the
+  // digits stand; what does not count as 1.1 keeps its text.
+  const versions: [string, number, string][] = [
+    ["RTSP/1.0", 0, "RTSP/1.0"],
+    ["RTSP/1.1", 1, "RTSP/1.1"],
+    ["HTTP/A.B", 1, "HTTP/A.B"],
+    ["HTTP/0.Z", 0, "HTTP/0.Z"],
+    ["HTTP/12.0", 0, "HTTP/12.0"],
+    ["HTTP/1.10", 0, "HTTP/1.10"],
+    ["HTTP/1", 0, "HTTP/1"],
+    ["X", 0, "X"],
+  ];
+  for (const [v, minor, text] of versions) {
+    for (const h of [head(laxReq(`GET / ${v}\r\nHost: a\r\n\r\n`)), head(laxRes(`${v} 200 OK\r\n\r\n`))]) {
+      assert.deepEqual([h.versionMinor, h.version, h.startLineAsIs], [minor, text, false], v);
+      assert.equal(normalizedStartLine(h)?.includes(minor ? "HTTP/1.1" : text), true, v);
+    }
+  }
+  for (const bad of ["http/1.1", "HTTP/1.1x", "HTTP/1-1"]) {
+    assert.equal(laxReq(`GET / ${bad}\r\n\r\n`), 400, bad);
+    assert.equal(laxRes(`${bad} 200 OK\r\n\r\n`), 502, bad);
+  }
+  // HTTP/0.9: no version, the head is the request line alone and reads as HTTP/1.0.
+  for (const line of ["GET /x\r\n", "GET /x \r\n", "GET /x\n"]) {
+    const h = head(laxReq(line + "Host: a\r\n\r\n"));
+    assert.deepEqual(
+      [h.method, h.uri, h.version, h.versionMinor, h.count, h.end],
+      ["GET", "/x", "HTTP/1.0", 0, 0, line.length],
+    );
+    assert.equal(normalizedStartLine(h), "GET /x HTTP/1.0");
+  }
+  assert.equal(laxReq("GET /x"), NEED_MORE);
+  assert.equal(laxReq("GET /x \r"), NEED_MORE);
+  assert.equal(laxReq("GET /x x\r\n\r\n"), 400);
+});
+
+test("Leniency.PayloadAnyMethod (h1-accept-payload-with-any-method): an HTTP/1.0 GET, HEAD or DELETE may carry a body", () => {
+  for (const method of ["GET", "HEAD", "DELETE"]) {
+    const text = `${method} / HTTP/1.0\r\nContent-Length: 3\r\n\r\n`;
+    assert.equal(req(text), 413, method);
+    assert.equal(head(laxReq(text, Leniency.PayloadAnyMethod)).contentLength, 3, method);
+  }
+});
+
 test("the response body's framing depends on the request's method and the status", () => {
   const withLength = head(res("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"));
   const cases: [string, string, BodyKind][] = [
@@ -497,7 +582,9 @@ test("normalizedStartLine gives the line haproxy would send, only when it differ
     ["GET /x HTTP/1.0\n\n", undefined],
     ["GET  /x\tHTTP/1.1\r\n\r\n", "GET /x HTTP/1.1"],
     ["GET / HTTP/2.0\r\n\r\n", "GET / HTTP/1.1"],
-    ["GET / HTTP/0.9\r\n\r\n", "GET / HTTP/1.0"],
+    ["GET / HTTP/0.9\r\n\r\n", "GET / HTTP/0.9"],
+    ["RTSP/1.0 200 OK\r\n\r\n", "RTSP/1.0 200 OK"],
+    ["ABCD/1.1 200 OK\r\n\r\n", "HTTP/1.1 200 OK"],
     ["HTTP/1.1 200 OK\r\n\r\n", undefined],
     ["HTTP/1.1 200\r\n\r\n", "HTTP/1.1 200 "],
     ["HTTP/1.0 404 Not Found\r\n\r\n", undefined],
@@ -508,7 +595,7 @@ test("normalizedStartLine gives the line haproxy would send, only when it differ
     ["GET\t/ HTTP/1.1\r\n\r\n", "GET / HTTP/1.1"],
   ];
   for (const [text, want] of cases) {
-    const h = text.startsWith("HTTP") ? head(res(text)) : head(req(text));
+    const h = text.startsWith("GET") ? head(req(text)) : head(res(text));
     assert.equal(normalizedStartLine(h), want, JSON.stringify(text));
   }
 });
