@@ -146,11 +146,17 @@ function prefixMask(mask: Uint8Array, n: number): void {
   }
 }
 
+/** What haproxy finds wrong with a string of hex digits, without the final dot; undefined if nothing. */
+export function hexProblem(hex: string): string | undefined {
+  if (hex.length % 2 !== 0) return "an even number of hex digit is expected";
+  const bad = /[^0-9a-fA-F]/.exec(hex);
+  return bad ? `an hex digit is expected (found '${bad[0]}')` : undefined;
+}
+
 /** A `-m bin` pattern: its bytes as a latin1 string, or haproxy's refusal. */
 function hexBytes(hex: string, where: Where): string {
-  if (hex.length % 2 !== 0) throw new ConfigError("an even number of hex digit is expected.", where);
-  const bad = /[^0-9a-fA-F]/.exec(hex);
-  if (bad) throw new ConfigError(`an hex digit is expected (found '${bad[0]}').`, where);
+  const problem = hexProblem(hex);
+  if (problem) throw new ConfigError(`${problem}.`, where);
   return Buffer.from(hex, "hex").toString("latin1");
 }
 

@@ -79,6 +79,8 @@ export function newProxySettings(): ProxySettings {
     hashBalanceFactor: 0,
     defaultServer: newServerParams(),
     httpCheckExpect: [],
+    tcpCheckOption: false,
+    tcpCheckRules: [],
     captureRequestHeaders: [],
     captureResponseHeaders: [],
     errors: [],

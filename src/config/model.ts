@@ -348,6 +348,50 @@ export interface HttpCheckExpect {
   where: Where;
 }
 
+/** The check statuses a `tcp-check expect` rule may give instead of its defaults. */
+export type TcpCheckOkStatus = "L7OK" | "L6OK" | "L4OK";
+export type TcpCheckErrorStatus = "L7RSP" | "L7STS" | "L6RSP" | "L4CON";
+export type TcpCheckTimeoutStatus = "L7TOUT" | "L6TOUT" | "L4TOUT";
+
+export interface TcpCheckConnect {
+  action: "connect";
+  port?: number;
+  addr?: string;
+  sendProxy: boolean;
+  /** `default`: the server's own check settings (its send-proxy) apply. */
+  useDefault: boolean;
+}
+
+export interface TcpCheckExpect {
+  action: "expect";
+  kind: "string" | "rstring" | "binary" | "rbinary";
+  /** For `binary`, the bytes (latin1) the hex digits stand for. */
+  pattern: string;
+  negate: boolean;
+  /** -1 when not given: a mismatch then waits for more data. */
+  minRecv: number;
+  okStatus?: TcpCheckOkStatus;
+  errorStatus?: TcpCheckErrorStatus;
+  toutStatus?: TcpCheckTimeoutStatus;
+  /** Literal texts (Sluice takes no log-format there). */
+  onSuccess?: string;
+  onError?: string;
+}
+
+/** What a `tcp-check` line says: a comment, or a step with its optional comment. */
+export type TcpCheckStatement = (
+  | { action: "comment" }
+  | TcpCheckConnect
+  | { action: "send"; /** latin1 bytes */ data: string }
+  | TcpCheckExpect
+) & { comment?: string };
+
+/**
+ * One `tcp-check` rule. `index` is its place in its section's list, comments included: haproxy
+ * numbers the steps in its messages from it (step = index + 1).
+ */
+export type TcpCheckRule = TcpCheckStatement & { index: number; where: Where };
+
 /** An address with a prefix length: `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1`. */
 export interface Network {
   address: string;
@@ -552,6 +596,9 @@ export interface ProxySettings {
   /** `option httpchk` was given: without it, http-check rules are ignored (haproxy warns). */
   httpchkOption: boolean;
   httpCheckExpect: HttpCheckExpect[];
+  /** `option tcp-check` is the check option in force (the last of httpchk and tcp-check wins). */
+  tcpCheckOption: boolean;
+  tcpCheckRules: TcpCheckRule[];
   defaultBackend?: { name: string; where: Where };
   /** `capture cookie`: the first cookie whose name starts with `name`, logged as `name=value` cut to `len`. */
   captureCookie?: CookieCapture;

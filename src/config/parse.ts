@@ -669,6 +669,12 @@ class ConfigParser {
         p.httpchk = undefined;
         p.httpCheckExpect = [];
       }
+      if (hasBackend(p) && p.tcpCheckRules.length > 0 && !p.tcpCheckOption) {
+        this.warning(
+          `backend '${p.name}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.`,
+        );
+        p.tcpCheckRules = [];
+      }
       if (p.mode !== "http")
         for (const s of p.servers)
           if (s.cookie !== undefined)

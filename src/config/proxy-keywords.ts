@@ -45,6 +45,7 @@ import { fetchReason, parseFetch } from "../acl/fetch.js";
 import { placeBits, placeWarning, type Place } from "../acl/place.js";
 import { atoi, atol, strtol0 } from "./c-numbers.js";
 import { COMP_ALGOS } from "../http/compressor.js";
+import { tcpCheckKeyword } from "./tcp-check.js";
 
 export interface KeywordContext extends Reporter {
   /** The proxy being built, or the defaults section's settings. */
@@ -260,6 +261,16 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       if (!px.httpchk) return;
       px.httpchkOption = true;
       httpchkHere.add(px);
+      // The last check option wins: the tcp-check rules go with `option tcp-check`.
+      px.tcpCheckOption = false;
+      px.tcpCheckRules = [];
+      return;
+    case "tcp-check":
+      if (!noArgs() || !capOk(c, "be", "tcp-check")) return;
+      px.tcpCheckOption = true;
+      px.httpchkOption = false;
+      px.httpchk = undefined;
+      px.httpCheckExpect = [];
       return;
     default:
       c.alert(`unknown option '${name}' (or not supported by sluice yet).`);
@@ -532,6 +543,8 @@ function ownCheckRules(px: ProxySettings): void {
   if (checkRulesHere.has(px)) return;
   checkRulesHere.add(px);
   px.httpCheckExpect = [];
+  // haproxy keeps one list of check rules: http-check rules replace the tcp-check ones.
+  px.tcpCheckRules = [];
 }
 
 function httpCheck(c: KeywordContext): void {
@@ -978,6 +991,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     },
   },
   "http-check": { cap: "be", defaults: true, fn: httpCheck },
+  "tcp-check": { cap: "be", defaults: true, fn: tcpCheckKeyword },
   source: {
     cap: "any",
     defaults: true,
