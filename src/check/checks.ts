@@ -6,6 +6,7 @@ import { Health } from "./health.js";
 import { buildCheckRequest, compileExpectation } from "./http-check.js";
 import { LEVEL, checkLine, downLine, noServerLine, upLine } from "./messages.js";
 import { probe, type Probe, type ProbeSpec } from "./probe.js";
+import { compileTcpCheck } from "./tcp-check.js";
 import type { CheckResult, CheckStatus } from "./result.js";
 
 /**
@@ -41,6 +42,8 @@ class ServerCheck {
       timeoutConnect: px.timeouts.connect,
       // A send-proxy server gets its PROXY header from checks too, unless they go elsewhere.
       sendProxy: cfg.checkAddr === undefined && cfg.checkPort === undefined ? server.sendProxy : undefined,
+      serverProxy: server.sendProxy,
+      tcp: px.tcpCheckOption ? compileTcpCheck(px.tcpCheckRules) : undefined,
       http: px.httpchk && {
         request: buildCheckRequest(px.httpchk),
         method: px.httpchk.method,

@@ -1,4 +1,5 @@
-// One check on the wire: a TCP connect, then for an HTTP check one request and its response.
+// One check on the wire: a TCP connect, then for an HTTP check one request and its response (a
+// tcp-check runs its own steps, in tcp-check.ts).
 // It settles exactly once, within its time limits, and leaves no socket behind.
 //
 // Time limits as haproxy 2.6 applies them (measured on the real one):
@@ -7,6 +8,7 @@
 //   rest within `timeout check` counted from the connection.
 import net from "node:net";
 import { HttpCheckReader, type Expectation } from "./http-check.js";
+import { tcpCheckProbe, type TcpCheckStep } from "./tcp-check.js";
 import { failed, passed, type CheckResult, type Outcome } from "./result.js";
 import { closeAsHaproxy } from "../util/close.js";
 import { LOCAL_V2, proxyHeaderFor } from "../proxy/proxy-protocol.js";
@@ -22,8 +24,12 @@ export interface ProbeSpec {
   timeoutConnect?: number;
   /** A send-proxy server's PROXY protocol header version: v1 names the check's own connection, v2 says LOCAL. */
   sendProxy?: 1 | 2;
+  /** The server's own PROXY protocol version, for a tcp-check connect with `send-proxy`. */
+  serverProxy?: 1 | 2;
   /** Undefined for a TCP (connect only) check. */
   http?: { request: Buffer; method: string; expect: readonly Expectation[] };
+  /** `option tcp-check`: its steps, run instead of the connect-only check. */
+  tcp?: readonly TcpCheckStep[];
 }
 
 export interface Probe {
@@ -44,8 +50,33 @@ const ERRNO_TEXT: Record<string, string> = {
   EPIPE: "Broken pipe",
 };
 
-const errnoText = (err: NodeJS.ErrnoException): string =>
+export const errnoText = (err: NodeJS.ErrnoException): string =>
   (err.code && ERRNO_TEXT[err.code]) ?? err.code ?? err.message;
+
+/** A check's connection, from `source` when one is set. */
+export const connectCheck = (host: string, port: number, from: Endpoint | undefined): net.Socket =>
+  net.connect({
+    host,
+    port,
+    noDelay: true,
+    ...(from && { localAddress: from.address, localPort: from.port }),
+  });
+
+/** The PROXY header a check sends first: v1 names the check's own connection, v2 says LOCAL. */
+export function writeProxyHeader(socket: net.Socket, version: 1 | 2): void {
+  if (version === 2) return void socket.write(LOCAL_V2);
+  const local = { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+  const remote = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+  socket.write(proxyHeaderFor(1, local, remote));
+}
+
+/** The first connect's limit: the whole check's (inter) without `timeout check`. */
+export const connectLimit = (spec: ProbeSpec): number =>
+  spec.timeoutCheck === undefined ? spec.inter : Math.min(spec.timeoutConnect ?? spec.inter, spec.inter);
+
+/** L4CON's info for a connect that failed. */
+export const connectError = (err: NodeJS.ErrnoException): string =>
+  err.syscall === "bind" ? `Can't bind to source address (${errnoText(err)})` : errnoText(err);
 
 export function probe(spec: ProbeSpec): Probe {
   const start = Date.now();
@@ -54,13 +85,8 @@ export function probe(spec: ProbeSpec): Probe {
   let settled = false;
   let connected = false;
   const reader = spec.http ? new HttpCheckReader(spec.http.expect, spec.http.method) : undefined;
-  const from = spec.source;
-  const socket = net.connect({
-    host: spec.host,
-    port: spec.port,
-    noDelay: true,
-    ...(from && { localAddress: from.address, localPort: from.port }),
-  });
+  if (spec.tcp) return tcpCheckProbe(spec, spec.tcp);
+  const socket = connectCheck(spec.host, spec.port, spec.source);
 
   const finish = (o: Outcome | undefined): void => {
     if (settled || !o) return;
@@ -71,28 +97,14 @@ export function probe(spec: ProbeSpec): Probe {
   };
   const expire = (): void => finish(connected ? reader!.timeout() : failed("L4TOUT"));
 
-  const connectLimit =
-    spec.timeoutCheck === undefined ? spec.inter : Math.min(spec.timeoutConnect ?? spec.inter, spec.inter);
-  let timer = setTimeout(expire, connectLimit).unref();
+  let timer = setTimeout(expire, connectLimit(spec)).unref();
 
   socket.on("error", (err: NodeJS.ErrnoException) =>
-    finish(
-      connected
-        ? failed("SOCKERR", errnoText(err))
-        : failed(
-            "L4CON",
-            err.syscall === "bind" ? `Can't bind to source address (${errnoText(err)})` : errnoText(err),
-          ),
-    ),
+    finish(connected ? failed("SOCKERR", errnoText(err)) : failed("L4CON", connectError(err))),
   );
   socket.once("connect", () => {
     connected = true;
-    if (spec.sendProxy === 2) socket.write(LOCAL_V2);
-    else if (spec.sendProxy === 1) {
-      const local = { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-      const remote = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-      socket.write(proxyHeaderFor(1, local, remote));
-    }
+    if (spec.sendProxy) writeProxyHeader(socket, spec.sendProxy);
     if (!spec.http) return finish(passed("L4OK"));
     if (spec.timeoutCheck !== undefined) {
       clearTimeout(timer);

@@ -1,7 +1,18 @@
 // The outcome of one check, in haproxy's vocabulary: a status (HCHK_STATUS_*) with its words,
 // an optional HTTP code and an optional `info` text.
 
-export type CheckStatus = "L4OK" | "L4TOUT" | "L4CON" | "SOCKERR" | "L7TOUT" | "L7RSP" | "L7STS" | "L7OK";
+export type CheckStatus =
+  | "L4OK"
+  | "L4TOUT"
+  | "L4CON"
+  | "SOCKERR"
+  | "L6OK"
+  | "L6TOUT"
+  | "L6RSP"
+  | "L7TOUT"
+  | "L7RSP"
+  | "L7STS"
+  | "L7OK";
 
 /** The words haproxy prints after `reason:` for each status. */
 export const REASON: Record<CheckStatus, string> = {
@@ -9,6 +20,9 @@ export const REASON: Record<CheckStatus, string> = {
   L4TOUT: "Layer4 timeout",
   L4CON: "Layer4 connection problem",
   SOCKERR: "Socket error",
+  L6OK: "Layer6 check passed",
+  L6TOUT: "Layer6 timeout",
+  L6RSP: "Layer6 invalid response",
   L7TOUT: "Layer7 timeout",
   L7RSP: "Layer7 invalid response",
   L7STS: "Layer7 wrong status",
@@ -26,7 +40,7 @@ export interface CheckResult {
 
 export type Outcome = Omit<CheckResult, "durationMs">;
 
-export const passed = (status: "L4OK" | "L7OK", code?: number): Outcome =>
+export const passed = (status: "L4OK" | "L6OK" | "L7OK", code?: number): Outcome =>
   code === undefined ? { ok: true, status } : { ok: true, status, code };
 
 export const failed = (status: CheckStatus, info?: string, code?: number): Outcome => {
