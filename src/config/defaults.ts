@@ -69,6 +69,7 @@ export function newProxySettings(): ProxySettings {
     httpPretendKeepalive: false,
     acceptInvalidHttpRequest: false,
     acceptInvalidHttpResponse: false,
+    idleCloseOnResponse: false,
     httpchkOption: false,
     cliTcpKa: false,
     srvTcpKa: false,

@@ -580,6 +580,8 @@ export interface ProxySettings {
    */
   acceptInvalidHttpRequest: boolean;
   acceptInvalidHttpResponse: boolean;
+  /** option idle-close-on-response: at a soft stop, an idle client connection waits for one more request. */
+  idleCloseOnResponse: boolean;
   /** option clitcpka / srvtcpka (tcpka sets both): TCP keep-alive probes on that side's sockets. */
   cliTcpKa: boolean;
   srvTcpKa: boolean;

@@ -162,6 +162,7 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   "http-pretend-keepalive": { key: "httpPretendKeepalive", cap: "be" },
   "accept-invalid-http-request": { key: "acceptInvalidHttpRequest", cap: "fe" },
   "accept-invalid-http-response": { key: "acceptInvalidHttpResponse", cap: "be" },
+  "idle-close-on-response": { key: "idleCloseOnResponse", cap: "fe" },
   clitcpka: { key: "cliTcpKa", cap: "fe" },
   srvtcpka: { key: "srvTcpKa", cap: "be" },
   persist: { key: "persist", cap: "be" },

@@ -2923,10 +2923,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.close("P", "R");
   }
 
-  /** Soft stop: a connection waiting for its next request (or its first byte) closes now, unlogged. */
+  /**
+   * Soft stop: a kept-alive connection waiting for its next request closes now, unlogged. One that has
+   * not sent its first request yet is waited for, as haproxy 2.6 does, and so is an idle one with
+   * option idle-close-on-response: the answer then says `Connection: close`.
+   */
   closeIfIdle(): void {
-    if (this.phase === Phase.Head && this.cbuf === undefined && !this.awaitingDrain && this.rec.empty)
-      this.finish();
+    if (this.phase !== Phase.Head || this.cbuf !== undefined || this.awaitingDrain || !this.rec.empty) return;
+    if (this.served > 0 && !this.fe.px.idleCloseOnResponse) this.finish();
   }
 
   /** `on-marked-down shutdown-sessions`: the server went away. */

@@ -311,6 +311,34 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   assert.ok(Date.now() - t0 < 1000);
 });
 
+test("soft stop waits for a connection's first request, and with option idle-close-on-response for an idle one's next (haproxy 2.6)", async () => {
+  const b = await httpBackend("b");
+  cleanup.push(b.close);
+  for (const option of ["", "  option idle-close-on-response"]) {
+    const p = await startProxy(`${DEFAULTS}
+${FRONTEND.replace("  default_backend", `${option}\n  default_backend`)}  server a 127.0.0.1:${b.port}
+`);
+    cleanup.push(p.stop);
+    const used = new Client(p.port);
+    used.send(GET("/first"));
+    await used.until((t) => t.endsWith("b"));
+    used.take();
+    const fresh = new Client(p.port);
+    await waitFor(() => p.rt.frontends[0]!.cur === 2, 2000, "both connections");
+    const stopped = p.rt.softStop();
+    await sleep(100);
+    assert.equal(used.closed, option === "", `the idle connection closes at once only without the option`);
+    assert.equal(fresh.closed, false, "a connection yet to send its first request is waited for");
+    for (const c of option ? [used, fresh] : [fresh]) {
+      c.send(GET("/last"));
+      const text = await c.until((t) => t.endsWith("b"));
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\nConnection: close\r\n/i);
+      await waitFor(() => c.closed, 2000, "the close after the answer");
+    }
+    await stopped;
+  }
+});
+
 test("option abortonclose: a client that leaves while queued or waiting gives its request up", async () => {
   const b = await httpBackend("slow", (_req, res) => setTimeout(() => res.end("late"), 400));
   cleanup.push(b.close);
