@@ -5,6 +5,7 @@ import type { Global, Where } from "./model.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseTime } from "./duration.js";
 import { atoi, atol } from "./c-numbers.js";
+import { addCase } from "../http/case-adjust.js";
 
 export interface GlobalContext {
   global: Global;
@@ -302,6 +303,17 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
   },
   "h1-accept-payload-with-any-method": (c) => {
     if (atMost(c, 0)) c.global.payloadWithAnyMethod = true;
+  },
+  "h1-case-adjust": (c) => {
+    const [, from, to] = c.words;
+    if (!from || !to) return c.alert(`'h1-case-adjust' expects <from> and <to> as argument.`);
+    if (!atMost(c, 2)) return;
+    const problem = addCase(c.global.caseAdjust, from, to);
+    if (problem) c.alert(problem);
+  },
+  "h1-case-adjust-file": (c) => {
+    if (!arg1(c)) return c.alert(`'h1-case-adjust-file' expects <file> as argument.`);
+    if (atMost(c, 1)) c.global.caseAdjustFile = arg1(c);
   },
   quiet: (c) => {
     if (atMost(c, 0)) c.global.quiet = true;

@@ -82,6 +82,9 @@ export interface Global {
   maxhdr: number;
   /** h1-accept-payload-with-any-method: an HTTP/1.0 GET, HEAD or DELETE may carry a body. */
   payloadWithAnyMethod: boolean;
+  /** h1-case-adjust lines, then the last h1-case-adjust-file's (read once the configuration is). */
+  caseAdjust: Map<string, string>;
+  caseAdjustFile?: string;
   /** tune.http.cookielen + 1: the bytes a captured cookie's buffer holds, its NUL included. */
   cookieLen: number;
   /** tune.http.logurilen + 1: the bytes of the request line a log keeps, its NUL included. */
@@ -582,6 +585,9 @@ export interface ProxySettings {
   acceptInvalidHttpResponse: boolean;
   /** option idle-close-on-response: at a soft stop, an idle client connection waits for one more request. */
   idleCloseOnResponse: boolean;
+  /** option h1-case-adjust-bogus-client / -server: the global h1-case-adjust names, to clients / servers. */
+  caseAdjustClient: boolean;
+  caseAdjustServer: boolean;
   /** option clitcpka / srvtcpka (tcpka sets both): TCP keep-alive probes on that side's sockets. */
   cliTcpKa: boolean;
   srvTcpKa: boolean;

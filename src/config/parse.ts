@@ -37,6 +37,7 @@ import type { Reporter } from "./server.js";
 import { UserlistSections } from "./userlist.js";
 import { autoIds } from "./server.js";
 import { compileLogLine, type LineOptions } from "../log/log-format.js";
+import { readCaseFile } from "../http/case-adjust.js";
 
 export interface SourceFile {
   name: string;
@@ -133,6 +134,12 @@ class ConfigParser {
     this.userlists.resolve((m, where) =>
       this.diagnostics.push({ level: "alert", where, message: m, checked: true }),
     );
+    if (this.global.caseAdjustFile !== undefined)
+      try {
+        readCaseFile(this.global.caseAdjustFile, this.global.caseAdjust);
+      } catch (e) {
+        this.alert((e as Error).message);
+      }
     this.crossCheck();
     // A used named defaults section's track-sc rules name its own table when they name none.
     for (const d of this.namedDefaults.values())

@@ -28,6 +28,7 @@ import { ChunkedScanner } from "../http/chunked.js";
 import { outFraming, reframer, type OutFraming, type Reframer } from "../http/reframe.js";
 import { acceptFor, newWebSocketKey } from "../http/websocket-key.js";
 import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
+import { adjustCase } from "../http/case-adjust.js";
 import { hdrOcc } from "../acl/headers.js";
 import { Sample } from "../acl/sample.js";
 import { bufferedWeight, cleanConnectionHeaders } from "../http/connection.js";
@@ -1183,6 +1184,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // serializeHead may return a view on the client's buffer: copy so that retries keep it.
     if (edits.empty) this.outHead = Buffer.from(this.outHead);
     edits.reset();
+    if (be.px.caseAdjustServer) this.outHead = adjustCase(this.outHead, this.rt.global.caseAdjust);
   }
 
   /**
@@ -1397,7 +1399,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (!keep) return this.replyAndClose(status, bytes, cause, phase);
     this.leaveQueue();
     this.rec.status = status;
-    this.client.write(bytes);
+    this.client.write(this.clientCase(bytes));
     this.rec.bytesOut += bytes.length;
     this.endTransaction(false, cause, phase);
   }
@@ -1480,7 +1482,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const rec = this.rec;
     rec.status = status;
     if (this.client.writable) {
-      this.client.end(bytes?.length ? bytes : undefined);
+      this.client.end(bytes?.length ? this.clientCase(bytes) : undefined);
       if (logged) rec.bytesOut += bytes?.length ?? 0;
     }
     this.close(cause, phase);
@@ -2093,7 +2095,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         edits.reset();
         // A bare "HTTP/1.1 100 Continue" goes as it came.
         const plain = head.count === 0 && head.startLineAsIs && !head.bareLf;
-        (interim ??= []).push(plain ? buf.subarray(head.start, head.end) : interimHead(head));
+        (interim ??= []).push(
+          this.clientCase(plain ? buf.subarray(head.start, head.end) : interimHead(head)),
+        );
         this.sbuf = rest;
         if (!rest) return this.sendInterim(interim);
         continue;
@@ -2340,13 +2344,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       // Unchanged head and body: contiguous in the server's buffer.
       const end = res.end + shown;
       // Most often the server's whole read: itself, no view of it.
-      ok = c.write(res.start === 0 && end === res.buf.length ? res.buf : res.buf.subarray(res.start, end));
+      ok = c.write(
+        this.clientCase(
+          res.start === 0 && end === res.buf.length ? res.buf : res.buf.subarray(res.start, end),
+        ),
+      );
       rec.bytesOut += res.end - res.start + shown;
     } else {
       // A small body that came with the head leaves in the head's buffer: one write, where two
       // buffers would go out through writev, which costs Node more than the copy.
       const merged = !compressing && !fixed && shown > 0 && shown <= MERGED_BODY_MAX;
-      const head = serializeHead(res, edits, merged ? rest : undefined, merged ? shown : 0);
+      const head = this.clientCase(serializeHead(res, edits, merged ? rest : undefined, merged ? shown : 0));
       const body = merged
         ? undefined
         : compressing
@@ -2740,7 +2748,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const out = this.res!;
     if (out.connUpgrade && out.upgradeWebSocket) this.answerClientKey(out);
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
-    const bytes = interimHead(out, head.status === 101);
+    const bytes = this.clientCase(interimHead(out, head.status === 101));
     this.client.write(bytes);
     rec.bytesOut += bytes.length;
     this.logAsap();
@@ -2921,6 +2929,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.rec.TR = -1;
     this.client.end();
     this.close("P", "R");
+  }
+
+  /** A head for the client in the case option h1-case-adjust-bogus-client asks for. */
+  private clientCase(bytes: Buffer): Buffer {
+    return this.fe.px.caseAdjustClient ? adjustCase(bytes, this.rt.global.caseAdjust) : bytes;
   }
 
   /**
