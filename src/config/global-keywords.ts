@@ -64,6 +64,26 @@ const needs =
   };
 
 const flag: ArgCheck = (c) => atMost(c, 0);
+/** A keyword that takes one of a few words; `choices` as haproxy lists them in its refusal. */
+const oneOf =
+  (choices: string, ...words: string[]): ArgCheck =>
+  (c) => {
+    if (!atMost(c, 1)) return false;
+    if (words.includes(arg1(c))) return true;
+    c.alert(`'${c.words[0]}' expects either ${choices} but got '${arg1(c)}'.`);
+    return false;
+  };
+const onOff = oneOf("'on' or 'off'", "on", "off");
+/** A percentage, which haproxy reads with atoi; `what` as its refusal names it, an empty word read as 0 or not. */
+const ratio =
+  (what: string, emptyIsZero = false): ArgCheck =>
+  (c) => {
+    if (!atMost(c, 1)) return false;
+    const n = atoi(arg1(c));
+    if ((emptyIsZero || arg1(c) !== "") && n >= 0 && n <= 100) return true;
+    c.alert(`'${c.words[0]}' expects ${what} between 0 and 100.`);
+    return false;
+  };
 const integer = needs((kw) => `'${kw}' expects an integer argument.`);
 const NODE_NAME = /^[A-Za-z0-9._-]+$/;
 /** How many of the 64 process or thread numbers `set` names (`all`, `odd`, `even`, N, N-M, N-). */
@@ -153,6 +173,34 @@ const NO_EFFECT: Record<string, ArgCheck> = {
     return false;
   },
   "tune.maxaccept": integer,
+  nokqueue: flag,
+  noevports: flag,
+  "no-memory-trimming": flag,
+  "numa-cpu-mapping": () => true,
+  "strict-limits": flag,
+  "fd-hard-limit": integer,
+  maxpipes: integer,
+  // haproxy 2.6 says so of extra words, and loads the configuration all the same.
+  "mworker-max-reloads": (c) => {
+    if (c.words.length > 2)
+      c.alertContinuing(`'mworker-max-reloads' cannot handle unexpected argument '${c.words[2]}'.`);
+    return true;
+  },
+  "tune.pipesize": integer,
+  "tune.buffers.limit": integer,
+  "tune.buffers.reserve": integer,
+  "tune.pool-high-fd-ratio": ratio("an integer argument"),
+  "tune.pool-low-fd-ratio": ratio("an integer argument"),
+  "tune.idle-pool.shared": onOff,
+  "tune.sched.low-latency": onOff,
+  "tune.fail-alloc": ratio("a numeric value", true),
+  "profiling.tasks": oneOf("'on', 'auto', or 'off'", "on", "auto", "off"),
+  // Read with strtol, its words past the first ignored.
+  "tune.pattern.cache-size": (c) => {
+    if (arg1(c) !== "" && !arg1(c).startsWith("-")) return true;
+    c.alert(`'tune.pattern.cache-size' expects a positive numeric value`);
+    return false;
+  },
   "tune.maxpollevents": integer,
   "tune.recv_enough": integer,
   "tune.rcvbuf.client": integer,

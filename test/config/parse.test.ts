@@ -355,9 +355,9 @@ test("errors name the line and the keyword", () => {
     /^The 'block' directive is not supported anymore since HAProxy 2\.1\. Use 'http-request deny'/,
   );
   oneAlert(
-    `global\n  strict-limits\n`,
+    `global\n  server-state-file f\n`,
     2,
-    /^'strict-limits' is a haproxy keyword that sluice does not support yet\.$/,
+    /^'server-state-file' is a haproxy keyword that sluice does not support yet\.$/,
   );
   oneAlert(`global\n  hostname h\n`, 2, /^unknown keyword 'hostname' in 'global' section$/);
   oneAlert(
@@ -747,6 +747,49 @@ test("keywords that only tune haproxy internals are accepted with a warning", ()
   const { diagnostics } = parse(`global\n  nbthread 4\n  tune.maxaccept 10\n${BASE}  option splice-auto\n`);
   assert.deepEqual(alerts(diagnostics), []);
   assert.equal(warnings(diagnostics).filter((d) => /has no effect/.test(d.message)).length, 3);
+  // Their arguments are checked as haproxy 2.6.12 checks them.
+  const tuning = [
+    "nokqueue",
+    "no-memory-trimming",
+    "strict-limits",
+    "fd-hard-limit 1000",
+    "maxpipes 8",
+    "tune.pipesize 65536",
+    "tune.buffers.reserve 2",
+    "tune.pool-low-fd-ratio 20",
+    "tune.idle-pool.shared on",
+    "tune.sched.low-latency off",
+    "tune.fail-alloc",
+    "profiling.tasks auto",
+    "tune.pattern.cache-size 0",
+  ];
+  const ok = parse(`global\n${tuning.map((t) => `  ${t}\n`).join("")}${BASE}`).diagnostics;
+  assert.deepEqual(alerts(ok), []);
+  assert.equal(warnings(ok).filter((d) => /has no effect/.test(d.message)).length, tuning.length);
+  const refused: [string, string][] = [
+    ["noevports x", "'noevports' cannot handle unexpected argument 'x'."],
+    ["maxpipes", "'maxpipes' expects an integer argument."],
+    [
+      "tune.pool-high-fd-ratio 101",
+      "'tune.pool-high-fd-ratio' expects an integer argument between 0 and 100.",
+    ],
+    ["tune.fail-alloc -1", "'tune.fail-alloc' expects a numeric value between 0 and 100."],
+    ["tune.idle-pool.shared yes", "'tune.idle-pool.shared' expects either 'on' or 'off' but got 'yes'."],
+    ["profiling.tasks", "'profiling.tasks' expects either 'on', 'auto', or 'off' but got ''."],
+    ["tune.pattern.cache-size -1", "'tune.pattern.cache-size' expects a positive numeric value"],
+  ];
+  for (const [line, message] of refused)
+    assert.deepEqual(
+      alerts(parse(`global\n  ${line}\n${BASE}`).diagnostics).map((d) => d.message),
+      [message],
+      line,
+    );
+  // mworker-max-reloads: haproxy 2.6 says so of an extra word, then loads the configuration anyway.
+  const extra = parse(`global\n  mworker-max-reloads 5 6\n${BASE}`);
+  assert.deepEqual(
+    alerts(extra.diagnostics).map((d) => d.message),
+    ["'mworker-max-reloads' cannot handle unexpected argument '6'."],
+  );
 });
 
 test("http-check rules without option httpchk are ignored with haproxy's warning", () => {
