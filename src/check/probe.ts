@@ -8,7 +8,7 @@
 //   rest within `timeout check` counted from the connection.
 import net from "node:net";
 import { HttpCheckReader, type Expectation } from "./http-check.js";
-import { tcpCheckProbe, type TcpCheckStep } from "./tcp-check.js";
+import { tcpCheckProbe, type TcpCheckRuleset } from "./tcp-check.js";
 import { failed, passed, type CheckResult, type Outcome } from "./result.js";
 import { closeAsHaproxy } from "../util/close.js";
 import { LOCAL_V2, proxyHeaderFor } from "../proxy/proxy-protocol.js";
@@ -28,8 +28,8 @@ export interface ProbeSpec {
   serverProxy?: 1 | 2;
   /** Undefined for a TCP (connect only) check. */
   http?: { request: Buffer; method: string; expect: readonly Expectation[] };
-  /** `option tcp-check`: its steps, run instead of the connect-only check. */
-  tcp?: readonly TcpCheckStep[];
+  /** `option tcp-check` or a canned check: its steps, run instead of the connect-only check. */
+  tcp?: TcpCheckRuleset;
 }
 
 export interface Probe {

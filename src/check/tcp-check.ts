@@ -5,8 +5,9 @@
 // - An `expect` waits for more data while it cannot conclude; it then resumes at the first
 //   negated expect of its run of expects (haproxy's "head"), which its timeout message names.
 // - The last rule run gives the result: an expect its ok-status, a connect L4OK, a send L7OK.
+// haproxy's canned checks (redis-check, smtpchk, ...) run here too, with rulesets of their own.
 import type net from "node:net";
-import type { TcpCheckExpect, TcpCheckRule } from "../config/model.js";
+import type { TcpCheckExpect, TcpCheckStatement } from "../config/model.js";
 import { CHECK_BUFFER } from "./http-check.js";
 import { failed, passed, type CheckStatus, type Outcome } from "./result.js";
 import {
@@ -35,10 +36,40 @@ export type TcpCheckStep = StepBase &
         addr?: string;
         sendProxy: boolean;
         useDefault: boolean;
+        linger: boolean;
       }
     | { action: "send"; data: Buffer }
-    | (TcpCheckExpect & { matches(buf: Buffer): boolean; head: number })
+    | (TcpCheckExpect & { matches(buf: Buffer): boolean; head: number; read?: ResponseReaders })
   );
+
+/**
+ * What a canned check's expect takes from the response where haproxy's rulesets use sample
+ * expressions: its on-error and on-success texts and its status code.
+ */
+export interface ResponseReaders {
+  onError?: (buf: Buffer) => string;
+  onSuccess?: (buf: Buffer) => string;
+  statusCode?: (buf: Buffer) => number;
+}
+
+/** The response from `offset` up to its first line break (haproxy's `res.payload(offset,0),cut_crlf`). */
+export const firstLine = (buf: Buffer, offset = 0): string =>
+  /^[^\r\n]*/.exec(buf.subarray(offset).toString("latin1"))![0];
+
+/** A rule as a canned check writes it: it may read the response. */
+export type CannedRule = TcpCheckStatement & { read?: ResponseReaders };
+
+/** A rule to compile, a section's or a canned check's, with its place in its list. */
+export type TcpCheckInput = CannedRule & { index: number };
+
+/**
+ * The steps a check runs. A canned check's (haproxy's rulesets of other protocols than tcp-check)
+ * names no step in its timeouts and connection errors and has no default failure or success text.
+ */
+export interface TcpCheckRuleset {
+  steps: readonly TcpCheckStep[];
+  canned: boolean;
+}
 
 type ExpectStep = Extract<TcpCheckStep, { action: "expect" }>;
 
@@ -60,11 +91,11 @@ function matcher(e: TcpCheckExpect): (buf: Buffer) => boolean {
   }
 }
 
-/** The section's rules as steps: comments folded into the rules they name, the implied connect added. */
-export function compileTcpCheck(rules: readonly TcpCheckRule[]): TcpCheckStep[] {
+/** The rules as steps: comments folded into the rules they name, the implied connect added. */
+export function compileTcpCheck(rules: readonly TcpCheckInput[], canned = false): TcpCheckRuleset {
   const steps: TcpCheckStep[] = [];
   let comment: string | undefined;
-  let prev: TcpCheckRule["action"] | undefined;
+  let prev: TcpCheckInput["action"] | undefined;
   for (const r of rules) {
     // A comment lasts while the same action repeats.
     if (r.action !== prev && prev !== "comment") comment = undefined;
@@ -75,7 +106,8 @@ export function compileTcpCheck(rules: readonly TcpCheckRule[]): TcpCheckStep[] 
     else if (r.action === "connect") {
       comment = undefined;
       const { port, addr, sendProxy, useDefault } = r;
-      steps.push({ ...base, action: "connect", implicit: false, port, addr, sendProxy, useDefault });
+      const linger = r.linger ?? false;
+      steps.push({ ...base, action: "connect", implicit: false, port, addr, sendProxy, useDefault, linger });
     } else if (r.action === "send")
       steps.push({ ...base, action: "send", data: Buffer.from(r.data, "latin1") });
     else {
@@ -87,14 +119,28 @@ export function compileTcpCheck(rules: readonly TcpCheckRule[]): TcpCheckStep[] 
         const h = steps[prevStep.head] as ExpectStep;
         if (h.negate) head = prevStep.head;
       }
-      steps.push({ ...base, action: "expect", ...e, matches: matcher(r), head });
+      steps.push({
+        ...base,
+        action: "expect",
+        ...e,
+        matches: matcher(r),
+        head,
+        ...(r.read && { read: r.read }),
+      });
     }
   }
   if (steps[0]?.action !== "connect") {
-    steps.unshift({ step: 0, action: "connect", implicit: true, sendProxy: false, useDefault: true });
+    steps.unshift({
+      step: 0,
+      action: "connect",
+      implicit: true,
+      sendProxy: false,
+      useDefault: true,
+      linger: false,
+    });
     for (const s of steps) if (s.action === "expect") s.head++;
   }
-  return steps;
+  return { steps, canned };
 }
 
 /** What haproxy appends to an error's info: where the check was. */
@@ -108,9 +154,12 @@ function where(s: TcpCheckStep): string {
   return s.comment === undefined ? at : `${at} comment: '${s.comment}'`;
 }
 
-/** An L7OK or L7STS result shows a code, 0 for a tcp-check. */
-const withCode = (o: Outcome): Outcome =>
-  o.status === "L7OK" || o.status === "L7STS" ? { ...o, code: 0 } : o;
+/** An L7OK or L7STS result shows a code: the one the expect reads, else 0. */
+const withCode = (o: Outcome, e?: ExpectStep, buf?: Buffer): Outcome =>
+  o.status === "L7OK" || o.status === "L7STS" ? { ...o, code: (buf && e?.read?.statusCode?.(buf)) ?? 0 } : o;
+
+/** haproxy leaves out an empty info. */
+const withInfo = (o: Outcome, info: string | undefined): Outcome => (info ? { ...o, info } : o);
 
 const WHAT: Record<TcpCheckExpect["kind"], string> = {
   string: "",
@@ -120,7 +169,7 @@ const WHAT: Record<TcpCheckExpect["kind"], string> = {
 };
 
 /** An expect's verdict on the buffer: "next", "wait", or the failure. */
-function evaluate(e: ExpectStep, buf: Buffer, lastRead: boolean): "next" | "wait" | Outcome {
+function evaluate(e: ExpectStep, buf: Buffer, lastRead: boolean, canned: boolean): "next" | "wait" | Outcome {
   const full = lastRead || buf.length >= CHECK_BUFFER;
   if (!full) {
     if ((e.kind === "string" || e.kind === "binary") && buf.length < e.pattern.length) return "wait";
@@ -129,24 +178,25 @@ function evaluate(e: ExpectStep, buf: Buffer, lastRead: boolean): "next" | "wait
   const match = e.matches(buf);
   if (!match && !full && e.minRecv === -1) return "wait";
   if (match !== e.negate) return "next";
-  const what = e.kind === "string" ? ` '${e.pattern}'` : WHAT[e.kind];
-  let info =
-    e.onError ??
-    `TCPCHK ${match ? "matched unwanted content" : "did not match content"}${what} at step ${e.step}`;
-  if (e.comment !== undefined) info += ` comment: ${e.comment}`;
-  return withCode(failed(e.errorStatus ?? "L7RSP", info));
+  let info = e.read?.onError?.(buf) ?? e.onError;
+  if (info === undefined && !canned) {
+    const what = e.kind === "string" ? ` '${e.pattern}'` : WHAT[e.kind];
+    info = `TCPCHK ${match ? "matched unwanted content" : "did not match content"}${what} at step ${e.step}`;
+  }
+  if (info !== undefined && e.comment !== undefined) info += ` comment: ${e.comment}`;
+  return withCode(withInfo(failed(e.errorStatus ?? "L7RSP"), info), e, buf);
 }
 
-/** The result once every rule has run, from the last one. */
-function success(last: TcpCheckStep): Outcome {
-  if (last.action === "connect")
-    return last.implicit ? passed("L4OK") : { ok: true, status: "L4OK", info: "(tcp-check)" };
-  const status = last.action === "expect" ? (last.okStatus ?? "L7OK") : "L7OK";
-  const info = (last.action === "expect" && last.onSuccess) || "(tcp-check)";
-  return withCode({ ok: true, status, info });
+/** The result once every rule has run, from the last one and what it read. */
+function success(last: TcpCheckStep, buf: Buffer, canned: boolean): Outcome {
+  const generic = canned ? undefined : "(tcp-check)";
+  if (last.action === "connect") return last.implicit ? passed("L4OK") : withInfo(passed("L4OK"), generic);
+  if (last.action === "send") return withCode(withInfo(passed("L7OK"), generic));
+  const info = last.read?.onSuccess?.(buf) ?? (last.onSuccess || generic);
+  return withCode(withInfo({ ok: true, status: last.okStatus ?? "L7OK" }, info), last, buf);
 }
 
-export function tcpCheckProbe(spec: ProbeSpec, steps: readonly TcpCheckStep[]): Probe {
+export function tcpCheckProbe(spec: ProbeSpec, { steps, canned }: TcpCheckRuleset): Probe {
   const start = Date.now();
   let settle!: (o: Outcome) => void;
   const done = new Promise<Outcome>((resolve) => (settle = resolve)).then((o) => ({
@@ -155,6 +205,7 @@ export function tcpCheckProbe(spec: ProbeSpec, steps: readonly TcpCheckStep[]): 
   }));
   let settled = false;
   let socket: net.Socket | undefined;
+  let linger = false;
   let connected = false;
   let eof = false;
   let error: NodeJS.ErrnoException | undefined;
@@ -169,9 +220,12 @@ export function tcpCheckProbe(spec: ProbeSpec, steps: readonly TcpCheckStep[]): 
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    if (socket) closeAsHaproxy(socket);
+    if (socket) end(socket);
     settle(o);
   };
+  const end = (sock: net.Socket): void => (linger ? void sock.destroy() : closeAsHaproxy(sock));
+  /** Where the check was, for an error's info; a canned check does not say. */
+  const at = (s: TcpCheckStep): string => (canned ? "" : where(s));
   let deadline = 0;
   const arm = (ms: number): void => {
     clearTimeout(timer);
@@ -184,11 +238,12 @@ export function tcpCheckProbe(spec: ProbeSpec, steps: readonly TcpCheckStep[]): 
       : current.action === "expect"
         ? (current.toutStatus ?? "L7TOUT")
         : "L7TOUT";
-    finish(failed(status, where(current)));
+    finish(canned ? failed(status) : failed(status, where(current)));
   };
 
   const open = (s: Extract<TcpCheckStep, { action: "connect" }>): void => {
-    if (socket) closeAsHaproxy(socket);
+    if (socket) end(socket);
+    linger = s.linger;
     connected = false;
     eof = false;
     error = undefined;
@@ -201,7 +256,7 @@ export function tcpCheckProbe(spec: ProbeSpec, steps: readonly TcpCheckStep[]): 
     socket = sock;
     sock.on("error", (err: NodeJS.ErrnoException) => {
       if (sock !== socket) return;
-      if (!connected) return finish(failed("L4CON", connectError(err) + where(s)));
+      if (!connected) return finish(failed("L4CON", connectError(err) + at(s)));
       error = err;
       resume();
     });
@@ -251,7 +306,7 @@ export function tcpCheckProbe(spec: ProbeSpec, steps: readonly TcpCheckStep[]): 
         continue;
       }
       if (buf.length === 0) {
-        if (error) return finish(failed("SOCKERR", errnoText(error) + where(s)));
+        if (error) return finish(failed("SOCKERR", errnoText(error) + at(s)));
         if (eof) {
           const info = `TCPCHK got an empty response at step ${s.step}`;
           const c = s.comment === undefined ? "" : ` comment: '${s.comment}'`;
@@ -260,7 +315,7 @@ export function tcpCheckProbe(spec: ProbeSpec, steps: readonly TcpCheckStep[]): 
         waiting = true;
         return;
       }
-      const v = evaluate(s, buf, eof || error !== undefined);
+      const v = evaluate(s, buf, eof || error !== undefined, canned);
       if (v === "wait") {
         next = s.head;
         current = steps[s.head]!;
@@ -270,7 +325,7 @@ export function tcpCheckProbe(spec: ProbeSpec, steps: readonly TcpCheckStep[]): 
       if (v !== "next") return finish(v);
       next++;
     }
-    if (!settled) finish(success(current));
+    if (!settled) finish(success(current, buf, canned));
   };
 
   run();

@@ -363,6 +363,8 @@ export interface TcpCheckConnect {
   sendProxy: boolean;
   /** `default`: the server's own check settings (its send-proxy) apply. */
   useDefault: boolean;
+  /** `linger`: the check's connection ends with a FIN rather than an RST. */
+  linger?: boolean;
 }
 
 export interface TcpCheckExpect {
@@ -394,6 +396,12 @@ export type TcpCheckStatement = (
  * numbers the steps in its messages from it (step = index + 1).
  */
 export type TcpCheckRule = TcpCheckStatement & { index: number; where: Where };
+
+/** haproxy's canned checks: rulesets of its own that it runs on the tcp-check engine. */
+export type CannedCheck =
+  | { option: "redis-check" }
+  | { option: "smtpchk"; /** The command and domain sent, `HELO localhost` by default. */ hello: string }
+  | { option: "ssl-hello-chk" };
 
 /** An address with a prefix length: `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1`. */
 export interface Network {
@@ -607,6 +615,8 @@ export interface ProxySettings {
   /** `option tcp-check` is the check option in force (the last of httpchk and tcp-check wins). */
   tcpCheckOption: boolean;
   tcpCheckRules: TcpCheckRule[];
+  /** A canned check option (`option redis-check`, ...), when it is the check option in force. */
+  cannedCheck?: CannedCheck;
   defaultBackend?: { name: string; where: Where };
   /** `capture cookie`: the first cookie whose name starts with `name`, logged as `name=value` cut to `len`. */
   captureCookie?: CookieCapture;

@@ -35,7 +35,7 @@ const ERROR_STATUSES = new Set(["L7RSP", "L7STS", "L6RSP", "L4CON"]);
 const TIMEOUT_STATUSES = new Set(["L7TOUT", "L6TOUT", "L4TOUT"]);
 
 /** Connect options that need what Sluice lacks (TLS, SOCKS4, other muxes). */
-const CONNECT_UNSUPPORTED = new Set(["ssl", "sni", "alpn", "proto", "via-socks4", "linger"]);
+const CONNECT_UNSUPPORTED = new Set(["ssl", "sni", "alpn", "proto", "via-socks4"]);
 
 export function tcpCheckKeyword(c: KeywordContext): void {
   const sub = c.words[1] ?? "";
@@ -62,7 +62,7 @@ export function tcpCheckKeyword(c: KeywordContext): void {
   if (c.proxy && !hasBackend(c.proxy)) c.warning("(null)");
 }
 
-/** `connect [default] [port N] [addr IP] [send-proxy] [comment C]`. */
+/** `connect [default] [port N] [addr IP] [send-proxy] [linger] [comment C]`. */
 function connectRule(c: KeywordContext, kw: string): TcpCheckStatement | string | undefined {
   const rule: TcpCheckConnect & { comment?: string } = {
     action: "connect",
@@ -74,6 +74,7 @@ function connectRule(c: KeywordContext, kw: string): TcpCheckStatement | string 
     const v = c.words[i + 1];
     if (w === "default") rule.useDefault = true;
     else if (w === "send-proxy") rule.sendProxy = true;
+    else if (w === "linger") rule.linger = true;
     else if (w === "comment") {
       if (!v) return `${kw} : '${w}' expects a string as argument..`;
       rule.comment = v;
@@ -94,9 +95,7 @@ function connectRule(c: KeywordContext, kw: string): TcpCheckStatement | string 
       rule.addr = host;
       i++;
     } else if (CONNECT_UNSUPPORTED.has(w))
-      return void c.unsupported(
-        `${kw} : '${w}' is not supported by sluice yet (no TLS, SOCKS4 or lingering close).`,
-      );
+      return void c.unsupported(`${kw} : '${w}' is not supported by sluice yet (no TLS or SOCKS4).`);
     else
       return `${kw} : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got '${w}' as argument..`;
   }

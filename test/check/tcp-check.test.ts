@@ -189,7 +189,7 @@ test("-c: haproxy's words for bad rules, rules without the option, and rules in 
     "alert: 'tcp-check expect' : 'ok-status' only supports 'L4OK', 'L6OK', 'L7OK' or 'L7OKC' status (got 'L7XX')..",
     "alert: 'tcp-check connect' : expects a valid TCP port (from range 1 to 65535) or a sample expression, got 0..",
     "alert: 'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got 'bogus'",
-    "alert: 'tcp-check connect' : 'ssl' is not supported by sluice yet (no TLS, SOCKS4 or lingering close).",
+    "alert: 'tcp-check connect' : 'ssl' is not supported by sluice yet (no TLS or SOCKS4).",
   ]);
   assert.deepEqual(
     diagnostics("backend b\n  tcp-check send a\n  tcp-check connect\n  server s 127.0.0.1:1 check\n"),
