@@ -7,6 +7,7 @@ import { buildCheckRequest, compileExpectation } from "./http-check.js";
 import { LEVEL, checkLine, downLine, noServerLine, upLine } from "./messages.js";
 import { probe, type Probe, type ProbeSpec } from "./probe.js";
 import { compileTcpCheck } from "./tcp-check.js";
+import { cannedRuleset } from "./canned.js";
 import type { CheckResult, CheckStatus } from "./result.js";
 
 /**
@@ -43,7 +44,9 @@ class ServerCheck {
       // A send-proxy server gets its PROXY header from checks too, unless they go elsewhere.
       sendProxy: cfg.checkAddr === undefined && cfg.checkPort === undefined ? server.sendProxy : undefined,
       serverProxy: server.sendProxy,
-      tcp: px.tcpCheckOption ? compileTcpCheck(px.tcpCheckRules) : undefined,
+      tcp: px.tcpCheckOption
+        ? compileTcpCheck(px.tcpCheckRules)
+        : px.cannedCheck && cannedRuleset(px.cannedCheck),
       http: px.httpchk && {
         request: buildCheckRequest(px.httpchk),
         method: px.httpchk.method,

@@ -267,17 +267,49 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       // The last check option wins: the tcp-check rules go with `option tcp-check`.
       px.tcpCheckOption = false;
       px.tcpCheckRules = [];
+      px.cannedCheck = undefined;
       return;
-    case "tcp-check":
-      if (!noArgs() || !capOk(c, "be", "tcp-check")) return;
+    case "tcp-check": {
+      // haproxy warns of a missing backend before it looks at the arguments.
+      const capable = capOk(c, "be", "tcp-check");
+      if (!noArgs() || !capable) return;
       px.tcpCheckOption = true;
       px.httpchkOption = false;
       px.httpchk = undefined;
       px.httpCheckExpect = [];
+      px.cannedCheck = undefined;
       return;
+    }
+    case "redis-check":
+    case "ssl-hello-chk":
+    case "smtpchk": {
+      const capable = capOk(c, "be", name);
+      if (!atMostArgs(c, name === "smtpchk" ? 2 : 0, 2) || !capable) return;
+      // A canned check replaces the section's other check option and every rule it had.
+      px.httpchkOption = false;
+      px.httpchk = undefined;
+      px.httpCheckExpect = [];
+      px.tcpCheckOption = false;
+      px.tcpCheckRules = [];
+      px.cannedCheck = name === "smtpchk" ? { option: name, hello: smtpHello(c.words) } : { option: name };
+      return;
+    }
+    case "mysql-check":
+    case "pgsql-check":
+    case "ldap-check":
+    case "spop-check":
+      return c.unsupported(
+        `'option ${name}' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk).`,
+      );
     default:
       c.alert(`unknown option '${name}' (or not supported by sluice yet).`);
   }
+}
+
+/** `option smtpchk [HELO|EHLO <domain>]`: any other command, or one without a domain, is the default. */
+function smtpHello(words: readonly string[]): string {
+  const [, , hello, domain] = words;
+  return (hello === "HELO" || hello === "EHLO") && domain ? `${hello} ${domain}` : "HELO localhost";
 }
 
 /**
