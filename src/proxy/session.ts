@@ -1081,10 +1081,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     normalizeHead(head, made);
     const bytes = Buffer.from(serializeHead(head, made));
     const g = this.rt.global;
+    // Read back as leniently as it was received.
+    const lax =
+      target === "res" ? this.be?.px.acceptInvalidHttpResponse : this.fe.px.acceptInvalidHttpRequest;
+    const lenient = lax ? Leniency.InvalidHttp : Leniency.None;
     const parsed =
       target === "res"
-        ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false)
-        : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false);
+        ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false, lenient)
+        : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false, lenient);
     made.reset();
     // A head that Sluice cannot read back is not sent: a failed rewrite. haproxy 2.6 sends some as
     // they are (a blank in a method or target, a coding other than chunked, a control character in

@@ -100,6 +100,21 @@ backend bk
     assert.equal(await statusOf(strict!, request), 400, `${what}, without the option`);
     assert.deepEqual(srv.got, [], what);
   }
+  // A rule's rewrite is read back as leniently as the request was received.
+  const rewritten = await proxy(`${DEFAULTS}
+frontend f
+  bind 127.0.0.1:1
+  option accept-invalid-http-request
+  http-request set-header X-Added 1
+  default_backend bk
+backend bk
+  server s 127.0.0.1:${srv.port}
+`);
+  assert.equal(await statusOf(rewritten.port, "GET / RTSP/1.0\r\nHost: a\r\nX(y): v\r\n\r\n"), 200);
+  assert.equal(
+    srv.got.at(-1),
+    "GET / RTSP/1.0\r\nHost: a\r\nX(y): v\r\nX-Added: 1\r\nConnection: keep-alive\r\n\r\n",
+  );
   // Still refused with the option: an empty name, a version of lower-case letters, a bad method.
   for (const bad of [
     "GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n",
