@@ -262,8 +262,12 @@ function queryOf(ctx: SampleContext): string | undefined {
   return q < 0 ? undefined : u.slice(q + 1);
 }
 
-/** What follows the protocol's name ("HTTP/"), as haproxy reads it: "2.0" of HTTP/2.0, "" of a bare "X". */
-const ver = (h: HttpHead | undefined): string | undefined => h?.version.slice(5);
+/** What follows the version's first slash, as haproxy reads it: "2.0" of HTTP/2.0, none of "X" or "X/". */
+function ver(h: HttpHead | undefined): string | undefined {
+  const v = h?.version;
+  const slash = v === undefined ? -1 : v.indexOf("/");
+  return slash < 0 || slash === v!.length - 1 ? undefined : v!.slice(slash + 1);
+}
 
 const boolFetch =
   (f: (ctx: SampleContext) => boolean): Maker =>

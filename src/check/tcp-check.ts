@@ -249,7 +249,8 @@ export function tcpCheckProbe(spec: ProbeSpec, { steps, canned }: TcpCheckRulese
     error = undefined;
     buf = Buffer.alloc(0);
     if (s === steps[0]) arm(connectLimit(spec));
-    // A later connect may shorten the time left, never lengthen it.
+    // A later connect's timeout connect may shorten the time left, never lengthen it; once it is
+    // connected, timeout check counts again from there (inferred, not compared with haproxy: §66).
     else if (spec.timeoutCheck !== undefined && spec.timeoutConnect !== undefined)
       if (spec.timeoutConnect < deadline - Date.now()) arm(spec.timeoutConnect);
     const sock = connectCheck(s.addr ?? spec.host, s.port ?? spec.port, spec.source);

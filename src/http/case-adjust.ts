@@ -48,7 +48,11 @@ export function readCaseFile(path: string, cases: Map<string, string>): void {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === "" || line.startsWith("#")) continue;
-    const [from = "", to = ""] = line.split(/[ \t]+/);
+    // The first word, and the rest of the line (haproxy does not split it further).
+    const blank = line.search(/[ \t]/);
+    const from = blank < 0 ? line : line.slice(0, blank);
+    const to = blank < 0 ? "" : line.slice(blank).trim();
+    if (to === "") throw new Error(`h1-headers-case-adjust-file '${path}' : expect <to> at line ${i + 1}.`);
     const problem = addCase(cases, from, to);
     if (problem) throw new Error(`h1-headers-case-adjust-file '${path}' : ${problem} at line ${i + 1}.`);
   }

@@ -23,8 +23,8 @@
 //     "HTTP/1.1", any other keeps its text (normalizedStartLine() gives the line to send).
 //     "HTTP/1.10", "http/1.1", no version at all (HTTP/0.9): 400. No 505: haproxy 2.6 never sends one.
 //     Leniency.InvalidHttp (option accept-invalid-http-request/-response) takes any run of those bytes
-//     and slashes, and a request without one (HTTP/0.9, whose head is its request line and which
-//     leaves as HTTP/1.0); a version of 8 bytes counts as 1.1 when its sixth byte is above "1", or
+//     and slashes, and a GET without one (HTTP/0.9, whose head is its request line and which leaves
+//     as HTTP/1.0); a version of 8 bytes counts as 1.1 when its sixth byte is above "1", or
 //     is "1" with an eighth byte of "1" or above ("HTTP/A.B" too).
 //   - method: a token (any case, unknown methods pass). request-target: bytes 0x21-0x7E plus DEL, no
 //     '#', no 8-bit byte (as haproxy; Leniency.InvalidHttp lets both through); it must be
@@ -426,7 +426,7 @@ export function parseRequest(
 }
 
 /**
- * An HTTP/0.9 request (Leniency.InvalidHttp): its head is its request line, without header lines,
+ * An HTTP/0.9 request (Leniency.InvalidHttp), a GET: its head is its request line, without header lines,
  * and it leaves as HTTP/1.0, as haproxy sends it. The target's form is not checked, as haproxy does
  * not either.
  */
@@ -443,7 +443,8 @@ function requestWithoutVersion(
   while (p < end && isBlank(buf[p])) p++;
   const next = eol(buf, p, end);
   if (next === -2) return NEED_MORE;
-  if (next < 0) return 400;
+  // HTTP/0.9 knew GET alone, and haproxy takes no other method without a version.
+  if (next < 0 || mEnd - pos !== 3 || !bytesEqual(buf, pos, "GET")) return 400;
   resetState();
   st.hdr = into?.hdr ?? new Int32Array(64);
   st.count = st.weight = 0;

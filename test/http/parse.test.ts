@@ -545,6 +545,7 @@ test("Leniency.InvalidHttp (option accept-invalid-http-request/-response) reads 
   assert.equal(laxReq("GET /x"), NEED_MORE);
   assert.equal(laxReq("GET /x \r"), NEED_MORE);
   assert.equal(laxReq("GET /x x\r\n\r\n"), 400);
+  for (const other of ["POST /x\r\n", "HEAD /x\r\n", "get /x\r\n"]) assert.equal(laxReq(other), 400, other);
 });
 
 test("Leniency.PayloadAnyMethod (h1-accept-payload-with-any-method): an HTTP/1.0 GET, HEAD or DELETE may carry a body", () => {

@@ -82,6 +82,8 @@ test("the bogus-client and bogus-server options give the listed names their case
 test("h1-case-adjust and h1-case-adjust-file are refused with haproxy's messages", () => {
   const dir = scratchDir("case-bad");
   const bad = scratchFile(dir, "bad", "# one\ncontent-type Content-Typo\n");
+  const extra = scratchFile(dir, "extra", "x-a X-A extra\n");
+  const lone = scratchFile(dir, "lone", "\n x-a \n");
   const cases: [string, string][] = [
     ["h1-case-adjust content-length", "'h1-case-adjust' expects <from> and <to> as argument."],
     ["h1-case-adjust content-length Content-Lengthx", "<from> and <to> must not differ execpt the case"],
@@ -93,6 +95,11 @@ test("h1-case-adjust and h1-case-adjust-file are refused with haproxy's messages
       `h1-case-adjust-file ${bad}`,
       `h1-headers-case-adjust-file '${bad}' : <from> and <to> must not differ execpt the case at line 2.`,
     ],
+    [
+      `h1-case-adjust-file ${extra}`,
+      `h1-headers-case-adjust-file '${extra}' : <from> and <to> must not differ execpt the case at line 1.`,
+    ],
+    [`h1-case-adjust-file ${lone}`, `h1-headers-case-adjust-file '${lone}' : expect <to> at line 2.`],
   ];
   for (const [line, message] of cases) {
     const { diagnostics } = parseConfig([{ name: "t.cfg", text: `global\n  ${line}\n${DEFAULTS}` }], {});

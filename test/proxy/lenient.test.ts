@@ -115,8 +115,11 @@ backend bk
     srv.got.at(-1),
     "GET / RTSP/1.0\r\nHost: a\r\nX(y): v\r\nX-Added: 1\r\nConnection: keep-alive\r\n\r\n",
   );
-  // Still refused with the option: an empty name, a version of lower-case letters, a bad method.
+  // Still refused with the option: an empty name, a version of lower-case letters, a bad method,
+  // HTTP/0.9 with another method than GET.
   for (const bad of [
+    "POST /x\r\n",
+    "HEAD /x\r\n",
     "GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n",
     "GET / http/1.1\r\nHost: a\r\n\r\n",
     "GET / HTTP/1.1x\r\nHost: a\r\n\r\n",
@@ -173,11 +176,12 @@ backend bk
   }
 });
 
-test("req.ver is what the client wrote after the protocol's name; capture.req.ver says HTTP/1.0 or HTTP/1.1", async () => {
+test("req.ver is what the client wrote after the version's slash; capture.req.ver says HTTP/1.0 or HTTP/1.1", async () => {
   const srv = await recorder(OK);
   const p = await proxy(`${DEFAULTS}
 frontend f
   bind 127.0.0.1:1
+  option accept-invalid-http-request
   http-request return status 200 content-type text/plain lf-string "%[req.ver] %[capture.req.ver]"
   default_backend bk
 backend bk
@@ -185,6 +189,9 @@ backend bk
 `);
   const answer = await exchange(p.port, "GET / HTTP/2.0\r\nHost: a\r\nConnection: close\r\n\r\n", 1500);
   assert.match(answer, /\r\n\r\n2\.0 HTTP\/1\.1$/);
+  // A protocol name of another length (haproxy 2.6.12 answers the same).
+  const other = await exchange(p.port, "GET / AB/1.0\r\nHost: a\r\n\r\n", 1500);
+  assert.match(other, /\r\n\r\n1\.0 HTTP\/1\.0$/);
 });
 
 test("h1-accept-payload-with-any-method: an HTTP/1.0 GET with a body is forwarded instead of a 413", async () => {
