@@ -670,15 +670,14 @@ class ConfigParser {
       if (p.mode !== "http") this.httpOnlyIgnored(p);
       if (hasBackend(p) && (p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
         this.warning(
-          `backend '${p.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`,
-          p.where,
+          `${typeName(p)} uses http-check rules without 'option httpchk', so the rules are ignored.`,
         );
         p.httpchk = undefined;
         p.httpCheckExpect = [];
       }
       if (hasBackend(p) && p.tcpCheckRules.length > 0 && !p.tcpCheckOption) {
         this.warning(
-          `backend '${p.name}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.`,
+          `${typeName(p)} uses tcp-check rules without 'option tcp-check', so the rules are ignored.`,
         );
         p.tcpCheckRules = [];
       }

@@ -51,12 +51,23 @@ const durationOf = (line: string): number => Number(/check duration: (\d+)ms/.ex
 const PING = "  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG";
 
 test("send and expect string: a right answer keeps the server UP, a wrong one then a close is step 2's mismatch", async () => {
-  const good = checked(PING, await replying("+PONG\r\n"));
+  let pinged = 0;
+  const good = checked(
+    PING,
+    await server((s) =>
+      s.on("data", (d: Buffer) => {
+        if (d.toString() === "PING\r\n") pinged++;
+        s.write("+PONG\r\n");
+      }),
+    ),
+  );
   const bad = checked(PING, await server((s) => s.on("data", () => s.end("-ERR\r\n"))));
   assert.match(
     await down(bad),
     /^Server bk\/s1 is DOWN, reason: Layer7 invalid response, info: "TCPCHK did not match content '\+PONG' at step 2", check duration: \d+ms\./,
   );
+  // Two checks of the good server answered, and it stayed UP without a word.
+  await waitFor(() => pinged >= 2, 2000, "two checks");
   assert.equal(good.be.servers[0]!.up, true);
   assert.deepEqual(good.logs, []);
 });

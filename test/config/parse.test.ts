@@ -806,6 +806,14 @@ test("http-check rules without option httpchk are ignored with haproxy's warning
   const b = config.backends.get("b")!;
   assert.equal(b.httpchk, undefined);
   assert.deepEqual(b.httpCheckExpect, []);
+  // haproxy 2.6.12 names a listen section a proxy, and the warning no line.
+  const listen = parse(
+    `${BASE}listen l\n  bind :1\n  http-check expect status 200\n  server s 127.0.0.1:1 check\n`,
+  );
+  assert.deepEqual(
+    warnings(listen.diagnostics).map((d) => [d.where, d.message]),
+    [[undefined, "proxy 'l' uses http-check rules without 'option httpchk', so the rules are ignored."]],
+  );
 });
 
 test("no log: a proxy leaves the targets it inherited", () => {
