@@ -71,6 +71,7 @@ export function newProxySettings(): ProxySettings {
     acceptInvalidHttpRequest: false,
     acceptInvalidHttpResponse: false,
     idleCloseOnResponse: false,
+    independentStreams: false,
     caseAdjustClient: false,
     caseAdjustServer: false,
     httpchkOption: false,

@@ -593,6 +593,11 @@ export interface ProxySettings {
   acceptInvalidHttpResponse: boolean;
   /** option idle-close-on-response: at a soft stop, an idle client connection waits for one more request. */
   idleCloseOnResponse: boolean;
+  /**
+   * option independent-streams: only data read from this section's side (the client's for a frontend,
+   * the server's for a backend) keeps that side's timeout from lapsing, not data sent to it.
+   */
+  independentStreams: boolean;
   /** option h1-case-adjust-bogus-client / -server: the global h1-case-adjust names, to clients / servers. */
   caseAdjustClient: boolean;
   caseAdjustServer: boolean;

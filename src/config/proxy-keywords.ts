@@ -163,6 +163,7 @@ const BOOL_OPTIONS: Record<string, { key: keyof ProxySettings; cap: Cap }> = {
   "accept-invalid-http-request": { key: "acceptInvalidHttpRequest", cap: "fe" },
   "accept-invalid-http-response": { key: "acceptInvalidHttpResponse", cap: "be" },
   "idle-close-on-response": { key: "idleCloseOnResponse", cap: "fe" },
+  "independent-streams": { key: "independentStreams", cap: "any" },
   "h1-case-adjust-bogus-client": { key: "caseAdjustClient", cap: "fe" },
   "h1-case-adjust-bogus-server": { key: "caseAdjustServer", cap: "be" },
   clitcpka: { key: "cliTcpKa", cap: "fe" },

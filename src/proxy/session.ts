@@ -410,12 +410,42 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
    */
   private clientTimesOutFirst = false;
   private tunnelTimeoutCause: TermCause = "c";
+  /**
+   * option independent-streams in the tunnel: 1 for the frontend's, 2 for the backend's; then when
+   * each side last sent data (wheel time).
+   */
+  private independent = 0;
+  private clientReadAt = 0;
+  private serverReadAt = 0;
   /** The client side of the tunnel timed out: however the session ends now, it is logged cD. */
   private clientTimedOut = false;
 
   /** Activity on a side: the current timeout counts again from now. */
   private touch(): void {
     if (this.timerMs > 0) this.deadline = wheel.now + this.timerMs;
+  }
+
+  /**
+   * Data read from a side of a tunnel under option independent-streams. Each side lapses at its
+   * timeout past its last data, as without the option, except that on a side with the option only
+   * data it sent counts (haproxy's read timeout, which data sent to it no longer refreshes). The side
+   * that lapses first ends the session (cD or sD). Once a side has ended, the FIN timeouts rule.
+   */
+  private readInTunnel(fromClient: boolean): void {
+    if (this.clientEnded || this.serverEnded || this.timerMs === 0) return this.touch();
+    const now = wheel.now;
+    if (fromClient) this.clientReadAt = now;
+    else this.serverReadAt = now;
+    const tunnel = this.tunnelTimeout;
+    const clientMs = tunnel ?? this.fe.px.timeouts.client;
+    const serverMs = tunnel ?? this.serverTimeout;
+    const client = (this.independent & 1 ? this.clientReadAt : now) + (clientMs ?? Infinity);
+    const server = (this.independent & 2 ? this.serverReadAt : now) + (serverMs ?? Infinity);
+    this.tunnelTimeoutCause = client <= server ? "c" : "s";
+    // Without timeout tunnel, a client side that lapses first half-closes the tunnel, as without the
+    // option (clientSideTimedOut).
+    this.clientTimesOutFirst = tunnel === undefined && serverMs !== undefined && client < server;
+    this.deadline = Math.min(client, server);
   }
 
   onExpire(): void {
@@ -481,7 +511,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         if (this.conn!.writableEnded) return;
         this.rt.traffic(this.fe, chunk.length, 0);
         if (!this.conn!.write(chunk)) this.client.pause();
-        this.touch();
+        if (this.independent === 0) this.touch();
+        else this.readInTunnel(true);
         return;
       case Phase.Body:
         this.cbuf = this.cbuf ? Buffer.concat([this.cbuf, chunk]) : chunk;
@@ -2028,7 +2059,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     } else {
       // Like haproxy 2.6, the server timeout alone bounds the exchange, body upload included: a
       // client that stalls mid-body ends as a 504 sH once the server has been silent that long.
-      this.arm(this.serverTimeout);
+      // With option independent-streams in the backend, what is sent does not count: only the
+      // server's answer does.
+      if (!this.be!.px.independentStreams) this.arm(this.serverTimeout);
     }
     if (!ok && this.reqBody !== Body.Done) this.client.pause();
   }
@@ -2052,7 +2085,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       this.rt.traffic(this.fe, 0, chunk.length);
       this.rec.bytesOut += chunk.length;
       if (!this.client.write(chunk)) this.conn!.pause();
-      this.touch();
+      if (this.independent === 0) this.touch();
+      else this.readInTunnel(false);
       return;
     }
     if (this.phase !== Phase.Exchange) return;
@@ -2788,6 +2822,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const tunnel = this.tunnelTimeout;
     const server = this.serverTimeout;
     const client = this.fe.px.timeouts.client;
+    this.independent = (this.fe.px.independentStreams ? 1 : 0) | (this.be!.px.independentStreams ? 2 : 0);
+    this.clientReadAt = this.serverReadAt = wheel.now;
     if (tunnel !== undefined) this.arm(tunnel);
     else if (client === undefined || server === undefined) {
       this.tunnelTimeoutCause = client === undefined ? "s" : "c";
