@@ -56,6 +56,12 @@ export interface ResponseReaders {
 export const firstLine = (buf: Buffer, offset = 0): string =>
   /^[^\r\n]*/.exec(buf.subarray(offset).toString("latin1"))![0];
 
+/** The response's NUL-terminated text at `offset`, where a binary protocol puts its texts. */
+export const cString = (buf: Buffer, offset: number): string => {
+  const end = buf.indexOf(0, offset);
+  return buf.subarray(offset, end < 0 ? undefined : end).toString("latin1");
+};
+
 /** A rule as a canned check writes it: it may read the response. */
 export type CannedRule = TcpCheckStatement & { read?: ResponseReaders };
 

@@ -401,7 +401,8 @@ export type TcpCheckRule = TcpCheckStatement & { index: number; where: Where };
 export type CannedCheck =
   | { option: "redis-check" }
   | { option: "smtpchk"; /** The command and domain sent, `HELO localhost` by default. */ hello: string }
-  | { option: "ssl-hello-chk" };
+  | { option: "ssl-hello-chk" }
+  | { option: "pgsql-check"; user: string };
 
 /** An address with a prefix length: `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1`. */
 export interface Network {

@@ -1,6 +1,7 @@
 // The keywords of defaults, frontend, backend and listen sections.
 import type {
   Balance,
+  CannedCheck,
   ForwardFor,
   HttpCheckSend,
   Proxy,
@@ -283,27 +284,47 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     }
     case "redis-check":
     case "ssl-hello-chk":
-    case "smtpchk": {
+    case "smtpchk":
+    case "pgsql-check": {
+      // haproxy warns of a missing backend, then still judges the arguments.
       const capable = capOk(c, "be", name);
-      if (!atMostArgs(c, name === "smtpchk" ? 2 : 0, 2) || !capable) return;
+      const check = cannedCheck(c, name);
+      if (!check || !capable) return;
       // A canned check replaces the section's other check option and every rule it had.
       px.httpchkOption = false;
       px.httpchk = undefined;
       px.httpCheckExpect = [];
       px.tcpCheckOption = false;
       px.tcpCheckRules = [];
-      px.cannedCheck = name === "smtpchk" ? { option: name, hello: smtpHello(c.words) } : { option: name };
+      px.cannedCheck = check;
       return;
     }
     case "mysql-check":
-    case "pgsql-check":
     case "ldap-check":
     case "spop-check":
       return c.unsupported(
-        `'option ${name}' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk).`,
+        `'option ${name}' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check).`,
       );
     default:
       c.alert(`unknown option '${name}' (or not supported by sluice yet).`);
+  }
+}
+
+/** A canned check option with its arguments, or undefined once haproxy's alert for them is given. */
+function cannedCheck(c: KeywordContext, name: CannedCheck["option"]): CannedCheck | undefined {
+  const [, , first, second] = c.words;
+  switch (name) {
+    case "smtpchk":
+      return atMostArgs(c, 2, 2) ? { option: name, hello: smtpHello(c.words) } : undefined;
+    case "pgsql-check":
+      if (!atMostArgs(c, 2, 2)) return undefined;
+      if (first !== undefined && first !== "user")
+        c.alert(`'option ${name}' only supports optional values: 'user'.`);
+      else if (!second) c.alert(`'option ${name}' expects 'user <username>' as argument.`);
+      else return { option: name, user: second };
+      return undefined;
+    default:
+      return atMostArgs(c, 0, 2) ? { option: name } : undefined;
   }
 }
 

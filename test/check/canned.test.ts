@@ -173,6 +173,78 @@ test("ssl-hello-chk: the ClientHello's lengths and fields are those of the spec"
   assert.notDeepEqual(h.subarray(15, 43), clientHello().subarray(15, 43));
 });
 
+/** A PostgreSQL message: its type, then its length (itself included) and its body. */
+const pgMessage = (type: string, body: Buffer): Buffer => {
+  const head = Buffer.alloc(5);
+  head.write(type, "latin1");
+  head.writeUInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+};
+/** An AuthenticationRequest of this method, with the method's data. */
+const pgAuth = (method: number, data = Buffer.alloc(0)): Buffer =>
+  pgMessage("R", Buffer.concat([Buffer.from([0, 0, 0, method]), data]));
+const pgError = pgMessage("E", Buffer.from('SFATAL\0VFATAL\0C28000\0Mrole "u" does not exist\0\0', "latin1"));
+
+test("pgsql-check: a StartupMessage for the user; a first authentication request of any method passes", async () => {
+  const ok = await answering(pgAuth(0));
+  assert.equal(
+    await firstCheck("option pgsql-check user alice", ok.port),
+    line(`Layer7 check passed, code: 0, info: "PostgreSQL server is ok"`, true),
+  );
+  const startup = Buffer.from(ok.got[0]!, "latin1");
+  assert.equal(startup.readUInt32BE(0), startup.length);
+  assert.equal(startup.readUInt32BE(4), 0x30000);
+  assert.equal(startup.subarray(8).toString("latin1"), "user\0alice\0\0");
+  for (const request of [
+    pgAuth(5, Buffer.from("salt")),
+    pgAuth(6),
+    pgAuth(10, Buffer.from("SCRAM-SHA-256\0\0")),
+  ]) {
+    const server = await answering(request);
+    assert.equal(
+      await firstCheck("option pgsql-check user u", server.port),
+      line(`Layer7 check passed, code: 0, info: "PostgreSQL server is ok"`, true),
+    );
+  }
+});
+
+test("pgsql-check: an ErrorResponse is its severity, another message an unknown error, a part of one a timeout", async () => {
+  const refused = await answering(pgError, true);
+  assert.equal(
+    await firstCheck("option pgsql-check user u", refused.port),
+    line(`Layer7 invalid response, info: "FATAL"`),
+  );
+  const shortError = await answering(Buffer.from("E\0"), true);
+  assert.equal(
+    await firstCheck("option pgsql-check user u", shortError.port),
+    line("Layer7 invalid response"),
+  );
+  for (const reply of [pgAuth(11), pgAuth(1), "hello, this is no PostgreSQL\r\n"]) {
+    const wrong = await answering(reply);
+    assert.equal(
+      await firstCheck("option pgsql-check user u", wrong.port),
+      line(`Layer7 wrong status, code: 0, info: "PostgreSQL unknown error"`),
+    );
+  }
+  const partial = await answering(pgAuth(0).subarray(0, 6));
+  assert.equal(await firstCheck("option pgsql-check user u", partial.port), line("Layer7 timeout"));
+});
+
+test("pgsql-check: a close, a reset, silence", async () => {
+  const closing = await server((s) => s.end());
+  assert.equal(
+    await firstCheck("option pgsql-check user u", closing.port),
+    line(`Layer7 invalid response, info: "TCPCHK got an empty response at step 3"`),
+  );
+  const reset = await server((s) => s.on("data", () => s.resetAndDestroy()));
+  assert.equal(
+    await firstCheck("option pgsql-check user u", reset.port),
+    line(`Socket error, info: "Connection reset by peer"`),
+  );
+  const silent = await server(() => undefined);
+  assert.equal(await firstCheck("option pgsql-check user u", silent.port), line("Layer7 timeout"));
+});
+
 const diagnostics = (body: string) =>
   parseConfig([{ name: "t.cfg", text: `${DEFAULTS}${body}` }], {}).diagnostics.map(
     (d) => `${d.level}: ${d.message}`,
@@ -182,18 +254,47 @@ test("-c: haproxy's words for extra arguments, a frontend, a negation, and the o
   assert.deepEqual(
     diagnostics(
       "backend b\n  option redis-check x\n  option smtpchk EHLO a b\n  option ssl-hello-chk x\n  no option smtpchk\n" +
-        "  option mysql-check user u\n  server s 127.0.0.1:1 check\nfrontend f\n  bind :1\n  option redis-check x\n",
+        "  option spop-check\n  server s 127.0.0.1:1 check\nfrontend f\n  bind :1\n  option redis-check x\n",
     ),
     [
       "alert: 'option redis-check' cannot handle unexpected argument 'x'.",
       "alert: 'option smtpchk' cannot handle unexpected argument 'b'.",
       "alert: 'option ssl-hello-chk' cannot handle unexpected argument 'x'.",
       "alert: negation/default is not supported for option 'smtpchk'.",
-      "alert: 'option mysql-check' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk).",
+      "alert: 'option spop-check' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check).",
       "warning: 'redis-check' ignored because frontend 'f' has no backend capability.",
       "alert: 'option redis-check' cannot handle unexpected argument 'x'.",
     ],
   );
+});
+
+test("-c: pgsql-check's user, in haproxy's words; a frontend still has its arguments judged", () => {
+  assert.deepEqual(
+    diagnostics(
+      'backend b\n  option pgsql-check\n  option pgsql-check user\n  option pgsql-check user ""\n' +
+        "  option pgsql-check foo bar\n  option pgsql-check foo b c\n  option pgsql-check user u x\n" +
+        "  no option pgsql-check\n  server s 127.0.0.1:1 check\nfrontend f\n  bind :1\n  option pgsql-check\n",
+    ),
+    [
+      ...Array<string>(3).fill("alert: 'option pgsql-check' expects 'user <username>' as argument."),
+      "alert: 'option pgsql-check' only supports optional values: 'user'.",
+      "alert: 'option pgsql-check' cannot handle unexpected argument 'c'.",
+      "alert: 'option pgsql-check' cannot handle unexpected argument 'x'.",
+      "alert: negation/default is not supported for option 'pgsql-check'.",
+      "warning: 'pgsql-check' ignored because frontend 'f' has no backend capability.",
+      "alert: 'option pgsql-check' expects 'user <username>' as argument.",
+    ],
+  );
+  const { config } = parseConfig(
+    [
+      {
+        name: "t.cfg",
+        text: `${DEFAULTS}backend b\n  option pgsql-check user bob\n  server s 127.0.0.1:1 check\n`,
+      },
+    ],
+    {},
+  );
+  assert.deepEqual(config.backends.get("b")!.cannedCheck, { option: "pgsql-check", user: "bob" });
 });
 
 test("the last check option wins; rules given after a canned check are ignored with haproxy's warning", () => {
