@@ -6,6 +6,7 @@ import { redisCheck } from "./redis-check.js";
 import { smtpchk } from "./smtpchk.js";
 import { sslHelloChk } from "./ssl-hello-chk.js";
 import { pgsqlCheck } from "./pgsql-check.js";
+import { mysqlCheck } from "./mysql-check.js";
 
 function rulesOf(c: CannedCheck): CannedRule[] {
   switch (c.option) {
@@ -17,6 +18,8 @@ function rulesOf(c: CannedCheck): CannedRule[] {
       return sslHelloChk();
     case "pgsql-check":
       return pgsqlCheck(c.user);
+    case "mysql-check":
+      return mysqlCheck(c.login);
   }
 }
 

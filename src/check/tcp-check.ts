@@ -50,7 +50,12 @@ export interface ResponseReaders {
   onError?: (buf: Buffer) => string;
   onSuccess?: (buf: Buffer) => string;
   statusCode?: (buf: Buffer) => number;
+  /** haproxy's `expect custom`: the protocol's own reading, in place of the pattern's. */
+  judge?: Judge;
 }
+
+/** A judge's verdict on the response as received so far, and whether more can come. */
+export type Judge = (buf: Buffer, lastRead: boolean) => "next" | "wait" | Outcome;
 
 /** The response from `offset` up to its first line break (haproxy's `res.payload(offset,0),cut_crlf`). */
 export const firstLine = (buf: Buffer, offset = 0): string =>
@@ -64,6 +69,16 @@ export const cString = (buf: Buffer, offset: number): string => {
 
 /** A rule as a canned check writes it: it may read the response. */
 export type CannedRule = TcpCheckStatement & { read?: ResponseReaders };
+
+/** An expect that its judge alone decides: its empty pattern matches anything. */
+export const customExpect = (judge: Judge, read?: ResponseReaders): CannedRule => ({
+  action: "expect",
+  kind: "binary",
+  pattern: "",
+  negate: false,
+  minRecv: 0,
+  read: { ...read, judge },
+});
 
 /** A rule to compile, a section's or a canned check's, with its place in its list. */
 export type TcpCheckInput = CannedRule & { index: number };
@@ -177,6 +192,7 @@ const WHAT: Record<TcpCheckExpect["kind"], string> = {
 /** An expect's verdict on the buffer: "next", "wait", or the failure. */
 function evaluate(e: ExpectStep, buf: Buffer, lastRead: boolean, canned: boolean): "next" | "wait" | Outcome {
   const full = lastRead || buf.length >= CHECK_BUFFER;
+  if (e.read?.judge) return e.read.judge(buf, full);
   if (!full) {
     if ((e.kind === "string" || e.kind === "binary") && buf.length < e.pattern.length) return "wait";
     if (e.minRecv > 0 && buf.length < e.minRecv) return "wait";

@@ -402,7 +402,12 @@ export type CannedCheck =
   | { option: "redis-check" }
   | { option: "smtpchk"; /** The command and domain sent, `HELO localhost` by default. */ hello: string }
   | { option: "ssl-hello-chk" }
-  | { option: "pgsql-check"; user: string };
+  | { option: "pgsql-check"; user: string }
+  | {
+      option: "mysql-check";
+      /** The user logged in without a password, in the 4.1 protocol or the one before; none reads the greeting alone. */
+      login?: { user: string; pre41: boolean };
+    };
 
 /** An address with a prefix length: `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1`. */
 export interface Network {

@@ -285,7 +285,8 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     case "redis-check":
     case "ssl-hello-chk":
     case "smtpchk":
-    case "pgsql-check": {
+    case "pgsql-check":
+    case "mysql-check": {
       // haproxy warns of a missing backend, then still judges the arguments.
       const capable = capOk(c, "be", name);
       const check = cannedCheck(c, name);
@@ -299,11 +300,10 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       px.cannedCheck = check;
       return;
     }
-    case "mysql-check":
     case "ldap-check":
     case "spop-check":
       return c.unsupported(
-        `'option ${name}' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check).`,
+        `'option ${name}' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check, mysql-check).`,
       );
     default:
       c.alert(`unknown option '${name}' (or not supported by sluice yet).`);
@@ -312,7 +312,7 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
 
 /** A canned check option with its arguments, or undefined once haproxy's alert for them is given. */
 function cannedCheck(c: KeywordContext, name: CannedCheck["option"]): CannedCheck | undefined {
-  const [, , first, second] = c.words;
+  const [, , first, second, third] = c.words;
   switch (name) {
     case "smtpchk":
       return atMostArgs(c, 2, 2) ? { option: name, hello: smtpHello(c.words) } : undefined;
@@ -322,6 +322,16 @@ function cannedCheck(c: KeywordContext, name: CannedCheck["option"]): CannedChec
         c.alert(`'option ${name}' only supports optional values: 'user'.`);
       else if (!second) c.alert(`'option ${name}' expects 'user <username>' as argument.`);
       else return { option: name, user: second };
+      return undefined;
+    case "mysql-check":
+      if (!atMostArgs(c, 3, 2)) return undefined;
+      if (first === undefined) return { option: name };
+      if (first !== "user")
+        c.alert(`'option ${name}' only supports optional values: 'user' (got '${first}').`);
+      else if (!second) c.alert(`'option ${name} user' expects <username> as argument.`);
+      else if (third !== undefined && third !== "post-41" && third !== "pre-41")
+        c.alert(`keyword 'user' only supports 'post-41' and 'pre-41' (got '${third}').`);
+      else return { option: name, login: { user: second, pre41: third === "pre-41" } };
       return undefined;
     default:
       return atMostArgs(c, 0, 2) ? { option: name } : undefined;

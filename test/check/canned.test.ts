@@ -230,20 +230,135 @@ test("pgsql-check: an ErrorResponse is its severity, another message an unknown 
   assert.equal(await firstCheck("option pgsql-check user u", partial.port), line("Layer7 timeout"));
 });
 
-test("pgsql-check: a close, a reset, silence", async () => {
+/** A close before any answer (named by the step that expected it), a reset on the request, silence. */
+async function closeResetSilence(option: string, step: number): Promise<void> {
   const closing = await server((s) => s.end());
   assert.equal(
-    await firstCheck("option pgsql-check user u", closing.port),
-    line(`Layer7 invalid response, info: "TCPCHK got an empty response at step 3"`),
+    await firstCheck(option, closing.port),
+    line(`Layer7 invalid response, info: "TCPCHK got an empty response at step ${step}"`),
   );
   const reset = await server((s) => s.on("data", () => s.resetAndDestroy()));
-  assert.equal(
-    await firstCheck("option pgsql-check user u", reset.port),
-    line(`Socket error, info: "Connection reset by peer"`),
-  );
+  assert.equal(await firstCheck(option, reset.port), line(`Socket error, info: "Connection reset by peer"`));
   const silent = await server(() => undefined);
-  assert.equal(await firstCheck("option pgsql-check user u", silent.port), line("Layer7 timeout"));
+  assert.equal(await firstCheck(option, silent.port), line("Layer7 timeout"));
+}
+
+test("pgsql-check: a close, a reset, silence", () => closeResetSilence("option pgsql-check user u", 3));
+
+/** A MySQL packet: its payload's length (three bytes, little-endian), its sequence id, the payload. */
+const myPacket = (sequence: number, payload: Buffer): Buffer => {
+  const head = Buffer.alloc(4);
+  head.writeUIntLE(payload.length, 0, 3);
+  head[3] = sequence;
+  return Buffer.concat([head, payload]);
+};
+/** A protocol 10 greeting from server version 8.0.33-test, its scramble and plugin name. */
+const greeting = myPacket(
+  0,
+  Buffer.concat([
+    Buffer.from("\x0a8.0.33-test\0\x07\0\0\0abcdefgh\0\xff\xf7\x21\x02\0\xff\xdf\x15", "latin1"),
+    Buffer.alloc(10),
+    Buffer.from("ijklmnopqrst\0mysql_native_password\0", "latin1"),
+  ]),
+);
+const myOk = myPacket(2, Buffer.from([0, 0, 0, 2, 0, 0, 0]));
+const myError = (sequence: number, code: number, message: string): Buffer => {
+  const head = Buffer.alloc(3, 0xff);
+  head.writeUInt16LE(code, 1);
+  return myPacket(sequence, Buffer.concat([head, Buffer.from(message, "latin1")]));
+};
+const denied = myError(2, 1045, "#28000Access denied for user 'u'@'localhost' (using password: NO)");
+
+/** A MySQL server: the greeting on connecting, then `answer` to the login. */
+const mysql = (first: Buffer, answer?: (s: net.Socket) => void) =>
+  server((s) => {
+    s.write(first);
+    s.on("data", () => answer?.(s));
+  });
+
+test("mysql-check user: a login without password and a QUIT; the greeting's version passes, an error packet is its code and message", async () => {
+  const ok = await mysql(greeting, (s) => s.write(myOk));
+  assert.equal(
+    await firstCheck("option mysql-check user haproxy", ok.port),
+    line(`Layer7 check passed, code: 0, info: "8.0.33-test"`, true),
+  );
+  const sent = Buffer.from(ok.got.join(""), "latin1");
+  const loginLength = sent.readUIntLE(0, 3);
+  assert.equal(sent[3], 1);
+  assert.equal(sent.readUInt32LE(4), 0x8200);
+  assert.equal(sent[12], 33);
+  assert.deepEqual(sent.subarray(13, 36), Buffer.alloc(23));
+  assert.equal(sent.subarray(36, 4 + loginLength).toString("latin1"), "haproxy\0\0");
+  assert.deepEqual([...sent.subarray(4 + loginLength)], [1, 0, 0, 0, 1]);
+  const refused = await mysql(greeting, (s) => s.end(denied));
+  assert.equal(
+    await firstCheck("option mysql-check user u post-41", refused.port),
+    line(
+      `Layer7 wrong status, code: 1045, info: "#28000Access denied for user 'u'@'localhost' (using password: NO)"`,
+    ),
+  );
+  const blocked = await mysql(myError(0, 1130, "Host '127.0.0.1' is not allowed to connect"));
+  assert.equal(
+    await firstCheck("option mysql-check user u", blocked.port),
+    line(`Layer7 wrong status, code: 1130, info: "Host '127.0.0.1' is not allowed to connect"`),
+  );
 });
+
+test("mysql-check user u pre-41: the login of the protocol before 4.1", async () => {
+  const ok = await mysql(greeting, (s) => s.write(myOk));
+  assert.equal(
+    await firstCheck("option mysql-check user old pre-41", ok.port),
+    line(`Layer7 check passed, code: 0, info: "8.0.33-test"`, true),
+  );
+  const sent = Buffer.from(ok.got.join(""), "latin1");
+  assert.equal(sent.readUIntLE(0, 3), 10);
+  assert.equal(sent[3], 1);
+  assert.equal(sent.subarray(9, 14).toString("latin1"), "old\0\0");
+  assert.deepEqual([...sent.subarray(14)], [1, 0, 0, 0, 1]);
+});
+
+test("mysql-check: without a user, the greeting alone, whole even when it comes in parts", async () => {
+  const split = await server((s) => {
+    s.write(greeting.subarray(0, 3));
+    setTimeout(() => s.writable && s.write(greeting.subarray(3)), 30);
+  });
+  assert.equal(
+    await firstCheck("option mysql-check", split.port),
+    line(`Layer7 check passed, code: 0, info: "8.0.33-test"`, true),
+  );
+  assert.deepEqual(split.got, []);
+  // The error after the greeting is the login's answer, which no login asked for.
+  const bothNow = await server((s) => s.write(Buffer.concat([greeting, denied])));
+  assert.equal(
+    await firstCheck("option mysql-check", bothNow.port),
+    line(`Layer7 check passed, code: 0, info: "8.0.33-test"`, true),
+  );
+  assert.equal(
+    await firstCheck("option mysql-check user u", bothNow.port),
+    line(
+      `Layer7 wrong status, code: 1045, info: "#28000Access denied for user 'u'@'localhost' (using password: NO)"`,
+    ),
+  );
+});
+
+test("mysql-check: a truncated packet, a close (a step later with a user), a reset, silence", async () => {
+  const truncated = await server((s) => s.end(greeting.subarray(0, 20)));
+  assert.equal(await firstCheck("option mysql-check", truncated.port), line("Layer7 invalid response"));
+  const waiting = await server((s) => s.write(greeting.subarray(0, 20)));
+  assert.equal(await firstCheck("option mysql-check", waiting.port), line("Layer7 timeout"));
+  const noAnswer = await mysql(greeting, (s) => s.end());
+  assert.equal(await firstCheck("option mysql-check user u", noAnswer.port), line("Layer7 invalid response"));
+  const closing = await server((s) => s.end());
+  assert.equal(
+    await firstCheck("option mysql-check", closing.port),
+    line(`Layer7 invalid response, info: "TCPCHK got an empty response at step 2"`),
+  );
+  await closeResetSilence("option mysql-check user u", 3);
+});
+
+/** The canned check of backend `name` in DEFAULTS and `body`. */
+const cannedOf = (body: string, name: string) =>
+  parseConfig([{ name: "t.cfg", text: `${DEFAULTS}${body}` }], {}).config.backends.get(name)!.cannedCheck;
 
 const diagnostics = (body: string) =>
   parseConfig([{ name: "t.cfg", text: `${DEFAULTS}${body}` }], {}).diagnostics.map(
@@ -261,7 +376,7 @@ test("-c: haproxy's words for extra arguments, a frontend, a negation, and the o
       "alert: 'option smtpchk' cannot handle unexpected argument 'b'.",
       "alert: 'option ssl-hello-chk' cannot handle unexpected argument 'x'.",
       "alert: negation/default is not supported for option 'smtpchk'.",
-      "alert: 'option spop-check' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check).",
+      "alert: 'option spop-check' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check, mysql-check).",
       "warning: 'redis-check' ignored because frontend 'f' has no backend capability.",
       "alert: 'option redis-check' cannot handle unexpected argument 'x'.",
     ],
@@ -285,16 +400,36 @@ test("-c: pgsql-check's user, in haproxy's words; a frontend still has its argum
       "alert: 'option pgsql-check' expects 'user <username>' as argument.",
     ],
   );
-  const { config } = parseConfig(
+  assert.deepEqual(cannedOf("backend b\n  option pgsql-check user bob\n", "b"), {
+    option: "pgsql-check",
+    user: "bob",
+  });
+});
+
+test("-c: mysql-check's user and protocol, in haproxy's words", () => {
+  assert.deepEqual(
+    diagnostics(
+      'backend b\n  option mysql-check user\n  option mysql-check user ""\n  option mysql-check foo\n' +
+        "  option mysql-check user u post-42\n  option mysql-check foo b c d\n  option mysql-check user u pre-41 x\n" +
+        "  server s 127.0.0.1:1 check\nfrontend f\n  bind :1\n  option mysql-check foo\n",
+    ),
     [
-      {
-        name: "t.cfg",
-        text: `${DEFAULTS}backend b\n  option pgsql-check user bob\n  server s 127.0.0.1:1 check\n`,
-      },
+      ...Array<string>(2).fill("alert: 'option mysql-check user' expects <username> as argument."),
+      "alert: 'option mysql-check' only supports optional values: 'user' (got 'foo').",
+      "alert: keyword 'user' only supports 'post-41' and 'pre-41' (got 'post-42').",
+      "alert: 'option mysql-check' cannot handle unexpected argument 'd'.",
+      "alert: 'option mysql-check' cannot handle unexpected argument 'x'.",
+      "warning: 'mysql-check' ignored because frontend 'f' has no backend capability.",
+      "alert: 'option mysql-check' only supports optional values: 'user' (got 'foo').",
     ],
-    {},
   );
-  assert.deepEqual(config.backends.get("b")!.cannedCheck, { option: "pgsql-check", user: "bob" });
+  const body = "backend a\n  option mysql-check\nbackend b\n  option mysql-check user u post-41\n";
+  assert.deepEqual(cannedOf(body, "a"), { option: "mysql-check" });
+  assert.deepEqual(cannedOf(body, "b"), { option: "mysql-check", login: { user: "u", pre41: false } });
+  assert.deepEqual(cannedOf("backend c\n  option mysql-check user v pre-41\n", "c"), {
+    option: "mysql-check",
+    login: { user: "v", pre41: true },
+  });
 });
 
 test("the last check option wins; rules given after a canned check are ignored with haproxy's warning", () => {
