@@ -7,6 +7,7 @@ import { smtpchk } from "./smtpchk.js";
 import { sslHelloChk } from "./ssl-hello-chk.js";
 import { pgsqlCheck } from "./pgsql-check.js";
 import { mysqlCheck } from "./mysql-check.js";
+import { ldapCheck } from "./ldap-check.js";
 
 function rulesOf(c: CannedCheck): CannedRule[] {
   switch (c.option) {
@@ -20,6 +21,8 @@ function rulesOf(c: CannedCheck): CannedRule[] {
       return pgsqlCheck(c.user);
     case "mysql-check":
       return mysqlCheck(c.login);
+    case "ldap-check":
+      return ldapCheck();
   }
 }
 

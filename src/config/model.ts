@@ -403,6 +403,7 @@ export type CannedCheck =
   | { option: "smtpchk"; /** The command and domain sent, `HELO localhost` by default. */ hello: string }
   | { option: "ssl-hello-chk" }
   | { option: "pgsql-check"; user: string }
+  | { option: "ldap-check" }
   | {
       option: "mysql-check";
       /** The user logged in without a password, in the 4.1 protocol or the one before; none reads the greeting alone. */

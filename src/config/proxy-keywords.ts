@@ -286,7 +286,8 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
     case "ssl-hello-chk":
     case "smtpchk":
     case "pgsql-check":
-    case "mysql-check": {
+    case "mysql-check":
+    case "ldap-check": {
       // haproxy warns of a missing backend, then still judges the arguments.
       const capable = capOk(c, "be", name);
       const check = cannedCheck(c, name);
@@ -300,10 +301,9 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       px.cannedCheck = check;
       return;
     }
-    case "ldap-check":
     case "spop-check":
       return c.unsupported(
-        `'option ${name}' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check, mysql-check).`,
+        `'option ${name}' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check, mysql-check, ldap-check).`,
       );
     default:
       c.alert(`unknown option '${name}' (or not supported by sluice yet).`);

@@ -356,6 +356,57 @@ test("mysql-check: a truncated packet, a close (a step later with a user), a res
   await closeResetSilence("option mysql-check user u", 3);
 });
 
+/** A BindResponse to message 1 with this resultCode; `long` writes both lengths in the long form. */
+const bindResponse = (code: number, long = false): Buffer =>
+  Buffer.from(
+    long
+      ? `3084000000100201016184000000070a01${code.toString(16).padStart(2, "0")}04000400`
+      : `300c02010161070a01${code.toString(16).padStart(2, "0")}04000400`,
+    "hex",
+  );
+
+test("ldap-check: an anonymous simple bind; resultCode 0 passes, another is the code", async () => {
+  const ok = await answering(bindResponse(0));
+  assert.equal(
+    await firstCheck("option ldap-check", ok.port),
+    line(`Layer7 check passed, code: 0, info: "Success"`, true),
+  );
+  assert.equal(Buffer.from(ok.got[0]!, "latin1").toString("hex"), "300c020101600702010304008000");
+  const long = await answering(bindResponse(0, true));
+  assert.equal(
+    await firstCheck("option ldap-check", long.port),
+    line(`Layer7 check passed, code: 0, info: "Success"`, true),
+  );
+  const denied = await answering(bindResponse(49, true));
+  assert.equal(
+    await firstCheck("option ldap-check", denied.port),
+    line(`Layer7 wrong status, code: 49, info: "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9"`),
+  );
+});
+
+test("ldap-check: what is not a BindResponse to message 1, a truncated one", async () => {
+  for (const reply of [
+    "hello, this is no LDAP\r\n",
+    // Message 2; an OCTET STRING where the resultCode goes.
+    Buffer.from("300c02010261070a010004000400", "hex"),
+    Buffer.from("300c020101610704010004000400", "hex"),
+    // A message length on one byte of the long form.
+    Buffer.from("30810c02010161070a010004000400", "hex"),
+  ]) {
+    const wrong = await answering(reply);
+    assert.equal(
+      await firstCheck("option ldap-check", wrong.port),
+      line(`Layer7 invalid response, info: "Not LDAPv3 protocol"`),
+    );
+  }
+  const truncated = await answering(bindResponse(0).subarray(0, 11), true);
+  assert.equal(await firstCheck("option ldap-check", truncated.port), line("Layer7 invalid response"));
+  const waiting = await answering(bindResponse(0).subarray(0, 13));
+  assert.equal(await firstCheck("option ldap-check", waiting.port), line("Layer7 timeout"));
+});
+
+test("ldap-check: a close, a reset, silence", () => closeResetSilence("option ldap-check", 2));
+
 /** The canned check of backend `name` in DEFAULTS and `body`. */
 const cannedOf = (body: string, name: string) =>
   parseConfig([{ name: "t.cfg", text: `${DEFAULTS}${body}` }], {}).config.backends.get(name)!.cannedCheck;
@@ -369,14 +420,16 @@ test("-c: haproxy's words for extra arguments, a frontend, a negation, and the o
   assert.deepEqual(
     diagnostics(
       "backend b\n  option redis-check x\n  option smtpchk EHLO a b\n  option ssl-hello-chk x\n  no option smtpchk\n" +
-        "  option spop-check\n  server s 127.0.0.1:1 check\nfrontend f\n  bind :1\n  option redis-check x\n",
+        "  option ldap-check x\n  no option ldap-check\n  option spop-check\n  server s 127.0.0.1:1 check\nfrontend f\n  bind :1\n  option redis-check x\n",
     ),
     [
       "alert: 'option redis-check' cannot handle unexpected argument 'x'.",
       "alert: 'option smtpchk' cannot handle unexpected argument 'b'.",
       "alert: 'option ssl-hello-chk' cannot handle unexpected argument 'x'.",
       "alert: negation/default is not supported for option 'smtpchk'.",
-      "alert: 'option spop-check' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check, mysql-check).",
+      "alert: 'option ldap-check' cannot handle unexpected argument 'x'.",
+      "alert: negation/default is not supported for option 'ldap-check'.",
+      "alert: 'option spop-check' is not supported by sluice yet (supported check options: httpchk, tcp-check, redis-check, smtpchk, ssl-hello-chk, pgsql-check, mysql-check, ldap-check).",
       "warning: 'redis-check' ignored because frontend 'f' has no backend capability.",
       "alert: 'option redis-check' cannot handle unexpected argument 'x'.",
     ],
