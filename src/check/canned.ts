@@ -1,5 +1,6 @@
 // haproxy's canned checks, each a ruleset of its own run by the tcp-check engine. Their texts come
-// from the response, where haproxy's rulesets read it with sample expressions.
+// from the response, where haproxy's rulesets read it with sample expressions, or with custom expect
+// functions (MySQL's and LDAP's judges).
 import type { CannedCheck } from "../config/model.js";
 import { compileTcpCheck, type CannedRule, type TcpCheckRuleset } from "./tcp-check.js";
 import { redisCheck } from "./redis-check.js";
