@@ -432,7 +432,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
    * that lapses first ends the session (cD or sD). Once a side has ended, the FIN timeouts rule.
    */
   private readInTunnel(fromClient: boolean): void {
-    if (this.clientEnded || this.serverEnded || this.timerMs === 0) return this.touch();
+    // Once a side has ended or lapsed, the other counts as it does without the option.
+    if (this.clientEnded || this.serverEnded || this.clientTimedOut || this.timerMs === 0)
+      return this.touch();
     const now = wheel.now;
     if (fromClient) this.clientReadAt = now;
     else this.serverReadAt = now;
@@ -442,9 +444,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const client = (this.independent & 1 ? this.clientReadAt : now) + (clientMs ?? Infinity);
     const server = (this.independent & 2 ? this.serverReadAt : now) + (serverMs ?? Infinity);
     this.tunnelTimeoutCause = client <= server ? "c" : "s";
-    // Without timeout tunnel, a client side that lapses first half-closes the tunnel, as without the
-    // option (clientSideTimedOut).
-    this.clientTimesOutFirst = tunnel === undefined && serverMs !== undefined && client < server;
+    // Without timeout tunnel, a client side whose timeout is the shorter half-closes the tunnel when it
+    // lapses first, as without the option (clientSideTimedOut).
+    this.clientTimesOutFirst =
+      tunnel === undefined &&
+      clientMs !== undefined &&
+      serverMs !== undefined &&
+      clientMs < serverMs &&
+      client < server;
     this.deadline = Math.min(client, server);
   }
 
