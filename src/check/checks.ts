@@ -44,9 +44,12 @@ class ServerCheck {
       // A send-proxy server gets its PROXY header from checks too, unless they go elsewhere.
       sendProxy: cfg.checkAddr === undefined && cfg.checkPort === undefined ? server.sendProxy : undefined,
       serverProxy: server.sendProxy,
-      tcp: px.tcpCheckOption
-        ? compileTcpCheck(px.tcpCheckRules)
-        : px.cannedCheck && cannedRuleset(px.cannedCheck),
+      tcp:
+        px.checkOption === "tcp-check"
+          ? compileTcpCheck(px.tcpCheckRules)
+          : typeof px.checkOption === "object"
+            ? cannedRuleset(px.checkOption)
+            : undefined,
       http: px.httpchk && {
         request: buildCheckRequest(px.httpchk),
         method: px.httpchk.method,

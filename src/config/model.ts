@@ -621,14 +621,14 @@ export interface ProxySettings {
   defaultServer: ServerParams;
   /** The HTTP check's request, from `option httpchk` and `http-check send`. */
   httpchk?: HttpCheckSend;
-  /** `option httpchk` was given: without it, http-check rules are ignored (haproxy warns). */
-  httpchkOption: boolean;
   httpCheckExpect: HttpCheckExpect[];
-  /** `option tcp-check` is the check option in force (the last of httpchk and tcp-check wins). */
-  tcpCheckOption: boolean;
   tcpCheckRules: TcpCheckRule[];
-  /** A canned check option (`option redis-check`, ...), when it is the check option in force. */
-  cannedCheck?: CannedCheck;
+  /**
+   * The check option in force, the section's last one: `option httpchk`, `option tcp-check` or a canned
+   * check (`option redis-check`, ...). Without httpchk, http-check rules are ignored, and tcp-check
+   * rules without tcp-check (haproxy warns).
+   */
+  checkOption?: "httpchk" | "tcp-check" | CannedCheck;
   defaultBackend?: { name: string; where: Where };
   /** `capture cookie`: the first cookie whose name starts with `name`, logged as `name=value` cut to `len`. */
   captureCookie?: CookieCapture;

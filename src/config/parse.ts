@@ -668,14 +668,14 @@ class ConfigParser {
         this.warning(`log format ignored for ${typeName(p)} since it has no log address.`);
       this.uniqueIdFormat(p);
       if (p.mode !== "http") this.httpOnlyIgnored(p);
-      if (hasBackend(p) && (p.httpchk || p.httpCheckExpect.length > 0) && !p.httpchkOption) {
+      if (hasBackend(p) && (p.httpchk || p.httpCheckExpect.length > 0) && p.checkOption !== "httpchk") {
         this.warning(
           `${typeName(p)} uses http-check rules without 'option httpchk', so the rules are ignored.`,
         );
         p.httpchk = undefined;
         p.httpCheckExpect = [];
       }
-      if (hasBackend(p) && p.tcpCheckRules.length > 0 && !p.tcpCheckOption) {
+      if (hasBackend(p) && p.tcpCheckRules.length > 0 && p.checkOption !== "tcp-check") {
         this.warning(
           `${typeName(p)} uses tcp-check rules without 'option tcp-check', so the rules are ignored.`,
         );

@@ -264,22 +264,18 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       if (!capOk(c, "be", "httpchk")) return;
       px.httpchk = parseHttpchk(c);
       if (!px.httpchk) return;
-      px.httpchkOption = true;
-      httpchkHere.add(px);
       // The last check option wins: the tcp-check rules go with `option tcp-check`.
-      px.tcpCheckOption = false;
+      px.checkOption = "httpchk";
+      httpchkHere.add(px);
       px.tcpCheckRules = [];
-      px.cannedCheck = undefined;
       return;
     case "tcp-check": {
       // haproxy warns of a missing backend before it looks at the arguments.
       const capable = capOk(c, "be", "tcp-check");
       if (!noArgs() || !capable) return;
-      px.tcpCheckOption = true;
-      px.httpchkOption = false;
+      px.checkOption = "tcp-check";
       px.httpchk = undefined;
       px.httpCheckExpect = [];
-      px.cannedCheck = undefined;
       return;
     }
     case "redis-check":
@@ -293,12 +289,10 @@ export function parseOption(c: KeywordContext, negate: boolean): void {
       const check = cannedCheck(c, name);
       if (!check || !capable) return;
       // A canned check replaces the section's other check option and every rule it had.
-      px.httpchkOption = false;
+      px.checkOption = check;
       px.httpchk = undefined;
       px.httpCheckExpect = [];
-      px.tcpCheckOption = false;
       px.tcpCheckRules = [];
-      px.cannedCheck = check;
       return;
     }
     case "spop-check":

@@ -5,6 +5,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
 import { parseConfig } from "../../src/config/parse.js";
+import type { CannedCheck, Proxy } from "../../src/config/model.js";
 import { RtBackend } from "../../src/proxy/backend.js";
 import { HealthChecks } from "../../src/check/index.js";
 import { clientHello } from "../../src/check/ssl-hello-chk.js";
@@ -407,9 +408,13 @@ test("ldap-check: what is not a BindResponse to message 1, a truncated one", asy
 
 test("ldap-check: a close, a reset, silence", () => closeResetSilence("option ldap-check", 2));
 
+/** A section's canned check option, if that is the check option in force. */
+const canned = (px: Proxy): CannedCheck | undefined =>
+  typeof px.checkOption === "object" ? px.checkOption : undefined;
+
 /** The canned check of backend `name` in DEFAULTS and `body`. */
 const cannedOf = (body: string, name: string) =>
-  parseConfig([{ name: "t.cfg", text: `${DEFAULTS}${body}` }], {}).config.backends.get(name)!.cannedCheck;
+  canned(parseConfig([{ name: "t.cfg", text: `${DEFAULTS}${body}` }], {}).config.backends.get(name)!);
 
 const diagnostics = (body: string) =>
   parseConfig([{ name: "t.cfg", text: `${DEFAULTS}${body}` }], {}).diagnostics.map(
@@ -502,14 +507,14 @@ test("the last check option wins; rules given after a canned check are ignored w
     {},
   );
   const px = (n: string) => config.backends.get(n)!;
-  assert.deepEqual(px("inherits").cannedCheck, { option: "redis-check" });
-  assert.equal(px("http").cannedCheck, undefined);
-  assert.ok(px("http").httpchkOption);
-  assert.deepEqual(px("rules").cannedCheck, { option: "redis-check" });
+  assert.deepEqual(canned(px("inherits")), { option: "redis-check" });
+  assert.equal(canned(px("http")), undefined);
+  assert.equal(px("http").checkOption, "httpchk");
+  assert.deepEqual(canned(px("rules")), { option: "redis-check" });
   assert.deepEqual(px("rules").tcpCheckRules, []);
-  assert.deepEqual(px("smtp").cannedCheck, { option: "smtpchk", hello: "EHLO d" });
-  assert.equal(px("smtp").tcpCheckOption, false);
-  assert.equal(px("tcp").cannedCheck, undefined);
+  assert.deepEqual(canned(px("smtp")), { option: "smtpchk", hello: "EHLO d" });
+  assert.notEqual(px("smtp").checkOption, "tcp-check");
+  assert.equal(canned(px("tcp")), undefined);
   assert.deepEqual(
     d.map((x) => x.message),
     ["backend 'rules' uses tcp-check rules without 'option tcp-check', so the rules are ignored."],
