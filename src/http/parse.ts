@@ -255,14 +255,16 @@ function blanks(buf: Buffer, p: number, end: number): number {
 /**
  * Reads a version at p, as strictly as RFC 9112 and haproxy 2.6 (see VERSION): "HTTP/" DIGIT "."
  * DIGIT for a request; for a response, four version bytes (the first not a slash) before the "/".
- * `lax` (Leniency.InvalidHttp) takes any run of version bytes, an empty one too. Returns the
+ * `lax` (Leniency.InvalidHttp) takes any run of version bytes, for a request an empty one too. Returns the
  * version's end, -1 when invalid, or -2 when buf ends before that can be told.
  */
 function readVersion(buf: Buffer, p: number, end: number, request: boolean, lax: boolean): number {
   if (lax) {
     let q = p;
     while (q < end && VERSION[buf[q]!]) q++;
-    return q >= end ? -2 : q;
+    if (q >= end) return -2;
+    // A response's version starts its head, whose first byte is a token's.
+    return !request && (q === p || buf[p] === SLASH) ? -1 : q;
   }
   for (let i = 0; i < 8; i++) {
     if (p + i >= end) return -2;
@@ -481,7 +483,7 @@ export function parseResponse(
   // HTTP-version SP+ 3DIGIT [SP+ reason] CRLF
   const vEnd = readVersion(buf, pos, end, false, lax);
   if (vEnd === -2) return NEED_MORE;
-  if (vEnd < 0 || vEnd === pos || buf[pos] === SLASH) return 502;
+  if (vEnd < 0) return 502;
   if (vEnd >= end) return NEED_MORE;
   let p = blanks(buf, vEnd, end);
   if (p < 0) return 502;

@@ -715,10 +715,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   private readOneRequest(): void {
     const buf = this.cbuf!;
     const g = this.rt.global;
-    const lenient =
-      (this.fe.px.acceptInvalidHttpRequest ? Leniency.InvalidHttp : Leniency.None) |
-      (g.payloadWithAnyMethod ? Leniency.PayloadAnyMethod : Leniency.None);
-    const head = parseRequest(buf, 0, buf.length, g.maxhdr, this.req, true, lenient);
+    const head = parseRequest(buf, 0, buf.length, g.maxhdr, this.req, true, this.requestLeniency());
     if (head === NEED_MORE) {
       if (buf.length > g.bufsize) return this.badRequest(400);
       return;
@@ -1120,13 +1117,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const bytes = Buffer.from(serializeHead(head, made));
     const g = this.rt.global;
     // Read back as leniently as it was received.
-    const lax =
-      target === "res" ? this.be?.px.acceptInvalidHttpResponse : this.fe.px.acceptInvalidHttpRequest;
-    const lenient = lax ? Leniency.InvalidHttp : Leniency.None;
     const parsed =
       target === "res"
-        ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false, lenient)
-        : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false, lenient);
+        ? parseResponse(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false, this.responseLeniency())
+        : parseRequest(bytes, 0, bytes.length, g.maxhdr * 2, undefined, false, this.requestLeniency());
     made.reset();
     // A head that Sluice cannot read back is not sent: a failed rewrite. haproxy 2.6 sends some as
     // they are (a blank in a method or target, a coding other than chunked, a control character in
@@ -2118,8 +2112,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     for (;;) {
       const buf = this.sbuf!;
       const g = this.rt.global;
-      const lenient = this.be!.px.acceptInvalidHttpResponse ? Leniency.InvalidHttp : Leniency.None;
-      const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.resHead, true, lenient);
+      const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.resHead, true, this.responseLeniency());
       if (head === NEED_MORE) {
         if (buf.length > g.bufsize) return this.badResponse();
         return this.sendInterim(interim);
@@ -2976,6 +2969,19 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.rec.TR = -1;
     this.client.end();
     this.close("P", "R");
+  }
+
+  /** What a client's heads may hold beyond the grammar: the frontend's and the global relaxations. */
+  private requestLeniency(): Leniency {
+    return (
+      (this.fe.px.acceptInvalidHttpRequest ? Leniency.InvalidHttp : Leniency.None) |
+      (this.rt.global.payloadWithAnyMethod ? Leniency.PayloadAnyMethod : Leniency.None)
+    );
+  }
+
+  /** What a server's heads may hold beyond the grammar (the proxy's own answers have no backend). */
+  private responseLeniency(): Leniency {
+    return this.be?.px.acceptInvalidHttpResponse ? Leniency.InvalidHttp : Leniency.None;
   }
 
   /** A head for the client in the case option h1-case-adjust-bogus-client asks for. */
