@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
 import { hostname } from "node:os";
-import { startProxy, exchange, DEFAULTS, alertsFor } from "../helpers/harness.js";
+import { closed, startProxy, exchange, DEFAULTS, alertsFor } from "../helpers/harness.js";
 
 /** The body of the response to one GET. */
 async function body(port: number, path = "/"): Promise<string> {
@@ -312,7 +312,7 @@ async function closedAfter(port: number): Promise<number> {
   const s = net.connect(port, "127.0.0.1", () => s.write("hi"));
   s.on("error", () => undefined);
   s.resume();
-  await once(s, "close");
+  await closed(s);
   return Date.now() - t;
 }
 
@@ -360,7 +360,7 @@ frontend f
     await new Promise((r) => setTimeout(r, 100));
     const stopped = q.rt.softStop();
     s.write("\r\n");
-    await once(s, "close");
+    await closed(s);
     await stopped;
     const res = Buffer.concat(chunks).toString("latin1");
     assert.equal(res.slice(res.indexOf("\r\n\r\n") + 4), "s=1 acl=1");

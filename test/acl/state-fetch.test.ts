@@ -3,8 +3,8 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { once } from "node:events";
 import {
+  closed,
   startProxy,
   exchange,
   httpBackend,
@@ -286,7 +286,7 @@ frontend f
   assert.equal(body(await exchange(q.port, get)), "r=4 e=0");
   const gone = net.connect(q.port, "127.0.0.1", () => gone.end());
   gone.resume();
-  await once(gone, "close");
+  await closed(gone);
   assert.equal(body(await exchange(q.port, get)), "r=6 e=1");
   assert.match(await exchange(q.port, "GET /x HTTP/1.1\r\nBad header\r\n\r\n"), /^HTTP\/1.1 400 /);
   assert.equal(body(await exchange(q.port, get)), "r=8 e=2");

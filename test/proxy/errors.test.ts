@@ -2,8 +2,8 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { once } from "node:events";
 import {
+  closed,
   startProxy,
   httpBackend,
   rawServer,
@@ -426,7 +426,7 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   const finText: Buffer[] = [];
   fin.on("data", (d: Buffer) => finText.push(d));
   fin.end();
-  await once(fin, "close");
+  await closed(fin);
   assert.equal(Buffer.concat(finText).length, 0);
   // A started request still gets its 408, logged.
   assert.equal(status(await exchange(p.port, "GET / HT", 2000)), 408);

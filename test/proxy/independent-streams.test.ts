@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
 import {
+  closed,
   startProxy,
   rawServer,
   syslogReceiver,
@@ -28,7 +29,7 @@ async function oneWay(port: number, clientTalks: boolean): Promise<number> {
   await once(c, "connect");
   const talk = clientTalks ? setInterval(() => c.writable && c.write("y"), 100) : undefined;
   const lived = await Promise.race([
-    once(c, "close").then(() => Date.now() - t0),
+    closed(c).then(() => Date.now() - t0),
     new Promise<number>((r) => setTimeout(() => r(Infinity), 1600)),
   ]);
   clearInterval(talk);
@@ -115,7 +116,7 @@ ${be}
       if (c.writable) c.write("1\r\ny\r\n");
     }
     if (c.writable) c.write("0\r\n\r\n");
-    await Promise.race([once(c, "close"), new Promise((r) => setTimeout(r, 1500))]);
+    await Promise.race([closed(c), new Promise((r) => setTimeout(r, 1500))]);
     c.destroy();
     return answer;
   };

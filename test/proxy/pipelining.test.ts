@@ -6,6 +6,7 @@ import net from "node:net";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import {
+  closed,
   startProxy,
   httpBackend,
   rawServer,
@@ -54,7 +55,7 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   s.end(GET("/1") + GET("/2") + GET("/3"));
   const chunks: Buffer[] = [];
   s.on("data", (d: Buffer) => chunks.push(d));
-  await once(s, "close");
+  await closed(s);
   assert.deepEqual(
     Buffer.concat(chunks)
       .toString()
@@ -76,7 +77,7 @@ ${FRONTEND}  http-request redirect location /elsewhere if { path /b }
   s.end(GET("/a") + GET("/b") + GET("/c"));
   const chunks: Buffer[] = [];
   s.on("data", (d: Buffer) => chunks.push(d));
-  await once(s, "close");
+  await closed(s);
   const text = Buffer.concat(chunks).toString();
   assert.deepEqual(text.match(/hi \/\w|location: \/elsewhere/g), ["hi /a", "location: /elsewhere", "hi /c"]);
   assert.doesNotMatch(text, /connection: close/i);
@@ -103,7 +104,7 @@ ${FRONTEND}  http-request deny if { path /d }
     s.end(request);
     const chunks: Buffer[] = [];
     s.on("data", (d: Buffer) => chunks.push(d));
-    await once(s, "close");
+    await closed(s);
     assert.match(Buffer.concat(chunks).toString("latin1"), want, request);
   }
 });

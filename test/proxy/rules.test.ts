@@ -3,10 +3,10 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  closed,
   scratchDir,
   startProxy,
   headServer,
@@ -590,7 +590,7 @@ backend b
       const chunks: Buffer[] = [];
       s.on("data", (d: Buffer) => chunks.push(d));
       s.end(req);
-      await once(s, "close");
+      await closed(s);
       return Buffer.concat(chunks);
     };
     const body = (r: Buffer) => r.subarray(r.indexOf("\r\n\r\n") + 4);

@@ -9,6 +9,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { once } from "node:events";
 import {
+  closed,
   startProxy,
   httpBackend,
   rawServer,
@@ -183,7 +184,7 @@ async function conversation(port: number, parts: (string | Buffer | number)[], f
   }
   if (fin) s.end();
   const t = setTimeout(() => s.destroy(), 3000);
-  await once(s, "close");
+  await closed(s);
   clearTimeout(t);
   return got;
 }
