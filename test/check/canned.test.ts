@@ -1,6 +1,7 @@
 // haproxy's canned checks (redis-check, smtpchk, ssl-hello-chk) against raw servers that answer
 // right, wrong, late, or close; the lines are haproxy 2.6.12's against the same servers.
-// Intervals are 100 ms; `option log-health-checks` tells each check's result.
+// Intervals are 500 ms, the time a check has (a loaded machine can take 100 ms to answer); `option
+// log-health-checks` tells each check's result.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
@@ -29,7 +30,7 @@ async function server(onConn: (s: net.Socket) => void): Promise<{ port: number; 
 
 /** Backend `bk` with this check option, its server s1 at `port`; the first check's line. */
 async function firstCheck(option: string, port: number): Promise<string> {
-  const text = `${DEFAULTS}\nbackend bk\n  mode tcp\n  option log-health-checks\n  ${option}\n  server s1 127.0.0.1:${port} check inter 100ms rise 1 fall 1\n`;
+  const text = `${DEFAULTS}\nbackend bk\n  mode tcp\n  option log-health-checks\n  ${option}\n  server s1 127.0.0.1:${port} check inter 500ms rise 1 fall 1\n`;
   const { config } = parseConfig([{ name: "t.cfg", text }], {});
   const px = config.backends.get("bk")!;
   const be = new RtBackend(px, [{ address: "127.0.0.1", source: undefined }]);

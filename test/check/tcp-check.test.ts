@@ -1,5 +1,6 @@
 // option tcp-check against raw servers that answer right, wrong, late, or close; messages are
-// haproxy 2.6.12's, as it printed them against the same servers. Intervals are 100 ms.
+// haproxy 2.6.12's, as it printed them against the same servers. Intervals are 500 ms, the time a
+// check has (a loaded machine can take 100 ms to answer).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type net from "node:net";
@@ -25,7 +26,7 @@ const replying = (reply: string) => server((s) => s.on("data", () => s.write(rep
 
 /** Backend `bk` with these rules, its server s1 at `port` checked; the state-change lines. */
 function checked(rules: string, port: number, extra = ""): { be: RtBackend; logs: string[] } {
-  const text = `${DEFAULTS}\nbackend bk\n  mode tcp\n  option tcp-check\n${rules}\n  server s1 127.0.0.1:${port} check inter 100ms rise 1 fall 1 ${extra}\n`;
+  const text = `${DEFAULTS}\nbackend bk\n  mode tcp\n  option tcp-check\n${rules}\n  server s1 127.0.0.1:${port} check inter 500ms rise 1 fall 1 ${extra}\n`;
   const { config } = parseConfig([{ name: "t.cfg", text }], {});
   const px = config.backends.get("bk")!;
   const be = new RtBackend(
