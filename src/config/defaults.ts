@@ -1,5 +1,6 @@
 // What a proxy has before any keyword: haproxy's built-in defaults.
 import type { Global, ProxySettings, ServerParams } from "./model.js";
+import { RetryOn } from "./retry-on.js";
 
 export const DEFAULT_BUFSIZE = 16384;
 export const DEFAULT_MAXHDR = 101;
@@ -50,6 +51,7 @@ export function newProxySettings(): ProxySettings {
     mode: "tcp",
     timeouts: {},
     retries: 3,
+    retryOn: RetryOn.ConnFailure,
     httpConnMode: "keep-alive",
     httpReuse: "safe",
     logs: [],

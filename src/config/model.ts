@@ -168,6 +168,8 @@ export type HttpRequestAction =
   | { kind: "allow" }
   /** The connection closes at once, with no response. */
   | { kind: "reject" }
+  /** retry-on applies to connection failures only, for this request. */
+  | { kind: "disable-l7-retry" }
   /** A 401 asking for credentials: Basic, for `realm` (the proxy's name when none is given). */
   | { kind: "auth"; realm: string | undefined }
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec)
@@ -534,6 +536,8 @@ export interface ProxySettings {
   maxconn?: number;
   backlog?: number;
   retries: number;
+  /** retry-on: the failures a request is retried after (RetryOn bits and status bits). */
+  retryOn: number;
   redispatch?: { interval: number };
   httpConnMode: HttpConnMode;
   httpReuse: HttpReuse;

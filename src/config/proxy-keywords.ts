@@ -47,6 +47,7 @@ import { placeBits, placeWarning, type Place } from "../acl/place.js";
 import { atoi, atol, strtol0 } from "./c-numbers.js";
 import { COMP_ALGOS } from "../http/compressor.js";
 import { tcpCheckKeyword } from "./tcp-check.js";
+import { parseRetryOn } from "./retry-on.js";
 
 export interface KeywordContext extends Reporter {
   /** The proxy being built, or the defaults section's settings. */
@@ -912,6 +913,17 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     fn: (c) => {
       const n = countArg(c, `'retries' expects an integer argument (dispatch counts for one).`);
       if (n !== undefined) c.px.retries = n;
+    },
+  },
+  "retry-on": {
+    cap: "any",
+    defaults: true,
+    fn: (c) => {
+      if (c.proxy && !hasBackend(c.proxy))
+        return c.alert(`'retry-on' only available in backend or listen section`);
+      const bits = parseRetryOn(c.words.slice(1));
+      if (typeof bits === "string") return c.alert(bits);
+      c.px.retryOn = bits;
     },
   },
   backlog: {

@@ -148,6 +148,8 @@ export interface RuleContext extends SampleContext {
   bodyAwaited(atLeast: number): boolean;
   /** http-request set-timeout: this stream's timeout server or tunnel, in milliseconds. */
   setStreamTimeout(name: "server" | "tunnel", ms: number): void;
+  /** http-request disable-l7-retry: only a connection failure may have this request sent again. */
+  disableL7Retry(): void;
 }
 
 export function evalRequestRules(
@@ -203,6 +205,9 @@ export function evalRequestRules(
         break;
       case "set-timeout":
         setTimeoutRule(a, r, ctx);
+        break;
+      case "disable-l7-retry":
+        ctx.disableL7Retry();
         break;
       case "set-method":
       case "set-path":

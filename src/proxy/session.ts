@@ -83,6 +83,7 @@ import { Compressor, type CompAlgo } from "../http/compressor.js";
 import { chooseAlgo, compressedHead, compressible } from "../http/compression.js";
 import type { BindState, ClientSocket } from "./client-socket.js";
 import { empty } from "../util/array.js";
+import { AFTER_SENDING, RetryOn, statusBit } from "../config/retry-on.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -175,6 +176,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   private resChunks: ChunkedScanner | undefined;
   /** The head as sent to the server, kept for connection retries. */
   private outHead: Buffer | undefined;
+  /**
+   * retry-on past the connection: the request as it left (its head without http-send-name-header's
+   * line, then its body), kept until a response is taken, if it was whole as it left and fits in a
+   * buffer: haproxy keeps such a copy, and retries no other request.
+   */
+  private replay: Replay | undefined;
+  /** http-request disable-l7-retry: only a connection failure may have the request sent again. */
+  private l7RetryOff = false;
   /** A rule rewrote the request's head: its framing is read again as it leaves. */
   private reqRewritten = false;
   /** The body leaves framed otherwise than it came (reframe.ts), the request's and the response's. */
@@ -480,7 +489,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       case Phase.Connect:
         return this.connectFailed(true);
       case Phase.Exchange:
-        if (this.res === undefined) return this.abortWith(504, "s", "H");
+        if (this.res === undefined) {
+          if (this.replay && this.retryAfterSending(RetryOn.ResponseTimeout)) return;
+          return this.abortWith(504, "s", "H");
+        }
         if (this.responseDone) {
           // After an early response: a server that stopped reading the body, or a client that
           // stalled in it (the server then gets a FIN).
@@ -1097,6 +1109,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     else this.streamTunnelTimeout = ms;
   }
 
+  disableL7Retry(): void {
+    this.l7RetryOff = true;
+  }
+
   private get serverTimeout(): number | undefined {
     return this.streamServerTimeout ?? this.be!.px.timeouts.server;
   }
@@ -1694,15 +1710,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.rec.server = server.name;
     if (!fromQueue) this.rec.Tw = this.http ? 0 : this.sinceAccept();
     this.attempts = 0;
+    this.connectStart = clock.now();
     this.connect();
   }
 
+  /** When the server was assigned: haproxy's Tc runs from there, through the retries to that server. */
   private connectStart = 0;
 
   private connect(): void {
     const srv = this.srv!;
     this.phase = Phase.Connect;
-    this.connectStart = clock.now();
     if (this.rt.countsRates) srv.sessRate.add(performance.now(), 1000, 1);
     // Reuse an idle connection to this server when the http-reuse policy allows it.
     const idle = this.idleConn(srv);
@@ -1847,10 +1864,31 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.sbuf = undefined;
     this.resBody = Body.None;
     const s = this.conn!;
-    const head = this.withServerName(this.outHead!);
-    this.outHead = undefined;
     this.arm(this.serverTimeout);
-    s.write(head);
+    const again = this.replay;
+    if (again) {
+      s.write(this.withServerName(again.head));
+      for (const b of again.body) s.write(b);
+      return;
+    }
+    const out = this.outHead!;
+    this.outHead = undefined;
+    s.write(this.withServerName(out));
+    if (this.be!.px.retryOn & AFTER_SENDING && !this.l7RetryOff)
+      this.replay = { head: out, body: [], size: 0 };
+    this.sendRequestBody(s);
+    // haproxy's copy holds the request whole as it first left, in a buffer less its reserve (a body
+    // weighs 8 bytes more there).
+    const kept = this.replay;
+    if (!kept) return;
+    const g = this.rt.global;
+    const weight = this.req.weight + (kept.size > 0 ? kept.size + 8 : 0);
+    if (this.reqBody !== Body.Done || weight > maxHeadWeight(g.bufsize, g.maxrewrite))
+      this.replay = undefined;
+  }
+
+  /** What of the request's body is here as its head leaves. */
+  private sendRequestBody(s: ServerConn): void {
     if (this.reqBody !== Body.Done) {
       // Body bytes that arrived with the head go in the same segment (writes wait for the round's end).
       const pending = this.cbuf;
@@ -1861,7 +1899,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       // The client left mid-body while the server was being reached: the rest will never come.
       if (this.clientEnded && this.requestBodyFlowing()) return this.close("C", "D");
       this.resumeClient();
-    } else if (this.reqOut) s.write(this.reqOut.raw(EMPTY, true)!);
+    } else if (this.reqOut) this.sendBody(s, this.reqOut.raw(EMPTY, true)!);
+  }
+
+  /** Request body bytes to the server, copied while the request is kept for retry-on. */
+  private sendBody(s: ServerConn, bytes: Buffer): boolean {
+    const replay = this.replay;
+    if (replay) {
+      replay.body.push(Buffer.from(bytes));
+      replay.size += bytes.length;
+    }
+    return s.write(bytes);
   }
 
   onServerClose(): void {
@@ -1884,6 +1932,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       return;
     }
     if (this.res === undefined) {
+      // A head cut short is an empty response to retry-on, as to haproxy.
+      if (this.replay && this.retryAfterSending(RetryOn.EmptyResponse)) return;
       // haproxy 2.6 closes a connection whose request, not its first, the server dropped unanswered,
       // without a word or a log line: the client may then retry it, which a proxy must not do for
       // it (the server may have acted on it). The first request gets a 502.
@@ -1948,40 +1998,57 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       const message = `Cannot bind to source address before connect() for backend ${be.name}.`;
       this.rt.logger.event(be.px, 0, message, { message: `${message} Aborting.` });
     }
-    if (this.attempts < be.px.retries) {
-      this.attempts++;
-      this.rec.retries++;
-      srv.retries++;
-      const redispatch = be.px.redispatch;
-      // haproxy 2.6 redispatches when the server is down, every Nth retry (the last one by default,
-      // a negative interval counting from it), and always when no cookie binds the request to its
-      // server and more than one active server is up. With another server to go to, it goes at
-      // once; otherwise it waits the turn-around delay (after a refusal, not after a timeout).
-      const interval = redispatch?.interval ?? -1;
-      // Only round-robin kinds count on other servers: a hash or leastconn would pick the same one.
-      const others = be.lbKind === "rr" && be.serverCounts().active > 1;
-      // A force-persist rule keeps the request on its server through every retry.
-      const move =
-        redispatch !== undefined &&
-        this.persistRule !== "force" &&
-        ((others && !this.direct) ||
-          !srv.up ||
-          (interval > 0 && this.attempts % interval === 0) ||
-          (interval < 0 && this.attempts % (be.px.retries + 1 + interval) === 0));
-      this.phase = Phase.Connect;
-      this.arm(undefined);
-      if (move && others) return this.redispatch();
-      const delay = timedOut || unbound ? 0 : Math.min(be.px.timeouts.connect ?? 1000, 1000);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        if (this.phase !== Phase.Connect) return;
-        if (move) this.redispatch();
-        else this.connect();
-      }, delay);
-      return;
-    }
+    if (this.attempts < be.px.retries && be.px.retryOn & RetryOn.ConnFailure)
+      return this.retry(timedOut || unbound ? 0 : Math.min(be.px.timeouts.connect ?? 1000, 1000));
     this.rt.counters.connectFailures++;
     this.abortWith(503, timedOut ? "s" : "S", "C");
+  }
+
+  /**
+   * retry-on after the request left (a failure in `failure`'s bits): it is sent again at once, if the
+   * backend retries on that, the request was kept (replay) and retries remain.
+   */
+  private retryAfterSending(failure: number): boolean {
+    const be = this.be!;
+    if (!(be.px.retryOn & failure) || this.attempts >= be.px.retries) return false;
+    this.detach()?.close();
+    this.sbuf = undefined;
+    this.retry(0);
+    return true;
+  }
+
+  /** A retry's turn: counted, then to the same server after `delay` ms, or at once to another. */
+  private retry(delay: number): void {
+    const srv = this.srv!;
+    const be = this.be!;
+    this.attempts++;
+    this.rec.retries++;
+    srv.retries++;
+    const redispatch = be.px.redispatch;
+    // haproxy 2.6 redispatches when the server is down, every Nth retry (the last one by default,
+    // a negative interval counting from it), and always when no cookie binds the request to its
+    // server and more than one active server is up. With another server to go to, it goes at
+    // once; otherwise it waits the turn-around delay (after a refusal, not after a timeout).
+    const interval = redispatch?.interval ?? -1;
+    // Only round-robin kinds count on other servers: a hash or leastconn would pick the same one.
+    const others = be.lbKind === "rr" && be.serverCounts().active > 1;
+    // A force-persist rule keeps the request on its server through every retry.
+    const move =
+      redispatch !== undefined &&
+      this.persistRule !== "force" &&
+      ((others && !this.direct) ||
+        !srv.up ||
+        (interval > 0 && this.attempts % interval === 0) ||
+        (interval < 0 && this.attempts % (be.px.retries + 1 + interval) === 0));
+    this.phase = Phase.Connect;
+    this.arm(undefined);
+    if (move && others) return this.redispatch();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.phase !== Phase.Connect) return;
+      if (move) this.redispatch();
+      else this.connect();
+    }, delay);
   }
 
   private retryTimer: NodeJS.Timeout | undefined;
@@ -2003,6 +2070,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.holdsSlot = true;
     r.sessions.add(this);
     this.rec.server = r.name;
+    this.connectStart = clock.now();
     this.connect();
   }
 
@@ -2050,7 +2118,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       out = EMPTY;
     }
     const bytes = out ?? firstBytes(chunk, n);
-    const ok = s && !s.destroyed && bytes.length > 0 ? s.write(bytes) : true;
+    const ok = s && !s.destroyed && bytes.length > 0 ? this.sendBody(s, bytes) : true;
     if (this.responseDone) {
       // After an early response, timeout client bounds the rest of the body; while a server that
       // does not read holds it back, timeout server does.
@@ -2139,6 +2207,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         this.sbuf = rest;
         if (!rest) return this.sendInterim(interim);
         continue;
+      }
+      if (this.replay) {
+        this.sendInterim(interim);
+        if (this.retryAfterSending(statusBit(head.status))) return;
+        interim = undefined;
+        this.replay = undefined;
       }
       // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one
       // makes the whole response bad (502), before any rule.
@@ -2263,6 +2337,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   }
 
   private badResponse(): void {
+    if (this.replay && this.retryAfterSending(RetryOn.JunkResponse)) return;
     this.rt.counters.badResponses++;
     this.abortWith(502, "P", "H");
   }
@@ -2742,7 +2817,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.bodyCut = false;
     this.reqBody = Body.None;
     this.resBody = Body.None;
-    this.outHead = undefined;
+    this.outHead = this.replay = undefined;
+    this.l7RetryOff = false;
     this.reqRewritten = false;
     this.wsKey = this.clientKey = undefined;
     this.streamServerTimeout = this.streamTunnelTimeout = undefined;
@@ -3222,6 +3298,13 @@ const requestLineOf = (req: HttpHead, kept: number): string => {
   const line = `${req.method} ${req.uri} ${req.version}`;
   return line.length > kept ? line.slice(0, Math.max(0, kept)) : line;
 };
+
+/** A request kept for retry-on: its head, then its body as it left, `size` bytes of it. */
+interface Replay {
+  head: Buffer;
+  body: Buffer[];
+  size: number;
+}
 
 /** A response from the proxy: its bytes with a given Connection header, and what they imply. */
 interface Answer {

@@ -345,9 +345,9 @@ test("errors name the line and the keyword", () => {
   // A named defaults section keeps its ACLs for its own rules (test/proxy/defaults-rules.test.ts).
   assert.deepEqual(alerts(parse(`defaults d\n  acl a path /\n`).diagnostics), []);
   oneAlert(
-    `defaults d\n  retry-on all\n`,
+    `defaults d\n  server-state-file-name x\n`,
     2,
-    /^'retry-on' is a haproxy keyword that sluice does not support yet\.$/,
+    /^'server-state-file-name' is a haproxy keyword that sluice does not support yet\.$/,
   );
   oneAlert(
     `defaults d\n  block if TRUE\n`,
