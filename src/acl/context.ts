@@ -61,6 +61,10 @@ export interface SampleContext {
   readonly resCompAlgo?: string;
   /** A capture rule's sample into the frontend's capture slot; absent without a stream. */
   capture?(side: "request" | "response", slot: number, value: string): void;
+  /** A set-src or set-dst rule changed src, srcPort, dst or dstPort: for what keeps them past the rules. */
+  endsMoved?(): void;
+  /** A set-log-level rule: the level of the stream's log line, -1 for none; absent without a stream. */
+  setLogLevel?(level: number): void;
 }
 
 /** A client's connection as the socket has it: its two ends, and whether a PROXY header came. */

@@ -434,8 +434,9 @@ def(["dst"], {
       return true;
     }),
 });
-def(["src_port"], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => ctx.srcPort) });
-def(["dst_port"], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => ctx.dstPort) });
+// A port 0 (set-src-port's) is none, as in haproxy.
+def(["src_port"], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => ctx.srcPort || undefined) });
+def(["dst_port"], { use: "conn", out: T.Int, acl: false, make: intFetch((ctx) => ctx.dstPort || undefined) });
 
 // The client's own connection (fc_*): its ends as the socket has them, where src and dst are what a
 // PROXY header said.
@@ -444,7 +445,7 @@ const endOf = (ctx: SampleContext, end: End): SockAddr | undefined => ctx.frontC
 const connAddress = (ctx: SampleContext, end: End): string | undefined =>
   ctx.frontConn ? endOf(ctx, end)?.address : end === "peer" ? ctx.src : ctx.dst;
 const connPort = (ctx: SampleContext, end: End): number | undefined =>
-  ctx.frontConn ? endOf(ctx, end)?.port : end === "peer" ? ctx.srcPort : ctx.dstPort;
+  (ctx.frontConn ? endOf(ctx, end)?.port : end === "peer" ? ctx.srcPort : ctx.dstPort) || undefined;
 for (const [name, end] of [
   ["fc_src", "peer"],
   ["fc_dst", "local"],

@@ -199,8 +199,22 @@ export type HttpRequestAction =
   | { kind: "set-timeout"; timeout: "server" | "tunnel"; time: number | string }
   /** Waits for the body (or `atLeast` bytes of it, when not 0) up to `time` ms, then a 408. */
   | { kind: "wait-for-body"; time: number; atLeast: number }
+  | LogLevelAction
+  | AddrAction
   | VarAction
   | StickAction;
+
+/** `set-log-level LEVEL`: the level (0 emerg to 7 debug) the stream's log line is sent at; -1 (`silent`): none. */
+export interface LogLevelAction {
+  kind: "set-log-level";
+  level: number;
+}
+
+/** `set-src EXPR`, `set-src-port EXPR`, `set-dst EXPR`, `set-dst-port EXPR`: an end of the client's connection. */
+export interface AddrAction {
+  kind: "set-src" | "set-src-port" | "set-dst" | "set-dst-port";
+  expr: string;
+}
 
 /**
  * `track-scN KEY [table NAME]`; `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`; `sc-set-gpt0(N) VALUE`, the
@@ -235,6 +249,7 @@ export type HttpResponseAction =
   /** The response's status, and its reason (haproxy's for the status when not given). */
   | { kind: "set-status"; code: number; reason?: string }
   | CaptureAction
+  | LogLevelAction
   | VarAction
   | StickAction;
 
@@ -264,9 +279,11 @@ export interface UseServer {
  * list are skipped), reject, or, on a connection, expect a PROXY protocol header.
  */
 export interface TcpRule {
-  action: "accept" | "reject" | "expect-proxy" | "stick";
+  action: "accept" | "reject" | "expect-proxy" | "stick" | "set";
   /** A stick table's action: track-sc, sc-inc-gpc0 or 1, sc-set-gpt0. */
   stick?: StickAction;
+  /** set-log-level (content rules only), set-src, set-src-port, set-dst, set-dst-port. */
+  set?: LogLevelAction | AddrAction;
   cond?: Condition;
   where: Where;
 }

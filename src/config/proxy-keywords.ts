@@ -1,9 +1,11 @@
 // The keywords of defaults, frontend, backend and listen sections.
 import type {
+  AddrAction,
   Balance,
   CannedCheck,
   ForwardFor,
   HttpCheckSend,
+  LogLevelAction,
   Proxy,
   ProxySettings,
   Timeouts,
@@ -29,6 +31,8 @@ import {
   splitCondition,
   isStickKeyword,
   stickAction,
+  isAddrKeyword,
+  setAction,
   type RuleReporter,
 } from "./rules.js";
 import { stickTableKeyword } from "./stick-table.js";
@@ -1513,7 +1517,8 @@ const TCP_AFTER: Record<string, RuleKind[]> = {
 
 /**
  * `tcp-request inspect-delay TIME`, or `tcp-request connection|session|content ACTION [if|unless
- * COND]` with accept, reject, or on a connection `expect-proxy layer4`, in haproxy's words.
+ * COND]` with accept, reject, a stick table's action, set-src and its kin, on a connection `expect-proxy
+ * layer4`, on a request set-log-level, in haproxy's words.
  */
 function tcpRequest(c: KeywordContext): void {
   const p = c.proxy;
@@ -1549,25 +1554,35 @@ function tcpRequest(c: KeywordContext): void {
   if (sub !== "connection" && (action === "expect-proxy" || action === "expect-netscaler-cip"))
     return c.alert(`'${action} layer4' is not allowed in '${rule}' rules in ${px}`);
   const sticks = isStickKeyword(action);
-  if (action !== "accept" && action !== "reject" && action !== "expect-proxy" && !sticks) {
+  const sets = isAddrKeyword(action) || (sub === "content" && action === "set-log-level");
+  if (action !== "accept" && action !== "reject" && action !== "expect-proxy" && !sticks && !sets) {
     if (action !== "" && knownTcpAction(list, action))
       return c.alert(`'${rule} ${action}' is not supported by sluice yet.`);
     return c.alert(`'${rule}' expects ${list} in ${px} (got '${action}').\n`);
   }
+  const reporter = { proxy: px, fe: hasFrontend(p), be: hasBackend(p) };
   let next = 3;
   let stick: StickAction | undefined;
+  let set: LogLevelAction | AddrAction | undefined;
   if (action === "expect-proxy") {
     if (arg !== "layer4")
       return c.alert(`'${rule} expect-proxy' only supports 'layer4' in ${px} (got '${arg ?? ""}')`);
     next = 4;
+  } else if (sets) {
+    const s = setAction(
+      action as "set-log-level" | AddrAction["kind"],
+      arg,
+      `${rule} ${action}`,
+      true,
+      reporter,
+    );
+    if (typeof s === "string") return c.alert(s);
+    set = s;
+    next = 4;
   } else if (sticks) {
     const end = c.words.findIndex((w, i) => i > 2 && (w === "if" || w === "unless"));
     next = end < 0 ? c.words.length : end;
-    const s = stickAction(action, c.words.slice(3, next), `${rule} ${action}`, "request", {
-      proxy: px,
-      fe: !p || hasFrontend(p),
-      be: !p || hasBackend(p),
-    });
+    const s = stickAction(action, c.words.slice(3, next), `${rule} ${action}`, "request", reporter);
     if (typeof s === "string") return c.alert(s);
     // haproxy 2.6 cannot take an expression there (its own bug).
     if (sub === "connection" && s.kind === "sc-set-gpt0" && typeof s.set === "string")
@@ -1600,9 +1615,10 @@ function tcpRequest(c: KeywordContext): void {
   placeCheck(c, p, cond, rule as Place);
   const rules = sub === "connection" ? p.tcpConnection : sub === "session" ? p.tcpSession : p.tcpContent;
   rules.push({
-    action: sticks ? "stick" : (action as "accept" | "reject" | "expect-proxy"),
+    action: sticks ? "stick" : sets ? "set" : (action as "accept" | "reject" | "expect-proxy"),
     cond,
     where: c.where,
     ...(stick && { stick }),
+    ...(set && { set }),
   });
 }

@@ -2,11 +2,13 @@
 import { parseSize } from "./stick-table.js";
 import { readFileSync } from "node:fs";
 import type {
+  AddrAction,
   CaptureAction,
   CondTerm,
   Condition,
   HttpRequestAction,
   HttpResponseAction,
+  LogLevelAction,
   ReplySpec,
   StickAction,
   TrackSpec,
@@ -25,6 +27,7 @@ import { invalidRegex } from "../acl/replacement.js";
 import { ConfigError } from "./errors.js";
 import { atol } from "./c-numbers.js";
 import { parseTime } from "./duration.js";
+import { LEVELS } from "./log-target.js";
 
 /** Splits `words` at `if`/`unless`: the words before and the parsed condition after. */
 export function splitCondition(words: string[], where: Where): { head: string[]; cond?: Condition } | string {
@@ -491,21 +494,75 @@ function expressionProblem(
   side: "request" | "response",
   r: Pick<RuleReporter, "proxy" | "fe" | "be">,
 ): string | undefined {
-  if (!/^[A-Za-z0-9._\-+:]/.test(expr)) return ruleError(r, rule, "missing fetch method");
+  const bad = expressionReason(expr, kw, side, r);
+  return bad === undefined ? undefined : ruleError(r, rule, bad);
+}
+
+/** What is wrong with a rule's sample expression, in haproxy's bare words (a tcp-request rule's). */
+function expressionReason(
+  expr: string,
+  kw: string,
+  side: "request" | "response",
+  r: Pick<RuleReporter, "fe" | "be">,
+): string | undefined {
+  if (!/^[A-Za-z0-9._\-+:]/.test(expr)) return "missing fetch method";
   let use;
   try {
     use = parseFetch(expr, { file: "", line: 0 }, false, { responseSide: side === "response" }).kw.use;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return ruleError(r, rule, fetchReason(e.message));
+    return fetchReason(e.message);
   }
   if (!reachable(use, rulePlace(r, side)))
-    return ruleError(
-      r,
-      rule,
-      `fetch method '${kw}' extracts information from '${sourceName(use)}', none of which is available here`,
-    );
+    return `fetch method '${kw}' extracts information from '${sourceName(use)}', none of which is available here`;
   return undefined;
+}
+
+const LOG_LEVEL_USAGE = "expects exactly 1 argument (log level name or 'silent')";
+
+/** set-log-level's word: a syslog level (0 to 7), -1 for `silent`, undefined for anything else. */
+function logLevelOf(word: string | undefined): number | undefined {
+  if (word === "silent") return -1;
+  const n = (LEVELS as readonly string[]).indexOf(word ?? "");
+  return n < 0 ? undefined : n;
+}
+
+const ADDR_ACTIONS = new Set(["set-src", "set-src-port", "set-dst", "set-dst-port"]);
+export const isAddrKeyword = (kw: string | undefined): kw is AddrAction["kind"] => ADDR_ACTIONS.has(kw ?? "");
+
+/**
+ * set-log-level's level, or set-src's (and its kin's) expression, in a rule named `rule`: the action,
+ * or haproxy's reason in an http rule's words or, `tcp`, a tcp-request rule's. haproxy checks their
+ * expressions where an http-request rule runs, whatever the rule set.
+ */
+export function setAction(
+  kw: "set-log-level" | AddrAction["kind"],
+  arg: string | undefined,
+  rule: string,
+  tcp: boolean,
+  r: Pick<RuleReporter, "proxy" | "fe" | "be">,
+): LogLevelAction | AddrAction | string {
+  const fail = (m: string): string => (tcp ? m : ruleError(r, rule, m));
+  if (kw === "set-log-level") {
+    const level = logLevelOf(arg);
+    return level === undefined ? fail(LOG_LEVEL_USAGE) : { kind: kw, level };
+  }
+  const expr = wireText(arg ?? "");
+  const bad = expressionReason(expr, expr, "request", r);
+  return bad === undefined ? { kind: kw, expr } : fail(bad);
+}
+
+/** setAction in an http-request or http-response rule, which takes nothing after its word but a condition. */
+function httpSetAction<K extends "set-log-level" | AddrAction["kind"]>(
+  kw: K,
+  args: string[],
+  rule: string,
+  r: RuleReporter,
+): Extract<LogLevelAction | AddrAction, { kind: K }> | string {
+  const set = setAction(kw, args[0], rule, false, r);
+  if (typeof set === "string") return set;
+  if (args.length > 1) return unexpected(rule, args[1]!);
+  return set as Extract<LogLevelAction | AddrAction, { kind: K }>;
 }
 
 /** `track-scN KEY [table NAME]` of an http-request or tcp-request rule; `rule` names it in errors. */
@@ -591,6 +648,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
   if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "request", r);
   if (kw !== undefined && isStickKeyword(kw))
     return stickAction(kw, args, `http-request ${kw}`, "request", r);
+  if (kw === "set-log-level" || isAddrKeyword(kw)) return httpSetAction(kw, args, `http-request ${kw}`, r);
   switch (kw) {
     case "allow":
     case "reject":
@@ -652,7 +710,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port)`;
   }
 }
 
@@ -711,6 +769,7 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
   if (kw !== undefined && isStickKeyword(kw))
     return stickAction(kw, args, `http-response ${kw}`, "response", r);
   if (isResponseEdit(kw)) return responseEdit(kw, args, `http-response ${kw}`, r);
+  if (kw === "set-log-level") return httpSetAction(kw, args, "http-response set-log-level", r);
   switch (kw) {
     case "allow":
       return args.length ? unexpected("http-response allow", args[0]!) : { kind: "allow" };
@@ -719,7 +778,7 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
       return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level)`;
   }
 }
 

@@ -125,7 +125,9 @@ export class Logger {
     }
     const error = (px.logSeparateErrors || px.dontlogNormal) && isErrorRecord(rec, px.mode === "http");
     if (px.dontlogNormal && !error) return false;
-    const level = px.logSeparateErrors && error ? LEVEL.err : LEVEL.info;
+    // set-log-level's, whatever the line is; silent's line is not even counted.
+    const level = rec.logLevel ?? (px.logSeparateErrors && error ? LEVEL.err : LEVEL.info);
+    if (level < 0) return false;
     // haproxy counts the line (%lc) before its targets' levels filter it out.
     if (level > c.maxLevel) return true;
     const line =

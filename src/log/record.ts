@@ -70,6 +70,8 @@ export interface LogRecord {
   uniqueId: string | undefined;
   /** What a format's sample expressions read: the stream, still there while its line is written. */
   ctx: SampleContext | undefined;
+  /** set-log-level's: the line's level (0 emerg to 7 debug), -1 for no line; undefined: the proxy's. */
+  logLevel: number | undefined;
 }
 
 /** The captures of a transaction that has none (most): one array for all. */
@@ -125,6 +127,7 @@ export function newLogRecord(): LogRecord {
     requestCounter: -1,
     uniqueId: undefined,
     ctx: undefined,
+    logLevel: undefined,
   };
 }
 

@@ -6,6 +6,7 @@ import type { Endpoint } from "./proxy-protocol.js";
 import type { StkCtrs } from "../stick/track.js";
 import type { ListenerState } from "../acl/context.js";
 import { TcpSocket, type SockAddr, type TcpHandle } from "../util/tcp-socket.js";
+import type { Ends } from "./client-ends.js";
 
 /** A bind's listening socket: its number, its name, and the connections it has now (dst_conn). */
 export class BindState implements ListenerState {
@@ -50,6 +51,22 @@ export class ClientSocket extends TcpSocket {
     readonly listener: BindState,
   ) {
     super(handle);
+  }
+
+  /** What tcp-request connection set-src and set-dst made of the connection's own ends. */
+  private moved: { src: SockAddr; dst: SockAddr } | undefined;
+
+  /** A connection's rules changed its ends: they stand for the socket's own from now on (fc_src too). */
+  moveEnds(e: Ends): void {
+    this.moved = { src: { address: e.src, port: e.srcPort }, dst: { address: e.dst, port: e.dstPort } };
+  }
+
+  override peer(): SockAddr {
+    return this.moved?.src ?? super.peer();
+  }
+
+  override local(): SockAddr {
+    return this.moved?.dst ?? super.local();
   }
 
   /** Who the client is: the source a PROXY header gave, else the socket's peer. */

@@ -1,5 +1,6 @@
 // Compiled http-request / http-response rules and their evaluation, in declaration order.
 import type {
+  AddrAction,
   CaptureAction,
   HttpRequestAction,
   HttpResponseAction,
@@ -29,6 +30,7 @@ import { HeadEdits } from "../http/serialize.js";
 import type { StickTable } from "../stick/table.js";
 import { findTable, inDefaults } from "../acl/scope.js";
 import { stickExpression, stickRule } from "../stick/track.js";
+import { setEnd } from "./client-ends.js";
 
 export type Cond = (ctx: SampleContext) => boolean;
 
@@ -111,7 +113,7 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
     const ref = isVarAction(a) ? (parseVarName(a.name) as VarRef) : undefined;
     const expr =
-      a.kind === "set-var" || a.kind === "capture"
+      a.kind === "set-var" || a.kind === "capture" || isAddrAction(a)
         ? a.expr
         : a.kind === "set-timeout"
           ? typeof a.time === "string"
@@ -209,6 +211,15 @@ export function evalRequestRules(
       case "disable-l7-retry":
         ctx.disableL7Retry();
         break;
+      case "set-log-level":
+        ctx.setLogLevel?.(a.level);
+        break;
+      case "set-src":
+      case "set-src-port":
+      case "set-dst":
+      case "set-dst-port":
+        setEnd(a.kind, r.fetch, ctx);
+        break;
       case "set-method":
       case "set-path":
       case "set-uri":
@@ -280,6 +291,10 @@ export function evalResponseRules(
       captureRule(a, r, ctx, "response");
       continue;
     }
+    if (a.kind === "set-log-level") {
+      ctx.setLogLevel?.(a.level);
+      continue;
+    }
     editHeaders(a, r, ctx, ctx.res!, edits);
     if (!ctx.reparse(edits)) return ((ctx.lastRule = r.where), REWRITE_FAILED);
   }
@@ -314,6 +329,9 @@ function setTimeoutRule(
         : undefined;
   if (ms !== undefined && ms > 0) ctx.setStreamTimeout(a.timeout, Math.min(ms, MAX_TIMER_MS));
 }
+
+const isAddrAction = (a: HttpRequestAction | HttpResponseAction): a is AddrAction =>
+  a.kind === "set-src" || a.kind === "set-src-port" || a.kind === "set-dst" || a.kind === "set-dst-port";
 
 const isVarAction = (a: HttpRequestAction | HttpResponseAction): a is VarAction =>
   a.kind === "set-var" || a.kind === "set-var-fmt" || a.kind === "unset-var";

@@ -398,6 +398,7 @@ export class Runtime {
         socket.resetAndDestroy();
         throw e;
       }
+      if (ctx.moved) socket.moveEnds(ctx);
       // A rejected connection is reset, unlogged, as haproxy resets it.
       if (verdict === "reject") {
         fe.cur--;
@@ -436,8 +437,9 @@ export class Runtime {
 
   /** The connection's session, once any PROXY header is read. */
   private openSession(fe: RtFrontend, socket: ClientSocket): void {
+    let ctx: ConnContext | undefined;
     if (fe.tcpSession.length > 0) {
-      const ctx = this.connContext(fe, socket);
+      ctx = this.connContext(fe, socket);
       if (tcpVerdict(fe.tcpSession, ctx) === "reject") {
         this.counters.deniedSessions++;
         // haproxy closes it (an RST if bytes it left unread came after the header) and, once a
@@ -453,7 +455,7 @@ export class Runtime {
     socket.stk?.countSession(Date.now());
     // The frontend counts its sessions once their PROXY header and session rules let them in.
     if (fe.sessLimit > 0 || this.countsRates) fe.sessRate.add(performance.now(), 1000, 1);
-    const s = new Session(this, fe, socket);
+    const s = new Session(this, fe, socket, ctx);
     this.sessions.add(s);
     const early = socket.early;
     socket.early = undefined;

@@ -84,6 +84,7 @@ import { chooseAlgo, compressedHead, compressible } from "../http/compression.js
 import type { BindState, ClientSocket } from "./client-socket.js";
 import { empty } from "../util/array.js";
 import { AFTER_SENDING, RetryOn, statusBit } from "../config/retry-on.js";
+import type { Ends } from "./client-ends.js";
 
 /** Where the session is; the timer's meaning and the data handlers' behaviour follow from it. */
 const enum Phase {
@@ -132,10 +133,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   res: HttpHead | undefined = undefined;
   /** The object the parser fills for each response, reused across transactions. */
   private resHead: HttpHead | undefined;
-  readonly src: string;
-  readonly srcPort: number;
-  readonly dst: string;
-  readonly dstPort: number;
+  /** The stream's ends: the session's, until a set-src or set-dst rule changes them. */
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
   readonly feName: string;
   beName = "";
   /** mode tcp: the client's first bytes as content rules and use_backend see them. */
@@ -226,27 +228,30 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   listPrev: ListEntry | null = null;
   listNext: ListEntry | null = null;
 
+  /** The session's ends, as its tcp-request session rules left them: each stream starts with them. */
+  private readonly sessionEnds: Ends;
+  /** A rule changed this stream's ends. */
+  private endsChanged = false;
+
+  /** `ends`: the session's, when its tcp-request session rules ran (else the connection's). */
   constructor(
     private readonly rt: Runtime,
     private readonly fe: RtFrontend,
     private readonly client: ClientSocket,
+    ends?: Ends,
   ) {
     this.http = fe.px.mode === "http";
     this.logging = fe.px.logs.length > 0;
-    const peer = client.source();
-    const local = client.destination();
-    this.src = peer.address ?? "";
-    this.srcPort = peer.port ?? 0;
-    this.dst = local.address ?? "";
-    this.dstPort = local.port ?? 0;
+    this.sessionEnds = ends ?? socketEnds(client);
+    this.src = this.sessionEnds.src;
+    this.srcPort = this.sessionEnds.srcPort;
+    this.dst = this.sessionEnds.dst;
+    this.dstPort = this.sessionEnds.dstPort;
     this.feName = fe.name;
     this.vars = new Vars(rt.procVars);
     this.stk = client.stk;
     const rec = this.rec;
-    rec.clientIp = this.src;
-    rec.clientPort = this.srcPort;
-    rec.frontendIp = this.dst;
-    rec.frontendPort = this.dstPort;
+    this.recordEnds();
     rec.frontend = fe.name;
     rec.frontendLogs = fe;
     rec.ctx = this;
@@ -356,6 +361,25 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
 
   get resCompAlgo(): string | undefined {
     return this.comp?.algo;
+  }
+
+  endsMoved(): void {
+    this.recordEnds();
+    this.endsChanged = true;
+  }
+
+  /** The log line's %ci, %cp, %fi, %fp, and option forwardfor's line: the stream's ends. */
+  private recordEnds(): void {
+    this.forwardedTo = undefined;
+    const rec = this.rec;
+    rec.clientIp = this.src;
+    rec.clientPort = this.srcPort;
+    rec.frontendIp = this.dst;
+    rec.frontendPort = this.dstPort;
+  }
+
+  setLogLevel(level: number): void {
+    this.rec.logLevel = level;
   }
 
   uniqueId(): string | undefined {
@@ -2805,6 +2829,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     rec.empty = true;
     rec.requestCounter = -1;
     rec.uniqueId = undefined;
+    rec.logLevel = undefined;
+    if (this.endsChanged) {
+      const e = this.sessionEnds;
+      this.src = e.src;
+      this.srcPort = e.srcPort;
+      this.dst = e.dst;
+      this.dstPort = e.dstPort;
+      this.recordEnds();
+      this.endsChanged = false;
+    }
     this.loggedEarly = false;
     this.monitored = false;
     this.res = undefined;
@@ -3186,6 +3220,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (caps.length === 0 || !(this.logging || this.rt.readsCaptures)) return;
     this.rec.capturedResponse = caps.map((c) => capture(res, c.name, c.len));
   }
+}
+
+/** A connection's ends as its socket has them: a PROXY header's, else the socket's own (or a connection rule's). */
+function socketEnds(client: ClientSocket): Ends {
+  const peer = client.source();
+  const local = client.destination();
+  return {
+    src: peer.address ?? "",
+    srcPort: peer.port ?? 0,
+    dst: local.address ?? "",
+    dstPort: local.port ?? 0,
+  };
 }
 
 /** The process's streams so far (haproxy's %rt). */

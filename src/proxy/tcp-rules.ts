@@ -7,12 +7,13 @@ import type { Proxy, TcpRule } from "../config/model.js";
 import { hasBackend, hasFrontend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { compileTriCondition, MISS, PASS, type Outcome } from "../acl/condition.js";
-import { conditionFetches, placeBits, type Place } from "../acl/place.js";
+import { conditionFetches, placeBits, reachable, type Place } from "../acl/place.js";
 import { fetchUse, parseFetch, type FetchImpl } from "../acl/fetch.js";
 import type { StickTable } from "../stick/table.js";
 import { findTable } from "../acl/scope.js";
 import { stickExpression, stickRule, type StkCtrs, type TrackLevel } from "../stick/track.js";
-import type { StickAction } from "../config/model.js";
+import type { AddrAction, LogLevelAction, StickAction, Where } from "../config/model.js";
+import { setEnd, type Ends } from "./client-ends.js";
 import type { FrontConn, ListenerState, ProxiesState, SampleContext } from "../acl/context.js";
 import type { HttpHead } from "../http/message.js";
 
@@ -21,6 +22,8 @@ export interface CompiledTcpRule {
   cond: ((ctx: SampleContext) => Outcome) | undefined;
   /** A stick table's action; its key's (track-sc) or value's (sc-set-gpt0) expression, track-sc's table. */
   stick?: { action: StickAction; fetch?: FetchImpl; table?: StickTable; level: TrackLevel };
+  /** set-log-level, or set-src and its kin with their expression (none where it can find nothing). */
+  set?: { action: LogLevelAction | AddrAction; fetch?: FetchImpl };
 }
 
 /**
@@ -43,6 +46,7 @@ export function compileTcpRules(rules: TcpRule[], px: Proxy, place: Place): Comp
         );
     }
     const cond = r.cond ? compileTriCondition(r.cond, px.acls, where) : undefined;
+    if (r.set) return { action: r.action, cond, set: compileSet(r.set, r.where, where) };
     const a = r.stick;
     if (!a) return { action: r.action, cond };
     // What a connection's or session's rules track lasts the connection; a request's, the request
@@ -54,6 +58,20 @@ export function compileTcpRules(rules: TcpRule[], px: Proxy, place: Place): Comp
     const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;
     return { action: r.action, cond, stick: { action: a, fetch, table, level } };
   });
+}
+
+/**
+ * A set action's expression, compiled; at a connection's or a session's place (`where`), one that
+ * reads what only a stream has (haproxy checks them as an http-request rule's) finds nothing there.
+ */
+function compileSet(
+  action: LogLevelAction | AddrAction,
+  at: Where,
+  where: number | undefined,
+): NonNullable<CompiledTcpRule["set"]> {
+  if (action.kind === "set-log-level") return { action };
+  const parsed = parseFetch(action.expr, at, false);
+  return where === undefined || reachable(parsed.kw.use, where) ? { action, fetch: parsed.impl } : { action };
 }
 
 /**
@@ -72,23 +90,32 @@ export function tcpVerdict(
     if (r.action === "accept") return "accept";
     if (r.action === "reject") return "reject";
     if (r.stick) stickRule(ctx, r.stick.action, r.stick.fetch, r.stick.table, r.stick.level);
+    else if (r.set) runSet(r.set, ctx);
     else expectProxy?.();
   }
   return "accept";
 }
 
+function runSet(set: NonNullable<CompiledTcpRule["set"]>, ctx: SampleContext): void {
+  const a = set.action;
+  if (a.kind === "set-log-level") ctx.setLogLevel?.(a.level);
+  else setEnd(a.kind, set.fetch, ctx);
+}
+
 /** What a connection's rules can see before its session: its addresses, its frontend, the backends. */
-export class ConnContext implements SampleContext {
+export class ConnContext implements SampleContext, Ends {
   /** Never read: the conditions kept at these places read nothing of a request. */
   declare req: HttpHead;
   readonly beName = "";
+  /** A set-src or set-dst rule changed the ends. */
+  moved = false;
 
   constructor(
     readonly stk: StkCtrs | undefined,
-    readonly src: string,
-    readonly srcPort: number,
-    readonly dst: string,
-    readonly dstPort: number,
+    public src: string,
+    public srcPort: number,
+    public dst: string,
+    public dstPort: number,
     readonly feName: string,
     readonly nbsrv: (backend: string) => number,
     readonly state: ProxiesState,
@@ -97,4 +124,8 @@ export class ConnContext implements SampleContext {
     readonly listener: ListenerState,
     readonly frontConn: FrontConn,
   ) {}
+
+  endsMoved(): void {
+    this.moved = true;
+  }
 }
