@@ -134,10 +134,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   /** The object the parser fills for each response, reused across transactions. */
   private resHead: HttpHead | undefined;
   /** The stream's ends: the session's, until a set-src or set-dst rule changes them. */
-  src: string;
-  srcPort: number;
-  dst: string;
-  dstPort: number;
+  src = "";
+  srcPort = 0;
+  dst = "";
+  dstPort = 0;
   readonly feName: string;
   beName = "";
   /** mode tcp: the client's first bytes as content rules and use_backend see them. */
@@ -228,30 +228,23 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   listPrev: ListEntry | null = null;
   listNext: ListEntry | null = null;
 
-  /** The session's ends, as its tcp-request session rules left them: each stream starts with them. */
-  private readonly sessionEnds: Ends;
   /** A rule changed this stream's ends. */
   private endsChanged = false;
 
-  /** `ends`: the session's, when its tcp-request session rules ran (else the connection's). */
+  /** `sessionEnds`: the session's ends where its tcp-request session rules ran; else the connection's. */
   constructor(
     private readonly rt: Runtime,
     private readonly fe: RtFrontend,
     private readonly client: ClientSocket,
-    ends?: Ends,
+    private readonly sessionEnds?: Ends,
   ) {
     this.http = fe.px.mode === "http";
     this.logging = fe.px.logs.length > 0;
-    this.sessionEnds = ends ?? socketEnds(client);
-    this.src = this.sessionEnds.src;
-    this.srcPort = this.sessionEnds.srcPort;
-    this.dst = this.sessionEnds.dst;
-    this.dstPort = this.sessionEnds.dstPort;
     this.feName = fe.name;
     this.vars = new Vars(rt.procVars);
     this.stk = client.stk;
     const rec = this.rec;
-    this.recordEnds();
+    this.startEnds();
     rec.frontend = fe.name;
     rec.frontendLogs = fe;
     rec.ctx = this;
@@ -366,6 +359,25 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   endsMoved(): void {
     this.recordEnds();
     this.endsChanged = true;
+  }
+
+  /** The stream's ends from the session's, and so the log line's. */
+  private startEnds(): void {
+    const e = this.sessionEnds;
+    if (e) {
+      this.src = e.src;
+      this.srcPort = e.srcPort;
+      this.dst = e.dst;
+      this.dstPort = e.dstPort;
+    } else {
+      const peer = this.client.source();
+      const local = this.client.destination();
+      this.src = peer.address ?? "";
+      this.srcPort = peer.port ?? 0;
+      this.dst = local.address ?? "";
+      this.dstPort = local.port ?? 0;
+    }
+    this.recordEnds();
   }
 
   /** The log line's %ci, %cp, %fi, %fp, and option forwardfor's line: the stream's ends. */
@@ -2831,12 +2843,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     rec.uniqueId = undefined;
     rec.logLevel = undefined;
     if (this.endsChanged) {
-      const e = this.sessionEnds;
-      this.src = e.src;
-      this.srcPort = e.srcPort;
-      this.dst = e.dst;
-      this.dstPort = e.dstPort;
-      this.recordEnds();
+      this.startEnds();
       this.endsChanged = false;
     }
     this.loggedEarly = false;
@@ -3220,18 +3227,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (caps.length === 0 || !(this.logging || this.rt.readsCaptures)) return;
     this.rec.capturedResponse = caps.map((c) => capture(res, c.name, c.len));
   }
-}
-
-/** A connection's ends as its socket has them: a PROXY header's, else the socket's own (or a connection rule's). */
-function socketEnds(client: ClientSocket): Ends {
-  const peer = client.source();
-  const local = client.destination();
-  return {
-    src: peer.address ?? "",
-    srcPort: peer.port ?? 0,
-    dst: local.address ?? "",
-    dstPort: local.port ?? 0,
-  };
 }
 
 /** The process's streams so far (haproxy's %rt). */
