@@ -4,7 +4,8 @@ import type { AclSpec } from "../config/model.js";
 import type { SampleContext } from "./context.js";
 import { parseFetch, type FetchImpl, type MatchName } from "./fetch.js";
 import type { Matcher } from "./match.js";
-import { MATCH_NAMES, buildMatcher, patternFileLines } from "./pattern.js";
+import { MATCH_NAMES, buildMatcher } from "./pattern.js";
+import { patternRef, type PatternEntry, type PatternRef } from "./pattern-ref.js";
 import { Sample, T } from "./sample.js";
 import { currentProxy } from "./scope.js";
 
@@ -13,10 +14,16 @@ export class Acl {
   private readonly smp = new Sample();
   constructor(
     private readonly fetch: FetchImpl,
-    private readonly matcher: Matcher,
-    /** false when no pattern was given (the ACL never matches, as haproxy warns). */
-    private readonly live: boolean,
+    private matcher: Matcher,
+    /** false when there is no pattern (the ACL never matches, as haproxy warns). */
+    private live: boolean,
   ) {}
+
+  /** What a change of its pattern files (add-acl, del-acl...) makes it match with. */
+  use(matcher: Matcher, live: boolean): void {
+    this.matcher = matcher;
+    this.live = live;
+  }
 
   /** True when some value the fetch yields matches some pattern; an absent sample never matches. */
   match(ctx: SampleContext): boolean {
@@ -35,11 +42,17 @@ function compatible(out: T, how: MatchName): boolean {
   return out !== T.Bool || how !== "ip";
 }
 
-/** Reads patterns from a file, one per line (patternFileLines). */
-function readPatterns(path: string, spec: AclSpec): string[] {
-  const lines = patternFileLines(path);
-  if (!lines) throw new ConfigError(`failed to open pattern file <${path}>.`, spec.where);
-  return lines.map((l) => l.text);
+/**
+ * The reference of a `-f` file, with haproxy's words when it cannot be had: one pattern per line,
+ * or with `-M` a map's key.
+ */
+function fileRef(path: string, twoColumns: boolean, spec: AclSpec): PatternRef {
+  try {
+    return patternRef(path, twoColumns);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new ConfigError(`${e.message}.`, spec.where);
+  }
 }
 
 /**
@@ -66,7 +79,8 @@ function compile(spec: AclSpec, aclName: string | undefined, warn?: (msg: string
   let icase = false;
   let noDns = false;
   let how: MatchName | undefined;
-  const pats: string[] = [];
+  const refs: PatternRef[] = [];
+  let twoColumns = false;
   let dashdash = false;
   let i = 0;
   for (; i < words.length; i++) {
@@ -84,10 +98,10 @@ function compile(spec: AclSpec, aclName: string | undefined, warn?: (msg: string
       if (!(MATCH_NAMES as string[]).includes(m))
         throw new ConfigError(`unknown matching method '${m}' when parsing ACL expression.`, where);
       how = m as MatchName;
-    } else if (w === "-f") pats.push(...readPatterns(words[++i] ?? "", spec));
-    else if (w === "-u" || w === "-M") {
-      if (w === "-u") i++;
-    } else
+    } else if (w === "-f") refs.push(fileRef(words[++i] ?? "", twoColumns, spec));
+    else if (w === "-M") twoColumns = true;
+    else if (w === "-u") i++;
+    else
       throw new ConfigError(
         `'${w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'.`,
         where,
@@ -104,24 +118,35 @@ function compile(spec: AclSpec, aclName: string | undefined, warn?: (msg: string
       `matching method '${method}' cannot be used with fetch keyword '${f.name}'.`,
       where,
     );
-  pats.push(...words.slice(i));
+  const inline = words.slice(i);
   const needsPatterns = method !== "found" && method !== "bool";
-  const hadFile = words.includes("-f");
-  if (needsPatterns && pats.length === 0 && !dashdash && !hadFile && warn)
+  if (needsPatterns && inline.length === 0 && !dashdash && refs.length === 0 && warn)
     warn(
       `parsing acl keyword '${f.name}' :\n  no pattern to match against were provided, so this ACL will never match.\n` +
         `  If this is what you intended, please add '--' to get rid of this warning.\n` +
         `  If you intended to match only for existence, please use '-m found'.\n` +
         `  If you wanted to force an int to match as a bool, please use '-m bool'.`,
     );
-  const matcher =
-    how === undefined && f.groups ? f.groups(pats) : buildMatcher(method, pats, icase, noDns, where);
-  // haproxy finds these past parsing: its message names the proxy and the ACL, not the line.
-  if (typeof matcher === "string")
-    throw new ConfigError(
-      `proxy ${currentProxy()}: acl ${aclName ?? ""} ${f.name}(): ${matcher}`,
-      where,
-      true,
-    );
-  return new Acl(f.impl, matcher, !needsPatterns || pats.length > 0);
+  /** The patterns: the files' (`changed` with the entries it is to have), then those written. */
+  const patterns = (changed?: PatternRef, entries?: readonly PatternEntry[]): string[] => [
+    ...refs.flatMap((r) => (r === changed ? entries! : r.entries).map((e) => e.key)),
+    ...inline,
+  ];
+  const build = (pats: string[]): Matcher => {
+    const m =
+      how === undefined && f.groups ? f.groups(pats) : buildMatcher(method, pats, icase, noDns, where);
+    // haproxy finds these past parsing: its message names the proxy and the ACL, not the line.
+    if (typeof m === "string")
+      throw new ConfigError(`proxy ${currentProxy()}: acl ${aclName ?? ""} ${f.name}(): ${m}`, where, true);
+    return m;
+  };
+  const pats = patterns();
+  const acl = new Acl(f.impl, build(pats), !needsPatterns || pats.length > 0);
+  for (const ref of refs)
+    ref.read((entries) => {
+      const next = patterns(ref, entries);
+      const m = build(next);
+      return () => acl.use(m, !needsPatterns || next.length > 0);
+    });
+  return acl;
 }

@@ -5,7 +5,8 @@
 import { ConfigError } from "../config/errors.js";
 import type { Arg } from "./args.js";
 import type { Converter } from "./converters.js";
-import { buildMatcher, parseIpPattern, parseRange, patternFileLines, regexOf } from "./pattern.js";
+import { buildMatcher, parseIpPattern, parseRange, regexOf } from "./pattern.js";
+import { patternRef, type PatternEntry } from "./pattern-ref.js";
 import { expandReplacement } from "./replacement.js";
 import { IntMatcher, type IpPat, type Matcher } from "./match.js";
 import { parseIpv4, parseIpv6, shortIpv6, v6ToV4 } from "./ip.js";
@@ -16,22 +17,6 @@ type Output = "str" | "int" | "ip";
 
 const INPUTS: Input[] = ["str", "beg", "sub", "dir", "dom", "end", "reg", "int", "ip"];
 const OUT_TYPE: Record<Output, T> = { str: T.Str, int: T.Int, ip: T.Ip };
-
-interface Entry {
-  key: string;
-  value: string;
-  line: number;
-}
-
-/** A map file's entries: `key value...` per line (patternFileLines), blanks around the value dropped. */
-function readEntries(path: string): Entry[] {
-  const lines = patternFileLines(path);
-  if (!lines) throw new ConfigError(`failed to open pattern file <${path}>`);
-  return lines.map(({ text, line }) => {
-    const m = /^([^ \t]*)[ \t]*(.*?)[ \t]*$/.exec(text)!;
-    return { key: m[1]!, value: m[2]!, line };
-  });
-}
 
 /** A value in the output's type, as haproxy reads one (an address up to what follows it), or undefined. */
 function outputValue(text: string | number, out: Output): Sample | undefined {
@@ -56,8 +41,8 @@ const ADDR = new Uint8Array(16);
 /** The lookup of one map: the value found for a sample, or undefined. */
 type Lookup = (smp: Sample) => Sample | undefined;
 
-function lookupFor(input: Input, entries: Entry[], values: Sample[], path: string): Lookup {
-  const at = (e: Entry, m: string): string => `${m} at line ${e.line} of file '${path}'`;
+function lookupFor(input: Input, entries: readonly PatternEntry[], values: Sample[], path: string): Lookup {
+  const at = (e: PatternEntry, m: string): string => `${m} at line ${e.line} of file '${path}'`;
   switch (input) {
     case "str": {
       const byKey = new Map<string, Sample>();
@@ -126,7 +111,10 @@ function lookupFor(input: Input, entries: Entry[], values: Sample[], path: strin
         const s = smp.getStr();
         for (let i = 0; i < res.length; i++) {
           const m = res[i]!.exec(s);
-          if (m) return (found.setStr(expandReplacement(values[i]!.str!, m)), found);
+          if (!m) continue;
+          // A key that add-acl put there has no value to fill.
+          const v = values[i]!;
+          return v.type === T.Int ? v : (found.setStr(expandReplacement(v.str!, m)), found);
         }
         return undefined;
       };
@@ -164,21 +152,44 @@ const popcount = (b: number): number => {
   return n;
 };
 
-/** Loads a map for a converter; haproxy's reason (an "invalid args" one) when it cannot. */
-function loadMap(input: Input, out: Output, args: Arg[]): { lookup: Lookup; fallback: Sample | undefined } {
-  const path = String(args[0]);
-  const entries = readEntries(path);
+/** haproxy's value for a key that add-acl put in a map's file: the integer 1. */
+const ONE = new Sample();
+ONE.setInt(1);
+
+/** The lookup over a map's entries; a ConfigError names an entry that cannot be read. */
+function buildLookup(input: Input, out: Output, entries: readonly PatternEntry[], path: string): Lookup {
   const values = entries.map((e) => {
+    if (e.value === undefined) return ONE;
     const v = outputValue(e.value, out);
     if (!v) throw new ConfigError(`unable to parse '${e.value}' at line ${e.line} of file '${path}'`);
     return v;
   });
-  const lookup = lookupFor(input, entries, values, path);
+  return lookupFor(input, entries, values, path);
+}
+
+interface LoadedMap {
+  lookup: Lookup;
+  fallback: Sample | undefined;
+}
+
+/**
+ * Loads a map for a converter; haproxy's reason (an "invalid args" one) when it cannot. Its lookup
+ * follows the changes of the file's entries (set-map, del-map...).
+ */
+function loadMap(input: Input, out: Output, args: Arg[]): LoadedMap {
+  const path = String(args[0]);
+  const ref = patternRef(path, true);
+  const lookup = buildLookup(input, out, ref.entries, path);
   const fallback = args[1] === undefined ? undefined : outputValue(args[1], out);
   // An integer default was read as one with the arguments; an address is read here.
   if (args[1] !== undefined && !fallback)
     throw new ConfigError(`map: cannot parse default ip <${String(args[1])}>.`);
-  return { lookup, fallback };
+  const map: LoadedMap = { lookup, fallback };
+  ref.read((entries) => {
+    const next = buildLookup(input, out, entries, path);
+    return () => (map.lookup = next);
+  });
+  return map;
 }
 
 /** Copies a looked-up value into the sample. */
@@ -190,7 +201,7 @@ function put(smp: Sample, v: Sample): true {
 
 function mapConverter(input: Input, out: Output): Converter {
   // A map is read once, when its converter is checked, and kept for the converter it makes.
-  const loaded = new WeakMap<Arg[], ReturnType<typeof loadMap>>();
+  const loaded = new WeakMap<Arg[], LoadedMap>();
   const load = (args: Arg[]) => {
     let m = loaded.get(args);
     if (!m) loaded.set(args, (m = loadMap(input, out, args)));
@@ -211,9 +222,10 @@ function mapConverter(input: Input, out: Output): Converter {
       return undefined;
     },
     make: (args) => {
-      const { lookup, fallback } = load(args);
+      const map = load(args);
+      const fallback = map.fallback;
       return (smp) => {
-        const v = lookup(smp) ?? fallback;
+        const v = map.lookup(smp) ?? fallback;
         return v !== undefined && put(smp, v);
       };
     },

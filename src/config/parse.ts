@@ -27,6 +27,7 @@ import { wsCheckKeyWarning } from "../check/ws-key.js";
 import { fetchReason, fetchUse, parseFetch } from "../acl/fetch.js";
 import { conditionFetches, placeBits } from "../acl/place.js";
 import { ConfigError } from "./errors.js";
+import { withPatternRefs } from "../acl/pattern-ref.js";
 import {
   ErrorFileLoader,
   HttpErrorsSections,
@@ -92,7 +93,8 @@ export function parseConfig(
   env: Env = process.env,
   preset: Partial<Global> = {},
 ): ParseResult {
-  return new ConfigParser(env, preset).run(files);
+  // haproxy reads each pattern file once, and refuses a file read with two numbers of columns.
+  return withPatternRefs(() => new ConfigParser(env, preset).run(files));
 }
 
 class ConfigParser {

@@ -12,6 +12,7 @@ import { compileRules, withDefaults } from "./rules.js";
 import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
 import { StickTable } from "../stick/table.js";
 import { withScope } from "../acl/scope.js";
+import { withPatternRefs } from "../acl/pattern-ref.js";
 import { compileAcl } from "../acl/acl.js";
 import { compileStickRules } from "../stick/stick-rules.js";
 import { StkCtrs } from "../stick/track.js";
@@ -188,7 +189,8 @@ export class Runtime {
             b.host,
             await resolve(b.host, b.where, `'bind' : invalid address: '${b.host}' in '${b.written}'`),
           );
-    const reads = readsDuring(() => rt.compile(addresses));
+    // One set of pattern files for the whole configuration: every ACL, map and rule shares it.
+    const reads = readsDuring(() => withPatternRefs(() => rt.compile(addresses)));
     rt.readsSource = reads.has("bi") || reads.has("bp");
     rt.readsRequestLine = REQUEST_LINE_VARIABLES.some((v) => reads.has(v));
     rt.readsCaptures = CAPTURE_VARIABLES.some((v) => reads.has(v));
