@@ -202,7 +202,17 @@ export type HttpRequestAction =
   | LogLevelAction
   | AddrAction
   | VarAction
-  | StickAction;
+  | StickAction
+  | PatternAction;
+
+/**
+ * `add-acl(FILE) KEY`, `del-acl(FILE) KEY`, `del-map(FILE) KEY`, `set-map(FILE) KEY VALUE`: the key
+ * and the value are log-format strings; `file` names the pattern file as the ACLs and maps that read
+ * it write it.
+ */
+export type PatternAction =
+  | { kind: "add-acl" | "del-acl" | "del-map"; file: string; key: string }
+  | { kind: "set-map"; file: string; key: string; value: string };
 
 /** `set-log-level LEVEL`: the level (0 emerg to 7 debug) the stream's log line is sent at; -1 (`silent`): none. */
 export interface LogLevelAction {
@@ -251,7 +261,8 @@ export type HttpResponseAction =
   | CaptureAction
   | LogLevelAction
   | VarAction
-  | StickAction;
+  | StickAction
+  | PatternAction;
 
 export interface UseBackend {
   /** The backend's name, or with `%[...]` in it, a log-format string that makes one per request. */

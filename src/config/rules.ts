@@ -9,6 +9,7 @@ import type {
   HttpRequestAction,
   HttpResponseAction,
   LogLevelAction,
+  PatternAction,
   ReplySpec,
   StickAction,
   TrackSpec,
@@ -643,9 +644,44 @@ export function stickAction(
 export const isStickKeyword = (kw: string): boolean =>
   kw.startsWith("track-sc") || /^sc-inc-gpc[01](\(|$)/.test(kw) || /^sc-set-gpt0(\(|$)/.test(kw);
 
+/** The actions that change a pattern file's entries; haproxy takes a keyword that begins so. */
+const PATTERN_ACTIONS = ["add-acl", "del-acl", "set-map", "del-map"] as const;
+const patternKeyword = (kw: string | undefined) => PATTERN_ACTIONS.find((p) => kw?.startsWith(p));
+
+/**
+ * `add-acl(FILE) KEY`, `del-acl(FILE) KEY`, `del-map(FILE) KEY` or `set-map(FILE) KEY VALUE`, the key
+ * and the value log-format strings. haproxy cuts the file's name out of whatever follows the action's
+ * name (a word without parentheses gives it one from past the word): only the form it documents is
+ * taken.
+ */
+function patternAction(
+  kw: string,
+  kind: PatternAction["kind"],
+  args: string[],
+  side: "request" | "response",
+  r: RuleReporter,
+): PatternAction | string {
+  const rule = `http-${side} ${kw}`;
+  if (kw[kind.length] !== "(" || !kw.endsWith(")"))
+    return `'${rule}' is not supported by sluice yet (supported: '${kind}(<file-name>)')`;
+  const file = kw.slice(kind.length + 1, -1);
+  const count = kind === "set-map" ? 2 : 1;
+  if (args.length < count || args.slice(0, count).includes(""))
+    return ruleError(r, rule, `expects exactly ${count} arguments`);
+  if (args.length > count) return unexpected(rule, args[count]!);
+  for (const text of args) {
+    const bad = logFormatProblem(text, side, "rule", rulePlace(r, side));
+    if (bad !== undefined) return ruleError(r, rule, bad);
+  }
+  const key = args[0]!;
+  return kind === "set-map" ? { kind, file, key, value: args[1]! } : { kind, file, key };
+}
+
 export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRequestAction | string {
   const [kw, ...args] = words;
   if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "request", r);
+  const pattern = patternKeyword(kw);
+  if (pattern) return patternAction(kw!, pattern, args, "request", r);
   if (kw !== undefined && isStickKeyword(kw))
     return stickAction(kw, args, `http-request ${kw}`, "request", r);
   if (kw === "set-log-level" || isAddrKeyword(kw)) return httpSetAction(kw, args, `http-request ${kw}`, r);
@@ -710,7 +746,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map)`;
   }
 }
 
@@ -766,6 +802,8 @@ function setTimeoutAction(args: string[], r: RuleReporter): HttpRequestAction | 
 export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpResponseAction | string {
   const [kw, ...args] = words;
   if (kw !== undefined && isVarKeyword(kw)) return varAction(kw, args, "response", r);
+  const pattern = patternKeyword(kw);
+  if (pattern) return patternAction(kw!, pattern, args, "response", r);
   if (kw !== undefined && isStickKeyword(kw))
     return stickAction(kw, args, `http-response ${kw}`, "response", r);
   if (isResponseEdit(kw)) return responseEdit(kw, args, `http-response ${kw}`, r);
@@ -778,7 +816,7 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
       return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map)`;
   }
 }
 

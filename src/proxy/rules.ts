@@ -5,6 +5,7 @@ import type {
   HttpRequestAction,
   HttpResponseAction,
   HttpRule,
+  PatternAction,
   Proxy,
   ReplySpec,
   VarAction,
@@ -31,6 +32,7 @@ import type { StickTable } from "../stick/table.js";
 import { findTable, inDefaults } from "../acl/scope.js";
 import { stickExpression, stickRule } from "../stick/track.js";
 import { setEnd } from "./client-ends.js";
+import { patternRefs, type PatternRefs } from "../acl/pattern-ref.js";
 
 export type Cond = (ctx: SampleContext) => boolean;
 
@@ -49,6 +51,10 @@ export interface CompiledRule<A> {
   fetch?: FetchImpl;
   /** track-sc's table. */
   table?: StickTable;
+  /** add-acl's, del-acl's, set-map's and del-map's key (set-map's value is its `format`). */
+  key?: LogFormat;
+  /** The pattern files these find theirs among as they run, as haproxy does. */
+  patterns?: PatternRefs;
   /** http-request auth's verdict, its realm the rule's or the proxy's name. */
   auth?: Verdict;
   /** Where it is written: last_rule_file and last_rule_line once it ends its rules. */
@@ -130,7 +136,10 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;
     const auth: Verdict | undefined =
       a.kind === "auth" ? { kind: "auth", realm: a.realm ?? px.name } : undefined;
-    return { action: a, cond, regex, format, reply, ref, fetch, table, auth, where: r.where };
+    const pattern = isPatternAction(a)
+      ? { key: compileLogFormat(a.key, side, fail), patterns: patternRefs() }
+      : undefined;
+    return { action: a, cond, regex, format, reply, ref, fetch, table, auth, ...pattern, where: r.where };
   });
 }
 
@@ -204,6 +213,12 @@ export function evalRequestRules(
         break;
       case "capture":
         captureRule(a, r, ctx, "request");
+        break;
+      case "add-acl":
+      case "del-acl":
+      case "set-map":
+      case "del-map":
+        patternRule(a, r, ctx);
         break;
       case "set-timeout":
         setTimeoutRule(a, r, ctx);
@@ -295,6 +310,10 @@ export function evalResponseRules(
       ctx.setLogLevel?.(a.level);
       continue;
     }
+    if (isPatternAction(a)) {
+      patternRule(a, r, ctx);
+      continue;
+    }
     editHeaders(a, r, ctx, ctx.res!, edits);
     if (!ctx.reparse(edits)) return ((ctx.lastRule = r.where), REWRITE_FAILED);
   }
@@ -332,6 +351,19 @@ function setTimeoutRule(
 
 const isAddrAction = (a: HttpRequestAction | HttpResponseAction): a is AddrAction =>
   a.kind === "set-src" || a.kind === "set-src-port" || a.kind === "set-dst" || a.kind === "set-dst-port";
+
+const isPatternAction = (a: HttpRequestAction | HttpResponseAction): a is PatternAction =>
+  a.kind === "add-acl" || a.kind === "del-acl" || a.kind === "set-map" || a.kind === "del-map";
+
+/** A pattern file's change: nothing when no ACL or map reads a file of that name, as in haproxy. */
+function patternRule(a: PatternAction, r: CompiledRule<unknown>, ctx: SampleContext): void {
+  const ref = r.patterns!.get(a.file);
+  if (!ref) return;
+  const key = formatFor(r.key!, ctx);
+  if (a.kind === "add-acl") ref.add(key);
+  else if (a.kind === "set-map") ref.set(key, formatFor(r.format!, ctx));
+  else ref.delete(key);
+}
 
 const isVarAction = (a: HttpRequestAction | HttpResponseAction): a is VarAction =>
   a.kind === "set-var" || a.kind === "set-var-fmt" || a.kind === "unset-var";
