@@ -650,9 +650,8 @@ const patternKeyword = (kw: string | undefined) => PATTERN_ACTIONS.find((p) => k
 
 /**
  * `add-acl(FILE) KEY`, `del-acl(FILE) KEY`, `del-map(FILE) KEY` or `set-map(FILE) KEY VALUE`, the key
- * and the value log-format strings. haproxy cuts the file's name out of whatever follows the action's
- * name (a word without parentheses gives it one from past the word): only the form it documents is
- * taken.
+ * and the value log-format strings. haproxy cuts a file's name out of whatever word begins with the
+ * action's name: only the form it documents is taken.
  */
 function patternAction(
   kw: string,

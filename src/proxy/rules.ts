@@ -136,10 +136,10 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;
     const auth: Verdict | undefined =
       a.kind === "auth" ? { kind: "auth", realm: a.realm ?? px.name } : undefined;
-    const pattern = isPatternAction(a)
-      ? { key: compileLogFormat(a.key, side, fail), patterns: patternRefs() }
-      : undefined;
-    return { action: a, cond, regex, format, reply, ref, fetch, table, auth, ...pattern, where: r.where };
+    const key = isPatternAction(a) ? compileLogFormat(a.key, side, fail) : undefined;
+    const patterns = isPatternAction(a) ? patternRefs() : undefined;
+    // Every rule has the same fields, set or not: the loops that run them see one shape.
+    return { action: a, cond, regex, format, reply, ref, fetch, table, key, patterns, auth, where: r.where };
   });
 }
 
