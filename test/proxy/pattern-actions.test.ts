@@ -53,12 +53,13 @@ ${acls.map((a) => `  http-request set-var(txn.r) var(txn.r),concat(${a.split(" "
 `;
 }
 
-test("add-acl and del-acl change every ACL of the file, each with its flags and method", async () => {
+test("add-acl and del-acl change every ACL of the file, each with its flags and method (-M: a map's keys)", async () => {
   const a = scratchFile(dir, "a.lst", "foo\nfoo\nbar\n");
   const r = scratchFile(dir, "r.lst", "^ab+c$\n");
   const ip = scratchFile(dir, "ip.lst", "10.0.0.0/8\n");
   const b = scratchFile(dir, "b.lst", "/api\n");
   const e = scratchFile(dir, "e.lst", "");
+  const m = scratchFile(dir, "keys.map", "k1 v1\n");
   const files = { a, r, ip, b, e };
   const port = await start(
     frontend(
@@ -70,11 +71,16 @@ test("add-acl and del-acl change every ACL of the file, each with its flags and 
         `p hdr(x-k) -m ip -f ${ip}`,
         `b hdr(x-k) -m beg -f ${b}`,
         `e hdr(x-k) -f ${e}`,
+        `k hdr(x-k) -M -f ${m}`,
       ],
-      Object.entries(files).flatMap(([n, f]) => [
-        `add-acl(${f}) %[req.hdr(x-v)] if { path /add/${n} }`,
-        `del-acl(${f}) %[req.hdr(x-v)] if { path /del/${n} }`,
-      ]),
+      [
+        ...Object.entries(files).flatMap(([n, f]) => [
+          `add-acl(${f}) %[req.hdr(x-v)] if { path /add/${n} }`,
+          `del-acl(${f}) %[req.hdr(x-v)] if { path /del/${n} }`,
+        ]),
+        `set-map(${m}) %[req.hdr(x-v)] %[req.hdr(x-w)] if { path /set/m }`,
+        `del-map(${m}) %[req.hdr(x-v)] if { path /del/m }`,
+      ],
       "",
     ),
   );
@@ -99,6 +105,11 @@ test("add-acl and del-acl change every ACL of the file, each with its flags and 
     ["/add/ip", "notanip", "", "notanip", "acl=."],
     ["/del/ip", "10.0.0.0/255.0.0.0", "", "10.1.1.1", "acl=.p"],
     ["/del/ip", "10.0.0.0/8", "", "10.1.1.1", "acl=."],
+    // With -M, a map's keys: set-map and del-map change them.
+    ["", "", "", "k1", "acl=.k"],
+    ["", "", "", "k1 v1", "acl=."],
+    ["/set/m", "k2", "v2", "k2", "acl=.k"],
+    ["/del/m", "k1", "", "k1", "acl=."],
   ]);
 });
 
