@@ -170,6 +170,10 @@ export type HttpRequestAction =
   | { kind: "reject" }
   /** retry-on applies to connection failures only, for this request. */
   | { kind: "disable-l7-retry" }
+  /** The connection is given up without a word, as if the host had gone (see silent-drop.ts). */
+  | { kind: "silent-drop" }
+  /** haproxy's scheduling weight for the stream: accepted with a warning, it does nothing here. */
+  | { kind: "set-nice" }
   /** A 401 asking for credentials: Basic, for `realm` (the proxy's name when none is given). */
   | { kind: "auth"; realm: string | undefined }
   | ({ kind: "deny" | "tarpit" | "return" } & ReplySpec)
@@ -252,6 +256,8 @@ export interface HttpRule<A> {
 
 export type HttpResponseAction =
   | { kind: "allow" }
+  | { kind: "silent-drop" }
+  | { kind: "set-nice" }
   | ({ kind: "deny" } & ReplySpec)
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
@@ -287,10 +293,11 @@ export interface UseServer {
 
 /**
  * `tcp-request connection|session|content ACTION [if|unless COND]`: accept (the later rules of its
- * list are skipped), reject, or, on a connection, expect a PROXY protocol header.
+ * list are skipped), reject, silent-drop, or, on a connection, expect a PROXY protocol header; on
+ * content, set-nice, which does nothing here.
  */
 export interface TcpRule {
-  action: "accept" | "reject" | "expect-proxy" | "stick" | "set";
+  action: "accept" | "reject" | "silent-drop" | "expect-proxy" | "stick" | "set" | "set-nice";
   /** A stick table's action: track-sc, sc-inc-gpc0 or 1, sc-set-gpt0. */
   stick?: StickAction;
   /** set-log-level (content rules only), set-src, set-src-port, set-dst, set-dst-port. */

@@ -10,6 +10,7 @@ import type {
   ProxySettings,
   Timeouts,
   StickAction,
+  TcpRule,
   Where,
 } from "./model.js";
 import type { HashFunction } from "../balance/hash.js";
@@ -36,6 +37,7 @@ import {
   type RuleReporter,
 } from "./rules.js";
 import { stickTableKeyword } from "./stick-table.js";
+import { NICE_USAGE, niceIgnored, socketOptionRefusal } from "./socket-actions.js";
 import {
   errorfileKeyword,
   errorfilesKeyword,
@@ -1508,6 +1510,9 @@ function knownTcpAction(list: string, action: string): boolean {
   return list.includes(`'${name}'`) || /^track-sc[0-2]$/.test(action);
 }
 
+/** The actions Sluice runs, besides the stick tables' (set-nice is only known to content rules). */
+const TCP_ACTIONS = new Set(["accept", "reject", "silent-drop", "expect-proxy", "set-nice"]);
+
 /** Where the rules run, in their order; a rule written after a later kind still runs first. */
 const TCP_AFTER: Record<string, RuleKind[]> = {
   connection: ["tcp-request session", "tcp-request content"],
@@ -1555,16 +1560,21 @@ function tcpRequest(c: KeywordContext): void {
     return c.alert(`'${action} layer4' is not allowed in '${rule}' rules in ${px}`);
   const sticks = isStickKeyword(action);
   const sets = isAddrKeyword(action) || (sub === "content" && action === "set-log-level");
-  if (action !== "accept" && action !== "reject" && action !== "expect-proxy" && !sticks && !sets) {
-    if (action !== "" && knownTcpAction(list, action))
-      return c.alert(`'${rule} ${action}' is not supported by sluice yet.`);
-    return c.alert(`'${rule}' expects ${list} in ${px} (got '${action}').\n`);
-  }
+  const known = action !== "" && knownTcpAction(list, action);
+  if (!known) return c.alert(`'${rule}' expects ${list} in ${px} (got '${action}').\n`);
+  if (!TCP_ACTIONS.has(action) && !sticks && !sets)
+    return c.alert(
+      socketOptionRefusal(`${rule} ${action}`, action) ??
+        `'${rule} ${action}' is not supported by sluice yet.`,
+    );
   const reporter = { proxy: px, fe: hasFrontend(p), be: hasBackend(p) };
   let next = 3;
   let stick: StickAction | undefined;
   let set: LogLevelAction | AddrAction | undefined;
-  if (action === "expect-proxy") {
+  if (action === "set-nice") {
+    if (!arg) return c.alert(NICE_USAGE);
+    next = 4;
+  } else if (action === "expect-proxy") {
     if (arg !== "layer4")
       return c.alert(`'${rule} expect-proxy' only supports 'layer4' in ${px} (got '${arg ?? ""}')`);
     next = 4;
@@ -1614,8 +1624,9 @@ function tcpRequest(c: KeywordContext): void {
   ]);
   placeCheck(c, p, cond, rule as Place);
   const rules = sub === "connection" ? p.tcpConnection : sub === "session" ? p.tcpSession : p.tcpContent;
+  if (action === "set-nice") c.warning(niceIgnored(`${rule} set-nice`));
   rules.push({
-    action: sticks ? "stick" : sets ? "set" : (action as "accept" | "reject" | "expect-proxy"),
+    action: sticks ? "stick" : sets ? "set" : (action as TcpRule["action"]),
     cond,
     where: c.where,
     ...(stick && { stick }),

@@ -29,6 +29,7 @@ import { ConfigError } from "./errors.js";
 import { atol } from "./c-numbers.js";
 import { parseTime } from "./duration.js";
 import { LEVELS } from "./log-target.js";
+import { NICE_USAGE, niceIgnored, socketOptionRefusal } from "./socket-actions.js";
 
 /** Splits `words` at `if`/`unless`: the words before and the parsed condition after. */
 export function splitCondition(words: string[], where: Where): { head: string[]; cond?: Condition } | string {
@@ -684,10 +685,13 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
   if (kw !== undefined && isStickKeyword(kw))
     return stickAction(kw, args, `http-request ${kw}`, "request", r);
   if (kw === "set-log-level" || isAddrKeyword(kw)) return httpSetAction(kw, args, `http-request ${kw}`, r);
+  const socket = socketAction(kw, args, "http-request", r);
+  if (socket !== undefined) return socket;
   switch (kw) {
     case "allow":
     case "reject":
     case "disable-l7-retry":
+    case "silent-drop":
       return args.length ? unexpected(`http-request ${kw}`, args[0]!) : { kind: kw };
     case "auth": {
       if (args[0] !== "realm")
@@ -745,7 +749,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice)`;
   }
 }
 
@@ -807,16 +811,37 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
     return stickAction(kw, args, `http-response ${kw}`, "response", r);
   if (isResponseEdit(kw)) return responseEdit(kw, args, `http-response ${kw}`, r);
   if (kw === "set-log-level") return httpSetAction(kw, args, "http-response set-log-level", r);
+  const socket = socketAction(kw, args, "http-response", r);
+  if (socket !== undefined) return socket;
   switch (kw) {
     case "allow":
-      return args.length ? unexpected("http-response allow", args[0]!) : { kind: "allow" };
+    case "silent-drop":
+      return args.length ? unexpected(`http-response ${kw}`, args[0]!) : { kind: kw };
     case "deny": {
       const reply = ruleReply(args, true, 502, r, "http-response deny");
       return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map, silent-drop, set-nice)`;
   }
+}
+
+/**
+ * set-nice, kept with a warning (its argument read as haproxy reads it: any word is a number), or
+ * set-mark and set-tos, refused; undefined for any other action.
+ */
+function socketAction(
+  kw: string | undefined,
+  args: string[],
+  ruleset: string,
+  r: RuleReporter,
+): { kind: "set-nice" } | string | undefined {
+  const rule = `${ruleset} ${kw}`;
+  if (kw !== "set-nice") return kw === undefined ? undefined : socketOptionRefusal(rule, kw);
+  if (!args[0]) return ruleError(r, rule, NICE_USAGE);
+  if (args.length > 1) return unexpected(rule, args[1]!);
+  r.warning(niceIgnored(rule));
+  return { kind: "set-nice" };
 }
 
 /**

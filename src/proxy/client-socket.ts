@@ -1,6 +1,6 @@
 // A client's connection. It is accepted before it has a session (past maxconn it waits, unread);
 // once its session starts, every event goes to it. Before that, a bind with accept-proxy reads the
-// PROXY protocol header (a greeting).
+// PROXY protocol header (a greeting); after a silent drop, what SilentDrops makes of its events.
 import type { Session } from "./session.js";
 import type { Endpoint } from "./proxy-protocol.js";
 import type { StkCtrs } from "../stick/track.js";
@@ -22,7 +22,7 @@ export class BindState implements ListenerState {
   }
 }
 
-/** What reads a connection's first bytes before its session. */
+/** What hears of a connection without a session: its PROXY header before one, a silent drop after. */
 export interface Greeting {
   onData(chunk: Buffer): void;
   onEnd(): void;
@@ -42,7 +42,10 @@ export class ClientSocket extends TcpSocket {
   early: Buffer | undefined;
   /** What its connection's rules track, made when the configuration has stick tables. */
   stk: StkCtrs | undefined;
-  /** After the session: the time the client has to take our last bytes and close (a lingering close). */
+  /**
+   * After the session: the time the client has to take our last bytes and close (a lingering
+   * close), or the time a silently dropped connection is kept.
+   */
   linger: NodeJS.Timeout | undefined;
 
   constructor(

@@ -70,6 +70,8 @@ export type Verdict =
   | { kind: "failed" }
   /** http-request reject: the connection closes, nothing answered. */
   | { kind: "reject" }
+  /** http-request or http-response silent-drop: the client's connection is given up without a word. */
+  | { kind: "silent-drop" }
   /** http-request auth: a 401 with a Basic challenge for this realm. */
   | { kind: "auth"; realm: string }
   /** http-request wait-for-body: the rules go on from rule `next` once the body is in (or enough of it). */
@@ -78,6 +80,7 @@ export type Verdict =
 export const CONTINUE: Verdict = { kind: "continue" };
 const REWRITE_FAILED: Verdict = { kind: "failed" };
 const REJECT: Verdict = { kind: "reject" };
+const SILENT_DROP: Verdict = { kind: "silent-drop" };
 
 /**
  * One set of a proxy's rules, compiled: those of the named defaults section it uses first (they read
@@ -188,6 +191,10 @@ export function evalRequestRules(
         return ends(CONTINUE);
       case "reject":
         return ends(REJECT);
+      case "silent-drop":
+        return ends(SILENT_DROP);
+      case "set-nice":
+        break;
       case "auth":
         return ends(r.auth!);
       case "deny":
@@ -293,6 +300,8 @@ export function evalResponseRules(
     if (r.cond && !r.cond(ctx)) continue;
     const a = r.action;
     if (a.kind === "allow") return ((ctx.lastRule = r.where), CONTINUE);
+    if (a.kind === "silent-drop") return ((ctx.lastRule = r.where), SILENT_DROP);
+    if (a.kind === "set-nice") continue;
     if (a.kind === "deny") return ((ctx.lastRule = r.where), r.reply ? builtReply(a, r.reply, ctx) : a);
     if (isVarAction(a)) {
       setVar(a, r, ctx);

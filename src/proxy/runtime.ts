@@ -30,6 +30,7 @@ import { RATES, readsDuring } from "../log/reads.js";
 import type { VarMap } from "../acl/vars.js";
 import { CompressionLimits } from "./compression-limits.js";
 import { FreqCtr } from "../stick/freq-ctr.js";
+import { SilentDrops } from "./silent-drop.js";
 
 export interface Counters {
   badRequests: number;
@@ -125,6 +126,8 @@ export class Runtime {
   private readonly bindAddresses = new Map<string, string>();
   /** Connections of accept-proxy binds still sending their PROXY header. */
   private readonly greeting = new Set<ClientSocket>();
+  /** Client connections given up by silent-drop rules, kept silent for a while. */
+  private readonly silentDrops: SilentDrops;
   private checks: HealthChecks | undefined;
   /** Closes idle server connections nobody reused in time, and watches memory; once a second. */
   private readonly purgeTimer = setInterval(() => {
@@ -152,6 +155,7 @@ export class Runtime {
     this.global = config.global;
     this.logger = new Logger(config.global);
     this.maxconn = config.global.maxconn ?? defaultMaxconn();
+    this.silentDrops = new SilentDrops(this.maxconn);
     this.compression = new CompressionLimits(config.global.compRate, config.global.compMinIdle);
   }
 
@@ -401,12 +405,14 @@ export class Runtime {
         throw e;
       }
       if (ctx.moved) socket.moveEnds(ctx);
-      // A rejected connection is reset, unlogged, as haproxy resets it.
-      if (verdict === "reject") {
+      // A rejected connection is reset, unlogged, as haproxy resets it; a dropped one goes unlogged
+      // too, counted as a denied request, as haproxy counts it.
+      if (verdict === "reject" || verdict === "silent-drop") {
         fe.cur--;
         socket.listener.cur--;
-        this.counters.deniedConnections++;
         socket.stk?.endSession(Date.now());
+        if (verdict === "silent-drop") return this.silentDrop(fe, socket);
+        this.counters.deniedConnections++;
         return socket.resetAndDestroy();
       }
     }
@@ -437,12 +443,25 @@ export class Runtime {
     );
   }
 
+  /** A silent-drop rule gave up the client's connection: haproxy counts it a denied request. */
+  silentDrop(fe: RtFrontend, socket: ClientSocket): void {
+    this.counters.denied++;
+    this.silentDrops.drop(socket, fe.px.timeouts.client);
+  }
+
   /** The connection's session, once any PROXY header is read. */
   private openSession(fe: RtFrontend, socket: ClientSocket): void {
     let ctx: ConnContext | undefined;
     if (fe.tcpSession.length > 0) {
       ctx = this.connContext(fe, socket);
-      if (tcpVerdict(fe.tcpSession, ctx) === "reject") {
+      const verdict = tcpVerdict(fe.tcpSession, ctx);
+      if (verdict === "silent-drop") {
+        socket.early = undefined;
+        socket.stk?.endSession(Date.now());
+        this.silentDrop(fe, socket);
+        return this.connectionEnded(fe, socket);
+      }
+      if (verdict === "reject") {
         this.counters.deniedSessions++;
         // haproxy closes it (an RST if bytes it left unread came after the header) and, once a
         // PROXY header came, logs it as the connection error that is none.
@@ -667,6 +686,7 @@ export class Runtime {
     await this.checks?.stop();
     this.unbind();
     this.dropGreetings();
+    this.silentDrops.releaseAll();
     for (const s of [...this.sessions]) s.shutdown();
     clearInterval(this.purgeTimer);
     clearTimeout(this.fdRelief);

@@ -56,7 +56,8 @@ import {
   type RuleContext,
   type Verdict,
 } from "./rules.js";
-import { tcpVerdict } from "./tcp-rules.js";
+import { refuses, tcpVerdict } from "./tcp-rules.js";
+import { droppedResponseBytes } from "./silent-drop.js";
 import type { StkCtrs } from "../stick/track.js";
 import { stickRequest, stickResponse, type PendingStore } from "../stick/stick-rules.js";
 import type { FrontConn, Inspection, ProxiesState } from "../acl/context.js";
@@ -849,11 +850,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       return this.badRequest(400);
     }
     // The frontend's tcp-request content rules run before haproxy's HTTP analysers see the request.
-    if (this.fe.tcpContent.length > 0 && tcpVerdict(this.fe.tcpContent, this) === "reject") {
+    const content = this.fe.tcpContent.length > 0 ? tcpVerdict(this.fe.tcpContent, this) : "accept";
+    if (refuses(content)) {
       rec.requestLine = "<BADREQ>";
       // The stream's captures exist, still empty (`{|} {}`).
       if (this.logging) this.captureNothing();
-      return this.contentRejected();
+      return this.contentRejected(content);
     }
     // Counted before the http-request rules, in what the connection and the content rules track.
     this.stk?.countRequest(now);
@@ -902,8 +904,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // haproxy weighs force-persist and ignore-persist as soon as the backend is known.
     this.persistRule = be.persistRule(this);
     if (be.px === this.fe.px) return this.toServer();
-    if (be.tcpContent.length > 0 && tcpVerdict(be.tcpContent, this) === "reject")
-      return this.contentRejected();
+    const content = be.tcpContent.length > 0 ? tcpVerdict(be.tcpContent, this) : "accept";
+    if (refuses(content)) return this.contentRejected(content);
     // A backend's option http-buffer-request waits after the frontend's rules, before its own.
     if (be.px.httpBufferRequest && !this.fe.px.httpBufferRequest && this.waitForBody()) return;
     this.backendRules();
@@ -1369,8 +1371,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         this.rec.TR = -1;
         return this.abortWith(500, "P", "R");
       case "reject":
+      case "silent-drop":
         // As tcp-request content reject: a FIN, nothing said, logged PR-- without TR.
-        return this.contentRejected();
+        return this.contentRejected(v.kind);
       case "tarpit": {
         this.cookiesForLog();
         this.rt.counters.denied++;
@@ -1442,10 +1445,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     return { bytes, closes: status === 400 || status === 408, http10: false };
   }
 
-  /** An http-response rule refused the server's response: haproxy's log then has no Tr. */
-  private responseDenied(v: Verdict): void {
+  /**
+   * An http-response rule refused the server's response: haproxy's log then has no Tr. A silent
+   * drop keeps the server's status.
+   */
+  private responseDenied(v: Verdict, rest?: Buffer): void {
     this.detach()?.close();
     this.rec.Tr = -1;
+    if (v.kind === "silent-drop") {
+      this.rec.bytesOut += droppedResponseBytes(this.res!, rest);
+      return this.silentDrop();
+    }
     // A failed rewrite: haproxy's 500.
     if (v.kind === "failed") this.abortWith(500, "P", "H");
     else this.sendVerdictReply(v, "P", "H");
@@ -2398,7 +2408,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.captureResponse(res);
     if (this.compAlgo !== undefined) this.chooseResponseCompression(res);
     const v = this.responseVerdict();
-    if (v.kind !== "continue") return this.responseDenied(v);
+    if (v.kind !== "continue") return this.responseDenied(v, rest);
     this.serverCookies(this.res!);
     // http-after-response rules see the persistence cookie inserted.
     if (!edits.empty && this.hasAfterRules()) this.reparse(edits);
@@ -3010,7 +3020,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // What follows (use_backend) reads the bytes as they are now.
     insp.final = true;
     this.arm(undefined);
-    if (v === "reject") return this.contentRejected();
+    if (v !== "accept") return this.contentRejected(v);
     this.routeTcp();
   }
 
@@ -3038,8 +3048,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     be.total++;
     if (this.rt.countsRates) be.sessRate.add(performance.now(), 1000, 1);
     this.beCounted = true;
-    if (be.px !== this.fe.px && be.tcpContent.length > 0 && tcpVerdict(be.tcpContent, this) === "reject")
-      return this.contentRejected();
+    const content =
+      be.px !== this.fe.px && be.tcpContent.length > 0 ? tcpVerdict(be.tcpContent, this) : "accept";
+    if (refuses(content)) return this.contentRejected(content);
     this.client.pause();
     this.persistRule = be.persistRule(this);
     this.direct = be.ruledServer(this, this.persistRule === "force");
@@ -3079,12 +3090,23 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
    * A tcp-request content rule rejected the request: haproxy closes the connection without a word
    * and logs it with neither a request time nor a status, PR. It has read what the client sent, so
    * its close is a FIN; ours is a lingering one, which reads and drops what else comes (haproxy's
-   * socket is gone: that would meet an RST).
+   * socket is gone: that would meet an RST). A silent drop is logged and counted the same, and
+   * sends nothing at all.
    */
-  private contentRejected(): void {
-    this.rt.counters.denied++;
+  private contentRejected(how: "reject" | "silent-drop"): void {
     this.rec.TR = -1;
+    if (how === "silent-drop") return this.silentDrop();
+    this.rt.counters.denied++;
     this.client.end();
+    this.close("P", "R");
+  }
+
+  /**
+   * A silent-drop rule: the session ends as the proxy's refusal (PR, whether the request or the
+   * response was at hand), and the client hears nothing more.
+   */
+  private silentDrop(): void {
+    this.rt.silentDrop(this.fe, this.client);
     this.close("P", "R");
   }
 
@@ -3154,7 +3176,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.arm(undefined);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const c = this.client;
-    if (!c.destroyed) {
+    // A silent drop took the client from the session.
+    if (!c.destroyed && c.session === this) {
       // What the kernel takes at once needs no lingering.
       c.sendHeld();
       if (c.writableLength > 0 || c.writableEnded) {

@@ -1,8 +1,8 @@
 // tcp-request rules at run time: on each accepted connection (before any PROXY header), once its
 // addresses are final (after it), and on each request (a frontend's, then its backend's); in mode
 // tcp, a frontend's content rules inspect the client's first bytes, waiting for more while a rule
-// cannot tell yet (tcp-request inspect-delay). The first rule whose condition holds and that accepts
-// or rejects decides; none deciding is an accept.
+// cannot tell yet (tcp-request inspect-delay). The first rule whose condition holds and that accepts,
+// rejects or drops silently decides; none deciding is an accept.
 import type { Proxy, TcpRule } from "../config/model.js";
 import { hasBackend, hasFrontend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
@@ -60,6 +60,13 @@ export function compileTcpRules(rules: TcpRule[], px: Proxy, place: Place): Comp
   });
 }
 
+/** What a list of tcp-request rules decided; "wait": a rule cannot tell yet. */
+export type TcpVerdict = "accept" | "reject" | "silent-drop" | "wait";
+
+/** The verdict gives the request up. */
+export const refuses = (v: TcpVerdict): v is "reject" | "silent-drop" =>
+  v === "reject" || v === "silent-drop";
+
 /**
  * A set action's expression, compiled; at a connection's or a session's place (`where`), one that
  * reads what only a stream has (haproxy checks them as an http-request rule's) finds nothing there.
@@ -75,23 +82,23 @@ function compileSet(
 }
 
 /**
- * Runs rules in order: "accept", "reject", or "wait" when a rule cannot tell yet (only while an
- * inspection is not final). `expectProxy` hears of each expect-proxy that applies.
+ * Runs rules in order: "accept", "reject", "silent-drop", or "wait" when a rule cannot tell yet
+ * (only while an inspection is not final). `expectProxy` hears of each expect-proxy that applies.
  */
 export function tcpVerdict(
   rules: CompiledTcpRule[],
   ctx: SampleContext,
   expectProxy?: () => void,
-): "accept" | "reject" | "wait" {
+): TcpVerdict {
   for (const r of rules) {
     const v = r.cond ? r.cond(ctx) : PASS;
     if (v === MISS) return "wait";
     if (v !== PASS) continue;
-    if (r.action === "accept") return "accept";
-    if (r.action === "reject") return "reject";
+    const a = r.action;
+    if (a === "accept" || a === "reject" || a === "silent-drop") return a;
     if (r.stick) stickRule(ctx, r.stick.action, r.stick.fetch, r.stick.table, r.stick.level);
     else if (r.set) runSet(r.set, ctx);
-    else expectProxy?.();
+    else if (a === "expect-proxy") expectProxy?.();
   }
   return "accept";
 }

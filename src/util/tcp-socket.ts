@@ -287,9 +287,15 @@ export abstract class TcpSocket {
 
   /** Closes as resetAndDestroy does, and the writes held for the round's end never leave. */
   abort(): void {
+    this.discardHeld();
+    this.resetAndDestroy();
+  }
+
+  /** The writes held for the round's end never leave, and nothing more is to be written: no drain. */
+  discardHeld(): void {
     this.held = undefined;
     this.heldBytes = 0;
-    this.resetAndDestroy();
+    this.needDrain = false;
   }
 
   /**
