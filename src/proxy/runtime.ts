@@ -9,7 +9,7 @@ import { ConfigError } from "../config/errors.js";
 import { RtBackend, type ServerAddress } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
 import { compileRules, withDefaults } from "./rules.js";
-import { ConnContext, compileTcpRules, tcpVerdict } from "./tcp-rules.js";
+import { ConnContext, compileTcpRules, refuses, tcpVerdict } from "./tcp-rules.js";
 import { StickTable } from "../stick/table.js";
 import { withScope } from "../acl/scope.js";
 import { withPatternRefs } from "../acl/pattern-ref.js";
@@ -455,21 +455,21 @@ export class Runtime {
     if (fe.tcpSession.length > 0) {
       ctx = this.connContext(fe, socket);
       const verdict = tcpVerdict(fe.tcpSession, ctx);
-      if (verdict === "silent-drop") {
-        socket.early = undefined;
-        socket.stk?.endSession(Date.now());
-        this.silentDrop(fe, socket);
-        return this.connectionEnded(fe, socket);
-      }
-      if (verdict === "reject") {
-        this.counters.deniedSessions++;
-        // haproxy closes it (an RST if bytes it left unread came after the header) and, once a
-        // PROXY header came, logs it as the connection error that is none.
+      if (refuses(verdict)) {
+        // haproxy closes a rejected one (an RST if bytes it left unread came after the header),
+        // drops a dropped one, and once a PROXY header came, logs either as the connection error
+        // that is none.
         if (socket.acceptedAt !== undefined && !fe.px.dontlognull)
           this.connectionError(fe, socket, { address: ctx.src, port: ctx.srcPort }, "Success");
-        if (socket.early) socket.resetAndDestroy();
-        else socket.destroy();
         socket.stk?.endSession(Date.now());
+        if (verdict === "silent-drop") {
+          socket.early = undefined;
+          this.silentDrop(fe, socket);
+        } else {
+          this.counters.deniedSessions++;
+          if (socket.early) socket.resetAndDestroy();
+          else socket.destroy();
+        }
         return this.connectionEnded(fe, socket);
       }
     }
@@ -666,6 +666,8 @@ export class Runtime {
   softStop(): Promise<void> {
     this.stopping = true;
     this.unbind();
+    // haproxy has no socket left for them: they must not hold the process.
+    this.silentDrops.releaseAll();
     for (const s of [...this.sessions]) s.closeIfIdle();
     if (this.sessions.size === 0 && this.greeting.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

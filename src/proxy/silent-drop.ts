@@ -32,7 +32,7 @@ export class SilentDrops {
     s.resume();
   }
 
-  /** The hard stop: every socket kept is reset now. */
+  /** A stop: every socket kept is reset now. */
   releaseAll(): void {
     for (const s of this.held) this.release(s);
   }
