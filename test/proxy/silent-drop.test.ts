@@ -27,6 +27,8 @@ after(async () => {
 });
 
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+/** A request whose connection closes once it is answered. */
+const served = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
 
 /** How long a test listens to a dropped client for anything at all. */
 const QUIET_MS = 300;
@@ -112,11 +114,9 @@ backend r
   );
   assert.equal(p.rt.counters.denied, 2);
   // Another request goes through.
-  const l = await connect(p.port);
-  l.socket.end(get("/ok").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
-  await ended(l);
-  assert.match(l.got, /^HTTP\/1\.1 200 /);
-  assert.equal(l.end, "FIN");
+  const ok = await talk(p.port, served("/ok"));
+  assert.match(ok.got, /^HTTP\/1\.1 200 /);
+  assert.equal(ok.end, "FIN");
 });
 
 test("tcp-request connection and session silent-drop: nothing logged but a PROXY header's connection error; content silent-drop logged as a reject, in mode http and tcp", async () => {
@@ -257,10 +257,7 @@ backend bk
   ]);
   const p = await startProxy(text);
   cleanup.push(p.stop);
-  const l = await connect(p.port);
-  l.socket.end(get("/n").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
-  await ended(l);
-  assert.match(l.got, /^HTTP\/1\.1 200 /);
+  assert.match((await talk(p.port, served("/n"))).got, /^HTTP\/1\.1 200 /);
 
   const refused = (rule: string, option: string) =>
     `'${rule}' is not supported by sluice: Node.js cannot set ${option} on a socket, so the client's packets would leave without it.`;
