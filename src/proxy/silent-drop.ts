@@ -22,8 +22,10 @@ export class SilentDrops {
 
   /** Takes `s` from its session (if it had one): silent from now on, reset `holdMs` from now at most. */
   drop(s: ClientSocket, holdMs: number | undefined): void {
-    s.discardHeld();
     s.session = undefined;
+    // A client already gone leaves nothing to keep.
+    if (s.destroyed) return;
+    s.discardHeld();
     if (this.held.size >= this.limit) this.release(this.held.values().next().value!);
     this.held.add(s);
     const release = (): void => this.release(s);
