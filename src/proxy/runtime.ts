@@ -666,8 +666,6 @@ export class Runtime {
   softStop(): Promise<void> {
     this.stopping = true;
     this.unbind();
-    // haproxy has no socket left for them: they must not hold the process.
-    this.silentDrops.releaseAll();
     for (const s of [...this.sessions]) s.closeIfIdle();
     if (this.sessions.size === 0 && this.greeting.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

@@ -1372,7 +1372,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         return this.abortWith(500, "P", "R");
       case "reject":
       case "silent-drop":
-        // As tcp-request content reject: a FIN, nothing said, logged PR-- without TR.
+        // As tcp-request content's: logged PR-- without TR; a reject's FIN, a silent drop's nothing.
         return this.contentRejected(v.kind);
       case "tarpit": {
         this.cookiesForLog();

@@ -34,7 +34,7 @@ export class SilentDrops {
     s.resume();
   }
 
-  /** A stop: every socket kept is reset now. */
+  /** The stop: every socket kept is reset now. */
   releaseAll(): void {
     for (const s of this.held) this.release(s);
   }
