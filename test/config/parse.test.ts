@@ -360,7 +360,7 @@ test("errors name the line and the keyword", () => {
     /^'server-state-file' is a haproxy keyword that sluice does not support yet\.$/,
   );
   oneAlert(`global\n  hostname h\n`, 2, /^unknown keyword 'hostname' in 'global' section$/);
-  oneAlert(`${BASE}frontend f\n  bind :1\n  http-request set-nice 10\n`, 8, /not supported by sluice yet/);
+  oneAlert(`${BASE}frontend f\n  bind :1\n  http-request cache-use c\n`, 8, /not supported by sluice yet/);
   oneAlert(`${BASE}peers p\n`, 6, /'peers' sections are not supported/);
   oneAlert(
     `frontend f\n  bind "unterminated\n`,

@@ -113,8 +113,8 @@ test("tcp-request: haproxy 2.6.12's refusals", () => {
     ],
     // haproxy takes these; sluice says what it does not do yet rather than ignore them.
     [
-      "  tcp-request connection set-src src\n",
-      ["alert 8: 'tcp-request connection set-src' is not supported by sluice yet."],
+      "  tcp-request connection set-var(sess.a) src\n",
+      ["alert 8: 'tcp-request connection set-var(sess.a)' is not supported by sluice yet."],
     ],
     [
       "  tcp-request content set-var(txn.a) src\n",
