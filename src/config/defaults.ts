@@ -28,6 +28,7 @@ export function newGlobal(): Global {
     compMinIdle: 0,
     connRate: 0,
     sessRate: 0,
+    experimental: false,
     where: undefined,
   };
 }

@@ -226,7 +226,6 @@ const NO_EFFECT: Record<string, ArgCheck> = {
   noreuseport: flag,
   "insecure-fork-wanted": flag,
   "insecure-setuid-wanted": flag,
-  "expose-experimental-directives": () => true,
   "busy-polling": flag,
   "set-dumpable": flag,
   "zero-warning": flag,
@@ -284,6 +283,8 @@ function systemId(db: "passwd" | "group", name: string): number | undefined {
 }
 
 export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
+  // haproxy takes any words after it.
+  "expose-experimental-directives": (c) => void (c.global.experimental = true),
   maxconn: (c) => {
     if (!oneArgument(c)) return;
     if (c.global.maxconn !== undefined) return c.alertContinuing(`'maxconn' already specified. Continuing.`);

@@ -119,6 +119,8 @@ export interface Global {
   /** maxconnrate and maxsessrate: new connections and sessions per second, for the process (0: none). */
   connRate: number;
   sessRate: number;
+  /** expose-experimental-directives, read so far: the keywords haproxy tags experimental are allowed after it. */
+  experimental: boolean;
   /** Settings accepted for compatibility that change nothing here, kept for `-c` warnings. */
   where: Where | undefined;
 }
@@ -198,7 +200,10 @@ export type HttpRequestAction =
   | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }
   /** The path, the path and query, or the whole request-target, matched and replaced whole. */
   | { kind: "replace-path" | "replace-pathq" | "replace-uri"; regex: string; replace: string }
-  | { kind: "set-path" | "set-method" | "set-uri" | "set-query"; value: string }
+  /** set-pathq: the path and the query, from one format. */
+  | { kind: "set-path" | "set-pathq" | "set-method" | "set-uri" | "set-query"; value: string }
+  | NormalizeUri
+  | StrictMode
   /** This stream's timeout server or tunnel: milliseconds, or a sample expression giving them. */
   | { kind: "set-timeout"; timeout: "server" | "tunnel"; time: number | string }
   /** Waits for the body (or `atLeast` bytes of it, when not 0) up to `time` ms, then a 408. */
@@ -228,6 +233,36 @@ export interface LogLevelAction {
 export interface AddrAction {
   kind: "set-src" | "set-src-port" | "set-dst" | "set-dst-port";
   expr: string;
+}
+
+/** haproxy 2.6's URI normalizers, as `http-request normalize-uri` names them. */
+export type UriNormalizer =
+  | "path-strip-dot"
+  | "path-strip-dotdot"
+  | "path-merge-slashes"
+  | "percent-decode-unreserved"
+  | "percent-to-uppercase"
+  | "query-sort-by-name"
+  | "fragment-strip"
+  | "fragment-encode";
+
+/**
+ * `normalize-uri NORMALIZER [full|strict]`: `full` (path-strip-dotdot) drops the `..` segments that
+ * have no parent; `strict` (the percent normalizers) answers a malformed `%XX` with a 400.
+ */
+export interface NormalizeUri {
+  kind: "normalize-uri";
+  normalizer: UriNormalizer;
+  full: boolean;
+  strict: boolean;
+  /** The most query parameters haproxy sorts, its buffer's room for them (tune.bufsize / 16); more is a 500. */
+  maxParams: number;
+}
+
+/** `strict-mode on|off`: whether the rewrites of the rules after it in its ruleset must succeed. */
+export interface StrictMode {
+  kind: "strict-mode";
+  on: boolean;
 }
 
 /**
@@ -266,6 +301,7 @@ export type HttpResponseAction =
   | { kind: "set-status"; code: number; reason?: string }
   | CaptureAction
   | LogLevelAction
+  | StrictMode
   | VarAction
   | StickAction
   | PatternAction;

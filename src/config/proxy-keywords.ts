@@ -1284,6 +1284,10 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     fn: (c) => {
       const p = needProxy(c);
       if (!p) return;
+      if (c.words[1] === "normalize-uri" && !c.global.experimental)
+        return c.alert(
+          `'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'`,
+        );
       const s = splitCondition(c.words.slice(1), c.where);
       if (typeof s === "string")
         return c.alert(`error detected while parsing an 'http-request ${c.words[1]}' condition : ${s}.`);

@@ -10,9 +10,12 @@ import type {
   HttpResponseAction,
   LogLevelAction,
   PatternAction,
+  NormalizeUri,
   ReplySpec,
   StickAction,
+  StrictMode,
   TrackSpec,
+  UriNormalizer,
   VarAction,
   Where,
 } from "./model.js";
@@ -726,12 +729,17 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
     case "replace-value":
       return replaceHeader(kw, args, `http-request ${kw}`, r);
     case "set-path":
+    case "set-pathq":
     case "set-method":
     case "set-uri":
     case "set-query":
       return args.length === 1 && args[0] !== ""
         ? { kind: kw, value: args[0]! }
         : ruleError(r, `http-request ${kw}`, "expects exactly 1 argument <format>");
+    case "normalize-uri":
+      return normalizeUri(args, r);
+    case "strict-mode":
+      return strictMode(args, "http-request strict-mode", r);
     case "capture":
       return captureAction(args, "http-request capture", "request", r);
     case "set-timeout":
@@ -749,8 +757,52 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, set-pathq, normalize-uri, strict-mode)`;
   }
+}
+
+/** Each normalizer, and the word it may take after it. */
+const NORMALIZERS = new Map<UriNormalizer, "full" | "strict" | undefined>([
+  ["path-strip-dot", undefined],
+  ["path-strip-dotdot", "full"],
+  ["path-merge-slashes", undefined],
+  ["percent-decode-unreserved", "strict"],
+  ["percent-to-uppercase", "strict"],
+  ["query-sort-by-name", undefined],
+  ["fragment-strip", undefined],
+  ["fragment-encode", undefined],
+]);
+
+/** `normalize-uri <normalizer> [full|strict]`, in haproxy's words. */
+function normalizeUri(args: string[], r: RuleReporter): NormalizeUri | string {
+  const rule = "http-request normalize-uri";
+  const [name, option] = args;
+  if (!name) return ruleError(r, rule, "missing argument <normalizer>");
+  const normalizer = name as UriNormalizer;
+  if (!NORMALIZERS.has(normalizer)) return ruleError(r, rule, `unknown normalizer '${name}'`);
+  const takes = NORMALIZERS.get(normalizer);
+  const given = takes !== undefined && option === takes;
+  if (takes !== undefined && option && !given)
+    return ruleError(r, rule, `unknown argument '${option}' for '${name}' normalizer`);
+  const extra = args[given ? 2 : 1];
+  if (extra !== undefined) return unexpected(rule, extra);
+  return {
+    kind: "normalize-uri",
+    normalizer,
+    full: given && takes === "full",
+    strict: given && takes === "strict",
+    maxParams: Math.floor(r.bufsize / 16),
+  };
+}
+
+/** `strict-mode on|off`, either word in any case. */
+function strictMode(args: string[], rule: string, r: RuleReporter): StrictMode | string {
+  const [value, extra] = args;
+  if (!value) return ruleError(r, rule, "expects exactly 1 arguments");
+  const on = value.toLowerCase();
+  if (on !== "on" && on !== "off")
+    return ruleError(r, rule, `Unexpected value '${value}'. Only 'on' and 'off' are supported`);
+  return extra === undefined ? { kind: "strict-mode", on: on === "on" } : unexpected(rule, extra);
 }
 
 /** `wait-for-body time <time> [at-least <bytes>]`, the two in either order, in haproxy's words. */
@@ -822,7 +874,7 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
       return typeof reply === "string" ? reply : { kind: "deny", ...reply };
     }
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map, silent-drop, set-nice)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, strict-mode)`;
   }
 }
 
@@ -902,6 +954,7 @@ const RESPONSE_EDITS = [
   "replace-value",
   "set-status",
   "capture",
+  "strict-mode",
 ] as const;
 type ResponseEdit = (typeof RESPONSE_EDITS)[number];
 const isResponseEdit = (kw: string | undefined): kw is ResponseEdit =>
@@ -928,6 +981,8 @@ function responseEdit(
       return setStatus(args, rule, r);
     case "capture":
       return captureAction(args, rule, "response", r);
+    case "strict-mode":
+      return strictMode(args, rule, r);
   }
 }
 
@@ -945,8 +1000,7 @@ export function parseHttpAfterResponseAction(words: string[], r: RuleReporter): 
     case "allow":
       return args.length ? unexpected(rule, args[0]!) : { kind: "allow" };
     case "ot-group":
-    case "strict-mode":
-      return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var)`;
+      return `'${rule}' is not supported by sluice yet (supported: allow, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, strict-mode, set-var, set-var-fmt, unset-var)`;
     default:
       return `'http-after-response' expects ${AFTER_RESPONSE_ACTIONS}, but got '${kw ?? ""}'.`;
   }

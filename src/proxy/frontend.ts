@@ -3,7 +3,7 @@ import type { Bind, HttpRequestAction, HttpResponseAction, Proxy } from "../conf
 import { ConfigError } from "../config/errors.js";
 import { compileCondition } from "../acl/index.js";
 import type { RtBackend } from "./backend.js";
-import { compileRules, withDefaults, type CompiledRule, type Cond } from "./rules.js";
+import { compileHttpRules, compileRules, withDefaults, type CompiledRule, type Cond } from "./rules.js";
 import { compileTcpRules, type CompiledTcpRule } from "./tcp-rules.js";
 import type { ClientSocket } from "./client-socket.js";
 import type { Listener } from "../util/tcp-socket.js";
@@ -74,10 +74,10 @@ export class RtFrontend {
     readonly own: RtBackend | undefined,
   ) {
     this.name = px.name;
-    this.requestRules = withDefaults(px, (from, as) => compileRules(from.httpRequest, as, "request"));
+    this.requestRules = compileHttpRules(px, (from) => from.httpRequest, "request");
     this.redirectRules = compileRules(px.redirects, px, "request");
-    this.responseRules = withDefaults(px, (from, as) => compileRules(from.httpResponse, as, "response"));
-    this.afterRules = withDefaults(px, (from, as) => compileRules(from.httpAfterResponse, as, "response"));
+    this.responseRules = compileHttpRules(px, (from) => from.httpResponse, "response");
+    this.afterRules = compileHttpRules(px, (from) => from.httpAfterResponse, "response");
     this.monitorFail = px.monitorFail.map((c) => compileCondition(c, px.acls));
     this.tcpConnection = withDefaults(px, (from, as) =>
       compileTcpRules(from.tcpConnection, as, "tcp-request connection"),

@@ -8,6 +8,7 @@ import type {
   PatternAction,
   Proxy,
   ReplySpec,
+  StrictMode,
   VarAction,
   Where,
 } from "../config/model.js";
@@ -28,6 +29,7 @@ import { authorityRange, pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
 import { headerIndex, headerValue } from "../http/parse.js";
 import { HeadEdits } from "../http/serialize.js";
+import { normalizedTarget } from "../http/uri-normalizers.js";
 import type { StickTable } from "../stick/table.js";
 import { findTable, inDefaults } from "../acl/scope.js";
 import { stickExpression, stickRule } from "../stick/track.js";
@@ -68,6 +70,10 @@ export type Verdict =
   | { kind: "redirect"; status: number; location: string; cookie?: string }
   /** A rule's rewrite that the buffer cannot hold. */
   | { kind: "failed" }
+  /** normalize-uri's `strict` found a malformed percent-encoding: haproxy's 400. */
+  | { kind: "invalid" }
+  /** A normalizer needed more room than haproxy's buffer gives it: a 500, whatever the strict mode. */
+  | { kind: "resource" }
   /** http-request reject: the connection closes, nothing answered. */
   | { kind: "reject" }
   /** http-request or http-response silent-drop: the client's connection is given up without a word. */
@@ -79,6 +85,8 @@ export type Verdict =
 
 export const CONTINUE: Verdict = { kind: "continue" };
 const REWRITE_FAILED: Verdict = { kind: "failed" };
+const INVALID_URI: Verdict = { kind: "invalid" };
+const NO_ROOM: Verdict = { kind: "resource" };
 const REJECT: Verdict = { kind: "reject" };
 const SILENT_DROP: Verdict = { kind: "silent-drop" };
 
@@ -146,15 +154,44 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
   });
 }
 
+/**
+ * A proxy's http-request, http-response or http-after-response rules, compiled after those of its
+ * named defaults section (withDefaults). haproxy runs the two lists as two rulesets: strict mode is
+ * on again for the proxy's own rules, which a rule added after the defaults' says.
+ */
+export function compileHttpRules<A extends HttpRequestAction | HttpResponseAction>(
+  px: Proxy,
+  rules: (from: Proxy) => HttpRule<A>[],
+  side: "request" | "response",
+): CompiledRule<A>[] {
+  return withDefaults(px, (from, as) => {
+    const compiled = compileRules(rules(from), as, side);
+    const last = compiled.at(-1);
+    if (from !== px && last && compiled.some((r) => r.action.kind === "strict-mode"))
+      compiled.push({ action: STRICT_AGAIN as A, cond: undefined, where: last.where });
+    return compiled;
+  });
+}
+
+const STRICT_AGAIN: StrictMode = { kind: "strict-mode", on: true };
+
 /** What rules act on: header edits that later rules and ACLs must see are applied by re-parsing the head (rare). */
 export interface RuleContext extends SampleContext {
   /** The rule that last ended its list of rules (allow, deny, redirect...), as last_rule_* read it. */
   lastRule: Where | undefined;
   /**
-   * Applies the edits to the head; false when the head no longer fits in a buffer or cannot be read
-   * back (haproxy's failed rewrite, which its default strict mode answers with a 500).
+   * Applies the edits to the head; false, the head left as it was, when it no longer fits in a
+   * buffer or cannot be read back (haproxy's failed rewrite, which its default strict mode answers
+   * with a 500).
    */
   reparse(edits: HeadEdits): boolean;
+  /** A rewrite failed (haproxy's failed_rewrites), whether strict mode makes it the end of the rules or not. */
+  countFailedRewrite(): void;
+  /**
+   * `http-request strict-mode off` is in force: a failed rewrite skips its rule. Each ruleset starts
+   * strict; the state lasts across a wait for the body.
+   */
+  softRewrites: boolean;
   /**
    * http-request wait-for-body: whether to wait, the body being neither all in, nor `atLeast` bytes
    * of it (when not 0), nor a buffer's worth, with a client still sending.
@@ -173,6 +210,7 @@ export function evalRequestRules(
   from = 0,
   final = true,
 ): Verdict {
+  if (from === 0) ctx.softRewrites = false;
   for (let i = from; i < rules.length; i++) {
     const r = rules[i]!;
     if (r.cond && !r.cond(ctx)) continue;
@@ -242,8 +280,20 @@ export function evalRequestRules(
       case "set-dst-port":
         setEnd(a.kind, r.fetch, ctx);
         break;
+      case "strict-mode":
+        ctx.softRewrites = !a.on;
+        break;
+      case "normalize-uri": {
+        const uri = normalizedTarget(a, ctx.req.uri);
+        if (uri === 400) return ends(INVALID_URI);
+        if (uri === 500) return ends(NO_ROOM);
+        if (uri !== ctx.req.uri && !rewriteStartLine(ctx.req.method, uri, ctx, edits))
+          return ends(REWRITE_FAILED);
+        break;
+      }
       case "set-method":
       case "set-path":
+      case "set-pathq":
       case "set-uri":
       case "set-query":
       case "replace-path":
@@ -254,10 +304,14 @@ export function evalRequestRules(
         const uri = a.kind === "set-method" ? req.uri : rewriteTarget(a.kind, req.uri, r, ctx);
         // A replace-* whose regex does not match changes nothing.
         if (uri === undefined) break;
-        edits.startLine = `${method} ${uri} ${outgoingVersion(req)}`;
-        if ((a.kind === "set-uri" || a.kind === "replace-uri") && !hostFromTarget(uri, method, req, edits))
+        // haproxy writes the target, then fails to write Host: the target stays when the rule is skipped.
+        if (
+          (a.kind === "set-uri" || a.kind === "replace-uri") &&
+          !hostFromTarget(uri, method, req, edits) &&
+          failsStrictly(ctx, ctx.softRewrites)
+        )
           return ends(REWRITE_FAILED);
-        if (!ctx.reparse(edits)) return ends(REWRITE_FAILED);
+        if (!rewriteStartLine(method, uri, ctx, edits)) return ends(REWRITE_FAILED);
         break;
       }
       default: {
@@ -265,14 +319,52 @@ export function evalRequestRules(
         if (
           written !== undefined &&
           a.name.toLowerCase() === "host" &&
-          !targetFromHost(ctx.req, written, edits)
+          !targetFromHost(ctx.req, written, edits) &&
+          failsStrictly(ctx, ctx.softRewrites)
         )
           return ends(REWRITE_FAILED);
-        if (!ctx.reparse(edits)) return ends(REWRITE_FAILED);
+        if (!headerRewrite(a, r, ctx, ctx.req, edits, ctx.softRewrites)) return ends(REWRITE_FAILED);
       }
     }
   }
   return CONTINUE;
+}
+
+/**
+ * A rewrite that failed, which haproxy counts: true when strict mode makes it the end of the rules
+ * (a 500), false when `soft` skips the rule.
+ */
+function failsStrictly(ctx: RuleContext, soft: boolean): boolean {
+  ctx.countFailedRewrite();
+  return !soft;
+}
+
+/** The request's start line with this method and target; false for a failed rewrite in strict mode. */
+function rewriteStartLine(method: string, uri: string, ctx: RuleContext, edits: HeadEdits): boolean {
+  edits.startLine = `${method} ${uri} ${outgoingVersion(ctx.req)}`;
+  return ctx.reparse(edits) || !failsStrictly(ctx, ctx.softRewrites);
+}
+
+/**
+ * A header rule's edits applied to `head`; false for a failed rewrite in strict mode. A set-header
+ * skipped with strict mode off still takes the old lines away, as haproxy's, which removes them
+ * before it fails to add the new one.
+ */
+function headerRewrite(
+  a: HttpRequestAction | HttpResponseAction,
+  r: CompiledRule<unknown>,
+  ctx: RuleContext,
+  head: HttpHead,
+  edits: HeadEdits,
+  soft: boolean,
+): boolean {
+  if (ctx.reparse(edits)) return true;
+  if (failsStrictly(ctx, soft)) return false;
+  if (a.kind === "set-header") {
+    editHeaders({ kind: "del-header", name: a.name }, r, ctx, head, edits);
+    ctx.reparse(edits);
+  }
+  return true;
 }
 
 /**
@@ -296,9 +388,14 @@ export function evalResponseRules(
   ctx: RuleContext,
   edits: HeadEdits,
 ): Verdict {
+  let soft = false;
   for (const r of rules) {
     if (r.cond && !r.cond(ctx)) continue;
     const a = r.action;
+    if (a.kind === "strict-mode") {
+      soft = !a.on;
+      continue;
+    }
     if (a.kind === "allow") return ((ctx.lastRule = r.where), CONTINUE);
     if (a.kind === "silent-drop") return ((ctx.lastRule = r.where), SILENT_DROP);
     if (a.kind === "set-nice") continue;
@@ -324,7 +421,7 @@ export function evalResponseRules(
       continue;
     }
     editHeaders(a, r, ctx, ctx.res!, edits);
-    if (!ctx.reparse(edits)) return ((ctx.lastRule = r.where), REWRITE_FAILED);
+    if (!headerRewrite(a, r, ctx, ctx.res!, edits, soft)) return ((ctx.lastRule = r.where), REWRITE_FAILED);
   }
   return CONTINUE;
 }
@@ -551,7 +648,7 @@ function valueEnd(line: string, from: number): number {
  * when their regex matches it, else undefined.
  */
 function rewriteTarget(
-  kind: "set-path" | "set-uri" | "set-query" | "replace-path" | "replace-pathq" | "replace-uri",
+  kind: "set-path" | "set-pathq" | "set-uri" | "set-query" | "replace-path" | "replace-pathq" | "replace-uri",
   uri: string,
   r: CompiledRule<unknown>,
   ctx: SampleContext,
@@ -569,6 +666,8 @@ function rewriteTarget(
       return formatFor(r.format!, ctx);
     case "set-path":
       return prefix + formatFor(r.format!, ctx) + query;
+    case "set-pathq":
+      return prefix + formatFor(r.format!, ctx);
     case "set-query": {
       const value = formatFor(r.format!, ctx);
       const at = uri.indexOf("?");

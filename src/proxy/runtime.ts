@@ -8,7 +8,7 @@ import { hasBackend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
 import { RtBackend, type ServerAddress } from "./backend.js";
 import { RtFrontend } from "./frontend.js";
-import { compileRules, withDefaults } from "./rules.js";
+import { compileHttpRules, compileRules, withDefaults } from "./rules.js";
 import { ConnContext, compileTcpRules, refuses, tcpVerdict } from "./tcp-rules.js";
 import { StickTable } from "../stick/table.js";
 import { withScope } from "../acl/scope.js";
@@ -48,6 +48,8 @@ export interface Counters {
    * exceptions caught by the process's last-resort handler.
    */
   internalErrors: number;
+  /** Rewrites by rules that failed (haproxy's failed_rewrites), with strict mode on or off. */
+  failedRewrites: number;
 }
 
 /** What can run short, besides connection slots, and hold new connections back. */
@@ -109,6 +111,7 @@ export class Runtime {
     serverAborts: 0,
     acceptErrors: 0,
     internalErrors: 0,
+    failedRewrites: 0,
   };
   readonly logger: Logger;
   readonly maxconn: number;
@@ -238,10 +241,10 @@ export class Runtime {
     for (const [px, list] of addresses) {
       withScope(names, px.name, () => {
         const be = new RtBackend(px, list);
-        be.requestRules = withDefaults(px, (from, as) => compileRules(from.httpRequest, as, "request"));
+        be.requestRules = compileHttpRules(px, (from) => from.httpRequest, "request");
         be.redirectRules = compileRules(px.redirects, px, "request");
-        be.responseRules = withDefaults(px, (from, as) => compileRules(from.httpResponse, as, "response"));
-        be.afterRules = withDefaults(px, (from, as) => compileRules(from.httpAfterResponse, as, "response"));
+        be.responseRules = compileHttpRules(px, (from) => from.httpResponse, "response");
+        be.afterRules = compileHttpRules(px, (from) => from.httpAfterResponse, "response");
         be.tcpContent = withDefaults(px, (from, as) =>
           compileTcpRules(from.tcpContent, as, "tcp-request content"),
         );

@@ -1181,7 +1181,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // a value), which a server may read otherwise than the proxy did. (A CR LF that the
     // configuration writes makes two lines in both; what a request brings cannot: log-format
     // arguments write control characters as %XX.)
-    if (typeof parsed === "number") return false;
+    // A rewritten head may grow into the space haproxy keeps for rewrites, not past it (measured).
+    if (typeof parsed === "number" || parsed.weight > g.bufsize - 62) return false;
     parsed.looseValue = parsed.bareLf = false;
     if (target === "res") {
       this.res = parsed;
@@ -1191,8 +1192,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       this.req = parsed;
       this.reqRewritten = true;
     }
-    // A rewritten head may grow into the space haproxy keeps for rewrites, not past it (measured).
-    return parsed.weight <= g.bufsize - 62;
+    return true;
+  }
+
+  softRewrites = false;
+
+  countFailedRewrite(): void {
+    this.rt.counters.failedRewrites++;
   }
 
   /** The backend forwardedLine was made for, and the line (undefined: none for this client). */
@@ -1369,7 +1375,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       case "failed":
         // haproxy logs it without TR, as a proxy's refusal (PR--).
         this.rec.TR = -1;
+        this.rt.counters.internalErrors++;
         return this.abortWith(500, "P", "R");
+      case "invalid":
+        // A bad request, logged as the failed rewrite is; no error in what the connection tracks.
+        this.rec.TR = -1;
+        this.rt.counters.badRequests++;
+        return this.abortWith(400, "P", "R");
+      case "resource":
+        this.rec.TR = -1;
+        this.rt.counters.internalErrors++;
+        return this.abortWith(500, "R", "R");
       case "reject":
       case "silent-drop":
         // As tcp-request content's: logged PR-- without TR; a reject's FIN, a silent drop's nothing.
@@ -1457,8 +1473,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       return this.silentDrop();
     }
     // A failed rewrite: haproxy's 500.
-    if (v.kind === "failed") this.abortWith(500, "P", "H");
-    else this.sendVerdictReply(v, "P", "H");
+    if (v.kind === "failed") {
+      this.rt.counters.internalErrors++;
+      this.abortWith(500, "P", "H");
+    } else this.sendVerdictReply(v, "P", "H");
   }
 
   /** The proxy's page for what went wrong past the request (server, queue, rules). */
