@@ -194,6 +194,8 @@ export type HttpRequestAction =
       cookie?: string;
     }
   | { kind: "set-header" | "add-header"; name: string; value: string }
+  /** A line of the 103 Early Hints sent before any other response; its value a log-format string. */
+  | { kind: "early-hint"; name: string; value: string }
   | { kind: "del-header"; name: string }
   | CaptureAction
   /** Each header of that name whose value (replace-header) or one of whose comma-separated values (replace-value) the regex finds something in. */
@@ -293,7 +295,9 @@ export type HttpResponseAction =
   | { kind: "allow" }
   | { kind: "silent-drop" }
   | { kind: "set-nice" }
-  | ({ kind: "deny" } & ReplySpec)
+  | ({ kind: "deny" | "return" } & ReplySpec)
+  /** A `location` redirect only, in place of the server's response. */
+  | Extract<HttpRequestAction, { kind: "redirect" }>
   | { kind: "set-header" | "add-header"; name: string; value: string }
   | { kind: "del-header"; name: string }
   | { kind: "replace-header" | "replace-value"; name: string; regex: string; replace: string }

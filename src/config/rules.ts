@@ -723,6 +723,12 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       const nv = nameValue(args, `http-request ${kw}`, r);
       return typeof nv === "string" ? nv : { kind: kw, ...nv };
     }
+    case "early-hint": {
+      const rule = "http-request early-hint";
+      if (args.length > 2) return unexpected(rule, args[2]!);
+      const nv = nameValue(args, rule, r);
+      return typeof nv === "string" ? nv : { kind: kw, ...nv };
+    }
     case "del-header":
       return delHeader(args, "http-request del-header", r);
     case "replace-header":
@@ -757,7 +763,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, set-pathq, normalize-uri, strict-mode)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, set-pathq, normalize-uri, strict-mode, early-hint)`;
   }
 }
 
@@ -869,12 +875,22 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
     case "allow":
     case "silent-drop":
       return args.length ? unexpected(`http-response ${kw}`, args[0]!) : { kind: kw };
-    case "deny": {
-      const reply = ruleReply(args, true, 502, r, "http-response deny");
-      return typeof reply === "string" ? reply : { kind: "deny", ...reply };
+    case "deny":
+    case "return": {
+      const deny = kw === "deny";
+      const reply = ruleReply(args, deny, deny ? 502 : 200, r, `http-response ${kw}`);
+      return typeof reply === "string" ? reply : { kind: kw, ...reply };
+    }
+    case "redirect": {
+      const redirect = parseRedirect(args, true);
+      const fail = (m: string) => ruleError(r, "http-response redirect", m);
+      if (typeof redirect === "string") return fail(redirect);
+      return redirect.type === "location"
+        ? redirect
+        : fail("response only supports redirect type 'location'");
     }
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, strict-mode)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, strict-mode)`;
   }
 }
 

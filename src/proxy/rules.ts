@@ -201,6 +201,8 @@ export interface RuleContext extends SampleContext {
   setStreamTimeout(name: "server" | "tunnel", ms: number): void;
   /** http-request disable-l7-retry: only a connection failure may have this request sent again. */
   disableL7Retry(): void;
+  /** http-request early-hint: a 103 with these header lines, sent to the client now. */
+  earlyHints(lines: string[]): void;
 }
 
 export function evalRequestRules(
@@ -211,6 +213,7 @@ export function evalRequestRules(
   final = true,
 ): Verdict {
   if (from === 0) ctx.softRewrites = false;
+  let hints: string[] | undefined;
   for (let i = from; i < rules.length; i++) {
     const r = rules[i]!;
     if (r.cond && !r.cond(ctx)) continue;
@@ -240,11 +243,19 @@ export function evalRequestRules(
       case "return":
         return ends(r.reply ? builtReply(a, r.reply, ctx) : a);
       case "redirect": {
-        const target = formatFor(r.format!, ctx);
-        // ignore-empty: a location that comes out empty, and the rule does nothing.
-        if (a.ignoreEmpty && a.type === "location" && target === "") break;
-        const location = redirectLocation(a, target, ctx.req);
-        return ends({ kind: "redirect", status: a.code, location, cookie: a.cookie });
+        const v = redirectVerdict(a, r, ctx);
+        if (v === undefined) break;
+        return ends(v);
+      }
+      case "early-hint": {
+        (hints ??= []).push(`${a.name.toLowerCase()}: ${formatFor(r.format!, ctx)}`);
+        // haproxy gathers a run of early-hint rules into one 103; a condition starts another.
+        const next = rules[i + 1];
+        if (next === undefined || next.action.kind !== "early-hint" || next.cond !== undefined) {
+          ctx.earlyHints(hints);
+          hints = undefined;
+        }
+        break;
       }
       case "set-var":
       case "set-var-fmt":
@@ -399,7 +410,13 @@ export function evalResponseRules(
     if (a.kind === "allow") return ((ctx.lastRule = r.where), CONTINUE);
     if (a.kind === "silent-drop") return ((ctx.lastRule = r.where), SILENT_DROP);
     if (a.kind === "set-nice") continue;
-    if (a.kind === "deny") return ((ctx.lastRule = r.where), r.reply ? builtReply(a, r.reply, ctx) : a);
+    if (a.kind === "deny" || a.kind === "return")
+      return ((ctx.lastRule = r.where), r.reply ? builtReply(a, r.reply, ctx) : a);
+    if (a.kind === "redirect") {
+      const v = redirectVerdict(a, r, ctx);
+      if (v !== undefined) return ((ctx.lastRule = r.where), v);
+      continue;
+    }
     if (isVarAction(a)) {
       setVar(a, r, ctx);
       continue;
@@ -685,6 +702,18 @@ function rewriteTarget(
       return pq === undefined ? undefined : prefix + pq;
     }
   }
+}
+
+/** A redirect rule's answer, or undefined when ignore-empty finds its location empty (the rule does nothing). */
+function redirectVerdict(
+  a: RedirectAction,
+  r: CompiledRule<unknown>,
+  ctx: SampleContext,
+): Verdict | undefined {
+  const target = formatFor(r.format!, ctx);
+  if (a.ignoreEmpty && a.type === "location" && target === "") return undefined;
+  const location = redirectLocation(a, target, ctx.req);
+  return { kind: "redirect", status: a.code, location, cookie: a.cookie };
 }
 
 function redirectLocation(a: RedirectAction, value: string, req: HttpHead): string {

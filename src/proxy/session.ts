@@ -1142,6 +1142,16 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     else this.frontendRules();
   }
 
+  /** A 103 before the final response; haproxy 2.6 sends none to an HTTP/1.0 client. */
+  earlyHints(lines: string[]): void {
+    if (this.req.versionMinor === 0) return;
+    const bytes = this.clientCase(
+      Buffer.from(`HTTP/1.1 103 Early Hints\r\n${lines.join("\r\n")}\r\n\r\n`, "latin1"),
+    );
+    this.client.write(bytes);
+    this.rec.bytesOut += bytes.length;
+  }
+
   setStreamTimeout(name: "server" | "tunnel", ms: number): void {
     if (name === "server") this.streamServerTimeout = ms;
     else this.streamTunnelTimeout = ms;
@@ -1368,7 +1378,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
 
   private tarpitVerdict: Verdict | undefined;
 
-  private answer(v: Verdict): void {
+  /** A verdict of the request rules, or (phase H) a return or redirect of the response rules. */
+  private answer(v: Verdict, phase: TermPhase = "R"): void {
     switch (v.kind) {
       case "continue":
         return;
@@ -1407,10 +1418,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         return this.sendVerdictReply(v, "P", "R");
       case "redirect": {
         const bytes = (c: ReplyConnection) => redirectReply(v.status, v.location, c, v.cookie);
-        return this.reply(v.status, { bytes, closes: false, http10: false }, "L", "R");
+        return this.reply(v.status, { bytes, closes: false, http10: false }, "L", phase);
       }
       case "return":
-        return this.reply(v.status, this.verdictAnswer(v), "L", "R");
+        return this.reply(v.status, this.verdictAnswer(v), "L", phase);
       case "wait":
         return this.waitForRuleBody(v);
       case "auth": {
@@ -1462,21 +1473,44 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   }
 
   /**
-   * An http-response rule refused the server's response: haproxy's log then has no Tr. A silent
-   * drop keeps the server's status.
+   * An http-response rule answered in place of the server's response `head` (deny, return,
+   * redirect): haproxy's log then has no Tr, and counts that response, as received, among the bytes
+   * sent. The server connection goes on as after a response when all of it came with its head (not
+   * a tunnel's), as haproxy keeps it; else it closes. A silent drop keeps the server's status.
    */
-  private responseDenied(v: Verdict, rest?: Buffer): void {
-    this.detach()?.close();
+  private responseDenied(v: Verdict, head: HttpHead, rest: Buffer | undefined, tunnel = false): void {
     this.rec.Tr = -1;
     if (v.kind === "silent-drop") {
+      this.detach()?.close();
       this.rec.bytesOut += droppedResponseBytes(this.res!, rest);
       return this.silentDrop();
     }
+    this.rec.bytesOut += head.end - head.start + (rest?.length ?? 0);
+    this.letServerGo(!tunnel && this.wholeResponse(head, rest));
     // A failed rewrite: haproxy's 500.
     if (v.kind === "failed") {
       this.rt.counters.internalErrors++;
       this.abortWith(500, "P", "H");
-    } else this.sendVerdictReply(v, "P", "H");
+    } else if (v.kind === "return" || v.kind === "redirect") this.answer(v, "H");
+    else this.sendVerdictReply(v, "P", "H");
+  }
+
+  /** The server's response is all in `rest`, nothing after it, and its connection may serve another. */
+  private wholeResponse(head: HttpHead, rest: Buffer | undefined): boolean {
+    if (this.serverMustClose || head.connClose || (head.versionMinor === 0 && !head.connKeepAlive))
+      return false;
+    const n = rest?.length ?? 0;
+    switch (responseBodyKind(head, this.req.method)) {
+      case BodyKind.None:
+        return n === 0;
+      case BodyKind.Length:
+        return n === head.contentLength;
+      case BodyKind.Chunked:
+        bodyCheck.reset(this.rt.global.bufsize, this.rt.global.maxhdr);
+        return n > 0 && bodyCheck.scan(rest!, 0, n) === n && bodyCheck.done;
+      default:
+        return false;
+    }
   }
 
   /** The proxy's page for what went wrong past the request (server, queue, rules). */
@@ -2426,12 +2460,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.captureResponse(res);
     if (this.compAlgo !== undefined) this.chooseResponseCompression(res);
     const v = this.responseVerdict();
-    if (v.kind !== "continue") return this.responseDenied(v, rest);
+    if (v.kind !== "continue") return this.responseDenied(v, parsed, rest);
     this.serverCookies(this.res!);
     // http-after-response rules see the persistence cookie inserted.
     if (!edits.empty && this.hasAfterRules()) this.reparse(edits);
     const after = this.afterResponseVerdict();
-    if (after.kind !== "continue") return this.responseDenied(after);
+    if (after.kind !== "continue") return this.responseDenied(after, parsed, rest);
     // A rule's set-status is the status told (and logged, as reparse noted); the server's body goes
     // by its own.
     res = this.res!;
@@ -2807,23 +2841,27 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
 
   /** Gives the server connection back (to the idle pool when allowed) and the server slot. */
   private releaseServer(reusable: boolean): void {
-    const c = this.detach();
-    if (c) {
-      const be = this.be;
-      if (reusable && be && this.connMode(be) === "keep-alive" && c.usable) {
-        if (be.px.httpReuse !== "never" && !c.boundToSession) park(c);
-        else {
-          // Not shared, but kept for this client's next requests (an owner-less connection closes on
-          // any sign of life from the server meanwhile).
-          this.keep(c);
-        }
-      } else c.close();
-    }
+    this.letServerGo(reusable);
     this.releaseSlot();
     if (this.beCounted) {
       this.beCounted = false;
       this.be!.cur--;
     }
+  }
+
+  /** Lets the server connection go: kept (idle, or for this client) when `reusable` and allowed, else closed. */
+  private letServerGo(reusable: boolean): void {
+    const c = this.detach();
+    if (!c) return;
+    const be = this.be;
+    if (reusable && be && this.connMode(be) === "keep-alive" && c.usable) {
+      if (be.px.httpReuse !== "never" && !c.boundToSession) park(c);
+      else {
+        // Not shared, but kept for this client's next requests (an owner-less connection closes on
+        // any sign of life from the server meanwhile).
+        this.keep(c);
+      }
+    } else c.close();
   }
 
   /** A server's 4xx is the client's error, its 5xx (but 501 and 505) its own failure. */
@@ -2923,11 +2961,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.captureResponse(head);
     // http-response rules see this head too: they may edit it, or deny it (a 502, as haproxy 2.6 does).
     const v = this.responseVerdict();
-    if (v.kind !== "continue") return this.responseDenied(v);
+    if (v.kind !== "continue") return this.responseDenied(v, head, rest, true);
     this.serverCookies(this.res!);
     if (!edits.empty && this.hasAfterRules()) this.reparse(edits);
     const after = this.afterResponseVerdict();
-    if (after.kind !== "continue") return this.responseDenied(after);
+    if (after.kind !== "continue") return this.responseDenied(after, head, rest, true);
     const out = this.res!;
     if (out.connUpgrade && out.upgradeWebSocket) this.answerClientKey(out);
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
