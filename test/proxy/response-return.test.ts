@@ -173,32 +173,29 @@ backend b
 
 test("http-response return, http-response redirect, http-request early-hint: haproxy's words for what it refuses", () => {
   const rule = (kw: string, m: string) => `error detected in frontend 'f' while parsing '${kw}' rule : ${m}.`;
-  assert.deepEqual(alertsFor("http-response redirect prefix /x"), [
-    rule("http-response redirect", "response only supports redirect type 'location'"),
-  ]);
-  assert.deepEqual(alertsFor("http-response redirect location"), [
-    rule("http-response redirect", "missing argument for 'location'"),
-  ]);
-  assert.deepEqual(alertsFor("http-response return status 100"), [
-    rule("http-response return", "Unexpected status code '100'"),
-  ]);
-  assert.deepEqual(alertsFor("http-response return foo"), [
-    "'http-response return' expects either 'if' or 'unless' followed by a condition but found 'foo'.",
-  ]);
-  assert.deepEqual(alertsFor("http-request early-hint X"), [
-    rule("http-request early-hint", "expects exactly 2 arguments"),
-  ]);
-  assert.deepEqual(alertsFor('http-request early-hint "" y'), [
-    rule("http-request early-hint", "expects exactly 2 arguments"),
-  ]);
-  assert.deepEqual(alertsFor("http-request early-hint X y z"), [
-    "'http-request early-hint' expects either 'if' or 'unless' followed by a condition but found 'z'.",
-  ]);
-  assert.deepEqual(alertsFor("http-request early-hint X %[res.hdr(a)]"), [
-    rule(
-      "http-request early-hint",
-      "sample fetch <res.hdr(a)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here",
-    ),
-  ]);
-  assert.deepEqual(alertsFor("http-request early-hint X y if TRUE"), []);
+  const condition = (kw: string, word: string) =>
+    `'${kw}' expects either 'if' or 'unless' followed by a condition but found '${word}'.`;
+  const refused: [string, string[]][] = [
+    [
+      "http-response redirect prefix /x",
+      [rule("http-response redirect", "response only supports redirect type 'location'")],
+    ],
+    ["http-response redirect location", [rule("http-response redirect", "missing argument for 'location'")]],
+    ["http-response return status 100", [rule("http-response return", "Unexpected status code '100'")]],
+    ["http-response return foo", [condition("http-response return", "foo")]],
+    ["http-request early-hint X", [rule("http-request early-hint", "expects exactly 2 arguments")]],
+    ['http-request early-hint "" y', [rule("http-request early-hint", "expects exactly 2 arguments")]],
+    ["http-request early-hint X y z", [condition("http-request early-hint", "z")]],
+    [
+      "http-request early-hint X %[res.hdr(a)]",
+      [
+        rule(
+          "http-request early-hint",
+          "sample fetch <res.hdr(a)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here",
+        ),
+      ],
+    ],
+    ["http-request early-hint X y if TRUE", []],
+  ];
+  for (const [line, alerts] of refused) assert.deepEqual(alertsFor(line), alerts, line);
 });
