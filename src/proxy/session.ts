@@ -1495,10 +1495,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     else this.sendVerdictReply(v, "P", "H");
   }
 
-  /** The server's response is all in `rest`, nothing after it, and its connection may serve another. */
+  /**
+   * The server's response is all in `rest`, nothing after it, the request all sent, and the
+   * connection may serve another.
+   */
   private wholeResponse(head: HttpHead, rest: Buffer | undefined): boolean {
-    if (this.serverMustClose || head.connClose || (head.versionMinor === 0 && !head.connKeepAlive))
-      return false;
+    if (this.requestBodyFlowing() || this.serverMustClose || head.connClose) return false;
+    if (head.versionMinor === 0 && !head.connKeepAlive) return false;
     const n = rest?.length ?? 0;
     switch (responseBodyKind(head, this.req.method)) {
       case BodyKind.None:
