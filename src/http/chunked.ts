@@ -16,7 +16,7 @@
 // than a header's may be, or as many trailer lines as a head may not have (tune.http.maxhdr).
 
 import { CR, LF, SP, HTAB, COLON, COMMA, SEMI, TCHAR, VALUE } from "./chars.js";
-import { MAX_NAME_LENGTH } from "./message.js";
+import { HTX_TRAILERS_END, MAX_NAME_LENGTH } from "./message.js";
 import { empty } from "../util/array.js";
 
 const enum St {
@@ -77,6 +77,10 @@ export class ChunkedScanner {
   private nameLen = 0;
   /** Payload bytes seen so far (chunk data without the framing). */
   payload = 0;
+  /** The trailers' names and values so far, the values trimmed; the current value's length and its trailing blanks. */
+  private trailerBytes = 0;
+  private valueLen = 0;
+  private valueBlanks = 0;
   /** The last chunk, the trailers and the final empty line have been seen. */
   done = false;
   /** The framing is invalid; scan() returns at the offending byte and does nothing more. */
@@ -123,6 +127,11 @@ export class ChunkedScanner {
     private maxFields = 101,
   ) {}
 
+  /** What haproxy counts of the body so far (HTX_HEAD): the payload, and once done its trailers and their end. */
+  get htxSize(): number {
+    return this.done ? this.payload + HTX_TRAILERS_END + this.trailerBytes : this.payload;
+  }
+
   /** The bytes of the chunk under way that are still to come: 0 outside a chunk's data. */
   get dataLeft(): number {
     return this.st === St.Data ? this.left : 0;
@@ -133,7 +142,7 @@ export class ChunkedScanner {
     this.maxLine = maxLine;
     this.maxFields = maxFields;
     this.st = St.Size;
-    this.size = this.left = this.lineLen = this.payload = this.fields = 0;
+    this.size = this.left = this.lineLen = this.payload = this.fields = this.trailerBytes = 0;
     this.done = this.error = this.edited = false;
     this.clName = -1;
     this.clState = CL_NONE;
@@ -231,6 +240,7 @@ export class ChunkedScanner {
         case St.TrailerName:
           if (c === COLON) {
             st = St.TrailerValue;
+            this.valueLen = this.valueBlanks = 0;
             this.clState = this.clName === CONTENT_LENGTH.length ? CL_START : CL_NONE;
             this.clFirst = this.clDigits = "";
           } else if (!TCHAR[c] || ++this.nameLen > MAX_NAME_LENGTH) return this.fail(p, off);
@@ -240,13 +250,20 @@ export class ChunkedScanner {
         case St.TrailerValue:
           if (c === CR || c === LF) {
             if (this.clState !== CL_NONE && !this.clEnd()) return this.fail(p, off);
+            this.trailerBytes += this.nameLen + this.valueLen - this.valueBlanks;
             if (c === CR) st = St.TrailerLf;
             else {
               this.bareLf(buf, p);
               st = St.TrailerStart;
             }
-          } else if (!VALUE[c]) return this.fail(p, off);
-          else if (this.clState !== CL_NONE && !this.clByte(c)) return this.fail(p, off);
+          } else if (!VALUE[c] || (this.clState !== CL_NONE && !this.clByte(c))) return this.fail(p, off);
+          else if (c !== SP && c !== HTAB) {
+            this.valueLen++;
+            this.valueBlanks = 0;
+          } else if (this.valueLen > 0) {
+            this.valueLen++;
+            this.valueBlanks++;
+          }
           break;
         case St.TrailerLf:
           if (c !== LF) return this.fail(p, off);

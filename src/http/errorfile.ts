@@ -18,6 +18,8 @@ export interface ErrorFile {
   body: Buffer;
   /** What is left of haproxy's buffer around it: haproxy warns when it is less than the rewrite reserve. */
   room: number;
+  /** What haproxy counts of it (HTX_HEAD) but does not send: its Connection lines' names and values. */
+  unsentHtx: number;
 }
 
 export const EMPTY_ERRORFILE: ErrorFile = {
@@ -27,6 +29,7 @@ export const EMPTY_ERRORFILE: ErrorFile = {
   head: "",
   body: Buffer.alloc(0),
   room: Infinity,
+  unsentHtx: 0,
 };
 
 /**
@@ -52,10 +55,14 @@ export function parseErrorFile(raw: Buffer, bufsize: number, maxhdr: number): Er
   // haproxy's message holds the start line (its parts and 8 bytes of bookkeeping), each header (name,
   // value and 8), the end of the head (9) and the body (and 8): all within the buffer but 68 bytes.
   let weight = statusLine.length - 2 + 8 + 9;
+  let unsentHtx = 0;
   for (let i = 0; i < res.count; i++) {
     const [ns, ne, vs, ve] = res.hdr.subarray(i << 2, (i << 2) + 4);
     weight += ne! - ns! + ve! - vs! + 8;
-    if (headerNameIs(res, i, "connection")) continue;
+    if (headerNameIs(res, i, "connection")) {
+      unsentHtx += ne! - ns! + ve! - vs!;
+      continue;
+    }
     head += `${raw.toString("latin1", ns, ne).toLowerCase()}: ${raw.toString("latin1", vs, ve)}\r\n`;
   }
   const room = bufsize - 68;
@@ -69,6 +76,7 @@ export function parseErrorFile(raw: Buffer, bufsize: number, maxhdr: number): Er
     head,
     body: Buffer.from(body),
     room: room - weight,
+    unsentHtx,
   };
 }
 

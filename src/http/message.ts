@@ -8,6 +8,17 @@ import { nameIs } from "./chars.js";
  */
 export const MAX_NAME_LENGTH = 255;
 
+/**
+ * What haproxy 2.6 counts of a message (its logs' %B and %U, the stick-table byte counters) is the
+ * size of its internal (HTX) form, not its bytes on the wire (measured): a head counts its start
+ * line's three parts, each header's name and value as its parser keeps them (HttpHead.htxSize), and
+ * HTX_HEAD more (the start line's bookkeeping and the end of the head); a body, its payload; a
+ * chunked body also its trailers' names and values and HTX_TRAILERS_END. Headers that the proxy
+ * adds or removes once a message is in do not change what it counted.
+ */
+export const HTX_HEAD = 21;
+export const HTX_TRAILERS_END = 1;
+
 /** How the body that follows a head is delimited. */
 export const enum BodyKind {
   None = 0,
@@ -78,6 +89,11 @@ export interface HttpHead {
    * value plus 8. See maxHeadWeight().
    */
   weight: number;
+  /**
+   * What haproxy 2.6 counts of the head, see HTX_HEAD: as its parser would keep it, meaningful for a
+   * head as received.
+   */
+  htxSize: number;
 }
 
 /** Whether header line `i` of `head` is named `lowerName` (in any case). */

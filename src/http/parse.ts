@@ -69,7 +69,7 @@
 // head it sends: the first valid Content-Length counts (strayLengths notes the others), and one may
 // stand beside a chunked Transfer-Encoding (http/reframe.ts). The rest holds: haproxy sends some
 // heads that fail it.
-import { BodyKind, headerNameIs, MAX_NAME_LENGTH, type HttpHead } from "./message.js";
+import { BodyKind, headerNameIs, HTX_HEAD, MAX_NAME_LENGTH, type HttpHead } from "./message.js";
 import { ConnectionWord, connectionWord } from "./connection.js";
 import {
   CR,
@@ -179,6 +179,7 @@ export function newHead(buf: Buffer): HttpHead {
     expectContinue: false,
     hostValue: undefined,
     weight: 0,
+    htxSize: 0,
   };
 }
 
@@ -223,6 +224,14 @@ const st = {
   received: true,
   /** The header lines' part of the head's weight (HttpHead.weight). */
   weight: 0,
+  /**
+   * Bytes of header names and values that haproxy's parser does not keep: repeated lines, a
+   * Content-Length list past its last value, the close and keep-alive words of a Connection line
+   * (and the line when nothing is left of it), a default port in Host.
+   */
+  dropped: 0,
+  /** The Content-Length lines' names and values: a response's are dropped beside chunked framing. */
+  lengthBytes: 0,
   /** Just past the blank line. */
   end: 0,
 };
@@ -411,6 +420,7 @@ export function parseRequest(
   h.method = methodString(buf, pos, mEnd);
   h.uri = normalizedUri ?? latin1(buf, uStart, uEnd);
   h.hostValue = st.hostStart < 0 ? undefined : normalizedHost;
+  if (h.hostValue !== undefined) st.dropped += st.hostEnd - st.hostStart - h.hostValue.length;
   h.status = 0;
   h.reason = "";
   h.versionMinor = minor;
@@ -521,6 +531,7 @@ export function parseResponse(
     // haproxy 2.6 refuses a response coded with anything but chunked.
     if (st.teBad || st.codings === 0 || !st.chunkedLast || st.otherCoding) return 502;
     if (!received) contentLength = st.contentLength;
+    else st.dropped += st.lengthBytes;
     body = BodyKind.Chunked;
   } else if (st.contentLength >= 0) {
     body = BodyKind.Length;
@@ -567,6 +578,7 @@ function fill(h: HttpHead, body: BodyKind, contentLength: number, startLine: num
   h.looseValue = st.looseValue;
   h.expectContinue = st.expectContinue;
   h.weight = startLine + st.weight;
+  h.htxSize = HTX_HEAD + startLine + st.weight - 8 * st.count - st.dropped;
 }
 
 /** Forgets what the last head's header lines said. */
@@ -589,6 +601,7 @@ function resetState(): void {
       false;
   st.hostStart = st.hostEnd = -1;
   st.repeats = undefined;
+  st.dropped = st.lengthBytes = 0;
 }
 
 /**
@@ -692,6 +705,7 @@ function special(
         else {
           st.repeatedHost = true;
           (st.repeats ??= []).push(line);
+          st.dropped += ne - n + ve - v;
         }
       }
       return 0;
@@ -709,7 +723,10 @@ function special(
       if (nameIs(buf, n, "upgrade")) st.upgradeWebSocket = namesWebSocket(buf, v, ve);
       return 0;
     case 10:
-      if (nameIs(buf, n, "connection")) connectionTokens(buf, v, ve);
+      if (nameIs(buf, n, "connection")) {
+        const kept = connectionTokens(buf, v, ve);
+        st.dropped += kept === 0 ? ne - n + ve - v : ve - v - kept;
+      }
       return 0;
     case 14:
       if (nameIs(buf, n, "content-length")) {
@@ -725,6 +742,13 @@ function special(
         if (st.contentLength >= 0 && st.received) {
           st.repeatedLength = true;
           (st.repeats ??= []).push(line);
+          st.dropped += ne - n + ve - v;
+        } else {
+          // haproxy keeps a list's last value, as written.
+          let d = ve;
+          while (d > v && isDigit(buf[d - 1])) d--;
+          st.dropped += d - v;
+          st.lengthBytes += ne - n + ve - d;
         }
         st.contentLength = len;
       }
@@ -861,13 +885,22 @@ function namesWebSocket(buf: Buffer, s: number, e: number): boolean {
   return false;
 }
 
-/** The Connection header's words, comma-separated and trimmed as haproxy 2.6 reads them. */
-function connectionTokens(buf: Buffer, s: number, e: number): void {
+/**
+ * The Connection header's words, comma-separated and trimmed as haproxy 2.6 reads them. Returns the
+ * length of the value its parser keeps (0: the line goes): the close and keep-alive words go; the
+ * bytes before the first of them stay as they are, up to the comma after the last word kept, and the
+ * words after it follow, trimmed, each after a bare comma (measured).
+ */
+function connectionTokens(buf: Buffer, s: number, e: number): number {
+  let kept = 0;
+  let cut = false;
   for (let p = s; p < e;) {
     while (p < e && isBlank(buf[p])) p++;
+    if (p === e) break;
     let n = p;
     while (n < e && buf[n] !== COMMA) n++;
-    switch (connectionWord(buf, p, n)) {
+    const word = connectionWord(buf, p, n);
+    switch (word) {
       case ConnectionWord.Close:
         st.connClose = true;
         break;
@@ -877,8 +910,16 @@ function connectionTokens(buf: Buffer, s: number, e: number): void {
       case ConnectionWord.Upgrade:
         st.connUpgrade = true;
     }
+    if (word === ConnectionWord.Close || word === ConnectionWord.KeepAlive) cut = true;
+    else if (!cut) kept = n - s;
+    else {
+      let we = n;
+      while (we > p && isBlank(buf[we - 1])) we--;
+      kept += (kept === 0 ? 0 : 1) + we - p;
+    }
     p = n + 1;
   }
+  return kept;
 }
 
 /**

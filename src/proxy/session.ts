@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type { Runtime } from "./runtime.js";
 import type { RtFrontend } from "./frontend.js";
 import type { RtBackend, RtServer, Taken, Waiter } from "./backend.js";
-import { BodyKind, headerNameIs, type HttpHead } from "../http/message.js";
+import { BodyKind, headerNameIs, HTX_HEAD, type HttpHead } from "../http/message.js";
 import {
   NEED_MORE,
   newHead,
@@ -57,7 +57,6 @@ import {
   type Verdict,
 } from "./rules.js";
 import { refuses, tcpVerdict } from "./tcp-rules.js";
-import { droppedResponseBytes } from "./silent-drop.js";
 import type { StkCtrs } from "../stick/track.js";
 import { stickRequest, stickResponse, type PendingStore } from "../stick/stick-rules.js";
 import type { FrontConn, Inspection, ProxiesState } from "../acl/context.js";
@@ -527,7 +526,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         return this.connectFailed(true);
       case Phase.Exchange:
         if (this.res === undefined) {
-          if (this.replay && this.retryAfterSending(RetryOn.ResponseTimeout)) return;
+          if (this.retryAfterSending(RetryOn.ResponseTimeout)) return;
           return this.abortWith(504, "s", "H");
         }
         if (this.responseDone) {
@@ -556,7 +555,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
 
   onClientData(chunk: Buffer): void {
     const rec = this.rec;
-    rec.bytesIn += chunk.length;
+    // A tunnel's bytes count as they come; an HTTP message's as haproxy reads it (HTX_HEAD).
+    if (!this.http || this.phase === Phase.Tunnel) rec.bytesIn += chunk.length;
     const first = rec.empty;
     rec.empty = false;
     switch (this.phase) {
@@ -779,6 +779,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
 
   private badRequest(status: number): void {
     this.rec.requestLine = "<BADREQ>";
+    // haproxy's HTTP/1 layer refuses it before any stream has counted it, or read what came with it.
+    this.rec.bytesIn = 0;
+    this.cbuf = undefined;
     this.rt.counters.badRequests++;
     this.countUnreadRequest(true);
     this.refuse(status, "P", "R");
@@ -801,6 +804,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   // ─── transaction ─────────────────────────────────────────────────────────────────────────────
 
   private startTransaction(): void {
+    this.rec.bytesIn += this.req.htxSize;
     edits.reset();
     // The room its body has in haproxy's buffer is what the head as received leaves, whatever
     // rules add later.
@@ -1013,6 +1017,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (req.expectContinue && req.versionMinor === 1 && this.reqBody !== Body.Done && !this.continued) {
       this.continued = true;
       this.client.write(CONTINUE_100);
+      this.rec.bytesOut += CONTINUE_100_HTX;
       this.dropExpectation();
     }
     if (state === BodyIn.Whole) return false;
@@ -1106,6 +1111,24 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     bodyCheck.reset(this.rt.global.bufsize, this.rt.global.maxhdr);
     bodyCheck.scan(buf, 0, buf.length);
     return bodyCheck.error ? BodyIn.Bad : bodyCheck.done ? BodyIn.Whole : BodyIn.Partial;
+  }
+
+  /**
+   * What haproxy counts (HTX_HEAD) of the body bytes at the start of `buf`, of a body framed `kind`
+   * with `left` bytes to come when it has a length.
+   */
+  private bodyIn(buf: Buffer, kind: BodyKind, left: number): number {
+    switch (kind) {
+      case BodyKind.Length:
+        return Math.min(buf.length, left);
+      case BodyKind.UntilClose:
+        return buf.length;
+      case BodyKind.Chunked:
+        this.checkChunks(buf);
+        return bodyCheck.htxSize;
+      default:
+        return 0;
+    }
   }
 
   /** The client ended its side while its body was awaited: no server is connected for it. */
@@ -1418,7 +1441,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         return this.sendVerdictReply(v, "P", "R");
       case "redirect": {
         const bytes = (c: ReplyConnection) => redirectReply(v.status, v.location, c, v.cookie);
-        return this.reply(v.status, { bytes, closes: false, http10: false }, "L", phase);
+        return this.reply(v.status, { bytes, closes: false, http10: false, unsentHtx: 0 }, "L", phase);
       }
       case "return":
         return this.reply(v.status, this.verdictAnswer(v), "L", phase);
@@ -1442,7 +1465,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const f = this.be?.px.errorFiles.get(status) ?? this.fe.px.errorFiles.get(status);
     if (f) return fileAnswer(withHeader(f, header));
     const bytes = (c: ReplyConnection) => challengeReply(status, header, c);
-    return { bytes, closes: false, http10: false };
+    return { bytes, closes: false, http10: false, unsentHtx: 0 };
   }
 
   /** A deny, a tarpit's end or an http-response deny: its status, with its reply. */
@@ -1457,7 +1480,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (body === undefined) return this.errorAnswer(v.status);
     const bytes = (c: ReplyConnection) =>
       buildReply(v.status, body, { contentType: v.contentType, connection: c, headers: v.headers });
-    return { bytes, closes: v.closes === true, http10: false };
+    return { bytes, closes: v.closes === true, http10: false, unsentHtx: 0 };
   }
 
   /**
@@ -1469,23 +1492,26 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const f = this.be?.px.errorFiles.get(status) ?? this.fe.px.errorFiles.get(status);
     if (f) return fileAnswer(f);
     const bytes = (c: ReplyConnection) => errorReply(status, c);
-    return { bytes, closes: status === 400 || status === 408, http10: false };
+    // haproxy's own 400 and 408 pages hold a `connection: close` (counted, not sent: its encoder writes one).
+    const closes = status === 400 || status === 408;
+    return { bytes, closes, http10: false, unsentHtx: closes ? CONNECTION_CLOSE_HTX : 0 };
   }
 
   /**
    * An http-response rule answered in place of the server's response `head` (deny, return,
-   * redirect): haproxy's log then has no Tr, and counts that response, as received, among the bytes
-   * sent. The server connection goes on as after a response when all of it came with its head (not
-   * a tunnel's), as haproxy keeps it; else it closes. A silent drop keeps the server's status.
+   * redirect): haproxy's log then has no Tr, and counts that response as it came (its head already,
+   * here the body bytes that came with it). The server connection goes on as after a response when
+   * all of it came with its head (not a tunnel's), as haproxy keeps it; else it closes. A silent drop
+   * keeps the server's status.
    */
   private responseDenied(v: Verdict, head: HttpHead, rest: Buffer | undefined, tunnel = false): void {
+    if (rest)
+      this.rec.bytesOut += this.bodyIn(rest, responseBodyKind(head, this.req.method), head.contentLength);
     this.rec.Tr = -1;
     if (v.kind === "silent-drop") {
       this.detach()?.close();
-      this.rec.bytesOut += droppedResponseBytes(this.res!, rest);
       return this.silentDrop();
     }
-    this.rec.bytesOut += head.end - head.start + (rest?.length ?? 0);
     this.letServerGo(!tunnel && this.wholeResponse(head, rest));
     // A failed rewrite: haproxy's 500.
     if (v.kind === "failed") {
@@ -1549,11 +1575,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // After the answer's http-after-response rules, which may have said close.
     const keep = complete && !answer.closes && !this.closesAfterThis();
     status = this.restatus ?? status;
-    if (!keep) return this.replyAndClose(status, bytes, cause, phase);
+    const counted = this.answerHtx(bytes, answer);
+    if (!keep) return this.replyAndClose(status, bytes, counted, cause, phase);
     this.leaveQueue();
     this.rec.status = status;
     this.client.write(this.clientCase(bytes));
-    this.rec.bytesOut += bytes.length;
+    this.rec.bytesOut += counted;
     this.endTransaction(false, cause, phase);
   }
 
@@ -1566,6 +1593,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const body = this.cbuf;
     if (this.reqBody === Body.Length && body && body.length >= this.reqLeft) {
       if (this.reqLeft > this.bodyRoom(Body.Length)) return false;
+      this.rec.bytesIn += this.reqLeft;
       this.cbuf = body.length > this.reqLeft ? body.subarray(this.reqLeft) : undefined;
       this.reqBody = Body.Done;
     } else if (this.reqBody === Body.Chunked && body) {
@@ -1575,6 +1603,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       // haproxy also reads the request as sent, head and chunk framing, into a buffer's worth.
       if (sc.error || !sc.done || sc.payload >= this.bodyRoom(Body.Chunked)) return false;
       if (this.headLength + n > maxHeadSize(this.rt.global.bufsize, this.rt.global.maxrewrite)) return false;
+      this.rec.bytesIn += sc.htxSize;
       this.cbuf = n < body.length ? body.subarray(n) : undefined;
       this.reqBody = Body.Done;
     }
@@ -1610,7 +1639,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   private refuse(status: number, cause: TermCause, phase: TermPhase): void {
     const silent = this.fe.px.errorFiles.get(status)?.empty === true;
     // haproxy's parser answers outside the stream: its bytes are not in the log (0).
-    this.replyAndClose(status, silent ? undefined : errorReply(status, "close"), cause, phase, false);
+    this.replyAndClose(status, silent ? undefined : errorReply(status, "close"), 0, cause, phase);
   }
 
   /**
@@ -1621,24 +1650,44 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.vars.responseStarts();
     const answer = this.errorAnswer(status);
     const bytes = this.answerBytes(answer, connectionFor(true, answer.http10, false));
-    this.replyAndClose(this.restatus ?? status, bytes, cause, phase);
+    this.replyAndClose(this.restatus ?? status, bytes, this.answerHtx(bytes, answer), cause, phase);
   }
 
+  /** Sends the last bytes of the connection; `counted` is what the log counts of them. */
   private replyAndClose(
     status: number,
     bytes: Buffer | undefined,
+    counted: number,
     cause: TermCause,
     phase: TermPhase,
-    logged = true,
   ): void {
     if (this.phase === Phase.Closed) return;
     const rec = this.rec;
     rec.status = status;
     if (this.client.writable) {
       this.client.end(bytes?.length ? this.clientCase(bytes) : undefined);
-      if (logged) rec.bytesOut += bytes?.length ?? 0;
+      rec.bytesOut += counted;
     }
     this.close(cause, phase);
+  }
+
+  /**
+   * What haproxy counts of one of its own answers (HTX_HEAD): as it holds it, with the lines it does
+   * not send but without the Connection line its encoder writes.
+   */
+  private answerHtx(bytes: Buffer, answer: Answer): number {
+    if (bytes.length === 0) return 0;
+    const head = this.readBack(bytes);
+    if (!head) return bytes.length;
+    // haproxy builds its answers with a length, which a 204 does not send.
+    const length = head.status === 204 && head.body === BodyKind.UntilClose ? ZERO_LENGTH_HTX : 0;
+    return head.htxSize + bytes.length - head.end + answer.unsentHtx + length;
+  }
+
+  /** A response head the proxy sends, read as haproxy's parser would (into one reused head). */
+  private readBack(bytes: Buffer): HttpHead | undefined {
+    const head = parseResponse(bytes, 0, bytes.length, this.rt.global.maxhdr * 2, sentHead);
+    return typeof head === "number" ? undefined : head;
   }
 
   // ─── server choice, queue, connect ───────────────────────────────────────────────────────────
@@ -2034,7 +2083,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     }
     if (this.res === undefined) {
       // A head cut short is an empty response to retry-on, as to haproxy.
-      if (this.replay && this.retryAfterSending(RetryOn.EmptyResponse)) return;
+      if (this.retryAfterSending(RetryOn.EmptyResponse)) return;
       // haproxy 2.6 closes a connection whose request, not its first, the server dropped unanswered,
       // without a word or a log line: the client may then retry it, which a proxy must not do for
       // it (the server may have acted on it). The first request gets a 502.
@@ -2048,10 +2097,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       this.resBody = Body.Done;
       // A body that leaves chunked ends with its last chunk.
       const last = this.resOut?.next(EMPTY, true, undefined);
-      if (last?.length) {
-        this.client.write(last);
-        this.rec.bytesOut += last.length;
-      }
+      if (last?.length) this.client.write(last);
       return this.endTransaction(false);
     }
     if (this.resBody !== Body.Done) return this.close("S", "D");
@@ -2110,12 +2156,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
    * backend retries on that, the request was kept (replay) and retries remain.
    */
   private retryAfterSending(failure: number): boolean {
-    const be = this.be!;
-    if (!(be.px.retryOn & failure) || this.attempts >= be.px.retries) return false;
+    if (!this.retries(failure)) return false;
     this.detach()?.close();
     this.sbuf = undefined;
     this.retry(0);
     return true;
+  }
+
+  /** The backend retries on `failure`, the request was kept and retries remain. */
+  private retries(failure: number): boolean {
+    const be = this.be!;
+    return this.replay !== undefined && (be.px.retryOn & failure) !== 0 && this.attempts < be.px.retries;
   }
 
   /** A retry's turn: counted, then to the same server after `delay` ms, or at once to another. */
@@ -2199,11 +2250,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (this.reqBody === Body.Length) {
       n = Math.min(this.reqLeft, chunk.length);
       this.reqLeft -= n;
+      this.rec.bytesIn += n;
       if (this.reqLeft === 0) this.reqBody = Body.Done;
       if (rf) out = rf.next(firstBytes(chunk, n), this.reqBody === Body.Done, undefined);
     } else {
       const sc = this.reqChunks!;
+      const counted = sc.htxSize;
       n = sc.scan(chunk, 0, chunk.length);
+      this.rec.bytesIn += sc.htxSize - counted;
       if (sc.error)
         return this.responseDone ? this.badBodyAfterResponse() : this.refuseAfterHead(400, "P", "R");
       if (sc.done) this.reqBody = Body.Done;
@@ -2278,13 +2332,14 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // Interim responses wait for the rest of the same read: haproxy parses all of it first, and
     // sends none of it when something in it is bad.
     let interim: Buffer[] | undefined;
+    let interimHtx = 0;
     for (;;) {
       const buf = this.sbuf!;
       const g = this.rt.global;
       const head = parseResponse(buf, 0, buf.length, g.maxhdr, this.resHead, true, this.responseLeniency());
       if (head === NEED_MORE) {
         if (buf.length > g.bufsize) return this.badResponse();
-        return this.sendInterim(interim);
+        return this.sendInterim(interim, interimHtx);
       }
       if (
         typeof head === "number" ||
@@ -2294,8 +2349,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         return this.badResponse();
       const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
       if (head.status === 101 || (head.status < 300 && head.status >= 200 && this.req.method === "CONNECT")) {
-        this.sendInterim(interim);
-        return this.switchProtocols(head, rest);
+        this.sendInterim(interim, interimHtx);
+        return this.switchProtocols(head, rest, interimHtx);
       }
       if (head.status < 200) {
         // 100 Continue and friends go to the client before the final response.
@@ -2305,14 +2360,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         (interim ??= []).push(
           this.clientCase(plain ? buf.subarray(head.start, head.end) : interimHead(head)),
         );
+        interimHtx += head.htxSize;
         this.sbuf = rest;
-        if (!rest) return this.sendInterim(interim);
+        if (!rest) return this.sendInterim(interim, interimHtx);
         continue;
       }
       if (this.replay) {
-        this.sendInterim(interim);
-        if (this.retryAfterSending(statusBit(head.status))) return;
-        interim = undefined;
+        const failure = statusBit(head.status);
+        if (this.retries(failure)) {
+          this.sendInterim(interim, interimHtx);
+          this.retryAfterSending(failure);
+          return;
+        }
         this.replay = undefined;
       }
       // haproxy's HTTP/1 layer reads the chunks that came with the head first: a malformed one
@@ -2323,10 +2382,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         this.checkChunks(rest) === BodyIn.Bad
       )
         return this.badResponse();
-      this.sendInterim(interim);
+      this.sendInterim(interim, interimHtx);
       this.sbuf = undefined;
       this.res = this.resHead = head;
-      return this.startResponse(head, rest);
+      return this.startResponse(head, rest, interimHtx);
     }
   }
 
@@ -2335,11 +2394,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
    * Each is the server's sign of life: timeout server counts again from now, as in haproxy 2.6 (a
    * server may send 102 Processing while it works).
    */
-  private sendInterim(heads: Buffer[] | undefined): void {
+  private sendInterim(heads: Buffer[] | undefined, htx: number): void {
     if (!heads) return;
     const bytes = heads.length === 1 ? heads[0]! : Buffer.concat(heads);
     this.client.write(bytes);
-    this.rec.bytesOut += bytes.length;
+    this.rec.bytesOut += htx;
     this.touch();
   }
 
@@ -2438,12 +2497,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   }
 
   private badResponse(): void {
-    if (this.replay && this.retryAfterSending(RetryOn.JunkResponse)) return;
+    if (this.retryAfterSending(RetryOn.JunkResponse)) return;
     this.rt.counters.badResponses++;
     this.abortWith(502, "P", "H");
   }
 
-  private startResponse(parsed: HttpHead, rest: Buffer | undefined): void {
+  /** The final response's head came (after `interims` counted of interim heads in the same read). */
+  private startResponse(parsed: HttpHead, rest: Buffer | undefined, interims: number): void {
     // haproxy's HTTP/1 layer drops a Content-Length beside chunked framing before any rule or
     // capture sees the response, and does not trust that server with another request.
     const length = parsed.body === BodyKind.Chunked ? headerIndex(parsed, "content-length") : -1;
@@ -2455,6 +2515,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     }
     let res = this.res!;
     const rec = this.rec;
+    rec.bytesOut += parsed.htxSize;
+    const bodyFrom = rec.bytesOut;
     rec.Tr = clock.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = res.status;
     if (this.stk) this.countStatus(res.status);
@@ -2553,6 +2615,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       if (fixed === undefined) return this.responseOverflow();
     }
     let ok: boolean;
+    /** The head as it leaves, when it is not the server's. */
+    let sent: Buffer | undefined;
     normalizeHead(res, edits);
     if (edits.empty && res === parsed && !fixed) {
       // Unchanged head and body: contiguous in the server's buffer.
@@ -2563,7 +2627,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
           res.start === 0 && end === res.buf.length ? res.buf : res.buf.subarray(res.start, end),
         ),
       );
-      rec.bytesOut += res.end - res.start + shown;
     } else {
       // A small body that came with the head leaves in the head's buffer: one write, where two
       // buffers would go out through writev, which costs Node more than the copy.
@@ -2577,10 +2640,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       // Both go in one segment: writes wait for the round's end, or go together past 16 KiB.
       ok = c.write(head);
       if (body?.length) ok = c.write(body);
-      rec.bytesOut += head.length + (body?.length ?? 0);
+      sent = head;
     }
     edits.reset();
-    this.logAsap();
+    // A body left without a length is chunked by haproxy's encoder, which writes that line itself.
+    this.logAsap(interims, sent, parsed, rec.bytesOut - bodyFrom, framing?.addChunked ? CHUNKED_HTX : 0);
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) this.waitForClient();
   }
@@ -2640,10 +2704,30 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   /** The line already left with the response head (option logasap): not again at the end. */
   private loggedEarly = false;
 
-  /** option logasap: log as soon as the response head is sent, with the times and bytes so far. */
-  private logAsap(): void {
+  /**
+   * option logasap: log as soon as the response head is sent, with the times so far. haproxy then
+   * counts what its response buffer holds: the interim heads of the same read, the head as it leaves
+   * (`sent`, rules' edits included but not the `encoder`'s lines; else the server's `head`) and the
+   * `body` bytes that came with it; and nothing of the request yet.
+   */
+  private logAsap(
+    interims: number,
+    sent: Buffer | undefined,
+    head: HttpHead,
+    body: number,
+    encoder = 0,
+  ): void {
     if (!this.fe.px.logasap || !this.logging) return;
+    const rec = this.rec;
+    const bytesIn = rec.bytesIn;
+    const bytesOut = rec.bytesOut;
+    const left = sent && this.readBack(sent);
+    rec.bytesIn = 0;
+    rec.bytesOut =
+      interims + (sent === undefined ? head.htxSize : left ? left.htxSize - encoder : sent.length) + body;
     this.emitLog("-", "-");
+    rec.bytesIn = bytesIn;
+    rec.bytesOut = bytesOut;
     this.loggedEarly = true;
   }
 
@@ -2662,15 +2746,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
    * error. The bytes sent for them are resFixed when it is set.
    */
   private responseBodyBytes(chunk: Buffer): number {
-    let n = chunk.length;
     this.resFixed = undefined;
-    if (this.resBody === Body.Length) {
-      n = Math.min(this.resLeft, chunk.length);
-      this.resLeft -= n;
-      if (this.resLeft === 0) this.resBody = Body.Done;
-    } else if (this.resBody === Body.Chunked) {
+    if (this.resBody === Body.Chunked) {
       const sc = this.resChunks!;
-      n = sc.scan(chunk, 0, chunk.length);
+      const counted = sc.htxSize;
+      const n = sc.scan(chunk, 0, chunk.length);
+      this.rec.bytesOut += sc.htxSize - counted;
       if (sc.error) {
         this.rt.counters.badResponses++;
         this.close("S", "D");
@@ -2678,7 +2759,15 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       }
       if (sc.done) this.resBody = Body.Done;
       this.resFixed = sc.normalized;
+      return n;
     }
+    let n = chunk.length;
+    if (this.resBody === Body.Length) {
+      n = Math.min(this.resLeft, n);
+      this.resLeft -= n;
+      if (this.resLeft === 0) this.resBody = Body.Done;
+    }
+    this.rec.bytesOut += n;
     return n;
   }
 
@@ -2696,7 +2785,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       if (out === undefined) return this.responseOverflow();
     }
     const ok = out === undefined || out.length === 0 || this.client.write(out);
-    if (out) this.rec.bytesOut += out.length;
     if (this.resBody === Body.Done) return this.endTransaction(true);
     if (!ok) return this.waitForClient();
     this.touch();
@@ -2941,7 +3029,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   // ─── tunnel ──────────────────────────────────────────────────────────────────────────────────
 
   /** A 101, or a 2xx to CONNECT: the connection becomes a tunnel once the head is through. */
-  private switchProtocols(head: HttpHead, rest: Buffer | undefined): void {
+  private switchProtocols(head: HttpHead, rest: Buffer | undefined, interims: number): void {
     // haproxy 2.6 switches when the request and the 101 both say `Connection: upgrade` (whatever
     // their Upgrade headers say), and a 101 that names websocket carries Sec-WebSocket-Accept
     // (whatever its value). Any other 101 is a 502.
@@ -2960,6 +3048,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const rec = this.rec;
     rec.Tr = clock.now() - this.connectStart - Math.max(rec.Tc, 0);
     rec.status = head.status;
+    rec.bytesOut += head.htxSize;
     this.res = head;
     this.captureResponse(head);
     // http-response rules see this head too: they may edit it, or deny it (a 502, as haproxy 2.6 does).
@@ -2974,8 +3063,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // haproxy 2.6 drops a 101's framing headers, but not those of a 2xx to CONNECT.
     const bytes = this.clientCase(interimHead(out, head.status === 101));
     this.client.write(bytes);
-    rec.bytesOut += bytes.length;
-    this.logAsap();
+    this.logAsap(interims, bytes, head, 0);
     this.startTunnel(rest, this.cbuf);
   }
 
@@ -3002,7 +3090,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       this.rec.bytesOut += fromServer.length;
       this.client.write(fromServer);
     }
-    if (fromClient) this.conn!.write(fromClient);
+    if (fromClient) {
+      // mode tcp counted them as they came.
+      if (this.http) this.rec.bytesIn += fromClient.length;
+      this.conn!.write(fromClient);
+    }
     // `timeout tunnel` is the backend's (a frontend's, even one from its defaults, does nothing).
     // Without it, each side keeps its own timeout, counted from the last data either way.
     const tunnel = this.tunnelTimeout;
@@ -3142,7 +3234,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.beName = be.name;
     this.rec.backend = be.name;
     this.rec.TR = -1;
-    this.replyAndClose(500, undefined, "I", "R");
+    this.replyAndClose(500, undefined, 0, "I", "R");
   }
 
   /**
@@ -3209,6 +3301,13 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (this.phase === Phase.Closed) return;
     if (this.clientTimedOut) [cause, phase] = ["c", "D"];
     const rec = this.rec;
+    // Body bytes that came but went to no server: haproxy counted them as they came.
+    if (this.cbuf !== undefined && this.requestBodyFlowing())
+      rec.bytesIn += this.bodyIn(
+        this.cbuf,
+        this.reqBody === Body.Chunked ? BodyKind.Chunked : BodyKind.Length,
+        this.reqLeft,
+      );
     this.leaveQueue();
     const wasTunnel = this.phase === Phase.Tunnel;
     this.releaseServer(false);
@@ -3347,6 +3446,12 @@ const bodyCheck = new ChunkedScanner();
 
 /** What the proxy answers for the server to a 1.1 client expecting 100-continue, with http-buffer-request. */
 const CONTINUE_100 = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+/** What haproxy counts of it (HTX_HEAD): its start line's parts. */
+const CONTINUE_100_HTX = HTX_HEAD + "HTTP/1.1".length + "100".length + "Continue".length;
+/** What haproxy counts of some header lines (HTX_HEAD): their names and values. */
+const CONNECTION_CLOSE_HTX = "connection".length + "close".length;
+const ZERO_LENGTH_HTX = "content-length".length + "0".length;
+const CHUNKED_HTX = "transfer-encoding".length + "chunked".length;
 /** The end of a chunked body: alone, an empty one. */
 const EMPTY = Buffer.alloc(0);
 
@@ -3378,6 +3483,8 @@ function interimHead(head: HttpHead, dropsFraming = true): Buffer {
   return bytes;
 }
 
+/** The heads the proxy sends, read back for what haproxy counts of them. */
+const sentHead: HttpHead = newHead(Buffer.alloc(0));
 /** What `req` points to once the connection is a tunnel: the handshake's bytes are let go. */
 const TUNNEL_HEAD: HttpHead = newHead(Buffer.alloc(0));
 const NO_BYTES = Buffer.alloc(0);
@@ -3435,10 +3542,13 @@ interface Answer {
   /** The connection closes after it, whatever the request says. */
   closes: boolean;
   http10: boolean;
+  /** What haproxy counts of it (HTX_HEAD) but does not send. */
+  unsentHtx: number;
 }
 
 const fileAnswer = (f: ErrorFile): Answer => ({
   bytes: (c) => errorFileBytes(f, c),
   closes: f.closes,
   http10: f.http10,
+  unsentHtx: f.unsentHtx,
 });

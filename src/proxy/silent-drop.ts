@@ -9,8 +9,6 @@
 // wait for ever, ours meets that RST. The sockets kept are bounded: past global maxconn of them, the
 // oldest goes first.
 import type { ClientSocket } from "./client-socket.js";
-import { BodyKind, type HttpHead } from "../http/message.js";
-import { bufferedWeight } from "../http/connection.js";
 
 /** How long a dropped client is kept without timeout client (haproxy's would wait for ever). */
 const DEFAULT_HOLD_MS = 30_000;
@@ -44,15 +42,4 @@ export class SilentDrops {
     clearTimeout(s.linger);
     s.resetAndDestroy();
   }
-}
-
-/**
- * What haproxy's log counts as sent (%B) for a response it dropped: what its buffer held of it, the
- * head's parts without their 8 bytes of bookkeeping each, plus its start line's (20) and its end's
- * (1), and the body bytes that came with the head. (Of a chunked body, Sluice counts none.)
- */
-export function droppedResponseBytes(res: HttpHead, rest: Buffer | undefined): number {
-  const head = bufferedWeight(res) - 8 * res.count + 21;
-  if (!rest || res.body === BodyKind.Chunked || res.body === BodyKind.None) return head;
-  return head + (res.body === BodyKind.Length ? Math.min(rest.length, res.contentLength) : rest.length);
 }

@@ -56,6 +56,7 @@ export function head(text: string): HttpHead {
     expectContinue: false,
     hostValue: undefined,
     weight: 0,
+    htxSize: 0,
   };
 }
 
