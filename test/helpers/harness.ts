@@ -269,6 +269,23 @@ export function closed(s: net.Socket): Promise<void> {
   return new Promise((r) => (s.closed ? r() : s.once("close", () => r())));
 }
 
+/**
+ * What haproxy 2.6 logs (%B) for a response it answered itself, read from the bytes its client got:
+ * 21, its start line's parts, each header's name and value but for the Connection line its encoder
+ * writes, and its body.
+ */
+export function htxSize(response: string): number {
+  const end = response.indexOf("\r\n\r\n");
+  const [start, ...headers] = response.slice(0, end).split("\r\n");
+  // The start line less the two spaces between its parts.
+  let n = 21 + start!.length - 2;
+  for (const h of headers) {
+    const colon = h.indexOf(":");
+    if (h.slice(0, colon).toLowerCase() !== "connection") n += colon + h.slice(colon + 1).trim().length;
+  }
+  return n + response.length - end - 4;
+}
+
 /** Sends `data` and collects everything until the peer closes (or `ms` passes: then whatever came). */
 export async function exchange(port: number, data: string | Buffer, ms = 3000): Promise<string> {
   const s = net.connect(port, "127.0.0.1");
