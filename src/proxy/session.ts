@@ -2615,7 +2615,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       if (fixed === undefined) return this.responseOverflow();
     }
     let ok: boolean;
-    /** The head as it leaves, when it is not the server's. */
+    // The head as it leaves, when it is not the server's.
     let sent: Buffer | undefined;
     normalizeHead(res, edits);
     if (edits.empty && res === parsed && !fixed) {
