@@ -46,9 +46,13 @@ export class PatternRef {
 
   /** set-map: every entry with that key takes the value; without one, a new entry. */
   set(key: string, value: string): void {
-    const next = this.current.some((e) => e.key === key)
-      ? this.current.map((e) => (e.key === key ? { ...e, value } : e))
-      : [...this.current, { key, value, line: 0 }];
+    const has = this.current.filter((e) => e.key === key);
+    // A value set again changes nothing: no reader is rebuilt for it.
+    if (has.length > 0 && has.every((e) => e.value === value)) return;
+    const next =
+      has.length > 0
+        ? this.current.map((e) => (e.key === key ? { ...e, value } : e))
+        : [...this.current, { key, value, line: 0 }];
     this.change(next);
   }
 

@@ -24,6 +24,7 @@ import { MAX_TIMER_MS } from "../config/duration.js";
 import { parseVarName, type VarRef } from "../acl/vars.js";
 import { expandReplacement } from "../acl/replacement.js";
 import { argumentPurpose, logFormatArgument, type RedirectAction } from "../config/rules.js";
+import { wireText } from "../http/chars.js";
 import type { SampleContext } from "../acl/context.js";
 import { authorityRange, pathStart } from "../acl/uri.js";
 import type { HttpHead } from "../http/message.js";
@@ -147,7 +148,8 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const table = a.kind === "track-sc" ? (findTable(a.table, 0, a.kind) as StickTable) : undefined;
     const auth: Verdict | undefined =
       a.kind === "auth" ? { kind: "auth", realm: a.realm ?? px.name } : undefined;
-    const key = isPatternAction(a) ? compileLogFormat(a.key, side, fail) : undefined;
+    // Bytes as a sample's, as its value's are (logFormatArgument): a pattern file is read as bytes too.
+    const key = isPatternAction(a) ? compileLogFormat(wireText(a.key), side, fail) : undefined;
     const patterns = isPatternAction(a) ? patternRefs() : undefined;
     // Every rule has the same fields, set or not: the loops that run them see one shape.
     return { action: a, cond, regex, format, reply, ref, fetch, table, key, patterns, auth, where: r.where };

@@ -2349,6 +2349,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         return this.badResponse();
       const rest = head.end < buf.length ? buf.subarray(head.end) : undefined;
       if (head.status === 101 || (head.status < 300 && head.status >= 200 && this.req.method === "CONNECT")) {
+        // A switch is taken as it comes: retry-on keeps no copy past it.
+        this.replay = undefined;
         this.sendInterim(interim, interimHtx);
         return this.switchProtocols(head, rest, interimHtx);
       }
