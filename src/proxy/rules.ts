@@ -170,7 +170,21 @@ export function compileHttpRules<A extends HttpRequestAction | HttpResponseActio
     const compiled = compileRules(rules(from), as, side);
     const last = compiled.at(-1);
     if (from !== px && last && compiled.some((r) => r.action.kind === "strict-mode"))
-      compiled.push({ action: STRICT_AGAIN as A, cond: undefined, where: last.where });
+      // With compileRules' fields, in its order: the loops see one shape.
+      compiled.push({
+        action: STRICT_AGAIN as A,
+        cond: undefined,
+        regex: undefined,
+        format: undefined,
+        reply: undefined,
+        ref: undefined,
+        fetch: undefined,
+        table: undefined,
+        key: undefined,
+        patterns: undefined,
+        auth: undefined,
+        where: last.where,
+      });
     return compiled;
   });
 }
