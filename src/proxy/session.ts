@@ -186,6 +186,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   private replay: Replay | undefined;
   /** http-request disable-l7-retry: only a connection failure may have the request sent again. */
   private l7RetryOff = false;
+  /** The request rules run with strict-mode off (RuleContext.softRewrites). */
+  softRewrites = false;
   /** A rule rewrote the request's head: its framing is read again as it leaves. */
   private reqRewritten = false;
   /** The body leaves framed otherwise than it came (reframe.ts), the request's and the response's. */
@@ -1172,7 +1174,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       Buffer.from(`HTTP/1.1 103 Early Hints\r\n${lines.join("\r\n")}\r\n\r\n`, "latin1"),
     );
     this.client.write(bytes);
-    this.rec.bytesOut += bytes.length;
+    this.rec.bytesOut += this.readBack(bytes)?.htxSize ?? bytes.length;
   }
 
   setStreamTimeout(name: "server" | "tunnel", ms: number): void {
@@ -1227,8 +1229,6 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     }
     return true;
   }
-
-  softRewrites = false;
 
   countFailedRewrite(): void {
     this.rt.counters.failedRewrites++;
@@ -1508,10 +1508,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (rest)
       this.rec.bytesOut += this.bodyIn(rest, responseBodyKind(head, this.req.method), head.contentLength);
     this.rec.Tr = -1;
-    if (v.kind === "silent-drop") {
-      this.detach()?.close();
-      return this.silentDrop();
-    }
+    // The session's close lets the server connection go.
+    if (v.kind === "silent-drop") return this.silentDrop();
     this.letServerGo(!tunnel && this.wholeResponse(head, rest));
     // A failed rewrite: haproxy's 500.
     if (v.kind === "failed") {

@@ -89,6 +89,7 @@ test("a server's response counts as haproxy's parser keeps it, before any rule",
   const port = await proxy(`
 frontend fe
   bind 127.0.0.1:1
+  http-request early-hint Link "</a.css>; rel=preload" if { path /hint }
   use_backend rules if { path /rules }
   default_backend bk
 backend bk
@@ -118,6 +119,9 @@ backend rules
     ["/204", 57],
     ["/close", 45],
     ["/cut", 54],
+    // A 103 the proxy sends first counts as the heads do: 21, its start line's parts, "link" and its
+    // value (68), before the server's 51.
+    ["/hint", 119],
   ];
   for (const [path, out] of cases) {
     const got = await exchange(port, get(path));
