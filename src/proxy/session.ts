@@ -528,7 +528,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         return this.connectFailed(true);
       case Phase.Exchange:
         if (this.res === undefined) {
-          if (this.retryAfterSending(RetryOn.ResponseTimeout)) return;
+          if (this.retries(RetryOn.ResponseTimeout)) return this.sendAgain();
           return this.abortWith(504, "s", "H");
         }
         if (this.responseDone) {
@@ -2081,7 +2081,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     }
     if (this.res === undefined) {
       // A head cut short is an empty response to retry-on, as to haproxy.
-      if (this.retryAfterSending(RetryOn.EmptyResponse)) return;
+      if (this.retries(RetryOn.EmptyResponse)) return this.sendAgain();
       // haproxy 2.6 closes a connection whose request, not its first, the server dropped unanswered,
       // without a word or a log line: the client may then retry it, which a proxy must not do for
       // it (the server may have acted on it). The first request gets a 502.
@@ -2149,19 +2149,17 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.abortWith(503, timedOut ? "s" : "S", "C");
   }
 
-  /**
-   * retry-on after the request left (a failure in `failure`'s bits): it is sent again at once, if the
-   * backend retries on that, the request was kept (replay) and retries remain.
-   */
-  private retryAfterSending(failure: number): boolean {
-    if (!this.retries(failure)) return false;
+  /** retry-on after the request left: the kept request goes again at once (retries() said it may). */
+  private sendAgain(): void {
     this.detach()?.close();
     this.sbuf = undefined;
     this.retry(0);
-    return true;
   }
 
-  /** The backend retries on `failure`, the request was kept and retries remain. */
+  /**
+   * retry-on after the request left: the backend retries on `failure` (RetryOn or status bits), the
+   * request was kept (replay) and retries remain.
+   */
   private retries(failure: number): boolean {
     const be = this.be!;
     return this.replay !== undefined && (be.px.retryOn & failure) !== 0 && this.attempts < be.px.retries;
@@ -2369,8 +2367,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
         const failure = statusBit(head.status);
         if (this.retries(failure)) {
           this.sendInterim(interim, interimHtx);
-          this.retryAfterSending(failure);
-          return;
+          return this.sendAgain();
         }
         this.replay = undefined;
       }
@@ -2497,7 +2494,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   }
 
   private badResponse(): void {
-    if (this.retryAfterSending(RetryOn.JunkResponse)) return;
+    if (this.retries(RetryOn.JunkResponse)) return this.sendAgain();
     this.rt.counters.badResponses++;
     this.abortWith(502, "P", "H");
   }
