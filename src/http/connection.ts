@@ -63,21 +63,3 @@ export function withoutHopWords(buf: Buffer, s: number, e: number): string | und
   }
   return out;
 }
-
-/**
- * What a head weighs in haproxy's buffer (HttpHead.weight) once its parser has taken the close and
- * keep-alive words out of its Connection lines: a line left empty weighs nothing.
- */
-export function bufferedWeight(head: HttpHead): number {
-  let w = head.weight;
-  if (!head.connClose && !head.connKeepAlive) return w;
-  const h = head.hdr;
-  for (let i = 0; i < head.count; i++) {
-    if (!headerNameIs(head, i, "connection")) continue;
-    const kept = withoutHopWords(head.buf, h[i * 4 + 2]!, h[i * 4 + 3]!);
-    if (kept === undefined) continue;
-    const value = h[i * 4 + 3]! - h[i * 4 + 2]!;
-    w -= kept === "" ? h[i * 4 + 1]! - h[i * 4]! + value + 8 : value - kept.length;
-  }
-  return w;
-}

@@ -86,7 +86,8 @@ export interface HttpHead {
   hostValue: string | undefined;
   /**
    * What the head weighs in haproxy's buffer: its start line's parts, and each header's name and
-   * value plus 8. See maxHeadWeight().
+   * value plus 8, as haproxy's parser keeps them (without a repeated line, the close and keep-alive
+   * words of a Connection line, ...). See maxHeadWeight().
    */
   weight: number;
   /**

@@ -104,8 +104,7 @@ export const enum Leniency {
  * keeps for rewrites (tune.maxrewrite: by default 1024; at most half the buffer)
  * and its bookkeeping (85 bytes, measured with haproxy 2.6.12 at two buffer sizes: 15275 of 16384,
  * 7083 of 8192). Heavier: a request is 400 (no 414 nor 431, whatever part overflows), a
- * response 502. Sluice also weighs a Connection line that haproxy drops (one saying only close or
- * keep-alive): such a head is refused some 25 bytes sooner.
+ * response 502.
  */
 export function maxHeadWeight(bufsize: number, maxrewrite?: number): number {
   return maxHeadSize(bufsize, maxrewrite) - 85;
@@ -230,6 +229,8 @@ const st = {
    * (and the line when nothing is left of it), a default port in Host.
    */
   dropped: 0,
+  /** How many of the header lines haproxy's parser does not keep at all. */
+  droppedLines: 0,
   /** The Content-Length lines' names and values: a response's are dropped beside chunked framing. */
   lengthBytes: 0,
   /** Just past the blank line. */
@@ -531,7 +532,10 @@ export function parseResponse(
     // haproxy 2.6 refuses a response coded with anything but chunked.
     if (st.teBad || st.codings === 0 || !st.chunkedLast || st.otherCoding) return 502;
     if (!received) contentLength = st.contentLength;
-    else st.dropped += st.lengthBytes;
+    else if (st.lengthBytes > 0) {
+      st.dropped += st.lengthBytes;
+      st.droppedLines++;
+    }
     body = BodyKind.Chunked;
   } else if (st.contentLength >= 0) {
     body = BodyKind.Length;
@@ -577,7 +581,7 @@ function fill(h: HttpHead, body: BodyKind, contentLength: number, startLine: num
   h.bareLf = st.bareLf;
   h.looseValue = st.looseValue;
   h.expectContinue = st.expectContinue;
-  h.weight = startLine + st.weight;
+  h.weight = startLine + st.weight - st.dropped - 8 * st.droppedLines;
   h.htxSize = HTX_HEAD + startLine + st.weight - 8 * st.count - st.dropped;
 }
 
@@ -601,7 +605,7 @@ function resetState(): void {
       false;
   st.hostStart = st.hostEnd = -1;
   st.repeats = undefined;
-  st.dropped = st.lengthBytes = 0;
+  st.dropped = st.droppedLines = st.lengthBytes = 0;
 }
 
 /**
@@ -706,6 +710,7 @@ function special(
           st.repeatedHost = true;
           (st.repeats ??= []).push(line);
           st.dropped += ne - n + ve - v;
+          st.droppedLines++;
         }
       }
       return 0;
@@ -725,7 +730,11 @@ function special(
     case 10:
       if (nameIs(buf, n, "connection")) {
         const kept = connectionTokens(buf, v, ve);
-        st.dropped += kept === 0 ? ne - n + ve - v : ve - v - kept;
+        if (kept > 0) st.dropped += ve - v - kept;
+        else {
+          st.dropped += ne - n + ve - v;
+          st.droppedLines++;
+        }
       }
       return 0;
     case 14:
@@ -743,6 +752,7 @@ function special(
           st.repeatedLength = true;
           (st.repeats ??= []).push(line);
           st.dropped += ne - n + ve - v;
+          st.droppedLines++;
         } else {
           // haproxy keeps a list's last value, as written.
           let d = ve;

@@ -31,7 +31,7 @@ import { HeadEdits, normalizeHead, serializeHead } from "../http/serialize.js";
 import { adjustCase } from "../http/case-adjust.js";
 import { hdrOcc } from "../acl/headers.js";
 import { Sample } from "../acl/sample.js";
-import { bufferedWeight, cleanConnectionHeaders } from "../http/connection.js";
+import { cleanConnectionHeaders } from "../http/connection.js";
 import {
   buildReply,
   challengeReply,
@@ -810,7 +810,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     edits.reset();
     // The room its body has in haproxy's buffer is what the head as received leaves, whatever
     // rules add later.
-    this.headWeight = bufferedWeight(this.req);
+    this.headWeight = this.req.weight;
     this.headLength = this.req.end - this.req.start;
     this.persistRule = undefined;
     // haproxy normalizes a target's default port as it parses: captures and rules see every Host

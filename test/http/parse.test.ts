@@ -612,6 +612,23 @@ test("size limit helpers, and what a head weighs", () => {
   assert.equal(head(req("GET /x HTTP/2.0\r\n\r\n")).weight, 13);
   const res = parseResponse(bytes("HTTP/1.1 200 OK\r\nA: b\r\n\r\n"), 0, 25, MAXHDR) as HttpHead;
   assert.equal(res.weight, 8 + 3 + 2 + 10);
+  // What haproxy's parser drops weighs nothing (haproxy 2.6.12: the largest header that fits moves
+  // with the words kept): close and keep-alive words, a repeated Host or Content-Length, a list's
+  // values past its last.
+  const base = head(req("GET /x HTTP/1.1\r\nHost: ab\r\n\r\n")).weight;
+  for (const [line, more] of [
+    ["Connection: keep-alive, close", 0],
+    ["Connection: close\r\nConnection: Keep-Alive", 0],
+    ["Connection: close, foo", 10 + 3 + 8],
+    ["Connection: foo", 10 + 3 + 8],
+    ["Host: ab", 0],
+    ["Content-Length: 0, 0", 14 + 1 + 8],
+    ["Content-Length: 0\r\nContent-Length: 0", 14 + 1 + 8],
+  ] as const)
+    assert.equal(head(req(`GET /x HTTP/1.1\r\nHost: ab\r\n${line}\r\n\r\n`)).weight, base + more, line);
+  const chunked = bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n");
+  const framed = parseResponse(chunked, 0, chunked.length, MAXHDR) as HttpHead;
+  assert.equal(framed.weight, 8 + 3 + 2 + 17 + 7 + 8);
 });
 
 test("no input, however random, makes the parsers throw or read past end", () => {
