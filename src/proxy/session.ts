@@ -1590,22 +1590,34 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   private skipRequestBody(): boolean {
     const body = this.cbuf;
     if (this.reqBody === Body.Length && body && body.length >= this.reqLeft) {
-      if (this.reqLeft > this.bodyRoom(Body.Length)) return false;
+      if (!this.heldWhole(this.reqLeft)) return false;
       this.rec.bytesIn += this.reqLeft;
       this.cbuf = body.length > this.reqLeft ? body.subarray(this.reqLeft) : undefined;
       this.reqBody = Body.Done;
     } else if (this.reqBody === Body.Chunked && body) {
       const sc = this.reqChunks!;
       const n = sc.scan(body, 0, body.length);
-      // Its end takes room too: a payload that fills the buffer leaves the chunked body unfinished.
-      // haproxy also reads the request as sent, head and chunk framing, into a buffer's worth.
-      if (sc.error || !sc.done || sc.payload >= this.bodyRoom(Body.Chunked)) return false;
-      if (this.headLength + n > maxHeadSize(this.rt.global.bufsize, this.rt.global.maxrewrite)) return false;
+      if (sc.error || !sc.done || !this.heldWhole(n)) return false;
       this.rec.bytesIn += sc.htxSize;
       this.cbuf = n < body.length ? body.subarray(n) : undefined;
       this.reqBody = Body.Done;
     }
     return this.reqBody === Body.Done;
+  }
+
+  /**
+   * Whether haproxy's buffer holds the whole request, with `size` bytes of body as they came (all of
+   * it, a chunked one scanned). A chunked body's end takes room too: a payload that fills the buffer
+   * leaves it unfinished; and haproxy reads the request as sent, head and chunk framing, into a
+   * buffer's worth (measured with retry-on: 100 chunks hold 14679 bytes of payload, not 14680).
+   */
+  private heldWhole(size: number): boolean {
+    if (this.req.body !== BodyKind.Chunked) return size <= this.bodyRoom(Body.Length);
+    const g = this.rt.global;
+    return (
+      this.reqChunks!.payload < this.bodyRoom(Body.Chunked) &&
+      this.headLength + size <= maxHeadSize(g.bufsize, g.maxrewrite)
+    );
   }
 
   /** The status an http-after-response rule gave the proxy's own answer, if it set another. */
@@ -2025,14 +2037,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (this.be!.px.retryOn & AFTER_SENDING && !this.l7RetryOff)
       this.replay = { head: out, body: [], size: 0 };
     this.sendRequestBody(s);
-    // haproxy's copy holds the request whole as it first left, in a buffer less its reserve (a body
-    // weighs 8 bytes more there).
+    // haproxy's copy is its buffer, holding the request whole as it first left.
     const kept = this.replay;
-    if (!kept) return;
-    const g = this.rt.global;
-    const weight = this.req.weight + (kept.size > 0 ? kept.size + 8 : 0);
-    if (this.reqBody !== Body.Done || weight > maxHeadWeight(g.bufsize, g.maxrewrite))
-      this.replay = undefined;
+    if (kept && (this.reqBody !== Body.Done || !this.heldWhole(kept.size))) this.replay = undefined;
   }
 
   /** What of the request's body is here as its head leaves. */

@@ -33,10 +33,21 @@ async function server(name: string, how: Behaviour, seen: string[]) {
       buf += d.toString("latin1");
       for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
         const head = buf.slice(0, end);
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + length) return;
-        const body = buf.slice(end + 4, end + 4 + length);
-        buf = buf.slice(end + 4 + length);
+        let body: string;
+        if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+          // Chunks without extensions or trailers: the body is their data.
+          const last = buf.indexOf("\r\n0\r\n\r\n", end);
+          if (last < 0) return;
+          body = buf
+            .slice(end + 4, last + 2)
+            .replace(/[0-9a-f]+\r\n([^]*?)\r\n/gi, (_, data: string) => data);
+          buf = buf.slice(last + 7);
+        } else {
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+          if (buf.length < end + 4 + length) return;
+          body = buf.slice(end + 4, end + 4 + length);
+          buf = buf.slice(end + 4 + length);
+        }
         const named = /\r\nx-srv: *([^\r]*)/i.exec(head)?.[1];
         seen.push(
           `${name} ${head.split(" ", 2).join(" ")} ${body.length > 20 ? body.length : body}${named ? ` x-srv=${named}` : ""}`,
@@ -83,6 +94,16 @@ ${backend}
 const GET = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 const post = (body: string, close = true): string =>
   `POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n${close ? "Connection: close\r\n" : ""}\r\n${body}`;
+/** A request of `size` bytes of body in `chunks` chunks (the last one takes the remainder). */
+const chunkedPost = (size: number, chunks: number): string => {
+  const each = Math.floor(size / chunks);
+  let body = "";
+  for (let i = 0; i < chunks; i++) {
+    const n = i === chunks - 1 ? size - each * (chunks - 1) : each;
+    body += `${n.toString(16)}\r\n${"y".repeat(n)}\r\n`;
+  }
+  return `POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}0\r\n\r\n`;
+};
 /** The log line's fields after the date: frontend, backend/server, timers, status, bytes... */
 const fields = (line: string): string[] => line.replace(/^.*?\] /, "").split(" ");
 
@@ -183,6 +204,23 @@ test("a request kept whole in a buffer is retried, one byte more is not; nor one
     const text = await exchange(b.port, post("y".repeat(size), false), 2000);
     assert.equal(/\r\n\r\ns2$/.test(text), retried, `body of ${size}`);
     assert.deepEqual(b.seen, retried ? [`s1 POST /p ${size}`, `s2 POST /p ${size}`] : [`s1 POST /p ${size}`]);
+  }
+  // A chunked body's end takes a byte of the room, and the request as it came, chunk framing
+  // included, must fit in a buffer's worth: 100 chunks hold 14679 bytes of payload, not 14680.
+  for (const [size, chunks, retried] of [
+    [15199, 1, true],
+    [15200, 1, false],
+    [14679, 100, true],
+    [14680, 100, false],
+  ] as const) {
+    const b = await bed("503", "ok", "  retry-on 503\n  option redispatch");
+    const text = await exchange(b.port, chunkedPost(size, chunks), 2000);
+    assert.equal(/\r\n\r\ns2$/.test(text), retried, `${chunks} chunks holding ${size}`);
+    assert.equal(b.seen.length, retried ? 2 : 1);
+    assert.ok(
+      b.seen.every((line) => line.endsWith(` ${size}`)),
+      b.seen.join(),
+    );
   }
   const b = await bed("503", "ok", "  retry-on 503\n  option redispatch");
   const c = net.connect(b.port, "127.0.0.1");
