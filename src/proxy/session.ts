@@ -2089,6 +2089,12 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (this.res === undefined) {
       // A head cut short is an empty response to retry-on, as to haproxy.
       if (this.retries(RetryOn.EmptyResponse)) return this.sendAgain();
+      // A reset while the request body still comes fails the body's transfer, not the response:
+      // haproxy 2.6 closes the client without an answer and logs SD, whichever request it was.
+      if (this.conn?.error !== undefined && this.requestBodyFlowing()) {
+        this.rt.counters.serverAborts++;
+        return this.close("S", "D");
+      }
       // haproxy 2.6 closes a connection whose request, not its first, the server dropped unanswered,
       // without a word or a log line: the client may then retry it, which a proxy must not do for
       // it (the server may have acted on it). The first request gets a 502.
