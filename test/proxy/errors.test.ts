@@ -213,16 +213,19 @@ test("malformed requests get 400 and reach no server", async () => {
     `GET / HTTP/1.1\r\n${Array.from({ length: 102 }, (_, i) => `H${i}: v`).join("\r\n")}\r\n\r\n`,
     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
   ];
+  // haproxy 2.6.12 answers each with its 400 page and closes at once (it forwards the obs-fold and
+  // the control character, which Sluice refuses by design).
   for (const req of bad) {
+    const t0 = Date.now();
     const text = await exchange(p.port, req);
+    assert.equal(status(text), 400, JSON.stringify(req.slice(0, 60)));
     assert.ok(
-      [400, 413, 414, 501, 505].includes(status(text)),
-      `${JSON.stringify(req.slice(0, 60))} → ${text.slice(0, 40)}`,
+      Date.now() - t0 < 1000,
+      `closed ${Date.now() - t0} ms after ${JSON.stringify(req.slice(0, 60))}`,
     );
   }
-  // The chunked one reaches the server before its bad chunk; every other one does not.
-  assert.ok(b.seen.length - before <= 1);
-  assert.equal(p.rt.counters.badRequests >= bad.length - 1, true);
+  assert.equal(b.seen.length, before, "no request reached the server");
+  assert.equal(p.rt.counters.badRequests, bad.length);
 });
 
 test("a malformed chunk that comes with the head is a 400 before any server is connected", async () => {
