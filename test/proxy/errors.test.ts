@@ -196,6 +196,31 @@ frontend f
   }
 });
 
+test("tune.bufsize and tune.http.maxhdr set the head's limits (haproxy 2.6.12: 7083 and 9 header lines at 8192 and 10)", async () => {
+  const b = await webBackend();
+  const p = await startProxy(`global\n  tune.bufsize 8192\n  tune.http.maxhdr 10\n${DEFAULTS}
+${FRONTEND}  server a 127.0.0.1:${b.port}
+`);
+  cleanup.push(p.stop);
+  // A head weighs its start line's parts and each header's name, value and 8: "GET /" and
+  // "HTTP/1.1" 12, Host: x 13, and X-Big the rest.
+  const weighing = (w: number) => `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(w - 25 - 13)}\r\n\r\n`;
+  const lines = (n: number) =>
+    `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: n - 1 }, (_, i) => `X-${i}: v\r\n`).join("")}\r\n`;
+  const cases: [string, string, number][] = [
+    ["weighing 7083", weighing(7083), 200],
+    ["weighing 7084", weighing(7084), 400],
+    ["9 header lines", lines(9), 200],
+    ["10 header lines", lines(10), 400],
+  ];
+  for (const [name, req, want] of cases) {
+    const c = new Client(p.port);
+    c.send(req);
+    assert.equal((await c.response()).status, want, name);
+    c.close();
+  }
+});
+
 test("malformed requests get 400 and reach no server", async () => {
   const b = await webBackend();
   const p = await setup(b.port);
