@@ -92,7 +92,8 @@ test("running out of file descriptors pauses nothing for good and crashes nothin
   const port = (listener.address() as net.AddressInfo).port;
   const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
   // 96 descriptors: Node needs about 25 of its own, and loading Sluice's modules (read in parallel)
-  // a few dozen for a moment; 80 clients, each with a server connection, exhaust the rest.
+  // a few dozen for a moment; 80 clients, each holding half a head (no server connection yet),
+  // exhaust the rest. libuv then accepts and closes the overflow itself (docs/haproxy-behaviour.md §83).
   const child = spawn("sh", ["-c", `ulimit -n 96 && exec "${process.execPath}" "${CLI}" -f "${cfg}"`], {
     stdio: ["ignore", "pipe", "pipe", fd],
   });
