@@ -267,7 +267,7 @@ function namedId(c: GlobalContext, key: "uid" | "gid", already: string): void {
   c.global[key] = id;
 }
 
-function systemId(db: "passwd" | "group", name: string): number | undefined {
+export function systemId(db: "passwd" | "group", name: string): number | undefined {
   if (name === "") return undefined;
   try {
     const entry = execFileSync("getent", [db, name], {

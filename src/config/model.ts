@@ -367,6 +367,14 @@ export interface Bind {
   id?: number;
   /** accept-proxy: connections start with a PROXY protocol header, whose addresses stand for theirs. */
   acceptProxy?: boolean;
+  /** `backlog`: the socket's queue of connections not accepted yet (0 or none: see Runtime.backlog). */
+  backlog?: number;
+  /** `maxconn`: the connections this socket may have at once (0 or none: no limit of its own). */
+  maxconn?: number;
+  /** An IPv6 socket's IPV6_V6ONLY: `v6only` sets it, `v4v6` clears it, neither leaves the system's. */
+  v6only?: boolean;
+  /** `proto`: the multiplexer forced, which must fit the frontend's mode (h1: http, none: tcp). */
+  proto?: "h1" | "none";
   where: Where;
 }
 

@@ -577,6 +577,19 @@ class ConfigParser {
     this.proxies.forEach((p, i) => (p.id = ids[i]!));
   }
 
+  /** A bind's `proto` must fit its frontend's mode: h1 an HTTP one, none a TCP one. */
+  private bindProtos(p: Proxy): void {
+    let last: Where | undefined;
+    for (const b of p.binds) {
+      if (b.proto === undefined || b.proto === (p.mode === "http" ? "h1" : "none") || b.where === last)
+        continue;
+      last = b.where;
+      this.alert(
+        `${typeName(p)} : MUX protocol '${b.proto}' is not usable for 'bind ${b.written}' at [${b.where.file}:${b.where.line}].`,
+      );
+    }
+  }
+
   /** What haproxy checks once every section is read. */
   private crossCheck(): void {
     const backendNames = new Map<string, Proxy>();
@@ -638,6 +651,7 @@ class ConfigParser {
           this.warning(`truncating capture length to ${cookieLen - 1} bytes for ${typeName(p)}.`);
           p.captureCookie = { ...p.captureCookie, len: cookieLen - 1 };
         }
+        this.bindProtos(p);
         if (p.binds.length === 0 && p.kind === "frontend")
           this.warning(
             `frontend '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`,

@@ -18,6 +18,7 @@ import type { UriHashing } from "../balance/request-key.js";
 import { hasBackend, hasFrontend, typeName } from "./model.js";
 import { parseTime } from "./duration.js";
 import { parseHostPort, parseNetwork, parseSource } from "./address.js";
+import { parseBind } from "./bind.js";
 import { parseLogTarget } from "./log-target.js";
 import { parseCookie } from "./cookie.js";
 import { parseServerParams, type Reporter } from "./server.js";
@@ -1166,51 +1167,7 @@ export const PROXY_KEYWORDS: Record<string, Keyword> = {
     ignored: "keeps",
     fn: (c) => {
       const p = needProxy(c);
-      if (!p) return;
-      const spec = c.words[1];
-      if (spec === undefined)
-        return c.alert(`'bind' expects [addr1]:port1[-end1]{,[addr]:port[-end]}... as arguments.`);
-      let name: string | undefined;
-      let id: number | undefined;
-      let acceptProxy: true | undefined;
-      for (let i = 2; i < c.words.length; i++) {
-        const kw = c.words[i]!;
-        if (kw === "accept-proxy") {
-          acceptProxy = true;
-          continue;
-        }
-        if (kw === "name" || kw === "id" || kw === "backlog" || kw === "maxconn") {
-          const v = c.words[++i];
-          if ((v === undefined && (kw === "name" || kw === "id")) || (kw === "id" && !/^[1-9]\d*$/.test(v!)))
-            return c.alert(
-              `'bind ${spec}' in section '${p.kind}' : '${kw}' : ${kw === "name" ? "missing name" : "expects an integer argument"}`,
-            );
-          if (v === undefined) return c.alert(`'bind' : '${kw}' expects an argument.`);
-          if (kw === "name") name = v;
-          else if (kw === "id") id = Number(v);
-          else return c.unsupported(`'bind' : '${kw}' is not supported by sluice yet.`);
-        } else if (kw === "v4v6" || kw === "v6only" || kw === "defer-accept" || kw === "tfo") {
-          c.warning(`'bind' : '${kw}' has no effect in sluice; ignored.`);
-        } else return c.alert(`'bind' : unknown keyword '${kw}' (or not supported by sluice yet).`);
-      }
-      for (const part of spec.split(",")) {
-        const hp = parseHostPort(part, { range: true, env: c.global.env });
-        if (typeof hp === "string") return c.alert(`'bind' : ${hp}`);
-        const common = {
-          name,
-          written: part,
-          where: c.where,
-          ...(id !== undefined && { id }),
-          ...(acceptProxy && { acceptProxy }),
-        };
-        if (hp.fd !== undefined) {
-          p.binds.push({ host: "", port: 0, fd: hp.fd, ...common });
-          continue;
-        }
-        if (hp.port === undefined) return c.alert(`'bind' : missing port specification in '${part}'`);
-        for (let port = hp.port; port <= hp.portEnd!; port++)
-          p.binds.push({ host: hp.host, port, ...common });
-      }
+      if (p) parseBind(c, p);
     },
   },
   acl: {
