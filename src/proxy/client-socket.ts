@@ -8,13 +8,25 @@ import type { ListenerState } from "../acl/context.js";
 import { TcpSocket, type SockAddr, type TcpHandle } from "../util/tcp-socket.js";
 import type { Ends } from "./client-ends.js";
 
-/** A bind's listening socket: its number, its name, and the connections it has now (dst_conn). */
+/**
+ * A bind's listening socket: its number, its name, the connections it has now (dst_conn), and those
+ * accepted and waiting unread for a slot, which stand for its kernel's queue of `backlog`.
+ */
 export class BindState implements ListenerState {
   cur = 0;
+  waiting = 0;
   constructor(
     readonly id: number,
     readonly name: string | undefined,
+    /** Its own `maxconn`; 0: none, its frontend's and the global one still apply. */
+    readonly maxconn: number,
+    readonly backlog: number,
   ) {}
+
+  /** At its own maxconn: haproxy stops accepting on it until one of its connections ends. */
+  full(): boolean {
+    return this.maxconn > 0 && this.cur >= this.maxconn;
+  }
 
   /** haproxy names an unnamed listener by its number in log lines. */
   get logName(): string {

@@ -297,7 +297,8 @@ export class Runtime {
           id = next++;
         }
         if (fe.listeners.has(b)) continue;
-        const state = this.bindStates.get(b) ?? new BindState(id, b.name);
+        const backlog = this.backlog(fe, b);
+        const state = this.bindStates.get(b) ?? new BindState(id, b.name, b.maxconn ?? 0, backlog);
         this.bindStates.set(b, state);
         const greet = b.acceptProxy === true;
         const listener = new Listener(
@@ -313,11 +314,14 @@ export class Runtime {
             if (code === "EMFILE" || code === "ENFILE") this.fdShortage();
           },
         );
-        const backlog = this.backlog(fe);
         const where =
           b.fd !== undefined
             ? { fd: b.fd }
-            : { address: this.bindAddresses.get(b.host) ?? (b.host || "0.0.0.0"), port: b.port };
+            : {
+                address: this.bindAddresses.get(b.host) ?? (b.host || "0.0.0.0"),
+                port: b.port,
+                v6only: b.v6only,
+              };
         const code = listener.listen(where, backlog);
         if (code !== undefined) {
           listener.close();
@@ -360,9 +364,12 @@ export class Runtime {
     }
   }
 
-  /** haproxy's backlog: the frontend's setting, else (unset or 0) its maxconn, else the global one. */
-  private backlog(fe: RtFrontend): number {
-    return fe.px.backlog || fe.maxconn || this.maxconn;
+  /**
+   * haproxy's backlog of a bind: its own, else (unset or 0) its frontend's, else its own maxconn, its
+   * frontend's, the global one.
+   */
+  private backlog(fe: RtFrontend, b: Bind): number {
+    return b.backlog || fe.px.backlog || b.maxconn || fe.maxconn || this.maxconn;
   }
 
   /** Addresses actually bound, in bind order (tests read the ports from here). */
@@ -375,12 +382,15 @@ export class Runtime {
       socket.destroy();
       return;
     }
-    if (this.full(fe)) {
-      // Past maxconn the connection waits unread, as it would in the kernel's backlog.
-      if (fe.waiting.length >= this.backlog(fe)) {
+    const l = socket.listener;
+    if (this.full(fe) || l.full()) {
+      // Past maxconn the connection waits unread, as it would in its socket's queue, which the
+      // kernel fills to one more than its backlog.
+      if (l.waiting > l.backlog) {
         socket.destroy();
         return;
       }
+      l.waiting++;
       fe.waiting.push(socket);
       return;
     }
@@ -636,12 +646,23 @@ export class Runtime {
     this.admitWaiting();
   }
 
+  /**
+   * Lets in the waiting connections the limits allow, oldest first; one whose own listener is at its
+   * maxconn stays for one of that listener's connections to end, and the others pass it.
+   */
   private admitWaiting(): void {
     for (const fe of this.frontends) {
-      while (fe.waiting.length > 0 && !this.full(fe)) {
-        const socket = fe.waiting.shift()!;
-        if (socket.destroyed) continue;
-        this.startSession(fe, socket);
+      const waiting = fe.waiting;
+      let i = 0;
+      while (i < waiting.length && !this.full(fe)) {
+        const socket = waiting[i]!;
+        if (socket.listener.full()) {
+          i++;
+          continue;
+        }
+        waiting.splice(i, 1);
+        socket.listener.waiting--;
+        if (!socket.destroyed) this.startSession(fe, socket);
       }
     }
   }
@@ -661,7 +682,10 @@ export class Runtime {
     for (const fe of this.frontends) {
       for (const l of fe.listeners.values()) l.close();
       fe.listeners.clear();
-      for (const w of fe.waiting.splice(0)) w.destroy();
+      for (const w of fe.waiting.splice(0)) {
+        w.listener.waiting--;
+        w.destroy();
+      }
     }
   }
 

@@ -20,6 +20,7 @@
 import process from "node:process";
 import type { AddressInfo } from "node:net";
 import { getSystemErrorName } from "node:util";
+import { readFileSync } from "node:fs";
 import { holdClock, releaseClock } from "./clock.js";
 import { lastRead, readBuffer } from "./shared-read.js";
 import { empty } from "./array.js";
@@ -631,16 +632,21 @@ export class Listener {
 
   /**
    * Listens on a resolved address and port, or on a socket already bound and listening that the
-   * process was given (`fd`); the error code when it cannot.
+   * process was given (`fd`); the error code when it cannot. `v6only`: an IPv6 socket's
+   * IPV6_V6ONLY, the system's default when undefined.
    */
-  listen(where: { address: string; port: number } | { fd: number }, backlog: number): string | undefined {
+  listen(
+    where: { address: string; port: number; v6only?: boolean | undefined } | { fd: number },
+    backlog: number,
+  ): string | undefined {
     const h = this.handle;
     let err: number;
     if ("fd" in where) {
       err = h.open(where.fd);
       // A descriptor that is no TCP socket (a file, a unix socket) has no IP address.
       if (err === 0 && !/^IPv[46]$/.test(this.address().family ?? "")) return "ENOTSOCK";
-    } else if (where.address.includes(":")) err = h.bind6(where.address, where.port, 0);
+    } else if (where.address.includes(":"))
+      err = h.bind6(where.address, where.port, bind6Flags(where.v6only));
     else err = h.bind(where.address, where.port);
     if (err === 0) err = h.listen(backlog);
     return err === 0 ? undefined : getSystemErrorName(err);
@@ -655,5 +661,24 @@ export class Listener {
 
   close(): void {
     this.handle.close();
+  }
+}
+
+/** libuv's UV_TCP_IPV6ONLY. */
+const UV_TCP_IPV6ONLY = 1;
+
+/**
+ * The flags of an IPv6 bind. libuv sets IPV6_V6ONLY either way, where haproxy without v6only or v4v6
+ * leaves the system's default (net.ipv6.bindv6only): so that default is read here.
+ */
+export function bind6Flags(v6only: boolean | undefined): number {
+  return (v6only ?? systemV6only()) ? UV_TCP_IPV6ONLY : 0;
+}
+
+function systemV6only(): boolean {
+  try {
+    return readFileSync("/proc/sys/net/ipv6/bindv6only", "utf8").trim() === "1";
+  } catch {
+    return false;
   }
 }
