@@ -3,7 +3,7 @@
 // warning that says why. Values are checked as haproxy checks them, in its words.
 import { hasFrontend, type Bind, type Proxy } from "./model.js";
 import type { KeywordContext } from "./proxy-keywords.js";
-import { parseHostPort } from "./address.js";
+import { expandAddressEnv, parseHostPort } from "./address.js";
 import { atoi, atol } from "./c-numbers.js";
 import { systemId } from "./global-keywords.js";
 
@@ -225,6 +225,8 @@ export function parseBind(c: KeywordContext, p: Proxy): void {
   }
   const binds: Bind[] = [];
   for (const part of spec.split(",")) {
+    if (expandAddressEnv(part, c.global.env).startsWith("/"))
+      return c.unsupported(`'bind' : '${part}' is a UNIX socket's path: sluice binds TCP sockets only.`);
     const hp = parseHostPort(part, { range: true, env: c.global.env });
     if (typeof hp === "string") return c.alert(`'bind' : ${hp}`);
     const common = { written: part, where: c.where, ...options };

@@ -129,6 +129,15 @@ test("what Sluice cannot do is refused, naming the option and why", () => {
   }
 });
 
+test("a UNIX socket is refused, by its path as by unix@", () => {
+  assert.deepEqual(messages("bind /run/x.sock mode 600", "alert"), [
+    "'bind' : '/run/x.sock' is a UNIX socket's path: sluice binds TCP sockets only.",
+  ]);
+  assert.deepEqual(messages("bind unix@/run/x.sock", "alert"), [
+    "'bind' : address family 'unix@' is not supported in 'unix@/run/x.sock'",
+  ]);
+});
+
 test("what could change nothing here is accepted with a warning that says why", () => {
   const cases: [string, RegExp][] = [
     ["defer-accept", /'defer-accept' has no effect in sluice: Node\.js cannot set TCP_DEFER_ACCEPT/],
