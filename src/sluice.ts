@@ -98,6 +98,12 @@ export async function serve(o: CliOptions): Promise<number> {
     await rt.stop();
     return background(fds);
   }
+  const cannot = rt.fitDescriptors();
+  if (cannot) {
+    alert(cannot);
+    await rt.stop();
+    return 1;
+  }
   const old = [...o.finishPids, ...o.terminatePids];
   try {
     await bindAll(rt, old);

@@ -23,6 +23,8 @@ export function newGlobal(): Global {
     uid: 0,
     gid: 0,
     spreadChecks: 0,
+    poolLowFdRatio: 20,
+    poolHighFdRatio: 25,
     compMaxLevel: 1,
     compRate: 0,
     compMinIdle: 0,

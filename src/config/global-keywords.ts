@@ -84,6 +84,7 @@ const ratio =
     c.alert(`'${c.words[0]}' expects ${what} between 0 and 100.`);
     return false;
   };
+const fdRatio = ratio("an integer argument");
 const integer = needs((kw) => `'${kw}' expects an integer argument.`);
 const NODE_NAME = /^[A-Za-z0-9._-]+$/;
 /** How many of the 64 process or thread numbers `set` names (`all`, `odd`, `even`, N, N-M, N-). */
@@ -165,7 +166,6 @@ const NO_EFFECT: Record<string, ArgCheck> = {
     c.alert(`cpu-map : PROC/THREAD range and CPU sets must have the same size to be automatically bound`);
     return false;
   },
-  "ulimit-n": integer,
   "master-worker": (c) => {
     if (!atMost(c, 1)) return false;
     if (arg1(c) === "" || arg1(c) === "no-exit-on-failure") return true;
@@ -177,7 +177,6 @@ const NO_EFFECT: Record<string, ArgCheck> = {
   noevports: flag,
   "no-memory-trimming": flag,
   "numa-cpu-mapping": () => true,
-  "strict-limits": flag,
   "fd-hard-limit": integer,
   maxpipes: integer,
   // haproxy 2.6 says so of extra words, and loads the configuration all the same.
@@ -189,8 +188,6 @@ const NO_EFFECT: Record<string, ArgCheck> = {
   "tune.pipesize": integer,
   "tune.buffers.limit": integer,
   "tune.buffers.reserve": integer,
-  "tune.pool-high-fd-ratio": ratio("an integer argument"),
-  "tune.pool-low-fd-ratio": ratio("an integer argument"),
   "tune.idle-pool.shared": onOff,
   "tune.sched.low-latency": onOff,
   "tune.fail-alloc": ratio("a numeric value", true),
@@ -314,6 +311,17 @@ export const GLOBAL_KEYWORDS: Record<string, GlobalFn> = {
         `'tune.http.maxhdr' ${n} leaves no room for the headers of haproxy's own responses: haproxy 2.6 fails to start below 5.`,
       );
     c.global.maxhdr = n;
+  },
+  "ulimit-n": (c) => {
+    if (integer(c)) c.global.ulimitN = atol(arg1(c)) || undefined;
+  },
+  // haproxy 2.6 always fails to start when it cannot set the descriptor limit it needs; so does Sluice.
+  "strict-limits": (c) => void flag(c),
+  "tune.pool-low-fd-ratio": (c) => {
+    if (fdRatio(c)) c.global.poolLowFdRatio = atoi(arg1(c));
+  },
+  "tune.pool-high-fd-ratio": (c) => {
+    if (fdRatio(c)) c.global.poolHighFdRatio = atoi(arg1(c));
   },
   "tune.maxrewrite": (c) => {
     if (!integer(c)) return;

@@ -74,6 +74,14 @@ export interface LogTarget {
 
 export interface Global {
   maxconn?: number;
+  /** ulimit-n: the descriptor limit to set, in place of what maxconn needs. */
+  ulimitN?: number;
+  /**
+   * tune.pool-low-fd-ratio and tune.pool-high-fd-ratio: the share of the descriptors (in percent)
+   * in use past which no server connection goes idle, and a new one closes an idle one first.
+   */
+  poolLowFdRatio: number;
+  poolHighFdRatio: number;
   /** tune.bufsize: the largest request or response head, in bytes. */
   bufsize: number;
   /** tune.maxrewrite: the part of a buffer kept for rewrites (by default 1024; at most half of it). */

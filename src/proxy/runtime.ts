@@ -1,12 +1,12 @@
 // The running proxy: frontends listening, backends with their servers, the sessions in between.
 import net from "node:net";
 import { lookup } from "node:dns/promises";
-import { readFileSync } from "node:fs";
 import v8 from "node:v8";
 import type { Bind, Config, Global, Proxy, Server } from "../config/model.js";
 import { hasBackend } from "../config/model.js";
 import { ConfigError } from "../config/errors.js";
-import { RtBackend, type ServerAddress } from "./backend.js";
+import { RtBackend, type RtServer, type ServerAddress } from "./backend.js";
+import { countOtherFds, fdLimit, fdsInUse, setSoftFdLimit } from "../util/descriptors.js";
 import { RtFrontend } from "./frontend.js";
 import { compileHttpRules, compileRules, withDefaults } from "./rules.js";
 import { ConnContext, compileTcpRules, refuses, tcpVerdict } from "./tcp-rules.js";
@@ -60,21 +60,15 @@ const REQUEST_LINE_VARIABLES = ["r", "HM", "HU", "HP", "HPO", "HQ", "HV"];
 /** Those that write the captures. */
 const CAPTURE_VARIABLES = ["hr", "hs", "hrl", "hsl"];
 
-/** haproxy derives the default global maxconn from the file descriptor limit: two per connection. */
-function defaultMaxconn(): number {
-  try {
-    const limits = readFileSync("/proc/self/limits", "utf8");
-    const m = /Max open files\s+(\d+)/.exec(limits);
-    // Two descriptors a session, and a reserve for Node, listeners, logs and checks (haproxy's way).
-    if (m) {
-      const fds = Number(m[1]);
-      return Math.max(1, Math.floor((fds - Math.min(100, Math.ceil(fds / 2))) / 2));
-    }
-  } catch {
-    // Not Linux: fall through to a conservative default.
-  }
-  return 4000;
-}
+/**
+ * The descriptors haproxy 2.6.12 wants beyond two per connection: with a maxconn, it raises its
+ * limit to twice that and 17 (`Cannot raise FD limit to 1017` for 500); without one, it takes twice
+ * the connections and 28 from the limit (114 at 256, 498 at 1024, 9986 at 20000).
+ */
+const FD_EXTRA = 17;
+const FD_EXTRA_DERIVED = 28;
+/** Descriptors kept free for the server connections of the sessions under way, checks and logs. */
+const FD_MARGIN = 16;
 
 export class Runtime {
   readonly global: Global;
@@ -115,6 +109,10 @@ export class Runtime {
   };
   readonly logger: Logger;
   readonly maxconn: number;
+  /** The descriptors haproxy would hold at most (its maxsock): what pool-low- and pool-high-fd-ratio are shares of. */
+  readonly maxsock: number;
+  /** The process's descriptor limit, once set for maxconn (see fitDescriptors). */
+  private fdLimit: number;
   /** maxcomprate and maxcompcpuusage, over every compressed response. */
   readonly compression: CompressionLimits;
   /** Sessions alive (actconn). */
@@ -157,7 +155,12 @@ export class Runtime {
   private constructor(readonly config: Config) {
     this.global = config.global;
     this.logger = new Logger(config.global);
-    this.maxconn = config.global.maxconn ?? defaultMaxconn();
+    const g = config.global;
+    const limit = g.ulimitN ?? fdLimit()?.soft ?? Infinity;
+    this.maxconn =
+      g.maxconn ?? (limit === Infinity ? 4000 : Math.max(1, Math.floor((limit - FD_EXTRA_DERIVED) / 2)));
+    this.maxsock = g.maxconn !== undefined || limit === Infinity ? 2 * this.maxconn + FD_EXTRA : limit;
+    this.fdLimit = limit;
     this.silentDrops = new SilentDrops(this.maxconn);
     this.compression = new CompressionLimits(config.global.compRate, config.global.compMinIdle);
   }
@@ -382,14 +385,14 @@ export class Runtime {
       socket.destroy();
       return;
     }
+    // A connection Sluice holds costs a descriptor where one in haproxy's kernel queue does not: it
+    // is refused, and said, when too few remain for the sessions under way.
+    if (this.fdLimit - fdsInUse() < FD_MARGIN) return this.refuseForDescriptors(fe, socket);
     const l = socket.listener;
     if (this.full(fe) || l.full()) {
-      // Past maxconn the connection waits unread, as it would in its socket's queue, which the
-      // kernel fills to one more than its backlog.
-      if (l.waiting > l.backlog) {
-        socket.destroy();
-        return;
-      }
+      // Past maxconn the connection waits unread, as it would in its socket's queue. Past that
+      // queue's length (its backlog), haproxy's kernel leaves the client to try again a second
+      // later; Sluice keeps it waiting.
       l.waiting++;
       fe.waiting.push(socket);
       return;
@@ -605,6 +608,51 @@ export class Runtime {
       }, wait).unref();
     }
     return true;
+  }
+
+  /** A connection accepted when the descriptors left are too few: closed at once, counted and said. */
+  private refuseForDescriptors(fe: RtFrontend, socket: ClientSocket): void {
+    this.counters.acceptErrors++;
+    socket.resetAndDestroy();
+    if (this.short.has("file descriptors")) return;
+    this.logger.event(
+      fe.px,
+      3,
+      `Proxy ${fe.name} refused a connection: ${fdsInUse()} file descriptors in use, the limit is ${this.fdLimit}.`,
+    );
+    this.fdShortage();
+  }
+
+  /**
+   * Sets the process's descriptor limit as haproxy does at start: to `ulimit-n`, else to what maxconn
+   * needs when the limit is lower (up to the hard limit). What it cannot set makes haproxy fail to
+   * start: the message, else undefined.
+   */
+  fitDescriptors(): string | undefined {
+    countOtherFds();
+    const now = fdLimit();
+    if (!now) return undefined;
+    const want = this.global.ulimitN ?? (now.soft < this.maxsock ? this.maxsock : now.soft);
+    if (want !== now.soft && !setSoftFdLimit(want))
+      return `Cannot raise FD limit to ${want}, limit is ${now.soft}.`;
+    this.fdLimit = want;
+    return undefined;
+  }
+
+  /** tune.pool-low-fd-ratio: a server connection goes to the idle pool only below this share of maxsock in use. */
+  keepsIdle(): boolean {
+    return fdsInUse() * 100 < this.maxsock * this.global.poolLowFdRatio;
+  }
+
+  /**
+   * tune.pool-high-fd-ratio: past this share of maxsock in use, a new server connection first closes
+   * an idle one, `server`'s if it has one.
+   */
+  makeRoomForConnection(server: RtServer): void {
+    if (fdsInUse() * 100 < this.maxsock * this.global.poolHighFdRatio) return;
+    if (server.idle.length > 0) return server.idle.shift()!.close();
+    for (const be of this.backends.values())
+      for (const s of be.servers) if (s.idle.length > 0) return s.idle.shift()!.close();
   }
 
   /** Descriptors ran out (an accept or a connect failed): hold new connections for a second. */

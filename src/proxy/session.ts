@@ -1888,6 +1888,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       this.onServerConnect();
       return;
     }
+    this.rt.makeRoomForConnection(srv);
     const c = new ServerConn(srv, this);
     if (srv.sendProxy) {
       // Held until the connection is up, then sent before anything else. The header names this
@@ -2956,8 +2957,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     if (!c) return;
     const be = this.be;
     if (reusable && be && this.connMode(be) === "keep-alive" && c.usable) {
-      if (be.px.httpReuse !== "never" && !c.boundToSession) park(c);
-      else {
+      if (be.px.httpReuse !== "never" && !c.boundToSession) {
+        if (this.rt.keepsIdle()) park(c);
+        else c.close();
+      } else {
         // Not shared, but kept for this client's next requests (an owner-less connection closes on
         // any sign of life from the server meanwhile).
         this.keep(c);

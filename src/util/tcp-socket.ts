@@ -24,6 +24,7 @@ import { readFileSync } from "node:fs";
 import { holdClock, releaseClock } from "./clock.js";
 import { lastRead, readBuffer } from "./shared-read.js";
 import { empty } from "./array.js";
+import { sockets } from "./descriptors.js";
 
 interface Req {
   oncomplete: (this: Req, status: number, handle: TcpHandle) => void;
@@ -155,6 +156,7 @@ export abstract class TcpSocket {
     this.handle = h;
     this.connecting = accepted === undefined;
     this.paused = accepted !== undefined;
+    sockets.open++;
   }
 
   /**
@@ -322,6 +324,7 @@ export abstract class TcpSocket {
    */
   private letGo(): void {
     this.destroyed = true;
+    sockets.open--;
     this.held = undefined;
     this.heldBytes = 0;
     this.dest = undefined;
@@ -617,6 +620,7 @@ function drained(s: TcpSocket): void {
  */
 export class Listener {
   private readonly handle: TcpHandle = new TCP(tcpWrap.constants.SERVER);
+  private counted = false;
 
   constructor(onConnection: (h: TcpHandle) => void, onError: (code: string) => void) {
     this.handle.onconnection = (err, client) => {
@@ -649,7 +653,10 @@ export class Listener {
       err = h.bind6(where.address, where.port, bind6Flags(where.v6only));
     else err = h.bind(where.address, where.port);
     if (err === 0) err = h.listen(backlog);
-    return err === 0 ? undefined : getSystemErrorName(err);
+    if (err !== 0) return getSystemErrorName(err);
+    this.counted = true;
+    sockets.open++;
+    return undefined;
   }
 
   /** Where it listens (a listening socket always has an address). */
@@ -660,6 +667,8 @@ export class Listener {
   }
 
   close(): void {
+    if (this.counted) sockets.open--;
+    this.counted = false;
     this.handle.close();
   }
 }

@@ -747,12 +747,10 @@ test("keywords that only tune haproxy internals are accepted with a warning", ()
   const tuning = [
     "nokqueue",
     "no-memory-trimming",
-    "strict-limits",
     "fd-hard-limit 1000",
     "maxpipes 8",
     "tune.pipesize 65536",
     "tune.buffers.reserve 2",
-    "tune.pool-low-fd-ratio 20",
     "tune.idle-pool.shared on",
     "tune.sched.low-latency off",
     "tune.fail-alloc",
@@ -780,6 +778,15 @@ test("keywords that only tune haproxy internals are accepted with a warning", ()
       [message],
       line,
     );
+  // The descriptor settings Sluice honours (test/proxy/descriptors.test.ts) are taken without a word.
+  const fds = parse(
+    `global\n  strict-limits\n  ulimit-n 4000\n  tune.pool-low-fd-ratio 10\n  tune.pool-high-fd-ratio 30\n${BASE}`,
+  );
+  assert.deepEqual(fds.diagnostics, []);
+  assert.deepEqual(
+    [fds.config.global.ulimitN, fds.config.global.poolLowFdRatio, fds.config.global.poolHighFdRatio],
+    [4000, 10, 30],
+  );
   // mworker-max-reloads: haproxy 2.6 says so of an extra word, then loads the configuration anyway.
   const extra = parse(`global\n  mworker-max-reloads 5 6\n${BASE}`);
   assert.deepEqual(

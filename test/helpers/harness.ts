@@ -62,10 +62,13 @@ export interface Child {
   kill(sig?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the CLI with `args`; `bind fd@3` in its config adopts a socket listening on the returned port. */
+/**
+ * Runs the CLI with `args`; `bind fd@3` in its config adopts a socket listening on the returned port.
+ * `fds`: the process's descriptor limit.
+ */
 export async function spawnSluice(
   args: string[],
-  opts: { listen?: boolean; env?: Record<string, string> } = {},
+  opts: { listen?: boolean; env?: Record<string, string>; fds?: number } = {},
 ): Promise<Child> {
   let port = 0;
   let fd: number | undefined;
@@ -77,7 +80,12 @@ export async function spawnSluice(
     port = (server.address() as net.AddressInfo).port;
     fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
   }
-  const proc = spawn(process.execPath, [CLI, ...args], {
+  // util-linux's prlimit runs it with that many descriptors at most (Node raises its soft limit to the hard one).
+  const [cmd, pre] =
+    opts.fds === undefined
+      ? [process.execPath, []]
+      : ["prlimit", [`--nofile=${opts.fds}:${opts.fds}`, process.execPath]];
+  const proc = spawn(cmd, [...pre, CLI, ...args], {
     stdio: ["ignore", "pipe", "pipe", ...(fd !== undefined ? [fd] : [])],
     env: { ...process.env, ...opts.env },
   });

@@ -119,7 +119,7 @@ frontend f
   assert.equal(srv.count(), 5);
 });
 
-test("past its backlog (one more, as the kernel's queue) a connection is closed; the backlog's defaults", async () => {
+test("past its backlog a connection still waits (haproxy's kernel has its client try again); the backlog's defaults", async () => {
   // The bind's backlog; the frontend's; the bind's maxconn rather than the frontend's.
   const { p, srv } = await proxyTo(`
 frontend own
@@ -140,16 +140,26 @@ frontend bindmaxconn
     [p.ports[2]!, 1],
   ];
   for (const [port, backlog] of cases) {
-    await connect(p, port, "served");
+    const first = await connect(p, port, "served");
     const waiting: Conn[] = [];
-    for (let i = 0; i <= backlog; i++) waiting.push(await connect(p, port, "waits"));
-    await connect(p, port, "closed");
+    for (let i = 0; i <= backlog + 1; i++) waiting.push(await connect(p, port, "waits"));
+    const fe = p.rt.frontends.find((f) => [...f.listeners.values()].some((l) => l.address().port === port))!;
+    assert.equal(fe.waiting[0]!.listener.backlog, backlog, `port ${port}`);
     assert.ok(
       waiting.every((c) => !c.ended && !c.served),
-      `port ${port}: ${backlog + 1} wait`,
+      `port ${port}: ${backlog + 2} wait`,
     );
+    // Each is let in as the one before it leaves, the last past the backlog too.
+    let leaving = first;
+    for (const next of waiting) {
+      await handOver(leaving, next);
+      leaving = next;
+    }
   }
-  assert.equal(srv.count(), cases.length);
+  assert.equal(
+    srv.count(),
+    cases.reduce((n, [, backlog]) => n + backlog + 3, 0),
+  );
 });
 
 test("an IPv6 listener's IPV6_V6ONLY: set by v6only, cleared by v4v6", () => {

@@ -3,6 +3,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { startProxy, httpBackend, exchange, waitFor, DEFAULTS, FRONTEND } from "../helpers/harness.js";
+import { sockets } from "../../src/util/descriptors.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -31,6 +32,7 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
   await exchange(p.port, kinds[0]!);
   global.gc?.();
   const fdsBefore = openFds();
+  const socketsBefore = sockets.open;
   const heapBefore = process.memoryUsage().heapUsed;
   const total = 2000;
   const parallel = 50;
@@ -54,6 +56,12 @@ ${FRONTEND}  server a 127.0.0.1:${b.port}
     () => openFds() <= fdsBefore + 2,
     5000,
     `descriptors back to ${fdsBefore} (now ${openFds()})`,
+  );
+  // The count Sluice keeps of its sockets (what it weighs against the descriptor limit) agrees.
+  await waitFor(
+    () => sockets.open === socketsBefore,
+    5000,
+    `sockets back to ${socketsBefore} (now ${sockets.open})`,
   );
   global.gc?.();
   const grown = process.memoryUsage().heapUsed - heapBefore;
