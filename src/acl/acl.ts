@@ -3,9 +3,10 @@ import { ConfigError } from "../config/errors.js";
 import type { AclSpec } from "../config/model.js";
 import type { SampleContext } from "./context.js";
 import { parseFetch, type FetchImpl, type MatchName } from "./fetch.js";
-import type { Matcher } from "./match.js";
+import { isIndexed, type IdPattern, type Matcher } from "./match.js";
 import { MATCH_NAMES, buildMatcher } from "./pattern.js";
-import { patternRef, type PatternEntry, type PatternRef } from "./pattern-ref.js";
+import { prepareChange } from "./pattern-index.js";
+import { nextPatternId, patternRef, type PatternEntry, type PatternRef } from "./pattern-ref.js";
 import { Sample, T } from "./sample.js";
 import { currentProxy } from "./scope.js";
 
@@ -127,26 +128,43 @@ function compile(spec: AclSpec, aclName: string | undefined, warn?: (msg: string
         `  If you intended to match only for existence, please use '-m found'.\n` +
         `  If you wanted to force an int to match as a bool, please use '-m bool'.`,
     );
+  const written = inline.map((text) => ({ id: nextPatternId(), text }));
   /** The patterns: the files' (`changed` with the entries it is to have), then those written. */
-  const patterns = (changed?: PatternRef, entries?: readonly PatternEntry[]): string[] => [
-    ...refs.flatMap((r) => (r === changed ? entries! : r.entries).map((e) => e.key)),
-    ...inline,
+  const patterns = (changed?: PatternRef, entries?: readonly PatternEntry[]): IdPattern[] => [
+    ...refs.flatMap((r) => (r === changed ? entries! : r.entries).map((e) => ({ id: e.id, text: e.key }))),
+    ...written,
   ];
-  const build = (pats: string[]): Matcher => {
+  const build = (pats: IdPattern[]): Matcher => {
     const m =
-      how === undefined && f.groups ? f.groups(pats) : buildMatcher(method, pats, icase, noDns, where);
+      how === undefined && f.groups
+        ? f.groups(pats.map((p) => p.text))
+        : buildMatcher(method, pats, icase, noDns, where);
     // haproxy finds these past parsing: its message names the proxy and the ACL, not the line.
     if (typeof m === "string")
       throw new ConfigError(`proxy ${currentProxy()}: acl ${aclName ?? ""} ${f.name}(): ${m}`, where, true);
     return m;
   };
   const pats = patterns();
-  const acl = new Acl(f.impl, build(pats), !needsPatterns || pats.length > 0);
+  let matcher = build(pats);
+  const acl = new Acl(f.impl, matcher, !needsPatterns || pats.length > 0);
   for (const ref of refs)
-    ref.read((entries) => {
-      const next = patterns(ref, entries);
-      const m = build(next);
-      return () => acl.use(m, !needsPatterns || next.length > 0);
+    ref.read((change) => {
+      const count = refs.reduce((n, r) => n + (r === ref ? change.size : r.size), written.length);
+      const live = !needsPatterns || count > 0;
+      // An indexed matcher takes the change in place; the others are built anew.
+      const m = matcher;
+      if (isIndexed(m)) {
+        const commit = prepareChange(m.index, change, () => true);
+        return () => {
+          commit();
+          acl.use(m, live);
+        };
+      }
+      const next = build(patterns(ref, change.after()));
+      return () => {
+        matcher = next;
+        acl.use(next, live);
+      };
     });
   return acl;
 }

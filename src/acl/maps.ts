@@ -1,15 +1,17 @@
 // Map converters: `map(file[,default])`, `map_<match>` and `map_<match>_<output>`, which look the
 // sample up among a file's keys by a match method and give the value of the entry found, as
 // haproxy's pattern code chooses it: an exact string as first written, the longest prefix (beg) or
-// network (ip), else the first entry that matches, in the file's order.
+// network (ip, see ip-index.ts), else the first entry that matches, in the file's order.
 import { ConfigError } from "../config/errors.js";
 import type { Arg } from "./args.js";
 import type { Converter } from "./converters.js";
 import { buildMatcher, parseIpPattern, parseRange, regexOf } from "./pattern.js";
 import { patternRef, type PatternEntry } from "./pattern-ref.js";
+import { ExactIndex, PrefixIndex, prepareChange, type PatternIndex } from "./pattern-index.js";
+import { IpIndex, ipv4Number } from "./ip-index.js";
 import { expandReplacement } from "./replacement.js";
-import { IntMatcher, type IpPat, type Matcher } from "./match.js";
-import { parseIpv4, parseIpv6, shortIpv6, v6ToV4 } from "./ip.js";
+import { IntMatcher, type Matcher } from "./match.js";
+import { parseIpv4, parseIpv6, shortIpv6 } from "./ip.js";
 import { Sample, T, readWholeInt } from "./sample.js";
 
 type Input = "str" | "beg" | "sub" | "dir" | "dom" | "end" | "reg" | "regm" | "int" | "ip";
@@ -41,130 +43,119 @@ const ADDR = new Uint8Array(16);
 /** The lookup of one map: the value found for a sample, or undefined. */
 type Lookup = (smp: Sample) => Sample | undefined;
 
-function lookupFor(input: Input, entries: readonly PatternEntry[], values: Sample[], path: string): Lookup {
-  const at = (e: PatternEntry, m: string): string => `${m} at line ${e.line} of file '${path}'`;
+/** A map's keys as haproxy indexes them (str, beg, ip): set-map and del-map change one in place. */
+interface IndexedLookup {
+  find: Lookup;
+  index: PatternIndex<unknown, Sample>;
+}
+
+/** haproxy's message for an entry that cannot be read, naming its line. */
+function atLine(e: PatternEntry, path: string, err: unknown): ConfigError {
+  if (!(err instanceof ConfigError)) throw err;
+  return new ConfigError(`${err.message.replace(/\.$/, "")} at line ${e.line} of file '${path}'`);
+}
+
+function indexedLookup(input: Input): IndexedLookup | undefined {
   switch (input) {
     case "str": {
-      const byKey = new Map<string, Sample>();
-      entries.forEach((e, i) => {
-        if (!byKey.has(e.key)) byKey.set(e.key, values[i]!);
-      });
-      return (smp) => byKey.get(smp.getStr());
+      const index = new ExactIndex<Sample>();
+      return { index, find: (smp) => index.find(smp.getStr()) };
     }
     case "beg": {
-      // The longest key first (the first written among equals): the first that begins the sample.
-      const order = entries
-        .map((_, i) => i)
-        .sort((a, b) => entries[b]!.key.length - entries[a]!.key.length || a - b);
-      const keys = order.map((i) => entries[i]!.key);
-      const found = order.map((i) => values[i]!);
-      return (smp) => {
-        const s = smp.getStr();
-        for (let k = 0; k < keys.length; k++) if (s.startsWith(keys[k]!)) return found[k];
-        return undefined;
-      };
+      const index = new PrefixIndex<Sample>();
+      return { index, find: (smp) => index.find(smp.getStr()) };
     }
     case "ip": {
-      // Each family's networks, the most specific first; a sample is looked up in its own family first.
-      const nets = entries.map((e, i) => {
-        let pat: IpPat;
-        try {
-          pat = parseIpPattern(e.key, true, NOWHERE);
-        } catch {
-          throw new ConfigError(at(e, `'${e.key}' is not a valid IPv4 or IPv6 address`));
-        }
-        return { pat, bits: pat.mask.reduce((n, b) => n + popcount(b), 0), value: values[i]! };
-      });
-      const family = (v4: boolean) => nets.filter((n) => n.pat.v4 === v4).sort((a, b) => b.bits - a.bits);
-      const v4 = family(true);
-      const v6 = family(false);
+      const index = new IpIndex<Sample>((text) => parseIpPattern(text, true, NOWHERE));
       const a4 = new Uint8Array(4);
       const a6 = new Uint8Array(16);
-      const first = (list: typeof nets, a: Uint8Array, len: number): Sample | undefined => {
-        for (const n of list) if (inNet(a, n.pat, len)) return n.value;
-        return undefined;
-      };
-      return (smp) => {
+      const find: Lookup = (smp) => {
         const s = smp.getStr();
-        if (parseIpv4(s, a4)) {
-          a6.fill(0, 0, 10);
-          a6[10] = a6[11] = 0xff;
-          a6.set(a4, 12);
-          return first(v4, a4, 4) ?? first(v6, a6, 16);
-        }
-        if (!parseIpv6(s, a6)) return undefined;
-        return first(v6, a6, 16) ?? (v6ToV4(a6, a4) ? first(v4, a4, 4) : undefined);
+        if (parseIpv4(s, a4)) return index.find4(ipv4Number(a4));
+        return parseIpv6(s, a6) ? index.find6(a6) : undefined;
       };
+      return { index, find };
     }
-    case "regm": {
-      // The first key that matches, its value given the key's groups for \1...\9.
-      const res = entries.map((e) => {
-        try {
-          return regexOf(e.key, false, NOWHERE);
-        } catch (err) {
-          if (!(err instanceof ConfigError)) throw err;
-          throw new ConfigError(at(e, err.message.replace(/\.$/, "")));
-        }
-      });
-      const found = new Sample();
-      return (smp) => {
-        const s = smp.getStr();
-        for (let i = 0; i < res.length; i++) {
-          const m = res[i]!.exec(s);
-          if (!m) continue;
-          // A key that add-acl put there has no value to fill.
-          const v = values[i]!;
-          return v.type === T.Int ? v : (found.setStr(expandReplacement(v.str!, m)), found);
-        }
-        return undefined;
-      };
-    }
-    default: {
-      const matchers: Matcher[] = entries.map((e) => {
-        try {
-          // An integer key is a number or a range, as an ACL's.
-          if (input === "int") return new IntMatcher([parseRange(e.key, NOWHERE)], false);
-          return buildMatcher(input, [e.key], false, true, NOWHERE);
-        } catch (err) {
-          if (!(err instanceof ConfigError)) throw err;
-          throw new ConfigError(at(e, err.message.replace(/\.$/, "")));
-        }
-      });
-      return (smp) => {
-        for (let i = 0; i < matchers.length; i++) if (matchers[i]!.match(smp)) return values[i];
-        return undefined;
-      };
-    }
+    default:
+      return undefined;
   }
 }
 
-/** Whether address `a` (4 or 16 bytes) is in the network. */
-function inNet(a: Uint8Array, pat: IpPat, len: number): boolean {
-  for (let k = 0; k < len; k++) if ((a[k]! & pat.mask[k]!) !== (pat.addr[k]! & pat.mask[k]!)) return false;
-  return true;
+/** The other methods: the first entry, in the file's order, that matches. */
+function listLookup(input: Input, entries: readonly PatternEntry[], values: Sample[], path: string): Lookup {
+  if (input === "regm") {
+    // The first key that matches, its value given the key's groups for \1...\9.
+    const res = entries.map((e) => {
+      try {
+        return regexOf(e.key, false, NOWHERE);
+      } catch (err) {
+        throw atLine(e, path, err);
+      }
+    });
+    const found = new Sample();
+    return (smp) => {
+      const s = smp.getStr();
+      for (let i = 0; i < res.length; i++) {
+        const m = res[i]!.exec(s);
+        if (!m) continue;
+        // A key that add-acl put there has no value to fill.
+        const v = values[i]!;
+        return v.type === T.Int ? v : (found.setStr(expandReplacement(v.str!, m)), found);
+      }
+      return undefined;
+    };
+  }
+  const matchers: Matcher[] = entries.map((e) => {
+    try {
+      // An integer key is a number or a range, as an ACL's.
+      if (input === "int") return new IntMatcher([parseRange(e.key, NOWHERE)], false);
+      return buildMatcher(input, [{ id: e.id, text: e.key }], false, true, NOWHERE);
+    } catch (err) {
+      throw atLine(e, path, err);
+    }
+  });
+  return (smp) => {
+    for (let i = 0; i < matchers.length; i++) if (matchers[i]!.match(smp)) return values[i];
+    return undefined;
+  };
 }
 
 const NOWHERE = { file: "", line: 0 };
-
-const popcount = (b: number): number => {
-  let n = 0;
-  for (let v = b; v; v &= v - 1) n++;
-  return n;
-};
 
 /** haproxy's value for a key that add-acl put in a map's file: the integer 1. */
 const ONE = new Sample();
 ONE.setInt(1);
 
-/** The lookup over a map's entries; a ConfigError names an entry that cannot be read. */
-function buildLookup(input: Input, out: Output, entries: readonly PatternEntry[], path: string): Lookup {
-  const values = entries.map((e) => {
-    if (e.value === undefined) return ONE;
-    const v = outputValue(e.value, out);
-    if (!v) throw new ConfigError(`unable to parse '${e.value}' at line ${e.line} of file '${path}'`);
-    return v;
+/** An entry's value in the output's type; a ConfigError when it is none. */
+function valueOf(e: PatternEntry, out: Output, path: string): Sample {
+  if (e.value === undefined) return ONE;
+  const v = outputValue(e.value, out);
+  if (!v) throw new ConfigError(`unable to parse '${e.value}' at line ${e.line} of file '${path}'`);
+  return v;
+}
+
+/**
+ * The lookup over a map's entries, and its index when it has one; a ConfigError names an entry
+ * that cannot be read.
+ */
+function buildLookup(
+  input: Input,
+  out: Output,
+  entries: readonly PatternEntry[],
+  path: string,
+): { find: Lookup; index?: IndexedLookup["index"] } {
+  const values = entries.map((e) => valueOf(e, out, path));
+  const indexed = indexedLookup(input);
+  if (!indexed) return { find: listLookup(input, entries, values, path) };
+  const keys = entries.map((e) => {
+    try {
+      return indexed.index.keyOf(e.key);
+    } catch (err) {
+      throw atLine(e, path, err);
+    }
   });
-  return lookupFor(input, entries, values, path);
+  entries.forEach((e, i) => indexed.index.add(keys[i], e.id, values[i]!));
+  return indexed;
 }
 
 interface LoadedMap {
@@ -174,19 +165,21 @@ interface LoadedMap {
 
 /**
  * Loads a map for a converter; haproxy's reason (an "invalid args" one) when it cannot. Its lookup
- * follows the changes of the file's entries (set-map, del-map...).
+ * follows the changes of the file's entries (set-map, del-map...): in place for an indexed one.
  */
 function loadMap(input: Input, out: Output, args: Arg[]): LoadedMap {
   const path = String(args[0]);
   const ref = patternRef(path, true);
-  const lookup = buildLookup(input, out, ref.entries, path);
+  const built = buildLookup(input, out, ref.entries, path);
   const fallback = args[1] === undefined ? undefined : outputValue(args[1], out);
   // An integer default was read as one with the arguments; an address is read here.
   if (args[1] !== undefined && !fallback)
     throw new ConfigError(`map: cannot parse default ip <${String(args[1])}>.`);
-  const map: LoadedMap = { lookup, fallback };
-  ref.read((entries) => {
-    const next = buildLookup(input, out, entries, path);
+  const map: LoadedMap = { lookup: built.find, fallback };
+  const index = built.index;
+  ref.read((change) => {
+    if (index) return prepareChange(index, change, (e) => valueOf(e, out, path));
+    const next = buildLookup(input, out, change.after(), path).find;
     return () => (map.lookup = next);
   });
   return map;

@@ -1,13 +1,22 @@
 // Matchers: one compiled pattern list and its method (-m str, beg, ..., ip, int). Patterns are
-// prepared once (lower-cased for -i, Sets for exact strings, RegExp built once); matching a sample
-// compares header bytes in place where the method allows it.
-import { parseIpv4Prefix, parseIpv6, v6ToV4 } from "./ip.js";
+// prepared once (lower-cased for -i, indexed for exact strings, prefixes and addresses, RegExp built
+// once); matching a sample compares header bytes in place where the method allows it.
+import { IpIndex, ipv4Number } from "./ip-index.js";
+import { parseIpv4Prefix, parseIpv6 } from "./ip.js";
+import { ExactIndex, PrefixIndex, type PatternIndex } from "./pattern-index.js";
 import { Sample, T, binaryOf } from "./sample.js";
 import type { MatchName } from "./fetch.js";
 
 export interface Matcher {
   match(smp: Sample): boolean;
 }
+
+/** A matcher whose patterns are indexed: add-acl and del-acl change them in place. */
+export interface IndexedMatcher extends Matcher {
+  readonly index: PatternIndex<unknown, true>;
+}
+
+export const isIndexed = (m: Matcher): m is IndexedMatcher => "index" in m;
 
 export const FOUND: Matcher = { match: () => true };
 
@@ -52,12 +61,9 @@ function charsAt(str: string, s: number, p: string, icase: boolean): boolean {
   return true;
 }
 
-const SMALL = 8;
-
-/** str, beg, end, sub: in place on bytes, or on the string form. */
+/** str, beg, end, sub, a few patterns: in place on bytes, or on the string form. */
 export class StrMatcher implements Matcher {
   private readonly bufs: Buffer[];
-  private readonly set: Set<string> | undefined;
   constructor(
     private readonly how: "str" | "beg" | "end" | "sub",
     private readonly pats: string[],
@@ -65,14 +71,9 @@ export class StrMatcher implements Matcher {
   ) {
     if (icase) this.pats = pats.map(lowerAscii);
     this.bufs = this.pats.map((p) => Buffer.from(p, "latin1"));
-    this.set = how === "str" && pats.length > SMALL ? new Set(this.pats) : undefined;
   }
 
   match(smp: Sample): boolean {
-    if (this.set !== undefined) {
-      const s = smp.getStr();
-      return this.set.has(this.icase ? lowerAscii(s) : s);
-    }
     if (smp.str === undefined && smp.buf !== undefined && smp.type !== T.Bin)
       return this.matchBytes(smp.buf, smp.bs, smp.be);
     return this.matchStr(smp.getStr());
@@ -130,6 +131,39 @@ export class StrMatcher implements Matcher {
 }
 
 export const lowerAscii = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+
+/** A pattern and who it is: an entry's id, or one of its own for a pattern written on the ACL's line. */
+export interface IdPattern {
+  id: number;
+  text: string;
+}
+
+function fill<P>(index: PatternIndex<P, true>, pats: readonly IdPattern[]): void {
+  for (const p of pats) index.add(index.keyOf(p.text), p.id, true);
+}
+
+/** Exact strings (-m str, many of them). */
+export class ExactMatcher implements IndexedMatcher {
+  readonly index: ExactIndex<true>;
+  constructor(pats: readonly IdPattern[], icase: boolean) {
+    this.index = new ExactIndex(icase ? lowerAscii : undefined);
+    fill(this.index, pats);
+  }
+  match(smp: Sample): boolean {
+    return this.index.find(smp.getStr()) !== undefined;
+  }
+}
+
+/** Prefixes (-m beg, many of them, case sensitive). */
+export class PrefixMatcher implements IndexedMatcher {
+  readonly index = new PrefixIndex<true>();
+  constructor(pats: readonly IdPattern[]) {
+    fill(this.index, pats);
+  }
+  match(smp: Sample): boolean {
+    return this.index.find(smp.getStr()) !== undefined;
+  }
+}
 
 /**
  * dom and dir: the pattern must appear as whole words, bounded by delimiters or the ends of the
@@ -202,29 +236,23 @@ export interface IpPat {
   mask: Uint8Array;
 }
 
-export class IpMatcher implements Matcher {
-  private readonly v4: IpPat[];
-  private readonly v6: IpPat[];
+/** Addresses and networks (-m ip), as haproxy indexes them (see ip-index.ts). */
+export class IpMatcher implements IndexedMatcher {
+  readonly index: IpIndex<true>;
   private last: string | undefined = undefined;
   private lastKind = 0; // 0: not an address, 4, 6
   private readonly a4 = new Uint8Array(4);
   private readonly a6 = new Uint8Array(16);
-  private readonly alt = new Uint8Array(16);
 
-  constructor(pats: IpPat[]) {
-    this.v4 = pats.filter((p) => p.v4);
-    this.v6 = pats.filter((p) => !p.v4);
+  constructor(pats: readonly IdPattern[], parse: (text: string) => IpPat) {
+    this.index = new IpIndex(parse);
+    fill(this.index, pats);
   }
 
   match(smp: Sample): boolean {
     if (smp.type === T.Int || smp.type === T.Bool) {
-      const n = smp.num >>> 0;
-      this.a4[0] = n >>> 24;
-      this.a4[1] = (n >>> 16) & 255;
-      this.a4[2] = (n >>> 8) & 255;
-      this.a4[3] = n & 255;
       this.last = undefined;
-      return this.match4(this.a4);
+      return this.index.find4(smp.num >>> 0) !== undefined;
     }
     const s = smp.getStr();
     if (s !== this.last) {
@@ -232,34 +260,9 @@ export class IpMatcher implements Matcher {
       // haproxy's cast: a leading IPv4 address (what follows it is ignored), else a whole IPv6 one.
       this.lastKind = parseIpv4Prefix(s, this.a4) > 0 ? 4 : parseIpv6(s, this.a6) ? 6 : 0;
     }
-    if (this.lastKind === 4) return this.match4(this.a4);
-    if (this.lastKind === 6) return this.match6(this.a6);
-    return false;
+    if (this.lastKind === 4) return this.index.find4(ipv4Number(this.a4)) !== undefined;
+    return this.lastKind === 6 && this.index.find6(this.a6) !== undefined;
   }
-
-  private match4(a: Uint8Array): boolean {
-    if (test(this.v4, a, 4)) return true;
-    if (this.v6.length === 0) return false;
-    const m = this.alt;
-    m.fill(0, 0, 10);
-    m[10] = 0xff;
-    m[11] = 0xff;
-    m.set(a, 12);
-    return test(this.v6, m, 16);
-  }
-
-  private match6(a: Uint8Array): boolean {
-    if (test(this.v6, a, 16)) return true;
-    return this.v4.length > 0 && v6ToV4(a, this.alt) && test(this.v4, this.alt, 4);
-  }
-}
-
-function test(pats: IpPat[], a: Uint8Array, n: number): boolean {
-  outer: for (const p of pats) {
-    for (let k = 0; k < n; k++) if ((a[k]! & p.mask[k]!) !== (p.addr[k]! & p.mask[k]!)) continue outer;
-    return true;
-  }
-  return false;
 }
 
 const KNOWN_METHODS = new Set(["OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT"]);

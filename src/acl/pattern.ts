@@ -8,12 +8,15 @@ import {
   BOOL,
   FOUND,
   BinMatcher,
+  ExactMatcher,
   IntMatcher,
   IpMatcher,
   MethMatcher,
+  PrefixMatcher,
   RegMatcher,
   StrMatcher,
   WordMatcher,
+  type IdPattern,
   type IpPat,
   type Matcher,
   type Range,
@@ -170,14 +173,18 @@ export function regexOf(p: string, icase: boolean, where: Where): RegExp {
   }
 }
 
-/** Builds the matcher for method `how` over `pats`. */
+/** Past this many patterns, exact strings and prefixes are indexed rather than compared in turn. */
+const SMALL = 8;
+
+/** Builds the matcher for method `how` over patterns `ids` (each with its identity). */
 export function buildMatcher(
   how: MatchName,
-  pats: string[],
+  ids: readonly IdPattern[],
   icase: boolean,
   noDns: boolean,
   where: Where,
 ): Matcher {
+  const pats = ids.map((p) => p.text);
   switch (how) {
     case "found":
       return FOUND;
@@ -188,12 +195,15 @@ export function buildMatcher(
     case "len":
       return new IntMatcher(parseInts(pats, where), true);
     case "ip":
-      return new IpMatcher(pats.map((p) => parseIpPattern(p, noDns, where)));
+      return new IpMatcher(ids, (p) => parseIpPattern(p, noDns, where));
     case "bin":
       // Hexadecimal patterns, compared byte for byte with the sample.
       return new BinMatcher(pats.map((p) => hexBytes(p, where)));
     case "str":
+      return pats.length > SMALL ? new ExactMatcher(ids, icase) : new StrMatcher(how, pats, icase);
     case "beg":
+      // haproxy keeps case-sensitive prefixes in a tree, and the others in a list.
+      return pats.length > SMALL && !icase ? new PrefixMatcher(ids) : new StrMatcher(how, pats, icase);
     case "end":
     case "sub":
       return new StrMatcher(how, pats, icase);
