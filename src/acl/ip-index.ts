@@ -6,7 +6,7 @@
 // address (::ffff:a.b.c.d, ::a.b.c.d, 2002:a.b.c.d::), in the IPv4 networks and the list.
 import { v6ToV4 } from "./ip.js";
 import type { IpPat } from "./match.js";
-import { Slots, type PatternIndex } from "./pattern-index.js";
+import { ByLength, type PatternIndex } from "./pattern-index.js";
 
 /** Where a pattern is filed: an IPv4 or IPv6 prefix (the network's leading bits), or the list. */
 export type IpKey =
@@ -58,43 +58,25 @@ interface Listed<X> {
   value: X;
 }
 
-/** One family's networks: a table per prefix length, the lengths in use longest first. */
-class Prefixes<K, X> {
-  private readonly byLen: (Slots<K, X> | undefined)[];
-  lens: number[] = [];
-  constructor(bits: number) {
-    this.byLen = new Array<Slots<K, X> | undefined>(bits + 1);
-  }
+/** The leading bits of ::ffff:0.0.0.0/96, where an IPv4 sample is looked up among IPv6 networks. */
+const MAPPED = net6(new Uint16Array([0, 0, 0, 0, 0, 0xffff, 0, 0]), 96);
 
-  at(len: number): Slots<K, X> | undefined {
-    return this.byLen[len];
+/** Whether an IPv6 network can hold an IPv4-mapped address (::ffff:a.b.c.d). */
+function holdsMapped(len: number, net: string): boolean {
+  const n = Math.min(len, 96);
+  for (let i = 0; i * 16 < n; i++) {
+    const bits = Math.min(16, n - i * 16);
+    const m = (0xffff << (16 - bits)) & 0xffff;
+    if ((net.charCodeAt(i) & m) !== (MAPPED.charCodeAt(i) & m)) return false;
   }
-
-  add(len: number, net: K, id: number, value: X): void {
-    let slots = this.byLen[len];
-    if (!slots) {
-      this.byLen[len] = slots = new Slots();
-      this.relist();
-    }
-    slots.add(net, id, value);
-  }
-
-  remove(len: number, net: K, id: number): void {
-    const slots = this.byLen[len];
-    if (!slots?.remove(net, id) || slots.size > 0) return;
-    this.byLen[len] = undefined;
-    this.relist();
-  }
-
-  private relist(): void {
-    this.lens = [];
-    for (let len = this.byLen.length - 1; len >= 0; len--) if (this.byLen[len]) this.lens.push(len);
-  }
+  return true;
 }
 
 export class IpIndex<X> implements PatternIndex<IpKey, X> {
-  private readonly v4 = new Prefixes<number, X>(32);
-  private readonly v6 = new Prefixes<string, X>(128);
+  private readonly v4 = new ByLength<number, X>();
+  private readonly v6 = new ByLength<string, X>();
+  /** Per IPv6 prefix length, the networks that can hold an IPv4-mapped address: an IPv4 sample's only. */
+  private readonly mapped = new Uint32Array(129);
   private readonly list: Listed<X>[] = [];
   private readonly w = new Uint16Array(8);
   private readonly a4 = new Uint8Array(4);
@@ -107,14 +89,17 @@ export class IpIndex<X> implements PatternIndex<IpKey, X> {
 
   add(key: IpKey, id: number, value: X): void {
     if (key.family === 4) this.v4.add(key.len, key.net, id, value);
-    else if (key.family === 6) this.v6.add(key.len, key.net, id, value);
-    else this.list.push({ id, addr: key.addr, mask: key.mask, value });
+    else if (key.family === 6) {
+      this.v6.add(key.len, key.net, id, value);
+      if (holdsMapped(key.len, key.net)) this.mapped[key.len]!++;
+    } else this.list.push({ id, addr: key.addr, mask: key.mask, value });
   }
 
   remove(key: IpKey, id: number): void {
     if (key.family === 4) this.v4.remove(key.len, key.net, id);
-    else if (key.family === 6) this.v6.remove(key.len, key.net, id);
-    else {
+    else if (key.family === 6) {
+      if (this.v6.remove(key.len, key.net, id) && holdsMapped(key.len, key.net)) this.mapped[key.len]!--;
+    } else {
       const at = this.list.findIndex((l) => l.id === id);
       if (at >= 0) this.list.splice(at, 1);
     }
@@ -133,16 +118,12 @@ export class IpIndex<X> implements PatternIndex<IpKey, X> {
   find4(a: number): X | undefined {
     const found = this.tree4(a);
     if (found !== undefined) return found;
-    if (this.v6.lens.length > 0) {
-      const w = this.w;
-      w.fill(0, 0, 5);
-      w[5] = 0xffff;
-      w[6] = a >>> 16;
-      w[7] = a & 0xffff;
-      const v = this.tree6(w);
-      if (v !== undefined) return v;
-    }
-    return this.inList(a);
+    const w = this.w;
+    w.fill(0, 0, 5);
+    w[5] = 0xffff;
+    w[6] = a >>> 16;
+    w[7] = a & 0xffff;
+    return this.tree6(w, this.mapped) ?? this.inList(a);
   }
 
   /** What an IPv6 address (16 bytes) finds. */
@@ -154,16 +135,18 @@ export class IpIndex<X> implements PatternIndex<IpKey, X> {
   }
 
   private tree4(a: number): X | undefined {
-    for (const len of this.v4.lens) {
-      const v = this.v4.at(len)!.first(net4(a, len));
+    for (const { len, slots } of this.v4.tables) {
+      const v = slots.first(net4(a, len));
       if (v !== undefined) return v;
     }
     return undefined;
   }
 
-  private tree6(w: Uint16Array): X | undefined {
-    for (const len of this.v6.lens) {
-      const v = this.v6.at(len)!.first(net6(w, len));
+  /** The longest IPv6 network holding `w`; with `only`, among the lengths it counts networks for. */
+  private tree6(w: Uint16Array, only?: Uint32Array): X | undefined {
+    for (const { len, slots } of this.v6.tables) {
+      if (only !== undefined && only[len] === 0) continue;
+      const v = slots.first(net6(w, len));
       if (v !== undefined) return v;
     }
     return undefined;

@@ -24,22 +24,19 @@ export class Slots<K, X> {
     return slot === undefined ? undefined : slot[0]!.value;
   }
 
-  /** Files a pattern; true when its key is new. */
-  add(key: K, id: number, value: X): boolean {
+  add(key: K, id: number, value: X): void {
     const slot = this.map.get(key);
     if (slot) slot.push({ id, value });
     else this.map.set(key, [{ id, value }]);
-    return slot === undefined;
   }
 
-  /** Takes a pattern out; true when its key has no other. */
+  /** Takes a pattern out; true when it was there. */
   remove(key: K, id: number): boolean {
     const slot = this.map.get(key);
-    if (!slot) return false;
-    const at = slot.findIndex((f) => f.id === id);
-    if (at >= 0) slot.splice(at, 1);
-    if (slot.length > 0) return false;
-    this.map.delete(key);
+    const at = slot ? slot.findIndex((f) => f.id === id) : -1;
+    if (at < 0) return false;
+    slot!.splice(at, 1);
+    if (slot!.length === 0) this.map.delete(key);
     return true;
   }
 
@@ -105,13 +102,43 @@ export class ExactIndex<X> implements PatternIndex<string, X> {
   }
 }
 
+/** Tables of patterns by a length (a prefix's, a network's), the longest length first. */
+export class ByLength<K, X> {
+  private readonly byLen = new Map<number, Slots<K, X>>();
+  /** The tables in use, the longest length first. */
+  tables: { readonly len: number; readonly slots: Slots<K, X> }[] = [];
+
+  at(len: number): Slots<K, X> | undefined {
+    return this.byLen.get(len);
+  }
+
+  add(len: number, key: K, id: number, value: X): void {
+    let slots = this.byLen.get(len);
+    if (!slots) {
+      this.byLen.set(len, (slots = new Slots()));
+      this.tables = [...this.tables, { len, slots }].sort((a, b) => b.len - a.len);
+    }
+    slots.add(key, id, value);
+  }
+
+  /** Takes a pattern out; true when it was there. */
+  remove(len: number, key: K, id: number): boolean {
+    const slots = this.byLen.get(len);
+    if (!slots?.remove(key, id)) return false;
+    if (slots.size === 0) {
+      this.byLen.delete(len);
+      this.tables = this.tables.filter((t) => t.len !== len);
+    }
+    return true;
+  }
+}
+
 /**
- * Prefixes (haproxy's `beg` tree, case sensitive): a table per distinct length, looked up from the
- * longest length down, so the longest prefix of the sample answers.
+ * Prefixes (haproxy's `beg` tree, case sensitive), by length, looked up from the longest length
+ * down, so that the longest prefix of the sample answers.
  */
 export class PrefixIndex<X> implements PatternIndex<string, X> {
-  private readonly byLen = new Map<number, Slots<string, X>>();
-  private lens: number[] = [];
+  private readonly byLen = new ByLength<string, X>();
 
   keyOf(text: string): string {
     return text;
@@ -119,33 +146,23 @@ export class PrefixIndex<X> implements PatternIndex<string, X> {
 
   find(s: string): X | undefined {
     const n = s.length;
-    for (const len of this.lens) {
+    for (const { len, slots } of this.byLen.tables) {
       if (len > n) continue;
-      const v = this.byLen.get(len)!.first(len === n ? s : s.slice(0, len));
+      const v = slots.first(len === n ? s : s.slice(0, len));
       if (v !== undefined) return v;
     }
     return undefined;
   }
 
   add(key: string, id: number, value: X): void {
-    const len = key.length;
-    let slots = this.byLen.get(len);
-    if (!slots) {
-      this.byLen.set(len, (slots = new Slots()));
-      this.lens = [...this.byLen.keys()].sort((a, b) => b - a);
-    }
-    slots.add(key, id, value);
+    this.byLen.add(key.length, key, id, value);
   }
 
   remove(key: string, id: number): void {
-    const len = key.length;
-    const slots = this.byLen.get(len);
-    if (!slots?.remove(key, id) || slots.size > 0) return;
-    this.byLen.delete(len);
-    this.lens = this.lens.filter((l) => l !== len);
+    this.byLen.remove(key.length, key, id);
   }
 
   revalue(key: string, id: number, value: X): void {
-    this.byLen.get(key.length)?.revalue(key, id, value);
+    this.byLen.at(key.length)?.revalue(key, id, value);
   }
 }
