@@ -61,7 +61,7 @@ function charsAt(str: string, s: number, p: string, icase: boolean): boolean {
   return true;
 }
 
-/** str, beg, end, sub, a few patterns: in place on bytes, or on the string form. */
+/** end, sub, and str or beg of a few patterns: in place on bytes, or on the string form. */
 export class StrMatcher implements Matcher {
   private readonly bufs: Buffer[];
   constructor(
