@@ -6,8 +6,8 @@
 import { readWholeInt } from "./sample.js";
 import { parseMask4, parseMask6 } from "./ip.js";
 
-/** A string, an integer, or a netmask (kept as its text once checked). */
-export type ArgType = "str" | "int" | "msk4" | "msk6";
+/** A string, an integer, a netmask (kept as its text once checked), or a stick table's name. */
+export type ArgType = "str" | "int" | "msk4" | "msk6" | "tbl";
 export type Arg = string | number;
 
 const TYPE_NAME: Record<ArgType, string> = {
@@ -15,6 +15,7 @@ const TYPE_NAME: Record<ArgType, string> = {
   int: "integer",
   msk4: "IPv4 mask",
   msk6: "IPv6 mask",
+  tbl: "table",
 };
 const mask = new Uint8Array(16);
 
@@ -54,7 +55,7 @@ export function readArgs(src: string, at: number, types: ArgType[], min: number)
         else word += c;
       }
       const type = types[pos]!;
-      if (type !== "str" && word === "") {
+      if (type !== "str" && type !== "tbl" && word === "") {
         // An empty number ends the list when the mandatory ones are there, itself a 0 (none at all
         // for empty parentheses).
         if (pos >= min) {

@@ -482,7 +482,7 @@ export const CONVERTERS = new Map<string, Converter>([
   ...textConverters(),
   ...stickConverters().map((c): [string, Converter] => [
     c.name,
-    { args: ["str"], min: 0, in: "any", out: c.out, resolve: c.resolve, make: c.make },
+    { args: c.args, min: c.min, in: "any", out: c.out, resolve: c.resolve, make: c.make },
   ]),
 ]);
 

@@ -14,7 +14,7 @@ import { Sample, T, readIntBytes } from "./sample.js";
 import { pathEnd, pathStart } from "./uri.js";
 import { NOT_TLS, TOO_SHORT, tlsHelloType, tlsServerName } from "./tls-hello.js";
 import { parseVarName, type VarRef } from "./vars.js";
-import { readArgs, type Arg } from "./args.js";
+import { readArgs, type Arg, type ArgType } from "./args.js";
 import { proxyError } from "./scope.js";
 import { CONVERTERS, castFor, castable, type Converter } from "./converters.js";
 import { stickFetches } from "./stick-fetch.js";
@@ -54,7 +54,7 @@ type Maker = (args: Arg[], iterate: boolean) => FetchImpl;
 
 interface Keyword {
   /** Argument types, in order; all optional unless `min` says otherwise. */
-  args: ("str" | "int")[];
+  args: ArgType[];
   min: number;
   out: T;
   /** Undefined: an ACL must name its match method (haproxy's rule for binary samples). */

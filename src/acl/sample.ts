@@ -98,6 +98,9 @@ export const capped = (n: number): number => (n >= INT_LIMIT ? INT_LIMIT : n <= 
 export const toBig = (n: number): bigint =>
   n >= INT_LIMIT ? 0x7fffffffffffffffn : n <= -INT_LIMIT ? -0x8000000000000000n : BigInt(Math.trunc(n));
 
+/** An integer's low 32 bits, unsigned, as C's cast to `unsigned int` keeps them. */
+export const toU32 = (n: number): number => Number(BigInt.asUintN(32, toBig(n)));
+
 /** A 64-bit result back as a sample's number (capped values stay the caps). */
 export const fromBig = (b: bigint): number =>
   b >= 0x7fffffffffffffffn ? INT_LIMIT : b <= -0x8000000000000000n ? -INT_LIMIT : Number(b);

@@ -1,10 +1,12 @@
 // The sample fetches and converters that read stick tables, as haproxy 2.6 has them: sc_<x>(N[,t])
 // and scN_<x>([t]) read what slot N tracks (or its key's entry in table t), src_<x>([t]) the client
 // address's entry, table_<x>(t) the entry of the sample's key. An untracked slot, or a data type
-// the table does not store, gives no sample; a key with no entry reads as 0.
+// the table does not store, gives no sample; a key with no entry reads as 0. The general purpose
+// arrays' take an index first, and a table always: sc_<x>(I,N[,t]), src_<x>(I,t), table_<x>(I,t).
 import type { SampleContext } from "./context.js";
-import type { Arg } from "./args.js";
-import { Sample, T } from "./sample.js";
+import type { Arg, ArgType } from "./args.js";
+import { Sample, T, toU32 } from "./sample.js";
+import { LEGACY_0, LEGACY_1, clrGpc, getGpc, getGpt, gpcRate, incGpc, type GpAt } from "../stick/gp.js";
 import { D, DATA_NAMES, type StickEntry, type StickTable } from "../stick/table.js";
 import { findTable } from "./scope.js";
 
@@ -15,7 +17,7 @@ interface Impl {
 
 export interface StickFetch {
   name: string;
-  args: ("str" | "int")[];
+  args: ArgType[];
   min: number;
   out: T;
   /** haproxy's refusal of a table argument naming no table, or undefined. */
@@ -25,6 +27,8 @@ export interface StickFetch {
 
 export interface StickConverter {
   name: string;
+  args: ArgType[];
+  min: number;
   out: T;
   resolve(args: Arg[]): string | undefined;
   make(args: Arg[]): (smp: Sample) => boolean;
@@ -42,33 +46,50 @@ function read(table: StickTable, e: StickEntry, d: D, now: number): number | und
   return d === D.BytesInCnt || d === D.BytesOutCnt ? Math.floor(e.counts[d]! / 1024) : e.counts[d];
 }
 
-/** The getters: `<x>` names and the data type each reads (kbytes_*: in KiB, rounded down). */
-const GETTERS: [string, D][] = [
-  ["kbytes_in", D.BytesInCnt],
-  ["kbytes_out", D.BytesOutCnt],
-  ["get_gpt0", D.Gpt0],
-  ["get_gpc0", D.Gpc0],
-  ["gpc0_rate", D.Gpc0Rate],
-  ["get_gpc1", D.Gpc1],
-  ["gpc1_rate", D.Gpc1Rate],
-  ["bytes_in_rate", D.BytesInRate],
-  ["bytes_out_rate", D.BytesOutRate],
+/** What a getter reads of an entry its table stores, or undefined when the table does not store it. */
+type Read = (table: StickTable, e: StickEntry, now: number) => number | undefined;
+
+/** The getters: `<x>` names and what each reads (kbytes_*: in KiB, rounded down). */
+const GETTERS: [string, Read][] = [
   ...(
     [
-      D.ConnCnt,
-      D.ConnRate,
-      D.ConnCur,
-      D.SessCnt,
-      D.SessRate,
-      D.HttpReqCnt,
-      D.HttpReqRate,
-      D.HttpErrCnt,
-      D.HttpErrRate,
-      D.HttpFailCnt,
-      D.HttpFailRate,
-    ] as D[]
-  ).map((d): [string, D] => [DATA_NAMES[d]!, d]),
+      ["kbytes_in", D.BytesInCnt],
+      ["kbytes_out", D.BytesOutCnt],
+      ["bytes_in_rate", D.BytesInRate],
+      ["bytes_out_rate", D.BytesOutRate],
+      ...(
+        [
+          D.ConnCnt,
+          D.ConnRate,
+          D.ConnCur,
+          D.SessCnt,
+          D.SessRate,
+          D.HttpReqCnt,
+          D.HttpReqRate,
+          D.HttpErrCnt,
+          D.HttpErrRate,
+          D.HttpFailCnt,
+          D.HttpFailRate,
+        ] as D[]
+      ).map((d): [string, D] => [DATA_NAMES[d]!, d]),
+    ] as [string, D][]
+  ).map(([x, d]): [string, Read] => [x, (t, e, now) => read(t, e, d, now)]),
+  ["get_gpt0", (t, e) => getGpt(t, e, LEGACY_0)],
+  ["get_gpc0", (t, e) => getGpc(t, e, LEGACY_0)],
+  ["gpc0_rate", (t, e, now) => gpcRate(t, e, LEGACY_0, now)],
+  ["get_gpc1", (t, e) => getGpc(t, e, LEGACY_1)],
+  ["gpc1_rate", (t, e, now) => gpcRate(t, e, LEGACY_1, now)],
 ];
+
+/** The general purpose arrays' getters, by `<x>` name, for an element. */
+const ARRAY_GETTERS: [string, (at: GpAt) => Read][] = [
+  ["get_gpt", (at) => (t, e) => getGpt(t, e, at)],
+  ["get_gpc", (at) => (t, e) => getGpc(t, e, at)],
+  ["gpc_rate", (at) => (t, e, now) => gpcRate(t, e, at, now)],
+];
+
+/** An array's element, an argument names its index. */
+const element = (arg: Arg | undefined): GpAt => ({ idx: toU32(Number(arg)), legacy: false });
 
 /**
  * How a fetch finds its entry: `find` gives the table and entry (entry undefined: the key has none),
@@ -126,32 +147,19 @@ function onEntry(
   };
 }
 
-const getter = (find: Finder, d: D): Impl => onEntry(find, false, (table, e, now) => read(table, e, d, now));
+const getter = (find: Finder, f: Read): Impl => onEntry(find, false, f);
 
-/** sc_inc_gpcN: counts one in gpcN and its rate; gives gpcN, else the rate's current count, else 0. */
-function incGpc(find: Finder, gpc: 0 | 1): Impl {
-  const [cnt, rate] = gpc === 0 ? [D.Gpc0, D.Gpc0Rate] : [D.Gpc1, D.Gpc1Rate];
-  return onEntry(find, true, (table, e, now) => {
-    const r = e.rates[rate];
-    const stored = table.stores(cnt);
-    const inPeriod = r ? r.add(now, table.spec.store[rate]!, 1) : 0;
-    if (stored) e.counts[cnt] = (e.counts[cnt]! + 1) >>> 0;
-    if (r || stored) table.touch(e, now);
-    return stored ? e.counts[cnt]! : inPeriod;
-  });
-}
+/** sc_inc_gpc*: counts one in the counter and its rate; gives the count, else the rate's, else 0. */
+const incOp =
+  (at: GpAt): Op =>
+  (find) =>
+    onEntry(find, true, (t, e, now) => incGpc(t, e, at, now));
 
-/** sc_clr_gpcN: sets gpcN to 0 and gives what it was. */
-function clrGpc(find: Finder, gpc: 0 | 1): Impl {
-  const cnt = gpc === 0 ? D.Gpc0 : D.Gpc1;
-  return onEntry(find, true, (table, e, now) => {
-    if (!table.stores(cnt)) return undefined;
-    const was = e.counts[cnt]!;
-    e.counts[cnt] = 0;
-    table.touch(e, now);
-    return was;
-  });
-}
+/** sc_clr_gpc*: sets the counter to 0 and gives what it was. */
+const clrOp =
+  (at: GpAt): Op =>
+  (find) =>
+    onEntry(find, true, (t, e, now) => clrGpc(t, e, at, now));
 
 /** The table an argument names, its proxy's own when empty: undefined while only reading the configuration. */
 function tableArg(arg: Arg | undefined, pos: number, name: string): StickTable | undefined {
@@ -167,11 +175,18 @@ function tableError(arg: Arg | undefined, pos: number, name: string): string | u
 type Op = (find: Finder) => Impl;
 
 const OPS: [string, Op][] = [
-  ...GETTERS.map(([x, d]): [string, Op] => [x, (f) => getter(f, d)]),
-  ["inc_gpc0", (f) => incGpc(f, 0)],
-  ["inc_gpc1", (f) => incGpc(f, 1)],
-  ["clr_gpc0", (f) => clrGpc(f, 0)],
-  ["clr_gpc1", (f) => clrGpc(f, 1)],
+  ...GETTERS.map(([x, f]): [string, Op] => [x, (find) => getter(find, f)]),
+  ["inc_gpc0", incOp(LEGACY_0)],
+  ["inc_gpc1", incOp(LEGACY_1)],
+  ["clr_gpc0", clrOp(LEGACY_0)],
+  ["clr_gpc1", clrOp(LEGACY_1)],
+];
+
+/** The arrays' operations, for an element. */
+const ARRAY_OPS: [string, (at: GpAt) => Op][] = [
+  ...ARRAY_GETTERS.map(([x, f]): [string, (at: GpAt) => Op] => [x, (at) => (find) => getter(find, f(at))]),
+  ["inc_gpc", incOp],
+  ["clr_gpc", clrOp],
 ];
 
 const NEVER: Impl = { first: none, next: none };
@@ -188,7 +203,7 @@ export function stickFetches(): StickFetch[] {
       out: o,
       resolve: (args) => (args[1] ? tableError(args[1], 2, `sc_${x}`) : undefined),
       make: (args) => {
-        const slot = Number(args[0]);
+        const slot = toU32(Number(args[0]));
         const other = args[1] ? tableArg(args[1], 2, `sc_${x}`) : undefined;
         return slot > 2 ? NEVER : op(slot, other);
       },
@@ -217,6 +232,41 @@ export function stickFetches(): StickFetch[] {
       },
     });
   }
+  for (const [x, op] of ARRAY_OPS) {
+    out.push({
+      name: `sc_${x}`,
+      args: ["int", "int", "tbl"],
+      min: 2,
+      out: T.Int,
+      resolve: (args) => (args[2] ? tableError(args[2], 3, `sc_${x}`) : undefined),
+      make: (args) => {
+        const slot = toU32(Number(args[1]));
+        const other = args[2] ? tableArg(args[2], 3, `sc_${x}`) : undefined;
+        return slot > 2 ? NEVER : op(element(args[0]))(slotFinder(slot, other));
+      },
+    });
+    out.push({
+      name: `src_${x}`,
+      args: ["int", "tbl"],
+      min: 2,
+      out: T.Int,
+      resolve: (args) => tableError(args[1], 2, `src_${x}`),
+      make: (args) => {
+        const t = tableArg(args[1], 2, `src_${x}`);
+        return t ? op(element(args[0]))(srcFinder(t)) : NEVER;
+      },
+    });
+  }
+  // haproxy 2.6 also has this one form of an array's fetch for a given slot.
+  out.push({
+    name: "sc1_clr_gpc",
+    args: ["int", "tbl"],
+    min: 1,
+    out: T.Int,
+    resolve: (args) => (args[1] ? tableError(args[1], 2, "sc1_clr_gpc") : undefined),
+    make: (args) =>
+      clrOp(element(args[0]))(slotFinder(1, args[1] ? tableArg(args[1], 2, "sc1_clr_gpc") : undefined)),
+  });
   slotForms(
     "tracked",
     (slot) => ({
@@ -256,21 +306,22 @@ export function stickFetches(): StickFetch[] {
   return out;
 }
 
-/** table_<x>(t) and in_table(t): the entry of the sample's key, as the table casts it. */
+/** table_<x>(t) and in_table(t), table_<x>(I,t) for the arrays: the entry of the sample's key, as the table casts it. */
 export function stickConverters(): StickConverter[] {
   const out: StickConverter[] = [];
-  const conv = (
-    name: string,
-    o: T,
-    f: (t: StickTable, e: StickEntry | undefined, now: number) => number | undefined,
-  ) =>
+  // `read` is made for the arguments, each conversion then reads the key's entry.
+  const conv = (name: string, o: T, read: (args: Arg[]) => EntryRead, indexed = false) => {
+    const at = indexed ? 1 : 0;
     out.push({
       name,
+      args: indexed ? ["int", "tbl"] : ["tbl"],
+      min: indexed ? 2 : 0,
       out: o,
-      resolve: (args) => tableError(args[0], 1, name),
+      resolve: (args) => tableError(args[at], at + 1, name),
       make: (args) => {
-        const t = tableArg(args[0], 1, name);
+        const t = tableArg(args[at], at + 1, name);
         if (!t) return none;
+        const f = read(args);
         return (smp) => {
           const key = t.keyOf(smp);
           if (key === undefined) return false;
@@ -282,10 +333,19 @@ export function stickConverters(): StickConverter[] {
         };
       },
     });
-  for (const [x, d] of GETTERS)
-    conv(`table_${x.replace(/^get_/, "")}`, T.Int, (t, e, now) => (e ? read(t, e, d, now) : 0));
+  };
+  const orZero =
+    (f: Read): EntryRead =>
+    (t, e, now) =>
+      e ? f(t, e, now) : 0;
+  for (const [x, f] of GETTERS) conv(`table_${x.replace(/^get_/, "")}`, T.Int, () => orZero(f));
+  for (const [x, f] of ARRAY_GETTERS)
+    conv(`table_${x.replace(/^get_/, "")}`, T.Int, (args) => orZero(f(element(args[0]))), true);
   // Its own lookup holds the entry too, in haproxy: one more than the trackers.
-  conv("table_trackers", T.Int, (_t, e) => (e ? e.ref + 1 : 0));
-  conv("in_table", T.Bool, (_t, e) => (e ? 1 : 0));
+  conv("table_trackers", T.Int, () => (_t, e) => (e ? e.ref + 1 : 0));
+  conv("in_table", T.Bool, () => (_t, e) => (e ? 1 : 0));
   return out;
 }
+
+/** A converter's read of the key's entry, if there is one. */
+type EntryRead = (table: StickTable, e: StickEntry | undefined, now: number) => number | undefined;

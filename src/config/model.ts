@@ -276,13 +276,14 @@ export interface StrictMode {
 }
 
 /**
- * `track-scN KEY [table NAME]`; `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`; `sc-set-gpt0(N) VALUE`, the
- * value an integer or a sample expression.
+ * `track-scN KEY [table NAME]`; `sc-inc-gpc(I,N)`, `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`; `sc-set-gpt(I,N)
+ * VALUE`, `sc-set-gpt0(N) VALUE`, the value an integer or a sample expression. `legacy`: gpc0, gpc1 or
+ * gpt0 (`idx` 0 or 1), which use the arrays' first elements when the table stores those instead.
  */
 export type StickAction =
   | ({ kind: "track-sc" } & TrackSpec)
-  | { kind: "sc-inc-gpc"; gpc: 0 | 1; slot: number }
-  | { kind: "sc-set-gpt0"; slot: number; set: number | string };
+  | { kind: "sc-inc-gpc"; idx: number; slot: number; legacy: boolean }
+  | { kind: "sc-set-gpt"; idx: number; slot: number; legacy: boolean; set: number | string };
 
 /**
  * `set-var(scope.name[,cond...]) EXPR`, `set-var-fmt(...) FORMAT`, `unset-var(scope.name)`: `name` as
@@ -346,7 +347,7 @@ export interface UseServer {
  */
 export interface TcpRule {
   action: "accept" | "reject" | "silent-drop" | "expect-proxy" | "stick" | "set" | "set-nice";
-  /** A stick table's action: track-sc, sc-inc-gpc0 or 1, sc-set-gpt0. */
+  /** A stick table's action: track-sc, sc-inc-gpc*, sc-set-gpt*. */
   stick?: StickAction;
   /** set-log-level (content rules only), set-src, set-src-port, set-dst, set-dst-port. */
   set?: LogLevelAction | AddrAction;

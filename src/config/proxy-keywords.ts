@@ -38,6 +38,7 @@ import {
   type RuleReporter,
 } from "./rules.js";
 import { stickTableKeyword } from "./stick-table.js";
+import { gpFamily } from "./gp-actions.js";
 import { NICE_USAGE, niceIgnored, socketOptionRefusal } from "./socket-actions.js";
 import {
   errorfileKeyword,
@@ -1468,7 +1469,8 @@ const TCP_CONTENT_ACTIONS =
 function knownTcpAction(list: string, action: string): boolean {
   const open = action.indexOf("(");
   const name = open < 0 ? action : `${action.slice(0, open)}(*)`;
-  return list.includes(`'${name}'`) || /^track-sc[0-2]$/.test(action);
+  // The counters' actions are known by their names' beginnings, and refused by their own parser.
+  return list.includes(`'${name}'`) || /^track-sc[0-2]$/.test(action) || gpFamily(action) !== undefined;
 }
 
 /** The actions Sluice runs, besides the stick tables' (set-nice is only known to content rules). */
@@ -1551,13 +1553,19 @@ function tcpRequest(c: KeywordContext): void {
     set = s;
     next = 4;
   } else if (sticks) {
+    const family = gpFamily(action);
+    // The counters' actions take their words (sc-set-gpt* its value), the condition's check the rest.
     const end = c.words.findIndex((w, i) => i > 2 && (w === "if" || w === "unless"));
-    next = end < 0 ? c.words.length : end;
-    const s = stickAction(action, c.words.slice(3, next), `${rule} ${action}`, "request", reporter);
+    next = family === "sc-inc-gpc" ? 3 : family === "sc-set-gpt" ? 4 : end < 0 ? c.words.length : end;
+    const s = stickAction(
+      action,
+      c.words.slice(3, next),
+      `${rule} ${action}`,
+      "request",
+      reporter,
+      family && (rule as Place),
+    );
     if (typeof s === "string") return c.alert(s);
-    // haproxy 2.6 cannot take an expression there (its own bug).
-    if (sub === "connection" && s.kind === "sc-set-gpt0" && typeof s.set === "string")
-      return c.alert(`internal error, unexpected rule->from=0, please report this bug!`);
     stick = s;
   }
   const kw = c.words[next];

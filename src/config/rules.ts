@@ -24,8 +24,9 @@ import { HAPROXY_PAGES } from "../http/errors.js";
 import { wireText } from "../http/chars.js";
 import { sourceName } from "../acl/sample-expression.js";
 import { compileLogFormat, type LogFormat } from "../log/log-format.js";
-import { fetchReason, parseFetch } from "../acl/fetch.js";
-import { placeBits, reachable } from "../acl/place.js";
+import { fetchReason, parseFetch, type FetchUse } from "../acl/fetch.js";
+import { placeBits, reachable, type Place } from "../acl/place.js";
+import { gpFamily, gpTarget } from "./gp-actions.js";
 import { CONDITIONS, parseVarName } from "../acl/vars.js";
 import { invalidRegex } from "../acl/replacement.js";
 import { ConfigError } from "./errors.js";
@@ -509,18 +510,24 @@ function expressionReason(
   kw: string,
   side: "request" | "response",
   r: Pick<RuleReporter, "fe" | "be">,
+  at?: Place,
 ): string | undefined {
-  if (!/^[A-Za-z0-9._\-+:]/.test(expr)) return "missing fetch method";
-  let use;
-  try {
-    use = parseFetch(expr, { file: "", line: 0 }, false, { responseSide: side === "response" }).kw.use;
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return fetchReason(e.message);
-  }
-  if (!reachable(use, rulePlace(r, side)))
+  const use = expressionUse(expr, side);
+  if (typeof use === "object") return use.bad;
+  if (!reachable(use, at ? placeBits(at, r.fe, r.be) : rulePlace(r, side)))
     return `fetch method '${kw}' extracts information from '${sourceName(use)}', none of which is available here`;
   return undefined;
+}
+
+/** What a sample expression reads, or why it cannot be read at all. */
+function expressionUse(expr: string, side: "request" | "response"): FetchUse | { bad: string } {
+  if (!/^[A-Za-z0-9._\-+:]/.test(expr)) return { bad: "missing fetch method" };
+  try {
+    return parseFetch(expr, { file: "", line: 0 }, false, { responseSide: side === "response" }).kw.use;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { bad: fetchReason(e.message) };
+  }
 }
 
 const LOG_LEVEL_USAGE = "expects exactly 1 argument (log level name or 'silent')";
@@ -597,25 +604,9 @@ function trackAction(
 }
 
 /**
- * The counter slot of `sc-inc-gpc0(N)` or `sc-set-gpt0(N)`: slot 0 when none is given. (haproxy's
- * refusal names the keyword for sc-set-gpt0 only.)
- */
-function counterSlot(
-  kw: string,
-  base: string,
-  r: Pick<RuleReporter, "proxy">,
-  rule: string,
-): number | string {
-  if (kw === base) return 0;
-  const m = /^\((\d+)\)$/.exec(kw.slice(base.length));
-  if (m && Number(m[1]) <= 2) return Number(m[1]);
-  const id = base === "sc-set-gpt0" ? ` '${kw}'` : "";
-  return ruleError(r, rule, `invalid stick table track ID${id}. The max allowed ID is 2`);
-}
-
-/**
- * track-sc, sc-inc-gpc0|1 or sc-set-gpt0 in a rule named `rule` (`http-request`, `tcp-request
- * content`...); `side` says which message its expressions may read.
+ * track-sc, sc-inc-gpc* or sc-set-gpt* in a rule named `rule` (`http-request`, `tcp-request
+ * content`...); `side` says which message its expressions may read, `at` where a tcp-request rule
+ * checks them. A tcp-request rule's refusals of the counters' actions are haproxy's bare words.
  */
 export function stickAction(
   kw: string,
@@ -623,30 +614,36 @@ export function stickAction(
   rule: string,
   side: "request" | "response",
   r: Pick<RuleReporter, "proxy" | "fe" | "be">,
+  at?: Place,
 ): StickAction | string {
   if (kw.startsWith("track-sc")) {
     const t = trackAction(kw, args, rule, side, r);
     return typeof t === "string" ? t : { kind: "track-sc", ...t };
   }
-  if (kw.startsWith("sc-inc-gpc")) {
-    const gpc = kw[10] === "1" ? 1 : 0;
-    const slot = counterSlot(kw, `sc-inc-gpc${gpc}`, r, rule);
-    if (typeof slot === "string") return slot;
-    return args.length > 0 ? unexpected(rule, args[0]!) : { kind: "sc-inc-gpc", gpc, slot };
-  }
-  const slot = counterSlot(kw, "sc-set-gpt0", r, rule);
-  if (typeof slot === "string") return slot;
+  const fail = (m: string): string => (at ? m : ruleError(r, rule, m));
+  const target = gpTarget(kw);
+  if ("negative" in target) return `'${rule}' with a negative track ID is not supported by sluice yet.`;
+  if ("bad" in target) return fail(target.bad);
+  if (gpFamily(kw) === "sc-inc-gpc")
+    return args.length > 0 ? unexpected(rule, args[0]!) : { kind: "sc-inc-gpc", ...target };
   if (args.length > 1) return unexpected(rule, args[1]!);
   const text = args[0] ?? "";
   // A whole decimal number (none at all is 0) is a constant, anything else an expression.
-  if (/^[-+]?\d*$/.test(text)) return { kind: "sc-set-gpt0", slot, set: Number(text) | 0 };
+  if (/^([-+]?\d+)?$/.test(text)) return { kind: "sc-set-gpt", ...target, set: Number(text) };
   const expr = wireText(text);
-  const bad = expressionProblem(expr, expr, rule, side, r);
-  return bad ?? { kind: "sc-set-gpt0", slot, set: expr };
+  if (at === "tcp-request connection") {
+    // haproxy 2.6 takes no expression there, whatever it reads (its own bug).
+    const use = expressionUse(expr, side);
+    return fail(
+      typeof use === "object" ? use.bad : "internal error, unexpected rule->from=0, please report this bug!",
+    );
+  }
+  const bad = expressionReason(expr, expr, side, r, at);
+  return bad === undefined ? { kind: "sc-set-gpt", ...target, set: expr } : fail(bad);
 }
 
 export const isStickKeyword = (kw: string): boolean =>
-  kw.startsWith("track-sc") || /^sc-inc-gpc[01](\(|$)/.test(kw) || /^sc-set-gpt0(\(|$)/.test(kw);
+  kw.startsWith("track-sc") || gpFamily(kw) !== undefined;
 
 /** The actions that change a pattern file's entries; haproxy takes a keyword that begins so. */
 const PATTERN_ACTIONS = ["add-acl", "del-acl", "set-map", "del-map"] as const;

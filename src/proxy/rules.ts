@@ -137,7 +137,7 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
           ? typeof a.time === "string"
             ? a.time
             : undefined
-          : a.kind === "track-sc" || a.kind === "sc-inc-gpc" || a.kind === "sc-set-gpt0"
+          : a.kind === "track-sc" || a.kind === "sc-inc-gpc" || a.kind === "sc-set-gpt"
             ? stickExpression(a)
             : undefined;
     const fetch =
@@ -280,7 +280,7 @@ export function evalRequestRules(
         break;
       case "track-sc":
       case "sc-inc-gpc":
-      case "sc-set-gpt0":
+      case "sc-set-gpt":
         stickRule(ctx, a, r.fetch, r.table, "request");
         break;
       case "capture":
@@ -437,7 +437,7 @@ export function evalResponseRules(
       setVar(a, r, ctx);
       continue;
     }
-    if (a.kind === "track-sc" || a.kind === "sc-inc-gpc" || a.kind === "sc-set-gpt0") {
+    if (a.kind === "track-sc" || a.kind === "sc-inc-gpc" || a.kind === "sc-set-gpt") {
       stickRule(ctx, a, r.fetch, r.table, "response");
       continue;
     }

@@ -2,7 +2,7 @@
 // the counters its table stores, as haproxy 2.6 keeps them. An entry lives while something tracks
 // it and until `expire` after its last touch; a full table makes room by dropping the entries
 // touched longest ago that nothing tracks.
-import { Sample, T, binaryOf, readIntStr, toBig } from "../acl/sample.js";
+import { Sample, T, binaryOf, readIntStr, toU32 } from "../acl/sample.js";
 import { parseIpv4, parseIpv6, v6ToV4 } from "../acl/ip.js";
 import { FreqCtr } from "./freq-ctr.js";
 
@@ -59,6 +59,13 @@ export const DATA_NAMES: readonly string[] = [
 
 export const isRate = (d: D): boolean => DATA_NAMES[d]!.endsWith("_rate");
 
+/** gpc0, gpc1 and their rates: kept with the gpc arrays' elements. */
+const isGpc = (d: D): boolean => d === D.Gpc0 || d === D.Gpc1 || d === D.Gpc0Rate || d === D.Gpc1Rate;
+
+/** What an entry holds of an array its table does not store: shared, never written. */
+const NONE: number[] = [];
+const NO_RATES: FreqCtr[] = [];
+
 export interface StickTableSpec {
   /** The proxy's name: a table is named after the proxy that declares it. */
   name: string;
@@ -71,6 +78,11 @@ export interface StickTableSpec {
   nopurge: boolean;
   /** The period of each stored data type (0 for a counter), by D; undefined: not stored. */
   store: (number | undefined)[];
+  /** The elements of the arrays gpt(N), gpc(N) and gpc_rate(N, P) (0: not stored), and P. */
+  gpt: number;
+  gpc: number;
+  gpcRate: number;
+  gpcPeriod: number;
 }
 
 export class StickEntry {
@@ -85,14 +97,28 @@ export class StickEntry {
   server: string | undefined = undefined;
   serverId = 0;
   readonly rates: (FreqCtr | undefined)[];
+  /**
+   * General purpose tags, counters and their rates, by index: the arrays' elements, or gpt0, gpc0,
+   * gpc1 and their rates in the first ones (haproxy keeps a table from storing both forms).
+   */
+  readonly gpt: number[];
+  readonly gpc: number[];
+  readonly gpcRates: FreqCtr[];
 
   constructor(
     readonly key: string,
     table: StickTable,
     now: number,
   ) {
-    this.expire = this.queued = now + table.spec.expire;
-    this.rates = table.spec.store.map((p, d) => (p !== undefined && isRate(d) ? new FreqCtr() : undefined));
+    const spec = table.spec;
+    this.expire = this.queued = now + spec.expire;
+    this.rates = spec.store.map((p, d) =>
+      p !== undefined && isRate(d) && !isGpc(d) ? new FreqCtr() : undefined,
+    );
+    this.gpt = table.gptLen === 0 ? NONE : new Array<number>(table.gptLen).fill(0);
+    this.gpc = table.gpcLen === 0 ? NONE : new Array<number>(table.gpcLen).fill(0);
+    this.gpcRates =
+      table.gpcRateLen === 0 ? NO_RATES : Array.from({ length: table.gpcRateLen }, () => new FreqCtr());
   }
 }
 
@@ -102,8 +128,18 @@ const U32 = 2 ** 32;
 
 export class StickTable {
   private readonly entries = new Map<string, StickEntry>();
+  /** Each entry's room for tags, counters and rates: an array's elements, else two for gpc0 and gpc1. */
+  readonly gptLen: number;
+  readonly gpcLen: number;
+  readonly gpcRateLen: number;
 
-  constructor(readonly spec: StickTableSpec) {}
+  constructor(readonly spec: StickTableSpec) {
+    const legacy = (a: D, b: D): number =>
+      spec.store[a] !== undefined || spec.store[b] !== undefined ? 2 : 0;
+    this.gptLen = spec.gpt || (spec.store[D.Gpt0] === undefined ? 0 : 1);
+    this.gpcLen = spec.gpc || legacy(D.Gpc0, D.Gpc1);
+    this.gpcRateLen = spec.gpcRate || legacy(D.Gpc0Rate, D.Gpc1Rate);
+  }
 
   get used(): number {
     return this.entries.size;
@@ -199,7 +235,7 @@ export class StickTable {
         if (smp.type === T.Int || smp.type === T.Bool) n = smp.num;
         else if (smp.type === T.Ip) return parseIpv4(smp.getStr(), v4) ? String(u32(v4)) : undefined;
         else n = readIntStr(smp.getStr());
-        return n === undefined ? undefined : String(Number(BigInt.asUintN(32, toBig(n))));
+        return n === undefined ? undefined : String(toU32(n));
       }
       case "string":
         return smp.getStr().slice(0, spec.keyLen);

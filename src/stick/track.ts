@@ -5,7 +5,8 @@
 // conn_cur, held until it ends), a session's tracks count the session, each request counts in
 // whatever each slot tracks, and so do a server's 4xx (errors) and 5xx (failures).
 import { D, type StickEntry, type StickTable } from "./table.js";
-import { Sample, sampleInt, toBig } from "../acl/sample.js";
+import { Sample, sampleInt } from "../acl/sample.js";
+import { hasGpt, incGpc, setGpt, type GpAt } from "./gp.js";
 import type { SampleContext } from "../acl/context.js";
 import type { StickAction } from "../config/model.js";
 
@@ -150,9 +151,9 @@ interface KeyFetch {
  */
 export type TrackLevel = "session" | "stream" | "request" | "response";
 
-/** A stick action's sample expression: track-sc's key, sc-set-gpt0's value when not a number. */
+/** A stick action's sample expression: track-sc's key, sc-set-gpt's value when not a number. */
 export const stickExpression = (a: StickAction): string | undefined =>
-  a.kind === "track-sc" ? a.key : a.kind === "sc-set-gpt0" && typeof a.set === "string" ? a.set : undefined;
+  a.kind === "track-sc" ? a.key : a.kind === "sc-set-gpt" && typeof a.set === "string" ? a.set : undefined;
 
 /** A stick table's action of a rule: its expression's fetch, and track-sc's table. */
 export function stickRule(
@@ -163,8 +164,8 @@ export function stickRule(
   level: TrackLevel,
 ): void {
   if (a.kind === "track-sc") trackRule(ctx, a.slot, table!, fetch!, level);
-  else if (a.kind === "sc-inc-gpc") incGpcRule(ctx, a.slot, a.gpc);
-  else setGpt0Rule(ctx, a.slot, fetch ?? (a.set as number));
+  else if (a.kind === "sc-inc-gpc") incGpcRule(ctx, a);
+  else setGptRule(ctx, a, fetch ?? (a.set as number));
 }
 
 /**
@@ -194,23 +195,18 @@ function trackRule(
   if (touched) table.touch(e, now);
 }
 
-/** sc-inc-gpc0, sc-inc-gpc1: one more in the counter and its rate, those stored. */
-function incGpcRule(ctx: SampleContext, slot: number, gpc: 0 | 1): void {
-  const t = ctx.stk?.slot(slot);
-  if (!t) return;
-  const now = Date.now();
-  const [cnt, rate] = gpc === 0 ? [D.Gpc0, D.Gpc0Rate] : [D.Gpc1, D.Gpc1Rate];
-  if (add(t.table, t.entry, -1, cnt, rate, now)) t.table.touch(t.entry, now);
+/** sc-inc-gpc*: one more in the counter and its rate, those stored. */
+function incGpcRule(ctx: SampleContext, a: GpAt & { slot: number }): void {
+  const t = ctx.stk?.slot(a.slot);
+  if (t) incGpc(t.table, t.entry, a, Date.now());
 }
 
-/** sc-set-gpt0: the value, or the expression's as an integer (nothing when it gives none). */
-function setGpt0Rule(ctx: SampleContext, slot: number, value: number | KeyFetch): void {
-  const t = ctx.stk?.slot(slot);
-  if (!t || !t.table.stores(D.Gpt0)) return;
+/** sc-set-gpt*: the value, or the expression's as an integer (nothing when it gives none). */
+function setGptRule(ctx: SampleContext, a: GpAt & { slot: number }, value: number | KeyFetch): void {
+  const t = ctx.stk?.slot(a.slot);
+  if (!t || !hasGpt(t.table, a)) return;
   let v: number | undefined;
   if (typeof value === "number") v = value;
   else if (value.first(ctx, keySample)) v = sampleInt(keySample);
-  if (v === undefined) return;
-  t.entry.counts[D.Gpt0] = Number(BigInt.asUintN(32, toBig(v)));
-  t.table.touch(t.entry, Date.now());
+  if (v !== undefined) setGpt(t.table, t.entry, a, v, Date.now());
 }
