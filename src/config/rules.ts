@@ -760,7 +760,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, set-pathq, normalize-uri, strict-mode, early-hint)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, set-pathq, normalize-uri, strict-mode, early-hint)`;
   }
 }
 
@@ -887,7 +887,7 @@ export function parseHttpResponseAction(words: string[], r: RuleReporter): HttpR
         : fail("response only supports redirect type 'location'");
     }
     default:
-      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, strict-mode)`;
+      return `'http-response ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-status, capture, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt, sc-set-gpt0, set-log-level, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, strict-mode)`;
   }
 }
 
