@@ -92,6 +92,7 @@ export class StickEntry {
   expire: number;
   /** Where it sits in the table's queue of the oldest: its expiry when queued. */
   queued: number;
+  /** The counters, by D (but gpt0, gpc0 and gpc1, which are in `gpt` and `gpc`). */
   readonly counts: number[] = new Array<number>(D_COUNT).fill(0);
   /** The server `stick` rules stored: its name (haproxy's server_key) and its id (server_id). */
   server: string | undefined = undefined;
