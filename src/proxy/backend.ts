@@ -18,16 +18,15 @@ import { compileBinary } from "../acl/expr.js";
 import type { SampleContext } from "../acl/context.js";
 import { compileCondition } from "../acl/condition.js";
 import { hdrKey, uriKey, urlParamKey } from "../balance/request-key.js";
-import { Fifo, type Cancellable } from "../util/fifo.js";
+import { PendingQueue, servedFirst, type Pending } from "./queue.js";
+import * as clock from "../util/clock.js";
 import type { Endpoint } from "../util/tcp-socket.js";
 
 /** A request waiting for a server slot. `grant` is called once, with the server it may use. */
-export interface Waiter extends Cancellable {
+export interface Waiter extends Pending {
   grant(server: RtServer): void;
   /** Its server went down (option redispatch): it is out of the queue and chooses again. */
   reassign(): void;
-  /** When it entered the queue, to serve the oldest of the server and backend queues first. */
-  since: number;
   /** The queue's `taken` count when it entered, for its position in the log. */
   taken: number;
   /** A force-persist rule holds it to its server: it stays in that server's queue when the server goes down. */
@@ -38,7 +37,7 @@ export interface Waiter extends Cancellable {
  * What RtBackend.take gives: a server whose slot it took, a queue to wait in, "none" when no server
  * is usable, or the server the request must go to (hashing, a cookie) when its queue is at maxqueue.
  */
-export type Taken = RtServer | Fifo<Waiter> | "none" | { queueFull: RtServer };
+export type Taken = RtServer | PendingQueue<Waiter> | "none" | { queueFull: RtServer };
 
 /** Where a server is, and where connections to it leave from. */
 export interface ServerAddress {
@@ -69,7 +68,7 @@ export class RtServer {
   /** Connections being served, a tunnel included until it ends. */
   cur = 0;
   /** Requests waiting for this server in particular. */
-  readonly queue = new Fifo<Waiter>();
+  readonly queue = new PendingQueue<Waiter>();
   /** Idle keep-alive connections that requests may reuse. */
   readonly idle: ServerConn[] = [];
   /** Live sessions on this server, for `on-marked-down shutdown-sessions`. */
@@ -129,7 +128,7 @@ export class RtServer {
 export class RtBackend {
   readonly name: string;
   readonly servers: readonly RtServer[];
-  readonly queue = new Fifo<Waiter>();
+  readonly queue = new PendingQueue<Waiter>();
   /** Connections served by this backend now (beconn). */
   cur = 0;
   get id(): number {
@@ -341,7 +340,7 @@ export class RtBackend {
     this.lb?.loadChanged(s);
   }
 
-  /** Gives a slot back and hands it to the oldest waiter of the server's or the backend's queue. */
+  /** Gives a slot back and hands it to the first waiter of the server's or the backend's queue. */
   release(s: RtServer): void {
     s.cur--;
     this.lb?.loadChanged(s);
@@ -349,14 +348,16 @@ export class RtBackend {
   }
 
   /**
-   * Serves waiting requests, oldest first, while `s` has free slots: those waiting for it in
-   * particular whatever its state (as haproxy's), the backend's only while it is usable.
+   * Serves waiting requests in queue order while `s` has free slots, the first of its own queue's
+   * and of the backend's (the server's on a tie): those waiting for it in particular whatever its
+   * state (as haproxy's), the backend's only while it is usable.
    */
   dispatch(s: RtServer): void {
+    const now = clock.now();
     while (!s.full) {
-      const a = s.queue.peek();
-      const b = s.usable ? this.queue.peek() : undefined;
-      const w = a && (!b || a.since <= b.since) ? s.queue.shift() : this.queue.shift();
+      const a = s.queue.peek(now);
+      const b = s.usable ? this.queue.peek(now) : undefined;
+      const w = a && (!b || servedFirst(a, b, now)) ? s.queue.shift(now) : this.queue.shift(now);
       if (!w) return;
       this.acquire(s);
       w.grant(s);

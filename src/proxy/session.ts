@@ -75,7 +75,7 @@ import {
 } from "./persistence.js";
 import { ServerConn, park, unpark, type ConnOwner } from "./server-conn.js";
 import { wheel, type WheelEntry } from "../util/wheel.js";
-import { Fifo } from "../util/fifo.js";
+import { PendingQueue } from "./queue.js";
 import * as clock from "../util/clock.js";
 import type { LinkedList, ListEntry } from "../util/linked-list.js";
 import { Vars } from "../acl/vars.js";
@@ -150,6 +150,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   readonly stk: StkCtrs | undefined;
   /** Its place in a backend's queue while waiting for a server: a new one for each wait. */
   private ticket: Waiter | undefined;
+  /** set-priority-class and set-priority-offset's: where the stream waits in a queue (queue.ts). */
+  priorityClass = 0;
+  priorityOffset = 0;
 
   private phase = Phase.Head;
   private readonly http: boolean;
@@ -1734,7 +1737,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   /** The server a take() answer leads to: itself, its queue's, a full one's; none for the backend's queue. */
   private serverOf(r: Taken): RtServer | undefined {
     if (r === "none") return undefined;
-    if (r instanceof Fifo) return this.be!.servers.find((s) => s.queue === r);
+    if (r instanceof PendingQueue) return this.be!.servers.find((s) => s.queue === r);
     return "queueFull" in r ? r.queueFull : r;
   }
 
@@ -1753,7 +1756,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   /** take()'s answer when it is no server: a 503, a wait in a queue, or a full queue. True then. */
   private waitOrRefuse(r: Taken): r is Exclude<Taken, RtServer> {
     if (r === "none") this.abortWith(503, "S", "C");
-    else if (r instanceof Fifo) this.enqueue(r);
+    else if (r instanceof PendingQueue) this.enqueue(r);
     else if ("queueFull" in r) this.queueFull(r.queueFull);
     else return false;
     return true;
@@ -1778,14 +1781,18 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
    * No server has a free slot for this request: wait in `queue` (the backend's, or the server the
    * request must go to: hashing, a cookie) for one, up to timeout queue.
    */
-  private enqueue(queue: Fifo<Waiter>): void {
+  private enqueue(queue: PendingQueue<Waiter>): void {
     const be = this.be!;
     if (be.px.timeouts.queue === 0) return this.abortWith(503, "s", "Q");
     this.phase = Phase.Queue;
     // A fresh ticket: an earlier one, cancelled, may still sit in the queue (removal is lazy).
     const ticket: Waiter = {
       cancelled: false,
-      since: clock.now(),
+      priorityClass: this.priorityClass,
+      priorityOffset: this.priorityOffset,
+      at: 0,
+      seq: 0,
+      heapIndex: -1,
       taken: queue.taken,
       forced: this.persistRule === "force",
       grant: (server) => {
@@ -1802,7 +1809,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       },
     };
     this.ticket = ticket;
-    queue.push(ticket);
+    queue.push(ticket, clock.now());
     // Waiting for a given server (hashing, a cookie): haproxy has already assigned it, and logs it so.
     this.queuedOn = this.serverOf(queue);
     if (this.queuedOn) {
@@ -3033,6 +3040,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     this.reqRewritten = false;
     this.wsKey = this.clientKey = undefined;
     this.streamServerTimeout = this.streamTunnelTimeout = undefined;
+    this.priorityClass = this.priorityOffset = 0;
     // A body cut short may leave its payload gathered: let it go.
     if (this.reqChunks) this.reqChunks.data = undefined;
     this.reqOut = this.resOut = undefined;

@@ -8,8 +8,6 @@ export class Fifo<T extends Cancellable> {
   private items: (T | undefined)[] = [];
   private head = 0;
   private live = 0;
-  /** Entries taken out by shift() since the queue was made (haproxy's queue index, for the log). */
-  taken = 0;
 
   get length(): number {
     return this.live;
@@ -32,14 +30,13 @@ export class Fifo<T extends Cancellable> {
     if (item === undefined) return undefined;
     this.items[this.head++] = undefined;
     this.live--;
-    this.taken++;
     this.compact();
     return item;
   }
 
   /**
-   * Takes every live entry out, oldest first, but those `keep` says stay; they do not count as
-   * taken, and are marked cancelled since they are in no queue any more.
+   * Takes every live entry out, oldest first, but those `keep` says stay; they are marked cancelled
+   * since they are in no queue any more.
    */
   takeAll(keep: (item: T) => boolean = () => false): T[] {
     const live = this.items.slice(this.head).filter((i): i is T => i !== undefined && !i.cancelled);

@@ -395,13 +395,17 @@ backend bk
   let granted: RtServer | undefined;
   const w: Waiter = {
     cancelled: false,
-    since: Date.now(),
+    priorityClass: 0,
+    priorityOffset: 0,
+    at: 0,
+    seq: 0,
+    heapIndex: -1,
     taken: 0,
     forced: false,
     grant: (s) => (granted = s),
     reassign: () => undefined,
   };
-  be.queue.push(w);
+  be.queue.push(w, Date.now());
   srv.status = 200;
   await waitFor(() => s1.up, 2000, "s1 UP");
   assert.equal(shut, 1, "the backup's session was shut");
