@@ -65,6 +65,9 @@ export interface SampleContext {
   endsMoved?(): void;
   /** A set-log-level rule: the level of the stream's log line, -1 for none; absent without a stream. */
   setLogLevel?(level: number): void;
+  /** The stream's queue priority (set-priority-class, set-priority-offset); absent without a stream. */
+  priorityClass?: number;
+  priorityOffset?: number;
 }
 
 /** A client's connection as the socket has it: its two ends, and whether a PROXY header came. */

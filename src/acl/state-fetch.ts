@@ -1,7 +1,7 @@
 // Sample fetches of the proxies' and servers' state, as haproxy 2.6 gives them: connections served and
 // slots free (be_conn, connslots, srv_conn...), queues, whether a server is up, the proxies' and servers'
 // numbers, their sessions' and requests' rates (fe_sess_rate...), the servers' weights, the bind the client
-// came in by (dst_conn, so_id, so_name), and the timeouts in force. A backend or server argument is
+// came in by (dst_conn, so_id, so_name), the timeouts in force, and the stream's queue priority. A backend or server argument is
 // resolved once the configuration is read (its refusals are haproxy's); without one, the proxy of the
 // expression.
 import type { Arg } from "./args.js";
@@ -266,6 +266,17 @@ export function stateFetches(): FetchDef[] {
       out: T.Int,
       use: "be",
       make: int((ctx) => ctx.streamTimeouts?.tunnel ?? 0),
+    },
+    // The stream's place in a queue, as set-priority-class and -offset left it (0 before); none
+    // without a stream (a connection's or a session's rules).
+    { name: "prio_class", args: [], min: 0, out: T.Int, use: "conn", make: int((ctx) => ctx.priorityClass) },
+    {
+      name: "prio_offset",
+      args: [],
+      min: 0,
+      out: T.Int,
+      use: "conn",
+      make: int((ctx) => ctx.priorityOffset),
     },
   ];
 }

@@ -220,6 +220,7 @@ export type HttpRequestAction =
   | { kind: "wait-for-body"; time: number; atLeast: number }
   | LogLevelAction
   | AddrAction
+  | PriorityAction
   | VarAction
   | StickAction
   | PatternAction;
@@ -242,6 +243,15 @@ export interface LogLevelAction {
 /** `set-src EXPR`, `set-src-port EXPR`, `set-dst EXPR`, `set-dst-port EXPR`: an end of the client's connection. */
 export interface AddrAction {
   kind: "set-src" | "set-src-port" | "set-dst" | "set-dst-port";
+  expr: string;
+}
+
+/**
+ * `set-priority-class EXPR`, `set-priority-offset EXPR`: where the request waits in a queue, its class
+ * before its entry time moved by its offset (proxy/queue.ts).
+ */
+export interface PriorityAction {
+  kind: "set-priority-class" | "set-priority-offset";
   expr: string;
 }
 
@@ -345,12 +355,18 @@ export interface UseServer {
  * list are skipped), reject, silent-drop, or, on a connection, expect a PROXY protocol header; on
  * content, set-nice, which does nothing here.
  */
+/** The actions of tcp-request rules that set something of the stream from their argument. */
+export type SetAction = LogLevelAction | AddrAction | PriorityAction;
+
 export interface TcpRule {
   action: "accept" | "reject" | "silent-drop" | "expect-proxy" | "stick" | "set" | "set-nice";
   /** A stick table's action: track-sc, sc-inc-gpc*, sc-set-gpt*. */
   stick?: StickAction;
-  /** set-log-level (content rules only), set-src, set-src-port, set-dst, set-dst-port. */
-  set?: LogLevelAction | AddrAction;
+  /**
+   * set-log-level, set-priority-class and set-priority-offset (content rules only), set-src,
+   * set-src-port, set-dst, set-dst-port.
+   */
+  set?: SetAction;
   cond?: Condition;
   where: Where;
 }

@@ -1,13 +1,12 @@
 // The keywords of defaults, frontend, backend and listen sections.
 import type {
-  AddrAction,
   Balance,
   CannedCheck,
   ForwardFor,
   HttpCheckSend,
-  LogLevelAction,
   Proxy,
   ProxySettings,
+  SetAction,
   Timeouts,
   StickAction,
   TcpRule,
@@ -34,6 +33,7 @@ import {
   isStickKeyword,
   stickAction,
   isAddrKeyword,
+  isPriorityKeyword,
   setAction,
   type RuleReporter,
 } from "./rules.js";
@@ -1486,7 +1486,7 @@ const TCP_AFTER: Record<string, RuleKind[]> = {
 /**
  * `tcp-request inspect-delay TIME`, or `tcp-request connection|session|content ACTION [if|unless
  * COND]` with accept, reject, a stick table's action, set-src and its kin, on a connection `expect-proxy
- * layer4`, on a request set-log-level, in haproxy's words.
+ * layer4`, on a request set-log-level, set-priority-class and set-priority-offset, in haproxy's words.
  */
 function tcpRequest(c: KeywordContext): void {
   const p = c.proxy;
@@ -1522,7 +1522,8 @@ function tcpRequest(c: KeywordContext): void {
   if (sub !== "connection" && (action === "expect-proxy" || action === "expect-netscaler-cip"))
     return c.alert(`'${action} layer4' is not allowed in '${rule}' rules in ${px}`);
   const sticks = isStickKeyword(action);
-  const sets = isAddrKeyword(action) || (sub === "content" && action === "set-log-level");
+  const sets =
+    isAddrKeyword(action) || (sub === "content" && (action === "set-log-level" || isPriorityKeyword(action)));
   const known = action !== "" && knownTcpAction(list, action);
   if (!known) return c.alert(`'${rule}' expects ${list} in ${px} (got '${action}').\n`);
   if (!TCP_ACTIONS.has(action) && !sticks && !sets)
@@ -1533,7 +1534,7 @@ function tcpRequest(c: KeywordContext): void {
   const reporter = { proxy: px, fe: hasFrontend(p), be: hasBackend(p) };
   let next = 3;
   let stick: StickAction | undefined;
-  let set: LogLevelAction | AddrAction | undefined;
+  let set: SetAction | undefined;
   if (action === "set-nice") {
     if (!arg) return c.alert(NICE_USAGE);
     next = 4;
@@ -1542,13 +1543,7 @@ function tcpRequest(c: KeywordContext): void {
       return c.alert(`'${rule} expect-proxy' only supports 'layer4' in ${px} (got '${arg ?? ""}')`);
     next = 4;
   } else if (sets) {
-    const s = setAction(
-      action as "set-log-level" | AddrAction["kind"],
-      arg,
-      `${rule} ${action}`,
-      true,
-      reporter,
-    );
+    const s = setAction(action as SetAction["kind"], arg, `${rule} ${action}`, true, reporter);
     if (typeof s === "string") return c.alert(s);
     set = s;
     next = 4;

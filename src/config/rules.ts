@@ -8,10 +8,11 @@ import type {
   Condition,
   HttpRequestAction,
   HttpResponseAction,
-  LogLevelAction,
   PatternAction,
+  PriorityAction,
   NormalizeUri,
   ReplySpec,
+  SetAction,
   StickAction,
   StrictMode,
   TrackSpec,
@@ -542,39 +543,45 @@ function logLevelOf(word: string | undefined): number | undefined {
 const ADDR_ACTIONS = new Set(["set-src", "set-src-port", "set-dst", "set-dst-port"]);
 export const isAddrKeyword = (kw: string | undefined): kw is AddrAction["kind"] => ADDR_ACTIONS.has(kw ?? "");
 
+export const isPriorityKeyword = (kw: string | undefined): kw is PriorityAction["kind"] =>
+  kw === "set-priority-class" || kw === "set-priority-offset";
+
 /**
- * set-log-level's level, or set-src's (and its kin's) expression, in a rule named `rule`: the action,
- * or haproxy's reason in an http rule's words or, `tcp`, a tcp-request rule's. haproxy checks their
- * expressions where an http-request rule runs, whatever the rule set.
+ * set-log-level's level, or the expression of set-src (and its kin) or set-priority-class (-offset),
+ * in a rule named `rule`: the action, or haproxy's reason in an http rule's words or, `tcp`, a
+ * tcp-request rule's. haproxy checks their expressions where an http-request rule runs, whatever the
+ * rule set.
  */
 export function setAction(
-  kw: "set-log-level" | AddrAction["kind"],
+  kw: SetAction["kind"],
   arg: string | undefined,
   rule: string,
   tcp: boolean,
   r: Pick<RuleReporter, "proxy" | "fe" | "be">,
-): LogLevelAction | AddrAction | string {
+): SetAction | string {
   const fail = (m: string): string => (tcp ? m : ruleError(r, rule, m));
   if (kw === "set-log-level") {
     const level = logLevelOf(arg);
     return level === undefined ? fail(LOG_LEVEL_USAGE) : { kind: kw, level };
   }
   const expr = wireText(arg ?? "");
-  const bad = expressionReason(expr, expr, "request", r);
-  return bad === undefined ? { kind: kw, expr } : fail(bad);
+  // What haproxy's refusal names: set-src's expression, set-priority-*'s first word of the line.
+  const named = !isPriorityKeyword(kw) ? expr : tcp ? "tcp-request" : kw;
+  const bad = expressionReason(expr, named, "request", r);
+  return bad === undefined ? ({ kind: kw, expr } as AddrAction | PriorityAction) : fail(bad);
 }
 
 /** setAction in an http-request or http-response rule, which takes nothing after its word but a condition. */
-function httpSetAction<K extends "set-log-level" | AddrAction["kind"]>(
+function httpSetAction<K extends SetAction["kind"]>(
   kw: K,
   args: string[],
   rule: string,
   r: RuleReporter,
-): Extract<LogLevelAction | AddrAction, { kind: K }> | string {
+): Extract<SetAction, { kind: K }> | string {
   const set = setAction(kw, args[0], rule, false, r);
   if (typeof set === "string") return set;
   if (args.length > 1) return unexpected(rule, args[1]!);
-  return set as Extract<LogLevelAction | AddrAction, { kind: K }>;
+  return set as Extract<SetAction, { kind: K }>;
 }
 
 /** `track-scN KEY [table NAME]` of an http-request or tcp-request rule; `rule` names it in errors. */
@@ -684,7 +691,8 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
   if (pattern) return patternAction(kw!, pattern, args, "request", r);
   if (kw !== undefined && isStickKeyword(kw))
     return stickAction(kw, args, `http-request ${kw}`, "request", r);
-  if (kw === "set-log-level" || isAddrKeyword(kw)) return httpSetAction(kw, args, `http-request ${kw}`, r);
+  if (kw === "set-log-level" || isAddrKeyword(kw) || isPriorityKeyword(kw))
+    return httpSetAction(kw, args, `http-request ${kw}`, r);
   const socket = socketAction(kw, args, "http-request", r);
   if (socket !== undefined) return socket;
   switch (kw) {
@@ -760,7 +768,7 @@ export function parseHttpRequestAction(words: string[], r: RuleReporter): HttpRe
       return { kind: kw, regex: args[0]!, replace: args[1]! };
     }
     default:
-      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, set-pathq, normalize-uri, strict-mode, early-hint)`;
+      return `'http-request ${kw ?? ""}' is not supported by sluice yet (supported: allow, deny, tarpit, reject, auth, return, redirect, set-header, add-header, del-header, replace-header, replace-value, set-path, set-method, set-uri, set-query, replace-path, replace-pathq, replace-uri, set-var, set-var-fmt, unset-var, track-sc0, track-sc1, track-sc2, sc-inc-gpc, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt, sc-set-gpt0, capture, set-timeout, wait-for-body, disable-l7-retry, set-log-level, set-src, set-src-port, set-dst, set-dst-port, add-acl, del-acl, set-map, del-map, silent-drop, set-nice, set-pathq, normalize-uri, strict-mode, early-hint, set-priority-class, set-priority-offset)`;
   }
 }
 

@@ -1,6 +1,5 @@
 // Compiled http-request / http-response rules and their evaluation, in declaration order.
 import type {
-  AddrAction,
   CaptureAction,
   HttpRequestAction,
   HttpResponseAction,
@@ -35,6 +34,7 @@ import type { StickTable } from "../stick/table.js";
 import { findTable, inDefaults } from "../acl/scope.js";
 import { stickExpression, stickRule } from "../stick/track.js";
 import { setEnd } from "./client-ends.js";
+import { setPriority } from "./queue-priority.js";
 import { patternRefs, type PatternRefs } from "../acl/pattern-ref.js";
 
 export type Cond = (ctx: SampleContext) => boolean;
@@ -131,7 +131,7 @@ export function compileRules<A extends HttpRequestAction | HttpResponseAction>(
     const cond = r.cond ? compileCondition(r.cond, px.acls) : undefined;
     const ref = isVarAction(a) ? (parseVarName(a.name) as VarRef) : undefined;
     const expr =
-      a.kind === "set-var" || a.kind === "capture" || isAddrAction(a)
+      "expr" in a
         ? a.expr
         : a.kind === "set-timeout"
           ? typeof a.time === "string"
@@ -306,6 +306,10 @@ export function evalRequestRules(
       case "set-dst":
       case "set-dst-port":
         setEnd(a.kind, r.fetch, ctx);
+        break;
+      case "set-priority-class":
+      case "set-priority-offset":
+        setPriority(a.kind, r.fetch!, ctx);
         break;
       case "strict-mode":
         ctx.softRewrites = !a.on;
@@ -487,9 +491,6 @@ function setTimeoutRule(
         : undefined;
   if (ms !== undefined && ms > 0) ctx.setStreamTimeout(a.timeout, Math.min(ms, MAX_TIMER_MS));
 }
-
-const isAddrAction = (a: HttpRequestAction | HttpResponseAction): a is AddrAction =>
-  a.kind === "set-src" || a.kind === "set-src-port" || a.kind === "set-dst" || a.kind === "set-dst-port";
 
 const isPatternAction = (a: HttpRequestAction | HttpResponseAction): a is PatternAction =>
   a.kind === "add-acl" || a.kind === "del-acl" || a.kind === "set-map" || a.kind === "del-map";

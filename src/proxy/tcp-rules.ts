@@ -12,8 +12,9 @@ import { fetchUse, parseFetch, type FetchImpl } from "../acl/fetch.js";
 import type { StickTable } from "../stick/table.js";
 import { findTable } from "../acl/scope.js";
 import { stickExpression, stickRule, type StkCtrs, type TrackLevel } from "../stick/track.js";
-import type { AddrAction, LogLevelAction, StickAction, Where } from "../config/model.js";
+import type { SetAction, StickAction, Where } from "../config/model.js";
 import { setEnd, type Ends } from "./client-ends.js";
+import { setPriority } from "./queue-priority.js";
 import type { FrontConn, ListenerState, ProxiesState, SampleContext } from "../acl/context.js";
 import type { HttpHead } from "../http/message.js";
 
@@ -22,8 +23,11 @@ export interface CompiledTcpRule {
   cond: ((ctx: SampleContext) => Outcome) | undefined;
   /** A stick table's action; its key's (track-sc) or value's (sc-set-gpt0) expression, track-sc's table. */
   stick?: { action: StickAction; fetch?: FetchImpl; table?: StickTable; level: TrackLevel };
-  /** set-log-level, or set-src and its kin with their expression (none where it can find nothing). */
-  set?: { action: LogLevelAction | AddrAction; fetch?: FetchImpl };
+  /**
+   * set-log-level, or set-src and its kin, set-priority-class and -offset with their expression (none
+   * where it can find nothing).
+   */
+  set?: { action: SetAction; fetch?: FetchImpl };
 }
 
 /**
@@ -72,7 +76,7 @@ export const refuses = (v: TcpVerdict): v is "reject" | "silent-drop" =>
  * reads what only a stream has (haproxy checks them as an http-request rule's) finds nothing there.
  */
 function compileSet(
-  action: LogLevelAction | AddrAction,
+  action: SetAction,
   at: Where,
   where: number | undefined,
 ): NonNullable<CompiledTcpRule["set"]> {
@@ -106,6 +110,8 @@ export function tcpVerdict(
 function runSet(set: NonNullable<CompiledTcpRule["set"]>, ctx: SampleContext): void {
   const a = set.action;
   if (a.kind === "set-log-level") ctx.setLogLevel?.(a.level);
+  else if (a.kind === "set-priority-class" || a.kind === "set-priority-offset")
+    setPriority(a.kind, set.fetch!, ctx);
   else setEnd(a.kind, set.fetch, ctx);
 }
 
