@@ -1,9 +1,9 @@
 // Sample fetches of the proxies' and servers' state, as haproxy 2.6 gives them: connections served and
 // slots free (be_conn, connslots, srv_conn...), queues, whether a server is up, the proxies' and servers'
 // numbers, their sessions' and requests' rates (fe_sess_rate...), the servers' weights, the bind the client
-// came in by (dst_conn, so_id, so_name), the timeouts in force, and the stream's queue priority. A backend or server argument is
-// resolved once the configuration is read (its refusals are haproxy's); without one, the proxy of the
-// expression.
+// came in by (dst_conn, so_id, so_name), the timeouts in force, and the stream's queue priority. A
+// backend or server argument is resolved once the configuration is read (its refusals are haproxy's);
+// without one, the proxy of the expression.
 import type { Arg } from "./args.js";
 import type { Converter } from "./converters.js";
 import type { BackendState, FrontendState, ListenerState, SampleContext, ServerState } from "./context.js";
@@ -269,7 +269,14 @@ export function stateFetches(): FetchDef[] {
     },
     // The stream's place in a queue, as set-priority-class and -offset left it (0 before); none
     // without a stream (a connection's or a session's rules).
-    { name: "prio_class", args: [], min: 0, out: T.Int, use: "conn", make: int((ctx) => ctx.priorityClass) },
+    {
+      name: "prio_class",
+      args: [],
+      min: 0,
+      out: T.Int,
+      use: "conn",
+      make: int((ctx) => ctx.priorityClass),
+    },
     {
       name: "prio_offset",
       args: [],

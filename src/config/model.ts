@@ -350,14 +350,14 @@ export interface UseServer {
   where: Where;
 }
 
+/** The actions of tcp-request rules that set something of the stream from their argument. */
+export type SetAction = LogLevelAction | AddrAction | PriorityAction;
+
 /**
  * `tcp-request connection|session|content ACTION [if|unless COND]`: accept (the later rules of its
  * list are skipped), reject, silent-drop, or, on a connection, expect a PROXY protocol header; on
  * content, set-nice, which does nothing here.
  */
-/** The actions of tcp-request rules that set something of the stream from their argument. */
-export type SetAction = LogLevelAction | AddrAction | PriorityAction;
-
 export interface TcpRule {
   action: "accept" | "reject" | "silent-drop" | "expect-proxy" | "stick" | "set" | "set-nice";
   /** A stick table's action: track-sc, sc-inc-gpc*, sc-set-gpt*. */
