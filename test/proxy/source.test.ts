@@ -38,8 +38,9 @@ listen checked
       await exchange(p.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
       /^HTTP\/1\.1 200 /,
     );
+  // A check's connection reset before its accept is seen has no address left to read: "".
   assert.deepEqual(
-    from.filter((a) => a !== "127.0.0.4"),
+    from.filter((a) => a !== "127.0.0.4" && a !== ""),
     ["127.0.0.2", "127.0.0.3", "127.0.0.2", "127.0.0.3"],
   );
 });
