@@ -64,6 +64,8 @@ const get = (port: number, path: string, headers: Record<string, string> = {}): 
     `GET ${path} HTTP/1.1\r\nhost: x\r\n${Object.entries(headers)
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join("")}connection: close\r\n\r\n`,
+    // Queued requests wait for all the others to queue: a slow machine must not cut them off.
+    10_000,
   );
 
 /** Requests sent one after another, each once the one before waits in a queue of `p`'s backend bk. */
@@ -98,7 +100,7 @@ async function served(
 test("http-request set-priority-class and -offset order the backend's queue: class, then entry time plus offset", async () => {
   const srv = await slotServer();
   const { p, rx } = await logged(
-    (rx) => `${loggedDefaults(rx, "  timeout queue 5s")}
+    (rx) => `${loggedDefaults(rx, "  timeout queue 20s")}
 frontend f
   bind 127.0.0.1:1
   log-format "%{+Q}r %bq/%sq %[prio_class]/%[prio_offset]"
@@ -149,7 +151,7 @@ backend bk
 test("a server's own queue and its backend's are served together, by class then time, the server's first", async () => {
   const srv = await slotServer();
   const { p, rx } = await logged(
-    (rx) => `${loggedDefaults(rx, "  timeout queue 5s")}
+    (rx) => `${loggedDefaults(rx, "  timeout queue 20s")}
 frontend f
   bind 127.0.0.1:1
   log-format "%{+Q}r %bq/%sq"
@@ -179,7 +181,7 @@ ${FROM_HEADERS}  use-server s1 if { path_beg /srv }
 test("an offset near -524287 falls behind haproxy's boundary within milliseconds: served after a later request", async () => {
   const srv = await slotServer();
   const p = await startProxy(`${DEFAULTS}
-  timeout queue 5s
+  timeout queue 20s
 frontend f
   bind 127.0.0.1:1
 ${FROM_HEADERS}  default_backend bk
@@ -210,7 +212,7 @@ test("mode tcp: tcp-request content rules of the frontend and the backend set th
     }),
   );
   cleanup.push(srv.close);
-  const p = await startProxy(`${tcpLogged(rx)}  timeout queue 5s
+  const p = await startProxy(`${tcpLogged(rx)}  timeout queue 20s
 frontend f
   bind 127.0.0.1:1
   log-format "%ci %bq/%sq %[prio_class]/%[prio_offset]"
@@ -229,9 +231,9 @@ backend bk
       let got = "";
       s.on("data", (d: Buffer) => (got += d.toString()));
       s.on("error", () => undefined);
-      s.on("close", () => ok(got));
+      const t = setTimeout(() => s.destroy(), 10_000);
+      s.on("close", () => (clearTimeout(t), ok(got)));
       s.write(`${what}\n`);
-      setTimeout(() => s.destroy(), 4000);
     });
   const hold = talk("127.0.0.1", "hold");
   await waitFor(() => seen.length === 1, 2000, "the server holds the first connection");
