@@ -38,7 +38,7 @@ export class Fifo<T extends Cancellable> {
    * Takes every live entry out, oldest first, but those `keep` says stay; they are marked cancelled
    * since they are in no queue any more.
    */
-  takeAll(keep: (item: T) => boolean = () => false): T[] {
+  takeAll(keep: (item: T) => boolean): T[] {
     const live = this.items.slice(this.head).filter((i): i is T => i !== undefined && !i.cancelled);
     const taken = live.filter((i) => !keep(i));
     for (const i of taken) i.cancelled = true;
