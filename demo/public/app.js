@@ -287,13 +287,14 @@ const wsPage = `${location.protocol}//${wsHostName()}/`;
 $("ws-host-link").href = wsPage;
 $("ws-host-link").textContent = wsPage;
 
+// The page names its own server; /whoami, answered by whichever server's turn it is, gives the peers.
+paint($("page-server"), $("page-server").textContent);
 fetch("/whoami", { cache: "no-store" })
   .then((r) => {
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     return r.json();
   })
   .then((who) => {
-    paint($("page-server"), who.server);
     const peers = Object.entries(who.peers ?? {});
     if (!peers.length) return;
     const holder = $("direct-links");

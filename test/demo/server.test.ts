@@ -39,6 +39,10 @@ test("the page, its assets and the plain page, each with X-Served-By", async () 
   assert.equal(index.servedBy, "websrv9");
   assert.match(index.body, /<title>Sluice demo/);
   assert.match(index.body, /id="error"/);
+  assert.match(index.body, /<strong id="page-server" class="srv">websrv9<\/strong>/);
+  assert.doesNotMatch(index.body, /\{\{server\}\}/);
+  // No /favicon.ico request through the balancer: it would 404 and take a turn of roundrobin.
+  assert.match(index.body, /<link rel="icon" href="data:," \/>/);
   for (const path of ["/app.js", "/style.css"]) {
     const r = await get(srv.port, path);
     assert.equal(r.status, 200, path);
