@@ -283,12 +283,16 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(`${name} listening on http://${srv.host}:${srv.port}/\n`);
+  // A Ctrl-C in `npm start`'s terminal reaches this process, then start.js's SIGTERM follows: one stop.
+  let stopping = false;
   const stop = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
     process.stdout.write(`${name}: ${sig}, stopping\n`);
     void srv.close().then(() => process.exit(0));
   };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -297,7 +297,8 @@ async function main(): Promise<number> {
           quit("Sluice is gone", 1);
         } else {
           const other = part === "websrv1" ? "websrv2" : "websrv1";
-          say(`${part} stopped unexpectedly (${how}).`);
+          // Often what the banner's "Try: kill <pid>" asked for: not an error.
+          say(`${part} exited (${how}).`);
           say(`Sluice's health checks (every 3 s) take it out; new connections go to ${other}.`);
         }
       },

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { WebSocket } from "ws";
 import { startDemoServer, packageRoot, type DemoServer } from "../../demo/server.js";
@@ -32,6 +32,24 @@ async function raw(port: number, data: string, ms = 2000): Promise<string> {
   clearTimeout(t);
   return got;
 }
+
+/** Starts the demo server's program on `port`; resolves once it says it listens. */
+async function program(port: number): Promise<{ child: ChildProcess; out: () => string }> {
+  const script = join(packageRoot(), "dist", "demo", "server.js");
+  const child = spawn(process.execPath, [script, "--name", "websrv7", "--port", String(port)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  const end = Date.now() + 5000;
+  while (!out.includes("listening") && child.exitCode === null && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 20));
+  return { child, out: () => out };
+}
+
+const killLeft = (child: ChildProcess): void => {
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+};
 
 test("the page, its assets and the plain page, each with X-Served-By", async () => {
   const index = await get(srv.port, "/");
@@ -161,29 +179,36 @@ test(
   "the program: listens where told, stops cleanly on SIGTERM and SIGINT",
   { timeout: 20_000 },
   async () => {
-    const script = join(packageRoot(), "dist", "demo", "server.js");
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       const [port] = await freePorts(1);
-      const child = spawn(process.execPath, [script, "--name", "websrv7", "--port", String(port)], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const { child, out } = await program(port!);
       try {
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        const end = Date.now() + 5000;
-        while (!out.includes("listening") && child.exitCode === null && Date.now() < end)
-          await new Promise((r) => setTimeout(r, 20));
-        assert.match(out, new RegExp(`websrv7 listening on http://127\\.0\\.0\\.1:${port}/`));
+        assert.match(out(), new RegExp(`websrv7 listening on http://127\\.0\\.0\\.1:${port}/`));
         assert.equal((await get(port!, "/server.html")).servedBy, "websrv7");
         const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
         child.kill(signal);
         assert.equal(await exited, 0, signal);
       } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        killLeft(child);
       }
     }
   },
 );
+
+test("the program: a Ctrl-C, then the demo's SIGTERM, stop it once", { timeout: 20_000 }, async () => {
+  const [port] = await freePorts(1);
+  const { child, out } = await program(port!);
+  try {
+    assert.match(out(), /websrv7 listening/);
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.kill("SIGINT");
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+    assert.equal(out().match(/stopping/g)?.length, 1, out());
+  } finally {
+    killLeft(child);
+  }
+});
 
 test("the program says so when its port is taken", { timeout: 10_000 }, async () => {
   const script = join(packageRoot(), "dist", "demo", "server.js");

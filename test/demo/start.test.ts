@@ -113,7 +113,7 @@ test("start.js says which part died, and refuses a port in use", { skip, timeout
   assert.match(second.out(), /already in use: set WEBSRV1_PORT/);
   const pid = Number(/websrv2 .*pid (\d+)/.exec(r.out())?.[1]);
   process.kill(pid, "SIGKILL");
-  await r.waitFor(/websrv2 stopped unexpectedly \(killed by SIGKILL\)/, 5000);
+  await r.waitFor(/websrv2 exited \(killed by SIGKILL\)/, 5000);
   r.child.kill("SIGINT");
   assert.equal(await exitWithin(r, 10_000), 0, r.out());
 });
