@@ -282,7 +282,6 @@ async function main(): Promise<void> {
     process.stderr.write(`${name}: cannot listen: ${why}\n`);
     process.exit(1);
   }
-  process.stdout.write(`${name} listening on http://${srv.host}:${srv.port}/\n`);
   // A Ctrl-C in `npm start`'s terminal reaches this process, then start.js's SIGTERM follows: one stop.
   let stopping = false;
   const stop = (sig: string): void => {
@@ -293,6 +292,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // Said once a signal finds its handler: whoever reads it may stop this process at once.
+  process.stdout.write(`${name} listening on http://${srv.host}:${srv.port}/\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
