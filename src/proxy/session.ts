@@ -3132,6 +3132,9 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
       this.tunnelTimeoutCause = client <= server ? "c" : "s";
       this.arm(Math.min(client, server));
     }
+    // Each side's bytes go to the other and are kept nowhere else: bulk goes on uncopied (tcp-socket.ts).
+    this.client.relayTo(this.conn);
+    this.conn!.relayTo(this.client);
     this.client.resume();
     this.conn!.resume();
     // A client that finished sending before the tunnel existed: its FIN goes on now.
@@ -3320,6 +3323,10 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   /** Ends the session, logged with this cause and phase unless `log` is false. */
   private close(cause: TermCause, phase: TermPhase, log = true): void {
     if (this.phase === Phase.Closed) return;
+    if (this.phase === Phase.Tunnel) {
+      this.client.relayTo(undefined);
+      this.conn?.relayTo(undefined);
+    }
     if (this.clientTimedOut) [cause, phase] = ["c", "D"];
     const rec = this.rec;
     // Body bytes that came but went to no server: haproxy counted them as they came.

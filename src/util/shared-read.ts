@@ -2,6 +2,14 @@
 // and each read is copied out at once at its own size. By default Node allocates 64 KiB for every
 // read, shrinks it to the size read, and pushes the chunk through the socket's Readable, which costs
 // a tick per read; a proxy that writes each chunk on at once needs none of that.
+//
+// A tunnel moving bulk data is the exception: there the copy was a third of the proxy's CPU per MB,
+// the memory copied to being cold each time, and its slabs kept the garbage collector busy. A
+// socket relaying large reads gets a buffer of its own for as long as they last, as haproxy gives a
+// channel a buffer from its pool while data flows and takes it back once it is empty: each read is
+// written on from there and taken by the kernel at once, as a rule, and the socket reads into the
+// same memory again. Should a write keep a view of it, waiting for the kernel, the buffer is that
+// write's, and the socket takes another.
 
 // Buffer as an import: the global is a getter, a call at each use on the data path.
 import { Buffer } from "node:buffer";
@@ -25,11 +33,18 @@ const SLAB = 256 * 1024;
 let slab = Buffer.allocUnsafeSlow(SLAB);
 let slabUsed = 0;
 
-/** The last `n` bytes read, as a chunk of their own: the buffer is read into again next time. */
-export function lastRead(n: number): Buffer {
+/**
+ * The last `n` bytes read into `from` (the shared buffer by default), as a chunk of their own: the
+ * buffer is read into again next time.
+ */
+export function lastRead(n: number, from: Buffer = readBuffer): Buffer {
   if (n < CACHED_VIEWS) {
     const chunk = Buffer.allocUnsafe(n);
-    chunk.set((views[n] ??= new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, n)));
+    chunk.set(
+      from === readBuffer
+        ? (views[n] ??= new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, n))
+        : from.subarray(0, n),
+    );
     return chunk;
   }
   if (slabUsed + n > SLAB) {
@@ -39,6 +54,41 @@ export function lastRead(n: number): Buffer {
   const chunk = slab.subarray(slabUsed, slabUsed + n);
   // Each chunk starts 8-byte aligned, as typed-array views over it may need.
   slabUsed += (n + 7) & ~7;
-  readBuffer.copy(chunk, 0, 0, n);
+  from.copy(chunk, 0, 0, n);
   return chunk;
+}
+
+/** A read this large, relayed, is bulk: it goes on from a buffer of the socket's own (the write at once). */
+export const BULK_READ = 16 * 1024;
+
+/**
+ * At most this many own buffers exist at a time, held by sockets or kept for the next (16 MiB): past
+ * it, relayed reads are copied as others are. A socket keeps its buffer while it reads nothing.
+ */
+const OWN_BUFFERS = 256;
+const spareOwn: Buffer[] = [];
+/** Own buffers held by sockets. */
+let ownHeld = 0;
+
+/** A read buffer for one socket alone, or undefined when OWN_BUFFERS are out. */
+export function takeOwnBuffer(): Buffer | undefined {
+  const spare = spareOwn.pop();
+  if (spare !== undefined) {
+    ownHeld++;
+    return spare;
+  }
+  if (ownHeld >= OWN_BUFFERS) return undefined;
+  ownHeld++;
+  return Buffer.allocUnsafeSlow(readBuffer.length);
+}
+
+/** The socket reads into it no more: the next may have it. */
+export function giveBackOwnBuffer(buf: Buffer): void {
+  ownHeld--;
+  spareOwn.push(buf);
+}
+
+/** A write keeps a view of it: it is the write's, and goes with it. */
+export function lendOwnBuffer(): void {
+  ownHeld--;
 }

@@ -22,7 +22,14 @@ import type { AddressInfo } from "node:net";
 import { getSystemErrorName } from "node:util";
 import { readFileSync } from "node:fs";
 import { holdClock, releaseClock } from "./clock.js";
-import { lastRead, readBuffer } from "./shared-read.js";
+import {
+  BULK_READ,
+  giveBackOwnBuffer,
+  lastRead,
+  lendOwnBuffer,
+  readBuffer,
+  takeOwnBuffer,
+} from "./shared-read.js";
 import { empty } from "./array.js";
 import { sockets } from "./descriptors.js";
 
@@ -53,7 +60,7 @@ export interface SockAddr {
 /** The part of a libuv TCP handle (Node's TCPWrap) this module uses; methods return 0 or -errno. */
 export interface TcpHandle {
   [kSocket]: TcpSocket;
-  onread: (this: TcpHandle) => void;
+  onread: (this: TcpHandle) => Buffer | undefined;
   onconnection: (this: TcpHandle, err: number, client?: TcpHandle) => void;
   bind(address: string, port: number): number;
   bind6(address: string, port: number, flags: number): number;
@@ -134,6 +141,10 @@ export abstract class TcpSocket {
   private shuttingDown = false;
   /** SO_KEEPALIVE asked for before the socket had its descriptor (applied once connected). */
   private keepAlive = false;
+  /** In a tunnel, the socket what this one reads is written to, and nothing else keeps. */
+  private relay: TcpSocket | undefined;
+  /** The handle reads into this buffer of the socket's own, not the shared one, while reads are bulk. */
+  private own: Buffer | undefined;
 
   /** Only a socket made to connect gets one. */
   protected onConnect(): void {}
@@ -203,6 +214,14 @@ export abstract class TcpSocket {
   setKeepAlive(on: boolean): void {
     if (this.connecting) this.keepAlive = on;
     else this.handle.setKeepAlive(on, 0);
+  }
+
+  /**
+   * From now on what this socket reads is written to `peer` and kept nowhere else (a tunnel), or,
+   * without one, no more: bulk reads then go on as views of a buffer of the socket's own, uncopied.
+   */
+  relayTo(peer: TcpSocket | undefined): void {
+    this.relay = peer;
   }
 
   /** The peer's address, or an empty one once the connection has gone. */
@@ -325,6 +344,10 @@ export abstract class TcpSocket {
   private letGo(): void {
     this.destroyed = true;
     sockets.open--;
+    if (this.own !== undefined) {
+      giveBackOwnBuffer(this.own);
+      this.own = undefined;
+    }
     this.held = undefined;
     this.heldBytes = 0;
     this.dest = undefined;
@@ -428,16 +451,53 @@ export abstract class TcpSocket {
     this.onConnect();
   }
 
-  /** @internal */
-  read(n: number): void {
+  /**
+   * @internal What the handle read: `n` bytes, or 0, or an error. Returns the buffer the handle is to
+   * read into from now on, when it changes.
+   */
+  read(n: number): Buffer | undefined {
     if (this.destroyed) return;
-    if (n > 0) return this.onData(lastRead(n));
+    if (n > 0) return this.readBytes(n);
     // 0 is libuv's EAGAIN: nothing this time.
     if (n === 0) return;
-    if (n !== UV_EOF) return this.fail(n);
+    if (n !== UV_EOF) {
+      this.fail(n);
+      return;
+    }
     this.readableEnded = true;
     this.onEnd();
     if (this.writableFinished) this.destroy();
+  }
+
+  private readBytes(n: number): Buffer | undefined {
+    const own = this.own;
+    if (own === undefined) {
+      this.onData(lastRead(n));
+      // Bulk in a tunnel: the next reads go to a buffer of the socket's own, and on without a copy.
+      if (n >= BULK_READ && this.relay !== undefined && !this.destroyed) return (this.own = takeOwnBuffer());
+      return;
+    }
+    if (n < BULK_READ) {
+      // The bulk has passed: the buffer goes back, and the socket reads into the shared one again.
+      this.own = undefined;
+      this.onData(lastRead(n, own));
+      giveBackOwnBuffer(own);
+      return readBuffer;
+    }
+    // Out of this.own while its bytes are handed on, so that a close meanwhile does not give it back.
+    this.own = undefined;
+    const relay = this.relay;
+    this.onData(own.subarray(0, n));
+    // Written whole at once (a write of BULK_READ is not held for the round's end): the buffer is free.
+    if (relay !== undefined && relay === this.relay && relay.writableLength === 0) {
+      if (this.destroyed) giveBackOwnBuffer(own);
+      else this.own = own;
+      return;
+    }
+    // A write waits with a view of it: the buffer is that write's now.
+    lendOwnBuffer();
+    if (this.destroyed) return;
+    return (this.own = takeOwnBuffer()) ?? readBuffer;
   }
 
   /** @internal */
@@ -542,10 +602,11 @@ function afterConnect(this: Req, status: number, handle: TcpHandle): void {
   }
 }
 
-function onRead(this: TcpHandle): void {
+/** Returns the buffer the handle reads into next, when it changes (Node's onread protocol). */
+function onRead(this: TcpHandle): Buffer | undefined {
   const was = enter();
   try {
-    this[kSocket].read(streamBaseState[kReadBytesOrError]!);
+    return this[kSocket].read(streamBaseState[kReadBytesOrError]!);
   } finally {
     leave(was);
   }

@@ -196,3 +196,51 @@ test("a socket's owner hears of its close once the code that closed it has retur
   await waitFor(() => events.length === 4, 2000, "both closes");
   assert.deepEqual(events, ["timer returns", "a's close", "a's close returns", "b's close"]);
 });
+
+/**
+ * What a relaying socket writes its reads to: it keeps every chunk as a write still waiting for the
+ * kernel would (writableLength says so), or, `atOnce`, takes each whole at once, as the kernel mostly does.
+ */
+class Relayed extends TcpSocket {
+  readonly chunks: Buffer[] = [];
+  readonly copies: Buffer[] = [];
+  constructor(private readonly atOnce: boolean) {
+    super();
+  }
+  override write(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    // Taken at once: only a copy of the bytes may outlive the call.
+    if (this.atOnce) this.copies.push(Buffer.from(chunk));
+    return true;
+  }
+  override get writableLength(): number {
+    return this.atOnce ? 0 : this.chunks.reduce((n, c) => n + c.length, 0);
+  }
+  protected onData(): void {}
+  protected onEnd(): void {}
+  protected onClose(): void {}
+  protected onDrain(): void {}
+}
+
+for (const atOnce of [true, false]) {
+  test(`a relaying socket reads bulk into a buffer of its own and hands it on uncopied; ${atOnce ? "written at once, the buffer serves the next read" : "a write that keeps it has it, and the socket reads into another"}`, async () => {
+    const target = new Relayed(atOnce);
+    cleanup.push(() => target.destroy());
+    const { port, accepted } = listening((c) => target.write(c.chunks.pop()!));
+    const data = pattern(7, 4 << 20);
+    const client = net.connect(port, "127.0.0.1", () => client.end(data));
+    cleanup.push(() => void client.destroy());
+    await waitFor(() => accepted.length === 1, 2000, "the connection");
+    accepted[0]!.relayTo(target);
+    await accepted[0]!.ended;
+    const got = atOnce ? target.copies : target.chunks;
+    assert.ok(Buffer.concat(got).equals(data), "every byte, in order");
+    // A chunk of an own buffer is a view of its 64 KiB; copies are cut from 256 KiB slabs or Node's pool.
+    const own = target.chunks.filter((c) => c.buffer.byteLength === 64 * 1024);
+    assert.ok(own.length >= 8, `bulk reads went on uncopied (${own.length} of ${target.chunks.length})`);
+    const buffers = new Set(own.map((c) => c.buffer));
+    if (atOnce)
+      assert.ok(buffers.size < own.length / 2, `own buffers reused (${buffers.size} for ${own.length})`);
+    else assert.equal(buffers.size, own.length, "each kept chunk has its buffer to itself");
+  });
+}
