@@ -99,7 +99,7 @@ async function echoThrough(port: number, seed: number, upgrade: boolean): Promis
 }
 
 // First, while no socket of this process holds one.
-test("own read buffers are bounded: past 256 held at once, none is given", () => {
+test("own read buffers are bounded: past 128 held at once, none is given", () => {
   const held: Buffer[] = [];
   for (let i = 0; i < 300; i++) {
     const b = takeOwnBuffer();
@@ -107,7 +107,7 @@ test("own read buffers are bounded: past 256 held at once, none is given", () =>
     assert.ok(b.length > BULK_READ);
     held.push(b);
   }
-  assert.equal(held.length, 256);
+  assert.equal(held.length, 128);
   assert.equal(takeOwnBuffer(), undefined);
   for (const b of held) giveBackOwnBuffer(b);
   const again = takeOwnBuffer();

@@ -235,8 +235,8 @@ for (const atOnce of [true, false]) {
     await accepted[0]!.ended;
     const got = atOnce ? target.copies : target.chunks;
     assert.ok(Buffer.concat(got).equals(data), "every byte, in order");
-    // A chunk of an own buffer is a view of its 64 KiB; copies are cut from 256 KiB slabs or Node's pool.
-    const own = target.chunks.filter((c) => c.buffer.byteLength === 64 * 1024);
+    // A chunk of an own buffer is a view of its 128 KiB; copies are cut from 256 KiB slabs or Node's pool.
+    const own = target.chunks.filter((c) => c.buffer.byteLength === 128 * 1024);
     assert.ok(own.length >= 8, `bulk reads went on uncopied (${own.length} of ${target.chunks.length})`);
     const buffers = new Set(own.map((c) => c.buffer));
     if (atOnce)
