@@ -8,6 +8,7 @@ import { formatDiagnostic, loadConfig } from "./config/load.js";
 import { hasAlerts } from "./config/model.js";
 import { BindError, Runtime } from "./proxy/runtime.js";
 import { keepYoungGenerationSmall } from "./util/heap.js";
+import { readInDoubt } from "./util/tcp-socket.js";
 import { background, detached, isDaemon } from "./daemon.js";
 
 let warned = false;
@@ -143,6 +144,7 @@ export async function serve(o: CliOptions): Promise<number> {
   // A bug met by one connection must not take down every other: say it loudly, count it, go on.
   // Installed last: a failure of the start itself must end the process, not be taken for one.
   process.on("uncaughtException", (err) => {
+    readInDoubt();
     rt.counters.internalErrors++;
     process.stderr.write(
       `[ALERT]    (${process.pid}) : internal error, the connection concerned is lost: ${err.stack ?? err}\n`,

@@ -2003,6 +2003,7 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     const c = this.conn;
     if (!c) return undefined;
     c.owner = null;
+    c.relayTo(undefined);
     this.conn = undefined;
     return c;
   }
@@ -2664,6 +2665,11 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
     // A body left without a length is chunked by haproxy's encoder, which writes that line itself.
     this.logAsap(interims, sent, parsed, rec.bytesOut - bodyFrom, framing?.addChunked ? CHUNKED_HTX : 0);
     if (this.resBody === Body.Done) return this.endTransaction(true);
+    // A body that goes on as it comes (no chunks to scan, nothing to compress or re-frame) is only
+    // written on: bulk goes uncopied (tcp-socket.ts), until the server connection leaves (detach).
+    const plain = this.resBody === Body.Length || this.resBody === Body.UntilClose;
+    if (plain && !this.resDropped && this.comp === undefined && this.resOut === undefined)
+      this.conn?.relayTo(c);
     if (!ok) this.waitForClient();
   }
 
@@ -3323,10 +3329,8 @@ export class Session implements RuleContext, ConnOwner, WheelEntry, ListEntry {
   /** Ends the session, logged with this cause and phase unless `log` is false. */
   private close(cause: TermCause, phase: TermPhase, log = true): void {
     if (this.phase === Phase.Closed) return;
-    if (this.phase === Phase.Tunnel) {
-      this.client.relayTo(undefined);
-      this.conn?.relayTo(undefined);
-    }
+    this.client.relayTo(undefined);
+    this.conn?.relayTo(undefined);
     if (this.clientTimedOut) [cause, phase] = ["c", "D"];
     const rec = this.rec;
     // Body bytes that came but went to no server: haproxy counted them as they came.

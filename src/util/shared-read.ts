@@ -58,7 +58,11 @@ export function lastRead(n: number, from: Buffer = readBuffer): Buffer {
   return chunk;
 }
 
-/** A read this large, relayed, is bulk: it goes on from a buffer of the socket's own (the write at once). */
+/**
+ * A read this large, relayed, is bulk: it goes on from a buffer of the socket's own. A write of it is
+ * never held for the round's end (tcp-socket.ts's high-water mark is no larger): it is taken at once,
+ * or it waits for the kernel.
+ */
 export const BULK_READ = 16 * 1024;
 
 /**
@@ -69,8 +73,9 @@ export const BULK_READ = 16 * 1024;
 const OWN_SIZE = 128 * 1024;
 
 /**
- * At most this many own buffers exist at a time, held by sockets or kept for the next (16 MiB): past
- * it, relayed reads are copied as others are. A socket keeps its buffer while it reads nothing.
+ * At most this many own buffers are held by sockets or kept for the next (16 MiB); one lent to a write
+ * goes with it. Past that, relayed reads are copied as others are. A socket keeps its buffer while it
+ * reads nothing: idle tunnels after a burst can hold them all.
  */
 const OWN_BUFFERS = 128;
 const spareOwn: Buffer[] = [];

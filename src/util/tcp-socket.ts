@@ -1,5 +1,6 @@
 // TCP connections on Node's libuv handles themselves rather than through net.Socket. A proxy writes
-// each chunk on as it comes and reads into one shared buffer: it needs none of the stream machinery
+// each chunk on as it comes and reads into one shared buffer (or, relaying bulk, one of the socket's
+// own: shared-read.ts): it needs none of the stream machinery
 // (two stream states, events, ticks) that a net.Socket builds around each connect, read, write and
 // close, and with a connection per request (http-server-close) that machinery cost more than the
 // proxy's own work. What the proxy does need of it is kept, in net.Socket's words: write() says
@@ -106,8 +107,11 @@ const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteW
 const UV_EOF = (binding("uv") as { UV_EOF: number }).UV_EOF;
 const UV_ENOTCONN = (binding("uv") as { UV_ENOTCONN: number }).UV_ENOTCONN;
 
-/** net.Socket's default: write() says false once this much waits to be written. */
-const HIGH_WATER = 16 * 1024;
+/**
+ * net.Socket's default, 16 KiB: write() says false once this much waits to be written. It is also a
+ * bulk read's size, whose write then goes at once, never held for the round's end (readBytes counts on it).
+ */
+const HIGH_WATER = BULK_READ;
 
 const kSocket = Symbol("sluice.tcpSocket");
 
@@ -141,7 +145,10 @@ export abstract class TcpSocket {
   private shuttingDown = false;
   /** SO_KEEPALIVE asked for before the socket had its descriptor (applied once connected). */
   private keepAlive = false;
-  /** In a tunnel, the socket what this one reads is written to, and nothing else keeps. */
+  /**
+   * The socket that what this one reads is written to, and nothing else keeps: the other side of a
+   * tunnel, or the client a response body streams to.
+   */
   private relay: TcpSocket | undefined;
   /** The handle reads into this buffer of the socket's own, not the shared one, while reads are bulk. */
   private own: Buffer | undefined;
@@ -217,8 +224,9 @@ export abstract class TcpSocket {
   }
 
   /**
-   * From now on what this socket reads is written to `peer` and kept nowhere else (a tunnel), or,
-   * without one, no more: bulk reads then go on as views of a buffer of the socket's own, uncopied.
+   * From now on what this socket reads is written to `peer` and kept nowhere else, even by an owner
+   * that ends the relay while it hands a chunk on; without a peer, no more. Bulk reads then go on as
+   * views of a buffer of the socket's own, uncopied.
    */
   relayTo(peer: TcpSocket | undefined): void {
     this.relay = peer;
@@ -330,8 +338,9 @@ export abstract class TcpSocket {
     this.sendHeld();
     if (this.destroyed) return;
     this.letGo();
-    if (this.connecting || (this.shuttingDown && !this.writableFinished)) this.handle.close();
-    else this.handle.reset();
+    // A reset that fails leaves the handle open, reading: it closes plainly.
+    if (this.connecting || (this.shuttingDown && !this.writableFinished) || this.handle.reset() !== 0)
+      this.handle.close();
   }
 
   /**
@@ -473,23 +482,38 @@ export abstract class TcpSocket {
     const own = this.own;
     if (own === undefined) {
       this.onData(lastRead(n));
-      // Bulk in a tunnel: the next reads go to a buffer of the socket's own, and on without a copy.
+      // Relayed bulk: the next reads go to a buffer of the socket's own, and on without a copy.
       if (n >= BULK_READ && this.relay !== undefined && !this.destroyed) return (this.own = takeOwnBuffer());
       return;
     }
-    if (n < BULK_READ) {
-      // The bulk has passed: the buffer goes back, and the socket reads into the shared one again.
-      this.own = undefined;
-      this.onData(lastRead(n, own));
+    // Out of this.own while its bytes are handed on, so that a close meanwhile does not give it back.
+    this.own = undefined;
+    if (n < BULK_READ || this.relay === undefined) {
+      // The bulk has passed, or the relay: the buffer goes back, and the shared one is read into again.
+      const chunk = lastRead(n, own);
+      try {
+        this.onData(chunk);
+      } catch (e) {
+        // Node keeps the handle reading into it (a callback that throws names no next buffer).
+        if (this.destroyed) giveBackOwnBuffer(own);
+        else this.own = own;
+        throw e;
+      }
       giveBackOwnBuffer(own);
       return readBuffer;
     }
-    // Out of this.own while its bytes are handed on, so that a close meanwhile does not give it back.
-    this.own = undefined;
     const relay = this.relay;
-    this.onData(own.subarray(0, n));
-    // Written whole at once (a write of BULK_READ is not held for the round's end): the buffer is free.
-    if (relay !== undefined && relay === this.relay && relay.writableLength === 0) {
+    try {
+      this.onData(own.subarray(0, n));
+    } catch (e) {
+      // Who keeps what of the chunk is unknown, and the handle would read into it again: it stops.
+      lendOwnBuffer();
+      this.resetAndDestroy();
+      throw e;
+    }
+    // Relayed and written whole at once (a write of BULK_READ is not held for the round's end): the
+    // buffer is free.
+    if (relay !== undefined && relay.writableLength === 0) {
       if (this.destroyed) giveBackOwnBuffer(own);
       else this.own = own;
       return;
@@ -497,6 +521,7 @@ export abstract class TcpSocket {
     // A write waits with a view of it: the buffer is that write's now.
     lendOwnBuffer();
     if (this.destroyed) return;
+    if (this.relay === undefined) return readBuffer;
     return (this.own = takeOwnBuffer()) ?? readBuffer;
   }
 
@@ -568,8 +593,9 @@ function leave(was: boolean): void {
   try {
     if (closedSockets.length > 0) runAll(closedSockets, tellClosed, closesNextTick);
   } catch (e) {
-    // Thrown from here, it would replace whatever the callback itself threw: it goes on its own.
-    process.nextTick(rethrow, e);
+    // Thrown from here, it would replace whatever the callback itself threw: it goes on its own, and
+    // not as a tick, which would run as the read callback returns and cancel the buffer it names.
+    setImmediate(rethrow, e);
   } finally {
     inCallback = false;
     releaseClock();
@@ -602,14 +628,41 @@ function afterConnect(this: Req, status: number, handle: TcpHandle): void {
   }
 }
 
+/**
+ * A socket whose read callback named the handle's next buffer, until the ticks queued meanwhile have
+ * run: should one of them throw, Node drops that name, and the handle reads where the socket does not
+ * look. This module's own ticks never throw; readInDoubt is for any other's.
+ */
+let naming: TcpSocket | undefined;
+
+function named(): void {
+  naming = undefined;
+}
+
 /** Returns the buffer the handle reads into next, when it changes (Node's onread protocol). */
 function onRead(this: TcpHandle): Buffer | undefined {
   const was = enter();
   try {
-    return this[kSocket].read(streamBaseState[kReadBytesOrError]!);
+    const next = this[kSocket].read(streamBaseState[kReadBytesOrError]!);
+    if (next !== undefined) {
+      naming = this[kSocket];
+      // Microtasks run after the ticks queued before them.
+      queueMicrotask(named);
+    }
+    return next;
   } finally {
     leave(was);
   }
+}
+
+/**
+ * An exception went uncaught. Thrown by a tick as a read callback that named the handle's next buffer
+ * returned, it made Node drop that name: the socket stops, before the handle reads again.
+ */
+export function readInDoubt(): void {
+  const s = naming;
+  naming = undefined;
+  s?.abort();
 }
 
 function afterWrite(this: Req, status: number): void {
@@ -666,10 +719,16 @@ function runAll(queue: TcpSocket[], each: (s: TcpSocket) => void, later: () => v
   }
 }
 
+/**
+ * A tick, run as the callback that queued it returns: what it throws goes on its own, since a tick
+ * that throws there makes Node drop the buffer a read callback named for the handle's next read.
+ */
 function drained(s: TcpSocket): void {
   const was = enter();
   try {
     s.drained();
+  } catch (e) {
+    setImmediate(rethrow, e);
   } finally {
     leave(was);
   }

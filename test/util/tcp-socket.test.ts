@@ -43,8 +43,11 @@ class Collector extends TcpSocket {
   protected onDrain(): void {}
 }
 
-/** A listener on 127.0.0.1 whose connections become Collectors. */
-function listening(onChunk?: (c: Collector) => void): {
+/** A listener on 127.0.0.1 whose connections become Collectors, `onAccept` seeing each before it reads. */
+function listening(
+  onChunk?: (c: Collector) => void,
+  onAccept: (c: Collector) => void = () => undefined,
+): {
   port: number;
   accepted: Collector[];
   peers: SockAddr[];
@@ -59,6 +62,7 @@ function listening(onChunk?: (c: Collector) => void): {
       accepted.push(c);
       peers.push(c.peer());
       locals.push(c.local());
+      onAccept(c);
       c.resume();
     },
     (code) => assert.fail(`accept failed: ${code}`),
@@ -222,17 +226,24 @@ class Relayed extends TcpSocket {
   protected onDrain(): void {}
 }
 
+/** A client sends `data` to an accepted socket that relays to `target` from its first read; resolves once all is read. */
+async function relayThrough(target: TcpSocket, data: Buffer): Promise<void> {
+  const { port, accepted } = listening(
+    (c) => target.write(c.chunks.pop()!),
+    (c) => c.relayTo(target),
+  );
+  const client = net.connect(port, "127.0.0.1", () => client.end(data));
+  cleanup.push(() => void client.destroy());
+  await waitFor(() => accepted.length === 1, 2000, "the connection");
+  await accepted[0]!.ended;
+}
+
 for (const atOnce of [true, false]) {
   test(`a relaying socket reads bulk into a buffer of its own and hands it on uncopied; ${atOnce ? "written at once, the buffer serves the next read" : "a write that keeps it has it, and the socket reads into another"}`, async () => {
     const target = new Relayed(atOnce);
     cleanup.push(() => target.destroy());
-    const { port, accepted } = listening((c) => target.write(c.chunks.pop()!));
     const data = pattern(7, 4 << 20);
-    const client = net.connect(port, "127.0.0.1", () => client.end(data));
-    cleanup.push(() => void client.destroy());
-    await waitFor(() => accepted.length === 1, 2000, "the connection");
-    accepted[0]!.relayTo(target);
-    await accepted[0]!.ended;
+    await relayThrough(target, data);
     const got = atOnce ? target.copies : target.chunks;
     assert.ok(Buffer.concat(got).equals(data), "every byte, in order");
     // A chunk of an own buffer is a view of its 128 KiB; copies are cut from 256 KiB slabs or Node's pool.
@@ -244,3 +255,47 @@ for (const atOnce of [true, false]) {
     else assert.equal(buffers.size, own.length, "each kept chunk has its buffer to itself");
   });
 }
+
+/** A socket that connects to a port on 127.0.0.1 and only writes. */
+class Sink extends TcpSocket {
+  readonly up: Promise<void>;
+  private onConnected!: () => void;
+  constructor(port: number) {
+    super();
+    this.up = new Promise((r) => (this.onConnected = r));
+    this.connect("127.0.0.1", port);
+  }
+  protected override onConnect(): void {
+    this.onConnected();
+  }
+  protected onData(): void {}
+  protected onEnd(): void {}
+  protected onClose(): void {}
+  protected onDrain(): void {}
+}
+
+test("a relaying socket that goes on reading while its writes wait for a server that reads nothing yet: every byte, in order", async () => {
+  // The server reads nothing until the client's bytes are all read: the relay's writes wait, holding
+  // views of the own buffers they were read into, and later reads must land elsewhere.
+  const received: Buffer[] = [];
+  let serverSide: net.Socket | undefined;
+  const server = net.createServer((s) => {
+    serverSide = s;
+    s.pause();
+    s.on("data", (d: Buffer) => received.push(d));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+  const sink = new Sink((server.address() as net.AddressInfo).port);
+  cleanup.push(() => sink.destroy());
+  await sink.up;
+  const data = pattern(9, 8 << 20);
+  await relayThrough(sink, data);
+  assert.ok(sink.writableLength > 1 << 20, `writes waited (${sink.writableLength} bytes)`);
+  const ended = once(serverSide!, "end");
+  sink.end();
+  serverSide!.resume();
+  await ended;
+  assert.ok(Buffer.concat(received).equals(data), "every byte, in order");
+});
