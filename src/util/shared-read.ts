@@ -100,7 +100,29 @@ export function giveBackOwnBuffer(buf: Buffer): void {
   spareOwn.push(buf);
 }
 
-/** A write keeps a view of it: it is the write's, and goes with it. */
-export function lendOwnBuffer(): void {
+/** The memory of own buffers lent to a write that holds their only view: back once it is done. */
+const lentToWrite = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A write keeps a view of it, `buf`, the only one: it is the write's, and comes back when the write is
+ * done (writeDone). Without `buf`, who keeps views of it is unknown: it goes with them.
+ */
+export function lendOwnBuffer(buf?: Buffer): void {
   ownHeld--;
+  if (buf !== undefined) lentToWrite.add(buf.buffer);
+}
+
+/**
+ * A write that waited is done (or failed): the kernel holds none of `written` any more, and an own
+ * buffer lent to it may serve the next socket, room permitting (a slow client's download lends one
+ * at nearly every read).
+ */
+export function writeDone(written: Buffer | Buffer[]): void {
+  if (!Array.isArray(written)) return backFromWrite(written);
+  for (const b of written) backFromWrite(b);
+}
+
+function backFromWrite(b: Buffer): void {
+  if (!lentToWrite.delete(b.buffer) || ownHeld + spareOwn.length >= OWN_BUFFERS) return;
+  spareOwn.push(Buffer.from(b.buffer, 0, OWN_SIZE));
 }

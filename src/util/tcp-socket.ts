@@ -30,6 +30,7 @@ import {
   lendOwnBuffer,
   readBuffer,
   takeOwnBuffer,
+  writeDone,
 } from "./shared-read.js";
 import { empty } from "./array.js";
 import { sockets } from "./descriptors.js";
@@ -519,7 +520,7 @@ export abstract class TcpSocket {
       return;
     }
     // A write waits with a view of it: the buffer is that write's now.
-    lendOwnBuffer();
+    lendOwnBuffer(own);
     if (this.destroyed) return;
     if (this.relay === undefined) return readBuffer;
     return (this.own = takeOwnBuffer()) ?? readBuffer;
@@ -528,6 +529,7 @@ export abstract class TcpSocket {
   /** @internal */
   written(req: Req, status: number): void {
     this.pending -= req.bytes!;
+    writeDone(req.buffer!);
     if (this.destroyed) return;
     if (status < 0) return this.fail(status);
     if (this.pending === 0 && this.needDrain) this.drained();

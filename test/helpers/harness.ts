@@ -122,10 +122,20 @@ export async function waitFor(cond: () => boolean, ms = 3000, what = "condition"
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Bytes that differ from one `seed` to another and along the way: a copy or a mix-up shows. */
+/**
+ * Bytes that differ from one `seed` to another and along the way: a copy or a mix-up shows. A
+ * xorshift32 sequence, whose period (2^32 - 1) no test reaches: no two stretches of it are alike, so
+ * a chunk that lands where another should have (at any offset) shows too.
+ */
 export function pattern(seed: number, size = 256 * 1024): Buffer {
   const b = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed * 101 + (i >> 8)) & 0xff;
+  let x = Math.imul(seed + 1, 0x9e3779b1) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
   return b;
 }
 

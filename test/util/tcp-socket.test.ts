@@ -256,14 +256,20 @@ for (const atOnce of [true, false]) {
   });
 }
 
-/** A socket that connects to a port on 127.0.0.1 and only writes. */
+/** A socket that connects to a port on 127.0.0.1 and only writes; it notes the most that waited. */
 class Sink extends TcpSocket {
   readonly up: Promise<void>;
+  mostWaiting = 0;
   private onConnected!: () => void;
   constructor(port: number) {
     super();
     this.up = new Promise((r) => (this.onConnected = r));
     this.connect("127.0.0.1", port);
+  }
+  override write(chunk: Buffer): boolean {
+    const ok = super.write(chunk);
+    this.mostWaiting = Math.max(this.mostWaiting, this.writableLength);
+    return ok;
   }
   protected override onConnect(): void {
     this.onConnected();
@@ -274,28 +280,33 @@ class Sink extends TcpSocket {
   protected onDrain(): void {}
 }
 
-test("a relaying socket that goes on reading while its writes wait for a server that reads nothing yet: every byte, in order", async () => {
-  // The server reads nothing until the client's bytes are all read: the relay's writes wait, holding
-  // views of the own buffers they were read into, and later reads must land elsewhere.
-  const received: Buffer[] = [];
-  let serverSide: net.Socket | undefined;
-  const server = net.createServer((s) => {
-    serverSide = s;
-    s.pause();
-    s.on("data", (d: Buffer) => received.push(d));
+for (const slowly of [false, true])
+  test(`a relaying socket that goes on reading while its writes wait for a server that ${slowly ? "reads slowly" : "reads nothing yet"}: every byte, in order`, async () => {
+    // The relay's writes wait, holding views of the own buffers they were read into: later reads must
+    // land elsewhere, and a buffer that comes back once its write is done serves again unspoilt.
+    const received: Buffer[] = [];
+    let serverSide: net.Socket | undefined;
+    const server = net.createServer((s) => {
+      serverSide = s;
+      s.on("data", (d: Buffer) => {
+        received.push(d);
+        s.pause();
+        setTimeout(() => s.resume(), 2);
+      });
+      if (!slowly) s.pause();
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const sink = new Sink((server.address() as net.AddressInfo).port);
+    cleanup.push(() => sink.destroy());
+    await sink.up;
+    const data = pattern(9, 8 << 20);
+    await relayThrough(sink, data);
+    assert.ok(sink.mostWaiting > 1 << 20, `writes waited (at most ${sink.mostWaiting} bytes)`);
+    const ended = once(serverSide!, "end");
+    sink.end();
+    serverSide!.resume();
+    await ended;
+    assert.ok(Buffer.concat(received).equals(data), "every byte, in order");
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
-  const sink = new Sink((server.address() as net.AddressInfo).port);
-  cleanup.push(() => sink.destroy());
-  await sink.up;
-  const data = pattern(9, 8 << 20);
-  await relayThrough(sink, data);
-  assert.ok(sink.writableLength > 1 << 20, `writes waited (${sink.writableLength} bytes)`);
-  const ended = once(serverSide!, "end");
-  sink.end();
-  serverSide!.resume();
-  await ended;
-  assert.ok(Buffer.concat(received).equals(data), "every byte, in order");
-});
