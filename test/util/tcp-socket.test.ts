@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
 import fs from "node:fs";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Listener, TcpSocket, type SockAddr, type TcpHandle } from "../../src/util/tcp-socket.js";
 import * as clock from "../../src/util/clock.js";
 import { pattern, sendSlowly, waitFor } from "../helpers/harness.js";
@@ -310,3 +312,67 @@ for (const slowly of [false, true])
     await ended;
     assert.ok(Buffer.concat(received).equals(data), "every byte, in order");
   });
+
+const TCP_SOCKET = fileURLToPath(new URL("../../src/util/tcp-socket.js", import.meta.url));
+
+/**
+ * In a fresh node: a socket relays 4 MiB, and a tick queued during its first bulk read throws, as that
+ * read's callback returns naming the handle's next buffer; `guard` calls readInDoubt on the uncaught
+ * exception, as sluice.ts does. Tells whether the socket was stopped and whether what it relayed was
+ * the client's bytes.
+ */
+function tickThrowsAsBufferChanges(guard: boolean): { stopped: boolean; intact: boolean; relayed: number } {
+  const script = `
+    import net from "node:net";
+    import { randomBytes } from "node:crypto";
+    import { Listener, TcpSocket, readInDoubt } from ${JSON.stringify(TCP_SOCKET)};
+    const got = [];
+    class Target extends TcpSocket {
+      write(c) { got.push(Buffer.from(c)); return true; }
+      get writableLength() { return 0; }
+      onData() {} onEnd() {} onClose() {} onDrain() {}
+    }
+    const target = new Target();
+    let thrown = false;
+    class Reader extends TcpSocket {
+      onData(chunk) {
+        target.write(chunk);
+        if (thrown || chunk.length < 16384) return;
+        thrown = true;
+        process.nextTick(() => { throw new Error("a tick's bug"); });
+      }
+      onEnd() { finish(false); }
+      onClose() { finish(true); }
+      onDrain() {}
+    }
+    process.on("uncaughtException", () => { if (${guard}) readInDoubt(); });
+    const l = new Listener((h) => { const r = new Reader(h); r.relayTo(target); r.resume(); }, () => {});
+    l.listen({ address: "127.0.0.1", port: 0 }, 16);
+    const data = randomBytes(4 << 20);
+    const c = net.connect(l.address().port, "127.0.0.1", () => c.end(data));
+    c.on("error", () => {});
+    function finish(stopped) {
+      const all = Buffer.concat(got);
+      process.stdout.write(JSON.stringify({ stopped, intact: all.equals(data.subarray(0, all.length)), relayed: all.length }));
+      process.exit(0);
+    }
+    setTimeout(() => finish(false), 5000);`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    env: { ...process.env, NODE_OPTIONS: "" },
+    timeout: 15_000,
+  });
+  return JSON.parse(String(out)) as { stopped: boolean; intact: boolean; relayed: number };
+}
+
+test("a tick that throws as a read callback names the next buffer makes Node drop the name: readInDoubt stops the socket before it relays a wrong byte", () => {
+  const unguarded = tickThrowsAsBufferChanges(false);
+  // What the guard is for: the handle went on reading into the shared buffer, the socket looked elsewhere.
+  assert.equal(
+    unguarded.intact,
+    false,
+    `without the guard the relayed bytes stay right: ${JSON.stringify(unguarded)}`,
+  );
+  const guarded = tickThrowsAsBufferChanges(true);
+  assert.equal(guarded.stopped, true, JSON.stringify(guarded));
+  assert.equal(guarded.intact, true, JSON.stringify(guarded));
+});
