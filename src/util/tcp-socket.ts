@@ -515,9 +515,13 @@ export abstract class TcpSocket {
     // Relayed and written whole at once (a write of BULK_READ is not held for the round's end): the
     // buffer is free.
     if (relay !== undefined && relay.writableLength === 0) {
-      if (this.destroyed) giveBackOwnBuffer(own);
-      else this.own = own;
-      return;
+      // Kept while the relay goes on; a server connection whose response ended here goes idle without.
+      if (!this.destroyed && this.relay !== undefined) {
+        this.own = own;
+        return;
+      }
+      giveBackOwnBuffer(own);
+      return this.destroyed ? undefined : readBuffer;
     }
     // A write waits with a view of it: the buffer is that write's now.
     lendOwnBuffer(own);
@@ -659,7 +663,9 @@ function onRead(this: TcpHandle): Buffer | undefined {
 
 /**
  * An exception went uncaught. Thrown by a tick as a read callback that named the handle's next buffer
- * returned, it made Node drop that name: the socket stops, before the handle reads again.
+ * returned, it made Node drop that name: the socket stops, before the handle reads again. (One thrown
+ * by a microtask queued before `named` stops the socket too, though Node kept the name: a reset more
+ * after an internal error.)
  */
 export function readInDoubt(): void {
   const s = naming;

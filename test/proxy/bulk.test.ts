@@ -235,6 +235,11 @@ ${FRONTEND}  server a 127.0.0.1:${server}
           assert.equal(got.length, body.length, `round ${round}, response ${i}: length`);
           assert.ok(got.equals(body), `round ${round}, response ${i}: bytes differ`);
         }
+      // The server connection, idle now (kept alive, or closed), holds no own buffer: all 128 are free.
+      const free: Buffer[] = [];
+      for (let b = takeOwnBuffer(); b !== undefined; b = takeOwnBuffer()) free.push(b);
+      for (const b of free) giveBackOwnBuffer(b);
+      assert.equal(free.length, 128, "own buffers held after the responses");
     },
   );
 }
