@@ -3,13 +3,14 @@
 // read, shrinks it to the size read, and pushes the chunk through the socket's Readable, which costs
 // a tick per read; a proxy that writes each chunk on at once needs none of that.
 //
-// A tunnel moving bulk data is the exception: there the copy was a third of the proxy's CPU per MB,
-// the memory copied to being cold each time, and its slabs kept the garbage collector busy. A
-// socket relaying large reads gets a buffer of its own for as long as they last, as haproxy gives a
-// channel a buffer from its pool while data flows and takes it back once it is empty: each read is
-// written on from there and taken by the kernel at once, as a rule, and the socket reads into the
-// same memory again. Should a write keep a view of it, waiting for the kernel, the buffer is that
-// write's, and the socket takes another.
+// Bulk relayed as it comes (a tunnel, a response body with a length or until the close) is the
+// exception: there the copy was a third of the proxy's CPU per MB, the memory copied to being cold
+// each time, and its slabs kept the garbage collector busy. A socket relaying large reads gets a
+// buffer of its own for as long as they last, as haproxy gives a channel a buffer from its pool while
+// data flows and takes it back once it is empty: each read is written on from there and taken by the
+// kernel at once, as a rule, and the socket reads into the same memory again. Should a write keep a
+// view of it, waiting for the kernel, the buffer is that write's until it is done, and the socket
+// takes another.
 
 // Buffer as an import: the global is a getter, a call at each use on the data path.
 import { Buffer } from "node:buffer";
